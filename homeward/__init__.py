@@ -1,0 +1,1 @@
+"""Homeward service glue: settings, storage, import, demo data, pipeline, scheduler and CLI."""

@@ -1,0 +1,1 @@
+"""Persistent data model: SQLAlchemy 2 tables for observations, runs, forecasts and plans."""

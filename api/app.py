@@ -1,0 +1,50 @@
+"""The FastAPI application: composition root for the HTTP service and its scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import configs, health, observations, plans, runs, series
+from homeward.clock import code_version
+from homeward.scheduler import start_scheduler
+from homeward.settings import Settings, get_settings
+from homeward.storage import make_engine, session_factory, upgrade
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app bound to `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        upgrade(engine)
+        app.state.session_factory = session_factory(engine)
+        app.state.settings = settings
+        app.state.scheduler = (
+            start_scheduler(app.state.session_factory, settings)
+            if settings.scheduler_enabled
+            else None
+        )
+        try:
+            yield
+        finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.shutdown(wait=False)
+            engine.dispose()
+
+    app = FastAPI(
+        title="Homeward",
+        version=code_version(),
+        lifespan=lifespan,
+        description="Capacity forecasting and optimisation for adult social care and "
+        "home adaptations. Errors are application/problem+json.",
+    )
+    errors.install(app)
+    for module in (health, series, runs, observations, configs, plans):
+        app.include_router(module.router)
+    return app

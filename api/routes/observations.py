@@ -1,0 +1,64 @@
+"""Upload of long-format history (unique_id, ds, y): validated once, stored whole or not at all."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, status
+
+from api.deps import SessionDep
+from api.schemas import ImportPublic
+from homeward import repository
+from homeward.errors import Problem, ValidationFailed
+from homeward.ingest import observations_hash, read_observations_csv
+
+router = APIRouter(prefix="/v1", tags=["observations"])
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The request body, read on the event loop; parsing and storing then run in a worker thread."""
+    return await request.body()
+
+
+@router.post(
+    "/observations",
+    response_model=ImportPublic,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,31\n",
+                }
+            },
+        }
+    },
+)
+def upload_observations(
+    body: Annotated[bytes, Depends(_raw_body)],
+    session: SessionDep,
+    content_type: Annotated[str, Header()] = "text/csv",
+) -> ImportPublic:
+    """Send a CSV body (Content-Type: text/csv). A rejected upload changes nothing."""
+    if not content_type.startswith(("text/csv", "application/csv", "text/plain")):
+        raise ValidationFailed(
+            (Problem(None, "Content-Type", "text/csv", content_type),), "request"
+        )
+    if len(body) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(
+            (Problem(None, None, f"at most {MAX_UPLOAD_BYTES:,} bytes", f"{len(body):,} bytes"),),
+            "request body",
+        )
+    frame = read_observations_csv(body, source="POST /v1/observations")
+    summary = repository.store_observations(
+        session, frame, "POST /v1/observations", observations_hash(frame)
+    )
+    return ImportPublic(
+        import_id=summary.import_id,
+        rows=summary.rows,
+        series=list(summary.series),
+        data_hash=summary.data_hash,
+    )

@@ -1,0 +1,73 @@
+"""Plans: the newest, one by id, and new ones on request (a planner's or finance scenario)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import FactoryDep, SessionDep
+from api.errors import NotFound
+from api.schemas import PlanCreate, PlanPublic
+from homeward import planning, repository
+from homeward.clock import code_version, utcnow
+from models import PlanRow
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+
+def _public(row: PlanRow) -> PlanPublic:
+    return PlanPublic(
+        id=row.id,
+        run_id=row.run_id,
+        config_id=row.config_id,
+        created_at=row.created_at,
+        status=row.status,
+        objective_weighted_wait_days=row.objective_weighted_wait_days,
+        solve_seconds=row.solve_seconds,
+        result=row.result,
+    )
+
+
+@router.get("/latest", response_model=PlanPublic)
+def latest_plan(session: SessionDep) -> PlanPublic:
+    """The newest plan, from the pipeline or a request."""
+    row = repository.latest_plan(session)
+    if row is None:
+        raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")
+    return _public(row)
+
+
+@router.get("/{plan_id}", response_model=PlanPublic)
+def get_plan(plan_id: int, session: SessionDep) -> PlanPublic:
+    """One plan by id."""
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        raise NotFound(f"no plan with id {plan_id}")
+    return _public(row)
+
+
+@router.post("", response_model=PlanPublic, status_code=status.HTTP_201_CREATED)
+def create_plan(request: PlanCreate, factory: FactoryDep) -> PlanPublic:
+    """Solve a plan from the newest forecasts with the given (or active) config, and store it."""
+    with factory() as session, session.begin():
+        body = request.config
+        if body is None:
+            active = repository.active_config(session)
+            if active is None:
+                raise NotFound("no planning config stored; send one in the request's `config`")
+            body = active.body
+        config, result = planning.solve_config(session, body, request.solver)
+        config_row = repository.save_config(
+            session,
+            config.model_dump(mode="json"),
+            planning.config_hash(config.model_dump(mode="json")),
+        )
+        run = repository.start_run(session, "plan", "api", code_version())
+        run.config_id, run.config_version = config_row.id, config_row.version
+        run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
+        run.message, run.timings_s = (
+            result.message,
+            {"build_s": result.build_seconds, "solve_s": result.solve_seconds},
+        )
+        stored = planning.store_result(session, run.id, config_row.id, result)
+        row = session.get_one(PlanRow, stored.plan_id)
+        return _public(row)

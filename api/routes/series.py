@@ -1,0 +1,53 @@
+"""Series and their forecasts, for dashboards."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.errors import NotFound
+from api.schemas import ForecastPointPublic, ForecastPublic, ModelMetricsPublic, SeriesPublic
+from homeward import repository
+
+router = APIRouter(prefix="/v1", tags=["series"])
+
+
+@router.get("/series", response_model=list[SeriesPublic])
+def list_series(
+    session: SessionDep,
+    prefix: Annotated[
+        str | None,
+        Query(
+            max_length=200, pattern=r"^[a-z0-9_./-]*$", description="only ids starting with this"
+        ),
+    ] = None,
+) -> list[SeriesPublic]:
+    """Every stored series with its frequency and extent."""
+    return [SeriesPublic.model_validate(row) for row in repository.list_series(session, prefix)]
+
+
+@router.get(
+    "/forecasts/{series_id:path}", response_model=ForecastPublic, response_model_by_alias=True
+)
+def get_forecast(series_id: str, session: SessionDep) -> ForecastPublic:
+    """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest."""
+    found = repository.latest_forecast(session, series_id)
+    if found is None:
+        raise NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
+    run, rows, metrics = found
+    return ForecastPublic(
+        series_id=series_id,
+        run_id=run.id,
+        model=rows[0].model if rows else "",
+        points=[
+            ForecastPointPublic(
+                ds=r.ds, mean=r.mean, lo_80=r.lo_80, hi_80=r.hi_80, lo_95=r.lo_95, hi_95=r.hi_95
+            )
+            for r in rows
+        ],
+        backtest=[
+            ModelMetricsPublic(model=m.model, chosen=m.chosen, metrics=m.metrics) for m in metrics
+        ],
+    )

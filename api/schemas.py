@@ -1,0 +1,105 @@
+"""Request and response schemas, used only at the HTTP edge (never as tables or engine types)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok"]
+    database: str
+    scheduler: Literal["running", "off"]
+    version: str
+
+
+class SeriesPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    freq: str
+    first_ds: datetime
+    last_ds: datetime
+    n_obs: int
+
+
+class ForecastPointPublic(BaseModel):
+    ds: datetime
+    mean: float
+    lo_80: float = Field(serialization_alias="lo-80")
+    hi_80: float = Field(serialization_alias="hi-80")
+    lo_95: float = Field(serialization_alias="lo-95")
+    hi_95: float = Field(serialization_alias="hi-95")
+
+
+class ModelMetricsPublic(BaseModel):
+    model: str
+    chosen: bool
+    metrics: dict[str, float | None]
+
+
+class ForecastPublic(BaseModel):
+    series_id: str
+    run_id: int
+    model: str
+    points: list[ForecastPointPublic]
+    backtest: list[ModelMetricsPublic]
+
+
+class RunPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    trigger: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    data_hash: str | None
+    config_version: str | None
+    code_version: str
+    models_chosen: dict[str, str]
+    solver_status: str | None
+    timings_s: dict[str, float]
+    message: str | None
+
+
+class PlanCreate(BaseModel):
+    """A plan request: a planning config (default: the active one) and a solver."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: dict[str, Any] | None = Field(
+        default=None,
+        description="a planning config (see GET /v1/configs/active); default: the active one",
+    )
+    solver: Literal["highs", "cbc"] = "highs"
+
+
+class PlanPublic(BaseModel):
+    id: int
+    run_id: int
+    config_id: int
+    created_at: datetime
+    status: str
+    objective_weighted_wait_days: float | None
+    solve_seconds: float
+    result: dict[str, Any]
+
+
+class ImportPublic(BaseModel):
+    import_id: int
+    rows: int
+    series: list[str]
+    data_hash: str
+
+
+class ConfigPublic(BaseModel):
+    id: int
+    name: str
+    version: str
+    created_at: datetime
+    body_hash: str
+    body: dict[str, Any]

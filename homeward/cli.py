@@ -1,0 +1,146 @@
+"""The `homeward` command line: import, forecast, plan, serve, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from homeward import commands
+from homeward.errors import HomewardError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="homeward",
+        description="Forecast social-care demand and plan staff hours and DFG capital. "
+        "Settings come from HOMEWARD_* environment variables and DATABASE_URL.",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only warnings and results"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_import(sub)
+    _add_forecast(sub)
+    _add_plan(sub)
+    _add_serve(sub)
+    _add_demo(sub)
+    return parser
+
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "import",
+        help="validate a CSV of history and store it whole (or not at all)",
+        description="Import long-format history (unique_id, ds, y) or an NHS England "
+        "DTOC file (detected from its header) into the database.",
+    )
+    p.add_argument("file", help="path to a CSV file")
+    p.add_argument(
+        "--format",
+        choices=("auto", "long", "nhs-dtoc"),
+        default="auto",
+        help="file format (default: detect from the header)",
+    )
+    p.set_defaults(handler=commands.import_file)
+
+
+def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "forecast",
+        help="forecast a long CSV to a CSV (no database needed)",
+        description="Backtest candidate models per series, choose the best by MASE, and "
+        "write unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95.",
+    )
+    p.add_argument("--input", required=True, help="long CSV: unique_id, ds, y")
+    p.add_argument("--horizon", type=_positive_int, required=True, help="periods ahead")
+    p.add_argument("--output", required=True, help="where to write the forecasts CSV")
+    p.add_argument("--metrics", help="also write every model's backtest metrics to this CSV")
+    p.add_argument(
+        "--folds", type=_positive_int, default=3, help="rolling-origin folds (default 3)"
+    )
+    p.add_argument("--jobs", type=_positive_int, default=2, help="worker processes (default 2)")
+    p.set_defaults(handler=commands.forecast_file)
+
+
+def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="solve an allocation plan (with no arguments: the demo)",
+        description="Solve the allocation LP and print hours, capital, waits and "
+        "shadow prices. With no arguments it plans the synthetic demo "
+        "with no server and no database.",
+    )
+    p.add_argument("--config", help="planning config JSON (default: the demo config)")
+    p.add_argument(
+        "--demand",
+        help="demand CSV: service, district, ds, cases (default: forecast the demo history)",
+    )
+    p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
+    p.add_argument("--write-mps", metavar="PATH", help="also write the LP as an MPS file")
+    p.add_argument("--json", metavar="PATH", help="also write the whole plan as JSON")
+    p.set_defaults(handler=commands.plan_cmd)
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="serve the API (and the scheduler) on HOST:PORT")
+    p.add_argument("--host", help="default from HOMEWARD_HOST (127.0.0.1)")
+    p.add_argument("--port", type=int, help="default from HOMEWARD_PORT (8000)")
+    p.add_argument(
+        "--no-scheduler", action="store_true", help="do not start the pipeline scheduler"
+    )
+    p.set_defaults(handler=commands.serve)
+
+
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="create the database, load the synthetic demo, run the pipeline",
+        description="Migrate the database, load the synthetic Warwickshire demo "
+        "(if not loaded), store its planning config, run the pipeline once; "
+        "with --serve, then serve the API with the scheduler.",
+    )
+    p.add_argument("--serve", action="store_true", help="serve the API afterwards")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(handler=commands.demo, no_scheduler=False)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `homeward` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in ("cmdstanpy", "prophet", "apscheduler.executors.default", "distributed"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except HomewardError as exc:
+        print(f"homeward {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"homeward {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

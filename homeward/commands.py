@@ -1,0 +1,159 @@
+"""What each CLI command does; thin glue between arguments, the engines and storage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import uvicorn
+
+from forecast import ForecastSettings, run_forecasts
+from homeward import demo_config, planning, repository
+from homeward.demand_csv import read_demand_csv
+from homeward.demo_series import generate_demo_observations
+from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
+from homeward.ingest import observations_hash, read_observations_csv
+from homeward.pipeline import run_pipeline
+from homeward.settings import Settings, get_settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from optimise import build_model, extract, solve, write_mps
+from optimise.config import PlanningConfig
+from optimise.inputs import build_inputs
+
+log = logging.getLogger("homeward")
+
+
+def _factory(settings: Settings) -> Any:
+    engine = make_engine(settings.resolved_database_url)
+    log.info("database %s: applying migrations", engine.url.render_as_string(hide_password=True))
+    upgrade(engine)
+    return session_factory(engine)
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """`homeward import FILE`: validate, then store whole."""
+    path = Path(args.file)
+    data = path.read_bytes()
+    header = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(",")
+    fmt = (
+        args.format
+        if args.format != "auto"
+        else ("nhs-dtoc" if is_nhs_dtoc_csv(header) else "long")
+    )
+    log.info("reading %s as %s", path, fmt)
+    frame = (
+        read_nhs_dtoc(data) if fmt == "nhs-dtoc" else read_observations_csv(data, source=str(path))
+    )
+    factory = _factory(get_settings())
+    with transaction(factory) as session:
+        summary = repository.store_observations(session, frame, str(path), observations_hash(frame))
+    print(
+        f"imported {summary.rows:,} rows in {len(summary.series)} series from {path} "
+        f"(import {summary.import_id}, data hash {summary.data_hash[:12]})"
+    )
+    return 0
+
+
+def forecast_file(args: argparse.Namespace) -> int:
+    """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
+    history = read_observations_csv(Path(args.input), source=args.input)
+    settings = ForecastSettings(horizon=args.horizon, backtest_folds=args.folds, n_jobs=args.jobs)
+    log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
+    run = run_forecasts(history, settings, progress=_progress)
+    run.forecasts.to_csv(args.output, index=False, date_format="%Y-%m-%d", float_format="%.4f")
+    if args.metrics:
+        run.metrics.to_csv(args.metrics, index=False, float_format="%.5f")
+    chosen = pd.Series(dict(run.chosen)).value_counts()
+    print(
+        f"wrote {len(run.forecasts):,} rows to {args.output}; models chosen: "
+        + ", ".join(f"{m} x{n}" for m, n in chosen.items())
+    )
+    if not run.fallbacks.empty:
+        print(f"{len(run.fallbacks)} model failures replaced by fallbacks (see the log above)")
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % max(1, total // 20) == 0:
+        log.info("%d/%d series done", done, total)
+
+
+def plan_cmd(args: argparse.Namespace) -> int:
+    """`homeward plan`: solve a config against demand and print the plan."""
+    body = (
+        json.loads(Path(args.config).read_text())
+        if args.config
+        else demo_config.demo_planning_config()
+    )
+    config = PlanningConfig.model_validate(body)
+    demand = (
+        read_demand_csv(Path(args.demand)) if args.demand else _demo_demand(config.horizon_periods)
+    )
+    inputs = build_inputs(config, demand)
+    if args.write_mps:
+        write_mps(inputs, args.write_mps)
+        log.info("wrote the LP to %s", args.write_mps)
+    model = build_model(inputs)
+    result = extract(inputs, model, solve(model, solver=args.solver))
+    print(result.summary_table())
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
+    return 0 if result.status.value == "optimal" else 1
+
+
+def _demo_demand(horizon: int) -> pd.DataFrame:
+    """Demand for the demo plan: forecast the synthetic demo referrals (no database)."""
+    history = generate_demo_observations()
+    history = history[history["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
+    log.info(
+        "forecasting demo referrals: %d series, %d weeks ahead",
+        history["unique_id"].nunique(),
+        horizon,
+    )
+    run = run_forecasts(history, ForecastSettings(horizon=horizon, n_jobs=2), progress=_progress)
+    return planning.demand_from_forecasts(run.forecasts)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """`homeward serve`: the API with the scheduler, until interrupted."""
+    from api.app import create_app  # the web stack loads only when serving
+
+    base = get_settings()
+    settings = base.model_copy(
+        update={"scheduler_enabled": base.scheduler_enabled and not args.no_scheduler}
+    )
+    host, port = args.host or settings.host, args.port or settings.port
+    log.info(
+        "serving on http://%s:%d (docs at /docs); scheduler %s",
+        host,
+        port,
+        "on, cron " + repr(settings.schedule_cron) if settings.scheduler_enabled else "off",
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """`homeward demo`: load the synthetic demo, run the pipeline once, optionally serve."""
+    settings = get_settings()
+    factory = _factory(settings)
+    with transaction(factory) as session:
+        if repository.count_observations(session) == 0:
+            frame = generate_demo_observations()
+            log.info(
+                "loading the synthetic demo: %d series, %d rows",
+                frame["unique_id"].nunique(),
+                len(frame),
+            )
+            repository.store_observations(
+                session, frame, "synthetic demo", observations_hash(frame)
+            )
+        body = demo_config.demo_planning_config()
+        repository.save_config(session, body, planning.config_hash(body))
+    outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
+    print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
+    return serve(args) if args.serve else 0

@@ -1,0 +1,130 @@
+"""Planning config of the synthetic Warwickshire demo; each figure says where it comes from.
+
+Sized from the demo's own referral levels so that the revenue budget cannot fund every hour
+wanted: the point of the LP is to decide where scarce hours do most good.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeward.demo_series import DEMO_BASE_WEEKLY_REFERRALS, DEMO_DISTRICTS
+
+DFG_CAPITAL_WARWICKSHIRE_GBP = (
+    4_516_609  # 2019/20 grant, spent per district, not pooled (seed 000 §5.7)
+)
+# England average DFG grant was GBP 5,453 in 2014-15 (data/dfg S2); uplifted about 30% for building
+# costs since then. An assumption, not a measurement.
+COST_PER_ADAPTATION_GBP = 7_100.0
+# Hours per case and loaded hourly costs are planning assumptions of the demo, not measured figures.
+SERVICES: dict[str, dict[str, float]] = {
+    "ot": {
+        "hours_per_case": 6.0,
+        "cost_per_hour_gbp": 42.0,
+        "wait_weight": 1.0,
+        "hospital_delay_weight": 0.0,
+    },
+    "hao": {
+        "hours_per_case": 4.0,
+        "cost_per_hour_gbp": 31.0,
+        "wait_weight": 0.8,
+        "hospital_delay_weight": 0.0,
+    },
+    "reablement": {
+        "hours_per_case": 20.0,
+        "cost_per_hour_gbp": 27.0,
+        "wait_weight": 1.5,
+        "hospital_delay_weight": 1.0,
+    },
+    "domcare": {
+        "hours_per_case": 30.0,
+        "cost_per_hour_gbp": 23.0,
+        "wait_weight": 1.2,
+        "hospital_delay_weight": 1.0,
+    },
+}
+# Weeks of referrals waiting at the start (Little's law: backlog = throughput x wait). OT: the
+# review's 56-day average wait for a home assessment visit (seed 000) is 8 weeks.
+INITIAL_BACKLOG_WEEKS = {"ot": 8.0, "hao": 4.0, "reablement": 1.0, "domcare": 2.0}
+# Average time to deliver an adaptation: 197 days north team, 145 days south (seed 000 §4.4).
+WORKS_DELIVERY_DAYS = {"north": 197.0, "south": 145.0}
+P_OT_DFG = 0.30  # share of OT assessments that become DFG works (assumption)
+P_REAB_DOM = 0.40  # share of reablement completions needing ongoing home care (assumption)
+BUDGET_SHARE_OF_WANTED = 0.92  # the revenue budget funds 92% of the hours that demand wants
+GROWTH_ALLOWANCE = 1.08  # demand grows about 8% a year (seed 000 §4.4)
+
+
+def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
+    """A PlanningConfig body (JSON-able dict) for the demo, a year of weekly periods by default."""
+    wanted = _wanted_hours_by_team()
+    return {
+        "name": "warwickshire-demo (synthetic)",
+        "version": "2025.1",
+        "period_days": 7,
+        "horizon_periods": horizon_periods,
+        "services": [{"id": s, **params} for s, params in SERVICES.items()],
+        "teams": [
+            {
+                "id": team,
+                "hours": {
+                    s: {"min_per_period": round(0.6 * h, 1), "max_per_period": round(1.1 * h, 1)}
+                    for s, h in by_service.items()
+                },
+            }
+            for team, by_service in wanted.items()
+        ],
+        "districts": _districts(),
+        "revenue_budget_gbp_per_period": round(
+            BUDGET_SHARE_OF_WANTED * _wanted_cost_gbp(wanted), 0
+        ),
+        "fees": {"dfg_fee_rate": 0.10},
+        "flows": {"p_ot_dfg": P_OT_DFG, "p_reab_dom": P_REAB_DOM},
+        "works_wait_weight": 1.0,
+    }
+
+
+def _wanted_hours_by_team() -> dict[str, dict[str, float]]:
+    """Hours a week each team would need to keep up with demand, a year of growth included."""
+    wanted: dict[str, dict[str, float]] = {}
+    for d in DEMO_DISTRICTS:
+        team = wanted.setdefault(d.team, dict.fromkeys(SERVICES, 0.0))
+        for s, params in SERVICES.items():
+            team[s] += (
+                DEMO_BASE_WEEKLY_REFERRALS[s][d.id] * GROWTH_ALLOWANCE * params["hours_per_case"]
+            )
+    return wanted
+
+
+def _wanted_cost_gbp(wanted: dict[str, dict[str, float]]) -> float:
+    return sum(
+        h * SERVICES[s]["cost_per_hour_gbp"] for by_s in wanted.values() for s, h in by_s.items()
+    )
+
+
+def _districts() -> list[dict[str, Any]]:
+    total_pop = sum(d.population for d in DEMO_DISTRICTS)
+    shares = [
+        round(DFG_CAPITAL_WARWICKSHIRE_GBP * d.population / total_pop) for d in DEMO_DISTRICTS
+    ]
+    shares[-1] += DFG_CAPITAL_WARWICKSHIRE_GBP - sum(shares)  # exact total, rounding to the last
+    return [
+        {
+            "id": d.id,
+            "name": d.name,
+            "team": d.team,
+            "capital_gbp": float(capital),
+            "cost_per_adaptation_gbp": COST_PER_ADAPTATION_GBP,
+            "initial_backlog_cases": {
+                s: round(DEMO_BASE_WEEKLY_REFERRALS[s][d.id] * weeks, 1)
+                for s, weeks in INITIAL_BACKLOG_WEEKS.items()
+            },
+            "initial_works_backlog_cases": round(
+                DEMO_BASE_WEEKLY_REFERRALS["ot"][d.id]
+                * P_OT_DFG
+                * WORKS_DELIVERY_DAYS[d.team]
+                / 7.0,
+                1,
+            ),
+        }
+        for d, capital in zip(DEMO_DISTRICTS, shares, strict=True)
+    ]

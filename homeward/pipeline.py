@@ -1,0 +1,172 @@
+"""One pass of the pipeline: stored history -> forecasts -> plan, recorded as a run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
+
+from forecast import ForecastRun, ForecastSettings, run_forecasts
+from homeward import planning, repository
+from homeward.clock import code_version, utcnow
+from homeward.errors import HomewardError
+from homeward.ingest import frequency_of, observations_hash
+from homeward.settings import Settings
+from homeward.storage import transaction as repository_session
+from models import RunRow
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "pipeline"
+MONTHLY_HORIZON = 12  # a year ahead, so every monthly series covers a whole winter
+
+Report = Callable[[str], None]
+
+
+class PipelineBusy(HomewardError):
+    """Another process holds the pipeline lock."""
+
+
+@dataclass(frozen=True)
+class PipelineOutcome:
+    """What a pipeline pass produced."""
+
+    run_id: int
+    status: str
+    plan_id: int | None
+    message: str
+
+
+def run_pipeline(
+    factory: sessionmaker[Session], settings: Settings, trigger: str, report: Report = log.info
+) -> PipelineOutcome:
+    """Forecast every stored series, then plan with the active config; one run at a time."""
+    holder = f"{os.getpid()}@{os.uname().nodename}"
+    if not repository.acquire_lock(
+        factory, LOCK_NAME, holder, timedelta(seconds=settings.pipeline_lock_ttl_s)
+    ):
+        raise PipelineBusy("another pipeline run holds the lock; try again when it finishes")
+    try:
+        return _run_locked(factory, settings, trigger, report)
+    finally:
+        repository.release_lock(factory, LOCK_NAME, holder)
+
+
+def _run_locked(
+    factory: sessionmaker[Session], settings: Settings, trigger: str, report: Report
+) -> PipelineOutcome:
+    with repository_session(factory) as session:
+        run_id = repository.start_run(session, "pipeline", trigger, code_version()).id
+    timings: dict[str, float] = {}
+    try:
+        plan_id, status, message = _forecast_and_plan(factory, settings, run_id, timings, report)
+    except Exception as exc:  # the run record must say why it failed, whatever failed
+        log.exception("pipeline run %s failed", run_id)
+        _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", timings)
+        raise
+    _finish(factory, run_id, status, message, timings)
+    report(f"run {run_id} {status}: {message}")
+    return PipelineOutcome(run_id, status, plan_id, message)
+
+
+def _forecast_and_plan(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    run_id: int,
+    timings: dict[str, float],
+    report: Report,
+) -> tuple[int | None, str, str]:
+    start = time.perf_counter()
+    with repository_session(factory) as session:
+        history = repository.load_observations(session)
+    if history.empty:
+        return None, "skipped", "no observations stored: import some with `homeward import`"
+    report(f"forecasting {history['unique_id'].nunique()} series ({len(history):,} observations)")
+    runs = forecast_by_frequency(history, settings, report)
+    timings["forecast_s"] = time.perf_counter() - start
+    with repository_session(factory) as session:
+        run = session.get_one(RunRow, run_id)
+        run.data_hash = observations_hash(history)
+        for fc in runs:
+            repository.store_forecasts(session, run_id, fc.forecasts, fc.metrics)
+            run.models_chosen = {**run.models_chosen, **dict(fc.chosen)}
+    return _plan_step(factory, settings, run_id, timings, report)
+
+
+def _plan_step(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    run_id: int,
+    timings: dict[str, float],
+    report: Report,
+) -> tuple[int | None, str, str]:
+    start = time.perf_counter()
+    with repository_session(factory) as session:
+        config_row = repository.active_config(session)
+        if config_row is None:
+            return None, "forecast_only", "forecasts stored; no planning config stored, so no plan"
+        report(f"planning with config {config_row.name!r} version {config_row.version!r}")
+        _config, result = planning.solve_config(session, config_row.body, settings.solver)
+        stored = planning.store_result(session, run_id, config_row.id, result)
+        run = session.get_one(RunRow, run_id)
+        run.config_id, run.config_version = (
+            config_row.id,
+            f"{config_row.version}#{config_row.body_hash[:12]}",
+        )
+        run.solver_status = result.status.value
+    timings["plan_s"] = time.perf_counter() - start
+    report(
+        f"plan {stored.plan_id}: {result.status.value}, "
+        f"objective {_fmt(result.objective_weighted_wait_days)} weighted waiting days"
+    )
+    return stored.plan_id, "succeeded", result.message
+
+
+def forecast_by_frequency(
+    history: pd.DataFrame, settings: Settings, report: Report
+) -> list[ForecastRun]:
+    """Forecast weekly and monthly series separately, each with a horizon that suits it."""
+    freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
+    runs = []
+    for freq, ids in freqs.groupby(freqs).groups.items():
+        horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
+        subset = history[history["unique_id"].isin(list(ids))]
+        fs = ForecastSettings(
+            horizon=horizon,
+            backtest_folds=settings.forecast_backtest_folds,
+            n_jobs=settings.forecast_n_jobs,
+            dask_address=settings.dask_address,
+        )
+        report(f"  {len(ids)} {freq} series, horizon {horizon}")
+        runs.append(run_forecasts(subset, fs, progress=_progress(report, str(freq))))
+    return runs
+
+
+def _progress(report: Report, label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            report(f"  {label}: {done}/{total} series forecast")
+
+    return show
+
+
+def _finish(
+    factory: sessionmaker[Session],
+    run_id: int,
+    status: str,
+    message: str,
+    timings: dict[str, float],
+) -> None:
+    with repository_session(factory) as session:
+        run = session.get_one(RunRow, run_id)
+        run.status, run.message, run.finished_at = status, message, utcnow()
+        run.timings_s = {k: round(v, 3) for k, v in timings.items()}
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"

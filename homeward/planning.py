@@ -1,0 +1,93 @@
+"""From stored forecasts and a planning config to a stored plan: the service side of optimise/."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from homeward import repository
+from homeward.errors import HomewardError
+from optimise import PlanResult, plan
+from optimise.config import PlanningConfig
+from optimise.inputs import build_inputs
+
+REFERRALS_PREFIX = "referrals/"
+
+Report = Callable[[str], None]
+
+
+class NoForecasts(HomewardError):
+    """Planning needs referral forecasts and none are stored yet."""
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A plan as stored: its id and its result."""
+
+    plan_id: int
+    result: PlanResult
+
+
+def config_hash(body: dict[str, Any]) -> str:
+    """A stable content hash of a planning config (its version for the run record)."""
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def demand_from_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Referral forecasts (`referrals/<service>/<district>`) as LP demand.
+
+    Columns: service, district, ds, cases (the forecast mean).
+
+    Quantile columns are carried as q10/q90/q025/q975 so winter planning can use a higher quantile.
+    """
+    refs = forecasts[forecasts["unique_id"].str.startswith(REFERRALS_PREFIX)]
+    parts = refs["unique_id"].str.split("/", expand=True)
+    if refs.empty or parts.shape[1] != 3:
+        return pd.DataFrame(columns=["service", "district", "ds", "cases"])
+    return pd.DataFrame(
+        {
+            "service": parts[1].to_numpy(),
+            "district": parts[2].to_numpy(),
+            "ds": pd.to_datetime(refs["ds"]).to_numpy(),
+            "cases": refs["mean"].clip(lower=0).to_numpy(),
+            "q10": refs["lo-80"].clip(lower=0).to_numpy(),
+            "q90": refs["hi-80"].clip(lower=0).to_numpy(),
+            "q025": refs["lo-95"].clip(lower=0).to_numpy(),
+            "q975": refs["hi-95"].clip(lower=0).to_numpy(),
+        }
+    ).reset_index(drop=True)
+
+
+def solve_config(
+    session: Session, body: dict[str, Any], solver: str
+) -> tuple[PlanningConfig, PlanResult]:
+    """Validate a config body, build demand from the newest forecasts and solve."""
+    config = PlanningConfig.model_validate(body)
+    demand = demand_from_forecasts(repository.latest_forecast_frame(session, REFERRALS_PREFIX))
+    if demand.empty:
+        raise NoForecasts(
+            "no referral forecasts are stored yet: run `homeward forecast` or the pipeline first"
+        )
+    return config, plan(build_inputs(config, demand), solver=solver)
+
+
+def store_result(session: Session, run_id: int, config_id: int, result: PlanResult) -> StoredPlan:
+    """Store a plan result against its run and config."""
+    row = repository.store_plan(
+        session,
+        run_id,
+        config_id,
+        result.status.value,
+        result.objective_weighted_wait_days,
+        result.solve_seconds,
+        result.to_dict(),
+    )
+    return StoredPlan(row.id, result)

@@ -1,0 +1,367 @@
+"""Reads and writes of the service's tables; the only module that knows the table layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward.clock import utcnow
+from homeward.errors import Problem, ValidationFailed
+from homeward.ingest import frequency_of, validate_observations
+from models import (
+    ForecastMetricRow,
+    ForecastRow,
+    ImportRow,
+    LockRow,
+    ObservationRow,
+    PlanningConfigRow,
+    PlanRow,
+    RunRow,
+    SeriesRow,
+)
+
+_INSERT_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an accepted upload stored."""
+
+    import_id: int
+    rows: int
+    series: tuple[str, ...]
+    data_hash: str
+
+
+def store_observations(
+    session: Session, frame: pd.DataFrame, source: str, data_hash: str
+) -> ImportSummary:
+    """Store a validated long frame whole; its rows replace stored rows of the same dates.
+
+    Raises ValidationFailed (and the caller's transaction rolls back) if the merged series would
+    have a gap, so a rejected upload changes nothing.
+    """
+    imp = ImportRow(
+        source=source[:500],
+        rows=len(frame),
+        series_count=frame["unique_id"].nunique(),
+        data_hash=data_hash,
+        created_at=utcnow(),
+    )
+    session.add(imp)
+    session.flush()
+    ids = tuple(sorted(frame["unique_id"].unique()))
+    for series_id, group in frame.groupby("unique_id", sort=True):
+        session.execute(
+            delete(ObservationRow).where(
+                ObservationRow.series_id == series_id,
+                ObservationRow.ds >= group["ds"].min().to_pydatetime(),
+                ObservationRow.ds <= group["ds"].max().to_pydatetime(),
+            )
+        )
+        _ensure_series_row(session, str(series_id), group)
+    records = [
+        {"series_id": u, "ds": d.to_pydatetime(), "y": float(y), "import_id": imp.id}
+        for u, d, y in frame[["unique_id", "ds", "y"]].itertuples(index=False)
+    ]
+    for start in range(0, len(records), _INSERT_CHUNK):
+        session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
+    _refresh_series(session, ids, source)
+    return ImportSummary(imp.id, len(frame), ids, data_hash)
+
+
+def _ensure_series_row(session: Session, series_id: str, group: pd.DataFrame) -> None:
+    if session.get(SeriesRow, series_id) is None:
+        session.add(
+            SeriesRow(
+                id=series_id,
+                freq=frequency_of(group["ds"]),
+                first_ds=group["ds"].min().to_pydatetime(),
+                last_ds=group["ds"].max().to_pydatetime(),
+                n_obs=len(group),
+                updated_at=utcnow(),
+            )
+        )
+        session.flush()
+
+
+def _refresh_series(session: Session, ids: Sequence[str], source: str) -> None:
+    """Re-validate each merged series as stored and update its extent."""
+    merged = load_observations(session, ids)
+    try:
+        validate_observations(_as_text(merged), source=f"{source} (merged with stored history)")
+    except ValidationFailed as exc:
+        raise ValidationFailed(tuple(_merged_problem(p) for p in exc.problems), exc.source) from exc
+    for series_id, group in merged.groupby("unique_id", sort=True):
+        row = session.get(SeriesRow, str(series_id))
+        assert row is not None
+        row.freq = frequency_of(group["ds"])
+        row.first_ds, row.last_ds = (
+            group["ds"].min().to_pydatetime(),
+            group["ds"].max().to_pydatetime(),
+        )
+        row.n_obs, row.updated_at = len(group), utcnow()
+
+
+def _merged_problem(problem: Problem) -> Problem:
+    """Rows of a merged series are not rows of the user's file, so drop the row number."""
+    return Problem(
+        row=None,
+        column=problem.column,
+        expected=problem.expected,
+        found=f"{problem.found} (after merging with stored history)",
+        series_id=problem.series_id,
+    )
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": frame["unique_id"].astype(str),
+            "ds": frame["ds"].dt.strftime("%Y-%m-%d"),
+            "y": frame["y"].map(repr),
+        }
+    )
+
+
+def load_observations(
+    session: Session, series_ids: Sequence[str] | None = None, prefix: str | None = None
+) -> pd.DataFrame:
+    """Stored observations as a long frame (unique_id, ds, y), sorted."""
+    stmt = select(ObservationRow.series_id, ObservationRow.ds, ObservationRow.y)
+    if series_ids is not None:
+        stmt = stmt.where(ObservationRow.series_id.in_(list(series_ids)))
+    if prefix is not None:
+        stmt = stmt.where(ObservationRow.series_id.startswith(prefix, autoescape=True))
+    rows = session.execute(stmt.order_by(ObservationRow.series_id, ObservationRow.ds)).all()
+    frame = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["y"] = frame["y"].astype(float)
+    return frame
+
+
+def list_series(session: Session, prefix: str | None = None) -> list[SeriesRow]:
+    """Every stored series (optionally those whose id starts with prefix), by id."""
+    stmt = select(SeriesRow).order_by(SeriesRow.id)
+    if prefix:
+        stmt = stmt.where(SeriesRow.id.startswith(prefix, autoescape=True))
+    return list(session.scalars(stmt))
+
+
+def count_observations(session: Session) -> int:
+    """How many observation rows are stored."""
+    return int(session.scalar(select(func.count()).select_from(ObservationRow)) or 0)
+
+
+def save_config(session: Session, body: dict[str, Any], body_hash: str) -> PlanningConfigRow:
+    """Store a planning config as the active one (unless the active one has the same content)."""
+    existing = active_config(session)
+    if existing is not None and existing.body_hash == body_hash:
+        return existing
+    row = PlanningConfigRow(
+        name=str(body.get("name", "unnamed")),
+        version=str(body.get("version", "")),
+        body=body,
+        body_hash=body_hash,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def active_config(session: Session) -> PlanningConfigRow | None:
+    """The most recently stored planning config (the one the scheduler plans with)."""
+    return session.scalars(select(PlanningConfigRow).order_by(PlanningConfigRow.id.desc())).first()
+
+
+def start_run(session: Session, kind: str, trigger: str, code_version: str) -> RunRow:
+    """Record that a run has begun."""
+    run = RunRow(
+        kind=kind,
+        trigger=trigger,
+        status="running",
+        started_at=utcnow(),
+        code_version=code_version,
+        models_chosen={},
+        timings_s={},
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def store_forecasts(
+    session: Session, run_id: int, forecasts: pd.DataFrame, metrics: pd.DataFrame
+) -> None:
+    """Store a run's forecasts and every candidate model's backtest metrics."""
+    rows = [
+        {
+            "run_id": run_id,
+            "series_id": r.unique_id,
+            "ds": r.ds.to_pydatetime(),
+            "model": r.model,
+            "mean": float(r.mean),
+            "lo_80": float(r.lo_80),
+            "hi_80": float(r.hi_80),
+            "lo_95": float(r.lo_95),
+            "hi_95": float(r.hi_95),
+        }
+        for r in forecasts.rename(columns=lambda c: c.replace("-", "_")).itertuples(index=False)
+    ]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(insert(ForecastRow), rows[start : start + _INSERT_CHUNK])
+    metric_cols = [c for c in metrics.columns if c not in ("unique_id", "model", "chosen")]
+    metric_rows = [
+        {
+            "run_id": run_id,
+            "series_id": rec["unique_id"],
+            "model": rec["model"],
+            "chosen": bool(rec.get("chosen", False)),
+            "metrics": {c: _finite_or_none(rec[c]) for c in metric_cols},
+        }
+        for rec in metrics.to_dict("records")
+    ]
+    if metric_rows:
+        session.execute(insert(ForecastMetricRow), metric_rows)
+
+
+def _finite_or_none(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if pd.notna(number) and abs(number) != float("inf") else None
+
+
+def latest_forecast(
+    session: Session, series_id: str
+) -> tuple[RunRow, list[ForecastRow], list[ForecastMetricRow]] | None:
+    """The newest run's forecast and metrics for one series, or None."""
+    run_id = session.scalar(
+        select(func.max(ForecastRow.run_id)).where(ForecastRow.series_id == series_id)
+    )
+    if run_id is None:
+        return None
+    run = session.get(RunRow, run_id)
+    assert run is not None
+    rows = list(
+        session.scalars(
+            select(ForecastRow)
+            .where(ForecastRow.run_id == run_id, ForecastRow.series_id == series_id)
+            .order_by(ForecastRow.ds)
+        )
+    )
+    metrics = list(
+        session.scalars(
+            select(ForecastMetricRow)
+            .where(ForecastMetricRow.run_id == run_id, ForecastMetricRow.series_id == series_id)
+            .order_by(ForecastMetricRow.model)
+        )
+    )
+    return run, rows, metrics
+
+
+def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
+    """The newest forecast of every series under prefix, as a long frame with quantile columns."""
+    newest = (
+        select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
+        .where(ForecastRow.series_id.startswith(prefix, autoescape=True))
+        .group_by(ForecastRow.series_id)
+        .subquery()
+    )
+    stmt = select(ForecastRow).join(
+        newest,
+        (ForecastRow.series_id == newest.c.series_id) & (ForecastRow.run_id == newest.c.run_id),
+    )
+    rows = session.scalars(stmt.order_by(ForecastRow.series_id, ForecastRow.ds)).all()
+    return pd.DataFrame(
+        [
+            {
+                "unique_id": r.series_id,
+                "ds": pd.Timestamp(r.ds),
+                "model": r.model,
+                "mean": r.mean,
+                "lo-80": r.lo_80,
+                "hi-80": r.hi_80,
+                "lo-95": r.lo_95,
+                "hi-95": r.hi_95,
+            }
+            for r in rows
+        ],
+        columns=["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"],
+    )
+
+
+def store_plan(
+    session: Session,
+    run_id: int,
+    config_id: int,
+    status: str,
+    objective: float | None,
+    solve_seconds: float,
+    result: dict[str, Any],
+) -> PlanRow:
+    """Store one plan result (its whole JSON) against its run and config."""
+    row = PlanRow(
+        run_id=run_id,
+        config_id=config_id,
+        created_at=utcnow(),
+        status=status,
+        objective_weighted_wait_days=objective,
+        solve_seconds=solve_seconds,
+        result=result,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_plan(session: Session) -> PlanRow | None:
+    """The newest stored plan."""
+    return session.scalars(select(PlanRow).order_by(PlanRow.id.desc())).first()
+
+
+def list_runs(session: Session, limit: int, offset: int = 0) -> list[RunRow]:
+    """Runs, newest first."""
+    return list(
+        session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit).offset(offset))
+    )
+
+
+def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:
+    """Take the named lease if it is free or expired; False if another holder has it."""
+    now = utcnow()
+    try:
+        with factory() as session, session.begin():
+            row = session.get(LockRow, name)
+            if row is None:
+                session.add(LockRow(name=name, holder=holder, expires_at=now + ttl))
+                return True
+            result = session.execute(
+                update(LockRow)
+                .where(LockRow.name == name, LockRow.expires_at < _naive_if_sqlite(session, now))
+                .values(holder=holder, expires_at=now + ttl)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+    except IntegrityError:
+        return False
+
+
+def release_lock(factory: sessionmaker[Session], name: str, holder: str) -> None:
+    """Give the lease back (only if we still hold it)."""
+    with factory() as session, session.begin():
+        session.execute(delete(LockRow).where(LockRow.name == name, LockRow.holder == holder))
+
+
+def _naive_if_sqlite(session: Session, moment: datetime) -> datetime:
+    """SQLite stores datetimes without zone; compare like with like."""
+    bind = session.get_bind()
+    return moment.replace(tzinfo=None) if bind.dialect.name == "sqlite" else moment

@@ -1,0 +1,60 @@
+"""Service settings, read once from the environment (HOMEWARD_*), refused at start-up if unsafe."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the composition root needs; engines never read this, callers pass values in."""
+
+    model_config = SettingsConfigDict(env_prefix="HOMEWARD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="where the SQLite file and exports live"
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "HOMEWARD_DATABASE_URL"),
+        description="any SQLAlchemy URL; default is a SQLite file in data_dir",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    scheduler_enabled: bool = True
+    schedule_cron: str = Field(default="0 6 * * mon", description="crontab for the pipeline")
+    schedule_misfire_grace_s: int = Field(default=6 * 3600, ge=1)
+    forecast_horizon_weeks: int = Field(default=52, ge=1, le=104)
+    forecast_backtest_folds: int = Field(default=3, ge=1, le=12)
+    forecast_n_jobs: int = Field(default=2, ge=1, le=64)
+    dask_address: str | None = None
+    solver: str = Field(default="highs", pattern="^(highs|cbc)$")
+    pipeline_lock_ttl_s: int = Field(default=6 * 3600, ge=60)
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _cron_parses(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"expected a 5-field crontab such as '0 6 * * mon', found {value!r}: {exc}"
+            ) from exc
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite default under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'homeward.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached: read the environment once)."""
+    return Settings()

@@ -1,0 +1,133 @@
+"""The persistent tables: observations, imports, runs, forecasts, metrics, configs, plans, locks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class SeriesRow(Base):
+    """One time series: its stable id, frequency and extent."""
+
+    __tablename__ = "series"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    freq: Mapped[str] = mapped_column(String(8))
+    first_ds: Mapped[datetime] = mapped_column(DateTime)
+    last_ds: Mapped[datetime] = mapped_column(DateTime)
+    n_obs: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ObservationRow(Base):
+    """One observed value of a series at a period start (long format)."""
+
+    __tablename__ = "observations"
+    series_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    ds: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    y: Mapped[float] = mapped_column(Float)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+
+
+class ImportRow(Base):
+    """One accepted upload, stored whole: where it came from and what it held."""
+
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer)
+    series_count: Mapped[int] = mapped_column(Integer)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanningConfigRow(Base):
+    """A versioned planning configuration (the JSON a planner or finance officer edits)."""
+
+    __tablename__ = "planning_configs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(100))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RunRow(Base):
+    """One pass of the pipeline (or one requested plan), with everything needed to reproduce it."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    trigger: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    data_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    config_id: Mapped[int | None] = mapped_column(ForeignKey("planning_configs.id"), nullable=True)
+    config_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    code_version: Mapped[str] = mapped_column(String(100))
+    models_chosen: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    solver_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    timings_s: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ForecastRow(Base):
+    """One forecast period of one series from one run, with its interval bounds."""
+
+    __tablename__ = "forecasts"
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ds: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    model: Mapped[str] = mapped_column(String(60))
+    mean: Mapped[float] = mapped_column(Float)
+    lo_80: Mapped[float] = mapped_column(Float)
+    hi_80: Mapped[float] = mapped_column(Float)
+    lo_95: Mapped[float] = mapped_column(Float)
+    hi_95: Mapped[float] = mapped_column(Float)
+
+
+class ForecastMetricRow(Base):
+    """Backtest accuracy of one candidate model on one series in one run."""
+
+    __tablename__ = "forecast_metrics"
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model: Mapped[str] = mapped_column(String(60), primary_key=True)
+    chosen: Mapped[bool] = mapped_column(default=False)
+    metrics: Mapped[dict[str, float | None]] = mapped_column(JSON)
+
+
+class PlanRow(Base):
+    """One solved (or explained-infeasible) allocation plan."""
+
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    config_id: Mapped[int] = mapped_column(ForeignKey("planning_configs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(40))
+    objective_weighted_wait_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    solve_seconds: Mapped[float] = mapped_column(Float)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LockRow(Base):
+    """A named lease in the database, so two processes never run the pipeline at once."""
+
+    __tablename__ = "locks"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+Index("ix_plans_created_at", PlanRow.created_at)
+Index("ix_runs_started_at", RunRow.started_at)
+Index("ix_forecasts_series", ForecastRow.series_id, ForecastRow.run_id)

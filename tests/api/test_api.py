@@ -1,0 +1,126 @@
+"""The API over a real HTTP server: plans, forecasts, series, runs, uploads, problem+json."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import LiveServer
+
+SERVICES = {"ot", "hao", "reablement", "domcare"}
+DISTRICTS = {"north-warwickshire", "nuneaton-and-bedworth", "rugby", "warwick", "stratford-on-avon"}
+
+
+def test_health(demo_server: LiveServer) -> None:
+    body = httpx.get(f"{demo_server.url}/healthz").json()
+    assert body["status"] == "ok" and body["database"] == "sqlite" and body["scheduler"] == "off"
+
+
+def test_latest_plan_has_hours_capital_waits_money_and_shadow_prices(
+    demo_server: LiveServer,
+) -> None:
+    response = httpx.get(f"{demo_server.url}/v1/plans/latest")
+    assert response.status_code == 200
+    plan = response.json()
+    result = plan["result"]
+    assert plan["status"] == "optimal" and plan["objective_weighted_wait_days"] > 0
+    hours = result["hours"]
+    assert {h["service"] for h in hours} == SERVICES
+    assert {h["district"] for h in hours} == DISTRICTS
+    assert len({h["period"] for h in hours}) == 13
+    assert {c["district"] for c in result["capital"]} == DISTRICTS
+    assert all("avg_wait_days" in b and "backlog_cases" in b for b in result["backlog"])
+    assert all({"staff_cost_gbp", "fee_income_gbp"} <= set(r) for r in result["revenue"])
+    constraints = {p["constraint"] for p in result["shadow_prices"]}
+    assert any("revenue" in c for c in constraints) and any(
+        "team" in c or "hours" in c for c in constraints
+    )
+    assert result["solver"] and result["solve_seconds"] >= 0
+
+
+def test_plan_by_id_and_missing_plan_is_problem_json(demo_server: LiveServer) -> None:
+    latest = httpx.get(f"{demo_server.url}/v1/plans/latest").json()
+    same = httpx.get(f"{demo_server.url}/v1/plans/{latest['id']}").json()
+    assert same["id"] == latest["id"]
+    missing = httpx.get(f"{demo_server.url}/v1/plans/999999")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert "999999" in missing.json()["detail"]
+
+
+def test_series_and_forecast_with_intervals_and_backtest(demo_server: LiveServer) -> None:
+    series = httpx.get(f"{demo_server.url}/v1/series", params={"prefix": "referrals/ot/"}).json()
+    assert {s["id"] for s in series} == {f"referrals/ot/{d}" for d in DISTRICTS}
+    fc = httpx.get(f"{demo_server.url}/v1/forecasts/referrals/ot/rugby").json()
+    assert len(fc["points"]) == 13
+    for p in fc["points"]:
+        assert p["lo-95"] <= p["lo-80"] <= p["mean"] <= p["hi-80"] <= p["hi-95"]
+    assert sum(m["chosen"] for m in fc["backtest"]) == 1
+    assert all(m["metrics"].get("mase") is not None for m in fc["backtest"] if m["chosen"])
+
+
+def test_runs_record_provenance(demo_server: LiveServer) -> None:
+    runs = httpx.get(f"{demo_server.url}/v1/runs").json()
+    pipeline = next(r for r in runs if r["kind"] == "pipeline")
+    assert pipeline["status"] == "succeeded" and len(pipeline["data_hash"]) == 64
+    assert pipeline["solver_status"] == "optimal" and pipeline["config_version"]
+    assert set(pipeline["models_chosen"]) >= {f"referrals/ot/{d}" for d in DISTRICTS}
+    assert {"forecast_s", "plan_s"} <= set(pipeline["timings_s"])
+
+
+def test_post_plan_with_a_changed_fee_rate(demo_server: LiveServer) -> None:
+    latest = httpx.get(f"{demo_server.url}/v1/plans/latest").json()
+    config = httpx.get(f"{demo_server.url}/v1/configs/active").json()["body"]
+    config["fees"]["dfg_fee_rate"] = 0.15
+    response = httpx.post(f"{demo_server.url}/v1/plans", json={"config": config}, timeout=60)
+    assert response.status_code == 201, response.text
+    new = response.json()
+    assert new["id"] > latest["id"] and new["status"] == "optimal"
+    assert new["objective_weighted_wait_days"] <= latest["objective_weighted_wait_days"] + 1e-6
+
+
+def test_bad_plan_request_names_the_field(demo_server: LiveServer) -> None:
+    config = httpx.get(f"{demo_server.url}/v1/configs/active").json()["body"]
+    config["revenue_budget_gbp_per_period"] = -5
+    response = httpx.post(f"{demo_server.url}/v1/plans", json={"config": config})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "revenue_budget_gbp_per_period" in response.json()["detail"]
+
+
+def test_upload_rejected_whole_then_accepted(demo_server: LiveServer) -> None:
+    before = len(httpx.get(f"{demo_server.url}/v1/series").json())
+    bad = (
+        "unique_id,ds,y\n"
+        "referrals/ot/new-place,2025-01-06,3\n"
+        "referrals/ot/new-place,2025-01-13,lots\n"
+    )
+    rejected = httpx.post(
+        f"{demo_server.url}/v1/observations", content=bad, headers={"content-type": "text/csv"}
+    )
+    assert rejected.status_code == 422
+    problems = rejected.json()["problems"]
+    assert (
+        problems[0]["row"] == 3 and problems[0]["column"] == "y" and "lots" in problems[0]["found"]
+    )
+    assert len(httpx.get(f"{demo_server.url}/v1/series").json()) == before
+    good = bad.replace("lots", "4")
+    accepted = httpx.post(
+        f"{demo_server.url}/v1/observations", content=good, headers={"content-type": "text/csv"}
+    )
+    assert accepted.status_code == 201 and accepted.json()["rows"] == 2
+    assert len(httpx.get(f"{demo_server.url}/v1/series").json()) == before + 1
+
+
+def test_bad_query_parameter_is_problem_json(demo_server: LiveServer) -> None:
+    response = httpx.get(f"{demo_server.url}/v1/runs", params={"limit": "0"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "limit" in response.json()["detail"]
+
+
+def test_openapi_published(demo_server: LiveServer) -> None:
+    spec = httpx.get(f"{demo_server.url}/openapi.json").json()
+    assert {"/v1/plans/latest", "/v1/plans", "/v1/runs", "/v1/series", "/healthz"} <= set(
+        spec["paths"]
+    )
+    assert httpx.get(f"{demo_server.url}/docs").status_code == 200

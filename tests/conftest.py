@@ -1,0 +1,86 @@
+"""Shared fixtures: settings on a temp SQLite file, a real PostgreSQL server, a real HTTP server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from homeward.settings import Settings
+from tests.pg_server import find_pg_bin, running_postgres
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real public data beside the repository (read in place, never copied)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is not beside the repository")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """Settings on a fresh SQLite file, scheduler off, quick forecasts."""
+    return Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        scheduler_enabled=False,
+        forecast_horizon_weeks=13,
+        forecast_backtest_folds=2,
+        forecast_n_jobs=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (CI requires it: HOMEWARD_REQUIRE_POSTGRES=1)."""
+    if find_pg_bin() is None:
+        if os.environ.get("HOMEWARD_REQUIRE_POSTGRES") == "1":
+            pytest.fail("HOMEWARD_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries were found")
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    with running_postgres() as url:
+        yield url
+
+
+class LiveServer:
+    """uvicorn serving an app on a free loopback port in a background thread."""
+
+    def __init__(self, app: object) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,  # type: ignore[arg-type]
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -1,0 +1,138 @@
+"""Storage on real SQLite and real PostgreSQL: migrations, whole-or-nothing imports, locks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import inspect
+
+from homeward import repository
+from homeward.errors import ValidationFailed
+from homeward.ingest import observations_hash
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+
+TABLES = {
+    "observations",
+    "series",
+    "imports",
+    "runs",
+    "forecasts",
+    "forecast_metrics",
+    "planning_configs",
+    "plans",
+    "locks",
+}
+
+
+def _weekly(series_id: str, start: str, n: int, level: float = 10.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": series_id,
+            "ds": pd.date_range(start, periods=n, freq="W-MON"),
+            "y": [level + i for i in range(n)],
+        }
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def factory(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-untyped-def]
+    url = (
+        f"sqlite:///{tmp_path / 'db.sqlite'}"
+        if request.param == "sqlite"
+        else _fresh_pg_db(request)
+    )
+    engine = make_engine(url)
+    upgrade(engine)
+    upgrade(engine)  # idempotent
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _fresh_pg_db(request: pytest.FixtureRequest) -> str:
+    """A new database on the session's PostgreSQL server, so each test starts empty."""
+    server_url: str = request.getfixturevalue("postgres_url")
+    name = f"t_{abs(hash(request.node.nodeid)) % 10**9}"
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def test_migrations_create_every_table(factory) -> None:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        names = set(inspect(session.get_bind()).get_table_names())
+    assert names >= TABLES
+
+
+def test_accepted_upload_is_stored_whole_and_reads_back(factory) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.concat(
+        [
+            _weekly("referrals/ot/rugby", "2024-01-01", 30),
+            _weekly("referrals/hao/rugby", "2024-01-01", 20, 5.0),
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        summary = repository.store_observations(session, frame, "test", observations_hash(frame))
+    assert summary.rows == 50
+    with factory() as session:
+        back = repository.load_observations(session)
+        series = {s.id: s for s in repository.list_series(session)}
+    pd.testing.assert_frame_equal(
+        back.sort_values(["unique_id", "ds"]).reset_index(drop=True),
+        frame.sort_values(["unique_id", "ds"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert series["referrals/ot/rugby"].n_obs == 30 and series["referrals/ot/rugby"].freq == "W-MON"
+
+
+def test_overlapping_upload_replaces_those_dates_only(factory) -> None:  # type: ignore[no-untyped-def]
+    first = _weekly("referrals/ot/rugby", "2024-01-01", 10)
+    second = _weekly("referrals/ot/rugby", "2024-02-05", 6, level=100.0)  # overlaps weeks 6-10
+    with transaction(factory) as session:
+        repository.store_observations(session, first, "a", "h1")
+    with transaction(factory) as session:
+        repository.store_observations(session, second, "b", "h2")
+    with factory() as session:
+        back = repository.load_observations(session)
+    assert len(back) == 5 + 6
+    assert back["y"].tolist()[:5] == [10.0, 11.0, 12.0, 13.0, 14.0]
+    assert back["y"].tolist()[5:] == [100.0 + i for i in range(6)]
+
+
+def test_upload_leaving_a_gap_is_rejected_and_changes_nothing(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        repository.store_observations(
+            session, _weekly("referrals/ot/rugby", "2024-01-01", 10), "a", "h1"
+        )
+    later = pd.concat(
+        [
+            _weekly("referrals/ot/rugby", "2024-06-03", 5),
+            _weekly("referrals/hao/rugby", "2024-01-01", 5),
+        ],
+        ignore_index=True,
+    )
+    with (
+        pytest.raises(ValidationFailed, match="referrals/ot/rugby"),
+        transaction(factory) as session,
+    ):
+        repository.store_observations(session, later, "b", "h2")
+    with factory() as session:
+        assert repository.count_observations(session) == 10
+        assert [s.id for s in repository.list_series(session)] == ["referrals/ot/rugby"]
+
+
+def test_pipeline_lock_is_exclusive_until_released_or_expired(factory) -> None:  # type: ignore[no-untyped-def]
+    hour = timedelta(hours=1)
+    assert repository.acquire_lock(factory, "pipeline", "a", hour)
+    assert not repository.acquire_lock(factory, "pipeline", "b", hour)
+    repository.release_lock(factory, "pipeline", "a")
+    assert repository.acquire_lock(
+        factory, "pipeline", "b", timedelta(seconds=-1)
+    )  # already expired
+    assert repository.acquire_lock(factory, "pipeline", "c", hour)
+    assert not repository.acquire_lock(factory, "pipeline", "a", hour)

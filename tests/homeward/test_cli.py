@@ -1,0 +1,140 @@
+"""The `homeward` command line: help, import (long and NHS DTOC files), forecast to CSV, plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from homeward import demo_config
+from homeward.cli import main
+from homeward.dtoc import read_nhs_dtoc
+from homeward.settings import get_settings
+from homeward.storage import make_engine, session_factory
+
+FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+
+
+@pytest.fixture
+def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the CLI at a fresh SQLite file through DATABASE_URL, as a user would."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def _count(url: str, table: str) -> int:
+    with session_factory(make_engine(url))() as session:
+        return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("import", "forecast", "plan", "serve", "demo"):
+        assert command in out
+
+
+def test_import_the_real_nhs_dtoc_file(
+    db_env: str, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = shared_data / "dtoc-monthly" / "dtoc_la_monthly.csv"
+    assert main(["import", str(path)]) == 0
+    expected = len(read_nhs_dtoc(path))
+    assert _count(db_env, "observations") == expected
+    assert "imported" in capsys.readouterr().out
+
+
+def test_a_bad_file_is_rejected_with_row_and_column_and_stores_nothing(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-14,5\n"
+    )
+    assert main(["import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "row 3" in err and "'ds'" in err and "2025-01-14" in err
+    assert _count(db_env, "observations") == 0
+
+
+def test_forecast_cli_on_real_dtoc_series(tmp_path: Path, shared_data: Path) -> None:
+    history = read_nhs_dtoc(
+        shared_data / "dtoc-monthly" / "dtoc_la_monthly.csv", metrics=["days_total"]
+    )
+    picked = history[history["unique_id"].isin(["dtoc_days/warwickshire", "dtoc_days/halton"])]
+    source = tmp_path / "in.csv"
+    picked.to_csv(source, index=False, date_format="%Y-%m-%d")
+    out, metrics = tmp_path / "out.csv", tmp_path / "metrics.csv"
+    code = main(
+        [
+            "forecast",
+            "--input",
+            str(source),
+            "--horizon",
+            "6",
+            "--output",
+            str(out),
+            "--metrics",
+            str(metrics),
+            "--folds",
+            "2",
+            "--jobs",
+            "1",
+        ]
+    )
+    assert code == 0
+    result = pd.read_csv(out)
+    assert list(result.columns) == FORECAST_COLUMNS
+    assert sorted(result["unique_id"].unique()) == ["dtoc_days/halton", "dtoc_days/warwickshire"]
+    assert (result.groupby("unique_id").size() == 6).all()
+    assert result["ds"].min() == "2019-01-01"
+    assert (result["lo-95"] <= result["lo-80"]).all() and (result["hi-80"] <= result["hi-95"]).all()
+    assert {"mase", "smape"} <= set(pd.read_csv(metrics).columns)
+
+
+def test_plan_cli_with_config_demand_and_mps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=4)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    weeks = pd.date_range("2026-01-05", periods=4, freq="W-MON")
+    demand = pd.DataFrame(
+        [
+            {"service": s["id"], "district": d["id"], "ds": w.date().isoformat(), "cases": 10.0}
+            for s in body["services"]
+            for d in body["districts"]
+            for w in weeks
+        ]
+    )
+    demand_path, mps = tmp_path / "demand.csv", tmp_path / "plan.mps"
+    demand.to_csv(demand_path, index=False)
+    code = main(
+        ["plan", "--config", str(config), "--demand", str(demand_path), "--write-mps", str(mps)]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "rugby" in out and "optimal" in out.lower()
+    assert mps.read_text().startswith(("*", "NAME"))
+
+
+def test_plan_cli_rejects_a_bad_demand_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(demo_config.demo_planning_config(horizon_periods=2)))
+    demand = tmp_path / "demand.csv"
+    demand.write_text("service,district,ds,cases\not,rugby,2026-01-05,-3\n")
+    assert main(["plan", "--config", str(config), "--demand", str(demand)]) == 2
+    err = capsys.readouterr().err
+    assert "row 2" in err and "'cases'" in err and "-3" in err

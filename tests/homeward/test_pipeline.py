@@ -1,0 +1,80 @@
+"""The pipeline and its scheduler: one run at a time, every run recorded, failures recorded too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from homeward import repository
+from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
+from homeward.scheduler import JOB_ID, scheduled_run, start_scheduler
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+
+
+@pytest.fixture
+def factory(sqlite_settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(sqlite_settings.resolved_database_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _store_two_series(factory) -> None:  # type: ignore[no-untyped-def]
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"referrals/ot/{d}",
+                    "ds": weeks,
+                    "y": [20.0 + (i % 52) / 4 for i in range(len(weeks))],
+                }
+            )
+            for d in ("rugby", "warwick")
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+
+
+def test_forecast_only_run_is_recorded_without_a_config(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    _store_two_series(factory)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    assert outcome.status == "forecast_only" and outcome.plan_id is None
+    with factory() as session:
+        run = repository.list_runs(session, 1)[0]
+        frame = repository.latest_forecast_frame(session, "referrals/")
+    assert run.status == "forecast_only" and run.finished_at is not None and run.data_hash
+    assert set(run.models_chosen) == {"referrals/ot/rugby", "referrals/ot/warwick"}
+    assert len(frame) == 2 * sqlite_settings.forecast_horizon_weeks
+
+
+def test_a_second_pipeline_waits_its_turn(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    assert repository.acquire_lock(factory, LOCK_NAME, "someone-else", timedelta(hours=1))
+    with pytest.raises(PipelineBusy):
+        run_pipeline(factory, sqlite_settings, trigger="test")
+    scheduled_run(factory, sqlite_settings)  # logs and returns: the scheduler must survive
+    with factory() as session:
+        assert repository.list_runs(session, 10) == []
+
+
+def test_scheduler_registers_one_coalescing_job(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    scheduler = start_scheduler(
+        factory, sqlite_settings.model_copy(update={"schedule_cron": "0 6 * * mon"})
+    )
+    try:
+        jobs = scheduler.get_jobs()
+        assert [j.id for j in jobs] == [JOB_ID]
+        assert jobs[0].coalesce and jobs[0].max_instances == 1
+        assert jobs[0].next_run_time.weekday() == 0 and jobs[0].next_run_time.hour == 6
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_settings_refuse_a_bad_cron() -> None:
+    with pytest.raises(ValueError, match="crontab"):
+        Settings(schedule_cron="every monday")

@@ -1,0 +1,480 @@
+"""The one door for long-format observations (unique_id, ds, y): read as text, validate once."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from homeward.errors import Problem, ValidationFailed
+
+COLUMNS = ("unique_id", "ds", "y")
+WEEKLY = "W-MON"
+MONTHLY = "MS"
+DEFAULT_MAX_ROWS = 5_000_000
+SERIES_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
+# Name of the raw frame's index when it holds the file's own line numbers (header = line 1).
+LINE_INDEX = "line"
+FIRST_DATA_LINE = 2
+# Beyond this many rows with the same fault the rest are counted, not listed: a 5-million-row
+# file with a bad column must not build 5 million Problem objects.
+MAX_PROBLEMS_PER_CHECK = 1_000
+
+_DATE = r"\d{4}-\d{2}-\d{2}"
+_MONTH = r"\d{4}-\d{2}"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NAN_WORDS = frozenset({"nan", "+nan", "-nan", "na", "n/a", "null", "none"})
+_INF_WORDS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+EXPECTED_ID = (
+    "a lower-case series id of parts [a-z0-9_.-] joined by '/', "
+    "e.g. 'referrals/ot/nuneaton-and-bedworth'"
+)
+EXPECTED_DATE = "a date YYYY-MM-DD (a Monday for weekly series) or a month YYYY-MM"
+EXPECTED_Y = "a finite number of zero or more (Homeward metrics are counts)"
+EXPECTED_HEADER = "a CSV file with the header unique_id,ds,y"
+
+
+def read_observations_csv(
+    data: bytes | str | Path, source: str, max_rows: int = DEFAULT_MAX_ROWS
+) -> pd.DataFrame:
+    """Read a long-format CSV (columns unique_id, ds, y) and return validated observations.
+
+    ``data`` is the file's bytes, its already-decoded text (a ``str`` is CSV text, never a
+    path), or a ``Path`` to read. Every cell is read as text so nothing is silently coerced,
+    surrounding whitespace in a cell is ignored, then the whole file is validated once.
+    Returns a new frame as ``validate_observations`` does; raises ``ValidationFailed``
+    listing every problem, with rows numbered as lines of the file (header = line 1).
+    """
+    text = _decode(data, source)
+    raw, problems = _parse_csv(text, source, max_rows)
+    return _validate(raw, source, problems, max_rows)
+
+
+def validate_observations(
+    raw: pd.DataFrame, source: str, max_rows: int = DEFAULT_MAX_ROWS
+) -> pd.DataFrame:
+    """Validate raw observations and return a clean NEW frame; never changes ``raw``.
+
+    Returns columns ``unique_id`` (str), ``ds`` (datetime64[ns]: Mondays for W-MON series,
+    1sts of months for MS series), ``y`` (float64, a count >= 0), sorted by unique_id, ds.
+    Rows are numbered as lines of a CSV file of ``raw`` (first data row = line 2), unless
+    ``raw``'s index is named ``"line"``, in which case it already holds the line numbers.
+    """
+    return _validate(raw, source, [], max_rows)
+
+
+def frequency_of(ds: pd.Series) -> str:
+    """Frequency of one series' dates: ``"W-MON"`` (weekly, Mondays) or ``"MS"`` (month starts).
+
+    Raises ``ValueError`` for dates that are neither (validated series never are).
+    """
+    dates = pd.Series(pd.to_datetime(ds)).drop_duplicates().sort_values()
+    if dates.empty:
+        raise ValueError("frequency_of needs at least one date")
+    shortest_step_days = dates.diff().dt.days.min() if len(dates) > 1 else np.inf
+    if (dates.dt.day == 1).all() and shortest_step_days >= 28:
+        return MONTHLY
+    if (dates.dt.dayofweek == 0).all():
+        return WEEKLY
+    raise ValueError("dates are neither all Mondays (W-MON) nor all 1sts of months (MS)")
+
+
+def series_frequencies(observations: pd.DataFrame) -> dict[str, str]:
+    """Map each series id of validated observations to its frequency (``W-MON`` or ``MS``)."""
+    return {
+        str(series_id): frequency_of(group["ds"])
+        for series_id, group in observations.groupby("unique_id", sort=True)
+    }
+
+
+def observations_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 (hex) of the canonical CSV of observations: the data version in run records.
+
+    Canonical: columns unique_id, ds (YYYY-MM-DD), y (shortest round-trip float), sorted by
+    unique_id then ds, header included, '\\n' line ends; the row order and index of ``frame``
+    and any extra columns do not change the hash.
+    """
+    canonical = frame.loc[:, list(COLUMNS)].sort_values(["unique_id", "ds"], kind="stable")
+    canonical = canonical.assign(
+        ds=pd.to_datetime(canonical["ds"]).dt.strftime("%Y-%m-%d"),
+        y=canonical["y"].astype("float64").map(repr),
+    )
+    text = canonical.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- decoding and CSV structure -------------------------------------------------------------
+
+
+def _decode(data: bytes | str | Path, source: str) -> str:
+    payload = data.read_bytes() if isinstance(data, Path) else data
+    if isinstance(payload, bytes):
+        _reject_binary(payload, source)
+        payload = _utf8(payload, source)
+    if "\x00" in payload:
+        _fail(None, None, "UTF-8 text", "binary data (a NUL character)", source)
+    if not payload.strip():
+        _fail(None, None, EXPECTED_HEADER, "an empty file", source)
+    return payload.removeprefix("\ufeff")
+
+
+def _reject_binary(payload: bytes, source: str) -> None:
+    # Spreadsheets are the usual wrong upload: name them so the user knows to "Save as CSV".
+    if payload.startswith(b"PK\x03\x04"):
+        _fail(None, None, "a UTF-8 CSV file", "a ZIP archive (an Excel .xlsx workbook?)", source)
+    if payload.startswith(b"\xd0\xcf\x11\xe0"):
+        _fail(None, None, "a UTF-8 CSV file", "an Excel .xls workbook", source)
+    nul_at = payload.find(b"\x00")
+    if nul_at >= 0:
+        line = payload[:nul_at].count(b"\n") + 1
+        _fail(line, None, "UTF-8 text", "binary data (a NUL byte; UTF-16 or not text?)", source)
+
+
+def _utf8(payload: bytes, source: str) -> str:
+    try:
+        return payload.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = payload[: error.start].count(b"\n") + 1
+        found = f"byte 0x{payload[error.start]:02x}, not UTF-8 (saved as Latin-1/Windows-1252?)"
+        _fail(line, None, "UTF-8 text", found, source)
+    raise AssertionError("unreachable")  # pragma: no cover - _fail always raises
+
+
+def _fail(row: int | None, column: str | None, expected: str, found: str, source: str) -> None:
+    raise ValidationFailed([Problem(row, column, expected, found)], source)
+
+
+def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, fields) for each non-blank CSV record."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for fields in reader:
+            if fields and any(field.strip() for field in fields):
+                yield reader.line_num, fields
+    except csv.Error as error:
+        _fail(reader.line_num + 1, None, "well-formed CSV", str(error), source)
+
+
+def _parse_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, list[Problem]]:
+    records = _records(text, source)
+    _, header = next(records)
+    names = [name.strip() for name in header]
+    _check_header_names(names, source)
+    cells: list[list[str]] = [[] for _ in names]
+    lines: list[int] = []
+    problems: list[Problem] = []
+    for count, (line, fields) in enumerate(records, start=1):
+        if count > max_rows:
+            _fail(None, None, f"at most {max_rows:,} data rows", f"more than {max_rows:,}", source)
+        if len(fields) != len(names):
+            problems.append(_ragged(line, fields, names))
+            continue
+        lines.append(line)
+        for column, value in zip(cells, fields, strict=True):
+            # Interned: ids and dates repeat millions of times in a big file.
+            column.append(sys.intern(value.strip()))
+    index = pd.Index(lines, name=LINE_INDEX, dtype="int64")
+    return pd.DataFrame(dict(zip(names, cells, strict=True)), index=index, dtype=object), problems
+
+
+def _check_header_names(names: list[str], source: str) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        found = "the header names " + ", ".join(repr(n) for n in repeated) + " more than once"
+        _fail(1, repeated[0], "each column named once", found, source)
+
+
+def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
+    preview = _quote(",".join(fields))
+    expected = f"{len(names)} fields, as in the header ({','.join(names)})"
+    return Problem(line, None, expected, f"{len(fields)} fields: {preview}")
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _validate(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int) -> pd.DataFrame:
+    if len(raw) > max_rows:
+        _fail(None, None, f"at most {max_rows:,} data rows", f"{len(raw):,}", source)
+    problems = [*prior, *_column_problems(raw)]
+    if len(raw) == 0 and not prior:
+        problems.append(Problem(None, None, "at least one data row", "a header only, no rows"))
+    if problems and not set(COLUMNS) <= set(raw.columns):
+        raise ValidationFailed(problems, source)
+    work = _parse_cells(raw, problems)
+    problems += _duplicate_problems(work)
+    problems += _all_calendar_problems(work)
+    if problems:
+        raise ValidationFailed(sorted(problems, key=_reading_order), source)
+    return _clean(work)
+
+
+def _reading_order(problem: Problem) -> tuple[bool, int]:
+    # Top to bottom of the file, then whole-series problems (no single row) last.
+    return (problem.row is None, problem.row or 0)
+
+
+def _column_problems(raw: pd.DataFrame) -> list[Problem]:
+    names = [str(name) for name in raw.columns]
+    header = _quote(",".join(names))
+    missing = [
+        Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header)
+        for name in COLUMNS
+        if name not in names
+    ]
+    extra = [
+        Problem(1, name, "only the columns unique_id, ds, y", f"an unknown column {name!r}")
+        for name in names
+        if name not in COLUMNS
+    ]
+    return missing + extra
+
+
+def _row_numbers(raw: pd.DataFrame) -> np.ndarray:
+    if raw.index.name == LINE_INDEX:
+        return raw.index.to_numpy(dtype="int64")
+    return np.arange(FIRST_DATA_LINE, FIRST_DATA_LINE + len(raw), dtype="int64")
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """Cells as stripped text: blank for missing, ISO for datetimes, repr-like for numbers."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        midnight = column.dt.normalize() == column
+        text = column.dt.strftime("%Y-%m-%d").where(midnight, column.astype(str))
+        return pd.Series(text.where(column.notna(), ""), dtype=object)
+    if column.dtype == object:
+        column = column.where(column.notna(), "")
+    return pd.Series(column.astype(str).str.strip(), dtype=object)
+
+
+def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    ids, ds_text, y_text = (_as_text(raw[name]) for name in COLUMNS)
+    rows = _row_numbers(raw)
+    ids_ok = ids.str.fullmatch(SERIES_ID_PATTERN.pattern).fillna(False).astype(bool)
+    ds = _parse_dates(ds_text)
+    y = _parse_values(y_text)
+    problems += _id_problems(ids, ids_ok, rows)
+    problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_text)
+    bad_y = y.isna() | ~np.isfinite(y.fillna(0.0)) | (y < 0)
+    problems += _cell_problems(bad_y, rows, "y", EXPECTED_Y, y_text, _found_value)
+    return pd.DataFrame(
+        {"row": rows, "unique_id": ids.to_numpy(), "ds_text": ds_text.to_numpy(),
+         "ds": ds.to_numpy(), "y": y.to_numpy(), "ok_id": ids_ok.to_numpy()}
+    )  # fmt: skip
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    is_date = text.str.fullmatch(_DATE).fillna(False).astype(bool)
+    is_month = text.str.fullmatch(_MONTH).fillna(False).astype(bool)
+    candidate = text.where(~is_month, text + "-01").where(is_date | is_month, None)
+    parsed = pd.to_datetime(candidate, format="%Y-%m-%d", errors="coerce")
+    return pd.Series(parsed, index=text.index).astype("datetime64[ns]")
+
+
+def _parse_values(text: pd.Series) -> pd.Series:
+    is_number = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    # float("1e999") is inf, which the finiteness check then reports.
+    return text.where(is_number, "nan").astype("float64")
+
+
+def _id_problems(ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> list[Problem]:
+    return _cell_problems(~ids_ok, rows, "unique_id", EXPECTED_ID, ids, _found_text)
+
+
+def _cell_problems(
+    bad: pd.Series,
+    rows: np.ndarray,
+    column: str,
+    expected: str,
+    text: pd.Series,
+    describe: Callable[[str], str],
+) -> list[Problem]:
+    hits = np.flatnonzero(bad.to_numpy(dtype=bool))
+    values = text.to_numpy()
+    listed = [
+        Problem(int(rows[i]), column, expected, describe(str(values[i])))
+        for i in hits[:MAX_PROBLEMS_PER_CHECK]
+    ]
+    if len(hits) > MAX_PROBLEMS_PER_CHECK:
+        more = len(hits) - MAX_PROBLEMS_PER_CHECK
+        listed.append(
+            Problem(None, column, expected, f"{more:,} more rows like these (not listed)")
+        )
+    return listed
+
+
+def _found_text(value: str) -> str:
+    return "a blank value" if value == "" else _quote(value)
+
+
+def _found_value(value: str) -> str:
+    word = value.lower()
+    if word in _NAN_WORDS:
+        return f"{_quote(value)} (not a number)"
+    if word in _INF_WORDS:
+        return f"{_quote(value)} (infinite)"
+    if re.fullmatch(_NUMBER, value):
+        number = float(value)
+        return _quote(value) + (" (negative)" if number < 0 else " (too large: infinite)")
+    return _found_text(value)
+
+
+def _quote(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[: limit - 3] + "...")
+
+
+def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
+    usable = work[work["ok_id"] & work["ds"].notna()].sort_values(["unique_id", "ds", "row"])
+    keys = ["unique_id", "ds"]
+    first_row = usable.groupby(keys, sort=False)["row"].transform("first")
+    repeats = usable.assign(first_row=first_row)[usable.duplicated(keys, keep="first")]
+    columns = ["row", "unique_id", "ds_text", "first_row"]
+    return [
+        Problem(int(row), "ds", "one row per (unique_id, ds)",
+                f"a second row for {date!r} (first on row {first})", str(series_id))
+        for row, series_id, date, first in repeats[columns].head(MAX_PROBLEMS_PER_CHECK)
+        .itertuples(index=False)
+    ]  # fmt: skip
+
+
+def _all_calendar_problems(work: pd.DataFrame) -> list[Problem]:
+    """Spacing, anchor (Monday / 1st) and gap checks for every series at once (vectorised)."""
+    usable = work[work["ok_id"] & work["ds"].notna()].sort_values(["unique_id", "ds", "row"])
+    dated = usable.drop_duplicates(["unique_id", "ds"])
+    summary = _series_summary(dated)
+    problems = _mixed_spacing_problems(summary)
+    summary = summary[~summary["mixed"]]
+    anchored = usable.join(summary["frequency"], on="unique_id", how="inner")
+    problems += _anchor_problems(anchored)
+    # A series with an off-calendar or unreadable date would show spurious gaps: skip those.
+    skip = set(anchored.loc[_off_calendar(anchored), "unique_id"])
+    skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "unique_id"])
+    problems += _gap_problems(summary[~summary.index.isin(skip)], dated)
+    return problems
+
+
+def _series_summary(dated: pd.DataFrame) -> pd.DataFrame:
+    """Per series: counts of weekly / monthly steps, of 1sts and Mondays, first/last date."""
+    ds = dated["ds"]
+    same_series = dated["unique_id"].eq(dated["unique_id"].shift())
+    month_index = ds.dt.year * 12 + ds.dt.month
+    on_first = ds.dt.day == 1
+    steps = pd.DataFrame(
+        {
+            "unique_id": dated["unique_id"],
+            "weekly_steps": same_series & ((ds - ds.shift()).dt.days == 7),
+            "monthly_steps": same_series
+            & on_first
+            & on_first.shift(fill_value=False)
+            & (month_index - month_index.shift() == 1),
+            "firsts": on_first,
+            "mondays": ds.dt.dayofweek == 0,
+            "first_ds": ds,
+            "last_ds": ds,
+            "n_dates": 1,
+        }
+    )
+    summary = steps.groupby("unique_id", sort=True).agg(
+        {"weekly_steps": "sum", "monthly_steps": "sum", "firsts": "sum", "mondays": "sum",
+         "first_ds": "min", "last_ds": "max", "n_dates": "sum"}
+    )  # fmt: skip
+    summary["mixed"] = (summary["weekly_steps"] > 0) & (summary["monthly_steps"] > 0)
+    summary["frequency"] = [_intended_frequency(*counts) for counts in _frequency_counts(summary)]
+    return summary
+
+
+def _frequency_counts(summary: pd.DataFrame) -> list[tuple[int, int, int, int]]:
+    columns = ["weekly_steps", "monthly_steps", "firsts", "mondays"]
+    return [tuple(int(v) for v in row) for row in summary[columns].to_numpy()]  # type: ignore[misc]
+
+
+def _intended_frequency(weekly_steps: int, monthly_steps: int, firsts: int, mondays: int) -> str:
+    """The frequency a series evidently means, so off-calendar dates can be named as such.
+
+    Returns ``""`` when a series has neither a Monday nor a 1st to go by.
+    """
+    if weekly_steps != monthly_steps:
+        return WEEKLY if weekly_steps > monthly_steps else MONTHLY
+    if firsts == mondays == 0:
+        return ""
+    return MONTHLY if firsts >= mondays else WEEKLY
+
+
+def _mixed_spacing_problems(summary: pd.DataFrame) -> list[Problem]:
+    expected = "one spacing per series: every week (W-MON) or every month (MS)"
+    return [
+        Problem(None, "ds", expected, f"{weekly} weekly and {monthly} monthly steps", str(sid))
+        for sid, weekly, monthly in summary.loc[
+            summary["mixed"], ["weekly_steps", "monthly_steps"]
+        ].itertuples()
+    ]
+
+
+def _off_calendar(anchored: pd.DataFrame) -> pd.Series:
+    weekly = anchored["frequency"] == WEEKLY
+    monthly = anchored["frequency"] == MONTHLY
+    not_monday = anchored["ds"].dt.dayofweek != 0
+    not_first = anchored["ds"].dt.day != 1
+    off: pd.Series = (weekly & not_monday) | (monthly & not_first) | ~(weekly | monthly)
+    return off
+
+
+_ANCHOR_EXPECTED = {
+    WEEKLY: "a Monday (the series is weekly, W-MON)",
+    MONTHLY: "the 1st of a month (the series is monthly, MS)",
+    "": "a Monday (weekly series) or the 1st of a month (monthly series)",
+}
+
+
+def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
+    off = anchored[_off_calendar(anchored)].sort_values("row").head(MAX_PROBLEMS_PER_CHECK)
+    columns = ["row", "unique_id", "ds_text", "ds", "frequency"]
+    return [
+        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency],
+                f"{text!r} (a {_DAY_NAMES[date.dayofweek]})", str(series_id))
+        for row, series_id, text, date, frequency in off[columns].itertuples(index=False)
+    ]  # fmt: skip
+
+
+def _gap_problems(summary: pd.DataFrame, dated: pd.DataFrame) -> list[Problem]:
+    first, last = summary["first_ds"], summary["last_ds"]
+    weeks = (last - first).dt.days // 7 + 1
+    months = (last.dt.year - first.dt.year) * 12 + (last.dt.month - first.dt.month) + 1
+    expected_count = weeks.where(summary["frequency"] == WEEKLY, months)
+    gappy = summary.index[summary["n_dates"] < expected_count]
+    dates = dated[dated["unique_id"].isin(gappy)].groupby("unique_id")["ds"]
+    return [
+        _gap_problem(str(sid), pd.DatetimeIndex(ds), str(summary.at[sid, "frequency"]))
+        for sid, ds in dates
+    ]
+
+
+def _gap_problem(series_id: str, dates: pd.DatetimeIndex, frequency: str) -> Problem:
+    calendar = pd.date_range(dates.min(), dates.max(), freq=frequency)
+    missing = calendar.difference(dates)
+    unit = "week" if frequency == WEEKLY else "month"
+    shown = ", ".join(f"{d:%Y-%m-%d}" for d in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    expected = f"a row for every {unit} from {calendar[0]:%Y-%m-%d} to {calendar[-1]:%Y-%m-%d}"
+    found = f"{len(missing)} missing {unit}{'s' * (len(missing) > 1)}: {shown}{more}"
+    return Problem(None, "ds", f"{expected} ({frequency})", found, series_id)
+
+
+def _clean(work: pd.DataFrame) -> pd.DataFrame:
+    clean = pd.DataFrame(
+        {
+            "unique_id": work["unique_id"].astype(str).astype(object),
+            "ds": work["ds"].astype("datetime64[ns]"),
+            "y": work["y"].astype("float64"),
+        }
+    )
+    return clean.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)

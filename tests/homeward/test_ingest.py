@@ -1,0 +1,379 @@
+"""Tests for the observations door: every rejected kind names row, column, expected, found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homeward.errors import Problem, ValidationFailed
+from homeward.ingest import (
+    MAX_PROBLEMS_PER_CHECK,
+    frequency_of,
+    observations_hash,
+    read_observations_csv,
+    series_frequencies,
+    validate_observations,
+)
+
+HEADER = "unique_id,ds,y\n"
+GOOD = (
+    HEADER
+    + "referrals/ot/rugby,2024-01-01,3\n"
+    + "referrals/ot/rugby,2024-01-08,4\n"
+    + "referrals/ot/rugby,2024-01-15,0\n"
+    + "dtoc_days/warwickshire,2024-01,1200\n"
+    + "dtoc_days/warwickshire,2024-02-01,1100.5\n"
+)
+
+
+def problems_of(data: bytes | str, **kwargs: int) -> tuple[Problem, ...]:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(data, "test.csv", **kwargs)
+    assert caught.value.source == "test.csv"
+    return caught.value.problems
+
+
+def only_problem(data: bytes | str, **kwargs: int) -> Problem:
+    problems = problems_of(data, **kwargs)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_good_file_gives_clean_sorted_typed_frame() -> None:
+    frame = read_observations_csv(GOOD.encode(), "good.csv")
+    assert list(frame.columns) == ["unique_id", "ds", "y"]
+    assert frame["ds"].dtype == "datetime64[ns]"
+    assert frame["y"].dtype == "float64"
+    assert (
+        frame["unique_id"].tolist() == ["dtoc_days/warwickshire"] * 2 + ["referrals/ot/rugby"] * 3
+    )
+    assert frame["ds"].iloc[0] == pd.Timestamp("2024-01-01")
+    assert frame["y"].tolist() == [1200.0, 1100.5, 3.0, 4.0, 0.0]
+    assert list(frame.index) == [0, 1, 2, 3, 4]
+
+
+def test_str_bytes_and_path_give_the_same_frame(tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    path.write_bytes(("\ufeff" + GOOD).encode())  # Excel writes a BOM; accept it
+    from_path = read_observations_csv(path, "obs.csv")
+    pd.testing.assert_frame_equal(from_path, read_observations_csv(GOOD, "obs.csv"))
+    pd.testing.assert_frame_equal(from_path, read_observations_csv(GOOD.encode(), "obs.csv"))
+
+
+def test_crlf_whitespace_and_blank_lines_are_tolerated() -> None:
+    text = GOOD.replace("\n", "\r\n").replace(",3\r\n", ", 3 \r\n\r\n")
+    pd.testing.assert_frame_equal(
+        read_observations_csv(text, "x"), read_observations_csv(GOOD, "x")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [
+        (b"PK\x03\x04rest-of-a-zip", "ZIP archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1", "Excel .xls"),
+        ("unique_id,ds,y\n".encode("utf-16"), "NUL byte"),
+    ],
+)
+def test_binary_files_are_rejected(data: bytes, found: str) -> None:
+    problem = only_problem(data)
+    assert found in problem.found
+    assert "UTF-8" in problem.expected
+
+
+def test_latin1_file_names_the_line_of_the_bad_byte() -> None:
+    data = (HEADER + "referrals/ot/rugby,2024-01-01,3\n").encode() + "café,2024-01-01,1\n".encode(
+        "latin-1"
+    )
+    problem = only_problem(data)
+    assert problem.row == 3
+    assert "0xe9" in problem.found
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\n", ""])
+def test_empty_file(data: bytes | str) -> None:
+    problem = only_problem(data)
+    assert problem.found == "an empty file"
+    assert "unique_id,ds,y" in problem.expected
+
+
+def test_header_only() -> None:
+    problem = only_problem(HEADER)
+    assert problem.row is None
+    assert "header only" in problem.found
+
+
+def test_missing_required_column_is_named() -> None:
+    problem = only_problem("ds,y\n2024-01-01,3\n")
+    assert (problem.row, problem.column) == (1, "unique_id")
+    assert problem.found == "'ds,y'"
+
+
+def test_unknown_extra_column_is_named() -> None:
+    problem = only_problem("unique_id,ds,y,notes\nreferrals/ot/rugby,2024-01-01,3,hi\n")
+    assert (problem.row, problem.column) == (1, "notes")
+    assert "unknown column 'notes'" in problem.found
+
+
+def test_repeated_header_name() -> None:
+    problem = only_problem("unique_id,ds,y,y\nreferrals/ot/rugby,2024-01-01,3,4\n")
+    assert (problem.row, problem.column) == (1, "y")
+
+
+@pytest.mark.parametrize(
+    ("series_id", "found"),
+    [
+        ("", "a blank value"),
+        ("Referrals/OT/Rugby", "'Referrals/OT/Rugby'"),
+        ("referrals//rugby", "'referrals//rugby'"),
+        ("referrals/ot/rugby/", "'referrals/ot/rugby/'"),
+        ("-referrals", "'-referrals'"),
+        ("referrals/ot rugby", "'referrals/ot rugby'"),
+    ],
+)
+def test_bad_series_ids(series_id: str, found: str) -> None:
+    problem = only_problem(f"{HEADER}{series_id},2024-01-01,3\n")
+    assert (problem.row, problem.column, problem.found) == (2, "unique_id", found)
+
+
+@pytest.mark.parametrize(
+    "date", ["2024-13-01", "2024-02-30", "01/01/2024", "2024-1-1", "2024", "", "2024-01-01T00:00"]
+)
+def test_unparseable_dates(date: str) -> None:
+    problem = only_problem(
+        f"{HEADER}referrals/ot/rugby,2024-01-01,3\nreferrals/ot/rugby,{date},3\n"
+    )
+    assert (problem.row, problem.column) == (3, "ds")
+    assert "YYYY-MM-DD" in problem.expected
+    assert problem.found == (repr(date) if date else "a blank value")
+
+
+def test_problem_reads_like_the_spec() -> None:
+    problem = only_problem(f"{HEADER}referrals/ot/rugby,2024-13-01,3\n")
+    assert str(problem) == (
+        "row 2, column 'ds': expected a date YYYY-MM-DD (a Monday for weekly series) "
+        "or a month YYYY-MM, found '2024-13-01'"
+    )
+
+
+def test_weekly_date_not_a_monday() -> None:
+    rows = ["2024-01-01", "2024-01-08", "2024-01-17", "2024-01-22"]
+    text = HEADER + "".join(f"referrals/ot/rugby,{d},1\n" for d in rows)
+    problem = only_problem(text)
+    assert (problem.row, problem.column, problem.series_id) == (4, "ds", "referrals/ot/rugby")
+    assert "Monday" in problem.expected
+    assert problem.found == "'2024-01-17' (a Wednesday)"
+
+
+def test_monthly_date_not_the_first() -> None:
+    rows = ["2024-01-01", "2024-02-01", "2024-03-15", "2024-04-01"]
+    text = HEADER + "".join(f"dtoc_days/x,{d},1\n" for d in rows)
+    problem = only_problem(text)
+    assert (problem.row, problem.column) == (4, "ds")
+    assert "1st of a month" in problem.expected
+
+
+def test_series_mixing_weekly_and_monthly_spacing() -> None:
+    rows = ["2024-01-01", "2024-01-08", "2024-01-15", "2024-02-01", "2024-03-01"]
+    text = HEADER + "".join(f"referrals/ot/rugby,{d},1\n" for d in rows)
+    problem = problems_of(text)[0]
+    assert (problem.row, problem.series_id) == (None, "referrals/ot/rugby")
+    assert "2 weekly and 1 monthly steps" in problem.found
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("abc", "'abc'"),
+        ("1,000", None),  # the comma splits the row: a ragged row, not a number
+        ("", "a blank value"),
+        ("NaN", "'NaN' (not a number)"),
+        ("inf", "'inf' (infinite)"),
+        ("1e999", "'1e999' (too large: infinite)"),
+        ("-1", "'-1' (negative)"),
+        ("0x10", "'0x10'"),
+        ("True", "'True'"),
+    ],
+)
+def test_bad_values(value: str, found: str | None) -> None:
+    problem = only_problem(f"{HEADER}referrals/ot/rugby,2024-01-01,{value}\n")
+    assert problem.row == 2
+    if found is None:
+        assert problem.column is None
+        assert "4 fields" in problem.found
+    else:
+        assert (problem.column, problem.found) == ("y", found)
+
+
+@pytest.mark.parametrize("value", ["0", "3", "2.5", "1e3", "+4", ".5", "-0"])
+def test_good_values(value: str) -> None:
+    frame = read_observations_csv(f"{HEADER}referrals/ot/rugby,2024-01-01,{value}\n", "x")
+    assert frame["y"].iloc[0] == float(value)
+
+
+def test_duplicate_rows_name_both_lines() -> None:
+    text = HEADER + "a,2024-01-01,1\na,2024-01-08,1\na,2024-01-01,2\n"
+    problem = only_problem(text)
+    assert (problem.row, problem.column, problem.series_id) == (4, "ds", "a")
+    assert "first on row 2" in problem.found
+
+
+def test_gap_in_weekly_series() -> None:
+    rows = ["2024-01-01", "2024-01-08", "2024-01-29"]
+    problem = only_problem(HEADER + "".join(f"a,{d},1\n" for d in rows))
+    assert (problem.row, problem.column, problem.series_id) == (None, "ds", "a")
+    assert problem.found == "2 missing weeks: 2024-01-15, 2024-01-22"
+
+
+def test_gap_in_monthly_series() -> None:
+    rows = ["2023-11", "2024-01", "2024-02"]
+    problem = only_problem(HEADER + "".join(f"a,{d},1\n" for d in rows))
+    assert problem.found == "1 missing month: 2023-12-01"
+    assert "(MS)" in problem.expected
+
+
+def test_unreadable_date_does_not_also_report_a_gap() -> None:
+    rows = ["2024-01-01", "2024-01-8", "2024-01-15"]
+    problem = only_problem(HEADER + "".join(f"a,{d},1\n" for d in rows))
+    assert (problem.row, problem.column) == (3, "ds")
+
+
+def test_ragged_rows() -> None:
+    text = HEADER + "a,2024-01-01,1\na,2024-01-08\na,2024-01-15,1,extra\na,2024-01-22,1\n"
+    problems = problems_of(text)
+    assert [(p.row, p.column) for p in problems[:2]] == [(3, None), (4, None)]
+    assert problems[0].found == "2 fields: 'a,2024-01-08'"
+    assert "3 fields" in problems[0].expected
+
+
+def test_too_many_rows() -> None:
+    text = HEADER + "".join(
+        f"a,{d:%Y-%m-%d},1\n" for d in pd.date_range("2024-01-01", periods=6, freq="W-MON")
+    )
+    assert len(read_observations_csv(text, "x", max_rows=6)) == 6
+    problem = only_problem(text, max_rows=5)
+    assert problem.expected == "at most 5 data rows"
+
+
+def test_all_problems_are_listed_not_just_the_first() -> None:
+    text = HEADER + "Bad,2024-01-01,1\na,2024-99-01,1\nb,2024-01-01,-2\nc,2024-01-01,x,y\n"
+    problems = problems_of(text)
+    assert [(p.row, p.column) for p in problems] == [
+        (2, "unique_id"),
+        (3, "ds"),
+        (4, "y"),
+        (5, None),
+    ]
+
+
+def test_message_states_total_and_shows_first_twenty() -> None:
+    text = HEADER + "".join(f"a{i},2024-01-01,-1\n" for i in range(25))
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "many.csv")
+    message = str(caught.value)
+    assert "25 problems found" in message
+    assert "row 21," in message and "row 22," not in message
+    assert "and 5 more" in message
+
+
+def test_problems_beyond_the_cap_are_counted() -> None:
+    n = MAX_PROBLEMS_PER_CHECK + 7
+    text = HEADER + "".join(f"a{i},2024-01-01,x\n" for i in range(n))
+    problems = problems_of(text)
+    assert len(problems) == MAX_PROBLEMS_PER_CHECK + 1
+    assert problems[-1].found == "7 more rows like these (not listed)"
+
+
+def test_validate_frame_numbers_rows_as_in_a_csv_and_never_mutates() -> None:
+    raw = pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2024-01-01", "2024-01-09"], "y": [1, 2]})
+    before = raw.copy()
+    with pytest.raises(ValidationFailed) as caught:
+        validate_observations(raw, "api")
+    assert caught.value.problems[0].row == 3
+    pd.testing.assert_frame_equal(raw, before)
+
+
+def test_validate_frame_accepts_typed_columns() -> None:
+    raw = pd.DataFrame(
+        {
+            "unique_id": ["a", "a"],
+            "ds": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "y": np.array([1.0, 2.0]),
+        }
+    )
+    clean = validate_observations(raw, "api")
+    assert clean["y"].tolist() == [1.0, 2.0]
+    assert clean is not raw
+
+
+def test_validate_frame_rejects_missing_and_nan_values() -> None:
+    raw = pd.DataFrame(
+        {"unique_id": ["a", None], "ds": ["2024-01-01", "2024-01-01"], "y": [np.nan, 1.0]}
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        validate_observations(raw, "api")
+    problems = {(p.row, p.column, p.found) for p in caught.value.problems}
+    assert (2, "y", "'nan' (not a number)") in problems
+    assert (3, "unique_id", "a blank value") in problems
+
+
+def test_frequency_of() -> None:
+    assert frequency_of(pd.Series(pd.to_datetime(["2024-01-01", "2024-01-08"]))) == "W-MON"
+    assert frequency_of(pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))) == "MS"
+    assert frequency_of(pd.Series(pd.to_datetime(["2024-03-01"]))) == "MS"
+    assert frequency_of(pd.Series(pd.to_datetime(["2024-03-04"]))) == "W-MON"
+    with pytest.raises(ValueError, match="neither"):
+        frequency_of(pd.Series(pd.to_datetime(["2024-03-05"])))
+    frame = read_observations_csv(GOOD, "x")
+    assert series_frequencies(frame) == {
+        "dtoc_days/warwickshire": "MS",
+        "referrals/ot/rugby": "W-MON",
+    }
+
+
+def test_hash_ignores_row_order_and_changes_with_any_value() -> None:
+    frame = read_observations_csv(GOOD, "x")
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    assert observations_hash(shuffled) == observations_hash(frame)
+    changed = frame.assign(y=frame["y"].where(frame.index != 2, 3.0000001))
+    assert observations_hash(changed) != observations_hash(frame)
+    assert len(observations_hash(frame)) == 64
+
+
+series_ids = st.from_regex(
+    r"[a-z0-9][a-z0-9_.-]{0,8}(/[a-z0-9][a-z0-9_.-]{0,8}){0,2}", fullmatch=True
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ids=st.lists(series_ids, min_size=1, max_size=4, unique=True),
+    weekly=st.booleans(),
+    length=st.integers(min_value=1, max_value=30),
+    values=st.lists(st.floats(min_value=0, max_value=1e9), min_size=30, max_size=30),
+)
+def test_any_valid_frame_round_trips_through_csv(
+    ids: list[str], weekly: bool, length: int, values: list[float]
+) -> None:
+    dates = pd.date_range(
+        "2019-12-02" if weekly else "2019-12-01", periods=length, freq="W-MON" if weekly else "MS"
+    )
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(ids, length).astype(object),
+            "ds": np.tile(dates, len(ids)),
+            "y": np.tile(values[:length], len(ids)),
+        }
+    )
+    text = frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"), y=frame["y"].map(repr)).to_csv(
+        index=False
+    )
+    clean = read_observations_csv(text, "prop")
+    expected = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(clean, expected)
+    assert observations_hash(clean) == observations_hash(frame)

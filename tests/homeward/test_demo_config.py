@@ -1,4 +1,4 @@
-"""The demo planning config: valid, capital as published, and a budget that cannot fund every hour."""
+"""The demo planning config: valid, capital as published, a budget short of every hour wanted."""
 
 from __future__ import annotations
 

@@ -1,0 +1,181 @@
+"""Vectorised LP builder: a fixed sequence of define_* steps, one per column or row family."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimise.assemble import Assembler
+from optimise.inputs import PlanInputs
+from optimise.model import IntArray, LpModel
+
+SDTK = ("service", "district", "period", "priority")
+SGT = ("service", "team", "period")
+DT = ("district", "period")
+INF = np.inf
+
+
+def build_model(inputs: PlanInputs) -> LpModel:
+    """Build the allocation LP (see DESIGN.md, 'The linear program') in matrix form."""
+    started = time.perf_counter()
+    asm = Assembler(axis_labels(inputs))
+    cols = define_columns(asm, inputs)
+    define_backlog_balance(asm, inputs, cols)
+    define_works_balance(asm, inputs, cols)
+    define_capital(asm, inputs, cols)
+    define_team_hours(asm, inputs, cols)
+    define_recruitment(asm, inputs, cols)
+    define_revenue(asm, inputs, cols)
+    define_equity_cap(asm, inputs, cols)
+    define_worst_district(asm, inputs, cols)
+    model = asm.finish()
+    return _with_time(model, time.perf_counter() - started)
+
+
+def _with_time(model: LpModel, seconds: float) -> LpModel:
+    from dataclasses import replace
+
+    return replace(model, build_seconds=seconds)
+
+
+def axis_labels(inputs: PlanInputs) -> dict[str, tuple[str, ...]]:
+    """Labels along each axis of the model (periods are 1-based)."""
+    return {
+        "service": inputs.services,
+        "district": inputs.districts,
+        "team": inputs.teams,
+        "period": tuple(str(t + 1) for t in range(len(inputs.period_start))),
+        "priority": inputs.classes,
+        "all": ("all",),
+    }
+
+
+def backlog_cost(inputs: PlanInputs) -> np.ndarray:
+    """Objective coefficient of one case waiting one period, (S, K): weighted person-days."""
+    hospital = inputs.hospital_delay_weight * inputs.hospital_share
+    return (inputs.wait_weight + hospital[:, None]) * inputs.period_days
+
+
+def define_columns(asm: Assembler, inputs: PlanInputs) -> dict[str, IntArray]:
+    b_cost = backlog_cost(inputs)[:, None, None, :]
+    cols = {
+        "x": asm.add_columns("x", SDTK),
+        "b": asm.add_columns("b", SDTK, cost=b_cost),
+        "e": asm.add_columns("e", SGT),
+        "a": asm.add_columns("a", SGT, upper=inputs.agency_max_hours[:, :, None]),
+        "y": asm.add_columns("y", DT),
+        "bw": asm.add_columns("bw", DT, cost=inputs.works_wait_weight * inputs.period_days),
+    }
+    if inputs.worst_district_weight > 0:
+        cols["z"] = asm.add_columns("z", ("all",), cost=inputs.worst_district_weight)
+    return cols
+
+
+def define_backlog_balance(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """b[t] - b[t-1] + x[t] - inflow[t] = share * D[t] (+ share * B0 in the first period)."""
+    share = inputs.class_share[:, None, None, :]
+    rhs = share * inputs.demand_cases[:, :, :, None]
+    rhs[:, :, 0, :] += inputs.class_share[:, None, :] * inputs.initial_backlog_cases[:, :, None]
+    rows = asm.add_rows("backlog", SDTK, rhs, rhs)
+    b, x = cols["b"], cols["x"]
+    asm.coef(rows, b, 1.0)
+    asm.coef(rows[:, :, 1:], b[:, :, :-1], -1.0)
+    asm.coef(rows, x, 1.0)
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    if reab is None or dom is None or inputs.p_reab_dom == 0:
+        return
+    for k_from in range(len(inputs.classes)):
+        flow = -inputs.p_reab_dom * inputs.class_share[dom][None, None, :]
+        asm.coef(rows[dom, :, 1:, :], x[reab, :, :-1, k_from][:, :, None], flow)
+
+
+def define_works_balance(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """bw[t] - bw[t-1] - p_ot_dfg * x_ot[t] + y[t] = BW0 in the first period, else 0."""
+    rhs = np.zeros(asm.shape(DT))
+    rhs[:, 0] = inputs.initial_works_backlog_cases
+    rows = asm.add_rows("works", DT, rhs, rhs)
+    asm.coef(rows, cols["bw"], 1.0)
+    asm.coef(rows[:, 1:], cols["bw"][:, :-1], -1.0)
+    asm.coef(rows, cols["y"], 1.0)
+    ot = inputs.service_index("ot")
+    if ot is not None:
+        for k in range(len(inputs.classes)):
+            asm.coef(rows, cols["x"][ot, :, :, k], -inputs.p_ot_dfg)
+
+
+def define_capital(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """sum_t cost_per_adaptation[d] * y[d, t] <= capital[d], each district on its own."""
+    rows = asm.add_rows("capital", ("district",), -INF, inputs.capital_gbp)
+    asm.coef(rows[:, None], cols["y"], inputs.cost_per_adaptation_gbp[:, None])
+
+
+def define_team_hours(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """Hours used <= staff + agency hours; Hmin <= staff hours <= Hmax."""
+    used = asm.add_rows("team_hours_used", SGT, -INF, 0.0)
+    team_rows = used[:, inputs.team_of_district, :]  # (S, D, T)
+    for k in range(len(inputs.classes)):
+        asm.coef(team_rows, cols["x"][:, :, :, k], inputs.hours_per_case[:, None, None])
+    asm.coef(used, cols["e"], -1.0)
+    asm.coef(used, cols["a"], -1.0)
+    high = asm.add_rows("team_hours_max", SGT, -INF, inputs.hours_max[:, :, None])
+    asm.coef(high, cols["e"], 1.0)
+    low = asm.add_rows("team_hours_min", SGT, inputs.hours_min[:, :, None], INF)
+    asm.coef(low, cols["e"], 1.0)
+
+
+def define_recruitment(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """|e[t] - e[t-1]| <= max change (e[0] against current hours where those are known)."""
+    limit = inputs.max_change_hours[:, :, None]
+    mask = np.broadcast_to(np.isfinite(limit), asm.shape(SGT)).copy()
+    mask[:, :, 0] &= np.isfinite(inputs.current_hours)
+    if not mask.any():
+        return
+    base = np.where(np.isfinite(inputs.current_hours), inputs.current_hours, 0.0)
+    shift = np.zeros(asm.shape(SGT))
+    shift[:, :, 0] = base
+    finite = np.where(np.isfinite(limit), limit, 0.0)
+    e = cols["e"]
+    for name, lower, upper in (
+        ("recruitment_up", -INF, shift + finite),
+        ("recruitment_down", shift - finite, INF),
+    ):
+        rows = asm.add_rows(name, SGT, lower, upper, mask)
+        asm.coef(rows, e, 1.0)
+        asm.coef(rows[:, :, 1:], e[:, :, :-1], -1.0)
+
+
+def define_revenue(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """Staff + agency cost - DFG fees - care charges <= revenue budget, per period."""
+    rows = asm.add_rows("revenue", ("period",), -INF, inputs.revenue_budget_gbp)
+    asm.coef(rows[None, None, :], cols["e"], inputs.cost_per_hour_gbp[:, None, None])
+    asm.coef(rows[None, None, :], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, None])
+    asm.coef(rows[None, :], cols["y"], -inputs.fee_per_case_gbp[:, None])
+    charge = inputs.charge_income_gbp_per_hour * inputs.hours_per_case
+    for k in range(len(inputs.classes)):
+        asm.coef(rows[None, None, :], cols["x"][:, :, :, k], -charge[:, None, None])
+
+
+def define_equity_cap(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """sum_k b[s,d,t,k] <= max_wait_days * demand per day (Little's law), from a chosen period."""
+    if inputs.equity_max_wait_days is None:
+        return
+    cap = inputs.equity_max_wait_days * inputs.demand_cases / inputs.period_days
+    mask = np.zeros(cap.shape, bool)
+    mask[:, :, inputs.equity_from_period - 1 :] = True
+    rows = asm.add_rows("equity_cap", ("service", "district", "period"), -INF, cap, mask)
+    for k in range(len(inputs.classes)):
+        asm.coef(rows, cols["b"][:, :, :, k], 1.0)
+
+
+def define_worst_district(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """z >= each district's weighted waiting days per referral over the horizon."""
+    if "z" not in cols:
+        return
+    referrals = inputs.demand_cases.sum(axis=(0, 2)) + inputs.initial_backlog_cases.sum(axis=0)
+    mask = referrals > 0
+    rows = asm.add_rows("worst_district", ("district",), -INF, 0.0, mask)
+    per_case = np.where(mask, 1.0 / np.where(mask, referrals, 1.0), 0.0)
+    weight = (inputs.wait_weight * inputs.period_days)[:, None, None, :]
+    asm.coef(rows[None, :, None, None], cols["b"], weight * per_case[None, :, None, None])
+    asm.coef(rows, cols["z"][0], -1.0)

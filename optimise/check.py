@@ -1,0 +1,151 @@
+"""Residual checker: recompute every constraint of a plan from the plan's own published numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimise.frames import axis_values, team_sum
+from optimise.inputs import PlanInputs
+from optimise.model import Array
+from optimise.result import PlanResult
+
+
+@dataclass(frozen=True)
+class Residual:
+    """How far one constraint entry is violated (0 when it holds), in the constraint's unit."""
+
+    constraint: str
+    index: str
+    violation: float
+
+
+def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
+    """Every constraint of the LP, re-evaluated from the result frames (not from the solver)."""
+    g = _Grids(inputs, result)
+    checks = {
+        "backlog": _backlog(inputs, g),
+        "works": _works(inputs, g),
+        "capital": np.maximum(g.capital.sum(axis=1) - inputs.capital_gbp, 0.0),
+        "capital_cost": np.abs(g.capital - g.works_done * inputs.cost_per_adaptation_gbp[:, None]),
+        "hours_per_case": np.abs(g.hours - g.cases * inputs.hours_per_case[:, None, None]),
+        "team_hours_used": np.maximum(team_sum(inputs, g.hours) - g.staff - g.agency, 0.0),
+        "team_hours_max": np.maximum(g.staff - inputs.hours_max[:, :, None], 0.0),
+        "team_hours_min": np.maximum(inputs.hours_min[:, :, None] - g.staff, 0.0),
+        "agency_max": np.maximum(g.agency - inputs.agency_max_hours[:, :, None], 0.0),
+        "recruitment": _recruitment(inputs, g.staff),
+        "revenue": _revenue(inputs, g),
+        "equity_cap": _equity(inputs, g),
+        "non_negative": np.maximum(-g.all_values(), 0.0),
+    }
+    return [
+        Residual(name, str(i), float(v))
+        for name, values in checks.items()
+        for i, v in enumerate(np.ravel(values))
+    ]
+
+
+def max_violation(found: list[Residual]) -> float:
+    return max((r.violation for r in found), default=0.0)
+
+
+class _Grids:
+    """The result frames pivoted back onto (service, district, team, period, class) grids."""
+
+    def __init__(self, inputs: PlanInputs, r: PlanResult) -> None:
+        self.inputs = inputs
+        care = r.backlog[r.backlog["service"] != "dfg_works"]
+        works = r.backlog[r.backlog["service"] == "dfg_works"]
+        sdpt = ("service", "district", "priority", "period")
+        self.backlog = self._grid(care, sdpt, "backlog_cases")
+        self.served = self._grid(care, sdpt, "cases_served")
+        self.works_backlog = self._grid(works, ("district", "period"), "backlog_cases")
+        sdt = ("service", "district", "period")
+        self.hours, self.cases = (
+            self._grid(r.hours, sdt, "hours"),
+            self._grid(r.hours, sdt, "cases_served"),
+        )
+        stt = ("service", "team", "period")
+        self.staff = self._grid(r.staffing, stt, "staff_hours")
+        self.agency = self._grid(r.staffing, stt, "agency_hours")
+        dt = ("district", "period")
+        self.works_done = self._grid(r.capital, dt, "works_completed")
+        self.capital = self._grid(r.capital, dt, "capital_gbp")
+        self.fees = self._grid(r.revenue, ("period",), "fee_income_gbp")
+        self.staff_cost = self._grid(r.revenue, ("period",), "staff_cost_gbp")
+
+    def _grid(self, frame: pd.DataFrame, keys: tuple[str, ...], column: str) -> Array:
+        levels = [axis_values(self.inputs, k) for k in keys]
+        full = pd.MultiIndex.from_product(levels, names=list(keys))
+        indexed = frame.set_index(list(keys))[column]
+        values = indexed.reindex(full if len(keys) > 1 else full.get_level_values(0))
+        grid = np.nan_to_num(values.to_numpy(dtype=float), nan=np.inf)
+        return np.asarray(grid.reshape([len(level) for level in levels]), dtype=np.float64)
+
+    def all_values(self) -> Array:
+        parts = [
+            self.backlog,
+            self.served,
+            self.works_backlog,
+            self.hours,
+            self.staff,
+            self.agency,
+            self.works_done,
+            self.capital,
+        ]
+        return np.concatenate([p.ravel() for p in parts])
+
+
+def _backlog(inputs: PlanInputs, g: _Grids) -> Array:
+    """|b[t] - b[t-1] - share*(D[t] + inflow[t]) + x[t]| per service, district, class, period."""
+    share = inputs.class_share[:, None, :, None]
+    previous = np.concatenate(
+        [share * inputs.initial_backlog_cases[:, :, None, None], g.backlog[:, :, :, :-1]], axis=3
+    )
+    arrivals = share * inputs.demand_cases[:, :, None, :]
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    if reab is not None and dom is not None:
+        done = g.served[reab].sum(axis=1)  # (D, T)
+        flow = inputs.p_reab_dom * np.concatenate(
+            [np.zeros((done.shape[0], 1)), done[:, :-1]], axis=1
+        )
+        arrivals[dom] += inputs.class_share[dom][None, :, None] * flow[:, None, :]
+    return np.asarray(np.abs(g.backlog - previous - arrivals + g.served), dtype=np.float64)
+
+
+def _works(inputs: PlanInputs, g: _Grids) -> Array:
+    previous = np.concatenate(
+        [inputs.initial_works_backlog_cases[:, None], g.works_backlog[:, :-1]], axis=1
+    )
+    ot = inputs.service_index("ot")
+    referred = inputs.p_ot_dfg * g.cases[ot] if ot is not None else 0.0
+    return np.asarray(
+        np.abs(g.works_backlog - previous - referred + g.works_done), dtype=np.float64
+    )
+
+
+def _recruitment(inputs: PlanInputs, staff: Array) -> Array:
+    previous = np.concatenate([inputs.current_hours[:, :, None], staff[:, :, :-1]], axis=2)
+    change = np.abs(staff - previous)
+    limit = inputs.max_change_hours[:, :, None]
+    return np.where(np.isnan(change), 0.0, np.maximum(change - limit, 0.0))
+
+
+def _revenue(inputs: PlanInputs, g: _Grids) -> Array:
+    staff = np.einsum("sgt,s->t", g.staff, inputs.cost_per_hour_gbp)
+    agency = np.einsum("sgt,s->t", g.agency, inputs.agency_cost_per_hour_gbp)
+    fees = np.einsum("dt,d->t", g.works_done, inputs.fee_per_case_gbp)
+    charges = np.einsum("sdt,s->t", g.hours, inputs.charge_income_gbp_per_hour)
+    over = np.maximum(staff + agency - fees - charges - inputs.revenue_budget_gbp, 0.0)
+    reported = np.abs(staff - g.staff_cost) + np.abs(fees - g.fees)
+    return np.concatenate([over, reported])
+
+
+def _equity(inputs: PlanInputs, g: _Grids) -> Array:
+    if inputs.equity_max_wait_days is None:
+        return np.zeros(0)
+    cap = inputs.equity_max_wait_days * inputs.demand_cases / inputs.period_days
+    excess = np.maximum(g.backlog.sum(axis=2) - cap, 0.0)
+    return np.asarray(excess[:, :, inputs.equity_from_period - 1 :], dtype=np.float64)

@@ -1,0 +1,178 @@
+"""Planning config: the user-facing JSON of a plan, validated at the edge with pydantic."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ServiceId = Literal["ot", "hao", "reablement", "domcare"]
+SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceConfig(_Strict):
+    """One service: unit costs, waiting weights and (optional) issue-4 extensions."""
+
+    id: ServiceId
+    hours_per_case: float = Field(gt=0)
+    cost_per_hour_gbp: float = Field(ge=0)
+    wait_weight: float = Field(ge=0)
+    hospital_delay_weight: float = Field(default=0.0, ge=0)
+    hospital_share: float | None = Field(default=None, ge=0, le=1)
+    urgent_share: float = Field(default=0.0, ge=0, le=1)
+    urgent_wait_weight: float | None = Field(default=None, ge=0)
+    agency_premium: float = Field(default=1.5, ge=1)
+    charge_gbp_per_hour: float = Field(default=0.0, ge=0)
+    charge_paying_share: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _urgent_weight_given(self) -> ServiceConfig:
+        if self.urgent_share > 0 and self.urgent_wait_weight is None:
+            raise ValueError(
+                f"services[{self.id}].urgent_wait_weight: expected a weight >= 0 because "
+                f"urgent_share is {self.urgent_share}, found none"
+            )
+        return self
+
+
+class HoursBounds(_Strict):
+    """A team's hours of one service per period: floor, ceiling, agency and recruitment limits."""
+
+    min_per_period: float = Field(ge=0)
+    max_per_period: float = Field(ge=0)
+    agency_max_per_period: float = Field(default=0.0, ge=0)
+    max_change_per_period: float | None = Field(default=None, ge=0)
+    current_per_period: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> HoursBounds:
+        if self.min_per_period > self.max_per_period:
+            raise ValueError(
+                f"min_per_period: expected <= max_per_period ({self.max_per_period}), "
+                f"found {self.min_per_period}"
+            )
+        return self
+
+
+class TeamConfig(_Strict):
+    id: str = Field(min_length=1)
+    hours: dict[ServiceId, HoursBounds]
+
+
+class DistrictConfig(_Strict):
+    id: str = Field(min_length=1)
+    name: str
+    team: str
+    capital_gbp: float = Field(ge=0)
+    cost_per_adaptation_gbp: float = Field(gt=0)
+    initial_backlog_cases: dict[ServiceId, float] = Field(default_factory=dict)
+    initial_works_backlog_cases: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _backlogs_non_negative(self) -> DistrictConfig:
+        for service, cases in self.initial_backlog_cases.items():
+            if cases < 0:
+                raise ValueError(
+                    f"districts[{self.id}].initial_backlog_cases.{service}: expected >= 0, "
+                    f"found {cases}"
+                )
+        return self
+
+
+class FeesConfig(_Strict):
+    dfg_fee_rate: float = Field(ge=0, le=1)
+    min_fee_per_case_gbp: float = Field(default=0.0, ge=0)
+    max_fee_per_case_gbp: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> FeesConfig:
+        top = self.max_fee_per_case_gbp
+        if top is not None and self.min_fee_per_case_gbp > top:
+            raise ValueError(
+                f"fees.min_fee_per_case_gbp: expected <= max_fee_per_case_gbp ({top}), "
+                f"found {self.min_fee_per_case_gbp}"
+            )
+        return self
+
+
+class FlowsConfig(_Strict):
+    p_ot_dfg: float = Field(ge=0, le=1)
+    p_reab_dom: float = Field(ge=0, le=1)
+
+
+class EquityConfig(_Strict):
+    """Optional equity: a cap on each district's average wait, and/or a worst-district weight."""
+
+    max_avg_wait_days: float | None = Field(default=None, gt=0)
+    applies_from_period: int = Field(default=1, ge=1)
+    worst_district_weight: float = Field(default=0.0, ge=0)
+
+
+class WinterConfig(_Strict):
+    """Winter planning: demand from a forecast quantile column in the given calendar months."""
+
+    quantile_column: str = Field(min_length=1)
+    months: tuple[int, ...] = (11, 12, 1, 2, 3)
+
+    @model_validator(mode="after")
+    def _months_valid(self) -> WinterConfig:
+        bad = [m for m in self.months if not 1 <= m <= 12]
+        if bad:
+            raise ValueError(f"winter.months: expected calendar months 1..12, found {bad}")
+        return self
+
+
+class PlanningConfig(_Strict):
+    """A whole planning request (without demand, which comes as a long frame)."""
+
+    name: str
+    version: str
+    period_days: int = Field(gt=0)
+    horizon_periods: int = Field(ge=1)
+    services: list[ServiceConfig] = Field(min_length=1)
+    teams: list[TeamConfig] = Field(min_length=1)
+    districts: list[DistrictConfig] = Field(min_length=1)
+    revenue_budget_gbp_per_period: float = Field(ge=0)
+    fees: FeesConfig
+    flows: FlowsConfig
+    works_wait_weight: float = Field(default=1.0, ge=0)
+    equity: EquityConfig | None = None
+    winter: WinterConfig | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> PlanningConfig:
+        _check_unique("services", [s.id for s in self.services])
+        _check_unique("teams", [t.id for t in self.teams])
+        _check_unique("districts", [d.id for d in self.districts])
+        team_ids = [t.id for t in self.teams]
+        for d in self.districts:
+            if d.team not in team_ids:
+                raise ValueError(
+                    f"districts[{d.id}].team: expected one of {team_ids}, found {d.team!r}"
+                )
+        for t in self.teams:
+            _check_team(t, [s.id for s in self.services], [d.team for d in self.districts])
+        return self
+
+
+def _check_unique(field: str, ids: list[str]) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"{field}: expected unique ids, found duplicates {dupes}")
+
+
+def _check_team(team: TeamConfig, service_ids: list[str], district_teams: list[str]) -> None:
+    if team.id not in district_teams:
+        raise ValueError(
+            f"teams[{team.id}]: expected at least one district with team {team.id!r}, found none"
+        )
+    missing = [s for s in service_ids if s not in team.hours]
+    if missing:
+        raise ValueError(
+            f"teams[{team.id}].hours: expected bounds for every service {service_ids}, "
+            f"found none for {missing}"
+        )

@@ -1,0 +1,93 @@
+"""Demand: validate the long forecast frame and turn it into a (service, district, period) cube."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from optimise.config import PlanningConfig
+from optimise.errors import PlanInputError
+
+DEMAND_COLUMNS = ("service", "district", "ds", "cases")
+
+
+def demand_cube(
+    config: PlanningConfig,
+    demand: pd.DataFrame,
+    services: tuple[str, ...],
+    districts: tuple[str, ...],
+) -> tuple[tuple[pd.Timestamp, ...], npt.NDArray[np.float64]]:
+    """Period starts (first `horizon_periods` ds) and demand in cases, shape (S, D, T)."""
+    column = config.winter.quantile_column if config.winter else None
+    frame = _checked(demand, column)
+    starts = _periods(frame, config.horizon_periods)
+    frame = frame[frame["ds"].isin(starts)]
+    cube = _pivot(frame, "cases", services, districts, starts)
+    if config.winter is not None and column is not None:
+        winter = np.array([ts.month in config.winter.months for ts in starts])
+        high = _pivot(frame, column, services, districts, starts)
+        cube = np.where(winter[None, None, :], high, cube)
+    return tuple(starts), cube
+
+
+def _checked(demand: pd.DataFrame, quantile_column: str | None) -> pd.DataFrame:
+    needed = [*DEMAND_COLUMNS, *([quantile_column] if quantile_column else [])]
+    missing = [c for c in needed if c not in demand.columns]
+    if missing:
+        raise PlanInputError("demand", f"columns {needed}", f"no column {missing}")
+    frame = demand.loc[:, needed].copy()
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    for column in needed[3:]:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame[values.isna() | (values < 0)]
+        if len(bad):
+            row = bad.iloc[0]
+            raise PlanInputError(
+                f"demand.{column} (service {row['service']}, district {row['district']}, "
+                f"ds {row['ds']:%Y-%m-%d})",
+                "a number of cases >= 0",
+                repr(row[column]),
+            )
+        frame[column] = values.astype(float)
+    return frame
+
+
+def _periods(frame: pd.DataFrame, horizon: int) -> list[pd.Timestamp]:
+    starts = sorted(frame["ds"].unique())
+    if len(starts) < horizon:
+        raise PlanInputError(
+            "horizon_periods",
+            f"at most {len(starts)} (the periods in the demand frame)",
+            str(horizon),
+        )
+    return [pd.Timestamp(ts) for ts in starts[:horizon]]
+
+
+def _pivot(
+    frame: pd.DataFrame,
+    column: str,
+    services: tuple[str, ...],
+    districts: tuple[str, ...],
+    starts: list[pd.Timestamp],
+) -> npt.NDArray[np.float64]:
+    keys = ["service", "district", "ds"]
+    dupes = frame[frame.duplicated(keys)]
+    if len(dupes):
+        row = dupes.iloc[0]
+        raise PlanInputError(
+            "demand",
+            "one row per service, district and ds",
+            f"duplicates for {row['service']}/{row['district']}/{row['ds']:%Y-%m-%d}",
+        )
+    full = pd.MultiIndex.from_product([services, districts, starts], names=keys)
+    series = frame.set_index(keys)[column].reindex(full)
+    if series.isna().any():
+        s, d, ds = series[series.isna()].index[0]
+        raise PlanInputError(
+            "demand",
+            "a row for every service, district and period of the horizon",
+            f"no {column} for service {s}, district {d}, ds {pd.Timestamp(ds):%Y-%m-%d}",
+        )
+    shape = (len(services), len(districts), len(starts))
+    return series.to_numpy(dtype=np.float64).reshape(shape)

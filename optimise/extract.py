@@ -1,0 +1,171 @@
+"""extract(): read a solved LpModel back into a PlanResult of labelled frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimise.explain import binding_frame, relaxation_frame, shadow_price_frame
+from optimise.frames import long_frame, ratio
+from optimise.inputs import PlanInputs
+from optimise.model import Array, LpModel
+from optimise.plan_values import PlanValues, plan_values
+from optimise.result import PlanResult, PlanStatus
+from optimise.solution import SolveResult, SolveStatus
+from optimise.summary import status_message
+
+_STATUS = {
+    SolveStatus.INFEASIBLE: PlanStatus.INFEASIBLE,
+    SolveStatus.UNBOUNDED: PlanStatus.ERROR,
+    SolveStatus.TIME_LIMIT: PlanStatus.TIME_LIMIT,
+    SolveStatus.ERROR: PlanStatus.ERROR,
+}
+
+
+def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> PlanResult:
+    """Frames of hours, capital, backlog, revenue, DTOC days and explanations of a solved model."""
+    if not solve_result.ok:
+        return failed_result(inputs, model, solve_result)
+    values = plan_values(inputs, model, solve_result.col_value)
+    relaxations = relaxation_frame(inputs, model, solve_result)
+    status = PlanStatus.INFEASIBLE_RELAXED if model.penalties else PlanStatus.OPTIMAL
+    result = PlanResult(
+        status=status,
+        message="",
+        objective_weighted_wait_days=_objective(model, solve_result.col_value),
+        solver=solve_result.solver,
+        build_seconds=model.build_seconds,
+        solve_seconds=solve_result.solve_seconds,
+        hours=hours_frame(inputs, values),
+        staffing=staffing_frame(inputs, values),
+        capital=capital_frame(inputs, values),
+        capital_total=capital_total_frame(inputs, values),
+        backlog=backlog_frame(inputs, values),
+        revenue=revenue_frame(inputs, values),
+        dtoc_days=dtoc_frame(inputs, values),
+        shadow_prices=shadow_price_frame(inputs, model, solve_result),
+        binding=binding_frame(inputs, model, solve_result),
+        relaxations=relaxations,
+    )
+    return result.with_extras(message=status_message(result, inputs))
+
+
+def _objective(model: LpModel, col_value: Array) -> float:
+    """The LP objective without any relaxation penalty: weighted person-days of waiting."""
+    cost = model.cost.copy()
+    for name in model.penalties:
+        block = model.columns[name]
+        cost[block.start : block.stop] = 0.0
+    return float(cost @ col_value)
+
+
+def hours_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    cases = v.served.sum(axis=3)
+    frame = long_frame(
+        inputs,
+        ("service", "district", "period"),
+        hours=cases * inputs.hours_per_case[:, None, None],
+        cases_served=cases,
+    )
+    team = pd.Series([inputs.teams[g] for g in inputs.team_of_district], index=inputs.districts)
+    frame.insert(2, "team", frame["district"].map(team))
+    return frame
+
+
+def staffing_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    shape = v.staff_hours.shape
+    return long_frame(
+        inputs,
+        ("service", "team", "period"),
+        staff_hours=v.staff_hours,
+        agency_hours=v.agency_hours,
+        hours_used=v.team_hours_used,
+        min_hours=np.broadcast_to(inputs.hours_min[:, :, None], shape),
+        max_hours=np.broadcast_to(inputs.hours_max[:, :, None], shape),
+        agency_max_hours=np.broadcast_to(inputs.agency_max_hours[:, :, None], shape),
+    )
+
+
+def capital_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    return long_frame(
+        inputs,
+        ("district", "period"),
+        works_completed=v.works_completed,
+        capital_gbp=v.capital_spent_gbp,
+        fee_income_gbp=v.fee_income_gbp,
+    )
+
+
+def capital_total_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    return long_frame(
+        inputs,
+        ("district",),
+        capital_spent_gbp=v.capital_spent_gbp.sum(axis=1),
+        capital_available_gbp=inputs.capital_gbp,
+    )
+
+
+def backlog_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    days = inputs.period_days
+    care = long_frame(
+        inputs,
+        ("service", "district", "priority", "period"),
+        backlog_cases=v.backlog.transpose(0, 1, 3, 2),
+        cases_served=v.served.transpose(0, 1, 3, 2),
+        avg_wait_days=ratio(v.backlog * days, v.served).transpose(0, 1, 3, 2),
+    )
+    works = long_frame(
+        inputs,
+        ("district", "period"),
+        backlog_cases=v.works_backlog,
+        cases_served=v.works_completed,
+        avg_wait_days=ratio(v.works_backlog * days, v.works_completed),
+    )
+    works.insert(0, "service", "dfg_works")
+    works.insert(2, "priority", "standard")
+    return pd.concat([care, works], ignore_index=True)
+
+
+def revenue_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    staff = np.einsum("sgt,s->t", v.staff_hours, inputs.cost_per_hour_gbp)
+    agency = np.einsum("sgt,s->t", v.agency_hours, inputs.agency_cost_per_hour_gbp)
+    fees, charges = v.fee_income_gbp.sum(axis=0), v.charge_income_gbp
+    return long_frame(
+        inputs,
+        ("period",),
+        staff_cost_gbp=staff,
+        agency_cost_gbp=agency,
+        fee_income_gbp=fees,
+        charge_income_gbp=charges,
+        budget_gbp=inputs.revenue_budget_gbp,
+        net_cost_gbp=staff + agency - fees - charges,
+        headroom_gbp=inputs.revenue_budget_gbp - (staff + agency - fees - charges),
+    )
+
+
+def dtoc_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    return long_frame(inputs, ("service", "district", "period"), dtoc_days=v.dtoc_days)
+
+
+def failed_result(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> PlanResult:
+    """An explained result with empty frames when no solution could be read."""
+    empty = pd.DataFrame()
+    result = PlanResult(
+        status=_STATUS[solve_result.status],
+        message="",
+        objective_weighted_wait_days=float("nan"),
+        solver=solve_result.solver,
+        build_seconds=model.build_seconds,
+        solve_seconds=solve_result.solve_seconds,
+        hours=empty,
+        staffing=empty,
+        capital=empty,
+        capital_total=empty,
+        backlog=empty,
+        revenue=empty,
+        dtoc_days=empty,
+        shadow_prices=empty,
+        binding=empty,
+        relaxations=empty,
+    )
+    return result.with_extras(message=f"{status_message(result, inputs)} ({solve_result.message})")

@@ -1,0 +1,190 @@
+"""PlanInputs: the arrays (with units) the LP works on, built from a config and demand frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from optimise.config import PlanningConfig, ServiceConfig, ServiceId
+from optimise.demand import demand_cube
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+HOSPITAL_SERVICES = ("reablement", "domcare")
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything the LP needs. Axes: S services, D districts, G teams, T periods, K classes."""
+
+    name: str
+    version: str
+    services: tuple[str, ...]
+    districts: tuple[str, ...]
+    district_names: tuple[str, ...]
+    teams: tuple[str, ...]
+    classes: tuple[str, ...]
+    team_of_district: IntArray  # (D,) index into teams
+    period_days: int
+    period_start: tuple[pd.Timestamp, ...]  # (T,)
+    demand_cases: Array  # (S, D, T) new cases per period
+    class_share: Array  # (S, K) triage share of each class
+    wait_weight: Array  # (S, K) weight per person-day waiting
+    initial_backlog_cases: Array  # (S, D)
+    hours_per_case: Array  # (S,)
+    cost_per_hour_gbp: Array  # (S,)
+    agency_cost_per_hour_gbp: Array  # (S,)
+    charge_income_gbp_per_hour: Array  # (S,) charge rate x paying share
+    hospital_share: Array  # (S,) share of waiting cases who wait in hospital
+    hospital_delay_weight: Array  # (S,) extra weight per DTOC day
+    hours_min: Array  # (S, G) per period
+    hours_max: Array  # (S, G) per period
+    agency_max_hours: Array  # (S, G) per period
+    max_change_hours: Array  # (S, G) per period, inf = unlimited
+    current_hours: Array  # (S, G) hours in the period before the plan, nan = unknown
+    revenue_budget_gbp: Array  # (T,)
+    capital_gbp: Array  # (D,) over the horizon, not pooled
+    cost_per_adaptation_gbp: Array  # (D,)
+    fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
+    initial_works_backlog_cases: Array  # (D,)
+    p_ot_dfg: float
+    p_reab_dom: float
+    works_wait_weight: float
+    equity_max_wait_days: float | None
+    equity_from_period: int  # 1-based
+    worst_district_weight: float
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """(S, D, G, T, K)."""
+        return (
+            len(self.services),
+            len(self.districts),
+            len(self.teams),
+            len(self.period_start),
+            len(self.classes),
+        )
+
+    def service_index(self, service: str) -> int | None:
+        return self.services.index(service) if service in self.services else None
+
+
+def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
+    """Arrays for the LP from a validated config and a long demand frame (service, district, ds,
+    cases)."""
+    service_ids = tuple(s.id for s in config.services)
+    services: tuple[str, ...] = service_ids
+    districts = tuple(d.id for d in config.districts)
+    teams = tuple(t.id for t in config.teams)
+    starts, cube = demand_cube(config, demand, services, districts)
+    classes = _classes(config.services)
+    horizon = config.horizon_periods
+    team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
+    return PlanInputs(
+        name=config.name,
+        version=config.version,
+        services=services,
+        districts=districts,
+        district_names=tuple(d.name for d in config.districts),
+        teams=teams,
+        classes=classes,
+        team_of_district=team_of,
+        period_days=config.period_days,
+        period_start=starts,
+        demand_cases=_frozen(cube),
+        class_share=_frozen(np.array([_shares(s, classes) for s in config.services])),
+        wait_weight=_frozen(np.array([_weights(s, classes) for s in config.services])),
+        initial_backlog_cases=_initial_backlog(config, service_ids),
+        **_service_arrays(config.services),
+        **_team_arrays(config, service_ids),
+        revenue_budget_gbp=_frozen(np.full(horizon, config.revenue_budget_gbp_per_period)),
+        **_district_arrays(config),
+        p_ot_dfg=config.flows.p_ot_dfg,
+        p_reab_dom=config.flows.p_reab_dom,
+        works_wait_weight=config.works_wait_weight,
+        equity_max_wait_days=config.equity.max_avg_wait_days if config.equity else None,
+        equity_from_period=config.equity.applies_from_period if config.equity else 1,
+        worst_district_weight=config.equity.worst_district_weight if config.equity else 0.0,
+    )
+
+
+def _frozen(values: npt.ArrayLike) -> Array:
+    out = np.array(values, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def _initial_backlog(config: PlanningConfig, services: tuple[ServiceId, ...]) -> Array:
+    districts = config.districts
+    return _frozen([[d.initial_backlog_cases.get(s, 0.0) for d in districts] for s in services])
+
+
+def _classes(services: list[ServiceConfig]) -> tuple[str, ...]:
+    return ("urgent", "standard") if any(s.urgent_share > 0 for s in services) else ("standard",)
+
+
+def _shares(service: ServiceConfig, classes: tuple[str, ...]) -> list[float]:
+    if len(classes) == 1:
+        return [1.0]
+    return [service.urgent_share, 1.0 - service.urgent_share]
+
+
+def _weights(service: ServiceConfig, classes: tuple[str, ...]) -> list[float]:
+    if len(classes) == 1:
+        return [service.wait_weight]
+    urgent = service.urgent_wait_weight
+    return [service.wait_weight if urgent is None else urgent, service.wait_weight]
+
+
+def _hospital_share(service: ServiceConfig) -> float:
+    if service.hospital_share is not None:
+        return service.hospital_share
+    return 1.0 if service.id in HOSPITAL_SERVICES else 0.0
+
+
+def _service_arrays(services: list[ServiceConfig]) -> dict[str, Array]:
+    return {
+        "hours_per_case": _frozen([s.hours_per_case for s in services]),
+        "cost_per_hour_gbp": _frozen([s.cost_per_hour_gbp for s in services]),
+        "agency_cost_per_hour_gbp": _frozen(
+            [s.cost_per_hour_gbp * s.agency_premium for s in services]
+        ),
+        "charge_income_gbp_per_hour": _frozen(
+            [s.charge_gbp_per_hour * s.charge_paying_share for s in services]
+        ),
+        "hospital_share": _frozen([_hospital_share(s) for s in services]),
+        "hospital_delay_weight": _frozen([s.hospital_delay_weight for s in services]),
+    }
+
+
+def _team_arrays(config: PlanningConfig, services: tuple[ServiceId, ...]) -> dict[str, Array]:
+    def grid(attr: str, missing: float) -> Array:
+        rows = [[getattr(t.hours[s], attr) for t in config.teams] for s in services]
+        return _frozen([[missing if v is None else v for v in row] for row in rows])
+
+    return {
+        "hours_min": grid("min_per_period", 0.0),
+        "hours_max": grid("max_per_period", 0.0),
+        "agency_max_hours": grid("agency_max_per_period", 0.0),
+        "max_change_hours": grid("max_change_per_period", np.inf),
+        "current_hours": grid("current_per_period", np.nan),
+    }
+
+
+def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
+    cost = np.array([d.cost_per_adaptation_gbp for d in config.districts])
+    fee = cost * config.fees.dfg_fee_rate
+    fee = np.maximum(fee, config.fees.min_fee_per_case_gbp)
+    if config.fees.max_fee_per_case_gbp is not None:
+        fee = np.minimum(fee, config.fees.max_fee_per_case_gbp)
+    return {
+        "capital_gbp": _frozen([d.capital_gbp for d in config.districts]),
+        "cost_per_adaptation_gbp": _frozen(cost),
+        "fee_per_case_gbp": _frozen(fee),
+        "initial_works_backlog_cases": _frozen(
+            [d.initial_works_backlog_cases for d in config.districts]
+        ),
+    }

@@ -1,0 +1,32 @@
+"""plan() and write_mps(): build, solve and extract in one call, relaxing when infeasible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from optimise.build import build_model
+from optimise.elastic import relax
+from optimise.extract import extract
+from optimise.highs_backend import write_model
+from optimise.inputs import PlanInputs
+from optimise.result import PlanResult
+from optimise.solution import SolveStatus
+from optimise.solve import solve
+
+
+def plan(
+    inputs: PlanInputs, solver: str = "highs", time_limit_s: float | None = None
+) -> PlanResult:
+    """Build, solve, extract. An infeasible request is re-solved with penalised elastic slack
+    and returned as `infeasible_relaxed`, naming what had to give."""
+    model = build_model(inputs)
+    outcome = solve(model, solver, time_limit_s)
+    if outcome.status is SolveStatus.INFEASIBLE:
+        model = relax(model, inputs)
+        outcome = solve(model, solver, time_limit_s)
+    return extract(inputs, model, outcome)
+
+
+def write_mps(inputs: PlanInputs, path: str | Path) -> None:
+    """Write the plan's LP (with readable names) to an MPS file."""
+    write_model(build_model(inputs), str(path))

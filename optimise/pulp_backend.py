@@ -1,0 +1,86 @@
+"""Every call into PuLP for solving: translate an LpModel to an LpProblem, solve with CBC/HiGHS."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pulp
+
+from optimise.model import LpModel
+from optimise.solution import SolveResult, SolveStatus, empty_result
+
+_STATUS = {
+    pulp.LpStatusOptimal: SolveStatus.OPTIMAL,
+    pulp.LpStatusInfeasible: SolveStatus.INFEASIBLE,
+    pulp.LpStatusUnbounded: SolveStatus.UNBOUNDED,
+}
+
+
+def to_pulp(model: LpModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list[str]]:
+    """An LpProblem with the same columns, rows and names as the matrix model."""
+    problem = pulp.LpProblem("homeward_plan", pulp.LpMinimize)
+    variables = [
+        pulp.LpVariable(name, _bound(lo), _bound(hi))
+        for name, lo, hi in zip(model.names("cols"), model.col_lower, model.col_upper, strict=True)
+    ]
+    problem.setObjective(
+        pulp.LpAffineExpression(
+            [(variables[j], c) for j in np.flatnonzero(model.cost) for c in [model.cost[j]]]
+        )
+    )
+    row_names = model.names("rows")
+    matrix = model.matrix
+    for i, name in enumerate(row_names):
+        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
+        terms = [
+            (variables[j], v)
+            for j, v in zip(matrix.indices[lo:hi], matrix.data[lo:hi], strict=True)
+        ]
+        sense, rhs = _sense(float(model.row_lower[i]), float(model.row_upper[i]), name)
+        problem.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, name, rhs))
+    return problem, variables, row_names
+
+
+def _bound(value: float) -> float | None:
+    return None if np.isinf(value) else float(value)
+
+
+def _sense(lower: float, upper: float, name: str) -> tuple[int, float]:
+    if lower == upper:
+        return pulp.LpConstraintEQ, lower
+    if np.isinf(lower):
+        return pulp.LpConstraintLE, upper
+    if np.isinf(upper):
+        return pulp.LpConstraintGE, lower
+    raise ValueError(f"row {name}: expected a one-sided or equality row, found [{lower}, {upper}]")
+
+
+def make_solver(solver: str, time_limit_s: float | None) -> pulp.LpSolver:
+    if solver == "cbc":
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+    return pulp.HiGHS(msg=False, timeLimit=time_limit_s)
+
+
+def solve_pulp(model: LpModel, solver: str, time_limit_s: float | None) -> SolveResult:
+    """Solve through PuLP ('cbc' = bundled CBC, 'pulp-highs' = PuLP's in-memory HiGHS class)."""
+    problem, variables, row_names = to_pulp(model)
+    started = time.perf_counter()
+    code = problem.solve(make_solver(solver, time_limit_s))
+    seconds = time.perf_counter() - started
+    status = _STATUS.get(code, SolveStatus.ERROR)
+    text = pulp.LpStatus.get(code, str(code))
+    if status is not SolveStatus.OPTIMAL:
+        return empty_result(solver, status, seconds, f"PuLP/{solver}: {text}")
+    values = np.array([v.varValue or 0.0 for v in variables])
+    duals = np.array([problem.constraints[n].pi or 0.0 for n in row_names])
+    return SolveResult(
+        status=status,
+        solver=solver,
+        objective=float(pulp.value(problem.objective) or 0.0),
+        col_value=values,
+        row_activity=model.matrix @ values,
+        row_dual=duals,
+        solve_seconds=seconds,
+        message=f"PuLP/{solver}: {text}",
+    )

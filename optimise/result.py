@@ -1,0 +1,100 @@
+"""PlanResult: the plan as typed frames, with JSON and text renderings for the API and CLI."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+
+class PlanStatus(StrEnum):
+    OPTIMAL = "optimal"
+    INFEASIBLE_RELAXED = "infeasible_relaxed"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A solved (or explained unsolved) plan. Frames are long, one row per labelled entry."""
+
+    status: PlanStatus
+    message: str
+    objective_weighted_wait_days: float
+    solver: str
+    build_seconds: float
+    solve_seconds: float
+    hours: pd.DataFrame  # service, district, team, period, ds, hours, cases_served
+    staffing: pd.DataFrame  # service, team, period, ds, staff_hours, agency_hours, hours_used, ...
+    capital: pd.DataFrame  # district, period, ds, works_completed, capital_gbp
+    capital_total: pd.DataFrame  # district, capital_spent_gbp, capital_available_gbp
+    backlog: pd.DataFrame  # service, district, priority, period, ds, backlog_cases, avg_wait_days
+    revenue: pd.DataFrame  # period, ds, staff_cost_gbp, ..., budget_gbp
+    dtoc_days: pd.DataFrame  # service, district, period, ds, dtoc_days
+    shadow_prices: pd.DataFrame  # constraint, index, dual, value, unit, statement, range_*
+    binding: pd.DataFrame  # constraint, index, activity, bound, dual
+    relaxations: pd.DataFrame  # constraint, index, amount, unit, penalty_per_unit
+    baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (PlanStatus.OPTIMAL, PlanStatus.INFEASIBLE_RELAXED)
+
+    @property
+    def total_dtoc_days(self) -> float:
+        return float(self.dtoc_days["dtoc_days"].sum()) if len(self.dtoc_days) else 0.0
+
+    def with_extras(self, **changes: Any) -> PlanResult:
+        """A copy with baselines, simulation or warnings attached."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict: scalars as numbers/strings, frames as lists of records."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = _jsonable(value)
+        out["total_dtoc_days"] = _number(self.total_dtoc_days)
+        return out
+
+    def summary_table(self) -> str:
+        """A short readable text summary for the CLI."""
+        from optimise.summary import summary_table
+
+        return summary_table(self)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return [_record(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float):
+        return _number(value)
+    return value
+
+
+def _record(row: dict[Any, Any]) -> dict[str, Any]:
+    return {str(k): _cell(v) for k, v in row.items()}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return _number(value)
+    return value
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) or math.isinf(value) else float(value)

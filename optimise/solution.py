@@ -1,0 +1,51 @@
+"""SolveStatus and SolveResult: the typed outcome of handing an LpModel to a solver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+
+class SolveStatus(StrEnum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Ranging:
+    """Right-hand-side values between which each row's dual stays valid (HiGHS ranging)."""
+
+    row_low: Array
+    row_high: Array
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Solver outcome. Duals are d(objective)/d(row bound): negative where more helps a min."""
+
+    status: SolveStatus
+    solver: str
+    objective: float
+    col_value: Array
+    row_activity: Array
+    row_dual: Array
+    solve_seconds: float
+    message: str
+    ranging: Ranging | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SolveStatus.OPTIMAL
+
+
+def empty_result(solver: str, status: SolveStatus, seconds: float, message: str) -> SolveResult:
+    nothing = np.zeros(0)
+    return SolveResult(status, solver, float("nan"), nothing, nothing, nothing, seconds, message)

@@ -1,0 +1,31 @@
+"""solve(): hand an LpModel to a solver and get a typed SolveResult back (never an exception)."""
+
+from __future__ import annotations
+
+import time
+
+from optimise.highs_backend import solve_highs
+from optimise.model import LpModel
+from optimise.pulp_backend import solve_pulp
+from optimise.solution import SolveResult, SolveStatus, empty_result
+
+SOLVERS = ("highs", "pulp-highs", "cbc")
+
+
+def solve(
+    model: LpModel, solver: str = "highs", time_limit_s: float | None = None, ranging: bool = True
+) -> SolveResult:
+    """Solve `model`. 'highs': HiGHS in memory from the matrix (duals and ranging);
+    'pulp-highs' / 'cbc': through PuLP (duals, no ranging). Failures come back as a status."""
+    if solver not in SOLVERS:
+        return empty_result(
+            solver, SolveStatus.ERROR, 0.0, f"solver: expected one of {SOLVERS}, found {solver!r}"
+        )
+    started = time.perf_counter()
+    try:
+        if solver == "highs":
+            return solve_highs(model, time_limit_s, ranging)
+        return solve_pulp(model, solver, time_limit_s)
+    except Exception as exc:  # a solver crash becomes a result the caller can show
+        seconds = time.perf_counter() - started
+        return empty_result(solver, SolveStatus.ERROR, seconds, f"{solver} failed: {exc}")

@@ -1,0 +1,76 @@
+"""Human sentences and the CLI text table for a PlanResult."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from optimise.inputs import PlanInputs
+    from optimise.result import PlanResult
+
+
+def status_message(result: PlanResult, inputs: PlanInputs) -> str:
+    """One or two sentences a planner can read: what was found and what limited it."""
+    from optimise.result import PlanStatus
+
+    horizon = f"{len(inputs.period_start)} periods of {inputs.period_days} days"
+    if result.status is PlanStatus.OPTIMAL:
+        return (
+            f"Optimal plan over {horizon}: {result.objective_weighted_wait_days:,.0f} weighted "
+            f"waiting days, {result.total_dtoc_days:,.0f} delayed days in hospital. "
+            + _binding(result)
+        )
+    if result.status is PlanStatus.INFEASIBLE_RELAXED:
+        return (
+            f"The request cannot be met as stated over {horizon}; the closest plan relaxes "
+            f"{_relaxed(result.relaxations)}. It then has "
+            f"{result.objective_weighted_wait_days:,.0f} weighted waiting days."
+        )
+    return f"No plan: the solver ended with status {result.status.value} over {horizon}"
+
+
+def _binding(result: PlanResult) -> str:
+    if not len(result.binding):
+        return "No budget, capital or staffing limit binds."
+    counts = result.binding.groupby("constraint").size()
+    parts = [f"{str(name).replace('_', ' ')} ({n})" for name, n in counts.items()]
+    return "Binding: " + ", ".join(parts) + "."
+
+
+def _relaxed(relaxations: pd.DataFrame) -> str:
+    top = relaxations.sort_values("amount", ascending=False).head(3)
+    parts = [
+        f"{r.constraint} ({r.index}) by {r.amount:,.1f} {r.unit} "
+        f"(penalty {r.penalty_per_unit:,.3g} weighted days per {str(r.unit).rstrip('s')})"
+        for r in top.itertuples()
+    ]
+    more = len(relaxations) - len(top)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def summary_table(result: PlanResult) -> str:
+    """Status line, then hours and mean waits per service, then the top shadow prices."""
+    lines = [
+        f"status: {result.status.value} ({result.solver}, build {result.build_seconds:.2f} s, "
+        f"solve {result.solve_seconds:.2f} s)",
+        result.message,
+        "",
+    ]
+    if len(result.hours):
+        lines += [_service_table(result), ""]
+    if len(result.shadow_prices):
+        top = result.shadow_prices.reindex(
+            result.shadow_prices["value"].abs().sort_values(ascending=False).index
+        ).head(5)
+        lines += ["largest shadow prices:", *(f"  {s}" for s in top["statement"])]
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _service_table(result: PlanResult) -> str:
+    hours = result.hours.groupby("service")[["hours", "cases_served"]].sum()
+    backlog = result.backlog.groupby("service")["backlog_cases"].mean().rename("mean_backlog_cases")
+    table = hours.join(backlog, how="outer").fillna(0.0)
+    return table.to_string(float_format=lambda v: f"{v:,.1f}")

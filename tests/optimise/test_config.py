@@ -1,0 +1,107 @@
+"""PlanningConfig and build_inputs reject bad input with messages naming field, expected, found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from optimise.config import PlanningConfig
+from optimise.errors import PlanInputError
+from tests.optimise.factory import bounds, hand_config, hand_demand, inputs_of, rich_config
+
+
+def _error(raw: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    return str(caught.value)
+
+
+def test_the_documented_shape_validates() -> None:
+    config = PlanningConfig.model_validate(rich_config())
+    assert [s.id for s in config.services] == ["ot", "hao", "reablement", "domcare"]
+
+
+def test_negative_cost_names_the_field() -> None:
+    raw = hand_config()
+    raw["services"][0]["cost_per_hour_gbp"] = -5
+    text = _error(raw)
+    assert "services.0.cost_per_hour_gbp" in text and "greater than or equal to 0" in text
+    assert "-5" in text
+
+
+def test_wrong_sign_weight_names_the_field() -> None:
+    raw = hand_config()
+    raw["services"][1]["wait_weight"] = -1.0
+    assert "services.1.wait_weight" in _error(raw)
+
+
+def test_unknown_key_is_rejected() -> None:
+    assert "budget" in _error(hand_config(budget=5))
+
+
+def test_team_without_districts() -> None:
+    hours = {"ot": bounds(0, 100), "hao": bounds(0, 5)}
+    raw = hand_config(teams=[{"id": "north", "hours": hours}, {"id": "empty", "hours": hours}])
+    assert "teams[empty]: expected at least one district" in _error(raw)
+
+
+def test_district_with_unknown_team() -> None:
+    raw = hand_config()
+    raw["districts"][0]["team"] = "west"
+    assert "districts[rugby].team: expected one of ['north'], found 'west'" in _error(raw)
+
+
+def test_min_above_max_hours() -> None:
+    raw = hand_config(teams=[{"id": "north", "hours": {"ot": bounds(9, 5), "hao": bounds(0, 5)}}])
+    assert "min_per_period: expected <= max_per_period (5.0), found 9.0" in _error(raw)
+
+
+def test_missing_service_bounds_for_a_team() -> None:
+    raw = hand_config(teams=[{"id": "north", "hours": {"ot": bounds(0, 5)}}])
+    assert "found none for ['hao']" in _error(raw)
+
+
+def test_urgent_share_needs_a_weight() -> None:
+    raw = hand_config()
+    raw["services"][0]["urgent_share"] = 0.2
+    assert "urgent_wait_weight" in _error(raw)
+
+
+def test_horizon_longer_than_demand() -> None:
+    with pytest.raises(PlanInputError) as caught:
+        inputs_of(hand_config(horizon_periods=3), hand_demand())
+    assert caught.value.field == "horizon_periods"
+    assert (
+        str(caught.value)
+        == "horizon_periods: expected at most 2 (the periods in the demand frame), found 3"
+    )
+
+
+def test_demand_missing_a_row() -> None:
+    demand = hand_demand()
+    demand = demand[~((demand["service"] == "hao") & (demand["ds"] == demand["ds"].max()))]
+    with pytest.raises(
+        PlanInputError, match="no cases for service hao, district rugby, ds 2025-01-13"
+    ):
+        inputs_of(hand_config(), demand)
+
+
+def test_demand_negative_cases() -> None:
+    demand = hand_demand()
+    demand.loc[1, "cases"] = -3.0
+    with pytest.raises(PlanInputError, match=r"demand.cases \(service ot, district rugby"):
+        inputs_of(hand_config(), demand)
+
+
+def test_demand_missing_column() -> None:
+    with pytest.raises(PlanInputError, match="no column \\['cases'\\]"):
+        inputs_of(hand_config(), hand_demand().drop(columns="cases"))
+
+
+def test_build_inputs_does_not_change_the_frame() -> None:
+    demand = hand_demand()
+    before = demand.copy()
+    inputs_of(hand_config(), demand)
+    assert demand.equals(before)

@@ -67,6 +67,11 @@ class ValidationFailed(HomewardError):
         return "\n".join(lines)
 
 
+def in_reading_order(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Problem, ...]:
+    """Problems top to bottom of the file; whole-file and whole-series ones (no row) last."""
+    return tuple(sorted(problems, key=lambda p: (p.row is None, p.row or 0)))
+
+
 def source_label(source: str) -> str:
     """Name an input for a message, e.g. ``'referrals.csv'``."""
     return repr(source) if source else "input"

@@ -8,12 +8,13 @@ import io
 import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from homeward.errors import Problem, ValidationFailed
+from homeward.errors import Problem, ValidationFailed, in_reading_order
 
 COLUMNS = ("unique_id", "ds", "y")
 WEEKLY = "W-MON"
@@ -54,9 +55,8 @@ def read_observations_csv(
     Returns a new frame as ``validate_observations`` does; raises ``ValidationFailed``
     listing every problem, with rows numbered as lines of the file (header = line 1).
     """
-    text = _decode(data, source)
-    raw, problems = _parse_csv(text, source, max_rows)
-    return _validate(raw, source, problems, max_rows)
+    table = read_csv_as_text(data, source, max_rows)
+    return _validate(table.cells, source, list(table.problems), max_rows)
 
 
 def validate_observations(
@@ -115,7 +115,42 @@ def observations_hash(frame: pd.DataFrame) -> str:
 # --- decoding and CSV structure -------------------------------------------------------------
 
 
-def _decode(data: bytes | str | Path, source: str) -> str:
+@dataclass(frozen=True)
+class TextTable:
+    """A CSV read as text: ``cells`` (str, index = file line numbers named ``"line"``) and the
+    problems met on the way (ragged rows, which are left out of ``cells``)."""
+
+    cells: pd.DataFrame
+    problems: tuple[Problem, ...]
+
+
+def read_csv_as_text(
+    data: bytes | str | Path,
+    source: str,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    expected_header: str = EXPECTED_HEADER,
+) -> TextTable:
+    """Decode (UTF-8, BOM allowed) and split a CSV into text cells, nothing coerced.
+
+    Raises ``ValidationFailed`` at once for what makes the rest unreadable: binary or
+    non-UTF-8 data, an empty file, a repeated header name, more than ``max_rows`` rows.
+    """
+    text = _decode(data, source, expected_header)
+    cells, problems = _parse_csv(text, source, max_rows)
+    return TextTable(cells, tuple(problems))
+
+
+def parse_count_cells(
+    text: pd.Series, rows: np.ndarray, column: str
+) -> tuple[pd.Series, list[Problem]]:
+    """Parse text cells as counts (finite numbers >= 0); bad cells become NaN and a Problem."""
+    values = _parse_values(text)
+    bad = values.isna() | ~np.isfinite(values.fillna(0.0)) | (values < 0)
+    problems = _cell_problems(bad, rows, column, EXPECTED_Y, text, _found_value)
+    return values.where(~bad), problems
+
+
+def _decode(data: bytes | str | Path, source: str, expected_header: str) -> str:
     payload = data.read_bytes() if isinstance(data, Path) else data
     if isinstance(payload, bytes):
         _reject_binary(payload, source)
@@ -123,7 +158,7 @@ def _decode(data: bytes | str | Path, source: str) -> str:
     if "\x00" in payload:
         _fail(None, None, "UTF-8 text", "binary data (a NUL character)", source)
     if not payload.strip():
-        _fail(None, None, EXPECTED_HEADER, "an empty file", source)
+        _fail(None, None, expected_header, "an empty file", source)
     return payload.removeprefix("\ufeff")
 
 
@@ -214,13 +249,8 @@ def _validate(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: in
     problems += _duplicate_problems(work)
     problems += _all_calendar_problems(work)
     if problems:
-        raise ValidationFailed(sorted(problems, key=_reading_order), source)
+        raise ValidationFailed(in_reading_order(problems), source)
     return _clean(work)
-
-
-def _reading_order(problem: Problem) -> tuple[bool, int]:
-    # Top to bottom of the file, then whole-series problems (no single row) last.
-    return (problem.row is None, problem.row or 0)
 
 
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:
@@ -261,11 +291,10 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     rows = _row_numbers(raw)
     ids_ok = ids.str.fullmatch(SERIES_ID_PATTERN.pattern).fillna(False).astype(bool)
     ds = _parse_dates(ds_text)
-    y = _parse_values(y_text)
+    y, y_problems = parse_count_cells(y_text, rows, "y")
     problems += _id_problems(ids, ids_ok, rows)
     problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_text)
-    bad_y = y.isna() | ~np.isfinite(y.fillna(0.0)) | (y < 0)
-    problems += _cell_problems(bad_y, rows, "y", EXPECTED_Y, y_text, _found_value)
+    problems += y_problems
     return pd.DataFrame(
         {"row": rows, "unique_id": ids.to_numpy(), "ds_text": ds_text.to_numpy(),
          "ds": ds.to_numpy(), "y": y.to_numpy(), "ok_id": ids_ok.to_numpy()}

@@ -158,3 +158,45 @@ def rich_demand(periods: int = 6, seed: int = 3) -> pd.DataFrame:
     }
     q90 = {key: [v * 1.3 for v in values] for key, values in cases.items()}
     return demand_frame(cases, q90=q90)
+
+
+def full_config(**overrides: Any) -> dict[str, Any]:
+    """rich_config with every issue-4 option on: classes, agency, recruitment, equity, winter,
+    fee bounds and care charges."""
+    raw = rich_config()
+    extras = {
+        "ot": {"urgent_share": 0.2, "urgent_wait_weight": 3.0},
+        "hao": {"urgent_share": 0.1, "urgent_wait_weight": 2.0},
+        "reablement": {
+            "urgent_share": 0.5,
+            "urgent_wait_weight": 4.0,
+            "charge_gbp_per_hour": 18.0,
+            "charge_paying_share": 0.3,
+            "agency_premium": 1.8,
+        },
+        "domcare": {"charge_gbp_per_hour": 20.0, "charge_paying_share": 0.5},
+    }
+    raw["services"] = [{**s, **extras[s["id"]]} for s in raw["services"]]
+    for team in raw["teams"]:
+        team["hours"] = {
+            s: {
+                **b,
+                "agency_max_per_period": 15.0,
+                "max_change_per_period": 30.0,
+                "current_per_period": (b["min_per_period"] + b["max_per_period"]) / 2,
+            }
+            for s, b in team["hours"].items()
+        }
+    raw["fees"] = {
+        "dfg_fee_rate": 0.10,
+        "min_fee_per_case_gbp": 850.0,
+        "max_fee_per_case_gbp": 950.0,
+    }
+    raw["equity"] = {
+        "max_avg_wait_days": 60.0,
+        "applies_from_period": 4,
+        "worst_district_weight": 50.0,
+    }
+    raw["winter"] = {"quantile_column": "q90", "months": [1]}
+    raw.update(overrides)
+    return raw

@@ -1,0 +1,113 @@
+"""The vectorised builder and the obvious PuLP builder give the same LP and the same solution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pulp
+import pytest
+
+import optimise
+from optimise.model import LpModel
+from optimise.reference import build_reference
+from tests.optimise.factory import (
+    full_config,
+    hand_config,
+    hand_demand,
+    inputs_of,
+    rich_config,
+    rich_demand,
+)
+
+Row = tuple[dict[str, float], float, float]
+
+
+def _pulp_rows(prob: pulp.LpProblem) -> dict[str, Row]:
+    rows = {}
+    for name, con in prob.constraints.items():
+        rhs = -con.constant
+        low = rhs if con.sense in (pulp.LpConstraintEQ, pulp.LpConstraintGE) else -np.inf
+        high = rhs if con.sense in (pulp.LpConstraintEQ, pulp.LpConstraintLE) else np.inf
+        rows[name] = ({v.name: c for v, c in con.items() if c != 0}, low, high)
+    return rows
+
+
+def _model_rows(model: LpModel) -> dict[str, Row]:
+    cols, m = model.names("cols"), model.matrix
+    rows = {}
+    for i, name in enumerate(model.names("rows")):
+        span = slice(m.indptr[i], m.indptr[i + 1])
+        coefs = {cols[j]: float(c) for j, c in zip(m.indices[span], m.data[span], strict=True)}
+        rows[name] = (coefs, float(model.row_lower[i]), float(model.row_upper[i]))
+    return rows
+
+
+def _assert_same_rows(left: dict[str, Row], right: dict[str, Row]) -> None:
+    assert left.keys() == right.keys()
+    for name, (coefs, low, high) in left.items():
+        other, other_low, other_high = right[name]
+        assert coefs.keys() == other.keys(), name
+        assert [coefs[k] for k in coefs] == pytest.approx([other[k] for k in coefs]), name
+        assert (low, high) == pytest.approx((other_low, other_high)), name
+
+
+def _columns(model: LpModel) -> dict[str, tuple[float, float, float]]:
+    return {
+        n: (float(c), float(lo), float(hi))
+        for n, c, lo, hi in zip(
+            model.names("cols"), model.cost, model.col_lower, model.col_upper, strict=True
+        )
+    }
+
+
+def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]:
+    cost = {v.name: c for v, c in prob.objective.items()}
+    return {
+        v.name: (
+            float(cost.get(v.name, 0.0)),
+            -np.inf if v.lowBound is None else float(v.lowBound),
+            np.inf if v.upBound is None else float(v.upBound),
+        )
+        for v in prob.variables()
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "demand"),
+    [
+        (hand_config(), hand_demand()),
+        (rich_config(), rich_demand()),
+        (full_config(), rich_demand()),
+    ],
+    ids=["hand", "rich", "full"],
+)
+def test_same_model(config: dict[str, Any], demand: Any) -> None:
+    inputs = inputs_of(config, demand)
+    model, prob = optimise.build_model(inputs), build_reference(inputs)
+    _assert_same_rows(_model_rows(model), _pulp_rows(prob))
+    mine, theirs = _columns(model), _pulp_columns(prob)
+    assert mine.keys() == theirs.keys()
+    for name, values in mine.items():
+        assert values == pytest.approx(theirs[name]), name
+
+
+def test_same_solution() -> None:
+    inputs = inputs_of(full_config(), rich_demand())
+    prob = build_reference(inputs)
+    prob.solve(pulp.HiGHS(msg=False))
+    result = optimise.plan(inputs)
+    assert pulp.value(prob.objective) == pytest.approx(
+        result.objective_weighted_wait_days, rel=1e-9
+    )
+
+
+def test_same_unique_solution_values() -> None:
+    inputs = inputs_of(hand_config(), hand_demand())
+    prob = build_reference(inputs)
+    prob.solve(pulp.HiGHS(msg=False))
+    model = optimise.build_model(inputs)
+    outcome = optimise.solve(model)
+    theirs = {v.name: v.varValue for v in prob.variables()}
+    mine = dict(zip(model.names("cols"), outcome.col_value, strict=True))
+    assert mine == pytest.approx(theirs)

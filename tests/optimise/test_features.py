@@ -1,0 +1,144 @@
+"""Issue-4 extensions: classes, agency, recruitment, equity, winter, DTOC, fees, charges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optimise
+from optimise.check import max_violation, residuals
+from optimise.result import PlanResult
+from tests.optimise.factory import (
+    bounds,
+    full_config,
+    hand_config,
+    hand_demand,
+    inputs_of,
+    rich_config,
+    rich_demand,
+)
+
+
+@pytest.fixture(scope="module")
+def full_plan() -> PlanResult:
+    return optimise.plan(inputs_of(full_config(), rich_demand()))
+
+
+def test_full_plan_is_optimal_and_checked(full_plan: PlanResult) -> None:
+    assert full_plan.status is optimise.PlanStatus.OPTIMAL
+    assert max_violation(residuals(inputs_of(full_config(), rich_demand()), full_plan)) < 1e-6
+
+
+def test_urgent_cases_wait_less(full_plan: PlanResult) -> None:
+    care = full_plan.backlog[full_plan.backlog["service"] != "dfg_works"]
+    per_case = (
+        care.groupby("priority")["backlog_cases"].sum()
+        / care.groupby("priority")["cases_served"].sum()
+    )
+    assert per_case["urgent"] < per_case["standard"]
+
+
+def test_triage_split_of_arrivals() -> None:
+    inputs = inputs_of(full_config(), rich_demand())
+    assert inputs.classes == ("urgent", "standard")
+    assert inputs.class_share[0].tolist() == pytest.approx([0.2, 0.8])
+    assert inputs.wait_weight[0].tolist() == pytest.approx([3.0, 1.0])
+
+
+def test_agency_only_above_staff_ceiling_and_bounded(full_plan: PlanResult) -> None:
+    staffing = full_plan.staffing
+    used = staffing[staffing["agency_hours"] > 1e-6]
+    assert len(used) > 0
+    assert (staffing["agency_hours"] <= staffing["agency_max_hours"] + 1e-9).all()
+
+
+def test_agency_costs_a_premium() -> None:
+    hours = {"ot": bounds(0, 15, agency_max_per_period=10), "hao": bounds(0, 5)}
+    raw = hand_config(teams=[{"id": "north", "hours": hours}], revenue_budget_gbp_per_period=1e6)
+    result = optimise.plan(inputs_of(raw, hand_demand()))
+    revenue = result.revenue.set_index("period")
+    agency = result.staffing.set_index(["service", "period"])["agency_hours"]
+    assert agency[("ot", 1)] == pytest.approx(10.0)  # 15 staff hours serve 7.5 of 15 cases
+    assert revenue.loc[1, "agency_cost_gbp"] == pytest.approx(10.0 * 10.0 * 1.5)
+
+
+def test_recruitment_limits_change(full_plan: PlanResult) -> None:
+    staff = full_plan.staffing.sort_values(["service", "team", "period"])
+    change = staff.groupby(["service", "team"])["staff_hours"].diff().abs().dropna()
+    assert change.max() <= 30.0 + 1e-6
+    first = staff[staff["period"] == 1]
+    current = (first["min_hours"] + first["max_hours"]) / 2
+    assert (abs(first["staff_hours"] - current) <= 30.0 + 1e-6).all()
+
+
+def test_equity_cap_holds_from_its_period(full_plan: PlanResult) -> None:
+    inputs = inputs_of(full_config(), rich_demand())
+    care = full_plan.backlog[full_plan.backlog["service"] != "dfg_works"]
+    backlog = care.groupby(["service", "district", "period"])["backlog_cases"].sum()
+    for (s, d, t), cases in backlog.items():
+        rate = inputs.demand_cases[inputs.services.index(s), inputs.districts.index(d), t - 1] / 7
+        if t >= 4:
+            assert cases <= 60.0 * rate + 1e-6
+
+
+def _worst_district_wait(result: PlanResult) -> float:
+    care = result.backlog[result.backlog["service"] != "dfg_works"]
+    return float(care.groupby("district")["backlog_cases"].sum().max())
+
+
+def test_worst_district_weight_narrows_the_gap() -> None:
+    plain = optimise.plan(inputs_of(rich_config(), rich_demand()))
+    equity = {"worst_district_weight": 5000.0}
+    fair = optimise.plan(inputs_of(rich_config(equity=equity), rich_demand()))
+    assert _worst_district_wait(fair) <= _worst_district_wait(plain) + 1e-6
+    assert fair.objective_weighted_wait_days >= plain.objective_weighted_wait_days
+
+
+def test_winter_periods_take_the_quantile() -> None:
+    demand = rich_demand()
+    winter = inputs_of(rich_config(winter={"quantile_column": "q90", "months": [1]}), demand)
+    normal = inputs_of(rich_config(), demand)
+    january = np.array([ts.month == 1 for ts in winter.period_start])
+    assert january.any() and not january.all()
+    assert winter.demand_cases[:, :, january] == pytest.approx(
+        1.3 * normal.demand_cases[:, :, january]
+    )
+    assert winter.demand_cases[:, :, ~january] == pytest.approx(normal.demand_cases[:, :, ~january])
+
+
+def test_winter_column_missing_is_named() -> None:
+    with pytest.raises(optimise.PlanInputError, match="q95"):
+        inputs_of(rich_config(winter={"quantile_column": "q95"}), rich_demand())
+
+
+def test_dtoc_days_from_hospital_waits(full_plan: PlanResult) -> None:
+    care = full_plan.backlog[full_plan.backlog["service"].isin(["reablement", "domcare"])]
+    waiting = care.groupby(["service", "district", "period"])["backlog_cases"].sum()
+    dtoc = full_plan.dtoc_days.set_index(["service", "district", "period"])["dtoc_days"]
+    assert dtoc[waiting.index].to_numpy() == pytest.approx(7.0 * waiting.to_numpy())
+    assert dtoc.loc["ot"].sum() == 0.0
+
+
+def test_hospital_weight_moves_hours_to_reablement() -> None:
+    def reablement_hours(weight: float) -> float:
+        services = rich_config()["services"]
+        services[2] = {**services[2], "hospital_delay_weight": weight}
+        result = optimise.plan(inputs_of(rich_config(services=services), rich_demand()))
+        return float(result.hours.query("service == 'reablement'")["hours"].sum())
+
+    assert reablement_hours(50.0) >= reablement_hours(0.0) - 1e-6
+
+
+def test_fee_per_case_is_clamped() -> None:
+    inputs = inputs_of(full_config(), rich_demand())
+    # 10% of 9,000 / 8,000 / 10,000, clamped to [850, 950].
+    assert inputs.fee_per_case_gbp.tolist() == pytest.approx([900.0, 850.0, 950.0])
+
+
+def test_care_charges_fund_revenue(full_plan: PlanResult) -> None:
+    revenue = full_plan.revenue
+    hours = full_plan.hours.groupby(["period", "service"])["hours"].sum().unstack()
+    expected = hours["reablement"] * 18.0 * 0.3 + hours["domcare"] * 20.0 * 0.5
+    assert revenue.set_index("period")["charge_income_gbp"].to_numpy() == pytest.approx(
+        expected.to_numpy()
+    )

@@ -1,0 +1,126 @@
+"""Property tests on generated instances: invariants every optimal plan must keep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import optimise
+from optimise.result import PlanResult
+from tests.optimise.factory import bounds, demand_frame, district, inputs_of, service
+
+SERVICES = ("ot", "hao", "reablement", "domcare")
+PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+money = st.floats(min_value=0.0, max_value=20000.0, allow_nan=False)
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[dict[str, Any], pd.DataFrame]:
+    """1-2 teams, 1-3 districts, 2-4 weekly periods, all four services, random numbers."""
+    periods = draw(st.integers(2, 4))
+    teams = [f"team{i}" for i in range(draw(st.integers(1, 2)))]
+    n_districts = draw(st.integers(len(teams), 3))
+    names = [f"d{i}" for i in range(n_districts)]
+    number = st.floats(min_value=0.5, max_value=30.0, allow_nan=False)
+    services = [
+        service(
+            s,
+            draw(number),
+            draw(st.floats(10.0, 60.0)),
+            draw(unit),
+            hospital_delay_weight=draw(unit),
+        )
+        for s in SERVICES
+    ]
+    hours = {
+        s: bounds(
+            0.0, draw(st.floats(0.0, 300.0)), agency_max_per_period=draw(st.floats(0.0, 30.0))
+        )
+        for s in SERVICES
+    }
+    districts = [
+        district(
+            d,
+            teams[i % len(teams)],
+            draw(money) * 5,
+            {s: draw(number) for s in SERVICES},
+            initial_works_backlog_cases=draw(number),
+            cost_per_adaptation_gbp=draw(st.floats(2000.0, 12000.0)),
+        )
+        for i, d in enumerate(names)
+    ]
+    raw = {
+        "name": "generated",
+        "version": "1",
+        "period_days": 7,
+        "horizon_periods": periods,
+        "services": services,
+        "teams": [{"id": t, "hours": hours} for t in teams],
+        "districts": districts,
+        "revenue_budget_gbp_per_period": draw(money),
+        "fees": {"dfg_fee_rate": draw(st.floats(0.0, 0.2))},
+        "flows": {"p_ot_dfg": draw(unit), "p_reab_dom": draw(unit)},
+        "works_wait_weight": draw(unit),
+    }
+    cases = {(s, d): [draw(number) for _ in range(periods)] for s in SERVICES for d in names}
+    return raw, demand_frame(cases)
+
+
+def _plan(raw: dict[str, Any], demand: pd.DataFrame) -> PlanResult:
+    result = optimise.plan(inputs_of(raw, demand))
+    assert result.status is optimise.PlanStatus.OPTIMAL, result.message
+    return result
+
+
+@PROPERTY
+@given(instances(), money)
+def test_more_budget_never_increases_waiting(
+    instance: tuple[dict[str, Any], pd.DataFrame], extra: float
+) -> None:
+    raw, demand = instance
+    before = _plan(raw, demand).objective_weighted_wait_days
+    richer = {**raw, "revenue_budget_gbp_per_period": raw["revenue_budget_gbp_per_period"] + extra}
+    after = _plan(richer, demand).objective_weighted_wait_days
+    assert after <= before + 1e-6 * max(1.0, abs(before))
+
+
+@PROPERTY
+@given(instances())
+def test_capital_and_team_hours_never_exceeded(
+    instance: tuple[dict[str, Any], pd.DataFrame],
+) -> None:
+    result = _plan(*instance)
+    totals = result.capital_total
+    assert (
+        totals["capital_spent_gbp"] <= totals["capital_available_gbp"] * (1 + 1e-9) + 1e-6
+    ).all()
+    staffing = result.staffing
+    available = staffing["max_hours"] + staffing["agency_max_hours"]
+    assert (staffing["hours_used"] <= available + 1e-6).all()
+    team_of = {d["id"]: d["team"] for d in instance[0]["districts"]}
+    used = result.hours.assign(team=result.hours["district"].map(team_of))
+    per_team = used.groupby(["service", "team", "period"])["hours"].sum()
+    limit = staffing.set_index(["service", "team", "period"])
+    assert (
+        per_team <= (limit["max_hours"] + limit["agency_max_hours"])[per_team.index] + 1e-6
+    ).all()
+
+
+@PROPERTY
+@given(instances(), st.floats(0.0, 0.3))
+def test_higher_fee_rate_never_reduces_funded_hours(
+    instance: tuple[dict[str, Any], pd.DataFrame], rise: float
+) -> None:
+    raw, demand = instance
+    low = _plan(raw, demand)
+    higher = {**raw, "fees": {"dfg_fee_rate": raw["fees"]["dfg_fee_rate"] + rise}}
+    high = _plan(higher, demand)
+    assert funded_hours(high) >= funded_hours(low) - 1e-6
+
+
+def funded_hours(result: PlanResult) -> float:
+    return float(result.hours["hours"].sum())

@@ -1,0 +1,110 @@
+"""Turn one series' calibrated outcome into rows: metrics, choice, forecast, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.intervals import Calibration, calibrated, clipped
+from forecast.job import ModelOutcome, SeriesOutcome
+from forecast.metrics import window_metrics
+from forecast.models.base import Prediction
+from forecast.select import choose
+from forecast.settings import ForecastSettings
+
+log = logging.getLogger("forecast")
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesResult:
+    """Final rows for one series."""
+
+    chosen: str
+    forecast: pd.DataFrame
+    metrics: pd.DataFrame
+    fallbacks: list[tuple[str, str, str]]
+    final: Prediction
+
+
+def finish(outcome: SeriesOutcome, calib: Calibration, settings: ForecastSettings) -> SeriesResult:
+    """Calibrate, score every model, choose one, and explain every fallback."""
+    models = {n: _calibrated(m, calib, outcome, settings) for n, m in outcome.models.items()}
+    metrics = {n: _mean_metrics(outcome, m, settings) for n, m in models.items()}
+    chosen = choose({n: r.get("mase", np.nan) for n, r in metrics.items()}, settings.models)
+    final = models[chosen].final
+    fallbacks = _fallbacks(outcome, chosen)
+    return SeriesResult(
+        chosen,
+        _forecast_frame(outcome, chosen, final),
+        _metrics_frame(outcome.unique_id, metrics, chosen),
+        fallbacks,
+        final,
+    )
+
+
+def _calibrated(
+    model: ModelOutcome, calib: Calibration, outcome: SeriesOutcome, settings: ForecastSettings
+) -> ModelOutcome:
+    widths = calib.widths.get(model.name)
+
+    def fix(pred: Prediction) -> Prediction:
+        out = calibrated(pred, widths, settings.levels)
+        return clipped(out) if outcome.nonnegative else out
+
+    return ModelOutcome(model.name, tuple(fix(p) for p in model.folds), fix(model.final))
+
+
+def _mean_metrics(
+    outcome: SeriesOutcome, model: ModelOutcome, settings: ForecastSettings
+) -> dict[str, float]:
+    rows = [
+        window_metrics(w.actual, p, w.scales, settings.levels)
+        for w, p in zip(outcome.windows, model.folds, strict=True)
+    ]
+    rows = [r for r in rows if r]
+    if not rows:
+        return {"folds": 0.0}
+    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    out["folds"] = float(len(rows))
+    return out
+
+
+def _metrics_frame(uid: str, metrics: dict[str, dict[str, float]], chosen: str) -> pd.DataFrame:
+    rows = [{"unique_id": uid, "model": n, **m, "chosen": n == chosen} for n, m in metrics.items()]
+    return pd.DataFrame(rows)
+
+
+def _forecast_frame(outcome: SeriesOutcome, chosen: str, pred: Prediction) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "unique_id": outcome.unique_id,
+            "ds": outcome.future_ds,
+            "model": chosen,
+            "mean": pred.mean,
+        }
+    )
+    for key, values in pred.quantiles.items():
+        frame[key] = values
+    return frame
+
+
+def _fallbacks(outcome: SeriesOutcome, chosen: str) -> list[tuple[str, str, str]]:
+    rows = []
+    if not outcome.windows:
+        rows.append(
+            (
+                "backtest",
+                f"history too short for any backtest fold; chose {chosen} by preference order",
+            )
+        )
+    rows.extend(outcome.failures)
+    out = []
+    for model, reason in rows:
+        kept = model in outcome.models or model in ("backtest", "*")
+        text = reason if kept else f"{reason}; replaced by {chosen}"
+        log.warning("series %s, model %s: %s", outcome.unique_id, model, text)
+        out.append((outcome.unique_id, model, text))
+    return out

@@ -1,0 +1,73 @@
+"""The engine's entry point: validate, fit every series (in parallel), calibrate, select."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from forecast.assemble import SeriesResult, finish
+from forecast.intervals import Calibration, fit_calibration
+from forecast.job import SeriesOutcome
+from forecast.models import make_model
+from forecast.parallel import map_series
+from forecast.paths import sample_paths
+from forecast.settings import ForecastRun, ForecastSettings
+from forecast.validate import split_history
+
+log = logging.getLogger("forecast")
+
+
+def run_forecasts(
+    history: pd.DataFrame,
+    settings: ForecastSettings,
+    progress: Callable[[int, int], None] | None = None,
+    freq: Mapping[str, str] | None = None,
+) -> ForecastRun:
+    """Forecast every series in `history` (unique_id, ds, y) `settings.horizon` periods ahead.
+
+    Frequencies are inferred per series from `ds` (MS or W-MON) unless `freq` maps ids to them.
+    `progress(done, total)` is called as each series finishes fitting. `history` is not changed.
+    """
+    for name in settings.models:
+        make_model(name)
+    series = split_history(history, freq)
+    outcomes = map_series(series, settings, progress)
+    calib = fit_calibration(outcomes, settings.levels)
+    results = [finish(o, calib, settings) for o in outcomes]
+    log.info(
+        "forecast %d series; %d fallbacks", len(results), sum(len(r.fallbacks) for r in results)
+    )
+    return _collect(outcomes, results, calib, settings)
+
+
+def _collect(
+    outcomes: list[SeriesOutcome],
+    results: list[SeriesResult],
+    calib: Calibration,
+    settings: ForecastSettings,
+) -> ForecastRun:
+    fallbacks = [row for r in results for row in r.fallbacks]
+    return ForecastRun(
+        forecasts=pd.concat([r.forecast for r in results], ignore_index=True),
+        metrics=pd.concat([r.metrics for r in results], ignore_index=True),
+        chosen={o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)},
+        fallbacks=pd.DataFrame(fallbacks, columns=["unique_id", "model", "reason"]),
+        sample_paths=_paths(outcomes, results, calib, settings),
+    )
+
+
+def _paths(
+    outcomes: list[SeriesOutcome],
+    results: list[SeriesResult],
+    calib: Calibration,
+    settings: ForecastSettings,
+) -> pd.DataFrame | None:
+    if settings.sample_paths <= 0:
+        return None
+    frames = []
+    for o, r in zip(outcomes, results, strict=True):
+        spec = (settings.sample_paths, settings.seed, calib.rho.get(r.chosen, 0.0), o.nonnegative)
+        frames.append(sample_paths(o.unique_id, o.future_ds, r.final, spec, settings.levels))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,80 @@
+"""Conformal calibration of interval widths from pooled, normalised backtest errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.job import SeriesOutcome
+from forecast.models.base import Prediction, z_value
+from forecast.series import FloatArray
+
+MIN_ERRORS = 10
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per model: interval half-width per level in units of the model's own sd, and error rho."""
+
+    widths: Mapping[str, Mapping[int, float]]
+    rho: Mapping[str, float]
+
+
+def reference_sd(pred: Prediction, levels: Sequence[int]) -> FloatArray:
+    """The model's own per-step sd implied by its first-level interval."""
+    lo, hi = pred.interval(levels[0])
+    return np.maximum(hi - lo, 0.0) / (2.0 * z_value(levels[0]))
+
+
+def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) -> Calibration:
+    """Pool |actual - mean| / sd over series, folds and steps for each model (split conformal)."""
+    errors: dict[str, list[FloatArray]] = {}
+    for outcome in outcomes:
+        for name, model in outcome.models.items():
+            for win, pred in zip(outcome.windows, model.folds, strict=True):
+                sd = reference_sd(pred, levels)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    errors.setdefault(name, []).append((win.actual - pred.mean) / sd)
+    widths, rho = {}, {}
+    for name, chunks in errors.items():
+        pooled = np.concatenate(chunks)
+        finite = np.abs(pooled[np.isfinite(pooled)])
+        if len(finite) >= MIN_ERRORS:
+            widths[name] = {lv: float(np.quantile(finite, lv / 100.0)) for lv in levels}
+            rho[name] = _lag1(chunks)
+    return Calibration(widths, rho)
+
+
+def calibrated(
+    pred: Prediction, widths: Mapping[int, float] | None, levels: Sequence[int]
+) -> Prediction:
+    """Intervals rebuilt as mean +/- width * sd; unchanged if the model has no calibration."""
+    if widths is None:
+        return pred
+    sd = reference_sd(pred, levels)
+    quantiles = {}
+    for level in levels:
+        quantiles[f"lo-{level}"] = pred.mean - widths[level] * sd
+        quantiles[f"hi-{level}"] = pred.mean + widths[level] * sd
+    return Prediction(pred.mean, quantiles)
+
+
+def clipped(pred: Prediction) -> Prediction:
+    """Counts cannot be negative: mean and quantiles floored at zero."""
+    return Prediction(
+        np.maximum(pred.mean, 0.0), {k: np.maximum(v, 0.0) for k, v in pred.quantiles.items()}
+    )
+
+
+def _lag1(chunks: list[FloatArray]) -> float:
+    pairs = [(c[:-1], c[1:]) for c in chunks if len(c) > 1]
+    if not pairs:
+        return 0.0
+    a = np.concatenate([p[0] for p in pairs])
+    b = np.concatenate([p[1] for p in pairs])
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < MIN_ERRORS or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
+        return 0.0
+    return float(np.clip(np.corrcoef(a[ok], b[ok])[0, 1], 0.0, 0.99))

@@ -1,0 +1,63 @@
+"""Accuracy metrics for one forecast window: MASE, sMAPE, RMSSE, scaled pinball, coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from forecast.models.base import Prediction
+from forecast.series import FloatArray
+
+
+def error_scale(y: FloatArray, season_length: int, power: int = 1) -> float:
+    """Mean |seasonal difference|**power of the training history (naive lag if too short).
+
+    power=1 gives the MASE denominator, power=2 the RMSSE one. Falls back to lag 1, then the
+    mean |y|**power, then 1.0, so constant and all-zero histories still get a finite scale.
+    """
+    for lag in (season_length, 1):
+        if len(y) > lag:
+            diffs = np.abs(y[lag:] - y[:-lag]) ** power
+            value = float(np.nanmean(diffs)) if np.isfinite(diffs).any() else 0.0
+            if value > 0:
+                return value
+    level = float(np.nanmean(np.abs(y) ** power)) if np.isfinite(y).any() else 0.0
+    return level if level > 0 else 1.0
+
+
+def window_metrics(
+    actual: FloatArray, pred: Prediction, scales: tuple[float, float], levels: Sequence[int]
+) -> dict[str, float]:
+    """Metrics over one window; periods with no actual are ignored; pinball is MASE-scaled."""
+    ok = np.isfinite(actual)
+    y, f = actual[ok], pred.mean[ok]
+    if not ok.any():
+        return {}
+    err = y - f
+    out = {
+        "mase": float(np.mean(np.abs(err)) / scales[0]),
+        "smape": _smape(y, f),
+        "rmsse": float(np.sqrt(np.mean(err**2) / scales[1])),
+        "pinball": _pinball(y, pred, ok, levels) / scales[0],
+    }
+    for level in levels:
+        lo, hi = pred.interval(level)
+        out[f"coverage_{level}"] = float(np.mean((y >= lo[ok]) & (y <= hi[ok])))
+    return out
+
+
+def _smape(y: FloatArray, f: FloatArray) -> float:
+    denom = np.abs(y) + np.abs(f)
+    ratio = np.where(denom > 0, 2.0 * np.abs(y - f) / np.where(denom > 0, denom, 1.0), 0.0)
+    return float(np.mean(ratio))
+
+
+def _pinball(y: FloatArray, pred: Prediction, ok: np.ndarray, levels: Sequence[int]) -> float:
+    losses = []
+    for level in levels:
+        lo, hi = pred.interval(level)
+        for q, bound in ((0.5 - level / 200.0, lo), (0.5 + level / 200.0, hi)):
+            diff = y - bound[ok]
+            losses.append(np.mean(np.maximum(q * diff, (q - 1.0) * diff)))
+    return float(np.mean(losses)) if losses else float("nan")

@@ -1,0 +1,30 @@
+"""The model zoo: every forecaster by name, behind one fit/predict protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from forecast.errors import ForecastInputError
+from forecast.models.base import Forecaster, Prediction
+from forecast.models.ets import AutoETS
+from forecast.models.naive import Naive, SeasonalNaive
+from forecast.models.prophet_model import ProphetModel
+
+FACTORIES: dict[str, Callable[[], Forecaster]] = {
+    "seasonal_naive": SeasonalNaive,
+    "naive": Naive,
+    "ets": AutoETS,
+    "prophet": ProphetModel,
+    "prophet_log": lambda: ProphetModel(log=True),
+}
+
+
+def make_model(name: str) -> Forecaster:
+    """A fresh, unfitted model of the named kind."""
+    factory = FACTORIES.get(name)
+    if factory is None:
+        raise ForecastInputError(f"models: expected names from {sorted(FACTORIES)}, found {name!r}")
+    return factory()
+
+
+__all__ = ["FACTORIES", "Forecaster", "Prediction", "make_model"]

@@ -1,0 +1,61 @@
+"""The model protocol: fit on one series, predict a mean and named quantiles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Protocol
+
+import numpy as np
+
+from forecast.series import FloatArray, SeriesData
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """Forecast for `horizon` steps: `mean` and quantiles named 'lo-<L>' / 'hi-<L>' (L in %)."""
+
+    mean: FloatArray
+    quantiles: Mapping[str, FloatArray]
+
+    def interval(self, level: int) -> tuple[FloatArray, FloatArray]:
+        """Lower and upper bounds of the central `level`% interval."""
+        return self.quantiles[f"lo-{level}"], self.quantiles[f"hi-{level}"]
+
+
+class Forecaster(Protocol):
+    """A fresh object per series and fit: `fit` on complete history, then `predict`."""
+
+    name: str
+
+    def fit(self, series: SeriesData) -> Forecaster: ...
+
+    def predict(self, horizon: int, levels: Sequence[int]) -> Prediction: ...
+
+
+def z_value(level: int) -> float:
+    """Two-sided standard-normal quantile for a central `level`% interval."""
+    return NormalDist().inv_cdf(0.5 + level / 200.0)
+
+
+def gaussian_prediction(mean: FloatArray, sd: FloatArray, levels: Sequence[int]) -> Prediction:
+    """Symmetric normal intervals around `mean` with per-step standard deviation `sd`."""
+    quantiles: dict[str, FloatArray] = {}
+    for level in levels:
+        z = z_value(level)
+        quantiles[f"lo-{level}"] = mean - z * sd
+        quantiles[f"hi-{level}"] = mean + z * sd
+    return Prediction(mean=mean, quantiles=quantiles)
+
+
+def require_complete(series: SeriesData, name: str, min_length: int = 1) -> FloatArray:
+    """The series values, or ModelFitError if any are missing or there are too few."""
+    from forecast.errors import ModelFitError
+
+    y = series.y
+    if np.isnan(y).any():
+        raise ModelFitError(f"{name}: history has {int(np.isnan(y).sum())} missing periods")
+    if len(y) < min_length:
+        raise ModelFitError(f"{name}: needs at least {min_length} periods, found {len(y)}")
+    return y

@@ -1,0 +1,105 @@
+"""Run the per-series job in-process, on a local process pool, or on a Dask cluster."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from multiprocessing import get_context
+
+from forecast.job import SeriesOutcome, run_series
+from forecast.series import SeriesData
+from forecast.settings import ForecastSettings
+
+Progress = Callable[[int, int], None]
+
+# Each worker runs one series at a time; BLAS threads on top oversubscribe the cores.
+BLAS_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def map_series(
+    series: Sequence[SeriesData], settings: ForecastSettings, progress: Progress | None
+) -> list[SeriesOutcome]:
+    """`run_series` on every series, in input order; `progress(done, total)` as each ends."""
+    if settings.dask_address:
+        return _on_dask(series, settings, progress)
+    if settings.n_jobs > 1 and len(series) > 1:
+        return _on_pool(series, settings, progress)
+    out = []
+    for i, s in enumerate(series, start=1):
+        out.append(run_series(s, settings))
+        _report(progress, i, len(series))
+    return out
+
+
+def _on_pool(
+    series: Sequence[SeriesData], settings: ForecastSettings, progress: Progress | None
+) -> list[SeriesOutcome]:
+    results: list[SeriesOutcome | None] = [None] * len(series)
+    workers = min(settings.n_jobs, len(series))
+    with (
+        single_blas_threads(),
+        ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=limit_blas_threads
+        ) as pool,
+    ):
+        futures = {pool.submit(run_series, s, settings): i for i, s in enumerate(series)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            results[futures[fut]] = fut.result()
+            _report(progress, done, len(series))
+    return [r for r in results if r is not None]
+
+
+def _on_dask(
+    series: Sequence[SeriesData], settings: ForecastSettings, progress: Progress | None
+) -> list[SeriesOutcome]:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(settings.dask_address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        client.run(limit_blas_threads)
+        futures = client.map(run_series, list(series), settings=settings, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[SeriesOutcome | None] = [None] * len(series)
+        finished = dask_completed(futures, loop=client.loop)  # type: ignore[no-untyped-call]
+        for done, fut in enumerate(finished, start=1):
+            results[index[fut.key]] = fut.result()
+            _report(progress, done, len(series))
+    return [r for r in results if r is not None]
+
+
+@contextmanager
+def single_blas_threads() -> Iterator[None]:
+    """Spawned workers inherit the environment: one BLAS thread each, restored afterwards."""
+    saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
+    os.environ.update(dict.fromkeys(BLAS_THREAD_VARS, "1"))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def limit_blas_threads() -> None:
+    """In a worker whose numpy is already loaded, cap BLAS pools at runtime if possible."""
+    os.environ.update(dict.fromkeys(BLAS_THREAD_VARS, "1"))
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: the environment variables still cover fresh workers
+        return
+    threadpool_limits(1)
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)

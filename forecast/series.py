@@ -1,0 +1,46 @@
+"""One series on a regular grid: the unit every model, backtest and worker handles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+FloatArray = npt.NDArray[np.float64]
+
+SEASON_LENGTH = {"MS": 12, "W-MON": 52}
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesData:
+    """History of one series on its full regular grid; `y` is NaN where a period is missing."""
+
+    unique_id: str
+    ds: pd.DatetimeIndex
+    y: FloatArray
+    freq: str
+
+    @property
+    def season_length(self) -> int:
+        """Periods per year: 12 for monthly (MS), 52 for weekly (W-MON)."""
+        return SEASON_LENGTH[self.freq]
+
+    @property
+    def n_missing(self) -> int:
+        """Number of periods on the grid with no observation."""
+        return int(np.isnan(self.y).sum())
+
+    def head(self, n: int) -> SeriesData:
+        """The first `n` periods (a backtest training window)."""
+        return SeriesData(self.unique_id, self.ds[:n], self.y[:n], self.freq)
+
+    def tail(self, n: int) -> SeriesData:
+        """The last `n` periods (a shorter training window)."""
+        start = max(0, len(self.y) - n)
+        return SeriesData(self.unique_id, self.ds[start:], self.y[start:], self.freq)
+
+    def future_ds(self, horizon: int) -> pd.DatetimeIndex:
+        """The `horizon` period starts after the last one in history."""
+        return pd.date_range(self.ds[-1], periods=horizon + 1, freq=self.freq)[1:]

@@ -1,0 +1,67 @@
+"""Run settings and the run result: the engine's frozen value types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from forecast.errors import ForecastInputError
+
+RECOMMENDED_MODELS: tuple[str, ...] = ("seasonal_naive", "ets", "prophet")
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """What to forecast and how: horizon in periods, interval levels in percent, backtest shape."""
+
+    horizon: int
+    levels: tuple[int, ...] = (80, 95)
+    backtest_folds: int = 3
+    backtest_horizon: int | None = None
+    models: tuple[str, ...] = RECOMMENDED_MODELS
+    n_jobs: int = 1
+    dask_address: str | None = None
+    sample_paths: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _require(self.horizon >= 1, "horizon", ">= 1", self.horizon)
+        _require(self.backtest_folds >= 0, "backtest_folds", ">= 0", self.backtest_folds)
+        _require(all(0 < lv < 100 for lv in self.levels), "levels", "each in 1..99", self.levels)
+        _require(len(self.models) > 0, "models", "at least one model name", self.models)
+        _require(self.n_jobs >= 1, "n_jobs", ">= 1", self.n_jobs)
+        _require(self.sample_paths >= 0, "sample_paths", ">= 0", self.sample_paths)
+        bh = self.backtest_horizon
+        _require(bh is None or bh >= 1, "backtest_horizon", "None or >= 1", bh)
+
+    @property
+    def eval_horizon(self) -> int:
+        """Backtest horizon in periods (defaults to the forecast horizon)."""
+        return self.backtest_horizon or self.horizon
+
+
+def _require(ok: bool, name: str, expected: str, found: object) -> None:
+    if not ok:
+        raise ForecastInputError(
+            f"ForecastSettings.{name}: expected {expected}, found {found!r}", column=name
+        )
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    """Everything one run produced; all frames are long format keyed by `unique_id`.
+
+    forecasts: unique_id, ds, model, mean, lo-<L>, hi-<L> per level (chosen model only).
+    metrics: unique_id, model, mase, smape, rmsse, pinball, coverage_<L>, folds, chosen.
+    chosen: unique_id -> chosen model name.
+    fallbacks: unique_id, model, reason (every model that failed and what replaced it).
+    sample_paths: unique_id, ds, path, y when requested, else None.
+    """
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    chosen: Mapping[str, str]
+    fallbacks: pd.DataFrame
+    sample_paths: pd.DataFrame | None

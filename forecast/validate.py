@@ -1,0 +1,121 @@
+"""Validate a long history frame once and split it into regular-grid series."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ForecastInputError
+from forecast.series import SEASON_LENGTH, SeriesData
+
+REQUIRED = ("unique_id", "ds", "y")
+
+
+def split_history(history: pd.DataFrame, freq: Mapping[str, str] | None = None) -> list[SeriesData]:
+    """Check `history` (unique_id, ds, y) and return one SeriesData per id, gaps as NaN."""
+    frame = _checked_frame(history)
+    out = []
+    for uid, group in frame.groupby("unique_id", sort=True):
+        sid = str(uid)
+        f = (freq or {}).get(sid) or infer_freq(sid, pd.DatetimeIndex(group["ds"]))
+        out.append(_on_grid(sid, group, f))
+    return out
+
+
+def _checked_frame(history: pd.DataFrame) -> pd.DataFrame:
+    for col in REQUIRED:
+        if col not in history.columns:
+            raise ForecastInputError(
+                f"history: expected column {col!r}, found columns {list(history.columns)}",
+                column=col,
+            )
+    if history.empty:
+        raise ForecastInputError("history: expected at least one row, found none")
+    # Positional rows, so messages point at the n-th data row whatever the caller's index.
+    frame = history.loc[:, list(REQUIRED)].reset_index(drop=True)
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame["ds"] = _as_dates(frame)
+    frame["y"] = _as_values(frame)
+    _check_duplicates(frame)
+    return frame.sort_values(["unique_id", "ds"])
+
+
+def _as_dates(frame: pd.DataFrame) -> pd.Series:
+    with warnings.catch_warnings():  # pandas warns when it falls back to dateutil parsing
+        warnings.simplefilter("ignore", UserWarning)
+        ds = pd.to_datetime(frame["ds"], errors="coerce")
+    bad = ds.isna()
+    if bad.any():
+        row = frame.index[bad.to_numpy()][0]
+        raise ForecastInputError(
+            f"series {frame.at[row, 'unique_id']!r}, row {row}, column 'ds': expected a date, "
+            f"found {frame.at[row, 'ds']!r}",
+            series_id=str(frame.at[row, "unique_id"]),
+            column="ds",
+        )
+    return ds.dt.normalize()
+
+
+def _as_values(frame: pd.DataFrame) -> pd.Series:
+    y = pd.to_numeric(frame["y"], errors="coerce").astype(float)
+    bad = (y.isna() & frame["y"].notna()) | np.isinf(y)
+    if bad.any():
+        row = frame.index[bad.to_numpy()][0]
+        raise ForecastInputError(
+            f"series {frame.at[row, 'unique_id']!r}, row {row}, column 'y': expected a finite "
+            f"number, found {frame.at[row, 'y']!r}",
+            series_id=str(frame.at[row, "unique_id"]),
+            column="y",
+        )
+    return y
+
+
+def _check_duplicates(frame: pd.DataFrame) -> None:
+    dup = frame.duplicated(["unique_id", "ds"])
+    if dup.any():
+        row = frame.index[dup.to_numpy()][0]
+        raise ForecastInputError(
+            f"series {frame.at[row, 'unique_id']!r}, column 'ds': expected one row per period, "
+            f"found {pd.Timestamp(str(frame.at[row, 'ds'])).date()} twice",
+            series_id=str(frame.at[row, "unique_id"]),
+            column="ds",
+        )
+
+
+def infer_freq(series_id: str, ds: pd.DatetimeIndex) -> str:
+    """'MS' if every date is a 1st of month, 'W-MON' if all are Mondays (monthly wins ties)."""
+    spacing = np.diff(ds.asi8) / 86_400e9 if len(ds) > 1 else np.array([])
+    monthly = bool((ds.day == 1).all()) and bool((spacing >= 28).all())
+    weekly = bool((ds.dayofweek == 0).all()) and bool((spacing % 7 == 0).all())
+    if monthly:
+        return "MS"
+    if weekly:
+        return "W-MON"
+    raise ForecastInputError(
+        f"series {series_id!r}, column 'ds': expected all dates on the 1st of a month (MS) or "
+        f"all on Mondays (W-MON), found e.g. {ds[0].date()}",
+        series_id=series_id,
+        column="ds",
+    )
+
+
+def _on_grid(series_id: str, group: pd.DataFrame, freq: str) -> SeriesData:
+    if freq not in SEASON_LENGTH:
+        raise ForecastInputError(
+            f"series {series_id!r}: expected frequency in {sorted(SEASON_LENGTH)}, found {freq!r}",
+            series_id=series_id,
+        )
+    values = pd.Series(group["y"].to_numpy(), index=pd.DatetimeIndex(group["ds"]))
+    grid = pd.date_range(values.index[0], values.index[-1], freq=freq)
+    if len(grid) == 0 or not values.index.isin(grid).all():
+        raise ForecastInputError(
+            f"series {series_id!r}, column 'ds': expected dates on the {freq} grid, "
+            f"found {values.index[~values.index.isin(grid)][0].date()}",
+            series_id=series_id,
+            column="ds",
+        )
+    y = values.reindex(grid).to_numpy(dtype=float)
+    return SeriesData(series_id, grid, y, freq)

@@ -1,0 +1,45 @@
+"""Winter pressure: forecast for each Nov-Mar period over the trailing annual mean of history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ForecastInputError
+
+WINTER_MONTHS = (11, 12, 1, 2, 3)
+
+
+def winter_index(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """unique_id, ds, index for every forecast period in November to March.
+
+    index = forecast mean / mean of the series' history over the 12 months before its last
+    observation (1.0 = a normal period). It is NaN when that base is zero but the forecast is not,
+    and 1.0 when both are zero.
+    """
+    base = _trailing_annual_mean(history)
+    winter = forecasts[pd.DatetimeIndex(forecasts["ds"]).month.isin(WINTER_MONTHS)]
+    missing = sorted(set(winter["unique_id"]) - set(base.index))
+    if missing:
+        raise ForecastInputError(
+            f"winter_index: series {missing[0]!r} expected in history, found none",
+            series_id=str(missing[0]),
+        )
+    denom = winter["unique_id"].map(base).to_numpy(dtype=float)
+    mean = winter["mean"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index = np.where(
+            denom > 0, mean / np.where(denom > 0, denom, 1.0), np.where(mean == 0, 1.0, np.nan)
+        )
+    out = pd.DataFrame(
+        {"unique_id": winter["unique_id"].to_numpy(), "ds": winter["ds"].to_numpy(), "index": index}
+    )
+    return out.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def _trailing_annual_mean(history: pd.DataFrame) -> pd.Series:
+    frame = history.loc[:, ["unique_id", "ds", "y"]].dropna()
+    frame = frame.assign(ds=pd.to_datetime(frame["ds"]))
+    last = frame.groupby("unique_id")["ds"].transform("max")
+    recent = frame[frame["ds"] > last - pd.DateOffset(years=1)]
+    return recent.groupby("unique_id")["y"].mean()

@@ -1,0 +1,45 @@
+"""Each model in the zoo on a synthetic series with known seasonality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.models import FACTORIES, make_model
+from forecast.validate import split_history
+from tests.forecast.conftest import seasonal_series, true_seasonal
+
+SEASONAL_MODELS = ["seasonal_naive", "ets", "prophet", "prophet_log"]
+
+
+@pytest.mark.parametrize("name", SEASONAL_MODELS)
+def test_model_recovers_known_seasonality(name: str) -> None:
+    [series] = split_history(seasonal_series(periods=72, noise=1.0))
+    pred = make_model(name).fit(series).predict(12, (80, 95))
+    truth = true_seasonal(pd.Series(series.future_ds(12)))
+    # the seasonal swing is +/-20; a model that missed it would be ~13 off on average
+    assert np.mean(np.abs(pred.mean - truth)) < 3.0
+    lo80, hi80 = pred.interval(80)
+    lo95, hi95 = pred.interval(95)
+    assert (lo95 <= lo80).all() and (lo80 < pred.mean).all() and (hi80 <= hi95).all()
+
+
+def test_naive_repeats_last_value() -> None:
+    [series] = split_history(seasonal_series(periods=30))
+    pred = make_model("naive").fit(series).predict(5, (80,))
+    assert np.allclose(pred.mean, series.y[-1])
+    width = pred.interval(80)[1] - pred.interval(80)[0]
+    assert np.all(np.diff(width) > 0)  # random-walk intervals widen with the horizon
+
+
+def test_weekly_ets_uses_weekly_season() -> None:
+    [series] = split_history(seasonal_series(periods=156, freq="W-MON", noise=1.0))
+    pred = make_model("ets").fit(series).predict(8, (80,))
+    truth = true_seasonal(pd.Series(series.future_ds(8)), freq="W-MON")
+    assert np.mean(np.abs(pred.mean - truth)) < 3.0
+
+
+def test_every_registered_model_has_its_name() -> None:
+    for name in FACTORIES:
+        assert make_model(name).name == name

@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from optimise.baselines import compare_baselines
 from optimise.build import build_model
 from optimise.elastic import relax
 from optimise.extract import extract
 from optimise.highs_backend import write_model
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
+from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
 from optimise.solve import solve
 
 
 def plan(
-    inputs: PlanInputs, solver: str = "highs", time_limit_s: float | None = None
+    inputs: PlanInputs,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    simulation_runs: int = 20,
+    seed: int = 0,
 ) -> PlanResult:
-    """Build, solve, extract. An infeasible request is re-solved with penalised elastic slack
-    and returned as `infeasible_relaxed`, naming what had to give."""
+    """Build, solve, extract; then compare with the two baselines and, unless
+    `simulation_runs` is 0, simulate the plan (seeded: the same inputs give the same result).
+
+    An infeasible request is re-solved with penalised elastic slack and returned as
+    `infeasible_relaxed`, naming what had to give."""
     model = build_model(inputs)
     outcome = solve(model, solver, time_limit_s)
     if outcome.status is SolveStatus.INFEASIBLE:
         model = relax(model, inputs)
         outcome = solve(model, solver, time_limit_s)
-    return extract(inputs, model, outcome)
+    result = extract(inputs, model, outcome)
+    result = result.with_extras(baselines=compare_baselines(inputs, result))
+    return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result
 
 
 def write_mps(inputs: PlanInputs, path: str | Path) -> None:

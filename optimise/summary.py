@@ -65,8 +65,15 @@ def summary_table(result: PlanResult) -> str:
             result.shadow_prices["value"].abs().sort_values(ascending=False).index
         ).head(5)
         lines += ["largest shadow prices:", *(f"  {s}" for s in top["statement"])]
+    if len(result.baselines):
+        lines += ["", "against baselines at the same staff spend:", _baselines(result.baselines)]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _baselines(baselines: pd.DataFrame) -> str:
+    table = baselines.set_index("name")[["weighted_wait_days", "dtoc_days", "vs_plan_pct"]]
+    return table.to_string(float_format=lambda v: f"{v:,.1f}")
 
 
 def _service_table(result: PlanResult) -> str:

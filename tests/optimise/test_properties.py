@@ -95,9 +95,9 @@ def test_capital_and_team_hours_never_exceeded(
 ) -> None:
     result = _plan(*instance)
     totals = result.capital_total
-    assert (
-        totals["capital_spent_gbp"] <= totals["capital_available_gbp"] * (1 + 1e-9) + 1e-6
-    ).all()
+    # Solver tolerance: a millionth of one adaptation's cost.
+    slack = 1e-6 * max(d["cost_per_adaptation_gbp"] for d in instance[0]["districts"])
+    assert (totals["capital_spent_gbp"] <= totals["capital_available_gbp"] + slack).all()
     staffing = result.staffing
     available = staffing["max_hours"] + staffing["agency_max_hours"]
     assert (staffing["hours_used"] <= available + 1e-6).all()

@@ -1,0 +1,87 @@
+"""Baselines at the plan's own staff spend: hours in proportion to demand, and staffing carried
+forward from the first period, each evaluated by the same fluid model as the plan's hours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimise.fluid import evaluate_hours
+from optimise.frames import team_sum
+from optimise.inputs import PlanInputs
+from optimise.model import Array
+from optimise.result import PlanResult
+
+BASELINE_COLUMNS = ["name", "weighted_wait_days", "dtoc_days", "staff_cost_gbp", "vs_plan_pct"]
+
+
+def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
+    """One row each for the plan and the two baselines: weighted waiting days and DTOC days."""
+    if not result.ok:
+        return pd.DataFrame(columns=BASELINE_COLUMNS)
+    money = (
+        result.revenue["staff_cost_gbp"].to_numpy() + result.revenue["agency_cost_gbp"].to_numpy()
+    )
+    planned = _grid(inputs, result.hours)
+    rows = [
+        ("plan", planned),
+        ("proportional_to_demand", proportional_hours(inputs, money)),
+        ("carried_forward", carried_forward_hours(inputs, money)),
+    ]
+    plan_days = evaluate_hours(inputs, planned).weighted_wait_days
+    out = []
+    for name, hours in rows:
+        outcome = evaluate_hours(inputs, hours)
+        cost = float(np.einsum("sdt,s->", hours, inputs.cost_per_hour_gbp))
+        change = 100.0 * (outcome.weighted_wait_days / plan_days - 1.0) if plan_days > 0 else 0.0
+        out.append((name, outcome.weighted_wait_days, outcome.dtoc_days, cost, change))
+    return pd.DataFrame(out, columns=BASELINE_COLUMNS)
+
+
+def proportional_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
+    """Each period's money shared over (service, district) in proportion to the cost of the
+    forecast demand, capped at each team's maximum hours. (S, D, T)."""
+    want_gbp = (
+        inputs.demand_cases * (inputs.hours_per_case * inputs.cost_per_hour_gbp)[:, None, None]
+    )
+    total = want_gbp.sum(axis=(0, 1))
+    share = want_gbp / np.where(total > 0, total, 1.0)
+    hours = share * money_gbp / np.maximum(inputs.cost_per_hour_gbp, 1e-9)[:, None, None]
+    return _cap_to_teams(inputs, hours)
+
+
+def carried_forward_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
+    """The first period's staffing (current hours where known, else the proportional split)
+    held for every period, scaled down where it costs more than that period's money."""
+    first = proportional_hours(inputs, money_gbp)[:, :, :1]
+    current = _current_split(inputs)
+    first = np.where(np.isnan(current), first, current)
+    hours = np.repeat(first, len(inputs.period_start), axis=2)
+    cost = np.einsum("sdt,s->t", hours, inputs.cost_per_hour_gbp)
+    scale = np.minimum(1.0, money_gbp / np.where(cost > 0, cost, 1.0))
+    return _cap_to_teams(inputs, hours * scale)
+
+
+def _current_split(inputs: PlanInputs) -> Array:
+    """Teams' current hours shared over their districts by first-period demand, (S, D, 1)."""
+    demand = inputs.demand_cases[:, :, 0]
+    team_demand = team_sum(inputs, demand[:, :, None])[:, :, 0]
+    of_team = team_demand[:, inputs.team_of_district]
+    share = np.where(of_team > 0, demand / np.where(of_team > 0, of_team, 1.0), 0.0)
+    return (share * inputs.current_hours[:, inputs.team_of_district])[:, :, None]
+
+
+def _cap_to_teams(inputs: PlanInputs, hours: Array) -> Array:
+    used = team_sum(inputs, hours)
+    cap = inputs.hours_max[:, :, None]
+    scale = np.minimum(1.0, cap / np.where(used > 0, used, 1.0))
+    return hours * scale[:, inputs.team_of_district, :]
+
+
+def _grid(inputs: PlanInputs, hours: pd.DataFrame) -> Array:
+    shape = (len(inputs.services), len(inputs.districts), len(inputs.period_start))
+    ordered = hours.set_index(["service", "district", "period"])["hours"]
+    index = pd.MultiIndex.from_product(
+        [list(inputs.services), list(inputs.districts), range(1, shape[2] + 1)]
+    )
+    return ordered.reindex(index).fillna(0.0).to_numpy().reshape(shape)

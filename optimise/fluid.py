@@ -1,0 +1,89 @@
+"""Fluid evaluation of fixed hours: backlogs, waits and DTOC days, serving urgent cases first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimise.build import backlog_cost
+from optimise.inputs import PlanInputs
+from optimise.model import Array
+
+
+@dataclass(frozen=True)
+class FluidOutcome:
+    """What fixed hours achieve: backlog (S, D, T, K), works backlog (D, T) and totals."""
+
+    backlog: Array
+    works_backlog: Array
+    weighted_wait_days: float
+    dtoc_days: float
+
+
+def evaluate_hours(inputs: PlanInputs, hours: Array) -> FluidOutcome:
+    """Serve as many cases as `hours` (S, D, T) allow, urgent class first, period by period."""
+    s_count, d_count, periods, k_count = *hours.shape, len(inputs.classes)
+    capacity = hours / inputs.hours_per_case[:, None, None]
+    backlog = np.zeros((s_count, d_count, periods, k_count))
+    waiting = inputs.class_share[:, None, :] * inputs.initial_backlog_cases[:, :, None]
+    inflow = np.zeros((s_count, d_count))
+    works = _Works(inputs)
+    for t in range(periods):
+        waiting = (
+            waiting
+            + inputs.class_share[:, None, :] * (inputs.demand_cases[:, :, t] + inflow)[:, :, None]
+        )
+        served = _serve(waiting, capacity[:, :, t])
+        waiting = waiting - served
+        backlog[:, :, t, :] = waiting
+        inflow = _care_inflow(inputs, served)
+        works.step(t, _ot_served(inputs, served))
+    cost = backlog_cost(inputs)[:, None, None, :]
+    weighted = float(
+        (backlog * cost).sum() + works.backlog.sum() * inputs.works_wait_weight * inputs.period_days
+    )
+    dtoc = float(
+        (backlog.sum(axis=3) * inputs.hospital_share[:, None, None]).sum() * inputs.period_days
+    )
+    return FluidOutcome(backlog, works.backlog, weighted, dtoc)
+
+
+def _serve(waiting: Array, capacity: Array) -> Array:
+    """Cases served per class (S, D, K): classes in order (urgent first) until capacity runs out."""
+    served = np.zeros_like(waiting)
+    left = capacity.copy()
+    for k in range(waiting.shape[2]):
+        served[:, :, k] = np.minimum(waiting[:, :, k], left)
+        left = left - served[:, :, k]
+    return served
+
+
+def _care_inflow(inputs: PlanInputs, served: Array) -> Array:
+    inflow = np.zeros(served.shape[:2])
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    if reab is not None and dom is not None:
+        inflow[dom] = inputs.p_reab_dom * served[reab].sum(axis=1)
+    return inflow
+
+
+def _ot_served(inputs: PlanInputs, served: Array) -> Array:
+    ot = inputs.service_index("ot")
+    return served[ot].sum(axis=1) if ot is not None else np.zeros(served.shape[1])
+
+
+class _Works:
+    """DFG works: referred by OT, completed as soon as each district's capital allows."""
+
+    def __init__(self, inputs: PlanInputs) -> None:
+        self.inputs = inputs
+        self.waiting = inputs.initial_works_backlog_cases.copy()
+        self.capital_left = inputs.capital_gbp.copy()
+        self.backlog = np.zeros((len(inputs.districts), len(inputs.period_start)))
+
+    def step(self, t: int, ot_served: Array) -> None:
+        self.waiting = self.waiting + self.inputs.p_ot_dfg * ot_served
+        done = np.minimum(self.waiting, self.capital_left / self.inputs.cost_per_adaptation_gbp)
+        self.waiting = self.waiting - done
+        self.capital_left = self.capital_left - done * self.inputs.cost_per_adaptation_gbp
+        self.backlog[:, t] = self.waiting

@@ -6,13 +6,13 @@ import csv
 import hashlib
 import io
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from homeward.errors import Problem, ValidationFailed, in_reading_order
 
@@ -143,8 +143,12 @@ def read_csv_as_text(
 def parse_count_cells(
     text: pd.Series, rows: np.ndarray, column: str
 ) -> tuple[pd.Series, list[Problem]]:
-    """Parse text cells as counts (finite numbers >= 0); bad cells become NaN and a Problem."""
-    values = _parse_values(text)
+    """Parse text cells as counts (finite numbers >= 0); bad cells become NaN and a Problem.
+
+    ``rows``: the file line number of each cell, for the problems.
+    """
+    text = _as_text(text)
+    values = pd.Series(_per_category(text, _parse_values), index=text.index, dtype="float64")
     bad = values.isna() | ~np.isfinite(values.fillna(0.0)) | (values < 0)
     problems = _cell_problems(bad, rows, column, EXPECTED_Y, text, _found_value)
     return values.where(~bad), problems
@@ -189,22 +193,26 @@ def _fail(row: int | None, column: str | None, expected: str, found: str, source
 
 
 def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) for each non-blank CSV record."""
+    """Yield (line number, fields) for each CSV record that is not an empty line."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         for fields in reader:
-            if fields and any(field.strip() for field in fields):
+            if len(fields) > 1 or (fields and fields[0].strip()):
                 yield reader.line_num, fields
     except csv.Error as error:
         _fail(reader.line_num + 1, None, "well-formed CSV", str(error), source)
 
 
 def _parse_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, list[Problem]]:
+    plain = _parse_plain_csv(text, source, max_rows)
+    if plain is not None:
+        return plain, []
     records = _records(text, source)
     _, header = next(records)
     names = [name.strip() for name in header]
     _check_header_names(names, source)
-    cells: list[list[str]] = [[] for _ in names]
+    chunks: list[pd.DataFrame] = []
+    chunk: list[list[str]] = []
     lines: list[int] = []
     problems: list[Problem] = []
     for count, (line, fields) in enumerate(records, start=1):
@@ -214,11 +222,64 @@ def _parse_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, lis
             problems.append(_ragged(line, fields, names))
             continue
         lines.append(line)
-        for column, value in zip(cells, fields, strict=True):
-            # Interned: ids and dates repeat millions of times in a big file.
-            column.append(sys.intern(value.strip()))
+        chunk.append(fields)
+        if len(chunk) == _CHUNK_ROWS:
+            chunks.append(_categorical_chunk(chunk, names))
+            chunk = []
+    chunks.append(_categorical_chunk(chunk, names))
     index = pd.Index(lines, name=LINE_INDEX, dtype="int64")
-    return pd.DataFrame(dict(zip(names, cells, strict=True)), index=index, dtype=object), problems
+    return _join_chunks(chunks, names, index), problems
+
+
+def _parse_plain_csv(text: str, source: str, max_rows: int) -> pd.DataFrame | None:
+    """Pandas' C parser, used only when every line is provably one whole record; else None.
+
+    Proof: no quote characters (so no field holds a comma or a line break), the C parser
+    accepts it (so no line has too many fields) and the commas add up to exactly one header's
+    worth per line (so, with none over, none is short and no line is blank). Then the line
+    numbers are simply 2, 3, ...; anything less plain goes through the careful reader.
+    """
+    if '"' in text:
+        return None
+    names = [name.strip() for name in text.partition("\n")[0].split(",")]
+    _check_header_names(names, source)
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    plain = text.count(",") == (len(names) - 1) * lines
+    if not plain or lines - 1 > max_rows:
+        return None
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            dtype=str, keep_default_na=False, na_filter=False, index_col=False, engine="c",
+        )  # fmt: skip
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(frame) != lines - 1 or len(frame.columns) != len(names):
+        return None
+    frame.columns = pd.Index(names)
+    frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name=LINE_INDEX)
+    return frame
+
+
+# Rows per chunk while reading: bounds the transient list-of-lists to a few tens of megabytes.
+_CHUNK_ROWS = 100_000
+
+
+def _categorical_chunk(rows: list[list[str]], names: list[str]) -> pd.DataFrame:
+    # Categorical: ids and dates repeat millions of times in a big file, so each distinct
+    # string is held once.
+    frame = pd.DataFrame(rows, columns=range(len(names)), dtype=object)
+    return frame.astype("category") if len(frame) else frame
+
+
+def _join_chunks(chunks: list[pd.DataFrame], names: list[str], index: pd.Index) -> pd.DataFrame:
+    columns = {}
+    for position, name in enumerate(names):
+        parts = [chunk[position] for chunk in chunks if len(chunk)]
+        joined = union_categoricals(parts) if parts else pd.Categorical([])
+        # Object cells that point at the categories' strings: no per-row copies.
+        columns[name] = np.asarray(joined, dtype=object)
+    return pd.DataFrame(columns, index=index, columns=names, dtype=object)
 
 
 def _check_header_names(names: list[str], source: str) -> None:
@@ -245,7 +306,8 @@ def _validate(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: in
         problems.append(Problem(None, None, "at least one data row", "a header only, no rows"))
     if problems and not set(COLUMNS) <= set(raw.columns):
         raise ValidationFailed(problems, source)
-    work = _parse_cells(raw, problems)
+    # Sorted once: series codes follow the ids' lexical order, so this is also the output order.
+    work = _parse_cells(raw, problems).sort_values(["sid", "ds", "row"], kind="stable")
     problems += _duplicate_problems(work)
     problems += _all_calendar_problems(work)
     if problems:
@@ -276,41 +338,62 @@ def _row_numbers(raw: pd.DataFrame) -> np.ndarray:
 
 
 def _as_text(column: pd.Series) -> pd.Series:
-    """Cells as stripped text: blank for missing, ISO for datetimes, repr-like for numbers."""
+    """Cells as stripped text, blank for missing, ISO for datetimes, repr-like for numbers.
+
+    Categorical, so each distinct string is checked and parsed once: ids and dates repeat
+    millions of times in a big file.
+    """
     if pd.api.types.is_datetime64_any_dtype(column):
         midnight = column.dt.normalize() == column
         text = column.dt.strftime("%Y-%m-%d").where(midnight, column.astype(str))
-        return pd.Series(text.where(column.notna(), ""), dtype=object)
-    if column.dtype == object:
-        column = column.where(column.notna(), "")
-    return pd.Series(column.astype(str).str.strip(), dtype=object)
+        column = text.where(column.notna(), "")
+    elif column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype(object).where(column.notna(), "")
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    stripped = pd.Index(uniques.astype(str), dtype=object).str.strip()
+    stripped_codes, stripped_uniques = pd.factorize(stripped)
+    text = pd.Categorical.from_codes(stripped_codes[codes], categories=stripped_uniques)
+    return pd.Series(text, index=column.index)
+
+
+def _per_category(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """Apply ``parse`` to each distinct string of a categorical text column, then spread out."""
+    categories = pd.Series(text.cat.categories, dtype=object)
+    parsed: np.ndarray = parse(categories).to_numpy()
+    return parsed[text.cat.codes.to_numpy()]
+
+
+def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda text: text.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
 def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     ids, ds_text, y_text = (_as_text(raw[name]) for name in COLUMNS)
+    ids = ids.cat.reorder_categories(sorted(ids.cat.categories))
     rows = _row_numbers(raw)
-    ids_ok = ids.str.fullmatch(SERIES_ID_PATTERN.pattern).fillna(False).astype(bool)
-    ds = _parse_dates(ds_text)
+    ids_ok = pd.Series(_per_category(ids, _matches(SERIES_ID_PATTERN.pattern)), index=ids.index)
+    ds = pd.Series(_per_category(ds_text, _parse_dates), index=ds_text.index)
     y, y_problems = parse_count_cells(y_text, rows, "y")
     problems += _id_problems(ids, ids_ok, rows)
     problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_text)
     problems += y_problems
     return pd.DataFrame(
-        {"row": rows, "unique_id": ids.to_numpy(), "ds_text": ds_text.to_numpy(),
-         "ds": ds.to_numpy(), "y": y.to_numpy(), "ok_id": ids_ok.to_numpy()}
+        {"row": rows, "sid": ids.cat.codes.to_numpy(), "unique_id": np.asarray(ids, dtype=object),
+         "ds_text": np.asarray(ds_text, dtype=object), "ds": ds.to_numpy(),
+         "y": y.to_numpy(), "ok_id": ids_ok.to_numpy()}
     )  # fmt: skip
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:
-    is_date = text.str.fullmatch(_DATE).fillna(False).astype(bool)
-    is_month = text.str.fullmatch(_MONTH).fillna(False).astype(bool)
+    is_date = _matches(_DATE)(text)
+    is_month = _matches(_MONTH)(text)
     candidate = text.where(~is_month, text + "-01").where(is_date | is_month, None)
     parsed = pd.to_datetime(candidate, format="%Y-%m-%d", errors="coerce")
     return pd.Series(parsed, index=text.index).astype("datetime64[ns]")
 
 
 def _parse_values(text: pd.Series) -> pd.Series:
-    is_number = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    is_number = _matches(_NUMBER)(text)
     # float("1e999") is inf, which the finiteness check then reports.
     return text.where(is_number, "nan").astype("float64")
 
@@ -328,10 +411,10 @@ def _cell_problems(
     describe: Callable[[str], str],
 ) -> list[Problem]:
     hits = np.flatnonzero(bad.to_numpy(dtype=bool))
-    values = text.to_numpy()
+    shown = hits[:MAX_PROBLEMS_PER_CHECK]
     listed = [
-        Problem(int(rows[i]), column, expected, describe(str(values[i])))
-        for i in hits[:MAX_PROBLEMS_PER_CHECK]
+        Problem(int(row), column, expected, describe(str(value)))
+        for row, value in zip(rows[shown], text.iloc[shown], strict=True)
     ]
     if len(hits) > MAX_PROBLEMS_PER_CHECK:
         more = len(hits) - MAX_PROBLEMS_PER_CHECK
@@ -362,8 +445,8 @@ def _quote(value: str, limit: int = 60) -> str:
 
 
 def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
-    usable = work[work["ok_id"] & work["ds"].notna()].sort_values(["unique_id", "ds", "row"])
-    keys = ["unique_id", "ds"]
+    usable = work[work["ok_id"] & work["ds"].notna()]
+    keys = ["sid", "ds"]
     first_row = usable.groupby(keys, sort=False)["row"].transform("first")
     repeats = usable.assign(first_row=first_row)[usable.duplicated(keys, keep="first")]
     columns = ["row", "unique_id", "ds_text", "first_row"]
@@ -377,16 +460,16 @@ def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
 
 def _all_calendar_problems(work: pd.DataFrame) -> list[Problem]:
     """Spacing, anchor (Monday / 1st) and gap checks for every series at once (vectorised)."""
-    usable = work[work["ok_id"] & work["ds"].notna()].sort_values(["unique_id", "ds", "row"])
-    dated = usable.drop_duplicates(["unique_id", "ds"])
+    usable = work[work["ok_id"] & work["ds"].notna()]
+    dated = usable.drop_duplicates(["sid", "ds"])
     summary = _series_summary(dated)
     problems = _mixed_spacing_problems(summary)
     summary = summary[~summary["mixed"]]
-    anchored = usable.join(summary["frequency"], on="unique_id", how="inner")
+    anchored = usable.join(summary["frequency"], on="sid", how="inner")
     problems += _anchor_problems(anchored)
     # A series with an off-calendar or unreadable date would show spurious gaps: skip those.
-    skip = set(anchored.loc[_off_calendar(anchored), "unique_id"])
-    skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "unique_id"])
+    skip = set(anchored.loc[_off_calendar(anchored), "sid"])
+    skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "sid"])
     problems += _gap_problems(summary[~summary.index.isin(skip)], dated)
     return problems
 
@@ -394,11 +477,12 @@ def _all_calendar_problems(work: pd.DataFrame) -> list[Problem]:
 def _series_summary(dated: pd.DataFrame) -> pd.DataFrame:
     """Per series: counts of weekly / monthly steps, of 1sts and Mondays, first/last date."""
     ds = dated["ds"]
-    same_series = dated["unique_id"].eq(dated["unique_id"].shift())
+    same_series = dated["sid"].eq(dated["sid"].shift())
     month_index = ds.dt.year * 12 + ds.dt.month
     on_first = ds.dt.day == 1
     steps = pd.DataFrame(
         {
+            "sid": dated["sid"],
             "unique_id": dated["unique_id"],
             "weekly_steps": same_series & ((ds - ds.shift()).dt.days == 7),
             "monthly_steps": same_series
@@ -412,10 +496,9 @@ def _series_summary(dated: pd.DataFrame) -> pd.DataFrame:
             "n_dates": 1,
         }
     )
-    summary = steps.groupby("unique_id", sort=True).agg(
-        {"weekly_steps": "sum", "monthly_steps": "sum", "firsts": "sum", "mondays": "sum",
-         "first_ds": "min", "last_ds": "max", "n_dates": "sum"}
-    )  # fmt: skip
+    aggregations = {"unique_id": "first", "first_ds": "min", "last_ds": "max"}
+    aggregations |= dict.fromkeys(["weekly_steps", "monthly_steps", "firsts", "mondays"], "sum")
+    summary = steps.groupby("sid", sort=True).agg({**aggregations, "n_dates": "sum"})
     summary["mixed"] = (summary["weekly_steps"] > 0) & (summary["monthly_steps"] > 0)
     summary["frequency"] = [_intended_frequency(*counts) for counts in _frequency_counts(summary)]
     return summary
@@ -443,8 +526,8 @@ def _mixed_spacing_problems(summary: pd.DataFrame) -> list[Problem]:
     return [
         Problem(None, "ds", expected, f"{weekly} weekly and {monthly} monthly steps", str(sid))
         for sid, weekly, monthly in summary.loc[
-            summary["mixed"], ["weekly_steps", "monthly_steps"]
-        ].itertuples()
+            summary["mixed"], ["unique_id", "weekly_steps", "monthly_steps"]
+        ].itertuples(index=False)
     ]
 
 
@@ -480,9 +563,13 @@ def _gap_problems(summary: pd.DataFrame, dated: pd.DataFrame) -> list[Problem]:
     months = (last.dt.year - first.dt.year) * 12 + (last.dt.month - first.dt.month) + 1
     expected_count = weeks.where(summary["frequency"] == WEEKLY, months)
     gappy = summary.index[summary["n_dates"] < expected_count]
-    dates = dated[dated["unique_id"].isin(gappy)].groupby("unique_id")["ds"]
+    dates = dated[dated["sid"].isin(gappy)].groupby("sid")["ds"]
     return [
-        _gap_problem(str(sid), pd.DatetimeIndex(ds), str(summary.at[sid, "frequency"]))
+        _gap_problem(
+            str(summary.at[sid, "unique_id"]),
+            pd.DatetimeIndex(ds),
+            str(summary.at[sid, "frequency"]),
+        )
         for sid, ds in dates
     ]
 
@@ -499,11 +586,11 @@ def _gap_problem(series_id: str, dates: pd.DatetimeIndex, frequency: str) -> Pro
 
 
 def _clean(work: pd.DataFrame) -> pd.DataFrame:
-    clean = pd.DataFrame(
+    # ``work`` is already in (unique_id, ds) order: series codes follow the ids' lexical order.
+    return pd.DataFrame(
         {
-            "unique_id": work["unique_id"].astype(str).astype(object),
-            "ds": work["ds"].astype("datetime64[ns]"),
-            "y": work["y"].astype("float64"),
+            "unique_id": work["unique_id"].to_numpy(dtype=object),
+            "ds": work["ds"].to_numpy(dtype="datetime64[ns]"),
+            "y": work["y"].to_numpy(dtype="float64"),
         }
     )
-    return clean.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)

@@ -72,6 +72,21 @@ def test_crlf_whitespace_and_blank_lines_are_tolerated() -> None:
     )
 
 
+def test_quoted_fields_read_the_same_as_plain_ones() -> None:
+    # Quotes send the file through the careful reader; plain files take pandas' C parser.
+    quoted = "".join(
+        ",".join(f'"{cell}"' for cell in line.split(",")) + "\n" for line in GOOD.splitlines()
+    )
+    pd.testing.assert_frame_equal(
+        read_observations_csv(quoted, "q"), read_observations_csv(GOOD, "p")
+    )
+
+
+def test_a_quoted_comma_is_a_value_not_a_field() -> None:
+    problem = only_problem(HEADER + 'referrals/ot/rugby,2024-01-01,"1,000"\n')
+    assert (problem.row, problem.column, problem.found) == (2, "y", "'1,000'")
+
+
 @pytest.mark.parametrize(
     ("data", "found"),
     [

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -185,10 +186,9 @@ def _utf8(payload: bytes, source: str) -> str:
         line = payload[: error.start].count(b"\n") + 1
         found = f"byte 0x{payload[error.start]:02x}, not UTF-8 (saved as Latin-1/Windows-1252?)"
         _fail(line, None, "UTF-8 text", found, source)
-    raise AssertionError("unreachable")  # pragma: no cover - _fail always raises
 
 
-def _fail(row: int | None, column: str | None, expected: str, found: str, source: str) -> None:
+def _fail(row: int | None, column: str | None, expected: str, found: str, source: str) -> NoReturn:
     raise ValidationFailed([Problem(row, column, expected, found)], source)
 
 
@@ -200,13 +200,16 @@ def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
             if len(fields) > 1 or (fields and fields[0].strip()):
                 yield reader.line_num, fields
     except csv.Error as error:
-        _fail(reader.line_num + 1, None, "well-formed CSV", str(error), source)
+        _fail(reader.line_num, None, "well-formed CSV", str(error), source)
 
 
 def _parse_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, list[Problem]]:
     plain = _parse_plain_csv(text, source, max_rows)
-    if plain is not None:
-        return plain, []
+    return (plain, []) if plain is not None else _parse_careful_csv(text, source, max_rows)
+
+
+def _parse_careful_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, list[Problem]]:
+    """Record by record with the csv module: quotes, blank lines and ragged rows allowed for."""
     records = _records(text, source)
     _, header = next(records)
     names = [name.strip() for name in header]
@@ -301,6 +304,7 @@ def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
 def _validate(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int) -> pd.DataFrame:
     if len(raw) > max_rows:
         _fail(None, None, f"at most {max_rows:,} data rows", f"{len(raw):,}", source)
+    _check_header_names([str(name) for name in raw.columns], source)
     problems = [*prior, *_column_problems(raw)]
     if len(raw) == 0 and not prior:
         problems.append(Problem(None, None, "at least one data row", "a header only, no rows"))

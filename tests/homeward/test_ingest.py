@@ -266,6 +266,13 @@ def test_ragged_rows() -> None:
     assert "3 fields" in problems[0].expected
 
 
+@pytest.mark.parametrize("bad_line", ['a,"2024-01-08,1', '"a"b,2024-01-08,1'])
+def test_malformed_quoting_names_its_line(bad_line: str) -> None:
+    problem = only_problem(f"{HEADER}a,2024-01-01,1\n{bad_line}\n")
+    assert problem.row == 3
+    assert problem.expected == "well-formed CSV"
+
+
 def test_too_many_rows() -> None:
     text = HEADER + "".join(
         f"a,{d:%Y-%m-%d},1\n" for d in pd.date_range("2024-01-01", periods=6, freq="W-MON")
@@ -311,6 +318,13 @@ def test_validate_frame_numbers_rows_as_in_a_csv_and_never_mutates() -> None:
         validate_observations(raw, "api")
     assert caught.value.problems[0].row == 3
     pd.testing.assert_frame_equal(raw, before)
+
+
+def test_validate_frame_with_a_repeated_column_is_refused() -> None:
+    raw = pd.DataFrame([["a", "2024-01-01", "1", "2"]], columns=["unique_id", "ds", "y", "y"])
+    with pytest.raises(ValidationFailed) as caught:
+        validate_observations(raw, "api")
+    assert [(p.row, p.column) for p in caught.value.problems] == [(1, "y")]
 
 
 def test_validate_frame_accepts_typed_columns() -> None:

@@ -83,17 +83,13 @@ def read_nhs_dtoc(
     selected = _select_geography(cells, geography)
     _require_rows(cells, selected, geography, name)
     cells = selected
-    months, problems = _parse_months(cells)
+    months, month_problems = _parse_months(cells)
     slugs, slug_problems = _slugs(cells)
-    problems = [*table.problems, *problems, *slug_problems]
-    long_frames = []
-    for metric in metrics:
-        values, value_problems = parse_count_cells(cells[metric], _lines(cells), metric)
-        problems += value_problems
-        long_frames.append(_long(cells, METRIC_SERIES_PREFIX[metric], slugs, months, values))
+    long, value_problems = _long_metrics(cells, metrics, slugs, months)
+    problems = [*table.problems, *month_problems, *slug_problems, *value_problems]
     if problems:
         raise ValidationFailed(in_reading_order(problems), name)
-    return _validate_long(pd.concat(long_frames), name)
+    return _validate_long(long, name)
 
 
 def _check_arguments(metrics: Sequence[str], geography: str) -> None:
@@ -172,6 +168,17 @@ def _slug_collisions(slug_by_code: pd.Series) -> list[Problem]:
                 f"codes {', '.join(sorted(codes.index))} all named {slug!r}", slug)
         for slug, codes in shared.groupby(shared)
     ]  # fmt: skip
+
+
+def _long_metrics(
+    cells: pd.DataFrame, metrics: Sequence[str], slugs: pd.Series, months: pd.Series
+) -> tuple[pd.DataFrame, list[Problem]]:
+    frames, problems = [], []
+    for metric in metrics:
+        values, value_problems = parse_count_cells(cells[metric], _lines(cells), metric)
+        problems += value_problems
+        frames.append(_long(cells, METRIC_SERIES_PREFIX[metric], slugs, months, values))
+    return pd.concat(frames), problems
 
 
 def _long(

@@ -406,3 +406,34 @@ def test_any_valid_frame_round_trips_through_csv(
     expected = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(clean, expected)
     assert observations_hash(clean) == observations_hash(frame)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    weekly=st.booleans(),
+    length=st.integers(min_value=3, max_value=40),
+    data=st.data(),
+)
+def test_any_missing_interior_period_is_reported_as_a_gap(
+    weekly: bool, length: int, data: st.DataObject
+) -> None:
+    freq = "W-MON" if weekly else "MS"
+    dates = pd.date_range("2020-01-06" if weekly else "2020-01-01", periods=length, freq=freq)
+    dropped = data.draw(st.integers(min_value=1, max_value=length - 2))
+    kept = dates.delete(dropped)
+    text = HEADER + "".join(f"s/x,{d:%Y-%m-%d},1\n" for d in kept)
+    problem = only_problem(text)
+    assert (problem.row, problem.series_id) == (None, "s/x")
+    assert problem.found.endswith(f"{dates[dropped]:%Y-%m-%d}")
+    assert f"({freq})" in problem.expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_row_order_in_the_file_does_not_change_the_result(seed: int) -> None:
+    lines = GOOD.splitlines()
+    body = pd.Series(lines[1:]).sample(frac=1.0, random_state=seed).tolist()
+    shuffled = "\n".join([lines[0], *body]) + "\n"
+    pd.testing.assert_frame_equal(
+        read_observations_csv(shuffled, "s"), read_observations_csv(GOOD, "g")
+    )

@@ -1,0 +1,100 @@
+"""Every kind of bad file is rejected by `homeward import`: a located message, nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from homeward.cli import main
+from homeward.settings import get_settings
+from homeward.storage import make_engine
+
+GOOD = "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-13,5\n"
+HEAD = "unique_id,ds,y\n"
+
+BAD_FILES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "empty": (b"", ("empty",)),
+    "header only": (HEAD.encode(), ("header only",)),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00", ("binary",)),
+    "not utf-8": (
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nréf/x,2025-01-13,5\n".encode("latin-1"),
+        ("row 3", "UTF-8"),
+    ),
+    "missing column": (b"unique_id,ds\nreferrals/ot/rugby,2025-01-06\n", ("'y'",)),
+    "unknown column": (
+        b"unique_id,ds,y,colour\nreferrals/ot/rugby,2025-01-06,4,red\n",
+        ("'colour'",),
+    ),
+    "bad id": ((HEAD + "Referrals OT Rugby,2025-01-06,4\n").encode(), ("row 2", "'unique_id'")),
+    "bad date": (
+        (HEAD + "referrals/ot/rugby,2025-13-06,4\n").encode(),
+        ("row 2", "'ds'", "2025-13-06"),
+    ),
+    "not a monday": ((HEAD + "referrals/ot/rugby,2025-01-07,4\n").encode(), ("row 2", "Monday")),
+    "text value": (
+        (HEAD + "referrals/ot/rugby,2025-01-06,four\n").encode(),
+        ("row 2", "'y'", "four"),
+    ),
+    "negative value": (
+        (HEAD + "referrals/ot/rugby,2025-01-06,-4\n").encode(),
+        ("row 2", "'y'", "-4"),
+    ),
+    "blank value": ((HEAD + "referrals/ot/rugby,2025-01-06,\n").encode(), ("row 2", "'y'")),
+    "infinite value": ((HEAD + "referrals/ot/rugby,2025-01-06,inf\n").encode(), ("row 2", "'y'")),
+    "duplicate": (
+        (HEAD + "referrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-06,5\n").encode(),
+        ("row 3", "second row", "row 2"),
+    ),
+    "gap": (
+        (HEAD + "referrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-20,5\n").encode(),
+        ("referrals/ot/rugby", "2025-01-13"),
+    ),
+    "ragged row": ((HEAD + "referrals/ot/rugby,2025-01-06,4,9\n").encode(), ("row 2",)),
+    "gap with stored history": (
+        (HEAD + "referrals/ot/rugby,2025-03-03,4\n").encode(),
+        ("referrals/ot/rugby", "stored history"),
+    ),
+}
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'rejects.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    assert main(["import", str(good)]) == 0
+    yield url
+    get_settings.cache_clear()
+
+
+def _table_counts(url: str) -> tuple[int, int, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        counts = tuple(
+            int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
+            for t in ("observations", "series", "imports")
+        )
+    engine.dispose()
+    return counts  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_file_is_rejected_whole(
+    kind: str, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content, must_mention = BAD_FILES[kind]
+    before = _table_counts(database)
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    capsys.readouterr()
+    assert main(["import", str(path)]) == 2
+    message = capsys.readouterr().err
+    for fragment in must_mention:
+        assert fragment.lower() in message.lower(), f"{kind}: {fragment!r} not in {message!r}"
+    assert "expected" in message and "found" in message
+    assert _table_counts(database) == before == (2, 1, 1)

@@ -23,13 +23,14 @@ def read_demand_csv(path: Path) -> pd.DataFrame:
         )
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
     cases = pd.to_numeric(raw["cases"], errors="coerce")
+    ds_text, cases_text = raw["ds"].tolist(), raw["cases"].tolist()
     problems = [
-        Problem(i + 2, "ds", "a date YYYY-MM-DD", raw["ds"].iat[i])
+        Problem(int(i) + 2, "ds", "a date YYYY-MM-DD", str(ds_text[i]))
         for i in np.flatnonzero(ds.isna())
     ]
     bad_cases = cases.isna() | ~np.isfinite(cases) | (cases < 0)
     problems += [
-        Problem(i + 2, "cases", "a number >= 0", raw["cases"].iat[i])
+        Problem(int(i) + 2, "cases", "a number >= 0", str(cases_text[i]))
         for i in np.flatnonzero(bad_cases)
     ]
     if problems:

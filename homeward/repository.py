@@ -28,6 +28,13 @@ from models import (
 )
 
 _INSERT_CHUNK = 5_000
+_FORECAST_COLUMNS = {
+    "mean": "mean",
+    "lo-80": "lo_80",
+    "hi-80": "hi_80",
+    "lo-95": "lo_95",
+    "hi-95": "hi_95",
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,13 @@ def store_observations(
         )
         _ensure_series_row(session, str(series_id), group)
     records = [
-        {"series_id": u, "ds": d.to_pydatetime(), "y": float(y), "import_id": imp.id}
-        for u, d, y in frame[["unique_id", "ds", "y"]].itertuples(index=False)
+        {
+            "series_id": rec["unique_id"],
+            "ds": pd.Timestamp(rec["ds"]).to_pydatetime(),
+            "y": float(rec["y"]),
+            "import_id": imp.id,
+        }
+        for rec in frame[["unique_id", "ds", "y"]].to_dict("records")
     ]
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
@@ -205,16 +217,12 @@ def store_forecasts(
     rows = [
         {
             "run_id": run_id,
-            "series_id": r.unique_id,
-            "ds": r.ds.to_pydatetime(),
-            "model": r.model,
-            "mean": float(r.mean),
-            "lo_80": float(r.lo_80),
-            "hi_80": float(r.hi_80),
-            "lo_95": float(r.lo_95),
-            "hi_95": float(r.hi_95),
+            "series_id": rec["unique_id"],
+            "ds": pd.Timestamp(rec["ds"]).to_pydatetime(),
+            "model": rec["model"],
+            **{column: float(rec[name]) for name, column in _FORECAST_COLUMNS.items()},
         }
-        for r in forecasts.rename(columns=lambda c: c.replace("-", "_")).itertuples(index=False)
+        for rec in forecasts.to_dict("records")
     ]
     for start in range(0, len(rows), _INSERT_CHUNK):
         session.execute(insert(ForecastRow), rows[start : start + _INSERT_CHUNK])

@@ -538,14 +538,19 @@ def _mixed_spacing_problems(summary: pd.DataFrame) -> list[Problem]:
 def _off_calendar(anchored: pd.DataFrame) -> pd.Series:
     weekly = anchored["frequency"] == WEEKLY
     monthly = anchored["frequency"] == MONTHLY
-    not_monday = anchored["ds"].dt.dayofweek != 0
+    # A bare month (YYYY-MM) names a whole month: fine for MS, meaningless for a weekly series.
+    not_monday = (anchored["ds"].dt.dayofweek != 0) | _month_only(anchored["ds_text"])
     not_first = anchored["ds"].dt.day != 1
     off: pd.Series = (weekly & not_monday) | (monthly & not_first) | ~(weekly | monthly)
     return off
 
 
+def _month_only(ds_text: pd.Series) -> pd.Series:
+    return ds_text.str.len() == len("YYYY-MM")
+
+
 _ANCHOR_EXPECTED = {
-    WEEKLY: "a Monday (the series is weekly, W-MON)",
+    WEEKLY: "a Monday YYYY-MM-DD (the series is weekly, W-MON)",
     MONTHLY: "the 1st of a month (the series is monthly, MS)",
     "": "a Monday (weekly series) or the 1st of a month (monthly series)",
 }
@@ -555,10 +560,16 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
     off = anchored[_off_calendar(anchored)].sort_values("row").head(MAX_PROBLEMS_PER_CHECK)
     columns = ["row", "unique_id", "ds_text", "ds", "frequency"]
     return [
-        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency],
-                f"{text!r} (a {_DAY_NAMES[date.dayofweek]})", str(series_id))
+        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency], _found_date(text, date),
+                str(series_id))
         for row, series_id, text, date, frequency in off[columns].itertuples(index=False)
     ]  # fmt: skip
+
+
+def _found_date(text: str, date: pd.Timestamp) -> str:
+    if len(text) == len("YYYY-MM"):
+        return f"{text!r} (a month, not a day)"
+    return f"{text!r} (a {_DAY_NAMES[date.dayofweek]})"
 
 
 def _gap_problems(summary: pd.DataFrame, dated: pd.DataFrame) -> list[Problem]:

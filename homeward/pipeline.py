@@ -141,6 +141,7 @@ def forecast_by_frequency(
             backtest_folds=settings.forecast_backtest_folds,
             n_jobs=settings.forecast_n_jobs,
             dask_address=settings.dask_address,
+            **({"models": settings.forecast_models} if settings.forecast_models else {}),
         )
         report(f"  {len(ids)} {freq} series, horizon {horizon}")
         runs.append(run_forecasts(subset, fs, progress=_progress(report, str(freq))))

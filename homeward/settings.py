@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     forecast_horizon_weeks: int = Field(default=52, ge=1, le=104)
     forecast_backtest_folds: int = Field(default=3, ge=1, le=12)
     forecast_n_jobs: int = Field(default=2, ge=1, le=64)
+    forecast_models: tuple[str, ...] | None = Field(
+        default=None, description="candidate models (default: the engine's recommended set)"
+    )
     dask_address: str | None = None
     solver: str = Field(default="highs", pattern="^(highs|cbc)$")
     pipeline_lock_ttl_s: int = Field(default=6 * 3600, ge=60)

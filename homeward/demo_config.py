@@ -51,6 +51,7 @@ WORKS_DELIVERY_DAYS = {"north": 197.0, "south": 145.0}
 P_OT_DFG = 0.30  # share of OT assessments that become DFG works (assumption)
 P_REAB_DOM = 0.40  # share of reablement completions needing ongoing home care (assumption)
 BUDGET_SHARE_OF_WANTED = 0.92  # the revenue budget funds 92% of the hours that demand wants
+WEEKS_PER_YEAR = 52
 GROWTH_ALLOWANCE = 1.08  # demand grows about 8% a year (seed 000 §4.4)
 
 
@@ -73,7 +74,7 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
             }
             for team, by_service in wanted.items()
         ],
-        "districts": _districts(),
+        "districts": _districts(horizon_periods / WEEKS_PER_YEAR),
         "revenue_budget_gbp_per_period": round(
             BUDGET_SHARE_OF_WANTED * _wanted_cost_gbp(wanted), 0
         ),
@@ -101,12 +102,12 @@ def _wanted_cost_gbp(wanted: dict[str, dict[str, float]]) -> float:
     )
 
 
-def _districts() -> list[dict[str, Any]]:
+def _districts(share_of_year: float) -> list[dict[str, Any]]:
+    """Districts with their share of the year's capital (split by population) for the horizon."""
     total_pop = sum(d.population for d in DEMO_DISTRICTS)
-    shares = [
-        round(DFG_CAPITAL_WARWICKSHIRE_GBP * d.population / total_pop) for d in DEMO_DISTRICTS
-    ]
-    shares[-1] += DFG_CAPITAL_WARWICKSHIRE_GBP - sum(shares)  # exact total, rounding to the last
+    capital = round(DFG_CAPITAL_WARWICKSHIRE_GBP * min(1.0, share_of_year))
+    shares = [round(capital * d.population / total_pop) for d in DEMO_DISTRICTS]
+    shares[-1] += capital - sum(shares)  # exact total, rounding to the last
     return [
         {
             "id": d.id,

@@ -1,0 +1,113 @@
+// Homeward dashboard: reads the public API only (the same JSON a council's BI tool would use).
+"use strict";
+
+const fmt = (x, digits = 0) =>
+  Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function getJSON(url, options) {
+  const response = await fetch(url, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || response.statusText);
+  return body;
+}
+
+function sum(rows, key) { return rows.reduce((acc, r) => acc + (Number(r[key]) || 0), 0); }
+
+function renderSummary(plan) {
+  const r = plan.result;
+  const revenue = r.revenue || [];
+  document.querySelector("#summary").innerHTML = `
+    <h2>Latest plan (#${plan.id})</h2>
+    <div class="kpi">
+      <div><span class="muted">status</span><b id="plan-status">${plan.status}</b></div>
+      <div><span class="muted">weighted waiting days</span><b>${fmt(plan.objective_weighted_wait_days)}</b></div>
+      <div><span class="muted">staff cost GBP</span><b>${fmt(sum(revenue, "staff_cost_gbp"))}</b></div>
+      <div><span class="muted">fee income GBP</span><b>${fmt(sum(revenue, "fee_income_gbp"))}</b></div>
+      <div><span class="muted">delayed days in hospital</span><b>${fmt(r.total_dtoc_days || 0)}</b></div>
+    </div>
+    <p class="muted">${r.message || ""}</p>
+    <p class="muted">solver ${r.solver}, ${fmt(r.solve_seconds, 2)} s</p>`;
+}
+
+function renderHours(plan) {
+  const services = ["ot", "hao", "reablement", "domcare"];
+  const table = {};
+  for (const h of plan.result.hours) {
+    table[h.district] ??= {};
+    table[h.district][h.service] = (table[h.district][h.service] || 0) + h.hours;
+  }
+  const rows = Object.keys(table).sort().map((d) =>
+    `<tr><td>${d}</td>${services.map((s) => `<td>${fmt(table[d][s] || 0)}</td>`).join("")}</tr>`);
+  document.querySelector("#hours").innerHTML = `<h2>Hours over the plan, by district and service</h2>
+    <table id="hours-table"><thead><tr><th>district</th>${services.map((s) => `<th>${s}</th>`).join("")}</tr></thead>
+    <tbody>${rows.join("")}</tbody></table>`;
+}
+
+function renderShadow(plan) {
+  const top = [...plan.result.shadow_prices]
+    .filter((p) => Math.abs(p.value ?? p.dual) > 1e-9)
+    .sort((a, b) => Math.abs(b.value ?? b.dual) - Math.abs(a.value ?? a.dual)).slice(0, 8);
+  document.querySelector("#shadow").innerHTML = `<h2>What an extra pound or hour is worth</h2>
+    <ul>${top.map((p) => `<li>${p.statement}</li>`).join("") || "<li>No constraint binds.</li>"}</ul>`;
+}
+
+function renderChart(forecast) {
+  const pts = forecast.points;
+  if (!pts.length) return;
+  const W = 600, H = 200, pad = 30;
+  const lo = Math.min(...pts.map((p) => p["lo-95"])), hi = Math.max(...pts.map((p) => p["hi-95"]));
+  const x = (i) => pad + (i * (W - 2 * pad)) / Math.max(1, pts.length - 1);
+  const y = (v) => H - pad - ((v - lo) * (H - 2 * pad)) / Math.max(1e-9, hi - lo);
+  const band = (a, b) => pts.map((p, i) => `${x(i)},${y(p[a])}`).join(" ") + " " +
+    pts.map((p, i) => `${x(i)},${y(p[b])}`).reverse().join(" ");
+  const line = pts.map((p, i) => `${x(i)},${y(p.mean)}`).join(" ");
+  document.querySelector("#chart").innerHTML = `
+    <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="forecast of ${forecast.series_id}">
+      <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
+      <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>
+      <polyline points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
+      <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
+      <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
+    </svg>
+    <p class="muted" id="chart-caption">${forecast.series_id}: model ${forecast.model},
+      ${pts.length} periods from ${pts[0].ds.slice(0, 10)}; shaded: 80% and 95% intervals</p>`;
+}
+
+async function loadSeries() {
+  const series = await getJSON("/v1/series?prefix=referrals/");
+  const select = document.querySelector("#series");
+  select.innerHTML = series.map((s) => `<option>${s.id}</option>`).join("");
+  select.onchange = async () => renderChart(await getJSON(`/v1/forecasts/${select.value}`));
+  if (series.length) renderChart(await getJSON(`/v1/forecasts/${series[0].id}`));
+}
+
+async function whatIf(event) {
+  event.preventDefault();
+  const out = document.querySelector("#whatif-result");
+  out.textContent = "solving…";
+  try {
+    const config = (await getJSON("/v1/configs/active")).body;
+    config.fees.dfg_fee_rate = Number(document.querySelector("#fee").value) / 100;
+    const plan = await getJSON("/v1/plans", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ config }),
+    });
+    out.innerHTML = `plan #${plan.id}: ${plan.status}, ${fmt(plan.objective_weighted_wait_days)} weighted waiting days,
+      fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}`;
+  } catch (err) {
+    out.innerHTML = `<span class="error">${err.message}</span>`;
+  }
+}
+
+async function main() {
+  document.querySelector("#fee-form").addEventListener("submit", whatIf);
+  try {
+    const plan = await getJSON("/v1/plans/latest");
+    renderSummary(plan); renderHours(plan); renderShadow(plan);
+  } catch (err) {
+    document.querySelector("#summary").innerHTML = `<h2>Latest plan</h2><p class="error">${err.message}</p>`;
+  }
+  loadSeries().catch((err) => { document.querySelector("#chart").textContent = err.message; });
+}
+
+main();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -34,8 +35,6 @@ def build_model(inputs: PlanInputs) -> LpModel:
 
 
 def _with_time(model: LpModel, seconds: float) -> LpModel:
-    from dataclasses import replace
-
     return replace(model, build_seconds=seconds)
 
 

@@ -40,6 +40,7 @@ class SolveResult:
     solve_seconds: float
     message: str
     ranging: Ranging | None = None
+    ranging_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:

@@ -79,5 +79,5 @@ def _baselines(baselines: pd.DataFrame) -> str:
 def _service_table(result: PlanResult) -> str:
     hours = result.hours.groupby("service")[["hours", "cases_served"]].sum()
     backlog = result.backlog.groupby("service")["backlog_cases"].mean().rename("mean_backlog_cases")
-    table = hours.join(backlog, how="outer").fillna(0.0)
+    table = hours.join(backlog, how="left").fillna(0.0)
     return table.to_string(float_format=lambda v: f"{v:,.1f}")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from forecast.combine import backtest_mase
 from forecast.intervals import Calibration, calibrated, clipped
-from forecast.job import ModelOutcome, SeriesOutcome
 from forecast.metrics import window_metrics
 from forecast.models.base import Prediction
+from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.select import choose
 from forecast.settings import ForecastSettings
 
@@ -29,11 +31,16 @@ class SeriesResult:
     final: Prediction
 
 
-def finish(outcome: SeriesOutcome, calib: Calibration, settings: ForecastSettings) -> SeriesResult:
-    """Calibrate, score every model, choose one, and explain every fallback."""
+def finish(
+    outcome: SeriesOutcome,
+    calib: Calibration,
+    pooled: Mapping[str, float],
+    settings: ForecastSettings,
+) -> SeriesResult:
+    """Calibrate, score every model, choose one (partially pooled), explain every fallback."""
     models = {n: _calibrated(m, calib, outcome, settings) for n, m in outcome.models.items()}
     metrics = {n: _mean_metrics(outcome, m, settings) for n, m in models.items()}
-    chosen = choose({n: r.get("mase", np.nan) for n, r in metrics.items()}, settings.models)
+    chosen = choose(mase_by_model(metrics), settings.models, pooled)
     final = models[chosen].final
     fallbacks = _fallbacks(outcome, chosen)
     return SeriesResult(
@@ -43,6 +50,16 @@ def finish(outcome: SeriesOutcome, calib: Calibration, settings: ForecastSetting
         fallbacks,
         final,
     )
+
+
+def mase_by_model(metrics: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Backtest MASE per model (NaN where a model has no scored fold)."""
+    return {n: r.get("mase", float("nan")) for n, r in metrics.items()}
+
+
+def backtest_scores(outcome: SeriesOutcome) -> dict[str, float]:
+    """Backtest MASE of each model on one series (point forecasts need no calibration)."""
+    return {n: backtest_mase(outcome, m) for n, m in outcome.models.items()}
 
 
 def _calibrated(

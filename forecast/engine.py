@@ -7,12 +7,13 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from forecast.assemble import SeriesResult, finish
+from forecast.assemble import SeriesResult, backtest_scores, finish
+from forecast.combine import check_names, with_combos
 from forecast.intervals import Calibration, fit_calibration
-from forecast.job import SeriesOutcome
-from forecast.models import make_model
+from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import sample_paths
+from forecast.select import pooled_mase
 from forecast.settings import ForecastRun, ForecastSettings
 from forecast.validate import split_history
 
@@ -30,12 +31,12 @@ def run_forecasts(
     Frequencies are inferred per series from `ds` (MS or W-MON) unless `freq` maps ids to them.
     `progress(done, total)` is called as each series finishes fitting. `history` is not changed.
     """
-    for name in settings.models:
-        make_model(name)
+    check_names(settings.models)
     series = split_history(history, freq)
-    outcomes = map_series(series, settings, progress)
+    outcomes = [with_combos(o, settings.models) for o in map_series(series, settings, progress)]
     calib = fit_calibration(outcomes, settings.levels)
-    results = [finish(o, calib, settings) for o in outcomes]
+    pooled = pooled_mase(backtest_scores(o) for o in outcomes)
+    results = [finish(o, calib, pooled, settings) for o in outcomes]
     log.info(
         "forecast %d series; %d fallbacks", len(results), sum(len(r.fallbacks) for r in results)
     )

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.job import SeriesOutcome
 from forecast.models.base import Prediction, z_value
+from forecast.outcome import SeriesOutcome
 from forecast.series import FloatArray
 
 MIN_ERRORS = 10

@@ -3,46 +3,32 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from forecast.backtest import Window, windows
+from forecast.calendar import adjusted, restored
+from forecast.combine import base_models
 from forecast.errors import ModelFitError
 from forecast.models import make_model
-from forecast.models.base import Prediction
+from forecast.models.base import Forecaster, Prediction
+from forecast.outcome import ModelOutcome, SeriesOutcome
+from forecast.outliers import cleaned
 from forecast.series import SeriesData
 from forecast.settings import ForecastSettings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, eq=False)
-class ModelOutcome:
-    """One model on one series: its backtest predictions (one per window) and final forecast."""
-
-    name: str
-    folds: tuple[Prediction, ...]
-    final: Prediction
-
-
-@dataclass(frozen=True, eq=False)
-class SeriesOutcome:
-    """Everything fitted for one series, before calibration and selection."""
-
-    unique_id: str
-    future_ds: pd.DatetimeIndex
-    nonnegative: bool
-    windows: tuple[Window, ...]
-    models: dict[str, ModelOutcome]
-    failures: list[tuple[str, str]] = field(default_factory=list)
-
-
 def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
     """Backtest and fit each candidate on `series`; failures are recorded, never raised."""
     failures: list[tuple[str, str]] = []
     candidates = _candidates(series, settings, failures)
+    if _is_constant(series):  # a constant total stays constant, whatever the month length
+        settings = replace(settings, calendar_adjust=False)
     clean = _interpolated(series)
     wins = tuple(windows(clean, settings.backtest_folds, settings.eval_horizon))
     models: dict[str, ModelOutcome] = {}
@@ -66,27 +52,57 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
 def _candidates(
     series: SeriesData, settings: ForecastSettings, failures: list[tuple[str, str]]
 ) -> tuple[str, ...]:
-    observed = series.y[np.isfinite(series.y)]
-    if observed.min() == observed.max():
+    if _is_constant(series):
+        observed = series.y[np.isfinite(series.y)]
         for name in settings.models:
             if name != "naive":
                 failures.append((name, f"constant series (every value {observed[0]:g})"))
         return ("naive",)
-    return settings.models
+    return base_models(settings.models)
+
+
+def _is_constant(series: SeriesData) -> bool:
+    observed = series.y[np.isfinite(series.y)]
+    return bool(observed.min() == observed.max())
 
 
 def _run_model(
     name: str, series: SeriesData, wins: tuple[Window, ...], settings: ForecastSettings
 ) -> ModelOutcome:
-    folds = tuple(_fit_predict(name, series.head(w.origin), len(w.actual), settings) for w in wins)
-    final = _fit_predict(name, series, settings.horizon, settings)
-    return ModelOutcome(name, folds, final)
+    calendar = settings.calendar_adjust
+    folds = []
+    model: Forecaster | None = None
+    for w in wins:
+        model = _refit(name, model, _prepared(series.head(w.origin), settings))
+        pred = model.predict(len(w.actual), settings.levels)
+        ds = series.ds[w.origin : w.origin + len(w.actual)]
+        folds.append(_checked(name, restored(pred, ds, series.freq) if calendar else pred))
+    fitted = make_model(name).fit(_prepared(series, settings))
+    final = fitted.predict(settings.horizon, settings.levels)
+    future = series.future_ds(settings.horizon)
+    final = restored(final, future, series.freq) if calendar else final
+    return ModelOutcome(name, tuple(folds), _checked(name, final))
 
 
-def _fit_predict(
-    name: str, series: SeriesData, horizon: int, settings: ForecastSettings
-) -> Prediction:
-    pred = make_model(name).fit(series).predict(horizon, settings.levels)
+def _prepared(train: SeriesData, settings: ForecastSettings) -> SeriesData:
+    """What models see: per standard month, recent history only, spikes removed; each step
+    uses only the training window itself, so backtests see no future data."""
+    data = adjusted(train) if settings.calendar_adjust else train
+    if settings.max_history is not None:
+        data = data.tail(settings.max_history)
+    return cleaned(data) if settings.clean_outliers else data
+
+
+def _refit(name: str, previous: Forecaster | None, train: SeriesData) -> Forecaster:
+    """Fit at the first origin; later origins re-filter with the same parameters when the model
+    can (`extend`), which keeps the backtest honest (no future data) and cheap."""
+    extend = getattr(previous, "extend", None)
+    if extend is not None:
+        return cast(Forecaster, extend(train))
+    return make_model(name).fit(train)
+
+
+def _checked(name: str, pred: Prediction) -> Prediction:
     values = [pred.mean, *pred.quantiles.values()]
     if not all(np.isfinite(v).all() for v in values):
         raise ModelFitError(f"{name}: non-finite forecast")

@@ -8,7 +8,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing import get_context
 
-from forecast.job import SeriesOutcome, run_series
+from forecast.job import run_series
+from forecast.outcome import SeriesOutcome
 from forecast.series import SeriesData
 from forecast.settings import ForecastSettings
 
@@ -33,9 +34,10 @@ def map_series(
     if settings.n_jobs > 1 and len(series) > 1:
         return _on_pool(series, settings, progress)
     out = []
-    for i, s in enumerate(series, start=1):
-        out.append(run_series(s, settings))
-        _report(progress, i, len(series))
+    with blas_limited():
+        for i, s in enumerate(series, start=1):
+            out.append(run_series(s, settings))
+            _report(progress, i, len(series))
     return out
 
 
@@ -88,6 +90,19 @@ def single_blas_threads() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def blas_limited() -> Iterator[None]:
+    """One BLAS thread in this process for the block: fits use tiny matrices, and BLAS thread
+    pools spinning on a busy machine made statsmodels fits ten times slower in measurements."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional dependency; without it the caller's setting stands
+        yield
+        return
+    with threadpool_limits(1):
+        yield
 
 
 def limit_blas_threads() -> None:

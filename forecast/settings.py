@@ -9,7 +9,17 @@ import pandas as pd
 
 from forecast.errors import ForecastInputError
 
-RECOMMENDED_MODELS: tuple[str, ...] = ("seasonal_naive", "ets", "prophet")
+# Fast, strong and diverse: chosen on DTOC origins 2015-12 and 2016-12 (never on 2018).
+# Slower zoo members ('ets', 'theta_sm', 'prophet', 'prophet_log', 'holt') are available by name.
+RECOMMENDED_MODELS: tuple[str, ...] = (
+    "seasonal_naive",
+    "ses",
+    "damped",
+    "theta",
+    "arima",
+    "mean_best2",
+    "mean_best4",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,9 @@ class ForecastSettings:
     dask_address: str | None = None
     sample_paths: int = 0
     seed: int = 0
+    calendar_adjust: bool = True  # monthly totals fitted per standard month (see calendar.py)
+    clean_outliers: bool = False  # isolated spikes replaced before fitting (see outliers.py)
+    max_history: int | None = None  # fit on at most this many recent periods (old regimes)
 
     def __post_init__(self) -> None:
         _require(self.horizon >= 1, "horizon", ">= 1", self.horizon)

@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from forecast.errors import ForecastInputError
+from forecast.models.arima import AutoArima
 from forecast.models.base import Forecaster, Prediction
 from forecast.models.ets import AutoETS
 from forecast.models.naive import Naive, SeasonalNaive
 from forecast.models.prophet_model import ProphetModel
+from forecast.models.smoothing import ExpSmoothing
+from forecast.models.theta import Theta
+from forecast.models.theta_sm import StatsmodelsTheta
 
 FACTORIES: dict[str, Callable[[], Forecaster]] = {
     "seasonal_naive": SeasonalNaive,
     "naive": Naive,
+    "ses": lambda: ExpSmoothing("ses"),
+    "holt": lambda: ExpSmoothing("holt"),
+    "damped": lambda: ExpSmoothing("damped"),
+    "theta": Theta,
+    "theta_sm": StatsmodelsTheta,
+    "arima": AutoArima,
     "ets": AutoETS,
     "prophet": ProphetModel,
     "prophet_log": lambda: ProphetModel(log=True),

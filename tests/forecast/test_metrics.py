@@ -44,3 +44,14 @@ def test_choose_lowest_mase_ties_to_preference_nan_ignored() -> None:
     assert choose({"a": 1.0, "b": 0.5, "c": float("nan")}, ["a", "b", "c"]) == "b"
     assert choose({"a": 0.5, "b": 0.5}, ["b", "a"]) == "b"
     assert choose({"a": float("nan"), "b": float("nan")}, ["b", "a"]) == "b"
+
+
+def test_pooled_evidence_outweighs_one_noisy_series() -> None:
+    from forecast.select import pooled_mase
+
+    pooled = pooled_mase([{"a": 1.0, "b": 2.0}, {"a": 1.0, "b": 2.0}, {"a": 1.2, "b": 1.0}])
+    assert np.isclose(pooled["a"], 3.2 / 3) and np.isclose(pooled["b"], 5 / 3)
+    # on the third series b looks better alone, but the run's evidence keeps a
+    assert choose({"a": 1.2, "b": 1.0}, ["a", "b"], pooled) == "a"
+    # overwhelming own evidence still wins
+    assert choose({"a": 5.0, "b": 1.0}, ["a", "b"], pooled) == "b"

@@ -10,7 +10,7 @@ from forecast.models import FACTORIES, make_model
 from forecast.validate import split_history
 from tests.forecast.conftest import seasonal_series, true_seasonal
 
-SEASONAL_MODELS = ["seasonal_naive", "ets", "prophet", "prophet_log"]
+SEASONAL_MODELS = [n for n in FACTORIES if n != "naive"]
 
 
 @pytest.mark.parametrize("name", SEASONAL_MODELS)

@@ -1,0 +1,284 @@
+"""Benchmark: Homeward against statistical peers on real DTOC data (fit to 2017, score 2018).
+
+Run: .venv/bin/python bench/forecast_dtoc.py [--markdown]
+Reads ../shared/data/dtoc-monthly/dtoc_la_monthly.csv in place (never copied into the repo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from forecast import ForecastSettings, run_forecasts
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dtoc-monthly"
+METRICS = ("days_total", "days_social_care")
+EXCLUDED = ("809", "810", "811", "738")  # Dorset, Bournemouth, Poole: reorganised in 2019
+CUTOFF, TEST_END = pd.Timestamp("2017-12-01"), pd.Timestamp("2018-12-01")
+LEVELS = (80, 95)
+Z = {80: 1.2815515655446004, 95: 1.959963984540054}
+
+
+def load() -> pd.DataFrame:
+    """Long frame unique_id = '<metric>/<la_code_legacy>', monthly ds, y = delayed days."""
+    raw = pd.read_csv(DATA / "dtoc_la_monthly.csv", dtype={"la_code_legacy": str})
+    la = raw[(raw["geography_type"] == "local_authority") & ~raw["la_code_legacy"].isin(EXCLUDED)]
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": metric + "/" + la["la_code_legacy"],
+                "ds": pd.to_datetime(la["month"] + "-01"),
+                "y": la[metric].astype(float),
+            }
+        )
+        for metric in METRICS
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---- peers: each returns unique_id, ds, mean, lo-80, hi-80, lo-95, hi-95 -------------------
+
+
+def seasonal_naive(train: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for uid, g in train.groupby("unique_id"):
+        y = g.sort_values("ds")["y"].to_numpy()
+        resid = y[12:] - y[:-12]
+        sd = np.sqrt(np.mean(resid**2)) * np.ones(12)
+        rows.append(_frame(str(uid), y[-12:], sd))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _frame(uid: str, mean: np.ndarray, sd: np.ndarray) -> pd.DataFrame:
+    ds = pd.date_range(CUTOFF + pd.DateOffset(months=1), periods=len(mean), freq="MS")
+    out = pd.DataFrame({"unique_id": uid, "ds": ds, "mean": mean})
+    for lv in LEVELS:
+        out[f"lo-{lv}"], out[f"hi-{lv}"] = mean - Z[lv] * sd, mean + Z[lv] * sd
+    return out
+
+
+def _prophet_one(item: tuple[str, pd.DataFrame]) -> pd.DataFrame:
+    uid, g = item
+    for name in ("cmdstanpy", "prophet", "prophet.plot"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from prophet import Prophet
+
+        model = Prophet()  # the analyst's default: 80% intervals
+        model.fit(g[["ds", "y"]])
+        future = model.make_future_dataframe(periods=12, freq="MS").tail(12)
+        fc = model.predict(future)
+    mean = fc["yhat"].to_numpy()
+    sd = (fc["yhat_upper"].to_numpy() - fc["yhat_lower"].to_numpy()) / (2 * Z[80])
+    return _frame(uid, mean, sd)  # 95% from the same sd (Prophet gives one width per fit)
+
+
+def default_prophet(train: pd.DataFrame) -> pd.DataFrame:
+    items = [(str(u), g.sort_values("ds")) for u, g in train.groupby("unique_id")]
+    with ProcessPoolExecutor(2) as pool:
+        return pd.concat(list(pool.map(_prophet_one, items, chunksize=8)), ignore_index=True)
+
+
+def damped_ets(train: pd.DataFrame) -> pd.DataFrame:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    rows = []
+    for uid, g in train.groupby("unique_id"):
+        y = pd.Series(g.sort_values("ds")["y"].to_numpy())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = ETSModel(
+                y, error="add", trend="add", damped_trend=True, seasonal="add", seasonal_periods=12
+            ).fit(disp=False)
+            pred = res.get_prediction(start=len(y), end=len(y) + 11)
+        sd = np.sqrt(np.maximum(np.asarray(pred.forecast_variance), 0))
+        rows.append(_frame(str(uid), np.asarray(pred.predicted_mean), sd))
+    return pd.concat(rows, ignore_index=True)
+
+
+def statsforecast_trio(train: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    models = [AutoETS(season_length=12), AutoARIMA(season_length=12), AutoTheta(season_length=12)]
+    sf = StatsForecast(models=models, freq="MS", n_jobs=-1)
+    fc = sf.forecast(df=train, h=12, level=list(LEVELS)).reset_index(drop=False)
+    out = {}
+    for name in ("AutoETS", "AutoARIMA", "AutoTheta"):
+        cols = {
+            name: "mean",
+            **{f"{name}-{s}-{lv}": f"{s}-{lv}" for s in ("lo", "hi") for lv in LEVELS},
+        }
+        out[f"sf {name}"] = fc[["unique_id", "ds", *cols]].rename(columns=cols)
+    parts = [
+        out[f"sf {n}"].set_index(["unique_id", "ds"]) for n in ("AutoETS", "AutoARIMA", "AutoTheta")
+    ]
+    out["sf mean(ETS,ARIMA,Theta)"] = (sum(parts) / 3).reset_index()  # type: ignore[operator]
+    return out
+
+
+def homeward(train: pd.DataFrame) -> pd.DataFrame:
+    run = run_forecasts(train, ForecastSettings(horizon=12, n_jobs=2))
+    return run.forecasts.drop(columns="model")
+
+
+# ---- scoring ----------------------------------------------------------------------------------
+
+
+def score(fc: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Per series: MASE (in-sample seasonal naive scale), sMAPE, coverage of 80/95 intervals."""
+    scale = (
+        train.sort_values("ds")
+        .groupby("unique_id")["y"]
+        .apply(lambda y: np.mean(np.abs(np.diff(y.to_numpy(), 12))))
+    )
+    merged = test.merge(fc, on=["unique_id", "ds"], how="left")
+    err = (merged["y"] - merged["mean"]).abs()
+    merged["ae"] = err
+    merged["sape"] = 2 * err / (merged["y"].abs() + merged["mean"].abs()).replace(0, np.nan)
+    merged["sape"] = merged["sape"].fillna(0.0)
+    for lv in LEVELS:
+        merged[f"in{lv}"] = (merged["y"] >= merged[f"lo-{lv}"]) & (
+            merged["y"] <= merged[f"hi-{lv}"]
+        )
+    per = merged.groupby("unique_id").agg(
+        mae=("ae", "mean"), smape=("sape", "mean"), cov80=("in80", "mean"), cov95=("in95", "mean")
+    )
+    per["mase"] = per["mae"] / scale.reindex(per.index).replace(0, np.nan)
+    per["metric"] = per.index.str.split("/").str[0]
+    return per
+
+
+def summarise(scores: dict[str, pd.DataFrame], seconds: dict[str, float]) -> pd.DataFrame:
+    rows = []
+    for name, per in scores.items():
+        for metric, g in per.groupby("metric"):
+            rows.append(
+                {
+                    "metric": metric,
+                    "method": name,
+                    "mase_mean": g["mase"].mean(),
+                    "mase_median": g["mase"].median(),
+                    "smape_mean": g["smape"].mean(),
+                    "smape_median": g["smape"].median(),
+                    "cov80": g["cov80"].mean(),
+                    "cov95": g["cov95"].mean(),
+                    "wall_s": seconds[name],
+                }
+            )
+    table = pd.DataFrame(rows)
+    return table.groupby("metric", group_keys=False).apply(_ratios)
+
+
+def _ratios(g: pd.DataFrame) -> pd.DataFrame:
+    g = g.copy()
+    snaive = g[g["method"] == "seasonal naive"].iloc[0]
+    peers = g[g["method"] != "Homeward"]
+    best = peers.loc[peers["mase_mean"].idxmin()]
+    g["mase_vs_snaive"] = g["mase_mean"] / snaive["mase_mean"]
+    g["mase_vs_best_peer"] = g["mase_mean"] / best["mase_mean"]
+    g["smape_vs_best_peer"] = g["smape_mean"] / best["smape_mean"]
+    g["best_peer"] = best["method"]
+    return g
+
+
+def timed(
+    fn: Callable[[pd.DataFrame], pd.DataFrame],
+    train: pd.DataFrame,
+) -> tuple[pd.DataFrame, float]:
+    start = time.perf_counter()
+    out = fn(train)
+    return out, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    args = parser.parse_args()
+    if not (DATA / "dtoc_la_monthly.csv").exists():
+        print(f"skipped: {DATA} not found (the shared DTOC data sits beside the repository)")
+        return 0
+    logging.basicConfig(level=logging.ERROR)
+    data = load()
+    train, test = data[data["ds"] <= CUTOFF], data[(data["ds"] > CUTOFF) & (data["ds"] <= TEST_END)]
+    print(
+        f"{train['unique_id'].nunique()} series, train {train['ds'].min():%Y-%m} to "
+        f"{CUTOFF:%Y-%m}, test {test['ds'].min():%Y-%m} to {TEST_END:%Y-%m}",
+        flush=True,
+    )
+    forecasts, seconds = {}, {}
+    runs: list[tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
+        ("seasonal naive", seasonal_naive),
+        ("Prophet (default)", default_prophet),
+        ("statsmodels damped ETS", damped_ets),
+        ("Homeward", homeward),
+    ]
+    for name, fn in runs:
+        forecasts[name], seconds[name] = timed(fn, train)
+        print(f"  {name}: {seconds[name]:.1f} s", flush=True)
+    start = time.perf_counter()
+    trio = statsforecast_trio(train)
+    trio_s = time.perf_counter() - start
+    print(f"  statsforecast AutoETS+AutoARIMA+AutoTheta: {trio_s:.1f} s", flush=True)
+    for name, fc in trio.items():
+        forecasts[name], seconds[name] = fc, trio_s
+    scores = {n: score(fc, train, test) for n, fc in forecasts.items()}
+    table = summarise(scores, seconds)
+    table["time_vs_trio"] = table["wall_s"] / trio_s
+    report(table, args.markdown)
+    return 0
+
+
+def report(table: pd.DataFrame, markdown: bool) -> None:
+    cols = [
+        "method",
+        "mase_mean",
+        "mase_median",
+        "smape_mean",
+        "smape_median",
+        "cov80",
+        "cov95",
+        "wall_s",
+        "mase_vs_snaive",
+        "mase_vs_best_peer",
+        "smape_vs_best_peer",
+        "time_vs_trio",
+    ]
+    for metric, g in table.groupby("metric"):
+        print(f"\n## {metric} (best peer: {g['best_peer'].iloc[0]})")
+        shown = g[cols].round(3)
+        print(shown.to_markdown(index=False) if markdown else shown.to_string(index=False))
+    home = table[table["method"] == "Homeward"]
+    print("\nTargets:")
+    for _, row in home.iterrows():
+        print(
+            f"  {row['metric']}: MASE vs best peer {row['mase_vs_best_peer']:.3f} (target <= "
+            f"0.95: {'met' if row['mase_vs_best_peer'] <= 0.95 else 'MISSED'}); 80% coverage "
+            f"{row['cov80']:.3f} (target 0.75-0.85: "
+            f"{'met' if 0.75 <= row['cov80'] <= 0.85 else 'MISSED'})"
+        )
+    ratio = home["time_vs_trio"].iloc[0]
+    print(
+        f"  wall time vs statsforecast trio {ratio:.2f}x (target <= 2: "
+        f"{'met' if ratio <= 2 else 'MISSED'})"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # fits use tiny matrices; see TECH-NOTES
+    raise SystemExit(main())

@@ -51,7 +51,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         scheduler_enabled=False,
         forecast_horizon_weeks=HORIZON_WEEKS,
         forecast_backtest_folds=2,
-        forecast_n_jobs=1,
+        forecast_n_jobs=2,
     )
     load_demo(settings)
     with LiveServer(create_app(settings)) as server:

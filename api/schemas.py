@@ -103,3 +103,8 @@ class ConfigPublic(BaseModel):
     created_at: datetime
     body_hash: str
     body: dict[str, Any]
+
+
+class ObservationPublic(BaseModel):
+    ds: datetime
+    y: float

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pandas as pd
@@ -141,8 +141,9 @@ def forecast_by_frequency(
             backtest_folds=settings.forecast_backtest_folds,
             n_jobs=settings.forecast_n_jobs,
             dask_address=settings.dask_address,
-            **({"models": settings.forecast_models} if settings.forecast_models else {}),
         )
+        if settings.forecast_models:
+            fs = replace(fs, models=settings.forecast_models)
         report(f"  {len(ids)} {freq} series, horizon {horizon}")
         runs.append(run_forecasts(subset, fs, progress=_progress(report, str(freq))))
     return runs

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from api.deps import SessionDep
-from api.schemas import ImportPublic
+from api.errors import NotFound
+from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import observations_hash, read_observations_csv
@@ -62,3 +63,20 @@ def upload_observations(
         series=list(summary.series),
         data_hash=summary.data_hash,
     )
+
+
+@router.get("/observations/{series_id:path}", response_model=list[ObservationPublic])
+def get_observations(
+    series_id: str,
+    session: SessionDep,
+    last: Annotated[int | None, Query(ge=1, le=100_000, description="only the newest N")] = None,
+) -> list[ObservationPublic]:
+    """The stored history of one series, oldest first."""
+    frame = repository.load_observations(session, [series_id])
+    if frame.empty:
+        raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
+    if last is not None:
+        frame = frame.tail(last)
+    return [
+        ObservationPublic(ds=rec["ds"], y=rec["y"]) for rec in frame[["ds", "y"]].to_dict("records")
+    ]

@@ -51,34 +51,45 @@ function renderShadow(plan) {
     <ul>${top.map((p) => `<li>${p.statement}</li>`).join("") || "<li>No constraint binds.</li>"}</ul>`;
 }
 
-function renderChart(forecast) {
+function renderChart(forecast, history) {
   const pts = forecast.points;
   if (!pts.length) return;
-  const W = 600, H = 200, pad = 30;
-  const lo = Math.min(...pts.map((p) => p["lo-95"])), hi = Math.max(...pts.map((p) => p["hi-95"]));
-  const x = (i) => pad + (i * (W - 2 * pad)) / Math.max(1, pts.length - 1);
+  const W = 600, H = 200, pad = 30, n = history.length + pts.length;
+  const values = [...history.map((h) => h.y), ...pts.map((p) => p["lo-95"]), ...pts.map((p) => p["hi-95"])];
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const x = (i) => pad + (i * (W - 2 * pad)) / Math.max(1, n - 1);
+  const xf = (i) => x(history.length + i);
   const y = (v) => H - pad - ((v - lo) * (H - 2 * pad)) / Math.max(1e-9, hi - lo);
-  const band = (a, b) => pts.map((p, i) => `${x(i)},${y(p[a])}`).join(" ") + " " +
-    pts.map((p, i) => `${x(i)},${y(p[b])}`).reverse().join(" ");
-  const line = pts.map((p, i) => `${x(i)},${y(p.mean)}`).join(" ");
+  const band = (a, b) => pts.map((p, i) => `${xf(i)},${y(p[a])}`).join(" ") + " " +
+    pts.map((p, i) => `${xf(i)},${y(p[b])}`).reverse().join(" ");
+  const line = pts.map((p, i) => `${xf(i)},${y(p.mean)}`).join(" ");
+  const past = history.map((h, i) => `${x(i)},${y(h.y)}`).join(" ");
   document.querySelector("#chart").innerHTML = `
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="forecast of ${forecast.series_id}">
       <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
       <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>
+      <polyline points="${past}" fill="none" stroke="#8a96a3" stroke-width="1.2"/>
       <polyline points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
       <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
       <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
     </svg>
-    <p class="muted" id="chart-caption">${forecast.series_id}: model ${forecast.model},
-      ${pts.length} periods from ${pts[0].ds.slice(0, 10)}; shaded: 80% and 95% intervals</p>`;
+    <p class="muted" id="chart-caption">${forecast.series_id}: grey, the last ${history.length} observations;
+      dark, model ${forecast.model} for ${pts.length} periods from ${pts[0].ds.slice(0, 10)};
+      shaded: 80% and 95% intervals</p>`;
+}
+
+async function showSeries(id) {
+  const [forecast, history] = await Promise.all([
+    getJSON(`/v1/forecasts/${id}`), getJSON(`/v1/observations/${id}?last=104`)]);
+  renderChart(forecast, history);
 }
 
 async function loadSeries() {
   const series = await getJSON("/v1/series?prefix=referrals/");
   const select = document.querySelector("#series");
   select.innerHTML = series.map((s) => `<option>${s.id}</option>`).join("");
-  select.onchange = async () => renderChart(await getJSON(`/v1/forecasts/${select.value}`));
-  if (series.length) renderChart(await getJSON(`/v1/forecasts/${series[0].id}`));
+  select.onchange = () => showSeries(select.value);
+  if (series.length) await showSeries(series[0].id);
 }
 
 async function whatIf(event) {

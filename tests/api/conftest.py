@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from homeward.demo_series import generate_demo_observations
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from homeward import demo_config, planning, repository
+from homeward.demo_series import generate_demo_observations
 from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
 from homeward.settings import Settings

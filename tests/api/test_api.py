@@ -124,3 +124,14 @@ def test_openapi_published(demo_server: LiveServer) -> None:
         spec["paths"]
     )
     assert httpx.get(f"{demo_server.url}/docs").status_code == 200
+
+
+def test_history_of_a_series_for_charts(demo_server: LiveServer) -> None:
+    points = httpx.get(
+        f"{demo_server.url}/v1/observations/referrals/ot/rugby", params={"last": 10}
+    ).json()
+    assert len(points) == 10
+    days = [p["ds"][:10] for p in points]
+    assert days == sorted(days) and all(p["y"] >= 0 for p in points)
+    missing = httpx.get(f"{demo_server.url}/v1/observations/referrals/ot/atlantis")
+    assert missing.status_code == 404 and "atlantis" in missing.json()["detail"]

@@ -14,7 +14,11 @@ REQUIRED = ("service", "district", "ds", "cases")
 
 def read_demand_csv(path: Path) -> pd.DataFrame:
     """Parse and validate; rows are numbered as in the file (header is line 1)."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        expected = "a CSV file with the header " + ",".join(REQUIRED)
+        raise ValidationFailed((Problem(None, None, expected, str(exc)),), str(path)) from exc
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise ValidationFailed(

@@ -16,31 +16,42 @@ DFG_CAPITAL_WARWICKSHIRE_GBP = (
 # England average DFG grant was GBP 5,453 in 2014-15 (data/dfg S2); uplifted about 30% for building
 # costs since then. An assumption, not a measurement.
 COST_PER_ADAPTATION_GBP = 7_100.0
-# Hours per case and loaded hourly costs are planning assumptions of the demo, not measured figures.
+# Hours per case and loaded hourly costs are planning assumptions of the demo, not measured
+# figures. Urgent shares and weights triage the queues (the reports condemn date-order queues,
+# seed 000 review, 002 §11.2); hospital_share is the share of people waiting for the service
+# who wait in a hospital bed (their waits are delayed transfers of care). All assumptions.
 SERVICES: dict[str, dict[str, float]] = {
     "ot": {
         "hours_per_case": 6.0,
         "cost_per_hour_gbp": 42.0,
         "wait_weight": 1.0,
-        "hospital_delay_weight": 0.0,
+        "urgent_share": 0.25,
+        "urgent_wait_weight": 3.0,
     },
     "hao": {
         "hours_per_case": 4.0,
         "cost_per_hour_gbp": 31.0,
         "wait_weight": 0.8,
-        "hospital_delay_weight": 0.0,
+        "urgent_share": 0.10,
+        "urgent_wait_weight": 2.0,
     },
     "reablement": {
         "hours_per_case": 20.0,
         "cost_per_hour_gbp": 27.0,
         "wait_weight": 1.5,
+        "urgent_share": 0.40,
+        "urgent_wait_weight": 3.0,
         "hospital_delay_weight": 1.0,
+        "hospital_share": 0.5,
     },
     "domcare": {
         "hours_per_case": 30.0,
         "cost_per_hour_gbp": 23.0,
         "wait_weight": 1.2,
+        "urgent_share": 0.30,
+        "urgent_wait_weight": 3.0,
         "hospital_delay_weight": 1.0,
+        "hospital_share": 0.25,
     },
 }
 # Weeks of referrals waiting at the start (Little's law: backlog = throughput x wait). OT: the

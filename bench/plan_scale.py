@@ -190,6 +190,21 @@ def part_obvious(args: argparse.Namespace) -> dict[str, Any]:
     """The obvious way: LpVariable.dicts, one lpSum per constraint, bundled CBC via PuLP."""
     import pulp
 
+    return _through_pulp(args, "obvious", pulp.PULP_CBC_CMD(msg=False, timeLimit=args.cbc_limit))
+
+
+def part_pulp_highs(args: argparse.Namespace) -> dict[str, Any]:
+    """The obvious build handed to PuLP's own in-memory HiGHS class (for context)."""
+    import pulp
+
+    # The same HiGHS options as Homeward uses at this size (interior point, one thread).
+    highs = pulp.HiGHS(msg=False, threads=1, solver="ipm")
+    return _through_pulp(args, "pulp-highs", highs)
+
+
+def _through_pulp(args: argparse.Namespace, part: str, solver: Any) -> dict[str, Any]:
+    import pulp
+
     from optimise.reference import build_reference
 
     _, _, make = _inputs(args)
@@ -199,13 +214,13 @@ def part_obvious(args: argparse.Namespace) -> dict[str, Any]:
     t1 = time.perf_counter()
     prob = build_reference(inputs)
     t2 = time.perf_counter()
-    prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=args.cbc_limit))
+    prob.solve(solver)
     t3 = time.perf_counter()
     values = {v.name: v.varValue for v in prob.variables()}
     duals = {n: c.pi for n, c in prob.constraints.items()}
     t4 = time.perf_counter()
     return {
-        "part": "obvious",
+        "part": part,
         "status": pulp.LpStatus[prob.status],
         "objective": pulp.value(prob.objective),
         "columns": len(values),
@@ -248,12 +263,17 @@ def part_floor(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-PARTS = {"homeward": part_homeward, "obvious": part_obvious, "floor": part_floor}
+PARTS = {
+    "homeward": part_homeward,
+    "obvious": part_obvious,
+    "pulp-highs": part_pulp_highs,
+    "floor": part_floor,
+}
 
 
 def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     out = []
-    for name in ("floor", "homeward", "obvious"):
+    for name in ("floor", "homeward", "obvious", "pulp-highs"):
         cmd = [
             sys.executable,
             __file__,
@@ -292,6 +312,7 @@ def report(results: list[dict[str, Any]]) -> str:
         _row("Homeward (vectorised build, HiGHS in memory, extract)", home, solver),
         _row("obvious (PuLP dicts + lpSum, bundled CBC)", obvious, obvious["solve_call_s"]),
         _row("floor (HiGHS alone, same matrix and options)", floor, floor["solver_run_s"]),
+        *_context(by),
         "",
         f"Homeward: inputs {home['inputs_s']:.2f} s, build {home['build_s']:.2f} s, "
         f"HiGHS run {home['solver_run_s']:.2f} s, ranging {home['ranging_s']:.2f} s, "
@@ -307,6 +328,13 @@ def report(results: list[dict[str, Any]]) -> str:
         f"{(overhead + home['ranging_s']) / home['solver_run_s']:.0%}.",
     ]
     return "\n".join(lines)
+
+
+def _context(by: dict[str, dict[str, Any]]) -> list[str]:
+    if "pulp-highs" not in by:
+        return []
+    r = by["pulp-highs"]
+    return [_row("context: obvious build, PuLP's in-memory HiGHS class", r, r["solve_call_s"])]
 
 
 def _row(label: str, r: dict[str, Any], solver_s: float) -> str:

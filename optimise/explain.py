@@ -11,17 +11,6 @@ from optimise.inputs import PlanInputs
 from optimise.model import Block, LpModel
 from optimise.solution import SolveResult
 
-INEQUALITIES = (
-    "revenue",
-    "capital",
-    "team_hours_used",
-    "team_hours_max",
-    "team_hours_min",
-    "recruitment_up",
-    "recruitment_down",
-    "equity_cap",
-    "worst_district",
-)
 UNITS = {
     "revenue": "GBP",
     "capital": "GBP",
@@ -33,6 +22,7 @@ UNITS = {
     "equity_cap": "cases",
     "worst_district": "days",
 }
+INEQUALITIES = tuple(UNITS)
 BINDING_TOLERANCE = 1e-6
 SHADOW_COLUMNS = [
     "constraint",

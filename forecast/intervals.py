@@ -12,13 +12,15 @@ from forecast.outcome import SeriesOutcome
 from forecast.series import FloatArray
 
 MIN_ERRORS = 10
+MIN_PER_STEP = 100  # errors needed to give a horizon step its own width
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per model: interval half-width per level in units of the model's own sd, and error rho."""
+    """Per model and level: interval half-width per horizon step, in units of the model's own
+    sd (steps past the backtest horizon reuse the last one); and the lag-1 error correlation."""
 
-    widths: Mapping[str, Mapping[int, float]]
+    widths: Mapping[str, Mapping[int, FloatArray]]
     rho: Mapping[str, float]
 
 
@@ -29,7 +31,11 @@ def reference_sd(pred: Prediction, levels: Sequence[int]) -> FloatArray:
 
 
 def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) -> Calibration:
-    """Pool |actual - mean| / sd over series, folds and steps for each model (split conformal)."""
+    """Pool |actual - mean| / sd over series and folds for each model (split conformal).
+
+    Each horizon step gets its own quantile when at least MIN_PER_STEP errors exist for it (many
+    series), else all steps share one; fewer than MIN_ERRORS errors leave a model uncalibrated.
+    """
     errors: dict[str, list[FloatArray]] = {}
     for outcome in outcomes:
         for name, model in outcome.models.items():
@@ -40,15 +46,31 @@ def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) ->
     widths, rho = {}, {}
     for name, chunks in errors.items():
         pooled = np.concatenate(chunks)
-        finite = np.abs(pooled[np.isfinite(pooled)])
-        if len(finite) >= MIN_ERRORS:
-            widths[name] = {lv: float(np.quantile(finite, lv / 100.0)) for lv in levels}
+        if np.isfinite(pooled).sum() >= MIN_ERRORS:
+            widths[name] = {lv: _step_widths(chunks, lv / 100.0) for lv in levels}
             rho[name] = _lag1(chunks)
     return Calibration(widths, rho)
 
 
+def _step_widths(chunks: list[FloatArray], q: float) -> FloatArray:
+    steps = max(len(c) for c in chunks)
+    grid = np.full((len(chunks), steps), np.nan)
+    for i, c in enumerate(chunks):
+        grid[i, : len(c)] = np.abs(c)
+    grid[~np.isfinite(grid)] = np.nan
+    overall = float(np.nanquantile(grid, q))
+    out = np.full(steps, overall)
+    for s in range(steps):
+        column = grid[:, s][np.isfinite(grid[:, s])]
+        if len(column) >= MIN_PER_STEP:
+            out[s] = float(np.quantile(column, q))
+    # neighbouring steps share most of their information; a 3-step average removes jitter
+    padded = np.concatenate([out[:1], out, out[-1:]])
+    return np.asarray(np.convolve(padded, np.ones(3) / 3.0, mode="valid"), dtype=np.float64)
+
+
 def calibrated(
-    pred: Prediction, widths: Mapping[int, float] | None, levels: Sequence[int]
+    pred: Prediction, widths: Mapping[int, FloatArray] | None, levels: Sequence[int]
 ) -> Prediction:
     """Intervals rebuilt as mean +/- width * sd; unchanged if the model has no calibration."""
     if widths is None:
@@ -56,8 +78,10 @@ def calibrated(
     sd = reference_sd(pred, levels)
     quantiles = {}
     for level in levels:
-        quantiles[f"lo-{level}"] = pred.mean - widths[level] * sd
-        quantiles[f"hi-{level}"] = pred.mean + widths[level] * sd
+        w = widths[level]
+        half = w[np.minimum(np.arange(len(sd)), len(w) - 1)] * sd
+        quantiles[f"lo-{level}"] = pred.mean - half
+        quantiles[f"hi-{level}"] = pred.mean + half
     return Prediction(pred.mean, quantiles)
 
 

@@ -29,6 +29,7 @@ class SeriesResult:
     metrics: pd.DataFrame
     fallbacks: list[tuple[str, str, str]]
     final: Prediction
+    rho: float  # lag-1 correlation of the chosen model's backtest errors (for sample paths)
 
 
 def finish(
@@ -49,6 +50,7 @@ def finish(
         _metrics_frame(outcome.unique_id, metrics, chosen),
         fallbacks,
         final,
+        calib.rho.get(chosen, 0.0),
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from forecast.assemble import SeriesResult, backtest_scores, finish
 from forecast.combine import check_names, with_combos
-from forecast.intervals import Calibration, fit_calibration
+from forecast.intervals import fit_calibration
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import sample_paths
@@ -34,19 +34,33 @@ def run_forecasts(
     check_names(settings.models)
     series = split_history(history, freq)
     outcomes = [with_combos(o, settings.models) for o in map_series(series, settings, progress)]
-    calib = fit_calibration(outcomes, settings.levels)
-    pooled = pooled_mase(backtest_scores(o) for o in outcomes)
-    results = [finish(o, calib, pooled, settings) for o in outcomes]
+    results = _finish_by_frequency(outcomes, settings)
     log.info(
         "forecast %d series; %d fallbacks", len(results), sum(len(r.fallbacks) for r in results)
     )
-    return _collect(outcomes, results, calib, settings)
+    return _collect(outcomes, results, settings)
+
+
+def _finish_by_frequency(
+    outcomes: list[SeriesOutcome], settings: ForecastSettings
+) -> list[SeriesResult]:
+    """Interval calibration and pooled selection evidence are shared only among series of the
+    same frequency (a weekly step is not a monthly step)."""
+    groups: dict[str, list[int]] = {}
+    for i, o in enumerate(outcomes):
+        groups.setdefault(str(o.future_ds.freqstr), []).append(i)
+    results: dict[int, SeriesResult] = {}
+    for members in groups.values():
+        group = [outcomes[i] for i in members]
+        calib = fit_calibration(group, settings.levels)
+        pooled = pooled_mase(backtest_scores(o) for o in group)
+        results.update({i: finish(outcomes[i], calib, pooled, settings) for i in members})
+    return [results[i] for i in range(len(outcomes))]
 
 
 def _collect(
     outcomes: list[SeriesOutcome],
     results: list[SeriesResult],
-    calib: Calibration,
     settings: ForecastSettings,
 ) -> ForecastRun:
     fallbacks = [row for r in results for row in r.fallbacks]
@@ -55,20 +69,19 @@ def _collect(
         metrics=pd.concat([r.metrics for r in results], ignore_index=True),
         chosen={o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)},
         fallbacks=pd.DataFrame(fallbacks, columns=["unique_id", "model", "reason"]),
-        sample_paths=_paths(outcomes, results, calib, settings),
+        sample_paths=_paths(outcomes, results, settings),
     )
 
 
 def _paths(
     outcomes: list[SeriesOutcome],
     results: list[SeriesResult],
-    calib: Calibration,
     settings: ForecastSettings,
 ) -> pd.DataFrame | None:
     if settings.sample_paths <= 0:
         return None
     frames = []
     for o, r in zip(outcomes, results, strict=True):
-        spec = (settings.sample_paths, settings.seed, calib.rho.get(r.chosen, 0.0), o.nonnegative)
+        spec = (settings.sample_paths, settings.seed, r.rho, o.nonnegative)
         frames.append(sample_paths(o.unique_id, o.future_ds, r.final, spec, settings.levels))
     return pd.concat(frames, ignore_index=True)

@@ -105,3 +105,14 @@ def test_sample_paths_shape_and_reproducibility() -> None:
     assert list(first.columns) == ["unique_id", "ds", "path", "y"]
     assert len(first) == 200 and first["path"].nunique() == 50
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_mixed_frequencies_in_one_run() -> None:
+    history = pd.concat(
+        [seasonal_series("m", periods=40), seasonal_series("w", periods=120, freq="W-MON")]
+    )
+    run = run_forecasts(history, FAST)
+    fc = run.forecasts.set_index("unique_id")
+    assert (fc.loc["m", "ds"].dt.day == 1).all()
+    assert (fc.loc["w", "ds"].dt.dayofweek == 0).all()
+    assert fc.loc["w", "ds"].diff().dropna().eq(pd.Timedelta(days=7)).all()

@@ -1,5 +1,6 @@
 """Baselines at the plan's own staff spend: hours in proportion to demand, and staffing carried
-forward from the first period, each evaluated by the same fluid model as the plan's hours."""
+forward from the first period, each evaluated by the same fluid model as the plan's hours, with
+DFG works at the plan's pace (capital timing is the plan's; unused pace carries forward)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,11 @@ def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
         ("proportional_to_demand", proportional_hours(inputs, money)),
         ("carried_forward", carried_forward_hours(inputs, money)),
     ]
-    plan_days = evaluate_hours(inputs, planned).weighted_wait_days
+    works = result.capital["works_completed"].to_numpy().reshape(len(inputs.districts), -1)
+    plan_days = evaluate_hours(inputs, planned, works).weighted_wait_days
     out = []
     for name, hours in rows:
-        outcome = evaluate_hours(inputs, hours)
+        outcome = evaluate_hours(inputs, hours, works)
         cost = float(np.einsum("sdt,s->", hours, inputs.cost_per_hour_gbp))
         change = 100.0 * (outcome.weighted_wait_days / plan_days - 1.0) if plan_days > 0 else 0.0
         out.append((name, outcome.weighted_wait_days, outcome.dtoc_days, cost, change))

@@ -21,14 +21,19 @@ class FluidOutcome:
     dtoc_days: float
 
 
-def evaluate_hours(inputs: PlanInputs, hours: Array) -> FluidOutcome:
-    """Serve as many cases as `hours` (S, D, T) allow, urgent class first, period by period."""
+def evaluate_hours(
+    inputs: PlanInputs, hours: Array, works_schedule: Array | None = None
+) -> FluidOutcome:
+    """Serve as many cases as `hours` (S, D, T) allow, urgent class first, period by period.
+
+    DFG works are completed as capital allows: at the pace of `works_schedule` (D, T) where
+    given (unused pace carries forward), otherwise as soon as possible."""
     s_count, d_count, periods, k_count = *hours.shape, len(inputs.classes)
     capacity = hours / inputs.hours_per_case[:, None, None]
     backlog = np.zeros((s_count, d_count, periods, k_count))
     waiting = inputs.class_share[:, None, :] * inputs.initial_backlog_cases[:, :, None]
     inflow = np.zeros((s_count, d_count))
-    works = _Works(inputs)
+    works = _Works(inputs, works_schedule)
     for t in range(periods):
         waiting = (
             waiting
@@ -73,10 +78,12 @@ def _ot_served(inputs: PlanInputs, served: Array) -> Array:
 
 
 class _Works:
-    """DFG works: referred by OT, completed as soon as each district's capital allows."""
+    """DFG works: referred by OT, done at the schedule's pace within each district's capital."""
 
-    def __init__(self, inputs: PlanInputs) -> None:
+    def __init__(self, inputs: PlanInputs, schedule: Array | None) -> None:
         self.inputs = inputs
+        self.schedule = schedule
+        self.pace = np.zeros(len(inputs.districts))
         self.waiting = inputs.initial_works_backlog_cases.copy()
         self.capital_left = inputs.capital_gbp.copy()
         self.backlog = np.zeros((len(inputs.districts), len(inputs.period_start)))
@@ -84,6 +91,10 @@ class _Works:
     def step(self, t: int, ot_served: Array) -> None:
         self.waiting = self.waiting + self.inputs.p_ot_dfg * ot_served
         done = np.minimum(self.waiting, self.capital_left / self.inputs.cost_per_adaptation_gbp)
+        if self.schedule is not None:
+            self.pace = self.pace + self.schedule[:, t]
+            done = np.minimum(done, self.pace)
+            self.pace = self.pace - done
         self.waiting = self.waiting - done
         self.capital_left = self.capital_left - done * self.inputs.cost_per_adaptation_gbp
         self.backlog[:, t] = self.waiting

@@ -27,12 +27,17 @@ def test_plan_beats_both_baselines() -> None:
 
 
 def test_fluid_evaluation_of_the_plan_matches_the_lp() -> None:
-    # Without the worst-district term the LP objective is exactly the fluid model's waiting.
-    inputs = inputs_of(hand_config(), hand_demand())
+    # Without the worst-district term the LP objective is exactly the fluid model's waiting
+    # when the fluid model serves the plan's hours and completes works at the plan's pace.
+    inputs = inputs_of(rich_config(), rich_demand())
     result = optimise.plan(inputs, simulation_runs=0)
-    hours = result.hours["hours"].to_numpy().reshape(2, 1, 2)
-    outcome = evaluate_hours(inputs, hours)
+    hours = result.hours["hours"].to_numpy().reshape(4, 3, 6)
+    works = result.capital["works_completed"].to_numpy().reshape(3, 6)
+    outcome = evaluate_hours(inputs, hours, works)
     assert outcome.weighted_wait_days == pytest.approx(result.objective_weighted_wait_days)
+    plan_row = result.baselines.set_index("name").loc["plan"]
+    assert plan_row["weighted_wait_days"] == pytest.approx(result.objective_weighted_wait_days)
+    assert plan_row["dtoc_days"] == pytest.approx(result.total_dtoc_days)
 
 
 def test_proportional_hours_spend_the_money_in_demand_shares() -> None:

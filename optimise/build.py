@@ -15,6 +15,11 @@ SDTK = ("service", "district", "period", "priority")
 SGT = ("service", "team", "period")
 DT = ("district", "period")
 INF = np.inf
+# Staff spend enters the objective at a millionth of a waiting day per GBP: among plans with
+# the same waiting it picks the one that pays for no idle or agency hours it does not need
+# (without it staff hours, costs and headroom are arbitrary wherever the budget is slack).
+SPEND_TIE_BREAK_DAYS_PER_GBP = 1e-6
+WAITING_COLUMNS = ("b", "bw", "z")
 
 
 def build_model(inputs: PlanInputs) -> LpModel:
@@ -61,14 +66,23 @@ def define_columns(asm: Assembler, inputs: PlanInputs) -> dict[str, IntArray]:
     cols = {
         "x": asm.add_columns("x", SDTK),
         "b": asm.add_columns("b", SDTK, cost=b_cost),
-        "e": asm.add_columns("e", SGT),
-        "a": asm.add_columns("a", SGT, upper=inputs.agency_max_hours[:, :, None]),
+        "e": asm.add_columns("e", SGT, cost=_spend_cost(inputs.cost_per_hour_gbp)),
+        "a": asm.add_columns(
+            "a",
+            SGT,
+            cost=_spend_cost(inputs.agency_cost_per_hour_gbp),
+            upper=inputs.agency_max_hours[:, :, None],
+        ),
         "y": asm.add_columns("y", DT),
         "bw": asm.add_columns("bw", DT, cost=inputs.works_wait_weight * inputs.period_days),
     }
     if inputs.worst_district_weight > 0:
         cols["z"] = asm.add_columns("z", ("all",), cost=inputs.worst_district_weight)
     return cols
+
+
+def _spend_cost(cost_per_hour_gbp: np.ndarray) -> np.ndarray:
+    return SPEND_TIE_BREAK_DAYS_PER_GBP * cost_per_hour_gbp[:, None, None]
 
 
 def define_backlog_balance(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:

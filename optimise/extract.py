@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimise.build import WAITING_COLUMNS
 from optimise.explain import binding_frame, relaxation_frame, shadow_price_frame
 from optimise.frames import long_frame, ratio
 from optimise.inputs import PlanInputs
@@ -51,12 +52,15 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
 
 
 def _objective(model: LpModel, col_value: Array) -> float:
-    """The LP objective without any relaxation penalty: weighted person-days of waiting."""
-    cost = model.cost.copy()
-    for name in model.penalties:
-        block = model.columns[name]
-        cost[block.start : block.stop] = 0.0
-    return float(cost @ col_value)
+    """Weighted person-days of waiting: the objective's waiting terms, without the spend
+    tie-break or any relaxation penalty."""
+    total = 0.0
+    for name in WAITING_COLUMNS:
+        if name in model.columns:
+            block = model.columns[name]
+            span = slice(block.start, block.stop)
+            total += float(model.cost[span] @ col_value[span])
+    return total
 
 
 def hours_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from itertools import product
 
 import pulp
 
-from optimise.build import backlog_cost
+from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP, backlog_cost
 from optimise.inputs import PlanInputs
 from optimise.model import safe_name
 
@@ -82,6 +82,9 @@ def _objective(
     terms += [works * var for var in v["bw"].values()]
     if "z" in v:
         terms.append(inputs.worst_district_weight * v["z"]["all",])
+    for family, prices in (("e", inputs.cost_per_hour_gbp), ("a", inputs.agency_cost_per_hour_gbp)):
+        for (s, _, _), var in v[family].items():
+            terms.append(SPEND_TIE_BREAK_DAYS_PER_GBP * prices[services.index(s)] * var)
     return pulp.lpSum(terms)
 
 

@@ -142,3 +142,12 @@ def test_care_charges_fund_revenue(full_plan: PlanResult) -> None:
     assert revenue.set_index("period")["charge_income_gbp"].to_numpy() == pytest.approx(
         expected.to_numpy()
     )
+
+
+def test_slack_budget_pays_for_no_idle_or_agency_hours() -> None:
+    hours = {"ot": bounds(2, 100, agency_max_per_period=50), "hao": bounds(0, 50)}
+    raw = hand_config(teams=[{"id": "north", "hours": hours}], revenue_budget_gbp_per_period=1e6)
+    staffing = optimise.plan(inputs_of(raw, hand_demand()), simulation_runs=0).staffing
+    expected = staffing["hours_used"].clip(lower=staffing["min_hours"])
+    assert staffing["staff_hours"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert (staffing["agency_hours"] == 0).all()

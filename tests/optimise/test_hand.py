@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import optimise
+from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP
 from optimise.result import PlanResult
 from tests.optimise.factory import hand_config, hand_demand, inputs_of
 
@@ -49,9 +50,11 @@ def _prices(plan: PlanResult) -> pd.Series:
 
 def test_shadow_prices_in_users_units(hand_plan: PlanResult) -> None:
     prices = _prices(hand_plan)
-    # GBP 1 more in week 1 buys 0.05 OT cases earlier, waiting 2 fewer weeks: 0.7 days/GBP.
-    assert prices[("revenue", "1")] == pytest.approx(700.0)
-    assert prices[("revenue", "2")] == pytest.approx(350.0)
+    # GBP 1 more in week 1 buys 0.05 OT cases earlier, waiting 2 fewer weeks: 0.7 days/GBP,
+    # less the spend tie-break of 1e-6 days on each GBP spent.
+    tie = 1000 * SPEND_TIE_BREAK_DAYS_PER_GBP
+    assert prices[("revenue", "1")] == pytest.approx(700.0 - tie)
+    assert prices[("revenue", "2")] == pytest.approx(350.0 - tie)
     # One HAO hour in week 1: 1 case x 2 weeks x 7 days x weight 2 = 28, minus the GBP 10
     # taken from OT (10 x 0.7 = 7): 21 days. Week 2: 14 - 3.5 = 10.5.
     assert prices[("team_hours_max", "hao/north/1")] == pytest.approx(21.0)

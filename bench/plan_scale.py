@@ -170,7 +170,8 @@ def part_homeward(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "part": "homeward",
         "status": result.status.value,
-        "objective": result.objective_weighted_wait_days,
+        "objective": outcome.objective,
+        "weighted_wait_days": result.objective_weighted_wait_days,
         "columns": model.num_cols,
         "rows": model.num_rows,
         "nonzeros": int(model.matrix.nnz),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         app.state.session_factory = session_factory(engine)
         app.state.settings = settings
+        app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homeward-job")
         app.state.scheduler = (
             start_scheduler(app.state.session_factory, settings)
             if settings.scheduler_enabled
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.scheduler is not None:
                 app.state.scheduler.shutdown(wait=False)
+            app.state.jobs.shutdown(wait=False, cancel_futures=True)
             engine.dispose()
 
     app = FastAPI(

@@ -43,25 +43,51 @@ class PipelineOutcome:
 
 
 def run_pipeline(
-    factory: sessionmaker[Session], settings: Settings, trigger: str, report: Report = log.info
+    factory: sessionmaker[Session],
+    settings: Settings,
+    trigger: str,
+    report: Report = log.info,
+    run_id: int | None = None,
 ) -> PipelineOutcome:
-    """Forecast every stored series, then plan with the active config; one run at a time."""
+    """Forecast every stored series, then plan with the active config; one run at a time.
+
+    `run_id` names a run already recorded as queued (by `queue_run`); otherwise one is made.
+    """
     holder = f"{os.getpid()}@{os.uname().nodename}"
     if not repository.acquire_lock(
         factory, LOCK_NAME, holder, timedelta(seconds=settings.pipeline_lock_ttl_s)
     ):
-        raise PipelineBusy("another pipeline run holds the lock; try again when it finishes")
+        busy = "another pipeline run holds the lock; try again when it finishes"
+        if run_id is not None:
+            _finish(factory, run_id, "skipped", busy, {})
+        raise PipelineBusy(busy)
     try:
-        return _run_locked(factory, settings, trigger, report)
+        return _run_locked(factory, settings, trigger, report, run_id)
     finally:
         repository.release_lock(factory, LOCK_NAME, holder)
 
 
+def queue_run(factory: sessionmaker[Session], trigger: str) -> int:
+    """Record a pipeline run that will start shortly (a job), and return its id."""
+    with repository_session(factory) as session:
+        run = repository.start_run(session, "pipeline", trigger, code_version())
+        run.status = "queued"
+        return run.id
+
+
 def _run_locked(
-    factory: sessionmaker[Session], settings: Settings, trigger: str, report: Report
+    factory: sessionmaker[Session],
+    settings: Settings,
+    trigger: str,
+    report: Report,
+    run_id: int | None,
 ) -> PipelineOutcome:
     with repository_session(factory) as session:
-        run_id = repository.start_run(session, "pipeline", trigger, code_version()).id
+        if run_id is None:
+            run_id = repository.start_run(session, "pipeline", trigger, code_version()).id
+        else:
+            run = session.get_one(RunRow, run_id)
+            run.status, run.started_at = "running", utcnow()
     timings: dict[str, float] = {}
     try:
         plan_id, status, message = _forecast_and_plan(factory, settings, run_id, timings, report)

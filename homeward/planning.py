@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
 
 REFERRALS_PREFIX = "referrals/"
+log = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
 
@@ -76,7 +78,26 @@ def solve_config(
         raise NoForecasts(
             "no referral forecasts are stored yet: run `homeward forecast` or the pipeline first"
         )
-    return config, plan(build_inputs(config, demand), solver=solver)
+    return config, plan(build_inputs(config, _in_config(demand, config)), solver=solver)
+
+
+def _in_config(demand: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
+    """Demand for the config's services and districts only; other series are not this plan's.
+
+    A referral series for a district the config does not name (a neighbour's upload, a new
+    district not yet configured) is left out and logged rather than failing the plan.
+    """
+    services = {s.id for s in config.services}
+    districts = {d.id for d in config.districts}
+    keep = demand["service"].isin(services) & demand["district"].isin(districts)
+    dropped = demand.loc[~keep, ["service", "district"]].drop_duplicates()
+    if not dropped.empty:
+        log.warning(
+            "demand not in planning config %r, left out: %s",
+            config.name,
+            ", ".join(f"referrals/{s}/{d}" for s, d in dropped.itertuples(index=False)),
+        )
+    return demand.loc[keep].reset_index(drop=True)
 
 
 def store_result(session: Session, run_id: int, config_id: int, result: PlanResult) -> StoredPlan:

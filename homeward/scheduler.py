@@ -15,10 +15,17 @@ log = logging.getLogger(__name__)
 JOB_ID = "homeward-pipeline"
 
 
-def scheduled_run(factory: sessionmaker[Session], settings: Settings) -> None:
-    """The job body: run the pipeline, logging (never raising) so the scheduler keeps going."""
+def scheduled_run(
+    factory: sessionmaker[Session], settings: Settings, run_id: int | None = None
+) -> None:
+    """The job body: run the pipeline, logging (never raising) so the scheduler keeps going.
+
+    `run_id` is a run already queued by the API; the scheduler's own runs make theirs.
+    """
     try:
-        run_pipeline(factory, settings, trigger="scheduler")
+        run_pipeline(
+            factory, settings, trigger="scheduler" if run_id is None else "api", run_id=run_id
+        )
     except PipelineBusy:
         log.warning("scheduled pipeline skipped: another run holds the lock")
     except Exception:  # recorded on the run already; the scheduler must survive it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.conftest import LiveServer
@@ -135,3 +137,21 @@ def test_history_of_a_series_for_charts(demo_server: LiveServer) -> None:
     assert days == sorted(days) and all(p["y"] >= 0 for p in points)
     missing = httpx.get(f"{demo_server.url}/v1/observations/referrals/ot/atlantis")
     assert missing.status_code == 404 and "atlantis" in missing.json()["detail"]
+
+
+def test_zz_pipeline_run_as_a_job(demo_server: LiveServer) -> None:
+    """Last in the module: it adds a run and a plan that the other tests do not expect."""
+    before = httpx.get(f"{demo_server.url}/v1/plans/latest").json()["id"]
+    accepted = httpx.post(f"{demo_server.url}/v1/runs")
+    assert accepted.status_code == 202
+    location = accepted.headers["location"]
+    assert location == f"/v1/runs/{accepted.json()['id']}"
+    assert accepted.json()["status"] in {"queued", "running"}
+    deadline = time.monotonic() + 300
+    run = accepted.json()
+    while run["status"] in {"queued", "running"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+        run = httpx.get(demo_server.url + location).json()
+    assert run["status"] == "succeeded", run
+    assert run["trigger"] == "api" and run["finished_at"] and run["solver_status"] == "optimal"
+    assert httpx.get(f"{demo_server.url}/v1/plans/latest").json()["id"] > before

@@ -151,3 +151,13 @@ def test_slack_budget_pays_for_no_idle_or_agency_hours() -> None:
     expected = staffing["hours_used"].clip(lower=staffing["min_hours"])
     assert staffing["staff_hours"].to_numpy() == pytest.approx(expected.to_numpy())
     assert (staffing["agency_hours"] == 0).all()
+
+
+def test_funded_hours_by_hand() -> None:
+    # GBP 200 a week at GBP 10 an hour funds 20 hours a week: 40 over two weeks; with a 10% fee
+    # on 5 works of GBP 1,000 (GBP 500, all in week 1 at most) 50 more hours become fundable.
+    from optimise.funding import funded_hours
+
+    assert funded_hours(inputs_of(hand_config(), hand_demand())) == pytest.approx(40.0)
+    with_fee = hand_config(fees={"dfg_fee_rate": 0.10})
+    assert funded_hours(inputs_of(with_fee, hand_demand())) == pytest.approx(90.0)

@@ -79,7 +79,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--demand",
         help="demand CSV: service, district, ds, cases (default: forecast the demo history)",
     )
-    p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
+    p.add_argument("--solver", choices=("highs", "pulp-highs", "cbc"), default="highs")
     p.add_argument("--write-mps", metavar="PATH", help="also write the LP as an MPS file")
     p.add_argument("--json", metavar="PATH", help="also write the whole plan as JSON")
     p.set_defaults(handler=commands.plan_cmd)

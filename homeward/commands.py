@@ -20,7 +20,7 @@ from homeward.ingest import observations_hash, read_observations_csv
 from homeward.pipeline import run_pipeline
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
-from optimise import build_model, extract, solve, write_mps
+from optimise import plan, write_mps
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
 
@@ -97,8 +97,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
     if args.write_mps:
         write_mps(inputs, args.write_mps)
         log.info("wrote the LP to %s", args.write_mps)
-    model = build_model(inputs)
-    result = extract(inputs, model, solve(model, solver=args.solver))
+    result = plan(inputs, solver=args.solver)
     print(result.summary_table())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))

@@ -144,3 +144,27 @@ def test_plan_cli_rejects_a_bad_demand_file(
     assert main(["plan", "--config", str(config), "--demand", str(demand)]) == 2
     err = capsys.readouterr().err
     assert "row 2" in err and "'cases'" in err and "-3" in err
+
+
+def test_plan_cli_explains_an_infeasible_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    body["revenue_budget_gbp_per_period"] = 1_000.0  # far below the teams' minimum hours
+    body["fees"]["dfg_fee_rate"] = 0.0
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    weeks = pd.date_range("2026-01-05", periods=2, freq="W-MON")
+    demand = pd.DataFrame(
+        [
+            {"service": s["id"], "district": d["id"], "ds": w.date().isoformat(), "cases": 10.0}
+            for s in body["services"]
+            for d in body["districts"]
+            for w in weeks
+        ]
+    )
+    demand_path = tmp_path / "demand.csv"
+    demand.to_csv(demand_path, index=False)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 1
+    out = capsys.readouterr().out
+    assert "infeasible_relaxed" in out and "revenue" in out and "GBP" in out

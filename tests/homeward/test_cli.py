@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -108,13 +109,11 @@ def test_forecast_cli_on_real_dtoc_series(tmp_path: Path, shared_data: Path) -> 
     assert {"mase", "smape"} <= set(pd.read_csv(metrics).columns)
 
 
-def test_plan_cli_with_config_demand_and_mps(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    body = demo_config.demo_planning_config(horizon_periods=4)
+def _plan_files(tmp_path: Path, body: dict[str, Any]) -> tuple[Path, Path]:
+    """A config file and a demand file of 10 cases a week for every service and district."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(body))
-    weeks = pd.date_range("2026-01-05", periods=4, freq="W-MON")
+    weeks = pd.date_range("2026-01-05", periods=body["horizon_periods"], freq="W-MON")
     demand = pd.DataFrame(
         [
             {"service": s["id"], "district": d["id"], "ds": w.date().isoformat(), "cases": 10.0}
@@ -123,8 +122,16 @@ def test_plan_cli_with_config_demand_and_mps(
             for w in weeks
         ]
     )
-    demand_path, mps = tmp_path / "demand.csv", tmp_path / "plan.mps"
+    demand_path = tmp_path / "demand.csv"
     demand.to_csv(demand_path, index=False)
+    return config, demand_path
+
+
+def test_plan_cli_with_config_demand_and_mps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=4))
+    mps = tmp_path / "plan.mps"
     code = main(
         ["plan", "--config", str(config), "--demand", str(demand_path), "--write-mps", str(mps)]
     )
@@ -152,19 +159,7 @@ def test_plan_cli_explains_an_infeasible_request(
     body = demo_config.demo_planning_config(horizon_periods=2)
     body["revenue_budget_gbp_per_period"] = 1_000.0  # far below the teams' minimum hours
     body["fees"]["dfg_fee_rate"] = 0.0
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps(body))
-    weeks = pd.date_range("2026-01-05", periods=2, freq="W-MON")
-    demand = pd.DataFrame(
-        [
-            {"service": s["id"], "district": d["id"], "ds": w.date().isoformat(), "cases": 10.0}
-            for s in body["services"]
-            for d in body["districts"]
-            for w in weeks
-        ]
-    )
-    demand_path = tmp_path / "demand.csv"
-    demand.to_csv(demand_path, index=False)
+    config, demand_path = _plan_files(tmp_path, body)
     assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 1
     out = capsys.readouterr().out
     assert "infeasible_relaxed" in out and "revenue" in out and "GBP" in out

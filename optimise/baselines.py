@@ -1,6 +1,7 @@
-"""Baselines at the plan's own staff spend: hours in proportion to demand, and staffing carried
-forward from the first period, each evaluated by the same fluid model as the plan's hours, with
-DFG works at the plan's pace (capital timing is the plan's; unused pace carries forward)."""
+"""Baselines at the plan's own staff spend per budget: hours in proportion to demand, and
+staffing carried forward from the first period, each evaluated by the same fluid model as the
+plan's hours, with DFG works at the plan's pace (capital timing is the plan's; unused pace
+carries forward)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from optimise.fluid import evaluate_hours
-from optimise.frames import team_sum
+from optimise.frames import budget_sum, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array
 from optimise.result import PlanResult
@@ -20,9 +21,7 @@ def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
     """One row each for the plan and the two baselines: weighted waiting days and DTOC days."""
     if not result.ok:
         return pd.DataFrame(columns=BASELINE_COLUMNS)
-    money = (
-        result.revenue["staff_cost_gbp"].to_numpy() + result.revenue["agency_cost_gbp"].to_numpy()
-    )
+    money = _money(inputs, result)
     planned = _grid(inputs, result.hours)
     rows = [
         ("plan", planned),
@@ -40,15 +39,24 @@ def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
     return pd.DataFrame(out, columns=BASELINE_COLUMNS)
 
 
+def _money(inputs: PlanInputs, result: PlanResult) -> Array:
+    """The plan's staff and agency spend per budget and period, (B, T): baselines spend the
+    same money from the same budgets (a team's own budget never pays another team's staff)."""
+    frame = result.revenue_by_budget
+    spend = frame["staff_cost_gbp"].to_numpy() + frame["agency_cost_gbp"].to_numpy()
+    return np.asarray(spend.reshape(inputs.revenue_budget_gbp.shape), dtype=np.float64)
+
+
 def proportional_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
-    """Each period's money shared over (service, district) in proportion to the cost of the
-    forecast demand, capped at each team's maximum hours. (S, D, T)."""
+    """Each budget's money (B, T) shared over its districts and services in proportion to the
+    cost of the forecast demand, capped at each team's maximum hours. (S, D, T)."""
     want_gbp = (
         inputs.demand_cases * (inputs.hours_per_case * inputs.cost_per_hour_gbp)[:, None, None]
     )
-    total = want_gbp.sum(axis=(0, 1))
+    total = budget_sum(inputs, want_gbp.sum(axis=0), "district")[inputs.budget_of_district]
     share = want_gbp / np.where(total > 0, total, 1.0)
-    hours = share * money_gbp / np.maximum(inputs.cost_per_hour_gbp, 1e-9)[:, None, None]
+    money = np.atleast_2d(money_gbp)[inputs.budget_of_district]  # (D, T); (T,) if one budget
+    hours = share * money / np.maximum(inputs.cost_per_hour_gbp, 1e-9)[:, None, None]
     return _cap_to_teams(inputs, hours)
 
 
@@ -59,9 +67,9 @@ def carried_forward_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
     current = _current_split(inputs)
     first = np.where(np.isnan(current), first, current)
     hours = np.repeat(first, len(inputs.period_start), axis=2)
-    cost = np.einsum("sdt,s->t", hours, inputs.cost_per_hour_gbp)
-    scale = np.minimum(1.0, money_gbp / np.where(cost > 0, cost, 1.0))
-    return _cap_to_teams(inputs, hours * scale)
+    cost = budget_sum(inputs, np.einsum("sdt,s->dt", hours, inputs.cost_per_hour_gbp), "district")
+    scale = np.minimum(1.0, np.atleast_2d(money_gbp) / np.where(cost > 0, cost, 1.0))
+    return _cap_to_teams(inputs, hours * scale[inputs.budget_of_district])
 
 
 def _current_split(inputs: PlanInputs) -> Array:

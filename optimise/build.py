@@ -51,6 +51,7 @@ def axis_labels(inputs: PlanInputs) -> dict[str, tuple[str, ...]]:
         "team": inputs.teams,
         "period": tuple(str(t + 1) for t in range(len(inputs.period_start))),
         "priority": inputs.classes,
+        "budget": inputs.budgets,
         "all": ("all",),
     }
 
@@ -158,15 +159,23 @@ def define_recruitment(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntAr
         asm.coef(rows[:, :, 1:], e[:, :, :-1], -1.0)
 
 
+def revenue_axes(inputs: PlanInputs) -> tuple[str, ...]:
+    """Revenue rows are per period with one pooled budget, else per budget and period."""
+    return ("period",) if inputs.pooled_only else ("budget", "period")
+
+
 def define_revenue(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
-    """Staff + agency cost - DFG fees - care charges <= revenue budget, per period."""
-    rows = asm.add_rows("revenue", ("period",), -INF, inputs.revenue_budget_gbp)
-    asm.coef(rows[None, None, :], cols["e"], inputs.cost_per_hour_gbp[:, None, None])
-    asm.coef(rows[None, None, :], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, None])
-    asm.coef(rows[None, :], cols["y"], -inputs.fee_per_case_gbp[:, None])
+    """Per budget: staff + agency cost - its districts' DFG fees and care charges <= budget."""
+    budget, axes = inputs.revenue_budget_gbp, revenue_axes(inputs)
+    rows = asm.add_rows("revenue", axes, -INF, budget.reshape(asm.shape(axes)))
+    rows = rows.reshape(budget.shape)  # (B, T) whatever the axes
+    of_team, of_district = rows[inputs.budget_of_team], rows[inputs.budget_of_district]
+    asm.coef(of_team[None], cols["e"], inputs.cost_per_hour_gbp[:, None, None])
+    asm.coef(of_team[None], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, None])
+    asm.coef(of_district, cols["y"], -inputs.fee_per_case_gbp[:, None])
     charge = inputs.charge_income_gbp_per_hour * inputs.hours_per_case
     for k in range(len(inputs.classes)):
-        asm.coef(rows[None, None, :], cols["x"][:, :, :, k], -charge[:, None, None])
+        asm.coef(of_district[None], cols["x"][:, :, :, k], -charge[:, None, None])
 
 
 def define_equity_cap(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:

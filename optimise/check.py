@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimise.frames import axis_values, team_sum
+from optimise.frames import axis_values, budget_sum, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array
 from optimise.result import PlanResult
@@ -134,13 +134,18 @@ def _recruitment(inputs: PlanInputs, staff: Array) -> Array:
 
 
 def _revenue(inputs: PlanInputs, g: _Grids) -> Array:
-    staff = np.einsum("sgt,s->t", g.staff, inputs.cost_per_hour_gbp)
-    agency = np.einsum("sgt,s->t", g.agency, inputs.agency_cost_per_hour_gbp)
-    fees = np.einsum("dt,d->t", g.works_done, inputs.fee_per_case_gbp)
-    charges = np.einsum("sdt,s->t", g.hours, inputs.charge_income_gbp_per_hour)
+    """Per budget and period: spend over budget; then the reported per-period totals' errors."""
+    staff = budget_sum(inputs, np.einsum("sgt,s->gt", g.staff, inputs.cost_per_hour_gbp), "team")
+    agency = budget_sum(
+        inputs, np.einsum("sgt,s->gt", g.agency, inputs.agency_cost_per_hour_gbp), "team"
+    )
+    fees = budget_sum(inputs, g.works_done * inputs.fee_per_case_gbp[:, None], "district")
+    charges = budget_sum(
+        inputs, np.einsum("sdt,s->dt", g.hours, inputs.charge_income_gbp_per_hour), "district"
+    )
     over = np.maximum(staff + agency - fees - charges - inputs.revenue_budget_gbp, 0.0)
-    reported = np.abs(staff - g.staff_cost) + np.abs(fees - g.fees)
-    return np.concatenate([over, reported])
+    reported = np.abs(staff.sum(axis=0) - g.staff_cost) + np.abs(fees.sum(axis=0) - g.fees)
+    return np.concatenate([over.ravel(), reported])
 
 
 def _equity(inputs: PlanInputs, g: _Grids) -> Array:

@@ -59,8 +59,16 @@ class HoursBounds(_Strict):
 
 
 class TeamConfig(_Strict):
+    """A team (shared service or council) with its hours and, optionally, its own budget.
+
+    A team with `revenue_budget_gbp_per_period` pays its staff and agency hours from that
+    budget alone (net of the DFG fees and care charges its own districts earn); teams without
+    one share the plan's top-level `revenue_budget_gbp_per_period`.
+    """
+
     id: str = Field(min_length=1)
     hours: dict[ServiceId, HoursBounds]
+    revenue_budget_gbp_per_period: float | None = Field(default=None, ge=0)
 
 
 class DistrictConfig(_Strict):
@@ -136,7 +144,8 @@ class PlanningConfig(_Strict):
     services: list[ServiceConfig] = Field(min_length=1)
     teams: list[TeamConfig] = Field(min_length=1)
     districts: list[DistrictConfig] = Field(min_length=1)
-    revenue_budget_gbp_per_period: float = Field(ge=0)
+    # The pooled budget of every team without its own; required unless every team has one.
+    revenue_budget_gbp_per_period: float | None = Field(default=None, ge=0)
     fees: FeesConfig
     flows: FlowsConfig
     works_wait_weight: float = Field(default=1.0, ge=0)
@@ -156,6 +165,7 @@ class PlanningConfig(_Strict):
                 )
         for t in self.teams:
             _check_team(t, [s.id for s in self.services], [d.team for d in self.districts])
+        _check_budgets(self.revenue_budget_gbp_per_period, self.teams)
         return self
 
 
@@ -175,4 +185,19 @@ def _check_team(team: TeamConfig, service_ids: list[str], district_teams: list[s
         raise ValueError(
             f"teams[{team.id}].hours: expected bounds for every service {service_ids}, "
             f"found none for {missing}"
+        )
+
+
+def _check_budgets(pooled: float | None, teams: list[TeamConfig]) -> None:
+    """Every team's staff must be paid from exactly one budget: its own or the pooled one."""
+    without = [t.id for t in teams if t.revenue_budget_gbp_per_period is None]
+    if without and pooled is None:
+        raise ValueError(
+            "revenue_budget_gbp_per_period: expected a pooled budget for the teams without "
+            f"their own (teams[].revenue_budget_gbp_per_period), found none for {without}"
+        )
+    if not without and pooled is not None:
+        raise ValueError(
+            "revenue_budget_gbp_per_period: expected none because every team has its own "
+            f"teams[].revenue_budget_gbp_per_period, found {pooled}"
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimise.inputs import PlanInputs
+from optimise.inputs import POOLED, PlanInputs
 from optimise.model import Block, LpModel
 from optimise.solution import SolveResult
 
@@ -51,7 +51,7 @@ PRICES = {
         1000.0,
         -1.0,
         "waiting days saved per extra GBP 1,000",
-        "an extra GBP 1,000 of revenue budget saves {v:,.3g} weighted waiting days",
+        "an extra GBP 1,000 of {owner}revenue budget saves {v:,.3g} weighted waiting days",
     ),
     "team_hours_max": PriceRule(
         1.0,
@@ -108,7 +108,7 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     for labels, dual, value, lo, hi in zip(
         entry_labels(model, block), duals, values, low, high, strict=True
     ):
-        text = rule.sentence.format(v=value + 0.0, **labels)
+        text = rule.sentence.format(v=value + 0.0, owner=_owner(labels), **labels)
         where = f"period {labels['period']}: " if "period" in labels else ""
         valid = (
             f" (holds for a bound from {lo:,.6g} to {hi:,.6g} {UNITS[name]})"
@@ -128,6 +128,14 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
             )
         )
     return pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+
+
+def _owner(labels: dict[str, str]) -> str:
+    """Whose budget a revenue row is: '' for the single pooled one, else a team's or the pool."""
+    budget = labels.get("budget")
+    if budget is None:
+        return ""
+    return "the pooled " if budget == POOLED else f"team {budget}'s "
 
 
 def _sentence(text: str) -> str:

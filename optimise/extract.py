@@ -7,7 +7,7 @@ import pandas as pd
 
 from optimise.build import WAITING_COLUMNS
 from optimise.explain import binding_frame, relaxation_frame, shadow_price_frame
-from optimise.frames import long_frame, ratio
+from optimise.frames import budget_sum, long_frame, ratio
 from optimise.inputs import PlanInputs
 from optimise.model import Array, LpModel
 from optimise.plan_values import PlanValues, plan_values
@@ -43,6 +43,7 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         capital_total=capital_total_frame(inputs, values),
         backlog=backlog_frame(inputs, values),
         revenue=revenue_frame(inputs, values),
+        revenue_by_budget=budget_frame(inputs, values),
         dtoc_days=dtoc_frame(inputs, values),
         shadow_prices=shadow_price_frame(inputs, model, solve_result),
         binding=binding_frame(inputs, model, solve_result),
@@ -131,20 +132,37 @@ def backlog_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
 
 
 def revenue_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
-    staff = np.einsum("sgt,s->t", v.staff_hours, inputs.cost_per_hour_gbp)
-    agency = np.einsum("sgt,s->t", v.agency_hours, inputs.agency_cost_per_hour_gbp)
-    fees, charges = v.fee_income_gbp.sum(axis=0), v.charge_income_gbp
-    return long_frame(
-        inputs,
-        ("period",),
-        staff_cost_gbp=staff,
-        agency_cost_gbp=agency,
-        fee_income_gbp=fees,
-        charge_income_gbp=charges,
-        budget_gbp=inputs.revenue_budget_gbp,
-        net_cost_gbp=staff + agency - fees - charges,
-        headroom_gbp=inputs.revenue_budget_gbp - (staff + agency - fees - charges),
+    """Per period, over every budget: costs, income, the budgets' total and the headroom."""
+    parts = budget_parts(inputs, v)
+    totals = {name: grid.sum(axis=0) for name, grid in parts.items()}
+    return long_frame(inputs, ("period",), **totals)
+
+
+def budget_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    """The same per budget (a team with its own, or the pooled one) and period."""
+    return long_frame(inputs, ("budget", "period"), **budget_parts(inputs, v))
+
+
+def budget_parts(inputs: PlanInputs, v: PlanValues) -> dict[str, Array]:
+    """Revenue terms per budget and period, (B, T) each, in GBP."""
+    staff = budget_sum(
+        inputs, np.einsum("sgt,s->gt", v.staff_hours, inputs.cost_per_hour_gbp), "team"
     )
+    agency = budget_sum(
+        inputs, np.einsum("sgt,s->gt", v.agency_hours, inputs.agency_cost_per_hour_gbp), "team"
+    )
+    fees = budget_sum(inputs, v.fee_income_gbp, "district")
+    charges = budget_sum(inputs, v.charge_income_gbp, "district")
+    net = staff + agency - fees - charges
+    return {
+        "staff_cost_gbp": staff,
+        "agency_cost_gbp": agency,
+        "fee_income_gbp": fees,
+        "charge_income_gbp": charges,
+        "budget_gbp": inputs.revenue_budget_gbp,
+        "net_cost_gbp": net,
+        "headroom_gbp": inputs.revenue_budget_gbp - net,
+    }
 
 
 def dtoc_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

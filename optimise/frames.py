@@ -13,6 +13,7 @@ AXIS_LABELS = {
     "district": "districts",
     "team": "teams",
     "priority": "classes",
+    "budget": "budgets",
 }
 
 
@@ -49,3 +50,13 @@ def ratio(
     """numerator / denominator, nan where the denominator is (near) zero."""
     safe = np.abs(denominator) > 1e-9
     return np.where(safe, numerator / np.where(safe, denominator, 1.0), np.nan)
+
+
+def budget_sum(
+    inputs: PlanInputs, per_owner: npt.NDArray[np.float64], by: str
+) -> npt.NDArray[np.float64]:
+    """Sum a (G, T) grid (by='team') or (D, T) grid (by='district') over each budget: (B, T)."""
+    owner = inputs.budget_of_team if by == "team" else inputs.budget_of_district
+    out = np.zeros((len(inputs.budgets), per_owner.shape[1]))
+    np.add.at(out, owner, per_owner)
+    return out

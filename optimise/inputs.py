@@ -14,6 +14,7 @@ from optimise.demand import demand_cube
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 HOSPITAL_SERVICES = ("reablement", "domcare")
+POOLED = "pooled"  # the budget shared by every team without its own
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ class PlanInputs:
     agency_max_hours: Array  # (S, G) per period
     max_change_hours: Array  # (S, G) per period, inf = unlimited
     current_hours: Array  # (S, G) hours in the period before the plan, nan = unknown
-    revenue_budget_gbp: Array  # (T,)
+    budgets: tuple[str, ...]  # B revenue budgets: team ids with their own, then POOLED if used
+    budget_of_team: IntArray  # (G,) index into budgets
+    revenue_budget_gbp: Array  # (B, T)
     capital_gbp: Array  # (D,) over the horizon, not pooled
     cost_per_adaptation_gbp: Array  # (D,)
     fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
@@ -68,6 +71,16 @@ class PlanInputs:
             len(self.classes),
         )
 
+    @property
+    def pooled_only(self) -> bool:
+        """One budget for every team (the model then keeps its revenue rows per period only)."""
+        return self.budgets == (POOLED,)
+
+    @property
+    def budget_of_district(self) -> IntArray:
+        """(D,) index into budgets of each district's team."""
+        return self.budget_of_team[self.team_of_district]
+
     def service_index(self, service: str) -> int | None:
         return self.services.index(service) if service in self.services else None
 
@@ -81,8 +94,8 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     teams = tuple(t.id for t in config.teams)
     starts, cube = demand_cube(config, demand, services, districts)
     classes = _classes(config.services)
-    horizon = config.horizon_periods
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
+    budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
     return PlanInputs(
         name=config.name,
         version=config.version,
@@ -100,7 +113,9 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         initial_backlog_cases=_initial_backlog(config, service_ids),
         **_service_arrays(config.services),
         **_team_arrays(config, service_ids),
-        revenue_budget_gbp=_frozen(np.full(horizon, config.revenue_budget_gbp_per_period)),
+        budgets=budgets,
+        budget_of_team=budget_of_team,
+        revenue_budget_gbp=revenue_gbp,
         **_district_arrays(config),
         p_ot_dfg=config.flows.p_ot_dfg,
         p_reab_dom=config.flows.p_reab_dom,
@@ -188,3 +203,19 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
             [d.initial_works_backlog_cases for d in config.districts]
         ),
     }
+
+
+def _budget_arrays(config: PlanningConfig) -> tuple[tuple[str, ...], IntArray, Array]:
+    """Each team with its own budget is a budget holder; the rest share the pooled one."""
+    own = [t for t in config.teams if t.revenue_budget_gbp_per_period is not None]
+    budgets = tuple(t.id for t in own)
+    per_period = [t.revenue_budget_gbp_per_period or 0.0 for t in own]
+    if config.revenue_budget_gbp_per_period is not None:
+        budgets += (POOLED,)
+        per_period.append(config.revenue_budget_gbp_per_period)
+    of_team = [
+        budgets.index(t.id) if t.revenue_budget_gbp_per_period is not None else len(budgets) - 1
+        for t in config.teams
+    ]
+    amounts = np.repeat(np.array(per_period)[:, None], config.horizon_periods, axis=1)
+    return budgets, np.array(of_team, dtype=np.int64), _frozen(amounts)

@@ -22,7 +22,7 @@ class PlanValues:
     works_backlog: Array  # (D, T) DFG works cases waiting
     capital_spent_gbp: Array  # (D, T)
     fee_income_gbp: Array  # (D, T)
-    charge_income_gbp: Array  # (T,)
+    charge_income_gbp: Array  # (D, T)
     dtoc_days: Array  # (S, D, T) delayed days in hospital
 
 
@@ -44,7 +44,7 @@ def plan_values(inputs: PlanInputs, model: LpModel, col_value: Array) -> PlanVal
         capital_spent_gbp=works * inputs.cost_per_adaptation_gbp[:, None],
         fee_income_gbp=works * inputs.fee_per_case_gbp[:, None],
         charge_income_gbp=np.einsum(
-            "sdtk,s->t", served, inputs.charge_income_gbp_per_hour * inputs.hours_per_case
+            "sdtk,s->dt", served, inputs.charge_income_gbp_per_hour * inputs.hours_per_case
         ),
         dtoc_days=dtoc_days(inputs, backlog),
     )

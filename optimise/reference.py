@@ -206,27 +206,27 @@ def _recruitment(
 def _revenue(
     inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]]
 ) -> list[tuple[str, pulp.LpConstraint]]:
+    """One row per budget and period: its teams' staff cost less its districts' income."""
     services, districts, teams, periods, classes = _sets(inputs)
     out = []
-    for ti, t in enumerate(periods):
+    for (bi, budget), (ti, t) in product(enumerate(inputs.budgets), enumerate(periods)):
+        mine = [g for gi, g in enumerate(teams) if inputs.budget_of_team[gi] == bi]
+        local = [d for di, d in enumerate(districts) if inputs.budget_of_district[di] == bi]
         staff = pulp.lpSum(
             inputs.cost_per_hour_gbp[si] * v["e"][s, g, t]
             + inputs.agency_cost_per_hour_gbp[si] * v["a"][s, g, t]
             for si, s in enumerate(services)
-            for g in teams
+            for g in mine
         )
-        fees = pulp.lpSum(
-            inputs.fee_per_case_gbp[di] * v["y"][d, t] for di, d in enumerate(districts)
-        )
+        fees = pulp.lpSum(inputs.fee_per_case_gbp[districts.index(d)] * v["y"][d, t] for d in local)
         charges = pulp.lpSum(
             inputs.charge_income_gbp_per_hour[si] * inputs.hours_per_case[si] * v["x"][s, d, t, k]
             for si, s in enumerate(services)
-            for d in districts
+            for d in local
             for k in classes
         )
-        out.append(
-            (safe_name("revenue", t), staff - fees - charges <= inputs.revenue_budget_gbp[ti])
-        )
+        name = safe_name("revenue", t) if inputs.pooled_only else safe_name("revenue", budget, t)
+        out.append((name, staff - fees - charges <= inputs.revenue_budget_gbp[bi, ti]))
     return out
 
 

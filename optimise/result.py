@@ -38,6 +38,8 @@ class PlanResult:
     shadow_prices: pd.DataFrame  # constraint, index, dual, value, unit, statement, range_*
     binding: pd.DataFrame  # constraint, index, activity, bound, dual
     relaxations: pd.DataFrame  # constraint, index, amount, unit, penalty_per_unit
+    # budget, period, ds, then the revenue columns: one row per team budget (or the pool)
+    revenue_by_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
     baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
     simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: tuple[str, ...] = ()

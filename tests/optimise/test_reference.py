@@ -23,6 +23,13 @@ from tests.optimise.factory import (
 Row = tuple[dict[str, float], float, float]
 
 
+def team_budgets() -> dict[str, Any]:
+    """full_config with north on its own budget and south on the pooled one."""
+    raw = full_config()
+    raw["teams"] = [{**raw["teams"][0], "revenue_budget_gbp_per_period": 9000.0}, raw["teams"][1]]
+    return {**raw, "revenue_budget_gbp_per_period": 7000.0}
+
+
 def _pulp_rows(prob: pulp.LpProblem) -> dict[str, Row]:
     rows = {}
     for name, con in prob.constraints.items():
@@ -79,8 +86,9 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         (hand_config(), hand_demand()),
         (rich_config(), rich_demand()),
         (full_config(), rich_demand()),
+        (team_budgets(), rich_demand()),
     ],
-    ids=["hand", "rich", "full"],
+    ids=["hand", "rich", "full", "team-budgets"],
 )
 def test_same_model(config: dict[str, Any], demand: Any) -> None:
     inputs = inputs_of(config, demand)
@@ -92,8 +100,9 @@ def test_same_model(config: dict[str, Any], demand: Any) -> None:
         assert values == pytest.approx(theirs[name]), name
 
 
-def test_same_solution() -> None:
-    inputs = inputs_of(full_config(), rich_demand())
+@pytest.mark.parametrize("config", [full_config(), team_budgets()], ids=["full", "team-budgets"])
+def test_same_solution(config: dict[str, Any]) -> None:
+    inputs = inputs_of(config, rich_demand())
     prob = build_reference(inputs)
     prob.solve(pulp.HiGHS(msg=False))
     outcome = optimise.solve(optimise.build_model(inputs))

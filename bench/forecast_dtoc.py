@@ -217,11 +217,20 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true", help="print markdown tables")
     parser.add_argument("--save", type=Path, help="also write every method's forecasts here")
     parser.add_argument("--rescore", type=Path, help="score forecasts saved by --save, no fits")
+    parser.add_argument(
+        "--cutoff",
+        default="2017-12",
+        help="last training month YYYY-MM; the next 12 are scored (default "
+        "2017-12; earlier cutoffs are the development origins)",
+    )
     args = parser.parse_args()
     if not (DATA / "dtoc_la_monthly.csv").exists():
         print(f"skipped: {DATA} not found (the shared DTOC data sits beside the repository)")
         return 0
     logging.basicConfig(level=logging.ERROR)
+    global CUTOFF, TEST_END
+    CUTOFF = pd.Timestamp(args.cutoff + "-01")
+    TEST_END = CUTOFF + pd.DateOffset(months=12)
     data = load()
     train, test = data[data["ds"] <= CUTOFF], data[(data["ds"] > CUTOFF) & (data["ds"] <= TEST_END)]
     print(

@@ -108,7 +108,13 @@ def _on_grid(series_id: str, group: pd.DataFrame, freq: str) -> SeriesData:
             f"series {series_id!r}: expected frequency in {sorted(SEASON_LENGTH)}, found {freq!r}",
             series_id=series_id,
         )
-    values = pd.Series(group["y"].to_numpy(), index=pd.DatetimeIndex(group["ds"]))
+    values = pd.Series(group["y"].to_numpy(), index=pd.DatetimeIndex(group["ds"])).dropna()
+    if values.empty:
+        raise ForecastInputError(
+            f"series {series_id!r}, column 'y': expected at least one observed value, found none",
+            series_id=series_id,
+            column="y",
+        )
     grid = pd.date_range(values.index[0], values.index[-1], freq=freq)
     if len(grid) == 0 or not values.index.isin(grid).all():
         raise ForecastInputError(

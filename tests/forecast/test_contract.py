@@ -80,6 +80,7 @@ def test_weekly_series_get_weekly_forecasts() -> None:
         (lambda f: pd.concat([f, f.tail(1)]), ["'a'", "'ds'", "one row per period"]),
         (lambda f: f.assign(ds=f["ds"] + pd.Timedelta(days=2)), ["'a'", "'ds'", "W-MON"]),
         (lambda f: f.iloc[0:0], ["at least one row"]),
+        (lambda f: f.assign(y=float("nan")), ["'a'", "'y'", "at least one observed value"]),
     ],
 )
 def test_bad_input_names_series_column_and_expectation(mutate, words) -> None:  # type: ignore[no-untyped-def]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
-from optimise.model import LpModel
+from optimise.model import Array, LpModel
 from optimise.solution import Ranging, SolveResult, SolveStatus, empty_result
 
 _STATUS = {
@@ -19,18 +21,53 @@ _STATUS = {
 }
 
 
+@dataclass(frozen=True)
+class MatrixLp:
+    """min cost @ v s.t. row bounds on matrix @ v, column bounds: plain arrays (picklable, so
+    a block can be sent to a worker process)."""
+
+    cost: Array
+    col_lower: Array
+    col_upper: Array
+    row_lower: Array
+    row_upper: Array
+    matrix: sp.csc_matrix
+
+    @property
+    def num_cols(self) -> int:
+        return len(self.cost)
+
+
+def matrix_lp(
+    model: LpModel, rows: slice | np.ndarray = slice(None), cols: slice | np.ndarray = slice(None)
+) -> MatrixLp:
+    """The whole model, or the block of it on the given rows and columns."""
+    return MatrixLp(
+        cost=model.cost[cols],
+        col_lower=model.col_lower[cols],
+        col_upper=model.col_upper[cols],
+        row_lower=model.row_lower[rows],
+        row_upper=model.row_upper[rows],
+        matrix=sp.csc_matrix(model.matrix[rows][:, cols]),
+    )
+
+
+def _highs_lp(m: MatrixLp) -> highspy.HighsLp:
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m.num_cols, len(m.row_lower)
+    lp.col_cost_ = m.cost
+    lp.col_lower_, lp.col_upper_ = m.col_lower, m.col_upper
+    lp.row_lower_, lp.row_upper_ = m.row_lower, m.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = m.matrix.indptr
+    lp.a_matrix_.index_ = m.matrix.indices
+    lp.a_matrix_.value_ = m.matrix.data
+    return lp
+
+
 def to_highs_lp(model: LpModel, with_names: bool = False) -> highspy.HighsLp:
     """The model as a HighsLp (column-wise matrix); names only when asked (they cost time)."""
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.num_cols, model.num_rows
-    lp.col_cost_ = model.cost
-    lp.col_lower_, lp.col_upper_ = model.col_lower, model.col_upper
-    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
-    csc = model.matrix.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr
-    lp.a_matrix_.index_ = csc.indices
-    lp.a_matrix_.value_ = csc.data
+    lp = _highs_lp(matrix_lp(model))
     if with_names:
         lp.col_names_ = model.names("cols")
         lp.row_names_ = model.names("rows")
@@ -54,9 +91,14 @@ def new_highs(time_limit_s: float | None, num_cols: int = 0) -> highspy.Highs:
 
 
 def solve_highs(model: LpModel, time_limit_s: float | None, ranging: bool) -> SolveResult:
-    """Solve with HiGHS in memory; duals always, ranging when asked (needs a simplex basis)."""
-    h = new_highs(time_limit_s, model.num_cols)
-    h.passModel(to_highs_lp(model))
+    """Solve the whole model with HiGHS in memory (the monolithic path)."""
+    return run_highs(matrix_lp(model), time_limit_s, ranging)
+
+
+def run_highs(m: MatrixLp, time_limit_s: float | None, ranging: bool) -> SolveResult:
+    """Solve one matrix LP; duals always, ranging when asked (needs a simplex basis)."""
+    h = new_highs(time_limit_s, m.num_cols)
+    h.passModel(_highs_lp(m))
     started = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - started
@@ -78,6 +120,7 @@ def solve_highs(model: LpModel, time_limit_s: float | None, ranging: bool) -> So
         message=f"HiGHS: {text}",
         ranging=ranges,
         ranging_seconds=time.perf_counter() - started,
+        col_dual=np.asarray(solution.col_dual),
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from optimise.baselines import compare_baselines
 from optimise.build import build_model
+from optimise.decompose import BY_BLOCKS, Decomposition
 from optimise.elastic import relax
 from optimise.extract import extract
 from optimise.highs_backend import write_model
@@ -22,17 +23,20 @@ def plan(
     time_limit_s: float | None = None,
     simulation_runs: int = 20,
     seed: int = 0,
+    decomposition: Decomposition = BY_BLOCKS,
 ) -> PlanResult:
     """Build, solve, extract; then compare with the two baselines and, unless
     `simulation_runs` is 0, simulate the plan (seeded: the same inputs give the same result).
 
     An infeasible request is re-solved with penalised elastic slack and returned as
-    `infeasible_relaxed`, naming what had to give."""
+    `infeasible_relaxed`, naming what had to give. With HiGHS, a model that splits into
+    independent blocks (teams with their own budgets) is solved block by block unless
+    `decomposition` is `WHOLE`."""
     model = build_model(inputs)
-    outcome = solve(model, solver, time_limit_s)
+    outcome = solve(model, solver, time_limit_s, decomposition=decomposition)
     if outcome.status is SolveStatus.INFEASIBLE:
         model = relax(model, inputs)
-        outcome = solve(model, solver, time_limit_s)
+        outcome = solve(model, solver, time_limit_s, decomposition=decomposition)
     result = extract(inputs, model, outcome)
     result = result.with_extras(baselines=compare_baselines(inputs, result))
     return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result

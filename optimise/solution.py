@@ -41,6 +41,8 @@ class SolveResult:
     message: str
     ranging: Ranging | None = None
     ranging_seconds: float = 0.0
+    col_dual: Array | None = None  # reduced costs, where the solver gives them
+    blocks: int = 1  # independent blocks solved apart (1: the model was solved whole)
 
     @property
     def ok(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from optimise.decompose import BY_BLOCKS, Decomposition, parts, solve_blocks
 from optimise.highs_backend import solve_highs
 from optimise.model import LpModel
 from optimise.pulp_backend import solve_pulp
@@ -13,10 +14,16 @@ SOLVERS = ("highs", "pulp-highs", "cbc")
 
 
 def solve(
-    model: LpModel, solver: str = "highs", time_limit_s: float | None = None, ranging: bool = True
+    model: LpModel,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    ranging: bool = True,
+    decomposition: Decomposition = BY_BLOCKS,
 ) -> SolveResult:
-    """Solve `model`. 'highs': HiGHS in memory from the matrix (duals and ranging);
-    'pulp-highs' / 'cbc': through PuLP (duals, no ranging). Failures come back as a status."""
+    """Solve `model`. 'highs': HiGHS in memory from the matrix (duals and ranging), block by
+    block where the model splits into independent blocks (unless `decomposition` says not);
+    'pulp-highs' / 'cbc': through PuLP, whole (duals, no ranging). Failures come back as a
+    status."""
     if solver not in SOLVERS:
         return empty_result(
             solver, SolveStatus.ERROR, 0.0, f"solver: expected one of {SOLVERS}, found {solver!r}"
@@ -24,8 +31,17 @@ def solve(
     started = time.perf_counter()
     try:
         if solver == "highs":
-            return solve_highs(model, time_limit_s, ranging)
+            return _solve_highs(model, time_limit_s, ranging, decomposition)
         return solve_pulp(model, solver, time_limit_s)
     except Exception as exc:  # a solver crash becomes a result the caller can show
         seconds = time.perf_counter() - started
         return empty_result(solver, SolveStatus.ERROR, seconds, f"{solver} failed: {exc}")
+
+
+def _solve_highs(
+    model: LpModel, time_limit_s: float | None, ranging: bool, how: Decomposition
+) -> SolveResult:
+    blocks = parts(model, how.min_block_columns) if how.enabled else []
+    if len(blocks) <= 1:
+        return solve_highs(model, time_limit_s, ranging)
+    return solve_blocks(model, blocks, time_limit_s, ranging, how.workers)

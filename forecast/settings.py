@@ -24,7 +24,16 @@ RECOMMENDED_MODELS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ForecastSettings:
-    """What to forecast and how: horizon in periods, interval levels in percent, backtest shape."""
+    """What to forecast and how.
+
+    horizon: periods ahead. levels: central interval levels in percent. backtest_folds: rolling
+    origins, backtest_horizon apart (default: horizon). models: zoo names (see forecast.models)
+    and combinations such as 'mean_best2' / 'median_best3'. n_jobs: local processes (1 =
+    in-process); dask_address: run the per-series work on that Dask scheduler instead.
+    sample_paths: paths per series to return (0 = none), reproducible from seed.
+    calendar_adjust: fit monthly totals per standard-length month. clean_outliers: replace
+    isolated spikes before fitting. max_history: fit on at most this many recent periods.
+    """
 
     horizon: int
     levels: tuple[int, ...] = (80, 95)
@@ -46,6 +55,9 @@ class ForecastSettings:
         _require(len(self.models) > 0, "models", "at least one model name", self.models)
         _require(self.n_jobs >= 1, "n_jobs", ">= 1", self.n_jobs)
         _require(self.sample_paths >= 0, "sample_paths", ">= 0", self.sample_paths)
+        _require(len(self.levels) > 0, "levels", "at least one level", self.levels)
+        mh = self.max_history
+        _require(mh is None or mh >= 4, "max_history", "None or >= 4", mh)
         bh = self.backtest_horizon
         _require(bh is None or bh >= 1, "backtest_horizon", "None or >= 1", bh)
 
@@ -67,7 +79,9 @@ class ForecastRun:
     """Everything one run produced; all frames are long format keyed by `unique_id`.
 
     forecasts: unique_id, ds, model, mean, lo-<L>, hi-<L> per level (chosen model only).
-    metrics: unique_id, model, mase, smape, rmsse, pinball, coverage_<L>, folds, chosen.
+    metrics: unique_id, model, mase, smape, rmsse, pinball, coverage_<L>, folds, chosen; means over
+        the backtest folds. Intervals are calibrated on these same backtest errors, so coverage
+        here is close to nominal by construction; judge it on later data.
     chosen: unique_id -> chosen model name.
     fallbacks: unique_id, model, reason (every model that failed and what replaced it).
     sample_paths: unique_id, ds, path, y when requested, else None.

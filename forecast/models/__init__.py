@@ -13,6 +13,7 @@ from forecast.models.prophet_model import ProphetModel
 from forecast.models.smoothing import ExpSmoothing
 from forecast.models.theta import Theta
 from forecast.models.theta_sm import StatsmodelsTheta
+from forecast.models.windowed import Windowed
 
 FACTORIES: dict[str, Callable[[], Forecaster]] = {
     "seasonal_naive": SeasonalNaive,
@@ -30,7 +31,14 @@ FACTORIES: dict[str, Callable[[], Forecaster]] = {
 
 
 def make_model(name: str) -> Forecaster:
-    """A fresh, unfitted model of the named kind."""
+    """A fresh, unfitted model of the named kind; 'name@N' fits on the last N periods only."""
+    base, sep, periods = name.partition("@")
+    if sep:
+        if not periods.isdigit() or int(periods) < 4:
+            raise ForecastInputError(
+                f"models: expected '<model>@<periods>' with periods >= 4, found {name!r}"
+            )
+        return Windowed(make_model(base), int(periods))
     factory = FACTORIES.get(name)
     if factory is None:
         raise ForecastInputError(f"models: expected names from {sorted(FACTORIES)}, found {name!r}")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast import ForecastInputError
 from forecast.models import FACTORIES, make_model
 from forecast.validate import split_history
 from tests.forecast.conftest import seasonal_series, true_seasonal
@@ -43,3 +44,18 @@ def test_weekly_ets_uses_weekly_season() -> None:
 def test_every_registered_model_has_its_name() -> None:
     for name in FACTORIES:
         assert make_model(name).name == name
+
+
+def test_windowed_model_ignores_the_old_regime() -> None:
+    # level 500 for five years, then 100 for two: Theta's drift from the full history points down
+    ds = pd.date_range("2012-01-01", periods=84, freq="MS")
+    y = np.r_[np.full(60, 500.0), np.full(24, 100.0)] + np.tile([1.0, -1.0], 42)
+    history = pd.DataFrame({"unique_id": "shift", "ds": ds, "y": y})
+    [series] = split_history(history)
+    windowed = make_model("theta@24").fit(series).predict(6, (80,))
+    full = make_model("theta").fit(series).predict(6, (80,))
+    assert np.allclose(windowed.mean, 100.0, atol=5.0)
+    assert full.mean[-1] < 90.0
+    assert make_model("ses@36").name == "ses@36"
+    with pytest.raises(ForecastInputError, match="periods >= 4"):
+        make_model("ses@2")

@@ -44,6 +44,7 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         backlog=backlog_frame(inputs, values),
         revenue=revenue_frame(inputs, values),
         revenue_by_budget=budget_frame(inputs, values),
+        district_waits=district_wait_frame(inputs, values),
         dtoc_days=dtoc_frame(inputs, values),
         shadow_prices=shadow_price_frame(inputs, model, solve_result),
         binding=binding_frame(inputs, model, solve_result),
@@ -163,6 +164,24 @@ def budget_parts(inputs: PlanInputs, v: PlanValues) -> dict[str, Array]:
         "net_cost_gbp": net,
         "headroom_gbp": inputs.revenue_budget_gbp - net,
     }
+
+
+def district_wait_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    """Over the horizon, per service (and DFG works) and district: hours, cases served,
+    person-days waiting and the average wait in days (person-days / cases served)."""
+    days = inputs.period_days
+    served = np.concatenate([v.served.sum(axis=(2, 3)), v.works_completed.sum(axis=1)[None]])
+    waited = np.concatenate([v.backlog.sum(axis=(2, 3)), v.works_backlog.sum(axis=1)[None]])
+    hours = v.served.sum(axis=(2, 3)) * inputs.hours_per_case[:, None]
+    index = pd.MultiIndex.from_product(
+        [[*inputs.services, "dfg_works"], list(inputs.districts)], names=["service", "district"]
+    )
+    frame = index.to_frame(index=False)
+    frame["hours"] = np.concatenate([hours, np.full((1, len(inputs.districts)), np.nan)]).ravel()
+    frame["cases_served"] = served.ravel()
+    frame["person_days"] = (waited * days).ravel()
+    frame["avg_wait_days"] = ratio(waited * days, served).ravel()
+    return frame
 
 
 def dtoc_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

@@ -51,7 +51,8 @@ def _relaxed(relaxations: pd.DataFrame) -> str:
 
 
 def summary_table(result: PlanResult) -> str:
-    """Status line, then hours and mean waits per service, then the top shadow prices."""
+    """Status line, hours and mean waits per service, revenue totals, hours and average
+    waits per district and service, then the top shadow prices and the baselines."""
     lines = [
         f"status: {result.status.value} ({result.solver}, build {result.build_seconds:.2f} s, "
         f"solve {result.solve_seconds:.2f} s)",
@@ -59,7 +60,9 @@ def summary_table(result: PlanResult) -> str:
         "",
     ]
     if len(result.hours):
-        lines += [_service_table(result), ""]
+        lines += [_service_table(result), _revenue_line(result.revenue), ""]
+    if len(result.district_waits):
+        lines += [*_district_table(result.district_waits), ""]
     if len(result.shadow_prices):
         top = result.shadow_prices.reindex(
             result.shadow_prices["value"].abs().sort_values(ascending=False).index
@@ -81,3 +84,36 @@ def _service_table(result: PlanResult) -> str:
     backlog = result.backlog.groupby("service")["backlog_cases"].mean().rename("mean_backlog_cases")
     table = hours.join(backlog, how="left").fillna(0.0)
     return table.to_string(float_format=lambda v: f"{v:,.1f}")
+
+
+MAX_DISTRICTS_SHOWN = 12  # beyond this the CLI points to the frames rather than scroll
+
+
+def _revenue_line(revenue: pd.DataFrame) -> str:
+    """Horizon totals in GBP: budget, what staff cost, what fees and charges brought in."""
+    total = revenue.sum(numeric_only=True)
+    return (
+        f"revenue over {len(revenue)} periods (GBP): budget {total['budget_gbp']:,.0f}, "
+        f"headroom {total['headroom_gbp']:,.0f}\n  staff {total['staff_cost_gbp']:,.0f}, "
+        f"agency {total['agency_cost_gbp']:,.0f}, fees {total['fee_income_gbp']:,.0f}, "
+        f"charges {total['charge_income_gbp']:,.0f}"
+    )
+
+
+def _district_table(waits: pd.DataFrame) -> list[str]:
+    """Per district (rows) and service (columns): hours over the horizon and average wait."""
+    cells = waits.assign(
+        cell=[_cell(h, w) for h, w in zip(waits["hours"], waits["avg_wait_days"], strict=True)]
+    )
+    table = cells.pivot(index="district", columns="service", values="cell")
+    table = table.reindex(index=waits["district"].unique(), columns=waits["service"].unique())
+    shown = table.head(MAX_DISTRICTS_SHOWN)
+    more = len(table) - len(shown)
+    tail = [f"... and {more} more districts (district_waits in the plan output)"] if more else []
+    header = "hours over the horizon / average wait in days, per district and service:"
+    return [header, shown.to_string(index_names=False).replace("service", "       "), *tail]
+
+
+def _cell(hours: float, wait_days: float) -> str:
+    wait = "-" if pd.isna(wait_days) else f"{wait_days:.1f} d"
+    return wait if pd.isna(hours) else f"{hours:,.0f} h / {wait}"

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import configs, dashboard, health, observations, plans, runs, series
+from api.routes import configs, dashboard, health, observations, plans, runs, series, winter
 from homeward.clock import code_version
 from homeward.scheduler import start_scheduler
 from homeward.settings import Settings, get_settings
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "home adaptations. Errors are application/problem+json.",
     )
     errors.install(app)
-    for module in (health, series, runs, observations, configs, plans, dashboard):
+    for module in (health, series, runs, observations, configs, plans, winter, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app

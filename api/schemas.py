@@ -108,3 +108,14 @@ class ConfigPublic(BaseModel):
 class ObservationPublic(BaseModel):
     ds: datetime
     y: float
+
+
+class WinterPointPublic(BaseModel):
+    ds: datetime
+    index: float | None = Field(description="forecast over the trailing annual mean; 1.0 = normal")
+
+
+class WinterIndexPublic(BaseModel):
+    series_id: str
+    points: list[WinterPointPublic]
+    peak: float | None

@@ -155,3 +155,12 @@ def test_zz_pipeline_run_as_a_job(demo_server: LiveServer) -> None:
     assert run["status"] == "succeeded", run
     assert run["trigger"] == "api" and run["finished_at"] and run["solver_status"] == "optimal"
     assert httpx.get(f"{demo_server.url}/v1/plans/latest").json()["id"] > before
+
+
+def test_winter_index_of_a_referral_series(demo_server: LiveServer) -> None:
+    body = httpx.get(f"{demo_server.url}/v1/winter/referrals/reablement/warwick").json()
+    months = {int(p["ds"][5:7]) for p in body["points"]}
+    assert months and months <= {11, 12, 1, 2, 3}
+    assert all(p["index"] is None or 0.3 < p["index"] < 3.0 for p in body["points"])
+    missing = httpx.get(f"{demo_server.url}/v1/winter/referrals/ot/atlantis")
+    assert missing.status_code == 404

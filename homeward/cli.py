@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from forecast import RECOMMENDED_MODELS
 from homeward import commands
 from homeward.errors import HomewardError
 
@@ -63,6 +64,12 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--folds", type=_positive_int, default=3, help="rolling-origin folds (default 3)"
     )
     p.add_argument("--jobs", type=_positive_int, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--models",
+        type=_model_list,
+        help="comma-separated candidates, e.g. seasonal_naive,ets,prophet "
+        f"(default: {','.join(RECOMMENDED_MODELS)})",
+    )
     p.set_defaults(handler=commands.forecast_file)
 
 
@@ -107,6 +114,15 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(handler=commands.demo, no_scheduler=False)
+
+
+def _model_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"expected model names separated by commas, found {text!r}"
+        )
+    return names
 
 
 def _positive_int(text: str) -> int:

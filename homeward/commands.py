@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
     history = read_observations_csv(Path(args.input), source=args.input)
     settings = ForecastSettings(horizon=args.horizon, backtest_folds=args.folds, n_jobs=args.jobs)
+    if args.models:
+        settings = replace(settings, models=args.models)
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
     run = run_forecasts(history, settings, progress=_progress)
     run.forecasts.to_csv(args.output, index=False, date_format="%Y-%m-%d", float_format="%.4f")

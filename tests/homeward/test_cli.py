@@ -74,7 +74,10 @@ def test_a_bad_file_is_rejected_with_row_and_column_and_stores_nothing(
     assert _count(db_env, "imports") == 1
 
 
-def test_forecast_cli_on_real_dtoc_series(tmp_path: Path, shared_data: Path) -> None:
+@pytest.mark.parametrize("models", [None, "seasonal_naive,ets,prophet"])
+def test_forecast_cli_on_real_dtoc_series(
+    tmp_path: Path, shared_data: Path, models: str | None
+) -> None:
     history = read_nhs_dtoc(
         shared_data / "dtoc-monthly" / "dtoc_la_monthly.csv", metrics=["days_total"]
     )
@@ -97,6 +100,7 @@ def test_forecast_cli_on_real_dtoc_series(tmp_path: Path, shared_data: Path) -> 
             "2",
             "--jobs",
             "1",
+            *(["--models", models] if models else []),
         ]
     )
     assert code == 0
@@ -106,7 +110,11 @@ def test_forecast_cli_on_real_dtoc_series(tmp_path: Path, shared_data: Path) -> 
     assert (result.groupby("unique_id").size() == 6).all()
     assert result["ds"].min() == "2019-01-01"
     assert (result["lo-95"] <= result["lo-80"]).all() and (result["hi-80"] <= result["hi-95"]).all()
-    assert {"mase", "smape"} <= set(pd.read_csv(metrics).columns)
+    scores = pd.read_csv(metrics)
+    assert {"mase", "smape", "coverage_80"} <= set(scores.columns)
+    if models:
+        assert set(scores["model"]) == set(models.split(","))
+        assert set(result["model"]) <= set(models.split(","))
 
 
 def _plan_files(tmp_path: Path, body: dict[str, Any]) -> tuple[Path, Path]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from optimise.assemble import Assembler
+from optimise.budgets import revenue_axes, revenue_bounds, row_of_period
 from optimise.inputs import PlanInputs
 from optimise.model import IntArray, LpModel
 
@@ -52,6 +53,7 @@ def axis_labels(inputs: PlanInputs) -> dict[str, tuple[str, ...]]:
         "period": tuple(str(t + 1) for t in range(len(inputs.period_start))),
         "priority": inputs.classes,
         "budget": inputs.budgets,
+        "year": inputs.financial_years,
         "all": ("all",),
     }
 
@@ -159,16 +161,12 @@ def define_recruitment(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntAr
         asm.coef(rows[:, :, 1:], e[:, :, :-1], -1.0)
 
 
-def revenue_axes(inputs: PlanInputs) -> tuple[str, ...]:
-    """Revenue rows are per period with one pooled budget, else per budget and period."""
-    return ("period",) if inputs.pooled_only else ("budget", "period")
-
-
 def define_revenue(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
-    """Per budget: staff + agency cost - its districts' DFG fees and care charges <= budget."""
-    budget, axes = inputs.revenue_budget_gbp, revenue_axes(inputs)
-    rows = asm.add_rows("revenue", axes, -INF, budget.reshape(asm.shape(axes)))
-    rows = rows.reshape(budget.shape)  # (B, T) whatever the axes
+    """Per budget and period (or financial year): staff + agency cost - its districts' DFG
+    fees and care charges <= budget."""
+    bounds, axes = revenue_bounds(inputs), revenue_axes(inputs)
+    rows = asm.add_rows("revenue", axes, -INF, bounds.reshape(asm.shape(axes)))
+    rows = rows.reshape(bounds.shape)[:, row_of_period(inputs)]  # (B, T) whatever the axes
     of_team, of_district = rows[inputs.budget_of_team], rows[inputs.budget_of_district]
     asm.coef(of_team[None], cols["e"], inputs.cost_per_hour_gbp[:, None, None])
     asm.coef(of_team[None], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, None])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimise.budgets import revenue_bounds, row_of_period
 from optimise.frames import axis_values, budget_sum, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array
@@ -134,7 +135,8 @@ def _recruitment(inputs: PlanInputs, staff: Array) -> Array:
 
 
 def _revenue(inputs: PlanInputs, g: _Grids) -> Array:
-    """Per budget and period: spend over budget; then the reported per-period totals' errors."""
+    """Per budget and period (or financial year): spend over budget; then the errors of the
+    reported per-period totals."""
     staff = budget_sum(inputs, np.einsum("sgt,s->gt", g.staff, inputs.cost_per_hour_gbp), "team")
     agency = budget_sum(
         inputs, np.einsum("sgt,s->gt", g.agency, inputs.agency_cost_per_hour_gbp), "team"
@@ -143,7 +145,9 @@ def _revenue(inputs: PlanInputs, g: _Grids) -> Array:
     charges = budget_sum(
         inputs, np.einsum("sdt,s->dt", g.hours, inputs.charge_income_gbp_per_hour), "district"
     )
-    over = np.maximum(staff + agency - fees - charges - inputs.revenue_budget_gbp, 0.0)
+    net = np.zeros(revenue_bounds(inputs).shape)
+    np.add.at(net.T, row_of_period(inputs), (staff + agency - fees - charges).T)
+    over = np.maximum(net - revenue_bounds(inputs), 0.0)
     reported = np.abs(staff.sum(axis=0) - g.staff_cost) + np.abs(fees.sum(axis=0) - g.fees)
     return np.concatenate([over.ravel(), reported])
 

@@ -146,6 +146,9 @@ class PlanningConfig(_Strict):
     districts: list[DistrictConfig] = Field(min_length=1)
     # The pooled budget of every team without its own; required unless every team has one.
     revenue_budget_gbp_per_period: float | None = Field(default=None, ge=0)
+    # Budgets are stated per period either way; "financial_year" bounds each financial year's
+    # sum (1 April start) instead of each period, so money may move between weeks of a year.
+    revenue_budget_basis: Literal["period", "financial_year"] = "period"
     fees: FeesConfig
     flows: FlowsConfig
     works_wait_weight: float = Field(default=1.0, ge=0)

@@ -109,7 +109,7 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
         entry_labels(model, block), duals, values, low, high, strict=True
     ):
         text = rule.sentence.format(v=value + 0.0, owner=_owner(labels), **labels)
-        where = f"period {labels['period']}: " if "period" in labels else ""
+        where = _when(labels)
         valid = (
             f" (holds for a bound from {lo:,.6g} to {hi:,.6g} {UNITS[name]})"
             if np.isfinite(lo) or np.isfinite(hi)
@@ -128,6 +128,12 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
             )
         )
     return pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+
+
+def _when(labels: dict[str, str]) -> str:
+    if "period" in labels:
+        return f"period {labels['period']}: "
+    return f"financial year {labels['year']}: " if "year" in labels else ""
 
 
 def _owner(labels: dict[str, str]) -> str:

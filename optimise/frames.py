@@ -14,6 +14,7 @@ AXIS_LABELS = {
     "team": "teams",
     "priority": "classes",
     "budget": "budgets",
+    "year": "financial_years",
 }
 
 

@@ -49,6 +49,9 @@ class PlanInputs:
     budgets: tuple[str, ...]  # B revenue budgets: team ids with their own, then POOLED if used
     budget_of_team: IntArray  # (G,) index into budgets
     revenue_budget_gbp: Array  # (B, T)
+    budget_per_financial_year: bool  # revenue rows sum each financial year's periods
+    financial_years: tuple[str, ...]  # labels such as '2025-26' of the years in the horizon
+    year_of_period: IntArray  # (T,) index into financial_years
     capital_gbp: Array  # (D,) over the horizon, not pooled
     cost_per_adaptation_gbp: Array  # (D,)
     fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
@@ -96,6 +99,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
     budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
+    years, year_of_period = financial_years(starts)
     return PlanInputs(
         name=config.name,
         version=config.version,
@@ -116,6 +120,9 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         budgets=budgets,
         budget_of_team=budget_of_team,
         revenue_budget_gbp=revenue_gbp,
+        budget_per_financial_year=config.revenue_budget_basis == "financial_year",
+        financial_years=years,
+        year_of_period=year_of_period,
         **_district_arrays(config),
         p_ot_dfg=config.flows.p_ot_dfg,
         p_reab_dom=config.flows.p_reab_dom,
@@ -124,6 +131,15 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         equity_from_period=config.equity.applies_from_period if config.equity else 1,
         worst_district_weight=config.equity.worst_district_weight if config.equity else 0.0,
     )
+
+
+def financial_years(starts: tuple[pd.Timestamp, ...]) -> tuple[tuple[str, ...], IntArray]:
+    """Labels ('2025-26') of the financial years the periods start in, and each period's index
+    (English local government years run from 1 April)."""
+    first = [s.year if s.month >= 4 else s.year - 1 for s in starts]
+    years = sorted(set(first))
+    labels = tuple(f"{y}-{(y + 1) % 100:02d}" for y in years)
+    return labels, np.array([years.index(y) for y in first], dtype=np.int64)
 
 
 def _frozen(values: npt.ArrayLike) -> Array:

@@ -8,6 +8,7 @@ from itertools import product
 
 import pulp
 
+from optimise.budgets import revenue_bounds, row_of_period
 from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP, backlog_cost
 from optimise.inputs import PlanInputs
 from optimise.model import safe_name
@@ -206,10 +207,14 @@ def _recruitment(
 def _revenue(
     inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]]
 ) -> list[tuple[str, pulp.LpConstraint]]:
-    """One row per budget and period: its teams' staff cost less its districts' income."""
+    """One row per budget and period (or financial year): its teams' staff cost less its
+    districts' income over the row's periods."""
     services, districts, teams, periods, classes = _sets(inputs)
+    rows_of, bounds = row_of_period(inputs), revenue_bounds(inputs)
+    times = inputs.financial_years if inputs.budget_per_financial_year else periods
     out = []
-    for (bi, budget), (ti, t) in product(enumerate(inputs.budgets), enumerate(periods)):
+    for (bi, budget), (ri, when) in product(enumerate(inputs.budgets), enumerate(times)):
+        span = [t for ti, t in enumerate(periods) if rows_of[ti] == ri]
         mine = [g for gi, g in enumerate(teams) if inputs.budget_of_team[gi] == bi]
         local = [d for di, d in enumerate(districts) if inputs.budget_of_district[di] == bi]
         staff = pulp.lpSum(
@@ -217,16 +222,20 @@ def _revenue(
             + inputs.agency_cost_per_hour_gbp[si] * v["a"][s, g, t]
             for si, s in enumerate(services)
             for g in mine
+            for t in span
         )
-        fees = pulp.lpSum(inputs.fee_per_case_gbp[districts.index(d)] * v["y"][d, t] for d in local)
+        fees = pulp.lpSum(
+            inputs.fee_per_case_gbp[districts.index(d)] * v["y"][d, t] for d in local for t in span
+        )
         charges = pulp.lpSum(
             inputs.charge_income_gbp_per_hour[si] * inputs.hours_per_case[si] * v["x"][s, d, t, k]
             for si, s in enumerate(services)
             for d in local
             for k in classes
+            for t in span
         )
-        name = safe_name("revenue", t) if inputs.pooled_only else safe_name("revenue", budget, t)
-        out.append((name, staff - fees - charges <= inputs.revenue_budget_gbp[bi, ti]))
+        keys = (when,) if inputs.pooled_only else (budget, when)
+        out.append((safe_name("revenue", *keys), staff - fees - charges <= bounds[bi, ri]))
     return out
 
 

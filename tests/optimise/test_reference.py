@@ -87,8 +87,9 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         (rich_config(), rich_demand()),
         (full_config(), rich_demand()),
         (team_budgets(), rich_demand()),
+        ({**team_budgets(), "revenue_budget_basis": "financial_year"}, rich_demand()),
     ],
-    ids=["hand", "rich", "full", "team-budgets"],
+    ids=["hand", "rich", "full", "team-budgets", "financial-year"],
 )
 def test_same_model(config: dict[str, Any], demand: Any) -> None:
     inputs = inputs_of(config, demand)

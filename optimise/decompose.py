@@ -20,16 +20,23 @@ from optimise.solution import Ranging, SolveResult, SolveStatus, empty_result
 # milliseconds of set-up, and a model of many tiny independent pieces (say one per district
 # when no budget couples them) would otherwise spend more on calls than on solving.
 MIN_BLOCK_COLUMNS = 2_000
+# A process pool pays for forking and pickling blocks only when there is real solving to
+# share: measured at England scale (158k columns, 40 blocks) 2 workers took 3.5 s against
+# 7.2 s in turn (see docs/benchmarks.md); below this many columns it runs in turn.
+POOL_FROM_COLUMNS = 20_000
 
 
 @dataclass(frozen=True)
 class Decomposition:
     """How `solve` may split a model: `enabled=False` always solves it whole (the reference);
-    `workers` > 1 solves blocks in a process pool (worth it only for large blocks)."""
+    `workers` > 1 solves blocks in a pool of forked processes once the model has
+    `pool_from_columns` columns (off by default: forking inside a threaded server is unsafe,
+    and on a shared machine the second core may be busy)."""
 
     enabled: bool = True
     min_block_columns: int = MIN_BLOCK_COLUMNS
     workers: int = 1
+    pool_from_columns: int = POOL_FROM_COLUMNS
 
 
 BY_BLOCKS = Decomposition()  # the default: split where the model splits, solve in turn
@@ -83,13 +90,17 @@ def _split(row_group: IntArray, col_group: IntArray) -> list[Part]:
 
 
 def solve_blocks(
-    model: LpModel, blocks: list[Part], time_limit_s: float | None, ranging: bool, workers: int
+    model: LpModel,
+    blocks: list[Part],
+    time_limit_s: float | None,
+    ranging: bool,
+    how: Decomposition,
 ) -> SolveResult:
     """Solve each block with HiGHS and assemble one result in the whole model's order."""
     started = time.perf_counter()
     lps = [matrix_lp(model, p.rows, p.cols) for p in blocks]
-    if workers > 1:
-        results = _in_pool(lps, time_limit_s, ranging, workers)
+    if how.workers > 1 and model.num_cols >= how.pool_from_columns:
+        results = _in_pool(lps, time_limit_s, ranging, how.workers)
     else:
         results = _in_turn(lps, time_limit_s, ranging, started)
     return assemble(model, blocks, results)

@@ -44,4 +44,4 @@ def _solve_highs(
     blocks = parts(model, how.min_block_columns) if how.enabled else []
     if len(blocks) <= 1:
         return solve_highs(model, time_limit_s, ranging)
-    return solve_blocks(model, blocks, time_limit_s, ranging, how.workers)
+    return solve_blocks(model, blocks, time_limit_s, ranging, how)

@@ -54,7 +54,7 @@ def test_coupled_models_stay_whole(config: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_blocks_give_the_whole_models_answer(workers: int) -> None:
-    how = Decomposition(min_block_columns=0, workers=workers)
+    how = Decomposition(min_block_columns=0, workers=workers, pool_from_columns=0)
     model, split = _solved(split_config(), how)
     _, whole = _solved(split_config(), WHOLE)
     assert split.ok and whole.ok and split.blocks == 2 and whole.blocks == 1

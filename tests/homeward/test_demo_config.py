@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from homeward import demo_config
+from homeward.demo_series import DEMO_BASE_WEEKLY_REFERRALS
+from optimise import plan
+from optimise.check import residuals
 from optimise.config import PlanningConfig
+from optimise.inputs import build_inputs
 
 
 def test_demo_config_is_a_valid_planning_config() -> None:
@@ -32,3 +38,22 @@ def test_revenue_budget_cannot_fund_every_hour_wanted() -> None:
         for s, bounds in team["hours"].items()
     )
     assert min_hours_cost < body["revenue_budget_gbp_per_period"] < max_hours_cost
+
+
+def test_demo_plan_respects_every_constraint_and_the_budget_binds() -> None:
+    body = demo_config.demo_planning_config(horizon_periods=8)
+    config = PlanningConfig.model_validate(body)
+    weeks = pd.date_range("2026-01-05", periods=8, freq="W-MON")
+    demand = pd.DataFrame(
+        [
+            {"service": s, "district": d, "ds": w, "cases": DEMO_BASE_WEEKLY_REFERRALS[s][d] * 1.08}
+            for s in DEMO_BASE_WEEKLY_REFERRALS
+            for d in DEMO_BASE_WEEKLY_REFERRALS[s]
+            for w in weeks
+        ]
+    )
+    inputs = build_inputs(config, demand)
+    result = plan(inputs, simulation_runs=0)
+    assert result.status.value == "optimal"
+    assert max(r.violation for r in residuals(inputs, result)) < 1e-6
+    assert "revenue" in set(result.binding["constraint"])

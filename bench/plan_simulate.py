@@ -1,4 +1,5 @@
-"""Simulated waits against the LP's predicted waits, for a county and for England.
+"""Simulated waits against the LP's predicted waits, for a county and for England (the
+synthetic instances of plan_scale.py, each team on its own revenue budget).
 
 .venv/bin/python bench/plan_simulate.py            # markdown for docs/benchmarks.md
 """

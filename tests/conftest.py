@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 
 from homeward.settings import Settings
+from homeward.storage import make_engine
 from tests.pg_server import find_pg_bin, running_postgres
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -48,6 +49,22 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
     with running_postgres() as url:
         yield url
+
+
+_databases_made = 0
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> str:
+    """A new, empty database on the session's PostgreSQL server, so each test starts clean."""
+    global _databases_made
+    _databases_made += 1
+    name = f"test_{os.getpid()}_{_databases_made}"
+    admin = make_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 class LiveServer:

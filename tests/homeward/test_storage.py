@@ -41,25 +41,13 @@ def factory(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-untype
     url = (
         f"sqlite:///{tmp_path / 'db.sqlite'}"
         if request.param == "sqlite"
-        else _fresh_pg_db(request)
+        else request.getfixturevalue("fresh_postgres_url")
     )
     engine = make_engine(url)
     upgrade(engine)
     upgrade(engine)  # idempotent
     yield session_factory(engine)
     engine.dispose()
-
-
-def _fresh_pg_db(request: pytest.FixtureRequest) -> str:
-    """A new database on the session's PostgreSQL server, so each test starts empty."""
-    server_url: str = request.getfixturevalue("postgres_url")
-    name = f"t_{abs(hash(request.node.nodeid)) % 10**9}"
-    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def test_migrations_create_every_table(factory) -> None:  # type: ignore[no-untyped-def]

@@ -111,3 +111,10 @@ def test_relaxation_by_blocks() -> None:
     result = optimise.plan(inputs, decomposition=EVERY_BLOCK)
     assert result.status is optimise.PlanStatus.INFEASIBLE_RELAXED
     assert result.relaxations["amount"].to_list() == pytest.approx([50.0, 50.0])
+
+
+def test_time_limit_by_blocks_is_a_status() -> None:
+    model = optimise.build_model(inputs_of(split_config(), rich_demand()))
+    outcome = optimise.solve(model, time_limit_s=0.0, decomposition=EVERY_BLOCK)
+    assert outcome.status is optimise.SolveStatus.TIME_LIMIT and not outcome.ok
+    assert "blocks" in outcome.message

@@ -1,7 +1,8 @@
-"""Read a demand CSV (service, district, ds, cases) for `homeward plan --demand`, validated once."""
+"""Read a demand CSV (service, district, ds, cases [, q90 ...]) for `homeward plan --demand`."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,33 +11,26 @@ import pandas as pd
 from homeward.errors import Problem, ValidationFailed
 
 REQUIRED = ("service", "district", "ds", "cases")
+QUANTILE_COLUMN = re.compile(r"^q\d{2,3}$")  # q90, q975: forecast quantiles for winter planning
 
 
 def read_demand_csv(path: Path) -> pd.DataFrame:
-    """Parse and validate; rows are numbered as in the file (header is line 1)."""
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        expected = "a CSV file with the header " + ",".join(REQUIRED)
-        raise ValidationFailed((Problem(None, None, expected, str(exc)),), str(path)) from exc
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise ValidationFailed(
-            tuple(Problem(1, c, "a column of that name", "no such column") for c in missing),
-            str(path),
-        )
+    """Parse and validate once; rows are numbered as in the file (header is line 1).
+
+    Besides the required columns, quantile columns named like `q90` are kept (the planning
+    config's `winter.quantile_column` names one); any other column is refused.
+    """
+    raw = _read_text(path)
+    _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
-    cases = pd.to_numeric(raw["cases"], errors="coerce")
-    ds_text, cases_text = raw["ds"].tolist(), raw["cases"].tolist()
     problems = [
-        Problem(int(i) + 2, "ds", "a date YYYY-MM-DD", str(ds_text[i]))
+        Problem(int(i) + 2, "ds", "a date YYYY-MM-DD", str(raw["ds"].tolist()[i]))
         for i in np.flatnonzero(ds.isna())
     ]
-    bad_cases = cases.isna() | ~np.isfinite(cases) | (cases < 0)
-    problems += [
-        Problem(int(i) + 2, "cases", "a number >= 0", str(cases_text[i]))
-        for i in np.flatnonzero(bad_cases)
-    ]
+    numbers = {}
+    for column in [c for c in raw.columns if c == "cases" or QUANTILE_COLUMN.match(c)]:
+        numbers[column], found = _counts(raw[column], column)
+        problems += found
     if problems:
         raise ValidationFailed(tuple(problems), str(path))
     return pd.DataFrame(
@@ -44,6 +38,41 @@ def read_demand_csv(path: Path) -> pd.DataFrame:
             "service": raw["service"].str.strip(),
             "district": raw["district"].str.strip(),
             "ds": ds,
-            "cases": cases.astype(float),
+            **numbers,
         }
     )
+
+
+def _read_text(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        expected = "a CSV file with the header " + ",".join(REQUIRED)
+        raise ValidationFailed((Problem(None, None, expected, str(exc)),), str(path)) from exc
+
+
+def _check_columns(raw: pd.DataFrame, path: Path) -> None:
+    problems = [
+        Problem(1, c, "a column of that name", "no such column")
+        for c in REQUIRED
+        if c not in raw.columns
+    ]
+    problems += [
+        Problem(
+            1, c, "only " + ", ".join(REQUIRED) + " and quantiles such as q90", "an unknown column"
+        )
+        for c in raw.columns
+        if c not in REQUIRED and not QUANTILE_COLUMN.match(c)
+    ]
+    if problems:
+        raise ValidationFailed(tuple(problems), str(path))
+
+
+def _counts(text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values) | (values < 0)
+    cells = text.tolist()
+    problems = [
+        Problem(int(i) + 2, column, "a number >= 0", str(cells[i])) for i in np.flatnonzero(bad)
+    ]
+    return values.astype(float), problems

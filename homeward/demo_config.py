@@ -92,6 +92,9 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
         "fees": {"dfg_fee_rate": 0.10},
         "flows": {"p_ot_dfg": P_OT_DFG, "p_reab_dom": P_REAB_DOM},
         "works_wait_weight": 1.0,
+        # Plan winter weeks (November to March) for the forecast's 90th percentile, the rest for
+        # its mean: winter plans that only cover an average winter fail (seed 004).
+        "winter": {"quantile_column": "q90", "months": [11, 12, 1, 2, 3]},
     }
 
 

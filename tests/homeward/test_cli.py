@@ -118,13 +118,19 @@ def test_forecast_cli_on_real_dtoc_series(
 
 
 def _plan_files(tmp_path: Path, body: dict[str, Any]) -> tuple[Path, Path]:
-    """A config file and a demand file of 10 cases a week for every service and district."""
+    """A config file, and demand of 10 cases a week (P90 13) for every service and district."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(body))
     weeks = pd.date_range("2026-01-05", periods=body["horizon_periods"], freq="W-MON")
     demand = pd.DataFrame(
         [
-            {"service": s["id"], "district": d["id"], "ds": w.date().isoformat(), "cases": 10.0}
+            {
+                "service": s["id"],
+                "district": d["id"],
+                "ds": w.date().isoformat(),
+                "cases": 10.0,
+                "q90": 13.0,
+            }
             for s in body["services"]
             for d in body["districts"]
             for w in weeks

@@ -46,7 +46,13 @@ def test_demo_plan_respects_every_constraint_and_the_budget_binds() -> None:
     weeks = pd.date_range("2026-01-05", periods=8, freq="W-MON")
     demand = pd.DataFrame(
         [
-            {"service": s, "district": d, "ds": w, "cases": DEMO_BASE_WEEKLY_REFERRALS[s][d] * 1.08}
+            {
+                "service": s,
+                "district": d,
+                "ds": w,
+                "cases": DEMO_BASE_WEEKLY_REFERRALS[s][d] * 1.08,
+                "q90": DEMO_BASE_WEEKLY_REFERRALS[s][d] * 1.3,
+            }
             for s in DEMO_BASE_WEEKLY_REFERRALS
             for d in DEMO_BASE_WEEKLY_REFERRALS[s]
             for w in weeks

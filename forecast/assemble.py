@@ -69,11 +69,12 @@ def _calibrated(
 ) -> ModelOutcome:
     widths = calib.widths.get(model.name)
 
-    def fix(pred: Prediction) -> Prediction:
-        out = calibrated(pred, widths, settings.levels)
+    def fix(pred: Prediction, ratio: float) -> Prediction:
+        out = calibrated(pred, widths, settings.levels, ratio)
         return clipped(out) if outcome.nonnegative else out
 
-    return ModelOutcome(model.name, tuple(fix(p) for p in model.folds), fix(model.final))
+    folds = tuple(fix(p, w.scale_ratio) for w, p in zip(outcome.windows, model.folds, strict=True))
+    return ModelOutcome(model.name, folds, fix(model.final, outcome.scale_ratio))
 
 
 def _mean_metrics(

@@ -26,7 +26,7 @@ def month_factor(ds: pd.DatetimeIndex, freq: str) -> FloatArray:
 def adjusted(series: SeriesData) -> SeriesData:
     """The series with each value divided by its month factor."""
     factor = month_factor(series.ds, series.freq)
-    return SeriesData(series.unique_id, series.ds, series.y / factor, series.freq)
+    return series.with_values(series.y / factor)
 
 
 def restored(pred: Prediction, ds: pd.DatetimeIndex, freq: str) -> Prediction:

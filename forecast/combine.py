@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -84,14 +85,7 @@ def add_combo(outcome: SeriesOutcome, name: str, members: Sequence[str]) -> Seri
         return outcome
     combo = _combine(name, chosen, REDUCERS[how])
     models = {**outcome.models, name: combo}
-    return SeriesOutcome(
-        outcome.unique_id,
-        outcome.future_ds,
-        outcome.nonnegative,
-        outcome.windows,
-        models,
-        outcome.failures,
-    )
+    return replace(outcome, models=models)
 
 
 def _combine(name: str, members: list[ModelOutcome], reduce: Reducer) -> ModelOutcome:

@@ -13,6 +13,7 @@ from forecast.intervals import fit_calibration
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import sample_paths
+from forecast.pooling import with_sibling_totals
 from forecast.select import pooled_mase
 from forecast.settings import ForecastRun, ForecastSettings
 from forecast.validate import split_history
@@ -32,7 +33,7 @@ def run_forecasts(
     `progress(done, total)` is called as each series finishes fitting. `history` is not changed.
     """
     check_names(settings.models)
-    series = split_history(history, freq)
+    series = with_sibling_totals(split_history(history, freq))
     outcomes = [with_combos(o, settings.models) for o in map_series(series, settings, progress)]
     results = _finish_by_frequency(outcomes, settings)
     log.info(

@@ -31,7 +31,8 @@ def reference_sd(pred: Prediction, levels: Sequence[int]) -> FloatArray:
 
 
 def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) -> Calibration:
-    """Pool |actual - mean| / sd over series and folds for each model (split conformal).
+    """Pool |actual - mean| / (sd * scale ratio) over series and folds for each model (split
+    conformal). The scale ratio at each origin puts errors on the series' current volatility.
 
     Each horizon step gets its own quantile when at least MIN_PER_STEP errors exist for it (many
     series), else all steps share one; fewer than MIN_ERRORS errors leave a model uncalibrated.
@@ -40,7 +41,7 @@ def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) ->
     for outcome in outcomes:
         for name, model in outcome.models.items():
             for win, pred in zip(outcome.windows, model.folds, strict=True):
-                sd = reference_sd(pred, levels)
+                sd = reference_sd(pred, levels) * win.scale_ratio
                 with np.errstate(divide="ignore", invalid="ignore"):
                     errors.setdefault(name, []).append((win.actual - pred.mean) / sd)
     widths, rho = {}, {}
@@ -70,12 +71,17 @@ def _step_widths(chunks: list[FloatArray], q: float) -> FloatArray:
 
 
 def calibrated(
-    pred: Prediction, widths: Mapping[int, FloatArray] | None, levels: Sequence[int]
+    pred: Prediction,
+    widths: Mapping[int, FloatArray] | None,
+    levels: Sequence[int],
+    scale_ratio: float = 1.0,
 ) -> Prediction:
-    """Intervals rebuilt as mean +/- width * sd; unchanged if the model has no calibration."""
+    """Intervals rebuilt as mean +/- width * sd * scale_ratio (the series' recent volatility
+    over its whole-history volatility at the origin); unchanged if the model has no
+    calibration."""
     if widths is None:
         return pred
-    sd = reference_sd(pred, levels)
+    sd = reference_sd(pred, levels) * scale_ratio
     quantiles = {}
     for level in levels:
         w = widths[level]

@@ -9,11 +9,11 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import Window, windows
+from forecast.backtest import Window, scale_ratio, windows
 from forecast.calendar import adjusted, restored
 from forecast.combine import base_models
 from forecast.errors import ModelFitError
-from forecast.models import make_model
+from forecast.models import POOLED_PREFIX, make_model
 from forecast.models.base import Forecaster, Prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.outliers import cleaned
@@ -44,9 +44,9 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
         models["naive"] = _run_model("naive", clean, wins, settings)
         failures.append(("*", "every candidate failed; naive used"))
     nonneg = bool(np.nanmin(series.y) >= 0)
-    return SeriesOutcome(
-        series.unique_id, series.future_ds(settings.horizon), nonneg, wins, models, failures
-    )
+    future = series.future_ds(settings.horizon)
+    ratio = scale_ratio(clean.y, series.season_length)
+    return SeriesOutcome(series.unique_id, future, nonneg, wins, models, failures, ratio)
 
 
 def _candidates(
@@ -58,7 +58,10 @@ def _candidates(
             if name != "naive":
                 failures.append((name, f"constant series (every value {observed[0]:g})"))
         return ("naive",)
-    return base_models(settings.models)
+    names = base_models(settings.models)
+    if series.pooled is None:  # pooled seasons exist only where siblings were pooled (weekly)
+        names = tuple(n for n in names if not n.startswith(POOLED_PREFIX))
+    return names
 
 
 def _is_constant(series: SeriesData) -> bool:
@@ -117,4 +120,4 @@ def _interpolated(series: SeriesData) -> SeriesData:
     if not series.n_missing:
         return series
     y = np.asarray(pd.Series(series.y).interpolate(limit_direction="both"), dtype=np.float64)
-    return SeriesData(series.unique_id, series.ds, y, series.freq)
+    return series.with_values(y)

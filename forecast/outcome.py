@@ -29,3 +29,4 @@ class SeriesOutcome:
     windows: tuple[Window, ...]
     models: dict[str, ModelOutcome]
     failures: list[tuple[str, str]] = field(default_factory=list)
+    scale_ratio: float = 1.0  # at the final origin (see backtest.scale_ratio)

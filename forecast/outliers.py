@@ -24,4 +24,4 @@ def cleaned(series: SeriesData) -> SeriesData:
     if not spikes.any():
         return series
     values = np.where(spikes, median.to_numpy(), series.y)
-    return SeriesData(series.unique_id, series.ds, values.astype(np.float64), series.freq)
+    return series.with_values(values.astype(np.float64))

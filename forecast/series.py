@@ -21,6 +21,7 @@ class SeriesData:
     ds: pd.DatetimeIndex
     y: FloatArray
     freq: str
+    pooled: FloatArray | None = None  # total of the series' siblings on the same grid (pooling.py)
 
     @property
     def season_length(self) -> int:
@@ -34,12 +35,18 @@ class SeriesData:
 
     def head(self, n: int) -> SeriesData:
         """The first `n` periods (a backtest training window)."""
-        return SeriesData(self.unique_id, self.ds[:n], self.y[:n], self.freq)
+        pooled = None if self.pooled is None else self.pooled[:n]
+        return SeriesData(self.unique_id, self.ds[:n], self.y[:n], self.freq, pooled)
 
     def tail(self, n: int) -> SeriesData:
         """The last `n` periods (a shorter training window)."""
         start = max(0, len(self.y) - n)
-        return SeriesData(self.unique_id, self.ds[start:], self.y[start:], self.freq)
+        pooled = None if self.pooled is None else self.pooled[start:]
+        return SeriesData(self.unique_id, self.ds[start:], self.y[start:], self.freq, pooled)
+
+    def with_values(self, y: FloatArray) -> SeriesData:
+        """The same series (dates, frequency, pooled total) with new values."""
+        return SeriesData(self.unique_id, self.ds, y, self.freq, self.pooled)
 
     def future_ds(self, horizon: int) -> pd.DatetimeIndex:
         """The `horizon` period starts after the last one in history."""

@@ -17,6 +17,11 @@ RECOMMENDED_MODELS: tuple[str, ...] = (
     "damped",
     "theta",
     "arima",
+    # weekly only (skipped where no siblings are pooled): chosen on the synthetic demo's backtest
+    "pooled_ses",
+    "pooled_damped",
+    "pooled_theta",
+    "pooled_arima",
     "mean_best2",
     "mean_best4",
 )

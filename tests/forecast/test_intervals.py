@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from forecast.backtest import Window
+from forecast.backtest import Window, scale_ratio
 from forecast.intervals import calibrated, fit_calibration
 from forecast.models.base import gaussian_prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
@@ -49,3 +50,20 @@ def test_too_few_errors_leave_intervals_alone() -> None:
     assert "m" not in calib.widths
     pred = gaussian_prediction(np.zeros(2), np.ones(2), (80,))
     assert calibrated(pred, calib.widths.get("m"), (80,)) is pred
+
+
+def test_scale_ratio_is_recent_over_whole_window_volatility() -> None:
+    # steps of 4 for two years, then steps of 1 for two years (monthly, season 12)
+    y = np.concatenate([np.tile([0.0, 4.0], 12), np.tile([0.0, 1.0], 12)])
+    # 47 steps: 23 of 4, the join (4 -> 0), 23 of 1; the last 24 are the join and 23 of 1
+    assert scale_ratio(y, 12) == pytest.approx((27 / 24) / (119 / 47))
+    assert scale_ratio(np.full(30, 5.0), 12) == 1.0  # flat: cannot be measured
+
+
+def test_calmer_series_gets_proportionally_narrower_intervals() -> None:
+    rng = np.random.default_rng(3)
+    calib = fit_calibration([_outcome(rng.normal(0.0, 1.0, 12), sd=1.0) for _ in range(50)], (80,))
+    pred = gaussian_prediction(np.zeros(12), np.ones(12), (80,))
+    lo1, hi1 = calibrated(pred, calib.widths["m"], (80,)).interval(80)
+    lo2, hi2 = calibrated(pred, calib.widths["m"], (80,), scale_ratio=0.5).interval(80)
+    assert np.allclose(hi2 - lo2, 0.5 * (hi1 - lo1))

@@ -1,6 +1,7 @@
 """Benchmark: Homeward against statistical peers on real DTOC data (fit to 2017, score 2018).
 
 Run: .venv/bin/python bench/forecast_dtoc.py [--markdown]
+     .venv/bin/python bench/forecast_dtoc.py --demo-weekly   (synthetic weekly referrals)
 Reads ../shared/data/dtoc-monthly/dtoc_la_monthly.csv in place (never copied into the repo).
 """
 
@@ -17,6 +18,7 @@ import logging
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -26,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forecast import ForecastSettings, run_forecasts
+from forecast import RECOMMENDED_MODELS, ForecastSettings, run_forecasts
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dtoc-monthly"
 METRICS = ("days_total", "days_social_care")
@@ -223,7 +225,14 @@ def main() -> int:
         help="last training month YYYY-MM; the next 12 are scored (default "
         "2017-12; earlier cutoffs are the development origins)",
     )
+    parser.add_argument(
+        "--demo-weekly",
+        action="store_true",
+        help="score weekly forecasts of the synthetic demo with and without pooled seasons",
+    )
     args = parser.parse_args()
+    if args.demo_weekly:
+        return demo_weekly()
     if not (DATA / "dtoc_la_monthly.csv").exists():
         print(f"skipped: {DATA} not found (the shared DTOC data sits beside the repository)")
         return 0
@@ -260,6 +269,45 @@ def main() -> int:
     if args.save:
         pd.to_pickle((forecasts, seconds, trio_s), args.save)
     return _finish(forecasts, seconds, trio_s, train, test, args.markdown)
+
+
+def demo_weekly() -> int:
+    """Synthetic weekly referrals: backtest MASE of the chosen forecasts on the full history
+    (52-week horizon, 3 folds) and a 2025 holdout (fit to 2024), without and with `pooled_*`."""
+    from forecast.models.profile import bank_holidays
+    from homeward.demo_series import generate_demo_observations
+
+    obs = generate_demo_observations()
+    weekly = obs[obs["unique_id"].str.startswith("referrals/")]
+    cut = pd.Timestamp("2024-12-30")
+    plain = tuple(m for m in RECOMMENDED_MODELS if not m.startswith("pooled_"))
+    for label, models in (("without pooled", plain), ("with pooled (default)", RECOMMENDED_MODELS)):
+        settings = ForecastSettings(horizon=52, n_jobs=2, models=models)
+        run = run_forecasts(weekly, settings)
+        chosen = run.metrics[run.metrics["chosen"]]
+        fc = run.forecasts
+        rel = fc["mean"] / fc.groupby("unique_id")["mean"].transform("mean")
+        holiday = bank_holidays(pd.DatetimeIndex(fc["ds"])) > 0
+        hold = run_forecasts(weekly[weekly["ds"] < cut], settings).forecasts
+        merged = weekly[weekly["ds"] >= cut].merge(hold, on=["unique_id", "ds"])
+        scale = weekly[weekly["ds"] < cut].groupby("unique_id")["y"].apply(_lag52_mae)
+        mae = (merged["y"] - merged["mean"]).abs().groupby(merged["unique_id"]).mean()
+        cover = ((merged["y"] >= merged["lo-80"]) & (merged["y"] <= merged["hi-80"])).mean()
+        month = fc["ds"].dt.month
+        shape = f"holiday weeks {rel[holiday].mean():.3f}, Nov {rel[month == 11].mean():.3f}, "
+        shape += f"Aug {rel[month == 8].mean():.3f}"
+        print(
+            f"{label}: backtest MASE {chosen['mase'].mean():.3f}; 2025 holdout MASE "
+            f"{(mae / scale).mean():.3f}, cover 80 {cover:.3f}; forecast / series mean: {shape}; "
+            f"chosen {dict(Counter(run.chosen.values()))}",
+            flush=True,
+        )
+    return 0
+
+
+def _lag52_mae(y: pd.Series) -> float:
+    values = y.to_numpy()
+    return float(np.mean(np.abs(values[52:] - values[:-52])))
 
 
 def _finish(

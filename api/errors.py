@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeward.errors import HomewardError, ValidationFailed
 from homeward.pipeline import PipelineBusy
-from homeward.planning import NoForecasts
+from homeward.planning import NoConfig, NoForecasts
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -30,7 +30,7 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def _status_for(exc: HomewardError) -> tuple[int, str]:
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound | NoConfig):
         return 404, "Not found"
     if isinstance(exc, PipelineBusy | NoForecasts):
         return 409, "Conflict"

@@ -140,10 +140,7 @@ def _plan_step(
         _config, result = planning.solve_config(session, config_row.body, settings.solver)
         stored = planning.store_result(session, run_id, config_row.id, result)
         run = session.get_one(RunRow, run_id)
-        run.config_id, run.config_version = (
-            config_row.id,
-            f"{config_row.version}#{config_row.body_hash[:12]}",
-        )
+        run.config_id, run.config_version = config_row.id, planning.config_version(config_row)
         run.solver_status = result.status.value
     timings["plan_s"] = time.perf_counter() - start
     report(

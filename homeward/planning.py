@@ -13,7 +13,9 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from homeward import repository
+from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
+from models import PlanningConfigRow
 from optimise import PlanResult, plan
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
@@ -26,6 +28,10 @@ Report = Callable[[str], None]
 
 class NoForecasts(HomewardError):
     """Planning needs referral forecasts and none are stored yet."""
+
+
+class NoConfig(HomewardError):
+    """Planning needs a config and none was sent or stored."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,32 @@ def _in_config(demand: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
             ", ".join(f"referrals/{s}/{d}" for s, d in dropped.itertuples(index=False)),
         )
     return demand.loc[keep].reset_index(drop=True)
+
+
+def config_version(row: PlanningConfigRow) -> str:
+    """How a run records the config it used: its stated version and a content hash."""
+    return f"{row.version}#{row.body_hash[:12]}"
+
+
+def plan_scenario(session: Session, body: dict[str, Any] | None, solver: str) -> StoredPlan:
+    """Solve a requested plan (`body` None: the active config) and record it as a run.
+
+    A changed config is stored as a scenario, so a what-if never replaces the active config.
+    """
+    if body is None:
+        active = repository.active_config(session)
+        if active is None:
+            raise NoConfig("no planning config stored; send one in the request's `config`")
+        body = active.body
+    config, result = solve_config(session, body, solver)
+    canonical = config.model_dump(mode="json")
+    config_row = repository.save_config(session, canonical, config_hash(canonical), scenario=True)
+    run = repository.start_run(session, "plan", "api", code_version())
+    run.config_id, run.config_version = config_row.id, config_version(config_row)
+    run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
+    run.message = result.message
+    run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
+    return store_result(session, run.id, config_row.id, result)
 
 
 def store_result(session: Session, run_id: int, config_id: int, result: PlanResult) -> StoredPlan:

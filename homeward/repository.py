@@ -172,9 +172,23 @@ def count_observations(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(ObservationRow)) or 0)
 
 
-def save_config(session: Session, body: dict[str, Any], body_hash: str) -> PlanningConfigRow:
-    """Store a planning config as the active one (unless the active one has the same content)."""
-    existing = active_config(session)
+def save_config(
+    session: Session, body: dict[str, Any], body_hash: str, scenario: bool = False
+) -> PlanningConfigRow:
+    """Store a planning config; unless it is a scenario it becomes the active one.
+
+    The same content is not stored twice in a row: the active config is returned when it
+    matches, and a scenario reuses any stored config with the same content.
+    """
+    existing = (
+        session.scalars(
+            select(PlanningConfigRow)
+            .where(PlanningConfigRow.body_hash == body_hash)
+            .order_by(PlanningConfigRow.id.desc())
+        ).first()
+        if scenario
+        else active_config(session)
+    )
     if existing is not None and existing.body_hash == body_hash:
         return existing
     row = PlanningConfigRow(
@@ -183,6 +197,7 @@ def save_config(session: Session, body: dict[str, Any], body_hash: str) -> Plann
         body=body,
         body_hash=body_hash,
         created_at=utcnow(),
+        scenario=scenario,
     )
     session.add(row)
     session.flush()
@@ -190,8 +205,9 @@ def save_config(session: Session, body: dict[str, Any], body_hash: str) -> Plann
 
 
 def active_config(session: Session) -> PlanningConfigRow | None:
-    """The most recently stored planning config (the one the scheduler plans with)."""
-    return session.scalars(select(PlanningConfigRow).order_by(PlanningConfigRow.id.desc())).first()
+    """The newest stored config that is not a scenario: the one the scheduler plans with."""
+    stmt = select(PlanningConfigRow).where(PlanningConfigRow.scenario.is_(False))
+    return session.scalars(stmt.order_by(PlanningConfigRow.id.desc())).first()
 
 
 def start_run(session: Session, kind: str, trigger: str, code_version: str) -> RunRow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -57,6 +57,9 @@ class PlanningConfigRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     body_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A scenario (a what-if sent with POST /v1/plans) is kept for provenance but never becomes
+    # the config the scheduler plans with.
+    scenario: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class RunRow(Base):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import FactoryDep, SessionDep
+from api.deps import SessionDep
 from api.errors import NotFound
 from api.schemas import PlanCreate, PlanPublic
 from homeward import planning, repository
-from homeward.clock import code_version, utcnow
 from models import PlanRow
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -46,28 +45,10 @@ def get_plan(plan_id: int, session: SessionDep) -> PlanPublic:
 
 
 @router.post("", response_model=PlanPublic, status_code=status.HTTP_201_CREATED)
-def create_plan(request: PlanCreate, factory: FactoryDep) -> PlanPublic:
-    """Solve a plan from the newest forecasts with the given (or active) config, and store it."""
-    with factory() as session, session.begin():
-        body = request.config
-        if body is None:
-            active = repository.active_config(session)
-            if active is None:
-                raise NotFound("no planning config stored; send one in the request's `config`")
-            body = active.body
-        config, result = planning.solve_config(session, body, request.solver)
-        config_row = repository.save_config(
-            session,
-            config.model_dump(mode="json"),
-            planning.config_hash(config.model_dump(mode="json")),
-        )
-        run = repository.start_run(session, "plan", "api", code_version())
-        run.config_id, run.config_version = config_row.id, config_row.version
-        run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
-        run.message, run.timings_s = (
-            result.message,
-            {"build_s": result.build_seconds, "solve_s": result.solve_seconds},
-        )
-        stored = planning.store_result(session, run.id, config_row.id, result)
-        row = session.get_one(PlanRow, stored.plan_id)
-        return _public(row)
+def create_plan(request: PlanCreate, session: SessionDep) -> PlanPublic:
+    """Solve a plan from the newest forecasts with the given (or active) config, and store it.
+
+    A config sent here is kept as a scenario: it does not replace the active config.
+    """
+    stored = planning.plan_scenario(session, request.config, request.solver)
+    return _public(session.get_one(PlanRow, stored.plan_id))

@@ -78,6 +78,10 @@ def test_post_plan_with_a_changed_fee_rate(demo_server: LiveServer) -> None:
     new = response.json()
     assert new["id"] > latest["id"] and new["status"] == "optimal"
     assert new["objective_weighted_wait_days"] <= latest["objective_weighted_wait_days"] + 1e-6
+    active = httpx.get(f"{demo_server.url}/v1/configs/active").json()["body"]
+    assert active["fees"]["dfg_fee_rate"] == 0.10  # a what-if never replaces the active config
+    run = httpx.get(f"{demo_server.url}/v1/runs/{new['run_id']}").json()
+    assert run["kind"] == "plan" and run["config_version"].startswith("2025.1#")
 
 
 def test_bad_plan_request_names_the_field(demo_server: LiveServer) -> None:

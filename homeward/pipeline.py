@@ -88,50 +88,51 @@ def _run_locked(
         else:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
-    timings: dict[str, float] = {}
+    step = _Pass(factory, settings, run_id, report, timings={})
     try:
-        plan_id, status, message = _forecast_and_plan(factory, settings, run_id, timings, report)
+        plan_id, status, message = _forecast_and_plan(step)
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("pipeline run %s failed", run_id)
-        _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", timings)
+        _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", step.timings)
         raise
-    _finish(factory, run_id, status, message, timings)
+    _finish(factory, run_id, status, message, step.timings)
     report(f"run {run_id} {status}: {message}")
     return PipelineOutcome(run_id, status, plan_id, message)
 
 
-def _forecast_and_plan(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    run_id: int,
-    timings: dict[str, float],
-    report: Report,
-) -> tuple[int | None, str, str]:
+@dataclass(frozen=True)
+class _Pass:
+    """What every step of one pipeline pass needs; `timings` (seconds) fills as steps finish."""
+
+    factory: sessionmaker[Session]
+    settings: Settings
+    run_id: int
+    report: Report
+    timings: dict[str, float]
+
+
+def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
     start = time.perf_counter()
-    with repository_session(factory) as session:
+    with repository_session(step.factory) as session:
         history = repository.load_observations(session)
     if history.empty:
         return None, "skipped", "no observations stored: import some with `homeward import`"
-    report(f"forecasting {history['unique_id'].nunique()} series ({len(history):,} observations)")
-    runs = forecast_by_frequency(history, settings, report)
-    timings["forecast_s"] = time.perf_counter() - start
-    with repository_session(factory) as session:
-        run = session.get_one(RunRow, run_id)
+    n_series = history["unique_id"].nunique()
+    step.report(f"forecasting {n_series} series ({len(history):,} observations)")
+    runs = forecast_by_frequency(history, step.settings, step.report)
+    step.timings["forecast_s"] = time.perf_counter() - start
+    with repository_session(step.factory) as session:
+        run = session.get_one(RunRow, step.run_id)
         run.data_hash = observations_hash(history)
         for fc in runs:
-            repository.store_forecasts(session, run_id, fc.forecasts, fc.metrics)
+            repository.store_forecasts(session, step.run_id, fc.forecasts, fc.metrics)
             run.models_chosen = {**run.models_chosen, **dict(fc.chosen)}
-    return _plan_step(factory, settings, run_id, timings, report)
+    return _plan_step(step)
 
 
-def _plan_step(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    run_id: int,
-    timings: dict[str, float],
-    report: Report,
-) -> tuple[int | None, str, str]:
+def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
     start = time.perf_counter()
+    factory, settings, run_id, report = step.factory, step.settings, step.run_id, step.report
     with repository_session(factory) as session:
         config_row = repository.active_config(session)
         if config_row is None:
@@ -142,7 +143,7 @@ def _plan_step(
         run = session.get_one(RunRow, run_id)
         run.config_id, run.config_version = config_row.id, planning.config_version(config_row)
         run.solver_status = result.status.value
-    timings["plan_s"] = time.perf_counter() - start
+    step.timings["plan_s"] = time.perf_counter() - start
     report(
         f"plan {stored.plan_id}: {result.status.value}, "
         f"objective {_fmt(result.objective_weighted_wait_days)} weighted waiting days"

@@ -17,7 +17,7 @@ class Window:
     origin: int
     actual: FloatArray
     scales: tuple[float, float]  # MASE and RMSSE denominators of the training part
-    scale_ratio: float = 1.0  # recent over whole-window volatility (see scale_ratio)
+    scale_ratio: float = 1.0  # recent over whole-window noise (see scale_ratio)
 
 
 def min_train_length(season_length: int) -> int:
@@ -40,20 +40,27 @@ def windows(series: SeriesData, folds: int, horizon: int) -> list[Window]:
     return out
 
 
-RECENT_SEASONS = 2  # how much recent history measures "how volatile is the series now"
+RECENT_SEASONS = 1  # how much recent history measures "how noisy is the series now"
 
 
 def scale_ratio(y: FloatArray, season_length: int) -> float:
-    """Mean absolute one-step change over the last RECENT_SEASONS seasons, over the same mean
-    over the whole training window (1.0 when it cannot be measured).
+    """Median absolute second difference over the last RECENT_SEASONS seasons, over the same
+    median over the whole training window (1.0 when either is zero or cannot be measured).
 
     Models learn their error sd from the whole history; a series that is calmer now than on
     average (DTOC after the 2017 fall) has smaller errors than that sd says, and a series that
-    is more volatile now has larger ones. Interval widths are scaled by this ratio.
+    is noisier now has larger ones. Interval widths are scaled by this ratio. Second
+    differences ignore a steady rise or fall (a trend is not noise) and the median ignores the
+    few large steps of a level shift, so the ratio measures the noise around the current path.
+    Chosen on the DTOC development origins 2014-12, 2015-12 and 2016-12 over mean one-step
+    changes across two seasons (docs/benchmarks.md, "Interval widths").
     """
-    steps = np.abs(np.diff(y))
+    steps = np.abs(np.diff(y, n=2))
     steps = steps[np.isfinite(steps)]
-    recent = steps[-RECENT_SEASONS * season_length :]
-    if not len(steps) or float(np.mean(steps)) <= 0 or float(np.mean(recent)) <= 0:
+    if not len(steps):
         return 1.0
-    return float(np.mean(recent)) / float(np.mean(steps))
+    whole = float(np.median(steps))
+    recent = float(np.median(steps[-RECENT_SEASONS * season_length :]))
+    if whole <= 0 or recent <= 0:
+        return 1.0
+    return recent / whole

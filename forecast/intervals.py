@@ -32,7 +32,7 @@ def reference_sd(pred: Prediction, levels: Sequence[int]) -> FloatArray:
 
 def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) -> Calibration:
     """Pool |actual - mean| / (sd * scale ratio) over series and folds for each model (split
-    conformal). The scale ratio at each origin puts errors on the series' current volatility.
+    conformal). The scale ratio at each origin puts errors on the series' current noise level.
 
     Each horizon step gets its own quantile when at least MIN_PER_STEP errors exist for it (many
     series), else all steps share one; fewer than MIN_ERRORS errors leave a model uncalibrated.
@@ -76,8 +76,8 @@ def calibrated(
     levels: Sequence[int],
     scale_ratio: float = 1.0,
 ) -> Prediction:
-    """Intervals rebuilt as mean +/- width * sd * scale_ratio (the series' recent volatility
-    over its whole-history volatility at the origin); unchanged if the model has no
+    """Intervals rebuilt as mean +/- width * sd * scale_ratio (the series' recent noise
+    over its whole-history noise at the origin); unchanged if the model has no
     calibration."""
     if widths is None:
         return pred

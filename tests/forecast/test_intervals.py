@@ -52,12 +52,23 @@ def test_too_few_errors_leave_intervals_alone() -> None:
     assert calibrated(pred, calib.widths.get("m"), (80,)) is pred
 
 
-def test_scale_ratio_is_recent_over_whole_window_volatility() -> None:
-    # steps of 4 for two years, then steps of 1 for two years (monthly, season 12)
-    y = np.concatenate([np.tile([0.0, 4.0], 12), np.tile([0.0, 1.0], 12)])
-    # 47 steps: 23 of 4, the join (4 -> 0), 23 of 1; the last 24 are the join and 23 of 1
-    assert scale_ratio(y, 12) == pytest.approx((27 / 24) / (119 / 47))
+def test_scale_ratio_is_recent_over_whole_window_noise() -> None:
+    # monthly (season 12): alternating +-2 for three years, then +-0.5 for the last year
+    y = np.concatenate([np.tile([0.0, 2.0], 18), np.tile([0.0, 0.5], 6)])
+    # |second differences|: 4 for three years, then the join (4, 2.5), then ten of 1; the last
+    # 12 are 4, 2.5 and ten 1s (median 1), and the whole window's median is 4
+    assert scale_ratio(y, 12) == pytest.approx(1.0 / 4.0)
     assert scale_ratio(np.full(30, 5.0), 12) == 1.0  # flat: cannot be measured
+
+
+def test_scale_ratio_ignores_a_trend_and_a_level_shift() -> None:
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0.0, 1.0, 60)
+    steady = scale_ratio(100.0 + noise, 12)
+    # the last year falls by 5 a month and the level drops by 40 halfway through it
+    path = np.concatenate([np.zeros(48), -5.0 * np.arange(1, 13)])
+    path[54:] -= 40.0
+    assert scale_ratio(100.0 + noise + path, 12) == pytest.approx(steady, rel=0.25)
 
 
 def test_calmer_series_gets_proportionally_narrower_intervals() -> None:

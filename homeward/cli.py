@@ -1,4 +1,4 @@
-"""The `homeward` command line: import, forecast, plan, serve, demo."""
+"""The `homeward` command line: import, forecast, plan, serve, demo, keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from forecast import RECOMMENDED_MODELS
 from homeward import commands
 from homeward.errors import HomewardError
+from homeward.roles import Role
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_plan(sub)
     _add_serve(sub)
     _add_demo(sub)
+    _add_keys(sub)
     return parser
 
 
@@ -114,6 +116,26 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(handler=commands.demo, no_scheduler=False)
+
+
+def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "keys",
+        help="create, list and revoke API keys",
+        description="API keys for the HTTP API. A key is shown once when created and "
+        "stored only as its sha256. Roles: viewer reads; planner also runs the pipeline and "
+        "plans; finance also plans what-ifs and stores configs; admin does everything.",
+    )
+    keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = keys.add_parser("create", help="make a key and print it (once)")
+    create.add_argument("--name", required=True, help="a unique name, e.g. finance-dashboard")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.set_defaults(handler=commands.keys_create)
+    listing = keys.add_parser("list", help="every key: name, role, created, revoked")
+    listing.set_defaults(handler=commands.keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key by name (requests with it get 401)")
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=commands.keys_revoke)
 
 
 def _model_list(text: str) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,19 +14,21 @@ import pandas as pd
 import uvicorn
 
 from forecast import ForecastSettings, run_forecasts
-from homeward import demo_config, planning, repository
+from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.ingest import observations_hash, read_observations_csv
 from homeward.pipeline import run_pipeline
-from homeward.settings import Settings, get_settings
+from homeward.roles import Role, parse_role
+from homeward.settings import Settings, get_settings, is_loopback, refuse_open_api_off_loopback
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from optimise import plan, write_mps
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
 
 log = logging.getLogger("homeward")
+DEMO_KEY_NAME = "demo-admin"  # the admin key a demo served beyond loopback makes for itself
 
 
 def _factory(settings: Settings) -> Any:
@@ -122,20 +125,27 @@ def _demo_demand(horizon: int) -> pd.DataFrame:
 
 def serve(args: argparse.Namespace) -> int:
     """`homeward serve`: the API with the scheduler, until interrupted."""
+    return _serve(get_settings(), args)
+
+
+def _serve(base: Settings, args: argparse.Namespace) -> int:
     from api.app import create_app  # the web stack loads only when serving
 
-    base = get_settings()
     settings = base.model_copy(
-        update={"scheduler_enabled": base.scheduler_enabled and not args.no_scheduler}
+        update={
+            "scheduler_enabled": base.scheduler_enabled and not args.no_scheduler,
+            "host": args.host or base.host,
+            "port": args.port or base.port,
+        }
     )
-    host, port = args.host or settings.host, args.port or settings.port
+    refuse_open_api_off_loopback(settings.auth, settings.host)
     log.info(
         "serving on http://%s:%d (docs at /docs); scheduler %s",
-        host,
-        port,
+        settings.host,
+        settings.port,
         "on, cron " + repr(settings.schedule_cron) if settings.scheduler_enabled else "off",
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
 
@@ -158,4 +168,72 @@ def demo(args: argparse.Namespace) -> int:
         repository.save_config(session, body, planning.config_hash(body))
     outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
     print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
-    return serve(args) if args.serve else 0
+    if not args.serve:
+        return 0
+    return _serve(demo_auth(settings, args.host or settings.host, factory), args)
+
+
+def demo_auth(settings: Settings, host: str, factory: Any) -> Settings:
+    """The settings the demo serves with: no keys on loopback unless HOMEWARD_AUTH is set;
+    otherwise keys, with an admin key made (and printed once) if no key is active."""
+    if "auth" not in settings.model_fields_set and is_loopback(host):
+        log.warning(
+            "API keys are OFF for this demo because it serves on loopback (%s) only; "
+            "`homeward serve`, HOMEWARD_AUTH=keys or another host require keys",
+            host,
+        )
+        return settings.model_copy(update={"auth": "off"})
+    if settings.auth == "keys":
+        _ensure_an_active_key(factory)
+    return settings
+
+
+def _ensure_an_active_key(factory: Any) -> None:
+    with transaction(factory) as session:
+        keys = repository.list_api_keys(session)
+        if any(k.revoked_at is None for k in keys):
+            return
+        if any(k.name == DEMO_KEY_NAME for k in keys):
+            log.warning("no active API key: `homeward keys create --name NAME --role admin`")
+            return
+        _print_new_key(api_keys.create_key(session, DEMO_KEY_NAME, Role.ADMIN))
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    """`homeward keys create --name N --role R`: the key goes to stdout alone, once."""
+    role = parse_role(args.role)
+    with transaction(_factory(get_settings())) as session:
+        new = api_keys.create_key(session, args.name, role)
+    _print_new_key(new)
+    return 0
+
+
+def _print_new_key(new: api_keys.NewKey) -> None:
+    print(
+        f"created API key {new.name!r} with role {new.role.value}. It is stored only as a "
+        "hash and will not be shown again; send it as 'Authorization: Bearer <key>':",
+        file=sys.stderr,
+    )
+    print(new.secret, flush=True)
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    """`homeward keys list`: names, roles and dates; never a secret."""
+    with transaction(_factory(get_settings())) as session:
+        rows = repository.list_api_keys(session)
+    if not rows:
+        print("no API keys yet: `homeward keys create --name NAME --role ROLE`")
+        return 0
+    print(f"{'name':<30} {'role':<8} {'created (UTC)':<17} revoked (UTC)")
+    for row in rows:
+        revoked = f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-"
+        print(f"{row.name:<30} {row.role:<8} {row.created_at:%Y-%m-%d %H:%M} {revoked}")
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    """`homeward keys revoke NAME`: requests with that key get 401 from now on."""
+    with transaction(_factory(get_settings())) as session:
+        row = api_keys.revoke_key(session, args.name)
+    print(f"revoked API key {row.name!r} (role {row.role})")
+    return 0

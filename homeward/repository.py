@@ -16,6 +16,7 @@ from homeward.clock import utcnow
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import frequency_of, validate_observations
 from models import (
+    ApiKeyRow,
     ForecastMetricRow,
     ForecastRow,
     ImportRow,
@@ -383,6 +384,36 @@ def release_lock(factory: sessionmaker[Session], name: str, holder: str) -> None
     """Give the lease back (only if we still hold it)."""
     with factory() as session, session.begin():
         session.execute(delete(LockRow).where(LockRow.name == name, LockRow.holder == holder))
+
+
+def add_api_key(session: Session, name: str, role: str, key_hash: str) -> ApiKeyRow:
+    """Store a key's name, role and hash (never the key itself)."""
+    row = ApiKeyRow(name=name, role=role, key_hash=key_hash, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def api_key_by_name(session: Session, name: str) -> ApiKeyRow | None:
+    """The key with this name, revoked or not."""
+    return session.scalars(select(ApiKeyRow).where(ApiKeyRow.name == name)).first()
+
+
+def api_key_by_hash(session: Session, key_hash: str) -> ApiKeyRow | None:
+    """The key whose sha256 is `key_hash`, revoked or not."""
+    return session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash)).first()
+
+
+def list_api_keys(session: Session) -> list[ApiKeyRow]:
+    """Every key, oldest first."""
+    return list(session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)))
+
+
+def revoke_api_key(session: Session, row: ApiKeyRow) -> ApiKeyRow:
+    """Mark a key revoked now."""
+    row.revoked_at = utcnow()
+    session.flush()
+    return row
 
 
 def _naive_if_sqlite(session: Session, moment: datetime) -> datetime:

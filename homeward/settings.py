@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +39,10 @@ class Settings(BaseSettings):
     dask_address: str | None = None
     solver: str = Field(default="highs", pattern="^(highs|cbc)$")
     pipeline_lock_ttl_s: int = Field(default=6 * 3600, ge=60)
+    auth: Literal["keys", "off"] = Field(
+        default="keys",
+        description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",
+    )
 
     @field_validator("schedule_cron")
     @classmethod
@@ -49,12 +55,36 @@ class Settings(BaseSettings):
             ) from exc
         return value
 
+    @model_validator(mode="after")
+    def _auth_off_only_on_loopback(self) -> Settings:
+        refuse_open_api_off_loopback(self.auth, self.host)
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite default under data_dir."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'homeward.db').resolve()}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open_api_off_loopback(auth: str, host: str) -> None:
+    """ValueError if the API would serve without keys on an address others can reach."""
+    if auth == "off" and not is_loopback(host):
+        raise ValueError(
+            f"HOMEWARD_AUTH=off is allowed only on a loopback host (127.0.0.1, ::1, localhost), "
+            f"found host {host!r}; use HOMEWARD_AUTH=keys and `homeward keys create`"
+        )
 
 
 @lru_cache(maxsize=1)

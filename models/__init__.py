@@ -1,7 +1,8 @@
-"""Persistent data model: SQLAlchemy 2 tables for observations, runs, forecasts and plans."""
+"""Persistent data model: SQLAlchemy 2 tables for observations, runs, forecasts, plans, keys."""
 
 from models.base import Base
 from models.tables import (
+    ApiKeyRow,
     ForecastMetricRow,
     ForecastRow,
     ImportRow,
@@ -14,6 +15,7 @@ from models.tables import (
 )
 
 __all__ = [
+    "ApiKeyRow",
     "Base",
     "ForecastMetricRow",
     "ForecastRow",

@@ -1,4 +1,4 @@
-"""The persistent tables: observations, imports, runs, forecasts, metrics, configs, plans, locks."""
+"""The persistent tables: observations, runs, forecasts, metrics, configs, plans, locks, keys."""
 
 from __future__ import annotations
 
@@ -129,6 +129,18 @@ class LockRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    """An API key: its name, role and the sha256 of its secret (never the secret itself)."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 Index("ix_plans_created_at", PlanRow.created_at)

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from homeward import demo_config
+from homeward import api_keys, demo_config
 from homeward.cli import main
+from homeward.commands import demo_auth
 from homeward.dtoc import read_nhs_dtoc
+from homeward.roles import Role
 from homeward.settings import get_settings
-from homeward.storage import make_engine, session_factory
+from homeward.storage import make_engine, session_factory, upgrade
 
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
 
@@ -41,7 +43,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("import", "forecast", "plan", "serve", "demo"):
+    for command in ("import", "forecast", "plan", "serve", "demo", "keys"):
         assert command in out
 
 
@@ -177,3 +179,82 @@ def test_plan_cli_explains_an_infeasible_request(
     assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 1
     out = capsys.readouterr().out
     assert "infeasible_relaxed" in out and "revenue" in out and "GBP" in out
+
+
+def test_keys_create_list_revoke(db_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--name", "finance-team", "--role", "finance"]) == 0
+    out, err = capsys.readouterr()
+    secret = out.strip()  # stdout holds the key alone, so KEY=$(homeward keys create ...) works
+    assert secret.startswith("hw_") and "\n" not in secret
+    assert "will not be shown again" in err and "'finance-team'" in err
+    with session_factory(make_engine(db_env))() as session:
+        stored = session.execute(text("SELECT name, role, key_hash FROM api_keys")).one()
+    assert tuple(stored) == ("finance-team", "finance", api_keys.key_hash(secret))
+
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "finance-team" in listing and "finance" in listing and secret not in listing
+    assert listing.splitlines()[1].rstrip().endswith("-")  # not revoked
+
+    assert main(["keys", "revoke", "finance-team"]) == 0
+    assert "revoked API key 'finance-team'" in capsys.readouterr().out
+    assert main(["keys", "list"]) == 0
+    assert not capsys.readouterr().out.splitlines()[1].rstrip().endswith("-")
+
+
+def test_keys_errors_are_clear(db_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["keys", "create", "--name", "x", "--role", "boss"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'boss'" in capsys.readouterr().err
+    assert main(["keys", "revoke", "nobody"]) == 2
+    assert "no key named 'nobody'" in capsys.readouterr().err
+    assert main(["keys", "create", "--name", "dash", "--role", "viewer"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "create", "--name", "dash", "--role", "admin"]) == 2
+    assert "a key named 'dash' exists already" in capsys.readouterr().err
+    assert main(["keys", "create", "--name", "has space", "--role", "admin"]) == 2
+    assert "expected a key name" in capsys.readouterr().err
+    assert main(["keys", "revoke", "dash"]) == 0
+    assert main(["keys", "revoke", "dash"]) == 2
+    assert "revoked already" in capsys.readouterr().err
+
+
+def test_serve_refuses_auth_off_beyond_loopback(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOMEWARD_AUTH", "off")
+    get_settings.cache_clear()
+    assert main(["serve", "--host", "0.0.0.0", "--no-scheduler"]) == 2
+    assert "HOMEWARD_AUTH=off is allowed only on a loopback host" in capsys.readouterr().err
+
+
+def test_demo_serves_without_keys_on_loopback_only_unless_told(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    factory = session_factory(make_engine(db_env))
+    upgrade(make_engine(db_env))
+    assert demo_auth(get_settings(), "127.0.0.1", factory).auth == "off"
+    assert capsys.readouterr().out == ""  # no key made
+    on_network = demo_auth(get_settings(), "0.0.0.0", factory)
+    secret = capsys.readouterr().out.strip()
+    assert on_network.auth == "keys" and secret.startswith("hw_")
+    with factory() as session:
+        assert api_keys.authenticate(session, secret) == api_keys.Caller("demo-admin", Role.ADMIN)
+    demo_auth(get_settings(), "0.0.0.0", factory)
+    assert capsys.readouterr().out == ""  # an active key exists: none is made or shown again
+    monkeypatch.setenv("HOMEWARD_AUTH", "keys")
+    get_settings.cache_clear()
+    assert demo_auth(get_settings(), "127.0.0.1", factory).auth == "keys"
+
+
+def test_demo_does_not_remake_its_revoked_key(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    factory = session_factory(make_engine(db_env))
+    upgrade(make_engine(db_env))
+    demo_auth(get_settings(), "0.0.0.0", factory)
+    assert main(["keys", "revoke", "demo-admin"]) == 0
+    capsys.readouterr()
+    assert demo_auth(get_settings(), "0.0.0.0", factory).auth == "keys"
+    assert capsys.readouterr().out == ""

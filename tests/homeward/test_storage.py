@@ -1,4 +1,4 @@
-"""Storage on real SQLite and real PostgreSQL: migrations, whole-or-nothing imports, locks."""
+"""Storage on real SQLite and real PostgreSQL: migrations, whole-or-nothing imports, locks, keys."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import inspect
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from homeward import repository
+from homeward import api_keys, repository
 from homeward.errors import ValidationFailed
 from homeward.ingest import observations_hash
+from homeward.roles import Role
 from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import Base
 
 TABLES = {
     "observations",
@@ -23,6 +28,7 @@ TABLES = {
     "planning_configs",
     "plans",
     "locks",
+    "api_keys",
 }
 
 
@@ -54,6 +60,45 @@ def test_migrations_create_every_table(factory) -> None:  # type: ignore[no-unty
     with factory() as session:
         names = set(inspect(session.get_bind()).get_table_names())
     assert names >= TABLES
+
+
+def test_migrations_match_the_tables_in_models(factory) -> None:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        differences = compare_metadata(
+            MigrationContext.configure(session.connection()), Base.metadata
+        )
+    assert differences == []
+
+
+def test_api_key_is_stored_as_its_hash_and_revoked(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        new = api_keys.create_key(session, "dashboard", Role.VIEWER)
+    with factory() as session:
+        stored = session.execute(text("SELECT name, role, key_hash FROM api_keys")).all()
+        caller = api_keys.authenticate(session, new.secret)
+    assert [tuple(r) for r in stored] == [("dashboard", "viewer", api_keys.key_hash(new.secret))]
+    assert caller == api_keys.Caller("dashboard", Role.VIEWER)
+    with transaction(factory) as session:
+        api_keys.revoke_key(session, "dashboard")
+    with factory() as session, pytest.raises(api_keys.NotAuthenticated, match="revoked"):
+        api_keys.authenticate(session, new.secret)
+    with factory() as session:
+        assert repository.list_api_keys(session)[0].revoked_at is not None
+
+
+def test_api_key_names_and_hashes_are_unique(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        api_keys.create_key(session, "planner-1", Role.PLANNER)
+    with pytest.raises(api_keys.KeyNameTaken, match="planner-1"), transaction(factory) as session:
+        api_keys.create_key(session, "planner-1", Role.ADMIN)
+    with pytest.raises(IntegrityError), transaction(factory) as session:  # the table refuses too
+        repository.add_api_key(session, "planner-1", "admin", "0" * 64)
+    with transaction(factory) as session:
+        repository.add_api_key(session, "a", "admin", "f" * 64)
+    with pytest.raises(IntegrityError), transaction(factory) as session:
+        repository.add_api_key(session, "b", "admin", "f" * 64)
+    with factory() as session:
+        assert [k.name for k in repository.list_api_keys(session)] == ["planner-1", "a"]
 
 
 def test_accepted_upload_is_stored_whole_and_reads_back(factory) -> None:  # type: ignore[no-untyped-def]

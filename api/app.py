@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -16,6 +17,8 @@ from homeward.scheduler import start_scheduler
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
 
+log = logging.getLogger("homeward")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """An app bound to `settings` (default: from the environment)."""
@@ -27,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         app.state.session_factory = session_factory(engine)
         app.state.settings = settings
+        _log_auth(settings)
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homeward-job")
         app.state.scheduler = (
             start_scheduler(app.state.session_factory, settings)
@@ -46,10 +50,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=code_version(),
         lifespan=lifespan,
         description="Capacity forecasting and optimisation for adult social care and "
-        "home adaptations. Errors are application/problem+json.",
+        "home adaptations. Errors are application/problem+json. Every /v1 request needs an "
+        "API key (`Authorization: Bearer <key>` or `X-API-Key`) whose role allows it: viewer "
+        "reads; planner also runs the pipeline and plans; finance also plans what-ifs and "
+        "stores configs; admin does everything, including uploads.",
     )
     errors.install(app)
     for module in (health, series, runs, observations, configs, plans, winter, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app
+
+
+def _log_auth(settings: Settings) -> None:
+    if settings.auth == "off":
+        log.warning(
+            "API keys are OFF: every /v1 request to %s acts as admin",
+            settings.host,
+        )
+    else:
+        log.info("API keys required for /v1 (create one with `homeward keys create`)")

@@ -11,6 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from homeward.api_keys import (
+    KeyAlreadyRevoked,
+    KeyNameTaken,
+    NotAuthenticated,
+    RoleTooWeak,
+    UnknownKeyName,
+)
 from homeward.errors import HomewardError, ValidationFailed
 from homeward.pipeline import PipelineBusy
 from homeward.planning import NoConfig, NoForecasts
@@ -23,16 +30,26 @@ class NotFound(HomewardError):
     """The requested resource does not exist."""
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _status_for(exc: HomewardError) -> tuple[int, str]:
-    if isinstance(exc, NotFound | NoConfig):
+    if isinstance(exc, NotAuthenticated):
+        return 401, "Unauthorized"
+    if isinstance(exc, RoleTooWeak):
+        return 403, "Forbidden"
+    if isinstance(exc, NotFound | NoConfig | UnknownKeyName):
         return 404, "Not found"
-    if isinstance(exc, PipelineBusy | NoForecasts):
+    if isinstance(exc, PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked):
         return 409, "Conflict"
     return 422, "Invalid input"
 
@@ -43,7 +60,11 @@ async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):
         extra["problems"] = [asdict(p) for p in exc.problems]
-    return problem(status, title, str(exc), **extra)
+    if isinstance(exc, RoleTooWeak):
+        extra["role_needed"] = [r.value for r in exc.needed]
+        extra["role_found"] = exc.found.value
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, title, str(exc), headers=headers, **extra)
 
 
 async def _value_error(_request: Request, exc: Exception) -> JSONResponse:

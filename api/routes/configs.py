@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep
+from api.deps import SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import ConfigPublic
 from homeward import planning, repository
+from homeward.roles import Action
 from models import PlanningConfigRow
 from optimise.config import PlanningConfig
 
@@ -25,7 +26,7 @@ def _public(row: PlanningConfigRow) -> ConfigPublic:
     )
 
 
-@router.get("/active", response_model=ConfigPublic)
+@router.get("/active", response_model=ConfigPublic, dependencies=[allowed(Action.READ)])
 def active_config(session: SessionDep) -> ConfigPublic:
     """The config the scheduled pipeline plans with (the newest stored)."""
     row = repository.active_config(session)
@@ -34,7 +35,12 @@ def active_config(session: SessionDep) -> ConfigPublic:
     return _public(row)
 
 
-@router.post("", response_model=ConfigPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ConfigPublic,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allowed(Action.CONFIGURE)],
+)
 def store_config(config: PlanningConfig, session: SessionDep) -> ConfigPublic:
     """Store a new planning config version; it becomes the active one."""
     body = config.model_dump(mode="json")

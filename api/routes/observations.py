@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
-from api.deps import SessionDep
+from api.deps import SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import observations_hash, read_observations_csv
+from homeward.roles import Action
 
 router = APIRouter(prefix="/v1", tags=["observations"])
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -26,6 +27,7 @@ async def _raw_body(request: Request) -> bytes:
     "/observations",
     response_model=ImportPublic,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[allowed(Action.UPLOAD)],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -65,7 +67,11 @@ def upload_observations(
     )
 
 
-@router.get("/observations/{series_id:path}", response_model=list[ObservationPublic])
+@router.get(
+    "/observations/{series_id:path}",
+    response_model=list[ObservationPublic],
+    dependencies=[allowed(Action.READ)],
+)
 def get_observations(
     series_id: str,
     session: SessionDep,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep
+from api.deps import SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import PlanCreate, PlanPublic
 from homeward import planning, repository
+from homeward.roles import Action
 from models import PlanRow
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -26,7 +27,7 @@ def _public(row: PlanRow) -> PlanPublic:
     )
 
 
-@router.get("/latest", response_model=PlanPublic)
+@router.get("/latest", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
 def latest_plan(session: SessionDep) -> PlanPublic:
     """The newest plan, from the pipeline or a request."""
     row = repository.latest_plan(session)
@@ -35,7 +36,7 @@ def latest_plan(session: SessionDep) -> PlanPublic:
     return _public(row)
 
 
-@router.get("/{plan_id}", response_model=PlanPublic)
+@router.get("/{plan_id}", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
 def get_plan(plan_id: int, session: SessionDep) -> PlanPublic:
     """One plan by id."""
     row = session.get(PlanRow, plan_id)
@@ -44,7 +45,12 @@ def get_plan(plan_id: int, session: SessionDep) -> PlanPublic:
     return _public(row)
 
 
-@router.post("", response_model=PlanPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=PlanPublic,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allowed(Action.PLAN)],
+)
 def create_plan(request: PlanCreate, session: SessionDep) -> PlanPublic:
     """Solve a plan from the newest forecasts with the given (or active) config, and store it.
 

@@ -6,18 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import FactoryDep, SessionDep, SettingsDep
+from api.deps import FactoryDep, SessionDep, SettingsDep, allowed
 from api.errors import NotFound
 from api.schemas import RunPublic
 from homeward import repository
 from homeward.pipeline import queue_run
+from homeward.roles import Action
 from homeward.scheduler import scheduled_run
 from models import RunRow
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
 
-@router.get("/runs", response_model=list[RunPublic])
+@router.get("/runs", response_model=list[RunPublic], dependencies=[allowed(Action.READ)])
 def list_runs(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -27,7 +28,7 @@ def list_runs(
     return [RunPublic.model_validate(r) for r in repository.list_runs(session, limit, offset)]
 
 
-@router.get("/runs/{run_id}", response_model=RunPublic)
+@router.get("/runs/{run_id}", response_model=RunPublic, dependencies=[allowed(Action.READ)])
 def get_run(run_id: int, session: SessionDep) -> RunPublic:
     """One run: poll this after POST /v1/runs until its status is no longer queued or running."""
     run = session.get(RunRow, run_id)
@@ -36,7 +37,12 @@ def get_run(run_id: int, session: SessionDep) -> RunPublic:
     return RunPublic.model_validate(run)
 
 
-@router.post("/runs", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/runs",
+    response_model=RunPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[allowed(Action.RUN)],
+)
 def start_run(
     request: Request, response: Response, factory: FactoryDep, settings: SettingsDep
 ) -> RunPublic:

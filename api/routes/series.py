@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep
+from api.deps import SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import ForecastPointPublic, ForecastPublic, ModelMetricsPublic, SeriesPublic
 from homeward import repository
+from homeward.roles import Action
 
 router = APIRouter(prefix="/v1", tags=["series"])
 
 
-@router.get("/series", response_model=list[SeriesPublic])
+@router.get("/series", response_model=list[SeriesPublic], dependencies=[allowed(Action.READ)])
 def list_series(
     session: SessionDep,
     prefix: Annotated[
@@ -29,7 +30,10 @@ def list_series(
 
 
 @router.get(
-    "/forecasts/{series_id:path}", response_model=ForecastPublic, response_model_by_alias=True
+    "/forecasts/{series_id:path}",
+    response_model=ForecastPublic,
+    response_model_by_alias=True,
+    dependencies=[allowed(Action.READ)],
 )
 def get_forecast(series_id: str, session: SessionDep) -> ForecastPublic:
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest."""

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep
+from api.deps import SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
 from homeward import repository
+from homeward.roles import Action
 
 router = APIRouter(prefix="/v1", tags=["winter"])
 
 
-@router.get("/winter/{series_id:path}", response_model=WinterIndexPublic)
+@router.get(
+    "/winter/{series_id:path}",
+    response_model=WinterIndexPublic,
+    dependencies=[allowed(Action.READ)],
+)
 def get_winter_index(series_id: str, session: SessionDep) -> WinterIndexPublic:
     """The winter index of one series from its newest forecast (1.0 = a normal period)."""
     forecast = repository.latest_forecast_frame(session, series_id)

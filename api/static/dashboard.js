@@ -4,11 +4,30 @@
 const fmt = (x, digits = 0) =>
   Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+// The API key lives in sessionStorage: it survives a reload but not closing the tab.
+const KEY_STORE = "homeward-api-key";
+
+function withKey(options = {}) {
+  const key = sessionStorage.getItem(KEY_STORE);
+  if (!key) return options;
+  return { ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${key}` } };
+}
+
 async function getJSON(url, options) {
-  const response = await fetch(url, options);
+  const response = await fetch(url, withKey(options));
   const body = await response.json();
+  if (response.status === 401) {
+    throw new Error(`${body.detail}. Paste an API key in the box at the top ` +
+      "(an administrator makes one with: homeward keys create --name NAME --role viewer).");
+  }
   if (!response.ok) throw new Error(body.detail || response.statusText);
   return body;
+}
+
+function showError(selector, heading, message) {
+  const section = document.querySelector(selector);
+  section.innerHTML = heading ? `<h2>${heading}</h2><p class="error"></p>` : `<p class="error"></p>`;
+  section.querySelector(".error").textContent = message;  // text, never markup
 }
 
 function sum(rows, key) { return rows.reduce((acc, r) => acc + (Number(r[key]) || 0), 0); }
@@ -106,19 +125,33 @@ async function whatIf(event) {
     out.innerHTML = `plan #${plan.id}: ${plan.status}, ${fmt(plan.objective_weighted_wait_days)} weighted waiting days,
       fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}`;
   } catch (err) {
-    out.innerHTML = `<span class="error">${err.message}</span>`;
+    showError("#whatif-result", "", err.message);
   }
 }
 
-async function main() {
-  document.querySelector("#fee-form").addEventListener("submit", whatIf);
+function useKey(event) {
+  event.preventDefault();
+  const input = document.querySelector("#api-key");
+  if (input.value.trim()) sessionStorage.setItem(KEY_STORE, input.value.trim());
+  else sessionStorage.removeItem(KEY_STORE);
+  input.value = "";
+  load();
+}
+
+async function load() {
+  document.querySelector("#whatif-result").textContent = "";
   try {
     const plan = await getJSON("/v1/plans/latest");
     renderSummary(plan); renderHours(plan); renderShadow(plan);
   } catch (err) {
-    document.querySelector("#summary").innerHTML = `<h2>Latest plan</h2><p class="error">${err.message}</p>`;
+    showError("#summary", "Latest plan", err.message);
+    document.querySelector("#summary .error").id = "plan-error";
+    document.querySelector("#hours").innerHTML = "<h2>Hours over the plan, by district and service</h2>";
+    document.querySelector("#shadow").innerHTML = "<h2>What an extra pound or hour is worth</h2>";
   }
   loadSeries().catch((err) => { document.querySelector("#chart").textContent = err.message; });
 }
 
-main();
+document.querySelector("#fee-form").addEventListener("submit", whatIf);
+document.querySelector("#key-form").addEventListener("submit", useKey);
+load();

@@ -1,18 +1,22 @@
-"""API fixtures: a database holding a short demo history, and the app served over real HTTP."""
+"""API fixtures: a database holding a short demo history, one API key per role, and the app
+served over real HTTP with keys required."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+import httpx
 import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from homeward import demo_config, planning, repository
+from homeward import api_keys, demo_config, planning, repository
 from homeward.demo_series import generate_demo_observations
 from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
+from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from tests.conftest import LiveServer
@@ -41,9 +45,17 @@ def load_demo(settings: Settings) -> sessionmaker[Session]:
     return factory
 
 
+@dataclass(frozen=True)
+class DemoDatabase:
+    """The settings (keys required) and sessions of a database holding a solved demo plan."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+
+
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real HTTP server on loopback over a SQLite database holding a solved demo plan."""
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
+    """A SQLite database holding the short demo, its config and one pipeline run."""
     tmp = tmp_path_factory.mktemp("api")
     settings = Settings(
         data_dir=tmp,
@@ -52,7 +64,56 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         forecast_horizon_weeks=HORIZON_WEEKS,
         forecast_backtest_folds=2,
         forecast_n_jobs=2,
+        auth="keys",
     )
-    load_demo(settings)
-    with LiveServer(create_app(settings)) as server:
+    return DemoDatabase(settings, load_demo(settings))
+
+
+@pytest.fixture(scope="module")
+def role_keys(demo_db: DemoDatabase) -> dict[Role, str]:
+    """One key per role, made the way `homeward keys create` makes them."""
+    with transaction(demo_db.factory) as session:
+        return {
+            role: api_keys.create_key(session, f"test-{role.value}", role).secret for role in Role
+        }
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_db: DemoDatabase) -> Iterator[LiveServer]:
+    """A real HTTP server on loopback over the demo database, API keys required."""
+    with LiveServer(create_app(demo_db.settings)) as server:
         yield server
+
+
+def key_header(key: str) -> dict[str, str]:
+    """How a client sends a key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _client(server: LiveServer, key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def viewer(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
+    """A client holding a viewer key (what a dashboard gets)."""
+    yield from _client(demo_server, role_keys[Role.VIEWER])
+
+
+@pytest.fixture(scope="module")
+def planner(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
+    """A client holding a planner key."""
+    yield from _client(demo_server, role_keys[Role.PLANNER])
+
+
+@pytest.fixture(scope="module")
+def finance(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
+    """A client holding a finance key."""
+    yield from _client(demo_server, role_keys[Role.FINANCE])
+
+
+@pytest.fixture(scope="module")
+def admin(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
+    """A client holding an admin key."""
+    yield from _client(demo_server, role_keys[Role.ADMIN])

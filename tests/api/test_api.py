@@ -1,4 +1,7 @@
-"""The API over a real HTTP server: plans, forecasts, series, runs, uploads, problem+json."""
+"""The API over a real HTTP server: plans, forecasts, series, runs, uploads, problem+json.
+
+Each test holds the weakest key that may do what it does (see homeward/roles.py).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +15,15 @@ SERVICES = {"ot", "hao", "reablement", "domcare"}
 DISTRICTS = {"north-warwickshire", "nuneaton-and-bedworth", "rugby", "warwick", "stratford-on-avon"}
 
 
-def test_health(demo_server: LiveServer) -> None:
+def test_health_needs_no_key(demo_server: LiveServer) -> None:
     body = httpx.get(f"{demo_server.url}/healthz").json()
     assert body["status"] == "ok" and body["database"] == "sqlite" and body["scheduler"] == "off"
 
 
 def test_latest_plan_has_hours_capital_waits_money_and_shadow_prices(
-    demo_server: LiveServer,
+    viewer: httpx.Client,
 ) -> None:
-    response = httpx.get(f"{demo_server.url}/v1/plans/latest")
+    response = viewer.get("/v1/plans/latest")
     assert response.status_code == 200
     plan = response.json()
     result = plan["result"]
@@ -39,20 +42,20 @@ def test_latest_plan_has_hours_capital_waits_money_and_shadow_prices(
     assert result["solver"] and result["solve_seconds"] >= 0
 
 
-def test_plan_by_id_and_missing_plan_is_problem_json(demo_server: LiveServer) -> None:
-    latest = httpx.get(f"{demo_server.url}/v1/plans/latest").json()
-    same = httpx.get(f"{demo_server.url}/v1/plans/{latest['id']}").json()
+def test_plan_by_id_and_missing_plan_is_problem_json(viewer: httpx.Client) -> None:
+    latest = viewer.get("/v1/plans/latest").json()
+    same = viewer.get(f"/v1/plans/{latest['id']}").json()
     assert same["id"] == latest["id"]
-    missing = httpx.get(f"{demo_server.url}/v1/plans/999999")
+    missing = viewer.get("/v1/plans/999999")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert "999999" in missing.json()["detail"]
 
 
-def test_series_and_forecast_with_intervals_and_backtest(demo_server: LiveServer) -> None:
-    series = httpx.get(f"{demo_server.url}/v1/series", params={"prefix": "referrals/ot/"}).json()
+def test_series_and_forecast_with_intervals_and_backtest(viewer: httpx.Client) -> None:
+    series = viewer.get("/v1/series", params={"prefix": "referrals/ot/"}).json()
     assert {s["id"] for s in series} == {f"referrals/ot/{d}" for d in DISTRICTS}
-    fc = httpx.get(f"{demo_server.url}/v1/forecasts/referrals/ot/rugby").json()
+    fc = viewer.get("/v1/forecasts/referrals/ot/rugby").json()
     assert len(fc["points"]) == 13
     for p in fc["points"]:
         assert p["lo-95"] <= p["lo-80"] <= p["mean"] <= p["hi-80"] <= p["hi-95"]
@@ -60,8 +63,8 @@ def test_series_and_forecast_with_intervals_and_backtest(demo_server: LiveServer
     assert all(m["metrics"].get("mase") is not None for m in fc["backtest"] if m["chosen"])
 
 
-def test_runs_record_provenance(demo_server: LiveServer) -> None:
-    runs = httpx.get(f"{demo_server.url}/v1/runs").json()
+def test_runs_record_provenance(viewer: httpx.Client) -> None:
+    runs = viewer.get("/v1/runs").json()
     pipeline = next(r for r in runs if r["kind"] == "pipeline")
     assert pipeline["status"] == "succeeded" and len(pipeline["data_hash"]) == 64
     assert pipeline["solver_status"] == "optimal" and pipeline["config_version"]
@@ -69,62 +72,58 @@ def test_runs_record_provenance(demo_server: LiveServer) -> None:
     assert {"forecast_s", "plan_s"} <= set(pipeline["timings_s"])
 
 
-def test_post_plan_with_a_changed_fee_rate(demo_server: LiveServer) -> None:
-    latest = httpx.get(f"{demo_server.url}/v1/plans/latest").json()
-    config = httpx.get(f"{demo_server.url}/v1/configs/active").json()["body"]
+def test_post_plan_with_a_changed_fee_rate(finance: httpx.Client) -> None:
+    latest = finance.get("/v1/plans/latest").json()
+    config = finance.get("/v1/configs/active").json()["body"]
     config["fees"]["dfg_fee_rate"] = 0.15
-    response = httpx.post(f"{demo_server.url}/v1/plans", json={"config": config}, timeout=60)
+    response = finance.post("/v1/plans", json={"config": config}, timeout=60)
     assert response.status_code == 201, response.text
     new = response.json()
     assert new["id"] > latest["id"] and new["status"] == "optimal"
     assert new["objective_weighted_wait_days"] <= latest["objective_weighted_wait_days"] + 1e-6
-    active = httpx.get(f"{demo_server.url}/v1/configs/active").json()["body"]
+    active = finance.get("/v1/configs/active").json()["body"]
     assert active["fees"]["dfg_fee_rate"] == 0.10  # a what-if never replaces the active config
-    run = httpx.get(f"{demo_server.url}/v1/runs/{new['run_id']}").json()
+    run = finance.get(f"/v1/runs/{new['run_id']}").json()
     assert run["kind"] == "plan" and run["config_version"].startswith("2025.1#")
 
 
-def test_bad_plan_request_names_the_field(demo_server: LiveServer) -> None:
-    config = httpx.get(f"{demo_server.url}/v1/configs/active").json()["body"]
+def test_bad_plan_request_names_the_field(finance: httpx.Client) -> None:
+    config = finance.get("/v1/configs/active").json()["body"]
     config["revenue_budget_gbp_per_period"] = -5
-    response = httpx.post(f"{demo_server.url}/v1/plans", json={"config": config})
+    response = finance.post("/v1/plans", json={"config": config})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "revenue_budget_gbp_per_period" in response.json()["detail"]
 
 
-def test_upload_rejected_whole_then_accepted(demo_server: LiveServer) -> None:
-    before = len(httpx.get(f"{demo_server.url}/v1/series").json())
+def test_upload_rejected_whole_then_accepted(admin: httpx.Client) -> None:
+    before = len(admin.get("/v1/series").json())
     bad = (
         "unique_id,ds,y\n"
         "referrals/ot/new-place,2025-01-06,3\n"
         "referrals/ot/new-place,2025-01-13,lots\n"
     )
-    rejected = httpx.post(
-        f"{demo_server.url}/v1/observations", content=bad, headers={"content-type": "text/csv"}
-    )
+    rejected = admin.post("/v1/observations", content=bad, headers={"content-type": "text/csv"})
     assert rejected.status_code == 422
     problems = rejected.json()["problems"]
     assert (
         problems[0]["row"] == 3 and problems[0]["column"] == "y" and "lots" in problems[0]["found"]
     )
-    assert len(httpx.get(f"{demo_server.url}/v1/series").json()) == before
+    assert len(admin.get("/v1/series").json()) == before
     good = bad.replace("lots", "4")
-    accepted = httpx.post(
-        f"{demo_server.url}/v1/observations", content=good, headers={"content-type": "text/csv"}
-    )
+    accepted = admin.post("/v1/observations", content=good, headers={"content-type": "text/csv"})
     assert accepted.status_code == 201 and accepted.json()["rows"] == 2
-    assert len(httpx.get(f"{demo_server.url}/v1/series").json()) == before + 1
+    assert len(admin.get("/v1/series").json()) == before + 1
 
 
-def test_bad_query_parameter_is_problem_json(demo_server: LiveServer) -> None:
-    response = httpx.get(f"{demo_server.url}/v1/runs", params={"limit": "0"})
+def test_bad_query_parameter_is_problem_json(viewer: httpx.Client) -> None:
+    response = viewer.get("/v1/runs", params={"limit": "0"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "limit" in response.json()["detail"]
 
 
-def test_openapi_published(demo_server: LiveServer) -> None:
+def test_openapi_published_without_a_key(demo_server: LiveServer) -> None:
     spec = httpx.get(f"{demo_server.url}/openapi.json").json()
     assert {"/v1/plans/latest", "/v1/plans", "/v1/runs", "/v1/series", "/healthz"} <= set(
         spec["paths"]
@@ -132,21 +131,19 @@ def test_openapi_published(demo_server: LiveServer) -> None:
     assert httpx.get(f"{demo_server.url}/docs").status_code == 200
 
 
-def test_history_of_a_series_for_charts(demo_server: LiveServer) -> None:
-    points = httpx.get(
-        f"{demo_server.url}/v1/observations/referrals/ot/rugby", params={"last": 10}
-    ).json()
+def test_history_of_a_series_for_charts(viewer: httpx.Client) -> None:
+    points = viewer.get("/v1/observations/referrals/ot/rugby", params={"last": 10}).json()
     assert len(points) == 10
     days = [p["ds"][:10] for p in points]
     assert days == sorted(days) and all(p["y"] >= 0 for p in points)
-    missing = httpx.get(f"{demo_server.url}/v1/observations/referrals/ot/atlantis")
+    missing = viewer.get("/v1/observations/referrals/ot/atlantis")
     assert missing.status_code == 404 and "atlantis" in missing.json()["detail"]
 
 
-def test_zz_pipeline_run_as_a_job(demo_server: LiveServer) -> None:
+def test_zz_pipeline_run_as_a_job(planner: httpx.Client) -> None:
     """Last in the module: it adds a run and a plan that the other tests do not expect."""
-    before = httpx.get(f"{demo_server.url}/v1/plans/latest").json()["id"]
-    accepted = httpx.post(f"{demo_server.url}/v1/runs")
+    before = planner.get("/v1/plans/latest").json()["id"]
+    accepted = planner.post("/v1/runs")
     assert accepted.status_code == 202
     location = accepted.headers["location"]
     assert location == f"/v1/runs/{accepted.json()['id']}"
@@ -155,16 +152,16 @@ def test_zz_pipeline_run_as_a_job(demo_server: LiveServer) -> None:
     run = accepted.json()
     while run["status"] in {"queued", "running"} and time.monotonic() < deadline:
         time.sleep(0.5)
-        run = httpx.get(demo_server.url + location).json()
+        run = planner.get(location).json()
     assert run["status"] == "succeeded", run
     assert run["trigger"] == "api" and run["finished_at"] and run["solver_status"] == "optimal"
-    assert httpx.get(f"{demo_server.url}/v1/plans/latest").json()["id"] > before
+    assert planner.get("/v1/plans/latest").json()["id"] > before
 
 
-def test_winter_index_of_a_referral_series(demo_server: LiveServer) -> None:
-    body = httpx.get(f"{demo_server.url}/v1/winter/referrals/reablement/warwick").json()
+def test_winter_index_of_a_referral_series(viewer: httpx.Client) -> None:
+    body = viewer.get("/v1/winter/referrals/reablement/warwick").json()
     months = {int(p["ds"][5:7]) for p in body["points"]}
     assert months and months <= {11, 12, 1, 2, 3}
     assert all(p["index"] is None or 0.3 < p["index"] < 3.0 for p in body["points"])
-    missing = httpx.get(f"{demo_server.url}/v1/winter/referrals/ot/atlantis")
+    missing = viewer.get("/v1/winter/referrals/ot/atlantis")
     assert missing.status_code == 404

@@ -1,4 +1,5 @@
-"""The web dashboard in real headless Chromium against the real server: plan, forecast, what-if."""
+"""The web dashboard in real headless Chromium against the real server (API keys required):
+the key field, plan, forecast, what-if."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from homeward.roles import Role
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -50,11 +52,23 @@ def browser() -> Iterator[webdriver.Chrome]:
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_dashboard_shows_the_plan_and_a_forecast(
-    browser: webdriver.Chrome, demo_server: LiveServer
+def _use_key(browser: webdriver.Chrome, key: str) -> None:
+    field = browser.find_element(By.ID, "api-key")
+    field.clear()
+    field.send_keys(key)
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+
+
+def test_dashboard_asks_for_a_key_then_shows_the_plan_and_a_forecast(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     browser.get(demo_server.url + "/")
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
     wait = WebDriverWait(browser, 30)
+    error = wait.until(ec.presence_of_element_located((By.ID, "plan-error")))
+    assert "needs an API key" in error.text and "Authorization: Bearer <key>" in error.text
+    _use_key(browser, role_keys[Role.VIEWER])
     status = wait.until(ec.presence_of_element_located((By.ID, "plan-status")))
     assert status.text == "optimal"
     rows = browser.find_elements(By.CSS_SELECTOR, "#hours-table tbody tr")
@@ -62,17 +76,33 @@ def test_dashboard_shows_the_plan_and_a_forecast(
     caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
     assert "referrals/" in caption.text and "80% and 95%" in caption.text
     assert browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")
+    assert (
+        browser.execute_script("return sessionStorage.getItem('homeward-api-key')")
+        == (role_keys[Role.VIEWER])
+    )
+    browser.refresh()  # the key is kept for the tab
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
 
 
-def test_fee_what_if_replans_from_the_page(
-    browser: webdriver.Chrome, demo_server: LiveServer
+def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     browser.get(demo_server.url + "/")
     wait = WebDriverWait(browser, 60)
-    wait.until(ec.presence_of_element_located((By.ID, "plan-status")))
-    fee = browser.find_element(By.ID, "fee")
-    fee.clear()
-    fee.send_keys("15")
-    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    _use_key(browser, role_keys[Role.VIEWER])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    _what_if(browser, "15")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "has role viewer"))
+    assert "planner, finance or admin" in browser.find_element(By.ID, "whatif-result").text
+    _use_key(browser, role_keys[Role.FINANCE])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    _what_if(browser, "15")
     wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "weighted waiting days"))
     assert "optimal" in browser.find_element(By.ID, "whatif-result").text
+
+
+def _what_if(browser: webdriver.Chrome, fee_percent: str) -> None:
+    fee = browser.find_element(By.ID, "fee")
+    fee.clear()
+    fee.send_keys(fee_percent)
+    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()

@@ -1,14 +1,16 @@
-"""The whole service on a real PostgreSQL server: pipeline, stored plan, and the API serving it."""
+"""The whole service on a real PostgreSQL server: pipeline, stored plan, and the API serving it
+to a key holder."""
 
 from __future__ import annotations
 
 import httpx
 
 from api.app import create_app
-from homeward import demo_config, planning, repository
+from homeward import api_keys, demo_config, planning, repository
 from homeward.demo_series import generate_demo_observations
 from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
+from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from tests.conftest import LiveServer
@@ -35,15 +37,18 @@ def test_pipeline_and_api_on_postgres(fresh_postgres_url: str, tmp_path) -> None
     with transaction(factory) as session:
         repository.store_observations(session, frame, "demo on postgres", observations_hash(frame))
         repository.save_config(session, body, planning.config_hash(body))
+        viewer = api_keys.create_key(session, "pg-viewer", Role.VIEWER)
     outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
     assert outcome.status == "succeeded" and outcome.plan_id is not None
     engine.dispose()
-    with LiveServer(create_app(settings)) as server:
+    headers = {"Authorization": f"Bearer {viewer.secret}"}
+    with LiveServer(create_app(settings)) as server, httpx.Client(headers=headers) as client:
         health = httpx.get(f"{server.url}/healthz").json()
-        plan = httpx.get(f"{server.url}/v1/plans/latest").json()
-        run = httpx.get(f"{server.url}/v1/runs/{outcome.run_id}").json()
-        forecast = httpx.get(f"{server.url}/v1/forecasts/referrals/ot/rugby").json()
-    assert health["database"] == "postgresql"
+        refused = httpx.get(f"{server.url}/v1/plans/latest")
+        plan = client.get(f"{server.url}/v1/plans/latest").json()
+        run = client.get(f"{server.url}/v1/runs/{outcome.run_id}").json()
+        forecast = client.get(f"{server.url}/v1/forecasts/referrals/ot/rugby").json()
+    assert health["database"] == "postgresql" and refused.status_code == 401
     assert plan["id"] == outcome.plan_id and plan["status"] == "optimal"
     assert len({h["period"] for h in plan["result"]["hours"]}) == WEEKS
     assert run["status"] == "succeeded" and len(run["data_hash"]) == 64

@@ -1,0 +1,186 @@
+"""API keys over real HTTP: 401 without a valid key, 403 naming the roles, each role's rights."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from homeward import api_keys
+from homeward.roles import Role
+from homeward.storage import transaction
+from tests.api.conftest import DemoDatabase, key_header
+from tests.conftest import LiveServer
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def _assert_401(response: httpx.Response, *words: str) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert response.headers["www-authenticate"] == "Bearer"
+    for word in words:
+        assert word in response.json()["detail"]
+
+
+def test_no_key_is_401_problem_json(demo_server: LiveServer) -> None:
+    response = httpx.get(f"{demo_server.url}/v1/plans/latest")
+    _assert_401(response, "Authorization: Bearer")
+
+
+def test_unknown_key_is_401(demo_server: LiveServer) -> None:
+    response = httpx.get(
+        f"{demo_server.url}/v1/plans/latest", headers=key_header("hw_not-a-real-key")
+    )
+    _assert_401(response, "not known")
+
+
+def test_other_authorization_schemes_are_not_keys(
+    demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    basic = {"Authorization": f"Basic {role_keys[Role.ADMIN]}"}
+    _assert_401(httpx.get(f"{demo_server.url}/v1/series", headers=basic))
+
+
+def test_x_api_key_header_is_accepted(demo_server: LiveServer, role_keys: dict[Role, str]) -> None:
+    response = httpx.get(
+        f"{demo_server.url}/v1/plans/latest", headers={"X-API-Key": role_keys[Role.VIEWER]}
+    )
+    assert response.status_code == 200 and response.json()["status"] == "optimal"
+
+
+def test_revoked_key_is_401(demo_server: LiveServer, demo_db: DemoDatabase) -> None:
+    with transaction(demo_db.factory) as session:
+        secret = api_keys.create_key(session, "soon-revoked", Role.ADMIN).secret
+    url = f"{demo_server.url}/v1/series"
+    assert httpx.get(url, headers=key_header(secret)).status_code == 200
+    with transaction(demo_db.factory) as session:
+        api_keys.revoke_key(session, "soon-revoked")
+    _assert_401(httpx.get(url, headers=key_header(secret)), "'soon-revoked'", "revoked")
+
+
+def test_viewer_posting_a_plan_is_403_naming_the_roles(viewer: httpx.Client) -> None:
+    response = viewer.post("/v1/plans", json={})
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["role_needed"] == ["planner", "finance", "admin"]
+    assert body["role_found"] == "viewer"
+    assert "planner, finance or admin" in body["detail"] and "viewer" in body["detail"]
+    assert "POST /v1/plans" in body["detail"]
+
+
+def test_viewer_reads_everything(viewer: httpx.Client) -> None:
+    latest = viewer.get("/v1/plans/latest").json()
+    for path in (
+        "/v1/series",
+        "/v1/runs",
+        f"/v1/runs/{latest['run_id']}",
+        f"/v1/plans/{latest['id']}",
+        "/v1/configs/active",
+        "/v1/forecasts/referrals/ot/rugby",
+        "/v1/observations/referrals/ot/rugby",
+        "/v1/winter/referrals/ot/rugby",
+    ):
+        assert viewer.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/runs"), ("POST", "/v1/configs"), ("POST", "/v1/observations")],
+)
+def test_viewer_may_not_write(viewer: httpx.Client, method: str, path: str) -> None:
+    response = viewer.request(method, path, content=b"")
+    assert response.status_code == 403 and response.json()["role_found"] == "viewer"
+
+
+def test_planner_plans_but_may_not_store_configs_or_upload(planner: httpx.Client) -> None:
+    plan = planner.post("/v1/plans", json={})
+    assert plan.status_code == 201 and plan.json()["status"] == "optimal"
+    config = planner.get("/v1/configs/active").json()["body"]
+    refused = planner.post("/v1/configs", json=config)
+    assert refused.status_code == 403
+    assert refused.json()["role_needed"] == ["finance", "admin"]
+    upload = planner.post("/v1/observations", content=b"", headers={"content-type": "text/csv"})
+    assert upload.status_code == 403 and upload.json()["role_needed"] == ["admin"]
+
+
+def test_finance_plans_what_ifs_and_stores_configs_but_may_not_run(
+    finance: httpx.Client,
+) -> None:
+    config = finance.get("/v1/configs/active").json()
+    stored = finance.post("/v1/configs", json=config["body"])
+    assert stored.status_code == 201 and stored.json()["body"]["name"] == config["body"]["name"]
+    what_if = finance.post("/v1/plans", json={"config": config["body"]})
+    assert what_if.status_code == 201 and what_if.json()["status"] == "optimal"
+    refused = finance.post("/v1/runs")
+    assert refused.status_code == 403
+    assert refused.json()["role_needed"] == ["planner", "admin"]
+    assert refused.json()["role_found"] == "finance"
+
+
+def test_admin_does_everything(admin: httpx.Client) -> None:
+    config = admin.get("/v1/configs/active").json()["body"]
+    assert admin.post("/v1/configs", json=config).status_code == 201
+    assert admin.post("/v1/plans", json={}).status_code == 201
+    upload = admin.post(
+        "/v1/observations",
+        content="unique_id,ds,y\nreferrals/ot/admin-only,2025-01-06,3\n",
+        headers={"content-type": "text/csv"},
+    )
+    assert upload.status_code == 201, upload.text
+
+
+def test_every_v1_operation_needs_a_key_and_says_so_in_openapi(demo_server: LiveServer) -> None:
+    spec = httpx.get(f"{demo_server.url}/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an API key: `Authorization: Bearer <key>`",
+    }
+    assert schemes["APIKeyHeader"]["name"] == "X-API-Key"
+    operations = [
+        (method, path, op) for path, item in spec["paths"].items() for method, op in item.items()
+    ]
+    assert len([o for o in operations if o[1].startswith("/v1/")]) >= 13
+    for method, path, op in operations:
+        if not path.startswith("/v1/"):
+            assert "security" not in op, path
+            continue
+        assert {"HTTPBearer": []} in op["security"], (method, path)
+        concrete = re.sub(r"\{(\w+)(:path)?\}", "1", path)
+        response = httpx.request(method.upper(), demo_server.url + concrete, content=b"")
+        assert response.status_code == 401, (method, path, response.status_code)
+
+
+def test_health_and_dashboard_stay_open(demo_server: LiveServer) -> None:
+    assert httpx.get(f"{demo_server.url}/healthz").status_code == 200
+    page = httpx.get(f"{demo_server.url}/")
+    assert page.status_code == 200 and "api-key" in page.text
+    assert httpx.get(f"{demo_server.url}/static/dashboard.js").status_code == 200
+
+
+def test_keys_are_stored_as_sha256_only(demo_db: DemoDatabase, role_keys: dict[Role, str]) -> None:
+    db_path = Path(demo_db.settings.resolved_database_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(db_path) as conn:
+        rows = dict(conn.execute("SELECT name, key_hash FROM api_keys").fetchall())
+    for role, secret in role_keys.items():
+        assert rows[f"test-{role.value}"] == hashlib.sha256(secret.encode()).hexdigest()
+    files = [db_path, *db_path.parent.glob(db_path.name + "-*")]  # with the WAL
+    stored = b"".join(f.read_bytes() for f in files)
+    for secret in role_keys.values():
+        assert secret.startswith("hw_") and len(secret) > 40
+        assert secret.encode() not in stored
+
+
+def test_auth_off_serves_every_request_without_a_key(demo_db: DemoDatabase) -> None:
+    settings = demo_db.settings.model_copy(update={"auth": "off"})
+    with LiveServer(create_app(settings)) as server:
+        assert httpx.get(f"{server.url}/v1/plans/latest").status_code == 200
+        assert httpx.post(f"{server.url}/v1/plans", json={}, timeout=60).status_code == 201

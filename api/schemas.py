@@ -64,6 +64,9 @@ class RunPublic(BaseModel):
     solver_status: str | None
     timings_s: dict[str, float]
     message: str | None
+    plan_id: int | None = Field(
+        default=None, description="the plan this run made, once it has made one"
+    )
 
 
 class PlanCreate(BaseModel):

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
-from models import PlanningConfigRow
+from homeward.storage import transaction
+from models import PlanningConfigRow, RunRow
 from optimise import PlanResult, plan
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
@@ -111,25 +112,64 @@ def config_version(row: PlanningConfigRow) -> str:
     return f"{row.version}#{row.body_hash[:12]}"
 
 
-def plan_scenario(session: Session, body: dict[str, Any] | None, solver: str) -> StoredPlan:
-    """Solve a requested plan (`body` None: the active config) and record it as a run.
-
-    A changed config is stored as a scenario, so a what-if never replaces the active config.
-    """
+def scenario_body(session: Session, body: dict[str, Any] | None) -> dict[str, Any]:
+    """The config a plan request asks for (`body` None: the active one), checked before solving."""
     if body is None:
         active = repository.active_config(session)
         if active is None:
             raise NoConfig("no planning config stored; send one in the request's `config`")
         body = active.body
-    config, result = solve_config(session, body, solver)
+    PlanningConfig.model_validate(body)  # a bad config is refused now, not in a job later
+    return body
+
+
+def plan_scenario(
+    session: Session, body: dict[str, Any] | None, solver: str, run_id: int | None = None
+) -> StoredPlan:
+    """Solve a requested plan (`body` None: the active config) and record it as a run.
+
+    `run_id` is a run already queued for a plan job; otherwise one is made. A changed config
+    is stored as a scenario, so a what-if never replaces the active config.
+    """
+    config, result = solve_config(session, scenario_body(session, body), solver)
     canonical = config.model_dump(mode="json")
     config_row = repository.save_config(session, canonical, config_hash(canonical), scenario=True)
-    run = repository.start_run(session, "plan", "api", code_version())
+    run = (
+        repository.start_run(session, "plan", "api", code_version())
+        if run_id is None
+        else session.get_one(RunRow, run_id)
+    )
     run.config_id, run.config_version = config_row.id, config_version(config_row)
     run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
     run.message = result.message
     run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
     return store_result(session, run.id, config_row.id, result)
+
+
+def queue_plan(factory: sessionmaker[Session]) -> int:
+    """Record a plan run that a job will solve shortly, and return its id."""
+    with transaction(factory) as session:
+        run = repository.start_run(session, "plan", "api", code_version())
+        run.status = "queued"
+        return run.id
+
+
+def run_plan_job(
+    factory: sessionmaker[Session], body: dict[str, Any], solver: str, run_id: int
+) -> None:
+    """The body of a plan job: solve and store, or record on the run why not (never raises)."""
+    try:
+        with transaction(factory) as session:
+            run = session.get_one(RunRow, run_id)
+            run.status, run.started_at = "running", utcnow()
+        with transaction(factory) as session:
+            plan_scenario(session, body, solver, run_id)
+    except Exception as exc:  # the run record must say why it failed, whatever failed
+        log.exception("plan job %s failed", run_id)
+        with transaction(factory) as session:
+            run = session.get_one(RunRow, run_id)
+            run.status, run.finished_at = "failed", utcnow()
+            run.message = f"{type(exc).__name__}: {exc}"
 
 
 def store_result(session: Session, run_id: int, config_id: int, result: PlanResult) -> StoredPlan:

@@ -354,6 +354,16 @@ def latest_plan(session: Session) -> PlanRow | None:
     return session.scalars(select(PlanRow).order_by(PlanRow.id.desc())).first()
 
 
+def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
+    """The newest plan id of each run that has one."""
+    stmt = (
+        select(PlanRow.run_id, func.max(PlanRow.id))
+        .where(PlanRow.run_id.in_(run_ids))
+        .group_by(PlanRow.run_id)
+    )
+    return {run_id: plan_id for run_id, plan_id in session.execute(stmt)}
+
+
 def list_runs(session: Session, limit: int, offset: int = 0) -> list[RunRow]:
     """Runs, newest first."""
     return list(

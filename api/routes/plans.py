@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from api.deps import SessionDep, allowed
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from api.deps import FactoryDep, SessionDep, allowed
 from api.errors import NotFound
-from api.schemas import PlanCreate, PlanPublic
+from api.routes.runs import public_runs
+from api.schemas import PlanCreate, PlanPublic, RunPublic
 from homeward import planning, repository
 from homeward.roles import Action
-from models import PlanRow
+from models import PlanRow, RunRow
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -50,11 +54,50 @@ def get_plan(plan_id: int, session: SessionDep) -> PlanPublic:
     response_model=PlanPublic,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.PLAN)],
+    responses={
+        202: {
+            "model": RunPublic,
+            "description": "with `Prefer: respond-async`: the plan runs as a job; poll the "
+            "run at `Location` until it is no longer queued or running, then GET its plan_id",
+        }
+    },
 )
-def create_plan(request: PlanCreate, session: SessionDep) -> PlanPublic:
+def create_plan(
+    plan_request: PlanCreate,
+    request: Request,
+    session: SessionDep,
+    factory: FactoryDep,
+    prefer: Annotated[
+        str | None, Header(description="`respond-async`: solve as a job and answer 202 at once")
+    ] = None,
+) -> PlanPublic | Response:
     """Solve a plan from the newest forecasts with the given (or active) config, and store it.
 
-    A config sent here is kept as a scenario: it does not replace the active config.
+    A config sent here is kept as a scenario: it does not replace the active config. With
+    `Prefer: respond-async` the config is checked now and the plan is solved as a job.
     """
-    stored = planning.plan_scenario(session, request.config, request.solver)
+    if _wants_async(prefer):
+        return _queue_plan(plan_request, request, session, factory)
+    stored = planning.plan_scenario(session, plan_request.config, plan_request.solver)
     return _public(session.get_one(PlanRow, stored.plan_id))
+
+
+def _wants_async(prefer: str | None) -> bool:
+    """Whether a Prefer header (RFC 7240) asks for respond-async."""
+    tokens = (p.split(";")[0].strip().lower() for p in (prefer or "").split(","))
+    return "respond-async" in tokens
+
+
+def _queue_plan(
+    plan_request: PlanCreate, request: Request, session: SessionDep, factory: FactoryDep
+) -> JSONResponse:
+    body = planning.scenario_body(session, plan_request.config)
+    run_id = planning.queue_plan(factory)
+    request.app.state.jobs.submit(planning.run_plan_job, factory, body, plan_request.solver, run_id)
+    with factory() as job_session:
+        run = public_runs(job_session, [job_session.get_one(RunRow, run_id)])[0]
+    return JSONResponse(
+        run.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/v1/runs/{run_id}", "Preference-Applied": "respond-async"},
+    )

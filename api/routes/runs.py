@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
 from api.deps import FactoryDep, SessionDep, SettingsDep, allowed
 from api.errors import NotFound
@@ -18,6 +19,14 @@ from models import RunRow
 router = APIRouter(prefix="/v1", tags=["runs"])
 
 
+def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:
+    """Runs as the API shows them, each with the plan it made (if any)."""
+    plans = repository.plan_ids_by_run(session, [r.id for r in runs])
+    return [
+        RunPublic.model_validate(r).model_copy(update={"plan_id": plans.get(r.id)}) for r in runs
+    ]
+
+
 @router.get("/runs", response_model=list[RunPublic], dependencies=[allowed(Action.READ)])
 def list_runs(
     session: SessionDep,
@@ -25,16 +34,16 @@ def list_runs(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[RunPublic]:
     """Runs, newest first."""
-    return [RunPublic.model_validate(r) for r in repository.list_runs(session, limit, offset)]
+    return public_runs(session, repository.list_runs(session, limit, offset))
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic, dependencies=[allowed(Action.READ)])
 def get_run(run_id: int, session: SessionDep) -> RunPublic:
-    """One run: poll this after POST /v1/runs until its status is no longer queued or running."""
+    """One run: poll this after a 202 until its status is no longer queued or running."""
     run = session.get(RunRow, run_id)
     if run is None:
         raise NotFound(f"no run with id {run_id}")
-    return RunPublic.model_validate(run)
+    return public_runs(session, [run])[0]
 
 
 @router.post(
@@ -51,4 +60,4 @@ def start_run(
     request.app.state.jobs.submit(scheduled_run, factory, settings, run_id)
     response.headers["Location"] = f"/v1/runs/{run_id}"
     with factory() as session:
-        return RunPublic.model_validate(session.get_one(RunRow, run_id))
+        return public_runs(session, [session.get_one(RunRow, run_id)])[0]

@@ -6,6 +6,7 @@ Each test holds the weakest key that may do what it does (see homeward/roles.py)
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 
@@ -87,6 +88,41 @@ def test_post_plan_with_a_changed_fee_rate(finance: httpx.Client) -> None:
     assert run["kind"] == "plan" and run["config_version"].startswith("2025.1#")
 
 
+def _wait_for(client: httpx.Client, location: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 300
+    run: dict[str, Any] = client.get(location).json()
+    while run["status"] in {"queued", "running"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+        run = client.get(location).json()
+    return run
+
+
+def test_plan_as_a_job_with_prefer_respond_async(planner: httpx.Client) -> None:
+    accepted = planner.post("/v1/plans", json={}, headers={"Prefer": "respond-async"})
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    assert accepted.headers["location"] == f"/v1/runs/{job['id']}"
+    assert accepted.headers["preference-applied"] == "respond-async"
+    assert job["kind"] == "plan" and job["status"] in {"queued", "running", "succeeded"}
+    run = _wait_for(planner, accepted.headers["location"])
+    assert run["status"] == "succeeded" and run["solver_status"] == "optimal", run
+    plan = planner.get(f"/v1/plans/{run['plan_id']}").json()
+    assert plan["run_id"] == job["id"] and plan["status"] == "optimal"
+
+
+def test_plan_job_with_a_bad_config_is_refused_before_it_is_queued(
+    finance: httpx.Client,
+) -> None:
+    runs_before = len(finance.get("/v1/runs").json())
+    config = finance.get("/v1/configs/active").json()["body"]
+    config["revenue_budget_gbp_per_period"] = -5
+    response = finance.post(
+        "/v1/plans", json={"config": config}, headers={"Prefer": "wait=5, respond-async"}
+    )
+    assert response.status_code == 422 and "revenue_budget_gbp_per_period" in response.text
+    assert len(finance.get("/v1/runs").json()) == runs_before
+
+
 def test_bad_plan_request_names_the_field(finance: httpx.Client) -> None:
     config = finance.get("/v1/configs/active").json()["body"]
     config["revenue_budget_gbp_per_period"] = -5
@@ -148,14 +184,11 @@ def test_zz_pipeline_run_as_a_job(planner: httpx.Client) -> None:
     location = accepted.headers["location"]
     assert location == f"/v1/runs/{accepted.json()['id']}"
     assert accepted.json()["status"] in {"queued", "running"}
-    deadline = time.monotonic() + 300
-    run = accepted.json()
-    while run["status"] in {"queued", "running"} and time.monotonic() < deadline:
-        time.sleep(0.5)
-        run = planner.get(location).json()
+    run = _wait_for(planner, location)
     assert run["status"] == "succeeded", run
     assert run["trigger"] == "api" and run["finished_at"] and run["solver_status"] == "optimal"
-    assert planner.get("/v1/plans/latest").json()["id"] > before
+    latest = planner.get("/v1/plans/latest").json()
+    assert latest["id"] > before and run["plan_id"] == latest["id"]
 
 
 def test_winter_index_of_a_referral_series(viewer: httpx.Client) -> None:

@@ -40,12 +40,13 @@ def windows(series: SeriesData, folds: int, horizon: int) -> list[Window]:
     return out
 
 
-RECENT_SEASONS = 1  # how much recent history measures "how noisy is the series now"
+RECENT_SHARE = 0.5  # seasons of recent history that measure "how noisy is the series now"
 
 
 def scale_ratio(y: FloatArray, season_length: int) -> float:
-    """Median absolute second difference over the last RECENT_SEASONS seasons, over the same
-    median over the whole training window (1.0 when either is zero or cannot be measured).
+    """Median absolute second difference over the last half season (6 months, 26 weeks), over
+    the same median over the whole training window (1.0 when either is zero or cannot be
+    measured).
 
     Models learn their error sd from the whole history; a series that is calmer now than on
     average (DTOC after the 2017 fall) has smaller errors than that sd says, and a series that
@@ -53,14 +54,15 @@ def scale_ratio(y: FloatArray, season_length: int) -> float:
     differences ignore a steady rise or fall (a trend is not noise) and the median ignores the
     few large steps of a level shift, so the ratio measures the noise around the current path.
     Chosen on the DTOC development origins 2014-12, 2015-12 and 2016-12 over mean one-step
-    changes across two seasons (docs/benchmarks.md, "Interval widths").
+    changes across two seasons and over windows of 12 and 18 months (docs/benchmarks.md,
+    "Interval widths").
     """
     steps = np.abs(np.diff(y, n=2))
     steps = steps[np.isfinite(steps)]
     if not len(steps):
         return 1.0
     whole = float(np.median(steps))
-    recent = float(np.median(steps[-RECENT_SEASONS * season_length :]))
+    recent = float(np.median(steps[-max(3, round(RECENT_SHARE * season_length)) :]))
     if whole <= 0 or recent <= 0:
         return 1.0
     return recent / whole

@@ -56,19 +56,30 @@ def test_scale_ratio_is_recent_over_whole_window_noise() -> None:
     # monthly (season 12): alternating +-2 for three years, then +-0.5 for the last year
     y = np.concatenate([np.tile([0.0, 2.0], 18), np.tile([0.0, 0.5], 6)])
     # |second differences|: 4 for three years, then the join (4, 2.5), then ten of 1; the last
-    # 12 are 4, 2.5 and ten 1s (median 1), and the whole window's median is 4
+    # half season (6) are all 1, and the whole window's median is 4
     assert scale_ratio(y, 12) == pytest.approx(1.0 / 4.0)
     assert scale_ratio(np.full(30, 5.0), 12) == 1.0  # flat: cannot be measured
 
 
-def test_scale_ratio_ignores_a_trend_and_a_level_shift() -> None:
+def test_scale_ratio_ignores_a_trend_and_an_earlier_level_shift() -> None:
     rng = np.random.default_rng(1)
     noise = rng.normal(0.0, 1.0, 60)
     steady = scale_ratio(100.0 + noise, 12)
-    # the last year falls by 5 a month and the level drops by 40 halfway through it
-    path = np.concatenate([np.zeros(48), -5.0 * np.arange(1, 13)])
-    path[54:] -= 40.0
-    assert scale_ratio(100.0 + noise + path, 12) == pytest.approx(steady, rel=0.25)
+    # the last year falls by 5 a month: a trend, not noise
+    trend = np.concatenate([np.zeros(48), -5.0 * np.arange(1, 13)])
+    assert scale_ratio(100.0 + noise + trend, 12) == pytest.approx(steady, rel=0.2)
+    # and the level dropped by 40 (40 noise sds) a year ago: the series is not noisier now
+    shifted = trend.copy()
+    shifted[48:] -= 40.0
+    assert scale_ratio(100.0 + noise + shifted, 12) == pytest.approx(steady, rel=0.2)
+
+    # whereas mean |one-step change| over the last two seasons (the measure it replaced) is not
+    # robust: it rises by more than half
+    def old(y: np.ndarray) -> float:
+        steps = np.abs(np.diff(y))
+        return float(np.mean(steps[-24:]) / np.mean(steps))
+
+    assert old(100.0 + noise + shifted) > 1.5 * old(100.0 + noise)
 
 
 def test_calmer_series_gets_proportionally_narrower_intervals() -> None:

@@ -71,7 +71,13 @@ def _collect(
         chosen={o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)},
         fallbacks=pd.DataFrame(fallbacks, columns=["unique_id", "model", "reason"]),
         sample_paths=_paths(outcomes, results, settings),
+        level_shifts=_shifts(outcomes),
     )
+
+
+def _shifts(outcomes: list[SeriesOutcome]) -> pd.DataFrame:
+    rows = [(o.unique_id, *shift) for o in outcomes for shift in o.level_shifts]
+    return pd.DataFrame(rows, columns=["unique_id", "ds", "ratio", "t_stat"])
 
 
 def _paths(

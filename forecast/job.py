@@ -19,6 +19,7 @@ from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.outliers import cleaned
 from forecast.series import SeriesData
 from forecast.settings import ForecastSettings
+from forecast.shifts import detect_level_shifts, without_level_shifts
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,12 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
     nonneg = bool(np.nanmin(series.y) >= 0)
     future = series.future_ds(settings.horizon)
     ratio = scale_ratio(clean.y, series.season_length)
-    return SeriesOutcome(series.unique_id, future, nonneg, wins, models, failures, ratio)
+    seen = adjusted(clean) if settings.calendar_adjust else clean
+    shifts = tuple(
+        (seen.ds[s.index], s.ratio, s.t_stat)
+        for s in detect_level_shifts(seen.y, seen.season_length)
+    )
+    return SeriesOutcome(series.unique_id, future, nonneg, wins, models, failures, ratio, shifts)
 
 
 def _candidates(
@@ -88,9 +94,12 @@ def _run_model(
 
 
 def _prepared(train: SeriesData, settings: ForecastSettings) -> SeriesData:
-    """What models see: per standard month, recent history only, spikes removed; each step
-    uses only the training window itself, so backtests see no future data."""
+    """What models see: per standard month, level shifts adjusted, recent history only, spikes
+    removed; each step uses only the training window itself, so backtests see no future data."""
     data = adjusted(train) if settings.calendar_adjust else train
+    if settings.adjust_level_shifts:
+        shifts = detect_level_shifts(data.y, data.season_length)
+        data = data.with_values(without_level_shifts(data.y, shifts))
     if settings.max_history is not None:
         data = data.tail(settings.max_history)
     return cleaned(data) if settings.clean_outliers else data

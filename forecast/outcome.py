@@ -30,3 +30,5 @@ class SeriesOutcome:
     models: dict[str, ModelOutcome]
     failures: list[tuple[str, str]] = field(default_factory=list)
     scale_ratio: float = 1.0  # at the final origin (see backtest.scale_ratio)
+    # (first period at the new level, ratio after / before, t-statistic) in the whole history
+    level_shifts: tuple[tuple[pd.Timestamp, float, float], ...] = ()

@@ -4,15 +4,18 @@ At each period t the seasonally adjusted series is fitted, over the half season 
 t, by a line plus a step at t; a step whose t-statistic exceeds SHIFT_T (noise measured robustly
 from one-step changes), is the largest within half a season, and moves the mean level over a
 year either side by at least MIN_CHANGE is a level shift. A steady rise or fall fits the line
-and is not a shift; series with zeros or negative levels get no shifts (no ratio). DTOC
-social-care days falling from mid-2017 after a policy change are the case in point.
+and is not a shift; series with zeros or negative levels get no shifts (no ratio). Abrupt
+changes in DTOC days (the 2017 policy change where an authority acted at once, a change of
+recording) are the case in point; a fall spread over many months is a trend to this test and
+is left to the adaptive models (Warwickshire's 2017 fall is one).
 
 `detect_level_shifts` reports them (the run returns them per series as `level_shifts`).
 `without_level_shifts` rescales the history before each shift to the level after it, so that
-a model fitted to it sees one regime (`ForecastSettings.adjust_level_shifts`, on by default:
-over the DTOC development origins 2014-12, 2015-12 and 2016-12 it lowered mean MASE relative
-to the best peer from 0.986 to 0.976, better on four of six origin-metric pairs;
-docs/benchmarks.md). Each backtest origin detects on its own training window only.
+a model fitted to it sees one regime (`ForecastSettings.adjust_level_shifts`). Each backtest
+origin detects on its own training window only. It is off by default: over the DTOC origins
+2014-12 to 2017-12 its gain came from one origin (2016-12) and it cost 3% on
+`days_social_care` in 2018, where the rescaled pre-2017 rise fed Theta's whole-history drift
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -50,17 +50,17 @@ def test_adjusted_history_sits_at_the_latest_level() -> None:
     assert detect_level_shifts(out, 12) == []
 
 
-def test_run_reports_shifts_and_by_default_fits_the_latest_regime() -> None:
+def test_run_reports_shifts_and_can_fit_the_latest_regime() -> None:
     ds = pd.date_range("2011-01-01", periods=MONTHS, freq="MS")
     level = np.where(np.arange(MONTHS) < 72, 1000.0, 600.0)  # fell a year before the end
     history = pd.DataFrame({"unique_id": "s", "ds": ds, "y": level * _seasonal_noise(3)})
-    plain = run_forecasts(
-        history, ForecastSettings(horizon=12, models=("theta",), adjust_level_shifts=False)
-    )
+    plain = run_forecasts(history, ForecastSettings(horizon=12, models=("theta",)))
     assert list(plain.level_shifts.columns) == ["unique_id", "ds", "ratio", "t_stat"]
     [row] = plain.level_shifts.itertuples()
     assert abs((row.ds - ds[72]).days) <= 31 and row.ratio == pytest.approx(0.6, abs=0.05)
-    adjusted = run_forecasts(history, ForecastSettings(horizon=12, models=("theta",)))
+    adjusted = run_forecasts(
+        history, ForecastSettings(horizon=12, models=("theta",), adjust_level_shifts=True)
+    )
     # theta's drift is fitted over the whole history: the old regime drags it down in the plain
     # fit, and the adjusted fit sees one level
     truth = 600.0 * (1.0 + 0.1 * np.sin(2 * np.pi * np.arange(MONTHS, MONTHS + 12) / 12))

@@ -40,12 +40,24 @@ class ModelMetricsPublic(BaseModel):
     metrics: dict[str, float | None]
 
 
+class LevelShiftPublic(BaseModel):
+    """A level shift found in the series' history: `ds` is the first period at the new level,
+    `ratio` the seasonally adjusted level after over the level before."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ds: datetime
+    ratio: float
+    t_stat: float
+
+
 class ForecastPublic(BaseModel):
     series_id: str
     run_id: int
     model: str
     points: list[ForecastPointPublic]
     backtest: list[ModelMetricsPublic]
+    level_shifts: list[LevelShiftPublic]
 
 
 class RunPublic(BaseModel):

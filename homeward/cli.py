@@ -63,6 +63,16 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--output", required=True, help="where to write the forecasts CSV")
     p.add_argument("--metrics", help="also write every model's backtest metrics to this CSV")
     p.add_argument(
+        "--shifts",
+        help="also write the level shifts found (unique_id, ds, ratio, t_stat) to this CSV",
+    )
+    p.add_argument(
+        "--adjust-level-shifts",
+        action="store_true",
+        help="rescale history before each detected level shift to the level after it before "
+        "fitting (default: fit the history as it is)",
+    )
+    p.add_argument(
         "--folds", type=_positive_int, default=3, help="rolling-origin folds (default 3)"
     )
     p.add_argument("--jobs", type=_positive_int, default=2, help="worker processes (default 2)")

@@ -65,7 +65,12 @@ def import_file(args: argparse.Namespace) -> int:
 def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
     history = read_observations_csv(Path(args.input), source=args.input)
-    settings = ForecastSettings(horizon=args.horizon, backtest_folds=args.folds, n_jobs=args.jobs)
+    settings = ForecastSettings(
+        horizon=args.horizon,
+        backtest_folds=args.folds,
+        n_jobs=args.jobs,
+        adjust_level_shifts=args.adjust_level_shifts,
+    )
     if args.models:
         settings = replace(settings, models=args.models)
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
@@ -73,11 +78,19 @@ def forecast_file(args: argparse.Namespace) -> int:
     run.forecasts.to_csv(args.output, index=False, date_format="%Y-%m-%d", float_format="%.4f")
     if args.metrics:
         run.metrics.to_csv(args.metrics, index=False, float_format="%.5f")
+    if args.shifts:
+        shifts = run.level_shifts
+        shifts.to_csv(args.shifts, index=False, date_format="%Y-%m-%d", float_format="%.4f")
     chosen = pd.Series(dict(run.chosen)).value_counts()
     print(
         f"wrote {len(run.forecasts):,} rows to {args.output}; models chosen: "
         + ", ".join(f"{m} x{n}" for m, n in chosen.items())
     )
+    if not run.level_shifts.empty:
+        print(
+            f"level shifts found in {run.level_shifts['unique_id'].nunique()} series"
+            + (" (history rescaled to the latest level)" if settings.adjust_level_shifts else "")
+        )
     if not run.fallbacks.empty:
         print(f"{len(run.fallbacks)} model failures replaced by fallbacks (see the log above)")
     return 0

@@ -125,7 +125,9 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
         run = session.get_one(RunRow, step.run_id)
         run.data_hash = observations_hash(history)
         for fc in runs:
-            repository.store_forecasts(session, step.run_id, fc.forecasts, fc.metrics)
+            repository.store_forecasts(
+                session, step.run_id, fc.forecasts, fc.metrics, fc.level_shifts
+            )
             run.models_chosen = {**run.models_chosen, **dict(fc.chosen)}
     return _plan_step(step)
 

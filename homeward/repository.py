@@ -20,6 +20,7 @@ from models import (
     ForecastMetricRow,
     ForecastRow,
     ImportRow,
+    LevelShiftRow,
     LockRow,
     ObservationRow,
     PlanningConfigRow,
@@ -228,9 +229,14 @@ def start_run(session: Session, kind: str, trigger: str, code_version: str) -> R
 
 
 def store_forecasts(
-    session: Session, run_id: int, forecasts: pd.DataFrame, metrics: pd.DataFrame
+    session: Session,
+    run_id: int,
+    forecasts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    level_shifts: pd.DataFrame | None = None,
 ) -> None:
-    """Store a run's forecasts and every candidate model's backtest metrics."""
+    """Store a run's forecasts, every candidate model's backtest metrics and the level shifts
+    found in each history (unique_id, ds, ratio, t_stat)."""
     rows = [
         {
             "run_id": run_id,
@@ -256,6 +262,26 @@ def store_forecasts(
     ]
     if metric_rows:
         session.execute(insert(ForecastMetricRow), metric_rows)
+    shift_rows = [
+        {
+            "run_id": run_id,
+            "series_id": rec["unique_id"],
+            "ds": pd.Timestamp(rec["ds"]).to_pydatetime(),
+            "ratio": float(rec["ratio"]),
+            "t_stat": float(rec["t_stat"]),
+        }
+        for rec in ([] if level_shifts is None else level_shifts.to_dict("records"))
+    ]
+    if shift_rows:
+        session.execute(insert(LevelShiftRow), shift_rows)
+
+
+def level_shifts(session: Session, run_id: int, series_id: str) -> list[LevelShiftRow]:
+    """The level shifts found in one series' history by one run, oldest first."""
+    stmt = select(LevelShiftRow).where(
+        LevelShiftRow.run_id == run_id, LevelShiftRow.series_id == series_id
+    )
+    return list(session.scalars(stmt.order_by(LevelShiftRow.ds)))
 
 
 def _finite_or_none(value: Any) -> float | None:

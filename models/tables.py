@@ -108,6 +108,17 @@ class ForecastMetricRow(Base):
     metrics: Mapped[dict[str, float | None]] = mapped_column(JSON)
 
 
+class LevelShiftRow(Base):
+    """A level shift the forecasting engine found in one series' history during one run."""
+
+    __tablename__ = "level_shifts"
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ds: Mapped[datetime] = mapped_column(DateTime, primary_key=True)  # first period at new level
+    ratio: Mapped[float] = mapped_column(Float)  # level after / level before
+    t_stat: Mapped[float] = mapped_column(Float)
+
+
 class PlanRow(Base):
     """One solved (or explained-infeasible) allocation plan."""
 

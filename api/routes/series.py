@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, allowed
 from api.errors import NotFound
-from api.schemas import ForecastPointPublic, ForecastPublic, ModelMetricsPublic, SeriesPublic
+from api.schemas import (
+    ForecastPointPublic,
+    ForecastPublic,
+    LevelShiftPublic,
+    ModelMetricsPublic,
+    SeriesPublic,
+)
 from homeward import repository
 from homeward.roles import Action
 
@@ -36,7 +42,8 @@ def list_series(
     dependencies=[allowed(Action.READ)],
 )
 def get_forecast(series_id: str, session: SessionDep) -> ForecastPublic:
-    """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest."""
+    """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and
+    the level shifts found in its history."""
     found = repository.latest_forecast(session, series_id)
     if found is None:
         raise NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
@@ -53,5 +60,9 @@ def get_forecast(series_id: str, session: SessionDep) -> ForecastPublic:
         ],
         backtest=[
             ModelMetricsPublic(model=m.model, chosen=m.chosen, metrics=m.metrics) for m in metrics
+        ],
+        level_shifts=[
+            LevelShiftPublic.model_validate(s)
+            for s in repository.level_shifts(session, run.id, series_id)
         ],
     )

@@ -62,6 +62,7 @@ def test_series_and_forecast_with_intervals_and_backtest(viewer: httpx.Client) -
         assert p["lo-95"] <= p["lo-80"] <= p["mean"] <= p["hi-80"] <= p["hi-95"]
     assert sum(m["chosen"] for m in fc["backtest"]) == 1
     assert all(m["metrics"].get("mase") is not None for m in fc["backtest"] if m["chosen"])
+    assert fc["level_shifts"] == []  # the synthetic referrals have none (tests/forecast shifts)
 
 
 def test_runs_record_provenance(viewer: httpx.Client) -> None:

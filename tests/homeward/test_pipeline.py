@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,6 +52,22 @@ def test_forecast_only_run_is_recorded_without_a_config(factory, sqlite_settings
     assert run.status == "forecast_only" and run.finished_at is not None and run.data_hash
     assert set(run.models_chosen) == {"referrals/ot/rugby", "referrals/ot/warwick"}
     assert len(frame) == 2 * sqlite_settings.forecast_horizon_weeks
+
+
+def test_level_shifts_found_by_the_run_are_stored(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    months = pd.date_range("2011-04-01", periods=84, freq="MS")
+    t = np.arange(len(months))
+    level = np.where(t < 60, 2000.0, 1200.0)  # delayed days fall by 40% in the 61st month
+    noise = np.random.default_rng(0).normal(0.0, 0.03, len(t))
+    y = level * (1.0 + 0.1 * np.sin(2 * np.pi * t / 12) + noise)
+    frame = pd.DataFrame({"unique_id": "dtoc_days/somewhere", "ds": months, "y": y})
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    with factory() as session:
+        [shift] = repository.level_shifts(session, outcome.run_id, "dtoc_days/somewhere")
+    assert abs((shift.ds - months[60].to_pydatetime()).days) <= 31
+    assert shift.ratio == pytest.approx(0.6, abs=0.05) and shift.t_stat < -4.0
 
 
 def test_a_second_pipeline_waits_its_turn(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]

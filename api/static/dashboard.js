@@ -83,18 +83,37 @@ function renderChart(forecast, history) {
     pts.map((p, i) => `${xf(i)},${y(p[b])}`).reverse().join(" ");
   const line = pts.map((p, i) => `${xf(i)},${y(p.mean)}`).join(" ");
   const past = history.map((h, i) => `${x(i)},${y(h.y)}`).join(" ");
+  const seen = history.map((h) => h.ds.slice(0, 10));
+  const marks = forecast.level_shifts.map((s) => seen.indexOf(s.ds.slice(0, 10))).filter((i) => i >= 0)
+    .map((i) => `<line x1="${x(i)}" x2="${x(i)}" y1="${pad}" y2="${H - pad}" stroke="#a01c1c" stroke-dasharray="4 3"/>`)
+    .join("");
   document.querySelector("#chart").innerHTML = `
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="forecast of ${forecast.series_id}">
       <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
       <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>
       <polyline points="${past}" fill="none" stroke="#8a96a3" stroke-width="1.2"/>
+      ${marks}
       <polyline points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
       <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
       <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
     </svg>
     <p class="muted" id="chart-caption">${forecast.series_id}: grey, the last ${history.length} observations;
       dark, model ${forecast.model} for ${pts.length} periods from ${pts[0].ds.slice(0, 10)};
-      shaded: 80% and 95% intervals</p>`;
+      shaded: 80% and 95% intervals</p>
+    <p class="muted" id="chart-accuracy">${accuracy(forecast)}</p>`;
+}
+
+// How good the chosen model has been in backtest, in words a planner can weigh.
+function accuracy(forecast) {
+  const chosen = forecast.backtest.find((m) => m.chosen);
+  const m = chosen ? chosen.metrics : {};
+  const parts = [];
+  if (m.mase != null) parts.push(`backtest MASE ${m.mase.toFixed(2)} (below 1 beats repeating last year)`);
+  if (m.coverage_80 != null) parts.push(`80% interval held ${Math.round(100 * m.coverage_80)}% of backtest outcomes`);
+  const shifts = forecast.level_shifts.map(
+    (s) => `${s.ds.slice(0, 7)} (${s.ratio >= 1 ? "+" : ""}${Math.round(100 * (s.ratio - 1))}%)`);
+  parts.push(shifts.length ? `level shifts: ${shifts.join(", ")} (dashed)` : "no level shift found");
+  return parts.join("; ");
 }
 
 async function showSeries(id) {
@@ -104,11 +123,15 @@ async function showSeries(id) {
 }
 
 async function loadSeries() {
-  const series = await getJSON("/v1/series?prefix=referrals/");
+  const series = await getJSON("/v1/series");
   const select = document.querySelector("#series");
   select.innerHTML = series.map((s) => `<option>${s.id}</option>`).join("");
   select.onchange = () => showSeries(select.value);
-  if (series.length) await showSeries(series[0].id);
+  const first = series.find((s) => s.id.startsWith("referrals/")) || series[0];
+  if (first) {
+    select.value = first.id;
+    await showSeries(first.id);
+  }
 }
 
 async function whatIf(event) {

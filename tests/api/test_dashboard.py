@@ -16,6 +16,7 @@ from tests.conftest import LiveServer
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -76,6 +77,14 @@ def test_dashboard_asks_for_a_key_then_shows_the_plan_and_a_forecast(
     caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
     assert "referrals/" in caption.text and "80% and 95%" in caption.text
     assert browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")
+    accuracy = browser.find_element(By.ID, "chart-accuracy").text
+    assert "backtest MASE" in accuracy and "80% interval held" in accuracy
+    assert "level shift" in accuracy  # found or not, the page says which
+    # every stored series can be chosen (the page lists all of them, not one prefix)
+    options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#series option")]
+    assert {"referrals/ot/rugby", "referrals/hao/warwick"} <= set(options)
+    Select(browser.find_element(By.ID, "series")).select_by_visible_text("referrals/hao/warwick")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "chart-caption"), "referrals/hao/warwick"))
     assert (
         browser.execute_script("return sessionStorage.getItem('homeward-api-key')")
         == (role_keys[Role.VIEWER])

@@ -60,7 +60,8 @@ def summary_table(result: PlanResult) -> str:
         "",
     ]
     if len(result.hours):
-        lines += [_service_table(result), _revenue_line(result.revenue), ""]
+        lines += [_service_table(result), _revenue_line(result.revenue)]
+        lines += [*_budget_lines(result.revenue_by_budget), ""]
     if len(result.district_waits):
         lines += [*_district_table(result.district_waits), ""]
     if len(result.shadow_prices):
@@ -98,6 +99,28 @@ def _revenue_line(revenue: pd.DataFrame) -> str:
         f"agency {total['agency_cost_gbp']:,.0f}, fees {total['fee_income_gbp']:,.0f}, "
         f"charges {total['charge_income_gbp']:,.0f}"
     )
+
+
+def _budget_lines(by_budget: pd.DataFrame) -> list[str]:
+    """With more than one revenue budget (teams holding their own), each budget's horizon
+    totals in GBP, tightest first: a finance officer asks which budget runs out."""
+    if not len(by_budget) or by_budget["budget"].nunique() < 2:
+        return []
+    totals = by_budget.groupby("budget", sort=False)[
+        ["budget_gbp", "net_cost_gbp", "headroom_gbp"]
+    ].sum()
+    totals = totals.sort_values("headroom_gbp")
+    shown = totals.head(MAX_DISTRICTS_SHOWN)
+    lines = ["  per budget, tightest first: budget / net cost (staff + agency - income) / headroom"]
+    lines += [
+        f"  {name}: {row.budget_gbp:,.0f} / {row.net_cost_gbp:,.0f} / {row.headroom_gbp:,.0f}"
+        for name, row in shown.iterrows()
+    ]
+    if len(totals) > len(shown):
+        lines.append(
+            f"  ... and {len(totals) - len(shown)} more (revenue_by_budget in the plan output)"
+        )
+    return lines
 
 
 def _district_table(waits: pd.DataFrame) -> list[str]:

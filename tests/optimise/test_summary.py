@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import optimise
-from tests.optimise.factory import hand_config, hand_demand, inputs_of
+from tests.optimise.factory import hand_config, hand_demand, inputs_of, rich_config, rich_demand
 
 
 def test_hand_plan_table_shows_districts_and_revenue() -> None:
@@ -23,3 +23,29 @@ def test_district_waits_frame() -> None:
     result = optimise.plan(inputs_of(hand_config(), hand_demand()))
     waits = result.district_waits.set_index("service")["avg_wait_days"]
     assert waits.to_dict() == pytest.approx({"ot": 6.3, "hao": 6.3, "dfg_works": 14.0})
+
+
+def test_team_budgets_are_listed_tightest_first() -> None:
+    raw = rich_config()
+    raw.pop("revenue_budget_gbp_per_period")
+    raw["teams"][0]["revenue_budget_gbp_per_period"] = 9000.0
+    raw["teams"][1]["revenue_budget_gbp_per_period"] = 5000.0
+    result = optimise.plan(inputs_of(raw, rich_demand()))
+    lines = result.summary_table().splitlines()
+    start = next(i for i, line in enumerate(lines) if "per budget, tightest first" in line)
+    rows = [line.split(":")[0].strip() for line in lines[start + 1 : start + 3]]
+    totals = result.revenue_by_budget.groupby("budget")["headroom_gbp"].sum()
+    assert rows == list(totals.sort_values().index)
+    name, numbers = lines[start + 1].split(":")
+    budget, net, headroom = (float(v.replace(",", "")) for v in numbers.split("/"))
+    by_budget = result.revenue_by_budget.groupby("budget").sum(numeric_only=True)
+    tightest = by_budget.loc[name.strip()]
+    assert budget == pytest.approx(tightest["budget_gbp"], abs=1.0)
+    assert budget in (6 * 5000.0, 6 * 9000.0)
+    assert net == pytest.approx(tightest["net_cost_gbp"], abs=1.0)
+    assert headroom == pytest.approx(budget - net, abs=1.0)
+
+
+def test_one_pooled_budget_has_no_per_budget_lines() -> None:
+    text = optimise.plan(inputs_of(rich_config(), rich_demand())).summary_table()
+    assert "per budget" not in text

@@ -30,13 +30,12 @@ from forecast.series import FloatArray
 SHIFT_T = 4.0  # |t| of the step beyond which a shift is reported
 MIN_CHANGE = 0.1  # and the level must move by at least 10% (smaller steps are noise to a plan)
 _MAD_TO_SD = 1.4826
-_LEVEL_SPAN = 12  # periods either side of a shift whose mean levels give its ratio
 
 
 @dataclass(frozen=True)
 class LevelShift:
     """A shift whose first period at the new level is `index`; `ratio` = level after / before
-    (seasonally adjusted means over up to a year either side, up to the neighbouring shift)."""
+    (seasonally adjusted means over up to a season either side, up to the neighbouring shift)."""
 
     index: int
     ratio: float
@@ -58,7 +57,8 @@ def detect_level_shifts(y: FloatArray, season_length: int) -> list[LevelShift]:
         lo, hi = max(0, i - w), min(len(t_stats), i + w + 1)
         if abs(t_stats[i]) > SHIFT_T and abs(t_stats[i]) == np.max(np.abs(t_stats[lo:hi])):
             found.append(i + w)
-    shifts = [_shift(adjusted, found, k, float(t_stats[found[k] - w])) for k in range(len(found))]
+    t_at = [float(t_stats[i - w]) for i in found]
+    shifts = [_shift(adjusted, found, k, t_at[k], season_length) for k in range(len(found))]
     return [s for s in shifts if abs(np.log(s.ratio)) >= np.log1p(MIN_CHANGE)]
 
 
@@ -89,10 +89,11 @@ def _local_t_stats(a: FloatArray, w: int) -> FloatArray | None:
     return np.asarray(steps / (noise * np.sqrt(inverse[2, 2])), dtype=np.float64)
 
 
-def _shift(a: FloatArray, found: list[int], k: int, t_stat: float) -> LevelShift:
+def _shift(a: FloatArray, found: list[int], k: int, t_stat: float, span: int) -> LevelShift:
+    """The k-th shift, its ratio from mean levels over up to `span` periods either side."""
     index = found[k]
-    start = max(found[k - 1] if k > 0 else 0, index - _LEVEL_SPAN)
-    end = min(found[k + 1] if k + 1 < len(found) else len(a), index + _LEVEL_SPAN)
+    start = max(found[k - 1] if k > 0 else 0, index - span)
+    end = min(found[k + 1] if k + 1 < len(found) else len(a), index + span)
     before, after = float(np.mean(a[start:index])), float(np.mean(a[index:end]))
     ratio = after / before if before > 0 and after > 0 else float("nan")
     return LevelShift(index, ratio, t_stat)

@@ -47,30 +47,27 @@ def _as_dates(frame: pd.DataFrame) -> pd.Series:
     with warnings.catch_warnings():  # pandas warns when it falls back to dateutil parsing
         warnings.simplefilter("ignore", UserWarning)
         ds = pd.to_datetime(frame["ds"], errors="coerce")
-    bad = ds.isna()
-    if bad.any():
-        row = frame.index[bad.to_numpy()][0]
-        raise ForecastInputError(
-            f"series {frame.at[row, 'unique_id']!r}, row {row}, column 'ds': expected a date, "
-            f"found {frame.at[row, 'ds']!r}",
-            series_id=str(frame.at[row, "unique_id"]),
-            column="ds",
-        )
+    _reject_first(frame, ds.isna(), "ds", "a date")
     return ds.dt.normalize()
 
 
 def _as_values(frame: pd.DataFrame) -> pd.Series:
     y = pd.to_numeric(frame["y"], errors="coerce").astype(float)
-    bad = (y.isna() & frame["y"].notna()) | np.isinf(y)
-    if bad.any():
-        row = frame.index[bad.to_numpy()][0]
-        raise ForecastInputError(
-            f"series {frame.at[row, 'unique_id']!r}, row {row}, column 'y': expected a finite "
-            f"number, found {frame.at[row, 'y']!r}",
-            series_id=str(frame.at[row, "unique_id"]),
-            column="y",
-        )
+    _reject_first(frame, (y.isna() & frame["y"].notna()) | np.isinf(y), "y", "a finite number")
     return y
+
+
+def _reject_first(frame: pd.DataFrame, bad: pd.Series, column: str, expected: str) -> None:
+    """ForecastInputError naming the first bad row's series, row, column, expectation, value."""
+    if not bad.any():
+        return
+    row = frame.index[bad.to_numpy()][0]
+    raise ForecastInputError(
+        f"series {frame.at[row, 'unique_id']!r}, row {row}, column {column!r}: expected "
+        f"{expected}, found {frame.at[row, column]!r}",
+        series_id=str(frame.at[row, "unique_id"]),
+        column=column,
+    )
 
 
 def _check_duplicates(frame: pd.DataFrame) -> None:

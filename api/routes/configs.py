@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep, allowed
+from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import ConfigPublic
 from homeward import planning, repository
@@ -12,7 +12,7 @@ from homeward.roles import Action
 from models import PlanningConfigRow
 from optimise.config import PlanningConfig
 
-router = APIRouter(prefix="/v1/configs", tags=["configs"])
+router = APIRouter(prefix="/v1/configs", tags=["configs"], route_class=AuthFirstRoute)
 
 
 def _public(row: PlanningConfigRow) -> ConfigPublic:

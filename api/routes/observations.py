@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
-from api.deps import SessionDep, allowed
+from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
@@ -14,7 +14,7 @@ from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import observations_hash, read_observations_csv
 from homeward.roles import Action
 
-router = APIRouter(prefix="/v1", tags=["observations"])
+router = APIRouter(prefix="/v1", tags=["observations"], route_class=AuthFirstRoute)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
 

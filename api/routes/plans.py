@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import FactoryDep, SessionDep, allowed
+from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
 from api.errors import NotFound
 from api.routes.runs import public_runs
 from api.schemas import PlanCreate, PlanPublic, RunPublic
@@ -15,7 +15,7 @@ from homeward import planning, repository
 from homeward.roles import Action
 from models import PlanRow, RunRow
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=AuthFirstRoute)
 
 
 def _public(row: PlanRow) -> PlanPublic:

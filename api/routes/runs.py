@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from api.deps import FactoryDep, SessionDep, SettingsDep, allowed
+from api.deps import AuthFirstRoute, FactoryDep, SessionDep, SettingsDep, allowed
 from api.errors import NotFound
 from api.schemas import RunPublic
 from homeward import repository
@@ -16,7 +16,7 @@ from homeward.roles import Action
 from homeward.scheduler import scheduled_run
 from models import RunRow
 
-router = APIRouter(prefix="/v1", tags=["runs"])
+router = APIRouter(prefix="/v1", tags=["runs"], route_class=AuthFirstRoute)
 
 
 def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:

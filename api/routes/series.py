@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, allowed
+from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import (
     ForecastPointPublic,
@@ -18,7 +18,7 @@ from api.schemas import (
 from homeward import repository
 from homeward.roles import Action
 
-router = APIRouter(prefix="/v1", tags=["series"])
+router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
 
 @router.get("/series", response_model=list[SeriesPublic], dependencies=[allowed(Action.READ)])

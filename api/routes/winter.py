@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep, allowed
+from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
 from homeward import repository
 from homeward.roles import Action
 
-router = APIRouter(prefix="/v1", tags=["winter"])
+router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
 
 
 @router.get(

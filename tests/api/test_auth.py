@@ -159,6 +159,29 @@ def test_every_v1_operation_needs_a_key_and_says_so_in_openapi(demo_server: Live
         assert response.status_code == 401, (method, path, response.status_code)
 
 
+def test_a_malformed_body_without_a_key_is_401_not_422(demo_server: LiveServer) -> None:
+    """Who may ask is decided before the body is read: no key learns nothing about the body."""
+    spec = httpx.get(f"{demo_server.url}/openapi.json").json()
+    malformed = {"content-type": "application/json"}
+    for path, item in spec["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method in item:
+            concrete = re.sub(r"\{(\w+)(:path)?\}", "1", path)
+            response = httpx.request(
+                method.upper(), demo_server.url + concrete, content=b"{bad", headers=malformed
+            )
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+def test_a_malformed_body_with_too_weak_a_key_is_403(viewer: httpx.Client) -> None:
+    for path in ("/v1/plans", "/v1/configs"):
+        response = viewer.post(path, content=b"{bad", headers={"content-type": "application/json"})
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["role_found"] == "viewer"
+
+
 def test_health_and_dashboard_stay_open(demo_server: LiveServer) -> None:
     assert httpx.get(f"{demo_server.url}/healthz").status_code == 200
     page = httpx.get(f"{demo_server.url}/")

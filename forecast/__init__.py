@@ -2,7 +2,11 @@
 
 from forecast.engine import run_forecasts
 from forecast.errors import ForecastInputError
-from forecast.hierarchy import reconcile_bottom_up, reconcile_paths_bottom_up
+from forecast.hierarchy import (
+    reconcile_bottom_up,
+    reconcile_paths_bottom_up,
+    reconcile_wls_struct,
+)
 from forecast.settings import RECOMMENDED_MODELS, ForecastRun, ForecastSettings
 from forecast.winter import winter_index
 
@@ -13,6 +17,7 @@ __all__ = [
     "ForecastSettings",
     "reconcile_bottom_up",
     "reconcile_paths_bottom_up",
+    "reconcile_wls_struct",
     "run_forecasts",
     "winter_index",
 ]

@@ -1,14 +1,58 @@
-"""Bottom-up reconciliation: every parent series is the sum of its children."""
+"""Reconciliation: every parent series is the sum of its children.
+
+Bottom-up sums the leaves' forecasts. `reconcile_wls_struct` uses every level's own forecast
+(Athanasopoulos, Hyndman, Kourentzes and Petropoulos 2017, structural scaling): a parent
+forecast directly and the sum of its children's forecasts carry different errors, and the
+weighted projection onto the coherent forecasts combines them.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastInputError
 
 VALUE_PREFIXES = ("mean", "lo-", "hi-")
+HIERARCHY_COLUMNS = ("parent_id", "child_id")
+
+
+def hierarchy_from_frame(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """{parent: [children]} from rows (parent_id, child_id), checked row by row: both present,
+    not equal, no pair twice. Row numbers in messages count data rows from 1 (a CSV's line 2)."""
+    for col in HIERARCHY_COLUMNS:
+        if col not in frame.columns:
+            raise ForecastInputError(
+                f"hierarchy: expected column {col!r}, found columns {list(frame.columns)}",
+                column=col,
+            )
+    if frame.empty:
+        raise ForecastInputError("hierarchy: expected at least one parent_id, child_id row")
+    out: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    for row, (parent, child) in enumerate(frame.loc[:, list(HIERARCHY_COLUMNS)].itertuples(False)):
+        where = f"hierarchy row {row + 1}"
+        for col, value in zip(HIERARCHY_COLUMNS, (parent, child), strict=True):
+            if pd.isna(value) or not str(value).strip():
+                raise ForecastInputError(
+                    f"{where}: expected a series id in {col}, found {value!r}", column=col
+                )
+        p, c = str(parent).strip(), str(child).strip()
+        if p == c:
+            raise ForecastInputError(
+                f"{where}: expected a child different from its parent, found {p!r} twice",
+                series_id=p,
+            )
+        if (p, c) in seen:
+            raise ForecastInputError(
+                f"{where}: expected each pair once, found {p!r} -> {c!r} again", series_id=c
+            )
+        seen.add((p, c))
+        out.setdefault(p, []).append(c)
+    return out
 
 
 def reconcile_bottom_up(
@@ -24,6 +68,111 @@ def reconcile_bottom_up(
     """
     values = [c for c in forecasts.columns if c.startswith(VALUE_PREFIXES)]
     return _reconcile(forecasts, hierarchy, values, ["ds"], {"model": "bottom_up"})
+
+
+RECONCILED_SUFFIX = "+wls_struct"
+
+
+def reconcile_wls_struct(
+    forecasts: pd.DataFrame, hierarchy: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """Coherent forecasts from every node's own forecast, weighted by structural scaling.
+
+    `forecasts` holds rows (unique_id, ds, model, mean, lo-L, hi-L) for every node, parents
+    included, on the same dates within each tree. With S the summing matrix (nodes by leaves)
+    and W the diagonal of each node's number of leaves, the reconciled means are
+    S (S' W^-1 S)^-1 S' W^-1 y: a parent's own forecast and its children's sum are combined,
+    and the difference is shared among the children. Each node's quantiles move with its
+    mean (interval widths are kept); a node whose forecast was non-negative stays so, which can
+    leave a parent slightly above the sum of its children where a child is floored at zero.
+    Reconciled rows keep their model name with the suffix '+wls_struct'.
+    """
+    _check_nodes(forecasts, hierarchy)
+    values = [c for c in forecasts.columns if c.startswith(VALUE_PREFIXES)]
+    out = forecasts.copy()
+    for tree in _trees(hierarchy):
+        rows = out["unique_id"].isin(tree.nodes)
+        means = out.loc[rows].pivot(index="unique_id", columns="ds", values="mean")
+        if means.isna().any().any():
+            raise ForecastInputError(
+                "hierarchy: expected forecasts for the same periods at every node of a tree, "
+                f"found gaps under {tree.nodes[0]!r}",
+                series_id=tree.nodes[0],
+            )
+        means = means.reindex(tree.nodes)
+        shift = tree.projection() @ means.to_numpy() - means.to_numpy()
+        delta = pd.DataFrame(shift, index=means.index, columns=means.columns).stack()
+        keys = pd.MultiIndex.from_frame(out.loc[rows, ["unique_id", "ds"]])
+        move = delta.reindex(keys).to_numpy()
+        for col in values:
+            moved = out.loc[rows, col].to_numpy(dtype=float) + move
+            floor = out.loc[rows, col].to_numpy(dtype=float) >= 0
+            out.loc[rows, col] = np.where(floor, np.maximum(moved, 0.0), moved)
+        out.loc[rows, "model"] = out.loc[rows, "model"].astype(str) + RECONCILED_SUFFIX
+    return out
+
+
+class _Tree:
+    """One connected hierarchy: its nodes (roots first) and their leaves."""
+
+    def __init__(self, nodes: list[str], leaves_of: Mapping[str, list[str]]) -> None:
+        self.nodes = nodes
+        self.leaves = [n for n in nodes if n not in leaves_of]
+        self._leaves_of = leaves_of
+
+    def projection(self) -> np.ndarray:
+        column = {leaf: j for j, leaf in enumerate(self.leaves)}
+        s = np.zeros((len(self.nodes), len(self.leaves)))
+        for i, node in enumerate(self.nodes):
+            for leaf in self._leaves_of.get(node, [node]):
+                s[i, column[leaf]] = 1.0
+        w_inv = 1.0 / s.sum(axis=1)
+        weighted = s.T * w_inv
+        return np.asarray(s @ np.linalg.solve(weighted @ s, weighted))
+
+
+def _trees(hierarchy: Mapping[str, Sequence[str]]) -> list[_Tree]:
+    leaves_of: dict[str, list[str]] = {}
+
+    def leaves(node: str) -> list[str]:
+        if node not in hierarchy:
+            return [node]
+        if node not in leaves_of:
+            leaves_of[node] = [leaf for child in hierarchy[node] for leaf in leaves(child)]
+        return leaves_of[node]
+
+    children = {c for kids in hierarchy.values() for c in kids}
+    trees = []
+    for root in [p for p in hierarchy if p not in children]:
+        nodes: list[str] = []
+        stack = [root]
+        while stack:
+            node = stack.pop(0)
+            nodes.append(node)
+            stack.extend(hierarchy.get(node, ()))
+        for node in nodes:
+            leaves(node)
+        trees.append(_Tree(nodes, {n: leaves_of[n] for n in nodes if n in hierarchy}))
+    return trees
+
+
+def _check_nodes(forecasts: pd.DataFrame, hierarchy: Mapping[str, Sequence[str]]) -> None:
+    known = set(forecasts["unique_id"])
+    _bottom_up_order(hierarchy, known)  # unknown leaves and cycles
+    missing = sorted(p for p in hierarchy if p not in known)
+    if missing:
+        raise ForecastInputError(
+            f"hierarchy: parent {missing[0]!r} expected in forecasts (wls_struct reconciles "
+            f"every level's own forecast), found none",
+            series_id=missing[0],
+        )
+    counts = Counter(c for kids in hierarchy.values() for c in kids)
+    twice = sorted(c for c, n in counts.items() if n > 1)
+    if twice:
+        raise ForecastInputError(
+            f"hierarchy: expected each child under one parent, found {twice[0]!r} under two",
+            series_id=twice[0],
+        )
 
 
 def reconcile_paths_bottom_up(

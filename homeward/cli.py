@@ -73,6 +73,19 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "fitting (default: fit the history as it is)",
     )
     p.add_argument(
+        "--hierarchy",
+        help="CSV of parent_id, child_id rows: reconcile so that every parent is the sum of its "
+        "children (parents in --input are forecast too and combined, see --reconcile)",
+    )
+    p.add_argument(
+        "--reconcile",
+        choices=("wls_struct", "bottom_up"),
+        default="wls_struct",
+        help="with --hierarchy: 'wls_struct' combines each parent's own forecast with its "
+        "children's sum (every parent must be in --input); 'bottom_up' sums the children "
+        "(default wls_struct)",
+    )
+    p.add_argument(
         "--folds", type=_positive_int, default=3, help="rolling-origin folds (default 3)"
     )
     p.add_argument("--jobs", type=_positive_int, default=2, help="worker processes (default 2)")

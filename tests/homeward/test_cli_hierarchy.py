@@ -1,0 +1,64 @@
+"""`homeward forecast --hierarchy`: every parent written is the sum of its children."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homeward.cli import main
+
+
+def _history(path: Path, with_parent: bool) -> None:
+    rng = np.random.default_rng(7)
+    ds = pd.date_range("2019-01-01", periods=48, freq="MS")
+    season = 1 + 0.2 * np.sin(2 * np.pi * np.arange(48) / 12)
+    kids = {k: base * season + rng.normal(0, 5, 48) for k, base in (("a", 100), ("b", 60))}
+    series = dict(kids)
+    if with_parent:  # the county's own records differ a little from its districts' sum
+        series["county"] = kids["a"] + kids["b"] + rng.normal(0, 8, 48)
+    rows = [pd.DataFrame({"unique_id": k, "ds": ds, "y": v}) for k, v in series.items()]
+    pd.concat(rows).to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
+def _forecast(tmp_path: Path, *extra: str) -> int:
+    args = ["forecast", "--input", str(tmp_path / "in.csv"), "--horizon", "6"]
+    args += ["--output", str(tmp_path / "out.csv"), "--models", "seasonal_naive,ses"]
+    args += ["--folds", "2", "--jobs", "1", "--hierarchy", str(tmp_path / "h.csv")]
+    return main([*args, *extra])
+
+
+@pytest.mark.parametrize("how", ["wls_struct", "bottom_up"])
+def test_forecast_cli_writes_coherent_parents(tmp_path: Path, how: str) -> None:
+    _history(tmp_path / "in.csv", with_parent=how == "wls_struct")
+    (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\n")
+    assert _forecast(tmp_path, "--reconcile", how) == 0
+    out = pd.read_csv(tmp_path / "out.csv").set_index(["unique_id", "ds"])
+    assert set(out.index.get_level_values(0)) == {"a", "b", "county"}
+    county, a, b = (out.loc[k, "mean"].to_numpy() for k in ("county", "a", "b"))
+    assert np.allclose(county, a + b, atol=1e-3)
+    expected = "bottom_up" if how == "bottom_up" else "+wls_struct"
+    assert out.loc["county", "model"].str.endswith(expected).all()
+
+
+def test_forecast_cli_rejects_a_bad_hierarchy_before_forecasting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _history(tmp_path / "in.csv", with_parent=True)
+    (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,\n")
+    assert _forecast(tmp_path) == 2
+    assert "hierarchy row 2: expected a series id in child_id" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_forecast_cli_wls_struct_needs_the_parent_in_the_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _history(tmp_path / "in.csv", with_parent=False)
+    (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\n")
+    assert _forecast(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "series 'county' expected in --input (wls_struct needs every parent" in err
+    assert not (tmp_path / "out.csv").exists()

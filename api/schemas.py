@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimise.config import PlanningConfig
+
 
 class HealthPublic(BaseModel):
     status: Literal["ok"]
@@ -86,11 +88,15 @@ class PlanCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    config: dict[str, Any] | None = Field(
+    config: PlanningConfig | None = Field(
         default=None,
         description="a planning config (see GET /v1/configs/active); default: the active one",
     )
     solver: Literal["highs", "cbc"] = "highs"
+
+    def config_body(self) -> dict[str, Any] | None:
+        """The config as the JSON body planning stores (None: use the active config)."""
+        return None if self.config is None else self.config.model_dump(mode="json")
 
 
 class PlanPublic(BaseModel):

@@ -78,7 +78,7 @@ def create_plan(
     """
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
-    stored = planning.plan_scenario(session, plan_request.config, plan_request.solver)
+    stored = planning.plan_scenario(session, plan_request.config_body(), plan_request.solver)
     return _public(session.get_one(PlanRow, stored.plan_id))
 
 
@@ -91,7 +91,7 @@ def _wants_async(prefer: str | None) -> bool:
 def _queue_plan(
     plan_request: PlanCreate, request: Request, session: SessionDep, factory: FactoryDep
 ) -> JSONResponse:
-    body = planning.scenario_body(session, plan_request.config)
+    body = planning.scenario_body(session, plan_request.config_body())
     run_id = planning.queue_plan(factory)
     request.app.state.jobs.submit(planning.run_plan_job, factory, body, plan_request.solver, run_id)
     with factory() as job_session:

@@ -130,7 +130,12 @@ def test_bad_plan_request_names_the_field(finance: httpx.Client) -> None:
     response = finance.post("/v1/plans", json={"config": config})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "revenue_budget_gbp_per_period" in response.json()["detail"]
+    body = response.json()
+    assert "revenue_budget_gbp_per_period" in body["detail"]
+    assert "\n" not in body["detail"] and "errors.pydantic.dev" not in body["detail"]
+    [problem] = body["problems"]
+    assert problem["location"] == "body/config/revenue_budget_gbp_per_period"
+    assert problem["found"] == "-5" and "greater than" in problem["expected"]
 
 
 def test_upload_rejected_whole_then_accepted(admin: httpx.Client) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response, Security
+from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -35,6 +35,12 @@ def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
+
+# Ids are 32-bit integer columns; a bound here turns an absurd id or offset into a 422 naming
+# it, where SQLite would otherwise fail to bind it (OverflowError, a 500).
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many, newest first")]
 
 SessionDep = Annotated[Session, Depends(get_session)]
 FactoryDep = Annotated[sessionmaker[Session], Depends(get_factory)]

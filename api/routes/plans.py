@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
+from api.deps import AuthFirstRoute, FactoryDep, IdPath, SessionDep, allowed
 from api.errors import NotFound
 from api.routes.runs import public_runs
 from api.schemas import PlanCreate, PlanPublic, RunPublic
@@ -41,7 +41,7 @@ def latest_plan(session: SessionDep) -> PlanPublic:
 
 
 @router.get("/{plan_id}", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
-def get_plan(plan_id: int, session: SessionDep) -> PlanPublic:
+def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
     """One plan by id."""
     row = session.get(PlanRow, plan_id)
     if row is None:

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from api.deps import AuthFirstRoute, FactoryDep, SessionDep, SettingsDep, allowed
+from api.deps import (
+    AuthFirstRoute,
+    FactoryDep,
+    IdPath,
+    OffsetQuery,
+    SessionDep,
+    SettingsDep,
+    allowed,
+)
 from api.errors import NotFound
 from api.schemas import RunPublic
 from homeward import repository
@@ -31,14 +39,14 @@ def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:
 def list_runs(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> list[RunPublic]:
     """Runs, newest first."""
     return public_runs(session, repository.list_runs(session, limit, offset))
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic, dependencies=[allowed(Action.READ)])
-def get_run(run_id: int, session: SessionDep) -> RunPublic:
+def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
     """One run: poll this after a 202 until its status is no longer queued or running."""
     run = session.get(RunRow, run_id)
     if run is None:

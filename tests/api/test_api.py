@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import LiveServer
 
@@ -51,6 +52,19 @@ def test_plan_by_id_and_missing_plan_is_problem_json(viewer: httpx.Client) -> No
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert "999999" in missing.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/plans/99999999999999999999", "/v1/runs/2147483648", "/v1/runs?offset=" + "9" * 30],
+)
+def test_an_id_or_offset_out_of_range_is_422_naming_it(viewer: httpx.Client, path: str) -> None:
+    response = viewer.get(path)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    [problem] = response.json()["problems"]
+    assert problem["location"].split("/")[1] in {"plan_id", "run_id", "offset"}
+    assert "2147483647" in problem["expected"]
 
 
 def test_series_and_forecast_with_intervals_and_backtest(viewer: httpx.Client) -> None:

@@ -7,6 +7,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
 from forecast import RECOMMENDED_MODELS
 from homeward import commands
 from homeward.errors import HomewardError
@@ -193,14 +196,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except HomewardError as exc:
-        print(f"homeward {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"homeward {args.command}: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = _user_error(exc)
+        if message is None:
+            raise
+        print(f"homeward {args.command}: {message}", file=sys.stderr)
+        return 2
+
+
+def _user_error(exc: Exception) -> str | None:
+    """What to tell the user about an error their input or environment caused (None: a bug,
+    which keeps its traceback)."""
+    if isinstance(exc, ValidationError):
+        return _invalid(exc)
+    if isinstance(exc, SQLAlchemyError):
+        # The first line names the problem; the rest is SQL and a link to SQLAlchemy's docs.
+        return f"database error (check DATABASE_URL): {str(exc).splitlines()[0]}"
+    if isinstance(exc, HomewardError | ValueError | OSError):
+        return str(exc)
+    return None
+
+
+def _invalid(exc: ValidationError) -> str:
+    """A pydantic error on one line per field: where, expected, found (no docs links)."""
+    settings = exc.title == "Settings"
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(the whole input)"
+        if settings:
+            where = "HOMEWARD_" + where.upper()
+        if err["type"] == "missing":
+            parts.append(f"{where}: expected a value (it is required), found nothing")
+        elif err["type"] == "value_error":  # our own validators say expected and found
+            parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+        else:
+            parts.append(f"{where}: {err['msg']}, found {repr(err['input'])[:80]}")
+    what = "settings (environment variables)" if settings else exc.title
+    return f"invalid {what}: " + "; ".join(parts)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ def import_file(args: argparse.Namespace) -> int:
 
 def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
+    _refuse_missing_folders(args.output, args.metrics, args.shifts)
     history = read_observations_csv(Path(args.input), source=args.input)
     tree = _read_hierarchy(args.hierarchy, args.reconcile, history) if args.hierarchy else None
     settings = ForecastSettings(
@@ -118,6 +119,16 @@ def _read_hierarchy(path: str, how: str, history: pd.DataFrame) -> dict[str, lis
     return tree
 
 
+def _refuse_missing_folders(*outputs: str | None) -> None:
+    """Fail before minutes of forecasting, not after, if an output could not be written."""
+    for output in outputs:
+        if output and not Path(output).resolve().parent.is_dir():
+            raise ValueError(
+                f"cannot write {output}: expected an existing folder, "
+                f"found no folder {str(Path(output).resolve().parent)!r}"
+            )
+
+
 def _progress(done: int, total: int) -> None:
     if done == total or done % max(1, total // 20) == 0:
         log.info("%d/%d series done", done, total)
@@ -125,11 +136,7 @@ def _progress(done: int, total: int) -> None:
 
 def plan_cmd(args: argparse.Namespace) -> int:
     """`homeward plan`: solve a config against demand and print the plan."""
-    body = (
-        json.loads(Path(args.config).read_text())
-        if args.config
-        else demo_config.demo_planning_config()
-    )
+    body = _read_json(Path(args.config)) if args.config else demo_config.demo_planning_config()
     config = PlanningConfig.model_validate(body)
     demand = (
         read_demand_csv(Path(args.demand)) if args.demand else _demo_demand(config.horizon_periods)
@@ -143,6 +150,16 @@ def plan_cmd(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
     return 0 if result.status.value == "optimal" else 1
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}: expected JSON, found {exc.msg.lower()} "
+            f"at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def _demo_demand(horizon: int) -> pd.DataFrame:

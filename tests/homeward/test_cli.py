@@ -266,3 +266,75 @@ def test_demo_does_not_remake_its_revoked_key(
     capsys.readouterr()
     assert demo_auth(get_settings(), "0.0.0.0", factory).auth == "keys"
     assert capsys.readouterr().out == ""
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
+    """What a user reads on stderr after a refused command: one line, no traceback."""
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith(f"homeward {command}: ")
+    return line
+
+
+def test_importing_a_folder_is_a_one_line_error(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(tmp_path)]) == 2
+    assert "Is a directory" in _one_line_error(capsys, "import")
+
+
+def test_forecast_refuses_an_output_in_a_missing_folder_before_forecasting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "history.csv"
+    history.write_text("unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,3\n")
+    missing = tmp_path / "no-such-folder"
+    args = ["forecast", "--input", str(history), "--horizon", "2", "--output"]
+    assert main([*args, str(missing / "out.csv")]) == 2
+    line = _one_line_error(capsys, "forecast")
+    assert "expected an existing folder" in line and str(missing) in line
+    assert not missing.exists()
+
+
+def test_plan_with_an_invalid_config_names_each_field_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    body["period_days"] = "weekly"
+    del body["fees"]
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    assert main(["plan", "--config", str(config)]) == 2
+    line = _one_line_error(capsys, "plan")
+    assert "period_days: " in line and "'weekly'" in line
+    assert "fees: expected a value (it is required), found nothing" in line
+    assert "errors.pydantic.dev" not in line
+
+
+def test_plan_with_a_config_that_is_not_json_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text("{bad")
+    assert main(["plan", "--config", str(config)]) == 2
+    line = _one_line_error(capsys, "plan")
+    assert f"{config}: expected JSON" in line and "line 1 column 2" in line
+
+
+def test_a_bad_setting_names_its_environment_variable(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOMEWARD_FORECAST_HORIZON_WEEKS", "a year")
+    assert main(["keys", "list"]) == 2
+    line = _one_line_error(capsys, "keys")
+    assert "HOMEWARD_FORECAST_HORIZON_WEEKS: " in line and "'a year'" in line
+
+
+@pytest.mark.parametrize("url", ["nonsense://", "postgresql+psycopg://nobody@127.0.0.1:1/db"])
+def test_an_unusable_database_url_is_a_one_line_error(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["keys", "list"]) == 2
+    assert "database error (check DATABASE_URL)" in _one_line_error(capsys, "keys")

@@ -74,18 +74,27 @@ async def _value_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {
-            "location": "/".join(str(p) for p in err.get("loc", ())),
-            "expected": err.get("msg", ""),
-            "found": repr(err.get("input"))[:200],
-        }
-        for err in exc.errors()
-    ]
+    problems = [_located(err) for err in exc.errors()]
     detail = "; ".join(
         f"{p['location']}: {p['expected']}, found {p['found']}" for p in problems[:10]
     )
     return problem(422, "Invalid request", detail, problems=problems)
+
+
+def _located(err: Any) -> dict[str, str]:
+    """One request error as location, expected, found; said plainly where pydantic is not."""
+    location = "/".join(str(p) for p in err.get("loc", ()))
+    if err.get("type") == "json_invalid":  # FastAPI reports the input as {}: say what broke
+        where = f"at character {err['loc'][-1]}" if len(err.get("loc", ())) > 1 else ""
+        found = f"{err.get('ctx', {}).get('error', 'invalid JSON')} {where}".strip()
+        return {"location": "body", "expected": "a JSON body", "found": found}
+    if err.get("type") == "missing":  # the input is the parent object, not the missing value
+        return {"location": location, "expected": "a value (it is required)", "found": "nothing"}
+    return {
+        "location": location,
+        "expected": err.get("msg", ""),
+        "found": repr(err.get("input"))[:200],
+    }
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

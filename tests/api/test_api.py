@@ -218,3 +218,22 @@ def test_winter_index_of_a_referral_series(viewer: httpx.Client) -> None:
     assert all(p["index"] is None or 0.3 < p["index"] < 3.0 for p in body["points"])
     missing = viewer.get("/v1/winter/referrals/ot/atlantis")
     assert missing.status_code == 404
+
+
+def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Client) -> None:
+    malformed = finance.post(
+        "/v1/configs", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 422
+    [problem] = malformed.json()["problems"]
+    assert problem == {
+        "location": "body",
+        "expected": "a JSON body",
+        "found": "Expecting value at character 9",
+    }
+    config = finance.get("/v1/configs/active").json()["body"]
+    del config["fees"]
+    incomplete = finance.post("/v1/configs", json=config)
+    assert incomplete.status_code == 422
+    [problem] = incomplete.json()["problems"]
+    assert problem["location"] == "body/fees" and problem["found"] == "nothing"

@@ -20,6 +20,7 @@ from homeward.ingest import frequency_of, observations_hash
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import RunRow
+from optimise.config import PlanningConfig
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "pipeline"
@@ -129,7 +130,25 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
                 session, step.run_id, fc.forecasts, fc.metrics, fc.level_shifts
             )
             run.models_chosen = {**run.models_chosen, **dict(fc.chosen)}
+        _store_totals(session, step, pd.concat([fc.forecasts for fc in runs]))
     return _plan_step(step)
+
+
+def _store_totals(session: Session, step: _Pass, forecasts: pd.DataFrame) -> None:
+    """Team and area referral totals (bottom-up), where the active config says which district
+    belongs to which team; with no config there are no teams to add up to."""
+    config_row = repository.active_config(session)
+    if config_row is None:
+        return
+    try:
+        config = PlanningConfig.model_validate(config_row.body)
+    except ValueError as exc:  # the plan step reports the config's errors in full
+        step.report(f"  no team totals: the active config is not valid ({exc})")
+        return
+    totals = planning.referral_totals(forecasts, config)
+    if not totals.empty:
+        repository.store_forecasts(session, step.run_id, totals, pd.DataFrame())
+        step.report(f"  {totals['unique_id'].nunique()} team and area referral totals stored")
 
 
 def _plan_step(step: _Pass) -> tuple[int | None, str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecast import reconcile_bottom_up
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -22,6 +23,9 @@ from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
 
 REFERRALS_PREFIX = "referrals/"
+# Totals of the districts' referral forecasts, per team and over the config's whole area; their
+# own prefixes keep them out of LP demand (which reads `referrals/<service>/<district>` only).
+TEAM_PREFIX, AREA_PREFIX = "referrals_team/", "referrals_area/"
 log = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
@@ -73,6 +77,34 @@ def demand_from_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
             "q975": refs["hi-95"].clip(lower=0).to_numpy(),
         }
     ).reset_index(drop=True)
+
+
+def referral_totals(forecasts: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
+    """Forecasts of each team's and the whole area's referrals per service, bottom-up.
+
+    `referrals_team/<service>/<team>` is the sum of the team's districts'
+    `referrals/<service>/<district>` forecasts and `referrals_area/<service>` the sum of the
+    teams', so the three levels always add up. Means add exactly; interval bounds are summed
+    too, which assumes the districts' errors move together, so the totals' intervals are on the
+    wide side (model 'bottom_up'). Districts with no forecast are left out of their team.
+    """
+    ids = set(forecasts["unique_id"])
+    tree: dict[str, list[str]] = {}
+    for service in config.services:
+        teams: dict[str, list[str]] = {}
+        for district in config.districts:
+            uid = f"{REFERRALS_PREFIX}{service.id}/{district.id}"
+            if uid in ids:
+                teams.setdefault(district.team, []).append(uid)
+        for team, districts in teams.items():
+            tree[f"{TEAM_PREFIX}{service.id}/{team}"] = districts
+        if teams:
+            tree[f"{AREA_PREFIX}{service.id}"] = [f"{TEAM_PREFIX}{service.id}/{t}" for t in teams]
+    if not tree:
+        return forecasts.iloc[:0]
+    leaves = {uid for kids in tree.values() for uid in kids if uid not in tree}
+    summed = reconcile_bottom_up(forecasts[forecasts["unique_id"].isin(leaves)], tree)
+    return summed[summed["unique_id"].isin(tree)].reset_index(drop=True)
 
 
 def solve_config(

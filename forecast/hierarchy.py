@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastInputError
+from forecast.validate import require_rows
 
 VALUE_PREFIXES = ("mean", "lo-", "hi-")
 HIERARCHY_COLUMNS = ("parent_id", "child_id")
@@ -23,14 +24,7 @@ HIERARCHY_COLUMNS = ("parent_id", "child_id")
 def hierarchy_from_frame(frame: pd.DataFrame) -> dict[str, list[str]]:
     """{parent: [children]} from rows (parent_id, child_id), checked row by row: both present,
     not equal, no pair twice. Row numbers in messages count data rows from 1 (a CSV's line 2)."""
-    for col in HIERARCHY_COLUMNS:
-        if col not in frame.columns:
-            raise ForecastInputError(
-                f"hierarchy: expected column {col!r}, found columns {list(frame.columns)}",
-                column=col,
-            )
-    if frame.empty:
-        raise ForecastInputError("hierarchy: expected at least one parent_id, child_id row")
+    require_rows(frame, HIERARCHY_COLUMNS, "hierarchy")
     out: dict[str, list[str]] = {}
     seen: set[tuple[str, str]] = set()
     for row, (parent, child) in enumerate(frame.loc[:, list(HIERARCHY_COLUMNS)].itertuples(False)):

@@ -25,15 +25,20 @@ def split_history(history: pd.DataFrame, freq: Mapping[str, str] | None = None) 
     return out
 
 
-def _checked_frame(history: pd.DataFrame) -> pd.DataFrame:
-    for col in REQUIRED:
-        if col not in history.columns:
+def require_rows(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    """ForecastInputError naming the first missing column, or saying `frame` has no rows."""
+    for col in columns:
+        if col not in frame.columns:
             raise ForecastInputError(
-                f"history: expected column {col!r}, found columns {list(history.columns)}",
+                f"{what}: expected column {col!r}, found columns {list(frame.columns)}",
                 column=col,
             )
-    if history.empty:
-        raise ForecastInputError("history: expected at least one row, found none")
+    if frame.empty:
+        raise ForecastInputError(f"{what}: expected at least one row, found none")
+
+
+def _checked_frame(history: pd.DataFrame) -> pd.DataFrame:
+    require_rows(history, REQUIRED, "history")
     # Positional rows, so messages point at the n-th data row whatever the caller's index.
     frame = history.loc[:, list(REQUIRED)].reset_index(drop=True)
     frame["unique_id"] = frame["unique_id"].astype(str)

@@ -142,7 +142,7 @@ def test_hierarchy_rows_become_a_mapping_and_bad_rows_are_named() -> None:
         ({"parent_id": ["p", None], "child_id": ["a", "b"]}, "row 2: expected a series id"),
         ({"parent_id": ["p", "a"], "child_id": ["a", "a"]}, "row 2: expected a child different"),
         ({"parent_id": ["p", "p"], "child_id": ["a", "a"]}, "row 2: expected each pair once"),
-        ({"parent_id": [], "child_id": []}, "at least one"),
+        ({"parent_id": [], "child_id": []}, "expected at least one row"),
     ]
     for columns, message in bad:
         with pytest.raises(ForecastInputError, match=message):

@@ -12,15 +12,7 @@ from homeward import repository
 from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
 from homeward.scheduler import JOB_ID, scheduled_run, start_scheduler
 from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
-
-
-@pytest.fixture
-def factory(sqlite_settings: Settings):  # type: ignore[no-untyped-def]
-    engine = make_engine(sqlite_settings.resolved_database_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
+from homeward.storage import transaction
 
 
 def _store_two_series(factory) -> None:  # type: ignore[no-untyped-def]

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import demo_config, planning, repository
-from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import transaction
 from models import RunRow
-
-
-@pytest.fixture
-def factory(sqlite_settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_settings.resolved_database_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def test_scenario_body_needs_a_config_and_checks_it(factory: sessionmaker[Session]) -> None:

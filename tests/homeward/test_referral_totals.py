@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import demo_config, planning, repository
 from homeward.pipeline import run_pipeline
 from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import transaction
 from optimise.config import PlanningConfig
 
 COLS = ["mean", "lo-80", "hi-80", "lo-95", "hi-95"]
-
-
-@pytest.fixture
-def factory(sqlite_settings: Settings):  # type: ignore[no-untyped-def]
-    engine = make_engine(sqlite_settings.resolved_database_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _forecasts(ids: list[str]) -> pd.DataFrame:

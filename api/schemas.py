@@ -17,14 +17,24 @@ class HealthPublic(BaseModel):
     version: str
 
 
+SeriesKind = Literal["observed", "total"]
+
+
 class SeriesPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A series a client may chart. An observed series has stored history (GET
+    /v1/observations) and a forecast backtested on it; a total (`referrals_team/<service>/<team>`,
+    `referrals_area/<service>`) is only a forecast, the sum of its districts' forecasts, with no
+    history and no backtest metrics."""
 
     id: str
+    kind: SeriesKind = Field(
+        description="observed: stored history and forecast; total: forecast only, the sum of "
+        "other series' forecasts (no history, no backtest)"
+    )
     freq: str
-    first_ds: datetime
-    last_ds: datetime
-    n_obs: int
+    first_ds: datetime | None = Field(description="first observation; null for a total")
+    last_ds: datetime | None = Field(description="last observation; null for a total")
+    n_obs: int = Field(description="observations stored; 0 for a total")
 
 
 class ForecastPointPublic(BaseModel):

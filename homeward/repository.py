@@ -169,6 +169,38 @@ def list_series(session: Session, prefix: str | None = None) -> list[SeriesRow]:
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class ForecastOnlySeries:
+    """A series with a stored forecast but no observations: a total the pipeline adds up from
+    other series' forecasts (e.g. `referrals_area/ot`). `freq` is read off its newest forecast."""
+
+    id: str
+    freq: str
+
+
+def list_forecast_only_series(
+    session: Session, prefix: str | None = None
+) -> list[ForecastOnlySeries]:
+    """Every series with a forecast but no stored history (optionally under prefix), by id."""
+    newest = select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id")).where(
+        ForecastRow.series_id.not_in(select(SeriesRow.id))
+    )
+    if prefix:
+        newest = newest.where(ForecastRow.series_id.startswith(prefix, autoescape=True))
+    sub = newest.group_by(ForecastRow.series_id).subquery()
+    stmt = select(ForecastRow.series_id, ForecastRow.ds).join(
+        sub, (ForecastRow.series_id == sub.c.series_id) & (ForecastRow.run_id == sub.c.run_id)
+    )
+    rows = pd.DataFrame(
+        session.execute(stmt.order_by(ForecastRow.series_id, ForecastRow.ds)).all(),
+        columns=["series_id", "ds"],
+    )
+    return [
+        ForecastOnlySeries(str(series_id), frequency_of(group["ds"]))
+        for series_id, group in rows.groupby("series_id", sort=True)
+    ]
+
+
 def count_observations(session: Session) -> int:
     """How many observation rows are stored."""
     return int(session.scalar(select(func.count()).select_from(ObservationRow)) or 0)

@@ -13,10 +13,12 @@ from api.schemas import (
     ForecastPublic,
     LevelShiftPublic,
     ModelMetricsPublic,
+    SeriesKind,
     SeriesPublic,
 )
 from homeward import repository
 from homeward.roles import Action
+from models import SeriesRow
 
 router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
@@ -30,9 +32,38 @@ def list_series(
             max_length=200, pattern=r"^[a-z0-9_./-]*$", description="only ids starting with this"
         ),
     ] = None,
+    kind: Annotated[
+        SeriesKind | None,
+        Query(description="only observed series (with history) or only totals; default both"),
+    ] = None,
 ) -> list[SeriesPublic]:
-    """Every stored series with its frequency and extent."""
-    return [SeriesPublic.model_validate(row) for row in repository.list_series(session, prefix)]
+    """Every series with a stored history or forecast, by id: its kind, frequency and extent.
+
+    Totals (`kind: total`) have a forecast (GET /v1/forecasts) but no history, so their
+    `first_ds` and `last_ds` are null and `n_obs` is 0."""
+    found: list[SeriesPublic] = []
+    if kind != "total":
+        found += [_observed(row) for row in repository.list_series(session, prefix)]
+    if kind != "observed":
+        found += [_total(s) for s in repository.list_forecast_only_series(session, prefix)]
+    return sorted(found, key=lambda s: s.id)
+
+
+def _observed(row: SeriesRow) -> SeriesPublic:
+    return SeriesPublic(
+        id=row.id,
+        kind="observed",
+        freq=row.freq,
+        first_ds=row.first_ds,
+        last_ds=row.last_ds,
+        n_obs=row.n_obs,
+    )
+
+
+def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
+    return SeriesPublic(
+        id=series.id, kind="total", freq=series.freq, first_ds=None, last_ds=None, n_obs=0
+    )
 
 
 @router.get(

@@ -112,12 +112,22 @@ def solve_config(
 ) -> tuple[PlanningConfig, PlanResult]:
     """Validate a config body, build demand from the newest forecasts and solve."""
     config = PlanningConfig.model_validate(body)
+    demand = stored_demand(session)
+    return config, plan(build_inputs(config, _in_config(demand, config)), solver=solver)
+
+
+def stored_demand(session: Session) -> pd.DataFrame:
+    """LP demand from the newest stored referral forecasts (as `demand_from_forecasts`).
+
+    Raises `NoForecasts` when there are none, so a plan request can be refused before a job
+    is queued for it, exactly as a plan solved at once is.
+    """
     demand = demand_from_forecasts(repository.latest_forecast_frame(session, REFERRALS_PREFIX))
     if demand.empty:
         raise NoForecasts(
             "no referral forecasts are stored yet: run `homeward forecast` or the pipeline first"
         )
-    return config, plan(build_inputs(config, _in_config(demand, config)), solver=solver)
+    return demand
 
 
 def _in_config(demand: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:

@@ -74,7 +74,8 @@ def create_plan(
     """Solve a plan from the newest forecasts with the given (or active) config, and store it.
 
     A config sent here is kept as a scenario: it does not replace the active config. With
-    `Prefer: respond-async` the config is checked now and the plan is solved as a job.
+    `Prefer: respond-async` the config, and that forecasts are stored, are checked now (the
+    same problems as without it) and the plan is solved as a job.
     """
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
@@ -92,6 +93,7 @@ def _queue_plan(
     plan_request: PlanCreate, request: Request, session: SessionDep, factory: FactoryDep
 ) -> JSONResponse:
     body = planning.scenario_body(session, plan_request.config_body())
+    planning.stored_demand(session)  # no forecasts: the same 409 as a plan solved at once
     run_id = planning.queue_plan(factory)
     request.app.state.jobs.submit(planning.run_plan_job, factory, body, plan_request.solver, run_id)
     with factory() as job_session:

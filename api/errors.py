@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,21 +43,34 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _status_for(exc: HomewardError) -> tuple[int, str]:
+def _status_for(exc: HomewardError) -> int:
     if isinstance(exc, NotAuthenticated):
-        return 401, "Unauthorized"
+        return 401
     if isinstance(exc, RoleTooWeak):
-        return 403, "Forbidden"
+        return 403
     if isinstance(exc, NotFound | NoConfig | UnknownKeyName):
-        return 404, "Not found"
+        return 404
     if isinstance(exc, PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked):
-        return 409, "Conflict"
-    return 422, "Invalid input"
+        return 409
+    return 422
+
+
+def _title(status: int) -> str:
+    """The one title for a status, whoever raised it: the HTTP phrase in sentence case
+    ('Not found', 'Method not allowed'), except 422, which Homeward calls 'Invalid input'."""
+    if status == 422:
+        return "Invalid input"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+    return phrase[:1] + phrase[1:].lower()
 
 
 async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HomewardError)
-    status, title = _status_for(exc)
+    status = _status_for(exc)
+    title = _title(status)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):
         extra["problems"] = [asdict(p) for p in exc.problems]
@@ -97,9 +111,18 @@ def _located(err: Any) -> dict[str, str]:
     }
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (no such route, a method the route lacks), titled as ours are."""
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
+        detail = f"nothing at {request.url.path}; /docs lists every endpoint"
+    elif exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+        allowed = exc.headers["Allow"]
+        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+    # Kept: a 405's headers carry Allow, which RFC 9110 requires.
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, _title(exc.status_code), detail, headers=headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

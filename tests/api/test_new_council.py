@@ -79,3 +79,24 @@ def test_a_plan_before_any_forecast_is_409_at_once_or_as_a_job(
     assert "location" not in as_job.headers
     assert as_job.json() == at_once.json()
     assert _run_ids(factory) == []  # nothing queued, no run recorded
+
+
+def test_an_unknown_path_is_titled_as_homewards_own_404(admin: httpx.Client) -> None:
+    ours = admin.get("/v1/plans/latest")  # no plan yet: Homeward's own 404
+    unknown = admin.get("/v1/no-such-thing")
+    assert ours.status_code == unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith(PROBLEM_JSON)
+    assert unknown.json()["title"] == ours.json()["title"] == "Not found"
+    assert "/v1/no-such-thing" in unknown.json()["detail"]
+
+
+def test_a_wrong_method_is_405_titled_alike_and_says_what_is_allowed(
+    admin: httpx.Client,
+) -> None:
+    response = admin.delete("/v1/plans/latest")
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert response.headers["allow"] == "GET"
+    body = response.json()
+    assert body["title"] == "Method not allowed" and body["status"] == 405
+    assert "DELETE" in body["detail"] and "GET" in body["detail"]

@@ -70,7 +70,11 @@ function renderShadow(plan) {
     <ul>${top.map((p) => `<li>${p.statement}</li>`).join("") || "<li>No constraint binds.</li>"}</ul>`;
 }
 
-function renderChart(forecast, history) {
+// A total (kind "total" in GET /v1/series) is a forecast only: the sum of its districts'
+// forecasts, with no history of its own and no backtest.
+const isTotal = (kind) => kind === "total";
+
+function renderChart(forecast, history, kind) {
   const pts = forecast.points;
   if (!pts.length) return;
   const W = 600, H = 200, pad = 30, n = history.length + pts.length;
@@ -82,29 +86,48 @@ function renderChart(forecast, history) {
   const band = (a, b) => pts.map((p, i) => `${xf(i)},${y(p[a])}`).join(" ") + " " +
     pts.map((p, i) => `${xf(i)},${y(p[b])}`).reverse().join(" ");
   const line = pts.map((p, i) => `${xf(i)},${y(p.mean)}`).join(" ");
-  const past = history.map((h, i) => `${x(i)},${y(h.y)}`).join(" ");
+  const past = history.length ? `<polyline class="history" points="${
+    history.map((h, i) => `${x(i)},${y(h.y)}`).join(" ")}" fill="none" stroke="#8a96a3" stroke-width="1.2"/>` : "";
   const seen = history.map((h) => h.ds.slice(0, 10));
   const marks = forecast.level_shifts.map((s) => seen.indexOf(s.ds.slice(0, 10))).filter((i) => i >= 0)
     .map((i) => `<line x1="${x(i)}" x2="${x(i)}" y1="${pad}" y2="${H - pad}" stroke="#a01c1c" stroke-dasharray="4 3"/>`)
     .join("");
-  document.querySelector("#chart").innerHTML = `
-    <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="forecast of ${forecast.series_id}">
+  const chart = document.querySelector("#chart");
+  chart.innerHTML = `
+    <svg viewBox="0 0 ${W} ${H}" role="img">
       <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
       <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>
-      <polyline points="${past}" fill="none" stroke="#8a96a3" stroke-width="1.2"/>
+      ${past}
       ${marks}
-      <polyline points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
+      <polyline class="mean" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
       <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
       <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
     </svg>
-    <p class="muted" id="chart-caption">${forecast.series_id}: grey, the last ${history.length} observations;
-      dark, model ${forecast.model} for ${pts.length} periods from ${pts[0].ds.slice(0, 10)};
-      shaded: 80% and 95% intervals</p>
-    <p class="muted" id="chart-accuracy">${accuracy(forecast)}</p>`;
+    <p class="muted" id="chart-caption"></p>
+    <p class="muted" id="chart-accuracy"></p>`;
+  // Ids and model names go in as text, never markup: a team's id comes from a stored config.
+  chart.querySelector("svg").setAttribute("aria-label", `forecast of ${forecast.series_id}`);
+  chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
+  chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
+}
+
+function caption(forecast, history, kind) {
+  const pts = forecast.points, from = pts[0].ds.slice(0, 10);
+  if (isTotal(kind)) {
+    return `${forecast.series_id}: a total, the sum of its districts' forecasts (${forecast.model}), ` +
+      `for ${pts.length} periods from ${from}; no history of its own; ` +
+      "shaded: 80% and 95% intervals, the districts' bounds added up, so on the wide side";
+  }
+  return `${forecast.series_id}: grey, the last ${history.length} observations; ` +
+    `dark, model ${forecast.model} for ${pts.length} periods from ${from}; ` +
+    "shaded: 80% and 95% intervals";
 }
 
 // How good the chosen model has been in backtest, in words a planner can weigh.
-function accuracy(forecast) {
+function accuracy(forecast, kind) {
+  if (isTotal(kind)) {
+    return "no backtest: a total is not fitted to history, so weigh it by its districts' forecasts";
+  }
   const chosen = forecast.backtest.find((m) => m.chosen);
   const m = chosen ? chosen.metrics : {};
   const parts = [];
@@ -116,21 +139,41 @@ function accuracy(forecast) {
   return parts.join("; ");
 }
 
-async function showSeries(id) {
+// Series ids hold slashes that are part of the route; anything else in them is escaped.
+const seriesPath = (id) => id.split("/").map(encodeURIComponent).join("/");
+
+async function showSeries(id, kind) {
+  const path = seriesPath(id);
   const [forecast, history] = await Promise.all([
-    getJSON(`/v1/forecasts/${id}`), getJSON(`/v1/observations/${id}?last=104`)]);
-  renderChart(forecast, history);
+    getJSON(`/v1/forecasts/${path}`),
+    isTotal(kind) ? [] : getJSON(`/v1/observations/${path}?last=104`)]);
+  renderChart(forecast, history, kind);
+}
+
+// Observed series first, then the totals in their own group, so a planner can tell them apart.
+function seriesGroup(label, series) {
+  const group = document.createElement("optgroup");
+  group.label = label;
+  for (const s of series) group.append(new Option(s.id, s.id));
+  return group;
 }
 
 async function loadSeries() {
   const series = await getJSON("/v1/series");
+  const kinds = new Map(series.map((s) => [s.id, s.kind || "observed"]));
+  const totals = series.filter((s) => isTotal(s.kind));
   const select = document.querySelector("#series");
-  select.innerHTML = series.map((s) => `<option>${s.id}</option>`).join("");
-  select.onchange = () => showSeries(select.value);
+  select.replaceChildren(seriesGroup("Observed series", series.filter((s) => !isTotal(s.kind))));
+  if (totals.length) {
+    select.append(seriesGroup("Team and area totals (sum of their districts' forecasts)", totals));
+  }
+  const chart = document.querySelector("#chart");
+  select.onchange = () => showSeries(select.value, kinds.get(select.value))
+    .catch((err) => { chart.textContent = err.message; });
   const first = series.find((s) => s.id.startsWith("referrals/")) || series[0];
   if (first) {
     select.value = first.id;
-    await showSeries(first.id);
+    await showSeries(first.id, kinds.get(first.id));
   }
 }
 

@@ -115,3 +115,26 @@ def _what_if(browser: webdriver.Chrome, fee_percent: str) -> None:
     fee.clear()
     fee.send_keys(fee_percent)
     browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+
+
+def test_an_area_total_is_offered_as_a_total_and_drawn_without_history(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    browser.get(demo_server.url + "/")
+    key = role_keys[Role.VIEWER]
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
+    browser.refresh()  # one load with the key, so nothing re-renders the chart behind the test
+    wait = WebDriverWait(browser, 30)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#chart polyline.history")))
+    totals = browser.find_elements(By.CSS_SELECTOR, "#series optgroup[label*='totals'] option")
+    assert {"referrals_area/ot", "referrals_team/ot/north"} <= {o.text for o in totals}
+    assert all(o.text.startswith(("referrals_area/", "referrals_team/")) for o in totals)
+    Select(browser.find_element(By.ID, "series")).select_by_visible_text("referrals_area/ot")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "chart-caption"), "referrals_area/ot"))
+    caption = browser.find_element(By.ID, "chart-caption").text
+    assert "sum of its districts' forecasts" in caption and "80% and 95%" in caption
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")) == 2
+    assert browser.find_elements(By.CSS_SELECTOR, "#chart polyline.mean")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#chart polyline.history")
+    accuracy = browser.find_element(By.ID, "chart-accuracy").text
+    assert "no backtest" in accuracy and "MASE" not in accuracy

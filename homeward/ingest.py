@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -43,21 +44,39 @@ EXPECTED_ID = (
 EXPECTED_DATE = "a date YYYY-MM-DD (a Monday for weekly series) or a month YYYY-MM"
 EXPECTED_Y = "a finite number of zero or more (Homeward metrics are counts)"
 EXPECTED_HEADER = "a CSV file with the header unique_id,ds,y"
+# Charsets a file may be read in: UTF-8 (the default), and what Excel on Windows saves as
+# "CSV (Comma delimited)" (Windows-1252, of which Latin-1 and Latin-9 are near neighbours).
+SUPPORTED_CHARSETS = ("utf-8", "us-ascii", "iso-8859-1", "iso-8859-15", "windows-1252")
+_SUPPORTED_CODECS = frozenset(codecs.lookup(name).name for name in SUPPORTED_CHARSETS)
 
 
 def read_observations_csv(
-    data: bytes | str | Path, source: str, max_rows: int = DEFAULT_MAX_ROWS
+    data: bytes | str | Path,
+    source: str,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Read a long-format CSV (columns unique_id, ds, y) and return validated observations.
 
     ``data`` is the file's bytes, its already-decoded text (a ``str`` is CSV text, never a
-    path), or a ``Path`` to read. Every cell is read as text so nothing is silently coerced,
+    path), or a ``Path`` to read; bytes are decoded with ``encoding`` (a codec name, as
+    ``codec_for_charset`` returns). Every cell is read as text so nothing is silently coerced,
     surrounding whitespace in a cell is ignored, then the whole file is validated once.
     Returns a new frame as ``validate_observations`` does; raises ``ValidationFailed``
     listing every problem, with rows numbered as lines of the file (header = line 1).
     """
-    table = read_csv_as_text(data, source, max_rows)
+    table = read_csv_as_text(data, source, max_rows, encoding=encoding)
     return _validate(table.cells, source, list(table.problems), max_rows)
+
+
+def codec_for_charset(charset: str) -> str | None:
+    """Python's codec for a charset name or alias ('latin-1', 'Windows-1252', 'UTF8'), or
+    None unless it is one of ``SUPPORTED_CHARSETS``."""
+    try:
+        codec = codecs.lookup(charset.strip()).name
+    except LookupError:
+        return None
+    return codec if codec in _SUPPORTED_CODECS else None
 
 
 def validate_observations(
@@ -130,13 +149,16 @@ def read_csv_as_text(
     source: str,
     max_rows: int = DEFAULT_MAX_ROWS,
     expected_header: str = EXPECTED_HEADER,
+    encoding: str = "utf-8",
 ) -> TextTable:
-    """Decode (UTF-8, BOM allowed) and split a CSV into text cells, nothing coerced.
+    """Decode (``encoding``, by default UTF-8, BOM allowed) and split a CSV into text cells,
+    nothing coerced.
 
-    Raises ``ValidationFailed`` at once for what makes the rest unreadable: binary or
-    non-UTF-8 data, an empty file, a repeated header name, more than ``max_rows`` rows.
+    Raises ``ValidationFailed`` at once for what makes the rest unreadable: binary data,
+    bytes ``encoding`` cannot decode, an empty file, a repeated header name, more than
+    ``max_rows`` rows.
     """
-    text = _decode(data, source, expected_header)
+    text = _decode(data, source, expected_header, encoding)
     cells, problems = _parse_csv(text, source, max_rows)
     return TextTable(cells, tuple(problems))
 
@@ -155,11 +177,11 @@ def parse_count_cells(
     return values.where(~bad), problems
 
 
-def _decode(data: bytes | str | Path, source: str, expected_header: str) -> str:
+def _decode(data: bytes | str | Path, source: str, expected_header: str, encoding: str) -> str:
     payload = data.read_bytes() if isinstance(data, Path) else data
     if isinstance(payload, bytes):
         _reject_binary(payload, source)
-        payload = _utf8(payload, source)
+        payload = _text(payload, encoding, source)
     if "\x00" in payload:
         _fail(None, None, "UTF-8 text", "binary data (a NUL character)", source)
     if not payload.strip():
@@ -179,13 +201,25 @@ def _reject_binary(payload: bytes, source: str) -> None:
         _fail(line, None, "UTF-8 text", "binary data (a NUL byte; UTF-16 or not text?)", source)
 
 
-def _utf8(payload: bytes, source: str) -> str:
+def _text(payload: bytes, encoding: str, source: str) -> str:
+    codec = codecs.lookup(encoding).name
     try:
-        return payload.decode("utf-8-sig")
+        return payload.decode("utf-8-sig" if codec == "utf-8" else codec)
     except UnicodeDecodeError as error:
         line = payload[: error.start].count(b"\n") + 1
-        found = f"byte 0x{payload[error.start]:02x}, not UTF-8 (saved as Latin-1/Windows-1252?)"
-        _fail(line, None, "UTF-8 text", found, source)
+        near = _quote(_around(payload, error.start).decode(codec, errors="replace"))
+        found = f"byte 0x{payload[error.start]:02x} in {near}"
+        if codec == "utf-8":
+            _fail(line, None, "UTF-8 text", f"{found} (saved as Latin-1/Windows-1252?)", source)
+        _fail(line, None, f"text in {encoding}", f"{found}, which {encoding} does not use", source)
+
+
+def _around(payload: bytes, at: int, width: int = 25) -> bytes:
+    """Up to ``width`` bytes either side of ``at``, within its line: where to look."""
+    line_start = payload.rfind(b"\n", 0, at) + 1
+    line_end = payload.find(b"\n", at)
+    line_end = len(payload) if line_end < 0 else line_end
+    return payload[max(line_start, at - width) : min(line_end, at + width + 1)].rstrip(b"\r")
 
 
 def _fail(row: int | None, column: str | None, expected: str, found: str, source: str) -> NoReturn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
@@ -11,11 +11,17 @@ from api.errors import NotFound
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
 from homeward.errors import Problem, ValidationFailed
-from homeward.ingest import observations_hash, read_observations_csv
+from homeward.ingest import (
+    SUPPORTED_CHARSETS,
+    codec_for_charset,
+    observations_hash,
+    read_observations_csv,
+)
 from homeward.roles import Action
 
 router = APIRouter(prefix="/v1", tags=["observations"], route_class=AuthFirstRoute)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+CSV_MEDIA_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -45,17 +51,18 @@ def upload_observations(
     session: SessionDep,
     content_type: Annotated[str, Header()] = "text/csv",
 ) -> ImportPublic:
-    """Send a CSV body (Content-Type: text/csv). A rejected upload changes nothing."""
-    if not content_type.startswith(("text/csv", "application/csv", "text/plain")):
-        raise ValidationFailed(
-            (Problem(None, "Content-Type", "text/csv", content_type),), "request"
-        )
+    """Send a CSV body (Content-Type: text/csv). A rejected upload changes nothing.
+
+    The body is read in the charset the Content-Type names (`text/csv; charset=windows-1252`
+    for Excel's "CSV (Comma delimited)"), UTF-8 when it names none.
+    """
+    encoding = _encoding_of(content_type)
     if len(body) > MAX_UPLOAD_BYTES:
         raise ValidationFailed(
             (Problem(None, None, f"at most {MAX_UPLOAD_BYTES:,} bytes", f"{len(body):,} bytes"),),
             "request body",
         )
-    frame = read_observations_csv(body, source="POST /v1/observations")
+    frame = read_observations_csv(body, source="POST /v1/observations", encoding=encoding)
     summary = repository.store_observations(
         session, frame, "POST /v1/observations", observations_hash(frame)
     )
@@ -65,6 +72,28 @@ def upload_observations(
         series=list(summary.series),
         data_hash=summary.data_hash,
     )
+
+
+def _encoding_of(content_type: str) -> str:
+    """The charset to read an upload in, from its Content-Type (RFC 9110: media type and
+    parameters, case-insensitive names); refuses a media type or charset it cannot read."""
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    if media_type.lower() not in CSV_MEDIA_TYPES:
+        _refuse("text/csv", content_type)
+    charsets = [
+        value.strip().strip('"')
+        for name, _, value in (p.partition("=") for p in parameters)
+        if name.strip().lower() == "charset"
+    ]
+    if not charsets:
+        return "utf-8"
+    if codec_for_charset(charsets[0]) is None:
+        _refuse(f"charset {', '.join(SUPPORTED_CHARSETS)} (none: utf-8)", f"charset={charsets[0]}")
+    return charsets[0]  # as sent, so a decoding error names the charset in the user's words
+
+
+def _refuse(expected: str, found: str) -> NoReturn:
+    raise ValidationFailed((Problem(None, "Content-Type", expected, found),), "request")
 
 
 @router.get(

@@ -100,3 +100,63 @@ def test_a_wrong_method_is_405_titled_alike_and_says_what_is_allowed(
     body = response.json()
     assert body["title"] == "Method not allowed" and body["status"] == 405
     assert "DELETE" in body["detail"] and "GET" in body["detail"]
+
+
+def _upload(client: httpx.Client, body: bytes, content_type: str) -> httpx.Response:
+    return client.post("/v1/observations", content=body, headers={"content-type": content_type})
+
+
+def _stored(client: httpx.Client, series_id: str) -> list[float]:
+    response = client.get(f"/v1/observations/{series_id}")
+    return [] if response.status_code == 404 else [p["y"] for p in response.json()]
+
+
+@pytest.mark.parametrize(
+    ("charset", "district"),
+    [("latin-1", "a"), ("ISO-8859-1", "b"), ("windows-1252", "c"), ('"cp1252"', "d")],
+)
+def test_an_excel_csv_is_read_in_the_charset_it_declares(
+    admin: httpx.Client, charset: str, district: str
+) -> None:
+    # Figures pasted from a web page keep a no-break space (0xa0 in both charsets, not UTF-8).
+    series_id = f"referrals/ot/pasted-{district}"
+    text = f"unique_id,ds,y\n{series_id},2025-01-06,31\u00a0\n{series_id},2025-01-13,4\n"
+    response = _upload(admin, text.encode("cp1252"), f"text/csv; charset={charset}")
+    assert response.status_code == 201, response.text
+    assert _stored(admin, series_id) == [31.0, 4.0]
+
+
+def test_a_cell_in_a_declared_latin1_file_is_quoted_as_written(admin: httpx.Client) -> None:
+    text = "unique_id,ds,y\nreferrals/ot/bédworth,2025-01-06,3\n"
+    response = _upload(admin, text.encode("latin-1"), "text/csv; charset=iso-8859-1")
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert (problem["row"], problem["column"]) == (2, "unique_id")
+    assert "bédworth" in problem["found"]
+
+
+def test_an_unsupported_charset_is_refused_naming_both_and_stores_nothing(
+    admin: httpx.Client,
+) -> None:
+    series_id = "referrals/ot/klingon"
+    text = f"unique_id,ds,y\n{series_id},2025-01-06,3\n"
+    response = _upload(admin, text.encode(), "text/csv; charset=klingon")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    [problem] = response.json()["problems"]
+    assert problem["column"] == "Content-Type" and problem["found"] == "charset=klingon"
+    assert "utf-8" in problem["expected"] and "windows-1252" in problem["expected"]
+    assert _stored(admin, series_id) == []
+
+
+def test_a_latin1_byte_in_a_utf8_upload_names_its_row_and_stores_nothing(
+    admin: httpx.Client,
+) -> None:
+    good = b"unique_id,ds,y\nreferrals/ot/cafe,2025-01-06,3\n"
+    body = good + "referrals/ot/café,2025-01-13,4\n".encode("latin-1")
+    for content_type in ("text/csv", "text/csv; charset=utf-8"):
+        response = _upload(admin, body, content_type)
+        assert response.status_code == 422
+        [problem] = response.json()["problems"]
+        assert problem["row"] == 3 and "0xe9" in problem["found"] and "UTF-8" in problem["expected"]
+    assert _stored(admin, "referrals/ot/cafe") == []

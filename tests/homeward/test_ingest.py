@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import (
     MAX_PROBLEMS_PER_CHECK,
+    codec_for_charset,
     frequency_of,
     observations_hash,
     read_observations_csv,
@@ -108,6 +109,40 @@ def test_latin1_file_names_the_line_of_the_bad_byte() -> None:
     problem = only_problem(data)
     assert problem.row == 3
     assert "0xe9" in problem.found
+    assert "caf\ufffd,2024-01-01,1" in problem.found  # the text around the byte, to find it by
+
+
+def test_bytes_are_read_in_the_encoding_given() -> None:
+    text = GOOD.replace("rugby,2024-01-01,3", "rugby,2024-01-01,3\u00a0")  # a no-break space
+    pd.testing.assert_frame_equal(
+        read_observations_csv(text.encode("cp1252"), "excel.csv", encoding="windows-1252"),
+        read_observations_csv(GOOD, "plain.csv"),
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(HEADER.encode() + "café,2024-01-01,1\n".encode("latin-1"), "l1",
+                              encoding="latin-1")  # fmt: skip
+    assert caught.value.problems[0].found == "'café'"
+
+
+def test_a_byte_the_encoding_does_not_use_names_its_line_and_the_encoding() -> None:
+    data = (HEADER + "referrals/ot/rugby,2024-01-01,3\n").encode() + b"x\x81,2024-01-01,1\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(data, "x.csv", encoding="windows-1252")
+    [problem] = caught.value.problems
+    assert problem.row == 3 and "0x81" in problem.found
+    assert "windows-1252" in problem.expected and "windows-1252" in problem.found
+
+
+@pytest.mark.parametrize(
+    ("charset", "codec"),
+    [("UTF8", "utf-8"), ("us-ascii", "ascii"), ("latin-1", "iso8859-1"),
+     ("Windows-1252", "cp1252"), (" iso-8859-15 ", "iso8859-15"),
+     ("utf-16", None), ("rot13", None), ("klingon", None), ("", None)],
+)  # fmt: skip
+def test_codec_for_charset_knows_the_supported_charsets_by_any_alias(
+    charset: str, codec: str | None
+) -> None:
+    assert codec_for_charset(charset) == codec
 
 
 @pytest.mark.parametrize("data", [b"", b"   \n\n", ""])

@@ -42,7 +42,9 @@ MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many, newest first")]
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a 201 means stored
+# (the default scope would commit after the client already has its answer).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 FactoryDep = Annotated[sessionmaker[Session], Depends(get_factory)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

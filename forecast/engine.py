@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import pandas as pd
 
@@ -14,7 +15,9 @@ from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import sample_paths
 from forecast.pooling import with_sibling_totals
+from forecast.reconcile_run import check_hierarchy, reconciled_outcomes
 from forecast.select import pooled_mase
+from forecast.series import SeriesData
 from forecast.settings import ForecastRun, ForecastSettings
 from forecast.validate import split_history
 
@@ -34,8 +37,12 @@ def run_forecasts(
     """
     check_names(settings.models)
     series = with_sibling_totals(split_history(history, freq))
+    if settings.hierarchy:
+        check_hierarchy(series, settings)
     outcomes = [with_combos(o, settings.models) for o in map_series(series, settings, progress)]
     results = _finish_by_frequency(outcomes, settings)
+    if settings.hierarchy:
+        outcomes, results = _reconciled(series, outcomes, results, settings)
     log.info(
         "forecast %d series; %d fallbacks", len(results), sum(len(r.fallbacks) for r in results)
     )
@@ -57,6 +64,33 @@ def _finish_by_frequency(
         pooled = pooled_mase(backtest_scores(o) for o in group)
         results.update({i: finish(outcomes[i], calib, pooled, settings) for i in members})
     return [results[i] for i in range(len(outcomes))]
+
+
+def _reconciled(
+    series: list[SeriesData],
+    outcomes: list[SeriesOutcome],
+    results: list[SeriesResult],
+    settings: ForecastSettings,
+) -> tuple[list[SeriesOutcome], list[SeriesResult]]:
+    """Each reconciled node's result replaces (or, for a parent with no history, joins) the
+    direct one; its metrics keep every candidate's rows beside the reconciled model's."""
+    chosen = {o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)}
+    rec = reconciled_outcomes(series, outcomes, chosen, settings)
+    rec_settings = replace(settings, models=tuple(dict.fromkeys(n for o in rec for n in o.models)))
+    rec_results = _finish_by_frequency(rec, rec_settings)
+    index = {o.unique_id: i for i, o in enumerate(outcomes)}
+    outcomes, results = list(outcomes), list(results)
+    for o, r in zip(rec, rec_results, strict=True):
+        i = index.get(o.unique_id)
+        if i is None:
+            outcomes.append(o)
+            results.append(r)
+            continue
+        direct = results[i].metrics.assign(chosen=False)
+        metrics = pd.concat([direct, r.metrics], ignore_index=True)
+        outcomes[i] = o
+        results[i] = replace(r, metrics=metrics, fallbacks=results[i].fallbacks + r.fallbacks)
+    return outcomes, results
 
 
 def _collect(

@@ -84,7 +84,7 @@ def reconcile_wls_struct(
     _check_nodes(forecasts, hierarchy)
     values = [c for c in forecasts.columns if c.startswith(VALUE_PREFIXES)]
     out = forecasts.copy()
-    for tree in _trees(hierarchy):
+    for tree in trees(hierarchy):
         rows = out["unique_id"].isin(tree.nodes)
         means = out.loc[rows].pivot(index="unique_id", columns="ds", values="mean")
         if means.isna().any().any():
@@ -106,7 +106,7 @@ def reconcile_wls_struct(
     return out
 
 
-class _Tree:
+class Tree:
     """One connected hierarchy: its nodes (roots first) and their leaves."""
 
     def __init__(self, nodes: list[str], leaves_of: Mapping[str, list[str]]) -> None:
@@ -114,18 +114,36 @@ class _Tree:
         self.leaves = [n for n in nodes if n not in leaves_of]
         self._leaves_of = leaves_of
 
-    def projection(self) -> np.ndarray:
+    def leaves_of(self, node: str) -> list[str]:
+        """The leaves under `node` (a leaf is its own)."""
+        return list(self._leaves_of.get(node, [node]))
+
+    def summing(self) -> np.ndarray:
+        """S: row i adds up the leaves under node i."""
         column = {leaf: j for j, leaf in enumerate(self.leaves)}
         s = np.zeros((len(self.nodes), len(self.leaves)))
         for i, node in enumerate(self.nodes):
             for leaf in self._leaves_of.get(node, [node]):
                 s[i, column[leaf]] = 1.0
-        w_inv = 1.0 / s.sum(axis=1)
-        weighted = s.T * w_inv
+        return s
+
+    def projection(self) -> np.ndarray:
+        """S (S' W^-1 S)^-1 S' W^-1 with W the nodes' leaf counts: node forecasts in, coherent
+        forecasts out (structural scaling)."""
+        s = self.summing()
+        weighted = s.T * (1.0 / s.sum(axis=1))
         return np.asarray(s @ np.linalg.solve(weighted @ s, weighted))
 
+    def bottom_up(self) -> np.ndarray:
+        """S G with G picking the leaves' rows: every node becomes the sum of its leaves."""
+        pick = np.zeros((len(self.leaves), len(self.nodes)))
+        for j, leaf in enumerate(self.leaves):
+            pick[j, self.nodes.index(leaf)] = 1.0
+        return np.asarray(self.summing() @ pick)
 
-def _trees(hierarchy: Mapping[str, Sequence[str]]) -> list[_Tree]:
+
+def trees(hierarchy: Mapping[str, Sequence[str]]) -> list[Tree]:
+    """The connected trees of `hierarchy`, each with its nodes (roots first) and leaves."""
     leaves_of: dict[str, list[str]] = {}
 
     def leaves(node: str) -> list[str]:
@@ -136,7 +154,7 @@ def _trees(hierarchy: Mapping[str, Sequence[str]]) -> list[_Tree]:
         return leaves_of[node]
 
     children = {c for kids in hierarchy.values() for c in kids}
-    trees = []
+    found = []
     for root in [p for p in hierarchy if p not in children]:
         nodes: list[str] = []
         stack = [root]
@@ -146,8 +164,8 @@ def _trees(hierarchy: Mapping[str, Sequence[str]]) -> list[_Tree]:
             stack.extend(hierarchy.get(node, ()))
         for node in nodes:
             leaves(node)
-        trees.append(_Tree(nodes, {n: leaves_of[n] for n in nodes if n in hierarchy}))
-    return trees
+        found.append(Tree(nodes, {n: leaves_of[n] for n in nodes if n in hierarchy}))
+    return found
 
 
 def _check_nodes(forecasts: pd.DataFrame, hierarchy: Mapping[str, Sequence[str]]) -> None:

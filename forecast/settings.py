@@ -41,6 +41,9 @@ class ForecastSettings:
     adjust_level_shifts: rescale history before each detected level shift to the level after it
     before fitting (see shifts.py; off by default: its gain on the DTOC origins came from one
     origin, docs/benchmarks.md). Detected shifts are reported either way.
+    hierarchy: {parent id: child ids}; the run then reconciles it (reconcile_run.py), backtest
+    folds included, with `reconcile` 'bottom_up' (parents are their leaves' sums; a parent
+    needs no history of its own) or 'wls_struct' (every node forecast, then combined).
     """
 
     horizon: int
@@ -56,6 +59,8 @@ class ForecastSettings:
     clean_outliers: bool = False  # isolated spikes replaced before fitting (see outliers.py)
     max_history: int | None = None  # fit on at most this many recent periods (old regimes)
     adjust_level_shifts: bool = False  # fit old regimes' history at the latest level
+    hierarchy: Mapping[str, tuple[str, ...]] | None = None
+    reconcile: str = "bottom_up"
 
     def __post_init__(self) -> None:
         _require(self.horizon >= 1, "horizon", ">= 1", self.horizon)

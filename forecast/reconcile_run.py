@@ -1,0 +1,197 @@
+"""Reconciling inside a run: parents add up to their children in the backtest folds as well as
+in the final forecast, so the reconciled forecasts get their own conformal intervals and
+backtest metrics.
+
+Reconciling only the final forecasts (`hierarchy.reconcile_*`) keeps each node's interval
+width as it was (or, bottom-up, sums the bounds, which is too wide whenever the children's
+errors are not perfectly aligned). Here every backtest fold of every node's chosen model is
+reconciled the same way, the reconciled fold errors calibrate the reconciled intervals (split
+conformal, pooled like any other model), and the same folds give the metrics a dashboard shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.backtest import Window, scale_ratio, windows
+from forecast.errors import ForecastInputError
+from forecast.hierarchy import Tree, trees
+from forecast.intervals import reference_sd
+from forecast.models.base import Prediction, gaussian_prediction
+from forecast.outcome import ModelOutcome, SeriesOutcome
+from forecast.series import FloatArray, SeriesData
+from forecast.settings import ForecastSettings
+
+RECONCILE_METHODS = ("bottom_up", "wls_struct")
+BOTTOM_UP = "bottom_up"
+
+
+def check_hierarchy(series: Sequence[SeriesData], settings: ForecastSettings) -> None:
+    """Before any fitting: every leaf forecast, every parent too for wls_struct, one frequency
+    per tree. ForecastInputError names the first id at fault."""
+    hierarchy = settings.hierarchy or {}
+    if settings.reconcile not in RECONCILE_METHODS:
+        raise ForecastInputError(
+            f"ForecastSettings.reconcile: expected one of {RECONCILE_METHODS}, "
+            f"found {settings.reconcile!r}",
+            column="reconcile",
+        )
+    freq = {s.unique_id: s.freq for s in series}
+    for tree in trees(hierarchy):
+        needed = tree.nodes if settings.reconcile == "wls_struct" else tree.leaves
+        missing = next((n for n in needed if n not in freq), None)
+        if missing is not None:
+            raise ForecastInputError(
+                f"hierarchy: series {missing!r} expected in the history ({settings.reconcile} "
+                f"needs {'every node' if settings.reconcile == 'wls_struct' else 'every leaf'}"
+                "), found none",
+                series_id=missing,
+            )
+        kinds = {freq[n] for n in tree.nodes if n in freq}
+        if len(kinds) > 1:
+            raise ForecastInputError(
+                f"hierarchy: expected one frequency under {tree.nodes[0]!r}, found {sorted(kinds)}",
+                series_id=tree.nodes[0],
+            )
+
+
+def reconciled_outcomes(
+    series: Sequence[SeriesData],
+    outcomes: Sequence[SeriesOutcome],
+    chosen: Mapping[str, str],
+    settings: ForecastSettings,
+) -> list[SeriesOutcome]:
+    """One outcome per reconciled node, holding a single model: its reconciled forecast.
+
+    wls_struct replaces every node (model '<chosen>+wls_struct'); bottom_up replaces or adds the
+    parents only (model 'bottom_up'), the leaves keep their own forecasts. A parent with no
+    history of its own is backtested against the sum of its leaves' histories.
+    """
+    data = {s.unique_id: s for s in series}
+    fitted = {o.unique_id: o for o in outcomes}
+    out: list[SeriesOutcome] = []
+    for tree in trees(settings.hierarchy or {}):
+        nodes = {n: data.get(n) or _summed(n, tree, data) for n in tree.nodes}
+        out.extend(_reconcile_tree(tree, nodes, fitted, chosen, settings))
+    return out
+
+
+def _summed(node: str, tree: Tree, data: Mapping[str, SeriesData]) -> SeriesData:
+    """A parent's history as the sum of its leaves' (on their common grid; gaps stay gaps)."""
+    leaves = [data[leaf] for leaf in tree.leaves_of(node)]
+    frame = pd.concat([pd.Series(s.y, index=s.ds) for s in leaves], axis=1)
+    total = frame.sum(axis=1, min_count=len(leaves))
+    return SeriesData(node, pd.DatetimeIndex(total.index), total.to_numpy(), leaves[0].freq)
+
+
+def _reconcile_tree(
+    tree: Tree,
+    nodes: Mapping[str, SeriesData],
+    fitted: Mapping[str, SeriesOutcome],
+    chosen: Mapping[str, str],
+    settings: ForecastSettings,
+) -> list[SeriesOutcome]:
+    bottom_up = settings.reconcile == BOTTOM_UP
+    matrix = tree.bottom_up() if bottom_up else tree.projection()
+    wins = {n: _windows(nodes[n], fitted.get(n), settings) for n in tree.nodes}
+    _check_aligned(tree, nodes, wins)
+    preds = {n: _own_predictions(n, tree, fitted, chosen, wins, settings) for n in tree.nodes}
+    folds = len(wins[tree.nodes[0]])
+    reconciled: dict[str, list[Prediction]] = {n: [] for n in tree.nodes}
+    for k in [*range(folds), -1]:  # every fold, then the final forecast
+        means = np.array([preds[n][k].mean for n in tree.nodes])
+        moved = matrix @ means
+        for i, n in enumerate(tree.nodes):
+            reconciled[n].append(_around(moved[i], preds[n][k], settings.levels))
+    out = []
+    for n in tree.nodes:
+        if bottom_up and n in tree.leaves:
+            continue
+        name = BOTTOM_UP if bottom_up else f"{chosen[n]}+wls_struct"
+        model = ModelOutcome(name, tuple(reconciled[n][:-1]), reconciled[n][-1])
+        out.append(_node_outcome(nodes[n], fitted.get(n), fitted[tree.leaves[0]], wins[n], model))
+    return out
+
+
+def _node_outcome(
+    data: SeriesData,
+    own: SeriesOutcome | None,
+    leaf: SeriesOutcome,
+    wins: tuple[Window, ...],
+    model: ModelOutcome,
+) -> SeriesOutcome:
+    if own is not None:
+        ratio, shifts, future = own.scale_ratio, own.level_shifts, own.future_ds
+    else:
+        ratio, shifts, future = scale_ratio(_filled(data.y), data.season_length), (), leaf.future_ds
+    nonnegative = bool(np.nanmin(data.y) >= 0)
+    return SeriesOutcome(
+        data.unique_id, future, nonnegative, wins, {model.name: model}, [], ratio, shifts
+    )
+
+
+def _windows(
+    data: SeriesData, own: SeriesOutcome | None, settings: ForecastSettings
+) -> tuple[Window, ...]:
+    if own is not None:
+        return own.windows
+    filled = data.with_values(_filled(data.y))
+    return tuple(windows(filled, settings.backtest_folds, settings.eval_horizon))
+
+
+def _filled(y: FloatArray) -> FloatArray:
+    return np.asarray(pd.Series(y).interpolate(limit_direction="both"), dtype=np.float64)
+
+
+def _check_aligned(
+    tree: Tree, nodes: Mapping[str, SeriesData], wins: Mapping[str, tuple[Window, ...]]
+) -> None:
+    """Every node must be backtested on the same periods and end on the same date."""
+
+    def periods(n: str) -> tuple[object, ...]:
+        ds = nodes[n].ds
+        return (ds[-1], *((ds[w.origin], len(w.actual)) for w in wins[n]))
+
+    first = periods(tree.nodes[0])
+    for n in tree.nodes[1:]:
+        if periods(n) != first:
+            root = tree.nodes[0]
+            raise ForecastInputError(
+                f"hierarchy: expected every series under {root!r} to end on the same date with "
+                f"the same backtest periods, found {n!r} differs (it ends "
+                f"{nodes[n].ds[-1]:%Y-%m-%d}, {root!r} ends {nodes[root].ds[-1]:%Y-%m-%d})",
+                series_id=n,
+            )
+
+
+def _own_predictions(
+    node: str,
+    tree: Tree,
+    fitted: Mapping[str, SeriesOutcome],
+    chosen: Mapping[str, str],
+    wins: Mapping[str, tuple[Window, ...]],
+    settings: ForecastSettings,
+) -> list[Prediction]:
+    """The node's chosen model's folds then final forecast; a parent that was not forecast gets
+    its leaves' summed means with their sds added in quadrature (used only as its own sd)."""
+    if node in fitted:
+        model = fitted[node].models[chosen[node]]
+        return [*model.folds, model.final]
+    leaves = [fitted[leaf].models[chosen[leaf]] for leaf in tree.leaves_of(node)]
+    out = []
+    for k in [*range(len(wins[node])), -1]:
+        parts = [m.folds[k] if k >= 0 else m.final for m in leaves]
+        mean = np.sum([p.mean for p in parts], axis=0)
+        sd = np.sqrt(np.sum([reference_sd(p, settings.levels) ** 2 for p in parts], axis=0))
+        out.append(gaussian_prediction(mean, sd, settings.levels))
+    return out
+
+
+def _around(mean: FloatArray, own: Prediction, levels: Sequence[int]) -> Prediction:
+    """Gaussian intervals with the node's own sd around the reconciled mean; the conformal
+    calibration then sets their width from the reconciled backtest errors."""
+    sd = reference_sd(own, levels)
+    return gaussian_prediction(np.asarray(mean, dtype=np.float64), sd, levels)

@@ -78,7 +78,8 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--hierarchy",
         help="CSV of parent_id, child_id rows: reconcile so that every parent is the sum of its "
-        "children (parents in --input are forecast too and combined, see --reconcile)",
+        "children, in the backtest too, so parents get intervals and metrics of their own "
+        "(see --reconcile)",
     )
     p.add_argument(
         "--reconcile",

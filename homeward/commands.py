@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import uvicorn
 
-from forecast import ForecastSettings, reconcile_bottom_up, reconcile_wls_struct, run_forecasts
+from forecast import ForecastSettings, run_forecasts
 from forecast.hierarchy import hierarchy_from_frame
 from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
@@ -67,22 +67,20 @@ def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
     _refuse_missing_folders(args.output, args.metrics, args.shifts)
     history = read_observations_csv(Path(args.input), source=args.input)
-    tree = _read_hierarchy(args.hierarchy, args.reconcile, history) if args.hierarchy else None
+    tree = _read_hierarchy(args.hierarchy) if args.hierarchy else None
     settings = ForecastSettings(
         horizon=args.horizon,
         backtest_folds=args.folds,
         n_jobs=args.jobs,
         adjust_level_shifts=args.adjust_level_shifts,
+        hierarchy=tree,
+        reconcile=args.reconcile,
     )
     if args.models:
         settings = replace(settings, models=args.models)
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
     run = run_forecasts(history, settings, progress=_progress)
     forecasts = run.forecasts
-    if tree is not None:
-        reconcile = reconcile_wls_struct if args.reconcile == "wls_struct" else reconcile_bottom_up
-        forecasts = reconcile(forecasts, tree)
-        log.info("reconciled %d parents (%s)", len(tree), args.reconcile)
     forecasts.to_csv(args.output, index=False, date_format="%Y-%m-%d", float_format="%.4f")
     if args.metrics:
         run.metrics.to_csv(args.metrics, index=False, float_format="%.5f")
@@ -104,19 +102,11 @@ def forecast_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_hierarchy(path: str, how: str, history: pd.DataFrame) -> dict[str, list[str]]:
-    """Parent/child rows from a CSV, checked before any forecasting starts."""
+def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
+    """Parent/child rows from a CSV; the run checks the ids against the history before it fits
+    anything, and reconciles the backtests too, so parents get calibrated intervals."""
     tree = hierarchy_from_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
-    known = set(history["unique_id"].astype(str))
-    wanted = [*tree, *(c for kids in tree.values() for c in kids)] if how == "wls_struct" else []
-    wanted += [c for kids in tree.values() for c in kids if c not in tree]
-    missing = next((i for i in wanted if i not in known), None)
-    if missing is not None:
-        raise ValueError(
-            f"{path}: series {missing!r} expected in --input ({how} needs "
-            f"{'every parent and child' if how == 'wls_struct' else 'every leaf'}), found none"
-        )
-    return tree
+    return {parent: tuple(children) for parent, children in tree.items()}
 
 
 def _refuse_missing_folders(*outputs: str | None) -> None:

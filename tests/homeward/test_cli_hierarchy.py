@@ -60,5 +60,5 @@ def test_forecast_cli_wls_struct_needs_the_parent_in_the_input(
     (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\n")
     assert _forecast(tmp_path) == 2
     err = capsys.readouterr().err
-    assert "series 'county' expected in --input (wls_struct needs every parent" in err
+    assert "series 'county' expected in the history (wls_struct needs every node)" in err
     assert not (tmp_path / "out.csv").exists()

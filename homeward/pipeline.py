@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -120,7 +120,9 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
         return None, "skipped", "no observations stored: import some with `homeward import`"
     n_series = history["unique_id"].nunique()
     step.report(f"forecasting {n_series} series ({len(history):,} observations)")
-    runs = forecast_by_frequency(history, step.settings, step.report)
+    with repository_session(step.factory) as session:
+        tree = _referral_tree(session, history, step.report)
+    runs = forecast_by_frequency(history, step.settings, step.report, tree)
     step.timings["forecast_s"] = time.perf_counter() - start
     with repository_session(step.factory) as session:
         run = session.get_one(RunRow, step.run_id)
@@ -130,25 +132,7 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
                 session, step.run_id, fc.forecasts, fc.metrics, fc.level_shifts
             )
             run.models_chosen = {**run.models_chosen, **dict(fc.chosen)}
-        _store_totals(session, step, pd.concat([fc.forecasts for fc in runs]))
     return _plan_step(step)
-
-
-def _store_totals(session: Session, step: _Pass, forecasts: pd.DataFrame) -> None:
-    """Team and area referral totals (bottom-up), where the active config says which district
-    belongs to which team; with no config there are no teams to add up to."""
-    config_row = repository.active_config(session)
-    if config_row is None:
-        return
-    try:
-        config = PlanningConfig.model_validate(config_row.body)
-    except ValueError as exc:  # the plan step reports the config's errors in full
-        step.report(f"  no team totals: the active config is not valid ({exc})")
-        return
-    totals = planning.referral_totals(forecasts, config)
-    if not totals.empty:
-        repository.store_forecasts(session, step.run_id, totals, pd.DataFrame())
-        step.report(f"  {totals['unique_id'].nunique()} team and area referral totals stored")
 
 
 def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
@@ -172,10 +156,30 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
     return stored.plan_id, "succeeded", result.message
 
 
+def _referral_tree(
+    session: Session, history: pd.DataFrame, report: Report
+) -> dict[str, tuple[str, ...]]:
+    """Team and area totals to reconcile, where the active config says which district belongs
+    to which team; with no (valid) config there are no teams to add up to."""
+    config_row = repository.active_config(session)
+    if config_row is None:
+        return {}
+    try:
+        config = PlanningConfig.model_validate(config_row.body)
+    except ValueError as exc:  # the plan step reports the config's errors in full
+        report(f"  no team totals: the active config is not valid ({exc})")
+        return {}
+    return planning.referral_hierarchy(config, history["unique_id"].unique())
+
+
 def forecast_by_frequency(
-    history: pd.DataFrame, settings: Settings, report: Report
+    history: pd.DataFrame,
+    settings: Settings,
+    report: Report,
+    tree: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[ForecastRun]:
-    """Forecast weekly and monthly series separately, each with a horizon that suits it."""
+    """Forecast weekly and monthly series separately, each with a horizon that suits it; the
+    parents in `tree` whose leaves are in a run are reconciled bottom-up within it."""
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
     runs = []
     for freq, ids in freqs.groupby(freqs).groups.items():
@@ -189,9 +193,24 @@ def forecast_by_frequency(
         )
         if settings.forecast_models:
             fs = replace(fs, models=settings.forecast_models)
-        report(f"  {len(ids)} {freq} series, horizon {horizon}")
+        subtree = _within(tree or {}, set(ids))
+        if subtree:
+            fs = replace(fs, hierarchy=subtree, reconcile="bottom_up")
+        report(
+            f"  {len(ids)} {freq} series, horizon {horizon}"
+            + (f"; {len(subtree)} team and area totals reconciled bottom-up" if subtree else "")
+        )
         runs.append(run_forecasts(subset, fs, progress=_progress(report, str(freq))))
     return runs
+
+
+def _within(tree: Mapping[str, tuple[str, ...]], ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """The parents whose leaves are all among `ids` (one run, one frequency)."""
+    parents: dict[str, tuple[str, ...]] = {}
+    for parent, children in tree.items():
+        if all(c in ids or c in parents for c in children):
+            parents[parent] = children
+    return parents
 
 
 def _progress(report: Report, label: str) -> Callable[[int, int], None]:

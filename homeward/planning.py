@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecast import reconcile_bottom_up
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -79,32 +78,29 @@ def demand_from_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def referral_totals(forecasts: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
-    """Forecasts of each team's and the whole area's referrals per service, bottom-up.
+def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Which district referral series add up to which team and area totals, per service.
 
     `referrals_team/<service>/<team>` is the sum of the team's districts'
-    `referrals/<service>/<district>` forecasts and `referrals_area/<service>` the sum of the
-    teams', so the three levels always add up. Means add exactly; interval bounds are summed
-    too, which assumes the districts' errors move together, so the totals' intervals are on the
-    wide side (model 'bottom_up'). Districts with no forecast are left out of their team.
+    `referrals/<service>/<district>` series among `ids`, and `referrals_area/<service>` the
+    sum of the teams'. The forecasting run reconciles them bottom-up, backtest folds included,
+    so each total gets intervals calibrated on its own backtest errors and its own metrics.
+    Districts with no series are left out of their team.
     """
-    ids = set(forecasts["unique_id"])
-    tree: dict[str, list[str]] = {}
+    present = set(ids)
+    tree: dict[str, tuple[str, ...]] = {}
     for service in config.services:
         teams: dict[str, list[str]] = {}
         for district in config.districts:
             uid = f"{REFERRALS_PREFIX}{service.id}/{district.id}"
-            if uid in ids:
+            if uid in present:
                 teams.setdefault(district.team, []).append(uid)
         for team, districts in teams.items():
-            tree[f"{TEAM_PREFIX}{service.id}/{team}"] = districts
+            tree[f"{TEAM_PREFIX}{service.id}/{team}"] = tuple(districts)
         if teams:
-            tree[f"{AREA_PREFIX}{service.id}"] = [f"{TEAM_PREFIX}{service.id}/{t}" for t in teams]
-    if not tree:
-        return forecasts.iloc[:0]
-    leaves = {uid for kids in tree.values() for uid in kids if uid not in tree}
-    summed = reconcile_bottom_up(forecasts[forecasts["unique_id"].isin(leaves)], tree)
-    return summed[summed["unique_id"].isin(tree)].reset_index(drop=True)
+            team_ids = (f"{TEAM_PREFIX}{service.id}/{t}" for t in teams)
+            tree[f"{AREA_PREFIX}{service.id}"] = tuple(team_ids)
+    return tree
 
 
 def solve_config(

@@ -71,7 +71,8 @@ function renderShadow(plan) {
 }
 
 // A total (kind "total" in GET /v1/series) is a forecast only: the sum of its districts'
-// forecasts, with no history of its own and no backtest.
+// forecasts, with no history of its own; its intervals and backtest metrics come from the
+// districts' backtests added up (the run reconciles them fold by fold).
 const isTotal = (kind) => kind === "total";
 
 function renderChart(forecast, history, kind) {
@@ -116,7 +117,7 @@ function caption(forecast, history, kind) {
   if (isTotal(kind)) {
     return `${forecast.series_id}: a total, the sum of its districts' forecasts (${forecast.model}), ` +
       `for ${pts.length} periods from ${from}; no history of its own; ` +
-      "shaded: 80% and 95% intervals, the districts' bounds added up, so on the wide side";
+      "shaded: 80% and 95% intervals, calibrated on the total's own backtest";
   }
   return `${forecast.series_id}: grey, the last ${history.length} observations; ` +
     `dark, model ${forecast.model} for ${pts.length} periods from ${from}; ` +
@@ -125,14 +126,16 @@ function caption(forecast, history, kind) {
 
 // How good the chosen model has been in backtest, in words a planner can weigh.
 function accuracy(forecast, kind) {
-  if (isTotal(kind)) {
-    return "no backtest: a total is not fitted to history, so weigh it by its districts' forecasts";
-  }
+  const total = isTotal(kind);
   const chosen = forecast.backtest.find((m) => m.chosen);
   const m = chosen ? chosen.metrics : {};
   const parts = [];
   if (m.mase != null) parts.push(`backtest MASE ${m.mase.toFixed(2)} (below 1 beats repeating last year)`);
   if (m.coverage_80 != null) parts.push(`80% interval held ${Math.round(100 * m.coverage_80)}% of backtest outcomes`);
+  if (total) {
+    parts.push("scored against the districts' histories added up");
+    return parts.join("; ");
+  }
   const shifts = forecast.level_shifts.map(
     (s) => `${s.ds.slice(0, 7)} (${s.ratio >= 1 ? "+" : ""}${Math.round(100 * (s.ratio - 1))}%)`);
   parts.push(shifts.length ? `level shifts: ${shifts.join(", ")} (dashed)` : "no level shift found");

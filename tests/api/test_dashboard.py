@@ -133,8 +133,10 @@ def test_an_area_total_is_offered_as_a_total_and_drawn_without_history(
     wait.until(ec.text_to_be_present_in_element((By.ID, "chart-caption"), "referrals_area/ot"))
     caption = browser.find_element(By.ID, "chart-caption").text
     assert "sum of its districts' forecasts" in caption and "80% and 95%" in caption
+    assert "calibrated on the total's own backtest" in caption
     assert len(browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")) == 2
     assert browser.find_elements(By.CSS_SELECTOR, "#chart polyline.mean")
     assert not browser.find_elements(By.CSS_SELECTOR, "#chart polyline.history")
     accuracy = browser.find_element(By.ID, "chart-accuracy").text
-    assert "no backtest" in accuracy and "MASE" not in accuracy
+    assert "backtest MASE" in accuracy and "80% interval held" in accuracy
+    assert "districts' histories added up" in accuracy

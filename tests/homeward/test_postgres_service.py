@@ -52,5 +52,6 @@ def test_pipeline_and_api_on_postgres(fresh_postgres_url: str, tmp_path) -> None
     assert plan["id"] == outcome.plan_id and plan["status"] == "optimal"
     assert len({h["period"] for h in plan["result"]["hours"]}) == WEEKS
     assert run["status"] == "succeeded" and len(run["data_hash"]) == 64
-    assert set(run["models_chosen"].values()) <= {"seasonal_naive", "ses", "damped"}
+    assert set(run["models_chosen"].values()) <= {"seasonal_naive", "ses", "damped", "bottom_up"}
+    assert run["models_chosen"]["referrals_area/ot"] == "bottom_up"  # totals reconciled
     assert len(forecast["points"]) == WEEKS

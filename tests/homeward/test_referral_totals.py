@@ -12,44 +12,17 @@ from homeward.settings import Settings
 from homeward.storage import transaction
 from optimise.config import PlanningConfig
 
-COLS = ["mean", "lo-80", "hi-80", "lo-95", "hi-95"]
 
-
-def _forecasts(ids: list[str]) -> pd.DataFrame:
-    rng = np.random.default_rng(5)
-    ds = pd.date_range("2026-01-05", periods=3, freq="W-MON")
-    frames = []
-    for uid in ids:
-        mean = rng.uniform(5, 30, len(ds))
-        frame = pd.DataFrame({"unique_id": uid, "ds": ds, "model": "ses", "mean": mean})
-        for col, k in zip(COLS[1:], (-1.3, 1.3, -2.0, 2.0), strict=True):
-            frame[col] = mean + k * 2.0
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def test_team_and_area_totals_add_up_and_skip_missing_districts() -> None:
+def test_the_hierarchy_follows_the_config_and_skips_missing_districts() -> None:
     config = PlanningConfig.model_validate(demo_config.demo_planning_config(horizon_periods=4))
-    districts = ["rugby", "warwick", "stratford-on-avon"]  # north: rugby; south: the other two
-    forecasts = _forecasts([f"referrals/ot/{d}" for d in districts] + ["dtoc_days/x"])
-    totals = planning.referral_totals(forecasts, config).set_index(["unique_id", "ds"])
-    assert set(totals.index.get_level_values(0)) == {
-        "referrals_team/ot/north",
-        "referrals_team/ot/south",
-        "referrals_area/ot",
+    ids = ["referrals/ot/rugby", "referrals/ot/warwick", "referrals/ot/stratford-on-avon"]
+    tree = planning.referral_hierarchy(config, [*ids, "dtoc_days/x"])
+    assert tree == {
+        "referrals_team/ot/north": ("referrals/ot/rugby",),
+        "referrals_team/ot/south": ("referrals/ot/warwick", "referrals/ot/stratford-on-avon"),
+        "referrals_area/ot": ("referrals_team/ot/north", "referrals_team/ot/south"),
     }
-    by_id = forecasts.set_index(["unique_id", "ds"])
-    south = (
-        by_id.loc["referrals/ot/warwick", COLS] + by_id.loc["referrals/ot/stratford-on-avon", COLS]
-    )
-    assert np.allclose(totals.loc["referrals_team/ot/south", COLS], south)
-    assert np.allclose(
-        totals.loc["referrals_team/ot/north", COLS], by_id.loc["referrals/ot/rugby", COLS]
-    )
-    area = totals.loc["referrals_team/ot/north", COLS] + totals.loc["referrals_team/ot/south", COLS]
-    assert np.allclose(totals.loc["referrals_area/ot", COLS], area)
-    assert (totals["model"] == "bottom_up").all()
-    assert planning.referral_totals(_forecasts(["dtoc_days/x"]), config).empty
+    assert planning.referral_hierarchy(config, ["dtoc_days/x"]) == {}
 
 
 def test_the_pipeline_stores_totals_beside_the_district_forecasts(
@@ -80,4 +53,11 @@ def test_the_pipeline_stores_totals_beside_the_district_forecasts(
     assert len(teams) == 2 * horizon and len(area) == horizon
     district_sum = districts.groupby("ds")["mean"].sum().to_numpy()
     assert np.allclose(area.sort_values("ds")["mean"].to_numpy(), district_sum)
-    assert any("12 team and area referral totals stored" in m for m in messages)
+    assert any("12 team and area totals reconciled bottom-up" in m for m in messages)
+    with factory() as session:
+        found = repository.latest_forecast(session, planning.AREA_PREFIX + "ot")
+    assert found is not None
+    _run, rows, metrics = found
+    assert {r.model for r in rows} == {"bottom_up"}
+    [backtest] = [m for m in metrics if m.chosen]  # calibrated and scored on its own backtest
+    assert backtest.model == "bottom_up" and backtest.metrics["coverage_80"] is not None

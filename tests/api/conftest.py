@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -31,11 +34,27 @@ def _short_demo() -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-def load_demo(settings: Settings) -> sessionmaker[Session]:
-    """Migrate, store the short demo and its config, run the pipeline once."""
+def keyed_settings(tmp: Path, name: str, **extra: Any) -> Settings:
+    """Settings for a fresh SQLite file `name` in `tmp`: API keys required, no scheduler."""
+    return Settings(
+        data_dir=tmp,
+        database_url=f"sqlite:///{tmp / name}",
+        scheduler_enabled=False,
+        auth="keys",
+        **extra,
+    )
+
+
+def migrated(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    """The settings' database migrated to head, and sessions on it."""
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
-    factory = session_factory(engine)
+    return engine, session_factory(engine)
+
+
+def load_demo(settings: Settings) -> sessionmaker[Session]:
+    """Migrate, store the short demo and its config, run the pipeline once."""
+    _engine, factory = migrated(settings)
     frame = _short_demo()
     body = demo_config.demo_planning_config(horizon_periods=HORIZON_WEEKS)
     with transaction(factory) as session:
@@ -57,14 +76,12 @@ class DemoDatabase:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
     """A SQLite database holding the short demo, its config and one pipeline run."""
     tmp = tmp_path_factory.mktemp("api")
-    settings = Settings(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp / 'api.db'}",
-        scheduler_enabled=False,
+    settings = keyed_settings(
+        tmp,
+        "api.db",
         forecast_horizon_weeks=HORIZON_WEEKS,
         forecast_backtest_folds=2,
         forecast_n_jobs=2,
-        auth="keys",
     )
     return DemoDatabase(settings, load_demo(settings))
 

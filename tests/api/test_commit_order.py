@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from homeward import api_keys, demo_config
 from homeward.roles import Role
-from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import transaction
+from tests.api.conftest import keyed_settings, migrated
 from tests.conftest import LiveServer
 
 
@@ -33,15 +33,9 @@ def events() -> Any:
 def test_a_stored_config_is_committed_before_the_201_is_sent(
     tmp_path: Path, events: list[str]
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'order.db'}",
-        scheduler_enabled=False,
-        auth="keys",
-    )
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
+    settings = keyed_settings(tmp_path, "order.db")
+    _engine, factory = migrated(settings)
+    with transaction(factory) as session:
         key = api_keys.create_key(session, "admin", Role.ADMIN).secret
     app = create_app(settings)
 

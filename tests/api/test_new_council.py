@@ -16,9 +16,9 @@ from api.app import create_app
 from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import transaction
 from models import RunRow
-from tests.api.conftest import HORIZON_WEEKS, key_header
+from tests.api.conftest import HORIZON_WEEKS, key_header, keyed_settings, migrated
 from tests.conftest import LiveServer
 
 PROBLEM_JSON = "application/problem+json"
@@ -27,21 +27,13 @@ PROBLEM_JSON = "application/problem+json"
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("new-council")
-    return Settings(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp / 'new.db'}",
-        scheduler_enabled=False,
-        forecast_horizon_weeks=HORIZON_WEEKS,
-        auth="keys",
-    )
+    return keyed_settings(tmp, "new.db", forecast_horizon_weeks=HORIZON_WEEKS)
 
 
 @pytest.fixture(scope="module")
 def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """The fresh database, migrated, holding the demo config and nothing else."""
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
-    factory = session_factory(engine)
+    engine, factory = migrated(settings)
     body = demo_config.demo_planning_config(horizon_periods=HORIZON_WEEKS)
     with transaction(factory) as session:
         repository.save_config(session, body, planning.config_hash(body))

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from homeward import api_keys, repository
 from homeward.roles import Role
-from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
-from tests.api.conftest import key_header
+from homeward.storage import transaction
+from tests.api.conftest import key_header, keyed_settings, migrated
 from tests.conftest import LiveServer
 
 DISTRICTS = ["referrals/ot/rugby", "referrals/ot/warwick"]
@@ -59,15 +58,8 @@ def _store(factory: sessionmaker[Session]) -> None:
 @pytest.fixture(scope="module")
 def viewer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     tmp = tmp_path_factory.mktemp("totals")
-    settings = Settings(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp / 'totals.db'}",
-        scheduler_enabled=False,
-        auth="keys",
-    )
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
-    factory = session_factory(engine)
+    settings = keyed_settings(tmp, "totals.db")
+    engine, factory = migrated(settings)
     _store(factory)
     with transaction(factory) as session:
         secret = api_keys.create_key(session, "totals-viewer", Role.VIEWER).secret

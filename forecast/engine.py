@@ -76,6 +76,8 @@ def _reconciled(
     direct one; its metrics keep every candidate's rows beside the reconciled model's."""
     chosen = {o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)}
     rec = reconciled_outcomes(series, outcomes, chosen, settings)
+    if not rec:
+        return outcomes, results
     rec_settings = replace(settings, models=tuple(dict.fromkeys(n for o in rec for n in o.models)))
     rec_results = _finish_by_frequency(rec, rec_settings)
     index = {o.unique_id: i for i, o in enumerate(outcomes)}

@@ -127,11 +127,12 @@ class Tree:
                 s[i, column[leaf]] = 1.0
         return s
 
-    def projection(self) -> np.ndarray:
-        """S (S' W^-1 S)^-1 S' W^-1 with W the nodes' leaf counts: node forecasts in, coherent
-        forecasts out (structural scaling)."""
+    def projection(self, variance: np.ndarray | None = None) -> np.ndarray:
+        """S (S' W^-1 S)^-1 S' W^-1 with W the nodes' leaf counts (structural scaling) unless
+        `variance` gives W's diagonal: node forecasts in, coherent forecasts out."""
         s = self.summing()
-        weighted = s.T * (1.0 / s.sum(axis=1))
+        w = s.sum(axis=1) if variance is None else variance
+        weighted = s.T * (1.0 / w)
         return np.asarray(s @ np.linalg.solve(weighted @ s, weighted))
 
     def bottom_up(self) -> np.ndarray:
@@ -143,7 +144,9 @@ class Tree:
 
 
 def trees(hierarchy: Mapping[str, Sequence[str]]) -> list[Tree]:
-    """The connected trees of `hierarchy`, each with its nodes (roots first) and leaves."""
+    """The connected trees of `hierarchy`, each with its nodes (roots first) and leaves;
+    ForecastInputError on a cycle."""
+    bottom_up_order(hierarchy, {c for kids in hierarchy.values() for c in kids})
     leaves_of: dict[str, list[str]] = {}
 
     def leaves(node: str) -> list[str]:
@@ -160,6 +163,8 @@ def trees(hierarchy: Mapping[str, Sequence[str]]) -> list[Tree]:
         stack = [root]
         while stack:
             node = stack.pop(0)
+            if node in nodes:  # a cycle: callers reject them first (check_tree_shape)
+                continue
             nodes.append(node)
             stack.extend(hierarchy.get(node, ()))
         for node in nodes:
@@ -170,7 +175,7 @@ def trees(hierarchy: Mapping[str, Sequence[str]]) -> list[Tree]:
 
 def _check_nodes(forecasts: pd.DataFrame, hierarchy: Mapping[str, Sequence[str]]) -> None:
     known = set(forecasts["unique_id"])
-    _bottom_up_order(hierarchy, known)  # unknown leaves and cycles
+    check_tree_shape(hierarchy, known)
     missing = sorted(p for p in hierarchy if p not in known)
     if missing:
         raise ForecastInputError(
@@ -178,6 +183,16 @@ def _check_nodes(forecasts: pd.DataFrame, hierarchy: Mapping[str, Sequence[str]]
             f"every level's own forecast), found none",
             series_id=missing[0],
         )
+
+
+def check_tree_shape(hierarchy: Mapping[str, Sequence[str]], known: set[str]) -> None:
+    """Cycles, unknown leaves, childless parents and children under two parents."""
+    empty = next((p for p, kids in hierarchy.items() if not kids), None)
+    if empty is not None:
+        raise ForecastInputError(
+            f"hierarchy: expected children for {empty!r}, found none", series_id=empty
+        )
+    bottom_up_order(hierarchy, known)  # cycles and unknown leaves
     counts = Counter(c for kids in hierarchy.values() for c in kids)
     twice = sorted(c for c, n in counts.items() if n > 1)
     if twice:
@@ -204,7 +219,7 @@ def _reconcile(
     leaves = frame[~frame["unique_id"].isin(list(hierarchy))]
     known = set(leaves["unique_id"])
     parts = [leaves]
-    for parent in _bottom_up_order(hierarchy, known):
+    for parent in bottom_up_order(hierarchy, known):
         children = pd.concat(parts, ignore_index=True)
         kids = children[children["unique_id"].isin(list(hierarchy[parent]))]
         summed = kids.groupby(keys, as_index=False)[values].sum()
@@ -214,7 +229,7 @@ def _reconcile(
     return out[list(frame.columns)].sort_values(["unique_id", *keys], ignore_index=True)
 
 
-def _bottom_up_order(hierarchy: Mapping[str, Sequence[str]], leaves: set[str]) -> list[str]:
+def bottom_up_order(hierarchy: Mapping[str, Sequence[str]], leaves: set[str]) -> list[str]:
     """Parents ordered so that each comes after all its children; rejects unknown ids and cycles."""
     order: list[str] = []
     state: dict[str, str] = {}

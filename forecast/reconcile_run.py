@@ -11,6 +11,7 @@ conformal, pooled like any other model), and the same folds give the metrics a d
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -18,8 +19,8 @@ import pandas as pd
 
 from forecast.backtest import Window, scale_ratio, windows
 from forecast.errors import ForecastInputError
-from forecast.hierarchy import Tree, trees
-from forecast.intervals import reference_sd
+from forecast.hierarchy import Tree, check_tree_shape, trees
+from forecast.intervals import clipped, reference_sd
 from forecast.models.base import Prediction, gaussian_prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.series import FloatArray, SeriesData
@@ -30,8 +31,10 @@ BOTTOM_UP = "bottom_up"
 
 
 def check_hierarchy(series: Sequence[SeriesData], settings: ForecastSettings) -> None:
-    """Before any fitting: every leaf forecast, every parent too for wls_struct, one frequency
-    per tree. ForecastInputError names the first id at fault."""
+    """Before any fitting: a known method; a tree (no cycles, no child under two parents, no
+    parent without children); every leaf in the history, every parent too for wls_struct; one
+    frequency per tree; every node backtested on the same periods. ForecastInputError names the
+    first id at fault."""
     hierarchy = settings.hierarchy or {}
     if settings.reconcile not in RECONCILE_METHODS:
         raise ForecastInputError(
@@ -39,10 +42,11 @@ def check_hierarchy(series: Sequence[SeriesData], settings: ForecastSettings) ->
             f"found {settings.reconcile!r}",
             column="reconcile",
         )
-    freq = {s.unique_id: s.freq for s in series}
+    check_tree_shape(hierarchy, {s.unique_id for s in series})
+    data = {s.unique_id: s for s in series}
     for tree in trees(hierarchy):
         needed = tree.nodes if settings.reconcile == "wls_struct" else tree.leaves
-        missing = next((n for n in needed if n not in freq), None)
+        missing = next((n for n in needed if n not in data), None)
         if missing is not None:
             raise ForecastInputError(
                 f"hierarchy: series {missing!r} expected in the history ({settings.reconcile} "
@@ -50,12 +54,31 @@ def check_hierarchy(series: Sequence[SeriesData], settings: ForecastSettings) ->
                 "), found none",
                 series_id=missing,
             )
-        kinds = {freq[n] for n in tree.nodes if n in freq}
+        kinds = {data[n].freq for n in tree.nodes if n in data}
         if len(kinds) > 1:
             raise ForecastInputError(
                 f"hierarchy: expected one frequency under {tree.nodes[0]!r}, found {sorted(kinds)}",
                 series_id=tree.nodes[0],
             )
+        nodes = {n: data.get(n) or _summed(n, tree, data) for n in tree.nodes}
+        _check_aligned(tree, nodes, set(data), settings)
+
+
+def fold_signature(data: SeriesData, settings: ForecastSettings) -> tuple[object, ...]:
+    """The last period and each backtest fold's first period and length: nodes reconciled
+    together must share it."""
+    wins = windows(data, settings.backtest_folds, settings.eval_horizon)
+    return (data.ds[-1], *((data.ds[w.origin], len(w.actual)) for w in wins))
+
+
+def aligned_ids(series: Sequence[SeriesData], settings: ForecastSettings) -> set[str]:
+    """Ids whose fold signature is the most common one among `series` (a pipeline keeps a
+    district that is a week behind, or new, out of its team's total rather than fail)."""
+    signatures = {s.unique_id: fold_signature(s, settings) for s in series}
+    if not signatures:
+        return set()
+    common, _n = Counter(signatures.values()).most_common(1)[0]
+    return {uid for uid, sig in signatures.items() if sig == common}
 
 
 def reconciled_outcomes(
@@ -84,6 +107,7 @@ def _summed(node: str, tree: Tree, data: Mapping[str, SeriesData]) -> SeriesData
     leaves = [data[leaf] for leaf in tree.leaves_of(node)]
     frame = pd.concat([pd.Series(s.y, index=s.ds) for s in leaves], axis=1)
     total = frame.sum(axis=1, min_count=len(leaves))
+    total = total.loc[total.first_valid_index() :]  # from when every leaf has history
     return SeriesData(node, pd.DatetimeIndex(total.index), total.to_numpy(), leaves[0].freq)
 
 
@@ -95,10 +119,9 @@ def _reconcile_tree(
     settings: ForecastSettings,
 ) -> list[SeriesOutcome]:
     bottom_up = settings.reconcile == BOTTOM_UP
-    matrix = tree.bottom_up() if bottom_up else tree.projection()
     wins = {n: _windows(nodes[n], fitted.get(n), settings) for n in tree.nodes}
-    _check_aligned(tree, nodes, wins)
     preds = {n: _own_predictions(n, tree, fitted, chosen, wins, settings) for n in tree.nodes}
+    matrix = tree.bottom_up() if bottom_up else tree.projection(_variances(tree, preds, settings))
     folds = len(wins[tree.nodes[0]])
     reconciled: dict[str, list[Prediction]] = {n: [] for n in tree.nodes}
     for k in [*range(folds), -1]:  # every fold, then the final forecast
@@ -147,24 +170,46 @@ def _filled(y: FloatArray) -> FloatArray:
 
 
 def _check_aligned(
-    tree: Tree, nodes: Mapping[str, SeriesData], wins: Mapping[str, tuple[Window, ...]]
+    tree: Tree, nodes: Mapping[str, SeriesData], own: set[str], settings: ForecastSettings
 ) -> None:
-    """Every node must be backtested on the same periods and end on the same date."""
+    """Every node must end on the same date and be backtested on the same periods. The odd one
+    out is named against what most series with a history of their own have."""
+    sigs = {n: fold_signature(nodes[n], settings) for n in tree.nodes}
+    voters = [sigs[n] for n in tree.nodes if n in own] or list(sigs.values())
+    usual = Counter(voters).most_common(1)[0][0]
+    odd = sorted((n not in own, n) for n in tree.nodes if sigs[n] != usual)
+    if not odd:
+        return
+    n = odd[0][1]
+    sig, ds = sigs[n], nodes[n].ds
+    if sig[0] != usual[0]:
+        found = f"{n!r} ends {ds[-1]:%Y-%m-%d} where the others end {usual[0]:%Y-%m-%d}"
+    else:
+        found = (
+            f"{n!r} has {len(sig) - 1} backtest folds from {len(ds)} periods where the others "
+            f"have {len(usual) - 1}"
+        )
+    raise ForecastInputError(
+        f"hierarchy: expected every series under {tree.nodes[0]!r} to end on the same date with "
+        f"the same backtest periods, found {found}",
+        series_id=n,
+    )
 
-    def periods(n: str) -> tuple[object, ...]:
-        ds = nodes[n].ds
-        return (ds[-1], *((ds[w.origin], len(w.actual)) for w in wins[n]))
 
-    first = periods(tree.nodes[0])
-    for n in tree.nodes[1:]:
-        if periods(n) != first:
-            root = tree.nodes[0]
-            raise ForecastInputError(
-                f"hierarchy: expected every series under {root!r} to end on the same date with "
-                f"the same backtest periods, found {n!r} differs (it ends "
-                f"{nodes[n].ds[-1]:%Y-%m-%d}, {root!r} ends {nodes[root].ds[-1]:%Y-%m-%d})",
-                series_id=n,
-            )
+FIXED = 1e-9  # the structural weight of a node with no uncertainty: it is held (nearly) fixed
+
+
+def _variances(
+    tree: Tree, preds: Mapping[str, list[Prediction]], settings: ForecastSettings
+) -> np.ndarray:
+    """Structural scaling (each node's leaf count), except that a node whose own forecast has
+    no spread at all (a constant or all-zero series) is held fixed: moving it would give a
+    shifted forecast with a zero-width interval."""
+    counts = tree.summing().sum(axis=1)
+    spread = np.array(
+        [max(float(np.max(reference_sd(p, settings.levels))) for p in preds[n]) for n in tree.nodes]
+    )
+    return np.asarray(np.where(spread > 0, counts, FIXED * counts), dtype=np.float64)
 
 
 def _own_predictions(
@@ -178,16 +223,23 @@ def _own_predictions(
     """The node's chosen model's folds then final forecast; a parent that was not forecast gets
     its leaves' summed means with their sds added in quadrature (used only as its own sd)."""
     if node in fitted:
-        model = fitted[node].models[chosen[node]]
-        return [*model.folds, model.final]
-    leaves = [fitted[leaf].models[chosen[leaf]] for leaf in tree.leaves_of(node)]
+        return _as_written(fitted[node], chosen[node])
+    leaves = [_as_written(fitted[leaf], chosen[leaf]) for leaf in tree.leaves_of(node)]
     out = []
     for k in [*range(len(wins[node])), -1]:
-        parts = [m.folds[k] if k >= 0 else m.final for m in leaves]
+        parts = [preds[k] for preds in leaves]
         mean = np.sum([p.mean for p in parts], axis=0)
         sd = np.sqrt(np.sum([reference_sd(p, settings.levels) ** 2 for p in parts], axis=0))
         out.append(gaussian_prediction(mean, sd, settings.levels))
     return out
+
+
+def _as_written(outcome: SeriesOutcome, model: str) -> list[Prediction]:
+    """A model's folds then final forecast, floored at zero for a count series, as they are
+    written out: parents then add up to what their children show."""
+    found = outcome.models[model]
+    preds = [*found.folds, found.final]
+    return [clipped(p) for p in preds] if outcome.nonnegative else preds
 
 
 def _around(mean: FloatArray, own: Prediction, levels: Sequence[int]) -> Prediction:

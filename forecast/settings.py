@@ -44,6 +44,7 @@ class ForecastSettings:
     hierarchy: {parent id: child ids}; the run then reconciles it (reconcile_run.py), backtest
     folds included, with `reconcile` 'bottom_up' (parents are their leaves' sums; a parent
     needs no history of its own) or 'wls_struct' (every node forecast, then combined).
+    Sample paths are drawn per series, so a parent's paths are not the sums of its children's.
     """
 
     horizon: int

@@ -78,15 +78,58 @@ def test_bottom_up_intervals_are_calibrated_not_summed() -> None:
     assert county["model"] == "bottom_up" and 0.5 <= county["coverage_80"] <= 1.0
 
 
-def test_hierarchy_problems_are_named_before_fitting() -> None:
+def test_hierarchy_problems_are_named_before_fitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fitting(*_args: object) -> None:
+        raise AssertionError("fitting started before the hierarchy was checked")
+
+    monkeypatch.setattr("forecast.engine.map_series", no_fitting)
     history = _history(False)
-    wls = ForecastSettings(horizon=6, models=MODELS, hierarchy=TREE, reconcile="wls_struct")
-    with pytest.raises(ForecastInputError, match="series 'county' expected in the history"):
-        run_forecasts(history, wls)
-    odd = ForecastSettings(horizon=6, models=MODELS, hierarchy=TREE, reconcile="mint")
-    with pytest.raises(ForecastInputError, match="reconcile: expected one of"):
-        run_forecasts(history, odd)
     short = history[~((history["unique_id"] == "c") & (history["ds"] >= "2024-10-01"))]
-    bottom_up = ForecastSettings(horizon=6, models=MODELS, hierarchy=TREE)
-    with pytest.raises(ForecastInputError, match="end on the same date"):
-        run_forecasts(short, bottom_up)
+    new = history[~((history["unique_id"] == "c") & (history["ds"] < "2023-06-01"))]
+    cases = [
+        (TREE, "wls_struct", history, "series 'county' expected in the history"),
+        (TREE, "mint", history, "reconcile: expected one of"),
+        (TREE, "bottom_up", short, "found 'c' ends 2024-09-01 where the others end 2024-12-01"),
+        (
+            TREE,
+            "bottom_up",
+            new,
+            "found 'c' has 0 backtest folds from 19 periods where the others have 3",
+        ),
+        ({"p": ("q", "a"), "q": ("p", "b")}, "bottom_up", history, "expected no cycles"),
+        ({"p": ("a", "b"), "q": ("b", "c")}, "bottom_up", history, "found 'b' under two"),
+        ({"p": ()}, "bottom_up", history, "expected children for 'p'"),
+    ]
+    for tree, how, frame, message in cases:
+        settings = ForecastSettings(horizon=6, models=MODELS, hierarchy=tree, reconcile=how)
+        with pytest.raises(ForecastInputError, match=message):
+            run_forecasts(frame, settings)
+
+
+def test_parents_add_up_to_the_children_as_written_when_a_child_is_floored_at_zero() -> None:
+    ds = pd.date_range("2019-01-01", periods=48, freq="MS")
+    falling = np.maximum(0.0, 60.0 - 1.5 * np.arange(48))  # reaches zero; Holt goes below it
+    steady = 50.0 + np.random.default_rng(2).normal(0, 3, 48)
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "z", "ds": ds, "y": falling}),
+            pd.DataFrame({"unique_id": "a", "ds": ds, "y": steady}),
+        ],
+        ignore_index=True,
+    )
+    settings = ForecastSettings(horizon=12, models=("holt",), hierarchy={"p": ("a", "z")})
+    mean = run_forecasts(history, settings).forecasts.set_index(["unique_id", "ds"])["mean"]
+    assert (mean["z"] >= 0).all()
+    assert np.allclose(mean["p"], mean["a"] + mean["z"])
+
+
+def test_wls_struct_holds_a_constant_child_fixed() -> None:
+    """A constant child has no spread to move within: it keeps its value (and a real interval
+    is not faked); the others absorb the parent's difference, still adding up."""
+    history = _history(True)
+    history.loc[history["unique_id"] == "c", "y"] = 5.0
+    history.loc[history["unique_id"] == "county", "y"] += 5.0 - 60.0  # roughly consistent
+    settings = ForecastSettings(horizon=6, models=MODELS, hierarchy=TREE, reconcile="wls_struct")
+    fc = run_forecasts(history, settings).forecasts.set_index(["unique_id", "ds"])
+    assert np.allclose(fc.loc["c", "mean"], 5.0, atol=1e-6)
+    assert np.allclose(fc.loc["county", "mean"], fc.loc["north", "mean"] + fc.loc["c", "mean"])

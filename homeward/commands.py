@@ -105,7 +105,13 @@ def forecast_file(args: argparse.Namespace) -> int:
 def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
     """Parent/child rows from a CSV; the run checks the ids against the history before it fits
     anything, and reconciles the backtests too, so parents get calibrated intervals."""
-    tree = hierarchy_from_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
+    try:
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{path}: expected a CSV with columns parent_id, child_id, found an empty file"
+        ) from None
+    tree = hierarchy_from_frame(rows)
     return {parent: tuple(children) for parent, children in tree.items()}
 
 

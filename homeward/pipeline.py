@@ -13,6 +13,8 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
+from forecast.reconcile_run import aligned_ids
+from forecast.validate import split_history
 from homeward import planning, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -193,7 +195,7 @@ def forecast_by_frequency(
         )
         if settings.forecast_models:
             fs = replace(fs, models=settings.forecast_models)
-        subtree = _within(tree or {}, set(ids))
+        subtree = _aligned_tree(tree or {}, subset, fs, report)
         if subtree:
             fs = replace(fs, hierarchy=subtree, reconcile="bottom_up")
         report(
@@ -204,12 +206,29 @@ def forecast_by_frequency(
     return runs
 
 
-def _within(tree: Mapping[str, tuple[str, ...]], ids: set[str]) -> dict[str, tuple[str, ...]]:
-    """The parents whose leaves are all among `ids` (one run, one frequency)."""
+def _aligned_tree(
+    tree: Mapping[str, tuple[str, ...]],
+    history: pd.DataFrame,
+    settings: ForecastSettings,
+    report: Report,
+) -> dict[str, tuple[str, ...]]:
+    """The part of `tree` this run can reconcile: districts in the run that end with the others
+    and share their backtest periods. A district a week behind or too new to backtest like the
+    rest is left out of its team's total (and said so) rather than failing the run."""
+    ids = set(history["unique_id"])
+    leaves = {c for kids in tree.values() for c in kids if c not in tree and c in ids}
+    if not leaves:
+        return {}
+    series = split_history(history[history["unique_id"].isin(leaves)])
+    usable = aligned_ids(series, settings)
+    left_out = sorted(leaves - usable)
+    if left_out:
+        report(f"  left out of team totals (history ends or starts out of step): {left_out}")
     parents: dict[str, tuple[str, ...]] = {}
-    for parent, children in tree.items():
-        if all(c in ids or c in parents for c in children):
-            parents[parent] = children
+    for parent, children in tree.items():  # teams come before the areas that hold them
+        kept = tuple(c for c in children if c in usable or c in parents)
+        if kept:
+            parents[parent] = kept
     return parents
 
 

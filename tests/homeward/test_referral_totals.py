@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import demo_config, planning, repository
@@ -11,6 +12,7 @@ from homeward.pipeline import run_pipeline
 from homeward.settings import Settings
 from homeward.storage import transaction
 from optimise.config import PlanningConfig
+from optimise.errors import PlanInputError
 
 
 def test_the_hierarchy_follows_the_config_and_skips_missing_districts() -> None:
@@ -25,9 +27,8 @@ def test_the_hierarchy_follows_the_config_and_skips_missing_districts() -> None:
     assert planning.referral_hierarchy(config, ["dtoc_days/x"]) == {}
 
 
-def test_the_pipeline_stores_totals_beside_the_district_forecasts(
-    factory: sessionmaker[Session], sqlite_settings: Settings
-) -> None:
+def _store_demo_referrals(factory: sessionmaker[Session], late: str | None = None) -> None:
+    """Every demo district and service, 120 weeks; `late` misses its newest week."""
     body = demo_config.demo_planning_config(horizon_periods=4)
     weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
     season = (np.arange(len(weeks)) % 52) / 4
@@ -38,12 +39,41 @@ def test_the_pipeline_stores_totals_beside_the_district_forecasts(
         for i, d in enumerate(body["districts"])
         for s in body["services"]
     ]
+    frame = pd.concat(rows, ignore_index=True)
+    if late is not None:
+        frame = frame[~((frame["unique_id"] == late) & (frame["ds"] == weeks[-1]))]
     with transaction(factory) as session:
-        repository.store_observations(session, pd.concat(rows), "test", "hash")
+        repository.store_observations(session, frame, "test", "hash")
         repository.save_config(session, body, planning.config_hash(body))
+
+
+def _fast(settings: Settings) -> Settings:
+    return settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
+
+
+def test_a_district_a_week_behind_is_left_out_of_its_total_not_the_run(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    _store_demo_referrals(factory, late="referrals/ot/rugby")
     messages: list[str] = []
-    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
-    outcome = run_pipeline(factory, fast, trigger="test", report=messages.append)
+    # The forecasts are stored; the plan then refuses demand with a week missing (its own check).
+    with pytest.raises(PlanInputError, match="expected a row for every service, district"):
+        run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=messages.append)
+    with factory() as session:
+        north = repository.latest_forecast_frame(session, planning.TEAM_PREFIX + "ot/north")
+        nuneaton = repository.latest_forecast_frame(session, "referrals/ot/nuneaton-and-bedworth")
+        north_warks = repository.latest_forecast_frame(session, "referrals/ot/north-warwickshire")
+    kept = nuneaton.set_index("ds")["mean"] + north_warks.set_index("ds")["mean"]
+    assert np.allclose(north.set_index("ds")["mean"], kept)  # rugby is not in the sum
+    assert any("left out of team totals" in m and "referrals/ot/rugby" in m for m in messages)
+
+
+def test_the_pipeline_stores_totals_beside_the_district_forecasts(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    _store_demo_referrals(factory)
+    messages: list[str] = []
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=messages.append)
     assert outcome.plan_id is not None  # totals do not reach the LP's demand
     with factory() as session:
         districts = repository.latest_forecast_frame(session, "referrals/ot/")

@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/forecast_dtoc.py [--markdown]
      .venv/bin/python bench/forecast_dtoc.py --demo-weekly   (synthetic weekly referrals)
+     .venv/bin/python bench/forecast_dtoc.py --demo-totals   (synthetic team and area totals)
 Reads ../shared/data/dtoc-monthly/dtoc_la_monthly.csv in place (never copied into the repo).
 "Homeward" is the engine's direct forecasts of days_total and days_social_care reconciled with
 forecasts of days_nhs and days_both (days_total is their sum); "Homeward (direct, no
@@ -254,9 +255,16 @@ def main() -> int:
         action="store_true",
         help="score weekly forecasts of the synthetic demo with and without pooled seasons",
     )
+    parser.add_argument(
+        "--demo-totals",
+        action="store_true",
+        help="score the synthetic demo's team and area totals' intervals on a 2025 holdout",
+    )
     args = parser.parse_args()
     if args.demo_weekly:
         return demo_weekly()
+    if args.demo_totals:
+        return demo_totals()
     if not (DATA / "dtoc_la_monthly.csv").exists():
         print(f"skipped: {DATA} not found (the shared DTOC data sits beside the repository)")
         return 0
@@ -338,6 +346,62 @@ def demo_weekly() -> int:
             flush=True,
         )
     return 0
+
+
+def demo_totals() -> int:
+    """Synthetic weekly referrals: team and area totals (the demo config's teams) fitted to 2024
+    and scored on the 2025 holdout: the run's own reconciled intervals against the districts'
+    80% bounds added up, and against their half-widths added in quadrature (independence)."""
+    from forecast import reconcile_bottom_up
+    from homeward import demo_config, planning
+    from homeward.demo_series import generate_demo_observations
+    from optimise.config import PlanningConfig
+
+    obs = generate_demo_observations()
+    weekly = obs[obs["unique_id"].str.startswith("referrals/")]
+    cut = pd.Timestamp("2024-12-30")
+    config = PlanningConfig.model_validate(demo_config.demo_planning_config())
+    tree = planning.referral_hierarchy(config, weekly["unique_id"].unique())
+    settings = ForecastSettings(horizon=52, n_jobs=2, hierarchy=tree, reconcile="bottom_up")
+    fc = run_forecasts(weekly[weekly["ds"] < cut], settings).forecasts
+    districts = fc[~fc["unique_id"].isin(list(tree))]
+    summed = reconcile_bottom_up(districts, tree)
+    half = districts.assign(h=(districts["hi-80"] - districts["lo-80"]) / 2)
+    quad = _quadrature(half, tree)
+    actual = _tree_actuals(weekly[weekly["ds"] >= cut], tree)
+    rows = []
+    for label, frame in (
+        ("reconciled in the run (default)", fc),
+        ("districts' bounds added up", summed),
+        ("half-widths in quadrature", quad),
+    ):
+        m = actual.merge(frame[frame["unique_id"].isin(list(tree))], on=["unique_id", "ds"])
+        inside = (m["y"] >= m["lo-80"]) & (m["y"] <= m["hi-80"])
+        width = ((m["hi-80"] - m["lo-80"]) / m["y"].abs().clip(lower=1)).mean()
+        rows.append(f"  {label}: 2025 cover 80 {inside.mean():.3f}, width / actual {width:.3f}")
+    print(f"{len(tree)} team and area totals of the SYNTHETIC demo, fit to 2024, 2025 holdout:")
+    print("\n".join(rows))
+    return 0
+
+
+def _quadrature(half: pd.DataFrame, tree: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """Each parent's 80% bounds with half-widths added in quadrature (independent errors)."""
+    var = half.assign(v=half["h"] ** 2)[["unique_id", "ds", "mean", "v"]]
+    for parent, children in tree.items():  # teams come before the area that holds them
+        kids = var[var["unique_id"].isin(list(children))]
+        total = kids.groupby("ds", as_index=False)[["mean", "v"]].sum()
+        var = pd.concat([var, total.assign(unique_id=parent)], ignore_index=True)
+    h = np.sqrt(var["v"])
+    return var.assign(**{"lo-80": var["mean"] - h, "hi-80": var["mean"] + h})
+
+
+def _tree_actuals(test: pd.DataFrame, tree: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    frame = test[["unique_id", "ds", "y"]]
+    for parent, children in tree.items():
+        kids = frame[frame["unique_id"].isin(list(children))]
+        total = kids.groupby("ds", as_index=False)["y"].sum().assign(unique_id=parent)
+        frame = pd.concat([frame, total], ignore_index=True)
+    return frame
 
 
 def _lag52_mae(y: pd.Series) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -10,6 +12,7 @@ from optimise.config import PlanningConfig
 from optimise.errors import PlanInputError
 
 DEMAND_COLUMNS = ("service", "district", "ds", "cases")
+log = logging.getLogger(__name__)
 
 
 def demand_cube(
@@ -21,7 +24,7 @@ def demand_cube(
     """Period starts (first `horizon_periods` ds) and demand in cases, shape (S, D, T)."""
     column = config.winter.quantile_column if config.winter else None
     frame = _checked(demand, column)
-    starts = _periods(frame, config.horizon_periods)
+    starts = _periods(frame, config.horizon_periods, services, districts)
     frame = frame[frame["ds"].isin(starts)]
     cube = _pivot(frame, "cases", services, districts, starts)
     if config.winter is not None and column is not None:
@@ -53,14 +56,29 @@ def _checked(demand: pd.DataFrame, quantile_column: str | None) -> pd.DataFrame:
     return frame
 
 
-def _periods(frame: pd.DataFrame, horizon: int) -> list[pd.Timestamp]:
+def _periods(
+    frame: pd.DataFrame, horizon: int, services: tuple[str, ...], districts: tuple[str, ...]
+) -> list[pd.Timestamp]:
+    """The first `horizon` periods from the first one every service and district has demand
+    for: a district whose history ended a week early has a forecast starting a week early, and
+    the plan starts with the others rather than fail for the week they lack."""
+    ours = frame[frame["service"].isin(services) & frame["district"].isin(districts)]
+    firsts = ours.groupby(["service", "district"])["ds"].min()
+    common = firsts.max() if len(firsts) else None
     starts = sorted(frame["ds"].unique())
-    if len(starts) < horizon:
-        raise PlanInputError(
-            "horizon_periods",
-            f"at most {len(starts)} (the periods in the demand frame)",
-            str(horizon),
+    if common is not None and common > starts[0]:
+        late = firsts[firsts == common].index[0]
+        log.warning(
+            "demand for %s/%s starts %s, later than the rest; the plan starts there",
+            *late,
+            f"{common:%Y-%m-%d}",
         )
+        starts = [ts for ts in starts if ts >= common]
+        where = f"the periods in the demand frame from {common:%Y-%m-%d}, when all have demand"
+    else:
+        where = "the periods in the demand frame"
+    if len(starts) < horizon:
+        raise PlanInputError("horizon_periods", f"at most {len(starts)} ({where})", str(horizon))
     return [pd.Timestamp(ts) for ts in starts[:horizon]]
 
 

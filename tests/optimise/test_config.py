@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from optimise.config import PlanningConfig
 from optimise.errors import PlanInputError
-from tests.optimise.factory import bounds, hand_config, hand_demand, inputs_of, rich_config
+from tests.optimise.factory import (
+    bounds,
+    demand_frame,
+    hand_config,
+    hand_demand,
+    inputs_of,
+    rich_config,
+)
 
 
 def _error(raw: dict[str, Any]) -> str:
@@ -86,6 +94,18 @@ def test_demand_missing_a_row() -> None:
         PlanInputError, match="no cases for service hao, district rugby, ds 2025-01-13"
     ):
         inputs_of(hand_config(), demand)
+
+
+def test_a_district_whose_demand_starts_early_does_not_stop_the_plan() -> None:
+    """ot/rugby's history ended a week before hao/rugby's, so its forecast starts a week
+    earlier: the plan starts when both have demand, with the same number of periods."""
+    demand = demand_frame({("ot", "rugby"): [4.0, 5.0, 6.0], ("hao", "rugby"): [8.0, 8.0]})
+    hao = demand["service"] == "hao"
+    demand.loc[hao, "ds"] = demand.loc[hao, "ds"] + pd.Timedelta(weeks=1)
+    inputs = inputs_of(hand_config(), demand)
+    assert inputs.period_start == tuple(sorted(demand.loc[hao, "ds"]))
+    with pytest.raises(PlanInputError, match=r"at most 2 \(the periods in the demand frame from"):
+        inputs_of(hand_config(horizon_periods=3), demand)
 
 
 def test_demand_negative_cases() -> None:

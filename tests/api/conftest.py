@@ -34,6 +34,12 @@ def _short_demo() -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
+def serve_with_key(settings: Settings, key: str) -> Iterator[httpx.Client]:
+    """The app on `settings` served over real HTTP, and a client holding `key`."""
+    with LiveServer(create_app(settings)) as server:
+        yield from keyed_client(server, key)
+
+
 def keyed_settings(tmp: Path, name: str, **extra: Any) -> Settings:
     """Settings for a fresh SQLite file `name` in `tmp`: API keys required, no scheduler."""
     return Settings(
@@ -107,7 +113,8 @@ def key_header(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def _client(server: LiveServer, key: str) -> Iterator[httpx.Client]:
+def keyed_client(server: LiveServer, key: str) -> Iterator[httpx.Client]:
+    """An HTTP client on `server` that sends `key` with every request."""
     with httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client:
         yield client
 
@@ -115,22 +122,22 @@ def _client(server: LiveServer, key: str) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def viewer(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
     """A client holding a viewer key (what a dashboard gets)."""
-    yield from _client(demo_server, role_keys[Role.VIEWER])
+    yield from keyed_client(demo_server, role_keys[Role.VIEWER])
 
 
 @pytest.fixture(scope="module")
 def planner(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
     """A client holding a planner key."""
-    yield from _client(demo_server, role_keys[Role.PLANNER])
+    yield from keyed_client(demo_server, role_keys[Role.PLANNER])
 
 
 @pytest.fixture(scope="module")
 def finance(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
     """A client holding a finance key."""
-    yield from _client(demo_server, role_keys[Role.FINANCE])
+    yield from keyed_client(demo_server, role_keys[Role.FINANCE])
 
 
 @pytest.fixture(scope="module")
 def admin(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
     """A client holding an admin key."""
-    yield from _client(demo_server, role_keys[Role.ADMIN])
+    yield from keyed_client(demo_server, role_keys[Role.ADMIN])

@@ -12,14 +12,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import transaction
 from models import RunRow
-from tests.api.conftest import HORIZON_WEEKS, key_header, keyed_settings, migrated
-from tests.conftest import LiveServer
+from tests.api.conftest import HORIZON_WEEKS, keyed_settings, migrated, serve_with_key
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -46,11 +44,7 @@ def admin(settings: Settings, factory: sessionmaker[Session]) -> Iterator[httpx.
     """A client holding an admin key (it may plan and upload) on a server over the database."""
     with transaction(factory) as session:
         secret = api_keys.create_key(session, "new-council-admin", Role.ADMIN).secret
-    with (
-        LiveServer(create_app(settings)) as server,
-        httpx.Client(base_url=server.url, headers=key_header(secret), timeout=60) as client,
-    ):
-        yield client
+    yield from serve_with_key(settings, secret)
 
 
 def _run_ids(factory: sessionmaker[Session]) -> list[int]:

@@ -14,12 +14,10 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from homeward import api_keys, repository
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import key_header, keyed_settings, migrated
-from tests.conftest import LiveServer
+from tests.api.conftest import keyed_settings, migrated, serve_with_key
 
 DISTRICTS = ["referrals/ot/rugby", "referrals/ot/warwick"]
 TOTALS = ["referrals_area/ot", "referrals_team/ot/north", "referrals_team/ot/south"]
@@ -63,11 +61,7 @@ def viewer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     _store(factory)
     with transaction(factory) as session:
         secret = api_keys.create_key(session, "totals-viewer", Role.VIEWER).secret
-    with (
-        LiveServer(create_app(settings)) as server,
-        httpx.Client(base_url=server.url, headers=key_header(secret), timeout=60) as client,
-    ):
-        yield client
+    yield from serve_with_key(settings, secret)
     engine.dispose()
 
 

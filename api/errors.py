@@ -83,7 +83,7 @@ async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _value_error(_request: Request, exc: Exception) -> JSONResponse:
     """Engine input errors (ForecastInputError, PlanInputError, pydantic) are ValueErrors."""
-    return problem(422, "Invalid input", str(exc))
+    return problem(422, _title(422), str(exc))
 
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
@@ -92,7 +92,7 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
     detail = "; ".join(
         f"{p['location']}: {p['expected']}, found {p['found']}" for p in problems[:10]
     )
-    return problem(422, "Invalid request", detail, problems=problems)
+    return problem(422, _title(422), detail, problems=problems)
 
 
 def _located(err: Any) -> dict[str, str]:

@@ -179,6 +179,22 @@ def test_bad_query_parameter_is_problem_json(viewer: httpx.Client) -> None:
     assert "limit" in response.json()["detail"]
 
 
+def test_every_422_has_the_one_title_invalid_input(
+    viewer: httpx.Client, finance: httpx.Client, admin: httpx.Client
+) -> None:
+    responses = {
+        "query parameter": viewer.get("/v1/runs", params={"limit": "0"}),
+        "JSON body": finance.post(
+            "/v1/configs", content=b"{", headers={"content-type": "application/json"}
+        ),
+        "uploaded file": admin.post(
+            "/v1/observations", content=b"unique_id,ds\n", headers={"content-type": "text/csv"}
+        ),
+    }
+    titles = {kind: (r.status_code, r.json()["title"]) for kind, r in responses.items()}
+    assert titles == dict.fromkeys(responses, (422, "Invalid input"))
+
+
 def test_openapi_published_without_a_key(demo_server: LiveServer) -> None:
     spec = httpx.get(f"{demo_server.url}/openapi.json").json()
     assert {"/v1/plans/latest", "/v1/plans", "/v1/runs", "/v1/series", "/healthz"} <= set(

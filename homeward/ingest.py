@@ -180,25 +180,34 @@ def parse_count_cells(
 def _decode(data: bytes | str | Path, source: str, expected_header: str, encoding: str) -> str:
     payload = data.read_bytes() if isinstance(data, Path) else data
     if isinstance(payload, bytes):
-        _reject_binary(payload, source)
+        _reject_binary(payload, source, encoding)
         payload = _text(payload, encoding, source)
-    if "\x00" in payload:
-        _fail(None, None, "UTF-8 text", "binary data (a NUL character)", source)
+    elif "\x00" in payload:  # decoded bytes never get here with a NUL: _reject_binary saw it
+        _fail(None, None, "text", "binary data (a NUL character)", source)
     if not payload.strip():
         _fail(None, None, expected_header, "an empty file", source)
     return payload.removeprefix("\ufeff")
 
 
-def _reject_binary(payload: bytes, source: str) -> None:
+def _reject_binary(payload: bytes, source: str, encoding: str) -> None:
     # Spreadsheets are the usual wrong upload: name them so the user knows to "Save as CSV".
+    charset = _charset_name(encoding)
     if payload.startswith(b"PK\x03\x04"):
-        _fail(None, None, "a UTF-8 CSV file", "a ZIP archive (an Excel .xlsx workbook?)", source)
+        found = "a ZIP archive (an Excel .xlsx workbook?)"
+        _fail(None, None, f"a {charset} CSV file", found, source)
     if payload.startswith(b"\xd0\xcf\x11\xe0"):
-        _fail(None, None, "a UTF-8 CSV file", "an Excel .xls workbook", source)
+        _fail(None, None, f"a {charset} CSV file", "an Excel .xls workbook", source)
     nul_at = payload.find(b"\x00")
     if nul_at >= 0:
         line = payload[:nul_at].count(b"\n") + 1
-        _fail(line, None, "UTF-8 text", "binary data (a NUL byte; UTF-16 or not text?)", source)
+        found = "binary data (a NUL byte; UTF-16 or not text?)"
+        _fail(line, None, f"{charset} text", found, source)
+
+
+def _charset_name(encoding: str) -> str:
+    """The charset a message names: 'UTF-8' for UTF-8 by any alias, else ``encoding`` as given
+    (the caller passes the charset in the user's own words, e.g. from a Content-Type)."""
+    return "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
 def _text(payload: bytes, encoding: str, source: str) -> str:
@@ -211,7 +220,7 @@ def _text(payload: bytes, encoding: str, source: str) -> str:
         found = f"byte 0x{payload[error.start]:02x} in {near}"
         if codec == "utf-8":
             _fail(line, None, "UTF-8 text", f"{found} (saved as Latin-1/Windows-1252?)", source)
-        _fail(line, None, f"text in {encoding}", f"{found}, which {encoding} does not use", source)
+        _fail(line, None, f"{encoding} text", f"{found}, which {encoding} does not use", source)
 
 
 def _around(payload: bytes, at: int, width: int = 25) -> bytes:

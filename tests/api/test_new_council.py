@@ -135,6 +135,14 @@ def test_an_unsupported_charset_is_refused_naming_both_and_stores_nothing(
     assert _stored(admin, series_id) == []
 
 
+def test_a_workbook_sent_as_windows_1252_csv_names_that_charset(admin: httpx.Client) -> None:
+    response = _upload(admin, b"PK\x03\x04rest-of-an-xlsx", "text/csv; charset=Windows-1252")
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["expected"] == "a Windows-1252 CSV file" and "ZIP" in problem["found"]
+    assert "UTF-8" not in response.json()["detail"]
+
+
 def test_a_latin1_byte_in_a_utf8_upload_names_its_row_and_stores_nothing(
     admin: httpx.Client,
 ) -> None:

@@ -102,6 +102,25 @@ def test_binary_files_are_rejected(data: bytes, found: str) -> None:
     assert "UTF-8" in problem.expected
 
 
+@pytest.mark.parametrize("encoding", ["windows-1252", "latin-1"])
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [
+        (b"PK\x03\x04rest-of-a-zip", "ZIP archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1", "Excel .xls"),
+        ("unique_id,ds,y\n".encode("utf-16"), "NUL byte"),
+    ],
+)
+def test_binary_files_name_the_charset_they_were_read_in(
+    data: bytes, found: str, encoding: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(data, "excel.csv", encoding=encoding)
+    [problem] = caught.value.problems
+    assert found in problem.found
+    assert encoding in problem.expected and "UTF-8" not in problem.expected
+
+
 def test_latin1_file_names_the_line_of_the_bad_byte() -> None:
     data = (HEADER + "referrals/ot/rugby,2024-01-01,3\n").encode() + "café,2024-01-01,1\n".encode(
         "latin-1"

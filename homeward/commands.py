@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from typing import Any
 import pandas as pd
 import uvicorn
 
-from forecast import ForecastSettings, run_forecasts
+from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.hierarchy import hierarchy_from_frame
 from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
@@ -65,7 +68,7 @@ def import_file(args: argparse.Namespace) -> int:
 
 def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
-    _refuse_missing_folders(args.output, args.metrics, args.shifts)
+    _check_paths(args)
     history = read_observations_csv(Path(args.input), source=args.input)
     tree = _read_hierarchy(args.hierarchy) if args.hierarchy else None
     settings = ForecastSettings(
@@ -81,12 +84,7 @@ def forecast_file(args: argparse.Namespace) -> int:
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
     run = run_forecasts(history, settings, progress=_progress)
     forecasts = run.forecasts
-    forecasts.to_csv(args.output, index=False, date_format="%Y-%m-%d", float_format="%.4f")
-    if args.metrics:
-        run.metrics.to_csv(args.metrics, index=False, float_format="%.5f")
-    if args.shifts:
-        shifts = run.level_shifts
-        shifts.to_csv(args.shifts, index=False, date_format="%Y-%m-%d", float_format="%.4f")
+    _write_outputs(args, run)
     chosen = pd.Series(dict(run.chosen)).value_counts()
     print(
         f"wrote {len(forecasts):,} rows to {args.output}; models chosen: "
@@ -102,6 +100,23 @@ def forecast_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_outputs(args: argparse.Namespace, run: ForecastRun) -> None:
+    """The forecasts, and the metrics and shifts if asked for: all written, or none changed."""
+    writes = {args.output: _csv_writer(run.forecasts, "%.4f")}
+    if args.metrics:
+        writes[args.metrics] = _csv_writer(run.metrics, "%.5f")
+    if args.shifts:
+        writes[args.shifts] = _csv_writer(run.level_shifts, "%.4f")
+    _write_all_or_none(writes)
+
+
+def _csv_writer(frame: pd.DataFrame, float_format: str) -> Callable[[str], None]:
+    def write(path: str) -> None:
+        frame.to_csv(path, index=False, date_format="%Y-%m-%d", float_format=float_format)
+
+    return write
+
+
 def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
     """Parent/child rows from a CSV; the run checks the ids against the history before it fits
     anything, and reconciles the backtests too, so parents get calibrated intervals."""
@@ -115,14 +130,77 @@ def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
     return {parent: tuple(children) for parent, children in tree.items()}
 
 
-def _refuse_missing_folders(*outputs: str | None) -> None:
-    """Fail before minutes of forecasting, not after, if an output could not be written."""
-    for output in outputs:
-        if output and not Path(output).resolve().parent.is_dir():
+def _check_paths(args: argparse.Namespace) -> None:
+    """Fail before minutes of forecasting, not after: every input a readable file, every
+    output a writable place, and no output the same file as an input or another output."""
+    taken: dict[str, str] = {}  # flag -> path, in the order given
+    for flag, path in (("--input", args.input), ("--hierarchy", args.hierarchy)):
+        if path:
+            _require_file(flag, path)
+            taken[flag] = path
+    for flag, path in (
+        ("--output", args.output),
+        ("--metrics", args.metrics),
+        ("--shifts", args.shifts),
+    ):
+        if path:
+            _require_writable(flag, path)
+            _refuse_same_file(flag, path, taken)
+            taken[flag] = path
+
+
+def _require_file(flag: str, path: str) -> None:
+    if not Path(path).is_file():
+        found = "a folder" if Path(path).is_dir() else "nothing there"
+        raise ValueError(f"cannot read {flag} {path}: expected a CSV file, found {found}")
+
+
+def _require_writable(flag: str, path: str) -> None:
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(
+            f"cannot write {flag} {path}: expected an existing folder, found no folder "
+            f"{str(folder)!r}"
+        )
+    if Path(path).is_dir():
+        raise ValueError(f"cannot write {flag} {path}: expected a file name, found a folder")
+
+
+def _refuse_same_file(flag: str, path: str, taken: dict[str, str]) -> None:
+    """Writing over the history (or one output over another) would lose it without a word."""
+    for other_flag, other in taken.items():
+        same = Path(path).resolve() == Path(other).resolve()
+        if same or (Path(path).exists() and Path(path).samefile(other)):
             raise ValueError(
-                f"cannot write {output}: expected an existing folder, "
-                f"found no folder {str(Path(output).resolve().parent)!r}"
+                f"cannot write {flag} {path}: expected a file apart from {other_flag} {other}, "
+                "found the same file"
             )
+
+
+def _write_all_or_none(writes: dict[str, Callable[[str], None]]) -> None:
+    """Write every file beside its target, then move each into place: a failed write leaves
+    every target as it was and no partial file behind. Pipes and devices (/dev/stdout) cannot
+    be replaced, so they are written last, straight through."""
+    staged: dict[Path, Path] = {}  # real target -> its part file
+    direct = {t: w for t, w in writes.items() if _unreplaceable(Path(t))}
+    try:
+        for target, write in writes.items():
+            if target not in direct:
+                real = Path(target).resolve()  # through a symlink: replace its file, not it
+                staged[real] = real.with_name(f".{real.name}.{secrets.token_hex(4)}.part")
+                write(str(staged[real]))
+        for real, part in staged.items():
+            os.replace(part, real)
+    finally:
+        for part in staged.values():
+            part.unlink(missing_ok=True)
+    for target, write in direct.items():
+        write(target)
+
+
+def _unreplaceable(path: Path) -> bool:
+    """A pipe, a device, or a name in /dev such as /dev/stdout (its file is the shell's)."""
+    return (path.exists() and not path.is_file()) or path.absolute().parts[1:2] == ("dev",)
 
 
 def _progress(done: int, total: int) -> None:

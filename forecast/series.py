@@ -8,9 +8,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from forecast.errors import ForecastInputError
+
 FloatArray = npt.NDArray[np.float64]
 
 SEASON_LENGTH = {"MS": 12, "W-MON": 52}
+# pandas' datetimes (nanoseconds) end on this day: no forecast period may start after it.
+LAST_REPRESENTABLE_DAY = pd.Timestamp.max.normalize()
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +52,22 @@ class SeriesData:
         """The same series (dates, frequency, pooled total) with new values."""
         return SeriesData(self.unique_id, self.ds, y, self.freq, self.pooled)
 
+    def max_horizon(self) -> int:
+        """Most periods ahead whose starts pandas can hold (its dates end in April 2262)."""
+        last, end = self.ds[-1], LAST_REPRESENTABLE_DAY
+        if self.freq == "MS":
+            return (end.year - last.year) * 12 + end.month - last.month
+        return int((end - last).days // 7)
+
     def future_ds(self, horizon: int) -> pd.DatetimeIndex:
-        """The `horizon` period starts after the last one in history."""
+        """The `horizon` period starts after the last one in history.
+
+        ForecastInputError if they would run past the last date pandas can hold."""
+        if horizon > self.max_horizon():
+            raise ForecastInputError(
+                f"series {self.unique_id!r}: expected a horizon of at most {self.max_horizon()} "
+                f"periods ({self.freq} after {self.ds[-1].date()}; dates end on "
+                f"{LAST_REPRESENTABLE_DAY.date()}), found {horizon}",
+                series_id=self.unique_id,
+            )
         return pd.date_range(self.ds[-1], periods=horizon + 1, freq=self.freq)[1:]

@@ -25,6 +25,16 @@ def split_history(history: pd.DataFrame, freq: Mapping[str, str] | None = None) 
     return out
 
 
+def check_forecastable(history: pd.DataFrame, horizon: int) -> None:
+    """ForecastInputError naming the first series of `history` that cannot be forecast
+    `horizon` periods ahead: its dates would run past pandas' last day.
+
+    For callers that read history from a file and want it refused before any fitting.
+    """
+    for series in split_history(history):
+        series.future_ds(horizon)
+
+
 def require_rows(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     """ForecastInputError naming the first missing column, or saying `frame` has no rows."""
     for col in columns:

@@ -18,6 +18,7 @@ import uvicorn
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.hierarchy import hierarchy_from_frame
+from forecast.validate import check_forecastable
 from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
@@ -70,6 +71,7 @@ def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
     _check_paths(args)
     history = read_observations_csv(Path(args.input), source=args.input)
+    check_forecastable(history, args.horizon)
     tree = _read_hierarchy(args.hierarchy) if args.hierarchy else None
     settings = ForecastSettings(
         horizon=args.horizon,

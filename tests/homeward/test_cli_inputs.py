@@ -135,6 +135,29 @@ def test_an_input_that_is_not_a_file_is_named_with_expected_and_found(
     assert "expected a CSV file" in line and f"found {found}" in line
 
 
+@pytest.mark.parametrize(
+    ("freq", "horizon", "most"),
+    [("MS", "100000", "2830"), ("W-MON", "700000", "12403")],
+)
+def test_a_horizon_past_the_last_representable_date_is_refused_before_forecasting(
+    tmp_path: Path,
+    no_forecasting: None,
+    capsys: pytest.CaptureFixture[str],
+    freq: str,
+    horizon: str,
+    most: str,
+) -> None:
+    ds = pd.date_range("2024-01-01", periods=30, freq=freq).strftime("%Y-%m-%d")
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"unique_id": SERIES, "ds": ds, "y": 5.0}).to_csv(path, index=False)
+    args = ["--input", str(path), "--horizon", horizon, "--output", str(tmp_path / "out.csv")]
+    assert _forecast(*args) == 2
+    line = _one_line_error(capsys)
+    assert f"series '{SERIES}'" in line and "horizon" in line
+    assert f"at most {most} periods" in line and f"found {horizon}" in line
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("failing", ["metrics", "shifts"])
 def test_a_failed_write_leaves_every_output_as_it_was(
     tmp_path: Path,

@@ -12,6 +12,8 @@ from forecast.errors import ForecastInputError
 from forecast.series import SEASON_LENGTH, SeriesData
 
 REQUIRED = ("unique_id", "ds", "y")
+# Fewest observed values a series needs before check_forecastable lets it be forecast.
+MIN_OBSERVED = 2
 
 
 def split_history(history: pd.DataFrame, freq: Mapping[str, str] | None = None) -> list[SeriesData]:
@@ -27,11 +29,21 @@ def split_history(history: pd.DataFrame, freq: Mapping[str, str] | None = None) 
 
 def check_forecastable(history: pd.DataFrame, horizon: int) -> None:
     """ForecastInputError naming the first series of `history` that cannot be forecast
-    `horizon` periods ahead: its dates would run past pandas' last day.
+    `horizon` periods ahead: fewer than MIN_OBSERVED values, or dates past pandas' last day.
 
     For callers that read history from a file and want it refused before any fitting.
     """
     for series in split_history(history):
+        observed = series.ds[np.isfinite(series.y)]
+        if len(observed) < MIN_OBSERVED:
+            raise ForecastInputError(
+                f"series {series.unique_id!r}, column 'y': expected at least {MIN_OBSERVED} "
+                f"observed values to forecast from (one value gives no spread to size "
+                f"intervals with), found {len(observed)} "
+                f"({', '.join(str(d.date()) for d in observed)})",
+                series_id=series.unique_id,
+                column="y",
+            )
         series.future_ds(horizon)
 
 

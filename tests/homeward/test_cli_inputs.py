@@ -158,6 +158,25 @@ def test_a_horizon_past_the_last_representable_date_is_refused_before_forecastin
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize(("lonely", "with_others"), [("2023-06-01", True), ("2024-06-03", False)])
+def test_a_series_with_one_value_is_refused_not_given_zero_width_intervals(
+    tmp_path: Path,
+    no_forecasting: None,
+    capsys: pytest.CaptureFixture[str],
+    lonely: str,
+    with_others: bool,
+) -> None:
+    one = pd.DataFrame({"unique_id": ["referrals/ot/warwick"], "ds": [lonely], "y": [7.0]})
+    path = tmp_path / "in.csv"
+    pd.concat([_monthly(), one] if with_others else [one]).to_csv(path, index=False)
+    args = ["--input", str(path), "--horizon", "3", "--output", str(tmp_path / "out.csv")]
+    assert _forecast(*args) == 2
+    line = _one_line_error(capsys)
+    assert "series 'referrals/ot/warwick'" in line and "'y'" in line
+    assert "at least 2 observed values" in line and f"found 1 ({lonely})" in line
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("failing", ["metrics", "shifts"])
 def test_a_failed_write_leaves_every_output_as_it_was(
     tmp_path: Path,

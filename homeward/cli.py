@@ -59,9 +59,16 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "forecast",
         help="forecast a long CSV to a CSV (no database needed)",
         description="Backtest candidate models per series, choose the best by MASE, and "
-        "write unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95.",
+        "write unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95. Bad input is refused "
+        "before any fitting; --output, --metrics and --shifts are all written or none is.",
     )
-    p.add_argument("--input", required=True, help="long CSV: unique_id, ds, y")
+    p.add_argument(
+        "--input",
+        required=True,
+        help="long CSV with the header unique_id,ds,y: ids lower-case, ds YYYY-MM-DD (every "
+        "Monday for weekly series, every 1st for monthly; YYYY-MM also means the 1st), y a "
+        "count of 0 or more, one row per series and period, no gaps, at least 2 per series",
+    )
     p.add_argument("--horizon", type=_positive_int, required=True, help="periods ahead")
     p.add_argument("--output", required=True, help="where to write the forecasts CSV")
     p.add_argument("--metrics", help="also write every model's backtest metrics to this CSV")

@@ -31,6 +31,15 @@ class NotFound(HomewardError):
     """The requested resource does not exist."""
 
 
+class BodyTooLarge(ValidationFailed):
+    """A request body over the upload limit, refused before (or as soon as) it passes it."""
+
+
+# 401 says how to authenticate; 413 closes the connection, so a client still sending the body
+# it was refused stops instead of waiting for a server that will not read it (RFC 9110 15.5.14).
+_HEADERS_FOR_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 413: {"Connection": "close"}}
+
+
 def problem(
     status: int,
     title: str,
@@ -44,6 +53,8 @@ def problem(
 
 
 def _status_for(exc: HomewardError) -> int:
+    if isinstance(exc, BodyTooLarge):
+        return 413
     if isinstance(exc, NotAuthenticated):
         return 401
     if isinstance(exc, RoleTooWeak):
@@ -77,7 +88,7 @@ async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RoleTooWeak):
         extra["role_needed"] = [r.value for r in exc.needed]
         extra["role_found"] = exc.found.value
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(_HEADERS_FOR_STATUS[status]) if status in _HEADERS_FOR_STATUS else None
     return problem(status, title, str(exc), headers=headers, **extra)
 
 

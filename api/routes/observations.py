@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import NotFound
+from api.errors import BodyTooLarge, NotFound
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
 from homeward.errors import Problem, ValidationFailed
@@ -25,8 +25,29 @@ CSV_MEDIA_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
 async def _raw_body(request: Request) -> bytes:
-    """The request body, read on the event loop; parsing and storing then run in a worker thread."""
-    return await request.body()
+    """The request body, read on the event loop; parsing and storing then run in a worker thread.
+
+    Refused (413) as soon as it is known to be over ``MAX_UPLOAD_BYTES``: from a declared
+    Content-Length before a byte is read, or part-way through a body sent without one (chunked),
+    so an oversized upload never sits whole in memory.
+    """
+    limit = MAX_UPLOAD_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        _too_large(limit, "Content-Length", f"{int(declared):,} bytes")
+    chunks: list[bytes] = []
+    received_bytes = 0
+    async for chunk in request.stream():
+        received_bytes += len(chunk)
+        if received_bytes > limit:
+            _too_large(limit, None, f"more than {limit:,} bytes (the rest was not read)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
+    problem = Problem(None, header, f"at most {limit_bytes:,} bytes", found)
+    raise BodyTooLarge((problem,), "request body")
 
 
 @router.post(
@@ -51,17 +72,13 @@ def upload_observations(
     session: SessionDep,
     content_type: Annotated[str, Header()] = "text/csv",
 ) -> ImportPublic:
-    """Send a CSV body (Content-Type: text/csv). A rejected upload changes nothing.
+    """Send a CSV body (Content-Type: text/csv), at most 64 MiB (413 beyond that). A rejected
+    upload changes nothing.
 
     The body is read in the charset the Content-Type names (`text/csv; charset=windows-1252`
     for Excel's "CSV (Comma delimited)"), UTF-8 when it names none.
     """
     encoding = _encoding_of(content_type)
-    if len(body) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed(
-            (Problem(None, None, f"at most {MAX_UPLOAD_BYTES:,} bytes", f"{len(body):,} bytes"),),
-            "request body",
-        )
     frame = read_observations_csv(body, source="POST /v1/observations", encoding=encoding)
     summary = repository.store_observations(
         session, frame, "POST /v1/observations", observations_hash(frame)

@@ -5,13 +5,19 @@ Over a real HTTP server on a fresh SQLite database (no pipeline run), API keys r
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.routes import observations
 from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.settings import Settings
@@ -154,3 +160,76 @@ def test_a_latin1_byte_in_a_utf8_upload_names_its_row_and_stores_nothing(
         [problem] = response.json()["problems"]
         assert problem["row"] == 3 and "0xe9" in problem["found"] and "UTF-8" in problem["expected"]
     assert _stored(admin, "referrals/ot/cafe") == []
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    problem: dict[str, Any]
+
+
+def _send_raw(client: httpx.Client, headers: dict[str, str], body: bytes) -> RawAnswer:
+    """POST an upload's head and the start of its body over a bare socket, then read the answer.
+
+    The body is never finished: a server that waited for the whole of it would time out here.
+    """
+    url = client.base_url
+    head = [
+        "POST /v1/observations HTTP/1.1",
+        f"Host: {url.host}:{url.port}",
+        f"Authorization: {client.headers['authorization']}",
+        "Content-Type: text/csv",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    with socket.create_connection((str(url.host), int(url.port or 80)), timeout=30) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        answer = {name.lower(): value for name, value in response.getheaders()}
+        assert answer["content-type"].startswith(PROBLEM_JSON)
+        return RawAnswer(response.status, answer, json.loads(response.read()))
+
+
+def test_an_upload_declaring_more_than_the_limit_is_413_before_its_body_is_read(
+    admin: httpx.Client,
+) -> None:
+    declared = observations.MAX_UPLOAD_BYTES + 1
+    response = _send_raw(admin, {"Content-Length": str(declared)}, b"unique_id,ds,y\n")
+    assert response.status == 413 and response.headers["connection"] == "close"
+    assert (response.problem["status"], response.problem["title"]) == (
+        413,
+        "Request entity too large",
+    )
+    [problem] = response.problem["problems"]
+    assert problem["column"] == "Content-Length"
+    assert problem["expected"] == f"at most {observations.MAX_UPLOAD_BYTES:,} bytes"
+    assert problem["found"] == f"{declared:,} bytes"
+
+
+def test_a_chunked_upload_is_413_as_soon_as_it_passes_the_limit(
+    admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(observations, "MAX_UPLOAD_BYTES", 1_000)
+    chunk = b"unique_id,ds,y\n" + b"referrals/ot/rugby,2025-01-06,4\n" * 40  # 1,295 bytes
+    response = _send_raw(
+        admin, {"Transfer-Encoding": "chunked"}, f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    )
+    assert response.status == 413
+    [problem] = response.problem["problems"]
+    assert problem["expected"] == "at most 1,000 bytes"
+    assert problem["found"].startswith("more than 1,000 bytes")
+
+
+def test_a_chunked_upload_within_the_limit_is_stored(admin: httpx.Client) -> None:
+    series_id = "referrals/ot/chunked"
+    parts = [
+        b"unique_id,ds,y\n",
+        f"{series_id},2025-01-06,3\n{series_id},".encode(),
+        b"2025-01-13,4\n",
+    ]
+    response = admin.post(
+        "/v1/observations", content=iter(parts), headers={"content-type": "text/csv"}
+    )
+    assert response.status_code == 201, response.text
+    assert _stored(admin, series_id) == [3.0, 4.0]

@@ -125,6 +125,11 @@ class ImportPublic(BaseModel):
     rows: int
     series: list[str]
     data_hash: str
+    duplicate_of: int | None = Field(
+        default=None,
+        description="set (to import_id) when these observations were already stored by that "
+        "import and nothing was stored again (status 200); null when stored now (201)",
+    )
 
 
 class ConfigPublic(BaseModel):

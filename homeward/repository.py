@@ -47,6 +47,52 @@ class ImportSummary:
     rows: int
     series: tuple[str, ...]
     data_hash: str
+    # True when these observations were already stored by import ``import_id`` and nothing
+    # was stored again (see ``store_observations_once``).
+    duplicate: bool = False
+
+
+def store_observations_once(
+    session: Session, frame: pd.DataFrame, source: str, data_hash: str
+) -> ImportSummary:
+    """Store a validated long frame as ``store_observations`` does, unless the newest import
+    with the same ``data_hash`` still holds every row it stored: then store nothing and return
+    that import with ``duplicate`` set, so a retried upload is not stored twice.
+
+    An import whose rows a later upload replaced, even one, is stored again: sending a file
+    again is then how its figures are put back.
+    """
+    ids = tuple(sorted(frame["unique_id"].unique()))
+    stored = _import_still_whole(session, data_hash, ids)
+    if stored is not None:
+        return ImportSummary(stored.id, stored.rows, ids, data_hash, duplicate=True)
+    return store_observations(session, frame, source, data_hash)
+
+
+def _import_still_whole(
+    session: Session, data_hash: str, series_ids: Sequence[str]
+) -> ImportRow | None:
+    """The newest import with ``data_hash`` if none of its rows has been replaced since.
+
+    Only the newest can be: an older import with the same hash held the same (series, date)
+    rows, so the newest replaced every one of them.
+    """
+    newest = session.scalars(
+        select(ImportRow)
+        .where(ImportRow.data_hash == data_hash)
+        .order_by(ImportRow.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return None
+    still_stored = session.scalar(
+        select(func.count())
+        .select_from(ObservationRow)
+        .where(
+            ObservationRow.series_id.in_(list(series_ids)), ObservationRow.import_id == newest.id
+        )
+    )
+    return newest if still_stored == newest.rows else None
 
 
 def store_observations(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import BodyTooLarge, NotFound
@@ -21,6 +21,7 @@ from homeward.roles import Action
 
 router = APIRouter(prefix="/v1", tags=["observations"], route_class=AuthFirstRoute)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+SOURCE = "POST /v1/observations"
 CSV_MEDIA_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
@@ -55,6 +56,10 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
     response_model=ImportPublic,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.UPLOAD)],
+    responses={
+        200: {"model": ImportPublic, "description": "already stored by import `duplicate_of`"},
+        413: {"description": f"a body over {MAX_UPLOAD_BYTES // 2**20} MiB, refused unread"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -70,24 +75,28 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
 def upload_observations(
     body: Annotated[bytes, Depends(_raw_body)],
     session: SessionDep,
+    response: Response,
     content_type: Annotated[str, Header()] = "text/csv",
 ) -> ImportPublic:
     """Send a CSV body (Content-Type: text/csv), at most 64 MiB (413 beyond that). A rejected
     upload changes nothing.
 
     The body is read in the charset the Content-Type names (`text/csv; charset=windows-1252`
-    for Excel's "CSV (Comma delimited)"), UTF-8 when it names none.
+    for Excel's "CSV (Comma delimited)"), UTF-8 when it names none. Observations already
+    stored whole by an earlier import (a retried upload, whatever its charset, line ends or
+    row order) are not stored again: 200 with that import and `duplicate_of` set.
     """
     encoding = _encoding_of(content_type)
-    frame = read_observations_csv(body, source="POST /v1/observations", encoding=encoding)
-    summary = repository.store_observations(
-        session, frame, "POST /v1/observations", observations_hash(frame)
-    )
+    frame = read_observations_csv(body, source=SOURCE, encoding=encoding)
+    summary = repository.store_observations_once(session, frame, SOURCE, observations_hash(frame))
+    if summary.duplicate:
+        response.status_code = status.HTTP_200_OK
     return ImportPublic(
         import_id=summary.import_id,
         rows=summary.rows,
         series=list(summary.series),
         data_hash=summary.data_hash,
+        duplicate_of=summary.import_id if summary.duplicate else None,
     )
 
 

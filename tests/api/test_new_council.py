@@ -22,7 +22,7 @@ from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import transaction
-from models import RunRow
+from models import ImportRow, RunRow
 from tests.api.conftest import HORIZON_WEEKS, keyed_settings, migrated, serve_with_key
 
 PROBLEM_JSON = "application/problem+json"
@@ -233,3 +233,31 @@ def test_a_chunked_upload_within_the_limit_is_stored(admin: httpx.Client) -> Non
     )
     assert response.status_code == 201, response.text
     assert _stored(admin, series_id) == [3.0, 4.0]
+
+
+def _import_ids(factory: sessionmaker[Session]) -> list[int]:
+    with factory() as session:
+        return list(session.scalars(select(ImportRow.id)))
+
+
+def test_the_same_file_sent_again_returns_its_import_and_stores_nothing(
+    admin: httpx.Client, factory: sessionmaker[Session]
+) -> None:
+    series_id = "referrals/ot/retried"
+    text = f"unique_id,ds,y\n{series_id},2025-01-06,3\n{series_id},2025-01-13,4\n"
+    first = _upload(admin, text.encode(), "text/csv")
+    assert first.status_code == 201 and first.json()["duplicate_of"] is None
+    imports = _import_ids(factory)
+    again = _upload(admin, text.encode(), "text/csv")
+    # The same figures as Excel on Windows saves them: Windows-1252 and CRLF line ends.
+    resaved = _upload(
+        admin, text.replace("\n", "\r\n").encode("cp1252"), "text/csv; charset=windows-1252"
+    )
+    for response in (again, resaved):
+        assert response.status_code == 200, response.text
+        assert response.json() == {**first.json(), "duplicate_of": first.json()["import_id"]}
+    assert _import_ids(factory) == imports
+    different = _upload(admin, text.replace(",4\n", ",5\n").encode(), "text/csv")
+    assert different.status_code == 201 and different.json()["duplicate_of"] is None
+    assert _import_ids(factory) == [*imports, different.json()["import_id"]]
+    assert _stored(admin, series_id) == [3.0, 5.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
@@ -135,6 +136,35 @@ def test_overlapping_upload_replaces_those_dates_only(factory) -> None:  # type:
     assert len(back) == 5 + 6
     assert back["y"].tolist()[:5] == [10.0, 11.0, 12.0, 13.0, 14.0]
     assert back["y"].tolist()[5:] == [100.0 + i for i in range(6)]
+
+
+def test_the_same_observations_again_are_not_stored_twice(factory) -> None:  # type: ignore[no-untyped-def]
+    frame = _weekly("referrals/ot/rugby", "2024-01-01", 4)
+    data_hash = observations_hash(frame)
+    with transaction(factory) as session:
+        first = repository.store_observations_once(session, frame, "a.csv", data_hash)
+    with transaction(factory) as session:  # a retry, its rows in another order
+        again = repository.store_observations_once(session, frame[::-1], "a.csv", data_hash)
+    assert not first.duplicate
+    assert again == replace(first, duplicate=True)
+    with factory() as session:
+        assert session.scalar(text("SELECT count(*) FROM imports")) == 1
+
+
+def test_observations_sent_again_after_others_replaced_them_are_stored_again(factory) -> None:  # type: ignore[no-untyped-def]
+    frame = _weekly("referrals/ot/rugby", "2024-01-01", 4)
+    corrected = frame.assign(y=[10.0, 99.0, 12.0, 13.0])
+    imports = []
+    for sent in (frame, corrected, frame):  # the last puts back what the first stored
+        with transaction(factory) as session:
+            summary = repository.store_observations_once(
+                session, sent, "a.csv", observations_hash(sent)
+            )
+        imports.append(summary)
+    assert [s.duplicate for s in imports] == [False, False, False]
+    assert len({s.import_id for s in imports}) == 3
+    with factory() as session:
+        assert repository.load_observations(session)["y"].tolist() == [10.0, 11.0, 12.0, 13.0]
 
 
 def test_upload_leaving_a_gap_is_rejected_and_changes_nothing(factory) -> None:  # type: ignore[no-untyped-def]

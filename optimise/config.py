@@ -120,10 +120,36 @@ class EquityConfig(_Strict):
     worst_district_weight: float = Field(default=0.0, ge=0)
 
 
-class WinterConfig(_Strict):
-    """Winter planning: demand from a forecast quantile column in the given calendar months."""
+# The upper forecast quantiles a demand frame carries (q90 = top of the 80% interval, q975 of
+# the 95%); a lower one would plan winter below the forecast.
+WinterQuantile = Literal["q90", "q975"]
+MAX_ELASTICITY = 5.0  # referrals rising more than five times as fast as hospital pressure: a typo
 
-    quantile_column: str = Field(min_length=1)
+
+class WinterConfig(_Strict):
+    """Winter planning: in the given calendar months, each service's demand is the highest of
+    its forecast (or the `quantile_column` of it) and, with `pressure_series`, its normal
+    level raised by that series' winter index.
+
+    The winter index is the pressure series' forecast over its trailing annual mean (for
+    example `winter/emergency_admissions/warwickshire`, 1.0 = a normal month). A district's
+    normal level (`normal_cases` in the demand frame) is the mean of its referral forecast over
+    the year ahead, so its trend is kept and its own season averaged out. In periods whose
+    index is above 1 the raised level is normal x (1 + elasticity x (index - 1)), where
+    `pressure_elasticity[service]` (default 1) says how strongly the service's referrals follow
+    hospital pressure: 1 in proportion, 0.5 half as much, 3 three times (a service fed by
+    hospital discharges). The index raises demand, never lowers it: a referral forecast that
+    already carries the winter rise keeps it. `pressure_level` says which point of the pressure
+    series' forecast the index is taken from: its mean (an average winter) or an upper quantile
+    (a bad winter, seed 004). A quantile of one area-wide hospital series is a bad winter; a
+    quantile of each district's weekly referrals (`quantile_column`) is mostly weekly noise
+    that a backlog absorbs, and plans far above either.
+    """
+
+    quantile_column: WinterQuantile | None = None
+    pressure_series: str | None = Field(default=None, min_length=1)
+    pressure_level: Literal["mean", "q90", "q975"] = "mean"
+    pressure_elasticity: dict[ServiceId, float] = Field(default_factory=dict)
     months: tuple[int, ...] = (11, 12, 1, 2, 3)
 
     @model_validator(mode="after")
@@ -131,6 +157,20 @@ class WinterConfig(_Strict):
         bad = [m for m in self.months if not 1 <= m <= 12]
         if bad:
             raise ValueError(f"winter.months: expected calendar months 1..12, found {bad}")
+        if self.quantile_column is None and self.pressure_series is None:
+            raise ValueError(
+                "winter: expected quantile_column, pressure_series or both, found neither"
+            )
+        odd = {k: v for k, v in self.pressure_elasticity.items() if not 0 <= v <= MAX_ELASTICITY}
+        if odd:
+            raise ValueError(
+                f"winter.pressure_elasticity: expected 0..{MAX_ELASTICITY:g}, found {odd}"
+            )
+        if self.pressure_elasticity and self.pressure_series is None:
+            raise ValueError(
+                "winter.pressure_elasticity: expected only with a pressure_series, "
+                "found no pressure_series"
+            )
         return self
 
 
@@ -169,6 +209,14 @@ class PlanningConfig(_Strict):
         for t in self.teams:
             _check_team(t, [s.id for s in self.services], [d.team for d in self.districts])
         _check_budgets(self.revenue_budget_gbp_per_period, self.teams)
+        if self.winter is not None:
+            service_ids = [s.id for s in self.services]
+            extra = sorted(set(self.winter.pressure_elasticity) - set(service_ids))
+            if extra:
+                raise ValueError(
+                    f"winter.pressure_elasticity: expected services of this config {service_ids}, "
+                    f"found {extra}"
+                )
         return self
 
 

@@ -15,27 +15,52 @@ DEMAND_COLUMNS = ("service", "district", "ds", "cases")
 log = logging.getLogger(__name__)
 
 
+PRESSURE_COLUMNS = ("winter_index", "normal_cases")
+
+
 def demand_cube(
     config: PlanningConfig,
     demand: pd.DataFrame,
     services: tuple[str, ...],
     districts: tuple[str, ...],
-) -> tuple[tuple[pd.Timestamp, ...], npt.NDArray[np.float64]]:
-    """Period starts (first `horizon_periods` ds) and demand in cases, shape (S, D, T)."""
-    column = config.winter.quantile_column if config.winter else None
-    frame = _checked(demand, column)
+) -> tuple[tuple[pd.Timestamp, ...], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Period starts (first `horizon_periods` ds), the demand planned for and the forecast
+    mean, in cases, each shape (S, D, T).
+
+    In the winter months of `config.winter` the planned demand is the highest of the forecast,
+    its quantile column and the normal level raised by the winter index (see WinterConfig);
+    elsewhere it is the forecast mean.
+    """
+    winter_cfg = config.winter
+    extra: list[str] = []
+    if winter_cfg is not None and winter_cfg.quantile_column is not None:
+        extra.append(winter_cfg.quantile_column)
+    if winter_cfg is not None and winter_cfg.pressure_series is not None:
+        extra.extend(PRESSURE_COLUMNS)
+    frame = _checked(demand, extra)
     starts = _periods(frame, config.horizon_periods, services, districts)
     frame = frame[frame["ds"].isin(starts)]
-    cube = _pivot(frame, "cases", services, districts, starts)
-    if config.winter is not None and column is not None:
-        winter = np.array([ts.month in config.winter.months for ts in starts])
-        high = _pivot(frame, column, services, districts, starts)
-        cube = np.where(winter[None, None, :], high, cube)
-    return tuple(starts), cube
+    mean = _pivot(frame, "cases", services, districts, starts)
+    if winter_cfg is None:
+        return tuple(starts), mean, mean
+    planned = mean
+    if winter_cfg.quantile_column is not None:
+        planned = np.maximum(
+            planned, _pivot(frame, winter_cfg.quantile_column, services, districts, starts)
+        )
+    if winter_cfg.pressure_series is not None:
+        index = _pivot(frame, "winter_index", services, districts, starts)
+        normal = _pivot(frame, "normal_cases", services, districts, starts)
+        elasticity = {str(k): v for k, v in winter_cfg.pressure_elasticity.items()}
+        rise = np.array([elasticity.get(s, 1.0) for s in services])
+        raised = normal * (1.0 + rise[:, None, None] * (index - 1.0))
+        planned = np.where(index > 1.0, np.maximum(planned, raised), planned)
+    winter = np.array([ts.month in winter_cfg.months for ts in starts])
+    return tuple(starts), np.where(winter[None, None, :], planned, mean), mean
 
 
-def _checked(demand: pd.DataFrame, quantile_column: str | None) -> pd.DataFrame:
-    needed = [*DEMAND_COLUMNS, *([quantile_column] if quantile_column else [])]
+def _checked(demand: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
+    needed = [*DEMAND_COLUMNS, *extra]
     missing = [c for c in needed if c not in demand.columns]
     if missing:
         raise PlanInputError("demand", f"columns {needed}", f"no column {missing}")
@@ -49,7 +74,7 @@ def _checked(demand: pd.DataFrame, quantile_column: str | None) -> pd.DataFrame:
             raise PlanInputError(
                 f"demand.{column} (service {row['service']}, district {row['district']}, "
                 f"ds {row['ds']:%Y-%m-%d})",
-                "a number of cases >= 0",
+                "a number of cases >= 0" if column != "winter_index" else "an index >= 0",
                 repr(row[column]),
             )
         frame[column] = values.astype(float)

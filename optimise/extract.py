@@ -46,6 +46,7 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         revenue_by_budget=budget_frame(inputs, values),
         district_waits=district_wait_frame(inputs, values),
         dtoc_days=dtoc_frame(inputs, values),
+        demand=demand_frame(inputs),
         shadow_prices=shadow_price_frame(inputs, model, solve_result),
         binding=binding_frame(inputs, model, solve_result),
         relaxations=relaxations,
@@ -184,6 +185,17 @@ def district_wait_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
     return frame
 
 
+def demand_frame(inputs: PlanInputs) -> pd.DataFrame:
+    """New cases per period: the forecast mean and what the plan provides for (higher in
+    winter periods under a winter config)."""
+    return long_frame(
+        inputs,
+        ("service", "district", "period"),
+        forecast_cases=inputs.forecast_cases,
+        planned_cases=inputs.demand_cases,
+    )
+
+
 def dtoc_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
     return long_frame(inputs, ("service", "district", "period"), dtoc_days=v.dtoc_days)
 
@@ -205,6 +217,7 @@ def failed_result(inputs: PlanInputs, model: LpModel, solve_result: SolveResult)
         backlog=empty,
         revenue=empty,
         dtoc_days=empty,
+        demand=demand_frame(inputs),
         shadow_prices=empty,
         binding=empty,
         relaxations=empty,

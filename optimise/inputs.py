@@ -31,7 +31,8 @@ class PlanInputs:
     team_of_district: IntArray  # (D,) index into teams
     period_days: int
     period_start: tuple[pd.Timestamp, ...]  # (T,)
-    demand_cases: Array  # (S, D, T) new cases per period
+    demand_cases: Array  # (S, D, T) new cases per period, as planned for (winter raised)
+    forecast_cases: Array  # (S, D, T) the forecast mean (= demand_cases outside winter)
     class_share: Array  # (S, K) triage share of each class
     wait_weight: Array  # (S, K) weight per person-day waiting
     initial_backlog_cases: Array  # (S, D)
@@ -95,7 +96,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     services: tuple[str, ...] = service_ids
     districts = tuple(d.id for d in config.districts)
     teams = tuple(t.id for t in config.teams)
-    starts, cube = demand_cube(config, demand, services, districts)
+    starts, cube, forecast = demand_cube(config, demand, services, districts)
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
     budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
@@ -112,6 +113,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         period_days=config.period_days,
         period_start=starts,
         demand_cases=_frozen(cube),
+        forecast_cases=_frozen(forecast),
         class_share=_frozen(np.array([_shares(s, classes) for s in config.services])),
         wait_weight=_frozen(np.array([_weights(s, classes) for s in config.services])),
         initial_backlog_cases=_initial_backlog(config, service_ids),

@@ -44,6 +44,8 @@ class PlanResult:
     district_waits: pd.DataFrame = field(default_factory=pd.DataFrame)
     baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
     simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # service, district, period, ds, forecast_cases, planned_cases (raised in winter periods)
+    demand: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: tuple[str, ...] = ()
 
     @property

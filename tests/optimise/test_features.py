@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 import optimise
 from optimise.check import max_violation, residuals
+from optimise.config import PlanningConfig
 from optimise.result import PlanResult
 from tests.optimise.factory import (
     bounds,
@@ -106,9 +109,71 @@ def test_winter_periods_take_the_quantile() -> None:
     assert winter.demand_cases[:, :, ~january] == pytest.approx(normal.demand_cases[:, :, ~january])
 
 
+def test_winter_quantile_must_be_an_upper_one() -> None:
+    with pytest.raises(ValidationError, match="q95"):
+        PlanningConfig.model_validate(rich_config(winter={"quantile_column": "q95"}))
+
+
 def test_winter_column_missing_is_named() -> None:
-    with pytest.raises(optimise.PlanInputError, match="q95"):
-        inputs_of(rich_config(winter={"quantile_column": "q95"}), rich_demand())
+    demand = rich_demand().drop(columns="q90")
+    with pytest.raises(optimise.PlanInputError, match="q90"):
+        inputs_of(rich_config(winter={"quantile_column": "q90"}), demand)
+
+
+def _with_pressure(demand: pd.DataFrame, index: float, normal: float) -> pd.DataFrame:
+    january = pd.DatetimeIndex(demand["ds"]).month == 1
+    return demand.assign(winter_index=np.where(january, index, 1.0), normal_cases=normal)
+
+
+def test_winter_pressure_raises_demand_to_the_indexed_normal_level() -> None:
+    # normal 10 cases, index 1.2: services in proportion plan for 12, reablement (elasticity
+    # 0.5) for 11; a forecast already above that keeps its own figure
+    demand = _with_pressure(rich_demand(), index=1.2, normal=10.0)
+    winter = {
+        "pressure_series": "winter/emergency_admissions/area",
+        "pressure_elasticity": {"reablement": 0.5},
+        "months": [1],
+    }
+    got = inputs_of(rich_config(winter=winter), demand)
+    january = np.array([ts.month == 1 for ts in got.period_start])
+    assert january.any() and not january.all()
+    expected = np.maximum(got.forecast_cases, np.array([12.0, 12.0, 11.0, 12.0])[:, None, None])
+    assert got.demand_cases[:, :, january] == pytest.approx(expected[:, :, january])
+    assert got.demand_cases[:, :, ~january] == pytest.approx(got.forecast_cases[:, :, ~january])
+    assert (got.demand_cases[:, :, january] > got.forecast_cases[:, :, january]).any()
+    assert got.forecast_cases == pytest.approx(inputs_of(rich_config(), demand).demand_cases)
+
+
+def test_winter_pressure_below_one_never_lowers_demand() -> None:
+    demand = _with_pressure(rich_demand(), index=0.5, normal=1000.0)
+    winter = {"pressure_series": "winter/emergency_admissions/area", "months": [1]}
+    got = inputs_of(rich_config(winter=winter), demand)
+    assert got.demand_cases == pytest.approx(got.forecast_cases)
+
+
+def test_winter_pressure_columns_are_required_and_named() -> None:
+    winter = {"pressure_series": "winter/emergency_admissions/area"}
+    with pytest.raises(optimise.PlanInputError, match="winter_index"):
+        inputs_of(rich_config(winter=winter), rich_demand())
+
+
+@pytest.mark.parametrize(
+    ("winter", "found"),
+    [
+        ({"months": [1]}, "found neither"),
+        ({"pressure_series": "w", "pressure_elasticity": {"ot": 7.5}}, "7.5"),
+        ({"quantile_column": "q90", "pressure_elasticity": {"ot": 0.5}}, "no pressure_series"),
+        ({"pressure_series": "w", "pressure_elasticity": {"hao": 0.5}}, "hao"),
+    ],
+)
+def test_winter_config_is_checked_where_it_enters(winter: dict[str, object], found: str) -> None:
+    raw = rich_config(winter=winter)
+    # without HAO, so a share for it names a service this config does not have
+    raw["services"] = [s for s in raw["services"] if s["id"] != "hao"]
+    for team in raw["teams"]:
+        team["hours"] = {k: v for k, v in team["hours"].items() if k != "hao"}
+    with pytest.raises(ValidationError, match=found):
+        PlanningConfig.model_validate(raw)
 
 
 def test_dtoc_days_from_hospital_waits(full_plan: PlanResult) -> None:

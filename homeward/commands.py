@@ -214,9 +214,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
     """`homeward plan`: solve a config against demand and print the plan."""
     body = _read_json(Path(args.config)) if args.config else demo_config.demo_planning_config()
     config = PlanningConfig.model_validate(body)
-    demand = (
-        read_demand_csv(Path(args.demand)) if args.demand else _demo_demand(config.horizon_periods)
-    )
+    demand = read_demand_csv(Path(args.demand)) if args.demand else _demo_demand(config)
     inputs = build_inputs(config, demand)
     if args.write_mps:
         write_mps(inputs, args.write_mps)
@@ -238,17 +236,34 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
-def _demo_demand(horizon: int) -> pd.DataFrame:
-    """Demand for the demo plan: forecast the synthetic demo referrals (no database)."""
-    history = generate_demo_observations()
-    history = history[history["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
+def _demo_demand(config: PlanningConfig) -> pd.DataFrame:
+    """Demand for the demo plan: forecast the synthetic demo referrals (no database), and the
+    winter pressure series when the config names one of the demo's."""
+    demo = generate_demo_observations()
+    history = demo[demo["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
+    horizon = config.horizon_periods
     log.info(
         "forecasting demo referrals: %d series, %d weeks ahead",
         history["unique_id"].nunique(),
         horizon,
     )
     run = run_forecasts(history, ForecastSettings(horizon=horizon, n_jobs=2), progress=_progress)
-    return planning.demand_from_forecasts(run.forecasts)
+    demand = planning.demand_from_forecasts(run.forecasts)
+    winter = config.winter
+    if winter is None or winter.pressure_series is None:
+        return demand
+    pressure_id = winter.pressure_series
+    pressure = demo[demo["unique_id"] == pressure_id]
+    if pressure.empty:
+        raise ValueError(
+            f"winter.pressure_series: expected a series of the demo data, found {pressure_id!r}; "
+            "give --demand a file with winter_index and normal_cases columns instead"
+        )
+    log.info("forecasting %s for the winter index", pressure_id)
+    ahead = -(-config.horizon_periods * config.period_days // 28) + 1  # months the plan reaches
+    months = run_forecasts(pressure, ForecastSettings(horizon=ahead, n_jobs=1))
+    index = planning.pressure_index(months.forecasts, pressure, winter.pressure_level)
+    return planning.with_winter_pressure(demand, index)
 
 
 def serve(args: argparse.Namespace) -> int:

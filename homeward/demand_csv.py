@@ -1,4 +1,5 @@
-"""Read a demand CSV (service, district, ds, cases [, q90 ...]) for `homeward plan --demand`."""
+"""Read a demand CSV (service, district, ds, cases [, q90 ..., winter_index, normal_cases]) for
+`homeward plan --demand`."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from homeward.errors import Problem, ValidationFailed
 
 REQUIRED = ("service", "district", "ds", "cases")
 QUANTILE_COLUMN = re.compile(r"^q\d{2,3}$")  # q90, q975: forecast quantiles for winter planning
+PRESSURE = ("winter_index", "normal_cases")  # for a config's winter.pressure_series
 
 
 def read_demand_csv(path: Path) -> pd.DataFrame:
     """Parse and validate once; rows are numbered as in the file (header is line 1).
 
     Besides the required columns, quantile columns named like `q90` are kept (the planning
-    config's `winter.quantile_column` names one); any other column is refused.
+    config's `winter.quantile_column` names one), and so are `winter_index` and `normal_cases`
+    (for `winter.pressure_series`, see WinterConfig); any other column is refused.
     """
     raw = _read_text(path)
     _check_columns(raw, path)
@@ -28,7 +31,7 @@ def read_demand_csv(path: Path) -> pd.DataFrame:
         for i in np.flatnonzero(ds.isna())
     ]
     numbers = {}
-    for column in [c for c in raw.columns if c == "cases" or QUANTILE_COLUMN.match(c)]:
+    for column in [c for c in raw.columns if c not in REQUIRED[:3]]:
         numbers[column], found = _counts(raw[column], column)
         problems += found
     if problems:
@@ -59,10 +62,13 @@ def _check_columns(raw: pd.DataFrame, path: Path) -> None:
     ]
     problems += [
         Problem(
-            1, c, "only " + ", ".join(REQUIRED) + " and quantiles such as q90", "an unknown column"
+            1,
+            c,
+            "only " + ", ".join(REQUIRED) + ", quantiles such as q90, " + " and ".join(PRESSURE),
+            "an unknown column",
         )
         for c in raw.columns
-        if c not in REQUIRED and not QUANTILE_COLUMN.match(c)
+        if c not in REQUIRED and c not in PRESSURE and not QUANTILE_COLUMN.match(c)
     ]
     if problems:
         raise ValidationFailed(tuple(problems), str(path))

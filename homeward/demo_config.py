@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeward.demo_series import DEMO_BASE_WEEKLY_REFERRALS, DEMO_DISTRICTS
+from homeward.demo_series import (
+    ADMISSIONS_SERIES,
+    DEMO_BASE_WEEKLY_REFERRALS,
+    DEMO_DISTRICTS,
+    SEASONAL_STRENGTH,
+)
 
 DFG_CAPITAL_WARWICKSHIRE_GBP = (
     4_516_609  # 2019/20 grant, spent per district, not pooled (seed 000 §5.7)
@@ -92,9 +97,21 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
         "fees": {"dfg_fee_rate": 0.10},
         "flows": {"p_ot_dfg": P_OT_DFG, "p_reab_dom": P_REAB_DOM},
         "works_wait_weight": 1.0,
-        # Plan winter weeks (November to March) for the forecast's 90th percentile, the rest for
-        # its mean: winter plans that only cover an average winter fail (seed 004).
-        "winter": {"quantile_column": "q90", "months": [11, 12, 1, 2, 3]},
+        # Plan winter weeks (November to March) for each district's normal level raised by the
+        # top of the 80% interval of the emergency-admissions winter index (a bad winter: plans
+        # for an average winter fail, seed 004), the rest for the forecast mean. A district's
+        # own referrals (5-40 a week) are too few to show its winter rise: their forecasts are
+        # only 2-4% higher in winter than over the year, and the admissions index plans winter
+        # 7-12% above them. Their own 90th percentile (`quantile_column: q90`) planned winter
+        # 33-57% above them, which is weekly noise a backlog absorbs, not a bad winter
+        # (measured on the demo, session 4). The elasticities are those the synthetic referrals
+        # were generated with.
+        "winter": {
+            "pressure_series": ADMISSIONS_SERIES,
+            "pressure_level": "q90",
+            "pressure_elasticity": dict(SEASONAL_STRENGTH),
+            "months": [11, 12, 1, 2, 3],
+        },
     }
 
 

@@ -57,6 +57,7 @@ LEVEL_DATE = pd.Timestamp("2025-01-06")  # first Monday of 2025: where the base 
 # Referral seasonality follows hospital pressure: the measured England emergency-admissions
 # factors, amplified by this much (assumption). Reablement and domiciliary care take hospital
 # discharges, so they swing more than OT and HAO referrals from the community.
+ADMISSIONS_SERIES = "winter/emergency_admissions/warwickshire"
 SEASONAL_STRENGTH: Mapping[str, float] = {"ot": 1.5, "hao": 1.5, "reablement": 3.0, "domcare": 2.5}
 # Share of a week's referrals lost per weekday bank holiday (assumption): OT and HAO referrals
 # arrive on the five working days; discharges into reablement and home care slow but continue.
@@ -184,7 +185,7 @@ def _admissions_frame(rng: np.random.Generator) -> pd.DataFrame:
     level = figures.level_last12 * WARWICKSHIRE_SHARE_OF_ENGLAND
     mean = level * (1 + figures.annual_growth) ** years * _monthly(figures.seasonal, months)
     y = overdispersed_counts(rng, mean, total_cv=figures.irregular_cv)
-    return _frame("winter/emergency_admissions/warwickshire", months, y)
+    return _frame(ADMISSIONS_SERIES, months, y)
 
 
 def _monthly(factors: Sequence[float], months: pd.DatetimeIndex) -> np.ndarray:

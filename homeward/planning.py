@@ -9,16 +9,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecast import winter_index
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
 from homeward.storage import transaction
 from models import PlanningConfigRow, RunRow
 from optimise import PlanResult, plan
-from optimise.config import PlanningConfig
+from optimise.config import PlanningConfig, WinterConfig
 from optimise.inputs import build_inputs
 
 REFERRALS_PREFIX = "referrals/"
@@ -109,7 +111,72 @@ def solve_config(
     """Validate a config body, build demand from the newest forecasts and solve."""
     config = PlanningConfig.model_validate(body)
     demand = stored_demand(session)
-    return config, plan(build_inputs(config, _in_config(demand, config)), solver=solver)
+    warnings: tuple[str, ...] = ()
+    if config.winter is not None and config.winter.pressure_series is not None:
+        try:
+            index = stored_winter_index(session, config.winter)
+        except NoForecasts as exc:
+            # the weekly plan still matters more than its winter uplift: plan without it, say so
+            log.warning("%s", exc)
+            warnings = (f"{exc}; winter periods were planned without hospital pressure",)
+            index = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
+        demand = with_winter_pressure(demand, index)
+    result = plan(build_inputs(config, _in_config(demand, config)), solver=solver)
+    return config, result.with_extras(warnings=result.warnings + warnings)
+
+
+def stored_winter_index(session: Session, winter: WinterConfig) -> pd.DataFrame:
+    """ds, index: the winter index of the newest stored forecast of the config's pressure series
+    (see `pressure_index`).
+
+    Raises `NoForecasts` naming the series when it has no forecast or no history.
+    """
+    series_id = str(winter.pressure_series)
+    frame = repository.latest_forecast_frame(session, series_id)
+    forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
+    history = repository.load_observations(session, [series_id])
+    if forecast.empty or history.empty:
+        found = "no forecast" if forecast.empty else "no history"
+        raise NoForecasts(
+            f"winter.pressure_series: expected a stored series with a forecast, found {found} "
+            f"for {series_id!r}; load its history and run the pipeline, or remove it from "
+            "the config's winter section"
+        )
+    return pressure_index(forecast, history, winter.pressure_level)
+
+
+# forecast columns of each `pressure_level`
+_LEVEL_COLUMN = {"mean": "mean", "q90": "hi-80", "q975": "hi-95"}
+
+
+def pressure_index(forecast: pd.DataFrame, history: pd.DataFrame, level: str) -> pd.DataFrame:
+    """ds, index: `forecast.winter_index` of one pressure series, taken from its forecast mean
+    or from the top of its 80% or 95% interval (`level` mean, q90 or q975)."""
+    at_level = forecast.assign(mean=forecast[_LEVEL_COLUMN[level]])
+    return winter_index(at_level, history).loc[:, ["ds", "index"]]
+
+
+def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
+    """Demand with the columns a winter config's pressure series needs (see WinterConfig):
+
+    - `winter_index`: the pressure index of the calendar month each period starts in (1.0 in
+      months it does not cover, so those periods are not raised);
+    - `normal_cases`: each service and district's mean forecast over its first year (its whole
+      forecast if shorter), the level the index raises.
+    """
+    monthly = pd.Series(
+        index["index"].to_numpy(dtype=float),
+        index=pd.DatetimeIndex(index["ds"]).to_period("M"),
+    )
+    monthly = monthly[np.isfinite(monthly.to_numpy())]
+    ds = pd.to_datetime(demand["ds"])
+    months = pd.DatetimeIndex(ds).to_period("M")
+    out = demand.assign(winter_index=monthly.reindex(months).fillna(1.0).to_numpy())
+    first = ds.groupby([demand["service"], demand["district"]]).transform("min")
+    in_year = ds < first + pd.DateOffset(years=1)
+    year = out[in_year.to_numpy()].groupby(["service", "district"])["cases"].mean()
+    keys = pd.MultiIndex.from_frame(out[["service", "district"]])
+    return out.assign(normal_cases=year.reindex(keys).to_numpy())
 
 
 def stored_demand(session: Session) -> pd.DataFrame:

@@ -128,7 +128,8 @@ def test_forecast_cli_on_real_dtoc_series(
 
 
 def _plan_files(tmp_path: Path, body: dict[str, Any]) -> tuple[Path, Path]:
-    """A config file, and demand of 10 cases a week (P90 13) for every service and district."""
+    """A config file, and demand of 10 cases a week (P90 13) for every service and district,
+    with a winter pressure index of 1.2 in January."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(body))
     weeks = pd.date_range("2026-01-05", periods=body["horizon_periods"], freq="W-MON")
@@ -140,6 +141,8 @@ def _plan_files(tmp_path: Path, body: dict[str, Any]) -> tuple[Path, Path]:
                 "ds": w.date().isoformat(),
                 "cases": 10.0,
                 "q90": 13.0,
+                "winter_index": 1.2 if w.month == 1 else 1.0,
+                "normal_cases": 10.0,
             }
             for s in body["services"]
             for d in body["districts"]
@@ -175,6 +178,16 @@ def test_plan_cli_rejects_a_bad_demand_file(
     assert main(["plan", "--config", str(config), "--demand", str(demand)]) == 2
     err = capsys.readouterr().err
     assert "row 2" in err and "'cases'" in err and "-3" in err
+
+
+def test_plan_cli_names_the_winter_pressure_columns_a_config_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    pd.read_csv(demand_path).drop(columns="winter_index").to_csv(demand_path, index=False)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    err = capsys.readouterr().err
+    assert "winter_index" in err and len(err.strip().splitlines()) == 1
 
 
 def test_plan_cli_explains_an_infeasible_request(

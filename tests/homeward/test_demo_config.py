@@ -6,6 +6,7 @@ import pandas as pd
 
 from homeward import demo_config
 from homeward.demo_series import DEMO_BASE_WEEKLY_REFERRALS
+from homeward.planning import with_winter_pressure
 from optimise import plan
 from optimise.check import residuals
 from optimise.config import PlanningConfig
@@ -58,7 +59,9 @@ def test_demo_plan_respects_every_constraint_and_the_budget_binds() -> None:
             for w in weeks
         ]
     )
-    inputs = build_inputs(config, demand)
+    index = pd.DataFrame({"ds": pd.to_datetime(["2026-01-01", "2026-02-01"]), "index": [1.1, 1.05]})
+    inputs = build_inputs(config, with_winter_pressure(demand, index))
+    assert (inputs.demand_cases > inputs.forecast_cases).any()  # admissions raise winter weeks
     result = plan(inputs, simulation_runs=0)
     assert result.status.value == "optimal"
     assert max(r.violation for r in residuals(inputs, result)) < 1e-6

@@ -1,0 +1,91 @@
+"""The winter index of a hospital pressure series raises a plan's winter demand (issue 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import demo_config, planning, repository
+from homeward.demo_series import ADMISSIONS_SERIES
+from homeward.pipeline import run_pipeline
+from homeward.settings import Settings
+from homeward.storage import transaction
+
+WEEKS = pd.date_range("2023-06-05", periods=120, freq="W-MON")  # ends 2025-09-15
+# emergency admissions a month: 10% above a normal month in November, 20% in December
+ADMISSION_SEASON = {11: 1.10, 12: 1.20}
+
+
+def test_each_period_takes_its_months_index_and_each_district_its_yearly_mean() -> None:
+    weeks = pd.date_range("2025-10-06", periods=60, freq="W-MON")
+    demand = pd.DataFrame(
+        {"service": "ot", "district": "rugby", "ds": weeks, "cases": np.arange(60.0)}
+    )
+    index = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(["2025-11-01", "2025-12-01", "2026-01-01"]),
+            "index": [1.1, 1.2, np.nan],
+        }
+    )
+    out = planning.with_winter_pressure(demand, index)
+    months = pd.DatetimeIndex(out["ds"]).to_period("M").astype(str)
+    assert (out.loc[months == "2025-11", "winter_index"] == 1.1).all()
+    assert (out.loc[months == "2025-12", "winter_index"] == 1.2).all()
+    rest = ~months.isin(["2025-11", "2025-12"])  # no index (2025-10, 2026-02 on) or NaN (2026-01)
+    assert rest.sum() > 0 and (out.loc[rest, "winter_index"] == 1.0).all()
+    in_first_year = weeks < weeks[0] + pd.DateOffset(years=1)
+    assert out["normal_cases"].unique() == pytest.approx([np.arange(60.0)[in_first_year].mean()])
+
+
+def _store(factory: sessionmaker[Session], with_admissions: bool) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    rows = [
+        pd.DataFrame({"unique_id": f"referrals/{s['id']}/{d['id']}", "ds": WEEKS, "y": 20.0 + i})
+        for i, d in enumerate(body["districts"])
+        for s in body["services"]
+    ]
+    if with_admissions:
+        months = pd.date_range("2019-01-01", "2025-08-01", freq="MS")
+        level = [5000.0 * ADMISSION_SEASON.get(m.month, 0.95) for m in months]
+        rows.append(pd.DataFrame({"unique_id": ADMISSIONS_SERIES, "ds": months, "y": level}))
+    with transaction(factory) as session:
+        repository.store_observations(session, pd.concat(rows), "test", "hash")
+        repository.save_config(session, body, planning.config_hash(body))
+
+
+def _plan(factory: sessionmaker[Session], settings: Settings) -> dict[str, object]:
+    fast = settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
+    outcome = run_pipeline(factory, fast, trigger="test")
+    assert outcome.plan_id is not None
+    with factory() as session:
+        stored = repository.latest_plan(session)
+        assert stored is not None
+        return dict(stored.result)
+
+
+def test_the_pipeline_raises_winter_weeks_by_the_admissions_index(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    _store(factory, with_admissions=True)
+    result = _plan(factory, sqlite_settings)
+    demand = pd.DataFrame(result["demand"])
+    month = pd.DatetimeIndex(demand["ds"]).month
+    raised = demand["planned_cases"] / demand["forecast_cases"]
+    # flat referrals of 20-24 a week: December is planned for the index's rise times the
+    # service's elasticity (reablement 3.0: about 1 + 3 x 0.26); October for the forecast
+    assert raised[month == 10].to_numpy() == pytest.approx(1.0)
+    december = demand[month == 12]
+    rise = (december["planned_cases"] / december["forecast_cases"]).groupby(december["service"])
+    assert rise.min()["reablement"] > rise.max()["ot"] > 1.1
+    assert not any("pressure" in w for w in result["warnings"])  # type: ignore[attr-defined]
+
+
+def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    _store(factory, with_admissions=False)
+    result = _plan(factory, sqlite_settings)
+    warnings = result["warnings"]
+    assert any(ADMISSIONS_SERIES in w and "without hospital pressure" in w for w in warnings)  # type: ignore[attr-defined]

@@ -293,7 +293,8 @@ def _serve(base: Settings, args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """`homeward demo`: load the synthetic demo, run the pipeline once, optionally serve."""
+    """`homeward demo`: load the synthetic demo into an empty database and the demo config when
+    no config is active, run the pipeline once, optionally serve."""
     settings = get_settings()
     factory = _factory(settings)
     with transaction(factory) as session:
@@ -307,8 +308,10 @@ def demo(args: argparse.Namespace) -> int:
             repository.store_observations(
                 session, frame, "synthetic demo", observations_hash(frame)
             )
-        body = demo_config.demo_planning_config()
-        repository.save_config(session, body, planning.config_hash(body))
+        if repository.active_config(session) is None:
+            # a config stored since (POST /v1/configs) is the user's: never reset it
+            body = demo_config.demo_planning_config()
+            repository.save_config(session, body, planning.config_hash(body))
     outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
     print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
     if not args.serve:

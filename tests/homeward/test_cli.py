@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from homeward import api_keys, demo_config
+from homeward import api_keys, commands, demo_config, planning, repository
 from homeward.cli import main
 from homeward.commands import demo_auth
 from homeward.dtoc import read_nhs_dtoc
+from homeward.pipeline import PipelineOutcome
 from homeward.roles import Role
 from homeward.settings import get_settings
-from homeward.storage import make_engine, session_factory, upgrade
+from homeward.storage import make_engine, session_factory, transaction, upgrade
 
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
 
@@ -351,3 +352,27 @@ def test_an_unusable_database_url_is_a_one_line_error(
     monkeypatch.setenv("DATABASE_URL", url)
     assert main(["keys", "list"]) == 2
     assert "database error (check DATABASE_URL)" in _one_line_error(capsys, "keys")
+
+
+def test_demo_keeps_a_config_stored_since_and_loads_its_data_once(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the pipeline itself is tested elsewhere; here only what `demo` stores before running it
+    ran: list[str] = []
+
+    def pipeline(*args: object, **kwargs: object) -> PipelineOutcome:
+        ran.append("run")
+        return PipelineOutcome(len(ran), "succeeded", None, "")
+
+    monkeypatch.setattr(commands, "run_pipeline", pipeline)
+    assert main(["demo"]) == 0
+    rows = _count(db_env, "observations")
+    factory = session_factory(make_engine(db_env))
+    mine = {**demo_config.demo_planning_config(), "name": "council's own"}
+    with transaction(factory) as session:
+        repository.save_config(session, mine, planning.config_hash(mine))
+    assert main(["demo"]) == 0
+    with factory() as session:
+        active = repository.active_config(session)
+        assert active is not None and active.name == "council's own"
+    assert _count(db_env, "observations") == rows > 0 and ran == ["run", "run"]

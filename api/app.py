@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.routes import configs, dashboard, health, observations, plans, runs, series, winter
 from homeward.clock import code_version
+from homeward.pipeline import LOCK_NAME
+from homeward.recovery import close_interrupted_runs
 from homeward.scheduler import start_scheduler
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
@@ -30,6 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         app.state.session_factory = session_factory(engine)
         app.state.settings = settings
+        closed = close_interrupted_runs(
+            app.state.session_factory, LOCK_NAME, timedelta(seconds=settings.pipeline_lock_ttl_s)
+        )
+        if closed:
+            log.warning("runs %s were cut off by a stop; marked interrupted", closed)
         _log_auth(settings)
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homeward-job")
         app.state.scheduler = (

@@ -8,7 +8,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from homeward.clock import utcnow
 from homeward.pipeline import PipelineBusy, run_pipeline
+from homeward.recovery import missed_firing
 from homeward.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,9 +34,15 @@ def scheduled_run(
         log.exception("scheduled pipeline run failed")
 
 
-def start_scheduler(factory: sessionmaker[Session], settings: Settings) -> BackgroundScheduler:
-    """Start a scheduler running the pipeline on settings.schedule_cron (UTC)."""
+def start_scheduler(
+    factory: sessionmaker[Session], settings: Settings, paused: bool = False
+) -> BackgroundScheduler:
+    """Start a scheduler running the pipeline on settings.schedule_cron (UTC); if the cron
+    fired while no scheduler was running, the pipeline runs once now (see homeward.recovery)."""
     scheduler = BackgroundScheduler(timezone="UTC")
+    missed = missed_firing(factory, settings.schedule_cron)
+    if missed is not None:
+        log.warning("the pipeline due at %s did not run (service down); running it now", missed)
     scheduler.add_job(
         scheduled_run,
         CronTrigger.from_crontab(settings.schedule_cron, timezone="UTC"),
@@ -44,7 +52,8 @@ def start_scheduler(factory: sessionmaker[Session], settings: Settings) -> Backg
         max_instances=1,
         coalesce=True,
         misfire_grace_time=settings.schedule_misfire_grace_s,
+        **({"next_run_time": utcnow()} if missed is not None else {}),
     )
-    scheduler.start()
+    scheduler.start(paused=paused)  # paused: jobs are registered but wait for resume()
     log.info("scheduler started: pipeline on cron %r (UTC)", settings.schedule_cron)
     return scheduler

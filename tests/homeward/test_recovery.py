@@ -1,0 +1,81 @@
+"""After a restart: runs cut off by the stop are closed, and a missed schedule runs once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import repository
+from homeward.clock import code_version, utcnow
+from homeward.pipeline import LOCK_NAME
+from homeward.recovery import close_interrupted_runs, missed_firing
+from homeward.scheduler import JOB_ID, start_scheduler
+from homeward.settings import Settings
+from homeward.storage import transaction
+from models import RunRow
+
+HOURS = timedelta(hours=6)  # the lock's lifetime, as in the default settings
+
+
+def _run(factory: sessionmaker[Session], kind: str, status: str, age: timedelta) -> int:
+    with transaction(factory) as session:
+        run = RunRow(
+            kind=kind,
+            trigger="test",
+            status=status,
+            started_at=utcnow() - age,
+            code_version=code_version(),
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _status(factory: sessionmaker[Session], run_id: int) -> str:
+    with factory() as session:
+        return session.get_one(RunRow, run_id).status
+
+
+def test_runs_no_process_can_still_be_working_on_are_closed(
+    factory: sessionmaker[Session],
+) -> None:
+    cut_off = _run(factory, "pipeline", "running", timedelta(minutes=5))
+    queued_long_ago = _run(factory, "plan", "queued", timedelta(hours=7))
+    queued_now = _run(factory, "plan", "queued", timedelta(minutes=1))
+    done = _run(factory, "pipeline", "succeeded", timedelta(days=3))
+    assert close_interrupted_runs(factory, LOCK_NAME, HOURS) == [cut_off, queued_long_ago]
+    assert _status(factory, cut_off) == "interrupted"
+    assert _status(factory, queued_now) == "queued" and _status(factory, done) == "succeeded"
+    with factory() as session:
+        message = session.get_one(RunRow, cut_off).message
+    assert message is not None and "while this run was running" in message
+
+
+def test_a_running_pipeline_whose_process_holds_the_lock_is_left_alone(
+    factory: sessionmaker[Session],
+) -> None:
+    running = _run(factory, "pipeline", "running", timedelta(minutes=5))
+    assert repository.acquire_lock(factory, LOCK_NAME, "another-process", timedelta(hours=1))
+    assert close_interrupted_runs(factory, LOCK_NAME, HOURS) == []
+    assert _status(factory, running) == "running"
+
+
+def test_a_firing_missed_while_down_is_found_and_run_at_start(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    weekly = "0 6 * * mon"
+    assert missed_firing(factory, weekly) is None  # never run: nothing to catch up
+    _run(factory, "pipeline", "succeeded", timedelta(days=8))
+    missed = missed_firing(factory, weekly)
+    assert missed is not None and missed.weekday() == 0 and missed.hour == 6
+    assert utcnow() - timedelta(days=8) < missed <= utcnow()
+    settings = sqlite_settings.model_copy(update={"schedule_cron": weekly})
+    scheduler = start_scheduler(factory, settings, paused=True)
+    try:
+        [job] = scheduler.get_jobs()
+        assert job.id == JOB_ID and job.next_run_time <= utcnow()  # due now, not next Monday
+    finally:
+        scheduler.shutdown(wait=False)
+    _run(factory, "pipeline", "succeeded", timedelta(0))
+    assert missed_firing(factory, weekly) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -39,6 +40,7 @@ def demand_cube(
         extra.extend(PRESSURE_COLUMNS)
     frame = _checked(demand, extra)
     starts = _periods(frame, config.horizon_periods, services, districts)
+    _check_spacing(starts, config.period_days)
     frame = frame[frame["ds"].isin(starts)]
     mean = _pivot(frame, "cases", services, districts, starts)
     if winter_cfg is None:
@@ -105,6 +107,28 @@ def _periods(
     if len(starts) < horizon:
         raise PlanInputError("horizon_periods", f"at most {len(starts)} ({where})", str(horizon))
     return [pd.Timestamp(ts) for ts in starts[:horizon]]
+
+
+# calendar months are 28-31 days long; any other period is a fixed number of days
+_MONTH_DAYS = range(28, 32)
+
+
+def _check_spacing(starts: list[pd.Timestamp], period_days: int) -> None:
+    """Demand periods must be `period_days` apart: waits and hours per period are counted in
+    those days, so weekly demand planned as 30-day periods would count a week's referrals as a
+    month's."""
+    gaps = sorted({(b - a).days for a, b in itertools.pairwise(starts)})
+    if not gaps:
+        return
+    monthly = set(gaps) <= set(_MONTH_DAYS)
+    if (monthly and period_days in _MONTH_DAYS) or gaps == [period_days]:
+        return
+    raise PlanInputError(
+        "period_days",
+        f"the spacing of the demand's periods ({', '.join(map(str, gaps))} days, from "
+        f"{starts[0]:%Y-%m-%d})",
+        str(period_days),
+    )
 
 
 def _pivot(

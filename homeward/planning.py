@@ -247,8 +247,29 @@ def plan_scenario(
     run.config_id, run.config_version = config_row.id, config_version(config_row)
     run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
     run.message = result.message
+    run.data_hash, run.models_chosen = demand_hash(result.demand), _models_used(session, config)
     run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
     return store_result(session, run.id, config_row.id, result)
+
+
+def demand_hash(demand: pd.DataFrame) -> str:
+    """A content hash of the demand a plan was solved for (its result's `demand` rows), so a
+    requested plan's run records what it planned from as a pipeline run records its data."""
+    canonical = demand.sort_values(list(demand.columns[:3])).to_csv(
+        index=False, float_format="%.9g"
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _models_used(session: Session, config: PlanningConfig) -> dict[str, str]:
+    """The model of each stored referral forecast a plan of this config reads."""
+    wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
+    frame = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
+    if frame.empty:
+        return {}
+    first = frame.drop_duplicates("unique_id")
+    pairs = zip(first["unique_id"], first["model"], strict=True)
+    return {str(u): str(m) for u, m in pairs if u in wanted}
 
 
 def queue_plan(factory: sessionmaker[Session]) -> int:

@@ -1,4 +1,5 @@
-"""The winter index of a hospital pressure series raises a plan's winter demand (issue 3)."""
+"""Plans from stored forecasts: the winter index of a hospital pressure series raises winter
+demand (issue 3), and a requested plan records what it planned from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from homeward.demo_series import ADMISSIONS_SERIES
 from homeward.pipeline import run_pipeline
 from homeward.settings import Settings
 from homeward.storage import transaction
+from models import PlanRow, RunRow
 
 WEEKS = pd.date_range("2023-06-05", periods=120, freq="W-MON")  # ends 2025-09-15
 # emergency admissions a month: 10% above a normal month in November, 20% in December
@@ -89,3 +91,22 @@ def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(
     result = _plan(factory, sqlite_settings)
     warnings = result["warnings"]
     assert any(ADMISSIONS_SERIES in w and "without hospital pressure" in w for w in warnings)  # type: ignore[attr-defined]
+
+
+def test_a_requested_plan_records_the_demand_and_models_it_planned_from(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    _store(factory, with_admissions=True)
+    _plan(factory, sqlite_settings)
+    with transaction(factory) as session:
+        stored = planning.plan_scenario(session, None, "highs")
+        run_id = session.get_one(PlanRow, stored.plan_id).run_id
+    with factory() as session:
+        run = session.get_one(RunRow, run_id)
+        assert run.kind == "plan" and run.data_hash == planning.demand_hash(stored.result.demand)
+        body = demo_config.demo_planning_config(horizon_periods=13)
+        expected = {
+            f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]
+        }
+        assert set(run.models_chosen) == expected
+        assert set(run.models_chosen.values()) <= {"seasonal_naive", "ses", "naive"}

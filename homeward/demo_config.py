@@ -21,6 +21,7 @@ DFG_CAPITAL_WARWICKSHIRE_GBP = (
 # England average DFG grant was GBP 5,453 in 2014-15 (data/dfg S2); uplifted about 30% for building
 # costs since then. An assumption, not a measurement.
 COST_PER_ADAPTATION_GBP = 7_100.0
+WEEKS_PER_YEAR_OF_REFERRALS = 52
 # Hours per case and loaded hourly costs are planning assumptions of the demo, not measured
 # figures. Urgent shares and weights triage the queues (the reports condemn date-order queues,
 # seed 000 review, 002 §11.2); hospital_share is the share of people waiting for the service
@@ -64,7 +65,17 @@ SERVICES: dict[str, dict[str, float]] = {
 INITIAL_BACKLOG_WEEKS = {"ot": 8.0, "hao": 4.0, "reablement": 1.0, "domcare": 2.0}
 # Average time to deliver an adaptation: 197 days north team, 145 days south (seed 000 §4.4).
 WORKS_DELIVERY_DAYS = {"north": 197.0, "south": 145.0}
-P_OT_DFG = 0.30  # share of OT assessments that become DFG works (assumption)
+# Share of OT assessments that become DFG works: the works Warwickshire's capital pays for in a
+# year (GBP 4,516,609 / GBP 7,100, about 636) over the demo's OT referrals in a year (5,200), so
+# works arrive about as fast as the capital completes them, as the stable delivery times of
+# 145-197 days imply (seed 000 §4.4). It was 0.30, an unmeasured guess: works then arrived three
+# times faster than the capital could pay for and the demo's works waits ran to 550-860 days.
+P_OT_DFG = round(
+    DFG_CAPITAL_WARWICKSHIRE_GBP
+    / COST_PER_ADAPTATION_GBP
+    / (WEEKS_PER_YEAR_OF_REFERRALS * sum(DEMO_BASE_WEEKLY_REFERRALS["ot"].values())),
+    3,
+)
 P_REAB_DOM = 0.40  # share of reablement completions needing ongoing home care (assumption)
 BUDGET_SHARE_OF_WANTED = 0.92  # the revenue budget funds 92% of the hours that demand wants
 WEEKS_PER_YEAR = 52

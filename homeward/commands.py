@@ -214,7 +214,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
     """`homeward plan`: solve a config against demand and print the plan."""
     body = _read_json(Path(args.config)) if args.config else demo_config.demo_planning_config()
     config = PlanningConfig.model_validate(body)
-    demand = read_demand_csv(Path(args.demand)) if args.demand else _demo_demand(config)
+    demand = read_demand_csv(Path(args.demand), config) if args.demand else _demo_demand(config)
     inputs = build_inputs(config, demand)
     if args.write_mps:
         write_mps(inputs, args.write_mps)

@@ -10,18 +10,21 @@ import numpy as np
 import pandas as pd
 
 from homeward.errors import Problem, ValidationFailed
+from optimise.config import PlanningConfig
 
 REQUIRED = ("service", "district", "ds", "cases")
 QUANTILE_COLUMN = re.compile(r"^q\d{2,3}$")  # q90, q975: forecast quantiles for winter planning
 PRESSURE = ("winter_index", "normal_cases")  # for a config's winter.pressure_series
 
 
-def read_demand_csv(path: Path) -> pd.DataFrame:
+def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.DataFrame:
     """Parse and validate once; rows are numbered as in the file (header is line 1).
 
     Besides the required columns, quantile columns named like `q90` are kept (the planning
     config's `winter.quantile_column` names one), and so are `winter_index` and `normal_cases`
-    (for `winter.pressure_series`, see WinterConfig); any other column is refused.
+    (for `winter.pressure_series`, see WinterConfig); any other column is refused. With a
+    `config`, every row's service and district must be one of the config's (ids are
+    case-sensitive), so a misspelt district is named at its row rather than missed later.
     """
     raw = _read_text(path)
     _check_columns(raw, path)
@@ -34,6 +37,9 @@ def read_demand_csv(path: Path) -> pd.DataFrame:
     for column in [c for c in raw.columns if c not in REQUIRED[:3]]:
         numbers[column], found = _counts(raw[column], column)
         problems += found
+    if config is not None:
+        problems += _unknown_ids(raw, "service", [s.id for s in config.services])
+        problems += _unknown_ids(raw, "district", [d.id for d in config.districts])
     if problems:
         raise ValidationFailed(tuple(problems), str(path))
     return pd.DataFrame(
@@ -44,6 +50,14 @@ def read_demand_csv(path: Path) -> pd.DataFrame:
             **numbers,
         }
     )
+
+
+def _unknown_ids(raw: pd.DataFrame, column: str, known: list[str]) -> list[Problem]:
+    cells = raw[column].str.strip().tolist()
+    expected = f"one of the config's {column} ids: {', '.join(known)}"
+    return [
+        Problem(i + 2, column, expected, repr(c)) for i, c in enumerate(cells) if c not in known
+    ]
 
 
 def _read_text(path: Path) -> pd.DataFrame:

@@ -181,6 +181,18 @@ def test_plan_cli_rejects_a_bad_demand_file(
     assert "row 2" in err and "'cases'" in err and "-3" in err
 
 
+def test_plan_cli_names_the_row_of_a_district_the_config_does_not_have(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    frame = pd.read_csv(demand_path)
+    frame.loc[3, "district"] = "Rugby"  # file row 5; the config's id is 'rugby'
+    frame.to_csv(demand_path, index=False)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    err = capsys.readouterr().err
+    assert "row 5" in err and "'Rugby'" in err and "district" in err and "rugby" in err
+
+
 def test_plan_cli_names_the_winter_pressure_columns_a_config_needs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -109,10 +109,19 @@ class PlanCreate(BaseModel):
         return None if self.config is None else self.config.model_dump(mode="json")
 
 
+_PLAN_CONFIG_ID = "the config it was planned with"
+_PLAN_SCENARIO = (
+    "true for a what-if: a plan made with a changed config sent to POST /v1/plans; false for "
+    "a plan of the active config when it was made (the pipeline's, or POST /v1/plans without "
+    "a changed config), the only kind GET /v1/plans/latest returns"
+)
+
+
 class PlanPublic(BaseModel):
     id: int
     run_id: int
-    config_id: int
+    config_id: int = Field(description=_PLAN_CONFIG_ID)
+    scenario: bool = Field(description=_PLAN_SCENARIO)
     created_at: datetime
     status: str
     objective_weighted_wait_days: float | None

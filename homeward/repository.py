@@ -28,6 +28,7 @@ from models import (
     RunRow,
     SeriesRow,
 )
+from optimise.config import PlanningConfig
 
 _INSERT_CHUNK = 5_000
 _FORECAST_COLUMNS = {
@@ -258,18 +259,15 @@ def save_config(
     """Store a planning config; unless it is a scenario it becomes the active one.
 
     The same content is not stored twice in a row: the active config is returned when it
-    matches, and a scenario reuses any stored config with the same content.
+    matches. A scenario with the active config's content is the active config (a plan made
+    with it is one of the active config's plans); otherwise it reuses a stored scenario with
+    the same content, never an older config that was once active, so a what-if is never
+    taken for a real plan.
     """
     existing = (
-        session.scalars(
-            select(PlanningConfigRow)
-            .where(PlanningConfigRow.body_hash == body_hash)
-            .order_by(PlanningConfigRow.id.desc())
-        ).first()
-        if scenario
-        else active_config(session)
+        _config_for_scenario(session, body, body_hash) if scenario else active_config(session)
     )
-    if existing is not None and existing.body_hash == body_hash:
+    if existing is not None and (scenario or existing.body_hash == body_hash):
         return existing
     row = PlanningConfigRow(
         name=str(body.get("name", "unnamed")),
@@ -282,6 +280,37 @@ def save_config(
     session.add(row)
     session.flush()
     return row
+
+
+def _config_for_scenario(
+    session: Session, body: dict[str, Any], body_hash: str
+) -> PlanningConfigRow | None:
+    """The active config if it holds the same planning config as `body`, else the newest
+    stored scenario with the same content hash, else None."""
+    active = active_config(session)
+    if active is not None and (
+        active.body_hash == body_hash or _same_planning_config(active.body, body)
+    ):
+        return active
+    stmt = select(PlanningConfigRow).where(
+        PlanningConfigRow.body_hash == body_hash, PlanningConfigRow.scenario.is_(True)
+    )
+    return session.scalars(stmt.order_by(PlanningConfigRow.id.desc())).first()
+
+
+def _same_planning_config(stored: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether two config bodies read as the same planning config.
+
+    A config may be stored as written (the demo's leaves defaults out) while a plan request
+    stores its validated form with every default filled in, so their hashes differ.
+    """
+    try:
+        canonical = [
+            PlanningConfig.model_validate(b).model_dump(mode="json") for b in (stored, body)
+        ]
+    except ValueError:  # an invalid stored config is nobody's plan
+        return False
+    return canonical[0] == canonical[1]
 
 
 def active_config(session: Session) -> PlanningConfigRow | None:
@@ -454,8 +483,20 @@ def store_plan(
 
 
 def latest_plan(session: Session) -> PlanRow | None:
-    """The newest stored plan."""
-    return session.scalars(select(PlanRow).order_by(PlanRow.id.desc())).first()
+    """The newest plan made with a config that is not a scenario: the pipeline's, or one
+    requested without a changed config. A what-if is never the latest plan."""
+    stmt = (
+        select(PlanRow)
+        .join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
+        .where(PlanningConfigRow.scenario.is_(False))
+    )
+    return session.scalars(stmt.order_by(PlanRow.id.desc()).limit(1)).first()
+
+
+def plan_is_scenario(session: Session, plan: PlanRow) -> bool:
+    """Whether `plan` was made with a scenario config (a what-if), not the active one's."""
+    stmt = select(PlanningConfigRow.scenario).where(PlanningConfigRow.id == plan.config_id)
+    return bool(session.scalar(stmt))
 
 
 def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:

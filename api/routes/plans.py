@@ -1,4 +1,5 @@
-"""Plans: the newest, one by id, and new ones on request (a planner's or finance scenario)."""
+"""Plans: the newest real plan (never a what-if), one by id, and new ones on request (a
+planner's or finance scenario)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, SessionDep, allowed
 from api.errors import NotFound
@@ -18,11 +20,12 @@ from models import PlanRow, RunRow
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=AuthFirstRoute)
 
 
-def _public(row: PlanRow) -> PlanPublic:
+def _public(session: Session, row: PlanRow) -> PlanPublic:
     return PlanPublic(
         id=row.id,
         run_id=row.run_id,
         config_id=row.config_id,
+        scenario=repository.plan_is_scenario(session, row),
         created_at=row.created_at,
         status=row.status,
         objective_weighted_wait_days=row.objective_weighted_wait_days,
@@ -33,11 +36,12 @@ def _public(row: PlanRow) -> PlanPublic:
 
 @router.get("/latest", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
 def latest_plan(session: SessionDep) -> PlanPublic:
-    """The newest plan, from the pipeline or a request."""
+    """The newest plan of a config that is not a what-if: the pipeline's, or one requested
+    without a changed config. A what-if (`scenario: true`) is read by its id."""
     row = repository.latest_plan(session)
     if row is None:
         raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")
-    return _public(row)
+    return _public(session, row)
 
 
 @router.get("/{plan_id}", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
@@ -46,7 +50,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
     row = session.get(PlanRow, plan_id)
     if row is None:
         raise NotFound(f"no plan with id {plan_id}")
-    return _public(row)
+    return _public(session, row)
 
 
 @router.post(
@@ -80,7 +84,7 @@ def create_plan(
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
     stored = planning.plan_scenario(session, plan_request.config_body(), plan_request.solver)
-    return _public(session.get_one(PlanRow, stored.plan_id))
+    return _public(session, session.get_one(PlanRow, stored.plan_id))
 
 
 def _wants_async(prefer: str | None) -> bool:

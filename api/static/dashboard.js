@@ -36,7 +36,7 @@ function renderSummary(plan) {
   const r = plan.result;
   const revenue = r.revenue || [];
   document.querySelector("#summary").innerHTML = `
-    <h2>Latest plan (#${plan.id})</h2>
+    <h2>Latest plan (#<span id="plan-id">${plan.id}</span>)</h2>
     <div class="kpi">
       <div><span class="muted">status</span><b id="plan-status">${plan.status}</b></div>
       <div><span class="muted">weighted waiting days</span><b>${fmt(plan.objective_weighted_wait_days)}</b></div>
@@ -191,7 +191,9 @@ async function whatIf(event) {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ config }),
     });
-    out.innerHTML = `plan #${plan.id}: ${plan.status}, ${fmt(plan.objective_weighted_wait_days)} weighted waiting days,
+    // A what-if is kept apart: GET /v1/plans/latest (the plan above) stays the active config's.
+    const kept = plan.scenario ? "what-if" : "plan of the active config";
+    out.innerHTML = `${kept} #${plan.id}: ${plan.status}, ${fmt(plan.objective_weighted_wait_days)} weighted waiting days,
       fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}`;
   } catch (err) {
     showError("#whatif-result", "", err.message);

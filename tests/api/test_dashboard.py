@@ -1,5 +1,5 @@
 """The web dashboard in real headless Chromium against the real server (API keys required):
-the key field, plan, forecast, what-if."""
+the key field, plan, forecast, what-if (which never becomes the plan the page shows)."""
 
 from __future__ import annotations
 
@@ -105,9 +105,23 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     assert "planner, finance or admin" in browser.find_element(By.ID, "whatif-result").text
     _use_key(browser, role_keys[Role.FINANCE])
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    latest = wait.until(_shown_plan_id)
     _what_if(browser, "15")
     wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "weighted waiting days"))
-    assert "optimal" in browser.find_element(By.ID, "whatif-result").text
+    result = browser.find_element(By.ID, "whatif-result").text
+    assert "optimal" in result and result.startswith("what-if #")
+    browser.refresh()  # the page still shows the real latest plan, not the what-if
+    assert wait.until(_shown_plan_id) == latest
+    assert f"#{latest}:" not in result
+
+
+def _shown_plan_id(browser: webdriver.Chrome) -> str | None:
+    """The plan id the summary shows, read in one step: a load still under way may redraw the
+    summary between finding an element and reading it."""
+    shown: str | None = browser.execute_script(
+        "return document.querySelector('#plan-id')?.textContent || null"
+    )
+    return shown
 
 
 def _what_if(browser: webdriver.Chrome, fee_percent: str) -> None:

@@ -1,9 +1,11 @@
-"""Storage on real SQLite and real PostgreSQL: migrations, whole-or-nothing imports, locks, keys."""
+"""Storage on real SQLite and real PostgreSQL: migrations, whole-or-nothing imports, locks, keys,
+configs and plans."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,13 +13,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from homeward import api_keys, repository
+from homeward import api_keys, demo_config, planning, repository
 from homeward.errors import ValidationFailed
 from homeward.ingest import observations_hash
 from homeward.roles import Role
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import Base
+from optimise.config import PlanningConfig
 
 TABLES = {
     "observations",
@@ -199,3 +203,59 @@ def test_pipeline_lock_is_exclusive_until_released_or_expired(factory) -> None: 
     )  # already expired
     assert repository.acquire_lock(factory, "pipeline", "c", hour)
     assert not repository.acquire_lock(factory, "pipeline", "a", hour)
+
+
+def _config(fee_rate: float | None = None) -> tuple[dict[str, Any], str]:
+    """The demo config as it is written (defaults left out), or its validated form (every
+    default filled in, as a plan request stores it) with another fee rate."""
+    body = demo_config.demo_planning_config(horizon_periods=4)
+    if fee_rate is not None:
+        body = PlanningConfig.model_validate(body).model_dump(mode="json")
+        body["fees"]["dfg_fee_rate"] = fee_rate
+    return body, planning.config_hash(body)
+
+
+def test_a_what_if_is_the_active_config_or_a_scenario_never_an_older_config(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        old = repository.save_config(session, *_config(0.1))
+        active = repository.save_config(session, *_config(0.2))
+        back_to_old = repository.save_config(session, *_config(0.1), scenario=True)
+        same_as_active = repository.save_config(session, *_config(0.2), scenario=True)
+        what_if = repository.save_config(session, *_config(0.3), scenario=True)
+        again = repository.save_config(session, *_config(0.3), scenario=True)
+        ids = (old.id, active.id, back_to_old.id, same_as_active.id, what_if.id, again.id)
+        flags = (back_to_old.scenario, same_as_active.scenario, what_if.scenario)
+    assert len({old.id, active.id, back_to_old.id, what_if.id}) == 4
+    assert ids[3] == active.id and ids[5] == what_if.id
+    assert flags == (True, False, True)
+    with factory() as session:
+        assert repository.active_config(session).id == active.id  # type: ignore[union-attr]
+
+
+def test_a_config_stored_as_written_is_the_active_config_of_its_validated_form(factory) -> None:  # type: ignore[no-untyped-def]
+    written, written_hash = _config()
+    validated = PlanningConfig.model_validate(written).model_dump(mode="json")
+    assert planning.config_hash(validated) != written_hash
+    with transaction(factory) as session:
+        active = repository.save_config(session, written, written_hash)
+        same = repository.save_config(
+            session, validated, planning.config_hash(validated), scenario=True
+        )
+        assert (same.id, same.scenario) == (active.id, False)
+
+
+def _plan(session: Session, config_id: int) -> int:
+    run = repository.start_run(session, "plan", "test", "test")
+    return repository.store_plan(session, run.id, config_id, "optimal", 1.0, 0.1, {}).id
+
+
+def test_the_latest_plan_is_never_a_what_if(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        assert repository.latest_plan(session) is None
+        active = repository.save_config(session, *_config(0.1)).id
+        scenario = repository.save_config(session, *_config(0.3), scenario=True).id
+        ids = [_plan(session, c) for c in (active, scenario, active, scenario)]
+    with factory() as session:
+        latest = repository.latest_plan(session)
+        assert latest is not None and latest.id == ids[2]
+        assert not repository.plan_is_scenario(session, latest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecast.calendar import month_factor
 from forecast.errors import ForecastInputError
 
 WINTER_MONTHS = (11, 12, 1, 2, 3)
@@ -15,8 +16,11 @@ def winter_index(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame
 
     index = forecast mean / mean of the series' history over the 12 months before its last
     observation (1.0 = a normal period). It is NaN when that base is zero but the forecast is not,
-    and 1.0 when both are zero.
+    and 1.0 when both are zero. Monthly series (every date the first of a month) are compared per
+    day, so February's 28 days do not read as a calm month nor January's 31 as a busy one.
     """
+    history = _per_day(history, "y")
+    forecasts = _per_day(forecasts, "mean")
     base = _trailing_annual_mean(history)
     winter = forecasts[pd.DatetimeIndex(forecasts["ds"]).month.isin(WINTER_MONTHS)]
     missing = sorted(set(winter["unique_id"]) - set(base.index))
@@ -35,6 +39,14 @@ def winter_index(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame
         {"unique_id": winter["unique_id"].to_numpy(), "ds": winter["ds"].to_numpy(), "index": index}
     )
     return out.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def _per_day(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Monthly series' values divided by days in the month / 30.44 (weekly ones unchanged)."""
+    ds = pd.DatetimeIndex(pd.to_datetime(frame["ds"]))
+    monthly = pd.Series(ds.day == 1, index=frame.index).groupby(frame["unique_id"]).transform("all")
+    factor = np.where(monthly, month_factor(ds, "MS"), 1.0)
+    return frame.assign(**{column: frame[column].to_numpy(dtype=float) / factor})
 
 
 def _trailing_annual_mean(history: pd.DataFrame) -> pd.Series:

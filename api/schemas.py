@@ -109,12 +109,27 @@ class PlanCreate(BaseModel):
         return None if self.config is None else self.config.model_dump(mode="json")
 
 
-_PLAN_CONFIG_ID = "the config it was planned with"
+_PLAN_CONFIG_ID = "the config it was planned with (GET /v1/configs/{id})"
 _PLAN_SCENARIO = (
     "true for a what-if: a plan made with a changed config sent to POST /v1/plans; false for "
     "a plan of the active config when it was made (the pipeline's, or POST /v1/plans without "
     "a changed config), the only kind GET /v1/plans/latest returns"
 )
+
+
+class PlanSummaryPublic(BaseModel):
+    """A plan in the history (GET /v1/plans): what it is, not its result."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    run_id: int
+    config_id: int = Field(description=_PLAN_CONFIG_ID)
+    scenario: bool = Field(description=_PLAN_SCENARIO)
+    status: str
+    objective_weighted_wait_days: float | None
+    solve_seconds: float
 
 
 class PlanPublic(BaseModel):
@@ -147,6 +162,10 @@ class ConfigPublic(BaseModel):
     version: str
     created_at: datetime
     body_hash: str
+    scenario: bool = Field(
+        description="true for a what-if's config (sent with POST /v1/plans), kept for "
+        "provenance; it never becomes the active config"
+    )
     body: dict[str, Any]
 
 

@@ -482,6 +482,20 @@ def store_plan(
     return row
 
 
+@dataclass(frozen=True)
+class PlanSummary:
+    """A stored plan without its result, and whether it was made with a scenario config."""
+
+    id: int
+    created_at: datetime
+    run_id: int
+    config_id: int
+    scenario: bool
+    status: str
+    objective_weighted_wait_days: float | None
+    solve_seconds: float
+
+
 def latest_plan(session: Session) -> PlanRow | None:
     """The newest plan made with a config that is not a scenario: the pipeline's, or one
     requested without a changed config. A what-if is never the latest plan."""
@@ -497,6 +511,27 @@ def plan_is_scenario(session: Session, plan: PlanRow) -> bool:
     """Whether `plan` was made with a scenario config (a what-if), not the active one's."""
     stmt = select(PlanningConfigRow.scenario).where(PlanningConfigRow.id == plan.config_id)
     return bool(session.scalar(stmt))
+
+
+def list_plans(
+    session: Session, limit: int, offset: int = 0, scenario: bool | None = None
+) -> list[PlanSummary]:
+    """Plans newest first, without their results; `scenario` keeps only what-ifs (True) or
+    only plans of non-scenario configs (False)."""
+    stmt = select(
+        PlanRow.id,
+        PlanRow.created_at,
+        PlanRow.run_id,
+        PlanRow.config_id,
+        PlanningConfigRow.scenario,
+        PlanRow.status,
+        PlanRow.objective_weighted_wait_days,
+        PlanRow.solve_seconds,
+    ).join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
+    if scenario is not None:
+        stmt = stmt.where(PlanningConfigRow.scenario.is_(scenario))
+    rows = session.execute(stmt.order_by(PlanRow.id.desc()).limit(limit).offset(offset))
+    return [PlanSummary(*row) for row in rows]
 
 
 def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:

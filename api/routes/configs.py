@@ -1,10 +1,11 @@
-"""Planning configs: read the active one, store a new version (validated before it is stored)."""
+"""Planning configs: read the active one or any by id, store a new version (validated before it
+is stored)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AuthFirstRoute, SessionDep, allowed
+from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
 from api.errors import NotFound
 from api.schemas import ConfigPublic
 from homeward import planning, repository
@@ -22,16 +23,27 @@ def _public(row: PlanningConfigRow) -> ConfigPublic:
         version=row.version,
         created_at=row.created_at,
         body_hash=row.body_hash,
+        scenario=row.scenario,
         body=row.body,
     )
 
 
 @router.get("/active", response_model=ConfigPublic, dependencies=[allowed(Action.READ)])
 def active_config(session: SessionDep) -> ConfigPublic:
-    """The config the scheduled pipeline plans with (the newest stored)."""
+    """The config the scheduled pipeline plans with (the newest stored that is not a what-if)."""
     row = repository.active_config(session)
     if row is None:
         raise NotFound("no planning config stored yet: POST one to /v1/configs")
+    return _public(row)
+
+
+@router.get("/{config_id}", response_model=ConfigPublic, dependencies=[allowed(Action.READ)])
+def get_config(config_id: IdPath, session: SessionDep) -> ConfigPublic:
+    """One stored config by id: the active one, an older version, or a what-if's (`scenario`);
+    a plan's `config_id` names the config it was planned with."""
+    row = session.get(PlanningConfigRow, config_id)
+    if row is None:
+        raise NotFound(f"no planning config with id {config_id}")
     return _public(row)
 
 

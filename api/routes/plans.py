@@ -1,18 +1,18 @@
-"""Plans: the newest real plan (never a what-if), one by id, and new ones on request (a
-planner's or finance scenario)."""
+"""Plans: the newest real plan, the history, one by id, and new ones on request (a planner's
+or finance scenario)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from api.deps import AuthFirstRoute, FactoryDep, IdPath, SessionDep, allowed
+from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
 from api.errors import NotFound
 from api.routes.runs import public_runs
-from api.schemas import PlanCreate, PlanPublic, RunPublic
+from api.schemas import PlanCreate, PlanPublic, PlanSummaryPublic, RunPublic
 from homeward import planning, repository
 from homeward.roles import Action
 from models import PlanRow, RunRow
@@ -34,10 +34,25 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
     )
 
 
+@router.get("", response_model=list[PlanSummaryPublic], dependencies=[allowed(Action.READ)])
+def list_plans(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="at most this many")] = 20,
+    offset: OffsetQuery = 0,
+    scenario: Annotated[
+        bool | None,
+        Query(description="only what-ifs (true) or only plans that are not (false)"),
+    ] = None,
+) -> list[PlanSummaryPublic]:
+    """Plans, newest first, as summaries (GET /v1/plans/{id} for a plan's result)."""
+    found = repository.list_plans(session, limit, offset, scenario)
+    return [PlanSummaryPublic.model_validate(p) for p in found]
+
+
 @router.get("/latest", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
 def latest_plan(session: SessionDep) -> PlanPublic:
     """The newest plan of a config that is not a what-if: the pipeline's, or one requested
-    without a changed config. A what-if (`scenario: true`) is read by its id."""
+    without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans."""
     row = repository.latest_plan(session)
     if row is None:
         raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")

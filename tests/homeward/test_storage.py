@@ -249,7 +249,7 @@ def _plan(session: Session, config_id: int) -> int:
     return repository.store_plan(session, run.id, config_id, "optimal", 1.0, 0.1, {}).id
 
 
-def test_the_latest_plan_is_never_a_what_if(factory) -> None:  # type: ignore[no-untyped-def]
+def test_the_latest_plan_is_never_a_what_if_and_plans_list_newest_first(factory) -> None:  # type: ignore[no-untyped-def]
     with transaction(factory) as session:
         assert repository.latest_plan(session) is None
         active = repository.save_config(session, *_config(0.1)).id
@@ -259,3 +259,16 @@ def test_the_latest_plan_is_never_a_what_if(factory) -> None:  # type: ignore[no
         latest = repository.latest_plan(session)
         assert latest is not None and latest.id == ids[2]
         assert not repository.plan_is_scenario(session, latest)
+        plans = repository.list_plans(session, limit=10)
+        assert [(p.id, p.config_id, p.scenario) for p in plans] == [
+            (ids[3], scenario, True),
+            (ids[2], active, False),
+            (ids[1], scenario, True),
+            (ids[0], active, False),
+        ]
+        assert [p.id for p in repository.list_plans(session, 1, 1, scenario=True)] == [ids[1]]
+        assert [p.id for p in repository.list_plans(session, 5, 0, scenario=False)] == [
+            ids[2],
+            ids[0],
+        ]
+        assert repository.list_plans(session, 2, 4) == []

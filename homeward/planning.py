@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
+from forecast.calendar import month_factor
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -120,6 +121,13 @@ def solve_config(
             log.warning("%s", exc)
             warnings = (f"{exc}; winter periods were planned without hospital pressure",)
             index = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
+        missing = uncovered_winter(demand, index, config.winter.months) if not warnings else []
+        if missing:
+            warnings = (
+                f"winter.pressure_series {config.winter.pressure_series!r}: its forecast does "
+                f"not reach {', '.join(missing)}; those months were planned without hospital "
+                "pressure",
+            )
         demand = with_winter_pressure(demand, index)
     result = plan(build_inputs(config, _in_config(demand, config)), solver=solver)
     return config, result.with_extras(warnings=result.warnings + warnings)
@@ -150,33 +158,55 @@ _LEVEL_COLUMN = {"mean": "mean", "q90": "hi-80", "q975": "hi-95"}
 
 
 def pressure_index(forecast: pd.DataFrame, history: pd.DataFrame, level: str) -> pd.DataFrame:
-    """ds, index: `forecast.winter_index` of one pressure series, taken from its forecast mean
-    or from the top of its 80% or 95% interval (`level` mean, q90 or q975)."""
+    """ds, index: the winter index of one pressure series as the planner uses it.
+
+    Each winter period's forecast, at `level` (its mean, or the top of its 80% or 95% interval
+    for q90 or q975), over the forecast's own mean for its first year: the pressure's seasonal
+    shape without its growth, since the referral forecasts it raises carry their own growth.
+    A forecast shorter than a year is set against the trailing year of history instead (as
+    `forecast.winter_index`, and GET /v1/winter, do).
+    """
     at_level = forecast.assign(mean=forecast[_LEVEL_COLUMN[level]])
+    ds = pd.to_datetime(forecast["ds"])
+    year = ds < ds.min() + pd.DateOffset(years=1)
+    if ds.max() >= ds.min() + pd.DateOffset(months=11):
+        history = forecast.loc[year, ["unique_id", "ds", "mean"]].rename(columns={"mean": "y"})
     return winter_index(at_level, history).loc[:, ["ds", "index"]]
 
 
 def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
     """Demand with the columns a winter config's pressure series needs (see WinterConfig):
 
-    - `winter_index`: the pressure index of the calendar month each period starts in (1.0 in
-      months it does not cover, so those periods are not raised);
+    - `winter_index`: the pressure index of the calendar month each period starts in (the
+      month's mean if the pressure series is weekly; 1.0 in months it does not cover, which
+      `uncovered_winter` names);
     - `normal_cases`: each service and district's mean forecast over its first year (its whole
-      forecast if shorter), the level the index raises.
+      forecast if shorter), the level the index raises. For monthly demand the mean is taken
+      per day and given back in each month's days, as the index is per day.
     """
     monthly = pd.Series(
         index["index"].to_numpy(dtype=float),
         index=pd.DatetimeIndex(index["ds"]).to_period("M"),
     )
     monthly = monthly[np.isfinite(monthly.to_numpy())]
-    ds = pd.to_datetime(demand["ds"])
-    months = pd.DatetimeIndex(ds).to_period("M")
-    out = demand.assign(winter_index=monthly.reindex(months).fillna(1.0).to_numpy())
-    first = ds.groupby([demand["service"], demand["district"]]).transform("min")
-    in_year = ds < first + pd.DateOffset(years=1)
-    year = out[in_year.to_numpy()].groupby(["service", "district"])["cases"].mean()
-    keys = pd.MultiIndex.from_frame(out[["service", "district"]])
-    return out.assign(normal_cases=year.reindex(keys).to_numpy())
+    monthly = monthly.groupby(level=0).mean()
+    ds = pd.DatetimeIndex(pd.to_datetime(demand["ds"]))
+    out = demand.assign(winter_index=monthly.reindex(ds.to_period("M")).fillna(1.0).to_numpy())
+    factor = month_factor(ds, "MS") if bool((ds.day == 1).all()) else np.ones(len(ds))
+    per_day = out.assign(cases=out["cases"].to_numpy(dtype=float) / factor)
+    keys = [out["service"], out["district"]]
+    first = pd.Series(ds, index=out.index).groupby(keys).transform("min")
+    in_year = np.asarray(ds < pd.DatetimeIndex(first) + pd.DateOffset(years=1))
+    year = per_day[in_year].groupby(["service", "district"])["cases"].mean()
+    normal = year.reindex(pd.MultiIndex.from_frame(out[["service", "district"]])).to_numpy()
+    return out.assign(normal_cases=normal * factor)
+
+
+def uncovered_winter(demand: pd.DataFrame, index: pd.DataFrame, months: Iterable[int]) -> list[str]:
+    """The winter months (YYYY-MM) of the demand that the pressure index does not reach."""
+    have = set(pd.DatetimeIndex(index["ds"]).to_period("M")[np.isfinite(index["index"])])
+    wanted = pd.DatetimeIndex(pd.to_datetime(demand["ds"])).to_period("M").unique()
+    return sorted(str(m) for m in wanted if m.month in set(months) and m not in have)
 
 
 def stored_demand(session: Session) -> pd.DataFrame:

@@ -40,7 +40,7 @@ def demand_cube(
         extra.extend(PRESSURE_COLUMNS)
     frame = _checked(demand, extra)
     starts = _periods(frame, config.horizon_periods, services, districts)
-    _check_spacing(starts, config.period_days)
+    _check_spacing(sorted(ts for ts in frame["ds"].unique() if ts >= starts[0]), config.period_days)
     frame = frame[frame["ds"].isin(starts)]
     mean = _pivot(frame, "cases", services, districts, starts)
     if winter_cfg is None:
@@ -56,7 +56,8 @@ def demand_cube(
         elasticity = {str(k): v for k, v in winter_cfg.pressure_elasticity.items()}
         rise = np.array([elasticity.get(s, 1.0) for s in services])
         raised = normal * (1.0 + rise[:, None, None] * (index - 1.0))
-        planned = np.where(index > 1.0, np.maximum(planned, raised), planned)
+        pressed = rise[:, None, None] * (index - 1.0) > 0.0  # elasticity 0: not raised at all
+        planned = np.where(pressed, np.maximum(planned, raised), planned)
     winter = np.array([ts.month in winter_cfg.months for ts in starts])
     return tuple(starts), np.where(winter[None, None, :], planned, mean), mean
 
@@ -114,21 +115,35 @@ _MONTH_DAYS = range(28, 32)
 
 
 def _check_spacing(starts: list[pd.Timestamp], period_days: int) -> None:
-    """Demand periods must be `period_days` apart: waits and hours per period are counted in
-    those days, so weekly demand planned as 30-day periods would count a week's referrals as a
-    month's."""
-    gaps = sorted({(b - a).days for a, b in itertools.pairwise(starts)})
-    if not gaps:
-        return
-    monthly = set(gaps) <= set(_MONTH_DAYS)
-    if (monthly and period_days in _MONTH_DAYS) or gaps == [period_days]:
-        return
-    raise PlanInputError(
-        "period_days",
-        f"the spacing of the demand's periods ({', '.join(map(str, gaps))} days, from "
-        f"{starts[0]:%Y-%m-%d})",
-        str(period_days),
-    )
+    """Demand periods, from the plan's first, must be `period_days` apart with none missing:
+    waits and hours per period are counted in those days, so weekly demand planned as 30-day
+    periods would count a week's referrals as a month's. Monthly demand (every ds the first of
+    a month) takes any `period_days` of 28-31."""
+    if len(starts) < 2:
+        return  # one period: nothing to measure
+    pairs = list(itertools.pairwise(pd.DatetimeIndex(starts)))
+    gaps = sorted({(b - a).days for a, b in pairs})
+    if all(ts.day == 1 for ts in starts) and set(gaps) <= set(_MONTH_DAYS):
+        if period_days not in _MONTH_DAYS:
+            raise PlanInputError(
+                "period_days",
+                "28 to 31 for monthly demand (every ds the first of a month)",
+                str(period_days),
+            )
+        gaps = []  # months, and none missing
+    elif gaps[0] != period_days:
+        raise PlanInputError(
+            "period_days",
+            f"the spacing of the demand's periods ({gaps[0]} days, from {starts[0]:%Y-%m-%d})",
+            str(period_days),
+        )
+    for a, b in pairs:
+        if gaps and (b - a).days != gaps[0]:
+            raise PlanInputError(
+                "demand",
+                f"a period every {gaps[0]} days",
+                f"a gap of {(b - a).days} days after {a:%Y-%m-%d}",
+            )
 
 
 def _pivot(

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecast import winter_index
 from homeward import demo_config, planning, repository
 from homeward.demo_series import ADMISSIONS_SERIES
 from homeward.pipeline import run_pipeline
@@ -110,3 +111,43 @@ def test_a_requested_plan_records_the_demand_and_models_it_planned_from(
         }
         assert set(run.models_chosen) == expected
         assert set(run.models_chosen.values()) <= {"seasonal_naive", "ses", "naive"}
+
+
+def test_a_weekly_pressure_index_is_averaged_per_month() -> None:
+    weeks = pd.date_range("2025-11-03", periods=8, freq="W-MON")  # Nov 3 .. Dec 22
+    index = pd.DataFrame({"ds": weeks, "index": [1.1] * 4 + [1.3] * 4})
+    demand = pd.DataFrame({"service": "ot", "district": "a", "ds": weeks, "cases": 5.0})
+    out = planning.with_winter_pressure(demand, index)
+    assert out["winter_index"].tolist() == pytest.approx([1.1] * 4 + [1.3] * 4)
+
+
+def test_monthly_demand_is_raised_per_day() -> None:
+    # 10 cases a day: February's normal level is 280, not the 304 of an average month
+    months = pd.date_range("2026-01-01", periods=12, freq="MS")
+    demand = pd.DataFrame(
+        {"service": "ot", "district": "a", "ds": months, "cases": 10.0 * months.days_in_month}
+    )
+    index = pd.DataFrame({"ds": months[:3], "index": [1.0, 1.1, 1.0]})
+    out = planning.with_winter_pressure(demand, index)
+    assert out["normal_cases"].to_numpy() == pytest.approx(10.0 * months.days_in_month)
+
+
+def test_the_pressure_series_growth_is_not_counted_as_winter() -> None:
+    # admissions growing 10% a year with no season: the planner's index stays near 1
+    months = pd.date_range("2020-01-01", periods=84, freq="MS")
+    level = 1000.0 * 1.1 ** (np.arange(84) / 12) * months.days_in_month / 30.44
+    history = pd.DataFrame({"unique_id": "p", "ds": months[:72], "y": level[:72]})
+    forecast = pd.DataFrame({"unique_id": "p", "ds": months[72:], "mean": level[72:]})
+    forecast = forecast.assign(**{"hi-80": forecast["mean"], "hi-95": forecast["mean"]})
+    planner = planning.pressure_index(forecast, history, "mean")
+    assert planner["index"].to_numpy() == pytest.approx(1.0, abs=0.05)
+    served = winter_index(forecast, history)  # GET /v1/winter: over the trailing year
+    assert served["index"].min() > 1.05
+
+
+def test_winter_months_the_pressure_forecast_does_not_reach_are_named() -> None:
+    weeks = pd.date_range("2025-10-06", periods=30, freq="W-MON")  # to 2026-04-27
+    demand = pd.DataFrame({"service": "ot", "district": "a", "ds": weeks, "cases": 5.0})
+    index = pd.DataFrame({"ds": pd.to_datetime(["2025-11-01", "2025-12-01"]), "index": 1.1})
+    missing = planning.uncovered_winter(demand, index, (11, 12, 1, 2, 3))
+    assert missing == ["2026-01", "2026-02", "2026-03"]

@@ -3,6 +3,8 @@ demand (issue 3), and a requested plan records what it planned from."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,7 +60,7 @@ def _store(factory: sessionmaker[Session], with_admissions: bool) -> None:
         repository.save_config(session, body, planning.config_hash(body))
 
 
-def _plan(factory: sessionmaker[Session], settings: Settings) -> dict[str, object]:
+def _plan(factory: sessionmaker[Session], settings: Settings) -> dict[str, Any]:
     fast = settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
     outcome = run_pipeline(factory, fast, trigger="test")
     assert outcome.plan_id is not None
@@ -82,7 +84,7 @@ def test_the_pipeline_raises_winter_weeks_by_the_admissions_index(
     december = demand[month == 12]
     rise = (december["planned_cases"] / december["forecast_cases"]).groupby(december["service"])
     assert rise.min()["reablement"] > rise.max()["ot"] > 1.1
-    assert not any("pressure" in w for w in result["warnings"])  # type: ignore[attr-defined]
+    assert not any("pressure" in w for w in result["warnings"])
 
 
 def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(
@@ -91,7 +93,7 @@ def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(
     _store(factory, with_admissions=False)
     result = _plan(factory, sqlite_settings)
     warnings = result["warnings"]
-    assert any(ADMISSIONS_SERIES in w and "without hospital pressure" in w for w in warnings)  # type: ignore[attr-defined]
+    assert any(ADMISSIONS_SERIES in w and "without hospital pressure" in w for w in warnings)
 
 
 def test_a_requested_plan_records_the_demand_and_models_it_planned_from(

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -33,9 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         app.state.session_factory = session_factory(engine)
         app.state.settings = settings
-        closed = close_interrupted_runs(
-            app.state.session_factory, LOCK_NAME, timedelta(seconds=settings.pipeline_lock_ttl_s)
-        )
+        closed = close_interrupted_runs(app.state.session_factory, LOCK_NAME)
         if closed:
             log.warning("runs %s were cut off by a stop; marked interrupted", closed)
         _log_auth(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -57,17 +58,35 @@ def run_pipeline(
     `run_id` names a run already recorded as queued (by `queue_run`); otherwise one is made.
     """
     holder = f"{os.getpid()}@{os.uname().nodename}"
-    if not repository.acquire_lock(
-        factory, LOCK_NAME, holder, timedelta(seconds=settings.pipeline_lock_ttl_s)
-    ):
+    ttl = timedelta(seconds=settings.pipeline_lock_ttl_s)
+    if not repository.acquire_lock(factory, LOCK_NAME, holder, ttl):
         busy = "another pipeline run holds the lock; try again when it finishes"
         if run_id is not None:
             _finish(factory, run_id, "skipped", busy, {})
         raise PipelineBusy(busy)
+    stop = threading.Event()
+    heartbeat = threading.Thread(
+        target=_keep_lease, args=(factory, holder, ttl, stop), name="homeward-lease", daemon=True
+    )
+    heartbeat.start()
     try:
         return _run_locked(factory, settings, trigger, report, run_id)
     finally:
+        stop.set()
+        heartbeat.join()
         repository.release_lock(factory, LOCK_NAME, holder)
+
+
+def _keep_lease(
+    factory: sessionmaker[Session], holder: str, ttl: timedelta, stop: threading.Event
+) -> None:
+    """Renew the pipeline lock every third of its lifetime while the run lasts, so a lock left
+    by a killed process expires within `ttl` (see homeward.recovery) and a long run keeps it."""
+    while not stop.wait(ttl.total_seconds() / 3):
+        try:
+            repository.renew_lock(factory, LOCK_NAME, holder, ttl)
+        except Exception:  # a database blip: the next beat tries again
+            log.exception("could not renew the pipeline lock")
 
 
 def queue_run(factory: sessionmaker[Session], trigger: str) -> int:

@@ -1,10 +1,12 @@
-"""After a restart: runs the old process left unfinished are closed, and a missed schedule runs.
+"""Runs a stopped process left unfinished are closed, and a missed schedule runs once.
 
 Jobs run in the service's own process (a thread pool for API jobs, APScheduler's memory store
 for the cron), so a stop loses them: their runs would stay 'queued' or 'running' for ever, and
-a Monday run due while the service was down would wait a week. On start, the service closes
-such runs as 'interrupted' and, if the cron fired while it was down, runs the pipeline once
-(several missed firings coalesce into that one run).
+a Monday run due while the service was down would wait a week. At start, and then every
+lease period while the scheduler runs, the service closes such runs as 'interrupted' and, if
+the cron fired since the newest pipeline run that was not interrupted, runs the pipeline once
+(several missed firings coalesce into that one run). A running pipeline renews its lock every
+third of its lease, so a lock left by a killed process frees within one lease.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
@@ -21,44 +23,63 @@ from models import LockRow, RunRow
 
 UNFINISHED = ("queued", "running")
 INTERRUPTED = "interrupted"
+NOT_RUN = (INTERRUPTED, "skipped")  # cut off, or never started (another run held the lock)
+
+
+# Queued runs and plan jobs hold no lock; one this old is no longer waiting in any process
+# (API jobs run one at a time, and no pipeline takes this long).
+STALE_JOB = timedelta(hours=6)
 
 
 def close_interrupted_runs(
-    factory: sessionmaker[Session], lock_name: str, stale_after: timedelta
+    factory: sessionmaker[Session], lock_name: str, stale_after: timedelta = STALE_JOB
 ) -> list[int]:
     """Mark runs no process can still be working on as 'interrupted'; their ids.
 
-    A pipeline run is 'running' only while its process holds the pipeline lock, so a running
-    pipeline with no live lock was cut off. Anything else unfinished (a queued run, a plan job)
-    counts as cut off once it is older than `stale_after` (the lock's lifetime): another
-    process of the same service may still be about to run a younger one.
+    A pipeline run is 'running' only while its process holds (and renews) the pipeline lock,
+    so a running pipeline with no live lock was cut off. Anything else unfinished (a queued
+    run, a plan job) counts as cut off once it is older than `stale_after`. The runs are read
+    before the lock, and each is closed only if it is still unfinished, so a run that starts
+    or finishes meanwhile is left alone.
     """
     now = utcnow()
-    with transaction(factory) as session:
+    with factory() as session:
+        candidates = [
+            (run.id, run.kind, run.status, _aware(run.started_at))
+            for run in session.scalars(select(RunRow).where(RunRow.status.in_(UNFINISHED)))
+        ]
         lock = session.get(LockRow, lock_name)
         locked = lock is not None and _aware(lock.expires_at) > now
-        closed = []
-        for run in session.scalars(select(RunRow).where(RunRow.status.in_(UNFINISHED))):
-            orphan = run.kind == "pipeline" and run.status == "running" and not locked
-            if orphan or now - _aware(run.started_at) > stale_after:
-                run.message = (
-                    f"interrupted: the service stopped while this run was {run.status}; "
-                    "start it again (what it had stored before stopping is kept)"
-                )
-                run.status, run.finished_at = INTERRUPTED, now
-                closed.append(run.id)
-        return closed
+    closed = []
+    with transaction(factory) as session:
+        for run_id, kind, status, started in candidates:
+            orphan = kind == "pipeline" and status == "running" and not locked
+            if not (orphan or now - started > stale_after):
+                continue
+            message = (
+                f"interrupted: the service stopped while this run was {status}; "
+                "start it again (what it had stored before stopping is kept)"
+            )
+            result = session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status == status)
+                .values(status=INTERRUPTED, finished_at=now, message=message)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                closed.append(run_id)
+    return closed
 
 
 def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
-    """The first cron firing after the newest pipeline run started, if it is already past.
+    """The first cron firing after the newest pipeline run that was not interrupted or skipped
+    started, if it is already past (a failed run counts as run: retrying it is a person's call).
 
     None when there has never been a pipeline run (nothing to catch up) or none was missed.
     """
     with factory() as session:
         newest = session.scalars(
             select(RunRow.started_at)
-            .where(RunRow.kind == "pipeline")
+            .where(RunRow.kind == "pipeline", RunRow.status.not_in(NOT_RUN))
             .order_by(RunRow.started_at.desc())
             .limit(1)
         ).first()

@@ -570,6 +570,17 @@ def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: ti
         return False
 
 
+def renew_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:
+    """Extend our lease by `ttl` from now; False if it is no longer ours."""
+    with factory() as session, session.begin():
+        result = session.execute(
+            update(LockRow)
+            .where(LockRow.name == name, LockRow.holder == holder)
+            .values(expires_at=utcnow() + ttl)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def release_lock(factory: sessionmaker[Session], name: str, holder: str) -> None:
     """Give the lease back (only if we still hold it)."""
     with factory() as session, session.begin():

@@ -6,15 +6,17 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
-from homeward.pipeline import PipelineBusy, run_pipeline
-from homeward.recovery import missed_firing
+from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
+from homeward.recovery import close_interrupted_runs, missed_firing
 from homeward.settings import Settings
 
 log = logging.getLogger(__name__)
 JOB_ID = "homeward-pipeline"
+RECOVERY_JOB_ID = "homeward-recovery"
 
 
 def scheduled_run(
@@ -34,11 +36,28 @@ def scheduled_run(
         log.exception("scheduled pipeline run failed")
 
 
+def recover(factory: sessionmaker[Session], settings: Settings) -> None:
+    """The recovery job: close runs a stopped process cut off, then run a missed schedule once
+    (a lock left by a killed process has expired by now, or the next pass tries again)."""
+    try:
+        closed = close_interrupted_runs(factory, LOCK_NAME)
+        if closed:
+            log.warning("runs %s were cut off by a stop; marked interrupted", closed)
+        missed = missed_firing(factory, settings.schedule_cron)
+    except Exception:  # the scheduler must survive a database blip
+        log.exception("recovery pass failed")
+        return
+    if missed is not None:
+        log.warning("the pipeline due at %s did not run; running it now", missed)
+        scheduled_run(factory, settings)
+
+
 def start_scheduler(
     factory: sessionmaker[Session], settings: Settings, paused: bool = False
 ) -> BackgroundScheduler:
     """Start a scheduler running the pipeline on settings.schedule_cron (UTC); if the cron
-    fired while no scheduler was running, the pipeline runs once now (see homeward.recovery)."""
+    fired while no scheduler was running, the pipeline runs once now, and every lease period
+    `recover` closes cut-off runs and catches up a missed run (see homeward.recovery)."""
     scheduler = BackgroundScheduler(timezone="UTC")
     missed = missed_firing(factory, settings.schedule_cron)
     if missed is not None:
@@ -53,6 +72,15 @@ def start_scheduler(
         coalesce=True,
         misfire_grace_time=settings.schedule_misfire_grace_s,
         **({"next_run_time": utcnow()} if missed is not None else {}),
+    )
+    scheduler.add_job(
+        recover,
+        IntervalTrigger(seconds=settings.pipeline_lock_ttl_s, timezone="UTC"),
+        args=(factory, settings),
+        id=RECOVERY_JOB_ID,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.start(paused=paused)  # paused: jobs are registered but wait for resume()
     log.info("scheduler started: pipeline on cron %r (UTC)", settings.schedule_cron)

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     )
     dask_address: str | None = None
     solver: str = Field(default="highs", pattern="^(highs|cbc)$")
-    pipeline_lock_ttl_s: int = Field(default=6 * 3600, ge=60)
+    # the pipeline's lease: renewed every third of it while a run lasts, so a lock left by a
+    # killed process frees within this long (homeward.recovery closes its run then)
+    pipeline_lock_ttl_s: int = Field(default=600, ge=60)
     auth: Literal["keys", "off"] = Field(
         default="keys",
         description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",

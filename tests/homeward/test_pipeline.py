@@ -10,7 +10,7 @@ import pytest
 
 from homeward import repository
 from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
-from homeward.scheduler import JOB_ID, scheduled_run, start_scheduler
+from homeward.scheduler import JOB_ID, RECOVERY_JOB_ID, scheduled_run, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import transaction
 
@@ -76,10 +76,11 @@ def test_scheduler_registers_one_coalescing_job(factory, sqlite_settings: Settin
         factory, sqlite_settings.model_copy(update={"schedule_cron": "0 6 * * mon"})
     )
     try:
-        jobs = scheduler.get_jobs()
-        assert [j.id for j in jobs] == [JOB_ID]
-        assert jobs[0].coalesce and jobs[0].max_instances == 1
-        assert jobs[0].next_run_time.weekday() == 0 and jobs[0].next_run_time.hour == 6
+        jobs = {j.id: j for j in scheduler.get_jobs()}
+        assert set(jobs) == {JOB_ID, RECOVERY_JOB_ID}
+        job = jobs[JOB_ID]
+        assert job.coalesce and job.max_instances == 1
+        assert job.next_run_time.weekday() == 0 and job.next_run_time.hour == 6
     finally:
         scheduler.shutdown(wait=False)
 

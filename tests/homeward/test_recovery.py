@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
 from homeward.clock import code_version, utcnow
-from homeward.pipeline import LOCK_NAME
+from homeward.pipeline import LOCK_NAME, _keep_lease
 from homeward.recovery import close_interrupted_runs, missed_firing
-from homeward.scheduler import JOB_ID, start_scheduler
+from homeward.scheduler import JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import transaction
 from models import RunRow
@@ -73,9 +75,57 @@ def test_a_firing_missed_while_down_is_found_and_run_at_start(
     settings = sqlite_settings.model_copy(update={"schedule_cron": weekly})
     scheduler = start_scheduler(factory, settings, paused=True)
     try:
-        [job] = scheduler.get_jobs()
-        assert job.id == JOB_ID and job.next_run_time <= utcnow()  # due now, not next Monday
+        job = scheduler.get_job(JOB_ID)
+        assert job.next_run_time <= utcnow()  # due now, not next Monday
     finally:
         scheduler.shutdown(wait=False)
     _run(factory, "pipeline", "succeeded", timedelta(0))
     assert missed_firing(factory, weekly) is None
+
+
+def test_a_killed_process_lock_frees_and_its_run_is_closed_then(
+    factory: sessionmaker[Session],
+) -> None:
+    running = _run(factory, "pipeline", "running", timedelta(minutes=30))
+    # the killed process last renewed its lease (the default lifetime) 15 minutes ago
+    lease = timedelta(seconds=Settings().pipeline_lock_ttl_s)
+    left = lease - timedelta(minutes=15)
+    assert repository.acquire_lock(factory, LOCK_NAME, "dead-process", left)
+    assert close_interrupted_runs(factory, LOCK_NAME) == [running]
+
+
+def test_a_run_cut_off_does_not_count_as_the_schedule_having_run(
+    factory: sessionmaker[Session],
+) -> None:
+    weekly = "0 6 * * mon"
+    _run(factory, "pipeline", "succeeded", timedelta(days=8))
+    cut_off = _run(factory, "pipeline", "running", timedelta(days=1))
+    assert close_interrupted_runs(factory, LOCK_NAME) == [cut_off]
+    assert missed_firing(factory, weekly) is not None  # the run it was doing never finished
+
+
+def test_the_lease_is_renewed_while_the_run_lasts(factory: sessionmaker[Session]) -> None:
+    lease = timedelta(seconds=0.3)
+    assert repository.acquire_lock(factory, LOCK_NAME, "me", lease)
+    stop = threading.Event()
+    beat = threading.Thread(target=_keep_lease, args=(factory, "me", lease, stop))
+    beat.start()
+    time.sleep(1.0)  # three lease lifetimes: without renewal it would have lapsed
+    try:
+        assert not repository.acquire_lock(factory, LOCK_NAME, "other", lease)
+    finally:
+        stop.set()
+        beat.join()
+    assert not repository.renew_lock(factory, LOCK_NAME, "other", lease)  # not theirs
+
+
+def test_the_recovery_pass_closes_cut_off_runs_and_catches_up(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    _run(factory, "pipeline", "succeeded", timedelta(days=8))
+    cut_off = _run(factory, "plan", "queued", timedelta(hours=7))
+    recover(factory, sqlite_settings.model_copy(update={"schedule_cron": "0 6 * * mon"}))
+    assert _status(factory, cut_off) == "interrupted"
+    with factory() as session:
+        newest = repository.list_runs(session, 1)[0]
+    assert newest.kind == "pipeline" and newest.trigger == "scheduler"  # the missed run ran

@@ -293,8 +293,9 @@ def _serve(base: Settings, args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """`homeward demo`: load the synthetic demo into an empty database and the demo config when
-    no config is active, run the pipeline once, optionally serve."""
+    """`homeward demo`: load the synthetic demo into an empty database and store the current
+    demo config unless the active config is the user's, run the pipeline once, optionally
+    serve."""
     settings = get_settings()
     factory = _factory(settings)
     with transaction(factory) as session:
@@ -308,8 +309,10 @@ def demo(args: argparse.Namespace) -> int:
             repository.store_observations(
                 session, frame, "synthetic demo", observations_hash(frame)
             )
-        if repository.active_config(session) is None:
-            # a config stored since (POST /v1/configs) is the user's: never reset it
+        active = repository.active_config(session)
+        if active is None or active.name == demo_config.DEMO_CONFIG_NAME:
+            # the demo's own config, brought up to date (save_config keeps an unchanged one);
+            # a config stored since (POST /v1/configs, another name) is the user's: kept
             body = demo_config.demo_planning_config()
             repository.save_config(session, body, planning.config_hash(body))
     outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)

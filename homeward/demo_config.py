@@ -22,6 +22,7 @@ DFG_CAPITAL_WARWICKSHIRE_GBP = (
 # costs since then. An assumption, not a measurement.
 COST_PER_ADAPTATION_GBP = 7_100.0
 WEEKS_PER_YEAR_OF_REFERRALS = 52
+DEMO_CONFIG_NAME = "warwickshire-demo (synthetic)"  # `homeward demo` replaces only configs so named
 # Hours per case and loaded hourly costs are planning assumptions of the demo, not measured
 # figures. Urgent shares and weights triage the queues (the reports condemn date-order queues,
 # seed 000 review, 002 §11.2); hospital_share is the share of people waiting for the service
@@ -86,7 +87,7 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
     """A PlanningConfig body (JSON-able dict) for the demo, a year of weekly periods by default."""
     wanted = _wanted_hours_by_team()
     return {
-        "name": "warwickshire-demo (synthetic)",
+        "name": DEMO_CONFIG_NAME,
         "version": "2025.1",
         "period_days": 7,
         "horizon_periods": horizon_periods,

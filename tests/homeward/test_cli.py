@@ -366,7 +366,7 @@ def test_an_unusable_database_url_is_a_one_line_error(
     assert "database error (check DATABASE_URL)" in _one_line_error(capsys, "keys")
 
 
-def test_demo_keeps_a_config_stored_since_and_loads_its_data_once(
+def test_demo_updates_its_own_config_keeps_a_users_and_loads_its_data_once(
     db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # the pipeline itself is tested elsewhere; here only what `demo` stores before running it
@@ -377,9 +377,16 @@ def test_demo_keeps_a_config_stored_since_and_loads_its_data_once(
         return PipelineOutcome(len(ran), "succeeded", None, "")
 
     monkeypatch.setattr(commands, "run_pipeline", pipeline)
-    assert main(["demo"]) == 0
-    rows = _count(db_env, "observations")
     factory = session_factory(make_engine(db_env))
+    upgrade(make_engine(db_env))
+    older_demo = {**demo_config.demo_planning_config(), "version": "2024.1"}
+    with transaction(factory) as session:
+        repository.save_config(session, older_demo, planning.config_hash(older_demo))
+    assert main(["demo"]) == 0  # an older demo config is brought up to date
+    with factory() as session:
+        active = repository.active_config(session)
+        assert active is not None and active.body == demo_config.demo_planning_config()
+    rows = _count(db_env, "observations")
     mine = {**demo_config.demo_planning_config(), "name": "council's own"}
     with transaction(factory) as session:
         repository.save_config(session, mine, planning.config_hash(mine))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pandas as pd
 from homeward.errors import Problem, ValidationFailed
 from optimise.config import PlanningConfig
 
+log = logging.getLogger(__name__)
 REQUIRED = ("service", "district", "ds", "cases")
 QUANTILE_COLUMN = re.compile(r"^q\d{2,3}$")  # q90, q975: forecast quantiles for winter planning
 PRESSURE = ("winter_index", "normal_cases")  # for a config's winter.pressure_series
@@ -23,8 +25,9 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     Besides the required columns, quantile columns named like `q90` are kept (the planning
     config's `winter.quantile_column` names one), and so are `winter_index` and `normal_cases`
     (for `winter.pressure_series`, see WinterConfig); any other column is refused. With a
-    `config`, every row's service and district must be one of the config's (ids are
-    case-sensitive), so a misspelt district is named at its row rather than missed later.
+    `config`, a service or district that differs from one of the config's only in case, spaces
+    or punctuation is refused at its row (a typo would otherwise leave that district's demand
+    out); other ids are left out of the plan with a warning.
     """
     raw = _read_text(path)
     _check_columns(raw, path)
@@ -53,11 +56,26 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
 
 
 def _unknown_ids(raw: pd.DataFrame, column: str, known: list[str]) -> list[Problem]:
-    cells = raw[column].str.strip().tolist()
-    expected = f"one of the config's {column} ids: {', '.join(known)}"
-    return [
-        Problem(i + 2, column, expected, repr(c)) for i, c in enumerate(cells) if c not in known
-    ]
+    """Rows whose id is a near miss of one of the config's (same letters once case, spaces and
+    punctuation are ignored): a typo, named at its row. Other ids are another area's rows,
+    left out of the plan and logged, as the pipeline does with districts it does not plan."""
+    squeezed = {_squeeze(k): k for k in known}
+    problems, others = [], set()
+    for i, cell in enumerate(raw[column].str.strip().tolist()):
+        if cell in known:
+            continue
+        if _squeeze(cell) in squeezed:
+            expected = f"{squeezed[_squeeze(cell)]!r} (the config's {column} ids are exact)"
+            problems.append(Problem(i + 2, column, expected, repr(cell)))
+        else:
+            others.add(cell)
+    if others:
+        log.warning("demand for %s %s is not in the config; left out", column, sorted(others))
+    return problems
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
 def _read_text(path: Path) -> pd.DataFrame:

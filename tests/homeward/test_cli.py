@@ -193,6 +193,17 @@ def test_plan_cli_names_the_row_of_a_district_the_config_does_not_have(
     assert "row 5" in err and "'Rugby'" in err and "district" in err and "rugby" in err
 
 
+def test_plan_cli_leaves_out_districts_of_another_area(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    frame = pd.read_csv(demand_path)
+    frame = pd.concat([frame, frame.head(2).assign(district="solihull")])
+    frame.to_csv(demand_path, index=False)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 0
+    assert "solihull" in caplog.text and "left out" in caplog.text
+
+
 def test_plan_cli_names_the_winter_pressure_columns_a_config_needs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -292,11 +292,17 @@ def demand_hash(demand: pd.DataFrame) -> str:
 
 
 def _models_used(session: Session, config: PlanningConfig) -> dict[str, str]:
-    """The model of each stored referral forecast a plan of this config reads."""
+    """The model of each stored forecast a plan of this config reads: its districts' referrals
+    and its winter pressure series."""
     wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
-    frame = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
-    if frame.empty:
-        return {}
+    frames = [repository.latest_forecast_frame(session, REFERRALS_PREFIX)]
+    pressure = config.winter.pressure_series if config.winter else None
+    if pressure is not None:
+        wanted.add(pressure)
+        frames.append(repository.latest_forecast_frame(session, pressure))
+    frame = pd.concat(
+        [f for f in frames if not f.empty] or [pd.DataFrame(columns=["unique_id", "model"])]
+    )
     first = frame.drop_duplicates("unique_id")
     pairs = zip(first["unique_id"], first["model"], strict=True)
     return {str(u): str(m) for u, m in pairs if u in wanted}

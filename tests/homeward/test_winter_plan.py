@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
@@ -16,7 +17,7 @@ from homeward.demo_series import ADMISSIONS_SERIES
 from homeward.pipeline import run_pipeline
 from homeward.settings import Settings
 from homeward.storage import transaction
-from models import PlanRow, RunRow
+from models import ForecastRow, PlanRow, RunRow
 
 WEEKS = pd.date_range("2023-06-05", periods=120, freq="W-MON")  # ends 2025-09-15
 # emergency admissions a month: 10% above a normal month in November, 20% in December
@@ -101,18 +102,28 @@ def test_a_requested_plan_records_the_demand_and_models_it_planned_from(
 ) -> None:
     _store(factory, with_admissions=True)
     _plan(factory, sqlite_settings)
-    with transaction(factory) as session:
-        stored = planning.plan_scenario(session, None, "highs")
-        run_id = session.get_one(PlanRow, stored.plan_id).run_id
-    with factory() as session:
-        run = session.get_one(RunRow, run_id)
-        assert run.kind == "plan" and run.data_hash == planning.demand_hash(stored.result.demand)
-        body = demo_config.demo_planning_config(horizon_periods=13)
-        expected = {
-            f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]
-        }
-        assert set(run.models_chosen) == expected
-        assert set(run.models_chosen.values()) <= {"seasonal_naive", "ses", "naive"}
+
+    def requested() -> RunRow:
+        with transaction(factory) as session:
+            stored = planning.plan_scenario(session, None, "highs")
+            run_id = session.get_one(PlanRow, stored.plan_id).run_id
+        with factory() as session:
+            return session.get_one(RunRow, run_id)
+
+    first, again = requested(), requested()
+    assert first.kind == "plan" and first.data_hash is not None and len(first.data_hash) == 64
+    assert again.data_hash == first.data_hash  # the same forecasts: the same demand
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    referrals = {
+        f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]
+    }
+    assert set(first.models_chosen) == referrals | {ADMISSIONS_SERIES}
+    with transaction(factory) as session:  # one forecast changes: the demand hash follows
+        row = session.scalars(
+            select(ForecastRow).where(ForecastRow.series_id == "referrals/ot/rugby").limit(1)
+        ).one()
+        row.mean += 5.0
+    assert requested().data_hash != first.data_hash
 
 
 def test_a_weekly_pressure_index_is_averaged_per_month() -> None:

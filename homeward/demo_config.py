@@ -21,7 +21,7 @@ DFG_CAPITAL_WARWICKSHIRE_GBP = (
 # England average DFG grant was GBP 5,453 in 2014-15 (data/dfg S2); uplifted about 30% for building
 # costs since then. An assumption, not a measurement.
 COST_PER_ADAPTATION_GBP = 7_100.0
-WEEKS_PER_YEAR_OF_REFERRALS = 52
+WEEKS_PER_YEAR = 52
 DEMO_CONFIG_NAME = "warwickshire-demo (synthetic)"  # `homeward demo` replaces only configs so named
 # Hours per case and loaded hourly costs are planning assumptions of the demo, not measured
 # figures. Urgent shares and weights triage the queues (the reports condemn date-order queues,
@@ -74,12 +74,11 @@ WORKS_DELIVERY_DAYS = {"north": 197.0, "south": 145.0}
 P_OT_DFG = round(
     DFG_CAPITAL_WARWICKSHIRE_GBP
     / COST_PER_ADAPTATION_GBP
-    / (WEEKS_PER_YEAR_OF_REFERRALS * sum(DEMO_BASE_WEEKLY_REFERRALS["ot"].values())),
+    / (WEEKS_PER_YEAR * sum(DEMO_BASE_WEEKLY_REFERRALS["ot"].values())),
     3,
 )
 P_REAB_DOM = 0.40  # share of reablement completions needing ongoing home care (assumption)
 BUDGET_SHARE_OF_WANTED = 0.92  # the revenue budget funds 92% of the hours that demand wants
-WEEKS_PER_YEAR = 52
 GROWTH_ALLOWANCE = 1.08  # demand grows about 8% a year (seed 000 §4.4)
 
 

@@ -25,6 +25,23 @@ class Assembler:
         self._ncols = 0
         self._nrows = 0
 
+    @classmethod
+    def extend(cls, model: LpModel, labels: dict[str, tuple[str, ...]]) -> Assembler:
+        """A scratchpad holding `model`'s columns and rows (same indices), to add more to;
+        `labels` may add axes for the new families."""
+        asm = cls({**model.labels, **labels})
+        asm.columns, asm.rows = dict(model.columns), dict(model.rows)
+        asm._cost, asm._col_lower, asm._col_upper = (
+            [model.cost],
+            [model.col_lower],
+            [model.col_upper],
+        )
+        asm._row_lower, asm._row_upper = [model.row_lower], [model.row_upper]
+        coo = model.matrix.tocoo()
+        asm._triplets = [(coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data)]
+        asm._ncols, asm._nrows = model.num_cols, model.num_rows
+        return asm
+
     def shape(self, axes: tuple[str, ...]) -> tuple[int, ...]:
         return tuple(len(self.labels[a]) for a in axes)
 

@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import connected_components
 
 from optimise.highs_backend import MatrixLp, matrix_lp, run_highs
 from optimise.model import IntArray, LpModel
-from optimise.solution import Ranging, SolveResult, SolveStatus, empty_result
+from optimise.solution import Basis, Ranging, SolveResult, SolveStatus, empty_result
 
 # Below this many columns a block is bundled with its neighbours: one HiGHS call costs a few
 # milliseconds of set-up, and a model of many tiny independent pieces (say one per district
@@ -53,11 +53,15 @@ class Part:
 
 def parts(model: LpModel, min_columns: int = MIN_BLOCK_COLUMNS) -> list[Part]:
     """Connected components of the row-column graph, bundled up to `min_columns` columns each.
-    A single part means the model is coupled and is best solved whole."""
+    A single part means the model is coupled and is best solved whole. A free row (no finite
+    bound, such as a budget the even-waits stage splits by team) constrains nothing and
+    couples nothing; it goes with one of the parts."""
     n_rows, n_cols = model.num_rows, model.num_cols
     m = model.matrix.tocoo()
+    free = np.isinf(model.row_lower) & np.isinf(model.row_upper)
+    row, col = m.row[~free[m.row]], m.col[~free[m.row]]
     size = n_rows + n_cols
-    graph = sp.coo_matrix((np.ones(m.nnz), (m.row, m.col + n_rows)), shape=(size, size))
+    graph = sp.coo_matrix((np.ones(len(row)), (row, col + n_rows)), shape=(size, size))
     count, label = connected_components(graph, directed=False)
     group = _bundle(np.bincount(label[n_rows:], minlength=count), min_columns)
     return _split(group[label[:n_rows]], group[label[n_rows:]])
@@ -72,6 +76,8 @@ def _bundle(columns_per_component: IntArray, min_columns: int) -> IntArray:
         group[c] = current
         if end - opened_at >= max(min_columns, 1):
             current, opened_at = current + 1, int(end)
+    if len(ends) and ends[-1] == opened_at and current > 0:
+        group[group == current] = current - 1  # columnless leftovers (free rows) join the last
     return group
 
 
@@ -95,40 +101,53 @@ def solve_blocks(
     time_limit_s: float | None,
     ranging: bool,
     how: Decomposition,
+    start: Basis | None = None,
 ) -> SolveResult:
-    """Solve each block with HiGHS and assemble one result in the whole model's order."""
+    """Solve each block with HiGHS (from its part of the `start` basis, if given) and
+    assemble one result in the whole model's order."""
     started = time.perf_counter()
     lps = [matrix_lp(model, p.rows, p.cols) for p in blocks]
+    starts = [None if start is None else start.part(p.rows, p.cols) for p in blocks]
     if how.workers > 1 and model.num_cols >= how.pool_from_columns:
-        results = _in_pool(lps, time_limit_s, ranging, how.workers)
+        results = _in_pool(lps, starts, time_limit_s, ranging, how.workers)
     else:
-        results = _in_turn(lps, time_limit_s, ranging, started)
+        results = _in_turn(lps, starts, time_limit_s, ranging, started)
     return assemble(model, blocks, results)
 
 
 def _in_turn(
-    lps: list[MatrixLp], time_limit_s: float | None, ranging: bool, started: float
+    lps: list[MatrixLp],
+    starts: list[Basis | None],
+    time_limit_s: float | None,
+    ranging: bool,
+    started: float,
 ) -> list[SolveResult]:
     """Sequentially, each block getting what is left of the time limit."""
     out: list[SolveResult] = []
-    for lp in lps:
+    for lp, start in zip(lps, starts, strict=True):
         left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - started)
         if left is not None and left <= 0:
             out.append(empty_result("highs", SolveStatus.TIME_LIMIT, 0.0, "HiGHS: Time limit"))
             break
-        out.append(run_highs(lp, left, ranging))
+        out.append(run_highs(lp, left, ranging, start))
         if not out[-1].ok:
             break
     return out
 
 
 def _in_pool(
-    lps: list[MatrixLp], time_limit_s: float | None, ranging: bool, workers: int
+    lps: list[MatrixLp],
+    starts: list[Basis | None],
+    time_limit_s: float | None,
+    ranging: bool,
+    workers: int,
 ) -> list[SolveResult]:
     """In `workers` forked processes (each HiGHS single-threaded), largest blocks first."""
     order = sorted(range(len(lps)), key=lambda i: -lps[i].num_cols)
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        futures = {i: pool.submit(run_highs, lps[i], time_limit_s, ranging) for i in order}
+        futures = {
+            i: pool.submit(run_highs, lps[i], time_limit_s, ranging, starts[i]) for i in order
+        }
         return [futures[i].result() for i in range(len(lps))]
 
 
@@ -154,6 +173,7 @@ def assemble(model: LpModel, blocks: list[Part], results: list[SolveResult]) -> 
         if r.ranging is not None:
             low[part.rows], high[part.rows] = r.ranging.row_low, r.ranging.row_high
     has_ranging = all(r.ranging is not None for r in results)
+    basis = _basis(model, blocks, results)
     return SolveResult(
         status=SolveStatus.OPTIMAL,
         solver="highs",
@@ -167,4 +187,16 @@ def assemble(model: LpModel, blocks: list[Part], results: list[SolveResult]) -> 
         ranging_seconds=sum(r.ranging_seconds for r in results),
         col_dual=col_dual,
         blocks=len(blocks),
+        basis=basis,
     )
+
+
+def _basis(model: LpModel, blocks: list[Part], results: list[SolveResult]) -> Basis | None:
+    """The blocks' bases in the whole model's order (None unless every block has one)."""
+    if any(r.basis is None for r in results):
+        return None
+    cols, rows = np.zeros(model.num_cols, np.int8), np.zeros(model.num_rows, np.int8)
+    for part, r in zip(blocks, results, strict=True):
+        assert r.basis is not None
+        cols[part.cols], rows[part.rows] = r.basis.col_status, r.basis.row_status
+    return Basis(cols, rows)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from optimise.model import Array, LpModel
-from optimise.solution import Ranging, SolveResult, SolveStatus, empty_result
+from optimise.solution import Basis, Ranging, SolveResult, SolveStatus, empty_result
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: SolveStatus.OPTIMAL,
@@ -77,28 +78,44 @@ def to_highs_lp(model: LpModel, with_names: bool = False) -> highspy.HighsLp:
 IPM_FROM_COLUMNS = 50_000  # measured: England scale takes ~30 s by IPM, 100 s+ by dual simplex
 
 
-def new_highs(time_limit_s: float | None, num_cols: int = 0) -> highspy.Highs:
+def new_highs(
+    time_limit_s: float | None, num_cols: int = 0, from_basis: bool = False
+) -> highspy.Highs:
     """A quiet single-threaded HiGHS; interior point (with crossover, so duals and ranging
-    still come from a basis) for large models, HiGHS's own choice (simplex) otherwise."""
+    still come from a basis) for large models, HiGHS's own choice (simplex) otherwise, and
+    primal simplex when started `from_basis` (a primal feasible one: the even-waits stage)."""
     h: highspy.Highs = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
-    if num_cols >= IPM_FROM_COLUMNS:
+    if from_basis:
+        h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+    elif num_cols >= IPM_FROM_COLUMNS:
         h.setOptionValue("solver", "ipm")
     return h
 
 
-def solve_highs(model: LpModel, time_limit_s: float | None, ranging: bool) -> SolveResult:
+PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy code
+_STATUS_OF_CODE = tuple(highspy.HighsBasisStatus(code) for code in range(5))
+
+
+def solve_highs(
+    model: LpModel, time_limit_s: float | None, ranging: bool, start: Basis | None = None
+) -> SolveResult:
     """Solve the whole model with HiGHS in memory (the monolithic path)."""
-    return run_highs(matrix_lp(model), time_limit_s, ranging)
+    return run_highs(matrix_lp(model), time_limit_s, ranging, start)
 
 
-def run_highs(m: MatrixLp, time_limit_s: float | None, ranging: bool) -> SolveResult:
-    """Solve one matrix LP; duals always, ranging when asked (needs a simplex basis)."""
-    h = new_highs(time_limit_s, m.num_cols)
+def run_highs(
+    m: MatrixLp, time_limit_s: float | None, ranging: bool, start: Basis | None = None
+) -> SolveResult:
+    """Solve one matrix LP, from the `start` basis if given; duals and the optimal basis
+    always, ranging when asked (needs a simplex basis)."""
+    h = new_highs(time_limit_s, m.num_cols, from_basis=start is not None)
     h.passModel(_highs_lp(m))
+    if start is not None:
+        h.setBasis(_highs_basis(start))
     started = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - started
@@ -121,7 +138,27 @@ def run_highs(m: MatrixLp, time_limit_s: float | None, ranging: bool) -> SolveRe
         ranging=ranges,
         ranging_seconds=time.perf_counter() - started,
         col_dual=np.asarray(solution.col_dual),
+        basis=_basis(h),
     )
+
+
+def _highs_basis(basis: Basis) -> highspy.HighsBasis:
+    out = highspy.HighsBasis()
+    out.col_status = [_STATUS_OF_CODE[c] for c in basis.col_status.tolist()]
+    out.row_status = [_STATUS_OF_CODE[c] for c in basis.row_status.tolist()]
+    out.valid = True
+    return out
+
+
+def _basis(h: highspy.Highs) -> Basis | None:
+    basis = h.getBasis()
+    if not basis.valid:
+        return None
+    return Basis(_codes(basis.col_status), _codes(basis.row_status))
+
+
+def _codes(statuses: list[highspy.HighsBasisStatus]) -> npt.NDArray[np.int8]:
+    return np.fromiter((int(s) for s in statuses), dtype=np.int8, count=len(statuses))
 
 
 def _ranging(h: highspy.Highs) -> Ranging | None:

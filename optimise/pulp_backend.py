@@ -32,6 +32,8 @@ def to_pulp(model: LpModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list
     row_names = model.names("rows")
     matrix = model.matrix
     for i, name in enumerate(row_names):
+        if np.isinf(model.row_lower[i]) and np.isinf(model.row_upper[i]):
+            continue  # a free row constrains nothing (its dual is 0)
         lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
         terms = [
             (variables[j], v)
@@ -73,7 +75,8 @@ def solve_pulp(model: LpModel, solver: str, time_limit_s: float | None) -> Solve
     if status is not SolveStatus.OPTIMAL:
         return empty_result(solver, status, seconds, f"PuLP/{solver}: {text}")
     values = np.array([v.varValue or 0.0 for v in variables])
-    duals = np.array([problem.constraints[n].pi or 0.0 for n in row_names])
+    rows = problem.constraints
+    duals = np.array([(rows[n].pi or 0.0) if n in rows else 0.0 for n in row_names])
     return SolveResult(
         status=status,
         solver=solver,

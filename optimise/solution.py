@@ -28,6 +28,19 @@ class Ranging:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """A simplex basis, per column and per row (HiGHS's codes): 0 at its lower bound, 1 basic,
+    2 at its upper bound, 3 free at zero, 4 nonbasic."""
+
+    col_status: npt.NDArray[np.int8]
+    row_status: npt.NDArray[np.int8]
+
+    def part(self, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Basis:
+        """The basis of the block on these rows and columns."""
+        return Basis(self.col_status[cols], self.row_status[rows])
+
+
+@dataclass(frozen=True)
 class SolveResult:
     """Solver outcome. Duals are d(objective)/d(row bound): negative where more helps a min."""
 
@@ -43,6 +56,7 @@ class SolveResult:
     ranging_seconds: float = 0.0
     col_dual: Array | None = None  # reduced costs, where the solver gives them
     blocks: int = 1  # independent blocks solved apart (1: the model was solved whole)
+    basis: Basis | None = None  # the optimal basis, where the solver gives one (HiGHS)
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,7 @@ from optimise.decompose import BY_BLOCKS, Decomposition, parts, solve_blocks
 from optimise.highs_backend import solve_highs
 from optimise.model import LpModel
 from optimise.pulp_backend import solve_pulp
-from optimise.solution import SolveResult, SolveStatus, empty_result
+from optimise.solution import Basis, SolveResult, SolveStatus, empty_result
 
 SOLVERS = ("highs", "pulp-highs", "cbc")
 
@@ -19,11 +19,13 @@ def solve(
     time_limit_s: float | None = None,
     ranging: bool = True,
     decomposition: Decomposition = BY_BLOCKS,
+    start: Basis | None = None,
 ) -> SolveResult:
     """Solve `model`. 'highs': HiGHS in memory from the matrix (duals and ranging), block by
-    block where the model splits into independent blocks (unless `decomposition` says not);
-    'pulp-highs' / 'cbc': through PuLP, whole (duals, no ranging). Failures come back as a
-    status."""
+    block where the model splits into independent blocks (unless `decomposition` says not),
+    from the `start` basis if given (primal simplex: it should be primal feasible);
+    'pulp-highs' / 'cbc': through PuLP, whole (duals, no ranging, no start). Failures come
+    back as a status."""
     if solver not in SOLVERS:
         return empty_result(
             solver, SolveStatus.ERROR, 0.0, f"solver: expected one of {SOLVERS}, found {solver!r}"
@@ -31,7 +33,7 @@ def solve(
     started = time.perf_counter()
     try:
         if solver == "highs":
-            return _solve_highs(model, time_limit_s, ranging, decomposition)
+            return _solve_highs(model, time_limit_s, ranging, decomposition, start)
         return solve_pulp(model, solver, time_limit_s)
     except Exception as exc:  # a solver crash becomes a result the caller can show
         seconds = time.perf_counter() - started
@@ -39,9 +41,13 @@ def solve(
 
 
 def _solve_highs(
-    model: LpModel, time_limit_s: float | None, ranging: bool, how: Decomposition
+    model: LpModel,
+    time_limit_s: float | None,
+    ranging: bool,
+    how: Decomposition,
+    start: Basis | None,
 ) -> SolveResult:
     blocks = parts(model, how.min_block_columns) if how.enabled else []
     if len(blocks) <= 1:
-        return solve_highs(model, time_limit_s, ranging)
-    return solve_blocks(model, blocks, time_limit_s, ranging, how)
+        return solve_highs(model, time_limit_s, ranging, start)
+    return solve_blocks(model, blocks, time_limit_s, ranging, how, start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 import optimise
 from optimise.check import max_violation, residuals
-from optimise.decompose import WHOLE, Decomposition, parts
+from optimise.decompose import WHOLE, Decomposition, _bundle, parts
 from optimise.elastic import relax
 from optimise.model import LpModel
 from optimise.solution import SolveResult
@@ -118,3 +119,24 @@ def test_time_limit_by_blocks_is_a_status() -> None:
     outcome = optimise.solve(model, time_limit_s=0.0, decomposition=EVERY_BLOCK)
     assert outcome.status is optimise.SolveStatus.TIME_LIMIT and not outcome.ok
     assert "blocks" in outcome.message
+
+
+def test_a_free_row_couples_nothing_and_joins_a_part() -> None:
+    model = optimise.build_model(inputs_of(split_config(), rich_demand()))
+    coupled = parts(model, 0)
+    row = model.num_rows - 1
+    free = model.row_lower.copy(), model.row_upper.copy()
+    free[0][row], free[1][row] = -np.inf, np.inf
+    # Make that row span both blocks; freed, it still must not join them.
+    matrix = model.matrix.tolil()
+    matrix[row, coupled[0].cols[0]] = matrix[row, coupled[1].cols[0]] = 1.0
+    loose = replace(model, matrix=matrix.tocsr(), row_lower=free[0], row_upper=free[1])
+    found = parts(loose, 0)
+    assert len(found) == 2
+    assert sorted(np.concatenate([p.rows for p in found])) == list(range(model.num_rows))
+
+
+def test_columnless_leftovers_join_the_last_bundle() -> None:
+    # A free row alone is a component with no columns; left last, it would be an empty LP.
+    assert _bundle(np.array([3, 3, 0]), 3).tolist() == [0, 1, 1]
+    assert _bundle(np.array([3, 0, 3]), 3).tolist() == [0, 1, 1]

@@ -10,7 +10,7 @@ import numpy as np
 from optimise.assemble import Assembler
 from optimise.budgets import revenue_axes, revenue_bounds, row_of_period
 from optimise.inputs import PlanInputs
-from optimise.model import IntArray, LpModel
+from optimise.model import Array, IntArray, LpModel
 
 SDTK = ("service", "district", "period", "priority")
 SGT = ("service", "team", "period")
@@ -21,6 +21,7 @@ INF = np.inf
 # (without it staff hours, costs and headroom are arbitrary wherever the budget is slack).
 SPEND_TIE_BREAK_DAYS_PER_GBP = 1e-6
 WAITING_COLUMNS = ("b", "bw", "z")
+SPEND_COLUMNS = ("e", "a")  # the column families that carry the spend tie-break
 
 
 def build_model(inputs: PlanInputs) -> LpModel:
@@ -38,6 +39,18 @@ def build_model(inputs: PlanInputs) -> LpModel:
     define_worst_district(asm, inputs, cols)
     model = asm.finish()
     return _with_time(model, time.perf_counter() - started)
+
+
+def weighted_wait_days(model: LpModel, col_value: Array) -> float:
+    """Weighted person-days of waiting of a solution: the objective's waiting terms, without
+    the spend tie-break or any relaxation penalty."""
+    total = 0.0
+    for name in WAITING_COLUMNS:
+        if name in model.columns:
+            block = model.columns[name]
+            span = slice(block.start, block.stop)
+            total += float(model.cost[span] @ col_value[span])
+    return total
 
 
 def _with_time(model: LpModel, seconds: float) -> LpModel:

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 
 from optimise.budgets import revenue_bounds, row_of_period
+from optimise.build import backlog_cost
 from optimise.frames import axis_values, budget_sum, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array
 from optimise.result import PlanResult
+from optimise.tiebreak import ABSOLUTE_ROOM_DAYS, worst_wait_sum_days
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
         "recruitment": _recruitment(inputs, g.staff),
         "revenue": _revenue(inputs, g),
         "equity_cap": _equity(inputs, g),
+        "waiting_reported": [
+            abs(_weighted_wait_days(inputs, g) - result.objective_weighted_wait_days)
+        ],
+        "worst_wait_reported": [abs(_worst_wait(inputs, g) - result.worst_wait_sum_days)],
+        "keep_waiting": _kept_waiting(inputs, result, g),
         "non_negative": np.maximum(-g.all_values(), 0.0),
     }
     return [
@@ -158,3 +165,32 @@ def _equity(inputs: PlanInputs, g: _Grids) -> Array:
     cap = inputs.equity_max_wait_days * inputs.demand_cases / inputs.period_days
     excess = np.maximum(g.backlog.sum(axis=2) - cap, 0.0)
     return np.asarray(excess[:, :, inputs.equity_from_period - 1 :], dtype=np.float64)
+
+
+def _weighted_wait_days(inputs: PlanInputs, g: _Grids) -> float:
+    """The plan's weighted person-days of waiting (what objective_weighted_wait_days reports)."""
+    care = np.einsum("sdkt,sk->", g.backlog, backlog_cost(inputs))
+    works = inputs.works_wait_weight * inputs.period_days * g.works_backlog.sum()
+    return float(care + works + inputs.worst_district_weight * _worst_district(inputs, g))
+
+
+def _worst_district(inputs: PlanInputs, g: _Grids) -> float:
+    """The longest weighted waiting days per referral of any district (the worst-district
+    term's column at its optimum)."""
+    referrals = inputs.demand_cases.sum(axis=(0, 2)) + inputs.initial_backlog_cases.sum(axis=0)
+    days = np.einsum("sdkt,sk->d", g.backlog, inputs.wait_weight * inputs.period_days)
+    per_case = days[referrals > 0] / referrals[referrals > 0]
+    return float(per_case.max()) if per_case.size else 0.0
+
+
+def _worst_wait(inputs: PlanInputs, g: _Grids) -> float:
+    return worst_wait_sum_days(inputs, g.backlog.transpose(0, 1, 3, 2))
+
+
+def _kept_waiting(inputs: PlanInputs, result: PlanResult, g: _Grids) -> list[float]:
+    """The even-waits stage kept the first stage's weighted waiting within its tolerance."""
+    if result.tie_break != "even_waits":
+        return []
+    first = result.first_stage_weighted_wait_days
+    allowed = first + inputs.even_waits_tolerance * abs(first) + ABSOLUTE_ROOM_DAYS
+    return [max(_weighted_wait_days(inputs, g) - allowed, 0.0)]

@@ -113,11 +113,22 @@ class FlowsConfig(_Strict):
 
 
 class EquityConfig(_Strict):
-    """Optional equity: a cap on each district's average wait, and/or a worst-district weight."""
+    """Equity: a cap on each district's average wait, a worst-district weight (both off unless
+    given), and the even-waits tie-break (on unless `even_waits` is false).
+
+    Waiting costs the same in every district of a team, so many plans have the least weighted
+    waiting and which district gets the hours would otherwise be arbitrary. With `even_waits`
+    the plan is solved twice: first for the least weighted waiting, then, keeping that within
+    a relative `even_waits_tolerance` (1e-6: the same plan's waiting, as far as a solver can
+    tell), for the most even waits (see optimise/tiebreak.py). A larger tolerance (up to 1%)
+    lets a planner trade that much weighted waiting for evenness.
+    """
 
     max_avg_wait_days: float | None = Field(default=None, gt=0)
     applies_from_period: int = Field(default=1, ge=1)
     worst_district_weight: float = Field(default=0.0, ge=0)
+    even_waits: bool = True
+    even_waits_tolerance: float = Field(default=1e-6, ge=0, le=0.01)
 
 
 # The upper forecast quantiles a demand frame carries (q90 = top of the 80% interval, q975 of

@@ -91,7 +91,11 @@ def index_text(labels: dict[str, str], named: bool = False) -> str:
 
 
 def shadow_price_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
-    """One row per revenue, team-hours and capital constraint: dual stated in users' units."""
+    """One row per revenue, team-hours and capital constraint: dual stated in users' units.
+
+    With the even-waits tie-break, `result` carries the second stage's plan and the first
+    stage's duals and ranging (optimise/tiebreak.py): the prices are those of weighted waiting,
+    which the published plan attains within the tolerance, not those of evenness."""
     parts = [_prices(inputs, model, result, name) for name in PRICES if name in model.rows]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHADOW_COLUMNS)
     return frame
@@ -156,7 +160,8 @@ def _ranges(result: SolveResult, span: slice) -> tuple[np.ndarray, np.ndarray]:
 
 
 def binding_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
-    """Inequality rows at their bound (relative tolerance 1e-6), with activity, bound and dual."""
+    """Inequality rows at their bound (relative tolerance 1e-6), with activity, bound and dual
+    (activity of the published plan; dual of the first stage, as in shadow_price_frame)."""
     rows = []
     for name in INEQUALITIES:
         if name not in model.rows:

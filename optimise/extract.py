@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimise.build import WAITING_COLUMNS
+from optimise.build import weighted_wait_days
 from optimise.explain import binding_frame, relaxation_frame, shadow_price_frame
 from optimise.frames import budget_sum, long_frame, ratio
 from optimise.inputs import PlanInputs
@@ -14,6 +14,7 @@ from optimise.plan_values import PlanValues, plan_values
 from optimise.result import PlanResult, PlanStatus
 from optimise.solution import SolveResult, SolveStatus
 from optimise.summary import status_message
+from optimise.tiebreak import worst_wait_sum_days
 
 _STATUS = {
     SolveStatus.INFEASIBLE: PlanStatus.INFEASIBLE,
@@ -24,16 +25,24 @@ _STATUS = {
 
 
 def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> PlanResult:
-    """Frames of hours, capital, backlog, revenue, DTOC days and explanations of a solved model."""
+    """Frames of hours, capital, backlog, revenue, DTOC days and explanations of a solved model.
+
+    The stage fields say this solution is the only stage; `TieBreak.report` (tiebreak.py)
+    restates them when it is a second stage's plan."""
     if not solve_result.ok:
         return failed_result(inputs, model, solve_result)
     values = plan_values(inputs, model, solve_result.col_value)
     relaxations = relaxation_frame(inputs, model, solve_result)
     status = PlanStatus.INFEASIBLE_RELAXED if model.penalties else PlanStatus.OPTIMAL
+    waiting = weighted_wait_days(model, solve_result.col_value)
+    worst = worst_wait_sum_days(inputs, values.backlog)
     result = PlanResult(
         status=status,
         message="",
-        objective_weighted_wait_days=_objective(model, solve_result.col_value),
+        objective_weighted_wait_days=waiting,
+        first_stage_weighted_wait_days=waiting,
+        worst_wait_sum_days=worst,
+        first_stage_worst_wait_sum_days=worst,
         solver=solve_result.solver,
         build_seconds=model.build_seconds,
         solve_seconds=solve_result.solve_seconds,
@@ -52,18 +61,6 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         relaxations=relaxations,
     )
     return result.with_extras(message=status_message(result, inputs))
-
-
-def _objective(model: LpModel, col_value: Array) -> float:
-    """Weighted person-days of waiting: the objective's waiting terms, without the spend
-    tie-break or any relaxation penalty."""
-    total = 0.0
-    for name in WAITING_COLUMNS:
-        if name in model.columns:
-            block = model.columns[name]
-            span = slice(block.start, block.stop)
-            total += float(model.cost[span] @ col_value[span])
-    return total
 
 
 def hours_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

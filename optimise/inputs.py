@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from optimise.config import PlanningConfig, ServiceConfig, ServiceId
+from optimise.config import EquityConfig, PlanningConfig, ServiceConfig, ServiceId
 from optimise.demand import demand_cube
 
 Array = npt.NDArray[np.float64]
@@ -63,6 +63,8 @@ class PlanInputs:
     equity_max_wait_days: float | None
     equity_from_period: int  # 1-based
     worst_district_weight: float
+    even_waits: bool = True  # solve the second, even-waits stage (optimise/tiebreak.py)
+    even_waits_tolerance: float = 1e-6  # relative slack it may take on the first's waiting
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
@@ -101,6 +103,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
     budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
     years, year_of_period = financial_years(starts)
+    equity = config.equity or EquityConfig()  # no section: the defaults (only even waits on)
     return PlanInputs(
         name=config.name,
         version=config.version,
@@ -129,9 +132,11 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         p_ot_dfg=config.flows.p_ot_dfg,
         p_reab_dom=config.flows.p_reab_dom,
         works_wait_weight=config.works_wait_weight,
-        equity_max_wait_days=config.equity.max_avg_wait_days if config.equity else None,
-        equity_from_period=config.equity.applies_from_period if config.equity else 1,
-        worst_district_weight=config.equity.worst_district_weight if config.equity else 0.0,
+        equity_max_wait_days=equity.max_avg_wait_days,
+        equity_from_period=equity.applies_from_period,
+        worst_district_weight=equity.worst_district_weight,
+        even_waits=equity.even_waits,
+        even_waits_tolerance=equity.even_waits_tolerance,
     )
 
 

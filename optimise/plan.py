@@ -15,6 +15,7 @@ from optimise.result import PlanResult
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
 from optimise.solve import solve
+from optimise.tiebreak import even_waits
 
 
 def plan(
@@ -29,7 +30,9 @@ def plan(
     `simulation_runs` is 0, simulate the plan (seeded: the same inputs give the same result).
 
     An infeasible request is re-solved with penalised elastic slack and returned as
-    `infeasible_relaxed`, naming what had to give. With HiGHS, a model that splits into
+    `infeasible_relaxed`, naming what had to give. Unless the config's `equity.even_waits` is
+    false, a second solve then picks, among the plans with that weighted waiting, the one with
+    the most even district waits (optimise/tiebreak.py). With HiGHS, a model that splits into
     independent blocks (teams with their own budgets) is solved block by block unless
     `decomposition` is `WHOLE`."""
     model = build_model(inputs)
@@ -37,11 +40,16 @@ def plan(
     if outcome.status is SolveStatus.INFEASIBLE:
         model = relax(model, inputs)
         outcome = solve(model, solver, time_limit_s, decomposition=decomposition)
-    result = extract(inputs, model, outcome)
+    if not (inputs.even_waits and outcome.ok):
+        result = extract(inputs, model, outcome)
+    else:
+        second = even_waits(inputs, model, outcome, solver, time_limit_s, decomposition)
+        result = second.report(extract(inputs, model, second.outcome))
     result = result.with_extras(baselines=compare_baselines(inputs, result))
     return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result
 
 
 def write_mps(inputs: PlanInputs, path: str | Path) -> None:
-    """Write the plan's LP (with readable names) to an MPS file."""
+    """Write the plan's LP (with readable names) to an MPS file: the first stage (the
+    even-waits stage is built from its solution, so it has no file of its own)."""
     write_model(build_model(inputs), str(path))

@@ -47,6 +47,18 @@ class PlanResult:
     # service, district, period, ds, forecast_cases, planned_cases (raised in winter periods)
     demand: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: tuple[str, ...] = ()
+    # The even-waits tie-break (optimise/tiebreak.py): "even_waits" when a second solve chose
+    # this plan among those with the first solve's weighted waiting (within the config's
+    # equity.even_waits_tolerance), "none" when the plan is the first solve's. Shadow prices,
+    # ranges and duals are the first solve's either way.
+    tie_break: str = "none"
+    first_stage_weighted_wait_days: float = math.nan
+    # The tie-break term, days: over service, team and period, the sum of the longest average
+    # wait (backlog x period days / demand) of the team's districts; of this plan and of the
+    # first solve's.
+    worst_wait_sum_days: float = math.nan
+    first_stage_worst_wait_sum_days: float = math.nan
+    tie_break_seconds: float = 0.0  # building and solving the second stage
 
     @property
     def ok(self) -> bool:

@@ -57,6 +57,7 @@ def summary_table(result: PlanResult) -> str:
         f"status: {result.status.value} ({result.solver}, build {result.build_seconds:.2f} s, "
         f"solve {result.solve_seconds:.2f} s)",
         result.message,
+        *_tie_break(result),
         "",
     ]
     if len(result.hours):
@@ -73,6 +74,19 @@ def summary_table(result: PlanResult) -> str:
         lines += ["", "against baselines at the same staff spend:", _baselines(result.baselines)]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _tie_break(result: PlanResult) -> list[str]:
+    """What the even-waits stage did: the waiting it kept and the longest waits it evened."""
+    if result.tie_break != "even_waits":
+        return []
+    return [
+        f"Even waits ({result.tie_break_seconds:.2f} s more): among the plans with "
+        f"{result.first_stage_weighted_wait_days:,.0f} weighted waiting days (this one: "
+        f"{result.objective_weighted_wait_days:,.0f}), the one whose longest district wait "
+        f"per team, service and period sums to least: {result.worst_wait_sum_days:,.0f} days, "
+        f"against {result.first_stage_worst_wait_sum_days:,.0f} for the first solve's plan."
+    ]
 
 
 def _baselines(baselines: pd.DataFrame) -> str:

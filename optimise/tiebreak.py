@@ -1,0 +1,354 @@
+"""Even waits: a second solve that picks, among the plans with the least weighted waiting, the
+one whose districts wait most evenly within each team and service.
+
+Waiting costs the same in every district of a team, and hours move freely between a team's
+districts, so the LP usually has many optimal plans that differ only in which district gets
+the hours; the spend tie-break does not choose between them, and the solver's vertex did (on
+the demo: domiciliary care 438 days in North Warwickshire, 31 in Rugby, same team). This
+module makes the choice on purpose, lexicographically:
+
+1. the first stage is the plan's LP as built (least weighted waiting, then least spend);
+2. the second stage keeps the first stage's weighted waiting (what a plan reports as
+   `objective_weighted_wait_days`) within a relative tolerance (`equity.even_waits_tolerance`,
+   1e-6 by default) for each independent part, and minimises the sum over service, team and period
+   of the longest average wait of the team's districts, plus the same spend tie-break as the
+   first stage. It does not move money between teams: a budget several teams share (the
+   pooled one) is split into each team's first-stage share, so the second stage falls apart
+   into one block per team even when the first was one coupled LP, and relaxation slack stays
+   what the first stage found.
+
+A district's average wait in a period is, by Little's law, its backlog over its arrivals per
+day: `sum_k b[s,d,t,k] x period_days / mean_t D[s,d,t]`, linear in the backlog, with the
+district's mean demand over the horizon as its arrival rate (see `wait_days_per_case`);
+districts with no demand have no average wait and are left out. `worst_wait[s,g,t]` is at least each
+of its districts' waits (rows `worst_wait`), so at the optimum it is the longest.
+
+Why two solves rather than one with a small weight on the evenness term: a weight eps can
+trade real waiting for evenness, by up to eps x (the evenness term's range), and that range has
+no useful a-priori bound (a period with little demand makes one case's wait very long); a
+weight small enough to be safe for every instance comes near the solver's optimality
+tolerance (at England scale a weight of 1e-4 already doubled the solve time). The second stage
+states its price exactly (the tolerance), and it is cheap: it starts from the first stage's
+optimal basis (primal simplex from the first stage's plan, see `start_basis`) and is solved
+team by team. Measured in docs/benchmarks.md: build and solve 1.2x to 2x the first stage's
+alone. It also keeps the first stage's duals, which are the ones that mean "weighted waiting
+days saved per extra GBP 1,000 or hour": the plan published is (within the tolerance) optimal
+for the first stage too, and any optimal plan and any optimal dual of an LP are complementary,
+so the first stage's shadow prices and ranging are reported with the second stage's plan (the
+second stage's own duals price evenness, not waiting).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from optimise.assemble import Assembler
+from optimise.build import SGT, SPEND_COLUMNS, WAITING_COLUMNS, weighted_wait_days
+from optimise.decompose import BY_BLOCKS, Decomposition, parts
+from optimise.inputs import PlanInputs
+from optimise.model import Array, IntArray, LpModel
+from optimise.result import PlanResult
+from optimise.solution import Basis, SolveResult
+from optimise.solve import solve
+
+SDT = ("service", "district", "period")
+# Room (weighted waiting days) on top of the relative tolerance, shared over the parts: a plan
+# with no waiting at all must still leave the second stage feasible to a solver.
+ABSOLUTE_ROOM_DAYS = 1e-6
+
+
+def wait_days_per_case(inputs: PlanInputs) -> Array:
+    """(S, D, T): days one waiting case adds to a district's average wait, by Little's law:
+    period_days / the district's arrival rate, taken as its mean demand per period over the
+    horizon (a week's forecast wiggle is not a new arrival rate: evening waits against each
+    week's own demand chases that noise, and left the England instance's domiciliary care
+    gaps at 19 days median against 3.5); 0 for a district with no demand."""
+    rate = np.broadcast_to(
+        inputs.demand_cases.mean(axis=2, keepdims=True), inputs.demand_cases.shape
+    )
+    has = rate > 0
+    return np.where(has, inputs.period_days / np.where(has, rate, 1.0), 0.0)
+
+
+def has_demand(inputs: PlanInputs) -> npt.NDArray[np.bool_]:
+    """(S, D, T): where a district's average wait is defined (it has demand on the horizon)."""
+    return wait_days_per_case(inputs) > 0
+
+
+def district_wait_days(inputs: PlanInputs, backlog: Array) -> Array:
+    """(S, D, T) average wait in days from a backlog grid (S, D, T, K); nan without demand."""
+    waits = backlog.sum(axis=3) * wait_days_per_case(inputs)
+    return np.where(has_demand(inputs), waits, np.nan)
+
+
+def worst_wait_sum_days(inputs: PlanInputs, backlog: Array) -> float:
+    """The tie-break term: the sum over service, team and period of the longest average wait
+    of the team's districts, in days (what the second stage minimises)."""
+    waits = np.nan_to_num(district_wait_days(inputs, backlog), nan=-np.inf)
+    worst = np.full((waits.shape[0], len(inputs.teams), waits.shape[2]), -np.inf)
+    np.maximum.at(worst.transpose(1, 0, 2), inputs.team_of_district, waits.transpose(1, 0, 2))
+    return float(worst[np.isfinite(worst)].sum())
+
+
+def even_waits_model(inputs: PlanInputs, model: LpModel, first: SolveResult) -> LpModel:
+    """The second-stage LP: `model` (solved as `first`) with the second stage's objective,
+    `worst_wait` columns and rows, money kept per team, and one `keep_waiting` row per
+    independent part. Same columns and rows as `model` first, in the same order."""
+    started = time.perf_counter()
+    split = _split_by_team(inputs, model, first)
+    groups = parts(split, min_columns=1)
+    asm = Assembler.extend(split, {"part": tuple(str(i + 1) for i in range(len(groups)))})
+    kept = _cost_of(model, WAITING_COLUMNS, split.num_cols)
+    has = np.array([np.any(kept[p.cols] != 0) for p in groups])
+    found = np.array([float(kept[p.cols] @ _padded(first, split)[p.cols]) for p in groups])
+    room = inputs.even_waits_tolerance * np.abs(found) + ABSOLUTE_ROOM_DAYS / max(has.sum(), 1)
+    rows = asm.add_rows("keep_waiting", ("part",), -np.inf, found + room, has)
+    for i, part in enumerate(groups):
+        asm.coef(rows[i], part.cols, kept[part.cols])
+    second = asm.finish(model.penalties)
+    return replace(second, build_seconds=time.perf_counter() - started)
+
+
+def _split_by_team(inputs: PlanInputs, model: LpModel, first: SolveResult) -> LpModel:
+    """`model` with the tie-break's columns, rows and objective, where no row couples two
+    teams: each row shared by teams (a pooled revenue budget) is freed and replaced by one row
+    per team holding that team's part of it to its first-stage value (`team_share`), and
+    relaxation slack stays what the first stage found. The second stage then splits into a
+    block per team (or per group of teams a worst-district term ties together)."""
+    team, fixed = _team_of_columns(inputs, model), _penalty_columns(model)
+    shared = _shared_rows(model, team, fixed)
+    asm = Assembler.extend(model, {"shared": tuple(str(i + 1) for i in range(len(shared)))})
+    _add_team_shares(asm, inputs, model, first, team, shared)
+    worst = _add_worst_wait(asm, inputs, model)
+    out = asm.finish(model.penalties)
+    cost = np.zeros(out.num_cols)
+    cost[: model.num_cols] = _cost_of(model, SPEND_COLUMNS, model.num_cols)
+    cost[worst.ravel()] = 1.0
+    row_lower, row_upper = out.row_lower.copy(), out.row_upper.copy()
+    row_lower[shared], row_upper[shared] = -np.inf, np.inf
+    col_lower, col_upper = out.col_lower.copy(), out.col_upper.copy()
+    col_lower[fixed] = col_upper[fixed] = np.maximum(first.col_value[fixed], 0.0)
+    return replace(
+        out,
+        cost=cost,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        col_lower=col_lower,
+        col_upper=col_upper,
+    )
+
+
+def _add_team_shares(
+    asm: Assembler,
+    inputs: PlanInputs,
+    model: LpModel,
+    first: SolveResult,
+    team: IntArray,
+    shared: IntArray,
+) -> None:
+    """Rows team_share[r, g]: team g's terms of shared row r, bounded (on the side or sides
+    row r is) by their first-stage value."""
+    coo = model.matrix.tocoo()
+    on = np.isin(coo.row, shared) & (team[coo.col] >= 0)
+    row, col, value = np.searchsorted(shared, coo.row[on]), coo.col[on], coo.data[on]
+    share = np.zeros((len(shared), len(inputs.teams)))
+    np.add.at(share, (row, team[col]), value * first.col_value[col])
+    present = np.zeros(share.shape, bool)
+    present[row, team[col]] = True
+    lower = np.where(np.isfinite(model.row_lower[shared])[:, None], share, -np.inf)
+    upper = np.where(np.isfinite(model.row_upper[shared])[:, None], share, np.inf)
+    rows = asm.add_rows("team_share", ("shared", "team"), lower, upper, present)
+    asm.coef(rows[row, team[col]], col, value)
+
+
+def _add_worst_wait(asm: Assembler, inputs: PlanInputs, model: LpModel) -> IntArray:
+    """Columns worst_wait[s,g,t] >= each district's average wait (rows worst_wait[s,d,t],
+    where the district has demand); returns the columns, (S, G, T)."""
+    worst = asm.add_columns("worst_wait", SGT)
+    rows = asm.add_rows("worst_wait", SDT, -np.inf, 0.0, has_demand(inputs))
+    block = model.columns["b"]
+    b = np.arange(block.start, block.stop).reshape(block.shape)
+    asm.coef(rows[..., None], b, wait_days_per_case(inputs)[..., None])
+    asm.coef(rows, worst[:, inputs.team_of_district, :], -1.0)
+    return worst
+
+
+def _team_of_columns(inputs: PlanInputs, model: LpModel) -> IntArray:
+    """Index of the team each column belongs to (by its team or district axis), else -1."""
+    out = np.full(model.num_cols, -1, dtype=np.int64)
+    for block in model.columns.values():
+        coords = dict(zip(block.axes, block.coords(), strict=True))
+        if "team" in coords:
+            out[block.start : block.stop] = coords["team"]
+        elif "district" in coords:
+            out[block.start : block.stop] = inputs.team_of_district[coords["district"]]
+    return out
+
+
+def _penalty_columns(model: LpModel) -> IntArray:
+    spans = [np.arange(model.columns[n].start, model.columns[n].stop) for n in model.penalties]
+    return np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+
+
+def _shared_rows(model: LpModel, team: IntArray, fixed: IntArray) -> IntArray:
+    """Rows with columns of two or more teams and no other columns but fixed slack."""
+    coo = model.matrix.tocoo()
+    lowest = np.full(model.num_rows, np.iinfo(np.int64).max)
+    highest = np.full(model.num_rows, -1)
+    np.minimum.at(lowest, coo.row, np.where(team[coo.col] >= 0, team[coo.col], lowest.max()))
+    np.maximum.at(highest, coo.row, team[coo.col])
+    loose = (team[coo.col] < 0) & ~np.isin(coo.col, fixed)
+    other = np.zeros(model.num_rows, bool)
+    other[coo.row[loose]] = True
+    return np.flatnonzero((highest > lowest) & (highest >= 0) & ~other)
+
+
+def _padded(first: SolveResult, model: LpModel) -> Array:
+    """The first stage's values with zeros for the columns the second stage adds."""
+    out = np.zeros(model.num_cols)
+    out[: len(first.col_value)] = first.col_value
+    return out
+
+
+AT_LOWER, BASIC, AT_UPPER = 0, 1, 2  # basis codes (solution.Basis)
+
+
+def start_basis(
+    inputs: PlanInputs, model: LpModel, second: LpModel, first: SolveResult
+) -> Basis | None:
+    """The first stage's optimal basis extended to the second stage's LP, so that primal
+    simplex starts from the first stage's plan (primal feasible there) rather than from
+    scratch. Rows and columns the second stage adds are basic, except: each
+    `worst_wait[s,g,t]` is basic in place of the slack of its longest-waiting district's row
+    (that row at its bound, so the column equals the longest wait), and one with no district
+    rows stays at 0; a freed shared row is basic, and if it was at its bound, the share of
+    the team with the largest part of it is at its bound instead."""
+    if first.basis is None:
+        return None
+    cols = np.full(second.num_cols, BASIC, np.int8)
+    rows = np.full(second.num_rows, BASIC, np.int8)
+    cols[: model.num_cols], rows[: model.num_rows] = first.basis.col_status, first.basis.row_status
+    _basic_longest(inputs, model, second, first, cols, rows)
+    _basic_shares(model, second, rows)
+    return Basis(cols, rows)
+
+
+def _basic_longest(
+    inputs: PlanInputs,
+    model: LpModel,
+    second: LpModel,
+    first: SolveResult,
+    cols: npt.NDArray[np.int8],
+    rows: npt.NDArray[np.int8],
+) -> None:
+    waits = district_wait_days(inputs, np.maximum(model.col_values(first.col_value, "b"), 0.0))
+    waits = np.nan_to_num(waits, nan=-np.inf)
+    row_of = _row_grid(second, "worst_wait")
+    worst = second.columns["worst_wait"]
+    worst_col = np.arange(worst.start, worst.stop).reshape(worst.shape)
+    for g in range(len(inputs.teams)):
+        members = np.flatnonzero(inputs.team_of_district == g)
+        longest = members[np.argmax(waits[:, members, :], axis=1)]  # (S, T) district index
+        s, t = np.indices(longest.shape)
+        has = np.isfinite(waits[s, longest, t])
+        rows[row_of[s[has], longest[has], t[has]]] = AT_UPPER
+        cols[worst_col[:, g, :][~has]] = AT_LOWER
+
+
+def _basic_shares(model: LpModel, second: LpModel, rows: npt.NDArray[np.int8]) -> None:
+    block = second.rows["team_share"]
+    if block.size == 0:
+        return
+    row_of = _row_grid(second, "team_share")  # (shared, team)
+    span = slice(0, model.num_rows)
+    freed = np.flatnonzero(np.isinf(second.row_lower[span]) & np.isinf(second.row_upper[span]))
+    bound = np.where(np.isfinite(second.row_upper), second.row_upper, second.row_lower)
+    size = np.where(row_of >= 0, np.abs(bound[np.maximum(row_of, 0)]), -1.0)
+    for i, r in enumerate(freed):
+        if rows[r] != BASIC:
+            rows[row_of[i, np.argmax(size[i])]] = rows[r]
+            rows[r] = BASIC
+
+
+def _row_grid(model: LpModel, name: str) -> IntArray:
+    """Row index of each entry of a row family's grid (-1 where masked out)."""
+    block = model.rows[name]
+    index = np.full(int(np.prod(block.shape)), -1, dtype=np.int64)
+    flat = np.arange(index.size) if block.positions is None else block.positions
+    index[flat] = np.arange(block.start, block.stop)
+    return index.reshape(block.shape)
+
+
+def _cost_of(model: LpModel, names: tuple[str, ...], num_cols: int) -> Array:
+    """The first stage's objective on the named column families only, zero elsewhere and on
+    the columns a later stage adds (up to `num_cols`)."""
+    cost = np.zeros(num_cols)
+    for name in names:
+        if name in model.columns:
+            block = model.columns[name]
+            cost[block.start : block.stop] = model.cost[block.start : block.stop]
+    return cost
+
+
+@dataclass(frozen=True)
+class TieBreak:
+    """The outcome of the second stage, for `plan()` and the benchmarks.
+
+    `outcome` is what to extract against the first-stage model: the second stage's plan with
+    the first stage's duals and ranging (or the first stage alone if the second failed)."""
+
+    outcome: SolveResult
+    used: bool  # the second stage's plan is published
+    first_wait_days: float  # the first stage's weighted waiting
+    first_worst_wait_sum_days: float  # the tie-break term of the first stage's plan
+    build_seconds: float
+    solve_seconds: float
+    warning: str | None = None
+
+    def report(self, result: PlanResult) -> PlanResult:
+        """`result` (extracted from `outcome`) with the two stages reported apart."""
+        return result.with_extras(
+            tie_break="even_waits" if self.used else "none",
+            first_stage_weighted_wait_days=self.first_wait_days,
+            first_stage_worst_wait_sum_days=self.first_worst_wait_sum_days,
+            tie_break_seconds=self.build_seconds + self.solve_seconds,
+            build_seconds=result.build_seconds + self.build_seconds,
+            warnings=(*result.warnings, *([self.warning] if self.warning else [])),
+        )
+
+
+def even_waits(
+    inputs: PlanInputs,
+    model: LpModel,
+    first: SolveResult,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    decomposition: Decomposition = BY_BLOCKS,
+) -> TieBreak:
+    """Solve the second stage after `first` (an optimal solve of `model`); if it does not
+    solve, keep the first stage's plan and say so in a warning."""
+    waiting = weighted_wait_days(model, first.col_value)
+    worst = worst_wait_sum_days(inputs, np.maximum(model.col_values(first.col_value, "b"), 0.0))
+    second_model = even_waits_model(inputs, model, first)
+    start = start_basis(inputs, model, second_model, first)
+    second = solve(second_model, solver, time_limit_s, False, decomposition, start)
+    build_s, solve_s = second_model.build_seconds, second.solve_seconds
+    if not second.ok:
+        warning = (
+            f"even waits: the second solve ended {second.status.value} ({second.message}); "
+            "the plan is the first solve's, and which district gets hours may be arbitrary"
+        )
+        return TieBreak(first, False, waiting, worst, build_s, solve_s, warning)
+    values = second.col_value[: model.num_cols]
+    outcome = replace(
+        first,
+        col_value=values,
+        row_activity=model.matrix @ values,
+        solve_seconds=first.solve_seconds + second.solve_seconds,
+        message=f"{first.message}; even waits: {second.message}",
+    )
+    return TieBreak(outcome, True, waiting, worst, build_s, solve_s)

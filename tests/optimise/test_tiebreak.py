@@ -1,0 +1,242 @@
+"""The even-waits tie-break: among the plans with the least weighted waiting, the one whose
+districts wait most evenly within each team and service (optimise/tiebreak.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+import optimise
+from optimise.check import max_violation, residuals
+from optimise.config import PlanningConfig
+from optimise.decompose import parts
+from optimise.inputs import PlanInputs
+from optimise.result import PlanResult
+from optimise.solution import SolveResult, SolveStatus, empty_result
+from optimise.tiebreak import (
+    ABSOLUTE_ROOM_DAYS,
+    _split_by_team,
+    even_waits_model,
+    start_basis,
+)
+from tests.optimise.factory import (
+    bounds,
+    demand_frame,
+    district,
+    full_config,
+    hand_config,
+    hand_demand,
+    inputs_of,
+    rich_config,
+    rich_demand,
+    service,
+)
+from tests.optimise.test_team_budgets import with_team_budgets
+
+TOLERANCE = 1e-6  # the default equity.even_waits_tolerance
+
+
+def twins(**equity: Any) -> dict[str, Any]:
+    """One team of two districts alike in everything but demand (a: 10 OT cases a week, b: 5),
+    9 OT hours a week (1 hour a case) for both: 6 cases a week more than the team can serve."""
+    raw = hand_config(
+        name="twins",
+        horizon_periods=4,
+        services=[service("ot", 1.0, 10.0, 1.0)],
+        teams=[{"id": "north", "hours": {"ot": bounds(9, 9)}}],
+        districts=[district(d, "north", 0.0, {"ot": 0.0}) for d in ("a", "b")],
+        revenue_budget_gbp_per_period=1000.0,
+    )
+    if equity:
+        raw["equity"] = equity
+    return raw
+
+
+def twins_demand() -> pd.DataFrame:
+    return demand_frame({("ot", "a"): [10.0] * 4, ("ot", "b"): [5.0] * 4})
+
+
+def _waits(result: PlanResult, inputs: PlanInputs) -> np.ndarray:
+    """(D, T) average wait by Little's law: backlog x period days / demand."""
+    care = result.backlog[result.backlog["service"] == "ot"]
+    cases = care.groupby(["district", "period"])["backlog_cases"].sum().unstack()
+    cases = cases.loc[list(inputs.districts)].to_numpy()
+    return np.asarray(cases * inputs.period_days / inputs.demand_cases[0])
+
+
+def test_twins_wait_alike_and_waiting_is_unchanged() -> None:
+    inputs = inputs_of(twins(), twins_demand())
+    result = optimise.plan(inputs, simulation_runs=0)
+    off = optimise.plan(replace(inputs, even_waits=False), simulation_runs=0)
+    # The team falls 6 cases a week behind whoever is served: 7 x 6 x (1 + 2 + 3 + 4) = 420
+    # waiting days in every optimal plan. Alike waits keep backlog in proportion to demand
+    # (a: 4 cases a week more, b: 2), so both wait 2.8 days more each week.
+    assert off.objective_weighted_wait_days == pytest.approx(420.0, rel=1e-9)
+    assert result.tie_break == "even_waits"
+    assert result.first_stage_weighted_wait_days == pytest.approx(420.0, rel=1e-9)
+    assert result.objective_weighted_wait_days <= 420.0 * (1 + TOLERANCE) + ABSOLUTE_ROOM_DAYS
+    expected = 2.8 * np.arange(1, 5)
+    assert _waits(result, inputs) == pytest.approx(np.vstack([expected, expected]), abs=1e-6)
+    assert result.worst_wait_sum_days == pytest.approx(2.8 * 10, abs=1e-6)
+    waits = result.district_waits.set_index(["service", "district"])["avg_wait_days"]
+    assert waits["ot", "a"] == pytest.approx(waits["ot", "b"], abs=1e-6)
+    assert max_violation(residuals(inputs, result)) < 1e-6
+
+
+def test_knob_off_is_the_first_solve_alone() -> None:
+    inputs = inputs_of(twins(even_waits=False), twins_demand())
+    assert not inputs.even_waits
+    result = optimise.plan(inputs, simulation_runs=0)
+    model = optimise.build_model(inputs)
+    old = optimise.extract(inputs, model, optimise.solve(model))
+    assert result.tie_break == "none" and result.tie_break_seconds == 0.0
+    pd.testing.assert_frame_equal(result.hours, old.hours)
+    pd.testing.assert_frame_equal(result.backlog, old.backlog)
+    assert result.objective_weighted_wait_days == old.objective_weighted_wait_days
+    assert result.first_stage_weighted_wait_days == result.objective_weighted_wait_days
+    assert result.worst_wait_sum_days == result.first_stage_worst_wait_sum_days
+    assert max_violation(residuals(inputs, result)) < 1e-6
+
+
+def test_configs_keep_validating_and_the_knob_is_checked() -> None:
+    assert PlanningConfig.model_validate(rich_config()).equity is None
+    assert inputs_of(rich_config(), rich_demand()).even_waits  # on without an equity section
+    assert inputs_of(full_config(), rich_demand()).even_waits  # and with an older one
+    assert not inputs_of(twins(even_waits=False), twins_demand()).even_waits
+    with pytest.raises(ValidationError, match="even_waits_tolerance"):
+        PlanningConfig.model_validate(twins(even_waits_tolerance=0.5))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        rich_config(),
+        rich_config(revenue_budget_basis="financial_year"),
+        full_config(),
+        with_team_budgets(full_config(), [9000.0, 6500.0]),
+    ],
+    ids=["pooled", "pooled-by-year", "every-option", "team-budgets"],
+)
+def test_waiting_kept_within_tolerance_and_every_row_holds(config: dict[str, Any]) -> None:
+    inputs = inputs_of(config, rich_demand())
+    result = optimise.plan(inputs, simulation_runs=0)
+    off = optimise.plan(replace(inputs, even_waits=False), simulation_runs=0)
+    assert result.tie_break == "even_waits" and not result.warnings
+    assert result.first_stage_weighted_wait_days == off.objective_weighted_wait_days
+    allowed = off.objective_weighted_wait_days * (1 + TOLERANCE) + ABSOLUTE_ROOM_DAYS
+    assert result.objective_weighted_wait_days <= allowed + 1e-9
+    assert result.worst_wait_sum_days <= off.worst_wait_sum_days + 1e-6
+    found = residuals(inputs, result)
+    assert {"keep_waiting", "waiting_reported", "worst_wait_reported"} <= {
+        r.constraint for r in found
+    }
+    assert max_violation(found) < 1e-6
+
+
+def test_a_larger_tolerance_buys_more_evenness_at_its_stated_price() -> None:
+    tight = optimise.plan(inputs_of(rich_config(), rich_demand()), simulation_runs=0)
+    raw = rich_config(equity={"even_waits_tolerance": 0.01})
+    loose = optimise.plan(inputs_of(raw, rich_demand()), simulation_runs=0)
+    first = loose.first_stage_weighted_wait_days
+    assert loose.objective_weighted_wait_days <= first * 1.01 + ABSOLUTE_ROOM_DAYS
+    assert loose.worst_wait_sum_days <= tight.worst_wait_sum_days + 1e-6
+
+
+def test_shadow_prices_are_the_first_solves() -> None:
+    inputs = inputs_of(full_config(), rich_demand())
+    on = optimise.plan(inputs, simulation_runs=0)
+    off = optimise.plan(replace(inputs, even_waits=False), simulation_runs=0)
+    pd.testing.assert_frame_equal(on.shadow_prices, off.shadow_prices)
+
+
+def _team_net_gbp(inputs: PlanInputs, result: PlanResult) -> pd.Series:
+    """Staff and agency cost less DFG fees, per team and period (no care charges here)."""
+    staffing = result.staffing
+    rate = pd.Series(inputs.cost_per_hour_gbp, index=inputs.services)
+    agency = pd.Series(inputs.agency_cost_per_hour_gbp, index=inputs.services)
+    cost = staffing["staff_hours"] * staffing["service"].map(rate)
+    cost += staffing["agency_hours"] * staffing["service"].map(agency)
+    spend = cost.groupby([staffing["team"], staffing["period"]]).sum()
+    team = pd.Series(np.asarray(inputs.teams)[inputs.team_of_district], index=inputs.districts)
+    capital = result.capital
+    fees = capital["fee_income_gbp"].groupby([capital["district"].map(team), capital["period"]])
+    return spend - fees.sum()
+
+
+def test_a_pooled_budget_is_not_moved_between_teams() -> None:
+    inputs = inputs_of(rich_config(), rich_demand())
+    on = optimise.plan(inputs, simulation_runs=0)
+    off = optimise.plan(replace(inputs, even_waits=False), simulation_runs=0)
+    assert (_team_net_gbp(inputs, on) <= _team_net_gbp(inputs, off) + 1e-6).all()
+
+
+def test_under_a_pooled_budget_the_second_stage_splits_by_team() -> None:
+    inputs = inputs_of(rich_config(), rich_demand())
+    model = optimise.build_model(inputs)
+    first = optimise.solve(model)
+    assert len(parts(model, 0)) == 1  # the budget couples the two teams
+    assert len(parts(_split_by_team(inputs, model, first), 0)) == 2
+
+
+@pytest.mark.parametrize("solver", ["cbc", "pulp-highs"])
+def test_every_solver_finds_the_same_evenness(solver: str) -> None:
+    # Teams on their own budgets: nothing left for a solver to choose between teams either.
+    inputs = inputs_of(with_team_budgets(rich_config(), [9000.0, 6500.0]), rich_demand())
+    highs = optimise.plan(inputs, simulation_runs=0)
+    other = optimise.plan(inputs, solver=solver, simulation_runs=0)
+    assert other.tie_break == "even_waits"
+    assert other.worst_wait_sum_days == pytest.approx(highs.worst_wait_sum_days, rel=1e-5)
+    assert max_violation(residuals(inputs, other)) < 1e-3  # CBC: ~1e-4 GBP on capital rows
+
+
+def test_the_start_basis_is_complete_and_changes_nothing_but_time() -> None:
+    inputs = inputs_of(full_config(), rich_demand())
+    model = optimise.build_model(inputs)
+    first = optimise.solve(model)
+    second = even_waits_model(inputs, model, first)
+    start = start_basis(inputs, model, second, first)
+    assert start is not None
+    basic = (start.col_status == 1).sum() + (start.row_status == 1).sum()
+    assert basic == second.num_rows
+    warm = optimise.solve(second, ranging=False, start=start)
+    cold = optimise.solve(second, ranging=False)
+    assert warm.ok and cold.ok
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-7, abs=1e-9)
+
+
+def test_a_failed_second_solve_keeps_the_first_plan_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def failing(*_args: object, **_kwargs: object) -> SolveResult:
+        return empty_result("highs", SolveStatus.TIME_LIMIT, 0.0, "HiGHS: Time limit")
+
+    monkeypatch.setattr("optimise.tiebreak.solve", failing)
+    inputs = inputs_of(twins(), twins_demand())
+    result = optimise.plan(inputs, simulation_runs=0)
+    assert result.status is optimise.PlanStatus.OPTIMAL and result.tie_break == "none"
+    assert any("even waits" in w and "time_limit" in w for w in result.warnings)
+    assert result.objective_weighted_wait_days == pytest.approx(420.0, rel=1e-9)
+
+
+def test_a_relaxed_plan_relaxes_the_same_after_the_tie_break() -> None:
+    hours = {"ot": bounds(0, 100), "hao": bounds(30, 40)}  # the floor costs over the budget
+    inputs = inputs_of(hand_config(teams=[{"id": "north", "hours": hours}]), hand_demand())
+    on = optimise.plan(inputs, simulation_runs=0)
+    off = optimise.plan(replace(inputs, even_waits=False), simulation_runs=0)
+    assert on.status is optimise.PlanStatus.INFEASIBLE_RELAXED and on.tie_break == "even_waits"
+    pd.testing.assert_frame_equal(on.relaxations, off.relaxations)
+    broken = {r.constraint for r in residuals(inputs, on) if r.violation > 1e-6}
+    assert broken == {"revenue"}  # what the relaxation reports, and nothing else
+
+
+def test_the_checker_catches_waiting_beyond_the_tolerance() -> None:
+    inputs = inputs_of(twins(), twins_demand())
+    result = optimise.plan(inputs, simulation_runs=0)
+    claimed = replace(result, first_stage_weighted_wait_days=400.0)
+    broken = {r.constraint for r in residuals(inputs, claimed) if r.violation > 1e-6}
+    assert broken == {"keep_waiting"}

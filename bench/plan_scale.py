@@ -7,6 +7,12 @@ in its own process so that its peak memory (ru_maxrss) is its own:
     .venv/bin/python bench/plan_scale.py                      # both instances, markdown
     .venv/bin/python bench/plan_scale.py --budgets team       # one instance
     .venv/bin/python bench/plan_scale.py --part homeward      # one part, JSON line
+
+The parts compare the first-stage LP (the one the obvious builder writes too). The even-waits
+tie-break (optimise/tiebreak.py) is measured on its own, before and after in the same run, on
+the demo plan (forecast first, about a minute) and both instances:
+
+    .venv/bin/python bench/plan_scale.py --even-waits         # markdown (about 3 minutes)
 """
 
 from __future__ import annotations
@@ -289,6 +295,162 @@ def part_floor(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def even_waits_figures(inputs: Any, repeat: int = 1) -> dict[str, Any]:
+    """The first stage alone (a plan before the even-waits tie-break, or with it off), then
+    the even-waits stage on top of it, timed in the same run (the median of `repeat` runs):
+    weighted waiting, the tie-break term, staff spend and the spread of district waits before
+    and after."""
+    import optimise
+    from optimise.tiebreak import even_waits
+
+    first_s, even_s = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        model = optimise.build_model(inputs)
+        first = optimise.solve(model)
+        t1 = time.perf_counter()
+        before = optimise.extract(inputs, model, first)
+        t2 = time.perf_counter()
+        second = even_waits(inputs, model, first)
+        t3 = time.perf_counter()
+        after = second.report(optimise.extract(inputs, model, second.outcome))
+        first_s.append(t1 - t0)
+        even_s.append(t3 - t2)
+    return {
+        "status": after.status.value,
+        "tie_break": after.tie_break,
+        "first_build_solve_s": float(np.median(first_s)),
+        "even_build_solve_s": float(np.median(even_s)),
+        "wait_before": before.objective_weighted_wait_days,
+        "wait_after": after.objective_weighted_wait_days,
+        "worst_before": before.worst_wait_sum_days,
+        "worst_after": after.worst_wait_sum_days,
+        "spend_before": _spend(before),
+        "spend_after": _spend(after),
+        "spread_before": district_spread(inputs, before),
+        "spread_after": district_spread(inputs, after),
+        "waits_before": _waits(before),
+        "waits_after": _waits(after),
+        "teams": {
+            d: inputs.teams[g]
+            for d, g in zip(inputs.districts, inputs.team_of_district, strict=True)
+        },
+    }
+
+
+def _spend(result: Any) -> float:
+    return float(result.revenue[["staff_cost_gbp", "agency_cost_gbp"]].to_numpy().sum())
+
+
+def _waits(result: Any) -> dict[str, dict[str, float]]:
+    frame = result.district_waits.pivot(index="district", columns="service", values="avg_wait_days")
+    return {str(k): {str(d): float(v) for d, v in col.items()} for k, col in frame.items()}
+
+
+def district_spread(inputs: Any, result: Any) -> dict[str, list[float]]:
+    """Per service (and DFG works): over the teams with two or more districts, the median and
+    the largest gap in days between the longest and shortest district average wait (person-days
+    waiting over cases served, over the horizon: the plan's district_waits)."""
+    waits = result.district_waits.copy()
+    team = pd.Series(np.asarray(inputs.teams)[inputs.team_of_district], index=inputs.districts)
+    waits["team"] = waits["district"].map(team)
+    by = waits.groupby(["service", "team"], sort=False)["avg_wait_days"]
+    gap = (by.max() - by.min())[by.count() >= 2]
+    return {
+        str(s): [float(g.median()), float(g.max())] for s, g in gap.groupby(level=0, sort=False)
+    }
+
+
+def demo_inputs(demand_file: str | None) -> Any:
+    """The demo plan's inputs as `homeward plan` makes them: the demo config and a forecast
+    of the synthetic demo referrals (about a minute; `demand_file`, a pickle, caches it)."""
+    from homeward import demo_config
+    from homeward.commands import _demo_demand  # what `homeward plan` plans from
+    from optimise.config import PlanningConfig
+    from optimise.inputs import build_inputs
+
+    config = PlanningConfig.model_validate(demo_config.demo_planning_config())
+    cached = Path(demand_file) if demand_file else None
+    if cached is not None and cached.exists():
+        demand = pd.read_pickle(cached)
+    else:
+        demand = _demo_demand(config)
+        if cached is not None:
+            demand.to_pickle(cached)
+    return build_inputs(config, demand)
+
+
+def run_even_waits(args: argparse.Namespace) -> str:
+    """The demo and both England instances: markdown for docs/benchmarks.md."""
+    from optimise.config import PlanningConfig
+    from optimise.inputs import build_inputs
+
+    instances = {"demo (Warwickshire, pooled budget, 52 weeks)": demo_inputs(args.demo_demand)}
+    for budgets in ("team", "national"):
+        raw, demand = synthetic_instance(
+            args.las, args.teams, args.periods, args.seed, budgets == "team"
+        )
+        label = f"England, {'own budget per team' if budgets == 'team' else 'one national budget'}"
+        instances[label] = build_inputs(PlanningConfig.model_validate(raw), demand)
+    results = {}
+    for label, inputs in instances.items():
+        small = label.startswith("demo")  # a fraction of a second: time it 5 times
+        results[label] = even_waits_figures(inputs, repeat=5 if small else 1)
+        print(f"{label}: done", file=sys.stderr)
+    if args.save:
+        Path(args.save).write_text(json.dumps(results, indent=1))
+    return even_waits_report(results)
+
+
+def even_waits_report(results: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| instance | weighted waiting before | after | change | tie-break term before "
+        "| after (days) | staff spend change GBP | build+solve s before | after | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, r in results.items():
+        before_s = r["first_build_solve_s"]
+        after_s = before_s + r["even_build_solve_s"]
+        lines.append(
+            f"| {label} | {r['wait_before']:,.1f} | {r['wait_after']:,.1f} "
+            f"| {r['wait_after'] / r['wait_before'] - 1:+.2e} | {r['worst_before']:,.0f} "
+            f"| {r['worst_after']:,.0f} | {r['spend_after'] - r['spend_before']:+,.0f} "
+            f"| {before_s:.2f} | {after_s:.2f} | {after_s / before_s:.2f}x |"
+        )
+    lines += [
+        "",
+        "Gap between the longest and shortest district average wait within a team, "
+        "days (median / largest over teams):",
+        "",
+    ]
+    services = list(next(iter(results.values()))["spread_before"])
+    lines += [
+        "| instance | " + " | ".join(services) + " |",
+        "| --- |" + " --- |" * len(services),
+    ]
+    for label, r in results.items():
+        cells = [f"{_gap(r['spread_before'][s])} -> {_gap(r['spread_after'][s])}" for s in services]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join([*lines, "", *_demo_table(next(iter(results.values())))])
+
+
+def _gap(median_max: list[float]) -> str:
+    return f"{median_max[0]:.1f} / {median_max[1]:.1f}"
+
+
+def _demo_table(r: dict[str, Any]) -> list[str]:
+    """The first instance's district average waits, days, before -> after."""
+    services = list(r["waits_before"])
+    lines = [
+        "| district (team) | " + " | ".join(services) + " |",
+        "| --- |" + " --- |" * len(services),
+    ]
+    for d, team in r["teams"].items():
+        cells = [f"{r['waits_before'][s][d]:.1f} -> {r['waits_after'][s][d]:.1f}" for s in services]
+        lines.append(f"| {d} ({team}) | " + " | ".join(cells) + " |")
+    return lines
+
+
 PARTS = {
     "homeward": part_homeward,
     "homeward-pool": part_homeward_pool,
@@ -381,8 +543,16 @@ def main() -> None:
     parser.add_argument("--cbc-limit", type=float, default=3600.0)
     parser.add_argument("--save", help="also write the parts' JSON results to this file")
     parser.add_argument("--report-from", help="print the report of a saved JSON file")
+    parser.add_argument(
+        "--even-waits",
+        action="store_true",
+        help="the even-waits tie-break before and after, on the demo and both instances",
+    )
+    parser.add_argument("--demo-demand", help="with --even-waits: cache the demo's forecast here")
     args = parser.parse_args()
-    if args.report_from:
+    if args.even_waits:
+        print(run_even_waits(args))
+    elif args.report_from:
         print(report(json.loads(Path(args.report_from).read_text())))
     elif args.part == "all":
         kinds = ("team", "national") if args.budgets == "both" else (args.budgets,)

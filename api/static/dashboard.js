@@ -44,8 +44,22 @@ function renderSummary(plan) {
       <div><span class="muted">fee income GBP</span><b>${fmt(sum(revenue, "fee_income_gbp"))}</b></div>
       <div><span class="muted">delayed days in hospital</span><b>${fmt(r.total_dtoc_days || 0)}</b></div>
     </div>
+    <div id="plan-warnings"></div>
     <p class="muted">${r.message || ""}</p>
-    <p class="muted">solver ${r.solver}, ${fmt(r.solve_seconds, 2)} s</p>`;
+    <p class="muted">config #${plan.config_id}, solver ${r.solver}, ${fmt(r.solve_seconds, 2)} s</p>`;
+  renderWarnings(r.warnings || []);
+}
+
+// What the planner should know before trusting the figures (the simulation disagreeing with the
+// LP, winter planned without its pressure series, ...). Nothing is shown when there is none.
+function renderWarnings(warnings) {
+  const box = document.querySelector("#plan-warnings");
+  if (!warnings.length) return;
+  box.className = "warnings";
+  box.setAttribute("role", "note");
+  box.innerHTML = `<h3>${warnings.length === 1 ? "Warning" : `${warnings.length} warnings`}</h3><ul></ul>`;
+  const list = box.querySelector("ul");
+  for (const w of warnings) list.append(Object.assign(document.createElement("li"), { textContent: w }));
 }
 
 function renderHours(plan) {

@@ -1,5 +1,6 @@
 """The web dashboard in real headless Chromium against the real server (API keys required):
-the key field, plan, forecast, what-if (which never becomes the plan the page shows)."""
+the key field, plan and its warnings, forecast, what-if (which never becomes the plan the page
+shows)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 
 from homeward.roles import Role
+from tests.api.conftest import key_header
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -51,6 +55,36 @@ def browser() -> Iterator[webdriver.Chrome]:
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def _get_plan(server: LiveServer, key: str, plan_id: str = "latest") -> dict[str, Any]:
+    """GET /v1/plans/{plan_id}, as a BI tool would read it."""
+    response = httpx.get(f"{server.url}/v1/plans/{plan_id}", headers=key_header(key), timeout=60)
+    plan: dict[str, Any] = response.raise_for_status().json()
+    return plan
+
+
+def _open_with_key(browser: webdriver.Chrome, server: LiveServer, key: str) -> WebDriverWait:
+    """The page loaded once with `key` already in the tab, and a wait for it."""
+    browser.get(server.url + "/")
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
+    browser.refresh()
+    wait = WebDriverWait(browser, 30)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    return wait
+
+
+def test_the_plan_shows_its_warnings(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    plan = _get_plan(demo_server, role_keys[Role.VIEWER])
+    # the fixture's database has no admissions series: its plan says winter was planned without it
+    assert any("planned without hospital pressure" in w for w in plan["result"]["warnings"])
+    _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    items = browser.find_elements(By.CSS_SELECTOR, "#summary #plan-warnings li")
+    assert [li.text for li in items] == plan["result"]["warnings"]
+    heading = browser.find_element(By.CSS_SELECTOR, "#plan-warnings h3").text
+    assert heading == (f"{len(items)} warnings" if len(items) > 1 else "Warning")
 
 
 def _use_key(browser: webdriver.Chrome, key: str) -> None:

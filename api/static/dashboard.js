@@ -76,6 +76,94 @@ function renderHours(plan) {
     <tbody>${rows.join("")}</tbody></table>`;
 }
 
+// Demand the plan provided for, summed over districts: the forecast, and what was planned
+// (a config's winter section raises winter weeks; see GET /v1/winter and the README).
+function demandByWeek(rows, service) {
+  const weeks = new Map();
+  for (const d of rows) {
+    if (service && d.service !== service) continue;
+    const w = weeks.get(d.ds) ?? { ds: d.ds, forecast: 0, planned: 0 };
+    w.forecast += Number(d.forecast_cases) || 0;
+    w.planned += Number(d.planned_cases) || 0;
+    weeks.set(d.ds, w);
+  }
+  return [...weeks.values()].sort((a, b) => a.ds.localeCompare(b.ds));
+}
+
+const raised = (w) => w.planned > w.forecast * (1 + 1e-9) + 1e-9;  // above it by more than rounding
+
+// How the config's winter section raised winter weeks (`winter` may be null: config unread).
+function winterBasis(winter) {
+  const index = winter?.pressure_series ? `the hospital-pressure index (${winter.pressure_series})` : "";
+  const quantile = winter?.quantile_column ? `the forecast's ${winter.quantile_column}` : "";
+  if (index && quantile) return `by ${index} or to ${quantile}, whichever is higher`;
+  if (quantile) return `to ${quantile}`;
+  return `by ${index || "the hospital-pressure index"}`;
+}
+
+function demandCaption(weeks, winter) {
+  const up = weeks.filter(raised);
+  if (!up.length) return "Demand is planned at the forecast in every week.";
+  return `Winter weeks are planned above the forecast ${winterBasis(winter)}: ${up.length} of ` +
+    `${weeks.length} weeks, ${fmt(sum(up, "planned") - sum(up, "forecast"))} more cases in all.`;
+}
+
+function demandChart(weeks) {
+  const W = 600, H = 160, pad = 30;
+  const values = weeks.flatMap((w) => [w.forecast, w.planned]);
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const x = (i) => pad + (i * (W - 2 * pad)) / Math.max(1, weeks.length - 1);
+  const y = (v) => H - pad - ((v - lo) * (H - 2 * pad)) / Math.max(1e-9, hi - lo);
+  const line = (key) => weeks.map((w, i) => `${x(i)},${y(w[key])}`).join(" ");
+  return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
+      aria-label="forecast and planned cases a week (the table below has the figures)">
+    <polyline class="forecast" points="${line("forecast")}" fill="none" stroke="#8a96a3" stroke-width="1.5" stroke-dasharray="5 3"/>
+    <polyline class="planned" points="${line("planned")}" fill="none" stroke="#17324d" stroke-width="2"/>
+    <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
+    <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
+  </svg>
+  <p class="muted">Cases a week, summed over districts: dark line planned, grey dashed line forecast.</p>`;
+}
+
+function demandTable(weeks) {
+  const rows = weeks.map((w) => {
+    const above = w.forecast > 0 && raised(w) ? `+${fmt(100 * (w.planned / w.forecast - 1), 1)}%` : "0%";
+    return `<tr><td>${w.ds.slice(0, 10)}</td><td>${fmt(w.forecast, 1)}</td><td>${fmt(w.planned, 1)}</td><td>${above}</td></tr>`;
+  });
+  return `<div class="scroll"><table id="demand-table"><thead><tr><th scope="col">week starting</th>
+    <th scope="col">forecast cases</th><th scope="col">planned cases</th><th scope="col">planned above forecast</th>
+    </tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+}
+
+function renderDemand(plan, winter) {
+  const section = document.querySelector("#demand");
+  const rows = plan.result.demand || [];
+  section.innerHTML = "<h2>Demand planned for, whole area</h2>";
+  if (!rows.length) {
+    section.insertAdjacentHTML("beforeend", '<p class="muted">This plan does not record its demand.</p>');
+    return;
+  }
+  section.insertAdjacentHTML("beforeend", `<label for="demand-service">Service</label>
+    <select id="demand-service"></select><div id="demand-view"></div>`);
+  const select = section.querySelector("#demand-service");
+  select.append(new Option("all services", ""), ...[...new Set(rows.map((d) => d.service))].map((s) => new Option(s, s)));
+  const show = () => {
+    const weeks = demandByWeek(rows, select.value);
+    const view = section.querySelector("#demand-view");
+    view.innerHTML = `${demandChart(weeks)}<p class="muted" id="demand-caption"></p>${demandTable(weeks)}`;
+    view.querySelector("#demand-caption").textContent = demandCaption(weeks, winter);  // ids as text
+  };
+  select.onchange = show;
+  show();
+}
+
+// The config the plan was made with says how winter was raised; without it the page still shows
+// the figures and names the usual cause.
+async function showDemand(plan) {
+  const config = await getJSON(`/v1/configs/${plan.config_id}`).catch(() => null);
+  renderDemand(plan, config?.body?.winter ?? null);
+}
+
 function renderShadow(plan) {
   const top = [...plan.result.shadow_prices]
     .filter((p) => Math.abs(p.value ?? p.dual) > 1e-9)
@@ -228,10 +316,12 @@ async function load() {
   try {
     const plan = await getJSON("/v1/plans/latest");
     renderSummary(plan); renderHours(plan); renderShadow(plan);
+    showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
   } catch (err) {
     showError("#summary", "Latest plan", err.message);
     document.querySelector("#summary .error").id = "plan-error";
     document.querySelector("#hours").innerHTML = "<h2>Hours over the plan, by district and service</h2>";
+    document.querySelector("#demand").innerHTML = "<h2>Demand planned for, whole area</h2>";
     document.querySelector("#shadow").innerHTML = "<h2>What an extra pound or hour is worth</h2>";
   }
   loadSeries().catch((err) => { document.querySelector("#chart").textContent = err.message; });

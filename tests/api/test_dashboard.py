@@ -1,10 +1,11 @@
 """The web dashboard in real headless Chromium against the real server (API keys required):
-the key field, plan and its warnings, forecast, what-if (which never becomes the plan the page
-shows)."""
+the key field, plan, its warnings and the demand it planned for, forecast, what-if (which never
+becomes the plan the page shows)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,8 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from api.app import create_app
+from homeward import api_keys, demo_config, planning, repository
+from homeward.demo_series import ADMISSIONS_SERIES, generate_demo_observations
+from homeward.ingest import observations_hash
+from homeward.pipeline import run_pipeline
 from homeward.roles import Role
-from tests.api.conftest import key_header
+from homeward.storage import transaction
+from tests.api.conftest import HORIZON_WEEKS, key_header, keyed_settings, migrated
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -57,6 +64,35 @@ def browser() -> Iterator[webdriver.Chrome]:
     shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def winter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
+    """A server whose plan raises winter weeks: the demo's referrals from 2022 and its
+    emergency-admissions series, so the demo config's winter section has a pressure index (the
+    shared demo database has no admissions, so its plan is made without the uplift and warns).
+    Yields the server and a viewer key."""
+    settings = keyed_settings(
+        tmp_path_factory.mktemp("winter"),
+        "winter.db",
+        forecast_horizon_weeks=HORIZON_WEEKS,
+        forecast_backtest_folds=2,
+        forecast_n_jobs=2,
+        forecast_models=("seasonal_naive", "ses"),
+    )
+    _engine, factory = migrated(settings)
+    demo = generate_demo_observations()
+    referrals = demo["unique_id"].str.startswith("referrals/") & (demo["ds"] >= "2022-01-03")
+    frame = demo[referrals | (demo["unique_id"] == ADMISSIONS_SERIES)].reset_index(drop=True)
+    body = demo_config.demo_planning_config(horizon_periods=HORIZON_WEEKS)
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "synthetic demo", observations_hash(frame))
+        repository.save_config(session, body, planning.config_hash(body))
+    run_pipeline(factory, settings, trigger="test")
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "test-winter-viewer", Role.VIEWER).secret
+    with LiveServer(create_app(settings)) as server:
+        yield server, key
+
+
 def _get_plan(server: LiveServer, key: str, plan_id: str = "latest") -> dict[str, Any]:
     """GET /v1/plans/{plan_id}, as a BI tool would read it."""
     response = httpx.get(f"{server.url}/v1/plans/{plan_id}", headers=key_header(key), timeout=60)
@@ -74,17 +110,67 @@ def _open_with_key(browser: webdriver.Chrome, server: LiveServer, key: str) -> W
     return wait
 
 
-def test_the_plan_shows_its_warnings(
+def _demand_by_week(plan: dict[str, Any], service: str | None = None) -> list[list[str]]:
+    """The demand table the page should show: cases summed over districts for each week."""
+    weeks: dict[str, list[float]] = {}
+    for row in plan["result"]["demand"]:
+        if service is None or row["service"] == service:
+            week = weeks.setdefault(row["ds"][:10], [0.0, 0.0])
+            week[0] += row["forecast_cases"]
+            week[1] += row["planned_cases"]
+    return [[ds, f"{f:,.1f}", f"{p:,.1f}"] for ds, (f, p) in sorted(weeks.items())]
+
+
+def _demand_table(browser: webdriver.Chrome) -> list[list[str]]:
+    """The page's demand table, cells as shown; read in one step (the view may redraw)."""
+    rows: list[list[str]] = browser.execute_script(
+        "return [...document.querySelectorAll('#demand-table tbody tr')]"
+        ".map((tr) => [...tr.cells].map((td) => td.textContent))"
+    )
+    return rows
+
+
+def test_the_plan_shows_its_warnings_and_that_demand_was_planned_at_the_forecast(
     browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     plan = _get_plan(demo_server, role_keys[Role.VIEWER])
     # the fixture's database has no admissions series: its plan says winter was planned without it
     assert any("planned without hospital pressure" in w for w in plan["result"]["warnings"])
-    _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     items = browser.find_elements(By.CSS_SELECTOR, "#summary #plan-warnings li")
     assert [li.text for li in items] == plan["result"]["warnings"]
     heading = browser.find_element(By.CSS_SELECTOR, "#plan-warnings h3").text
     assert heading == (f"{len(items)} warnings" if len(items) > 1 else "Warning")
+    wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#demand-table th")]
+    assert headers[:3] == ["week starting", "forecast cases", "planned cases"]
+    shown = _demand_table(browser)
+    assert [r[:3] for r in shown] == _demand_by_week(plan) and len(shown) == HORIZON_WEEKS
+    assert all(r[1] == r[2] and r[3] == "0%" for r in shown)
+    caption = browser.find_element(By.ID, "demand-caption").text
+    assert caption == "Demand is planned at the forecast in every week."
+    assert browser.find_elements(By.CSS_SELECTOR, "#demand svg polyline.planned")
+
+
+def test_winter_weeks_show_planned_above_the_forecast_by_the_pressure_index(
+    browser: webdriver.Chrome, winter_server: tuple[LiveServer, str]
+) -> None:
+    server, key = winter_server
+    plan = _get_plan(server, key)
+    wait = _open_with_key(browser, server, key)
+    shown_warnings = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#plan-warnings li")]
+    assert shown_warnings == plan["result"]["warnings"]  # none shown when there are none
+    assert not any("hospital pressure" in w for w in shown_warnings)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "demand-caption"), "Winter weeks"))
+    caption = browser.find_element(By.ID, "demand-caption").text
+    assert "planned above the forecast by the hospital-pressure index" in caption
+    assert ADMISSIONS_SERIES in caption
+    shown = _demand_table(browser)
+    assert [r[:3] for r in shown] == _demand_by_week(plan)
+    raised = [r for r in shown if r[3] != "0%"]
+    assert raised and all(re.fullmatch(r"\+\d+\.\d%", r[3]) for r in raised)
+    Select(browser.find_element(By.ID, "demand-service")).select_by_visible_text("reablement")
+    assert [r[:3] for r in _demand_table(browser)] == _demand_by_week(plan, "reablement")
 
 
 def _use_key(browser: webdriver.Chrome, key: str) -> None:

@@ -287,7 +287,10 @@ async function whatIf(event) {
   const out = document.querySelector("#whatif-result");
   out.textContent = "solving…";
   try {
-    const config = (await getJSON("/v1/configs/active")).body;
+    // The plan to compare with is read before solving: the what-if never replaces it.
+    const [active, current] = await Promise.all([
+      getJSON("/v1/configs/active"), getJSON("/v1/plans/latest").catch(() => null)]);
+    const config = active.body;
     config.fees.dfg_fee_rate = Number(document.querySelector("#fee").value) / 100;
     const plan = await getJSON("/v1/plans", {
       method: "POST", headers: { "content-type": "application/json" },
@@ -295,11 +298,52 @@ async function whatIf(event) {
     });
     // A what-if is kept apart: GET /v1/plans/latest (the plan above) stays the active config's.
     const kept = plan.scenario ? "what-if" : "plan of the active config";
-    out.innerHTML = `${kept} #${plan.id}: ${plan.status}, ${fmt(plan.objective_weighted_wait_days)} weighted waiting days,
-      fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}`;
+    out.innerHTML = `<p id="whatif-headline">${kept} #${plan.id}: ${plan.status},
+      ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
+      fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}</p>${whatIfChanges(plan, current)}`;
   } catch (err) {
     showError("#whatif-result", "", err.message);
   }
+}
+
+const fmtOrNA = (x, digits = 0) => (x == null ? "n/a" : fmt(x, digits));
+
+// A signed figure: "+1,234", "-3.2"; plain "0" when it rounds to nothing.
+function signed(x, digits = 0) {
+  const text = fmt(Math.abs(x), digits);
+  if (!/[1-9]/.test(text)) return text;
+  return `${x > 0 ? "+" : "-"}${text}`;
+}
+
+function change(now, then, unit, percent) {
+  if (now == null || then == null) return "n/a";
+  const text = `${signed(now - then)} ${unit}`;
+  return percent && then !== 0 ? `${text} (${signed((100 * (now - then)) / then, 1)}%)` : text;
+}
+
+const planFigures = (plan) => ({
+  wait: plan.objective_weighted_wait_days,
+  fee: sum(plan.result.revenue || [], "fee_income_gbp"),
+  staff: sum(plan.result.revenue || [], "staff_cost_gbp"),
+  dtoc: plan.result.total_dtoc_days,
+});
+
+// The what-if against the current plan (the latest that is not a what-if), so a finance
+// officer sees what a fee rate trades: fee income against waiting, staff cost and hospital delays.
+function whatIfChanges(plan, current) {
+  if (!current) return '<p>No current plan to compare with.</p>';
+  const now = planFigures(plan), then = planFigures(current);
+  const rows = [
+    ["weighted waiting days", "wait", "days", true],
+    ["fee income (GBP)", "fee", "GBP", false],
+    ["staff cost (GBP)", "staff", "GBP", false],
+    ["delayed days in hospital (DTOC)", "dtoc", "days", false],
+  ].map(([label, key, unit, percent]) => `<tr><th scope="row">${label}</th><td>${fmtOrNA(then[key])}</td>
+    <td>${fmtOrNA(now[key])}</td><td>${change(now[key], then[key], unit, percent)}</td></tr>`);
+  return `<table id="whatif-changes"><caption>Against the current plan #${current.id} (the latest that is
+    not a what-if); change is the what-if minus the current plan</caption>
+    <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
+    <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function useKey(event) {

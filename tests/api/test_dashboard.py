@@ -1,6 +1,6 @@
 """The web dashboard in real headless Chromium against the real server (API keys required):
 the key field, plan, its warnings and the demand it planned for, forecast, what-if (which never
-becomes the plan the page shows)."""
+becomes the plan the page shows) and what it changes against the plan shown."""
 
 from __future__ import annotations
 
@@ -230,9 +230,59 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "weighted waiting days"))
     result = browser.find_element(By.ID, "whatif-result").text
     assert "optimal" in result and result.startswith("what-if #")
+    _assert_changes_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
     browser.refresh()  # the page still shows the real latest plan, not the what-if
     assert wait.until(_shown_plan_id) == latest
     assert f"#{latest}:" not in result
+
+
+def _signed(x: float, digits: int) -> str:
+    """A change as the page writes it: "+1,234", "-3.2", a plain "0" when it rounds to nothing."""
+    text = f"{abs(x):,.{digits}f}"
+    return text if not re.search("[1-9]", text) else ("+" if x > 0 else "-") + text
+
+
+def _figures(plan: dict[str, Any]) -> dict[str, float]:
+    revenue = plan["result"]["revenue"]
+    return {
+        "weighted waiting days": plan["objective_weighted_wait_days"],
+        "fee income (GBP)": sum(r["fee_income_gbp"] for r in revenue),
+        "staff cost (GBP)": sum(r["staff_cost_gbp"] for r in revenue),
+        "delayed days in hospital (DTOC)": plan["result"]["total_dtoc_days"],
+    }
+
+
+def _assert_changes_shown(
+    browser: webdriver.Chrome, server: LiveServer, key: str, current_id: str
+) -> None:
+    """The what-if's table of changes holds the what-if minus the current plan, signed, with
+    units, and names the current plan it compares with."""
+    headline = browser.find_element(By.ID, "whatif-headline").text
+    what_if_id = re.match(r"what-if #(\d+):", headline)
+    assert what_if_id is not None
+    now = _figures(_get_plan(server, key, what_if_id.group(1)))
+    then = _figures(_get_plan(server, key, current_id))
+    table = browser.find_element(By.ID, "whatif-changes")
+    assert f"current plan #{current_id} " in table.find_element(By.TAG_NAME, "caption").text
+    headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert headers == ["measure", "current plan", "what-if", "change"]
+    shown = {
+        tr.find_element(By.TAG_NAME, "th").text: tr.find_elements(By.TAG_NAME, "td")[-1].text
+        for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    }
+    wait_change = now["weighted waiting days"] - then["weighted waiting days"]
+    percent = 100 * wait_change / then["weighted waiting days"]
+    assert shown == {
+        "weighted waiting days": f"{_signed(wait_change, 0)} days ({_signed(percent, 1)}%)",
+        "fee income (GBP)": f"{_signed(now['fee income (GBP)'] - then['fee income (GBP)'], 0)} GBP",
+        "staff cost (GBP)": f"{_signed(now['staff cost (GBP)'] - then['staff cost (GBP)'], 0)} GBP",
+        "delayed days in hospital (DTOC)": _signed(
+            now["delayed days in hospital (DTOC)"] - then["delayed days in hospital (DTOC)"], 0
+        )
+        + " days",
+    }
+    # a higher fee rate brings in more fee income: the sign says so
+    assert shown["fee income (GBP)"].startswith("+")
 
 
 def _shown_plan_id(browser: webdriver.Chrome) -> str | None:

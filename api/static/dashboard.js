@@ -30,6 +30,11 @@ function showError(selector, heading, message) {
   section.querySelector(".error").textContent = message;  // text, never markup
 }
 
+// Text from the server (district ids and names come from a stored config, which a finance
+// key may write) is escaped before it goes into markup, so it is shown, never run.
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g,
+  (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
 function sum(rows, key) { return rows.reduce((acc, r) => acc + (Number(r[key]) || 0), 0); }
 
 function renderSummary(plan) {
@@ -38,15 +43,15 @@ function renderSummary(plan) {
   document.querySelector("#summary").innerHTML = `
     <h2>Latest plan (#<span id="plan-id">${plan.id}</span>)</h2>
     <div class="kpi">
-      <div><span class="muted">status</span><b id="plan-status">${plan.status}</b></div>
+      <div><span class="muted">status</span><b id="plan-status">${esc(plan.status)}</b></div>
       <div><span class="muted">weighted waiting days</span><b>${fmt(plan.objective_weighted_wait_days)}</b></div>
       <div><span class="muted">staff cost GBP</span><b>${fmt(sum(revenue, "staff_cost_gbp"))}</b></div>
       <div><span class="muted">fee income GBP</span><b>${fmt(sum(revenue, "fee_income_gbp"))}</b></div>
       <div><span class="muted">delayed days in hospital</span><b>${fmt(r.total_dtoc_days || 0)}</b></div>
     </div>
     <div id="plan-warnings"></div>
-    <p class="muted">${r.message || ""}</p>
-    <p class="muted">config #${plan.config_id}, solver ${r.solver}, ${fmt(r.solve_seconds, 2)} s</p>`;
+    <p class="muted">${esc(r.message)}</p>
+    <p class="muted">config #${esc(plan.config_id)}, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>`;
   renderWarnings(r.warnings || []);
 }
 
@@ -70,7 +75,7 @@ function renderHours(plan) {
     table[h.district][h.service] = (table[h.district][h.service] || 0) + h.hours;
   }
   const rows = Object.keys(table).sort().map((d) =>
-    `<tr><td>${d}</td>${services.map((s) => `<td>${fmt(table[d][s] || 0)}</td>`).join("")}</tr>`);
+    `<tr><td>${esc(d)}</td>${services.map((s) => `<td>${fmt(table[d][s] || 0)}</td>`).join("")}</tr>`);
   document.querySelector("#hours").innerHTML = `<h2>Hours over the plan, by district and service</h2>
     <table id="hours-table"><thead><tr><th>district</th>${services.map((s) => `<th>${s}</th>`).join("")}</tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;
@@ -169,7 +174,7 @@ function renderShadow(plan) {
     .filter((p) => Math.abs(p.value ?? p.dual) > 1e-9)
     .sort((a, b) => Math.abs(b.value ?? b.dual) - Math.abs(a.value ?? a.dual)).slice(0, 8);
   document.querySelector("#shadow").innerHTML = `<h2>What an extra pound or hour is worth</h2>
-    <ul>${top.map((p) => `<li>${p.statement}</li>`).join("") || "<li>No constraint binds.</li>"}</ul>`;
+    <ul>${top.map((p) => `<li>${esc(p.statement)}</li>`).join("") || "<li>No constraint binds.</li>"}</ul>`;
 }
 
 // A total (kind "total" in GET /v1/series) is a forecast only: the sum of its districts'
@@ -298,7 +303,7 @@ async function whatIf(event) {
     });
     // A what-if is kept apart: GET /v1/plans/latest (the plan above) stays the active config's.
     const kept = plan.scenario ? "what-if" : "plan of the active config";
-    out.innerHTML = `<p id="whatif-headline">${kept} #${plan.id}: ${plan.status},
+    out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
       fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}</p>${whatIfChanges(plan, current)}`;
   } catch (err) {

@@ -324,3 +324,39 @@ def test_an_area_total_is_offered_as_a_total_and_drawn_without_history(
     accuracy = browser.find_element(By.ID, "chart-accuracy").text
     assert "backtest MASE" in accuracy and "80% interval held" in accuracy
     assert "districts' histories added up" in accuracy
+
+
+MARKUP = '<img id="injected" src="x">'
+
+
+def test_text_from_a_stored_config_is_shown_as_text_not_run(
+    browser: webdriver.Chrome, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # a district id written by a finance key into a config, reaching the plan's hours and
+    # shadow-price sentences: the page must show it, never turn it into an element
+    settings = keyed_settings(tmp_path_factory.mktemp("markup"), "markup.db")
+    _engine, factory = migrated(settings)
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    with transaction(factory) as session:
+        config = repository.save_config(session, body, planning.config_hash(body))
+        run = repository.start_run(session, "plan", "api", "test")
+        result = {
+            "status": "optimal",
+            "message": f"Optimal plan; binding: capital ({MARKUP})",
+            "solver": "highs",
+            "solve_seconds": 0.1,
+            "warnings": [],
+            "revenue": [],
+            "demand": [],
+            "hours": [{"service": "ot", "district": MARKUP, "hours": 10.0}],
+            "shadow_prices": [{"statement": f"{MARKUP} capital is worth 1 day", "dual": 1.0}],
+            "total_dtoc_days": 0.0,
+        }
+        repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
+        key = api_keys.create_key(session, "markup-viewer", Role.VIEWER).secret
+    with LiveServer(create_app(settings)) as server:
+        wait = _open_with_key(browser, server, key)
+        wait.until(ec.text_to_be_present_in_element((By.ID, "hours-table"), MARKUP))
+        assert browser.find_elements(By.ID, "injected") == []
+        assert MARKUP in browser.find_element(By.ID, "shadow").text
+        assert MARKUP in browser.find_element(By.ID, "summary").text

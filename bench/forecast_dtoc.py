@@ -275,6 +275,10 @@ def main() -> int:
     everything = load(METRICS + tuple(p for p in PARTS if p not in METRICS))
     data = everything[everything["unique_id"].str.partition("/")[0].isin(METRICS)]
     train, test = data[data["ds"] <= CUTOFF], data[(data["ds"] > CUTOFF) & (data["ds"] <= TEST_END)]
+    if test.empty:
+        last = data["ds"].max()
+        print(f"nothing to score: the data end at {last:%Y-%m}, the cutoff is {CUTOFF:%Y-%m}")
+        return 2
     extra = everything[~everything["unique_id"].isin(data["unique_id"])]
     train_parts = extra[extra["ds"] <= CUTOFF]
     print(

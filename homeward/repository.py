@@ -254,18 +254,25 @@ def count_observations(session: Session) -> int:
 
 
 def save_config(
-    session: Session, body: dict[str, Any], body_hash: str, scenario: bool = False
+    session: Session,
+    body: dict[str, Any],
+    body_hash: str,
+    scenario: bool = False,
+    apart: bool = False,
 ) -> PlanningConfigRow:
     """Store a planning config; unless it is a scenario it becomes the active one.
 
     The same content is not stored twice in a row: the active config is returned when it
     matches. A scenario with the active config's content is the active config (a plan made
-    with it is one of the active config's plans); otherwise it reuses a stored scenario with
+    with it is one of the active config's plans) unless `apart` (a fee sweep's: its plans are
+    never the latest plan, whatever rate they try); otherwise it reuses a stored scenario with
     the same content, never an older config that was once active, so a what-if is never
     taken for a real plan.
     """
     existing = (
-        _config_for_scenario(session, body, body_hash) if scenario else active_config(session)
+        _config_for_scenario(session, body, body_hash, apart)
+        if scenario
+        else active_config(session)
     )
     if existing is not None and (scenario or existing.body_hash == body_hash):
         return existing
@@ -283,11 +290,11 @@ def save_config(
 
 
 def _config_for_scenario(
-    session: Session, body: dict[str, Any], body_hash: str
+    session: Session, body: dict[str, Any], body_hash: str, apart: bool = False
 ) -> PlanningConfigRow | None:
-    """The active config if it holds the same planning config as `body`, else the newest
-    stored scenario with the same content hash, else None."""
-    active = active_config(session)
+    """The active config if it holds the same planning config as `body` (and not `apart`),
+    else the newest stored scenario with the same content hash, else None."""
+    active = None if apart else active_config(session)
     if active is not None and (
         active.body_hash == body_hash or _same_planning_config(active.body, body)
     ):

@@ -80,6 +80,8 @@ class RunRow(Base):
     solver_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
     timings_s: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # a fee sweep's table, one row per fee rate (homeward.planning.sweep_row); None otherwise
+    sweep: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class ForecastRow(Base):

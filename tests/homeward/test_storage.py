@@ -272,3 +272,31 @@ def test_the_latest_plan_is_never_a_what_if_and_plans_list_newest_first(factory)
             ids[0],
         ]
         assert repository.list_plans(session, 2, 4) == []
+
+
+def test_a_sweep_config_stays_a_scenario_even_with_the_active_content(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        active = repository.save_config(session, *_config(0.1))
+        apart = repository.save_config(session, *_config(0.1), scenario=True, apart=True)
+        again = repository.save_config(session, *_config(0.1), scenario=True, apart=True)
+        plan_id = _plan(session, apart.id)
+        ids, flag = (active.id, apart.id, again.id), apart.scenario
+    assert ids[1] != ids[0] and ids[2] == ids[1] and flag is True
+    with factory() as session:
+        assert repository.active_config(session).id == active.id  # type: ignore[union-attr]
+        assert repository.latest_plan(session) is None  # the sweep's plan is a what-if
+        assert repository.plan_ids_by_run(session, [1]) == {1: plan_id}
+
+
+def test_a_runs_sweep_table_is_stored_and_read_back(factory) -> None:  # type: ignore[no-untyped-def]
+    table = [{"dfg_fee_rate": 0.25, "plan_id": 7, "fee_income_gbp": 1234.5, "dtoc_days": None}]
+    with transaction(factory) as session:
+        sweep = repository.start_run(session, "sweep", "api", "test")
+        sweep.sweep = table
+        other = repository.start_run(session, "plan", "api", "test")
+        ids = (sweep.id, other.id)
+    with factory() as session:
+        stored = session.execute(text("SELECT id, sweep FROM runs ORDER BY id")).all()
+        runs = repository.list_runs(session, 10)
+    assert [r.sweep for r in reversed(runs)] == [table, None]
+    assert [r[0] for r in stored] == list(ids) and stored[1][1] is None

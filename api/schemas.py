@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,6 +72,25 @@ class ForecastPublic(BaseModel):
     level_shifts: list[LevelShiftPublic]
 
 
+class SweepRowPublic(BaseModel):
+    """One fee rate of a sweep: its plan's figures, and each one's change from the active
+    config's latest plan (null when there was none to compare with)."""
+
+    dfg_fee_rate: float
+    plan_id: int = Field(description="the what-if plan solved at this rate (GET /v1/plans/{id})")
+    status: str = Field(description="the plan's solver status")
+    weighted_wait_days: float | None
+    fee_income_gbp: float | None
+    staff_cost_gbp: float | None
+    staff_hours: float | None = Field(description="in-house staff hours: the plan's staffing")
+    dtoc_days: float | None = Field(description="days of delayed discharge from hospital")
+    weighted_wait_days_change: float | None
+    fee_income_gbp_change: float | None
+    staff_cost_gbp_change: float | None
+    staff_hours_change: float | None
+    dtoc_days_change: float | None
+
+
 class RunPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -91,6 +110,10 @@ class RunPublic(BaseModel):
     plan_id: int | None = Field(
         default=None, description="the plan this run made, once it has made one"
     )
+    sweep: list[SweepRowPublic] | None = Field(
+        default=None,
+        description="a fee sweep's table, one row per rate as each is planned; null for other runs",
+    )
 
 
 class PlanCreate(BaseModel):
@@ -101,6 +124,30 @@ class PlanCreate(BaseModel):
     config: PlanningConfig | None = Field(
         default=None,
         description="a planning config (see GET /v1/configs/active); default: the active one",
+    )
+    solver: Literal["highs", "cbc"] = "highs"
+
+    def config_body(self) -> dict[str, Any] | None:
+        """The config as the JSON body planning stores (None: use the active config)."""
+        return None if self.config is None else self.config.model_dump(mode="json")
+
+
+FeeRate = Annotated[float, Field(ge=0, le=1)]
+
+
+class SweepCreate(BaseModel):
+    """A fee sweep: one what-if plan per DFG fee rate, from a config (default: the active one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: PlanningConfig | None = Field(
+        default=None,
+        description="a planning config (see GET /v1/configs/active); default: the active one",
+    )
+    dfg_fee_rates: list[FeeRate] = Field(
+        min_length=2,
+        max_length=12,
+        description="2 to 12 DFG fee rates, each from 0 to 1, planned in this order",
     )
     solver: Literal["highs", "cbc"] = "highs"
 

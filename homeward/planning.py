@@ -19,7 +19,7 @@ from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
 from homeward.storage import transaction
-from models import PlanningConfigRow, RunRow
+from models import PlanningConfigRow, PlanRow, RunRow
 from optimise import PlanResult, plan
 from optimise.config import PlanningConfig, WinterConfig
 from optimise.inputs import build_inputs
@@ -259,18 +259,27 @@ def scenario_body(session: Session, body: dict[str, Any] | None) -> dict[str, An
 
 
 def plan_scenario(
-    session: Session, body: dict[str, Any] | None, solver: str, run_id: int | None = None
+    session: Session,
+    body: dict[str, Any] | None,
+    solver: str,
+    run_id: int | None = None,
+    *,
+    apart: bool = False,
+    trigger: str = "api",
 ) -> StoredPlan:
     """Solve a requested plan (`body` None: the active config) and record it as a run.
 
-    `run_id` is a run already queued for a plan job; otherwise one is made. A changed config
-    is stored as a scenario, so a what-if never replaces the active config.
+    `run_id` is a run already queued for a plan job; otherwise one is made (with `trigger`).
+    A changed config is stored as a scenario, so a what-if never replaces the active config;
+    `apart` keeps it a scenario even with the active config's content (a sweep's plans).
     """
     config, result = solve_config(session, scenario_body(session, body), solver)
     canonical = config.model_dump(mode="json")
-    config_row = repository.save_config(session, canonical, config_hash(canonical), scenario=True)
+    config_row = repository.save_config(
+        session, canonical, config_hash(canonical), scenario=True, apart=apart
+    )
     run = (
-        repository.start_run(session, "plan", "api", code_version())
+        repository.start_run(session, "plan", trigger, code_version())
         if run_id is None
         else session.get_one(RunRow, run_id)
     )
@@ -346,3 +355,111 @@ def store_result(session: Session, run_id: int, config_id: int, result: PlanResu
         result.to_dict(),
     )
     return StoredPlan(row.id, result)
+
+
+# what a sweep reports of each plan, and of the active config's latest plan to compare with
+SWEEP_FIGURES = (
+    "weighted_wait_days",
+    "fee_income_gbp",
+    "staff_cost_gbp",
+    "staff_hours",
+    "dtoc_days",
+)
+
+
+def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, float | None]:
+    """A stored plan's headline figures as a sweep reports them, read from its stored result
+    (so they match GET /v1/plans/{id}): weighted waiting days (the objective), fee income and
+    staff cost (GBP, the `revenue` rows summed), in-house staff hours (the `staffing` rows'
+    `staff_hours` summed) and delayed discharge (DTOC) days."""
+
+    def total(frame: str, column: str) -> float:
+        return float(sum(r.get(column) or 0.0 for r in result.get(frame) or []))
+
+    return {
+        "weighted_wait_days": objective,
+        "fee_income_gbp": total("revenue", "fee_income_gbp"),
+        "staff_cost_gbp": total("revenue", "staff_cost_gbp"),
+        "staff_hours": total("staffing", "staff_hours"),
+        "dtoc_days": result.get("total_dtoc_days"),
+    }
+
+
+def sweep_row(
+    rate: float,
+    plan_id: int,
+    status: str,
+    figures: dict[str, float | None],
+    baseline: dict[str, float | None] | None,
+) -> dict[str, Any]:
+    """One row of a sweep's table: the rate, its plan and figures, and each figure's change
+    from the baseline (`<figure>_change`; None with no baseline or a figure missing)."""
+    row: dict[str, Any] = {"dfg_fee_rate": rate, "plan_id": plan_id, "status": status}
+    for name in SWEEP_FIGURES:
+        value = figures[name]
+        before = None if baseline is None else baseline[name]
+        row[name] = value
+        row[f"{name}_change"] = None if value is None or before is None else value - before
+    return row
+
+
+def with_fee_rate(body: dict[str, Any], rate: float) -> dict[str, Any]:
+    """A copy of a config body with `fees.dfg_fee_rate` set to `rate`."""
+    return {**body, "fees": {**(body.get("fees") or {}), "dfg_fee_rate": rate}}
+
+
+def queue_sweep(factory: sessionmaker[Session]) -> int:
+    """Record a fee sweep run that a job will solve shortly, and return its id."""
+    with transaction(factory) as session:
+        run = repository.start_run(session, "sweep", "api", code_version())
+        run.status, run.message = "queued", "queued"
+        return run.id
+
+
+def run_sweep_job(
+    factory: sessionmaker[Session],
+    body: dict[str, Any],
+    rates: list[float],
+    solver: str,
+    run_id: int,
+) -> None:
+    """The body of a sweep job: one what-if plan per fee rate, each in its own transaction and
+    its own plan run (trigger "sweep"), the table and "k of n rates planned" recorded on the
+    sweep run after each, so a poller sees progress. Never raises: a failure is recorded on
+    the run, with the rows done so far."""
+    table: list[dict[str, Any]] = []
+    try:
+        with transaction(factory) as session:
+            run = session.get_one(RunRow, run_id)
+            run.status, run.started_at = "running", utcnow()
+            run.message, run.sweep = f"0 of {len(rates)} rates planned", []
+            latest = repository.latest_plan(session)
+            latest_id = None if latest is None else latest.id
+            baseline = (
+                None
+                if latest is None
+                else plan_figures(latest.objective_weighted_wait_days, latest.result)
+            )
+            run.config_version = f"{body.get('version', '')}#{config_hash(body)[:12]}"
+        for done, rate in enumerate(rates, start=1):
+            with transaction(factory) as session:
+                stored = plan_scenario(
+                    session, with_fee_rate(body, rate), solver, apart=True, trigger="sweep"
+                )
+                stored_row = session.get_one(PlanRow, stored.plan_id)
+                figures = plan_figures(stored_row.objective_weighted_wait_days, stored_row.result)
+                table.append(sweep_row(rate, stored.plan_id, stored_row.status, figures, baseline))
+                run = session.get_one(RunRow, run_id)
+                run.sweep = list(table)  # a new list, so the JSON column is written
+                run.message = f"{done} of {len(rates)} rates planned"
+        with transaction(factory) as session:
+            run = session.get_one(RunRow, run_id)
+            run.status, run.finished_at = "succeeded", utcnow()
+            compared = "" if latest_id is None else f", compared with plan {latest_id}"
+            run.message = f"{len(rates)} of {len(rates)} rates planned{compared}"
+    except Exception as exc:  # the run record must say why it failed, whatever failed
+        log.exception("sweep job %s failed", run_id)
+        with transaction(factory) as session:
+            run = session.get_one(RunRow, run_id)
+            run.status, run.finished_at = "failed", utcnow()
+            run.message = f"{len(table)} of {len(rates)} rates planned; {type(exc).__name__}: {exc}"

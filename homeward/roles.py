@@ -19,7 +19,7 @@ class Action(StrEnum):
     """What a request does; each route declares exactly one."""
 
     READ = "read plans, forecasts, series, configs and runs"
-    PLAN = "solve a plan or a what-if scenario"
+    PLAN = "solve a plan, a what-if scenario or a sweep of fee rates"
     RUN = "run the pipeline"
     CONFIGURE = "store a planning config"
     UPLOAD = "upload observations"

@@ -1,5 +1,5 @@
 """Plans: the newest real plan, the history, one by id, and new ones on request (a planner's
-or finance scenario)."""
+or finance scenario, or a finance officer's sweep of fee rates)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
 from api.errors import NotFound
 from api.routes.runs import public_runs
-from api.schemas import PlanCreate, PlanPublic, PlanSummaryPublic, RunPublic
+from api.schemas import PlanCreate, PlanPublic, PlanSummaryPublic, RunPublic, SweepCreate
 from homeward import planning, repository
 from homeward.roles import Action
 from models import PlanRow, RunRow
@@ -102,6 +102,46 @@ def create_plan(
     return _public(session, session.get_one(PlanRow, stored.plan_id))
 
 
+@router.post(
+    "/sweeps",
+    response_model=RunPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[allowed(Action.PLAN)],
+)
+def create_sweep(
+    sweep_request: SweepCreate, request: Request, session: SessionDep, factory: FactoryDep
+) -> JSONResponse:
+    """Plan each DFG fee rate as a what-if of the given (or active) config, as a job.
+
+    The config, and that forecasts are stored, are checked now (422, 409); then 202 with the
+    sweep run at `Location`. Poll it: its message counts the rates planned, and its `sweep`
+    table gives each rate's plan, weighted waiting days, fee income, staff cost, staff hours
+    and DTOC days, and their changes from the active config's latest plan. The sweep's plans
+    are what-ifs (`scenario: true`), never GET /v1/plans/latest.
+    """
+    body = planning.scenario_body(session, sweep_request.config_body())
+    planning.stored_demand(session)  # no forecasts: 409 now rather than a failed job later
+    run_id = planning.queue_sweep(factory)
+    rates = list(sweep_request.dfg_fee_rates)
+    request.app.state.jobs.submit(
+        planning.run_sweep_job, factory, body, rates, sweep_request.solver, run_id
+    )
+    return _accepted(factory, run_id)
+
+
+def _accepted(factory: FactoryDep, run_id: int, preferred: bool = False) -> JSONResponse:
+    """202 with a queued run, at its URL, for a client to poll (`preferred`: the client asked
+    for it with `Prefer: respond-async`)."""
+    with factory() as job_session:
+        run = public_runs(job_session, [job_session.get_one(RunRow, run_id)])[0]
+    headers = {"Location": f"/v1/runs/{run_id}"}
+    if preferred:
+        headers["Preference-Applied"] = "respond-async"
+    return JSONResponse(
+        run.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED, headers=headers
+    )
+
+
 def _wants_async(prefer: str | None) -> bool:
     """Whether a Prefer header (RFC 7240) asks for respond-async."""
     tokens = (p.split(";")[0].strip().lower() for p in (prefer or "").split(","))
@@ -115,10 +155,4 @@ def _queue_plan(
     planning.stored_demand(session)  # no forecasts: the same 409 as a plan solved at once
     run_id = planning.queue_plan(factory)
     request.app.state.jobs.submit(planning.run_plan_job, factory, body, plan_request.solver, run_id)
-    with factory() as job_session:
-        run = public_runs(job_session, [job_session.get_one(RunRow, run_id)])[0]
-    return JSONResponse(
-        run.model_dump(mode="json"),
-        status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": f"/v1/runs/{run_id}", "Preference-Applied": "respond-async"},
-    )
+    return _accepted(factory, run_id, preferred=True)

@@ -337,10 +337,14 @@ def run_plan_job(
             plan_scenario(session, body, solver, run_id)
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("plan job %s failed", run_id)
-        with transaction(factory) as session:
-            run = session.get_one(RunRow, run_id)
-            run.status, run.finished_at = "failed", utcnow()
-            run.message = f"{type(exc).__name__}: {exc}"
+        _record_failure(factory, run_id, f"{type(exc).__name__}: {exc}")
+
+
+def _record_failure(factory: sessionmaker[Session], run_id: int, message: str) -> None:
+    """Close a job's run as failed, saying why."""
+    with transaction(factory) as session:
+        run = session.get_one(RunRow, run_id)
+        run.status, run.finished_at, run.message = "failed", utcnow(), message
 
 
 def store_result(session: Session, run_id: int, config_id: int, result: PlanResult) -> StoredPlan:
@@ -459,7 +463,5 @@ def run_sweep_job(
             run.message = f"{len(rates)} of {len(rates)} rates planned{compared}"
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("sweep job %s failed", run_id)
-        with transaction(factory) as session:
-            run = session.get_one(RunRow, run_id)
-            run.status, run.finished_at = "failed", utcnow()
-            run.message = f"{len(table)} of {len(rates)} rates planned; {type(exc).__name__}: {exc}"
+        progress = f"{len(table)} of {len(rates)} rates planned"
+        _record_failure(factory, run_id, f"{progress}; {type(exc).__name__}: {exc}")

@@ -13,7 +13,8 @@ function withKey(options = {}) {
   return { ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${key}` } };
 }
 
-async function getJSON(url, options) {
+// The response and its JSON body; an error (401, 403, 409, 422, ...) is thrown with its detail.
+async function fetchJSON(url, options) {
   const response = await fetch(url, withKey(options));
   const body = await response.json();
   if (response.status === 401) {
@@ -21,7 +22,11 @@ async function getJSON(url, options) {
       "(an administrator makes one with: homeward keys create --name NAME --role viewer).");
   }
   if (!response.ok) throw new Error(body.detail || response.statusText);
-  return body;
+  return { response, body };
+}
+
+async function getJSON(url, options) {
+  return (await fetchJSON(url, options)).body;
 }
 
 function showError(selector, heading, message) {
@@ -320,10 +325,16 @@ function signed(x, digits = 0) {
   return `${x > 0 ? "+" : "-"}${text}`;
 }
 
+// A change `delta` from `base` with its unit, and with `percent` its share of the base too.
+function signedChange(delta, base, unit, percent) {
+  if (delta == null) return "n/a";
+  const text = `${signed(delta)} ${unit}`;
+  return percent && base != null && base !== 0 ? `${text} (${signed((100 * delta) / base, 1)}%)` : text;
+}
+
 function change(now, then, unit, percent) {
   if (now == null || then == null) return "n/a";
-  const text = `${signed(now - then)} ${unit}`;
-  return percent && then !== 0 ? `${text} (${signed((100 * (now - then)) / then, 1)}%)` : text;
+  return signedChange(now - then, then, unit, percent);
 }
 
 const planFigures = (plan) => ({
@@ -351,6 +362,144 @@ function whatIfChanges(plan, current) {
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+// A fee sweep (POST /v1/plans/sweeps): several rates planned as what-ifs in one job, polled at
+// its Location until it finishes, then one row per rate with its change from the current plan.
+const SWEEP_RATES = { min: 2, max: 12 };
+const SWEEP_POLL_MS = 1000;
+const SWEEP_MEASURES = [
+  // [label, figure in the run's sweep table, unit of its change, change also in percent]
+  ["weighted waiting days", "weighted_wait_days", "days", true],
+  ["fee income (GBP)", "fee_income_gbp", "GBP", false],
+  ["staff hours", "staff_hours", "hours", false],
+  ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
+  ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
+];
+let sweepToken = 0;  // bumped by each sweep and each key change: an older poll then stops
+
+// The rates typed, in percent, as fractions for the API; or an error naming what was wrong.
+function parseRates(text) {
+  const parts = text.split(/[,;\s]+/).filter(Boolean);
+  const example = "separated by commas, e.g. 5, 10, 15, 20";
+  if (!parts.length) return { error: `Enter ${SWEEP_RATES.min} to ${SWEEP_RATES.max} fee rates in percent, ${example}.` };
+  const rates = [];
+  for (const part of parts) {
+    const number = part.replace(/%$/, "");
+    const percent = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(number) ? Number(number) : NaN;
+    if (!Number.isFinite(percent)) {
+      return { error: `"${part}" is not a number: enter fee rates in percent, ${example}.` };
+    }
+    if (percent < 0 || percent > 100) {
+      return { error: `${part.replace(/%$/, "")}% is not a fee rate: each rate must be from 0 to 100 (percent).` };
+    }
+    rates.push(percent / 100);
+  }
+  if (rates.length < SWEEP_RATES.min || rates.length > SWEEP_RATES.max) {
+    const given = rates.length === 1 ? "Only 1 rate given" : `${rates.length} rates given`;
+    return { error: `${given}: a sweep compares ${SWEEP_RATES.min} to ${SWEEP_RATES.max} rates, ${example}.` };
+  }
+  return { rates };
+}
+
+const asPercent = (rate) => `${Number((100 * rate).toFixed(4)).toLocaleString("en-GB", { maximumFractionDigits: 2 })}%`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function sweepDone(token) {
+  if (token !== sweepToken) return;
+  document.querySelector("#sweep-form button").disabled = false;
+}
+
+async function sweep(event) {
+  event.preventDefault();
+  const token = ++sweepToken;
+  const status = document.querySelector("#sweep-status");
+  const out = document.querySelector("#sweep-result");
+  const input = document.querySelector("#sweep-rates");
+  status.textContent = "";
+  out.replaceChildren();
+  document.querySelector("#whatif").classList.remove("wide-card");
+  const { rates, error } = parseRates(input.value);
+  input.setAttribute("aria-invalid", error ? "true" : "false");
+  if (error) {
+    showError("#sweep-result", "", error);
+    out.querySelector(".error").id = "sweep-error";
+    return;  // nothing is sent
+  }
+  document.querySelector("#sweep-form button").disabled = true;
+  status.textContent = "sending…";
+  try {
+    // The current plan as the sweep starts: named in the caption if the run does not name one.
+    const current = await getJSON("/v1/plans/latest").catch(() => null);
+    const { response, body } = await fetchJSON("/v1/plans/sweeps", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ dfg_fee_rates: rates }),
+    });
+    const location = response.headers.get("Location") || `/v1/runs/${body.id}`;
+    let run = body;
+    while (run.status === "queued" || run.status === "running") {
+      if (token !== sweepToken) return;
+      status.textContent = `Sweep run #${run.id} ${run.status}: ${run.message || ""}`;
+      await sleep(SWEEP_POLL_MS);
+      if (token !== sweepToken) return;
+      run = await getJSON(location);
+    }
+    if (token !== sweepToken) return;
+    // a failed run's message is shown once, as the error below
+    status.textContent = run.status === "succeeded"
+      ? `Sweep run #${run.id} finished: ${run.message || ""}` : `Sweep run #${run.id} ${run.status}`;
+    renderSweep(run, current);
+  } catch (err) {
+    if (token !== sweepToken) return;
+    status.textContent = "";
+    showError("#sweep-result", "", err.message);
+    out.querySelector(".error").id = "sweep-error";
+  } finally {
+    sweepDone(token);
+  }
+}
+
+// The plan the sweep's changes are from: the run's message names it ("..., compared with plan 12");
+// failing that, the current plan read as the sweep started, if there are changes at all.
+function comparedWith(run, current) {
+  const named = /compared with plan (\d+)/.exec(run.message || "");
+  if (named) return named[1];
+  const changes = (run.sweep || []).some((r) => r.weighted_wait_days_change != null);
+  return changes && current ? String(current.id) : null;
+}
+
+function renderSweep(run, current) {
+  const out = document.querySelector("#sweep-result");
+  const rows = run.sweep || [];
+  if (run.status !== "succeeded") {
+    showError("#sweep-result", "", run.message || `The sweep ${run.status}.`);
+    out.querySelector(".error").id = "sweep-error";
+    if (!rows.length) return;
+  }
+  const base = comparedWith(run, current);
+  const caption = base
+    ? `Against the current plan #${esc(base)} (the latest that is not a what-if); each change is ` +
+      "the rate's what-if minus the current plan"
+    : "No current plan to compare with: changes are n/a";
+  const planned = rows.length === 1 ? "the 1 rate" : `the ${rows.length} rates`;
+  const done = run.status === "succeeded" ? "" : ` (${planned} planned before the sweep ${esc(run.status)})`;
+  const head = SWEEP_MEASURES.map(([label]) => `<th scope="colgroup" colspan="2">${label}</th>`).join("");
+  const sub = SWEEP_MEASURES.map(() => '<th scope="col">value</th><th scope="col">change</th>').join("");
+  const body = rows.map((r) => {
+    const cells = SWEEP_MEASURES.map(([, key, unit, percent]) => {
+      const value = r[key], delta = r[`${key}_change`];
+      const before = value == null || delta == null ? null : value - delta;
+      return `<td>${fmtOrNA(value)}</td><td>${signedChange(delta, before, unit, percent)}</td>`;
+    }).join("");
+    return `<tr><th scope="row">${asPercent(r.dfg_fee_rate)}</th>${cells}` +
+      `<td>#${esc(r.plan_id)} ${esc(r.status)}</td></tr>`;
+  });
+  document.querySelector("#whatif").classList.add("wide-card");  // room for the table's columns
+  out.insertAdjacentHTML("beforeend", `<div class="wide"><table id="sweep-table">
+    <caption id="sweep-caption">${caption}${done}</caption>
+    <colgroup><col></colgroup>${SWEEP_MEASURES.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
+    <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2">what-if plan</th></tr>
+    <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>`);
+}
+
 function useKey(event) {
   event.preventDefault();
   const input = document.querySelector("#api-key");
@@ -362,6 +511,11 @@ function useKey(event) {
 
 async function load() {
   document.querySelector("#whatif-result").textContent = "";
+  sweepToken += 1;  // a sweep polled with the old key stops; its figures go with it
+  document.querySelector("#sweep-status").textContent = "";
+  document.querySelector("#sweep-result").textContent = "";
+  document.querySelector("#whatif").classList.remove("wide-card");
+  document.querySelector("#sweep-form button").disabled = false;
   try {
     const plan = await getJSON("/v1/plans/latest");
     renderSummary(plan); renderHours(plan); renderShadow(plan);
@@ -377,5 +531,6 @@ async function load() {
 }
 
 document.querySelector("#fee-form").addEventListener("submit", whatIf);
+document.querySelector("#sweep-form").addEventListener("submit", sweep);
 document.querySelector("#key-form").addEventListener("submit", useKey);
 load();

@@ -1,14 +1,19 @@
 """The web dashboard in real headless Chromium against the real server (API keys required):
 the key field, plan, its warnings and the demand it planned for, forecast, what-if (which never
-becomes the plan the page shows) and what it changes against the plan shown."""
+becomes the plan the page shows) and what it changes against the plan shown, and a fee sweep:
+checked in the page, polled to its end, its table read against GET /v1/runs/{id}."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -360,3 +365,221 @@ def test_text_from_a_stored_config_is_shown_as_text_not_run(
         assert browser.find_elements(By.ID, "injected") == []
         assert MARKUP in browser.find_element(By.ID, "shadow").text
         assert MARKUP in browser.find_element(By.ID, "summary").text
+
+
+def _shown_number(x: float, digits: int = 0) -> str:
+    """A number as the page writes it (en-GB, rounding the shortest decimal of the float half
+    away from zero, as the browser's toLocaleString does)."""
+    exact = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    return f"{exact:,.{digits}f}"
+
+
+def _shown_change(delta: float | None, base: float | None, unit: str, percent: bool) -> str:
+    """A sweep row's change as the page writes it: signed, with its unit, and for waiting its
+    share of the current plan's figure (`base`) too."""
+
+    def signed(x: float, digits: int) -> str:
+        text = _shown_number(abs(x), digits)
+        return text if not re.search("[1-9]", text) else ("+" if x > 0 else "-") + text
+
+    if delta is None:
+        return "n/a"
+    text = f"{signed(delta, 0)} {unit}"
+    if percent and base:
+        text += f" ({signed(100 * delta / base, 1)}%)"
+    return text
+
+
+SWEEP_MEASURES = (
+    ("weighted waiting days", "weighted_wait_days", "days", True),
+    ("fee income (GBP)", "fee_income_gbp", "GBP", False),
+    ("staff hours", "staff_hours", "hours", False),
+    ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
+    ("delayed days in hospital (DTOC)", "dtoc_days", "days", False),
+)
+
+
+SWEEP_PATHS = ("/v1/plans", "/v1/runs")  # what a sweep reads and sends
+
+
+def _sweep_rows_expected(run: dict[str, Any]) -> list[list[str]]:
+    """The sweep table the page should show for a finished run, read from GET /v1/runs/{id}."""
+    rows = []
+    for r in run["sweep"]:
+        cells = [f"{100 * r['dfg_fee_rate']:g}%"]
+        for _label, key, unit, percent in SWEEP_MEASURES:
+            value, delta = r[key], r[f"{key}_change"]
+            base = None if value is None or delta is None else value - delta
+            cells.append("n/a" if value is None else _shown_number(value))
+            cells.append(_shown_change(delta, base, unit, percent))
+        cells.append(f"#{r['plan_id']} {r['status']}")
+        rows.append(cells)
+    return rows
+
+
+def _spy_on_requests(browser: webdriver.Chrome) -> None:
+    """Record every request the page sends from now on (method, URL, body) in `window.__sent`."""
+    browser.execute_script(
+        "window.__sent = [];"
+        "if (!window.__spied) { const f = window.fetch; window.__spied = true;"
+        "  window.fetch = (url, opts = {}) => {"
+        "    window.__sent.push([opts.method || 'GET', String(url), opts.body || null]);"
+        "    return f(url, opts); }; }"
+    )
+
+
+def _sent(browser: webdriver.Chrome) -> list[list[Any]]:
+    sent: list[list[Any]] = browser.execute_script("return window.__sent")
+    return sent
+
+
+def _sweep(browser: webdriver.Chrome, rates: str) -> None:
+    field = browser.find_element(By.ID, "sweep-rates")
+    field.clear()
+    field.send_keys(rates)
+    browser.find_element(By.CSS_SELECTOR, "#sweep-form button").click()
+
+
+def _sweep_table(browser: webdriver.Chrome) -> dict[str, Any]:
+    """The page's sweep table, read in one step: caption, header rows and body rows as shown."""
+    table: dict[str, Any] = browser.execute_script(
+        "const t = document.querySelector('#sweep-table');"
+        "const cells = (tr) => [...tr.cells].map((c) => c.textContent);"
+        "return { caption: t.caption.textContent.replace(/\\s+/g, ' '),"
+        "  head: [...t.tHead.rows].map(cells), body: [...t.tBodies[0].rows].map(cells),"
+        "  rowHeaders: [...t.tBodies[0].rows].map((tr) => tr.cells[0].tagName + ':'"
+        "    + tr.cells[0].getAttribute('scope')) };"
+    )
+    return table
+
+
+def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_plan(
+    browser: webdriver.Chrome,
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    browser.get(demo_server.url + "/")
+    wait = WebDriverWait(browser, 120)
+    _use_key(browser, role_keys[Role.VIEWER])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    assert browser.find_element(By.CSS_SELECTOR, "label[for='sweep-rates']").text
+    _spy_on_requests(browser)
+    # a bad list is refused in the page, saying what was wrong, and nothing is sent
+    for rates, wrong in (
+        ("5", "Only 1 rate given: a sweep compares 2 to 12 rates"),
+        ("150", "150% is not a fee rate: each rate must be from 0 to 100"),
+        ("5, 10, ten", '"ten" is not a number'),
+        (", ".join(["5"] * 13), "13 rates given: a sweep compares 2 to 12 rates"),
+    ):
+        _sweep(browser, rates)
+        assert wrong in browser.find_element(By.ID, "sweep-error").text
+        field = browser.find_element(By.ID, "sweep-rates")
+        assert field.get_attribute("aria-invalid") == "true"
+    # (the page's own load may still be reading series and forecasts: those are not the sweep's)
+    assert [s for s in _sent(browser) if s[0] != "GET" or s[1].startswith(SWEEP_PATHS)] == []
+    assert not browser.find_elements(By.ID, "sweep-table")
+    # a viewer key gets the API's 403, shown as the what-if shows it
+    _sweep(browser, "5, 10")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-result"), "has role viewer"))
+    assert "planner, finance or admin" in browser.find_element(By.ID, "sweep-error").text
+    assert [s[:2] for s in _sent(browser) if s[0] == "POST"] == [["POST", "/v1/plans/sweeps"]]
+
+    # the second rate's plan waits until the page has shown the first one's progress
+    first_planned = threading.Event()
+    slow = planning.plan_scenario
+    calls: list[float] = []
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        calls.append(time.monotonic())
+        if len(calls) == 2:
+            first_planned.wait(timeout=120)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "plan_scenario", gated)
+    _use_key(browser, role_keys[Role.FINANCE])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    latest = wait.until(_shown_plan_id)
+    assert browser.find_element(By.ID, "sweep-result").text == ""  # a new key clears the old
+    _spy_on_requests(browser)
+    try:
+        _sweep(browser, "5, 12.5, 20")
+        progress = "1 of 3 rates planned"
+        wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), progress))
+        status = browser.find_element(By.ID, "sweep-status").text
+        assert re.fullmatch(r"Sweep run #\d+ running: 1 of 3 rates planned", status)
+        assert not browser.find_element(By.CSS_SELECTOR, "#sweep-form button").is_enabled()
+        assert not browser.find_elements(By.ID, "sweep-table")
+    finally:
+        first_planned.set()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), "finished"))
+    shown_id = re.match(r"Sweep run #(\d+) ", browser.find_element(By.ID, "sweep-status").text)
+    assert shown_id is not None
+    run_id = shown_id.group(1)
+    finance = key_header(role_keys[Role.FINANCE])
+    run = httpx.get(f"{demo_server.url}/v1/runs/{run_id}", headers=finance, timeout=60).json()
+    assert run["kind"] == "sweep" and run["status"] == "succeeded"
+    assert browser.find_element(By.ID, "sweep-status").text == (
+        f"Sweep run #{run_id} finished: {run['message']}"
+    )
+    assert run["message"] == f"3 of 3 rates planned, compared with plan {latest}"
+    assert browser.find_element(By.CSS_SELECTOR, "#sweep-form button").is_enabled()
+    # the rates went as fractions, and the page polled the run's Location about once a second
+    sent = _sent(browser)
+    posts = [s for s in sent if s[0] == "POST"]
+    assert len(posts) == 1 and posts[0][1] == "/v1/plans/sweeps"
+    assert json.loads(posts[0][2]) == {"dfg_fee_rates": [0.05, 0.125, 0.2]}
+    polls = [s for s in sent if s[1] == f"/v1/runs/{run_id}"]
+    assert polls and all(s[0] == "GET" for s in polls)
+    assert len(polls) <= 2 + (time.monotonic() - calls[0]) / 0.9
+    # one row per rate, each figure and its change as GET /v1/runs/{id} gives them
+    assert [r["dfg_fee_rate"] for r in run["sweep"]] == [0.05, 0.125, 0.2]
+    table = _sweep_table(browser)
+    assert table["body"] == _sweep_rows_expected(run)
+    assert [r[0] for r in table["body"]] == ["5%", "12.5%", "20%"]
+    assert table["rowHeaders"] == ["TH:row"] * 3
+    assert table["head"] == [
+        ["DFG fee rate", *(m[0] for m in SWEEP_MEASURES), "what-if plan"],
+        ["value", "change"] * len(SWEEP_MEASURES),
+    ]
+    assert f"current plan #{latest} " in table["caption"]
+    # a higher rate raises more fee income than the lower ones, and the changes say so
+    fees = [r["fee_income_gbp"] for r in run["sweep"]]
+    assert fees == sorted(fees) and fees[0] < fees[-1]
+    assert all(r[4].endswith(" GBP") for r in table["body"])
+    browser.refresh()  # the sweep's plans are what-ifs: the page still shows the same plan
+    assert wait.until(_shown_plan_id) == latest
+
+
+def test_a_failed_sweep_shows_its_message_as_text_with_the_rates_it_planned(
+    browser: webdriver.Chrome,
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    solve = planning.plan_scenario
+    calls: list[int] = []
+
+    def fails_second(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError(f"solver lost {MARKUP}")
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "plan_scenario", fails_second)
+    wait = _open_with_key(browser, demo_server, role_keys[Role.FINANCE])
+    _sweep(browser, "7%, 9")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), "failed"))
+    status = browser.find_element(By.ID, "sweep-status").text
+    shown_id = re.match(r"Sweep run #(\d+) failed$", status)
+    assert shown_id is not None
+    finance = key_header(role_keys[Role.FINANCE])
+    url = f"{demo_server.url}/v1/runs/{shown_id.group(1)}"
+    run = httpx.get(url, headers=finance, timeout=60).json()
+    assert run["status"] == "failed" and MARKUP in run["message"]
+    assert browser.find_element(By.ID, "sweep-error").text == run["message"]
+    assert browser.find_elements(By.ID, "injected") == []
+    table = _sweep_table(browser)
+    assert table["body"] == _sweep_rows_expected(run) and len(table["body"]) == 1
+    assert table["body"][0][0] == "7%"
+    assert "(the 1 rate planned before the sweep failed)" in table["caption"]

@@ -299,11 +299,16 @@ def _shown_plan_id(browser: webdriver.Chrome) -> str | None:
     return shown
 
 
+def _submit(browser: webdriver.Chrome, field_id: str, form_id: str, text: str) -> None:
+    """Type `text` into a form's field, as a user would, and press its button."""
+    field = browser.find_element(By.ID, field_id)
+    field.clear()
+    field.send_keys(text)
+    browser.find_element(By.CSS_SELECTOR, f"#{form_id} button").click()
+
+
 def _what_if(browser: webdriver.Chrome, fee_percent: str) -> None:
-    fee = browser.find_element(By.ID, "fee")
-    fee.clear()
-    fee.send_keys(fee_percent)
-    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    _submit(browser, "fee", "fee-form", fee_percent)
 
 
 def test_an_area_total_is_offered_as_a_total_and_drawn_without_history(
@@ -434,10 +439,7 @@ def _sent(browser: webdriver.Chrome) -> list[list[Any]]:
 
 
 def _sweep(browser: webdriver.Chrome, rates: str) -> None:
-    field = browser.find_element(By.ID, "sweep-rates")
-    field.clear()
-    field.send_keys(rates)
-    browser.find_element(By.CSS_SELECTOR, "#sweep-form button").click()
+    _submit(browser, "sweep-rates", "sweep-form", rates)
 
 
 def _sweep_table(browser: webdriver.Chrome) -> dict[str, Any]:

@@ -214,12 +214,17 @@ def plan_cmd(args: argparse.Namespace) -> int:
     """`homeward plan`: solve a config against demand and print the plan."""
     body = _read_json(Path(args.config)) if args.config else demo_config.demo_planning_config()
     config = PlanningConfig.model_validate(body)
-    demand = read_demand_csv(Path(args.demand), config) if args.demand else _demo_demand(config)
+    warnings: tuple[str, ...] = ()
+    if args.demand:
+        demand = read_demand_csv(Path(args.demand), config)
+    else:
+        demand, warnings = _demo_demand(config)
     inputs = build_inputs(config, demand)
     if args.write_mps:
         write_mps(inputs, args.write_mps)
         log.info("wrote the LP to %s", args.write_mps)
     result = plan(inputs, solver=args.solver)
+    result = result.with_extras(warnings=result.warnings + warnings)
     print(result.summary_table())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
@@ -236,7 +241,7 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
-def _demo_demand(config: PlanningConfig) -> pd.DataFrame:
+def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Demand for the demo plan: forecast the synthetic demo referrals (no database), and the
     winter pressure series when the config names one of the demo's."""
     demo = generate_demo_observations()
@@ -251,7 +256,7 @@ def _demo_demand(config: PlanningConfig) -> pd.DataFrame:
     demand = planning.demand_from_forecasts(run.forecasts)
     winter = config.winter
     if winter is None or winter.pressure_series is None:
-        return demand
+        return demand, ()
     pressure_id = winter.pressure_series
     pressure = demo[demo["unique_id"] == pressure_id]
     if pressure.empty:
@@ -262,8 +267,7 @@ def _demo_demand(config: PlanningConfig) -> pd.DataFrame:
     log.info("forecasting %s for the winter index", pressure_id)
     ahead = -(-config.horizon_periods * config.period_days // 28) + 1  # months the plan reaches
     months = run_forecasts(pressure, ForecastSettings(horizon=ahead, n_jobs=1))
-    index = planning.pressure_index(months.forecasts, pressure, winter.pressure_level)
-    return planning.with_winter_pressure(demand, index)
+    return planning.winter_pressure(demand, winter, months.forecasts, pressure)
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -114,43 +114,44 @@ def solve_config(
     demand = stored_demand(session)
     warnings: tuple[str, ...] = ()
     if config.winter is not None and config.winter.pressure_series is not None:
-        try:
-            index = stored_winter_index(session, config.winter)
-        except NoForecasts as exc:
-            # the weekly plan still matters more than its winter uplift: plan without it, say so
-            log.warning("%s", exc)
-            warnings = (f"{exc}; winter periods were planned without hospital pressure",)
-            index = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
-        missing = uncovered_winter(demand, index, config.winter.months) if not warnings else []
-        if missing:
-            warnings = (
-                f"winter.pressure_series {config.winter.pressure_series!r}: its forecast does "
-                f"not reach {', '.join(missing)}; those months were planned without hospital "
-                "pressure",
-            )
-        demand = with_winter_pressure(demand, index)
+        series_id = config.winter.pressure_series
+        frame = repository.latest_forecast_frame(session, series_id)
+        forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
+        history = repository.load_observations(session, [series_id])
+        demand, warnings = winter_pressure(demand, config.winter, forecast, history)
     result = plan(build_inputs(config, _in_config(demand, config)), solver=solver)
     return config, result.with_extras(warnings=result.warnings + warnings)
 
 
-def stored_winter_index(session: Session, winter: WinterConfig) -> pd.DataFrame:
-    """ds, index: the winter index of the newest stored forecast of the config's pressure series
-    (see `pressure_index`).
-
-    Raises `NoForecasts` naming the series when it has no forecast or no history.
+def winter_pressure(
+    demand: pd.DataFrame, winter: WinterConfig, forecast: pd.DataFrame, history: pd.DataFrame
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Demand with the pressure series' columns (`with_winter_pressure`), and warnings for what
+    could not be raised: every winter month when the series has no forecast or no history (the
+    plan still matters more than its winter uplift), or the months its forecast does not reach.
     """
-    series_id = str(winter.pressure_series)
-    frame = repository.latest_forecast_frame(session, series_id)
-    forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
-    history = repository.load_observations(session, [series_id])
+    series_id = winter.pressure_series
     if forecast.empty or history.empty:
         found = "no forecast" if forecast.empty else "no history"
-        raise NoForecasts(
+        warning = (
             f"winter.pressure_series: expected a stored series with a forecast, found {found} "
             f"for {series_id!r}; load its history and run the pipeline, or remove it from "
-            "the config's winter section"
+            "the config's winter section; winter periods were planned without hospital pressure"
         )
-    return pressure_index(forecast, history, winter.pressure_level)
+        log.warning("%s", warning)
+        empty = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
+        return with_winter_pressure(demand, empty), (warning,)
+    index = pressure_index(forecast, history, winter.pressure_level)
+    missing = uncovered_winter(demand, index, winter.months)
+    warnings = (
+        (
+            f"winter.pressure_series {series_id!r}: its forecast does not reach "
+            f"{', '.join(missing)}; those months were planned without hospital pressure",
+        )
+        if missing
+        else ()
+    )
+    return with_winter_pressure(demand, index), warnings
 
 
 # forecast columns of each `pressure_level`

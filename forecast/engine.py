@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecast.assemble import SeriesResult, backtest_scores, finish
 from forecast.combine import check_names, with_combos
+from forecast.hierarchy import reconcile_paths_bottom_up
 from forecast.intervals import fit_calibration
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
@@ -121,10 +122,27 @@ def _paths(
     results: list[SeriesResult],
     settings: ForecastSettings,
 ) -> pd.DataFrame | None:
+    """Each series' paths around its final forecast; in a hierarchical run, each parent's path k
+    is instead the sum of its leaves' paths k (see ForecastSettings for what that spread means).
+    """
     if settings.sample_paths <= 0:
         return None
+    parents = settings.hierarchy or {}
     frames = []
     for o, r in zip(outcomes, results, strict=True):
+        if o.unique_id in parents:
+            continue  # summed from its leaves below
         spec = (settings.sample_paths, settings.seed, r.rho, o.nonnegative)
         frames.append(sample_paths(o.unique_id, o.future_ds, r.final, spec, settings.levels))
-    return pd.concat(frames, ignore_index=True)
+    paths = pd.concat(frames, ignore_index=True)
+    if not parents:
+        return paths
+    return _in_run_order(reconcile_paths_bottom_up(paths, parents), outcomes)
+
+
+def _in_run_order(paths: pd.DataFrame, outcomes: list[SeriesOutcome]) -> pd.DataFrame:
+    """Series in the order of the run, each path's periods together (as `sample_paths` lays
+    them out), whether or not a hierarchy summed some of them."""
+    rank = paths["unique_id"].map({o.unique_id: i for i, o in enumerate(outcomes)})
+    order = paths.assign(rank=rank).sort_values(["rank", "path", "ds"], kind="stable").index
+    return paths.loc[order].reset_index(drop=True)

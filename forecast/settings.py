@@ -44,7 +44,15 @@ class ForecastSettings:
     hierarchy: {parent id: child ids}; the run then reconciles it (reconcile_run.py), backtest
     folds included, with `reconcile` 'bottom_up' (parents are their leaves' sums; a parent
     needs no history of its own) or 'wls_struct' (every node forecast, then combined).
-    Sample paths are drawn per series, so a parent's paths are not the sums of its children's.
+    Sample paths then add up: each leaf's paths are drawn around its own final (reconciled)
+    forecast as for any series, and each parent's path k is the sum of its leaves' paths k.
+    Leaves are drawn independently of one another, so a parent's path spread is its leaves'
+    spreads added in quadrature, not its own calibrated interval: wider where leaf intervals are
+    wide or the parent's own backtest was calm, narrower where the leaves' errors move together.
+    On eight synthetic districts (tests/forecast/test_paths_hierarchy.py) the county's 10-90%
+    path spread was 0.9 to 4.6 times its 80% interval with independent district noise (five
+    draws) and 0.3 to 0.5 times with a shock the districts shared. Use the parent's paths for
+    coherent totals of leaf scenarios, and its own interval for the parent's uncertainty.
     """
 
     horizon: int

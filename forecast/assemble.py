@@ -40,8 +40,13 @@ def finish(
 ) -> SeriesResult:
     """Calibrate, score every model, choose one (partially pooled), explain every fallback."""
     models = {n: _calibrated(m, calib, outcome, settings) for n, m in outcome.models.items()}
-    metrics = {n: _mean_metrics(outcome, m, settings) for n, m in models.items()}
-    chosen = choose(mase_by_model(metrics), settings.models, pooled)
+    metrics = {n: _mean_metrics(outcome, m.scored, settings) for n, m in models.items()}
+    selection = mase_by_model(metrics)
+    for name, m in models.items():
+        if m.held_out is not None:
+            selection[name] = _mean_metrics(outcome, m.folds, settings).get("mase", float("nan"))
+        metrics[name]["selection_mase"] = selection[name]
+    chosen = choose(selection, settings.models, pooled)
     final = models[chosen].final
     fallbacks = _fallbacks(outcome, chosen)
     return SeriesResult(
@@ -73,16 +78,21 @@ def _calibrated(
         out = calibrated(pred, widths, settings.levels, ratio)
         return clipped(out) if outcome.nonnegative else out
 
-    folds = tuple(fix(p, w.scale_ratio) for w, p in zip(outcome.windows, model.folds, strict=True))
-    return ModelOutcome(model.name, folds, fix(model.final, outcome.scale_ratio))
+    def fixed(preds: tuple[Prediction, ...]) -> tuple[Prediction, ...]:
+        return tuple(fix(p, w.scale_ratio) for w, p in zip(outcome.windows, preds, strict=True))
+
+    held_out = None if model.held_out is None else fixed(model.held_out)
+    return ModelOutcome(
+        model.name, fixed(model.folds), fix(model.final, outcome.scale_ratio), held_out
+    )
 
 
 def _mean_metrics(
-    outcome: SeriesOutcome, model: ModelOutcome, settings: ForecastSettings
+    outcome: SeriesOutcome, preds: tuple[Prediction, ...], settings: ForecastSettings
 ) -> dict[str, float]:
     rows = [
         window_metrics(w.actual, p, w.scales, settings.levels)
-        for w, p in zip(outcome.windows, model.folds, strict=True)
+        for w, p in zip(outcome.windows, preds, strict=True)
     ]
     rows = [r for r in rows if r]
     if not rows:

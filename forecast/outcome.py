@@ -12,11 +12,23 @@ from forecast.models.base import Prediction
 
 @dataclass(frozen=True, eq=False)
 class ModelOutcome:
-    """One model on one series: its backtest predictions (one per window) and final forecast."""
+    """One model on one series: its backtest predictions (one per window) and final forecast.
+
+    `held_out` (combinations only): each window's prediction from members ranked on the
+    other windows, so scoring it on that window is out of sample. `folds` rank the members on
+    every window, as the final forecast does; selection and calibration use `folds`, the
+    reported metrics `scored`.
+    """
 
     name: str
     folds: tuple[Prediction, ...]
     final: Prediction
+    held_out: tuple[Prediction, ...] | None = None
+
+    @property
+    def scored(self) -> tuple[Prediction, ...]:
+        """The predictions the reported backtest metrics are computed on."""
+        return self.folds if self.held_out is None else self.held_out
 
 
 @dataclass(frozen=True, eq=False)

@@ -122,20 +122,41 @@ def _reconcile_tree(
     wins = {n: _windows(nodes[n], fitted.get(n), settings) for n in tree.nodes}
     preds = {n: _own_predictions(n, tree, fitted, chosen, wins, settings) for n in tree.nodes}
     matrix = tree.bottom_up() if bottom_up else tree.projection(_variances(tree, preds, settings))
-    folds = len(wins[tree.nodes[0]])
-    reconciled: dict[str, list[Prediction]] = {n: [] for n in tree.nodes}
-    for k in [*range(folds), -1]:  # every fold, then the final forecast
-        means = np.array([preds[n][k].mean for n in tree.nodes])
-        moved = matrix @ means
-        for i, n in enumerate(tree.nodes):
-            reconciled[n].append(_around(moved[i], preds[n][k], settings.levels))
+    reconciled = _moved(tree, matrix, preds, settings)
+    held_out = None
+    if any(fitted[n].models[chosen[n]].held_out is not None for n in tree.nodes if n in fitted):
+        scored = {
+            n: _own_predictions(n, tree, fitted, chosen, wins, settings, held_out=True)
+            for n in tree.nodes
+        }
+        held_out = _moved(tree, matrix, scored, settings)
     out = []
     for n in tree.nodes:
         if bottom_up and n in tree.leaves:
             continue
         name = BOTTOM_UP if bottom_up else f"{chosen[n]}+wls_struct"
-        model = ModelOutcome(name, tuple(reconciled[n][:-1]), reconciled[n][-1])
+        model = ModelOutcome(
+            name,
+            tuple(reconciled[n][:-1]),
+            reconciled[n][-1],
+            None if held_out is None else tuple(held_out[n][:-1]),
+        )
         out.append(_node_outcome(nodes[n], fitted.get(n), fitted[tree.leaves[0]], wins[n], model))
+    return out
+
+
+def _moved(
+    tree: Tree,
+    matrix: np.ndarray,
+    preds: Mapping[str, list[Prediction]],
+    settings: ForecastSettings,
+) -> dict[str, list[Prediction]]:
+    """Every node's folds then final forecast with the means moved by `matrix`."""
+    out: dict[str, list[Prediction]] = {n: [] for n in tree.nodes}
+    for k in range(len(preds[tree.nodes[0]])):
+        moved = matrix @ np.array([preds[n][k].mean for n in tree.nodes])
+        for i, n in enumerate(tree.nodes):
+            out[n].append(_around(moved[i], preds[n][k], settings.levels))
     return out
 
 
@@ -219,12 +240,14 @@ def _own_predictions(
     chosen: Mapping[str, str],
     wins: Mapping[str, tuple[Window, ...]],
     settings: ForecastSettings,
+    held_out: bool = False,
 ) -> list[Prediction]:
-    """The node's chosen model's folds then final forecast; a parent that was not forecast gets
-    its leaves' summed means with their sds added in quadrature (used only as its own sd)."""
+    """The node's chosen model's folds (`held_out`: the ones its reported metrics are computed
+    on) then final forecast; a parent that was not forecast gets its leaves' summed means with
+    their sds added in quadrature (used only as its own sd)."""
     if node in fitted:
-        return _as_written(fitted[node], chosen[node])
-    leaves = [_as_written(fitted[leaf], chosen[leaf]) for leaf in tree.leaves_of(node)]
+        return _as_written(fitted[node], chosen[node], held_out)
+    leaves = [_as_written(fitted[leaf], chosen[leaf], held_out) for leaf in tree.leaves_of(node)]
     out = []
     for k in [*range(len(wins[node])), -1]:
         parts = [preds[k] for preds in leaves]
@@ -234,11 +257,11 @@ def _own_predictions(
     return out
 
 
-def _as_written(outcome: SeriesOutcome, model: str) -> list[Prediction]:
+def _as_written(outcome: SeriesOutcome, model: str, held_out: bool = False) -> list[Prediction]:
     """A model's folds then final forecast, floored at zero for a count series, as they are
     written out: parents then add up to what their children show."""
     found = outcome.models[model]
-    preds = [*found.folds, found.final]
+    preds = [*(found.scored if held_out else found.folds), found.final]
     return [clipped(p) for p in preds] if outcome.nonnegative else preds
 
 

@@ -102,9 +102,12 @@ class ForecastRun:
     """Everything one run produced; all frames are long format keyed by `unique_id`.
 
     forecasts: unique_id, ds, model, mean, lo-<L>, hi-<L> per level (chosen model only).
-    metrics: unique_id, model, mase, smape, rmsse, pinball, coverage_<L>, folds, chosen; means over
-        the backtest folds. Intervals are calibrated on these same backtest errors, so coverage
-        here is close to nominal by construction; judge it on later data.
+    metrics: unique_id, model, mase, smape, rmsse, pinball, coverage_<L>, folds, selection_mase,
+        chosen; means over the backtest folds. A combination's metrics are out of sample (each
+        fold's members ranked on the other folds); `selection_mase` is the in-sample backtest
+        MASE the choice used (the same as `mase` for single models; the choice also pools it
+        over the run's series, select.py). Intervals are calibrated on these same backtest
+        errors, so coverage here is close to nominal by construction; judge it on later data.
     chosen: unique_id -> chosen model name.
     fallbacks: unique_id, model, reason (every model that failed and what replaced it).
     sample_paths: unique_id, ds, path, y when requested, else None.

@@ -50,6 +50,7 @@ def test_metrics_columns_and_choice(run_and_history: tuple[ForecastRun, pd.DataF
         "coverage_80",
         "coverage_95",
         "folds",
+        "selection_mase",
         "chosen",
     ]
     assert list(run.metrics.columns) == expected

@@ -16,6 +16,7 @@ from homeward.errors import HomewardError
 from homeward.roles import Role
 
 Handler = Callable[[argparse.Namespace], int]
+MAX_PATHS = 1000  # sample paths per series: the CSV has a row per path, series and period
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,7 +61,8 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="forecast a long CSV to a CSV (no database needed)",
         description="Backtest candidate models per series, choose the best by MASE, and "
         "write unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95. Bad input is refused "
-        "before any fitting; --output, --metrics and --shifts are all written or none is.",
+        "before any fitting; --output, --metrics, --shifts and --paths-output are all written "
+        "or none is.",
     )
     p.add_argument(
         "--input",
@@ -75,6 +77,26 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--shifts",
         help="also write the level shifts found (unique_id, ds, ratio, t_stat) to this CSV",
+    )
+    p.add_argument(
+        "--paths",
+        type=_path_count,
+        metavar="N",
+        help="with --paths-output: also write N sample paths per series, scenarios whose "
+        "periods move together as the backtest errors did (with --hierarchy each parent's path "
+        f"is the sum of its children's). 1 to {MAX_PATHS}: each path is a row per series and "
+        "period, so 1000 paths of 100 weekly series a year ahead are already 5.2 million rows",
+    )
+    p.add_argument(
+        "--paths-output",
+        metavar="FILE",
+        help="with --paths: where to write the sample paths CSV (unique_id, ds, path, y)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the sample paths: the same seed and input give the same paths (default 0)",
     )
     p.add_argument(
         "--adjust-level-shifts",
@@ -188,6 +210,25 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {value}")
+    return value
+
+
+def _path_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_PATHS:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_PATHS} paths per series, found {value}"
+        )
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, found {value}")
     return value
 
 

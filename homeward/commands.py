@@ -69,6 +69,7 @@ def import_file(args: argparse.Namespace) -> int:
 
 def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
+    _check_sample_path_options(args)
     _check_paths(args)
     history = read_observations_csv(Path(args.input), source=args.input)
     check_forecastable(history, args.horizon)
@@ -80,6 +81,8 @@ def forecast_file(args: argparse.Namespace) -> int:
         adjust_level_shifts=args.adjust_level_shifts,
         hierarchy=tree,
         reconcile=args.reconcile,
+        sample_paths=args.paths or 0,
+        seed=args.seed,
     )
     if args.models:
         settings = replace(settings, models=args.models)
@@ -92,6 +95,8 @@ def forecast_file(args: argparse.Namespace) -> int:
         f"wrote {len(forecasts):,} rows to {args.output}; models chosen: "
         + ", ".join(f"{m} x{n}" for m, n in chosen.items())
     )
+    if run.sample_paths is not None:
+        print(f"wrote {args.paths} sample paths per series to {args.paths_output}")
     if not run.level_shifts.empty:
         print(
             f"level shifts found in {run.level_shifts['unique_id'].nunique()} series"
@@ -103,12 +108,15 @@ def forecast_file(args: argparse.Namespace) -> int:
 
 
 def _write_outputs(args: argparse.Namespace, run: ForecastRun) -> None:
-    """The forecasts, and the metrics and shifts if asked for: all written, or none changed."""
+    """The forecasts, and the metrics, shifts and sample paths if asked for: all written, or
+    none changed."""
     writes = {args.output: _csv_writer(run.forecasts, "%.4f")}
     if args.metrics:
         writes[args.metrics] = _csv_writer(run.metrics, "%.5f")
     if args.shifts:
         writes[args.shifts] = _csv_writer(run.level_shifts, "%.4f")
+    if args.paths_output and run.sample_paths is not None:
+        writes[args.paths_output] = _csv_writer(run.sample_paths, "%.4f")
     _write_all_or_none(writes)
 
 
@@ -132,6 +140,18 @@ def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
     return {parent: tuple(children) for parent, children in tree.items()}
 
 
+def _check_sample_path_options(args: argparse.Namespace) -> None:
+    """--paths says how many, --paths-output where: one without the other is a mistake to
+    name, not a run to make and throw away (or to end without the file asked for)."""
+    if (args.paths is None) == (args.paths_output is None):
+        return
+    given = f"--paths {args.paths}" if args.paths_output is None else "--paths-output"
+    missing = "--paths-output FILE" if args.paths_output is None else "--paths N"
+    raise ValueError(
+        f"--paths and --paths-output go together: expected both, found {given} without {missing}"
+    )
+
+
 def _check_paths(args: argparse.Namespace) -> None:
     """Fail before minutes of forecasting, not after: every input a readable file, every
     output a writable place, and no output the same file as an input or another output."""
@@ -144,6 +164,7 @@ def _check_paths(args: argparse.Namespace) -> None:
         ("--output", args.output),
         ("--metrics", args.metrics),
         ("--shifts", args.shifts),
+        ("--paths-output", args.paths_output),
     ):
         if path:
             _require_writable(flag, path)

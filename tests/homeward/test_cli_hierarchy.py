@@ -62,3 +62,29 @@ def test_forecast_cli_wls_struct_needs_the_parent_in_the_input(
     err = capsys.readouterr().err
     assert "series 'county' expected in the history (wls_struct needs every node)" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("how", ["wls_struct", "bottom_up"])
+def test_forecast_cli_writes_sample_paths_that_add_up(
+    tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _history(tmp_path / "in.csv", with_parent=how == "wls_struct")
+    (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\n")
+
+    def paths(seed: str, name: str) -> pd.DataFrame:
+        out = str(tmp_path / name)
+        extra = ["--paths", "7", "--paths-output", out, "--seed", seed]
+        assert _forecast(tmp_path, "--reconcile", how, *extra) == 0
+        return pd.read_csv(out)
+
+    first = paths("3", "paths.csv")
+    assert list(first.columns) == ["unique_id", "ds", "path", "y"]
+    assert len(first) == 3 * 6 * 7  # series x horizon x paths
+    assert set(first["path"]) == set(range(7))
+    assert (first.groupby("unique_id")["path"].nunique() == 7).all()
+    grid = first.pivot_table(index=["ds", "path"], columns="unique_id", values="y")
+    # four decimals in the file: the sum of two rounded children is within 1e-4
+    assert np.allclose(grid["county"], grid["a"] + grid["b"], rtol=0, atol=2e-4)
+    assert "wrote 7 sample paths per series to" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(paths("3", "again.csv"), first)
+    assert not np.allclose(paths("4", "other.csv")["y"], first["y"])

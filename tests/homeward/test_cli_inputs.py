@@ -17,6 +17,7 @@ from homeward import commands
 from homeward.cli import main
 
 SERIES = "referrals/ot/rugby"
+_WITH_PATHS = {"--paths-output": ["--paths", "2"]}  # --paths-output needs --paths
 
 
 def _monthly(series_id: str = SERIES, periods: int = 30) -> pd.DataFrame:
@@ -71,6 +72,9 @@ def _symlink_to_input(tmp_path: Path) -> str:
         ("--shifts", lambda tmp: str(tmp / "in.csv"), "--input"),
         ("--metrics", lambda tmp: str(tmp / "out.csv"), "--output"),
         ("--shifts", lambda tmp: str(tmp / "sub" / ".." / "out.csv"), "--output"),
+        ("--paths-output", lambda tmp: str(tmp / "in.csv"), "--input"),
+        ("--paths-output", lambda tmp: str(tmp / "out.csv"), "--output"),
+        ("--paths-output", lambda tmp: str(tmp / "metrics.csv"), "--metrics"),
     ],
 )
 def test_an_output_that_is_another_file_of_the_run_is_refused(
@@ -85,6 +89,8 @@ def test_an_output_that_is_another_file_of_the_run_is_refused(
     (tmp_path / "sub").mkdir()
     before = history.read_bytes()
     args = ["--input", str(history), "--horizon", "3", "--output", str(tmp_path / "out.csv")]
+    args += ["--metrics", str(tmp_path / "metrics.csv")] if flag == "--paths-output" else []
+    args += _WITH_PATHS.get(flag, [])
     assert _forecast(*args, flag, target(tmp_path)) == 2
     line = _one_line_error(capsys)
     assert flag in line and clash in line and "found the same file" in line
@@ -92,7 +98,7 @@ def test_an_output_that_is_another_file_of_the_run_is_refused(
     assert not (tmp_path / "out.csv").exists()
 
 
-@pytest.mark.parametrize("flag", ["--output", "--metrics", "--shifts"])
+@pytest.mark.parametrize("flag", ["--output", "--metrics", "--shifts", "--paths-output"])
 def test_an_output_that_is_a_folder_is_refused_before_forecasting(
     tmp_path: Path,
     history: Path,
@@ -103,7 +109,7 @@ def test_an_output_that_is_a_folder_is_refused_before_forecasting(
     folder = tmp_path / "results"
     folder.mkdir()
     paths = {"--output": str(tmp_path / "out.csv"), flag: str(folder)}
-    args = ["--input", str(history), "--horizon", "3"]
+    args = ["--input", str(history), "--horizon", "3", *_WITH_PATHS.get(flag, [])]
     assert _forecast(*args, *[part for item in paths.items() for part in item]) == 2
     line = _one_line_error(capsys)
     assert flag in line and str(folder) in line and "found a folder" in line
@@ -177,7 +183,7 @@ def test_a_series_with_one_value_is_refused_not_given_zero_width_intervals(
     assert not (tmp_path / "out.csv").exists()
 
 
-@pytest.mark.parametrize("failing", ["metrics", "shifts"])
+@pytest.mark.parametrize("failing", ["metrics", "shifts", "paths"])
 def test_a_failed_write_leaves_every_output_as_it_was(
     tmp_path: Path,
     history: Path,
@@ -197,6 +203,7 @@ def test_a_failed_write_leaves_every_output_as_it_was(
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
     args = ["--input", str(history), "--horizon", "3", "--output", str(out)]
     args += ["--metrics", str(tmp_path / "metrics.csv"), "--shifts", str(tmp_path / "shifts.csv")]
+    args += ["--paths", "3", "--paths-output", str(tmp_path / "paths.csv")]
     assert _forecast(*args) == 2
     assert "No space left on device" in _one_line_error(capsys)
     assert out.read_text() == "yesterday's forecasts\n"
@@ -263,3 +270,52 @@ def test_an_output_through_a_symlink_or_a_pipe_is_written_through_it(
         reader.join(timeout=60)
         assert received and received[0].startswith("unique_id,ds,model,mean")
     assert not [p for p in tmp_path.rglob("*.part")]
+
+
+@pytest.mark.parametrize(
+    ("given", "found"),
+    [
+        (["--paths", "5"], "found --paths 5 without --paths-output FILE"),
+        (["--paths-output", "paths.csv"], "found --paths-output without --paths N"),
+    ],
+)
+def test_paths_and_paths_output_are_refused_one_without_the_other(
+    tmp_path: Path,
+    history: Path,
+    no_forecasting: None,
+    capsys: pytest.CaptureFixture[str],
+    given: list[str],
+    found: str,
+) -> None:
+    given = [str(tmp_path / g) if g.endswith(".csv") else g for g in given]
+    args = ["--input", str(history), "--horizon", "3", "--output", str(tmp_path / "out.csv")]
+    assert _forecast(*args, *given) == 2
+    line = _one_line_error(capsys)
+    assert "--paths and --paths-output go together: expected both" in line and found in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [
+        ("0", "expected a whole number of at least 1, found 0"),
+        ("1001", "expected at most 1000 paths per series, found 1001"),
+        ("many", "expected a whole number, found 'many'"),
+    ],
+)
+def test_a_path_count_outside_1_to_1000_is_refused_where_it_enters(
+    tmp_path: Path,
+    history: Path,
+    no_forecasting: None,
+    capsys: pytest.CaptureFixture[str],
+    count: str,
+    words: str,
+) -> None:
+    args = ["--input", str(history), "--horizon", "3", "--output", str(tmp_path / "out.csv")]
+    args += ["--paths", count, "--paths-output", str(tmp_path / "paths.csv")]
+    with pytest.raises(SystemExit) as stopped:
+        _forecast(*args)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--paths" in err and words in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

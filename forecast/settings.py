@@ -45,7 +45,9 @@ class ForecastSettings:
     folds included, with `reconcile` 'bottom_up' (parents are their leaves' sums; a parent
     needs no history of its own) or 'wls_struct' (every node forecast, then combined).
     Sample paths then add up: each leaf's paths are drawn around its own final (reconciled)
-    forecast as for any series, and each parent's path k is the sum of its leaves' paths k.
+    forecast as for any series, and each parent's path k is the sum of its leaves' paths k,
+    so a parent's paths centre on its leaves' summed forecasts (its own reconciled forecast,
+    unless leaves near zero were floored there).
     Leaves are drawn independently of one another, so a parent's path spread is its leaves'
     spreads added in quadrature, not its own calibrated interval: wider where leaf intervals are
     wide or the parent's own backtest was calm, narrower where the leaves' errors move together.

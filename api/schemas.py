@@ -74,7 +74,7 @@ class ForecastPublic(BaseModel):
 
 class SweepRowPublic(BaseModel):
     """One fee rate of a sweep: its plan's figures, and each one's change from the active
-    config's latest plan (null when there was none to compare with)."""
+    config's latest plan, named by `compared_with_plan_id` (null when there was none)."""
 
     dfg_fee_rate: float
     plan_id: int = Field(description="the what-if plan solved at this rate (GET /v1/plans/{id})")
@@ -89,6 +89,11 @@ class SweepRowPublic(BaseModel):
     staff_cost_gbp_change: float | None
     staff_hours_change: float | None
     dtoc_days_change: float | None
+    compared_with_plan_id: int | None = Field(
+        default=None,
+        description="the plan each `_change` is from: the active config's latest plan when the "
+        "sweep started (GET /v1/plans/{id}); null when there was none, so every change is null",
+    )
 
 
 class RunPublic(BaseModel):

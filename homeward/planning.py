@@ -390,22 +390,41 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
     }
 
 
+@dataclass(frozen=True)
+class SweepBaseline:
+    """The plan a sweep's changes are from (the active config's latest) and its figures."""
+
+    plan_id: int
+    figures: dict[str, float | None]
+
+
 def sweep_row(
     rate: float,
     plan_id: int,
     status: str,
     figures: dict[str, float | None],
-    baseline: dict[str, float | None] | None,
+    baseline: SweepBaseline | None,
 ) -> dict[str, Any]:
-    """One row of a sweep's table: the rate, its plan and figures, and each figure's change
-    from the baseline (`<figure>_change`; None with no baseline or a figure missing)."""
+    """One row of a sweep's table: the rate, its plan and figures, each figure's change from
+    the baseline (`<figure>_change`; None with no baseline or a figure missing), and the
+    baseline's plan id (`compared_with_plan_id`; None with no baseline)."""
     row: dict[str, Any] = {"dfg_fee_rate": rate, "plan_id": plan_id, "status": status}
     for name in SWEEP_FIGURES:
         value = figures[name]
-        before = None if baseline is None else baseline[name]
+        before = None if baseline is None else baseline.figures[name]
         row[name] = value
         row[f"{name}_change"] = None if value is None or before is None else value - before
+    row["compared_with_plan_id"] = None if baseline is None else baseline.plan_id
     return row
+
+
+def sweep_baseline(session: Session) -> SweepBaseline | None:
+    """The active config's latest plan as a sweep compares with it; None if there is none."""
+    latest = repository.latest_plan(session)
+    if latest is None:
+        return None
+    figures = plan_figures(latest.objective_weighted_wait_days, latest.result)
+    return SweepBaseline(latest.id, figures)
 
 
 def with_fee_rate(body: dict[str, Any], rate: float) -> dict[str, Any]:
@@ -438,13 +457,7 @@ def run_sweep_job(
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
             run.message, run.sweep = f"0 of {len(rates)} rates planned", []
-            latest = repository.latest_plan(session)
-            latest_id = None if latest is None else latest.id
-            baseline = (
-                None
-                if latest is None
-                else plan_figures(latest.objective_weighted_wait_days, latest.result)
-            )
+            baseline = sweep_baseline(session)
             run.config_version = f"{body.get('version', '')}#{config_hash(body)[:12]}"
         for done, rate in enumerate(rates, start=1):
             with transaction(factory) as session:
@@ -460,7 +473,7 @@ def run_sweep_job(
         with transaction(factory) as session:
             run = session.get_one(RunRow, run_id)
             run.status, run.finished_at = "succeeded", utcnow()
-            compared = "" if latest_id is None else f", compared with plan {latest_id}"
+            compared = "" if baseline is None else f", compared with plan {baseline.plan_id}"
             run.message = f"{len(rates)} of {len(rates)} rates planned{compared}"
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("sweep job %s failed", run_id)

@@ -457,12 +457,16 @@ async function sweep(event) {
   }
 }
 
-// The plan the sweep's changes are from: the run's message names it ("..., compared with plan 12");
-// failing that, the current plan read as the sweep started, if there are changes at all.
+// The plan the sweep's changes are from: each row names it (compared_with_plan_id), a failed
+// sweep's rows too; a sweep stored before rows named it, by its message ("..., compared with
+// plan 12"); failing that, the current plan read as the sweep started, if there are changes.
 function comparedWith(run, current) {
+  const rows = run.sweep || [];
+  const stated = rows.find((r) => r.compared_with_plan_id != null);
+  if (stated) return String(stated.compared_with_plan_id);
   const named = /compared with plan (\d+)/.exec(run.message || "");
   if (named) return named[1];
-  const changes = (run.sweep || []).some((r) => r.weighted_wait_days_change != null);
+  const changes = rows.some((r) => r.weighted_wait_days_change != null);
   return changes && current ? String(current.id) : null;
 }
 

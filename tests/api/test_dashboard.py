@@ -585,3 +585,6 @@ def test_a_failed_sweep_shows_its_message_as_text_with_the_rates_it_planned(
     assert table["body"] == _sweep_rows_expected(run) and len(table["body"]) == 1
     assert table["body"][0][0] == "7%"
     assert "(the 1 rate planned before the sweep failed)" in table["caption"]
+    # its message names no plan: the caption's is the one its row says the changes are from
+    compared = run["sweep"][0]["compared_with_plan_id"]
+    assert compared is not None and f"current plan #{compared} " in table["caption"]

@@ -121,6 +121,18 @@ def test_each_change_is_from_the_active_configs_latest_plan_which_stays_latest(
     assert swept["run"]["message"].endswith(f"compared with plan {before['id']}")
 
 
+def test_each_row_names_the_plan_its_changes_are_from(
+    finance: httpx.Client, swept: dict[str, Any]
+) -> None:
+    before = swept["latest_before"]
+    rows = swept["run"]["sweep"]
+    assert [row["compared_with_plan_id"] for row in rows] == [before["id"]] * len(rows)
+    for state in swept["seen"]:  # named from the first row a poller sees, not only at the end
+        assert all(row["compared_with_plan_id"] == before["id"] for row in state["sweep"] or [])
+    stored = finance.get(f"/v1/runs/{swept['run']['id']}").json()  # read back, not the poll's
+    assert [row["compared_with_plan_id"] for row in stored["sweep"]] == [before["id"]] * 3
+
+
 def test_other_runs_have_no_sweep_table(finance: httpx.Client, swept: dict[str, Any]) -> None:
     runs = finance.get("/v1/runs").json()
     assert {r["kind"] for r in runs} >= {"pipeline", "plan", "sweep"}

@@ -1,7 +1,11 @@
-"""Plan requests as jobs: a config is checked before queueing, and a failed job says why."""
+"""Plan requests as jobs: a config is checked before queueing, a failed job says why, and a
+sweep's table names the plan its changes are from."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,3 +37,55 @@ def test_a_plan_job_that_cannot_solve_records_why(factory: sessionmaker[Session]
         assert repository.plan_ids_by_run(session, [run_id]) == {}
     assert run.kind == "plan" and run.status == "failed" and run.finished_at is not None
     assert run.message is not None and run.message.startswith("NoForecasts: no referral forecasts")
+
+
+def _store_flat_forecasts(factory: sessionmaker[Session], body: dict[str, Any]) -> None:
+    """13 weeks of 20 referrals a week for every service and district of `body`, as stored by
+    a forecast run (no plan made)."""
+    weeks = pd.date_range("2026-01-05", periods=13, freq="W-MON")
+    ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": i, "ds": weeks, "model": "flat", "mean": 20.0}) for i in ids
+    )
+    for column in ("lo-80", "hi-80", "lo-95", "hi-95"):
+        frame[column] = 20.0
+    with transaction(factory) as session:
+        run = repository.start_run(session, "pipeline", "test", "test")
+        repository.store_forecasts(session, run.id, frame, pd.DataFrame())
+        run.status = "succeeded"
+
+
+def _sweep(factory: sessionmaker[Session], body: dict[str, Any]) -> RunRow:
+    run_id = planning.queue_sweep(factory)
+    planning.run_sweep_job(factory, body, [0.0, 0.2], "highs", run_id)
+    with factory() as session:
+        return session.get_one(RunRow, run_id)
+
+
+def test_a_sweep_with_no_plan_to_compare_with_says_so_in_every_row(
+    factory: sessionmaker[Session],
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    _store_flat_forecasts(factory, body)  # and no config stored, so no latest plan
+    run = _sweep(factory, body)
+    assert (run.status, run.message) == ("succeeded", "2 of 2 rates planned")
+    assert run.sweep is not None and len(run.sweep) == 2
+    for row in run.sweep:
+        assert row["compared_with_plan_id"] is None
+        assert [row[f"{name}_change"] for name in planning.SWEEP_FIGURES] == [None] * 5
+
+
+def test_a_sweep_names_the_latest_plan_each_change_is_from(
+    factory: sessionmaker[Session],
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        latest = planning.plan_scenario(session, None, "highs")
+    run = _sweep(factory, body)
+    assert run.message == f"2 of 2 rates planned, compared with plan {latest.plan_id}"
+    assert run.sweep is not None
+    assert [row["compared_with_plan_id"] for row in run.sweep] == [latest.plan_id] * 2
+    with factory() as session:  # the sweep's plans are what-ifs: the baseline stays latest
+        assert repository.latest_plan(session).id == latest.plan_id  # type: ignore[union-attr]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +38,8 @@ _FORECAST_COLUMNS = {
     "lo-95": "lo_95",
     "hi-95": "hi_95",
 }
+
+_Row = TypeVarTuple("_Row")
 
 
 @dataclass(frozen=True)
@@ -525,20 +527,34 @@ def list_plans(
 ) -> list[PlanSummary]:
     """Plans newest first, without their results; `scenario` keeps only what-ifs (True) or
     only plans of non-scenario configs (False)."""
-    stmt = select(
-        PlanRow.id,
-        PlanRow.created_at,
-        PlanRow.run_id,
-        PlanRow.config_id,
-        PlanningConfigRow.scenario,
-        PlanRow.status,
-        PlanRow.objective_weighted_wait_days,
-        PlanRow.solve_seconds,
-    ).join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
-    if scenario is not None:
-        stmt = stmt.where(PlanningConfigRow.scenario.is_(scenario))
+    stmt = _plans_kept(
+        select(
+            PlanRow.id,
+            PlanRow.created_at,
+            PlanRow.run_id,
+            PlanRow.config_id,
+            PlanningConfigRow.scenario,
+            PlanRow.status,
+            PlanRow.objective_weighted_wait_days,
+            PlanRow.solve_seconds,
+        ),
+        scenario,
+    )
     rows = session.execute(stmt.order_by(PlanRow.id.desc()).limit(limit).offset(offset))
     return [PlanSummary(*row) for row in rows]
+
+
+def count_plans(session: Session, scenario: bool | None = None) -> int:
+    """How many plans `list_plans` pages through with the same `scenario`."""
+    return int(session.scalar(_plans_kept(select(func.count(PlanRow.id)), scenario)) or 0)
+
+
+def _plans_kept(stmt: Select[*_Row], scenario: bool | None) -> Select[*_Row]:
+    """`stmt` over plans joined to their configs, only what-ifs or only not (`scenario`)."""
+    stmt = stmt.select_from(PlanRow).join(
+        PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id
+    )
+    return stmt if scenario is None else stmt.where(PlanningConfigRow.scenario.is_(scenario))
 
 
 def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
@@ -556,6 +572,11 @@ def list_runs(session: Session, limit: int, offset: int = 0) -> list[RunRow]:
     return list(
         session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit).offset(offset))
     )
+
+
+def count_runs(session: Session) -> int:
+    """How many runs `list_runs` pages through."""
+    return int(session.scalar(select(func.count(RunRow.id))) or 0)
 
 
 def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:

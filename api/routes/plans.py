@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
 from api.errors import NotFound
+from api.paging import PAGED_RESPONSES, send_total
 from api.routes.runs import public_runs
 from api.schemas import PlanCreate, PlanPublic, PlanSummaryPublic, RunPublic, SweepCreate
 from homeward import planning, repository
@@ -34,9 +35,15 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
     )
 
 
-@router.get("", response_model=list[PlanSummaryPublic], dependencies=[allowed(Action.READ)])
+@router.get(
+    "",
+    response_model=list[PlanSummaryPublic],
+    dependencies=[allowed(Action.READ)],
+    responses=PAGED_RESPONSES,
+)
 def list_plans(
     session: SessionDep,
+    response: Response,
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many")] = 20,
     offset: OffsetQuery = 0,
     scenario: Annotated[
@@ -44,8 +51,10 @@ def list_plans(
         Query(description="only what-ifs (true) or only plans that are not (false)"),
     ] = None,
 ) -> list[PlanSummaryPublic]:
-    """Plans, newest first, as summaries (GET /v1/plans/{id} for a plan's result)."""
+    """Plans, newest first, as summaries (GET /v1/plans/{id} for a plan's result); the
+    `X-Total-Count` header says how many there are with the same `scenario`."""
     found = repository.list_plans(session, limit, offset, scenario)
+    send_total(response, repository.count_plans(session, scenario))
     return [PlanSummaryPublic.model_validate(p) for p in found]
 
 

@@ -17,6 +17,7 @@ from api.deps import (
     allowed,
 )
 from api.errors import NotFound
+from api.paging import PAGED_RESPONSES, send_total
 from api.schemas import RunPublic
 from homeward import repository
 from homeward.pipeline import queue_run
@@ -35,13 +36,20 @@ def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:
     ]
 
 
-@router.get("/runs", response_model=list[RunPublic], dependencies=[allowed(Action.READ)])
+@router.get(
+    "/runs",
+    response_model=list[RunPublic],
+    dependencies=[allowed(Action.READ)],
+    responses=PAGED_RESPONSES,
+)
 def list_runs(
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 50,
     offset: OffsetQuery = 0,
 ) -> list[RunPublic]:
-    """Runs, newest first."""
+    """Runs, newest first; the `X-Total-Count` header says how many there are."""
+    send_total(response, repository.count_runs(session))
     return public_runs(session, repository.list_runs(session, limit, offset))
 
 

@@ -88,6 +88,17 @@ def test_runs_record_provenance(viewer: httpx.Client) -> None:
     assert {"forecast_s", "plan_s"} <= set(pipeline["timings_s"])
 
 
+def test_runs_are_paged_with_their_total_in_a_header(viewer: httpx.Client) -> None:
+    everything = viewer.get("/v1/runs", params={"limit": 500})
+    total = len(everything.json())
+    assert total >= 1 and everything.headers["x-total-count"] == str(total)
+    for offset in (0, total - 1, total + 3):  # the first page, the last row, past the end
+        page = viewer.get("/v1/runs", params={"limit": 1, "offset": offset})
+        expected = [r["id"] for r in everything.json()[offset : offset + 1]]
+        assert [r["id"] for r in page.json()] == expected
+        assert page.headers["x-total-count"] == str(total)
+
+
 def test_post_plan_with_a_changed_fee_rate(finance: httpx.Client) -> None:
     latest = finance.get("/v1/plans/latest").json()
     config = finance.get("/v1/configs/active").json()["body"]
@@ -201,6 +212,21 @@ def test_openapi_published_without_a_key(demo_server: LiveServer) -> None:
         spec["paths"]
     )
     assert httpx.get(f"{demo_server.url}/docs").status_code == 200
+
+
+def test_every_paged_list_documents_its_total_header(demo_server: LiveServer) -> None:
+    spec = httpx.get(f"{demo_server.url}/openapi.json").json()
+    paged = {
+        path: operation["responses"]["200"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if {"limit", "offset"} <= {p["name"] for p in operation.get("parameters", [])}
+    }
+    assert set(paged) == {"/v1/plans", "/v1/runs"}  # found from their parameters, not listed
+    for path, ok in paged.items():
+        header = ok["headers"]["X-Total-Count"]
+        assert header["schema"]["type"] == "integer", path
+        assert ok["content"]["application/json"]["schema"]["type"] == "array", path
 
 
 def test_history_of_a_series_for_charts(viewer: httpx.Client) -> None:

@@ -85,19 +85,26 @@ def test_plans_filter_by_scenario_and_page(viewer: httpx.Client) -> None:
     assert [p["id"] for p in scenarios] == [everything[2]]
     real = viewer.get("/v1/plans", params={"scenario": "false"}).json()
     assert [p["id"] for p in real] == [everything[i] for i in (0, 1, 3)]
-    pages = [
-        [p["id"] for p in viewer.get("/v1/plans", params={"limit": 3, "offset": o}).json()]
-        for o in (0, 3, 6)
+    pages = [viewer.get("/v1/plans", params={"limit": 3, "offset": o}) for o in (0, 3, 6)]
+    assert [[p["id"] for p in page.json()] for page in pages] == [
+        everything[:3],
+        everything[3:],
+        [],
     ]
-    assert pages == [everything[:3], everything[3:], []]
+    # every page, the empty one past the end too, says how many there are in all
+    assert [page.headers["x-total-count"] for page in pages] == ["4"] * 3
     real_page = viewer.get("/v1/plans", params={"scenario": "false", "limit": 1, "offset": 1})
     assert [p["id"] for p in real_page.json()] == [everything[1]]
+    assert real_page.headers["x-total-count"] == str(len(real)) == "3"  # counted as filtered
+    only_what_ifs = viewer.get("/v1/plans", params={"scenario": "true", "offset": 5})
+    assert (only_what_ifs.json(), only_what_ifs.headers["x-total-count"]) == ([], "1")
 
 
 def test_plans_default_to_twenty(viewer: httpx.Client, finance: httpx.Client) -> None:
     for fee in range(17):  # 4 plans so far; 21 after these
         _what_if(finance, 0.2 + fee / 100)
-    assert len(viewer.get("/v1/plans").json()) == 20
+    first_page = viewer.get("/v1/plans")
+    assert len(first_page.json()) == 20 and first_page.headers["x-total-count"] == "21"
     assert len(viewer.get("/v1/plans", params={"limit": 100}).json()) == 21
 
 

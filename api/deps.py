@@ -11,9 +11,10 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.errors import error_responses
 from homeward import api_keys
 from homeward.api_keys import Caller
-from homeward.roles import Action
+from homeward.roles import Action, Role, roles_allowing
 from homeward.settings import Settings
 
 
@@ -94,14 +95,32 @@ def allowed(action: Action) -> Any:
 RouteHandler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
+def _auth_responses(actions: list[Action]) -> dict[int | str, dict[str, Any]]:
+    """The errors the key check of a route doing `actions` can send, for its OpenAPI entry."""
+    if not actions:
+        return {}
+    some_role_may_not = any(len(roles_allowing(a)) < len(Role) for a in actions)
+    return error_responses(401, 403) if some_role_may_not else error_responses(401)
+
+
 class AuthFirstRoute(APIRoute):
-    """A route that checks the caller's key and role before its body is read or parsed.
+    """A route that checks the caller's key and role before its body is read or parsed, and
+    documents the 401 (and, unless every role may, the 403) that check can send.
 
     FastAPI decodes a JSON body before it solves any dependency, so without this a request
     with no key and a malformed body would get 422 and learn about the body before being
     told it may not ask at all. The dependency still runs (and reuses the caller found here)
     so the OpenAPI document keeps declaring both key schemes.
     """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        actions = [
+            _ACTION_OF[dep.dependency]
+            for dep in kwargs.get("dependencies") or ()
+            if dep.dependency in _ACTION_OF
+        ]
+        kwargs["responses"] = {**_auth_responses(actions), **(kwargs.get("responses") or {})}
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> RouteHandler:
         handler = super().get_route_handler()

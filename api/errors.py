@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import ProblemPublic
 from homeward.api_keys import (
     KeyAlreadyRevoked,
     KeyNameTaken,
@@ -38,6 +40,39 @@ class BodyTooLarge(ValidationFailed):
 # 401 says how to authenticate; 413 closes the connection, so a client still sending the body
 # it was refused stops instead of waiting for a server that will not read it (RFC 9110 15.5.14).
 _HEADERS_FOR_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 413: {"Connection": "close"}}
+
+
+# What each error status means wherever it is sent; a route may say more (`error_responses`).
+_MEANING = {
+    401: "no API key, or an unknown or revoked one",
+    403: "the key's role may not do this: `role_needed` lists the roles that may, "
+    "`role_found` is the key's",
+    404: "nothing found: the detail says what was looked for and where to find what there is",
+    409: "the request cannot be met in the service's present state: the detail says why",
+    413: "the request body is too large: refused unread, and the connection is closed",
+    422: "Invalid input: `problems` locates each one (a parameter or JSON body by `location`; "
+    "a file or config by `row`, `column` and `series_id`) with what was expected and found",
+    500: "an unexpected error; it has been logged on the server",
+}
+
+
+def error_responses(
+    *statuses: int, said: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses=` entries for error statuses a route sends, each a ProblemPublic
+    body (and the headers `problem` adds to it); `said` gives a route's own description."""
+    said = said or {}
+    return {status: _documented(status, said.get(status, _MEANING[status])) for status in statuses}
+
+
+def _documented(status: int, description: str) -> dict[str, Any]:
+    headers = {
+        name: {"description": f"always `{value}`", "schema": {"type": "string"}}
+        for name, value in _HEADERS_FOR_STATUS.get(status, {}).items()
+    }
+    return {"model": ProblemPublic, "description": description} | (
+        {"headers": headers} if headers else {}
+    )
 
 
 def problem(
@@ -142,9 +177,41 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Register every handler on the app."""
+    """Register every handler on the app, and have its OpenAPI document say what they send."""
     app.add_exception_handler(HomewardError, _homeward_error)
     app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _as_problems(build())  # build() keeps the document it makes on the app
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way
+
+
+def _as_problems(document: dict[str, Any]) -> None:
+    """Error responses as they are sent: application/problem+json, never FastAPI's default
+    422 body (which the handlers above replace); routes declare their 422 with the rest."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if _is_fastapi_default_422(responses.get("422")):
+                del responses["422"]
+            for status, response in responses.items():
+                content = response.get("content", {})
+                if str(status)[:1] in ("4", "5") and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+            operation["responses"] = dict(sorted(responses.items()))
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
+def _is_fastapi_default_422(response: dict[str, Any] | None) -> bool:
+    schema = (response or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))

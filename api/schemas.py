@@ -10,6 +10,40 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimise.config import PlanningConfig
 
 
+class RequestProblemPublic(BaseModel):
+    """One thing wrong with a request's parameters or JSON body."""
+
+    location: str = Field(description="where: `query/limit`, `path/plan_id`, `body/config/...`")
+    expected: str
+    found: str
+
+
+class InputProblemPublic(BaseModel):
+    """One thing wrong with an uploaded file or a body's content, located as the user sees it."""
+
+    row: int | None = Field(description="the file's line (header = 1); null for the whole file")
+    column: str | None = Field(description="the column or header at fault; null if no one is")
+    expected: str
+    found: str
+    series_id: str | None = Field(description="the series at fault, if one is")
+
+
+class ProblemPublic(BaseModel):
+    """Every error's body (application/problem+json, RFC 9457), whatever raised it."""
+
+    type: Literal["about:blank"] = "about:blank"
+    title: str = Field(description="the status's phrase, e.g. 'Not found'; 422 is 'Invalid input'")
+    status: int
+    detail: str = Field(description="what was expected, what was found, and where")
+    problems: list[RequestProblemPublic | InputProblemPublic] | None = Field(
+        default=None, description="422 and 413 only: every problem found, each located"
+    )
+    role_needed: list[str] | None = Field(
+        default=None, description="403 only: the roles that may do this"
+    )
+    role_found: str | None = Field(default=None, description="403 only: the key's role")
+
+
 class HealthPublic(BaseModel):
     status: Literal["ok"]
     database: str

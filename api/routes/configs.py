@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
-from api.errors import NotFound
+from api.errors import NotFound, error_responses
 from api.schemas import ConfigPublic
 from homeward import planning, repository
 from homeward.roles import Action
@@ -28,7 +28,12 @@ def _public(row: PlanningConfigRow) -> ConfigPublic:
     )
 
 
-@router.get("/active", response_model=ConfigPublic, dependencies=[allowed(Action.READ)])
+@router.get(
+    "/active",
+    response_model=ConfigPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, said={404: "no planning config stored yet"}),
+)
 def active_config(session: SessionDep) -> ConfigPublic:
     """The config the scheduled pipeline plans with (the newest stored that is not a what-if)."""
     row = repository.active_config(session)
@@ -37,7 +42,12 @@ def active_config(session: SessionDep) -> ConfigPublic:
     return _public(row)
 
 
-@router.get("/{config_id}", response_model=ConfigPublic, dependencies=[allowed(Action.READ)])
+@router.get(
+    "/{config_id}",
+    response_model=ConfigPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, 422),
+)
 def get_config(config_id: IdPath, session: SessionDep) -> ConfigPublic:
     """One stored config by id: the active one, an older version, or a what-if's (`scenario`);
     a plan's `config_id` names the config it was planned with."""
@@ -52,6 +62,7 @@ def get_config(config_id: IdPath, session: SessionDep) -> ConfigPublic:
     response_model=ConfigPublic,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.CONFIGURE)],
+    responses=error_responses(422),
 )
 def store_config(config: PlanningConfig, session: SessionDep) -> ConfigPublic:
     """Store a new planning config version; it becomes the active one."""

@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import BodyTooLarge, NotFound
+from api.errors import BodyTooLarge, NotFound, error_responses
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
 from homeward.errors import Problem, ValidationFailed
@@ -58,7 +58,15 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
     dependencies=[allowed(Action.UPLOAD)],
     responses={
         200: {"model": ImportPublic, "description": "already stored by import `duplicate_of`"},
-        413: {"description": f"a body over {MAX_UPLOAD_BYTES // 2**20} MiB, refused unread"},
+        **error_responses(
+            413,
+            422,
+            said={
+                413: f"a body over {MAX_UPLOAD_BYTES // 2**20} MiB, refused unread (from its "
+                "Content-Length, or as soon as a chunked body passes it); the connection is "
+                "closed",
+            },
+        ),
     },
     openapi_extra={
         "requestBody": {
@@ -126,6 +134,7 @@ def _refuse(expected: str, found: str) -> NoReturn:
     "/observations/{series_id:path}",
     response_model=list[ObservationPublic],
     dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, 422),
 )
 def get_observations(
     series_id: str,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
-from api.errors import NotFound
+from api.errors import NotFound, error_responses
 from api.paging import PAGED_RESPONSES, send_total
 from api.routes.runs import public_runs
 from api.schemas import PlanCreate, PlanPublic, PlanSummaryPublic, RunPublic, SweepCreate
@@ -19,6 +19,11 @@ from homeward.roles import Action
 from models import PlanRow, RunRow
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=AuthFirstRoute)
+# why a plan or a sweep is refused before anything is solved or queued
+_PLAN_REFUSALS = {
+    404: "no `config` sent and no planning config stored",
+    409: "no referral forecasts stored yet: run the pipeline first",
+}
 
 
 def _public(session: Session, row: PlanRow) -> PlanPublic:
@@ -39,7 +44,7 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
     "",
     response_model=list[PlanSummaryPublic],
     dependencies=[allowed(Action.READ)],
-    responses=PAGED_RESPONSES,
+    responses=PAGED_RESPONSES | error_responses(422),
 )
 def list_plans(
     session: SessionDep,
@@ -58,7 +63,12 @@ def list_plans(
     return [PlanSummaryPublic.model_validate(p) for p in found]
 
 
-@router.get("/latest", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
+@router.get(
+    "/latest",
+    response_model=PlanPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, said={404: "no plan yet that is not a what-if"}),
+)
 def latest_plan(session: SessionDep) -> PlanPublic:
     """The newest plan of a config that is not a what-if: the pipeline's, or one requested
     without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans."""
@@ -68,7 +78,12 @@ def latest_plan(session: SessionDep) -> PlanPublic:
     return _public(session, row)
 
 
-@router.get("/{plan_id}", response_model=PlanPublic, dependencies=[allowed(Action.READ)])
+@router.get(
+    "/{plan_id}",
+    response_model=PlanPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, 422),
+)
 def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
     """One plan by id."""
     row = session.get(PlanRow, plan_id)
@@ -87,7 +102,8 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
             "model": RunPublic,
             "description": "with `Prefer: respond-async`: the plan runs as a job; poll the "
             "run at `Location` until it is no longer queued or running, then GET its plan_id",
-        }
+        },
+        **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
     },
 )
 def create_plan(
@@ -116,6 +132,7 @@ def create_plan(
     response_model=RunPublic,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[allowed(Action.PLAN)],
+    responses=error_responses(404, 409, 422, said=_PLAN_REFUSALS),
 )
 def create_sweep(
     sweep_request: SweepCreate, request: Request, session: SessionDep, factory: FactoryDep

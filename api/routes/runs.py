@@ -16,7 +16,7 @@ from api.deps import (
     SettingsDep,
     allowed,
 )
-from api.errors import NotFound
+from api.errors import NotFound, error_responses
 from api.paging import PAGED_RESPONSES, send_total
 from api.schemas import RunPublic
 from homeward import repository
@@ -40,7 +40,7 @@ def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:
     "/runs",
     response_model=list[RunPublic],
     dependencies=[allowed(Action.READ)],
-    responses=PAGED_RESPONSES,
+    responses=PAGED_RESPONSES | error_responses(422),
 )
 def list_runs(
     session: SessionDep,
@@ -53,7 +53,12 @@ def list_runs(
     return public_runs(session, repository.list_runs(session, limit, offset))
 
 
-@router.get("/runs/{run_id}", response_model=RunPublic, dependencies=[allowed(Action.READ)])
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, 422),
+)
 def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
     """One run: poll this after a 202 until its status is no longer queued or running."""
     run = session.get(RunRow, run_id)

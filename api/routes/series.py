@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import NotFound
+from api.errors import NotFound, error_responses
 from api.schemas import (
     ForecastPointPublic,
     ForecastPublic,
@@ -23,7 +23,12 @@ from models import SeriesRow
 router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
 
-@router.get("/series", response_model=list[SeriesPublic], dependencies=[allowed(Action.READ)])
+@router.get(
+    "/series",
+    response_model=list[SeriesPublic],
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(422),
+)
 def list_series(
     session: SessionDep,
     prefix: Annotated[
@@ -71,6 +76,7 @@ def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
     response_model=ForecastPublic,
     response_model_by_alias=True,
     dependencies=[allowed(Action.READ)],
+    responses=error_responses(404),
 )
 def get_forecast(series_id: str, session: SessionDep) -> ForecastPublic:
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import NotFound
+from api.errors import NotFound, error_responses
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
 from homeward import repository
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
     "/winter/{series_id:path}",
     response_model=WinterIndexPublic,
     dependencies=[allowed(Action.READ)],
+    responses=error_responses(404),
 )
 def get_winter_index(series_id: str, session: SessionDep) -> WinterIndexPublic:
     """The winter index of one series from its newest forecast (1.0 = a normal period)."""

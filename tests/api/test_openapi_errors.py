@@ -1,0 +1,282 @@
+"""Every error a route sends is in the OpenAPI document, with the one problem body it has.
+
+`ROUTES` says which error statuses each route sends, and how to make it send each one. It is not
+taken on trust: every (route, status) pair is triggered through the real app over HTTP (a fresh
+database with no config, forecasts or plans for the refusals; the same app with its database
+gone for 500), and the answer is checked against the ProblemPublic schema /openapi.json serves.
+The document must then list exactly those statuses for each route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+from api.app import create_app
+from api.routes import observations
+from api.schemas import ProblemPublic
+from homeward import api_keys, demo_config
+from homeward.roles import Role
+from homeward.settings import Settings
+from homeward.storage import session_factory, transaction
+from tests.api.conftest import HORIZON_WEEKS, key_header, keyed_settings, migrated
+from tests.conftest import LiveServer
+
+PROBLEM_JSON = "application/problem+json"
+CONFIG = demo_config.demo_planning_config(horizon_periods=HORIZON_WEEKS)
+CSV = b"unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,31\nreferrals/ot/rugby,2025-01-13,29\n"
+RATES = [0.1, 0.2]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One request. Who sends it is decided by the status it should get: 401 no key, 403 a
+    viewer key, 500 the server whose database is gone, anything else an admin key."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _upload(content: bytes) -> Ask:
+    return Ask("POST", "/v1/observations", content=content, headers={"content-type": "text/csv"})
+
+
+SERIES = "/v1/series"
+RUNS = "/v1/runs"
+PLANS = "/v1/plans"
+
+# route (as the document names it) -> every error status it sends -> a request that gets it
+ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
+    ("GET", "/healthz"): {500: Ask("GET", "/healthz")},
+    ("GET", SERIES): {
+        401: Ask("GET", SERIES),
+        422: Ask("GET", SERIES, params={"kind": "neither"}),
+        500: Ask("GET", SERIES),
+    },
+    ("GET", "/v1/observations/{series_id}"): {
+        401: Ask("GET", "/v1/observations/referrals/ot/rugby"),
+        404: Ask("GET", "/v1/observations/referrals/ot/rugby"),
+        422: Ask("GET", "/v1/observations/referrals/ot/rugby", params={"last": "0"}),
+        500: Ask("GET", "/v1/observations/referrals/ot/rugby"),
+    },
+    ("POST", "/v1/observations"): {
+        401: _upload(CSV),
+        403: _upload(CSV),
+        413: _upload(CSV),  # sent with the upload limit lowered below its size
+        422: _upload(b"unique_id,ds\n"),
+        500: _upload(CSV),
+    },
+    ("GET", "/v1/forecasts/{series_id}"): {
+        401: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
+        404: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
+        500: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
+    },
+    ("GET", "/v1/winter/{series_id}"): {
+        401: Ask("GET", "/v1/winter/referrals/ot/rugby"),
+        404: Ask("GET", "/v1/winter/referrals/ot/rugby"),
+        500: Ask("GET", "/v1/winter/referrals/ot/rugby"),
+    },
+    ("GET", "/v1/configs/active"): {
+        401: Ask("GET", "/v1/configs/active"),
+        404: Ask("GET", "/v1/configs/active"),
+        500: Ask("GET", "/v1/configs/active"),
+    },
+    ("GET", "/v1/configs/{config_id}"): {
+        401: Ask("GET", "/v1/configs/1"),
+        404: Ask("GET", "/v1/configs/1"),
+        422: Ask("GET", "/v1/configs/0"),
+        500: Ask("GET", "/v1/configs/1"),
+    },
+    ("POST", "/v1/configs"): {
+        401: Ask("POST", "/v1/configs", json=CONFIG),
+        403: Ask("POST", "/v1/configs", json=CONFIG),
+        422: Ask("POST", "/v1/configs", json={**CONFIG, "revenue_budget_gbp_per_period": -5}),
+        500: Ask("POST", "/v1/configs", json=CONFIG),
+    },
+    ("GET", PLANS): {
+        401: Ask("GET", PLANS),
+        422: Ask("GET", PLANS, params={"limit": "0"}),
+        500: Ask("GET", PLANS),
+    },
+    ("GET", "/v1/plans/latest"): {
+        401: Ask("GET", "/v1/plans/latest"),
+        404: Ask("GET", "/v1/plans/latest"),
+        500: Ask("GET", "/v1/plans/latest"),
+    },
+    ("GET", "/v1/plans/{plan_id}"): {
+        401: Ask("GET", "/v1/plans/1"),
+        404: Ask("GET", "/v1/plans/1"),
+        422: Ask("GET", "/v1/plans/0"),
+        500: Ask("GET", "/v1/plans/1"),
+    },
+    ("POST", PLANS): {
+        401: Ask("POST", PLANS, json={}),
+        403: Ask("POST", PLANS, json={}),
+        404: Ask("POST", PLANS, json={}),  # no config sent, none stored
+        409: Ask("POST", PLANS, json={"config": CONFIG}),  # no forecasts stored
+        422: Ask("POST", PLANS, json={"solver": "glpk"}),
+        500: Ask("POST", PLANS, json={}),
+    },
+    ("POST", "/v1/plans/sweeps"): {
+        401: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
+        403: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
+        404: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
+        409: Ask("POST", "/v1/plans/sweeps", json={"config": CONFIG, "dfg_fee_rates": RATES}),
+        422: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": [0.1]}),
+        500: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
+    },
+    ("GET", RUNS): {
+        401: Ask("GET", RUNS),
+        422: Ask("GET", RUNS, params={"offset": "-1"}),
+        500: Ask("GET", RUNS),
+    },
+    ("GET", "/v1/runs/{run_id}"): {
+        401: Ask("GET", "/v1/runs/1"),
+        404: Ask("GET", "/v1/runs/1"),
+        422: Ask("GET", "/v1/runs/0"),
+        500: Ask("GET", "/v1/runs/1"),
+    },
+    ("POST", RUNS): {401: Ask("POST", RUNS), 403: Ask("POST", RUNS), 500: Ask("POST", RUNS)},
+}
+PAIRS = [(route, status) for route, asks in ROUTES.items() for status in asks]
+
+
+@dataclass(frozen=True)
+class Servers:
+    """The app on an empty database (keys required), the same app with its database gone
+    (keys off, so the route itself meets the missing database), and one key per role."""
+
+    empty: LiveServer
+    gone: LiveServer
+    keys: dict[Role, str]
+
+
+def _server_with_its_database_gone(tmp: Path) -> Iterator[LiveServer]:
+    settings = Settings(
+        data_dir=tmp, database_url=f"sqlite:///{tmp / 'gone.db'}", scheduler_enabled=False
+    )
+    app = create_app(settings.model_copy(update={"auth": "off"}))
+    with LiveServer(app) as server:
+        # started (and migrated) on a real file; from now on every session opens a missing one
+        missing = create_engine(f"sqlite:///{tmp / 'no-such-folder' / 'gone.db'}")
+        app.state.session_factory = session_factory(missing)
+        yield server
+        missing.dispose()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    tmp = tmp_path_factory.mktemp("openapi-errors")
+    settings = keyed_settings(tmp, "empty.db", forecast_horizon_weeks=HORIZON_WEEKS)
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        keys = {r: api_keys.create_key(session, f"errors-{r.value}", r).secret for r in Role}
+    with LiveServer(create_app(settings)) as empty:
+        for gone in _server_with_its_database_gone(tmp):
+            yield Servers(empty, gone, keys)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def document(servers: Servers) -> dict[str, Any]:
+    response = httpx.get(f"{servers.empty.url}/openapi.json", timeout=30)
+    assert response.status_code == 200
+    spec: dict[str, Any] = response.json()
+    return spec
+
+
+def _send(servers: Servers, ask: Ask, status: int) -> httpx.Response:
+    server = servers.gone if status == 500 else servers.empty
+    role = {401: None, 403: Role.VIEWER}.get(status, Role.ADMIN)
+    headers = {**ask.headers, **(key_header(servers.keys[role]) if role is not None else {})}
+    return httpx.request(
+        ask.method,
+        server.url + ask.path,
+        params=ask.params,
+        json=ask.json,
+        content=ask.content,
+        headers=headers,
+        timeout=60,
+    )
+
+
+def _operation(document: dict[str, Any], route: tuple[str, str]) -> dict[str, Any]:
+    method, path = route
+    operation: dict[str, Any] = document["paths"][path][method.lower()]
+    return operation
+
+
+def _error_statuses(operation: dict[str, Any]) -> set[int]:
+    return {int(s) for s in operation["responses"] if s[:1] in ("4", "5")}
+
+
+def _fits(body: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """The body has every key the schema requires and none it does not name."""
+    return set(schema.get("required", [])) <= set(body) <= set(schema["properties"])
+
+
+def _assert_is_the_served_problem(body: dict[str, Any], document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert _fits(body, schemas["ProblemPublic"]), body
+    problem_items = schemas["ProblemPublic"]["properties"]["problems"]["anyOf"][0]["items"]
+    shapes = [schemas[ref["$ref"].rsplit("/", 1)[1]] for ref in problem_items["anyOf"]]
+    for item in body.get("problems", []):
+        assert any(_fits(item, shape) for shape in shapes), item
+    ProblemPublic.model_validate(body)  # and the types too
+
+
+def test_the_table_names_every_route_in_the_document(document: dict[str, Any]) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    assert documented == set(ROUTES)
+
+
+@pytest.mark.parametrize(("route", "status"), PAIRS, ids=[f"{m} {p} {s}" for (m, p), s in PAIRS])
+def test_each_error_a_route_sends_is_documented_with_the_body_it_has(
+    servers: Servers,
+    document: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    route: tuple[str, str],
+    status: int,
+) -> None:
+    if status == 413:
+        monkeypatch.setattr(observations, "MAX_UPLOAD_BYTES", len(CSV) - 1)
+    response = _send(servers, ROUTES[route][status], status)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["status"] == status
+    _assert_is_the_served_problem(body, document)
+    documented = _operation(document, route)["responses"][str(status)]
+    assert documented["content"] == {
+        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemPublic"}}
+    }
+    for header in documented.get("headers", {}):  # a header it documents is one it sends
+        assert header.lower() in response.headers, header
+
+
+@pytest.mark.parametrize("route", list(ROUTES), ids=[f"{m} {p}" for m, p in ROUTES])
+def test_each_route_documents_exactly_the_errors_it_sends(
+    document: dict[str, Any], route: tuple[str, str]
+) -> None:
+    assert _error_statuses(_operation(document, route)) == set(ROUTES[route])
+
+
+def test_fastapis_own_validation_error_body_is_documented_nowhere(
+    document: dict[str, Any],
+) -> None:
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert "HTTPValidationError" not in str(document["paths"])

@@ -173,7 +173,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
+    return problem(500, _title(500), "an unexpected error occurred; it has been logged")
 
 
 def install(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +260,9 @@ def test_each_error_a_route_sends_is_documented_with_the_body_it_has(
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     body = response.json()
     assert body["status"] == status
+    # one title per status, whoever raised it ('Internal server error', 'Not found', ...)
+    phrase = "Invalid input" if status == 422 else HTTPStatus(status).phrase
+    assert body["title"] == phrase[:1] + phrase[1:].lower()
     _assert_is_the_served_problem(body, document)
     documented = _operation(document, route)["responses"][str(status)]
     assert documented["content"] == {

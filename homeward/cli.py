@@ -95,8 +95,8 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--seed",
         type=_non_negative_int,
-        default=0,
-        help="seed of the sample paths: the same seed and input give the same paths (default 0)",
+        help="with --paths: seed of the sample paths; the same seed and input give the same "
+        "paths (default 0)",
     )
     p.add_argument(
         "--adjust-level-shifts",

@@ -82,7 +82,7 @@ def forecast_file(args: argparse.Namespace) -> int:
         hierarchy=tree,
         reconcile=args.reconcile,
         sample_paths=args.paths or 0,
-        seed=args.seed,
+        seed=args.seed or 0,
     )
     if args.models:
         settings = replace(settings, models=args.models)
@@ -143,6 +143,11 @@ def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
 def _check_sample_path_options(args: argparse.Namespace) -> None:
     """--paths says how many, --paths-output where: one without the other is a mistake to
     name, not a run to make and throw away (or to end without the file asked for)."""
+    if args.seed is not None and args.paths is None:
+        raise ValueError(
+            f"--seed only sets the sample paths' seed: expected --paths N with it, found "
+            f"--seed {args.seed} without --paths"
+        )
     if (args.paths is None) == (args.paths_output is None):
         return
     given = f"--paths {args.paths}" if args.paths_output is None else "--paths-output"

@@ -69,7 +69,16 @@ function renderWarnings(warnings) {
   box.setAttribute("role", "note");
   box.innerHTML = `<h3>${warnings.length === 1 ? "Warning" : `${warnings.length} warnings`}</h3><ul></ul>`;
   const list = box.querySelector("ul");
-  for (const w of warnings) list.append(Object.assign(document.createElement("li"), { textContent: w }));
+  for (const w of warnings) {
+    const item = document.createElement("li");
+    item.append(Object.assign(document.createElement("span"), { className: "warning-text", textContent: w }));
+    // The simulation's table is the waits card: the warning names it by its heading.
+    if (/simulat/i.test(w)) {
+      item.insertAdjacentHTML("beforeend", ` <span class="warning-see">(the planned and simulated waits are
+        under <a href="#waits">${WAITS_HEADING}</a>)</span>`);
+    }
+    list.append(item);
+  }
 }
 
 function renderHours(plan) {
@@ -83,6 +92,109 @@ function renderHours(plan) {
     `<tr><td>${esc(d)}</td>${services.map((s) => `<td>${fmt(table[d][s] || 0)}</td>`).join("")}</tr>`);
   document.querySelector("#hours").innerHTML = `<h2>Hours over the plan, by district and service</h2>
     <table id="hours-table"><thead><tr><th>district</th>${services.map((s) => `<th>${s}</th>`).join("")}</tr></thead>
+    <tbody>${rows.join("")}</tbody></table>`;
+}
+
+// Waits by service and district: the plan's average wait (its fluid model, Little's law) and,
+// where the plan was simulated with random arrivals, the simulated wait beside it.
+const WAITS_HEADING = "Waits by service and district";
+const FLAG_PERCENT = 15;  // optimise/simulate.py flags a simulated wait this far from the plan's
+const FLAG_MARK = "⚑";
+const cellKey = (service, district) => JSON.stringify([service, district]);  // any id, no clash
+
+function renderWaits(plan) {
+  const r = plan.result;
+  const waits = r.district_waits || [], sims = r.simulation || [];
+  const section = document.querySelector("#waits");
+  section.innerHTML = `<h2 id="waits-heading">${WAITS_HEADING}</h2>` + (waits.length
+    ? waitsTable(waits, sims) + waitsNote(sims)
+    : '<p class="muted" id="waits-none">This plan records no waits by district.</p>') +
+    baselinesTable(r.baselines || []);
+}
+
+function waitsTable(waits, sims) {
+  const services = [...new Set(waits.map((w) => w.service))];
+  const districts = [...new Set(waits.map((w) => w.district))].sort();
+  const planned = new Map(waits.map((w) => [cellKey(w.service, w.district), w]));
+  const simulated = new Map(sims.map((s) => [cellKey(s.service, s.district), s]));
+  const rows = districts.map((d) => `<tr><th scope="row">${esc(d)}</th>${services.map((s) =>
+    waitCell(planned.get(cellKey(s, d)), simulated.get(cellKey(s, d)))).join("")}</tr>`);
+  const caption = sims.length
+    ? "Average wait in days as planned, and (sim) as simulated"
+    : "Average wait in days as planned (this plan was not simulated)";
+  return `<div class="wide"><table id="waits-table"><caption>${caption}</caption>
+    <thead><tr><th scope="col">district</th>${services.map((s) =>
+      `<th scope="col">${esc(s.replace(/_/g, " "))}</th>`).join("")}</tr></thead>
+    <tbody>${rows.join("")}</tbody></table></div>${flagLegend(sims)}`;
+}
+
+// "1.3 (sim 9.9)", and a flagged pair marked by a sign and words, not by colour alone.
+function waitCell(wait, sim) {
+  const lp = `<span class="lp">${fmtOrNA(wait?.avg_wait_days, 1)}</span>`;
+  if (!sim) return `<td>${lp}</td>`;
+  const simulated = ` <span class="sim">(sim ${fmtOrNA(sim.sim_wait_days, 1)})</span>`;
+  if (!sim.flagged) return `<td>${lp}${simulated}</td>`;
+  const why = flagReason(sim);
+  return `<td class="flagged" title="${esc(why)}">${lp}${simulated}` +
+    `<span class="flag" aria-hidden="true">${FLAG_MARK}</span><span class="visually-hidden"> (${esc(why)})</span></td>`;
+}
+
+// Outside the table's scrolling box, so a narrow screen still shows it whole.
+function flagLegend(sims) {
+  if (!sims.length) return "";
+  const flagged = sims.filter((s) => s.flagged).length;
+  const text = flagged
+    ? `${FLAG_MARK} marks the ${flagged} of ${sims.length} where the simulated wait differs from ` +
+      `the planned by more than ${FLAG_PERCENT}%.`
+    : `No simulated wait differs from the planned by more than ${FLAG_PERCENT}%.`;
+  return `<p class="muted" id="waits-legend">${text}</p>`;
+}
+
+function flagReason(sim) {
+  const pct = sim.difference_pct;
+  if (pct == null) return "flagged: the simulation's waiting differs from the plan's";
+  const way = pct >= 0 ? "longer" : "shorter";
+  return `flagged: the simulated wait is ${fmt(Math.abs(pct))}% ${way} than planned`;
+}
+
+function waitsNote(sims) {
+  const simulated = sims.length
+    ? " Sim: the same plan run day by day with referrals arriving at random, as they do; " +
+      "short queues planned to run at full use wait longer than the plan predicts, because " +
+      "time left idle on a quiet day cannot serve the people who arrive the next."
+    : "";
+  return `<p class="muted" id="waits-note">Planned: the plan's average wait, the days people ` +
+    `wait in all divided by the people served.${simulated}</p>`;
+}
+
+// The plan against simple ways of sharing the same staff spend. vs_plan_pct is how much more
+// weighted waiting a baseline has than the plan (negative: less).
+const BASELINE_NAMES = {
+  plan: "the plan",
+  proportional_to_demand: "allocating hours in proportion to demand",
+  carried_forward: "carrying today's staffing forward",
+};
+
+function againstPlan(pct) {
+  if (pct == null) return "n/a";
+  const text = fmt(Math.abs(pct), 1);
+  if (!/[1-9]/.test(text)) return "the same weighted waiting";
+  return `${text}% ${pct > 0 ? "more" : "less"} weighted waiting`;
+}
+
+function baselinesTable(baselines) {
+  if (!baselines.length) return "";
+  const rows = baselines.map((b) => {
+    const name = BASELINE_NAMES[b.name] ?? String(b.name).replace(/_/g, " ");
+    const vs = b.name === "plan" ? "" : againstPlan(b.vs_plan_pct);
+    return `<tr><th scope="row">${esc(name)}</th><td>${fmtOrNA(b.weighted_wait_days)}</td>` +
+      `<td>${vs}</td><td>${fmtOrNA(b.dtoc_days)}</td></tr>`;
+  });
+  return `<h3 id="baselines-heading">Against simple allocations</h3>
+    <table id="baselines-table"><caption>The same staff and agency spend shared by a simple rule,
+    its waits worked out by the plan's own model</caption>
+    <thead><tr><th scope="col">allocation</th><th scope="col">weighted waiting days</th>
+    <th scope="col">against the plan</th><th scope="col">delayed days in hospital (DTOC)</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;
 }
 
@@ -522,12 +634,13 @@ async function load() {
   document.querySelector("#sweep-form button").disabled = false;
   try {
     const plan = await getJSON("/v1/plans/latest");
-    renderSummary(plan); renderHours(plan); renderShadow(plan);
+    renderSummary(plan); renderHours(plan); renderWaits(plan); renderShadow(plan);
     showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
   } catch (err) {
     showError("#summary", "Latest plan", err.message);
     document.querySelector("#summary .error").id = "plan-error";
     document.querySelector("#hours").innerHTML = "<h2>Hours over the plan, by district and service</h2>";
+    document.querySelector("#waits").innerHTML = `<h2>${WAITS_HEADING}</h2>`;
     document.querySelector("#demand").innerHTML = "<h2>Demand planned for, whole area</h2>";
     document.querySelector("#shadow").innerHTML = "<h2>What an extra pound or hour is worth</h2>";
   }

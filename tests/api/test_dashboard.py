@@ -105,13 +105,15 @@ def _get_plan(server: LiveServer, key: str, plan_id: str = "latest") -> dict[str
     return plan
 
 
-def _open_with_key(browser: webdriver.Chrome, server: LiveServer, key: str) -> WebDriverWait:
-    """The page loaded once with `key` already in the tab, and a wait for it."""
+def _open_with_key(
+    browser: webdriver.Chrome, server: LiveServer, key: str, status: str = "optimal"
+) -> WebDriverWait:
+    """The page loaded once with `key` already in the tab, and a wait for its plan of `status`."""
     browser.get(server.url + "/")
     browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
     browser.refresh()
     wait = WebDriverWait(browser, 30)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), status))
     return wait
 
 
@@ -143,7 +145,8 @@ def test_the_plan_shows_its_warnings_and_that_demand_was_planned_at_the_forecast
     assert any("planned without hospital pressure" in w for w in plan["result"]["warnings"])
     wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     items = browser.find_elements(By.CSS_SELECTOR, "#summary #plan-warnings li")
-    assert [li.text for li in items] == plan["result"]["warnings"]
+    shown = browser.find_elements(By.CSS_SELECTOR, "#plan-warnings li .warning-text")
+    assert [w.text for w in shown] == plan["result"]["warnings"]
     heading = browser.find_element(By.CSS_SELECTOR, "#plan-warnings h3").text
     assert heading == (f"{len(items)} warnings" if len(items) > 1 else "Warning")
     wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
@@ -163,7 +166,9 @@ def test_winter_weeks_show_planned_above_the_forecast_by_the_pressure_index(
     server, key = winter_server
     plan = _get_plan(server, key)
     wait = _open_with_key(browser, server, key)
-    shown_warnings = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#plan-warnings li")]
+    shown_warnings = [
+        w.text for w in browser.find_elements(By.CSS_SELECTOR, "#plan-warnings .warning-text")
+    ]
     assert shown_warnings == plan["result"]["warnings"]  # none shown when there are none
     assert not any("hospital pressure" in w for w in shown_warnings)
     wait.until(ec.text_to_be_present_in_element((By.ID, "demand-caption"), "Winter weeks"))
@@ -361,6 +366,9 @@ def test_text_from_a_stored_config_is_shown_as_text_not_run(
             "hours": [{"service": "ot", "district": MARKUP, "hours": 10.0}],
             "shadow_prices": [{"statement": f"{MARKUP} capital is worth 1 day", "dual": 1.0}],
             "total_dtoc_days": 0.0,
+            "district_waits": [_wait_row(MARKUP, MARKUP, 2.0)],
+            "simulation": [_sim_row(MARKUP, MARKUP, 2.0, 3.0)],
+            "baselines": [_baseline_row(MARKUP, 5.0)],
         }
         repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
         key = api_keys.create_key(session, "markup-viewer", Role.VIEWER).secret
@@ -370,6 +378,271 @@ def test_text_from_a_stored_config_is_shown_as_text_not_run(
         assert browser.find_elements(By.ID, "injected") == []
         assert MARKUP in browser.find_element(By.ID, "shadow").text
         assert MARKUP in browser.find_element(By.ID, "summary").text
+        assert MARKUP in browser.find_element(By.ID, "waits-table").text
+        assert MARKUP in browser.find_element(By.ID, "baselines-table").text
+
+
+def _wait_row(service: str, district: str, wait_days: float | None) -> dict[str, Any]:
+    """A district_waits row as GET /v1/plans gives it (`None`: no case served)."""
+    return {
+        "service": service,
+        "district": district,
+        "hours": None if service == "dfg_works" else 100.0,
+        "cases_served": 0.0 if wait_days is None else 10.0,
+        "person_days": 0.0 if wait_days is None else 10.0 * wait_days,
+        "avg_wait_days": wait_days,
+    }
+
+
+def _sim_row(service: str, district: str, lp_days: float, sim_days: float) -> dict[str, Any]:
+    """A simulation row as GET /v1/plans gives it, flagged over 15% as the planner flags it."""
+    difference = 100.0 * (sim_days / lp_days - 1.0)
+    return {
+        "service": service,
+        "district": district,
+        "lp_person_days": 10.0 * lp_days,
+        "sim_person_days": 10.0 * sim_days,
+        "lp_wait_days": lp_days,
+        "sim_wait_days": sim_days,
+        "difference_pct": difference,
+        "flagged": abs(difference) > 15.0,
+    }
+
+
+def _baseline_row(name: str, vs_plan_pct: float) -> dict[str, Any]:
+    """A baselines row: weighted waiting `vs_plan_pct` percent above a plan's 1,000 days."""
+    return {
+        "name": name,
+        "weighted_wait_days": 1000.0 * (1.0 + vs_plan_pct / 100.0),
+        "dtoc_days": 50.0 + vs_plan_pct,
+        "staff_cost_gbp": 20000.0,
+        "vs_plan_pct": vs_plan_pct,
+    }
+
+
+def _waits_table(browser: webdriver.Chrome) -> dict[str, Any]:
+    """The page's waits table, read in one step: header, and per row the district and each
+    cell's planned wait, simulated wait, flag mark, words for a screen reader and title."""
+    table: dict[str, Any] = browser.execute_script(
+        "const t = document.querySelector('#waits-table');"
+        "const part = (td, css) => td.querySelector(css)?.textContent ?? null;"
+        "return { caption: t.caption.textContent.replace(/\\s+/g, ' '),"
+        "  head: [...t.tHead.rows[0].cells].map((c) => c.textContent),"
+        "  rows: [...t.tBodies[0].rows].map((tr) => [tr.cells[0].textContent,"
+        "    ...[...tr.cells].slice(1).map((td) => ({ text: td.textContent,"
+        "      lp: part(td, '.lp'), sim: part(td, '.sim'), mark: part(td, '.flag'),"
+        "      said: part(td, '.visually-hidden'), title: td.title,"
+        "      flagged: td.classList.contains('flagged') }))]) };"
+    )
+    return table
+
+
+def _expected_waits(result: dict[str, Any]) -> dict[str, Any]:
+    """The waits table the page should show for a plan's result: districts sorted, services
+    in the plan's order, each cell's planned wait and, where simulated, the simulated one."""
+    waits, sims = result["district_waits"], result.get("simulation") or []
+    services = list(dict.fromkeys(w["service"] for w in waits))
+    planned = {(w["service"], w["district"]): w["avg_wait_days"] for w in waits}
+    simulated = {(s["service"], s["district"]): s for s in sims}
+
+    def days(x: float | None) -> str:
+        return "n/a" if x is None else _shown_number(x, 1)
+
+    rows = []
+    for district in sorted({w["district"] for w in waits}):
+        cells: list[Any] = [district]
+        for service in services:
+            sim = simulated.get((service, district))
+            cells.append(
+                {
+                    "lp": days(planned[service, district]),
+                    "sim": None if sim is None else f"(sim {days(sim['sim_wait_days'])})",
+                    "flagged": bool(sim and sim["flagged"]),
+                }
+            )
+        rows.append(cells)
+    return {"head": ["district", *(s.replace("_", " ") for s in services)], "rows": rows}
+
+
+def _shown_waits(table: dict[str, Any]) -> dict[str, Any]:
+    """The parts of the page's waits table that `_expected_waits` says."""
+    rows = [
+        [r[0], *({k: c[k] for k in ("lp", "sim", "flagged")} for c in r[1:])] for r in table["rows"]
+    ]
+    return {"head": table["head"], "rows": rows}
+
+
+def test_waits_card_shows_each_districts_planned_and_simulated_waits_and_marks_flagged_ones(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    result = _get_plan(demo_server, role_keys[Role.VIEWER])["result"]
+    sims = result["simulation"]
+    flagged = [s for s in sims if s["flagged"]]
+    assert flagged and len(flagged) < len(sims)  # the demo plan has both kinds of cell
+    wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
+    table = _waits_table(browser)
+    assert _shown_waits(table) == _expected_waits(result)
+    assert table["head"][-1] == "dfg works" and len(table["rows"]) == 5
+    # a planner's question, answered in one cell: reablement in Rugby
+    reablement = table["head"].index("reablement")
+    rugby = next(r for r in table["rows"] if r[0] == "rugby")[reablement]
+    planned = next(
+        w
+        for w in result["district_waits"]
+        if (w["service"], w["district"]) == ("reablement", "rugby")
+    )
+    simulated = next(s for s in sims if (s["service"], s["district"]) == ("reablement", "rugby"))
+    lp, sim = planned["avg_wait_days"], simulated["sim_wait_days"]
+    assert rugby["text"].startswith(f"{_shown_number(lp, 1)} (sim {_shown_number(sim, 1)})")
+    # flagged cells carry a mark and words (not colour alone); the caption says what it means
+    cells = [c for r in table["rows"] for c in r[1:] if c["sim"] is not None]
+    for cell in cells:
+        if cell["flagged"]:
+            assert cell["mark"] == "⚑" and "flagged: the simulated wait is" in cell["said"]
+            assert cell["title"] and cell["title"] in cell["said"]
+        else:
+            assert cell["mark"] is None and cell["said"] is None and not cell["title"]
+    assert sum(c["flagged"] for c in cells) == len(flagged)
+    legend = browser.find_element(By.ID, "waits-legend").text
+    assert legend.startswith(f"⚑ marks the {len(flagged)} of {len(sims)} where the simulated")
+    assert "as planned, and (sim) as simulated" in table["caption"]
+    note = browser.find_element(By.ID, "waits-note").text
+    assert "referrals arriving at random" in note and "full use wait longer" in note
+    # the plan card's warning about the simulation points to this card by its heading
+    warning = next(
+        li
+        for li in browser.find_elements(By.CSS_SELECTOR, "#plan-warnings li")
+        if "simulated waits differ" in li.text
+    )
+    link = warning.find_element(By.CSS_SELECTOR, "a[href='#waits']")
+    heading = browser.find_element(By.CSS_SELECTOR, "#waits h2").text
+    assert link.text == heading == "Waits by service and district"
+
+
+def _against_plan(vs_plan_pct: float) -> str:
+    """A baseline against the plan as the page words it: vs_plan_pct is how much more weighted
+    waiting the baseline has than the plan; negative, how much less."""
+    text = _shown_number(abs(vs_plan_pct), 1)
+    if not re.search("[1-9]", text):
+        return "the same weighted waiting"
+    return f"{text}% {'more' if vs_plan_pct > 0 else 'less'} weighted waiting"
+
+
+BASELINE_NAMES = {
+    "plan": "the plan",
+    "proportional_to_demand": "allocating hours in proportion to demand",
+    "carried_forward": "carrying today's staffing forward",
+}
+
+
+def _expected_baselines(baselines: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            BASELINE_NAMES[b["name"]],
+            _shown_number(b["weighted_wait_days"]),
+            "" if b["name"] == "plan" else _against_plan(b["vs_plan_pct"]),
+            _shown_number(b["dtoc_days"]),
+        ]
+        for b in baselines
+    ]
+
+
+def _baselines_table(browser: webdriver.Chrome) -> list[list[str]]:
+    rows: list[list[str]] = browser.execute_script(
+        "return [...document.querySelectorAll('#baselines-table tbody tr')]"
+        ".map((tr) => [...tr.cells].map((c) => c.textContent))"
+    )
+    return rows
+
+
+def test_the_plan_is_set_against_simple_allocations_as_vs_plan_pct_says(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    baselines = _get_plan(demo_server, role_keys[Role.VIEWER])["result"]["baselines"]
+    assert [b["name"] for b in baselines] == ["plan", "proportional_to_demand", "carried_forward"]
+    wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait.until(ec.presence_of_element_located((By.ID, "baselines-table")))
+    assert browser.find_element(By.ID, "baselines-heading").text == "Against simple allocations"
+    shown = _baselines_table(browser)
+    assert shown == _expected_baselines(baselines)
+    # the plan waits less than either simple rule: each says how much more it waits
+    assert all(b["vs_plan_pct"] > 0 for b in baselines[1:])
+    assert all(row[2].endswith("% more weighted waiting") for row in shown[1:])
+
+
+def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
+    browser: webdriver.Chrome, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # a relaxed plan that was not simulated, one baseline waiting less than it and one the same;
+    # then a newer plan with neither a simulation nor baselines
+    settings = keyed_settings(tmp_path_factory.mktemp("nosim"), "nosim.db")
+    _engine, factory = migrated(settings)
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    waits = [
+        _wait_row("reablement", "rugby", 1.25),
+        _wait_row("reablement", "warwick", None),
+        _wait_row("dfg_works", "rugby", 96.04),
+        _wait_row("dfg_works", "warwick", 120.0),
+    ]
+    relaxed = {
+        "status": "infeasible_relaxed",
+        "message": "The request cannot be met as stated; the closest plan relaxes capital",
+        "solver": "highs",
+        "solve_seconds": 0.1,
+        "warnings": [],
+        "revenue": [],
+        "demand": [],
+        "hours": [],
+        "shadow_prices": [{"statement": "capital is worth 1 day", "dual": 1.0}],
+        "total_dtoc_days": 0.0,
+        "district_waits": waits,
+        "simulation": [],
+        "baselines": [
+            _baseline_row("plan", 0.0),
+            _baseline_row("proportional_to_demand", -2.04),
+            _baseline_row("carried_forward", 0.04),
+        ],
+    }
+    with transaction(factory) as session:
+        config = repository.save_config(session, body, planning.config_hash(body))
+        run = repository.start_run(session, "plan", "api", "test")
+        repository.store_plan(
+            session, run.id, config.id, "infeasible_relaxed", 1000.0, 0.1, relaxed
+        )
+        key = api_keys.create_key(session, "nosim-viewer", Role.VIEWER).secret
+    with LiveServer(create_app(settings)) as server:
+        wait = _open_with_key(browser, server, key, "infeasible_relaxed")
+        wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
+        table = _waits_table(browser)
+        assert _shown_waits(table) == _expected_waits(relaxed)
+        assert [[c["text"] for c in r[1:]] for r in table["rows"]] == [
+            ["1.3", "96.0"],
+            ["n/a", "120.0"],
+        ]
+        assert "not simulated" in table["caption"]
+        assert not browser.find_elements(By.ID, "waits-legend")
+        assert "Sim:" not in browser.find_element(By.ID, "waits-note").text
+        assert _baselines_table(browser) == [
+            ["the plan", "1,000", "", "50"],
+            ["allocating hours in proportion to demand", "980", "2.0% less weighted waiting", "48"],
+            ["carrying today's staffing forward", "1,000", "the same weighted waiting", "50"],
+        ]
+        assert browser.find_elements(By.ID, "plan-error") == []
+        assert "capital is worth 1 day" in browser.find_element(By.ID, "shadow").text
+
+        # (a plan stored before plans kept a simulation and baselines has neither key)
+        without = {k: v for k, v in relaxed.items() if k not in ("simulation", "baselines")}
+        without["status"] = "optimal"
+        with transaction(factory) as session:
+            run = repository.start_run(session, "plan", "api", "test")
+            repository.store_plan(session, run.id, config.id, "optimal", 1000.0, 0.1, without)
+        wait = _open_with_key(browser, server, key)
+        wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
+        assert _shown_waits(_waits_table(browser)) == _expected_waits(without)
+        assert not browser.find_elements(By.CSS_SELECTOR, "#waits .sim, #waits .flag")
+        assert not browser.find_elements(By.ID, "baselines-table")
+        assert browser.find_elements(By.ID, "plan-error") == []
 
 
 def _shown_number(x: float, digits: int = 0) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -36,7 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if closed:
             log.warning("runs %s were cut off by a stop; marked interrupted", closed)
         _log_auth(settings)
-        app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homeward-job")
+        # Plans and sweeps take seconds; a pipeline run takes minutes. Each kind has its own
+        # worker, so a finance officer's what-if does not queue behind a forecast run.
+        app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homeward-plan")
+        app.state.pipeline_jobs = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="homeward-pipeline"
+        )
+        app.state.pipeline_waiting = {}  # run id -> future, while queued (api/routes/runs.py)
+        app.state.pipeline_lock = threading.Lock()
         app.state.scheduler = (
             start_scheduler(app.state.session_factory, settings)
             if settings.scheduler_enabled
@@ -48,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.scheduler is not None:
                 app.state.scheduler.shutdown(wait=False)
             app.state.jobs.shutdown(wait=False, cancel_futures=True)
+            app.state.pipeline_jobs.shutdown(wait=False, cancel_futures=True)
             engine.dispose()
 
     app = FastAPI(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
+from starlette.datastructures import State
 
 from api.deps import (
     AuthFirstRoute,
@@ -76,9 +78,29 @@ def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
 def start_run(
     request: Request, response: Response, factory: FactoryDep, settings: SettingsDep
 ) -> RunPublic:
-    """Run the pipeline now, as a job: 202 with the run's URL to poll (one run at a time)."""
-    run_id = queue_run(factory, trigger="api")
-    request.app.state.jobs.submit(scheduled_run, factory, settings, run_id)
+    """Run the pipeline now, as a job: 202 with the run's URL to poll (one run at a time).
+
+    A pipeline run that is already queued and not yet started will read the same data, so a
+    second request is answered with that run instead of queueing another."""
+    state = request.app.state
+    with state.pipeline_lock:
+        run_id = _queued_pipeline_run(state)
+        if run_id is None:
+            run_id = queue_run(factory, trigger="api")
+            future = state.pipeline_jobs.submit(scheduled_run, factory, settings, run_id)
+            state.pipeline_waiting[run_id] = future
     response.headers["Location"] = f"/v1/runs/{run_id}"
     with factory() as session:
         return public_runs(session, [session.get_one(RunRow, run_id)])[0]
+
+
+def _queued_pipeline_run(state: State) -> int | None:
+    """A pipeline run this process has queued and not yet started, if any (one left queued
+    by a stopped process is never answered with: recovery closes it)."""
+    waiting: dict[int, Future[object]] = state.pipeline_waiting
+    for run_id, future in list(waiting.items()):
+        if future.done() or future.running():
+            del waiting[run_id]
+        else:
+            return run_id
+    return None

@@ -1,0 +1,107 @@
+"""Jobs: a pipeline run requested while another waits is that run, and plan jobs do not queue
+behind a pipeline run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.routes import runs as runs_route
+from homeward import api_keys
+from homeward.roles import Role
+from homeward.settings import Settings
+from homeward.storage import transaction
+from tests.api.conftest import (
+    HORIZON_WEEKS,
+    DemoDatabase,
+    keyed_client,
+    keyed_settings,
+    load_demo,
+)
+from tests.conftest import LiveServer
+
+
+class BlockedPipeline:
+    """Stands in for the pipeline job: each call waits until released, so a test decides
+    when the job worker is busy."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Semaphore(0)
+        self.release = threading.Event()
+        self.calls: list[int] = []
+        self.inside = 0  # calls that have started and not returned
+
+    def __call__(self, _factory: Any, _settings: Settings, run_id: int) -> None:
+        self.calls.append(run_id)
+        self.inside += 1
+        self.entered.release()
+        self.release.wait(timeout=120)
+        self.inside -= 1
+
+
+@pytest.fixture(scope="module")
+def job_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
+    tmp = tmp_path_factory.mktemp("jobs")
+    settings = keyed_settings(
+        tmp, "jobs.db", forecast_horizon_weeks=HORIZON_WEEKS, forecast_backtest_folds=2
+    )
+    return DemoDatabase(settings, load_demo(settings))
+
+
+@pytest.fixture
+def blocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[BlockedPipeline]:
+    fake = BlockedPipeline()
+    monkeypatch.setattr(runs_route, "scheduled_run", fake)
+    yield fake
+    fake.release.set()
+
+
+@pytest.fixture
+def planner(job_db: DemoDatabase) -> Iterator[httpx.Client]:
+    with transaction(job_db.factory) as session:
+        key = api_keys.create_key(session, f"planner-{time.monotonic_ns()}", Role.PLANNER)
+    with LiveServer(create_app(job_db.settings)) as server:
+        yield from keyed_client(server, key.secret)
+
+
+def test_a_run_requested_while_another_waits_is_that_run(
+    planner: httpx.Client, blocked: BlockedPipeline
+) -> None:
+    first = planner.post("/v1/runs")
+    assert first.status_code == 202
+    assert blocked.entered.acquire(timeout=30)  # the first run has started: it holds the worker
+    second = planner.post("/v1/runs")
+    third = planner.post("/v1/runs")
+    assert second.status_code == third.status_code == 202
+    assert second.json()["id"] != first.json()["id"]  # data may have changed since the first
+    assert third.json()["id"] == second.json()["id"]  # nothing can have changed for this one
+    assert third.headers["location"] == f"/v1/runs/{second.json()['id']}"
+    assert third.json()["status"] == "queued"
+    blocked.release.set()
+    assert blocked.entered.acquire(timeout=30)  # the second run started, once
+    fourth = planner.post("/v1/runs")  # the queued one has started: this is a new run
+    assert fourth.json()["id"] not in {first.json()["id"], second.json()["id"]}
+    assert blocked.entered.acquire(timeout=30)
+    assert blocked.calls == [first.json()["id"], second.json()["id"], fourth.json()["id"]]
+
+
+def test_a_plan_job_does_not_wait_behind_a_pipeline_run(
+    planner: httpx.Client, blocked: BlockedPipeline
+) -> None:
+    assert planner.post("/v1/runs").status_code == 202
+    assert blocked.entered.acquire(timeout=30)  # a pipeline run holds its worker
+    accepted = planner.post("/v1/plans", json={}, headers={"Prefer": "respond-async"})
+    assert accepted.status_code == 202, accepted.text
+    deadline = time.monotonic() + 60
+    run = accepted.json()
+    while run["status"] in {"queued", "running"} and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run = planner.get(accepted.headers["location"]).json()
+    assert run["status"] == "succeeded", run
+    assert blocked.inside == 1  # the pipeline run was still holding its worker

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
-from homeward import repository
+from homeward import planning, repository
 from homeward.roles import Action
+from optimise.config import PlanningConfig
 
 router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
 
@@ -26,7 +29,10 @@ def get_winter_index(series_id: str, session: SessionDep) -> WinterIndexPublic:
     forecast = forecast[forecast["unique_id"] == series_id]
     if forecast.empty:
         raise NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
-    index = winter_index(forecast, repository.load_observations(session, [series_id]))
+    history = repository.load_observations(session, [series_id])
+    if history.empty:
+        history = _summed_history(session, series_id)
+    index = winter_index(forecast, history)
     points = [
         WinterPointPublic(
             ds=rec["ds"], index=None if rec["index"] != rec["index"] else rec["index"]
@@ -35,3 +41,28 @@ def get_winter_index(series_id: str, session: SessionDep) -> WinterIndexPublic:
     ]
     peak = max((p.index for p in points if p.index is not None), default=None)
     return WinterIndexPublic(series_id=series_id, points=points, peak=peak)
+
+
+def _summed_history(session: Session, total_id: str) -> pd.DataFrame:
+    """A team or area total's history: its districts' observations added up, on the weeks
+    every one of them has (a total has no history of its own; its forecast is theirs summed)."""
+    row = repository.active_config(session)
+    config = PlanningConfig.model_validate(row.body) if row is not None else None
+    referrals = [s.id for s in repository.list_series(session, planning.REFERRALS_PREFIX)]
+    tree = planning.referral_hierarchy(config, referrals) if config is not None else {}
+    leaves, todo = [], [total_id]
+    while todo:
+        node = todo.pop()
+        if node in tree:
+            todo.extend(tree[node])
+        elif node != total_id:
+            leaves.append(node)
+    if not leaves:
+        raise NotFound(
+            f"no history for series {total_id!r}, and the active config makes it no total of "
+            "stored district series; GET /v1/series lists the series"
+        )
+    frame = repository.load_observations(session, leaves)
+    wide = frame.pivot(index="ds", columns="unique_id", values="y")
+    summed = wide.sum(axis=1, min_count=len(leaves)).dropna()
+    return pd.DataFrame({"unique_id": total_id, "ds": summed.index, "y": summed.to_numpy()})

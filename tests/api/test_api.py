@@ -262,6 +262,35 @@ def test_winter_index_of_a_referral_series(viewer: httpx.Client) -> None:
     assert missing.status_code == 404
 
 
+def test_winter_index_of_a_total_is_against_its_districts_summed_history(
+    viewer: httpx.Client,
+) -> None:
+    """A team or area total has a forecast but no history of its own: its base is its
+    districts' observations added up."""
+    import pandas as pd
+
+    from forecast import winter_index
+
+    body = viewer.get("/v1/winter/referrals_area/ot")
+    assert body.status_code == 200, body.text
+    districts = [
+        s["id"] for s in viewer.get("/v1/series").json() if s["id"].startswith("referrals/ot/")
+    ]
+    frames = [
+        pd.DataFrame(viewer.get(f"/v1/observations/{d}").json()).assign(unique_id=d)
+        for d in districts
+    ]
+    summed = pd.concat(frames).groupby("ds", as_index=False)["y"].sum()
+    forecast = pd.DataFrame(viewer.get("/v1/forecasts/referrals_area/ot").json()["points"])
+    expected = winter_index(
+        forecast.assign(unique_id="t", ds=pd.to_datetime(forecast["ds"])),
+        summed.assign(unique_id="t", ds=pd.to_datetime(summed["ds"])),
+    )
+    served = [p["index"] for p in body.json()["points"]]
+    assert served and served == pytest.approx(expected["index"].tolist())
+    assert viewer.get("/v1/winter/referrals_team/ot/atlantis").status_code == 404
+
+
 def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Client) -> None:
     malformed = finance.post(
         "/v1/configs", content=b'{"name": ', headers={"content-type": "application/json"}

@@ -54,10 +54,12 @@ def _finish_by_frequency(
     outcomes: list[SeriesOutcome], settings: ForecastSettings
 ) -> list[SeriesResult]:
     """Interval calibration and pooled selection evidence are shared only among series of the
-    same frequency (a weekly step is not a monthly step)."""
-    groups: dict[str, list[int]] = {}
+    same frequency (a weekly step is not a monthly step) and, with `pool_by_kind`, the same
+    kind (the id up to its first '/')."""
+    groups: dict[tuple[str, str], list[int]] = {}
     for i, o in enumerate(outcomes):
-        groups.setdefault(str(o.future_ds.freqstr), []).append(i)
+        kind = o.unique_id.partition("/")[0] if settings.pool_by_kind else ""
+        groups.setdefault((str(o.future_ds.freqstr), kind), []).append(i)
     results: dict[int, SeriesResult] = {}
     for members in groups.values():
         group = [outcomes[i] for i in members]

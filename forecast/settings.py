@@ -55,6 +55,10 @@ class ForecastSettings:
     path spread was 0.9 to 4.6 times its 80% interval with independent district noise (five
     draws) and 0.3 to 0.5 times with a shock the districts shared. Use the parent's paths for
     coherent totals of leaf scenarios, and its own interval for the parent's uncertainty.
+    pool_by_kind: model choice and interval widths pool their evidence over the run's series
+    of the same frequency; with this on, only over those whose ids share their first
+    '/'-segment (a service pools its referral series with each other, not with a council's
+    other uploads, so adding unrelated series does not move its forecasts).
     """
 
     horizon: int
@@ -72,6 +76,7 @@ class ForecastSettings:
     adjust_level_shifts: bool = False  # fit old regimes' history at the latest level
     hierarchy: Mapping[str, tuple[str, ...]] | None = None
     reconcile: str = "bottom_up"
+    pool_by_kind: bool = False  # pool only among ids with the same first '/'-segment
 
     def __post_init__(self) -> None:
         _require(self.horizon >= 1, "horizon", ">= 1", self.horizon)

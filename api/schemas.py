@@ -158,7 +158,7 @@ class RunPublic(BaseModel):
 class PlanCreate(BaseModel):
     """A plan request: a planning config (default: the active one) and a solver."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     config: PlanningConfig | None = Field(
         default=None,
@@ -177,7 +177,7 @@ FeeRate = Annotated[float, Field(ge=0, le=1)]
 class SweepCreate(BaseModel):
     """A fee sweep: one what-if plan per DFG fee rate, from a config (default: the active one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     config: PlanningConfig | None = Field(
         default=None,

@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything the composition root needs; engines never read this, callers pass values in."""
 
-    model_config = SettingsConfigDict(env_prefix="HOMEWARD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HOMEWARD_", env_file=".env", extra="ignore", allow_inf_nan=False
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="where the SQLite file and exports live"

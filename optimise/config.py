@@ -11,7 +11,9 @@ SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: JSON's 1e400 and Infinity parse as inf, which no budget, cost or
+    # bound may be (it would be stored as invalid JSON and break the solver's arithmetic).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ServiceConfig(_Strict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -125,3 +127,44 @@ def test_build_inputs_does_not_change_the_frame() -> None:
     before = demand.copy()
     inputs_of(hand_config(), demand)
     assert demand.equals(before)
+
+
+@pytest.mark.parametrize(
+    ("text", "loc"),
+    [
+        ('"revenue_budget_gbp_per_period": 1e400', ("revenue_budget_gbp_per_period",)),
+        ('"revenue_budget_gbp_per_period": Infinity', ("revenue_budget_gbp_per_period",)),
+        ('"revenue_budget_gbp_per_period": NaN', ("revenue_budget_gbp_per_period",)),
+    ],
+)
+def test_a_non_finite_number_in_json_is_refused(text: str, loc: tuple[str, ...]) -> None:
+    """Python's json reads 1e400 and Infinity as inf, as FastAPI and the CLI both do."""
+    raw = json.loads(
+        json.dumps(hand_config()).replace('"revenue_budget_gbp_per_period": 200.0', text)
+    )
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    [err] = caught.value.errors()
+    assert err["loc"] == loc and err["type"] == "finite_number"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("services", 0, "cost_per_hour_gbp"),
+        ("teams", 0, "hours", "ot", "max_per_period"),
+        ("districts", 0, "capital_gbp"),
+        ("districts", 0, "initial_backlog_cases", "ot"),
+        ("fees", "max_fee_per_case_gbp"),
+    ],
+)
+def test_infinity_is_refused_in_every_nested_number(where: tuple[str | int, ...]) -> None:
+    raw = hand_config()
+    parent: Any = raw
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = math.inf
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    [err] = caught.value.errors()
+    assert err["loc"] == where and err["type"] == "finite_number"

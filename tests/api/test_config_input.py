@@ -1,0 +1,110 @@
+"""A config or plan request is refused whole, naming the field at fault, on SQLite and PostgreSQL:
+nothing it carries reaches storage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from homeward import api_keys, demo_config, planning, repository
+from homeward.roles import Role
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import PlanningConfigRow, RunRow
+from tests.api.conftest import key_header
+from tests.conftest import LiveServer
+
+HORIZON = 4
+
+
+@dataclass(frozen=True)
+class Service:
+    """An admin's client on a served database that holds the demo config and nothing else."""
+
+    client: httpx.Client
+    factory: sessionmaker[Session]
+
+    def count(self, table: type[Any]) -> int:
+        with self.factory() as session:
+            return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'configs.db'}"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+    settings = Settings(data_dir=tmp_path, database_url=url, scheduler_enabled=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    body = demo_config.demo_planning_config(horizon_periods=HORIZON)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        key = api_keys.create_key(session, "admin", Role.ADMIN).secret
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client,
+    ):
+        yield Service(client, factory)
+    engine.dispose()
+
+
+def _demo() -> dict[str, Any]:
+    return demo_config.demo_planning_config(horizon_periods=HORIZON)
+
+
+def _post_text(client: httpx.Client, path: str, text: str) -> httpx.Response:
+    return client.post(path, content=text.encode(), headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("number", ["1e400", "Infinity", "-Infinity", "NaN"])
+def test_a_non_finite_budget_is_422_and_never_stored(service: Service, number: str) -> None:
+    config = _demo()
+    config["revenue_budget_gbp_per_period"] = 123456.0
+    text = json.dumps(config).replace("123456.0", number)
+    before = service.client.get("/v1/configs/active").json()
+    response = _post_text(service.client, "/v1/configs", text)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "body/revenue_budget_gbp_per_period"
+    assert "finite" in problem["expected"]
+    assert service.client.get("/v1/configs/active").json() == before
+    assert service.count(PlanningConfigRow) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "where"),
+    [
+        ("capital_gbp", "districts/0/capital_gbp"),
+        ("cost_per_hour_gbp", "services/0/cost_per_hour_gbp"),
+        ("max_per_period", "teams/0/hours/ot/max_per_period"),
+    ],
+)
+def test_infinity_in_a_plan_request_is_422_before_any_run(
+    service: Service, field: str, where: str
+) -> None:
+    config = _demo()
+    owner = {
+        "capital_gbp": config["districts"][0],
+        "cost_per_hour_gbp": config["services"][0],
+        "max_per_period": config["teams"][0]["hours"]["ot"],
+    }[field]
+    owner[field] = 987654.0
+    text = json.dumps({"config": config}).replace("987654.0", "Infinity")
+    response = _post_text(service.client, "/v1/plans", text)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == f"body/config/{where}"
+    assert problem["found"] == "inf"
+    assert service.count(RunRow) == 0 and service.count(PlanningConfigRow) == 1

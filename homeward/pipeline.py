@@ -110,13 +110,14 @@ def _run_locked(
         else:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
-    step = _Pass(factory, settings, run_id, report, timings={})
+    step = _Pass(factory, settings, run_id, report, timings={}, warnings=[])
     try:
         plan_id, status, message = _forecast_and_plan(step)
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("pipeline run %s failed", run_id)
         _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", step.timings)
         raise
+    message = "; ".join([message, *(f"warning: {w}" for w in step.warnings)])
     _finish(factory, run_id, status, message, step.timings)
     report(f"run {run_id} {status}: {message}")
     return PipelineOutcome(run_id, status, plan_id, message)
@@ -124,13 +125,15 @@ def _run_locked(
 
 @dataclass(frozen=True)
 class _Pass:
-    """What every step of one pipeline pass needs; `timings` (seconds) fills as steps finish."""
+    """What every step of one pipeline pass needs; `timings` (seconds) fills as steps finish,
+    and `warnings` with what the run's message should warn of."""
 
     factory: sessionmaker[Session]
     settings: Settings
     run_id: int
     report: Report
     timings: dict[str, float]
+    warnings: list[str]
 
 
 def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
@@ -143,12 +146,13 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
     step.report(f"forecasting {n_series} series ({len(history):,} observations)")
     with repository_session(step.factory) as session:
         tree = _referral_tree(session, history, step.report)
-    runs = forecast_by_frequency(history, step.settings, step.report, tree)
+    forecasts = forecast_by_frequency(history, step.settings, step.report, tree)
+    step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start
     with repository_session(step.factory) as session:
         run = session.get_one(RunRow, step.run_id)
         run.data_hash = observations_hash(history)
-        for fc in runs:
+        for fc in forecasts.runs:
             repository.store_forecasts(
                 session, step.run_id, fc.forecasts, fc.metrics, fc.level_shifts
             )
@@ -193,36 +197,69 @@ def _referral_tree(
     return planning.referral_hierarchy(config, history["unique_id"].unique())
 
 
+@dataclass(frozen=True)
+class Forecasts:
+    """The runs of one forecasting pass, one per frequency, and what the run's record should
+    warn of (totals that leave a district out)."""
+
+    runs: list[ForecastRun]
+    warnings: tuple[str, ...] = ()
+
+
 def forecast_by_frequency(
     history: pd.DataFrame,
     settings: Settings,
     report: Report,
     tree: Mapping[str, tuple[str, ...]] | None = None,
-) -> list[ForecastRun]:
+) -> Forecasts:
     """Forecast weekly and monthly series separately, each with a horizon that suits it; the
-    parents in `tree` whose leaves are in a run are reconciled bottom-up within it."""
+    parents in `tree` whose leaves are in a run are reconciled bottom-up within it.
+
+    Series whose history ends early are forecast further, so that every series reaches the
+    newest history's end plus the horizon: a plan starts when every district has demand and
+    needs its whole horizon from there (see optimise.demand). Backtests keep the plain horizon.
+    """
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
-    runs = []
+    runs, warnings = [], []
     for freq, ids in freqs.groupby(freqs).groups.items():
         horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
         subset = history[history["unique_id"].isin(list(ids))]
+        lag = _lag_periods(subset, str(freq))
         fs = ForecastSettings(
-            horizon=horizon,
+            horizon=horizon + lag,
+            backtest_horizon=horizon,
             backtest_folds=settings.forecast_backtest_folds,
             n_jobs=settings.forecast_n_jobs,
             dask_address=settings.dask_address,
         )
         if settings.forecast_models:
             fs = replace(fs, models=settings.forecast_models)
-        subtree = _aligned_tree(tree or {}, subset, fs, report)
+        subtree, left_out = _aligned_tree(tree or {}, subset, fs, report)
+        warnings.extend(left_out)
         if subtree:
             fs = replace(fs, hierarchy=subtree, reconcile="bottom_up")
         report(
             f"  {len(ids)} {freq} series, horizon {horizon}"
+            + (f" (+{lag} for series whose history ends early)" if lag else "")
             + (f"; {len(subtree)} team and area totals reconciled bottom-up" if subtree else "")
         )
-        runs.append(run_forecasts(subset, fs, progress=_progress(report, str(freq))))
-    return runs
+        run = run_forecasts(subset, fs, progress=_progress(report, str(freq)))
+        runs.append(_until(run, subset["ds"].max(), horizon, str(freq)))
+    return Forecasts(runs, tuple(warnings))
+
+
+def _lag_periods(history: pd.DataFrame, freq: str) -> int:
+    """How many periods the earliest-ending series' history stops before the latest's."""
+    ends = pd.to_datetime(history.groupby("unique_id")["ds"].max())
+    return len(pd.date_range(ends.min(), ends.max(), freq=freq)) - 1
+
+
+def _until(run: ForecastRun, last_ds: pd.Timestamp, horizon: int, freq: str) -> ForecastRun:
+    """The run's forecasts up to `horizon` periods after `last_ds` (the newest history), so
+    every series ends on the same date however far it had to be forecast to get there."""
+    end = pd.date_range(pd.Timestamp(last_ds), periods=horizon + 1, freq=freq)[-1]
+    kept = run.forecasts[pd.to_datetime(run.forecasts["ds"]) <= end].reset_index(drop=True)
+    return replace(run, forecasts=kept)
 
 
 def _aligned_tree(
@@ -230,14 +267,18 @@ def _aligned_tree(
     history: pd.DataFrame,
     settings: ForecastSettings,
     report: Report,
-) -> dict[str, tuple[str, ...]]:
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """The part of `tree` this run can reconcile: districts in the run that end with the others
-    and share their backtest periods. A district a week behind or too new to backtest like the
-    rest is left out of its team's total (and said so) rather than failing the run."""
+    and share their backtest periods; and a warning for each total that leaves a district out.
+
+    A district a week behind, a week ahead or too new to backtest like the rest is left out of
+    its team's total rather than failing the run; the total is then smaller than the team's, so
+    the run's record says which totals leave out which districts (`_left_out_warnings`).
+    """
     ids = set(history["unique_id"])
     leaves = {c for kids in tree.values() for c in kids if c not in tree and c in ids}
     if not leaves:
-        return {}
+        return {}, []
     series = split_history(history[history["unique_id"].isin(leaves)])
     usable = aligned_ids(series, settings)
     left_out = sorted(leaves - usable)
@@ -248,7 +289,34 @@ def _aligned_tree(
         kept = tuple(c for c in children if c in usable or c in parents)
         if kept:
             parents[parent] = kept
-    return parents
+    return parents, _left_out_warnings(tree, parents, history, left_out)
+
+
+def _left_out_warnings(
+    tree: Mapping[str, tuple[str, ...]],
+    parents: Mapping[str, tuple[str, ...]],
+    history: pd.DataFrame,
+    left_out: list[str],
+) -> list[str]:
+    """One warning per district left out: the totals that lack it, and its history's span."""
+    span = history.groupby("unique_id")["ds"].agg(["min", "max"])
+    out = []
+    for leaf in left_out:
+        totals = [p for p in tree if leaf in _leaves_under(tree, p)]
+        short = ", ".join(p for p in totals if p in parents) or "no total"
+        unmade = [p for p in totals if p not in parents]
+        first, last = span.loc[leaf]
+        out.append(
+            f"{short} leave out {leaf}, so they are less than the sum of their districts: its "
+            f"history ({first:%Y-%m-%d} to {last:%Y-%m-%d}) is out of step with the others'"
+            + (f"; {', '.join(unmade)} not forecast" if unmade else "")
+        )
+    return out
+
+
+def _leaves_under(tree: Mapping[str, tuple[str, ...]], node: str) -> set[str]:
+    children = tree.get(node, ())
+    return {leaf for c in children for leaf in (_leaves_under(tree, c) if c in tree else {c})}
 
 
 def _progress(report: Report, label: str) -> Callable[[int, int], None]:

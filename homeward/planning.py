@@ -22,6 +22,7 @@ from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
 from optimise import PlanResult, plan
 from optimise.config import PlanningConfig, WinterConfig
+from optimise.demand import late_start
 from optimise.inputs import build_inputs
 
 REFERRALS_PREFIX = "referrals/"
@@ -119,7 +120,10 @@ def solve_config(
         forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
         history = repository.load_observations(session, [series_id])
         demand, warnings = winter_pressure(demand, config.winter, forecast, history)
-    result = plan(build_inputs(config, _in_config(demand, config)), solver=solver)
+    inputs = build_inputs(config, _in_config(demand, config))
+    late = late_start(demand, inputs.services, inputs.districts)
+    warnings += (late,) if late is not None else ()
+    result = plan(inputs, solver=solver)
     return config, result.with_extras(warnings=result.warnings + warnings)
 
 

@@ -84,23 +84,45 @@ def _checked(demand: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
     return frame
 
 
+def late_start(
+    demand: pd.DataFrame, services: tuple[str, ...], districts: tuple[str, ...]
+) -> str | None:
+    """A warning when some service and district's demand starts after the rest's, so a plan
+    starts there (see `demand_cube`): which series start late, and when; None when all start
+    together. `demand` has the DEMAND_COLUMNS."""
+    firsts = _firsts(demand, services, districts)
+    if firsts.empty or firsts.max() == firsts.min():
+        return None
+    common = firsts.max()
+    late = ", ".join(f"{s}/{d}" for s, d in firsts[firsts == common].index)
+    return (
+        f"demand for {late} starts {common:%Y-%m-%d}, later than the rest (from "
+        f"{firsts.min():%Y-%m-%d}): the plan starts {common:%Y-%m-%d}, the first period every "
+        "service and district has demand for"
+    )
+
+
+def _firsts(
+    demand: pd.DataFrame, services: tuple[str, ...], districts: tuple[str, ...]
+) -> pd.Series:
+    """The first ds of each (service, district) of the plan in `demand`."""
+    ours = demand[demand["service"].isin(services) & demand["district"].isin(districts)]
+    return pd.to_datetime(ours["ds"]).groupby([ours["service"], ours["district"]]).min()
+
+
 def _periods(
     frame: pd.DataFrame, horizon: int, services: tuple[str, ...], districts: tuple[str, ...]
 ) -> list[pd.Timestamp]:
     """The first `horizon` periods from the first one every service and district has demand
     for: a district whose history ended a week early has a forecast starting a week early, and
     the plan starts with the others rather than fail for the week they lack."""
-    ours = frame[frame["service"].isin(services) & frame["district"].isin(districts)]
-    firsts = ours.groupby(["service", "district"])["ds"].min()
+    firsts = _firsts(frame, services, districts)
     common = firsts.max() if len(firsts) else None
     starts = sorted(frame["ds"].unique())
     if common is not None and common > starts[0]:
-        late = firsts[firsts == common].index[0]
-        log.warning(
-            "demand for %s/%s starts %s, later than the rest; the plan starts there",
-            *late,
-            f"{common:%Y-%m-%d}",
-        )
+        note = late_start(frame, services, districts)
+        if note is not None:  # not when only series outside the plan start earlier
+            log.warning("%s", note)
         starts = [ts for ts in starts if ts >= common]
         where = f"the periods in the demand frame from {common:%Y-%m-%d}, when all have demand"
     else:

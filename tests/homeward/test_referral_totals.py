@@ -10,6 +10,7 @@ from homeward import demo_config, planning, repository
 from homeward.pipeline import run_pipeline
 from homeward.settings import Settings
 from homeward.storage import transaction
+from models import PlanRow
 from optimise.config import PlanningConfig
 
 
@@ -25,10 +26,16 @@ def test_the_hierarchy_follows_the_config_and_skips_missing_districts() -> None:
     assert planning.referral_hierarchy(config, ["dtoc_days/x"]) == {}
 
 
-def _store_demo_referrals(factory: sessionmaker[Session], late: str | None = None) -> None:
-    """Every demo district and service, 120 weeks; `late` misses its newest week."""
-    body = demo_config.demo_planning_config(horizon_periods=4)
-    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+def _store_demo_referrals(
+    factory: sessionmaker[Session],
+    late: str | None = None,
+    horizon_periods: int = 4,
+    ahead: str | None = None,
+) -> None:
+    """Every demo district and service, 120 weeks; `late` misses its newest week, `ahead` has
+    one more week than the rest (121)."""
+    body = demo_config.demo_planning_config(horizon_periods=horizon_periods)
+    weeks = pd.date_range("2023-01-02", periods=121, freq="W-MON")
     season = (np.arange(len(weeks)) % 52) / 4
     rows = [
         pd.DataFrame(
@@ -38,8 +45,9 @@ def _store_demo_referrals(factory: sessionmaker[Session], late: str | None = Non
         for s in body["services"]
     ]
     frame = pd.concat(rows, ignore_index=True)
+    frame = frame[(frame["unique_id"] == ahead) | (frame["ds"] < weeks[-1])]
     if late is not None:
-        frame = frame[~((frame["unique_id"] == late) & (frame["ds"] == weeks[-1]))]
+        frame = frame[~((frame["unique_id"] == late) & (frame["ds"] == weeks[-2]))]
     with transaction(factory) as session:
         repository.store_observations(session, frame, "test", "hash")
         repository.save_config(session, body, planning.config_hash(body))
@@ -63,6 +71,28 @@ def test_a_district_a_week_behind_is_left_out_of_its_total_not_the_run(
     kept = nuneaton.set_index("ds")["mean"] + north_warks.set_index("ds")["mean"]
     assert np.allclose(north.set_index("ds")["mean"], kept)  # rugby is not in the sum
     assert any("left out of team totals" in m and "referrals/ot/rugby" in m for m in messages)
+    with factory() as session:
+        run = repository.list_runs(session, 1)[0]
+    assert run.message is not None
+    assert "referrals_team/ot/north, referrals_area/ot leave out referrals/ot/rugby" in run.message
+
+
+def test_a_district_a_week_ahead_still_gets_a_plan_of_the_whole_horizon(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    horizon = sqlite_settings.forecast_horizon_weeks
+    _store_demo_referrals(factory, horizon_periods=horizon, ahead="referrals/ot/rugby")
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=lambda _m: None)
+    assert outcome.status == "succeeded" and outcome.plan_id is not None
+    with factory() as session:
+        forecasts = repository.latest_forecast_frame(session, "referrals/")
+        plan = session.get_one(PlanRow, outcome.plan_id).result
+    ends = pd.to_datetime(forecasts["ds"]).groupby(forecasts["unique_id"]).max()
+    assert set(ends) == {pd.Timestamp("2025-04-21") + pd.Timedelta(weeks=horizon)}
+    periods = sorted({row["ds"] for row in plan["demand"]})
+    assert len(periods) == horizon and str(periods[0]).startswith("2025-04-28")
+    assert any("demand for ot/rugby starts 2025-04-28" in w for w in plan["warnings"])
+    assert "referrals/ot/rugby" in outcome.message  # left out of its team's total, and said so
 
 
 def test_the_pipeline_stores_totals_beside_the_district_forecasts(

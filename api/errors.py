@@ -24,6 +24,7 @@ from homeward.api_keys import (
 from homeward.errors import HomewardError, ValidationFailed
 from homeward.pipeline import PipelineBusy
 from homeward.planning import NoConfig, NoForecasts
+from optimise.config import refused_value
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -150,9 +151,13 @@ def _located(err: Any) -> dict[str, str]:
         return {"location": "body", "expected": "a JSON body", "found": found}
     if err.get("type") == "missing":  # the input is the parent object, not the missing value
         return {"location": location, "expected": "a value (it is required)", "found": "nothing"}
+    refused = refused_value(err)
+    if refused is not None:  # a config validator's: the field it names, and that field's value
+        where = "/".join(str(p) for p in refused.loc)
+        return {"location": where, "expected": refused.expected, "found": refused.found}
     return {
         "location": location,
-        "expected": err.get("msg", ""),
+        "expected": str(err.get("msg", "")).removeprefix("Value error, "),
         "found": repr(err.get("input"))[:200],
     }
 

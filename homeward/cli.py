@@ -14,6 +14,7 @@ from forecast import RECOMMENDED_MODELS
 from homeward import commands
 from homeward.errors import HomewardError
 from homeward.roles import Role
+from optimise.config import refused_value
 
 Handler = Callable[[argparse.Namespace], int]
 MAX_PATHS = 1000  # sample paths per series: the CSV has a row per path, series and period
@@ -273,10 +274,14 @@ def _invalid(exc: ValidationError) -> str:
     settings = exc.title == "Settings"
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(the whole input)"
+        refused = refused_value(err)  # a config validator's: the field it names, its value
+        loc = refused.loc if refused is not None else err["loc"]
+        where = ".".join(str(p) for p in loc) or "(the whole input)"
         if settings:
             where = "HOMEWARD_" + where.upper()
-        if err["type"] == "missing":
+        if refused is not None:
+            parts.append(f"{where}: expected {refused.expected}, found {refused.found}")
+        elif err["type"] == "missing":
             parts.append(f"{where}: expected a value (it is required), found nothing")
         elif err["type"] == "value_error":  # our own validators say expected and found
             parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")

@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ServiceId = Literal["ot", "hao", "reablement", "domcare"]
 SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
+
+
+FieldPath = tuple[str | int, ...]
+
+
+class ConfigValueError(ValueError):
+    """A value a config validator refused: `path` locates it below the model that refused it
+    (as pydantic locates fields: `("districts", 3, "team")`), with what was expected and found.
+
+    Pydantic keeps the exception in each error's `ctx["error"]`, so the API and the CLI can
+    report the field itself, not the model around it (see `refused_value`).
+    """
+
+    def __init__(self, label: str, path: FieldPath, expected: str, found: str) -> None:
+        super().__init__(f"{label}: expected {expected}, found {found}")
+        self.path = path
+        self.expected = expected
+        self.found = found
+
+
+@dataclass(frozen=True)
+class RefusedValue:
+    """One config error as the user should read it: the field's full location, what was
+    expected there and what was found (the value, not the whole config)."""
+
+    loc: FieldPath
+    expected: str
+    found: str
+
+
+def refused_value(error: Mapping[str, Any]) -> RefusedValue | None:
+    """The refused value of a pydantic error dict raised by a config validator, or None."""
+    raised = error.get("ctx", {}).get("error")
+    if not isinstance(raised, ConfigValueError):
+        return None
+    return RefusedValue(tuple(error.get("loc", ())) + raised.path, raised.expected, raised.found)
 
 
 class _Strict(BaseModel):
@@ -34,9 +72,11 @@ class ServiceConfig(_Strict):
     @model_validator(mode="after")
     def _urgent_weight_given(self) -> ServiceConfig:
         if self.urgent_share > 0 and self.urgent_wait_weight is None:
-            raise ValueError(
-                f"services[{self.id}].urgent_wait_weight: expected a weight >= 0 because "
-                f"urgent_share is {self.urgent_share}, found none"
+            raise ConfigValueError(
+                f"services[{self.id}].urgent_wait_weight",
+                ("urgent_wait_weight",),
+                f"a weight >= 0 because urgent_share is {self.urgent_share}",
+                "none",
             )
         return self
 
@@ -53,9 +93,11 @@ class HoursBounds(_Strict):
     @model_validator(mode="after")
     def _min_below_max(self) -> HoursBounds:
         if self.min_per_period > self.max_per_period:
-            raise ValueError(
-                f"min_per_period: expected <= max_per_period ({self.max_per_period}), "
-                f"found {self.min_per_period}"
+            raise ConfigValueError(
+                "min_per_period",
+                ("min_per_period",),
+                f"<= max_per_period ({self.max_per_period})",
+                f"{self.min_per_period}",
             )
         return self
 
@@ -86,9 +128,11 @@ class DistrictConfig(_Strict):
     def _backlogs_non_negative(self) -> DistrictConfig:
         for service, cases in self.initial_backlog_cases.items():
             if cases < 0:
-                raise ValueError(
-                    f"districts[{self.id}].initial_backlog_cases.{service}: expected >= 0, "
-                    f"found {cases}"
+                raise ConfigValueError(
+                    f"districts[{self.id}].initial_backlog_cases.{service}",
+                    ("initial_backlog_cases", service),
+                    ">= 0",
+                    f"{cases}",
                 )
         return self
 
@@ -102,9 +146,11 @@ class FeesConfig(_Strict):
     def _min_below_max(self) -> FeesConfig:
         top = self.max_fee_per_case_gbp
         if top is not None and self.min_fee_per_case_gbp > top:
-            raise ValueError(
-                f"fees.min_fee_per_case_gbp: expected <= max_fee_per_case_gbp ({top}), "
-                f"found {self.min_fee_per_case_gbp}"
+            raise ConfigValueError(
+                "fees.min_fee_per_case_gbp",
+                ("min_fee_per_case_gbp",),
+                f"<= max_fee_per_case_gbp ({top})",
+                f"{self.min_fee_per_case_gbp}",
             )
         return self
 
@@ -167,22 +213,32 @@ class WinterConfig(_Strict):
 
     @model_validator(mode="after")
     def _months_valid(self) -> WinterConfig:
-        bad = [m for m in self.months if not 1 <= m <= 12]
+        bad = [i for i, m in enumerate(self.months) if not 1 <= m <= 12]
         if bad:
-            raise ValueError(f"winter.months: expected calendar months 1..12, found {bad}")
+            raise ConfigValueError(
+                "winter.months",
+                ("months", bad[0]),
+                "calendar months 1..12",
+                f"{[self.months[i] for i in bad]}",
+            )
         if self.quantile_column is None and self.pressure_series is None:
-            raise ValueError(
-                "winter: expected quantile_column, pressure_series or both, found neither"
+            raise ConfigValueError(
+                "winter", (), "quantile_column, pressure_series or both", "neither"
             )
         odd = {k: v for k, v in self.pressure_elasticity.items() if not 0 <= v <= MAX_ELASTICITY}
         if odd:
-            raise ValueError(
-                f"winter.pressure_elasticity: expected 0..{MAX_ELASTICITY:g}, found {odd}"
+            raise ConfigValueError(
+                "winter.pressure_elasticity",
+                ("pressure_elasticity", next(iter(odd))),
+                f"0..{MAX_ELASTICITY:g}",
+                f"{odd}",
             )
         if self.pressure_elasticity and self.pressure_series is None:
-            raise ValueError(
-                "winter.pressure_elasticity: expected only with a pressure_series, "
-                "found no pressure_series"
+            raise ConfigValueError(
+                "winter.pressure_elasticity",
+                ("pressure_elasticity",),
+                "only with a pressure_series",
+                "no pressure_series",
             )
         return self
 
@@ -214,21 +270,26 @@ class PlanningConfig(_Strict):
         _check_unique("teams", [t.id for t in self.teams])
         _check_unique("districts", [d.id for d in self.districts])
         team_ids = [t.id for t in self.teams]
-        for d in self.districts:
+        for i, d in enumerate(self.districts):
             if d.team not in team_ids:
-                raise ValueError(
-                    f"districts[{d.id}].team: expected one of {team_ids}, found {d.team!r}"
+                raise ConfigValueError(
+                    f"districts[{d.id}].team",
+                    ("districts", i, "team"),
+                    f"one of {team_ids}",
+                    f"{d.team!r}",
                 )
-        for t in self.teams:
-            _check_team(t, [s.id for s in self.services], [d.team for d in self.districts])
+        for i, t in enumerate(self.teams):
+            _check_team(i, t, [s.id for s in self.services], [d.team for d in self.districts])
         _check_budgets(self.revenue_budget_gbp_per_period, self.teams)
         if self.winter is not None:
             service_ids = [s.id for s in self.services]
             extra = sorted(set(self.winter.pressure_elasticity) - set(service_ids))
             if extra:
-                raise ValueError(
-                    f"winter.pressure_elasticity: expected services of this config {service_ids}, "
-                    f"found {extra}"
+                raise ConfigValueError(
+                    "winter.pressure_elasticity",
+                    ("winter", "pressure_elasticity", extra[0]),
+                    f"services of this config {service_ids}",
+                    f"{extra}",
                 )
         return self
 
@@ -236,19 +297,27 @@ class PlanningConfig(_Strict):
 def _check_unique(field: str, ids: list[str]) -> None:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise ValueError(f"{field}: expected unique ids, found duplicates {dupes}")
+        second = next(n for n, i in enumerate(ids) if i in dupes and ids.index(i) < n)
+        raise ConfigValueError(field, (field, second, "id"), "unique ids", f"duplicates {dupes}")
 
 
-def _check_team(team: TeamConfig, service_ids: list[str], district_teams: list[str]) -> None:
+def _check_team(
+    index: int, team: TeamConfig, service_ids: list[str], district_teams: list[str]
+) -> None:
     if team.id not in district_teams:
-        raise ValueError(
-            f"teams[{team.id}]: expected at least one district with team {team.id!r}, found none"
+        raise ConfigValueError(
+            f"teams[{team.id}]",
+            ("teams", index, "id"),
+            f"at least one district with team {team.id!r}",
+            "none",
         )
     missing = [s for s in service_ids if s not in team.hours]
     if missing:
-        raise ValueError(
-            f"teams[{team.id}].hours: expected bounds for every service {service_ids}, "
-            f"found none for {missing}"
+        raise ConfigValueError(
+            f"teams[{team.id}].hours",
+            ("teams", index, "hours"),
+            f"bounds for every service {service_ids}",
+            f"none for {missing}",
         )
 
 
@@ -256,12 +325,17 @@ def _check_budgets(pooled: float | None, teams: list[TeamConfig]) -> None:
     """Every team's staff must be paid from exactly one budget: its own or the pooled one."""
     without = [t.id for t in teams if t.revenue_budget_gbp_per_period is None]
     if without and pooled is None:
-        raise ValueError(
-            "revenue_budget_gbp_per_period: expected a pooled budget for the teams without "
-            f"their own (teams[].revenue_budget_gbp_per_period), found none for {without}"
+        raise ConfigValueError(
+            "revenue_budget_gbp_per_period",
+            ("revenue_budget_gbp_per_period",),
+            "a pooled budget for the teams without their own "
+            "(teams[].revenue_budget_gbp_per_period)",
+            f"none for {without}",
         )
     if not without and pooled is not None:
-        raise ValueError(
-            "revenue_budget_gbp_per_period: expected none because every team has its own "
-            f"teams[].revenue_budget_gbp_per_period, found {pooled}"
+        raise ConfigValueError(
+            "revenue_budget_gbp_per_period",
+            ("revenue_budget_gbp_per_period",),
+            "none because every team has its own teams[].revenue_budget_gbp_per_period",
+            f"{pooled}",
         )

@@ -108,3 +108,29 @@ def test_infinity_in_a_plan_request_is_422_before_any_run(
     assert problem["location"] == f"body/config/{where}"
     assert problem["found"] == "inf"
     assert service.count(RunRow) == 0 and service.count(PlanningConfigRow) == 1
+
+
+def _with_unknown_team() -> dict[str, Any]:
+    config = _demo()
+    config["districts"][3]["team"] = "east"
+    return config
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/v1/configs", _with_unknown_team(), "body/districts/3/team"),
+        ("/v1/plans", {"config": _with_unknown_team()}, "body/config/districts/3/team"),
+    ],
+)
+def test_a_cross_field_error_names_the_field_and_its_value(
+    service: Service, path: str, body: dict[str, Any], where: str
+) -> None:
+    response = service.client.post(path, json=body)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    teams = [t["id"] for t in body.get("config", body)["teams"]]
+    assert problem == {"location": where, "expected": f"one of {teams}", "found": "'east'"}
+    assert "Value error" not in response.text
+    assert response.json()["detail"] == f"{where}: one of {teams}, found 'east'"
+    assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0

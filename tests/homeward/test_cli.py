@@ -406,3 +406,17 @@ def test_demo_updates_its_own_config_keeps_a_users_and_loads_its_data_once(
         active = repository.active_config(session)
         assert active is not None and active.name == "council's own"
     assert _count(db_env, "observations") == rows > 0 and ran == ["run", "run"]
+
+
+def test_plan_with_a_district_of_an_unknown_team_names_that_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    body["districts"][3]["team"] = "east"
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps(body))
+    assert main(["plan", "--config", str(config)]) == 2
+    line = _one_line_error(capsys, "plan")
+    teams = [t["id"] for t in body["teams"]]
+    assert line.endswith(f"districts.3.team: expected one of {teams}, found 'east'")
+    assert "whole input" not in line and "Value error" not in line

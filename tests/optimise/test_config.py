@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from optimise.config import PlanningConfig
+from optimise.config import PlanningConfig, RefusedValue, refused_value
 from optimise.errors import PlanInputError
 from tests.optimise.factory import (
     bounds,
@@ -168,3 +169,59 @@ def test_infinity_is_refused_in_every_nested_number(where: tuple[str | int, ...]
         PlanningConfig.model_validate(raw)
     [err] = caught.value.errors()
     assert err["loc"] == where and err["type"] == "finite_number"
+
+
+def _refused(raw: dict[str, Any]) -> RefusedValue:
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    [err] = caught.value.errors()
+    refused = refused_value(err)
+    assert refused is not None, err
+    return refused
+
+
+def test_a_cross_field_error_locates_the_field_and_its_value_not_the_whole_config() -> None:
+    raw = hand_config()
+    raw["districts"].append({**raw["districts"][0], "id": "warwick", "team": "east"})
+    assert _refused(raw) == RefusedValue(("districts", 1, "team"), "one of ['north']", "'east'")
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        (
+            lambda raw: raw["teams"][0]["hours"].update(ot=bounds(9, 5)),
+            ("teams", 0, "hours", "ot", "min_per_period"),
+        ),
+        (
+            lambda raw: raw["districts"][0]["initial_backlog_cases"].update(hao=-1),
+            ("districts", 0, "initial_backlog_cases", "hao"),
+        ),
+        (
+            lambda raw: raw["services"][0].update(urgent_share=0.2),
+            ("services", 0, "urgent_wait_weight"),
+        ),
+        (lambda raw: raw["teams"][0]["hours"].pop("hao"), ("teams", 0, "hours")),
+        (lambda raw: raw["services"].append(raw["services"][0]), ("services", 2, "id")),
+        (lambda raw: raw.pop("revenue_budget_gbp_per_period"), ("revenue_budget_gbp_per_period",)),
+        (
+            lambda raw: raw.update(
+                fees={"dfg_fee_rate": 0.1, "min_fee_per_case_gbp": 9, "max_fee_per_case_gbp": 5}
+            ),
+            ("fees", "min_fee_per_case_gbp"),
+        ),
+        (
+            lambda raw: raw.update(winter={"quantile_column": "q90", "months": [12, 13]}),
+            ("winter", "months", 1),
+        ),
+    ],
+)
+def test_every_model_level_check_names_its_field(
+    change: Callable[[dict[str, Any]], object], loc: tuple[str | int, ...]
+) -> None:
+    raw = hand_config()
+    change(raw)
+    refused = _refused(raw)
+    assert refused.loc == loc
+    assert not refused.expected.startswith(("Value error", "expected"))
+    assert len(refused.found) < 40  # the value at fault, not the model around it

@@ -231,6 +231,7 @@ def forecast_by_frequency(
             backtest_folds=settings.forecast_backtest_folds,
             n_jobs=settings.forecast_n_jobs,
             dask_address=settings.dask_address,
+            pool_by_kind=True,  # referrals pool with referrals, not with a council's other data
         )
         if settings.forecast_models:
             fs = replace(fs, models=settings.forecast_models)

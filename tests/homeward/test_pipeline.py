@@ -88,3 +88,47 @@ def test_scheduler_registers_one_coalescing_job(factory, sqlite_settings: Settin
 def test_settings_refuse_a_bad_cron() -> None:
     with pytest.raises(ValueError, match="crontab"):
         Settings(schedule_cron="every monday")
+
+
+def test_a_councils_other_uploads_do_not_move_its_referral_forecasts(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Model choice and interval widths pool over series of one kind: weekly bulk series of
+    another kind (jumping a level every year) leave the referrals' forecasts as they were."""
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    rng = np.random.default_rng(3)
+    season = 20.0 + 5.0 * np.sin(2 * np.pi * np.arange(120) / 52)
+    referrals = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"referrals/ot/{d}", "ds": weeks, "y": season + noise})
+            for d, noise in (("rugby", rng.normal(0, 2, 120)), ("warwick", rng.normal(0, 3, 120)))
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, referrals, "test", "hash")
+    run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    with factory() as session:
+        before = repository.latest_forecast_frame(session, "referrals/")
+    bulk = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"bulk/test/{i}",
+                    "ds": weeks,
+                    "y": 50.0 + 40.0 * (np.arange(120) // 52) + rng.normal(0, 5, 120),
+                }
+            )
+            for i in range(4)
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, bulk, "test", "hash2")
+    run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    with factory() as session:
+        after = repository.latest_forecast_frame(session, "referrals/")
+    columns = ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    pd.testing.assert_frame_equal(
+        before[columns].reset_index(drop=True), after[columns].reset_index(drop=True)
+    )

@@ -65,8 +65,32 @@ def read_observations_csv(
     Returns a new frame as ``validate_observations`` does; raises ``ValidationFailed``
     listing every problem, with rows numbered as lines of the file (header = line 1).
     """
+    return read_upload(data, source, max_rows, encoding).frame
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file's validated observations (``frame``, as ``read_observations_csv`` returns it)
+    and the line of the file each row came from (``lines``: same index, header = line 1), so a
+    check of the upload against stored history can still name the user's rows."""
+
+    frame: pd.DataFrame
+    lines: pd.Series
+
+
+def read_upload(
+    data: bytes | str | Path,
+    source: str,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    encoding: str = "utf-8",
+) -> Upload:
+    """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
+    row's file line number for the checks storing it makes (see ``repository``)."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding)
-    return _validate(table.cells, source, list(table.problems), max_rows)
+    work = _checked(table.cells, source, list(table.problems), max_rows)
+    frame = _clean(work)
+    lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
+    return Upload(frame, lines)
 
 
 def codec_for_charset(charset: str) -> str | None:
@@ -89,7 +113,7 @@ def validate_observations(
     Rows are numbered as lines of a CSV file of ``raw`` (first data row = line 2), unless
     ``raw``'s index is named ``"line"``, in which case it already holds the line numbers.
     """
-    return _validate(raw, source, [], max_rows)
+    return _clean(_checked(raw, source, [], max_rows))
 
 
 def frequency_of(ds: pd.Series) -> str:
@@ -344,7 +368,9 @@ def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
 # --- validation ------------------------------------------------------------------------------
 
 
-def _validate(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int) -> pd.DataFrame:
+def _checked(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int) -> pd.DataFrame:
+    """The parsed cells (``row`` = file line) in (unique_id, ds) order; ValidationFailed
+    listing every problem unless all are good."""
     if len(raw) > max_rows:
         _fail(None, None, f"at most {max_rows:,} data rows", f"{len(raw):,}", source)
     _check_header_names([str(name) for name in raw.columns], source)
@@ -359,7 +385,7 @@ def _validate(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: in
     problems += _all_calendar_problems(work)
     if problems:
         raise ValidationFailed(in_reading_order(problems), source)
-    return _clean(work)
+    return work
 
 
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
-from homeward.errors import Problem, ValidationFailed
-from homeward.ingest import frequency_of, validate_observations
+from homeward.errors import Problem, ValidationFailed, in_reading_order
+from homeward.ingest import FIRST_DATA_LINE, frequency_of, validate_observations
 from models import (
     ApiKeyRow,
     ForecastMetricRow,
@@ -56,7 +56,11 @@ class ImportSummary:
 
 
 def store_observations_once(
-    session: Session, frame: pd.DataFrame, source: str, data_hash: str
+    session: Session,
+    frame: pd.DataFrame,
+    source: str,
+    data_hash: str,
+    lines: pd.Series | None = None,
 ) -> ImportSummary:
     """Store a validated long frame as ``store_observations`` does, unless the newest import
     with the same ``data_hash`` still holds every row it stored: then store nothing and return
@@ -69,7 +73,7 @@ def store_observations_once(
     stored = _import_still_whole(session, data_hash, ids)
     if stored is not None:
         return ImportSummary(stored.id, stored.rows, ids, data_hash, duplicate=True)
-    return store_observations(session, frame, source, data_hash)
+    return store_observations(session, frame, source, data_hash, lines)
 
 
 def _import_still_whole(
@@ -99,12 +103,18 @@ def _import_still_whole(
 
 
 def store_observations(
-    session: Session, frame: pd.DataFrame, source: str, data_hash: str
+    session: Session,
+    frame: pd.DataFrame,
+    source: str,
+    data_hash: str,
+    lines: pd.Series | None = None,
 ) -> ImportSummary:
     """Store a validated long frame whole; its rows replace stored rows of the same dates.
 
-    Raises ValidationFailed (and the caller's transaction rolls back) if the merged series would
-    have a gap, so a rejected upload changes nothing.
+    Raises ValidationFailed (and the caller's transaction rolls back) if a merged series would
+    be invalid (a gap, a date off its calendar), so a rejected upload changes nothing. With
+    ``lines`` (each row's line in the user's file, indexed as ``frame``: ``ingest.Upload``)
+    every such problem names the row of the file at fault.
     """
     imp = ImportRow(
         source=source[:500],
@@ -136,7 +146,7 @@ def store_observations(
     ]
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
-    _refresh_series(session, ids, source)
+    _refresh_series(session, ids, source, _upload_rows(frame, lines))
     return ImportSummary(imp.id, len(frame), ids, data_hash)
 
 
@@ -155,13 +165,26 @@ def _ensure_series_row(session: Session, series_id: str, group: pd.DataFrame) ->
         session.flush()
 
 
-def _refresh_series(session: Session, ids: Sequence[str], source: str) -> None:
+def _upload_rows(frame: pd.DataFrame, lines: pd.Series | None) -> pd.DataFrame:
+    """The upload's (unique_id, ds) and file line of each row (line -1 when not known)."""
+    known = lines if lines is not None else pd.Series(-1, index=frame.index)
+    return pd.DataFrame(
+        {"unique_id": frame["unique_id"], "ds": frame["ds"], "line": known.astype("int64")}
+    )
+
+
+def _refresh_series(
+    session: Session, ids: Sequence[str], source: str, uploaded: pd.DataFrame
+) -> None:
     """Re-validate each merged series as stored and update its extent."""
     merged = load_observations(session, ids)
     try:
         validate_observations(_as_text(merged), source=f"{source} (merged with stored history)")
     except ValidationFailed as exc:
-        raise ValidationFailed(tuple(_merged_problem(p) for p in exc.problems), exc.source) from exc
+        located = _MergedRows(merged, uploaded)
+        raise ValidationFailed(
+            in_reading_order([located.problem(p) for p in exc.problems]), exc.source
+        ) from exc
     for series_id, group in merged.groupby("unique_id", sort=True):
         row = session.get(SeriesRow, str(series_id))
         assert row is not None
@@ -173,15 +196,45 @@ def _refresh_series(session: Session, ids: Sequence[str], source: str) -> None:
         row.n_obs, row.updated_at = len(group), utcnow()
 
 
-def _merged_problem(problem: Problem) -> Problem:
-    """Rows of a merged series are not rows of the user's file, so drop the row number."""
-    return Problem(
-        row=None,
-        column=problem.column,
-        expected=problem.expected,
-        found=f"{problem.found} (after merging with stored history)",
-        series_id=problem.series_id,
-    )
+class _MergedRows:
+    """Problems of merged series (stored history and an upload) located in the upload's file.
+
+    A problem's row numbers the merged frame (first row = 2), not the user's file: it becomes
+    the file line of that upload row. A whole-series problem (a gap, mixed spacing) or one at
+    a stored row names the upload's row beside the stored history: its first row of the series
+    if it starts after the history does (a gap before it), else its last.
+    """
+
+    def __init__(self, merged: pd.DataFrame, uploaded: pd.DataFrame) -> None:
+        keys = pd.MultiIndex.from_frame(uploaded[["unique_id", "ds"]])
+        self._line_of = pd.Series(uploaded["line"].to_numpy(), index=keys)
+        self._merged = merged.reset_index(drop=True)
+        self._uploaded = uploaded
+
+    def problem(self, problem: Problem) -> Problem:
+        row = self._upload_line(problem.row)
+        if row is None and problem.series_id is not None:
+            row = self._beside_history(problem.series_id)
+        return replace(
+            problem,
+            row=row if row is not None and row > 0 else None,
+            found=f"{problem.found} (after merging with stored history)",
+        )
+
+    def _upload_line(self, merged_row: int | None) -> int | None:
+        if merged_row is None:
+            return None
+        at = self._merged.iloc[merged_row - FIRST_DATA_LINE]
+        line = self._line_of.get((at["unique_id"], at["ds"]))
+        return None if line is None else int(line)
+
+    def _beside_history(self, series_id: str) -> int | None:
+        mine = self._uploaded[self._uploaded["unique_id"] == series_id]
+        if mine.empty:
+            return None
+        history = self._merged.loc[self._merged["unique_id"] == series_id, "ds"]
+        lines = mine.sort_values("ds")["line"].to_numpy()
+        return int(lines[0] if mine["ds"].min() > history.min() else lines[-1])
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from homeward.ingest import (
     SUPPORTED_CHARSETS,
     codec_for_charset,
     observations_hash,
-    read_observations_csv,
+    read_upload,
 )
 from homeward.roles import Action
 
@@ -95,8 +95,11 @@ def upload_observations(
     row order) are not stored again: 200 with that import and `duplicate_of` set.
     """
     encoding = _encoding_of(content_type)
-    frame = read_observations_csv(body, source=SOURCE, encoding=encoding)
-    summary = repository.store_observations_once(session, frame, SOURCE, observations_hash(frame))
+    upload = read_upload(body, source=SOURCE, encoding=encoding)
+    frame = upload.frame
+    summary = repository.store_observations_once(
+        session, frame, SOURCE, observations_hash(frame), upload.lines
+    )
     if summary.duplicate:
         response.status_code = status.HTTP_200_OK
     return ImportPublic(

@@ -183,6 +183,17 @@ def test_upload_rejected_whole_then_accepted(admin: httpx.Client) -> None:
     assert len(admin.get("/v1/series").json()) == before + 1
 
 
+def test_a_row_refused_against_stored_history_is_named_by_its_row(admin: httpx.Client) -> None:
+    """2026-03-01 is fine alone (a 1st of a month) but a Sunday in the weekly stored series."""
+    before = admin.get("/v1/observations/referrals/ot/rugby").json()
+    upload = "unique_id,ds,y\nreferrals/ot/rugby,2026-03-01,100\n"
+    rejected = admin.post("/v1/observations", content=upload, headers={"content-type": "text/csv"})
+    assert rejected.status_code == 422, rejected.text
+    problems = rejected.json()["problems"]
+    assert problems and all(p["row"] == 2 for p in problems), problems
+    assert admin.get("/v1/observations/referrals/ot/rugby").json() == before
+
+
 def test_bad_query_parameter_is_problem_json(viewer: httpx.Client) -> None:
     response = viewer.get("/v1/runs", params={"limit": "0"})
     assert response.status_code == 422

@@ -13,11 +13,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import api_keys, demo_config, planning, repository
-from homeward.errors import ValidationFailed
-from homeward.ingest import observations_hash
+from homeward.errors import Problem, ValidationFailed
+from homeward.ingest import observations_hash, read_upload
 from homeward.roles import Role
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import Base
@@ -300,3 +300,43 @@ def test_a_runs_sweep_table_is_stored_and_read_back(factory) -> None:  # type: i
         runs = repository.list_runs(session, 10)
     assert [r.sweep for r in reversed(runs)] == [table, None]
     assert [r[0] for r in stored] == list(ids) and stored[1][1] is None
+
+
+def _refused_upload(factory: sessionmaker[Session], text: str) -> tuple[Problem, ...]:
+    upload = read_upload(text, "upload.csv")
+    with pytest.raises(ValidationFailed) as caught, transaction(factory) as session:
+        repository.store_observations_once(
+            session, upload.frame, "upload.csv", observations_hash(upload.frame), upload.lines
+        )
+    return caught.value.problems
+
+
+def test_a_row_refused_only_against_stored_history_is_named_by_its_line(factory) -> None:  # type: ignore[no-untyped-def]
+    """2026-03-01 is a 1st of a month, fine alone, but a Sunday in a weekly series."""
+    with transaction(factory) as session:
+        history = _weekly("referrals/ot/rugby", "2025-12-01", 13)  # to 2026-02-23
+        repository.store_observations(session, history, "a", "h1")
+    problems = _refused_upload(factory, "unique_id,ds,y\nreferrals/ot/rugby,2026-03-01,100\n")
+    assert problems and all(p.row == 2 for p in problems), problems
+    assert any("Sunday" in p.found for p in problems)
+    with factory() as session:
+        assert repository.count_observations(session) == 13
+
+
+def test_a_gap_left_by_an_upload_names_its_row_beside_the_history(factory) -> None:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        repository.store_observations(
+            session, _weekly("referrals/ot/rugby", "2024-01-01", 10), "a", "h1"
+        )
+    later = (
+        "unique_id,ds,y\n"
+        "referrals/hao/rugby,2024-01-01,1\n"
+        "referrals/ot/rugby,2024-06-10,6\n"  # line 3: the first week after the gap
+        "referrals/ot/rugby,2024-06-03,5\n"  # line 4: the upload's first date, after the gap
+        "referrals/ot/rugby,2024-06-17,7\n"
+    )
+    [gap] = _refused_upload(factory, later)
+    assert gap.row == 4 and gap.series_id == "referrals/ot/rugby" and "missing" in gap.found
+    earlier = "unique_id,ds,y\nreferrals/ot/rugby,2023-06-05,5\nreferrals/ot/rugby,2023-06-12,6\n"
+    [gap] = _refused_upload(factory, earlier)
+    assert gap.row == 3  # its last date, the one before the gap

@@ -112,7 +112,8 @@ def solve_config(
 ) -> tuple[PlanningConfig, PlanResult]:
     """Validate a config body, build demand from the newest forecasts and solve."""
     config = PlanningConfig.model_validate(body)
-    demand = stored_demand(session)
+    # other districts' series are not this plan's demand, nor are the winter months they reach
+    demand = _in_config(stored_demand(session), config)
     warnings: tuple[str, ...] = ()
     if config.winter is not None and config.winter.pressure_series is not None:
         series_id = config.winter.pressure_series
@@ -120,7 +121,7 @@ def solve_config(
         forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
         history = repository.load_observations(session, [series_id])
         demand, warnings = winter_pressure(demand, config.winter, forecast, history)
-    inputs = build_inputs(config, _in_config(demand, config))
+    inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)
     warnings += (late,) if late is not None else ()
     result = plan(inputs, solver=solver)

@@ -164,3 +164,24 @@ def test_winter_months_the_pressure_forecast_does_not_reach_are_named() -> None:
     index = pd.DataFrame({"ds": pd.to_datetime(["2025-11-01", "2025-12-01"]), "index": 1.1})
     missing = planning.uncovered_winter(demand, index, (11, 12, 1, 2, 3))
     assert missing == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_a_district_outside_the_config_does_not_warn_of_winter_months_the_plan_lacks(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """A neighbour's series forecast past the pressure forecast's end is not this plan's
+    demand, so its winter months are not the plan's either."""
+    _store(factory, with_admissions=True)
+    _plan(factory, sqlite_settings)
+    weeks = pd.date_range("2025-09-22", periods=70, freq="W-MON")  # to 2027-01
+    newdist = pd.DataFrame({"unique_id": "referrals/ot/newdist", "ds": weeks, "model": "ses"})
+    newdist = newdist.assign(**{c: 20.0 for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")})
+    with transaction(factory) as session:
+        run = repository.start_run(session, "forecast", "test", "test")
+        session.flush()
+        repository.store_forecasts(session, run.id, newdist, pd.DataFrame())
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    with factory() as session:
+        _config, result = planning.solve_config(session, body, "highs")
+    assert result.demand["ds"].max() < pd.Timestamp("2026-01-01")
+    assert not [w for w in result.warnings if "does not reach" in w], result.warnings

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from optimise.config import PlanningConfig
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """Storage keeps UTC; SQLite hands it back without its zone, which JavaScript's Date
+    would read as local time."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# A moment, sent with its zone (e.g. 2026-11-22T15:54:28.652417Z).
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+# A period's start, sent as a date (YYYY-MM-DD), as plans and uploads write it.
+PeriodStart = date
 
 
 class RequestProblemPublic(BaseModel):
@@ -66,13 +78,13 @@ class SeriesPublic(BaseModel):
         "other series' forecasts (no history, no backtest)"
     )
     freq: str
-    first_ds: datetime | None = Field(description="first observation; null for a total")
-    last_ds: datetime | None = Field(description="last observation; null for a total")
+    first_ds: PeriodStart | None = Field(description="first observation; null for a total")
+    last_ds: PeriodStart | None = Field(description="last observation; null for a total")
     n_obs: int = Field(description="observations stored; 0 for a total")
 
 
 class ForecastPointPublic(BaseModel):
-    ds: datetime
+    ds: PeriodStart
     mean: float
     lo_80: float = Field(serialization_alias="lo-80")
     hi_80: float = Field(serialization_alias="hi-80")
@@ -92,7 +104,7 @@ class LevelShiftPublic(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    ds: datetime
+    ds: PeriodStart
     ratio: float
     t_stat: float
 
@@ -137,8 +149,8 @@ class RunPublic(BaseModel):
     kind: str
     trigger: str
     status: str
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
     data_hash: str | None
     config_version: str | None
     code_version: str
@@ -209,7 +221,7 @@ class PlanSummaryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    created_at: datetime
+    created_at: UtcDatetime
     run_id: int
     config_id: int = Field(description=_PLAN_CONFIG_ID)
     scenario: bool = Field(description=_PLAN_SCENARIO)
@@ -223,7 +235,7 @@ class PlanPublic(BaseModel):
     run_id: int
     config_id: int = Field(description=_PLAN_CONFIG_ID)
     scenario: bool = Field(description=_PLAN_SCENARIO)
-    created_at: datetime
+    created_at: UtcDatetime
     status: str
     objective_weighted_wait_days: float | None
     solve_seconds: float
@@ -246,7 +258,7 @@ class ConfigPublic(BaseModel):
     id: int
     name: str
     version: str
-    created_at: datetime
+    created_at: UtcDatetime
     body_hash: str
     scenario: bool = Field(
         description="true for a what-if's config (sent with POST /v1/plans), kept for "
@@ -256,12 +268,12 @@ class ConfigPublic(BaseModel):
 
 
 class ObservationPublic(BaseModel):
-    ds: datetime
+    ds: PeriodStart
     y: float
 
 
 class WinterPointPublic(BaseModel):
-    ds: datetime
+    ds: PeriodStart
     index: float | None = Field(description="forecast over the trailing annual mean; 1.0 = normal")
 
 

@@ -73,8 +73,8 @@ def test_series_lists_totals_once_each_marked_total_with_no_extent(viewer: httpx
     observed = {
         "kind": "observed",
         "freq": "W-MON",
-        "first_ds": "2025-01-06T00:00:00",
-        "last_ds": "2025-03-10T00:00:00",
+        "first_ds": "2025-01-06",
+        "last_ds": "2025-03-10",
         "n_obs": 10,
     }
     total = {"kind": "total", "freq": "W-MON", "first_ds": None, "last_ds": None, "n_obs": 0}

@@ -44,7 +44,8 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "import",
         help="validate a CSV of history and store it whole (or not at all)",
         description="Import long-format history (unique_id, ds, y) or an NHS England "
-        "DTOC file (detected from its header) into the database.",
+        "DTOC file (detected from its header) into the database. A file whose observations "
+        "are already stored whole by an earlier import is not stored again.",
     )
     p.add_argument("file", help="path to a CSV file")
     p.add_argument(

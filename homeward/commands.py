@@ -23,7 +23,7 @@ from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
-from homeward.ingest import observations_hash, read_observations_csv
+from homeward.ingest import observations_hash, read_observations_csv, read_upload
 from homeward.pipeline import run_pipeline
 from homeward.roles import Role, parse_role
 from homeward.settings import Settings, get_settings, is_loopback, refuse_open_api_off_loopback
@@ -54,17 +54,33 @@ def import_file(args: argparse.Namespace) -> int:
         else ("nhs-dtoc" if is_nhs_dtoc_csv(header) else "long")
     )
     log.info("reading %s as %s", path, fmt)
-    frame = (
-        read_nhs_dtoc(data) if fmt == "nhs-dtoc" else read_observations_csv(data, source=str(path))
-    )
+    if fmt == "nhs-dtoc":
+        frame, lines = read_nhs_dtoc(data), None
+    else:
+        upload = read_upload(data, source=str(path))
+        frame, lines = upload.frame, upload.lines
     factory = _factory(get_settings())
     with transaction(factory) as session:
-        summary = repository.store_observations(session, frame, str(path), observations_hash(frame))
-    print(
+        summary = repository.store_observations_once(
+            session, frame, str(path), observations_hash(frame), lines
+        )
+    print(_imported(summary, path))
+    return 0
+
+
+def _imported(summary: repository.ImportSummary, path: Path) -> str:
+    """What an import stored; a file already stored whole (as the API does with a retried
+    upload) is not stored twice, and says which import holds it."""
+    if summary.duplicate:
+        return (
+            f"already imported: the {summary.rows:,} rows in {len(summary.series)} series of "
+            f"{path} are stored by import {summary.import_id} (data hash "
+            f"{summary.data_hash[:12]}); nothing stored again"
+        )
+    return (
         f"imported {summary.rows:,} rows in {len(summary.series)} series from {path} "
         f"(import {summary.import_id}, data hash {summary.data_hash[:12]})"
     )
-    return 0
 
 
 def forecast_file(args: argparse.Namespace) -> int:
@@ -177,10 +193,10 @@ def _check_paths(args: argparse.Namespace) -> None:
             taken[flag] = path
 
 
-def _require_file(flag: str, path: str) -> None:
+def _require_file(flag: str, path: str, expected: str = "a CSV file") -> None:
     if not Path(path).is_file():
         found = "a folder" if Path(path).is_dir() else "nothing there"
-        raise ValueError(f"cannot read {flag} {path}: expected a CSV file, found {found}")
+        raise ValueError(f"cannot read {flag} {path}: expected {expected}, found {found}")
 
 
 def _require_writable(flag: str, path: str) -> None:
@@ -238,10 +254,13 @@ def _progress(done: int, total: int) -> None:
 
 def plan_cmd(args: argparse.Namespace) -> int:
     """`homeward plan`: solve a config against demand and print the plan."""
-    body = _read_json(Path(args.config)) if args.config else demo_config.demo_planning_config()
+    body = (
+        _read_json("--config", args.config) if args.config else demo_config.demo_planning_config()
+    )
     config = PlanningConfig.model_validate(body)
     warnings: tuple[str, ...] = ()
     if args.demand:
+        _require_file("--demand", args.demand)
         demand = read_demand_csv(Path(args.demand), config)
     else:
         demand, warnings = _demo_demand(config)
@@ -257,9 +276,22 @@ def plan_cmd(args: argparse.Namespace) -> int:
     return 0 if result.status.value == "optimal" else 1
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(flag: str, name: str) -> Any:
+    _require_file(flag, name, "a readable JSON file")
+    path = Path(name)
     try:
-        return json.loads(path.read_text())
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        found = (
+            (exc.strerror or str(exc)).lower()
+            if isinstance(exc, OSError)
+            else "bytes that are not UTF-8 text"
+        )
+        raise ValueError(
+            f"cannot read {flag} {name}: expected a readable JSON file, found {found}"
+        ) from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"{path}: expected JSON, found {exc.msg.lower()} "

@@ -40,6 +40,7 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     for column in [c for c in raw.columns if c not in REQUIRED[:3]]:
         numbers[column], found = _counts(raw[column], column)
         problems += found
+    problems += _duplicate_rows(raw, ds)
     if config is not None:
         problems += _unknown_ids(raw, "service", [s.id for s in config.services])
         problems += _unknown_ids(raw, "district", [d.id for d in config.districts])
@@ -53,6 +54,25 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
             **numbers,
         }
     )
+
+
+def _duplicate_rows(raw: pd.DataFrame, ds: pd.Series) -> list[Problem]:
+    """A second row for a (service, district, ds), named at its row with the first's."""
+    services = raw["service"].str.strip().tolist()
+    districts = raw["district"].str.strip().tolist()
+    first_row: dict[tuple[str, str, pd.Timestamp], int] = {}
+    problems = []
+    for i, when in enumerate(ds.tolist()):
+        if pd.isna(when):
+            continue  # already refused as a date
+        key = (str(services[i]), str(districts[i]), when)
+        if key not in first_row:
+            first_row[key] = i + 2
+            continue
+        found = f"a second row for {key[0]}/{key[1]}/{when:%Y-%m-%d}"
+        expected = "one row per service, district and ds"
+        problems.append(Problem(i + 2, "ds", expected, f"{found} (first on row {first_row[key]})"))
+    return problems
 
 
 def _unknown_ids(raw: pd.DataFrame, column: str, known: list[str]) -> list[Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -420,3 +420,63 @@ def test_plan_with_a_district_of_an_unknown_team_names_that_field(
     teams = [t["id"] for t in body["teams"]]
     assert line.endswith(f"districts.3.team: expected one of {teams}, found 'east'")
     assert "whole input" not in line and "Value error" not in line
+
+
+@pytest.mark.parametrize(
+    ("make", "found"),
+    [(lambda tmp: tmp / "missing.json", "nothing there"), (lambda tmp: tmp, "a folder")],
+)
+def test_plan_with_a_config_that_is_not_a_file_names_the_option(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    found: str,
+) -> None:
+    config = make(tmp_path)
+    assert main(["plan", "--config", str(config)]) == 2
+    line = _one_line_error(capsys, "plan")
+    assert line.endswith(
+        f"cannot read --config {config}: expected a readable JSON file, found {found}"
+    )
+    assert "Errno" not in line
+
+
+def test_plan_with_a_demand_file_that_is_missing_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    demand_path.unlink()
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    line = _one_line_error(capsys, "plan")
+    assert f"--demand {demand_path}: expected a CSV file, found nothing there" in line
+
+
+def test_plan_cli_names_the_row_of_a_repeated_demand_row_and_its_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    frame = pd.read_csv(demand_path)
+    again = frame.iloc[[2]].assign(cases=99.0)  # the file's row 4, sent again at the end
+    pd.concat([frame, again]).to_csv(demand_path, index=False)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    err = capsys.readouterr().err
+    first = frame.iloc[2]
+    assert f"row {len(frame) + 2}" in err and "(first on row 4)" in err
+    assert f"{first['service']}/{first['district']}/{first['ds']}" in err
+
+
+def test_importing_the_same_file_again_stores_it_once_and_says_so(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-13,5\n"
+    )
+    assert main(["import", str(good)]) == 0
+    first = capsys.readouterr().out
+    assert main(["import", str(good)]) == 0
+    again = capsys.readouterr().out
+    assert first.startswith("imported 2 rows") and "import 1," in first
+    assert again.startswith("already imported") and "import 1 " in again
+    assert "nothing stored again" in again
+    assert _count(db_env, "imports") == 1 and _count(db_env, "observations") == 2

@@ -302,6 +302,22 @@ def test_winter_index_of_a_total_is_against_its_districts_summed_history(
     assert viewer.get("/v1/winter/referrals_team/ot/atlantis").status_code == 404
 
 
+def test_times_carry_their_zone_and_history_downloaded_uploads_again(admin: httpx.Client) -> None:
+    """A dashboard's new Date() must read a run's time as UTC; an analyst's download of a
+    series' history must be a valid upload."""
+    from datetime import UTC, datetime
+
+    run = admin.get("/v1/runs").json()[0]
+    assert run["started_at"].endswith("Z")
+    assert datetime.fromisoformat(run["started_at"]).tzinfo == UTC
+    assert admin.get("/v1/plans/latest").json()["created_at"].endswith("Z")
+    points = admin.get("/v1/observations/referrals/ot/warwick?last=3").json()
+    assert all(len(p["ds"]) == 10 for p in points)  # YYYY-MM-DD, as plans and uploads write it
+    csv = "unique_id,ds,y\n" + "".join(f"referrals/ot/warwick,{p['ds']},{p['y']}\n" for p in points)
+    back = admin.post("/v1/observations", content=csv, headers={"content-type": "text/csv"})
+    assert back.status_code in (200, 201), back.text
+
+
 def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Client) -> None:
     malformed = finance.post(
         "/v1/configs", content=b'{"name": ', headers={"content-type": "application/json"}

@@ -138,9 +138,16 @@ class DistrictConfig(_Strict):
 
 
 class FeesConfig(_Strict):
+    """The fee charged on each DFG works case (a share of its cost, within optional bounds),
+    which funds revenue. `charged_to_grant`: the fee is paid out of the district's DFG capital
+    with the works, as many councils add it to the grant; each case then uses cost + fee of
+    capital, so a higher fee funds more staff hours but fewer works. Off: the fee is income on
+    top of the capital (DESIGN.md's formulation)."""
+
     dfg_fee_rate: float = Field(ge=0, le=1)
     min_fee_per_case_gbp: float = Field(default=0.0, ge=0)
     max_fee_per_case_gbp: float | None = Field(default=None, ge=0)
+    charged_to_grant: bool = False
 
     @model_validator(mode="after")
     def _min_below_max(self) -> FeesConfig:

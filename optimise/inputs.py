@@ -54,7 +54,7 @@ class PlanInputs:
     financial_years: tuple[str, ...]  # labels such as '2025-26' of the years in the horizon
     year_of_period: IntArray  # (T,) index into financial_years
     capital_gbp: Array  # (D,) over the horizon, not pooled
-    cost_per_adaptation_gbp: Array  # (D,)
+    cost_per_adaptation_gbp: Array  # (D,) capital per works case (+ its fee if charged_to_grant)
     fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
     initial_works_backlog_cases: Array  # (D,)
     p_ot_dfg: float
@@ -218,9 +218,10 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
     fee = np.maximum(fee, config.fees.min_fee_per_case_gbp)
     if config.fees.max_fee_per_case_gbp is not None:
         fee = np.minimum(fee, config.fees.max_fee_per_case_gbp)
+    capital_per_case = cost + fee if config.fees.charged_to_grant else cost
     return {
         "capital_gbp": _frozen([d.capital_gbp for d in config.districts]),
-        "cost_per_adaptation_gbp": _frozen(cost),
+        "cost_per_adaptation_gbp": _frozen(capital_per_case),
         "fee_per_case_gbp": _frozen(fee),
         "initial_works_backlog_cases": _frozen(
             [d.initial_works_backlog_cases for d in config.districts]

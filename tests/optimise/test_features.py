@@ -228,3 +228,20 @@ def test_funded_hours_by_hand() -> None:
     assert funded_hours(inputs_of(hand_config(), hand_demand())) == pytest.approx(40.0)
     with_fee = hand_config(fees={"dfg_fee_rate": 0.10})
     assert funded_hours(inputs_of(with_fee, hand_demand())) == pytest.approx(90.0)
+
+
+def test_a_fee_charged_to_the_grant_funds_hours_with_capital_works_would_have_used() -> None:
+    """Rugby's £5,000 of capital at £1,000 a case: a 10% fee on top of the capital funds 50
+    more hours (5 cases x £100 at £10 an hour); paid out of the grant, each case uses £1,100,
+    so 4.55 cases are done and their fees fund 45.5 hours."""
+    from optimise.funding import funded_hours
+
+    on_top = hand_config(fees={"dfg_fee_rate": 0.10})
+    from_grant = hand_config(fees={"dfg_fee_rate": 0.10, "charged_to_grant": True})
+    assert funded_hours(inputs_of(on_top, hand_demand())) == pytest.approx(90.0)
+    assert funded_hours(inputs_of(from_grant, hand_demand())) == pytest.approx(40.0 + 500 / 11)
+    works = [
+        optimise.plan(inputs_of(c, hand_demand())).capital["works_completed"].sum()
+        for c in (on_top, from_grant)
+    ]
+    assert works == pytest.approx([5.0, 5000.0 / 1100.0])

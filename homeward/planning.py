@@ -23,7 +23,7 @@ from models import PlanningConfigRow, PlanRow, RunRow
 from optimise import PlanResult, plan
 from optimise.config import PlanningConfig, WinterConfig
 from optimise.demand import late_start
-from optimise.inputs import build_inputs
+from optimise.inputs import PlanInputs, build_inputs
 
 REFERRALS_PREFIX = "referrals/"
 # Totals of the districts' referral forecasts, per team and over the config's whole area; their
@@ -107,10 +107,19 @@ def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, 
     return tree
 
 
-def solve_config(
-    session: Session, body: dict[str, Any], solver: str
-) -> tuple[PlanningConfig, PlanResult]:
-    """Validate a config body, build demand from the newest forecasts and solve."""
+@dataclass(frozen=True)
+class PreparedPlan:
+    """A config and its plan inputs, checked and ready to solve, with the warnings so far."""
+
+    config: PlanningConfig
+    inputs: PlanInputs
+    warnings: tuple[str, ...]
+
+
+def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
+    """Validate a config body and build its plan inputs from the newest forecasts: every check
+    a plan makes before it is solved (a bad config, no forecasts, demand that does not fit the
+    config's periods or horizon), so a plan job can be refused before it is queued."""
     config = PlanningConfig.model_validate(body)
     # other districts' series are not this plan's demand, nor are the winter months they reach
     demand = _in_config(stored_demand(session), config)
@@ -123,9 +132,16 @@ def solve_config(
         demand, warnings = winter_pressure(demand, config.winter, forecast, history)
     inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)
-    warnings += (late,) if late is not None else ()
-    result = plan(inputs, solver=solver)
-    return config, result.with_extras(warnings=result.warnings + warnings)
+    return PreparedPlan(config, inputs, warnings + ((late,) if late is not None else ()))
+
+
+def solve_config(
+    session: Session, body: dict[str, Any], solver: str
+) -> tuple[PlanningConfig, PlanResult]:
+    """Validate a config body, build demand from the newest forecasts and solve."""
+    prepared = prepare_plan(session, body)
+    result = plan(prepared.inputs, solver=solver)
+    return prepared.config, result.with_extras(warnings=result.warnings + prepared.warnings)
 
 
 def winter_pressure(
@@ -261,6 +277,15 @@ def scenario_body(session: Session, body: dict[str, Any] | None) -> dict[str, An
             raise NoConfig("no planning config stored; send one in the request's `config`")
         body = active.body
     PlanningConfig.model_validate(body)  # a bad config is refused now, not in a job later
+    return body
+
+
+def checked_body(session: Session, body: dict[str, Any] | None) -> dict[str, Any]:
+    """The config a plan request asks for (`body` None: the active one), after every check a
+    plan of it makes before solving (`prepare_plan`): a plan job is refused now, with the
+    same error as a plan solved at once, rather than queued to fail."""
+    body = scenario_body(session, body)
+    prepare_plan(session, body)
     return body
 
 
@@ -435,6 +460,17 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
 def with_fee_rate(body: dict[str, Any], rate: float) -> dict[str, Any]:
     """A copy of a config body with `fees.dfg_fee_rate` set to `rate`."""
     return {**body, "fees": {**(body.get("fees") or {}), "dfg_fee_rate": rate}}
+
+
+def checked_sweep(
+    session: Session, body: dict[str, Any] | None, rates: Iterable[float]
+) -> dict[str, Any]:
+    """The config a sweep asks for, after the checks of `checked_body`, and each rate's config
+    validated, so a sweep is refused before it is queued rather than failing part way."""
+    checked = checked_body(session, body)
+    for rate in rates:
+        PlanningConfig.model_validate(with_fee_rate(checked, rate))
+    return checked
 
 
 def queue_sweep(factory: sessionmaker[Session]) -> int:

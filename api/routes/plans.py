@@ -118,8 +118,9 @@ def create_plan(
     """Solve a plan from the newest forecasts with the given (or active) config, and store it.
 
     A config sent here is kept as a scenario: it does not replace the active config. With
-    `Prefer: respond-async` the config, and that forecasts are stored, are checked now (the
-    same problems as without it) and the plan is solved as a job.
+    `Prefer: respond-async` the config, that forecasts are stored and that they fit the
+    config's periods and horizon are checked now (the same problems as without it) and the
+    plan is solved as a job.
     """
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
@@ -139,16 +140,17 @@ def create_sweep(
 ) -> JSONResponse:
     """Plan each DFG fee rate as a what-if of the given (or active) config, as a job.
 
-    The config, and that forecasts are stored, are checked now (422, 409); then 202 with the
+    The config, that forecasts are stored and that they fit the config's periods and horizon
+    are checked now (404, 409, 422); then 202 with the
     sweep run at `Location`. Poll it: its message counts the rates planned, and its `sweep`
     table gives each rate's plan, weighted waiting days, fee income, staff cost, staff hours
     and DTOC days, and their changes from the active config's latest plan. The sweep's plans
     are what-ifs (`scenario: true`), never GET /v1/plans/latest.
     """
-    body = planning.scenario_body(session, sweep_request.config_body())
-    planning.stored_demand(session)  # no forecasts: 409 now rather than a failed job later
-    run_id = planning.queue_sweep(factory)
     rates = list(sweep_request.dfg_fee_rates)
+    # a bad config, no forecasts or demand that does not fit: refused now, not in a job later
+    body = planning.checked_sweep(session, sweep_request.config_body(), rates)
+    run_id = planning.queue_sweep(factory)
     request.app.state.jobs.submit(
         planning.run_sweep_job, factory, body, rates, sweep_request.solver, run_id
     )
@@ -177,8 +179,8 @@ def _wants_async(prefer: str | None) -> bool:
 def _queue_plan(
     plan_request: PlanCreate, request: Request, session: SessionDep, factory: FactoryDep
 ) -> JSONResponse:
-    body = planning.scenario_body(session, plan_request.config_body())
-    planning.stored_demand(session)  # no forecasts: the same 409 as a plan solved at once
+    # every check a plan solved at once makes before solving, so the same 404, 409 or 422
+    body = planning.checked_body(session, plan_request.config_body())
     run_id = planning.queue_plan(factory)
     request.app.state.jobs.submit(planning.run_plan_job, factory, body, plan_request.solver, run_id)
     return _accepted(factory, run_id, preferred=True)

@@ -189,6 +189,35 @@ def test_a_sweep_of_a_bad_config_is_422_before_it_is_queued(
     assert _run_count(demo_db.factory) == before
 
 
+@pytest.mark.parametrize(
+    ("path", "extra", "headers"),
+    [
+        ("/v1/plans", {}, {"Prefer": "respond-async"}),
+        ("/v1/plans/sweeps", {"dfg_fee_rates": [0.1, 0.2]}, {}),
+    ],
+    ids=["plan-job", "sweep"],
+)
+def test_a_job_whose_config_periods_do_not_fit_the_demand_is_the_same_422_before_it_is_queued(
+    finance: httpx.Client,
+    demo_db: DemoDatabase,
+    path: str,
+    extra: dict[str, Any],
+    headers: dict[str, str],
+) -> None:
+    """A plan asked for as a job, or a sweep, gets every check a plan solved at once gets
+    before solving, not only the config's schema."""
+    config = finance.get("/v1/configs/active").json()["body"]
+    config["period_days"] = 30  # the demo's demand is weekly
+    at_once = finance.post("/v1/plans", json={"config": config})
+    assert at_once.status_code == 422, at_once.text
+    before = _run_count(demo_db.factory)
+    as_job = finance.post(path, json={"config": config, **extra}, headers=headers)
+    assert as_job.status_code == 422, as_job.text
+    assert as_job.json()["detail"] == at_once.json()["detail"]
+    assert "period_days" in as_job.json()["detail"]
+    assert _run_count(demo_db.factory) == before  # nothing queued to fail later
+
+
 def test_a_viewer_may_not_sweep(viewer: httpx.Client, demo_db: DemoDatabase) -> None:
     before = _run_count(demo_db.factory)
     response = viewer.post("/v1/plans/sweeps", json={"dfg_fee_rates": [0.1, 0.2]})

@@ -304,16 +304,17 @@ def plan_scenario(
     A changed config is stored as a scenario, so a what-if never replaces the active config;
     `apart` keeps it a scenario even with the active config's content (a sweep's plans).
     """
+    started = utcnow()  # a job's run was marked started when the job began (run_plan_job)
     config, result = solve_config(session, scenario_body(session, body), solver)
     canonical = config.model_dump(mode="json")
     config_row = repository.save_config(
         session, canonical, config_hash(canonical), scenario=True, apart=apart
     )
-    run = (
-        repository.start_run(session, "plan", trigger, code_version())
-        if run_id is None
-        else session.get_one(RunRow, run_id)
-    )
+    if run_id is None:  # made after the solve, so a refused plan leaves no run; it began before
+        run = repository.start_run(session, "plan", trigger, code_version())
+        run.started_at = started
+    else:
+        run = session.get_one(RunRow, run_id)
     run.config_id, run.config_version = config_row.id, config_version(config_row)
     run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
     run.message = result.message

@@ -185,3 +185,37 @@ def test_a_district_outside_the_config_does_not_warn_of_winter_months_the_plan_l
         _config, result = planning.solve_config(session, body, "highs")
     assert result.demand["ds"].max() < pd.Timestamp("2026-01-01")
     assert not [w for w in result.warnings if "does not reach" in w], result.warnings
+
+
+def test_a_requested_plans_run_starts_before_its_solve_and_finishes_after(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(factory, with_admissions=False)
+    _plan(factory, sqlite_settings)
+    ticks = iter(pd.date_range("2030-01-01", periods=100, freq="s", tz="UTC"))
+    for module in (planning, repository):  # one fake clock, a second a tick
+        monkeypatch.setattr(module, "utcnow", lambda: next(ticks).to_pydatetime())
+    solve = planning.solve_config
+    solving: list[pd.Timestamp] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        solving.append(pd.Timestamp(planning.utcnow()))
+        out = solve(*args, **kwargs)
+        solving.append(pd.Timestamp(planning.utcnow()))
+        return out
+
+    monkeypatch.setattr(planning, "solve_config", timed)
+    with transaction(factory) as session:
+        stored = planning.plan_scenario(session, None, "highs")
+        run_id = session.get_one(PlanRow, stored.plan_id).run_id
+    with factory() as session:
+        run = session.get_one(RunRow, run_id)
+    assert run.finished_at is not None
+    began, ended = (_naive(t) for t in solving)  # a fake clock: no timing is asserted
+    assert _naive(run.started_at) < began < ended < _naive(run.finished_at)
+
+
+def _naive(ts: Any) -> pd.Timestamp:
+    """A UTC time without its zone (SQLite gives times back without one)."""
+    stamp = pd.Timestamp(ts)
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp

@@ -87,19 +87,35 @@ def _checked(demand: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
 def late_start(
     demand: pd.DataFrame, services: tuple[str, ...], districts: tuple[str, ...]
 ) -> str | None:
-    """A warning when some service and district's demand starts after the rest's, so a plan
-    starts there (see `demand_cube`): which series start late, and when; None when all start
-    together. `demand` has the DEMAND_COLUMNS."""
+    """A warning when the plan's services and districts do not all start together, so the plan
+    starts with the latest (see `demand_cube`): where it starts, and which series are out of
+    step (the fewer: those starting late, or those whose earlier periods are left out); None
+    when all start together. `demand` has the DEMAND_COLUMNS."""
     firsts = _firsts(demand, services, districts)
     if firsts.empty or firsts.max() == firsts.min():
         return None
     common = firsts.max()
-    late = ", ".join(f"{s}/{d}" for s, d in firsts[firsts == common].index)
-    return (
-        f"demand for {late} starts {common:%Y-%m-%d}, later than the rest (from "
-        f"{firsts.min():%Y-%m-%d}): the plan starts {common:%Y-%m-%d}, the first period every "
-        "service and district has demand for"
+    late, early = firsts[firsts == common], firsts[firsts < common]
+    plan_starts = (
+        f"the plan starts {common:%Y-%m-%d}, the first period every service and district has "
+        "demand for"
     )
+    if len(late) <= len(early):
+        return (
+            f"demand for {_named(late)} starts {common:%Y-%m-%d}, later than the rest (from "
+            f"{early.min():%Y-%m-%d}): {plan_starts}"
+        )
+    return (
+        f"demand for {_named(early)} starts {early.min():%Y-%m-%d}, earlier than the rest "
+        f"(from {common:%Y-%m-%d}): {plan_starts}, and leaves out its earlier periods"
+    )
+
+
+def _named(firsts: pd.Series, most: int = 5) -> str:
+    """'service/district' of the first `most` series, and how many more."""
+    names = [f"{s}/{d}" for s, d in firsts.index]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
 
 
 def _firsts(

@@ -73,6 +73,8 @@ def test_a_district_a_week_behind_is_left_out_of_its_total_not_the_run(
     assert any("left out of team totals" in m and "referrals/ot/rugby" in m for m in messages)
     with factory() as session:
         run = repository.list_runs(session, 1)[0]
+        plan = session.get_one(PlanRow, outcome.plan_id).result
+    assert any(w.startswith("demand for ot/rugby starts") for w in plan["warnings"])
     assert run.message is not None
     assert "referrals_team/ot/north, referrals_area/ot leave out referrals/ot/rugby" in run.message
 

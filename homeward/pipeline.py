@@ -117,7 +117,7 @@ def _run_locked(
         log.exception("pipeline run %s failed", run_id)
         _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", step.timings)
         raise
-    message = "; ".join([message, *(f"warning: {w}" for w in step.warnings)])
+    message = " ".join([message, *(f"Warning: {w}." for w in step.warnings)])
     _finish(factory, run_id, status, message, step.timings)
     report(f"run {run_id} {status}: {message}")
     return PipelineOutcome(run_id, status, plan_id, message)
@@ -215,16 +215,18 @@ def forecast_by_frequency(
     """Forecast weekly and monthly series separately, each with a horizon that suits it; the
     parents in `tree` whose leaves are in a run are reconciled bottom-up within it.
 
-    Series whose history ends early are forecast further, so that every series reaches the
-    newest history's end plus the horizon: a plan starts when every district has demand and
-    needs its whole horizon from there (see optimise.demand). Backtests keep the plain horizon.
+    Series whose history ends early (by up to a horizon) are forecast further, so that every
+    series reaches the newest history's end plus the horizon: a plan starts when every district
+    has demand and needs its whole horizon from there (see optimise.demand). Backtests keep the
+    plain horizon.
     """
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
     runs, warnings = [], []
     for freq, ids in freqs.groupby(freqs).groups.items():
         horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
         subset = history[history["unique_id"].isin(list(ids))]
-        lag = _lag_periods(subset, str(freq))
+        # a series more than a horizon behind is stale, not late: not forecast further still
+        lag = min(_lag_periods(subset, str(freq)), horizon)
         fs = ForecastSettings(
             horizon=horizon + lag,
             backtest_horizon=horizon,

@@ -132,3 +132,27 @@ def test_a_councils_other_uploads_do_not_move_its_referral_forecasts(
     pd.testing.assert_frame_equal(
         before[columns].reset_index(drop=True), after[columns].reset_index(drop=True)
     )
+
+
+def test_series_ending_early_are_forecast_to_the_newest_end_plus_the_horizon_within_reason(
+    sqlite_settings: Settings,
+) -> None:
+    """One a week behind reaches the same end as the rest; one stale for longer than a
+    horizon is forecast a horizon further, no more."""
+    from homeward.pipeline import forecast_by_frequency
+
+    weeks = pd.date_range("2022-01-03", periods=160, freq="W-MON")
+    ends = {"referrals/ot/a": 160, "referrals/ot/b": 159, "referrals/ot/stale": 120}
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": uid, "ds": weeks[:n], "y": 20.0 + np.arange(n) % 7})
+            for uid, n in ends.items()
+        ],
+        ignore_index=True,
+    )
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    [run] = forecast_by_frequency(history, fast, report=lambda _m: None).runs
+    last = run.forecasts.groupby("unique_id")["ds"].max()
+    horizon = pd.Timedelta(weeks=fast.forecast_horizon_weeks)
+    assert last["referrals/ot/a"] == last["referrals/ot/b"] == weeks[-1] + horizon
+    assert last["referrals/ot/stale"] == weeks[119] + 2 * horizon

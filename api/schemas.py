@@ -129,11 +129,17 @@ class SweepRowPublic(BaseModel):
     fee_income_gbp: float | None
     staff_cost_gbp: float | None
     staff_hours: float | None = Field(description="in-house staff hours: the plan's staffing")
+    works_completed: float | None = Field(
+        default=None,
+        description="DFG works cases completed over the horizon (fewer at a higher fee when "
+        "the fee is charged to the grant); null in sweeps stored before it was reported",
+    )
     dtoc_days: float | None = Field(description="days of delayed discharge from hospital")
     weighted_wait_days_change: float | None
     fee_income_gbp_change: float | None
     staff_cost_gbp_change: float | None
     staff_hours_change: float | None
+    works_completed_change: float | None = None
     dtoc_days_change: float | None
     compared_with_plan_id: int | None = Field(
         default=None,

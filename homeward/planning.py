@@ -399,6 +399,7 @@ SWEEP_FIGURES = (
     "fee_income_gbp",
     "staff_cost_gbp",
     "staff_hours",
+    "works_completed",
     "dtoc_days",
 )
 
@@ -407,7 +408,8 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
     """A stored plan's headline figures as a sweep reports them, read from its stored result
     (so they match GET /v1/plans/{id}): weighted waiting days (the objective), fee income and
     staff cost (GBP, the `revenue` rows summed), in-house staff hours (the `staffing` rows'
-    `staff_hours` summed) and delayed discharge (DTOC) days."""
+    `staff_hours` summed), DFG works completed (the `capital` rows summed: fewer at a higher
+    fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days."""
 
     def total(frame: str, column: str) -> float:
         return float(sum(r.get(column) or 0.0 for r in result.get(frame) or []))
@@ -417,6 +419,7 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
         "fee_income_gbp": total("revenue", "fee_income_gbp"),
         "staff_cost_gbp": total("revenue", "staff_cost_gbp"),
         "staff_hours": total("staffing", "staff_hours"),
+        "works_completed": total("capital", "works_completed"),
         "dtoc_days": result.get("total_dtoc_days"),
     }
 

@@ -484,6 +484,7 @@ const SWEEP_MEASURES = [
   ["fee income (GBP)", "fee_income_gbp", "GBP", false],
   ["staff hours", "staff_hours", "hours", false],
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
+  ["DFG works completed", "works_completed", "cases", false],
   ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
 ];
 let sweepToken = 0;  // bumped by each sweep and each key change: an older poll then stops

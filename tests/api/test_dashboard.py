@@ -673,6 +673,7 @@ SWEEP_MEASURES = (
     ("fee income (GBP)", "fee_income_gbp", "GBP", False),
     ("staff hours", "staff_hours", "hours", False),
     ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
+    ("DFG works completed", "works_completed", "cases", False),
     ("delayed days in hospital (DTOC)", "dtoc_days", "days", False),
 )
 

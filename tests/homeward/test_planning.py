@@ -72,7 +72,7 @@ def test_a_sweep_with_no_plan_to_compare_with_says_so_in_every_row(
     assert run.sweep is not None and len(run.sweep) == 2
     for row in run.sweep:
         assert row["compared_with_plan_id"] is None
-        assert [row[f"{name}_change"] for name in planning.SWEEP_FIGURES] == [None] * 5
+        assert [row[f"{name}_change"] for name in planning.SWEEP_FIGURES] == [None] * 6
 
 
 def test_a_sweep_names_the_latest_plan_each_change_is_from(
@@ -89,3 +89,17 @@ def test_a_sweep_names_the_latest_plan_each_change_is_from(
     assert [row["compared_with_plan_id"] for row in run.sweep] == [latest.plan_id] * 2
     with factory() as session:  # the sweep's plans are what-ifs: the baseline stays latest
         assert repository.latest_plan(session).id == latest.plan_id  # type: ignore[union-attr]
+
+
+def test_a_sweep_with_the_fee_charged_to_the_grant_trades_works_for_hours(
+    factory: sessionmaker[Session],
+) -> None:
+    """Paid out of the capital, a 20% fee buys staff hours with works the capital would have
+    paid for; on top of it, the fee leaves the works as they were."""
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    _store_flat_forecasts(factory, body)
+    grant = {**body, "fees": {**body["fees"], "charged_to_grant": True}}
+    on_top, from_grant = (_sweep(factory, b).sweep or [] for b in (body, grant))
+    assert on_top[1]["works_completed"] == pytest.approx(on_top[0]["works_completed"])
+    assert from_grant[1]["works_completed"] < from_grant[0]["works_completed"]
+    assert from_grant[1]["fee_income_gbp"] > from_grant[0]["fee_income_gbp"]

@@ -217,38 +217,63 @@ def forecast_by_frequency(
 
     Series whose history ends early (by up to a horizon) are forecast further, so that every
     series reaches the newest history's end plus the horizon: a plan starts when every district
-    has demand and needs its whole horizon from there (see optimise.demand). Backtests keep the
-    plain horizon.
+    has demand and needs its whole horizon from there (see optimise.demand). Monthly series
+    reach at least the month the weekly forecasts end in. Backtests keep the plain horizon.
     """
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
+    weekly = history[history["unique_id"].isin(freqs[freqs == "W-MON"].index)]
     runs, warnings = [], []
     for freq, ids in freqs.groupby(freqs).groups.items():
-        horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
         subset = history[history["unique_id"].isin(list(ids))]
+        horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
+        reach = (
+            horizon
+            if freq == "W-MON"
+            else _monthly_reach(subset, weekly, settings.forecast_horizon_weeks)
+        )
         # a series more than a horizon behind is stale, not late: not forecast further still
         lag = min(_lag_periods(subset, str(freq)), horizon)
-        fs = ForecastSettings(
-            horizon=horizon + lag,
-            backtest_horizon=horizon,
-            backtest_folds=settings.forecast_backtest_folds,
-            n_jobs=settings.forecast_n_jobs,
-            dask_address=settings.dask_address,
-            pool_by_kind=True,  # referrals pool with referrals, not with a council's other data
-        )
-        if settings.forecast_models:
-            fs = replace(fs, models=settings.forecast_models)
+        fs = _forecast_settings(settings, reach + lag, backtest_horizon=horizon)
         subtree, left_out = _aligned_tree(tree or {}, subset, fs, report)
         warnings.extend(left_out)
         if subtree:
             fs = replace(fs, hierarchy=subtree, reconcile="bottom_up")
         report(
-            f"  {len(ids)} {freq} series, horizon {horizon}"
+            f"  {len(ids)} {freq} series, horizon {reach}"
             + (f" (+{lag} for series whose history ends early)" if lag else "")
             + (f"; {len(subtree)} team and area totals reconciled bottom-up" if subtree else "")
         )
         run = run_forecasts(subset, fs, progress=_progress(report, str(freq)))
-        runs.append(_until(run, subset["ds"].max(), horizon, str(freq)))
+        runs.append(_until(run, subset["ds"].max(), reach, str(freq)))
     return Forecasts(runs, tuple(warnings))
+
+
+def _forecast_settings(settings: Settings, horizon: int, backtest_horizon: int) -> ForecastSettings:
+    """The run's forecast settings: `horizon` periods ahead, backtested `backtest_horizon`
+    ahead (the plain horizon, so the metrics and model choice do not move with the reach)."""
+    fs = ForecastSettings(
+        horizon=horizon,
+        backtest_horizon=backtest_horizon,
+        backtest_folds=settings.forecast_backtest_folds,
+        n_jobs=settings.forecast_n_jobs,
+        dask_address=settings.dask_address,
+        pool_by_kind=True,  # referrals pool with referrals, not with a council's other data
+    )
+    return replace(fs, models=settings.forecast_models) if settings.forecast_models else fs
+
+
+def _monthly_reach(monthly: pd.DataFrame, weekly: pd.DataFrame, weeks: int) -> int:
+    """Months past the newest monthly history to forecast to: MONTHLY_HORIZON, or more so that
+    monthly series (a winter pressure series) reach the month the weekly forecasts end in
+    (`weeks` after the newest weekly history), as a plan of weekly demand reads the pressure
+    of every month it covers. Monthly history stale by years (DTOC counts stopped in 2020) is
+    forecast at most a year further than that."""
+    if weekly.empty:
+        return MONTHLY_HORIZON
+    end = pd.Timestamp(weekly["ds"].max()) + pd.Timedelta(weeks=weeks)
+    last = pd.Timestamp(monthly["ds"].max())
+    months = (end.year - last.year) * 12 + end.month - last.month
+    return min(max(MONTHLY_HORIZON, months), 2 * MONTHLY_HORIZON)
 
 
 def _lag_periods(history: pd.DataFrame, freq: str) -> int:

@@ -156,3 +156,34 @@ def test_series_ending_early_are_forecast_to_the_newest_end_plus_the_horizon_wit
     horizon = pd.Timedelta(weeks=fast.forecast_horizon_weeks)
     assert last["referrals/ot/a"] == last["referrals/ot/b"] == weeks[-1] + horizon
     assert last["referrals/ot/stale"] == weeks[119] + 2 * horizon
+
+
+def test_monthly_series_reach_the_month_the_weekly_forecasts_end_in(
+    sqlite_settings: Settings,
+) -> None:
+    """A weekly plan reads a monthly pressure series for every month it covers."""
+    from homeward.pipeline import MONTHLY_HORIZON, forecast_by_frequency
+
+    weeks = pd.date_range("2023-01-02", "2025-09-29", freq="W-MON")  # +13 weeks: 2025-12-29
+    months = pd.date_range("2021-01-01", "2024-11-01", freq="MS")  # +12 months: 2025-11
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "referrals/ot/a", "ds": weeks, "y": 20.0}),
+            pd.DataFrame({"unique_id": "winter/admissions", "ds": months, "y": 500.0}),
+        ],
+        ignore_index=True,
+    )
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    runs = forecast_by_frequency(history, fast, report=lambda _m: None).runs
+    last = pd.concat(r.forecasts for r in runs).groupby("unique_id")["ds"].max()
+    assert last["referrals/ot/a"] == pd.Timestamp("2025-12-29")
+    assert last["winter/admissions"] == pd.Timestamp("2025-12-01")
+    alone = forecast_by_frequency(history.iloc[len(weeks) :], fast, report=lambda _m: None)
+    assert len(alone.runs[0].forecasts) == MONTHLY_HORIZON  # no weekly series: a year ahead
+    stale = history.assign(
+        ds=history["ds"].where(
+            history["unique_id"] == "referrals/ot/a", history["ds"] - pd.DateOffset(years=3)
+        )
+    )
+    [monthly, _weekly] = forecast_by_frequency(stale, fast, report=lambda _m: None).runs
+    assert len(monthly.forecasts) == 2 * MONTHLY_HORIZON  # stale by years: a year further only

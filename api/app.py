@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "reads; planner also runs the pipeline and plans; finance also plans what-ifs and "
         "stores configs; admin does everything, including uploads.",
     )
+    # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
+    # council network get it compressed about tenfold when they ask for gzip.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     errors.install(app)
     for module in (health, series, runs, observations, configs, plans, winter, dashboard):
         app.include_router(module.router)

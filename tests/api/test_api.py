@@ -5,6 +5,7 @@ Each test holds the weakest key that may do what it does (see homeward/roles.py)
 
 from __future__ import annotations
 
+import gzip
 import time
 from typing import Any
 
@@ -183,6 +184,29 @@ def test_upload_rejected_whole_then_accepted(admin: httpx.Client) -> None:
     assert len(admin.get("/v1/series").json()) == before + 1
 
 
+def test_an_excel_upload_semicolons_named_once_trailing_empty_columns_ignored(
+    admin: httpx.Client,
+) -> None:
+    before = len(admin.get("/v1/series").json())
+    rows = [
+        "unique_id,ds,y",
+        "referrals/hao/new-place,2025-01-06,3",
+        "referrals/hao/new-place,2025-01-13,4",
+    ]
+    csv = {"content-type": "text/csv"}
+    semicolons = "".join(row.replace(",", ";") + "\n" for row in rows)
+    rejected = admin.post("/v1/observations", content=semicolons, headers=csv)
+    assert rejected.status_code == 422, rejected.text
+    [problem] = rejected.json()["problems"]
+    assert problem["row"] == 1 and "semicolon-separated" in problem["found"]
+    assert "'unique_id;ds;y'" in problem["found"]
+    assert len(admin.get("/v1/series").json()) == before
+    trailing = "".join(row + ",,\n" for row in rows)
+    accepted = admin.post("/v1/observations", content=trailing, headers=csv)
+    assert accepted.status_code == 201 and accepted.json()["rows"] == 2, accepted.text
+    assert len(admin.get("/v1/series").json()) == before + 1
+
+
 def test_a_row_refused_against_stored_history_is_named_by_its_row(admin: httpx.Client) -> None:
     """2026-03-01 is fine alone (a 1st of a month) but a Sunday in the weekly stored series."""
     before = admin.get("/v1/observations/referrals/ot/rugby").json()
@@ -316,6 +340,16 @@ def test_times_carry_their_zone_and_history_downloaded_uploads_again(admin: http
     csv = "unique_id,ds,y\n" + "".join(f"referrals/ot/warwick,{p['ds']},{p['y']}\n" for p in points)
     back = admin.post("/v1/observations", content=csv, headers={"content-type": "text/csv"})
     assert back.status_code in (200, 201), back.text
+
+
+def test_a_large_answer_comes_compressed_to_a_client_that_asks(viewer: httpx.Client) -> None:
+    plain = viewer.get("/v1/plans/latest", headers={"Accept-Encoding": "identity"})
+    with viewer.stream("GET", "/v1/plans/latest", headers={"Accept-Encoding": "gzip"}) as zipped:
+        wire = b"".join(zipped.iter_raw())
+        assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert len(wire) < len(plain.content) / 4
+    assert gzip.decompress(wire) == plain.content
 
 
 def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Client) -> None:

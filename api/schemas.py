@@ -258,6 +258,11 @@ class ImportPublic(BaseModel):
         description="set (to import_id) when these observations were already stored by that "
         "import and nothing was stored again (status 200); null when stored now (201)",
     )
+    revised: int = Field(
+        default=0,
+        description="stored values this upload changed (history revised, e.g. a late return "
+        "corrected); the rest of `rows` were new periods or the same values again",
+    )
 
 
 class ConfigPublic(BaseModel):

@@ -80,6 +80,7 @@ def _imported(summary: repository.ImportSummary, path: Path) -> str:
     return (
         f"imported {summary.rows:,} rows in {len(summary.series)} series from {path} "
         f"(import {summary.import_id}, data hash {summary.data_hash[:12]})"
+        + (f"; {summary.revised:,} of them changed stored values" if summary.revised else "")
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +54,8 @@ class ImportSummary:
     # True when these observations were already stored by import ``import_id`` and nothing
     # was stored again (see ``store_observations_once``).
     duplicate: bool = False
+    # stored values this upload changed: history revised, not only new periods added
+    revised: int = 0
 
 
 def store_observations_once(
@@ -126,6 +129,7 @@ def store_observations(
     session.add(imp)
     session.flush()
     ids = tuple(sorted(frame["unique_id"].unique()))
+    revised = _revised_count(session, frame)
     for series_id, group in frame.groupby("unique_id", sort=True):
         session.execute(
             delete(ObservationRow).where(
@@ -147,7 +151,20 @@ def store_observations(
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
     _refresh_series(session, ids, source, _upload_rows(frame, lines))
-    return ImportSummary(imp.id, len(frame), ids, data_hash)
+    return ImportSummary(imp.id, len(frame), ids, data_hash, revised=revised)
+
+
+def _revised_count(session: Session, frame: pd.DataFrame) -> int:
+    """How many of `frame`'s (series, date) rows are stored already with another value."""
+    stored = load_observations(session, list(frame["unique_id"].unique()))
+    if stored.empty:
+        return 0
+    both = frame[["unique_id", "ds", "y"]].merge(
+        stored.assign(ds=pd.to_datetime(stored["ds"])),
+        on=["unique_id", "ds"],
+        suffixes=("", "_stored"),
+    )
+    return int((~np.isclose(both["y"], both["y_stored"], rtol=0.0, atol=1e-9)).sum())
 
 
 def _ensure_series_row(session: Session, series_id: str, group: pd.DataFrame) -> None:

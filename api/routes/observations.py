@@ -108,6 +108,7 @@ def upload_observations(
         series=list(summary.series),
         data_hash=summary.data_hash,
         duplicate_of=summary.import_id if summary.duplicate else None,
+        revised=summary.revised,
     )
 
 

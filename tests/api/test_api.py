@@ -340,6 +340,7 @@ def test_times_carry_their_zone_and_history_downloaded_uploads_again(admin: http
     csv = "unique_id,ds,y\n" + "".join(f"referrals/ot/warwick,{p['ds']},{p['y']}\n" for p in points)
     back = admin.post("/v1/observations", content=csv, headers={"content-type": "text/csv"})
     assert back.status_code in (200, 201), back.text
+    assert back.json()["revised"] == 0  # the same values again change no history
 
 
 def test_a_large_answer_comes_compressed_to_a_client_that_asks(viewer: httpx.Client) -> None:

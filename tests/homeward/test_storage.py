@@ -142,6 +142,19 @@ def test_overlapping_upload_replaces_those_dates_only(factory) -> None:  # type:
     assert back["y"].tolist()[5:] == [100.0 + i for i in range(6)]
 
 
+def test_an_upload_says_how_many_stored_values_it_revised(factory) -> None:  # type: ignore[no-untyped-def]
+    """Weeks 1-10 stored; an upload of weeks 9-12 keeps week 9, corrects week 10 and adds two
+    new weeks: one stored value revised."""
+    first = _weekly("referrals/ot/rugby", "2024-01-01", 10)
+    second = _weekly("referrals/ot/rugby", "2024-02-26", 4, level=18.0)  # 18, 19, 20, 21
+    second.loc[1, "y"] = 99.0  # week 10 was 19
+    with transaction(factory) as session:
+        assert repository.store_observations(session, first, "a", "h1").revised == 0
+    with transaction(factory) as session:
+        summary = repository.store_observations(session, second, "b", "h2")
+    assert (summary.rows, summary.revised) == (4, 1)
+
+
 def test_the_same_observations_again_are_not_stored_twice(factory) -> None:  # type: ignore[no-untyped-def]
     frame = _weekly("referrals/ot/rugby", "2024-01-01", 4)
     data_hash = observations_hash(frame)

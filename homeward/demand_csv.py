@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from homeward.errors import Problem, ValidationFailed
+from homeward.errors import Problem, ValidationFailed, in_reading_order
+from homeward.ingest import read_csv_as_text
 from optimise.config import PlanningConfig
 
 log = logging.getLogger(__name__)
 REQUIRED = ("service", "district", "ds", "cases")
 QUANTILE_COLUMN = re.compile(r"^q\d{2,3}$")  # q90, q975: forecast quantiles for winter planning
 PRESSURE = ("winter_index", "normal_cases")  # for a config's winter.pressure_series
+EXPECTED_HEADER = "a CSV file with the header " + ",".join(REQUIRED)
 
 
 def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.DataFrame:
@@ -29,11 +31,12 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     or punctuation is refused at its row (a typo would otherwise leave that district's demand
     out); other ids are left out of the plan with a warning.
     """
-    raw = _read_text(path)
+    table = read_csv_as_text(path, str(path), expected_header=EXPECTED_HEADER, columns=REQUIRED)
+    raw = table.cells  # indexed by file line (header = line 1); ragged rows left out
     _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
-    problems = [
-        Problem(int(i) + 2, "ds", "a date YYYY-MM-DD", str(raw["ds"].tolist()[i]))
+    problems = [*table.problems] + [
+        Problem(int(raw.index[int(i)]), "ds", "a date YYYY-MM-DD", str(raw["ds"].iloc[i]))
         for i in np.flatnonzero(ds.isna())
     ]
     numbers = {}
@@ -45,7 +48,7 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
         problems += _unknown_ids(raw, "service", [s.id for s in config.services])
         problems += _unknown_ids(raw, "district", [d.id for d in config.districts])
     if problems:
-        raise ValidationFailed(tuple(problems), str(path))
+        raise ValidationFailed(in_reading_order(problems), str(path))
     return pd.DataFrame(
         {
             "service": raw["service"].str.strip(),
@@ -53,13 +56,14 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
             "ds": ds,
             **numbers,
         }
-    )
+    ).reset_index(drop=True)
 
 
 def _duplicate_rows(raw: pd.DataFrame, ds: pd.Series) -> list[Problem]:
     """A second row for a (service, district, ds), named at its row with the first's."""
     services = raw["service"].str.strip().tolist()
     districts = raw["district"].str.strip().tolist()
+    lines = raw.index.tolist()
     first_row: dict[tuple[str, str, pd.Timestamp], int] = {}
     problems = []
     for i, when in enumerate(ds.tolist()):
@@ -67,11 +71,13 @@ def _duplicate_rows(raw: pd.DataFrame, ds: pd.Series) -> list[Problem]:
             continue  # already refused as a date
         key = (str(services[i]), str(districts[i]), when)
         if key not in first_row:
-            first_row[key] = i + 2
+            first_row[key] = lines[i]
             continue
         found = f"a second row for {key[0]}/{key[1]}/{when:%Y-%m-%d}"
         expected = "one row per service, district and ds"
-        problems.append(Problem(i + 2, "ds", expected, f"{found} (first on row {first_row[key]})"))
+        problems.append(
+            Problem(lines[i], "ds", expected, f"{found} (first on row {first_row[key]})")
+        )
     return problems
 
 
@@ -81,12 +87,12 @@ def _unknown_ids(raw: pd.DataFrame, column: str, known: list[str]) -> list[Probl
     left out of the plan and logged, as the pipeline does with districts it does not plan."""
     squeezed = {_squeeze(k): k for k in known}
     problems, others = [], set()
-    for i, cell in enumerate(raw[column].str.strip().tolist()):
+    for line, cell in zip(raw.index.tolist(), raw[column].str.strip().tolist(), strict=True):
         if cell in known:
             continue
         if _squeeze(cell) in squeezed:
             expected = f"{squeezed[_squeeze(cell)]!r} (the config's {column} ids are exact)"
-            problems.append(Problem(i + 2, column, expected, repr(cell)))
+            problems.append(Problem(line, column, expected, repr(cell)))
         else:
             others.add(cell)
     if others:
@@ -96,14 +102,6 @@ def _unknown_ids(raw: pd.DataFrame, column: str, known: list[str]) -> list[Probl
 
 def _squeeze(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
-
-
-def _read_text(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        expected = "a CSV file with the header " + ",".join(REQUIRED)
-        raise ValidationFailed((Problem(None, None, expected, str(exc)),), str(path)) from exc
 
 
 def _check_columns(raw: pd.DataFrame, path: Path) -> None:
@@ -131,6 +129,7 @@ def _counts(text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
     bad = values.isna() | ~np.isfinite(values) | (values < 0)
     cells = text.tolist()
     problems = [
-        Problem(int(i) + 2, column, "a number >= 0", str(cells[i])) for i in np.flatnonzero(bad)
+        Problem(int(text.index[int(i)]), column, "a number >= 0", str(cells[i]))
+        for i in np.flatnonzero(bad)
     ]
     return values.astype(float), problems

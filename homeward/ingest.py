@@ -7,7 +7,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -86,7 +86,7 @@ def read_upload(
 ) -> Upload:
     """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
     row's file line number for the checks storing it makes (see ``repository``)."""
-    table = read_csv_as_text(data, source, max_rows, encoding=encoding)
+    table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
     work = _checked(table.cells, source, list(table.problems), max_rows)
     frame = _clean(work)
     lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
@@ -174,17 +174,23 @@ def read_csv_as_text(
     max_rows: int = DEFAULT_MAX_ROWS,
     expected_header: str = EXPECTED_HEADER,
     encoding: str = "utf-8",
+    columns: Sequence[str] = (),
 ) -> TextTable:
     """Decode (``encoding``, by default UTF-8, BOM allowed) and split a CSV into text cells,
     nothing coerced.
 
+    Columns with an empty header and no values (what Excel leaves after the last column) are
+    left out; an empty header over values is a problem naming the column's position.
     Raises ``ValidationFailed`` at once for what makes the rest unreadable: binary data,
-    bytes ``encoding`` cannot decode, an empty file, a repeated header name, more than
-    ``max_rows`` rows.
+    bytes ``encoding`` cannot decode, an empty file, a header of one column that is really
+    semicolon- or tab-separated (named as expecting ``columns``, else ``expected_header``), a
+    repeated header name, more than ``max_rows`` rows.
     """
     text = _decode(data, source, expected_header, encoding)
-    cells, problems = _parse_csv(text, source, max_rows)
-    return TextTable(cells, tuple(problems))
+    expected = f"comma-separated columns {','.join(columns)}" if columns else expected_header
+    cells, problems = _parse_csv(text, source, max_rows, expected)
+    cells, blank_problems = _without_blank_columns(cells)
+    return TextTable(cells, (*blank_problems, *problems))
 
 
 def parse_count_cells(
@@ -270,17 +276,22 @@ def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
         _fail(reader.line_num, None, "well-formed CSV", str(error), source)
 
 
-def _parse_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, list[Problem]]:
-    plain = _parse_plain_csv(text, source, max_rows)
-    return (plain, []) if plain is not None else _parse_careful_csv(text, source, max_rows)
+def _parse_csv(
+    text: str, source: str, max_rows: int, expected: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    plain = _parse_plain_csv(text, source, max_rows, expected)
+    if plain is not None:
+        return plain, []
+    return _parse_careful_csv(text, source, max_rows, expected)
 
 
-def _parse_careful_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFrame, list[Problem]]:
+def _parse_careful_csv(
+    text: str, source: str, max_rows: int, expected: str
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Record by record with the csv module: quotes, blank lines and ragged rows allowed for."""
     records = _records(text, source)
     _, header = next(records)
-    names = [name.strip() for name in header]
-    _check_header_names(names, source)
+    names = _header(header, source, expected)
     chunks: list[pd.DataFrame] = []
     chunk: list[list[str]] = []
     lines: list[int] = []
@@ -301,7 +312,7 @@ def _parse_careful_csv(text: str, source: str, max_rows: int) -> tuple[pd.DataFr
     return _join_chunks(chunks, names, index), problems
 
 
-def _parse_plain_csv(text: str, source: str, max_rows: int) -> pd.DataFrame | None:
+def _parse_plain_csv(text: str, source: str, max_rows: int, expected: str) -> pd.DataFrame | None:
     """Pandas' C parser, used only when every line is provably one whole record; else None.
 
     Proof: no quote characters (so no field holds a comma or a line break), the C parser
@@ -311,8 +322,7 @@ def _parse_plain_csv(text: str, source: str, max_rows: int) -> pd.DataFrame | No
     """
     if '"' in text:
         return None
-    names = [name.strip() for name in text.partition("\n")[0].split(",")]
-    _check_header_names(names, source)
+    names = _header(text.partition("\n")[0].split(","), source, expected)
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     plain = text.count(",") == (len(names) - 1) * lines
     if not plain or lines - 1 > max_rows:
@@ -352,6 +362,53 @@ def _join_chunks(chunks: list[pd.DataFrame], names: list[str], index: pd.Index) 
     return pd.DataFrame(columns, index=index, columns=names, dtype=object)
 
 
+def _header(fields: list[str], source: str, expected: str) -> list[str]:
+    """The header's names, stripped, each empty one replaced by a placeholder naming its
+    position (see ``_without_blank_columns``); ``ValidationFailed`` for a header that is
+    really semicolon- or tab-separated, or that repeats a name."""
+    names = [name.strip() for name in fields]
+    _check_delimiter(names, source, expected)
+    _check_header_names([name for name in names if name], source)
+    return [name or _BLANK.format(position) for position, name in enumerate(names, start=1)]
+
+
+# A name no header can have (header names are stripped): marks a column whose header is empty.
+_BLANK_PREFIX = "\x00blank column "
+_BLANK = _BLANK_PREFIX + "{}"
+_DELIMITERS = {";": "semicolon", "\t": "tab"}
+
+
+def _check_delimiter(names: list[str], source: str, expected: str) -> None:
+    """One named column holding a ';' or a tab: Excel's "CSV" in a locale with decimal commas,
+    or "Text (Tab delimited)". Said once, instead of a problem for every missing column."""
+    named = [name for name in names if name]
+    if len(named) != 1:
+        return
+    kinds = [kind for mark, kind in _DELIMITERS.items() if mark in named[0]]
+    if kinds:
+        found = (
+            f"one column {named[0]!r}: the file looks {kinds[0]}-separated; "
+            "save it as CSV (comma delimited)"
+        )
+        _fail(1, None, expected, found, source)
+
+
+def _without_blank_columns(cells: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """``cells`` without its empty-headed columns: dropped silently when they hold no values
+    (Excel's trailing ``,,``), else a problem naming the column's position and a value."""
+    blank = [name for name in cells.columns if str(name).startswith(_BLANK_PREFIX)]
+    problems = []
+    for name in blank:
+        text = cells[name].astype(str).str.strip()
+        filled = text[text != ""]
+        if len(filled):
+            position = str(name).removeprefix(_BLANK_PREFIX)
+            expected = f"a name in the header for column {position}, which holds values"
+            found = f"an empty name (row {filled.index[0]} has {filled.iloc[0]!r})"
+            problems.append(Problem(1, None, expected, found))
+    return cells.drop(columns=blank), problems
+
+
 def _check_header_names(names: list[str], source: str) -> None:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
@@ -361,7 +418,8 @@ def _check_header_names(names: list[str], source: str) -> None:
 
 def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
     preview = _quote(",".join(fields))
-    expected = f"{len(names)} fields, as in the header ({','.join(names)})"
+    shown = ",".join("" if name.startswith(_BLANK_PREFIX) else name for name in names)
+    expected = f"{len(names)} fields, as in the header ({shown})"
     return Problem(line, None, expected, f"{len(fields)} fields: {preview}")
 
 

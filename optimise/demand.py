@@ -33,12 +33,7 @@ def demand_cube(
     elsewhere it is the forecast mean.
     """
     winter_cfg = config.winter
-    extra: list[str] = []
-    if winter_cfg is not None and winter_cfg.quantile_column is not None:
-        extra.append(winter_cfg.quantile_column)
-    if winter_cfg is not None and winter_cfg.pressure_series is not None:
-        extra.extend(PRESSURE_COLUMNS)
-    frame = _checked(demand, extra)
+    frame = _checked(demand, _winter_columns(config))
     starts = _periods(frame, config.horizon_periods, services, districts)
     _check_spacing(sorted(ts for ts in frame["ds"].unique() if ts >= starts[0]), config.period_days)
     frame = frame[frame["ds"].isin(starts)]
@@ -62,11 +57,35 @@ def demand_cube(
     return tuple(starts), np.where(winter[None, None, :], planned, mean), mean
 
 
-def _checked(demand: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
-    needed = [*DEMAND_COLUMNS, *extra]
+def _winter_columns(config: PlanningConfig) -> dict[str, str]:
+    """The demand columns the config's winter settings need, each with why and what to do."""
+    winter_cfg = config.winter
+    if winter_cfg is None:
+        return {}
+    why: dict[str, str] = {}
+    if winter_cfg.quantile_column is not None:
+        why[winter_cfg.quantile_column] = (
+            f"winter.quantile_column in the config is {winter_cfg.quantile_column!r}: add that "
+            "quantile column to the demand, or remove winter.quantile_column"
+        )
+    if winter_cfg.pressure_series is not None:
+        reason = (
+            f"winter.pressure_series in the config is {winter_cfg.pressure_series!r}: add "
+            "columns winter_index and normal_cases to the demand, or remove "
+            "winter.pressure_series (winter.quantile_column plans winter from a forecast "
+            "quantile column instead)"
+        )
+        why |= dict.fromkeys(PRESSURE_COLUMNS, reason)
+    return why
+
+
+def _checked(demand: pd.DataFrame, winter_columns: dict[str, str]) -> pd.DataFrame:
+    needed = [*DEMAND_COLUMNS, *winter_columns]
     missing = [c for c in needed if c not in demand.columns]
     if missing:
-        raise PlanInputError("demand", f"columns {needed}", f"no column {missing}")
+        reasons = list(dict.fromkeys(winter_columns[c] for c in missing if c in winter_columns))
+        because = "".join(f"; needed because {reason}" for reason in reasons)
+        raise PlanInputError("demand", f"columns {needed}", f"no column {missing}{because}")
     frame = demand.loc[:, needed].copy()
     frame["ds"] = pd.to_datetime(frame["ds"])
     for column in needed[3:]:

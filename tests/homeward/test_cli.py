@@ -214,6 +214,69 @@ def test_plan_cli_names_the_winter_pressure_columns_a_config_needs(
     assert "winter_index" in err and len(err.strip().splitlines()) == 1
 
 
+def test_plan_cli_says_the_config_s_pressure_series_is_why_and_how_to_proceed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    assert body["winter"]["pressure_series"]  # the demo's active config sets it
+    config, demand_path = _plan_files(tmp_path, body)
+    frame = pd.read_csv(demand_path).drop(columns=["winter_index", "normal_cases"])
+    frame.to_csv(demand_path, index=False)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    err = capsys.readouterr().err
+    assert "needed because winter.pressure_series in the config is" in err
+    assert "add columns winter_index and normal_cases" in err
+    assert "remove winter.pressure_series" in err and "winter.quantile_column" in err
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_plan_cli_names_a_semicolon_or_tab_separated_demand_file_once(
+    separator: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    pd.read_csv(demand_path).to_csv(demand_path, index=False, sep=separator)
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    err = capsys.readouterr().err
+    kind = "semicolon" if separator == ";" else "tab"
+    assert "1 problem found" in err
+    assert "row 1: expected comma-separated columns service,district,ds,cases" in err
+    assert f"the file looks {kind}-separated; save it as CSV (comma delimited)" in err
+
+
+def test_plan_cli_ignores_excel_s_trailing_empty_demand_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    lines = demand_path.read_text().splitlines()
+    demand_path.write_text("".join(f"{line},,\n" for line in lines))
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 0
+    assert "optimal" in capsys.readouterr().out.lower()
+
+
+def test_plan_cli_names_an_empty_demand_header_over_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    lines = demand_path.read_text().splitlines()
+    lines = [f"{line}," for line in lines[:3]] + [f"{line},12" for line in lines[3:]]
+    demand_path.write_text("\n".join(lines) + "\n")
+    assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
+    err = capsys.readouterr().err
+    assert "row 1: expected a name in the header for column 8, which holds values" in err
+    assert "found an empty name (row 4 has '12')" in err
+
+
+def test_import_of_a_file_with_excel_s_trailing_empty_columns_is_stored_whole(
+    db_env: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(
+        "unique_id,ds,y,,\nreferrals/ot/rugby,2025-01-06,4,,\nreferrals/ot/rugby,2025-01-13,5,,\n"
+    )
+    assert main(["import", str(path)]) == 0
+    assert _count(db_env, "observations") == 2
+
+
 def test_plan_cli_explains_an_infeasible_request(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

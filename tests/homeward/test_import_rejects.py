@@ -53,6 +53,18 @@ BAD_FILES: dict[str, tuple[bytes, tuple[str, ...]]] = {
         ("referrals/ot/rugby", "2025-01-13"),
     ),
     "ragged row": ((HEAD + "referrals/ot/rugby,2025-01-06,4,9\n").encode(), ("row 2",)),
+    "semicolon-separated": (
+        b"unique_id;ds;y\nreferrals/ot/rugby;2025-01-20;4\n",
+        ("row 1", "'unique_id;ds;y'", "semicolon-separated", "CSV (comma delimited)"),
+    ),
+    "tab-separated": (
+        b"unique_id\tds\ty\nreferrals/ot/rugby\t2025-01-20\t4\n",
+        ("row 1", "tab-separated", "CSV (comma delimited)"),
+    ),
+    "empty header over values": (
+        b"unique_id,ds,y,\nreferrals/ot/rugby,2025-01-20,4,\nreferrals/ot/rugby,2025-01-27,5,n\n",
+        ("row 1", "column 4", "row 3", "'n'"),
+    ),
     "gap with stored history": (
         (HEAD + "referrals/ot/rugby,2025-03-03,4\n").encode(),
         ("referrals/ot/rugby", "stored history"),

@@ -499,3 +499,37 @@ def test_row_order_in_the_file_does_not_change_the_result(seed: int) -> None:
     pd.testing.assert_frame_equal(
         read_observations_csv(shuffled, "s"), read_observations_csv(GOOD, "g")
     )
+
+
+@pytest.mark.parametrize(("separator", "kind"), [(";", "semicolon"), ("\t", "tab")])
+def test_a_semicolon_or_tab_separated_file_is_named_once_at_its_header(
+    separator: str, kind: str
+) -> None:
+    """Excel's "CSV" in a decimal-comma locale, or its "Text (Tab delimited)"."""
+    lines = [["unique_id", "ds", "y"], ["referrals/ot/rugby", "2024-01-01", "3,5"]]
+    text = "".join(separator.join(line) + "\n" for line in lines)
+    problem = only_problem(text.encode())
+    header = separator.join(lines[0])
+    assert (problem.row, problem.column) == (1, None)
+    assert problem.expected == "comma-separated columns unique_id,ds,y"
+    assert problem.found == (
+        f"one column {header!r}: the file looks {kind}-separated; save it as CSV (comma delimited)"
+    )
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_trailing_empty_columns_from_excel_are_ignored(quoted: bool) -> None:
+    text = "".join(line.rstrip("\n") + ",,\n" for line in GOOD.splitlines(keepends=True))
+    if quoted:  # the careful reader, not the fast one
+        text = text.replace("referrals/ot/rugby,2024-01-15", '"referrals/ot/rugby",2024-01-15')
+    frame = read_observations_csv(text.encode(), "trailing.csv")
+    pd.testing.assert_frame_equal(frame, read_observations_csv(GOOD.encode(), "good.csv"))
+
+
+def test_an_empty_header_over_values_names_the_column_position_and_a_value() -> None:
+    text = HEADER.rstrip("\n") + ",,\n" + "referrals/ot/rugby,2024-01-01,3,,\n"
+    text += "referrals/ot/rugby,2024-01-08,4,,note\n"
+    problem = only_problem(text.encode())
+    assert (problem.row, problem.column) == (1, None)
+    assert problem.expected == "a name in the header for column 5, which holds values"
+    assert problem.found == "an empty name (row 3 has 'note')"

@@ -330,7 +330,7 @@ def _left_out_warnings(
     span = history.groupby("unique_id")["ds"].agg(["min", "max"])
     out = []
     for leaf in left_out:
-        totals = [p for p in tree if leaf in _leaves_under(tree, p)]
+        totals = [p for p in tree if leaf in planning.leaves_under(tree, p)]
         short = ", ".join(p for p in totals if p in parents) or "no total"
         unmade = [p for p in totals if p not in parents]
         first, last = span.loc[leaf]
@@ -340,11 +340,6 @@ def _left_out_warnings(
             + (f"; {', '.join(unmade)} not forecast" if unmade else "")
         )
     return out
-
-
-def _leaves_under(tree: Mapping[str, tuple[str, ...]], node: str) -> set[str]:
-    children = tree.get(node, ())
-    return {leaf for c in children for leaf in (_leaves_under(tree, c) if c in tree else {c})}
 
 
 def _progress(report: Report, label: str) -> Callable[[int, int], None]:

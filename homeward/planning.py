@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +133,12 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)
     return PreparedPlan(config, inputs, warnings + ((late,) if late is not None else ()))
+
+
+def leaves_under(tree: Mapping[str, Sequence[str]], node: str) -> set[str]:
+    """The districts a total in `tree` adds up (through its teams); none for a non-total."""
+    children = tree.get(node, ())
+    return {leaf for c in children for leaf in (leaves_under(tree, c) if c in tree else {c})}
 
 
 def solve_config(

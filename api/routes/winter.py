@@ -50,13 +50,7 @@ def _summed_history(session: Session, total_id: str) -> pd.DataFrame:
     config = PlanningConfig.model_validate(row.body) if row is not None else None
     referrals = [s.id for s in repository.list_series(session, planning.REFERRALS_PREFIX)]
     tree = planning.referral_hierarchy(config, referrals) if config is not None else {}
-    leaves, todo = [], [total_id]
-    while todo:
-        node = todo.pop()
-        if node in tree:
-            todo.extend(tree[node])
-        elif node != total_id:
-            leaves.append(node)
+    leaves = sorted(planning.leaves_under(tree, total_id))
     if not leaves:
         raise NotFound(
             f"no history for series {total_id!r}, and the active config makes it no total of "

@@ -236,6 +236,250 @@ class PlanSummaryPublic(BaseModel):
     solve_seconds: float
 
 
+# A plan's result, as stored (optimise/result.py, PlanResult.to_dict): documented so clients can
+# generate types, and served exactly as stored. Every model keeps keys it does not name (extra
+# "allow"), every field may be missing from an older plan (None, or [] for a frame), and the
+# routes leave out what a plan did not store, so no key is added, dropped or changed. Numbers
+# are null where the figure is undefined (NaN or infinite when solved, e.g. a wait with no
+# cases served).
+_STORED = ConfigDict(extra="allow")
+_DS = "the period's first day, YYYY-MM-DD"
+_PERIOD = "the plan's period, 1 for the first"
+
+
+class _StoredRow(BaseModel):
+    model_config = _STORED
+
+
+class PlanHoursRowPublic(_StoredRow):
+    """Care hours planned per service, district and period."""
+
+    service: str | None = None
+    district: str | None = None
+    team: str | None = Field(default=None, description="the team that covers the district")
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    hours: float | None = Field(default=None, description="staff hours of care, hours")
+    cases_served: float | None = Field(default=None, description="cases served, cases")
+
+
+class PlanStaffingRowPublic(_StoredRow):
+    """A team's hours per service and period, with its limits (hours)."""
+
+    service: str | None = None
+    team: str | None = None
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    staff_hours: float | None = Field(default=None, description="in-house staff hours")
+    agency_hours: float | None = Field(default=None, description="agency hours")
+    hours_used: float | None = Field(default=None, description="hours spent on care")
+    min_hours: float | None = Field(default=None, description="the team's floor, hours")
+    max_hours: float | None = Field(default=None, description="the team's ceiling, hours")
+    agency_max_hours: float | None = Field(default=None, description="agency ceiling, hours")
+
+
+class PlanCapitalRowPublic(_StoredRow):
+    """DFG (Disabled Facilities Grant) works per district and period."""
+
+    district: str | None = None
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    works_completed: float | None = Field(default=None, description="DFG works completed, cases")
+    capital_gbp: float | None = Field(default=None, description="DFG capital spent, GBP")
+    fee_income_gbp: float | None = Field(default=None, description="DFG fee income, GBP")
+
+
+class PlanCapitalTotalRowPublic(_StoredRow):
+    """DFG capital over the horizon per district."""
+
+    district: str | None = None
+    capital_spent_gbp: float | None = Field(default=None, description="GBP")
+    capital_available_gbp: float | None = Field(default=None, description="GBP")
+
+
+class PlanBacklogRowPublic(_StoredRow):
+    """Cases waiting at the end of a period, per service (`dfg_works` for DFG works),
+    district and priority."""
+
+    service: str | None = Field(default=None, description="a care service, or `dfg_works`")
+    district: str | None = None
+    priority: str | None = Field(default=None, description="e.g. urgent, standard")
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    backlog_cases: float | None = Field(default=None, description="cases waiting, cases")
+    cases_served: float | None = Field(default=None, description="cases")
+    avg_wait_days: float | None = Field(
+        default=None, description="backlog x period days / cases served, days; null if none"
+    )
+
+
+class PlanRevenueRowPublic(_StoredRow):
+    """Revenue per period over every budget (GBP); in `revenue_by_budget`, per budget too."""
+
+    budget: str | None = Field(
+        default=None,
+        description="`revenue_by_budget` only: a team with its own budget, or `pooled`",
+    )
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    staff_cost_gbp: float | None = Field(default=None, description="GBP")
+    agency_cost_gbp: float | None = Field(default=None, description="GBP")
+    fee_income_gbp: float | None = Field(default=None, description="DFG fees, GBP")
+    charge_income_gbp: float | None = Field(default=None, description="care charges, GBP")
+    budget_gbp: float | None = Field(default=None, description="revenue budget, GBP")
+    net_cost_gbp: float | None = Field(
+        default=None, description="staff + agency cost - fee and charge income, GBP"
+    )
+    headroom_gbp: float | None = Field(default=None, description="budget - net cost, GBP")
+
+
+class PlanDtocRowPublic(_StoredRow):
+    """Delayed transfer of care: days people stay in hospital waiting for care."""
+
+    service: str | None = None
+    district: str | None = None
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    dtoc_days: float | None = Field(default=None, description="delayed days in hospital, days")
+
+
+class PlanShadowPriceRowPublic(_StoredRow):
+    """What one more unit of a constraint's bound is worth, in users' units."""
+
+    constraint: str | None = Field(default=None, description="e.g. revenue, capital")
+    index: str | None = Field(default=None, description="which row: its labels, e.g. a period")
+    dual: float | None = Field(default=None, description="the solver's dual, per unit of bound")
+    value: float | None = Field(default=None, description="the price, in `unit`")
+    unit: str | None = Field(default=None, description="e.g. waiting days saved per GBP 1,000")
+    statement: str | None = Field(default=None, description="the price as a sentence")
+    range_low: float | None = Field(
+        default=None, description="the price holds for a bound from this (null: unranged)"
+    )
+    range_high: float | None = Field(default=None, description="... to this")
+
+
+class PlanBindingRowPublic(_StoredRow):
+    """A constraint at its bound."""
+
+    constraint: str | None = None
+    index: str | None = None
+    activity: float | None = Field(default=None, description="the row's value, in `unit`")
+    bound: float | None = Field(default=None, description="in `unit`")
+    dual: float | None = None
+    unit: str | None = Field(default=None, description="GBP, hours, cases or days")
+
+
+class PlanRelaxationRowPublic(_StoredRow):
+    """A constraint that had to give for a plan to exist (status infeasible_relaxed)."""
+
+    constraint: str | None = None
+    index: str | None = None
+    amount: float | None = Field(default=None, description="how far it gave, in `unit`")
+    unit: str | None = Field(default=None, description="GBP, hours, cases or days")
+    penalty_per_unit: float | None = Field(
+        default=None, description="weighted waiting days charged per unit"
+    )
+
+
+class PlanDistrictWaitRowPublic(_StoredRow):
+    """Over the horizon, per service (`dfg_works` for DFG works) and district."""
+
+    service: str | None = None
+    district: str | None = None
+    hours: float | None = Field(default=None, description="hours; null for dfg_works")
+    cases_served: float | None = Field(default=None, description="cases")
+    person_days: float | None = Field(default=None, description="days waited, summed")
+    avg_wait_days: float | None = Field(
+        default=None, description="person-days / cases served, days"
+    )
+
+
+class PlanBaselineRowPublic(_StoredRow):
+    """The plan and simple baselines at the same staff spend, evaluated alike."""
+
+    name: str | None = Field(
+        default=None, description="plan, proportional_to_demand or carried_forward"
+    )
+    weighted_wait_days: float | None = Field(default=None, description="days")
+    dtoc_days: float | None = Field(default=None, description="days")
+    staff_cost_gbp: float | None = Field(default=None, description="GBP")
+    vs_plan_pct: float | None = Field(
+        default=None, description="weighted waiting over the plan's, % change"
+    )
+
+
+class PlanSimulationRowPublic(_StoredRow):
+    """The LP's waits against a queue simulation of the plan, per service and district."""
+
+    service: str | None = None
+    district: str | None = None
+    lp_person_days: float | None = Field(default=None, description="days")
+    sim_person_days: float | None = Field(default=None, description="days")
+    lp_wait_days: float | None = Field(default=None, description="mean wait, days")
+    sim_wait_days: float | None = Field(default=None, description="mean wait, days")
+    difference_pct: float | None = Field(default=None, description="simulated over LP, % change")
+    flagged: bool | None = Field(default=None, description="differs by more than 15%")
+
+
+class PlanDemandRowPublic(_StoredRow):
+    """New cases per period: forecast, and what the plan provides for."""
+
+    service: str | None = None
+    district: str | None = None
+    period: int | None = Field(default=None, description=_PERIOD)
+    ds: str | None = Field(default=None, description=_DS)
+    forecast_cases: float | None = Field(default=None, description="forecast mean, cases")
+    planned_cases: float | None = Field(
+        default=None, description="cases (raised in winter periods under a winter config)"
+    )
+
+
+class PlanResultPublic(BaseModel):
+    """A plan's result: scalars, then frames, each a list of rows. Served as stored: a key
+    an older plan lacks is left out, and keys not named here are kept."""
+
+    model_config = _STORED
+
+    status: str | None = Field(
+        default=None, description="optimal, infeasible_relaxed, infeasible, time_limit or error"
+    )
+    message: str | None = None
+    objective_weighted_wait_days: float | None = Field(
+        default=None, description="weighted waiting days; null when not solved"
+    )
+    solver: str | None = None
+    build_seconds: float | None = None
+    solve_seconds: float | None = None
+    hours: list[PlanHoursRowPublic] = Field(default_factory=list)
+    staffing: list[PlanStaffingRowPublic] = Field(default_factory=list)
+    capital: list[PlanCapitalRowPublic] = Field(default_factory=list)
+    capital_total: list[PlanCapitalTotalRowPublic] = Field(default_factory=list)
+    backlog: list[PlanBacklogRowPublic] = Field(default_factory=list)
+    revenue: list[PlanRevenueRowPublic] = Field(default_factory=list)
+    dtoc_days: list[PlanDtocRowPublic] = Field(default_factory=list)
+    shadow_prices: list[PlanShadowPriceRowPublic] = Field(default_factory=list)
+    binding: list[PlanBindingRowPublic] = Field(default_factory=list)
+    relaxations: list[PlanRelaxationRowPublic] = Field(default_factory=list)
+    revenue_by_budget: list[PlanRevenueRowPublic] = Field(default_factory=list)
+    district_waits: list[PlanDistrictWaitRowPublic] = Field(default_factory=list)
+    baselines: list[PlanBaselineRowPublic] = Field(default_factory=list)
+    simulation: list[PlanSimulationRowPublic] = Field(default_factory=list)
+    demand: list[PlanDemandRowPublic] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    tie_break: str | None = Field(
+        default=None, description="even_waits (a second solve evened waits) or none"
+    )
+    first_stage_weighted_wait_days: float | None = Field(
+        default=None, description="the first solve's weighted waiting days"
+    )
+    worst_wait_sum_days: float | None = Field(
+        default=None, description="days: sum of each team's longest district wait"
+    )
+    first_stage_worst_wait_sum_days: float | None = None
+    tie_break_seconds: float | None = None
+    total_dtoc_days: float | None = Field(default=None, description="`dtoc_days` summed, days")
+
+
 class PlanPublic(BaseModel):
     id: int
     run_id: int
@@ -245,7 +489,7 @@ class PlanPublic(BaseModel):
     status: str
     objective_weighted_wait_days: float | None
     solve_seconds: float
-    result: dict[str, Any]
+    result: PlanResultPublic
 
 
 class ImportPublic(BaseModel):

@@ -13,7 +13,14 @@ from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep
 from api.errors import NotFound, error_responses
 from api.paging import PAGED_RESPONSES, send_total
 from api.routes.runs import public_runs
-from api.schemas import PlanCreate, PlanPublic, PlanSummaryPublic, RunPublic, SweepCreate
+from api.schemas import (
+    PlanCreate,
+    PlanPublic,
+    PlanResultPublic,
+    PlanSummaryPublic,
+    RunPublic,
+    SweepCreate,
+)
 from homeward import planning, repository
 from homeward.roles import Action
 from models import PlanRow, RunRow
@@ -26,6 +33,11 @@ _PLAN_REFUSALS = {
 }
 
 
+# A plan's result is served as stored: what an older plan did not store is left out, not
+# filled in with its schema's default (every other field of PlanPublic is always set).
+_AS_STORED = True
+
+
 def _public(session: Session, row: PlanRow) -> PlanPublic:
     return PlanPublic(
         id=row.id,
@@ -36,7 +48,7 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
         status=row.status,
         objective_weighted_wait_days=row.objective_weighted_wait_days,
         solve_seconds=row.solve_seconds,
-        result=row.result,
+        result=PlanResultPublic.model_validate(row.result),
     )
 
 
@@ -66,6 +78,7 @@ def list_plans(
 @router.get(
     "/latest",
     response_model=PlanPublic,
+    response_model_exclude_unset=_AS_STORED,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404, said={404: "no plan yet that is not a what-if"}),
 )
@@ -81,6 +94,7 @@ def latest_plan(session: SessionDep) -> PlanPublic:
 @router.get(
     "/{plan_id}",
     response_model=PlanPublic,
+    response_model_exclude_unset=_AS_STORED,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404, 422),
 )
@@ -95,6 +109,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
 @router.post(
     "",
     response_model=PlanPublic,
+    response_model_exclude_unset=_AS_STORED,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.PLAN)],
     responses={

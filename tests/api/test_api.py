@@ -6,12 +6,15 @@ Each test holds the weakest key that may do what it does (see homeward/roles.py)
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from typing import Any
 
 import httpx
 import pytest
 
+from homeward import repository
+from tests.api.conftest import DemoDatabase
 from tests.conftest import LiveServer
 
 SERVICES = {"ot", "hao", "reablement", "domcare"}
@@ -370,3 +373,99 @@ def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Clien
     assert incomplete.status_code == 422
     [problem] = incomplete.json()["problems"]
     assert problem["location"] == "body/fees" and problem["found"] == "nothing"
+
+
+PLAN_FRAMES = {
+    "hours": "PlanHoursRowPublic",
+    "staffing": "PlanStaffingRowPublic",
+    "capital": "PlanCapitalRowPublic",
+    "capital_total": "PlanCapitalTotalRowPublic",
+    "backlog": "PlanBacklogRowPublic",
+    "revenue": "PlanRevenueRowPublic",
+    "revenue_by_budget": "PlanRevenueRowPublic",
+    "dtoc_days": "PlanDtocRowPublic",
+    "shadow_prices": "PlanShadowPriceRowPublic",
+    "binding": "PlanBindingRowPublic",
+    "relaxations": "PlanRelaxationRowPublic",
+    "district_waits": "PlanDistrictWaitRowPublic",
+    "baselines": "PlanBaselineRowPublic",
+    "simulation": "PlanSimulationRowPublic",
+    "demand": "PlanDemandRowPublic",
+}
+
+
+def _first_difference(served: Any, stored: Any, at: str = "result") -> str | None:
+    """Where two JSON values first differ (a key, its order, a value or a number's type), or
+    None: a short message where pytest's diff of a whole plan would take minutes."""
+    if type(served) is not type(stored):
+        return f"{at}: served {served!r:.60}, stored {stored!r:.60}"
+    if isinstance(stored, dict):
+        if list(served) != list(stored):
+            return f"{at}: keys served {list(served)}, stored {list(stored)}"
+        for key, value in stored.items():
+            if found := _first_difference(served[key], value, f"{at}.{key}"):
+                return found
+    elif isinstance(stored, list):
+        if len(served) != len(stored):
+            return f"{at}: {len(served)} served, {len(stored)} stored"
+        for i, (one, other) in enumerate(zip(served, stored, strict=True)):
+            if found := _first_difference(one, other, f"{at}[{i}]"):
+                return found
+    elif served != stored:
+        return f"{at}: served {served!r:.60}, stored {stored!r:.60}"
+    return None
+
+
+def test_a_plan_result_is_served_exactly_as_stored_and_documented_frame_by_frame(
+    demo_db: DemoDatabase, viewer: httpx.Client
+) -> None:
+    with demo_db.factory() as session:
+        row = repository.latest_plan(session)
+        assert row is not None
+        stored = json.loads(json.dumps(row.result))
+    for path in ("/v1/plans/latest", f"/v1/plans/{row.id}"):
+        served = viewer.get(path).json()
+        assert served["id"] == row.id
+        # the same keys, values and number types (1.0 is not 1), in the same order
+        assert _first_difference(served["result"], stored) is None
+    assert set(PLAN_FRAMES) | {"warnings"} <= set(stored)
+
+    schemas = httpx.get(f"{viewer.base_url}/openapi.json").json()["components"]["schemas"]
+    assert schemas["PlanPublic"]["properties"]["result"]["$ref"].endswith("/PlanResultPublic")
+    result = schemas["PlanResultPublic"]
+    assert result["additionalProperties"] is True
+    for frame, row_schema in PLAN_FRAMES.items():
+        field = result["properties"][frame]
+        assert field["type"] == "array", frame
+        assert field["items"] == {"$ref": f"#/components/schemas/{row_schema}"}, frame
+        assert schemas[row_schema]["additionalProperties"] is True
+        columns = set(schemas[row_schema]["properties"])
+        assert all(set(r) <= columns for r in stored[frame]), (frame, stored[frame][:1])
+    assert result["properties"]["warnings"]["items"] == {"type": "string"}
+
+
+def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
+    demo_db: DemoDatabase, viewer: httpx.Client
+) -> None:
+    """A plan stored before some fields existed is not filled in with nulls, and keys the
+    schema does not name (a newer plan's) are kept, at the top and in a row."""
+    with demo_db.factory() as session:
+        latest = repository.latest_plan(session)
+        assert latest is not None
+        result = json.loads(json.dumps(latest.result))
+        for newer in ("tie_break", "simulation", "demand", "revenue_by_budget", "total_dtoc_days"):
+            del result[newer]
+        for hours in result["hours"]:
+            del hours["team"]
+        result["capital"][0]["added_later"] = 7
+        result["added_later"] = {"a": [1, 2.0]}
+        older = repository.store_plan(
+            session, latest.run_id, latest.config_id, "optimal", 1.0, 0.5, result
+        )
+        session.commit()
+        try:
+            served = viewer.get(f"/v1/plans/{older.id}").json()
+            assert _first_difference(served["result"], result) is None
+        finally:
+            session.delete(older)
+            session.commit()

@@ -155,14 +155,18 @@ def store_observations(
 
 
 def _revised_count(session: Session, frame: pd.DataFrame) -> int:
-    """How many of `frame`'s (series, date) rows are stored already with another value."""
-    stored = load_observations(session, list(frame["unique_id"].unique()))
+    """How many of `frame`'s (series, date) rows are stored already with another value (read
+    over the upload's dates only, not the series' whole history)."""
+    stmt = select(ObservationRow.series_id, ObservationRow.ds, ObservationRow.y).where(
+        ObservationRow.series_id.in_(list(frame["unique_id"].unique())),
+        ObservationRow.ds >= frame["ds"].min().to_pydatetime(),
+        ObservationRow.ds <= frame["ds"].max().to_pydatetime(),
+    )
+    stored = pd.DataFrame(session.execute(stmt).all(), columns=["unique_id", "ds", "y_stored"])
     if stored.empty:
         return 0
     both = frame[["unique_id", "ds", "y"]].merge(
-        stored.assign(ds=pd.to_datetime(stored["ds"])),
-        on=["unique_id", "ds"],
-        suffixes=("", "_stored"),
+        stored.assign(ds=pd.to_datetime(stored["ds"])), on=["unique_id", "ds"]
     )
     return int((~np.isclose(both["y"], both["y_stored"], rtol=0.0, atol=1e-9)).sum())
 

@@ -58,13 +58,19 @@ def test_import_the_real_nhs_dtoc_file(
     assert "imported" in capsys.readouterr().out
 
 
-def test_a_bad_file_is_rejected_with_row_and_column_and_stores_nothing(
-    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _two_weeks_of_rugby(tmp_path: Path) -> Path:
+    """A valid observations file: two weeks of one district's OT referrals."""
     good = tmp_path / "good.csv"
     good.write_text(
         "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-13,5\n"
     )
+    return good
+
+
+def test_a_bad_file_is_rejected_with_row_and_column_and_stores_nothing(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _two_weeks_of_rugby(tmp_path)
     assert main(["import", str(good)]) == 0
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -531,10 +537,7 @@ def test_plan_cli_names_the_row_of_a_repeated_demand_row_and_its_first(
 def test_importing_the_same_file_again_stores_it_once_and_says_so(
     db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = tmp_path / "good.csv"
-    good.write_text(
-        "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-13,5\n"
-    )
+    good = _two_weeks_of_rugby(tmp_path)
     assert main(["import", str(good)]) == 0
     first = capsys.readouterr().out
     assert main(["import", str(good)]) == 0

@@ -6,15 +6,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from forecast.assemble import SeriesResult, backtest_scores, finish
 from forecast.combine import check_names, with_combos
-from forecast.hierarchy import reconcile_paths_bottom_up
-from forecast.intervals import fit_calibration
+from forecast.hierarchy import reconcile_paths_bottom_up, trees
+from forecast.intervals import fit_calibration, normalised_errors
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
-from forecast.paths import sample_paths
+from forecast.paths import leaf_correlation, leaf_shocks, sample_paths
 from forecast.pooling import with_sibling_totals
 from forecast.reconcile_run import check_hierarchy, reconciled_outcomes
 from forecast.select import pooled_mase
@@ -125,21 +126,50 @@ def _paths(
     settings: ForecastSettings,
 ) -> pd.DataFrame | None:
     """Each series' paths around its final forecast; in a hierarchical run, each parent's path k
-    is instead the sum of its leaves' paths k (see ForecastSettings for what that spread means).
+    is instead the sum of its leaves' paths k, and the leaves' shocks are correlated as their
+    backtest errors were (see ForecastSettings for what that spread means).
     """
     if settings.sample_paths <= 0:
         return None
     parents = settings.hierarchy or {}
+    shocks = _leaf_shocks(outcomes, results, settings) if parents else {}
     frames = []
     for o, r in zip(outcomes, results, strict=True):
         if o.unique_id in parents:
             continue  # summed from its leaves below
         spec = (settings.sample_paths, settings.seed, r.rho, o.nonnegative)
-        frames.append(sample_paths(o.unique_id, o.future_ds, r.final, spec, settings.levels))
+        frames.append(
+            sample_paths(
+                o.unique_id, o.future_ds, r.final, spec, settings.levels, shocks.get(o.unique_id)
+            )
+        )
     paths = pd.concat(frames, ignore_index=True)
     if not parents:
         return paths
     return _in_run_order(reconcile_paths_bottom_up(paths, parents), outcomes)
+
+
+def _leaf_shocks(
+    outcomes: list[SeriesOutcome], results: list[SeriesResult], settings: ForecastSettings
+) -> dict[str, np.ndarray]:
+    """Per tree, its leaves' shocks drawn together (`paths.leaf_shocks`), correlated by their
+    chosen models' normalised backtest errors on the folds they share."""
+    by_id = {o.unique_id: (o, r) for o, r in zip(outcomes, results, strict=True)}
+    out: dict[str, np.ndarray] = {}
+    for tree in trees(settings.hierarchy or {}):
+        leaves = [by_id[leaf] for leaf in tree.leaves if leaf in by_id]
+        horizons = {len(o.future_ds) for o, _r in leaves}
+        if len(leaves) < 2 or len(horizons) != 1:
+            continue
+        errors = [normalised_errors(o, r.chosen, settings.levels) for o, r in leaves]
+        if len({len(e) for e in errors}) != 1:
+            continue  # folds not aligned: leave the leaves independent
+        spec = (settings.sample_paths, settings.seed, horizons.pop())
+        drawn = leaf_shocks(
+            tree.nodes[0], spec, [r.rho for _o, r in leaves], leaf_correlation(errors)
+        )
+        out.update({o.unique_id: s for (o, _r), s in zip(leaves, drawn, strict=True)})
+    return out
 
 
 def _in_run_order(paths: pd.DataFrame, outcomes: list[SeriesOutcome]) -> pd.DataFrame:

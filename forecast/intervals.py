@@ -39,11 +39,10 @@ def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) ->
     """
     errors: dict[str, list[FloatArray]] = {}
     for outcome in outcomes:
-        for name, model in outcome.models.items():
-            for win, pred in zip(outcome.windows, model.folds, strict=True):
-                sd = reference_sd(pred, levels) * win.scale_ratio
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    errors.setdefault(name, []).append((win.actual - pred.mean) / sd)
+        for name in outcome.models:
+            chunks = _fold_errors(outcome, name, levels)
+            if chunks:
+                errors.setdefault(name, []).extend(chunks)
     widths, rho = {}, {}
     for name, chunks in errors.items():
         pooled = np.concatenate(chunks)
@@ -51,6 +50,23 @@ def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) ->
             widths[name] = {lv: _step_widths(chunks, lv / 100.0) for lv in levels}
             rho[name] = _lag1(chunks)
     return Calibration(widths, rho)
+
+
+def normalised_errors(outcome: SeriesOutcome, model: str, levels: Sequence[int]) -> FloatArray:
+    """A model's backtest errors on one series, fold after fold, each over its sd times the
+    fold's scale ratio (as calibration pools them); NaN where the sd is zero."""
+    chunks = _fold_errors(outcome, model, levels)
+    return np.concatenate(chunks) if chunks else np.empty(0)
+
+
+def _fold_errors(outcome: SeriesOutcome, model: str, levels: Sequence[int]) -> list[FloatArray]:
+    out = []
+    for win, pred in zip(outcome.windows, outcome.models[model].folds, strict=True):
+        sd = reference_sd(pred, levels) * win.scale_ratio
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (win.actual - pred.mean) / sd
+        out.append(np.where(np.isfinite(z), z, np.nan))
+    return out
 
 
 def _step_widths(chunks: list[FloatArray], q: float) -> FloatArray:

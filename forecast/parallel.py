@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -23,6 +28,15 @@ BLAS_THREAD_VARS = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
 )
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+# The pools running now, so a stopping service can end their workers (`stop_pools`).
+_live_pools: set[ProcessPoolExecutor] = set()
+_live_pools_lock = threading.Lock()
+
+
+class WorkersStopped(RuntimeError):
+    """The forecast workers were ended under a run because the service is stopping."""
 
 
 def map_series(
@@ -46,17 +60,84 @@ def _on_pool(
 ) -> list[SeriesOutcome]:
     results: list[SeriesOutcome | None] = [None] * len(series)
     workers = min(settings.n_jobs, len(series))
-    with (
-        single_blas_threads(),
-        ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=limit_blas_threads
-        ) as pool,
-    ):
+    with single_blas_threads(), _pool(workers) as pool:
         futures = {pool.submit(run_series, s, settings): i for i, s in enumerate(series)}
         for done, fut in enumerate(as_completed(futures), start=1):
             results[futures[fut]] = fut.result()
             _report(progress, done, len(series))
     return [r for r in results if r is not None]
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A spawn pool whose workers die with this process (`worker_init`) and never outlive the
+    block: leaving it early (an error, Ctrl-C, SIGTERM turned into an exception) ends them
+    rather than waiting for the series they are fitting, which can take minutes."""
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
+    )
+    with _live_pools_lock:
+        _live_pools.add(pool)
+    try:
+        yield pool
+    except BaseException as exc:
+        stopped = _end_workers(pool)
+        if stopped and not isinstance(exc, WorkersStopped) and isinstance(exc, Exception):
+            raise WorkersStopped(
+                "the forecast workers were stopped because the service is stopping"
+            ) from exc
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        with _live_pools_lock:
+            _live_pools.discard(pool)
+
+
+def stop_pools() -> int:
+    """End the workers of every pool running in this process (a service stopping: the runs
+    using them fail at once instead of holding the process for minutes); how many pools."""
+    with _live_pools_lock:
+        pools = list(_live_pools)
+    for pool in pools:
+        pool._homeward_stopped = True  # type: ignore[attr-defined]
+        _end_workers(pool)
+    return len(pools)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> bool:
+    """Kill a pool's workers and drop its queued series; whether `stop_pools` asked for it."""
+    processes = dict(getattr(pool, "_processes", None) or {})  # private, stable since 3.3
+    for process in processes.values():
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes.values():
+        process.join(timeout=5)
+    return bool(getattr(pool, "_homeward_stopped", False))
+
+
+def worker_init(parent_pid: int) -> None:
+    """A pool worker's set-up: die with the parent, one BLAS thread."""
+    die_with_parent(parent_pid)
+    limit_blas_threads()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """On Linux, have the kernel SIGKILL this process when its parent dies (kill -9 of the
+    service included), so workers never linger as orphans; elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no usable libc (musl oddities): workers as before
+        return
+    if os.getppid() != parent_pid:  # the parent died before the signal was set
+        os._exit(1)
 
 
 def _on_dask(

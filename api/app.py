@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -14,14 +15,24 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.routes import configs, dashboard, health, observations, plans, runs, series, winter
+from forecast.parallel import stop_pools
 from homeward.clock import code_version
 from homeward.pipeline import LOCK_NAME
-from homeward.recovery import close_interrupted_runs
+from homeward.recovery import (
+    close_interrupted_runs,
+    close_stopped_runs,
+    lock_holder,
+    runs_held_by,
+    wait_until_finished,
+)
 from homeward.scheduler import start_scheduler
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
 
 log = logging.getLogger("homeward")
+# At a stop, how long a pipeline run cut off by it may take to record that (its forecast
+# workers are ended at once) before it is closed anyway: well inside `docker stop`'s 10 s.
+STOP_GRACE_S = 5.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,10 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if app.state.scheduler is not None:
-                app.state.scheduler.shutdown(wait=False)
-            app.state.jobs.shutdown(wait=False, cancel_futures=True)
-            app.state.pipeline_jobs.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(_stop_jobs, app)
             engine.dispose()
 
     app = FastAPI(
@@ -79,6 +87,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app
+
+
+def _stop_jobs(app: FastAPI) -> None:
+    """A clean stop (SIGTERM, Ctrl-C): no new jobs; the pipeline run this process is working
+    on and the ones it queued are closed as 'interrupted' and the lock given back, so the
+    next start runs the pipeline at once instead of waiting out the lock's lease."""
+    state = app.state
+    if state.scheduler is not None:
+        state.scheduler.shutdown(wait=False)
+    state.jobs.shutdown(wait=False, cancel_futures=True)
+    with state.pipeline_lock:
+        queued = list(state.pipeline_waiting)
+        state.pipeline_jobs.shutdown(wait=False, cancel_futures=True)
+    factory, holder = state.session_factory, lock_holder()
+    try:
+        running = runs_held_by(factory, LOCK_NAME, holder)
+        stop_pools()  # the run's forecast workers: it fails now rather than in minutes
+        wait_until_finished(factory, running, STOP_GRACE_S)
+        closed = close_stopped_runs(factory, [*running, *queued], LOCK_NAME, holder)
+    except Exception:  # the database is gone too: the next start's recovery closes them
+        log.exception("could not close this process's runs at the stop")
+        return
+    if closed:
+        log.warning("stopping: runs %s marked interrupted, pipeline lock released", closed)
 
 
 def _log_auth(settings: Settings) -> None:

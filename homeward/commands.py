@@ -7,8 +7,11 @@ import json
 import logging
 import os
 import secrets
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,8 @@ from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.ingest import observations_hash, read_observations_csv, read_upload
-from homeward.pipeline import run_pipeline
+from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
+from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
 from homeward.settings import Settings, get_settings, is_loopback, refuse_open_api_off_loopback
 from homeward.storage import make_engine, session_factory, transaction, upgrade
@@ -378,11 +382,54 @@ def demo(args: argparse.Namespace) -> int:
             # a config stored since (POST /v1/configs, another name) is the user's: kept
             body = demo_config.demo_planning_config()
             repository.save_config(session, body, planning.config_hash(body))
-    outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
-    print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
+    try:
+        with _sigterm_stops():
+            outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
+    except PipelineBusy as exc:
+        if not args.serve:
+            raise
+        # another process (or one killed moments ago, until its lease ends) is running it:
+        # serving what is stored beats staying down until it finishes
+        log.warning("demo pipeline not run: %s; serving what is stored", exc)
+        print(f"warning: demo pipeline not run: {exc}; serving what is stored", file=sys.stderr)
+    except (Stopped, KeyboardInterrupt) as stop:
+        return _stopped(factory, stop)
+    else:
+        print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
     if not args.serve:
         return 0
     return _serve(demo_auth(settings, args.host or settings.host, factory), args)
+
+
+class Stopped(BaseException):  # like KeyboardInterrupt: not an error to catch
+    """SIGTERM (`docker stop`) arrived during a command's pipeline run."""
+
+
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM raises `Stopped` in the block, as Ctrl-C raises KeyboardInterrupt, so the
+    pipeline run gives back its lock and its forecast workers are ended on the way out
+    (the default SIGTERM ends the process on the spot, lock held for a whole lease)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; nothing to change elsewhere
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(factory: Any, stop: BaseException) -> int:
+    """The exit after a stop during the demo's run: its lock is back (run_pipeline's finally),
+    so recovery closes the run as interrupted now, not at the next start."""
+    closed = close_interrupted_runs(factory, LOCK_NAME)
+    log.warning("stopped during the demo pipeline run; runs %s marked interrupted", closed)
+    return 143 if isinstance(stop, Stopped) else 130
 
 
 def demo_auth(settings: Settings, host: str, factory: Any) -> Settings:

@@ -7,14 +7,20 @@ lease period while the scheduler runs, the service closes such runs as 'interrup
 the cron fired since the newest pipeline run that was not interrupted, runs the pipeline once
 (several missed firings coalesce into that one run). A running pipeline renews its lock every
 third of its lease, so a lock left by a killed process frees within one lease.
+
+A clean stop (SIGTERM, Ctrl-C) does not wait for that: the stopping process marks the runs it
+was working on 'interrupted' and gives its lock back (`runs_held_by`, `close_stopped_runs`).
 """
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
@@ -24,6 +30,9 @@ from models import LockRow, RunRow
 UNFINISHED = ("queued", "running")
 INTERRUPTED = "interrupted"
 NOT_RUN = (INTERRUPTED, "skipped")  # cut off, or never started (another run held the lock)
+# How a pipeline run whose forecast workers a stop ended records its failure
+# (forecast.parallel.WorkersStopped): cut off by the stop, so closed as interrupted too.
+STOPPED_FAILURE = "WorkersStopped:%"
 
 
 # Queued runs and plan jobs hold no lock; one this old is no longer waiting in any process
@@ -68,6 +77,79 @@ def close_interrupted_runs(
             if result.rowcount:  # type: ignore[attr-defined]
                 closed.append(run_id)
     return closed
+
+
+def lock_holder() -> str:
+    """This process, as it names itself when it holds a lock (homeward.pipeline's holder)."""
+    return f"{os.getpid()}@{os.uname().nodename}"
+
+
+def runs_held_by(factory: sessionmaker[Session], lock_name: str, holder: str) -> list[int]:
+    """The running pipeline runs that `holder` is working on: all of them while it holds the
+    lock (a pipeline runs only under it), none otherwise."""
+    with factory() as session:
+        lock = session.get(LockRow, lock_name)
+        if lock is None or lock.holder != holder:
+            return []
+        return list(
+            session.scalars(
+                select(RunRow.id).where(RunRow.kind == "pipeline", RunRow.status == "running")
+            )
+        )
+
+
+def wait_until_finished(
+    factory: sessionmaker[Session], run_ids: Collection[int], timeout_s: float
+) -> None:
+    """Wait up to `timeout_s` for the runs to leave 'running' (a run whose workers a stop
+    ended records that at once; one that is planning may still finish)."""
+    deadline = time.monotonic() + timeout_s
+    while run_ids and time.monotonic() < deadline:
+        with factory() as session:
+            running = session.scalar(
+                select(RunRow.id).where(RunRow.id.in_(run_ids), RunRow.status == "running")
+            )
+        if running is None:
+            return
+        time.sleep(0.1)
+
+
+def close_stopped_runs(
+    factory: sessionmaker[Session], run_ids: Collection[int], lock_name: str, holder: str
+) -> list[int]:
+    """At a clean stop: mark the runs this process was working on (or had queued) as
+    'interrupted', as recovery would at the next start, and give back the lock if `holder`
+    still holds it, so the next start (or another process) can run the pipeline at once.
+
+    A run that finished meanwhile keeps its outcome, except a failure the stop caused (its
+    forecast workers ended under it). The ids of the runs closed.
+    """
+    now = utcnow()
+    closed = []
+    with transaction(factory) as session:
+        for run_id in run_ids:
+            status = session.scalar(select(RunRow.status).where(RunRow.id == run_id))
+            cut_off = or_(
+                RunRow.status.in_(UNFINISHED),
+                (RunRow.status == "failed") & RunRow.message.like(STOPPED_FAILURE),
+            )
+            result = session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, cut_off)
+                .values(status=INTERRUPTED, finished_at=now, message=_stopped_message(status))
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                closed.append(run_id)
+        session.execute(delete(LockRow).where(LockRow.name == lock_name, LockRow.holder == holder))
+    return closed
+
+
+def _stopped_message(status: str | None) -> str:
+    was = "queued" if status == "queued" else "running"
+    return (
+        f"interrupted: the service was stopped while this run was {was}; "
+        "start it again (what it had stored before stopping is kept)"
+    )
 
 
 def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:

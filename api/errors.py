@@ -38,6 +38,20 @@ class BodyTooLarge(ValidationFailed):
     """A request body over the upload limit, refused before (or as soon as) it passes it."""
 
 
+class InProgress(HomewardError):
+    """The request would clash with a job already under way (409); `location` is that job's
+    URL, sent as the `Location` header so a client can poll it instead."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+def location_header(description: str) -> dict[str, dict[str, Any]]:
+    """An OpenAPI `headers` entry for a response's `Location`."""
+    return {"Location": {"description": description, "schema": {"type": "string"}}}
+
+
 # 401 says how to authenticate; 413 closes the connection, so a client still sending the body
 # it was refused stops instead of waiting for a server that will not read it (RFC 9110 15.5.14).
 _HEADERS_FOR_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 413: {"Connection": "close"}}
@@ -97,7 +111,7 @@ def _status_for(exc: HomewardError) -> int:
         return 403
     if isinstance(exc, NotFound | NoConfig | UnknownKeyName):
         return 404
-    if isinstance(exc, PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked):
+    if isinstance(exc, InProgress | PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked):
         return 409
     return 422
 
@@ -124,8 +138,10 @@ async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RoleTooWeak):
         extra["role_needed"] = [r.value for r in exc.needed]
         extra["role_found"] = exc.found.value
-    headers = dict(_HEADERS_FOR_STATUS[status]) if status in _HEADERS_FOR_STATUS else None
-    return problem(status, title, str(exc), headers=headers, **extra)
+    headers = dict(_HEADERS_FOR_STATUS.get(status, {}))
+    if isinstance(exc, InProgress):
+        headers["Location"] = exc.location
+    return problem(status, title, str(exc), headers=headers or None, **extra)
 
 
 async def _value_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -54,11 +54,11 @@ def close_interrupted_runs(
     now = utcnow()
     with factory() as session:
         candidates = [
-            (run.id, run.kind, run.status, _aware(run.started_at))
+            (run.id, run.kind, run.status, as_utc(run.started_at))
             for run in session.scalars(select(RunRow).where(RunRow.status.in_(UNFINISHED)))
         ]
         lock = session.get(LockRow, lock_name)
-        locked = lock is not None and _aware(lock.expires_at) > now
+        locked = lock is not None and as_utc(lock.expires_at) > now
     closed = []
     with transaction(factory) as session:
         for run_id, kind, status, started in candidates:
@@ -168,11 +168,11 @@ def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
     if newest is None:
         return None
     trigger = CronTrigger.from_crontab(cron, timezone="UTC")
-    after = _aware(newest)
+    after = as_utc(newest)
     due: datetime | None = trigger.get_next_fire_time(None, after)
     return due if due is not None and due <= utcnow() else None
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment with its zone: SQLite hands back naive datetimes, stored in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -6,7 +6,8 @@ from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
 
 from api.deps import (
@@ -18,14 +19,16 @@ from api.deps import (
     SettingsDep,
     allowed,
 )
-from api.errors import NotFound, error_responses
+from api.errors import InProgress, NotFound, error_responses, location_header
 from api.paging import PAGED_RESPONSES, send_total
 from api.schemas import RunPublic
 from homeward import repository
-from homeward.pipeline import queue_run
+from homeward.clock import utcnow
+from homeward.pipeline import LOCK_NAME, queue_run
+from homeward.recovery import as_utc
 from homeward.roles import Action
 from homeward.scheduler import scheduled_run
-from models import RunRow
+from models import LockRow, RunRow
 
 router = APIRouter(prefix="/v1", tags=["runs"], route_class=AuthFirstRoute)
 
@@ -74,6 +77,15 @@ def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
     response_model=RunPublic,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[allowed(Action.RUN)],
+    responses={
+        202: {"headers": location_header("the run's URL: poll it until it has finished")},
+        409: error_responses(409)[409]
+        | {
+            "description": "a pipeline run this service did not queue (the scheduler's, or "
+            "another process's) is in progress: the detail names it and when it started",
+            "headers": location_header("the run in progress, to poll"),
+        },
+    },
 )
 def start_run(
     request: Request, response: Response, factory: FactoryDep, settings: SettingsDep
@@ -81,11 +93,16 @@ def start_run(
     """Run the pipeline now, as a job: 202 with the run's URL to poll (one run at a time).
 
     A pipeline run that is already queued and not yet started will read the same data, so a
-    second request is answered with that run instead of queueing another."""
+    second request is answered with that run instead of queueing another; one asked for while
+    this service's previous one runs is queued behind it. While a run the service did not
+    queue holds the pipeline (the scheduler's, or another process's), the answer is 409 with
+    that run at `Location`, not a run that would only be skipped."""
     state = request.app.state
     with state.pipeline_lock:
         run_id = _queued_pipeline_run(state)
         if run_id is None:
+            if not _pipeline_worker_busy(state):
+                _refuse_if_another_run_holds_the_lock(factory)
             run_id = queue_run(factory, trigger="api")
             future = state.pipeline_jobs.submit(scheduled_run, factory, settings, run_id)
             state.pipeline_waiting[run_id] = future
@@ -99,8 +116,44 @@ def _queued_pipeline_run(state: State) -> int | None:
     by a stopped process is never answered with: recovery closes it)."""
     waiting: dict[int, Future[object]] = state.pipeline_waiting
     for run_id, future in list(waiting.items()):
-        if future.done() or future.running():
+        if future.done():
             del waiting[run_id]
-        else:
+        elif not future.running():
             return run_id
     return None
+
+
+def _pipeline_worker_busy(state: State) -> bool:
+    """Whether a pipeline run this process's API queued is running now (a new one queues
+    behind it: the lock it holds is free by the time the next starts)."""
+    waiting: dict[int, Future[object]] = state.pipeline_waiting
+    return any(future.running() for future in waiting.values())
+
+
+def _refuse_if_another_run_holds_the_lock(factory: sessionmaker[Session]) -> None:
+    """InProgress (409) if a live pipeline lock is held: the run queued now would start at
+    once, find the lock taken and be skipped."""
+    with factory() as session:
+        lock = session.get(LockRow, LOCK_NAME)
+        if lock is None or as_utc(lock.expires_at) <= utcnow():
+            return
+        running = session.scalars(
+            select(RunRow)
+            .where(RunRow.kind == "pipeline", RunRow.status == "running")
+            .order_by(RunRow.started_at.desc())
+            .limit(1)
+        ).first()
+        if running is None:  # taken a moment before its run is recorded as running
+            raise InProgress(
+                "expected no pipeline run in progress, found the pipeline lock held until "
+                f"{as_utc(lock.expires_at):%Y-%m-%dT%H:%M:%SZ} by a run starting now; "
+                "GET /v1/runs lists it, start another when it has finished",
+                "/v1/runs",
+            )
+        url = f"/v1/runs/{running.id}"
+        raise InProgress(
+            f"expected no pipeline run in progress, found run {running.id} (trigger "
+            f"{running.trigger}), running since {as_utc(running.started_at):%Y-%m-%dT%H:%M:%SZ}"
+            f"; poll {url} and start another when it has finished",
+            url,
+        )

@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Homeward",
         version=code_version(),
         lifespan=lifespan,
-        responses=errors.error_responses(500),
+        responses=errors.error_responses(500, 503),
         description="Capacity forecasting and optimisation for adult social care and "
         "home adaptations. Errors are application/problem+json. Every /v1 request needs an "
         "API key (`Authorization: Bearer <key>` or `X-API-Key`) whose role allows it: viewer "

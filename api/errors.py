@@ -11,6 +11,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import URL
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ProblemPublic
@@ -54,7 +57,12 @@ def location_header(description: str) -> dict[str, dict[str, Any]]:
 
 # 401 says how to authenticate; 413 closes the connection, so a client still sending the body
 # it was refused stops instead of waiting for a server that will not read it (RFC 9110 15.5.14).
-_HEADERS_FOR_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 413: {"Connection": "close"}}
+# A 503 says when to try again: a database restart or failover takes seconds.
+_HEADERS_FOR_STATUS = {
+    401: {"WWW-Authenticate": "Bearer"},
+    413: {"Connection": "close"},
+    503: {"Retry-After": "10"},
+}
 
 
 # What each error status means wherever it is sent; a route may say more (`error_responses`).
@@ -68,6 +76,8 @@ _MEANING = {
     422: "Invalid input: `problems` locates each one (a parameter or JSON body by `location`; "
     "a file or config by `row`, `column` and `series_id`) with what was expected and found",
     500: "an unexpected error; it has been logged on the server",
+    503: "the database is unavailable (down, unreachable or refusing connections): the "
+    "detail says which database and what failed; try again after `Retry-After` seconds",
 }
 
 
@@ -192,6 +202,44 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, _title(exc.status_code), detail, headers=headers)
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database is down or unreachable: 503, not a 500 that reads like a bug."""
+    log.error("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    url = _database_url(request)
+    detail = f"database unavailable: {_which(url)} {_what_failed(exc, url)}; try again shortly"
+    return problem(503, _title(503), detail, headers=dict(_HEADERS_FOR_STATUS[503]))
+
+
+def _database_url(request: Request) -> URL | None:
+    factory = getattr(request.app.state, "session_factory", None)
+    bind = getattr(factory, "kw", {}).get("bind")
+    url = getattr(bind, "url", None)
+    return url if isinstance(url, URL) else None
+
+
+def _which(url: URL | None) -> str:
+    """The database by backend, host, port and name; never its user or password."""
+    if url is None:
+        return "the database"
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        name = (url.database or "").rsplit("/", 1)[-1] or "in memory"
+        return f"the sqlite database {name!r}"
+    where = f"{url.host or 'localhost'}" + (f":{url.port}" if url.port else "")
+    return f"the {backend} database {url.database or ''!r} at {where}"
+
+
+def _what_failed(exc: Exception, url: URL | None) -> str:
+    """The driver's own first line (e.g. 'Connection refused'), with any password blanked."""
+    if isinstance(exc, PoolTimeoutError):
+        return "gave no connection in time (every pooled connection is busy)"
+    orig = getattr(exc, "orig", None) or exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+    if url is not None and url.password:
+        reason = reason.replace(str(url.password), "***")
+    return f"did not answer: {reason}"
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, _title(500), "an unexpected error occurred; it has been logged")
@@ -203,6 +251,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
     build = app.openapi
 

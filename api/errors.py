@@ -28,6 +28,7 @@ from homeward.errors import HomewardError, ValidationFailed
 from homeward.pipeline import PipelineBusy
 from homeward.planning import NoConfig, NoForecasts
 from optimise.config import refused_value
+from optimise.errors import PlanInputError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -155,8 +156,18 @@ async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _value_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Engine input errors (ForecastInputError, PlanInputError, pydantic) are ValueErrors."""
+    """Engine input errors (ForecastInputError, PlanInputError, pydantic) are ValueErrors;
+    a PlanInputError names its field, expected and found, so it is located like the rest."""
+    if isinstance(exc, PlanInputError):
+        located = {"location": _plan_input(exc.field), "expected": exc.expected, "found": exc.found}
+        return problem(422, _title(422), str(exc), problems=[located])
     return problem(422, _title(422), str(exc))
+
+
+def _plan_input(field: str) -> str:
+    """Where a plan's input error is: the demand read from the stored forecasts
+    (`demand...`), or the planning config's field (`config/horizon_periods`)."""
+    return field if field.startswith("demand") else f"config/{field.replace('.', '/')}"
 
 
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,46 @@
+"""A plan the stored forecasts cannot feed (a district with no demand, a horizon past the
+forecasts) is a 422 whose `problems` locate it, like every other 422."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from api.schemas import RequestProblemPublic
+
+
+def _config(planner: httpx.Client, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = planner.get("/v1/configs/active").json()["body"]
+    return {**body, **changes}
+
+
+def _only_problem(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    [problem] = body["problems"]
+    RequestProblemPublic.model_validate(problem)
+    assert body["detail"] == f"{problem['location'].replace('config/', '')}: expected " + (
+        f"{problem['expected']}, found {problem['found']}"
+    )
+    return dict(problem)
+
+
+def test_a_district_with_no_demand_is_located_in_the_demand(planner: httpx.Client) -> None:
+    config = _config(planner)
+    extra = {**config["districts"][0], "id": "nowhere-district"}
+    response = planner.post(
+        "/v1/plans", json={"config": {**config, "districts": [*config["districts"], extra]}}
+    )
+    problem = _only_problem(response)
+    assert problem["location"] == "demand"
+    assert problem["expected"] == "a row for every service, district and period of the horizon"
+    assert "district nowhere-district" in problem["found"]
+
+
+def test_a_horizon_past_the_forecasts_is_located_in_the_config(planner: httpx.Client) -> None:
+    response = planner.post("/v1/plans", json={"config": _config(planner, horizon_periods=104)})
+    problem = _only_problem(response)
+    assert problem["location"] == "config/horizon_periods"
+    assert problem["found"] == "104"

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -33,6 +34,9 @@ log = logging.getLogger("homeward")
 # At a stop, how long a pipeline run cut off by it may take to record that (its forecast
 # workers are ended at once) before it is closed anyway: well inside `docker stop`'s 10 s.
 STOP_GRACE_S = 5.0
+# What a dashboard on another origin may read of an answer besides the body: the paging
+# total, where to poll a job, when to retry, and whether a job was made.
+CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -82,6 +86,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:  # outside the rest, so preflights and errors get its headers
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Prefer"],
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     errors.install(app)
     for module in (health, series, runs, observations, configs, plans, winter, dashboard):
         app.include_router(module.router)

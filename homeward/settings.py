@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -48,6 +49,24 @@ class Settings(BaseSettings):
         description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",
     )
 
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="browser origins (comma-separated, e.g. https://dash.example.org) whose "
+        "pages may call the API; empty: no CORS headers, so no other origin may",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(cors_origin(origin) for origin in value)
+
     @field_validator("schedule_cron")
     @classmethod
     def _cron_parses(cls, value: str) -> str:
@@ -70,6 +89,31 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'homeward.db').resolve()}"
+
+
+def cors_origin(origin: str) -> str:
+    """An origin as browsers send it (`scheme://host[:port]`, lower case), or `*` for any;
+    ValueError naming the origin otherwise (a path or trailing `/` never matches one)."""
+    if origin == "*":
+        return origin
+    expected = (
+        "expected an origin such as https://dashboard.example.org or http://localhost:5173 "
+        "(http or https, a host and an optional port; no path, not even a trailing '/')"
+    )
+    try:
+        parts = urlsplit(origin)
+        port = parts.port  # ValueError if it is not a port
+    except ValueError:
+        raise ValueError(f"{expected}, found {origin!r}") from None
+    well_formed = (
+        parts.scheme.lower() in ("http", "https")
+        and bool(parts.hostname)
+        and parts.username is None
+        and not (parts.path or parts.query or parts.fragment or origin.endswith(("?", "#")))
+    )
+    if not well_formed:
+        raise ValueError(f"{expected}, found {origin!r}")
+    return f"{parts.scheme.lower()}://{parts.hostname}" + (f":{port}" if port else "")
 
 
 def is_loopback(host: str) -> bool:

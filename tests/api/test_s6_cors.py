@@ -1,0 +1,124 @@
+"""A dashboard on another origin may call the API when HOMEWARD_CORS_ORIGINS names it; by
+default no origin may; a malformed origin stops the service at start-up, named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from api.app import create_app
+from homeward import api_keys
+from homeward.cli import main
+from homeward.roles import Role
+from homeward.settings import Settings, get_settings
+from homeward.storage import transaction
+from tests.api.conftest import key_header, keyed_settings, migrated
+from tests.conftest import LiveServer
+
+DASHBOARD = "https://dashboard.example.org"
+PREFLIGHT = {
+    "Origin": DASHBOARD,
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization, content-type",
+}
+
+
+def test_origins_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOMEWARD_CORS_ORIGINS", f" {DASHBOARD}, HTTP://LocalHost:5173 ,")
+    assert Settings().cors_origins == (DASHBOARD, "http://localhost:5173")
+    monkeypatch.setenv("HOMEWARD_CORS_ORIGINS", "")
+    assert Settings().cors_origins == ()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        f"{DASHBOARD}/",
+        f"{DASHBOARD}/app",
+        "dashboard.example.org",
+        "ftp://x.org",
+        "http://:80",
+        "https://x.org:99999",
+        "https://user@x.org",
+    ],
+)
+def test_a_malformed_origin_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    monkeypatch.setenv("HOMEWARD_CORS_ORIGINS", f"{DASHBOARD},{origin}")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert f"found {origin!r}" in str(refused.value)
+
+
+def test_serve_with_a_malformed_origin_stops_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOMEWARD_CORS_ORIGINS", f"{DASHBOARD}/")
+    get_settings.cache_clear()
+    try:
+        assert main(["serve"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "HOMEWARD_CORS_ORIGINS: expected an origin such as" in err
+    assert f"found '{DASHBOARD}/'" in err
+
+
+def _server(tmp_path: Path, **extra: object) -> Iterator[tuple[LiveServer, str]]:
+    settings = keyed_settings(tmp_path, "cors.db", **extra)
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "viewer", Role.VIEWER).secret
+    with LiveServer(create_app(settings)) as server:
+        yield server, key
+    engine.dispose()
+
+
+@pytest.fixture
+def with_cors(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    yield from _server(tmp_path, cors_origins=(DASHBOARD,))
+
+
+@pytest.fixture
+def without_cors(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    yield from _server(tmp_path)
+
+
+def test_a_named_origin_passes_the_preflight_and_reads_the_paging_headers(
+    with_cors: tuple[LiveServer, str],
+) -> None:
+    server, key = with_cors
+    preflight = httpx.options(f"{server.url}/v1/runs", headers=PREFLIGHT)
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == DASHBOARD
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    listed = httpx.get(f"{server.url}/v1/runs", headers={"Origin": DASHBOARD, **key_header(key)})
+    assert listed.status_code == 200
+    assert listed.headers["access-control-allow-origin"] == DASHBOARD
+    exposed = {
+        h.strip().lower() for h in listed.headers["access-control-expose-headers"].split(",")
+    }
+    assert {"x-total-count", "location"} <= exposed
+    refused = httpx.get(f"{server.url}/v1/runs", headers={"Origin": DASHBOARD})
+    assert refused.status_code == 401  # a browser can read why, too
+    assert refused.headers["access-control-allow-origin"] == DASHBOARD
+    other = httpx.options(
+        f"{server.url}/v1/runs", headers={**PREFLIGHT, "Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_without_the_setting_no_origin_gets_cors_headers(
+    without_cors: tuple[LiveServer, str],
+) -> None:
+    server, key = without_cors
+    preflight = httpx.options(f"{server.url}/v1/runs", headers=PREFLIGHT)
+    assert "access-control-allow-origin" not in preflight.headers
+    listed = httpx.get(f"{server.url}/v1/runs", headers={"Origin": DASHBOARD, **key_header(key)})
+    assert "access-control-allow-origin" not in listed.headers

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.routes import configs, dashboard, health, observations, plans, runs, series, winter
@@ -81,8 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "home adaptations. Errors are application/problem+json. Every /v1 request needs an "
         "API key (`Authorization: Bearer <key>` or `X-API-Key`) whose role allows it: viewer "
         "reads; planner also runs the pipeline and plans; finance also plans what-ifs and "
-        "stores configs; admin does everything, including uploads.",
+        "stores configs; admin does everything, including uploads. Every GET also answers HEAD "
+        "(the same status and headers, no body), as uptime monitors ask /healthz.",
     )
+    app.add_middleware(HeadAsGet)
     # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -100,6 +103,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app
+
+
+class HeadAsGet:
+    """HEAD answered as GET without the body (RFC 9110 9.3.2), on every route: FastAPI routes
+    answer only the methods they declare, so `curl -I /healthz` would get 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # the rest of a streamed body: dropped as it comes
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def _stop_jobs(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
-from api.errors import NotFound, error_responses
+from api.errors import NotFound, error_responses, location_header
 from api.paging import PAGED_RESPONSES, send_total
 from api.routes.runs import public_runs
 from api.schemas import (
@@ -31,6 +31,7 @@ _PLAN_REFUSALS = {
     404: "no `config` sent and no planning config stored",
     409: "no referral forecasts stored yet: run the pipeline first",
 }
+_POLL_THE_RUN = location_header("the job's run, `/v1/runs/{id}`: poll it until it has finished")
 
 
 # A plan's result is served as stored: what an older plan did not store is left out, not
@@ -117,6 +118,13 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
             "model": RunPublic,
             "description": "with `Prefer: respond-async`: the plan runs as a job; poll the "
             "run at `Location` until it is no longer queued or running, then GET its plan_id",
+            "headers": _POLL_THE_RUN
+            | {
+                "Preference-Applied": {
+                    "description": "always `respond-async`",
+                    "schema": {"type": "string"},
+                }
+            },
         },
         **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
     },
@@ -148,7 +156,10 @@ def create_plan(
     response_model=RunPublic,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[allowed(Action.PLAN)],
-    responses=error_responses(404, 409, 422, said=_PLAN_REFUSALS),
+    responses={
+        202: {"headers": _POLL_THE_RUN},
+        **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
+    },
 )
 def create_sweep(
     sweep_request: SweepCreate, request: Request, session: SessionDep, factory: FactoryDep

@@ -127,8 +127,21 @@ class SweepRowPublic(BaseModel):
     status: str = Field(description="the plan's solver status")
     weighted_wait_days: float | None
     fee_income_gbp: float | None
-    staff_cost_gbp: float | None
+    staff_cost_gbp: float | None = Field(description="in-house staff cost, GBP")
+    agency_cost_gbp: float | None = Field(
+        default=None,
+        description="agency cost at the agency rate, GBP; null in sweeps stored before it was "
+        "reported",
+    )
+    revenue_cost_gbp: float | None = Field(
+        default=None,
+        description="staff and agency cost together, GBP: what the revenue budget pays for hours "
+        "before fee and charge income; null in sweeps stored before it was reported",
+    )
     staff_hours: float | None = Field(description="in-house staff hours: the plan's staffing")
+    agency_hours: float | None = Field(
+        default=None, description="agency hours; null in sweeps stored before they were reported"
+    )
     works_completed: float | None = Field(
         default=None,
         description="DFG works cases completed over the horizon (fewer at a higher fee when "
@@ -138,7 +151,10 @@ class SweepRowPublic(BaseModel):
     weighted_wait_days_change: float | None
     fee_income_gbp_change: float | None
     staff_cost_gbp_change: float | None
+    agency_cost_gbp_change: float | None = None
+    revenue_cost_gbp_change: float | None = None
     staff_hours_change: float | None
+    agency_hours_change: float | None = None
     works_completed_change: float | None = None
     dtoc_days_change: float | None
     compared_with_plan_id: int | None = Field(
@@ -353,9 +369,13 @@ class PlanShadowPriceRowPublic(_StoredRow):
     unit: str | None = Field(default=None, description="e.g. waiting days saved per GBP 1,000")
     statement: str | None = Field(default=None, description="the price as a sentence")
     range_low: float | None = Field(
-        default=None, description="the price holds for a bound from this (null: unranged)"
+        default=None,
+        description="the price holds for a bound from this (null: without limit downwards, "
+        "e.g. a floor that does not bind, or unranged when range_high is null too)",
     )
-    range_high: float | None = Field(default=None, description="... to this")
+    range_high: float | None = Field(
+        default=None, description="... to this (null: without limit upwards)"
+    )
 
 
 class PlanBindingRowPublic(_StoredRow):
@@ -373,7 +393,14 @@ class PlanRelaxationRowPublic(_StoredRow):
     """A constraint that had to give for a plan to exist (status infeasible_relaxed)."""
 
     constraint: str | None = None
-    index: str | None = None
+    index: str | None = Field(
+        default=None,
+        description="which row, as shadow_prices and binding give it (e.g. ot/north/3), so the "
+        "tables join on constraint and index",
+    )
+    where: str | None = Field(
+        default=None, description="the row in words, e.g. service ot, team north, period 3"
+    )
     amount: float | None = Field(default=None, description="how far it gave, in `unit`")
     unit: str | None = Field(default=None, description="GBP, hours, cases or days")
     penalty_per_unit: float | None = Field(
@@ -402,7 +429,12 @@ class PlanBaselineRowPublic(_StoredRow):
     )
     weighted_wait_days: float | None = Field(default=None, description="days")
     dtoc_days: float | None = Field(default=None, description="days")
-    staff_cost_gbp: float | None = Field(default=None, description="GBP")
+    staff_cost_gbp: float | None = Field(
+        default=None, description="in-house staff hours paid at the in-house rate, GBP"
+    )
+    agency_cost_gbp: float | None = Field(
+        default=None, description="agency hours at the agency rate, GBP (0 for a baseline)"
+    )
     vs_plan_pct: float | None = Field(
         default=None, description="weighted waiting over the plan's, % change"
     )

@@ -1,6 +1,9 @@
-"""Winter pressure: forecast for each Nov-Mar period over the trailing annual mean of history."""
+"""Winter pressure: forecast for each winter period (Nov-Mar unless told otherwise) over the
+trailing annual mean of history."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -11,8 +14,12 @@ from forecast.errors import ForecastInputError
 WINTER_MONTHS = (11, 12, 1, 2, 3)
 
 
-def winter_index(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-    """unique_id, ds, index for every forecast period in November to March.
+def winter_index(
+    forecasts: pd.DataFrame, history: pd.DataFrame, months: Iterable[int] = WINTER_MONTHS
+) -> pd.DataFrame:
+    """unique_id, ds, index for every forecast period in the winter `months` (calendar months
+    1-12; November to March by default, as GET /v1/winter serves it; a planning config's
+    `winter.months` where a plan reads it).
 
     index = forecast mean / mean of the series' history over the 12 months before its last
     observation (1.0 = a normal period). It is NaN when that base is zero but the forecast is not,
@@ -22,7 +29,7 @@ def winter_index(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame
     history = _per_day(history, "y")
     forecasts = _per_day(forecasts, "mean")
     base = _trailing_annual_mean(history)
-    winter = forecasts[pd.DatetimeIndex(forecasts["ds"]).month.isin(WINTER_MONTHS)]
+    winter = forecasts[pd.DatetimeIndex(forecasts["ds"]).month.isin(list(months))]
     missing = sorted(set(winter["unique_id"]) - set(base.index))
     if missing:
         raise ForecastInputError(

@@ -27,7 +27,7 @@ from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.ingest import observations_hash, read_observations_csv, read_upload
-from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
+from homeward.pipeline import LOCK_NAME, PipelineBusy, forecast_settings, run_pipeline
 from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
 from homeward.settings import Settings, get_settings, is_loopback, refuse_open_api_off_loopback
@@ -306,7 +306,10 @@ def _read_json(flag: str, name: str) -> Any:
 
 def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Demand for the demo plan: forecast the synthetic demo referrals (no database), and the
-    winter pressure series when the config names one of the demo's."""
+    winter pressure series when the config names one of the demo's, with the pipeline's
+    forecast settings (its backtest horizons, pooling, models and folds), so the plan is the
+    one the pipeline makes of the same data and config."""
+    settings = get_settings()
     demo = generate_demo_observations()
     history = demo[demo["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
     horizon = config.horizon_periods
@@ -315,7 +318,8 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
         history["unique_id"].nunique(),
         horizon,
     )
-    run = run_forecasts(history, ForecastSettings(horizon=horizon, n_jobs=2), progress=_progress)
+    weekly = forecast_settings(settings, "W-MON", horizon)
+    run = run_forecasts(history, weekly, progress=_progress)
     demand = planning.demand_from_forecasts(run.forecasts)
     winter = config.winter
     if winter is None or winter.pressure_series is None:
@@ -329,7 +333,7 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
         )
     log.info("forecasting %s for the winter index", pressure_id)
     ahead = -(-config.horizon_periods * config.period_days // 28) + 1  # months the plan reaches
-    months = run_forecasts(pressure, ForecastSettings(horizon=ahead, n_jobs=1))
+    months = run_forecasts(pressure, forecast_settings(settings, "MS", ahead))
     return planning.winter_pressure(demand, winter, months.forecasts, pressure)
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.reconcile_run import aligned_ids
-from forecast.validate import split_history
+from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -146,7 +146,8 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
     step.report(f"forecasting {n_series} series ({len(history):,} observations)")
     with repository_session(step.factory) as session:
         tree = _referral_tree(session, history, step.report)
-    forecasts = forecast_by_frequency(history, step.settings, step.report, tree)
+        anchors = _planning_series(session)
+    forecasts = forecast_by_frequency(history, step.settings, step.report, tree, anchors)
     step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start
     with repository_session(step.factory) as session:
@@ -197,6 +198,26 @@ def _referral_tree(
     return planning.referral_hierarchy(config, history["unique_id"].unique())
 
 
+def _planning_series(session: Session) -> frozenset[str] | None:
+    """The series the active config plans from: its districts' referral series for its
+    services, and its winter pressure series; None with no (valid) config."""
+    config_row = repository.active_config(session)
+    if config_row is None:
+        return None
+    try:
+        config = PlanningConfig.model_validate(config_row.body)
+    except ValueError:  # _referral_tree has said so; the plan step reports it in full
+        return None
+    ids = {
+        f"{planning.REFERRALS_PREFIX}{s.id}/{d.id}"
+        for s in config.services
+        for d in config.districts
+    }
+    if config.winter is not None and config.winter.pressure_series is not None:
+        ids.add(config.winter.pressure_series)
+    return frozenset(ids)
+
+
 @dataclass(frozen=True)
 class Forecasts:
     """The runs of one forecasting pass, one per frequency, and what the run's record should
@@ -211,28 +232,42 @@ def forecast_by_frequency(
     settings: Settings,
     report: Report,
     tree: Mapping[str, tuple[str, ...]] | None = None,
+    anchors: Collection[str] | None = None,
 ) -> Forecasts:
     """Forecast weekly and monthly series separately, each with a horizon that suits it; the
     parents in `tree` whose leaves are in a run are reconciled bottom-up within it.
 
-    Series whose history ends early (by up to a horizon) are forecast further, so that every
-    series reaches the newest history's end plus the horizon: a plan starts when every district
-    has demand and needs its whole horizon from there (see optimise.demand). Monthly series
-    reach at least the month the weekly forecasts end in. Backtests keep the plain horizon.
+    The reach is set by the *anchor* series of each frequency: those of `anchors` (the
+    planning config's referral and pressure series) in it, else its referral series, else
+    all of it. Anchor series whose history ends early (by up to a horizon) are forecast
+    further, so that every anchor reaches the newest anchor history's end plus the horizon:
+    a plan starts when every district has demand and needs its whole horizon from there (see
+    optimise.demand). Another upload (a series with later dates, one that stopped long ago)
+    neither stretches nor shortens the referral forecasts. Monthly series reach at least the
+    month the weekly anchors' forecasts end in. Backtests keep the plain horizon.
+
+    A series with fewer than MIN_OBSERVED observed values is left out (one value gives no
+    spread to size intervals with, and `homeward forecast` refuses it), and the run's record
+    warns of it.
     """
+    history, warnings = _forecastable(history, report)
+    if history.empty:
+        return Forecasts([], tuple(warnings))
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
     weekly = history[history["unique_id"].isin(freqs[freqs == "W-MON"].index)]
-    runs, warnings = [], []
+    weekly = weekly[weekly["unique_id"].isin(_anchor_ids(weekly, anchors))]
+    runs = []
     for freq, ids in freqs.groupby(freqs).groups.items():
         subset = history[history["unique_id"].isin(list(ids))]
+        anchored = subset[subset["unique_id"].isin(_anchor_ids(subset, anchors))]
         horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
         reach = (
             horizon
             if freq == "W-MON"
-            else _monthly_reach(subset, weekly, settings.forecast_horizon_weeks)
+            else _monthly_reach(anchored, weekly, settings.forecast_horizon_weeks)
         )
-        # a series more than a horizon behind is stale, not late: not forecast further still
-        lag = min(_lag_periods(subset, str(freq)), horizon)
+        # an anchor more than a horizon behind is stale, not late: not forecast further still
+        lag = min(_lag_periods(anchored, str(freq)), horizon)
         fs = _forecast_settings(settings, reach + lag, backtest_horizon=horizon)
         subtree, left_out = _aligned_tree(tree or {}, subset, fs, report)
         warnings.extend(left_out)
@@ -244,8 +279,54 @@ def forecast_by_frequency(
             + (f"; {len(subtree)} team and area totals reconciled bottom-up" if subtree else "")
         )
         run = run_forecasts(subset, fs, progress=_progress(report, str(freq)))
-        runs.append(_until(run, subset["ds"].max(), reach, str(freq)))
+        ends = subset.groupby("unique_id")["ds"].max()
+        runs.append(_until(run, ends, anchored["ds"].max(), reach, str(freq)))
     return Forecasts(runs, tuple(warnings))
+
+
+def _forecastable(history: pd.DataFrame, report: Report) -> tuple[pd.DataFrame, list[str]]:
+    """`history` without the series too short to forecast, and a warning for each."""
+    observed = history.dropna(subset=["y"]).groupby("unique_id")["ds"]
+    counts = observed.size().reindex(history["unique_id"].unique(), fill_value=0)
+    short = counts[counts < MIN_OBSERVED]
+    if short.empty:
+        return history, []
+    report(f"  left out of forecasting, fewer than {MIN_OBSERVED} values: {list(short.index)}")
+    few = history[history["unique_id"].isin(short.index)].dropna(subset=["y"])
+    dates = few.groupby("unique_id")["ds"].agg(lambda d: ", ".join(f"{t:%Y-%m-%d}" for t in d))
+    warnings = [
+        f"{uid} left out of forecasting (and of any team or area total): expected at least "
+        f"{MIN_OBSERVED} observed values to forecast from (one value gives no spread to size "
+        f"intervals with), found {n}" + (f" ({dates.get(uid)})" if n else "")
+        for uid, n in short.items()
+    ]
+    kept = history[~history["unique_id"].isin(short.index)].reset_index(drop=True)
+    return kept, warnings
+
+
+def _anchor_ids(history: pd.DataFrame, anchors: Collection[str] | None) -> set[str]:
+    """The series of `history` that set its reach: those in `anchors`, else its referral
+    series, else all of them."""
+    ids = set(history["unique_id"].unique())
+    for wanted in (
+        ids & set(anchors or ()),
+        {i for i in ids if i.startswith(planning.REFERRALS_PREFIX)},
+    ):
+        if wanted:
+            return wanted
+    return ids
+
+
+def forecast_settings(settings: Settings, freq: str, horizon: int) -> ForecastSettings:
+    """The settings the pipeline forecasts series of `freq` ('W-MON' or 'MS') with, `horizon`
+    periods ahead: backtested at the pipeline's plain horizon for that frequency (the
+    settings' `forecast_horizon_weeks`, or MONTHLY_HORIZON), pooled by kind, with the
+    settings' models and folds. A forecast made elsewhere with these (`homeward plan`'s
+    offline demo) chooses the same models and sizes its intervals alike: a backtest horizon
+    that differs sizes them differently, and a winter index read from an interval's top
+    (`pressure_level` q90) with them."""
+    plain = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
+    return _forecast_settings(settings, horizon, backtest_horizon=plain)
 
 
 def _forecast_settings(settings: Settings, horizon: int, backtest_horizon: int) -> ForecastSettings:
@@ -282,12 +363,23 @@ def _lag_periods(history: pd.DataFrame, freq: str) -> int:
     return len(pd.date_range(ends.min(), ends.max(), freq=freq)) - 1
 
 
-def _until(run: ForecastRun, last_ds: pd.Timestamp, horizon: int, freq: str) -> ForecastRun:
-    """The run's forecasts up to `horizon` periods after `last_ds` (the newest history), so
-    every series ends on the same date however far it had to be forecast to get there."""
-    end = pd.date_range(pd.Timestamp(last_ds), periods=horizon + 1, freq=freq)[-1]
-    kept = run.forecasts[pd.to_datetime(run.forecasts["ds"]) <= end].reset_index(drop=True)
-    return replace(run, forecasts=kept)
+def _until(
+    run: ForecastRun, ends: pd.Series, anchor_end: pd.Timestamp, horizon: int, freq: str
+) -> ForecastRun:
+    """The run's forecasts up to `horizon` periods after the newest anchor history
+    (`anchor_end`), so every anchor series ends on the same date however far it had to be
+    forecast to get there; a series whose own history (`ends`, by id) ends later still gets
+    `horizon` periods after its own end. Totals, which have no history, end with the anchors."""
+
+    def stop(last: pd.Timestamp) -> pd.Timestamp:
+        start = max(pd.Timestamp(last), pd.Timestamp(anchor_end))
+        return pd.date_range(start, periods=horizon + 1, freq=freq)[-1]
+
+    default = stop(anchor_end)
+    stops = {str(uid): stop(last) for uid, last in ends.items()}
+    limit = run.forecasts["unique_id"].map(stops).fillna(default)
+    kept = run.forecasts[pd.to_datetime(run.forecasts["ds"]) <= pd.to_datetime(limit)]
+    return replace(run, forecasts=kept.reset_index(drop=True))
 
 
 def _aligned_tree(

@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
 from forecast.calendar import month_factor
+from forecast.winter import WINTER_MONTHS
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -168,7 +170,7 @@ def winter_pressure(
         log.warning("%s", warning)
         empty = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
         return with_winter_pressure(demand, empty), (warning,)
-    index = pressure_index(forecast, history, winter.pressure_level)
+    index = pressure_index(forecast, history, winter.pressure_level, winter.months)
     missing = uncovered_winter(demand, index, winter.months)
     warnings = (
         (
@@ -185,10 +187,16 @@ def winter_pressure(
 _LEVEL_COLUMN = {"mean": "mean", "q90": "hi-80", "q975": "hi-95"}
 
 
-def pressure_index(forecast: pd.DataFrame, history: pd.DataFrame, level: str) -> pd.DataFrame:
+def pressure_index(
+    forecast: pd.DataFrame,
+    history: pd.DataFrame,
+    level: str,
+    months: Iterable[int] = WINTER_MONTHS,
+) -> pd.DataFrame:
     """ds, index: the winter index of one pressure series as the planner uses it.
 
-    Each winter period's forecast, at `level` (its mean, or the top of its 80% or 95% interval
+    Each winter period's forecast (in the config's `winter.months`; November to March unless
+    it names others), at `level` (its mean, or the top of its 80% or 95% interval
     for q90 or q975), over the forecast's own mean for its first year: the pressure's seasonal
     shape without its growth, since the referral forecasts it raises carry their own growth.
     A forecast shorter than a year is set against the trailing year of history instead (as
@@ -199,7 +207,7 @@ def pressure_index(forecast: pd.DataFrame, history: pd.DataFrame, level: str) ->
     year = ds < ds.min() + pd.DateOffset(years=1)
     if ds.max() >= ds.min() + pd.DateOffset(months=11):
         history = forecast.loc[year, ["unique_id", "ds", "mean"]].rename(columns={"mean": "y"})
-    return winter_index(at_level, history).loc[:, ["ds", "index"]]
+    return winter_index(at_level, history, months).loc[:, ["ds", "index"]]
 
 
 def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +254,9 @@ def stored_demand(session: Session) -> pd.DataFrame:
     demand = demand_from_forecasts(repository.latest_forecast_frame(session, REFERRALS_PREFIX))
     if demand.empty:
         raise NoForecasts(
-            "no referral forecasts are stored yet: run `homeward forecast` or the pipeline first"
+            "no referral forecasts are stored yet: run the pipeline first (POST /v1/runs, "
+            "`homeward demo`, or wait for the scheduled run); `homeward forecast` writes a "
+            "CSV and stores nothing"
         )
     return demand
 
@@ -404,7 +414,10 @@ SWEEP_FIGURES = (
     "weighted_wait_days",
     "fee_income_gbp",
     "staff_cost_gbp",
+    "agency_cost_gbp",
+    "revenue_cost_gbp",
     "staff_hours",
+    "agency_hours",
     "works_completed",
     "dtoc_days",
 )
@@ -412,19 +425,30 @@ SWEEP_FIGURES = (
 
 def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, float | None]:
     """A stored plan's headline figures as a sweep reports them, read from its stored result
-    (so they match GET /v1/plans/{id}): weighted waiting days (the objective), fee income and
-    staff cost (GBP, the `revenue` rows summed), in-house staff hours (the `staffing` rows'
-    `staff_hours` summed), DFG works completed (the `capital` rows summed: fewer at a higher
-    fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days."""
+    (so they match GET /v1/plans/{id}): weighted waiting days (the objective); fee income,
+    in-house staff cost and agency cost (GBP, the `revenue` rows summed) and the two costs
+    together (`revenue_cost_gbp`: what the revenue budget pays for hours, before fee and
+    charge income), so a rate that swaps staff for dearer agency hours does not read as a
+    saving; in-house staff and agency hours (the `staffing` rows summed); DFG works completed
+    (the `capital` rows summed: fewer at a higher fee when `fees.charged_to_grant`) and
+    delayed discharge (DTOC) days. A plan with no revenue rows (not solved) has None for its
+    money and hours rather than 0."""
 
-    def total(frame: str, column: str) -> float:
-        return float(sum(r.get(column) or 0.0 for r in result.get(frame) or []))
+    def total(frame: str, column: str) -> float | None:
+        rows = result.get(frame) or []
+        if not rows:
+            return None
+        return float(sum(r.get(column) or 0.0 for r in rows))
 
+    staff, agency = total("revenue", "staff_cost_gbp"), total("revenue", "agency_cost_gbp")
     return {
         "weighted_wait_days": objective,
         "fee_income_gbp": total("revenue", "fee_income_gbp"),
-        "staff_cost_gbp": total("revenue", "staff_cost_gbp"),
+        "staff_cost_gbp": staff,
+        "agency_cost_gbp": agency,
+        "revenue_cost_gbp": None if staff is None or agency is None else staff + agency,
         "staff_hours": total("staffing", "staff_hours"),
+        "agency_hours": total("staffing", "agency_hours"),
         "works_completed": total("capital", "works_completed"),
         "dtoc_days": result.get("total_dtoc_days"),
     }
@@ -458,13 +482,42 @@ def sweep_row(
     return row
 
 
+def active_config_plan(session: Session) -> PlanRow | None:
+    """The newest plan made with the active config (the pipeline's, or one requested without
+    a changed config); None if there is no active config or it has no plan yet.
+
+    Not `repository.latest_plan`, which is the newest plan of any config that was ever
+    active: after a new config is stored, that is still the old config's plan until the
+    pipeline plans again, and a change measured from it would credit the fee with
+    everything else the new config changed (a budget, a team's hours)."""
+    active = repository.active_config(session)
+    if active is None:
+        return None
+    stmt = select(PlanRow).where(PlanRow.config_id == active.id).order_by(PlanRow.id.desc())
+    return session.scalars(stmt.limit(1)).first()
+
+
 def sweep_baseline(session: Session) -> SweepBaseline | None:
-    """The active config's latest plan as a sweep compares with it; None if there is none."""
-    latest = repository.latest_plan(session)
+    """The active config's latest plan as a sweep compares with it; None if there is none
+    (then every change is None, and the sweep's message says why)."""
+    latest = active_config_plan(session)
     if latest is None:
         return None
     figures = plan_figures(latest.objective_weighted_wait_days, latest.result)
     return SweepBaseline(latest.id, figures)
+
+
+def _compared_text(session: Session, baseline: SweepBaseline | None) -> str:
+    """How a sweep's message names what its changes are from, or says why there are none."""
+    if baseline is not None:
+        return f", compared with plan {baseline.plan_id}"
+    active = repository.active_config(session)
+    if active is None:
+        return "; no changes: no config is active to compare with (store one: POST /v1/configs)"
+    return (
+        f"; no changes: they are from the active config's latest plan, and config {active.id} "
+        "has no plan yet (the pipeline plans it: POST /v1/runs, or the schedule)"
+    )
 
 
 def with_fee_rate(body: dict[str, Any], rate: float) -> dict[str, Any]:
@@ -509,6 +562,7 @@ def run_sweep_job(
             run.status, run.started_at = "running", utcnow()
             run.message, run.sweep = f"0 of {len(rates)} rates planned", []
             baseline = sweep_baseline(session)
+            compared = _compared_text(session, baseline)
             run.config_version = f"{body.get('version', '')}#{config_hash(body)[:12]}"
         for done, rate in enumerate(rates, start=1):
             with transaction(factory) as session:
@@ -524,7 +578,6 @@ def run_sweep_job(
         with transaction(factory) as session:
             run = session.get_one(RunRow, run_id)
             run.status, run.finished_at = "succeeded", utcnow()
-            compared = "" if baseline is None else f", compared with plan {baseline.plan_id}"
             run.message = f"{len(rates)} of {len(rates)} rates planned{compared}"
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("sweep job %s failed", run_id)

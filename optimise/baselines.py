@@ -14,11 +14,23 @@ from optimise.inputs import PlanInputs
 from optimise.model import Array
 from optimise.result import PlanResult
 
-BASELINE_COLUMNS = ["name", "weighted_wait_days", "dtoc_days", "staff_cost_gbp", "vs_plan_pct"]
+BASELINE_COLUMNS = [
+    "name",
+    "weighted_wait_days",
+    "dtoc_days",
+    "staff_cost_gbp",
+    "agency_cost_gbp",
+    "vs_plan_pct",
+]
 
 
 def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
-    """One row each for the plan and the two baselines: weighted waiting days and DTOC days."""
+    """One row each for the plan and the two baselines: weighted waiting days, DTOC days and
+    what each pays, as the plan's `revenue` rows define it: `staff_cost_gbp` for in-house
+    staff hours at the in-house rate (every hour of a team's floor is paid, used or not) and
+    `agency_cost_gbp` for agency hours at the agency rate. The plan's row is its revenue rows
+    summed; the baselines hire in-house only (their hours are capped at each team's maximum
+    staff hours), so their agency cost is 0."""
     if not result.ok:
         return pd.DataFrame(columns=BASELINE_COLUMNS)
     money = _money(inputs, result)
@@ -33,10 +45,23 @@ def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
     out = []
     for name, hours in rows:
         outcome = evaluate_hours(inputs, hours, works)
-        cost = float(np.einsum("sdt,s->", hours, inputs.cost_per_hour_gbp))
+        staff, agency = _plan_costs(result) if name == "plan" else (_staff_cost(inputs, hours), 0.0)
         change = 100.0 * (outcome.weighted_wait_days / plan_days - 1.0) if plan_days > 0 else 0.0
-        out.append((name, outcome.weighted_wait_days, outcome.dtoc_days, cost, change))
+        out.append((name, outcome.weighted_wait_days, outcome.dtoc_days, staff, agency, change))
     return pd.DataFrame(out, columns=BASELINE_COLUMNS)
+
+
+def _plan_costs(result: PlanResult) -> tuple[float, float]:
+    """The plan's in-house staff and agency cost over the horizon: its revenue rows summed."""
+    revenue = result.revenue
+    return float(revenue["staff_cost_gbp"].sum()), float(revenue["agency_cost_gbp"].sum())
+
+
+def _staff_cost(inputs: PlanInputs, hours: Array) -> float:
+    """What a baseline's hours (S, D, T), all in-house, cost: each team's hours, or its floor
+    where they fall below it (floor hours are paid whether used or not), at the in-house rate."""
+    paid = np.maximum(team_sum(inputs, hours), inputs.hours_min[:, :, None])
+    return float(np.einsum("sgt,s->", paid, inputs.cost_per_hour_gbp))
 
 
 def _money(inputs: PlanInputs, result: PlanResult) -> Array:

@@ -106,19 +106,15 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     span = slice(block.start, block.stop)
     duals = result.row_dual[span]
     values = rule.sign * duals * rule.per
-    low, high = _ranges(result, span)
-    low, high = low + 0.0, high + 0.0
+    bound = _bounds(model, span)
+    low, high = _ranges(result, span, bound)
     rows = []
     for labels, dual, value, lo, hi in zip(
         entry_labels(model, block), duals, values, low, high, strict=True
     ):
         text = rule.sentence.format(v=value + 0.0, owner=_owner(labels), **labels)
         where = _when(labels)
-        valid = (
-            f" (holds for a bound from {lo:,.6g} to {hi:,.6g} {UNITS[name]})"
-            if np.isfinite(lo) or np.isfinite(hi)
-            else ""
-        )
+        valid = _range_text(float(lo), float(hi), UNITS[name])
         rows.append(
             (
                 name,
@@ -152,11 +148,46 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _ranges(result: SolveResult, span: slice) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(model: LpModel, span: slice) -> np.ndarray:
+    """Each row's bound as reported: its upper where finite (a ceiling), else its lower."""
+    upper = model.row_upper[span]
+    return np.where(np.isfinite(upper), upper, model.row_lower[span])
+
+
+def _ranges(result: SolveResult, span: slice, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bound values between which each row's price holds (the solver's ranging; -inf or
+    inf where it holds without limit that way), NaN where unranged. A range that does not
+    contain the row's own bound (beyond rounding) is not a range of that bound and is left out
+    rather than stated."""
+    n = span.stop - span.start
     if result.ranging is None:
-        n = span.stop - span.start
         return np.full(n, np.nan), np.full(n, np.nan)
-    return result.ranging.row_low[span], result.ranging.row_high[span]
+    low = np.asarray(result.ranging.row_low[span], dtype=float) + 0.0
+    high = np.asarray(result.ranging.row_high[span], dtype=float) + 0.0
+    slack = RANGE_TOLERANCE * np.maximum(1.0, np.abs(bound))
+    with np.errstate(invalid="ignore"):
+        holds = (low <= bound + slack) & (bound - slack <= high)
+    # a bound a hair outside its range (the solver's tolerance) is taken as its end
+    low = np.where(holds, np.minimum(low, bound), np.nan)
+    high = np.where(holds, np.maximum(high, bound), np.nan)
+    return low, high
+
+
+RANGE_TOLERANCE = 1e-6
+
+
+def _range_text(low: float, high: float, unit: str) -> str:
+    """' (holds for a bound from 10 to 20 hours)', or 'up to' / 'of ... or more' where the
+    range is open on one side; '' where unranged or unlimited both ways."""
+    if np.isnan(low) or np.isnan(high):
+        return ""
+    if np.isfinite(low) and np.isfinite(high):
+        return f" (holds for a bound from {low:,.6g} to {high:,.6g} {unit})"
+    if np.isfinite(high):
+        return f" (holds for a bound up to {high:,.6g} {unit})"
+    if np.isfinite(low):
+        return f" (holds for a bound of {low:,.6g} {unit} or more)"
+    return ""
 
 
 def binding_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
@@ -194,8 +225,15 @@ def _one_label(model: LpModel, block: Block, i: int) -> dict[str, str]:
     return {a: model.labels[a][int(c)] for a, c in zip(block.axes, coords, strict=True)}
 
 
+RELAXATION_COLUMNS = ["constraint", "index", "where", "amount", "unit", "penalty_per_unit"]
+
+
 def relaxation_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
-    """Which constraints had to give (elastic slack > 0), by how much, and at what penalty."""
+    """Which constraints had to give (elastic slack > 0), by how much, and at what penalty.
+
+    `index` is the row's index as shadow prices and binding rows give it ('ot/north/3'), so
+    the three tables join on (constraint, index); `where` says it in words ('service ot, team
+    north, period 3')."""
     rows = []
     for name, penalty in model.penalties.items():
         block = model.columns[name]
@@ -204,6 +242,13 @@ def relaxation_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) ->
         for i in np.flatnonzero(amounts > 1e-7):
             labels = _one_label(model, block, int(i))
             rows.append(
-                (family, index_text(labels, named=True), float(amounts[i]), UNITS[family], penalty)
+                (
+                    family,
+                    index_text(labels),
+                    index_text(labels, named=True),
+                    float(amounts[i]),
+                    UNITS[family],
+                    penalty,
+                )
             )
-    return pd.DataFrame(rows, columns=["constraint", "index", "amount", "unit", "penalty_per_unit"])
+    return pd.DataFrame(rows, columns=RELAXATION_COLUMNS)

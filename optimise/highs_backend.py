@@ -125,7 +125,7 @@ def run_highs(
         return empty_result("highs", status, seconds, f"HiGHS: {text}")
     solution = h.getSolution()
     started = time.perf_counter()
-    ranges = _ranging(h) if ranging else None
+    ranges = _ranging(h, m, np.asarray(solution.row_value)) if ranging else None
     return SolveResult(
         status=status,
         solver="highs",
@@ -161,14 +161,34 @@ def _codes(statuses: list[highspy.HighsBasisStatus]) -> npt.NDArray[np.int8]:
     return np.fromiter((int(s) for s in statuses), dtype=np.int8, count=len(statuses))
 
 
-def _ranging(h: highspy.Highs) -> Ranging | None:
+def _ranging(h: highspy.Highs, m: MatrixLp, activity: Array) -> Ranging | None:
+    """Per row, the values of its bound (the upper where finite, else the lower: the bound
+    optimise/explain.py reports) between which its dual stays what it is.
+
+    HiGHS's `row_bound_dn/up` mean that only for a row that is nonbasic (at its bound, its dual
+    the price of moving it). For a basic row (slack in the basis: not binding, dual 0) they are
+    the range of the row's *activity* in the basis, not of its bound, so they need not contain
+    the bound at all (a floor of 203.7 hours "holding" from 369.7 to 373.5). For such a row the
+    price stays 0 while the bound stays on the slack side of the activity: a ceiling from the
+    activity up, a floor from minus infinity up to the activity.
+    """
     status, ranging = h.getRanging()
     if status != highspy.HighsStatus.kOk or not ranging.valid:
         return None
-    return Ranging(
-        row_low=np.asarray(ranging.row_bound_dn.value_),
-        row_high=np.asarray(ranging.row_bound_up.value_),
-    )
+    basis = h.getBasis()
+    if not basis.valid:
+        return None
+    low = np.asarray(ranging.row_bound_dn.value_, dtype=np.float64).copy()
+    high = np.asarray(ranging.row_bound_up.value_, dtype=np.float64).copy()
+    basic = _codes(basis.row_status) == int(highspy.HighsBasisStatus.kBasic)
+    ceiling = basic & np.isfinite(m.row_upper)
+    floor = basic & ~np.isfinite(m.row_upper) & np.isfinite(m.row_lower)
+    free = basic & ~ceiling & ~floor
+    low[ceiling], high[ceiling] = activity[ceiling], np.inf
+    low[floor], high[floor] = -np.inf, activity[floor]
+    low[free], high[free] = -np.inf, np.inf
+    low[low <= -highspy.kHighsInf], high[high >= highspy.kHighsInf] = -np.inf, np.inf
+    return Ranging(row_low=low, row_high=high)
 
 
 def write_model(model: LpModel, path: str) -> None:

@@ -37,7 +37,7 @@ class PlanResult:
     dtoc_days: pd.DataFrame  # service, district, period, ds, dtoc_days
     shadow_prices: pd.DataFrame  # constraint, index, dual, value, unit, statement, range_*
     binding: pd.DataFrame  # constraint, index, activity, bound, dual
-    relaxations: pd.DataFrame  # constraint, index, amount, unit, penalty_per_unit
+    relaxations: pd.DataFrame  # constraint, index, where (words), amount, unit, penalty_per_unit
     # budget, period, ds, then the revenue columns: one row per team budget (or the pool)
     revenue_by_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service (incl. dfg_works), district, hours, cases_served, person_days, avg_wait_days

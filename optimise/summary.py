@@ -42,7 +42,7 @@ def _binding(result: PlanResult) -> str:
 def _relaxed(relaxations: pd.DataFrame) -> str:
     top = relaxations.sort_values("amount", ascending=False).head(3)
     parts = [
-        f"{r.constraint} ({r.index}) by {r.amount:,.1f} {r.unit} "
+        f"{r.constraint} ({getattr(r, 'where', r.index)}) by {r.amount:,.1f} {r.unit} "
         f"(penalty {r.penalty_per_unit:,.3g} weighted days per {str(r.unit).rstrip('s')})"
         for r in top.itertuples()
     ]

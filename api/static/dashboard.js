@@ -1,8 +1,10 @@
 // Homeward dashboard: reads the public API only (the same JSON a council's BI tool would use).
 "use strict";
 
+// A number in en-GB form; "n/a" for a figure the API left out or gave as null (never "0").
 const fmt = (x, digits = 0) =>
-  Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  x == null || !Number.isFinite(Number(x)) ? "n/a"
+    : Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 // The API key lives in sessionStorage: it survives a reload but not closing the tab.
 const KEY_STORE = "homeward-api-key";
@@ -14,14 +16,32 @@ function withKey(options = {}) {
 }
 
 // The response and its JSON body; an error (401, 403, 409, 422, ...) is thrown with its detail.
+// The status and content type are read first: a proxy's or gateway's HTML error page is
+// reported as what it is, not as "Unexpected token <".
+const isJSONType = (type) => /^application\/([\w.+-]+\+)?json\b/i.test(type);
+
 async function fetchJSON(url, options) {
   const response = await fetch(url, withKey(options));
-  const body = await response.json();
+  const type = response.headers.get("content-type") || "";
+  let body = null;
+  if (isJSONType(type)) {
+    try { body = await response.json(); } catch { body = null; }
+  }
+  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+  const detail = body && typeof body.detail === "string" ? body.detail : null;
   if (response.status === 401) {
-    throw new Error(`${body.detail}. Paste an API key in the box at the top ` +
+    throw new Error(`${detail || `${status} from ${url}`}. Paste an API key in the box at the top ` +
       "(an administrator makes one with: homeward keys create --name NAME --role viewer).");
   }
-  if (!response.ok) throw new Error(body.detail || response.statusText);
+  if (!response.ok) {
+    throw new Error(detail || `${status} from ${url}: ` +
+      `the server answered with ${type ? type.split(";")[0] : "no content type"} rather than a JSON ` +
+      "problem (a proxy or gateway between this page and the service may be failing)");
+  }
+  if (body === null) {
+    throw new Error(`${url} answered ${status} with ${type ? type.split(";")[0] : "no content type"}, ` +
+      "not the JSON expected (a proxy or gateway between this page and the service may be answering)");
+  }
   return { response, body };
 }
 
@@ -44,20 +64,35 @@ function sum(rows, key) { return rows.reduce((acc, r) => acc + (Number(r[key]) |
 
 function renderSummary(plan) {
   const r = plan.result;
-  const revenue = r.revenue || [];
+  const figures = planFigures(plan);
   document.querySelector("#summary").innerHTML = `
     <h2>Latest plan (#<span id="plan-id">${plan.id}</span>)</h2>
     <div class="kpi">
       <div><span class="muted">status</span><b id="plan-status">${esc(plan.status)}</b></div>
-      <div><span class="muted">weighted waiting days</span><b>${fmt(plan.objective_weighted_wait_days)}</b></div>
-      <div><span class="muted">staff cost GBP</span><b>${fmt(sum(revenue, "staff_cost_gbp"))}</b></div>
-      <div><span class="muted">fee income GBP</span><b>${fmt(sum(revenue, "fee_income_gbp"))}</b></div>
-      <div><span class="muted">delayed days in hospital</span><b>${fmt(r.total_dtoc_days || 0)}</b></div>
+      <div><span class="muted">weighted waiting days</span><b id="plan-wait">${fmt(figures.wait)}</b></div>
+      <div><span class="muted">staff cost GBP</span><b>${fmt(figures.staff)}</b></div>
+      <div><span class="muted">agency cost GBP</span><b>${fmt(figures.agency)}</b></div>
+      <div><span class="muted">fee income GBP</span><b>${fmt(figures.fee)}</b></div>
+      <div><span class="muted">delayed days in hospital</span><b>${fmt(figures.dtoc)}</b></div>
     </div>
     <div id="plan-warnings"></div>
     <p class="muted">${esc(r.message)}</p>
+    <p id="plan-config-note" role="note" hidden></p>
     <p class="muted">config #${esc(plan.config_id)}, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>`;
   renderWarnings(r.warnings || []);
+}
+
+// After a new config is stored, the latest plan is still the old config's until the pipeline
+// plans the new one: the summary says so, so its figures are not read as the new config's.
+function noteActiveConfig(plan, active) {
+  const note = document.querySelector("#plan-config-note");
+  if (!note || !active || active.id === plan.config_id) return;
+  note.hidden = false;
+  note.className = "warnings";
+  note.textContent = `This plan was made with config #${plan.config_id}; the active config is now ` +
+    `#${active.id} (${active.name} ${active.version}), whose figures these are not: the pipeline ` +
+    "plans it when it next runs (POST /v1/runs, or the schedule). What-ifs and sweeps compare " +
+    "with the active config's own plan.";
 }
 
 // What the planner should know before trusting the figures (the simulation disagreeing with the
@@ -385,11 +420,27 @@ function seriesGroup(label, series) {
   return group;
 }
 
+// An empty database has no series to pick: the card says so, and how forecasts are made.
+function showNoForecasts(select) {
+  select.replaceChildren(new Option("no series yet", ""));
+  select.disabled = true;
+  const chart = document.querySelector("#chart");
+  chart.innerHTML = `<p class="muted" id="forecast-none">No forecasts yet: no history is stored.
+    An administrator uploads referral history (POST /v1/observations, or homeward import FILE.csv)
+    and runs the pipeline (POST /v1/runs, or homeward demo for the synthetic demo); forecasts
+    appear here after its first run.</p>`;
+}
+
 async function loadSeries() {
   const series = await getJSON("/v1/series");
+  const select = document.querySelector("#series");
+  if (!series.length) {
+    showNoForecasts(select);
+    return;
+  }
+  select.disabled = false;
   const kinds = new Map(series.map((s) => [s.id, s.kind || "observed"]));
   const totals = series.filter((s) => isTotal(s.kind));
-  const select = document.querySelector("#series");
   select.replaceChildren(seriesGroup("Observed series", series.filter((s) => !isTotal(s.kind))));
   if (totals.length) {
     select.append(seriesGroup("Team and area totals (sum of their districts' forecasts)", totals));
@@ -404,16 +455,53 @@ async function loadSeries() {
   }
 }
 
+// The fee box starts at the active config's rate (what the current plan charges), so a
+// finance officer changes it from there; left empty when the config cannot be read.
+function showActiveFee(active) {
+  const box = document.querySelector("#fee");
+  const rate = active?.body?.fees?.dfg_fee_rate;
+  box.value = Number.isFinite(rate) ? String(Number((100 * rate).toFixed(4))) : "";
+  box.removeAttribute("aria-invalid");
+}
+
+// The fee typed, in percent, as a fraction for the API; or an error saying what was wrong.
+function parseFee(text) {
+  const typed = text.trim().replace(/%$/, "");
+  if (!typed) return { error: "Enter a DFG fee rate in percent, from 0 to 100 (e.g. 10)." };
+  const percent = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(typed) ? Number(typed) : NaN;
+  if (!Number.isFinite(percent)) return { error: `"${text.trim()}" is not a number: enter the fee rate in percent, e.g. 10.` };
+  if (percent < 0 || percent > 100) return { error: `${typed}% is not a fee rate: it must be from 0 to 100 (percent).` };
+  return { rate: percent / 100 };
+}
+
+// The plan a what-if is compared with: the active config's latest plan (what the scheduler's
+// plan is now), never an older config's; null when the active config has not been planned yet.
+async function activeConfigPlan(active) {
+  const latest = await getJSON("/v1/plans/latest").catch(() => null);
+  if (latest && latest.config_id === active.id) return latest;
+  const recent = await getJSON("/v1/plans?scenario=false&limit=100").catch(() => []);
+  const found = recent.find((p) => p.config_id === active.id);
+  return found ? getJSON(`/v1/plans/${found.id}`) : null;
+}
+
 async function whatIf(event) {
   event.preventDefault();
   const out = document.querySelector("#whatif-result");
+  const box = document.querySelector("#fee");
+  const { rate, error } = parseFee(box.value);
+  box.setAttribute("aria-invalid", error ? "true" : "false");
+  if (error) {
+    showError("#whatif-result", "", error);
+    out.querySelector(".error").id = "whatif-error";
+    return;  // nothing is sent
+  }
   out.textContent = "solving…";
   try {
     // The plan to compare with is read before solving: the what-if never replaces it.
-    const [active, current] = await Promise.all([
-      getJSON("/v1/configs/active"), getJSON("/v1/plans/latest").catch(() => null)]);
+    const active = await getJSON("/v1/configs/active");
+    const current = await activeConfigPlan(active);
     const config = active.body;
-    config.fees.dfg_fee_rate = Number(document.querySelector("#fee").value) / 100;
+    config.fees = { ...(config.fees || {}), dfg_fee_rate: rate };
     const plan = await getJSON("/v1/plans", {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ config }),
@@ -422,7 +510,7 @@ async function whatIf(event) {
     const kept = plan.scenario ? "what-if" : "plan of the active config";
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
-      fee income GBP ${fmt(sum(plan.result.revenue, "fee_income_gbp"))}</p>${whatIfChanges(plan, current)}`;
+      fee income GBP ${fmt(planFigures(plan).fee)}</p>${whatIfChanges(plan, current, active)}`;
   } catch (err) {
     showError("#whatif-result", "", err.message);
   }
@@ -449,27 +537,51 @@ function change(now, then, unit, percent) {
   return signedChange(now - then, then, unit, percent);
 }
 
-const planFigures = (plan) => ({
-  wait: plan.objective_weighted_wait_days,
-  fee: sum(plan.result.revenue || [], "fee_income_gbp"),
-  staff: sum(plan.result.revenue || [], "staff_cost_gbp"),
-  dtoc: plan.result.total_dtoc_days,
-});
+// A plan's revenue rows summed; null (shown "n/a") when it has none: a plan that did not solve.
+function revenueTotal(plan, key) {
+  const rows = plan.result.revenue || [];
+  return rows.length ? sum(rows, key) : null;
+}
 
-// The what-if against the current plan (the latest that is not a what-if), so a finance
-// officer sees what a fee rate trades: fee income against waiting, staff cost and hospital delays.
-function whatIfChanges(plan, current) {
-  if (!current) return '<p>No current plan to compare with.</p>';
+// A plan's headline figures, as a sweep's table reports them (homeward/planning.py
+// plan_figures): in-house staff and agency cost apart and together, so a fee rate that swaps
+// staff hours for dearer agency hours does not read as a saving.
+function planFigures(plan) {
+  const staff = revenueTotal(plan, "staff_cost_gbp"), agency = revenueTotal(plan, "agency_cost_gbp");
+  return {
+    wait: plan.objective_weighted_wait_days,
+    fee: revenueTotal(plan, "fee_income_gbp"),
+    staff,
+    agency,
+    paid: staff == null || agency == null ? null : staff + agency,
+    dtoc: plan.result.total_dtoc_days,
+  };
+}
+
+const WHATIF_MEASURES = [
+  // [label, planFigures key, unit of its change, change also in percent]
+  ["weighted waiting days", "wait", "days", true],
+  ["fee income (GBP)", "fee", "GBP", false],
+  ["staff cost (GBP)", "staff", "GBP", false],
+  ["agency cost (GBP)", "agency", "GBP", false],
+  ["staff and agency cost (GBP)", "paid", "GBP", false],
+  ["delayed days in hospital (DTOC)", "dtoc", "days", false],
+];
+
+// The what-if against the active config's latest plan, so a finance officer sees what a fee
+// rate trades: fee income against waiting, staff and agency cost and hospital delays, and
+// nothing else (a plan of an older config would add whatever else that config changed).
+function whatIfChanges(plan, current, active) {
+  if (!current) {
+    return `<p id="whatif-no-current">No plan of the active config #${esc(active.id)} to compare with
+      yet (it is planned when the pipeline next runs: POST /v1/runs, or the schedule), so no
+      changes are shown.</p>`;
+  }
   const now = planFigures(plan), then = planFigures(current);
-  const rows = [
-    ["weighted waiting days", "wait", "days", true],
-    ["fee income (GBP)", "fee", "GBP", false],
-    ["staff cost (GBP)", "staff", "GBP", false],
-    ["delayed days in hospital (DTOC)", "dtoc", "days", false],
-  ].map(([label, key, unit, percent]) => `<tr><th scope="row">${label}</th><td>${fmtOrNA(then[key])}</td>
-    <td>${fmtOrNA(now[key])}</td><td>${change(now[key], then[key], unit, percent)}</td></tr>`);
-  return `<table id="whatif-changes"><caption>Against the current plan #${current.id} (the latest that is
-    not a what-if); change is the what-if minus the current plan</caption>
+  const rows = WHATIF_MEASURES.map(([label, key, unit, percent]) => `<tr><th scope="row">${label}</th>
+    <td>${fmtOrNA(then[key])}</td><td>${fmtOrNA(now[key])}</td><td>${change(now[key], then[key], unit, percent)}</td></tr>`);
+  return `<table id="whatif-changes"><caption>Against the current plan #${esc(current.id)} (the latest
+    plan of the active config #${esc(active.id)}); change is the what-if minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -484,6 +596,8 @@ const SWEEP_MEASURES = [
   ["fee income (GBP)", "fee_income_gbp", "GBP", false],
   ["staff hours", "staff_hours", "hours", false],
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
+  ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
+  ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
   ["DFG works completed", "works_completed", "cases", false],
   ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
 ];
@@ -540,8 +654,6 @@ async function sweep(event) {
   document.querySelector("#sweep-form button").disabled = true;
   status.textContent = "sending…";
   try {
-    // The current plan as the sweep starts: named in the caption if the run does not name one.
-    const current = await getJSON("/v1/plans/latest").catch(() => null);
     const { response, body } = await fetchJSON("/v1/plans/sweeps", {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ dfg_fee_rates: rates }),
@@ -559,7 +671,7 @@ async function sweep(event) {
     // a failed run's message is shown once, as the error below
     status.textContent = run.status === "succeeded"
       ? `Sweep run #${run.id} finished: ${run.message || ""}` : `Sweep run #${run.id} ${run.status}`;
-    renderSweep(run, current);
+    renderSweep(run);
   } catch (err) {
     if (token !== sweepToken) return;
     status.textContent = "";
@@ -570,20 +682,18 @@ async function sweep(event) {
   }
 }
 
-// The plan the sweep's changes are from: each row names it (compared_with_plan_id), a failed
-// sweep's rows too; a sweep stored before rows named it, by its message ("..., compared with
-// plan 12"); failing that, the current plan read as the sweep started, if there are changes.
-function comparedWith(run, current) {
+// The plan the sweep's changes are from, the active config's latest plan when it started:
+// each row names it (compared_with_plan_id), a failed sweep's rows too; a sweep stored before
+// rows named it, by its message ("..., compared with plan 12").
+function comparedWith(run) {
   const rows = run.sweep || [];
   const stated = rows.find((r) => r.compared_with_plan_id != null);
   if (stated) return String(stated.compared_with_plan_id);
   const named = /compared with plan (\d+)/.exec(run.message || "");
-  if (named) return named[1];
-  const changes = rows.some((r) => r.weighted_wait_days_change != null);
-  return changes && current ? String(current.id) : null;
+  return named ? named[1] : null;
 }
 
-function renderSweep(run, current) {
+function renderSweep(run) {
   const out = document.querySelector("#sweep-result");
   const rows = run.sweep || [];
   if (run.status !== "succeeded") {
@@ -591,11 +701,11 @@ function renderSweep(run, current) {
     out.querySelector(".error").id = "sweep-error";
     if (!rows.length) return;
   }
-  const base = comparedWith(run, current);
+  const base = comparedWith(run);
   const caption = base
-    ? `Against the current plan #${esc(base)} (the latest that is not a what-if); each change is ` +
-      "the rate's what-if minus the current plan"
-    : "No current plan to compare with: changes are n/a";
+    ? `Against the current plan #${esc(base)} (the active config's latest plan when the sweep ` +
+      "started); each change is the rate's what-if minus the current plan"
+    : "No plan of the active config to compare with when the sweep started: changes are n/a";
   const planned = rows.length === 1 ? "the 1 rate" : `the ${rows.length} rates`;
   const done = run.status === "succeeded" ? "" : ` (${planned} planned before the sweep ${esc(run.status)})`;
   const head = SWEEP_MEASURES.map(([label]) => `<th scope="colgroup" colspan="2">${label}</th>`).join("");
@@ -633,9 +743,12 @@ async function load() {
   document.querySelector("#sweep-result").textContent = "";
   document.querySelector("#whatif").classList.remove("wide-card");
   document.querySelector("#sweep-form button").disabled = false;
+  const active = getJSON("/v1/configs/active").catch(() => null);
+  active.then(showActiveFee);
   try {
     const plan = await getJSON("/v1/plans/latest");
     renderSummary(plan); renderHours(plan); renderWaits(plan); renderShadow(plan);
+    active.then((config) => noteActiveConfig(plan, config));
     showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
   } catch (err) {
     showError("#summary", "Latest plan", err.message);

@@ -258,6 +258,10 @@ def _figures(plan: dict[str, Any]) -> dict[str, float]:
         "weighted waiting days": plan["objective_weighted_wait_days"],
         "fee income (GBP)": sum(r["fee_income_gbp"] for r in revenue),
         "staff cost (GBP)": sum(r["staff_cost_gbp"] for r in revenue),
+        "agency cost (GBP)": sum(r["agency_cost_gbp"] for r in revenue),
+        "staff and agency cost (GBP)": sum(
+            r["staff_cost_gbp"] + r["agency_cost_gbp"] for r in revenue
+        ),
         "delayed days in hospital (DTOC)": plan["result"]["total_dtoc_days"],
     }
 
@@ -285,7 +289,10 @@ def _assert_changes_shown(
     assert shown == {
         "weighted waiting days": f"{_signed(wait_change, 0)} days ({_signed(percent, 1)}%)",
         "fee income (GBP)": f"{_signed(now['fee income (GBP)'] - then['fee income (GBP)'], 0)} GBP",
-        "staff cost (GBP)": f"{_signed(now['staff cost (GBP)'] - then['staff cost (GBP)'], 0)} GBP",
+        **{
+            label: f"{_signed(now[label] - then[label], 0)} GBP"
+            for label in ("staff cost (GBP)", "agency cost (GBP)", "staff and agency cost (GBP)")
+        },
         "delayed days in hospital (DTOC)": _signed(
             now["delayed days in hospital (DTOC)"] - then["delayed days in hospital (DTOC)"], 0
         )
@@ -673,6 +680,8 @@ SWEEP_MEASURES = (
     ("fee income (GBP)", "fee_income_gbp", "GBP", False),
     ("staff hours", "staff_hours", "hours", False),
     ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
+    ("agency cost (GBP)", "agency_cost_gbp", "GBP", False),
+    ("staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", False),
     ("DFG works completed", "works_completed", "cases", False),
     ("delayed days in hospital (DTOC)", "dtoc_days", "days", False),
 )

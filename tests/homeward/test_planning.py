@@ -68,11 +68,15 @@ def test_a_sweep_with_no_plan_to_compare_with_says_so_in_every_row(
     body = demo_config.demo_planning_config(horizon_periods=13)
     _store_flat_forecasts(factory, body)  # and no config stored, so no latest plan
     run = _sweep(factory, body)
-    assert (run.status, run.message) == ("succeeded", "2 of 2 rates planned")
+    assert run.status == "succeeded"
+    assert run.message == (
+        "2 of 2 rates planned; no changes: no config is active to compare with "
+        "(store one: POST /v1/configs)"
+    )
     assert run.sweep is not None and len(run.sweep) == 2
     for row in run.sweep:
         assert row["compared_with_plan_id"] is None
-        assert [row[f"{name}_change"] for name in planning.SWEEP_FIGURES] == [None] * 6
+        assert all(row[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
 
 
 def test_a_sweep_names_the_latest_plan_each_change_is_from(

@@ -125,8 +125,9 @@ def test_team_over_budget_is_relaxed_and_named() -> None:
     assert result.status is optimise.PlanStatus.INFEASIBLE_RELAXED
     relaxed = result.relaxations.set_index(["constraint", "index"])["amount"]
     assert relaxed.to_dict() == pytest.approx(
-        {("revenue", "budget north, period 1"): 50.0, ("revenue", "budget north, period 2"): 50.0}
+        {("revenue", "north/1"): 50.0, ("revenue", "north/2"): 50.0}
     )
+    assert list(result.relaxations["where"]) == ["budget north, period 1", "budget north, period 2"]
 
 
 def test_budgets_must_cover_every_team() -> None:

@@ -1,0 +1,248 @@
+"""The dashboard in real headless Chromium says only what is so: a what-if and a sweep compare
+with the active config's plan (or say there is none), cost counts agency spend, the fee box
+starts at the active config's rate and refuses to send nothing, a missing figure reads n/a
+rather than 0, an HTML error page is reported as one, and an empty database's forecast card
+says how forecasts are made."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from homeward import api_keys, planning
+from homeward.roles import Role
+from homeward.storage import transaction
+from tests.api.conftest import DemoDatabase, key_header, keyed_settings, migrated
+from tests.conftest import LiveServer
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from tests.api.test_dashboard import browser  # noqa: E402, F401  (the headless Chromium fixture)
+
+
+def _open(browser: Any, server: LiveServer, key: str) -> WebDriverWait:  # noqa: F811
+    """The page loaded with `key` in the tab, once its plan is shown."""
+    browser.get(server.url + "/")
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
+    browser.refresh()
+    wait = WebDriverWait(browser, 90)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    return wait
+
+
+def _spy(browser: Any) -> None:  # noqa: F811
+    browser.execute_script(
+        "window.__sent = []; const f = window.fetch;"
+        "window.fetch = (url, opts = {}) => {"
+        "  window.__sent.push([opts.method || 'GET', String(url), opts.body || null]);"
+        "  return f(url, opts); };"
+    )
+
+
+def _posts(browser: Any) -> list[list[Any]]:  # noqa: F811
+    sent: list[list[Any]] = browser.execute_script("return window.__sent")
+    return [s for s in sent if s[0] == "POST"]
+
+
+def _get(server: LiveServer, key: str, path: str) -> Any:
+    return httpx.get(f"{server.url}{path}", headers=key_header(key), timeout=60).json()
+
+
+def _what_if_table(browser: Any) -> dict[str, list[str]]:  # noqa: F811
+    rows: list[list[str]] = browser.execute_script(
+        "return [...document.querySelectorAll('#whatif-changes tbody tr')]"
+        ".map((tr) => [...tr.cells].map((c) => c.textContent.trim()))"
+    )
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_the_fee_box_starts_at_the_active_rate_and_refuses_to_send_nothing(
+    browser: Any,  # noqa: F811
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+) -> None:
+    key = role_keys[Role.FINANCE]
+    _open(browser, demo_server, key)
+    rate = _get(demo_server, key, "/v1/configs/active")["body"]["fees"]["dfg_fee_rate"]
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda b: b.find_element(By.ID, "fee").get_attribute("value") != "")
+    field = browser.find_element(By.ID, "fee")
+    assert float(field.get_attribute("value")) == pytest.approx(100 * rate)
+    assert field.get_attribute("required") is not None
+    result = browser.find_element(By.ID, "whatif-result")
+    assert result.get_attribute("aria-live") == "polite"
+    _spy(browser)
+    field.clear()  # an empty box: the browser refuses the form, nothing is sent
+    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    assert browser.execute_script("return document.querySelector('#fee').validity.valueMissing")
+    # submitted past the browser's own check, the page's check refuses it too, saying why
+    browser.execute_script(
+        "document.querySelector('#fee-form').dispatchEvent(new Event('submit', {cancelable: true}))"
+    )
+    wait.until(ec.presence_of_element_located((By.ID, "whatif-error")))
+    assert "Enter a DFG fee rate in percent" in browser.find_element(By.ID, "whatif-error").text
+    assert field.get_attribute("aria-invalid") == "true"
+    time.sleep(0.5)
+    assert _posts(browser) == []
+
+
+def test_a_missing_objective_reads_n_a_not_zero(
+    browser: Any,  # noqa: F811
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+) -> None:
+    key = role_keys[Role.VIEWER]
+    _open(browser, demo_server, key)
+    plan = _get(demo_server, key, "/v1/plans/latest")
+    unsolved = {
+        **plan,
+        "status": "infeasible",
+        "objective_weighted_wait_days": None,
+        "result": {**plan["result"], "revenue": [], "total_dtoc_days": None},
+    }
+    browser.execute_script("renderSummary(arguments[0])", unsolved)
+    assert browser.find_element(By.ID, "plan-wait").text == "n/a"
+    kpis = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#summary .kpi b")]
+    assert "0" not in kpis and kpis.count("n/a") == len(kpis) - 1  # all but the status
+
+
+def test_an_html_error_page_is_reported_as_one(
+    browser: Any,  # noqa: F811
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+) -> None:
+    _open(browser, demo_server, role_keys[Role.VIEWER])
+    browser.execute_script(
+        "const f = window.fetch; window.fetch = (url, opts) => String(url) === '/v1/plans/latest'"
+        "  ? Promise.resolve(new Response('<html><body>Bad gateway</body></html>',"
+        "      {status: 502, statusText: 'Bad Gateway', headers: {'content-type': 'text/html'}}))"
+        "  : f(url, opts); load();"
+    )
+    error = WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "plan-error")))
+    text = error.text
+    assert "502 Bad Gateway from /v1/plans/latest" in text and "text/html" in text
+    assert "Unexpected token" not in text
+
+
+def test_an_empty_database_says_there_are_no_forecasts_and_how_to_make_them(
+    browser: Any,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = keyed_settings(tmp_path_factory.mktemp("empty"), "empty.db")
+    _engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "empty-viewer", Role.VIEWER).secret
+    with LiveServer(create_app(settings)) as server:
+        browser.get(server.url + "/")
+        browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
+        browser.refresh()
+        wait = WebDriverWait(browser, 30)
+        note = wait.until(ec.presence_of_element_located((By.ID, "forecast-none")))
+        assert note.text.startswith("No forecasts yet")
+        assert "POST /v1/runs" in note.text and "homeward demo" in note.text
+        assert not browser.find_element(By.ID, "series").is_enabled()
+
+
+@pytest.fixture
+def new_config(
+    demo_db: DemoDatabase, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> Iterator[dict[str, Any]]:
+    """A new active config (a bigger revenue budget) stored as a finance officer would, not
+    yet planned; the original config is active again afterwards."""
+    finance = key_header(role_keys[Role.FINANCE])
+    before = httpx.get(f"{demo_server.url}/v1/configs/active", headers=finance, timeout=60).json()
+    body = dict(before["body"])
+    body["revenue_budget_gbp_per_period"] = 1.3 * body["revenue_budget_gbp_per_period"]
+    body["version"] = f"{body['version']}-bigger-budget"
+    stored = httpx.post(
+        f"{demo_server.url}/v1/configs", json=body, headers=finance, timeout=60
+    ).raise_for_status()
+    yield {"before": before, "after": stored.json()}
+    httpx.post(
+        f"{demo_server.url}/v1/configs", json=before["body"], headers=finance, timeout=60
+    ).raise_for_status()
+
+
+def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
+    browser: Any,  # noqa: F811
+    demo_db: DemoDatabase,
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+    new_config: dict[str, Any],
+) -> None:
+    key = role_keys[Role.FINANCE]
+    latest = _get(demo_server, key, "/v1/plans/latest")
+    active = new_config["after"]
+    assert latest["config_id"] == new_config["before"]["id"] != active["id"]
+    wait = _open(browser, demo_server, key)
+    note = wait.until(ec.visibility_of_element_located((By.ID, "plan-config-note")))
+    assert f"the active config is now #{active['id']}" in note.text
+    browser.find_element(By.ID, "fee").clear()
+    browser.find_element(By.ID, "fee").send_keys("10")
+    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    shown = wait.until(ec.presence_of_element_located((By.ID, "whatif-no-current")))
+    assert f"No plan of the active config #{active['id']}" in shown.text
+    assert not browser.find_elements(By.ID, "whatif-changes")
+    assert f"#{latest['id']}" not in browser.find_element(By.ID, "whatif-result").text
+
+    # once the new config is planned, the what-if is compared with that plan, agency included
+    with transaction(demo_db.factory) as session:
+        current = planning.plan_scenario(session, None, "highs").plan_id
+    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    table = wait.until(ec.presence_of_element_located((By.ID, "whatif-changes")))
+    caption = table.find_element(By.TAG_NAME, "caption").text
+    assert f"current plan #{current} " in caption
+    assert f"active config #{active['id']}" in caption
+    rows = _what_if_table(browser)
+    assert list(rows) == [
+        "weighted waiting days",
+        "fee income (GBP)",
+        "staff cost (GBP)",
+        "agency cost (GBP)",
+        "staff and agency cost (GBP)",
+        "delayed days in hospital (DTOC)",
+    ]
+    plan = _get(demo_server, key, f"/v1/plans/{current}")
+    revenue = plan["result"]["revenue"]
+    staff = sum(r["staff_cost_gbp"] for r in revenue)
+    agency = sum(r["agency_cost_gbp"] for r in revenue)
+    shown_then = {label: cells[0] for label, cells in rows.items()}
+    assert shown_then["agency cost (GBP)"] == f"{agency:,.0f}"
+    assert shown_then["staff and agency cost (GBP)"] == f"{staff + agency:,.0f}"
+    # the same rate as the active config: nothing changes, whatever the old config's plan said
+    assert rows["weighted waiting days"][2].startswith("0 days")
+
+
+def test_a_sweep_after_a_new_config_names_no_old_plan(
+    browser: Any,  # noqa: F811
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+    new_config: dict[str, Any],
+) -> None:
+    key = role_keys[Role.FINANCE]
+    wait = _open(browser, demo_server, key)
+    field = browser.find_element(By.ID, "sweep-rates")
+    field.clear()
+    field.send_keys("10, 20")
+    browser.find_element(By.CSS_SELECTOR, "#sweep-form button").click()
+    WebDriverWait(browser, 300).until(
+        ec.text_to_be_present_in_element((By.ID, "sweep-status"), "finished")
+    )
+    run_id = re.match(r"Sweep run #(\d+) ", browser.find_element(By.ID, "sweep-status").text)
+    assert run_id is not None
+    run = _get(demo_server, key, f"/v1/runs/{run_id.group(1)}")
+    assert all(r["compared_with_plan_id"] is None for r in run["sweep"])
+    assert "no changes" in run["message"]
+    caption = wait.until(ec.presence_of_element_located((By.ID, "sweep-caption"))).text
+    assert caption.startswith("No plan of the active config to compare with")
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#sweep-table thead th")]
+    assert "agency cost (GBP)" in heads and "staff and agency cost (GBP)" in heads

@@ -1,0 +1,244 @@
+"""A sweep's changes are from the active config's latest plan, never an older config's; its
+figures count agency spend; a config's winter months are the ones planned; the pipeline leaves
+out series it cannot forecast with spread, and sets the referral horizon by the referral series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import demo_config, planning, repository
+from homeward.pipeline import forecast_by_frequency, run_pipeline
+from homeward.settings import Settings
+from homeward.storage import transaction
+from models import PlanRow, RunRow
+
+
+def _store_flat_forecasts(
+    factory: sessionmaker[Session], body: dict[str, Any], level: float = 20.0
+) -> None:
+    """13 weeks of `level` referrals a week for every service and district of `body`."""
+    weeks = pd.date_range("2026-01-05", periods=13, freq="W-MON")
+    ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": i, "ds": weeks, "model": "flat", "mean": level}) for i in ids
+    )
+    for column in ("lo-80", "hi-80", "lo-95", "hi-95"):
+        frame[column] = level
+    with transaction(factory) as session:
+        run = repository.start_run(session, "pipeline", "test", "test")
+        repository.store_forecasts(session, run.id, frame, pd.DataFrame())
+        run.status = "succeeded"
+
+
+def _sweep(factory: sessionmaker[Session], body: dict[str, Any], rates: list[float]) -> RunRow:
+    run_id = planning.queue_sweep(factory)
+    planning.run_sweep_job(factory, body, rates, "highs", run_id)
+    with factory() as session:
+        return session.get_one(RunRow, run_id)
+
+
+def _body(**changes: Any) -> dict[str, Any]:
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    body.pop("winter", None)  # flat January forecasts: no pressure series stored
+    return {**body, **changes}
+
+
+def test_a_sweep_after_a_new_config_does_not_credit_the_fee_with_the_budget(
+    factory: sessionmaker[Session],
+) -> None:
+    old = _body()
+    _store_flat_forecasts(factory, old)
+    with transaction(factory) as session:
+        repository.save_config(session, old, planning.config_hash(old))
+        old_plan = planning.plan_scenario(session, None, "highs")
+    # a finance officer stores a config with a bigger budget: the old config's plan is still
+    # GET /v1/plans/latest, but it is not the active config's plan
+    new = _body(revenue_budget_gbp_per_period=1.5 * old["revenue_budget_gbp_per_period"])
+    with transaction(factory) as session:
+        repository.save_config(session, new, planning.config_hash(new))
+    with factory() as session:
+        assert repository.latest_plan(session).id == old_plan.plan_id  # type: ignore[union-attr]
+        assert planning.active_config_plan(session) is None
+    rate = old["fees"]["dfg_fee_rate"]
+    run = _sweep(factory, new, [rate, 0.2])
+    assert run.status == "succeeded" and run.sweep is not None
+    for row in run.sweep:  # nothing to compare with: no change at all, not the budget's
+        assert row["compared_with_plan_id"] is None
+        assert all(row[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+    assert run.message is not None
+    assert "no changes" in run.message and "has no plan yet" in run.message
+    # once the active config is planned, a sweep compares with that plan, and its own rate
+    # changes nothing
+    with transaction(factory) as session:
+        new_plan = planning.plan_scenario(session, None, "highs")
+    run = _sweep(factory, new, [rate, 0.2])
+    assert run.message == f"2 of 2 rates planned, compared with plan {new_plan.plan_id}"
+    same = (run.sweep or [])[0]
+    assert same["compared_with_plan_id"] == new_plan.plan_id
+    assert same["weighted_wait_days_change"] == pytest.approx(0.0, abs=1e-3)
+    assert same["staff_cost_gbp_change"] == pytest.approx(0.0, abs=1e-2)
+
+
+def _with_agency(body: dict[str, Any], hours: float) -> dict[str, Any]:
+    teams = [
+        {
+            **team,
+            "hours": {s: {**h, "agency_max_per_period": hours} for s, h in team["hours"].items()},
+        }
+        for team in body["teams"]
+    ]
+    return {**body, "teams": teams}
+
+
+def test_sweep_figures_count_agency_spend_beside_staff_spend(
+    factory: sessionmaker[Session],
+) -> None:
+    body = _with_agency(_body(), 300.0)
+    body["revenue_budget_gbp_per_period"] *= 3  # money for agency hours past the ceilings
+    _store_flat_forecasts(factory, body, level=40.0)
+    run = _sweep(factory, body, [0.0, 0.3])
+    assert run.sweep is not None
+    with factory() as session:
+        for row in run.sweep:
+            result = session.get_one(PlanRow, row["plan_id"]).result
+            staff = sum(r["staff_cost_gbp"] for r in result["revenue"])
+            agency = sum(r["agency_cost_gbp"] for r in result["revenue"])
+            assert row["staff_cost_gbp"] == pytest.approx(staff)
+            assert row["agency_cost_gbp"] == pytest.approx(agency)
+            assert row["revenue_cost_gbp"] == pytest.approx(staff + agency)
+            assert row["agency_hours"] == pytest.approx(
+                sum(r["agency_hours"] for r in result["staffing"])
+            )
+    assert any(row["agency_cost_gbp"] > 0 for row in run.sweep)
+
+
+def test_plan_figures_of_a_plan_that_did_not_solve_are_none_not_zero() -> None:
+    figures = planning.plan_figures(None, {"revenue": [], "staffing": [], "capital": []})
+    assert figures["staff_cost_gbp"] is None and figures["revenue_cost_gbp"] is None
+    assert figures["agency_cost_gbp"] is None and figures["weighted_wait_days"] is None
+
+
+def test_no_forecasts_names_the_pipeline_not_the_file_command(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory() as session, pytest.raises(planning.NoForecasts) as raised:
+        planning.stored_demand(session)
+    message = str(raised.value)
+    assert "run the pipeline first (POST /v1/runs" in message
+    assert "run `homeward forecast`" not in message
+
+
+def _pressure(months: pd.DatetimeIndex, summer_peak: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A monthly pressure series whose forecast peaks in June and July, and its history."""
+    history_months = pd.date_range(months[0] - pd.DateOffset(years=3), periods=36, freq="MS")
+    level = lambda m: 1000.0 * (summer_peak if m.month in (6, 7) else 1.0)  # noqa: E731
+    history = pd.DataFrame(
+        {"unique_id": "winter/p", "ds": history_months, "y": [level(m) for m in history_months]}
+    )
+    mean = [level(m) for m in months]
+    forecast = pd.DataFrame({"unique_id": "winter/p", "ds": months, "mean": mean})
+    for column in ("lo-80", "hi-80", "lo-95", "hi-95"):
+        forecast[column] = forecast["mean"]
+    return forecast, history
+
+
+def test_a_configs_winter_months_are_the_months_raised() -> None:
+    """A config planning a summer surge (months [6, 7]) raises June and July by the pressure
+    index, and does not warn that the forecast misses them."""
+    from optimise.config import WinterConfig
+
+    weeks = pd.date_range("2026-04-06", periods=20, freq="W-MON")  # April to August
+    demand = pd.DataFrame({"service": "ot", "district": "a", "ds": weeks, "cases": 10.0})
+    forecast, history = _pressure(pd.date_range("2026-04-01", periods=12, freq="MS"), 1.3)
+    summer = WinterConfig(pressure_series="winter/p", months=(6, 7))
+    raised, warnings = planning.winter_pressure(demand, summer, forecast, history)
+    assert warnings == ()
+    month = pd.DatetimeIndex(raised["ds"]).month
+    assert (raised.loc[month.isin([6, 7]), "winter_index"] > 1.2).all()
+    assert (raised.loc[~month.isin([6, 7]), "winter_index"] == 1.0).all()
+    # the API's winter index (and a config without months) stays November to March
+    index = planning.pressure_index(forecast, history, "mean")
+    assert set(pd.DatetimeIndex(index["ds"]).month) <= {11, 12, 1, 2, 3}
+
+
+def test_a_one_observation_series_is_left_out_of_forecasting_with_a_warning(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    weeks = pd.date_range("2024-01-01", periods=110, freq="W-MON")
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": "referrals/ot/rugby", "ds": weeks, "y": 20.0 + np.arange(110) % 5}
+            ),
+            pd.DataFrame({"unique_id": "referrals/ot/coventry", "ds": weeks[-1:], "y": [20.0]}),
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
+    outcome = run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
+    assert outcome.status == "forecast_only"
+    assert "Warning: referrals/ot/coventry left out of forecasting" in outcome.message
+    assert f"found 1 ({weeks[-1]:%Y-%m-%d})" in outcome.message
+    with factory() as session:
+        stored = repository.latest_forecast_frame(session, "referrals/")
+    assert set(stored["unique_id"]) == {"referrals/ot/rugby"}
+    assert (stored["hi-80"] > stored["lo-80"]).all()
+
+
+def _weekly(uid: str, start: str, periods: int) -> pd.DataFrame:
+    weeks = pd.date_range(start, periods=periods, freq="W-MON")
+    return pd.DataFrame({"unique_id": uid, "ds": weeks, "y": 20.0 + np.arange(periods) % 7})
+
+
+def test_an_unrelated_series_with_later_dates_does_not_stretch_the_referral_horizon(
+    sqlite_settings: Settings,
+) -> None:
+    referrals = _weekly("referrals/ot/a", "2023-01-02", 150)
+    later = _weekly("footfall/library", "2024-06-03", 150)  # ends about 74 weeks later
+    history = pd.concat([referrals, later], ignore_index=True)
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    said: list[str] = []
+    [run] = forecast_by_frequency(history, fast, report=said.append).runs
+    last = run.forecasts.groupby("unique_id")["ds"].max()
+    horizon = pd.Timedelta(weeks=fast.forecast_horizon_weeks)
+    assert last["referrals/ot/a"] == referrals["ds"].max() + horizon
+    assert last["footfall/library"] == later["ds"].max() + horizon
+    assert not any("ends early" in line for line in said), said
+    assert run.forecasts.groupby("unique_id").size().max() == fast.forecast_horizon_weeks
+
+
+def test_the_configs_series_set_the_horizon_not_another_referral_upload(
+    sqlite_settings: Settings,
+) -> None:
+    planned = [_weekly(f"referrals/ot/{d}", "2023-01-02", 150) for d in ("a", "b")]
+    neighbour = _weekly("referrals/ot/elsewhere", "2023-06-05", 150)  # 22 weeks later
+    history = pd.concat([*planned, neighbour], ignore_index=True)
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    anchors = {"referrals/ot/a", "referrals/ot/b"}
+    [run] = forecast_by_frequency(history, fast, lambda _m: None, anchors=anchors).runs
+    last = run.forecasts.groupby("unique_id")["ds"].max()
+    horizon = pd.Timedelta(weeks=fast.forecast_horizon_weeks)
+    assert last["referrals/ot/a"] == last["referrals/ot/b"] == planned[0]["ds"].max() + horizon
+    assert last["referrals/ot/elsewhere"] == neighbour["ds"].max() + horizon
+
+
+def test_the_pipelines_forecast_settings_backtest_at_its_plain_horizons(
+    sqlite_settings: Settings,
+) -> None:
+    """`homeward plan` forecasts the demo offline with these, so its plan is the pipeline's: a
+    14-month pressure forecast backtested 14 months ahead sized its interval, and so the q90
+    winter index, differently from the pipeline's 12 (617,252 against 621,483 days)."""
+    from homeward.pipeline import MONTHLY_HORIZON, forecast_settings
+
+    monthly = forecast_settings(sqlite_settings, "MS", 14)
+    weekly = forecast_settings(sqlite_settings, "W-MON", 52)
+    assert (monthly.horizon, monthly.backtest_horizon) == (14, MONTHLY_HORIZON)
+    assert (weekly.horizon, weekly.backtest_horizon) == (52, sqlite_settings.forecast_horizon_weeks)
+    assert monthly.pool_by_kind and weekly.backtest_folds == sqlite_settings.forecast_backtest_folds

@@ -2,8 +2,9 @@
 
 `ROUTES` says which error statuses each route sends, and how to make it send each one. It is not
 taken on trust: every (route, status) pair is triggered through the real app over HTTP (a fresh
-database with no config, forecasts or plans for the refusals; the same app with its database
-gone for 500), and the answer is checked against the ProblemPublic schema /openapi.json serves.
+database with no config, forecasts or plans, whose pipeline lock another process holds, for the
+refusals; the same app with its database gone for 503, and with a bug in its sessions for 500),
+and the answer is checked against the ProblemPublic schema /openapi.json serves.
 The document must then list exactly those statuses for each route.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,8 @@ from sqlalchemy import create_engine
 from api.app import create_app
 from api.routes import observations
 from api.schemas import ProblemPublic
-from homeward import api_keys, demo_config
+from homeward import api_keys, demo_config, repository
+from homeward.pipeline import LOCK_NAME
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import session_factory, transaction
@@ -38,7 +41,8 @@ RATES = [0.1, 0.2]
 @dataclass(frozen=True)
 class Ask:
     """One request. Who sends it is decided by the status it should get: 401 no key, 403 a
-    viewer key, 500 the server whose database is gone, anything else an admin key."""
+    viewer key, 503 the server whose database is gone, 500 the one whose sessions fail,
+    anything else an admin key."""
 
     method: str
     path: str
@@ -58,17 +62,19 @@ PLANS = "/v1/plans"
 
 # route (as the document names it) -> every error status it sends -> a request that gets it
 ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
-    ("GET", "/healthz"): {500: Ask("GET", "/healthz")},
+    ("GET", "/healthz"): {500: Ask("GET", "/healthz"), 503: Ask("GET", "/healthz")},
     ("GET", SERIES): {
         401: Ask("GET", SERIES),
         422: Ask("GET", SERIES, params={"kind": "neither"}),
         500: Ask("GET", SERIES),
+        503: Ask("GET", SERIES),
     },
     ("GET", "/v1/observations/{series_id}"): {
         401: Ask("GET", "/v1/observations/referrals/ot/rugby"),
         404: Ask("GET", "/v1/observations/referrals/ot/rugby"),
         422: Ask("GET", "/v1/observations/referrals/ot/rugby", params={"last": "0"}),
         500: Ask("GET", "/v1/observations/referrals/ot/rugby"),
+        503: Ask("GET", "/v1/observations/referrals/ot/rugby"),
     },
     ("POST", "/v1/observations"): {
         401: _upload(CSV),
@@ -76,49 +82,58 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         413: _upload(CSV),  # sent with the upload limit lowered below its size
         422: _upload(b"unique_id,ds\n"),
         500: _upload(CSV),
+        503: _upload(CSV),
     },
     ("GET", "/v1/forecasts/{series_id}"): {
         401: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
         404: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
         500: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
+        503: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
     },
     ("GET", "/v1/winter/{series_id}"): {
         401: Ask("GET", "/v1/winter/referrals/ot/rugby"),
         404: Ask("GET", "/v1/winter/referrals/ot/rugby"),
         500: Ask("GET", "/v1/winter/referrals/ot/rugby"),
+        503: Ask("GET", "/v1/winter/referrals/ot/rugby"),
     },
     ("GET", "/v1/configs/active"): {
         401: Ask("GET", "/v1/configs/active"),
         404: Ask("GET", "/v1/configs/active"),
         500: Ask("GET", "/v1/configs/active"),
+        503: Ask("GET", "/v1/configs/active"),
     },
     ("GET", "/v1/configs/{config_id}"): {
         401: Ask("GET", "/v1/configs/1"),
         404: Ask("GET", "/v1/configs/1"),
         422: Ask("GET", "/v1/configs/0"),
         500: Ask("GET", "/v1/configs/1"),
+        503: Ask("GET", "/v1/configs/1"),
     },
     ("POST", "/v1/configs"): {
         401: Ask("POST", "/v1/configs", json=CONFIG),
         403: Ask("POST", "/v1/configs", json=CONFIG),
         422: Ask("POST", "/v1/configs", json={**CONFIG, "revenue_budget_gbp_per_period": -5}),
         500: Ask("POST", "/v1/configs", json=CONFIG),
+        503: Ask("POST", "/v1/configs", json=CONFIG),
     },
     ("GET", PLANS): {
         401: Ask("GET", PLANS),
         422: Ask("GET", PLANS, params={"limit": "0"}),
         500: Ask("GET", PLANS),
+        503: Ask("GET", PLANS),
     },
     ("GET", "/v1/plans/latest"): {
         401: Ask("GET", "/v1/plans/latest"),
         404: Ask("GET", "/v1/plans/latest"),
         500: Ask("GET", "/v1/plans/latest"),
+        503: Ask("GET", "/v1/plans/latest"),
     },
     ("GET", "/v1/plans/{plan_id}"): {
         401: Ask("GET", "/v1/plans/1"),
         404: Ask("GET", "/v1/plans/1"),
         422: Ask("GET", "/v1/plans/0"),
         500: Ask("GET", "/v1/plans/1"),
+        503: Ask("GET", "/v1/plans/1"),
     },
     ("POST", PLANS): {
         401: Ask("POST", PLANS, json={}),
@@ -127,6 +142,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         409: Ask("POST", PLANS, json={"config": CONFIG}),  # no forecasts stored
         422: Ask("POST", PLANS, json={"solver": "glpk"}),
         500: Ask("POST", PLANS, json={}),
+        503: Ask("POST", PLANS, json={}),
     },
     ("POST", "/v1/plans/sweeps"): {
         401: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
@@ -135,19 +151,28 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         409: Ask("POST", "/v1/plans/sweeps", json={"config": CONFIG, "dfg_fee_rates": RATES}),
         422: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": [0.1]}),
         500: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
+        503: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
     },
     ("GET", RUNS): {
         401: Ask("GET", RUNS),
         422: Ask("GET", RUNS, params={"offset": "-1"}),
         500: Ask("GET", RUNS),
+        503: Ask("GET", RUNS),
     },
     ("GET", "/v1/runs/{run_id}"): {
         401: Ask("GET", "/v1/runs/1"),
         404: Ask("GET", "/v1/runs/1"),
         422: Ask("GET", "/v1/runs/0"),
         500: Ask("GET", "/v1/runs/1"),
+        503: Ask("GET", "/v1/runs/1"),
     },
-    ("POST", RUNS): {401: Ask("POST", RUNS), 403: Ask("POST", RUNS), 500: Ask("POST", RUNS)},
+    ("POST", RUNS): {
+        401: Ask("POST", RUNS),
+        403: Ask("POST", RUNS),
+        409: Ask("POST", RUNS),  # another process's run holds the pipeline lock
+        500: Ask("POST", RUNS),
+        503: Ask("POST", RUNS),
+    },
 }
 PAIRS = [(route, status) for route, asks in ROUTES.items() for status in asks]
 
@@ -155,22 +180,31 @@ PAIRS = [(route, status) for route, asks in ROUTES.items() for status in asks]
 @dataclass(frozen=True)
 class Servers:
     """The app on an empty database (keys required), the same app with its database gone
-    (keys off, so the route itself meets the missing database), and one key per role."""
+    and with sessions that fail (keys off, so the route itself meets them), and one key per
+    role."""
 
     empty: LiveServer
     gone: LiveServer
+    broken: LiveServer
     keys: dict[Role, str]
 
 
-def _server_with_its_database_gone(tmp: Path) -> Iterator[LiveServer]:
+def _no_session() -> None:
+    raise RuntimeError("a bug in opening sessions (the test's)")
+
+
+def _server_with_its_database_gone(tmp: Path, broken: bool = False) -> Iterator[LiveServer]:
+    """Sessions on a missing file (OperationalError: 503), or, `broken`, sessions that cannot
+    be made at all (any other error: 500)."""
+    name = "broken.db" if broken else "gone.db"
     settings = Settings(
-        data_dir=tmp, database_url=f"sqlite:///{tmp / 'gone.db'}", scheduler_enabled=False
+        data_dir=tmp, database_url=f"sqlite:///{tmp / name}", scheduler_enabled=False
     )
     app = create_app(settings.model_copy(update={"auth": "off"}))
     with LiveServer(app) as server:
         # started (and migrated) on a real file; from now on every session opens a missing one
-        missing = create_engine(f"sqlite:///{tmp / 'no-such-folder' / 'gone.db'}")
-        app.state.session_factory = session_factory(missing)
+        missing = create_engine(f"sqlite:///{tmp / 'no-such-folder' / name}")
+        app.state.session_factory = _no_session if broken else session_factory(missing)
         yield server
         missing.dispose()
 
@@ -182,9 +216,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     engine, factory = migrated(settings)
     with transaction(factory) as session:
         keys = {r: api_keys.create_key(session, f"errors-{r.value}", r).secret for r in Role}
+    assert repository.acquire_lock(factory, LOCK_NAME, "1@elsewhere", timedelta(hours=1))
     with LiveServer(create_app(settings)) as empty:
         for gone in _server_with_its_database_gone(tmp):
-            yield Servers(empty, gone, keys)
+            for broken in _server_with_its_database_gone(tmp, broken=True):
+                yield Servers(empty, gone, broken, keys)
     engine.dispose()
 
 
@@ -197,7 +233,7 @@ def document(servers: Servers) -> dict[str, Any]:
 
 
 def _send(servers: Servers, ask: Ask, status: int) -> httpx.Response:
-    server = servers.gone if status == 500 else servers.empty
+    server = {500: servers.broken, 503: servers.gone}.get(status, servers.empty)
     role = {401: None, 403: Role.VIEWER}.get(status, Role.ADMIN)
     headers = {**ask.headers, **(key_header(servers.keys[role]) if role is not None else {})}
     return httpx.request(

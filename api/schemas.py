@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from optimise.config import PlanningConfig
+from optimise.config import ConfigValueError, PlanningConfig
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -220,9 +220,23 @@ class SweepCreate(BaseModel):
     dfg_fee_rates: list[FeeRate] = Field(
         min_length=2,
         max_length=12,
-        description="2 to 12 DFG fee rates, each from 0 to 1, planned in this order",
+        description="2 to 12 different DFG fee rates, each from 0 to 1, planned in this order",
     )
     solver: Literal["highs", "cbc"] = "highs"
+
+    @field_validator("dfg_fee_rates")
+    @classmethod
+    def _each_rate_once(cls, rates: list[float]) -> list[float]:
+        """A rate sent twice would be solved twice into the same plan: refused at its index."""
+        for index, rate in enumerate(rates):
+            if rate in rates[:index]:
+                raise ConfigValueError(
+                    "dfg_fee_rates",
+                    (index,),
+                    "each rate once",
+                    f"{rate!r} again (first at index {rates.index(rate)})",
+                )
+        return rates
 
     def config_body(self) -> dict[str, Any] | None:
         """The config as the JSON body planning stores (None: use the active config)."""

@@ -58,15 +58,16 @@ def import_file(args: argparse.Namespace) -> int:
         else ("nhs-dtoc" if is_nhs_dtoc_csv(header) else "long")
     )
     log.info("reading %s as %s", path, fmt)
+    month_only = None
     if fmt == "nhs-dtoc":
         frame, lines = read_nhs_dtoc(data), None
     else:
         upload = read_upload(data, source=str(path))
-        frame, lines = upload.frame, upload.lines
+        frame, lines, month_only = upload.frame, upload.lines, upload.month_only
     factory = _factory(get_settings())
     with transaction(factory) as session:
         summary = repository.store_observations_once(
-            session, frame, str(path), observations_hash(frame), lines
+            session, frame, str(path), observations_hash(frame), lines, month_only
         )
     print(_imported(summary, path))
     return 0

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from homeward.errors import Problem, ValidationFailed, in_reading_order
-from homeward.ingest import read_csv_as_text
+from homeward.ingest import MAX_COUNT, read_csv_as_text
 from optimise.config import PlanningConfig
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,14 @@ def _check_columns(raw: pd.DataFrame, path: Path) -> None:
 
 
 def _counts(text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
+    """Cases (and their quantiles, index and normal level) per period: numbers from 0 to the
+    ceiling every count Homeward reads has (``ingest.MAX_COUNT``, why is said there)."""
     values = pd.to_numeric(text, errors="coerce")
-    bad = values.isna() | ~np.isfinite(values) | (values < 0)
+    bad = values.isna() | ~values.between(0, MAX_COUNT)
     cells = text.tolist()
+    expected = f"a number from 0 to {MAX_COUNT:,}"
     problems = [
-        Problem(int(text.index[int(i)]), column, "a number >= 0", str(cells[i]))
+        Problem(int(text.index[int(i)]), column, expected, repr(str(cells[i])))
         for i in np.flatnonzero(bad)
     ]
     return values.astype(float), problems

@@ -16,19 +16,34 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from homeward.clock import utcnow
 from homeward.errors import Problem, ValidationFailed, in_reading_order
 
 COLUMNS = ("unique_id", "ds", "y")
 WEEKLY = "W-MON"
 MONTHLY = "MS"
 DEFAULT_MAX_ROWS = 5_000_000
-SERIES_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
+# One part of a series id (a service, a district): series ids are parts joined by '/'.
+SERIES_ID_PART = r"[a-z0-9][a-z0-9_.-]*"
+SERIES_ID_PATTERN = re.compile(rf"^{SERIES_ID_PART}(/{SERIES_ID_PART})*$")
 # Name of the raw frame's index when it holds the file's own line numbers (header = line 1).
 LINE_INDEX = "line"
 FIRST_DATA_LINE = 2
 # Beyond this many rows with the same fault the rest are counted, not listed: a 5-million-row
 # file with a bad column must not build 5 million Problem objects.
 MAX_PROBLEMS_PER_CHECK = 1_000
+# The most one period of one series may count. Homeward's series are a council's referrals,
+# delayed days or hospital admissions a week or a month; even England's busiest monthly
+# figure, A&E attendances (about 2.5 million a month), is far below ten million, and no English
+# council's population (Birmingham's is about 1.2 million) comes near it. A larger value is a
+# typing or unit slip (digits pasted twice, a running total, pence for pounds) that would
+# otherwise be forecast and planned as real: 1e15 referrals once became waits of 5e16 days.
+MAX_COUNT = 10_000_000
+# The earliest period a series may start: the returns Homeward reads begin in the 2000s (NHS
+# delayed transfers of care in 2010), so a date before 1990 is a typo (1925 for 2025). The
+# latest is today (``homeward.clock``): a period that has not begun has nothing to count yet,
+# and rows dated years ahead would stretch every forecast and plan to reach them.
+EARLIEST_PERIOD = pd.Timestamp("1990-01-01")
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _MONTH = r"\d{4}-\d{2}"
@@ -42,7 +57,9 @@ EXPECTED_ID = (
     "e.g. 'referrals/ot/nuneaton-and-bedworth'"
 )
 EXPECTED_DATE = "a date YYYY-MM-DD (a Monday for weekly series) or a month YYYY-MM"
-EXPECTED_Y = "a finite number of zero or more (Homeward metrics are counts)"
+EXPECTED_Y = f"a number from 0 to {MAX_COUNT:,} (Homeward metrics are counts in one period)"
+# A weekly series' date names its week by its Monday, in full (YYYY-MM names a whole month).
+EXPECTED_WEEKLY_DATE = "a Monday YYYY-MM-DD (the series is weekly, W-MON)"
 EXPECTED_HEADER = "a CSV file with the header unique_id,ds,y"
 # Charsets a file may be read in: UTF-8 (the default), and what Excel on Windows saves as
 # "CSV (Comma delimited)" (Windows-1252, of which Latin-1 and Latin-9 are near neighbours).
@@ -70,12 +87,15 @@ def read_observations_csv(
 
 @dataclass(frozen=True)
 class Upload:
-    """A file's validated observations (``frame``, as ``read_observations_csv`` returns it)
-    and the line of the file each row came from (``lines``: same index, header = line 1), so a
-    check of the upload against stored history can still name the user's rows."""
+    """A file's validated observations (``frame``, as ``read_observations_csv`` returns it),
+    the line of the file each row came from (``lines``: same index, header = line 1), so a
+    check of the upload against stored history can still name the user's rows, and whether
+    each row's date was written as a month (``month_only``: ``YYYY-MM``, same index), which a
+    series found weekly once merged with its stored history must refuse."""
 
     frame: pd.DataFrame
     lines: pd.Series
+    month_only: pd.Series
 
 
 def read_upload(
@@ -90,7 +110,10 @@ def read_upload(
     work = _checked(table.cells, source, list(table.problems), max_rows)
     frame = _clean(work)
     lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
-    return Upload(frame, lines)
+    month_only = pd.Series(
+        _month_only(work["ds_text"]).to_numpy(dtype=bool), index=frame.index, name="month_only"
+    )
+    return Upload(frame, lines, month_only)
 
 
 def codec_for_charset(charset: str) -> str | None:
@@ -108,8 +131,10 @@ def validate_observations(
 ) -> pd.DataFrame:
     """Validate raw observations and return a clean NEW frame; never changes ``raw``.
 
-    Returns columns ``unique_id`` (str), ``ds`` (datetime64[ns]: Mondays for W-MON series,
-    1sts of months for MS series), ``y`` (float64, a count >= 0), sorted by unique_id, ds.
+    Every value must be a count from 0 to ``MAX_COUNT`` and every period must start between
+    ``EARLIEST_PERIOD`` and today (``homeward.clock``). Returns columns ``unique_id`` (str),
+    ``ds`` (datetime64[ns]: Mondays for W-MON series, 1sts of months for MS series), ``y``
+    (float64, a count from 0 to ``MAX_COUNT``), sorted by unique_id, ds.
     Rows are numbered as lines of a CSV file of ``raw`` (first data row = line 2), unless
     ``raw``'s index is named ``"line"``, in which case it already holds the line numbers.
     """
@@ -196,13 +221,14 @@ def read_csv_as_text(
 def parse_count_cells(
     text: pd.Series, rows: np.ndarray, column: str
 ) -> tuple[pd.Series, list[Problem]]:
-    """Parse text cells as counts (finite numbers >= 0); bad cells become NaN and a Problem.
+    """Parse text cells as counts (numbers from 0 to ``MAX_COUNT``); bad cells become NaN and
+    a Problem.
 
     ``rows``: the file line number of each cell, for the problems.
     """
     text = _as_text(text)
     values = pd.Series(_per_category(text, _parse_values), index=text.index, dtype="float64")
-    bad = values.isna() | ~np.isfinite(values.fillna(0.0)) | (values < 0)
+    bad = values.isna() | ~values.fillna(0.0).between(0, MAX_COUNT)
     problems = _cell_problems(bad, rows, column, EXPECTED_Y, text, _found_value)
     return values.where(~bad), problems
 
@@ -507,6 +533,11 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     y, y_problems = parse_count_cells(y_text, rows, "y")
     problems += _id_problems(ids, ids_ok, rows)
     problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_text)
+    outside = _outside_dates(ds)
+    problems += _date_range_problems(outside, rows, ids, ds_text)
+    # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
+    # up to 2091, say) is not checked further, so the problems name the date, not its effects.
+    ds = ds.where(outside == "")
     problems += y_problems
     return pd.DataFrame(
         {"row": rows, "sid": ids.cat.codes.to_numpy(), "unique_id": np.asarray(ids, dtype=object),
@@ -521,6 +552,39 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     candidate = text.where(~is_month, text + "-01").where(is_date | is_month, None)
     parsed = pd.to_datetime(candidate, format="%Y-%m-%d", errors="coerce")
     return pd.Series(parsed, index=text.index).astype("datetime64[ns]")
+
+
+def _outside_dates(ds: pd.Series) -> pd.Series:
+    """Per date: "" when it starts a period between ``EARLIEST_PERIOD`` and today, else why
+    not ("late" or "early"); an unreadable date (NaT) is "" (reported as unreadable)."""
+    today = pd.Timestamp(utcnow().date())
+    late = (ds > today).to_numpy(dtype=bool)
+    early = (ds < EARLIEST_PERIOD).to_numpy(dtype=bool)
+    return pd.Series(np.select([late, early], ["late", "early"], ""), index=ds.index)
+
+
+def _date_range_problems(
+    outside: pd.Series, rows: np.ndarray, ids: pd.Series, ds_text: pd.Series
+) -> list[Problem]:
+    hits = np.flatnonzero((outside != "").to_numpy(dtype=bool))
+    if not len(hits):
+        return []
+    today = pd.Timestamp(utcnow().date())
+    expected = (
+        f"a period starting between {EARLIEST_PERIOD:%Y-%m-%d} and today, {today:%Y-%m-%d} "
+        "(a period yet to begin has nothing to count)"
+    )
+    why = {"late": "after today", "early": f"before {EARLIEST_PERIOD:%Y-%m-%d}"}
+    shown = hits[:MAX_PROBLEMS_PER_CHECK]
+    cells = zip(rows[shown], outside.iloc[shown], ids.iloc[shown], ds_text.iloc[shown], strict=True)
+    listed = [
+        Problem(int(row), "ds", expected, f"{_quote(str(text))} ({why[kind]})", str(series_id))
+        for row, kind, series_id, text in cells
+    ]
+    if len(hits) > MAX_PROBLEMS_PER_CHECK:
+        more = len(hits) - MAX_PROBLEMS_PER_CHECK
+        listed.append(Problem(None, "ds", expected, f"{more:,} more rows like these (not listed)"))
+    return listed
 
 
 def _parse_values(text: pd.Series) -> pd.Series:
@@ -567,7 +631,11 @@ def _found_value(value: str) -> str:
         return f"{_quote(value)} (infinite)"
     if re.fullmatch(_NUMBER, value):
         number = float(value)
-        return _quote(value) + (" (negative)" if number < 0 else " (too large: infinite)")
+        if number < 0:
+            return f"{_quote(value)} (negative)"
+        if np.isinf(number):
+            return f"{_quote(value)} (too large: infinite)"
+        return f"{_quote(value)} (more than {MAX_COUNT:,} in one period)"
     return _found_text(value)
 
 
@@ -677,7 +745,7 @@ def _month_only(ds_text: pd.Series) -> pd.Series:
 
 
 _ANCHOR_EXPECTED = {
-    WEEKLY: "a Monday YYYY-MM-DD (the series is weekly, W-MON)",
+    WEEKLY: EXPECTED_WEEKLY_DATE,
     MONTHLY: "the 1st of a month (the series is monthly, MS)",
     "": "a Monday (weekly series) or the 1st of a month (monthly series)",
 }

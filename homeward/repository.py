@@ -9,13 +9,19 @@ from typing import Any, TypeVarTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
 from homeward.errors import Problem, ValidationFailed, in_reading_order
-from homeward.ingest import FIRST_DATA_LINE, frequency_of, validate_observations
+from homeward.ingest import (
+    EXPECTED_WEEKLY_DATE,
+    FIRST_DATA_LINE,
+    WEEKLY,
+    frequency_of,
+    validate_observations,
+)
 from models import (
     ApiKeyRow,
     ForecastMetricRow,
@@ -42,6 +48,15 @@ _FORECAST_COLUMNS = {
 
 _Row = TypeVarTuple("_Row")
 
+# The PostgreSQL advisory lock every transaction that stores observations takes first (the
+# ASCII of "homeward", a bigint no other lock of this database uses). Storing is read-then-
+# write: is this file stored already, which stored values does it revise, does its series
+# exist yet, then delete its dates and insert. Two uploads doing that at once would both find
+# a new series missing and both insert it (UniqueViolation on pk_series), or both delete the
+# same dates before either inserts (pk_observations). Under the lock they take turns; it is
+# released when the transaction commits or rolls back, so a failed upload never leaves it held.
+OBSERVATIONS_LOCK_KEY = int.from_bytes(b"homeward", "big")
+
 
 @dataclass(frozen=True)
 class ImportSummary:
@@ -64,19 +79,40 @@ def store_observations_once(
     source: str,
     data_hash: str,
     lines: pd.Series | None = None,
+    month_only: pd.Series | None = None,
 ) -> ImportSummary:
     """Store a validated long frame as ``store_observations`` does, unless the newest import
     with the same ``data_hash`` still holds every row it stored: then store nothing and return
     that import with ``duplicate`` set, so a retried upload is not stored twice.
 
     An import whose rows a later upload replaced, even one, is stored again: sending a file
-    again is then how its figures are put back.
+    again is then how its figures are put back. Concurrent calls take turns (see
+    ``OBSERVATIONS_LOCK_KEY``), so the same file sent twice at once is stored once.
     """
+    lock_observations(session)
     ids = tuple(sorted(frame["unique_id"].unique()))
     stored = _import_still_whole(session, data_hash, ids)
     if stored is not None:
         return ImportSummary(stored.id, stored.rows, ids, data_hash, duplicate=True)
-    return store_observations(session, frame, source, data_hash, lines)
+    return store_observations(session, frame, source, data_hash, lines, month_only)
+
+
+def lock_observations(session: Session) -> None:
+    """Wait for, then hold until this transaction ends, the right to store observations, so
+    concurrent uploads are stored one after the other (taken twice, it is simply held).
+
+    PostgreSQL: the transaction-scoped advisory lock ``OBSERVATIONS_LOCK_KEY``. SQLite: its
+    one write lock, taken now by a write that changes nothing. SQLite writes one transaction
+    at a time anyway, but Python's driver only begins a transaction at the first write, so
+    without this the reads before it (is this file stored already?) would not wait: the same
+    file sent twice at once would be stored twice. Others wait up to busy_timeout (30 s).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(OBSERVATIONS_LOCK_KEY)))
+    elif dialect == "sqlite":
+        nothing = update(ImportRow).where(false()).values(rows=ImportRow.rows)
+        session.execute(nothing.execution_options(synchronize_session=False))
 
 
 def _import_still_whole(
@@ -111,14 +147,19 @@ def store_observations(
     source: str,
     data_hash: str,
     lines: pd.Series | None = None,
+    month_only: pd.Series | None = None,
 ) -> ImportSummary:
     """Store a validated long frame whole; its rows replace stored rows of the same dates.
 
     Raises ValidationFailed (and the caller's transaction rolls back) if a merged series would
-    be invalid (a gap, a date off its calendar), so a rejected upload changes nothing. With
-    ``lines`` (each row's line in the user's file, indexed as ``frame``: ``ingest.Upload``)
-    every such problem names the row of the file at fault.
+    be invalid (a gap, a date off its calendar, a month ``YYYY-MM`` in a series its stored
+    history shows is weekly), so a rejected upload changes nothing. With ``lines`` (each row's
+    line in the user's file, indexed as ``frame``: ``ingest.Upload``) every such problem names
+    the row of the file at fault; ``month_only`` (``ingest.Upload.month_only``) says which
+    rows' dates were written as months. Takes ``lock_observations`` first: concurrent uploads
+    are stored one after the other.
     """
+    lock_observations(session)
     imp = ImportRow(
         source=source[:500],
         rows=len(frame),
@@ -150,7 +191,7 @@ def store_observations(
     ]
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
-    _refresh_series(session, ids, source, _upload_rows(frame, lines))
+    _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only))
     return ImportSummary(imp.id, len(frame), ids, data_hash, revised=revised)
 
 
@@ -186,11 +227,20 @@ def _ensure_series_row(session: Session, series_id: str, group: pd.DataFrame) ->
         session.flush()
 
 
-def _upload_rows(frame: pd.DataFrame, lines: pd.Series | None) -> pd.DataFrame:
-    """The upload's (unique_id, ds) and file line of each row (line -1 when not known)."""
+def _upload_rows(
+    frame: pd.DataFrame, lines: pd.Series | None, month_only: pd.Series | None
+) -> pd.DataFrame:
+    """The upload's (unique_id, ds), the file line of each row (line -1 when not known) and
+    whether its date was written as a month (False when not known)."""
     known = lines if lines is not None else pd.Series(-1, index=frame.index)
+    months = month_only if month_only is not None else pd.Series(False, index=frame.index)
     return pd.DataFrame(
-        {"unique_id": frame["unique_id"], "ds": frame["ds"], "line": known.astype("int64")}
+        {
+            "unique_id": frame["unique_id"],
+            "ds": frame["ds"],
+            "line": known.astype("int64"),
+            "month_only": months.astype(bool),
+        }
     )
 
 
@@ -206,15 +256,43 @@ def _refresh_series(
         raise ValidationFailed(
             in_reading_order([located.problem(p) for p in exc.problems]), exc.source
         ) from exc
+    frequencies = {
+        str(series_id): frequency_of(group["ds"])
+        for series_id, group in merged.groupby("unique_id", sort=True)
+    }
+    month_problems = _months_in_weekly_series(uploaded, frequencies)
+    if month_problems:
+        raise ValidationFailed(month_problems, f"{source} (merged with stored history)")
     for series_id, group in merged.groupby("unique_id", sort=True):
         row = session.get(SeriesRow, str(series_id))
         assert row is not None
-        row.freq = frequency_of(group["ds"])
+        row.freq = frequencies[str(series_id)]
         row.first_ds, row.last_ds = (
             group["ds"].min().to_pydatetime(),
             group["ds"].max().to_pydatetime(),
         )
         row.n_obs, row.updated_at = len(group), utcnow()
+
+
+def _months_in_weekly_series(
+    uploaded: pd.DataFrame, frequencies: dict[str, str]
+) -> tuple[Problem, ...]:
+    """A date written as a month (YYYY-MM) names a whole month, never a week: it reads as the
+    month's 1st, which the file alone may not show is wrong (one row is fine monthly) but a
+    weekly stored history does, even when that 1st happens to be a Monday."""
+    weekly = uploaded["unique_id"].map(frequencies).eq(WEEKLY)
+    bad = uploaded[uploaded["month_only"] & weekly].sort_values("line")
+    return tuple(
+        Problem(
+            line if line > 0 else None,
+            "ds",
+            EXPECTED_WEEKLY_DATE,
+            f"'{pd.Timestamp(ds):%Y-%m}' (a month, not a day; the series' stored history is "
+            "weekly)",
+            str(series_id),
+        )
+        for series_id, ds, line in bad[["unique_id", "ds", "line"]].itertuples(index=False)
+    )
 
 
 class _MergedRows:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ServiceId = Literal["ot", "hao", "reablement", "domcare"]
 SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
@@ -48,6 +48,19 @@ def refused_value(error: Mapping[str, Any]) -> RefusedValue | None:
     return RefusedValue(tuple(error.get("loc", ())) + raised.path, raised.expected, raised.found)
 
 
+# The least time a case of any service takes, in hours: six minutes (a phone triage). Care cases
+# take hours (the demo's 4 to 30); a value far below this is a unit slip (minutes as hours, or
+# 1e-300), and the LP, serving 1/hours_per_case cases an hour, would be scaled beyond a
+# solver's tolerances.
+MIN_HOURS_PER_CASE = 0.1
+# The longest plan: ten years of weekly periods (43 of monthly ones), beyond any budget or
+# capital programme a council plans for. The LP grows with the horizon (a billion periods
+# would exhaust memory before a solver saw it), and the pipeline forecasts only a year ahead.
+MAX_HORIZON_PERIODS = 520
+# Stored in columns of these lengths (planning_configs.name and .version).
+MAX_NAME_LENGTH, MAX_VERSION_LENGTH = 200, 100
+
+
 class _Strict(BaseModel):
     # allow_inf_nan=False: JSON's 1e400 and Infinity parse as inf, which no budget, cost or
     # bound may be (it would be stored as invalid JSON and break the solver's arithmetic).
@@ -58,7 +71,7 @@ class ServiceConfig(_Strict):
     """One service: unit costs, waiting weights and (optional) issue-4 extensions."""
 
     id: ServiceId
-    hours_per_case: float = Field(gt=0)
+    hours_per_case: float = Field(ge=MIN_HOURS_PER_CASE)
     cost_per_hour_gbp: float = Field(ge=0)
     wait_weight: float = Field(ge=0)
     hospital_delay_weight: float = Field(default=0.0, ge=0)
@@ -220,6 +233,10 @@ class WinterConfig(_Strict):
 
     @model_validator(mode="after")
     def _months_valid(self) -> WinterConfig:
+        if not self.months:
+            raise ConfigValueError(
+                "winter.months", ("months",), "at least one calendar month 1..12", "[]"
+            )
         bad = [i for i, m in enumerate(self.months) if not 1 <= m <= 12]
         if bad:
             raise ConfigValueError(
@@ -227,6 +244,15 @@ class WinterConfig(_Strict):
                 ("months", bad[0]),
                 "calendar months 1..12",
                 f"{[self.months[i] for i in bad]}",
+            )
+        again = [i for i, m in enumerate(self.months) if m in self.months[:i]]
+        if again:
+            month = self.months[again[0]]
+            raise ConfigValueError(
+                "winter.months",
+                ("months", again[0]),
+                "each calendar month once",
+                f"{month} again (first at index {self.months.index(month)})",
             )
         if self.quantile_column is None and self.pressure_series is None:
             raise ConfigValueError(
@@ -253,10 +279,10 @@ class WinterConfig(_Strict):
 class PlanningConfig(_Strict):
     """A whole planning request (without demand, which comes as a long frame)."""
 
-    name: str
-    version: str
+    name: str = Field(max_length=MAX_NAME_LENGTH)
+    version: str = Field(max_length=MAX_VERSION_LENGTH)
     period_days: int = Field(gt=0)
-    horizon_periods: int = Field(ge=1)
+    horizon_periods: int = Field(ge=1, le=MAX_HORIZON_PERIODS)
     services: list[ServiceConfig] = Field(min_length=1)
     teams: list[TeamConfig] = Field(min_length=1)
     districts: list[DistrictConfig] = Field(min_length=1)
@@ -270,6 +296,13 @@ class PlanningConfig(_Strict):
     works_wait_weight: float = Field(default=1.0, ge=0)
     equity: EquityConfig | None = None
     winter: WinterConfig | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise ConfigValueError("name", (), "a name that is not blank", repr(name))
+        return name
 
     @model_validator(mode="after")
     def _references_resolve(self) -> PlanningConfig:

@@ -1,19 +1,31 @@
-"""Planning configs: read the active one or any by id, store a new version (validated before it
-is stored)."""
+"""Planning configs: read the active one or any by id, store a new version (validated, and
+checked against the stored history it will be planned from, before it is stored)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 
-from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
+from fastapi import APIRouter, Response, status
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from api.deps import AuthFirstRoute, IdPath, SessionDep, SettingsDep, allowed
 from api.errors import NotFound, error_responses
 from api.schemas import ConfigPublic
 from homeward import planning, repository
+from homeward.ingest import MONTHLY, SERIES_ID_PART, WEEKLY
 from homeward.roles import Action
-from models import PlanningConfigRow
-from optimise.config import PlanningConfig
+from homeward.settings import Settings
+from models import PlanningConfigRow, SeriesRow
+from optimise.config import ConfigValueError, PlanningConfig
+from optimise.errors import PlanInputError
 
 router = APIRouter(prefix="/v1/configs", tags=["configs"], route_class=AuthFirstRoute)
+REFERRALS = planning.REFERRALS_PREFIX
+_DISTRICT_ID = re.compile(SERIES_ID_PART)
+_SHOWN = 5  # series ids named in one problem before "and N more"
 
 
 def _public(row: PlanningConfigRow) -> ConfigPublic:
@@ -57,14 +69,208 @@ def get_config(config_id: IdPath, session: SessionDep) -> ConfigPublic:
     return _public(row)
 
 
+_REFUSED = (
+    "Invalid input: `problems` locates each one by `location` (e.g. `body/districts/3/id`): a "
+    "field out of bounds, or a config the stored history cannot be planned from (a district "
+    "or service with no stored referral history, a period or horizon the forecasts cannot "
+    "give), which would make every scheduled plan fail"
+)
+
+
 @router.post(
     "",
     response_model=ConfigPublic,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.CONFIGURE)],
-    responses=error_responses(422),
+    responses={
+        201: {"description": "stored: it is now the active config"},
+        200: {
+            "model": ConfigPublic,
+            "description": "the same as the active config: nothing stored, the active config "
+            "is returned as it is",
+        },
+        **error_responses(422, said={422: _REFUSED}),
+    },
 )
-def store_config(config: PlanningConfig, session: SessionDep) -> ConfigPublic:
-    """Store a new planning config version; it becomes the active one."""
+def store_config(
+    config: PlanningConfig, session: SessionDep, settings: SettingsDep, response: Response
+) -> ConfigPublic:
+    """Store a new planning config version; it becomes the active one (201). The same config
+    as the active one is not stored again: 200 with the active config.
+
+    A config the stored history cannot be planned from is refused (422), naming the field:
+    once referral history is stored, every service and district must have its series
+    `referrals/<service>/<district>`, `period_days` must fit their frequency and
+    `horizon_periods` what the pipeline forecasts; with forecasts of every one stored, every
+    check a plan makes before solving (as POST /v1/plans) too. Before any referral history is
+    stored (a new council setting up) only the config itself is checked.
+    """
     body = config.model_dump(mode="json")
-    return _public(repository.save_config(session, body, planning.config_hash(body)))
+    problems = _unplannable(session, settings, config, body)
+    if problems:
+        _refuse(problems)
+    active = repository.active_config(session)
+    row = repository.save_config(session, body, planning.config_hash(body))
+    if active is not None and row.id == active.id:
+        response.status_code = status.HTTP_200_OK
+    return _public(row)
+
+
+def _refuse(problems: Sequence[ConfigValueError]) -> NoReturn:
+    """A 422 locating each problem in the body, as a config validator's own errors are."""
+    raise RequestValidationError(
+        [
+            {
+                "type": "value_error",
+                "loc": ("body",),
+                "msg": str(p),
+                "input": None,
+                "ctx": {"error": p},
+            }
+            for p in problems
+        ]
+    )
+
+
+def _unplannable(
+    session: Session, settings: Settings, config: PlanningConfig, body: dict[str, Any]
+) -> list[ConfigValueError]:
+    """Why the stored history cannot plan ``config``, each problem at its field; [] if it can.
+
+    Data may arrive after the config (a new council stores its config first), so with no
+    referral history stored only what no upload could put right is refused: a district id
+    that can never name a series. Once history is stored, the config must fit it.
+    """
+    problems = _district_ids(config)
+    if problems:
+        return problems
+    stored = {row.id: row for row in repository.list_series(session, REFERRALS)}
+    if not stored:
+        return []
+    return (
+        _missing_histories(config, stored)
+        or _calendar(config, [stored[uid] for uid in _series_ids(config)], settings)
+        or _plan_refusals(session, config, body)
+    )
+
+
+def _series_ids(config: PlanningConfig) -> list[str]:
+    """The referral series a plan of ``config`` reads: one per service and district."""
+    return [f"{REFERRALS}{s.id}/{d.id}" for s in config.services for d in config.districts]
+
+
+def _district_ids(config: PlanningConfig) -> list[ConfigValueError]:
+    expected = (
+        "a lower-case id of a-z, 0-9, '_', '.', '-' (starting with a letter or digit), as its "
+        f"referral series {REFERRALS}<service>/<district id> names it"
+    )
+    return [
+        ConfigValueError(f"districts[{i}].id", ("districts", i, "id"), expected, repr(d.id))
+        for i, d in enumerate(config.districts)
+        if not _DISTRICT_ID.fullmatch(d.id)
+    ]
+
+
+def _missing_histories(
+    config: PlanningConfig, stored: Mapping[str, SeriesRow]
+) -> list[ConfigValueError]:
+    """A service with no referral history at all is named at the service; otherwise each
+    district lacking a service's history is named at the district, listing what it lacks."""
+    kinds = {uid.split("/")[1] for uid in stored}
+    problems = [
+        ConfigValueError(
+            f"services[{s.id}]",
+            ("services", j, "id"),
+            f"stored referral histories {REFERRALS}{s.id}/<district> (POST /v1/observations "
+            "before the config that plans them)",
+            f"none for service {s.id!r}; stored are only {sorted(kinds)}",
+        )
+        for j, s in enumerate(config.services)
+        if s.id not in kinds
+    ]
+    for i, d in enumerate(config.districts):
+        lacking = [
+            f"{REFERRALS}{s.id}/{d.id}"
+            for s in config.services
+            if s.id in kinds and f"{REFERRALS}{s.id}/{d.id}" not in stored
+        ]
+        if lacking:
+            problems.append(
+                ConfigValueError(
+                    f"districts[{d.id}]",
+                    ("districts", i, "id"),
+                    f"a stored referral history {REFERRALS}<service>/{d.id} for every service "
+                    "(POST /v1/observations before the config that plans it; GET /v1/series "
+                    "lists what is stored)",
+                    f"none for {_few(lacking)}",
+                )
+            )
+    return problems
+
+
+def _calendar(
+    config: PlanningConfig, series: Sequence[SeriesRow], settings: Settings
+) -> list[ConfigValueError]:
+    """`period_days` must be the histories' spacing, and a weekly `horizon_periods` within
+    the weeks the pipeline forecasts (HOMEWARD_FORECAST_HORIZON_WEEKS)."""
+    by_freq: dict[str, list[str]] = {}
+    for row in series:
+        by_freq.setdefault(row.freq, []).append(row.id)
+    if len(by_freq) > 1:
+        found = "; ".join(f"{freq}: {_few(ids)}" for freq, ids in sorted(by_freq.items()))
+        return [
+            ConfigValueError(
+                "referral histories",
+                (),
+                "referral histories of one frequency (all weekly, W-MON, or all monthly, MS), "
+                "to plan in one period length",
+                found,
+            )
+        ]
+    [freq] = by_freq
+    problems = []
+    if freq == WEEKLY and config.period_days != 7:
+        expected = "7: the referral histories are weekly (W-MON)"
+        problems.append(
+            ConfigValueError("period_days", ("period_days",), expected, str(config.period_days))
+        )
+    if freq == MONTHLY and not 28 <= config.period_days <= 31:
+        expected = "28 to 31: the referral histories are monthly (MS)"
+        problems.append(
+            ConfigValueError("period_days", ("period_days",), expected, str(config.period_days))
+        )
+    weeks = settings.forecast_horizon_weeks
+    if freq == WEEKLY and config.horizon_periods > weeks:
+        problems.append(
+            ConfigValueError(
+                "horizon_periods",
+                ("horizon_periods",),
+                f"at most {weeks}: the pipeline forecasts {weeks} weeks ahead "
+                "(HOMEWARD_FORECAST_HORIZON_WEEKS)",
+                str(config.horizon_periods),
+            )
+        )
+    return problems
+
+
+def _plan_refusals(
+    session: Session, config: PlanningConfig, body: dict[str, Any]
+) -> list[ConfigValueError]:
+    """Once the stored forecasts cover every series the config plans, what POST /v1/plans
+    would refuse it for now (`planning.prepare_plan`: a history too stale to reach the plan's
+    periods, a horizon longer than the forecasts), at its field where it names one. Until
+    then (history stored since the last pipeline run) the next run forecasts it first."""
+    forecast = repository.latest_forecast_frame(session, REFERRALS)
+    if not set(_series_ids(config)) <= set(forecast["unique_id"]):
+        return []
+    try:
+        planning.prepare_plan(session, body)
+    except PlanInputError as exc:
+        path = (exc.field,) if exc.field in PlanningConfig.model_fields else ()
+        return [ConfigValueError(exc.field, path, exc.expected, exc.found)]
+    return []
+
+
+def _few(ids: Sequence[str]) -> str:
+    more = f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else ""
+    return ", ".join(ids[:_SHOWN]) + more

@@ -98,7 +98,7 @@ def upload_observations(
     upload = read_upload(body, source=SOURCE, encoding=encoding)
     frame = upload.frame
     summary = repository.store_observations_once(
-        session, frame, SOURCE, observations_hash(frame), upload.lines
+        session, frame, SOURCE, observations_hash(frame), upload.lines, upload.month_only
     )
     if summary.duplicate:
         response.status_code = status.HTTP_200_OK

@@ -128,6 +128,8 @@ def test_finance_plans_what_ifs_and_stores_configs_but_may_not_run(
 
 def test_admin_does_everything(admin: httpx.Client) -> None:
     config = admin.get("/v1/configs/active").json()["body"]
+    assert admin.post("/v1/configs", json=config).status_code == 200  # already active
+    config["name"] = "admin's copy"
     assert admin.post("/v1/configs", json=config).status_code == 201
     assert admin.post("/v1/plans", json={}).status_code == 201
     upload = admin.post(

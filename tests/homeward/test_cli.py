@@ -272,6 +272,24 @@ def test_plan_cli_names_an_empty_demand_header_over_values(
     assert "found an empty name (row 4 has '12')" in err
 
 
+def test_import_refuses_a_month_in_a_weekly_series_as_the_api_does(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2025-12 would read as the Monday 2025-12-01: only the stored weekly history shows it
+    was meant as a month."""
+    weeks = tmp_path / "weeks.csv"
+    weeks.write_text(
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-11-17,4\nreferrals/ot/rugby,2025-11-24,5\n"
+    )
+    assert main(["import", str(weeks)]) == 0
+    month = tmp_path / "month.csv"
+    month.write_text("unique_id,ds,y\nreferrals/ot/rugby,2025-12,7\n")
+    assert main(["import", str(month)]) == 2
+    err = capsys.readouterr().err
+    assert "row 2" in err and "2025-12" in err and "weekly" in err
+    assert _count(db_env, "observations") == 2
+
+
 def test_import_of_a_file_with_excel_s_trailing_empty_columns_is_stored_whole(
     db_env: str, tmp_path: Path
 ) -> None:

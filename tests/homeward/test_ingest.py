@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import (
+    MAX_COUNT,
     MAX_PROBLEMS_PER_CHECK,
     codec_for_charset,
     frequency_of,
@@ -446,7 +447,7 @@ series_ids = st.from_regex(
     ids=st.lists(series_ids, min_size=1, max_size=4, unique=True),
     weekly=st.booleans(),
     length=st.integers(min_value=1, max_value=30),
-    values=st.lists(st.floats(min_value=0, max_value=1e9), min_size=30, max_size=30),
+    values=st.lists(st.floats(min_value=0, max_value=MAX_COUNT), min_size=30, max_size=30),
 )
 def test_any_valid_frame_round_trips_through_csv(
     ids: list[str], weekly: bool, length: int, values: list[float]

@@ -1,0 +1,300 @@
+"""POST /v1/configs stores only a config the scheduled pipeline can plan: its fields within
+bounds, and, once referral history is stored, a series for every service and district, a
+period and horizon the forecasts can give. Each refusal is a 422 naming the field; nothing is
+stored. The same config as the active one is not stored again (200). On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Set
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from homeward import api_keys, demo_config, planning, repository
+from homeward.ingest import observations_hash
+from homeward.roles import Role
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import PlanningConfigRow, RunRow
+from tests.api.conftest import key_header
+from tests.conftest import LiveServer
+
+HORIZON = 4
+FORECAST_WEEKS = 13  # the pipeline's horizon in these tests (HOMEWARD_FORECAST_HORIZON_WEEKS)
+HISTORY = pd.date_range("2025-09-01", "2025-12-29", freq="W-MON")
+
+
+@dataclass(frozen=True)
+class Service:
+    """An admin's client on a served database holding the demo config (and what a test adds)."""
+
+    client: httpx.Client
+    factory: sessionmaker[Session]
+
+    def configs(self) -> int:
+        with self.factory() as session:
+            return int(session.scalar(select(func.count()).select_from(PlanningConfigRow)) or 0)
+
+    def runs(self) -> int:
+        with self.factory() as session:
+            return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
+
+    def active_id(self) -> int:
+        response = self.client.get("/v1/configs/active")
+        assert response.status_code == 200, response.text
+        return int(response.json()["id"])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'configs.db'}"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        scheduler_enabled=False,
+        forecast_horizon_weeks=FORECAST_WEEKS,
+    )
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    body = _demo()
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        key = api_keys.create_key(session, "admin", Role.ADMIN).secret
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client,
+    ):
+        yield Service(client, factory)
+    engine.dispose()
+
+
+def _demo(**changes: Any) -> dict[str, Any]:
+    return {**demo_config.demo_planning_config(horizon_periods=HORIZON), **changes}
+
+
+def _pairs(config: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(s["id"], d["id"]) for s in config["services"] for d in config["districts"]]
+
+
+def _store_histories(service: Service, leave_out: Set[tuple[str, str]] = frozenset()) -> None:
+    """A short weekly referral history for each of the demo's services and districts."""
+    frame = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"referrals/{s}/{d}", "ds": HISTORY, "y": 5.0})
+            for s, d in _pairs(_demo())
+            if (s, d) not in leave_out
+        ],
+        ignore_index=True,
+    )
+    with transaction(service.factory) as session:
+        repository.store_observations(session, frame, "histories", observations_hash(frame))
+
+
+def _store_forecasts(service: Service, weeks: int) -> None:
+    """Forecasts of every demo series `weeks` ahead, as a pipeline run stores them."""
+    ds = pd.date_range(HISTORY[-1] + pd.Timedelta(weeks=1), periods=weeks, freq="W-MON")
+    forecasts = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"referrals/{s}/{d}",
+                    "ds": ds,
+                    "model": "naive",
+                    "mean": 5.0,
+                    "lo-80": 4.0,
+                    "hi-80": 6.0,
+                    "lo-95": 3.0,
+                    "hi-95": 7.0,
+                }
+            )
+            for s, d in _pairs(_demo())
+        ],
+        ignore_index=True,
+    )
+    metrics = pd.DataFrame(columns=["unique_id", "model", "chosen"])
+    with transaction(service.factory) as session:
+        run = repository.start_run(session, "pipeline", "test", "test")
+        run.status = "succeeded"
+        repository.store_forecasts(session, run.id, forecasts, metrics)
+
+
+def _refused(service: Service, body: dict[str, Any]) -> list[dict[str, str]]:
+    """POST a config that must be refused: 422, and nothing stored or made active."""
+    before = (service.configs(), service.active_id())
+    response = service.client.post("/v1/configs", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["title"] == "Invalid input"
+    assert (service.configs(), service.active_id()) == before
+    problems: list[dict[str, str]] = response.json()["problems"]
+    return problems
+
+
+def _with_district(config: dict[str, Any], district_id: str) -> dict[str, Any]:
+    extra = {**config["districts"][0], "id": district_id, "name": "Coventry City"}
+    return {**config, "districts": [*config["districts"], extra]}
+
+
+def _winter(**changes: Any) -> dict[str, Any]:
+    config = _demo()
+    return {**config, "winter": {**config["winter"], **changes}}
+
+
+def _service_changed(index: int, **changes: Any) -> dict[str, Any]:
+    config = _demo()
+    services = [dict(s) for s in config["services"]]
+    services[index].update(changes)
+    return {**config, "services": services}
+
+
+@pytest.mark.parametrize(
+    ("body", "location", "found"),
+    [
+        (_demo(horizon_periods=1_000_000_000), "body/horizon_periods", "1000000000"),
+        (_service_changed(0, hours_per_case=1e-300), "body/services/0/hours_per_case", "1e-300"),
+        (_demo(name=""), "body/name", "''"),
+        (_demo(name="   "), "body/name", "'   '"),
+        (_demo(name="n" * 201), "body/name", "'nnnnnnnn"),  # the column holds 200
+        (_winter(months=[]), "body/winter/months", "[]"),
+        (_winter(months=[1, 1, 1]), "body/winter/months/1", "1 again (first at index 0)"),
+    ],
+    ids=[
+        "horizon",
+        "hours_per_case",
+        "empty name",
+        "blank name",
+        "long name",
+        "no months",
+        "repeated month",
+    ],
+)
+def test_a_value_out_of_bounds_is_refused_at_its_field(
+    service: Service, body: dict[str, Any], location: str, found: str
+) -> None:
+    [problem] = _refused(service, body)
+    assert problem["location"] == location
+    assert problem["found"].startswith(found)
+    assert problem["expected"]
+
+
+def test_a_district_id_no_series_can_have_is_refused_before_any_history(
+    service: Service,
+) -> None:
+    [problem] = _refused(service, _with_district(_demo(), "Coventry City"))
+    assert problem["location"] == "body/districts/5/id"
+    assert problem["found"] == "'Coventry City'"
+    assert "referrals/<service>/<district id>" in problem["expected"]
+
+
+def test_before_any_history_a_sound_config_is_stored_for_data_to_come(service: Service) -> None:
+    response = service.client.post("/v1/configs", json=_with_district(_demo(), "coventry-city"))
+    assert response.status_code == 201, response.text
+    assert service.active_id() == response.json()["id"]
+
+
+def test_a_district_with_no_stored_history_is_refused_naming_it(service: Service) -> None:
+    _store_histories(service)
+    [problem] = _refused(service, _with_district(_demo(), "coventry-city"))
+    assert problem["location"] == "body/districts/5/id"
+    assert problem["found"].startswith("none for referrals/ot/coventry-city, referrals/hao/")
+    assert "referrals/<service>/coventry-city" in problem["expected"]
+
+
+def test_a_district_lacking_one_service_names_that_series(service: Service) -> None:
+    _store_histories(service, leave_out={("hao", "rugby")})
+    [problem] = _refused(service, _demo())
+    rugby = [d["id"] for d in _demo()["districts"]].index("rugby")
+    assert problem["location"] == f"body/districts/{rugby}/id"
+    assert problem["found"] == "none for referrals/hao/rugby"
+
+
+def test_a_service_with_no_history_anywhere_is_named_at_the_service(service: Service) -> None:
+    _store_histories(service, leave_out={("domcare", d["id"]) for d in _demo()["districts"]})
+    [problem] = _refused(service, _demo())
+    domcare = [s["id"] for s in _demo()["services"]].index("domcare")
+    assert problem["location"] == f"body/services/{domcare}/id"
+    assert problem["found"].startswith("none for service 'domcare'")
+
+
+@pytest.mark.parametrize(
+    ("body", "location", "expected", "found"),
+    [
+        (_demo(period_days=30), "body/period_days", "7: the referral histories are weekly", "30"),
+        (
+            _demo(horizon_periods=FORECAST_WEEKS + 1),
+            "body/horizon_periods",
+            f"at most {FORECAST_WEEKS}: the pipeline forecasts",
+            str(FORECAST_WEEKS + 1),
+        ),
+    ],
+    ids=["period_days", "horizon_periods"],
+)
+def test_a_period_or_horizon_the_forecasts_cannot_give_is_refused(
+    service: Service, body: dict[str, Any], location: str, expected: str, found: str
+) -> None:
+    _store_histories(service)
+    [problem] = _refused(service, body)
+    assert problem["location"] == location
+    assert problem["expected"].startswith(expected) and problem["found"] == found
+
+
+def test_with_forecasts_stored_the_checks_of_a_plan_apply(service: Service) -> None:
+    """Forecasts 4 weeks long (a run with another horizon): a plan of 8 weeks cannot be made
+    from them, as POST /v1/plans says; a plan of 4 can, and is stored."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=4)
+    [problem] = _refused(service, _demo(horizon_periods=8))
+    assert problem["location"] == "body/horizon_periods"
+    assert problem["expected"].startswith("at most 4") and problem["found"] == "8"
+    plans = service.client.post("/v1/plans", json={"config": _demo(horizon_periods=8)})
+    assert plans.status_code == 422 and "at most 4" in plans.text
+    stored = service.client.post("/v1/configs", json=_demo(name="four weeks"))
+    assert stored.status_code == 201, stored.text
+
+
+def test_the_active_config_sent_again_is_200_and_stores_nothing(service: Service) -> None:
+    first = service.client.post("/v1/configs", json=_demo(name="first"))
+    assert first.status_code == 201, first.text
+    count = service.configs()
+    again = service.client.post("/v1/configs", json=_demo(name="first"))
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert service.configs() == count and service.active_id() == first.json()["id"]
+    changed = service.client.post("/v1/configs", json=_demo(name="second"))
+    assert changed.status_code == 201 and changed.json()["id"] != first.json()["id"]
+    back = service.client.post("/v1/configs", json=_demo(name="first"))
+    assert back.status_code == 201, "an older config made active again is a new version"
+    assert back.json()["id"] not in (first.json()["id"], changed.json()["id"])
+
+
+def test_the_document_gives_both_statuses_of_storing_a_config(service: Service) -> None:
+    responses = service.client.get("/openapi.json").json()["paths"]["/v1/configs"]["post"][
+        "responses"
+    ]
+    assert {"200", "201", "422"} <= set(responses)
+    for status in ("200", "201"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/ConfigPublic")
+
+
+def test_a_sweep_with_a_rate_twice_is_refused_at_its_index(service: Service) -> None:
+    response = service.client.post("/v1/plans/sweeps", json={"dfg_fee_rates": [0.05, 0.1, 0.1]})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem == {
+        "location": "body/dfg_fee_rates/2",
+        "expected": "each rate once",
+        "found": "0.1 again (first at index 1)",
+    }
+    assert service.runs() == 0

@@ -548,10 +548,12 @@ class ImportPublic(BaseModel):
         description="set (to import_id) when these observations were already stored by that "
         "import and nothing was stored again (status 200); null when stored now (201)",
     )
-    revised: int = Field(
+    revised: int | None = Field(
         default=0,
         description="stored values this upload changed (history revised, e.g. a late return "
-        "corrected); the rest of `rows` were new periods or the same values again",
+        "corrected); the rest of `rows` were new periods or the same values again. A retried "
+        "upload (200) answers with the first upload's count; null if that upload was stored "
+        "before counts were recorded",
     )
 
 

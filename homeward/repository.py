@@ -69,8 +69,9 @@ class ImportSummary:
     # True when these observations were already stored by import ``import_id`` and nothing
     # was stored again (see ``store_observations_once``).
     duplicate: bool = False
-    # stored values this upload changed: history revised, not only new periods added
-    revised: int = 0
+    # stored values this upload changed: history revised, not only new periods added (for a
+    # duplicate, what the first upload changed; None if stored before that was recorded)
+    revised: int | None = 0
 
 
 def store_observations_once(
@@ -93,7 +94,9 @@ def store_observations_once(
     ids = tuple(sorted(frame["unique_id"].unique()))
     stored = _import_still_whole(session, data_hash, ids)
     if stored is not None:
-        return ImportSummary(stored.id, stored.rows, ids, data_hash, duplicate=True)
+        return ImportSummary(
+            stored.id, stored.rows, ids, data_hash, duplicate=True, revised=stored.revised
+        )
     return store_observations(session, frame, source, data_hash, lines, month_only)
 
 
@@ -170,7 +173,7 @@ def store_observations(
     session.add(imp)
     session.flush()
     ids = tuple(sorted(frame["unique_id"].unique()))
-    revised = _revised_count(session, frame)
+    revised = imp.revised = _revised_count(session, frame)
     for series_id, group in frame.groupby("unique_id", sort=True):
         session.execute(
             delete(ObservationRow).where(

@@ -45,6 +45,8 @@ class ImportRow(Base):
     series_count: Mapped[int] = mapped_column(Integer)
     data_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # stored values the upload changed; null for imports stored before it was recorded
+    revised: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class PlanningConfigRow(Base):

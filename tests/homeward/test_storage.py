@@ -155,6 +155,22 @@ def test_an_upload_says_how_many_stored_values_it_revised(factory) -> None:  # t
     assert (summary.rows, summary.revised) == (4, 1)
 
 
+def test_a_retried_revision_answers_with_what_the_first_upload_revised(factory) -> None:  # type: ignore[no-untyped-def]
+    """The retry stores nothing, so it changes nothing itself, but it answers as the upload it
+    repeats did: one stored value revised."""
+    first = _weekly("referrals/ot/rugby", "2024-01-01", 10)
+    second = _weekly("referrals/ot/rugby", "2024-02-26", 4, level=18.0)
+    second.loc[1, "y"] = 99.0
+    with transaction(factory) as session:
+        repository.store_observations(session, first, "a", "h1")
+    data_hash = observations_hash(second)
+    with transaction(factory) as session:
+        stored = repository.store_observations_once(session, second, "b", data_hash)
+    with transaction(factory) as session:
+        again = repository.store_observations_once(session, second, "b", data_hash)
+    assert (stored.revised, again.revised, again.duplicate) == (1, 1, True)
+
+
 def test_the_same_observations_again_are_not_stored_twice(factory) -> None:  # type: ignore[no-untyped-def]
     frame = _weekly("referrals/ot/rugby", "2024-01-01", 4)
     data_hash = observations_hash(frame)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.reconcile_run import aligned_ids
 from forecast.validate import MIN_OBSERVED, split_history
-from homeward import planning, repository
+from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
 from homeward.ingest import frequency_of, observations_hash
@@ -57,7 +56,7 @@ def run_pipeline(
 
     `run_id` names a run already recorded as queued (by `queue_run`); otherwise one is made.
     """
-    holder = f"{os.getpid()}@{os.uname().nodename}"
+    holder = recovery.lock_holder()
     ttl = timedelta(seconds=settings.pipeline_lock_ttl_s)
     if not repository.acquire_lock(factory, LOCK_NAME, holder, ttl):
         busy = "another pipeline run holds the lock; try again when it finishes"
@@ -451,6 +450,9 @@ def _finish(
 ) -> None:
     with repository_session(factory) as session:
         run = session.get_one(RunRow, run_id)
+        if run.status not in recovery.UNFINISHED:  # a stop closed it meanwhile: it stays so
+            log.warning("run %d was closed as %s before it ended %s", run_id, run.status, status)
+            return
         run.status, run.message, run.finished_at = status, message, utcnow()
         run.timings_s = {k: round(v, 3) for k, v in timings.items()}
 

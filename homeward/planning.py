@@ -254,9 +254,9 @@ def stored_demand(session: Session) -> pd.DataFrame:
     demand = demand_from_forecasts(repository.latest_forecast_frame(session, REFERRALS_PREFIX))
     if demand.empty:
         raise NoForecasts(
-            "no referral forecasts are stored yet: run the pipeline first (POST /v1/runs, "
-            "`homeward demo`, or wait for the scheduled run); `homeward forecast` writes a "
-            "CSV and stores nothing"
+            "no referral forecasts are stored yet: run the pipeline first (POST /v1/runs with "
+            "a planner key, or wait for the scheduled run); `homeward forecast` writes a CSV "
+            "and stores nothing"
         )
     return demand
 

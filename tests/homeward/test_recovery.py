@@ -10,8 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
 from homeward.clock import code_version, utcnow
-from homeward.pipeline import LOCK_NAME, _keep_lease
-from homeward.recovery import close_interrupted_runs, missed_firing
+from homeward.pipeline import LOCK_NAME, _finish, _keep_lease
+from homeward.recovery import (
+    close_interrupted_runs,
+    close_stopped_runs,
+    lock_holder,
+    missed_firing,
+)
 from homeward.scheduler import JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import transaction
@@ -129,3 +134,17 @@ def test_the_recovery_pass_closes_cut_off_runs_and_catches_up(
     with factory() as session:
         newest = repository.list_runs(session, 1)[0]
     assert newest.kind == "pipeline" and newest.trigger == "scheduler"  # the missed run ran
+
+
+def test_a_run_a_stop_closed_keeps_interrupted_when_its_thread_ends_later(
+    factory: sessionmaker[Session],
+) -> None:
+    """A stop waits a few seconds for the run, then closes it as interrupted; a thread that
+    was still planning and finishes afterwards does not overwrite that."""
+    running = _run(factory, "pipeline", "running", timedelta(minutes=1))
+    assert close_stopped_runs(factory, [running], LOCK_NAME, lock_holder()) == [running]
+    _finish(factory, running, "succeeded", "planned", {})
+    assert _status(factory, running) == "interrupted"
+    still_running = _run(factory, "pipeline", "running", timedelta(minutes=1))
+    _finish(factory, still_running, "succeeded", "planned", {})
+    assert _status(factory, still_running) == "succeeded"

@@ -27,8 +27,8 @@ from homeward.storage import transaction
 from models import LockRow, RunRow
 from tests.api.conftest import _short_demo, keyed_client, keyed_settings, migrated
 from tests.conftest import LiveServer
-from tests.forecast import s6_blocking_job
-from tests.forecast.test_s6_pool_workers import _gone_within, _workers
+from tests.forecast import blocking_job
+from tests.forecast.test_pool_workers import _gone_within, _workers
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -53,7 +53,7 @@ def blocked_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     pid_dir = tmp_path / "workers"
     pid_dir.mkdir()
     monkeypatch.setenv("S6_PID_DIR", str(pid_dir))
-    monkeypatch.setattr(parallel, "run_series", s6_blocking_job.block_and_record)
+    monkeypatch.setattr(parallel, "run_series", blocking_job.block_and_record)
     yield pid_dir
     parallel.stop_pools()
 
@@ -91,7 +91,7 @@ def test_sigterm_during_the_demo_run_interrupts_it_and_frees_the_lock(tmp_path: 
     script = (
         "import sys\n"
         "from forecast import parallel\n"
-        "from tests.forecast.s6_blocking_job import block_and_record\n"
+        "from tests.forecast.blocking_job import block_and_record\n"
         "parallel.run_series = block_and_record\n"
         "from homeward.cli import main\n"
         "sys.exit(main(['demo']))\n"

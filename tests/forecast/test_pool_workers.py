@@ -15,7 +15,7 @@ import pytest
 
 from forecast import parallel
 from forecast.settings import ForecastSettings
-from tests.forecast import s6_blocking_job
+from tests.forecast import blocking_job
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -52,7 +52,7 @@ def _gone_within(pids: list[int], timeout_s: float) -> list[int]:
 def test_workers_die_when_the_process_that_started_them_is_killed(tmp_path: Path) -> None:
     env = {**os.environ, "S6_PID_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     parent = subprocess.Popen(
-        [sys.executable, "-m", "tests.forecast.s6_blocking_job"], cwd=ROOT, env=env
+        [sys.executable, "-m", "tests.forecast.blocking_job"], cwd=ROOT, env=env
     )
     try:
         workers = _workers(tmp_path, 2)
@@ -70,7 +70,7 @@ def test_stopping_the_pools_ends_their_workers_and_fails_the_run_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("S6_PID_DIR", str(tmp_path))
-    monkeypatch.setattr(parallel, "run_series", s6_blocking_job.block_and_record)
+    monkeypatch.setattr(parallel, "run_series", blocking_job.block_and_record)
     failure: list[BaseException] = []
 
     def run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -37,7 +38,7 @@ log = logging.getLogger("homeward")
 STOP_GRACE_S = 5.0
 # What a dashboard on another origin may read of an answer besides the body: the paging
 # total, where to poll a job, when to retry, and whether a job was made.
-CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied"]
+CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied", "ETag"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,8 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "API key (`Authorization: Bearer <key>` or `X-API-Key`) whose role allows it: viewer "
         "reads; planner also runs the pipeline and plans; finance also plans what-ifs and "
         "stores configs; admin does everything, including uploads. Every GET also answers HEAD "
-        "(the same status and headers, no body), as uptime monitors ask /healthz.",
+        "(the same status and headers, no body), as uptime monitors ask /healthz. A 200 to a "
+        "GET under /v1 carries an ETag: send it back as If-None-Match and an unchanged answer "
+        "is a 304 with no body (a dashboard polling the latest plan, about 1.4 MB, then "
+        "downloads it only when it has changed).",
     )
+    app.add_middleware(ConditionalGet)  # innermost: tags the body before gzip changes it
     app.add_middleware(HeadAsGet)
     # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
@@ -103,6 +108,66 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app
+
+
+class ConditionalGet:
+    """ETag on every 200 to a GET under /v1 (weak: a hash of the body before compression), and
+    304 Not Modified, with no body, when the request's If-None-Match already holds it
+    (RFC 9110 13.1.2). The route still runs, keys and roles included; only the transfer is
+    saved. `Cache-Control: no-cache` asks clients to revalidate rather than reuse silently."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not scope["path"].startswith("/v1/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                if message["status"] != 200:  # errors and redirects pass as they are
+                    await send(message)
+                return
+            if start is None or start["status"] != 200:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                await _send_tagged(start, b"".join(chunks), _if_none_match(scope), send)
+
+        await self.app(scope, receive, buffered)
+
+
+async def _send_tagged(start: Message, body: bytes, wanted: set[str], send: Send) -> None:
+    tag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"etag", b"cache-control")]
+    headers += [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
+    if "*" in wanted or _opaque(tag) in wanted:
+        kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
+        await send({"type": "http.response.start", "status": 304, "headers": kept})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _if_none_match(scope: Scope) -> set[str]:
+    """The entity tags of If-None-Match, compared weakly (W/ dropped), as RFC 9110 asks."""
+    raw = b",".join(v for k, v in scope["headers"] if k.lower() == b"if-none-match")
+    return {_opaque(t.strip()) for t in raw.decode("latin-1").split(",") if t.strip()}
+
+
+def _opaque(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
 
 
 class HeadAsGet:

@@ -1,0 +1,96 @@
+"""ETag and If-None-Match: a dashboard polling an answer downloads it only when it changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from api.app import create_app
+from homeward import api_keys
+from homeward.roles import Role
+from homeward.storage import transaction
+from tests.api.conftest import key_header, keyed_settings, migrated
+from tests.conftest import LiveServer
+
+WEEKS = "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-13,5\n"
+ONE_MORE = "unique_id,ds,y\nreferrals/ot/rugby,2025-01-20,6\n"
+
+
+@pytest.fixture
+def admin(tmp_path: Path) -> Iterator[httpx.Client]:
+    settings = keyed_settings(tmp_path, "etag.db")
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "etag-admin", Role.ADMIN).secret
+    with (
+        LiveServer(create_app(settings)) as live,
+        httpx.Client(base_url=live.url, headers=key_header(key)) as client,
+    ):
+        yield client
+    engine.dispose()
+
+
+def _upload(client: httpx.Client, body: str) -> None:
+    stored = client.post("/v1/observations", content=body, headers={"Content-Type": "text/csv"})
+    assert stored.status_code == 201, stored.text
+
+
+def test_an_unchanged_answer_is_a_304_without_a_body(admin: httpx.Client) -> None:
+    _upload(admin, WEEKS)
+    first = admin.get("/v1/observations/referrals/ot/rugby")
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and tag.startswith('W/"')
+    assert first.headers["cache-control"] == "no-cache"
+    again = admin.get("/v1/observations/referrals/ot/rugby", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag
+    # a list of tags, the strong form of the same tag, and * all match
+    for wanted in (f'"other", {tag}', tag[2:], "*"):
+        hit = admin.get("/v1/observations/referrals/ot/rugby", headers={"If-None-Match": wanted})
+        assert hit.status_code == 304, wanted
+    head = admin.head("/v1/observations/referrals/ot/rugby", headers={"If-None-Match": tag})
+    assert head.status_code == 304
+
+
+def test_a_changed_answer_comes_whole_with_a_new_tag(admin: httpx.Client) -> None:
+    _upload(admin, WEEKS)
+    tag = admin.get("/v1/observations/referrals/ot/rugby").headers["etag"]
+    _upload(admin, ONE_MORE)
+    changed = admin.get("/v1/observations/referrals/ot/rugby", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert [row["y"] for row in changed.json()][-1] == 6.0
+    other = admin.get("/v1/observations/referrals/ot/rugby", headers={"If-None-Match": '"x"'})
+    assert other.status_code == 200 and other.content == changed.content
+
+
+def test_errors_and_pages_outside_v1_carry_no_tag(admin: httpx.Client) -> None:
+    missing = admin.get("/v1/observations/referrals/ot/nowhere", headers={"If-None-Match": "*"})
+    assert missing.status_code == 404 and "etag" not in missing.headers
+    assert "etag" not in admin.get("/healthz").headers
+
+
+def test_the_tag_is_the_same_whether_or_not_the_answer_is_compressed(
+    admin: httpx.Client,
+) -> None:
+    """Weak tags name the content, so a gzip client and a plain one can share a cache."""
+    rows = "".join(f"referrals/ot/rugby,{d.date()},{i}\n" for i, d in enumerate(_mondays(120)))
+    _upload(admin, "unique_id,ds,y\n" + rows)
+    plain = admin.get(
+        "/v1/observations/referrals/ot/rugby", headers={"Accept-Encoding": "identity"}
+    )
+    zipped = admin.get("/v1/observations/referrals/ot/rugby", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["etag"] == plain.headers["etag"]
+    revalidated = admin.get(
+        "/v1/observations/referrals/ot/rugby",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["etag"]},
+    )
+    assert revalidated.status_code == 304
+
+
+def _mondays(n: int) -> pd.DatetimeIndex:
+    return pd.date_range("2022-01-03", periods=n, freq="W-MON")

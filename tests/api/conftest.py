@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -141,3 +141,35 @@ def finance(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[htt
 def admin(demo_server: LiveServer, role_keys: dict[Role, str]) -> Iterator[httpx.Client]:
     """A client holding an admin key."""
     yield from keyed_client(demo_server, role_keys[Role.ADMIN])
+
+
+@dataclass(frozen=True)
+class ConfigService:
+    """An admin's client on a served database holding a config (and what a test adds)."""
+
+    client: httpx.Client
+    factory: sessionmaker[Session]
+
+    def count(self, table: type[Any]) -> int:
+        with self.factory() as session:
+            return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def serve_config(
+    url: str, tmp_path: Path, body: dict[str, Any], **extra: Any
+) -> Iterator[ConfigService]:
+    """A migrated database at `url` holding `body` as its active config and an admin key,
+    served over real HTTP (no scheduler; `extra` settings added)."""
+    settings = Settings(data_dir=tmp_path, database_url=url, scheduler_enabled=False, **extra)
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        key = api_keys.create_key(session, "admin", Role.ADMIN).secret
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client,
+    ):
+        yield ConfigService(client, factory)
+    engine.dispose()

@@ -5,37 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from homeward import api_keys, demo_config, planning, repository
-from homeward.roles import Role
-from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward import demo_config
 from models import PlanningConfigRow, RunRow
-from tests.api.conftest import key_header
-from tests.conftest import LiveServer
+from tests.api.conftest import ConfigService, serve_config
 
 HORIZON = 4
 
 
-@dataclass(frozen=True)
-class Service:
-    """An admin's client on a served database that holds the demo config and nothing else."""
-
-    client: httpx.Client
-    factory: sessionmaker[Session]
-
-    def count(self, table: type[Any]) -> int:
-        with self.factory() as session:
-            return int(session.scalar(select(func.count()).select_from(table)) or 0)
+Service = ConfigService
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -44,20 +27,8 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
         url = f"sqlite:///{tmp_path / 'configs.db'}"
     else:
         url = request.getfixturevalue("fresh_postgres_url")
-    settings = Settings(data_dir=tmp_path, database_url=url, scheduler_enabled=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    factory = session_factory(engine)
     body = demo_config.demo_planning_config(horizon_periods=HORIZON)
-    with transaction(factory) as session:
-        repository.save_config(session, body, planning.config_hash(body))
-        key = api_keys.create_key(session, "admin", Role.ADMIN).secret
-    with (
-        LiveServer(create_app(settings)) as server,
-        httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client,
-    ):
-        yield Service(client, factory)
-    engine.dispose()
+    yield from serve_config(url, tmp_path, body)
 
 
 def _demo() -> dict[str, Any]:

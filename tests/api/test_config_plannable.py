@@ -7,45 +7,29 @@ stored. The same config as the active one is not stored again (200). On SQLite a
 from __future__ import annotations
 
 from collections.abc import Iterator, Set
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from homeward import api_keys, demo_config, planning, repository
+from homeward import demo_config, repository
 from homeward.ingest import observations_hash
-from homeward.roles import Role
-from homeward.settings import Settings
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import transaction
 from models import PlanningConfigRow, RunRow
-from tests.api.conftest import key_header
-from tests.conftest import LiveServer
+from tests.api.conftest import ConfigService, serve_config
 
 HORIZON = 4
 FORECAST_WEEKS = 13  # the pipeline's horizon in these tests (HOMEWARD_FORECAST_HORIZON_WEEKS)
 HISTORY = pd.date_range("2025-09-01", "2025-12-29", freq="W-MON")
 
 
-@dataclass(frozen=True)
-class Service:
-    """An admin's client on a served database holding the demo config (and what a test adds)."""
-
-    client: httpx.Client
-    factory: sessionmaker[Session]
-
+class Service(ConfigService):
     def configs(self) -> int:
-        with self.factory() as session:
-            return int(session.scalar(select(func.count()).select_from(PlanningConfigRow)) or 0)
+        return self.count(PlanningConfigRow)
 
     def runs(self) -> int:
-        with self.factory() as session:
-            return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
+        return self.count(RunRow)
 
     def active_id(self) -> int:
         response = self.client.get("/v1/configs/active")
@@ -59,25 +43,9 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
         url = f"sqlite:///{tmp_path / 'configs.db'}"
     else:
         url = request.getfixturevalue("fresh_postgres_url")
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=url,
-        scheduler_enabled=False,
-        forecast_horizon_weeks=FORECAST_WEEKS,
-    )
-    engine = make_engine(url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    body = _demo()
-    with transaction(factory) as session:
-        repository.save_config(session, body, planning.config_hash(body))
-        key = api_keys.create_key(session, "admin", Role.ADMIN).secret
-    with (
-        LiveServer(create_app(settings)) as server,
-        httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client,
-    ):
-        yield Service(client, factory)
-    engine.dispose()
+    served = serve_config(url, tmp_path, _demo(), forecast_horizon_weeks=FORECAST_WEEKS)
+    for base in served:
+        yield Service(base.client, base.factory)
 
 
 def _demo(**changes: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
+from forecast.parallel import WorkersStopped
 from forecast.reconcile_run import aligned_ids
 from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, recovery, repository
@@ -113,7 +114,10 @@ def _run_locked(
     try:
         plan_id, status, message = _forecast_and_plan(step)
     except Exception as exc:  # the run record must say why it failed, whatever failed
-        log.exception("pipeline run %s failed", run_id)
+        if isinstance(exc, WorkersStopped):  # a clean stop, not a fault: no traceback
+            log.warning("pipeline run %s cut off: the service is stopping", run_id)
+        else:
+            log.exception("pipeline run %s failed", run_id)
         _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", step.timings)
         raise
     message = " ".join([message, *(f"Warning: {w}." for w in step.warnings)])

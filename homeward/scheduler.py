@@ -9,6 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecast.parallel import WorkersStopped
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
 from homeward.recovery import close_interrupted_runs, missed_firing
@@ -32,8 +33,10 @@ def scheduled_run(
         )
     except PipelineBusy:
         log.warning("scheduled pipeline skipped: another run holds the lock")
+    except WorkersStopped:  # a clean stop; the pipeline has logged it and the stop closes it
+        pass
     except Exception:  # recorded on the run already; the scheduler must survive it
-        log.exception("scheduled pipeline run failed")
+        log.exception("pipeline run failed (its run record says why)")
 
 
 def recover(factory: sessionmaker[Session], settings: Settings) -> None:

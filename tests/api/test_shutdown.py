@@ -4,6 +4,7 @@ so the next start can run the pipeline at once; and a busy lock does not keep th
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -52,14 +53,17 @@ def blocked_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     where each worker writes its pid."""
     pid_dir = tmp_path / "workers"
     pid_dir.mkdir()
-    monkeypatch.setenv("S6_PID_DIR", str(pid_dir))
+    monkeypatch.setenv("HOMEWARD_TEST_PID_DIR", str(pid_dir))
     monkeypatch.setattr(parallel, "run_series", blocking_job.block_and_record)
     yield pid_dir
     parallel.stop_pools()
 
 
 def test_stopping_the_server_mid_run_interrupts_the_run_and_frees_the_lock(
-    tmp_path: Path, blocked_workers: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    blocked_workers: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # the run records its end at once: the grace is only an upper bound
     monkeypatch.setattr(app_module, "STOP_GRACE_S", 30.0, raising=False)
@@ -82,6 +86,9 @@ def test_stopping_the_server_mid_run_interrupts_the_run_and_frees_the_lock(
     assert (run_id, status) == (accepted.json()["id"], "interrupted")
     assert message is not None and "stopped while this run was running" in message
     assert _lock(factory) is None  # the next start can run the pipeline at once
+    # a clean stop is not a fault: no error (and no traceback) for log-based alerting
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("cut off: the service is stopping" in r.getMessage() for r in caplog.records)
     engine.dispose()
 
 
@@ -99,7 +106,7 @@ def test_sigterm_during_the_demo_run_interrupts_it_and_frees_the_lock(tmp_path: 
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "S6_PID_DIR": str(pid_dir),
+        "HOMEWARD_TEST_PID_DIR": str(pid_dir),
         "HOMEWARD_DATA_DIR": str(tmp_path),
         "HOMEWARD_FORECAST_N_JOBS": "2",
     }

@@ -1,5 +1,5 @@
 """A stand-in for `run_series` that spawned pool workers can import: it records the worker's
-pid in $S6_PID_DIR, then blocks for ten minutes (a fit that is still going)."""
+pid in $HOMEWARD_TEST_PID_DIR, then blocks for ten minutes (a fit that is still going)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 
 def block_and_record(_series: Any, _settings: Any) -> None:
-    Path(os.environ["S6_PID_DIR"], str(os.getpid())).touch()
+    Path(os.environ["HOMEWARD_TEST_PID_DIR"], str(os.getpid())).touch()
     time.sleep(600)
 
 

@@ -50,7 +50,7 @@ def _gone_within(pids: list[int], timeout_s: float) -> list[int]:
 
 
 def test_workers_die_when_the_process_that_started_them_is_killed(tmp_path: Path) -> None:
-    env = {**os.environ, "S6_PID_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "HOMEWARD_TEST_PID_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     parent = subprocess.Popen(
         [sys.executable, "-m", "tests.forecast.blocking_job"], cwd=ROOT, env=env
     )
@@ -69,7 +69,7 @@ def test_workers_die_when_the_process_that_started_them_is_killed(tmp_path: Path
 def test_stopping_the_pools_ends_their_workers_and_fails_the_run_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("S6_PID_DIR", str(tmp_path))
+    monkeypatch.setenv("HOMEWARD_TEST_PID_DIR", str(tmp_path))
     monkeypatch.setattr(parallel, "run_series", blocking_job.block_and_record)
     failure: list[BaseException] = []
 

@@ -99,7 +99,7 @@ def start_run(
     that run at `Location`, not a run that would only be skipped."""
     state = request.app.state
     with state.pipeline_lock:
-        run_id = _queued_pipeline_run(state)
+        run_id = _queued_pipeline_run(state, factory)
         if run_id is None:
             if not _pipeline_worker_busy(state):
                 _refuse_if_another_run_holds_the_lock(factory)
@@ -111,16 +111,23 @@ def start_run(
         return public_runs(session, [session.get_one(RunRow, run_id)])[0]
 
 
-def _queued_pipeline_run(state: State) -> int | None:
-    """A pipeline run this process has queued and not yet started, if any (one left queued
-    by a stopped process is never answered with: recovery closes it)."""
+def _queued_pipeline_run(state: State, factory: sessionmaker[Session]) -> int | None:
+    """A pipeline run this process has queued and not yet started, if any: waiting for the
+    worker, or taken by it but still `queued` (it has read nothing yet, so two requests
+    at once get one run). One left queued by a stopped process is never answered with:
+    recovery closes it."""
     waiting: dict[int, Future[object]] = state.pipeline_waiting
     for run_id, future in list(waiting.items()):
         if future.done():
             del waiting[run_id]
-        elif not future.running():
+        elif not future.running() or _still_queued(factory, run_id):
             return run_id
     return None
+
+
+def _still_queued(factory: sessionmaker[Session], run_id: int) -> bool:
+    with factory() as session:
+        return session.scalar(select(RunRow.status).where(RunRow.id == run_id)) == "queued"
 
 
 def _pipeline_worker_busy(state: State) -> bool:

@@ -17,6 +17,7 @@ from homeward import api_keys
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import transaction
+from models import RunRow
 from tests.api.conftest import (
     HORIZON_WEEKS,
     DemoDatabase,
@@ -28,21 +29,31 @@ from tests.conftest import LiveServer
 
 
 class BlockedPipeline:
-    """Stands in for the pipeline job: each call waits until released, so a test decides
-    when the job worker is busy."""
+    """Stands in for the pipeline job: each call marks its run running (as the pipeline does
+    once it holds the lock, before it reads any data), then waits until released, so a test
+    decides when the job worker is busy. With `start_late`, it waits before marking the run
+    running: the moment between the worker taking the job and the run starting."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_late: bool = False) -> None:
         self.entered = threading.Semaphore(0)
         self.release = threading.Event()
         self.calls: list[int] = []
         self.inside = 0  # calls that have started and not returned
+        self.start_late = start_late
 
-    def __call__(self, _factory: Any, _settings: Settings, run_id: int) -> None:
+    def __call__(self, factory: Any, _settings: Settings, run_id: int) -> None:
         self.calls.append(run_id)
         self.inside += 1
+        if not self.start_late:
+            _mark_running(factory, run_id)
         self.entered.release()
         self.release.wait(timeout=120)
         self.inside -= 1
+
+
+def _mark_running(factory: Any, run_id: int) -> None:
+    with transaction(factory) as session:
+        session.get_one(RunRow, run_id).status = "running"
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +100,25 @@ def test_a_run_requested_while_another_waits_is_that_run(
     assert fourth.json()["id"] not in {first.json()["id"], second.json()["id"]}
     assert blocked.entered.acquire(timeout=30)
     assert blocked.calls == [first.json()["id"], second.json()["id"], fourth.json()["id"]]
+
+
+def test_requests_before_the_worker_s_run_has_started_are_that_run(
+    planner: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two clicks at once: the worker has taken the first job but its run has not started
+    (read nothing), so the second request is that run, not a second full run after it."""
+    late = BlockedPipeline(start_late=True)
+    monkeypatch.setattr(runs_route, "scheduled_run", late)
+    try:
+        first = planner.post("/v1/runs")
+        assert late.entered.acquire(timeout=30)  # the worker holds the job; the run is queued
+        second = planner.post("/v1/runs")
+        assert second.status_code == 202
+        assert second.json()["id"] == first.json()["id"]
+        assert second.json()["status"] == "queued"
+    finally:
+        late.release.set()
+    assert late.calls == [first.json()["id"]]
 
 
 def test_a_plan_job_does_not_wait_behind_a_pipeline_run(

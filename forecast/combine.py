@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from forecast.errors import ForecastInputError
 from forecast.models import make_model
 from forecast.models.base import Prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
@@ -41,9 +42,15 @@ def base_models(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def check_names(names: Sequence[str]) -> None:
-    """ForecastInputError for a name that is neither a zoo model nor a combination."""
+    """ForecastInputError for a name that is neither a zoo model nor a combination, or a list
+    of combinations alone (they combine the fitted models listed beside them)."""
     for name in base_models(names):
         make_model(name)
+    if names and not base_models(names):
+        raise ForecastInputError(
+            "models: expected at least one fitted model for the combinations to combine "
+            f"(e.g. ets,theta,{names[0]}), found only combinations {list(names)}"
+        )
 
 
 def combo_members(names: Sequence[str]) -> tuple[str, ...]:

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from forecast.assemble import SeriesResult, backtest_scores, finish
-from forecast.combine import check_names, with_combos
+from forecast.combine import base_models, check_names, with_combos
+from forecast.errors import ForecastInputError
 from forecast.hierarchy import reconcile_paths_bottom_up, trees
 from forecast.intervals import fit_calibration, normalised_errors
+from forecast.models import POOLED_PREFIX
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import leaf_correlation, leaf_shocks, sample_paths
@@ -39,6 +41,7 @@ def run_forecasts(
     """
     check_names(settings.models)
     series = with_sibling_totals(split_history(history, freq))
+    _check_some_model_fits(series, settings)
     if settings.hierarchy:
         check_hierarchy(series, settings)
     outcomes = [with_combos(o, settings.models) for o in map_series(series, settings, progress)]
@@ -49,6 +52,22 @@ def run_forecasts(
         "forecast %d series; %d fallbacks", len(results), sum(len(r.fallbacks) for r in results)
     )
     return _collect(outcomes, results, settings)
+
+
+def _check_some_model_fits(series: list[SeriesData], settings: ForecastSettings) -> None:
+    """ForecastInputError if every fitted model asked for is a pooled one and a series has no
+    weekly siblings to pool a season from (they would all be skipped, leaving naive)."""
+    fitted = base_models(settings.models)
+    if not fitted or not all(n.startswith(POOLED_PREFIX) for n in fitted):
+        return
+    alone = next((s for s in series if s.pooled is None), None)
+    if alone is not None:
+        raise ForecastInputError(
+            f"models: expected a model that fits {alone.unique_id!r} on its own (e.g. ets or "
+            f"theta): {list(fitted)} pool a weekly season over sibling series, and it has "
+            f"none ({alone.freq})",
+            series_id=alone.unique_id,
+        )
 
 
 def _finish_by_frequency(

@@ -64,7 +64,10 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Backtest candidate models per series, choose the best by MASE, and "
         "write unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95. Bad input is refused "
         "before any fitting; --output, --metrics, --shifts and --paths-output are all written "
-        "or none is.",
+        "or none is. Model choice leans on, and interval widths are calibrated from, the "
+        "backtest errors of all the file's series of the same frequency (three folds of one "
+        "series are too few to size an interval), so forecast unrelated collections (other "
+        "councils, other measures) in files of their own.",
     )
     p.add_argument(
         "--input",

@@ -99,6 +99,18 @@ def test_unknown_model_and_bad_settings_are_rejected() -> None:
         ForecastSettings(horizon=0)
 
 
+def test_models_that_cannot_run_on_the_series_are_refused_not_replaced_by_naive() -> None:
+    """Combinations alone have nothing to combine; pooled models need weekly siblings. Both
+    used to fall back to naive with exit 0."""
+    with pytest.raises(ForecastInputError, match="only combinations"):
+        run_forecasts(seasonal_series(), ForecastSettings(horizon=3, models=("mean_best2",)))
+    with pytest.raises(ForecastInputError, match="fits 'a' on its own") as refused:
+        run_forecasts(seasonal_series("a"), ForecastSettings(horizon=3, models=("pooled_ses",)))
+    assert refused.value.series_id == "a"
+    mixed = ForecastSettings(horizon=3, models=("pooled_ses", "ses", "mean_best2"))
+    assert run_forecasts(seasonal_series("a"), mixed).chosen["a"] in {"ses", "mean_best2"}
+
+
 def test_sample_paths_shape_and_reproducibility() -> None:
     settings = ForecastSettings(horizon=4, models=("seasonal_naive",), sample_paths=50, seed=3)
     first = run_forecasts(seasonal_series("a"), settings).sample_paths

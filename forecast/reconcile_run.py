@@ -62,6 +62,34 @@ def check_hierarchy(series: Sequence[SeriesData], settings: ForecastSettings) ->
             )
         nodes = {n: data.get(n) or _summed(n, tree, data) for n in tree.nodes}
         _check_aligned(tree, nodes, set(data), settings)
+        if settings.reconcile == "wls_struct":
+            for parent in reversed([n for n in tree.nodes if n not in tree.leaves]):
+                _check_adds_up(parent, tree, data)  # lowest first: it names the one at fault
+
+
+MAX_SUM_GAP = 0.2  # median relative gap between a parent's history and its leaves' sum
+
+
+def _check_adds_up(parent: str, tree: Tree, data: Mapping[str, SeriesData]) -> None:
+    """ForecastInputError if a parent's own history is far from its leaves' sum (a child left
+    out of the hierarchy file, or one listed under the wrong parent): reconciling would force
+    the leaves to carry the difference. Periods where either is missing are not compared."""
+    total = _summed(parent, tree, data)
+    own = pd.Series(data[parent].y, index=data[parent].ds)
+    both = pd.concat([own, pd.Series(total.y, index=total.ds)], axis=1, join="inner").dropna()
+    if both.empty:
+        return
+    gap = (both[0] - both[1]) / both[1].abs().clip(lower=1.0)
+    median = float(gap.median())
+    if abs(median) > MAX_SUM_GAP:
+        leaves = tree.leaves_of(parent)
+        raise ForecastInputError(
+            f"hierarchy: expected {parent!r} to be the sum of its leaves {leaves} (median gap "
+            f"within {MAX_SUM_GAP:.0%}), found its history {abs(median):.0%} "
+            f"{'above' if median > 0 else 'below'} their sum over {len(both)} periods; is a "
+            "child missing from the hierarchy file, or listed under another parent?",
+            series_id=parent,
+        )
 
 
 def fold_signature(data: SeriesData, settings: ForecastSettings) -> tuple[object, ...]:

@@ -133,3 +133,20 @@ def test_wls_struct_holds_a_constant_child_fixed() -> None:
     fc = run_forecasts(history, settings).forecasts.set_index(["unique_id", "ds"])
     assert np.allclose(fc.loc["c", "mean"], 5.0, atol=1e-6)
     assert np.allclose(fc.loc["county", "mean"], fc.loc["north", "mean"] + fc.loc["c", "mean"])
+
+
+def test_a_parent_far_from_its_leaves_sum_is_refused_before_fitting() -> None:
+    """'north' is a + b; a hierarchy file that forgets b would make a carry b's level (the
+    forecasting review measured a child inflated by 85%). Recording noise (4 in 200) passes."""
+    forgot_b = {"north": ("a",), "county": ("north", "c")}
+    settings = ForecastSettings(
+        horizon=6, models=MODELS, hierarchy=forgot_b, reconcile="wls_struct"
+    )
+    history = _history(parents=True)
+    history = history[history["unique_id"] != "b"]
+    with pytest.raises(ForecastInputError, match="expected 'north' to be the sum") as refused:
+        run_forecasts(history, settings)
+    assert refused.value.series_id == "north"
+    assert "above their sum over 72 periods" in str(refused.value)
+    bottom_up = ForecastSettings(horizon=6, models=MODELS, hierarchy=forgot_b)
+    run_forecasts(history[~history["unique_id"].isin(["north", "county"])], bottom_up)

@@ -158,6 +158,10 @@ def test_the_plan_shows_its_warnings_and_that_demand_was_planned_at_the_forecast
     caption = browser.find_element(By.ID, "demand-caption").text
     assert caption == "Demand is planned at the forecast in every week."
     assert browser.find_elements(By.CSS_SELECTOR, "#demand svg polyline.planned")
+    # nothing the page asked for failed (a missing favicon used to log a 404 on every load),
+    # apart from the 401s of the first load, before the key was in the tab
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert [m for m in severe if "401 (Unauthorized)" not in m] == []
 
 
 def test_winter_weeks_show_planned_above_the_forecast_by_the_pressure_index(

@@ -3,6 +3,9 @@ served over real HTTP with keys required."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +158,14 @@ class ConfigService:
             return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file, then a fresh database on the throwaway PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'configs.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
 def serve_config(
     url: str, tmp_path: Path, body: dict[str, Any], **extra: Any
 ) -> Iterator[ConfigService]:
@@ -173,3 +184,57 @@ def serve_config(
     ):
         yield ConfigService(client, factory)
     engine.dispose()
+
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (selenium), one per test module; skipped where it is not installed
+    unless HOMEWARD_REQUIRE_BROWSER=1 (CI), which fails instead."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("HOMEWARD_REQUIRE_BROWSER") == "1":
+            pytest.fail("HOMEWARD_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed")
+        pytest.skip(
+            "chromium and chromedriver not installed (apt-get install chromium chromium-driver)"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="homeward-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(
+        service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options
+    )
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_with_key(
+    browser: Any, server: LiveServer, key: str, status: str = "optimal", timeout_s: float = 30
+) -> Any:
+    """The dashboard loaded once with `key` already in the tab, and a WebDriverWait for its
+    plan of `status`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server.url + "/")
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
+    browser.refresh()
+    wait = WebDriverWait(browser, timeout_s)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), status))
+    return wait

@@ -21,14 +21,10 @@ HORIZON = 4
 Service = ConfigService
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'configs.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
+@pytest.fixture
+def service(either_database_url: str, tmp_path: Path) -> Iterator[Service]:
     body = demo_config.demo_planning_config(horizon_periods=HORIZON)
-    yield from serve_config(url, tmp_path, body)
+    yield from serve_config(either_database_url, tmp_path, body)
 
 
 def _demo() -> dict[str, Any]:

@@ -37,13 +37,11 @@ class Service(ConfigService):
         return int(response.json()["id"])
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'configs.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    served = serve_config(url, tmp_path, _demo(), forecast_horizon_weeks=FORECAST_WEEKS)
+@pytest.fixture
+def service(either_database_url: str, tmp_path: Path) -> Iterator[Service]:
+    served = serve_config(
+        either_database_url, tmp_path, _demo(), forecast_horizon_weeks=FORECAST_WEEKS
+    )
     for base in served:
         yield Service(base.client, base.factory)
 

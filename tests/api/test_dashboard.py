@@ -6,10 +6,7 @@ checked in the page, polled to its end, its table read against GET /v1/runs/{id}
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +23,13 @@ from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import HORIZON_WEEKS, key_header, keyed_settings, migrated
+from tests.api.conftest import (
+    HORIZON_WEEKS,
+    key_header,
+    keyed_settings,
+    migrated,
+    open_with_key,
+)
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -34,39 +37,6 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("HOMEWARD_REQUIRE_BROWSER") == "1":
-            pytest.fail("HOMEWARD_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed")
-        pytest.skip(
-            "chromium and chromedriver not installed (apt-get install chromium chromium-driver)"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="homeward-chromium-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(
-        service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options
-    )
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -105,18 +75,6 @@ def _get_plan(server: LiveServer, key: str, plan_id: str = "latest") -> dict[str
     return plan
 
 
-def _open_with_key(
-    browser: webdriver.Chrome, server: LiveServer, key: str, status: str = "optimal"
-) -> WebDriverWait:
-    """The page loaded once with `key` already in the tab, and a wait for its plan of `status`."""
-    browser.get(server.url + "/")
-    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
-    browser.refresh()
-    wait = WebDriverWait(browser, 30)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), status))
-    return wait
-
-
 def _demand_by_week(plan: dict[str, Any], service: str | None = None) -> list[list[str]]:
     """The demand table the page should show: cases summed over districts for each week."""
     weeks: dict[str, list[float]] = {}
@@ -143,7 +101,7 @@ def test_the_plan_shows_its_warnings_and_that_demand_was_planned_at_the_forecast
     plan = _get_plan(demo_server, role_keys[Role.VIEWER])
     # the fixture's database has no admissions series: its plan says winter was planned without it
     assert any("planned without hospital pressure" in w for w in plan["result"]["warnings"])
-    wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     items = browser.find_elements(By.CSS_SELECTOR, "#summary #plan-warnings li")
     shown = browser.find_elements(By.CSS_SELECTOR, "#plan-warnings li .warning-text")
     assert [w.text for w in shown] == plan["result"]["warnings"]
@@ -169,7 +127,7 @@ def test_winter_weeks_show_planned_above_the_forecast_by_the_pressure_index(
 ) -> None:
     server, key = winter_server
     plan = _get_plan(server, key)
-    wait = _open_with_key(browser, server, key)
+    wait = open_with_key(browser, server, key)
     shown_warnings = [
         w.text for w in browser.find_elements(By.CSS_SELECTOR, "#plan-warnings .warning-text")
     ]
@@ -384,7 +342,7 @@ def test_text_from_a_stored_config_is_shown_as_text_not_run(
         repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
         key = api_keys.create_key(session, "markup-viewer", Role.VIEWER).secret
     with LiveServer(create_app(settings)) as server:
-        wait = _open_with_key(browser, server, key)
+        wait = open_with_key(browser, server, key)
         wait.until(ec.text_to_be_present_in_element((By.ID, "hours-table"), MARKUP))
         assert browser.find_elements(By.ID, "injected") == []
         assert MARKUP in browser.find_element(By.ID, "shadow").text
@@ -490,7 +448,7 @@ def test_waits_card_shows_each_districts_planned_and_simulated_waits_and_marks_f
     sims = result["simulation"]
     flagged = [s for s in sims if s["flagged"]]
     assert flagged and len(flagged) < len(sims)  # the demo plan has both kinds of cell
-    wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
     table = _waits_table(browser)
     assert _shown_waits(table) == _expected_waits(result)
@@ -572,7 +530,7 @@ def test_the_plan_is_set_against_simple_allocations_as_vs_plan_pct_says(
 ) -> None:
     baselines = _get_plan(demo_server, role_keys[Role.VIEWER])["result"]["baselines"]
     assert [b["name"] for b in baselines] == ["plan", "proportional_to_demand", "carried_forward"]
-    wait = _open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     wait.until(ec.presence_of_element_located((By.ID, "baselines-table")))
     assert browser.find_element(By.ID, "baselines-heading").text == "Against simple allocations"
     shown = _baselines_table(browser)
@@ -623,7 +581,7 @@ def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
         )
         key = api_keys.create_key(session, "nosim-viewer", Role.VIEWER).secret
     with LiveServer(create_app(settings)) as server:
-        wait = _open_with_key(browser, server, key, "infeasible_relaxed")
+        wait = open_with_key(browser, server, key, "infeasible_relaxed")
         wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
         table = _waits_table(browser)
         assert _shown_waits(table) == _expected_waits(relaxed)
@@ -648,7 +606,7 @@ def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
         with transaction(factory) as session:
             run = repository.start_run(session, "plan", "api", "test")
             repository.store_plan(session, run.id, config.id, "optimal", 1000.0, 0.1, without)
-        wait = _open_with_key(browser, server, key)
+        wait = open_with_key(browser, server, key)
         wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
         assert _shown_waits(_waits_table(browser)) == _expected_waits(without)
         assert not browser.find_elements(By.CSS_SELECTOR, "#waits .sim, #waits .flag")
@@ -856,7 +814,7 @@ def test_a_failed_sweep_shows_its_message_as_text_with_the_rates_it_planned(
         return solve(*args, **kwargs)
 
     monkeypatch.setattr(planning, "plan_scenario", fails_second)
-    wait = _open_with_key(browser, demo_server, role_keys[Role.FINANCE])
+    wait = open_with_key(browser, demo_server, role_keys[Role.FINANCE])
     _sweep(browser, "7%, 9")
     wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), "failed"))
     status = browser.find_element(By.ID, "sweep-status").text

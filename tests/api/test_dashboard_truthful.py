@@ -18,7 +18,7 @@ from api.app import create_app
 from homeward import api_keys, planning
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import DemoDatabase, key_header, keyed_settings, migrated
+from tests.api.conftest import DemoDatabase, key_header, keyed_settings, migrated, open_with_key
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -26,20 +26,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from tests.api.test_dashboard import browser  # noqa: E402, F401  (the headless Chromium fixture)
 
-
-def _open(browser: Any, server: LiveServer, key: str) -> WebDriverWait:  # noqa: F811
-    """The page loaded with `key` in the tab, once its plan is shown."""
-    browser.get(server.url + "/")
-    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
-    browser.refresh()
-    wait = WebDriverWait(browser, 90)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
-    return wait
-
-
-def _spy(browser: Any) -> None:  # noqa: F811
+def _spy(browser: Any) -> None:
     browser.execute_script(
         "window.__sent = []; const f = window.fetch;"
         "window.fetch = (url, opts = {}) => {"
@@ -48,7 +36,7 @@ def _spy(browser: Any) -> None:  # noqa: F811
     )
 
 
-def _posts(browser: Any) -> list[list[Any]]:  # noqa: F811
+def _posts(browser: Any) -> list[list[Any]]:
     sent: list[list[Any]] = browser.execute_script("return window.__sent")
     return [s for s in sent if s[0] == "POST"]
 
@@ -57,7 +45,7 @@ def _get(server: LiveServer, key: str, path: str) -> Any:
     return httpx.get(f"{server.url}{path}", headers=key_header(key), timeout=60).json()
 
 
-def _what_if_table(browser: Any) -> dict[str, list[str]]:  # noqa: F811
+def _what_if_table(browser: Any) -> dict[str, list[str]]:
     rows: list[list[str]] = browser.execute_script(
         "return [...document.querySelectorAll('#whatif-changes tbody tr')]"
         ".map((tr) => [...tr.cells].map((c) => c.textContent.trim()))"
@@ -66,12 +54,12 @@ def _what_if_table(browser: Any) -> dict[str, list[str]]:  # noqa: F811
 
 
 def test_the_fee_box_starts_at_the_active_rate_and_refuses_to_send_nothing(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo_server: LiveServer,
     role_keys: dict[Role, str],
 ) -> None:
     key = role_keys[Role.FINANCE]
-    _open(browser, demo_server, key)
+    open_with_key(browser, demo_server, key, timeout_s=90)
     rate = _get(demo_server, key, "/v1/configs/active")["body"]["fees"]["dfg_fee_rate"]
     wait = WebDriverWait(browser, 30)
     wait.until(lambda b: b.find_element(By.ID, "fee").get_attribute("value") != "")
@@ -96,12 +84,12 @@ def test_the_fee_box_starts_at_the_active_rate_and_refuses_to_send_nothing(
 
 
 def test_a_missing_objective_reads_n_a_not_zero(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo_server: LiveServer,
     role_keys: dict[Role, str],
 ) -> None:
     key = role_keys[Role.VIEWER]
-    _open(browser, demo_server, key)
+    open_with_key(browser, demo_server, key, timeout_s=90)
     plan = _get(demo_server, key, "/v1/plans/latest")
     unsolved = {
         **plan,
@@ -116,11 +104,11 @@ def test_a_missing_objective_reads_n_a_not_zero(
 
 
 def test_an_html_error_page_is_reported_as_one(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo_server: LiveServer,
     role_keys: dict[Role, str],
 ) -> None:
-    _open(browser, demo_server, role_keys[Role.VIEWER])
+    open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
     browser.execute_script(
         "const f = window.fetch; window.fetch = (url, opts) => String(url) === '/v1/plans/latest'"
         "  ? Promise.resolve(new Response('<html><body>Bad gateway</body></html>',"
@@ -134,7 +122,7 @@ def test_an_html_error_page_is_reported_as_one(
 
 
 def test_an_empty_database_says_there_are_no_forecasts_and_how_to_make_them(
-    browser: Any,  # noqa: F811
+    browser: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     settings = keyed_settings(tmp_path_factory.mktemp("empty"), "empty.db")
@@ -173,7 +161,7 @@ def new_config(
 
 
 def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo_db: DemoDatabase,
     demo_server: LiveServer,
     role_keys: dict[Role, str],
@@ -183,7 +171,7 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
     latest = _get(demo_server, key, "/v1/plans/latest")
     active = new_config["after"]
     assert latest["config_id"] == new_config["before"]["id"] != active["id"]
-    wait = _open(browser, demo_server, key)
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
     note = wait.until(ec.visibility_of_element_located((By.ID, "plan-config-note")))
     assert f"the active config is now #{active['id']}" in note.text
     browser.find_element(By.ID, "fee").clear()
@@ -223,13 +211,13 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
 
 
 def test_a_sweep_after_a_new_config_names_no_old_plan(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo_server: LiveServer,
     role_keys: dict[Role, str],
     new_config: dict[str, Any],
 ) -> None:
     key = role_keys[Role.FINANCE]
-    wait = _open(browser, demo_server, key)
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
     field = browser.find_element(By.ID, "sweep-rates")
     field.clear()
     field.send_keys("10, 20")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
+from api.paging import TOTAL_COUNT_HEADER, send_total
 from api.schemas import (
     ForecastPointPublic,
     ForecastPublic,
@@ -23,14 +24,32 @@ from models import SeriesRow
 router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
 
+MAX_SERIES_PAGE = 10_000
+
+# The 200 of GET /v1/series: ordered by id, not newest first like the other paged lists.
+SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "the series by id, all of them or the page asked for",
+        "headers": {
+            TOTAL_COUNT_HEADER: {
+                "description": "how many series match `prefix` and `kind`, whatever `limit` "
+                "and `offset`",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    }
+}
+
+
 @router.get(
     "/series",
     response_model=list[SeriesPublic],
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(422),
+    responses=SERIES_PAGE_RESPONSES | error_responses(422),
 )
 def list_series(
     session: SessionDep,
+    response: Response,
     prefix: Annotated[
         str | None,
         Query(
@@ -41,17 +60,29 @@ def list_series(
         SeriesKind | None,
         Query(description="only observed series (with history) or only totals; default both"),
     ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_SERIES_PAGE, description="at most this many; default every match"),
+    ] = None,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_SERIES_PAGE * 100, description="skip this many, in id order")
+    ] = 0,
 ) -> list[SeriesPublic]:
     """Every series with a stored history or forecast, by id: its kind, frequency and extent.
 
     Totals (`kind: total`) have a forecast (GET /v1/forecasts) but no history, so their
-    `first_ds` and `last_ds` are null and `n_obs` is 0."""
+    `first_ds` and `last_ds` are null and `n_obs` is 0. The `X-Total-Count` header says how
+    many match; `limit` and `offset` page through them in id order (a county's every
+    authority and service can run to thousands)."""
     found: list[SeriesPublic] = []
     if kind != "total":
         found += [_observed(row) for row in repository.list_series(session, prefix)]
     if kind != "observed":
         found += [_total(s) for s in repository.list_forecast_only_series(session, prefix)]
-    return sorted(found, key=lambda s: s.id)
+    send_total(response, len(found))
+    ordered = sorted(found, key=lambda s: s.id)
+    end = None if limit is None else offset + limit
+    return ordered[offset:end]
 
 
 def _observed(row: SeriesRow) -> SeriesPublic:

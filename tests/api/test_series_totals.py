@@ -125,4 +125,34 @@ def test_openapi_describes_the_kind_marker_and_null_extent(viewer: httpx.Client)
     assert schema["properties"]["kind"]["enum"] == ["observed", "total"]
     assert {"type": "null"} in schema["properties"]["first_ds"]["anyOf"]
     params = {p["name"] for p in spec["paths"]["/v1/series"]["get"]["parameters"]}
-    assert params == {"prefix", "kind"}
+    assert params == {"prefix", "kind", "limit", "offset"}
+    headers = spec["paths"]["/v1/series"]["get"]["responses"]["200"]["headers"]
+    assert "X-Total-Count" in headers
+
+
+def test_series_pages_in_id_order_with_the_total_matching_the_filters(
+    viewer: httpx.Client,
+) -> None:
+    everything = DISTRICTS + TOTALS
+    whole = viewer.get("/v1/series")
+    assert whole.headers["X-Total-Count"] == str(len(everything))
+    pages = [viewer.get("/v1/series", params={"limit": 2, "offset": o}) for o in (0, 2, 4, 6)]
+    assert [[s["id"] for s in p.json()] for p in pages] == [
+        everything[0:2],
+        everything[2:4],
+        everything[4:],
+        [],
+    ]
+    assert {p.headers["X-Total-Count"] for p in pages} == {str(len(everything))}
+    totals = viewer.get("/v1/series", params={"kind": "total", "limit": 1})
+    assert [s["id"] for s in totals.json()] == TOTALS[:1]
+    assert totals.headers["X-Total-Count"] == str(len(TOTALS))
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10_001}, {"offset": -1}])
+def test_a_page_out_of_bounds_is_422_naming_the_parameter(
+    viewer: httpx.Client, params: dict[str, int]
+) -> None:
+    response = viewer.get("/v1/series", params=params)
+    assert response.status_code == 422, response.text
+    assert next(iter(params)) in response.text

@@ -788,11 +788,55 @@ def _gap_problem(series_id: str, dates: pd.DatetimeIndex, frequency: str) -> Pro
     calendar = pd.date_range(dates.min(), dates.max(), freq=frequency)
     missing = calendar.difference(dates)
     unit = "week" if frequency == WEEKLY else "month"
+    step = _regular_step(dates, frequency)
+    if step > 1:
+        return _coarse_problem(series_id, calendar, frequency, step, len(dates))
     shown = ", ".join(f"{d:%Y-%m-%d}" for d in missing[:5])
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     expected = f"a row for every {unit} from {calendar[0]:%Y-%m-%d} to {calendar[-1]:%Y-%m-%d}"
     found = f"{len(missing)} missing {unit}{'s' * (len(missing) > 1)}: {shown}{more}"
     return Problem(None, "ds", f"{expected} ({frequency})", found, series_id)
+
+
+# Names for a series dated at a regular step coarser than its unit: (unit, step) -> figures.
+_COARSE_NAMES = {
+    ("month", 3): "quarterly figures",
+    ("month", 6): "half-yearly figures",
+    ("month", 12): "annual figures",
+    ("week", 2): "fortnightly figures",
+    ("week", 4): "four-weekly figures",
+}
+# Fewest dates whose common spacing says "every k periods" rather than "some periods missing".
+MIN_DATES_FOR_A_STEP = 3
+
+
+def _regular_step(dates: pd.DatetimeIndex, frequency: str) -> int:
+    """The one spacing of ``dates`` in weeks or months when every step is the same and there
+    are at least ``MIN_DATES_FOR_A_STEP`` dates (3 for a quarterly series), else 1."""
+    ordered = dates.sort_values()
+    if len(ordered) < MIN_DATES_FOR_A_STEP:
+        return 1
+    if frequency == WEEKLY:
+        steps = np.diff(ordered.asi8) // pd.Timedelta(weeks=1).value
+    else:
+        steps = np.diff(np.asarray(ordered.year * 12 + ordered.month, dtype="int64"))
+    return int(steps[0]) if bool((steps == steps[0]).all()) else 1
+
+
+def _coarse_problem(
+    series_id: str, calendar: pd.DatetimeIndex, frequency: str, step: int, n_dates: int
+) -> Problem:
+    """A series dated every ``step`` weeks or months (quarterly, annual figures): not a run of
+    missing periods to fill, but a frequency Homeward does not forecast. Spread over months,
+    a quarter's total would be forecast as one month's."""
+    unit = "week" if frequency == WEEKLY else "month"
+    name = _COARSE_NAMES.get((unit, step), f"figures every {step} {unit}s")
+    expected = (
+        "a weekly (W-MON) or monthly (MS) series, the only frequencies Homeward forecasts: "
+        f"a row for every {unit} from {calendar[0]:%Y-%m-%d} to {calendar[-1]:%Y-%m-%d}"
+    )
+    found = f"{n_dates} rows, one every {step} {unit}s ({name}?)"
+    return Problem(None, "ds", expected, found, series_id)
 
 
 def _clean(work: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,76 @@
+"""Quarterly, annual and fortnightly figures are named as such, not as periods gone missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from homeward.errors import Problem, ValidationFailed
+from homeward.ingest import read_observations_csv
+
+HEADER = "unique_id,ds,y\n"
+KH03 = (
+    Path(__file__).parents[3] / "shared" / "data" / "kh03-beds" / "kh03_beds_england_quarterly.csv"
+)
+
+
+def problems_of(text: str) -> tuple[Problem, ...]:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "test.csv")
+    return caught.value.problems
+
+
+def dated(series_id: str, dates: pd.DatetimeIndex) -> str:
+    return HEADER + "".join(f"{series_id},{d:%Y-%m-%d},{i + 1}\n" for i, d in enumerate(dates))
+
+
+@pytest.mark.parametrize(
+    ("freq", "periods", "found"),
+    [
+        ("3MS", 41, "41 rows, one every 3 months (quarterly figures?)"),
+        ("12MS", 7, "7 rows, one every 12 months (annual figures?)"),
+        ("2W-MON", 10, "10 rows, one every 2 weeks (fortnightly figures?)"),
+        ("5MS", 4, "4 rows, one every 5 months (figures every 5 months?)"),
+    ],
+)
+def test_a_regular_coarse_spacing_is_named_not_listed_as_missing_periods(
+    freq: str, periods: int, found: str
+) -> None:
+    dates = pd.date_range("2010-04-05" if "W" in freq else "2010-04-01", periods=periods, freq=freq)
+    (problem,) = problems_of(dated("beds/available/england", dates))
+    assert (problem.row, problem.column, problem.series_id) == (
+        None,
+        "ds",
+        "beds/available/england",
+    )
+    assert problem.found == found
+    assert "weekly (W-MON) or monthly (MS) series" in problem.expected
+    assert f"from {dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}" in problem.expected
+
+
+def test_two_dates_apart_are_still_a_gap() -> None:
+    # two dates three months apart say nothing about a spacing: a gap, as before
+    (problem,) = problems_of(dated("a", pd.DatetimeIndex(["2020-01-01", "2020-04-01"])))
+    assert problem.found == "2 missing months: 2020-02-01, 2020-03-01"
+
+
+def test_irregular_gaps_are_still_listed_as_missing_months() -> None:
+    dates = pd.DatetimeIndex(["2020-01-01", "2020-02-01", "2020-05-01", "2020-08-01"])
+    (problem,) = problems_of(dated("a", dates))
+    assert problem.found.startswith("4 missing months: 2020-03-01, 2020-04-01")
+
+
+@pytest.mark.skipif(not KH03.is_file(), reason="real KH03 file not present")
+def test_real_kh03_quarterly_beds_are_refused_as_quarterly() -> None:
+    kh03 = pd.read_csv(KH03)
+    overnight = kh03[kh03["bed_type"] == "overnight"]
+    text = HEADER + "".join(
+        f"beds/available/england,{month},{beds}\n"
+        for month, beds in zip(
+            overnight["quarter_start_month"], overnight["avail_total"], strict=True
+        )
+    )
+    (problem,) = problems_of(text)
+    assert problem.found == f"{len(overnight)} rows, one every 3 months (quarterly figures?)"

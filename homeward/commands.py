@@ -96,6 +96,8 @@ def forecast_file(args: argparse.Namespace) -> int:
     history = read_observations_csv(Path(args.input), source=args.input)
     check_forecastable(history, args.horizon)
     tree = _read_hierarchy(args.hierarchy) if args.hierarchy else None
+    if tree is not None:
+        _check_hierarchy_ids(args, tree, set(history["unique_id"]))
     settings = ForecastSettings(
         horizon=args.horizon,
         backtest_folds=args.folds,
@@ -160,6 +162,34 @@ def _read_hierarchy(path: str) -> dict[str, tuple[str, ...]]:
         ) from None
     tree = hierarchy_from_frame(rows)
     return {parent: tuple(children) for parent, children in tree.items()}
+
+
+def _check_hierarchy_ids(
+    args: argparse.Namespace, tree: dict[str, tuple[str, ...]], history_ids: set[str]
+) -> None:
+    """Every id the hierarchy names that needs history must have rows in --input: a leaf
+    always, a parent too under wls_struct (bottom_up sums its children instead). Named with
+    its row of the hierarchy file (header = row 1), before anything is fitted."""
+    rows = pd.read_csv(args.hierarchy, dtype=str, keep_default_na=False)
+    needs_history = {c for kids in tree.values() for c in kids if c not in tree}
+    if args.reconcile == "wls_struct":
+        needs_history |= set(tree) | {c for kids in tree.values() for c in kids}
+    for line, (parent, child) in enumerate(
+        zip(rows["parent_id"].str.strip(), rows["child_id"].str.strip(), strict=True), start=2
+    ):
+        for column, node in (("parent_id", parent), ("child_id", child)):
+            if node in needs_history and node not in history_ids:
+                why = (
+                    "a leaf is forecast from its own history"
+                    if node not in tree
+                    else "--reconcile wls_struct forecasts every parent from its own history; "
+                    "bottom_up sums its children instead"
+                )
+                raise ValueError(
+                    f"--hierarchy {args.hierarchy} row {line}, column {column!r}: expected a "
+                    f"series of --input {args.input}, found {node!r}, which has no rows there "
+                    f"({why})"
+                )
 
 
 def _check_sample_path_options(args: argparse.Namespace) -> None:

@@ -60,7 +60,22 @@ def test_forecast_cli_wls_struct_needs_the_parent_in_the_input(
     (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\n")
     assert _forecast(tmp_path) == 2
     err = capsys.readouterr().err
-    assert "series 'county' expected in the history (wls_struct needs every node)" in err
+    assert "row 2, column 'parent_id': expected a series of --input" in err
+    assert "found 'county', which has no rows there (--reconcile wls_struct" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("how", ["wls_struct", "bottom_up"])
+def test_forecast_cli_names_the_hierarchy_row_of_a_child_missing_from_the_input(
+    tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a tree written for more areas than the history holds (an authority left out)
+    _history(tmp_path / "in.csv", with_parent=True)
+    (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\ncounty,c\n")
+    assert _forecast(tmp_path, "--reconcile", how) == 2
+    err = capsys.readouterr().err
+    assert "--hierarchy" in err and "row 4, column 'child_id': expected a series of --input" in err
+    assert "found 'c', which has no rows there (a leaf is forecast from its own history)" in err
     assert not (tmp_path / "out.csv").exists()
 
 

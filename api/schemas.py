@@ -480,6 +480,28 @@ class PlanDemandRowPublic(_StoredRow):
     )
 
 
+class PlanDemandRiskRowPublic(_StoredRow):
+    """The plan's hours against low and high demand, per scenario, service and district."""
+
+    scenario: str | None = Field(
+        default=None,
+        description="low (each period's demand at the bottom of its forecast's 80% interval), "
+        "planned (the plan's own demand) or high (at the top), every period moved the same way",
+    )
+    service: str | None = Field(default=None, description="a service, or dfg_works")
+    district: str | None = None
+    new_cases: float | None = Field(default=None, description="cases over the horizon")
+    cases_served: float | None = Field(default=None, description="cases over the horizon")
+    person_days: float | None = Field(default=None, description="days waited, all cases")
+    avg_wait_days: float | None = Field(
+        default=None, description="person-days over cases served, days"
+    )
+    end_backlog_cases: float | None = Field(
+        default=None, description="cases still waiting at the end of the horizon"
+    )
+    dtoc_days: float | None = Field(default=None, description="delayed days in hospital")
+
+
 class PlanResultPublic(BaseModel):
     """A plan's result: scalars, then frames, each a list of rows. Served as stored: a key
     an older plan lacks is left out, and keys not named here are kept."""
@@ -510,6 +532,11 @@ class PlanResultPublic(BaseModel):
     district_waits: list[PlanDistrictWaitRowPublic] = Field(default_factory=list)
     baselines: list[PlanBaselineRowPublic] = Field(default_factory=list)
     simulation: list[PlanSimulationRowPublic] = Field(default_factory=list)
+    demand_risk: list[PlanDemandRiskRowPublic] = Field(
+        default_factory=list,
+        description="the plan's hours held fixed against low and high demand (empty when the "
+        "demand has no 80% bounds)",
+    )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     tie_break: str | None = Field(

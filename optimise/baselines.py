@@ -34,7 +34,7 @@ def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
     if not result.ok:
         return pd.DataFrame(columns=BASELINE_COLUMNS)
     money = _money(inputs, result)
-    planned = _grid(inputs, result.hours)
+    planned = plan_hours(inputs, result.hours)
     rows = [
         ("plan", planned),
         ("proportional_to_demand", proportional_hours(inputs, money)),
@@ -113,7 +113,8 @@ def _cap_to_teams(inputs: PlanInputs, hours: Array) -> Array:
     return hours * scale[:, inputs.team_of_district, :]
 
 
-def _grid(inputs: PlanInputs, hours: pd.DataFrame) -> Array:
+def plan_hours(inputs: PlanInputs, hours: pd.DataFrame) -> Array:
+    """A plan's `hours` rows as an (S, D, T) grid, 0 where a row is missing."""
     shape = (len(inputs.services), len(inputs.districts), len(inputs.period_start))
     ordered = hours.set_index(["service", "district", "period"])["hours"]
     index = pd.MultiIndex.from_product(

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 
 PRESSURE_COLUMNS = ("winter_index", "normal_cases")
+BOUND_COLUMNS = ("q10", "q90")  # the forecast's 80% interval, for the plan's demand risk
 
 
 def demand_cube(
@@ -55,6 +56,23 @@ def demand_cube(
         planned = np.where(pressed, np.maximum(planned, raised), planned)
     winter = np.array([ts.month in winter_cfg.months for ts in starts])
     return tuple(starts), np.where(winter[None, None, :], planned, mean), mean
+
+
+def bound_cubes(
+    demand: pd.DataFrame,
+    services: tuple[str, ...],
+    districts: tuple[str, ...],
+    starts: tuple[pd.Timestamp, ...],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """The forecast's 80% bounds (q10, q90) over the plan's periods, each (S, D, T), for the
+    plan's demand-risk rows (optimise/risk.py); None when the demand lacks either column (a
+    demand file may give the mean only). Present, they are checked as the cases are."""
+    if not all(c in demand.columns for c in BOUND_COLUMNS):
+        return None
+    frame = _checked(demand, {c: "" for c in BOUND_COLUMNS})
+    frame = frame[frame["ds"].isin(starts)]
+    low, high = (_pivot(frame, c, services, districts, list(starts)) for c in BOUND_COLUMNS)
+    return low, high
 
 
 def _winter_columns(config: PlanningConfig) -> dict[str, str]:
@@ -97,10 +115,15 @@ def _checked(demand: pd.DataFrame, winter_columns: dict[str, str]) -> pd.DataFra
                 f"demand.{column} (service {row['service']}, district {row['district']}, "
                 f"ds {row['ds']:%Y-%m-%d})",
                 "a number of cases >= 0" if column != "winter_index" else "an index >= 0",
-                repr(row[column]),
+                _shown(row[column]),
             )
         frame[column] = values.astype(float)
     return frame
+
+
+def _shown(value: object) -> str:
+    """A found value as the user wrote it: -1.0, not np.float64(-1.0)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def late_start(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optimise.baselines import compare_baselines
+from optimise.baselines import compare_baselines, plan_hours
 from optimise.build import build_model
 from optimise.decompose import BY_BLOCKS, Decomposition
 from optimise.elastic import relax
@@ -12,6 +12,7 @@ from optimise.extract import extract
 from optimise.highs_backend import write_model
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
+from optimise.risk import demand_risk
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
 from optimise.solve import solve
@@ -26,7 +27,8 @@ def plan(
     seed: int = 0,
     decomposition: Decomposition = BY_BLOCKS,
 ) -> PlanResult:
-    """Build, solve, extract; then compare with the two baselines and, unless
+    """Build, solve, extract; then compare with the two baselines, evaluate the plan's hours
+    against low and high demand (optimise/risk.py) and, unless
     `simulation_runs` is 0, simulate the plan (seeded: the same inputs give the same result).
 
     An infeasible request is re-solved with penalised elastic slack and returned as
@@ -46,6 +48,9 @@ def plan(
         second = even_waits(inputs, model, outcome, solver, time_limit_s, decomposition)
         result = second.report(extract(inputs, model, second.outcome))
     result = result.with_extras(baselines=compare_baselines(inputs, result))
+    if result.ok:
+        hours = plan_hours(inputs, result.hours)
+        result = result.with_extras(demand_risk=demand_risk(inputs, result, hours))
     return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result
 
 

@@ -44,6 +44,9 @@ class PlanResult:
     district_waits: pd.DataFrame = field(default_factory=pd.DataFrame)
     baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
     simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # scenario (low, planned, high), service (incl. dfg_works), district, new_cases,
+    # cases_served, person_days, avg_wait_days, end_backlog_cases, dtoc_days (optimise/risk.py)
+    demand_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service, district, period, ds, forecast_cases, planned_cases (raised in winter periods)
     demand: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: tuple[str, ...] = ()

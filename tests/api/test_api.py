@@ -260,7 +260,8 @@ def test_every_paged_list_documents_its_total_header(demo_server: LiveServer) ->
         for method, operation in operations.items()
         if {"limit", "offset"} <= {p["name"] for p in operation.get("parameters", [])}
     }
-    assert set(paged) == {"/v1/plans", "/v1/runs"}  # found from their parameters, not listed
+    # found from their parameters, not listed
+    assert set(paged) == {"/v1/plans", "/v1/runs", "/v1/series"}
     for path, ok in paged.items():
         header = ok["headers"]["X-Total-Count"]
         assert header["schema"]["type"] == "integer", path
@@ -390,6 +391,7 @@ PLAN_FRAMES = {
     "district_waits": "PlanDistrictWaitRowPublic",
     "baselines": "PlanBaselineRowPublic",
     "simulation": "PlanSimulationRowPublic",
+    "demand_risk": "PlanDemandRiskRowPublic",
     "demand": "PlanDemandRowPublic",
 }
 
@@ -453,7 +455,14 @@ def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
         latest = repository.latest_plan(session)
         assert latest is not None
         result = json.loads(json.dumps(latest.result))
-        for newer in ("tie_break", "simulation", "demand", "revenue_by_budget", "total_dtoc_days"):
+        for newer in (
+            "tie_break",
+            "simulation",
+            "demand",
+            "demand_risk",
+            "revenue_by_budget",
+            "total_dtoc_days",
+        ):
             del result[newer]
         for hours in result["hours"]:
             del hours["team"]
@@ -469,3 +478,23 @@ def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
         finally:
             session.delete(older)
             session.commit()
+
+
+def test_the_plan_shows_its_waits_if_referrals_come_in_low_or_high(viewer: httpx.Client) -> None:
+    """The pipeline's demand carries each forecast's 80% bounds, so the served plan has its
+    hours evaluated against a low and a high year beside its own demand."""
+    risk = viewer.get("/v1/plans/latest").json()["result"]["demand_risk"]
+    waited: dict[str, float] = {}
+    for row in risk:
+        waited[row["scenario"]] = waited.get(row["scenario"], 0.0) + row["person_days"]
+    assert set(waited) == {"low", "planned", "high"}
+    assert waited["low"] < waited["planned"] < waited["high"]
+    planned = {
+        (r["service"], r["district"]): r["person_days"] for r in risk if r["scenario"] == "planned"
+    }
+    district_waits = viewer.get("/v1/plans/latest").json()["result"]["district_waits"]
+    assert len(planned) == len(district_waits)
+    for row in district_waits:
+        assert planned[(row["service"], row["district"])] == pytest.approx(
+            row["person_days"], rel=1e-6, abs=1e-6
+        )

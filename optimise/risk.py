@@ -1,0 +1,122 @@
+"""Demand risk: what the plan's hours give if referrals come in low or high.
+
+The plan is solved for one demand (the forecast mean, raised in winter periods). Its hours are
+then held fixed and evaluated (the fluid model of optimise/fluid.py: urgent cases first, DFG
+works at the plan's pace within each district's capital) against two more: every period's
+demand moved by its forecast's 80% interval, down to the bottom (q10) or up to the top (q90).
+Moving every period the same way is a sustained low or high year, as a level error persists
+from month to month; it is not an 80% band of the year's waiting. Under the plan's own demand
+the evaluation reproduces the plan's waits, so the three rows of a district compare like with
+like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from optimise.fluid import FluidOutcome, evaluate_hours
+from optimise.frames import ratio
+from optimise.inputs import PlanInputs
+from optimise.model import Array
+from optimise.result import PlanResult
+
+SCENARIOS = ("low", "planned", "high")
+WORKS = "dfg_works"
+RISK_COLUMNS = [
+    "scenario",
+    "service",
+    "district",
+    "new_cases",
+    "cases_served",
+    "person_days",
+    "avg_wait_days",
+    "end_backlog_cases",
+    "dtoc_days",
+]
+
+
+def scenario_demand(inputs: PlanInputs) -> dict[str, Array] | None:
+    """Demand (S, D, T) per scenario, or None when the forecast's 80% bounds are unknown.
+
+    High is the planned demand plus the forecast's upper spread (q90 - mean), low the planned
+    demand minus its lower spread (mean - q10), not below zero: outside winter periods they
+    are exactly the forecast's q90 and q10, and in winter they keep the plan's uplift."""
+    if inputs.forecast_q10_cases is None or inputs.forecast_q90_cases is None:
+        return None
+    planned, mean = inputs.demand_cases, inputs.forecast_cases
+    up = np.maximum(inputs.forecast_q90_cases - mean, 0.0)
+    down = np.maximum(mean - inputs.forecast_q10_cases, 0.0)
+    return {
+        "low": np.maximum(planned - down, 0.0),
+        "planned": planned,
+        "high": planned + up,
+    }
+
+
+def demand_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> pd.DataFrame:
+    """Per scenario, service (and DFG works) and district: new cases, cases served, person-days
+    waiting, average wait (person-days over cases served, as the plan's district waits), the
+    backlog left at the end of the horizon and delayed (DTOC) days, for the plan's `hours`
+    (S, D, T). Empty when the plan was not solved or the demand has no 80% bounds."""
+    demands = scenario_demand(inputs)
+    if demands is None or not result.ok:
+        return pd.DataFrame(columns=RISK_COLUMNS)
+    districts = len(inputs.districts)
+    works = result.capital["works_completed"].to_numpy().reshape(districts, -1)
+    frames = []
+    for name in SCENARIOS:
+        scenario = _with_demand(inputs, demands[name])
+        outcome = evaluate_hours(scenario, hours, works)
+        frames.append(_rows(scenario, outcome, name))
+    return pd.concat(frames, ignore_index=True)[RISK_COLUMNS]
+
+
+def _with_demand(inputs: PlanInputs, demand: Array) -> PlanInputs:
+    return replace(inputs, demand_cases=demand)
+
+
+def _rows(inputs: PlanInputs, outcome: FluidOutcome, scenario: str) -> pd.DataFrame:
+    days = inputs.period_days
+    backlog = outcome.backlog.sum(axis=3)  # (S, D, T)
+    served, arrivals = _served(inputs, backlog)
+    ot = inputs.service_index("ot")
+    referred = inputs.p_ot_dfg * (served[ot] if ot is not None else np.zeros_like(served[0]))
+    works_start = inputs.initial_works_backlog_cases[:, None]
+    works_before = np.concatenate([works_start, outcome.works_backlog[:, :-1]], axis=1)
+    works_done = works_before + referred - outcome.works_backlog
+    waited = np.concatenate([backlog.sum(axis=2), outcome.works_backlog.sum(axis=1)[None]])
+    done = np.concatenate([served.sum(axis=2), works_done.sum(axis=1)[None]])
+    dtoc = (backlog.sum(axis=2) * inputs.hospital_share[:, None]) * days
+    index = pd.MultiIndex.from_product(
+        [[*inputs.services, WORKS], list(inputs.districts)], names=["service", "district"]
+    )
+    frame = index.to_frame(index=False)
+    frame.insert(0, "scenario", scenario)
+    frame["new_cases"] = np.concatenate([arrivals.sum(axis=2), referred.sum(axis=1)[None]]).ravel()
+    frame["cases_served"] = done.ravel()
+    frame["person_days"] = (waited * days).ravel()
+    frame["avg_wait_days"] = ratio(waited * days, done).ravel()
+    frame["end_backlog_cases"] = np.concatenate(
+        [backlog[:, :, -1], outcome.works_backlog[:, -1][None]]
+    ).ravel()
+    frame["dtoc_days"] = np.concatenate([dtoc, np.zeros((1, dtoc.shape[1]))]).ravel()
+    return frame
+
+
+def _served(inputs: PlanInputs, backlog: Array) -> tuple[Array, Array]:
+    """Cases served and new cases (S, D, T) from the backlog path: what was waiting plus what
+    arrived, less what is left. Domiciliary care's arrivals include the share of the previous
+    period's reablement completions that need ongoing care, as in the fluid model."""
+    arrivals = inputs.demand_cases.copy()
+    served = np.zeros_like(backlog)
+    before = inputs.initial_backlog_cases
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    for t in range(backlog.shape[2]):
+        if t > 0 and reab is not None and dom is not None:
+            arrivals[dom, :, t] += inputs.p_reab_dom * served[reab, :, t - 1]
+        served[:, :, t] = before + arrivals[:, :, t] - backlog[:, :, t]
+        before = backlog[:, :, t]
+    return served, arrivals

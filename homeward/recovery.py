@@ -19,11 +19,11 @@ import time
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
+from homeward.settings import crontab_trigger
 from homeward.storage import transaction
 from models import LockRow, RunRow
 
@@ -167,7 +167,7 @@ def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
         ).first()
     if newest is None:
         return None
-    trigger = CronTrigger.from_crontab(cron, timezone="UTC")
+    trigger = crontab_trigger(cron)
     after = as_utc(newest)
     due: datetime | None = trigger.get_next_fire_time(None, after)
     return due if due is not None and due <= utcnow() else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,7 +12,7 @@ from forecast.parallel import WorkersStopped
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
 from homeward.recovery import close_interrupted_runs, missed_firing
-from homeward.settings import Settings
+from homeward.settings import Settings, crontab_trigger
 
 log = logging.getLogger(__name__)
 JOB_ID = "homeward-pipeline"
@@ -67,7 +66,7 @@ def start_scheduler(
         log.warning("the pipeline due at %s did not run (service down); running it now", missed)
     scheduler.add_job(
         scheduled_run,
-        CronTrigger.from_crontab(settings.schedule_cron, timezone="UTC"),
+        crontab_trigger(settings.schedule_cron),
         args=(factory, settings),
         id=JOB_ID,
         replace_existing=True,

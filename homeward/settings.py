@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,13 +13,21 @@ from urllib.parse import urlsplit
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 
 class Settings(BaseSettings):
     """Everything the composition root needs; engines never read this, callers pass values in."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HOMEWARD_", env_file=".env", extra="ignore", allow_inf_nan=False
+        env_prefix="HOMEWARD_",
+        env_file=".env",
+        extra="ignore",
+        allow_inf_nan=False,
+        # a refused DATABASE_URL must not print its password in a traceback; our own
+        # messages say what was found, with any password masked
+        hide_input_in_errors=True,
     )
 
     data_dir: Path = Field(
@@ -36,11 +46,14 @@ class Settings(BaseSettings):
     forecast_horizon_weeks: int = Field(default=52, ge=1, le=104)
     forecast_backtest_folds: int = Field(default=3, ge=1, le=12)
     forecast_n_jobs: int = Field(default=2, ge=1, le=64)
-    forecast_models: tuple[str, ...] | None = Field(
-        default=None, description="candidate models (default: the engine's recommended set)"
+    forecast_models: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        description="candidate models, comma-separated (default: the engine's recommended set)",
     )
-    dask_address: str | None = None
-    solver: str = Field(default="highs", pattern="^(highs|cbc)$")
+    dask_address: str | None = Field(
+        default=None, description="a Dask scheduler, e.g. tcp://dask-scheduler:8786"
+    )
+    solver: Literal["highs", "cbc"] = "highs"
     # the pipeline's lease: renewed every third of it while a run lasts, so a lock left by a
     # killed process frees within this long (homeward.recovery closes its run then)
     pipeline_lock_ttl_s: int = Field(default=600, ge=60)
@@ -71,11 +84,37 @@ class Settings(BaseSettings):
     @classmethod
     def _cron_parses(cls, value: str) -> str:
         try:
-            CronTrigger.from_crontab(value)
+            crontab_trigger(value)
         except ValueError as exc:
             raise ValueError(
                 f"expected a 5-field crontab such as '0 6 * * mon', found {value!r}: {exc}"
             ) from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_usable(cls, value: str | None) -> str | None:
+        return None if not value else database_url(value)
+
+    @field_validator("dask_address")
+    @classmethod
+    def _dask_address_is_an_address(cls, value: str | None) -> str | None:
+        return None if not value else dask_address(value)
+
+    @field_validator("forecast_models", mode="before")
+    @classmethod
+    def _models_comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip()) or None
+        return value
+
+    @field_validator("forecast_models")
+    @classmethod
+    def _models_known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value:
+            from forecast.combine import check_names  # the engine's own check; slow to import
+
+            check_names(value)  # ForecastInputError, a ValueError saying expected and found
         return value
 
     @model_validator(mode="after")
@@ -114,6 +153,142 @@ def cors_origin(origin: str) -> str:
     if not well_formed:
         raise ValueError(f"{expected}, found {origin!r}")
     return f"{parts.scheme.lower()}://{parts.hostname}" + (f":{port}" if port else "")
+
+
+CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's 0-6 (7 is sun too)
+
+
+def crontab_trigger(expression: str) -> CronTrigger:
+    """A UTC trigger for a standard 5-field crontab (minute hour day month day-of-week).
+
+    Day-of-week numbers mean what they mean to cron (0 or 7 Sunday, 1 Monday): APScheduler 3
+    counts from Monday, so its own `from_crontab('0 6 * * 1')` fires on Tuesdays. ValueError,
+    saying why, for a crontab that does not parse, restricts both day fields (cron runs when
+    either matches, APScheduler only when both do) or never fires (`0 6 31 2 *`).
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"expected 5 fields (minute hour day month day-of-week), found {len(fields)}"
+        )
+    minute, hour, day, month, weekday = fields
+    if day != "*" and weekday != "*":
+        raise ValueError(
+            "restrict the day of the month or the day of the week, not both (cron would run "
+            "on either, this scheduler only on days that are both)"
+        )
+    trigger = CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekday_names(weekday),
+        timezone="UTC",
+    )
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError("it never fires (no such date)")
+    return trigger
+
+
+def _weekday_names(field: str) -> str:
+    """A crontab day-of-week field with its numbers (cron's: 0 is Sunday) as day names."""
+    if not any(char.isdigit() for char in field):
+        return field  # '*' and names ('mon-fri') mean the same to cron and to APScheduler
+    days: set[int] = set()
+    for item in field.split(","):
+        span, slash, step_text = item.partition("/")
+        if slash and not (step_text.isdigit() and int(step_text) >= 1):
+            raise ValueError(f"expected a step of 1 or more after '/', found {item!r}")
+        first_text, dash, last_text = span.partition("-")
+        first, last = (0, 6) if span == "*" else (_weekday(first_text), _weekday(first_text))
+        if dash:
+            last = _weekday(last_text)
+        elif slash and span != "*":
+            last = 6  # 'N/step': from N to the end of the week
+        if last < first:
+            raise ValueError(f"expected a day-of-week range from low to high, found {item!r}")
+        days.update(day % 7 for day in range(first, last + 1, int(step_text or 1)))
+    return ",".join(CRON_WEEKDAYS[day] for day in sorted(days))
+
+
+def _weekday(text: str) -> int:
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text.lower() in CRON_WEEKDAYS:
+        return CRON_WEEKDAYS.index(text.lower())
+    raise ValueError(
+        f"expected a day of the week, 0-7 (0 and 7 are Sunday) or sun-sat, found {text!r}"
+    )
+
+
+DATABASE_URL_EXAMPLES = (
+    "a SQLAlchemy URL such as postgresql+psycopg://user:password@host:5432/homeward or "
+    "sqlite:////data/homeward.db (characters such as @ : / in a password percent-encoded)"
+)
+
+
+def database_url(text: str) -> str:
+    """`text` as a SQLAlchemy URL whose driver is installed (`postgres://`, as some hosting
+    platforms write it, read as `postgresql://`); ValueError saying what was expected and
+    found, its password masked."""
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text.removeprefix("postgres://")
+    try:
+        url = make_url(text)
+        url.get_dialect().import_dbapi()
+    except (ArgumentError, ValueError) as exc:
+        raise ValueError(
+            f"expected {DATABASE_URL_EXAMPLES}, found {masked_url(text)!r}: {exc}"
+        ) from None
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ValueError(
+            f"expected {DATABASE_URL_EXAMPLES} (drivers installed: sqlite, postgresql+psycopg), "
+            f"found {masked_url(text)!r}, whose driver is not installed: {exc}"
+        ) from None
+    return text
+
+
+def masked_url(text: str) -> str:
+    """A database URL as it may be shown: its password, if any, as ***."""
+    try:
+        return make_url(text).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # unparsable: blank whatever sits between : and @
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", text)
+
+
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def dask_address(text: str) -> str:
+    """`text` as a Dask scheduler address (`[scheme://]host[:port]`); ValueError otherwise."""
+    expected = (
+        "expected a Dask scheduler address such as tcp://dask-scheduler:8786 "
+        f"(scheme {', '.join(DASK_SCHEMES)} or none, a host and an optional port)"
+    )
+    parts = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        parts.port  # noqa: B018  (ValueError if it is not a port)
+    except ValueError:
+        raise ValueError(f"{expected}, found {text!r}") from None
+    host = parts.hostname or ""
+    well_formed = (
+        parts.scheme in DASK_SCHEMES
+        and (bool(HOST_NAME.fullmatch(host)) or _is_ip(host))
+        and parts.username is None
+        and not (parts.path or parts.query or parts.fragment)
+    )
+    if not well_formed:
+        raise ValueError(f"{expected}, found {text!r}")
+    return text
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def is_loopback(host: str) -> bool:

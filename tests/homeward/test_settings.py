@@ -1,0 +1,187 @@
+"""Settings from the environment: bad values refused at start-up naming the variable, what was
+expected and what was found, never a password; crontab days counted as cron counts them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward.cli import main
+from homeward.clock import code_version, utcnow
+from homeward.recovery import missed_firing
+from homeward.scheduler import JOB_ID, start_scheduler
+from homeward.settings import Settings, crontab_trigger, get_settings
+from homeward.storage import transaction
+from models import RunRow
+
+SUNDAY_NOON = datetime(2026, 11, 22, 12, tzinfo=UTC)
+SECRET = "s3cret-Pa55"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """A clean environment for Settings(): no database or schedule from the caller's shell."""
+    for name in ("DATABASE_URL", "HOMEWARD_DATABASE_URL", "HOMEWARD_SCHEDULE_CRON"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def _refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str:
+    """The error Settings() raises for `name=value`, as one string."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    return str(refused.value)
+
+
+def _weekdays(expression: str) -> set[str]:
+    """The days of the week the crontab fires on in the week after SUNDAY_NOON."""
+    trigger, moment, days = crontab_trigger(expression), SUNDAY_NOON, set()
+    for _ in range(7):
+        moment = trigger.get_next_fire_time(None, moment)
+        days.add(moment.strftime("%a").lower())
+        moment = moment.replace(hour=23, minute=59)
+    return days
+
+
+@pytest.mark.parametrize(
+    ("expression", "days"),
+    [
+        ("0 6 * * 1", {"mon"}),  # APScheduler's own from_crontab: Tuesday
+        ("0 6 * * 0", {"sun"}),
+        ("0 6 * * 7", {"sun"}),
+        ("0 6 * * 1-5", {"mon", "tue", "wed", "thu", "fri"}),
+        ("0 6 * * */2", {"sun", "tue", "thu", "sat"}),
+        ("0 6 * * 5-7", {"fri", "sat", "sun"}),
+        ("0 6 * * mon", {"mon"}),
+        ("0 6 * * mon-fri/2", {"mon", "wed", "fri"}),
+        ("0 6 * * 1,wed", {"mon", "wed"}),
+    ],
+)
+def test_crontab_weekday_numbers_mean_what_they_mean_to_cron(
+    expression: str, days: set[str]
+) -> None:
+    assert _weekdays(expression) == days
+
+
+def test_the_scheduler_runs_a_numbered_monday_cron_on_mondays(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """'0 6 * * 1' is Monday 06:00 to cron, and to an operator who copies it from a crontab."""
+    settings = sqlite_settings.model_copy(update={"schedule_cron": "0 6 * * 1"})
+    scheduler = start_scheduler(factory, settings, paused=True)
+    try:
+        next_run = scheduler.get_job(JOB_ID).next_run_time
+    finally:
+        scheduler.shutdown(wait=False)
+    assert (next_run.strftime("%a"), next_run.hour) == ("Mon", 6)
+
+
+def test_a_missed_numbered_monday_is_a_monday(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:  # the last pipeline run, eight days ago
+        session.add(
+            RunRow(
+                kind="pipeline",
+                trigger="scheduler",
+                status="succeeded",
+                started_at=utcnow() - timedelta(days=8),
+                code_version=code_version(),
+            )
+        )
+    missed = missed_firing(factory, "0 6 * * 1")
+    assert missed is not None and missed.strftime("%a") == "Mon"
+
+
+@pytest.mark.parametrize(
+    ("cron", "why"),
+    [
+        ("0 6 31 2 *", "never fires"),
+        ("0 6 1 * mon", "not both"),
+        ("0 6 * * 8", "found '8'"),
+        ("0 6 * * 5-1", "from low to high"),
+        ("0 6 * * */0", "step of 1 or more"),
+        ("0 6 * *", "found 4"),
+    ],
+)
+def test_a_crontab_that_would_not_run_as_written_is_refused(
+    env: pytest.MonkeyPatch, cron: str, why: str
+) -> None:
+    message = _refused(env, "HOMEWARD_SCHEDULE_CRON", cron)
+    assert "schedule_cron" in message and f"found {cron!r}" in message and why in message
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("nonsense", "Could not parse"),
+        (f"mysql://council:{SECRET}@db.example.org/homeward", "driver is not installed"),
+        (f"postgresql+psycopg://council:{SECRET}@db:54x2/homeward", "invalid literal"),
+    ],
+)
+def test_an_unusable_database_url_is_refused_at_start_without_its_password(
+    env: pytest.MonkeyPatch, url: str, why: str
+) -> None:
+    message = _refused(env, "DATABASE_URL", url)
+    assert "DATABASE_URL" in message and "expected a SQLAlchemy URL such as" in message
+    assert why in message and SECRET not in message
+    assert "found '" in message
+
+
+def test_the_cli_refuses_a_database_url_in_one_line_without_its_password(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("DATABASE_URL", f"mysql://council:{SECRET}@db.example.org/homeward")
+    assert main(["keys", "list"]) == 2
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err
+    assert "Traceback" not in captured.err
+    [line] = captured.err.strip().splitlines()
+    assert "DATABASE_URL" in line and "'mysql://council:***@db.example.org/homeward'" in line
+
+
+def test_a_hosting_platforms_postgres_url_is_read_as_postgresql(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DATABASE_URL", "postgres://council@db.example.org/homeward")
+    assert Settings().resolved_database_url == "postgresql://council@db.example.org/homeward"
+
+
+@pytest.mark.parametrize(
+    "address", ["not an address", "http://dask:8786", "tcp://dask:87860", "tcp://", "dask:8786/x"]
+)
+def test_a_malformed_dask_address_is_refused_at_start(
+    env: pytest.MonkeyPatch, address: str
+) -> None:
+    message = _refused(env, "HOMEWARD_DASK_ADDRESS", address)
+    assert "dask_address" in message and "tcp://dask-scheduler:8786" in message
+    assert f"found {address!r}" in message
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://10.0.0.5:8786", "dask-scheduler:8786", "tls://dask.example.org", "[::1]:1"]
+)
+def test_dask_addresses_as_dask_writes_them_are_accepted(
+    env: pytest.MonkeyPatch, address: str
+) -> None:
+    env.setenv("HOMEWARD_DASK_ADDRESS", address)
+    assert Settings().dask_address == address
+
+
+def test_forecast_models_are_comma_separated_and_checked_at_start(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("HOMEWARD_FORECAST_MODELS", "ets, theta,mean_best2")
+    assert Settings().forecast_models == ("ets", "theta", "mean_best2")
+    message = _refused(env, "HOMEWARD_FORECAST_MODELS", "ets,tbats")
+    assert "forecast_models" in message and "found 'tbats'" in message
+
+
+def test_an_unknown_solver_names_the_solvers_there_are(env: pytest.MonkeyPatch) -> None:
+    message = _refused(env, "HOMEWARD_SOLVER", "gurobi")
+    assert "solver" in message and "'highs' or 'cbc'" in message

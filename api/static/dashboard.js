@@ -144,7 +144,7 @@ function renderWaits(plan) {
   section.innerHTML = `<h2 id="waits-heading">${WAITS_HEADING}</h2>` + (waits.length
     ? waitsTable(waits, sims) + waitsNote(sims)
     : '<p class="muted" id="waits-none">This plan records no waits by district.</p>') +
-    baselinesTable(r.baselines || []);
+    baselinesTable(r.baselines || []) + riskTable(r.demand_risk || []);
 }
 
 function waitsTable(waits, sims) {
@@ -230,6 +230,39 @@ function baselinesTable(baselines) {
     its waits worked out by the plan's own model</caption>
     <thead><tr><th scope="col">allocation</th><th scope="col">weighted waiting days</th>
     <th scope="col">against the plan</th><th scope="col">delayed days in hospital (DTOC)</th></tr></thead>
+    <tbody>${rows.join("")}</tbody></table>`;
+}
+
+// The plan's hours held fixed while referrals come in low or high (every period at the bottom
+// or top of its forecast's 80% interval): per service, the whole area's average wait.
+const SCENARIOS = ["low", "planned", "high"];
+
+function riskTable(risk) {
+  if (!risk.length) return "";
+  const totals = new Map();  // service -> scenario -> {days, served, dtoc, left}
+  for (const r of risk) {
+    const byScenario = totals.get(r.service) ?? new Map();
+    const t = byScenario.get(r.scenario) ?? { days: 0, served: 0, dtoc: 0, left: 0 };
+    t.days += r.person_days ?? 0; t.served += r.cases_served ?? 0;
+    t.dtoc += r.dtoc_days ?? 0; t.left += r.end_backlog_cases ?? 0;
+    byScenario.set(r.scenario, t);
+    totals.set(r.service, byScenario);
+  }
+  const wait = (t) => (t && t.served > 0 ? fmt(t.days / t.served, 1) : "n/a");
+  const rows = [...totals].map(([service, by]) => {
+    const name = service === "dfg_works" ? "DFG works" : service.replace(/_/g, " ");
+    return `<tr><th scope="row">${esc(name)}</th>${SCENARIOS.map((s) =>
+      `<td>${wait(by.get(s))}</td>`).join("")}<td>${fmtOrNA(by.get("high")?.left, 0)}</td></tr>`;
+  });
+  const dtoc = SCENARIOS.map((s) => [...totals.values()].reduce(
+    (sum, by) => sum + (by.get(s)?.dtoc ?? 0), 0));
+  return `<h3 id="risk-heading">If referrals come in low or high</h3>
+    <table id="risk-table"><caption>Average wait in days over the whole area with the plan's
+    hours unchanged, when every period's referrals are at the bottom (low) or top (high) of
+    their forecast's 80% interval; delayed days in hospital: ${dtoc.map((d) => fmt(d)).join(
+      " / ")} (low / planned / high)</caption>
+    <thead><tr><th scope="col">service</th><th scope="col">low</th><th scope="col">planned</th>
+    <th scope="col">high</th><th scope="col">still waiting at the end, high</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;
 }
 

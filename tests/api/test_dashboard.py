@@ -540,6 +540,48 @@ def test_the_plan_is_set_against_simple_allocations_as_vs_plan_pct_says(
     assert all(row[2].endswith("% more weighted waiting") for row in shown[1:])
 
 
+def _expected_risk(risk: list[dict[str, Any]]) -> list[list[str]]:
+    """Per service, in the plan's order: the area's average wait (person-days over cases
+    served) low, planned and high, and the cases still waiting at the end if high."""
+    services = list(dict.fromkeys(r["service"] for r in risk))
+    rows = []
+    for service in services:
+        mine = [r for r in risk if r["service"] == service]
+
+        def wait(scenario: str, mine: list[dict[str, Any]] = mine) -> str:
+            chosen = [r for r in mine if r["scenario"] == scenario]
+            served = sum(r["cases_served"] for r in chosen)
+            days = sum(r["person_days"] for r in chosen)
+            return _shown_number(days / served, 1) if served > 0 else "n/a"
+
+        left = sum(r["end_backlog_cases"] for r in mine if r["scenario"] == "high")
+        name = "DFG works" if service == "dfg_works" else service.replace("_", " ")
+        rows.append([name, wait("low"), wait("planned"), wait("high"), _shown_number(left)])
+    return rows
+
+
+def test_the_waits_card_shows_what_low_or_high_referrals_would_do_to_the_plans_waits(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    risk = _get_plan(demo_server, role_keys[Role.VIEWER])["result"]["demand_risk"]
+    assert {r["scenario"] for r in risk} == {"low", "planned", "high"}
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    wait.until(ec.presence_of_element_located((By.ID, "risk-table")))
+    heading = browser.find_element(By.ID, "risk-heading").text
+    assert heading == "If referrals come in low or high"
+    shown: list[list[str]] = browser.execute_script(
+        "return [...document.querySelectorAll('#risk-table tbody tr')]"
+        ".map((tr) => [...tr.cells].map((c) => c.textContent))"
+    )
+    assert shown == _expected_risk(risk)
+    dtoc = [
+        _shown_number(sum(r["dtoc_days"] for r in risk if r["scenario"] == s))
+        for s in ("low", "planned", "high")
+    ]
+    caption = browser.find_element(By.CSS_SELECTOR, "#risk-table caption").text
+    assert f"{' / '.join(dtoc)} (low / planned / high)" in caption
+
+
 def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
     browser: webdriver.Chrome, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -74,7 +74,15 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         required=True,
         help="long CSV with the header unique_id,ds,y: ids lower-case, ds YYYY-MM-DD (every "
         "Monday for weekly series, every 1st for monthly; YYYY-MM also means the 1st), y a "
-        "count of 0 or more, one row per series and period, no gaps, at least 2 per series",
+        "count of 0 or more, one row per series and period, no gaps (see --fill-gaps), at "
+        "least 2 per series",
+    )
+    p.add_argument(
+        "--fill-gaps",
+        action="store_true",
+        help="accept missing weeks or months inside a series and interpolate them linearly "
+        "(each such series is named in the log), as long as at most half of a series' "
+        "periods are missing; quarterly or annual figures are still refused",
     )
     p.add_argument("--horizon", type=_positive_int, required=True, help="periods ahead")
     p.add_argument("--output", required=True, help="where to write the forecasts CSV")

@@ -21,12 +21,18 @@ import uvicorn
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.hierarchy import hierarchy_from_frame
-from forecast.validate import check_forecastable
+from forecast.validate import check_forecastable, split_history
 from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
-from homeward.ingest import observations_hash, read_observations_csv, read_upload
+from homeward.errors import ValidationFailed
+from homeward.ingest import (
+    is_missing_periods,
+    observations_hash,
+    read_observations_csv,
+    read_upload,
+)
 from homeward.pipeline import LOCK_NAME, PipelineBusy, forecast_settings, run_pipeline
 from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
@@ -93,7 +99,7 @@ def forecast_file(args: argparse.Namespace) -> int:
     """`homeward forecast --input IN --horizon H --output OUT`: no database needed."""
     _check_sample_path_options(args)
     _check_paths(args)
-    history = read_observations_csv(Path(args.input), source=args.input)
+    history = _read_history(args)
     check_forecastable(history, args.horizon)
     tree = _read_hierarchy(args.hierarchy) if args.hierarchy else None
     if tree is not None:
@@ -129,6 +135,33 @@ def forecast_file(args: argparse.Namespace) -> int:
     if not run.fallbacks.empty:
         print(f"{len(run.fallbacks)} model failures replaced by fallbacks (see the log above)")
     return 0
+
+
+def _read_history(args: argparse.Namespace) -> pd.DataFrame:
+    """--input, validated; with --fill-gaps its missing periods are left for the forecast to
+    interpolate, and each series with some is named in the log."""
+    try:
+        history = read_observations_csv(
+            Path(args.input), source=args.input, allow_gaps=args.fill_gaps
+        )
+    except ValidationFailed as exc:
+        if args.fill_gaps or not any(is_missing_periods(p) for p in exc.problems):
+            raise
+        raise ValueError(
+            f"{exc}\n(--fill-gaps forecasts series with missing weeks or months, interpolating "
+            "them, when at most half of a series' periods are missing)"
+        ) from None
+    if args.fill_gaps:
+        for series in split_history(history):
+            if series.n_missing:
+                log.warning(
+                    "series %s: %d of %d %s missing, interpolated (--fill-gaps)",
+                    series.unique_id,
+                    series.n_missing,
+                    len(series.y),
+                    "weeks" if series.freq == "W-MON" else "months",
+                )
+    return history
 
 
 def _write_outputs(args: argparse.Namespace, run: ForecastRun) -> None:

@@ -72,6 +72,7 @@ def read_observations_csv(
     source: str,
     max_rows: int = DEFAULT_MAX_ROWS,
     encoding: str = "utf-8",
+    allow_gaps: bool = False,
 ) -> pd.DataFrame:
     """Read a long-format CSV (columns unique_id, ds, y) and return validated observations.
 
@@ -81,8 +82,11 @@ def read_observations_csv(
     surrounding whitespace in a cell is ignored, then the whole file is validated once.
     Returns a new frame as ``validate_observations`` does; raises ``ValidationFailed``
     listing every problem, with rows numbered as lines of the file (header = line 1).
+    ``allow_gaps``: missing periods inside a series are left missing instead of refused (for
+    a forecast, which interpolates them), unless more than half its periods are missing or
+    its dates are spaced regularly wider than a week or month (quarterly, annual figures).
     """
-    return read_upload(data, source, max_rows, encoding).frame
+    return read_upload(data, source, max_rows, encoding, allow_gaps).frame
 
 
 @dataclass(frozen=True)
@@ -103,11 +107,12 @@ def read_upload(
     source: str,
     max_rows: int = DEFAULT_MAX_ROWS,
     encoding: str = "utf-8",
+    allow_gaps: bool = False,
 ) -> Upload:
     """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
     row's file line number for the checks storing it makes (see ``repository``)."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
-    work = _checked(table.cells, source, list(table.problems), max_rows)
+    work = _checked(table.cells, source, list(table.problems), max_rows, allow_gaps)
     frame = _clean(work)
     lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
     month_only = pd.Series(
@@ -452,7 +457,9 @@ def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
 # --- validation ------------------------------------------------------------------------------
 
 
-def _checked(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int) -> pd.DataFrame:
+def _checked(
+    raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int, allow_gaps: bool = False
+) -> pd.DataFrame:
     """The parsed cells (``row`` = file line) in (unique_id, ds) order; ValidationFailed
     listing every problem unless all are good."""
     if len(raw) > max_rows:
@@ -466,7 +473,7 @@ def _checked(raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int
     # Sorted once: series codes follow the ids' lexical order, so this is also the output order.
     work = _parse_cells(raw, problems).sort_values(["sid", "ds", "row"], kind="stable")
     problems += _duplicate_problems(work)
-    problems += _all_calendar_problems(work)
+    problems += _all_calendar_problems(work, allow_gaps)
     if problems:
         raise ValidationFailed(in_reading_order(problems), source)
     return work
@@ -657,7 +664,7 @@ def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
     ]  # fmt: skip
 
 
-def _all_calendar_problems(work: pd.DataFrame) -> list[Problem]:
+def _all_calendar_problems(work: pd.DataFrame, allow_gaps: bool = False) -> list[Problem]:
     """Spacing, anchor (Monday / 1st) and gap checks for every series at once (vectorised)."""
     usable = work[work["ok_id"] & work["ds"].notna()]
     dated = usable.drop_duplicates(["sid", "ds"])
@@ -669,7 +676,7 @@ def _all_calendar_problems(work: pd.DataFrame) -> list[Problem]:
     # A series with an off-calendar or unreadable date would show spurious gaps: skip those.
     skip = set(anchored.loc[_off_calendar(anchored), "sid"])
     skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "sid"])
-    problems += _gap_problems(summary[~summary.index.isin(skip)], dated)
+    problems += _gap_problems(summary[~summary.index.isin(skip)], dated, allow_gaps)
     return problems
 
 
@@ -767,35 +774,59 @@ def _found_date(text: str, date: pd.Timestamp) -> str:
     return f"{text!r} (a {_DAY_NAMES[date.dayofweek]})"
 
 
-def _gap_problems(summary: pd.DataFrame, dated: pd.DataFrame) -> list[Problem]:
+def _gap_problems(
+    summary: pd.DataFrame, dated: pd.DataFrame, allow_gaps: bool = False
+) -> list[Problem]:
     first, last = summary["first_ds"], summary["last_ds"]
     weeks = (last - first).dt.days // 7 + 1
     months = (last.dt.year - first.dt.year) * 12 + (last.dt.month - first.dt.month) + 1
     expected_count = weeks.where(summary["frequency"] == WEEKLY, months)
     gappy = summary.index[summary["n_dates"] < expected_count]
     dates = dated[dated["sid"].isin(gappy)].groupby("sid")["ds"]
-    return [
+    problems = (
         _gap_problem(
             str(summary.at[sid, "unique_id"]),
             pd.DatetimeIndex(ds),
             str(summary.at[sid, "frequency"]),
+            allow_gaps,
         )
         for sid, ds in dates
-    ]
+    )
+    return [problem for problem in problems if problem is not None]
 
 
-def _gap_problem(series_id: str, dates: pd.DatetimeIndex, frequency: str) -> Problem:
+def _gap_problem(
+    series_id: str, dates: pd.DatetimeIndex, frequency: str, allow_gaps: bool = False
+) -> Problem | None:
+    """The missing periods of a series, or None when ``allow_gaps`` leaves them to be filled
+    in (at most half its periods; a mostly-missing series, such as a winter-only collection,
+    would be forecast from lines drawn through the periods it never had)."""
     calendar = pd.date_range(dates.min(), dates.max(), freq=frequency)
     missing = calendar.difference(dates)
     unit = "week" if frequency == WEEKLY else "month"
     step = _regular_step(dates, frequency)
     if step > 1:
         return _coarse_problem(series_id, calendar, frequency, step, len(dates))
+    if allow_gaps and len(missing) * 2 <= len(calendar):
+        return None
     shown = ", ".join(f"{d:%Y-%m-%d}" for d in missing[:5])
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-    expected = f"a row for every {unit} from {calendar[0]:%Y-%m-%d} to {calendar[-1]:%Y-%m-%d}"
+    span = f"from {calendar[0]:%Y-%m-%d} to {calendar[-1]:%Y-%m-%d} ({frequency})"
+    if allow_gaps:
+        expected = f"a row for at least half the {unit}s {span}, to fill in the rest"
+        found = f"{len(missing)} of {len(calendar)} {unit}s missing: {shown}{more}"
+        return Problem(None, "ds", expected, found, series_id)
     found = f"{len(missing)} missing {unit}{'s' * (len(missing) > 1)}: {shown}{more}"
-    return Problem(None, "ds", f"{expected} ({frequency})", found, series_id)
+    return Problem(None, "ds", f"a row for every {unit} {span}", found, series_id)
+
+
+_MISSING_PERIODS = re.compile(r"\d+ missing (week|month)s?: ")
+
+
+def is_missing_periods(problem: Problem) -> bool:
+    """Whether ``problem`` is a series' missing weeks or months, which ``allow_gaps`` would
+    accept (not its coarse spacing, nor a gap a merge with stored history opened)."""
+    return problem.row is None and _MISSING_PERIODS.match(problem.found) is not None
 
 
 # Names for a series dated at a regular step coarser than its unit: (unit, step) -> figures.

@@ -1,0 +1,85 @@
+"""The scheduler's job: a failed run is recorded and logged once, the next run still happens, a
+database that is down is one line, and a finished run logs its id, status and timings."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import repository
+from homeward.scheduler import recover, scheduled_run
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction
+
+UNREACHABLE = "postgresql+psycopg://homeward@127.0.0.1:1/homeward"  # nothing listens on port 1
+
+
+def _store(factory: sessionmaker[Session], series_ids: list[str], freq: str) -> None:
+    periods = pd.date_range("2018-01-01", periods=80, freq=freq)  # a Monday, a 1st
+    frame = pd.concat(
+        [
+            pd.DataFrame({"unique_id": sid, "ds": periods, "y": [20.0 + i % 12 for i in range(80)]})
+            for sid in series_ids
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+
+
+def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.name for r in caplog.records if r.exc_info and r.levelno >= logging.INFO]
+
+
+def test_a_failing_run_is_recorded_logged_once_and_the_next_run_still_happens(
+    factory: sessionmaker[Session], sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pooled models need weekly siblings; a lone monthly series has none, so every run fails
+    on the series, not on the scheduler."""
+    _store(factory, ["winter/admissions/area"], "MS")
+    settings = sqlite_settings.model_copy(update={"forecast_models": ("pooled_ses",)})
+    caplog.set_level(logging.INFO)
+    scheduled_run(factory, settings)
+    assert _tracebacks(caplog) == ["homeward.pipeline"]  # the pipeline's, not a second copy
+    [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
+    assert line.startswith("scheduler pipeline run failed: ForecastInputError: models:")
+    scheduled_run(factory, settings)  # the next firing runs again
+    with factory() as session:
+        runs = repository.list_runs(session, 10)
+    assert [(r.trigger, r.status) for r in runs] == [("scheduler", "failed")] * 2
+    assert runs[0].message is not None and "pooled_ses" in runs[0].message
+
+
+def test_a_finished_run_logs_its_id_status_and_timings(
+    factory: sessionmaker[Session], sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    _store(factory, ["referrals/ot/rugby", "referrals/ot/warwick"], "W-MON")
+    caplog.set_level(logging.INFO, logger="homeward.scheduler")
+    scheduled_run(factory, sqlite_settings.model_copy(update={"forecast_models": ("naive",)}))
+    with factory() as session:
+        [run] = repository.list_runs(session, 1)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
+    assert line.startswith(f"scheduler pipeline run {run.id} forecast_only in ")
+    assert "(forecast_s " in line and line.endswith("; plan None")
+
+
+def test_a_database_that_is_down_is_one_line_not_a_traceback(
+    sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine(UNREACHABLE)
+    caplog.set_level(logging.INFO)
+    try:
+        scheduled_run(session_factory(engine), sqlite_settings)
+        recover(session_factory(engine), sqlite_settings)
+    finally:
+        engine.dispose()
+    assert _tracebacks(caplog) == []
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [line.split(": database unavailable: ")[0] for line in lines] == [
+        "scheduler pipeline run failed",
+        "recovery pass skipped",
+    ]
+    assert all("Connection refused" in line or "connection failed" in line for line in lines)

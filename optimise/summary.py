@@ -52,7 +52,8 @@ def _relaxed(relaxations: pd.DataFrame) -> str:
 
 def summary_table(result: PlanResult) -> str:
     """Status line, hours and mean waits per service, revenue totals, hours and average
-    waits per district and service, then the top shadow prices and the baselines."""
+    waits per district and service, then the top shadow prices, the baselines and the waits if
+    referrals come in low or high."""
     lines = [
         f"status: {result.status.value} ({result.solver}, build {result.build_seconds:.2f} s, "
         f"solve {result.solve_seconds:.2f} s)",
@@ -72,6 +73,8 @@ def summary_table(result: PlanResult) -> str:
         lines += ["largest shadow prices:", *(f"  {s}" for s in top["statement"])]
     if len(result.baselines):
         lines += ["", "against baselines at the same staff spend:", _baselines(result.baselines)]
+    if len(result.demand_risk):
+        lines += ["", *_risk_lines(result.demand_risk)]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -92,6 +95,24 @@ def _tie_break(result: PlanResult) -> list[str]:
 def _baselines(baselines: pd.DataFrame) -> str:
     table = baselines.set_index("name")[["weighted_wait_days", "dtoc_days", "vs_plan_pct"]]
     return table.to_string(float_format=lambda v: f"{v:,.1f}")
+
+
+def _risk_lines(risk: pd.DataFrame) -> list[str]:
+    """Per service over the area: the average wait with the plan's hours if every period's
+    referrals come in at the bottom or top of their forecast's 80% interval."""
+    sums = risk.groupby(["service", "scenario"], sort=False)[
+        ["person_days", "cases_served", "dtoc_days"]
+    ].sum()
+    wait = (sums["person_days"] / sums["cases_served"].where(sums["cases_served"] > 0)).unstack()
+    table = wait.reindex(columns=["low", "planned", "high"])
+    dtoc = sums["dtoc_days"].groupby(level="scenario").sum()
+    return [
+        "average wait in days with these hours if referrals come in low / as planned / high "
+        "(every period at its forecast's q10 / q90):",
+        table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep="-"),
+        f"delayed days in hospital: {dtoc['low']:,.0f} / {dtoc['planned']:,.0f} / "
+        f"{dtoc['high']:,.0f}",
+    ]
 
 
 def _service_table(result: PlanResult) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from optimise.errors import PlanInputError
 from optimise.plan import plan
-from optimise.risk import RISK_COLUMNS, scenario_demand
+from optimise.risk import RISK_COLUMNS, SCENARIOS, scenario_demand
 from tests.optimise.factory import demand_frame, full_config, inputs_of, rich_config
 
 
@@ -95,3 +95,18 @@ def test_a_negative_bound_is_refused_naming_its_row() -> None:
         PlanInputError, match=r"demand\.q90 \(service ot, district rugby.*found -1\.0$"
     ):
         inputs_of(rich_config(), demand)
+
+
+def test_the_cli_summary_gives_each_services_wait_low_planned_and_high() -> None:
+    result = plan(inputs_of(rich_config(), _bounded_demand()), simulation_runs=0)
+    text = result.summary_table()
+    assert "if referrals come in low / as planned / high" in text
+    risk = result.demand_risk
+    ot = risk[risk["service"] == "ot"].groupby("scenario")[["person_days", "cases_served"]].sum()
+    lines = text.splitlines()
+    heading = next(i for i, line in enumerate(lines) if "low / as planned / high" in line)
+    row = next(line for line in lines[heading:] if line.startswith("ot "))
+    expected = [f"{ot.loc[s, 'person_days'] / ot.loc[s, 'cases_served']:,.1f}" for s in SCENARIOS]
+    assert row.split()[1:] == expected
+    high_dtoc = risk.loc[risk["scenario"] == "high", "dtoc_days"].sum()
+    assert "delayed days in hospital: " in text and f"{high_dtoc:,.0f}" in text

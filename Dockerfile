@@ -19,8 +19,11 @@ RUN pip install -c constraints.txt . \
 USER homeward
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+# The port is HOMEWARD_PORT's, so `-e HOMEWARD_PORT=9000` is still checked where it listens. The
+# first start loads the demo and runs the pipeline before it listens (about 2 minutes on 2 cores,
+# more on 1), so the start period allows 10 minutes; the first answer ends it sooner.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=600s --retries=3 \
+    CMD python -c "import os, sys, urllib.request; port = os.environ.get('HOMEWARD_PORT', '8000'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status == 200 else 1)"
 
 # First start loads the synthetic demo if the database is empty, runs the pipeline once, then serves.
 CMD ["homeward", "demo", "--serve"]

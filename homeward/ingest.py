@@ -686,14 +686,19 @@ def _series_summary(dated: pd.DataFrame) -> pd.DataFrame:
     same_series = dated["sid"].eq(dated["sid"].shift())
     month_index = ds.dt.year * 12 + ds.dt.month
     on_first = ds.dt.day == 1
+    # Month-end dates (pandas' resample("M"), Excel's EOMONTH) step monthly too: counted so the
+    # series is named monthly and each date is refused as "not the 1st", not "not a Monday".
+    on_end = ds.dt.is_month_end
     steps = pd.DataFrame(
         {
             "sid": dated["sid"],
             "unique_id": dated["unique_id"],
             "weekly_steps": same_series & ((ds - ds.shift()).dt.days == 7),
             "monthly_steps": same_series
-            & on_first
-            & on_first.shift(fill_value=False)
+            & (
+                (on_first & on_first.shift(fill_value=False))
+                | (on_end & on_end.shift(fill_value=False))
+            )
             & (month_index - month_index.shift() == 1),
             "firsts": on_first,
             "mondays": ds.dt.dayofweek == 0,
@@ -762,16 +767,25 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
     off = anchored[_off_calendar(anchored)].sort_values("row").head(MAX_PROBLEMS_PER_CHECK)
     columns = ["row", "unique_id", "ds_text", "ds", "frequency"]
     return [
-        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency], _found_date(text, date),
+        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency], _found_date(text, date, frequency),
                 str(series_id))
         for row, series_id, text, date, frequency in off[columns].itertuples(index=False)
     ]  # fmt: skip
 
 
-def _found_date(text: str, date: pd.Timestamp) -> str:
+def _found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:
+    """The date as written and what it is, with the date meant where that is plain: a month
+    dated by its last day (month-end dates), a week by a day other than its Monday (such as
+    "week ending" Sundays)."""
     if len(text) == len("YYYY-MM"):
         return f"{text!r} (a month, not a day)"
-    return f"{text!r} (a {_DAY_NAMES[date.dayofweek]})"
+    day = _DAY_NAMES[date.dayofweek]
+    if frequency == MONTHLY and date.is_month_end:
+        return f"{text!r} (the last day of its month; date it by its 1st, {date:%Y-%m}-01)"
+    if frequency == WEEKLY:
+        monday = date - pd.Timedelta(days=date.dayofweek)
+        return f"{text!r} (a {day}; date its week by its Monday, {monday:%Y-%m-%d})"
+    return f"{text!r} (a {day})"
 
 
 def _gap_problems(

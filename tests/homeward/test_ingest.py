@@ -237,7 +237,7 @@ def test_weekly_date_not_a_monday() -> None:
     problem = only_problem(text)
     assert (problem.row, problem.column, problem.series_id) == (4, "ds", "referrals/ot/rugby")
     assert "Monday" in problem.expected
-    assert problem.found == "'2024-01-17' (a Wednesday)"
+    assert problem.found == "'2024-01-17' (a Wednesday; date its week by its Monday, 2024-01-15)"
 
 
 def test_a_bare_month_in_a_weekly_series_is_refused() -> None:

@@ -74,3 +74,23 @@ def test_real_kh03_quarterly_beds_are_refused_as_quarterly() -> None:
     )
     (problem,) = problems_of(text)
     assert problem.found == f"{len(overnight)} rows, one every 3 months (quarterly figures?)"
+
+
+def test_month_end_dates_are_named_a_monthly_series_dated_by_its_last_days() -> None:
+    # pandas' resample("M") and Excel's EOMONTH date each month by its last day
+    month_ends = pd.date_range("2010-08-31", periods=6, freq="ME")
+    problems = problems_of(dated("ae/att-total/england", month_ends))
+    assert [p.row for p in problems] == [2, 3, 4, 5, 6, 7]
+    assert {p.expected for p in problems} == {"the 1st of a month (the series is monthly, MS)"}
+    assert problems[0].found == (
+        "'2010-08-31' (the last day of its month; date it by its 1st, 2010-08-01)"
+    )
+
+
+def test_week_ending_sundays_name_the_monday_each_week_starts_on() -> None:
+    # pandas' resample("W") labels each Monday-to-Sunday week by its Sunday
+    sundays = pd.date_range("2015-12-06", periods=4, freq="W-SUN")
+    problems = problems_of(dated("winter/ga/england", sundays))
+    assert [p.row for p in problems] == [2, 3, 4, 5]
+    assert "the series is weekly, W-MON" in problems[0].expected
+    assert problems[0].found == "'2015-12-06' (a Sunday; date its week by its Monday, 2015-11-30)"

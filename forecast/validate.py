@@ -147,5 +147,31 @@ def _on_grid(series_id: str, group: pd.DataFrame, freq: str) -> SeriesData:
             series_id=series_id,
             column="ds",
         )
+    _refuse_coarse_spacing(series_id, pd.DatetimeIndex(values.index), freq)
     y = values.reindex(grid).to_numpy(dtype=float)
     return SeriesData(series_id, grid, y, freq)
+
+
+# Fewest observed dates whose one common spacing reads as "every k periods", not as gaps.
+MIN_DATES_FOR_A_STEP = 3
+
+
+def _refuse_coarse_spacing(series_id: str, observed: pd.DatetimeIndex, freq: str) -> None:
+    """ForecastInputError for values every k > 1 periods (quarterly or annual figures): put on
+    a monthly grid they would be interpolated and forecast as monthly values, a quarter's
+    total as one month's. Missing periods are allowed; a regular coarser spacing is not."""
+    if len(observed) < MIN_DATES_FOR_A_STEP:
+        return
+    if freq == "MS":
+        unit, steps = "month", np.diff(np.asarray(observed.year * 12 + observed.month))
+    else:
+        unit, steps = "week", np.diff(observed.asi8) // pd.Timedelta(weeks=1).value
+    if steps[0] > 1 and bool((steps == steps[0]).all()):
+        raise ForecastInputError(
+            f"series {series_id!r}, column 'ds': expected {freq} dates, a value for most "
+            f"{unit}s (some may be missing), found {len(observed)} values one every "
+            f"{steps[0]} {unit}s from {observed[0].date()} (quarterly or annual figures? "
+            f"they would be forecast as {unit}ly values)",
+            series_id=series_id,
+            column="ds",
+        )

@@ -482,6 +482,8 @@ def _checked(
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     names = [str(name) for name in raw.columns]
     header = _quote(",".join(names))
+    if not set(COLUMNS) & set(names):
+        return [_other_format_problem(names, header)]
     missing = [
         Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header)
         for name in COLUMNS
@@ -493,6 +495,19 @@ def _column_problems(raw: pd.DataFrame) -> list[Problem]:
         if name not in COLUMNS
     ]
     return missing + extra
+
+
+def _other_format_problem(names: list[str], header: str) -> Problem:
+    """One problem for a file with none of the columns (a wide table, another format), not
+    one for each of its columns: what the file is, when that is plain, and what to do."""
+    from homeward.dtoc import is_nhs_dtoc_csv  # dtoc builds on this module
+
+    if is_nhs_dtoc_csv(names):
+        what = "an NHS England DTOC file, which `homeward import FILE` reads as it is"
+    else:
+        what = "a wide table? give one row per series and period: unique_id, ds, y"
+    found = f"{header} ({len(names)} columns, none of unique_id, ds, y: {what})"
+    return Problem(1, None, "the header unique_id,ds,y (long format)", found)
 
 
 def _row_numbers(raw: pd.DataFrame) -> np.ndarray:

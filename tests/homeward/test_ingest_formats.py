@@ -1,0 +1,45 @@
+"""A file in another shape (a wide table, an NHS DTOC file) is one problem saying what it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homeward.errors import ValidationFailed
+from homeward.ingest import read_observations_csv
+
+DATA = Path(__file__).parents[3] / "shared" / "data"
+DTOC = DATA / "dtoc-monthly" / "dtoc_la_monthly.csv"
+
+
+def only_problem(data: bytes | str) -> str:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(data, "t.csv")
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column) == (1, None)
+    assert problem.expected == "the header unique_id,ds,y (long format)"
+    return problem.found
+
+
+def test_a_wide_table_is_one_problem_not_one_per_column() -> None:
+    text = "month,att_total,em_adm_total\n2019-01,2100000,500000\n"
+    assert only_problem(text) == (
+        "'month,att_total,em_adm_total' (3 columns, none of unique_id, ds, y: a wide table? "
+        "give one row per series and period: unique_id, ds, y)"
+    )
+
+
+def test_one_required_column_present_still_names_each_column() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv("unique_id,month,value\na,2024-01,1\n", "t.csv")
+    assert {p.column for p in caught.value.problems} == {"ds", "y", "month", "value"}
+
+
+@pytest.mark.skipif(not DTOC.is_file(), reason="real DTOC file not present")
+def test_the_real_nhs_dtoc_file_is_named_and_sent_to_homeward_import() -> None:
+    found = only_problem(DTOC.read_bytes())
+    assert found.endswith(
+        "none of unique_id, ds, y: an NHS England DTOC file, which `homeward import FILE` "
+        "reads as it is)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,10 +10,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL advisory lock key held while migrating ('hwmg'), so that processes starting at
+# once on an empty database (replicas, the service and a `homeward keys create`) take turns
+MIGRATION_LOCK_KEY = 0x68776D67
 
 
 def make_engine(url: str) -> Engine:
@@ -42,11 +46,32 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema (idempotent)."""
+    """Bring the database to the newest schema (idempotent). Processes doing it at once take
+    turns: the first migrates, the others then find the schema current."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with _sqlite_file_lock(engine), engine.begin() as connection:
+        _postgres_lock(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def _postgres_lock(connection: Connection) -> None:
+    """On PostgreSQL, wait for the migration lock; it is released when the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, hold an exclusive lock on `<file>.migrate.lock` (SQLite runs each
+    CREATE TABLE on its own, outside any transaction another process would wait for)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

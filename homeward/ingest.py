@@ -436,8 +436,16 @@ def _without_blank_columns(cells: pd.DataFrame) -> tuple[pd.DataFrame, list[Prob
             position = str(name).removeprefix(_BLANK_PREFIX)
             expected = f"a name in the header for column {position}, which holds values"
             found = f"an empty name (row {filled.index[0]} has {filled.iloc[0]!r})"
+            if position == "1" and _row_counter(text):
+                found += ": a pandas index? write the file with to_csv(..., index=False)"
             problems.append(Problem(1, None, expected, found))
     return cells.drop(columns=blank), problems
+
+
+def _row_counter(text: pd.Series) -> bool:
+    """Whether a column holds a distinct whole number on every row: what ``DataFrame.to_csv``
+    writes first, under an empty name, unless told ``index=False``."""
+    return bool(text.str.fullmatch(r"\d+").all()) and text.is_unique
 
 
 def _check_header_names(names: list[str], source: str) -> None:

@@ -43,3 +43,22 @@ def test_the_real_nhs_dtoc_file_is_named_and_sent_to_homeward_import() -> None:
         "none of unique_id, ds, y: an NHS England DTOC file, which `homeward import FILE` "
         "reads as it is)"
     )
+
+
+def test_a_pandas_index_column_is_named_as_one() -> None:
+    # DataFrame.to_csv without index=False: an unnamed first column of row numbers
+    text = ",unique_id,ds,y\n0,mar/ne/england,2012-04,444233\n1,mar/ne/england,2012-05,474097\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "t.csv")
+    (problem,) = caught.value.problems
+    assert problem.found == (
+        "an empty name (row 2 has '0'): a pandas index? write the file with "
+        "to_csv(..., index=False)"
+    )
+
+
+def test_an_unnamed_column_of_notes_gets_no_pandas_hint() -> None:
+    text = ",unique_id,ds,y\nlate,a,2012-04,1\nlate,a,2012-05,2\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "t.csv")
+    assert caught.value.problems[0].found == "an empty name (row 2 has 'late')"

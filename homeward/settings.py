@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -11,7 +12,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -30,14 +31,13 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,
     )
 
-    data_dir: Path = Field(
-        default=Path("var"), description="where the SQLite file and exports live"
-    )
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "HOMEWARD_DATABASE_URL"),
         description="any SQLAlchemy URL; default is a SQLite file in data_dir",
     )
+    # after database_url, whose value its check reads (a folder matters only without one)
+    data_dir: Path = Field(default=Path("var"), description="where the SQLite file lives")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     scheduler_enabled: bool = True
@@ -117,10 +117,24 @@ class Settings(BaseSettings):
             check_names(value)  # ForecastInputError, a ValueError saying expected and found
         return value
 
-    @model_validator(mode="after")
-    def _auth_off_only_on_loopback(self) -> Settings:
-        refuse_open_api_off_loopback(self.auth, self.host)
-        return self
+    @field_validator("auth")
+    @classmethod
+    def _auth_off_only_on_loopback(cls, value: str, info: ValidationInfo) -> str:
+        # a field's check (not the model's), so the error names HOMEWARD_AUTH
+        refuse_open_api_off_loopback(value, info.data.get("host", "127.0.0.1"))
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_writable(cls, value: Path, info: ValidationInfo) -> Path:
+        if info.data.get("database_url") is None:
+            problem = folder_problem(value)
+            if problem:
+                raise ValueError(
+                    "expected a folder this process can create the SQLite database "
+                    f"homeward.db in (or a DATABASE_URL), found {str(value)!r}: {problem}"
+                )
+        return value
 
     @property
     def resolved_database_url(self) -> str:
@@ -289,6 +303,20 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why files cannot be written in `folder` (made if missing), or None if they can."""
+    if folder.exists():
+        if not folder.is_dir():
+            return "it is not a folder"
+        return None if os.access(folder, os.W_OK | os.X_OK) else "this user may not write in it"
+    parent = next((p for p in folder.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir():
+        return f"it does not exist and {str(parent)!r} is not a folder to make it in"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"it does not exist and this user may not make it in {str(parent)!r}"
+    return None
 
 
 def is_loopback(host: str) -> bool:

@@ -185,3 +185,53 @@ def test_forecast_models_are_comma_separated_and_checked_at_start(
 def test_an_unknown_solver_names_the_solvers_there_are(env: pytest.MonkeyPatch) -> None:
     message = _refused(env, "HOMEWARD_SOLVER", "gurobi")
     assert "solver" in message and "'highs' or 'cbc'" in message
+
+
+def _cli_error(capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["keys", "list"]) == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.strip().splitlines()
+    return line
+
+
+def test_a_data_dir_that_is_a_file_is_refused_naming_it(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "volume").write_text("not a folder")
+    env.setenv("HOMEWARD_DATA_DIR", str(tmp_path / "volume"))
+    line = _cli_error(capsys)
+    assert "HOMEWARD_DATA_DIR: expected a folder this process can create the SQLite" in line
+    assert f"found {str(tmp_path / 'volume')!r}: it is not a folder" in line
+    env.setenv("HOMEWARD_DATA_DIR", str(tmp_path / "volume" / "db"))
+    assert "is not a folder to make it in" in _cli_error(capsys)
+
+
+def test_a_data_dir_this_user_may_not_write_in_is_refused(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A volume mounted from a folder root owns, as the image's user sees it (the tests may run
+    as root, who may write anywhere, so the permission check is what is replaced)."""
+    env.setattr("homeward.settings.os.access", lambda _path, _mode: False)
+    line = _cli_error(capsys)
+    assert "HOMEWARD_DATA_DIR: " in line and "this user may not write in it" in line
+
+
+def test_a_data_dir_is_not_needed_with_a_database_url(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "volume").write_text("not a folder")
+    env.setenv("HOMEWARD_DATA_DIR", str(tmp_path / "volume"))
+    env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert Settings().data_dir == tmp_path / "volume"
+
+
+def test_auth_off_beyond_loopback_names_homeward_auth(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("HOMEWARD_AUTH", "off")
+    env.setenv("HOMEWARD_HOST", "0.0.0.0")
+    line = _cli_error(capsys)
+    assert "settings (environment variables): HOMEWARD_AUTH: " in line
+    assert "found host '0.0.0.0'" in line
+    env.setenv("HOMEWARD_HOST", "::1")
+    assert Settings().auth == "off"

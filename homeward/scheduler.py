@@ -124,5 +124,10 @@ def start_scheduler(
         coalesce=True,
     )
     scheduler.start(paused=paused)  # paused: jobs are registered but wait for resume()
-    log.info("scheduler started: pipeline on cron %r (UTC)", settings.schedule_cron)
+    next_run = scheduler.get_job(JOB_ID).next_run_time
+    log.info(
+        "scheduler started: pipeline on cron %r (UTC), next run %s",
+        settings.schedule_cron,
+        f"{next_run:%a %Y-%m-%d %H:%M} UTC" if next_run is not None else "when resumed",
+    )
     return scheduler

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
-from homeward.scheduler import recover, scheduled_run
+from homeward.scheduler import JOB_ID, recover, scheduled_run, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction
 
@@ -83,3 +83,21 @@ def test_a_database_that_is_down_is_one_line_not_a_traceback(
         "recovery pass skipped",
     ]
     assert all("Connection refused" in line or "connection failed" in line for line in lines)
+
+
+def test_the_scheduler_says_when_it_will_run_next(
+    factory: sessionmaker[Session], sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator checking a new HOMEWARD_SCHEDULE_CRON reads the day it means in the log."""
+    caplog.set_level(logging.INFO, logger="homeward.scheduler")
+    settings = sqlite_settings.model_copy(update={"schedule_cron": "30 5 * * 1"})
+    scheduler = start_scheduler(factory, settings)
+    try:
+        due = scheduler.get_job(JOB_ID).next_run_time
+    finally:
+        scheduler.shutdown(wait=False)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
+    assert line == (
+        f"scheduler started: pipeline on cron '30 5 * * 1' (UTC), "
+        f"next run Mon {due:%Y-%m-%d} 05:30 UTC"
+    )

@@ -33,18 +33,29 @@ def check_forecastable(history: pd.DataFrame, horizon: int) -> None:
 
     For callers that read history from a file and want it refused before any fitting.
     """
-    for series in split_history(history):
-        observed = series.ds[np.isfinite(series.y)]
-        if len(observed) < MIN_OBSERVED:
-            raise ForecastInputError(
-                f"series {series.unique_id!r}, column 'y': expected at least {MIN_OBSERVED} "
-                f"observed values to forecast from (one value gives no spread to size "
-                f"intervals with), found {len(observed)} "
-                f"({', '.join(str(d.date()) for d in observed)})",
-                series_id=series.unique_id,
-                column="y",
-            )
+    every = split_history(history)
+    short = [(s.unique_id, s.ds[np.isfinite(s.y)]) for s in every]
+    short = [(sid, observed) for sid, observed in short if len(observed) < MIN_OBSERVED]
+    if short:
+        (first, observed), others = short[0], short[1:]
+        # every such series at once: a file of 140 trusts should not be refused 5 times over
+        also = "".join(
+            f"; also series {sid!r}: {len(seen)} ({_dates(seen)})" for sid, seen in others[:4]
+        )
+        more = f"; and {len(others) - 4} more such series" if len(others) > 4 else ""
+        raise ForecastInputError(
+            f"series {first!r}, column 'y': expected at least {MIN_OBSERVED} "
+            f"observed values to forecast from (one value gives no spread to size "
+            f"intervals with), found {len(observed)} ({_dates(observed)}){also}{more}",
+            series_id=first,
+            column="y",
+        )
+    for series in every:
         series.future_ds(horizon)
+
+
+def _dates(ds: pd.DatetimeIndex) -> str:
+    return ", ".join(str(d.date()) for d in ds)
 
 
 def require_rows(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

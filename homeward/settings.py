@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
 import os
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +19,8 @@ from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -338,7 +343,41 @@ def refuse_open_api_off_loopback(auth: str, host: str) -> None:
         )
 
 
+# HOMEWARD_* variables that are not settings: read by the test suite and CI only
+NOT_SETTINGS = ("HOMEWARD_REQUIRE_POSTGRES", "HOMEWARD_REQUIRE_BROWSER", "HOMEWARD_TEST_PID_DIR")
+
+
+def setting_names() -> tuple[str, ...]:
+    """Every environment variable a setting is read from."""
+    return ("DATABASE_URL", *(f"HOMEWARD_{name.upper()}" for name in Settings.model_fields))
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each HOMEWARD_* variable that is no setting (a misspelt one is otherwise
+    ignored without a word, and its default used), naming the setting it is nearest to."""
+    known = setting_names()
+    warnings = []
+    for name in sorted(environ):
+        if name.upper().startswith("HOMEWARD_") and name not in (*known, *NOT_SETTINGS):
+            nearest = _nearest_setting(name.upper().removeprefix("HOMEWARD_"))
+            hint = f"; did you mean HOMEWARD_{nearest}?" if nearest else ""
+            warnings.append(f"{name} is not a setting and is ignored{hint}")
+    return warnings
+
+
+def _nearest_setting(suffix: str) -> str | None:
+    """The setting (without HOMEWARD_) whose name holds `suffix` or is spelt nearest it."""
+    names = [name.upper() for name in Settings.model_fields]
+    holding = [name for name in names if suffix in name]
+    close = difflib.get_close_matches(suffix, names, n=1, cutoff=0.6)
+    return (holding or close or [None])[0]
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached: read the environment once)."""
-    return Settings()
+    """The process-wide settings (cached: read the environment once); logs a warning for each
+    HOMEWARD_* variable that is not a setting."""
+    settings = Settings()
+    for warning in unknown_variables(os.environ):
+        log.warning("%s (the settings are listed in homeward/settings.py)", warning)
+    return settings

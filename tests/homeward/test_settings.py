@@ -3,6 +3,7 @@ expected and what was found, never a password; crontab days counted as cron coun
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -235,3 +236,21 @@ def test_auth_off_beyond_loopback_names_homeward_auth(
     assert "found host '0.0.0.0'" in line
     env.setenv("HOMEWARD_HOST", "::1")
     assert Settings().auth == "off"
+
+
+def test_a_misspelt_setting_is_named_with_the_one_it_is_nearest(
+    env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """HOMEWARD_SCHEDULE_CORN would otherwise be ignored without a word: the default cron."""
+    env.setenv("HOMEWARD_SCHEDULE_CORN", "0 6 * * fri")
+    env.setenv("HOMEWARD_N_JOBS", "4")
+    env.setenv("HOMEWARD_FORECAST_HORIZON_WEEKS", "26")  # a setting: no warning
+    caplog.set_level(logging.WARNING, logger="homeward.settings")
+    assert get_settings().schedule_cron == "0 6 * * mon"
+    mine = ("HOMEWARD_N_JOBS ", "HOMEWARD_SCHEDULE_CORN ", "HOMEWARD_FORECAST_HORIZON_WEEKS ")
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith(mine)] == [
+        "HOMEWARD_N_JOBS is not a setting and is ignored; did you mean "
+        "HOMEWARD_FORECAST_N_JOBS? (the settings are listed in homeward/settings.py)",
+        "HOMEWARD_SCHEDULE_CORN is not a setting and is ignored; did you mean "
+        "HOMEWARD_SCHEDULE_CRON? (the settings are listed in homeward/settings.py)",
+    ]

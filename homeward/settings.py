@@ -369,8 +369,8 @@ def _nearest_setting(suffix: str) -> str | None:
     """The setting (without HOMEWARD_) whose name holds `suffix` or is spelt nearest it."""
     names = [name.upper() for name in Settings.model_fields]
     holding = [name for name in names if suffix in name]
-    close = difflib.get_close_matches(suffix, names, n=1, cutoff=0.6)
-    return (holding or close or [None])[0]
+    nearest = holding or difflib.get_close_matches(suffix, names, n=1, cutoff=0.6)
+    return nearest[0] if nearest else None
 
 
 @lru_cache(maxsize=1)

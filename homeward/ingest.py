@@ -48,6 +48,7 @@ EARLIEST_PERIOD = pd.Timestamp("1990-01-01")
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _MONTH = r"\d{4}-\d{2}"
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_GROUPED_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _NAN_WORDS = frozenset({"nan", "+nan", "-nan", "na", "n/a", "null", "none"})
 _INF_WORDS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -666,6 +667,11 @@ def _found_value(value: str) -> str:
         if np.isinf(number):
             return f"{_quote(value)} (too large: infinite)"
         return f"{_quote(value)} (more than {MAX_COUNT:,} in one period)"
+    if re.fullmatch(_GROUPED_NUMBER, value):
+        # Excel saves a number formatted "1,752,381" as that text; read as-is it is ambiguous
+        # (1,500 is 1.5 where a comma is the decimal mark), so it is named, not guessed
+        plain = value.replace(",", "")
+        return f"{_quote(value)} (digits grouped with commas: write {plain})"
     return _found_text(value)
 
 

@@ -86,7 +86,8 @@ def test_quoted_fields_read_the_same_as_plain_ones() -> None:
 
 def test_a_quoted_comma_is_a_value_not_a_field() -> None:
     problem = only_problem(HEADER + 'referrals/ot/rugby,2024-01-01,"1,000"\n')
-    assert (problem.row, problem.column, problem.found) == (2, "y", "'1,000'")
+    assert (problem.row, problem.column) == (2, "y")
+    assert problem.found == "'1,000' (digits grouped with commas: write 1000)"
 
 
 @pytest.mark.parametrize(

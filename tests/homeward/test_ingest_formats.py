@@ -62,3 +62,19 @@ def test_an_unnamed_column_of_notes_gets_no_pandas_hint() -> None:
     with pytest.raises(ValidationFailed) as caught:
         read_observations_csv(text, "t.csv")
     assert caught.value.problems[0].found == "an empty name (row 2 has 'late')"
+
+
+@pytest.mark.parametrize(
+    ("cell", "found"),
+    [
+        ('"1,752,381"', "'1,752,381' (digits grouped with commas: write 1752381)"),
+        ('"2,137,000.5"', "'2,137,000.5' (digits grouped with commas: write 2137000.5)"),
+        ('"1,5"', "'1,5'"),  # a decimal comma, not grouping: left as it is
+    ],
+)
+def test_a_count_with_grouping_commas_says_how_to_write_it(cell: str, found: str) -> None:
+    text = f"unique_id,ds,y\nae/att-total/england,2019-01,{cell}\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "t.csv")
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column, problem.found) == (2, "y", found)

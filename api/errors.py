@@ -52,8 +52,10 @@ class InProgress(HomewardError):
 
 
 def location_header(description: str) -> dict[str, dict[str, Any]]:
-    """An OpenAPI `headers` entry for a response's `Location`."""
-    return {"Location": {"description": description, "schema": {"type": "string"}}}
+    """An OpenAPI `headers` entry for a response's `Location` (always sent with it)."""
+    return {
+        "Location": {"description": description, "required": True, "schema": {"type": "string"}}
+    }
 
 
 # 401 says how to authenticate; 413 closes the connection, so a client still sending the body
@@ -93,7 +95,11 @@ def error_responses(
 
 def _documented(status: int, description: str) -> dict[str, Any]:
     headers = {
-        name: {"description": f"always `{value}`", "schema": {"type": "string"}}
+        name: {
+            "description": f"always `{value}`" + (" (seconds)" if name == "Retry-After" else ""),
+            "required": True,
+            "schema": {"type": "integer"} if value.isdigit() else {"type": "string"},
+        }
         for name, value in _HEADERS_FOR_STATUS.get(status, {}).items()
     }
     return {"model": ProblemPublic, "description": description} | (
@@ -269,11 +275,49 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _as_problems(build())  # build() keeps the document it makes on the app
+            document = build()  # build() keeps the document it makes on the app
+            _as_problems(document)
+            _conditional_gets(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way
+
+
+# api/app.py's ConditionalGet tags every 200 to a GET under /v1 and answers 304 to a matching
+# If-None-Match; middleware is invisible to FastAPI's document, so it is said here.
+_TAGGED = {
+    "ETag": {
+        "description": 'a weak tag of this answer (W/"..."): send it back as If-None-Match',
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "always `no-cache`: revalidate with If-None-Match before reusing",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
+_NOT_MODIFIED = {
+    "description": "Not modified: the request's If-None-Match holds this answer's ETag, so "
+    "the copy the client has is current; no body",
+    "headers": {"ETag": _TAGGED["ETag"]},
+}
+
+
+def _conditional_gets(document: dict[str, Any]) -> None:
+    """Every GET under /v1: its 200's ETag and Cache-Control, and the 304 a request whose
+    If-None-Match holds that ETag gets (If-None-Match is not listed as a parameter: it is an
+    HTTP cache header, which a client's HTTP library may send for it)."""
+    for path, operations in document.get("paths", {}).items():
+        operation = operations.get("get")
+        if not path.startswith("/v1/") or operation is None:
+            continue
+        responses = operation["responses"]
+        ok = responses["200"]
+        ok["headers"] = ok.get("headers", {}) | _TAGGED
+        responses["304"] = _NOT_MODIFIED
+        operation["responses"] = dict(sorted(responses.items()))
 
 
 def _as_problems(document: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ PAGED_RESPONSES: dict[int | str, dict[str, Any]] = {
             TOTAL_COUNT_HEADER: {
                 "description": "how many there are in all with the same filters, whatever "
                 "`limit` and `offset` (a page is the last when `offset` + its length reaches it)",
+                "required": True,
                 "schema": {"type": "integer", "minimum": 0},
             }
         },

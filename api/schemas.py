@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from optimise.config import ConfigValueError, PlanningConfig
 
@@ -20,6 +20,10 @@ def _in_utc(moment: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
 # A period's start, sent as a date (YYYY-MM-DD), as plans and uploads write it.
 PeriodStart = date
+
+# A response model whose every field is always sent, defaults included: each is required in
+# its schema, so a generated client types it `x: T | null`, not `x?: T | null`.
+_ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class RequestProblemPublic(BaseModel):
@@ -43,9 +47,9 @@ class InputProblemPublic(BaseModel):
 class ProblemPublic(BaseModel):
     """Every error's body (application/problem+json, RFC 9457), whatever raised it."""
 
-    type: Literal["about:blank"] = "about:blank"
+    type: Literal["about:blank"] = Field(description="always about:blank (RFC 9457)")
     title: str = Field(description="the status's phrase, e.g. 'Not found'; 422 is 'Invalid input'")
-    status: int
+    status: int = Field(description="the HTTP status code, as on the response")
     detail: str = Field(description="what was expected, what was found, and where")
     problems: list[RequestProblemPublic | InputProblemPublic] | None = Field(
         default=None, description="422 and 413 only: every problem found, each located"
@@ -58,9 +62,9 @@ class ProblemPublic(BaseModel):
 
 class HealthPublic(BaseModel):
     status: Literal["ok"]
-    database: str
+    database: str = Field(description="the database's dialect: sqlite or postgresql")
     scheduler: Literal["running", "off"]
-    version: str
+    version: str = Field(description="the code version serving, e.g. 0.1.0+gf06902e")
 
 
 SeriesKind = Literal["observed", "total"]
@@ -77,25 +81,41 @@ class SeriesPublic(BaseModel):
         description="observed: stored history and forecast; total: forecast only, the sum of "
         "other series' forecasts (no history, no backtest)"
     )
-    freq: str
+    freq: str = Field(description="W-MON (weekly, periods start on Mondays) or MS (monthly)")
     first_ds: PeriodStart | None = Field(description="first observation; null for a total")
     last_ds: PeriodStart | None = Field(description="last observation; null for a total")
     n_obs: int = Field(description="observations stored; 0 for a total")
 
 
+_IN_SERIES_UNITS = "in the series' units per period (e.g. referrals a week)"
+
+
 class ForecastPointPublic(BaseModel):
-    ds: PeriodStart
-    mean: float
-    lo_80: float = Field(serialization_alias="lo-80")
-    hi_80: float = Field(serialization_alias="hi-80")
-    lo_95: float = Field(serialization_alias="lo-95")
-    hi_95: float = Field(serialization_alias="hi-95")
+    ds: PeriodStart = Field(description="the period's first day")
+    mean: float = Field(description=f"the forecast, {_IN_SERIES_UNITS}")
+    lo_80: float = Field(
+        serialization_alias="lo-80", description=f"bottom of the 80% interval, {_IN_SERIES_UNITS}"
+    )
+    hi_80: float = Field(
+        serialization_alias="hi-80", description=f"top of the 80% interval, {_IN_SERIES_UNITS}"
+    )
+    lo_95: float = Field(
+        serialization_alias="lo-95", description=f"bottom of the 95% interval, {_IN_SERIES_UNITS}"
+    )
+    hi_95: float = Field(
+        serialization_alias="hi-95", description=f"top of the 95% interval, {_IN_SERIES_UNITS}"
+    )
 
 
 class ModelMetricsPublic(BaseModel):
-    model: str
-    chosen: bool
-    metrics: dict[str, float | None]
+    model: str = Field(description="the candidate model, e.g. arima, ets, damped, ses")
+    chosen: bool = Field(description="true for the model whose forecast is served")
+    metrics: dict[str, float | None] = Field(
+        description="its backtest scores by name: mase, rmsse and selection_mase (ratios to a "
+        "naive forecast's error; below 1 beats it), smape (a fraction, 0 to 2), pinball (in "
+        "the series' units), coverage_80 and coverage_95 (the share of backtest values inside "
+        "each interval, 0 to 1), folds (how many backtest windows); null where undefined"
+    )
 
 
 class LevelShiftPublic(BaseModel):
@@ -105,28 +125,36 @@ class LevelShiftPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     ds: PeriodStart
-    ratio: float
-    t_stat: float
+    ratio: float = Field(description="level after over level before (1.2: 20% higher)")
+    t_stat: float = Field(description="the shift's t statistic: how clearly it stands out")
 
 
 class ForecastPublic(BaseModel):
     series_id: str
-    run_id: int
-    model: str
+    run_id: int = Field(description="the run that made this forecast (GET /v1/runs/{id})")
+    model: str = Field(description="the chosen model; `sum` of its districts' for a total")
     points: list[ForecastPointPublic]
     backtest: list[ModelMetricsPublic]
     level_shifts: list[LevelShiftPublic]
+
+
+def _change(unit: str) -> str:
+    return f"this rate's figure minus the compared plan's, {unit}; null without one"
 
 
 class SweepRowPublic(BaseModel):
     """One fee rate of a sweep: its plan's figures, and each one's change from the active
     config's latest plan, named by `compared_with_plan_id` (null when there was none)."""
 
-    dfg_fee_rate: float
+    model_config = _ALWAYS_SENT
+
+    dfg_fee_rate: float = Field(description="the fee as a fraction of DFG works cost (0.1: 10%)")
     plan_id: int = Field(description="the what-if plan solved at this rate (GET /v1/plans/{id})")
     status: str = Field(description="the plan's solver status")
-    weighted_wait_days: float | None
-    fee_income_gbp: float | None
+    weighted_wait_days: float | None = Field(
+        description="the plan's objective: waiting days weighted by service, days"
+    )
+    fee_income_gbp: float | None = Field(description="DFG fee income over the horizon, GBP")
     staff_cost_gbp: float | None = Field(description="in-house staff cost, GBP")
     agency_cost_gbp: float | None = Field(
         default=None,
@@ -148,15 +176,15 @@ class SweepRowPublic(BaseModel):
         "the fee is charged to the grant); null in sweeps stored before it was reported",
     )
     dtoc_days: float | None = Field(description="days of delayed discharge from hospital")
-    weighted_wait_days_change: float | None
-    fee_income_gbp_change: float | None
-    staff_cost_gbp_change: float | None
-    agency_cost_gbp_change: float | None = None
-    revenue_cost_gbp_change: float | None = None
-    staff_hours_change: float | None
-    agency_hours_change: float | None = None
-    works_completed_change: float | None = None
-    dtoc_days_change: float | None
+    weighted_wait_days_change: float | None = Field(description=_change("days"))
+    fee_income_gbp_change: float | None = Field(description=_change("GBP"))
+    staff_cost_gbp_change: float | None = Field(description=_change("GBP"))
+    agency_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
+    revenue_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
+    staff_hours_change: float | None = Field(description=_change("hours"))
+    agency_hours_change: float | None = Field(default=None, description=_change("hours"))
+    works_completed_change: float | None = Field(default=None, description=_change("cases"))
+    dtoc_days_change: float | None = Field(description=_change("days"))
     compared_with_plan_id: int | None = Field(
         default=None,
         description="the plan each `_change` is from: the active config's latest plan when the "
@@ -165,21 +193,30 @@ class SweepRowPublic(BaseModel):
 
 
 class RunPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True) | _ALWAYS_SENT
 
-    id: int
-    kind: str
-    trigger: str
-    status: str
+    id: int = Field(description="the run's id (GET /v1/runs/{id})")
+    kind: str = Field(description="pipeline (forecast and plan), plan or sweep")
+    trigger: str = Field(
+        description="what started it, e.g. schedule, api, demo, or sweep for a sweep's plans"
+    )
+    status: str = Field(
+        description="queued, running, succeeded, failed, skipped (another run held the "
+        "pipeline, or nothing to do) or interrupted (cut off by a stop)"
+    )
     started_at: UtcDatetime
-    finished_at: UtcDatetime | None
-    data_hash: str | None
-    config_version: str | None
+    finished_at: UtcDatetime | None = Field(description="null while queued or running")
+    data_hash: str | None = Field(
+        description="sha256 of the observations a pipeline run read, or of a plan run's demand"
+    )
+    config_version: str | None = Field(description="the config's version and hash prefix")
     code_version: str
-    models_chosen: dict[str, str]
-    solver_status: str | None
-    timings_s: dict[str, float]
-    message: str | None
+    models_chosen: dict[str, str] = Field(description="series id -> the model forecast with")
+    solver_status: str | None = Field(description="the plan's solver status, if it planned")
+    timings_s: dict[str, float] = Field(
+        description="step -> seconds it took, e.g. forecast_s, plan_s"
+    )
+    message: str | None = Field(description="what happened, in words (progress for a sweep)")
     plan_id: int | None = Field(
         default=None, description="the plan this run made, once it has made one"
     )
@@ -192,7 +229,13 @@ class RunPublic(BaseModel):
 class PlanCreate(BaseModel):
     """A plan request: a planning config (default: the active one) and a solver."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        # `{}` plans the active config now; a what-if sends a whole config (GET
+        # /v1/configs/active's `body` with a field changed, e.g. fees.dfg_fee_rate)
+        json_schema_extra={"examples": [{}, {"solver": "highs"}]},
+    )
 
     config: PlanningConfig | None = Field(
         default=None,
@@ -211,7 +254,11 @@ FeeRate = Annotated[float, Field(ge=0, le=1)]
 class SweepCreate(BaseModel):
     """A fee sweep: one what-if plan per DFG fee rate, from a config (default: the active one)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [{"dfg_fee_rates": [0.05, 0.1, 0.15, 0.2]}]},
+    )
 
     config: PlanningConfig | None = Field(
         default=None,
@@ -251,19 +298,26 @@ _PLAN_SCENARIO = (
 )
 
 
+_PLAN_ID = "the plan's id (GET /v1/plans/{id})"
+_PLAN_RUN_ID = "the run that made it (GET /v1/runs/{id})"
+_PLAN_STATUS = "the solver's outcome: optimal, infeasible_relaxed, infeasible, time_limit or error"
+_PLAN_OBJECTIVE = "waiting days weighted by service (the plan's objective); null when not solved"
+_PLAN_SOLVE = "seconds the solver took"
+
+
 class PlanSummaryPublic(BaseModel):
     """A plan in the history (GET /v1/plans): what it is, not its result."""
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: int = Field(description=_PLAN_ID)
     created_at: UtcDatetime
-    run_id: int
+    run_id: int = Field(description=_PLAN_RUN_ID)
     config_id: int = Field(description=_PLAN_CONFIG_ID)
     scenario: bool = Field(description=_PLAN_SCENARIO)
-    status: str
-    objective_weighted_wait_days: float | None
-    solve_seconds: float
+    status: str = Field(description=_PLAN_STATUS)
+    objective_weighted_wait_days: float | None = Field(description=_PLAN_OBJECTIVE)
+    solve_seconds: float = Field(description=_PLAN_SOLVE)
 
 
 # A plan's result, as stored (optimise/result.py, PlanResult.to_dict): documented so clients can
@@ -274,6 +328,8 @@ class PlanSummaryPublic(BaseModel):
 # cases served).
 _STORED = ConfigDict(extra="allow")
 _DS = "the period's first day, YYYY-MM-DD"
+# Stored as text, always a date: typed so, so a generated client can read it as one.
+StoredDate = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 _PERIOD = "the plan's period, 1 for the first"
 
 
@@ -288,7 +344,7 @@ class PlanHoursRowPublic(_StoredRow):
     district: str | None = None
     team: str | None = Field(default=None, description="the team that covers the district")
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     hours: float | None = Field(default=None, description="staff hours of care, hours")
     cases_served: float | None = Field(default=None, description="cases served, cases")
 
@@ -299,7 +355,7 @@ class PlanStaffingRowPublic(_StoredRow):
     service: str | None = None
     team: str | None = None
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     staff_hours: float | None = Field(default=None, description="in-house staff hours")
     agency_hours: float | None = Field(default=None, description="agency hours")
     hours_used: float | None = Field(default=None, description="hours spent on care")
@@ -313,7 +369,7 @@ class PlanCapitalRowPublic(_StoredRow):
 
     district: str | None = None
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     works_completed: float | None = Field(default=None, description="DFG works completed, cases")
     capital_gbp: float | None = Field(default=None, description="DFG capital spent, GBP")
     fee_income_gbp: float | None = Field(default=None, description="DFG fee income, GBP")
@@ -335,7 +391,7 @@ class PlanBacklogRowPublic(_StoredRow):
     district: str | None = None
     priority: str | None = Field(default=None, description="e.g. urgent, standard")
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     backlog_cases: float | None = Field(default=None, description="cases waiting, cases")
     cases_served: float | None = Field(default=None, description="cases")
     avg_wait_days: float | None = Field(
@@ -351,7 +407,7 @@ class PlanRevenueRowPublic(_StoredRow):
         description="`revenue_by_budget` only: a team with its own budget, or `pooled`",
     )
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     staff_cost_gbp: float | None = Field(default=None, description="GBP")
     agency_cost_gbp: float | None = Field(default=None, description="GBP")
     fee_income_gbp: float | None = Field(default=None, description="DFG fees, GBP")
@@ -369,7 +425,7 @@ class PlanDtocRowPublic(_StoredRow):
     service: str | None = None
     district: str | None = None
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     dtoc_days: float | None = Field(default=None, description="delayed days in hospital, days")
 
 
@@ -399,7 +455,9 @@ class PlanBindingRowPublic(_StoredRow):
     index: str | None = None
     activity: float | None = Field(default=None, description="the row's value, in `unit`")
     bound: float | None = Field(default=None, description="in `unit`")
-    dual: float | None = None
+    dual: float | None = Field(
+        default=None, description="the solver's dual: weighted waiting days per unit of bound"
+    )
     unit: str | None = Field(default=None, description="GBP, hours, cases or days")
 
 
@@ -473,7 +531,7 @@ class PlanDemandRowPublic(_StoredRow):
     service: str | None = None
     district: str | None = None
     period: int | None = Field(default=None, description=_PERIOD)
-    ds: str | None = Field(default=None, description=_DS)
+    ds: StoredDate | None = Field(default=None, description=_DS)
     forecast_cases: float | None = Field(default=None, description="forecast mean, cases")
     planned_cases: float | None = Field(
         default=None, description="cases (raised in winter periods under a winter config)"
@@ -515,9 +573,9 @@ class PlanResultPublic(BaseModel):
     objective_weighted_wait_days: float | None = Field(
         default=None, description="weighted waiting days; null when not solved"
     )
-    solver: str | None = None
-    build_seconds: float | None = None
-    solve_seconds: float | None = None
+    solver: str | None = Field(default=None, description="the solver used: highs or cbc")
+    build_seconds: float | None = Field(default=None, description="seconds to build the LP")
+    solve_seconds: float | None = Field(default=None, description=_PLAN_SOLVE)
     hours: list[PlanHoursRowPublic] = Field(default_factory=list)
     staffing: list[PlanStaffingRowPublic] = Field(default_factory=list)
     capital: list[PlanCapitalRowPublic] = Field(default_factory=list)
@@ -548,28 +606,34 @@ class PlanResultPublic(BaseModel):
     worst_wait_sum_days: float | None = Field(
         default=None, description="days: sum of each team's longest district wait"
     )
-    first_stage_worst_wait_sum_days: float | None = None
-    tie_break_seconds: float | None = None
+    first_stage_worst_wait_sum_days: float | None = Field(
+        default=None, description="days: the first solve's sum of each team's longest wait"
+    )
+    tie_break_seconds: float | None = Field(
+        default=None, description="seconds the second (even waits) solve took"
+    )
     total_dtoc_days: float | None = Field(default=None, description="`dtoc_days` summed, days")
 
 
 class PlanPublic(BaseModel):
-    id: int
-    run_id: int
+    id: int = Field(description=_PLAN_ID)
+    run_id: int = Field(description=_PLAN_RUN_ID)
     config_id: int = Field(description=_PLAN_CONFIG_ID)
     scenario: bool = Field(description=_PLAN_SCENARIO)
     created_at: UtcDatetime
-    status: str
-    objective_weighted_wait_days: float | None
-    solve_seconds: float
+    status: str = Field(description=_PLAN_STATUS)
+    objective_weighted_wait_days: float | None = Field(description=_PLAN_OBJECTIVE)
+    solve_seconds: float = Field(description=_PLAN_SOLVE)
     result: PlanResultPublic
 
 
 class ImportPublic(BaseModel):
-    import_id: int
-    rows: int
-    series: list[str]
-    data_hash: str
+    model_config = _ALWAYS_SENT
+
+    import_id: int = Field(description="the import that stored these observations")
+    rows: int = Field(description="observations read from the upload, rows")
+    series: list[str] = Field(description="the series ids it holds")
+    data_hash: str = Field(description="sha256 of the observations as read")
     duplicate_of: int | None = Field(
         default=None,
         description="set (to import_id) when these observations were already stored by that "
@@ -585,11 +649,11 @@ class ImportPublic(BaseModel):
 
 
 class ConfigPublic(BaseModel):
-    id: int
+    id: int = Field(description="the config's id (a plan's config_id)")
     name: str
     version: str
     created_at: UtcDatetime
-    body_hash: str
+    body_hash: str = Field(description="sha256 of the body, as stored")
     scenario: bool = Field(
         description="true for a what-if's config (sent with POST /v1/plans), kept for "
         "provenance; it never becomes the active config"
@@ -598,8 +662,8 @@ class ConfigPublic(BaseModel):
 
 
 class ObservationPublic(BaseModel):
-    ds: PeriodStart
-    y: float
+    ds: PeriodStart = Field(description="the period's first day")
+    y: float = Field(description="the count in that period (e.g. referrals in the week)")
 
 
 class WinterPointPublic(BaseModel):
@@ -610,4 +674,4 @@ class WinterPointPublic(BaseModel):
 class WinterIndexPublic(BaseModel):
     series_id: str
     points: list[WinterPointPublic]
-    peak: float | None
+    peak: float | None = Field(description="the highest index of the winter ahead; null if none")

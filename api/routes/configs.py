@@ -15,6 +15,7 @@ from api.deps import AuthFirstRoute, IdPath, SessionDep, SettingsDep, allowed
 from api.errors import NotFound, error_responses
 from api.schemas import ConfigPublic
 from homeward import planning, repository
+from homeward.demo_config import demo_planning_config
 from homeward.ingest import MONTHLY, SERIES_ID_PART, WEEKLY
 from homeward.roles import Action
 from homeward.settings import Settings
@@ -42,6 +43,7 @@ def _public(row: PlanningConfigRow) -> ConfigPublic:
 
 @router.get(
     "/active",
+    operation_id="get_active_config",
     response_model=ConfigPublic,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404, said={404: "no planning config stored yet"}),
@@ -56,6 +58,7 @@ def active_config(session: SessionDep) -> ConfigPublic:
 
 @router.get(
     "/{config_id}",
+    operation_id="get_config",
     response_model=ConfigPublic,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404, 422),
@@ -79,6 +82,7 @@ _REFUSED = (
 
 @router.post(
     "",
+    operation_id="store_config",
     response_model=ConfigPublic,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.CONFIGURE)],
@@ -90,6 +94,10 @@ _REFUSED = (
             "is returned as it is",
         },
         **error_responses(422, said={422: _REFUSED}),
+    },
+    # the demo's config: a whole, valid body to start a council's own from
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"example": demo_planning_config()}}}
     },
 )
 def store_config(

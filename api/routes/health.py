@@ -12,7 +12,7 @@ from homeward.clock import code_version
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=HealthPublic)
+@router.get("/healthz", response_model=HealthPublic, operation_id="get_health")
 def healthz(request: Request, session: SessionDep) -> HealthPublic:
     """200 when the database answers a query."""
     session.execute(text("SELECT 1"))

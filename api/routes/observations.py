@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import BodyTooLarge, NotFound, error_responses
+from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
 from homeward.errors import Problem, ValidationFailed
@@ -53,6 +54,7 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
 
 @router.post(
     "/observations",
+    operation_id="upload_observations",
     response_model=ImportPublic,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.UPLOAD)],
@@ -71,11 +73,15 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
     openapi_extra={
         "requestBody": {
             "required": True,
+            "description": "a long CSV (`unique_id,ds,y`), UTF-8 unless the Content-Type "
+            f"names a charset ({', '.join(SUPPORTED_CHARSETS)}), e.g. "
+            "`text/csv; charset=windows-1252`",
             "content": {
-                "text/csv": {
+                media_type: {
                     "schema": {"type": "string"},
                     "example": "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,31\n",
                 }
+                for media_type in CSV_MEDIA_TYPES
             },
         }
     },
@@ -84,7 +90,8 @@ def upload_observations(
     body: Annotated[bytes, Depends(_raw_body)],
     session: SessionDep,
     response: Response,
-    content_type: Annotated[str, Header()] = "text/csv",
+    # said by the request body's media types: OpenAPI ignores a Content-Type parameter
+    content_type: Annotated[str, Header(include_in_schema=False)] = "text/csv",
 ) -> ImportPublic:
     """Send a CSV body (Content-Type: text/csv), at most 64 MiB (413 beyond that). A rejected
     upload changes nothing.
@@ -136,12 +143,13 @@ def _refuse(expected: str, found: str) -> NoReturn:
 
 @router.get(
     "/observations/{series_id:path}",
+    operation_id="get_observations",
     response_model=list[ObservationPublic],
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404, 422),
 )
 def get_observations(
-    series_id: str,
+    series_id: SeriesIdPath,
     session: SessionDep,
     last: Annotated[int | None, Query(ge=1, le=100_000, description="only the newest N")] = None,
 ) -> list[ObservationPublic]:

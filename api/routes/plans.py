@@ -55,6 +55,7 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
 
 @router.get(
     "",
+    operation_id="list_plans",
     response_model=list[PlanSummaryPublic],
     dependencies=[allowed(Action.READ)],
     responses=PAGED_RESPONSES | error_responses(422),
@@ -78,6 +79,7 @@ def list_plans(
 
 @router.get(
     "/latest",
+    operation_id="get_latest_plan",
     response_model=PlanPublic,
     response_model_exclude_unset=_AS_STORED,
     dependencies=[allowed(Action.READ)],
@@ -94,6 +96,7 @@ def latest_plan(session: SessionDep) -> PlanPublic:
 
 @router.get(
     "/{plan_id}",
+    operation_id="get_plan",
     response_model=PlanPublic,
     response_model_exclude_unset=_AS_STORED,
     dependencies=[allowed(Action.READ)],
@@ -109,6 +112,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
 
 @router.post(
     "",
+    operation_id="create_plan",
     response_model=PlanPublic,
     response_model_exclude_unset=_AS_STORED,
     status_code=status.HTTP_201_CREATED,
@@ -122,6 +126,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
             | {
                 "Preference-Applied": {
                     "description": "always `respond-async`",
+                    "required": True,
                     "schema": {"type": "string"},
                 }
             },
@@ -153,6 +158,7 @@ def create_plan(
 
 @router.post(
     "/sweeps",
+    operation_id="create_sweep",
     response_model=RunPublic,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[allowed(Action.PLAN)],

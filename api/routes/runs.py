@@ -43,6 +43,7 @@ def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:
 
 @router.get(
     "/runs",
+    operation_id="list_runs",
     response_model=list[RunPublic],
     dependencies=[allowed(Action.READ)],
     responses=PAGED_RESPONSES | error_responses(422),
@@ -60,6 +61,7 @@ def list_runs(
 
 @router.get(
     "/runs/{run_id}",
+    operation_id="get_run",
     response_model=RunPublic,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404, 422),
@@ -74,6 +76,7 @@ def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
 
 @router.post(
     "/runs",
+    operation_id="start_run",
     response_model=RunPublic,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[allowed(Action.RUN)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
@@ -25,6 +25,15 @@ router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
 
 MAX_SERIES_PAGE = 10_000
+# A series id holds slashes; a client may send them as they are or encoded (%2F).
+SeriesIdPath = Annotated[
+    str,
+    Path(
+        description="a series id from GET /v1/series, e.g. referrals/ot/rugby; its slashes "
+        "may be sent as they are or as %2F",
+        examples=["referrals/ot/rugby"],
+    ),
+]
 
 # The 200 of GET /v1/series: ordered by id, not newest first like the other paged lists.
 SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -34,6 +43,7 @@ SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
             TOTAL_COUNT_HEADER: {
                 "description": "how many series match `prefix` and `kind`, whatever `limit` "
                 "and `offset`",
+                "required": True,
                 "schema": {"type": "integer", "minimum": 0},
             }
         },
@@ -43,6 +53,7 @@ SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @router.get(
     "/series",
+    operation_id="list_series",
     response_model=list[SeriesPublic],
     dependencies=[allowed(Action.READ)],
     responses=SERIES_PAGE_RESPONSES | error_responses(422),
@@ -104,12 +115,13 @@ def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
 
 @router.get(
     "/forecasts/{series_id:path}",
+    operation_id="get_forecast",
     response_model=ForecastPublic,
     response_model_by_alias=True,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404),
 )
-def get_forecast(series_id: str, session: SessionDep) -> ForecastPublic:
+def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic:
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and
     the level shifts found in its history."""
     found = repository.latest_forecast(session, series_id)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
+from api.routes.series import SeriesIdPath
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
 from homeward import planning, repository
@@ -19,11 +20,12 @@ router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
 
 @router.get(
     "/winter/{series_id:path}",
+    operation_id="get_winter_index",
     response_model=WinterIndexPublic,
     dependencies=[allowed(Action.READ)],
     responses=error_responses(404),
 )
-def get_winter_index(series_id: str, session: SessionDep) -> WinterIndexPublic:
+def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterIndexPublic:
     """The winter index of one series from its newest forecast (1.0 = a normal period)."""
     forecast = repository.latest_forecast_frame(session, series_id)
     forecast = forecast[forecast["unique_id"] == series_id]

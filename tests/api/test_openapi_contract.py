@@ -1,0 +1,410 @@
+"""Every answer a client meets is typed right by a client generated from /openapi.json.
+
+The live server's answers (every GET, the main POSTs, a conditional GET, an error or two) are
+checked against the document it serves, as a generated client would read them: the status and
+its content type are documented, the body fits its schema (types, nulls, enums, dates as
+YYYY-MM-DD, times ending in Z), a key every answer carries is required (not `key?:`), and each
+header the server sends (ETag, X-Total-Count, Location, ...) is documented, required where it
+is always sent. The document itself names its operations as methods, gives each JSON request
+body an example the route accepts, and says what every number in an answer counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from api.schemas import PlanCreate, SweepCreate
+from homeward.roles import Role
+from optimise.config import PlanningConfig
+from tests.api.conftest import DemoDatabase, key_header
+from tests.conftest import LiveServer
+
+OBSERVED = "referrals/ot/rugby"
+TOTAL = "referrals_team/ot/south"
+CSV = b"unique_id,ds,y\nreferrals/ot/contract-test,2025-01-06,31\n"
+# headers a client reads besides the body; each one sent must be documented for that status
+READ_HEADERS = (
+    "ETag",
+    "Cache-Control",
+    "X-Total-Count",
+    "Location",
+    "Retry-After",
+    "Preference-Applied",
+    "WWW-Authenticate",
+)
+DATE = re.compile(r"\d{4}-\d\d-\d\d")
+UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+ACTIVE_CONFIG = "the active config's body, sent back as it is"
+# the model each JSON request body is read into, by the schema the document names
+BODY_MODELS: dict[str, type[BaseModel]] = {
+    "PlanCreate": PlanCreate,
+    "SweepCreate": SweepCreate,
+    "PlanningConfig": PlanningConfig,
+}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One request, sent with the key of `role` (None: no key)."""
+
+    name: str
+    method: str
+    path: str
+    role: Role | None = Role.ADMIN
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ASKS = [
+    Ask("health", "GET", "/healthz", role=None),
+    Ask("series", "GET", "/v1/series", role=Role.VIEWER),
+    Ask("series page", "GET", "/v1/series", params={"kind": "total", "limit": "2"}),
+    Ask("observations", "GET", f"/v1/observations/{OBSERVED}", params={"last": "5"}),
+    Ask("forecast", "GET", f"/v1/forecasts/{OBSERVED}"),
+    Ask("forecast of a total", "GET", f"/v1/forecasts/{TOTAL}"),
+    Ask("winter", "GET", f"/v1/winter/{OBSERVED}"),
+    Ask("active config", "GET", "/v1/configs/active"),
+    Ask("config", "GET", "/v1/configs/1"),
+    Ask("same config again", "POST", "/v1/configs", json=ACTIVE_CONFIG),
+    Ask("plan now", "POST", "/v1/plans", role=Role.FINANCE, json={}),
+    Ask(
+        "plan as a job",
+        "POST",
+        "/v1/plans",
+        json={},
+        headers={"Prefer": "respond-async"},
+    ),
+    Ask("sweep", "POST", "/v1/plans/sweeps", json={"dfg_fee_rates": [0.05, 0.2]}),
+    Ask("upload", "POST", "/v1/observations", content=CSV, headers={"content-type": "text/csv"}),
+    Ask(
+        "upload again",
+        "POST",
+        "/v1/observations",
+        content=CSV,
+        headers={"content-type": "text/csv"},
+    ),
+    Ask("plans", "GET", "/v1/plans"),
+    Ask("latest plan", "GET", "/v1/plans/latest"),
+    Ask("plan", "GET", "/v1/plans/1"),
+    Ask("runs", "GET", "/v1/runs"),
+    Ask("run", "GET", "/v1/runs/1"),
+    Ask("no key", "GET", "/v1/plans", role=None),
+    Ask("role too weak", "POST", "/v1/runs", role=Role.VIEWER),
+    Ask("no such plan", "GET", "/v1/plans/999"),
+    Ask("bad limit", "GET", "/v1/runs", params={"limit": "0"}),
+]
+
+
+@dataclass(frozen=True)
+class Answers:
+    document: dict[str, Any]
+    by_name: dict[str, httpx.Response]
+    unchanged: httpx.Response  # the latest plan asked again with its ETag
+
+
+def _send(server: LiveServer, keys: dict[Role, str], ask: Ask, config: Any) -> httpx.Response:
+    headers = {**ask.headers, **(key_header(keys[ask.role]) if ask.role else {})}
+    return httpx.request(
+        ask.method,
+        server.url + ask.path,
+        params=ask.params,
+        json=config if ask.json == ACTIVE_CONFIG else ask.json,
+        content=ask.content,
+        headers=headers,
+        timeout=120,
+    )
+
+
+def _finished(server: LiveServer, key: str, location: str) -> None:
+    """Wait for a job (at most a minute), so the runs listed include its finished table."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run = httpx.get(server.url + location, headers=key_header(key), timeout=30).json()
+        if run["status"] not in ("queued", "running"):
+            return
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def answers(
+    demo_server: LiveServer, role_keys: dict[Role, str], demo_db: DemoDatabase
+) -> Iterator[Answers]:
+    document = httpx.get(demo_server.url + "/openapi.json", timeout=30).json()
+    admin = key_header(role_keys[Role.ADMIN])
+    config = httpx.get(demo_server.url + "/v1/configs/active", headers=admin).json()["body"]
+    by_name: dict[str, httpx.Response] = {}
+    for ask in ASKS:
+        by_name[ask.name] = _send(demo_server, role_keys, ask, config)
+        if ask.name == "sweep":
+            _finished(demo_server, role_keys[Role.ADMIN], by_name["sweep"].headers["Location"])
+    tag = by_name["latest plan"].headers.get("ETag", "")
+    unchanged = httpx.get(
+        demo_server.url + "/v1/plans/latest", headers={**admin, "If-None-Match": tag}
+    )
+    yield Answers(document, by_name, unchanged)
+
+
+# --- a small JSON Schema reader: the subset FastAPI writes, read as a generated client does
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _is(kind: str, value: Any) -> bool:
+    if isinstance(value, bool) and kind != "boolean":
+        return False
+    return isinstance(value, _TYPES[kind])
+
+
+def mismatches(document: dict[str, Any], schema: dict[str, Any], value: Any, at: str) -> list[str]:
+    """Where `value` does not fit `schema`, as a generated client would type it."""
+    schema = _resolve(document, schema)
+    if "anyOf" in schema:
+        tries = [mismatches(document, s, value, at) for s in schema["anyOf"]]
+        return [] if any(not t for t in tries) else min(tries, key=len)
+    if "const" in schema and value != schema["const"]:
+        return [f"{at}: expected {schema['const']!r}, found {value!r}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{at}: expected one of {schema['enum']}, found {value!r}"]
+    kind = schema.get("type")
+    if kind is not None and not _is(kind, value):
+        return [f"{at}: expected {kind}, found {type(value).__name__} {value!r:.60}"]
+    if schema.get("format") == "date" and not DATE.fullmatch(value):
+        return [f"{at}: expected a date YYYY-MM-DD, found {value!r}"]
+    if schema.get("format") == "date-time" and not UTC_TIME.fullmatch(value):
+        return [f"{at}: expected a UTC time ending in Z, found {value!r}"]
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [m for i, v in enumerate(value) for m in mismatches(document, items, v, f"{at}/{i}")]
+    if isinstance(value, dict):
+        return _object_mismatches(document, schema, value, at)
+    return []
+
+
+def _object_mismatches(
+    document: dict[str, Any], schema: dict[str, Any], value: dict[str, Any], at: str
+) -> list[str]:
+    properties = schema.get("properties", {})
+    extra = schema.get("additionalProperties", False)
+    found = [f"{at}: lacks required {k!r}" for k in schema.get("required", []) if k not in value]
+    for key, item in value.items():
+        if key in properties:
+            found += mismatches(document, properties[key], item, f"{at}/{key}")
+        elif isinstance(extra, dict):
+            found += mismatches(document, extra, item, f"{at}/{key}")
+        elif extra is not True:
+            found.append(f"{at}: {key!r} is not in the schema")
+    return found
+
+
+def _operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """The operation a request met: its own path, or else the template it fits."""
+    paths = document["paths"]
+    matching = [path] if method.lower() in paths.get(path, {}) else []
+    matching += [
+        template
+        for template, operations in paths.items()
+        if method.lower() in operations
+        and re.fullmatch(re.sub(r"\\\{[^}]+\\\}", ".+", re.escape(template)), path)
+    ]
+    assert matching, f"{method} {path} is in no path of the document"
+    operation: dict[str, Any] = paths[matching[0]][method.lower()]
+    return operation
+
+
+def _documented(document: dict[str, Any], response: httpx.Response) -> dict[str, Any]:
+    operation = _operation(document, response.request.method, response.request.url.path)
+    status = str(response.status_code)
+    assert status in operation["responses"], (
+        f"{response.request.method} {response.request.url.path} answered {status}, which its "
+        f"operation does not document (it has {sorted(operation['responses'])})"
+    )
+    documented: dict[str, Any] = operation["responses"][status]
+    return documented
+
+
+@pytest.mark.parametrize("ask", ASKS, ids=[a.name for a in ASKS])
+def test_each_answer_fits_the_schema_its_status_documents(answers: Answers, ask: Ask) -> None:
+    response = answers.by_name[ask.name]
+    documented = _documented(answers.document, response)
+    media_type = response.headers["content-type"].split(";")[0]
+    assert media_type in documented.get("content", {}), (media_type, documented)
+    schema = documented["content"][media_type]["schema"]
+    assert mismatches(answers.document, schema, response.json(), "") == []
+
+
+@pytest.mark.parametrize("ask", ASKS, ids=[a.name for a in ASKS])
+def test_each_header_a_client_reads_is_documented_and_sent_where_required(
+    answers: Answers, ask: Ask
+) -> None:
+    response = answers.by_name[ask.name]
+    documented = _documented(answers.document, response).get("headers", {})
+    sent = [h for h in READ_HEADERS if h.lower() in response.headers]
+    assert [h for h in sent if h not in documented] == []
+    required = [h for h, spec in documented.items() if spec.get("required")]
+    assert [h for h in required if h.lower() not in response.headers] == []
+    always = {"ETag", "Cache-Control", "X-Total-Count", "Location", "WWW-Authenticate"}
+    assert [h for h in sent if h in always and not documented[h].get("required")] == []
+
+
+def test_a_key_every_answer_of_a_schema_carries_is_required(answers: Answers) -> None:
+    """A key the server always sends, typed `key?:` by a generated client, makes every
+    dashboard test for `undefined` as well as `null`."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for response in answers.by_name.values():
+        documented = _documented(answers.document, response)
+        schema = next(iter(documented["content"].values()))["schema"]
+        _collect(answers.document, schema, response.json(), seen)
+    schemas = answers.document["components"]["schemas"]
+    optional_but_always_sent = {
+        name: sorted(
+            set.intersection(*(set(o) for o in objects)) - set(schemas[name].get("required", []))
+        )
+        for name, objects in seen.items()
+    }
+    assert {n: keys for n, keys in optional_but_always_sent.items() if keys} == {}
+
+
+def _collect(
+    document: dict[str, Any], schema: dict[str, Any], value: Any, seen: dict[str, list[Any]]
+) -> None:
+    """Each object of the answer under the component schema it is typed as; schemas served
+    as stored (`additionalProperties: true`, a plan's result) are left out on purpose."""
+    name = schema["$ref"].rsplit("/", 1)[1] if "$ref" in schema else None
+    schema = _resolve(document, schema)
+    if isinstance(value, list):
+        for item in value:
+            _collect(document, schema.get("items", {}), item, seen)
+        return
+    if not isinstance(value, dict):
+        return
+    if name is not None and schema.get("additionalProperties") is not True:
+        seen.setdefault(name, []).append(value)
+    for key, item in value.items():
+        sub = schema.get("properties", {}).get(key, {})
+        for alternative in sub.get("anyOf", [sub]):
+            if not mismatches(document, alternative, item, ""):
+                _collect(document, alternative, item, seen)
+                break
+
+
+def test_an_unchanged_answer_is_a_documented_304_without_a_body(answers: Answers) -> None:
+    assert answers.unchanged.status_code == 304
+    assert answers.unchanged.content == b""
+    documented = _documented(answers.document, answers.unchanged)
+    assert "content" not in documented
+    assert "ETag" in documented.get("headers", {})
+
+
+def test_every_get_under_v1_documents_its_etag_and_304(answers: Answers) -> None:
+    lacking = [
+        path
+        for path, operations in answers.document["paths"].items()
+        if path.startswith("/v1/") and "get" in operations
+        for responses in [operations["get"]["responses"]]
+        if "304" not in responses or "ETag" not in responses["200"].get("headers", {})
+    ]
+    assert lacking == []
+
+
+def test_operation_ids_are_short_unique_method_names(answers: Answers) -> None:
+    """Generators name methods after operationId: `list_plans`, not
+    `list_plans_v1_plans_get`."""
+    ids = [
+        operation["operationId"]
+        for operations in answers.document["paths"].values()
+        for operation in operations.values()
+    ]
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(_[a-z]+){0,3}", i) or "v1" in i] == []
+
+
+def test_every_json_request_body_has_an_example_its_route_accepts(answers: Answers) -> None:
+    for path, operations in answers.document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            media = content["application/json"]
+            name = media["schema"]["$ref"].rsplit("/", 1)[1]
+            examples = [e["value"] for e in media.get("examples", {}).values()]
+            examples += [media["example"]] if "example" in media else []
+            examples += answers.document["components"]["schemas"][name].get("examples", [])
+            assert examples, f"{method.upper()} {path}: no example of {name}"
+            for example in examples:
+                BODY_MODELS[name].model_validate(example)
+
+
+def test_every_number_in_an_answer_says_what_it_counts(answers: Answers) -> None:
+    """A generated type `solve_seconds: number` is only as good as its doc comment: every
+    number an answer carries has a description (its unit, or what it counts)."""
+    schemas = answers.document["components"]["schemas"]
+    answered = {
+        ref.rsplit("/", 1)[1]
+        for ref in re.findall(r'"\$ref": "([^"]+)"', _responses_text(answers.document))
+    }
+    answered = _closure(schemas, answered)
+    silent = [
+        f"{name}.{key}"
+        for name in sorted(answered)
+        for key, prop in schemas[name].get("properties", {}).items()
+        if _numeric(prop) and not prop.get("description")
+    ]
+    assert silent == []
+
+
+def _responses_text(document: dict[str, Any]) -> str:
+    return json.dumps(
+        [
+            response
+            for operations in document["paths"].values()
+            for operation in operations.values()
+            for response in operation["responses"].values()
+        ]
+    )
+
+
+def _closure(schemas: dict[str, Any], names: set[str]) -> set[str]:
+    found = set(names)
+    while True:
+        more = {
+            ref.rsplit("/", 1)[1]
+            for name in found
+            for ref in re.findall(r'"\$ref": "([^"]+)"', json.dumps(schemas[name]))
+        } - found
+        if not more:
+            return found
+        found |= more
+
+
+def _numeric(prop: dict[str, Any]) -> bool:
+    kinds = {prop.get("type")} | {p.get("type") for p in prop.get("anyOf", [])}
+    item = prop.get("additionalProperties")
+    if isinstance(item, dict):
+        kinds |= {item.get("type")} | {p.get("type") for p in item.get("anyOf", [])}
+    return bool(kinds & {"number", "integer"})

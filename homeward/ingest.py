@@ -625,7 +625,16 @@ def _parse_values(text: pd.Series) -> pd.Series:
 
 
 def _id_problems(ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> list[Problem]:
-    return _cell_problems(~ids_ok, rows, "unique_id", EXPECTED_ID, ids, _found_text)
+    return _cell_problems(~ids_ok, rows, "unique_id", EXPECTED_ID, ids, _found_id)
+
+
+def _found_id(value: str) -> str:
+    """The id as written, and the id meant when only its case is wrong (ONS codes such as
+    'E06000049' are printed in capitals)."""
+    lower = value.lower()
+    if lower != value and SERIES_ID_PATTERN.fullmatch(lower):
+        return f"{_quote(value)} (capitals: write {_quote(lower)})"
+    return _found_text(value)
 
 
 def _cell_problems(

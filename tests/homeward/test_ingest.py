@@ -200,7 +200,9 @@ def test_repeated_header_name() -> None:
     ("series_id", "found"),
     [
         ("", "a blank value"),
-        ("Referrals/OT/Rugby", "'Referrals/OT/Rugby'"),
+        ("Referrals/OT/Rugby", "'Referrals/OT/Rugby' (capitals: write 'referrals/ot/rugby')"),
+        ("dtoc/E06000049", "'dtoc/E06000049' (capitals: write 'dtoc/e06000049')"),
+        ("Referrals OT", "'Referrals OT'"),  # lower case would not be an id either
         ("referrals//rugby", "'referrals//rugby'"),
         ("referrals/ot/rugby/", "'referrals/ot/rugby/'"),
         ("-referrals", "'-referrals'"),

@@ -66,7 +66,7 @@ def import_file(args: argparse.Namespace) -> int:
     log.info("reading %s as %s", path, fmt)
     month_only = None
     if fmt == "nhs-dtoc":
-        frame, lines = read_nhs_dtoc(data), None
+        frame, lines = read_nhs_dtoc(data, source=str(path)), None
     else:
         upload = read_upload(data, source=str(path))
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only

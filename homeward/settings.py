@@ -122,6 +122,11 @@ class Settings(BaseSettings):
             check_names(value)  # ForecastInputError, a ValueError saying expected and found
         return value
 
+    @field_validator("host")
+    @classmethod
+    def _host_is_an_address(cls, value: str) -> str:
+        return listen_host(value)
+
     @field_validator("auth")
     @classmethod
     def _auth_off_only_on_loopback(cls, value: str, info: ValidationInfo) -> str:
@@ -322,6 +327,19 @@ def folder_problem(folder: Path) -> str | None:
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"it does not exist and this user may not make it in {str(parent)!r}"
     return None
+
+
+def listen_host(text: str) -> str:
+    """`text` as an address to listen on (an IP address or a host name); ValueError otherwise
+    (the server would fail only once started, without naming the setting)."""
+    labels = text.split(".")
+    numeric = all(label.isdigit() for label in labels)
+    if _is_ip(text) or (not numeric and HOST_NAME.fullmatch(text)):
+        return text
+    raise ValueError(
+        "expected an address to listen on, such as 127.0.0.1 (this machine only), 0.0.0.0 "
+        f"(every interface), :: or a host name, found {text!r}"
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -254,3 +254,21 @@ def test_a_misspelt_setting_is_named_with_the_one_it_is_nearest(
         "HOMEWARD_SCHEDULE_CORN is not a setting and is ignored; did you mean "
         "HOMEWARD_SCHEDULE_CRON? (the settings are listed in homeward/settings.py)",
     ]
+
+
+@pytest.mark.parametrize("host", ["http://0.0.0.0", "999.1.1.1", "my host", ""])
+def test_a_host_that_is_no_address_is_refused_at_start_naming_it(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    """The server would otherwise migrate and start the scheduler, then fail to bind with
+    'Name or service not known', naming no setting."""
+    env.setenv("HOMEWARD_HOST", host)
+    line = _cli_error(capsys)
+    assert "HOMEWARD_HOST: expected an address to listen on, such as 127.0.0.1" in line
+    assert f"found {host!r}" in line
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "::1", "localhost", "homeward.example.org"])
+def test_addresses_and_host_names_are_hosts(env: pytest.MonkeyPatch, host: str) -> None:
+    env.setenv("HOMEWARD_HOST", host)
+    assert Settings().host == host

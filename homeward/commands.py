@@ -32,6 +32,7 @@ from homeward.ingest import (
     observations_hash,
     read_observations_csv,
     read_upload,
+    unfinished_periods,
 )
 from homeward.pipeline import LOCK_NAME, PipelineBusy, forecast_settings, run_pipeline
 from homeward.recovery import close_interrupted_runs
@@ -161,6 +162,13 @@ def _read_history(args: argparse.Namespace) -> pd.DataFrame:
                     len(series.y),
                     "weeks" if series.freq == "W-MON" else "months",
                 )
+    for series_id, start in unfinished_periods(history).items():
+        log.warning(
+            "series %s: its newest period, starting %s, has not ended yet: a partial count "
+            "pulls the forecast down (leave that row out until the period ends)",
+            series_id,
+            f"{start:%Y-%m-%d}",
+        )
     return history
 
 
@@ -384,7 +392,7 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
     )
     weekly = forecast_settings(settings, "W-MON", horizon)
     run = run_forecasts(history, weekly, progress=_progress)
-    demand = planning.demand_from_forecasts(run.forecasts)
+    demand = planning.demand_from_forecasts(run.forecasts, run.metrics)
     winter = config.winter
     if winter is None or winter.pressure_series is None:
         return demand, ()

@@ -171,6 +171,21 @@ def series_frequencies(observations: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def unfinished_periods(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """{series id: start of its newest period} for each series of validated observations whose
+    newest period has begun but not ended by today (``homeward.clock``): this week or this
+    month, whose count is still partial and would pull a forecast down."""
+    today = pd.Timestamp(utcnow().date())
+    newest = observations.groupby("unique_id", sort=True)["ds"].max()
+    unfinished = {}
+    for series_id, freq in series_frequencies(observations).items():
+        start = pd.Timestamp(newest[series_id])
+        ends = start + (pd.Timedelta(days=7) if freq == WEEKLY else pd.offsets.MonthBegin(1))
+        if ends > today:
+            unfinished[series_id] = start
+    return unfinished
+
+
 def observations_hash(frame: pd.DataFrame) -> str:
     """SHA-256 (hex) of the canonical CSV of observations: the data version in run records.
 

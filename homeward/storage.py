@@ -10,13 +10,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from homeward.errors import HomewardError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock key held while migrating ('hwmg'), so that processes starting at
 # once on an empty database (replicas, the service and a `homeward keys create`) take turns
 MIGRATION_LOCK_KEY = 0x68776D67
+
+
+class SchemaTooNew(HomewardError):
+    """The database was migrated by a newer Homeward than this one (an image rolled back)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -51,8 +59,22 @@ def upgrade(engine: Engine) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with _sqlite_file_lock(engine), engine.begin() as connection:
         _postgres_lock(connection)
+        _refuse_a_newer_schema(connection, ScriptDirectory.from_config(cfg))
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def _refuse_a_newer_schema(connection: Connection, scripts: ScriptDirectory) -> None:
+    """SchemaTooNew if the database's revision is none this code knows (Alembic would fail
+    with "Can't locate revision" and a traceback)."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    known = [script.revision for script in scripts.walk_revisions()]
+    if current is not None and current not in known:
+        raise SchemaTooNew(
+            f"the database's schema is at revision {current!r}, which this Homeward "
+            f"({', '.join(reversed(known))}) does not know: a newer release migrated it. "
+            "Run that release again, or restore a backup taken before it"
+        )
 
 
 def _postgres_lock(connection: Connection) -> None:

@@ -4,6 +4,7 @@ defaults included), and processes starting at once on an empty database take tur
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from homeward.storage import alembic_config, make_engine, upgrade
+from homeward.storage import SchemaTooNew, alembic_config, make_engine, upgrade
 from models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,3 +151,23 @@ def test_processes_starting_at_once_on_an_empty_database_take_turns(
         assert _revision(engine) == REVISIONS[-1] and _drift(engine) == []
     finally:
         engine.dispose()
+
+
+def test_a_schema_a_newer_release_migrated_is_refused_in_words(engine: Engine, url: str) -> None:
+    """An image rolled back to an older release meets a database its successor migrated."""
+    upgrade(engine)
+    with engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(SchemaTooNew, match="revision '0099', which this Homeward"):
+        upgrade(engine)
+    cli = subprocess.run(  # as an operator meets it: a command, its exit status, one line
+        [sys.executable, "-m", "homeward.cli", "-q", "keys", "list"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 2 and "Traceback" not in cli.stderr
+    [line] = cli.stderr.strip().splitlines()
+    assert "a newer release migrated it" in line

@@ -15,6 +15,7 @@ from sqlalchemy import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.schemas import ProblemPublic
 from homeward.api_keys import (
@@ -211,12 +212,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
         detail = f"nothing at {request.url.path}; /docs lists every endpoint"
-    elif exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
-        allowed = exc.headers["Allow"]
-        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
-    # Kept: a 405's headers carry Allow, which RFC 9110 requires.
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        # RFC 9110 requires Allow: every method the path answers, not only the first route's
+        allowed = _methods_on(request)
+        headers = (headers or {}) | {"Allow": allowed}
+        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
     return problem(exc.status_code, _title(exc.status_code), detail, headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _methods_on(request: Request) -> str:
+    """The methods some route answers on the request's path (each route has its own; Starlette
+    names only the first's): those a route fully matches the path with."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -278,6 +297,7 @@ def install(app: FastAPI) -> None:
             document = build()  # build() keeps the document it makes on the app
             _as_problems(document)
             _conditional_gets(document)
+            _omitted_not_null(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
@@ -303,6 +323,20 @@ _NOT_MODIFIED = {
     "the copy the client has is current; no body",
     "headers": {"ETag": _TAGGED["ETag"]},
 }
+
+
+def _omitted_not_null(document: dict[str, Any]) -> None:
+    """An optional query or header parameter is left out, never sent as null (a query has no
+    null: `?scenario=null` is a 422, `?prefix=null` a filter on 'null'), so its schema is the
+    value's alone and a generated client does not offer `null` for it."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                kept = [s for s in schema.get("anyOf", []) if s != {"type": "null"}]
+                if not parameter.get("required") and len(kept) == 1:
+                    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                    parameter["schema"] = kept[0] | rest
 
 
 def _conditional_gets(document: dict[str, Any]) -> None:

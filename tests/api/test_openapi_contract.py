@@ -408,3 +408,16 @@ def _numeric(prop: dict[str, Any]) -> bool:
     if isinstance(item, dict):
         kinds |= {item.get("type")} | {p.get("type") for p in item.get("anyOf", [])}
     return bool(kinds & {"number", "integer"})
+
+
+def test_an_optional_parameter_is_left_out_never_offered_as_null(answers: Answers) -> None:
+    """A query has no null: a client that sends `?scenario=null` gets a 422, `?prefix=null`
+    a filter on 'null', so a generated client must not offer `scenario?: boolean | null`."""
+    nullable = [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, operations in answers.document["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if {"type": "null"} in parameter["schema"].get("anyOf", [])
+    ]
+    assert nullable == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -119,23 +120,51 @@ def forecast_file(args: argparse.Namespace) -> int:
         settings = replace(settings, models=args.models)
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
     run = run_forecasts(history, settings, progress=_progress)
-    forecasts = run.forecasts
     _write_outputs(args, run)
+    # a CSV written to stdout (--output /dev/stdout | ...) must not get the summary in it
+    stream = sys.stderr if _writes_to_stdout(args) else sys.stdout
+    for line in _forecast_summary(args, run, settings):
+        print(line, file=stream)
+    return 0
+
+
+def _forecast_summary(
+    args: argparse.Namespace, run: ForecastRun, settings: ForecastSettings
+) -> list[str]:
+    """What `homeward forecast` tells the user it wrote and found."""
     chosen = pd.Series(dict(run.chosen)).value_counts()
-    print(
-        f"wrote {len(forecasts):,} rows to {args.output}; models chosen: "
+    lines = [
+        f"wrote {len(run.forecasts):,} rows to {args.output}; models chosen: "
         + ", ".join(f"{m} x{n}" for m, n in chosen.items())
-    )
+    ]
     if run.sample_paths is not None:
-        print(f"wrote {args.paths} sample paths per series to {args.paths_output}")
+        lines.append(f"wrote {args.paths} sample paths per series to {args.paths_output}")
     if not run.level_shifts.empty:
-        print(
+        lines.append(
             f"level shifts found in {run.level_shifts['unique_id'].nunique()} series"
             + (" (history rescaled to the latest level)" if settings.adjust_level_shifts else "")
         )
     if not run.fallbacks.empty:
-        print(f"{len(run.fallbacks)} model failures replaced by fallbacks (see the log above)")
-    return 0
+        lines.append(
+            f"{len(run.fallbacks)} model failures replaced by fallbacks (see the log above)"
+        )
+    return lines
+
+
+def _writes_to_stdout(args: argparse.Namespace) -> bool:
+    """Whether an output file is this process's standard output (/dev/stdout, /proc/self/fd/1
+    or the file stdout is redirected to)."""
+    try:
+        stdout = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False  # no real stdout (captured, closed): nothing to keep clean
+    for path in (args.output, args.metrics, args.shifts, args.paths_output):
+        try:
+            if path and os.path.samestat(os.stat(path), stdout):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _read_history(args: argparse.Namespace) -> pd.DataFrame:

@@ -1,0 +1,36 @@
+"""`homeward forecast --output /dev/stdout | ...` gives a clean CSV: the summary goes to stderr."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+HISTORY = "unique_id,ds,y\n" + "".join(
+    f"mar/non_elective/england,{d:%Y-%m},{440000 + 1000 * (i % 12)}\n"
+    for i, d in enumerate(pd.date_range("2017-01-01", periods=24, freq="MS"))
+)
+
+
+def _forecast(tmp_path: Path, output: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "in.csv").write_text(HISTORY)
+    command = [sys.executable, "-m", "homeward.cli", "-q", "forecast"]
+    command += ["--input", str(tmp_path / "in.csv"), "--horizon", "2", "--output", output]
+    command += ["--models", "naive", "--jobs", "1"]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+
+
+def test_forecasts_piped_to_stdout_are_csv_alone(tmp_path: Path) -> None:
+    done = _forecast(tmp_path, "/dev/stdout")
+    piped = pd.read_csv(io.StringIO(done.stdout))
+    assert list(piped.columns[:3]) == ["unique_id", "ds", "model"]
+    assert len(piped) == 2 and piped["mean"].notna().all()
+    assert "wrote 2 rows to /dev/stdout" in done.stderr
+
+
+def test_a_file_output_keeps_the_summary_on_stdout(tmp_path: Path) -> None:
+    done = _forecast(tmp_path, str(tmp_path / "out.csv"))
+    assert done.stdout.startswith("wrote 2 rows to ")

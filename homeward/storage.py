@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,7 +58,8 @@ def upgrade(engine: Engine) -> None:
     """Bring the database to the newest schema (idempotent). Processes doing it at once take
     turns: the first migrates, the others then find the schema current."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with _sqlite_file_lock(engine), engine.begin() as connection:
+    chatter = logging.getLogger("alembic.runtime.migration")
+    with _quiet(chatter), _sqlite_file_lock(engine), engine.begin() as connection:
         _postgres_lock(connection)
         _refuse_a_newer_schema(connection, ScriptDirectory.from_config(cfg))
         cfg.attributes["connection"] = connection
@@ -75,6 +77,24 @@ def _refuse_a_newer_schema(connection: Connection, scripts: ScriptDirectory) -> 
             f"({', '.join(reversed(known))}) does not know: a newer release migrated it. "
             "Run that release again, or restore a backup taken before it"
         )
+
+
+class _AlembicChatter(logging.Filter):
+    """Drops Alembic's 'Context impl SQLiteImpl.' and 'Will assume transactional DDL.', logged
+    at every start and command; keeps 'Running upgrade 0005 -> 0006, ...'."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    chatter = _AlembicChatter()
+    logger.addFilter(chatter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(chatter)
 
 
 def _postgres_lock(connection: Connection) -> None:

@@ -4,6 +4,7 @@ defaults included), and processes starting at once on an empty database take tur
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -171,3 +172,17 @@ def test_a_schema_a_newer_release_migrated_is_refused_in_words(engine: Engine, u
     assert cli.returncode == 2 and "Traceback" not in cli.stderr
     [line] = cli.stderr.strip().splitlines()
     assert "a newer release migrated it" in line
+
+
+def test_migrating_logs_what_it_runs_and_not_alembics_chatter(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="alembic")
+    upgrade(engine)
+    upgrade(engine)  # nothing to run: nothing logged
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
+    assert [line.split(",")[0] for line in said] == [
+        f"Running upgrade {older} -> {newer}"
+        for older, newer in zip(["", *REVISIONS[:-1]], REVISIONS, strict=True)
+    ]
+    assert logging.getLogger("alembic.runtime.migration").filters == []

@@ -206,12 +206,20 @@ def _write_outputs(args: argparse.Namespace, run: ForecastRun) -> None:
     none changed."""
     writes = {args.output: _csv_writer(run.forecasts, "%.4f")}
     if args.metrics:
-        writes[args.metrics] = _csv_writer(run.metrics, "%.5f")
+        writes[args.metrics] = _csv_writer(_whole(run.metrics, "folds"), "%.5f")
     if args.shifts:
         writes[args.shifts] = _csv_writer(run.level_shifts, "%.4f")
     if args.paths_output and run.sample_paths is not None:
         writes[args.paths_output] = _csv_writer(run.sample_paths, "%.4f")
     _write_all_or_none(writes)
+
+
+def _whole(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame`` with ``column`` as whole numbers when every value is one (a count of backtest
+    folds held as float reads "3", not "3.00000"); otherwise ``frame`` as it is."""
+    if column not in frame or not bool((frame[column].dropna() % 1 == 0).all()):
+        return frame
+    return frame.astype({column: "Int64"})
 
 
 def _csv_writer(frame: pd.DataFrame, float_format: str) -> Callable[[str], None]:

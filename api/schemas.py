@@ -543,8 +543,9 @@ class PlanDemandRiskRowPublic(_StoredRow):
 
     scenario: str | None = Field(
         default=None,
-        description="low (each period's demand at the bottom of its forecast's 80% interval), "
-        "planned (the plan's own demand) or high (at the top), every period moved the same way",
+        description="low or high (every period's planned demand times the series' low_factor "
+        "or high_factor: one plus the 10% or 90% quantile of how far the forecasts' backtest "
+        "totals missed), or planned (the plan's own demand)",
     )
     service: str | None = Field(default=None, description="a service, or dfg_works")
     district: str | None = None
@@ -592,8 +593,8 @@ class PlanResultPublic(BaseModel):
     simulation: list[PlanSimulationRowPublic] = Field(default_factory=list)
     demand_risk: list[PlanDemandRiskRowPublic] = Field(
         default_factory=list,
-        description="the plan's hours held fixed against low and high demand (empty when the "
-        "demand has no 80% bounds)",
+        description="the plan's hours held fixed against a low and a high year of demand "
+        "(empty when the forecasts have too few backtest windows to measure one)",
     )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -23,6 +23,7 @@ from forecast.reconcile_run import check_hierarchy, reconciled_outcomes
 from forecast.select import pooled_mase
 from forecast.series import SeriesData
 from forecast.settings import ForecastRun, ForecastSettings
+from forecast.totals import total_error_bounds, with_total_bounds
 from forecast.validate import split_history
 
 log = logging.getLogger("forecast")
@@ -73,9 +74,9 @@ def _check_some_model_fits(series: list[SeriesData], settings: ForecastSettings)
 def _finish_by_frequency(
     outcomes: list[SeriesOutcome], settings: ForecastSettings
 ) -> list[SeriesResult]:
-    """Interval calibration and pooled selection evidence are shared only among series of the
-    same frequency (a weekly step is not a monthly step) and, with `pool_by_kind`, the same
-    kind (the id up to its first '/')."""
+    """Interval calibration, pooled selection evidence and the bounds of a window total's miss
+    (forecast/totals.py) are shared only among series of the same frequency (a weekly step is
+    not a monthly step) and, with `pool_by_kind`, the same kind (the id up to its first '/')."""
     groups: dict[tuple[str, str], list[int]] = {}
     for i, o in enumerate(outcomes):
         kind = o.unique_id.partition("/")[0] if settings.pool_by_kind else ""
@@ -85,7 +86,10 @@ def _finish_by_frequency(
         group = [outcomes[i] for i in members]
         calib = fit_calibration(group, settings.levels)
         pooled = pooled_mase(backtest_scores(o) for o in group)
-        results.update({i: finish(outcomes[i], calib, pooled, settings) for i in members})
+        totals = total_error_bounds(group)
+        for i in members:
+            result = finish(outcomes[i], calib, pooled, settings)
+            results[i] = replace(result, metrics=with_total_bounds(result.metrics, totals))
     return [results[i] for i in range(len(outcomes))]
 
 

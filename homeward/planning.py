@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
 from forecast.calendar import month_factor
+from forecast.totals import HIGH as HIGH_TOTAL
+from forecast.totals import LOW as LOW_TOTAL
 from forecast.winter import WINTER_MONTHS
 from homeward import repository
 from homeward.clock import code_version, utcnow
@@ -59,18 +62,23 @@ def config_hash(body: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def demand_from_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
+def demand_from_forecasts(
+    forecasts: pd.DataFrame, metrics: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Referral forecasts (`referrals/<service>/<district>`) as LP demand.
 
     Columns: service, district, ds, cases (the forecast mean).
 
     Quantile columns are carried as q10/q90/q025/q975 so winter planning can use a higher quantile.
+    With the run's backtest `metrics` (unique_id, chosen, total_error_q10, total_error_q90),
+    `low_factor` and `high_factor` say what a low and a high year multiply each series' demand
+    by, for the plan's demand-risk rows; they are left out unless every series has both.
     """
     refs = forecasts[forecasts["unique_id"].str.startswith(REFERRALS_PREFIX)]
     parts = refs["unique_id"].str.split("/", expand=True)
     if refs.empty or parts.shape[1] != 3:
         return pd.DataFrame(columns=["service", "district", "ds", "cases"])
-    return pd.DataFrame(
+    demand = pd.DataFrame(
         {
             "service": parts[1].to_numpy(),
             "district": parts[2].to_numpy(),
@@ -82,6 +90,26 @@ def demand_from_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
             "q975": refs["hi-95"].clip(lower=0).to_numpy(),
         }
     ).reset_index(drop=True)
+    factors = _risk_factors(refs["unique_id"], metrics)
+    return demand if factors is None else demand.assign(**factors)
+
+
+def _risk_factors(
+    ids: pd.Series, metrics: pd.DataFrame | None
+) -> dict[str, npt.NDArray[np.float64]] | None:
+    """One plus each series' chosen model's total-miss quantiles, per forecast row; None
+    unless every series has both (forecast/totals.py leaves them NaN on too few windows)."""
+    if metrics is None or not {LOW_TOTAL, HIGH_TOTAL} <= set(metrics.columns):
+        return None
+    chosen = metrics[metrics["chosen"].astype(bool)].drop_duplicates("unique_id", keep="last")
+    by_id = chosen.set_index("unique_id")[[LOW_TOTAL, HIGH_TOTAL]].astype(float)
+    rows = by_id.reindex(ids.to_numpy())
+    if not np.isfinite(rows.to_numpy()).all():
+        return None
+    return {
+        "low_factor": np.maximum(1.0 + rows[LOW_TOTAL].to_numpy(), 0.0),
+        "high_factor": np.maximum(1.0 + rows[HIGH_TOTAL].to_numpy(), 0.0),
+    }
 
 
 def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -251,7 +279,10 @@ def stored_demand(session: Session) -> pd.DataFrame:
     Raises `NoForecasts` when there are none, so a plan request can be refused before a job
     is queued for it, exactly as a plan solved at once is.
     """
-    demand = demand_from_forecasts(repository.latest_forecast_frame(session, REFERRALS_PREFIX))
+    demand = demand_from_forecasts(
+        repository.latest_forecast_frame(session, REFERRALS_PREFIX),
+        repository.latest_chosen_metrics(session, REFERRALS_PREFIX),
+    )
     if demand.empty:
         raise NoForecasts(
             "no referral forecasts are stored yet: run the pipeline first (POST /v1/runs with "

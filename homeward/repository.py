@@ -622,6 +622,27 @@ def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
     )
 
 
+def latest_chosen_metrics(session: Session, prefix: str) -> pd.DataFrame:
+    """The chosen model's backtest metrics of the newest forecast of every series under
+    prefix: unique_id, model, chosen, then one column per metric (NaN where not given)."""
+    newest = (
+        select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
+        .where(ForecastRow.series_id.startswith(prefix, autoescape=True))
+        .group_by(ForecastRow.series_id)
+        .subquery()
+    )
+    stmt = select(ForecastMetricRow).join(
+        newest,
+        (ForecastMetricRow.series_id == newest.c.series_id)
+        & (ForecastMetricRow.run_id == newest.c.run_id),
+    )
+    rows = session.scalars(stmt.where(ForecastMetricRow.chosen)).all()
+    records = [
+        {"unique_id": r.series_id, "model": r.model, "chosen": True, **r.metrics} for r in rows
+    ]
+    return pd.DataFrame(records, columns=None if records else ["unique_id", "model", "chosen"])
+
+
 def store_plan(
     session: Session,
     run_id: int,

@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 PRESSURE_COLUMNS = ("winter_index", "normal_cases")
-BOUND_COLUMNS = ("q10", "q90")  # the forecast's 80% interval, for the plan's demand risk
+FACTOR_COLUMNS = ("low_factor", "high_factor")  # a low and a high year, for the demand risk
+_EXPECTED = {"winter_index": "an index >= 0"} | dict.fromkeys(FACTOR_COLUMNS, "a factor >= 0")
 
 
 def demand_cube(
@@ -58,20 +59,31 @@ def demand_cube(
     return tuple(starts), np.where(winter[None, None, :], planned, mean), mean
 
 
-def bound_cubes(
-    demand: pd.DataFrame,
-    services: tuple[str, ...],
-    districts: tuple[str, ...],
-    starts: tuple[pd.Timestamp, ...],
+def risk_factors(
+    demand: pd.DataFrame, services: tuple[str, ...], districts: tuple[str, ...]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-    """The forecast's 80% bounds (q10, q90) over the plan's periods, each (S, D, T), for the
-    plan's demand-risk rows (optimise/risk.py); None when the demand lacks either column (a
-    demand file may give the mean only). Present, they are checked as the cases are."""
-    if not all(c in demand.columns for c in BOUND_COLUMNS):
+    """Per service and district (S, D), what a low and a high year multiply its demand by: one
+    plus the 10% and 90% quantiles of how far its forecast's backtest totals missed
+    (forecast/totals.py), for the plan's demand-risk rows (optimise/risk.py). None when the
+    demand lacks either column (a demand file may give the mean only). Present, they are
+    checked as the cases are, and must be one number per service and district."""
+    if not all(c in demand.columns for c in FACTOR_COLUMNS):
         return None
-    frame = _checked(demand, {c: "" for c in BOUND_COLUMNS})
-    frame = frame[frame["ds"].isin(starts)]
-    low, high = (_pivot(frame, c, services, districts, list(starts)) for c in BOUND_COLUMNS)
+    frame = _checked(demand, {c: "" for c in FACTOR_COLUMNS})
+    keys = ["service", "district"]
+    for column in FACTOR_COLUMNS:
+        varying = frame.groupby(keys)[column].nunique()
+        if (varying > 1).any():
+            service, district = varying[varying > 1].index[0]
+            raise PlanInputError(
+                f"demand.{column} (service {service}, district {district})",
+                "one value for every period of a series",
+                f"{varying.max()} different values",
+            )
+    full = pd.MultiIndex.from_product([services, districts], names=keys)
+    first = frame.groupby(keys)[list(FACTOR_COLUMNS)].first().reindex(full)  # cube has every one
+    shape = (len(services), len(districts))
+    low, high = (first[c].to_numpy(dtype=np.float64).reshape(shape) for c in FACTOR_COLUMNS)
     return low, high
 
 
@@ -114,7 +126,7 @@ def _checked(demand: pd.DataFrame, winter_columns: dict[str, str]) -> pd.DataFra
             raise PlanInputError(
                 f"demand.{column} (service {row['service']}, district {row['district']}, "
                 f"ds {row['ds']:%Y-%m-%d})",
-                "a number of cases >= 0" if column != "winter_index" else "an index >= 0",
+                _EXPECTED.get(column, "a number of cases >= 0"),
                 _shown(row[column]),
             )
         frame[column] = values.astype(float)

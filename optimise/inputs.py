@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimise.config import EquityConfig, PlanningConfig, ServiceConfig, ServiceId
-from optimise.demand import bound_cubes, demand_cube
+from optimise.demand import demand_cube, risk_factors
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -65,9 +65,10 @@ class PlanInputs:
     worst_district_weight: float
     even_waits: bool = True  # solve the second, even-waits stage (optimise/tiebreak.py)
     even_waits_tolerance: float = 1e-6  # relative slack it may take on the first's waiting
-    # (S, D, T) the forecast's 80% bounds, where the demand gives them (optimise/risk.py)
-    forecast_q10_cases: Array | None = None
-    forecast_q90_cases: Array | None = None
+    # (S, D) what a low and a high year multiply demand by, where the demand gives them
+    # (optimise/risk.py)
+    demand_low_factor: Array | None = None
+    demand_high_factor: Array | None = None
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
@@ -102,7 +103,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     districts = tuple(d.id for d in config.districts)
     teams = tuple(t.id for t in config.teams)
     starts, cube, forecast = demand_cube(config, demand, services, districts)
-    bounds = bound_cubes(demand, services, districts, starts)
+    factors = risk_factors(demand, services, districts)
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
     budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
@@ -141,8 +142,8 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         worst_district_weight=equity.worst_district_weight,
         even_waits=equity.even_waits,
         even_waits_tolerance=equity.even_waits_tolerance,
-        forecast_q10_cases=None if bounds is None else _frozen(bounds[0]),
-        forecast_q90_cases=None if bounds is None else _frozen(bounds[1]),
+        demand_low_factor=None if factors is None else _frozen(factors[0]),
+        demand_high_factor=None if factors is None else _frozen(factors[1]),
     )
 
 

@@ -1,13 +1,13 @@
-"""Demand risk: what the plan's hours give if referrals come in low or high.
+"""Demand risk: what the plan's hours give if referrals come in low or high over the year.
 
 The plan is solved for one demand (the forecast mean, raised in winter periods). Its hours are
 then held fixed and evaluated (the fluid model of optimise/fluid.py: urgent cases first, DFG
-works at the plan's pace within each district's capital) against two more: every period's
-demand moved by its forecast's 80% interval, down to the bottom (q10) or up to the top (q90).
-Moving every period the same way is a sustained low or high year, as a level error persists
-from month to month; it is not an 80% band of the year's waiting. Under the plan's own demand
-the evaluation reproduces the plan's waits, so the three rows of a district compare like with
-like.
+works at the plan's pace within each district's capital) against two more: the planned demand
+of every period multiplied by a low and a high factor, one plus the 10% and 90% quantiles of how
+far the forecasts' totals over their backtest windows missed (forecast/totals.py). A period's
+own interval would not do: it is mostly that period's noise, which averages out over a year,
+while a year that runs high is a level error that persists. Under the plan's own demand the
+evaluation reproduces the plan's waits, so the three rows of a district compare like with like.
 """
 
 from __future__ import annotations
@@ -39,20 +39,15 @@ RISK_COLUMNS = [
 
 
 def scenario_demand(inputs: PlanInputs) -> dict[str, Array] | None:
-    """Demand (S, D, T) per scenario, or None when the forecast's 80% bounds are unknown.
-
-    High is the planned demand plus the forecast's upper spread (q90 - mean), low the planned
-    demand minus its lower spread (mean - q10), not below zero: outside winter periods they
-    are exactly the forecast's q90 and q10, and in winter they keep the plan's uplift."""
-    if inputs.forecast_q10_cases is None or inputs.forecast_q90_cases is None:
+    """Demand (S, D, T) per scenario, or None when the demand gave no low and high factors."""
+    low, high = inputs.demand_low_factor, inputs.demand_high_factor
+    if low is None or high is None:
         return None
-    planned, mean = inputs.demand_cases, inputs.forecast_cases
-    up = np.maximum(inputs.forecast_q90_cases - mean, 0.0)
-    down = np.maximum(mean - inputs.forecast_q10_cases, 0.0)
+    planned = inputs.demand_cases
     return {
-        "low": np.maximum(planned - down, 0.0),
+        "low": planned * low[:, :, None],
         "planned": planned,
-        "high": planned + up,
+        "high": planned * high[:, :, None],
     }
 
 
@@ -60,7 +55,7 @@ def demand_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> pd.Data
     """Per scenario, service (and DFG works) and district: new cases, cases served, person-days
     waiting, average wait (person-days over cases served, as the plan's district waits), the
     backlog left at the end of the horizon and delayed (DTOC) days, for the plan's `hours`
-    (S, D, T). Empty when the plan was not solved or the demand has no 80% bounds."""
+    (S, D, T). Empty when the plan was not solved or the demand has no low and high factors."""
     demands = scenario_demand(inputs)
     if demands is None or not result.ok:
         return pd.DataFrame(columns=RISK_COLUMNS)

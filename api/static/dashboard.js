@@ -233,8 +233,9 @@ function baselinesTable(baselines) {
     <tbody>${rows.join("")}</tbody></table>`;
 }
 
-// The plan's hours held fixed while referrals come in low or high (every period at the bottom
-// or top of its forecast's 80% interval): per service, the whole area's average wait.
+// The plan's hours held fixed while a whole year's referrals come in low or high (each series'
+// demand scaled by how far its forecast's backtest totals missed, the lowest and highest tenth):
+// per service, the whole area's average wait.
 const SCENARIOS = ["low", "planned", "high"];
 
 function riskTable(risk) {
@@ -258,9 +259,9 @@ function riskTable(risk) {
     (sum, by) => sum + (by.get(s)?.dtoc ?? 0), 0));
   return `<h3 id="risk-heading">If referrals come in low or high</h3>
     <table id="risk-table"><caption>Average wait in days over the whole area with the plan's
-    hours unchanged, when every period's referrals are at the bottom (low) or top (high) of
-    their forecast's 80% interval; delayed days in hospital: ${dtoc.map((d) => fmt(d)).join(
-      " / ")} (low / planned / high)</caption>
+    hours unchanged, if the year's referrals run as far below (low) or above (high) the
+    forecast as its totals did in the lowest and highest tenth of backtest years; delayed days
+    in hospital: ${dtoc.map((d) => fmt(d)).join(" / ")} (low / planned / high)</caption>
     <thead><tr><th scope="col">service</th><th scope="col">low</th><th scope="col">planned</th>
     <th scope="col">high</th><th scope="col">still waiting at the end, high</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;

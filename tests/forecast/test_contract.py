@@ -51,6 +51,8 @@ def test_metrics_columns_and_choice(run_and_history: tuple[ForecastRun, pd.DataF
         "coverage_95",
         "folds",
         "selection_mase",
+        "total_error_q10",
+        "total_error_q90",
         "chosen",
     ]
     assert list(run.metrics.columns) == expected

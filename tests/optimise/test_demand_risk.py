@@ -1,9 +1,9 @@
-"""The plan's hours against low and high demand (optimise/risk.py).
+"""The plan's hours against a low and a high year of demand (optimise/risk.py).
 
 Under the plan's own demand the fluid evaluation must give back the plan's district waits;
 higher demand can only lengthen waits for the same hours, lower demand only shorten them;
-the scenarios move each period by its forecast's 80% spread; and without bounds in the demand
-there is no risk table rather than a made-up one.
+the scenarios scale each series' planned demand (winter uplift included) by its factors; and
+without factors in the demand there is no risk table rather than a made-up one.
 """
 
 from __future__ import annotations
@@ -17,17 +17,21 @@ from optimise.plan import plan
 from optimise.risk import RISK_COLUMNS, SCENARIOS, scenario_demand
 from tests.optimise.factory import demand_frame, full_config, inputs_of, rich_config
 
+DISTRICTS = ("rugby", "nuneaton-and-bedworth", "warwick")
+BASE = {"ot": 8.0, "hao": 6.0, "reablement": 3.0, "domcare": 2.0}
 
-def _bounded_demand(periods: int = 6, seed: int = 3) -> pd.DataFrame:
+
+def _factored_demand(periods: int = 6, seed: int = 3) -> pd.DataFrame:
+    """Demand with a q90 column (for the winter config) and per-series low and high factors,
+    constant over each series' periods as the pipeline gives them."""
     rng = np.random.default_rng(seed)
-    base = {"ot": 8.0, "hao": 6.0, "reablement": 3.0, "domcare": 2.0}
-    districts = ("rugby", "nuneaton-and-bedworth", "warwick")
     cases = {
-        (s, d): list(base[s] * rng.uniform(0.6, 1.4, periods)) for s in base for d in districts
+        (s, d): list(BASE[s] * rng.uniform(0.6, 1.4, periods)) for s in BASE for d in DISTRICTS
     }
-    q10 = {k: [v * 0.7 for v in vs] for k, vs in cases.items()}
     q90 = {k: [v * 1.4 for v in vs] for k, vs in cases.items()}
-    return demand_frame(cases, q10=q10, q90=q90)
+    low = {k: [0.9 - 0.02 * i] * periods for i, k in enumerate(cases)}
+    high = {k: [1.1 + 0.02 * i] * periods for i, k in enumerate(cases)}
+    return demand_frame(cases, q90=q90, low_factor=low, high_factor=high)
 
 
 def _risk(raw: dict[str, object], demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -37,7 +41,7 @@ def _risk(raw: dict[str, object], demand: pd.DataFrame) -> tuple[pd.DataFrame, p
 
 
 def test_the_planned_scenario_gives_back_the_plans_own_district_waits() -> None:
-    risk, waits = _risk(full_config(), _bounded_demand())
+    risk, waits = _risk(full_config(), _factored_demand())
     planned = risk[risk["scenario"] == "planned"].drop(columns="scenario")
     merged = planned.merge(waits, on=["service", "district"], suffixes=("", "_lp"))
     assert len(merged) == len(waits) > 0
@@ -46,7 +50,7 @@ def test_the_planned_scenario_gives_back_the_plans_own_district_waits() -> None:
 
 
 def test_more_demand_never_shortens_a_wait_for_the_same_hours() -> None:
-    risk, _ = _risk(rich_config(), _bounded_demand())
+    risk, _ = _risk(rich_config(), _factored_demand())
     wide = risk.pivot_table(index=["service", "district"], columns="scenario", values="person_days")
     assert (wide["low"] <= wide["planned"] + 1e-6).all()
     assert (wide["planned"] <= wide["high"] + 1e-6).all()
@@ -55,26 +59,42 @@ def test_more_demand_never_shortens_a_wait_for_the_same_hours() -> None:
     assert cases["low"] < cases["planned"] < cases["high"]
 
 
-def test_outside_winter_the_scenarios_are_the_forecast_bounds_and_winter_keeps_its_uplift() -> None:
-    demand = _bounded_demand()
-    plain = scenario_demand(inputs_of(rich_config(), demand))
-    assert plain is not None
-    inputs = inputs_of(rich_config(), demand)
-    assert inputs.forecast_q10_cases is not None and inputs.forecast_q90_cases is not None
-    np.testing.assert_allclose(plain["high"], inputs.forecast_q90_cases)
-    np.testing.assert_allclose(plain["low"], inputs.forecast_q10_cases)
+def test_the_scenarios_scale_each_series_planned_demand_winter_uplift_included() -> None:
+    demand = _factored_demand()
     winter = inputs_of(full_config(), demand)  # plans January's weeks for their q90
     january = np.array([ts.month == 1 for ts in winter.period_start])
     assert january.any() and not january.all()
-    raised = scenario_demand(winter)
-    assert raised is not None and winter.forecast_q90_cases is not None
-    q90, mean = winter.forecast_q90_cases, winter.forecast_cases
-    expected_planned = np.where(january, q90, mean)
-    np.testing.assert_allclose(raised["planned"], expected_planned)
-    np.testing.assert_allclose(raised["high"], expected_planned + (q90 - mean))
+    scenarios = scenario_demand(winter)
+    assert scenarios is not None
+    assert winter.demand_low_factor is not None and winter.demand_high_factor is not None
+    planned = winter.demand_cases
+    assert (planned[:, :, january] > winter.forecast_cases[:, :, january]).all()
+    np.testing.assert_allclose(scenarios["planned"], planned)
+    for name, column in (("low", "low_factor"), ("high", "high_factor")):
+        rows = demand.groupby(["service", "district"])[column].first()
+        for s, service in enumerate(winter.services):
+            for d, district in enumerate(winter.districts):
+                expected = planned[s, d] * rows[(service, district)]
+                np.testing.assert_allclose(scenarios[name][s, d], expected)
 
 
-def test_without_bounds_in_the_demand_there_is_no_risk_table() -> None:
+def test_a_factor_that_changes_within_a_series_is_refused() -> None:
+    demand = _factored_demand()
+    demand.loc[1, "high_factor"] = 2.0
+    with pytest.raises(PlanInputError, match=r"demand\.high_factor \(service ot, district rugby\)"):
+        inputs_of(rich_config(), demand)
+
+
+def test_factors_for_some_series_only_are_refused() -> None:
+    demand = _factored_demand()
+    demand = demand[~((demand["service"] == "hao") & (demand["district"] == "warwick"))]
+    extra = _factored_demand().query("service == 'hao' and district == 'warwick'")
+    demand = pd.concat([demand, extra.drop(columns=["low_factor", "high_factor"])])
+    with pytest.raises(PlanInputError, match=r"\(service hao, district warwick, .*found nan"):
+        inputs_of(rich_config(), demand)
+
+
+def test_without_factors_in_the_demand_there_is_no_risk_table() -> None:
     cases = {("ot", "rugby"): [5.0, 6.0], ("hao", "rugby"): [8.0, 8.0]}
     raw = rich_config(horizon_periods=2)
     raw["districts"] = raw["districts"][:1]  # type: ignore[index]
@@ -88,17 +108,18 @@ def test_without_bounds_in_the_demand_there_is_no_risk_table() -> None:
     assert result.to_dict()["demand_risk"] == []
 
 
-def test_a_negative_bound_is_refused_naming_its_row() -> None:
-    demand = _bounded_demand()
-    demand.loc[4, "q90"] = -1.0
+def test_a_negative_factor_is_refused_naming_its_row() -> None:
+    demand = _factored_demand()
+    demand.loc[4, "low_factor"] = -1.0
     with pytest.raises(
-        PlanInputError, match=r"demand\.q90 \(service ot, district rugby.*found -1\.0$"
+        PlanInputError,
+        match=r"demand\.low_factor \(service ot, district rugby.*a factor >= 0, found -1\.0$",
     ):
         inputs_of(rich_config(), demand)
 
 
 def test_the_cli_summary_gives_each_services_wait_low_planned_and_high() -> None:
-    result = plan(inputs_of(rich_config(), _bounded_demand()), simulation_runs=0)
+    result = plan(inputs_of(rich_config(), _factored_demand()), simulation_runs=0)
     text = result.summary_table()
     assert "if referrals come in low / as planned / high" in text
     risk = result.demand_risk

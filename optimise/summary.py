@@ -98,8 +98,8 @@ def _baselines(baselines: pd.DataFrame) -> str:
 
 
 def _risk_lines(risk: pd.DataFrame) -> list[str]:
-    """Per service over the area: the average wait with the plan's hours if every period's
-    referrals come in at the bottom or top of their forecast's 80% interval."""
+    """Per service over the area: the average wait with the plan's hours if the year's
+    referrals come in low or high (optimise/risk.py)."""
     sums = risk.groupby(["service", "scenario"], sort=False)[
         ["person_days", "cases_served", "dtoc_days"]
     ].sum()
@@ -107,8 +107,8 @@ def _risk_lines(risk: pd.DataFrame) -> list[str]:
     table = wait.reindex(columns=["low", "planned", "high"])
     dtoc = sums["dtoc_days"].groupby(level="scenario").sum()
     return [
-        "average wait in days with these hours if referrals come in low / as planned / high "
-        "(every period at its forecast's q10 / q90):",
+        "average wait in days with these hours if the year's referrals come in low / as "
+        "planned / high (as far off as the lowest and highest tenth of backtest years):",
         table.to_string(float_format=lambda v: f"{v:,.1f}", na_rep="-"),
         f"delayed days in hospital: {dtoc['low']:,.0f} / {dtoc['planned']:,.0f} / "
         f"{dtoc['high']:,.0f}",

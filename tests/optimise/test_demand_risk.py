@@ -121,7 +121,7 @@ def test_a_negative_factor_is_refused_naming_its_row() -> None:
 def test_the_cli_summary_gives_each_services_wait_low_planned_and_high() -> None:
     result = plan(inputs_of(rich_config(), _factored_demand()), simulation_runs=0)
     text = result.summary_table()
-    assert "if referrals come in low / as planned / high" in text
+    assert "if the year's referrals come in low / as planned / high" in text
     risk = result.demand_risk
     ot = risk[risk["service"] == "ot"].groupby("scenario")[["person_days", "cases_served"]].sum()
     lines = text.splitlines()

@@ -649,6 +649,21 @@ class ImportPublic(BaseModel):
     )
 
 
+# A stored config's body, served as stored: it was a valid PlanningConfig when stored, so it is
+# typed as one (one stored by an older version may lack a field added since, or carry a
+# default it then had).
+StoredConfigBody = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "allOf": [{"$ref": "#/components/schemas/PlanningConfig"}],
+            "description": "the config as stored (the PlanningConfig it was validated as); send it "
+            "back changed to POST /v1/configs, or as `config` to POST /v1/plans for a what-if",
+        }
+    ),
+]
+
+
 class ConfigPublic(BaseModel):
     id: int = Field(description="the config's id (a plan's config_id)")
     name: str
@@ -659,7 +674,7 @@ class ConfigPublic(BaseModel):
         description="true for a what-if's config (sent with POST /v1/plans), kept for "
         "provenance; it never becomes the active config"
     )
-    body: dict[str, Any]
+    body: StoredConfigBody
 
 
 class ObservationPublic(BaseModel):

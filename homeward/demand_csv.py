@@ -36,7 +36,7 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
     problems = [*table.problems] + [
-        Problem(int(raw.index[int(i)]), "ds", "a date YYYY-MM-DD", str(raw["ds"].iloc[i]))
+        Problem(int(raw.index[int(i)]), "ds", "a date YYYY-MM-DD", _found(raw["ds"].iloc[i]))
         for i in np.flatnonzero(ds.isna())
     ]
     numbers = {}
@@ -132,7 +132,14 @@ def _counts(text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
     cells = text.tolist()
     expected = f"a number from 0 to {MAX_COUNT:,}"
     problems = [
-        Problem(int(text.index[int(i)]), column, expected, repr(str(cells[i])))
+        Problem(int(text.index[int(i)]), column, expected, _found(cells[i]))
         for i in np.flatnonzero(bad)
     ]
     return values.astype(float), problems
+
+
+def _found(cell: object) -> str:
+    """A refused cell as the message shows it: quoted, or "a blank value" (not an empty quote
+    or nothing at all after "found")."""
+    text = str(cell).strip()
+    return repr(text) if text else "a blank value"

@@ -291,10 +291,11 @@ def dask_address(text: str) -> str:
         f"(scheme {', '.join(DASK_SCHEMES)} or none, a host and an optional port)"
     )
     parts = urlsplit(text if "://" in text else f"tcp://{text}")
+    shown = _without_password(text)  # Dask takes none, but one pasted in must not be shown
     try:
         parts.port  # noqa: B018  (ValueError if it is not a port)
     except ValueError:
-        raise ValueError(f"{expected}, found {text!r}") from None
+        raise ValueError(f"{expected}, found {shown!r}") from None
     host = parts.hostname or ""
     well_formed = (
         parts.scheme in DASK_SCHEMES
@@ -303,8 +304,13 @@ def dask_address(text: str) -> str:
         and not (parts.path or parts.query or parts.fragment)
     )
     if not well_formed:
-        raise ValueError(f"{expected}, found {text!r}")
+        raise ValueError(f"{expected}, found {shown!r}")
     return text
+
+
+def _without_password(address: str) -> str:
+    """`address` with whatever sits between `user:` and `@` as ***."""
+    return re.sub(r"^((?:[a-z]+://)?[^/@:]*:)[^/@]*@", r"\1***@", address)
 
 
 def _is_ip(host: str) -> bool:

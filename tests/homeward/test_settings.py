@@ -272,3 +272,13 @@ def test_a_host_that_is_no_address_is_refused_at_start_naming_it(
 def test_addresses_and_host_names_are_hosts(env: pytest.MonkeyPatch, host: str) -> None:
     env.setenv("HOMEWARD_HOST", host)
     assert Settings().host == host
+
+
+@pytest.mark.parametrize(
+    "address", [f"tls://dask:{SECRET}@dask.example.org:8786", f"dask:{SECRET}@dask:87860"]
+)
+def test_a_refused_dask_address_does_not_show_a_password(
+    env: pytest.MonkeyPatch, address: str
+) -> None:
+    message = _refused(env, "HOMEWARD_DASK_ADDRESS", address)
+    assert "dask_address" in message and SECRET not in message and "dask:***@" in message

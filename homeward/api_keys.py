@@ -80,8 +80,15 @@ def create_key(session: Session, name: str, role: Role) -> NewKey:
             "expected a key name of 1-100 letters, digits, '.', '_', '@' or '-' "
             f"starting with a letter or digit, found {name!r}"
         )
-    if repository.api_key_by_name(session, name) is not None:
-        raise KeyNameTaken(f"a key named {name!r} exists already; choose another name")
+    existing = repository.api_key_by_name(session, name)
+    if existing is not None:
+        revoked = (
+            f" (revoked at {existing.revoked_at:%Y-%m-%d %H:%M} UTC; a name is never reused, so "
+            "a revoked key's name keeps meaning that key)"
+            if existing.revoked_at is not None
+            else ""
+        )
+        raise KeyNameTaken(f"a key named {name!r} exists already{revoked}; choose another name")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     repository.add_api_key(session, name, role.value, key_hash(secret))
     return NewKey(name=name, role=role, secret=secret)

@@ -26,11 +26,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def _concrete(path: str) -> str:
-    """A request path for a documented one: each `{parameter}` filled with an id."""
-    return (
-        path.replace("{series_id}", "referrals/ot/rugby")
-        .replace("_id}", "}")
-        .format(plan=1, run=1, config=1)
+    """A request path for a documented one: a series id or 1 for each `{parameter}`."""
+    return re.sub(
+        r"\{(\w+)\}", lambda m: "referrals/ot/rugby" if m[1] == "series_id" else "1", path
     )
 
 

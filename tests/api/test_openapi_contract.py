@@ -146,8 +146,8 @@ def answers(
     by_name: dict[str, httpx.Response] = {}
     for ask in ASKS:
         by_name[ask.name] = _send(demo_server, role_keys, ask, config)
-        if ask.name == "sweep":
-            _finished(demo_server, role_keys[Role.ADMIN], by_name["sweep"].headers["Location"])
+        if ask.name in ("plan as a job", "sweep"):  # done before the plans are read
+            _finished(demo_server, role_keys[Role.ADMIN], by_name[ask.name].headers["Location"])
     tag = by_name["latest plan"].headers.get("ETag", "")
     unchanged = httpx.get(
         demo_server.url + "/v1/plans/latest", headers={**admin, "If-None-Match": tag}

@@ -198,7 +198,7 @@ class RunPublic(BaseModel):
     id: int = Field(description="the run's id (GET /v1/runs/{id})")
     kind: str = Field(description="pipeline (forecast and plan), plan or sweep")
     trigger: str = Field(
-        description="what started it, e.g. schedule, api, demo, or sweep for a sweep's plans"
+        description="what started it: scheduler, api, demo, or sweep for a sweep's plans"
     )
     status: str = Field(
         description="queued, running, succeeded, failed, skipped (another run held the "

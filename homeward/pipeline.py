@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
@@ -110,7 +111,9 @@ def _run_locked(
         else:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
-    step = _Pass(factory, settings, run_id, report, timings={}, warnings=[])
+    step = _Pass(
+        factory, settings, run_id, _shown(factory, run_id, report), timings={}, warnings=[]
+    )
     try:
         plan_id, status, message = _forecast_and_plan(step)
     except Exception as exc:  # the run record must say why it failed, whatever failed
@@ -124,6 +127,25 @@ def _run_locked(
     _finish(factory, run_id, status, message, step.timings)
     report(f"run {run_id} {status}: {message}")
     return PipelineOutcome(run_id, status, plan_id, message)
+
+
+def _shown(factory: sessionmaker[Session], run_id: int, report: Report) -> Report:
+    """`report`, each line also kept as the run's message while it runs, so a dashboard polling
+    GET /v1/runs/{id} sees how far a long run has got ("MS: 90/454 series forecast"); the
+    run's final message replaces it. Progress is not worth failing a run over, so a database
+    error here is logged and the run goes on."""
+
+    def show(text: str) -> None:
+        try:
+            with repository_session(factory) as session:
+                run = session.get(RunRow, run_id)
+                if run is not None and run.status == "running":
+                    run.message = text.strip()
+        except SQLAlchemyError as exc:
+            log.warning("run %s: progress not recorded (%s)", run_id, type(exc).__name__)
+        report(text)
+
+    return show
 
 
 @dataclass(frozen=True)

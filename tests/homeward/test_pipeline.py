@@ -46,6 +46,31 @@ def test_forecast_only_run_is_recorded_without_a_config(factory, sqlite_settings
     assert len(frame) == 2 * sqlite_settings.forecast_horizon_weeks
 
 
+def test_a_running_run_shows_its_progress_as_its_message(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """A dashboard polling GET /v1/runs/{id} sees each progress line while the run works, and
+    the final message once it is done."""
+    _store_two_series(factory)
+    seen: list[tuple[str, str | None, str]] = []
+
+    def report(text: str) -> None:
+        with factory() as session:
+            run = repository.list_runs(session, 1)[0]
+            seen.append((text, run.message, run.status))
+
+    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=report)
+    progress = [s for s in seen if "series forecast" in s[0]]
+    assert progress, seen
+    assert all(
+        message == text.strip() and status == "running" for text, message, status in progress
+    )
+    with factory() as session:
+        run = repository.list_runs(session, 1)[0]
+    assert run.status == "forecast_only" and run.message == outcome.message
+    assert "series forecast" not in (run.message or "")
+
+
 def test_level_shifts_found_by_the_run_are_stored(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     months = pd.date_range("2011-04-01", periods=84, freq="MS")
     t = np.arange(len(months))

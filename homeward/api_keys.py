@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -83,7 +84,7 @@ def create_key(session: Session, name: str, role: Role) -> NewKey:
     existing = repository.api_key_by_name(session, name)
     if existing is not None:
         revoked = (
-            f" (revoked at {existing.revoked_at:%Y-%m-%d %H:%M} UTC; a name is never reused, so "
+            f" (revoked at {utc_minute(existing.revoked_at)}; a name is never reused, so "
             "a revoked key's name keeps meaning that key)"
             if existing.revoked_at is not None
             else ""
@@ -101,7 +102,7 @@ def revoke_key(session: Session, name: str) -> ApiKeyRow:
         raise UnknownKeyName(f"no key named {name!r}; `homeward keys list` lists the keys")
     if row.revoked_at is not None:
         raise KeyAlreadyRevoked(
-            f"key {name!r} was revoked already, at {row.revoked_at:%Y-%m-%d %H:%M} UTC"
+            f"key {name!r} was revoked already, at {utc_minute(row.revoked_at)}"
         )
     return repository.revoke_api_key(session, row)
 
@@ -122,6 +123,13 @@ def authorise(caller: Caller, action: Action, what: str) -> None:
     """Nothing if the caller's role may do `action`; RoleTooWeak naming the roles that may."""
     if not allows(caller.role, action):
         raise RoleTooWeak(caller, action, what)
+
+
+def utc_minute(moment: datetime) -> str:
+    """'2026-11-22 21:32 UTC' for a stored moment: PostgreSQL hands it back in its session's
+    time zone (Europe/London on many council servers), SQLite naive in UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _either(roles: tuple[Role, ...]) -> str:

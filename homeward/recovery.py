@@ -174,5 +174,7 @@ def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """A stored moment with its zone: SQLite hands back naive datetimes, stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """A stored moment in UTC: SQLite hands back naive datetimes, stored in UTC; PostgreSQL
+    aware ones in its session's time zone (Europe/London on many servers), converted here so
+    that a time printed with 'Z' or 'UTC' is one."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

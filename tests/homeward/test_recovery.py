@@ -6,12 +6,14 @@ import threading
 import time
 from datetime import timedelta
 
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.pipeline import LOCK_NAME, _finish, _keep_lease
 from homeward.recovery import (
+    as_utc,
     close_interrupted_runs,
     close_stopped_runs,
     lock_holder,
@@ -19,7 +21,7 @@ from homeward.recovery import (
 )
 from homeward.scheduler import JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
-from homeward.storage import transaction
+from homeward.storage import session_factory, transaction, upgrade
 from models import RunRow
 
 HOURS = timedelta(hours=6)  # the lock's lifetime, as in the default settings
@@ -148,3 +150,22 @@ def test_a_run_a_stop_closed_keeps_interrupted_when_its_thread_ends_later(
     still_running = _run(factory, "pipeline", "running", timedelta(minutes=1))
     _finish(factory, still_running, "succeeded", "planned", {})
     assert _status(factory, still_running) == "succeeded"
+
+
+def test_stored_moments_come_back_in_utc_whatever_postgresqls_time_zone(
+    fresh_postgres_url: str,
+) -> None:
+    """A run's start read through a session in +05:30 (never UTC in any season) is printed by
+    the API as '...Z' (a 409 naming the run holding the pipeline): it must be UTC."""
+    engine = create_engine(fresh_postgres_url, connect_args={"options": "-c timezone=Asia/Kolkata"})
+    upgrade(engine)
+    factory = session_factory(engine)
+    try:
+        started = utcnow().replace(microsecond=0)
+        run_id = _run(factory, "pipeline", "running", utcnow() - started)
+        with factory() as session:
+            stored = session.get_one(RunRow, run_id).started_at
+        assert stored.utcoffset() == timedelta(hours=5, minutes=30)
+        assert f"{as_utc(stored):%Y-%m-%dT%H:%M:%S%z}" == f"{started:%Y-%m-%dT%H:%M:%S}+0000"
+    finally:
+        engine.dispose()

@@ -28,6 +28,7 @@ from homeward.api_keys import (
 from homeward.errors import HomewardError, ValidationFailed
 from homeward.pipeline import PipelineBusy
 from homeward.planning import NoConfig, NoForecasts
+from homeward.roles import Action, roles_allowing
 from optimise.config import refused_value
 from optimise.errors import PlanInputError
 
@@ -92,6 +93,18 @@ def error_responses(
     body (and the headers `problem` adds to it); `said` gives a route's own description."""
     said = said or {}
     return {status: _documented(status, said.get(status, _MEANING[status])) for status in statuses}
+
+
+def refused_unless_role(action: Action) -> dict[int | str, dict[str, Any]]:
+    """The 403 entry of a route doing `action`: it names the roles that may (homeward/roles.py),
+    so a client knows which key to ask for before it is refused."""
+    *others, last = [role.value for role in roles_allowing(action)]
+    roles = f"{', '.join(others)} or {last}" if others else last
+    said = (
+        f"the key's role may not {action.value}: only {roles} may (`role_needed` lists them, "
+        "`role_found` is the key's)"
+    )
+    return error_responses(403, said={403: said})
 
 
 def _documented(status: int, description: str) -> dict[str, Any]:

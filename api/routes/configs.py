@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, SettingsDep, allowed
-from api.errors import NotFound, error_responses
+from api.errors import NotFound, error_responses, refused_unless_role
 from api.schemas import ConfigPublic
 from homeward import planning, repository
 from homeward.demo_config import demo_planning_config
@@ -94,6 +94,7 @@ _REFUSED = (
             "is returned as it is",
         },
         **error_responses(422, said={422: _REFUSED}),
+        **refused_unless_role(Action.CONFIGURE),
     },
     # the demo's config: a whole, valid body to start a council's own from
     openapi_extra={

@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import BodyTooLarge, NotFound, error_responses
+from api.errors import BodyTooLarge, NotFound, error_responses, refused_unless_role
 from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
@@ -69,6 +69,7 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
                 "closed",
             },
         ),
+        **refused_unless_role(Action.UPLOAD),
     },
     openapi_extra={
         "requestBody": {

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
-from api.errors import NotFound, error_responses, location_header
+from api.errors import NotFound, error_responses, location_header, refused_unless_role
 from api.paging import PAGED_RESPONSES, send_total
 from api.routes.runs import public_runs
 from api.schemas import (
@@ -132,6 +132,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
             },
         },
         **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
+        **refused_unless_role(Action.PLAN),
     },
 )
 def create_plan(
@@ -165,6 +166,7 @@ def create_plan(
     responses={
         202: {"headers": _POLL_THE_RUN},
         **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
+        **refused_unless_role(Action.PLAN),
     },
 )
 def create_sweep(

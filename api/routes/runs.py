@@ -19,7 +19,13 @@ from api.deps import (
     SettingsDep,
     allowed,
 )
-from api.errors import InProgress, NotFound, error_responses, location_header
+from api.errors import (
+    InProgress,
+    NotFound,
+    error_responses,
+    location_header,
+    refused_unless_role,
+)
 from api.paging import PAGED_RESPONSES, send_total
 from api.schemas import RunPublic
 from homeward import repository
@@ -88,6 +94,7 @@ def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
             "another process's) is in progress: the detail names it and when it started",
             "headers": location_header("the run in progress, to poll"),
         },
+        **refused_unless_role(Action.RUN),
     },
 )
 def start_run(

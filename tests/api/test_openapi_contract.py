@@ -439,3 +439,23 @@ def test_a_configs_body_is_typed_as_the_planning_config_it_was_stored_as(
     ]
     stored = answers.by_name["active config"].json()["body"]
     assert mismatches(answers.document, body, stored, "body") == []
+
+
+def test_each_403_names_the_roles_the_server_would_accept(
+    answers: Answers, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """Which key to ask for is known before a request is refused: a route's 403 names the
+    roles its refusal lists in `role_needed` (keys are checked before the body is read)."""
+    viewer = key_header(role_keys[Role.VIEWER])
+    wrong = {}
+    for path, operations in answers.document["paths"].items():
+        for method, operation in operations.items():
+            if "403" not in operation["responses"]:
+                continue
+            refused = httpx.request(method.upper(), demo_server.url + path, headers=viewer)
+            assert refused.status_code == 403, (method, path, refused.text)
+            described = operation["responses"]["403"]["description"]
+            named = {r.value for r in Role if re.search(rf"\b{r.value}\b", described)}
+            if named != set(refused.json()["role_needed"]):
+                wrong[f"{method.upper()} {path}"] = (sorted(named), refused.json()["role_needed"])
+    assert wrong == {}

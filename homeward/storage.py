@@ -29,13 +29,26 @@ class SchemaTooNew(HomewardError):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets its parent folder created, foreign keys and WAL."""
+    """An engine for `url`; SQLite gets its parent folder created, foreign keys and WAL;
+    PostgreSQL sessions are in UTC."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_in_utc)
     return engine
+
+
+def _postgres_in_utc(dbapi_connection: Any, _record: Any) -> None:
+    """Times come back in UTC, as everything Homeward shows is labelled, whatever the
+    server's TimeZone (often Europe/London): the stored instants are the same either way."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET outside any transaction, kept by the session
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.autocommit = autocommit
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

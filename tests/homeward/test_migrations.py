@@ -186,3 +186,27 @@ def test_migrating_logs_what_it_runs_and_not_alembics_chatter(
         for older, newer in zip(["", *REVISIONS[:-1]], REVISIONS, strict=True)
     ]
     assert logging.getLogger("alembic.runtime.migration").filters == []
+
+
+def test_postgresql_sessions_are_in_utc_whatever_the_servers_time_zone(
+    fresh_postgres_url: str,
+) -> None:
+    """`homeward keys list` prints created and revoked times under '(UTC)', and the API's runs
+    are compared and shown as UTC: a server in +05:30 (never UTC in any season) hands times
+    back in its own zone unless the session says otherwise."""
+    engine = make_engine(f"{fresh_postgres_url}?options=-c%20timezone%3DAsia/Kolkata")
+    try:
+        upgrade(engine)
+        with engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO api_keys (name, role, key_hash, created_at) "
+                    "VALUES ('a', 'viewer', 'h', '2026-07-01 06:00:00+00')"
+                )
+            )
+        with engine.connect() as c:
+            created = c.execute(text("SELECT created_at FROM api_keys")).scalar_one()
+            zone = c.execute(text("SHOW TIME ZONE")).scalar_one()
+    finally:
+        engine.dispose()
+    assert zone == "UTC" and f"{created:%Y-%m-%d %H:%M%z}" == "2026-07-01 06:00+0000"

@@ -23,7 +23,9 @@ from homeward.roles import Action
 router = APIRouter(prefix="/v1", tags=["observations"], route_class=AuthFirstRoute)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 SOURCE = "POST /v1/observations"
-CSV_MEDIA_TYPES = ("text/csv", "application/csv", "text/plain")
+# application/vnd.ms-excel: what a browser on Windows sends for a .csv file where Excel is
+# installed (the registry's type for the extension), though the file is plain CSV text
+CSV_MEDIA_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
 
 
 async def _raw_body(request: Request) -> bytes:

@@ -118,6 +118,20 @@ def test_an_excel_csv_is_read_in_the_charset_it_declares(
     assert _stored(admin, series_id) == [31.0, 4.0]
 
 
+def test_a_csv_file_typed_as_excel_by_a_windows_browser_is_read_as_csv(
+    admin: httpx.Client,
+) -> None:
+    series_id = "referrals/ot/from-windows"
+    text = f"unique_id,ds,y\r\n{series_id},2025-01-06,7\r\n{series_id},2025-01-13,8\r\n"
+    response = _upload(
+        admin, text.encode("cp1252"), "application/vnd.ms-excel; charset=windows-1252"
+    )
+    assert response.status_code == 201, response.text
+    assert _stored(admin, series_id) == [7.0, 8.0]
+    refused = _upload(admin, text.encode(), "application/vnd.openxmlformats-officedocument")
+    assert refused.status_code == 422 and "Content-Type" in refused.text
+
+
 def test_a_cell_in_a_declared_latin1_file_is_quoted_as_written(admin: httpx.Client) -> None:
     text = "unique_id,ds,y\nreferrals/ot/bédworth,2025-01-06,3\n"
     response = _upload(admin, text.encode("latin-1"), "text/csv; charset=iso-8859-1")

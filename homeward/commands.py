@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import uvicorn
+from sqlalchemy.orm import Session
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.hierarchy import hierarchy_from_frame
@@ -38,7 +39,13 @@ from homeward.ingest import (
 from homeward.pipeline import LOCK_NAME, PipelineBusy, forecast_settings, run_pipeline
 from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
-from homeward.settings import Settings, get_settings, is_loopback, refuse_open_api_off_loopback
+from homeward.settings import (
+    Settings,
+    get_settings,
+    is_loopback,
+    listen_host,
+    refuse_open_api_off_loopback,
+)
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from optimise import plan, write_mps
 from optimise.config import PlanningConfig
@@ -447,8 +454,21 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
 
 
 def serve(args: argparse.Namespace) -> int:
-    """`homeward serve`: the API with the scheduler, until interrupted."""
-    return _serve(get_settings(), args)
+    """`homeward serve`: the API with the scheduler, until interrupted. The database is
+    migrated first, so one that is down or too new is a one-line error (as for every other
+    command), not a traceback from inside the server's start-up."""
+    settings = get_settings()
+    if args.host:
+        _host_option(args.host)  # before touching the database
+    _factory(settings).kw["bind"].dispose()
+    return _serve(settings, args)
+
+
+def _host_option(value: str) -> str:
+    try:
+        return listen_host(value)
+    except ValueError as exc:
+        raise ValueError(f"--host {exc}") from None
 
 
 def _serve(base: Settings, args: argparse.Namespace) -> int:
@@ -457,7 +477,7 @@ def _serve(base: Settings, args: argparse.Namespace) -> int:
     settings = base.model_copy(
         update={
             "scheduler_enabled": base.scheduler_enabled and not args.no_scheduler,
-            "host": args.host or base.host,
+            "host": _host_option(args.host) if args.host else base.host,
             "port": args.port or base.port,
         }
     )
@@ -470,6 +490,18 @@ def _serve(base: Settings, args: argparse.Namespace) -> int:
     )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def store_demo_config(session: Session) -> None:
+    """The demo's own config, brought up to date (save_config keeps an unchanged one), unless
+    a config stored since (POST /v1/configs, another name) is the user's. Stored as POST
+    /v1/configs stores a config (defaults filled in), so the active config sent back
+    unchanged is the same config, not a new version."""
+    active = repository.active_config(session)
+    if active is None or active.name == demo_config.DEMO_CONFIG_NAME:
+        raw = demo_config.demo_planning_config()
+        body = PlanningConfig.model_validate(raw).model_dump(mode="json")
+        repository.save_config(session, body, planning.config_hash(body))
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -489,12 +521,7 @@ def demo(args: argparse.Namespace) -> int:
             repository.store_observations(
                 session, frame, "synthetic demo", observations_hash(frame)
             )
-        active = repository.active_config(session)
-        if active is None or active.name == demo_config.DEMO_CONFIG_NAME:
-            # the demo's own config, brought up to date (save_config keeps an unchanged one);
-            # a config stored since (POST /v1/configs, another name) is the user's: kept
-            body = demo_config.demo_planning_config()
-            repository.save_config(session, body, planning.config_hash(body))
+        store_demo_config(session)
     try:
         with _sigterm_stops():
             outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)

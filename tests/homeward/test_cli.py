@@ -19,6 +19,7 @@ from homeward.pipeline import PipelineOutcome
 from homeward.roles import Role
 from homeward.settings import get_settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
+from optimise.config import PlanningConfig
 
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
 
@@ -485,7 +486,9 @@ def test_demo_updates_its_own_config_keeps_a_users_and_loads_its_data_once(
     assert main(["demo"]) == 0  # an older demo config is brought up to date
     with factory() as session:
         active = repository.active_config(session)
-        assert active is not None and active.body == demo_config.demo_planning_config()
+        assert active is not None and active.body == PlanningConfig.model_validate(
+            demo_config.demo_planning_config()
+        ).model_dump(mode="json")
     rows = _count(db_env, "observations")
     mine = {**demo_config.demo_planning_config(), "name": "council's own"}
     with transaction(factory) as session:

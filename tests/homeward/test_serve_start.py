@@ -1,0 +1,66 @@
+"""`homeward serve` refuses what would stop it starting before the server starts: a database
+that is down is one line naming DATABASE_URL (not a traceback from the server's start-up),
+and a --host that is not an address is refused before the database is touched. The demo's
+config is stored as POST /v1/configs stores a config, so sending it back is not a change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from homeward import commands, planning, repository
+from homeward.cli import main
+from homeward.settings import get_settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from optimise.config import PlanningConfig
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_a_database_that_is_down_is_one_line_before_the_server_starts(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u:secret@127.0.0.1:1/db")
+    served: list[object] = []
+    monkeypatch.setattr(commands.uvicorn, "run", lambda *a, **k: served.append(a))
+    assert main(["serve", "--port", "8799"]) == 2
+    err = capsys.readouterr().err
+    assert "database error (check DATABASE_URL)" in err and "Traceback" not in err
+    assert "secret" not in err
+    assert served == []
+
+
+def test_a_host_that_is_not_an_address_is_refused_naming_the_option_before_the_database(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = env / "untouched.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    assert main(["serve", "--host", "http://0.0.0.0"]) == 2
+    assert "--host expected an address to listen on" in capsys.readouterr().err
+    assert not database.exists()
+
+
+def test_the_demo_config_is_stored_as_a_posted_config_would_be(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        commands.store_demo_config(session)
+    with transaction(factory) as session:
+        stored = repository.active_config(session)
+        assert stored is not None
+        canonical = PlanningConfig.model_validate(stored.body).model_dump(mode="json")
+        assert canonical == stored.body
+        assert planning.config_hash(canonical) == stored.body_hash
+        commands.store_demo_config(session)  # a restart stores nothing new
+    with factory() as session:
+        assert repository.active_config(session).id == stored.id  # type: ignore[union-attr]
+    engine.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
+from forecast.errors import ForecastInputError
 from forecast.parallel import WorkersStopped
 from forecast.reconcile_run import aligned_ids
 from forecast.validate import MIN_OBSERVED, split_history
@@ -31,6 +32,9 @@ LOCK_NAME = "pipeline"
 MONTHLY_HORIZON = 12  # a year ahead, so every monthly series covers a whole winter
 
 Report = Callable[[str], None]
+# Failures that say what is wrong with the data or the settings: logged in their own words,
+# without a traceback (which would point at Homeward's code, not at what to fix).
+EXPECTED_FAILURES = (ForecastInputError, HomewardError)
 
 
 class PipelineBusy(HomewardError):
@@ -119,6 +123,8 @@ def _run_locked(
     except Exception as exc:  # the run record must say why it failed, whatever failed
         if isinstance(exc, WorkersStopped):  # a clean stop, not a fault: no traceback
             log.warning("pipeline run %s cut off: the service is stopping", run_id)
+        elif isinstance(exc, EXPECTED_FAILURES):  # the data's or the config's fault: its words
+            log.error("pipeline run %s failed: %s", run_id, exc)
         else:
             log.exception("pipeline run %s failed", run_id)
         _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", step.timings)

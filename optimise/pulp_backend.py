@@ -58,6 +58,19 @@ def _sense(lower: float, upper: float, name: str) -> tuple[int, float]:
     raise ValueError(f"row {name}: expected a one-sided or equality row, found [{lower}, {upper}]")
 
 
+def _values(model: LpModel, variables: list[pulp.LpVariable]) -> np.ndarray:
+    """Each column's value. PuLP sends a solver only the variables that appear in a row or
+    the objective and leaves the others' `varValue` None; such a column is free of every row
+    and costless, so any value within its bounds is optimal: the one nearest 0. Reading them
+    as 0 instead broke fixed ones: the even-waits stage fixes relaxation slack at the first
+    stage's amounts and frees the pooled budget row that held it, and a relaxed plan solved
+    through PuLP then reported nothing relaxed."""
+    found = np.array([np.nan if v.varValue is None else float(v.varValue) for v in variables])
+    unsent = np.isnan(found)
+    found[unsent] = np.clip(0.0, model.col_lower[unsent], model.col_upper[unsent])
+    return found
+
+
 def make_solver(solver: str, time_limit_s: float | None) -> pulp.LpSolver:
     if solver == "cbc":
         return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
@@ -74,7 +87,7 @@ def solve_pulp(model: LpModel, solver: str, time_limit_s: float | None) -> Solve
     text = pulp.LpStatus.get(code, str(code))
     if status is not SolveStatus.OPTIMAL:
         return empty_result(solver, status, seconds, f"PuLP/{solver}: {text}")
-    values = np.array([v.varValue or 0.0 for v in variables])
+    values = _values(model, variables)
     rows = problem.constraints
     duals = np.array([(rows[n].pi or 0.0) if n in rows else 0.0 for n in row_names])
     return SolveResult(

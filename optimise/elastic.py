@@ -9,7 +9,8 @@ import scipy.sparse as sp
 
 from optimise.build import backlog_cost
 from optimise.inputs import PlanInputs
-from optimise.model import Block, LpModel
+from optimise.model import Array, Block, LpModel
+from optimise.solution import SolveResult
 
 ELASTIC = (
     "revenue",
@@ -81,4 +82,43 @@ def _slack_matrix(model: LpModel, blocks: list[tuple[Block, Block]], stop: int) 
         return sp.csr_matrix(shape)
     return sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
+
+
+def held(model: LpModel, relaxed: Array) -> LpModel:
+    """`model` (a relaxed one) with each slack column fixed at its amount in `relaxed` (the
+    solution's column values): the LP of the plan with what had to give taken as given."""
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    for name in model.penalties:
+        block = model.columns[name]
+        span = slice(block.start, block.stop)
+        lower[span] = upper[span] = np.maximum(relaxed[span], 0.0)
+    return replace(model, col_lower=lower, col_upper=upper)
+
+
+def with_held_prices(relaxed: SolveResult, priced: SolveResult) -> SolveResult:
+    """The relaxed plan (its values and basis) with the duals, reduced costs and ranging of
+    the held LP (`held`), when that solved.
+
+    A relaxed LP's own duals price its objective, waiting *plus* the relaxation penalty: on
+    a budget short of its floors, "an extra GBP 1,000 saves 24,500 weighted waiting days"
+    was the penalty (SAFETY x the most a GBP could save) of the shortfall it would cover,
+    not waiting. Holding the relaxations at the plan's amounts leaves the same plan optimal
+    (any better one would have been better for the relaxed LP too) and prices bounds in
+    waiting days again: what the next GBP 1,000 or hour saves with the shortfall covered.
+    If the held LP did not solve, the prices are NaN (none) rather than the penalty's."""
+    if not priced.ok:
+        seconds = relaxed.solve_seconds + priced.solve_seconds
+        nothing = np.full(len(relaxed.row_dual), np.nan)
+        return replace(
+            relaxed, row_dual=nothing, col_dual=None, ranging=None, solve_seconds=seconds
+        )
+    return replace(
+        relaxed,
+        row_dual=priced.row_dual,
+        col_dual=priced.col_dual,
+        ranging=priced.ranging,
+        ranging_seconds=relaxed.ranging_seconds + priced.ranging_seconds,
+        solve_seconds=relaxed.solve_seconds + priced.solve_seconds,
+        message=f"{relaxed.message}; prices with the relaxations held: {priced.message}",
     )

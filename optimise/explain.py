@@ -95,7 +95,9 @@ def shadow_price_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) 
 
     With the even-waits tie-break, `result` carries the second stage's plan and the first
     stage's duals and ranging (optimise/tiebreak.py): the prices are those of weighted waiting,
-    which the published plan attains within the tolerance, not those of evenness."""
+    which the published plan attains within the tolerance, not those of evenness. A relaxed
+    plan's prices are those of its LP with the relaxations held at the plan's amounts
+    (optimise/elastic.py `held`), and each statement says so."""
     parts = [_prices(inputs, model, result, name) for name in PRICES if name in model.rows]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHADOW_COLUMNS)
     return frame
@@ -115,6 +117,9 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
         text = rule.sentence.format(v=value + 0.0, owner=_owner(labels), **labels)
         where = _when(labels)
         valid = _range_text(float(lo), float(hi), UNITS[name])
+        if model.penalties:
+            valid += HELD if np.isfinite(value) else ""
+            text = text if np.isfinite(value) else NO_PRICE
         rows.append(
             (
                 name,
@@ -128,6 +133,10 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
             )
         )
     return pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+
+
+HELD = ", with what had to give held at the plan's amounts"
+NO_PRICE = "no price (the plan is relaxed, and its LP with the relaxations held did not solve)"
 
 
 def _when(labels: dict[str, str]) -> str:

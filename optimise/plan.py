@@ -7,7 +7,7 @@ from pathlib import Path
 from optimise.baselines import compare_baselines, plan_hours
 from optimise.build import build_model
 from optimise.decompose import BY_BLOCKS, Decomposition
-from optimise.elastic import relax
+from optimise.elastic import held, relax, with_held_prices
 from optimise.extract import extract
 from optimise.highs_backend import write_model
 from optimise.inputs import PlanInputs
@@ -32,16 +32,21 @@ def plan(
     `simulation_runs` is 0, simulate the plan (seeded: the same inputs give the same result).
 
     An infeasible request is re-solved with penalised elastic slack and returned as
-    `infeasible_relaxed`, naming what had to give. Unless the config's `equity.even_waits` is
-    false, a second solve then picks, among the plans with that weighted waiting, the one with
-    the most even district waits (optimise/tiebreak.py). With HiGHS, a model that splits into
-    independent blocks (teams with their own budgets) is solved block by block unless
-    `decomposition` is `WHOLE`."""
+    `infeasible_relaxed`, naming what had to give; its shadow prices are those of its LP with
+    the relaxations held at the plan's amounts (waiting days, not the penalty). Unless the
+    config's `equity.even_waits` is false, a second solve then picks, among the plans with that
+    weighted waiting, the one with the most even district waits (optimise/tiebreak.py). With
+    HiGHS, a model that splits into independent blocks (teams with their own budgets) is
+    solved block by block unless `decomposition` is `WHOLE`."""
     model = build_model(inputs)
     outcome = solve(model, solver, time_limit_s, decomposition=decomposition)
     if outcome.status is SolveStatus.INFEASIBLE:
         model = relax(model, inputs)
         outcome = solve(model, solver, time_limit_s, decomposition=decomposition)
+        if outcome.ok:  # price the plan in waiting days, not in the relaxation's penalty
+            fixed = held(model, outcome.col_value)
+            priced = solve(fixed, solver, time_limit_s, decomposition=decomposition)
+            outcome = with_held_prices(outcome, priced)
     if not (inputs.even_waits and outcome.ok):
         result = extract(inputs, model, outcome)
     else:

@@ -74,27 +74,62 @@ def _money(inputs: PlanInputs, result: PlanResult) -> Array:
 
 def proportional_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
     """Each budget's money (B, T) shared over its districts and services in proportion to the
-    cost of the forecast demand, capped at each team's maximum hours. (S, D, T)."""
-    want_gbp = (
-        inputs.demand_cases * (inputs.hours_per_case * inputs.cost_per_hour_gbp)[:, None, None]
-    )
-    total = budget_sum(inputs, want_gbp.sum(axis=0), "district")[inputs.budget_of_district]
-    share = want_gbp / np.where(total > 0, total, 1.0)
-    money = np.atleast_2d(money_gbp)[inputs.budget_of_district]  # (D, T); (T,) if one budget
-    hours = share * money / np.maximum(inputs.cost_per_hour_gbp, 1e-9)[:, None, None]
-    return _cap_to_teams(inputs, hours)
+    cost of the forecast demand, but never below a team's floor (its floor hours are paid
+    whether used or not, so a baseline uses them), then capped at each team's maximum hours.
+    (S, D, T)."""
+    wanted = inputs.demand_cases * inputs.hours_per_case[:, None, None]
+    return _cap_to_teams(inputs, _spend(inputs, wanted, money_gbp, scale_up=True))
 
 
 def carried_forward_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
     """The first period's staffing (current hours where known, else the proportional split)
-    held for every period, scaled down where it costs more than that period's money."""
+    held for every period, scaled down where it costs more than that period's money (never
+    below a team's floor)."""
     first = proportional_hours(inputs, money_gbp)[:, :, :1]
     current = _current_split(inputs)
     first = np.where(np.isnan(current), first, current)
     hours = np.repeat(first, len(inputs.period_start), axis=2)
-    cost = budget_sum(inputs, np.einsum("sdt,s->dt", hours, inputs.cost_per_hour_gbp), "district")
-    scale = np.minimum(1.0, np.atleast_2d(money_gbp) / np.where(cost > 0, cost, 1.0))
-    return _cap_to_teams(inputs, hours * scale[inputs.budget_of_district])
+    return _cap_to_teams(inputs, _spend(inputs, hours, money_gbp, scale_up=False))
+
+
+def _spend(inputs: PlanInputs, hours: Array, money_gbp: Array, scale_up: bool) -> Array:
+    """`hours` (S, D, T) scaled, per budget and period, by the factor at which its teams'
+    hours, each raised to its floor, cost that budget's money; the factor at most 1 unless
+    `scale_up`. A team's floor hours go to its districts as its hours do (evenly where it
+    has none). Without floors this is `hours` x money / their cost.
+
+    Before, the split ignored floors and the floor was paid on top: with floors a baseline
+    spent more than the plan's money ("at the same staff spend") on hours it left idle while
+    cases waited."""
+    team = team_sum(inputs, hours)  # (S, G, T)
+    floor = np.broadcast_to(inputs.hours_min[:, :, None], team.shape)
+    cost = inputs.cost_per_hour_gbp[:, None, None]
+    money = np.atleast_2d(money_gbp)  # (B, T)
+
+    def spend(factor: Array) -> Array:  # (B, T) -> (B, T) GBP
+        paid = np.maximum(floor, factor[inputs.budget_of_team][None] * team) * cost
+        return np.asarray(budget_sum(inputs, paid.sum(axis=0), "team"), dtype=np.float64)
+
+    linear = budget_sum(inputs, (team * cost).sum(axis=0), "team")
+    with np.errstate(over="ignore"):  # money / a denormal cost: no cost, as far as it goes
+        ratio = np.divide(money, linear, out=np.full_like(money, _NO_COST), where=linear > 0)
+    high = np.minimum(ratio, _NO_COST)
+    low = np.zeros_like(high)
+    for _ in range(_BISECTIONS):  # spend() rises with the factor: bisect for the money
+        middle = (low + high) / 2
+        fits = spend(middle) <= money
+        low, high = np.where(fits, middle, low), np.where(fits, high, middle)
+    factor = low if scale_up else np.minimum(low, 1.0)
+    raised = np.maximum(floor, factor[inputs.budget_of_team][None] * team)  # (S, G, T)
+    members = np.bincount(inputs.team_of_district, minlength=len(inputs.teams))
+    even = np.broadcast_to(1.0 / members[inputs.team_of_district][None, :, None], hours.shape)
+    of_team = team[:, inputs.team_of_district]
+    share = np.where(of_team > 0, hours / np.where(of_team > 0, of_team, 1.0), even)
+    return np.asarray(share * raised[:, inputs.team_of_district], dtype=np.float64)
+
+
+_NO_COST = 1e12  # the factor for hours that cost nothing: the teams' maximum hours cap them
+_BISECTIONS = 100
 
 
 def _current_split(inputs: PlanInputs) -> Array:
@@ -108,8 +143,9 @@ def _current_split(inputs: PlanInputs) -> Array:
 
 def _cap_to_teams(inputs: PlanInputs, hours: Array) -> Array:
     used = team_sum(inputs, hours)
-    cap = inputs.hours_max[:, :, None]
-    scale = np.minimum(1.0, cap / np.where(used > 0, used, 1.0))
+    cap = np.broadcast_to(inputs.hours_max[:, :, None], used.shape)
+    over = used > cap  # divide only there: cap / a denormal number of hours overflows
+    scale = np.divide(cap, used, out=np.ones_like(used), where=over)
     return hours * scale[:, inputs.team_of_district, :]
 
 

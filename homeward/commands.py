@@ -436,10 +436,12 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
     )
     weekly = forecast_settings(settings, "W-MON", horizon)
     run = run_forecasts(history, weekly, progress=_progress)
-    demand = planning.demand_from_forecasts(run.forecasts, run.metrics)
+    demand, warnings = planning.with_usable_factors(
+        planning.demand_from_forecasts(run.forecasts, run.metrics)
+    )
     winter = config.winter
     if winter is None or winter.pressure_series is None:
-        return demand, ()
+        return demand, warnings
     pressure_id = winter.pressure_series
     pressure = demo[demo["unique_id"] == pressure_id]
     if pressure.empty:
@@ -450,7 +452,8 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
     log.info("forecasting %s for the winter index", pressure_id)
     ahead = -(-config.horizon_periods * config.period_days // 28) + 1  # months the plan reaches
     months = run_forecasts(pressure, forecast_settings(settings, "MS", ahead))
-    return planning.winter_pressure(demand, winter, months.forecasts, pressure)
+    demand, winter_warnings = planning.winter_pressure(demand, winter, months.forecasts, pressure)
+    return demand, warnings + winter_warnings
 
 
 def serve(args: argparse.Namespace) -> int:

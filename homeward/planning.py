@@ -72,7 +72,7 @@ def demand_from_forecasts(
     Quantile columns are carried as q10/q90/q025/q975 so winter planning can use a higher quantile.
     With the run's backtest `metrics` (unique_id, chosen, total_error_q10, total_error_q90),
     `low_factor` and `high_factor` say what a low and a high year multiply each series' demand
-    by, for the plan's demand-risk rows; they are left out unless every series has both.
+    by, for the plan's demand-risk rows (NaN where a series has too few backtest windows).
     """
     refs = forecasts[forecasts["unique_id"].str.startswith(REFERRALS_PREFIX)]
     parts = refs["unique_id"].str.split("/", expand=True)
@@ -97,19 +97,35 @@ def demand_from_forecasts(
 def _risk_factors(
     ids: pd.Series, metrics: pd.DataFrame | None
 ) -> dict[str, npt.NDArray[np.float64]] | None:
-    """One plus each series' chosen model's total-miss quantiles, per forecast row; None
-    unless every series has both (forecast/totals.py leaves them NaN on too few windows)."""
+    """One plus each series' chosen model's total-miss quantiles, per forecast row (NaN for a
+    series with too few backtest windows to measure them; see `with_usable_factors`); None
+    when the metrics carry none."""
     if metrics is None or not {LOW_TOTAL, HIGH_TOTAL} <= set(metrics.columns):
         return None
     chosen = metrics[metrics["chosen"].astype(bool)].drop_duplicates("unique_id", keep="last")
     by_id = chosen.set_index("unique_id")[[LOW_TOTAL, HIGH_TOTAL]].astype(float)
     rows = by_id.reindex(ids.to_numpy())
-    if not np.isfinite(rows.to_numpy()).all():
-        return None
     return {
         "low_factor": np.maximum(1.0 + rows[LOW_TOTAL].to_numpy(), 0.0),
         "high_factor": np.maximum(1.0 + rows[HIGH_TOTAL].to_numpy(), 0.0),
     }
+
+
+def with_usable_factors(demand: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """A plan's demand with its low and high factors only if every series has them: a risk
+    table with some series left at their plan would understate the risk. Otherwise without
+    them, and a warning naming a series that lacks them."""
+    if "low_factor" not in demand.columns:
+        return demand, ()
+    missing = demand[demand[["low_factor", "high_factor"]].isna().any(axis=1)]
+    if missing.empty:
+        return demand, ()
+    first = missing.iloc[0]
+    warning = (
+        f"no demand risk: referrals/{first['service']}/{first['district']} has too few backtest "
+        "windows to measure how far a year's total can miss"
+    )
+    return demand.drop(columns=["low_factor", "high_factor"]), (warning,)
 
 
 def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -152,14 +168,14 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     config's periods or horizon), so a plan job can be refused before it is queued."""
     config = PlanningConfig.model_validate(body)
     # other districts' series are not this plan's demand, nor are the winter months they reach
-    demand = _in_config(stored_demand(session), config)
-    warnings: tuple[str, ...] = ()
+    demand, warnings = with_usable_factors(_in_config(stored_demand(session), config))
     if config.winter is not None and config.winter.pressure_series is not None:
         series_id = config.winter.pressure_series
         frame = repository.latest_forecast_frame(session, series_id)
         forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
         history = repository.load_observations(session, [series_id])
-        demand, warnings = winter_pressure(demand, config.winter, forecast, history)
+        demand, winter_warnings = winter_pressure(demand, config.winter, forecast, history)
+        warnings += winter_warnings
     inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)
     return PreparedPlan(config, inputs, warnings + ((late,) if late is not None else ()))

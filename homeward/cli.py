@@ -289,7 +289,7 @@ def _invalid(exc: ValidationError) -> str:
         refused = refused_value(err)  # a config validator's: the field it names, its value
         loc = refused.loc if refused is not None else err["loc"]
         where = ".".join(str(p) for p in loc) or "(the whole input)"
-        if settings:
+        if settings and not where.isupper():  # an alias (DATABASE_URL) is named as it was set
             where = "HOMEWARD_" + where.upper()
         if refused is not None:
             parts.append(f"{where}: expected {refused.expected}, found {refused.found}")

@@ -145,7 +145,9 @@ def test_the_cli_refuses_a_database_url_in_one_line_without_its_password(
     assert SECRET not in captured.out + captured.err
     assert "Traceback" not in captured.err
     [line] = captured.err.strip().splitlines()
-    assert "DATABASE_URL" in line and "'mysql://council:***@db.example.org/homeward'" in line
+    assert "'mysql://council:***@db.example.org/homeward'" in line
+    # named as the user set it, not as HOMEWARD_DATABASE_URL
+    assert ": DATABASE_URL: expected" in line and "HOMEWARD_DATABASE_URL" not in line
 
 
 def test_a_hosting_platforms_postgres_url_is_read_as_postgresql(env: pytest.MonkeyPatch) -> None:

@@ -118,6 +118,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.PLAN)],
     responses={
+        201: {"headers": location_header("the new plan: `/v1/plans/{id}`")},
         202: {
             "model": RunPublic,
             "description": "with `Prefer: respond-async`: the plan runs as a job; poll the "
@@ -138,6 +139,7 @@ def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
 def create_plan(
     plan_request: PlanCreate,
     request: Request,
+    response: Response,
     session: SessionDep,
     factory: FactoryDep,
     prefer: Annotated[
@@ -154,6 +156,7 @@ def create_plan(
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
     stored = planning.plan_scenario(session, plan_request.config_body(), plan_request.solver)
+    response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
     return _public(session, session.get_one(PlanRow, stored.plan_id))
 
 

@@ -111,6 +111,8 @@ def test_post_plan_with_a_changed_fee_rate(finance: httpx.Client) -> None:
     assert response.status_code == 201, response.text
     new = response.json()
     assert new["id"] > latest["id"] and new["status"] == "optimal"
+    assert response.headers["Location"] == f"/v1/plans/{new['id']}"
+    assert finance.get(response.headers["Location"]).json()["id"] == new["id"]
     assert new["objective_weighted_wait_days"] <= latest["objective_weighted_wait_days"] + 1e-6
     active = finance.get("/v1/configs/active").json()["body"]
     assert active["fees"]["dfg_fee_rate"] == 0.10  # a what-if never replaces the active config

@@ -23,12 +23,13 @@ HIERARCHY_COLUMNS = ("parent_id", "child_id")
 
 def hierarchy_from_frame(frame: pd.DataFrame) -> dict[str, list[str]]:
     """{parent: [children]} from rows (parent_id, child_id), checked row by row: both present,
-    not equal, no pair twice. Row numbers in messages count data rows from 1 (a CSV's line 2)."""
+    not equal, no pair twice. Row numbers in messages are the CSV's lines (the header is row 1,
+    the first pair row 2), as every other file message counts them."""
     require_rows(frame, HIERARCHY_COLUMNS, "hierarchy")
     out: dict[str, list[str]] = {}
     seen: set[tuple[str, str]] = set()
     for row, (parent, child) in enumerate(frame.loc[:, list(HIERARCHY_COLUMNS)].itertuples(False)):
-        where = f"hierarchy row {row + 1}"
+        where = f"hierarchy row {row + 2}"
         for col, value in zip(HIERARCHY_COLUMNS, (parent, child), strict=True):
             if pd.isna(value) or not str(value).strip():
                 raise ForecastInputError(

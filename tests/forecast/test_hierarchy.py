@@ -139,9 +139,9 @@ def test_hierarchy_rows_become_a_mapping_and_bad_rows_are_named() -> None:
     assert hierarchy_from_frame(rows) == {"p": ["a", "b"], "q": ["p"]}
     bad = [
         ({"parent": ["p"], "child_id": ["a"]}, "expected column 'parent_id'"),
-        ({"parent_id": ["p", None], "child_id": ["a", "b"]}, "row 2: expected a series id"),
-        ({"parent_id": ["p", "a"], "child_id": ["a", "a"]}, "row 2: expected a child different"),
-        ({"parent_id": ["p", "p"], "child_id": ["a", "a"]}, "row 2: expected each pair once"),
+        ({"parent_id": ["p", None], "child_id": ["a", "b"]}, "row 3: expected a series id"),
+        ({"parent_id": ["p", "a"], "child_id": ["a", "a"]}, "row 3: expected a child different"),
+        ({"parent_id": ["p", "p"], "child_id": ["a", "a"]}, "row 3: expected each pair once"),
         ({"parent_id": [], "child_id": []}, "expected at least one row"),
     ]
     for columns, message in bad:

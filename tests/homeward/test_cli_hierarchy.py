@@ -49,7 +49,8 @@ def test_forecast_cli_rejects_a_bad_hierarchy_before_forecasting(
     _history(tmp_path / "in.csv", with_parent=True)
     (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,\n")
     assert _forecast(tmp_path) == 2
-    assert "hierarchy row 2: expected a series id in child_id" in capsys.readouterr().err
+    # the file's third line (the header is row 1), as the CLI's other file messages count
+    assert "hierarchy row 3: expected a series id in child_id" in capsys.readouterr().err
     assert not (tmp_path / "out.csv").exists()
 
 

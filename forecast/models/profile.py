@@ -38,7 +38,8 @@ def fit_profile(weeks: pd.DatetimeIndex, total: FloatArray) -> Profile:
     if ok.sum() < MIN_RATIOS:
         raise ModelFitError(
             f"pooled season: needs {MIN_RATIOS + WEEKS_PER_YEAR} weeks of positive sibling "
-            f"totals, found {int(ok.sum()) + WEEKS_PER_YEAR} usable"
+            f"totals, found {len(total)} weeks, {int(ok.sum())} of them usable (positive, "
+            "with a year centred on them)"
         )
     x = _design(weeks)[ok]
     x = np.column_stack([np.ones(len(x)), x])

@@ -73,6 +73,9 @@ def test_profile_recovers_a_known_season_and_holiday_dip() -> None:
 def test_profile_needs_two_years_of_totals() -> None:
     with pytest.raises(ModelFitError, match="pooled season"):
         fit_profile(WEEKS[:100], np.full(100, 50.0))
+    # three weeks are three weeks, none usable (the message once said 52)
+    with pytest.raises(ModelFitError, match=r"found 3 weeks, 0 of them usable"):
+        fit_profile(WEEKS[:3], np.full(3, 50.0))
 
 
 def test_pooled_model_without_siblings_fails_with_a_named_error() -> None:

@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 from tests.optimise.factory import START, bounds, demand_frame, district, service
 
 SERVICES = ("ot", "hao", "reablement", "domcare")
-FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: the same examples on every run, so CI passes or fails as a local run did (a
+# property that fails is found by widening max_examples locally, not by luck in CI)
+FAST = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
 FEW = settings(FAST, max_examples=8)  # for properties that plan several times per example
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 cases = st.floats(min_value=0.5, max_value=30.0, allow_nan=False)

@@ -102,7 +102,8 @@ def test_a_plans_figures_add_up(request: tuple[dict[str, Any], pd.DataFrame]) ->
     # the baselines' plan row is the plan: the same waiting (no worst-district term here)
     # and the same staff and agency spend
     row = plan.baselines.set_index("name").loc["plan"]
-    assert abs(row["weighted_wait_days"] - plan.objective_weighted_wait_days) <= 1e-6 * max(
+    # within the solver's tolerances: the even-waits stage alone may move waiting by 1e-6
+    assert abs(row["weighted_wait_days"] - plan.objective_weighted_wait_days) <= 1e-5 * max(
         1.0, plan.objective_weighted_wait_days
     )
     assert abs(row["staff_cost_gbp"] - revenue["staff_cost_gbp"].sum()) <= GBP

@@ -419,6 +419,24 @@ class PlanRevenueRowPublic(_StoredRow):
     headroom_gbp: float | None = Field(default=None, description="budget - net cost, GBP")
 
 
+class PlanRevenueYearRowPublic(_StoredRow):
+    """Revenue per budget and financial year (from 1 April), summed over the year's periods
+    (GBP): where a `financial_year` budget binds."""
+
+    budget: str | None = Field(default=None, description="a team with its own budget, or `pooled`")
+    year: str | None = Field(default=None, description="financial year, e.g. 2025-26")
+    periods: int | None = Field(default=None, description="the plan's periods starting in it")
+    staff_cost_gbp: float | None = Field(default=None, description="GBP")
+    agency_cost_gbp: float | None = Field(default=None, description="GBP")
+    fee_income_gbp: float | None = Field(default=None, description="DFG fees, GBP")
+    charge_income_gbp: float | None = Field(default=None, description="care charges, GBP")
+    budget_gbp: float | None = Field(default=None, description="revenue budget, GBP")
+    net_cost_gbp: float | None = Field(
+        default=None, description="staff + agency cost - fee and charge income, GBP"
+    )
+    headroom_gbp: float | None = Field(default=None, description="budget - net cost, GBP")
+
+
 class PlanDtocRowPublic(_StoredRow):
     """Delayed transfer of care: days people stay in hospital waiting for care."""
 
@@ -588,6 +606,7 @@ class PlanResultPublic(BaseModel):
     binding: list[PlanBindingRowPublic] = Field(default_factory=list)
     relaxations: list[PlanRelaxationRowPublic] = Field(default_factory=list)
     revenue_by_budget: list[PlanRevenueRowPublic] = Field(default_factory=list)
+    revenue_by_year: list[PlanRevenueYearRowPublic] = Field(default_factory=list)
     district_waits: list[PlanDistrictWaitRowPublic] = Field(default_factory=list)
     baselines: list[PlanBaselineRowPublic] = Field(default_factory=list)
     simulation: list[PlanSimulationRowPublic] = Field(default_factory=list)

@@ -53,6 +53,7 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         backlog=backlog_frame(inputs, values),
         revenue=revenue_frame(inputs, values),
         revenue_by_budget=budget_frame(inputs, values),
+        revenue_by_year=year_frame(inputs, values),
         district_waits=district_wait_frame(inputs, values),
         dtoc_days=dtoc_frame(inputs, values),
         demand=demand_frame(inputs),
@@ -140,6 +141,23 @@ def revenue_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
 def budget_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
     """The same per budget (a team with its own, or the pooled one) and period."""
     return long_frame(inputs, ("budget", "period"), **budget_parts(inputs, v))
+
+
+YEAR_COLUMNS = ["budget", "year", "periods"]
+
+
+def year_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    """The same per budget and financial year (from 1 April), summed over the year's periods:
+    what a finance officer reports against. Under `revenue_budget_basis: financial_year` the
+    budget binds here, so a single period's headroom may be negative while the year's is not."""
+    parts = budget_parts(inputs, v)
+    rows = []
+    for b, budget in enumerate(inputs.budgets):
+        for y, year in enumerate(inputs.financial_years):
+            mask = inputs.year_of_period == y
+            sums = {name: float(grid[b, mask].sum()) for name, grid in parts.items()}
+            rows.append({"budget": budget, "year": year, "periods": int(mask.sum()), **sums})
+    return pd.DataFrame(rows, columns=[*YEAR_COLUMNS, *parts])
 
 
 def budget_parts(inputs: PlanInputs, v: PlanValues) -> dict[str, Array]:

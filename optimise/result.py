@@ -40,6 +40,8 @@ class PlanResult:
     relaxations: pd.DataFrame  # constraint, index, where (words), amount, unit, penalty_per_unit
     # budget, period, ds, then the revenue columns: one row per team budget (or the pool)
     revenue_by_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # budget, year (financial, from 1 April), periods, then the revenue columns summed
+    revenue_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service (incl. dfg_works), district, hours, cases_served, person_days, avg_wait_days
     district_waits: pd.DataFrame = field(default_factory=pd.DataFrame)
     baselines: pd.DataFrame = field(default_factory=pd.DataFrame)

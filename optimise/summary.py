@@ -63,7 +63,8 @@ def summary_table(result: PlanResult) -> str:
     ]
     if len(result.hours):
         lines += [_service_table(result), _revenue_line(result.revenue)]
-        lines += [*_budget_lines(result.revenue_by_budget), ""]
+        lines += [*_budget_lines(result.revenue_by_budget), *_year_lines(result.revenue_by_year)]
+        lines += [""]
     if len(result.district_waits):
         lines += [*_district_table(result.district_waits), ""]
     if len(result.shadow_prices):
@@ -134,6 +135,25 @@ def _revenue_line(revenue: pd.DataFrame) -> str:
         f"agency {total['agency_cost_gbp']:,.0f}, fees {total['fee_income_gbp']:,.0f}, "
         f"charges {total['charge_income_gbp']:,.0f}"
     )
+
+
+def _year_lines(by_year: pd.DataFrame) -> list[str]:
+    """With a horizon over more than one financial year (or more than one budget), each
+    budget's totals per financial year in GBP, as a finance officer reports them."""
+    if len(by_year) < 2:
+        return []
+    lines = ["  per financial year: budget / net cost (staff + agency - income) / headroom"]
+    shown = by_year.head(MAX_DISTRICTS_SHOWN)
+    lines += [
+        f"  {row.budget} {row.year} ({row.periods} periods): {row.budget_gbp:,.0f} / "
+        f"{row.net_cost_gbp:,.0f} / {row.headroom_gbp:,.0f}"
+        for row in shown.itertuples()
+    ]
+    if len(by_year) > len(shown):
+        lines.append(
+            f"  ... and {len(by_year) - len(shown)} more (revenue_by_year in the plan output)"
+        )
+    return lines
 
 
 def _budget_lines(by_budget: pd.DataFrame) -> list[str]:

@@ -386,6 +386,7 @@ PLAN_FRAMES = {
     "backlog": "PlanBacklogRowPublic",
     "revenue": "PlanRevenueRowPublic",
     "revenue_by_budget": "PlanRevenueRowPublic",
+    "revenue_by_year": "PlanRevenueYearRowPublic",
     "dtoc_days": "PlanDtocRowPublic",
     "shadow_prices": "PlanShadowPriceRowPublic",
     "binding": "PlanBindingRowPublic",
@@ -463,6 +464,7 @@ def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
             "demand",
             "demand_risk",
             "revenue_by_budget",
+            "revenue_by_year",
             "total_dtoc_days",
         ):
             del result[newer]

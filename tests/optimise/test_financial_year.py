@@ -46,3 +46,31 @@ def test_checker_sums_spend_over_the_year() -> None:
     found = residuals(inputs, result.with_extras(staffing=staffing))
     over = [r.violation for r in found if r.constraint == "revenue"]
     assert over[0] == pytest.approx(60.0)
+
+
+def test_revenue_by_year_sums_each_budgets_year_and_the_year_holds_where_weeks_may_not() -> None:
+    # GBP 400 for the year spent in week 1 as far as it saves most: week 1's own share of the
+    # budget is overspent, the year's is not
+    inputs = inputs_of(hand_config(revenue_budget_basis="financial_year"), hand_demand())
+    result = optimise.plan(inputs)
+    [year] = result.revenue_by_year.to_dict("records")
+    assert (year["budget"], year["year"], year["periods"]) == ("pooled", "2024-25", 2)
+    for column in ("staff_cost_gbp", "fee_income_gbp", "budget_gbp", "net_cost_gbp"):
+        assert year[column] == pytest.approx(result.revenue[column].sum())
+    assert year["headroom_gbp"] >= -1e-6
+    assert (result.revenue["headroom_gbp"] < -1e-6).any()
+    two = optimise.plan(inputs_of(hand_config(horizon_periods=3), _three_weeks()))
+    assert two.revenue_by_year["year"].tolist() == ["2024-25", "2025-26"]  # 24, 31 March; 7 April
+    assert two.revenue_by_year["periods"].tolist() == [2, 1]
+    assert "per financial year" in two.summary_table()
+
+
+def _three_weeks() -> pd.DataFrame:
+    """The hand demand's two services over three weeks from 24 March 2025 (across 1 April)."""
+    weeks = pd.date_range("2025-03-24", periods=3, freq="W-MON")
+    rows = [
+        {"service": s, "district": "rugby", "ds": d, "cases": 5.0}
+        for s in ("ot", "hao")
+        for d in weeks
+    ]
+    return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ from typing import Any, TypeVarTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, false, func, insert, select, update
+from sqlalchemy import Select, Subquery, delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -591,14 +591,19 @@ def latest_forecast(
     return run, rows, metrics
 
 
-def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
-    """The newest forecast of every series under prefix, as a long frame with quantile columns."""
-    newest = (
+def _newest_runs(prefix: str) -> Subquery:
+    """(series_id, run_id): the newest run that forecast each series under prefix."""
+    return (
         select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
         .where(ForecastRow.series_id.startswith(prefix, autoescape=True))
         .group_by(ForecastRow.series_id)
         .subquery()
     )
+
+
+def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
+    """The newest forecast of every series under prefix, as a long frame with quantile columns."""
+    newest = _newest_runs(prefix)
     stmt = select(ForecastRow).join(
         newest,
         (ForecastRow.series_id == newest.c.series_id) & (ForecastRow.run_id == newest.c.run_id),
@@ -625,12 +630,7 @@ def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
 def latest_chosen_metrics(session: Session, prefix: str) -> pd.DataFrame:
     """The chosen model's backtest metrics of the newest forecast of every series under
     prefix: unique_id, model, chosen, then one column per metric (NaN where not given)."""
-    newest = (
-        select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
-        .where(ForecastRow.series_id.startswith(prefix, autoescape=True))
-        .group_by(ForecastRow.series_id)
-        .subquery()
-    )
+    newest = _newest_runs(prefix)
     stmt = select(ForecastMetricRow).join(
         newest,
         (ForecastMetricRow.series_id == newest.c.series_id)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward.settings import Settings
+from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
 
 
@@ -18,3 +19,14 @@ def factory(sqlite_settings: Settings) -> Iterator[sessionmaker[Session]]:
     upgrade(engine)
     yield session_factory(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the CLI at a fresh SQLite file through DATABASE_URL, as a user would."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()

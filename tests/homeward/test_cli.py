@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +22,6 @@ from homeward.storage import make_engine, session_factory, transaction, upgrade
 from optimise.config import PlanningConfig
 
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
-
-
-@pytest.fixture
-def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the CLI at a fresh SQLite file through DATABASE_URL, as a user would."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def _count(url: str, table: str) -> int:

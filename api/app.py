@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_workers=1, thread_name_prefix="homeward-pipeline"
         )
         app.state.pipeline_waiting = {}  # run id -> future, while queued (api/routes/runs.py)
+        app.state.plan_jobs = {}  # run id -> future, until done (api/routes/plans.py)
+        app.state.plan_jobs_lock = threading.Lock()
         app.state.pipeline_lock = threading.Lock()
         app.state.scheduler = (
             start_scheduler(app.state.session_factory, settings)
@@ -195,11 +197,17 @@ class HeadAsGet:
 def _stop_jobs(app: FastAPI) -> None:
     """A clean stop (SIGTERM, Ctrl-C): no new jobs; the pipeline run this process is working
     on and the ones it queued are closed as 'interrupted' and the lock given back, so the
-    next start runs the pipeline at once instead of waiting out the lock's lease."""
+    next start runs the pipeline at once instead of waiting out the lock's lease. So are its
+    plan and sweep jobs still queued, or still running after the grace period (one that
+    finishes later records its outcome over that); before, they waited for the 6-hour rule."""
     state = app.state
     if state.scheduler is not None:
         state.scheduler.shutdown(wait=False)
+    with state.plan_jobs_lock:  # plans and sweeps: queued ones never start, running ones may end
+        jobs = dict(state.plan_jobs)
+    # outside the lock: cancelling a queued job runs its done-callback, which takes the lock
     state.jobs.shutdown(wait=False, cancel_futures=True)
+    working = [run_id for run_id, future in jobs.items() if future.running()]
     with state.pipeline_lock:
         queued = list(state.pipeline_waiting)
         state.pipeline_jobs.shutdown(wait=False, cancel_futures=True)
@@ -207,8 +215,8 @@ def _stop_jobs(app: FastAPI) -> None:
     try:
         running = runs_held_by(factory, LOCK_NAME, holder)
         stop_pools()  # the run's forecast workers: it fails now rather than in minutes
-        wait_until_finished(factory, running, STOP_GRACE_S)
-        closed = close_stopped_runs(factory, [*running, *queued], LOCK_NAME, holder)
+        wait_until_finished(factory, [*running, *working], STOP_GRACE_S)
+        closed = close_stopped_runs(factory, [*running, *queued, *jobs], LOCK_NAME, holder)
     except Exception:  # the database is gone too: the next start's recovery closes them
         log.exception("could not close this process's runs at the stop")
         return

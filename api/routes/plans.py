@@ -3,6 +3,8 @@ or finance scenario, or a finance officer's sweep of fee rates)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -188,9 +190,7 @@ def create_sweep(
     # a bad config, no forecasts or demand that does not fit: refused now, not in a job later
     body = planning.checked_sweep(session, sweep_request.config_body(), rates)
     run_id = planning.queue_sweep(factory)
-    request.app.state.jobs.submit(
-        planning.run_sweep_job, factory, body, rates, sweep_request.solver, run_id
-    )
+    _submit(request, run_id, planning.run_sweep_job, factory, body, rates, sweep_request.solver)
     return _accepted(factory, run_id)
 
 
@@ -219,5 +219,20 @@ def _queue_plan(
     # every check a plan solved at once makes before solving, so the same 404, 409 or 422
     body = planning.checked_body(session, plan_request.config_body())
     run_id = planning.queue_plan(factory)
-    request.app.state.jobs.submit(planning.run_plan_job, factory, body, plan_request.solver, run_id)
+    _submit(request, run_id, planning.run_plan_job, factory, body, plan_request.solver)
     return _accepted(factory, run_id, preferred=True)
+
+
+def _submit(request: Request, run_id: int, job: Callable[..., object], *args: object) -> None:
+    """Run `job(*args, run_id)` on the plan worker, kept in `plan_jobs` until it is done, so
+    a clean stop knows which runs this process queued or is working on (api/app.py)."""
+    state = request.app.state
+    with state.plan_jobs_lock:
+        future = state.jobs.submit(job, *args, run_id)
+        state.plan_jobs[run_id] = future
+
+    def forget(_done: Future[object]) -> None:
+        with state.plan_jobs_lock:
+            state.plan_jobs.pop(run_id, None)
+
+    future.add_done_callback(forget)

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import app as app_module
 from api.app import create_app
 from forecast import parallel
-from homeward import api_keys, commands, repository
+from homeward import api_keys, commands, planning, repository
 from homeward.ingest import observations_hash
 from homeward.pipeline import LOCK_NAME, PipelineBusy
 from homeward.roles import Role
@@ -162,3 +163,42 @@ def test_demo_without_serve_still_reports_the_busy_lock(
 ) -> None:
     with pytest.raises(PipelineBusy):
         commands.demo(_args(serve=False))
+
+
+def test_a_stop_closes_this_processs_plan_jobs_queued_or_still_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan job still running after the grace period, and one queued behind it that will
+    never start, are closed as interrupted at the stop (they used to wait for the 6-hour
+    rule, showing 'running' and 'queued' to anyone polling them)."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow_plan(factory: sessionmaker[Session], _body: object, _solver: str, run_id: int) -> None:
+        with transaction(factory) as session:
+            session.get_one(RunRow, run_id).status = "running"
+        started.set()
+        release.wait(30)
+
+    monkeypatch.setattr(planning, "checked_body", lambda _session, _body: {})
+    monkeypatch.setattr(planning, "run_plan_job", slow_plan)
+    monkeypatch.setattr(app_module, "STOP_GRACE_S", 0.5)
+    settings = keyed_settings(tmp_path, "jobs.db")
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "planner", Role.PLANNER).secret
+    asked = {"Prefer": "respond-async"}
+    try:
+        with LiveServer(create_app(settings)) as server:
+            for client in keyed_client(server, key):
+                first = client.post("/v1/plans", json={}, headers=asked)
+                second = client.post("/v1/plans", json={}, headers=asked)
+                assert (first.status_code, second.status_code) == (202, 202), first.text
+                assert started.wait(10)
+    finally:
+        release.set()
+    statuses = {run_id: (status, message) for run_id, status, message in _runs(factory)}
+    running, queued = statuses[first.json()["id"]], statuses[second.json()["id"]]
+    assert running[0] == queued[0] == "interrupted"
+    assert running[1] is not None and "while this run was running" in running[1]
+    assert queued[1] is not None and "while this run was queued" in queued[1]
+    engine.dispose()

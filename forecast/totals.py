@@ -62,10 +62,12 @@ def with_total_bounds(
     metrics: pd.DataFrame, bounds: Mapping[str, Mapping[str, float]]
 ) -> pd.DataFrame:
     """`metrics` (one row per model) with each model's pooled total-miss bounds after its
-    backtest scores (before `chosen`)."""
+    backtest scores (before `chosen`); NaN for a model scored on no window of this series."""
     out = metrics.copy()
     at = list(out.columns).index("chosen") if "chosen" in out.columns else len(out.columns)
+    # a series with no backtest window of its own has no evidence that the pool's bounds fit it
+    own = out["folds"].fillna(0).to_numpy() >= 1 if "folds" in out.columns else True
     for offset, column in enumerate(QUANTILES):
         values = [bounds.get(m, {}).get(column, float("nan")) for m in out["model"]]
-        out.insert(at + offset, column, values)
+        out.insert(at + offset, column, np.where(own, values, np.nan))
     return out

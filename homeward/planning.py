@@ -106,26 +106,55 @@ def _risk_factors(
     by_id = chosen.set_index("unique_id")[[LOW_TOTAL, HIGH_TOTAL]].astype(float)
     rows = by_id.reindex(ids.to_numpy())
     return {
-        "low_factor": np.maximum(1.0 + rows[LOW_TOTAL].to_numpy(), 0.0),
-        "high_factor": np.maximum(1.0 + rows[HIGH_TOTAL].to_numpy(), 0.0),
+        "low_factor": 1.0 + rows[LOW_TOTAL].to_numpy(),
+        "high_factor": 1.0 + rows[HIGH_TOTAL].to_numpy(),
     }
 
 
 def with_usable_factors(demand: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """A plan's demand with its low and high factors only if every series has them: a risk
-    table with some series left at their plan would understate the risk. Otherwise without
-    them, and a warning naming a series that lacks them."""
+    """A plan's demand with its low and high factors only if every series has them (a risk
+    table with some series left at their plan would understate the risk); otherwise without
+    them, and a warning naming a series that lacks them.
+
+    A low year is never above the forecast, nor a high one below it: where a series' backtest
+    totals ran above (or below) its forecasts in nine windows out of ten, that factor is 1 and
+    the plan says so, since its forecasts have been running low (or high)."""
     if "low_factor" not in demand.columns:
         return demand, ()
     missing = demand[demand[["low_factor", "high_factor"]].isna().any(axis=1)]
-    if missing.empty:
-        return demand, ()
-    first = missing.iloc[0]
-    warning = (
-        f"no demand risk: referrals/{first['service']}/{first['district']} has too few backtest "
-        "windows to measure how far a year's total can miss"
+    if not missing.empty:
+        first = missing.iloc[0]
+        warning = (
+            f"no demand risk: referrals/{first['service']}/{first['district']} has too few "
+            "backtest windows to measure how far a year's total can miss"
+        )
+        return demand.drop(columns=["low_factor", "high_factor"]), (warning,)
+    warnings = [
+        _one_sided(demand[demand[column] * sign > sign], way)
+        for column, sign, way in (("low_factor", 1.0, "above"), ("high_factor", -1.0, "below"))
+    ]
+    capped = demand.assign(
+        low_factor=np.clip(demand["low_factor"], 0.0, 1.0),
+        high_factor=np.maximum(demand["high_factor"], 1.0),
     )
-    return demand.drop(columns=["low_factor", "high_factor"]), (warning,)
+    return capped, tuple(w for w in warnings if w)
+
+
+def _one_sided(rows: pd.DataFrame, way: str) -> str:
+    """A warning naming the series whose backtest totals all but always ran `way` their
+    forecasts ('' for none)."""
+    series = sorted(
+        {f"referrals/{s}/{d}" for s, d in zip(rows["service"], rows["district"], strict=True)}
+    )
+    if not series:
+        return ""
+    named = ", ".join(series[:3]) + (f" and {len(series) - 3} more" if len(series) > 3 else "")
+    scenario = "low" if way == "above" else "high"
+    return (
+        f"demand risk: {named} ran {way} their forecasts in nine backtest years out of ten; "
+        f"their {scenario} year is taken as the forecast itself, and the forecasts may be "
+        f"running {'low' if way == 'above' else 'high'}"
+    )
 
 
 def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:

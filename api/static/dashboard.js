@@ -257,11 +257,15 @@ function riskTable(risk) {
   });
   const dtoc = SCENARIOS.map((s) => [...totals.values()].reduce(
     (sum, by) => sum + (by.get(s)?.dtoc ?? 0), 0));
+  const referred = SCENARIOS.map((s) => risk.filter((r) => r.scenario === s &&
+    r.service !== "dfg_works").reduce((sum, r) => sum + (r.new_cases ?? 0), 0));
   return `<h3 id="risk-heading">If referrals come in low or high</h3>
     <table id="risk-table"><caption>Average wait in days over the whole area with the plan's
     hours unchanged, if the year's referrals run as far below (low) or above (high) the
-    forecast as its totals did in the lowest and highest tenth of backtest years; delayed days
-    in hospital: ${dtoc.map((d) => fmt(d)).join(" / ")} (low / planned / high)</caption>
+    forecast as its totals did in the lowest and highest tenth of backtest years (never above
+    or below the forecast itself). Referrals over the plan: ${referred.map((d) => fmt(d)).join(
+      " / ")}; delayed days in hospital: ${dtoc.map((d) => fmt(d)).join(" / ")} (low / planned
+    / high)</caption>
     <thead><tr><th scope="col">service</th><th scope="col">low</th><th scope="col">planned</th>
     <th scope="col">high</th><th scope="col">still waiting at the end, high</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;

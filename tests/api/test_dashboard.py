@@ -578,7 +578,14 @@ def test_the_waits_card_shows_what_low_or_high_referrals_would_do_to_the_plans_w
         _shown_number(sum(r["dtoc_days"] for r in risk if r["scenario"] == s))
         for s in ("low", "planned", "high")
     ]
+    referred = [
+        _shown_number(
+            sum(r["new_cases"] for r in risk if r["scenario"] == s and r["service"] != "dfg_works")
+        )
+        for s in ("low", "planned", "high")
+    ]
     caption = browser.find_element(By.CSS_SELECTOR, "#risk-table caption").text
+    assert f"Referrals over the plan: {' / '.join(referred)};" in caption
     assert f"{' / '.join(dtoc)} (low / planned / high)" in caption
 
 

@@ -12,7 +12,14 @@ from forecast.engine import run_forecasts
 from forecast.models.base import Prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.settings import ForecastSettings
-from forecast.totals import HIGH, LOW, MIN_TOTALS, total_error_bounds, window_total_errors
+from forecast.totals import (
+    HIGH,
+    LOW,
+    MIN_TOTALS,
+    total_error_bounds,
+    window_total_errors,
+    with_total_bounds,
+)
 
 
 def _prediction(mean: list[float]) -> Prediction:
@@ -83,3 +90,14 @@ def test_the_engine_reports_the_bounds_per_model_shared_within_a_kind() -> None:
     assert growing[LOW].iloc[0] > 0.0  # even a low year of a growing series beats a flat forecast
     assert flat[LOW].iloc[0] < 0.0 < flat[HIGH].iloc[0]
     assert growing[HIGH].iloc[0] > flat[HIGH].iloc[0]
+
+
+def test_a_series_scored_on_no_window_of_its_own_gets_no_bounds() -> None:
+    """A district with a few weeks of history has no backtest window: the pool's bounds,
+    measured on long series, would stress-test it on someone else's evidence."""
+    frame = pd.DataFrame({"unique_id": ["a", "a"], "model": ["ses", "naive"], "folds": [3.0, 0.0]})
+    frame["chosen"] = [True, False]
+    out = with_total_bounds(frame, {"ses": {LOW: -0.1, HIGH: 0.2}, "naive": {LOW: -0.3, HIGH: 0.4}})
+    assert out.loc[0, LOW] == -0.1 and out.loc[0, HIGH] == 0.2
+    assert np.isnan(out.loc[1, LOW]) and np.isnan(out.loc[1, HIGH])
+    assert list(out.columns)[-1] == "chosen"

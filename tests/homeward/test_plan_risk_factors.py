@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from homeward import planning
 
@@ -71,3 +72,21 @@ def test_a_plan_series_without_bounds_drops_them_all_and_says_which() -> None:
     ours = demand[demand["district"] == "a"]
     kept, warnings = planning.with_usable_factors(ours)
     assert warnings == () and kept["high_factor"].eq(1.2).all()
+
+
+def test_a_low_year_is_never_above_the_forecast_nor_a_high_one_below_and_the_plan_says_why() -> (
+    None
+):
+    ids = ["referrals/ot/growing", "referrals/ot/shrinking", "referrals/ot/steady"]
+    metrics = _metrics({ids[0]: (0.02, 0.3), ids[1]: (-0.4, -0.05), ids[2]: (-0.1, 0.1)})
+    demand, warnings = planning.with_usable_factors(
+        planning.demand_from_forecasts(_forecasts(ids), metrics)
+    )
+    factors = demand.groupby("district")[["low_factor", "high_factor"]].first()
+    assert factors.loc["growing"].tolist() == pytest.approx([1.0, 1.3])
+    assert factors.loc["shrinking"].tolist() == pytest.approx([0.6, 1.0])
+    assert factors.loc["steady"].tolist() == pytest.approx([0.9, 1.1])
+    assert len(warnings) == 2
+    assert "referrals/ot/growing ran above their forecasts" in warnings[0]
+    assert "low year is taken as the forecast itself" in warnings[0]
+    assert "referrals/ot/shrinking ran below their forecasts" in warnings[1]

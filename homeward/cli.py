@@ -17,6 +17,7 @@ from homeward.roles import Role
 from optimise.config import refused_value
 
 Handler = Callable[[argparse.Namespace], int]
+MAX_PORT = 65535
 MAX_PATHS = 1000  # sample paths per series: the CSV has a row per path, series and period
 
 
@@ -166,7 +167,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve the API (and the scheduler) on HOST:PORT")
     p.add_argument("--host", help="default from HOMEWARD_HOST (127.0.0.1)")
-    p.add_argument("--port", type=int, help="default from HOMEWARD_PORT (8000)")
+    p.add_argument("--port", type=_port, help="default from HOMEWARD_PORT (8000)")
     p.add_argument(
         "--no-scheduler", action="store_true", help="do not start the pipeline scheduler"
     )
@@ -183,7 +184,7 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--serve", action="store_true", help="serve the API afterwards")
     p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=_port)
     p.set_defaults(handler=commands.demo, no_scheduler=False)
 
 
@@ -223,6 +224,14 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    """A TCP port: uvicorn would take 99999 as 34463 (modulo 65536) and say 99999."""
+    value = _positive_int(text)
+    if value > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, found {value}")
     return value
 
 

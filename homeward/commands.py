@@ -461,8 +461,8 @@ def serve(args: argparse.Namespace) -> int:
     migrated first, so one that is down or too new is a one-line error (as for every other
     command), not a traceback from inside the server's start-up."""
     settings = get_settings()
-    if args.host:
-        _host_option(args.host)  # before touching the database
+    if args.host is not None:
+        _host_option(args.host)  # before touching the database ("" is no host either)
     _factory(settings).kw["bind"].dispose()
     return _serve(settings, args)
 
@@ -480,7 +480,7 @@ def _serve(base: Settings, args: argparse.Namespace) -> int:
     settings = base.model_copy(
         update={
             "scheduler_enabled": base.scheduler_enabled and not args.no_scheduler,
-            "host": _host_option(args.host) if args.host else base.host,
+            "host": _host_option(args.host) if args.host is not None else base.host,
             "port": args.port or base.port,
         }
     )

@@ -64,3 +64,26 @@ def test_the_demo_config_is_stored_as_a_posted_config_would_be(tmp_path: Path) -
     with factory() as session:
         assert repository.active_config(session).id == stored.id  # type: ignore[union-attr]
     engine.dispose()
+
+
+def test_a_port_out_of_range_is_refused_before_the_database(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """uvicorn would listen on 99999 - 65536 = 34463 while saying 99999."""
+    database = env / "untouched.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", "99999"])
+    assert stopped.value.code == 2
+    assert "--port: expected a port from 1 to 65535, found 99999" in capsys.readouterr().err
+    assert not database.exists()
+
+
+def test_an_empty_host_is_refused_not_read_as_the_default(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = env / "untouched.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    assert main(["serve", "--host", ""]) == 2
+    assert "--host expected an address to listen on" in capsys.readouterr().err
+    assert not database.exists()

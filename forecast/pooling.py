@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from forecast.series import SeriesData
@@ -12,6 +13,7 @@ from forecast.series import SeriesData
 # Weekly district series are too noisy to show their own annual season and bank-holiday dips;
 # their service total shows both. Monthly series keep their own seasonality (DTOC unchanged).
 POOLED_FREQS = ("W-MON",)
+CORE_SHARE = 0.5  # a sibling with less of the longest sibling's history is not in the total
 
 
 def group_key(unique_id: str) -> str:
@@ -22,7 +24,11 @@ def group_key(unique_id: str) -> str:
 
 def with_sibling_totals(series: Sequence[SeriesData]) -> list[SeriesData]:
     """Each series of a pooled frequency gets `pooled`: the total over its group (itself
-    included) on its own grid; a period where any sibling is missing is NaN in the total."""
+    included) on its own grid; a period where any sibling is missing is NaN in the total.
+
+    A sibling with less than CORE_SHARE of the longest sibling's history (a district just
+    added) is left out of the total, since it would cut the total short for every sibling and
+    every pooled model would fail; it still gets the others' total as its pooled season."""
     groups: dict[tuple[str, str], list[SeriesData]] = {}
     for s in series:
         if s.freq in POOLED_FREQS:
@@ -40,5 +46,7 @@ def with_sibling_totals(series: Sequence[SeriesData]) -> list[SeriesData]:
 
 
 def _total(members: list[SeriesData]) -> pd.Series:
-    frame = pd.concat([pd.Series(m.y, index=m.ds) for m in members], axis=1)
-    return frame.sum(axis=1, min_count=len(members))
+    observed = [int(np.isfinite(m.y).sum()) for m in members]
+    core = [m for m, n in zip(members, observed, strict=True) if n >= CORE_SHARE * max(observed)]
+    frame = pd.concat([pd.Series(m.y, index=m.ds) for m in core], axis=1)
+    return frame.sum(axis=1, min_count=len(core))

@@ -12,6 +12,7 @@ from forecast.models import make_model
 from forecast.models.profile import bank_holidays, fit_profile
 from forecast.pooling import group_key, with_sibling_totals
 from forecast.series import SeriesData
+from forecast.validate import split_history
 
 WEEKS = pd.date_range("2016-01-04", "2020-12-28", freq="W-MON")
 HOLIDAY_LOSS = 0.2  # share of a week lost per weekday bank holiday
@@ -82,6 +83,23 @@ def test_pooled_model_without_siblings_fails_with_a_named_error() -> None:
     series = SeriesData("x", WEEKS, np.full(len(WEEKS), 5.0), "W-MON")
     with pytest.raises(ModelFitError, match="sibling"):
         make_model("pooled_ses").fit(series)
+
+
+def test_a_district_just_added_neither_cuts_the_total_short_nor_goes_without_it() -> None:
+    """Five districts with five years of history and a sixth with 21 weeks: the total stays
+    the five's over the five years (with the sixth in it, every week before its first was
+    missing and every pooled model failed for every district), and the sixth gets it too."""
+    history = _siblings()
+    newcomer = pd.DataFrame({"unique_id": "referrals/ot/new", "ds": WEEKS[-21:], "y": 12.0})
+    run_history = pd.concat([history, newcomer], ignore_index=True)
+    series = split_history(run_history)
+    out = {s.unique_id: s for s in with_sibling_totals(series)}
+    five = history.groupby("ds")["y"].sum().reindex(WEEKS).to_numpy()
+    assert np.array_equal(out["referrals/ot/d0"].pooled, five)
+    assert np.array_equal(out["referrals/ot/new"].pooled, five[-21:])
+    settings = ForecastSettings(horizon=13, backtest_folds=2, models=("ses", "pooled_ses"))
+    chosen = run_forecasts(run_history, settings).chosen
+    assert {chosen[f"referrals/ot/d{i}"] for i in range(5)} == {"pooled_ses"}
 
 
 def test_noisy_siblings_get_seasonal_forecasts_with_holiday_dips() -> None:

@@ -13,12 +13,18 @@ from optimise.model import Array
 
 @dataclass(frozen=True)
 class FluidOutcome:
-    """What fixed hours achieve: backlog (S, D, T, K), works backlog (D, T) and totals."""
+    """What fixed hours achieve: backlog (S, D, T, K), works backlog (D, T) and totals; and
+    per period the new cases (S, D, T; domiciliary care's include the reablement completions
+    that need it), the cases served (S, D, T), and the works referred and done (D, T)."""
 
     backlog: Array
     works_backlog: Array
     weighted_wait_days: float
     dtoc_days: float
+    arrivals: Array
+    served: Array
+    works_referred: Array
+    works_done: Array
 
 
 def evaluate_hours(
@@ -33,15 +39,15 @@ def evaluate_hours(
     backlog = np.zeros((s_count, d_count, periods, k_count))
     waiting = inputs.class_share[:, None, :] * inputs.initial_backlog_cases[:, :, None]
     inflow = np.zeros((s_count, d_count))
+    arrivals, served_cases = np.zeros((s_count, d_count, periods)), np.zeros_like(capacity)
     works = _Works(inputs, works_schedule)
     for t in range(periods):
-        waiting = (
-            waiting
-            + inputs.class_share[:, None, :] * (inputs.demand_cases[:, :, t] + inflow)[:, :, None]
-        )
+        arrivals[:, :, t] = inputs.demand_cases[:, :, t] + inflow
+        waiting = waiting + inputs.class_share[:, None, :] * arrivals[:, :, t, None]
         served = _serve(waiting, capacity[:, :, t])
         waiting = waiting - served
         backlog[:, :, t, :] = waiting
+        served_cases[:, :, t] = served.sum(axis=2)
         inflow = _care_inflow(inputs, served)
         works.step(t, _ot_served(inputs, served))
     cost = backlog_cost(inputs)[:, None, None, :]
@@ -51,7 +57,16 @@ def evaluate_hours(
     dtoc = float(
         (backlog.sum(axis=3) * inputs.hospital_share[:, None, None]).sum() * inputs.period_days
     )
-    return FluidOutcome(backlog, works.backlog, weighted, dtoc)
+    return FluidOutcome(
+        backlog=backlog,
+        works_backlog=works.backlog,
+        weighted_wait_days=weighted,
+        dtoc_days=dtoc,
+        arrivals=arrivals,
+        served=served_cases,
+        works_referred=works.referred,
+        works_done=works.done,
+    )
 
 
 def _serve(waiting: Array, capacity: Array) -> Array:
@@ -87,9 +102,11 @@ class _Works:
         self.waiting = inputs.initial_works_backlog_cases.copy()
         self.capital_left = inputs.capital_gbp.copy()
         self.backlog = np.zeros((len(inputs.districts), len(inputs.period_start)))
+        self.referred, self.done = np.zeros_like(self.backlog), np.zeros_like(self.backlog)
 
     def step(self, t: int, ot_served: Array) -> None:
-        self.waiting = self.waiting + self.inputs.p_ot_dfg * ot_served
+        self.referred[:, t] = self.inputs.p_ot_dfg * ot_served
+        self.waiting = self.waiting + self.referred[:, t]
         done = np.minimum(self.waiting, self.capital_left / self.inputs.cost_per_adaptation_gbp)
         if self.schedule is not None:
             self.pace = self.pace + self.schedule[:, t]
@@ -98,3 +115,4 @@ class _Works:
         self.waiting = self.waiting - done
         self.capital_left = self.capital_left - done * self.inputs.cost_per_adaptation_gbp
         self.backlog[:, t] = self.waiting
+        self.done[:, t] = done

@@ -76,21 +76,17 @@ def _with_demand(inputs: PlanInputs, demand: Array) -> PlanInputs:
 def _rows(inputs: PlanInputs, outcome: FluidOutcome, scenario: str) -> pd.DataFrame:
     days = inputs.period_days
     backlog = outcome.backlog.sum(axis=3)  # (S, D, T)
-    served, arrivals = _served(inputs, backlog)
-    ot = inputs.service_index("ot")
-    referred = inputs.p_ot_dfg * (served[ot] if ot is not None else np.zeros_like(served[0]))
-    works_start = inputs.initial_works_backlog_cases[:, None]
-    works_before = np.concatenate([works_start, outcome.works_backlog[:, :-1]], axis=1)
-    works_done = works_before + referred - outcome.works_backlog
     waited = np.concatenate([backlog.sum(axis=2), outcome.works_backlog.sum(axis=1)[None]])
-    done = np.concatenate([served.sum(axis=2), works_done.sum(axis=1)[None]])
+    done = np.concatenate([outcome.served.sum(axis=2), outcome.works_done.sum(axis=1)[None]])
     dtoc = (backlog.sum(axis=2) * inputs.hospital_share[:, None]) * days
     index = pd.MultiIndex.from_product(
         [[*inputs.services, WORKS], list(inputs.districts)], names=["service", "district"]
     )
     frame = index.to_frame(index=False)
     frame.insert(0, "scenario", scenario)
-    frame["new_cases"] = np.concatenate([arrivals.sum(axis=2), referred.sum(axis=1)[None]]).ravel()
+    frame["new_cases"] = np.concatenate(
+        [outcome.arrivals.sum(axis=2), outcome.works_referred.sum(axis=1)[None]]
+    ).ravel()
     frame["cases_served"] = done.ravel()
     frame["person_days"] = (waited * days).ravel()
     frame["avg_wait_days"] = ratio(waited * days, done).ravel()
@@ -99,19 +95,3 @@ def _rows(inputs: PlanInputs, outcome: FluidOutcome, scenario: str) -> pd.DataFr
     ).ravel()
     frame["dtoc_days"] = np.concatenate([dtoc, np.zeros((1, dtoc.shape[1]))]).ravel()
     return frame
-
-
-def _served(inputs: PlanInputs, backlog: Array) -> tuple[Array, Array]:
-    """Cases served and new cases (S, D, T) from the backlog path: what was waiting plus what
-    arrived, less what is left. Domiciliary care's arrivals include the share of the previous
-    period's reablement completions that need ongoing care, as in the fluid model."""
-    arrivals = inputs.demand_cases.copy()
-    served = np.zeros_like(backlog)
-    before = inputs.initial_backlog_cases
-    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
-    for t in range(backlog.shape[2]):
-        if t > 0 and reab is not None and dom is not None:
-            arrivals[dom, :, t] += inputs.p_reab_dom * served[reab, :, t - 1]
-        served[:, :, t] = before + arrivals[:, :, t] - backlog[:, :, t]
-        before = backlog[:, :, t]
-    return served, arrivals

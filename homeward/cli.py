@@ -179,10 +179,16 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "demo",
         help="create the database, load the synthetic demo, run the pipeline",
         description="Migrate the database, load the synthetic Warwickshire demo "
-        "(if not loaded), store its planning config, run the pipeline once; "
-        "with --serve, then serve the API with the scheduler.",
+        "(if not loaded), store its planning config, run the pipeline once (unless the "
+        "newest run's plan is still what a run would make: same data, config, settings and "
+        "release); with --serve, then serve the API with the scheduler.",
     )
     p.add_argument("--serve", action="store_true", help="serve the API afterwards")
+    p.add_argument(
+        "--rerun",
+        action="store_true",
+        help="run the pipeline even when the newest run's plan is up to date",
+    )
     p.add_argument("--host")
     p.add_argument("--port", type=_port)
     p.set_defaults(handler=commands.demo, no_scheduler=False)

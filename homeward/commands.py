@@ -36,7 +36,13 @@ from homeward.ingest import (
     read_upload,
     unfinished_periods,
 )
-from homeward.pipeline import LOCK_NAME, PipelineBusy, forecast_settings, run_pipeline
+from homeward.pipeline import (
+    LOCK_NAME,
+    PipelineBusy,
+    forecast_settings,
+    run_pipeline,
+    up_to_date,
+)
 from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
 from homeward.settings import (
@@ -525,20 +531,30 @@ def demo(args: argparse.Namespace) -> int:
                 session, frame, "synthetic demo", observations_hash(frame)
             )
         store_demo_config(session)
-    try:
-        with _sigterm_stops():
-            outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
-    except PipelineBusy as exc:
-        if not args.serve:
-            raise
-        # another process (or one killed moments ago, until its lease ends) is running it:
-        # serving what is stored beats staying down until it finishes
-        log.warning("demo pipeline not run: %s; serving what is stored", exc)
-        print(f"warning: demo pipeline not run: {exc}; serving what is stored", file=sys.stderr)
-    except (Stopped, KeyboardInterrupt) as stop:
-        return _stopped(factory, stop)
+    current = None if args.rerun else up_to_date(factory, settings)
+    if current is not None:
+        # a restart (`docker restart`, a second `make run`): the same minutes would only make
+        # the same plan again
+        print(
+            f"demo: plan {current.plan_id} (run {current.run_id}, {current.finished_at}) is up "
+            "to date with the stored data, config, settings and release; not run again "
+            "(--rerun to run it anyway)"
+        )
     else:
-        print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
+        try:
+            with _sigterm_stops():
+                outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)
+        except PipelineBusy as exc:
+            if not args.serve:
+                raise
+            # another process (or one killed moments ago, until its lease ends) is running it:
+            # serving what is stored beats staying down until it finishes
+            log.warning("demo pipeline not run: %s; serving what is stored", exc)
+            print(f"warning: demo pipeline not run: {exc}; serving what is stored", file=sys.stderr)
+        except (Stopped, KeyboardInterrupt) as stop:
+            return _stopped(factory, stop)
+        else:
+            print(f"demo pipeline run {outcome.run_id}: {outcome.status}; plan {outcome.plan_id}")
     if not args.serve:
         return 0
     return _serve(demo_auth(settings, args.host or settings.host, factory), args)

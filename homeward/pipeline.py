@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -10,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +27,7 @@ from homeward.errors import HomewardError
 from homeward.ingest import frequency_of, observations_hash
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
-from models import RunRow
+from models import PlanRow, RunRow
 from optimise.config import PlanningConfig
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,55 @@ def run_pipeline(
         repository.release_lock(factory, LOCK_NAME, holder)
 
 
+def settings_hash(settings: Settings) -> str:
+    """SHA-256 (hex) of the settings that change what a pipeline run stores: the horizon,
+    backtest folds, candidate models and solver (not workers or a Dask address, which give the
+    same forecasts)."""
+    chosen = {
+        "forecast_horizon_weeks": settings.forecast_horizon_weeks,
+        "forecast_backtest_folds": settings.forecast_backtest_folds,
+        "forecast_models": list(settings.forecast_models or ()),
+        "solver": settings.solver,
+    }
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    """The newest pipeline run, when a new run would store what it stored."""
+
+    run_id: int
+    plan_id: int
+    finished_at: str
+
+
+def up_to_date(factory: sessionmaker[Session], settings: Settings) -> UpToDate | None:
+    """The newest pipeline run, if it succeeded with a plan and read the same observations,
+    the same active config, code version and settings as a run now would; else None.
+
+    A restart (`docker restart`, a second `make run`) then serves that plan instead of spending
+    minutes making the same one again. Anything that could change the result (an upload, a new
+    config, another release, other forecast settings) makes it None; so does a run still going,
+    failed or cut off."""
+    with repository_session(factory) as session:
+        stmt = select(RunRow).where(RunRow.kind == "pipeline").order_by(RunRow.id.desc())
+        run = session.scalars(stmt.limit(1)).first()
+        if run is None or run.status != "succeeded" or run.finished_at is None:
+            return None
+        plan_id = session.scalars(
+            select(PlanRow.id).where(PlanRow.run_id == run.id).order_by(PlanRow.id.desc())
+        ).first()
+        config = repository.active_config(session)
+        if plan_id is None or config is None or run.config_id != config.id:
+            return None
+        if run.code_version != code_version() or run.settings_hash != settings_hash(settings):
+            return None
+        history = repository.load_observations(session)
+        if history.empty or run.data_hash != observations_hash(history):
+            return None
+        return UpToDate(run.id, plan_id, run.finished_at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
 def _keep_lease(
     factory: sessionmaker[Session], holder: str, ttl: timedelta, stop: threading.Event
 ) -> None:
@@ -115,6 +167,7 @@ def _run_locked(
         else:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
+        session.get_one(RunRow, run_id).settings_hash = settings_hash(settings)
     step = _Pass(
         factory, settings, run_id, _shown(factory, run_id, report), timings={}, warnings=[]
     )

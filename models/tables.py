@@ -78,6 +78,8 @@ class RunRow(Base):
     config_id: Mapped[int | None] = mapped_column(ForeignKey("planning_configs.id"), nullable=True)
     config_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
     code_version: Mapped[str] = mapped_column(String(100))
+    # a pipeline run's forecast and solver settings, hashed (homeward.pipeline.settings_hash)
+    settings_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     models_chosen: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     solver_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
     timings_s: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)

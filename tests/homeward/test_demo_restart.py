@@ -1,0 +1,120 @@
+"""A restart does not make the same plan again: `up_to_date` finds the newest pipeline run
+whose plan a new run would repeat, and `homeward demo` serves it instead of re-forecasting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import commands, demo_config, planning, repository
+from homeward.cli import main
+from homeward.pipeline import PipelineOutcome, UpToDate, run_pipeline, up_to_date
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import RunRow
+
+
+def _store(factory: sessionmaker[Session], weeks: int = 110) -> None:
+    """Every demo district and service, `weeks` weeks of seasonal referrals, and the demo config."""
+    body = demo_config.demo_planning_config(horizon_periods=4)
+    ds = pd.date_range("2023-01-02", periods=weeks, freq="W-MON")
+    season = (np.arange(len(ds)) % 52) / 4
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": f"referrals/{s['id']}/{d['id']}", "ds": ds, "y": 20.0 + i + season}
+            )
+            for i, d in enumerate(body["districts"])
+            for s in body["services"]
+        ],
+        ignore_index=True,
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+        if repository.active_config(session) is None:
+            repository.save_config(session, body, planning.config_hash(body))
+
+
+def _fast(settings: Settings) -> Settings:
+    return settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
+
+
+def test_a_run_is_up_to_date_until_data_config_settings_or_release_change(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _fast(sqlite_settings)
+    _store(factory)
+    assert up_to_date(factory, settings) is None  # no run yet
+    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    assert outcome.status == "succeeded" and outcome.plan_id is not None
+    current = up_to_date(factory, settings)
+    assert current is not None
+    assert (current.run_id, current.plan_id) == (outcome.run_id, outcome.plan_id)
+
+    # other forecast settings or solver would store other forecasts or another plan
+    assert up_to_date(factory, sqlite_settings) is None
+    assert up_to_date(factory, settings.model_copy(update={"forecast_backtest_folds": 3})) is None
+    assert up_to_date(factory, settings.model_copy(update={"solver": "cbc"})) is None
+    # workers do not change a forecast
+    assert up_to_date(factory, settings.model_copy(update={"forecast_n_jobs": 2})) is not None
+
+    # another release
+    monkeypatch.setattr("homeward.pipeline.code_version", lambda: "9.9.9+other")
+    assert up_to_date(factory, settings) is None
+    monkeypatch.undo()
+    assert up_to_date(factory, settings) is not None
+
+    # a new config version
+    body = {**demo_config.demo_planning_config(horizon_periods=4), "version": "next"}
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+    assert up_to_date(factory, settings) is None
+
+
+def test_an_upload_or_a_newer_failed_run_means_running_again(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    settings = _fast(sqlite_settings)
+    _store(factory)
+    run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    assert up_to_date(factory, settings) is not None
+    _store(factory, weeks=111)  # a new week arrives
+    assert up_to_date(factory, settings) is None
+
+    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    assert up_to_date(factory, settings) is not None
+    with transaction(factory) as session:  # a newer run that failed, or one still going
+        run = repository.start_run(session, "pipeline", "test", "x")
+        newer = run.id
+    assert up_to_date(factory, settings) is None
+    with transaction(factory) as session:
+        session.get_one(RunRow, newer).status = "failed"
+    assert up_to_date(factory, settings) is None
+    assert outcome.plan_id is not None
+
+
+def test_demo_serves_the_stored_plan_instead_of_making_it_again(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran: list[str] = []
+
+    def pipeline(*args: object, **kwargs: object) -> PipelineOutcome:
+        ran.append("run")
+        return PipelineOutcome(len(ran), "succeeded", None, "")
+
+    monkeypatch.setattr(commands, "run_pipeline", pipeline)
+    upgrade(make_engine(db_env))
+    factory = session_factory(make_engine(db_env))
+    assert main(["demo"]) == 0 and ran == ["run"]  # nothing stored yet: it runs
+
+    monkeypatch.setattr(commands, "up_to_date", lambda *_a: UpToDate(7, 3, "t"))
+    capsys.readouterr()
+    assert main(["demo"]) == 0 and ran == ["run"]  # up to date: not run again
+    out = capsys.readouterr().out
+    assert "plan 3 (run 7, t) is up to date" in out and "--rerun" in out
+    assert main(["demo", "--rerun"]) == 0 and ran == ["run", "run"]
+    with factory() as session:  # the demo's data and config were still stored once
+        assert repository.count_observations(session) > 0
+        assert repository.active_config(session) is not None

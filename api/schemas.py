@@ -204,7 +204,10 @@ class RunPublic(BaseModel):
         description="queued, running, succeeded, failed, skipped (another run held the "
         "pipeline, or nothing to do) or interrupted (cut off by a stop)"
     )
-    started_at: UtcDatetime
+    started_at: UtcDatetime = Field(
+        description="when it started; while it is queued, when it was queued (a queued run's "
+        "start time is set again when a worker takes it)"
+    )
     finished_at: UtcDatetime | None = Field(description="null while queued or running")
     data_hash: str | None = Field(
         description="sha256 of the observations a pipeline run read, or of a plan run's demand"

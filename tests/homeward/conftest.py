@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from homeward import commands
+from homeward.pipeline import PipelineOutcome
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
 
@@ -30,3 +32,17 @@ def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def demo_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`homeward demo` with its pipeline run replaced by a stub: the list gets "run" each
+    time the command would have run the pipeline (the pipeline is tested on its own)."""
+    ran: list[str] = []
+
+    def pipeline(*args: object, **kwargs: object) -> PipelineOutcome:
+        ran.append("run")
+        return PipelineOutcome(len(ran), "succeeded", None, "")
+
+    monkeypatch.setattr(commands, "run_pipeline", pipeline)
+    return ran

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from homeward import api_keys, commands, demo_config, planning, repository
+from homeward import api_keys, demo_config, planning, repository
 from homeward.cli import main
 from homeward.commands import demo_auth
 from homeward.dtoc import read_nhs_dtoc
-from homeward.pipeline import PipelineOutcome
 from homeward.roles import Role
 from homeward.settings import get_settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
@@ -457,16 +456,10 @@ def test_an_unusable_database_url_is_a_one_line_error(
 
 
 def test_demo_updates_its_own_config_keeps_a_users_and_loads_its_data_once(
-    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db_env: str, demo_runs: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # the pipeline itself is tested elsewhere; here only what `demo` stores before running it
-    ran: list[str] = []
-
-    def pipeline(*args: object, **kwargs: object) -> PipelineOutcome:
-        ran.append("run")
-        return PipelineOutcome(len(ran), "succeeded", None, "")
-
-    monkeypatch.setattr(commands, "run_pipeline", pipeline)
+    ran = demo_runs
     factory = session_factory(make_engine(db_env))
     upgrade(make_engine(db_env))
     older_demo = {**demo_config.demo_planning_config(), "version": "2024.1"}

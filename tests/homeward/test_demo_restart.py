@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import commands, demo_config, planning, repository
 from homeward.cli import main
-from homeward.pipeline import PipelineOutcome, UpToDate, run_pipeline, up_to_date
+from homeward.pipeline import UpToDate, run_pipeline, up_to_date
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import RunRow
@@ -96,15 +96,12 @@ def test_an_upload_or_a_newer_failed_run_means_running_again(
 
 
 def test_demo_serves_the_stored_plan_instead_of_making_it_again(
-    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db_env: str,
+    demo_runs: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ran: list[str] = []
-
-    def pipeline(*args: object, **kwargs: object) -> PipelineOutcome:
-        ran.append("run")
-        return PipelineOutcome(len(ran), "succeeded", None, "")
-
-    monkeypatch.setattr(commands, "run_pipeline", pipeline)
+    ran = demo_runs
     upgrade(make_engine(db_env))
     factory = session_factory(make_engine(db_env))
     assert main(["demo"]) == 0 and ran == ["run"]  # nothing stored yet: it runs

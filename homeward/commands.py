@@ -602,11 +602,17 @@ def demo_auth(settings: Settings, host: str, factory: Any) -> Settings:
         )
         return settings.model_copy(update={"auth": "off"})
     if settings.auth == "keys":
-        _ensure_an_active_key(factory)
+        _ensure_an_active_key(factory, settings.data_dir / DEMO_KEY_FILE)
     return settings
 
 
-def _ensure_an_active_key(factory: Any) -> None:
+DEMO_KEY_FILE = "demo-admin.key"
+
+
+def _ensure_an_active_key(factory: Any, path: Path) -> None:
+    """An admin key when no key is active, written to `path` (readable by its owner only)
+    rather than to the log: `docker logs` and log shippers keep what a container prints. If the
+    file cannot be written, the key is printed once as `keys create` prints it."""
     with transaction(factory) as session:
         keys = repository.list_api_keys(session)
         if any(k.revoked_at is None for k in keys):
@@ -614,7 +620,29 @@ def _ensure_an_active_key(factory: Any) -> None:
         if any(k.name == DEMO_KEY_NAME for k in keys):
             log.warning("no active API key: `homeward keys create --name NAME --role admin`")
             return
-        _print_new_key(api_keys.create_key(session, DEMO_KEY_NAME, Role.ADMIN))
+        new = api_keys.create_key(session, DEMO_KEY_NAME, Role.ADMIN)
+        try:
+            _write_secret(path, new.secret)
+        except OSError as exc:
+            log.warning("could not write %s (%s); printing the key instead", path, exc)
+            _print_new_key(new)
+            return
+    print(
+        f"created API key {new.name!r} with role {new.role.value}, written to {path.resolve()} "
+        "(readable by this user only; not printed, so logs never hold it). Read it with `cat` "
+        "(in Docker: `docker exec CONTAINER cat /data/demo-admin.key`), send it as "
+        "'Authorization: Bearer <key>', and delete the file once it is kept elsewhere.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    """`secret` to a new file only its owner can read (replacing an old one)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
 
 
 def keys_create(args: argparse.Namespace) -> int:

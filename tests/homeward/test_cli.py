@@ -358,8 +358,13 @@ def test_demo_serves_without_keys_on_loopback_only_unless_told(
     assert demo_auth(get_settings(), "127.0.0.1", factory).auth == "off"
     assert capsys.readouterr().out == ""  # no key made
     on_network = demo_auth(get_settings(), "0.0.0.0", factory)
-    secret = capsys.readouterr().out.strip()
+    shown = capsys.readouterr()
+    key_file = get_settings().data_dir / "demo-admin.key"
+    secret = key_file.read_text().strip()
     assert on_network.auth == "keys" and secret.startswith("hw_")
+    assert shown.out == "" and secret not in shown.err  # the log never holds the key
+    assert str(key_file.resolve()) in shown.err and "docker exec" in shown.err
+    assert key_file.stat().st_mode & 0o777 == 0o600
     with factory() as session:
         assert api_keys.authenticate(session, secret) == api_keys.Caller("demo-admin", Role.ADMIN)
     demo_auth(get_settings(), "0.0.0.0", factory)
@@ -367,6 +372,18 @@ def test_demo_serves_without_keys_on_loopback_only_unless_told(
     monkeypatch.setenv("HOMEWARD_AUTH", "keys")
     get_settings.cache_clear()
     assert demo_auth(get_settings(), "127.0.0.1", factory).auth == "keys"
+
+
+def test_demo_prints_its_key_once_when_the_key_file_cannot_be_written(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    factory = session_factory(make_engine(db_env))
+    upgrade(make_engine(db_env))
+    (get_settings().data_dir / "demo-admin.key").mkdir()  # in the way: cannot be replaced
+    assert demo_auth(get_settings(), "0.0.0.0", factory).auth == "keys"
+    secret = capsys.readouterr().out.strip()
+    with factory() as session:
+        assert api_keys.authenticate(session, secret) == api_keys.Caller("demo-admin", Role.ADMIN)
 
 
 def test_demo_does_not_remake_its_revoked_key(

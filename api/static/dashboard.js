@@ -62,24 +62,47 @@ const esc = (v) => String(v ?? "").replace(/[&<>"']/g,
 
 function sum(rows, key) { return rows.reduce((acc, r) => acc + (Number(r[key]) || 0), 0); }
 
+// The weeks a plan covers (each week's start date), from whichever of its rows carry dates;
+// its totals (cost, fee income, waiting, hours) are over all of them.
+function planWeeks(plan) {
+  const r = plan.result || {};
+  const dates = new Set();
+  for (const rows of [r.revenue, r.hours, r.demand]) {
+    for (const row of rows || []) if (row.ds) dates.add(String(row.ds).slice(0, 10));
+  }
+  return [...dates].sort();
+}
+
+// "over the plan's 52 weeks, 2026-01-05 to 2027-01-03": the period a plan's totals cover.
+function planPeriod(plan) {
+  const weeks = planWeeks(plan);
+  if (!weeks.length) return "over the whole plan";
+  const last = new Date(`${weeks[weeks.length - 1]}T00:00:00Z`);
+  last.setUTCDate(last.getUTCDate() + 6);
+  const n = weeks.length === 1 ? "week" : `${weeks.length} weeks`;
+  return `over the plan's ${n}, ${weeks[0]} to ${last.toISOString().slice(0, 10)}`;
+}
+
 function renderSummary(plan) {
   const r = plan.result;
   const figures = planFigures(plan);
   document.querySelector("#summary").innerHTML = `
     <h2>Latest plan (#<span id="plan-id">${plan.id}</span>)</h2>
+    <p class="muted" id="plan-period">Totals ${planPeriod(plan)}</p>
     <div class="kpi">
       <div><span class="muted">status</span><b id="plan-status">${esc(plan.status)}</b></div>
-      <div><span class="muted">weighted waiting days</span><b id="plan-wait">${fmt(figures.wait)}</b></div>
-      <div><span class="muted">staff cost GBP</span><b>${fmt(figures.staff)}</b></div>
-      <div><span class="muted">agency cost GBP</span><b>${fmt(figures.agency)}</b></div>
-      <div><span class="muted">fee income GBP</span><b>${fmt(figures.fee)}</b></div>
-      <div><span class="muted">delayed days in hospital</span><b>${fmt(figures.dtoc)}</b></div>
+      <div><span class="muted">weighted waiting, days</span><b id="plan-wait">${fmt(figures.wait)}</b></div>
+      <div><span class="muted">staff cost, GBP</span><b id="plan-staff">${fmt(figures.staff)}</b></div>
+      <div><span class="muted">agency cost, GBP</span><b id="plan-agency">${fmt(figures.agency)}</b></div>
+      <div><span class="muted">fee income, GBP</span><b id="plan-fee">${fmt(figures.fee)}</b></div>
+      <div><span class="muted">delayed days in hospital</span><b id="plan-dtoc">${fmt(figures.dtoc)}</b></div>
     </div>
     <div id="plan-warnings"></div>
     <p class="muted">${esc(r.message)}</p>
     <p id="plan-config-note" role="note" hidden></p>
     <p class="muted">config #${esc(plan.config_id)}, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>`;
   renderWarnings(r.warnings || []);
+  document.querySelector("#summary").setAttribute("aria-busy", "false");
 }
 
 // After a new config is stored, the latest plan is still the old config's until the pipeline
@@ -116,18 +139,51 @@ function renderWarnings(warnings) {
   }
 }
 
+// Services by the names the people who plan them use (ids from the API otherwise, "_" as spaces).
+const SERVICE_NAMES = { ot: "OT", hao: "HAO", reablement: "reablement", domcare: "domiciliary care", dfg_works: "DFG works" };
+const serviceName = (id) => SERVICE_NAMES[id] ?? String(id).replace(/_/g, " ");
+
+const HOURS_HEADING = "Hours by district and service";
+
+// Staff hours by district and service, summed over the plan or as an average week (what a
+// planner rosters), with each district's and each service's total.
 function renderHours(plan) {
-  const services = ["ot", "hao", "reablement", "domcare"];
+  const known = ["ot", "hao", "reablement", "domcare"];
+  const hours = plan.result.hours || [];
+  const services = [...known, ...[...new Set(hours.map((h) => h.service))].filter((s) => !known.includes(s)).sort()];
   const table = {};
-  for (const h of plan.result.hours) {
+  for (const h of hours) {
     table[h.district] ??= {};
-    table[h.district][h.service] = (table[h.district][h.service] || 0) + h.hours;
+    table[h.district][h.service] = (table[h.district][h.service] || 0) + (Number(h.hours) || 0);
   }
-  const rows = Object.keys(table).sort().map((d) =>
-    `<tr><td>${esc(d)}</td>${services.map((s) => `<td>${fmt(table[d][s] || 0)}</td>`).join("")}</tr>`);
-  document.querySelector("#hours").innerHTML = `<h2>Hours over the plan, by district and service</h2>
-    <table id="hours-table"><thead><tr><th>district</th>${services.map((s) => `<th>${s}</th>`).join("")}</tr></thead>
-    <tbody>${rows.join("")}</tbody></table>`;
+  const weeks = planWeeks(plan).length;
+  const section = document.querySelector("#hours");
+  section.innerHTML = `<h2>${HOURS_HEADING}</h2>` + (weeks > 1
+    ? `<label for="hours-per">Show</label><select id="hours-per"><option value="total">total over the plan</option>
+      <option value="week">average a week</option></select>` : "") + '<div class="wide" id="hours-view"></div>';
+  const districts = Object.keys(table).sort();
+  const show = () => {
+    const perWeek = section.querySelector("#hours-per")?.value === "week";
+    const scale = perWeek ? 1 / weeks : 1;
+    const cell = (x) => `<td>${fmt(x * scale)}</td>`;
+    const rowTotal = (d) => services.reduce((acc, s) => acc + (table[d][s] || 0), 0);
+    const colTotal = (s) => districts.reduce((acc, d) => acc + (table[d][s] || 0), 0);
+    const rows = districts.map((d) =>
+      `<tr><td>${esc(d)}</td>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
+    const all = districts.reduce((acc, d) => acc + rowTotal(d), 0);
+    const caption = perWeek
+      ? `Staff hours in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
+      : `Staff hours in total ${planPeriod(plan)}`;
+    section.querySelector("#hours-view").innerHTML = `<table id="hours-table"><caption id="hours-caption">${caption}</caption>
+      <thead><tr><th scope="col">district</th>${services.map((s) =>
+        `<th scope="col">${esc(serviceName(s))}</th>`).join("")}<th scope="col">all services</th></tr></thead>
+      <tbody>${rows.join("")}</tbody>
+      <tfoot><tr><th scope="row">all districts</th>${services.map((s) => cell(colTotal(s))).join("")}${cell(all)}</tr></tfoot>
+      </table>`;
+  };
+  const select = section.querySelector("#hours-per");
+  if (select) select.onchange = show;
+  show();
 }
 
 // Waits by service and district: the plan's average wait (its fluid model, Little's law) and,
@@ -522,18 +578,32 @@ async function activeConfigPlan(active) {
   return found ? getJSON(`/v1/plans/${found.id}`) : null;
 }
 
+// An entry error shown under its form and tied to its field, so a screen reader reads it
+// with the field (aria-describedby) and at once (role alert); cleared when the entry is fixed.
+function fieldError(field, hint, out, id, message) {
+  field.setAttribute("aria-invalid", message ? "true" : "false");
+  field.setAttribute("aria-describedby", message ? `${hint} ${id}` : hint);
+  if (!message) return;
+  out.replaceChildren(Object.assign(document.createElement("p"),
+    { className: "error", id, textContent: message }));
+  out.querySelector(".error").setAttribute("role", "alert");
+}
+
+let whatIfRunning = false;  // one what-if at a time: a second click while solving sends nothing
+
 async function whatIf(event) {
   event.preventDefault();
+  if (whatIfRunning) return;
   const out = document.querySelector("#whatif-result");
   const box = document.querySelector("#fee");
+  const button = document.querySelector("#fee-form button");
   const { rate, error } = parseFee(box.value);
-  box.setAttribute("aria-invalid", error ? "true" : "false");
-  if (error) {
-    showError("#whatif-result", "", error);
-    out.querySelector(".error").id = "whatif-error";
-    return;  // nothing is sent
-  }
-  out.textContent = "solving…";
+  fieldError(box, "fee-hint", out, "whatif-error", error);
+  if (error) return;  // nothing is sent
+  whatIfRunning = true;
+  button.disabled = true;
+  out.setAttribute("aria-busy", "true");
+  out.textContent = `Planning a what-if at a DFG fee rate of ${asPercent(rate)}… (usually a few seconds)`;
   try {
     // The plan to compare with is read before solving: the what-if never replaces it.
     const active = await getJSON("/v1/configs/active");
@@ -548,9 +618,13 @@ async function whatIf(event) {
     const kept = plan.scenario ? "what-if" : "plan of the active config";
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
-      fee income GBP ${fmt(planFigures(plan).fee)}</p>${whatIfChanges(plan, current, active)}`;
+      fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}`;
   } catch (err) {
     showError("#whatif-result", "", err.message);
+  } finally {
+    whatIfRunning = false;
+    button.disabled = false;
+    out.removeAttribute("aria-busy");
   }
 }
 
@@ -618,8 +692,9 @@ function whatIfChanges(plan, current, active) {
   const now = planFigures(plan), then = planFigures(current);
   const rows = WHATIF_MEASURES.map(([label, key, unit, percent]) => `<tr><th scope="row">${label}</th>
     <td>${fmtOrNA(then[key])}</td><td>${fmtOrNA(now[key])}</td><td>${change(now[key], then[key], unit, percent)}</td></tr>`);
-  return `<table id="whatif-changes"><caption>Against the current plan #${esc(current.id)} (the latest
-    plan of the active config #${esc(active.id)}); change is the what-if minus the current plan</caption>
+  return `<table id="whatif-changes"><caption>Totals ${planPeriod(plan)}, against the current plan
+    #${esc(current.id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
+    minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -646,7 +721,7 @@ function parseRates(text) {
   const parts = text.split(/[,;\s]+/).filter(Boolean);
   const example = "separated by commas, e.g. 5, 10, 15, 20";
   if (!parts.length) return { error: `Enter ${SWEEP_RATES.min} to ${SWEEP_RATES.max} fee rates in percent, ${example}.` };
-  const rates = [];
+  const rates = [], typed = [];
   for (const part of parts) {
     const number = part.replace(/%$/, "");
     const percent = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(number) ? Number(number) : NaN;
@@ -657,11 +732,15 @@ function parseRates(text) {
       return { error: `${part.replace(/%$/, "")}% is not a fee rate: each rate must be from 0 to 100 (percent).` };
     }
     rates.push(percent / 100);
+    typed.push(number);
   }
   if (rates.length < SWEEP_RATES.min || rates.length > SWEEP_RATES.max) {
     const given = rates.length === 1 ? "Only 1 rate given" : `${rates.length} rates given`;
     return { error: `${given}: a sweep compares ${SWEEP_RATES.min} to ${SWEEP_RATES.max} rates, ${example}.` };
   }
+  // the same rate twice ("10, 10%") would plan it twice and show two identical rows
+  const again = rates.findIndex((r, i) => rates.indexOf(r) !== i);
+  if (again >= 0) return { error: `${typed[again]}% is given twice: enter each fee rate once, ${example}.` };
   return { rates };
 }
 
@@ -675,6 +754,7 @@ function sweepDone(token) {
 
 async function sweep(event) {
   event.preventDefault();
+  if (document.querySelector("#sweep-form button").disabled) return;  // a sweep is running
   const token = ++sweepToken;
   const status = document.querySelector("#sweep-status");
   const out = document.querySelector("#sweep-result");
@@ -683,12 +763,8 @@ async function sweep(event) {
   out.replaceChildren();
   document.querySelector("#whatif").classList.remove("wide-card");
   const { rates, error } = parseRates(input.value);
-  input.setAttribute("aria-invalid", error ? "true" : "false");
-  if (error) {
-    showError("#sweep-result", "", error);
-    out.querySelector(".error").id = "sweep-error";
-    return;  // nothing is sent
-  }
+  fieldError(input, "sweep-hint", out, "sweep-error", error);
+  if (error) return;  // nothing is sent
   document.querySelector("#sweep-form button").disabled = true;
   status.textContent = "sending…";
   try {
@@ -774,6 +850,18 @@ function useKey(event) {
   load();
 }
 
+// Every card that shows a plan's figures back to its heading (with `note`, e.g. "loading…").
+function clearFigures(note) {
+  const cards = [["#summary", "Latest plan"], ["#hours", HOURS_HEADING], ["#waits", WAITS_HEADING],
+    ["#demand", "Demand planned for, whole area"], ["#shadow", "What an extra pound or hour is worth"]];
+  for (const [selector, heading] of cards) {
+    document.querySelector(selector).innerHTML = `<h2>${heading}</h2>` +
+      (note ? `<p class="muted loading">${esc(note)}</p>` : "");
+  }
+  document.querySelector("#summary").setAttribute("aria-busy", note ? "true" : "false");
+  document.querySelector("#chart").textContent = note;
+}
+
 async function load() {
   document.querySelector("#whatif-result").textContent = "";
   sweepToken += 1;  // a sweep polled with the old key stops; its figures go with it
@@ -781,6 +869,7 @@ async function load() {
   document.querySelector("#sweep-result").textContent = "";
   document.querySelector("#whatif").classList.remove("wide-card");
   document.querySelector("#sweep-form button").disabled = false;
+  clearFigures("loading…");  // the figures read with another key (or none) are not left as current
   const active = getJSON("/v1/configs/active").catch(() => null);
   active.then(showActiveFee);
   try {
@@ -789,12 +878,9 @@ async function load() {
     active.then((config) => noteActiveConfig(plan, config));
     showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
   } catch (err) {
+    clearFigures("");
     showError("#summary", "Latest plan", err.message);
     document.querySelector("#summary .error").id = "plan-error";
-    document.querySelector("#hours").innerHTML = "<h2>Hours over the plan, by district and service</h2>";
-    document.querySelector("#waits").innerHTML = `<h2>${WAITS_HEADING}</h2>`;
-    document.querySelector("#demand").innerHTML = "<h2>Demand planned for, whole area</h2>";
-    document.querySelector("#shadow").innerHTML = "<h2>What an extra pound or hour is worth</h2>";
   }
   loadSeries().catch((err) => { document.querySelector("#chart").textContent = err.message; });
 }

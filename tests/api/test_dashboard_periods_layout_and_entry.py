@@ -1,0 +1,353 @@
+"""The dashboard in real headless Chromium, read as a workforce planner and a finance officer
+read it: every total says the weeks it covers and adds up to GET /v1/plans/latest, hours come
+by district and service with their totals and an average week, nothing overflows its card on a
+1366-pixel laptop, figures read with one key are not left as current while another key loads,
+fee entries are refused next to their field (duplicated rates too), and a second click while a
+what-if or sweep runs sends nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from homeward.roles import Role
+from tests.api.conftest import key_header, open_with_key
+from tests.conftest import LiveServer
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.select import Select  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+SERVICES = ("ot", "hao", "reablement", "domcare")
+SERVICE_HEADERS = ("OT", "HAO", "reablement", "domiciliary care")
+
+
+def _shown(x: float, digits: int = 0) -> str:
+    """A number as the page writes it (en-GB, half away from zero, thousands separated)."""
+    exact = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    return f"{exact:,.{digits}f}"
+
+
+def _get(server: LiveServer, key: str, path: str) -> Any:
+    response = httpx.get(f"{server.url}{path}", headers=key_header(key), timeout=60)
+    return response.raise_for_status().json()
+
+
+def _period(plan: dict[str, Any]) -> tuple[int, str]:
+    """The number of weeks a plan covers and how the page names them."""
+    result = plan["result"]
+    weeks = sorted(
+        {row["ds"][:10] for part in ("revenue", "hours", "demand") for row in result[part]}
+    )
+    last = dt.date.fromisoformat(weeks[-1]) + dt.timedelta(days=6)
+    return len(weeks), f"over the plan's {len(weeks)} weeks, {weeks[0]} to {last.isoformat()}"
+
+
+@pytest.fixture
+def laptop(browser: Any) -> Iterator[Any]:
+    """The browser at a 1366x768 laptop's size, put back afterwards."""
+    before = browser.get_window_size()
+    browser.set_window_size(1366, 768)
+    yield browser
+    browser.set_window_size(before["width"], before["height"])
+
+
+def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    open_with_key(browser, demo_server, key, timeout_s=90)
+    plan = _get(demo_server, key, "/v1/plans/latest")
+    weeks, period = _period(plan)
+    assert weeks > 1
+    assert browser.find_element(By.ID, "plan-period").text == f"Totals {period}"
+    revenue = plan["result"]["revenue"]
+    shown = {
+        name: browser.find_element(By.ID, f"plan-{name}").text
+        for name in ("wait", "staff", "agency", "fee", "dtoc")
+    }
+    assert shown == {
+        "wait": _shown(plan["objective_weighted_wait_days"]),
+        "staff": _shown(sum(r["staff_cost_gbp"] for r in revenue)),
+        "agency": _shown(sum(r["agency_cost_gbp"] for r in revenue)),
+        "fee": _shown(sum(r["fee_income_gbp"] for r in revenue)),
+        "dtoc": _shown(plan["result"]["total_dtoc_days"]),
+    }
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#summary .kpi .muted")]
+    assert [label for label in labels if "cost" in label or "income" in label] == [
+        "staff cost, GBP",
+        "agency cost, GBP",
+        "fee income, GBP",
+    ]
+
+
+def _hours_table(browser: Any) -> dict[str, Any]:
+    """The hours table read in one step: caption, header cells with their scope, body rows
+    and the totals row."""
+    table: dict[str, Any] = browser.execute_script(
+        "const t = document.querySelector('#hours-table');"
+        "const cells = (tr) => [...tr.cells].map((c) => c.textContent.trim());"
+        "return { caption: t.caption.textContent.replace(/\\s+/g, ' ').trim(),"
+        "  head: [...t.tHead.rows[0].cells].map((c) => [c.tagName, c.getAttribute('scope'),"
+        "    c.textContent.trim()]),"
+        "  body: [...t.tBodies[0].rows].map(cells), foot: cells(t.tFoot.rows[0]),"
+        "  footHeader: t.tFoot.rows[0].cells[0].tagName + ':'"
+        "    + t.tFoot.rows[0].cells[0].getAttribute('scope') };"
+    )
+    return table
+
+
+def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_them_up(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    plan = _get(demo_server, key, "/v1/plans/latest")
+    weeks, period = _period(plan)
+    hours: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in plan["result"]["hours"]:
+        hours[row["district"]][row["service"]] += row["hours"]
+
+    def expected(scale: float) -> tuple[list[list[str]], list[str]]:
+        body = [
+            [
+                d,
+                *(_shown(hours[d][s] * scale) for s in SERVICES),
+                _shown(sum(hours[d].values()) * scale),
+            ]
+            for d in sorted(hours)
+        ]
+        totals = [sum(hours[d][s] for d in hours) for s in SERVICES]
+        foot = ["all districts", *(_shown(t * scale) for t in totals), _shown(sum(totals) * scale)]
+        return body, foot
+
+    table = _hours_table(browser)
+    assert table["head"] == [
+        ["TH", "col", name] for name in ("district", *SERVICE_HEADERS, "all services")
+    ]
+    assert table["caption"] == f"Staff hours in total {period}"
+    assert (table["body"], table["foot"]) == expected(1.0)
+    assert table["footHeader"] == "TH:row"
+    # the hours a planner rosters: an average week, the totals divided by the plan's weeks
+    Select(browser.find_element(By.ID, "hours-per")).select_by_visible_text("average a week")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "hours-caption"), "average week"))
+    table = _hours_table(browser)
+    assert table["caption"] == (
+        f"Staff hours in an average week: the hours {period}, divided by {weeks}"
+    )
+    assert (table["body"], table["foot"]) == expected(1 / weeks)
+    assert browser.find_element(By.CSS_SELECTOR, "label[for='hours-per']").text == "Show"
+
+
+def _overflowing(browser: Any) -> list[str]:
+    """Cards whose content is wider than the card (spilling over its edge, not scrolling in a
+    box of its own), and pairs of cards that overlap."""
+    found: list[str] = browser.execute_script(
+        "const cards = [...document.querySelectorAll('main > section')];"
+        "const out = cards.filter((s) => s.scrollWidth > s.clientWidth + 1)"
+        "  .map((s) => `${s.id} ${s.scrollWidth}>${s.clientWidth}`);"
+        "const r = cards.map((s) => s.getBoundingClientRect());"
+        "for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {"
+        "  const a = r[i], b = r[j];"
+        "  if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1"
+        "      && b.top < a.bottom - 1) out.push(`${cards[i].id} overlaps ${cards[j].id}`); }"
+        "if (document.documentElement.scrollWidth > document.documentElement.clientWidth)"
+        "  out.push('page scrolls sideways');"
+        "return out;"
+    )
+    return found
+
+
+def _wrapped_cells(browser: Any) -> list[str]:
+    """Table body cells whose visible text runs onto a second line ("north-" over
+    "warwickshire"), read as table id and cell text."""
+    found: list[str] = browser.execute_script(
+        "const out = [];"
+        "for (const cell of document.querySelectorAll("
+        "    'main tbody td, main tbody th, main tfoot td, main tfoot th')) {"
+        "  const tops = new Set();"
+        "  const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);"
+        "  for (let node = walk.nextNode(); node; node = walk.nextNode()) {"
+        "    if (node.parentElement.closest('.visually-hidden')) continue;"
+        "    const range = document.createRange(); range.selectNodeContents(node);"
+        "    for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));"
+        "  }"
+        "  if (tops.size > 1) out.push(`${cell.closest('table').id}: ${cell.textContent.trim()}`);"
+        "}"
+        "return out;"
+    )
+    return found
+
+
+def test_nothing_spills_out_of_its_card_on_a_1366_pixel_laptop(
+    laptop: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    wait = open_with_key(laptop, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
+    wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
+    assert laptop.execute_script("return window.innerWidth") >= 1300
+    assert _overflowing(laptop) == []
+    assert _wrapped_cells(laptop) == []  # each district, figure and total on one line
+
+
+def test_figures_read_with_one_key_are_not_left_as_current_while_another_key_loads(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "hours-table")))
+    # the new key's plan is slow to come: until it does, the old key's plan is not shown
+    browser.execute_script(
+        "const f = window.fetch; window.fetch = (url, opts) =>"
+        "  String(url) === '/v1/plans/latest' ? new Promise(() => {}) : f(url, opts);"
+    )
+    field = browser.find_element(By.ID, "api-key")
+    field.send_keys(role_keys[Role.PLANNER])
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+    summary = browser.find_element(By.ID, "summary")
+    assert summary.text == "Latest plan\nloading…"
+    assert summary.get_attribute("aria-busy") == "true"
+    for card in ("hours", "waits", "shadow", "demand"):
+        assert "loading…" in browser.find_element(By.ID, card).text
+    assert browser.find_elements(By.CSS_SELECTOR, "#plan-id, #hours-table, #waits-table") == []
+
+
+def _spy(browser: Any) -> None:
+    """Record each request the page starts from now on (method, URL) in `window.__sent`."""
+    browser.execute_script(
+        "window.__sent = [];"
+        "if (!window.__spied) { const f = window.fetch; window.__spied = true;"
+        "  window.fetch = (url, opts = {}) => {"
+        "    window.__sent.push([opts.method || 'GET', String(url)]); return f(url, opts); }; }"
+    )
+
+
+def _sent(browser: Any) -> list[list[str]]:
+    sent: list[list[str]] = browser.execute_script("return window.__sent")
+    return sent
+
+
+def _submit(browser: Any, field_id: str, form_id: str, text: str) -> None:
+    field = browser.find_element(By.ID, field_id)
+    field.clear()
+    field.send_keys(text)
+    browser.find_element(By.CSS_SELECTOR, f"#{form_id} button").click()
+
+
+def _error_tied_to(browser: Any, field_id: str, error_id: str) -> str:
+    """The error shown for a field, checked to be read out with it: the field names it in
+    aria-describedby and is marked invalid, and the error is an alert."""
+    field = browser.find_element(By.ID, field_id)
+    error = browser.find_element(By.ID, error_id)
+    assert error_id in (field.get_attribute("aria-describedby") or "").split()
+    assert field.get_attribute("aria-invalid") == "true"
+    assert error.get_attribute("role") == "alert"
+    text: str = error.text
+    return text
+
+
+def test_fee_entries_are_refused_next_to_their_field_duplicated_rates_too(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    open_with_key(browser, demo_server, role_keys[Role.FINANCE], timeout_s=90)
+    _spy(browser)
+    for rates, wrong in (
+        ("10, 10%", "10% is given twice: enter each fee rate once"),
+        ("5, 7.5, 7.50", "7.50% is given twice"),
+        ("ten, 20", '"ten" is not a number'),
+        ("5, 150", "150% is not a fee rate"),
+        ("10", "Only 1 rate given"),
+    ):
+        _submit(browser, "sweep-rates", "sweep-form", rates)
+        assert wrong in _error_tied_to(browser, "sweep-rates", "sweep-error")
+    # the browser's own check stops text in the number box; past it, the page's check speaks
+    browser.execute_script(
+        "document.querySelector('#fee').value = '150';"
+        "document.querySelector('#fee-form').dispatchEvent(new Event('submit', {cancelable: true}))"
+    )
+    assert "150% is not a fee rate" in _error_tied_to(browser, "fee", "whatif-error")
+    assert not [s for s in _sent(browser) if s[0] == "POST"]
+    # a good entry clears the error's tie to the field
+    _submit(browser, "sweep-rates", "sweep-form", "")  # (empty: refused, still tied)
+    field = browser.find_element(By.ID, "sweep-rates")
+    browser.execute_script("arguments[0].value = '5, 10'", field)
+    browser.execute_script("window.fetch = () => new Promise(() => {})")  # nothing reaches the API
+    browser.find_element(By.CSS_SELECTOR, "#sweep-form button").click()
+    assert field.get_attribute("aria-describedby") == "sweep-hint"
+    assert field.get_attribute("aria-invalid") == "false"
+
+
+def _submit_twice(browser: Any, form_id: str) -> list[int]:
+    """Submit a form twice in one go, as a double click does before anything comes back: the
+    requests started by the first submit and by the second, and whether the button was
+    disabled in between."""
+    counts: list[int] = browser.execute_script(
+        "const form = document.querySelector(arguments[0]);"
+        "const before = window.__sent.length; form.requestSubmit();"
+        "const first = window.__sent.length - before;"
+        "const disabled = form.querySelector('button').disabled ? 1 : 0;"
+        "form.requestSubmit();"
+        "return [first, window.__sent.length - before - first, disabled];",
+        f"#{form_id}",
+    )
+    return counts
+
+
+def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
+    laptop: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    browser = laptop
+    key = role_keys[Role.FINANCE]
+    open_with_key(browser, demo_server, key, timeout_s=90)
+    wait = WebDriverWait(browser, 120)
+    field = browser.find_element(By.ID, "fee")
+    field.clear()
+    field.send_keys("12")
+    _spy(browser)
+    first, second, disabled = _submit_twice(browser, "fee-form")
+    assert first >= 1 and second == 0 and disabled == 1
+    assert (
+        "Planning a what-if at a DFG fee rate of 12%"
+        in browser.find_element(By.ID, "whatif-result").text
+    )
+    headline = wait.until(ec.presence_of_element_located((By.ID, "whatif-headline")))
+    assert browser.find_element(By.CSS_SELECTOR, "#fee-form button").is_enabled()
+    assert [s for s in _sent(browser) if s[0] == "POST"] == [["POST", "/v1/plans"]]
+    # the what-if's totals say the weeks they cover, as its plan in the API has them
+    what_if_id = re.match(r"what-if #(\d+):", headline.text)
+    assert what_if_id is not None
+    _weeks, period = _period(_get(demo_server, key, f"/v1/plans/{what_if_id.group(1)}"))
+    assert headline.text.endswith(period)
+    caption = browser.find_element(By.CSS_SELECTOR, "#whatif-changes caption").text
+    assert caption.startswith(f"Totals {period}, against the current plan #")
+
+    rates = browser.find_element(By.ID, "sweep-rates")
+    rates.clear()
+    rates.send_keys("5, 10")
+    _spy(browser)
+    first, second, disabled = _submit_twice(browser, "sweep-form")
+    assert first >= 1 and second == 0 and disabled == 1
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), "finished"))
+    assert [s for s in _sent(browser) if s[0] == "POST"] == [["POST", "/v1/plans/sweeps"]]
+    # on a laptop the sweep's table scrolls sideways in its box; each row's fee rate stays in
+    # view while it does
+    box = browser.find_element(By.CSS_SELECTOR, "#sweep-result .wide")
+    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", box)
+    browser.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth", box)
+    hidden: list[str] = browser.execute_script(
+        "const box = arguments[0].getBoundingClientRect();"
+        "return [...document.querySelectorAll('#sweep-table tbody th')].filter((th) => {"
+        "  const r = th.getBoundingClientRect();"
+        "  return r.left < box.left - 1 || r.right > box.right + 1;"
+        "}).map((th) => th.textContent);",
+        box,
+    )
+    assert hidden == []

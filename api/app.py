@@ -17,7 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import configs, dashboard, health, observations, plans, runs, series, winter
+from api.routes import (
+    configs,
+    dashboard,
+    exports,
+    health,
+    observations,
+    plans,
+    runs,
+    series,
+    winter,
+)
 from forecast.parallel import stop_pools
 from homeward.clock import code_version
 from homeward.pipeline import LOCK_NAME
@@ -106,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     errors.install(app)
-    for module in (health, series, runs, observations, configs, plans, winter, dashboard):
+    routers = (health, series, exports, runs, observations, configs, plans, winter, dashboard)
+    for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app

@@ -128,6 +128,27 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/plans/latest"),
         503: Ask("GET", "/v1/plans/latest"),
     },
+    ("GET", "/v1/plans/latest/{table}.csv"): {
+        401: Ask("GET", "/v1/plans/latest/hours.csv"),
+        404: Ask("GET", "/v1/plans/latest/hours.csv"),
+        422: Ask("GET", "/v1/plans/latest/nope.csv"),
+        500: Ask("GET", "/v1/plans/latest/hours.csv"),
+        503: Ask("GET", "/v1/plans/latest/hours.csv"),
+    },
+    ("GET", "/v1/plans/{plan_id}/{table}.csv"): {
+        401: Ask("GET", "/v1/plans/1/hours.csv"),
+        404: Ask("GET", "/v1/plans/1/hours.csv"),
+        422: Ask("GET", "/v1/plans/0/hours.csv"),
+        500: Ask("GET", "/v1/plans/1/hours.csv"),
+        503: Ask("GET", "/v1/plans/1/hours.csv"),
+    },
+    ("GET", "/v1/forecasts.csv"): {
+        401: Ask("GET", "/v1/forecasts.csv"),
+        404: Ask("GET", "/v1/forecasts.csv"),
+        422: Ask("GET", "/v1/forecasts.csv", params={"prefix": "x" * 201}),
+        500: Ask("GET", "/v1/forecasts.csv"),
+        503: Ask("GET", "/v1/forecasts.csv"),
+    },
     ("GET", "/v1/plans/{plan_id}"): {
         401: Ask("GET", "/v1/plans/1"),
         404: Ask("GET", "/v1/plans/1"),

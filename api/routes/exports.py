@@ -1,0 +1,175 @@
+"""CSV downloads for spreadsheets: a plan's tables one at a time, and the newest forecasts.
+
+Councils plan in spreadsheets; these give the same figures as the JSON routes, as a file a
+spreadsheet opens (UTF-8, comma-separated, a header row, dates as YYYY-MM-DD, numbers in full).
+"""
+
+from __future__ import annotations
+
+import io
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
+
+from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
+from api.errors import NotFound, error_responses
+from api.schemas import PlanResultPublic
+from homeward import repository
+from homeward.roles import Action
+from models import PlanRow
+
+router = APIRouter(prefix="/v1", tags=["exports"], route_class=AuthFirstRoute)
+
+CSV_TYPE = "text/csv"
+
+
+class PlanTable(StrEnum):
+    """A plan's tables, as `PlanResultPublic` names its lists of rows."""
+
+    hours = "hours"
+    staffing = "staffing"
+    capital = "capital"
+    capital_total = "capital_total"
+    backlog = "backlog"
+    revenue = "revenue"
+    revenue_by_budget = "revenue_by_budget"
+    revenue_by_year = "revenue_by_year"
+    dtoc_days = "dtoc_days"
+    district_waits = "district_waits"
+    demand = "demand"
+    demand_risk = "demand_risk"
+    shadow_prices = "shadow_prices"
+    binding = "binding"
+    relaxations = "relaxations"
+    baselines = "baselines"
+    simulation = "simulation"
+
+
+def _csv_answer(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": description,
+            "content": {CSV_TYPE: {"schema": {"type": "string"}, "example": example}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "`attachment` with the file name a browser saves it as",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+
+
+TableName = Annotated[
+    PlanTable, Path(description="which table of the plan's result, e.g. hours", examples=["hours"])
+]
+_PLAN_CSV = _csv_answer(
+    "the table's rows, with a header row of its column names (a header alone when the plan "
+    "has no rows in it, e.g. relaxations of a plan that relaxed nothing)",
+    "service,district,team,period,ds,hours,cases_served\not,rugby,north,0,2026-01-05,142.5,23.75\n",
+)
+
+
+@router.get(
+    "/plans/latest/{table}.csv",
+    operation_id="get_latest_plan_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_PLAN_CSV
+    | error_responses(404, 422, said={404: "no plan yet that is not a what-if"}),
+)
+def latest_plan_table_csv(table: TableName, session: SessionDep) -> Response:
+    """One table of the latest plan (GET /v1/plans/latest) as CSV; the file is named after
+    the plan's id, so a download says which plan it came from."""
+    row = repository.latest_plan(session)
+    if row is None:
+        raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")
+    return _table_csv(row, table)
+
+
+@router.get(
+    "/plans/{plan_id}/{table}.csv",
+    operation_id="get_plan_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_PLAN_CSV | error_responses(404, 422),
+)
+def plan_table_csv(plan_id: IdPath, table: TableName, session: SessionDep) -> Response:
+    """One table of a plan (GET /v1/plans/{id}) as CSV."""
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        raise NotFound(f"no plan with id {plan_id}")
+    return _table_csv(row, table)
+
+
+def _table_csv(row: PlanRow, table: PlanTable) -> Response:
+    rows: list[dict[str, Any]] = row.result.get(table.value) or []
+    frame = pd.DataFrame(rows, columns=_columns(table, rows))
+    return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv")
+
+
+def _columns(table: PlanTable, rows: list[dict[str, Any]]) -> list[str]:
+    """The row schema's fields in order, then any key an older or newer plan stored besides."""
+    model = _row_model(table)
+    named = list(model.model_fields) if model is not None else []
+    extra = [k for r in rows for k in r if k not in named]
+    return named + list(dict.fromkeys(extra))
+
+
+def _row_model(table: PlanTable) -> type[BaseModel] | None:
+    annotation = PlanResultPublic.model_fields[table.value].annotation
+    args = getattr(annotation, "__args__", ())
+    model = args[0] if args else None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+@router.get(
+    "/forecasts.csv",
+    operation_id="get_forecasts_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_csv_answer(
+        "the newest forecast of every series whose id starts with `prefix`, in the columns "
+        "`homeward forecast` writes: unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95",
+        "unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95\n"
+        "referrals/ot/rugby,2026-01-05,mean_best2,31.2,24.0,38.4,20.1,42.3\n",
+    )
+    | error_responses(404, 422),
+)
+def forecasts_csv(
+    session: SessionDep,
+    prefix: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="only series whose id starts with this, e.g. referrals/ or "
+            "referrals/ot/ (default: every series)",
+        ),
+    ] = "",
+) -> Response:
+    """Every series' newest forecast in one CSV (the long format `homeward forecast` writes),
+    for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
+    metrics and level shifts too."""
+    frame = repository.latest_forecast_frame(session, prefix)
+    if frame.empty:
+        raise NotFound(
+            f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists "
+            "the series"
+            if prefix
+            else "no forecasts yet: the pipeline has not run"
+        )
+    return _csv(frame, "homeward-forecasts.csv")
+
+
+def _csv(frame: pd.DataFrame, filename: str) -> Response:
+    out = io.StringIO()
+    frame.to_csv(out, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return Response(
+        out.getvalue(),
+        media_type=f"{CSV_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,109 @@
+"""CSV downloads: a plan's tables and the newest forecasts hold the same figures as the JSON
+routes, in a file a spreadsheet opens, over a real HTTP server with a viewer's key."""
+
+from __future__ import annotations
+
+import io
+import typing
+
+import httpx
+import pandas as pd
+import pytest
+from pydantic import BaseModel
+
+from api.routes.exports import PlanTable
+from api.schemas import PlanResultPublic
+from tests.conftest import LiveServer
+
+FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+
+
+def _read(response: httpx.Response) -> pd.DataFrame:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    return pd.read_csv(io.StringIO(response.text))
+
+
+def test_every_table_of_a_plan_result_can_be_downloaded() -> None:
+    """The tables offered are exactly the plan result's lists of rows (none missed, no typo)."""
+    tables = {
+        name
+        for name, field in PlanResultPublic.model_fields.items()
+        if typing.get_origin(field.annotation) is list
+        and issubclass(typing.get_args(field.annotation)[0], BaseModel)
+    }
+    assert {t.value for t in PlanTable} == tables
+
+
+def test_the_latest_plans_hours_are_the_json_plans_hours(viewer: httpx.Client) -> None:
+    plan = viewer.get("/v1/plans/latest").json()
+    response = viewer.get("/v1/plans/latest/hours.csv")
+    csv = _read(response)
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="homeward-plan-{plan["id"]}-hours.csv"'
+    )
+    rows = pd.DataFrame(plan["result"]["hours"])
+    assert list(csv.columns) == list(rows.columns)
+    assert len(csv) == len(rows) > 0
+    assert csv["hours"].to_numpy() == pytest.approx(rows["hours"].to_numpy(), rel=1e-12)
+    assert list(csv["ds"]) == list(rows["ds"])  # dates as the JSON gives them, YYYY-MM-DD
+    by_id = _read(viewer.get(f"/v1/plans/{plan['id']}/hours.csv"))
+    pd.testing.assert_frame_equal(by_id, csv)
+
+
+@pytest.mark.parametrize("table", list(PlanTable), ids=[t.value for t in PlanTable])
+def test_each_table_is_a_csv_with_its_columns_even_when_empty(
+    viewer: httpx.Client, table: PlanTable
+) -> None:
+    result = viewer.get("/v1/plans/latest").json()["result"]
+    response = viewer.get(f"/v1/plans/latest/{table.value}.csv")
+    assert response.status_code == 200, response.text
+    header = response.text.splitlines()[0].split(",")
+    rows = result.get(table.value, [])
+    assert len(response.text.splitlines()) == 1 + len(rows)
+    for key in {k for r in rows for k in r}:
+        assert key in header  # nothing the JSON has is dropped
+    assert header and all(header)  # a header row even with no rows (e.g. relaxations)
+
+
+def test_a_wrong_table_or_plan_is_refused_with_what_was_expected(viewer: httpx.Client) -> None:
+    wrong = viewer.get("/v1/plans/latest/hour.csv")
+    assert wrong.status_code == 422
+    body = wrong.json()
+    assert body["problems"][0]["location"] == "path/table"
+    assert "'hours'" in body["detail"] and "'hour'" in body["detail"]
+    missing = viewer.get("/v1/plans/999999/hours.csv")
+    assert missing.status_code == 404 and "no plan with id 999999" in missing.json()["detail"]
+
+
+def test_forecasts_csv_is_what_homeward_forecast_writes_with_the_json_figures(
+    viewer: httpx.Client,
+) -> None:
+    response = viewer.get("/v1/forecasts.csv", params={"prefix": "referrals/ot/"})
+    csv = _read(response)
+    assert list(csv.columns) == FORECAST_COLUMNS
+    assert (
+        response.headers["content-disposition"] == 'attachment; filename="homeward-forecasts.csv"'
+    )
+    assert csv["unique_id"].str.startswith("referrals/ot/").all()
+    rugby = csv[csv["unique_id"] == "referrals/ot/rugby"].reset_index(drop=True)
+    points = pd.DataFrame(viewer.get("/v1/forecasts/referrals/ot/rugby").json()["points"])
+    assert len(rugby) == len(points) > 0
+    assert list(rugby["ds"]) == [p[:10] for p in points["ds"]]
+    assert rugby["mean"].to_numpy() == pytest.approx(points["mean"].to_numpy(), rel=1e-12)
+    assert rugby["hi-80"].to_numpy() == pytest.approx(points["hi-80"].to_numpy(), rel=1e-12)
+    everything = _read(viewer.get("/v1/forecasts.csv"))
+    assert set(csv["unique_id"]) < set(everything["unique_id"])
+    none = viewer.get("/v1/forecasts.csv", params={"prefix": "nothing/"})
+    assert none.status_code == 404 and "'nothing/'" in none.json()["detail"]
+
+
+def test_downloads_need_a_key_and_revalidate_like_every_v1_get(
+    demo_server: LiveServer, viewer: httpx.Client
+) -> None:
+    assert httpx.get(demo_server.url + "/v1/plans/latest/hours.csv").status_code == 401
+    first = viewer.get("/v1/plans/latest/hours.csv")
+    again = viewer.get(
+        "/v1/plans/latest/hours.csv", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304 and again.content == b""

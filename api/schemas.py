@@ -85,6 +85,11 @@ class SeriesPublic(BaseModel):
     first_ds: PeriodStart | None = Field(description="first observation; null for a total")
     last_ds: PeriodStart | None = Field(description="last observation; null for a total")
     n_obs: int = Field(description="observations stored; 0 for a total")
+    source: str | None = Field(
+        description="where the newest import still holding some of its history came from: "
+        "`synthetic demo` for the invented demo data, a file's path for `homeward import`, "
+        "`POST /v1/observations` for an upload; null for a total"
+    )
 
 
 _IN_SERIES_UNITS = "in the series' units per period (e.g. referrals a week)"
@@ -668,6 +673,21 @@ class ImportPublic(BaseModel):
         "corrected); the rest of `rows` were new periods or the same values again. A retried "
         "upload (200) answers with the first upload's count; null if that upload was stored "
         "before counts were recorded",
+    )
+    replace: bool = Field(
+        default=False,
+        description="true when the upload replaced its series' stored history whole "
+        "(`?replace=true`); false when it was merged into it",
+    )
+    replaced: int = Field(
+        default=0,
+        description="with `replace`: the stored values of the upload's series it deleted, all "
+        "of them (0 without `replace`); `revised` of them were at its periods with other values",
+    )
+    removed: int = Field(
+        default=0,
+        description="with `replace`: of `replaced`, the values at periods the upload does not "
+        "have, now gone from the history (0 without `replace`)",
     )
 
 

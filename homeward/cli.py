@@ -46,9 +46,17 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="validate a CSV of history and store it whole (or not at all)",
         description="Import long-format history (unique_id, ds, y) or an NHS England "
         "DTOC file (detected from its header) into the database. A file whose observations "
-        "are already stored whole by an earlier import is not stored again.",
+        "are already stored whole by an earlier import is not stored again. Series holding "
+        "the synthetic demo's history are refused unless --replace is given.",
     )
     p.add_argument("file", help="path to a CSV file")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the stored history of every series in the file with the file's, in one "
+        "transaction (periods the file lacks are deleted; other series are untouched): a "
+        "restated history, or your own figures in place of the synthetic demo's",
+    )
     p.add_argument(
         "--format",
         choices=("auto", "long", "nhs-dtoc"),
@@ -161,6 +169,12 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--solver", choices=("highs", "pulp-highs", "cbc"), default="highs")
     p.add_argument("--write-mps", metavar="PATH", help="also write the LP as an MPS file")
     p.add_argument("--json", metavar="PATH", help="also write the whole plan as JSON")
+    p.add_argument(
+        "--csv",
+        metavar="DIR",
+        help="also write each of the plan's tables (hours, capital, backlog, revenue, ...) as "
+        "DIR/<table>.csv for a spreadsheet (DIR is made if missing)",
+    )
     p.set_defaults(handler=commands.plan_cmd)
 
 

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from homeward.storage import make_engine, session_factory, transaction, upgrade
 from optimise import plan, write_mps
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
+from optimise.result import PlanResult
 
 log = logging.getLogger("homeward")
 DEMO_KEY_NAME = "demo-admin"  # the admin key a demo served beyond loopback makes for itself
@@ -86,10 +87,22 @@ def import_file(args: argparse.Namespace) -> int:
         upload = read_upload(data, source=str(path))
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only
     factory = _factory(get_settings())
-    with transaction(factory) as session:
-        summary = repository.store_observations_once(
-            session, frame, str(path), observations_hash(frame), lines, month_only
-        )
+    try:
+        with transaction(factory) as session:
+            summary = repository.store_observations_once(
+                session,
+                frame,
+                str(path),
+                observations_hash(frame),
+                lines,
+                month_only,
+                replace=args.replace,
+            )
+    except repository.MixesWithSynthetic as exc:
+        raise exc.with_remedy(
+            f"run `homeward import --replace {path}`: each of its series' stored history is "
+            "then replaced by the file's"
+        ) from None
     print(_imported(summary, path))
     return 0
 
@@ -102,6 +115,13 @@ def _imported(summary: repository.ImportSummary, path: Path) -> str:
             f"already imported: the {summary.rows:,} rows in {len(summary.series)} series of "
             f"{path} are stored by import {summary.import_id} (data hash "
             f"{summary.data_hash[:12]}); nothing stored again"
+        )
+    if summary.replace:
+        return (
+            f"imported {summary.rows:,} rows in {len(summary.series)} series from {path} "
+            f"(import {summary.import_id}, data hash {summary.data_hash[:12]}), replacing their "
+            f"stored history: {summary.replaced:,} stored values replaced, "
+            f"{summary.removed:,} of them at periods the file does not have (removed)"
         )
     return (
         f"imported {summary.rows:,} rows in {len(summary.series)} series from {path} "
@@ -391,6 +411,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
         demand = read_demand_csv(Path(args.demand), config)
     else:
         demand, warnings = _demo_demand(config)
+    folder = _csv_folder(args.csv) if args.csv else None
     inputs = build_inputs(config, demand)
     if args.write_mps:
         write_mps(inputs, args.write_mps)
@@ -400,7 +421,39 @@ def plan_cmd(args: argparse.Namespace) -> int:
     print(result.summary_table())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
+    if folder is not None:
+        names = _write_tables(result, folder)
+        print(f"wrote {len(names)} tables to {folder}: {', '.join(names)}", file=sys.stderr)
     return 0 if result.status.value == "optimal" else 1
+
+
+def _csv_folder(name: str) -> Path:
+    """`--csv DIR`, made if missing; refused before any solving if it cannot hold files."""
+    folder = Path(name)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ValueError(f"cannot write --csv {name}: expected a folder, found a file") from None
+    except OSError as exc:
+        raise ValueError(f"cannot make the --csv folder {name}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write --csv {name}: the folder is not writable")
+    return folder
+
+
+def _write_tables(result: PlanResult, folder: Path) -> list[str]:
+    """Each table of the plan as folder/<name>.csv, the columns GET /v1/plans/{id}/{table}.csv
+    serves, dates as YYYY-MM-DD; returns the file names."""
+    names = []
+    for f in fields(result):
+        frame = getattr(result, f.name)
+        if not isinstance(frame, pd.DataFrame):
+            continue  # a scalar or the warnings, not a table
+        frame.to_csv(
+            folder / f"{f.name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
+        names.append(f"{f.name}.csv")
+    return names
 
 
 def _read_json(flag: str, name: str) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.clock import utcnow
-from homeward.errors import Problem, ValidationFailed, in_reading_order
+from homeward.errors import Problem, ValidationFailed, in_reading_order, source_label
 from homeward.ingest import (
     EXPECTED_WEEKLY_DATE,
     FIRST_DATA_LINE,
@@ -57,6 +57,41 @@ _Row = TypeVarTuple("_Row")
 # released when the transaction commits or rolls back, so a failed upload never leaves it held.
 OBSERVATIONS_LOCK_KEY = int.from_bytes(b"homeward", "big")
 
+# The source `homeward demo` stores its invented history under: the one label that tells a
+# series holding synthetic data from a council's own (see ``MixesWithSynthetic``).
+SYNTHETIC_DEMO_SOURCE = "synthetic demo"
+
+
+class MixesWithSynthetic(ValidationFailed):
+    """A council's own upload sent to series that hold the synthetic demo's invented history:
+    stored, its values would revise some synthetic periods and sit beside the rest, and every
+    forecast and plan would mix the two. Refused whole; replacing those series' history whole
+    (``replace``) is how real data takes their place. ``remedy`` says how, in the caller's terms
+    (``with_remedy``)."""
+
+    def __init__(
+        self,
+        problems: tuple[Problem, ...] | list[Problem],
+        source: str,
+        remedy: str = "send the file again replacing those series' history whole "
+        "(`homeward import --replace FILE`, or POST /v1/observations?replace=true)",
+    ) -> None:
+        self.remedy = remedy
+        super().__init__(problems, source)
+
+    def _message(self) -> str:
+        ids = ", ".join(f"'{p.series_id}'" for p in self.problems)
+        noun = "series holds" if len(self.problems) == 1 else "series hold"
+        return (
+            f"{source_label(self.source)} was refused, nothing stored: {len(self.problems)} "
+            f"{noun} the synthetic demo's invented history ({ids}), which real figures would "
+            f"be merged into. To put your figures in its place, {self.remedy}"
+        )
+
+    def with_remedy(self, remedy: str) -> MixesWithSynthetic:
+        """The same refusal, saying how to replace in the caller's terms."""
+        return MixesWithSynthetic(self.problems, self.source, remedy)
+
 
 @dataclass(frozen=True)
 class ImportSummary:
@@ -72,6 +107,26 @@ class ImportSummary:
     # stored values this upload changed: history revised, not only new periods added (for a
     # duplicate, what the first upload changed; None if stored before that was recorded)
     revised: int | None = 0
+    # whether the upload replaced its series' stored history whole (``replace``), and then how
+    # many stored values of those series it deleted: all of them (``replaced``), of which
+    # ``removed`` were at periods the upload does not have (0 and 0 without replace)
+    replace: bool = False
+    replaced: int = 0
+    removed: int = 0
+
+
+def _summary_of(row: ImportRow, series: tuple[str, ...], duplicate: bool) -> ImportSummary:
+    return ImportSummary(
+        row.id,
+        row.rows,
+        series,
+        row.data_hash,
+        duplicate=duplicate,
+        revised=row.revised,
+        replace=row.replaced is not None,
+        replaced=row.replaced or 0,
+        removed=row.removed or 0,
+    )
 
 
 def store_observations_once(
@@ -81,23 +136,64 @@ def store_observations_once(
     data_hash: str,
     lines: pd.Series | None = None,
     month_only: pd.Series | None = None,
+    replace: bool = False,
 ) -> ImportSummary:
     """Store a validated long frame as ``store_observations`` does, unless the newest import
     with the same ``data_hash`` still holds every row it stored: then store nothing and return
     that import with ``duplicate`` set, so a retried upload is not stored twice.
 
     An import whose rows a later upload replaced, even one, is stored again: sending a file
-    again is then how its figures are put back. Concurrent calls take turns (see
-    ``OBSERVATIONS_LOCK_KEY``), so the same file sent twice at once is stored once.
+    again is then how its figures are put back. With ``replace`` the import must also be all
+    its series hold (a replace leaves nothing else in them), so a retried replace stores
+    nothing while one sent to series that have gained other periods since replaces them again.
+    Concurrent calls take turns (see ``OBSERVATIONS_LOCK_KEY``), so the same file sent twice at
+    once is stored once. Series holding the synthetic demo are refused before anything else
+    (``MixesWithSynthetic``), a retry included: its series are mixed already.
     """
     lock_observations(session)
     ids = tuple(sorted(frame["unique_id"].unique()))
-    stored = _import_still_whole(session, data_hash, ids)
+    if not replace and source != SYNTHETIC_DEMO_SOURCE:
+        _refuse_synthetic_series(session, frame, source, lines)
+    stored = _import_still_whole(session, data_hash, ids, alone=replace)
     if stored is not None:
-        return ImportSummary(
-            stored.id, stored.rows, ids, data_hash, duplicate=True, revised=stored.revised
+        return _summary_of(stored, ids, duplicate=True)
+    return _store(session, frame, source, data_hash, lines, month_only, replace)
+
+
+def _refuse_synthetic_series(
+    session: Session, frame: pd.DataFrame, source: str, lines: pd.Series | None
+) -> None:
+    """MixesWithSynthetic naming each of ``frame``'s series that holds values stored by the
+    synthetic demo, at its first row in the file (when ``lines`` gives the file's lines)."""
+    stmt = (
+        select(ObservationRow.series_id, func.count(), func.min(ObservationRow.import_id))
+        .join(ImportRow, ObservationRow.import_id == ImportRow.id)
+        .where(
+            ObservationRow.series_id.in_(list(frame["unique_id"].unique())),
+            ImportRow.source == SYNTHETIC_DEMO_SOURCE,
         )
-    return store_observations(session, frame, source, data_hash, lines, month_only)
+        .group_by(ObservationRow.series_id)
+        .order_by(ObservationRow.series_id)
+    )
+    synthetic = session.execute(stmt).all()
+    if not synthetic:
+        return
+    first_line = (
+        lines.groupby(frame["unique_id"]).min() if lines is not None else pd.Series(dtype="int64")
+    )
+    problems = [
+        Problem(
+            int(first_line[series_id]) if series_id in first_line.index else None,
+            "unique_id",
+            "a series without the synthetic demo's history, or the upload sent as a replace "
+            "of its history",
+            f"'{series_id}' holds {count:,} synthetic values (stored by import {import_id}, "
+            f"'{SYNTHETIC_DEMO_SOURCE}')",
+            str(series_id),
+        )
+        for series_id, count, import_id in synthetic
+    ]
+    raise MixesWithSynthetic(in_reading_order(problems), source)
 
 
 def lock_observations(session: Session) -> None:
@@ -119,9 +215,10 @@ def lock_observations(session: Session) -> None:
 
 
 def _import_still_whole(
-    session: Session, data_hash: str, series_ids: Sequence[str]
+    session: Session, data_hash: str, series_ids: Sequence[str], alone: bool = False
 ) -> ImportRow | None:
-    """The newest import with ``data_hash`` if none of its rows has been replaced since.
+    """The newest import with ``data_hash`` if none of its rows has been replaced since (and,
+    if ``alone``, its series hold no other rows: what a replace with it would leave).
 
     Only the newest can be: an older import with the same hash held the same (series, date)
     rows, so the newest replaced every one of them.
@@ -141,7 +238,17 @@ def _import_still_whole(
             ObservationRow.series_id.in_(list(series_ids)), ObservationRow.import_id == newest.id
         )
     )
-    return newest if still_stored == newest.rows else None
+    if still_stored != newest.rows:
+        return None
+    if alone:
+        held = session.scalar(
+            select(func.count())
+            .select_from(ObservationRow)
+            .where(ObservationRow.series_id.in_(list(series_ids)))
+        )
+        if held != newest.rows:
+            return None
+    return newest
 
 
 def store_observations(
@@ -151,8 +258,14 @@ def store_observations(
     data_hash: str,
     lines: pd.Series | None = None,
     month_only: pd.Series | None = None,
+    replace: bool = False,
 ) -> ImportSummary:
-    """Store a validated long frame whole; its rows replace stored rows of the same dates.
+    """Store a validated long frame whole; its rows replace stored rows of the same dates, or
+    with ``replace`` every stored row of its series (a history restated whole, or a council's
+    own figures in place of the synthetic demo's); series not in it are untouched.
+
+    Unless ``replace``, or ``source`` is the synthetic demo itself, series holding the
+    synthetic demo's history are refused (MixesWithSynthetic) before anything is written.
 
     Raises ValidationFailed (and the caller's transaction rolls back) if a merged series would
     be invalid (a gap, a date off its calendar, a month ``YYYY-MM`` in a series its stored
@@ -163,6 +276,21 @@ def store_observations(
     are stored one after the other.
     """
     lock_observations(session)
+    if not replace and source != SYNTHETIC_DEMO_SOURCE:
+        _refuse_synthetic_series(session, frame, source, lines)
+    return _store(session, frame, source, data_hash, lines, month_only, replace)
+
+
+def _store(
+    session: Session,
+    frame: pd.DataFrame,
+    source: str,
+    data_hash: str,
+    lines: pd.Series | None,
+    month_only: pd.Series | None,
+    replace: bool,
+) -> ImportSummary:
+    """``store_observations`` once the lock is held and the synthetic demo's series checked."""
     imp = ImportRow(
         source=source[:500],
         rows=len(frame),
@@ -173,15 +301,17 @@ def store_observations(
     session.add(imp)
     session.flush()
     ids = tuple(sorted(frame["unique_id"].unique()))
-    revised = imp.revised = _revised_count(session, frame)
+    imp.revised = _revised_count(session, frame)
+    if replace:
+        imp.replaced, imp.removed = _replaced_counts(session, frame)
     for series_id, group in frame.groupby("unique_id", sort=True):
-        session.execute(
-            delete(ObservationRow).where(
-                ObservationRow.series_id == series_id,
+        delete_rows = delete(ObservationRow).where(ObservationRow.series_id == series_id)
+        if not replace:
+            delete_rows = delete_rows.where(
                 ObservationRow.ds >= group["ds"].min().to_pydatetime(),
                 ObservationRow.ds <= group["ds"].max().to_pydatetime(),
             )
-        )
+        session.execute(delete_rows)
         _ensure_series_row(session, str(series_id), group)
     records = [
         {
@@ -195,7 +325,23 @@ def store_observations(
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
     _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only))
-    return ImportSummary(imp.id, len(frame), ids, data_hash, revised=revised)
+    return _summary_of(imp, ids, duplicate=False)
+
+
+def _replaced_counts(session: Session, frame: pd.DataFrame) -> tuple[int, int]:
+    """How many stored values `frame`'s series hold (a replace deletes them all), and how many
+    of those are at periods `frame` does not have (deleted without a value in their place)."""
+    stmt = select(ObservationRow.series_id, ObservationRow.ds).where(
+        ObservationRow.series_id.in_(list(frame["unique_id"].unique()))
+    )
+    stored = pd.DataFrame(session.execute(stmt).all(), columns=["unique_id", "ds"])
+    if stored.empty:
+        return 0, 0
+    stored["ds"] = pd.to_datetime(stored["ds"])
+    kept = stored.merge(
+        frame[["unique_id", "ds"]], on=["unique_id", "ds"], how="left", indicator=True
+    )
+    return len(stored), int((kept["_merge"] == "left_only").sum())
 
 
 def _revised_count(session: Session, frame: pd.DataFrame) -> int:
@@ -363,6 +509,19 @@ def load_observations(
     frame["ds"] = pd.to_datetime(frame["ds"])
     frame["y"] = frame["y"].astype(float)
     return frame
+
+
+def newest_import_sources(session: Session, prefix: str | None = None) -> dict[str, str]:
+    """Each stored series' (optionally those under prefix) source of the newest import that
+    still holds some of its values, e.g. ``SYNTHETIC_DEMO_SOURCE``, by series id."""
+    newest = select(ObservationRow.series_id, func.max(ObservationRow.import_id).label("import_id"))
+    if prefix:
+        newest = newest.where(ObservationRow.series_id.startswith(prefix, autoescape=True))
+    sub = newest.group_by(ObservationRow.series_id).subquery()
+    stmt = select(sub.c.series_id, ImportRow.source).join(
+        ImportRow, ImportRow.id == sub.c.import_id
+    )
+    return {str(series_id): str(source) for series_id, source in session.execute(stmt)}
 
 
 def list_series(session: Session, prefix: str | None = None) -> list[SeriesRow]:

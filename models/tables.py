@@ -47,6 +47,11 @@ class ImportRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # stored values the upload changed; null for imports stored before it was recorded
     revised: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a replace (the series' stored history replaced whole): how many stored values of its
+    # series it deleted, and how many of those were at periods it did not have; both null
+    # for an upload merged into the stored history
+    replaced: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class PlanningConfigRow(Base):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from http import HTTPStatus
 from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import BodyTooLarge, NotFound, error_responses, refused_unless_role
+from api.errors import BodyTooLarge, NotFound, error_responses, problem, refused_unless_role
 from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
@@ -18,6 +21,7 @@ from homeward.ingest import (
     observations_hash,
     read_upload,
 )
+from homeward.repository import SYNTHETIC_DEMO_SOURCE, MixesWithSynthetic
 from homeward.roles import Action
 
 router = APIRouter(prefix="/v1", tags=["observations"], route_class=AuthFirstRoute)
@@ -63,9 +67,14 @@ def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
     responses={
         200: {"model": ImportPublic, "description": "already stored by import `duplicate_of`"},
         **error_responses(
+            409,
             413,
             422,
             said={
+                409: "the upload (not sent with `replace=true`) is for series that hold the "
+                f"synthetic demo's invented history ('{SYNTHETIC_DEMO_SOURCE}'): refused whole, "
+                "nothing stored, with `problems` naming each such series by `series_id`. Send "
+                "it again with `?replace=true` to replace those series' history with it",
                 413: f"a body over {MAX_UPLOAD_BYTES // 2**20} MiB, refused unread (from its "
                 "Content-Length, or as soon as a chunked body passes it); the connection is "
                 "closed",
@@ -93,9 +102,18 @@ def upload_observations(
     body: Annotated[bytes, Depends(_raw_body)],
     session: SessionDep,
     response: Response,
+    replace: Annotated[
+        bool,
+        Query(
+            description="replace the stored history of every series in the file with the "
+            "file's (periods the file lacks are deleted; series not in it are untouched), in "
+            "one transaction; default false: merge, the file's periods replacing stored ones "
+            "of the same dates"
+        ),
+    ] = False,
     # said by the request body's media types: OpenAPI ignores a Content-Type parameter
     content_type: Annotated[str, Header(include_in_schema=False)] = "text/csv",
-) -> ImportPublic:
+) -> ImportPublic | JSONResponse:
     """Send a CSV body (Content-Type: text/csv), at most 64 MiB (413 beyond that). A rejected
     upload changes nothing.
 
@@ -103,13 +121,36 @@ def upload_observations(
     for Excel's "CSV (Comma delimited)"), UTF-8 when it names none. Observations already
     stored whole by an earlier import (a retried upload, whatever its charset, line ends or
     row order) are not stored again: 200 with that import and `duplicate_of` set.
+
+    Series holding the synthetic demo's history are never merged with a council's figures:
+    such an upload is refused (409) unless sent with `?replace=true`, which replaces the whole
+    stored history of each of its series (also how a restated history is sent).
     """
     encoding = _encoding_of(content_type)
     upload = read_upload(body, source=SOURCE, encoding=encoding)
     frame = upload.frame
-    summary = repository.store_observations_once(
-        session, frame, SOURCE, observations_hash(frame), upload.lines, upload.month_only
-    )
+    try:
+        summary = repository.store_observations_once(
+            session,
+            frame,
+            SOURCE,
+            observations_hash(frame),
+            upload.lines,
+            upload.month_only,
+            replace=replace,
+        )
+    except MixesWithSynthetic as exc:
+        session.rollback()  # nothing was written; nor is the (empty) transaction kept
+        refused = exc.with_remedy(
+            "send the same file again to POST /v1/observations?replace=true: each of its "
+            "series' stored history is then replaced by the file's"
+        )
+        return problem(
+            status.HTTP_409_CONFLICT,
+            HTTPStatus(status.HTTP_409_CONFLICT).phrase,
+            str(refused),
+            problems=[asdict(p) for p in refused.problems],
+        )
     if summary.duplicate:
         response.status_code = status.HTTP_200_OK
     return ImportPublic(
@@ -119,6 +160,9 @@ def upload_observations(
         data_hash=summary.data_hash,
         duplicate_of=summary.import_id if summary.duplicate else None,
         revised=summary.revised,
+        replace=summary.replace,
+        replaced=summary.replaced,
+        removed=summary.removed,
     )
 
 

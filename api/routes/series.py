@@ -87,7 +87,8 @@ def list_series(
     authority and service can run to thousands)."""
     found: list[SeriesPublic] = []
     if kind != "total":
-        found += [_observed(row) for row in repository.list_series(session, prefix)]
+        sources = repository.newest_import_sources(session, prefix)
+        found += [_observed(row, sources) for row in repository.list_series(session, prefix)]
     if kind != "observed":
         found += [_total(s) for s in repository.list_forecast_only_series(session, prefix)]
     send_total(response, len(found))
@@ -96,7 +97,7 @@ def list_series(
     return ordered[offset:end]
 
 
-def _observed(row: SeriesRow) -> SeriesPublic:
+def _observed(row: SeriesRow, sources: dict[str, str]) -> SeriesPublic:
     return SeriesPublic(
         id=row.id,
         kind="observed",
@@ -104,12 +105,19 @@ def _observed(row: SeriesRow) -> SeriesPublic:
         first_ds=row.first_ds,
         last_ds=row.last_ds,
         n_obs=row.n_obs,
+        source=sources.get(row.id),
     )
 
 
 def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
     return SeriesPublic(
-        id=series.id, kind="total", freq=series.freq, first_ds=None, last_ds=None, n_obs=0
+        id=series.id,
+        kind="total",
+        freq=series.freq,
+        first_ds=None,
+        last_ds=None,
+        n_obs=0,
+        source=None,
     )
 
 

@@ -568,3 +568,34 @@ def test_importing_the_same_file_again_stores_it_once_and_says_so(
     assert again.startswith("already imported") and "import 1 " in again
     assert "nothing stored again" in again
     assert _count(db_env, "imports") == 1 and _count(db_env, "observations") == 2
+
+
+def test_plan_writes_each_table_as_csv_for_a_spreadsheet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=3))
+    folder = tmp_path / "out" / "plan"  # made, parents too
+    plan_json = tmp_path / "plan.json"
+    args = ["--config", str(config), "--demand", str(demand_path), "--json", str(plan_json)]
+    assert main(["plan", *args, "--csv", str(folder)]) == 0
+    assert f"to {folder}: " in capsys.readouterr().err
+    whole = json.loads(plan_json.read_text())
+    hours = pd.read_csv(folder / "hours.csv")
+    assert list(hours.columns) == list(whole["hours"][0])  # the JSON rows' columns
+    assert hours["hours"].sum() == pytest.approx(sum(r["hours"] for r in whole["hours"]))
+    assert hours["ds"].iloc[0] == "2026-01-05"
+    tables = {p.stem for p in folder.glob("*.csv")}
+    assert {"hours", "capital", "backlog", "revenue", "shadow_prices"} <= tables
+    assert tables == {k for k, v in whole.items() if isinstance(v, list) and k != "warnings"}
+
+
+def test_plan_refuses_a_csv_folder_that_is_a_file_before_solving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demand_path = _plan_files(tmp_path, demo_config.demo_planning_config(horizon_periods=2))
+    taken = tmp_path / "taken.csv"
+    taken.write_text("x\n")
+    args = ["plan", "--config", str(config), "--demand", str(demand_path), "--csv", str(taken)]
+    assert main(args) == 2
+    line = _one_line_error(capsys, "plan")
+    assert f"--csv {taken}" in line and "expected a folder, found a file" in line

@@ -415,12 +415,56 @@ async function showDemand(plan) {
   renderDemand(plan, config?.body?.winter ?? null);
 }
 
+// Shadow prices by the kind of constraint (a pound of revenue, of DFG capital, an hour of a
+// team's staff, ...): their units differ, so each kind gets its own few largest, never one list
+// where pounds crowd out hours. A period's statement names its week.
+const SHADOW_KINDS = {
+  revenue: "Revenue budget (a week's staff and agency spend)",
+  capital: "DFG capital (a district's grant, over the plan)",
+  team_hours_max: "Staff hours (a team's most hours in a week)",
+  team_hours_min: "Staff hours floor (a team's fewest hours in a week)",
+};
+const SHADOW_TOP = 3;  // per kind; 8 when a plan's prices carry no kind
+
+function periodDates(plan) {
+  const dates = new Map();
+  for (const rows of [plan.result.revenue, plan.result.hours, plan.result.demand]) {
+    for (const r of rows || []) if (r.period != null && r.ds) dates.set(String(r.period), String(r.ds).slice(0, 10));
+  }
+  return dates;
+}
+
+// "Period 32: an extra ..." as "Week of 2026-08-10 (period 32): an extra ...", and a bound the
+// API wrote as 1.01215e+06 as 1,012,150.
+function shadowText(statement, dates) {
+  return String(statement ?? "")
+    .replace(/^Period (\d+):/, (whole, n) => (dates.has(n) ? `Week of ${dates.get(n)} (period ${n}):` : whole))
+    .replace(/\b\d+(?:\.\d+)?e[+-]?\d+\b/gi, (m) => fmt(Number(m)));
+}
+
+const kindRank = (kind) => {  // the kinds above in their order, any other after them
+  const i = Object.keys(SHADOW_KINDS).indexOf(kind);
+  return i < 0 ? Object.keys(SHADOW_KINDS).length : i;
+};
+
 function renderShadow(plan) {
-  const top = [...plan.result.shadow_prices]
-    .filter((p) => Math.abs(p.value ?? p.dual) > 1e-9)
-    .sort((a, b) => Math.abs(b.value ?? b.dual) - Math.abs(a.value ?? a.dual)).slice(0, 8);
-  document.querySelector("#shadow").innerHTML = `<h2>What an extra pound or hour is worth</h2>
-    <ul>${top.map((p) => `<li>${esc(p.statement)}</li>`).join("") || "<li>No constraint binds.</li>"}</ul>`;
+  const worth = (p) => Math.abs(p.value ?? p.dual);
+  const prices = [...(plan.result.shadow_prices || [])].filter((p) => worth(p) > 1e-9)
+    .sort((a, b) => worth(b) - worth(a));
+  const dates = periodDates(plan);
+  const kinds = [...new Set(prices.map((p) => p.constraint ?? ""))]
+    .sort((a, b) => kindRank(a) - kindRank(b));
+  const list = (items) => `<ul>${items.map((p) => `<li>${esc(shadowText(p.statement, dates))}</li>`).join("")}</ul>`;
+  let body;
+  if (!prices.length) body = "<ul><li>No constraint binds.</li></ul>";
+  else if (kinds.length === 1 && !kinds[0]) body = list(prices.slice(0, 8));
+  else {
+    body = `<p class="muted" id="shadow-note">The ${SHADOW_TOP} largest of each kind: the weighted waiting
+      days one more pound or hour would save (or a floor hour adds), each within the range it names.</p>` +
+      kinds.map((k) => `<h3 class="shadow-kind">${esc(SHADOW_KINDS[k] ?? k.replace(/_/g, " "))}</h3>` +
+        list(prices.filter((p) => (p.constraint ?? "") === k).slice(0, SHADOW_TOP))).join("");
+  }
+  document.querySelector("#shadow").innerHTML = `<h2>What an extra pound or hour is worth</h2>${body}`;
 }
 
 // A total (kind "total" in GET /v1/series) is a forecast only: the sum of its districts'
@@ -850,19 +894,33 @@ function useKey(event) {
   load();
 }
 
-// Every card that shows a plan's figures back to its heading (with `note`, e.g. "loading…").
+// Every card that shows a plan's figures back to its heading, with `note` ("loading…"), or
+// when the plan could not be read, a line saying why the card is empty.
+const NO_PLAN_NOTE = "Nothing to show: no plan could be read (see Latest plan above).";
+
 function clearFigures(note) {
   const cards = [["#summary", "Latest plan"], ["#hours", HOURS_HEADING], ["#waits", WAITS_HEADING],
     ["#demand", "Demand planned for, whole area"], ["#shadow", "What an extra pound or hour is worth"]];
   for (const [selector, heading] of cards) {
+    const said = note || (selector === "#summary" ? "" : NO_PLAN_NOTE);
     document.querySelector(selector).innerHTML = `<h2>${heading}</h2>` +
-      (note ? `<p class="muted loading">${esc(note)}</p>` : "");
+      (said ? `<p class="muted ${note ? "loading" : "no-plan"}">${esc(said)}</p>` : "");
   }
   document.querySelector("#summary").setAttribute("aria-busy", note ? "true" : "false");
   document.querySelector("#chart").textContent = note;
 }
 
+// Whether a key is held for this tab: after "Use key" the box is emptied, so without this the
+// page would not say whether it is sending one.
+function showKeyStatus() {
+  const held = Boolean(sessionStorage.getItem(KEY_STORE));
+  const status = document.querySelector("#key-status");
+  status.textContent = held ? "a key is in use for this tab" : "no key in use";
+  status.title = held ? "Empty the box and press Use key to stop sending it" : "";
+}
+
 async function load() {
+  showKeyStatus();
   document.querySelector("#whatif-result").textContent = "";
   sweepToken += 1;  // a sweep polled with the old key stops; its figures go with it
   document.querySelector("#sweep-status").textContent = "";
@@ -882,7 +940,13 @@ async function load() {
     showError("#summary", "Latest plan", err.message);
     document.querySelector("#summary .error").id = "plan-error";
   }
-  loadSeries().catch((err) => { document.querySelector("#chart").textContent = err.message; });
+  loadSeries().catch((err) => {  // no series can be chosen, and the old key's are not left
+    const select = document.querySelector("#series");
+    select.replaceChildren(new Option("no series to show", ""));
+    select.disabled = true;
+    showError("#chart", "", err.message);
+    document.querySelector("#chart .error").id = "chart-error";
+  });
 }
 
 document.querySelector("#fee-form").addEventListener("submit", whatIf);

@@ -351,3 +351,85 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
         box,
     )
     assert hidden == []
+
+
+SHADOW_KINDS = ("revenue", "capital", "team_hours_max", "team_hours_min")
+
+
+def _shadow_expected(plan: dict[str, Any]) -> list[list[str]]:
+    """Per kind of constraint, in the page's order, its three largest shadow prices as the page
+    words them: a period's week named by its start date, a bound in e-notation written out."""
+    result = plan["result"]
+    dates = {
+        str(r["period"]): r["ds"][:10]
+        for part in ("revenue", "hours", "demand")
+        for r in result[part]
+    }
+
+    def words(statement: str) -> str:
+        found = re.match(r"Period (\d+):", statement)
+        if found and found.group(1) in dates:
+            n = found.group(1)
+            statement = f"Week of {dates[n]} (period {n}):" + statement[found.end() :]
+        return re.sub(
+            r"\b\d+(?:\.\d+)?e[+-]?\d+\b",
+            lambda m: _shown(float(m.group(0))),
+            statement,
+            flags=re.IGNORECASE,
+        )
+
+    prices = sorted(
+        (p for p in result["shadow_prices"] if abs(p["value"]) > 1e-9),
+        key=lambda p: -abs(p["value"]),
+    )
+    return [
+        [words(p["statement"]) for p in prices if p["constraint"] == kind][:3]
+        for kind in SHADOW_KINDS
+        if any(p["constraint"] == kind for p in prices)
+    ]
+
+
+def test_shadow_prices_come_by_kind_so_pounds_do_not_crowd_out_hours_and_name_their_week(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    open_with_key(browser, demo_server, key, timeout_s=90)
+    plan = _get(demo_server, key, "/v1/plans/latest")
+    expected = _shadow_expected(plan)
+    # the demo's plan has binding prices of more than one kind: pounds and hours both
+    assert len(expected) > 1
+    shown: list[list[str]] = browser.execute_script(
+        "return [...document.querySelectorAll('#shadow ul')]"
+        ".map((ul) => [...ul.children].map((li) => li.textContent))"
+    )
+    assert shown == expected
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#shadow h3")]
+    assert len(headings) == len(expected) and headings[0].startswith("Revenue budget")
+    assert not any(re.search(r"\de[+-]\d", line) for group in shown for line in group)
+    assert not any(line.startswith("Period ") for group in shown for line in group)
+
+
+def test_a_refused_key_empties_every_card_saying_why_and_the_header_says_a_key_is_held(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
+    assert browser.find_element(By.ID, "key-status").text == "a key is in use for this tab"
+    field = browser.find_element(By.ID, "api-key")
+    field.send_keys("hw_not-a-key")
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+    error = wait.until(ec.presence_of_element_located((By.ID, "plan-error")))
+    assert "not known" in error.text
+    for card in ("hours", "waits", "demand", "shadow"):
+        note = browser.find_element(By.CSS_SELECTOR, f"#{card} p.no-plan").text
+        assert note == "Nothing to show: no plan could be read (see Latest plan above)."
+    # the forecast card no longer offers the series the old key could read
+    chart_error = wait.until(ec.presence_of_element_located((By.ID, "chart-error")))
+    assert "not known" in chart_error.text
+    series = browser.find_element(By.ID, "series")
+    assert not series.is_enabled()
+    assert [o.text for o in series.find_elements(By.TAG_NAME, "option")] == ["no series to show"]
+    # an empty box forgets the key, and the header says none is sent
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "key-status"), "no key in use"))
+    assert browser.execute_script("return sessionStorage.getItem('homeward-api-key')") is None

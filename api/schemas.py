@@ -52,7 +52,9 @@ class ProblemPublic(BaseModel):
     status: int = Field(description="the HTTP status code, as on the response")
     detail: str = Field(description="what was expected, what was found, and where")
     problems: list[RequestProblemPublic | InputProblemPublic] | None = Field(
-        default=None, description="422 and 413 only: every problem found, each located"
+        default=None,
+        description="422, 413 and 409 (an upload into the synthetic demo's series) only: every "
+        "problem found, each located",
     )
     role_needed: list[str] | None = Field(
         default=None, description="403 only: the roles that may do this"

@@ -581,7 +581,7 @@ def demo(args: argparse.Namespace) -> int:
                 len(frame),
             )
             repository.store_observations(
-                session, frame, "synthetic demo", observations_hash(frame)
+                session, frame, repository.SYNTHETIC_DEMO_SOURCE, observations_hash(frame)
             )
         store_demo_config(session)
     current = None if args.rerun else up_to_date(factory, settings)

@@ -67,7 +67,9 @@ def load_demo(settings: Settings) -> sessionmaker[Session]:
     frame = _short_demo()
     body = demo_config.demo_planning_config(horizon_periods=HORIZON_WEEKS)
     with transaction(factory) as session:
-        repository.store_observations(session, frame, "synthetic demo", observations_hash(frame))
+        repository.store_observations(
+            session, frame, "short demo history (test)", observations_hash(frame)
+        )
         repository.save_config(session, body, planning.config_hash(body))
     run_pipeline(factory, settings, trigger="test")
     return factory

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from sqlalchemy import create_engine
 
@@ -36,6 +37,9 @@ PROBLEM_JSON = "application/problem+json"
 CONFIG = demo_config.demo_planning_config(horizon_periods=HORIZON_WEEKS)
 CSV = b"unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,31\nreferrals/ot/rugby,2025-01-13,29\n"
 RATES = [0.1, 0.2]
+# a series the empty database holds from the synthetic demo's loader (see `servers`)
+SYNTHETIC = "synthetic/s"
+SYNTHETIC_CSV = f"unique_id,ds,y\n{SYNTHETIC},2025-01-20,3\n".encode()
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("POST", "/v1/observations"): {
         401: _upload(CSV),
         403: _upload(CSV),
+        409: _upload(SYNTHETIC_CSV),  # into the synthetic demo's series, without replace
         413: _upload(CSV),  # sent with the upload limit lowered below its size
         422: _upload(b"unique_id,ds\n"),
         500: _upload(CSV),
@@ -237,6 +242,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     engine, factory = migrated(settings)
     with transaction(factory) as session:
         keys = {r: api_keys.create_key(session, f"errors-{r.value}", r).secret for r in Role}
+        demo = pd.DataFrame(
+            {"unique_id": SYNTHETIC, "ds": pd.to_datetime(["2025-01-06", "2025-01-13"]), "y": 1.0}
+        )
+        repository.store_observations(session, demo, repository.SYNTHETIC_DEMO_SOURCE, "demo")
     assert repository.acquire_lock(factory, LOCK_NAME, "1@elsewhere", timedelta(hours=1))
     with LiveServer(create_app(settings)) as empty:
         for gone in _server_with_its_database_gone(tmp):

@@ -76,8 +76,16 @@ def test_series_lists_totals_once_each_marked_total_with_no_extent(viewer: httpx
         "first_ds": "2025-01-06",
         "last_ds": "2025-03-10",
         "n_obs": 10,
+        "source": "test",
     }
-    total = {"kind": "total", "freq": "W-MON", "first_ds": None, "last_ds": None, "n_obs": 0}
+    total = {
+        "kind": "total",
+        "freq": "W-MON",
+        "first_ds": None,
+        "last_ds": None,
+        "n_obs": 0,
+        "source": None,
+    }
     assert listed == [{"id": uid} | observed for uid in DISTRICTS] + [
         {"id": uid} | total for uid in TOTALS
     ]

@@ -141,7 +141,7 @@ def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sessio
 
 
 def _args(serve: bool) -> argparse.Namespace:
-    return argparse.Namespace(serve=serve, host=None, port=None, no_scheduler=True)
+    return argparse.Namespace(serve=serve, rerun=False, host=None, port=None, no_scheduler=True)
 
 
 def test_demo_serve_warns_and_serves_when_another_run_holds_the_lock(

@@ -323,7 +323,7 @@ function riskTable(risk) {
       " / ")}; delayed days in hospital: ${dtoc.map((d) => fmt(d)).join(" / ")} (low / planned
     / high)</caption>
     <thead><tr><th scope="col">service</th><th scope="col">low</th><th scope="col">planned</th>
-    <th scope="col">high</th><th scope="col">still waiting at the end, high</th></tr></thead>
+    <th scope="col">high</th><th scope="col">cases still waiting at the end, high</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;
 }
 
@@ -830,6 +830,7 @@ async function sweep(event) {
     status.textContent = run.status === "succeeded"
       ? `Sweep run #${run.id} finished: ${run.message || ""}` : `Sweep run #${run.id} ${run.status}`;
     renderSweep(run);
+    await showSweepPeriod(run, token);
   } catch (err) {
     if (token !== sweepToken) return;
     status.textContent = "";
@@ -849,6 +850,17 @@ function comparedWith(run) {
   if (stated) return String(stated.compared_with_plan_id);
   const named = /compared with plan (\d+)/.exec(run.message || "");
   return named ? named[1] : null;
+}
+
+// The weeks a sweep's totals cover, read from one of its what-if plans (all are the same
+// config's, so the same weeks); left unsaid if that plan cannot be read.
+async function showSweepPeriod(run, token) {
+  const first = (run.sweep || []).find((r) => r.plan_id != null);
+  if (!first) return;
+  const plan = await getJSON(`/v1/plans/${encodeURIComponent(first.plan_id)}`).catch(() => null);
+  const span = document.querySelector("#sweep-period");
+  if (!plan || !span || token !== sweepToken) return;
+  span.textContent = `. Totals ${planPeriod(plan)}`;
 }
 
 function renderSweep(run) {
@@ -879,7 +891,7 @@ function renderSweep(run) {
   });
   document.querySelector("#whatif").classList.add("wide-card");  // room for the table's columns
   out.insertAdjacentHTML("beforeend", `<div class="wide"><table id="sweep-table">
-    <caption id="sweep-caption">${caption}${done}</caption>
+    <caption id="sweep-caption">${caption}${done}<span id="sweep-period"></span></caption>
     <colgroup><col></colgroup>${SWEEP_MEASURES.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
     <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2">what-if plan</th></tr>
     <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>`);

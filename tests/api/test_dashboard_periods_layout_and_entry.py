@@ -82,6 +82,9 @@ def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
         "fee": _shown(sum(r["fee_income_gbp"] for r in revenue)),
         "dtoc": _shown(plan["result"]["total_dtoc_days"]),
     }
+    # what is left waiting if referrals come in high is a count of cases, and says so
+    risk_head = browser.find_elements(By.CSS_SELECTOR, "#risk-table thead th")
+    assert risk_head[-1].text == "cases still waiting at the end, high"
     labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#summary .kpi .muted")]
     assert [label for label in labels if "cost" in label or "income" in label] == [
         "staff cost, GBP",
@@ -337,6 +340,13 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
     assert first >= 1 and second == 0 and disabled == 1
     wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), "finished"))
     assert [s for s in _sent(browser) if s[0] == "POST"] == [["POST", "/v1/plans/sweeps"]]
+    # the sweep's totals say the weeks they cover, as its what-if plans in the API have them
+    run_id = re.match(r"Sweep run #(\d+) ", browser.find_element(By.ID, "sweep-status").text)
+    assert run_id is not None
+    run = _get(demo_server, key, f"/v1/runs/{run_id.group(1)}")
+    _weeks, period = _period(_get(demo_server, key, f"/v1/plans/{run['sweep'][0]['plan_id']}"))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-period"), "Totals"))
+    assert browser.find_element(By.ID, "sweep-period").text == f". Totals {period}"
     # on a laptop the sweep's table scrolls sideways in its box; each row's fee rate stays in
     # view while it does
     box = browser.find_element(By.CSS_SELECTOR, "#sweep-result .wide")

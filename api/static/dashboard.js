@@ -492,19 +492,20 @@ function renderChart(forecast, history, kind) {
     .join("");
   const chart = document.querySelector("#chart");
   chart.innerHTML = `
-    <svg viewBox="0 0 ${W} ${H}" role="img">
+    <svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto" aria-describedby="chart-caption chart-accuracy">
       <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
       <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>
       ${past}
       ${marks}
       <polyline class="mean" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
-      <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
-      <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
+      <text x="${pad}" y="14" font-size="12" class="axis-top">${fmt(hi)} a week</text>
+      <text x="${pad}" y="${H - 8}" font-size="12" class="axis-bottom">${fmt(lo)} a week</text>
     </svg>
     <p class="muted" id="chart-caption"></p>
     <p class="muted" id="chart-accuracy"></p>`;
   // Ids and model names go in as text, never markup: a team's id comes from a stored config.
-  chart.querySelector("svg").setAttribute("aria-label", `forecast of ${forecast.series_id}`);
+  chart.querySelector("svg").setAttribute("aria-label",
+    `forecast of ${forecast.series_id}, a week, on a scale from ${fmt(lo)} to ${fmt(hi)}`);
   chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
   chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
 }

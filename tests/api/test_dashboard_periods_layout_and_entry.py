@@ -443,3 +443,32 @@ def test_a_refused_key_empties_every_card_saying_why_and_the_header_says_a_key_i
     browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "key-status"), "no key in use"))
     assert browser.execute_script("return sessionStorage.getItem('homeward-api-key')") is None
+
+
+def test_the_forecast_chart_says_its_scale_is_a_week_and_is_described_by_its_caption(
+    laptop: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    wait = open_with_key(laptop, demo_server, key, timeout_s=90)
+    caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
+    series_id = caption.text.split(":")[0]
+    forecast = _get(demo_server, key, f"/v1/forecasts/{series_id}")
+    history = _get(demo_server, key, f"/v1/observations/{series_id}?last=104")
+    values = [h["y"] for h in history]
+    values += [p[band] for p in forecast["points"] for band in ("lo-95", "hi-95")]
+    low, high = _shown(min(values)), _shown(max(values))
+    svg = laptop.find_element(By.CSS_SELECTOR, "#chart svg")
+    assert svg.get_attribute("aria-label") == (
+        f"forecast of {series_id}, a week, on a scale from {low} to {high}"
+    )
+    # a screen reader hears the caption and the backtest's accuracy with the chart
+    described = (svg.get_attribute("aria-describedby") or "").split()
+    assert described == ["chart-caption", "chart-accuracy"]
+    assert all(laptop.find_element(By.ID, d).text for d in described)
+    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text")]
+    assert scale == [f"{high} a week", f"{low} a week"]
+    # drawn at its own shape: no blank band above and below the lines
+    width, height = laptop.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];", svg
+    )
+    assert height == pytest.approx(width * 200 / 600, abs=2)

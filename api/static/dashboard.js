@@ -367,11 +367,11 @@ function demandChart(weeks) {
   const y = (v) => H - pad - ((v - lo) * (H - 2 * pad)) / Math.max(1e-9, hi - lo);
   const line = (key) => weeks.map((w, i) => `${x(i)},${y(w[key])}`).join(" ");
   return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
-      aria-label="forecast and planned cases a week (the table below has the figures)">
+      aria-label="forecast and planned cases a week, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
     <polyline class="forecast" points="${line("forecast")}" fill="none" stroke="#8a96a3" stroke-width="1.5" stroke-dasharray="5 3"/>
     <polyline class="planned" points="${line("planned")}" fill="none" stroke="#17324d" stroke-width="2"/>
-    <text x="${pad}" y="14" font-size="12">${fmt(hi)}</text>
-    <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)}</text>
+    <text x="${pad}" y="14" font-size="12">${fmt(hi)} cases a week</text>
+    <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)} cases a week</text>
   </svg>
   <p class="muted">Cases a week, summed over districts: dark line planned, grey dashed line forecast.</p>`;
 }
@@ -635,6 +635,7 @@ function fieldError(field, hint, out, id, message) {
 }
 
 let whatIfRunning = false;  // one what-if at a time: a second click while solving sends nothing
+let whatIfToken = 0;  // bumped by each key change: a what-if sent with the old key is not shown
 
 async function whatIf(event) {
   event.preventDefault();
@@ -646,6 +647,7 @@ async function whatIf(event) {
   fieldError(box, "fee-hint", out, "whatif-error", error);
   if (error) return;  // nothing is sent
   whatIfRunning = true;
+  const token = whatIfToken;
   button.disabled = true;
   out.setAttribute("aria-busy", "true");
   out.textContent = `Planning a what-if at a DFG fee rate of ${asPercent(rate)}… (usually a few seconds)`;
@@ -659,13 +661,14 @@ async function whatIf(event) {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ config }),
     });
+    if (token !== whatIfToken) return;  // the key changed while it solved
     // A what-if is kept apart: GET /v1/plans/latest (the plan above) stays the active config's.
     const kept = plan.scenario ? "what-if" : "plan of the active config";
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
       fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}`;
   } catch (err) {
-    showError("#whatif-result", "", err.message);
+    if (token === whatIfToken) showError("#whatif-result", "", err.message);
   } finally {
     whatIfRunning = false;
     button.disabled = false;
@@ -934,6 +937,7 @@ function showKeyStatus() {
 
 async function load() {
   showKeyStatus();
+  whatIfToken += 1;  // a what-if still solving with the old key is not shown when it returns
   document.querySelector("#whatif-result").textContent = "";
   sweepToken += 1;  // a sweep polled with the old key stops; its figures go with it
   document.querySelector("#sweep-status").textContent = "";

@@ -472,3 +472,51 @@ def test_the_forecast_chart_says_its_scale_is_a_week_and_is_described_by_its_cap
         "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];", svg
     )
     assert height == pytest.approx(width * 200 / 600, abs=2)
+
+
+def test_the_demand_chart_says_its_scale_is_cases_a_week(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
+    plan = _get(demo_server, key, "/v1/plans/latest")
+    weeks: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in plan["result"]["demand"]:
+        weeks[row["ds"]][0] += row["forecast_cases"]
+        weeks[row["ds"]][1] += row["planned_cases"]
+    values = [v for pair in weeks.values() for v in pair]
+    low, high = _shown(min(values)), _shown(max(values))
+    svg = browser.find_element(By.CSS_SELECTOR, "#demand svg")
+    assert [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text")] == [
+        f"{high} cases a week",
+        f"{low} cases a week",
+    ]
+    assert f"on a scale from {low} to {high}" in (svg.get_attribute("aria-label") or "")
+
+
+def test_a_what_if_sent_with_one_key_is_not_shown_after_the_key_changes(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    wait = open_with_key(browser, demo_server, role_keys[Role.FINANCE], timeout_s=90)
+    # the what-if's answer is held until the key has changed
+    browser.execute_script(
+        "let release; window.__release = new Promise((r) => { release = r; });"
+        "window.__go = () => release(); const f = window.fetch;"
+        "window.fetch = (url, opts = {}) => (opts.method === 'POST' && String(url) === '/v1/plans')"
+        "  ? window.__release.then(() => f(url, opts)) : f(url, opts);"
+    )
+    field = browser.find_element(By.ID, "fee")
+    field.clear()
+    field.send_keys("14")
+    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    assert "Planning a what-if" in browser.find_element(By.ID, "whatif-result").text
+    key_field = browser.find_element(By.ID, "api-key")
+    key_field.send_keys(role_keys[Role.VIEWER])
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    browser.execute_script("window.__go()")
+    # the held what-if comes back and finishes (its button is free again), shown nowhere
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#fee-form button").is_enabled())
+    assert browser.find_elements(By.ID, "whatif-headline") == []
+    assert browser.find_element(By.ID, "whatif-result").text == ""

@@ -667,6 +667,8 @@ async function whatIf(event) {
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
       fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}`;
+    // the whole row, so each measure and figure of the comparison reads on one line
+    document.querySelector("#whatif").classList.add("wide-card");
   } catch (err) {
     if (token === whatIfToken) showError("#whatif-result", "", err.message);
   } finally {
@@ -740,11 +742,11 @@ function whatIfChanges(plan, current, active) {
   const now = planFigures(plan), then = planFigures(current);
   const rows = WHATIF_MEASURES.map(([label, key, unit, percent]) => `<tr><th scope="row">${label}</th>
     <td>${fmtOrNA(then[key])}</td><td>${fmtOrNA(now[key])}</td><td>${change(now[key], then[key], unit, percent)}</td></tr>`);
-  return `<table id="whatif-changes"><caption>Totals ${planPeriod(plan)}, against the current plan
+  return `<div class="wide"><table id="whatif-changes"><caption>Totals ${planPeriod(plan)}, against the current plan
     #${esc(current.id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
     minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
-    <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 // A fee sweep (POST /v1/plans/sweeps): several rates planned as what-ifs in one job, polled at
@@ -809,7 +811,9 @@ async function sweep(event) {
   const input = document.querySelector("#sweep-rates");
   status.textContent = "";
   out.replaceChildren();
-  document.querySelector("#whatif").classList.remove("wide-card");
+  // (the card stays wide while it holds a what-if's table; a new key narrows it again)
+  document.querySelector("#whatif").classList.toggle("wide-card",
+    Boolean(document.querySelector("#whatif-changes")));
   const { rates, error } = parseRates(input.value);
   fieldError(input, "sweep-hint", out, "sweep-error", error);
   if (error) return;  // nothing is sent

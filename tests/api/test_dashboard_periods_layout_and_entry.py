@@ -331,6 +331,8 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
     assert headline.text.endswith(period)
     caption = browser.find_element(By.CSS_SELECTOR, "#whatif-changes caption").text
     assert caption.startswith(f"Totals {period}, against the current plan #")
+    # on a laptop each measure and figure of the comparison reads on one line
+    assert [c for c in _wrapped_cells(browser) if c.startswith("whatif-changes")] == []
 
     rates = browser.find_element(By.ID, "sweep-rates")
     rates.clear()
@@ -361,6 +363,14 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
         box,
     )
     assert hidden == []
+    # and its caption wraps within the box rather than running off along the table
+    overrun = browser.execute_script(
+        "arguments[0].scrollLeft = 0;"
+        "return document.querySelector('#sweep-caption').getBoundingClientRect().right"
+        "  - arguments[0].getBoundingClientRect().right;",
+        box,
+    )
+    assert overrun <= 1
 
 
 SHADOW_KINDS = ("revenue", "capital", "team_hours_max", "team_hours_min")

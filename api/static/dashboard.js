@@ -145,7 +145,7 @@ const serviceName = (id) => SERVICE_NAMES[id] ?? String(id).replace(/_/g, " ");
 
 const HOURS_HEADING = "Hours by district and service";
 
-// Staff hours by district and service, summed over the plan or as an average week (what a
+// Hours worked (in-house staff and agency: the plan's hours rows) by district and service, summed over the plan or as an average week (what a
 // planner rosters), with each district's and each service's total.
 function renderHours(plan) {
   const known = ["ot", "hao", "reablement", "domcare"];
@@ -172,8 +172,8 @@ function renderHours(plan) {
       `<tr><td>${esc(d)}</td>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
     const all = districts.reduce((acc, d) => acc + rowTotal(d), 0);
     const caption = perWeek
-      ? `Staff hours in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
-      : `Staff hours in total ${planPeriod(plan)}`;
+      ? `Hours worked (in-house and agency) in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
+      : `Hours worked (in-house and agency) in total ${planPeriod(plan)}`;
     section.querySelector("#hours-view").innerHTML = `<table id="hours-table"><caption id="hours-caption">${caption}</caption>
       <thead><tr><th scope="col">district</th>${services.map((s) =>
         `<th scope="col">${esc(serviceName(s))}</th>`).join("")}<th scope="col">all services</th></tr></thead>
@@ -419,7 +419,7 @@ async function showDemand(plan) {
 // team's staff, ...): their units differ, so each kind gets its own few largest, never one list
 // where pounds crowd out hours. A period's statement names its week.
 const SHADOW_KINDS = {
-  revenue: "Revenue budget (a week's staff and agency spend)",
+  revenue: "Revenue budget (staff and agency cost less fee income)",
   capital: "DFG capital (a district's grant, over the plan)",
   team_hours_max: "Staff hours (a team's most hours in a week)",
   team_hours_min: "Staff hours floor (a team's fewest hours in a week)",

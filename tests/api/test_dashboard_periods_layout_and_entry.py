@@ -133,11 +133,16 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
         foot = ["all districts", *(_shown(t * scale) for t in totals), _shown(sum(totals) * scale)]
         return body, foot
 
+    # the plan's hours rows are the hours worked, in-house and agency both, as the caption says
+    staffing = plan["result"]["staffing"]
+    assert sum(r["hours"] for r in plan["result"]["hours"]) == pytest.approx(
+        sum(s["staff_hours"] + s["agency_hours"] for s in staffing)
+    )
     table = _hours_table(browser)
     assert table["head"] == [
         ["TH", "col", name] for name in ("district", *SERVICE_HEADERS, "all services")
     ]
-    assert table["caption"] == f"Staff hours in total {period}"
+    assert table["caption"] == f"Hours worked (in-house and agency) in total {period}"
     assert (table["body"], table["foot"]) == expected(1.0)
     assert table["footHeader"] == "TH:row"
     # the hours a planner rosters: an average week, the totals divided by the plan's weeks
@@ -145,7 +150,8 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     wait.until(ec.text_to_be_present_in_element((By.ID, "hours-caption"), "average week"))
     table = _hours_table(browser)
     assert table["caption"] == (
-        f"Staff hours in an average week: the hours {period}, divided by {weeks}"
+        "Hours worked (in-house and agency) in an average week: "
+        f"the hours {period}, divided by {weeks}"
     )
     assert (table["body"], table["foot"]) == expected(1 / weeks)
     assert browser.find_element(By.CSS_SELECTOR, "label[for='hours-per']").text == "Show"

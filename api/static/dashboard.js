@@ -20,6 +20,10 @@ function withKey(options = {}) {
 // reported as what it is, not as "Unexpected token <".
 const isJSONType = (type) => /^application\/([\w.+-]+\+)?json\b/i.test(type);
 
+// An error carrying the HTTP status it came with and whether the service itself said it (a JSON
+// problem with a detail, not a proxy's page), so the page can tell "no plan yet" from a failure.
+const httpError = (status, detail, message) => Object.assign(new Error(message), { status, fromService: detail != null });
+
 async function fetchJSON(url, options) {
   const response = await fetch(url, withKey(options));
   const type = response.headers.get("content-type") || "";
@@ -30,11 +34,11 @@ async function fetchJSON(url, options) {
   const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
   const detail = body && typeof body.detail === "string" ? body.detail : null;
   if (response.status === 401) {
-    throw new Error(`${detail || `${status} from ${url}`}. Paste an API key in the box at the top ` +
+    throw httpError(response.status, detail, `${detail || `${status} from ${url}`}. Paste an API key in the box at the top ` +
       "(an administrator makes one with: homeward keys create --name NAME --role viewer).");
   }
   if (!response.ok) {
-    throw new Error(detail || `${status} from ${url}: ` +
+    throw httpError(response.status, detail, detail || `${status} from ${url}: ` +
       `the server answered with ${type ? type.split(";")[0] : "no content type"} rather than a JSON ` +
       "problem (a proxy or gateway between this page and the service may be failing)");
   }
@@ -930,6 +934,21 @@ function clearFigures(note) {
   document.querySelector("#chart").textContent = note;
 }
 
+// No plan yet (a new database, or a council that has not run the pipeline): not a failure, so
+// not shown as one; the page says how a plan is made, and the forecasts still show if there are
+// any.
+function showNoPlan() {
+  clearFigures("");
+  for (const card of ["#hours", "#waits", "#demand", "#shadow"]) {
+    document.querySelector(`${card} p`).textContent = "Nothing to show until the first plan is made.";
+  }
+  const summary = document.querySelector("#summary");
+  summary.innerHTML = '<h2>Latest plan</h2><p id="plan-none"></p>';
+  summary.querySelector("#plan-none").textContent = "No plan has been made yet. A plan is made each " +
+    "time the pipeline runs: on its schedule, or when an administrator starts it (POST /v1/runs). " +
+    "It needs referral history and an active planning config.";
+}
+
 // Whether a key is held for this tab: after "Use key" the box is emptied, so without this the
 // page would not say whether it is sending one.
 function showKeyStatus() {
@@ -957,9 +976,13 @@ async function load() {
     active.then((config) => noteActiveConfig(plan, config));
     showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
   } catch (err) {
-    clearFigures("");
-    showError("#summary", "Latest plan", err.message);
-    document.querySelector("#summary .error").id = "plan-error";
+    if (err.status === 404 && err.fromService) {
+      showNoPlan();
+    } else {
+      clearFigures("");
+      showError("#summary", "Latest plan", err.message);
+      document.querySelector("#summary .error").id = "plan-error";
+    }
   }
   loadSeries().catch((err) => {  // no series can be chosen, and the old key's are not left
     const select = document.querySelector("#series");

@@ -17,8 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from api.app import create_app
+from homeward import api_keys
 from homeward.roles import Role
-from tests.api.conftest import key_header, open_with_key
+from homeward.storage import transaction
+from tests.api.conftest import key_header, keyed_settings, migrated, open_with_key
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -536,3 +539,37 @@ def test_a_what_if_sent_with_one_key_is_not_shown_after_the_key_changes(
     wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#fee-form button").is_enabled())
     assert browser.find_elements(By.ID, "whatif-headline") == []
     assert browser.find_element(By.ID, "whatif-result").text == ""
+
+
+def test_no_plan_yet_is_said_as_such_with_how_a_plan_is_made_not_as_a_failure(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    settings = keyed_settings(tmp_path_factory.mktemp("noplan"), "noplan.db")
+    _engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "noplan-viewer", Role.VIEWER).secret
+    with LiveServer(create_app(settings)) as server:
+        latest = httpx.get(f"{server.url}/v1/plans/latest", headers=key_header(key))
+        assert latest.status_code == 404
+        browser.get(server.url + "/")
+        browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key)
+        browser.refresh()
+        wait = WebDriverWait(browser, 30)
+        note = wait.until(ec.presence_of_element_located((By.ID, "plan-none")))
+        assert note.text.startswith("No plan has been made yet.")
+        assert "POST /v1/runs" in note.text
+        assert browser.find_elements(By.CSS_SELECTOR, "#summary .error, #plan-error") == []
+        for card in ("hours", "waits", "demand", "shadow"):
+            text = browser.find_element(By.ID, card).text
+            assert text.endswith("Nothing to show until the first plan is made.")
+        # a 404 that is not the service's (a proxy's page) is still reported as a failure
+        browser.execute_script(
+            "const f = window.fetch; window.fetch = (url, opts) =>"
+            "  String(url) === '/v1/plans/latest'"
+            "  ? Promise.resolve(new Response('<h1>Not Found</h1>',"
+            "    {status: 404, statusText: 'Not Found', headers: {'content-type': 'text/html'}}))"
+            "  : f(url, opts); load();"
+        )
+        error = wait.until(ec.presence_of_element_located((By.ID, "plan-error")))
+        assert "404 Not Found from /v1/plans/latest" in error.text
+        assert browser.find_elements(By.ID, "plan-none") == []

@@ -428,7 +428,7 @@ const SHADOW_KINDS = {
   team_hours_max: "Staff hours (a team's most hours in a week)",
   team_hours_min: "Staff hours floor (a team's fewest hours in a week)",
 };
-const SHADOW_TOP = 3;  // per kind; 8 when a plan's prices carry no kind
+const SHADOW_TOP = 2;  // per kind (four kinds: eight in all); 8 when a plan's prices carry no kind
 
 function periodDates(plan) {
   const dates = new Map();

@@ -386,7 +386,7 @@ SHADOW_KINDS = ("revenue", "capital", "team_hours_max", "team_hours_min")
 
 
 def _shadow_expected(plan: dict[str, Any]) -> list[list[str]]:
-    """Per kind of constraint, in the page's order, its three largest shadow prices as the page
+    """Per kind of constraint, in the page's order, its two largest shadow prices as the page
     words them: a period's week named by its start date, a bound in e-notation written out."""
     result = plan["result"]
     dates = {
@@ -412,7 +412,7 @@ def _shadow_expected(plan: dict[str, Any]) -> list[list[str]]:
         key=lambda p: -abs(p["value"]),
     )
     return [
-        [words(p["statement"]) for p in prices if p["constraint"] == kind][:3]
+        [words(p["statement"]) for p in prices if p["constraint"] == kind][:2]
         for kind in SHADOW_KINDS
         if any(p["constraint"] == kind for p in prices)
     ]

@@ -654,7 +654,7 @@ async function whatIf(event) {
   const token = whatIfToken;
   button.disabled = true;
   out.setAttribute("aria-busy", "true");
-  out.textContent = `Planning a what-if at a DFG fee rate of ${asPercent(rate)}… (usually a few seconds)`;
+  out.textContent = `Planning a what-if at a DFG fee rate of ${asPercent(rate)}… (solved on the server; the result shows here when it is done)`;
   try {
     // The plan to compare with is read before solving: the what-if never replaces it.
     const active = await getJSON("/v1/configs/active");

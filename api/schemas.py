@@ -159,7 +159,7 @@ class SweepRowPublic(BaseModel):
     plan_id: int = Field(description="the what-if plan solved at this rate (GET /v1/plans/{id})")
     status: str = Field(description="the plan's solver status")
     weighted_wait_days: float | None = Field(
-        description="the plan's objective: waiting days weighted by service, days"
+        description="the plan's weighted waiting: waiting days weighted by service, days"
     )
     fee_income_gbp: float | None = Field(description="DFG fee income over the horizon, GBP")
     staff_cost_gbp: float | None = Field(description="in-house staff cost, GBP")
@@ -311,7 +311,7 @@ _PLAN_SCENARIO = (
 _PLAN_ID = "the plan's id (GET /v1/plans/{id})"
 _PLAN_RUN_ID = "the run that made it (GET /v1/runs/{id})"
 _PLAN_STATUS = "the solver's outcome: optimal, infeasible_relaxed, infeasible, time_limit or error"
-_PLAN_OBJECTIVE = "waiting days weighted by service (the plan's objective); null when not solved"
+_PLAN_OBJECTIVE = "weighted waiting days (waiting days weighted by service); null when not solved"
 _PLAN_SOLVE = "seconds the solver took"
 
 
@@ -643,6 +643,16 @@ class PlanResultPublic(BaseModel):
         default=None, description="seconds the second (even waits) solve took"
     )
     total_dtoc_days: float | None = Field(default=None, description="`dtoc_days` summed, days")
+    worst_district_wait_term: float | None = Field(
+        default=None,
+        description="days: equity.worst_district_weight x the worst district's weighted waiting "
+        "days per referral; 0 without the weight; not in objective_weighted_wait_days",
+    )
+    objective_value: float | None = Field(
+        default=None,
+        description="days: what the plan minimised, objective_weighted_wait_days + "
+        "worst_district_wait_term (no spend tie-break or relaxation penalty)",
+    )
 
 
 class PlanPublic(BaseModel):

@@ -1,9 +1,40 @@
 """Baselines at the plan's own staff spend per budget: hours in proportion to demand, and
 staffing carried forward from the first period, each evaluated by the same fluid model as the
 plan's hours, with DFG works at the plan's pace (capital timing is the plan's; unused pace
-carries forward)."""
+carries forward).
+
+A baseline keeps every staffing limit the plan keeps, in one sentence: **each team's staff
+hours follow the simple rule, but start from the team's current hours and change by no more
+than its recruitment limit a period, never below its floor nor above its ceiling, and a
+budget never spends more in a period than the plan spent from it.** The rule
+(`keep_staffing_limits`) walks forward a period at a time: each team's hours move toward the
+simple rule's hours as far as the limits allow; where the plan's spend in the period cannot
+pay for that (hours that may only come down slowly cost more than the rule's), every team of
+the budget is scaled down by the same factor toward the rule's hours, with room kept to make
+the cuts later periods' spend needs in time. That is always possible when the plan itself
+keeps the limits: going down as fast as the limits allow is the cheapest way on from any
+staffing, and the plan's own staffing costs at least that much in every period.
+
+Before, the baselines kept floors and ceilings but not the recruitment limits: the money the
+plan had to spend on agency hours while its teams were still recruiting bought in-house
+hours at once, and on about 1 random plan in 90 a baseline "beat" the plan by hiring faster
+than the plan is allowed to.
+
+What a baseline does not match is the plan's income: it spends the plan's staff money but
+earns the DFG fees and care charges of its own hours, which may be less, so it can be over
+the plan's budget net of income (on random instances with recruitment limits, about one
+baseline in ten to fifteen, by up to a few thousand GBP in a period or year). Such a baseline
+is not a plan the LP could have chosen; none of them, in 1,440 of them, waited less than the
+plan.
+
+Where the plan is `infeasible_relaxed` it breaks a limit itself, and so may the baselines:
+where limits conflict, floors and the limit on cuts win over ceilings and the limit on
+hiring, and a budget spends what the least staffing left to it costs where that is more than
+the plan spent."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -77,6 +108,10 @@ def proportional_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
     cost of the forecast demand, but never below a team's floor (its floor hours are paid
     whether used or not, so a baseline uses them), then capped at each team's maximum hours.
     (S, D, T)."""
+    return keep_staffing_limits(inputs, _proportional_rule(inputs, money_gbp), money_gbp)
+
+
+def _proportional_rule(inputs: PlanInputs, money_gbp: Array) -> Array:
     wanted = inputs.demand_cases * inputs.hours_per_case[:, None, None]
     return _cap_to_teams(inputs, _spend(inputs, wanted, money_gbp, scale_up=True))
 
@@ -84,12 +119,90 @@ def proportional_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
 def carried_forward_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
     """The first period's staffing (current hours where known, else the proportional split)
     held for every period, scaled down where it costs more than that period's money (never
-    below a team's floor)."""
-    first = proportional_hours(inputs, money_gbp)[:, :, :1]
+    below a team's floor); then within the recruitment limits (`keep_staffing_limits`)."""
+    first = _proportional_rule(inputs, money_gbp)[:, :, :1]
     current = _current_split(inputs)
     first = np.where(np.isnan(current), first, current)
     hours = np.repeat(first, len(inputs.period_start), axis=2)
-    return _cap_to_teams(inputs, _spend(inputs, hours, money_gbp, scale_up=False))
+    rule = _cap_to_teams(inputs, _spend(inputs, hours, money_gbp, scale_up=False))
+    return keep_staffing_limits(inputs, rule, money_gbp)
+
+
+def keep_staffing_limits(inputs: PlanInputs, hours: Array, money_gbp: Array) -> Array:
+    """A rule's hours (S, D, T) walked forward within every staffing limit the plan keeps.
+
+    Period by period, each team's staff hours are the rule's, times a factor per budget (at
+    most 1), kept within [floor, ceiling] and within the recruitment limit of the period
+    before (of the current hours in the first period, where those are known); the factor is
+    the largest at which the budget spends no more than `money_gbp` (B, T) in this period and
+    could still, by cutting as fast as the limits allow, spend no more than it in every later
+    period. A team's hours go to its districts as the rule's do. Without recruitment limits
+    this is the rule's hours unchanged (they already keep floors, ceilings and the money)."""
+    rule = team_sum(inputs, hours)  # (S, G, T)
+    money = np.atleast_2d(money_gbp)  # (B, T)
+    staff = np.empty_like(rule)
+    limit = inputs.max_change_hours
+    known = np.isfinite(inputs.current_hours) & np.isfinite(limit)
+    previous = np.where(known, inputs.current_hours, np.nan)  # (S, G); nan: no limit yet
+    for t in range(rule.shape[2]):
+        staff[:, :, t] = _Period(inputs, previous, money[:, t:]).staff(rule[:, :, t])
+        previous = staff[:, :, t]
+    return _share_out(inputs, hours, staff)
+
+
+class _Period:
+    """One period of the walk: the hours each team may have (within its floor, ceiling and
+    recruitment limits from `previous`, (S, G), nan where no limit applies yet) and what each
+    budget may spend in it and after (`money`, (B, 1 + later periods))."""
+
+    def __init__(self, inputs: PlanInputs, previous: Array, money: Array) -> None:
+        self.inputs = inputs
+        floor, ceiling, limit = inputs.hours_min, inputs.hours_max, inputs.max_change_hours
+        held = np.isfinite(previous) & np.isfinite(limit)
+        self.low = np.where(held, np.maximum(floor, previous - limit), floor)
+        high = np.where(held, np.minimum(ceiling, previous + limit), ceiling)
+        self.high = np.maximum(high, self.low)  # only where the plan itself relaxed a limit
+        self.steps = np.arange(1, money.shape[1], dtype=np.float64)[:, None, None]  # (K, 1, 1)
+        # The money, or the least the budget can spend from here where that is more (a plan
+        # at a floor within the solver's tolerance, or one that had to relax a limit).
+        self.allowed = np.maximum(money, self.spend(self.low))
+
+    def spend(self, staff: Array) -> Array:
+        """(B, 1 + K) GBP: in this period with `staff` (S, G), then in each later one
+        cutting as fast as the limits allow (the cheapest way on from `staff`)."""
+        inputs = self.inputs
+        cheapest = np.maximum(inputs.hours_min, staff - self.steps * inputs.max_change_hours)
+        hours = np.concatenate([staff[None], cheapest])  # (1 + K, S, G)
+        per_team = np.einsum("ksg,s->gk", hours, inputs.cost_per_hour_gbp)
+        return budget_sum(self.inputs, per_team, "team")
+
+    def staff(self, rule: Array) -> Array:
+        """The rule's hours (S, G) times the largest factor per budget that fits."""
+        factor = _largest(lambda f: self._fits(f, rule), len(self.inputs.budgets))
+        return self._scaled(factor, rule)
+
+    def _scaled(self, factor: Array, rule: Array) -> Array:
+        scaled = factor[self.inputs.budget_of_team][None] * rule
+        return np.asarray(np.clip(scaled, self.low, self.high), dtype=np.float64)
+
+    def _fits(self, factor: Array, rule: Array) -> Array:
+        spent = self.spend(self._scaled(factor, rule))
+        return np.asarray((spent <= self.allowed).all(axis=1))
+
+
+def _largest(fits: Callable[[Array], Array], budgets: int) -> Array:
+    """Per budget, the largest factor in [0, 1] that fits (0 where none does), by bisection:
+    `fits` holds for every factor below one that fits."""
+    one = np.ones(budgets)
+    done = fits(one)
+    if done.all():
+        return one
+    low, high = np.zeros(budgets), one
+    for _ in range(_BISECTIONS):
+        middle = (low + high) / 2
+        ok = fits(middle)
+        low, high = np.where(ok, middle, low), np.where(ok, high, middle)
+    return np.where(done, one, low)
 
 
 def _spend(inputs: PlanInputs, hours: Array, money_gbp: Array, scale_up: bool) -> Array:
@@ -121,11 +234,18 @@ def _spend(inputs: PlanInputs, hours: Array, money_gbp: Array, scale_up: bool) -
         low, high = np.where(fits, middle, low), np.where(fits, high, middle)
     factor = low if scale_up else np.minimum(low, 1.0)
     raised = np.maximum(floor, factor[inputs.budget_of_team][None] * team)  # (S, G, T)
+    return _share_out(inputs, hours, raised)
+
+
+def _share_out(inputs: PlanInputs, hours: Array, team_hours: Array) -> Array:
+    """Teams' hours (S, G, T) shared over their districts as `hours` (S, D, T) are (evenly
+    where a team has none)."""
+    team = team_sum(inputs, hours)
     members = np.bincount(inputs.team_of_district, minlength=len(inputs.teams))
     even = np.broadcast_to(1.0 / members[inputs.team_of_district][None, :, None], hours.shape)
     of_team = team[:, inputs.team_of_district]
     share = np.where(of_team > 0, hours / np.where(of_team > 0, of_team, 1.0), even)
-    return np.asarray(share * raised[:, inputs.team_of_district], dtype=np.float64)
+    return np.asarray(share * team_hours[:, inputs.team_of_district], dtype=np.float64)
 
 
 _NO_COST = 1e12  # the factor for hours that cost nothing: the teams' maximum hours cap them

@@ -20,7 +20,10 @@ INF = np.inf
 # the same waiting it picks the one that pays for no idle or agency hours it does not need
 # (without it staff hours, costs and headroom are arbitrary wherever the budget is slack).
 SPEND_TIE_BREAK_DAYS_PER_GBP = 1e-6
-WAITING_COLUMNS = ("b", "bw", "z")
+# The column families whose objective terms are the weighted person-days of waiting. The
+# worst-district column `z` (equity.worst_district_weight > 0) is not one of them: its term is
+# weight x days per referral, so it is reported apart (`worst_district_days`).
+WAITING_COLUMNS = ("b", "bw")
 SPEND_COLUMNS = ("e", "a")  # the column families that carry the spend tie-break
 
 
@@ -43,7 +46,8 @@ def build_model(inputs: PlanInputs) -> LpModel:
 
 def weighted_wait_days(model: LpModel, col_value: Array) -> float:
     """Weighted person-days of waiting of a solution: the objective's waiting terms, without
-    the spend tie-break or any relaxation penalty."""
+    the worst-district term, the spend tie-break or any relaxation penalty. The same quantity
+    whatever the equity weights: adding demand never makes the same hours wait less."""
     total = 0.0
     for name in WAITING_COLUMNS:
         if name in model.columns:
@@ -205,10 +209,27 @@ def define_worst_district(asm: Assembler, inputs: PlanInputs, cols: dict[str, In
     """z >= each district's weighted waiting days per referral over the horizon."""
     if "z" not in cols:
         return
-    referrals = inputs.demand_cases.sum(axis=(0, 2)) + inputs.initial_backlog_cases.sum(axis=0)
-    mask = referrals > 0
+    per_case, mask = _per_referral(inputs)
     rows = asm.add_rows("worst_district", ("district",), -INF, 0.0, mask)
-    per_case = np.where(mask, 1.0 / np.where(mask, referrals, 1.0), 0.0)
     weight = (inputs.wait_weight * inputs.period_days)[:, None, None, :]
     asm.coef(rows[None, :, None, None], cols["b"], weight * per_case[None, :, None, None])
     asm.coef(rows, cols["z"][0], -1.0)
+
+
+def _per_referral(inputs: PlanInputs) -> tuple[Array, np.ndarray]:
+    """(D,) 1 / each district's referrals over the horizon (new cases and those already
+    waiting), 0 without any; and where it has some."""
+    referrals = inputs.demand_cases.sum(axis=(0, 2)) + inputs.initial_backlog_cases.sum(axis=0)
+    mask = referrals > 0
+    return np.where(mask, 1.0 / np.where(mask, referrals, 1.0), 0.0), mask
+
+
+def worst_district_days(inputs: PlanInputs, backlog: Array) -> float:
+    """The worst-district term's measure for a backlog grid (S, D, T, K): the longest weighted
+    waiting days per referral of any district with referrals (what `z` is at the first
+    solve's optimum), 0 with none. The objective adds `worst_district_weight` times this to
+    the weighted waiting days; it is days per referral, not person-days, so more demand in a
+    district can lower it."""
+    per_case, mask = _per_referral(inputs)
+    days = np.einsum("sdtk,sk->d", backlog, inputs.wait_weight * inputs.period_days)
+    return float((days * per_case)[mask].max()) if mask.any() else 0.0

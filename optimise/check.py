@@ -35,14 +35,22 @@ def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
         "capital_cost": np.abs(g.capital - g.works_done * inputs.cost_per_adaptation_gbp[:, None]),
         "hours_per_case": np.abs(g.hours - g.cases * inputs.hours_per_case[:, None, None]),
         "team_hours_used": np.maximum(team_sum(inputs, g.hours) - g.staff - g.agency, 0.0),
-        "team_hours_max": np.maximum(g.staff - inputs.hours_max[:, :, None], 0.0),
-        "team_hours_min": np.maximum(inputs.hours_min[:, :, None] - g.staff, 0.0),
+        **staffing_residuals(inputs, g.staff),
         "agency_max": np.maximum(g.agency - inputs.agency_max_hours[:, :, None], 0.0),
-        "recruitment": _recruitment(inputs, g.staff),
         "revenue": _revenue(inputs, g),
         "equity_cap": _equity(inputs, g),
         "waiting_reported": [
             abs(_weighted_wait_days(inputs, g) - result.objective_weighted_wait_days)
+        ],
+        "worst_district_reported": [
+            abs(_worst_district_term(inputs, g) - result.worst_district_wait_term)
+        ],
+        "objective_reported": [
+            abs(
+                _weighted_wait_days(inputs, g)
+                + _worst_district_term(inputs, g)
+                - result.objective_value
+            )
         ],
         "worst_wait_reported": [abs(_worst_wait(inputs, g) - result.worst_wait_sum_days)],
         "keep_waiting": _kept_waiting(inputs, result, g),
@@ -53,6 +61,16 @@ def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
         for name, values in checks.items()
         for i, v in enumerate(np.ravel(values))
     ]
+
+
+def staffing_residuals(inputs: PlanInputs, staff: Array) -> dict[str, Array]:
+    """How far in-house staff hours (S, G, T) break each team's floor, ceiling and recruitment
+    limits (hours; 0 where they hold): the staffing limits a plan keeps, and its baselines."""
+    return {
+        "team_hours_max": np.maximum(staff - inputs.hours_max[:, :, None], 0.0),
+        "team_hours_min": np.maximum(inputs.hours_min[:, :, None] - staff, 0.0),
+        "recruitment": _recruitment(inputs, staff),
+    }
 
 
 def max_violation(found: list[Residual]) -> float:
@@ -168,19 +186,20 @@ def _equity(inputs: PlanInputs, g: _Grids) -> Array:
 
 
 def _weighted_wait_days(inputs: PlanInputs, g: _Grids) -> float:
-    """The plan's weighted person-days of waiting (what objective_weighted_wait_days reports)."""
+    """The plan's weighted person-days of waiting (what objective_weighted_wait_days reports,
+    whatever the equity weights: the worst-district term is not waiting days)."""
     care = np.einsum("sdkt,sk->", g.backlog, backlog_cost(inputs))
     works = inputs.works_wait_weight * inputs.period_days * g.works_backlog.sum()
-    return float(care + works + inputs.worst_district_weight * _worst_district(inputs, g))
+    return float(care + works)
 
 
-def _worst_district(inputs: PlanInputs, g: _Grids) -> float:
-    """The longest weighted waiting days per referral of any district (the worst-district
-    term's column at its optimum)."""
+def _worst_district_term(inputs: PlanInputs, g: _Grids) -> float:
+    """The worst-district weight x the longest weighted waiting days per referral of any
+    district (the term's column at its optimum; what worst_district_wait_term reports)."""
     referrals = inputs.demand_cases.sum(axis=(0, 2)) + inputs.initial_backlog_cases.sum(axis=0)
     days = np.einsum("sdkt,sk->d", g.backlog, inputs.wait_weight * inputs.period_days)
     per_case = days[referrals > 0] / referrals[referrals > 0]
-    return float(per_case.max()) if per_case.size else 0.0
+    return inputs.worst_district_weight * (float(per_case.max()) if per_case.size else 0.0)
 
 
 def _worst_wait(inputs: PlanInputs, g: _Grids) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimise.build import weighted_wait_days
+from optimise.build import weighted_wait_days, worst_district_days
 from optimise.explain import binding_frame, relaxation_frame, shadow_price_frame
 from optimise.frames import budget_sum, long_frame, ratio
 from optimise.inputs import PlanInputs
@@ -36,10 +36,13 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
     status = PlanStatus.INFEASIBLE_RELAXED if model.penalties else PlanStatus.OPTIMAL
     waiting = weighted_wait_days(model, solve_result.col_value)
     worst = worst_wait_sum_days(inputs, values.backlog)
+    equity = inputs.worst_district_weight * worst_district_days(inputs, values.backlog)
     result = PlanResult(
         status=status,
         message="",
         objective_weighted_wait_days=waiting,
+        worst_district_wait_term=equity,
+        objective_value=waiting + equity,
         first_stage_weighted_wait_days=waiting,
         worst_wait_sum_days=worst,
         first_stage_worst_wait_sum_days=worst,

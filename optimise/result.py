@@ -64,6 +64,13 @@ class PlanResult:
     worst_wait_sum_days: float = math.nan
     first_stage_worst_wait_sum_days: float = math.nan
     tie_break_seconds: float = 0.0  # building and solving the second stage
+    # `objective_weighted_wait_days` is the weighted person-days of waiting alone, the same
+    # quantity whatever the equity weights. With `equity.worst_district_weight` > 0 the LP
+    # also minimises that weight x the worst district's weighted waiting days per referral:
+    # that term (days; 0 without the weight) and the objective both terms make (days: without
+    # the spend tie-break or any relaxation penalty) are reported here.
+    worst_district_wait_term: float = math.nan
+    objective_value: float = math.nan
 
     @property
     def ok(self) -> bool:
@@ -78,12 +85,15 @@ class PlanResult:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict: scalars as numbers/strings, frames as lists of records."""
+        """JSON-serialisable dict: scalars as numbers/strings, frames as lists of records;
+        `total_dtoc_days`, then the objective's parts (`_LAST`), come last."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = _jsonable(value)
+            if f.name not in _LAST:
+                out[f.name] = _jsonable(getattr(self, f.name))
         out["total_dtoc_days"] = _number(self.total_dtoc_days)
+        for name in _LAST:
+            out[name] = _jsonable(getattr(self, name))
         return out
 
     def summary_table(self) -> str:
@@ -91,6 +101,13 @@ class PlanResult:
         from optimise.summary import summary_table
 
         return summary_table(self)
+
+
+# Keys a stored plan ends with, in this order. The API serves the keys its schema names in
+# the schema's order and keys it does not name after them, and a plan is served exactly as
+# stored: keys added after total_dtoc_days keep that true before the schema names them (and
+# after, where it names them after total_dtoc_days in this order).
+_LAST = ("worst_district_wait_term", "objective_value")
 
 
 def _jsonable(value: Any) -> Any:

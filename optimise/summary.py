@@ -20,15 +20,29 @@ def status_message(result: PlanResult, inputs: PlanInputs) -> str:
         return (
             f"Optimal plan over {horizon}: {result.objective_weighted_wait_days:,.0f} weighted "
             f"waiting days, {result.total_dtoc_days:,.0f} delayed days in hospital. "
+            + _equity(result, inputs)
             + _binding(result)
         )
     if result.status is PlanStatus.INFEASIBLE_RELAXED:
         return (
             f"The request cannot be met as stated over {horizon}; the closest plan relaxes "
             f"{_relaxed(result.relaxations)}. It then has "
-            f"{result.objective_weighted_wait_days:,.0f} weighted waiting days."
-        )
+            f"{result.objective_weighted_wait_days:,.0f} weighted waiting days. "
+            + _equity(result, inputs)
+        ).rstrip()
     return f"No plan: the solver ended with status {result.status.value} over {horizon}"
+
+
+def _equity(result: PlanResult, inputs: PlanInputs) -> str:
+    """With a worst-district weight, what the plan minimised besides the waiting days."""
+    weight = inputs.worst_district_weight
+    if weight <= 0:
+        return ""
+    return (
+        f"It also minimises {weight:,.3g} x the worst district's weighted waiting days per "
+        f"referral ({result.worst_district_wait_term / weight:,.1f}): an objective of "
+        f"{result.objective_value:,.0f}. "
+    )
 
 
 def _binding(result: PlanResult) -> str:

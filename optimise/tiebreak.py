@@ -10,12 +10,14 @@ module makes the choice on purpose, lexicographically:
 1. the first stage is the plan's LP as built (least weighted waiting, then least spend);
 2. the second stage keeps the first stage's weighted waiting (what a plan reports as
    `objective_weighted_wait_days`) within a relative tolerance (`equity.even_waits_tolerance`,
-   1e-6 by default) for each independent part, and minimises the sum over service, team and period
-   of the longest average wait of the team's districts, plus the same spend tie-break as the
-   first stage. It does not move money between teams: a budget several teams share (the
-   pooled one) is split into each team's first-stage share, so the second stage falls apart
-   into one block per team even when the first was one coupled LP, and relaxation slack stays
-   what the first stage found.
+   1e-6 by default) for each independent part, and with a worst-district weight its
+   worst-district term within the same tolerance (row `keep_worst_district`: each is kept on
+   its own, so the second stage cannot trade waiting for that term), and minimises the sum
+   over service, team and period of the longest average wait of the team's districts, plus
+   the same spend tie-break as the first stage. It does not move money between teams: a
+   budget several teams share (the pooled one) is split into each team's first-stage share,
+   so the second stage falls apart into one block per team even when the first was one
+   coupled LP, and relaxation slack stays what the first stage found.
 
 A district's average wait in a period is, by Little's law, its backlog over its arrivals per
 day: `sum_k b[s,d,t,k] x period_days / mean_t D[s,d,t]`, linear in the backlog, with the
@@ -96,8 +98,9 @@ def worst_wait_sum_days(inputs: PlanInputs, backlog: Array) -> float:
 
 def even_waits_model(inputs: PlanInputs, model: LpModel, first: SolveResult) -> LpModel:
     """The second-stage LP: `model` (solved as `first`) with the second stage's objective,
-    `worst_wait` columns and rows, money kept per team, and one `keep_waiting` row per
-    independent part. Same columns and rows as `model` first, in the same order."""
+    `worst_wait` columns and rows, money kept per team, one `keep_waiting` row per
+    independent part and, with a worst-district term, a `keep_worst_district` row. Same
+    columns and rows as `model` first, in the same order."""
     started = time.perf_counter()
     split = _split_by_team(inputs, model, first)
     groups = parts(split, min_columns=1)
@@ -109,6 +112,10 @@ def even_waits_model(inputs: PlanInputs, model: LpModel, first: SolveResult) -> 
     rows = asm.add_rows("keep_waiting", ("part",), -np.inf, found + room, has)
     for i, part in enumerate(groups):
         asm.coef(rows[i], part.cols, kept[part.cols])
+    if "z" in model.columns:  # the worst district's waiting days per referral
+        z = model.columns["z"].start
+        most = first.col_value[z] * (1 + inputs.even_waits_tolerance) + ABSOLUTE_ROOM_DAYS
+        asm.coef(asm.add_rows("keep_worst_district", ("all",), -np.inf, most), z, 1.0)
     second = asm.finish(model.penalties)
     return replace(second, build_seconds=time.perf_counter() - started)
 

@@ -104,9 +104,59 @@ function renderSummary(plan) {
     <div id="plan-warnings"></div>
     <p class="muted">${esc(r.message)}</p>
     <p id="plan-config-note" role="note" hidden></p>
-    <p class="muted">config #${esc(plan.config_id)}, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>`;
+    <p class="muted">config #${esc(plan.config_id)}, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>
+    ${downloadsBlock(plan)}`;
   renderWarnings(r.warnings || []);
+  wireDownloads(document.querySelector("#summary"));
   document.querySelector("#summary").setAttribute("aria-busy", "false");
+}
+
+// CSV downloads for a spreadsheet: the plan's main tables (GET /v1/plans/{id}/{table}.csv, this
+// plan's id, so a download cannot be a newer plan's) and every series' newest forecast. They are
+// fetched with the tab's key (a plain link could not send it) and saved under the server's name.
+const DOWNLOAD_TABLES = [
+  ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
+  ["district_waits", "district waits"], ["revenue", "revenue"], ["demand", "demand"],
+  ["demand_risk", "low and high years"], ["shadow_prices", "shadow prices"],
+];
+
+function downloadsBlock(plan) {
+  const links = DOWNLOAD_TABLES.map(([table, label]) =>
+    `<button type="button" class="download" data-path="/v1/plans/${encodeURIComponent(plan.id)}/${table}.csv">${esc(label)}</button>`);
+  links.push('<button type="button" class="download" data-path="/v1/forecasts.csv">every forecast</button>');
+  return `<p id="downloads"><span class="muted">Download as CSV (opens in a spreadsheet):</span> ${links.join(" ")}
+    <span id="download-status" class="muted" role="status" aria-live="polite"></span></p>`;
+}
+
+function wireDownloads(root) {
+  for (const button of root.querySelectorAll("button.download")) {
+    button.onclick = () => download(button.dataset.path, root.querySelector("#download-status"));
+  }
+}
+
+async function download(path, status) {
+  status.textContent = `downloading ${path}…`;
+  try {
+    const response = await fetch(path, withKey());
+    if (!response.ok) {
+      const type = response.headers.get("content-type") || "";
+      const body = isJSONType(type) ? await response.json().catch(() => null) : null;
+      throw new Error(body?.detail || `${response.status} ${response.statusText} from ${path}`);
+    }
+    const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+    const name = named ? named[1] : path.split("/").pop();
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+    status.textContent = `saved ${name}`;
+  } catch (err) {
+    status.textContent = `could not download: ${err.message}`;
+    status.classList.add("error");
+  }
 }
 
 // After a new config is stored, the latest plan is still the old config's until the pipeline
@@ -555,11 +605,16 @@ async function showSeries(id, kind) {
   renderChart(forecast, history, kind);
 }
 
+// The demo's invented history is labelled wherever a series is offered, so it is never read as
+// a council's own figures (GET /v1/series gives each series' source).
+const SYNTHETIC_SOURCE = "synthetic demo";
+const isSynthetic = (s) => s.source === SYNTHETIC_SOURCE;
+
 // Observed series first, then the totals in their own group, so a planner can tell them apart.
 function seriesGroup(label, series) {
   const group = document.createElement("optgroup");
   group.label = label;
-  for (const s of series) group.append(new Option(s.id, s.id));
+  for (const s of series) group.append(new Option(isSynthetic(s) ? `${s.id} (synthetic demo)` : s.id, s.id));
   return group;
 }
 

@@ -1,0 +1,90 @@
+"""The dashboard's CSV downloads save what the API's CSV routes serve, fetched with the tab's
+key (a plain link could not send it), and the series picker labels the synthetic demo's
+series, in real headless Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from homeward import repository
+from homeward.roles import Role
+from homeward.storage import transaction
+from tests.api.conftest import DemoDatabase, key_header, open_with_key
+from tests.conftest import LiveServer
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+
+# Saved files are caught where the page hands them to the browser: the blob behind the link.
+CATCH_SAVES = """
+window.savedFiles = [];
+const make = URL.createObjectURL;
+URL.createObjectURL = (blob) => {
+  blob.text().then((t) => window.savedFiles.push(t));
+  return make(blob);
+};
+"""
+
+
+def _click_download(browser: Any, label: str) -> None:
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#downloads button.download")
+    [button] = [b for b in buttons if b.text == label]
+    button.click()
+
+
+def test_a_plan_table_and_every_forecast_download_as_the_api_serves_them(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    plan_id = browser.find_element(By.ID, "plan-id").text
+    browser.execute_script(CATCH_SAVES)
+    _click_download(browser, "hours")
+    saved = f"saved homeward-plan-{plan_id}-hours.csv"
+    wait.until(ec.text_to_be_present_in_element((By.ID, "download-status"), saved))
+    wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 1)
+    served = httpx.get(
+        f"{demo_server.url}/v1/plans/{plan_id}/hours.csv", headers=key_header(key), timeout=60
+    )
+    assert browser.execute_script("return window.savedFiles[0]") == served.text
+    _click_download(browser, "every forecast")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "download-status"), "homeward-forecasts"))
+    wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 2)
+    forecasts = browser.execute_script("return window.savedFiles[1]")
+    assert forecasts.startswith("unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95\n")
+
+
+def test_a_refused_download_says_why_next_to_the_buttons(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', 'hw_not-a-key')")
+    _click_download(browser, "hours")  # the key was revoked or mistyped since the page loaded
+    wait.until(ec.text_to_be_present_in_element((By.ID, "download-status"), "could not download"))
+    assert "API key" in browser.find_element(By.ID, "download-status").text
+
+
+def test_the_synthetic_demos_series_are_labelled_in_the_picker(
+    browser: Any, demo_server: LiveServer, demo_db: DemoDatabase, role_keys: dict[Role, str]
+) -> None:
+    invented = pd.DataFrame(
+        {
+            "unique_id": "synthetic/label-check",
+            "ds": pd.date_range("2025-01-06", periods=3, freq="W-MON"),
+            "y": 1.0,
+        }
+    )
+    with transaction(demo_db.factory) as session:
+        repository.store_observations(session, invented, repository.SYNTHETIC_DEMO_SOURCE, "x")
+    open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    options = {
+        o.get_attribute("value"): o.text
+        for o in browser.find_elements(By.CSS_SELECTOR, "#series option")
+    }
+    assert options["synthetic/label-check"] == "synthetic/label-check (synthetic demo)"
+    assert options["referrals/ot/rugby"] == "referrals/ot/rugby"  # uploaded by the test: real

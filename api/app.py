@@ -22,6 +22,7 @@ from api.routes import (
     dashboard,
     exports,
     health,
+    keys,
     observations,
     plans,
     runs,
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     errors.install(app)
-    routers = (health, series, exports, runs, observations, configs, plans, winter, dashboard)
+    routers = (health, keys, series, exports, runs, observations, configs, plans, winter, dashboard)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")

@@ -745,3 +745,34 @@ class WinterIndexPublic(BaseModel):
     series_id: str
     points: list[WinterPointPublic]
     peak: float | None = Field(description="the highest index of the winter ahead; null if none")
+
+
+class KeyPublic(BaseModel):
+    """The caller's key as the server resolved it (GET /v1/keys/me): what a dashboard needs to
+    offer only what the key may do, and to say which keys may do the rest."""
+
+    model_config = _ALWAYS_SENT
+
+    auth: Literal["keys", "off"] = Field(
+        description="`keys`: the server requires API keys and this is the key sent; `off`: "
+        "HOMEWARD_AUTH=off, keys are not checked and every request acts as admin"
+    )
+    name: str | None = Field(
+        description="the key's name, as `homeward keys create --name` gave it; null when keys "
+        "are off (no key is read)"
+    )
+    role: Literal["viewer", "planner", "finance", "admin"] = Field(
+        description="the key's role (admin when keys are off)"
+    )
+    may: list[Literal["read", "plan", "run", "configure", "upload"]] = Field(
+        description="what this role may do: `read` every GET; `plan` POST /v1/plans (what-ifs "
+        "too) and POST /v1/plans/sweeps; `run` POST /v1/runs; `configure` POST /v1/configs; "
+        "`upload` POST /v1/observations"
+    )
+    roles_allowing: dict[
+        Literal["read", "plan", "run", "configure", "upload"],
+        list[Literal["viewer", "planner", "finance", "admin"]],
+    ] = Field(
+        description="every action and the roles whose keys may do it, weakest first: which key "
+        "to ask for to do what this one may not"
+    )

@@ -69,6 +69,7 @@ class Ask:
 ASKS = [
     Ask("health", "GET", "/healthz", role=None),
     Ask("series", "GET", "/v1/series", role=Role.VIEWER),
+    Ask("my key", "GET", "/v1/keys/me", role=Role.VIEWER),
     Ask("series page", "GET", "/v1/series", params={"kind": "total", "limit": "2"}),
     Ask("observations", "GET", f"/v1/observations/{OBSERVED}", params={"last": "5"}),
     Ask("forecast", "GET", f"/v1/forecasts/{OBSERVED}"),

@@ -67,6 +67,11 @@ PLANS = "/v1/plans"
 # route (as the document names it) -> every error status it sends -> a request that gets it
 ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("GET", "/healthz"): {500: Ask("GET", "/healthz"), 503: Ask("GET", "/healthz")},
+    ("GET", "/v1/keys/me"): {
+        401: Ask("GET", "/v1/keys/me"),
+        500: Ask("GET", "/v1/keys/me"),
+        503: Ask("GET", "/v1/keys/me"),  # keys off: the route's own read of the database
+    },
     ("GET", SERIES): {
         401: Ask("GET", SERIES),
         422: Ask("GET", SERIES, params={"kind": "neither"}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,45 +34,79 @@ SHADOW_COLUMNS = [
     "statement",
     "range_low",
     "range_high",
+    "ds",  # the period's start date, where the row has a period (added last: rows are served
+    # in stored key order)
 ]
 
 
 @dataclass(frozen=True)
 class PriceRule:
-    """How one row family's dual is stated: per `per` units of its bound, with a sign."""
+    """How one row family's dual is stated: per `per` units of its bound, with a sign.
+
+    `unit` and `sentence` name the effect `{effect}` and what it is counted in `{what}`: with
+    no worst-district weight the price is one of weighted waiting days alone; with one, the
+    dual is of the whole objective (waiting plus the worst-district term) and is said so."""
 
     per: float
     sign: float
     unit: str
     sentence: str
+    adds: bool = False  # tightening the row (a floor hour) worsens the objective
 
 
 PRICES = {
     "revenue": PriceRule(
         1000.0,
         -1.0,
-        "waiting days saved per extra GBP 1,000",
-        "an extra GBP 1,000 of {owner}revenue budget saves {v:,.3g} weighted waiting days",
+        "{what} saved per extra GBP 1,000",
+        "an extra GBP 1,000 of {owner}revenue budget {effect}",
     ),
     "team_hours_max": PriceRule(
         1.0,
         -1.0,
-        "waiting days saved per extra {service} hour",
-        "an extra {service} hour for team {team} saves {v:,.3g} weighted waiting days",
+        "{what} saved per extra {service} hour",
+        "an extra {service} hour for team {team} {effect}",
     ),
     "team_hours_min": PriceRule(
         1.0,
         1.0,
-        "waiting days added per extra {service} floor hour",
-        "an extra hour on team {team}'s {service} floor adds {v:,.3g} weighted waiting days",
+        "{what} added per extra {service} floor hour",
+        "an extra hour on team {team}'s {service} floor {effect}",
+        adds=True,
     ),
     "capital": PriceRule(
         1000.0,
         -1.0,
-        "waiting days saved per extra GBP 1,000",
-        "an extra GBP 1,000 of DFG capital for {district} saves {v:,.3g} weighted waiting days",
+        "{what} saved per extra GBP 1,000",
+        "an extra GBP 1,000 of DFG capital for {district} {effect}",
     ),
 }
+WAITING = "waiting days"
+OBJECTIVE = "objective days (weighted waiting days plus the worst-district term)"
+OBJECTIVE_WORDS = "the plan's objective (weighted waiting days plus the worst-district term)"
+
+
+def _effect(rule: PriceRule, value: float, whole_objective: bool) -> str:
+    """'saves 2.31 weighted waiting days', or with the worst-district term in the objective
+    'lowers the plan's objective (...) by 2.31 days': its dual is not waiting alone."""
+    if whole_objective:
+        verb = "raises" if rule.adds else "lowers"
+        return f"{verb} {OBJECTIVE_WORDS} by {figure(value)} days"
+    verb = "adds" if rule.adds else "saves"
+    return f"{verb} {figure(value)} weighted waiting days"
+
+
+def figure(value: float) -> str:
+    """A price to 3 significant figures as a council reads it: '2.31', '0.0123', '28,000'
+    (never e-notation); '0' below a billionth."""
+    if not math.isfinite(value):
+        return str(value)
+    rounded = float(f"{value:.3g}") + 0.0
+    if abs(rounded) < 1e-9:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def entry_labels(model: LpModel, block: Block) -> list[dict[str, str]]:
@@ -110,11 +145,14 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     values = rule.sign * duals * rule.per
     bound = _bounds(model, span)
     low, high = _ranges(result, span, bound)
+    whole = inputs.worst_district_weight > 0
+    what = OBJECTIVE if whole else WAITING
     rows = []
     for labels, dual, value, lo, hi in zip(
         entry_labels(model, block), duals, values, low, high, strict=True
     ):
-        text = rule.sentence.format(v=value + 0.0, owner=_owner(labels), **labels)
+        effect = _effect(rule, float(value) + 0.0, whole)
+        text = rule.sentence.format(effect=effect, owner=_owner(labels), **labels)
         where = _when(labels)
         valid = _range_text(float(lo), float(hi), UNITS[name])
         if model.penalties:
@@ -126,13 +164,22 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
                 index_text(labels),
                 float(dual),
                 float(value) + 0.0,
-                rule.unit.format(**labels),
+                rule.unit.format(what=what, **labels),
                 _sentence(f"{where}{text}{valid}"),
                 float(lo),
                 float(hi),
+                _start(inputs, labels),
             )
         )
-    return pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+    frame = pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+    frame["ds"] = pd.to_datetime(frame["ds"])  # NaT (null) where a row has no period
+    return frame
+
+
+def _start(inputs: PlanInputs, labels: dict[str, str]) -> pd.Timestamp | None:
+    """The start date of the row's period, None for a row without one (capital, a year)."""
+    period = labels.get("period")
+    return None if period is None else pd.Timestamp(inputs.period_start[int(period) - 1])
 
 
 HELD = ", with what had to give held at the plan's amounts"
@@ -186,17 +233,29 @@ RANGE_TOLERANCE = 1e-6
 
 
 def _range_text(low: float, high: float, unit: str) -> str:
-    """' (holds for a bound from 10 to 20 hours)', or 'up to' / 'of ... or more' where the
-    range is open on one side; '' where unranged or unlimited both ways."""
+    """' (holds for a bound from 1,012,150 to 1,029,440 GBP)', or 'up to' / 'of ... or more'
+    where the range is open on one side, ' (holds only at this bound, 40,000 GBP)' where it
+    is a single point as written; '' where unranged or unlimited both ways. Amounts are
+    written as a council reads them (`amount`)."""
     if np.isnan(low) or np.isnan(high):
         return ""
     if np.isfinite(low) and np.isfinite(high):
-        return f" (holds for a bound from {low:,.6g} to {high:,.6g} {unit})"
+        lo, hi = amount(low, unit), amount(high, unit)
+        if lo == hi:
+            return f" (holds only at this bound, {lo} {unit})"
+        return f" (holds for a bound from {lo} to {hi} {unit})"
     if np.isfinite(high):
-        return f" (holds for a bound up to {high:,.6g} {unit})"
+        return f" (holds for a bound up to {amount(high, unit)} {unit})"
     if np.isfinite(low):
-        return f" (holds for a bound of {low:,.6g} {unit} or more)"
+        return f" (holds for a bound of {amount(low, unit)} {unit} or more)"
     return ""
+
+
+def amount(value: float, unit: str) -> str:
+    """A bound in its unit as a council reads it: pounds to the pound ('1,012,150'), hours,
+    cases and days to 0.1 ('312.5', '40' for 40.0); thousands separated, never e-notation."""
+    places = 0 if unit == "GBP" else 1
+    return f"{round(value, places) + 0.0:,.{places}f}".removesuffix(".0")
 
 
 def binding_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -63,8 +65,20 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         shadow_prices=shadow_price_frame(inputs, model, solve_result),
         binding=binding_frame(inputs, model, solve_result),
         relaxations=relaxations,
+        **horizon(inputs),
     )
     return result.with_extras(message=status_message(result, inputs))
+
+
+def horizon(inputs: PlanInputs) -> dict[str, Any]:
+    """The plan's own horizon: period_days, periods, and the first and last period's start."""
+    starts = inputs.period_start
+    return {
+        "period_days": int(inputs.period_days),
+        "periods": len(starts),
+        "first_ds": pd.Timestamp(starts[0]) if starts else None,
+        "last_ds": pd.Timestamp(starts[-1]) if starts else None,
+    }
 
 
 def hours_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
@@ -239,5 +253,6 @@ def failed_result(inputs: PlanInputs, model: LpModel, solve_result: SolveResult)
         shadow_prices=empty,
         binding=empty,
         relaxations=empty,
+        **horizon(inputs),
     )
     return result.with_extras(message=f"{status_message(result, inputs)} ({solve_result.message})")

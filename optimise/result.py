@@ -71,6 +71,13 @@ class PlanResult:
     # the spend tie-break or any relaxation penalty) are reported here.
     worst_district_wait_term: float = math.nan
     objective_value: float = math.nan
+    # The plan's horizon, from its inputs (so a client need not infer it from rows): days per
+    # period, the number of periods, and the first and last period's start dates (None when
+    # not known; YYYY-MM-DD in to_dict).
+    period_days: int | None = None
+    periods: int | None = None
+    first_ds: pd.Timestamp | None = None
+    last_ds: pd.Timestamp | None = None
 
     @property
     def ok(self) -> bool:
@@ -107,7 +114,14 @@ class PlanResult:
 # the schema's order and keys it does not name after them, and a plan is served exactly as
 # stored: keys added after total_dtoc_days keep that true before the schema names them (and
 # after, where it names them after total_dtoc_days in this order).
-_LAST = ("worst_district_wait_term", "objective_value")
+_LAST = (
+    "worst_district_wait_term",
+    "objective_value",
+    "period_days",
+    "periods",
+    "first_ds",
+    "last_ds",
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -115,6 +129,8 @@ def _jsonable(value: Any) -> Any:
         return [_record(r) for r in value.to_dict(orient="records")]
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, float):
@@ -127,6 +143,8 @@ def _record(row: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
+    if value is pd.NaT:  # a date a row does not have (a shadow price without a period)
+        return None
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
     if hasattr(value, "item"):

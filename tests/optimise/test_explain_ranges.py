@@ -15,7 +15,7 @@ from homeward import demo_config
 from homeward.demo_series import DEMO_BASE_WEEKLY_REFERRALS
 from optimise.build import build_model
 from optimise.config import PlanningConfig
-from optimise.explain import PRICES, entry_labels, index_text
+from optimise.explain import PRICES, amount, entry_labels, index_text
 from optimise.inputs import PlanInputs, build_inputs
 from optimise.solve import solve
 from tests.optimise.factory import (
@@ -127,7 +127,10 @@ def test_a_non_binding_row_holds_its_zero_price_on_its_slack_side() -> None:
     assert (ceilings["range_high"] == np.inf).all()
     assert (ceilings["range_low"] < ceilings["bound"]).all()
     floor = floors.iloc[0]
-    assert f"holds for a bound up to {floor['range_high']:,.6g} hours" in floor["statement"]
+    assert (
+        f"holds for a bound up to {amount(floor['range_high'], 'hours')} hours"
+        in floor["statement"]
+    )
 
 
 def test_ranges_survive_json_as_open_ends() -> None:

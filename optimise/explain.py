@@ -132,7 +132,10 @@ def shadow_price_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) 
     stage's duals and ranging (optimise/tiebreak.py): the prices are those of weighted waiting,
     which the published plan attains within the tolerance, not those of evenness. A relaxed
     plan's prices are those of its LP with the relaxations held at the plan's amounts
-    (optimise/elastic.py `held`), and each statement says so."""
+    (optimise/elastic.py `held`), and each statement says so. With a worst-district weight
+    the duals are of the whole objective (waiting plus the worst-district term), and the
+    statements and units say so rather than "weighted waiting days". Each row carries `ds`,
+    its period's start date (NaT where it has no period: capital, a financial year)."""
     parts = [_prices(inputs, model, result, name) for name in PRICES if name in model.rows]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHADOW_COLUMNS)
     return frame

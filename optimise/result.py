@@ -35,7 +35,7 @@ class PlanResult:
     backlog: pd.DataFrame  # service, district, priority, period, ds, backlog_cases, avg_wait_days
     revenue: pd.DataFrame  # period, ds, staff_cost_gbp, ..., budget_gbp
     dtoc_days: pd.DataFrame  # service, district, period, ds, dtoc_days
-    shadow_prices: pd.DataFrame  # constraint, index, dual, value, unit, statement, range_*
+    shadow_prices: pd.DataFrame  # constraint, index, dual, value, unit, statement, range_*, ds
     binding: pd.DataFrame  # constraint, index, activity, bound, dual
     relaxations: pd.DataFrame  # constraint, index, where (words), amount, unit, penalty_per_unit
     # budget, period, ds, then the revenue columns: one row per team budget (or the pool)
@@ -93,7 +93,8 @@ class PlanResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict: scalars as numbers/strings, frames as lists of records;
-        `total_dtoc_days`, then the objective's parts (`_LAST`), come last."""
+        `total_dtoc_days`, then the objective's parts and the horizon (`_LAST`), come last;
+        dates as YYYY-MM-DD."""
         out: dict[str, Any] = {}
         for f in fields(self):
             if f.name not in _LAST:

@@ -464,7 +464,11 @@ class PlanShadowPriceRowPublic(_StoredRow):
     index: str | None = Field(default=None, description="which row: its labels, e.g. a period")
     dual: float | None = Field(default=None, description="the solver's dual, per unit of bound")
     value: float | None = Field(default=None, description="the price, in `unit`")
-    unit: str | None = Field(default=None, description="e.g. waiting days saved per GBP 1,000")
+    unit: str | None = Field(
+        default=None,
+        description="e.g. waiting days saved per GBP 1,000 (objective days, waiting plus the "
+        "worst-district term, when equity.worst_district_weight > 0)",
+    )
     statement: str | None = Field(default=None, description="the price as a sentence")
     range_low: float | None = Field(
         default=None,
@@ -473,6 +477,11 @@ class PlanShadowPriceRowPublic(_StoredRow):
     )
     range_high: float | None = Field(
         default=None, description="... to this (null: without limit upwards)"
+    )
+    ds: StoredDate | None = Field(
+        default=None,
+        description="the start date of the row's period, YYYY-MM-DD (null: a row without a "
+        "period, e.g. a district's DFG capital over the plan or a financial year's budget)",
     )
 
 
@@ -652,6 +661,17 @@ class PlanResultPublic(BaseModel):
         default=None,
         description="days: what the plan minimised, objective_weighted_wait_days + "
         "worst_district_wait_term (no spend tie-break or relaxation penalty)",
+    )
+    period_days: int | None = Field(
+        default=None, description="days in each period of the plan, days (7: weekly)"
+    )
+    periods: int | None = Field(default=None, description="how many periods the plan covers")
+    first_ds: StoredDate | None = Field(
+        default=None, description="the first period's start date, YYYY-MM-DD"
+    )
+    last_ds: StoredDate | None = Field(
+        default=None,
+        description="the last period's start date, YYYY-MM-DD (the plan ends period_days after it)",
     )
 
 

@@ -39,9 +39,10 @@ from homeward.ingest import (
 from homeward.pipeline import (
     LOCK_NAME,
     PipelineBusy,
+    UpToDate,
     forecast_settings,
+    freshness,
     run_pipeline,
-    up_to_date,
 )
 from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
@@ -584,8 +585,8 @@ def demo(args: argparse.Namespace) -> int:
                 session, frame, repository.SYNTHETIC_DEMO_SOURCE, observations_hash(frame)
             )
         store_demo_config(session)
-    current = None if args.rerun else up_to_date(factory, settings)
-    if current is not None:
+    current = "--rerun" if args.rerun else freshness(factory, settings)
+    if isinstance(current, UpToDate):
         # a restart (`docker restart`, a second `make run`): the same minutes would only make
         # the same plan again
         print(
@@ -594,6 +595,7 @@ def demo(args: argparse.Namespace) -> int:
             "(--rerun to run it anyway)"
         )
     else:
+        print(f"demo: running the pipeline ({current}); the API starts when it is done")
         try:
             with _sigterm_stops():
                 outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)

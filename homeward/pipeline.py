@@ -109,28 +109,40 @@ class UpToDate:
 
 def up_to_date(factory: sessionmaker[Session], settings: Settings) -> UpToDate | None:
     """The newest pipeline run, if it succeeded with a plan and read the same observations,
-    the same active config, code version and settings as a run now would; else None.
+    the same active config, code version and settings as a run now would; else None."""
+    current = freshness(factory, settings)
+    return current if isinstance(current, UpToDate) else None
+
+
+def freshness(factory: sessionmaker[Session], settings: Settings) -> UpToDate | str:
+    """The newest pipeline run if a new run would only repeat it, else why a run is due.
 
     A restart (`docker restart`, a second `make run`) then serves that plan instead of spending
     minutes making the same one again. Anything that could change the result (an upload, a new
-    config, another release, other forecast settings) makes it None; so does a run still going,
-    failed or cut off."""
+    config, another release, other forecast settings) makes a run due; so does a run still
+    going, failed or cut off."""
     with repository_session(factory) as session:
         stmt = select(RunRow).where(RunRow.kind == "pipeline").order_by(RunRow.id.desc())
         run = session.scalars(stmt.limit(1)).first()
-        if run is None or run.status != "succeeded" or run.finished_at is None:
-            return None
+        if run is None:
+            return "no pipeline run yet"
+        if run.status != "succeeded" or run.finished_at is None:
+            return f"the newest run, {run.id}, is {run.status}"
         plan_id = session.scalars(
             select(PlanRow.id).where(PlanRow.run_id == run.id).order_by(PlanRow.id.desc())
         ).first()
         config = repository.active_config(session)
-        if plan_id is None or config is None or run.config_id != config.id:
-            return None
-        if run.code_version != code_version() or run.settings_hash != settings_hash(settings):
-            return None
+        if plan_id is None or config is None:
+            return f"run {run.id} made no plan"
+        if run.config_id != config.id:
+            return f"the active config ({config.id}) is not the one run {run.id} planned with"
+        if run.code_version != code_version():
+            return f"run {run.id} was made by release {run.code_version}, not {code_version()}"
+        if run.settings_hash != settings_hash(settings):
+            return f"the forecast or solver settings changed since run {run.id}"
         history = repository.load_observations(session)
         if history.empty or run.data_hash != observations_hash(history):
-            return None
+            return f"the stored observations changed since run {run.id}"
         return UpToDate(run.id, plan_id, run.finished_at.strftime("%Y-%m-%d %H:%M UTC"))
 
 

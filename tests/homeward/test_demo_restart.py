@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import commands, demo_config, planning, repository
 from homeward.cli import main
-from homeward.pipeline import UpToDate, run_pipeline, up_to_date
+from homeward.pipeline import UpToDate, freshness, run_pipeline, up_to_date
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import RunRow
@@ -71,6 +71,7 @@ def test_a_run_is_up_to_date_until_data_config_settings_or_release_change(
     with transaction(factory) as session:
         repository.save_config(session, body, planning.config_hash(body))
     assert up_to_date(factory, settings) is None
+    assert "is not the one run" in str(freshness(factory, settings))  # says why
 
 
 def test_an_upload_or_a_newer_failed_run_means_running_again(
@@ -78,10 +79,13 @@ def test_an_upload_or_a_newer_failed_run_means_running_again(
 ) -> None:
     settings = _fast(sqlite_settings)
     _store(factory)
-    run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome_before = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
     assert up_to_date(factory, settings) is not None
     _store(factory, weeks=111)  # a new week arrives
     assert up_to_date(factory, settings) is None
+    assert freshness(factory, settings) == (
+        f"the stored observations changed since run {outcome_before.run_id}"
+    )
 
     outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
     assert up_to_date(factory, settings) is not None
@@ -106,12 +110,14 @@ def test_demo_serves_the_stored_plan_instead_of_making_it_again(
     factory = session_factory(make_engine(db_env))
     assert main(["demo"]) == 0 and ran == ["run"]  # nothing stored yet: it runs
 
-    monkeypatch.setattr(commands, "up_to_date", lambda *_a: UpToDate(7, 3, "t"))
+    assert "demo: running the pipeline (no pipeline run yet)" in capsys.readouterr().out
+    monkeypatch.setattr(commands, "freshness", lambda *_a: UpToDate(7, 3, "t"))
     capsys.readouterr()
     assert main(["demo"]) == 0 and ran == ["run"]  # up to date: not run again
     out = capsys.readouterr().out
     assert "plan 3 (run 7, t) is up to date" in out and "--rerun" in out
     assert main(["demo", "--rerun"]) == 0 and ran == ["run", "run"]
+    assert "demo: running the pipeline (--rerun)" in capsys.readouterr().out
     with factory() as session:  # the demo's data and config were still stored once
         assert repository.count_observations(session) > 0
         assert repository.active_config(session) is not None

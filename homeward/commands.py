@@ -29,6 +29,7 @@ from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.errors import ValidationFailed
+from homeward.exports import csv_text
 from homeward.ingest import (
     is_missing_periods,
     observations_hash,
@@ -450,9 +451,7 @@ def _write_tables(result: PlanResult, folder: Path) -> list[str]:
         frame = getattr(result, f.name)
         if not isinstance(frame, pd.DataFrame):
             continue  # a scalar or the warnings, not a table
-        frame.to_csv(
-            folder / f"{f.name}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d"
-        )
+        (folder / f"{f.name}.csv").write_text(csv_text(frame))
         names.append(f"{f.name}.csv")
     return names
 

@@ -1,12 +1,12 @@
 """CSV downloads for spreadsheets: a plan's tables one at a time, and the newest forecasts.
 
 Councils plan in spreadsheets; these give the same figures as the JSON routes, as a file a
-spreadsheet opens (UTF-8, comma-separated, a header row, dates as YYYY-MM-DD, numbers in full).
+spreadsheet opens (UTF-8, comma-separated, a header row, dates as YYYY-MM-DD, numbers to 10
+significant digits: homeward/exports.py).
 """
 
 from __future__ import annotations
 
-import io
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
 from api.errors import NotFound, error_responses
 from api.schemas import PlanResultPublic
 from homeward import repository
+from homeward.exports import csv_text
 from homeward.roles import Action
 from models import PlanRow
 
@@ -166,10 +167,8 @@ def forecasts_csv(
 
 
 def _csv(frame: pd.DataFrame, filename: str) -> Response:
-    out = io.StringIO()
-    frame.to_csv(out, index=False, lineterminator="\n", date_format="%Y-%m-%d")
     return Response(
-        out.getvalue(),
+        csv_text(frame),
         media_type=f"{CSV_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -193,7 +193,8 @@ function renderWarnings(warnings) {
   }
 }
 
-// Services by the names the people who plan them use (ids from the API otherwise, "_" as spaces).
+// Services by the names the people who plan them use (ids from the API otherwise, "_" as spaces),
+// in every card: hours, waits, low and high years, demand.
 const SERVICE_NAMES = { ot: "OT", hao: "HAO", reablement: "reablement", domcare: "domiciliary care", dfg_works: "DFG works" };
 const serviceName = (id) => SERVICE_NAMES[id] ?? String(id).replace(/_/g, " ");
 
@@ -223,7 +224,7 @@ function renderHours(plan) {
     const rowTotal = (d) => services.reduce((acc, s) => acc + (table[d][s] || 0), 0);
     const colTotal = (s) => districts.reduce((acc, d) => acc + (table[d][s] || 0), 0);
     const rows = districts.map((d) =>
-      `<tr><td>${esc(d)}</td>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
+      `<tr><th scope="row">${esc(d)}</th>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
     const all = districts.reduce((acc, d) => acc + rowTotal(d), 0);
     const caption = perWeek
       ? `Hours worked (in-house and agency) in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
@@ -269,7 +270,7 @@ function waitsTable(waits, sims) {
     : "Average wait in days as planned (this plan was not simulated)";
   return `<div class="wide"><table id="waits-table"><caption>${caption}</caption>
     <thead><tr><th scope="col">district</th>${services.map((s) =>
-      `<th scope="col">${esc(s.replace(/_/g, " "))}</th>`).join("")}</tr></thead>
+      `<th scope="col">${esc(serviceName(s))}</th>`).join("")}</tr></thead>
     <tbody>${rows.join("")}</tbody></table></div>${flagLegend(sims)}`;
 }
 
@@ -361,8 +362,7 @@ function riskTable(risk) {
   }
   const wait = (t) => (t && t.served > 0 ? fmt(t.days / t.served, 1) : "n/a");
   const rows = [...totals].map(([service, by]) => {
-    const name = service === "dfg_works" ? "DFG works" : service.replace(/_/g, " ");
-    return `<tr><th scope="row">${esc(name)}</th>${SCENARIOS.map((s) =>
+    return `<tr><th scope="row">${esc(serviceName(service))}</th>${SCENARIOS.map((s) =>
       `<td>${wait(by.get(s))}</td>`).join("")}<td>${fmtOrNA(by.get("high")?.left, 0)}</td></tr>`;
   });
   const dtoc = SCENARIOS.map((s) => [...totals.values()].reduce(
@@ -451,7 +451,7 @@ function renderDemand(plan, winter) {
   section.insertAdjacentHTML("beforeend", `<label for="demand-service">Service</label>
     <select id="demand-service"></select><div id="demand-view"></div>`);
   const select = section.querySelector("#demand-service");
-  select.append(new Option("all services", ""), ...[...new Set(rows.map((d) => d.service))].map((s) => new Option(s, s)));
+  select.append(new Option("all services", ""), ...[...new Set(rows.map((d) => d.service))].map((s) => new Option(serviceName(s), s)));
   const show = () => {
     const weeks = demandByWeek(rows, select.value);
     const view = section.querySelector("#demand-view");
@@ -693,12 +693,58 @@ function fieldError(field, hint, out, id, message) {
   out.querySelector(".error").setAttribute("role", "alert");
 }
 
+// What the tab's key may do, from GET /v1/keys/me: null until it answers, and when it cannot
+// (a server older than that route answers 404, a missing or refused key 401), then the page
+// offers everything, as it did before, and a refused request says why.
+let keyInfo = null;
+let keyToken = 0;  // bumped by each key change: an answer about the old key is not shown
+const mayPlan = () => !keyInfo || keyInfo.may.includes("plan");
+
+// "planner, finance or admin"
+const either = (names) => (names.length < 2 ? names.join("")
+  : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`);
+
+// The header says whose key it is ("viewer key 'bi-tool'") or that the server checks none.
+function showKeyRole() {
+  const role = document.querySelector("#key-role");
+  if (!keyInfo) role.textContent = "";
+  else if (keyInfo.auth === "off") role.textContent = "API keys are off on this server: every request acts as admin";
+  else role.textContent = `${keyInfo.role} key '${keyInfo.name}'`;
+}
+
+// A key that may not plan keeps the what-if and sweep forms in view, disabled, with a note
+// saying which keys may: a viewer learns it before asking, not from a refusal.
+function showPlanAccess() {
+  const may = mayPlan();
+  document.querySelector("#fee").disabled = !may;
+  document.querySelector("#sweep-rates").disabled = !may;
+  if (!whatIfRunning) document.querySelector("#fee-form button").disabled = !may;
+  document.querySelector("#sweep-form button").disabled = !may;  // (load() stopped any sweep)
+  const note = document.querySelector("#plan-role-note");
+  note.hidden = may;
+  note.textContent = may ? "" : `A ${keyInfo.role} key ('${keyInfo.name}') may not plan what-ifs ` +
+    `or fee sweeps: they need a ${either(keyInfo.roles_allowing?.plan ?? [])} key. Paste one in ` +
+    "the API key box at the top.";
+}
+
+async function loadKeyInfo() {
+  const token = ++keyToken;
+  keyInfo = null;
+  showKeyRole();
+  showPlanAccess();
+  const me = await getJSON("/v1/keys/me").catch(() => null);
+  if (token !== keyToken || !me || !Array.isArray(me.may)) return;
+  keyInfo = me;
+  showKeyRole();
+  showPlanAccess();
+}
+
 let whatIfRunning = false;  // one what-if at a time: a second click while solving sends nothing
 let whatIfToken = 0;  // bumped by each key change: a what-if sent with the old key is not shown
 
 async function whatIf(event) {
   event.preventDefault();
-  if (whatIfRunning) return;
+  if (whatIfRunning || !mayPlan()) return;
   const out = document.querySelector("#whatif-result");
   const box = document.querySelector("#fee");
   const button = document.querySelector("#fee-form button");
@@ -732,7 +778,7 @@ async function whatIf(event) {
     if (token === whatIfToken) showError("#whatif-result", "", err.message);
   } finally {
     whatIfRunning = false;
-    button.disabled = false;
+    button.disabled = !mayPlan();
     out.removeAttribute("aria-busy");
   }
 }
@@ -858,12 +904,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sweepDone(token) {
   if (token !== sweepToken) return;
-  document.querySelector("#sweep-form button").disabled = false;
+  document.querySelector("#sweep-form button").disabled = !mayPlan();
 }
 
 async function sweep(event) {
   event.preventDefault();
-  if (document.querySelector("#sweep-form button").disabled) return;  // a sweep is running
+  // a sweep is running, or the key may not plan
+  if (document.querySelector("#sweep-form button").disabled || !mayPlan()) return;
   const token = ++sweepToken;
   const status = document.querySelector("#sweep-status");
   const out = document.querySelector("#sweep-result");
@@ -1022,6 +1069,7 @@ async function load() {
   document.querySelector("#sweep-result").textContent = "";
   document.querySelector("#whatif").classList.remove("wide-card");
   document.querySelector("#sweep-form button").disabled = false;
+  loadKeyInfo();  // disables the what-if and the sweep again if this key may not plan
   clearFigures("loading…");  // the figures read with another key (or none) are not left as current
   const active = getJSON("/v1/configs/active").catch(() => null);
   active.then(showActiveFee);

@@ -141,7 +141,13 @@ def test_winter_weeks_show_planned_above_the_forecast_by_the_pressure_index(
     assert [r[:3] for r in shown] == _demand_by_week(plan)
     raised = [r for r in shown if r[3] != "0%"]
     assert raised and all(re.fullmatch(r"\+\d+\.\d%", r[3]) for r in raised)
-    Select(browser.find_element(By.ID, "demand-service")).select_by_visible_text("reablement")
+    services = Select(browser.find_element(By.ID, "demand-service"))
+    offered = dict.fromkeys(row["service"] for row in plan["result"]["demand"])
+    assert [o.text for o in services.options] == [
+        "all services",
+        *(_service_name(s) for s in offered),
+    ]
+    services.select_by_visible_text("reablement")
     assert [r[:3] for r in _demand_table(browser)] == _demand_by_week(plan, "reablement")
 
 
@@ -165,7 +171,9 @@ def test_dashboard_asks_for_a_key_then_shows_the_plan_and_a_forecast(
     status = wait.until(ec.presence_of_element_located((By.ID, "plan-status")))
     assert status.text == "optimal"
     rows = browser.find_elements(By.CSS_SELECTOR, "#hours-table tbody tr")
-    assert {r.find_elements(By.TAG_NAME, "td")[0].text for r in rows} >= {"rugby", "warwick"}
+    # each row is headed by its district, so a screen reader names it with every figure
+    headers = [r.find_element(By.CSS_SELECTOR, "th[scope='row']") for r in rows]
+    assert {th.text for th in headers} >= {"rugby", "warwick"}
     caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
     assert "referrals/" in caption.text and "80% and 95%" in caption.text
     assert browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")
@@ -192,11 +200,14 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     wait = WebDriverWait(browser, 60)
     _use_key(browser, role_keys[Role.VIEWER])
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
-    _what_if(browser, "15")
-    wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "has role viewer"))
-    assert "planner, finance or admin" in browser.find_element(By.ID, "whatif-result").text
+    # a viewer key is known as one before anything is asked: the form is there but disabled,
+    # saying which keys may (tests/api/test_dashboard_key_role.py has the rest)
+    note = wait.until(ec.visibility_of_element_located((By.ID, "plan-role-note")))
+    assert "planner, finance or admin" in note.text
+    assert not browser.find_element(By.CSS_SELECTOR, "#fee-form button").is_enabled()
     _use_key(browser, role_keys[Role.FINANCE])
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#fee-form button")))
     latest = wait.until(_shown_plan_id)
     _what_if(browser, "15")
     wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "weighted waiting days"))
@@ -406,6 +417,21 @@ def _waits_table(browser: webdriver.Chrome) -> dict[str, Any]:
     return table
 
 
+# Services as the people who plan them name them, in every card (an id the page does not know
+# is shown with its underscores as spaces).
+SERVICE_NAMES = {
+    "ot": "OT",
+    "hao": "HAO",
+    "reablement": "reablement",
+    "domcare": "domiciliary care",
+    "dfg_works": "DFG works",
+}
+
+
+def _service_name(service: str) -> str:
+    return SERVICE_NAMES.get(service, service.replace("_", " "))
+
+
 def _expected_waits(result: dict[str, Any]) -> dict[str, Any]:
     """The waits table the page should show for a plan's result: districts sorted, services
     in the plan's order, each cell's planned wait and, where simulated, the simulated one."""
@@ -430,7 +456,7 @@ def _expected_waits(result: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         rows.append(cells)
-    return {"head": ["district", *(s.replace("_", " ") for s in services)], "rows": rows}
+    return {"head": ["district", *(_service_name(s) for s in services)], "rows": rows}
 
 
 def _shown_waits(table: dict[str, Any]) -> dict[str, Any]:
@@ -452,7 +478,8 @@ def test_waits_card_shows_each_districts_planned_and_simulated_waits_and_marks_f
     wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
     table = _waits_table(browser)
     assert _shown_waits(table) == _expected_waits(result)
-    assert table["head"][-1] == "dfg works" and len(table["rows"]) == 5
+    assert table["head"][-1] == "DFG works" and len(table["rows"]) == 5
+    assert {"OT", "HAO", "domiciliary care"} <= set(table["head"])
     # a planner's question, answered in one cell: reablement in Rugby
     reablement = table["head"].index("reablement")
     rugby = next(r for r in table["rows"] if r[0] == "rugby")[reablement]
@@ -555,8 +582,15 @@ def _expected_risk(risk: list[dict[str, Any]]) -> list[list[str]]:
             return _shown_number(days / served, 1) if served > 0 else "n/a"
 
         left = sum(r["end_backlog_cases"] for r in mine if r["scenario"] == "high")
-        name = "DFG works" if service == "dfg_works" else service.replace("_", " ")
-        rows.append([name, wait("low"), wait("planned"), wait("high"), _shown_number(left)])
+        rows.append(
+            [
+                _service_name(service),
+                wait("low"),
+                wait("planned"),
+                wait("high"),
+                _shown_number(left),
+            ]
+        )
     return rows
 
 
@@ -760,6 +794,15 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
     _use_key(browser, role_keys[Role.VIEWER])
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
     assert browser.find_element(By.CSS_SELECTOR, "label[for='sweep-rates']").text
+    # a viewer key may not sweep: the form stays in view, disabled, naming the keys that may
+    note = wait.until(ec.visibility_of_element_located((By.ID, "plan-role-note")))
+    assert "planner, finance or admin" in note.text
+    assert browser.find_element(By.ID, "sweep-rates").is_displayed()
+    assert not browser.find_element(By.ID, "sweep-rates").is_enabled()
+    assert not browser.find_element(By.CSS_SELECTOR, "#sweep-form button").is_enabled()
+    _use_key(browser, role_keys[Role.FINANCE])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#sweep-form button")))
     _spy_on_requests(browser)
     # a bad list is refused in the page, saying what was wrong, and nothing is sent
     for rates, wrong in (
@@ -775,11 +818,6 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
     # (the page's own load may still be reading series and forecasts: those are not the sweep's)
     assert [s for s in _sent(browser) if s[0] != "GET" or s[1].startswith(SWEEP_PATHS)] == []
     assert not browser.find_elements(By.ID, "sweep-table")
-    # a viewer key gets the API's 403, shown as the what-if shows it
-    _sweep(browser, "5, 10")
-    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-result"), "has role viewer"))
-    assert "planner, finance or admin" in browser.find_element(By.ID, "sweep-error").text
-    assert [s[:2] for s in _sent(browser) if s[0] == "POST"] == [["POST", "/v1/plans/sweeps"]]
 
     # the second rate's plan waits until the page has shown the first one's progress
     first_planned = threading.Event()
@@ -793,10 +831,10 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
         return slow(*args, **kwargs)
 
     monkeypatch.setattr(planning, "plan_scenario", gated)
-    _use_key(browser, role_keys[Role.FINANCE])
+    _use_key(browser, role_keys[Role.FINANCE])  # the key sent again: the page reloads with it
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
     latest = wait.until(_shown_plan_id)
-    assert browser.find_element(By.ID, "sweep-result").text == ""  # a new key clears the old
+    assert browser.find_element(By.ID, "sweep-result").text == ""  # a new load clears the old
     _spy_on_requests(browser)
     try:
         _sweep(browser, "5, 12.5, 20")

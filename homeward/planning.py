@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -207,7 +208,27 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         warnings += winter_warnings
     inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)
-    return PreparedPlan(config, inputs, warnings + ((late,) if late is not None else ()))
+    notes = (late, started_in_the_past(inputs, utcnow().date()))
+    return PreparedPlan(config, inputs, warnings + tuple(n for n in notes if n is not None))
+
+
+def started_in_the_past(inputs: PlanInputs, today: date) -> str | None:
+    """A warning when a whole period or more of the plan is already over: it starts where the
+    referral history ends, so its first weeks are weeks gone (a stale upload, or the demo's
+    fixed history); None when it starts within a period of today."""
+    if not inputs.period_start:
+        return None
+    first = pd.Timestamp(inputs.period_start[0]).date()
+    gone = (today - first).days // inputs.period_days
+    if gone < 1:
+        return None
+    unit = "week" if inputs.period_days == 7 else f"{inputs.period_days}-day period"
+    return (
+        f"the plan starts {first:%Y-%m-%d}, {gone} {unit}{'s' if gone != 1 else ''} before "
+        f"today ({today:%Y-%m-%d}), because the referral history ends there: its first "
+        f"{min(gone, len(inputs.period_start))} of {len(inputs.period_start)} periods are over; "
+        "upload newer referrals for a plan of the weeks ahead"
+    )
 
 
 def leaves_under(tree: Mapping[str, Sequence[str]], node: str) -> set[str]:

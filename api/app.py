@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
@@ -87,7 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(_stop_jobs, app)
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI with /docs and /redoc served from the package, not a CDN, so the
+    # documentation opens on a network that blocks them
+    app = FastAPIOffline(
         title="Homeward",
         version=code_version(),
         lifespan=lifespan,

@@ -526,9 +526,21 @@ function renderShadow(plan) {
 // districts' backtests added up (the run reconciles them fold by fold).
 const isTotal = (kind) => kind === "total";
 
+// What one point of a series counts: its forecast's step between periods (weekly referrals,
+// monthly delayed days or admissions), so a monthly count is not read as a week's.
+function perPeriod(points) {
+  if (points.length < 2) return "a period";
+  const days = (Date.parse(points[1].ds) - Date.parse(points[0].ds)) / 86400000;
+  if (days === 7) return "a week";
+  if (days >= 28 && days <= 31) return "a month";
+  if (days === 1) return "a day";
+  return `per ${Math.round(days)} days`;
+}
+
 function renderChart(forecast, history, kind) {
   const pts = forecast.points;
   if (!pts.length) return;
+  const per = perPeriod(pts);
   const W = 600, H = 200, pad = 30, n = history.length + pts.length;
   const values = [...history.map((h) => h.y), ...pts.map((p) => p["lo-95"]), ...pts.map((p) => p["hi-95"])];
   const lo = Math.min(...values), hi = Math.max(...values);
@@ -552,14 +564,14 @@ function renderChart(forecast, history, kind) {
       ${past}
       ${marks}
       <polyline class="mean" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
-      <text x="${pad}" y="14" font-size="12" class="axis-top">${fmt(hi)} a week</text>
-      <text x="${pad}" y="${H - 8}" font-size="12" class="axis-bottom">${fmt(lo)} a week</text>
+      <text x="${pad}" y="14" font-size="12" class="axis-top">${fmt(hi)} ${per}</text>
+      <text x="${pad}" y="${H - 8}" font-size="12" class="axis-bottom">${fmt(lo)} ${per}</text>
     </svg>
     <p class="muted" id="chart-caption"></p>
     <p class="muted" id="chart-accuracy"></p>`;
   // Ids and model names go in as text, never markup: a team's id comes from a stored config.
   chart.querySelector("svg").setAttribute("aria-label",
-    `forecast of ${forecast.series_id}, a week, on a scale from ${fmt(lo)} to ${fmt(hi)}`);
+    `forecast of ${forecast.series_id}, ${per}, on a scale from ${fmt(lo)} to ${fmt(hi)}`);
   chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
   chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
 }

@@ -531,7 +531,7 @@ def test_a_what_if_sent_with_one_key_is_not_shown_after_the_key_changes(
     browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
     assert "Planning a what-if" in browser.find_element(By.ID, "whatif-result").text
     key_field = browser.find_element(By.ID, "api-key")
-    key_field.send_keys(role_keys[Role.VIEWER])
+    key_field.send_keys(role_keys[Role.PLANNER])
     browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
     browser.execute_script("window.__go()")

@@ -645,11 +645,25 @@ def _id_problems(ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> list[Pr
 
 def _found_id(value: str) -> str:
     """The id as written, and the id meant when only its case is wrong (ONS codes such as
-    'E06000049' are printed in capitals)."""
+    'E06000049' are printed in capitals), or an id to write for a name ('Barking & Dagenham':
+    'barking-and-dagenham')."""
     lower = value.lower()
     if lower != value and SERIES_ID_PATTERN.fullmatch(lower):
         return f"{_quote(value)} (capitals: write {_quote(lower)})"
+    slug = _slug(value)
+    if slug and slug != value and SERIES_ID_PATTERN.fullmatch(slug):
+        return f"{_quote(value)} (a name: write an id such as {_quote(slug)})"
     return _found_text(value)
+
+
+def _slug(value: str) -> str:
+    """`value` as a series id: lower case, '&' as 'and', and each run of other characters
+    that an id part cannot hold as one '-', part by part ('/' kept)."""
+    parts = []
+    for part in value.strip().lower().replace("&", " and ").split("/"):
+        cleaned = re.sub(r"[^a-z0-9_.]+", "-", part).strip("-.")
+        parts.append(cleaned)
+    return "/".join(parts)
 
 
 def _cell_problems(

@@ -202,11 +202,19 @@ def test_repeated_header_name() -> None:
         ("", "a blank value"),
         ("Referrals/OT/Rugby", "'Referrals/OT/Rugby' (capitals: write 'referrals/ot/rugby')"),
         ("dtoc/E06000049", "'dtoc/E06000049' (capitals: write 'dtoc/e06000049')"),
-        ("Referrals OT", "'Referrals OT'"),  # lower case would not be an id either
-        ("referrals//rugby", "'referrals//rugby'"),
+        # a name, not an id: the id to write for it (lower case alone would not be one)
+        ("Referrals OT", "'Referrals OT' (a name: write an id such as 'referrals-ot')"),
+        (
+            "Barking & Dagenham",
+            "'Barking & Dagenham' (a name: write an id such as 'barking-and-dagenham')",
+        ),
+        ("referrals//rugby", "'referrals//rugby'"),  # no id is meant by an empty part
         ("referrals/ot/rugby/", "'referrals/ot/rugby/'"),
-        ("-referrals", "'-referrals'"),
-        ("referrals/ot rugby", "'referrals/ot rugby'"),
+        ("-referrals", "'-referrals' (a name: write an id such as 'referrals')"),
+        (
+            "referrals/ot rugby",
+            "'referrals/ot rugby' (a name: write an id such as 'referrals/ot-rugby')",
+        ),
     ],
 )
 def test_bad_series_ids(series_id: str, found: str) -> None:

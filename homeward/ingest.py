@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -657,10 +658,11 @@ def _found_id(value: str) -> str:
 
 
 def _slug(value: str) -> str:
-    """`value` as a series id: lower case, '&' as 'and', and each run of other characters
-    that an id part cannot hold as one '-', part by part ('/' kept)."""
+    """`value` as a series id: accents dropped, lower case, '&' as 'and', and each run of
+    other characters that an id part cannot hold as one '-', part by part ('/' kept)."""
+    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()  # é: e
     parts = []
-    for part in value.strip().lower().replace("&", " and ").split("/"):
+    for part in plain.strip().lower().replace("&", " and ").split("/"):
         cleaned = re.sub(r"[^a-z0-9_.]+", "-", part).strip("-.")
         parts.append(cleaned)
     return "/".join(parts)

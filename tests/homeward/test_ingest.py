@@ -142,7 +142,7 @@ def test_bytes_are_read_in_the_encoding_given() -> None:
     with pytest.raises(ValidationFailed) as caught:
         read_observations_csv(HEADER.encode() + "café,2024-01-01,1\n".encode("latin-1"), "l1",
                               encoding="latin-1")  # fmt: skip
-    assert caught.value.problems[0].found == "'café'"
+    assert caught.value.problems[0].found == "'café' (a name: write an id such as 'cafe')"
 
 
 def test_a_byte_the_encoding_does_not_use_names_its_line_and_the_encoding() -> None:

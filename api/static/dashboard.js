@@ -104,7 +104,8 @@ function renderSummary(plan) {
     <div id="plan-warnings"></div>
     <p class="muted">${esc(r.message)}</p>
     <p id="plan-config-note" role="note" hidden></p>
-    <p class="muted">config #${esc(plan.config_id)}, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>
+    <p id="plan-synthetic" class="warnings" role="note" hidden></p>
+    <p class="muted">config #${esc(plan.config_id)}<span id="plan-config-name"></span>, solver ${esc(r.solver)}, ${fmt(r.solve_seconds, 2)} s</p>
     ${downloadsBlock(plan)}`;
   renderWarnings(r.warnings || []);
   wireDownloads(document.querySelector("#summary"));
@@ -161,6 +162,24 @@ async function download(path, status) {
 
 // After a new config is stored, the latest plan is still the old config's until the pipeline
 // plans the new one: the summary says so, so its figures are not read as the new config's.
+// The plan's config by name, and a plain note when it is the synthetic demo's: its figures are
+// invented (calibrated to real ones), and must not be read as a council's own.
+const SYNTHETIC_CONFIG = /\(synthetic\)/i;
+
+async function nameConfig(plan) {
+  const config = await getJSON(`/v1/configs/${encodeURIComponent(plan.config_id)}`);
+  const name = document.querySelector("#plan-config-name");
+  if (!name) return;
+  name.textContent = ` "${config.name}" version ${config.version}`;
+  if (SYNTHETIC_CONFIG.test(config.name)) {
+    const note = document.querySelector("#plan-synthetic");
+    note.hidden = false;
+    note.textContent = "Synthetic demo: this plan is of the demo's invented Warwickshire data " +
+      "(calibrated to real figures), not a council's own. Upload your history (homeward import " +
+      "--replace, or POST /v1/observations?replace=true) and store your own config to plan yours.";
+  }
+}
+
 function noteActiveConfig(plan, active) {
   const note = document.querySelector("#plan-config-note");
   if (!note || !active || active.id === plan.config_id) return;
@@ -1089,6 +1108,7 @@ async function load() {
     const plan = await getJSON("/v1/plans/latest");
     renderSummary(plan); renderHours(plan); renderWaits(plan); renderShadow(plan);
     active.then((config) => noteActiveConfig(plan, config));
+    nameConfig(plan).catch(() => {});  // the name is a courtesy: the plan stands without it
     showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
   } catch (err) {
     if (err.status === 404 && err.fromService) {

@@ -418,7 +418,11 @@ const raised = (w) => w.planned > w.forecast * (1 + 1e-9) + 1e-9;  // above it b
 
 // How the config's winter section raised winter weeks (`winter` may be null: config unread).
 function winterBasis(winter) {
-  const index = winter?.pressure_series ? `the hospital-pressure index (${winter.pressure_series})` : "";
+  // the index raises each district's normal week (its mean forecast over the year ahead), so
+  // it lifts the weeks whose forecast dips below normal (holidays) most, not only the peaks
+  const index = winter?.pressure_series ? `the hospital-pressure index (${winter.pressure_series}: ` +
+    "each district's normal week, its mean forecast over the year ahead, raised by the index, " +
+    "where that is above the week's forecast, so winter holiday dips are lifted most)" : "";
   const quantile = winter?.quantile_column ? `the forecast's ${winter.quantile_column}` : "";
   if (index && quantile) return `by ${index} or to ${quantile}, whichever is higher`;
   if (quantile) return `to ${quantile}`;

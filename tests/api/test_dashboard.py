@@ -136,6 +136,8 @@ def test_winter_weeks_show_planned_above_the_forecast_by_the_pressure_index(
     wait.until(ec.text_to_be_present_in_element((By.ID, "demand-caption"), "Winter weeks"))
     caption = browser.find_element(By.ID, "demand-caption").text
     assert "planned above the forecast by the hospital-pressure index" in caption
+    # the index raises each district's normal week, so holiday dips rise most: said, not hidden
+    assert "normal week, its mean forecast over the year ahead, raised by the index" in caption
     assert ADMISSIONS_SERIES in caption
     shown = _demand_table(browser)
     assert [r[:3] for r in shown] == _demand_by_week(plan)

@@ -579,7 +579,7 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     ds = pd.Series(_per_category(ds_text, _parse_dates), index=ds_text.index)
     y, y_problems = parse_count_cells(y_text, rows, "y")
     problems += _id_problems(ids, ids_ok, rows)
-    problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_text)
+    problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_unread_date)
     outside = _outside_dates(ds)
     problems += _date_range_problems(outside, rows, ids, ds_text)
     # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
@@ -840,6 +840,27 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
                 str(series_id))
         for row, series_id, text, date, frequency in off[columns].itertuples(index=False)
     ]  # fmt: skip
+
+
+_SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*$")
+
+
+def _found_unread_date(text: str) -> str:
+    """A date that is not YYYY-MM-DD as written, and the date meant where a spreadsheet's
+    slashed date says it: day first as UK spreadsheets write it (05/01/2026: 2026-01-05), or
+    month first where the day cannot be second (01/25/2026: 2026-01-25)."""
+    match = _SLASHED.match(text)
+    if match is None:
+        return _found_text(text)
+    first, second, year = (int(g) for g in match.groups())
+    for day, month, how in ((first, second, "day first, as UK spreadsheets write it"),
+                            (second, first, "month first")):  # fmt: skip
+        try:
+            meant = pd.Timestamp(year=year, month=month, day=day)
+        except ValueError:
+            continue
+        return f"{text!r} (a spreadsheet date, read {how}: write {meant:%Y-%m-%d})"
+    return _found_text(text)
 
 
 def _found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:

@@ -223,6 +223,24 @@ def test_bad_series_ids(series_id: str, found: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("date", "found"),
+    [
+        ("05/01/2026", "'05/01/2026' (a spreadsheet date, read day first, as UK spreadsheets "
+         "write it: write 2026-01-05)"),
+        ("5.1.2026", "'5.1.2026' (a spreadsheet date, read day first, as UK spreadsheets "
+         "write it: write 2026-01-05)"),
+        ("01/25/2026", "'01/25/2026' (a spreadsheet date, read month first: write 2026-01-25)"),
+        ("31/31/2026", "'31/31/2026'"),  # no date either way: nothing suggested
+    ],
+)  # fmt: skip
+def test_a_spreadsheets_slashed_date_is_refused_with_the_date_to_write(
+    date: str, found: str
+) -> None:
+    problem = only_problem(f"{HEADER}referrals/ot/rugby,{date},3\n")
+    assert (problem.row, problem.column, problem.found) == (2, "ds", found)
+
+
+@pytest.mark.parametrize(
     "date", ["2024-13-01", "2024-02-30", "01/01/2024", "2024-1-1", "2024", "", "2024-01-01T00:00"]
 )
 def test_unparseable_dates(date: str) -> None:
@@ -231,7 +249,7 @@ def test_unparseable_dates(date: str) -> None:
     )
     assert (problem.row, problem.column) == (3, "ds")
     assert "YYYY-MM-DD" in problem.expected
-    assert problem.found == (repr(date) if date else "a blank value")
+    assert problem.found.startswith(repr(date) if date else "a blank value")
 
 
 def test_problem_reads_like_the_spec() -> None:

@@ -173,6 +173,17 @@ class SweepRowPublic(BaseModel):
         description="staff and agency cost together, GBP: what the revenue budget pays for hours "
         "before fee and charge income; null in sweeps stored before it was reported",
     )
+    net_revenue_cost_gbp: float | None = Field(
+        default=None,
+        description="staff and agency cost less DFG fee income over the horizon, GBP: what "
+        "the revenue budget pays net of the fee (null in sweeps stored before it was recorded)",
+    )
+    unspent_budget_gbp: float | None = Field(
+        default=None,
+        description="revenue budget left unspent over the horizon (the revenue rows' headroom "
+        "summed), GBP: fee income the plan cannot spend on hours (team ceilings bind) shows "
+        "here (null in sweeps stored before it was recorded)",
+    )
     staff_hours: float | None = Field(description="in-house staff hours: the plan's staffing")
     agency_hours: float | None = Field(
         default=None, description="agency hours; null in sweeps stored before they were reported"
@@ -188,6 +199,8 @@ class SweepRowPublic(BaseModel):
     staff_cost_gbp_change: float | None = Field(description=_change("GBP"))
     agency_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     revenue_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
+    net_revenue_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
+    unspent_budget_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     staff_hours_change: float | None = Field(description=_change("hours"))
     agency_hours_change: float | None = Field(default=None, description=_change("hours"))
     works_completed_change: float | None = Field(default=None, description=_change("cases"))

@@ -513,6 +513,8 @@ SWEEP_FIGURES = (
     "staff_cost_gbp",
     "agency_cost_gbp",
     "revenue_cost_gbp",
+    "net_revenue_cost_gbp",
+    "unspent_budget_gbp",
     "staff_hours",
     "agency_hours",
     "works_completed",
@@ -526,10 +528,12 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
     in-house staff cost and agency cost (GBP, the `revenue` rows summed) and the two costs
     together (`revenue_cost_gbp`: what the revenue budget pays for hours, before fee and
     charge income), so a rate that swaps staff for dearer agency hours does not read as a
-    saving; in-house staff and agency hours (the `staffing` rows summed); DFG works completed
-    (the `capital` rows summed: fewer at a higher fee when `fees.charged_to_grant`) and
-    delayed discharge (DTOC) days. A plan with no revenue rows (not solved) has None for its
-    money and hours rather than 0."""
+    saving; that cost less the fee income (`net_revenue_cost_gbp`) and the revenue budget left
+    unspent (`unspent_budget_gbp`, the `revenue` rows' headroom summed: where team-hour ceilings
+    bind, fee income the plan cannot spend on hours shows here); in-house staff and agency
+    hours (the `staffing` rows summed); DFG works completed (the `capital` rows summed: fewer
+    at a higher fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days. A plan
+    with no revenue rows (not solved) has None for its money and hours rather than 0."""
 
     def total(frame: str, column: str) -> float | None:
         rows = result.get(frame) or []
@@ -538,12 +542,17 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
         return float(sum(r.get(column) or 0.0 for r in rows))
 
     staff, agency = total("revenue", "staff_cost_gbp"), total("revenue", "agency_cost_gbp")
+    fee = total("revenue", "fee_income_gbp")
     return {
         "weighted_wait_days": objective,
-        "fee_income_gbp": total("revenue", "fee_income_gbp"),
+        "fee_income_gbp": fee,
         "staff_cost_gbp": staff,
         "agency_cost_gbp": agency,
         "revenue_cost_gbp": None if staff is None or agency is None else staff + agency,
+        "net_revenue_cost_gbp": None
+        if staff is None or agency is None or fee is None
+        else staff + agency - fee,
+        "unspent_budget_gbp": total("revenue", "headroom_gbp"),
         "staff_hours": total("staffing", "staff_hours"),
         "agency_hours": total("staffing", "agency_hours"),
         "works_completed": total("capital", "works_completed"),

@@ -901,6 +901,8 @@ const SWEEP_MEASURES = [
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
   ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
   ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
+  ["net of fee income (GBP)", "net_revenue_cost_gbp", "GBP", false],
+  ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
   ["DFG works completed", "works_completed", "cases", false],
   ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
 ];

@@ -729,6 +729,8 @@ SWEEP_MEASURES = (
     ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
     ("agency cost (GBP)", "agency_cost_gbp", "GBP", False),
     ("staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", False),
+    ("net of fee income (GBP)", "net_revenue_cost_gbp", "GBP", False),
+    ("budget left unspent (GBP)", "unspent_budget_gbp", "GBP", False),
     ("DFG works completed", "works_completed", "cases", False),
     ("delayed days in hospital (DTOC)", "dtoc_days", "days", False),
 )

@@ -111,6 +111,10 @@ def test_sweep_figures_count_agency_spend_beside_staff_spend(
             assert row["staff_cost_gbp"] == pytest.approx(staff)
             assert row["agency_cost_gbp"] == pytest.approx(agency)
             assert row["revenue_cost_gbp"] == pytest.approx(staff + agency)
+            fee = sum(r["fee_income_gbp"] for r in result["revenue"])
+            assert row["net_revenue_cost_gbp"] == pytest.approx(staff + agency - fee)
+            unspent = sum(r["headroom_gbp"] for r in result["revenue"])
+            assert row["unspent_budget_gbp"] == pytest.approx(unspent)
             assert row["agency_hours"] == pytest.approx(
                 sum(r["agency_hours"] for r in result["staffing"])
             )
@@ -121,6 +125,7 @@ def test_plan_figures_of_a_plan_that_did_not_solve_are_none_not_zero() -> None:
     figures = planning.plan_figures(None, {"revenue": [], "staffing": [], "capital": []})
     assert figures["staff_cost_gbp"] is None and figures["revenue_cost_gbp"] is None
     assert figures["agency_cost_gbp"] is None and figures["weighted_wait_days"] is None
+    assert figures["net_revenue_cost_gbp"] is None and figures["unspent_budget_gbp"] is None
 
 
 def test_no_forecasts_names_the_pipeline_not_the_file_command(

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
 from api.errors import NotFound, error_responses
+from api.routes.plans import latest_or_404, plan_or_404
 from api.schemas import PlanResultPublic
 from homeward import repository
 from homeward.exports import csv_text
@@ -86,10 +87,7 @@ _PLAN_CSV = _csv_answer(
 def latest_plan_table_csv(table: TableName, session: SessionDep) -> Response:
     """One table of the latest plan (GET /v1/plans/latest) as CSV; the file is named after
     the plan's id, so a download says which plan it came from."""
-    row = repository.latest_plan(session)
-    if row is None:
-        raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")
-    return _table_csv(row, table)
+    return _table_csv(latest_or_404(session), table)
 
 
 @router.get(
@@ -101,10 +99,7 @@ def latest_plan_table_csv(table: TableName, session: SessionDep) -> Response:
 )
 def plan_table_csv(plan_id: IdPath, table: TableName, session: SessionDep) -> Response:
     """One table of a plan (GET /v1/plans/{id}) as CSV."""
-    row = session.get(PlanRow, plan_id)
-    if row is None:
-        raise NotFound(f"no plan with id {plan_id}")
-    return _table_csv(row, table)
+    return _table_csv(plan_or_404(session, plan_id), table)
 
 
 def _table_csv(row: PlanRow, table: PlanTable) -> Response:

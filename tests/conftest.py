@@ -67,6 +67,15 @@ def fresh_postgres_url(postgres_url: str) -> str:
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file, then a fresh database on the throwaway PostgreSQL server (for
+    tests that must hold on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'either.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
 class LiveServer:
     """uvicorn serving an app on a free loopback port in a background thread."""
 

@@ -160,14 +160,6 @@ class ConfigService:
             return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def either_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh SQLite file, then a fresh database on the throwaway PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'configs.db'}"
-    return str(request.getfixturevalue("fresh_postgres_url"))
-
-
 def serve_config(
     url: str, tmp_path: Path, body: dict[str, Any], **extra: Any
 ) -> Iterator[ConfigService]:

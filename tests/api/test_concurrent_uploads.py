@@ -36,12 +36,9 @@ class Service:
     factory: sessionmaker[Session]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
+@pytest.fixture
+def service(either_database_url: str, tmp_path: Path) -> Iterator[Service]:
+    url = either_database_url
     engine = make_engine(url)
     upgrade(engine)
     factory = session_factory(engine)

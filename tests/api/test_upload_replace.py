@@ -39,14 +39,11 @@ class Service:
     factory: sessionmaker[Session]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+@pytest.fixture
+def service(either_database_url: str, tmp_path: Path) -> Iterator[Service]:
     """A server over a database holding a synthetic demo history, stored as `homeward demo`
     stores it; an admin key."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'replace.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
+    url = either_database_url
     engine = make_engine(url)
     upgrade(engine)
     factory = session_factory(engine)

@@ -102,13 +102,9 @@ def test_import_replace_swaps_the_history_and_says_what_it_replaced(
     assert "already imported" in capsys.readouterr().out
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def factory_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    engine = make_engine(url)
+@pytest.fixture
+def factory_on(either_database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(either_database_url)
     upgrade(engine)
     factory = session_factory(engine)
     _store_demo(factory)

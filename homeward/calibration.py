@@ -25,6 +25,7 @@ from homeward.dtoc import read_nhs_dtoc
 DTOC_FILE = Path("dtoc-monthly") / "dtoc_la_monthly.csv"
 AE_FILE = Path("ae-monthly") / "ae_england_monthly.csv"
 WARWICKSHIRE_SLUG = "warwickshire"  # la_name "Warwickshire", la_code_legacy 404
+WARWICKSHIRE_LEGACY_CODE = "404"
 
 # Windows (inclusive months). Social-care-attributable delays fell steeply from mid-2017 after a
 # national policy push (PROVENANCE.md, "known breaks"), so seasonality and trend are measured
@@ -60,6 +61,18 @@ class DtocCalibration:
 
 
 @dataclass(frozen=True)
+class DelayReasonCalibration:
+    """Warwickshire delayed days a day over DTOC_AFTER_SHIFT, for the reasons the plan models.
+
+    People delayed on a given day equal delayed days per day, so these are the people in a
+    hospital bed waiting for the service on an average day.
+    """
+
+    care_package_home_per_day: float  # reason E, awaiting a care package in own home
+    further_nhs_nonacute_per_day: float  # reason C, incl. intermediate care and rehabilitation
+
+
+@dataclass(frozen=True)
 class AdmissionsCalibration:
     """England monthly emergency admissions (``em_adm_total``, admissions per month)."""
 
@@ -69,7 +82,7 @@ class AdmissionsCalibration:
     irregular_cv: float
 
 
-_Figures = TypeVar("_Figures", DtocCalibration, AdmissionsCalibration)
+_Figures = TypeVar("_Figures", DtocCalibration, AdmissionsCalibration, DelayReasonCalibration)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Calibration:
     dtoc_days_total: DtocCalibration
     dtoc_days_social_care: DtocCalibration
     emergency_admissions: AdmissionsCalibration
+    delays_by_reason: DelayReasonCalibration
 
     def rounded(self) -> Calibration:
         """Rounded as the constants are written: days to 0.1, ratios to 4 decimals."""
@@ -86,6 +100,7 @@ class Calibration:
             _round_fields(self.dtoc_days_total),
             _round_fields(self.dtoc_days_social_care),
             _round_fields(self.emergency_admissions),
+            _round_fields(self.delays_by_reason),
         )
 
 
@@ -128,6 +143,11 @@ CALIBRATION = Calibration(
         ),
         irregular_cv=0.0099,  # sd of deseasonalised ratios, whole file
     ),
+    # dtoc-monthly/dtoc_la_monthly.csv, reason columns, la_code_legacy 404, 2018-01..2018-12.
+    delays_by_reason=DelayReasonCalibration(
+        care_package_home_per_day=13.8795,  # reason_E_care_package_home, days / 365
+        further_nhs_nonacute_per_day=4.3315,  # reason_C_further_nhs_nonacute, days / 365
+    ),
 )
 # fmt: on
 
@@ -141,6 +161,7 @@ def measure_calibration(data_dir: Path) -> Calibration:
             _series(dtoc, f"dtoc_social_care_days/{WARWICKSHIRE_SLUG}")
         ),
         emergency_admissions=measure_admissions(_admissions(data_dir / AE_FILE)),
+        delays_by_reason=measure_delay_reasons(data_dir / DTOC_FILE),
     )
 
 
@@ -156,6 +177,25 @@ def measure_dtoc(days: pd.Series) -> DtocCalibration:
         level_shift_ratio=_mean(days, DTOC_AFTER_SHIFT) / before_shift,
         seasonal=seasonal,
         irregular_cv=irregular_cv,
+    )
+
+
+def measure_delay_reasons(path: Path) -> DelayReasonCalibration:
+    """Warwickshire's delayed days a day by reason over DTOC_AFTER_SHIFT (whole months)."""
+    table = pd.read_csv(path, dtype={"la_code_legacy": str})
+    rows = table[
+        (table["geography_type"] == "local_authority")
+        & (table["la_code_legacy"] == WARWICKSHIRE_LEGACY_CODE)
+        & table["month"].between(*DTOC_AFTER_SHIFT)
+    ]
+    months = pd.DatetimeIndex(pd.to_datetime(rows["month"], format="%Y-%m"))
+    if len(months) != 12:
+        found = len(months)
+        raise ValueError(f"expected 12 Warwickshire months in {DTOC_AFTER_SHIFT}, found {found}")
+    days = int(np.sum(months.days_in_month))
+    return DelayReasonCalibration(
+        care_package_home_per_day=float(rows["reason_E_care_package_home"].sum()) / days,
+        further_nhs_nonacute_per_day=float(rows["reason_C_further_nhs_nonacute"].sum()) / days,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeward.calibration import CALIBRATION
 from homeward.demo_series import (
     ADMISSIONS_SERIES,
     DEMO_BASE_WEEKLY_REFERRALS,
@@ -25,8 +26,7 @@ WEEKS_PER_YEAR = 52
 DEMO_CONFIG_NAME = "warwickshire-demo (synthetic)"  # `homeward demo` replaces only configs so named
 # Hours per case and loaded hourly costs are planning assumptions of the demo, not measured
 # figures. Urgent shares and weights triage the queues (the reports condemn date-order queues,
-# seed 000 review, 002 §11.2); hospital_share is the share of people waiting for the service
-# who wait in a hospital bed (their waits are delayed transfers of care). All assumptions.
+# seed 000 review, 002 §11.2). All assumptions; hospital_share is measured (below).
 SERVICES: dict[str, dict[str, float]] = {
     "ot": {
         "hours_per_case": 6.0,
@@ -49,7 +49,6 @@ SERVICES: dict[str, dict[str, float]] = {
         "urgent_share": 0.40,
         "urgent_wait_weight": 3.0,
         "hospital_delay_weight": 1.0,
-        "hospital_share": 0.5,
     },
     "domcare": {
         "hours_per_case": 30.0,
@@ -58,12 +57,30 @@ SERVICES: dict[str, dict[str, float]] = {
         "urgent_share": 0.30,
         "urgent_wait_weight": 3.0,
         "hospital_delay_weight": 1.0,
-        "hospital_share": 0.25,
     },
 }
 # Weeks of referrals waiting at the start (Little's law: backlog = throughput x wait). OT: the
 # review's 56-day average wait for a home assessment visit (seed 000) is 8 weeks.
 INITIAL_BACKLOG_WEEKS = {"ot": 8.0, "hao": 4.0, "reablement": 1.0, "domcare": 2.0}
+# hospital_share: the share of people waiting for the service who wait in a hospital bed (their
+# waits are delayed transfers of care). Set so that on the plan's first day the people the demo
+# has waiting in hospital equal Warwickshire's delays for the matching reason, measured over 2018
+# (CALIBRATION.delays_by_reason): home care, reason E (awaiting a care package in own home), 13.9
+# people a day over the 80 waiting, 0.17; reablement, reason C (further non-acute NHS care, which
+# includes intermediate care and so reablement: an upper bound), 4.3 over 60, 0.072. They were
+# 0.25 and 0.5, unmeasured guesses; with them the demo plan modelled 65,000 delayed days a year,
+# four times Warwickshire's delays for every reason together (16,594 in 2018).
+HOSPITAL_SHARE = {
+    service: round(
+        per_day
+        / (INITIAL_BACKLOG_WEEKS[service] * sum(DEMO_BASE_WEEKLY_REFERRALS[service].values())),
+        4,
+    )
+    for service, per_day in (
+        ("reablement", CALIBRATION.delays_by_reason.further_nhs_nonacute_per_day),
+        ("domcare", CALIBRATION.delays_by_reason.care_package_home_per_day),
+    )
+}
 # Average time to deliver an adaptation: 197 days north team, 145 days south (seed 000 §4.4).
 WORKS_DELIVERY_DAYS = {"north": 197.0, "south": 145.0}
 # Share of OT assessments that become DFG works: the works Warwickshire's capital pays for in a
@@ -90,7 +107,7 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
         "version": "2025.1",
         "period_days": 7,
         "horizon_periods": horizon_periods,
-        "services": [{"id": s, **params} for s, params in SERVICES.items()],
+        "services": [{"id": s, **params, **_hospital_share(s)} for s, params in SERVICES.items()],
         "teams": [
             {
                 "id": team,
@@ -127,15 +144,26 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
 
 
 def _wanted_hours_by_team() -> dict[str, dict[str, float]]:
-    """Hours a week each team would need to keep up with demand, a year of growth included."""
+    """Hours a week each team would need to keep up with demand, a year of growth included.
+
+    Home care's demand is its own referrals plus the reablement completions that need ongoing
+    care (``P_REAB_DOM``), as the LP's backlog balance has it. Leaving those out sized home care's
+    hours and the budget for 40 cases a week against 64 arriving: the demo's home-care queue grew
+    from 75 to 1,539 over the year whatever the plan did.
+    """
     wanted: dict[str, dict[str, float]] = {}
     for d in DEMO_DISTRICTS:
         team = wanted.setdefault(d.team, dict.fromkeys(SERVICES, 0.0))
         for s, params in SERVICES.items():
-            team[s] += (
-                DEMO_BASE_WEEKLY_REFERRALS[s][d.id] * GROWTH_ALLOWANCE * params["hours_per_case"]
-            )
+            cases = DEMO_BASE_WEEKLY_REFERRALS[s][d.id]
+            if s == "domcare":
+                cases += P_REAB_DOM * DEMO_BASE_WEEKLY_REFERRALS["reablement"][d.id]
+            team[s] += cases * GROWTH_ALLOWANCE * params["hours_per_case"]
     return wanted
+
+
+def _hospital_share(service: str) -> dict[str, float]:
+    return {"hospital_share": HOSPITAL_SHARE[service]} if service in HOSPITAL_SHARE else {}
 
 
 def _wanted_cost_gbp(wanted: dict[str, dict[str, float]]) -> float:

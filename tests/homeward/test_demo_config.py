@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from homeward import demo_config
+from homeward.calibration import CALIBRATION
 from homeward.demo_series import DEMO_BASE_WEEKLY_REFERRALS
 from homeward.planning import with_winter_pressure
 from optimise import plan
@@ -66,3 +68,39 @@ def test_demo_plan_respects_every_constraint_and_the_budget_binds() -> None:
     assert result.status.value == "optimal"
     assert max(r.violation for r in residuals(inputs, result)) < 1e-6
     assert "revenue" in set(result.binding["constraint"])
+
+
+def test_home_care_ceilings_can_serve_its_referrals_and_those_from_reablement() -> None:
+    """Home care's demand in the LP is its referrals plus P_REAB_DOM of reablement's completions;
+    sized on its referrals alone, its ceilings served 40 cases a week against 64 arriving."""
+    body = demo_config.demo_planning_config()
+    hours_per_case = {s["id"]: s["hours_per_case"] for s in body["services"]}
+    ceiling_cases = (
+        sum(team["hours"]["domcare"]["max_per_period"] for team in body["teams"])
+        / hours_per_case["domcare"]
+    )
+    arriving = sum(DEMO_BASE_WEEKLY_REFERRALS["domcare"].values()) + body["flows"][
+        "p_reab_dom"
+    ] * sum(DEMO_BASE_WEEKLY_REFERRALS["reablement"].values())
+    assert arriving == pytest.approx(64.1, abs=0.1)
+    assert ceiling_cases > arriving * demo_config.GROWTH_ALLOWANCE
+
+
+def test_hospital_shares_put_warwickshires_measured_delays_in_hospital_on_day_one() -> None:
+    """People waiting in hospital at the start = Warwickshire's 2018 delays per day for the
+    matching reason: E (a care package at home) for home care, C (non-acute NHS care, which
+    includes reablement) for reablement."""
+    body = demo_config.demo_planning_config()
+    share = {s["id"]: s.get("hospital_share") for s in body["services"]}
+    waiting = {
+        s: sum(d["initial_backlog_cases"][s] for d in body["districts"])
+        for s in ("reablement", "domcare")
+    }
+    delays = CALIBRATION.delays_by_reason
+    assert share["domcare"] * waiting["domcare"] == pytest.approx(
+        delays.care_package_home_per_day, rel=1e-3
+    )
+    assert share["reablement"] * waiting["reablement"] == pytest.approx(
+        delays.further_nhs_nonacute_per_day, rel=1e-3
+    )
+    assert share["ot"] is None and share["hao"] is None  # no hospital delay is modelled for them

@@ -25,7 +25,7 @@ from homeward.api_keys import (
     RoleTooWeak,
     UnknownKeyName,
 )
-from homeward.errors import HomewardError, ValidationFailed
+from homeward.errors import HomewardError, ValidationFailed, json_text, unknown_field_expected
 from homeward.pipeline import PipelineBusy
 from homeward.planning import NoConfig, NoForecasts
 from homeward.roles import Action, roles_allowing
@@ -190,17 +190,20 @@ def _plan_input(field: str) -> str:
     return field if field.startswith("demand") else f"config/{field.replace('.', '/')}"
 
 
-async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [_located(err) for err in exc.errors()]
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    body_model = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    problems = [_located(err, body_model) for err in exc.errors()]
     detail = "; ".join(
         f"{p['location']}: {p['expected']}, found {p['found']}" for p in problems[:10]
     )
     return problem(422, _title(422), detail, problems=problems)
 
 
-def _located(err: Any) -> dict[str, str]:
-    """One request error as location, expected, found; said plainly where pydantic is not."""
+def _located(err: Any, body_model: Any = None) -> dict[str, str]:
+    """One request error as location, expected, found; said plainly where pydantic is not.
+    ``body_model``: the route's body model, whose fields name what an unknown field meant."""
     location = "/".join(str(p) for p in err.get("loc", ()))
     if err.get("type") == "json_invalid":  # FastAPI reports the input as {}: say what broke
         where = f"at character {err['loc'][-1]}" if len(err.get("loc", ())) > 1 else ""
@@ -212,10 +215,15 @@ def _located(err: Any) -> dict[str, str]:
     if refused is not None:  # a config validator's: the field it names, and that field's value
         where = "/".join(str(p) for p in refused.loc)
         return {"location": where, "expected": refused.expected, "found": refused.found}
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "extra_forbidden" and loc[:1] == ("body",):
+        model = body_model if isinstance(body_model, type) else None
+        expected = unknown_field_expected(model, loc[1:])
+        return {"location": location, "expected": expected, "found": json_text(err.get("input"))}
     return {
         "location": location,
         "expected": str(err.get("msg", "")).removeprefix("Value error, "),
-        "found": repr(err.get("input"))[:200],
+        "found": json_text(err.get("input")),
     }
 
 

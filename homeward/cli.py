@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from forecast import RECOMMENDED_MODELS
 from homeward import commands
-from homeward.errors import HomewardError
+from homeward.errors import HomewardError, json_text, unknown_field_expected
 from homeward.roles import Role
-from optimise.config import refused_value
+from optimise.config import PlanningConfig, refused_value
 
 Handler = Callable[[argparse.Namespace], int]
 MAX_PORT = 65535
@@ -326,8 +326,13 @@ def _invalid(exc: ValidationError) -> str:
             parts.append(f"{where}: expected a value (it is required), found nothing")
         elif err["type"] == "value_error":  # our own validators say expected and found
             parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
-        else:
-            parts.append(f"{where}: {err['msg']}, found {repr(err['input'])[:80]}")
+        elif err["type"] == "extra_forbidden" and not settings:
+            model = PlanningConfig if exc.title == PlanningConfig.__name__ else None
+            expected = unknown_field_expected(model, err["loc"])
+            parts.append(f"{where}: expected {expected}, found {json_text(err['input'], 80)}")
+        else:  # an environment variable's value is text; a config's is JSON
+            found = repr(err["input"])[:80] if settings else json_text(err["input"], 80)
+            parts.append(f"{where}: {err['msg']}, found {found}")
     what = "settings (environment variables)" if settings else exc.title
     return f"invalid {what}: " + "; ".join(parts)
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import types
+from collections import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 # Enough to fix a file in one pass without flooding a log line or an HTTP problem detail.
 MAX_PROBLEMS_IN_MESSAGE = 20
@@ -75,3 +83,73 @@ def in_reading_order(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Pro
 def source_label(source: str) -> str:
     """Name an input for a message, e.g. ``'referrals.csv'``."""
     return repr(source) if source else "input"
+
+
+# --- pydantic errors, said plainly ----------------------------------------------------------
+
+
+def json_text(value: Any, limit: int = 200) -> str:
+    """A refused value as it reads in JSON (``null``, ``true``, ``"ten"``), cut to ``limit``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # a circular or otherwise unwritable value
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def unknown_field_expected(model: type[BaseModel] | None, loc: Sequence[str | int]) -> str:
+    """What a field the model does not have (pydantic's ``extra_forbidden`` at ``loc``, the
+    field's name last) should have been: the nearest field's name, or the fields there are."""
+    names = field_names_at(model, loc[:-1]) if model is not None else None
+    if not names:
+        return "no field of this name"
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    if close:
+        return f"a field of this object (did you mean '{close[0]}'?)"
+    return "one of the fields " + ", ".join(sorted(names))
+
+
+def field_names_at(model: type[BaseModel], path: Sequence[str | int]) -> list[str] | None:
+    """The field names (aliases where set) of the object at ``path`` inside ``model``, following
+    pydantic error locations through lists, dicts and optional fields; None if not a model."""
+    types: list[Any] = [model]
+    for part in path:
+        types = [t for tp in types for t in _inside(tp, part)]
+    models = {m for tp in types for m in _models(tp)}
+    if len(models) != 1:
+        return None
+    [found] = models
+    return [field.alias or name for name, field in found.model_fields.items()]
+
+
+def _inside(tp: Any, part: str | int) -> list[Any]:
+    """The types a location step ``part`` leads to from ``tp``."""
+    out: list[Any] = []
+    for t in _unwrapped(tp):
+        origin = get_origin(t)
+        args = get_args(t)
+        if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
+            field = t.model_fields.get(part) or next(
+                (f for f in t.model_fields.values() if f.alias == part), None
+            )
+            if field is not None:
+                out.append(field.annotation)
+        elif origin in (list, tuple, set, frozenset, abc.Sequence) and isinstance(part, int):
+            out.extend(args[:1])
+        elif origin in (dict, abc.Mapping) and len(args) == 2:
+            out.append(args[1])
+    return out
+
+
+def _unwrapped(tp: Any) -> list[Any]:
+    """``tp`` without Annotated and with each member of a union (None left out)."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _unwrapped(get_args(tp)[0])
+    if origin is Union or origin is types.UnionType:
+        return [u for a in get_args(tp) if a is not type(None) for u in _unwrapped(a)]
+    return [tp]
+
+
+def _models(tp: Any) -> list[type[BaseModel]]:
+    return [t for t in _unwrapped(tp) if isinstance(t, type) and issubclass(t, BaseModel)]

@@ -73,7 +73,7 @@ def test_infinity_in_a_plan_request_is_422_before_any_run(
     assert response.status_code == 422, response.text
     [problem] = response.json()["problems"]
     assert problem["location"] == f"body/config/{where}"
-    assert problem["found"] == "inf"
+    assert problem["found"] == "Infinity"  # as JSON writes it
     assert service.count(RunRow) == 0 and service.count(PlanningConfigRow) == 1
 
 
@@ -101,3 +101,39 @@ def test_a_cross_field_error_names_the_field_and_its_value(
     assert "Value error" not in response.text
     assert response.json()["detail"] == f"{where}: one of {teams}, found 'east'"
     assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "wrap"),
+    [("/v1/configs", lambda c: c), ("/v1/plans", lambda c: {"config": c})],
+)
+def test_a_misspelt_field_is_named_with_the_field_meant_and_values_read_as_json(
+    service: Service, path: str, wrap: Any
+) -> None:
+    config = _demo()
+    config["fees"]["dfg_fee_rte"] = config["fees"].pop("dfg_fee_rate")
+    config["teams"][1]["hours"]["ot"]["max_per_perod"] = 5.0
+    config["services"][2]["wait_weight"] = None
+    response = service.client.post(path, json=wrap(config))
+    assert response.status_code == 422, response.text
+    at = "body/" if path == "/v1/configs" else "body/config/"
+    problems = {p["location"]: p for p in response.json()["problems"]}
+    assert problems[f"{at}fees/dfg_fee_rte"] == {
+        "location": f"{at}fees/dfg_fee_rte",
+        "expected": "a field of this object (did you mean 'dfg_fee_rate'?)",
+        "found": "0.1",
+    }
+    assert problems[f"{at}teams/1/hours/ot/max_per_perod"]["expected"] == (
+        "a field of this object (did you mean 'max_per_period'?)"
+    )
+    assert problems[f"{at}services/2/wait_weight"]["found"] == "null"
+    assert "None" not in response.text
+    assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+
+
+def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service) -> None:
+    response = service.client.post("/v1/plans/sweeps", json={"rates": [0.05, 0.1]})
+    assert response.status_code == 422, response.text
+    problems = {p["location"]: p for p in response.json()["problems"]}
+    assert problems["body/rates"]["expected"] == "one of the fields config, dfg_fee_rates, solver"
+    assert problems["body/rates"]["found"] == "[0.05, 0.1]"

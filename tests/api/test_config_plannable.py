@@ -131,7 +131,7 @@ def _service_changed(index: int, **changes: Any) -> dict[str, Any]:
         (_service_changed(0, hours_per_case=1e-300), "body/services/0/hours_per_case", "1e-300"),
         (_demo(name=""), "body/name", "''"),
         (_demo(name="   "), "body/name", "'   '"),
-        (_demo(name="n" * 201), "body/name", "'nnnnnnnn"),  # the column holds 200
+        (_demo(name="n" * 201), "body/name", '"nnnnnnnn'),  # the column holds 200
         (_winter(months=[]), "body/winter/months", "[]"),
         (_winter(months=[1, 1, 1]), "body/winter/months/1", "1 again (first at index 0)"),
     ],

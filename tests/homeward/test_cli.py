@@ -437,9 +437,28 @@ def test_plan_with_an_invalid_config_names_each_field_on_one_line(
     config.write_text(json.dumps(body))
     assert main(["plan", "--config", str(config)]) == 2
     line = _one_line_error(capsys, "plan")
-    assert "period_days: " in line and "'weekly'" in line
+    assert "period_days: " in line and 'found "weekly"' in line  # as the JSON file has it
     assert "fees: expected a value (it is required), found nothing" in line
     assert "errors.pydantic.dev" not in line
+
+
+def test_plan_with_a_misspelt_config_field_names_the_field_meant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    body["districts"][0]["captial_gbp"] = body["districts"][0].pop("capital_gbp")
+    body["services"][0]["hours_per_case"] = None
+    body["fees"]["fee_rate"] = 0.1
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    assert main(["plan", "--config", str(config)]) == 2
+    line = _one_line_error(capsys, "plan")
+    assert (
+        "districts.0.captial_gbp: expected a field of this object (did you mean 'capital_gbp'?)"
+        in line
+    )
+    assert "services.0.hours_per_case: Input should be a valid number, found null" in line
+    assert "fees.fee_rate: expected a field of this object (did you mean 'dfg_fee_rate'?), " in line
 
 
 def test_plan_with_a_config_that_is_not_json_names_the_file(

@@ -35,6 +35,8 @@ from homeward.ingest import (
     observations_hash,
     read_observations_csv,
     read_upload,
+    stale_series,
+    stale_warning,
     unfinished_periods,
 )
 from homeward.pipeline import (
@@ -233,6 +235,8 @@ def _read_history(args: argparse.Namespace) -> pd.DataFrame:
             series_id,
             f"{start:%Y-%m-%d}",
         )
+    if stale := stale_warning(stale_series(history)):
+        log.warning(stale)
     return history
 
 

@@ -187,6 +187,40 @@ def unfinished_periods(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     return unfinished
 
 
+STALE_AFTER = pd.DateOffset(years=1)
+STALE_NAMED = 5  # a stale-history warning names this many series, then counts the rest
+
+
+def stale_series(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """{series id: start of its newest period} for each series of validated observations whose
+    newest period ended a year or more before today (``homeward.clock``). A forecast starts
+    where its history ends, so such a series' forecasts are for periods already over."""
+    today = pd.Timestamp(utcnow().date())
+    newest = observations.groupby("unique_id", sort=True)["ds"].max()
+    stale = {}
+    for series_id, freq in series_frequencies(observations).items():
+        start = pd.Timestamp(newest[series_id])
+        ends = start + (pd.Timedelta(days=7) if freq == WEEKLY else pd.offsets.MonthBegin(1))
+        if ends + STALE_AFTER <= today:
+            stale[series_id] = start
+    return stale
+
+
+def stale_warning(stale: dict[str, pd.Timestamp]) -> str | None:
+    """One sentence for the series of ``stale_series``, oldest first, or None if there are none."""
+    if not stale:
+        return None
+    oldest = sorted(stale.items(), key=lambda item: (item[1], item[0]))
+    named = ", ".join(f"{sid} (newest {start:%Y-%m-%d})" for sid, start in oldest[:STALE_NAMED])
+    more = f" and {len(oldest) - STALE_NAMED} more" if len(oldest) > STALE_NAMED else ""
+    count = f"{len(oldest)} series end" if len(oldest) > 1 else "1 series ends"
+    return (
+        f"{count} a year or more before today ({utcnow():%Y-%m-%d}): {named}{more}; a forecast "
+        "starts where its history ends, so theirs are for periods already over (upload newer "
+        "figures for forecasts of the periods ahead)"
+    )
+
+
 def observations_hash(frame: pd.DataFrame) -> str:
     """SHA-256 (hex) of the canonical CSV of observations: the data version in run records.
 

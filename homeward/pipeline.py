@@ -24,7 +24,7 @@ from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
-from homeward.ingest import frequency_of, observations_hash
+from homeward.ingest import frequency_of, observations_hash, stale_series, stale_warning
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import PlanRow, RunRow
@@ -344,9 +344,11 @@ def forecast_by_frequency(
 
     A series with fewer than MIN_OBSERVED observed values is left out (one value gives no
     spread to size intervals with, and `homeward forecast` refuses it), and the run's record
-    warns of it.
+    warns of it; it also warns of series whose history ended a year or more before today.
     """
     history, warnings = _forecastable(history, report)
+    if stale := stale_warning(stale_series(history)):
+        warnings.append(stale)
     if history.empty:
         return Forecasts([], tuple(warnings))
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)

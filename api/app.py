@@ -32,7 +32,7 @@ from api.routes import (
 )
 from forecast.parallel import stop_pools
 from homeward.clock import code_version
-from homeward.pipeline import LOCK_NAME
+from homeward.pipeline import LOCK_NAME, queue_run
 from homeward.recovery import (
     close_interrupted_runs,
     close_stopped_runs,
@@ -40,7 +40,7 @@ from homeward.recovery import (
     runs_held_by,
     wait_until_finished,
 )
-from homeward.scheduler import start_scheduler
+from homeward.scheduler import scheduled_run, start_scheduler
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
 
@@ -53,8 +53,11 @@ STOP_GRACE_S = 5.0
 CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied", "ETag"]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app bound to `settings` (default: from the environment)."""
+def create_app(settings: Settings | None = None, run_on_start: str | None = None) -> FastAPI:
+    """An app bound to `settings` (default: from the environment). `run_on_start`: queue a
+    pipeline run with this trigger as the app starts (`homeward demo` with a plan to serve
+    meanwhile), on the worker the API's own runs use, so a stop closes it as it closes theirs.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -82,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.scheduler_enabled
             else None
         )
+        if run_on_start is not None:
+            _start_run(app, settings, run_on_start)
         try:
             yield
         finally:
@@ -207,6 +212,19 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def _start_run(app: FastAPI, settings: Settings, trigger: str) -> None:
+    """Queue a pipeline run and start it in the background, as POST /v1/runs does."""
+    state = app.state
+    with state.pipeline_lock:
+        run_id = queue_run(state.session_factory, trigger=trigger)
+        state.pipeline_waiting[run_id] = state.pipeline_jobs.submit(
+            scheduled_run, state.session_factory, settings, run_id, trigger
+        )
+    log.info(
+        "%s pipeline run %d started; GET /v1/runs/%d shows its progress", trigger, run_id, run_id
+    )
 
 
 def _stop_jobs(app: FastAPI) -> None:

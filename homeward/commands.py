@@ -537,7 +537,9 @@ def _host_option(value: str) -> str:
         raise ValueError(f"--host {exc}") from None
 
 
-def _serve(base: Settings, args: argparse.Namespace) -> int:
+def _serve(base: Settings, args: argparse.Namespace, run_on_start: str | None = None) -> int:
+    """Serve until interrupted; `run_on_start`: a pipeline run's trigger, to start it in the
+    background as the server starts."""
     from api.app import create_app  # the web stack loads only when serving
 
     settings = base.model_copy(
@@ -554,7 +556,8 @@ def _serve(base: Settings, args: argparse.Namespace) -> int:
         settings.port,
         "on, cron " + repr(settings.schedule_cron) if settings.scheduler_enabled else "off",
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    app = create_app(settings, run_on_start=run_on_start)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
 
 
@@ -573,7 +576,8 @@ def store_demo_config(session: Session) -> None:
 def demo(args: argparse.Namespace) -> int:
     """`homeward demo`: load the synthetic demo into an empty database and store the current
     demo config unless the active config is the user's, run the pipeline once, optionally
-    serve."""
+    serve. With `--serve` and a plan already stored, the run is in the background and the
+    stored plan is served meanwhile; with none, the API starts when the run is done."""
     settings = get_settings()
     factory = _factory(settings)
     with transaction(factory) as session:
@@ -597,6 +601,15 @@ def demo(args: argparse.Namespace) -> int:
             "to date with the stored data, config, settings and release; not run again "
             "(--rerun to run it anyway)"
         )
+    elif args.serve and (stored := _stored_plan_id(factory)) is not None:
+        # a restart after an upload or an upgrade: serve the stored plan while the run works
+        # (minutes with a whole country's series), not nothing
+        print(
+            f"demo: serving plan {stored} while the pipeline runs in the background ({current}); "
+            "GET /v1/runs shows its progress, and /v1/plans/latest moves to the new plan when "
+            "it is done"
+        )
+        return _serve(demo_auth(settings, args.host or settings.host, factory), args, "demo")
     else:
         print(f"demo: running the pipeline ({current}); the API starts when it is done")
         try:
@@ -616,6 +629,12 @@ def demo(args: argparse.Namespace) -> int:
     if not args.serve:
         return 0
     return _serve(demo_auth(settings, args.host or settings.host, factory), args)
+
+
+def _stored_plan_id(factory: Any) -> int | None:
+    with transaction(factory) as session:
+        plan = repository.latest_plan(session)
+        return None if plan is None else plan.id
 
 
 class Stopped(BaseException):  # like KeyboardInterrupt: not an error to catch

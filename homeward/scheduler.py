@@ -22,15 +22,19 @@ RECOVERY_JOB_ID = "homeward-recovery"
 
 
 def scheduled_run(
-    factory: sessionmaker[Session], settings: Settings, run_id: int | None = None
+    factory: sessionmaker[Session],
+    settings: Settings,
+    run_id: int | None = None,
+    trigger: str | None = None,
 ) -> None:
     """The job body: run the pipeline, logging (never raising) so the scheduler keeps going.
 
-    `run_id` is a run already queued by the API; the scheduler's own runs make theirs. A run
+    `run_id` is a run already queued by the API (or by `homeward demo` serving while it runs,
+    `trigger` "demo"); the scheduler's own runs make theirs. A run
     that fails is recorded on its run, and the pipeline has logged its traceback: this logs
     one line (the traceback again only at DEBUG), and a database that is down one line too.
     """
-    trigger = "scheduler" if run_id is None else "api"
+    trigger = trigger or ("scheduler" if run_id is None else "api")
     try:
         outcome = run_pipeline(factory, settings, trigger=trigger, run_id=run_id)
     except PipelineBusy:

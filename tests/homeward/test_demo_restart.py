@@ -3,6 +3,11 @@ whose plan a new run would repeat, and `homeward demo` serves it instead of re-f
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +19,7 @@ from homeward.pipeline import UpToDate, freshness, run_pipeline, up_to_date
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import RunRow
+from tests.conftest import LiveServer
 
 
 def _store(factory: sessionmaker[Session], weeks: int = 110) -> None:
@@ -121,3 +127,60 @@ def test_demo_serves_the_stored_plan_instead_of_making_it_again(
     with factory() as session:  # the demo's data and config were still stored once
         assert repository.count_observations(session) > 0
         assert repository.active_config(session) is not None
+
+
+def test_demo_with_a_stored_plan_serves_it_and_runs_in_the_background(
+    db_env: str,
+    demo_runs: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    served: list[str | None] = []
+
+    def serve(_settings: Settings, _args: object, run_on_start: str | None = None) -> int:
+        served.append(run_on_start)
+        return 0
+
+    monkeypatch.setattr(commands, "_serve", serve)
+    assert main(["demo", "--serve"]) == 0  # nothing stored: it runs first, then serves
+    assert demo_runs == ["run"] and served == [None]
+    monkeypatch.setattr(commands, "_stored_plan_id", lambda _f: 4)
+    capsys.readouterr()
+    assert main(["demo", "--serve", "--rerun"]) == 0
+    assert demo_runs == ["run"] and served == [None, "demo"]  # not run before serving
+    out = capsys.readouterr().out
+    assert "demo: serving plan 4 while the pipeline runs in the background (--rerun)" in out
+    assert main(["demo", "--rerun"]) == 0 and demo_runs == ["run", "run"]  # not serving: runs
+
+
+def test_an_app_started_with_a_run_serves_the_stored_plan_until_the_run_replaces_it(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.app
+    from homeward.scheduler import scheduled_run
+
+    settings = _fast(sqlite_settings).model_copy(update={"auth": "off"})
+    _store(factory)
+    first = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    go = threading.Event()
+
+    def held_run(*args: Any) -> None:  # the run waits until the old plan has been read
+        assert go.wait(60)
+        scheduled_run(*args)
+
+    monkeypatch.setattr(api.app, "scheduled_run", held_run)
+    with (
+        LiveServer(api.app.create_app(settings, run_on_start="demo")) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        [newest, _] = client.get("/v1/runs", params={"limit": 2}).json()
+        assert (newest["trigger"], newest["status"]) == ("demo", "queued")
+        assert client.get("/v1/plans/latest").json()["id"] == first.plan_id  # served meanwhile
+        go.set()
+        for _ in range(600):
+            run = client.get(f"/v1/runs/{newest['id']}").json()
+            if run["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        assert run["status"] == "succeeded", run
+        assert client.get("/v1/plans/latest").json()["id"] == run["plan_id"] != first.plan_id

@@ -112,8 +112,21 @@ def proportional_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
 
 
 def _proportional_rule(inputs: PlanInputs, money_gbp: Array) -> Array:
-    wanted = inputs.demand_cases * inputs.hours_per_case[:, None, None]
+    wanted = expected_arrivals(inputs) * inputs.hours_per_case[:, None, None]
     return _cap_to_teams(inputs, _spend(inputs, wanted, money_gbp, scale_up=True))
+
+
+def expected_arrivals(inputs: PlanInputs) -> Array:
+    """Cases expected to arrive per service, district and period (S, D, T): the forecast
+    demand, plus for domiciliary care the share of the previous period's reablement demand
+    that needs ongoing care (`p_reab_dom`, the LP's flow, with reablement's demand standing in
+    for its completions). A baseline sized on referrals alone starved home care of the cases
+    reablement sends it (64 arriving a week against 40 referred, on the demo)."""
+    arrivals = np.array(inputs.demand_cases, dtype=np.float64)
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    if reab is not None and dom is not None:
+        arrivals[dom, :, 1:] += inputs.p_reab_dom * inputs.demand_cases[reab, :, :-1]
+    return arrivals
 
 
 def carried_forward_hours(inputs: PlanInputs, money_gbp: Array) -> Array:
@@ -254,7 +267,7 @@ _BISECTIONS = 100
 
 def _current_split(inputs: PlanInputs) -> Array:
     """Teams' current hours shared over their districts by first-period demand, (S, D, 1)."""
-    demand = inputs.demand_cases[:, :, 0]
+    demand = expected_arrivals(inputs)[:, :, 0]
     team_demand = team_sum(inputs, demand[:, :, None])[:, :, 0]
     of_team = team_demand[:, inputs.team_of_district]
     share = np.where(of_team > 0, demand / np.where(of_team > 0, of_team, 1.0), 0.0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import optimise
-from optimise.baselines import carried_forward_hours, proportional_hours
+from optimise.baselines import carried_forward_hours, expected_arrivals, proportional_hours
 from optimise.fluid import evaluate_hours
 from tests.optimise.factory import (
     full_config,
@@ -55,3 +55,24 @@ def test_carried_forward_holds_current_staffing() -> None:
     assert np.allclose(hours, hours[:, :, :1])
     team = hours[:, inputs.team_of_district == 0, 0].sum(axis=1)
     assert team == pytest.approx((inputs.hours_min[:, 0] + inputs.hours_max[:, 0]) / 2)
+
+
+def test_proportional_hours_count_the_home_care_that_reablement_sends() -> None:
+    """Home care's arrivals in the LP include p_reab_dom of reablement's completions a period
+    later; a baseline sized on referrals alone starved it (the demo's queue and delayed days
+    then grew tenfold, and the plan looked better than it is)."""
+    inputs = inputs_of(rich_config(), rich_demand())
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    assert reab is not None and dom is not None
+    arrivals = expected_arrivals(inputs)
+    assert arrivals[dom, :, 0] == pytest.approx(inputs.demand_cases[dom, :, 0])
+    assert arrivals[dom, :, 1:] == pytest.approx(
+        inputs.demand_cases[dom, :, 1:] + 0.4 * inputs.demand_cases[reab, :, :-1]
+    )
+    others = [s for s in range(len(inputs.services)) if s != dom]
+    assert arrivals[others] == pytest.approx(inputs.demand_cases[others])
+    # so the same money buys home care more of the hours than on referrals alone
+    money = np.full(6, 10_000.0)  # above the floors' cost, below the ceilings'
+    without = inputs_of(rich_config(flows={"p_ot_dfg": 0.3, "p_reab_dom": 0.0}), rich_demand())
+    with_flow = proportional_hours(inputs, money)[dom, :, 1:].sum()
+    assert with_flow > proportional_hours(without, money)[dom, :, 1:].sum() * 1.1

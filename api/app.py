@@ -51,6 +51,9 @@ STOP_GRACE_S = 5.0
 # What a dashboard on another origin may read of an answer besides the body: the paging
 # total, where to poll a job, when to retry, and whether a job was made.
 CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied", "ETag"]
+# What a dashboard on another origin may send: its key, a JSON body, `Prefer: respond-async`,
+# and If-None-Match to poll with the ETag it was given (a 304 when nothing has changed).
+CORS_ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Prefer", "If-None-Match"]
 
 
 def create_app(settings: Settings | None = None, run_on_start: str | None = None) -> FastAPI:
@@ -120,7 +123,7 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "HEAD", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Prefer"],
+            allow_headers=CORS_ALLOWED_HEADERS,
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )

@@ -761,12 +761,18 @@ def _newest_runs(prefix: str) -> Subquery:
 
 
 def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
-    """The newest forecast of every series under prefix, as a long frame with quantile columns."""
+    """The newest forecast of every series under prefix, as a long frame with quantile columns.
+
+    Ids are matched case-sensitively on every database, as everywhere else: SQLite's LIKE
+    (which `startswith` becomes) ignores ASCII case, so the ids' leading characters are
+    compared to the prefix itself."""
     newest = _newest_runs(prefix)
     stmt = select(ForecastRow).join(
         newest,
         (ForecastRow.series_id == newest.c.series_id) & (ForecastRow.run_id == newest.c.run_id),
     )
+    if prefix:
+        stmt = stmt.where(func.substr(ForecastRow.series_id, 1, len(prefix)) == prefix)
     rows = session.scalars(stmt.order_by(ForecastRow.series_id, ForecastRow.ds)).all()
     return pd.DataFrame(
         [

@@ -26,6 +26,8 @@ from models import PlanRow
 router = APIRouter(prefix="/v1", tags=["exports"], route_class=AuthFirstRoute)
 
 CSV_TYPE = "text/csv"
+# What a series id may hold, as GET /v1/series checks its `prefix` (api/routes/series.py)
+SERIES_PREFIX_PATTERN = r"^[a-z0-9_./-]*$"
 
 
 class PlanTable(StrEnum):
@@ -142,8 +144,9 @@ def forecasts_csv(
         str,
         Query(
             max_length=200,
-            description="only series whose id starts with this, e.g. referrals/ or "
-            "referrals/ot/ (default: every series)",
+            pattern=SERIES_PREFIX_PATTERN,
+            description="only series whose id starts with this (matched case-sensitively), "
+            "e.g. referrals/ or referrals/ot/ (default: every series)",
         ),
     ] = "",
 ) -> Response:

@@ -95,6 +95,11 @@ P_OT_DFG = round(
     3,
 )
 P_REAB_DOM = 0.40  # share of reablement completions needing ongoing home care (assumption)
+# DFG works a district can complete in a week: 10% above the pace at which the year's grant
+# pays for works (an assumption; the stable 145-197-day delivery times of seed 000 §4.4 say
+# works are done about as fast as they arrive). Without a limit the LP completed 68 works in
+# its first week, spent the whole grant by August and completed none from then to December.
+WORKS_PACE_ALLOWANCE = 1.10
 BUDGET_SHARE_OF_WANTED = 0.92  # the revenue budget funds 92% of the hours that demand wants
 GROWTH_ALLOWANCE = 1.08  # demand grows about 8% a year (seed 000 §4.4)
 
@@ -178,6 +183,7 @@ def _districts(share_of_year: float) -> list[dict[str, Any]]:
     capital = round(DFG_CAPITAL_WARWICKSHIRE_GBP * min(1.0, share_of_year))
     shares = [round(capital * d.population / total_pop) for d in DEMO_DISTRICTS]
     shares[-1] += capital - sum(shares)  # exact total, rounding to the last
+    year_shares = [DFG_CAPITAL_WARWICKSHIRE_GBP * d.population / total_pop for d in DEMO_DISTRICTS]
     return [
         {
             "id": d.id,
@@ -196,6 +202,9 @@ def _districts(share_of_year: float) -> list[dict[str, Any]]:
                 / 7.0,
                 1,
             ),
+            "max_works_per_period": round(
+                year_share / COST_PER_ADAPTATION_GBP / WEEKS_PER_YEAR * WORKS_PACE_ALLOWANCE, 2
+            ),
         }
-        for d, capital in zip(DEMO_DISTRICTS, shares, strict=True)
+        for d, capital, year_share in zip(DEMO_DISTRICTS, shares, year_shares, strict=True)
     ]

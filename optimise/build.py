@@ -93,7 +93,7 @@ def define_columns(asm: Assembler, inputs: PlanInputs) -> dict[str, IntArray]:
             cost=_spend_cost(inputs.agency_cost_per_hour_gbp),
             upper=inputs.agency_max_hours[:, :, None],
         ),
-        "y": asm.add_columns("y", DT),
+        "y": asm.add_columns("y", DT, upper=inputs.max_works_per_period[:, None]),
         "bw": asm.add_columns("bw", DT, cost=inputs.works_wait_weight * inputs.period_days),
     }
     if inputs.worst_district_weight > 0:

@@ -33,6 +33,7 @@ def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
         "works": _works(inputs, g),
         "capital": np.maximum(g.capital.sum(axis=1) - inputs.capital_gbp, 0.0),
         "capital_cost": np.abs(g.capital - g.works_done * inputs.cost_per_adaptation_gbp[:, None]),
+        "works_capacity": np.maximum(g.works_done - inputs.max_works_per_period[:, None], 0.0),
         "hours_per_case": np.abs(g.hours - g.cases * inputs.hours_per_case[:, None, None]),
         "team_hours_used": np.maximum(team_sum(inputs, g.hours) - g.staff - g.agency, 0.0),
         **staffing_residuals(inputs, g.staff),

@@ -136,6 +136,10 @@ class DistrictConfig(_Strict):
     cost_per_adaptation_gbp: float = Field(gt=0)
     initial_backlog_cases: dict[ServiceId, float] = Field(default_factory=dict)
     initial_works_backlog_cases: float = Field(default=0.0, ge=0)
+    # DFG works the district can complete in a period (surveys, approvals, contractors): without
+    # it the LP completes works as fast as capital allows, so a plan spends a year's grant in
+    # its first months and completes none after. None: no limit.
+    max_works_per_period: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _backlogs_non_negative(self) -> DistrictConfig:

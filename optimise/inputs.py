@@ -57,6 +57,7 @@ class PlanInputs:
     cost_per_adaptation_gbp: Array  # (D,) capital per works case (+ its fee if charged_to_grant)
     fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
     initial_works_backlog_cases: Array  # (D,)
+    max_works_per_period: Array  # (D,) works completed a period at most (inf: no limit)
     p_ot_dfg: float
     p_reab_dom: float
     works_wait_weight: float
@@ -232,6 +233,12 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
         "fee_per_case_gbp": _frozen(fee),
         "initial_works_backlog_cases": _frozen(
             [d.initial_works_backlog_cases for d in config.districts]
+        ),
+        "max_works_per_period": _frozen(
+            [
+                np.inf if d.max_works_per_period is None else d.max_works_per_period
+                for d in config.districts
+            ]
         ),
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from itertools import product
 
+import numpy as np
 import pulp
 
 from optimise.budgets import revenue_bounds, row_of_period
@@ -54,6 +55,9 @@ def _variables(inputs: PlanInputs) -> dict[str, dict[Key, pulp.LpVariable]]:
     }
     for s, g, t in product(*sgt):
         v["a"][s, g, t].upBound = float(inputs.agency_max_hours[services.index(s), teams.index(g)])
+    for d, t in product(*dt):
+        cap = float(inputs.max_works_per_period[districts.index(d)])
+        v["y"][d, t].upBound = cap if np.isfinite(cap) else None
     if inputs.worst_district_weight > 0:
         v["z"] = {("all",): pulp.LpVariable("z_all", lowBound=0)}
     return v

@@ -104,3 +104,12 @@ def test_hospital_shares_put_warwickshires_measured_delays_in_hospital_on_day_on
         delays.further_nhs_nonacute_per_day, rel=1e-3
     )
     assert share["ot"] is None and share["hao"] is None  # no hospital delay is modelled for them
+
+
+def test_works_limits_allow_a_tenth_above_the_pace_the_grant_pays_for() -> None:
+    body = demo_config.demo_planning_config()
+    weekly = sum(d["max_works_per_period"] for d in body["districts"])
+    pace = demo_config.DFG_CAPITAL_WARWICKSHIRE_GBP / demo_config.COST_PER_ADAPTATION_GBP / 52
+    assert weekly == pytest.approx(1.10 * pace, rel=1e-3)
+    config = PlanningConfig.model_validate(body)
+    assert all(d.max_works_per_period is not None for d in config.districts)

@@ -23,6 +23,16 @@ from tests.optimise.factory import (
 Row = tuple[dict[str, float], float, float]
 
 
+def works_capacity() -> dict[str, Any]:
+    """full_config with a works limit in two of its districts (the third has none)."""
+    raw = full_config()
+    caps = [0.5, 1.0, None]
+    districts = [
+        {**d, "max_works_per_period": cap} for d, cap in zip(raw["districts"], caps, strict=True)
+    ]
+    return {**raw, "districts": districts}
+
+
 def team_budgets() -> dict[str, Any]:
     """full_config with north on its own budget and south on the pooled one."""
     raw = full_config()
@@ -88,8 +98,9 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         (full_config(), rich_demand()),
         (team_budgets(), rich_demand()),
         ({**team_budgets(), "revenue_budget_basis": "financial_year"}, rich_demand()),
+        (works_capacity(), rich_demand()),
     ],
-    ids=["hand", "rich", "full", "team-budgets", "financial-year"],
+    ids=["hand", "rich", "full", "team-budgets", "financial-year", "works-capacity"],
 )
 def test_same_model(config: dict[str, Any], demand: Any) -> None:
     inputs = inputs_of(config, demand)
@@ -101,7 +112,11 @@ def test_same_model(config: dict[str, Any], demand: Any) -> None:
         assert values == pytest.approx(theirs[name]), name
 
 
-@pytest.mark.parametrize("config", [full_config(), team_budgets()], ids=["full", "team-budgets"])
+@pytest.mark.parametrize(
+    "config",
+    [full_config(), team_budgets(), works_capacity()],
+    ids=["full", "team-budgets", "works-capacity"],
+)
 def test_same_solution(config: dict[str, Any]) -> None:
     inputs = inputs_of(config, rich_demand())
     prob = build_reference(inputs)

@@ -45,10 +45,16 @@ def _equity(result: PlanResult, inputs: PlanInputs) -> str:
     )
 
 
+# Rows that bind whenever hours are used, not limits a planner sets: "hours used <= hours
+# paid" binds in every week the paid hours are all used. The binding table keeps them.
+ACCOUNTING_ROWS = frozenset({"team_hours_used"})
+
+
 def _binding(result: PlanResult) -> str:
-    if not len(result.binding):
+    limits = result.binding[~result.binding["constraint"].isin(ACCOUNTING_ROWS)]
+    if not len(limits):
         return "No budget, capital or staffing limit binds."
-    counts = result.binding.groupby("constraint").size()
+    counts = limits.groupby("constraint").size()
     parts = [f"{str(name).replace('_', ' ')} ({n})" for name, n in counts.items()]
     return "Binding: " + ", ".join(parts) + "."
 

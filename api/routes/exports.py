@@ -74,7 +74,7 @@ TableName = Annotated[
 _PLAN_CSV = _csv_answer(
     "the table's rows, with a header row of its column names (a header alone when the plan "
     "has no rows in it, e.g. relaxations of a plan that relaxed nothing)",
-    "service,district,team,period,ds,hours,cases_served\not,rugby,north,0,2026-01-05,142.5,23.75\n",
+    "service,district,team,period,ds,hours,cases_served\not,rugby,north,1,2026-01-05,142.5,23.75\n",
 )
 
 
@@ -111,11 +111,16 @@ def _table_csv(row: PlanRow, table: PlanTable) -> Response:
 
 
 def _columns(table: PlanTable, rows: list[dict[str, Any]]) -> list[str]:
-    """The row schema's fields in order, then any key an older or newer plan stored besides."""
+    """The columns the JSON rows have: the row schema's fields in order, then any key an older
+    or newer plan stored besides. A field no row has (`budget` of `revenue`, which only
+    `revenue_by_budget` rows carry) is left out, as the JSON leaves it out; with no rows at
+    all, the header is every field of the schema, so an empty table still says its columns."""
     model = _row_model(table)
     named = list(model.model_fields) if model is not None else []
+    keys = {k for r in rows for k in r}
     extra = [k for r in rows for k in r if k not in named]
-    return named + list(dict.fromkeys(extra))
+    kept = [k for k in named if k in keys] if rows else named
+    return kept + list(dict.fromkeys(extra))
 
 
 def _row_model(table: PlanTable) -> type[BaseModel] | None:

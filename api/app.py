@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
@@ -53,6 +54,9 @@ STOP_GRACE_S = 5.0
 CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied", "ETag"]
 # What a dashboard on another origin may send: its key, a JSON body, `Prefer: respond-async`,
 # and If-None-Match to poll with the ETag it was given (a 304 when nothing has changed).
+# Bodies from this size on are compressed for a client that asks; the answer then varies on
+# Accept-Encoding (GZipMiddleware says so), and its 304 says so too (ConditionalGet).
+GZIP_MINIMUM_SIZE = 1024
 CORS_ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Prefer", "If-None-Match"]
 
 
@@ -117,7 +121,7 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
     app.add_middleware(HeadAsGet)
     # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     if settings.cors_origins:  # outside the rest, so preflights and errors get its headers
         app.add_middleware(
             CORSMiddleware,
@@ -178,6 +182,10 @@ async def _send_tagged(start: Message, body: bytes, wanted: set[str], send: Send
     headers += [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
     if "*" in wanted or _opaque(tag) in wanted:
         kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
+        if len(body) >= GZIP_MINIMUM_SIZE:
+            # the 200 varies on Accept-Encoding (gzip adds it there, not to an empty 304), and
+            # a 304 must carry the Vary its 200 would have carried (RFC 9110 15.4.5)
+            MutableHeaders(raw=kept).add_vary_header("Accept-Encoding")
         await send({"type": "http.response.start", "status": 304, "headers": kept})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return

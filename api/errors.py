@@ -220,10 +220,14 @@ def _located(err: Any, body_model: Any = None) -> dict[str, str]:
         model = body_model if isinstance(body_model, type) else None
         expected = unknown_field_expected(model, loc[1:])
         return {"location": location, "expected": expected, "found": json_text(err.get("input"))}
+    # a JSON body's value as JSON (null, true); a query or path value is text, quoted as
+    # pydantic quotes the values it expects
+    value = err.get("input")
+    found = json_text(value) if loc[:1] == ("body",) else repr(value)[:200]
     return {
         "location": location,
         "expected": str(err.get("msg", "")).removeprefix("Value error, "),
-        "found": json_text(err.get("input")),
+        "found": found,
     }
 
 
@@ -247,16 +251,19 @@ _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 def _methods_on(request: Request) -> str:
     """The methods some route answers on the request's path (each route has its own; Starlette
-    names only the first's): those a route fully matches the path with."""
-    allowed = [
+    names only the first's): those a route fully matches the path with, and HEAD wherever GET
+    is (every GET also answers HEAD: api/app.py HeadAsGet)."""
+    allowed = {
         method
         for method in _METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] is Match.FULL
             for route in request.app.router.routes
         )
-    ]
-    return ", ".join(allowed)
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return ", ".join(sorted(allowed))
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

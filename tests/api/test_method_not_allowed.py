@@ -34,21 +34,23 @@ def _concrete(path: str) -> str:
 
 def _methods_fitting(document: dict[str, Any], path: str) -> set[str]:
     """The methods of every documented path `path` fits (`/v1/plans/sweeps` fits
-    `/v1/plans/{plan_id}` too, whose GET answers it with a 422 naming plan_id)."""
-    return {
+    `/v1/plans/{plan_id}` too, whose GET answers it with a 422 naming plan_id), and HEAD
+    wherever GET is (every GET answers HEAD; the document does not list it)."""
+    methods = {
         method.upper()
         for template, operations in document["paths"].items()
         if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", ".+", re.escape(template)), path)
         or template == path
         for method in operations
     }
+    return methods | {"HEAD"} if "GET" in methods else methods
 
 
 def test_a_path_with_a_get_and_a_post_allows_both(server: LiveServer) -> None:
     response = httpx.delete(f"{server.url}/v1/plans")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST"
-    assert response.json()["detail"].endswith("allowed: GET, POST")
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    assert response.json()["detail"].endswith("allowed: GET, HEAD, POST")
 
 
 def test_every_documented_path_allows_exactly_its_documented_methods(

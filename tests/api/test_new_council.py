@@ -88,7 +88,7 @@ def test_a_wrong_method_is_405_titled_alike_and_says_what_is_allowed(
     response = admin.delete("/v1/plans/latest")
     assert response.status_code == 405
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     body = response.json()
     assert body["title"] == "Method not allowed" and body["status"] == 405
     assert "DELETE" in body["detail"] and "GET" in body["detail"]

@@ -1,0 +1,37 @@
+"""A 405's Allow names HEAD wherever GET is allowed (every GET answers HEAD), and a 304
+keeps the `Vary: Accept-Encoding` its 200 carries, so a cache keys both alike."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/v1/plans/latest", "/v1/series", "/healthz"])
+def test_a_405_allows_head_wherever_get_is_allowed(viewer: httpx.Client, path: str) -> None:
+    refused = viewer.request("PUT", path)
+    assert refused.status_code == 405
+    allowed = [m.strip() for m in refused.headers["allow"].split(",")]
+    assert "GET" in allowed and "HEAD" in allowed
+    assert viewer.head(path).status_code == 200
+
+
+def test_a_405_on_a_post_only_path_does_not_allow_head(viewer: httpx.Client) -> None:
+    refused = viewer.request("PUT", "/v1/observations")
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_a_304_keeps_the_vary_accept_encoding_of_its_200(
+    viewer: httpx.Client, encoding: str
+) -> None:
+    first = viewer.get("/v1/plans/latest", headers={"Accept-Encoding": encoding})
+    assert first.status_code == 200
+    assert "accept-encoding" in first.headers["vary"].lower()
+    again = viewer.get(
+        "/v1/plans/latest",
+        headers={"Accept-Encoding": encoding, "If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers.get("vary", "").lower() == first.headers["vary"].lower()
+    assert again.headers["etag"] == first.headers["etag"]

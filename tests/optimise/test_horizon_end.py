@@ -1,0 +1,83 @@
+"""A queue the LP lets rise in the last periods (waiting after the horizon is free) is named."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import optimise
+from optimise.horizon import end_of_horizon_warning
+from optimise.inputs import PlanInputs
+from optimise.result import PlanResult
+from tests.optimise.factory import inputs_of, rich_config, rich_demand
+
+PERIODS = 16  # the last eighth: 2 periods
+
+
+@pytest.fixture(scope="module")
+def solved() -> tuple[PlanInputs, PlanResult]:
+    inputs = inputs_of(rich_config(horizon_periods=PERIODS), rich_demand(periods=PERIODS))
+    assert len(inputs.period_start) == PERIODS
+    return inputs, optimise.plan(inputs, simulation_runs=0)
+
+
+def _with_queue(result: PlanResult, service: str, path: np.ndarray) -> PlanResult:
+    """The plan's backlog with one service's county queue replaced by `path` (one district)."""
+    frame = result.backlog[result.backlog["service"] != service]
+    rows = pd.DataFrame(
+        {
+            "service": service,
+            "district": "d1",
+            "period": np.arange(1, PERIODS + 1),
+            "backlog_cases": path,
+        }
+    )
+    return result.with_extras(backlog=pd.concat([frame, rows], ignore_index=True))
+
+
+def _arrivals(inputs: PlanInputs, service: str) -> float:
+    i = inputs.service_index(service)
+    assert i is not None
+    return float(inputs.demand_cases[i].sum()) / PERIODS
+
+
+def test_the_solved_plan_has_no_rise_at_its_end(solved: tuple[PlanInputs, PlanResult]) -> None:
+    inputs, result = solved
+    assert end_of_horizon_warning(inputs, result) is None
+
+
+def test_a_queue_that_rises_only_at_the_end_is_named(
+    solved: tuple[PlanInputs, PlanResult],
+) -> None:
+    inputs, result = solved
+    level = float(inputs.initial_backlog_cases[inputs.service_index("domcare")].sum())
+    jump = 3 * _arrivals(inputs, "domcare")
+    path = np.full(PERIODS, level)
+    path[-2:] = [level + jump / 2, level + jump]
+    text = end_of_horizon_warning(inputs, _with_queue(result, "domcare", path))
+    assert text is not None
+    assert text.startswith("queues rise in the plan's last 2 periods beyond their trend before: ")
+    assert f"home care from {level:,.0f} to {level + jump:,.0f} cases waiting" in text
+    assert "Waiting after the horizon costs the plan nothing" in text
+
+
+def test_a_queue_growing_all_along_or_ending_below_its_start_is_not_named(
+    solved: tuple[PlanInputs, PlanResult],
+) -> None:
+    inputs, result = solved
+    level = float(inputs.initial_backlog_cases[inputs.service_index("domcare")].sum())
+    step = _arrivals(inputs, "domcare")  # a period's arrivals more each period: money is short
+    growing = level + step * np.arange(PERIODS)
+    assert end_of_horizon_warning(inputs, _with_queue(result, "domcare", growing)) is None
+    falls_then_rises = np.concatenate([np.zeros(PERIODS - 2), [level / 2, level * 0.9]])
+    assert end_of_horizon_warning(inputs, _with_queue(result, "domcare", falls_then_rises)) is None
+
+
+def test_plan_attaches_the_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("optimise.plan")  # `optimise.plan` is the function
+    monkeypatch.setattr(module, "end_of_horizon_warning", lambda *_a: "the end rises")
+    result = optimise.plan(inputs_of(rich_config(), rich_demand()), simulation_runs=0)
+    assert "the end rises" in result.warnings

@@ -193,7 +193,15 @@ def _refuse(expected: str, found: str) -> NoReturn:
     operation_id="get_observations",
     response_model=list[ObservationPublic],
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404, 422),
+    responses=error_responses(
+        404,
+        422,
+        said={
+            404: "no series with this id; or the id is a total (a team's or area's, `kind: "
+            "total` in GET /v1/series), which has no observations of its own: it is the sum "
+            "of its districts' series, and its forecasts are at GET /v1/forecasts/{series_id}"
+        },
+    ),
 )
 def get_observations(
     series_id: SeriesIdPath,
@@ -203,6 +211,13 @@ def get_observations(
     """The stored history of one series, oldest first."""
     frame = repository.load_observations(session, [series_id])
     if frame.empty:
+        totals = repository.list_forecast_only_series(session, series_id)
+        if any(total.id == series_id for total in totals):
+            raise NotFound(
+                f"{series_id!r} is a total with no observations of its own: it is the sum of "
+                "its districts' series (GET /v1/series lists them); its forecasts are at "
+                f"GET /v1/forecasts/{series_id}"
+            )
         raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
     if last is not None:
         frame = frame.tail(last)

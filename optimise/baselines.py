@@ -120,12 +120,18 @@ def expected_arrivals(inputs: PlanInputs) -> Array:
     """Cases expected to arrive per service, district and period (S, D, T): the forecast
     demand, plus for domiciliary care the share of the previous period's reablement demand
     that needs ongoing care (`p_reab_dom`, the LP's flow, with reablement's demand standing in
-    for its completions). A baseline sized on referrals alone starved home care of the cases
-    reablement sends it (64 arriving a week against 40 referred, on the demo)."""
+    for its completions; for the first period, its own reablement demand). A baseline sized
+    on referrals alone starved home care of the cases reablement sends it (64 arriving a week
+    against 40 referred, on the demo), and the carried-forward one all year."""
     arrivals = np.array(inputs.demand_cases, dtype=np.float64)
     reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
     if reab is not None and dom is not None:
-        arrivals[dom, :, 1:] += inputs.p_reab_dom * inputs.demand_cases[reab, :, :-1]
+        # the first period's from the period before the plan, as if demand were steady: the
+        # carried-forward baseline holds the first period's staffing all year
+        previous = np.concatenate(
+            [inputs.demand_cases[reab, :, :1], inputs.demand_cases[reab, :, :-1]], axis=1
+        )
+        arrivals[dom] += inputs.p_reab_dom * previous
     return arrivals
 
 

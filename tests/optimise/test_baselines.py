@@ -65,7 +65,9 @@ def test_proportional_hours_count_the_home_care_that_reablement_sends() -> None:
     reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
     assert reab is not None and dom is not None
     arrivals = expected_arrivals(inputs)
-    assert arrivals[dom, :, 0] == pytest.approx(inputs.demand_cases[dom, :, 0])
+    assert arrivals[dom, :, 0] == pytest.approx(
+        inputs.demand_cases[dom, :, 0] + 0.4 * inputs.demand_cases[reab, :, 0]
+    )
     assert arrivals[dom, :, 1:] == pytest.approx(
         inputs.demand_cases[dom, :, 1:] + 0.4 * inputs.demand_cases[reab, :, :-1]
     )

@@ -114,15 +114,31 @@ class ForecastPointPublic(BaseModel):
     )
 
 
+# Metrics that count something: served as integers, though stored as floats with the rest
+COUNT_METRICS = ("folds",)
+
+
 class ModelMetricsPublic(BaseModel):
     model: str = Field(description="the candidate model, e.g. arima, ets, damped, ses")
     chosen: bool = Field(description="true for the model whose forecast is served")
-    metrics: dict[str, float | None] = Field(
+    metrics: dict[str, int | float | None] = Field(
         description="its backtest scores by name: mase, rmsse and selection_mase (ratios to a "
         "naive forecast's error; below 1 beats it), smape (a fraction, 0 to 2), pinball (in "
         "the series' units), coverage_80 and coverage_95 (the share of backtest values inside "
-        "each interval, 0 to 1), folds (how many backtest windows); null where undefined"
+        "each interval, 0 to 1), folds (how many backtest windows, an integer); null where "
+        "undefined"
     )
+
+    @field_validator("metrics", mode="after")
+    @classmethod
+    def _counts_as_integers(cls, metrics: dict[str, int | float | None]) -> dict[str, Any]:
+        """A count (folds) stored as 3.0 is served as 3."""
+        return {
+            name: int(value)
+            if name in COUNT_METRICS and isinstance(value, float) and value.is_integer()
+            else value
+            for name, value in metrics.items()
+        }
 
 
 class LevelShiftPublic(BaseModel):

@@ -155,5 +155,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# Solver round-off: a value this close to 0 (days, cases, hours or GBP) is served as 0, and
+# -0.0 (a dual's sign on a zero) as 0.0, which a browser would print as "-0".
+ROUND_OFF = 1e-9
+
+
 def _number(value: float) -> float | None:
-    return None if math.isnan(value) or math.isinf(value) else float(value)
+    if math.isnan(value) or math.isinf(value):
+        return None
+    return 0.0 if abs(value) < ROUND_OFF else float(value)

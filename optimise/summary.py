@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -146,12 +146,18 @@ def _service_table(result: PlanResult) -> str:
 MAX_DISTRICTS_SHOWN = 12  # beyond this the CLI points to the frames rather than scroll
 
 
+def _pounds(value: Any) -> str:
+    """Whole pounds; solver round-off just below zero reads 0, not -0."""
+    text = f"{value:,.0f}"
+    return "0" if text == "-0" else text
+
+
 def _revenue_line(revenue: pd.DataFrame) -> str:
     """Horizon totals in GBP: budget, what staff cost, what fees and charges brought in."""
     total = revenue.sum(numeric_only=True)
     return (
         f"revenue over {len(revenue)} periods (GBP): budget {total['budget_gbp']:,.0f}, "
-        f"headroom {total['headroom_gbp']:,.0f}\n  staff {total['staff_cost_gbp']:,.0f}, "
+        f"headroom {_pounds(total['headroom_gbp'])}\n  staff {total['staff_cost_gbp']:,.0f}, "
         f"agency {total['agency_cost_gbp']:,.0f}, fees {total['fee_income_gbp']:,.0f}, "
         f"charges {total['charge_income_gbp']:,.0f}"
     )
@@ -166,7 +172,7 @@ def _year_lines(by_year: pd.DataFrame) -> list[str]:
     shown = by_year.head(MAX_DISTRICTS_SHOWN)
     lines += [
         f"  {row.budget} {row.year} ({row.periods} periods): {row.budget_gbp:,.0f} / "
-        f"{row.net_cost_gbp:,.0f} / {row.headroom_gbp:,.0f}"
+        f"{_pounds(row.net_cost_gbp)} / {_pounds(row.headroom_gbp)}"
         for row in shown.itertuples()
     ]
     if len(by_year) > len(shown):
@@ -188,7 +194,8 @@ def _budget_lines(by_budget: pd.DataFrame) -> list[str]:
     shown = totals.head(MAX_DISTRICTS_SHOWN)
     lines = ["  per budget, tightest first: budget / net cost (staff + agency - income) / headroom"]
     lines += [
-        f"  {name}: {row.budget_gbp:,.0f} / {row.net_cost_gbp:,.0f} / {row.headroom_gbp:,.0f}"
+        f"  {name}: {row.budget_gbp:,.0f} / {_pounds(row.net_cost_gbp)} / "
+        f"{_pounds(row.headroom_gbp)}"
         for name, row in shown.iterrows()
     ]
     if len(totals) > len(shown):

@@ -333,7 +333,7 @@ def _invalid(exc: ValidationError) -> str:
         else:  # an environment variable's value is text; a config's is JSON
             found = repr(err["input"])[:80] if settings else json_text(err["input"], 80)
             parts.append(f"{where}: {err['msg']}, found {found}")
-    what = "settings (environment variables)" if settings else exc.title
+    what = "settings (environment variables or a .env file here)" if settings else exc.title
     return f"invalid {what}: " + "; ".join(parts)
 
 

@@ -524,8 +524,10 @@ def serve(args: argparse.Namespace) -> int:
     migrated first, so one that is down or too new is a one-line error (as for every other
     command), not a traceback from inside the server's start-up."""
     settings = get_settings()
-    if args.host is not None:
-        _host_option(args.host)  # before touching the database ("" is no host either)
+    # before touching the database: a bad --host ("" is no host either), or keys off beyond
+    # loopback, is refused without migrating anything
+    host = _host_option(args.host) if args.host is not None else settings.host
+    refuse_open_api_off_loopback(settings.auth, host)
     _factory(settings).kw["bind"].dispose()
     return _serve(settings, args)
 

@@ -99,7 +99,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_usable(cls, value: str | None) -> str | None:
-        return None if not value else database_url(value)
+        if value is not None and not value.strip():
+            # an unset secret or `${DB_URL}` gives "": falling back to a new SQLite file would
+            # serve an empty database as if it were the council's
+            raise ValueError(
+                f"expected {DATABASE_URL_EXAMPLES}, found an empty value (unset it to use the "
+                "SQLite file in HOMEWARD_DATA_DIR)"
+            )
+        return None if value is None else database_url(value)
 
     @field_validator("dask_address")
     @classmethod

@@ -348,6 +348,7 @@ def test_serve_refuses_auth_off_beyond_loopback(
     get_settings.cache_clear()
     assert main(["serve", "--host", "0.0.0.0", "--no-scheduler"]) == 2
     assert "HOMEWARD_AUTH=off is allowed only on a loopback host" in capsys.readouterr().err
+    assert not Path(db_env.removeprefix("sqlite:///")).exists()  # refused before migrating
 
 
 def test_demo_serves_without_keys_on_loopback_only_unless_told(

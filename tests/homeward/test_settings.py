@@ -150,6 +150,20 @@ def test_the_cli_refuses_a_database_url_in_one_line_without_its_password(
     assert ": DATABASE_URL: expected" in line and "HOMEWARD_DATABASE_URL" not in line
 
 
+def test_an_empty_database_url_is_refused_not_read_as_the_sqlite_default(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unset secret (`DATABASE_URL=${DB_URL}`) is "": a new SQLite file in its place would
+    serve an empty database as if it were the council's."""
+    env.setenv("DATABASE_URL", "")
+    assert main(["keys", "list"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert ": DATABASE_URL: expected a SQLAlchemy URL such as" in line
+    assert "found an empty value (unset it to use the SQLite file in HOMEWARD_DATA_DIR)" in line
+    env.delenv("DATABASE_URL")
+    assert Settings().database_url is None  # unset: the SQLite default
+
+
 def test_a_hosting_platforms_postgres_url_is_read_as_postgresql(env: pytest.MonkeyPatch) -> None:
     env.setenv("DATABASE_URL", "postgres://council@db.example.org/homeward")
     assert Settings().resolved_database_url == "postgresql://council@db.example.org/homeward"
@@ -234,7 +248,7 @@ def test_auth_off_beyond_loopback_names_homeward_auth(
     env.setenv("HOMEWARD_AUTH", "off")
     env.setenv("HOMEWARD_HOST", "0.0.0.0")
     line = _cli_error(capsys)
-    assert "settings (environment variables): HOMEWARD_AUTH: " in line
+    assert "settings (environment variables or a .env file here): HOMEWARD_AUTH: " in line
     assert "found host '0.0.0.0'" in line
     env.setenv("HOMEWARD_HOST", "::1")
     assert Settings().auth == "off"

@@ -75,13 +75,15 @@ SeriesKind = Literal["observed", "total"]
 class SeriesPublic(BaseModel):
     """A series a client may chart. An observed series has stored history (GET
     /v1/observations) and a forecast backtested on it; a total (`referrals_team/<service>/<team>`,
-    `referrals_area/<service>`) is only a forecast, the sum of its districts' forecasts, with no
-    history and no backtest metrics."""
+    `referrals_area/<service>`) has no history of its own: its forecast (model `bottom_up`) is
+    the sum of its districts' forecasts, and it has backtest metrics too, its districts'
+    backtest forecasts summed and scored against the sum of their histories."""
 
     id: str
     kind: SeriesKind = Field(
-        description="observed: stored history and forecast; total: forecast only, the sum of "
-        "other series' forecasts (no history, no backtest)"
+        description="observed: stored history and forecast; total: no history of its own, a "
+        "forecast (model `bottom_up`) that is the sum of other series' forecasts, backtested "
+        "against the sum of their histories"
     )
     freq: str = Field(description="W-MON (weekly, periods start on Mondays) or MS (monthly)")
     first_ds: PeriodStart | None = Field(description="first observation; null for a total")
@@ -119,7 +121,9 @@ COUNT_METRICS = ("folds",)
 
 
 class ModelMetricsPublic(BaseModel):
-    model: str = Field(description="the candidate model, e.g. arima, ets, damped, ses")
+    model: str = Field(
+        description="the candidate model, e.g. arima, ets, damped, ses; `bottom_up` for a total"
+    )
     chosen: bool = Field(description="true for the model whose forecast is served")
     metrics: dict[str, int | float | None] = Field(
         description="its backtest scores by name: mase, rmsse and selection_mase (ratios to a "
@@ -155,9 +159,15 @@ class LevelShiftPublic(BaseModel):
 class ForecastPublic(BaseModel):
     series_id: str
     run_id: int = Field(description="the run that made this forecast (GET /v1/runs/{id})")
-    model: str = Field(description="the chosen model; `sum` of its districts' for a total")
+    model: str = Field(
+        description="the chosen model; `bottom_up` for a total (the sum of its districts' "
+        "forecasts)"
+    )
     points: list[ForecastPointPublic]
-    backtest: list[ModelMetricsPublic]
+    backtest: list[ModelMetricsPublic] = Field(
+        description="every candidate model's backtest; a total has one, `bottom_up`: its "
+        "districts' backtest forecasts summed, scored against the sum of their histories"
+    )
     level_shifts: list[LevelShiftPublic]
 
 

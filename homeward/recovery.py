@@ -173,6 +173,26 @@ def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
     return due if due is not None and due <= utcnow() else None
 
 
+RETRY_TRIGGER = "recovery"  # a cut-off pipeline run's one retry; its own cut-off is not retried
+
+
+def cut_off_to_retry(factory: sessionmaker[Session]) -> int | None:
+    """The newest pipeline run (skipped ones aside) if a stop cut it off and it was not itself
+    a retry: the data or config it was to plan stays unplanned until it runs again, and a
+    restart's own run may have been skipped while the killed process's lock was live. One
+    retry only, so a run that kills its process (out of memory) does not loop."""
+    with factory() as session:
+        newest = session.scalars(
+            select(RunRow)
+            .where(RunRow.kind == "pipeline", RunRow.status != "skipped")
+            .order_by(RunRow.started_at.desc(), RunRow.id.desc())
+            .limit(1)
+        ).first()
+        if newest is None or newest.status != INTERRUPTED or newest.trigger == RETRY_TRIGGER:
+            return None
+        return newest.id
+
+
 def as_utc(moment: datetime) -> datetime:
     """A stored moment in UTC: SQLite hands back naive datetimes, stored in UTC; PostgreSQL
     aware ones in its session's time zone (Europe/London on many servers), converted here so

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecast.parallel import WorkersStopped
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
-from homeward.recovery import close_interrupted_runs, missed_firing
+from homeward.recovery import (
+    RETRY_TRIGGER,
+    close_interrupted_runs,
+    cut_off_to_retry,
+    missed_firing,
+)
 from homeward.settings import Settings, crontab_trigger
 from models import RunRow
 
@@ -80,7 +85,8 @@ def _timings(factory: sessionmaker[Session], run_id: int) -> str:
 
 def recover(factory: sessionmaker[Session], settings: Settings) -> None:
     """The recovery job: close runs a stopped process cut off, then run a missed schedule once
-    (a lock left by a killed process has expired by now, or the next pass tries again)."""
+    or else run a cut-off pipeline run again once (a lock left by a killed process has expired
+    by now, or the next pass tries again)."""
     try:
         closed = close_interrupted_runs(factory, LOCK_NAME)
         if closed:
@@ -95,6 +101,9 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
     if missed is not None:
         log.warning("the pipeline due at %s did not run; running it now", missed)
         scheduled_run(factory, settings)
+    elif (cut_off := cut_off_to_retry(factory)) is not None:
+        log.warning("pipeline run %d was cut off by a stop; running it again once", cut_off)
+        scheduled_run(factory, settings, trigger=RETRY_TRIGGER)
 
 
 def start_scheduler(

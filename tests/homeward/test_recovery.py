@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,7 @@ from homeward.recovery import (
     as_utc,
     close_interrupted_runs,
     close_stopped_runs,
+    cut_off_to_retry,
     lock_holder,
     missed_firing,
 )
@@ -169,3 +171,45 @@ def test_stored_moments_come_back_in_utc_whatever_postgresqls_time_zone(
         assert f"{as_utc(stored):%Y-%m-%dT%H:%M:%S%z}" == f"{started:%Y-%m-%dT%H:%M:%S}+0000"
     finally:
         engine.dispose()
+
+
+def _trigger(factory: sessionmaker[Session], run_id: int, trigger: str) -> None:
+    with transaction(factory) as session:
+        session.get_one(RunRow, run_id).trigger = trigger
+
+
+def test_a_pipeline_run_a_crash_cut_off_is_run_again_once(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 during a run after an upload: the restart's own run is skipped while the dead
+    process's lock lives, then recovery closes the cut-off run; it runs again, once."""
+    ran: list[str | None] = []
+    monkeypatch.setattr(
+        "homeward.scheduler.scheduled_run",
+        lambda _f, _s, run_id=None, trigger=None: ran.append(trigger),
+    )
+    monkeypatch.setattr("homeward.scheduler.missed_firing", lambda *_a: None)
+    settings = sqlite_settings
+    _run(factory, "pipeline", "succeeded", timedelta(days=2))
+    cut_off = _run(factory, "pipeline", "running", timedelta(minutes=20))  # no live lock
+    _trigger(factory, cut_off, "demo")
+    _run(factory, "pipeline", "skipped", timedelta(minutes=5))  # the restart's, lock still held
+    recover(factory, settings)
+    assert _status(factory, cut_off) == "interrupted" and ran == ["recovery"]
+    assert cut_off_to_retry(factory) == cut_off  # until the retry starts
+    retry = _run(factory, "pipeline", "interrupted", timedelta(minutes=1))
+    _trigger(factory, retry, "recovery")
+    assert cut_off_to_retry(factory) is None  # the retry cut off too: not again
+    recover(factory, settings)
+    assert ran == ["recovery"]
+
+
+def test_nothing_is_retried_after_a_run_that_finished_or_is_still_going(
+    factory: sessionmaker[Session],
+) -> None:
+    assert cut_off_to_retry(factory) is None  # no run at all
+    _run(factory, "pipeline", "interrupted", timedelta(hours=1))
+    done = _run(factory, "pipeline", "failed", timedelta(minutes=30))
+    assert cut_off_to_retry(factory) is None  # a failure is a person's call, as for the cron
+    queued = _run(factory, "pipeline", "queued", timedelta(minutes=1))
+    assert cut_off_to_retry(factory) is None and done < queued

@@ -625,8 +625,17 @@ class PlanDemandRiskRowPublic(_StoredRow):
     )
     service: str | None = Field(default=None, description="a service, or dfg_works")
     district: str | None = None
-    new_cases: float | None = Field(default=None, description="cases over the horizon")
-    cases_served: float | None = Field(default=None, description="cases over the horizon")
+    new_cases: float | None = Field(
+        default=None,
+        description="cases that arrive over the horizon: the scenario's demand for the service "
+        "and district, summed over the periods (under `planned`, the demand table's "
+        "`planned_cases`); for domcare (home care), plus the reablement completions that go on "
+        "to it, `flows.p_reab_dom` times the district's reablement cases served in each period "
+        "but the last (they arrive the period after), so it is more than the demand table's "
+        "cases; for dfg_works, the works referred, `flows.p_ot_dfg` times the district's OT "
+        "cases served",
+    )
+    cases_served: float | None = Field(default=None, description="cases served over the horizon")
     person_days: float | None = Field(default=None, description="days waited, all cases")
     avg_wait_days: float | None = Field(
         default=None, description="person-days over cases served, days"

@@ -389,6 +389,12 @@ def _parse_careful_csv(
         if len(chunk) == _CHUNK_ROWS:
             chunks.append(_categorical_chunk(chunk, names))
             chunk = []
+    if len(names) == 1 and problems:  # prose or another format: one message, not one a row
+        found = (
+            f"a first line of one field ({names[0][:60]!r}) and rows of more fields below it "
+            f"(the first at line {problems[0].row}): not a CSV file of these columns"
+        )
+        _fail(1, None, expected, found, source)
     chunks.append(_categorical_chunk(chunk, names))
     index = pd.Index(lines, name=LINE_INDEX, dtype="int64")
     return _join_chunks(chunks, names, index), problems

@@ -358,6 +358,20 @@ def test_ragged_rows() -> None:
     assert "3 fields" in problems[0].expected
 
 
+def test_prose_sent_as_csv_is_one_problem_not_one_a_line() -> None:
+    """A README or a report exported as text: its first line has no comma, and every later
+    line with one was a problem of its own (100 of them for the README)."""
+    text = "# Homeward\n\nHomeward forecasts referrals, delays and winter pressure, then plans.\n"
+    text += "".join(f"Line {i}, with a comma, or two.\n" for i in range(50))
+    problem = only_problem(text)
+    assert problem.row == 1
+    assert problem.expected == "comma-separated columns unique_id,ds,y"
+    assert problem.found == (
+        "a first line of one field ('# Homeward') and rows of more fields below it (the first "
+        "at line 3): not a CSV file of these columns"
+    )
+
+
 @pytest.mark.parametrize("bad_line", ['a,"2024-01-08,1', '"a"b,2024-01-08,1'])
 def test_malformed_quoting_names_its_line(bad_line: str) -> None:
     problem = only_problem(f"{HEADER}a,2024-01-01,1\n{bad_line}\n")

@@ -153,9 +153,15 @@ def _keep_lease(
     by a killed process expires within `ttl` (see homeward.recovery) and a long run keeps it."""
     while not stop.wait(ttl.total_seconds() / 3):
         try:
-            repository.renew_lock(factory, LOCK_NAME, holder, ttl)
+            renewed = repository.renew_lock(factory, LOCK_NAME, holder, ttl)
         except Exception:  # a database blip: the next beat tries again
             log.exception("could not renew the pipeline lock")
+            continue
+        if not renewed:  # it expired (the database was away longer than a lease) and was taken
+            log.error(
+                "the pipeline lock expired and is no longer this run's: another process may "
+                "run the pipeline at the same time; this run goes on"
+            )
 
 
 def queue_run(factory: sessionmaker[Session], trigger: str) -> int:

@@ -28,12 +28,18 @@ class SchemaTooNew(HomewardError):
     """The database was migrated by a newer Homeward than this one (an image rolled back)."""
 
 
+CONNECT_TIMEOUT_S = 10
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets its parent folder created, foreign keys and WAL;
     PostgreSQL sessions are in UTC."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    # a PostgreSQL host that does not answer (a partition, a firewall dropping packets) fails
+    # a connection in seconds, not after the operating system's two minutes
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if url.startswith("postgres") else {}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if engine.dialect.name == "postgresql":

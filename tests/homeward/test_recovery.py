@@ -23,7 +23,7 @@ from homeward.recovery import (
 )
 from homeward.scheduler import JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
-from homeward.storage import session_factory, transaction, upgrade
+from homeward.storage import CONNECT_TIMEOUT_S, make_engine, session_factory, transaction, upgrade
 from models import RunRow
 
 HOURS = timedelta(hours=6)  # the lock's lifetime, as in the default settings
@@ -213,3 +213,36 @@ def test_nothing_is_retried_after_a_run_that_finished_or_is_still_going(
     assert cut_off_to_retry(factory) is None  # a failure is a person's call, as for the cron
     queued = _run(factory, "pipeline", "queued", timedelta(minutes=1))
     assert cut_off_to_retry(factory) is None and done < queued
+
+
+def test_a_run_whose_lock_was_taken_says_so(
+    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database away for longer than a lease: another process took the lock meanwhile,
+    so two pipelines may run at once; the run that lost it says so instead of carrying on
+    silently."""
+    lease = timedelta(seconds=0.2)
+    assert repository.acquire_lock(factory, LOCK_NAME, "other", lease)  # not this run's
+    stop = threading.Event()
+    beat = threading.Thread(target=_keep_lease, args=(factory, "me", lease, stop))
+    beat.start()
+    time.sleep(0.3)
+    stop.set()
+    beat.join()
+    assert "the pipeline lock expired and is no longer this run's" in caplog.text
+
+
+def test_a_postgresql_engine_gives_up_connecting_in_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, object] = {}
+
+    def engine(url: str, **kwargs: object) -> object:
+        seen.update(kwargs)
+        return create_engine("sqlite://")
+
+    monkeypatch.setattr("homeward.storage.create_engine", engine)
+    make_engine("postgresql+psycopg://council@db.example.org/homeward")
+    assert seen["connect_args"] == {"connect_timeout": CONNECT_TIMEOUT_S}
+    make_engine("sqlite:///:memory:")
+    assert seen["connect_args"] == {}

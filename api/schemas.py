@@ -811,8 +811,18 @@ class WinterPointPublic(BaseModel):
 
 class WinterIndexPublic(BaseModel):
     series_id: str
-    points: list[WinterPointPublic]
-    peak: float | None = Field(description="the highest index of the winter ahead; null if none")
+    points: list[WinterPointPublic] = Field(
+        description="every period of the series' newest forecast that starts in November to "
+        "March, oldest first, over the whole forecast: the months of more than one winter "
+        "where it reaches them, and periods already over where the forecast starts in the "
+        "past (it starts where the history ends)"
+    )
+    peak: float | None = Field(
+        description="the highest index among `points` (null ones skipped): over every "
+        "November-to-March period in the forecast, not one winter's, so it may come from "
+        "January to March of one winter or November and December of the next, or from a "
+        "period already over; null if no point has an index"
+    )
 
 
 class KeyPublic(BaseModel):

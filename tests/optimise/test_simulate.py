@@ -7,7 +7,7 @@ import pytest
 
 import optimise
 from optimise.inputs import PlanInputs
-from optimise.simulate import simulate, with_simulation
+from optimise.simulate import simulate, simulated_delayed_days, with_simulation
 from tests.optimise.factory import inputs_of, rich_config, rich_demand
 
 
@@ -47,3 +47,18 @@ def test_full_utilisation_is_flagged() -> None:
 def test_plan_attaches_simulation_by_default() -> None:
     result = optimise.plan(inputs_of(rich_config(), rich_demand()))
     assert len(result.simulation) == 15 and "flagged" in result.simulation
+
+
+def test_the_warning_gives_the_simulated_delayed_days_beside_the_lps() -> None:
+    """The headline delayed days are the fluid LP's; full queues wait longer, so where the
+    simulation's differ by over 15% the warning says how many it makes."""
+    result, inputs = _setup()
+    frame = simulate(inputs, result, runs=20)
+    lp, sim = simulated_delayed_days(inputs, frame)
+    assert lp == pytest.approx(result.total_dtoc_days)  # reckoned as the plan's own
+    assert sim > 1.15 * lp
+    [warning] = [w for w in with_simulation(inputs, result, runs=20).warnings if "15%" in w]
+    assert warning.endswith(
+        f"; the simulated queues mean {sim:,.0f} delayed days in hospital against the LP's "
+        f"{lp:,.0f}"
+    )

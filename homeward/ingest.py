@@ -177,14 +177,20 @@ def unfinished_periods(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     newest period has begun but not ended by today (``homeward.clock``): this week or this
     month, whose count is still partial and would pull a forecast down."""
     today = pd.Timestamp(utcnow().date())
+    return {
+        sid: start for sid, (start, ends) in newest_periods(observations).items() if ends > today
+    }
+
+
+def newest_periods(observations: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """{series id: (start, end) of its newest period}, the end being the next period's start."""
     newest = observations.groupby("unique_id", sort=True)["ds"].max()
-    unfinished = {}
+    periods = {}
     for series_id, freq in series_frequencies(observations).items():
         start = pd.Timestamp(newest[series_id])
         ends = start + (pd.Timedelta(days=7) if freq == WEEKLY else pd.offsets.MonthBegin(1))
-        if ends > today:
-            unfinished[series_id] = start
-    return unfinished
+        periods[series_id] = (start, pd.Timestamp(ends))
+    return periods
 
 
 STALE_AFTER = pd.DateOffset(years=1)
@@ -196,14 +202,11 @@ def stale_series(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     newest period ended a year or more before today (``homeward.clock``). A forecast starts
     where its history ends, so such a series' forecasts are for periods already over."""
     today = pd.Timestamp(utcnow().date())
-    newest = observations.groupby("unique_id", sort=True)["ds"].max()
-    stale = {}
-    for series_id, freq in series_frequencies(observations).items():
-        start = pd.Timestamp(newest[series_id])
-        ends = start + (pd.Timedelta(days=7) if freq == WEEKLY else pd.offsets.MonthBegin(1))
-        if ends + STALE_AFTER <= today:
-            stale[series_id] = start
-    return stale
+    return {
+        sid: start
+        for sid, (start, ends) in newest_periods(observations).items()
+        if ends + STALE_AFTER <= today
+    }
 
 
 def stale_warning(stale: dict[str, pd.Timestamp]) -> str | None:

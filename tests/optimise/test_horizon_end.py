@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import optimise
-from optimise.horizon import end_of_horizon_warning
+from optimise.horizon import end_of_horizon_warnings
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
 from tests.optimise.factory import inputs_of, rich_config, rich_demand
@@ -46,7 +46,7 @@ def _arrivals(inputs: PlanInputs, service: str) -> float:
 
 def test_the_solved_plan_has_no_rise_at_its_end(solved: tuple[PlanInputs, PlanResult]) -> None:
     inputs, result = solved
-    assert end_of_horizon_warning(inputs, result) is None
+    assert end_of_horizon_warnings(inputs, result) == []
 
 
 def test_a_queue_that_rises_only_at_the_end_is_named(
@@ -57,11 +57,13 @@ def test_a_queue_that_rises_only_at_the_end_is_named(
     jump = 3 * _arrivals(inputs, "domcare")
     path = np.full(PERIODS, level)
     path[-2:] = [level + jump / 2, level + jump]
-    text = end_of_horizon_warning(inputs, _with_queue(result, "domcare", path))
-    assert text is not None
-    assert text.startswith("queues rise in the plan's last 2 periods beyond their trend before: ")
-    assert f"home care from {level:,.0f} to {level + jump:,.0f} cases waiting" in text
-    assert "Waiting after the horizon costs the plan nothing" in text
+    [text] = end_of_horizon_warnings(inputs, _with_queue(result, "domcare", path))
+    when = f"{inputs.period_start[-2]:%Y-%m-%d}"
+    assert text.startswith(
+        f"queues rise in the plan's last 2 periods (from {when}) beyond their trend before: "
+    )
+    assert f"domiciliary care from {level:,.0f} to {level + jump:,.0f} cases waiting" in text
+    assert "Waiting after the plan's last period is not counted" in text
 
 
 def test_a_queue_growing_all_along_or_ending_below_its_start_is_not_named(
@@ -71,13 +73,41 @@ def test_a_queue_growing_all_along_or_ending_below_its_start_is_not_named(
     level = float(inputs.initial_backlog_cases[inputs.service_index("domcare")].sum())
     step = _arrivals(inputs, "domcare")  # a period's arrivals more each period: money is short
     growing = level + step * np.arange(PERIODS)
-    assert end_of_horizon_warning(inputs, _with_queue(result, "domcare", growing)) is None
+    assert end_of_horizon_warnings(inputs, _with_queue(result, "domcare", growing)) == []
     falls_then_rises = np.concatenate([np.zeros(PERIODS - 2), [level / 2, level * 0.9]])
-    assert end_of_horizon_warning(inputs, _with_queue(result, "domcare", falls_then_rises)) is None
+    assert end_of_horizon_warnings(inputs, _with_queue(result, "domcare", falls_then_rises)) == []
 
 
 def test_plan_attaches_the_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     module = importlib.import_module("optimise.plan")  # `optimise.plan` is the function
-    monkeypatch.setattr(module, "end_of_horizon_warning", lambda *_a: "the end rises")
+    monkeypatch.setattr(module, "end_of_horizon_warnings", lambda *_a: ["the end rises"])
     result = optimise.plan(inputs_of(rich_config(), rich_demand()), simulation_runs=0)
     assert "the end rises" in result.warnings
+
+
+def test_works_that_stop_when_the_capital_is_spent_are_put_down_to_the_capital(
+    solved: tuple[PlanInputs, PlanResult],
+) -> None:
+    """Re-planning does not bring more capital, so a works queue rising once the grant is
+    spent gets its own warning, not the lean-last-periods one."""
+    inputs, result = solved
+    level = float(inputs.initial_works_backlog_cases.sum())
+    path = np.full(PERIODS, level)
+    path[-2:] = [level + 10 * _works_arrivals(inputs), level + 20 * _works_arrivals(inputs)]
+    risen = _with_queue(result, "dfg_works", path)
+    capital = risen.capital.copy()  # works every period but the last two; the grant all spent
+    stopped = capital["period"] >= PERIODS - 1
+    capital["works_completed"] = np.where(stopped, 0.0, 1.0)
+    capital["capital_gbp"] = np.where(stopped, 0.0, 1.0)
+    capital["capital_gbp"] *= inputs.capital_gbp.sum() / capital["capital_gbp"].sum()
+    [text] = end_of_horizon_warnings(inputs, risen.with_extras(capital=capital))
+    last = f"{inputs.period_start[PERIODS - 3]:%Y-%m-%d}"
+    assert text.startswith(f"the DFG capital is spent by the week of {last}: no works are")
+    # capital left over: the same rise is a lean last period like any other queue's
+    unspent = capital.assign(capital_gbp=capital["capital_gbp"] / 2)
+    [lean] = end_of_horizon_warnings(inputs, risen.with_extras(capital=unspent))
+    assert "DFG works from" in lean and "not counted" in lean
+
+
+def _works_arrivals(inputs: PlanInputs) -> float:
+    return inputs.p_ot_dfg * _arrivals(inputs, "ot")

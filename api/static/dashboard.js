@@ -850,12 +850,15 @@ function revenueTotal(plan, key) {
 // staff hours for dearer agency hours does not read as a saving.
 function planFigures(plan) {
   const staff = revenueTotal(plan, "staff_cost_gbp"), agency = revenueTotal(plan, "agency_cost_gbp");
+  const fee = revenueTotal(plan, "fee_income_gbp");
   return {
     wait: plan.objective_weighted_wait_days,
-    fee: revenueTotal(plan, "fee_income_gbp"),
+    fee,
     staff,
     agency,
     paid: staff == null || agency == null ? null : staff + agency,
+    net: staff == null || agency == null || fee == null ? null : staff + agency - fee,
+    unspent: revenueTotal(plan, "headroom_gbp"),
     dtoc: plan.result.total_dtoc_days,
   };
 }
@@ -867,6 +870,9 @@ const WHATIF_MEASURES = [
   ["staff cost (GBP)", "staff", "GBP", false],
   ["agency cost (GBP)", "agency", "GBP", false],
   ["staff and agency cost (GBP)", "paid", "GBP", false],
+  // a higher fee can raise staff cost and still spend less of the budget: fee income pays
+  ["net of fee income (GBP)", "net", "GBP", false],
+  ["budget left unspent (GBP)", "unspent", "GBP", false],
   ["delayed days in hospital (DTOC)", "dtoc", "days", false],
 ];
 

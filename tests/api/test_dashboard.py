@@ -237,6 +237,10 @@ def _figures(plan: dict[str, Any]) -> dict[str, float]:
         "staff and agency cost (GBP)": sum(
             r["staff_cost_gbp"] + r["agency_cost_gbp"] for r in revenue
         ),
+        "net of fee income (GBP)": sum(
+            r["staff_cost_gbp"] + r["agency_cost_gbp"] - r["fee_income_gbp"] for r in revenue
+        ),
+        "budget left unspent (GBP)": sum(r["headroom_gbp"] for r in revenue),
         "delayed days in hospital (DTOC)": plan["result"]["total_dtoc_days"],
     }
 
@@ -266,7 +270,13 @@ def _assert_changes_shown(
         "fee income (GBP)": f"{_signed(now['fee income (GBP)'] - then['fee income (GBP)'], 0)} GBP",
         **{
             label: f"{_signed(now[label] - then[label], 0)} GBP"
-            for label in ("staff cost (GBP)", "agency cost (GBP)", "staff and agency cost (GBP)")
+            for label in (
+                "staff cost (GBP)",
+                "agency cost (GBP)",
+                "staff and agency cost (GBP)",
+                "net of fee income (GBP)",
+                "budget left unspent (GBP)",
+            )
         },
         "delayed days in hospital (DTOC)": _signed(
             now["delayed days in hospital (DTOC)"] - then["delayed days in hospital (DTOC)"], 0

@@ -197,6 +197,8 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
         "staff cost (GBP)",
         "agency cost (GBP)",
         "staff and agency cost (GBP)",
+        "net of fee income (GBP)",
+        "budget left unspent (GBP)",
         "delayed days in hospital (DTOC)",
     ]
     plan = _get(demo_server, key, f"/v1/plans/{current}")

@@ -357,7 +357,10 @@ function baselinesTable(baselines) {
   });
   return `<h3 id="baselines-heading">Against simple allocations</h3>
     <table id="baselines-table"><caption>The same staff and agency spend shared by a simple rule,
-    its waits worked out by the plan's own model</caption>
+    its waits worked out by the plan's own model. The plan makes the weighted waiting least
+    (each day waited times its service's weight, a day in a hospital bed weighted again), not
+    the delayed days alone, so a rule that gives reablement and domiciliary care more hours at
+    the other services' cost can have fewer delayed days and more weighted waiting</caption>
     <thead><tr><th scope="col">allocation</th><th scope="col">weighted waiting days</th>
     <th scope="col">against the plan</th><th scope="col">delayed days in hospital (DTOC)</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table>`;

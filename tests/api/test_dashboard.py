@@ -577,6 +577,9 @@ def test_the_plan_is_set_against_simple_allocations_as_vs_plan_pct_says(
     # the plan waits less than either simple rule: each says how much more it waits
     assert all(b["vs_plan_pct"] > 0 for b in baselines[1:])
     assert all(row[2].endswith("% more weighted waiting") for row in shown[1:])
+    # and says why a simple rule may still have fewer delayed days
+    caption = browser.find_element(By.CSS_SELECTOR, "#baselines-table caption").text
+    assert "not the delayed days alone" in caption
 
 
 def _expected_risk(risk: list[dict[str, Any]]) -> list[list[str]]:

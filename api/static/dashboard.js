@@ -809,7 +809,7 @@ async function whatIf(event) {
     const kept = plan.scenario ? "what-if" : "plan of the active config";
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
-      fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}`;
+      fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}${whatIfWarnings(plan, current)}`;
     // the whole row, so each measure and figure of the comparison reads on one line
     document.querySelector("#whatif").classList.add("wide-card");
   } catch (err) {
@@ -896,6 +896,18 @@ function whatIfChanges(plan, current, active) {
     minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+}
+
+// The what-if's own warnings that the current plan does not have (the simulated delayed days,
+// a queue rising at the end): its table alone would hide them.
+function whatIfWarnings(plan, current) {
+  const known = new Set((current && current.result.warnings) || []);
+  const fresh = (plan.result.warnings || []).filter((w) => !known.has(w));
+  if (!fresh.length) return "";
+  const items = fresh.map((w) => `<li>${esc(w)}</li>`).join("");
+  return `<div id="whatif-warnings" class="warnings" role="note"><h4>${fresh.length === 1
+    ? "A warning of this what-if" : `${fresh.length} warnings of this what-if`} (not in the current
+    plan)</h4><ul>${items}</ul></div>`;
 }
 
 // A fee sweep (POST /v1/plans/sweeps): several rates planned as what-ifs in one job, polled at

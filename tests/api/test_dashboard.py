@@ -216,9 +216,28 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     result = browser.find_element(By.ID, "whatif-result").text
     assert "optimal" in result and result.startswith("what-if #")
     _assert_changes_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
+    _assert_new_warnings_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
     browser.refresh()  # the page still shows the real latest plan, not the what-if
     assert wait.until(_shown_plan_id) == latest
     assert f"#{latest}:" not in result
+
+
+def _assert_new_warnings_shown(
+    browser: webdriver.Chrome, server: LiveServer, key: str, current_id: str
+) -> None:
+    """The what-if's warnings the current plan lacks are listed under its table, and no
+    others; none at all, no list."""
+    headline = browser.find_element(By.ID, "whatif-headline").text
+    what_if_id = re.match(r"what-if #(\d+):", headline)
+    assert what_if_id is not None
+    known = set(_get_plan(server, key, current_id)["result"]["warnings"])
+    fresh = [
+        w
+        for w in _get_plan(server, key, what_if_id.group(1))["result"]["warnings"]
+        if w not in known
+    ]
+    shown = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#whatif-warnings li")]
+    assert shown == fresh
 
 
 def _signed(x: float, digits: int) -> str:

@@ -260,6 +260,49 @@ function renderHours(plan) {
   show();
 }
 
+// DFG capital by district: each district's own grant (not pooled, and not for staff), what the
+// plan spends of it, the works it pays for and the last week with any. Works stop when a
+// district's capital is spent, which a plan's warnings say; this is where a planner sees when.
+const CAPITAL_HEADING = "DFG capital and works";
+
+function renderCapital(plan) {
+  const r = plan.result;
+  const totals = r.capital_total || [];
+  const section = document.querySelector("#capital");
+  if (!totals.length) {
+    section.innerHTML = `<h2>${CAPITAL_HEADING}</h2><p class="muted" id="capital-none">This plan records no DFG capital.</p>`;
+    return;
+  }
+  const works = new Map(), lastWorks = new Map();
+  for (const c of r.capital || []) {
+    const done = Number(c.works_completed) || 0;
+    works.set(c.district, (works.get(c.district) || 0) + done);
+    const ds = String(c.ds ?? "").slice(0, 10);
+    if (done > 1e-6 && ds > (lastWorks.get(c.district) ?? "")) lastWorks.set(c.district, ds);
+  }
+  const waits = new Map((r.district_waits || []).filter((w) => w.service === "dfg_works")
+    .map((w) => [w.district, w.avg_wait_days]));
+  const weeks = planWeeks(plan), end = weeks[weeks.length - 1];
+  const last = (d) => !lastWorks.has(d) ? "none" : lastWorks.get(d) === end ? "to the end" : lastWorks.get(d);
+  const rows = [...totals].sort((a, b) => String(a.district).localeCompare(String(b.district))).map((t) =>
+    `<tr><th scope="row">${esc(t.district)}</th><td>${fmtOrNA(t.capital_available_gbp)}</td>
+      <td>${fmtOrNA(t.capital_spent_gbp)}</td><td>${fmt(works.get(t.district) || 0, 1)}</td>
+      <td>${esc(last(t.district))}</td><td>${fmtOrNA(waits.get(t.district), 1)}</td></tr>`);
+  const all = (key) => totals.reduce((acc, t) => acc + (Number(t[key]) || 0), 0);
+  const allWorks = [...works.values()].reduce((a, b) => a + b, 0);
+  section.innerHTML = `<h2>${CAPITAL_HEADING}</h2><div class="wide"><table id="capital-table">
+    <caption>Each district's own DFG capital ${planPeriod(plan)} (not pooled, and not for staff),
+    what the plan spends, the works it pays for and the last week with any: works stop when a
+    district's capital is spent</caption>
+    <thead><tr><th scope="col">district</th><th scope="col">capital (GBP)</th><th scope="col">spent (GBP)</th>
+    <th scope="col">works completed</th><th scope="col">last week with works</th>
+    <th scope="col">average works wait (days)</th></tr></thead>
+    <tbody>${rows.join("")}</tbody>
+    <tfoot><tr><th scope="row">all districts</th><td>${fmt(all("capital_available_gbp"))}</td>
+      <td>${fmt(all("capital_spent_gbp"))}</td><td>${fmt(allWorks, 1)}</td><td></td><td></td></tr></tfoot>
+    </table></div>`;
+}
+
 // Waits by service and district: the plan's average wait (its fluid model, Little's law) and,
 // where the plan was simulated with random arrivals, the simulated wait beside it.
 const WAITS_HEADING = "Waits by service and district";
@@ -1084,7 +1127,8 @@ const NO_PLAN_NOTE = "Nothing to show: no plan could be read (see Latest plan ab
 
 function clearFigures(note) {
   const cards = [["#summary", "Latest plan"], ["#hours", HOURS_HEADING], ["#waits", WAITS_HEADING],
-    ["#demand", "Demand planned for, whole area"], ["#shadow", "What an extra pound or hour is worth"]];
+    ["#capital", CAPITAL_HEADING], ["#demand", "Demand planned for, whole area"],
+    ["#shadow", "What an extra pound or hour is worth"]];
   for (const [selector, heading] of cards) {
     const said = note || (selector === "#summary" ? "" : NO_PLAN_NOTE);
     document.querySelector(selector).innerHTML = `<h2>${heading}</h2>` +
@@ -1099,7 +1143,7 @@ function clearFigures(note) {
 // any.
 function showNoPlan() {
   clearFigures("");
-  for (const card of ["#hours", "#waits", "#demand", "#shadow"]) {
+  for (const card of ["#hours", "#waits", "#capital", "#demand", "#shadow"]) {
     document.querySelector(`${card} p`).textContent = "Nothing to show until the first plan is made.";
   }
   const summary = document.querySelector("#summary");
@@ -1133,7 +1177,7 @@ async function load() {
   active.then(showActiveFee);
   try {
     const plan = await getJSON("/v1/plans/latest");
-    renderSummary(plan); renderHours(plan); renderWaits(plan); renderShadow(plan);
+    renderSummary(plan); renderHours(plan); renderWaits(plan); renderCapital(plan); renderShadow(plan);
     active.then((config) => noteActiveConfig(plan, config));
     nameConfig(plan).catch(() => {});  // the name is a courtesy: the plan stands without it
     showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));

@@ -956,3 +956,42 @@ def test_a_failed_sweep_shows_its_message_as_text_with_the_rates_it_planned(
     # its message names no plan: the caption's is the one its row says the changes are from
     compared = run["sweep"][0]["compared_with_plan_id"]
     assert compared is not None and f"current plan #{compared} " in table["caption"]
+
+
+def test_the_capital_card_shows_each_districts_grant_spend_works_and_last_week(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """DFG capital is half of what the plan allocates; the page showed none of it."""
+    plan = _get_plan(demo_server, role_keys[Role.VIEWER])
+    result = plan["result"]
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
+    table = wait.until(ec.presence_of_element_located((By.ID, "capital-table")))
+    rows: list[list[str]] = browser.execute_script(
+        "return [...document.querySelectorAll('#capital-table tbody tr')]"
+        ".map((tr) => [...tr.cells].map((c) => c.textContent.trim()))"
+    )
+    end = max(r["ds"] for r in result["capital"])
+    waits = {
+        w["district"]: w["avg_wait_days"]
+        for w in result["district_waits"]
+        if w["service"] == "dfg_works"
+    }
+    expected = []
+    for total in sorted(result["capital_total"], key=lambda t: t["district"]):
+        mine = [c for c in result["capital"] if c["district"] == total["district"]]
+        done = [c["ds"] for c in mine if c["works_completed"] > 1e-6]
+        last = "none" if not done else "to the end" if max(done) == end else max(done)
+        expected.append(
+            [
+                total["district"],
+                f"{total['capital_available_gbp']:,.0f}",
+                f"{total['capital_spent_gbp']:,.0f}",
+                f"{sum(c['works_completed'] for c in mine):,.1f}",
+                last,
+                f"{waits[total['district']]:,.1f}",
+            ]
+        )
+    assert rows == expected
+    assert "not pooled, and not for staff" in table.find_element(By.TAG_NAME, "caption").text
+    foot = table.find_element(By.CSS_SELECTOR, "tfoot tr").text
+    assert f"{sum(t['capital_spent_gbp'] for t in result['capital_total']):,.0f}" in foot

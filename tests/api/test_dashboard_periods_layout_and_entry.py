@@ -449,7 +449,7 @@ def test_a_refused_key_empties_every_card_saying_why_and_the_header_says_a_key_i
     browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
     error = wait.until(ec.presence_of_element_located((By.ID, "plan-error")))
     assert "not known" in error.text
-    for card in ("hours", "waits", "demand", "shadow"):
+    for card in ("hours", "waits", "capital", "demand", "shadow"):
         note = browser.find_element(By.CSS_SELECTOR, f"#{card} p.no-plan").text
         assert note == "Nothing to show: no plan could be read (see Latest plan above)."
     # the forecast card no longer offers the series the old key could read
@@ -559,7 +559,7 @@ def test_no_plan_yet_is_said_as_such_with_how_a_plan_is_made_not_as_a_failure(
         assert note.text.startswith("No plan has been made yet.")
         assert "POST /v1/runs" in note.text
         assert browser.find_elements(By.CSS_SELECTOR, "#summary .error, #plan-error") == []
-        for card in ("hours", "waits", "demand", "shadow"):
+        for card in ("hours", "waits", "capital", "demand", "shadow"):
             text = browser.find_element(By.ID, card).text
             assert text.endswith("Nothing to show until the first plan is made.")
         # a 404 that is not the service's (a proxy's page) is still reported as a failure

@@ -155,7 +155,8 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
         entry_labels(model, block), duals, values, low, high, strict=True
     ):
         effect = _effect(rule, float(value) + 0.0, whole)
-        text = rule.sentence.format(effect=effect, owner=_owner(labels), **labels)
+        named = _named(labels)
+        text = rule.sentence.format(effect=effect, owner=_owner(labels), **named)
         where = _when(labels)
         valid = _range_text(float(lo), float(hi), UNITS[name])
         if model.penalties:
@@ -167,7 +168,7 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
                 index_text(labels),
                 float(dual),
                 float(value) + 0.0,
-                rule.unit.format(what=what, **labels),
+                rule.unit.format(what=what, **named),
                 _sentence(f"{where}{text}{valid}"),
                 float(lo),
                 float(hi),
@@ -177,6 +178,16 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     frame = pd.DataFrame(rows, columns=SHADOW_COLUMNS)
     frame["ds"] = pd.to_datetime(frame["ds"])  # NaT (null) where a row has no period
     return frame
+
+
+# Services as planners name them (and the dashboard's cards do), in sentences and units only:
+# the row's `index` keeps the config's ids.
+SERVICE_NAMES = {"ot": "OT", "hao": "HAO", "domcare": "domiciliary care"}
+
+
+def _named(labels: dict[str, str]) -> dict[str, str]:
+    service = labels.get("service")
+    return labels if service is None else {**labels, "service": SERVICE_NAMES.get(service, service)}
 
 
 def _start(inputs: PlanInputs, labels: dict[str, str]) -> pd.Timestamp | None:

@@ -109,7 +109,8 @@ def demo_planning_config(horizon_periods: int = 52) -> dict[str, Any]:
     wanted = _wanted_hours_by_team()
     return {
         "name": DEMO_CONFIG_NAME,
-        "version": "2025.1",
+        "version": "2025.2",  # 2025.2: home care sized for reablement's flow, measured hospital
+        # shares, works limits (session 9)
         "period_days": 7,
         "horizon_periods": horizon_periods,
         "services": [{"id": s, **params, **_hospital_share(s)} for s, params in SERVICES.items()],

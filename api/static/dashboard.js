@@ -482,6 +482,13 @@ function demandCaption(weeks, winter) {
     `${weeks.length} weeks, ${fmt(sum(up, "planned") - sum(up, "forecast"))} more cases in all.`;
 }
 
+// The dates a chart spans, at its top right: a chart without them left a planner to count weeks.
+function dateSpan(dates, W, pad) {
+  if (!dates.length) return "";
+  const first = String(dates[0]).slice(0, 10), last = String(dates[dates.length - 1]).slice(0, 10);
+  return `<text x="${W - pad}" y="14" font-size="12" text-anchor="end" class="axis-dates">${esc(first)} to ${esc(last)}</text>`;
+}
+
 function demandChart(weeks) {
   const W = 600, H = 160, pad = 30;
   const values = weeks.flatMap((w) => [w.forecast, w.planned]);
@@ -495,6 +502,7 @@ function demandChart(weeks) {
     <polyline class="planned" points="${line("planned")}" fill="none" stroke="#17324d" stroke-width="2"/>
     <text x="${pad}" y="14" font-size="12">${fmt(hi)} cases a week</text>
     <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)} cases a week</text>
+    ${dateSpan(weeks.map((w) => w.ds), W, pad)}
   </svg>
   <p class="muted">Cases a week, summed over districts: dark line planned, grey dashed line forecast.</p>`;
 }
@@ -635,6 +643,7 @@ function renderChart(forecast, history, kind) {
       <polyline class="mean" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
       <text x="${pad}" y="14" font-size="12" class="axis-top">${fmt(hi)} ${per}</text>
       <text x="${pad}" y="${H - 8}" font-size="12" class="axis-bottom">${fmt(lo)} ${per}</text>
+      ${dateSpan([...history.map((h) => h.ds), ...pts.map((p) => p.ds)], W, pad)}
     </svg>
     <p class="muted" id="chart-caption"></p>
     <p class="muted" id="chart-accuracy"></p>`;

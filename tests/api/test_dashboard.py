@@ -187,6 +187,19 @@ def test_dashboard_asks_for_a_key_then_shows_the_plan_and_a_forecast(
     assert {"referrals/ot/rugby", "referrals/hao/warwick"} <= set(options)
     Select(browser.find_element(By.ID, "series")).select_by_visible_text("referrals/hao/warwick")
     wait.until(ec.text_to_be_present_in_element((By.ID, "chart-caption"), "referrals/hao/warwick"))
+    # the chart names the dates it spans: the first observed week to the last forecast week
+    key = role_keys[Role.VIEWER]
+    seen = httpx.get(  # the page shows the last two years of history
+        f"{demo_server.url}/v1/observations/referrals/hao/warwick?last=104",
+        headers=key_header(key),
+    ).json()
+    ahead = httpx.get(
+        f"{demo_server.url}/v1/forecasts/referrals/hao/warwick", headers=key_header(key)
+    ).json()
+    first = min(str(o["ds"])[:10] for o in seen)
+    last = max(str(p["ds"])[:10] for p in ahead["points"])
+    span = browser.find_element(By.CSS_SELECTOR, "#chart svg .axis-dates").text
+    assert span == f"{first} to {last}"
     assert (
         browser.execute_script("return sessionStorage.getItem('homeward-api-key')")
         == (role_keys[Role.VIEWER])

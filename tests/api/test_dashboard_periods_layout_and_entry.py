@@ -484,7 +484,7 @@ def test_the_forecast_chart_says_its_scale_is_a_week_and_is_described_by_its_cap
     described = (svg.get_attribute("aria-describedby") or "").split()
     assert described == ["chart-caption", "chart-accuracy"]
     assert all(laptop.find_element(By.ID, d).text for d in described)
-    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text")]
+    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text:not(.axis-dates)")]
     assert scale == [f"{high} a week", f"{low} a week"]
     # drawn at its own shape: no blank band above and below the lines
     width, height = laptop.execute_script(
@@ -507,10 +507,12 @@ def test_the_demand_chart_says_its_scale_is_cases_a_week(
     values = [v for pair in weeks.values() for v in pair]
     low, high = _shown(min(values)), _shown(max(values))
     svg = browser.find_element(By.CSS_SELECTOR, "#demand svg")
-    assert [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text")] == [
+    assert [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text:not(.axis-dates)")] == [
         f"{high} cases a week",
         f"{low} cases a week",
     ]
+    dates = sorted(str(ds)[:10] for ds in weeks)  # and the weeks it spans
+    assert svg.find_element(By.CSS_SELECTOR, ".axis-dates").text == f"{dates[0]} to {dates[-1]}"
     assert f"on a scale from {low} to {high}" in (svg.get_attribute("aria-label") or "")
 
 

@@ -525,7 +525,8 @@ class PlanShadowPriceRowPublic(_StoredRow):
 
 
 class PlanBindingRowPublic(_StoredRow):
-    """A constraint at its bound."""
+    """A constraint at its bound. `works_limit` rows are a district's works at its
+    `max_works_per_period` (a bound on the works column: `dual` is its reduced cost)."""
 
     constraint: str | None = None
     index: str | None = None
@@ -534,7 +535,7 @@ class PlanBindingRowPublic(_StoredRow):
     dual: float | None = Field(
         default=None, description="the solver's dual: weighted waiting days per unit of bound"
     )
-    unit: str | None = Field(default=None, description="GBP, hours, cases or days")
+    unit: str | None = Field(default=None, description="GBP, hours, cases, days or works")
 
 
 class PlanRelaxationRowPublic(_StoredRow):

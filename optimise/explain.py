@@ -298,7 +298,38 @@ def binding_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd
                     UNITS[name],
                 )
             )
+    rows += _works_at_their_limit(model, result)
     return pd.DataFrame(rows, columns=["constraint", "index", "activity", "bound", "dual", "unit"])
+
+
+def _works_at_their_limit(
+    model: LpModel, result: SolveResult
+) -> list[tuple[str, str, float, float, float, str]]:
+    """A district's works limit (`max_works_per_period`) is a bound on its works column, not a
+    row, so it has no row dual: where the works completed are at the limit it is listed with
+    the column's reduced cost (NaN where the solver gives none) as `works_limit`."""
+    block = model.columns.get("y")
+    if block is None:
+        return []
+    span = slice(block.start, block.stop)
+    upper, value = model.col_upper[span], result.col_value[span]
+    finite = np.isfinite(upper)
+    tight = finite & (
+        np.abs(value - np.where(finite, upper, 0.0))
+        <= BINDING_TOLERANCE * np.maximum(1.0, np.abs(np.where(finite, upper, 0.0)))
+    )
+    reduced = result.col_dual[span] if result.col_dual is not None else np.full(len(value), np.nan)
+    return [
+        (
+            "works_limit",
+            index_text(_one_label(model, block, int(i))),
+            float(value[i]),
+            float(upper[i]),
+            float(reduced[i]),
+            "works",
+        )
+        for i in np.flatnonzero(tight)
+    ]
 
 
 def _one_label(model: LpModel, block: Block, i: int) -> dict[str, str]:

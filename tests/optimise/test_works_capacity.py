@@ -53,3 +53,17 @@ def test_no_limit_by_default_and_a_negative_one_is_refused() -> None:
     assert np.isinf(inputs_of(full_config(), rich_demand()).max_works_per_period).all()
     with pytest.raises(ValidationError, match="max_works_per_period"):
         PlanningConfig.model_validate(_capped(-1.0))
+
+
+def test_a_works_limit_that_binds_is_listed_and_named_in_the_message() -> None:
+    """The limit is a bound on the works column, not a row: it is listed with the column's
+    reduced cost, so the message does not say that nothing limits the works."""
+    free, _ = _works(None)
+    capped, result = _works(0.6 * float(free.max()))
+    at_limit = result.binding[result.binding["constraint"] == "works_limit"]
+    assert len(at_limit) == int((capped >= 0.6 * float(free.max()) - 1e-7).sum()) > 0
+    assert at_limit["activity"].to_numpy() == pytest.approx(at_limit["bound"].to_numpy())
+    assert (at_limit["dual"] <= 1e-9).all()  # more works a period never adds waiting
+    assert f"works limit ({len(at_limit)})" in result.message
+    _, unlimited = _works(None)
+    assert "works_limit" not in set(unlimited.binding["constraint"])

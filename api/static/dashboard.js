@@ -861,7 +861,7 @@ async function whatIf(event) {
     const kept = plan.scenario ? "what-if" : "plan of the active config";
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
-      fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}${whatIfWarnings(plan, current)}`;
+      fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}${whatIfWarnings(plan)}`;
     // the whole row, so each measure and figure of the comparison reads on one line
     document.querySelector("#whatif").classList.add("wide-card");
   } catch (err) {
@@ -950,16 +950,16 @@ function whatIfChanges(plan, current, active) {
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
-// The what-if's own warnings that the current plan does not have (the simulated delayed days,
-// a queue rising at the end): its table alone would hide them.
-function whatIfWarnings(plan, current) {
-  const known = new Set((current && current.result.warnings) || []);
-  const fresh = (plan.result.warnings || []).filter((w) => !known.has(w));
-  if (!fresh.length) return "";
-  const items = fresh.map((w) => `<li>${esc(w)}</li>`).join("");
-  return `<div id="whatif-warnings" class="warnings" role="note"><h4>${fresh.length === 1
-    ? "A warning of this what-if" : `${fresh.length} warnings of this what-if`} (not in the current
-    plan)</h4><ul>${items}</ul></div>`;
+// The what-if's own warnings, with its own figures (the simulated delayed days, when its
+// capital runs out): its table alone would hide them. All of them: a warning the current plan
+// also has carries other figures here.
+function whatIfWarnings(plan) {
+  const warnings = plan.result.warnings || [];
+  if (!warnings.length) return "";
+  const items = warnings.map((w) => `<li>${esc(w)}</li>`).join("");
+  return `<div id="whatif-warnings" class="warnings" role="note"><h4>${warnings.length === 1
+    ? "A warning of this what-if" : `${warnings.length} warnings of this what-if`}, with its own
+    figures</h4><ul>${items}</ul></div>`;
 }
 
 // A fee sweep (POST /v1/plans/sweeps): several rates planned as what-ifs in one job, polled at

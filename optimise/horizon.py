@@ -42,13 +42,17 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
             risen[service] = (before, float(b[-1]))
     warnings = []
     works = risen.pop("dfg_works", None)
-    stopped = _works_stop(inputs, result)
-    if works is not None and stopped is not None:
+    stops = _works_stops(inputs, result)
+    if works is not None and stops:
+        queue = by_period["dfg_works"].to_numpy(dtype=float)
+        first = min(stops.values())
+        whose = "" if len(stops) == len(inputs.districts) else f" of {', '.join(sorted(stops))}"
         warnings.append(
-            f"the DFG capital is spent by the week of {stopped}: no works are completed after "
-            f"it, so the works queue rises from {works[0]:,.0f} to {works[1]:,.0f} cases by the "
-            "plan's end (capital for later periods, such as next year's grant, is not in this "
-            "plan's districts' capital_gbp)"
+            f"the DFG capital{whose} is spent by the {_unit(inputs)} of "
+            f"{inputs.period_start[max(stops.values())]:%Y-%m-%d}: no works are completed after "
+            f"it, so the works queue rises from {queue[first]:,.0f} to {queue[-1]:,.0f} cases by "
+            "the plan's end (capital for later periods, such as next year's grant, is not in "
+            "this plan's districts' capital_gbp)"
         )
     elif works is not None:
         risen["dfg_works"] = works
@@ -66,17 +70,33 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
     return warnings
 
 
-def _works_stop(inputs: PlanInputs, result: PlanResult) -> str | None:
-    """The first period after which no works are completed, as a date, if the capital is
-    spent by then and works stop before the last period; else None."""
+def _works_stops(inputs: PlanInputs, result: PlanResult) -> dict[str, int]:
+    """{district: its last period with works} for each district whose capital is spent and
+    whose works stop before the last period."""
     capital = result.capital
-    if not len(capital) or capital["capital_gbp"].sum() < SPENT * inputs.capital_gbp.sum():
-        return None
-    done = capital.groupby("period")["works_completed"].sum().to_numpy(dtype=float)
-    working = np.flatnonzero(done > 1e-6)
-    if not len(working) or working[-1] >= len(done) - 1:
-        return None
-    return f"{inputs.period_start[working[-1]]:%Y-%m-%d}"
+    if not len(capital):
+        return {}
+    spent = capital.groupby("district")["capital_gbp"].sum()
+    available = dict(zip(inputs.districts, inputs.capital_gbp, strict=True))
+    done = capital.pivot_table(
+        index="district", columns="period", values="works_completed", aggfunc="sum"
+    )
+    stops = {}
+    for district in done.index:
+        working = np.flatnonzero(done.loc[district].to_numpy(dtype=float) > 1e-6)
+        has = float(available.get(district, 0.0))
+        if (
+            len(working)
+            and working[-1] < done.shape[1] - 1
+            and has > 0
+            and float(spent.get(district, 0.0)) >= SPENT * has
+        ):
+            stops[str(district)] = int(working[-1])
+    return stops
+
+
+def _unit(inputs: PlanInputs) -> str:
+    return "week" if inputs.period_days == 7 else "period"
 
 
 def _starting(inputs: PlanInputs) -> dict[str, float]:

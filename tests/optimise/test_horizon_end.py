@@ -98,11 +98,19 @@ def test_works_that_stop_when_the_capital_is_spent_are_put_down_to_the_capital(
     capital = risen.capital.copy()  # works every period but the last two; the grant all spent
     stopped = capital["period"] >= PERIODS - 1
     capital["works_completed"] = np.where(stopped, 0.0, 1.0)
-    capital["capital_gbp"] = np.where(stopped, 0.0, 1.0)
-    capital["capital_gbp"] *= inputs.capital_gbp.sum() / capital["capital_gbp"].sum()
+    grant = dict(zip(inputs.districts, inputs.capital_gbp, strict=True))
+    capital["capital_gbp"] = np.where(stopped, 0.0, capital["district"].map(grant) / (PERIODS - 2))
     [text] = end_of_horizon_warnings(inputs, risen.with_extras(capital=capital))
     last = f"{inputs.period_start[PERIODS - 3]:%Y-%m-%d}"
     assert text.startswith(f"the DFG capital is spent by the week of {last}: no works are")
+    assert f"the works queue rises from {level:,.0f} to " in text  # from when works stopped
+    # one district's grant spent, the others' not: that district is named
+    one = inputs.districts[0]
+    partly = capital.assign(
+        capital_gbp=np.where(capital["district"] == one, capital["capital_gbp"], 0.0)
+    )
+    [named] = end_of_horizon_warnings(inputs, risen.with_extras(capital=partly))
+    assert named.startswith(f"the DFG capital of {one} is spent by the week of {last}")
     # capital left over: the same rise is a lean last period like any other queue's
     unspent = capital.assign(capital_gbp=capital["capital_gbp"] / 2)
     [lean] = end_of_horizon_warnings(inputs, risen.with_extras(capital=unspent))

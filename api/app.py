@@ -87,14 +87,15 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
         app.state.plan_jobs = {}  # run id -> future, until done (api/routes/plans.py)
         app.state.plan_jobs_lock = threading.Lock()
         app.state.pipeline_lock = threading.Lock()
-        if run_on_start is not None:  # queued before the scheduler's recovery pass looks
-            _start_run(app, settings, run_on_start)
-        app.state.scheduler = (
-            start_scheduler(app.state.session_factory, settings)
-            if settings.scheduler_enabled
-            else None
-        )
-        try:
+        app.state.scheduler = None
+        try:  # a start-up that fails after the run is queued still stops it (finally)
+            if run_on_start is not None:  # queued before the scheduler's recovery pass looks
+                _start_run(app, settings, run_on_start)
+            app.state.scheduler = (
+                start_scheduler(app.state.session_factory, settings)
+                if settings.scheduler_enabled
+                else None
+            )
             yield
         finally:
             await asyncio.to_thread(_stop_jobs, app)

@@ -50,8 +50,9 @@ def test_a_monthly_series_chart_reads_a_month(
         "renderChart(arguments[0], [], 'observed')", _monthly("dtoc_days/warwickshire")
     )
     svg = browser.find_element(By.CSS_SELECTOR, "#chart svg")
-    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text")]
+    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text:not(.axis-dates)")]
     assert scale == ["2,300 a month", "1,700 a month"]
+    assert svg.find_element(By.CSS_SELECTOR, ".axis-dates").text == "2019-01-01 to 2019-12-01"
     assert (svg.get_attribute("aria-label") or "").startswith(
         "forecast of dtoc_days/warwickshire, a month, on a scale"
     )

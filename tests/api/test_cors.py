@@ -1,4 +1,5 @@
-"""A dashboard on another origin may call the API when HOMEWARD_CORS_ORIGINS names it; by
+"""A dashboard on another origin may call the API when HOMEWARD_CORS_ORIGINS names it, sending
+every header a client legitimately sends (If-None-Match included); by
 default no origin may; a malformed origin stops the service at start-up, named."""
 
 from __future__ import annotations
@@ -122,3 +123,47 @@ def test_without_the_setting_no_origin_gets_cors_headers(
     assert "access-control-allow-origin" not in preflight.headers
     listed = httpx.get(f"{server.url}/v1/runs", headers={"Origin": DASHBOARD, **key_header(key)})
     assert "access-control-allow-origin" not in listed.headers
+
+
+def _preflight(server: LiveServer, path: str, request_headers: str) -> httpx.Response:
+    """The browser's OPTIONS before a cross-origin GET sending `request_headers`."""
+    return httpx.options(
+        f"{server.url}{path}",
+        headers={
+            "Origin": DASHBOARD,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": request_headers,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "header", ["if-none-match", "authorization", "x-api-key", "content-type", "prefer"]
+)
+def test_a_cross_origin_dashboard_may_send_each_header_a_client_sends(
+    with_cors: tuple[LiveServer, str], header: str
+) -> None:
+    server, _key = with_cors
+    preflight = _preflight(server, "/v1/plans/latest", header)
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == DASHBOARD
+    allowed = {
+        h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")
+    }
+    assert header in allowed
+
+
+def test_a_cross_origin_dashboard_may_poll_with_if_none_match(
+    with_cors: tuple[LiveServer, str],
+) -> None:
+    server, key = with_cors
+    preflight = _preflight(server, "/v1/runs", "authorization, if-none-match")
+    assert preflight.status_code == 200, preflight.text
+    first = httpx.get(f"{server.url}/v1/runs", headers={"Origin": DASHBOARD, **key_header(key)})
+    assert first.status_code == 200
+    again = httpx.get(
+        f"{server.url}/v1/runs",
+        headers={"Origin": DASHBOARD, "If-None-Match": first.headers["etag"], **key_header(key)},
+    )
+    assert again.status_code == 304
+    assert again.headers["access-control-allow-origin"] == DASHBOARD

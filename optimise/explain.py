@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimise.inputs import POOLED, PlanInputs
+from optimise.inputs import POOLED, PlanInputs, service_name
 from optimise.model import Block, LpModel
 from optimise.solution import SolveResult
 
@@ -180,14 +180,10 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     return frame
 
 
-# Services as planners name them (and the dashboard's cards do), in sentences and units only:
-# the row's `index` keeps the config's ids.
-SERVICE_NAMES = {"ot": "OT", "hao": "HAO", "domcare": "domiciliary care"}
-
-
 def _named(labels: dict[str, str]) -> dict[str, str]:
     service = labels.get("service")
-    return labels if service is None else {**labels, "service": SERVICE_NAMES.get(service, service)}
+    # in sentences and units only: the row's `index` keeps the config's ids
+    return labels if service is None else {**labels, "service": service_name(service)}
 
 
 def _start(inputs: PlanInputs, labels: dict[str, str]) -> pd.Timestamp | None:

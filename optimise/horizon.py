@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimise.inputs import PlanInputs
+from optimise.inputs import PlanInputs, service_name
 from optimise.result import PlanResult
 
 # A queue "rises at the end" when, over the last eighth of the horizon (at least 2 periods),
@@ -20,7 +20,6 @@ from optimise.result import PlanResult
 # ends above where it started. A queue that grows all year for want of money is not flagged.
 RISE_PERIODS = 2.0
 SPENT = 0.999  # capital counts as spent at this share of the horizon's (round-off aside)
-NAMES = {"ot": "OT", "hao": "HAO", "domcare": "domiciliary care", "dfg_works": "DFG works"}
 
 
 def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]:
@@ -59,7 +58,7 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
     if risen:
         when = f"{inputs.period_start[-last]:%Y-%m-%d}"
         shown = "; ".join(
-            f"{NAMES.get(s, s)} from {a:,.0f} to {b:,.0f} cases waiting"
+            f"{service_name(s)} from {a:,.0f} to {b:,.0f} cases waiting"
             for s, (a, b) in risen.items()
         )
         warnings.append(

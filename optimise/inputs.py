@@ -15,6 +15,13 @@ Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 HOSPITAL_SERVICES = ("reablement", "domcare")
 POOLED = "pooled"  # the budget shared by every team without its own
+# Services (and the DFG works queue) as planners name them, in sentences a plan writes; ids
+# elsewhere. The dashboard's SERVICE_NAMES (api/static/dashboard.js) say the same.
+SERVICE_NAMES = {"ot": "OT", "hao": "HAO", "domcare": "domiciliary care", "dfg_works": "DFG works"}
+
+
+def service_name(service: str) -> str:
+    return SERVICE_NAMES.get(service, service)
 
 
 @dataclass(frozen=True)

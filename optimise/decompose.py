@@ -163,6 +163,7 @@ def assemble(model: LpModel, blocks: list[Part], results: list[SolveResult]) -> 
     cols, rows = np.zeros(model.num_cols), np.zeros(model.num_rows)
     value, dual, activity = cols.copy(), rows.copy(), rows.copy()
     col_dual, low, high = cols.copy(), rows.copy(), rows.copy()
+    col_low, col_high = np.full(model.num_cols, np.nan), np.full(model.num_cols, np.nan)
     for part, r in zip(blocks, results, strict=True):
         value[part.cols], activity[part.rows], dual[part.rows] = (
             r.col_value,
@@ -172,6 +173,8 @@ def assemble(model: LpModel, blocks: list[Part], results: list[SolveResult]) -> 
         col_dual[part.cols] = r.col_dual if r.col_dual is not None else np.nan
         if r.ranging is not None:
             low[part.rows], high[part.rows] = r.ranging.row_low, r.ranging.row_high
+            if r.ranging.col_low is not None and r.ranging.col_high is not None:
+                col_low[part.cols], col_high[part.cols] = r.ranging.col_low, r.ranging.col_high
     has_ranging = all(r.ranging is not None for r in results)
     basis = _basis(model, blocks, results)
     return SolveResult(
@@ -183,7 +186,7 @@ def assemble(model: LpModel, blocks: list[Part], results: list[SolveResult]) -> 
         row_dual=dual,
         solve_seconds=seconds,
         message=f"HiGHS: Optimal ({len(blocks)} independent blocks solved apart)",
-        ranging=Ranging(low, high) if has_ranging else None,
+        ranging=Ranging(low, high, col_low, col_high) if has_ranging else None,
         ranging_seconds=sum(r.ranging_seconds for r in results),
         col_dual=col_dual,
         blocks=len(blocks),

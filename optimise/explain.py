@@ -22,8 +22,9 @@ UNITS = {
     "recruitment_down": "hours",
     "equity_cap": "cases",
     "worst_district": "days",
+    "works_limit": "works",  # a bound on the works column, not a row (see _works_at_their_limit)
 }
-INEQUALITIES = tuple(UNITS)
+INEQUALITIES = tuple(name for name in UNITS if name != "works_limit")
 BINDING_TOLERANCE = 1e-6
 SHADOW_COLUMNS = [
     "constraint",
@@ -126,7 +127,8 @@ def index_text(labels: dict[str, str], named: bool = False) -> str:
 
 
 def shadow_price_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
-    """One row per revenue, team-hours and capital constraint: dual stated in users' units.
+    """One row per revenue, team-hours and capital constraint, and per limited district and
+    period of works (`works_limit`): dual stated in users' units.
 
     With the even-waits tie-break, `result` carries the second stage's plan and the first
     stage's duals and ranging (optimise/tiebreak.py): the prices are those of weighted waiting,
@@ -137,7 +139,75 @@ def shadow_price_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) 
     statements and units say so rather than "weighted waiting days". Each row carries `ds`,
     its period's start date (NaT where it has no period: capital, a financial year)."""
     parts = [_prices(inputs, model, result, name) for name in PRICES if name in model.rows]
+    works = _works_limit_prices(inputs, model, result)
+    parts += [works] if len(works) else []
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHADOW_COLUMNS)
+    return frame
+
+
+WORKS_UNIT = "{what} saved per extra works completion allowed"
+NO_REDUCED_COST = "no price for the works limit (the solver gave no reduced costs; HiGHS does)"
+
+
+def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
+    """A district's works limit (`max_works_per_period`) bounds its works column, so its price
+    is the column's reduced cost where the works are at the limit (else 0), not a row dual:
+    what allowing one more DFG works completion in that district and period would save. One
+    row per limited district and period, as for the rows above, ranged over the limit where
+    HiGHS ranged it; NaN where the solver gives no reduced costs (CBC)."""
+    block = model.columns.get("y")
+    if block is None:
+        return pd.DataFrame(columns=SHADOW_COLUMNS)
+    span = slice(block.start, block.stop)
+    upper = model.col_upper[span]
+    limited = np.flatnonzero(np.isfinite(upper))
+    if result.col_dual is None:
+        reduced = np.full(len(limited), np.nan)
+    else:
+        # the bound is priced only where the works are at it: a column below its limit (at
+        # zero, say) has a reduced cost of its own lower bound, which the limit does not move
+        done, bound = result.col_value[span][limited], upper[limited]
+        at_limit = np.abs(done - bound) <= BINDING_TOLERANCE * np.maximum(1.0, np.abs(bound))
+        raw = np.asarray(result.col_dual[span], dtype=float)[limited]
+        reduced = np.where(at_limit, np.minimum(raw, 0.0), 0.0)
+    ranging = result.ranging
+    if ranging is None or ranging.col_low is None or ranging.col_high is None:
+        low = high = np.full(len(limited), np.nan)
+    else:
+        low, high = _holding(
+            ranging.col_low[span][limited], ranging.col_high[span][limited], upper[limited]
+        )
+    whole = inputs.worst_district_weight > 0
+    what = OBJECTIVE if whole else WAITING
+    rule = PriceRule(1.0, -1.0, WORKS_UNIT, "")
+    rows = []
+    for i, dual, lo, hi in zip(limited, reduced, low, high, strict=True):
+        labels = _one_label(model, block, int(i))
+        value = -float(dual) + 0.0
+        valid = _range_text(float(lo), float(hi), UNITS["works_limit"])
+        text = (
+            f"allowing one more DFG works completion for {labels['district']} "
+            f"{_effect(rule, value, whole)}{valid}"
+        )
+        if not np.isfinite(value):
+            text = NO_PRICE if model.penalties else NO_REDUCED_COST
+        elif model.penalties:
+            text += HELD
+        rows.append(
+            (
+                "works_limit",
+                index_text(labels),
+                float(dual),
+                value,
+                WORKS_UNIT.format(what=what),
+                _sentence(f"{_when(labels)}{text}"),
+                float(lo),
+                float(hi),
+                _start(inputs, labels),
+            )
+        )
+    frame = pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+    frame["ds"] = pd.to_datetime(frame["ds"])
     return frame
 
 
@@ -228,8 +298,14 @@ def _ranges(result: SolveResult, span: slice, bound: np.ndarray) -> tuple[np.nda
     n = span.stop - span.start
     if result.ranging is None:
         return np.full(n, np.nan), np.full(n, np.nan)
-    low = np.asarray(result.ranging.row_low[span], dtype=float) + 0.0
-    high = np.asarray(result.ranging.row_high[span], dtype=float) + 0.0
+    return _holding(result.ranging.row_low[span], result.ranging.row_high[span], bound)
+
+
+def _holding(low: np.ndarray, high: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ranges that contain their own bound (taken to their end within rounding); NaN for
+    the others."""
+    low = np.asarray(low, dtype=float) + 0.0
+    high = np.asarray(high, dtype=float) + 0.0
     slack = RANGE_TOLERANCE * np.maximum(1.0, np.abs(bound))
     with np.errstate(invalid="ignore"):
         holds = (low <= bound + slack) & (bound - slack <= high)

@@ -125,7 +125,11 @@ def run_highs(
         return empty_result("highs", status, seconds, f"HiGHS: {text}")
     solution = h.getSolution()
     started = time.perf_counter()
-    ranges = _ranging(h, m, np.asarray(solution.row_value)) if ranging else None
+    ranges = (
+        _ranging(h, m, np.asarray(solution.row_value), np.asarray(solution.col_value))
+        if ranging
+        else None
+    )
     return SolveResult(
         status=status,
         solver="highs",
@@ -161,7 +165,7 @@ def _codes(statuses: list[highspy.HighsBasisStatus]) -> npt.NDArray[np.int8]:
     return np.fromiter((int(s) for s in statuses), dtype=np.int8, count=len(statuses))
 
 
-def _ranging(h: highspy.Highs, m: MatrixLp, activity: Array) -> Ranging | None:
+def _ranging(h: highspy.Highs, m: MatrixLp, activity: Array, value: Array) -> Ranging | None:
     """Per row, the values of its bound (the upper where finite, else the lower: the bound
     optimise/explain.py reports) between which its dual stays what it is.
 
@@ -188,7 +192,22 @@ def _ranging(h: highspy.Highs, m: MatrixLp, activity: Array) -> Ranging | None:
     low[floor], high[floor] = -np.inf, activity[floor]
     low[free], high[free] = -np.inf, np.inf
     low[low <= -highspy.kHighsInf], high[high >= highspy.kHighsInf] = -np.inf, np.inf
-    return Ranging(row_low=low, row_high=high)
+    col_low, col_high = _upper_bound_ranging(ranging, _codes(basis.col_status), value)
+    return Ranging(row_low=low, row_high=high, col_low=col_low, col_high=col_high)
+
+
+def _upper_bound_ranging(
+    ranging: highspy.HighsRanging, status: npt.NDArray[np.int8], value: Array
+) -> tuple[Array, Array]:
+    """Per column, the values of its upper bound between which its price (the reduced cost
+    at that bound) stays what it is. HiGHS ranges a nonbasic column's active bound; a column
+    not at its upper bound has price 0 while that bound stays at or above its value."""
+    low = np.asarray(ranging.col_bound_dn.value_, dtype=np.float64).copy()
+    high = np.asarray(ranging.col_bound_up.value_, dtype=np.float64).copy()
+    below = status != int(highspy.HighsBasisStatus.kUpper)
+    low[below], high[below] = value[below], np.inf
+    low[low <= -highspy.kHighsInf], high[high >= highspy.kHighsInf] = -np.inf, np.inf
+    return low, high
 
 
 def write_model(model: LpModel, path: str) -> None:

@@ -21,10 +21,13 @@ class SolveStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Ranging:
-    """Right-hand-side values between which each row's dual stays valid (HiGHS ranging)."""
+    """Right-hand-side values between which each row's dual stays valid (HiGHS ranging), and
+    the same for each column's upper bound (its reduced cost where the column is at it)."""
 
     row_low: Array
     row_high: Array
+    col_low: Array | None = None
+    col_high: Array | None = None
 
 
 @dataclass(frozen=True)

@@ -87,17 +87,36 @@ def summary_table(result: PlanResult) -> str:
         lines += [""]
     if len(result.district_waits):
         lines += [*_district_table(result.district_waits), ""]
-    if len(result.shadow_prices):
-        top = result.shadow_prices.reindex(
-            result.shadow_prices["value"].abs().sort_values(ascending=False).index
-        ).head(5)
-        lines += ["largest shadow prices:", *(f"  {s}" for s in top["statement"])]
+    top = _largest_prices(result.shadow_prices)
+    if top:
+        lines += ["largest shadow price of each kind:", *(f"  {s}" for s in top)]
     if len(result.baselines):
         lines += ["", "against baselines at the same staff spend:", _baselines(result.baselines)]
     if len(result.demand_risk):
         lines += ["", *_risk_lines(result.demand_risk)]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines).rstrip() + "\n"
+
+
+PRICE_FLOOR = 1e-9  # below this a price is the solver's round-off (served as 0)
+
+
+def _largest_prices(prices: pd.DataFrame) -> list[str]:
+    """The statement of each kind's largest price (revenue, team hours, capital, works limit),
+    kinds in the table's order: a pound, an hour and a works completion are not comparable,
+    so one kind's many rows must not crowd out the others. Kinds priced at 0 are left out."""
+    if not len(prices):
+        return []
+    size = prices["value"].abs()
+    priced = prices[size > PRICE_FLOOR].assign(size=size[size > PRICE_FLOOR])
+    if not len(priced):
+        return []
+    best = priced.sort_values("size", ascending=False, kind="stable").groupby(
+        "constraint", sort=False
+    )
+    order = list(dict.fromkeys(prices["constraint"]))
+    firsts = best.head(1).set_index("constraint")["statement"]
+    return [str(firsts[k]) for k in order if k in firsts.index]
 
 
 def _tie_break(result: PlanResult) -> list[str]:

@@ -59,7 +59,7 @@ def _with_agency(body: dict[str, Any], hours: float) -> list[dict[str, Any]]:
 
 
 def _bounds_by_row(inputs: PlanInputs) -> pd.DataFrame:
-    """constraint, index, bound, activity of every priced row, from the model itself."""
+    """constraint, index, bound of every priced row and works limit, from the model itself."""
     model = build_model(inputs)
     outcome = solve(model, "highs")
     assert outcome.ok
@@ -73,6 +73,11 @@ def _bounds_by_row(inputs: PlanInputs) -> pd.DataFrame:
         bound = np.where(np.isfinite(upper), upper, lower)
         for labels, b in zip(entry_labels(model, block), bound, strict=True):
             rows.append((name, index_text(labels), float(b)))
+    works = model.columns["y"]
+    limits = model.col_upper[works.start : works.stop]
+    for labels, b in zip(entry_labels(model, works), limits, strict=True):
+        if np.isfinite(b):  # a district's works limit: a bound on its works column
+            rows.append(("works_limit", index_text(labels), float(b)))
     return pd.DataFrame(rows, columns=["constraint", "index", "bound"])
 
 

@@ -49,3 +49,25 @@ def test_team_budgets_are_listed_tightest_first() -> None:
 def test_one_pooled_budget_has_no_per_budget_lines() -> None:
     text = optimise.plan(inputs_of(rich_config(), rich_demand())).summary_table()
     assert "per budget" not in text
+
+
+def test_largest_price_of_each_kind_not_the_five_largest_of_one() -> None:
+    """Prices in pounds, hours and works completions are not comparable: the table lists each
+    priced kind's largest statement once, so many large works-limit prices do not crowd out
+    the revenue and staff prices (they did when the five largest overall were listed)."""
+    from tests.optimise.test_works_capacity import _capped, _works
+
+    free, _ = _works(None)
+    result = optimise.plan(
+        inputs_of(_capped(0.6 * float(free.max())), rich_demand()), simulation_runs=0
+    )
+    prices = result.shadow_prices
+    priced = prices[prices["value"].abs() > 1e-9]
+    kinds = list(dict.fromkeys(priced["constraint"]))
+    assert {"revenue", "works_limit"} <= set(kinds) and len(kinds) >= 3
+    lines = result.summary_table().splitlines()
+    start = lines.index("largest shadow price of each kind:")
+    listed = [line.strip() for line in lines[start + 1 : start + 1 + len(kinds)]]
+    largest = [priced.loc[priced["constraint"] == k, "value"].abs().idxmax() for k in kinds]
+    assert listed == [prices.loc[i, "statement"] for i in largest]
+    assert not lines[start + 1 + len(kinds)].startswith("  ")

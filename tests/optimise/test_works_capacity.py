@@ -67,3 +67,50 @@ def test_a_works_limit_that_binds_is_listed_and_named_in_the_message() -> None:
     assert f"works limit ({len(at_limit)})" in result.message
     _, unlimited = _works(None)
     assert "works_limit" not in set(unlimited.binding["constraint"])
+
+
+def _objective_with_limits(caps: dict[str, float]) -> tuple[float, optimise.PlanResult]:
+    raw = full_config()
+    districts = [{**d, "max_works_per_period": caps[d["id"]]} for d in raw["districts"]]
+    result = optimise.plan(
+        inputs_of({**raw, "districts": districts}, rich_demand()), simulation_runs=0
+    )
+    assert result.status.value == "optimal"
+    return result.objective_value, result
+
+
+def test_works_limit_prices_predict_what_a_higher_limit_saves() -> None:
+    """Each limited district and period has a `works_limit` price (the works column's reduced
+    cost where it is at its limit, else 0). Raising one district's limit by a little lowers
+    the objective by that little times the sum of its periods' prices, and a district whose
+    works never reach the limit saves nothing."""
+    free, _ = _works(None)
+    names = [d["id"] for d in full_config()["districts"]]
+    caps = dict.fromkeys(names, 0.6 * float(free.max()))
+    base, result = _objective_with_limits(caps)
+    prices = result.shadow_prices[result.shadow_prices["constraint"] == "works_limit"]
+    assert len(prices) == len(names) * result.periods
+    per_district = prices.groupby(prices["index"].str.split("/").str[0])["value"].sum()
+    assert (prices["value"] >= 0).all() and per_district.max() > 0
+    assert prices["ds"].notna().all()
+    bound_rows = result.binding[result.binding["constraint"] == "works_limit"]
+    assert set(prices.loc[prices["value"] > 0, "index"]) <= set(bound_rows["index"])
+    step = 1e-3
+    for name in names:
+        raised, _ = _objective_with_limits({**caps, name: caps[name] + step})
+        assert base - raised == pytest.approx(per_district[name] * step, rel=0.02, abs=1e-7)
+    priced = prices[prices["value"] > 0].iloc[0]
+    assert priced["statement"].startswith(f"Period {priced['index'].split('/')[1]}: allowing")
+    assert "one more DFG works completion for" in priced["statement"]
+
+
+def test_a_solver_without_reduced_costs_says_it_has_no_works_price() -> None:
+    """CBC (through PuLP) gives row duals but no reduced costs: the works-limit rows say there
+    is no price rather than 'saves nan weighted waiting days'."""
+    free, _ = _works(None)
+    inputs = inputs_of(_capped(0.6 * float(free.max())), rich_demand())
+    result = optimise.plan(inputs, solver="cbc", simulation_runs=0)
+    works = result.shadow_prices[result.shadow_prices["constraint"] == "works_limit"]
+    assert len(works) and works["value"].isna().all()
+    assert works["statement"].str.contains("no price for the works limit").all()
+    assert not works["statement"].str.contains("nan").any()

@@ -5,7 +5,10 @@ weeks lean and queues rise towards the end (on the demo, domiciliary care from n
 most of the year to 199 cases in its last week). Plans are re-solved as weeks pass, with the
 weeks after in view; the warning says so, so the figures do not read as a plan to run a
 service down. DFG works are different: they stop when the capital runs out, which re-planning
-does not change, so that has a warning of its own.
+does not change, so that has a warning of its own; and their fees, which pay for staff, stop
+with them, so the queue warning names a fall in fee income as a cause where there is one (on
+the demo, valuing the queues left at the end as four more weeks of waiting only took domiciliary
+care's last week from 199 to 135 cases: most of the rise is the lost fees).
 """
 
 from __future__ import annotations
@@ -61,12 +64,39 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
             f"{service_name(s)} from {a:,.0f} to {b:,.0f} cases waiting"
             for s, (a, b) in risen.items()
         )
+        lean = (
+            "waiting after the plan's last period is not counted, so those periods are planned "
+            "lean; each run re-plans them with the periods after in view"
+        )
+        fees = _fees_fall(inputs, result, last)
         warnings.append(
             f"queues rise in the plan's last {last} periods (from {when}) beyond their trend "
-            f"before: {shown}. Waiting after the plan's last period is not counted, so those "
-            "periods are planned lean; each run re-plans them with the periods after in view"
+            f"before: {shown}. " + (f"{fees}; and {lean}" if fees else lean[:1].upper() + lean[1:])
         )
     return warnings
+
+
+FEE_FALL = 0.10  # fee income this much lower at the end than before is named as a cause
+
+
+def _fees_fall(inputs: PlanInputs, result: PlanResult, last: int) -> str:
+    """'DFG fee income, which pays for staff, falls from GBP 9,557 a week ...' when the
+    fees of the last periods are well below those before (works stop when capital is spent, and
+    their fees stop with them): the rise is then partly less money. '' otherwise."""
+    revenue = result.revenue
+    if not len(revenue) or "fee_income_gbp" not in revenue:
+        return ""
+    fees = revenue.groupby("period")["fee_income_gbp"].sum().to_numpy(dtype=float)
+    if len(fees) <= last:
+        return ""
+    before, end = float(fees[:-last].mean()), float(fees[-last:].mean())
+    if before <= 0 or end > (1 - FEE_FALL) * before:
+        return ""
+    return (
+        f"DFG fee income, which pays for staff, falls from GBP {before:,.0f} a {_unit(inputs)} "
+        f"on average before to GBP {end:,.0f} in those periods, as works stop when the capital "
+        "is spent (re-planning does not restore it)"
+    )
 
 
 def _works_stops(inputs: PlanInputs, result: PlanResult) -> dict[str, int]:

@@ -63,7 +63,7 @@ def test_a_queue_that_rises_only_at_the_end_is_named(
         f"queues rise in the plan's last 2 periods (from {when}) beyond their trend before: "
     )
     assert f"domiciliary care from {level:,.0f} to {level + jump:,.0f} cases waiting" in text
-    assert "Waiting after the plan's last period is not counted" in text
+    assert "waiting after the plan's last period is not counted" in text.lower()
 
 
 def test_a_queue_growing_all_along_or_ending_below_its_start_is_not_named(
@@ -119,3 +119,30 @@ def test_works_that_stop_when_the_capital_is_spent_are_put_down_to_the_capital(
 
 def _works_arrivals(inputs: PlanInputs) -> float:
     return inputs.p_ot_dfg * _arrivals(inputs, "ot")
+
+
+def test_a_fall_in_fee_income_at_the_end_is_named_as_a_cause(
+    solved: tuple[PlanInputs, PlanResult],
+) -> None:
+    """Works stop when the capital is spent and their fees, which pay for staff, stop with
+    them: a queue rising at the end then has less money behind it, which re-planning does not
+    restore, so the warning says so beside the uncounted waiting after the horizon."""
+    inputs, result = solved
+    level = float(inputs.initial_backlog_cases[inputs.service_index("domcare")].sum())
+    path = np.full(PERIODS, level)
+    path[-2:] = [level + 2 * _arrivals(inputs, "domcare"), level + 4 * _arrivals(inputs, "domcare")]
+    risen = _with_queue(result, "domcare", path)
+    revenue = risen.revenue.copy()
+    revenue["fee_income_gbp"] = np.where(revenue["period"] > PERIODS - 2, 0.0, 500.0)
+    [text] = end_of_horizon_warnings(inputs, risen.with_extras(revenue=revenue))
+    assert (
+        "DFG fee income, which pays for staff, falls from GBP 500 a week on average before to "
+        "GBP 0 in those periods" in text
+    )
+    assert text.endswith(
+        "; and waiting after the plan's last period is not counted, so those periods are planned "
+        "lean; each run re-plans them with the periods after in view"
+    )
+    steady = revenue.assign(fee_income_gbp=500.0)  # fees as before: only the horizon is named
+    [plain] = end_of_horizon_warnings(inputs, risen.with_extras(revenue=steady))
+    assert "fee income" not in plain and "Waiting after the plan's last period" in plain

@@ -62,9 +62,12 @@ def check_hierarchy(series: Sequence[SeriesData], settings: ForecastSettings) ->
             )
         nodes = {n: data.get(n) or _summed(n, tree, data) for n in tree.nodes}
         _check_aligned(tree, nodes, set(data), settings)
-        if settings.reconcile == "wls_struct":
-            for parent in reversed([n for n in tree.nodes if n not in tree.leaves]):
-                _check_adds_up(parent, tree, data)  # lowest first: it names the one at fault
+        for parent in reversed([n for n in tree.nodes if n not in tree.leaves]):
+            # lowest first: it names the one at fault. bottom_up needs no parent history, but
+            # one given and far from its leaves' sum means a child is missing: its forecast
+            # would silently be the leaves' sum (a region at half its level)
+            if settings.reconcile == "wls_struct" or parent in data:
+                _check_adds_up(parent, tree, data)
 
 
 MAX_SUM_GAP = 0.2  # median relative gap between a parent's history and its leaves' sum

@@ -138,7 +138,8 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="wls_struct",
         help="with --hierarchy: 'wls_struct' combines each parent's own forecast with its "
         "children's sum (every parent must be in --input); 'bottom_up' sums the children "
-        "(default wls_struct)",
+        "(a parent need not be in --input; one that is, far from its children's sum, is "
+        "refused as wls_struct refuses it) (default wls_struct)",
     )
     p.add_argument(
         "--folds", type=_positive_int, default=3, help="rolling-origin folds (default 3)"

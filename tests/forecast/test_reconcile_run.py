@@ -150,3 +150,7 @@ def test_a_parent_far_from_its_leaves_sum_is_refused_before_fitting() -> None:
     assert "above their sum over 72 periods" in str(refused.value)
     bottom_up = ForecastSettings(horizon=6, models=MODELS, hierarchy=forgot_b)
     run_forecasts(history[~history["unique_id"].isin(["north", "county"])], bottom_up)
+    # bottom_up with the parents' own records given: the same refusal, not a 'north' that is
+    # silently a alone (the analyst review's region forecast at half its level)
+    with pytest.raises(ForecastInputError, match="expected 'north' to be the sum"):
+        run_forecasts(history, bottom_up)

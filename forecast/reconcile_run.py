@@ -77,22 +77,47 @@ def _check_adds_up(parent: str, tree: Tree, data: Mapping[str, SeriesData]) -> N
     """ForecastInputError if a parent's own history is far from its leaves' sum (a child left
     out of the hierarchy file, or one listed under the wrong parent): reconciling would force
     the leaves to carry the difference. Periods where either is missing are not compared."""
+    far = _sum_gap(parent, tree, data)
+    if far:
+        raise ForecastInputError(
+            f"hierarchy: {far}; is a child missing from the hierarchy file, or listed under "
+            "another parent?",
+            series_id=parent,
+        )
+
+
+def parents_far_from_leaves(
+    series: Sequence[SeriesData], hierarchy: Mapping[str, Sequence[str]]
+) -> dict[str, str]:
+    """{parent: how far} for each parent whose own history in `series` is more than
+    MAX_SUM_GAP from its leaves' sum, lowest first (for a caller that leaves such a history
+    out rather than refuse the run, as the pipeline does with a total someone uploaded)."""
+    data = {s.unique_id: s for s in series}
+    out = {}
+    for tree in trees(hierarchy):
+        for parent in reversed([n for n in tree.nodes if n not in tree.leaves]):
+            if parent in data and (far := _sum_gap(parent, tree, data)):
+                out[parent] = far
+    return out
+
+
+def _sum_gap(parent: str, tree: Tree, data: Mapping[str, SeriesData]) -> str:
+    """'expected 'north' to be the sum of its leaves [...] (median gap within 20%), found its
+    history 85% above their sum over 72 periods', or '' when it is within MAX_SUM_GAP."""
     total = _summed(parent, tree, data)
     own = pd.Series(data[parent].y, index=data[parent].ds)
     both = pd.concat([own, pd.Series(total.y, index=total.ds)], axis=1, join="inner").dropna()
     if both.empty:
-        return
+        return ""
     gap = (both[0] - both[1]) / both[1].abs().clip(lower=1.0)
     median = float(gap.median())
-    if abs(median) > MAX_SUM_GAP:
-        leaves = tree.leaves_of(parent)
-        raise ForecastInputError(
-            f"hierarchy: expected {parent!r} to be the sum of its leaves {leaves} (median gap "
-            f"within {MAX_SUM_GAP:.0%}), found its history {abs(median):.0%} "
-            f"{'above' if median > 0 else 'below'} their sum over {len(both)} periods; is a "
-            "child missing from the hierarchy file, or listed under another parent?",
-            series_id=parent,
-        )
+    if abs(median) <= MAX_SUM_GAP:
+        return ""
+    return (
+        f"expected {parent!r} to be the sum of its leaves {tree.leaves_of(parent)} (median gap "
+        f"within {MAX_SUM_GAP:.0%}), found its history {abs(median):.0%} "
+        f"{'above' if median > 0 else 'below'} their sum over {len(both)} periods"
+    )
 
 
 def fold_signature(data: SeriesData, settings: ForecastSettings) -> tuple[object, ...]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.errors import ForecastInputError
 from forecast.parallel import WorkersStopped
-from forecast.reconcile_run import aligned_ids
+from forecast.reconcile_run import aligned_ids, parents_far_from_leaves
 from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
@@ -377,6 +377,8 @@ def forecast_by_frequency(
         warnings.extend(left_out)
         if subtree:
             fs = replace(fs, hierarchy=subtree, reconcile="bottom_up")
+            subset, far = _without_far_totals(subset, subtree)
+            warnings.extend(far)
         report(
             f"  {len(ids)} {freq} series, horizon {reach}"
             + (f" (+{lag} for series whose history ends early)" if lag else "")
@@ -484,6 +486,23 @@ def _until(
     limit = run.forecasts["unique_id"].map(stops).fillna(default)
     kept = run.forecasts[pd.to_datetime(run.forecasts["ds"]) <= pd.to_datetime(limit)]
     return replace(run, forecasts=kept.reset_index(drop=True))
+
+
+def _without_far_totals(
+    history: pd.DataFrame, tree: Mapping[str, tuple[str, ...]]
+) -> tuple[pd.DataFrame, list[str]]:
+    """`history` without any uploaded team or area total far from its districts' sum (a
+    district missing from the config, or a total counted another way), and a warning for each:
+    the run forecasts such a total as its districts' sum, which the plan uses, rather than
+    refuse the whole run as the command line refuses such a hierarchy."""
+    nodes = set(tree) | {c for kids in tree.values() for c in kids}
+    uploaded = history[history["unique_id"].isin(nodes)]
+    far = parents_far_from_leaves(split_history(uploaded), tree) if len(uploaded) else {}
+    warnings = [
+        f"{why}: forecast as the sum of its districts instead of from its own history"
+        for why in far.values()
+    ]
+    return history[~history["unique_id"].isin(far)], warnings
 
 
 def _aligned_tree(

@@ -120,3 +120,36 @@ def test_the_pipeline_stores_totals_beside_the_district_forecasts(
     assert {r.model for r in rows} == {"bottom_up"}
     [backtest] = [m for m in metrics if m.chosen]  # calibrated and scored on its own backtest
     assert backtest.model == "bottom_up" and backtest.metrics["coverage_80"] is not None
+
+
+def test_an_uploaded_total_far_from_its_districts_is_left_out_not_the_run(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """A council's own team total, counted another way (twice its districts' sum), would make
+    the bottom-up run refuse the hierarchy and so fail the whole pipeline. The run forecasts
+    the total as its districts' sum instead, and its record says why."""
+    _store_demo_referrals(factory)
+    with factory() as session:
+        stored = repository.load_observations(session, prefix="referrals/ot/")
+    north = [
+        d["id"] for d in demo_config.demo_planning_config()["districts"] if d["team"] == "north"
+    ]
+    own = stored[stored["unique_id"].isin([f"referrals/ot/{d}" for d in north])]
+    total = (2 * own.groupby("ds")["y"].sum()).reset_index()
+    total.insert(0, "unique_id", planning.TEAM_PREFIX + "ot/north")
+    with transaction(factory) as session:
+        repository.store_observations(session, total, "council total", "hash2")
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=lambda _m: None)
+    assert outcome.status == "succeeded" and outcome.plan_id is not None
+    assert (
+        "expected 'referrals_team/ot/north' to be the sum of its leaves" in outcome.message
+        and "forecast as the sum of its districts instead of from its own history"
+        in outcome.message
+    )
+    with factory() as session:
+        team = repository.latest_forecast_frame(session, planning.TEAM_PREFIX + "ot/north")
+        kids = repository.latest_forecast_frame(session, "referrals/ot/")
+    summed = kids[kids["unique_id"].isin([f"referrals/ot/{d}" for d in north])]
+    assert np.allclose(
+        team.sort_values("ds")["mean"].to_numpy(), summed.groupby("ds")["mean"].sum().to_numpy()
+    )

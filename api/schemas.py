@@ -169,6 +169,13 @@ class ForecastPublic(BaseModel):
         "districts' backtest forecasts summed, scored against the sum of their histories"
     )
     level_shifts: list[LevelShiftPublic]
+    history_changed: bool | None = Field(
+        default=None,
+        description="true when the series' stored history was updated (an upload) after this "
+        "forecast's run started: the forecast is of the older history until the next pipeline "
+        "run (POST /v1/runs starts one, or the weekly schedule); null for a total, which has "
+        "no history of its own",
+    )
 
 
 def _change(unit: str) -> str:

@@ -18,6 +18,7 @@ from api.schemas import (
     SeriesPublic,
 )
 from homeward import repository
+from homeward.recovery import as_utc
 from homeward.roles import Action
 from models import SeriesRow
 
@@ -133,9 +134,17 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and
     the level shifts found in its history."""
     found = repository.latest_forecast(session, series_id)
+    stored = session.get(SeriesRow, series_id)
+    if found is None and stored is not None:
+        raise NotFound(
+            f"no forecast for series {series_id!r} yet: its history is stored, but no pipeline "
+            "run has forecast it since it arrived (or the newest run left it out: GET /v1/runs "
+            "says why); POST /v1/runs forecasts it now, or the weekly schedule will"
+        )
     if found is None:
         raise NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
     run, rows, metrics = found
+    changed = None if stored is None else as_utc(stored.updated_at) > as_utc(run.started_at)
     return ForecastPublic(
         series_id=series_id,
         run_id=run.id,
@@ -153,4 +162,5 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
             LevelShiftPublic.model_validate(s)
             for s in repository.level_shifts(session, run.id, series_id)
         ],
+        history_changed=changed,
     )

@@ -1,0 +1,92 @@
+"""A forecast says when its series' history has changed since it was made, and a stored series
+with no forecast yet gets a 404 that says why and what makes one. On SQLite and PostgreSQL
+(PostgreSQL hands times back with their zone, SQLite without)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from api.app import create_app
+from homeward import api_keys, repository
+from homeward.ingest import observations_hash
+from homeward.pipeline import run_pipeline
+from homeward.roles import Role
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from tests.api.conftest import key_header
+from tests.conftest import LiveServer
+
+WEEKS = pd.date_range("2023-01-02", periods=80, freq="W-MON")
+CSV = {"content-type": "text/csv"}
+
+
+@pytest.fixture
+def client(either_database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
+    """A server over a database with one council series forecast by a pipeline run."""
+    engine = make_engine(either_database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    history = pd.DataFrame(
+        {"unique_id": "referrals/ot/rugby", "ds": WEEKS, "y": 20.0 + (WEEKS.isocalendar().week % 7)}
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, history, "council.csv", observations_hash(history))
+        key = api_keys.create_key(session, "analyst", Role.ADMIN).secret
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=either_database_url,
+        scheduler_enabled=False,
+        forecast_horizon_weeks=8,
+        forecast_backtest_folds=2,
+        forecast_n_jobs=1,
+        forecast_models=("seasonal_naive", "ses"),
+    )
+    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    assert outcome.status == "forecast_only"  # no config: forecasts, no plan
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=key_header(key), timeout=120) as client,
+    ):
+        yield client
+    engine.dispose()
+
+
+def _csv(series_id: str, weeks: pd.DatetimeIndex, level: float) -> bytes:
+    rows = "\n".join(f"{series_id},{d:%Y-%m-%d},{level}" for d in weeks)
+    return f"unique_id,ds,y\n{rows}\n".encode()
+
+
+def test_a_forecast_says_when_its_history_changed_after_it(client: httpx.Client) -> None:
+    before = client.get("/v1/forecasts/referrals/ot/rugby")
+    assert before.status_code == 200, before.text
+    assert before.json()["history_changed"] is False
+    restated = client.post(
+        "/v1/observations?replace=true",
+        content=_csv("referrals/ot/rugby", WEEKS, 35.0),
+        headers=CSV,
+    )
+    assert restated.status_code == 201, restated.text
+    after = client.get("/v1/forecasts/referrals/ot/rugby")
+    assert after.status_code == 200
+    assert after.json()["history_changed"] is True
+    assert after.json()["run_id"] == before.json()["run_id"]  # the same, older forecast
+
+
+def test_a_stored_series_not_yet_forecast_is_told_what_makes_one(client: httpx.Client) -> None:
+    added = client.post(
+        "/v1/observations", content=_csv("referrals/ot/warwick", WEEKS, 12.0), headers=CSV
+    )
+    assert added.status_code == 201, added.text
+    missing = client.get("/v1/forecasts/referrals/ot/warwick")
+    assert missing.status_code == 404
+    detail = missing.json()["detail"]
+    assert "no forecast for series 'referrals/ot/warwick' yet: its history is stored" in detail
+    assert "POST /v1/runs forecasts it now" in detail
+    unknown = client.get("/v1/forecasts/referrals/ot/nowhere")
+    assert unknown.status_code == 404
+    assert "GET /v1/series lists the series" in unknown.json()["detail"]

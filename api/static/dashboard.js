@@ -482,27 +482,148 @@ function demandCaption(weeks, winter) {
     `${weeks.length} weeks, ${fmt(sum(up, "planned") - sum(up, "forecast"))} more cases in all.`;
 }
 
-// The dates a chart spans, at its top right: a chart without them left a planner to count weeks.
-function dateSpan(dates, W, pad) {
-  if (!dates.length) return "";
-  const first = String(dates[0]).slice(0, 10), last = String(dates[dates.length - 1]).slice(0, 10);
-  return `<text x="${W - pad}" y="14" font-size="12" text-anchor="end" class="axis-dates">${esc(first)} to ${esc(last)}</text>`;
+// ---- Line charts ----
+// Each chart is drawn at the width it shows at (its viewBox is its box's width in CSS pixels), so
+// its text is CHART_TEXT px on a laptop and a wide screen alike (a 600-unit chart scaled into a
+// 400 px card wrote 8 px labels); it is drawn again when its box changes width.
+const CHART_TEXT = 13;  // px: labels, scale and ticks
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function chartWidth(box) {
+  const width = Math.round(box.clientWidth);
+  return width >= 200 ? width : 600;  // a box not laid out yet: drawn again once it is
 }
 
-function demandChart(weeks) {
-  const W = 600, H = 160, pad = 30;
+const chartDraws = new WeakMap();  // box -> { width, draw }
+const chartResized = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (!target.isConnected) { chartResized.unobserve(target); continue; }
+    const drawn = chartDraws.get(target);
+    if (drawn && Math.abs(chartWidth(target) - drawn.width) > 1) drawChart(target, drawn.draw);
+  }
+});
+
+// draw(box, width) fills the box with its chart drawn `width` px wide.
+function drawChart(box, draw) {
+  const width = chartWidth(box);
+  draw(box, width);
+  chartDraws.set(box, { width, draw });
+  chartResized?.observe(box);
+}
+
+// A label's width in px, as the page's font draws it (a canvas measures it without drawing).
+let measurer;
+function textWidth(text, size = CHART_TEXT) {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  if (!measurer) return String(text).length * size * 0.62;
+  measurer.font = `${size}px ${getComputedStyle(document.body).fontFamily}`;
+  return measurer.measureText(String(text)).width;
+}
+
+// The dates a chart spans, at its top right: the first point's to the last's.
+function dateSpan(dates, right) {
+  if (!dates.length) return "";
+  const first = String(dates[0]).slice(0, 10), last = String(dates[dates.length - 1]).slice(0, 10);
+  return `<text x="${right}" y="14" font-size="${CHART_TEXT}" text-anchor="end" class="axis-dates">${esc(first)} to ${esc(last)}</text>`;
+}
+
+const dayOf = (ds) => Date.parse(String(ds).slice(0, 10));  // a point's date, as UTC midnight
+
+// Where time t falls along points dated `times` and drawn at x(i): between its two neighbours,
+// so weekly and monthly points alike put a month's first day where it falls.
+function xOfTime(t, times, x) {
+  for (let i = 1; i < times.length; i++) {
+    if (t <= times[i]) return x(i - 1) + ((t - times[i - 1]) / (times[i] - times[i - 1])) * (x(i) - x(i - 1));
+  }
+  return x(times.length - 1);
+}
+
+// The first days of months from `first` to `last`, every `step` months counted from January
+// (quarters start in January, April, July and October; 2-yearly ticks in even years).
+function monthStarts(first, last, step) {
+  const start = new Date(first);
+  let m = start.getUTCFullYear() * 12 + start.getUTCMonth() + (start.getUTCDate() > 1 ? 1 : 0);
+  m = Math.ceil(m / step) * step;
+  const out = [];
+  for (let t = Date.UTC(Math.floor(m / 12), m % 12, 1); t <= last; m += step, t = Date.UTC(Math.floor(m / 12), m % 12, 1)) {
+    out.push({ t, year: Math.floor(m / 12), month: m % 12 });
+  }
+  return out;
+}
+
+// Months between labelled ticks, finest first; between labels, a shorter mark each minor step.
+const TICK_STEPS = [1, 3, 6, 12, 24, 60, 120];
+const MINOR_STEP = { 3: 1, 6: 3, 12: 3, 24: 12, 60: 12, 120: 12 };
+const TICK_GAP = 12;  // px at least between two tick labels
+
+// The labelled ticks along a chart's foot: the finest step whose labels fit side by side, each
+// "Jan 2026"'s year said in January (or on the first label, if none is January), so a peak can be
+// read to its month. Each tick: its time, its x, its label and where the label is centred.
+function dateTicks(times, x, W) {
+  const first = times[0], last = times[times.length - 1];
+  for (const step of TICK_STEPS) {
+    const ticks = monthStarts(first, last, step);
+    if (!ticks.length) return { step, ticks };
+    const yearless = !ticks.some((k) => k.month === 0);
+    const placed = ticks.map((k, i) => {
+      const label = k.month === 0 || (yearless && i === 0) ? `${MONTHS[k.month]} ${k.year}` : MONTHS[k.month];
+      const at = xOfTime(k.t, times, x), half = textWidth(label) / 2;
+      return { ...k, at, label, half, centre: Math.min(Math.max(at, half + 1), W - half - 1) };
+    });
+    const fits = placed.every((k, i) => i === 0 || k.centre - k.half >= placed[i - 1].centre + placed[i - 1].half + TICK_GAP);
+    if (fits || step === TICK_STEPS[TICK_STEPS.length - 1]) return { step, ticks: placed };
+  }
+  return { step: 0, ticks: [] };
+}
+
+const isoDay = (t) => new Date(t).toISOString().slice(0, 10);
+
+// A line chart's frame, W by H px: what a point counts at the top left and the dates spanned at
+// the top right; the scale's top and bottom figures at the left of faint lines at the plot's top
+// and foot; month ticks along the foot. `under` goes beneath the data, `over` above it; x(i) and
+// y(v) place the i-th point (of `dates`) and a value.
+function chartFrame({ W, H, lo, hi, unit, dates }) {
+  const top = 30, foot = H - 28, right = W - 12;
+  const hiText = fmt(hi), loText = fmt(lo);
+  const left = Math.ceil(Math.max(textWidth(hiText), textWidth(loText))) + 10;
+  const n = dates.length;
+  const x = (i) => left + (i * (right - left)) / Math.max(1, n - 1);
+  const y = (v) => foot - ((v - lo) * (foot - top)) / Math.max(1e-9, hi - lo);
+  const times = dates.map(dayOf);
+  const { step, ticks } = times.length > 1 && times[n - 1] > times[0] ? dateTicks(times, x, W) : { step: 0, ticks: [] };
+  const majors = new Set(ticks.map((k) => k.t));
+  const minors = MINOR_STEP[step] ? monthStarts(times[0], times[n - 1], MINOR_STEP[step]).filter((k) => !majors.has(k.t)) : [];
+  const text = `font-size="${CHART_TEXT}" fill="#4a5563"`;
+  const under = `<g class="grid" stroke="#e6e9ed" stroke-width="1">
+      <line x1="${left}" x2="${right}" y1="${top}" y2="${top}"/>
+      ${ticks.map((k) => `<line x1="${k.at}" x2="${k.at}" y1="${top}" y2="${foot}"/>`).join("")}
+    </g>`;
+  const over = `<g class="axis" stroke="#8a96a3" stroke-width="1">
+      <line x1="${left}" x2="${right}" y1="${foot}" y2="${foot}"/>
+      <line x1="${left - 4}" x2="${left}" y1="${top}" y2="${top}"/><line x1="${left - 4}" x2="${left}" y1="${foot}" y2="${foot}"/>
+      ${ticks.map((k) => `<line class="tick" x1="${k.at}" x2="${k.at}" y1="${foot}" y2="${foot + 5}"/>`).join("")}
+      ${minors.map((k) => `<line class="tick minor" x1="${xOfTime(k.t, times, x)}" x2="${xOfTime(k.t, times, x)}" y1="${foot}" y2="${foot + 3}"/>`).join("")}
+    </g>
+    <text x="0" y="14" font-size="${CHART_TEXT}" class="axis-unit">${esc(unit)}</text>
+    ${dateSpan(dates, right)}
+    <text x="${left - 6}" y="${top + 4.5}" ${text} text-anchor="end" class="axis-top">${hiText}</text>
+    <text x="${left - 6}" y="${foot + 4.5}" ${text} text-anchor="end" class="axis-bottom">${loText}</text>
+    ${ticks.map((k) => `<text x="${k.centre}" y="${foot + 20}" ${text} text-anchor="middle" class="axis-tick" data-date="${isoDay(k.t)}">${k.label}</text>`).join("")}`;
+  return { x, y, top, foot, under, over };
+}
+
+function demandChart(weeks, W) {
+  const H = 200;
   const values = weeks.flatMap((w) => [w.forecast, w.planned]);
   const lo = Math.min(...values), hi = Math.max(...values);
-  const x = (i) => pad + (i * (W - 2 * pad)) / Math.max(1, weeks.length - 1);
-  const y = (v) => H - pad - ((v - lo) * (H - 2 * pad)) / Math.max(1e-9, hi - lo);
+  const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: "cases a week", dates: weeks.map((w) => w.ds) });
   const line = (key) => weeks.map((w, i) => `${x(i)},${y(w[key])}`).join(" ");
   return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
       aria-label="forecast and planned cases a week, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
+    ${under}
     <polyline class="forecast" points="${line("forecast")}" fill="none" stroke="#8a96a3" stroke-width="1.5" stroke-dasharray="5 3"/>
     <polyline class="planned" points="${line("planned")}" fill="none" stroke="#17324d" stroke-width="2"/>
-    <text x="${pad}" y="14" font-size="12">${fmt(hi)} cases a week</text>
-    <text x="${pad}" y="${H - 8}" font-size="12">${fmt(lo)} cases a week</text>
-    ${dateSpan(weeks.map((w) => w.ds), W, pad)}
+    ${over}
   </svg>
   <p class="muted">Cases a week, summed over districts: dark line planned, grey dashed line forecast.</p>`;
 }
@@ -532,7 +653,8 @@ function renderDemand(plan, winter) {
   const show = () => {
     const weeks = demandByWeek(rows, select.value);
     const view = section.querySelector("#demand-view");
-    view.innerHTML = `${demandChart(weeks)}<p class="muted" id="demand-caption"></p>${demandTable(weeks)}`;
+    view.innerHTML = `<div id="demand-chart"></div><p class="muted" id="demand-caption"></p>${demandTable(weeks)}`;
+    drawChart(view.querySelector("#demand-chart"), (box, W) => { box.innerHTML = demandChart(weeks, W); });
     view.querySelector("#demand-caption").textContent = demandCaption(weeks, winter);  // ids as text
   };
   select.onchange = show;
@@ -614,16 +736,31 @@ function perPeriod(points) {
   return `per ${Math.round(days)} days`;
 }
 
+// "a week" as a chart's title says it: "per week", "per month", "per 14 days".
+const perTitle = (per) => per.replace(/^an? /, "per ");
+
 function renderChart(forecast, history, kind) {
   const pts = forecast.points;
   if (!pts.length) return;
+  const chart = document.querySelector("#chart");
+  chart.innerHTML = `<div id="chart-figure"></div>
+    <p class="muted" id="chart-caption"></p>
+    <p class="muted" id="chart-accuracy"></p>`;
+  drawChart(chart.querySelector("#chart-figure"), (box, W) => forecastChart(box, W, forecast, history));
+  // Ids and model names go in as text, never markup: a team's id comes from a stored config.
+  chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
+  chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
+}
+
+function forecastChart(box, W, forecast, history) {
+  const pts = forecast.points;
   const per = perPeriod(pts);
-  const W = 600, H = 200, pad = 30, n = history.length + pts.length;
+  const H = 220;
   const values = [...history.map((h) => h.y), ...pts.map((p) => p["lo-95"]), ...pts.map((p) => p["hi-95"])];
   const lo = Math.min(...values), hi = Math.max(...values);
-  const x = (i) => pad + (i * (W - 2 * pad)) / Math.max(1, n - 1);
+  const dates = [...history.map((h) => h.ds), ...pts.map((p) => p.ds)];
+  const { x, y, top, foot, under, over } = chartFrame({ W, H, lo, hi, unit: perTitle(per), dates });
   const xf = (i) => x(history.length + i);
-  const y = (v) => H - pad - ((v - lo) * (H - 2 * pad)) / Math.max(1e-9, hi - lo);
   const band = (a, b) => pts.map((p, i) => `${xf(i)},${y(p[a])}`).join(" ") + " " +
     pts.map((p, i) => `${xf(i)},${y(p[b])}`).reverse().join(" ");
   const line = pts.map((p, i) => `${xf(i)},${y(p.mean)}`).join(" ");
@@ -631,27 +768,20 @@ function renderChart(forecast, history, kind) {
     history.map((h, i) => `${x(i)},${y(h.y)}`).join(" ")}" fill="none" stroke="#8a96a3" stroke-width="1.2"/>` : "";
   const seen = history.map((h) => h.ds.slice(0, 10));
   const marks = forecast.level_shifts.map((s) => seen.indexOf(s.ds.slice(0, 10))).filter((i) => i >= 0)
-    .map((i) => `<line x1="${x(i)}" x2="${x(i)}" y1="${pad}" y2="${H - pad}" stroke="#a01c1c" stroke-dasharray="4 3"/>`)
+    .map((i) => `<line x1="${x(i)}" x2="${x(i)}" y1="${top}" y2="${foot}" stroke="#a01c1c" stroke-dasharray="4 3"/>`)
     .join("");
-  const chart = document.querySelector("#chart");
-  chart.innerHTML = `
+  box.innerHTML = `
     <svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto" aria-describedby="chart-caption chart-accuracy">
+      ${under}
       <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
       <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>
       ${past}
       ${marks}
       <polyline class="mean" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
-      <text x="${pad}" y="14" font-size="12" class="axis-top">${fmt(hi)} ${per}</text>
-      <text x="${pad}" y="${H - 8}" font-size="12" class="axis-bottom">${fmt(lo)} ${per}</text>
-      ${dateSpan([...history.map((h) => h.ds), ...pts.map((p) => p.ds)], W, pad)}
-    </svg>
-    <p class="muted" id="chart-caption"></p>
-    <p class="muted" id="chart-accuracy"></p>`;
-  // Ids and model names go in as text, never markup: a team's id comes from a stored config.
-  chart.querySelector("svg").setAttribute("aria-label",
+      ${over}
+    </svg>`;
+  box.querySelector("svg").setAttribute("aria-label",
     `forecast of ${forecast.series_id}, ${per}, on a scale from ${fmt(lo)} to ${fmt(hi)}`);
-  chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
-  chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
 }
 
 function caption(forecast, history, kind) {
@@ -1087,6 +1217,16 @@ async function showSweepPeriod(run, token) {
   span.textContent = `. Totals ${planPeriod(plan)}`;
 }
 
+// A sweep's change cell, reading as signedChange writes it: its unit (which the column's
+// heading names) is there for a screen reader only, and its share of the base may wrap under
+// the figure, so the table's 22 columns fit a 1366 px laptop.
+function changeCell(delta, base, unit, percent) {
+  if (delta == null) return "<td>n/a</td>";
+  const share = percent && base != null && base !== 0
+    ? ` <span class="share">(${signed((100 * delta) / base, 1)}%)</span>` : "";
+  return `<td class="change">${signed(delta)}<span class="visually-hidden"> ${esc(unit)}</span>${share}</td>`;
+}
+
 function renderSweep(run) {
   const out = document.querySelector("#sweep-result");
   const rows = run.sweep || [];
@@ -1108,16 +1248,16 @@ function renderSweep(run) {
     const cells = SWEEP_MEASURES.map(([, key, unit, percent]) => {
       const value = r[key], delta = r[`${key}_change`];
       const before = value == null || delta == null ? null : value - delta;
-      return `<td>${fmtOrNA(value)}</td><td>${signedChange(delta, before, unit, percent)}</td>`;
+      return `<td>${fmtOrNA(value)}</td>${changeCell(delta, before, unit, percent)}`;
     }).join("");
     return `<tr><th scope="row">${asPercent(r.dfg_fee_rate)}</th>${cells}` +
-      `<td>#${esc(r.plan_id)} ${esc(r.status)}</td></tr>`;
+      `<td class="plan-cell">#${esc(r.plan_id)} ${esc(r.status)}</td></tr>`;
   });
   document.querySelector("#whatif").classList.add("wide-card");  // room for the table's columns
   out.insertAdjacentHTML("beforeend", `<div class="wide"><table id="sweep-table">
     <caption id="sweep-caption">${caption}${done}<span id="sweep-period"></span></caption>
     <colgroup><col></colgroup>${SWEEP_MEASURES.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
-    <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2">what-if plan</th></tr>
+    <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2"><span class="nowrap">what-if</span> plan</th></tr>
     <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>`);
 }
 

@@ -14,6 +14,8 @@ from tests.conftest import LiveServer
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 
+SCALE_LABELS = "text:not(.axis-dates):not(.axis-tick)"
+
 
 def _monthly(series_id: str) -> dict[str, Any]:
     points = [
@@ -50,9 +52,12 @@ def test_a_monthly_series_chart_reads_a_month(
         "renderChart(arguments[0], [], 'observed')", _monthly("dtoc_days/warwickshire")
     )
     svg = browser.find_element(By.CSS_SELECTOR, "#chart svg")
-    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text:not(.axis-dates)")]
-    assert scale == ["2,300 a month", "1,700 a month"]
+    # what a point counts, then the scale's top and bottom (not the date span or month ticks)
+    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, SCALE_LABELS)]
+    assert scale == ["per month", "2,300", "1,700"]
     assert svg.find_element(By.CSS_SELECTOR, ".axis-dates").text == "2019-01-01 to 2019-12-01"
+    ticks = [t.get_attribute("data-date") for t in svg.find_elements(By.CSS_SELECTOR, ".axis-tick")]
+    assert ticks and all("2019-01-01" <= str(d) <= "2019-12-01" for d in ticks)
     assert (svg.get_attribute("aria-label") or "").startswith(
         "forecast of dtoc_days/warwickshire, a month, on a scale"
     )

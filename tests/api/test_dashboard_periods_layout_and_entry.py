@@ -31,6 +31,9 @@ from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 SERVICES = ("ot", "hao", "reablement", "domcare")
+# a chart's title (what a point counts) and its scale's top and bottom: not the dates it spans
+# or its month ticks (test_dashboard_date_ticks.py)
+SCALE_LABELS = "text:not(.axis-dates):not(.axis-tick)"
 SERVICE_HEADERS = ("OT", "HAO", "reablement", "domiciliary care")
 
 
@@ -358,17 +361,17 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
     _weeks, period = _period(_get(demo_server, key, f"/v1/plans/{run['sweep'][0]['plan_id']}"))
     wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-period"), "Totals"))
     assert browser.find_element(By.ID, "sweep-period").text == f". Totals {period}"
-    # on a laptop the sweep's table scrolls sideways in its box; each row's fee rate stays in
-    # view while it does
+    # on a laptop the sweep's table fits its box, every column in view (no sideways scroll)
     box = browser.find_element(By.CSS_SELECTOR, "#sweep-result .wide")
-    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", box)
-    browser.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth", box)
+    assert browser.execute_script(
+        "return arguments[0].scrollWidth <= arguments[0].clientWidth", box
+    )
     hidden: list[str] = browser.execute_script(
         "const box = arguments[0].getBoundingClientRect();"
-        "return [...document.querySelectorAll('#sweep-table tbody th')].filter((th) => {"
-        "  const r = th.getBoundingClientRect();"
+        "return [...document.querySelectorAll('#sweep-table th, #sweep-table td')].filter((c) => {"
+        "  const r = c.getBoundingClientRect();"
         "  return r.left < box.left - 1 || r.right > box.right + 1;"
-        "}).map((th) => th.textContent);",
+        "}).map((c) => c.textContent);",
         box,
     )
     assert hidden == []
@@ -484,13 +487,18 @@ def test_the_forecast_chart_says_its_scale_is_a_week_and_is_described_by_its_cap
     described = (svg.get_attribute("aria-describedby") or "").split()
     assert described == ["chart-caption", "chart-accuracy"]
     assert all(laptop.find_element(By.ID, d).text for d in described)
-    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text:not(.axis-dates)")]
-    assert scale == [f"{high} a week", f"{low} a week"]
-    # drawn at its own shape: no blank band above and below the lines
-    width, height = laptop.execute_script(
-        "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];", svg
+    # what a point counts, then the scale's top and bottom (not the date span or month ticks)
+    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, SCALE_LABELS)]
+    assert scale == ["per week", high, low]
+    # drawn at its own width and shape: no blank band above and below the lines, and its
+    # text the size it is written at
+    width, height, box_width, box_height = laptop.execute_script(
+        "const r = arguments[0].getBoundingClientRect(), v = arguments[0].viewBox.baseVal;"
+        "return [r.width, r.height, v.width, v.height];",
+        svg,
     )
-    assert height == pytest.approx(width * 200 / 600, abs=2)
+    assert width == pytest.approx(box_width, abs=2)
+    assert height == pytest.approx(width * box_height / box_width, abs=2)
 
 
 def test_the_demand_chart_says_its_scale_is_cases_a_week(
@@ -507,10 +515,8 @@ def test_the_demand_chart_says_its_scale_is_cases_a_week(
     values = [v for pair in weeks.values() for v in pair]
     low, high = _shown(min(values)), _shown(max(values))
     svg = browser.find_element(By.CSS_SELECTOR, "#demand svg")
-    assert [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text:not(.axis-dates)")] == [
-        f"{high} cases a week",
-        f"{low} cases a week",
-    ]
+    scale = [t.text for t in svg.find_elements(By.CSS_SELECTOR, SCALE_LABELS)]
+    assert scale == ["cases a week", high, low]
     dates = sorted(str(ds)[:10] for ds in weeks)  # and the weeks it spans
     assert svg.find_element(By.CSS_SELECTOR, ".axis-dates").text == f"{dates[0]} to {dates[-1]}"
     assert f"on a scale from {low} to {high}" in (svg.get_attribute("aria-label") or "")

@@ -157,6 +157,8 @@ class LevelShiftPublic(BaseModel):
 
 
 class ForecastPublic(BaseModel):
+    model_config = _ALWAYS_SENT
+
     series_id: str
     run_id: int = Field(description="the run that made this forecast (GET /v1/runs/{id})")
     model: str = Field(

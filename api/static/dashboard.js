@@ -676,8 +676,9 @@ const SHADOW_KINDS = {
   capital: "DFG capital (a district's grant, over the plan)",
   team_hours_max: "Staff hours (a team's most hours in a week)",
   team_hours_min: "Staff hours floor (a team's fewest hours in a week)",
+  works_limit: "DFG works limit (a district's most works completed in a week)",
 };
-const SHADOW_TOP = 2;  // per kind (four kinds: eight in all); 8 when a plan's prices carry no kind
+const SHADOW_TOP = 2;  // per kind (five kinds: ten in all); 8 when a plan's prices carry no kind
 
 function periodDates(plan) {
   const dates = new Map();
@@ -713,7 +714,7 @@ function renderShadow(plan) {
   else if (kinds.length === 1 && !kinds[0]) body = list(prices.slice(0, 8));
   else {
     body = `<p class="muted" id="shadow-note">The ${SHADOW_TOP} largest of each kind: the weighted waiting
-      days one more pound or hour would save (or a floor hour adds), each within the range it names.</p>` +
+      days one more pound, hour or works completion would save (or a floor hour adds), each within the range it names.</p>` +
       kinds.map((k) => `<h3 class="shadow-kind">${esc(SHADOW_KINDS[k] ?? k.replace(/_/g, " "))}</h3>` +
         list(prices.filter((p) => (p.constraint ?? "") === k).slice(0, SHADOW_TOP))).join("");
   }

@@ -385,7 +385,7 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
     assert overrun <= 1
 
 
-SHADOW_KINDS = ("revenue", "capital", "team_hours_max", "team_hours_min")
+SHADOW_KINDS = ("revenue", "capital", "team_hours_max", "team_hours_min", "works_limit")
 
 
 def _shadow_expected(plan: dict[str, Any]) -> list[list[str]]:
@@ -437,6 +437,7 @@ def test_shadow_prices_come_by_kind_so_pounds_do_not_crowd_out_hours_and_name_th
     assert shown == expected
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#shadow h3")]
     assert len(headings) == len(expected) and headings[0].startswith("Revenue budget")
+    assert headings[-1].startswith("DFG works limit")  # the demo limits works, and it binds
     assert not any(re.search(r"\de[+-]\d", line) for group in shown for line in group)
     assert not any(line.startswith("Period ") for group in shown for line in group)
 

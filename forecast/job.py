@@ -15,10 +15,11 @@ from forecast.combine import base_models
 from forecast.errors import ModelFitError
 from forecast.models import POOLED_PREFIX, make_model
 from forecast.models.base import Forecaster, Prediction
+from forecast.models.profile import fit_profile
 from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.outliers import cleaned
 from forecast.series import SeriesData
-from forecast.settings import ForecastSettings
+from forecast.settings import RECOMMENDED_MODELS, ForecastSettings
 from forecast.shifts import detect_level_shifts, without_level_shifts
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,12 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
     clean = _interpolated(series)
     wins = tuple(windows(clean, settings.backtest_folds, settings.eval_horizon))
     models: dict[str, ModelOutcome] = {}
+    if settings.models == RECOMMENDED_MODELS:  # defaults the user did not choose
+        candidates = _applicable(candidates, clean, wins, settings)
     for name in candidates:
+        # a series with gaps (--fill-gaps) is fitted on its interpolated values: asked for and
+        # logged once per series by the caller, so neither a failure nor a fallback
         data = series if _accepts_missing(name) else clean
-        if data is clean and series.n_missing:
-            failures.append((name, f"{series.n_missing} missing periods linearly interpolated"))
         try:
             models[name] = _run_model(name, data, wins, settings)
         except Exception as err:  # any third-party failure becomes a recorded fallback
@@ -67,6 +70,27 @@ def _candidates(
     names = base_models(settings.models)
     if series.pooled is None:  # pooled seasons exist only where siblings were pooled (weekly)
         names = tuple(n for n in names if not n.startswith(POOLED_PREFIX))
+    return names
+
+
+def _applicable(
+    names: tuple[str, ...], clean: SeriesData, wins: tuple[Window, ...], settings: ForecastSettings
+) -> tuple[str, ...]:
+    """`names` less the pooled-season models when the series' first training window (the
+    shortest a model is fitted on) holds too little history for a pooled season (two years of
+    weeks): a default candidate that cannot apply is skipped, not reported as a failure. The
+    check is the profile fit the model itself would make first, so a model kept here fits
+    exactly as before, and one dropped would have failed."""
+    if clean.pooled is None or not any(n.startswith(POOLED_PREFIX) for n in names):
+        return names
+    first = _prepared(clean.head(wins[0].origin) if wins else clean, settings)
+    if first.pooled is None:
+        return names
+    try:
+        fit_profile(first.ds, first.pooled)
+    except ModelFitError as err:
+        log.debug("series %s: pooled models skipped (%s)", clean.unique_id, err)
+        return tuple(n for n in names if not n.startswith(POOLED_PREFIX))
     return names
 
 

@@ -41,14 +41,16 @@ def test_constant_and_all_zero_series_forecast_the_constant(value: float) -> Non
     assert run.fallbacks["reason"].str.contains("constant series").all()
 
 
-def test_gappy_series_is_interpolated_and_recorded() -> None:
+def test_gappy_series_is_interpolated_without_counting_a_failure() -> None:
+    # interpolating gaps is what --fill-gaps asks for (the CLI names each such series once):
+    # no model failed, so nothing is a fallback
     history = seasonal_series("gappy", periods=48)
     history = history.drop(index=[10, 11, 25]).reset_index(drop=True)
     run = run_forecasts(history, SETTINGS)
     assert len(run.forecasts) == 6
     assert np.isfinite(run.forecasts["mean"]).all()
-    assert set(run.fallbacks["model"]) == {"seasonal_naive", "ets"}
-    assert run.fallbacks["reason"].str.contains("3 missing periods").all()
+    assert run.fallbacks.empty
+    assert set(run.metrics["model"]) >= {"seasonal_naive", "ets"}
 
 
 def test_failing_model_is_replaced_by_the_chosen_one() -> None:

@@ -107,6 +107,22 @@ def test_forecast_fill_gaps_forecasts_a_series_with_a_missing_month(
     assert "series a: 1 of 36 months missing, interpolated (--fill-gaps)" in caplog.text
 
 
+def test_fill_gaps_names_each_series_once_and_counts_no_model_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the interpolation was asked for: logged once per series, never per model as a failure
+    (tmp_path / "in.csv").write_text(
+        HEADER + monthly("a", MONTHS, drop=(7, 20)) + monthly("b", MONTHS)
+    )
+    assert _forecast(tmp_path, "--fill-gaps") == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "series a" in m] == [
+        "series a: 2 of 36 months missing, interpolated (--fill-gaps)"
+    ]
+    assert not any("linearly interpolated" in m for m in messages)
+    assert "model failures" not in capsys.readouterr().out
+
+
 @pytest.mark.skipif(not TRUST_AE.is_file(), reason="real NHS trust A&E file not present")
 def test_real_trust_file_with_a_missed_return_forecasts_with_fill_gaps(tmp_path: Path) -> None:
     trusts = pd.read_csv(TRUST_AE, dtype={"type": str})

@@ -779,6 +779,12 @@ class ImportPublic(BaseModel):
         description="with `replace`: of `replaced`, the values at periods the upload does not "
         "have, now gone from the history (0 without `replace`)",
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what the stored figures will do to forecasts, in sentences: series whose "
+        "newest week or month has not ended (a partial count pulls a forecast down), and "
+        "series whose history ended a year or more ago; empty when there is nothing to say",
+    )
 
 
 # A stored config's body, served as stored: it was a valid PlanningConfig when stored, so it is

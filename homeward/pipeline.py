@@ -24,7 +24,13 @@ from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
-from homeward.ingest import frequency_of, observations_hash, stale_series, stale_warning
+from homeward.ingest import (
+    frequency_of,
+    observations_hash,
+    stale_series,
+    stale_warning,
+    unfinished_periods,
+)
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import PlanRow, RunRow
@@ -355,6 +361,8 @@ def forecast_by_frequency(
     history, warnings = _forecastable(history, report)
     if stale := stale_warning(stale_series(history)):
         warnings.append(stale)
+    if partial := unfinished_warning(unfinished_periods(history)):
+        warnings.append(partial)
     if history.empty:
         return Forecasts([], tuple(warnings))
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
@@ -486,6 +494,30 @@ def _until(
     limit = run.forecasts["unique_id"].map(stops).fillna(default)
     kept = run.forecasts[pd.to_datetime(run.forecasts["ds"]) <= pd.to_datetime(limit)]
     return replace(run, forecasts=kept.reset_index(drop=True))
+
+
+UNFINISHED_NAMED = 5  # the warning names this many series, then counts the rest
+
+
+def unfinished_warning(unfinished: Mapping[str, pd.Timestamp]) -> str | None:
+    """One sentence for the series whose newest period has not ended (``unfinished_periods``),
+    or None: the command line warns of each; a pipeline run's message and an upload's answer
+    carry this one."""
+    if not unfinished:
+        return None
+    ordered = sorted(unfinished.items(), key=lambda item: (item[1], item[0]))
+    named = ", ".join(f"{sid} ({start:%Y-%m-%d})" for sid, start in ordered[:UNFINISHED_NAMED])
+    more = f" and {len(ordered) - UNFINISHED_NAMED} more" if len(ordered) > UNFINISHED_NAMED else ""
+    count = (
+        f"{len(ordered)} series' newest periods have"
+        if len(ordered) > 1
+        else ("1 series' newest period has")
+    )
+    return (
+        f"{count} not ended yet (today is {utcnow():%Y-%m-%d}): {named}{more}; a partial "
+        "count pulls a forecast down, so send a week or month once it is over (sending it "
+        "again then replaces the partial count)"
+    )
 
 
 def _without_far_totals(

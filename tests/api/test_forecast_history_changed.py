@@ -13,6 +13,7 @@ import pytest
 
 from api.app import create_app
 from homeward import api_keys, repository
+from homeward.clock import utcnow
 from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
 from homeward.roles import Role
@@ -90,3 +91,37 @@ def test_a_stored_series_not_yet_forecast_is_told_what_makes_one(client: httpx.C
     unknown = client.get("/v1/forecasts/referrals/ot/nowhere")
     assert unknown.status_code == 404
     assert "GET /v1/series lists the series" in unknown.json()["detail"]
+
+
+def test_an_upload_answer_warns_of_a_week_not_over_and_a_history_long_ended(
+    client: httpx.Client,
+) -> None:
+    """The command line warns of these; an upload's answer carries the same warnings, so a
+    dashboard's upload form can show them before the weekly run forecasts from them."""
+    today = pd.Timestamp(utcnow().date())
+    this_monday = today - pd.Timedelta(days=today.dayofweek)
+    weeks = pd.date_range(end=this_monday, periods=60, freq="W-MON")
+    months = pd.date_range("2016-01-01", periods=36, freq="MS")
+    body = _csv("referrals/ot/stratford", weeks, 9.0) + _csv(
+        "dtoc_days/old", months, 40.0
+    ).removeprefix(b"unique_id,ds,y\n")
+    stored = client.post("/v1/observations", content=body, headers=CSV)
+    assert stored.status_code == 201, stored.text
+    partial, stale = stored.json()["warnings"]
+    assert partial.startswith(
+        f"1 series' newest period has not ended yet (today is {today:%Y-%m-%d}): "
+        f"referrals/ot/stratford ({this_monday:%Y-%m-%d})"
+    )
+    assert stale.startswith("1 series ends a year or more before today")
+    assert "dtoc_days/old (newest 2018-12-01)" in stale
+    # the whole stored series is judged, not the upload alone: a late correction of old weeks
+    # of a current series says nothing
+    ended = weeks[:-1]
+    current = client.post(
+        "/v1/observations", content=_csv("referrals/ot/hao", ended, 5.0), headers=CSV
+    )
+    assert current.status_code == 201 and current.json()["warnings"] == []
+    revised = client.post(
+        "/v1/observations", content=_csv("referrals/ot/hao", ended[:3], 6.0), headers=CSV
+    )
+    assert revised.status_code == 201 and revised.json()["warnings"] == []

@@ -1,0 +1,57 @@
+"""A pipeline run says which series end in a week or month not yet over (their partial counts
+pull forecasts down), in one grouped sentence as it does for stale histories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homeward import ingest, pipeline
+from homeward.pipeline import forecast_by_frequency, unfinished_warning
+from homeward.settings import Settings
+
+TODAY = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "utcnow", lambda: TODAY)
+    monkeypatch.setattr(pipeline, "utcnow", lambda: TODAY)
+
+
+def weekly(uid: str, end: str, periods: int = 120) -> pd.DataFrame:
+    weeks = pd.date_range(end=end, periods=periods, freq="W-MON")
+    return pd.DataFrame({"unique_id": uid, "ds": weeks, "y": 20.0 + np.arange(periods) % 7})
+
+
+def test_the_warning_names_the_first_five_and_counts_the_rest() -> None:
+    unfinished = {f"referrals/ot/d{i}": pd.Timestamp("2026-11-16") for i in range(7)}
+    text = unfinished_warning(unfinished)
+    assert text is not None
+    assert text.startswith("7 series' newest periods have not ended yet (today is 2026-11-18): ")
+    assert "referrals/ot/d0 (2026-11-16)" in text and "referrals/ot/d4 (2026-11-16)" in text
+    assert "referrals/ot/d5" not in text and " and 2 more;" in text
+    assert "a partial count pulls a forecast down" in text
+    one = unfinished_warning({"referrals/ot/d0": pd.Timestamp("2026-11-16")})
+    assert one is not None and one.startswith("1 series' newest period has not ended yet")
+    assert unfinished_warning({}) is None
+
+
+def test_the_pipeline_run_warns_of_a_week_not_yet_over(sqlite_settings: Settings) -> None:
+    history = pd.concat(
+        [
+            weekly("referrals/ot/this-week", "2026-11-16"),  # 16-22 November: not over
+            weekly("referrals/ot/last-week", "2026-11-09"),  # over on the 16th
+        ],
+        ignore_index=True,
+    )
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    forecasts = forecast_by_frequency(history, fast, lambda _m: None)
+    [warning] = forecasts.warnings
+    assert warning.startswith(
+        "1 series' newest period has not ended yet (today is 2026-11-18): "
+        "referrals/ot/this-week (2026-11-16)"
+    )

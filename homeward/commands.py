@@ -22,7 +22,9 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
+from forecast.backtest import min_train_length, windows
 from forecast.hierarchy import hierarchy_from_frame
+from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
 from homeward import api_keys, demo_config, planning, repository
 from homeward.demand_csv import read_demand_csv
@@ -156,8 +158,10 @@ def forecast_file(args: argparse.Namespace) -> int:
     if args.models:
         settings = replace(settings, models=args.models)
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
+    if short := _fewer_folds_warning(history, args.folds, args.horizon):
+        log.warning(short)
     run = run_forecasts(history, settings, progress=_progress)
-    _write_outputs(args, run)
+    _write_outputs(args, run, settings)
     # a CSV written to stdout (--output /dev/stdout | ...) must not get the summary in it
     stream = sys.stderr if _writes_to_stdout(args) else sys.stdout
     for line in _forecast_summary(args, run, settings):
@@ -240,17 +244,78 @@ def _read_history(args: argparse.Namespace) -> pd.DataFrame:
     return history
 
 
-def _write_outputs(args: argparse.Namespace, run: ForecastRun) -> None:
+def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str | None:
+    """One line for every series whose history is too short for the --folds asked at this
+    --horizon (each fold holds out a horizon after a training window of at least a season
+    plus two periods), grouped by how many folds they get, or None when every series gets
+    them all."""
+    short: dict[int, list[SeriesData]] = {}
+    total = 0
+    for series in split_history(history):
+        total += 1
+        got = len(windows(series, folds, horizon))
+        if got < folds:
+            short.setdefault(got, []).append(series)
+    if not short:
+        return None
+    count = sum(len(group) for group in short.values())
+    groups = "; ".join(
+        f"{len(group)} on {got} fold{'' if got == 1 else 's'} (e.g. {group[0].unique_id!r}, "
+        f"{len(group[0].y)} {_unit(group[0].freq)} of history)"
+        for got, group in sorted(short.items(), reverse=True)
+    )
+    needs = ", ".join(
+        f"{min_train_length(SEASON_LENGTH[freq]) + folds * horizon} {_unit(freq)}"
+        for freq in sorted({s.freq for group in short.values() for s in group})
+    )
+    return (
+        f"{count} of {total} series backtested on fewer folds than the {folds} asked: {groups}. "
+        f"Each fold holds out --horizon {horizon} periods after at least a season plus two "
+        f"periods of training, so {folds} folds need {needs} of history; a shorter --horizon, "
+        "fewer --folds or more history gives every series all its folds (the metrics' "
+        "'folds' column says how many each model was scored on)"
+    )
+
+
+def _unit(freq: str) -> str:
+    return "weeks" if freq == "W-MON" else "months"
+
+
+def _write_outputs(args: argparse.Namespace, run: ForecastRun, settings: ForecastSettings) -> None:
     """The forecasts, and the metrics, shifts and sample paths if asked for: all written, or
     none changed."""
     writes = {args.output: _csv_writer(run.forecasts, "%.4f")}
     if args.metrics:
-        writes[args.metrics] = _csv_writer(_whole(run.metrics, "folds"), "%.5f")
+        metrics = _metrics_columns(run.metrics, settings.levels)
+        writes[args.metrics] = _csv_writer(_whole(metrics, "folds"), "%.5f")
     if args.shifts:
         writes[args.shifts] = _csv_writer(run.level_shifts, "%.4f")
     if args.paths_output and run.sample_paths is not None:
         writes[args.paths_output] = _csv_writer(run.sample_paths, "%.4f")
     _write_all_or_none(writes)
+
+
+def _metrics_columns(metrics: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
+    """The metrics with the same columns in the same order whatever the run could measure
+    (empty cells where a figure could not be: a model scored on no backtest fold has no MASE),
+    so a spreadsheet or dashboard reading the file finds its columns every time; any column
+    the engine adds beyond these follows them."""
+    fixed = [
+        "unique_id",
+        "model",
+        "mase",
+        "smape",
+        "rmsse",
+        "pinball",
+        *(f"coverage_{level}" for level in levels),
+        "folds",
+        "selection_mase",
+        "total_error_q10",
+        "total_error_q90",
+        "chosen",
+    ]
+    extra = [c for c in metrics.columns if c not in fixed]
+    return metrics.reindex(columns=[*fixed[:-1], *extra, fixed[-1]])
 
 
 def _whole(frame: pd.DataFrame, column: str) -> pd.DataFrame:

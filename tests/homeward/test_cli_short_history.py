@@ -1,0 +1,73 @@
+"""`homeward forecast` on short histories: the metrics file keeps its columns, and series
+backtested on fewer folds than asked are named in one grouped log line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from homeward.cli import main
+
+FULL_HEADER = (
+    "unique_id,model,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds,selection_mase,"
+    "total_error_q10,total_error_q90,chosen"
+)
+
+
+def _history(path: Path, months: int, ids: tuple[str, ...] = ("dtoc_days/e06000001",)) -> None:
+    ds = pd.date_range("2015-04-01", periods=months, freq="MS")
+    frames = [
+        pd.DataFrame(
+            {"unique_id": uid, "ds": ds, "y": [300.0 + (i * 37 + k) % 41 for i in range(months)]}
+        )
+        for k, uid in enumerate(ids)
+    ]
+    pd.concat(frames).to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
+def _forecast(tmp_path: Path, horizon: int) -> int:
+    args = ["forecast", "--input", str(tmp_path / "in.csv"), "--horizon", str(horizon)]
+    args += ["--output", str(tmp_path / "out.csv"), "--metrics", str(tmp_path / "m.csv")]
+    return main([*args, "--models", "naive,ses", "--folds", "3", "--jobs", "1"])
+
+
+@pytest.mark.parametrize("months", [10, 36, 60])
+def test_metrics_file_has_the_same_columns_whatever_the_history(
+    tmp_path: Path, months: int
+) -> None:
+    _history(tmp_path / "in.csv", months)
+    assert _forecast(tmp_path, 12) == 0
+    header = (tmp_path / "m.csv").read_text().splitlines()[0]
+    assert header == FULL_HEADER
+    metrics = pd.read_csv(tmp_path / "m.csv")
+    if months == 10:  # nothing could be measured: empty cells, not missing columns
+        assert metrics["mase"].isna().all() and (metrics["folds"] == 0).all()
+
+
+def test_fewer_folds_than_asked_are_logged_once_for_every_such_series(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = ("dtoc_days/e06000001", "dtoc_days/e06000002", "dtoc_days/e06000003")
+    _history(tmp_path / "in.csv", 36, ids)
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 12) == 0
+    lines = [r.getMessage() for r in caplog.records if "fewer folds" in r.getMessage()]
+    assert len(lines) == 1
+    (line,) = lines
+    assert line.startswith("3 of 3 series backtested on fewer folds than the 3 asked: 3 on 1 fold")
+    assert "36 months of history" in line and "--horizon 12" in line
+    assert "3 folds need 50 months of history" in line
+    assert set(pd.read_csv(tmp_path / "m.csv")["folds"]) == {1}
+
+
+def test_no_fewer_folds_line_when_every_series_gets_its_folds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _history(tmp_path / "in.csv", 60)
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 6) == 0
+    assert not any("fewer folds" in r.getMessage() for r in caplog.records)
+    assert set(pd.read_csv(tmp_path / "m.csv")["folds"]) == {3}

@@ -550,7 +550,7 @@ def _checked(
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     names = [str(name) for name in raw.columns]
     header = _quote(",".join(names))
-    if not set(COLUMNS) & set(names):
+    if not set(COLUMNS) & set(names) or _pivoted(names):
         return [_other_format_problem(names, header)]
     missing = [
         Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header)
@@ -565,16 +565,47 @@ def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     return missing + extra
 
 
+def _pivoted(names: list[str]) -> bool:
+    """Whether the header is a wide table keyed by one of the long columns, as pandas' `pivot`
+    writes it: `ds` then a column per series (`ds,dtoc_days/e06000001,...`), or transposed,
+    `unique_id` then a column per period (`unique_id,2011-04-01,...`)."""
+    if len(names) < 3:
+        return False
+    first, others = names[0], names[1:]
+    if set(COLUMNS) & set(others):
+        return False
+    if first == "unique_id":
+        return all(
+            re.fullmatch(rf"{_DATE}|{_MONTH}", n.strip()) or _SLASHED.match(n) for n in others
+        )
+    if first == "ds":
+        ids = [_slug(n) for n in others]
+        named = all(i and SERIES_ID_PATTERN.fullmatch(i) for i in ids)
+        return named and (len(others) >= 3 or any("/" in n for n in others))
+    return False
+
+
 def _other_format_problem(names: list[str], header: str) -> Problem:
-    """One problem for a file with none of the columns (a wide table, another format), not
-    one for each of its columns: what the file is, when that is plain, and what to do."""
+    """One problem for a file with none of the columns (a wide table, another format) or a
+    pivoted one (`ds` or `unique_id` then a column per series or period), not one for each
+    of its columns: what the file is, when that is plain, and what to do."""
     from homeward.dtoc import is_nhs_dtoc_csv  # dtoc builds on this module
 
+    wide = "a wide table? give one row per series and period: unique_id, ds, y"
     if is_nhs_dtoc_csv(names):
         what = "an NHS England DTOC file, which `homeward import FILE` reads as it is"
+    elif names[0] == "ds" and _pivoted(names):
+        what = (
+            f"{wide}; the columns after 'ds' are series, which pandas' "
+            "melt(id_vars='ds', var_name='unique_id', value_name='y') turns into rows"
+        )
+    elif names[0] == "unique_id" and _pivoted(names):
+        what = f"{wide}; the columns after 'unique_id' are periods (a transposed wide table)"
     else:
-        what = "a wide table? give one row per series and period: unique_id, ds, y"
-    found = f"{header} ({len(names)} columns, none of unique_id, ds, y: {what})"
+        what = wide
+    has = [name for name in COLUMNS if name in names]
+    which = f"only {has[0]!r} of" if has else "none of"
+    found = f"{header} ({len(names)} columns, {which} unique_id, ds, y: {what})"
     return Problem(1, None, "the header unique_id,ds,y (long format)", found)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from homeward.errors import ValidationFailed
@@ -28,6 +29,34 @@ def test_a_wide_table_is_one_problem_not_one_per_column() -> None:
         "'month,att_total,em_adm_total' (3 columns, none of unique_id, ds, y: a wide table? "
         "give one row per series and period: unique_id, ds, y)"
     )
+
+
+def _long(ids: int = 3, months: int = 4) -> pd.DataFrame:
+    ds = pd.date_range("2011-04-01", periods=months, freq="MS")
+    return pd.DataFrame(
+        [(f"dtoc_days/e0600000{i}", d, 100 + i + k) for i in range(1, ids + 1)
+         for k, d in enumerate(ds)],
+        columns=["unique_id", "ds", "y"],
+    )  # fmt: skip
+
+
+def test_a_pandas_pivot_keyed_by_ds_is_one_wide_table_problem() -> None:
+    wide = _long().pivot(index="ds", columns="unique_id", values="y")
+    text = wide.to_csv(date_format="%Y-%m-%d")
+    assert text.startswith("ds,dtoc_days/e06000001,dtoc_days/e06000002,")
+    found = only_problem(text)
+    assert "(4 columns, only 'ds' of unique_id, ds, y: a wide table? give one row per" in found
+    assert "melt(id_vars='ds', var_name='unique_id', value_name='y')" in found
+
+
+def test_a_transposed_wide_table_keyed_by_unique_id_is_one_problem() -> None:
+    wide = _long().pivot(index="unique_id", columns="ds", values="y")
+    wide.columns = [f"{d:%Y-%m-%d}" for d in wide.columns]
+    text = wide.to_csv()
+    assert text.startswith("unique_id,2011-04-01,2011-05-01,")
+    found = only_problem(text)
+    assert "only 'unique_id' of unique_id, ds, y: a wide table? give one row per series" in found
+    assert "the columns after 'unique_id' are periods" in found
 
 
 def test_one_required_column_present_still_names_each_column() -> None:

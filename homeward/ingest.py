@@ -649,7 +649,7 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     ids, ds_text, y_text = (_as_text(raw[name]) for name in COLUMNS)
     ids = ids.cat.reorder_categories(sorted(ids.cat.categories))
     rows = _row_numbers(raw)
-    ids_ok = pd.Series(_per_category(ids, _matches(SERIES_ID_PATTERN.pattern)), index=ids.index)
+    ids_ok = pd.Series(_per_category(ids, _series_ids), index=ids.index)
     ds = pd.Series(_per_category(ds_text, _parse_dates), index=ds_text.index)
     y, y_problems = parse_count_cells(y_text, rows, "y")
     problems += _id_problems(ids, ids_ok, rows)
@@ -718,11 +718,26 @@ def _id_problems(ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> list[Pr
     return _cell_problems(~ids_ok, rows, "unique_id", EXPECTED_ID, ids, _found_id)
 
 
+# Ids that name a total of the file's other rows, not a series: a spreadsheet's "Total" row.
+TOTAL_IDS = frozenset({"total", "all"})
+
+
+def _series_ids(text: pd.Series) -> pd.Series:
+    """Which ids are series ids: the pattern, and not a total row's label in any case."""
+    return _matches(SERIES_ID_PATTERN.pattern)(text) & ~text.str.lower().isin(TOTAL_IDS)
+
+
 def _found_id(value: str) -> str:
     """The id as written, and the id meant when only its case is wrong (ONS codes such as
     'E06000049' are printed in capitals), or an id to write for a name ('Barking & Dagenham':
-    'barking-and-dagenham')."""
+    'barking-and-dagenham'); a total row ('Total', 'all') is told to be left out, since
+    stored it would be one more series."""
     lower = value.lower()
+    if lower in TOTAL_IDS:
+        return (
+            f"{_quote(value)} (a total row: leave it out; Homeward adds series up itself, and "
+            "`homeward forecast --hierarchy` makes parents add up to their children)"
+        )
     if lower != value and SERIES_ID_PATTERN.fullmatch(lower):
         return f"{_quote(value)} (capitals: write {_quote(lower)})"
     slug = _slug(value)

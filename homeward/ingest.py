@@ -653,7 +653,10 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     ds = pd.Series(_per_category(ds_text, _parse_dates), index=ds_text.index)
     y, y_problems = parse_count_cells(y_text, rows, "y")
     problems += _id_problems(ids, ids_ok, rows)
-    problems += _cell_problems(ds.isna(), rows, "ds", EXPECTED_DATE, ds_text, _found_unread_date)
+    unread = ds.isna()
+    month_first = _month_first_reason(ids, ds_text, unread)
+    describe = _found_unread_date if month_first is None else _month_first_date(month_first)
+    problems += _cell_problems(unread, rows, "ds", EXPECTED_DATE, ds_text, describe)
     outside = _outside_dates(ds)
     problems += _date_range_problems(outside, rows, ids, ds_text)
     # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
@@ -950,6 +953,69 @@ def _found_unread_date(text: str) -> str:
             continue
         return f"{text!r} (a spreadsheet date, read {how}: write {meant:%Y-%m-%d})"
     return _found_text(text)
+
+
+def _month_first_reason(ids: pd.Series, ds_text: pd.Series, unread: pd.Series) -> str | None:
+    """Why the file's slashed dates only make sense month first (as US software writes them),
+    or None: day first stays the reading for UK files. Month first when some date's middle
+    number exceeds 12 while no first number does (01/25/2026), or when, read day first, each
+    series' dates would be consecutive days of one month (04/01/2011, 05/01/2011, ...: the 4th,
+    5th, ... of January) while read month first they are the 1st of consecutive months."""
+    if not unread.any():  # the common case: no work on a file's millions of good dates
+        return None
+    text = pd.Series(np.asarray(ds_text, dtype=object)[unread.to_numpy(dtype=bool)], dtype=object)
+    parts = text.str.extract(_SLASHED.pattern).dropna()
+    if parts.empty:
+        return None
+    first, second, year = (parts[i].astype(int) for i in range(3))
+    if (first > MONTHS_PER_YEAR).any():
+        return None
+    if (second > MONTHS_PER_YEAR).any():
+        example = str(text.loc[parts.index[(second > MONTHS_PER_YEAR).to_numpy()][0]]).strip()
+        return (
+            f"read day first, {example!r} would be in month {second.max()}, and no date's "
+            "first number is above 12"
+        )
+    if not (second == 1).all():
+        return None
+    sids = pd.Series(np.asarray(ids, dtype=object)[unread.to_numpy(dtype=bool)], dtype=object)
+    months = pd.DataFrame({"sid": sids[parts.index], "month": year * MONTHS_PER_YEAR + first})
+    longest = 0
+    for _sid, group in months.groupby("sid"):
+        steps = np.diff(np.unique(group["month"].to_numpy()))
+        if (steps != 1).any():
+            return None
+        longest = max(longest, len(steps) + 1)
+    if longest < MIN_MONTH_FIRST_RUN:
+        return None
+    return (
+        "read day first, each series' dates would be consecutive days of January; read month "
+        "first, they are the 1st of consecutive months"
+    )
+
+
+MONTHS_PER_YEAR = 12
+MIN_MONTH_FIRST_RUN = 3  # dates in a series before a run of consecutive days says month first
+
+
+def _month_first_date(reason: str) -> Callable[[str], str]:
+    """Describe an unread date of a file whose slashed dates are month first."""
+
+    def describe(text: str) -> str:
+        match = _SLASHED.match(text)
+        if match is None:
+            return _found_text(text)
+        month, day, year = (int(g) for g in match.groups())
+        try:
+            meant = pd.Timestamp(year=year, month=month, day=day)
+        except ValueError:
+            return _found_text(text)
+        return (
+            f"{text!r} (a spreadsheet date written month first, as US software writes it: "
+            f"{reason}; write {meant:%Y-%m-%d})"
+        )
+
+    return describe
 
 
 def _found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:

@@ -229,7 +229,9 @@ def test_bad_series_ids(series_id: str, found: str) -> None:
          "write it: write 2026-01-05)"),
         ("5.1.2026", "'5.1.2026' (a spreadsheet date, read day first, as UK spreadsheets "
          "write it: write 2026-01-05)"),
-        ("01/25/2026", "'01/25/2026' (a spreadsheet date, read month first: write 2026-01-25)"),
+        ("01/25/2026", "'01/25/2026' (a spreadsheet date written month first, as US software "
+         "writes it: read day first, '01/25/2026' would be in month 25, and no date's first "
+         "number is above 12; write 2026-01-25)"),
         ("31/31/2026", "'31/31/2026'"),  # no date either way: nothing suggested
     ],
 )  # fmt: skip

@@ -1,0 +1,56 @@
+"""Slashed dates that only make sense month first (a US export) are named as such, with the
+month-first date to write; day first stays the reading for UK files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from homeward.errors import ValidationFailed
+from homeward.ingest import read_observations_csv
+
+HEADER = "unique_id,ds,y\n"
+
+
+def problems(text: str) -> list[tuple[int | None, str | None, str]]:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "t.csv")
+    return [(p.row, p.column, p.found) for p in caught.value.problems]
+
+
+def _monthly(
+    fmt: str, ids: tuple[str, ...] = ("dtoc_days/e06000001", "dtoc_days/e06000002")
+) -> str:
+    months = pd.date_range("2011-04-01", periods=12, freq="MS")
+    return HEADER + "".join(
+        f"{sid},{d.strftime(fmt)},{100 + i}\n" for sid in ids for i, d in enumerate(months)
+    )
+
+
+def test_month_first_monthly_dates_read_as_consecutive_january_days_say_month_first() -> None:
+    found = problems(_monthly("%m/%d/%Y"))
+    row, column, first = found[0]
+    assert (row, column) == (2, "ds")
+    assert first.startswith("'04/01/2011' (a spreadsheet date written month first, as US")
+    assert "consecutive days of January" in first
+    assert first.endswith("write 2011-04-01)")  # the 1st of April, not 2011-01-04
+    assert found[1][2].endswith("write 2011-05-01)")
+    assert not any("day first, as UK" in f for _r, _c, f in found)
+
+
+def test_a_middle_number_above_12_makes_every_slashed_date_month_first() -> None:
+    text = HEADER + "referrals/ot/rugby,01/26/2026,3\nreferrals/ot/rugby,02/02/2026,4\n"
+    (_, _, late), (_, _, ambiguous) = problems(text)
+    assert late.endswith("write 2026-01-26)")
+    assert "written month first" in ambiguous and ambiguous.endswith("write 2026-02-02)")
+
+
+def test_uk_day_first_dates_stay_day_first() -> None:
+    found = problems(_monthly("%d/%m/%Y"))
+    assert found[0][2] == (
+        "'01/04/2011' (a spreadsheet date, read day first, as UK spreadsheets write it: "
+        "write 2011-04-01)"
+    )
+    weekly = HEADER + "referrals/ot/rugby,05/01/2026,3\nreferrals/ot/rugby,12/01/2026,4\n"
+    assert problems(weekly)[1][2].endswith("read day first, as UK spreadsheets write it: "
+                                           "write 2026-01-12)")  # fmt: skip

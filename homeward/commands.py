@@ -65,6 +65,7 @@ from optimise.inputs import build_inputs
 from optimise.result import PlanResult
 
 log = logging.getLogger("homeward")
+STDOUT = "-"  # as an output file name: standard output (--output only)
 DEMO_KEY_NAME = "demo-admin"  # the admin key a demo served beyond loopback makes for itself
 
 
@@ -175,7 +176,8 @@ def _forecast_summary(
     """What `homeward forecast` tells the user it wrote and found."""
     chosen = pd.Series(dict(run.chosen)).value_counts()
     lines = [
-        f"wrote {len(run.forecasts):,} rows to {args.output}; models chosen: "
+        f"wrote {len(run.forecasts):,} rows to "
+        f"{'standard output' if args.output == STDOUT else args.output}; models chosen: "
         + ", ".join(f"{m} x{n}" for m, n in chosen.items())
     ]
     if run.sample_paths is not None:
@@ -194,7 +196,9 @@ def _forecast_summary(
 
 def _writes_to_stdout(args: argparse.Namespace) -> bool:
     """Whether an output file is this process's standard output (/dev/stdout, /proc/self/fd/1
-    or the file stdout is redirected to)."""
+    or the file stdout is redirected to), or '-'."""
+    if args.output == STDOUT:
+        return True
     try:
         stdout = os.fstat(sys.stdout.fileno())
     except (OSError, ValueError, io.UnsupportedOperation):
@@ -328,7 +332,10 @@ def _whole(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def _csv_writer(frame: pd.DataFrame, float_format: str) -> Callable[[str], None]:
     def write(path: str) -> None:
-        frame.to_csv(path, index=False, date_format="%Y-%m-%d", float_format=float_format)
+        target = sys.stdout if path == STDOUT else path
+        frame.to_csv(target, index=False, date_format="%Y-%m-%d", float_format=float_format)
+        if path == STDOUT:
+            sys.stdout.flush()
 
     return write
 
@@ -405,6 +412,13 @@ def _check_paths(args: argparse.Namespace) -> None:
         ("--shifts", args.shifts),
         ("--paths-output", args.paths_output),
     ):
+        if path == STDOUT:
+            if flag != "--output":  # two CSVs on one stream could not be told apart
+                raise ValueError(
+                    f"cannot write {flag} -: expected a file name ('-', standard output, is "
+                    "for --output only, so the forecasts CSV is the only thing on it), found '-'"
+                )
+            continue
         if path:
             _require_writable(flag, path)
             _refuse_same_file(flag, path, taken)
@@ -441,10 +455,10 @@ def _refuse_same_file(flag: str, path: str, taken: dict[str, str]) -> None:
 
 def _write_all_or_none(writes: dict[str, Callable[[str], None]]) -> None:
     """Write every file beside its target, then move each into place: a failed write leaves
-    every target as it was and no partial file behind. Pipes and devices (/dev/stdout) cannot
-    be replaced, so they are written last, straight through."""
+    every target as it was and no partial file behind. Pipes and devices (/dev/stdout, or
+    '-' for standard output) cannot be replaced, so they are written last, straight through."""
     staged: dict[Path, Path] = {}  # real target -> its part file
-    direct = {t: w for t, w in writes.items() if _unreplaceable(Path(t))}
+    direct = {t: w for t, w in writes.items() if t == STDOUT or _unreplaceable(Path(t))}
     try:
         for target, write in writes.items():
             if target not in direct:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -14,7 +15,7 @@ from forecast.combine import base_models, check_names, with_combos
 from forecast.errors import ForecastInputError
 from forecast.hierarchy import reconcile_paths_bottom_up, trees
 from forecast.intervals import fit_calibration, normalised_errors
-from forecast.models import POOLED_PREFIX
+from forecast.models import FACTORIES, POOLED_PREFIX
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import leaf_correlation, leaf_shocks, sample_paths
@@ -40,7 +41,7 @@ def run_forecasts(
     Frequencies are inferred per series from `ds` (MS or W-MON) unless `freq` maps ids to them.
     `progress(done, total)` is called as each series finishes fitting. `history` is not changed.
     """
-    check_names(settings.models)
+    check_model_names(settings.models)
     series = with_sibling_totals(split_history(history, freq))
     _check_some_model_fits(series, settings)
     if settings.hierarchy:
@@ -53,6 +54,35 @@ def run_forecasts(
         "forecast %d series; %d fallbacks", len(results), sum(len(r.fallbacks) for r in results)
     )
     return _collect(outcomes, results, settings)
+
+
+def accepted_models() -> str:
+    """Every model name `settings.models` accepts, as a sentence for an error message: the zoo,
+    each as a pooled season (pooled_<model>), the combinations and windowed fits."""
+    zoo = sorted(FACTORIES)
+    pooled = [POOLED_PREFIX + n for n in zoo]
+    return (
+        f"{', '.join(zoo)}; pooled seasons (weekly series with siblings) {', '.join(pooled)}; "
+        "combinations of the best k fitted models mean_best<k> or median_best<k> (e.g. "
+        "mean_best2, mean_best4, median_best3); and <model>@<periods> to fit on the last "
+        "periods only (e.g. ets@36)"
+    )
+
+
+def check_model_names(names: Sequence[str]) -> None:
+    """ForecastInputError naming an unknown model with every accepted name (and the nearest
+    one), then the engine's own checks (a window too short, combinations alone)."""
+    known = [*FACTORIES, *(POOLED_PREFIX + n for n in FACTORIES)]
+    for name in base_models(names):
+        base = name.partition("@")[0].removeprefix(POOLED_PREFIX)
+        if base not in FACTORIES:
+            near = difflib.get_close_matches(name, [*known, "mean_best2", "mean_best4"], n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ForecastInputError(
+                f"models: expected names from {accepted_models()}; found {name!r}{hint}",
+                column="models",
+            )
+    check_names(names)
 
 
 def _check_some_model_fits(series: list[SeriesData], settings: ForecastSettings) -> None:

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from forecast import RECOMMENDED_MODELS
+from forecast.engine import check_model_names
+from forecast.errors import ForecastInputError
 from homeward import commands
 from homeward.errors import HomewardError, json_text, unknown_field_expected
 from homeward.roles import Role
@@ -94,7 +96,12 @@ def _add_forecast(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "periods are missing; quarterly or annual figures are still refused",
     )
     p.add_argument("--horizon", type=_positive_int, required=True, help="periods ahead")
-    p.add_argument("--output", required=True, help="where to write the forecasts CSV")
+    p.add_argument(
+        "--output",
+        required=True,
+        help="where to write the forecasts CSV ('-' for standard output; the summary then goes "
+        "to stderr)",
+    )
     p.add_argument("--metrics", help="also write every model's backtest metrics to this CSV")
     p.add_argument(
         "--shifts",
@@ -235,6 +242,10 @@ def _model_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(
             f"expected model names separated by commas, found {text!r}"
         )
+    try:  # a typo is named with every accepted model before the file is read
+        check_model_names(names)
+    except ForecastInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("models: ")) from None
     return names
 
 

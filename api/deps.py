@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
@@ -123,7 +126,7 @@ class AuthFirstRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> RouteHandler:
-        handler = super().get_route_handler()
+        handler = _refusing_unknown_query(super().get_route_handler(), self.dependant)
         actions = [
             _ACTION_OF[dep.call] for dep in self.dependant.dependencies if dep.call in _ACTION_OF
         ]
@@ -137,3 +140,46 @@ class AuthFirstRoute(APIRoute):
             return await handler(request)
 
         return auth_first
+
+
+def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> RouteHandler:
+    """The route's handler, first refusing (422) a query parameter the route does not take:
+    a dashboard's `?page=2` or `?sort=-id` would otherwise be ignored and every row answered
+    as if it had been understood. Each unknown name is one problem, with the nearest real
+    name where one is close."""
+    known = sorted(_query_names(dependant))
+
+    async def checked(request: Request) -> Response:
+        unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+        if unknown:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "extra_forbidden",
+                        "loc": ("query", name),
+                        "msg": _query_expected(name, known),
+                        "input": request.query_params.get(name),
+                    }
+                    for name in unknown
+                ]
+            )
+        return await handler(request)
+
+    return checked
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route takes, its dependencies' included (`Dependant` is
+    FastAPI's public record of a route's parameters)."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _query_expected(name: str, known: list[str]) -> str:
+    if not known:
+        return "no query parameters (this endpoint takes none)"
+    near = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    return f"one of this endpoint's query parameters: {', '.join(known)}{hint}"

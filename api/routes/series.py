@@ -133,6 +133,11 @@ def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
 def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic:
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and
     the level shifts found in its history."""
+    if not series_id.strip("/"):
+        raise NotFound(
+            "no series id: GET /v1/forecasts/{series_id} serves one series' forecast "
+            "(GET /v1/series lists them), GET /v1/forecasts.csv every forecast at once"
+        )
     found = repository.latest_forecast(session, series_id)
     stored = session.get(SeriesRow, series_id)
     if found is None and stored is not None:

@@ -1,0 +1,43 @@
+"""A query parameter an endpoint does not take is refused (422) naming it, not ignored: a
+dashboard's `?page=2` would otherwise get every row as if it had been understood."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import LiveServer
+
+
+def test_an_unknown_query_parameter_is_refused_naming_the_real_ones(viewer: httpx.Client) -> None:
+    paged = viewer.get("/v1/series", params={"page": 2, "per_page": 5})
+    assert paged.status_code == 422, paged.text
+    problems = {p["location"]: p for p in paged.json()["problems"]}
+    assert set(problems) == {"query/page", "query/per_page"}
+    assert problems["query/page"]["found"] == "'2'"
+    assert problems["query/page"]["expected"].startswith(
+        "one of this endpoint's query parameters: kind, limit, offset, prefix"
+    )
+    near = viewer.get("/v1/series", params={"limits": 5})
+    assert near.status_code == 422
+    assert "(did you mean 'limit'?)" in near.json()["problems"][0]["expected"]
+    none = viewer.get("/v1/plans/latest", params={"sort": "-id"})
+    assert none.status_code == 422
+    assert none.json()["problems"][0]["expected"] == (
+        "no query parameters (this endpoint takes none)"
+    )
+    # the real names still work, and a route's dependencies' parameters count as its own
+    assert viewer.get("/v1/series", params={"limit": 1, "prefix": "referrals/"}).status_code == 200
+    assert viewer.get("/v1/forecasts.csv", params={"prefix": "referrals/ot/"}).status_code == 200
+
+
+def test_an_unknown_parameter_without_a_key_is_still_a_401(demo_server: LiveServer) -> None:
+    """Whether a caller may ask at all comes first, as for every other request error."""
+    answer = httpx.get(f"{demo_server.url}/v1/series", params={"page": 2})
+    assert answer.status_code == 401
+
+
+def test_a_forecast_without_a_series_id_says_where_forecasts_are(viewer: httpx.Client) -> None:
+    answer = viewer.get("/v1/forecasts/")
+    assert answer.status_code == 404
+    assert "no series id: GET /v1/forecasts/{series_id}" in answer.json()["detail"]
+    assert "GET /v1/forecasts.csv every forecast" in answer.json()["detail"]

@@ -190,6 +190,13 @@ def _encoding_of(content_type: str) -> str:
     """The charset to read an upload in, from its Content-Type (RFC 9110: media type and
     parameters, case-insensitive names); refuses a media type or charset it cannot read."""
     media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    if media_type.lower() == "multipart/form-data":  # a browser form's or `curl -F` upload
+        _refuse(
+            "text/csv, with the CSV file itself as the request body (curl --data-binary "
+            "@file.csv -H 'Content-Type: text/csv'; a page: fetch with the File as its body), "
+            "not a form upload",
+            media_type,
+        )
     if media_type.lower() not in CSV_MEDIA_TYPES:
         _refuse("text/csv", content_type)
     charsets = [

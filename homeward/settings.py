@@ -124,9 +124,10 @@ class Settings(BaseSettings):
     @classmethod
     def _models_known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if value:
-            from forecast.combine import check_names  # the engine's own check; slow to import
+            from forecast.engine import check_model_names  # the engine's check; slow to import
 
-            check_names(value)  # ForecastInputError, a ValueError saying expected and found
+            # ForecastInputError, a ValueError naming every accepted model and the nearest
+            check_model_names(value)
         return value
 
     @field_validator("host")

@@ -197,6 +197,9 @@ def test_forecast_models_are_comma_separated_and_checked_at_start(
     assert Settings().forecast_models == ("ets", "theta", "mean_best2")
     message = _refused(env, "HOMEWARD_FORECAST_MODELS", "ets,tbats")
     assert "forecast_models" in message and "found 'tbats'" in message
+    # the list names every accepted model, pooled seasons and combinations too, and the nearest
+    typo = _refused(env, "HOMEWARD_FORECAST_MODELS", "arma")
+    assert "pooled_" in typo and "mean_best" in typo and "did you mean 'arima'?" in typo
 
 
 def test_an_unknown_solver_names_the_solvers_there_are(env: pytest.MonkeyPatch) -> None:

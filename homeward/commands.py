@@ -111,6 +111,9 @@ def import_file(args: argparse.Namespace) -> int:
             "then replaced by the file's"
         ) from None
     print(_imported(summary, path))
+    with factory() as session:
+        for note in repository.history_warnings(session, summary.series):
+            log.warning("%s", note)
     return 0
 
 

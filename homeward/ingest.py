@@ -193,6 +193,30 @@ def newest_periods(observations: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, 
     return periods
 
 
+UNFINISHED_NAMED = 5  # the warning names this many series, then counts the rest
+
+
+def unfinished_warning(unfinished: dict[str, pd.Timestamp]) -> str | None:
+    """One sentence for the series whose newest period has not ended (``unfinished_periods``),
+    or None: the command line warns of each; a pipeline run's message and an upload's answer
+    carry this one."""
+    if not unfinished:
+        return None
+    ordered = sorted(unfinished.items(), key=lambda item: (item[1], item[0]))
+    named = ", ".join(f"{sid} ({start:%Y-%m-%d})" for sid, start in ordered[:UNFINISHED_NAMED])
+    more = f" and {len(ordered) - UNFINISHED_NAMED} more" if len(ordered) > UNFINISHED_NAMED else ""
+    count = (
+        f"{len(ordered)} series' newest periods have"
+        if len(ordered) > 1
+        else ("1 series' newest period has")
+    )
+    return (
+        f"{count} not ended yet (today is {utcnow():%Y-%m-%d}): {named}{more}; a partial "
+        "count pulls a forecast down, so send a week or month once it is over (sending it "
+        "again then replaces the partial count)"
+    )
+
+
 STALE_AFTER = pd.DateOffset(years=1)
 STALE_NAMED = 5  # a stale-history warning names this many series, then counts the rest
 

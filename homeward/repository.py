@@ -20,6 +20,10 @@ from homeward.ingest import (
     FIRST_DATA_LINE,
     WEEKLY,
     frequency_of,
+    stale_series,
+    stale_warning,
+    unfinished_periods,
+    unfinished_warning,
     validate_observations,
 )
 from models import (
@@ -990,3 +994,18 @@ def _naive_if_sqlite(session: Session, moment: datetime) -> datetime:
     """SQLite stores datetimes without zone; compare like with like."""
     bind = session.get_bind()
     return moment.replace(tzinfo=None) if bind.dialect.name == "sqlite" else moment
+
+
+def history_warnings(session: Session, series_ids: Sequence[str]) -> list[str]:
+    """What these series' stored histories will do to forecasts, as sentences: newest weeks
+    or months not yet over (a partial count pulls a forecast down) and histories that ended a
+    year or more ago. For an upload's answer and `homeward import`, judged on each series as
+    now stored (an upload merged into its history), not on the upload alone."""
+    stored = load_observations(session, list(series_ids))
+    if stored.empty:
+        return []
+    notes = (
+        unfinished_warning(unfinished_periods(stored)),
+        stale_warning(stale_series(stored)),
+    )
+    return [note for note in notes if note]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 from http import HTTPStatus
 from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import BodyTooLarge, NotFound, error_responses, problem, refused_unless_role
@@ -22,11 +20,7 @@ from homeward.ingest import (
     codec_for_charset,
     observations_hash,
     read_upload,
-    stale_series,
-    stale_warning,
-    unfinished_periods,
 )
-from homeward.pipeline import unfinished_warning
 from homeward.repository import SYNTHETIC_DEMO_SOURCE, MixesWithSynthetic
 from homeward.roles import Action
 
@@ -169,21 +163,8 @@ def upload_observations(
         replace=summary.replace,
         replaced=summary.replaced,
         removed=summary.removed,
-        warnings=_history_warnings(session, summary.series),
+        warnings=repository.history_warnings(session, summary.series),
     )
-
-
-def _history_warnings(session: Session, series: Sequence[str]) -> list[str]:
-    """The upload's series as now stored (the upload merged into their history): those whose
-    newest period has not ended, and those whose history ended a year or more ago."""
-    stored = repository.load_observations(session, list(series))
-    if stored.empty:
-        return []
-    notes = (
-        unfinished_warning(unfinished_periods(stored)),
-        stale_warning(stale_series(stored)),
-    )
-    return [note for note in notes if note]
 
 
 def _encoding_of(content_type: str) -> str:

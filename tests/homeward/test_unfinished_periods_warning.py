@@ -4,13 +4,16 @@ pull forecasts down), in one grouped sentence as it does for stale histories."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from homeward import ingest, pipeline
-from homeward.pipeline import forecast_by_frequency, unfinished_warning
+from homeward import ingest
+from homeward.cli import main
+from homeward.ingest import unfinished_warning
+from homeward.pipeline import forecast_by_frequency
 from homeward.settings import Settings
 
 TODAY = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)  # a Wednesday
@@ -19,7 +22,6 @@ TODAY = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)  # a Wednesday
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest, "utcnow", lambda: TODAY)
-    monkeypatch.setattr(pipeline, "utcnow", lambda: TODAY)
 
 
 def weekly(uid: str, end: str, periods: int = 120) -> pd.DataFrame:
@@ -55,3 +57,25 @@ def test_the_pipeline_run_warns_of_a_week_not_yet_over(sqlite_settings: Settings
         "1 series' newest period has not ended yet (today is 2026-11-18): "
         "referrals/ot/this-week (2026-11-16)"
     )
+
+
+def test_import_warns_of_a_week_not_yet_over(
+    db_env: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`homeward import` stores the figures and says which series end in a week not yet over,
+    judged on the series as stored: a later correction of old weeks says nothing."""
+    frame = weekly("referrals/ot/rugby", "2026-11-16")
+    path = tmp_path / "rugby.csv"
+    frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+    assert main(["import", str(path)]) == 0
+    assert "1 series' newest period has not ended yet (today is 2026-11-18)" in caplog.text
+    caplog.clear()
+    ended = weekly("referrals/ot/rugby", "2026-11-09").tail(3).assign(y=30.0)
+    ended.to_csv(path, index=False, date_format="%Y-%m-%d")
+    assert main(["import", str(path)]) == 0
+    assert "1 series' newest period has not ended yet" in caplog.text  # still the newest week
+    caplog.clear()
+    whole = weekly("referrals/ot/warwick", "2026-11-09")
+    whole.to_csv(path, index=False, date_format="%Y-%m-%d")
+    assert main(["import", str(path)]) == 0
+    assert "has not ended" not in caplog.text and "a year or more" not in caplog.text

@@ -151,7 +151,7 @@ NO_REDUCED_COST = "no price for the works limit (the solver gave no reduced cost
 
 def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd.DataFrame:
     """A district's works limit (`max_works_per_period`) bounds its works column, so its price
-    is the column's reduced cost where the works are at the limit (else 0), not a row dual:
+    is the column's reduced cost where it is at the limit (else 0), not a row dual:
     what allowing one more DFG works completion in that district and period would save. One
     row per limited district and period, as for the rows above, ranged over the limit where
     HiGHS ranged it; NaN where the solver gives no reduced costs (CBC)."""
@@ -164,12 +164,13 @@ def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult)
     if result.col_dual is None:
         reduced = np.full(len(limited), np.nan)
     else:
-        # the bound is priced only where the works are at it: a column below its limit (at
-        # zero, say) has a reduced cost of its own lower bound, which the limit does not move
-        done, bound = result.col_value[span][limited], upper[limited]
-        at_limit = np.abs(done - bound) <= BINDING_TOLERANCE * np.maximum(1.0, np.abs(bound))
+        # a column nonbasic at its limit has a reduced cost <= 0, the limit's price; one at
+        # its lower bound (no works) has one >= 0, which prices that bound, not the limit, and
+        # a basic one has 0. The sign alone tells them apart, from the same solve as the duals
+        # (after the even-waits tie-break the plan's values are the second stage's, which may
+        # sit a hair off the limit while the first stage's price still holds)
         raw = np.asarray(result.col_dual[span], dtype=float)[limited]
-        reduced = np.where(at_limit, np.minimum(raw, 0.0), 0.0)
+        reduced = np.minimum(raw, 0.0)
     ranging = result.ranging
     if ranging is None or ranging.col_low is None or ranging.col_high is None:
         low = high = np.full(len(limited), np.nan)

@@ -192,18 +192,21 @@ def _ranging(h: highspy.Highs, m: MatrixLp, activity: Array, value: Array) -> Ra
     low[floor], high[floor] = -np.inf, activity[floor]
     low[free], high[free] = -np.inf, np.inf
     low[low <= -highspy.kHighsInf], high[high >= highspy.kHighsInf] = -np.inf, np.inf
-    col_low, col_high = _upper_bound_ranging(ranging, _codes(basis.col_status), value)
+    col_low, col_high = _upper_bound_ranging(ranging, _codes(basis.col_status), value, m.col_lower)
     return Ranging(row_low=low, row_high=high, col_low=col_low, col_high=col_high)
 
 
 def _upper_bound_ranging(
-    ranging: highspy.HighsRanging, status: npt.NDArray[np.int8], value: Array
+    ranging: highspy.HighsRanging, status: npt.NDArray[np.int8], value: Array, lower: Array
 ) -> tuple[Array, Array]:
     """Per column, the values of its upper bound between which its price (the reduced cost
-    at that bound) stays what it is. HiGHS ranges a nonbasic column's active bound; a column
-    not at its upper bound has price 0 while that bound stays at or above its value."""
+    at that bound) stays what it is. HiGHS ranges a nonbasic column's active bound, not
+    stopping at the column's lower bound (a limit of 0 ranged down to -0.3): an upper bound
+    below the lower is no LP, so the range stops there. A column not at its upper bound has
+    price 0 while that bound stays at or above its value."""
     low = np.asarray(ranging.col_bound_dn.value_, dtype=np.float64).copy()
     high = np.asarray(ranging.col_bound_up.value_, dtype=np.float64).copy()
+    low = np.maximum(low, lower)
     below = status != int(highspy.HighsBasisStatus.kUpper)
     low[below], high[below] = value[below], np.inf
     low[low <= -highspy.kHighsInf], high[high >= highspy.kHighsInf] = -np.inf, np.inf

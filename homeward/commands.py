@@ -422,6 +422,9 @@ def _check_paths(args: argparse.Namespace) -> None:
                     f"cannot write {flag} -: expected a file name ('-', standard output, is "
                     "for --output only, so the forecasts CSV is the only thing on it), found '-'"
                 )
+            # standard output is /dev/stdout: another output there, or at the file stdout is
+            # redirected to, would truncate or interleave the forecasts
+            taken[flag] = "/dev/stdout"
             continue
         if path:
             _require_writable(flag, path)

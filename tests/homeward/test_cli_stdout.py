@@ -66,3 +66,29 @@ def test_a_dash_for_another_output_is_refused_naming_it(
     err = capsys.readouterr().err
     assert f"cannot write {flag} -: expected a file name ('-', standard output, is for " in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_another_output_on_standard_output_beside_dash_is_refused(tmp_path: Path) -> None:
+    """`--output -` with `--metrics /dev/stdout`, or with `--metrics m.csv` while stdout is
+    redirected to m.csv, would truncate the forecasts already written (a code review's case):
+    refused before any fitting, as the /dev/stdout form already was."""
+    (tmp_path / "in.csv").write_text(HISTORY)
+    base = [sys.executable, "-m", "homeward.cli", "-q", "forecast", "--input"]
+    base += [str(tmp_path / "in.csv"), "--horizon", "2", "--output", "-"]
+    base += ["--models", "naive", "--jobs", "1"]
+    both = subprocess.run(
+        [*base, "--metrics", "/dev/stdout"], capture_output=True, text=True, timeout=300
+    )
+    assert both.returncode == 2, both.stderr
+    assert "cannot write --metrics /dev/stdout: expected a file apart from --output" in both.stderr
+    target = tmp_path / "m.csv"
+    with target.open("w") as redirected:
+        same = subprocess.run(
+            [*base, "--metrics", str(target)],
+            stdout=redirected,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    assert same.returncode == 2, same.stderr
+    assert f"cannot write --metrics {target}: expected a file apart from --output" in same.stderr

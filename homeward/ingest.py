@@ -574,7 +574,7 @@ def _checked(
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     names = [str(name) for name in raw.columns]
     header = _quote(",".join(names))
-    if not set(COLUMNS) & set(names) or _pivoted(names):
+    if not set(COLUMNS) & set(names) or _pivoted(names, raw):
         return [_other_format_problem(names, header)]
     missing = [
         Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header)
@@ -589,10 +589,11 @@ def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     return missing + extra
 
 
-def _pivoted(names: list[str]) -> bool:
+def _pivoted(names: list[str], raw: pd.DataFrame | None = None) -> bool:
     """Whether the header is a wide table keyed by one of the long columns, as pandas' `pivot`
-    writes it: `ds` then a column per series (`ds,dtoc_days/e06000001,...`), or transposed,
-    `unique_id` then a column per period (`unique_id,2011-04-01,...`)."""
+    writes it: `ds` then a column per series (`ds,dtoc_days/e06000001,...`) whose cells are
+    counts (so `ds,district,referrals,notes`, a long file with its columns misnamed, is not),
+    or transposed, `unique_id` then a column per period (`unique_id,2011-04-01,...`)."""
     if len(names) < 3:
         return False
     first, others = names[0], names[1:]
@@ -605,8 +606,20 @@ def _pivoted(names: list[str]) -> bool:
     if first == "ds":
         ids = [_slug(n) for n in others]
         named = all(i and SERIES_ID_PATTERN.fullmatch(i) for i in ids)
-        return named and (len(others) >= 3 or any("/" in n for n in others))
+        wide = named and (len(others) >= 3 or any("/" in n for n in others))
+        return wide and (raw is None or _all_counts(raw[others].head(PIVOT_ROWS_READ)))
     return False
+
+
+PIVOT_ROWS_READ = 1000  # rows whose cells say whether a `ds,...` file is a pivot of counts
+
+
+def _all_counts(cells: pd.DataFrame) -> bool:
+    """Whether every filled cell reads as a number (grouped thousands and blanks allowed)."""
+    text = cells.astype(str).apply(lambda column: column.str.strip().str.replace(",", ""))
+    filled = text.ne("") & text.ne("nan")
+    numbers = text.apply(pd.to_numeric, errors="coerce")
+    return bool((numbers.notna() | ~filled).to_numpy().all())
 
 
 def _other_format_problem(names: list[str], header: str) -> Problem:
@@ -994,8 +1007,11 @@ def _month_first_reason(ids: pd.Series, ds_text: pd.Series, unread: pd.Series) -
     first, second, year = (parts[i].astype(int) for i in range(3))
     if (first > MONTHS_PER_YEAR).any():
         return None
-    if (second > MONTHS_PER_YEAR).any():
-        example = str(text.loc[parts.index[(second > MONTHS_PER_YEAR).to_numpy()][0]]).strip()
+    late = second > MONTHS_PER_YEAR
+    # one typo (01/13/2026 among a UK file's 01/04/2026, 01/05/2026 ...) is not a US export:
+    # month first must explain a fair share of the dates
+    if late.any() and late.mean() >= MONTH_FIRST_SHARE:
+        example = str(text.loc[parts.index[late.to_numpy()][0]]).strip()
         return (
             f"read day first, {example!r} would be in month {second.max()}, and no date's "
             "first number is above 12"
@@ -1019,6 +1035,7 @@ def _month_first_reason(ids: pd.Series, ds_text: pd.Series, unread: pd.Series) -
 
 
 MONTHS_PER_YEAR = 12
+MONTH_FIRST_SHARE = 0.2  # of a file's slashed dates, with a middle number above 12
 MIN_MONTH_FIRST_RUN = 3  # dates in a series before a run of consecutive days says month first
 
 

@@ -107,3 +107,17 @@ def test_a_count_with_grouping_commas_says_how_to_write_it(cell: str, found: str
         read_observations_csv(text, "t.csv")
     (problem,) = caught.value.problems
     assert (problem.row, problem.column, problem.found) == (2, "y", found)
+
+
+def test_a_long_file_with_misnamed_columns_is_not_taken_for_a_pivot() -> None:
+    """`ds,district,referrals,notes` has id-like column names after `ds`, but its cells are
+    names and words, not counts (a code review's case): each column is named, as before."""
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv("ds,district,referrals,notes\n2026-01-05,rugby,12,ok\n", "t.csv")
+    assert {p.column for p in caught.value.problems} == {
+        "unique_id",
+        "y",
+        "district",
+        "referrals",
+        "notes",
+    }

@@ -54,3 +54,15 @@ def test_uk_day_first_dates_stay_day_first() -> None:
     weekly = HEADER + "referrals/ot/rugby,05/01/2026,3\nreferrals/ot/rugby,12/01/2026,4\n"
     assert problems(weekly)[1][2].endswith("read day first, as UK spreadsheets write it: "
                                            "write 2026-01-12)")  # fmt: skip
+
+
+def test_one_typo_in_a_uk_file_does_not_make_every_date_month_first() -> None:
+    """01/13/2026 among a UK monthly file's 1sts is a typo, not a US export (a code review's
+    case): the other dates keep their day-first reading."""
+    text = _monthly("%d/%m/%Y").replace("01/06/2011", "01/13/2011", 1)
+    found = problems(text)
+    assert found[0][2] == (
+        "'01/04/2011' (a spreadsheet date, read day first, as UK spreadsheets write it: "
+        "write 2011-04-01)"
+    )
+    assert not any("written month first" in f for _r, _c, f in found)

@@ -142,6 +142,11 @@ class AuthFirstRoute(APIRoute):
         return auth_first
 
 
+# `_=1700000000000`: what jQuery's `cache: false` (and tools built on it) append so that a
+# browser cache cannot answer; it asks nothing of the route, so it is not refused
+CACHE_BUSTER = "_"
+
+
 def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> RouteHandler:
     """The route's handler, first refusing (422) a query parameter the route does not take:
     a dashboard's `?page=2` or `?sort=-id` would otherwise be ignored and every row answered
@@ -150,7 +155,11 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
     known = sorted(_query_names(dependant))
 
     async def checked(request: Request) -> Response:
-        unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+        unknown = [
+            name
+            for name in dict.fromkeys(request.query_params)
+            if name not in known and name != CACHE_BUSTER
+        ]
         if unknown:
             raise RequestValidationError(
                 [

@@ -25,6 +25,8 @@ def test_an_unknown_query_parameter_is_refused_naming_the_real_ones(viewer: http
     assert none.json()["problems"][0]["expected"] == (
         "no query parameters (this endpoint takes none)"
     )
+    # jQuery's cache-buster asks nothing of a route: not refused
+    assert viewer.get("/v1/series", params={"_": "1700000000000"}).status_code == 200
     # the real names still work, and a route's dependencies' parameters count as its own
     assert viewer.get("/v1/series", params={"limit": 1, "prefix": "referrals/"}).status_code == 200
     assert viewer.get("/v1/forecasts.csv", params={"prefix": "referrals/ot/"}).status_code == 200

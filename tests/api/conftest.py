@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,18 +85,40 @@ class DemoDatabase:
     factory: sessionmaker[Session]
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
-    """A SQLite database holding the short demo, its config and one pipeline run."""
-    tmp = tmp_path_factory.mktemp("api")
-    settings = keyed_settings(
+def _demo_settings(tmp: Path) -> Settings:
+    return keyed_settings(
         tmp,
         "api.db",
         forecast_horizon_weeks=HORIZON_WEEKS,
         forecast_backtest_folds=2,
         forecast_n_jobs=2,
     )
-    return DemoDatabase(settings, load_demo(settings))
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The short demo, its config and one pipeline run, made once per test session (about 11 s
+    of forecasting and planning); each module gets a copy of its own (`demo_db`)."""
+    tmp = tmp_path_factory.mktemp("api-template")
+    settings = _demo_settings(tmp)
+    factory = load_demo(settings)
+    factory.kw["bind"].dispose()  # every connection closed: the file is whole on disk
+    return tmp / "api.db"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> DemoDatabase:
+    """A SQLite database holding the short demo, its config and one pipeline run: a copy of
+    the session's template (SQLite's backup, so the copy is consistent), so a module's
+    uploads, keys and runs stay its own."""
+    tmp = tmp_path_factory.mktemp("api")
+    with (
+        closing(sqlite3.connect(demo_template)) as source,
+        closing(sqlite3.connect(tmp / "api.db")) as copy,
+    ):
+        source.backup(copy)
+    settings = _demo_settings(tmp)
+    return DemoDatabase(settings, migrated(settings)[1])
 
 
 @pytest.fixture(scope="module")

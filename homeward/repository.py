@@ -305,6 +305,7 @@ def _store(
     session.add(imp)
     session.flush()
     ids = tuple(sorted(frame["unique_id"].unique()))
+    before = load_observations(session, ids)  # to tell which series the upload changed
     imp.revised = _revised_count(session, frame)
     if replace:
         imp.replaced, imp.removed = _replaced_counts(session, frame)
@@ -328,7 +329,7 @@ def _store(
     ]
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
-    _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only))
+    _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only), before)
     return _summary_of(imp, ids, duplicate=False)
 
 
@@ -398,9 +399,15 @@ def _upload_rows(
 
 
 def _refresh_series(
-    session: Session, ids: Sequence[str], source: str, uploaded: pd.DataFrame
+    session: Session,
+    ids: Sequence[str],
+    source: str,
+    uploaded: pd.DataFrame,
+    before: pd.DataFrame | None = None,
 ) -> None:
-    """Re-validate each merged series as stored and update its extent."""
+    """Re-validate each merged series as stored and update its extent; `updated_at` moves
+    only for a series whose stored values changed (given `before`, its history before the
+    upload), so a forecast's `history_changed` is not set by figures sent again unchanged."""
     merged = load_observations(session, ids)
     try:
         validate_observations(_as_text(merged), source=f"{source} (merged with stored history)")
@@ -424,7 +431,20 @@ def _refresh_series(
             group["ds"].min().to_pydatetime(),
             group["ds"].max().to_pydatetime(),
         )
-        row.n_obs, row.updated_at = len(group), utcnow()
+        row.n_obs = len(group)
+        if before is None or not _same_history(group, before[before["unique_id"] == series_id]):
+            row.updated_at = utcnow()
+
+
+def _same_history(after: pd.DataFrame, before: pd.DataFrame) -> bool:
+    """Whether a series holds the same periods and values as before an upload."""
+    if len(after) != len(before):
+        return False
+    a, b = after.sort_values("ds"), before.sort_values("ds")
+    return bool(
+        (a["ds"].to_numpy() == b["ds"].to_numpy()).all()
+        and np.allclose(a["y"].to_numpy(), b["y"].to_numpy(), rtol=0.0, atol=1e-9)
+    )
 
 
 def _months_in_weekly_series(

@@ -125,3 +125,23 @@ def test_an_upload_answer_warns_of_a_week_not_over_and_a_history_long_ended(
         "/v1/observations", content=_csv("referrals/ot/hao", ended[:3], 6.0), headers=CSV
     )
     assert revised.status_code == 201 and revised.json()["warnings"] == []
+
+
+def test_figures_sent_again_unchanged_do_not_mark_the_forecast(client: httpx.Client) -> None:
+    """Part of the history sent again with the same values is stored (it is not the first
+    import whole), but changes nothing, so the forecast is still of the history as stored."""
+    tail = WEEKS[-4:]
+    same = "\n".join(
+        f"referrals/ot/rugby,{d:%Y-%m-%d},{20.0 + (d.isocalendar().week % 7)}" for d in tail
+    )
+    again = client.post(
+        "/v1/observations", content=f"unique_id,ds,y\n{same}\n".encode(), headers=CSV
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["revised"] == 0
+    assert client.get("/v1/forecasts/referrals/ot/rugby").json()["history_changed"] is False
+    changed = client.post(
+        "/v1/observations", content=_csv("referrals/ot/rugby", tail[-1:], 99.0), headers=CSV
+    )
+    assert changed.status_code == 201 and changed.json()["revised"] == 1
+    assert client.get("/v1/forecasts/referrals/ot/rugby").json()["history_changed"] is True

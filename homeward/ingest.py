@@ -176,10 +176,23 @@ def unfinished_periods(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """{series id: start of its newest period} for each series of validated observations whose
     newest period has begun but not ended by today (``homeward.clock``): this week or this
     month, whose count is still partial and would pull a forecast down."""
+    return _unfinished(newest_periods(observations))
+
+
+def _unfinished(
+    periods: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+) -> dict[str, pd.Timestamp]:
     today = pd.Timestamp(utcnow().date())
-    return {
-        sid: start for sid, (start, ends) in newest_periods(observations).items() if ends > today
-    }
+    return {sid: start for sid, (start, ends) in periods.items() if ends > today}
+
+
+def history_notes(observations: pd.DataFrame) -> list[str]:
+    """The sentences of ``unfinished_warning`` and ``stale_warning`` for these observations,
+    reading each series' newest period once: both need it, and it is the slow part (about
+    0.5 s for England's 453 DTOC series)."""
+    periods = newest_periods(observations)
+    notes = (unfinished_warning(_unfinished(periods)), stale_warning(_stale(periods)))
+    return [note for note in notes if note]
 
 
 def newest_periods(observations: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -225,12 +238,12 @@ def stale_series(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """{series id: start of its newest period} for each series of validated observations whose
     newest period ended a year or more before today (``homeward.clock``). A forecast starts
     where its history ends, so such a series' forecasts are for periods already over."""
+    return _stale(newest_periods(observations))
+
+
+def _stale(periods: dict[str, tuple[pd.Timestamp, pd.Timestamp]]) -> dict[str, pd.Timestamp]:
     today = pd.Timestamp(utcnow().date())
-    return {
-        sid: start
-        for sid, (start, ends) in newest_periods(observations).items()
-        if ends + STALE_AFTER <= today
-    }
+    return {sid: start for sid, (start, ends) in periods.items() if ends + STALE_AFTER <= today}
 
 
 def stale_warning(stale: dict[str, pd.Timestamp]) -> str | None:

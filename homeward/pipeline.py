@@ -24,14 +24,7 @@ from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
-from homeward.ingest import (
-    frequency_of,
-    observations_hash,
-    stale_series,
-    stale_warning,
-    unfinished_periods,
-    unfinished_warning,
-)
+from homeward.ingest import frequency_of, history_notes, observations_hash
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import PlanRow, RunRow
@@ -360,10 +353,7 @@ def forecast_by_frequency(
     warns of it; it also warns of series whose history ended a year or more before today.
     """
     history, warnings = _forecastable(history, report)
-    if stale := stale_warning(stale_series(history)):
-        warnings.append(stale)
-    if partial := unfinished_warning(unfinished_periods(history)):
-        warnings.append(partial)
+    warnings.extend(history_notes(history))  # weeks or months not over; histories long ended
     if history.empty:
         return Forecasts([], tuple(warnings))
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)

@@ -20,10 +20,7 @@ from homeward.ingest import (
     FIRST_DATA_LINE,
     WEEKLY,
     frequency_of,
-    stale_series,
-    stale_warning,
-    unfinished_periods,
-    unfinished_warning,
+    history_notes,
     validate_observations,
 )
 from models import (
@@ -1022,10 +1019,4 @@ def history_warnings(session: Session, series_ids: Sequence[str]) -> list[str]:
     year or more ago. For an upload's answer and `homeward import`, judged on each series as
     now stored (an upload merged into its history), not on the upload alone."""
     stored = load_observations(session, list(series_ids))
-    if stored.empty:
-        return []
-    notes = (
-        unfinished_warning(unfinished_periods(stored)),
-        stale_warning(stale_series(stored)),
-    )
-    return [note for note in notes if note]
+    return history_notes(stored) if len(stored) else []

@@ -3,11 +3,13 @@
 At each period t the seasonally adjusted series is fitted, over the half season either side of
 t, by a line plus a step at t; a step whose t-statistic exceeds SHIFT_T (noise measured robustly
 from one-step changes), is the largest within half a season, and moves the mean level over a
-year either side by at least MIN_CHANGE is a level shift. A steady rise or fall fits the line
-and is not a shift; series with zeros or negative levels get no shifts (no ratio). Abrupt
-changes in DTOC days (the 2017 policy change where an authority acted at once, a change of
-recording) are the case in point; a fall spread over many months is a trend to this test and
-is left to the adaptive models (Warwickshire's 2017 fall is one).
+year either side by at least MIN_CHANGE, the same way as the step, is a level shift. A steady
+rise or fall fits the line and is not a shift; nor is the bend where a fall starts (the fit
+puts a step up against the falling line, while the level a year on is lower: ratio and
+t_stat would disagree in sign); series with zeros or negative levels get no shifts (no
+ratio). Abrupt changes in DTOC days (the 2017 policy change where an authority acted at once,
+a change of recording) are the case in point; a fall spread over many months is a trend to
+this test and is left to the adaptive models (Warwickshire's 2017 fall is one).
 
 `detect_level_shifts` reports them (the run returns them per series as `level_shifts`).
 `without_level_shifts` rescales the history before each shift to the level after it, so that
@@ -15,7 +17,8 @@ a model fitted to it sees one regime (`ForecastSettings.adjust_level_shifts`). E
 origin detects on its own training window only. It is off by default: over the DTOC origins
 2014-12 to 2017-12 its gain came from one origin (2016-12) and it cost 3% on
 `days_social_care` in 2018, where the rescaled pre-2017 rise fed Theta's whole-history drift
-(docs/benchmarks.md).
+(docs/benchmarks.md; measured before session 11, when shifts whose step ran against the
+change of level were still reported: 72 of the 321 found in the whole DTOC histories then).
 """
 
 from __future__ import annotations
@@ -59,7 +62,15 @@ def detect_level_shifts(y: FloatArray, season_length: int) -> list[LevelShift]:
             found.append(i + w)
     t_at = [float(t_stats[i - w]) for i in found]
     shifts = [_shift(adjusted, found, k, t_at[k], season_length) for k in range(len(found))]
-    return [s for s in shifts if abs(np.log(s.ratio)) >= np.log1p(MIN_CHANGE)]
+    return [s for s in shifts if _moves_the_level(s)]
+
+
+def _moves_the_level(shift: LevelShift) -> bool:
+    """The mean level moved by at least MIN_CHANGE, and the same way as the step: a step up in
+    a falling series (a January rise in a year-long fall) leaves the level lower a year on, so
+    it is a blip in a trend, not a shift, and its ratio and t_stat would disagree in sign."""
+    change = float(np.log(shift.ratio))  # nan where a level is not positive: never a shift
+    return bool(abs(change) >= np.log1p(MIN_CHANGE) and np.sign(change) == np.sign(shift.t_stat))
 
 
 def without_level_shifts(y: FloatArray, shifts: list[LevelShift]) -> FloatArray:

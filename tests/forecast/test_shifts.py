@@ -67,3 +67,16 @@ def test_run_reports_shifts_and_can_fit_the_latest_regime() -> None:
     plain_err = np.mean(np.abs(plain.forecasts["mean"].to_numpy() - truth))
     adjusted_err = np.mean(np.abs(adjusted.forecasts["mean"].to_numpy() - truth))
     assert adjusted_err < plain_err
+
+
+@pytest.mark.parametrize("seed", range(4, 8))
+def test_the_start_of_a_steady_fall_is_not_a_shift(seed: int) -> None:
+    """Flat, then falling 5% a month (DTOC social-care days through 2017 in some
+    authorities): the line-plus-step fit at the bend puts a step *up* against the falling
+    line, while the level a year on is lower, so ratio and t_stat would disagree in sign. A
+    fall spread over months is a trend, left to the adaptive models, not a level shift."""
+    t = np.arange(MONTHS)
+    y = 3000.0 * np.exp(-0.05 * np.clip(t - 48, 0, None)) * _seasonal_noise(seed)
+    shifts = detect_level_shifts(y, 12)
+    assert not [s for s in shifts if abs(s.index - 48) <= 3]
+    assert all(np.sign(np.log(s.ratio)) == np.sign(s.t_stat) for s in shifts)

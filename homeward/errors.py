@@ -52,6 +52,15 @@ class Problem:
         return ", ".join(parts)
 
 
+@dataclass(frozen=True)
+class HeaderProblem(Problem):
+    """A problem with a request header (Content-Type, Content-Length), which `column` names
+    (as the API's `problems` always have): the message calls it a header, not a column."""
+
+    def _where(self) -> str:
+        return f"header '{self.column}'" if self.column is not None else ""
+
+
 class ValidationFailed(HomewardError):
     """Input rejected whole; ``problems`` lists every problem found, not just the first.
 

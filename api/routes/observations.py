@@ -14,7 +14,7 @@ from api.errors import BodyTooLarge, NotFound, error_responses, problem, refused
 from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import repository
-from homeward.errors import Problem, ValidationFailed
+from homeward.errors import HeaderProblem, ValidationFailed
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
     codec_for_charset,
@@ -54,7 +54,7 @@ async def _raw_body(request: Request) -> bytes:
 
 
 def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
-    problem = Problem(None, header, f"at most {limit_bytes:,} bytes", found)
+    problem = HeaderProblem(None, header, f"at most {limit_bytes:,} bytes", found)
     raise BodyTooLarge((problem,), "request body")
 
 
@@ -193,7 +193,7 @@ def _encoding_of(content_type: str) -> str:
 
 
 def _refuse(expected: str, found: str) -> NoReturn:
-    raise ValidationFailed((Problem(None, "Content-Type", expected, found),), "request")
+    raise ValidationFailed((HeaderProblem(None, "Content-Type", expected, found),), "request")
 
 
 @router.get(

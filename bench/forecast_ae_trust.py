@@ -184,6 +184,23 @@ def main() -> int:
     dtoc.report(table, args.markdown)
     print("\nHomeward's engine on these series (default settings, horizon 6):")
     print("\n".join(engine_notes(RUNS[-1], collect.records)))
+    lengths = train.groupby("unique_id").size()
+    short = int((lengths < 3 * 12).sum())
+    print(
+        f"  histories shorter than three years (the fast models' seasonality test, "
+        f"forecast/models/seasonality.py, needs 36 months): {short} of {len(lengths)}"
+    )
+    print("  MASE by Homeward's choice, against the best peer on the same series:")
+    for metric, g in table.groupby("metric"):
+        best = str(g["best_peer"].iloc[0])
+        home, peer = scores[dtoc.HOMEWARD], scores[best]
+        home = home[home["metric"] == metric]
+        chosen = home.index.map(RUNS[-1].chosen)
+        for name, rows in home.groupby(chosen):
+            print(
+                f"    {metric}, {name} ({len(rows)} series): Homeward {rows['mase'].mean():.3f}, "
+                f"{best} {peer.loc[rows.index, 'mase'].mean():.3f}"
+            )
     return 0
 
 

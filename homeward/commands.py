@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.backtest import min_train_length, windows
 from forecast.hierarchy import hierarchy_from_frame
+from forecast.notes import seasonless_warning
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
 from homeward import api_keys, demo_config, planning, repository
@@ -166,6 +167,8 @@ def forecast_file(args: argparse.Namespace) -> int:
     if short := _fewer_folds_warning(history, args.folds, args.horizon):
         log.warning(short)
     run = run_forecasts(history, settings, progress=_progress)
+    if seasonless := seasonless_warning(history, run):
+        log.warning(seasonless)
     _write_outputs(args, run, settings)
     # a CSV written to stdout (--output /dev/stdout | ...) must not get the summary in it
     stream = sys.stderr if _writes_to_stdout(args) else sys.stdout

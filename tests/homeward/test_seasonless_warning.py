@@ -1,0 +1,53 @@
+"""`homeward forecast` and a pipeline run say which series are too short for their chosen
+models to fit a season (so their winter index shows little or no winter rise)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homeward import ingest
+from homeward.cli import main
+from homeward.pipeline import forecast_by_frequency
+from homeward.settings import Settings
+
+TODAY = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "utcnow", lambda: TODAY)
+
+
+def monthly(uid: str, months: int) -> pd.DataFrame:
+    ds = pd.date_range(end="2026-10-01", periods=months, freq="MS")
+    season = np.where(np.isin(ds.month, [12, 1, 2]), 1.4, 1.0)
+    y = 1000.0 * season * (1 + np.random.default_rng(months).normal(0.0, 0.05, months))
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": y})
+
+
+def test_the_pipeline_run_warns_of_a_series_too_short_for_a_season(
+    sqlite_settings: Settings,
+) -> None:
+    history = pd.concat([monthly("winter/new", 30), monthly("winter/old", 60)])
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("ses", "theta", "mean_best2")})
+    forecasts = forecast_by_frequency(history, fast, lambda _m: None)
+    [warning] = [w for w in forecasts.warnings if "three years" in w]
+    assert warning.startswith("1 series has under three years of history")
+    assert "winter/new (30 months)." in warning and "winter/old" not in warning
+
+
+def test_the_forecast_command_warns_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    pd.concat([monthly("a", 30), monthly("b", 60)]).to_csv(path, index=False)
+    args = ["forecast", "--input", str(path), "--horizon", "6", "--output", str(out)]
+    assert main([*args, "--models", "ses,theta"]) == 0
+    assert "1 series has under three years of history" in caplog.text
+    assert "a (30 months)." in caplog.text
+    caplog.clear()
+    assert main([*args, "--models", "seasonal_naive"]) == 0
+    assert "three years" not in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecast.combine import combo_members, parse_combo
+from forecast.series import SeriesData
 from forecast.settings import ForecastRun
 from forecast.validate import split_history
 
@@ -17,34 +18,21 @@ def seasonless_series(history: pd.DataFrame, run: ForecastRun) -> dict[str, int]
     """unique_id -> periods of history, for each series of `run` with under three seasons of
     history whose chosen forecast comes only from models that fit a season from three (alone
     or combined), so its forecast has no seasonal pattern whatever its history shows (an
-    ARIMA's short-term dynamics aside). Series
-    whose chosen model is seasonal naive, a pooled season, or any model that can fit a
-    season sooner (Prophet, statsmodels ETS) are not listed."""
-    candidates = run.metrics.groupby("unique_id")["model"].agg(tuple)
-    short = {}
-    for series in split_history(history):
-        chosen = run.chosen.get(series.unique_id)
-        if chosen is None or len(series.y) >= 3 * series.season_length:
-            continue
-        if parse_combo(chosen) is None:
-            drawn_from: tuple[str, ...] = (chosen,)
-        else:
-            drawn_from = combo_members(candidates.get(series.unique_id, ()))
-        if drawn_from and all(_base(m) in SEASON_FROM_THREE_YEARS for m in drawn_from):
-            short[series.unique_id] = len(series.y)
-    return short
+    ARIMA's short-term dynamics aside). Series whose chosen model is seasonal naive, a pooled
+    season, or any model that can fit a season sooner (Prophet, statsmodels ETS) are not
+    listed."""
+    return {s.unique_id: len(s.y) for s in _seasonless(history, run)}
 
 
 def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
     """One sentence naming up to five series of `seasonless_series` and counting the rest,
     or None when there are none."""
-    short = seasonless_series(history, run)
+    short = _seasonless(history, run)
     if not short:
         return None
-    freq = {s.unique_id: s.freq for s in split_history(history) if s.unique_id in short}
     named = ", ".join(
-        f"{uid} ({n} {'weeks' if freq[uid] == 'W-MON' else 'months'})"
-        for uid, n in list(short.items())[:5]
+        f"{s.unique_id} ({len(s.y)} {'weeks' if s.freq == 'W-MON' else 'months'})"
+        for s in short[:5]
     )
     more = f" and {len(short) - 5} more" if len(short) > 5 else ""
     which = "series has" if len(short) == 1 else "series have"
@@ -55,6 +43,22 @@ def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
         "pattern, so their winter index shows little or no winter rise whatever their "
         "history shows, until three years of history gives them one"
     )
+
+
+def _seasonless(history: pd.DataFrame, run: ForecastRun) -> list[SeriesData]:
+    candidates = run.metrics.groupby("unique_id")["model"].agg(tuple)
+    short = []
+    for series in split_history(history):
+        chosen = run.chosen.get(series.unique_id)
+        if chosen is None or len(series.y) >= 3 * series.season_length:
+            continue
+        if parse_combo(chosen) is None:
+            drawn_from: tuple[str, ...] = (chosen,)
+        else:
+            drawn_from = combo_members(candidates.get(series.unique_id, ()))
+        if drawn_from and all(_base(m) in SEASON_FROM_THREE_YEARS for m in drawn_from):
+            short.append(series)
+    return short
 
 
 def _base(model: str) -> str:

@@ -826,6 +826,8 @@ class WinterPointPublic(BaseModel):
 
 
 class WinterIndexPublic(BaseModel):
+    model_config = _ALWAYS_SENT
+
     series_id: str
     points: list[WinterPointPublic] = Field(
         description="every period of the series' newest forecast that starts in November to "
@@ -838,6 +840,12 @@ class WinterIndexPublic(BaseModel):
         "November-to-March period in the forecast, not one winter's, so it may come from "
         "January to March of one winter or November and December of the next, or from a "
         "period already over; null if no point has an index"
+    )
+    warning: str | None = Field(
+        default=None,
+        description="why the index may understate winter: set when the series' history is "
+        "under three years and its chosen model fits no seasonal pattern from so little (the "
+        "index then shows little or no winter rise whatever the history shows); null otherwise",
     )
 
 

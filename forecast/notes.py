@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from forecast.combine import combo_members, parse_combo
@@ -45,20 +47,34 @@ def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
     )
 
 
+def lacks_season(series: SeriesData, chosen: str, candidates: Sequence[str]) -> bool:
+    """Whether `series` is under three seasons long and its chosen model (or, for a
+    combination, every model it may draw on among `candidates`, the series' backtested
+    models) fits a season only from three: its forecast then has no seasonal pattern."""
+    if len(series.y) >= 3 * series.season_length:
+        return False
+    drawn_from = (chosen,) if parse_combo(chosen) is None else combo_members(candidates)
+    return bool(drawn_from) and all(_base(m) in SEASON_FROM_THREE_YEARS for m in drawn_from)
+
+
+def seasonless_note(series: SeriesData) -> str:
+    """Why one series' winter index shows little or no winter rise (see `lacks_season`)."""
+    unit = "weeks" if series.freq == "W-MON" else "months"
+    return (
+        f"{len(series.y)} {unit} of history is under three years, too short for the chosen "
+        "model to fit a seasonal pattern: the index shows little or no winter rise whatever "
+        "the history shows, until three years of history gives it one"
+    )
+
+
 def _seasonless(history: pd.DataFrame, run: ForecastRun) -> list[SeriesData]:
     candidates = run.metrics.groupby("unique_id")["model"].agg(tuple)
-    short = []
-    for series in split_history(history):
-        chosen = run.chosen.get(series.unique_id)
-        if chosen is None or len(series.y) >= 3 * series.season_length:
-            continue
-        if parse_combo(chosen) is None:
-            drawn_from: tuple[str, ...] = (chosen,)
-        else:
-            drawn_from = combo_members(candidates.get(series.unique_id, ()))
-        if drawn_from and all(_base(m) in SEASON_FROM_THREE_YEARS for m in drawn_from):
-            short.append(series)
-    return short
+    return [
+        series
+        for series in split_history(history)
+        if series.unique_id in run.chosen
+        and lacks_season(series, run.chosen[series.unique_id], candidates.get(series.unique_id, ()))
+    ]
 
 
 def _base(model: str) -> str:

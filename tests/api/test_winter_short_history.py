@@ -1,0 +1,69 @@
+"""A winter index read from a series too short for its chosen model to fit a season says so:
+a dashboard showing a flat index otherwise has nothing to tell a planner why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from api.app import create_app
+from homeward import api_keys, repository
+from homeward.ingest import observations_hash
+from homeward.pipeline import run_pipeline
+from homeward.roles import Role
+from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from tests.api.conftest import key_header
+from tests.conftest import LiveServer
+
+
+def _monthly(uid: str, months: int) -> pd.DataFrame:
+    """A 40% rise from December to February on a level of 1000, with some noise."""
+    ds = pd.date_range(end="2026-09-01", periods=months, freq="MS")
+    season = np.where(np.isin(ds.month, [12, 1, 2]), 1.4, 1.0)
+    noise = 1 + np.random.default_rng(months).normal(0.0, 0.05, months)
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.round(1000.0 * season * noise)})
+
+
+@pytest.fixture
+def client(either_database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
+    """A server over a database with a 30-month and a 60-month series forecast by a run."""
+    engine = make_engine(either_database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    history = pd.concat([_monthly("winter/new", 30), _monthly("winter/old", 60)])
+    with transaction(factory) as session:
+        repository.store_observations(session, history, "council.csv", observations_hash(history))
+        key = api_keys.create_key(session, "analyst", Role.VIEWER).secret
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=either_database_url,
+        scheduler_enabled=False,
+        forecast_backtest_folds=2,
+        forecast_n_jobs=1,
+        forecast_models=("ses", "theta", "mean_best2"),
+    )
+    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    assert "1 series has under three years of history" in outcome.message
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=key_header(key), timeout=120) as client,
+    ):
+        yield client
+    engine.dispose()
+
+
+def test_a_short_series_index_says_why_it_shows_no_winter_rise(client: httpx.Client) -> None:
+    short = client.get("/v1/winter/winter/new")
+    assert short.status_code == 200, short.text
+    body = short.json()
+    assert body["warning"].startswith("30 months of history is under three years")
+    assert body["peak"] < 1.1  # what it says is so: no winter rise, where the history had 40%
+    long = client.get("/v1/winter/winter/old").json()
+    assert long["warning"] is None
+    assert long["peak"] > 1.25

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
 from forecast.calendar import month_factor
+from forecast.notes import lacks_season, seasonless_note
 from forecast.totals import HIGH as HIGH_TOTAL
 from forecast.totals import LOW as LOW_TOTAL
+from forecast.validate import split_history
 from forecast.winter import WINTER_MONTHS
 from homeward import repository
 from homeward.clock import code_version, utcnow
@@ -206,6 +208,11 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         history = repository.load_observations(session, [series_id])
         demand, winter_warnings = winter_pressure(demand, config.winter, forecast, history)
         warnings += winter_warnings
+        if not forecast.empty and (note := seasonless(session, series_id, history, forecast)):
+            warnings += (
+                f"winter.pressure_series {series_id!r}: {note}, so winter periods were "
+                "raised by no seasonal rise (only by its pressure_level's interval, if any)",
+            )
     inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)
     notes = (late, started_in_the_past(inputs, utcnow().date()))
@@ -244,6 +251,20 @@ def solve_config(
     prepared = prepare_plan(session, body)
     result = plan(prepared.inputs, solver=solver)
     return prepared.config, result.with_extras(warnings=result.warnings + prepared.warnings)
+
+
+def seasonless(
+    session: Session, series_id: str, history: pd.DataFrame, forecast: pd.DataFrame
+) -> str | None:
+    """Why a series' winter index shows little or no winter rise, when its history is too short
+    for its newest forecast's model to fit a season (forecast.notes); else None."""
+    if history.empty or forecast.empty:
+        return None
+    [series] = split_history(history)
+    found = repository.latest_forecast(session, series_id)
+    candidates = [m.model for m in found[2]] if found is not None else []
+    chosen = str(forecast["model"].iloc[0])
+    return seasonless_note(series) if lacks_season(series, chosen, candidates) else None
 
 
 def winter_pressure(

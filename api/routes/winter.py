@@ -11,8 +11,6 @@ from api.errors import NotFound, error_responses
 from api.routes.series import SeriesIdPath
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
-from forecast.notes import lacks_season, seasonless_note
-from forecast.validate import split_history
 from homeward import planning, repository
 from homeward.roles import Action
 from optimise.config import PlanningConfig
@@ -44,19 +42,8 @@ def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterInde
         for rec in index[["ds", "index"]].to_dict("records")
     ]
     peak = max((p.index for p in points if p.index is not None), default=None)
-    warning = _seasonless(session, series_id, history, str(forecast["model"].iloc[0]))
+    warning = planning.seasonless(session, series_id, history, forecast)
     return WinterIndexPublic(series_id=series_id, points=points, peak=peak, warning=warning)
-
-
-def _seasonless(session: Session, series_id: str, history: pd.DataFrame, chosen: str) -> str | None:
-    """The note of a series too short for its chosen model to fit a season (forecast.notes),
-    judged on the history the index was read against and the newest run's candidates."""
-    if history.empty:
-        return None
-    [series] = split_history(history)
-    found = repository.latest_forecast(session, series_id)
-    candidates = [m.model for m in found[2]] if found is not None else []
-    return seasonless_note(series) if lacks_season(series, chosen, candidates) else None
 
 
 def _summed_history(session: Session, total_id: str) -> pd.DataFrame:

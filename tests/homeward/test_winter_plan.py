@@ -45,7 +45,9 @@ def test_each_period_takes_its_months_index_and_each_district_its_yearly_mean() 
     assert out["normal_cases"].unique() == pytest.approx([np.arange(60.0)[in_first_year].mean()])
 
 
-def _store(factory: sessionmaker[Session], with_admissions: bool) -> None:
+def _store(
+    factory: sessionmaker[Session], with_admissions: bool, admissions_from: str = "2019-01-01"
+) -> None:
     body = demo_config.demo_planning_config(horizon_periods=13)
     rows = [
         pd.DataFrame({"unique_id": f"referrals/{s['id']}/{d['id']}", "ds": WEEKS, "y": 20.0 + i})
@@ -53,7 +55,7 @@ def _store(factory: sessionmaker[Session], with_admissions: bool) -> None:
         for s in body["services"]
     ]
     if with_admissions:
-        months = pd.date_range("2019-01-01", "2025-08-01", freq="MS")
+        months = pd.date_range(admissions_from, "2025-08-01", freq="MS")
         level = [5000.0 * ADMISSION_SEASON.get(m.month, 0.95) for m in months]
         rows.append(pd.DataFrame({"unique_id": ADMISSIONS_SERIES, "ds": months, "y": level}))
     with transaction(factory) as session:
@@ -61,8 +63,12 @@ def _store(factory: sessionmaker[Session], with_admissions: bool) -> None:
         repository.save_config(session, body, planning.config_hash(body))
 
 
-def _plan(factory: sessionmaker[Session], settings: Settings) -> dict[str, Any]:
-    fast = settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
+def _plan(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    models: tuple[str, ...] = ("seasonal_naive", "ses"),
+) -> dict[str, Any]:
+    fast = settings.model_copy(update={"forecast_models": models})
     outcome = run_pipeline(factory, fast, trigger="test")
     assert outcome.plan_id is not None
     with factory() as session:
@@ -95,6 +101,33 @@ def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(
     result = _plan(factory, sqlite_settings)
     warnings = result["warnings"]
     assert any(ADMISSIONS_SERIES in w and "without hospital pressure" in w for w in warnings)
+
+
+def test_a_pressure_series_too_short_for_a_season_is_named_on_the_plan(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """30 months of admissions with a December 20% above a normal month: ses and theta fit no
+    season to so little, so winter is raised by the q90 interval alone, not the season, and
+    the plan says why."""
+    _store(factory, with_admissions=True, admissions_from="2023-03-01")
+    result = _plan(factory, sqlite_settings, models=("ses", "theta"))
+    [warning] = [w for w in result["warnings"] if "under three years" in w]
+    assert warning.startswith(
+        f"winter.pressure_series {ADMISSIONS_SERIES!r}: 30 months of history is under three "
+        "years, too short for the chosen model to fit a seasonal pattern"
+    )
+    assert warning.endswith(
+        "raised by no seasonal rise (only by its pressure_level's interval, if any)"
+    )
+    # the demo config plans winter at the pressure forecast's q90: October, outside the
+    # winter months, is planned for the forecast; December is raised by the interval alone,
+    # the same in November and December (with three years and more December's 20% shows)
+    demand = pd.DataFrame(result["demand"])
+    month = pd.DatetimeIndex(demand["ds"]).month
+    raised = demand["planned_cases"] / demand["forecast_cases"]
+    assert raised[month == 10].to_numpy() == pytest.approx(1.0)
+    by_month = raised[demand["service"] == "ot"].groupby(month[demand["service"] == "ot"]).max()
+    assert by_month[12] == pytest.approx(by_month[11], rel=0.01)
 
 
 def test_a_requested_plan_records_the_demand_and_models_it_planned_from(

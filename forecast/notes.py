@@ -43,7 +43,8 @@ def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
         "theta or arima to fit a seasonal pattern, and no model that can (seasonal naive, a "
         f"pooled season) was chosen: {named}{more}. Their forecasts carry no seasonal "
         "pattern, so their winter index shows little or no winter rise whatever their "
-        "history shows, until three years of history gives them one"
+        "history shows; from three years the models test for a season, and fit one where the "
+        "test finds it"
     )
 
 
@@ -63,7 +64,8 @@ def seasonless_note(series: SeriesData) -> str:
     return (
         f"{len(series.y)} {unit} of history is under three years, too short for the chosen "
         "model to fit a seasonal pattern: the index shows little or no winter rise whatever "
-        "the history shows, until three years of history gives it one"
+        "the history shows; from three years the models test for a season, and fit one where "
+        "the test finds it"
     )
 
 

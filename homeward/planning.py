@@ -211,7 +211,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         if not forecast.empty and (note := seasonless(session, series_id, history, forecast)):
             warnings += (
                 f"winter.pressure_series {series_id!r}: {note}, so winter periods were "
-                "raised by no seasonal rise (only by its pressure_level's interval, if any)",
+                "raised by no seasonal rise: only by the series' change over its last year "
+                "and its pressure_level's interval, if any",
             )
     inputs = build_inputs(config, demand)
     late = late_start(demand, inputs.services, inputs.districts)

@@ -117,7 +117,8 @@ def test_a_pressure_series_too_short_for_a_season_is_named_on_the_plan(
         "years, too short for the chosen model to fit a seasonal pattern"
     )
     assert warning.endswith(
-        "raised by no seasonal rise (only by its pressure_level's interval, if any)"
+        "raised by no seasonal rise: only by the series' change over its last year and its "
+        "pressure_level's interval, if any"
     )
     # the demo config plans winter at the pressure forecast's q90: October, outside the
     # winter months, is planned for the forecast; December is raised by the interval alone,

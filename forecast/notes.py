@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from forecast.backtest import min_train_length
 from forecast.combine import combo_members, parse_combo
 from forecast.series import SeriesData
 from forecast.settings import ForecastRun
@@ -46,6 +47,39 @@ def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
         "history shows; from three years the models test for a season, and fit one where the "
         "test finds it"
     )
+
+
+def unscored_warning(history: pd.DataFrame, run: ForecastRun, horizon: int) -> str | None:
+    """One sentence naming up to five series of `run` whose history was too short for a single
+    backtest fold at `horizon` (so their model was chosen by preference order, not evidence),
+    or None when there are none."""
+    ids = set(run.fallbacks.loc[run.fallbacks["model"] == "backtest", "unique_id"])
+    short = [s for s in split_history(history) if s.unique_id in ids]
+    if not short:
+        return None
+    named = ", ".join(
+        f"{s.unique_id} ({len(s.y)} {_unit(s)}; one fold needs "
+        f"{min_train_length(s.season_length) + horizon})"
+        for s in short[:5]
+    )
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    naive = sum(run.chosen.get(s.unique_id) == "seasonal_naive" for s in short)
+    replay = (
+        f"; {naive} of them got seasonal naive, which repeats last year's values, noise and all"
+        if naive
+        else ""
+    )
+    which = "series has" if len(short) == 1 else "series have"
+    return (
+        f"{len(short)} {which} too little history for one backtest fold at a horizon of "
+        f"{horizon} (a season and two periods of training, then the horizon): {named}{more}. "
+        f"Their models were chosen by preference order, not by any backtest{replay}; more "
+        "history, or a shorter horizon, gives them a backtest"
+    )
+
+
+def _unit(series: SeriesData) -> str:
+    return "weeks" if series.freq == "W-MON" else "months"
 
 
 def lacks_season(series: SeriesData, chosen: str, candidates: Sequence[str]) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.errors import ForecastInputError
-from forecast.notes import seasonless_warning
+from forecast.notes import seasonless_warning, unscored_warning
 from forecast.parallel import WorkersStopped
 from forecast.reconcile_run import aligned_ids, parents_far_from_leaves
 from forecast.validate import MIN_OBSERVED, split_history
@@ -352,7 +352,8 @@ def forecast_by_frequency(
     A series with fewer than MIN_OBSERVED observed values is left out (one value gives no
     spread to size intervals with, and `homeward forecast` refuses it), and the run's record
     warns of it; it also warns of series whose history ended a year or more before today, and
-    of series too short for their chosen models to fit a season (forecast.notes).
+    of series too short for one backtest fold or for their chosen models to fit a season
+    (forecast.notes).
     """
     history, warnings = _forecastable(history, report)
     warnings.extend(history_notes(history))  # weeks or months not over; histories long ended
@@ -386,6 +387,8 @@ def forecast_by_frequency(
             + (f"; {len(subtree)} team and area totals reconciled bottom-up" if subtree else "")
         )
         run = run_forecasts(subset, fs, progress=_progress(report, str(freq)))
+        if unscored := unscored_warning(subset, run, fs.eval_horizon):
+            warnings.append(unscored)
         if seasonless := seasonless_warning(subset, run):
             warnings.append(seasonless)
         ends = subset.groupby("unique_id")["ds"].max()

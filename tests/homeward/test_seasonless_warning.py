@@ -51,3 +51,25 @@ def test_the_forecast_command_warns_too(tmp_path: Path, caplog: pytest.LogCaptur
     caplog.clear()
     assert main([*args, "--models", "seasonal_naive"]) == 0
     assert "three years" not in caplog.text
+
+
+def test_the_pipeline_run_warns_of_series_too_short_for_a_backtest(
+    sqlite_settings: Settings,
+) -> None:
+    """78 weeks at the default 52-week horizon: one fold needs 106 weeks, so the model is
+    chosen by preference (seasonal naive first), which repeats last year's noise; the run says
+    so, where before only the server log did."""
+    weeks = pd.date_range(end="2026-11-09", periods=78, freq="W-MON")
+    noise = np.random.default_rng(11).poisson(40.0, 78).astype(float)
+    history = pd.DataFrame({"unique_id": "referrals/ot/norwich", "ds": weeks, "y": noise})
+    year = sqlite_settings.model_copy(update={"forecast_horizon_weeks": 52})
+    forecasts = forecast_by_frequency(history, year, lambda _m: None)
+    [warning] = [w for w in forecasts.warnings if "backtest fold" in w]
+    assert warning.startswith(
+        "1 series has too little history for one backtest fold at a horizon of 52 (a season "
+        "and two periods of training, then the horizon): referrals/ot/norwich (78 weeks; one "
+        "fold needs 106)."
+    )
+    assert "1 of them got seasonal naive, which repeats last year's values" in warning
+    [run] = forecasts.runs
+    assert run.chosen["referrals/ot/norwich"] == "seasonal_naive"

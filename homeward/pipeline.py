@@ -270,7 +270,7 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
     with repository_session(factory) as session:
         config_row = repository.active_config(session)
         if config_row is None:
-            return None, "forecast_only", "forecasts stored; no planning config stored, so no plan"
+            return None, "forecast_only", "forecasts stored; no planning config stored, so no plan."
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
         _config, result = planning.solve_config(session, config_row.body, settings.solver)
         stored = planning.store_result(session, run_id, config_row.id, result)

@@ -9,11 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
-from homeward import ingest
+from homeward import ingest, repository
 from homeward.cli import main
-from homeward.pipeline import forecast_by_frequency
+from homeward.ingest import observations_hash
+from homeward.pipeline import forecast_by_frequency, run_pipeline
 from homeward.settings import Settings
+from homeward.storage import transaction
 
 TODAY = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
@@ -73,3 +76,16 @@ def test_the_pipeline_run_warns_of_series_too_short_for_a_backtest(
     assert "1 of them got seasonal naive, which repeats last year's values" in warning
     [run] = forecasts.runs
     assert run.chosen["referrals/ot/norwich"] == "seasonal_naive"
+
+
+def test_a_forecast_only_runs_message_ends_its_sentence_before_its_warnings(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """'... so no plan. Warning: ...', not '... so no plan Warning: ...' (analyst review)."""
+    history = monthly("winter/new", 30)
+    with transaction(factory) as session:
+        repository.store_observations(session, history, "council.csv", observations_hash(history))
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("ses", "theta")})
+    outcome = run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
+    assert outcome.status == "forecast_only"
+    assert "no planning config stored, so no plan. Warning: 1 series has under" in outcome.message

@@ -30,6 +30,7 @@ from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import PlanRow, RunRow
 from optimise.config import PlanningConfig
+from optimise.result import PlanResult
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "pipeline"
@@ -282,7 +283,17 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
         f"plan {stored.plan_id}: {result.status.value}, "
         f"objective {_fmt(result.objective_weighted_wait_days)} weighted waiting days"
     )
-    return stored.plan_id, "succeeded", result.message
+    return stored.plan_id, "succeeded", _with_plan_warnings(result, stored.plan_id)
+
+
+def _with_plan_warnings(result: PlanResult, plan_id: int) -> str:
+    """The plan's message, and how many warnings the plan carries and where to read them: a
+    run's message is where a dashboard or an operator looks first (analyst review)."""
+    count = len(result.warnings)
+    if not count:
+        return result.message
+    said = "warning" if count == 1 else "warnings"
+    return f"{result.message} The plan has {count} {said}: GET /v1/plans/{plan_id} lists them."
 
 
 def _referral_tree(

@@ -103,6 +103,25 @@ def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(
     assert any(ADMISSIONS_SERIES in w and "without hospital pressure" in w for w in warnings)
 
 
+def test_the_runs_message_says_the_plan_has_warnings_and_where(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """A run's message is where a dashboard or an operator looks first: a plan made without its
+    pressure series says so there too, by count and where to read it (analyst review)."""
+    _store(factory, with_admissions=False)
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
+    outcome = run_pipeline(factory, fast, trigger="test")
+    with factory() as session:
+        stored = repository.latest_plan(session)
+        assert stored is not None
+        count = len(stored.result["warnings"])
+    assert count >= 1
+    said = "warning" if count == 1 else "warnings"
+    assert f"The plan has {count} {said}: GET /v1/plans/{outcome.plan_id} lists them." in (
+        outcome.message
+    )
+
+
 def test_a_pressure_series_too_short_for_a_season_is_named_on_the_plan(
     factory: sessionmaker[Session], sqlite_settings: Settings
 ) -> None:

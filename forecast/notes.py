@@ -8,7 +8,7 @@ import pandas as pd
 
 from forecast.backtest import min_train_length
 from forecast.combine import combo_members, parse_combo
-from forecast.series import SeriesData
+from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.settings import ForecastRun
 from forecast.validate import split_history
 
@@ -54,7 +54,7 @@ def unscored_warning(history: pd.DataFrame, run: ForecastRun, horizon: int) -> s
     backtest fold at `horizon` (so their model was chosen by preference order, not evidence),
     or None when there are none."""
     ids = set(run.fallbacks.loc[run.fallbacks["model"] == "backtest", "unique_id"])
-    short = [s for s in split_history(history) if s.unique_id in ids]
+    short = split_history(history[history["unique_id"].isin(ids)]) if ids else []
     if not short:
         return None
     named = ", ".join(
@@ -105,9 +105,14 @@ def seasonless_note(series: SeriesData) -> str:
 
 def _seasonless(history: pd.DataFrame, run: ForecastRun) -> list[SeriesData]:
     candidates = run.metrics.groupby("unique_id")["model"].agg(tuple)
+    # only series with fewer rows than three of the longest season can be under three seasons
+    rows = history.groupby("unique_id").size()
+    few = history[history["unique_id"].isin(rows[rows < 3 * max(SEASON_LENGTH.values())].index)]
+    if few.empty:
+        return []
     return [
         series
-        for series in split_history(history)
+        for series in split_history(few)
         if series.unique_id in run.chosen
         and lacks_season(series, run.chosen[series.unique_id], candidates.get(series.unique_id, ()))
     ]

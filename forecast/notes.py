@@ -33,10 +33,7 @@ def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
     short = _seasonless(history, run)
     if not short:
         return None
-    named = ", ".join(
-        f"{s.unique_id} ({len(s.y)} {'weeks' if s.freq == 'W-MON' else 'months'})"
-        for s in short[:5]
-    )
+    named = ", ".join(f"{s.unique_id} ({len(s.y)} {_unit(s)})" for s in short[:5])
     more = f" and {len(short) - 5} more" if len(short) > 5 else ""
     which = "series has" if len(short) == 1 else "series have"
     return (
@@ -82,11 +79,16 @@ def _unit(series: SeriesData) -> str:
     return "weeks" if series.freq == "W-MON" else "months"
 
 
+def under_three_seasons(series: SeriesData) -> bool:
+    """Too short for ses, damped, theta or arima to test for a season (is_seasonal)."""
+    return len(series.y) < 3 * series.season_length
+
+
 def lacks_season(series: SeriesData, chosen: str, candidates: Sequence[str]) -> bool:
     """Whether `series` is under three seasons long and its chosen model (or, for a
     combination, every model it may draw on among `candidates`, the series' backtested
     models) fits a season only from three: its forecast then has no seasonal pattern."""
-    if len(series.y) >= 3 * series.season_length:
+    if not under_three_seasons(series):
         return False
     drawn_from = (chosen,) if parse_combo(chosen) is None else combo_members(candidates)
     return bool(drawn_from) and all(_base(m) in SEASON_FROM_THREE_YEARS for m in drawn_from)
@@ -94,10 +96,9 @@ def lacks_season(series: SeriesData, chosen: str, candidates: Sequence[str]) -> 
 
 def seasonless_note(series: SeriesData) -> str:
     """Why one series' winter index shows little or no winter rise (see `lacks_season`)."""
-    unit = "weeks" if series.freq == "W-MON" else "months"
     return (
-        f"{len(series.y)} {unit} of history is under three years, too short for the chosen "
-        "model to fit a seasonal pattern: the index shows little or no winter rise whatever "
+        f"{len(series.y)} {_unit(series)} of history is under three years, too short for the "
+        "chosen model to fit a seasonal pattern: the index shows little or no winter rise whatever "
         "the history shows; from three years the models test for a season, and fit one where "
         "the test finds it"
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
 from forecast.calendar import month_factor
-from forecast.notes import lacks_season, seasonless_note
+from forecast.notes import lacks_season, seasonless_note, under_three_seasons
 from forecast.totals import HIGH as HIGH_TOTAL
 from forecast.totals import LOW as LOW_TOTAL
 from forecast.validate import split_history
@@ -208,7 +208,7 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         history = repository.load_observations(session, [series_id])
         demand, winter_warnings = winter_pressure(demand, config.winter, forecast, history)
         warnings += winter_warnings
-        if not forecast.empty and (note := seasonless(session, series_id, history, forecast)):
+        if note := seasonless(session, series_id, history, forecast):
             warnings += (
                 f"winter.pressure_series {series_id!r}: {note}, so winter periods were "
                 "raised by no seasonal rise: only by the series' change over its last year "
@@ -262,6 +262,8 @@ def seasonless(
     if history.empty or forecast.empty:
         return None
     [series] = split_history(history)
+    if not under_three_seasons(series):  # most series: no need to read the run's candidates
+        return None
     found = repository.latest_forecast(session, series_id)
     candidates = [m.model for m in found[2]] if found is not None else []
     chosen = str(forecast["model"].iloc[0])

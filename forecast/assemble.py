@@ -48,7 +48,7 @@ def finish(
         metrics[name]["selection_mase"] = selection[name]
     chosen = choose(selection, settings.models, pooled)
     final = models[chosen].final
-    fallbacks = _fallbacks(outcome, chosen)
+    fallbacks = _fallbacks(outcome, chosen, settings.eval_horizon)
     return SeriesResult(
         chosen,
         _forecast_frame(outcome, chosen, final),
@@ -121,13 +121,21 @@ def _forecast_frame(outcome: SeriesOutcome, chosen: str, pred: Prediction) -> pd
     return frame
 
 
-def _fallbacks(outcome: SeriesOutcome, chosen: str) -> list[tuple[str, str, str]]:
+def _fallbacks(outcome: SeriesOutcome, chosen: str, horizon: int) -> list[tuple[str, str, str]]:
     rows = []
     if not outcome.windows:
         rows.append(
             (
                 "backtest",
                 f"history too short for any backtest fold; chose {chosen} by preference order",
+            )
+        )
+    elif (ahead := len(outcome.windows[-1].actual)) < horizon:
+        rows.append(
+            (
+                "backtest",
+                f"history too short for a backtest fold {horizon} periods ahead; chose {chosen} "
+                f"on one fold {ahead} periods ahead, pooled with the run's other series",
             )
         )
     rows.extend(outcome.failures)

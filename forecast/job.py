@@ -9,7 +9,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import Window, scale_ratio, windows
+from forecast.backtest import Window, fold_windows, scale_ratio
 from forecast.calendar import adjusted, restored
 from forecast.combine import base_models
 from forecast.errors import ModelFitError
@@ -32,7 +32,7 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
     if _is_constant(series):  # a constant total stays constant, whatever the month length
         settings = replace(settings, calendar_adjust=False)
     clean = _interpolated(series)
-    wins = tuple(windows(clean, settings.backtest_folds, settings.eval_horizon))
+    wins = tuple(fold_windows(clean, settings.backtest_folds, settings.eval_horizon))
     models: dict[str, ModelOutcome] = {}
     if settings.models == RECOMMENDED_MODELS:  # defaults the user did not choose
         candidates = _applicable(candidates, clean, wins, settings)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from forecast.backtest import min_train_length
+from forecast.backtest import min_train_length, short_fold
 from forecast.combine import combo_members, parse_combo
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.settings import ForecastRun
@@ -48,31 +48,51 @@ def seasonless_warning(history: pd.DataFrame, run: ForecastRun) -> str | None:
 
 def unscored_warning(history: pd.DataFrame, run: ForecastRun, horizon: int) -> str | None:
     """One sentence naming up to five series of `run` whose history was too short for a single
-    backtest fold at `horizon` (so their model was chosen by preference order, not evidence),
-    or None when there are none."""
+    backtest fold at `horizon`, saying which were backtested on one shorter fold instead
+    (forecast.backtest.fold_windows) and which, shorter still, had their model chosen by
+    preference order, not evidence; or None when there are none."""
     ids = set(run.fallbacks.loc[run.fallbacks["model"] == "backtest", "unique_id"])
     short = split_history(history[history["unique_id"].isin(ids)]) if ids else []
     if not short:
         return None
+    ahead = {s.unique_id: min(short_fold(len(s.y), s.season_length), horizon) for s in short}
     named = ", ".join(
         f"{s.unique_id} ({len(s.y)} {_unit(s)}; one fold needs "
-        f"{min_train_length(s.season_length) + horizon})"
+        f"{min_train_length(s.season_length) + horizon}; "
+        + (f"backtested {ahead[s.unique_id]} ahead)" if ahead[s.unique_id] else "no backtest)")
         for s in short[:5]
     )
     more = f" and {len(short) - 5} more" if len(short) > 5 else ""
-    naive = sum(run.chosen.get(s.unique_id) == "seasonal_naive" for s in short)
-    replay = (
-        f"; {naive} of them got seasonal naive, which repeats last year's values, noise and all"
-        if naive
-        else ""
-    )
     which = "series has" if len(short) == 1 else "series have"
+    parts = []
+    if scored := [s for s in short if ahead[s.unique_id]]:
+        parts.append(
+            f"{_count(scored, short)} backtested on one shorter fold instead, so their model was "
+            "chosen on near-term errors, pooled with the run's other series"
+        )
+    if unscored := [s for s in short if not ahead[s.unique_id]]:
+        naive = sum(run.chosen.get(s.unique_id) == "seasonal_naive" for s in unscored)
+        replay = (
+            f"; {naive} of them got seasonal naive, which repeats last year's values, noise and all"
+            if naive
+            else ""
+        )
+        parts.append(
+            f"{_count(unscored, short)} too short even for a fold of a quarter season, so their "
+            f"model was chosen by preference order, not by any backtest{replay}"
+        )
     return (
         f"{len(short)} {which} too little history for one backtest fold at a horizon of "
         f"{horizon} (a season and two periods of training, then the horizon): {named}{more}. "
-        f"Their models were chosen by preference order, not by any backtest{replay}; more "
-        "history, or a shorter horizon, gives them a backtest"
+        + ". ".join(parts)
+        + ". More history, or a shorter horizon, gives them a full backtest"
     )
+
+
+def _count(group: Sequence[SeriesData], short: Sequence[SeriesData]) -> str:
+    if len(group) == len(short):
+        return "All were" if len(group) > 1 else "It was"
+    return f"{len(group)} {'was' if len(group) == 1 else 'were'}"
 
 
 def _unit(series: SeriesData) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import Window, scale_ratio, windows
+from forecast.backtest import Window, fold_windows, scale_ratio
 from forecast.errors import ForecastInputError
 from forecast.hierarchy import Tree, check_tree_shape, trees
 from forecast.intervals import clipped, reference_sd
@@ -123,7 +123,7 @@ def _sum_gap(parent: str, tree: Tree, data: Mapping[str, SeriesData]) -> str:
 def fold_signature(data: SeriesData, settings: ForecastSettings) -> tuple[object, ...]:
     """The last period and each backtest fold's first period and length: nodes reconciled
     together must share it."""
-    wins = windows(data, settings.backtest_folds, settings.eval_horizon)
+    wins = fold_windows(data, settings.backtest_folds, settings.eval_horizon)
     return (data.ds[-1], *((data.ds[w.origin], len(w.actual)) for w in wins))
 
 
@@ -239,7 +239,7 @@ def _windows(
     if own is not None:
         return own.windows
     filled = data.with_values(_filled(data.y))
-    return tuple(windows(filled, settings.backtest_folds, settings.eval_horizon))
+    return tuple(fold_windows(filled, settings.backtest_folds, settings.eval_horizon))
 
 
 def _filled(y: FloatArray) -> FloatArray:

@@ -22,7 +22,7 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
-from forecast.backtest import min_train_length, windows
+from forecast.backtest import fold_windows, min_train_length
 from forecast.hierarchy import hierarchy_from_frame
 from forecast.notes import seasonless_warning
 from forecast.series import SEASON_LENGTH, SeriesData
@@ -258,29 +258,33 @@ def _read_history(args: argparse.Namespace) -> pd.DataFrame:
 def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str | None:
     """One line for every series whose history is too short for the --folds asked at this
     --horizon (each fold holds out a horizon after a training window of at least a season
-    plus two periods), grouped by how many folds they get, or None when every series gets
-    them all."""
-    short: dict[int, list[SeriesData]] = {}
+    plus two periods), grouped by how many folds they get and how far ahead (a series too
+    short for one full fold gets one shorter fold, forecast.backtest.fold_windows), or None
+    when every series gets them all."""
+    short: dict[tuple[int, int], list[SeriesData]] = {}
     total = 0
     for series in split_history(history):
         total += 1
-        got = len(windows(series, folds, horizon))
-        if got < folds:
-            short.setdefault(got, []).append(series)
+        wins = fold_windows(series, folds, horizon)
+        ahead = len(wins[-1].actual) if wins else horizon
+        if len(wins) < folds or ahead < horizon:
+            short.setdefault((len(wins), ahead), []).append(series)
     if not short:
         return None
     count = sum(len(group) for group in short.values())
     groups = "; ".join(
-        f"{len(group)} on {got} fold{'' if got == 1 else 's'} (e.g. {group[0].unique_id!r}, "
-        f"{len(group[0].y)} {_unit(group[0].freq)} of history)"
-        for got, group in sorted(short.items(), reverse=True)
+        f"{len(group)} on {got} fold{'' if got == 1 else 's'}"
+        + (f" {ahead} periods ahead" if ahead < horizon else "")
+        + f" (e.g. {group[0].unique_id!r}, {len(group[0].y)} {_unit(group[0].freq)} of history)"
+        for (got, ahead), group in sorted(short.items(), reverse=True)
     )
     needs = ", ".join(
         f"{min_train_length(SEASON_LENGTH[freq]) + folds * horizon} {_unit(freq)}"
         for freq in sorted({s.freq for group in short.values() for s in group})
     )
     return (
-        f"{count} of {total} series backtested on fewer folds than the {folds} asked: {groups}. "
+        f"{count} of {total} series backtested on fewer folds than the {folds} asked, or "
+        f"shorter ones: {groups}. "
         f"Each fold holds out --horizon {horizon} periods after at least a season plus two "
         f"periods of training, so {folds} folds need {needs} of history; a shorter --horizon, "
         "fewer --folds or more history gives every series all its folds (the metrics' "

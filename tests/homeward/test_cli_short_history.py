@@ -57,10 +57,28 @@ def test_fewer_folds_than_asked_are_logged_once_for_every_such_series(
     lines = [r.getMessage() for r in caplog.records if "fewer folds" in r.getMessage()]
     assert len(lines) == 1
     (line,) = lines
-    assert line.startswith("3 of 3 series backtested on fewer folds than the 3 asked: 3 on 1 fold")
+    assert line.startswith(
+        "3 of 3 series backtested on fewer folds than the 3 asked, or shorter ones: 3 on 1 fold "
+        "(e.g."
+    )
     assert "36 months of history" in line and "--horizon 12" in line
     assert "3 folds need 50 months of history" in line
     assert set(pd.read_csv(tmp_path / "m.csv")["folds"]) == {1}
+
+
+def test_a_series_too_short_for_one_full_fold_gets_a_shorter_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """20 months at --horizon 12: one full fold needs 26, so the series is backtested on one
+    fold 6 months ahead (20 less the 14-month shortest training window), and the line says so."""
+    _history(tmp_path / "in.csv", 20)
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 12) == 0
+    (line,) = [r.getMessage() for r in caplog.records if "fewer folds" in r.getMessage()]
+    assert "on 1 fold 6 periods ahead (e.g." in line
+    metrics = pd.read_csv(tmp_path / "m.csv")
+    assert set(metrics["folds"]) == {1}
+    assert metrics["mase"].notna().all()
 
 
 def test_no_fewer_folds_line_when_every_series_gets_its_folds(

@@ -59,23 +59,40 @@ def test_the_forecast_command_warns_too(tmp_path: Path, caplog: pytest.LogCaptur
 def test_the_pipeline_run_warns_of_series_too_short_for_a_backtest(
     sqlite_settings: Settings,
 ) -> None:
-    """78 weeks at the default 52-week horizon: one fold needs 106 weeks, so the model is
-    chosen by preference (seasonal naive first), which repeats last year's noise; the run says
-    so, where before only the server log did."""
-    weeks = pd.date_range(end="2026-11-09", periods=78, freq="W-MON")
-    noise = np.random.default_rng(11).poisson(40.0, 78).astype(float)
-    history = pd.DataFrame({"unique_id": "referrals/ot/norwich", "ds": weeks, "y": noise})
+    """78 weeks at the default 52-week horizon: one fold needs 106 weeks. The series gets one
+    fold 24 weeks ahead instead (78 less the 54-week shortest training window), so its model is
+    chosen on evidence, not by preference (seasonal naive first, which would repeat last year's
+    noise); the run says which it was. 60 weeks leave 6, under a quarter season: no backtest, and
+    seasonal naive, as the run says."""
+    history = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": pd.date_range(end="2026-11-09", periods=n, freq="W-MON"),
+                    "y": np.random.default_rng(11).poisson(40.0, n).astype(float),
+                }
+            )
+            for uid, n in (("referrals/ot/norwich", 78), ("referrals/ot/breckland", 60))
+        ]
+    )
     year = sqlite_settings.model_copy(update={"forecast_horizon_weeks": 52})
     forecasts = forecast_by_frequency(history, year, lambda _m: None)
     [warning] = [w for w in forecasts.warnings if "backtest fold" in w]
     assert warning.startswith(
-        "1 series has too little history for one backtest fold at a horizon of 52 (a season "
-        "and two periods of training, then the horizon): referrals/ot/norwich (78 weeks; one "
-        "fold needs 106)."
+        "2 series have too little history for one backtest fold at a horizon of 52 (a season "
+        "and two periods of training, then the horizon): "
     )
+    assert "referrals/ot/norwich (78 weeks; one fold needs 106; backtested 24 ahead)" in warning
+    assert "referrals/ot/breckland (60 weeks; one fold needs 106; no backtest)" in warning
+    assert "1 was backtested on one shorter fold instead" in warning
+    assert "1 was too short even for a fold of a quarter season" in warning
     assert "1 of them got seasonal naive, which repeats last year's values" in warning
     [run] = forecasts.runs
-    assert run.chosen["referrals/ot/norwich"] == "seasonal_naive"
+    assert run.chosen["referrals/ot/breckland"] == "seasonal_naive"
+    assert run.chosen["referrals/ot/norwich"] != "seasonal_naive"
+    scored = run.metrics[run.metrics["unique_id"] == "referrals/ot/norwich"]
+    assert set(scored["folds"]) == {1.0}
 
 
 def test_a_forecast_only_runs_message_ends_its_sentence_before_its_warnings(

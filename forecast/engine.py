@@ -106,7 +106,8 @@ def _finish_by_frequency(
 ) -> list[SeriesResult]:
     """Interval calibration, pooled selection evidence and the bounds of a window total's miss
     (forecast/totals.py) are shared only among series of the same frequency (a weekly step is
-    not a monthly step) and, with `pool_by_kind`, the same kind (the id up to its first '/')."""
+    not a monthly step) and, with `pool_by_kind`, the same kind (the id up to its first '/');
+    within a group, only among the series backtested at the full horizon when there are any."""
     groups: dict[tuple[str, str], list[int]] = {}
     for i, o in enumerate(outcomes):
         kind = o.unique_id.partition("/")[0] if settings.pool_by_kind else ""
@@ -114,13 +115,23 @@ def _finish_by_frequency(
     results: dict[int, SeriesResult] = {}
     for members in groups.values():
         group = [outcomes[i] for i in members]
-        calib = fit_calibration(group, settings.levels)
-        pooled = pooled_mase(backtest_scores(o) for o in group)
-        totals = total_error_bounds(group)
+        # a series backtested on one shorter fold (backtest.fold_windows) was scored nearer
+        # ahead: its scores and errors would flatter the models in the long series' choice and
+        # narrow their intervals, so they are evidence only where no series has a full fold
+        evidence = [o for o in group if _full_folds(o, settings.eval_horizon)] or group
+        calib = fit_calibration(evidence, settings.levels)
+        pooled = pooled_mase(backtest_scores(o) for o in evidence)
+        totals = total_error_bounds(evidence)
         for i in members:
             result = finish(outcomes[i], calib, pooled, settings)
             results[i] = replace(result, metrics=with_total_bounds(result.metrics, totals))
     return [results[i] for i in range(len(outcomes))]
+
+
+def _full_folds(outcome: SeriesOutcome, horizon: int) -> bool:
+    """Whether `outcome` was backtested `horizon` periods ahead (not on no fold, nor on one
+    shorter fold)."""
+    return bool(outcome.windows) and len(outcome.windows[-1].actual) >= horizon
 
 
 def _reconciled(

@@ -67,19 +67,20 @@ def unscored_warning(history: pd.DataFrame, run: ForecastRun, horizon: int) -> s
     parts = []
     if scored := [s for s in short if ahead[s.unique_id]]:
         parts.append(
-            f"{_count(scored, short)} backtested on one shorter fold instead, so their model was "
-            "chosen on near-term errors, pooled with the run's other series"
+            f"{_count(scored, short)} backtested on one shorter fold instead, and "
+            f"{_its(scored)} model chosen on those nearer errors, pooled with the run's series"
         )
     if unscored := [s for s in short if not ahead[s.unique_id]]:
         naive = sum(run.chosen.get(s.unique_id) == "seasonal_naive" for s in unscored)
+        got = "it got" if len(unscored) == 1 else f"{naive} of them got"
         replay = (
-            f"; {naive} of them got seasonal naive, which repeats last year's values, noise and all"
+            f"; {got} seasonal naive, which repeats last year's values, noise and all"
             if naive
             else ""
         )
         parts.append(
-            f"{_count(unscored, short)} too short even for a fold of a quarter season, so their "
-            f"model was chosen by preference order, not by any backtest{replay}"
+            f"{_count(unscored, short)} too short even for a fold of a quarter season, and "
+            f"{_its(unscored)} model chosen by preference order, not by any backtest{replay}"
         )
     return (
         f"{len(short)} {which} too little history for one backtest fold at a horizon of "
@@ -87,6 +88,10 @@ def unscored_warning(history: pd.DataFrame, run: ForecastRun, horizon: int) -> s
         + ". ".join(parts)
         + ". More history, or a shorter horizon, gives them a full backtest"
     )
+
+
+def _its(group: Sequence[SeriesData]) -> str:
+    return "its" if len(group) == 1 else "their"
 
 
 def _count(group: Sequence[SeriesData], short: Sequence[SeriesData]) -> str:

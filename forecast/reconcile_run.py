@@ -233,6 +233,15 @@ def _node_outcome(
     )
 
 
+def _folds(signature: tuple[object, ...]) -> str:
+    """'3 backtest folds 12 ahead', '1 backtest fold 6 ahead' or '0 backtest folds' from a
+    fold_signature."""
+    folds = signature[1:]
+    ahead = sorted({int(f[1]) for f in folds if isinstance(f, tuple)})
+    text = f"{len(folds)} backtest fold{'' if len(folds) == 1 else 's'}"
+    return f"{text} {'/'.join(map(str, ahead))} ahead" if ahead else text
+
+
 def _windows(
     data: SeriesData, own: SeriesOutcome | None, settings: ForecastSettings
 ) -> tuple[Window, ...]:
@@ -263,8 +272,7 @@ def _check_aligned(
         found = f"{n!r} ends {ds[-1]:%Y-%m-%d} where the others end {usual[0]:%Y-%m-%d}"
     else:
         found = (
-            f"{n!r} has {len(sig) - 1} backtest folds from {len(ds)} periods where the others "
-            f"have {len(usual) - 1}"
+            f"{n!r} has {_folds(sig)} from {len(ds)} periods where the others have {_folds(usual)}"
         )
     raise ForecastInputError(
         f"hierarchy: expected every series under {tree.nodes[0]!r} to end on the same date with "

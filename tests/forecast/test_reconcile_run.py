@@ -94,7 +94,8 @@ def test_hierarchy_problems_are_named_before_fitting(monkeypatch: pytest.MonkeyP
             TREE,
             "bottom_up",
             new,
-            "found 'c' has 1 backtest folds from 19 periods where the others have 3",
+            "found 'c' has 1 backtest fold 5 ahead from 19 periods where the others have 3 "
+            "backtest folds 6 ahead",
         ),
         ({"p": ("q", "a"), "q": ("p", "b")}, "bottom_up", history, "expected no cycles"),
         ({"p": ("a", "b"), "q": ("b", "c")}, "bottom_up", history, "found 'b' under two"),

@@ -48,3 +48,33 @@ def test_a_short_trending_series_is_not_left_to_seasonal_naive() -> None:
     assert reason.startswith(
         "history too short for a backtest fold 12 periods ahead; chose "
     ) and reason.endswith("on one fold 8 periods ahead, pooled with the run's other series")
+
+
+def test_short_series_do_not_change_the_long_series_choices_or_intervals() -> None:
+    """A short fold is scored nearer ahead, so its MASE is flattering: pooled with the long
+    series' full-horizon scores it would pull their choice (seasonal strongly short series made
+    ten random walks switch to seasonal naive, in review) and narrow their intervals. The long
+    series forecast exactly as they would alone."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for i in range(6):
+        ds = pd.date_range("2019-01-01", periods=50, freq="MS")
+        frames.append(
+            pd.DataFrame(
+                {"unique_id": f"long/{i}", "ds": ds, "y": 200.0 + np.cumsum(rng.normal(0, 8, 50))}
+            )
+        )
+    for i in range(12):
+        ds = pd.date_range("2021-05-01", periods=22, freq="MS")
+        season = 60.0 * np.sin(2 * np.pi * np.arange(22) / 12)
+        frames.append(
+            pd.DataFrame(
+                {"unique_id": f"short/{i}", "ds": ds, "y": 300.0 + season + rng.normal(0, 2, 22)}
+            )
+        )
+    both = pd.concat(frames, ignore_index=True)
+    settings = ForecastSettings(horizon=12)
+    alone = run_forecasts(both[both["unique_id"].str.startswith("long/")], settings)
+    mixed = run_forecasts(both, settings)
+    longs = mixed.forecasts[mixed.forecasts["unique_id"].str.startswith("long/")]
+    pd.testing.assert_frame_equal(longs.reset_index(drop=True), alone.forecasts)

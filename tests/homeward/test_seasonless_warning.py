@@ -85,9 +85,11 @@ def test_the_pipeline_run_warns_of_series_too_short_for_a_backtest(
     )
     assert "referrals/ot/norwich (78 weeks; one fold needs 106; backtested 24 ahead)" in warning
     assert "referrals/ot/breckland (60 weeks; one fold needs 106; no backtest)" in warning
-    assert "1 was backtested on one shorter fold instead" in warning
-    assert "1 was too short even for a fold of a quarter season" in warning
-    assert "1 of them got seasonal naive, which repeats last year's values" in warning
+    assert "1 was backtested on one shorter fold instead, and its model chosen on" in warning
+    assert (
+        "1 was too short even for a fold of a quarter season, and its model chosen by " in warning
+    )
+    assert "; it got seasonal naive, which repeats last year's values" in warning
     [run] = forecasts.runs
     assert run.chosen["referrals/ot/breckland"] == "seasonal_naive"
     assert run.chosen["referrals/ot/norwich"] != "seasonal_naive"

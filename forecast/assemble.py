@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.backtest import fold_horizon
 from forecast.combine import backtest_mase
 from forecast.intervals import Calibration, calibrated, clipped
 from forecast.metrics import window_metrics
@@ -130,7 +131,7 @@ def _fallbacks(outcome: SeriesOutcome, chosen: str, horizon: int) -> list[tuple[
                 f"history too short for any backtest fold; chose {chosen} by preference order",
             )
         )
-    elif (ahead := len(outcome.windows[-1].actual)) < horizon:
+    elif (ahead := fold_horizon(outcome.windows)) < horizon:
         rows.append(
             (
                 "backtest",

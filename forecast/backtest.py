@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,11 @@ def short_fold(n: int, season_length: int) -> int:
     `shortest_fold` periods (then the series has no backtest)."""
     h = n - min_train_length(season_length)
     return h if h >= shortest_fold(season_length) else 0
+
+
+def fold_horizon(wins: Sequence[Window]) -> int:
+    """How far ahead `wins` were scored: the full horizon, a short fold's, or 0 with none."""
+    return len(wins[-1].actual) if wins else 0
 
 
 def fold_windows(series: SeriesData, folds: int, horizon: int) -> list[Window]:

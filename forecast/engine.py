@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.assemble import SeriesResult, backtest_scores, finish
+from forecast.backtest import fold_horizon
 from forecast.combine import base_models, check_names, with_combos
 from forecast.errors import ForecastInputError
 from forecast.hierarchy import reconcile_paths_bottom_up, trees
@@ -131,7 +132,7 @@ def _finish_by_frequency(
 def _full_folds(outcome: SeriesOutcome, horizon: int) -> bool:
     """Whether `outcome` was backtested `horizon` periods ahead (not on no fold, nor on one
     shorter fold)."""
-    return bool(outcome.windows) and len(outcome.windows[-1].actual) >= horizon
+    return fold_horizon(outcome.windows) >= horizon
 
 
 def _reconciled(

@@ -22,7 +22,7 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
-from forecast.backtest import fold_windows, min_train_length
+from forecast.backtest import fold_horizon, fold_windows, min_train_length
 from forecast.hierarchy import hierarchy_from_frame
 from forecast.notes import seasonless_warning
 from forecast.series import SEASON_LENGTH, SeriesData
@@ -266,7 +266,7 @@ def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str
     for series in split_history(history):
         total += 1
         wins = fold_windows(series, folds, horizon)
-        ahead = len(wins[-1].actual) if wins else horizon
+        ahead = fold_horizon(wins) or horizon
         if len(wins) < folds or ahead < horizon:
             short.setdefault((len(wins), ahead), []).append(series)
     if not short:

@@ -261,22 +261,22 @@ def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str
     plus two periods), grouped by how many folds they get and how far ahead (a series too
     short for one full fold gets one shorter fold, forecast.backtest.fold_windows), or None
     when every series gets them all."""
-    short: dict[tuple[int, int], list[SeriesData]] = {}
+    short: dict[tuple[int, int, str], list[SeriesData]] = {}
     total = 0
     for series in split_history(history):
         total += 1
         wins = fold_windows(series, folds, horizon)
         ahead = fold_horizon(wins) or horizon
         if len(wins) < folds or ahead < horizon:
-            short.setdefault((len(wins), ahead), []).append(series)
+            short.setdefault((len(wins), ahead, series.freq), []).append(series)
     if not short:
         return None
     count = sum(len(group) for group in short.values())
     groups = "; ".join(
         f"{len(group)} on {got} fold{'' if got == 1 else 's'}"
-        + (f" {ahead} periods ahead" if ahead < horizon else "")
-        + f" (e.g. {group[0].unique_id!r}, {len(group[0].y)} {_unit(group[0].freq)} of history)"
-        for (got, ahead), group in sorted(short.items(), reverse=True)
+        + (f" {ahead} {_unit(freq)} ahead" if ahead < horizon else "")
+        + f" (e.g. {group[0].unique_id!r}, {len(group[0].y)} {_unit(freq)} of history)"
+        for (got, ahead, freq), group in sorted(short.items(), reverse=True)
     )
     needs = ", ".join(
         f"{min_train_length(SEASON_LENGTH[freq]) + folds * horizon} {_unit(freq)}"
@@ -286,7 +286,8 @@ def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str
         f"{count} of {total} series backtested on fewer folds than the {folds} asked, or "
         f"shorter ones: {groups}. "
         f"Each fold holds out --horizon {horizon} periods after at least a season plus two "
-        f"periods of training, so {folds} folds need {needs} of history; a shorter --horizon, "
+        f"periods of training, so {folds} fold{'' if folds == 1 else 's'} "
+        f"need{'s' if folds == 1 else ''} {needs} of history; a shorter --horizon, "
         "fewer --folds or more history gives every series all its folds (the metrics' "
         "'folds' column says how many each model was scored on)"
     )

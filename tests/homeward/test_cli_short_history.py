@@ -28,10 +28,10 @@ def _history(path: Path, months: int, ids: tuple[str, ...] = ("dtoc_days/e060000
     pd.concat(frames).to_csv(path, index=False, date_format="%Y-%m-%d")
 
 
-def _forecast(tmp_path: Path, horizon: int) -> int:
+def _forecast(tmp_path: Path, horizon: int, folds: int = 3) -> int:
     args = ["forecast", "--input", str(tmp_path / "in.csv"), "--horizon", str(horizon)]
     args += ["--output", str(tmp_path / "out.csv"), "--metrics", str(tmp_path / "m.csv")]
-    return main([*args, "--models", "naive,ses", "--folds", "3", "--jobs", "1"])
+    return main([*args, "--models", "naive,ses", "--folds", str(folds), "--jobs", "1"])
 
 
 @pytest.mark.parametrize("months", [10, 36, 60])
@@ -75,10 +75,21 @@ def test_a_series_too_short_for_one_full_fold_gets_a_shorter_one(
     with caplog.at_level(logging.WARNING):
         assert _forecast(tmp_path, 12) == 0
     (line,) = [r.getMessage() for r in caplog.records if "fewer folds" in r.getMessage()]
-    assert "on 1 fold 6 periods ahead (e.g." in line
+    assert "on 1 fold 6 months ahead (e.g." in line
     metrics = pd.read_csv(tmp_path / "m.csv")
     assert set(metrics["folds"]) == {1}
     assert metrics["mase"].notna().all()
+
+
+def test_one_fold_asked_reads_in_the_singular(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--folds 1 on 20 months at --horizon 12: one full fold needs 14 + 12 = 26 months."""
+    _history(tmp_path / "in.csv", 20)
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 12, folds=1) == 0
+    (line,) = [r.getMessage() for r in caplog.records if "fewer folds" in r.getMessage()]
+    assert "than the 1 asked" in line and "so 1 fold needs 26 months of history" in line
 
 
 def test_no_fewer_folds_line_when_every_series_gets_its_folds(

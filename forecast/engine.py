@@ -16,6 +16,7 @@ from forecast.combine import base_models, check_names, with_combos
 from forecast.errors import ForecastInputError
 from forecast.hierarchy import reconcile_paths_bottom_up, trees
 from forecast.intervals import fit_calibration, normalised_errors
+from forecast.metrics import with_metric_columns
 from forecast.models import FACTORIES, POOLED_PREFIX
 from forecast.outcome import SeriesOutcome
 from forecast.parallel import map_series
@@ -172,7 +173,9 @@ def _collect(
     fallbacks = [row for r in results for row in r.fallbacks]
     return ForecastRun(
         forecasts=pd.concat([r.forecast for r in results], ignore_index=True),
-        metrics=pd.concat([r.metrics for r in results], ignore_index=True),
+        metrics=with_metric_columns(
+            pd.concat([r.metrics for r in results], ignore_index=True), settings.levels
+        ),
         chosen={o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)},
         fallbacks=pd.DataFrame(fallbacks, columns=["unique_id", "model", "reason"]),
         sample_paths=_paths(outcomes, results, settings),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from forecast.models.base import Prediction
 from forecast.series import FloatArray
@@ -24,6 +25,28 @@ def error_scale(y: FloatArray, season_length: int, power: int = 1) -> float:
                 return value
     level = float(np.nanmean(np.abs(y) ** power)) if np.isfinite(y).any() else 0.0
     return level if level > 0 else 1.0
+
+
+def with_metric_columns(metrics: pd.DataFrame, levels: Sequence[int]) -> pd.DataFrame:
+    """A run's metrics (ForecastRun.metrics) with the same columns in the same order whatever
+    it could measure, empty where it could not (a model scored on no backtest fold has no
+    MASE), so a reader finds its columns every time; any further column goes before `chosen`."""
+    fixed = [
+        "unique_id",
+        "model",
+        "mase",
+        "smape",
+        "rmsse",
+        "pinball",
+        *(f"coverage_{level}" for level in levels),
+        "folds",
+        "selection_mase",
+        "total_error_q10",
+        "total_error_q90",
+        "chosen",
+    ]
+    extra = [c for c in metrics.columns if c not in fixed]
+    return metrics.reindex(columns=[*fixed[:-1], *extra, fixed[-1]])
 
 
 def window_metrics(

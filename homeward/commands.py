@@ -302,36 +302,12 @@ def _write_outputs(args: argparse.Namespace, run: ForecastRun, settings: Forecas
     none changed."""
     writes = {args.output: _csv_writer(run.forecasts, "%.4f")}
     if args.metrics:
-        metrics = _metrics_columns(run.metrics, settings.levels)
-        writes[args.metrics] = _csv_writer(_whole(metrics, "folds"), "%.5f")
+        writes[args.metrics] = _csv_writer(_whole(run.metrics, "folds"), "%.5f")
     if args.shifts:
         writes[args.shifts] = _csv_writer(run.level_shifts, "%.4f")
     if args.paths_output and run.sample_paths is not None:
         writes[args.paths_output] = _csv_writer(run.sample_paths, "%.4f")
     _write_all_or_none(writes)
-
-
-def _metrics_columns(metrics: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
-    """The metrics with the same columns in the same order whatever the run could measure
-    (empty cells where a figure could not be: a model scored on no backtest fold has no MASE),
-    so a spreadsheet or dashboard reading the file finds its columns every time; any column
-    the engine adds beyond these follows them."""
-    fixed = [
-        "unique_id",
-        "model",
-        "mase",
-        "smape",
-        "rmsse",
-        "pinball",
-        *(f"coverage_{level}" for level in levels),
-        "folds",
-        "selection_mase",
-        "total_error_q10",
-        "total_error_q90",
-        "chosen",
-    ]
-    extra = [c for c in metrics.columns if c not in fixed]
-    return metrics.reindex(columns=[*fixed[:-1], *extra, fixed[-1]])
 
 
 def _whole(frame: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -38,24 +38,26 @@ def test_forecast_columns_and_rows(run_and_history: tuple[ForecastRun, pd.DataFr
     assert ((fc["mean"] <= fc["hi-80"]) & (fc["hi-80"] <= fc["hi-95"])).all()
 
 
+METRICS_COLUMNS = [
+    "unique_id",
+    "model",
+    "mase",
+    "smape",
+    "rmsse",
+    "pinball",
+    "coverage_80",
+    "coverage_95",
+    "folds",
+    "selection_mase",
+    "total_error_q10",
+    "total_error_q90",
+    "chosen",
+]
+
+
 def test_metrics_columns_and_choice(run_and_history: tuple[ForecastRun, pd.DataFrame]) -> None:
     run = run_and_history[0]
-    expected = [
-        "unique_id",
-        "model",
-        "mase",
-        "smape",
-        "rmsse",
-        "pinball",
-        "coverage_80",
-        "coverage_95",
-        "folds",
-        "selection_mase",
-        "total_error_q10",
-        "total_error_q90",
-        "chosen",
-    ]
-    assert list(run.metrics.columns) == expected
+    assert list(run.metrics.columns) == METRICS_COLUMNS
     assert len(run.metrics) == 4
     chosen_rows = run.metrics[run.metrics["chosen"]]
     assert dict(zip(chosen_rows["unique_id"], chosen_rows["model"], strict=True)) == run.chosen
@@ -64,6 +66,19 @@ def test_metrics_columns_and_choice(run_and_history: tuple[ForecastRun, pd.DataF
     assert (run.forecasts["model"] == "seasonal_naive").all()
     assert list(run.fallbacks.columns) == ["unique_id", "model", "reason"]
     assert run.sample_paths is None
+
+
+def test_metrics_keep_their_columns_when_no_series_could_be_backtested() -> None:
+    """10 months, 12 ahead: no fold of any length fits, so nothing is measured; a dashboard
+    still finds every column, empty, and each model's row says 0 folds."""
+    ds = pd.date_range("2024-01-01", periods=10, freq="MS")
+    history = pd.DataFrame(
+        {"unique_id": "a", "ds": ds, "y": [float(10 + i % 3) for i in range(10)]}
+    )
+    run = run_forecasts(history, ForecastSettings(horizon=12, models=("naive", "ses")))
+    assert list(run.metrics.columns) == METRICS_COLUMNS
+    assert run.metrics["mase"].isna().all() and (run.metrics["folds"] == 0).all()
+    assert run.metrics["chosen"].sum() == 1
 
 
 def test_weekly_series_get_weekly_forecasts() -> None:

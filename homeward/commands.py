@@ -28,8 +28,9 @@ from forecast.notes import seasonless_warning
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
 from homeward import api_keys, demo_config, planning, repository
+from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
-from homeward.demo_series import generate_demo_observations
+from homeward.demo_series import demo_last_year, generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.errors import ValidationFailed
 from homeward.exports import csv_text
@@ -553,13 +554,20 @@ def _read_json(flag: str, name: str) -> Any:
         ) from None
 
 
+def demo_observations(settings: Settings) -> pd.DataFrame:
+    """The synthetic demo to the end of HOMEWARD_DEMO_LAST_YEAR, or of the last year that is
+    over, so a demo started today plans the year under way, not a year already past."""
+    year = settings.demo_last_year or demo_last_year(utcnow().date())
+    return generate_demo_observations(last_year=year)
+
+
 def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Demand for the demo plan: forecast the synthetic demo referrals (no database), and the
     winter pressure series when the config names one of the demo's, with the pipeline's
     forecast settings (its backtest horizons, pooling, models and folds), so the plan is the
     one the pipeline makes of the same data and config."""
     settings = get_settings()
-    demo = generate_demo_observations()
+    demo = demo_observations(settings)
     history = demo[demo["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
     horizon = config.horizon_periods
     log.info(
@@ -656,11 +664,12 @@ def demo(args: argparse.Namespace) -> int:
     factory = _factory(settings)
     with transaction(factory) as session:
         if repository.count_observations(session) == 0:
-            frame = generate_demo_observations()
+            frame = demo_observations(settings)
             log.info(
-                "loading the synthetic demo: %d series, %d rows",
+                "loading the synthetic demo: %d series, %d rows, history to %s",
                 frame["unique_id"].nunique(),
                 len(frame),
+                f"{frame['ds'].max():%Y-%m-%d}",
             )
             repository.store_observations(
                 session, frame, repository.SYNTHETIC_DEMO_SOURCE, observations_hash(frame)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import holidays
 import numpy as np
@@ -18,8 +19,12 @@ from homeward.calibration import CALIBRATION, WARWICKSHIRE_SHARE_OF_ENGLAND
 from homeward.ingest import validate_observations
 
 DEFAULT_SEED = 20250401
-WEEKLY_START, WEEKLY_END = "2016-01-04", "2025-12-29"  # Mondays (W-MON)
-MONTHLY_START, MONTHLY_END = "2016-01-01", "2025-12-01"  # month starts (MS)
+# The demo's history starts in January 2016 and runs to the end of its last year, whose
+# December's week and month are its newest periods; the plan covers the year after. The figures
+# in tests and docs are for DEMO_LAST_YEAR; `homeward demo` takes the last year that is over.
+DEMO_LAST_YEAR = 2025
+FIRST_DEMO_LAST_YEAR = 2018  # the DTOC calibration's real history runs to 2018-12
+WEEKLY_START, MONTHLY_START = "2016-01-04", "2016-01-01"  # a Monday (W-MON); a month start (MS)
 SERVICES = ("ot", "hao", "reablement", "domcare")
 
 
@@ -43,8 +48,9 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
     DemoDistrict("stratford-on-avon", "Stratford-on-Avon", "south", 135_000),
 )
 
-# County-wide referrals a week at the start of 2025 (before season and bank-holiday effects).
-# Demo assumptions of a plausible size for a county of about 0.6m people, not measured figures.
+# County-wide referrals a week at the start of the demo's last year (before season and
+# bank-holiday effects; named for DEMO_LAST_YEAR). Demo assumptions of a plausible size for a
+# county of about 0.6m people, not measured figures.
 COUNTY_WEEKLY_REFERRALS_2025: Mapping[str, float] = {
     "ot": 100.0,
     "hao": 60.0,
@@ -53,7 +59,6 @@ COUNTY_WEEKLY_REFERRALS_2025: Mapping[str, float] = {
 }
 # Demand growth: "+8% over the last year" (DOMAIN.md, seed 000 §4.4), applied to every year.
 ANNUAL_GROWTH = 0.08
-LEVEL_DATE = pd.Timestamp("2025-01-06")  # first Monday of 2025: where the base levels hold
 # Referral seasonality follows hospital pressure: the measured England emergency-admissions
 # factors, amplified by this much (assumption). Reablement and domiciliary care take hospital
 # discharges, so they swing more than OT and HAO referrals from the community.
@@ -86,29 +91,53 @@ def _base_weekly_referrals() -> dict[str, dict[str, float]]:
     }
 
 
-# Expected referrals a week at the start of 2025 per service and district, split by population.
+# Expected referrals a week at the start of the demo's last year (its first Monday) per service
+# and district, split by population: the same whichever year that is, so the demo config's
+# staffing and budgets (sized on these) fit the plan year as well in any year.
 DEMO_BASE_WEEKLY_REFERRALS: Mapping[str, Mapping[str, float]] = _base_weekly_referrals()
 
 
-def generate_demo_observations(seed: int = DEFAULT_SEED) -> pd.DataFrame:
+def generate_demo_observations(
+    seed: int = DEFAULT_SEED, last_year: int = DEMO_LAST_YEAR
+) -> pd.DataFrame:
     """SYNTHETIC long observations (unique_id, ds, y) for the Warwickshire demo.
 
-    Weekly referrals ``referrals/<service>/<district>`` (W-MON, 2016-01-04..2025-12-29, cases
-    a week), monthly ``dtoc_days/warwickshire`` (MS, 2016-01..2025-12, delayed days a month)
-    and ``winter/emergency_admissions/warwickshire`` (MS, admissions a month). Deterministic
-    for a seed; validated by ``validate_observations`` before it is returned.
+    Weekly referrals ``referrals/<service>/<district>`` (W-MON, 2016-01-04 to the last Monday of
+    `last_year`, 2025-12-29 for 2025, cases a week), monthly ``dtoc_days/warwickshire`` (MS,
+    2016-01 to December of `last_year`, delayed days a month) and
+    ``winter/emergency_admissions/warwickshire`` (MS, admissions a month). Deterministic for a
+    seed and year; validated by ``validate_observations`` before it is returned.
     """
+    if last_year < FIRST_DEMO_LAST_YEAR:
+        raise ValueError(
+            f"the demo's last year: expected {FIRST_DEMO_LAST_YEAR} or later, found {last_year}"
+        )
     rng = np.random.default_rng(seed)
-    frames = [*_referral_frames(rng), _dtoc_frame(rng), _admissions_frame(rng)]
+    weeks = pd.date_range(WEEKLY_START, f"{last_year}-12-31", freq="W-MON")
+    months = pd.date_range(MONTHLY_START, f"{last_year}-12-01", freq="MS")
+    frames = [
+        *_referral_frames(rng, weeks),
+        _dtoc_frame(rng, months),
+        _admissions_frame(rng, months),
+    ]
     return validate_observations(pd.concat(frames, ignore_index=True), "synthetic demo")
+
+
+def demo_last_year(today: date) -> int:
+    """The last calendar year that is over on `today`, its last week included (the week of 29
+    December 2025 ends on 4 January 2026): the demo's history runs to its end, so its plan is
+    for the year under way and none of its periods is unfinished."""
+    year = today.year - 1
+    last_monday = pd.date_range(f"{year}-12-25", f"{year}-12-31", freq="W-MON")[0].date()
+    return year if last_monday + timedelta(days=7) <= today else year - 1
 
 
 # --- weekly referrals ------------------------------------------------------------------------
 
 
-def _referral_frames(rng: np.random.Generator) -> list[pd.DataFrame]:
-    weeks = pd.date_range(WEEKLY_START, WEEKLY_END, freq="W-MON")
-    growth = (1 + ANNUAL_GROWTH) ** ((weeks - LEVEL_DATE).days.to_numpy() / 365.25)
+def _referral_frames(rng: np.random.Generator, weeks: pd.DatetimeIndex) -> list[pd.DataFrame]:
+    level_date = weeks[weeks.year == weeks[-1].year][0]  # the last year's first Monday
+    growth = (1 + ANNUAL_GROWTH) ** ((weeks - level_date).days.to_numpy() / 365.25)
     holiday_counts = weekday_bank_holidays(weeks)
     season = weekly_admissions_season(weeks)
     frames = []
@@ -154,8 +183,7 @@ def _amplified(factors: np.ndarray, strength: float) -> np.ndarray:
 # --- monthly DTOC and emergency admissions -----------------------------------------------------
 
 
-def _dtoc_frame(rng: np.random.Generator) -> pd.DataFrame:
-    months = pd.date_range(MONTHLY_START, MONTHLY_END, freq="MS")
+def _dtoc_frame(rng: np.random.Generator, months: pd.DatetimeIndex) -> pd.DataFrame:
     figures = CALIBRATION.dtoc_days_total
     mean = dtoc_level(months) * _monthly(figures.seasonal, months)
     y = overdispersed_counts(rng, mean, total_cv=figures.irregular_cv)
@@ -178,8 +206,7 @@ def dtoc_level(months: pd.DatetimeIndex) -> np.ndarray:
     return np.where(months < DTOC_SHIFT_START, before, shifted)
 
 
-def _admissions_frame(rng: np.random.Generator) -> pd.DataFrame:
-    months = pd.date_range(MONTHLY_START, MONTHLY_END, freq="MS")
+def _admissions_frame(rng: np.random.Generator, months: pd.DatetimeIndex) -> pd.DataFrame:
     figures = CALIBRATION.emergency_admissions
     years = (months - ADMISSIONS_LEVEL_DATE).days.to_numpy() / 365.25
     level = figures.level_last12 * WARWICKSHIRE_SHARE_OF_ENGLAND

@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from homeward.clock import utcnow
+
 log = logging.getLogger(__name__)
 
 
@@ -71,6 +73,13 @@ class Settings(BaseSettings):
         default=(),
         description="browser origins (comma-separated, e.g. https://dash.example.org) whose "
         "pages may call the API; empty: no CORS headers, so no other origin may",
+    )
+
+    demo_last_year: int | None = Field(
+        default=None,
+        description="the year whose end the synthetic demo's history runs to when `homeward "
+        "demo` loads it into an empty database; default: the last year that is over, so the "
+        "demo's plan is for the year under way",
     )
 
     @field_validator("cors_origins", mode="before")
@@ -128,6 +137,21 @@ class Settings(BaseSettings):
 
             # ForecastInputError, a ValueError naming every accepted model and the nearest
             check_model_names(value)
+        return value
+
+    @field_validator("demo_last_year")
+    @classmethod
+    def _demo_year_is_over(cls, value: int | None) -> int | None:
+        if value is not None:
+            # pandas and holidays: slow to import
+            from homeward.demo_series import FIRST_DEMO_LAST_YEAR, demo_last_year
+
+            latest = demo_last_year(utcnow().date())
+            if not FIRST_DEMO_LAST_YEAR <= value <= latest:
+                raise ValueError(
+                    f"expected a year from {FIRST_DEMO_LAST_YEAR} to {latest} (one that is "
+                    f"over, as the demo has no unfinished weeks), found {value}"
+                )
         return value
 
     @field_validator("host")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import io
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from homeward.demo_series import (
     DEMO_BASE_WEEKLY_REFERRALS,
     DEMO_DISTRICTS,
     SERVICES,
+    demo_last_year,
     generate_demo_observations,
     weekday_bank_holidays,
 )
@@ -89,6 +91,40 @@ def test_demo_has_every_series_at_its_frequency_and_span(demo: pd.DataFrame) -> 
         pd.Timestamp("2025-12-01"),
     )
     assert (demo["y"] == demo["y"].round()).all()  # counts
+
+
+def test_the_demo_runs_to_the_end_of_the_last_year_that_is_over() -> None:
+    assert demo_last_year(date(2026, 12, 31)) == 2025
+    # 2026's last week (from Monday 28 December) ends on Sunday 3 January 2027
+    assert demo_last_year(date(2027, 1, 3)) == 2025
+    assert demo_last_year(date(2027, 1, 4)) == 2026
+    assert demo_last_year(date(2026, 1, 5)) == 2025  # the week of 29 December 2025 is over
+
+
+def test_an_earlier_year_ends_the_demo_there_at_the_same_level(demo: pd.DataFrame) -> None:
+    """The demo to 2024 ends with 2024's last Monday and December, and its last year's
+    referrals are at the level of the 2025 demo's last year (the levels hold at the start of
+    the demo's last year, whichever it is, so the demo config fits its plan in any year)."""
+    earlier = generate_demo_observations(last_year=2024)
+    newest = earlier.groupby("unique_id")["ds"].max()
+    assert newest["referrals/ot/rugby"] == pd.Timestamp("2024-12-30")
+    assert newest["dtoc_days/warwickshire"] == pd.Timestamp("2024-12-01")
+    assert earlier["ds"].min() == pd.Timestamp("2016-01-01")
+    referrals = "referrals/"
+
+    def last_year(frame: pd.DataFrame, year: int) -> float:
+        """County referrals a week over `year` (2024 has 53 Mondays, 2025 52)."""
+        rows = frame[frame["unique_id"].str.startswith(referrals) & (frame["ds"].dt.year == year)]
+        return float(rows["y"].sum()) / rows["ds"].nunique()
+
+    # about 260 referrals a week county-wide: a year's mean varies by about 1% with the noise
+    assert last_year(earlier, 2024) == pytest.approx(last_year(demo, 2025), rel=0.03)
+    assert last_year(demo, 2024) < 0.95 * last_year(demo, 2025)  # 8% growth a year
+
+
+def test_a_demo_year_before_the_calibration_or_not_over_is_refused() -> None:
+    with pytest.raises(ValueError, match="expected 2018 or later, found 2017"):
+        generate_demo_observations(last_year=2017)
 
 
 def test_demo_reads_no_files(monkeypatch: pytest.MonkeyPatch) -> None:

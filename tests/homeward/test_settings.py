@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.cli import main
 from homeward.clock import code_version, utcnow
+from homeward.demo_series import demo_last_year
 from homeward.recovery import missed_firing
 from homeward.scheduler import JOB_ID, start_scheduler
 from homeward.settings import Settings, crontab_trigger, get_settings
@@ -301,3 +302,29 @@ def test_a_refused_dask_address_does_not_show_a_password(
 ) -> None:
     message = _refused(env, "HOMEWARD_DASK_ADDRESS", address)
     assert "dask_address" in message and SECRET not in message and "dask:***@" in message
+
+
+@pytest.mark.parametrize("year", [2017, utcnow().year])
+def test_a_demo_year_before_the_calibration_or_not_over_is_refused(
+    env: pytest.MonkeyPatch, year: int
+) -> None:
+    message = _refused(env, "HOMEWARD_DEMO_LAST_YEAR", str(year))
+    assert "demo_last_year" in message
+    assert f"expected a year from 2018 to {demo_last_year(utcnow().date())}" in message
+    assert f"found {year}" in message
+
+
+def test_the_demo_loads_to_the_end_of_the_last_year_over(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Unset, HOMEWARD_DEMO_LAST_YEAR is the last year that is over on the clock's today, so
+    the demo's plan is for the year under way; set, it is the year named."""
+    import homeward.commands as commands
+
+    env.delenv("HOMEWARD_DEMO_LAST_YEAR")
+    env.setattr(commands, "utcnow", lambda: datetime(2025, 3, 9, tzinfo=UTC))
+    frame = commands.demo_observations(Settings())
+    assert frame.groupby("unique_id")["ds"].max().max() == datetime(2024, 12, 30)
+    env.setenv("HOMEWARD_DEMO_LAST_YEAR", "2023")
+    frame = commands.demo_observations(Settings())
+    assert frame["ds"].max() == datetime(2023, 12, 25)

@@ -561,6 +561,19 @@ def demo_observations(settings: Settings) -> pd.DataFrame:
     return generate_demo_observations(last_year=year)
 
 
+def _newer_demo(session: Session, settings: Settings) -> pd.DataFrame | None:
+    """The demo to a later year than the one stored, when the database holds only the synthetic
+    demo (a `var/homeward.db` or Docker volume kept from a year before), so a restart plans
+    the year under way; None when it is current, or any series holds a council's own data."""
+    sources = repository.newest_import_sources(session)
+    if not sources or set(sources.values()) != {repository.SYNTHETIC_DEMO_SOURCE}:
+        return None
+    stored = max(row.last_ds for row in repository.list_series(session))
+    frame = demo_observations(settings)
+    newer = frame["ds"].max() > pd.Timestamp(stored) and set(sources) <= set(frame["unique_id"])
+    return frame if newer else None
+
+
 def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Demand for the demo plan: forecast the synthetic demo referrals (no database), and the
     winter pressure series when the config names one of the demo's, with the pipeline's
@@ -673,6 +686,18 @@ def demo(args: argparse.Namespace) -> int:
             )
             repository.store_observations(
                 session, frame, repository.SYNTHETIC_DEMO_SOURCE, observations_hash(frame)
+            )
+        elif (newer := _newer_demo(session, settings)) is not None:
+            log.info(
+                "replacing the stored synthetic demo by the demo to %s, to plan the year under way",
+                f"{newer['ds'].max():%Y-%m-%d}",
+            )
+            repository.store_observations(
+                session,
+                newer,
+                repository.SYNTHETIC_DEMO_SOURCE,
+                observations_hash(newer),
+                replace=True,
             )
         store_demo_config(session)
     current = "--rerun" if args.rerun else freshness(factory, settings)

@@ -51,7 +51,7 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
 # County-wide referrals a week at the start of the demo's last year (before season and
 # bank-holiday effects; named for DEMO_LAST_YEAR). Demo assumptions of a plausible size for a
 # county of about 0.6m people, not measured figures.
-COUNTY_WEEKLY_REFERRALS_2025: Mapping[str, float] = {
+COUNTY_WEEKLY_REFERRALS: Mapping[str, float] = {
     "ot": 100.0,
     "hao": 60.0,
     "reablement": 60.0,
@@ -87,7 +87,7 @@ def _base_weekly_referrals() -> dict[str, dict[str, float]]:
     total = sum(d.population for d in DEMO_DISTRICTS)
     return {
         service: {d.id: round(county * d.population / total, 1) for d in DEMO_DISTRICTS}
-        for service, county in COUNTY_WEEKLY_REFERRALS_2025.items()
+        for service, county in COUNTY_WEEKLY_REFERRALS.items()
     }
 
 

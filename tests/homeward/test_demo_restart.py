@@ -11,14 +11,15 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import commands, demo_config, planning, repository
 from homeward.cli import main
 from homeward.pipeline import UpToDate, freshness, run_pipeline, up_to_date
-from homeward.settings import Settings
+from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
-from models import RunRow
+from models import ObservationRow, RunRow
 from tests.conftest import LiveServer
 
 
@@ -184,3 +185,44 @@ def test_an_app_started_with_a_run_serves_the_stored_plan_until_the_run_replaces
             time.sleep(0.1)
         assert run["status"] == "succeeded", run
         assert client.get("/v1/plans/latest").json()["id"] == run["plan_id"] != first.plan_id
+
+
+def test_a_demo_kept_from_an_earlier_year_is_replaced_by_the_current_one(
+    db_env: str, demo_runs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `var/homeward.db` (or Docker volume) loaded with the demo to 2023 and started again
+    when the demo's year is 2024: its history is replaced by the demo to 2024, so the run
+    plans the year under way; a database holding any council upload keeps what it has."""
+
+    def demo_to(year: int) -> int:
+        monkeypatch.setenv("HOMEWARD_DEMO_LAST_YEAR", str(year))
+        get_settings.cache_clear()
+        return main(["demo"])
+
+    def newest() -> pd.Timestamp:
+        with factory() as session:
+            return pd.Timestamp(max(row.last_ds for row in repository.list_series(session)))
+
+    upgrade(make_engine(db_env))
+    factory = session_factory(make_engine(db_env))
+    assert demo_to(2023) == 0 and newest() == pd.Timestamp("2023-12-25")
+    assert demo_to(2024) == 0 and demo_runs == ["run", "run"]
+    assert newest() == pd.Timestamp("2024-12-30")
+    with factory() as session:
+        assert set(repository.newest_import_sources(session).values()) == {"synthetic demo"}
+        counts = dict(
+            session.execute(
+                select(ObservationRow.series_id, func.count()).group_by(ObservationRow.series_id)
+            ).all()
+        )
+    assert counts["referrals/ot/rugby"] == 470  # 2016-01-04..2024-12-30 once, not merged twice
+    ours = pd.DataFrame(
+        {"unique_id": "referrals/ot/ours", "ds": [pd.Timestamp("2025-01-06")], "y": 3.0}
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, ours, "council.csv", "council")
+    assert demo_to(2025) == 0
+    assert newest() == pd.Timestamp("2025-01-06")  # only the council's week is newer
+    with factory() as session:
+        rugby = [r for r in repository.list_series(session) if r.id == "referrals/ot/rugby"]
+    assert pd.Timestamp(rugby[0].last_ds) == pd.Timestamp("2024-12-30")  # not replaced

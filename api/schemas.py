@@ -127,10 +127,13 @@ class ModelMetricsPublic(BaseModel):
     chosen: bool = Field(description="true for the model whose forecast is served")
     metrics: dict[str, int | float | None] = Field(
         description="its backtest scores by name: mase, rmsse and selection_mase (ratios to a "
-        "naive forecast's error; below 1 beats it), smape (a fraction, 0 to 2), pinball (in "
-        "the series' units), coverage_80 and coverage_95 (the share of backtest values inside "
-        "each interval, 0 to 1), folds (how many backtest windows, an integer); null where "
-        "undefined"
+        "naive forecast's error; below 1 beats it), smape (a fraction, 0 to 2), pinball (the "
+        "mean pinball loss of the interval bounds, scaled as mase is), coverage_80 and "
+        "coverage_95 (the share of backtest values inside each interval, 0 to 1), folds (how "
+        "many backtest windows, an integer), total_error_q10 and total_error_q90 (the 10% and "
+        "90% quantiles of a backtest window's total's relative miss, (actual - forecast) / "
+        "forecast, pooled over the run's series); every name is present for every model, null "
+        "where undefined (a model scored on no backtest window has no mase)"
     )
 
     @field_validator("metrics", mode="after")

@@ -3,6 +3,7 @@ checked against the stored history it will be planned from, before it is stored)
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -105,24 +106,28 @@ def store_config(
     config: PlanningConfig, session: SessionDep, settings: SettingsDep, response: Response
 ) -> ConfigPublic:
     """Store a new planning config version; it becomes the active one (201). The same config
-    as the active one is not stored again: 200 with the active config.
+    as the active one is not stored or checked again: 200 with the active config.
 
     A config the stored history cannot be planned from is refused (422), naming the field:
     once referral history is stored, every service and district must have its series
-    `referrals/<service>/<district>`, `period_days` must fit their frequency and
-    `horizon_periods` what the pipeline forecasts; with forecasts of every one stored, every
-    check a plan makes before solving (as POST /v1/plans) too. Before any referral history is
+    `referrals/<service>/<district>`, `winter.pressure_series` (if set) must be a stored
+    series, `period_days` must fit their frequency and `horizon_periods` what the pipeline
+    forecasts; with forecasts of every one stored, every check a plan makes before solving
+    (as POST /v1/plans) too. Before any referral history is
     stored (a new council setting up) only the config itself is checked.
     """
     body = config.model_dump(mode="json")
+    body_hash = planning.config_hash(body)
+    active = repository.active_config(session)
+    if active is not None and active.body_hash == body_hash:
+        # sent again (a retry, or a dashboard saving what it read): nothing would change, so
+        # there is nothing to refuse, even if the data have since moved away from it
+        response.status_code = status.HTTP_200_OK
+        return _public(active)
     problems = _unplannable(session, settings, config, body)
     if problems:
         _refuse(problems)
-    active = repository.active_config(session)
-    row = repository.save_config(session, body, planning.config_hash(body))
-    if active is not None and row.id == active.id:
-        response.status_code = status.HTTP_200_OK
-    return _public(row)
+    return _public(repository.save_config(session, body, body_hash))
 
 
 def _refuse(problems: Sequence[ConfigValueError]) -> NoReturn:
@@ -157,7 +162,7 @@ def _unplannable(
     if not stored:
         return []
     return (
-        _missing_histories(config, stored)
+        _missing_histories(config, stored) + _pressure_series(session, config)
         or _calendar(config, [stored[uid] for uid in _series_ids(config)], settings)
         or _plan_refusals(session, config, body)
     )
@@ -215,6 +220,28 @@ def _missing_histories(
                 )
             )
     return problems
+
+
+def _pressure_series(session: Session, config: PlanningConfig) -> list[ConfigValueError]:
+    """`winter.pressure_series` must name a stored history (a misspelt id would otherwise be
+    stored, and every plan from it would plan winter without hospital pressure)."""
+    named = config.winter.pressure_series if config.winter is not None else None
+    if named is None:
+        return []
+    ids = [row.id for row in repository.list_series(session)]
+    if named in ids:
+        return []
+    close = difflib.get_close_matches(named, ids, n=1, cutoff=0.8)
+    hint = f"; the nearest stored is {close[0]!r}" if close else ""
+    return [
+        ConfigValueError(
+            "winter.pressure_series",
+            ("winter", "pressure_series"),
+            "the id of a stored history (POST /v1/observations before the config that names "
+            "it; GET /v1/series lists what is stored)",
+            f"{named!r}, which is not stored{hint}",
+        )
+    ]
 
 
 def _calendar(

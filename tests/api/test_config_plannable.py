@@ -22,6 +22,8 @@ from tests.api.conftest import ConfigService, serve_config
 HORIZON = 4
 FORECAST_WEEKS = 13  # the pipeline's horizon in these tests (HOMEWARD_FORECAST_HORIZON_WEEKS)
 HISTORY = pd.date_range("2025-09-01", "2025-12-29", freq="W-MON")
+MONTHS = pd.date_range("2025-09-01", "2025-12-01", freq="MS")
+PRESSURE = demo_config.demo_planning_config()["winter"]["pressure_series"]
 
 
 class Service(ConfigService):
@@ -55,12 +57,17 @@ def _pairs(config: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _store_histories(service: Service, leave_out: Set[tuple[str, str]] = frozenset()) -> None:
-    """A short weekly referral history for each of the demo's services and districts."""
+    """A short weekly referral history for each of the demo's services and districts, and a
+    monthly one of the hospital-pressure series its winter section names."""
+    pressure = pd.DataFrame({"unique_id": PRESSURE, "ds": MONTHS, "y": 6000.0})
     frame = pd.concat(
         [
-            pd.DataFrame({"unique_id": f"referrals/{s}/{d}", "ds": HISTORY, "y": 5.0})
-            for s, d in _pairs(_demo())
-            if (s, d) not in leave_out
+            *(
+                pd.DataFrame({"unique_id": f"referrals/{s}/{d}", "ds": HISTORY, "y": 5.0})
+                for s, d in _pairs(_demo())
+                if (s, d) not in leave_out
+            ),
+            pressure,
         ],
         ignore_index=True,
     )
@@ -191,6 +198,23 @@ def test_a_service_with_no_history_anywhere_is_named_at_the_service(service: Ser
     domcare = [s["id"] for s in _demo()["services"]].index("domcare")
     assert problem["location"] == f"body/services/{domcare}/id"
     assert problem["found"].startswith("none for service 'domcare'")
+
+
+def test_a_pressure_series_not_stored_is_refused_naming_the_nearest(service: Service) -> None:
+    """A misspelt winter.pressure_series would be stored and every plan from it would plan
+    winter without hospital pressure (a warning on each plan, easily missed)."""
+    _store_histories(service)
+    misspelt = PRESSURE.replace("admissions", "admisions")
+    body = _demo()
+    body["winter"] = {**body["winter"], "pressure_series": misspelt}
+    [problem] = _refused(service, body)
+    assert problem["location"] == "body/winter/pressure_series"
+    assert problem["expected"].startswith("the id of a stored history (POST /v1/observations")
+    assert (
+        problem["found"] == f"{misspelt!r}, which is not stored; the nearest stored is {PRESSURE!r}"
+    )
+    stored = service.client.post("/v1/configs", json=_demo(name="spelt right"))
+    assert stored.status_code == 201, stored.text
 
 
 @pytest.mark.parametrize(

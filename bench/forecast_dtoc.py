@@ -19,6 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import logging
+import pickle
 import sys
 import time
 import warnings
@@ -26,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -149,7 +151,7 @@ def statsforecast_trio(train: pd.DataFrame) -> dict[str, pd.DataFrame]:
     parts = [
         out[f"sf {n}"].set_index(["unique_id", "ds"]) for n in ("AutoETS", "AutoARIMA", "AutoTheta")
     ]
-    out["sf mean(ETS,ARIMA,Theta)"] = (sum(parts) / 3).reset_index()  # type: ignore[operator]
+    out["sf mean(ETS,ARIMA,Theta)"] = ((parts[0] + parts[1] + parts[2]) / 3).reset_index()
     return out
 
 
@@ -231,7 +233,7 @@ def _ratios(g: pd.DataFrame) -> pd.DataFrame:
     g = g.copy()
     snaive = g[g["method"] == "seasonal naive"].iloc[0]
     peers = g[~g["method"].str.startswith(HOMEWARD)]
-    best = peers.loc[peers["mase_mean"].idxmin()]
+    best = peers.loc[cast(int, peers["mase_mean"].idxmin())]
     g["mase_vs_snaive"] = g["mase_mean"] / snaive["mase_mean"]
     g["mase_vs_best_peer"] = g["mase_mean"] / best["mase_mean"]
     g["smape_vs_best_peer"] = g["smape_mean"] / best["smape_mean"]
@@ -323,7 +325,8 @@ def main() -> int:
     for name, fc in trio.items():
         forecasts[name], seconds[name] = fc, trio_s
     if args.save:
-        pd.to_pickle((forecasts, seconds, trio_s), args.save)
+        with open(args.save, "wb") as saved:  # read back by --rescore (pd.read_pickle)
+            pickle.dump((forecasts, seconds, trio_s), saved)
     return _finish(forecasts, seconds, trio_s, train, test, args.markdown)
 
 

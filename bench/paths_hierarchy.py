@@ -53,7 +53,7 @@ def independent(paths: pd.DataFrame, tree: Mapping[str, Sequence[str]]) -> pd.Da
 def band_scores(paths: pd.DataFrame, actual: pd.DataFrame, parents: Sequence[str]) -> list[float]:
     """Coverage, width / mean outcome and 80% interval score / mean outcome of the parents."""
     p = paths[paths["unique_id"].isin(list(parents))]
-    q = p.groupby(["unique_id", "ds"])["y"].quantile([0.1, 0.9]).unstack().reset_index()
+    q = p.groupby(["unique_id", "ds"])["y"].quantile(np.array([0.1, 0.9])).unstack().reset_index()
     m = actual.merge(q, on=["unique_id", "ds"])
     lo, hi, y = m[0.1], m[0.9], m["y"]
     score = (hi - lo) + 10 * (lo - y).clip(lower=0) + 10 * (y - hi).clip(lower=0)

@@ -222,8 +222,9 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
 
 def started_in_the_past(inputs: PlanInputs, today: date) -> str | None:
     """A warning when a whole period or more of the plan is already over: it starts where the
-    referral history ends, so its first weeks are weeks gone (a stale upload, or the demo's
-    fixed history); None when it starts within a period of today."""
+    referral history ends, so its first weeks are weeks gone (a stale upload, or the demo,
+    whose history ends with the last year that is over); None when it starts within a period
+    of today."""
     if not inputs.period_start:
         return None
     first = pd.Timestamp(inputs.period_start[0]).date()

@@ -133,7 +133,7 @@ class ModelMetricsPublic(BaseModel):
         "many backtest windows, an integer), total_error_q10 and total_error_q90 (the 10% and "
         "90% quantiles of a backtest window's total's relative miss, (actual - forecast) / "
         "forecast, pooled over the run's series); every name is present for every model, null "
-        "where undefined (a model scored on no backtest window has no mase)"
+        "where undefined (mase needs at least one scored backtest window)"
     )
 
     @field_validator("metrics", mode="after")

@@ -366,8 +366,8 @@ def demo_inputs(demand_file: str | None) -> Any:
     """The demo plan's inputs as `homeward plan` makes them: the demo config and a forecast
     of the synthetic demo referrals (about a minute; `demand_file`, a pickle, caches it)."""
     from homeward import demo_config
-    from homeward.commands import _demo_demand
-    from homeward.demo_series import DEMO_LAST_YEAR  # what `homeward plan` plans from
+    from homeward.commands import _demo_demand  # what `homeward plan` plans from
+    from homeward.demo_series import DEMO_LAST_YEAR
     from optimise.config import PlanningConfig
     from optimise.inputs import build_inputs
 

@@ -554,11 +554,15 @@ def _read_json(flag: str, name: str) -> Any:
         ) from None
 
 
+def _demo_year(settings: Settings) -> int:
+    """HOMEWARD_DEMO_LAST_YEAR, or the last year that is over: the demo's history ends with it,
+    so a demo started today plans the year under way, not a year already past."""
+    return settings.demo_last_year or demo_last_year(utcnow().date())
+
+
 def demo_observations(settings: Settings) -> pd.DataFrame:
-    """The synthetic demo to the end of HOMEWARD_DEMO_LAST_YEAR, or of the last year that is
-    over, so a demo started today plans the year under way, not a year already past."""
-    year = settings.demo_last_year or demo_last_year(utcnow().date())
-    return generate_demo_observations(last_year=year)
+    """The synthetic demo to the end of `_demo_year`."""
+    return generate_demo_observations(last_year=_demo_year(settings))
 
 
 def _newer_demo(session: Session, settings: Settings) -> pd.DataFrame | None:
@@ -568,10 +572,11 @@ def _newer_demo(session: Session, settings: Settings) -> pd.DataFrame | None:
     sources = repository.newest_import_sources(session)
     if not sources or set(sources.values()) != {repository.SYNTHETIC_DEMO_SOURCE}:
         return None
-    stored = max(row.last_ds for row in repository.list_series(session))
+    stored = pd.Timestamp(max(row.last_ds for row in repository.list_series(session)))
+    if stored.year >= _demo_year(settings):  # current: not generated again at every start
+        return None
     frame = demo_observations(settings)
-    newer = frame["ds"].max() > pd.Timestamp(stored) and set(sources) <= set(frame["unique_id"])
-    return frame if newer else None
+    return frame if set(sources) <= set(frame["unique_id"]) else None
 
 
 def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:

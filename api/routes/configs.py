@@ -113,8 +113,8 @@ def store_config(
     `referrals/<service>/<district>`, `winter.pressure_series` (if set) must be a stored
     series, `period_days` must fit their frequency and `horizon_periods` what the pipeline
     forecasts; with forecasts of every one stored, every check a plan makes before solving
-    (as POST /v1/plans) too. Before any referral history is
-    stored (a new council setting up) only the config itself is checked.
+    (as POST /v1/plans) too. Before any referral history is stored (a new council setting
+    up) only the config itself is checked.
     """
     body = config.model_dump(mode="json")
     body_hash = planning.config_hash(body)

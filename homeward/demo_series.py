@@ -93,7 +93,8 @@ def _base_weekly_referrals() -> dict[str, dict[str, float]]:
 
 # Expected referrals a week at the start of the demo's last year (its first Monday) per service
 # and district, split by population: the same whichever year that is, so the demo config's
-# staffing and budgets (sized on these) fit the plan year as well in any year.
+# staffing and budgets (sized on these) meet the same referral levels in any year (the noise
+# drawn, and so the plan's figures, still differ: docs/benchmarks.md).
 DEMO_BASE_WEEKLY_REFERRALS: Mapping[str, Mapping[str, float]] = _base_weekly_referrals()
 
 

@@ -77,9 +77,10 @@ class Settings(BaseSettings):
 
     demo_last_year: int | None = Field(
         default=None,
-        description="the year whose end the synthetic demo's history runs to when `homeward "
-        "demo` loads it into an empty database; default: the last year that is over, so the "
-        "demo's plan is for the year under way",
+        description="the year whose end the synthetic demo's history runs to (`homeward demo` "
+        "on an empty database or one holding an earlier year's demo only, and `homeward plan` "
+        "without a database); default: the last year that is over, so the demo's plan is for "
+        "the year under way",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -130,13 +130,14 @@ def store_config(
     return _public(repository.save_config(session, body, body_hash))
 
 
-def _refuse(problems: Sequence[ConfigValueError]) -> NoReturn:
-    """A 422 locating each problem in the body, as a config validator's own errors are."""
+def _refuse(problems: Sequence[ConfigValueError], at: tuple[str, ...] = ("body",)) -> NoReturn:
+    """A 422 locating each problem in the body (the config at `at`), as a config validator's
+    own errors are."""
     raise RequestValidationError(
         [
             {
                 "type": "value_error",
-                "loc": ("body",),
+                "loc": at,
                 "msg": str(p),
                 "input": None,
                 "ctx": {"error": p},
@@ -220,6 +221,30 @@ def _missing_histories(
                 )
             )
     return problems
+
+
+def refuse_unstored_pressure_series(session: Session, config: PlanningConfig | None) -> None:
+    """A what-if's config (POST /v1/plans or a sweep, at `body/config`) naming a
+    `winter.pressure_series` that is not stored is refused (422) as POST /v1/configs refuses
+    it: planned, its winter would go without hospital pressure, one warning easily missed
+    among the plan's. As there, it is checked once referral history is stored (before, the
+    plan is refused for want of forecasts).
+
+    Only a series the what-if brings is checked: the active config's own (`config` None, or
+    a copy of it with, say, a fee rate changed) is planned as the pipeline plans it, with
+    the warning, so the what-if and the active config's plans stay comparable. That series
+    was checked when the config was stored, unless it was stored before this check or its
+    history has since been replaced without it."""
+    if config is None or config.winter is None or config.winter.pressure_series is None:
+        return
+    if not repository.list_series(session, REFERRALS):
+        return
+    named = config.winter.pressure_series
+    active = repository.active_config(session)
+    if active is not None and named == (active.body.get("winter") or {}).get("pressure_series"):
+        return
+    if problems := _pressure_series(session, config):
+        _refuse(problems, at=("body", "config"))
 
 
 def _pressure_series(session: Session, config: PlanningConfig) -> list[ConfigValueError]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
 from api.errors import NotFound, error_responses, location_header, refused_unless_role
 from api.paging import PAGED_RESPONSES, send_total
+from api.routes.configs import refuse_unstored_pressure_series
 from api.routes.runs import public_runs
 from api.schemas import (
     PlanCreate,
@@ -160,11 +161,14 @@ def create_plan(
 ) -> PlanPublic | Response:
     """Solve a plan from the newest forecasts with the given (or active) config, and store it.
 
-    A config sent here is kept as a scenario: it does not replace the active config. With
+    A config sent here is kept as a scenario: it does not replace the active config; a
+    `winter.pressure_series` other than the active config's must be stored, as POST
+    /v1/configs requires (422). With
     `Prefer: respond-async` the config, that forecasts are stored and that they fit the
     config's periods and horizon are checked now (the same problems as without it) and the
     plan is solved as a job.
     """
+    refuse_unstored_pressure_series(session, plan_request.config)
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
     stored = planning.plan_scenario(session, plan_request.config_body(), plan_request.solver)
@@ -189,14 +193,16 @@ def create_sweep(
 ) -> JSONResponse:
     """Plan each DFG fee rate as a what-if of the given (or active) config, as a job.
 
-    The config, that forecasts are stored and that they fit the config's periods and horizon
-    are checked now (404, 409, 422); then 202 with the
-    sweep run at `Location`. Poll it: its message counts the rates planned, and its `sweep`
+    The config (a sent one's `winter.pressure_series`, if not the active config's, must be
+    stored, as POST /v1/configs requires), that forecasts are stored and that they fit the
+    config's periods and horizon are checked now (404, 409, 422); then 202 with the sweep run
+    at `Location`. Poll it: its message counts the rates planned, and its `sweep`
     table gives each rate's plan, weighted waiting days, fee income, staff cost, staff hours
     and DTOC days, and their changes from the active config's latest plan. The sweep's plans
     are what-ifs (`scenario: true`), never GET /v1/plans/latest.
     """
     rates = list(sweep_request.dfg_fee_rates)
+    refuse_unstored_pressure_series(session, sweep_request.config)
     # a bad config, no forecasts or demand that does not fit: refused now, not in a job later
     body = planning.checked_sweep(session, sweep_request.config_body(), rates)
     run_id = planning.queue_sweep(factory)

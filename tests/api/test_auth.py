@@ -121,7 +121,7 @@ def test_finance_plans_what_ifs_and_stores_configs_but_may_not_run(
     body = {**config["body"], "winter": None, "name": "finance's copy"}
     stored = finance.post("/v1/configs", json=body)
     assert stored.status_code == 201 and stored.json()["body"]["name"] == "finance's copy"
-    what_if = finance.post("/v1/plans", json={"config": config["body"]})
+    what_if = finance.post("/v1/plans", json={"config": {**body, "name": "finance's what-if"}})
     assert what_if.status_code == 201 and what_if.json()["status"] == "optimal"
     refused = finance.post("/v1/runs")
     assert refused.status_code == 403

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from homeward import demo_config, repository
+from homeward import demo_config, planning, repository
 from homeward.ingest import observations_hash
 from homeward.storage import transaction
 from models import PlanningConfigRow, RunRow
@@ -215,6 +215,58 @@ def test_a_pressure_series_not_stored_is_refused_naming_the_nearest(service: Ser
     )
     stored = service.client.post("/v1/configs", json=_demo(name="spelt right"))
     assert stored.status_code == 201, stored.text
+
+
+@pytest.mark.parametrize(
+    ("path", "extra", "headers"),
+    [
+        ("/v1/plans", {}, {}),
+        ("/v1/plans", {}, {"Prefer": "respond-async"}),
+        ("/v1/plans/sweeps", {"dfg_fee_rates": [0.05, 0.1]}, {}),
+    ],
+    ids=["plan", "plan job", "sweep"],
+)
+def test_a_what_if_naming_a_pressure_series_not_stored_is_refused(
+    service: Service, path: str, extra: dict[str, Any], headers: dict[str, str]
+) -> None:
+    """A what-if's config is held to the same rule as a stored one: before, its winter was
+    planned without hospital pressure and the plan stored with one more warning."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=HORIZON)
+    runs, configs = service.runs(), service.configs()
+    misspelt = PRESSURE.replace("admissions", "admisions")
+    config = _winter(pressure_series=misspelt)
+    response = service.client.post(path, json={"config": config, **extra}, headers=headers)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "body/config/winter/pressure_series"
+    nearest = f"the nearest stored is {PRESSURE!r}"
+    assert problem["found"] == f"{misspelt!r}, which is not stored; {nearest}"
+    assert (service.runs(), service.configs()) == (runs, configs)
+    spelt = service.client.post(path, json={"config": _demo(), **extra}, headers=headers)
+    assert spelt.status_code in (201, 202), spelt.text
+
+
+def test_a_what_if_of_the_active_configs_own_missing_series_plans_with_the_warning(
+    service: Service,
+) -> None:
+    """A config stored before the check (or whose series has since gone) is planned by the
+    pipeline with a warning; a copy of it with a fee rate changed is planned the same way, so
+    the two plans compare, while a what-if naming another missing series is still refused."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=HORIZON)
+    gone = "winter/emergency_admissions/gone"
+    active = _winter(pressure_series=gone)
+    with transaction(service.factory) as session:
+        repository.save_config(session, active, planning.config_hash(active))
+    what_if = {**active, "fees": {**active["fees"], "dfg_fee_rate": 0.2}}
+    planned = service.client.post("/v1/plans", json={"config": what_if})
+    assert planned.status_code == 201, planned.text
+    [warning] = [w for w in planned.json()["result"]["warnings"] if "pressure_series" in w]
+    assert gone in warning and "without hospital pressure" in warning
+    other = _winter(pressure_series="winter/emergency_admissions/other")
+    refused = service.client.post("/v1/plans", json={"config": other})
+    assert refused.status_code == 422, refused.text
 
 
 @pytest.mark.parametrize(

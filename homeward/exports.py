@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 
 SIGNIFICANT = 10  # digits kept: a solver's 1013778.0000000001 is written 1013778.0
-NEGLIGIBLE = 1e-9  # a solver's 1.4551915228366852e-11 of headroom is written 0.0
+# Below this share of the largest figure in its column (or of 1, if that is smaller), a
+# value is a solver's round-off and is written 0.0: 1.4551915228366852e-11 of headroom, or
+# -1.06e-09 GBP of a budget of millions.
+NEGLIGIBLE = 1e-9
+
+
+def without_round_off(value: float, *scale: float) -> float:
+    """`value`, or 0.0 where it is round-off: a difference of two solver figures (a sweep's
+    change) smaller than NEGLIGIBLE of the largest of `scale` (or of 1)."""
+    return 0.0 if abs(value) < NEGLIGIBLE * max(1.0, *(abs(x) for x in scale)) else value
 
 
 def csv_text(frame: pd.DataFrame) -> str:
@@ -46,5 +55,7 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(out[name]):
             values = out[name].to_numpy(dtype=float)
             rounded = np.array([float(f"{v:.{SIGNIFICANT}g}") for v in values])
-            out[name] = np.where(np.abs(rounded) < NEGLIGIBLE, 0.0, rounded)
+            finite = np.abs(rounded[np.isfinite(rounded)])
+            largest = max(1.0, float(finite.max())) if finite.size else 1.0
+            out[name] = np.where(np.abs(rounded) < NEGLIGIBLE * largest, 0.0, rounded)
     return out

@@ -26,6 +26,7 @@ from forecast.winter import WINTER_MONTHS
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
+from homeward.exports import without_round_off
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
 from optimise import PlanResult, plan
@@ -608,7 +609,10 @@ def sweep_row(
         value = figures[name]
         before = None if baseline is None else baseline.figures[name]
         row[name] = value
-        row[f"{name}_change"] = None if value is None or before is None else value - before
+        if value is None or before is None:
+            row[f"{name}_change"] = None
+        else:
+            row[f"{name}_change"] = without_round_off(value - before, value, before)
     row["compared_with_plan_id"] = None if baseline is None else baseline.plan_id
     return row
 

@@ -13,7 +13,7 @@ from optimise.frames import budget_sum, long_frame, ratio
 from optimise.inputs import PlanInputs
 from optimise.model import Array, LpModel
 from optimise.plan_values import PlanValues, plan_values
-from optimise.result import PlanResult, PlanStatus
+from optimise.result import ROUND_OFF, PlanResult, PlanStatus
 from optimise.solution import SolveResult, SolveStatus
 from optimise.summary import status_message
 from optimise.tiebreak import worst_wait_sum_days
@@ -173,6 +173,7 @@ def year_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
         for y, year in enumerate(inputs.financial_years):
             mask = inputs.year_of_period == y
             sums = {name: float(grid[b, mask].sum()) for name, grid in parts.items()}
+            sums["headroom_gbp"] = float(headroom(sums["budget_gbp"], sums["net_cost_gbp"]))
             rows.append({"budget": budget, "year": year, "periods": int(mask.sum()), **sums})
     return pd.DataFrame(rows, columns=[*YEAR_COLUMNS, *parts])
 
@@ -195,8 +196,17 @@ def budget_parts(inputs: PlanInputs, v: PlanValues) -> dict[str, Array]:
         "charge_income_gbp": charges,
         "budget_gbp": inputs.revenue_budget_gbp,
         "net_cost_gbp": net,
-        "headroom_gbp": inputs.revenue_budget_gbp - net,
+        "headroom_gbp": headroom(inputs.revenue_budget_gbp, net),
     }
+
+
+def headroom(budget: Array | float, net: Array | float) -> Array:
+    """Budget less net cost, 0 where the difference is the solver's round-off (a budget
+    spent to the penny leaves -1.06e-09 GBP of a year's millions, which a spreadsheet shows
+    as an overspend): under ROUND_OFF of the budget, or of 1 GBP if the budget is smaller."""
+    diff = np.asarray(budget, dtype=np.float64) - net
+    scale = np.maximum(1.0, np.abs(budget))
+    return np.where(np.abs(diff) < ROUND_OFF * scale, 0.0, diff)
 
 
 def district_wait_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

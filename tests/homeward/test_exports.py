@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from homeward.exports import csv_text, tidy
+from homeward.exports import csv_text, tidy, without_round_off
 
 
 def test_solver_round_off_is_written_as_a_spreadsheet_shows_it() -> None:
@@ -27,3 +27,27 @@ def test_solver_round_off_is_written_as_a_spreadsheet_shows_it() -> None:
     ]
     assert frame["capital_gbp"].iloc[0] == 1013778.0000000001  # the caller's frame is unchanged
     assert tidy(frame)["period"].tolist() == [0, 1, 2]
+
+
+def test_round_off_is_judged_against_the_largest_figure_in_its_column() -> None:
+    """A budget spent to the penny leaves -1.06e-09 GBP of headroom beside millions: written
+    0.0, not -1.062289812e-09 (an overspend, to a spreadsheet reader); a column of small
+    figures keeps them."""
+    frame = pd.DataFrame(
+        {
+            "headroom_gbp": [-1.0622898e-09, 2_500_000.0, 12.5],
+            "dual": [3.5e-09, 1.25e-08, 0.0],
+        }
+    )
+    assert csv_text(frame).splitlines()[1:] == [
+        "0.0,3.5e-09",
+        "2500000.0,1.25e-08",
+        "12.5,0.0",
+    ]
+
+
+def test_a_change_is_round_off_only_beside_the_figures_it_is_between() -> None:
+    assert without_round_off(-3.7e-09, 4_100_000.0, 4_100_000.0) == 0.0
+    assert without_round_off(-1.1e-13, 0.0) == 0.0
+    assert without_round_off(-0.01, 4_100_000.0) == -0.01
+    assert without_round_off(2e-09, 0.5, 0.5) == 2e-09  # small figures: a change of 2e-09 of 1

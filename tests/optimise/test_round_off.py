@@ -6,7 +6,10 @@ import json
 import math
 import re
 
+import numpy as np
+
 import optimise
+from optimise.extract import headroom
 from optimise.summary import summary_table
 from tests.optimise.factory import inputs_of, rich_config, rich_demand
 
@@ -30,3 +33,14 @@ def test_a_plan_serves_no_negative_zero_and_no_round_off() -> None:
     assert not any(0 < abs(n) < 1e-9 for n in numbers)
     assert re.search(r"-0\.0(?![0-9])", json.dumps(result.to_dict())) is None
     assert " -0\n" not in summary_table(result) and " -0 " not in summary_table(result)
+
+
+def test_a_budget_spent_to_the_penny_leaves_no_headroom_of_round_off() -> None:
+    """Budget less net cost is round-off under 1e-9 of the budget: -3.7e-09 GBP of 25
+    million (one unit in the last place) is 0, where it was served and exported as a tiny
+    overspend; half a pound is kept."""
+    budget = np.array([25_000_000.0, 25_000_000.0, 0.0])
+    net = np.nextafter(budget, np.inf)
+    assert (budget - net)[0] < -1e-9  # more than the absolute round-off the JSON drops
+    net[1] = 24_999_999.5
+    assert headroom(budget, net).tolist() == [0.0, 0.5, 0.0]

@@ -106,6 +106,16 @@ def _auth_responses(actions: list[Action]) -> dict[int | str, dict[str, Any]]:
     return error_responses(401, 403) if some_role_may_not else error_responses(401)
 
 
+# a route's own 422 (a body, a path or a query value refused) says more, and is kept
+_UNKNOWN_QUERY = error_responses(
+    422,
+    said={
+        422: "Invalid input: a query parameter the endpoint does not take (`problems` names "
+        "it, with the nearest one it does take)"
+    },
+)
+
+
 class AuthFirstRoute(APIRoute):
     """A route that checks the caller's key and role before its body is read or parsed, and
     documents the 401 (and, unless every role may, the 403) that check can send.
@@ -122,7 +132,11 @@ class AuthFirstRoute(APIRoute):
             for dep in kwargs.get("dependencies") or ()
             if dep.dependency in _ACTION_OF
         ]
-        kwargs["responses"] = {**_auth_responses(actions), **(kwargs.get("responses") or {})}
+        kwargs["responses"] = {
+            **_auth_responses(actions),
+            **_UNKNOWN_QUERY,  # every such route refuses them (`_refusing_unknown_query`)
+            **(kwargs.get("responses") or {}),
+        }
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> RouteHandler:

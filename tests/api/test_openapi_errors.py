@@ -69,6 +69,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("GET", "/healthz"): {500: Ask("GET", "/healthz"), 503: Ask("GET", "/healthz")},
     ("GET", "/v1/keys/me"): {
         401: Ask("GET", "/v1/keys/me"),
+        422: Ask("GET", "/v1/keys/me", params={"role": "admin"}),  # takes no parameter
         500: Ask("GET", "/v1/keys/me"),
         503: Ask("GET", "/v1/keys/me"),  # keys off: the route's own read of the database
     },
@@ -97,18 +98,21 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("GET", "/v1/forecasts/{series_id}"): {
         401: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
         404: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
+        422: Ask("GET", "/v1/forecasts/referrals/ot/rugby", params={"horizon": "4"}),
         500: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
         503: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
     },
     ("GET", "/v1/winter/{series_id}"): {
         401: Ask("GET", "/v1/winter/referrals/ot/rugby"),
         404: Ask("GET", "/v1/winter/referrals/ot/rugby"),
+        422: Ask("GET", "/v1/winter/referrals/ot/rugby", params={"year": "2026"}),
         500: Ask("GET", "/v1/winter/referrals/ot/rugby"),
         503: Ask("GET", "/v1/winter/referrals/ot/rugby"),
     },
     ("GET", "/v1/configs/active"): {
         401: Ask("GET", "/v1/configs/active"),
         404: Ask("GET", "/v1/configs/active"),
+        422: Ask("GET", "/v1/configs/active", params={"version": "2"}),
         500: Ask("GET", "/v1/configs/active"),
         503: Ask("GET", "/v1/configs/active"),
     },
@@ -135,6 +139,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("GET", "/v1/plans/latest"): {
         401: Ask("GET", "/v1/plans/latest"),
         404: Ask("GET", "/v1/plans/latest"),
+        422: Ask("GET", "/v1/plans/latest", params={"scenario": "true"}),
         500: Ask("GET", "/v1/plans/latest"),
         503: Ask("GET", "/v1/plans/latest"),
     },
@@ -201,6 +206,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         401: Ask("POST", RUNS),
         403: Ask("POST", RUNS),
         409: Ask("POST", RUNS),  # another process's run holds the pipeline lock
+        422: Ask("POST", RUNS, params={"series": "referrals/ot/rugby"}),
         500: Ask("POST", RUNS),
         503: Ask("POST", RUNS),
     },

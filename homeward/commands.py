@@ -490,6 +490,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
         demand, warnings = _demo_demand(config)
     folder = _csv_folder(args.csv) if args.csv else None
     inputs = build_inputs(config, demand)
+    warnings += planning.start_notes(demand, inputs)
     if args.write_mps:
         write_mps(inputs, args.write_mps)
         log.info("wrote the LP to %s", args.write_mps)

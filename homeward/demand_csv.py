@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from homeward.errors import Problem, ValidationFailed, in_reading_order
-from homeward.ingest import MAX_COUNT, read_csv_as_text
+from homeward.ingest import MAX_COUNT, WEEKLY, found_date, found_unread_date, read_csv_as_text
 from optimise.config import PlanningConfig
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,16 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
     problems = [*table.problems] + [
-        Problem(int(raw.index[int(i)]), "ds", "a date YYYY-MM-DD", _found(raw["ds"].iloc[i]))
+        Problem(
+            int(raw.index[int(i)]),
+            "ds",
+            "a date YYYY-MM-DD",
+            found_unread_date(str(raw["ds"].iloc[i]).strip()),
+        )
         for i in np.flatnonzero(ds.isna())
     ]
+    if config is not None and config.period_days == DAYS_PER_WEEK:
+        problems += _not_mondays(raw, ds)
     numbers = {}
     for column in [c for c in raw.columns if c not in REQUIRED[:3]]:
         numbers[column], found = _counts(raw[column], column)
@@ -57,6 +64,30 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
             **numbers,
         }
     ).reset_index(drop=True)
+
+
+DAYS_PER_WEEK = 7
+EXPECTED_MONDAY = (
+    "a Monday YYYY-MM-DD (the config's periods are weeks, period_days 7, each named by its "
+    "Monday as the weekly referral histories are)"
+)
+
+
+def _not_mondays(raw: pd.DataFrame, ds: pd.Series) -> list[Problem]:
+    """Weekly demand dated by another day, such as "week ending" Sundays, named at its row
+    with the Monday meant: planned as it was, every period would start on that day, and the
+    plan's weeks would not be the weeks of the referral histories and forecasts."""
+    off = np.flatnonzero(ds.notna() & (ds.dt.dayofweek != 0))
+    texts, lines = raw["ds"].tolist(), raw.index.tolist()
+    return [
+        Problem(
+            int(lines[i]),
+            "ds",
+            EXPECTED_MONDAY,
+            found_date(str(texts[i]).strip(), ds.iloc[i], WEEKLY),
+        )
+        for i in off
+    ]
 
 
 def _duplicate_rows(raw: pd.DataFrame, ds: pd.Series) -> list[Problem]:

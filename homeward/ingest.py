@@ -705,7 +705,7 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     problems += _id_problems(ids, ids_ok, rows)
     unread = ds.isna()
     month_first = _month_first_reason(ids, ds_text, unread)
-    describe = _found_unread_date if month_first is None else _month_first_date(month_first)
+    describe = found_unread_date if month_first is None else _month_first_date(month_first)
     problems += _cell_problems(unread, rows, "ds", EXPECTED_DATE, ds_text, describe)
     outside = _outside_dates(ds)
     problems += _date_range_problems(outside, rows, ids, ds_text)
@@ -978,7 +978,7 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
     off = anchored[_off_calendar(anchored)].sort_values("row").head(MAX_PROBLEMS_PER_CHECK)
     columns = ["row", "unique_id", "ds_text", "ds", "frequency"]
     return [
-        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency], _found_date(text, date, frequency),
+        Problem(int(row), "ds", _ANCHOR_EXPECTED[frequency], found_date(text, date, frequency),
                 str(series_id))
         for row, series_id, text, date, frequency in off[columns].itertuples(index=False)
     ]  # fmt: skip
@@ -987,7 +987,7 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*$")
 
 
-def _found_unread_date(text: str) -> str:
+def found_unread_date(text: str) -> str:
     """A date that is not YYYY-MM-DD as written, and the date meant where a spreadsheet's
     slashed date says it: day first as UK spreadsheets write it (05/01/2026: 2026-01-05), or
     month first where the day cannot be second (01/25/2026: 2026-01-25)."""
@@ -1072,7 +1072,7 @@ def _month_first_date(reason: str) -> Callable[[str], str]:
     return describe
 
 
-def _found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:
+def found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:
     """The date as written and what it is, with the date meant where that is plain: a month
     dated by its last day (month-end dates), a week by a day other than its Monday (such as
     "week ending" Sundays)."""

@@ -216,9 +216,16 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
                 "and its pressure_level's interval, if any",
             )
     inputs = build_inputs(config, demand)
+    return PreparedPlan(config, inputs, warnings + start_notes(demand, inputs))
+
+
+def start_notes(demand: pd.DataFrame, inputs: PlanInputs) -> tuple[str, ...]:
+    """Warnings on where a plan starts, for every way a plan is made (the pipeline, the API,
+    `homeward plan`): series whose demand starts out of step with the rest, and periods
+    already over."""
     late = late_start(demand, inputs.services, inputs.districts)
     notes = (late, started_in_the_past(inputs, utcnow().date()))
-    return PreparedPlan(config, inputs, warnings + tuple(n for n in notes if n is not None))
+    return tuple(n for n in notes if n is not None)
 
 
 def started_in_the_past(inputs: PlanInputs, today: date) -> str | None:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from homeward import demo_config
 from homeward.demand_csv import read_demand_csv
 from homeward.errors import ValidationFailed
+from optimise.config import PlanningConfig
 
 
 def test_blank_and_bad_cells_are_named(tmp_path: Path) -> None:
@@ -23,5 +25,26 @@ def test_blank_and_bad_cells_are_named(tmp_path: Path) -> None:
     assert [(p.row, p.column, p.found) for p in caught.value.problems] == [
         (2, "ds", "a blank value"),
         (3, "cases", "a blank value"),
-        (4, "ds", "'05/01/2026'"),
+        (
+            4,
+            "ds",
+            "'05/01/2026' (a spreadsheet date, read day first, as UK spreadsheets write it: "
+            "write 2026-01-05)",
+        ),
     ]
+
+
+def test_weekly_demand_dated_by_week_ending_sundays_names_each_monday(tmp_path: Path) -> None:
+    """The config plans weeks (period_days 7), named by their Mondays as the referral histories
+    are; demand dated 'week ending' Sunday would make every plan week start on a Sunday."""
+    path = tmp_path / "demand.csv"
+    path.write_text("service,district,ds,cases\not,rugby,2026-01-05,5\not,rugby,2026-01-11,3\n")
+    config = PlanningConfig.model_validate(demo_config.demo_planning_config(horizon_periods=2))
+    with pytest.raises(ValidationFailed) as caught:
+        read_demand_csv(path, config)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (3, "ds")
+    assert problem.expected.startswith("a Monday YYYY-MM-DD (the config's periods are weeks")
+    assert problem.found == "'2026-01-11' (a Sunday; date its week by its Monday, 2026-01-05)"
+    monthly = config.model_copy(update={"period_days": 30})
+    assert len(read_demand_csv(path, monthly)) == 2  # other periods: no day of the week

@@ -77,6 +77,54 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
     return warnings
 
 
+# A care service's demand "outruns the plan" when the plan serves less than this share of the
+# cases arriving over the horizon and its queue ends more than RISE_PERIODS of arrivals above
+# where it started: money or staff too short for the demand all year, or demand in the wrong
+# units (monthly counts on weekly rows are 4.3 times too high), which a plan still solves.
+SERVED_SHARE = 0.90
+
+
+def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | None:
+    """A warning naming each care service whose queue grows all through the plan because it
+    serves well under what arrives (the end-of-horizon warning leaves such queues alone), with
+    its arrivals, what is served, its queue and its wait at the end; None if there is none."""
+    if not len(result.backlog):
+        return None
+    care = result.backlog[result.backlog["service"] != "dfg_works"]
+    last = len(inputs.period_start) - 1
+    periods = last + 1
+    start = _starting(inputs)
+    shown = []
+    for i, service in enumerate(inputs.services):
+        rows = care[care["service"] == service]
+        arrived = float(inputs.demand_cases[i].sum())
+        served = float(rows["cases_served"].sum())
+        at_end = rows[rows["period"] == last]
+        queue = float(at_end["backlog_cases"].sum())
+        if arrived <= 0 or served >= SERVED_SHARE * arrived:
+            continue
+        if queue <= start.get(service, 0.0) + RISE_PERIODS * arrived / periods:
+            continue
+        served_last = float(at_end["cases_served"].sum())
+        wait = (
+            f"{queue * inputs.period_days / served_last:,.0f} days"
+            if served_last > 0
+            else "without end (none served)"
+        )
+        shown.append(
+            f"{service_name(service)} {arrived / periods:,.0f} new cases a {_unit(inputs)}, "
+            f"{served / periods:,.0f} served ({int(100 * served / arrived)}%), waiting cases from "
+            f"{start.get(service, 0.0):,.0f} to {queue:,.0f}, the wait at the end {wait}"
+        )
+    if not shown:
+        return None
+    return (
+        "demand outruns the plan all through it: " + "; ".join(shown) + ". The budget and the "
+        "staff limits in the config cannot keep up with this demand; if it is higher than "
+        "expected, check its units (monthly counts on weekly rows are 4.3 times too high)"
+    )
+
+
 FEE_FALL = 0.10  # fee income this much lower at the end than before is named as a cause
 
 

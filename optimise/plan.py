@@ -10,7 +10,7 @@ from optimise.decompose import BY_BLOCKS, Decomposition
 from optimise.elastic import held, relax, with_held_prices
 from optimise.extract import extract
 from optimise.highs_backend import write_model
-from optimise.horizon import end_of_horizon_warnings
+from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
 from optimise.risk import demand_risk
@@ -57,7 +57,10 @@ def plan(
     if result.ok:
         hours = plan_hours(inputs, result.hours)
         result = result.with_extras(demand_risk=demand_risk(inputs, result, hours))
-        if ends := end_of_horizon_warnings(inputs, result):
+        ends = end_of_horizon_warnings(inputs, result)
+        if outrun := unserved_demand_warning(inputs, result):
+            ends.append(outrun)
+        if ends:
             result = result.with_extras(warnings=(*result.warnings, *ends))
     return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result
 

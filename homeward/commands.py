@@ -706,6 +706,13 @@ def demo(args: argparse.Namespace) -> int:
                 replace=True,
             )
         store_demo_config(session)
+        if not repository.list_series(session, planning.REFERRALS_PREFIX):
+            print(
+                "demo: the database holds series of its own and no referral histories: the "
+                "synthetic demo loads only into an empty database, so the pipeline forecasts "
+                "the stored series and makes no plan (set DATABASE_URL to a new database for "
+                "the demo)"
+            )
     current = "--rerun" if args.rerun else freshness(factory, settings)
     if isinstance(current, UpToDate):
         # a restart (`docker restart`, a second `make run`): the same minutes would only make

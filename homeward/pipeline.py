@@ -272,6 +272,10 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
         config_row = repository.active_config(session)
         if config_row is None:
             return None, "forecast_only", "forecasts stored; no planning config stored, so no plan."
+        if not repository.list_series(session, planning.REFERRALS_PREFIX):
+            # a council that loaded other series first (DTOC days, A&E): forecasting them is
+            # the run's work; a plan waits for its referrals, and failing would hide that
+            return None, "forecast_only", _no_referrals(config_row.name)
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
         _config, result = planning.solve_config(session, config_row.body, settings.solver)
         stored = planning.store_result(session, run_id, config_row.id, result)
@@ -284,6 +288,14 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
         f"objective {_fmt(result.objective_weighted_wait_days)} weighted waiting days"
     )
     return stored.plan_id, "succeeded", _with_plan_warnings(result, stored.plan_id)
+
+
+def _no_referrals(config_name: str) -> str:
+    return (
+        f"forecasts stored; no plan: the active config {config_name!r} plans from referral "
+        f"histories ({planning.REFERRALS_PREFIX}<service>/<district>) and none are stored "
+        "(load them with `homeward import` or POST /v1/observations)."
+    )
 
 
 def _with_plan_warnings(result: PlanResult, plan_id: int) -> str:

@@ -519,6 +519,24 @@ def test_demo_updates_its_own_config_keeps_a_users_and_loads_its_data_once(
     assert _count(db_env, "observations") == rows > 0 and ran == ["run", "run"]
 
 
+def test_demo_on_a_database_of_other_series_says_first_that_it_will_make_no_plan(
+    db_env: str, demo_runs: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DTOC days imported, no referral histories: the demo is not loaded (the database is not
+    empty) and the run can make no plan; said before minutes of forecasting, not after."""
+    upgrade(make_engine(db_env))
+    factory = session_factory(make_engine(db_env))
+    months = pd.date_range("2015-01-01", periods=36, freq="MS")
+    with transaction(factory) as session:
+        frame = pd.DataFrame({"unique_id": "dtoc_days/rugby", "ds": months, "y": 300.0})
+        repository.store_observations(session, frame, "council", "hash")
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    said = out.index("demo: the database holds series of its own and no referral histories")
+    assert said < out.index("demo: running the pipeline") and demo_runs == ["run"]
+    assert _count(db_env, "observations") == 36  # the synthetic demo was not loaded
+
+
 def test_plan_with_a_district_of_an_unknown_team_names_that_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

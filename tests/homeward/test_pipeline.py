@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from homeward import repository
+from homeward import demo_config, planning, repository
 from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
 from homeward.scheduler import JOB_ID, RECOVERY_JOB_ID, scheduled_run, start_scheduler
 from homeward.settings import Settings
@@ -44,6 +44,30 @@ def test_forecast_only_run_is_recorded_without_a_config(factory, sqlite_settings
     assert run.status == "forecast_only" and run.finished_at is not None and run.data_hash
     assert set(run.models_chosen) == {"referrals/ot/rugby", "referrals/ot/warwick"}
     assert len(frame) == 2 * sqlite_settings.forecast_horizon_weeks
+
+
+def test_with_a_config_and_no_referral_history_the_run_forecasts_and_says_why_no_plan(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """A council that loaded DTOC days first: its series are forecast and stored, and the run
+    says the config has no referrals to plan from, instead of failing with 'run the pipeline
+    first' (NoForecasts) after minutes of forecasting."""
+    months = pd.date_range("2015-01-01", periods=48, freq="MS")
+    frame = pd.DataFrame({"unique_id": "dtoc_days/rugby", "ds": months, "y": 300.0})
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+        body = demo_config.demo_planning_config()
+        repository.save_config(session, body, planning.config_hash(body))
+    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    assert outcome.status == "forecast_only" and outcome.plan_id is None
+    assert outcome.message.startswith(
+        f"forecasts stored; no plan: the active config {body['name']!r} plans from referral "
+        "histories (referrals/<service>/<district>) and none are stored"
+    )
+    with factory() as session:
+        run = repository.list_runs(session, 1)[0]
+        assert run.status == "forecast_only" and run.message == outcome.message
+        assert len(repository.latest_forecast_frame(session, "dtoc_days/")) > 0
 
 
 def test_a_running_run_shows_its_progress_as_its_message(

@@ -589,15 +589,21 @@ def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     header = _quote(",".join(names))
     if not set(COLUMNS) & set(names) or _pivoted(names, raw):
         return [_other_format_problem(names, header)]
+    absent = [name for name in COLUMNS if name not in names]
+    unknown = [name for name in names if name not in COLUMNS]
+    # one column missing, one unknown (`unique_id,ds,value`): most likely the one, misnamed
+    hint = (
+        f"; is {unknown[0]!r} the {absent[0]}? rename it"
+        if len(absent) == len(unknown) == 1
+        else ""
+    )
     missing = [
-        Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header)
-        for name in COLUMNS
-        if name not in names
+        Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header + hint)
+        for name in absent
     ]
     extra = [
         Problem(1, name, "only the columns unique_id, ds, y", f"an unknown column {name!r}")
-        for name in names
-        if name not in COLUMNS
+        for name in unknown
     ]
     return missing + extra
 
@@ -651,12 +657,38 @@ def _other_format_problem(names: list[str], header: str) -> Problem:
         )
     elif names[0] == "unique_id" and _pivoted(names):
         what = f"{wide}; the columns after 'unique_id' are periods (a transposed wide table)"
+    elif len(names) == len(COLUMNS) and (renaming := _renaming(names)) is not None:
+        what = renaming
     else:
         what = wide
     has = [name for name in COLUMNS if name in names]
     which = f"only {has[0]!r} of" if has else "none of"
     found = f"{header} ({len(names)} columns, {which} unique_id, ds, y: {what})"
     return Problem(1, None, "the header unique_id,ds,y (long format)", found)
+
+
+# words in a column's name that say which long column it is (`Series,Date,Value`)
+_ROLE_WORDS = {
+    "unique_id": ("series", "id", "name", "code", "area", "district", "authority", "la"),
+    "ds": ("date", "week", "month", "period", "day", "time", "start"),
+    "y": ("value", "count", "total", "cases", "referrals", "days", "number", "y"),
+}
+
+
+def _renaming(names: list[str]) -> str | None:
+    """For three columns none of which is named unique_id, ds or y: the renaming their names
+    suggest (`'Series' to unique_id, 'Date' to ds, 'Value' to y`) when each long column is
+    named by exactly one of them; None when the names do not say (`date,rugby,warwick` is a
+    wide table, not a long one misnamed)."""
+    words = [set(re.findall(r"[a-z]+", name.lower())) for name in names]
+    order = []
+    for clues in _ROLE_WORDS.values():
+        found = [i for i, w in enumerate(words) if w & set(clues)]
+        order.append(found[0] if len(found) == 1 else -1)
+    if sorted(order) != list(range(len(COLUMNS))):
+        return None
+    renames = ", ".join(f"{names[i]!r} to {role}" for role, i in zip(COLUMNS, order, strict=True))
+    return f"one row per series and period already? rename {renames}"
 
 
 def _row_numbers(raw: pd.DataFrame) -> np.ndarray:

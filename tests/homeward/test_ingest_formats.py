@@ -31,6 +31,29 @@ def test_a_wide_table_is_one_problem_not_one_per_column() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("header", "renames"),
+    [
+        ("Series,Date,Value", "'Series' to unique_id, 'Date' to ds, 'Value' to y"),
+        ("Week,Area,Total referrals", "'Area' to unique_id, 'Week' to ds, 'Total referrals' to y"),
+    ],
+)
+def test_a_long_file_with_its_columns_named_otherwise_is_told_the_renaming(
+    header: str, renames: str
+) -> None:
+    """Already one row per series and period: "a wide table?" was the wrong guess."""
+    found = only_problem(f"{header}\nreferrals/ot/rugby,2025-01-06,3\n")
+    assert found.endswith(f"one row per series and period already? rename {renames})")
+
+
+def test_one_column_misnamed_is_named_as_the_one_missing() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv("unique_id,ds,value\nreferrals/ot/rugby,2025-01-06,3\n", "t.csv")
+    missing, unknown = caught.value.problems
+    assert (missing.column, unknown.column) == ("y", "value")
+    assert missing.found == "'unique_id,ds,value'; is 'value' the y? rename it"
+
+
 def _long(ids: int = 3, months: int = 4) -> pd.DataFrame:
     ds = pd.date_range("2011-04-01", periods=months, freq="MS")
     return pd.DataFrame(

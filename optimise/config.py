@@ -70,17 +70,70 @@ class _Strict(BaseModel):
 class ServiceConfig(_Strict):
     """One service: unit costs, waiting weights and (optional) issue-4 extensions."""
 
-    id: ServiceId
-    hours_per_case: float = Field(ge=MIN_HOURS_PER_CASE)
-    cost_per_hour_gbp: float = Field(ge=0)
-    wait_weight: float = Field(ge=0)
-    hospital_delay_weight: float = Field(default=0.0, ge=0)
-    hospital_share: float | None = Field(default=None, ge=0, le=1)
-    urgent_share: float = Field(default=0.0, ge=0, le=1)
-    urgent_wait_weight: float | None = Field(default=None, ge=0)
-    agency_premium: float = Field(default=1.5, ge=1)
-    charge_gbp_per_hour: float = Field(default=0.0, ge=0)
-    charge_paying_share: float = Field(default=0.0, ge=0, le=1)
+    id: ServiceId = Field(
+        description="the service: ot (occupational therapy), hao (housing assessment officer "
+        "casework), reablement or domcare (domiciliary care)",
+    )
+    hours_per_case: float = Field(
+        ge=MIN_HOURS_PER_CASE,
+        description="staff hours one case of the service takes, hours per case (at least 0.1)",
+    )
+    cost_per_hour_gbp: float = Field(
+        ge=0,
+        description="the cost of an in-house staff hour, paid from the revenue budget, GBP per "
+        "hour",
+    )
+    wait_weight: float = Field(
+        ge=0,
+        description="the weight of each day a case waits (a standard case's where urgent_share is "
+        "above 0): 1 counts a person-day of waiting once, 2 twice",
+    )
+    hospital_delay_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="extra weight on each day a case waits in a hospital bed (a DTOC day), added "
+        "to wait_weight; 0: none",
+    )
+    hospital_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the fraction (0 to 1) of the service's waiting cases who wait in a hospital "
+        "bed, their waits being delayed transfers of care; null: 1 for reablement and domcare, 0 "
+        "for the others",
+    )
+    urgent_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="the fraction (0 to 1) of the service's new and waiting cases triaged urgent, "
+        "who wait at urgent_wait_weight; 0: one queue",
+    )
+    urgent_wait_weight: float | None = Field(
+        default=None,
+        ge=0,
+        description="the weight of each day an urgent case waits, as wait_weight is a standard "
+        "case's; required where urgent_share is above 0",
+    )
+    agency_premium: float = Field(
+        default=1.5,
+        ge=1,
+        description="an agency hour's cost as a multiple of cost_per_hour_gbp (1.5: half as much "
+        "again)",
+    )
+    charge_gbp_per_hour: float = Field(
+        default=0.0,
+        ge=0,
+        description="the charge for an hour of the service delivered (hours_per_case per case "
+        "served), income that funds the revenue budget, GBP per hour; 0: no charge",
+    )
+    charge_paying_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="the fraction (0 to 1) of the hours delivered that are charged for (the people "
+        "who pay charge_gbp_per_hour)",
+    )
 
     @model_validator(mode="after")
     def _urgent_weight_given(self) -> ServiceConfig:
@@ -97,11 +150,35 @@ class ServiceConfig(_Strict):
 class HoursBounds(_Strict):
     """A team's hours of one service per period: floor, ceiling, agency and recruitment limits."""
 
-    min_per_period: float = Field(ge=0)
-    max_per_period: float = Field(ge=0)
-    agency_max_per_period: float = Field(default=0.0, ge=0)
-    max_change_per_period: float | None = Field(default=None, ge=0)
-    current_per_period: float | None = Field(default=None, ge=0)
+    min_per_period: float = Field(
+        ge=0,
+        description="the fewest in-house staff hours the team is paid for in each period, used or "
+        "not, hours per period",
+    )
+    max_per_period: float = Field(
+        ge=0,
+        description="the most in-house staff hours the team can give in each period, hours per "
+        "period",
+    )
+    agency_max_per_period: float = Field(
+        default=0.0,
+        ge=0,
+        description="the most agency hours the team may buy in each period, at agency_premium "
+        "times cost_per_hour_gbp, hours per period; 0: no agency",
+    )
+    max_change_per_period: float | None = Field(
+        default=None,
+        ge=0,
+        description="the most the team's in-house staff hours may rise or fall from one period to "
+        "the next (recruitment and leavers), hours per period; null: no limit",
+    )
+    current_per_period: float | None = Field(
+        default=None,
+        ge=0,
+        description="the team's in-house staff hours in the period before the plan, from which the "
+        "first period may move by max_change_per_period, hours per period; null: unknown, the "
+        "first period is free",
+    )
 
     @model_validator(mode="after")
     def _min_below_max(self) -> HoursBounds:
@@ -123,23 +200,61 @@ class TeamConfig(_Strict):
     one share the plan's top-level `revenue_budget_gbp_per_period`.
     """
 
-    id: str = Field(min_length=1)
-    hours: dict[ServiceId, HoursBounds]
-    revenue_budget_gbp_per_period: float | None = Field(default=None, ge=0)
+    id: str = Field(
+        min_length=1,
+        description="the team's id, which each of its districts gives as `team`",
+    )
+    hours: dict[ServiceId, HoursBounds] = Field(
+        description="the team's hours bounds by service id, one for each service of the config",
+    )
+    revenue_budget_gbp_per_period: float | None = Field(
+        default=None,
+        ge=0,
+        description="the team's own revenue budget for its staff and agency hours, net of the DFG "
+        "fees and care charges its districts earn, GBP per period; null: the team shares the "
+        "pooled revenue_budget_gbp_per_period",
+    )
 
 
 class DistrictConfig(_Strict):
-    id: str = Field(min_length=1)
-    name: str
-    team: str
-    capital_gbp: float = Field(ge=0)
-    cost_per_adaptation_gbp: float = Field(gt=0)
-    initial_backlog_cases: dict[ServiceId, float] = Field(default_factory=dict)
-    initial_works_backlog_cases: float = Field(default=0.0, ge=0)
+    id: str = Field(
+        min_length=1,
+        description="the district's id, as in the demand frame's district column",
+    )
+    name: str = Field(description="the district's name, as a plan writes it")
+    team: str = Field(
+        description="the id of the team (teams[].id) whose hours serve the district and whose "
+        "budget its fees and charges fund",
+    )
+    capital_gbp: float = Field(
+        ge=0,
+        description="the district's DFG capital for works over the whole horizon, not pooled with "
+        "other districts and never paying staff, GBP",
+    )
+    cost_per_adaptation_gbp: float = Field(
+        gt=0,
+        description="the average capital cost of one DFG works case (an adaptation), before any "
+        "fee, GBP per case",
+    )
+    initial_backlog_cases: dict[ServiceId, float] = Field(
+        default_factory=dict,
+        description="cases waiting at the start of the plan, by service id, cases; a service left "
+        "out: none",
+    )
+    initial_works_backlog_cases: float = Field(
+        default=0.0,
+        ge=0,
+        description="DFG works cases waiting to be completed at the start of the plan, cases",
+    )
     # DFG works the district can complete in a period (surveys, approvals, contractors): without
     # it the LP completes works as fast as capital allows, so a plan spends a year's grant in
     # its first months and completes none after. None: no limit.
-    max_works_per_period: float | None = Field(default=None, ge=0)
+    max_works_per_period: float | None = Field(
+        default=None,
+        ge=0,
+        description="the most DFG works cases the district can complete in a period (surveys, "
+        "approvals, contractors), cases per period; null: no limit but its capital",
+    )
 
     @model_validator(mode="after")
     def _backlogs_non_negative(self) -> DistrictConfig:
@@ -161,10 +276,27 @@ class FeesConfig(_Strict):
     capital, so a higher fee funds more staff hours but fewer works. Off: the fee is income on
     top of the capital (DESIGN.md's formulation)."""
 
-    dfg_fee_rate: float = Field(ge=0, le=1)
-    min_fee_per_case_gbp: float = Field(default=0.0, ge=0)
-    max_fee_per_case_gbp: float | None = Field(default=None, ge=0)
-    charged_to_grant: bool = False
+    dfg_fee_rate: float = Field(
+        ge=0,
+        le=1,
+        description="the fee as a fraction (0 to 1) of each DFG works case's cost (0.1: 10%), "
+        "before the bounds below",
+    )
+    min_fee_per_case_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="the least fee charged on a DFG works case, GBP per case; 0: no floor",
+    )
+    max_fee_per_case_gbp: float | None = Field(
+        default=None,
+        ge=0,
+        description="the most fee charged on a DFG works case, GBP per case; null: no cap",
+    )
+    charged_to_grant: bool = Field(
+        default=False,
+        description="true: the fee is paid out of the district's DFG capital with the works (cost "
+        "+ fee of capital per case); false: it is income on top of the capital",
+    )
 
     @model_validator(mode="after")
     def _min_below_max(self) -> FeesConfig:
@@ -180,8 +312,18 @@ class FeesConfig(_Strict):
 
 
 class FlowsConfig(_Strict):
-    p_ot_dfg: float = Field(ge=0, le=1)
-    p_reab_dom: float = Field(ge=0, le=1)
+    p_ot_dfg: float = Field(
+        ge=0,
+        le=1,
+        description="the fraction (0 to 1) of OT cases served that become DFG works cases, joining "
+        "the district's works queue",
+    )
+    p_reab_dom: float = Field(
+        ge=0,
+        le=1,
+        description="the fraction (0 to 1) of reablement cases served that need ongoing "
+        "domiciliary care, joining its queue the next period",
+    )
 
 
 class EquityConfig(_Strict):
@@ -196,11 +338,36 @@ class EquityConfig(_Strict):
     lets a planner trade that much weighted waiting for evenness.
     """
 
-    max_avg_wait_days: float | None = Field(default=None, gt=0)
-    applies_from_period: int = Field(default=1, ge=1)
-    worst_district_weight: float = Field(default=0.0, ge=0)
-    even_waits: bool = True
-    even_waits_tolerance: float = Field(default=1e-6, ge=0, le=0.01)
+    max_avg_wait_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="a cap on each service's average wait in each district in each period from "
+        "applies_from_period, days; null: no cap",
+    )
+    applies_from_period: int = Field(
+        default=1,
+        ge=1,
+        description="the first period (1 = the plan's first) that max_avg_wait_days applies to, "
+        "leaving earlier ones to clear the starting backlog",
+    )
+    worst_district_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="the weight on the worst district's weighted waiting days per referral over "
+        "the horizon, added to the weighted person-days the plan minimises; 0: off",
+    )
+    even_waits: bool = Field(
+        default=True,
+        description="true: among plans with the least weighted waiting, the one with the most even "
+        "waits across districts; false: one solve",
+    )
+    even_waits_tolerance: float = Field(
+        default=1e-6,
+        ge=0,
+        le=0.01,
+        description="the weighted waiting the even-waits solve may add, as a fraction (0 to 0.01) "
+        "of the least (1e-6: none a solver can tell)",
+    )
 
 
 # The upper forecast quantiles a demand frame carries (q90 = top of the 80% interval, q975 of
@@ -229,11 +396,32 @@ class WinterConfig(_Strict):
     that a backlog absorbs, and plans far above either.
     """
 
-    quantile_column: WinterQuantile | None = None
-    pressure_series: str | None = Field(default=None, min_length=1)
-    pressure_level: Literal["mean", "q90", "q975"] = "mean"
-    pressure_elasticity: dict[ServiceId, float] = Field(default_factory=dict)
-    months: tuple[int, ...] = (11, 12, 1, 2, 3)
+    quantile_column: WinterQuantile | None = Field(
+        default=None,
+        description="the forecast quantile (q90: top of the 80% interval, q975: of the 95%) winter "
+        "periods plan for where it is above the forecast; null: none",
+    )
+    pressure_series: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the id of the pressure series whose winter index raises each service's normal "
+        "level in winter periods, e.g. winter/emergency_admissions/warwickshire; null: none",
+    )
+    pressure_level: Literal["mean", "q90", "q975"] = Field(
+        default="mean",
+        description="the point of the pressure series' forecast the winter index is taken from: "
+        "mean (an average winter), q90 or q975 (a bad winter)",
+    )
+    pressure_elasticity: dict[ServiceId, float] = Field(
+        default_factory=dict,
+        description="by service id, how strongly its referrals follow the winter index, 0 to 5 (1: "
+        "in proportion, 0.5: half as much); a service left out: 1",
+    )
+    months: tuple[int, ...] = Field(
+        default=(11, 12, 1, 2, 3),
+        description="the calendar months (1 to 12, each once) whose periods are planned as winter, "
+        "by the month each period starts in",
+    )
 
     @model_validator(mode="after")
     def _months_valid(self) -> WinterConfig:
@@ -283,23 +471,68 @@ class WinterConfig(_Strict):
 class PlanningConfig(_Strict):
     """A whole planning request (without demand, which comes as a long frame)."""
 
-    name: str = Field(max_length=MAX_NAME_LENGTH)
-    version: str = Field(max_length=MAX_VERSION_LENGTH)
-    period_days: int = Field(gt=0)
-    horizon_periods: int = Field(ge=1, le=MAX_HORIZON_PERIODS)
-    services: list[ServiceConfig] = Field(min_length=1)
-    teams: list[TeamConfig] = Field(min_length=1)
-    districts: list[DistrictConfig] = Field(min_length=1)
+    name: str = Field(
+        max_length=MAX_NAME_LENGTH,
+        description="the config's name, at most 200 characters",
+    )
+    version: str = Field(
+        max_length=MAX_VERSION_LENGTH,
+        description="the config's version label, at most 100 characters",
+    )
+    period_days: int = Field(
+        gt=0,
+        description="days in each period: the demand's spacing, 7 for weekly demand, 28 to 31 for "
+        "monthly",
+    )
+    horizon_periods: int = Field(
+        ge=1,
+        le=MAX_HORIZON_PERIODS,
+        description="periods planned, from the demand's first period (at most 520)",
+    )
+    services: list[ServiceConfig] = Field(
+        min_length=1,
+        description="the services planned, each once",
+    )
+    teams: list[TeamConfig] = Field(
+        min_length=1,
+        description="the teams whose hours are allocated, each serving at least one district",
+    )
+    districts: list[DistrictConfig] = Field(
+        min_length=1,
+        description="the districts planned, each served by one team",
+    )
     # The pooled budget of every team without its own; required unless every team has one.
-    revenue_budget_gbp_per_period: float | None = Field(default=None, ge=0)
+    revenue_budget_gbp_per_period: float | None = Field(
+        default=None,
+        ge=0,
+        description="the pooled revenue budget of every team without its own, GBP per period; null "
+        "when every team has its own",
+    )
     # Budgets are stated per period either way; "financial_year" bounds each financial year's
     # sum (1 April start) instead of each period, so money may move between weeks of a year.
-    revenue_budget_basis: Literal["period", "financial_year"] = "period"
-    fees: FeesConfig
-    flows: FlowsConfig
-    works_wait_weight: float = Field(default=1.0, ge=0)
-    equity: EquityConfig | None = None
-    winter: WinterConfig | None = None
+    revenue_budget_basis: Literal["period", "financial_year"] = Field(
+        default="period",
+        description="period: each period's spend is within its budget; financial_year: each "
+        "financial year's (from 1 April) is within its periods' budgets summed",
+    )
+    fees: FeesConfig = Field(description="the fee charged on DFG works, which funds revenue")
+    flows: FlowsConfig = Field(
+        description="the shares of cases that flow on from one service to another queue",
+    )
+    works_wait_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="the weight of each day a DFG works case waits, as wait_weight is a service's: "
+        "1 counts a person-day of waiting once",
+    )
+    equity: EquityConfig | None = Field(
+        default=None,
+        description="equity across districts; null: the defaults (even waits only)",
+    )
+    winter: WinterConfig | None = Field(
+        default=None,
+        description="winter planning; null: every period plans for the forecast mean",
+    )
 
     @field_validator("name")
     @classmethod

@@ -379,8 +379,8 @@ def test_every_number_in_an_answer_says_what_it_counts(answers: Answers) -> None
         ref.rsplit("/", 1)[1]
         for ref in re.findall(r'"\$ref": "([^"]+)"', _responses_text(answers.document))
     }
-    # the API's own answers; a config's body is optimise's PlanningConfig, whose field names
-    # carry their units (capital_gbp, hours_per_case)
+    # the API's own answers; a config's body is optimise's PlanningConfig, whose fields are
+    # held to the same in tests/api/test_config_field_descriptions.py
     answered = {name for name in _closure(schemas, answered) if name.endswith("Public")}
     silent = [
         f"{name}.{key}"

@@ -50,8 +50,16 @@ log = logging.getLogger("homeward")
 # workers are ended at once) before it is closed anyway: well inside `docker stop`'s 10 s.
 STOP_GRACE_S = 5.0
 # What a dashboard on another origin may read of an answer besides the body: the paging
-# total, where to poll a job, when to retry, and whether a job was made.
-CORS_EXPOSED_HEADERS = ["X-Total-Count", "Location", "Retry-After", "Preference-Applied", "ETag"]
+# total, where to poll a job, when to retry, whether a job was made, the tag to poll with,
+# and a CSV download's file name (which says which plan it is; `latest` does not).
+CORS_EXPOSED_HEADERS = [
+    "X-Total-Count",
+    "Location",
+    "Retry-After",
+    "Preference-Applied",
+    "ETag",
+    "Content-Disposition",
+]
 # What a dashboard on another origin may send: its key, a JSON body, `Prefer: respond-async`,
 # and If-None-Match to poll with the ETag it was given (a 304 when nothing has changed).
 # Bodies from this size on are compressed for a client that asks; the answer then varies on

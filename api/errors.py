@@ -195,9 +195,49 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     body_field = getattr(request.scope.get("route"), "body_field", None)
     body_model = getattr(getattr(body_field, "field_info", None), "annotation", None)
     problems = [_located(err, body_model) for err in exc.errors()]
+    sent_as = _not_json(request) if body_field is not None else None
+    unread = [e for e in exc.errors() if tuple(e.get("loc", ())) == ("body",)]
+    if sent_as is not None and any(e.get("type") != "missing" for e in unread):
+        # the body was not read as JSON at all: its own "found" would be Python's b'{...}'
+        problems = [
+            {
+                "location": "header/Content-Type",
+                "expected": "application/json: the body is a JSON object",
+                "found": sent_as,
+            }
+        ]
     detail = "; ".join(
         f"{p['location']}: {p['expected']}, found {p['found']}" for p in problems[:10]
     )
+    return problem(422, _title(422), detail, problems=problems)
+
+
+def _not_json(request: Request) -> str | None:
+    """How the request's Content-Type was sent when FastAPI does not read the body as JSON
+    (a form, text/plain, no header at all); None for JSON (`application/json`, `...+json`)."""
+    sent = request.headers.get("content-type", "")
+    media = sent.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    return repr(sent) if sent else "no Content-Type header"
+
+
+# FastAPI's 400 for a JSON body it could not decode, with what broke as its cause
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
+def _unparsed_body(exc: StarletteHTTPException) -> JSONResponse:
+    """A JSON body FastAPI could not decode (bytes that are not UTF-8, JSON nested past
+    Python's recursion limit), answered as every other unreadable body: 422 at `body`."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        found = f"bytes that are not UTF-8 text (byte {cause.start})"
+    elif isinstance(cause, RecursionError):
+        found = "JSON nested too deep to read"
+    else:
+        found = f"a body that could not be read ({type(cause).__name__ if cause else 'unknown'})"
+    problems = [{"location": "body", "expected": "a JSON body (UTF-8 text)", "found": found}]
+    detail = f"body: a JSON body (UTF-8 text), found {found}"
     return problem(422, _title(422), detail, problems=problems)
 
 
@@ -235,6 +275,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (no such route, a method the route lacks), titled as ours are."""
     assert isinstance(exc, StarletteHTTPException)
     detail = str(exc.detail)
+    if exc.status_code == 400 and detail == _UNPARSED_BODY:
+        return _unparsed_body(exc)
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
         detail = f"nothing at {request.url.path}; /docs lists every endpoint"
     headers = dict(exc.headers) if exc.headers else None

@@ -846,9 +846,11 @@ class WinterIndexPublic(BaseModel):
     )
     warning: str | None = Field(
         default=None,
-        description="why the index may understate winter: set when the series' history is "
+        description="why the index may misread winter: set when the series' history is "
         "under three years and its chosen model fits no seasonal pattern from so little (the "
-        "index then shows little or no winter rise whatever the history shows); null otherwise",
+        "index then shows little or no winter rise whatever the history shows), and when the "
+        "history is under a year (the index is then over the mean of those periods, not of a "
+        "year); null otherwise",
     )
 
 

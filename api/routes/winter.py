@@ -42,8 +42,23 @@ def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterInde
         for rec in index[["ds", "index"]].to_dict("records")
     ]
     peak = max((p.index for p in points if p.index is not None), default=None)
-    warning = planning.seasonless(session, series_id, history, forecast)
+    notes = (planning.seasonless(session, series_id, history, forecast), _under_a_year(history))
+    warning = "; ".join(n for n in notes if n) or None
     return WinterIndexPublic(series_id=series_id, points=points, peak=peak, warning=warning)
+
+
+def _under_a_year(history: pd.DataFrame) -> str | None:
+    """Why the index's base is not a year's mean, when the history is shorter than a year:
+    the index then compares the forecast with those few periods, so growth over them reads
+    as winter pressure in every period."""
+    ds = pd.to_datetime(history["ds"])
+    if ds.empty or ds.max() >= ds.min() + pd.DateOffset(years=1) - pd.DateOffset(weeks=1):
+        return None
+    return (
+        f"the history is under a year ({len(ds)} periods, {ds.min():%Y-%m-%d} to "
+        f"{ds.max():%Y-%m-%d}): the index is over their mean, not a year's, so a level that "
+        "has moved since they began reads above (or below) 1 in every period, winter or not"
+    )
 
 
 def _summed_history(session: Session, total_id: str) -> pd.DataFrame:

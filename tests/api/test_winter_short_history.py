@@ -32,11 +32,13 @@ def _monthly(uid: str, months: int) -> pd.DataFrame:
 
 @pytest.fixture
 def client(either_database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    """A server over a database with a 30-month and a 60-month series forecast by a run."""
+    """A server over a database with 30-, 60- and 8-month series forecast by a run."""
     engine = make_engine(either_database_url)
     upgrade(engine)
     factory = session_factory(engine)
-    history = pd.concat([_monthly("winter/new", 30), _monthly("winter/old", 60)])
+    history = pd.concat(
+        [_monthly("winter/new", 30), _monthly("winter/old", 60), _monthly("winter/young", 8)]
+    )
     with transaction(factory) as session:
         repository.store_observations(session, history, "council.csv", observations_hash(history))
         key = api_keys.create_key(session, "analyst", Role.VIEWER).secret
@@ -49,7 +51,7 @@ def client(either_database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
         forecast_models=("ses", "theta", "mean_best2"),
     )
     outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
-    assert "1 series has under three years of history" in outcome.message
+    assert "2 series have under three years of history" in outcome.message
     with (
         LiveServer(create_app(settings)) as server,
         httpx.Client(base_url=server.url, headers=key_header(key), timeout=120) as client,
@@ -67,3 +69,15 @@ def test_a_short_series_index_says_why_it_shows_no_winter_rise(client: httpx.Cli
     long = client.get("/v1/winter/winter/old").json()
     assert long["warning"] is None
     assert long["peak"] > 1.25
+
+
+def test_an_index_over_less_than_a_years_history_says_its_base_is_not_a_year(
+    client: httpx.Client,
+) -> None:
+    """Eight months (February to September 2026): the index is over their mean, so the level's
+    move since February reads in every winter period; the warning says so."""
+    body = client.get("/v1/winter/winter/young").json()
+    assert "the history is under a year (8 periods, 2026-02-01 to 2026-09-01)" in body["warning"]
+    assert body["warning"].startswith("8 months of history is under three years")
+    for longer in ("winter/new", "winter/old"):
+        assert "under a year" not in (client.get(f"/v1/winter/{longer}").json()["warning"] or "")

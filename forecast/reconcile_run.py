@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from forecast.backtest import Window, fold_windows, scale_ratio
+from forecast.backtest import Window, fold_windows, min_train_length, scale_ratio
 from forecast.errors import ForecastInputError
 from forecast.hierarchy import Tree, check_tree_shape, trees
 from forecast.intervals import clipped, reference_sd
@@ -127,14 +127,41 @@ def fold_signature(data: SeriesData, settings: ForecastSettings) -> tuple[object
     return (data.ds[-1], *((data.ds[w.origin], len(w.actual)) for w in wins))
 
 
-def aligned_ids(series: Sequence[SeriesData], settings: ForecastSettings) -> set[str]:
-    """Ids whose fold signature is the most common one among `series` (a pipeline keeps a
-    district that is a week behind, or new, out of its team's total rather than fail)."""
+def out_of_step(series: Sequence[SeriesData], settings: ForecastSettings) -> dict[str, str]:
+    """The series whose fold signature is not the most common one, each with why: it ends on
+    another period, it is too short for as many backtest folds as the others (a district one
+    week short of three folds a year ahead), or its folds fall on other periods. A pipeline
+    keeps such a district out of its team's total rather than fail."""
     signatures = {s.unique_id: fold_signature(s, settings) for s in series}
     if not signatures:
-        return set()
+        return {}
     common, _n = Counter(signatures.values()).most_common(1)[0]
-    return {uid for uid, sig in signatures.items() if sig == common}
+    reasons = {}
+    for data in series:
+        signature = signatures[data.unique_id]
+        if signature == common:
+            continue
+        unit = "weeks" if data.freq == "W-MON" else "months"
+        span = f"{data.ds[0]:%Y-%m-%d} to {data.ds[-1]:%Y-%m-%d}, {len(data.y)} {unit}"
+        folds, theirs = len(signature) - 1, len(common) - 1
+        if signature[0] != common[0]:
+            reasons[data.unique_id] = (
+                f"its history ({span}) ends on another period than the others' "
+                f"({pd.Timestamp(str(common[0])):%Y-%m-%d})"
+            )
+        elif folds < theirs:
+            horizon = settings.eval_horizon
+            needed = min_train_length(data.season_length) + theirs * horizon
+            reasons[data.unique_id] = (
+                f"its history ({span}) is too short for the {theirs} backtest folds "
+                f"{horizon} {unit} ahead the others have, which need {needed} {unit}; it has "
+                f"{folds}"
+            )
+        else:
+            reasons[data.unique_id] = (
+                f"its history ({span}) is backtested on other periods than the others'"
+            )
+    return reasons
 
 
 def reconciled_outcomes(

@@ -20,7 +20,7 @@ from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.errors import ForecastInputError
 from forecast.notes import seasonless_warning, unscored_warning
 from forecast.parallel import WorkersStopped
-from forecast.reconcile_run import aligned_ids, parents_far_from_leaves
+from forecast.reconcile_run import out_of_step, parents_far_from_leaves
 from forecast.validate import MIN_OBSERVED, split_history
 from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
@@ -552,35 +552,32 @@ def _aligned_tree(
     if not leaves:
         return {}, []
     series = split_history(history[history["unique_id"].isin(leaves)])
-    usable = aligned_ids(series, settings)
-    left_out = sorted(leaves - usable)
-    if left_out:
-        report(f"  left out of team totals (history ends or starts out of step): {left_out}")
+    reasons = out_of_step(series, settings)
+    usable = leaves - set(reasons)
+    if reasons:
+        report(f"  left out of team totals (history out of step): {sorted(reasons)}")
     parents: dict[str, tuple[str, ...]] = {}
     for parent, children in tree.items():  # teams come before the areas that hold them
         kept = tuple(c for c in children if c in usable or c in parents)
         if kept:
             parents[parent] = kept
-    return parents, _left_out_warnings(tree, parents, history, left_out)
+    return parents, _left_out_warnings(tree, parents, reasons)
 
 
 def _left_out_warnings(
     tree: Mapping[str, tuple[str, ...]],
     parents: Mapping[str, tuple[str, ...]],
-    history: pd.DataFrame,
-    left_out: list[str],
+    reasons: Mapping[str, str],
 ) -> list[str]:
-    """One warning per district left out: the totals that lack it, and its history's span."""
-    span = history.groupby("unique_id")["ds"].agg(["min", "max"])
+    """One warning per district left out: the totals that lack it, and why it is out of step
+    (`forecast.reconcile_run.out_of_step`)."""
     out = []
-    for leaf in left_out:
+    for leaf, why in sorted(reasons.items()):
         totals = [p for p in tree if leaf in planning.leaves_under(tree, p)]
         short = ", ".join(p for p in totals if p in parents) or "no total"
         unmade = [p for p in totals if p not in parents]
-        first, last = span.loc[leaf]
         out.append(
-            f"{short} leave out {leaf}, so they are less than the sum of their districts: its "
-            f"history ({first:%Y-%m-%d} to {last:%Y-%m-%d}) is out of step with the others'"
+            f"{short} leave out {leaf}, so they are less than the sum of their districts: {why}"
             + (f"; {', '.join(unmade)} not forecast" if unmade else "")
         )
     return out

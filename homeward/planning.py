@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import winter_index
@@ -626,7 +626,9 @@ def sweep_row(
 
 def active_config_plan(session: Session) -> PlanRow | None:
     """The newest plan made with the active config (the pipeline's, or one requested without
-    a changed config); None if there is no active config or it has no plan yet.
+    a changed config), or with an earlier active config of the same content (a config stored
+    again after another: a new version, the same plan); None if there is no active config or
+    no such plan yet.
 
     Not `repository.latest_plan`, which is the newest plan of any config that was ever
     active: after a new config is stored, that is still the old config's plan until the
@@ -635,7 +637,14 @@ def active_config_plan(session: Session) -> PlanRow | None:
     active = repository.active_config(session)
     if active is None:
         return None
-    stmt = select(PlanRow).where(PlanRow.config_id == active.id).order_by(PlanRow.id.desc())
+    same = select(PlanningConfigRow.id).where(
+        PlanningConfigRow.body_hash == active.body_hash, PlanningConfigRow.scenario.is_(False)
+    )
+    stmt = (
+        select(PlanRow)
+        .where(or_(PlanRow.config_id == active.id, PlanRow.config_id.in_(same)))
+        .order_by(PlanRow.id.desc())
+    )
     return session.scalars(stmt.limit(1)).first()
 
 

@@ -180,9 +180,17 @@ async function nameConfig(plan) {
   }
 }
 
-function noteActiveConfig(plan, active) {
+// Whether a plan's config is the active one: the same id, or an earlier active config with the
+// same content (a config stored again after another is a new version of the same config).
+async function isActiveConfig(configId, active) {
+  if (configId === active.id) return true;
+  const config = await getJSON(`/v1/configs/${encodeURIComponent(configId)}`).catch(() => null);
+  return Boolean(config && !config.scenario && config.body_hash === active.body_hash);
+}
+
+async function noteActiveConfig(plan, active) {
   const note = document.querySelector("#plan-config-note");
-  if (!note || !active || active.id === plan.config_id) return;
+  if (!note || !active || await isActiveConfig(plan.config_id, active)) return;
   note.hidden = false;
   note.className = "warnings";
   note.textContent = `This plan was made with config #${plan.config_id}; the active config is now ` +
@@ -894,13 +902,18 @@ function parseFee(text) {
 }
 
 // The plan a what-if is compared with: the active config's latest plan (what the scheduler's
-// plan is now), never an older config's; null when the active config has not been planned yet.
+// plan is now), never one of an older config of other content; null when the active config has
+// not been planned yet.
 async function activeConfigPlan(active) {
   const latest = await getJSON("/v1/plans/latest").catch(() => null);
-  if (latest && latest.config_id === active.id) return latest;
+  if (latest && await isActiveConfig(latest.config_id, active)) return latest;
   const recent = await getJSON("/v1/plans?scenario=false&limit=100").catch(() => []);
-  const found = recent.find((p) => p.config_id === active.id);
-  return found ? getJSON(`/v1/plans/${found.id}`) : null;
+  const checked = new Map(); // config id -> whether it is the active config: each asked once
+  for (const p of recent) {
+    if (!checked.has(p.config_id)) checked.set(p.config_id, await isActiveConfig(p.config_id, active));
+    if (checked.get(p.config_id)) return getJSON(`/v1/plans/${p.id}`);
+  }
+  return null;
 }
 
 // An entry error shown under its form and tied to its field, so a screen reader reads it

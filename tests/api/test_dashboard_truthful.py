@@ -150,7 +150,9 @@ def new_config(
     before = httpx.get(f"{demo_server.url}/v1/configs/active", headers=finance, timeout=60).json()
     body = dict(before["body"])
     body["revenue_budget_gbp_per_period"] = 1.3 * body["revenue_budget_gbp_per_period"]
-    body["version"] = f"{body['version']}-bigger-budget"
+    # a content of its own each time: a plan an earlier test made of a config with the same
+    # content would be this config's plan too
+    body["version"] = f"{body['version']}-bigger-budget-{time.time_ns()}"
     # the shared database has no hospital-pressure series, which a config stored now may not
     # name (the original's plans were made without the winter uplift anyway)
     body["winter"] = None
@@ -239,3 +241,30 @@ def test_a_sweep_after_a_new_config_names_no_old_plan(
     assert caption.startswith("No plan of the active config to compare with")
     heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#sweep-table thead th")]
     assert "agency cost (GBP)" in heads and "staff and agency cost (GBP)" in heads
+
+
+def test_the_original_config_stored_back_is_still_the_latest_plans_config(
+    browser: Any, demo_db: DemoDatabase, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """The active config planned, a bigger budget tried, then the original stored back: a new
+    version (a new id) of the config the latest plan was made with. The page neither says the
+    plan is another config's nor finds no plan to compare a what-if with (it did both until
+    the pipeline ran again)."""
+    key = role_keys[Role.FINANCE]
+    original = _get(demo_server, key, "/v1/configs/active")["body"]
+    bigger = {**original, "version": f"{original['version']}-bigger-{time.time_ns()}"}
+    bigger["revenue_budget_gbp_per_period"] = 1.3 * original["revenue_budget_gbp_per_period"]
+    with transaction(demo_db.factory) as session:
+        planned = planning.plan_scenario(session, None, "highs").plan_id
+        repository.save_config(session, bigger, planning.config_hash(bigger))
+        again = repository.save_config(session, original, planning.config_hash(original)).id
+    latest = _get(demo_server, key, "/v1/plans/latest")
+    assert latest["id"] == planned and latest["config_id"] != again
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    browser.find_element(By.ID, "fee").clear()
+    browser.find_element(By.ID, "fee").send_keys("10")
+    browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
+    table = wait.until(ec.presence_of_element_located((By.ID, "whatif-changes")))
+    caption = table.find_element(By.TAG_NAME, "caption").text
+    assert f"current plan #{planned} " in caption and f"active config #{again}" in caption
+    assert not browser.find_element(By.ID, "plan-config-note").is_displayed()

@@ -84,6 +84,32 @@ def test_a_sweep_after_a_new_config_does_not_credit_the_fee_with_the_budget(
     assert same["staff_cost_gbp_change"] == pytest.approx(0.0, abs=1e-2)
 
 
+def test_a_config_stored_again_after_another_compares_with_its_earlier_plan(
+    factory: sessionmaker[Session],
+) -> None:
+    """A finance officer tries a bigger budget, then stores the original back: a new version
+    (a new id) of the same config, whose plan is the one made before; a sweep compares with
+    it rather than finding 'no plan yet' until the pipeline runs again."""
+    old = _body()
+    _store_flat_forecasts(factory, old)
+    with transaction(factory) as session:
+        first = repository.save_config(session, old, planning.config_hash(old)).id
+        old_plan = planning.plan_scenario(session, None, "highs")
+    bigger = _body(revenue_budget_gbp_per_period=1.5 * old["revenue_budget_gbp_per_period"])
+    with transaction(factory) as session:
+        repository.save_config(session, bigger, planning.config_hash(bigger))
+        assert planning.active_config_plan(session) is None  # the bigger budget: no plan
+        again = repository.save_config(session, old, planning.config_hash(old))
+        assert again.id != first  # a new version of the same content
+    with factory() as session:
+        found = planning.active_config_plan(session)
+        assert found is not None and found.id == old_plan.plan_id
+    run = _sweep(factory, old, [old["fees"]["dfg_fee_rate"], 0.2])
+    assert run.message == f"2 of 2 rates planned, compared with plan {old_plan.plan_id}"
+    assert run.sweep is not None
+    assert run.sweep[0]["weighted_wait_days_change"] == pytest.approx(0.0, abs=1e-3)
+
+
 def _with_agency(body: dict[str, Any], hours: float) -> dict[str, Any]:
     teams = [
         {

@@ -311,7 +311,24 @@ def read_csv_as_text(
     expected = f"comma-separated columns {','.join(columns)}" if columns else expected_header
     cells, problems = _parse_csv(text, source, max_rows, expected)
     cells, blank_problems = _without_blank_columns(cells)
-    return TextTable(cells, (*blank_problems, *problems))
+    return TextTable(_without_blank_rows(cells), (*blank_problems, *problems))
+
+
+def _without_blank_rows(cells: pd.DataFrame) -> pd.DataFrame:
+    """``cells`` without rows whose every cell is blank (the ``,,`` lines a spreadsheet leaves
+    below its last row): they hold nothing to store or lose, and each would otherwise be
+    refused once per column. Only rows blank in the first column are looked at further."""
+    if cells.empty:
+        return cells
+    codes, uniques = pd.factorize(cells.iloc[:, 0])  # each distinct id stripped once
+    blank_codes = [-1, *(i for i, u in enumerate(uniques) if not str(u).strip())]
+    candidates = np.flatnonzero(np.isin(codes, blank_codes))
+    if not len(candidates):
+        return cells
+    rows = cells.iloc[candidates]
+    blank = rows.apply(lambda column: column.fillna("").astype(str).str.strip() == "").all(axis=1)
+    kept: pd.DataFrame = cells.drop(index=rows.index[blank.to_numpy()])
+    return kept
 
 
 def parse_count_cells(
@@ -868,8 +885,18 @@ def _found_text(value: str) -> str:
     return "a blank value" if value == "" else _quote(value)
 
 
+# How published tables (NHS England, ONS) mark a figure withheld or not available
+_SUPPRESSED = frozenset({"*", "..", ":", "x", "c", "[c]", "[x]", "[z]", "-"})
+
+
 def _found_value(value: str) -> str:
     word = value.lower()
+    if word in _SUPPRESSED:
+        return (
+            f"{_quote(value)} (a figure withheld or not available, as published tables mark "
+            "one: give the figure; a period left out is a gap, which `homeward forecast "
+            "--fill-gaps` interpolates)"
+        )
     if word in _NAN_WORDS:
         return f"{_quote(value)} (not a number)"
     if word in _INF_WORDS:

@@ -144,3 +144,26 @@ def test_a_long_file_with_misnamed_columns_is_not_taken_for_a_pivot() -> None:
         "referrals",
         "notes",
     }
+
+
+def test_blank_rows_a_spreadsheet_leaves_below_the_data_are_not_refused() -> None:
+    """`,,` lines (Excel's rows below the last one) hold nothing: read as blank lines are, not
+    refused three times each; a row with any value is still read (and refused if bad)."""
+    text = (
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,3\n,,\n , ,\n"
+        "referrals/ot/rugby,2025-01-13,4\n,,\n"
+    )
+    frame = read_observations_csv(text, "t.csv")
+    assert frame["y"].tolist() == [3.0, 4.0]
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text + ",,5\n", "t.csv")
+    assert {p.row for p in caught.value.problems} == {7}  # its blank id and date
+
+
+def test_a_suppressed_figure_is_named_as_one() -> None:
+    text = "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,3\nreferrals/ot/rugby,2025-01-13,*\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "t.csv")
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (3, "y")
+    assert problem.found.startswith("'*' (a figure withheld or not available")

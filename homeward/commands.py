@@ -732,7 +732,8 @@ def demo(args: argparse.Namespace) -> int:
         )
         return _serve(demo_auth(settings, args.host or settings.host, factory), args, "demo")
     else:
-        print(f"demo: running the pipeline ({current}); the API starts when it is done")
+        then = "; the API starts when it is done" if args.serve else ""
+        print(f"demo: running the pipeline ({current}){then}")
         try:
             with _sigterm_stops():
                 outcome = run_pipeline(factory, settings, trigger="demo", report=log.info)

@@ -534,6 +534,7 @@ def test_demo_on_a_database_of_other_series_says_first_that_it_will_make_no_plan
     out = capsys.readouterr().out
     said = out.index("demo: the database holds series of its own and no referral histories")
     assert said < out.index("demo: running the pipeline") and demo_runs == ["run"]
+    assert "the API starts" not in out  # no --serve: no API to start
     assert _count(db_env, "observations") == 36  # the synthetic demo was not loaded
 
 

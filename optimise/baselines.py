@@ -82,6 +82,50 @@ def compare_baselines(inputs: PlanInputs, result: PlanResult) -> pd.DataFrame:
     return pd.DataFrame(out, columns=BASELINE_COLUMNS)
 
 
+# A baseline with this share fewer delayed days in hospital than the plan is worth a word:
+# the plan traded them for less waiting elsewhere, at the config's weights.
+FEWER_DTOC = 0.10
+
+
+def dtoc_trade_warning(inputs: PlanInputs, baselines: pd.DataFrame) -> str | None:
+    """A warning when a simple allocation (a baseline row) has well fewer DTOC days than the
+    plan: the plan minimises weighted waiting over every service, so it can keep more people
+    waiting in hospital to cut other queues; what it weighs a hospital day at, and how to value
+    it more. None when no baseline has fewer by FEWER_DTOC."""
+    rows = {
+        str(name): (float(days), float(more))
+        for name, days, more in baselines[["name", "dtoc_days", "vs_plan_pct"]].itertuples(
+            index=False
+        )
+    }
+    plan = rows.pop("plan", (float("nan"), 0.0))[0]
+    fewer = {name: row for name, row in rows.items() if row[0] < (1 - FEWER_DTOC) * plan}
+    if not fewer:
+        return None
+    best = min(fewer, key=lambda name: fewer[name][0])
+    days, more = fewer[best]
+    weights = ", ".join(
+        f"{s} {w:g} + {h:g}"
+        for s, w, h in zip(
+            inputs.services, _standard_weights(inputs), inputs.hospital_delay_weight, strict=True
+        )
+        if h > 0
+    )
+    return (
+        f"the plan has {plan:,.0f} delayed days in hospital (DTOC), more than the "
+        f"{best.replace('_', ' ')} allocation's {days:,.0f}, which has {more:.0f}% more "
+        "weighted waiting: the plan "
+        "minimises weighted waiting over every service, and weighs a day in hospital at the "
+        f"service's wait_weight plus its hospital_delay_weight ({weights}); raise "
+        "hospital_delay_weight to value hospital days more"
+    )
+
+
+def _standard_weights(inputs: PlanInputs) -> list[float]:
+    """Each service's wait weight for a standard (non-urgent) case."""
+    return [float(inputs.wait_weight[i, -1]) for i in range(len(inputs.services))]
+
+
 def _plan_costs(result: PlanResult) -> tuple[float, float]:
     """The plan's in-house staff and agency cost over the horizon: its revenue rows summed."""
     revenue = result.revenue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optimise.baselines import compare_baselines, plan_hours
+from optimise.baselines import compare_baselines, dtoc_trade_warning, plan_hours
 from optimise.build import build_model
 from optimise.decompose import BY_BLOCKS, Decomposition
 from optimise.elastic import held, relax, with_held_prices
@@ -60,6 +60,8 @@ def plan(
         ends = end_of_horizon_warnings(inputs, result)
         if outrun := unserved_demand_warning(inputs, result):
             ends.append(outrun)
+        if trade := dtoc_trade_warning(inputs, result.baselines):
+            ends.append(trade)
         if ends:
             result = result.with_extras(warnings=(*result.warnings, *ends))
     return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result

@@ -167,6 +167,8 @@ def forecast_file(args: argparse.Namespace) -> int:
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
     if short := _fewer_folds_warning(history, args.folds, args.horizon):
         log.warning(short)
+    if far := _beyond_history_warning(history, args.horizon):
+        log.warning(far)
     run = run_forecasts(history, settings, progress=_progress)
     if seasonless := seasonless_warning(history, run):
         log.warning(seasonless)
@@ -254,6 +256,27 @@ def _read_history(args: argparse.Namespace) -> pd.DataFrame:
     if stale := stale_warning(stale_series(history)):
         log.warning(stale)
     return history
+
+
+def _beyond_history_warning(history: pd.DataFrame, horizon: int) -> str | None:
+    """A line when --horizon reaches further ahead than every series of a frequency reaches
+    back (500 months from 8 years of history: to 2060): the forecasts are extrapolated far
+    past anything the backtest measured. None otherwise."""
+    longest: dict[str, int] = {}
+    for series in split_history(history):
+        longest[series.freq] = max(longest.get(series.freq, 0), len(series.y))
+    over = {freq: n for freq, n in longest.items() if horizon > n}
+    if not over:
+        return None
+    said = "; ".join(
+        f"the longest {'weekly' if freq == 'W-MON' else 'monthly'} history is {n} {_unit(freq)}"
+        for freq, n in sorted(over.items())
+    )
+    return (
+        f"--horizon {horizon} reaches further ahead than any history reaches back ({said}): "
+        "forecasts that far extrapolate the models' level, trend and season well past what "
+        "their backtest measured; read them as a scenario, not a forecast"
+    )
 
 
 def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str | None:

@@ -100,3 +100,21 @@ def test_no_fewer_folds_line_when_every_series_gets_its_folds(
         assert _forecast(tmp_path, 6) == 0
     assert not any("fewer folds" in r.getMessage() for r in caplog.records)
     assert set(pd.read_csv(tmp_path / "m.csv")["folds"]) == {3}
+
+
+def test_a_horizon_longer_than_any_history_is_said_to_be_a_scenario(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--horizon 60 on 36 months of history forecast five years from three, unremarked."""
+    _history(tmp_path / "in.csv", 36)
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 60, folds=1) == 0
+    [line] = [r.getMessage() for r in caplog.records if "reaches further ahead" in r.getMessage()]
+    assert line.startswith(
+        "--horizon 60 reaches further ahead than any history reaches back (the longest monthly "
+        "history is 36 months)"
+    )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 12, folds=1) == 0
+    assert not any("reaches further ahead" in r.getMessage() for r in caplog.records)

@@ -91,15 +91,17 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
     if not len(result.backlog):
         return None
     care = result.backlog[result.backlog["service"] != "dfg_works"]
-    last = len(inputs.period_start) - 1
-    periods = last + 1
+    periods = len(inputs.period_start)  # the backlog's periods are numbered 1 to this
     start = _starting(inputs)
+    served_by = care.groupby("service")["cases_served"].sum()
     shown = []
     for i, service in enumerate(inputs.services):
         rows = care[care["service"] == service]
         arrived = float(inputs.demand_cases[i].sum())
+        if service == "domcare":  # reablement's completions that need home care join its queue
+            arrived += inputs.p_reab_dom * float(served_by.get("reablement", 0.0))
         served = float(rows["cases_served"].sum())
-        at_end = rows[rows["period"] == last]
+        at_end = rows[rows["period"] == periods]
         queue = float(at_end["backlog_cases"].sum())
         if arrived <= 0 or served >= SERVED_SHARE * arrived:
             continue
@@ -112,7 +114,7 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
             else "without end (none served)"
         )
         shown.append(
-            f"{service_name(service)} {arrived / periods:,.0f} new cases a {_unit(inputs)}, "
+            f"{service_name(service)} {arrived / periods:,.0f} cases arriving a {_unit(inputs)}, "
             f"{served / periods:,.0f} served ({int(100 * served / arrived)}%), waiting cases from "
             f"{start.get(service, 0.0):,.0f} to {queue:,.0f}, the wait at the end {wait}"
         )

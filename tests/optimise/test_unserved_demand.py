@@ -39,8 +39,15 @@ def test_demand_many_times_what_the_budget_serves_is_named(scale: float) -> None
     i = inputs.service_index("ot")
     assert i is not None
     weekly = float(inputs.demand_cases[i].sum()) / PERIODS
-    assert f"OT {weekly:,.0f} new cases a week" in text
+    assert f"OT {weekly:,.0f} cases arriving a week" in text
     ot = result.backlog[result.backlog["service"] == "ot"]
-    queue = float(ot[ot["period"] == PERIODS - 1]["backlog_cases"].sum())
-    assert f"to {queue:,.0f}" in text
+    assert sorted(set(ot["period"])) == list(range(1, PERIODS + 1))
+    queue = float(ot[ot["period"] == PERIODS]["backlog_cases"].sum())  # the plan's last week
+    assert f"to {queue:,.0f}, the wait at the end" in text
+    # home care's arrivals include reablement's completions that go on to it
+    d = inputs.service_index("domcare")
+    assert d is not None
+    reablement = result.backlog[result.backlog["service"] == "reablement"]["cases_served"].sum()
+    home = float(inputs.demand_cases[d].sum()) + inputs.p_reab_dom * float(reablement)
+    assert f"domiciliary care {home / PERIODS:,.0f} cases arriving a week" in text
     assert "check its units (monthly counts on weekly rows are 4.3 times too high)" in text

@@ -52,7 +52,9 @@ def _under_a_year(history: pd.DataFrame) -> str | None:
     the index then compares the forecast with those few periods, so growth over them reads
     as winter pressure in every period."""
     ds = pd.to_datetime(history["ds"])
-    if ds.empty or ds.max() >= ds.min() + pd.DateOffset(years=1) - pd.DateOffset(weeks=1):
+    # a year is 12 months or 52 weeks, as the base of `forecast.winter_index` counts one
+    monthly = bool((ds.dt.day == 1).all()) and (len(ds) < 2 or ds.diff().dt.days.min() > 7)
+    if ds.empty or len(ds) >= (12 if monthly else 52):
         return None
     return (
         f"the history is under a year ({len(ds)} periods, {ds.min():%Y-%m-%d} to "

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from api.app import create_app
+from api.routes.winter import _under_a_year
 from homeward import api_keys, repository
 from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
@@ -81,3 +82,14 @@ def test_an_index_over_less_than_a_years_history_says_its_base_is_not_a_year(
     assert body["warning"].startswith("8 months of history is under three years")
     for longer in ("winter/new", "winter/old"):
         assert "under a year" not in (client.get(f"/v1/winter/{longer}").json()["warning"] or "")
+
+
+@pytest.mark.parametrize(
+    ("periods", "freq", "said"),
+    [(12, "MS", False), (11, "MS", True), (52, "W-MON", False), (51, "W-MON", True)],
+)
+def test_a_year_of_history_is_a_year(periods: int, freq: str, said: bool) -> None:
+    """12 months or 52 weeks are the year the index's base is the mean of: no warning."""
+    first = "2025-01-06" if freq == "W-MON" else "2025-01-01"
+    ds = pd.date_range(first, periods=periods, freq=freq)
+    assert (_under_a_year(pd.DataFrame({"ds": ds})) is not None) == said

@@ -3,10 +3,7 @@
 Reads the layout of ``shared/data/dtoc-monthly/dtoc_la_monthly.csv`` (one row per month and
 responsible local authority, plus the England row) and of ``dtoc_england_monthly.csv`` (England
 only, no LA columns). Series ids: ``dtoc_days/<slug>`` (days_total),
-``dtoc_social_care_days/<slug>``, ``dtoc_nhs_days/<slug>``; ``ds`` is the 1st of the month. The
-England total is a kind of its own, ``dtoc_days_national/england`` and so on: a forecasting run
-pools each kind's evidence, and a total about 100 times an authority's would otherwise sway the
-authorities' model choice and interval widths.
+``dtoc_social_care_days/<slug>``, ``dtoc_nhs_days/<slug>``; ``ds`` is the 1st of the month.
 
 Slugs are keyed by ``la_code_legacy``, named after the most recent ``la_name`` that code carries
 in the file, so a series stays continuous when an authority is renamed or reorganised under the
@@ -88,7 +85,7 @@ def read_nhs_dtoc(
     _require_columns(cells, metrics, name)
     selected = _select_geography(cells, geography)
     _require_rows(cells, selected, geography, name)
-    _say_left_out(cells, selected, name)
+    _say_left_out(cells, selected, geography, name)
     cells = selected
     months, month_problems = _parse_months(cells)
     slugs, slug_problems = _slugs(cells)
@@ -129,25 +126,20 @@ def _select_geography(cells: pd.DataFrame, geography: str) -> pd.DataFrame:
     return cells[cells["geography_type"] == geography]
 
 
-NATIONAL = "_national"  # a series id kind's suffix for the England total
-
-
-def _say_left_out(cells: pd.DataFrame, selected: pd.DataFrame, source: str) -> None:
-    """Log the rows of other geography types a read leaves out (the England row and
-    non-England residents of the by-LA file), so an import's count is not a puzzle."""
+def _say_left_out(cells: pd.DataFrame, selected: pd.DataFrame, geography: str, source: str) -> None:
+    """Log the rows of other geography types a read leaves out (by default the by-LA file's
+    England row and non-England residents), so an import's row count is not a puzzle."""
     if "geography_type" not in cells.columns:
         return
     left = cells.loc[~cells.index.isin(selected.index), "geography_type"].value_counts()
     if left.empty:
         return
     counts = ", ".join(f"{n:,} {kind!r}" for kind, n in sorted(left.items()))
-    log.warning(
-        "%s: left out %s rows (geography_type): only local authorities are read, which "
-        "Homeward adds up itself; dtoc_england_monthly.csv gives the England total, as "
-        "dtoc_days%s/england and so on, a kind of its own",
+    log.info(
+        "%s: left out %s rows (geography_type): only %r rows are read",
         source,
         counts,
-        NATIONAL,
+        geography,
     )
 
 
@@ -214,11 +206,9 @@ def _long(
     cells: pd.DataFrame, prefix: str, slugs: pd.Series, months: pd.Series, values: pd.Series
 ) -> pd.DataFrame:
     # Text cells with the file's line numbers as index, so calendar problems name file rows.
-    national = cells["geography_type"] == "country"
-    kind = pd.Series(prefix, index=cells.index, dtype=object).where(~national, prefix + NATIONAL)
     return pd.DataFrame(
         {
-            "unique_id": kind + "/" + slugs,
+            "unique_id": prefix + "/" + slugs,
             "ds": months.dt.strftime("%Y-%m-%d"),
             "y": values.map(repr),
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +84,10 @@ def test_real_output_passes_validation_unchanged(la_frame: pd.DataFrame) -> None
 
 def test_la_rows_sum_to_the_england_file(dtoc_dir: Path, la_frame: pd.DataFrame) -> None:
     england = read_nhs_dtoc(dtoc_dir / "dtoc_england_monthly.csv")
-    # a kind of its own (`..._national`), so a run does not pool it with the authorities
     assert set(england["unique_id"]) == {
-        "dtoc_days_national/england",
-        "dtoc_social_care_days_national/england",
-        "dtoc_nhs_days_national/england",
+        "dtoc_days/england",
+        "dtoc_social_care_days/england",
+        "dtoc_nhs_days/england",
     }
     assert len(england) == 93 * 3
     # Non-England residents are part of the England total, so add them back in.
@@ -95,8 +95,7 @@ def test_la_rows_sum_to_the_england_file(dtoc_dir: Path, la_frame: pd.DataFrame)
     both = pd.concat([la_frame, outside])
     metric = both["unique_id"].str.split("/").str[0]
     summed = both.groupby([metric, "ds"])["y"].sum()
-    kind = england["unique_id"].str.split("/").str[0].str.removesuffix("_national")
-    national = england.set_index([kind, "ds"])["y"]
+    national = england.set_index([england["unique_id"].str.split("/").str[0], "ds"])["y"]
     pd.testing.assert_series_equal(summed.sort_index(), national.sort_index(), check_names=False)
 
 
@@ -105,10 +104,16 @@ def test_an_import_of_the_la_file_says_which_rows_it_left_out(
 ) -> None:
     """The by-LA file's England row and non-England residents are not imported: the import
     count (42,129 rows) said nothing of the 372 rows it left out."""
-    read_nhs_dtoc(dtoc_dir / "dtoc_la_monthly.csv", source="la.csv")
-    [said] = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
-    assert said.startswith("la.csv: left out 93 'country', 279 'non_england_residents' rows")
-    assert "dtoc_days_national/england" in said
+    with caplog.at_level(logging.INFO):
+        read_nhs_dtoc(dtoc_dir / "dtoc_la_monthly.csv", source="la.csv")
+        read_nhs_dtoc(dtoc_dir / "dtoc_la_monthly.csv", geography="country", source="c.csv")
+    said = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert said == [
+        "la.csv: left out 93 'country', 279 'non_england_residents' rows (geography_type): "
+        "only 'local_authority' rows are read",
+        "c.csv: left out 14,043 'local_authority', 279 'non_england_residents' rows "
+        "(geography_type): only 'country' rows are read",
+    ]
 
 
 def test_country_row_of_la_file_equals_england_file(dtoc_dir: Path) -> None:

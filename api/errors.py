@@ -198,13 +198,15 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     sent_as = _not_json(request) if body_field is not None else None
     unread = [e for e in exc.errors() if tuple(e.get("loc", ())) == ("body",)]
     if sent_as is not None and any(e.get("type") != "missing" for e in unread):
-        # the body was not read as JSON at all: its own "found" would be Python's b'{...}'
+        # the body was not read as JSON at all: its own "found" would be Python's b'{...}';
+        # a query or path problem of the same request is still said
         problems = [
             {
                 "location": "header/Content-Type",
                 "expected": "application/json: the body is a JSON object",
                 "found": sent_as,
-            }
+            },
+            *(p for p in problems if p["location"] != "body"),
         ]
     detail = "; ".join(
         f"{p['location']}: {p['expected']}, found {p['found']}" for p in problems[:10]

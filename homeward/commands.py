@@ -513,7 +513,8 @@ def plan_cmd(args: argparse.Namespace) -> int:
         demand, warnings = _demo_demand(config)
     folder = _csv_folder(args.csv) if args.csv else None
     inputs = build_inputs(config, demand)
-    warnings += planning.start_notes(demand, inputs)
+    source = planning.FROM_FILE if args.demand else planning.FROM_DEMO
+    warnings += planning.start_notes(demand, inputs, source)
     if args.write_mps:
         write_mps(inputs, args.write_mps)
         log.info("wrote the LP to %s", args.write_mps)

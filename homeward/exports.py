@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 SIGNIFICANT = 10  # digits kept: a solver's 1013778.0000000001 is written 1013778.0
-# Below this share of the largest figure in its column (or of 1, if that is smaller), a
-# value is a solver's round-off and is written 0.0: 1.4551915228366852e-11 of headroom, or
-# -1.06e-09 GBP of a budget of millions.
+# Below this (or, in a money column, this share of the column's largest figure), a value is a
+# solver's round-off and is written 0.0: 1.4551915228366852e-11 of headroom, or -1.06e-09 GBP
+# beside budgets of millions. Other columns may mix units (shadow prices per GBP and per hour)
+# or scales (every series' forecasts), so only money is judged by its neighbours.
 NEGLIGIBLE = 1e-9
 
 
@@ -56,6 +57,7 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
             values = out[name].to_numpy(dtype=float)
             rounded = np.array([float(f"{v:.{SIGNIFICANT}g}") for v in values])
             finite = np.abs(rounded[np.isfinite(rounded)])
-            largest = max(1.0, float(finite.max())) if finite.size else 1.0
+            money = str(name).endswith("_gbp") and finite.size > 0
+            largest = max(1.0, float(finite.max())) if money else 1.0
             out[name] = np.where(np.abs(rounded) < NEGLIGIBLE * largest, 0.0, rounded)
     return out

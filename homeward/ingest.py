@@ -894,8 +894,7 @@ def _found_value(value: str) -> str:
     if word in _SUPPRESSED:
         return (
             f"{_quote(value)} (a figure withheld or not available, as published tables mark "
-            "one: give the figure; a period left out is a gap, which `homeward forecast "
-            "--fill-gaps` interpolates)"
+            "one: give the figure)"
         )
     if word in _NAN_WORDS:
         return f"{_quote(value)} (not a number)"

@@ -219,20 +219,39 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     return PreparedPlan(config, inputs, warnings + start_notes(demand, inputs))
 
 
-def start_notes(demand: pd.DataFrame, inputs: PlanInputs) -> tuple[str, ...]:
+# Why a plan starts where it does, and what would move it on, by where its demand came from
+FROM_HISTORY = (
+    "because the referral history ends there",
+    "upload newer referrals for a plan of the weeks ahead",
+)
+FROM_FILE = ("because the demand file starts there", "give demand from this week on")
+FROM_DEMO = (
+    "because the demo's history ends there, with the last year that is over",
+    "the demo has no later data; give your own (--config, --demand) for the weeks ahead",
+)
+
+
+def start_notes(
+    demand: pd.DataFrame, inputs: PlanInputs, source: tuple[str, str] = FROM_HISTORY
+) -> tuple[str, ...]:
     """Warnings on where a plan starts, for every way a plan is made (the pipeline, the API,
     `homeward plan`): series whose demand starts out of step with the rest, and periods
-    already over."""
+    already over (`source`: why it starts there and what to do, FROM_HISTORY and so on)."""
     late = late_start(demand, inputs.services, inputs.districts)
-    notes = (late, started_in_the_past(inputs, utcnow().date()))
+    notes = (late, started_in_the_past(inputs, utcnow().date(), *source))
     return tuple(n for n in notes if n is not None)
 
 
-def started_in_the_past(inputs: PlanInputs, today: date) -> str | None:
-    """A warning when a whole period or more of the plan is already over: it starts where the
-    referral history ends, so its first weeks are weeks gone (a stale upload, or the demo,
-    whose history ends with the last year that is over); None when it starts within a period
-    of today."""
+def started_in_the_past(
+    inputs: PlanInputs,
+    today: date,
+    because: str = FROM_HISTORY[0],
+    remedy: str = FROM_HISTORY[1],
+) -> str | None:
+    """A warning when a whole period or more of the plan is already over: it starts where its
+    demand starts (where the referral history ends: a stale upload, or the demo, whose history
+    ends with the last year that is over), so its first weeks are weeks gone; None when it
+    starts within a period of today."""
     if not inputs.period_start:
         return None
     first = pd.Timestamp(inputs.period_start[0]).date()
@@ -242,9 +261,9 @@ def started_in_the_past(inputs: PlanInputs, today: date) -> str | None:
     unit = "week" if inputs.period_days == 7 else f"{inputs.period_days}-day period"
     return (
         f"the plan starts {first:%Y-%m-%d}, {gone} {unit}{'s' if gone != 1 else ''} before "
-        f"today ({today:%Y-%m-%d}), because the referral history ends there: its first "
+        f"today ({today:%Y-%m-%d}), {because}: its first "
         f"{min(gone, len(inputs.period_start))} of {len(inputs.period_start)} periods are over; "
-        "upload newer referrals for a plan of the weeks ahead"
+        f"{remedy}"
     )
 
 

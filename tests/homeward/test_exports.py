@@ -29,20 +29,21 @@ def test_solver_round_off_is_written_as_a_spreadsheet_shows_it() -> None:
     assert tidy(frame)["period"].tolist() == [0, 1, 2]
 
 
-def test_round_off_is_judged_against_the_largest_figure_in_its_column() -> None:
+def test_round_off_in_money_is_judged_against_the_largest_figure_in_its_column() -> None:
     """A budget spent to the penny leaves -1.06e-09 GBP of headroom beside millions: written
-    0.0, not -1.062289812e-09 (an overspend, to a spreadsheet reader); a column of small
-    figures keeps them."""
+    0.0, not -1.062289812e-09 (an overspend, to a spreadsheet reader). Other columns may mix
+    units or scales (a small forecast beside a large one), so they keep small figures."""
     frame = pd.DataFrame(
         {
             "headroom_gbp": [-1.0622898e-09, 2_500_000.0, 12.5],
             "dual": [3.5e-09, 1.25e-08, 0.0],
+            "mean": [2.5e-06, 2_500_000.0, 0.0],
         }
     )
     assert csv_text(frame).splitlines()[1:] == [
-        "0.0,3.5e-09",
-        "2500000.0,1.25e-08",
-        "12.5,0.0",
+        "0.0,3.5e-09,2.5e-06",
+        "2500000.0,1.25e-08,2500000.0",
+        "12.5,0.0,0.0",
     ]
 
 

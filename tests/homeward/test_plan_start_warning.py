@@ -61,5 +61,8 @@ def test_homeward_plan_gives_the_start_warnings_the_pipeline_gives(
     assert "rugby" in late_start and "starts 2026-01-12" in late_start
     [over] = [w for w in warnings if w.startswith("the plan starts 2026-01-12, ")]
     assert "weeks before today" in over and "of 3 periods are over" in over
+    # no referral history here: the demand file is why, and what would move it on
+    assert "because the demand file starts there" in over and "upload" not in over
+    assert over.endswith("give demand from this week on")
     printed = capsys.readouterr().out
     assert "rugby" in printed and "weeks before today" in printed

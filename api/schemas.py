@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    field_validator,
+)
 
 from optimise.config import ConfigValueError, PlanningConfig
 
@@ -309,7 +317,8 @@ class PlanCreate(BaseModel):
         return None if self.config is None else self.config.model_dump(mode="json")
 
 
-FeeRate = Annotated[float, Field(ge=0, le=1)]
+# Strict: a JSON true is not a 100% fee (int rates such as 0 and 1 are still numbers)
+FeeRate = Annotated[float, Strict(), Field(ge=0, le=1)]
 
 
 class SweepCreate(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ServiceId = Literal["ot", "hao", "reablement", "domcare"]
 SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
@@ -65,6 +67,42 @@ class _Strict(BaseModel):
     # allow_inf_nan=False: JSON's 1e400 and Infinity parse as inf, which no budget, cost or
     # bound may be (it would be stored as invalid JSON and break the solver's arithmetic).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A JSON true or false where a number goes is refused, not read as 1 or 0 (pydantic's
+        lax mode would plan `dfg_fee_rate: true` as a 100% fee); so are they inside a map or
+        list of numbers (`initial_backlog_cases`, `months`)."""
+        name = info.field_name or ""
+        field = cls.model_fields.get(name)
+        if field is None:
+            return value
+        kind = _number_kind(field.annotation)
+        if kind == "number" and isinstance(value, bool):
+            raise ConfigValueError(name, (), "a number", json.dumps(value))
+        if kind == "numbers" and isinstance(value, Mapping | list | tuple):
+            items = value.items() if isinstance(value, Mapping) else enumerate(value)
+            for key, item in items:
+                if isinstance(item, bool):
+                    raise ConfigValueError(f"{name}[{key}]", (key,), "a number", json.dumps(item))
+        return value
+
+
+def _number_kind(annotation: Any) -> str:
+    """'number' for a number field (optional or not), 'numbers' for a map or sequence of
+    numbers, '' for anything else (a bool, a string, a model)."""
+    args = [a for a in get_args(annotation) if a is not type(None) and a is not Ellipsis]
+    if annotation in (int, float) or (
+        get_origin(annotation) in _UNIONS and args and all(a in (int, float) for a in args)
+    ):
+        return "number"
+    if get_origin(annotation) in (dict, list, tuple) and args and args[-1] in (int, float):
+        return "numbers"
+    return ""
+
+
+_UNIONS = (Union, UnionType)
 
 
 class ServiceConfig(_Strict):

@@ -137,3 +137,29 @@ def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service
     problems = {p["location"]: p for p in response.json()["problems"]}
     assert problems["body/rates"]["expected"] == "one of the fields config, dfg_fee_rates, solver"
     assert problems["body/rates"]["found"] == "[0.05, 0.1]"
+
+
+@pytest.mark.parametrize(
+    ("path", "sent", "location"),
+    [
+        ("/v1/plans/sweeps", "rates", "body/dfg_fee_rates/0"),
+        ("/v1/plans", "what-if", "body/config/fees/dfg_fee_rate"),
+        ("/v1/configs", "config", "body/fees/dfg_fee_rate"),
+    ],
+    ids=["sweep rates", "what-if", "config"],
+)
+def test_a_boolean_where_a_number_goes_is_refused_not_read_as_1(
+    finance: httpx.Client, path: str, sent: str, location: str
+) -> None:
+    """pydantic's lax mode read `true` as 1: a sweep planned a 100% fee, a config stored one."""
+    config = finance.get("/v1/configs/active").json()["body"]
+    fee_true = {**config, "fees": {**config["fees"], "dfg_fee_rate": True}}
+    body = {
+        "rates": {"dfg_fee_rates": [True, False]},
+        "what-if": {"config": fee_true},
+        "config": fee_true,
+    }[sent]
+    response = finance.post(path, json=body)
+    assert response.status_code == 422, response.text
+    problem = response.json()["problems"][0]
+    assert problem["location"] == location and problem["found"] == "true"

@@ -11,7 +11,9 @@ from api.errors import NotFound, error_responses
 from api.routes.series import SeriesIdPath
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
+from forecast.series import SEASON_LENGTH
 from homeward import planning, repository
+from homeward.ingest import frequency_of
 from homeward.roles import Action
 from optimise.config import PlanningConfig
 
@@ -53,8 +55,7 @@ def _under_a_year(history: pd.DataFrame) -> str | None:
     as winter pressure in every period."""
     ds = pd.to_datetime(history["ds"])
     # a year is 12 months or 52 weeks, as the base of `forecast.winter_index` counts one
-    monthly = bool((ds.dt.day == 1).all()) and (len(ds) < 2 or ds.diff().dt.days.min() > 7)
-    if ds.empty or len(ds) >= (12 if monthly else 52):
+    if ds.empty or len(ds) >= SEASON_LENGTH[frequency_of(ds)]:
         return None
     return (
         f"the history is under a year ({len(ds)} periods, {ds.min():%Y-%m-%d} to "

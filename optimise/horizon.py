@@ -94,10 +94,11 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
     periods = len(inputs.period_start)  # the backlog's periods are numbered 1 to this
     start = _starting(inputs)
     served_by = care.groupby("service")["cases_served"].sum()
+    per_period = _arrivals_per_period(inputs)
     shown = []
-    for i, service in enumerate(inputs.services):
+    for service in inputs.services:
         rows = care[care["service"] == service]
-        arrived = float(inputs.demand_cases[i].sum())
+        arrived = per_period[service] * periods
         if service == "domcare":  # reablement's completions that need home care join its queue
             arrived += inputs.p_reab_dom * float(served_by.get("reablement", 0.0))
         served = float(rows["cases_served"].sum())

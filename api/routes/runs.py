@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import Future
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
@@ -80,14 +82,51 @@ def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
     return public_runs(session, [run])[0]
 
 
+# what a client may send as the body of a request that takes none (`fetch` with a JSON body
+# of `{}`, a tool that always sends one)
+_EMPTY_BODIES = (b"", b"{}", b"null")
+
+_TAKES_NO_BODY = (
+    "no body: a run forecasts every stored series and plans with the active config "
+    "(POST /v1/configs makes a config active; POST /v1/plans plans a config without storing it)"
+)
+
+
+async def _no_body(request: Request) -> None:
+    """Refuse (422 at `body`) a body sent to a route that reads none: `{"config_id": 7}` would
+    otherwise start a run of the active config, answered as if the body had been understood."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > 4096:  # enough to say what was sent; the rest is not read
+            break
+    body = body.strip()
+    if body in _EMPTY_BODIES:
+        return
+    try:
+        sent: object = json.loads(body)
+    except ValueError:  # not JSON (or cut short): said as text, quoted
+        sent = body.decode("utf-8", "replace")
+    raise RequestValidationError(
+        [{"type": "body_not_taken", "loc": ("body",), "msg": _TAKES_NO_BODY, "input": sent}]
+    )
+
+
 @router.post(
     "/runs",
     operation_id="start_run",
     response_model=RunPublic,
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[allowed(Action.RUN)],
+    dependencies=[allowed(Action.RUN), Depends(_no_body)],
     responses={
         202: {"headers": location_header("the run's URL: poll it until it has finished")},
+        **error_responses(
+            422,
+            said={
+                422: "Invalid input: a body (this endpoint reads none: a run uses the active "
+                "config and every stored series), or a query parameter it does not take"
+            },
+        ),
         409: error_responses(409)[409]
         | {
             "description": "a pipeline run this service did not queue (the scheduler's, or "

@@ -101,3 +101,38 @@ def test_the_409_and_the_202_location_are_documented(service: Service) -> None:
     assert responses["409"]["content"] == {
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemPublic"}}
     }
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        (b'{"config_id": 7}', '{"config_id": 7}'),
+        (b"run please", '"run please"'),
+        (b"[1, 2]", "[1, 2]"),
+    ],
+    ids=["json-object", "text", "json-list"],
+)
+def test_a_body_is_refused_not_ignored(service: Service, content: bytes, found: str) -> None:
+    """A run reads no body: `{"config_id": 7}` would otherwise run the active config."""
+    before = _count(service.factory)
+    refused = service.client.post(
+        "/v1/runs", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 422, refused.text
+    (problem,) = refused.json()["problems"]
+    assert problem["location"] == "body"
+    assert problem["expected"].startswith("no body: a run forecasts every stored series")
+    assert problem["found"] == found
+    assert _count(service.factory) == before
+
+
+@pytest.mark.parametrize("content", [b"", b"{}", b" null\n"], ids=["none", "empty", "null"])
+def test_an_empty_body_is_not_refused(service: Service, content: bytes) -> None:
+    """What `fetch` and other clients send with a POST that needs nothing; the lock is held so
+    that the request is answered (409) without starting a run."""
+    _running(service.factory, "scheduler")
+    assert repository.acquire_lock(service.factory, LOCK_NAME, lock_holder(), timedelta(minutes=9))
+    answered = service.client.post(
+        "/v1/runs", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert answered.status_code == 409, answered.text

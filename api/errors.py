@@ -243,6 +243,14 @@ def _unparsed_body(exc: StarletteHTTPException) -> JSONResponse:
     return problem(422, _title(422), detail, problems=problems)
 
 
+# `/v1/plans/latest.csv` and `/v1/plans/3.csv`: a whole plan is JSON, its tables are CSV
+_PLAN_CSV = (
+    "a plan's id, a whole number (a plan is JSON; each of its tables is a CSV download at "
+    "/v1/plans/{plan_id}/{table}.csv or /v1/plans/latest/{table}.csv, e.g. "
+    "/v1/plans/latest/hours.csv; /docs lists the tables)"
+)
+
+
 def _located(err: Any, body_model: Any = None) -> dict[str, str]:
     """One request error as location, expected, found; said plainly where pydantic is not.
     ``body_model``: the route's body model, whose fields name what an unknown field meant."""
@@ -265,6 +273,8 @@ def _located(err: Any, body_model: Any = None) -> dict[str, str]:
     # a JSON body's value as JSON (null, true); a query or path value is text, quoted as
     # pydantic quotes the values it expects
     value = err.get("input")
+    if loc == ("path", "plan_id") and str(value).lower().endswith(".csv"):
+        return {"location": location, "expected": _PLAN_CSV, "found": repr(value)[:200]}
     found = json_text(value) if loc[:1] == ("body",) else repr(value)[:200]
     return {
         "location": location,

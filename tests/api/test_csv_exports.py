@@ -76,6 +76,18 @@ def test_a_wrong_table_or_plan_is_refused_with_what_was_expected(viewer: httpx.C
     assert missing.status_code == 404 and "no plan with id 999999" in missing.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/v1/plans/latest.csv", "/v1/plans/3.CSV"])
+def test_a_whole_plan_as_csv_is_pointed_to_its_tables(viewer: httpx.Client, path: str) -> None:
+    """A plan has no single CSV: the answer says where its tables' CSVs are, not only that
+    `latest.csv` is not a whole number."""
+    refused = viewer.get(path)
+    assert refused.status_code == 422
+    (problem,) = refused.json()["problems"]
+    assert problem["location"] == "path/plan_id"
+    assert "/v1/plans/latest/{table}.csv" in problem["expected"]
+    assert problem["found"] == repr(path.rsplit("/", 1)[1])
+
+
 def test_forecasts_csv_is_what_homeward_forecast_writes_with_the_json_figures(
     viewer: httpx.Client,
 ) -> None:

@@ -196,8 +196,10 @@ def _change(unit: str) -> str:
 
 
 class SweepRowPublic(BaseModel):
-    """One fee rate of a sweep: its plan's figures, and each one's change from the active
-    config's latest plan, named by `compared_with_plan_id` (null when there was none)."""
+    """One fee rate of a sweep: its plan's figures, and each one's change from the plan named
+    by `compared_with_plan_id`: the active config's latest plan, or the sent config's plan at
+    its own fee rate when it differs from the active config in more than the fee (null when
+    there was none)."""
 
     model_config = _ALWAYS_SENT
 
@@ -253,8 +255,10 @@ class SweepRowPublic(BaseModel):
     dtoc_days_change: float | None = Field(description=_change("days"))
     compared_with_plan_id: int | None = Field(
         default=None,
-        description="the plan each `_change` is from: the active config's latest plan when the "
-        "sweep started (GET /v1/plans/{id}); null when there was none, so every change is null",
+        description="the plan each `_change` is from (GET /v1/plans/{id}): the active config's "
+        "latest plan when the sweep started; or, for a config sent that differs from the active "
+        "one in more than its fee rate (or with none active), that config planned at its own fee "
+        "rate, as the run's message says; null when there was none, so every change is null",
     )
 
 

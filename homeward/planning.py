@@ -677,8 +677,48 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
     return SweepBaseline(latest.id, figures)
 
 
-def _compared_text(session: Session, baseline: SweepBaseline | None) -> str:
-    """How a sweep's message names what its changes are from, or says why there are none."""
+# fields that name a config and plan nothing: a sent config differing only in these is still
+# the active config, as a sweep compares
+_NAMING_FIELDS = ("name", "version")
+
+
+def fields_beyond_fee(session: Session, body: dict[str, Any]) -> list[str] | None:
+    """Where a sweep's config differs from the active config other than in its fee rate (and
+    its name and version): top-level fields, or `fees.<field>`; [] for none; None when no
+    config is active. A sweep of a config with other changes (or with none active) compares
+    with that config at its own fee rate, so the fee is not credited with a budget change."""
+    active = repository.active_config(session)
+    if active is None:
+        return None
+    theirs = PlanningConfig.model_validate(active.body).model_dump(mode="json")
+    rate = theirs["fees"]["dfg_fee_rate"]
+    mine = PlanningConfig.model_validate(with_fee_rate(body, rate)).model_dump(mode="json")
+    differ = [
+        key
+        for key in mine
+        if key not in _NAMING_FIELDS and key != "fees" and mine[key] != theirs.get(key)
+    ]
+    differ += [f"fees.{key}" for key in mine["fees"] if mine["fees"][key] != theirs["fees"][key]]
+    return sorted(differ)
+
+
+def _compared_text(
+    session: Session, baseline: SweepBaseline | None, own: tuple[float, list[str]] | None = None
+) -> str:
+    """How a sweep's message names what its changes are from, or says why there are none.
+    `own`: the sent config's own fee rate and the fields it changes, when the changes are from
+    a plan of it at that rate."""
+    if baseline is not None and own is not None:
+        rate, fields = own
+        why = (
+            f"it differs from the active config in {', '.join(fields)}"
+            if fields
+            else "no config is active"
+        )
+        return (
+            f", compared with plan {baseline.plan_id}: the config sent, at its own fee rate "
+            f"({rate:g}), since {why}"
+        )
     if baseline is not None:
         return f", compared with plan {baseline.plan_id}"
     active = repository.active_config(session)
@@ -731,17 +771,31 @@ def run_sweep_job(
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
             run.message, run.sweep = f"0 of {len(rates)} rates planned", []
-            baseline = sweep_baseline(session)
-            compared = _compared_text(session, baseline)
             run.config_version = f"{body.get('version', '')}#{config_hash(body)[:12]}"
+            differ = fields_beyond_fee(session, body)
+        own: tuple[float, list[str]] | None = None
+        own_plan: int | None = None
+        with transaction(factory) as session:
+            if differ is None or differ:  # the sent config at its own rate is the baseline
+                own = (PlanningConfig.model_validate(body).fees.dfg_fee_rate, differ or [])
+                own_plan = plan_scenario(session, body, solver, apart=True, trigger="sweep").plan_id
+                own_row = session.get_one(PlanRow, own_plan)
+                figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result)
+                baseline: SweepBaseline | None = SweepBaseline(own_plan, figures)
+            else:
+                baseline = sweep_baseline(session)
+            compared = _compared_text(session, baseline, own)
         for done, rate in enumerate(rates, start=1):
             with transaction(factory) as session:
-                stored = plan_scenario(
-                    session, with_fee_rate(body, rate), solver, apart=True, trigger="sweep"
-                )
-                stored_row = session.get_one(PlanRow, stored.plan_id)
+                if own is not None and own_plan is not None and rate == own[0]:
+                    plan_id = own_plan  # already planned: the baseline itself
+                else:
+                    plan_id = plan_scenario(
+                        session, with_fee_rate(body, rate), solver, apart=True, trigger="sweep"
+                    ).plan_id
+                stored_row = session.get_one(PlanRow, plan_id)
                 figures = plan_figures(stored_row.objective_weighted_wait_days, stored_row.result)
-                table.append(sweep_row(rate, stored.plan_id, stored_row.status, figures, baseline))
+                table.append(sweep_row(rate, plan_id, stored_row.status, figures, baseline))
                 run = session.get_one(RunRow, run_id)
                 run.sweep = list(table)  # a new list, so the JSON column is written
                 run.message = f"{done} of {len(rates)} rates planned"

@@ -198,8 +198,9 @@ def create_sweep(
     config's periods and horizon are checked now (404, 409, 422); then 202 with the sweep run
     at `Location`. Poll it: its message counts the rates planned, and its `sweep`
     table gives each rate's plan, weighted waiting days, fee income, staff cost, staff hours
-    and DTOC days, and their changes from the active config's latest plan. The sweep's plans
-    are what-ifs (`scenario: true`), never GET /v1/plans/latest.
+    and DTOC days, and their changes from the active config's latest plan (from the sent
+    config at its own fee rate, when it changes more than the fee). The sweep's plans are
+    what-ifs (`scenario: true`), never GET /v1/plans/latest.
     """
     rates = list(sweep_request.dfg_fee_rates)
     refuse_unstored_pressure_series(session, sweep_request.config)

@@ -62,21 +62,22 @@ def _sweep(factory: sessionmaker[Session], body: dict[str, Any]) -> RunRow:
         return session.get_one(RunRow, run_id)
 
 
-def test_a_sweep_with_no_plan_to_compare_with_says_so_in_every_row(
+def test_a_sweep_with_no_active_config_compares_with_its_config_at_its_own_rate(
     factory: sessionmaker[Session],
 ) -> None:
     body = demo_config.demo_planning_config(horizon_periods=13)
     _store_flat_forecasts(factory, body)  # and no config stored, so no latest plan
     run = _sweep(factory, body)
-    assert run.status == "succeeded"
+    assert run.status == "succeeded" and run.sweep is not None and len(run.sweep) == 2
+    own = run.sweep[0]["compared_with_plan_id"]
+    assert own is not None and own not in {row["plan_id"] for row in run.sweep}  # 0.1: its own
     assert run.message == (
-        "2 of 2 rates planned; no changes: no config is active to compare with "
-        "(store one: POST /v1/configs)"
+        f"2 of 2 rates planned, compared with plan {own}: the config sent, at its own fee rate "
+        f"({body['fees']['dfg_fee_rate']:g}), since no config is active"
     )
-    assert run.sweep is not None and len(run.sweep) == 2
-    for row in run.sweep:
-        assert row["compared_with_plan_id"] is None
-        assert all(row[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+    assert [row["compared_with_plan_id"] for row in run.sweep] == [own, own]
+    no_fee = run.sweep[0]  # 0.0 against the config's own 10%: less fee income
+    assert no_fee["fee_income_gbp_change"] < 0
 
 
 def test_a_sweep_names_the_latest_plan_each_change_is_from(

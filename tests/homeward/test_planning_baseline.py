@@ -15,7 +15,7 @@ from homeward import demo_config, planning, repository
 from homeward.pipeline import forecast_by_frequency, run_pipeline
 from homeward.settings import Settings
 from homeward.storage import transaction
-from models import PlanRow, RunRow
+from models import PlanningConfigRow, PlanRow, RunRow
 
 
 def _store_flat_forecasts(
@@ -108,6 +108,47 @@ def test_a_config_stored_again_after_another_compares_with_its_earlier_plan(
     assert run.message == f"2 of 2 rates planned, compared with plan {old_plan.plan_id}"
     assert run.sweep is not None
     assert run.sweep[0]["weighted_wait_days_change"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_a_sweep_of_a_config_with_other_changes_compares_with_it_at_its_own_rate(
+    factory: sessionmaker[Session],
+) -> None:
+    """A finance officer sweeps fees on a bigger budget without storing it: each rate's
+    changes are from that budget at its own fee rate, not from the active config's plan,
+    which would credit the fee with the budget."""
+    active = _body()
+    _store_flat_forecasts(factory, active)
+    with transaction(factory) as session:
+        repository.save_config(session, active, planning.config_hash(active))
+        active_plan = planning.plan_scenario(session, None, "highs").plan_id
+    rate = active["fees"]["dfg_fee_rate"]
+    bigger = _body(revenue_budget_gbp_per_period=1.5 * active["revenue_budget_gbp_per_period"])
+    run = _sweep(factory, bigger, [0.3, rate])
+    assert run.status == "succeeded" and run.sweep is not None
+    at_own_rate, at_other = run.sweep[1], run.sweep[0]
+    own_plan = at_own_rate["plan_id"]
+    assert own_plan != active_plan
+    assert [row["compared_with_plan_id"] for row in run.sweep] == [own_plan, own_plan]
+    assert all(at_own_rate[f"{name}_change"] == 0 for name in planning.SWEEP_FIGURES)
+    for name in planning.SWEEP_FIGURES:
+        expected = at_other[name] - at_own_rate[name]
+        assert at_other[f"{name}_change"] == pytest.approx(expected, abs=1e-6), name
+    assert run.message == (
+        f"2 of 2 rates planned, compared with plan {own_plan}: the config sent, at its own fee "
+        f"rate ({rate:g}), since it differs from the active config in "
+        "revenue_budget_gbp_per_period"
+    )
+    with factory() as session:  # the baseline is a what-if too, planned once
+        config = session.get_one(PlanningConfigRow, session.get_one(PlanRow, own_plan).config_id)
+        assert config.scenario is True
+        assert (
+            config.body["revenue_budget_gbp_per_period"]
+            == (bigger["revenue_budget_gbp_per_period"])
+        )
+    # a config differing only in its name is still the active config's plan to compare with
+    renamed = _body(name="fees 2027", version="draft")
+    run = _sweep(factory, renamed, [0.3, rate])
+    assert run.message == f"2 of 2 rates planned, compared with plan {active_plan}"
 
 
 def _with_agency(body: dict[str, Any], hours: float) -> dict[str, Any]:

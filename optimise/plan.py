@@ -14,6 +14,7 @@ from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
 from optimise.risk import demand_risk
+from optimise.scale import money_scale_warnings
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
 from optimise.solve import solve
@@ -64,6 +65,8 @@ def plan(
             ends.append(trade)
         if ends:
             result = result.with_extras(warnings=(*result.warnings, *ends))
+    if slips := money_scale_warnings(inputs):  # whatever the status: often its cause
+        result = result.with_extras(warnings=(*result.warnings, *slips))
     return with_simulation(inputs, result, simulation_runs, seed) if simulation_runs else result
 
 

@@ -1,0 +1,145 @@
+"""Money in the wrong units: a plan's warnings when a budget, a district's capital or the cost
+of a works case is off by a factor no council's figures are, as a figure in thousands of
+pounds, or a year's budget given per period, would be.
+
+Such a config is valid and plans "optimal" (or relaxed, naming only the budget it relaxed):
+with DFG capital in GBP thousands the demo completed 0.64 works cases in a year instead of 636
+and its works waits ran to 400,000 days, with no warning at all. Each rule here fires only far
+outside what a real figure can be, so a plan of a council's own figures is not cluttered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimise.inputs import POOLED, PlanInputs
+
+# a budget under this share of what its teams' hours cost (at their floors, or at their
+# ceilings where they have no floors) is read as given in thousands of pounds
+THOUSANDS_SHARE = 0.01
+# a budget over this many times what its teams' hours can cost, agency included, is at least
+# 90% unspent: a year's budget given per period, most likely
+CEILING_TIMES = 10.0
+# England's average DFG grant was GBP 3,356 to 5,966 a case in 2009-10 to 2014-15 (the public
+# figures in ../shared/data/dfg, measure dfg_average_grant); a case costing under this is not
+# a DFG works case's cost in pounds
+LEAST_CASE_COST_GBP = 100.0
+
+
+def money_scale_warnings(inputs: PlanInputs) -> list[str]:
+    """A warning for each kind of money figure that looks like the wrong unit: revenue budgets
+    too small or too large for their teams' hours, districts' capital smaller than one works
+    case, and works cases costing under GBP 100."""
+    return [
+        warning
+        for warning in (
+            _budget_too_small(inputs),
+            _budget_too_large(inputs),
+            _capital_below_one_case(inputs),
+            _case_cost_too_small(inputs),
+        )
+        if warning is not None
+    ]
+
+
+def _per_period(inputs: PlanInputs) -> str:
+    return "a week" if inputs.period_days == 7 else "a period"
+
+
+def _budget_name(inputs: PlanInputs, budget: str) -> str:
+    if budget == POOLED:
+        return "the pooled revenue_budget_gbp_per_period"
+    return f"teams[{budget}].revenue_budget_gbp_per_period"
+
+
+def _teams_of(inputs: PlanInputs, b: int) -> np.ndarray:
+    teams: np.ndarray = np.asarray(inputs.budget_of_team) == b
+    return teams
+
+
+def _hours_cost(inputs: PlanInputs, hours: np.ndarray, rate: np.ndarray, b: int) -> float:
+    """What hours (S, G) a period cost at `rate` (S,), over the teams paid from budget `b`."""
+    return float((hours[:, _teams_of(inputs, b)] * rate[:, None]).sum())
+
+
+def _budgets(inputs: PlanInputs) -> list[tuple[int, str, float]]:
+    """Each revenue budget's index, id and typical amount a period (the median: a financial
+    year's budget can differ between years)."""
+    return [
+        (b, budget, float(np.median(inputs.revenue_budget_gbp[b])))
+        for b, budget in enumerate(inputs.budgets)
+    ]
+
+
+def _budget_too_small(inputs: PlanInputs) -> str | None:
+    shown = []
+    for b, budget, amount in _budgets(inputs):
+        floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
+        what = "at their minimum hours"
+        if floor <= 0:
+            floor = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b)
+            what = "at their in-house ceilings"
+        if not np.isfinite(floor) or not 0 < amount < THOUSANDS_SHARE * floor:
+            continue
+        shown.append(
+            f"{_budget_name(inputs, budget)} is GBP {amount:,.2f} {_per_period(inputs)}, under "
+            f"1% of what its teams' staff cost {what} (GBP {floor:,.0f} {_per_period(inputs)}); "
+            f"in thousands of pounds it would be GBP {1000 * amount:,.0f}"
+        )
+    if not shown:
+        return None
+    return "; ".join(shown) + ". Is it in thousands? Budgets are in GBP per period"
+
+
+def _budget_too_large(inputs: PlanInputs) -> str | None:
+    shown = []
+    for b, budget, amount in _budgets(inputs):
+        most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b) + _hours_cost(
+            inputs, inputs.agency_max_hours, inputs.agency_cost_per_hour_gbp, b
+        )
+        if not np.isfinite(most) or most <= 0 or amount <= CEILING_TIMES * most:
+            continue
+        shown.append(
+            f"{_budget_name(inputs, budget)} is GBP {amount:,.0f} {_per_period(inputs)}, "
+            f"{amount / most:,.0f} times what its teams' hours can cost at their ceilings, "
+            f"agency included (GBP {most:,.0f} {_per_period(inputs)})"
+        )
+    if not shown:
+        return None
+    return (
+        "; ".join(shown) + ": at least 90% of it cannot be spent. Is it a year's budget? "
+        "Budgets are per period (a week's of a weekly plan; revenue_budget_basis "
+        "'financial_year' lets a year's periods share their total, still given per period)"
+    )
+
+
+def _capital_below_one_case(inputs: PlanInputs) -> str | None:
+    short = [
+        f"{name} GBP {capital:,.2f} against GBP {cost:,.0f} a case"
+        for name, capital, cost in zip(
+            inputs.district_names, inputs.capital_gbp, inputs.cost_per_adaptation_gbp, strict=True
+        )
+        if 0 < capital < cost
+    ]
+    if not short:
+        return None
+    return (
+        f"DFG capital_gbp funds not one works case in {len(short)} district(s) "
+        f"({'; '.join(short)}): is it in thousands of pounds? capital_gbp is the district's "
+        "capital over the whole horizon in GBP (Warwickshire's 2019/20 grant was GBP 4,516,609)"
+    )
+
+
+def _case_cost_too_small(inputs: PlanInputs) -> str | None:
+    cheap = [
+        f"{name} GBP {cost:,.2f}"
+        for name, cost in zip(inputs.district_names, inputs.cost_per_adaptation_gbp, strict=True)
+        if cost < LEAST_CASE_COST_GBP
+    ]
+    if not cheap:
+        return None
+    return (
+        f"DFG works cost under GBP {LEAST_CASE_COST_GBP:,.0f} a case in {len(cheap)} "
+        f"district(s) ({'; '.join(cheap)}): is cost_per_adaptation_gbp in thousands of pounds? "
+        "England's average grant was GBP 3,356 to 5,966 a case in 2009-10 to 2014-15"
+    )

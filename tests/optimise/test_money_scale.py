@@ -1,0 +1,101 @@
+"""Money in the wrong units is named in a plan's warnings: a budget in thousands of pounds or a
+year's budget given per week, a district's capital in thousands, a works case's cost in
+thousands. Before, each planned "optimal" (or relaxed, naming only the money it relaxed) with
+no word: the demo with capital in thousands completed 0.64 works cases in a year, not 636."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import optimise
+from homeward.demo_config import demo_planning_config
+from optimise.scale import money_scale_warnings
+from tests.optimise.factory import demand_frame, inputs_of, rich_config, rich_demand
+
+
+def _warnings(**overrides: Any) -> list[str]:
+    return money_scale_warnings(inputs_of(rich_config(**overrides), rich_demand()))
+
+
+def _districts(scale_field: str, factor: float) -> list[dict[str, Any]]:
+    return [
+        {**district, scale_field: district[scale_field] * factor}
+        for district in rich_config()["districts"]
+    ]
+
+
+def test_figures_in_pounds_say_nothing() -> None:
+    assert _warnings() == []
+
+
+def test_the_demo_config_says_nothing() -> None:
+    body = demo_planning_config(horizon_periods=8)
+    body.pop("winter", None)
+    demand = demand_frame(
+        {(s["id"], d["id"]): [20.0] * 8 for s in body["services"] for d in body["districts"]}
+    )
+    assert money_scale_warnings(inputs_of(body, demand)) == []
+
+
+def test_a_budget_in_thousands_is_named_and_planned_with_it() -> None:
+    """16.0 for GBP 16,000 a week: under 1% of the teams' floors (GBP 5,400 a week), so the
+    plan is relaxed; its warnings say the likely slip, not only how much money was missing."""
+    inputs = inputs_of(rich_config(revenue_budget_gbp_per_period=16.0), rich_demand())
+    [text] = money_scale_warnings(inputs)
+    assert text == (
+        "the pooled revenue_budget_gbp_per_period is GBP 16.00 a week, under 1% of what its "
+        "teams' staff cost at their minimum hours (GBP 5,400 a week); in thousands of pounds it "
+        "would be GBP 16,000. Is it in thousands? Budgets are in GBP per period"
+    )
+    result = optimise.plan(inputs, simulation_runs=0)
+    assert result.status.value == "infeasible_relaxed"
+    assert text in result.warnings
+
+
+def test_a_years_budget_given_per_week_is_named() -> None:
+    """52 weeks' money a week: 22 times what the teams' hours can cost at their ceilings
+    (GBP 38,400 a week: 2 teams x (120 x 38 + 80 x 28 + 200 x 22 + 400 x 20))."""
+    [text] = _warnings(revenue_budget_gbp_per_period=16_000.0 * 52)
+    assert text.startswith(
+        "the pooled revenue_budget_gbp_per_period is GBP 832,000 a week, 22 times what its "
+        "teams' hours can cost at their ceilings, agency included (GBP 38,400 a week)"
+    )
+    assert "at least 90% of it cannot be spent. Is it a year's budget?" in text
+    # ten times is still a budget a council could set: not named
+    assert _warnings(revenue_budget_gbp_per_period=38_400.0 * 10) == []
+
+
+def test_a_teams_own_budget_is_named_by_its_team() -> None:
+    teams = [{**team, "revenue_budget_gbp_per_period": 8.0} for team in rich_config()["teams"]]
+    [text] = _warnings(teams=teams, revenue_budget_gbp_per_period=None)
+    assert text.startswith("teams[north].revenue_budget_gbp_per_period is GBP 8.00 a week")
+    assert "; teams[south].revenue_budget_gbp_per_period is GBP 8.00 a week" in text
+
+
+def test_capital_in_thousands_is_named_with_each_district() -> None:
+    [text] = _warnings(districts=_districts("capital_gbp", 1 / 1000))
+    assert text.startswith(
+        "DFG capital_gbp funds not one works case in 3 district(s) (Rugby GBP 90.00"
+    )
+    assert "is it in thousands of pounds?" in text
+    # capital of none is a choice (no grant this year), not a slip
+    assert _warnings(districts=_districts("capital_gbp", 0.0)) == []
+
+
+@pytest.mark.parametrize("factor", [1 / 1000, 1 / 200])
+def test_a_works_case_costing_under_100_pounds_is_named(factor: float) -> None:
+    [text] = _warnings(districts=_districts("cost_per_adaptation_gbp", factor))
+    cost = 9000.0 * factor
+    assert text.startswith(
+        f"DFG works cost under GBP 100 a case in 3 district(s) (Rugby GBP {cost:,.2f}"
+    )
+    assert "is cost_per_adaptation_gbp in thousands of pounds?" in text
+
+
+def test_the_warning_reaches_a_plans_warnings_when_optimal() -> None:
+    inputs = inputs_of(rich_config(districts=_districts("capital_gbp", 1 / 1000)), rich_demand())
+    result = optimise.plan(inputs, simulation_runs=0)
+    assert result.status.value == "optimal"
+    assert any(w.startswith("DFG capital_gbp funds not one works case") for w in result.warnings)

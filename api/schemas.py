@@ -13,6 +13,7 @@ from pydantic import (
     Strict,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from optimise.config import ConfigValueError, PlanningConfig
@@ -299,6 +300,53 @@ class RunPublic(BaseModel):
     )
 
 
+# the shape of a whole planning config: a request's `config` without one of these is a part
+_WHOLE_CONFIG = ("services", "teams", "districts")
+_SEND_A_WHOLE_CONFIG = (
+    "a whole planning config: a what-if is not merged with the active config, so send GET "
+    "/v1/configs/active's `body` with your change"
+)
+
+
+def _config_shape(data: Any) -> Any:
+    """One problem, saying what to send, for the three ways a what-if's config is commonly
+    sent wrong, each of which pydantic would answer with 8 to 14 problems none of which says
+    it: the config's fields at the top of the body (no `{"config": ...}` around them); the
+    whole GET /v1/configs/{id} answer in `config` (its `body` is the config); and a part of
+    a config (`{"config": {"fees": {...}}}`)."""
+    if not isinstance(data, dict):
+        return data
+    fields = set(PlanningConfig.model_fields)
+    if "config" not in data and fields & set(data):
+        raise ConfigValueError(
+            "config",
+            ("config",),
+            'the config inside `{"config": {...}}` (a whole config: GET /v1/configs/active\'s '
+            "`body` with your change), with `solver` beside it if wanted",
+            f"config fields at the top of the body: {', '.join(sorted(fields & set(data)))}",
+        )
+    config = data.get("config")
+    if not isinstance(config, dict):
+        return data
+    if {"body", "body_hash"} <= set(config):
+        raise ConfigValueError(
+            "config",
+            ("config",),
+            "the config itself: the `body` of GET /v1/configs/active",
+            f"the whole answer of GET /v1/configs/{{id}} ({', '.join(sorted(config))})",
+        )
+    missing = [name for name in _WHOLE_CONFIG if name not in config]
+    if missing and fields & set(config):
+        raise ConfigValueError(
+            "config",
+            ("config",),
+            _SEND_A_WHOLE_CONFIG,
+            f"a part of one: {', '.join(sorted(fields & set(config)))} without "
+            f"{', '.join(missing)}",
+        )
+    return data
+
+
 class PlanCreate(BaseModel):
     """A plan request: a planning config (default: the active one) and a solver."""
 
@@ -315,6 +363,8 @@ class PlanCreate(BaseModel):
         description="a planning config (see GET /v1/configs/active); default: the active one",
     )
     solver: Literal["highs", "cbc"] = "highs"
+
+    _shape = model_validator(mode="before")(_config_shape)
 
     def config_body(self) -> dict[str, Any] | None:
         """The config as the JSON body planning stores (None: use the active config)."""
@@ -344,6 +394,8 @@ class SweepCreate(BaseModel):
         description="2 to 12 different DFG fee rates, each from 0 to 1, planned in this order",
     )
     solver: Literal["highs", "cbc"] = "highs"
+
+    _shape = model_validator(mode="before")(_config_shape)
 
     @field_validator("dfg_fee_rates")
     @classmethod

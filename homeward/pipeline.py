@@ -28,8 +28,9 @@ from homeward.errors import HomewardError
 from homeward.ingest import frequency_of, history_notes, observations_hash
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
-from models import PlanRow, RunRow
+from models import PlanningConfigRow, PlanRow, RunRow
 from optimise.config import PlanningConfig
+from optimise.errors import PlanInputError
 from optimise.result import PlanResult
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ MONTHLY_HORIZON = 12  # a year ahead, so every monthly series covers a whole win
 Report = Callable[[str], None]
 # Failures that say what is wrong with the data or the settings: logged in their own words,
 # without a traceback (which would point at Homeward's code, not at what to fix).
-EXPECTED_FAILURES = (ForecastInputError, HomewardError)
+# the data's or the config's fault, said in its own words (no traceback in the log)
+EXPECTED_FAILURES = (ForecastInputError, HomewardError, PlanInputError)
 
 
 class PipelineBusy(HomewardError):
@@ -276,12 +278,15 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
             # a council that loaded other series first (DTOC days, A&E): forecasting them is
             # the run's work; a plan waits for its referrals, and failing would hide that
             return None, "forecast_only", _no_referrals(config_row.name)
+        run = session.get_one(RunRow, run_id)  # recorded first: a refused plan names it too
+        run.config_id, run.config_version = config_row.id, planning.config_version(config_row)
+        config_id = config_row.id
+    with repository_session(factory) as session:
+        config_row = session.get_one(PlanningConfigRow, config_id)
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
         _config, result = planning.solve_config(session, config_row.body, settings.solver)
         stored = planning.store_result(session, run_id, config_row.id, result)
-        run = session.get_one(RunRow, run_id)
-        run.config_id, run.config_version = config_row.id, planning.config_version(config_row)
-        run.solver_status = result.status.value
+        session.get_one(RunRow, run_id).solver_status = result.status.value
     step.timings["plan_s"] = time.perf_counter() - start
     report(
         f"plan {stored.plan_id}: {result.status.value}, "

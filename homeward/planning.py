@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ from models import PlanningConfigRow, PlanRow, RunRow
 from optimise import PlanResult, plan
 from optimise.config import PlanningConfig, WinterConfig
 from optimise.demand import late_start
+from optimise.errors import PlanInputError
 from optimise.inputs import PlanInputs, build_inputs
 
 REFERRALS_PREFIX = "referrals/"
@@ -420,13 +422,41 @@ def _in_config(demand: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
     districts = {d.id for d in config.districts}
     keep = demand["service"].isin(services) & demand["district"].isin(districts)
     dropped = demand.loc[~keep, ["service", "district"]].drop_duplicates()
-    if not dropped.empty:
+    left_out = [f"{REFERRALS_PREFIX}{s}/{d}" for s, d in dropped.itertuples(index=False)]
+    if left_out:
         log.warning(
-            "demand not in planning config %r, left out: %s",
-            config.name,
-            ", ".join(f"referrals/{s}/{d}" for s, d in dropped.itertuples(index=False)),
+            "demand not in planning config %r, left out: %s", config.name, ", ".join(left_out)
         )
+    _refuse_unforecast(demand.loc[keep], config, left_out)
     return demand.loc[keep].reset_index(drop=True)
+
+
+def _refuse_unforecast(demand: pd.DataFrame, config: PlanningConfig, left_out: list[str]) -> None:
+    """PlanInputError naming each service and district of the config with no forecast at all,
+    and the nearest forecast series the config leaves out: a district spelt one way in the
+    config and another in the uploads (`south-lakland`, `south-lakeland`) would otherwise be
+    refused later as a missing row for one date, naming neither series."""
+    have = set(zip(demand["service"], demand["district"], strict=True))
+    missing = [
+        f"{REFERRALS_PREFIX}{s.id}/{d.id}"
+        for d in config.districts
+        for s in config.services
+        if (s.id, d.id) not in have
+    ]
+    if not missing:
+        return
+    said = []
+    for series_id in missing[:5]:
+        near = difflib.get_close_matches(series_id, left_out, n=1, cutoff=0.8)
+        said.append(series_id + (f" (forecast but not planned: {near[0]!r})" if near else ""))
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    raise PlanInputError(
+        "demand",
+        "a forecast of referrals for every service and district of the config (the newest "
+        "pipeline run's; a district's id in the config must be the one its uploads use, and "
+        "GET /v1/series lists those)",
+        f"none for {'; '.join(said)}{more}",
+    )
 
 
 def config_version(row: PlanningConfigRow) -> str:

@@ -35,8 +35,10 @@ def test_a_district_with_no_demand_is_located_in_the_demand(planner: httpx.Clien
     )
     problem = _only_problem(response)
     assert problem["location"] == "demand"
-    assert problem["expected"] == "a row for every service, district and period of the horizon"
-    assert "district nowhere-district" in problem["found"]
+    assert problem["expected"].startswith(
+        "a forecast of referrals for every service and district of the config"
+    )
+    assert problem["found"].startswith("none for referrals/ot/nowhere-district")
 
 
 def test_a_horizon_past_the_forecasts_is_located_in_the_config(planner: httpx.Client) -> None:

@@ -236,3 +236,44 @@ def test_monthly_series_reach_the_month_the_weekly_forecasts_end_in(
     )
     [monthly, _weekly] = forecast_by_frequency(stale, fast, report=lambda _m: None).runs
     assert len(monthly.forecasts) == 2 * MONTHLY_HORIZON  # stale by years: a year further only
+
+
+def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_one(
+    factory, sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """A new council stores its config first, with `warwik` for the `warwick` its uploads
+    use. The run kept its forecasts, and failed with 'found no cases for service ot, district
+    warwik, ds ...' (one missing row, it read), with a traceback in the log and no config
+    on the run; now it names the series with no forecast and the one uploaded instead."""
+    from optimise.errors import PlanInputError
+    from tests.optimise.factory import rich_config
+
+    body = rich_config(horizon_periods=13)
+    body["districts"][2]["id"] = "warwik"
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": f"referrals/{s['id']}/{d}", "ds": weeks, "y": 20.0})
+        for s in body["services"]
+        for d in ("rugby", "nuneaton-and-bedworth", "warwick")
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+        config_id = repository.save_config(session, body, planning.config_hash(body)).id
+    with pytest.raises(PlanInputError) as refused:
+        run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    assert str(refused.value).startswith(
+        "demand: expected a forecast of referrals for every service and district of the config"
+    )
+    assert str(refused.value).endswith(
+        "found none for referrals/ot/warwik (forecast but not planned: 'referrals/ot/warwick'); "
+        "referrals/hao/warwik (forecast but not planned: 'referrals/hao/warwick'); "
+        "referrals/reablement/warwik (forecast but not planned: 'referrals/reablement/warwick'); "
+        "referrals/domcare/warwik (forecast but not planned: 'referrals/domcare/warwick')"
+    )
+    with factory() as session:
+        run = repository.list_runs(session, 1)[0]
+        assert run.status == "failed" and run.message == f"PlanInputError: {refused.value}"
+        assert run.config_id == config_id and run.config_version is not None
+        assert len(repository.latest_forecast_frame(session, "referrals/")) > 0  # kept
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert failed and all(r.exc_info is None for r in failed)  # the config's fault: no traceback

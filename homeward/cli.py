@@ -172,7 +172,10 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--config", help="planning config JSON (default: the demo config)")
     p.add_argument(
         "--demand",
-        help="demand CSV: service, district, ds, cases (default: forecast the demo history)",
+        help="demand CSV: service, district, ds, cases [, q90 and other quantiles; winter_index "
+        "and normal_cases for a config's winter.pressure_series], or the CSV `homeward forecast "
+        "--output` writes (each referrals/<service>/<district> series' mean is its demand); "
+        "default: forecast the synthetic demo's history, for the demo's districts only",
     )
     p.add_argument("--solver", choices=("highs", "pulp-highs", "cbc"), default="highs")
     p.add_argument("--write-mps", metavar="PATH", help="also write the LP as an MPS file")

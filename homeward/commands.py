@@ -510,6 +510,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
         _require_file("--demand", args.demand)
         demand = read_demand_csv(Path(args.demand), config)
     else:
+        _refuse_beyond_the_demo(config)
         demand, warnings = _demo_demand(config)
     folder = _csv_folder(args.csv) if args.csv else None
     inputs = build_inputs(config, demand)
@@ -527,6 +528,28 @@ def plan_cmd(args: argparse.Namespace) -> int:
         names = _write_tables(result, folder)
         print(f"wrote {len(names)} tables to {folder}: {', '.join(names)}", file=sys.stderr)
     return 0 if result.status.value == "optimal" else 1
+
+
+def _refuse_beyond_the_demo(config: PlanningConfig) -> None:
+    """Without --demand the synthetic demo's referrals are forecast and planned: a config of a
+    council's own services or districts is refused at once, naming what the demo lacks,
+    rather than after a minute of forecasting the demo with a missing-row error."""
+    demo = PlanningConfig.model_validate(demo_config.demo_planning_config())
+    services = [s.id for s in config.services if s.id not in {x.id for x in demo.services}]
+    districts = [d.id for d in config.districts if d.id not in {x.id for x in demo.districts}]
+    if not services and not districts:
+        return
+    lacks = "; ".join(
+        f"{kind} {', '.join(ids)}"
+        for kind, ids in (("service", services), ("district", districts))
+        if ids
+    )
+    raise ValueError(
+        "--demand: expected a demand file for a config of your own (service,district,ds,cases, "
+        "or the CSV `homeward forecast --output` writes of your referral histories); without "
+        f"it the synthetic demo's referrals are planned, and they have no {lacks} (the demo's "
+        f"districts: {', '.join(d.id for d in demo.districts)})"
+    )
 
 
 def _csv_folder(name: str) -> Path:

@@ -1,5 +1,5 @@
 """Read a demand CSV (service, district, ds, cases [, q90 ..., winter_index, normal_cases]) for
-`homeward plan --demand`."""
+`homeward plan --demand`, or the forecasts `homeward forecast --output` writes."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     """
     table = read_csv_as_text(path, str(path), expected_header=EXPECTED_HEADER, columns=REQUIRED)
     raw = table.cells  # indexed by file line (header = line 1); ragged rows left out
+    if set(FORECAST_COLUMNS) <= set(raw.columns):
+        raw = _from_forecasts(raw, path)
     _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
     problems = [*table.problems] + [
@@ -64,6 +66,56 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
             **numbers,
         }
     ).reset_index(drop=True)
+
+
+# `homeward forecast --output`'s columns, read as demand: the mean is the cases planned for,
+# the 80% and 95% bounds the quantiles (as the pipeline plans from its stored forecasts)
+FORECAST_COLUMNS = ("unique_id", "ds", "mean")
+FORECAST_QUANTILES = {"lo-80": "q10", "hi-80": "q90", "lo-95": "q025", "hi-95": "q975"}
+REFERRAL_ID = re.compile(r"^referrals/([^/]+)/([^/]+)$")
+
+
+def _from_forecasts(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A `homeward forecast` output as demand text cells: `referrals/<service>/<district>`
+    split into service and district, `mean` as cases and the interval bounds as quantiles
+    (q10, q90, q025, q975), each row keeping its file line. Rows of other series (team and
+    area totals, DTOC days) are not demand: left out, and logged."""
+    ids = raw["unique_id"].str.strip()
+    parts = ids.str.extract(REFERRAL_ID)
+    keep = parts[0].notna()
+    others = sorted(set(ids[~keep]))
+    if not keep.any():
+        raise ValidationFailed(
+            (
+                Problem(
+                    int(raw.index[0]) if len(raw) else 2,
+                    "unique_id",
+                    "referral forecasts referrals/<service>/<district> (a forecast of the "
+                    "referral histories, as `homeward forecast` writes it)",
+                    f"only other series: {', '.join(others[:3])}" if others else "no rows",
+                ),
+            ),
+            str(path),
+        )
+    if others:
+        log.warning(
+            "forecasts of %d series that are not referrals left out: %s",
+            len(others),
+            ", ".join(others[:5]) + (" ..." if len(others) > 5 else ""),
+        )
+    rows = raw.loc[keep]
+    frame = pd.DataFrame(
+        {
+            "service": parts.loc[keep, 0],
+            "district": parts.loc[keep, 1],
+            "ds": rows["ds"],
+            "cases": rows["mean"],
+            **{q: rows[c] for c, q in FORECAST_QUANTILES.items() if c in rows.columns},
+        },
+        index=rows.index,
+    )
+    log.info("read %s as forecasts: each referral series' mean is its demand", path)
+    return frame
 
 
 DAYS_PER_WEEK = 7

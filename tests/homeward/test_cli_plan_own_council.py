@@ -1,0 +1,92 @@
+"""A council plans its own districts on the command line: `homeward forecast`'s output is read
+as `homeward plan --demand` (it had been refused with ten column errors and no hint), and a
+config of its own without --demand is refused at once, naming what the demo lacks (it had
+forecast the synthetic demo for a minute and then failed on a missing row)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homeward.cli import main
+from homeward.demand_csv import read_demand_csv
+from homeward.errors import ValidationFailed
+from optimise.config import PlanningConfig
+from tests.optimise.factory import rich_config
+
+WEEKS = 8
+
+
+def _history(tmp_path: Path, body: dict[str, object]) -> Path:
+    """Three years of weekly referrals for every service and district of `body`, with a
+    yearly rise each winter, and a team total and a DTOC series beside them."""
+    weeks = pd.date_range("2022-01-03", periods=156, freq="W-MON")
+    season = 1 + 0.2 * np.cos(2 * np.pi * np.arange(len(weeks)) / 52)
+    frames = [
+        pd.DataFrame({"unique_id": f"referrals/{s['id']}/{d['id']}", "ds": weeks, "y": 10 * season})
+        for s in body["services"]  # type: ignore[attr-defined]
+        for d in body["districts"]  # type: ignore[attr-defined]
+    ]
+    frames.append(pd.DataFrame({"unique_id": "dtoc_days/rugby", "ds": weeks, "y": 50.0}))
+    path = tmp_path / "history.csv"
+    pd.concat(frames).to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path
+
+
+def test_the_forecast_output_is_planned_as_demand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = rich_config(horizon_periods=WEEKS)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    forecasts = tmp_path / "forecasts.csv"
+    history = _history(tmp_path, body)
+    args = ["--input", str(history), "--horizon", str(WEEKS), "--output", str(forecasts)]
+    assert main(["forecast", *args, "--models", "seasonal_naive,ses"]) == 0
+    written = pd.read_csv(forecasts)
+    demand = read_demand_csv(forecasts, PlanningConfig.model_validate(body))
+    referrals = written[written["unique_id"].str.startswith("referrals/")]
+    assert len(demand) == len(referrals) == 12 * WEEKS  # the DTOC series is not demand
+    ot_rugby = demand[(demand["service"] == "ot") & (demand["district"] == "rugby")]
+    expected = referrals[referrals["unique_id"] == "referrals/ot/rugby"]
+    assert ot_rugby["cases"].to_numpy() == pytest.approx(expected["mean"].to_numpy())
+    assert ot_rugby["q90"].to_numpy() == pytest.approx(expected["hi-80"].to_numpy())
+    out = tmp_path / "plan.json"
+    code = main(["plan", "--config", str(config), "--demand", str(forecasts), "--json", str(out)])
+    assert code == 0, capsys.readouterr().err
+    plan = json.loads(out.read_text())
+    assert plan["status"] == "optimal"
+    planned = pd.DataFrame(plan["demand"])
+    assert set(planned["district"]) == {"rugby", "nuneaton-and-bedworth", "warwick"}
+
+
+def test_forecasts_of_no_referral_series_are_refused_naming_what_was_found(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dtoc.csv"
+    path.write_text(
+        "unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95\n"
+        "dtoc_days/rugby,2026-01-05,ses,50,40,60,35,65\n"
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        read_demand_csv(path)
+    [problem] = refused.value.problems
+    assert (problem.row, problem.column) == (2, "unique_id")
+    assert problem.found == "only other series: dtoc_days/rugby"
+
+
+def test_a_config_of_ones_own_without_demand_is_refused_before_forecasting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = rich_config(horizon_periods=WEEKS)
+    body["districts"][0]["id"] = "carlisle"
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    assert main(["plan", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "--demand: expected a demand file for a config of your own" in err
+    assert "they have no district carlisle (the demo's districts: north-warwickshire," in err

@@ -115,7 +115,8 @@ def import_file(args: argparse.Namespace) -> int:
         ) from None
     print(_imported(summary, path))
     with factory() as session:
-        for note in repository.history_warnings(session, summary.series):
+        notes = repository.history_warnings(session, summary.series)
+        for note in [*notes, *planning.unplanned_referrals(session, summary.series)]:
             log.warning("%s", note)
     return 0
 

@@ -163,6 +163,53 @@ def _one_sided(rows: pd.DataFrame, way: str) -> str:
     )
 
 
+def unplanned_referrals(session: Session, series_ids: Iterable[str]) -> list[str]:
+    """A warning, for an upload's answer and `homeward import`, naming its referral series
+    (`referrals/...`) that the active config will not plan: a service or district it does not
+    have (with the one it has that is nearest, or "service and district swapped?"), or an id
+    not of the form referrals/<service>/<district>. Such a series is stored and forecast in
+    every run, and planned by none. [] with no (valid) active config, or none such."""
+    row = repository.active_config(session)
+    if row is None:
+        return []
+    try:
+        config = PlanningConfig.model_validate(row.body)
+    except ValueError:
+        return []
+    services: list[str] = [s.id for s in config.services]
+    districts = [d.id for d in config.districts]
+    said = []
+    for series_id in sorted(i for i in series_ids if i.startswith(REFERRALS_PREFIX)):
+        parts = series_id.split("/")
+        if len(parts) != 3:
+            said.append(f"{series_id} (not referrals/<service>/<district>)")
+            continue
+        service, district = parts[1], parts[2]
+        if service in districts and district in services:
+            said.append(
+                f"{series_id} (service and district swapped? "
+                f"{REFERRALS_PREFIX}{district}/{service})"
+            )
+        elif service not in services:
+            said.append(f"{series_id} (service {service!r}{_nearest(service, services)})")
+        elif district not in districts:
+            said.append(f"{series_id} (district {district!r}{_nearest(district, districts)})")
+    if not said:
+        return []
+    more = f" and {len(said) - 5} more" if len(said) > 5 else ""
+    return [
+        f"the active config {row.name!r} does not plan {len(said)} of these referral series: "
+        f"{'; '.join(said[:5])}{more}. Each is stored and forecast, and planned only once the "
+        "config has its service and district: check the id, or add the district to the config "
+        f"(its services: {', '.join(services)}; districts: {', '.join(districts)})"
+    ]
+
+
+def _nearest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f", not the config's; nearest {close[0]!r}" if close else ", not the config's"
+
+
 def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Which district referral series add up to which team and area totals, per service.
 

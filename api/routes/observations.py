@@ -13,7 +13,7 @@ from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import BodyTooLarge, NotFound, error_responses, problem, refused_unless_role
 from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
-from homeward import repository
+from homeward import planning, repository
 from homeward.errors import HeaderProblem, ValidationFailed
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
@@ -163,7 +163,10 @@ def upload_observations(
         replace=summary.replace,
         replaced=summary.replaced,
         removed=summary.removed,
-        warnings=repository.history_warnings(session, summary.series),
+        warnings=[
+            *repository.history_warnings(session, summary.series),
+            *planning.unplanned_referrals(session, summary.series),
+        ],
     )
 
 

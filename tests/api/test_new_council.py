@@ -275,3 +275,28 @@ def test_the_same_file_sent_again_returns_its_import_and_stores_nothing(
     assert different.status_code == 201 and different.json()["duplicate_of"] is None
     assert _import_ids(factory) == [*imports, different.json()["import_id"]]
     assert _stored(admin, series_id) == [3.0, 5.0]
+
+
+def test_an_upload_the_active_config_will_not_plan_says_so_with_the_id_meant(
+    admin: httpx.Client,
+) -> None:
+    """Series stored under ids no plan reads (a district misspelt, a service id the config
+    does not have, service and district swapped) were a 201 with no warning, then forecast
+    in every run and planned by none."""
+    ids = (
+        "referrals/ot/rugbby",
+        "referrals/occupational-therapy/rugby",
+        "referrals/rugby/ot",
+        "referrals/hao/rugby",  # planned: not named
+    )
+    text = "unique_id,ds,y\n" + "".join(f"{i},2025-01-06,3\n{i},2025-01-13,4\n" for i in ids)
+    response = _upload(admin, text.encode(), "text/csv")
+    assert response.status_code == 201, response.text
+    [warning] = [w for w in response.json()["warnings"] if "does not plan" in w]
+    assert warning.startswith(
+        "the active config 'warwickshire-demo (synthetic)' does not plan 3 of these referral "
+        "series: referrals/occupational-therapy/rugby (service 'occupational-therapy', not the "
+        "config's); referrals/ot/rugbby (district 'rugbby', not the config's; nearest "
+        "'rugby'); referrals/rugby/ot (service and district swapped? referrals/ot/rugby)."
+    )
+    assert "referrals/hao/rugby" not in warning

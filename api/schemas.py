@@ -758,7 +758,8 @@ class PlanResultPublic(BaseModel):
     demand_risk: list[PlanDemandRiskRowPublic] = Field(
         default_factory=list,
         description="the plan's hours held fixed against a low and a high year of demand "
-        "(empty when the forecasts have too few backtest windows to measure one)",
+        "(a series with no backtest window of its own takes the other series' widest years, "
+        "as a warning says; empty when none has one, or there are too few to measure one)",
     )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -118,32 +118,58 @@ def _risk_factors(
 
 
 def with_usable_factors(demand: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """A plan's demand with its low and high factors only if every series has them (a risk
-    table with some series left at their plan would understate the risk); otherwise without
-    them, and a warning naming a series that lacks them.
+    """A plan's demand with its low and high factors, and warnings. A series without factors
+    of its own (too few backtest windows) takes the widest of the others' (a risk table with
+    it left at its plan would understate the risk), and a warning names it; with no series
+    having factors, the demand is without them, and a warning says so.
 
     A low year is never above the forecast, nor a high one below it: where a series' backtest
     totals ran above (or below) its forecasts in nine windows out of ten, that factor is 1 and
     the plan says so, since its forecasts have been running low (or high)."""
     if "low_factor" not in demand.columns:
         return demand, ()
-    missing = demand[demand[["low_factor", "high_factor"]].isna().any(axis=1)]
-    if not missing.empty:
-        first = missing.iloc[0]
+    lacking = demand[["low_factor", "high_factor"]].isna().any(axis=1)
+    if lacking.all():
+        first = demand.iloc[0]
         warning = (
-            f"no demand risk: referrals/{first['service']}/{first['district']} has too few "
-            "backtest windows to measure how far a year's total can miss"
+            f"no demand risk: referrals/{first['service']}/{first['district']} and every other "
+            "series have too few backtest windows to measure how far a year's total can miss"
         )
         return demand.drop(columns=["low_factor", "high_factor"]), (warning,)
+    widest = ""
+    if lacking.any():  # the others' widest: a short district does not empty the whole table
+        demand, widest = _widest_for(demand, lacking)
     warnings = [
-        _one_sided(demand[demand[column] * sign > sign], way)
+        _one_sided(demand[~lacking & (demand[column] * sign > sign)], way)
         for column, sign, way in (("low_factor", 1.0, "above"), ("high_factor", -1.0, "below"))
     ]
     capped = demand.assign(
         low_factor=np.clip(demand["low_factor"], 0.0, 1.0),
         high_factor=np.maximum(demand["high_factor"], 1.0),
     )
-    return capped, tuple(w for w in warnings if w)
+    return capped, tuple(w for w in (widest, *warnings) if w)
+
+
+def _widest_for(demand: pd.DataFrame, lacking: pd.Series) -> tuple[pd.DataFrame, str]:
+    """Demand whose series without factors of their own (too few backtest windows: a short
+    history) take the widest of the other series' (the lowest low year, the highest high
+    one), so their risk is not understated, and a warning naming them."""
+    low = float(demand.loc[~lacking, "low_factor"].min())
+    high = float(demand.loc[~lacking, "high_factor"].max())
+    filled = demand.assign(
+        low_factor=demand["low_factor"].where(~lacking, low),
+        high_factor=demand["high_factor"].where(~lacking, high),
+    )
+    rows = demand.loc[lacking]
+    series = sorted(
+        {f"referrals/{s}/{d}" for s, d in zip(rows["service"], rows["district"], strict=True)}
+    )
+    named = ", ".join(series[:3]) + (f" and {len(series) - 3} more" if len(series) > 3 else "")
+    return filled, (
+        f"demand risk: {named} had too few backtest windows of their own to measure how far "
+        f"a year's total can miss; their low and high years take the widest of the other "
+        f"series' ({low - 1:+.0%} and {high - 1:+.0%} of the year's forecast)"
+    )
 
 
 def _one_sided(rows: pd.DataFrame, way: str) -> str:

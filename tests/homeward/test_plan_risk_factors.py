@@ -57,21 +57,38 @@ def test_each_series_gets_one_plus_its_chosen_models_bounds() -> None:
     assert warnings == () and "low_factor" in kept.columns
 
 
-def test_a_plan_series_without_bounds_drops_them_all_and_says_which() -> None:
-    ids = ["referrals/ot/a", "referrals/ot/b", "referrals/ot/elsewhere"]
-    metrics = _metrics({ids[0]: (-0.1, 0.2), ids[1]: (np.nan, np.nan)})
+def test_a_series_without_bounds_takes_the_widest_of_the_others_and_is_named() -> None:
+    """A short district no longer empties the whole risk table (it did, for every district,
+    with one 'no demand risk' warning): it takes the lowest low and highest high year of the
+    others, so its risk is not understated."""
+    ids = ["referrals/ot/a", "referrals/ot/b", "referrals/hao/a", "referrals/ot/elsewhere"]
+    metrics = _metrics({ids[0]: (-0.1, 0.2), ids[1]: (np.nan, np.nan), ids[2]: (-0.3, 0.1)})
     demand = planning.demand_from_forecasts(_forecasts(ids), metrics)
     assert demand.loc[demand["district"] == "elsewhere", "low_factor"].isna().all()
-    dropped, warnings = planning.with_usable_factors(demand)
+    ours = demand[demand["district"] != "elsewhere"]
+    kept, warnings = planning.with_usable_factors(ours)
+    factors = kept.groupby(["service", "district"])[["low_factor", "high_factor"]].first()
+    assert factors.loc[("ot", "b")].tolist() == pytest.approx([0.7, 1.2])  # the widest
+    assert factors.loc[("ot", "a")].tolist() == pytest.approx([0.9, 1.2])  # its own
+    assert factors.loc[("hao", "a")].tolist() == pytest.approx([0.7, 1.1])
+    assert warnings == (
+        "demand risk: referrals/ot/b had too few backtest windows of their own to measure how "
+        "far a year's total can miss; their low and high years take the widest of the other "
+        "series' (-30% and +20% of the year's forecast)",
+    )
+
+
+def test_with_no_series_having_bounds_the_risk_table_goes_and_says_so() -> None:
+    ids = ["referrals/ot/a", "referrals/ot/b"]
+    metrics = _metrics({ids[0]: (np.nan, np.nan), ids[1]: (np.nan, np.nan)})
+    dropped, warnings = planning.with_usable_factors(
+        planning.demand_from_forecasts(_forecasts(ids), metrics)
+    )
     assert "low_factor" not in dropped.columns and "high_factor" not in dropped.columns
     assert warnings == (
-        "no demand risk: referrals/ot/b has too few backtest windows to measure how far a "
-        "year's total can miss",
+        "no demand risk: referrals/ot/a and every other series have too few backtest windows "
+        "to measure how far a year's total can miss",
     )
-    # the plan's own districts only: one outside it lacking bounds does not matter
-    ours = demand[demand["district"] == "a"]
-    kept, warnings = planning.with_usable_factors(ours)
-    assert warnings == () and kept["high_factor"].eq(1.2).all()
 
 
 def test_a_low_year_is_never_above_the_forecast_nor_a_high_one_below_and_the_plan_says_why() -> (

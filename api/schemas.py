@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from optimise.config import ConfigValueError, PlanningConfig
+from optimise.config import ConfigValueError, PlanningConfig, percent_for_fraction
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -396,6 +396,15 @@ class SweepCreate(BaseModel):
     solver: Literal["highs", "cbc"] = "highs"
 
     _shape = model_validator(mode="before")(_config_shape)
+
+    @field_validator("dfg_fee_rates", mode="before")
+    @classmethod
+    def _no_percentages(cls, rates: Any) -> Any:
+        """A rate of 15 meant 15%: named as such at its index, not only "at most 1"."""
+        for index, rate in enumerate(rates if isinstance(rates, list) else []):
+            if said := percent_for_fraction(rate):
+                raise ConfigValueError("dfg_fee_rates", (index,), *said)
+        return rates
 
     @field_validator("dfg_fee_rates")
     @classmethod

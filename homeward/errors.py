@@ -112,7 +112,11 @@ def unknown_field_expected(model: type[BaseModel] | None, loc: Sequence[str | in
     names = field_names_at(model, loc[:-1]) if model is not None else None
     if not names:
         return "no field of this name"
-    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    sent = str(loc[-1])
+    # a name cut short ('revenue_budget_gbp') means the field it begins, not the nearest by
+    # letters ('revenue_budget_basis', an enum)
+    begun = [name for name in names if name.startswith(sent)] if len(sent) >= 4 else []
+    close = begun if len(begun) == 1 else difflib.get_close_matches(sent, names, n=1, cutoff=0.6)
     if close:
         return f"a field of this object (did you mean '{close[0]}'?)"
     return "one of the fields " + ", ".join(sorted(names))

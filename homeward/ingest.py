@@ -817,7 +817,7 @@ def _parse_values(text: pd.Series) -> pd.Series:
 
 
 def _id_problems(ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> list[Problem]:
-    return _cell_problems(~ids_ok, rows, "unique_id", EXPECTED_ID, ids, _found_id)
+    return _cell_problems(~ids_ok, rows, "unique_id", EXPECTED_ID, ids, found_id)
 
 
 # Ids that name a total of the file's other rows, not a series: a spreadsheet's "Total" row.
@@ -829,7 +829,7 @@ def _series_ids(text: pd.Series) -> pd.Series:
     return _matches(SERIES_ID_PATTERN.pattern)(text) & ~text.str.lower().isin(TOTAL_IDS)
 
 
-def _found_id(value: str) -> str:
+def found_id(value: str) -> str:
     """The id as written, and the id meant when only its case is wrong (ONS codes such as
     'E06000049' are printed in capitals), or an id to write for a name ('Barking & Dagenham':
     'barking-and-dagenham'); a total row ('Total', 'all') is told to be left out, since

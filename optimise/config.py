@@ -307,6 +307,17 @@ class DistrictConfig(_Strict):
         return self
 
 
+def percent_for_fraction(value: Any) -> tuple[str, str] | None:
+    """(expected, found) for a fraction given as a percentage (15 for 0.15: above 1, at most
+    100), which pydantic would answer only with "less than or equal to 1"; None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 < value <= 100:
+        return None
+    return (
+        "a fraction from 0 to 1 (0.15 for 15%)",
+        f"{value:g} (a percentage? write {value / 100:g})",
+    )
+
+
 class FeesConfig(_Strict):
     """The fee charged on each DFG works case (a share of its cost, within optional bounds),
     which funds revenue. `charged_to_grant`: the fee is paid out of the district's DFG capital
@@ -335,6 +346,13 @@ class FeesConfig(_Strict):
         description="true: the fee is paid out of the district's DFG capital with the works (cost "
         "+ fee of capital per case); false: it is income on top of the capital",
     )
+
+    @field_validator("dfg_fee_rate", mode="before")
+    @classmethod
+    def _not_a_percentage(cls, value: Any) -> Any:
+        if said := percent_for_fraction(value):
+            raise ConfigValueError("fees.dfg_fee_rate", (), *said)
+        return value
 
     @model_validator(mode="after")
     def _min_below_max(self) -> FeesConfig:

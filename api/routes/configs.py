@@ -17,7 +17,7 @@ from api.errors import NotFound, error_responses, refused_unless_role
 from api.schemas import ConfigPublic
 from homeward import planning, repository
 from homeward.demo_config import demo_planning_config
-from homeward.ingest import MONTHLY, SERIES_ID_PART, WEEKLY
+from homeward.ingest import MONTHLY, SERIES_ID_PART, WEEKLY, found_id
 from homeward.roles import Action
 from homeward.settings import Settings
 from models import PlanningConfigRow, SeriesRow
@@ -180,7 +180,7 @@ def _district_ids(config: PlanningConfig) -> list[ConfigValueError]:
         f"referral series {REFERRALS}<service>/<district id> names it"
     )
     return [
-        ConfigValueError(f"districts[{i}].id", ("districts", i, "id"), expected, repr(d.id))
+        ConfigValueError(f"districts[{i}].id", ("districts", i, "id"), expected, found_id(d.id))
         for i, d in enumerate(config.districts)
         if not _DISTRICT_ID.fullmatch(d.id)
     ]

@@ -114,6 +114,8 @@ def test_a_misspelt_field_is_named_with_the_field_meant_and_values_read_as_json(
     config["fees"]["dfg_fee_rte"] = config["fees"].pop("dfg_fee_rate")
     config["teams"][1]["hours"]["ot"]["max_per_perod"] = 5.0
     config["services"][2]["wait_weight"] = None
+    # cut short: the field it begins, not 'revenue_budget_basis' (nearer by letters)
+    config["revenue_budget_gbp"] = config.pop("revenue_budget_gbp_per_period")
     response = service.client.post(path, json=wrap(config))
     assert response.status_code == 422, response.text
     at = "body/" if path == "/v1/configs" else "body/config/"
@@ -125,6 +127,9 @@ def test_a_misspelt_field_is_named_with_the_field_meant_and_values_read_as_json(
     }
     assert problems[f"{at}teams/1/hours/ot/max_per_perod"]["expected"] == (
         "a field of this object (did you mean 'max_per_period'?)"
+    )
+    assert problems[f"{at}revenue_budget_gbp"]["expected"] == (
+        "a field of this object (did you mean 'revenue_budget_gbp_per_period'?)"
     )
     assert problems[f"{at}services/2/wait_weight"]["found"] == "null"
     assert "None" not in response.text

@@ -166,8 +166,11 @@ def test_a_district_id_no_series_can_have_is_refused_before_any_history(
 ) -> None:
     [problem] = _refused(service, _with_district(_demo(), "Coventry City"))
     assert problem["location"] == "body/districts/5/id"
-    assert problem["found"] == "'Coventry City'"
+    # the id to write, as uploads say it (it had been the bare 'Coventry City')
+    assert problem["found"] == "'Coventry City' (a name: write an id such as 'coventry-city')"
     assert "referrals/<service>/<district id>" in problem["expected"]
+    [problem] = _refused(service, _with_district(_demo(), "Carlisle"))
+    assert problem["found"] == "'Carlisle' (capitals: write 'carlisle')"
 
 
 def test_before_any_history_a_sound_config_is_stored_for_data_to_come(service: Service) -> None:

@@ -145,11 +145,12 @@ def test_other_runs_have_no_sweep_table(finance: httpx.Client, swept: dict[str, 
     [
         ([0.1], "body/dfg_fee_rates", "at least 2"),
         ([0.05] * 13, "body/dfg_fee_rates", "at most 12"),
-        ([0.1, 1.5], "body/dfg_fee_rates/1", "less than or equal to 1"),
+        ([0.1, 1.5], "body/dfg_fee_rates/1", "a fraction from 0 to 1 (0.15 for 15%)"),
+        ([0.1, 150], "body/dfg_fee_rates/1", "less than or equal to 1"),
         ("0.1, 0.2", "body/dfg_fee_rates", "valid list"),
         (None, "body/dfg_fee_rates", "required"),
     ],
-    ids=["one-rate", "thirteen-rates", "rate-1.5", "not-a-list", "missing"],
+    ids=["one-rate", "thirteen-rates", "rate-1.5", "rate-150", "not-a-list", "missing"],
 )
 @pytest.mark.parametrize("role", ["finance", "planner", "admin"])
 def test_a_bad_sweep_body_is_422_naming_the_field_and_queues_nothing(

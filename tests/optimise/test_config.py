@@ -225,3 +225,17 @@ def test_every_model_level_check_names_its_field(
     assert refused.loc == loc
     assert not refused.expected.startswith(("Value error", "expected"))
     assert len(refused.found) < 40  # the value at fault, not the model around it
+
+
+@pytest.mark.parametrize(("rate", "meant"), [(15, "0.15"), (2.5, "0.025"), (100, "1")])
+def test_a_fee_rate_given_as_a_percentage_says_the_fraction_meant(rate: float, meant: str) -> None:
+    """`dfg_fee_rate: 15` was refused only as "less than or equal to 1"."""
+    raw = hand_config()
+    raw["fees"] = {"dfg_fee_rate": rate}
+    with pytest.raises(ValidationError) as refused:
+        PlanningConfig.model_validate(raw)
+    [error] = refused.value.errors()
+    said = refused_value(error)
+    assert said is not None and said.loc == ("fees", "dfg_fee_rate")
+    assert said.expected == "a fraction from 0 to 1 (0.15 for 15%)"
+    assert said.found == f"{rate:g} (a percentage? write {meant})"

@@ -604,6 +604,12 @@ def _checked(
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     names = [str(name) for name in raw.columns]
     header = _quote(",".join(names))
+    # `Unique_ID,DS,Y`: the names, in another case (or with spaces around them)
+    miscased = [n for n in names if n not in COLUMNS and n.strip().lower() in COLUMNS]
+    if miscased and {n.strip().lower() for n in names} >= set(COLUMNS):
+        renames = ", ".join(f"{n!r} to {n.strip().lower()}" for n in miscased)
+        found = f"{header} (rename {renames})"
+        return [Problem(1, None, "the header unique_id,ds,y (names in lower case)", found)]
     if not set(COLUMNS) & set(names) or _pivoted(names, raw):
         return [_other_format_problem(names, header)]
     absent = [name for name in COLUMNS if name not in names]

@@ -46,6 +46,22 @@ def test_a_long_file_with_its_columns_named_otherwise_is_told_the_renaming(
     assert found.endswith(f"one row per series and period already? rename {renames})")
 
 
+@pytest.mark.parametrize(
+    ("header", "renames"),
+    [
+        ("Unique_ID,DS,Y", "'Unique_ID' to unique_id, 'DS' to ds, 'Y' to y"),
+        ("unique_id,DS,y", "'DS' to ds"),
+    ],
+)
+def test_the_columns_in_another_case_are_told_the_renaming(header: str, renames: str) -> None:
+    """`Unique_ID,DS,Y` was told "none of unique_id, ds, y: a wide table?"."""
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(f"{header}\nreferrals/ot/rugby,2025-01-06,3\n", "t.csv")
+    (problem,) = caught.value.problems
+    assert problem.expected == "the header unique_id,ds,y (names in lower case)"
+    assert problem.found == f"'{header}' (rename {renames})"
+
+
 def test_one_column_misnamed_is_named_as_the_one_missing() -> None:
     with pytest.raises(ValidationFailed) as caught:
         read_observations_csv("unique_id,ds,value\nreferrals/ot/rugby,2025-01-06,3\n", "t.csv")

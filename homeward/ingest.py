@@ -176,10 +176,10 @@ def unfinished_periods(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """{series id: start of its newest period} for each series of validated observations whose
     newest period has begun but not ended by today (``homeward.clock``): this week or this
     month, whose count is still partial and would pull a forecast down."""
-    return _unfinished(newest_periods(observations))
+    return unfinished_of(newest_periods(observations))
 
 
-def _unfinished(
+def unfinished_of(
     periods: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
 ) -> dict[str, pd.Timestamp]:
     today = pd.Timestamp(utcnow().date())
@@ -191,7 +191,7 @@ def history_notes(observations: pd.DataFrame) -> list[str]:
     reading each series' newest period once: both need it, and it is the slow part (about
     0.5 s for England's 453 DTOC series)."""
     periods = newest_periods(observations)
-    notes = (unfinished_warning(_unfinished(periods)), stale_warning(_stale(periods)))
+    notes = (unfinished_warning(unfinished_of(periods)), stale_warning(stale_of(periods)))
     return [note for note in notes if note]
 
 
@@ -209,10 +209,10 @@ def newest_periods(observations: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, 
 UNFINISHED_NAMED = 5  # the warning names this many series, then counts the rest
 
 
-def unfinished_warning(unfinished: dict[str, pd.Timestamp]) -> str | None:
+def unfinished_warning(unfinished: dict[str, pd.Timestamp], left_out: bool = False) -> str | None:
     """One sentence for the series whose newest period has not ended (``unfinished_periods``),
-    or None: the command line warns of each; a pipeline run's message and an upload's answer
-    carry this one."""
+    or None: the command line warns of each; a pipeline run's message (`left_out`: the run
+    forecast without those periods) and an upload's answer carry this one."""
     if not unfinished:
         return None
     ordered = sorted(unfinished.items(), key=lambda item: (item[1], item[0]))
@@ -223,6 +223,12 @@ def unfinished_warning(unfinished: dict[str, pd.Timestamp]) -> str | None:
         if len(ordered) > 1
         else ("1 series' newest period has")
     )
+    if left_out:
+        return (
+            f"{count} not ended yet (today is {utcnow():%Y-%m-%d}): {named}{more}; they are "
+            "left out of this run's forecasts (a partial count would pull a forecast down), "
+            "which start with them instead: send each again once it is over"
+        )
     return (
         f"{count} not ended yet (today is {utcnow():%Y-%m-%d}): {named}{more}; a partial "
         "count pulls a forecast down, so send a week or month once it is over (sending it "
@@ -238,10 +244,10 @@ def stale_series(observations: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """{series id: start of its newest period} for each series of validated observations whose
     newest period ended a year or more before today (``homeward.clock``). A forecast starts
     where its history ends, so such a series' forecasts are for periods already over."""
-    return _stale(newest_periods(observations))
+    return stale_of(newest_periods(observations))
 
 
-def _stale(periods: dict[str, tuple[pd.Timestamp, pd.Timestamp]]) -> dict[str, pd.Timestamp]:
+def stale_of(periods: dict[str, tuple[pd.Timestamp, pd.Timestamp]]) -> dict[str, pd.Timestamp]:
     today = pd.Timestamp(utcnow().date())
     return {sid: start for sid, (start, ends) in periods.items() if ends + STALE_AFTER <= today}
 

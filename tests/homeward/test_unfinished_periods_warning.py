@@ -55,8 +55,27 @@ def test_the_pipeline_run_warns_of_a_week_not_yet_over(sqlite_settings: Settings
     [warning] = forecasts.warnings
     assert warning.startswith(
         "1 series' newest period has not ended yet (today is 2026-11-18): "
-        "referrals/ot/this-week (2026-11-16)"
+        "referrals/ot/this-week (2026-11-16); they are left out of this run's forecasts"
     )
+    # its partial week is not fitted: its forecast starts with that week, with the other's
+    [run] = forecasts.runs
+    starts = run.forecasts.groupby("unique_id")["ds"].min()
+    assert starts["referrals/ot/this-week"] == starts["referrals/ot/last-week"]
+    assert starts["referrals/ot/this-week"] == pd.Timestamp("2026-11-16")
+
+
+def test_a_partial_week_does_not_pull_the_pipelines_forecast_down(
+    sqlite_settings: Settings,
+) -> None:
+    """An export made on a Wednesday: 3 referrals so far in a week that usually has 20 to 26.
+    Fitted, it pulled a council's forecast down by a fifth; now the week is forecast instead."""
+    full = weekly("referrals/ot/rugby", "2026-11-09")
+    partial = pd.DataFrame({"unique_id": ["referrals/ot/rugby"], "ds": ["2026-11-16"], "y": [3.0]})
+    partial["ds"] = pd.to_datetime(partial["ds"])
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    with_partial = forecast_by_frequency(pd.concat([full, partial]), fast, lambda _m: None)
+    without = forecast_by_frequency(full, fast, lambda _m: None)
+    pd.testing.assert_frame_equal(with_partial.runs[0].forecasts, without.runs[0].forecasts)
 
 
 def test_import_warns_of_a_week_not_yet_over(

@@ -1061,10 +1061,12 @@ def found_unread_date(text: str) -> str:
     """A date that is not YYYY-MM-DD as written, and the date meant where a spreadsheet's
     slashed date says it: day first as UK spreadsheets write it (05/01/2026: 2026-01-05), or
     month first where the day cannot be second (01/25/2026: 2026-01-25)."""
-    match = _SLASHED.match(text)
+    match = _SLASHED.match(text) or _TWO_DIGIT_YEAR.match(text)
     if match is None:
-        return _found_text(text)
+        return _other_written_date(text)
     first, second, year = (int(g) for g in match.groups())
+    if year < 100:  # 02/01/23: this century's, as spreadsheets read two-digit years now
+        year += 2000
     for day, month, how in ((first, second, "day first, as UK spreadsheets write it"),
                             (second, first, "month first")):  # fmt: skip
         try:
@@ -1073,6 +1075,33 @@ def found_unread_date(text: str) -> str:
             continue
         return f"{text!r} (a spreadsheet date, read {how}: write {meant:%Y-%m-%d})"
     return _found_text(text)
+
+
+_TWO_DIGIT_YEAR = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2})\s*$")
+_YEAR_FIRST = re.compile(r"^\s*(\d{4})[/.](\d{1,2})[/.](\d{1,2})\s*$")  # 2023/01/16
+_MONTH_NAME = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.IGNORECASE
+)
+
+
+def _other_written_date(text: str) -> str:
+    """A date written with its month's name (02-Jan-2023, 2 January 2023) or year first with
+    slashes (2023/01/16), which only one reading fits, with the date meant; else as written."""
+    meant = None
+    if year_first := _YEAR_FIRST.match(text):
+        year, month, day = (int(g) for g in year_first.groups())
+        try:
+            meant = pd.Timestamp(year=year, month=month, day=day)
+        except ValueError:
+            meant = None
+    elif _MONTH_NAME.search(text) and re.search(r"\d{4}", text):
+        try:
+            meant = pd.Timestamp(pd.to_datetime(text.strip(), dayfirst=True))
+        except (ValueError, OverflowError):
+            meant = None
+    if meant is None or pd.isna(meant):
+        return _found_text(text)
+    return f"{text!r} (write {meant:%Y-%m-%d})"
 
 
 def _month_first_reason(ids: pd.Series, ds_text: pd.Series, unread: pd.Series) -> str | None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from homeward.errors import ValidationFailed
-from homeward.ingest import read_observations_csv
+from homeward.ingest import found_unread_date, read_observations_csv
 
 HEADER = "unique_id,ds,y\n"
 
@@ -66,3 +66,24 @@ def test_one_typo_in_a_uk_file_does_not_make_every_date_month_first() -> None:
         "write 2011-04-01)"
     )
     assert not any("written month first" in f for _r, _c, f in found)
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        (
+            "02/01/23",
+            "(a spreadsheet date, read day first, as UK spreadsheets write it: write 2023-01-02)",
+        ),
+        ("02-Jan-2023", "(write 2023-01-02)"),
+        ("2 January 2023", "(write 2023-01-02)"),
+        ("2023/01/16", "(write 2023-01-16)"),
+        ("2023/13/40", None),
+        ("soon", None),
+    ],
+)
+def test_other_ways_of_writing_a_date_are_told_the_date_to_write(
+    written: str, meant: str | None
+) -> None:
+    """Two-digit years, month names and year-first slashes had no hint at all."""
+    assert found_unread_date(written) == f"{written!r}" + (f" {meant}" if meant else "")

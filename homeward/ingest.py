@@ -934,15 +934,29 @@ def _quote(value: str, limit: int = 60) -> str:
 def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
     usable = work[work["ok_id"] & work["ds"].notna()]
     keys = ["sid", "ds"]
-    first_row = usable.groupby(keys, sort=False)["row"].transform("first")
-    repeats = usable.assign(first_row=first_row)[usable.duplicated(keys, keep="first")]
-    columns = ["row", "unique_id", "ds_text", "first_row"]
+    grouped = usable.groupby(keys, sort=False)
+    first_row, first_y = grouped["row"].transform("first"), grouped["y"].transform("first")
+    repeats = usable.assign(first_row=first_row, first_y=first_y)[
+        usable.duplicated(keys, keep="first")
+    ]
+    columns = ["row", "unique_id", "ds_text", "first_row", "y", "first_y"]
     return [
         Problem(int(row), "ds", "one row per (unique_id, ds)",
-                f"a second row for {date!r} (first on row {first})", str(series_id))
-        for row, series_id, date, first in repeats[columns].head(MAX_PROBLEMS_PER_CHECK)
+                f"a second row for {date!r} (first on row {first}{_same_or_not(y, y0)})",
+                str(series_id))
+        for row, series_id, date, first, y, y0 in repeats[columns].head(MAX_PROBLEMS_PER_CHECK)
         .itertuples(index=False)
     ]  # fmt: skip
+
+
+def _same_or_not(y: float, first: float) -> str:
+    """Whether a repeated row repeats its value too (a copy: leave it out) or differs (which
+    figure is right is the sender's to say)."""
+    if pd.isna(y) or pd.isna(first):
+        return ""
+    if y == first:
+        return ", with the same value: a copy, leave one out"
+    return f", with another value, {first:g}: keep the right one"
 
 
 def _all_calendar_problems(work: pd.DataFrame, allow_gaps: bool = False) -> list[Problem]:

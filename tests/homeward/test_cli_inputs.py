@@ -224,7 +224,7 @@ def test_a_failed_write_leaves_every_output_as_it_was(
         ("unique_id,ds,y\nx,2024-01-01,1\nx,2024-01-01,2\n", ["row 3", "second row"]),
         ("unique_id,ds,y\nx,2024-01-01,1\nx,2024-03-01,2\n", ["series 'x'", "2024-02-01"]),
         ("unique_id;ds;y\nx;2024-01-01;1\n", ["row 1", "'unique_id;ds;y'"]),
-        ("Unique_ID ,DS,y\nx,2024-01-01,1\n", ["row 1", "column named 'unique_id'"]),
+        ("Unique_ID ,DS,y\nx,2024-01-01,1\n", ["row 1", "rename 'Unique_ID' to unique_id"]),
         ("unique_id,ds,y,note\nx,2024-01-01,1,n\n", ["row 1", "unknown column 'note'"]),
         ("", ["an empty file"]),
         ("unique_id,ds,y\n", ["a header only"]),

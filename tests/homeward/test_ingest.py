@@ -329,7 +329,14 @@ def test_duplicate_rows_name_both_lines() -> None:
     text = HEADER + "a,2024-01-01,1\na,2024-01-08,1\na,2024-01-01,2\n"
     problem = only_problem(text)
     assert (problem.row, problem.column, problem.series_id) == (4, "ds", "a")
-    assert "first on row 2" in problem.found
+    assert problem.found == (
+        "a second row for '2024-01-01' (first on row 2, with another value, 1: keep the right one)"
+    )
+    copy = only_problem(HEADER + "a,2024-01-01,1\na,2024-01-08,1\na,2024-01-08,1\n")
+    assert copy.found == (
+        "a second row for '2024-01-08' (first on row 3, with the same value: a copy, leave one "
+        "out)"
+    )
 
 
 def test_gap_in_weekly_series() -> None:

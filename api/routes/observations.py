@@ -30,6 +30,12 @@ SOURCE = "POST /v1/observations"
 # application/vnd.ms-excel: what a browser on Windows sends for a .csv file where Excel is
 # installed (the registry's type for the extension), though the file is plain CSV text
 CSV_MEDIA_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
+# an .xlsx (OOXML, its Content-Type begins so), a macro workbook or an OpenDocument sheet
+_WORKBOOK_TYPES = (
+    "application/vnd.openxmlformats-officedocument",
+    "application/vnd.ms-excel.sheet",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -180,6 +186,12 @@ def _encoding_of(content_type: str) -> str:
             "@file.csv -H 'Content-Type: text/csv'; a page: fetch with the File as its body), "
             "not a form upload",
             media_type,
+        )
+    if media_type.lower().startswith(_WORKBOOK_TYPES):  # a spreadsheet sent as it is
+        _refuse(
+            "text/csv: save the workbook as CSV (Excel: File > Save As > CSV UTF-8) and send "
+            "that file",
+            f"a spreadsheet workbook ({content_type!r})",
         )
     if media_type.lower() not in CSV_MEDIA_TYPES:
         _refuse("text/csv", content_type)

@@ -130,6 +130,10 @@ def test_a_csv_file_typed_as_excel_by_a_windows_browser_is_read_as_csv(
     assert _stored(admin, series_id) == [7.0, 8.0]
     refused = _upload(admin, text.encode(), "application/vnd.openxmlformats-officedocument")
     assert refused.status_code == 422 and "Content-Type" in refused.text
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    [problem] = _upload(admin, b"PK\x03\x04...", xlsx).json()["problems"]
+    assert problem["expected"].startswith("text/csv: save the workbook as CSV")
+    assert problem["found"] == f"a spreadsheet workbook ({xlsx!r})"
 
 
 def test_a_cell_in_a_declared_latin1_file_is_quoted_as_written(admin: httpx.Client) -> None:

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
@@ -198,10 +199,37 @@ def _forecast_summary(
             f"level shifts found in {run.level_shifts['unique_id'].nunique()} series"
             + (" (history rescaled to the latest level)" if settings.adjust_level_shifts else "")
         )
-    if not run.fallbacks.empty:
+    lines.extend(_fallback_lines(run.fallbacks))
+    return lines
+
+
+# a model refusing a history shorter than it needs (forecast/models: "needs at least ...",
+# "needs more than one season ...", "needs N observed periods"): expected of a short series
+_TOO_SHORT = re.compile(r": needs (?:at least |more than )?\S")
+
+
+def _fallback_lines(fallbacks: pd.DataFrame) -> list[str]:
+    """The run's fallbacks in three kinds, since only the last is a fault: series whose model
+    was chosen without a full backtest (history too short; warned of above), models that
+    need a longer history than a series has, and models that failed otherwise."""
+    if fallbacks.empty:
+        return []
+    backtest = fallbacks["model"] == "backtest"
+    short = ~backtest & fallbacks["reason"].str.contains(_TOO_SHORT)
+    lines = []
+    if backtest.any():
         lines.append(
-            f"{len(run.fallbacks)} model failures replaced by fallbacks (see the log above)"
+            f"{fallbacks.loc[backtest, 'unique_id'].nunique()} series chose their model on "
+            "fewer or shorter backtest folds, their history being short (see the log above)"
         )
+    if short.any():
+        models = fallbacks.loc[short, "model"].value_counts()
+        lines.append(
+            "models left out where a history is shorter than they need: "
+            + ", ".join(f"{m} on {n} series" for m, n in models.items())
+        )
+    if (failed := int((~backtest & ~short).sum())) > 0:
+        lines.append(f"{failed} model failures replaced by fallbacks (see the log above)")
     return lines
 
 

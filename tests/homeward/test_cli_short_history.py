@@ -118,3 +118,18 @@ def test_a_horizon_longer_than_any_history_is_said_to_be_a_scenario(
     with caplog.at_level(logging.WARNING):
         assert _forecast(tmp_path, 12, folds=1) == 0
     assert not any("reaches further ahead" in r.getMessage() for r in caplog.records)
+
+
+def test_models_a_short_history_cannot_take_are_not_called_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ten months: seasonal naive needs a year, and no full backtest fold fits. The summary
+    said '2 model failures replaced by fallbacks' for what is expected of such a series."""
+    _history(tmp_path / "in.csv", 10)
+    args = ["forecast", "--input", str(tmp_path / "in.csv"), "--horizon", "3"]
+    args += ["--output", str(tmp_path / "out.csv"), "--models", "seasonal_naive,ses"]
+    assert main([*args, "--jobs", "1"]) == 0
+    said = capsys.readouterr().out
+    assert "model failures" not in said
+    assert "1 series chose their model on fewer or shorter backtest folds" in said
+    assert "models left out where a history is shorter than they need: seasonal_naive on 1" in said

@@ -441,7 +441,9 @@ def _without_unfinished(
     made on a Tuesday counts two days of the week), and the warning naming them: its partial
     count would pull the forecast down (in one trial by a fifth, and the plan's weighted
     waiting by 38%), and the forecast then starts with that period, planned in full."""
-    if not unfinished:
+    today = pd.Timestamp(utcnow().date())
+    unfinished = {sid: start for sid, start in unfinished.items() if start <= today}
+    if not unfinished:  # (a period starting later is not a partial count: uploads refuse it)
         return history, None
     starts = history["unique_id"].map(unfinished)
     partial = starts.notna() & (history["ds"] == starts)

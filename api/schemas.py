@@ -242,7 +242,15 @@ class SweepRowPublic(BaseModel):
         description="DFG works cases completed over the horizon (fewer at a higher fee when "
         "the fee is charged to the grant); null in sweeps stored before it was reported",
     )
-    dtoc_days: float | None = Field(description="days of delayed discharge from hospital")
+    dtoc_days: float | None = Field(
+        description="days of delayed discharge from hospital, as the LP reckons them"
+    )
+    simulated_dtoc_days: float | None = Field(
+        default=None,
+        description="days of delayed discharge in the plan's queue simulation (queues near full "
+        "use wait longer than the LP's fluid model predicts, so this can be well above "
+        "`dtoc_days`: quote both); null in sweeps stored before it was reported",
+    )
     weighted_wait_days_change: float | None = Field(description=_change("days"))
     fee_income_gbp_change: float | None = Field(description=_change("GBP"))
     staff_cost_gbp_change: float | None = Field(description=_change("GBP"))
@@ -254,6 +262,7 @@ class SweepRowPublic(BaseModel):
     agency_hours_change: float | None = Field(default=None, description=_change("hours"))
     works_completed_change: float | None = Field(default=None, description=_change("cases"))
     dtoc_days_change: float | None = Field(description=_change("days"))
+    simulated_dtoc_days_change: float | None = Field(default=None, description=_change("days"))
     compared_with_plan_id: int | None = Field(
         default=None,
         description="the plan each `_change` is from (GET /v1/plans/{id}): the active config's "

@@ -34,7 +34,7 @@ from optimise import PlanResult, plan
 from optimise.config import PlanningConfig, WinterConfig
 from optimise.demand import late_start
 from optimise.errors import PlanInputError
-from optimise.inputs import PlanInputs, build_inputs
+from optimise.inputs import PlanInputs, build_inputs, hospital_shares
 
 REFERRALS_PREFIX = "referrals/"
 # Totals of the districts' referral forecasts, per team and over the config's whole area; their
@@ -674,10 +674,13 @@ SWEEP_FIGURES = (
     "agency_hours",
     "works_completed",
     "dtoc_days",
+    "simulated_dtoc_days",
 )
 
 
-def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, float | None]:
+def plan_figures(
+    objective: float | None, result: dict[str, Any], body: Mapping[str, Any] | None = None
+) -> dict[str, float | None]:
     """A stored plan's headline figures as a sweep reports them, read from its stored result
     (so they match GET /v1/plans/{id}): weighted waiting days (the objective); fee income,
     in-house staff cost and agency cost (GBP, the `revenue` rows summed) and the two costs
@@ -688,7 +691,13 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
     bind, fee income the plan cannot spend on hours shows here); in-house staff and agency
     hours (the `staffing` rows summed); DFG works completed (the `capital` rows summed: fewer
     at a higher fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days. A plan
-    with no revenue rows (not solved) has None for its money and hours rather than 0."""
+    with no revenue rows (not solved) has None for its money and hours rather than 0.
+
+    With the plan's config `body`, also `simulated_dtoc_days`: the delayed days its queue
+    simulation gives (the simulation rows' person-days times each service's hospital share,
+    as `dtoc_days` are reckoned from the LP's), which can differ from the LP's by half, since
+    queues near full use wait longer than a fluid model predicts; None without a body or a
+    simulation."""
 
     def total(frame: str, column: str) -> float | None:
         rows = result.get(frame) or []
@@ -712,7 +721,18 @@ def plan_figures(objective: float | None, result: dict[str, Any]) -> dict[str, f
         "agency_hours": total("staffing", "agency_hours"),
         "works_completed": total("capital", "works_completed"),
         "dtoc_days": result.get("total_dtoc_days"),
+        "simulated_dtoc_days": _simulated_dtoc(result, body),
     }
+
+
+def _simulated_dtoc(result: dict[str, Any], body: Mapping[str, Any] | None) -> float | None:
+    rows = result.get("simulation") or []
+    if body is None or not rows:
+        return None
+    shares = hospital_shares(PlanningConfig.model_validate(body).services)
+    return float(
+        sum((r.get("sim_person_days") or 0.0) * shares.get(r.get("service"), 0.0) for r in rows)
+    )
 
 
 @dataclass(frozen=True)
@@ -776,7 +796,9 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
     latest = active_config_plan(session)
     if latest is None:
         return None
-    figures = plan_figures(latest.objective_weighted_wait_days, latest.result)
+    config = session.get(PlanningConfigRow, latest.config_id)
+    body = None if config is None else config.body
+    figures = plan_figures(latest.objective_weighted_wait_days, latest.result, body)
     return SweepBaseline(latest.id, figures)
 
 
@@ -883,7 +905,7 @@ def run_sweep_job(
                 own = (PlanningConfig.model_validate(body).fees.dfg_fee_rate, differ or [])
                 own_plan = plan_scenario(session, body, solver, apart=True, trigger="sweep").plan_id
                 own_row = session.get_one(PlanRow, own_plan)
-                figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result)
+                figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)
                 baseline: SweepBaseline | None = SweepBaseline(own_plan, figures)
             else:
                 baseline = sweep_baseline(session)
@@ -897,7 +919,9 @@ def run_sweep_job(
                         session, with_fee_rate(body, rate), solver, apart=True, trigger="sweep"
                     ).plan_id
                 stored_row = session.get_one(PlanRow, plan_id)
-                figures = plan_figures(stored_row.objective_weighted_wait_days, stored_row.result)
+                figures = plan_figures(
+                    stored_row.objective_weighted_wait_days, stored_row.result, body
+                )
                 table.append(sweep_row(rate, plan_id, stored_row.status, figures, baseline))
                 run = session.get_one(RunRow, run_id)
                 run.sweep = list(table)  # a new list, so the JSON column is written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,6 +191,11 @@ def _weights(service: ServiceConfig, classes: tuple[str, ...]) -> list[float]:
         return [service.wait_weight]
     urgent = service.urgent_wait_weight
     return [service.wait_weight if urgent is None else urgent, service.wait_weight]
+
+
+def hospital_shares(services: Iterable[ServiceConfig]) -> dict[str, float]:
+    """Each service's share of its waiting cases who wait in hospital, as plans reckon DTOC."""
+    return {s.id: _hospital_share(s) for s in services}
 
 
 def _hospital_share(service: ServiceConfig) -> float:

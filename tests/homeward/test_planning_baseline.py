@@ -138,6 +138,17 @@ def test_a_sweep_of_a_config_with_other_changes_compares_with_it_at_its_own_rate
         f"rate ({rate:g}), since it differs from the active config in "
         "revenue_budget_gbp_per_period"
     )
+    for row in run.sweep:  # the simulation's delayed days beside the LP's, from its rows
+        with factory() as session:
+            result = session.get_one(PlanRow, row["plan_id"]).result
+        share = {  # those who wait in hospital: the config's share, else all for these two
+            sv["id"]: sv.get("hospital_share", float(sv["id"] in {"reablement", "domcare"}))
+            for sv in bigger["services"]
+        }
+        simulated = sum(
+            r["sim_person_days"] * share.get(r["service"], 0.0) for r in result["simulation"]
+        )
+        assert simulated > 0 and row["simulated_dtoc_days"] == pytest.approx(simulated)
     with factory() as session:  # the baseline is a what-if too, planned once
         config = session.get_one(PlanningConfigRow, session.get_one(PlanRow, own_plan).config_id)
         assert config.scenario is True

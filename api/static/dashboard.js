@@ -166,10 +166,9 @@ async function download(path, status) {
 // invented (calibrated to real ones), and must not be read as a council's own.
 const SYNTHETIC_CONFIG = /\(synthetic\)/i;
 
-async function nameConfig(plan) {
-  const config = await getJSON(`/v1/configs/${encodeURIComponent(plan.config_id)}`);
+function nameConfig(config) {
   const name = document.querySelector("#plan-config-name");
-  if (!name) return;
+  if (!name || !config) return;  // the name is a courtesy: the plan stands without it
   name.textContent = ` "${config.name}" version ${config.version}`;
   if (SYNTHETIC_CONFIG.test(config.name)) {
     const note = document.querySelector("#plan-synthetic");
@@ -225,6 +224,17 @@ function renderWarnings(warnings) {
 const SERVICE_NAMES = { ot: "OT", hao: "HAO", reablement: "reablement", domcare: "domiciliary care", dfg_works: "DFG works" };
 const serviceName = (id) => SERVICE_NAMES[id] ?? String(id).replace(/_/g, " ");
 
+// Districts by the names in the plan's config ("North Warwickshire"), in every card, and in
+// that order; the id where the config cannot be read or does not name it.
+let districtNames = new Map();
+const districtName = (id) => districtNames.get(id) ?? String(id);
+const byDistrictName = (a, b) => districtName(a).localeCompare(districtName(b));
+
+function nameDistricts(config) {
+  const districts = config?.body?.districts;
+  districtNames = new Map(Array.isArray(districts) ? districts.map((d) => [d.id, d.name ?? d.id]) : []);
+}
+
 const HOURS_HEADING = "Hours by district and service";
 
 // Hours worked (in-house staff and agency: the plan's hours rows) by district and service, summed over the plan or as an average week (what a
@@ -243,7 +253,7 @@ function renderHours(plan) {
   section.innerHTML = `<h2>${HOURS_HEADING}</h2>` + (weeks > 1
     ? `<label for="hours-per">Show</label><select id="hours-per"><option value="total">total over the plan</option>
       <option value="week">average a week</option></select>` : "") + '<div class="wide" id="hours-view"></div>';
-  const districts = Object.keys(table).sort();
+  const districts = Object.keys(table).sort(byDistrictName);
   const show = () => {
     const perWeek = section.querySelector("#hours-per")?.value === "week";
     const scale = perWeek ? 1 / weeks : 1;
@@ -251,7 +261,7 @@ function renderHours(plan) {
     const rowTotal = (d) => services.reduce((acc, s) => acc + (table[d][s] || 0), 0);
     const colTotal = (s) => districts.reduce((acc, d) => acc + (table[d][s] || 0), 0);
     const rows = districts.map((d) =>
-      `<tr><th scope="row">${esc(d)}</th>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
+      `<tr><th scope="row">${esc(districtName(d))}</th>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
     const all = districts.reduce((acc, d) => acc + rowTotal(d), 0);
     const caption = perWeek
       ? `Hours worked (in-house and agency) in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
@@ -292,8 +302,8 @@ function renderCapital(plan) {
     .map((w) => [w.district, w.avg_wait_days]));
   const weeks = planWeeks(plan), end = weeks[weeks.length - 1];
   const last = (d) => !lastWorks.has(d) ? "none" : lastWorks.get(d) === end ? "to the end" : lastWorks.get(d);
-  const rows = [...totals].sort((a, b) => String(a.district).localeCompare(String(b.district))).map((t) =>
-    `<tr><th scope="row">${esc(t.district)}</th><td>${fmtOrNA(t.capital_available_gbp)}</td>
+  const rows = [...totals].sort((a, b) => byDistrictName(a.district, b.district)).map((t) =>
+    `<tr><th scope="row">${esc(districtName(t.district))}</th><td>${fmtOrNA(t.capital_available_gbp)}</td>
       <td>${fmtOrNA(t.capital_spent_gbp)}</td><td>${fmt(works.get(t.district) || 0, 1)}</td>
       <td>${esc(last(t.district))}</td><td>${fmtOrNA(waits.get(t.district), 1)}</td></tr>`);
   const all = (key) => totals.reduce((acc, t) => acc + (Number(t[key]) || 0), 0);
@@ -330,10 +340,10 @@ function renderWaits(plan) {
 
 function waitsTable(waits, sims) {
   const services = [...new Set(waits.map((w) => w.service))];
-  const districts = [...new Set(waits.map((w) => w.district))].sort();
+  const districts = [...new Set(waits.map((w) => w.district))].sort(byDistrictName);
   const planned = new Map(waits.map((w) => [cellKey(w.service, w.district), w]));
   const simulated = new Map(sims.map((s) => [cellKey(s.service, s.district), s]));
-  const rows = districts.map((d) => `<tr><th scope="row">${esc(d)}</th>${services.map((s) =>
+  const rows = districts.map((d) => `<tr><th scope="row">${esc(districtName(d))}</th>${services.map((s) =>
     waitCell(planned.get(cellKey(s, d)), simulated.get(cellKey(s, d)))).join("")}</tr>`);
   const caption = sims.length
     ? "Average wait in days as planned, and (sim) as simulated"
@@ -667,13 +677,6 @@ function renderDemand(plan, winter) {
   };
   select.onchange = show;
   show();
-}
-
-// The config the plan was made with says how winter was raised; without it the page still shows
-// the figures and names the usual cause.
-async function showDemand(plan) {
-  const config = await getJSON(`/v1/configs/${plan.config_id}`).catch(() => null);
-  renderDemand(plan, config?.body?.winter ?? null);
 }
 
 // Shadow prices by the kind of constraint (a pound of revenue, of DFG capital, an hour of a
@@ -1325,6 +1328,24 @@ function showKeyStatus() {
   status.title = held ? "Empty the box and press Use key to stop sending it" : "";
 }
 
+// The latest plan in every card. Its config, read once, names the plan's districts and says how
+// winter was raised; without it the page still shows the figures (districts by id, and the usual
+// cause of raised weeks).
+let loadToken = 0;  // bumped by each load: a plan read with the old key is not shown
+
+async function showPlan(active, token) {
+  const plan = await getJSON("/v1/plans/latest");
+  if (token !== loadToken) return;
+  renderSummary(plan); renderShadow(plan);
+  const config = await getJSON(`/v1/configs/${encodeURIComponent(plan.config_id)}`).catch(() => null);
+  if (token !== loadToken) return;
+  nameDistricts(config);
+  renderHours(plan); renderWaits(plan); renderCapital(plan);
+  renderDemand(plan, config?.body?.winter ?? null);
+  nameConfig(config);
+  active.then((c) => noteActiveConfig(plan, c));
+}
+
 async function load() {
   showKeyStatus();
   whatIfToken += 1;  // a what-if still solving with the old key is not shown when it returns
@@ -1339,11 +1360,7 @@ async function load() {
   const active = getJSON("/v1/configs/active").catch(() => null);
   active.then(showActiveFee);
   try {
-    const plan = await getJSON("/v1/plans/latest");
-    renderSummary(plan); renderHours(plan); renderWaits(plan); renderCapital(plan); renderShadow(plan);
-    active.then((config) => noteActiveConfig(plan, config));
-    nameConfig(plan).catch(() => {});  // the name is a courtesy: the plan stands without it
-    showDemand(plan).catch((err) => showError("#demand", "Demand planned for, whole area", err.message));
+    await showPlan(active, ++loadToken);
   } catch (err) {
     if (err.status === 404 && err.fromService) {
       showNoPlan();

@@ -75,6 +75,13 @@ def _get_plan(server: LiveServer, key: str, plan_id: str = "latest") -> dict[str
     return plan
 
 
+def _district_names(server: LiveServer, key: str, plan: dict[str, Any]) -> dict[str, str]:
+    """The plan's districts by id, named as its config names them (GET /v1/configs/{id})."""
+    url = f"{server.url}/v1/configs/{plan['config_id']}"
+    config = httpx.get(url, headers=key_header(key), timeout=60).raise_for_status().json()
+    return {d["id"]: d["name"] for d in config["body"]["districts"]}
+
+
 def _demand_by_week(plan: dict[str, Any], service: str | None = None) -> list[list[str]]:
     """The demand table the page should show: cases summed over districts for each week."""
     weeks: dict[str, list[float]] = {}
@@ -173,9 +180,10 @@ def test_dashboard_asks_for_a_key_then_shows_the_plan_and_a_forecast(
     status = wait.until(ec.presence_of_element_located((By.ID, "plan-status")))
     assert status.text == "optimal"
     rows = browser.find_elements(By.CSS_SELECTOR, "#hours-table tbody tr")
-    # each row is headed by its district, so a screen reader names it with every figure
+    # each row is headed by its district, by the name the config gives it (not its id), so a
+    # screen reader names it with every figure
     headers = [r.find_element(By.CSS_SELECTOR, "th[scope='row']") for r in rows]
-    assert {th.text for th in headers} >= {"rugby", "warwick"}
+    assert {th.text for th in headers} >= {"Rugby", "Warwick", "North Warwickshire"}
     caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
     assert "referrals/" in caption.text and "80% and 95%" in caption.text
     assert browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")
@@ -470,9 +478,10 @@ def _service_name(service: str) -> str:
     return SERVICE_NAMES.get(service, service.replace("_", " "))
 
 
-def _expected_waits(result: dict[str, Any]) -> dict[str, Any]:
-    """The waits table the page should show for a plan's result: districts sorted, services
-    in the plan's order, each cell's planned wait and, where simulated, the simulated one."""
+def _expected_waits(result: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The waits table the page should show for a plan's result: districts by `names`, in their
+    order, services in the plan's order, each cell's planned wait and, where simulated, the
+    simulated one."""
     waits, sims = result["district_waits"], result.get("simulation") or []
     services = list(dict.fromkeys(w["service"] for w in waits))
     planned = {(w["service"], w["district"]): w["avg_wait_days"] for w in waits}
@@ -482,8 +491,8 @@ def _expected_waits(result: dict[str, Any]) -> dict[str, Any]:
         return "n/a" if x is None else _shown_number(x, 1)
 
     rows = []
-    for district in sorted({w["district"] for w in waits}):
-        cells: list[Any] = [district]
+    for district in sorted({w["district"] for w in waits}, key=lambda d: names[d]):
+        cells: list[Any] = [names[district]]
         for service in services:
             sim = simulated.get((service, district))
             cells.append(
@@ -508,19 +517,20 @@ def _shown_waits(table: dict[str, Any]) -> dict[str, Any]:
 def test_waits_card_shows_each_districts_planned_and_simulated_waits_and_marks_flagged_ones(
     browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
-    result = _get_plan(demo_server, role_keys[Role.VIEWER])["result"]
+    plan = _get_plan(demo_server, role_keys[Role.VIEWER])
+    result, names = plan["result"], _district_names(demo_server, role_keys[Role.VIEWER], plan)
     sims = result["simulation"]
     flagged = [s for s in sims if s["flagged"]]
     assert flagged and len(flagged) < len(sims)  # the demo plan has both kinds of cell
     wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
     table = _waits_table(browser)
-    assert _shown_waits(table) == _expected_waits(result)
+    assert _shown_waits(table) == _expected_waits(result, names)
     assert table["head"][-1] == "DFG works" and len(table["rows"]) == 5
     assert {"OT", "HAO", "domiciliary care"} <= set(table["head"])
     # a planner's question, answered in one cell: reablement in Rugby
     reablement = table["head"].index("reablement")
-    rugby = next(r for r in table["rows"] if r[0] == "rugby")[reablement]
+    rugby = next(r for r in table["rows"] if r[0] == "Rugby")[reablement]
     planned = next(
         w
         for w in result["district_waits"]
@@ -708,7 +718,8 @@ def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
         wait = open_with_key(browser, server, key, "infeasible_relaxed")
         wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
         table = _waits_table(browser)
-        assert _shown_waits(table) == _expected_waits(relaxed)
+        names = {d["id"]: d["name"] for d in body["districts"]}  # the config's, as shown
+        assert _shown_waits(table) == _expected_waits(relaxed, names)
         assert [[c["text"] for c in r[1:]] for r in table["rows"]] == [
             ["1.3", "96.0"],
             ["n/a", "120.0"],
@@ -732,7 +743,7 @@ def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
             repository.store_plan(session, run.id, config.id, "optimal", 1000.0, 0.1, without)
         wait = open_with_key(browser, server, key)
         wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
-        assert _shown_waits(_waits_table(browser)) == _expected_waits(without)
+        assert _shown_waits(_waits_table(browser)) == _expected_waits(without, names)
         assert not browser.find_elements(By.CSS_SELECTOR, "#waits .sim, #waits .flag")
         assert not browser.find_elements(By.ID, "baselines-table")
         assert browser.find_elements(By.ID, "plan-error") == []
@@ -970,7 +981,7 @@ def test_the_capital_card_shows_each_districts_grant_spend_works_and_last_week(
 ) -> None:
     """DFG capital is half of what the plan allocates; the page showed none of it."""
     plan = _get_plan(demo_server, role_keys[Role.VIEWER])
-    result = plan["result"]
+    result, names = plan["result"], _district_names(demo_server, role_keys[Role.VIEWER], plan)
     wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER])
     table = wait.until(ec.presence_of_element_located((By.ID, "capital-table")))
     rows: list[list[str]] = browser.execute_script(
@@ -984,13 +995,13 @@ def test_the_capital_card_shows_each_districts_grant_spend_works_and_last_week(
         if w["service"] == "dfg_works"
     }
     expected = []
-    for total in sorted(result["capital_total"], key=lambda t: t["district"]):
+    for total in sorted(result["capital_total"], key=lambda t: names[t["district"]]):
         mine = [c for c in result["capital"] if c["district"] == total["district"]]
         done = [c["ds"] for c in mine if c["works_completed"] > 1e-6]
         last = "none" if not done else "to the end" if max(done) == end else max(done)
         expected.append(
             [
-                total["district"],
+                names[total["district"]],
                 f"{total['capital_available_gbp']:,.0f}",
                 f"{total['capital_spent_gbp']:,.0f}",
                 f"{sum(c['works_completed'] for c in mine):,.1f}",

@@ -122,6 +122,9 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     wait = open_with_key(browser, demo_server, key, timeout_s=90)
     plan = _get(demo_server, key, "/v1/plans/latest")
     weeks, period = _period(plan)
+    # each district by the name its config gives it ("North Warwickshire"), in that order
+    config = _get(demo_server, key, f"/v1/configs/{plan['config_id']}")
+    names = {d["id"]: d["name"] for d in config["body"]["districts"]}
     hours: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in plan["result"]["hours"]:
         hours[row["district"]][row["service"]] += row["hours"]
@@ -129,11 +132,11 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     def expected(scale: float) -> tuple[list[list[str]], list[str]]:
         body = [
             [
-                d,
+                names[d],
                 *(_shown(hours[d][s] * scale) for s in SERVICES),
                 _shown(sum(hours[d].values()) * scale),
             ]
-            for d in sorted(hours)
+            for d in sorted(hours, key=lambda d: names[d])
         ]
         totals = [sum(hours[d][s] for d in hours) for s in SERVICES]
         foot = ["all districts", *(_shown(t * scale) for t in totals), _shown(sum(totals) * scale)]

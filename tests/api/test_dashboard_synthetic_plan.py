@@ -33,13 +33,11 @@ def test_a_councils_own_config_has_no_synthetic_note(
 ) -> None:
     wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-config-name"), "version"))
-    renamed = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "const real = window.getJSON;"
-        "window.getJSON = async () => ({name: 'Warwickshire adult social care', version: '1'});"
+    # the plan's config as GET /v1/configs/{id} gives it (the page reads it once per load)
+    renamed = browser.execute_script(
         "document.querySelector('#plan-synthetic').hidden = true;"
-        "nameConfig({config_id: 1}).then(() => { window.getJSON = real; done(["
-        " document.querySelector('#plan-config-name').textContent,"
-        " document.querySelector('#plan-synthetic').hidden]); });"
+        "nameConfig({name: 'Warwickshire adult social care', version: '1'});"
+        "return [document.querySelector('#plan-config-name').textContent,"
+        " document.querySelector('#plan-synthetic').hidden];"
     )
     assert renamed == [' "Warwickshire adult social care" version 1', True]

@@ -286,12 +286,15 @@ def test_fee_entries_are_refused_next_to_their_field_duplicated_rates_too(
     ):
         _submit(browser, "sweep-rates", "sweep-form", rates)
         assert wrong in _error_tied_to(browser, "sweep-rates", "sweep-error")
-    # the browser's own check stops text in the number box; past it, the page's check speaks
-    browser.execute_script(
-        "document.querySelector('#fee').value = '150';"
-        "document.querySelector('#fee-form').dispatchEvent(new Event('submit', {cancelable: true}))"
-    )
-    assert "150% is not a fee rate" in _error_tied_to(browser, "fee", "whatif-error")
+    # the fee box is the page's to check, as typed: the browser's own "Please fill out this
+    # field" or a number box that drops letters never stands in for the page's message
+    for fee, wrong in (
+        ("abc", '"abc" is not a number: enter the fee rate in percent'),
+        ("", "Enter a DFG fee rate in percent, from 0 to 100"),
+        ("150", "150% is not a fee rate"),
+    ):
+        _submit(browser, "fee", "fee-form", fee)
+        assert wrong in _error_tied_to(browser, "fee", "whatif-error")
     assert not [s for s in _sent(browser) if s[0] == "POST"]
     # a good entry clears the error's tie to the field
     _submit(browser, "sweep-rates", "sweep-form", "")  # (empty: refused, still tied)

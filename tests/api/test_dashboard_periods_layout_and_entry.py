@@ -340,6 +340,8 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
         in browser.find_element(By.ID, "whatif-result").text
     )
     headline = wait.until(ec.presence_of_element_located((By.ID, "whatif-headline")))
+    # the what-if's figures read as the page's text, not as a grey note
+    assert _text_style(browser, "#whatif-headline") == BODY_TEXT
     assert browser.find_element(By.CSS_SELECTOR, "#fee-form button").is_enabled()
     assert [s for s in _sent(browser) if s[0] == "POST"] == [["POST", "/v1/plans"]]
     # the what-if's totals say the weeks they cover, as its plan in the API has them
@@ -367,6 +369,7 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
     _weeks, period = _period(_get(demo_server, key, f"/v1/plans/{run['sweep'][0]['plan_id']}"))
     wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-period"), "Totals"))
     assert browser.find_element(By.ID, "sweep-period").text == f". Totals {period}"
+    assert _text_style(browser, "#sweep-table tbody td")[0] == BODY_TEXT[0]  # its own 12 px
     # on a laptop the sweep's table fits its box, every column in view (no sideways scroll)
     box = browser.find_element(By.CSS_SELECTOR, "#sweep-result .wide")
     assert browser.execute_script(
@@ -389,6 +392,82 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
         box,
     )
     assert overrun <= 1
+    # twelve rates of a council's larger figures are wider than the card: the table scrolls in
+    # its box, and the page itself never scrolls sideways (the words kept for screen readers
+    # in each change cell used to widen it)
+    rows = [
+        {**row, **{k: v * 1000 for k, v in row.items() if isinstance(v, float)}, "dfg_fee_rate": r}
+        for r in (0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+        for row in run["sweep"][:1]
+    ]
+    browser.execute_script(
+        "document.querySelector('#sweep-result').replaceChildren(); renderSweep(arguments[0])",
+        {**run, "sweep": rows},
+    )
+    box = browser.find_element(By.CSS_SELECTOR, "#sweep-result .wide")
+    assert browser.execute_script(
+        "const page = document.documentElement;"
+        "return [arguments[0].scrollWidth > arguments[0].clientWidth,"
+        "  page.scrollWidth - page.clientWidth];",
+        box,
+    ) == [True, 0]
+
+
+BODY_TEXT = ("rgb(29, 39, 51)", "15px")  # the page's text: index.html's body colour and size
+
+
+def _text_style(browser: Any, css: str) -> tuple[str, str]:
+    """The colour and size of the first element matching `css`."""
+    style: list[str] = browser.execute_script(
+        "const s = getComputedStyle(document.querySelector(arguments[0]));"
+        "return [s.color, s.fontSize];",
+        css,
+    )
+    return style[0], style[1]
+
+
+def _cards(browser: Any) -> list[dict[str, Any]]:
+    """Each card's id and box, the gap below its content (its padding and the last element's
+    margin when it is as tall as its content) and the grid's content width."""
+    cards: list[dict[str, Any]] = browser.execute_script(
+        "const main = document.querySelector('main'), style = getComputedStyle(main);"
+        "const width = main.clientWidth - parseFloat(style.paddingLeft)"
+        "  - parseFloat(style.paddingRight);"
+        "return [...main.children].map((s) => { const r = s.getBoundingClientRect();"
+        "  const bottoms = [...s.children].map((c) => c.getBoundingClientRect().bottom);"
+        "  const bottom = Math.max(...bottoms);"
+        "  return { id: s.id, top: r.top, left: r.left, width: r.width,"
+        "    below: r.bottom - bottom, grid: width }; });"
+    )
+    return cards
+
+
+def test_laptop_widths_leave_no_blank_column_beside_the_summary_and_no_stretched_card(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """The hours card spanned two grid columns wherever there were two: at 1024 and 1280 px it
+    dropped under the summary, leaving a blank column beside it, and at 1366 it stretched to
+    the summary's height, a white card 1,000 px taller than its table."""
+    before = browser.get_window_size()
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
+    wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
+    try:
+        for width, height in ((1024, 768), (1280, 800), (1366, 768)):
+            browser.set_window_size(width, height)
+            cards = _cards(browser)
+            summary = cards[0]
+            beside = [c for c in cards if abs(c["top"] - summary["top"]) < 1]
+            filled = sum(c["width"] for c in beside) + 16 * (len(beside) - 1)
+            assert filled == pytest.approx(summary["grid"], abs=2), (width, beside)
+            assert [c["id"] for c in beside] == (
+                ["summary", "hours"] if width > 1360 else ["summary"]
+            )
+            stretched = [f"{c['id']} {c['below']:.0f}" for c in cards if c["below"] > 40]
+            assert stretched == [], width
+            assert _overflowing(browser) == [], width
+    finally:
+        browser.set_window_size(before["width"], before["height"])
 
 
 SHADOW_KINDS = ("revenue", "capital", "team_hours_max", "team_hours_min", "works_limit")

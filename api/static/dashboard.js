@@ -99,6 +99,8 @@ function renderSummary(plan) {
       <div><span class="muted">staff cost, GBP</span><b id="plan-staff">${fmt(figures.staff)}</b></div>
       <div><span class="muted">agency cost, GBP</span><b id="plan-agency">${fmt(figures.agency)}</b></div>
       <div><span class="muted">fee income, GBP</span><b id="plan-fee">${fmt(figures.fee)}</b></div>
+      <div><span class="muted">revenue budget, GBP</span><b id="plan-budget">${fmt(figures.budget)}</b></div>
+      <div><span class="muted">budget left unspent, GBP</span><b id="plan-unspent">${fmt(figures.unspent)}</b></div>
       <div><span class="muted">delayed days in hospital</span><b id="plan-dtoc">${fmt(figures.dtoc)}</b></div>
     </div>
     <div id="plan-warnings"></div>
@@ -117,7 +119,8 @@ function renderSummary(plan) {
 // fetched with the tab's key (a plain link could not send it) and saved under the server's name.
 const DOWNLOAD_TABLES = [
   ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
-  ["district_waits", "district waits"], ["revenue", "revenue"], ["demand", "demand"],
+  ["district_waits", "district waits"], ["revenue", "revenue"],
+  ["revenue_by_year", "revenue by financial year"], ["demand", "demand"],
   ["demand_risk", "low and high years"], ["shadow_prices", "shadow prices"],
 ];
 
@@ -1060,6 +1063,7 @@ function planFigures(plan) {
     agency,
     paid: staff == null || agency == null ? null : staff + agency,
     net: staff == null || agency == null || fee == null ? null : staff + agency - fee,
+    budget: revenueTotal(plan, "budget_gbp"),
     unspent: revenueTotal(plan, "headroom_gbp"),
     dtoc: plan.result.total_dtoc_days,
   };

@@ -57,6 +57,16 @@ def test_a_plan_table_and_every_forecast_download_as_the_api_serves_them(
     wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 2)
     forecasts = browser.execute_script("return window.savedFiles[1]")
     assert forecasts.startswith("unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95\n")
+    # revenue by financial year too: what a finance officer reports against
+    _click_download(browser, "revenue by financial year")
+    wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 3)
+    served = httpx.get(
+        f"{demo_server.url}/v1/plans/{plan_id}/revenue_by_year.csv",
+        headers=key_header(key),
+        timeout=60,
+    )
+    assert served.text.startswith("budget,year,periods,")
+    assert browser.execute_script("return window.savedFiles[2]") == served.text
 
 
 def test_a_refused_download_says_why_next_to_the_buttons(

@@ -79,23 +79,28 @@ def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
     revenue = plan["result"]["revenue"]
     shown = {
         name: browser.find_element(By.ID, f"plan-{name}").text
-        for name in ("wait", "staff", "agency", "fee", "dtoc")
+        for name in ("wait", "staff", "agency", "fee", "budget", "unspent", "dtoc")
     }
     assert shown == {
         "wait": _shown(plan["objective_weighted_wait_days"]),
         "staff": _shown(sum(r["staff_cost_gbp"] for r in revenue)),
         "agency": _shown(sum(r["agency_cost_gbp"] for r in revenue)),
         "fee": _shown(sum(r["fee_income_gbp"] for r in revenue)),
+        # what a finance officer holds the plan to: the revenue budget and what it leaves unspent
+        "budget": _shown(sum(r["budget_gbp"] for r in revenue)),
+        "unspent": _shown(sum(r["headroom_gbp"] for r in revenue)),
         "dtoc": _shown(plan["result"]["total_dtoc_days"]),
     }
     # what is left waiting if referrals come in high is a count of cases, and says so
     risk_head = browser.find_elements(By.CSS_SELECTOR, "#risk-table thead th")
     assert risk_head[-1].text == "cases still waiting at the end, high"
     labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#summary .kpi .muted")]
-    assert [label for label in labels if "cost" in label or "income" in label] == [
+    assert [label for label in labels if "GBP" in label] == [
         "staff cost, GBP",
         "agency cost, GBP",
         "fee income, GBP",
+        "revenue budget, GBP",
+        "budget left unspent, GBP",
     ]
 
 

@@ -972,7 +972,10 @@ async function loadKeyInfo() {
   keyInfo = null;
   showKeyRole();
   showPlanAccess();
-  const me = await getJSON("/v1/keys/me").catch(() => null);
+  const me = await getJSON("/v1/keys/me").catch((err) => {
+    if (token === keyToken && err.status === 401 && err.fromService) showKeyStatus(true);
+    return null;
+  });
   if (token !== keyToken || !me || !Array.isArray(me.may)) return;
   keyInfo = me;
   showKeyRole();
@@ -1325,11 +1328,13 @@ function showNoPlan() {
 
 // Whether a key is held for this tab: after "Use key" the box is emptied, so without this the
 // page would not say whether it is sending one.
-function showKeyStatus() {
+// A key the server refuses (401: unknown or revoked) is said to be so, not to be in use.
+function showKeyStatus(refused = false) {
   const held = Boolean(sessionStorage.getItem(KEY_STORE));
   const status = document.querySelector("#key-status");
-  status.textContent = held ? "a key is in use for this tab" : "no key in use";
-  status.title = held ? "Empty the box and press Use key to stop sending it" : "";
+  status.textContent = !held ? "no key in use" : refused ? "the key was not accepted" : "a key is in use for this tab";
+  status.title = !held ? "" : refused ? "The server does not know this key, or it was revoked: paste another"
+    : "Empty the box and press Use key to stop sending it";
 }
 
 // The latest plan in every card. Its config, read once, names the plan's districts and says how

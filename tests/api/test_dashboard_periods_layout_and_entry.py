@@ -532,7 +532,7 @@ def test_shadow_prices_come_by_kind_so_pounds_do_not_crowd_out_hours_and_name_th
     assert not any(line.startswith("Period ") for group in shown for line in group)
 
 
-def test_a_refused_key_empties_every_card_saying_why_and_the_header_says_a_key_is_held(
+def test_a_refused_key_empties_every_card_saying_why_and_the_header_says_it_was_refused(
     browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
@@ -543,6 +543,9 @@ def test_a_refused_key_empties_every_card_saying_why_and_the_header_says_a_key_i
     browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
     error = wait.until(ec.presence_of_element_located((By.ID, "plan-error")))
     assert "not known" in error.text
+    # the header does not say the refused key is in use
+    wait.until(ec.text_to_be_present_in_element((By.ID, "key-status"), "not accepted"))
+    assert browser.find_element(By.ID, "key-status").text == "the key was not accepted"
     for card in ("hours", "waits", "capital", "demand", "shadow"):
         note = browser.find_element(By.CSS_SELECTOR, f"#{card} p.no-plan").text
         assert note == "Nothing to show: no plan could be read (see Latest plan above)."

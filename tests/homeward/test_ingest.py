@@ -334,8 +334,7 @@ def test_duplicate_rows_name_both_lines() -> None:
     )
     copy = only_problem(HEADER + "a,2024-01-01,1\na,2024-01-08,1\na,2024-01-08,1\n")
     assert copy.found == (
-        "a second row for '2024-01-08' (first on row 3, with the same value: a copy, leave one "
-        "out)"
+        "a second row for '2024-01-08' (first on row 3, with the same value: a copy, leave one out)"
     )
 
 

@@ -1132,6 +1132,8 @@ const SWEEP_MEASURES = [
   ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
   ["DFG works completed", "works_completed", "cases", false],
   ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
+  // the plan's queue simulation's: queues near full use wait longer than the LP's fluid model
+  ["delayed days in hospital, simulated", "simulated_dtoc_days", "days", false],
 ];
 let sweepToken = 0;  // bumped by each sweep and each key change: an older poll then stops
 

@@ -783,6 +783,7 @@ SWEEP_MEASURES = (
     ("budget left unspent (GBP)", "unspent_budget_gbp", "GBP", False),
     ("DFG works completed", "works_completed", "cases", False),
     ("delayed days in hospital (DTOC)", "dtoc_days", "days", False),
+    ("delayed days in hospital, simulated", "simulated_dtoc_days", "days", False),
 )
 
 

@@ -44,6 +44,10 @@ class BodyTooLarge(ValidationFailed):
     """A request body over the upload limit, refused before (or as soon as) it passes it."""
 
 
+class Conflicts(HomewardError):
+    """The request clashes with what is stored (409): the message says what, and what to do."""
+
+
 class InProgress(HomewardError):
     """The request would clash with a job already under way (409); `location` is that job's
     URL, sent as the `Location` header so a client can poll it instead."""
@@ -142,7 +146,9 @@ def _status_for(exc: HomewardError) -> int:
         return 403
     if isinstance(exc, NotFound | NoConfig | UnknownKeyName):
         return 404
-    if isinstance(exc, InProgress | PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked):
+    if isinstance(
+        exc, Conflicts | InProgress | PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked
+    ):
         return 409
     return 422
 

@@ -832,6 +832,19 @@ class PlanPublic(BaseModel):
     result: PlanResultPublic
 
 
+class SeriesDeletedPublic(BaseModel):
+    """What DELETE /v1/series/{series_id} removed."""
+
+    model_config = _ALWAYS_SENT
+
+    series_id: str = Field(description="the series deleted")
+    observations_deleted: int = Field(description="its stored values, now gone")
+    forecast_rows_deleted: int = Field(
+        description="its forecast rows, over every run that forecast it (with their backtest "
+        "metrics and level shifts)"
+    )
+
+
 class ImportPublic(BaseModel):
     model_config = _ALWAYS_SENT
 

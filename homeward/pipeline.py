@@ -260,7 +260,7 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
     step.report(f"forecasting {n_series} series ({len(history):,} observations)")
     with repository_session(step.factory) as session:
         tree = _referral_tree(session, history, step.report)
-        anchors = _planning_series(session)
+        anchors = planning.planned_series(session)
     forecasts = forecast_by_frequency(history, step.settings, step.report, tree, anchors)
     step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start
@@ -335,26 +335,6 @@ def _referral_tree(
         report(f"  no team totals: the active config is not valid ({exc})")
         return {}
     return planning.referral_hierarchy(config, history["unique_id"].unique())
-
-
-def _planning_series(session: Session) -> frozenset[str] | None:
-    """The series the active config plans from: its districts' referral series for its
-    services, and its winter pressure series; None with no (valid) config."""
-    config_row = repository.active_config(session)
-    if config_row is None:
-        return None
-    try:
-        config = PlanningConfig.model_validate(config_row.body)
-    except ValueError:  # _referral_tree has said so; the plan step reports it in full
-        return None
-    ids = {
-        f"{planning.REFERRALS_PREFIX}{s.id}/{d.id}"
-        for s in config.services
-        for d in config.districts
-    }
-    if config.winter is not None and config.winter.pressure_series is not None:
-        ids.add(config.winter.pressure_series)
-    return frozenset(ids)
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,23 @@ def _one_sided(rows: pd.DataFrame, way: str) -> str:
     )
 
 
+def planned_series(session: Session) -> frozenset[str] | None:
+    """The series the active config plans from: its districts' referral series for its
+    services, and its winter pressure series; None with no (valid) config (a pipeline run's
+    plan step reports an invalid one in full)."""
+    config_row = repository.active_config(session)
+    if config_row is None:
+        return None
+    try:
+        config = PlanningConfig.model_validate(config_row.body)
+    except ValueError:
+        return None
+    ids = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
+    if config.winter is not None and config.winter.pressure_series is not None:
+        ids.add(config.winter.pressure_series)
+    return frozenset(ids)
+
+
 def unplanned_referrals(session: Session, series_ids: Iterable[str]) -> list[str]:
     """A warning, for an upload's answer and `homeward import`, naming its referral series
     (`referrals/...`) that the active config will not plan: a service or district it does not

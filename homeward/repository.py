@@ -585,6 +585,37 @@ def list_forecast_only_series(
     ]
 
 
+@dataclass(frozen=True)
+class DeletedSeries:
+    """What deleting a series removed: its stored values, and the forecast rows of every run
+    that forecast it (metrics and level shifts with them)."""
+
+    series_id: str
+    observations: int
+    forecast_rows: int
+
+
+def delete_series(session: Session, series_id: str) -> DeletedSeries | None:
+    """Delete a stored series whole: its history, its row, and every run's forecasts, backtest
+    metrics and level shifts of it (left, the newest would be served and planned from as if
+    current, and the series listed as a total). None, deleting nothing, if it is not stored.
+    Takes the observations lock, as uploads do."""
+    lock_observations(session)
+    if session.get(SeriesRow, series_id) is None:
+        return None
+    count = select(func.count())
+    observations = session.scalar(
+        count.select_from(ObservationRow).where(ObservationRow.series_id == series_id)
+    )
+    forecasts = session.scalar(
+        count.select_from(ForecastRow).where(ForecastRow.series_id == series_id)
+    )
+    for table in (ObservationRow, ForecastRow, ForecastMetricRow, LevelShiftRow):
+        session.execute(delete(table).where(table.series_id == series_id))
+    session.execute(delete(SeriesRow).where(SeriesRow.id == series_id))
+    return DeletedSeries(series_id, int(observations or 0), int(forecasts or 0))
+
+
 def count_observations(session: Session) -> int:
     """How many observation rows are stored."""
     return int(session.scalar(select(func.count()).select_from(ObservationRow)) or 0)

@@ -151,7 +151,7 @@ def start_run(
         run_id = _queued_pipeline_run(state, factory)
         if run_id is None:
             if not _pipeline_worker_busy(state):
-                _refuse_if_another_run_holds_the_lock(factory)
+                refuse_while_a_run_holds_the_lock(factory)
             run_id = queue_run(factory, trigger="api")
             future = state.pipeline_jobs.submit(scheduled_run, factory, settings, run_id)
             state.pipeline_waiting[run_id] = future
@@ -186,7 +186,7 @@ def _pipeline_worker_busy(state: State) -> bool:
     return any(future.running() for future in waiting.values())
 
 
-def _refuse_if_another_run_holds_the_lock(factory: sessionmaker[Session]) -> None:
+def refuse_while_a_run_holds_the_lock(factory: sessionmaker[Session]) -> None:
     """InProgress (409) if a live pipeline lock is held: the run queued now would start at
     once, find the lock taken and be skipped."""
     with factory() as session:

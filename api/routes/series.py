@@ -6,18 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import NotFound, error_responses
+from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
+from api.errors import Conflicts, NotFound, error_responses, refused_unless_role
 from api.paging import TOTAL_COUNT_HEADER, send_total
+from api.routes.runs import refuse_while_a_run_holds_the_lock
 from api.schemas import (
     ForecastPointPublic,
     ForecastPublic,
     LevelShiftPublic,
     ModelMetricsPublic,
+    SeriesDeletedPublic,
     SeriesKind,
     SeriesPublic,
 )
-from homeward import repository
+from homeward import planning, repository
 from homeward.recovery import as_utc
 from homeward.roles import Action
 from models import SeriesRow
@@ -168,4 +170,55 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
             for s in repository.level_shifts(session, run.id, series_id)
         ],
         history_changed=changed,
+    )
+
+
+@router.delete(
+    "/series/{series_id:path}",
+    operation_id="delete_series",
+    response_model=SeriesDeletedPublic,
+    dependencies=[allowed(Action.UPLOAD)],
+    responses={
+        **error_responses(
+            404,
+            409,
+            said={
+                404: "no stored series with this id (a team's or area's total has no history "
+                "of its own to delete)",
+                409: "the active config plans from this series (a district's referrals, or its "
+                "winter pressure series): store a config without it first; or a pipeline run "
+                "is in progress (it would store the series' forecasts again): the detail names "
+                "it, delete when it has finished",
+            },
+        ),
+        **refused_unless_role(Action.UPLOAD),
+    },
+)
+def delete_series(
+    series_id: SeriesIdPath, session: SessionDep, factory: FactoryDep
+) -> SeriesDeletedPublic:
+    """Delete a series uploaded by mistake (a misspelt district, a service and district
+    swapped): its history and every run's forecasts, metrics and level shifts of it, in one
+    transaction. Otherwise such a series is forecast in every run and listed for good. The
+    next pipeline run leaves it out. A series the active config plans from is refused (409),
+    since deleting it would stop the plan; correct one with an upload (`?replace=true`); so
+    is a delete while a pipeline run is in progress, which would forecast the series again."""
+    if series_id in (planning.planned_series(session) or ()):
+        active = repository.active_config(session)
+        name = "" if active is None else f" {active.name!r}"
+        raise Conflicts(
+            f"expected a series the active config{name} does not plan from, found "
+            f"{series_id!r}, which it does: store a config without it first (POST /v1/configs), "
+            "or correct its history with POST /v1/observations?replace=true"
+        )
+    if session.get(SeriesRow, series_id) is None:
+        raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
+    refuse_while_a_run_holds_the_lock(factory)
+    deleted = repository.delete_series(session, series_id)
+    if deleted is None:  # deleted by another request meanwhile
+        raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
+    return SeriesDeletedPublic(
+        series_id=deleted.series_id,
+        observations_deleted=deleted.observations,
+        forecast_rows_deleted=deleted.forecast_rows,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -304,3 +305,46 @@ def test_an_upload_the_active_config_will_not_plan_says_so_with_the_id_meant(
         "'rugby'); referrals/rugby/ot (service and district swapped? referrals/ot/rugby)."
     )
     assert "referrals/hao/rugby" not in warning
+
+
+def test_a_series_uploaded_by_mistake_can_be_deleted_whole(
+    admin: httpx.Client, factory: sessionmaker[Session]
+) -> None:
+    """There was no way to remove one: it was forecast in every run and listed for good."""
+    series_id = "referrals/ot/rugby-by-mistake"
+    text = f"unique_id,ds,y\n{series_id},2025-01-06,3\n{series_id},2025-01-13,4\n"
+    assert _upload(admin, text.encode(), "text/csv").status_code == 201
+    with transaction(factory) as session:  # as a pipeline run would have forecast it
+        run = repository.start_run(session, "pipeline", "test", "test")
+        frame = pd.DataFrame(
+            {"unique_id": series_id, "ds": pd.to_datetime(["2025-01-20"]), "model": "ses",
+             "mean": 3.5, "lo-80": 3.0, "hi-80": 4.0, "lo-95": 2.5, "hi-95": 4.5}
+        )  # fmt: skip
+        repository.store_forecasts(session, run.id, frame, pd.DataFrame())
+        run.status = "succeeded"
+    assert admin.get(f"/v1/forecasts/{series_id}").status_code == 200
+    deleted = admin.delete(f"/v1/series/{series_id}")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {
+        "series_id": series_id,
+        "observations_deleted": 2,
+        "forecast_rows_deleted": 1,
+    }
+    assert _stored(admin, series_id) == []
+    assert admin.get(f"/v1/forecasts/{series_id}").status_code == 404
+    listed = admin.get("/v1/series", params={"prefix": "referrals/ot/rugby-"}).json()
+    assert listed == []  # not even as a total (a forecast with no history)
+    again = admin.delete(f"/v1/series/{series_id}")
+    assert again.status_code == 404 and "no stored series" in again.json()["detail"]
+
+
+def test_a_series_the_active_config_plans_from_is_not_deleted(
+    admin: httpx.Client, factory: sessionmaker[Session]
+) -> None:
+    series_id = "referrals/hao/warwick"  # the demo config plans it
+    text = f"unique_id,ds,y\n{series_id},2025-01-06,3\n{series_id},2025-01-13,4\n"
+    assert _upload(admin, text.encode(), "text/csv").status_code == 201
+    refused = admin.delete(f"/v1/series/{series_id}")
+    assert refused.status_code == 409, refused.text
+    assert "which it does: store a config without it first" in refused.json()["detail"]
+    assert _stored(admin, series_id) == [3.0, 4.0]

@@ -95,6 +95,15 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: _upload(CSV),
         503: _upload(CSV),
     },
+    ("DELETE", "/v1/series/{series_id}"): {
+        401: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
+        403: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
+        404: Ask("DELETE", "/v1/series/referrals/ot/rugby"),  # none stored
+        409: Ask("DELETE", f"/v1/series/{SYNTHETIC}"),  # another process's run holds the lock
+        422: Ask("DELETE", "/v1/series/referrals/ot/rugby", params={"force": "true"}),
+        500: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
+        503: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
+    },
     ("GET", "/v1/forecasts/{series_id}"): {
         401: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
         404: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),

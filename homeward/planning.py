@@ -243,7 +243,8 @@ def unplanned_referrals(session: Session, series_ids: Iterable[str]) -> list[str
     return [
         f"the active config {row.name!r} does not plan {len(said)} of these referral series: "
         f"{'; '.join(said[:5])}{more}. Each is stored and forecast, and planned only once the "
-        "config has its service and district: check the id, or add the district to the config "
+        "config has its service and district: check the id (DELETE /v1/series/{id} removes "
+        "one uploaded by mistake), or add the district to the config "
         f"(its services: {', '.join(services)}; districts: {', '.join(districts)})"
     ]
 

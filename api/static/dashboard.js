@@ -77,6 +77,16 @@ function planWeeks(plan) {
   return [...dates].sort();
 }
 
+// The plan period (its first day, YYYY-MM-DD) that today falls in, or undefined when today is
+// before or after the plan.
+function periodUnderWay(periods, days) {
+  const now = Date.now();
+  return periods.find((p) => {
+    const start = Date.parse(`${p}T00:00:00Z`);
+    return start <= now && now < start + days * 86400000;
+  });
+}
+
 // "over the plan's 52 weeks, 2026-01-05 to 2027-01-03": the period a plan's totals cover.
 function planPeriod(plan) {
   const weeks = planWeeks(plan);
@@ -240,35 +250,48 @@ function nameDistricts(config) {
 
 const HOURS_HEADING = "Hours by district and service";
 
-// Hours worked (in-house staff and agency: the plan's hours rows) by district and service, summed over the plan or as an average week (what a
-// planner rosters), with each district's and each service's total.
+// Hours worked (in-house staff and agency: the plan's hours rows) by district and service, summed over the plan, as an average week, or
+// in one week of it (what a planner rosters: the plan's weeks differ by a third and more between winter and summer), with each district's
+// and each service's total.
 function renderHours(plan) {
   const known = ["ot", "hao", "reablement", "domcare"];
   const hours = plan.result.hours || [];
   const services = [...known, ...[...new Set(hours.map((h) => h.service))].filter((s) => !known.includes(s)).sort()];
-  const table = {};
-  for (const h of hours) {
-    table[h.district] ??= {};
-    table[h.district][h.service] = (table[h.district][h.service] || 0) + (Number(h.hours) || 0);
-  }
-  const weeks = planWeeks(plan).length;
+  const tableOf = (rows) => {
+    const table = {};
+    for (const h of rows) {
+      table[h.district] ??= {};
+      table[h.district][h.service] = (table[h.district][h.service] || 0) + (Number(h.hours) || 0);
+    }
+    return table;
+  };
+  const whole = tableOf(hours);
+  const planned = planWeeks(plan), weeks = planned.length;
+  const current = periodUnderWay(planned, plan.result.period_days || 7);
+  const weekOptions = planned.map((w) =>
+    `<option value="ds:${esc(w)}">week of ${esc(w)}${w === current ? " (this week)" : ""}</option>`).join("");
   const section = document.querySelector("#hours");
   section.innerHTML = `<h2>${HOURS_HEADING}</h2>` + (weeks > 1
     ? `<label for="hours-per">Show</label><select id="hours-per"><option value="total">total over the plan</option>
-      <option value="week">average a week</option></select>` : "") + '<div class="wide" id="hours-view"></div>';
-  const districts = Object.keys(table).sort(byDistrictName);
+      <option value="week">average a week</option><optgroup label="one week">${weekOptions}</optgroup></select>` : "") +
+    '<div class="wide" id="hours-view"></div>';
+  const districts = Object.keys(whole).sort(byDistrictName);
   const show = () => {
-    const perWeek = section.querySelector("#hours-per")?.value === "week";
-    const scale = perWeek ? 1 / weeks : 1;
+    const choice = section.querySelector("#hours-per")?.value || "total";
+    const week = choice.startsWith("ds:") ? choice.slice(3) : null;
+    const table = week ? tableOf(hours.filter((h) => String(h.ds).slice(0, 10) === week)) : whole;
+    const scale = choice === "week" ? 1 / weeks : 1;
     const cell = (x) => `<td>${fmt(x * scale)}</td>`;
-    const rowTotal = (d) => services.reduce((acc, s) => acc + (table[d][s] || 0), 0);
-    const colTotal = (s) => districts.reduce((acc, d) => acc + (table[d][s] || 0), 0);
+    const rowTotal = (d) => services.reduce((acc, s) => acc + ((table[d] || {})[s] || 0), 0);
+    const colTotal = (s) => districts.reduce((acc, d) => acc + ((table[d] || {})[s] || 0), 0);
     const rows = districts.map((d) =>
-      `<tr><th scope="row">${esc(districtName(d))}</th>${services.map((s) => cell(table[d][s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
+      `<tr><th scope="row">${esc(districtName(d))}</th>${services.map((s) => cell((table[d] || {})[s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
     const all = districts.reduce((acc, d) => acc + rowTotal(d), 0);
-    const caption = perWeek
-      ? `Hours worked (in-house and agency) in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
-      : `Hours worked (in-house and agency) in total ${planPeriod(plan)}`;
+    const caption = week
+      ? `Hours worked (in-house and agency) in the week of ${week}`
+      : choice === "week"
+        ? `Hours worked (in-house and agency) in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
+        : `Hours worked (in-house and agency) in total ${planPeriod(plan)}`;
     section.querySelector("#hours-view").innerHTML = `<table id="hours-table"><caption id="hours-caption">${caption}</caption>
       <thead><tr><th scope="col">district</th>${services.map((s) =>
         `<th scope="col">${esc(serviceName(s))}</th>`).join("")}<th scope="col">all services</th></tr></thead>

@@ -169,6 +169,29 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     )
     assert (table["body"], table["foot"]) == expected(1 / weeks)
     assert browser.find_element(By.CSS_SELECTOR, "label[for='hours-per']").text == "Show"
+    # one week of the plan, as rostered (the plan's weeks differ by a third between seasons)
+    week = plan["result"]["hours"][-1]["ds"][:10]
+    Select(browser.find_element(By.ID, "hours-per")).select_by_value(f"ds:{week}")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "hours-caption"), f"week of {week}"))
+    table = _hours_table(browser)
+    assert table["caption"] == f"Hours worked (in-house and agency) in the week of {week}"
+    hours.clear()
+    for row in plan["result"]["hours"]:
+        if row["ds"][:10] == week:
+            hours[row["district"]][row["service"]] += row["hours"]
+    assert (table["body"], table["foot"]) == expected(1.0)
+    options = browser.execute_script(
+        "return [...document.querySelectorAll('#hours-per optgroup option')].map(o => o.value)"
+    )
+    assert options == [f"ds:{w}" for w in sorted({r["ds"][:10] for r in plan["result"]["hours"]})]
+    # the week under way, if the plan has it, is marked as this week, and no other
+    today = dt.datetime.now(dt.UTC).date()
+    under_way = [w for w in options if 0 <= (today - dt.date.fromisoformat(w[3:])).days < 7]
+    marked = browser.execute_script(
+        "return [...document.querySelectorAll('#hours-per optgroup option')]"
+        ".filter(o => o.text.endsWith('(this week)')).map(o => o.value)"
+    )
+    assert marked == under_way
 
 
 def _overflowing(browser: Any) -> list[str]:

@@ -796,7 +796,16 @@ class PlanResultPublic(BaseModel):
     tie_break_seconds: float | None = Field(
         default=None, description="seconds the second (even waits) solve took"
     )
-    total_dtoc_days: float | None = Field(default=None, description="`dtoc_days` summed, days")
+    simulated_dtoc_days: float | None = Field(
+        default=None,
+        description="delayed days in hospital in the plan's queue simulation, days: queues near "
+        "full use wait longer than the LP's fluid model predicts, so this can be well above "
+        "total_dtoc_days (quote both); null without a simulation, or in plans stored before it "
+        "was reported",
+    )
+    total_dtoc_days: float | None = Field(
+        default=None, description="`dtoc_days` summed, days: delayed days as the LP reckons them"
+    )
     worst_district_wait_term: float | None = Field(
         default=None,
         description="days: equity.worst_district_weight x the worst district's weighted waiting "

@@ -4,6 +4,8 @@ waits are set beside the LP's fluid predictions and differences over 15% are fla
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -49,6 +51,8 @@ def with_simulation(
     """The result with its simulation frame and a warning where waits differ by over 15%."""
     frame = simulate(inputs, result, runs, seed)
     flagged = int(frame["flagged"].sum()) if len(frame) else 0
+    simulated = simulated_delayed_days(inputs, frame)[1] if len(frame) else math.nan
+    result = result.with_extras(simulated_dtoc_days=simulated)
     if not flagged:
         return result.with_extras(simulation=frame)
     warning = (

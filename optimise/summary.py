@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -78,6 +79,7 @@ def summary_table(result: PlanResult) -> str:
         f"status: {result.status.value} ({result.solver}, build {result.build_seconds:.2f} s, "
         f"solve {result.solve_seconds:.2f} s)",
         result.message,
+        *_simulated(result),
         *_tie_break(result),
         "",
     ]
@@ -241,3 +243,15 @@ def _district_table(waits: pd.DataFrame) -> list[str]:
 def _cell(hours: float, wait_days: float) -> str:
     wait = "-" if pd.isna(wait_days) else f"{wait_days:.1f} d"
     return wait if pd.isna(hours) else f"{hours:,.0f} h / {wait}"
+
+
+def _simulated(result: PlanResult) -> list[str]:
+    """The delayed days in hospital as planned and as simulated, where the plan was
+    simulated: the message gives only the LP's."""
+    sim = result.simulated_dtoc_days
+    if math.isnan(sim):
+        return []
+    return [
+        f"delayed days in hospital: {result.total_dtoc_days:,.0f} as planned (the LP), "
+        f"{sim:,.0f} in the plan's queue simulation"
+    ]

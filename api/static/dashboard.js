@@ -112,6 +112,7 @@ function renderSummary(plan) {
       <div><span class="muted">revenue budget, GBP</span><b id="plan-budget">${fmt(figures.budget)}</b></div>
       <div><span class="muted">budget left unspent, GBP</span><b id="plan-unspent">${fmt(figures.unspent)}</b></div>
       <div><span class="muted">delayed days in hospital</span><b id="plan-dtoc">${fmt(figures.dtoc)}</b></div>
+      <div><span class="muted">delayed days, simulated</span><b id="plan-sim-dtoc">${fmtOrNA(figures.simDtoc)}</b></div>
     </div>
     <div id="plan-warnings"></div>
     <p class="muted">${esc(r.message)}</p>
@@ -1092,6 +1093,8 @@ function planFigures(plan) {
     budget: revenueTotal(plan, "budget_gbp"),
     unspent: revenueTotal(plan, "headroom_gbp"),
     dtoc: plan.result.total_dtoc_days,
+    // the plan's queue simulation's (null for plans stored before it was reported)
+    simDtoc: plan.result.simulated_dtoc_days ?? null,
   };
 }
 
@@ -1106,6 +1109,7 @@ const WHATIF_MEASURES = [
   ["net of fee income (GBP)", "net", "GBP", false],
   ["budget left unspent (GBP)", "unspent", "GBP", false],
   ["delayed days in hospital (DTOC)", "dtoc", "days", false],
+  ["delayed days in hospital, simulated", "simDtoc", "days", false],
 ];
 
 // The what-if against the active config's latest plan, so a finance officer sees what a fee

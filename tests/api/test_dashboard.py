@@ -276,6 +276,7 @@ def _figures(plan: dict[str, Any]) -> dict[str, float]:
         ),
         "budget left unspent (GBP)": sum(r["headroom_gbp"] for r in revenue),
         "delayed days in hospital (DTOC)": plan["result"]["total_dtoc_days"],
+        "delayed days in hospital, simulated": plan["result"]["simulated_dtoc_days"],
     }
 
 
@@ -312,10 +313,10 @@ def _assert_changes_shown(
                 "budget left unspent (GBP)",
             )
         },
-        "delayed days in hospital (DTOC)": _signed(
-            now["delayed days in hospital (DTOC)"] - then["delayed days in hospital (DTOC)"], 0
-        )
-        + " days",
+        **{
+            label: _signed(now[label] - then[label], 0) + " days"
+            for label in ("delayed days in hospital (DTOC)", "delayed days in hospital, simulated")
+        },
     }
     # a higher fee rate brings in more fee income: the sign says so
     assert shown["fee income (GBP)"].startswith("+")

@@ -262,7 +262,7 @@ def test_the_fee_sweep_table_fits_the_screen_with_every_column(
         box,
     )
     assert fit["scroll"] <= 0 and fit["page"] <= 0
-    assert fit["cells"] == [22] * 3  # the rate, ten measures' value and change, the plan
+    assert fit["cells"] == [24] * 3  # the rate, eleven measures' value and change, the plan
     assert fit["hidden"] == []
     # a change keeps its unit for a screen reader (the heading above names it for the eye)
     units: list[list[Any]] = screen.execute_script(

@@ -79,7 +79,7 @@ def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
     revenue = plan["result"]["revenue"]
     shown = {
         name: browser.find_element(By.ID, f"plan-{name}").text
-        for name in ("wait", "staff", "agency", "fee", "budget", "unspent", "dtoc")
+        for name in ("wait", "staff", "agency", "fee", "budget", "unspent", "dtoc", "sim-dtoc")
     }
     assert shown == {
         "wait": _shown(plan["objective_weighted_wait_days"]),
@@ -90,6 +90,8 @@ def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
         "budget": _shown(sum(r["budget_gbp"] for r in revenue)),
         "unspent": _shown(sum(r["headroom_gbp"] for r in revenue)),
         "dtoc": _shown(plan["result"]["total_dtoc_days"]),
+        # beside the LP's, the queue simulation's, which is the larger on the demo
+        "sim-dtoc": _shown(plan["result"]["simulated_dtoc_days"]),
     }
     # what is left waiting if referrals come in high is a count of cases, and says so
     risk_head = browser.find_elements(By.CSS_SELECTOR, "#risk-table thead th")
@@ -402,7 +404,7 @@ def test_a_second_click_while_a_what_if_or_sweep_runs_sends_nothing(
     box = browser.find_element(By.CSS_SELECTOR, "#sweep-result .wide")
     assert browser.execute_script(
         "return arguments[0].scrollWidth <= arguments[0].clientWidth", box
-    )
+    ), browser.execute_script("return [arguments[0].scrollWidth, arguments[0].clientWidth]", box)
     hidden: list[str] = browser.execute_script(
         "const box = arguments[0].getBoundingClientRect();"
         "return [...document.querySelectorAll('#sweep-table th, #sweep-table td')].filter((c) => {"

@@ -93,7 +93,12 @@ def test_a_missing_objective_reads_n_a_not_zero(
         **plan,
         "status": "infeasible",
         "objective_weighted_wait_days": None,
-        "result": {**plan["result"], "revenue": [], "total_dtoc_days": None},
+        "result": {
+            **plan["result"],
+            "revenue": [],
+            "total_dtoc_days": None,
+            "simulated_dtoc_days": None,  # an unsolved plan is not simulated
+        },
     }
     browser.execute_script("renderSummary(arguments[0])", unsolved)
     assert browser.find_element(By.ID, "plan-wait").text == "n/a"
@@ -203,6 +208,7 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
         "net of fee income (GBP)",
         "budget left unspent (GBP)",
         "delayed days in hospital (DTOC)",
+        "delayed days in hospital, simulated",
     ]
     plan = _get(demo_server, key, f"/v1/plans/{current}")
     revenue = plan["result"]["revenue"]

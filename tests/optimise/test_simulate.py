@@ -62,3 +62,19 @@ def test_the_warning_gives_the_simulated_delayed_days_beside_the_lps() -> None:
         f"; the simulated queues mean {sim:,.0f} delayed days in hospital against the LP's "
         f"{lp:,.0f}"
     )
+
+
+def test_the_plan_reports_its_simulated_delayed_days_beside_the_lps() -> None:
+    """Not only in a warning's words: a field a dashboard and the CLI's summary can show."""
+    result, inputs = _setup()
+    simulated = with_simulation(inputs, result, runs=20)
+    _lp, sim = simulated_delayed_days(inputs, simulated.simulation)
+    assert simulated.simulated_dtoc_days == pytest.approx(sim)
+    stored = simulated.to_dict()
+    keys = list(stored)
+    assert keys.index("simulated_dtoc_days") + 1 == keys.index("total_dtoc_days")
+    assert stored["simulated_dtoc_days"] == pytest.approx(sim)
+    assert (
+        f"delayed days in hospital: {result.total_dtoc_days:,.0f} as planned (the LP), "
+        f"{sim:,.0f} in the plan's queue simulation"
+    ) in simulated.summary_table()

@@ -261,6 +261,8 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
     with repository_session(step.factory) as session:
         tree = _referral_tree(session, history, step.report)
         anchors = planning.planned_series(session)
+        ids = history["unique_id"].unique()
+        step.warnings.extend(planning.unplanned_referrals(session, ids, which="the stored"))
     forecasts = forecast_by_frequency(history, step.settings, step.report, tree, anchors)
     step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start

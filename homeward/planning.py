@@ -206,12 +206,15 @@ def planned_series(session: Session) -> frozenset[str] | None:
     return frozenset(ids)
 
 
-def unplanned_referrals(session: Session, series_ids: Iterable[str]) -> list[str]:
-    """A warning, for an upload's answer and `homeward import`, naming its referral series
-    (`referrals/...`) that the active config will not plan: a service or district it does not
-    have (with the one it has that is nearest, or "service and district swapped?"), or an id
-    not of the form referrals/<service>/<district>. Such a series is stored and forecast in
-    every run, and planned by none. [] with no (valid) active config, or none such."""
+def unplanned_referrals(
+    session: Session, series_ids: Iterable[str], which: str = "these"
+) -> list[str]:
+    """A warning, for an upload's answer, `homeward import` and a pipeline run's message
+    (`which`: "the stored"), naming referral series (`referrals/...`) that the active config
+    will not plan: a service or district it does not have (with the one it has that is
+    nearest, or "service and district swapped?"), or an id not of the form
+    referrals/<service>/<district>. Such a series is stored and forecast in every run, and
+    planned by none. [] with no (valid) active config, or none such."""
     row = repository.active_config(session)
     if row is None:
         return []
@@ -241,7 +244,7 @@ def unplanned_referrals(session: Session, series_ids: Iterable[str]) -> list[str
         return []
     more = f" and {len(said) - 5} more" if len(said) > 5 else ""
     return [
-        f"the active config {row.name!r} does not plan {len(said)} of these referral series: "
+        f"the active config {row.name!r} does not plan {len(said)} of {which} referral series: "
         f"{'; '.join(said[:5])}{more}. Each is stored and forecast, and planned only once the "
         "config has its service and district: check the id (DELETE /v1/series/{id} removes "
         "one uploaded by mistake), or add the district to the config "

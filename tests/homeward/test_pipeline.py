@@ -277,3 +277,28 @@ def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_
         assert len(repository.latest_forecast_frame(session, "referrals/")) > 0  # kept
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failed and all(r.exc_info is None for r in failed)  # the config's fault: no traceback
+
+
+def test_a_run_names_stored_referral_series_its_config_does_not_plan(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """An upload warns of them once; the run's message says so again, each week, while they
+    are forecast and planned by none."""
+    from tests.optimise.factory import rich_config
+
+    body = rich_config(horizon_periods=13)
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": i, "ds": weeks, "y": 20.0})
+        for i in [*ids, "referrals/ot/rugbby"]
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+        repository.save_config(session, body, planning.config_hash(body))
+    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    assert outcome.status == "succeeded"
+    assert (
+        "Warning: the active config 'rich' does not plan 1 of the stored referral series: "
+        "referrals/ot/rugbby (district 'rugbby', not the config's; nearest 'rugby')"
+    ) in outcome.message

@@ -65,6 +65,13 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default="auto",
         help="file format (default: detect from the header)",
     )
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="the file's character set for a long CSV: utf-8 (the default; a BOM is fine), "
+        "windows-1252 (Excel's 'CSV (Comma delimited)' on Windows, with a GBP sign), "
+        "iso-8859-1, iso-8859-15 or us-ascii, as the API's Content-Type charset",
+    )
     p.set_defaults(handler=commands.import_file)
 
 

@@ -36,6 +36,8 @@ from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.errors import ValidationFailed
 from homeward.exports import csv_text
 from homeward.ingest import (
+    SUPPORTED_CHARSETS,
+    codec_for_charset,
     is_missing_periods,
     observations_hash,
     read_observations_csv,
@@ -83,6 +85,10 @@ def _factory(settings: Settings) -> Any:
 def import_file(args: argparse.Namespace) -> int:
     """`homeward import FILE`: validate, then store whole."""
     path = Path(args.file)
+    if codec_for_charset(args.encoding) is None:
+        raise ValueError(
+            f"--encoding: expected one of {', '.join(SUPPORTED_CHARSETS)}, found {args.encoding!r}"
+        )
     data = path.read_bytes()
     header = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(",")
     fmt = (
@@ -95,7 +101,7 @@ def import_file(args: argparse.Namespace) -> int:
     if fmt == "nhs-dtoc":
         frame, lines = read_nhs_dtoc(data, source=str(path)), None
     else:
-        upload = read_upload(data, source=str(path))
+        upload = read_upload(data, source=str(path), encoding=args.encoding)
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only
     factory = _factory(get_settings())
     try:

@@ -638,3 +638,21 @@ def test_plan_refuses_a_csv_folder_that_is_a_file_before_solving(
     assert main(args) == 2
     line = _one_line_error(capsys, "plan")
     assert f"--csv {taken}" in line and "expected a folder, found a file" in line
+
+
+def test_import_reads_a_file_in_the_encoding_given(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Excel's 'CSV (Comma delimited)' on Windows is windows-1252: the API took it with a
+    charset, the command line could not read it at all."""
+    path = tmp_path / "excel.csv"
+    text = (
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,31\u00a0\nreferrals/ot/rugby,2025-01-13,4\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    assert main(["import", str(path)]) == 2  # read as UTF-8, the 0xa0 is no character
+    assert "utf-8" in capsys.readouterr().err.lower()
+    assert main(["import", "--encoding", "windows-1252", str(path)]) == 0
+    assert _count(db_env, "observations") == 2
+    assert main(["import", "--encoding", "ebcdic", str(path)]) == 2
+    assert "--encoding: expected one of utf-8" in capsys.readouterr().err

@@ -706,6 +706,69 @@ function renderDemand(plan, winter) {
   show();
 }
 
+// Cases waiting at the end of each week, whole area, one service at a time (each queue is of
+// its own thing: assessments, care packages, DFG works), from the plan's backlog rows: where a
+// queue builds up (in winter, or as capital runs out) or runs down, which totals and averages hide.
+const BACKLOG_ORDER = ["ot", "hao", "reablement", "domcare", "dfg_works"];
+
+function backlogByWeek(rows, service) {
+  const weeks = new Map();
+  for (const b of rows) {
+    if (b.service !== service) continue;
+    const ds = String(b.ds).slice(0, 10);
+    weeks.set(ds, (weeks.get(ds) || 0) + (Number(b.backlog_cases) || 0));
+  }
+  return [...weeks].sort((a, b) => a[0].localeCompare(b[0])).map(([ds, cases]) => ({ ds, cases }));
+}
+
+function backlogChart(weeks, W, service) {
+  const H = 200;
+  const values = weeks.map((w) => w.cases);
+  const lo = Math.min(0, ...values), hi = Math.max(1, ...values);  // from 0: a queue's size
+  const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: "cases waiting", dates: weeks.map((w) => w.ds) });
+  const line = weeks.map((w, i) => `${x(i)},${y(w.cases)}`).join(" ");
+  return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
+      aria-label="${esc(serviceName(service))} cases waiting at the end of each week, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
+    ${under}
+    <polyline class="backlog" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
+    ${over}
+  </svg>`;
+}
+
+function renderBacklog(plan) {
+  const section = document.querySelector("#backlog");
+  if (!section) return;
+  const rows = plan.result.backlog || [];
+  section.innerHTML = "<h2>Cases waiting, whole area</h2>";
+  if (!rows.length) {
+    section.insertAdjacentHTML("beforeend", '<p class="muted" id="backlog-none">This plan records no queues.</p>');
+    return;
+  }
+  const present = new Set(rows.map((b) => b.service));
+  const services = [...BACKLOG_ORDER.filter((s) => present.has(s)), ...[...present].filter((s) => !BACKLOG_ORDER.includes(s)).sort()];
+  section.insertAdjacentHTML("beforeend", `<label for="backlog-service">Service</label>
+    <select id="backlog-service"></select><div id="backlog-view"></div>`);
+  const select = section.querySelector("#backlog-service");
+  select.append(...services.map((s) => new Option(serviceName(s), s)));
+  const show = () => {
+    const weeks = backlogByWeek(rows, select.value);
+    const first = weeks[0]?.cases ?? 0, end = weeks[weeks.length - 1]?.cases ?? 0;
+    const most = weeks.reduce((top, w) => (w.cases > top.cases ? w : top), weeks[0] ?? { ds: "", cases: 0 });
+    const view = section.querySelector("#backlog-view");
+    const table = weeks.map((w) => `<tr><td>${esc(w.ds)}</td><td>${fmt(w.cases, 1)}</td></tr>`).join("");
+    view.innerHTML = `<div id="backlog-chart"></div>
+      <p class="muted" id="backlog-caption"></p>
+      <div class="scroll"><table id="backlog-table"><thead><tr><th scope="col">week starting</th>
+      <th scope="col">cases waiting at its end</th></tr></thead><tbody>${table}</tbody></table></div>`;
+    drawChart(view.querySelector("#backlog-chart"), (box, W) => { box.innerHTML = backlogChart(weeks, W, select.value); });
+    view.querySelector("#backlog-caption").textContent =  // as text: ids are the config's
+      `${serviceName(select.value)}, summed over districts and priorities: ${fmt(first, 1)} cases waiting ` +
+      `after the first week, ${fmt(end, 1)} after the last; the most, ${fmt(most.cases, 1)}, in the week of ${most.ds}.`;
+  };
+  select.onchange = show;
+  show();
+}
+
 // Shadow prices by the kind of constraint (a pound of revenue, of DFG capital, an hour of a
 // team's staff, ...): their units differ, so each kind gets its own few largest, never one list
 // where pounds crowd out hours. A period's statement names its week.
@@ -1378,7 +1441,7 @@ async function showPlan(active, token) {
   const config = await getJSON(`/v1/configs/${encodeURIComponent(plan.config_id)}`).catch(() => null);
   if (token !== loadToken) return;
   nameDistricts(config);
-  renderHours(plan); renderWaits(plan); renderCapital(plan);
+  renderHours(plan); renderWaits(plan); renderCapital(plan); renderBacklog(plan);
   renderDemand(plan, config?.body?.winter ?? null);
   nameConfig(config);
   active.then((c) => noteActiveConfig(plan, c));

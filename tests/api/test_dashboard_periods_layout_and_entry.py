@@ -195,6 +195,23 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     )
     assert marked == under_way
 
+    # the queues week by week, one service at a time, as the plan's backlog rows add up
+    section = browser.find_element(By.ID, "backlog")
+    services = [o.get_attribute("value") for o in section.find_elements(By.TAG_NAME, "option")]
+    assert services == ["ot", "hao", "reablement", "domcare", "dfg_works"]
+    Select(browser.find_element(By.ID, "backlog-service")).select_by_value("domcare")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "backlog-caption"), "domiciliary care"))
+    waiting: dict[str, float] = defaultdict(float)
+    for row in plan["result"]["backlog"]:
+        if row["service"] == "domcare":
+            waiting[row["ds"][:10]] += row["backlog_cases"]
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('#backlog-table tbody tr')]"
+        ".map(tr => [...tr.cells].map(c => c.textContent))"
+    )
+    assert shown == [[ds, f"{waiting[ds]:,.1f}"] for ds in sorted(waiting)]
+    assert browser.find_element(By.CSS_SELECTOR, "#backlog-chart svg polyline.backlog")
+
 
 def _overflowing(browser: Any) -> list[str]:
     """Cards whose content is wider than the card (spilling over its edge, not scrolling in a

@@ -12,6 +12,7 @@ import pandas as pd
 
 from homeward.errors import Problem, ValidationFailed, in_reading_order
 from homeward.ingest import MAX_COUNT, WEEKLY, found_date, found_unread_date, read_csv_as_text
+from homeward.planning import REFERRAL_ID
 from optimise.config import PlanningConfig
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,6 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
 # the 80% and 95% bounds the quantiles (as the pipeline plans from its stored forecasts)
 FORECAST_COLUMNS = ("unique_id", "ds", "mean")
 FORECAST_QUANTILES = {"lo-80": "q10", "hi-80": "q90", "lo-95": "q025", "hi-95": "q975"}
-REFERRAL_ID = re.compile(r"^referrals/([^/]+)/([^/]+)$")
 
 
 def _from_forecasts(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def _from_forecasts(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     (q10, q90, q025, q975), each row keeping its file line. Rows of other series (team and
     area totals, DTOC days) are not demand: left out, and logged."""
     ids = raw["unique_id"].str.strip()
-    parts = ids.str.extract(REFERRAL_ID)
+    parts = ids.str.extract(REFERRAL_ID)  # as the pipeline reads its stored forecasts
     keep = parts[0].notna()
     others = sorted(set(ids[~keep]))
     if not keep.any():

@@ -611,7 +611,9 @@ def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     names = [str(name) for name in raw.columns]
     header = _quote(",".join(names))
     # `Unique_ID,DS,Y`: the names, in another case (or with spaces around them)
-    miscased = [n for n in names if n not in COLUMNS and n.strip().lower() in COLUMNS]
+    miscased = [  # 'Y' beside a 'y' is a column of its own: not told to become a second 'y'
+        n for n in names if n not in COLUMNS and n.strip().lower() in set(COLUMNS) - set(names)
+    ]
     if miscased and {n.strip().lower() for n in names} >= set(COLUMNS):
         renames = ", ".join(f"{n!r} to {n.strip().lower()}" for n in miscased)
         found = f"{header} (rename {renames})"
@@ -934,11 +936,13 @@ def _quote(value: str, limit: int = 60) -> str:
 def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
     usable = work[work["ok_id"] & work["ds"].notna()]
     keys = ["sid", "ds"]
-    grouped = usable.groupby(keys, sort=False)
-    first_row, first_y = grouped["row"].transform("first"), grouped["y"].transform("first")
-    repeats = usable.assign(first_row=first_row, first_y=first_y)[
-        usable.duplicated(keys, keep="first")
-    ]
+    repeated = usable.duplicated(keys, keep="first")
+    first = usable.loc[~repeated].set_index(keys)  # each (series, date)'s first row, as it is
+    where = pd.MultiIndex.from_frame(usable.loc[repeated, keys])
+    repeats = usable.loc[repeated].assign(
+        first_row=first["row"].reindex(where).to_numpy(),
+        first_y=first["y"].reindex(where).to_numpy(),  # its own value, blank or not
+    )
     columns = ["row", "unique_id", "ds_text", "first_row", "y", "first_y"]
     return [
         Problem(int(row), "ds", "one row per (unique_id, ds)",
@@ -952,7 +956,9 @@ def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
 def _same_or_not(y: float, first: float) -> str:
     """Whether a repeated row repeats its value too (a copy: leave it out) or differs (which
     figure is right is the sender's to say)."""
-    if pd.isna(y) or pd.isna(first):
+    if pd.isna(first):
+        return ", whose value is blank: keep the row with the figure"
+    if pd.isna(y):
         return ""
     if y == first:
         return ", with the same value: a copy, leave one out"
@@ -1079,8 +1085,8 @@ def found_unread_date(text: str) -> str:
     if match is None:
         return _other_written_date(text)
     first, second, year = (int(g) for g in match.groups())
-    if year < 100:  # 02/01/23: this century's, as spreadsheets read two-digit years now
-        year += 2000
+    if year < 100:  # 02/01/23: as Excel reads two-digit years, 00-29 this century, 30-99 the last
+        year += 2000 if year < 30 else 1900
     for day, month, how in ((first, second, "day first, as UK spreadsheets write it"),
                             (second, first, "month first")):  # fmt: skip
         try:

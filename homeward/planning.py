@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,6 +37,8 @@ from optimise.errors import PlanInputError
 from optimise.inputs import PlanInputs, build_inputs, hospital_shares
 
 REFERRALS_PREFIX = "referrals/"
+# a referral series a plan reads: referrals/<service>/<district>, each part without a slash
+REFERRAL_ID = r"^referrals/([^/]+)/([^/]+)$"
 # Totals of the districts' referral forecasts, per team and over the config's whole area; their
 # own prefixes keep them out of LP demand (which reads `referrals/<service>/<district>` only).
 TEAM_PREFIX, AREA_PREFIX = "referrals_team/", "referrals_area/"
@@ -80,14 +82,17 @@ def demand_from_forecasts(
     `low_factor` and `high_factor` say what a low and a high year multiply each series' demand
     by, for the plan's demand-risk rows (NaN where a series has too few backtest windows).
     """
-    refs = forecasts[forecasts["unique_id"].str.startswith(REFERRALS_PREFIX)]
-    parts = refs["unique_id"].str.split("/", expand=True)
-    if refs.empty or parts.shape[1] != 3:
+    # referrals/<service>/<district> only: an id of more or fewer parts (uploads accept
+    # referrals/ot/north/rugby) is planned by no config, and must not empty the others' demand
+    parts = forecasts["unique_id"].str.extract(REFERRAL_ID)
+    refs = forecasts[parts[0].notna()]
+    parts = parts[parts[0].notna()]
+    if refs.empty:
         return pd.DataFrame(columns=["service", "district", "ds", "cases"])
     demand = pd.DataFrame(
         {
-            "service": parts[1].to_numpy(),
-            "district": parts[2].to_numpy(),
+            "service": parts[0].to_numpy(),
+            "district": parts[1].to_numpy(),
             "ds": pd.to_datetime(refs["ds"]).to_numpy(),
             "cases": refs["mean"].clip(lower=0).to_numpy(),
             "q10": refs["lo-80"].clip(lower=0).to_numpy(),
@@ -126,7 +131,7 @@ def with_usable_factors(demand: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
     A low year is never above the forecast, nor a high one below it: where a series' backtest
     totals ran above (or below) its forecasts in nine windows out of ten, that factor is 1 and
     the plan says so, since its forecasts have been running low (or high)."""
-    if "low_factor" not in demand.columns:
+    if "low_factor" not in demand.columns or demand.empty:
         return demand, ()
     lacking = demand[["low_factor", "high_factor"]].isna().any(axis=1)
     if lacking.all():
@@ -154,8 +159,9 @@ def _widest_for(demand: pd.DataFrame, lacking: pd.Series) -> tuple[pd.DataFrame,
     """Demand whose series without factors of their own (too few backtest windows: a short
     history) take the widest of the other series' (the lowest low year, the highest high
     one), so their risk is not understated, and a warning naming them."""
-    low = float(demand.loc[~lacking, "low_factor"].min())
-    high = float(demand.loc[~lacking, "high_factor"].max())
+    # as each is capped: a low year never above the forecast, a high one never below it
+    low = min(float(demand.loc[~lacking, "low_factor"].min()), 1.0)
+    high = max(float(demand.loc[~lacking, "high_factor"].max()), 1.0)
     filled = demand.assign(
         low_factor=demand["low_factor"].where(~lacking, low),
         high_factor=demand["high_factor"].where(~lacking, high),
@@ -228,7 +234,7 @@ def unplanned_referrals(
     for series_id in sorted(i for i in series_ids if i.startswith(REFERRALS_PREFIX)):
         parts = series_id.split("/")
         if len(parts) != 3:
-            said.append(f"{series_id} (not referrals/<service>/<district>)")
+            said.append(f"{series_id} (not referrals/<service>/<district>: no plan reads it)")
             continue
         service, district = parts[1], parts[2]
         if service in districts and district in services:
@@ -297,7 +303,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     config's periods or horizon), so a plan job can be refused before it is queued."""
     config = PlanningConfig.model_validate(body)
     # other districts' series are not this plan's demand, nor are the winter months they reach
-    demand, warnings = with_usable_factors(_in_config(stored_demand(session), config))
+    stored = {row.id for row in repository.list_series(session, REFERRALS_PREFIX)}
+    demand, warnings = with_usable_factors(_in_config(stored_demand(session), config, stored))
     if config.winter is not None and config.winter.pressure_series is not None:
         series_id = config.winter.pressure_series
         frame = repository.latest_forecast_frame(session, series_id)
@@ -506,7 +513,9 @@ def stored_demand(session: Session) -> pd.DataFrame:
     return demand
 
 
-def _in_config(demand: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
+def _in_config(
+    demand: pd.DataFrame, config: PlanningConfig, stored: Collection[str] = ()
+) -> pd.DataFrame:
     """Demand for the config's services and districts only; other series are not this plan's.
 
     A referral series for a district the config does not name (a neighbour's upload, a new
@@ -521,11 +530,13 @@ def _in_config(demand: pd.DataFrame, config: PlanningConfig) -> pd.DataFrame:
         log.warning(
             "demand not in planning config %r, left out: %s", config.name, ", ".join(left_out)
         )
-    _refuse_unforecast(demand.loc[keep], config, left_out)
+    _refuse_unforecast(demand.loc[keep], config, left_out, stored)
     return demand.loc[keep].reset_index(drop=True)
 
 
-def _refuse_unforecast(demand: pd.DataFrame, config: PlanningConfig, left_out: list[str]) -> None:
+def _refuse_unforecast(
+    demand: pd.DataFrame, config: PlanningConfig, left_out: list[str], stored: Collection[str]
+) -> None:
     """PlanInputError naming each service and district of the config with no forecast at all,
     and the nearest forecast series the config leaves out: a district spelt one way in the
     config and another in the uploads (`south-lakland`, `south-lakeland`) would otherwise be
@@ -542,7 +553,13 @@ def _refuse_unforecast(demand: pd.DataFrame, config: PlanningConfig, left_out: l
     said = []
     for series_id in missing[:5]:
         near = difflib.get_close_matches(series_id, left_out, n=1, cutoff=0.8)
-        said.append(series_id + (f" (forecast but not planned: {near[0]!r})" if near else ""))
+        if series_id in stored:  # the id is right: the newest run did not forecast it
+            said.append(
+                f"{series_id} (stored, but the newest run has no forecast of it: too short to "
+                "forecast, or stored since; GET /v1/runs says why)"
+            )
+        else:
+            said.append(series_id + (f" (forecast but not planned: {near[0]!r})" if near else ""))
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     raise PlanInputError(
         "demand",
@@ -747,6 +764,11 @@ def plan_figures(
 
 
 def _simulated_dtoc(result: dict[str, Any], body: Mapping[str, Any] | None) -> float | None:
+    """The plan's own `simulated_dtoc_days`; for a plan stored before it was reported, the
+    same sum from its simulation rows and its config's hospital shares."""
+    stored = result.get("simulated_dtoc_days")
+    if stored is not None or "simulated_dtoc_days" in result:
+        return None if stored is None else float(stored)
     rows = result.get("simulation") or []
     if body is None or not rows:
         return None

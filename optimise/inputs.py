@@ -78,6 +78,9 @@ class PlanInputs:
     # (optimise/risk.py)
     demand_low_factor: Array | None = None
     demand_high_factor: Array | None = None
+    # (D,) the config's cost of a works case, before any fee (cost_per_adaptation_gbp adds the
+    # fee where it is charged to the grant); None: the same as cost_per_adaptation_gbp
+    works_cost_gbp: Array | None = None
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
@@ -243,6 +246,7 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
     return {
         "capital_gbp": _frozen([d.capital_gbp for d in config.districts]),
         "cost_per_adaptation_gbp": _frozen(capital_per_case),
+        "works_cost_gbp": _frozen(cost),
         "fee_per_case_gbp": _frozen(fee),
         "initial_works_backlog_cases": _frozen(
             [d.initial_works_backlog_cases for d in config.districts]

@@ -114,7 +114,7 @@ def _budget_too_large(inputs: PlanInputs) -> str | None:
 
 
 def _capital_below_one_case(inputs: PlanInputs) -> str | None:
-    short = [
+    short = [  # a case's capital: its cost, and its fee where the fee is charged to the grant
         f"{name} GBP {capital:,.2f} against GBP {cost:,.0f} a case"
         for name, capital, cost in zip(
             inputs.district_names, inputs.capital_gbp, inputs.cost_per_adaptation_gbp, strict=True
@@ -131,9 +131,13 @@ def _capital_below_one_case(inputs: PlanInputs) -> str | None:
 
 
 def _case_cost_too_small(inputs: PlanInputs) -> str | None:
+    # the config's own cost, before a fee charged to the grant (which a unit slip leaves alone)
+    costs = (
+        inputs.cost_per_adaptation_gbp if inputs.works_cost_gbp is None else inputs.works_cost_gbp
+    )
     cheap = [
         f"{name} GBP {cost:,.2f}"
-        for name, cost in zip(inputs.district_names, inputs.cost_per_adaptation_gbp, strict=True)
+        for name, cost in zip(inputs.district_names, costs, strict=True)
         if cost < LEAST_CASE_COST_GBP
     ]
     if not cheap:

@@ -82,10 +82,6 @@ def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
     return public_runs(session, [run])[0]
 
 
-# what a client may send as the body of a request that takes none (`fetch` with a JSON body
-# of `{}`, a tool that always sends one)
-_EMPTY_BODIES = (b"", b"{}", b"null")
-
 _TAKES_NO_BODY = (
     "no body: a run forecasts every stored series and plans with the active config "
     "(POST /v1/configs makes a config active; POST /v1/plans plans a config without storing it)"
@@ -101,12 +97,14 @@ async def _no_body(request: Request) -> None:
         if len(body) > 4096:  # enough to say what was sent; the rest is not read
             break
     body = body.strip()
-    if body in _EMPTY_BODIES:
+    if not body:
         return
     try:
         sent: object = json.loads(body)
     except ValueError:  # not JSON (or cut short): said as text, quoted
         sent = body.decode("utf-8", "replace")
+    if sent in ({}, None):  # `{}`, `{ }`, `null`: nothing asked
+        return
     raise RequestValidationError(
         [{"type": "body_not_taken", "loc": ("body",), "msg": _TAKES_NO_BODY, "input": sent}]
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
-from api.errors import Conflicts, NotFound, error_responses, refused_unless_role
+from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
 from api.paging import TOTAL_COUNT_HEADER, send_total
 from api.routes.runs import refuse_while_a_run_holds_the_lock
 from api.schemas import (
@@ -20,8 +21,10 @@ from api.schemas import (
     SeriesPublic,
 )
 from homeward import planning, repository
-from homeward.recovery import as_utc
+from homeward.pipeline import LOCK_NAME
+from homeward.recovery import as_utc, lock_holder
 from homeward.roles import Action
+from homeward.storage import transaction
 from models import SeriesRow
 
 router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
@@ -213,8 +216,17 @@ def delete_series(
         )
     if session.get(SeriesRow, series_id) is None:
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
-    refuse_while_a_run_holds_the_lock(factory)
-    deleted = repository.delete_series(session, series_id)
+    # the pipeline's lock, held while deleting: a run starting meanwhile would have read the
+    # series' history, and store its forecasts again after the delete
+    holder = f"delete-series:{lock_holder()}"
+    if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
+        refuse_while_a_run_holds_the_lock(factory)
+        raise InProgress("expected no pipeline run in progress, found one starting", "/v1/runs")
+    try:
+        with transaction(factory) as locked:
+            deleted = repository.delete_series(locked, series_id)
+    finally:
+        repository.release_lock(factory, LOCK_NAME, holder)
     if deleted is None:  # deleted by another request meanwhile
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
     return SeriesDeletedPublic(

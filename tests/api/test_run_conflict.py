@@ -126,7 +126,9 @@ def test_a_body_is_refused_not_ignored(service: Service, content: bytes, found: 
     assert _count(service.factory) == before
 
 
-@pytest.mark.parametrize("content", [b"", b"{}", b" null\n"], ids=["none", "empty", "null"])
+@pytest.mark.parametrize(
+    "content", [b"", b"{}", b"{ \n}", b" null\n"], ids=["none", "empty", "spaced", "null"]
+)
 def test_an_empty_body_is_not_refused(service: Service, content: bytes) -> None:
     """What `fetch` and other clients send with a POST that needs nothing; the lock is held so
     that the request is answered (409) without starting a run."""

@@ -41,6 +41,17 @@ def test_each_common_shape_gets_one_problem_saying_what_to_send(
     assert part["found"] == "a part of one: fees without services, teams, districts"
 
 
+def test_a_whole_config_with_a_key_misspelt_is_told_the_key_not_called_a_part(
+    planner: httpx.Client,
+) -> None:
+    body = planner.get("/v1/configs/active").json()["body"]
+    body["district"] = body.pop("districts")
+    refused = planner.post("/v1/plans", json={"config": body})
+    problems = {p["location"]: p for p in refused.json()["problems"]}
+    assert "did you mean 'districts'" in problems["body/config/district"]["expected"]
+    assert "body/config" not in problems
+
+
 def test_a_whole_config_with_one_field_wrong_is_still_located_at_that_field(
     planner: httpx.Client,
 ) -> None:

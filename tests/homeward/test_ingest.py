@@ -338,6 +338,21 @@ def test_duplicate_rows_name_both_lines() -> None:
     )
 
 
+def test_a_repeat_of_a_row_left_blank_is_told_to_keep_the_figure() -> None:
+    """The first row's own value, blank, not the next row's (pandas' first() skips blanks)."""
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(HEADER + "a,2024-01-01,\na,2024-01-01,5\na,2024-01-01,7\n", "x")
+    repeats = [p.found for p in caught.value.problems if p.column == "ds"]
+    assert (
+        repeats
+        == [
+            "a second row for '2024-01-01' (first on row 2, whose value is blank: keep the row "
+            "with the figure)"
+        ]
+        * 2
+    )
+
+
 def test_gap_in_weekly_series() -> None:
     rows = ["2024-01-01", "2024-01-08", "2024-01-29"]
     problem = only_problem(HEADER + "".join(f"a,{d},1\n" for d in rows))

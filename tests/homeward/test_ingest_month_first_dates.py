@@ -75,6 +75,10 @@ def test_one_typo_in_a_uk_file_does_not_make_every_date_month_first() -> None:
             "02/01/23",
             "(a spreadsheet date, read day first, as UK spreadsheets write it: write 2023-01-02)",
         ),
+        (
+            "01/01/95",
+            "(a spreadsheet date, read day first, as UK spreadsheets write it: write 1995-01-01)",
+        ),
         ("02-Jan-2023", "(write 2023-01-02)"),
         ("2 January 2023", "(write 2023-01-02)"),
         ("2023/01/16", "(write 2023-01-16)"),

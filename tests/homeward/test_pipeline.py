@@ -302,3 +302,27 @@ def test_a_run_names_stored_referral_series_its_config_does_not_plan(
         "Warning: the active config 'rich' does not plan 1 of the stored referral series: "
         "referrals/ot/rugbby (district 'rugbby', not the config's; nearest 'rugby')"
     ) in outcome.message
+
+
+def test_a_district_stored_but_too_short_to_forecast_is_not_called_misspelt(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    from optimise.errors import PlanInputError
+    from tests.optimise.factory import rich_config
+
+    body = rich_config(horizon_periods=13)
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": i, "ds": weeks[-1:] if i == ids[-1] else weeks, "y": 20.0})
+        for i in ids
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+        repository.save_config(session, body, planning.config_hash(body))
+    with pytest.raises(PlanInputError) as refused:
+        run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    assert str(refused.value).endswith(
+        f"found none for {ids[-1]} (stored, but the newest run has no forecast of it: too short "
+        "to forecast, or stored since; GET /v1/runs says why)"
+    )

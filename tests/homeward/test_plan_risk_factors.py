@@ -107,3 +107,30 @@ def test_a_low_year_is_never_above_the_forecast_nor_a_high_one_below_and_the_pla
     assert "referrals/ot/growing ran above their forecasts" in warnings[0]
     assert "low year is taken as the forecast itself" in warnings[0]
     assert "referrals/ot/shrinking ran below their forecasts" in warnings[1]
+
+
+def test_a_referral_id_of_other_parts_does_not_empty_the_others_demand() -> None:
+    """Uploads accept referrals/ot/north/rugby; its forecast emptied every series' demand, so
+    every plan was refused with 'no referral forecasts are stored yet'."""
+    ids = ["referrals/ot/a", "referrals/ot/north/rugby", "referrals_team/ot/north"]
+    demand = planning.demand_from_forecasts(_forecasts(ids))
+    assert set(zip(demand["service"], demand["district"], strict=True)) == {("ot", "a")}
+
+
+def test_an_empty_demand_has_no_factors_to_use_and_no_error() -> None:
+    empty = planning.demand_from_forecasts(_forecasts(["referrals/ot/a"]), _metrics({}))
+    kept, warnings = planning.with_usable_factors(empty.iloc[0:0])
+    assert kept.empty and warnings == ()
+
+
+def test_the_widest_years_a_short_series_takes_are_the_capped_ones() -> None:
+    """Others whose totals ran above their forecasts (low factors 1.1 and 1.05): a short
+    series' low year is the forecast itself, and its warning says 0%, not +5%."""
+    ids = ["referrals/ot/a", "referrals/ot/b", "referrals/ot/short"]
+    metrics = _metrics({ids[0]: (0.1, 0.3), ids[1]: (0.05, 0.2), ids[2]: (np.nan, np.nan)})
+    kept, warnings = planning.with_usable_factors(
+        planning.demand_from_forecasts(_forecasts(ids), metrics)
+    )
+    short = kept[kept["district"] == "short"]
+    assert short["low_factor"].eq(1.0).all() and short["high_factor"].eq(1.3).all()
+    assert "(+0% and +30% of the year's forecast)" in warnings[0]

@@ -99,3 +99,11 @@ def test_the_warning_reaches_a_plans_warnings_when_optimal() -> None:
     result = optimise.plan(inputs, simulation_runs=0)
     assert result.status.value == "optimal"
     assert any(w.startswith("DFG capital_gbp funds not one works case") for w in result.warnings)
+
+
+def test_a_works_cost_in_thousands_is_named_when_the_fee_is_charged_to_the_grant() -> None:
+    """The capital a case uses then adds its fee (here at least GBP 100), which hid a cost of
+    GBP 9 (thousands) from the check."""
+    fees = {"dfg_fee_rate": 0.15, "min_fee_per_case_gbp": 100.0, "charged_to_grant": True}
+    [text] = _warnings(districts=_districts("cost_per_adaptation_gbp", 1 / 1000), fees=fees)
+    assert text.startswith("DFG works cost under GBP 100 a case in 3 district(s) (Rugby GBP 9.00")

@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -232,11 +233,11 @@ def unplanned_referrals(
     districts = [d.id for d in config.districts]
     said = []
     for series_id in sorted(i for i in series_ids if i.startswith(REFERRALS_PREFIX)):
-        parts = series_id.split("/")
-        if len(parts) != 3:
+        match = re.match(REFERRAL_ID, series_id)  # as plans read their demand
+        if match is None:
             said.append(f"{series_id} (not referrals/<service>/<district>: no plan reads it)")
             continue
-        service, district = parts[1], parts[2]
+        service, district = match.groups()
         if service in districts and district in services:
             said.append(
                 f"{series_id} (service and district swapped? "

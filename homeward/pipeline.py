@@ -48,7 +48,6 @@ MONTHLY_HORIZON = 12  # a year ahead, so every monthly series covers a whole win
 Report = Callable[[str], None]
 # Failures that say what is wrong with the data or the settings: logged in their own words,
 # without a traceback (which would point at Homeward's code, not at what to fix).
-# the data's or the config's fault, said in its own words (no traceback in the log)
 EXPECTED_FAILURES = (ForecastInputError, HomewardError, PlanInputError)
 
 

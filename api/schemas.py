@@ -352,7 +352,7 @@ def _config_shape(data: Any) -> Any:
             "config",
             ("config",),
             _SEND_A_WHOLE_CONFIG,
-            f"a part of one: {', '.join(sorted(fields & set(config)))} without "
+            f"a part of one: {', '.join(sorted(config)) or 'no fields'} without "
             f"{', '.join(missing)}",
         )
     return data

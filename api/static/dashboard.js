@@ -639,6 +639,15 @@ function chartFrame({ W, H, lo, hi, unit, dates }) {
   const majors = new Set(ticks.map((k) => k.t));
   const minors = MINOR_STEP[step] ? monthStarts(times[0], times[n - 1], MINOR_STEP[step]).filter((k) => !majors.has(k.t)) : [];
   const text = `font-size="${CHART_TEXT}" fill="#4a5563"`;
+  // today, where the chart's dates span it: what is already over (a plan made from an old
+  // history, the demo's) reads as past, not as weeks ahead
+  const now = Date.now(), at = n > 1 ? xOfTime(now, times, x) : 0;
+  const label = at > right - 50 ? `x="${at - 3}" text-anchor="end"` : `x="${at + 3}"`;  // kept inside
+  const today = n > 1 && times[0] <= now && now <= times[n - 1]
+    ? `<g class="today"><line x1="${at}" x2="${at}" y1="${top}" y2="${foot}" stroke="#b3541e" stroke-width="1"
+        stroke-dasharray="2 2"/><text ${label} y="${top + 14}" font-size="${CHART_TEXT}" fill="#b3541e"
+        class="axis-today">today</text></g>`
+    : "";
   const under = `<g class="grid" stroke="#e6e9ed" stroke-width="1">
       <line x1="${left}" x2="${right}" y1="${top}" y2="${top}"/>
       ${ticks.map((k) => `<line x1="${k.at}" x2="${k.at}" y1="${top}" y2="${foot}"/>`).join("")}
@@ -653,7 +662,8 @@ function chartFrame({ W, H, lo, hi, unit, dates }) {
     ${dateSpan(dates, right)}
     <text x="${left - 6}" y="${top + 4.5}" ${text} text-anchor="end" class="axis-top">${hiText}</text>
     <text x="${left - 6}" y="${foot + 4.5}" ${text} text-anchor="end" class="axis-bottom">${loText}</text>
-    ${ticks.map((k) => `<text x="${k.centre}" y="${foot + 20}" ${text} text-anchor="middle" class="axis-tick" data-date="${isoDay(k.t)}">${k.label}</text>`).join("")}`;
+    ${ticks.map((k) => `<text x="${k.centre}" y="${foot + 20}" ${text} text-anchor="middle" class="axis-tick" data-date="${isoDay(k.t)}">${k.label}</text>`).join("")}
+    ${today}`;
   return { x, y, top, foot, under, over };
 }
 

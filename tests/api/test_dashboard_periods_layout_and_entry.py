@@ -211,6 +211,12 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     )
     assert shown == [[ds, f"{waiting[ds]:,.1f}"] for ds in sorted(waiting)]
     assert browser.find_element(By.CSS_SELECTOR, "#backlog-chart svg polyline.backlog")
+    # today is marked where the plan's weeks span it (the demo's plan is mostly over)
+    spans_today = min(waiting) <= today.isoformat() <= max(waiting)
+    marks = browser.find_elements(By.CSS_SELECTOR, "#backlog-chart svg g.today")
+    assert len(marks) == int(spans_today)
+    if marks:
+        assert marks[0].find_element(By.TAG_NAME, "text").text == "today"
 
 
 def _overflowing(browser: Any) -> list[str]:

@@ -59,9 +59,11 @@ def _postgres_in_utc(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # the wait first: switching a new file to WAL takes a lock, and another process starting
+    # at the same moment holds it, which without a busy timeout is 'database is locked' at once
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

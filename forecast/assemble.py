@@ -14,7 +14,7 @@ from forecast.combine import backtest_mase
 from forecast.intervals import Calibration, calibrated, clipped
 from forecast.metrics import window_metrics
 from forecast.models.base import Prediction
-from forecast.outcome import ModelOutcome, SeriesOutcome
+from forecast.outcome import SHORT_BACKTEST, ModelOutcome, SeriesOutcome
 from forecast.select import choose
 from forecast.settings import ForecastSettings
 
@@ -28,7 +28,7 @@ class SeriesResult:
     chosen: str
     forecast: pd.DataFrame
     metrics: pd.DataFrame
-    fallbacks: list[tuple[str, str, str]]
+    fallbacks: list[tuple[str, str, str, str]]  # unique_id, model, reason, kind
     final: Prediction
     rho: float  # lag-1 correlation of the chosen model's backtest errors (for sample paths)
 
@@ -122,12 +122,15 @@ def _forecast_frame(outcome: SeriesOutcome, chosen: str, pred: Prediction) -> pd
     return frame
 
 
-def _fallbacks(outcome: SeriesOutcome, chosen: str, horizon: int) -> list[tuple[str, str, str]]:
+def _fallbacks(
+    outcome: SeriesOutcome, chosen: str, horizon: int
+) -> list[tuple[str, str, str, str]]:
     rows = []
     if not outcome.windows:
         rows.append(
             (
                 "backtest",
+                SHORT_BACKTEST,
                 f"history too short for any backtest fold; chose {chosen} by preference order",
             )
         )
@@ -135,15 +138,16 @@ def _fallbacks(outcome: SeriesOutcome, chosen: str, horizon: int) -> list[tuple[
         rows.append(
             (
                 "backtest",
+                SHORT_BACKTEST,
                 f"history too short for a backtest fold {horizon} periods ahead; chose {chosen} "
                 f"on one fold {ahead} periods ahead, pooled with the run's other series",
             )
         )
     rows.extend(outcome.failures)
     out = []
-    for model, reason in rows:
+    for model, kind, reason in rows:
         kept = model in outcome.models or model in ("backtest", "*")
         text = reason if kept else f"{reason}; replaced by {chosen}"
         log.warning("series %s, model %s: %s", outcome.unique_id, model, text)
-        out.append((outcome.unique_id, model, text))
+        out.append((outcome.unique_id, model, text, kind))
     return out

@@ -18,7 +18,7 @@ from forecast.hierarchy import reconcile_paths_bottom_up, trees
 from forecast.intervals import fit_calibration, normalised_errors
 from forecast.metrics import with_metric_columns
 from forecast.models import FACTORIES, POOLED_PREFIX
-from forecast.outcome import SeriesOutcome
+from forecast.outcome import FALLBACK_COLUMNS, SeriesOutcome
 from forecast.parallel import map_series
 from forecast.paths import leaf_correlation, leaf_shocks, sample_paths
 from forecast.pooling import with_sibling_totals
@@ -177,7 +177,7 @@ def _collect(
             pd.concat([r.metrics for r in results], ignore_index=True), settings.levels
         ),
         chosen={o.unique_id: r.chosen for o, r in zip(outcomes, results, strict=True)},
-        fallbacks=pd.DataFrame(fallbacks, columns=["unique_id", "model", "reason"]),
+        fallbacks=pd.DataFrame(fallbacks, columns=list(FALLBACK_COLUMNS)),
         sample_paths=_paths(outcomes, results, settings),
         level_shifts=_shifts(outcomes),
     )

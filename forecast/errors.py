@@ -14,3 +14,8 @@ class ForecastInputError(ValueError):
 
 class ModelFitError(RuntimeError):
     """A model could not be fitted or predicted on one series (caught, recorded as a fallback)."""
+
+
+class HistoryTooShort(ModelFitError):
+    """A model needs a longer history than the series has: expected of a short series, so a
+    run's summary tells it apart from a model that failed (fallback kind "too_short")."""

@@ -12,11 +12,11 @@ import pandas as pd
 from forecast.backtest import Window, fold_windows, scale_ratio
 from forecast.calendar import adjusted, restored
 from forecast.combine import base_models
-from forecast.errors import ModelFitError
+from forecast.errors import HistoryTooShort, ModelFitError
 from forecast.models import POOLED_PREFIX, make_model
 from forecast.models.base import Forecaster, Prediction
 from forecast.models.profile import fit_profile
-from forecast.outcome import ModelOutcome, SeriesOutcome
+from forecast.outcome import CONSTANT, FAILED, TOO_SHORT, ModelOutcome, SeriesOutcome
 from forecast.outliers import cleaned
 from forecast.series import SeriesData
 from forecast.settings import RECOMMENDED_MODELS, ForecastSettings
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
     """Backtest and fit each candidate on `series`; failures are recorded, never raised."""
-    failures: list[tuple[str, str]] = []
+    failures: list[tuple[str, str, str]] = []
     candidates = _candidates(series, settings, failures)
     if _is_constant(series):  # a constant total stays constant, whatever the month length
         settings = replace(settings, calendar_adjust=False)
@@ -42,11 +42,13 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
         data = series if _accepts_missing(name) else clean
         try:
             models[name] = _run_model(name, data, wins, settings)
+        except HistoryTooShort as err:  # expected of a short series, not a fault
+            failures.append((name, TOO_SHORT, f"history too short: {err}"))
         except Exception as err:  # any third-party failure becomes a recorded fallback
-            failures.append((name, f"failed: {type(err).__name__}: {err}"))
+            failures.append((name, FAILED, f"failed: {type(err).__name__}: {err}"))
     if not models:
         models["naive"] = _run_model("naive", clean, wins, settings)
-        failures.append(("*", "every candidate failed; naive used"))
+        failures.append(("*", FAILED, "every candidate failed; naive used"))
     nonneg = bool(np.nanmin(series.y) >= 0)
     future = series.future_ds(settings.horizon)
     ratio = scale_ratio(clean.y, series.season_length)
@@ -59,13 +61,13 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
 
 
 def _candidates(
-    series: SeriesData, settings: ForecastSettings, failures: list[tuple[str, str]]
+    series: SeriesData, settings: ForecastSettings, failures: list[tuple[str, str, str]]
 ) -> tuple[str, ...]:
     if _is_constant(series):
         observed = series.y[np.isfinite(series.y)]
         for name in settings.models:
             if name != "naive":
-                failures.append((name, f"constant series (every value {observed[0]:g})"))
+                failures.append((name, CONSTANT, f"constant series (every value {observed[0]:g})"))
         return ("naive",)
     names = base_models(settings.models)
     if series.pooled is None:  # pooled seasons exist only where siblings were pooled (weekly)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from forecast.backtest import min_train_length, short_fold
 from forecast.combine import combo_members, parse_combo
+from forecast.outcome import SHORT_BACKTEST
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.settings import ForecastRun
 from forecast.validate import split_history
@@ -51,7 +52,7 @@ def unscored_warning(history: pd.DataFrame, run: ForecastRun, horizon: int) -> s
     backtest fold at `horizon`, saying which were backtested on one shorter fold instead
     (forecast.backtest.fold_windows) and which, shorter still, had their model chosen by
     preference order, not evidence; or None when there are none."""
-    ids = set(run.fallbacks.loc[run.fallbacks["model"] == "backtest", "unique_id"])
+    ids = set(run.fallbacks.loc[run.fallbacks["kind"] == SHORT_BACKTEST, "unique_id"])
     short = split_history(history[history["unique_id"].isin(ids)]) if ids else []
     if not short:
         return None

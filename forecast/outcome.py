@@ -31,6 +31,15 @@ class ModelOutcome:
         return self.folds if self.held_out is None else self.held_out
 
 
+# the kinds of ForecastRun.fallbacks rows; only FAILED is a fault, the others are what a short
+# or constant history is expected to give
+SHORT_BACKTEST = "short_backtest"  # model chosen on fewer or shorter backtest folds
+TOO_SHORT = "too_short"  # a model needs a longer history than the series has
+CONSTANT = "constant"  # a constant series: naive only
+FAILED = "failed"
+FALLBACK_COLUMNS = ("unique_id", "model", "reason", "kind")
+
+
 @dataclass(frozen=True, eq=False)
 class SeriesOutcome:
     """Everything fitted for one series, before calibration and selection."""
@@ -40,7 +49,7 @@ class SeriesOutcome:
     nonnegative: bool
     windows: tuple[Window, ...]
     models: dict[str, ModelOutcome]
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # model, kind, reason
     scale_ratio: float = 1.0  # at the final origin (see backtest.scale_ratio)
     # (first period at the new level, ratio after / before, t-statistic) in the whole history
     level_shifts: tuple[tuple[pd.Timestamp, float, float], ...] = ()

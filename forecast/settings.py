@@ -120,7 +120,9 @@ class ForecastRun:
         over the run's series, select.py). Intervals are calibrated on these same backtest
         errors, so coverage here is close to nominal by construction; judge it on later data.
     chosen: unique_id -> chosen model name.
-    fallbacks: unique_id, model, reason (every model that failed and what replaced it).
+    fallbacks: unique_id, model, reason, kind (every model that failed and what replaced it;
+        kind is one of outcome.py's SHORT_BACKTEST, TOO_SHORT, CONSTANT, FAILED, and only
+        FAILED is a fault: the others are what a short or constant history gives).
     sample_paths: unique_id, ds, path, y when requested, else None.
     level_shifts: unique_id, ds (first period at the new level), ratio (level after / before,
         seasonally adjusted), t_stat; detected in each series' whole history (shifts.py).

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import os
-import re
 import secrets
 import signal
 import sys
@@ -26,6 +25,7 @@ from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.backtest import fold_horizon, fold_windows, min_train_length
 from forecast.hierarchy import hierarchy_from_frame
 from forecast.notes import seasonless_warning
+from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
 from homeward import api_keys, demo_config, planning, repository
@@ -209,19 +209,15 @@ def _forecast_summary(
     return lines
 
 
-# a model refusing a history shorter than it needs (forecast/models: "needs at least ...",
-# "needs more than one season ...", "needs N observed periods"): expected of a short series
-_TOO_SHORT = re.compile(r": needs (?:at least |more than )?\S")
-
-
 def _fallback_lines(fallbacks: pd.DataFrame) -> list[str]:
-    """The run's fallbacks in three kinds, since only the last is a fault: series whose model
-    was chosen without a full backtest (history too short; warned of above), models that
-    need a longer history than a series has, and models that failed otherwise."""
+    """The run's fallbacks by kind, since only a failure is a fault: series whose model was
+    chosen without a full backtest (history too short; warned of above), models that need a
+    longer history than a series has, constant series (naive only), and models that failed
+    otherwise."""
     if fallbacks.empty:
         return []
-    backtest = fallbacks["model"] == "backtest"
-    short = ~backtest & fallbacks["reason"].str.contains(_TOO_SHORT)
+    backtest = fallbacks["kind"] == SHORT_BACKTEST
+    short = fallbacks["kind"] == TOO_SHORT
     lines = []
     if backtest.any():
         lines.append(
@@ -234,7 +230,10 @@ def _fallback_lines(fallbacks: pd.DataFrame) -> list[str]:
             "models left out where a history is shorter than they need: "
             + ", ".join(f"{m} on {n} series" for m, n in models.items())
         )
-    if (failed := int((~backtest & ~short).sum())) > 0:
+    constant = fallbacks.loc[fallbacks["kind"] == CONSTANT, "unique_id"].nunique()
+    if constant:
+        lines.append(f"{constant} constant series forecast as that constant by naive alone")
+    if (failed := int((fallbacks["kind"] == FAILED).sum())) > 0:
         lines.append(f"{failed} model failures replaced by fallbacks (see the log above)")
     return lines
 

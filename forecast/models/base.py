@@ -51,11 +51,11 @@ def gaussian_prediction(mean: FloatArray, sd: FloatArray, levels: Sequence[int])
 
 def require_complete(series: SeriesData, name: str, min_length: int = 1) -> FloatArray:
     """The series values, or ModelFitError if any are missing or there are too few."""
-    from forecast.errors import ModelFitError
+    from forecast.errors import HistoryTooShort, ModelFitError
 
     y = series.y
     if np.isnan(y).any():
         raise ModelFitError(f"{name}: history has {int(np.isnan(y).sum())} missing periods")
     if len(y) < min_length:
-        raise ModelFitError(f"{name}: needs at least {min_length} periods, found {len(y)}")
+        raise HistoryTooShort(f"{name}: needs at least {min_length} periods, found {len(y)}")
     return y

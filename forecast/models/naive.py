@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from forecast.errors import ModelFitError
+from forecast.errors import HistoryTooShort
 from forecast.models.base import Prediction, gaussian_prediction, require_complete
 from forecast.series import FloatArray, SeriesData
 
@@ -25,7 +25,7 @@ class SeasonalNaive:
         m = self._m or series.season_length
         y = require_complete(series, self.name)
         if len(y) <= m:
-            raise ModelFitError(f"{self.name}: needs more than one season ({m}), found {len(y)}")
+            raise HistoryTooShort(f"{self.name}: needs more than one season ({m}), found {len(y)}")
         self._m = m
         self._last = y[-m:].copy()
         self._sigma = _rms(y[m:] - y[:-m])

@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ModelFitError
+from forecast.errors import HistoryTooShort, ModelFitError
 from forecast.series import FloatArray
 
 HARMONICS = 3  # Fourier pairs of day-of-year: a winter rise, not week-to-week noise
@@ -36,7 +36,8 @@ def fit_profile(weeks: pd.DatetimeIndex, total: FloatArray) -> Profile:
         ratio = np.log(total / trend)
     ok = np.isfinite(ratio)
     if ok.sum() < MIN_RATIOS:
-        raise ModelFitError(
+        short = len(total) < MIN_RATIOS + WEEKS_PER_YEAR  # else zero or missing totals
+        raise (HistoryTooShort if short else ModelFitError)(
             f"pooled season: needs {MIN_RATIOS + WEEKS_PER_YEAR} weeks of positive sibling "
             f"totals, found {len(total)} weeks, {int(ok.sum())} of them usable (positive, "
             "with a year centred on them)"

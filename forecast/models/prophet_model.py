@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ModelFitError
+from forecast.errors import HistoryTooShort, ModelFitError
 from forecast.models.base import Prediction, gaussian_prediction
 from forecast.models.quiet import quiet, silence_loggers
 from forecast.series import FloatArray, SeriesData
@@ -31,7 +31,7 @@ class ProphetModel:
         observed = int(np.isfinite(series.y).sum())
         needed = max(4, 2 * series.season_length // 3)
         if observed < needed:
-            raise ModelFitError(f"{self.name}: needs {needed} observed periods, found {observed}")
+            raise HistoryTooShort(f"{self.name}: needs {needed} observed periods, found {observed}")
         if self._log and np.nanmin(series.y) < 0:
             raise ModelFitError(f"{self.name}: log transform needs non-negative history")
         frame = pd.DataFrame({"ds": series.ds, "y": self._forward(series.y)}).dropna()

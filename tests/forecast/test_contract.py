@@ -64,7 +64,7 @@ def test_metrics_columns_and_choice(run_and_history: tuple[ForecastRun, pd.DataF
     # a strongly seasonal series: seasonal naive must beat naive in backtest
     assert run.chosen == {"a": "seasonal_naive", "b": "seasonal_naive"}
     assert (run.forecasts["model"] == "seasonal_naive").all()
-    assert list(run.fallbacks.columns) == ["unique_id", "model", "reason"]
+    assert list(run.fallbacks.columns) == ["unique_id", "model", "reason", "kind"]
     assert run.sample_paths is None
 
 

@@ -25,6 +25,8 @@ def test_too_short_series_falls_back_and_says_so(caplog: pytest.LogCaptureFixtur
     reasons = run.fallbacks.set_index("model")["reason"]
     assert "needs more than one season" in reasons["seasonal_naive"]
     assert "too short for any backtest" in reasons["backtest"]
+    kinds = run.fallbacks.set_index("model")["kind"]
+    assert kinds["seasonal_naive"] == "too_short" and kinds["backtest"] == "short_backtest"
     assert run.chosen["short"] not in ("seasonal_naive",)
     assert np.isfinite(run.forecasts[["mean", "lo-95", "hi-95"]].to_numpy()).all()
     assert any("short" in r.getMessage() for r in caplog.records)
@@ -39,6 +41,7 @@ def test_constant_and_all_zero_series_forecast_the_constant(value: float) -> Non
     failed = set(run.fallbacks["model"])
     assert failed == {"seasonal_naive", "ets"}
     assert run.fallbacks["reason"].str.contains("constant series").all()
+    assert (run.fallbacks["kind"] == "constant").all()
 
 
 def test_gappy_series_is_interpolated_without_counting_a_failure() -> None:
@@ -69,3 +72,22 @@ def test_one_bad_series_does_not_stop_the_others() -> None:
     run = run_forecasts(history, SETTINGS)
     assert set(run.chosen) == {"good", "zero"}
     assert set(run.fallbacks["unique_id"]) == {"zero"}
+
+
+def test_a_model_that_fails_is_kept_apart_from_one_the_history_is_too_short_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a failure is a fault: the summary counts it apart from a short history's expected
+    gaps by the row's kind, not by the wording of the model's message (which once said
+    "needs" for both)."""
+    from forecast.errors import ModelFitError
+    from forecast.models.ets import AutoETS
+
+    def broken(self: AutoETS, series: object) -> AutoETS:
+        raise ModelFitError("ets: needs a miracle")
+
+    monkeypatch.setattr(AutoETS, "fit", broken)
+    run = run_forecasts(seasonal_series("s", periods=48), SETTINGS)
+    [row] = run.fallbacks.itertuples(index=False)
+    assert (row.model, row.kind) == ("ets", "failed")
+    assert row.reason.startswith("failed: ModelFitError: ets: needs a miracle")

@@ -77,11 +77,30 @@ class ValidationFailed(HomewardError):
         total = len(self.problems)
         shown = self.problems[:MAX_PROBLEMS_IN_MESSAGE]
         noun = "problem" if total == 1 else "problems"
-        lines = [f"{source_label(self.source)} was rejected: {total} {noun} found"]
+        lines = [f"{source_label(self.source)} was rejected: {total:,} {noun} found"]
+        if total > len(shown):
+            lines += [f"  {line}" for line in _common_problems(self.problems)]
         lines += [f"  - {problem}" for problem in shown]
         if total > len(shown):
             lines.append(f"  ... and {total - len(shown)} more (first {len(shown)} shown)")
         return "\n".join(lines)
+
+
+def _common_problems(problems: tuple[Problem, ...], least: int = 10) -> list[str]:
+    """One line for each problem shared by `least` or more rows (the same column, the same
+    expectation), most rows first: what to mend across a file whose listing is cut short."""
+    rows: dict[tuple[str | None, str], list[int]] = {}
+    for p in problems:
+        if p.row is not None:
+            rows.setdefault((p.column, p.expected), []).append(p.row)
+    shared = sorted(
+        ((k, v) for k, v in rows.items() if len(v) >= least), key=lambda kv: -len(kv[1])
+    )
+    return [
+        f"{len(at):,} rows ({min(at)} to {max(at)}){f', column {col!r}' if col else ''}: "
+        f"expected {expected}"
+        for (col, expected), at in shared
+    ]
 
 
 def in_reading_order(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Problem, ...]:

@@ -430,6 +430,9 @@ def test_message_states_total_and_shows_first_twenty() -> None:
     assert "25 problems found" in message
     assert "row 21," in message and "row 22," not in message
     assert "and 5 more" in message
+    # what all 25 share is said once, before the listing cut short
+    [line] = [x for x in message.splitlines() if x.startswith("  25 rows")]
+    assert line.startswith("  25 rows (2 to 26), column 'y': expected ")
 
 
 def test_problems_beyond_the_cap_are_counted() -> None:

@@ -87,14 +87,22 @@ function periodUnderWay(periods, days) {
   });
 }
 
+// What one period of a plan is called, from its period_days: "week" (7), "month" (28 to 31),
+// "day" (1), else "14-day period"; most plans are weekly, but monthly demand plans by month.
+function periodWord(plan) {
+  const days = Number(plan?.result?.period_days) || 7;
+  return days === 7 ? "week" : days >= 28 && days <= 31 ? "month" : days === 1 ? "day" : `${days}-day period`;
+}
+const periods = (n, word) => (n === 1 ? word : `${n} ${word}s`);
+
 // "over the plan's 52 weeks, 2026-01-05 to 2027-01-03": the period a plan's totals cover.
 function planPeriod(plan) {
   const weeks = planWeeks(plan);
   if (!weeks.length) return "over the whole plan";
   const last = new Date(`${weeks[weeks.length - 1]}T00:00:00Z`);
-  last.setUTCDate(last.getUTCDate() + 6);
-  const n = weeks.length === 1 ? "week" : `${weeks.length} weeks`;
-  return `over the plan's ${n}, ${weeks[0]} to ${last.toISOString().slice(0, 10)}`;
+  if (periodWord(plan) === "month") last.setUTCMonth(last.getUTCMonth() + 1, 0);  // its last day
+  else last.setUTCDate(last.getUTCDate() + (Number(plan.result.period_days) || 7) - 1);
+  return `over the plan's ${periods(weeks.length, periodWord(plan))}, ${weeks[0]} to ${last.toISOString().slice(0, 10)}`;
 }
 
 function renderSummary(plan) {
@@ -269,12 +277,13 @@ function renderHours(plan) {
   const whole = tableOf(hours);
   const planned = planWeeks(plan), weeks = planned.length;
   const current = periodUnderWay(planned, plan.result.period_days || 7);
+  const word = periodWord(plan);
   const weekOptions = planned.map((w) =>
-    `<option value="ds:${esc(w)}">week of ${esc(w)}${w === current ? " (this week)" : ""}</option>`).join("");
+    `<option value="ds:${esc(w)}">${word} of ${esc(w)}${w === current ? ` (this ${word})` : ""}</option>`).join("");
   const section = document.querySelector("#hours");
   section.innerHTML = `<h2>${HOURS_HEADING}</h2>` + (weeks > 1
     ? `<label for="hours-per">Show</label><select id="hours-per"><option value="total">total over the plan</option>
-      <option value="week">average a week</option><optgroup label="one week">${weekOptions}</optgroup></select>` : "") +
+      <option value="week">average a ${word}</option><optgroup label="one ${word}">${weekOptions}</optgroup></select>` : "") +
     '<div class="wide" id="hours-view"></div>';
   const districts = Object.keys(whole).sort(byDistrictName);
   const show = () => {
@@ -289,9 +298,9 @@ function renderHours(plan) {
       `<tr><th scope="row">${esc(districtName(d))}</th>${services.map((s) => cell((table[d] || {})[s] || 0)).join("")}${cell(rowTotal(d))}</tr>`);
     const all = districts.reduce((acc, d) => acc + rowTotal(d), 0);
     const caption = week
-      ? `Hours worked (in-house and agency) in the week of ${week}`
+      ? `Hours worked (in-house and agency) in the ${word} of ${week}`
       : choice === "week"
-        ? `Hours worked (in-house and agency) in an average week: the hours ${planPeriod(plan)}, divided by ${weeks}`
+        ? `Hours worked (in-house and agency) in an average ${word}: the hours ${planPeriod(plan)}, divided by ${weeks}`
         : `Hours worked (in-house and agency) in total ${planPeriod(plan)}`;
     section.querySelector("#hours-view").innerHTML = `<table id="hours-table"><caption id="hours-caption">${caption}</caption>
       <thead><tr><th scope="col">district</th>${services.map((s) =>
@@ -337,10 +346,10 @@ function renderCapital(plan) {
   const allWorks = [...works.values()].reduce((a, b) => a + b, 0);
   section.innerHTML = `<h2>${CAPITAL_HEADING}</h2><div class="wide"><table id="capital-table">
     <caption>Each district's own DFG capital ${planPeriod(plan)} (not pooled, and not for staff),
-    what the plan spends, the works it pays for and the last week with any: works stop when a
+    what the plan spends, the works it pays for and the last ${periodWord(plan)} with any: works stop when a
     district's capital is spent</caption>
     <thead><tr><th scope="col">district</th><th scope="col">capital (GBP)</th><th scope="col">spent (GBP)</th>
-    <th scope="col">works completed</th><th scope="col">last week with works</th>
+    <th scope="col">works completed</th><th scope="col">last ${periodWord(plan)} with works</th>
     <th scope="col">average works wait (days)</th></tr></thead>
     <tbody>${rows.join("")}</tbody>
     <tfoot><tr><th scope="row">all districts</th><td>${fmt(all("capital_available_gbp"))}</td>
@@ -508,23 +517,23 @@ function demandByWeek(rows, service) {
 const raised = (w) => w.planned > w.forecast * (1 + 1e-9) + 1e-9;  // above it by more than rounding
 
 // How the config's winter section raised winter weeks (`winter` may be null: config unread).
-function winterBasis(winter) {
+function winterBasis(winter, word) {
   // the index raises each district's normal week (its mean forecast over the year ahead), so
   // it lifts the weeks whose forecast dips below normal (holidays) most, not only the peaks
   const index = winter?.pressure_series ? `the hospital-pressure index (${winter.pressure_series}: ` +
-    "each district's normal week, its mean forecast over the year ahead, raised by the index, " +
-    "where that is above the week's forecast, so winter holiday dips are lifted most)" : "";
+    `each district's normal ${word}, its mean forecast over the year ahead, raised by the index, ` +
+    `where that is above the ${word}'s forecast, so winter holiday dips are lifted most)` : "";
   const quantile = winter?.quantile_column ? `the forecast's ${winter.quantile_column}` : "";
   if (index && quantile) return `by ${index} or to ${quantile}, whichever is higher`;
   if (quantile) return `to ${quantile}`;
   return `by ${index || "the hospital-pressure index"}`;
 }
 
-function demandCaption(weeks, winter) {
+function demandCaption(weeks, winter, word) {
   const up = weeks.filter(raised);
-  if (!up.length) return "Demand is planned at the forecast in every week.";
-  return `Winter weeks are planned above the forecast ${winterBasis(winter)}: ${up.length} of ` +
-    `${weeks.length} weeks, ${fmt(sum(up, "planned") - sum(up, "forecast"))} more cases in all.`;
+  if (!up.length) return `Demand is planned at the forecast in every ${word}.`;
+  return `Winter ${word}s are planned above the forecast ${winterBasis(winter, word)}: ${up.length} of ` +
+    `${periods(weeks.length, word)}, ${fmt(sum(up, "planned") - sum(up, "forecast"))} more cases in all.`;
 }
 
 // ---- Line charts ----
@@ -667,28 +676,28 @@ function chartFrame({ W, H, lo, hi, unit, dates }) {
   return { x, y, top, foot, under, over };
 }
 
-function demandChart(weeks, W) {
+function demandChart(weeks, W, word) {
   const H = 200;
   const values = weeks.flatMap((w) => [w.forecast, w.planned]);
   const lo = Math.min(...values), hi = Math.max(...values);
-  const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: "cases a week", dates: weeks.map((w) => w.ds) });
+  const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: `cases a ${word}`, dates: weeks.map((w) => w.ds) });
   const line = (key) => weeks.map((w, i) => `${x(i)},${y(w[key])}`).join(" ");
   return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
-      aria-label="forecast and planned cases a week, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
+      aria-label="forecast and planned cases a ${word}, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
     ${under}
     <polyline class="forecast" points="${line("forecast")}" fill="none" stroke="#8a96a3" stroke-width="1.5" stroke-dasharray="5 3"/>
     <polyline class="planned" points="${line("planned")}" fill="none" stroke="#17324d" stroke-width="2"/>
     ${over}
   </svg>
-  <p class="muted">Cases a week, summed over districts: dark line planned, grey dashed line forecast.</p>`;
+  <p class="muted">Cases a ${word}, summed over districts: dark line planned, grey dashed line forecast.</p>`;
 }
 
-function demandTable(weeks) {
+function demandTable(weeks, word) {
   const rows = weeks.map((w) => {
     const above = w.forecast > 0 && raised(w) ? `+${fmt(100 * (w.planned / w.forecast - 1), 1)}%` : "0%";
     return `<tr><td>${w.ds.slice(0, 10)}</td><td>${fmt(w.forecast, 1)}</td><td>${fmt(w.planned, 1)}</td><td>${above}</td></tr>`;
   });
-  return `<div class="scroll"><table id="demand-table"><thead><tr><th scope="col">week starting</th>
+  return `<div class="scroll"><table id="demand-table"><thead><tr><th scope="col">${word} starting</th>
     <th scope="col">forecast cases</th><th scope="col">planned cases</th><th scope="col">planned above forecast</th>
     </tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
@@ -706,11 +715,11 @@ function renderDemand(plan, winter) {
   const select = section.querySelector("#demand-service");
   select.append(new Option("all services", ""), ...[...new Set(rows.map((d) => d.service))].map((s) => new Option(serviceName(s), s)));
   const show = () => {
-    const weeks = demandByWeek(rows, select.value);
+    const weeks = demandByWeek(rows, select.value), word = periodWord(plan);
     const view = section.querySelector("#demand-view");
-    view.innerHTML = `<div id="demand-chart"></div><p class="muted" id="demand-caption"></p>${demandTable(weeks)}`;
-    drawChart(view.querySelector("#demand-chart"), (box, W) => { box.innerHTML = demandChart(weeks, W); });
-    view.querySelector("#demand-caption").textContent = demandCaption(weeks, winter);  // ids as text
+    view.innerHTML = `<div id="demand-chart"></div><p class="muted" id="demand-caption"></p>${demandTable(weeks, word)}`;
+    drawChart(view.querySelector("#demand-chart"), (box, W) => { box.innerHTML = demandChart(weeks, W, word); });
+    view.querySelector("#demand-caption").textContent = demandCaption(weeks, winter, word);  // ids as text
   };
   select.onchange = show;
   show();
@@ -731,14 +740,14 @@ function backlogByWeek(rows, service) {
   return [...weeks].sort((a, b) => a[0].localeCompare(b[0])).map(([ds, cases]) => ({ ds, cases }));
 }
 
-function backlogChart(weeks, W, service) {
+function backlogChart(weeks, W, service, word) {
   const H = 200;
   const values = weeks.map((w) => w.cases);
   const lo = Math.min(0, ...values), hi = Math.max(1, ...values);  // from 0: a queue's size
   const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: "cases waiting", dates: weeks.map((w) => w.ds) });
   const line = weeks.map((w, i) => `${x(i)},${y(w.cases)}`).join(" ");
   return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
-      aria-label="${esc(serviceName(service))} cases waiting at the end of each week, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
+      aria-label="${esc(serviceName(service))} cases waiting at the end of each ${word}, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
     ${under}
     <polyline class="backlog" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
     ${over}
@@ -761,19 +770,19 @@ function renderBacklog(plan) {
   const select = section.querySelector("#backlog-service");
   select.append(...services.map((s) => new Option(serviceName(s), s)));
   const show = () => {
-    const weeks = backlogByWeek(rows, select.value);
+    const weeks = backlogByWeek(rows, select.value), word = periodWord(plan);
     const first = weeks[0]?.cases ?? 0, end = weeks[weeks.length - 1]?.cases ?? 0;
     const most = weeks.reduce((top, w) => (w.cases > top.cases ? w : top), weeks[0] ?? { ds: "", cases: 0 });
     const view = section.querySelector("#backlog-view");
     const table = weeks.map((w) => `<tr><td>${esc(w.ds)}</td><td>${fmt(w.cases, 1)}</td></tr>`).join("");
     view.innerHTML = `<div id="backlog-chart"></div>
       <p class="muted" id="backlog-caption"></p>
-      <div class="scroll"><table id="backlog-table"><thead><tr><th scope="col">week starting</th>
+      <div class="scroll"><table id="backlog-table"><thead><tr><th scope="col">${word} starting</th>
       <th scope="col">cases waiting at its end</th></tr></thead><tbody>${table}</tbody></table></div>`;
-    drawChart(view.querySelector("#backlog-chart"), (box, W) => { box.innerHTML = backlogChart(weeks, W, select.value); });
+    drawChart(view.querySelector("#backlog-chart"), (box, W) => { box.innerHTML = backlogChart(weeks, W, select.value, word); });
     view.querySelector("#backlog-caption").textContent =  // as text: ids are the config's
       `${serviceName(select.value)}, summed over districts and priorities: ${fmt(first, 1)} cases waiting ` +
-      `after the first week, ${fmt(end, 1)} after the last; the most, ${fmt(most.cases, 1)}, in the week of ${most.ds}.`;
+      `after the first ${word}, ${fmt(end, 1)} after the last; the most, ${fmt(most.cases, 1)}, in the ${word} of ${most.ds}.`;
   };
   select.onchange = show;
   show();
@@ -785,9 +794,9 @@ function renderBacklog(plan) {
 const SHADOW_KINDS = {
   revenue: "Revenue budget (staff and agency cost less fee income)",
   capital: "DFG capital (a district's grant, over the plan)",
-  team_hours_max: "Staff hours (a team's most hours in a week)",
-  team_hours_min: "Staff hours floor (a team's fewest hours in a week)",
-  works_limit: "DFG works limit (a district's most works completed in a week)",
+  team_hours_max: "Staff hours (a team's most hours in a period)",
+  team_hours_min: "Staff hours floor (a team's fewest hours in a period)",
+  works_limit: "DFG works limit (a district's most works completed in a period)",
 };
 const SHADOW_TOP = 2;  // per kind (five kinds: ten in all); 8 when a plan's prices carry no kind
 
@@ -801,9 +810,10 @@ function periodDates(plan) {
 
 // "Period 32: an extra ..." as "Week of 2026-08-10 (period 32): an extra ...", and a bound the
 // API wrote as 1.01215e+06 as 1,012,150.
-function shadowText(statement, dates) {
+function shadowText(statement, dates, word) {
+  const Word = word[0].toUpperCase() + word.slice(1);
   return String(statement ?? "")
-    .replace(/^Period (\d+):/, (whole, n) => (dates.has(n) ? `Week of ${dates.get(n)} (period ${n}):` : whole))
+    .replace(/^Period (\d+):/, (whole, n) => (dates.has(n) ? `${Word} of ${dates.get(n)} (period ${n}):` : whole))
     .replace(/\b\d+(?:\.\d+)?e[+-]?\d+\b/gi, (m) => fmt(Number(m)));
 }
 
@@ -819,7 +829,7 @@ function renderShadow(plan) {
   const dates = periodDates(plan);
   const kinds = [...new Set(prices.map((p) => p.constraint ?? ""))]
     .sort((a, b) => kindRank(a) - kindRank(b));
-  const list = (items) => `<ul>${items.map((p) => `<li>${esc(shadowText(p.statement, dates))}</li>`).join("")}</ul>`;
+  const list = (items) => `<ul>${items.map((p) => `<li>${esc(shadowText(p.statement, dates, periodWord(plan)))}</li>`).join("")}</ul>`;
   let body;
   if (!prices.length) body = "<ul><li>No constraint binds.</li></ul>";
   else if (kinds.length === 1 && !kinds[0]) body = list(prices.slice(0, 8));

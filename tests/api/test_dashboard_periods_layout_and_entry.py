@@ -723,3 +723,54 @@ def test_no_plan_yet_is_said_as_such_with_how_a_plan_is_made_not_as_a_failure(
         error = wait.until(ec.presence_of_element_located((By.ID, "plan-error")))
         assert "404 Not Found from /v1/plans/latest" in error.text
         assert browser.find_elements(By.ID, "plan-none") == []
+
+
+def _monthly(plan: dict[str, Any], months: list[str]) -> dict[str, Any]:
+    """The demo's plan cut to its first periods, dated as months: a config with monthly
+    demand plans by month (period_days 28 to 31)."""
+    result = plan["result"]
+    firsts = sorted({row["ds"][:10] for row in result["demand"]})[: len(months)]
+    as_month = dict(zip(firsts, months, strict=True))
+    for part in ("revenue", "hours", "demand", "backlog", "capital"):
+        rows = [r for r in result.get(part) or [] if str(r.get("ds", ""))[:10] in as_month]
+        result[part] = [{**r, "ds": as_month[r["ds"][:10]]} for r in rows]
+    result["period_days"] = 30
+    return plan
+
+
+def test_a_monthly_plan_is_shown_by_month_not_by_week(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """A plan of monthly demand was shown as weeks: 'week of 2026-02-01', 'average a week',
+    totals 'over the plan's 3 weeks, 2026-01-01 to 2026-03-07'."""
+    key = role_keys[Role.VIEWER]
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "backlog-table")))
+    plan = _monthly(
+        _get(demo_server, key, "/v1/plans/latest"), ["2026-01-01", "2026-02-01", "2026-03-01"]
+    )
+    browser.execute_script(
+        "const plan = arguments[0]; renderHours(plan); renderDemand(plan, null);"
+        "renderBacklog(plan); renderCapital(plan);",
+        plan,
+    )
+    options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#hours-per option")]
+    assert options == [
+        "total over the plan",
+        "average a month",
+        "month of 2026-01-01",
+        "month of 2026-02-01",
+        "month of 2026-03-01",
+    ]
+    Select(browser.find_element(By.ID, "hours-per")).select_by_visible_text("average a month")
+    assert browser.find_element(By.ID, "hours-caption").text.endswith(
+        "in an average month: the hours over the plan's 3 months, 2026-01-01 to 2026-03-31, "
+        "divided by 3"
+    )
+    for table in ("demand-table", "backlog-table"):
+        header = browser.find_element(By.CSS_SELECTOR, f"#{table} th").text
+        assert header == "month starting", table
+    caption = browser.find_element(By.ID, "backlog-caption").text
+    assert "after the first month" in caption and "in the month of 2026-0" in caption
+    capital = browser.find_element(By.ID, "capital-table").text
+    assert "last month with works" in capital and "week" not in capital

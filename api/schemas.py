@@ -710,6 +710,14 @@ class PlanDemandRowPublic(_StoredRow):
     planned_cases: float | None = Field(
         default=None, description="cases (raised in winter periods under a winter config)"
     )
+    winter_index: float | None = Field(
+        default=None,
+        description="the hospital-pressure index that raised this period's planned cases (1.0 "
+        "= a normal period): the config's winter.pressure_series forecast at its "
+        "pressure_level over that forecast's first-year mean, by calendar month; blank outside "
+        "the winter months, and absent without a winter.pressure_series. GET /v1/winter gives "
+        "a series' index over its trailing year of history instead, so the two differ",
+    )
 
 
 class PlanDemandRiskRowPublic(_StoredRow):

@@ -26,9 +26,15 @@ def demand_cube(
     demand: pd.DataFrame,
     services: tuple[str, ...],
     districts: tuple[str, ...],
-) -> tuple[tuple[pd.Timestamp, ...], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[
+    tuple[pd.Timestamp, ...],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64] | None,
+]:
     """Period starts (first `horizon_periods` ds), the demand planned for and the forecast
-    mean, in cases, each shape (S, D, T).
+    mean, in cases, each shape (S, D, T), and the winter index applied (S, D, T; NaN outside
+    the winter months), or None without a `winter.pressure_series`.
 
     In the winter months of `config.winter` the planned demand is the highest of the forecast,
     its quantile column and the normal level raised by the winter index (see WinterConfig);
@@ -41,7 +47,9 @@ def demand_cube(
     frame = frame[frame["ds"].isin(starts)]
     mean = _pivot(frame, "cases", services, districts, starts)
     if winter_cfg is None:
-        return tuple(starts), mean, mean
+        return tuple(starts), mean, mean, None
+    winter = np.array([ts.month in winter_cfg.months for ts in starts])
+    applied = None
     planned = mean
     if winter_cfg.quantile_column is not None:
         planned = np.maximum(
@@ -55,8 +63,8 @@ def demand_cube(
         raised = normal * (1.0 + rise[:, None, None] * (index - 1.0))
         pressed = rise[:, None, None] * (index - 1.0) > 0.0  # elasticity 0: not raised at all
         planned = np.where(pressed, np.maximum(planned, raised), planned)
-    winter = np.array([ts.month in winter_cfg.months for ts in starts])
-    return tuple(starts), np.where(winter[None, None, :], planned, mean), mean
+        applied = np.where(winter[None, None, :], index, np.nan)
+    return tuple(starts), np.where(winter[None, None, :], planned, mean), mean, applied
 
 
 def risk_factors(

@@ -229,12 +229,15 @@ def district_wait_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
 
 def demand_frame(inputs: PlanInputs) -> pd.DataFrame:
     """New cases per period: the forecast mean and what the plan provides for (higher in
-    winter periods under a winter config)."""
+    winter periods under a winter config), with the hospital-pressure index that raised it
+    where the config has a winter.pressure_series (blank outside the winter months)."""
+    pressure = {} if inputs.winter_index is None else {"winter_index": inputs.winter_index}
     return long_frame(
         inputs,
         ("service", "district", "period"),
         forecast_cases=inputs.forecast_cases,
         planned_cases=inputs.demand_cases,
+        **pressure,
     )
 
 

@@ -81,6 +81,9 @@ class PlanInputs:
     # (D,) the config's cost of a works case, before any fee (cost_per_adaptation_gbp adds the
     # fee where it is charged to the grant); None: the same as cost_per_adaptation_gbp
     works_cost_gbp: Array | None = None
+    # (S, D, T) the hospital-pressure index that raised each winter period's demand (NaN
+    # outside the winter months); None without a winter.pressure_series
+    winter_index: Array | None = None
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
@@ -114,7 +117,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     services: tuple[str, ...] = service_ids
     districts = tuple(d.id for d in config.districts)
     teams = tuple(t.id for t in config.teams)
-    starts, cube, forecast = demand_cube(config, demand, services, districts)
+    starts, cube, forecast, winter_index = demand_cube(config, demand, services, districts)
     factors = risk_factors(demand, services, districts)
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
@@ -156,6 +159,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         even_waits_tolerance=equity.even_waits_tolerance,
         demand_low_factor=None if factors is None else _frozen(factors[0]),
         demand_high_factor=None if factors is None else _frozen(factors[1]),
+        winter_index=None if winter_index is None else _frozen(winter_index),
     )
 
 

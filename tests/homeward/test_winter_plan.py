@@ -92,6 +92,19 @@ def test_the_pipeline_raises_winter_weeks_by_the_admissions_index(
     rise = (december["planned_cases"] / december["forecast_cases"]).groupby(december["service"])
     assert rise.min()["reablement"] > rise.max()["ot"] > 1.1
     assert not any("pressure" in w for w in result["warnings"])
+    # the index that raised it is on each row, so a dashboard shows the figure the plan used
+    # (GET /v1/winter's is over the trailing history: a different base); blank in October
+    assert demand.loc[month == 10, "winter_index"].isna().all()
+    index = december["winter_index"]
+    assert index.nunique() == 1 and 1.15 < index.iloc[0] < 1.3
+    # flat referrals (the normal level is about the forecast): each service is raised by
+    # its elasticity times the index's rise
+    elasticity = demo_config.demo_planning_config()["winter"]["pressure_elasticity"]
+    for service, rows in december.groupby("service"):
+        rise = 1 + elasticity.get(service, 1.0) * (rows["winter_index"] - 1)
+        assert (rows["planned_cases"] / rows["forecast_cases"]).to_numpy() == pytest.approx(
+            rise.to_numpy(), rel=0.03
+        ), service
 
 
 def test_a_missing_pressure_series_is_a_warning_on_the_plan_not_a_lost_plan(

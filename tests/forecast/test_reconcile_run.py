@@ -155,3 +155,28 @@ def test_a_parent_far_from_its_leaves_sum_is_refused_before_fitting() -> None:
     # silently a alone (the analyst review's region forecast at half its level)
     with pytest.raises(ForecastInputError, match="expected 'north' to be the sum"):
         run_forecasts(history, bottom_up)
+
+
+def test_a_parent_a_little_above_its_leaves_sum_is_said_not_spread_in_silence(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A region 11% above its councils' sum (one council, 8% of it, left out) was reconciled
+    without a word, adding the gap to every other council's forecast. Within the refusal's
+    20%, it is now a warning naming the parent; recording noise (4 in 200) says nothing."""
+    history = _history(parents=True)
+    settings = ForecastSettings(horizon=6, models=("ses",), hierarchy=TREE, reconcile="wls_struct")
+    with caplog.at_level("WARNING", logger="forecast"):
+        run_forecasts(history, settings)
+    assert not [r for r in caplog.records if "sum of its leaves" in r.getMessage()]
+    north = history["unique_id"] == "north"
+    history.loc[north, "y"] *= 1.11
+    history.loc[history["unique_id"] == "county", "y"] += (
+        history.loc[north, "y"].to_numpy() / 1.11 * 0.11
+    )
+    with caplog.at_level("WARNING", logger="forecast"):
+        run_forecasts(history, settings)
+    # the county too is above its leaves' sum (a, b and c): each parent is named
+    said, county = [r.getMessage() for r in caplog.records if "sum of its leaves" in r.getMessage()]
+    assert "expected 'county' to be the sum of its leaves ['a', 'b', 'c']" in county
+    assert said.startswith("hierarchy: expected 'north' to be the sum of its leaves ['a', 'b']")
+    assert "found its history 11% above their sum over 72 periods" in said

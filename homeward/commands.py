@@ -177,6 +177,8 @@ def forecast_file(args: argparse.Namespace) -> int:
         log.warning(short)
     if far := _beyond_history_warning(history, args.horizon):
         log.warning(far)
+    if few := _few_series_warning(history):
+        log.warning(few)
     run = run_forecasts(history, settings, progress=_progress)
     if seasonless := seasonless_warning(history, run):
         log.warning(seasonless)
@@ -310,6 +312,32 @@ def _beyond_history_warning(history: pd.DataFrame, horizon: int) -> str | None:
         f"--horizon {horizon} reaches further ahead than any history reaches back ({said}): "
         "forecasts that far extrapolate the models' level, trend and season well past what "
         "their backtest measured; read them as a scenario, not a forecast"
+    )
+
+
+# series of one frequency below which the run's pooled choice and calibration rest on too few
+# backtest errors: an analyst's single council was chosen an ARIMA the pooled run did not
+# choose, and its 80% intervals covered a quarter of the next year instead of nine tenths
+FEW_SERIES = 5
+
+
+def _few_series_warning(history: pd.DataFrame) -> str | None:
+    """A line when a frequency has fewer than FEW_SERIES series: models are chosen and
+    intervals calibrated on backtest errors pooled over the run's series of a frequency, so a
+    file of one or two series gets neither the pooling nor a warning of it otherwise."""
+    counts = pd.Series([s.freq for s in split_history(history)]).value_counts()
+    few = {str(freq): int(n) for freq, n in counts.items() if n < FEW_SERIES}
+    if not few:
+        return None
+    said = " and ".join(
+        f"{n} {'weekly' if freq == 'W-MON' else 'monthly'} series"
+        for freq, n in sorted(few.items())
+    )
+    return (
+        f"only {said}: models are chosen and intervals calibrated on backtest errors pooled over "
+        f"a run's series, and under {FEW_SERIES} that is too few errors to rely on (intervals may "
+        "be far too narrow or too wide). Forecast related series together, in one file: every "
+        "service and district, or neighbouring councils' published figures beside your own"
     )
 
 

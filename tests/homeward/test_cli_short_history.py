@@ -133,3 +133,21 @@ def test_models_a_short_history_cannot_take_are_not_called_failures(
     assert "model failures" not in said
     assert "1 series chose their model on fewer or shorter backtest folds" in said
     assert "models left out where a history is shorter than they need: seasonal_naive on 1" in said
+
+
+def test_a_file_of_few_series_is_told_the_choice_and_intervals_rest_on_pooling(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A council forecasting its one series alone got worse forecasts and intervals covering
+    a quarter of the next year, with no word that the run pools errors over its series."""
+    _history(tmp_path / "in.csv", 48)
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 12) == 0
+    [said] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("only ")]
+    assert said.startswith("only 1 monthly series: models are chosen and intervals calibrated")
+    ids = tuple(f"dtoc_days/e0600000{k}" for k in range(5))
+    _history(tmp_path / "in.csv", 48, ids)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert _forecast(tmp_path, 12) == 0
+    assert not [r for r in caplog.records if r.getMessage().startswith("only ")]

@@ -296,6 +296,14 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+# what an interrupted command leaves (each writes its files, or stores its rows, all at once
+# at its end)
+_INTERRUPTED = {
+    "forecast": "nothing written; files already at the output paths are as they were",
+    "import": "nothing stored",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `homeward` command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -310,6 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
+        # said, or a forecast stopped at "35/151 series done" leaves an older output file in
+        # place looking like the result
+        print(f"homeward {args.command}: interrupted; {_INTERRUPTED.get(args.command, '')}"
+              .rstrip("; "), file=sys.stderr)  # fmt: skip
         return 130
     except Exception as exc:
         message = _user_error(exc)

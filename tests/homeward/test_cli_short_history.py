@@ -151,3 +151,23 @@ def test_a_file_of_few_series_is_told_the_choice_and_intervals_rest_on_pooling(
     with caplog.at_level(logging.WARNING):
         assert _forecast(tmp_path, 12) == 0
     assert not [r for r in caplog.records if r.getMessage().startswith("only ")]
+
+
+def test_an_interrupted_forecast_says_nothing_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C printed nothing: the log stopped at 'series done' and an older output file
+    stayed in place looking like the result."""
+    _history(tmp_path / "in.csv", 48)
+    (tmp_path / "out.csv").write_text("old\n")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("homeward.commands.run_forecasts", interrupted)
+    assert _forecast(tmp_path, 12) == 130
+    assert capsys.readouterr().err.strip() == (
+        "homeward forecast: interrupted; nothing written; files already at the output paths "
+        "are as they were"
+    )
+    assert (tmp_path / "out.csv").read_text() == "old\n"

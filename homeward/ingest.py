@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import csv
 import hashlib
@@ -1093,8 +1094,16 @@ def found_unread_date(text: str) -> str:
             meant = pd.Timestamp(year=year, month=month, day=day)
         except ValueError:
             continue
-        return f"{text!r} (a spreadsheet date, read {how}: write {meant:%Y-%m-%d})"
+        return f"{text!r} (a spreadsheet date, read {how}: {_write(meant)})"
     return _found_text(text)
+
+
+def _write(meant: pd.Timestamp) -> str:
+    """'write 2011-04-30', with the 1st beside a month's last day: a monthly series dates a
+    month by its 1st, and one hint should not lead to the next refusal."""
+    if meant.is_month_end:
+        return f"write {meant:%Y-%m-%d}, or {meant:%Y-%m}-01 if the series is monthly"
+    return f"write {meant:%Y-%m-%d}"
 
 
 _TWO_DIGIT_YEAR = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2})\s*$")
@@ -1102,12 +1111,26 @@ _YEAR_FIRST = re.compile(r"^\s*(\d{4})[/.](\d{1,2})[/.](\d{1,2})\s*$")  # 2023/0
 _MONTH_NAME = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.IGNORECASE
 )
+# a month as Excel shows one: Apr-11, Apr-2011, April 2011
+_MONTHS = {
+    name.lower(): i
+    for i in range(1, 13)
+    for name in (calendar.month_name[i], calendar.month_abbr[i], "sept" if i == 9 else "")
+    if name
+}
+_MONTH_YEAR = re.compile(r"^\s*([a-z]{3,9})[-\s/]+(\d{2}|\d{4})\s*$", re.IGNORECASE)
 
 
 def _other_written_date(text: str) -> str:
     """A date written with its month's name (02-Jan-2023, 2 January 2023) or year first with
     slashes (2023/01/16), which only one reading fits, with the date meant; else as written."""
     meant = None
+    month_year = _MONTH_YEAR.match(text)
+    if month_year and (month := _MONTHS.get(month_year.group(1).lower())):
+        year = int(month_year.group(2))
+        if year < 100:  # as Excel reads two-digit years: 00-29 this century, 30-99 the last
+            year += 2000 if year < 30 else 1900
+        return f"{text!r} (a month: write its 1st, {year}-{month:02d}-01)"
     if year_first := _YEAR_FIRST.match(text):
         year, month, day = (int(g) for g in year_first.groups())
         try:
@@ -1121,7 +1144,7 @@ def _other_written_date(text: str) -> str:
             meant = None
     if meant is None or pd.isna(meant):
         return _found_text(text)
-    return f"{text!r} (write {meant:%Y-%m-%d})"
+    return f"{text!r} ({_write(meant)})"
 
 
 def _month_first_reason(ids: pd.Series, ds_text: pd.Series, unread: pd.Series) -> str | None:

@@ -84,6 +84,18 @@ def test_one_typo_in_a_uk_file_does_not_make_every_date_month_first() -> None:
         ("2023/01/16", "(write 2023-01-16)"),
         ("2023/13/40", None),
         ("soon", None),
+        # a month's last day is told the monthly date too, not refused again for it next time
+        (
+            "30/04/2011",
+            "(a spreadsheet date, read day first, as UK spreadsheets write it: write "
+            "2011-04-30, or 2011-04-01 if the series is monthly)",
+        ),
+        ("2011/04/30", "(write 2011-04-30, or 2011-04-01 if the series is monthly)"),
+        # a month as Excel shows one
+        ("Apr-11", "(a month: write its 1st, 2011-04-01)"),
+        ("Sept-99", "(a month: write its 1st, 1999-09-01)"),
+        ("April 2011", "(a month: write its 1st, 2011-04-01)"),
+        ("Mayday-11", None),
     ],
 )
 def test_other_ways_of_writing_a_date_are_told_the_date_to_write(

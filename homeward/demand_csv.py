@@ -12,8 +12,13 @@ import pandas as pd
 
 from homeward.errors import Problem, ValidationFailed, in_reading_order
 from homeward.ingest import MAX_COUNT, WEEKLY, found_date, found_unread_date, read_csv_as_text
-from homeward.planning import REFERRAL_ID
-from optimise.config import PlanningConfig
+from homeward.planning import (
+    REFERRAL_ID,
+    pressure_index,
+    uncovered_winter,
+    with_winter_pressure,
+)
+from optimise.config import PlanningConfig, WinterConfig
 
 log = logging.getLogger(__name__)
 REQUIRED = ("service", "district", "ds", "cases")
@@ -34,7 +39,9 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     """
     table = read_csv_as_text(path, str(path), expected_header=EXPECTED_HEADER, columns=REQUIRED)
     raw = table.cells  # indexed by file line (header = line 1); ragged rows left out
+    pressure = None
     if set(FORECAST_COLUMNS) <= set(raw.columns):
+        pressure = _pressure_forecast(raw, path, config)
         raw = _from_forecasts(raw, path)
     _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
@@ -59,7 +66,7 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
         problems += _unknown_ids(raw, "district", [d.id for d in config.districts])
     if problems:
         raise ValidationFailed(in_reading_order(problems), str(path))
-    return pd.DataFrame(
+    demand = pd.DataFrame(
         {
             "service": raw["service"].str.strip(),
             "district": raw["district"].str.strip(),
@@ -67,6 +74,84 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
             **numbers,
         }
     ).reset_index(drop=True)
+    if pressure is not None and config is not None and config.winter is not None:
+        demand = _with_pressure(demand, pressure, config.winter, path)
+    return demand
+
+
+def _pressure_forecast(
+    raw: pd.DataFrame, path: Path, config: PlanningConfig | None
+) -> pd.DataFrame | None:
+    """The forecast rows of the config's winter.pressure_series in a `homeward forecast`
+    output, as numbers, for the winter index the pipeline would raise winter demand by; None
+    when the config has no pressure series. A file without its rows is refused: the plan
+    would otherwise fail for want of columns a forecast file cannot have."""
+    winter = config.winter if config is not None else None
+    if winter is None or winter.pressure_series is None:
+        return None
+    rows = raw[raw["unique_id"].str.strip() == winter.pressure_series]
+    columns = ["ds", "mean", *(c for c in ("hi-80", "hi-95") if c in rows.columns)]
+    if rows.empty:
+        raise ValidationFailed(
+            (
+                Problem(
+                    None,
+                    "unique_id",
+                    f"forecast rows of the config's winter.pressure_series "
+                    f"{winter.pressure_series!r} beside the referral forecasts (forecast its "
+                    "history in the same `homeward forecast` run), or a config without "
+                    "winter.pressure_series",
+                    "none",
+                ),
+            ),
+            str(path),
+        )
+    frame = rows[columns].copy()
+    problems = []
+    for column in columns[1:]:
+        frame[column], found = _counts(rows[column], column)
+        problems += found
+    frame["ds"] = pd.to_datetime(rows["ds"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    problems += [
+        Problem(int(line), "ds", "a date YYYY-MM-DD", _found(rows.at[line, "ds"]))
+        for line in rows.index[frame["ds"].isna()]
+    ]
+    if problems:
+        raise ValidationFailed(in_reading_order(problems), str(path))
+    return frame.assign(unique_id=winter.pressure_series).reset_index(drop=True)
+
+
+def _with_pressure(
+    demand: pd.DataFrame, forecast: pd.DataFrame, winter: WinterConfig, path: Path
+) -> pd.DataFrame:
+    """Demand with winter_index and normal_cases from the pressure series' forecast, as the
+    pipeline computes them (planning.pressure_index: its forecast at the config's
+    pressure_level over its own first-year mean); a forecast under 11 months has no first
+    year to set it against, and is refused."""
+    ds = forecast["ds"]
+    if ds.max() < ds.min() + pd.DateOffset(months=11):
+        raise ValidationFailed(
+            (
+                Problem(
+                    None,
+                    "ds",
+                    f"a forecast of winter.pressure_series {winter.pressure_series!r} a year "
+                    "ahead or more (its winter index is over its first year's mean)",
+                    f"{ds.min():%Y-%m-%d} to {ds.max():%Y-%m-%d}",
+                ),
+            ),
+            str(path),
+        )
+    index = pressure_index(forecast, forecast.iloc[:0], winter.pressure_level, winter.months)
+    if missing := uncovered_winter(demand, index, winter.months):
+        log.warning(
+            "winter.pressure_series %r: its forecast does not reach %s; those months are "
+            "planned without hospital pressure",
+            winter.pressure_series,
+            ", ".join(missing),
+        )
+    log.info("winter demand raised by %s's forecast, as the pipeline would", winter.pressure_series)
+    return with_winter_pressure(demand, index)
 
 
 # `homeward forecast --output`'s columns, read as demand: the mean is the cases planned for,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,3 +91,41 @@ def test_a_config_of_ones_own_without_demand_is_refused_before_forecasting(
     err = capsys.readouterr().err
     assert "--demand: expected a demand file for a config of your own" in err
     assert "they have no district carlisle (the demo's districts: north-warwickshire," in err
+
+
+def _forecast_file(path: Path, body: dict[str, Any], pressure: bool) -> None:
+    """`homeward forecast` output of a year: 10 referrals a week in every series, and (when
+    asked) a hospital-pressure series at 100 a week, 130 in December."""
+    weeks = pd.date_range("2026-01-05", periods=52, freq="W-MON")
+    ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
+    frames = [pd.DataFrame({"unique_id": uid, "ds": weeks, "mean": 10.0}) for uid in ids]
+    if pressure:
+        level = np.where(weeks.month == 12, 130.0, 100.0)
+        frames.append(pd.DataFrame({"unique_id": "dtoc_days/rugby", "ds": weeks, "mean": level}))
+    out = pd.concat(frames).assign(model="ses")
+    out = out.assign(**{"lo-80": out["mean"] * 0.9, "hi-80": out["mean"] * 1.1})
+    out.to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
+def test_forecasts_raise_winter_by_the_pressure_series_in_the_same_file(tmp_path: Path) -> None:
+    """A config with winter.pressure_series (the demo's has one) was refused for want of
+    winter_index and normal_cases columns, which no forecast file has: the README's forecast
+    then plan route failed for any council that began from the demo's config."""
+    winter = {"pressure_series": "dtoc_days/rugby", "pressure_level": "mean", "months": [12]}
+    body = rich_config(horizon_periods=WEEKS, winter=winter)
+    config = PlanningConfig.model_validate(body)
+    path = tmp_path / "forecasts.csv"
+    _forecast_file(path, body, pressure=True)
+    demand = read_demand_csv(path, config)
+    december = demand["ds"].dt.month == 12
+    # the index is December's forecast over the forecast's own first-year mean
+    expected = 130.0 / ((48 * 100.0 + 4 * 130.0) / 52)
+    assert demand.loc[december, "winter_index"].to_numpy() == pytest.approx(expected)
+    assert (demand.loc[~december, "winter_index"] == 1.0).all()
+    assert demand["normal_cases"].to_numpy() == pytest.approx(10.0)
+    _forecast_file(path, body, pressure=False)
+    with pytest.raises(ValidationFailed) as refused:
+        read_demand_csv(path, config)
+    [problem] = refused.value.problems
+    assert problem.column == "unique_id" and problem.found == "none"
+    assert "winter.pressure_series 'dtoc_days/rugby'" in problem.expected

@@ -141,6 +141,8 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
             max_age=600,
         )
     errors.install(app)
+    # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
+    # /v1/plans/{id}/{table} takes `hours.csv` for a table's name
     routers = (health, keys, series, exports, runs, observations, configs, plans, winter, dashboard)
     for module in routers:
         app.include_router(module.router)

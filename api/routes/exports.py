@@ -7,17 +7,22 @@ significant digits: homeward/exports.py).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Response
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
 from api.errors import NotFound, error_responses
+from api.plan_tables import (
+    TABLE_REFUSALS,
+    PlanTable,
+    RowFilter,
+    RowFilterDep,
+    TableName,
+    table_rows,
+)
 from api.routes.plans import latest_or_404, plan_or_404
-from api.schemas import PlanResultPublic
 from homeward import repository
 from homeward.exports import csv_text
 from homeward.roles import Action
@@ -28,28 +33,6 @@ router = APIRouter(prefix="/v1", tags=["exports"], route_class=AuthFirstRoute)
 CSV_TYPE = "text/csv"
 # What a series id may hold, as GET /v1/series checks its `prefix` (api/routes/series.py)
 SERIES_PREFIX_PATTERN = r"^[a-z0-9_./-]*$"
-
-
-class PlanTable(StrEnum):
-    """A plan's tables, as `PlanResultPublic` names its lists of rows."""
-
-    hours = "hours"
-    staffing = "staffing"
-    capital = "capital"
-    capital_total = "capital_total"
-    backlog = "backlog"
-    revenue = "revenue"
-    revenue_by_budget = "revenue_by_budget"
-    revenue_by_year = "revenue_by_year"
-    dtoc_days = "dtoc_days"
-    district_waits = "district_waits"
-    demand = "demand"
-    demand_risk = "demand_risk"
-    shadow_prices = "shadow_prices"
-    binding = "binding"
-    relaxations = "relaxations"
-    baselines = "baselines"
-    simulation = "simulation"
 
 
 def _csv_answer(description: str, example: str) -> dict[int | str, dict[str, Any]]:
@@ -68,12 +51,10 @@ def _csv_answer(description: str, example: str) -> dict[int | str, dict[str, Any
     }
 
 
-TableName = Annotated[
-    PlanTable, Path(description="which table of the plan's result, e.g. hours", examples=["hours"])
-]
 _PLAN_CSV = _csv_answer(
     "the table's rows, with a header row of its column names (a header alone when the plan "
-    "has no rows in it, e.g. relaxations of a plan that relaxed nothing)",
+    "has no rows in it, e.g. relaxations of a plan that relaxed nothing, or none that the "
+    "filters keep)",
     "service,district,team,period,ds,hours,cases_served\not,rugby,north,1,2026-01-05,142.5,23.75\n",
 )
 
@@ -84,12 +65,15 @@ _PLAN_CSV = _csv_answer(
     response_class=Response,
     dependencies=[allowed(Action.READ)],
     responses=_PLAN_CSV
-    | error_responses(404, 422, said={404: "no plan yet that is not a what-if"}),
+    | error_responses(
+        404, 422, said={404: "no plan yet that is not a what-if", 422: TABLE_REFUSALS}
+    ),
 )
-def latest_plan_table_csv(table: TableName, session: SessionDep) -> Response:
-    """One table of the latest plan (GET /v1/plans/latest) as CSV; the file is named after
-    the plan's id, so a download says which plan it came from."""
-    return _table_csv(latest_or_404(session), table)
+def latest_plan_table_csv(table: TableName, wanted: RowFilterDep, session: SessionDep) -> Response:
+    """One table of the latest plan (GET /v1/plans/latest) as CSV, optionally only some
+    districts', services' or dates' rows; the file is named after the plan's id, so a
+    download says which plan it came from."""
+    return _table_csv(latest_or_404(session), table, wanted)
 
 
 @router.get(
@@ -97,37 +81,20 @@ def latest_plan_table_csv(table: TableName, session: SessionDep) -> Response:
     operation_id="get_plan_csv",
     response_class=Response,
     dependencies=[allowed(Action.READ)],
-    responses=_PLAN_CSV | error_responses(404, 422),
+    responses=_PLAN_CSV | error_responses(404, 422, said={422: TABLE_REFUSALS}),
 )
-def plan_table_csv(plan_id: IdPath, table: TableName, session: SessionDep) -> Response:
-    """One table of a plan (GET /v1/plans/{id}) as CSV."""
-    return _table_csv(plan_or_404(session, plan_id), table)
+def plan_table_csv(
+    plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep
+) -> Response:
+    """One table of a plan (GET /v1/plans/{id}) as CSV, optionally filtered as GET
+    /v1/plans/{id}/{table} is."""
+    return _table_csv(plan_or_404(session, plan_id), table, wanted)
 
 
-def _table_csv(row: PlanRow, table: PlanTable) -> Response:
-    rows: list[dict[str, Any]] = row.result.get(table.value) or []
-    frame = pd.DataFrame(rows, columns=_columns(table, rows))
+def _table_csv(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
+    kept = table_rows(row.result, table, wanted)
+    frame = pd.DataFrame(kept.rows, columns=kept.columns)
     return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv")
-
-
-def _columns(table: PlanTable, rows: list[dict[str, Any]]) -> list[str]:
-    """The columns the JSON rows have: the row schema's fields in order, then any key an older
-    or newer plan stored besides. A field no row has (`budget` of `revenue`, which only
-    `revenue_by_budget` rows carry) is left out, as the JSON leaves it out; with no rows at
-    all, the header is every field of the schema, so an empty table still says its columns."""
-    model = _row_model(table)
-    named = list(model.model_fields) if model is not None else []
-    keys = {k for r in rows for k in r}
-    extra = [k for r in rows for k in r if k not in named]
-    kept = [k for k in named if k in keys] if rows else named
-    return kept + list(dict.fromkeys(extra))
-
-
-def _row_model(table: PlanTable) -> type[BaseModel] | None:
-    annotation = PlanResultPublic.model_fields[table.value].annotation
-    args = getattr(annotation, "__args__", ())
-    model = args[0] if args else None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -14,6 +14,16 @@ from sqlalchemy.orm import Session
 from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
 from api.errors import NotFound, error_responses, location_header, refused_unless_role
 from api.paging import PAGED_RESPONSES, send_total
+from api.plan_tables import (
+    ANY_TABLE_ROW,
+    TABLE_REFUSALS,
+    PlanTable,
+    RowFilter,
+    RowFilterDep,
+    TableName,
+    public_rows,
+    table_rows,
+)
 from api.routes.configs import refuse_unstored_pressure_series
 from api.routes.runs import public_runs
 from api.schemas import (
@@ -121,6 +131,56 @@ def plan_or_404(session: Session, plan_id: int) -> PlanRow:
 def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
     """One plan by id."""
     return _public(session, plan_or_404(session, plan_id))
+
+
+# One table of a plan as JSON. `/v1/plans/{plan_id}/{table}.csv` would match these too
+# (`hours.csv` as the table, refused as no table): the CSV routes come first because the
+# exports router is included before this one (api/app.py).
+_TABLE_JSON: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the table's rows, each as in the plan's `result` (GET "
+        "/v1/plans/{id}): the table's own row schema there, e.g. `PlanHoursRowPublic` for "
+        "`hours`; `[]` when the plan has none, or none that the filters keep"
+    }
+}
+
+
+@router.get(
+    "/latest/{table}",
+    operation_id="get_latest_plan_table",
+    response_model=list[ANY_TABLE_ROW],
+    dependencies=[allowed(Action.READ)],
+    responses=_TABLE_JSON
+    | error_responses(
+        404, 422, said={404: "no plan yet that is not a what-if", 422: TABLE_REFUSALS}
+    ),
+)
+def latest_plan_table(table: TableName, wanted: RowFilterDep, session: SessionDep) -> Response:
+    """One table of the latest plan (GET /v1/plans/latest), optionally only some districts',
+    services' or dates' rows, without the rest of the plan (about 1.5 MB)."""
+    return _table_json(latest_or_404(session), table, wanted)
+
+
+@router.get(
+    "/{plan_id}/{table}",
+    operation_id="get_plan_table",
+    response_model=list[ANY_TABLE_ROW],
+    dependencies=[allowed(Action.READ)],
+    responses=_TABLE_JSON | error_responses(404, 422, said={422: TABLE_REFUSALS}),
+)
+def get_plan_table(
+    plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep
+) -> Response:
+    """One table of a plan (GET /v1/plans/{id}), optionally only some districts', services'
+    or dates' rows (`from` and `to` inclusive, on each row's `ds`)."""
+    return _table_json(plan_or_404(session, plan_id), table, wanted)
+
+
+def _table_json(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
+    # rows made JSON here, each through its own table's model (the response model is any
+    # table's row, for the OpenAPI document, and would pick a model per row by its keys)
+    rows = public_rows(table, table_rows(row.result, table, wanted).rows)
+    return JSONResponse(rows)
 
 
 @router.post(

@@ -99,6 +99,9 @@ ASKS = [
     Ask("latest plan", "GET", "/v1/plans/latest"),
     Ask("plan", "GET", "/v1/plans/1"),
     Ask("plan table as CSV", "GET", "/v1/plans/latest/hours.csv", role=Role.VIEWER),
+    Ask("plan table", "GET", "/v1/plans/latest/hours", params={"district": "rugby"}),
+    Ask("plan table by id", "GET", "/v1/plans/1/shadow_prices"),
+    Ask("plan table refused", "GET", "/v1/plans/1/revenue", params={"service": "ot"}),
     Ask("forecasts as CSV", "GET", "/v1/forecasts.csv", params={"prefix": "referrals/ot/"}),
     Ask("runs", "GET", "/v1/runs"),
     Ask("run", "GET", "/v1/runs/1"),
@@ -238,6 +241,9 @@ def _operation(document: dict[str, Any], method: str, path: str) -> dict[str, An
         and re.fullmatch(re.sub(r"\\\{[^}]+\\\}", ".+", re.escape(template)), path)
     ]
     assert matching, f"{method} {path} is in no path of the document"
+    # the most specific: `/v1/plans/{plan_id}/{table}` for /v1/plans/1/hours, which
+    # `/v1/plans/{plan_id}` also fits (a series id's slashes need `.+`)
+    matching.sort(key=lambda template: -len(re.sub(r"\{[^}]+\}", "", template)))
     operation: dict[str, Any] = paths[matching[0]][method.lower()]
     return operation
 

@@ -166,6 +166,22 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/plans/1/hours.csv"),
         503: Ask("GET", "/v1/plans/1/hours.csv"),
     },
+    ("GET", "/v1/plans/latest/{table}"): {
+        401: Ask("GET", "/v1/plans/latest/hours"),
+        404: Ask("GET", "/v1/plans/latest/hours"),
+        422: Ask(
+            "GET", "/v1/plans/latest/hours", params={"from": "2026-02-02", "to": "2026-01-05"}
+        ),
+        500: Ask("GET", "/v1/plans/latest/hours"),
+        503: Ask("GET", "/v1/plans/latest/hours"),
+    },
+    ("GET", "/v1/plans/{plan_id}/{table}"): {
+        401: Ask("GET", "/v1/plans/1/hours"),
+        404: Ask("GET", "/v1/plans/1/hours"),
+        422: Ask("GET", "/v1/plans/1/nope"),
+        500: Ask("GET", "/v1/plans/1/hours"),
+        503: Ask("GET", "/v1/plans/1/hours"),
+    },
     ("GET", "/v1/forecasts.csv"): {
         401: Ask("GET", "/v1/forecasts.csv"),
         404: Ask("GET", "/v1/forecasts.csv"),

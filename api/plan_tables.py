@@ -1,0 +1,268 @@
+"""One table of a stored plan's result, whole or filtered by district, service and dates: what
+GET /v1/plans/{id}/{table} answers as JSON and GET /v1/plans/{id}/{table}.csv as CSV.
+
+A dashboard showing one district's hours should not have to fetch the whole plan (about
+1.5 MB) to keep a few hundred rows. A filter is refused (422) rather than ignored wherever
+ignoring it would answer a question the client did not ask: a column the table lacks, an id
+the plan does not have (a typo would read as "no rows"), or a window that ends before it
+starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import operator
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+from fastapi import Depends, Path, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, PlainValidator, TypeAdapter, WithJsonSchema
+
+from api.schemas import PlanResultPublic
+
+
+class PlanTable(StrEnum):
+    """A plan's tables, as `PlanResultPublic` names its lists of rows."""
+
+    hours = "hours"
+    staffing = "staffing"
+    capital = "capital"
+    capital_total = "capital_total"
+    backlog = "backlog"
+    revenue = "revenue"
+    revenue_by_budget = "revenue_by_budget"
+    revenue_by_year = "revenue_by_year"
+    dtoc_days = "dtoc_days"
+    district_waits = "district_waits"
+    demand = "demand"
+    demand_risk = "demand_risk"
+    shadow_prices = "shadow_prices"
+    binding = "binding"
+    relaxations = "relaxations"
+    baselines = "baselines"
+    simulation = "simulation"
+
+
+TableName = Annotated[
+    PlanTable, Path(description="which table of the plan's result, e.g. hours", examples=["hours"])
+]
+
+
+def row_model(table: PlanTable) -> type[BaseModel] | None:
+    """The schema of one row of `table`, as `PlanResultPublic` types its list."""
+    annotation = PlanResultPublic.model_fields[table.value].annotation
+    args = getattr(annotation, "__args__", ())
+    model = args[0] if args else None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+# Any table's row, for the OpenAPI document of the JSON table routes: each table's rows are
+# its own model's (`row_model`), as in GET /v1/plans/{id}.
+ANY_TABLE_ROW: Any = functools.reduce(
+    operator.or_, dict.fromkeys(m for t in PlanTable if (m := row_model(t)) is not None)
+)
+
+
+def table_columns(table: PlanTable, rows: list[dict[str, Any]]) -> list[str]:
+    """The columns the JSON rows have: the row schema's fields in order, then any key an older
+    or newer plan stored besides. A field no row has (`budget` of `revenue`, which only
+    `revenue_by_budget` rows carry) is left out, as the JSON leaves it out; with no rows at
+    all, the columns are every field of the schema, so an empty table still says its columns."""
+    model = row_model(table)
+    named = list(model.model_fields) if model is not None else []
+    keys = {k for r in rows for k in r}
+    extra = [k for r in rows for k in r if k not in named]
+    kept = [k for k in named if k in keys] if rows else named
+    return kept + list(dict.fromkeys(extra))
+
+
+def _day(value: object) -> date:
+    """A query's date, YYYY-MM-DD exactly (pydantic's own date would also take a datetime at
+    midnight, and says "Datetimes provided to dates" of a plain typo)."""
+    text = str(value)
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("a date as YYYY-MM-DD, e.g. 2026-01-05") from None
+
+
+Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+_IDS = (
+    "only rows of this {0} id (repeat the parameter for several: rows of any of them); "
+    "an id the plan does not have is refused (422), naming the plan's {0} ids"
+)
+
+
+# The 422 of a table route: its own refusals, and those every route makes
+TABLE_REFUSALS = (
+    "Invalid input: `problems` locates each at its parameter: a plan id that is not a whole "
+    "number from 1, or a table name no plan has; "
+    "a filter on a column the table lacks (`district` of `revenue`), naming the table's "
+    "columns; a district or service id the plan does not have, naming the ones it has; `from` "
+    "after `to`, or a date not YYYY-MM-DD; or a query parameter the endpoint does not take"
+)
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Which rows of a table to keep: any of `districts` (none: every district), any of
+    `services`, and `ds` from `first_day` to `last_day`, both inclusive (None: open)."""
+
+    districts: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    first_day: date | None = None
+    last_day: date | None = None
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        """Whether `row` passes every filter given (a row without a `ds`, such as a shadow
+        price of DFG capital, is in no window)."""
+        if self.districts and row.get("district") not in self.districts:
+            return False
+        if self.services and row.get("service") not in self.services:
+            return False
+        if self.first_day is None and self.last_day is None:
+            return True
+        ds = row.get("ds")
+        if not isinstance(ds, str):
+            return False
+        day = ds[:10]
+        return (self.first_day is None or self.first_day.isoformat() <= day) and (
+            self.last_day is None or day <= self.last_day.isoformat()
+        )
+
+
+def row_filter(
+    district: Annotated[
+        list[str] | None, Query(description=_IDS.format("district"), examples=[["rugby"]])
+    ] = None,
+    service: Annotated[
+        list[str] | None, Query(description=_IDS.format("service"), examples=[["ot"]])
+    ] = None,
+    first_day: Annotated[
+        Day | None,
+        Query(
+            alias="from",
+            description="only rows whose period starts (`ds`) on or after this date, YYYY-MM-DD",
+        ),
+    ] = None,
+    last_day: Annotated[
+        Day | None,
+        Query(
+            alias="to",
+            description="only rows whose period starts (`ds`) on or before this date, YYYY-MM-DD",
+        ),
+    ] = None,
+) -> RowFilter:
+    """The filters of a request for one table (a dependency); `from` after `to` is refused
+    here, before the plan is read, since no plan could have rows in that window."""
+    if first_day is not None and last_day is not None and first_day > last_day:
+        _refuse(
+            [
+                _problem(
+                    "from",
+                    f"a date no later than `to` ({last_day.isoformat()})",
+                    first_day.isoformat(),
+                )
+            ]
+        )
+    return RowFilter(tuple(district or ()), tuple(service or ()), first_day, last_day)
+
+
+RowFilterDep = Annotated[RowFilter, Depends(row_filter)]
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """A table's rows kept by a filter, and the columns of the whole table (in order), so a
+    filtered answer has the same columns as the unfiltered one, even with no rows."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def table_rows(result: dict[str, Any], table: PlanTable, wanted: RowFilter) -> TableRows:
+    """The rows of `table` in a stored plan's `result` that `wanted` keeps; a filter the table
+    or the plan cannot answer is refused (RequestValidationError, a 422 at the parameter)."""
+    rows: list[dict[str, Any]] = result.get(table.value) or []
+    columns = table_columns(table, rows)
+    problems = _unanswerable(result, table, columns, wanted)
+    if problems:
+        _refuse(problems)
+    return TableRows(columns, [r for r in rows if wanted.keeps(r)])
+
+
+def _unanswerable(
+    result: dict[str, Any], table: PlanTable, columns: list[str], wanted: RowFilter
+) -> list[dict[str, Any]]:
+    """Every filter of `wanted` that `table` has no column for, and every id the plan lacks."""
+    problems: list[dict[str, Any]] = []
+    for param, column, ids in (
+        ("district", "district", wanted.districts),
+        ("service", "service", wanted.services),
+    ):
+        if not ids:
+            continue
+        if column not in columns:
+            problems.append(_no_column(param, column, table, columns, ", ".join(ids)))
+            continue
+        known = _plan_ids(result, column)
+        problems += [_unknown_id(param, i, known) for i in ids if i not in known]
+    for param, day in (("from", wanted.first_day), ("to", wanted.last_day)):
+        if day is not None and "ds" not in columns:
+            problems.append(_no_column(param, "ds", table, columns, day.isoformat()))
+    return problems
+
+
+def _plan_ids(result: dict[str, Any], column: str) -> list[str]:
+    """Every value of `column` in any table of the plan: its districts, or its services."""
+    tables = (result.get(t.value) or [] for t in PlanTable)
+    return sorted({v for rows in tables for r in rows if isinstance(v := r.get(column), str)})
+
+
+def _no_column(
+    param: str, column: str, table: PlanTable, columns: list[str], found: str
+) -> dict[str, Any]:
+    return _problem(
+        param,
+        f"a filter on a column of table '{table.value}', which has no {column} column "
+        f"(its columns: {', '.join(columns)})",
+        found,
+    )
+
+
+def _unknown_id(param: str, found: str, known: Iterable[str]) -> dict[str, Any]:
+    ids = list(known)
+    near = difflib.get_close_matches(found, ids, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    listed = ", ".join(ids) if ids else "none"
+    return _problem(param, f"one of the plan's {param} ids: {listed}{hint}", found)
+
+
+def _problem(param: str, expected: str, found: str) -> dict[str, Any]:
+    """A query parameter's problem, as FastAPI reports one (api/errors.py locates it)."""
+    return {"type": "value_error", "loc": ("query", param), "msg": expected, "input": found}
+
+
+def _refuse(problems: list[dict[str, Any]]) -> NoReturn:
+    raise RequestValidationError(problems)
+
+
+def public_rows(table: PlanTable, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` as GET /v1/plans/{id} serves them in its `result`: through the table's row
+    model, JSON-ready, with only the keys each row stored (a number stored as 5 is 5.0 there
+    too, since the model reads it as a float)."""
+    model = row_model(table)
+    if model is None:  # every table has a row model (tests/api/test_plan_tables.py)
+        return rows
+    adapter: TypeAdapter[list[BaseModel]] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    served: list[dict[str, Any]] = adapter.dump_python(
+        adapter.validate_python(rows), mode="json", exclude_unset=True
+    )
+    return served

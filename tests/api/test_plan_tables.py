@@ -1,0 +1,207 @@
+"""One table of a plan as JSON, and any table (JSON or CSV) filtered by district, service and
+dates: the rows are the full plan's, and a filter the table or plan cannot answer is refused
+(over a real HTTP server)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from api.plan_tables import PlanTable, row_model
+
+
+@pytest.fixture(scope="module")
+def plan(viewer: httpx.Client) -> dict[str, Any]:
+    """The latest plan, whole, as GET /v1/plans/latest answers it."""
+    answer = viewer.get("/v1/plans/latest")
+    assert answer.status_code == 200, answer.text
+    whole: dict[str, Any] = answer.json()
+    return whole
+
+
+def _rows(answer: httpx.Response) -> list[dict[str, Any]]:
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    rows: list[dict[str, Any]] = answer.json()
+    return rows
+
+
+def _csv(answer: httpx.Response) -> pd.DataFrame:
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    return pd.read_csv(io.StringIO(answer.text))
+
+
+def _problems(answer: httpx.Response) -> dict[str, dict[str, Any]]:
+    assert answer.status_code == 422, answer.text
+    return {p["location"]: p for p in answer.json()["problems"]}
+
+
+def test_every_table_has_its_row_model() -> None:
+    """Each table's rows are served through the model PlanResultPublic types them with."""
+    assert all(row_model(t) is not None for t in PlanTable)
+
+
+@pytest.mark.parametrize("table", list(PlanTable), ids=[t.value for t in PlanTable])
+def test_each_table_is_the_full_plans_table(
+    viewer: httpx.Client, plan: dict[str, Any], table: PlanTable
+) -> None:
+    expected = plan["result"].get(table.value, [])
+    assert _rows(viewer.get(f"/v1/plans/latest/{table.value}")) == expected
+    assert _rows(viewer.get(f"/v1/plans/{plan['id']}/{table.value}")) == expected
+
+
+def test_json_and_csv_tables_resolve_to_their_own_routes(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    """`/3/hours.csv` is the CSV route (not table "hours.csv" of the JSON one); `/latest/hours`
+    is the latest plan's, not a plan whose id is "latest"."""
+    hours = plan["result"]["hours"]
+    assert len(hours) > 0
+    for base in ("/v1/plans/latest", f"/v1/plans/{plan['id']}"):
+        assert _rows(viewer.get(f"{base}/hours")) == hours
+        assert len(_csv(viewer.get(f"{base}/hours.csv"))) == len(hours)
+    wrong = viewer.get("/v1/plans/latest/hour")
+    assert set(_problems(wrong)) == {"path/table"}
+    assert "'hours'" in wrong.json()["detail"]
+    missing = viewer.get("/v1/plans/999999/hours")
+    assert missing.status_code == 404 and "no plan with id 999999" in missing.json()["detail"]
+
+
+def test_a_district_service_and_window_keep_only_their_rows(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    hours = plan["result"]["hours"]
+    days = sorted({r["ds"] for r in hours})
+    start, end = days[1], days[3]
+    wanted = [
+        r
+        for r in hours
+        if r["district"] == "rugby" and r["service"] == "ot" and start <= r["ds"] <= end
+    ]
+    assert len(wanted) == 3  # one row a period, the window's ends included
+    params = {"district": "rugby", "service": "ot", "from": start, "to": end}
+    assert _rows(viewer.get("/v1/plans/latest/hours", params=params)) == wanted
+    csv = _csv(viewer.get(f"/v1/plans/{plan['id']}/hours.csv", params=params))
+    assert list(csv.columns) == list(pd.DataFrame(hours).columns)
+    assert list(csv["ds"]) == [r["ds"] for r in wanted]
+    assert csv["hours"].to_numpy() == pytest.approx([r["hours"] for r in wanted], rel=1e-9)
+
+
+def test_a_filter_given_twice_keeps_the_rows_of_either(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    demand = plan["result"]["demand"]
+    both = [r for r in demand if r["district"] in ("rugby", "warwick")]
+    assert 0 < len(both) < len(demand)
+    params = [("district", "rugby"), ("district", "warwick")]
+    assert _rows(viewer.get("/v1/plans/latest/demand", params=params)) == both
+    assert len(_csv(viewer.get("/v1/plans/latest/demand.csv", params=params))) == len(both)
+
+
+def test_a_window_alone_filters_a_table_without_districts(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    revenue = plan["result"]["revenue"]
+    last = max(r["ds"] for r in revenue)
+    tail = [r for r in revenue if r["ds"] >= last]
+    assert 0 < len(tail) < len(revenue)
+    assert _rows(viewer.get("/v1/plans/latest/revenue", params={"from": last})) == tail
+
+
+def test_no_rows_kept_is_an_empty_list_or_a_header(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    """A window between two period starts holds none: an empty answer, not an error."""
+    first = pd.Timestamp(min(r["ds"] for r in plan["result"]["hours"]))
+    day = (first + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    params = {"district": "rugby", "from": day, "to": day}
+    assert _rows(viewer.get("/v1/plans/latest/hours", params=params)) == []
+    header = viewer.get("/v1/plans/latest/hours.csv", params=params)
+    assert header.status_code == 200
+    assert header.text == ",".join(pd.DataFrame(plan["result"]["hours"]).columns) + "\n"
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_a_filter_on_a_column_the_table_lacks_is_refused_naming_its_columns(
+    viewer: httpx.Client, suffix: str
+) -> None:
+    """`district` of revenue (no district column) and `from` of capital_total (no ds) would
+    otherwise answer every row as if filtered."""
+    revenue = _problems(
+        viewer.get(f"/v1/plans/latest/revenue{suffix}", params={"district": "rugby"})
+    )
+    assert set(revenue) == {"query/district"}
+    expected = revenue["query/district"]["expected"]
+    assert "table 'revenue', which has no district column" in expected
+    assert "its columns: period, ds, staff_cost_gbp" in expected
+    assert revenue["query/district"]["found"] == "'rugby'"
+    totals = _problems(
+        viewer.get(
+            f"/v1/plans/latest/capital_total{suffix}",
+            params={"from": "2026-01-05", "to": "2026-03-02"},
+        )
+    )
+    assert set(totals) == {"query/from", "query/to"}
+    assert "table 'capital_total', which has no ds column" in totals["query/from"]["expected"]
+    staffing = _problems(
+        viewer.get(f"/v1/plans/latest/staffing{suffix}", params={"district": "rugby"})
+    )
+    assert "service, team, period, ds" in staffing["query/district"]["expected"]
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_an_id_the_plan_does_not_have_is_refused_naming_the_ones_it_has(
+    viewer: httpx.Client, suffix: str
+) -> None:
+    """A misspelt district must not read as a district with no rows."""
+    answer = viewer.get(
+        f"/v1/plans/latest/hours{suffix}",
+        params=[("district", "rugby"), ("district", "rugbby"), ("service", "OT")],
+    )
+    problems = _problems(answer)
+    assert set(problems) == {"query/district", "query/service"}
+    district = problems["query/district"]
+    assert district["found"] == "'rugbby'"
+    assert district["expected"].startswith("one of the plan's district ids: ")
+    assert "north-warwickshire, nuneaton-and-bedworth, rugby" in district["expected"]
+    assert district["expected"].endswith("(did you mean 'rugby'?)")
+    assert "hao, ot" in problems["query/service"]["expected"]
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_a_window_ending_before_it_starts_or_not_a_date_is_refused(
+    viewer: httpx.Client, suffix: str
+) -> None:
+    backwards = _problems(
+        viewer.get(
+            f"/v1/plans/latest/hours{suffix}", params={"from": "2026-03-02", "to": "2026-01-05"}
+        )
+    )
+    assert backwards == {
+        "query/from": {
+            "location": "query/from",
+            "expected": "a date no later than `to` (2026-01-05)",
+            "found": "'2026-03-02'",
+        }
+    }
+    for sent in ("2026-1-5", "05/01/2026", "2026-01-05T00:00", "2026-02-30"):
+        problems = _problems(viewer.get(f"/v1/plans/latest/hours{suffix}", params={"to": sent}))
+        assert problems["query/to"]["expected"] == "a date as YYYY-MM-DD, e.g. 2026-01-05"
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/plans/latest/hours", "/v1/plans/1/hours", "/v1/plans/latest/hours.csv"]
+)
+def test_an_unknown_query_parameter_is_refused_naming_the_filters(
+    viewer: httpx.Client, path: str
+) -> None:
+    problems = _problems(viewer.get(path, params={"districts": "rugby"}))
+    assert problems["query/districts"]["expected"] == (
+        "one of this endpoint's query parameters: district, from, service, to "
+        "(did you mean 'district'?)"
+    )

@@ -464,6 +464,22 @@ class PlanSummaryPublic(BaseModel):
     status: str = Field(description=_PLAN_STATUS)
     objective_weighted_wait_days: float | None = Field(description=_PLAN_OBJECTIVE)
     solve_seconds: float = Field(description=_PLAN_SOLVE)
+    first_ds: PeriodStart | None = Field(
+        description="the first period's start date, YYYY-MM-DD, as the plan's result gives "
+        "it; null for a plan stored before results said it"
+    )
+    last_ds: PeriodStart | None = Field(
+        description="the last period's start date, YYYY-MM-DD (the plan ends period_days "
+        "after it); null for a plan stored before results said it"
+    )
+    periods: int | None = Field(
+        description="how many periods the plan covers; null for a plan stored before results "
+        "said it"
+    )
+    warnings: list[str] = Field(
+        description="the plan's warnings, as in its result (a stale start, demand it cannot "
+        "keep up with, money in a likely wrong unit); empty when it has none"
+    )
 
 
 # A plan's result, as stored (optimise/result.py, PlanResult.to_dict): documented so clients can

@@ -896,6 +896,13 @@ class PlanSummary:
     status: str
     objective_weighted_wait_days: float | None
     solve_seconds: float
+    # Read from the stored result, so a list can head each plan with its horizon and warnings
+    # without loading the whole result (about 1.5 MB); None (no warnings) for a plan stored
+    # before its result said them.
+    first_ds: str | None
+    last_ds: str | None
+    periods: int | None
+    warnings: tuple[str, ...]
 
 
 def latest_plan(session: Session) -> PlanRow | None:
@@ -930,11 +937,18 @@ def list_plans(
             PlanRow.status,
             PlanRow.objective_weighted_wait_days,
             PlanRow.solve_seconds,
+            # in the database (SQLite's json_extract, PostgreSQL's ->): only these come back
+            PlanRow.result["first_ds"].as_string(),
+            PlanRow.result["last_ds"].as_string(),
+            PlanRow.result["periods"].as_integer(),
+            PlanRow.result["warnings"],
         ),
         scenario,
     )
     rows = session.execute(stmt.order_by(PlanRow.id.desc()).limit(limit).offset(offset))
-    return [PlanSummary(*row) for row in rows]
+    found = [PlanSummary(*row) for row in rows]
+    # warnings come back as the stored JSON list, or None from a result without them
+    return [replace(p, warnings=tuple(p.warnings or ())) for p in found]
 
 
 def count_plans(session: Session, scenario: bool | None = None) -> int:

@@ -25,6 +25,8 @@ SUMMARY_FIELDS = {
     "objective_weighted_wait_days",
     "solve_seconds",
 }
+# read from the plan's result, so a list can head each plan without fetching it whole
+HORIZON_FIELDS = {"first_ds", "last_ds", "periods", "warnings"}
 
 
 def _what_if(finance: httpx.Client, fee_rate: float) -> dict[str, Any]:
@@ -72,11 +74,12 @@ def test_plans_lists_summaries_newest_first(viewer: httpx.Client) -> None:
     plans = response.json()
     # the pipeline's, the 15% what-if, one requested without a config, one with it unchanged
     assert len(plans) == 4
-    assert all(set(p) == SUMMARY_FIELDS for p in plans)  # no `result`: summaries only
+    assert all(set(p) == SUMMARY_FIELDS | HORIZON_FIELDS for p in plans)  # no `result`
     assert [p["id"] for p in plans] == sorted((p["id"] for p in plans), reverse=True)
     assert [p["scenario"] for p in plans] == [False, False, True, False]
     latest = viewer.get("/v1/plans/latest").json()
-    assert {k: latest[k] for k in SUMMARY_FIELDS} == plans[0]
+    from_result = {k: latest["result"][k] for k in HORIZON_FIELDS}
+    assert {k: latest[k] for k in SUMMARY_FIELDS} | from_result == plans[0]
 
 
 def test_plans_filter_by_scenario_and_page(viewer: httpx.Client) -> None:
@@ -158,7 +161,7 @@ def test_openapi_describes_plan_history_and_configs_by_id(demo_server: LiveServe
     listing = spec["paths"]["/v1/plans"]["get"]
     item = listing["responses"]["200"]["content"]["application/json"]["schema"]["items"]
     summary = spec["components"]["schemas"][item["$ref"].rsplit("/", 1)[1]]
-    assert set(summary["properties"]) == SUMMARY_FIELDS
+    assert set(summary["properties"]) == SUMMARY_FIELDS | HORIZON_FIELDS
     params = {p["name"]: p["schema"] for p in listing["parameters"]}
     assert params["limit"]["maximum"] == 100 and params["limit"]["default"] == 20
     assert {"scenario", "offset"} <= set(params)

@@ -1,6 +1,6 @@
 """One table of a plan as JSON, and any table (JSON or CSV) filtered by district, service and
-dates: the rows are the full plan's, and a filter the table or plan cannot answer is refused
-(over a real HTTP server)."""
+dates: the rows are the full plan's, a filter the table or plan cannot answer is refused, and
+the plan list heads each plan with its horizon and warnings (over a real HTTP server)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from sqlalchemy.orm import Session
 
 from api.plan_tables import PlanTable, row_model
+from homeward import demo_config, planning, repository
+from homeward.storage import make_engine, session_factory, transaction, upgrade
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +208,58 @@ def test_an_unknown_query_parameter_is_refused_naming_the_filters(
         "one of this endpoint's query parameters: district, from, service, to "
         "(did you mean 'district'?)"
     )
+
+
+def test_the_plan_list_heads_each_plan_with_its_horizon_and_warnings(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    listed = viewer.get("/v1/plans", params={"scenario": "false", "limit": 1})
+    assert listed.status_code == 200, listed.text
+    (summary,) = listed.json()
+    result = plan["result"]
+    assert summary["id"] == plan["id"]
+    assert (summary["first_ds"], summary["last_ds"], summary["periods"]) == (
+        result["first_ds"],
+        result["last_ds"],
+        result["periods"],
+    )
+    assert result["periods"] > 1 and result["first_ds"] < result["last_ds"]
+    assert summary["warnings"] == result["warnings"]
+    assert len(summary["warnings"]) > 0  # the demo's plan starts in the past, and says so
+
+
+def _config(session: Session) -> int:
+    body = demo_config.demo_planning_config()
+    return repository.save_config(session, body, planning.config_hash(body)).id
+
+
+def test_a_summary_of_a_plan_stored_without_a_horizon_says_none(either_database_url: str) -> None:
+    """A plan stored before results gave their horizon (or any warnings) is listed with nulls
+    and no warnings, on SQLite and PostgreSQL alike (each reads the result's keys itself)."""
+    engine = make_engine(either_database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    stated = {
+        "warnings": ["3 of the plan's 13 periods are already over"],
+        "periods": 13,
+        "first_ds": "2025-10-06",
+        "last_ds": "2025-12-29",
+        "hours": [{"service": "ot", "district": "rugby", "hours": 1.0}],
+    }
+    with transaction(factory) as session:
+        config_id = _config(session)
+        for result in ({}, {"warnings": []}, stated):
+            run = repository.start_run(session, "plan", "test", "test")
+            repository.store_plan(session, run.id, config_id, "optimal", 1.0, 0.1, result)
+    with factory() as session:
+        newest, empty, older = repository.list_plans(session, limit=10)
+    engine.dispose()
+    horizon = (newest.first_ds, newest.last_ds, newest.periods, newest.warnings)
+    assert horizon == (
+        "2025-10-06",
+        "2025-12-29",
+        13,
+        ("3 of the plan's 13 periods are already over",),
+    )
+    assert (empty.first_ds, empty.last_ds, empty.periods, empty.warnings) == (None, None, None, ())
+    assert (older.first_ds, older.last_ds, older.periods, older.warnings) == (None, None, None, ())

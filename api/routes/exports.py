@@ -124,8 +124,13 @@ def forecasts_csv(
 ) -> Response:
     """Every series' newest forecast in one CSV (the long format `homeward forecast` writes),
     for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
-    metrics and level shifts too."""
+    metrics and level shifts too. Series stored but not yet forecast give the header row
+    alone; a prefix that matches no stored series or forecast is a 404."""
     frame = repository.latest_forecast_frame(session, prefix)
+    if frame.empty and repository.list_series(session, prefix):
+        # stored but not yet forecast (uploaded since the last run): no rows yet, not an
+        # error, so a scheduled spreadsheet refresh does not fail until the next run
+        return _csv(frame, "homeward-forecasts.csv")
     if frame.empty:
         raise NotFound(
             f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists "

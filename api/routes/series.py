@@ -127,6 +127,17 @@ def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
     )
 
 
+def no_forecast(series_id: str, stored: SeriesRow | None) -> NotFound:
+    """Why a series has no forecast: stored but not forecast since it arrived, or unknown."""
+    if stored is not None:
+        return NotFound(
+            f"no forecast for series {series_id!r} yet: its history is stored, but no pipeline "
+            "run has forecast it since it arrived (or the newest run left it out: GET /v1/runs "
+            "says why); POST /v1/runs forecasts it now, or the weekly schedule will"
+        )
+    return NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
+
+
 @router.get(
     "/forecasts/{series_id:path}",
     operation_id="get_forecast",
@@ -145,14 +156,8 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
         )
     found = repository.latest_forecast(session, series_id)
     stored = session.get(SeriesRow, series_id)
-    if found is None and stored is not None:
-        raise NotFound(
-            f"no forecast for series {series_id!r} yet: its history is stored, but no pipeline "
-            "run has forecast it since it arrived (or the newest run left it out: GET /v1/runs "
-            "says why); POST /v1/runs forecasts it now, or the weekly schedule will"
-        )
     if found is None:
-        raise NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
+        raise no_forecast(series_id, stored)
     run, rows, metrics = found
     changed = None if stored is None else as_utc(stored.updated_at) > as_utc(run.started_at)
     return ForecastPublic(

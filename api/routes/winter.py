@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
-from api.routes.series import SeriesIdPath
+from api.routes.series import SeriesIdPath, no_forecast
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
 from forecast.series import SEASON_LENGTH
 from homeward import planning, repository
 from homeward.ingest import frequency_of
 from homeward.roles import Action
+from models import SeriesRow
 from optimise.config import PlanningConfig
 
 router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
@@ -32,7 +33,7 @@ def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterInde
     forecast = repository.latest_forecast_frame(session, series_id)
     forecast = forecast[forecast["unique_id"] == series_id]
     if forecast.empty:
-        raise NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
+        raise no_forecast(series_id, session.get(SeriesRow, series_id))
     history = repository.load_observations(session, [series_id])
     if history.empty:
         history = _summed_history(session, series_id)

@@ -88,6 +88,9 @@ def test_a_stored_series_not_yet_forecast_is_told_what_makes_one(client: httpx.C
     detail = missing.json()["detail"]
     assert "no forecast for series 'referrals/ot/warwick' yet: its history is stored" in detail
     assert "POST /v1/runs forecasts it now" in detail
+    # its winter index says the same, not "GET /v1/series lists the series", which lists it
+    winter = client.get("/v1/winter/referrals/ot/warwick")
+    assert winter.status_code == 404 and winter.json()["detail"] == detail
     unknown = client.get("/v1/forecasts/referrals/ot/nowhere")
     assert unknown.status_code == 404
     assert "GET /v1/series lists the series" in unknown.json()["detail"]

@@ -95,3 +95,27 @@ def test_a_forecasts_csv_lowercase_prefix_still_gives_its_series(served: httpx.C
     assert set(response.text.splitlines()[1:]) and all(
         line.startswith("referrals_area/ot,") for line in response.text.splitlines()[1:]
     )
+
+
+def test_a_series_stored_but_not_yet_forecast_gives_the_header_not_a_404(
+    either_database_url: str, tmp_path: Path
+) -> None:
+    """A spreadsheet refreshing GET /v1/forecasts.csv?prefix= of a series uploaded since the
+    last run failed on a 404 until the next run; a prefix of no stored series still is one."""
+    with _stored(either_database_url) as factory, transaction(factory) as session:
+        weeks = pd.date_range("2025-01-06", periods=3, freq="W-MON")
+        new = pd.DataFrame({"unique_id": "referrals/hao/rugby", "ds": weeks, "y": 4.0})
+        repository.store_observations(session, new, "new.csv", "hash")
+        key = api_keys.create_key(session, "viewer", Role.VIEWER).secret
+    settings = Settings(
+        data_dir=tmp_path, database_url=either_database_url, scheduler_enabled=False, auth="keys"
+    )
+    with (
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=key_header(key), timeout=60) as client,
+    ):
+        fresh = client.get("/v1/forecasts.csv", params={"prefix": "referrals/hao/"})
+        none = client.get("/v1/forecasts.csv", params={"prefix": "referrals/dom"})
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.text.splitlines() == ["unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95"]
+    assert none.status_code == 404

@@ -184,7 +184,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     },
     ("GET", "/v1/forecasts.csv"): {
         401: Ask("GET", "/v1/forecasts.csv"),
-        404: Ask("GET", "/v1/forecasts.csv"),
+        404: Ask("GET", "/v1/forecasts.csv", params={"prefix": "nothing/"}),
         422: Ask("GET", "/v1/forecasts.csv", params={"prefix": "x" * 201}),
         500: Ask("GET", "/v1/forecasts.csv"),
         503: Ask("GET", "/v1/forecasts.csv"),

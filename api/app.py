@@ -66,6 +66,9 @@ CORS_EXPOSED_HEADERS = [
 # Accept-Encoding (GZipMiddleware says so), and its 304 says so too (ConditionalGet).
 GZIP_MINIMUM_SIZE = 1024
 CORS_ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Prefer", "If-None-Match"]
+# Every method a route answers: DELETE /v1/series/{id} included, so an admin page on a listed
+# origin can remove a series uploaded by mistake, as it can upload one.
+CORS_ALLOWED_METHODS = ["GET", "HEAD", "POST", "DELETE"]
 
 
 def create_app(settings: Settings | None = None, run_on_start: str | None = None) -> FastAPI:
@@ -135,7 +138,7 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "HEAD", "POST"],
+            allow_methods=CORS_ALLOWED_METHODS,
             allow_headers=CORS_ALLOWED_HEADERS,
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,

@@ -167,3 +167,27 @@ def test_a_cross_origin_dashboard_may_poll_with_if_none_match(
     )
     assert again.status_code == 304
     assert again.headers["access-control-allow-origin"] == DASHBOARD
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/plans/latest"), ("POST", "/v1/observations"), ("DELETE", "/v1/series/a/b")],
+)
+def test_a_cross_origin_page_may_use_every_method_a_route_answers(
+    with_cors: tuple[LiveServer, str], method: str, path: str
+) -> None:
+    """An admin page on a listed origin removes a series uploaded by mistake as it uploads
+    one: the browser sends DELETE only after a preflight that allows it."""
+    server, _key = with_cors
+    preflight = httpx.options(
+        f"{server.url}{path}",
+        headers={
+            "Origin": DASHBOARD,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == DASHBOARD
+    allowed = {m.strip() for m in preflight.headers["access-control-allow-methods"].split(",")}
+    assert method in allowed

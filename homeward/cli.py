@@ -221,8 +221,12 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="run the pipeline even when the newest run's plan is up to date",
     )
-    p.add_argument("--host")
-    p.add_argument("--port", type=_port)
+    p.add_argument(
+        "--host",
+        help="with --serve: default from HOMEWARD_HOST (127.0.0.1); on loopback the demo "
+        "serves without API keys unless HOMEWARD_AUTH is set",
+    )
+    p.add_argument("--port", type=_port, help="with --serve: default from HOMEWARD_PORT (8000)")
     p.set_defaults(handler=commands.demo, no_scheduler=False)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from collections import abc
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
@@ -167,6 +168,7 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
     as if it had been understood. Each unknown name is one problem, with the nearest real
     name where one is close."""
     known = sorted(_query_names(dependant))
+    repeatable = _list_query_names(dependant)
 
     async def checked(request: Request) -> Response:
         unknown = [
@@ -174,18 +176,34 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
             for name in dict.fromkeys(request.query_params)
             if name not in known and name != CACHE_BUSTER
         ]
-        if unknown:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "extra_forbidden",
-                        "loc": ("query", name),
-                        "msg": _query_expected(name, known),
-                        "input": request.query_params.get(name),
-                    }
-                    for name in unknown
-                ]
-            )
+        # `?scenario=true&scenario=false` was answered for the last alone, as if the first had
+        # not been sent; a parameter that takes one value is refused twice, naming both
+        repeated = [
+            name
+            for name in dict.fromkeys(request.query_params)
+            if name in known
+            and name not in repeatable
+            and len(request.query_params.getlist(name)) > 1
+        ]
+        problems = [
+            {
+                "type": "extra_forbidden",
+                "loc": ("query", name),
+                "msg": _query_expected(name, known),
+                "input": request.query_params.get(name),
+            }
+            for name in unknown
+        ] + [
+            {
+                "type": "value_error",
+                "loc": ("query", name),
+                "msg": "one value (this parameter is given once)",
+                "input": ", ".join(repr(v) for v in request.query_params.getlist(name)),
+            }
+            for name in repeated
+        ]
+        if problems:
+            raise RequestValidationError(problems)
         return await handler(request)
 
     return checked
@@ -198,6 +216,22 @@ def _query_names(dependant: Dependant) -> set[str]:
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
+
+
+def _list_query_names(dependant: Dependant) -> set[str]:
+    """The query parameters that take a list (`?district=a&district=b`), its dependencies'
+    included."""
+    names = {p.alias for p in dependant.query_params if _is_list(p.field_info.annotation)}
+    for sub in dependant.dependencies:
+        names |= _list_query_names(sub)
+    return names
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset, abc.Sequence):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation)) if origin is not None else False
 
 
 def _query_expected(name: str, known: list[str]) -> str:

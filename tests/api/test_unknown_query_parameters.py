@@ -43,3 +43,16 @@ def test_a_forecast_without_a_series_id_says_where_forecasts_are(viewer: httpx.C
     assert answer.status_code == 404
     assert "no series id: GET /v1/forecasts/{series_id}" in answer.json()["detail"]
     assert "GET /v1/forecasts.csv every forecast" in answer.json()["detail"]
+
+
+def test_a_parameter_given_twice_is_refused_unless_it_takes_a_list(viewer: httpx.Client) -> None:
+    """`?scenario=true&scenario=false` was answered for false alone, as if true had not been
+    sent; a filter that takes a list (a plan table's `district`) still takes both."""
+    twice = viewer.get("/v1/plans", params=[("scenario", "true"), ("scenario", "false")])
+    assert twice.status_code == 422, twice.text
+    [problem] = twice.json()["problems"]
+    assert problem["location"] == "query/scenario"
+    assert problem["expected"] == "one value (this parameter is given once)"
+    assert "'true'" in problem["found"] and "'false'" in problem["found"]
+    districts = [("district", "rugby"), ("district", "warwick")]
+    assert viewer.get("/v1/plans/latest/hours", params=districts).status_code == 200

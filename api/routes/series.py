@@ -127,6 +127,27 @@ def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
     )
 
 
+@router.get(
+    "/series/{series_id:path}",
+    operation_id="get_series",
+    response_model=SeriesPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404),
+)
+def get_series(series_id: SeriesIdPath, session: SessionDep) -> SeriesPublic:
+    """One series, as GET /v1/series lists it (a dashboard's link to a series answered 405
+    'allowed: DELETE' before, and `/v1/series/` with a slash the same)."""
+    if not series_id.strip("/"):
+        raise NotFound("no series id: GET /v1/series lists the series, /v1/series/{id} one")
+    row = session.get(SeriesRow, series_id)
+    if row is not None:
+        return _observed(row, repository.newest_import_sources(session, series_id))
+    totals = repository.list_forecast_only_series(session, series_id)  # ids under it
+    if (total := next((t for t in totals if t.id == series_id), None)) is not None:
+        return _total(total)
+    raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
+
+
 def no_forecast(series_id: str, stored: SeriesRow | None) -> NotFound:
     """Why a series has no forecast: stored but not forecast since it arrived, or unknown."""
     if stored is not None:

@@ -104,6 +104,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
         503: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
     },
+    ("GET", "/v1/series/{series_id}"): {
+        401: Ask("GET", "/v1/series/referrals/ot/rugby"),
+        404: Ask("GET", "/v1/series/referrals/ot/rugby"),
+        422: Ask("GET", "/v1/series/referrals/ot/rugby", params={"kind": "total"}),
+        500: Ask("GET", "/v1/series/referrals/ot/rugby"),
+        503: Ask("GET", "/v1/series/referrals/ot/rugby"),
+    },
     ("GET", "/v1/forecasts/{series_id}"): {
         401: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),
         404: Ask("GET", "/v1/forecasts/referrals/ot/rugby"),

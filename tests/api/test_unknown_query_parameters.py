@@ -56,3 +56,19 @@ def test_a_parameter_given_twice_is_refused_unless_it_takes_a_list(viewer: httpx
     assert "'true'" in problem["found"] and "'false'" in problem["found"]
     districts = [("district", "rugby"), ("district", "warwick")]
     assert viewer.get("/v1/plans/latest/hours", params=districts).status_code == 200
+
+
+def test_one_series_is_got_by_its_id_not_told_only_delete_is_allowed(
+    viewer: httpx.Client,
+) -> None:
+    """A dashboard's GET /v1/series/{id} (and /v1/series/ with a slash) answered 405
+    'allowed: DELETE': the delete route was the only one of that path."""
+    listed = viewer.get("/v1/series", params={"prefix": "referrals/ot/rugby"}).json()
+    one = viewer.get("/v1/series/referrals/ot/rugby")
+    assert one.status_code == 200, one.text
+    assert one.json() == listed[0]
+    total = viewer.get("/v1/series", params={"kind": "total", "limit": 1}).json()[0]
+    assert viewer.get(f"/v1/series/{total['id']}").json() == total
+    slash = viewer.get("/v1/series/")
+    assert slash.status_code == 404 and "GET /v1/series lists the series" in slash.text
+    assert viewer.get("/v1/series/referrals/ot/nowhere").status_code == 404

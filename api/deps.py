@@ -46,6 +46,16 @@ def get_settings(request: Request) -> Settings:
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many, newest first")]
+# a page's cursor: unlike `offset`, a row made meanwhile shifts nothing
+BeforeIdQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_ID,
+        description="only those older than this id: the last id of the page before, to page "
+        "while new ones are being made (a new one shifts every offset by one)",
+    ),
+]
 
 # scope="function": the commit happens before the response is sent, so a 201 means stored
 # (the default scope would commit after the client already has its answer).

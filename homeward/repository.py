@@ -922,11 +922,21 @@ def plan_is_scenario(session: Session, plan: PlanRow) -> bool:
     return bool(session.scalar(stmt))
 
 
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which plans a list keeps: only what-ifs (`scenario` True) or only not (False), of one
+    config or run, and (`before_id`, a page's cursor) only those older than a plan id."""
+
+    scenario: bool | None = None
+    config_id: int | None = None
+    run_id: int | None = None
+    before_id: int | None = None
+
+
 def list_plans(
-    session: Session, limit: int, offset: int = 0, scenario: bool | None = None
+    session: Session, limit: int, offset: int = 0, kept: PlanFilter = PlanFilter()
 ) -> list[PlanSummary]:
-    """Plans newest first, without their results; `scenario` keeps only what-ifs (True) or
-    only plans of non-scenario configs (False)."""
+    """Plans newest first, without their results, of those `kept` keeps."""
     stmt = _plans_kept(
         select(
             PlanRow.id,
@@ -943,7 +953,7 @@ def list_plans(
             PlanRow.result["periods"].as_integer(),
             PlanRow.result["warnings"],
         ),
-        scenario,
+        kept,
     )
     rows = session.execute(stmt.order_by(PlanRow.id.desc()).limit(limit).offset(offset))
     found = [PlanSummary(*row) for row in rows]
@@ -951,17 +961,26 @@ def list_plans(
     return [replace(p, warnings=tuple(p.warnings or ())) for p in found]
 
 
-def count_plans(session: Session, scenario: bool | None = None) -> int:
-    """How many plans `list_plans` pages through with the same `scenario`."""
-    return int(session.scalar(_plans_kept(select(func.count(PlanRow.id)), scenario)) or 0)
+def count_plans(session: Session, kept: PlanFilter = PlanFilter()) -> int:
+    """How many plans `list_plans` pages through with the same filter, whatever its cursor."""
+    every = replace(kept, before_id=None)
+    return int(session.scalar(_plans_kept(select(func.count(PlanRow.id)), every)) or 0)
 
 
-def _plans_kept(stmt: Select[*_Row], scenario: bool | None) -> Select[*_Row]:
-    """`stmt` over plans joined to their configs, only what-ifs or only not (`scenario`)."""
+def _plans_kept(stmt: Select[*_Row], kept: PlanFilter) -> Select[*_Row]:
+    """`stmt` over plans joined to their configs, those `kept` keeps."""
     stmt = stmt.select_from(PlanRow).join(
         PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id
     )
-    return stmt if scenario is None else stmt.where(PlanningConfigRow.scenario.is_(scenario))
+    if kept.scenario is not None:
+        stmt = stmt.where(PlanningConfigRow.scenario.is_(kept.scenario))
+    if kept.config_id is not None:
+        stmt = stmt.where(PlanRow.config_id == kept.config_id)
+    if kept.run_id is not None:
+        stmt = stmt.where(PlanRow.run_id == kept.run_id)
+    if kept.before_id is not None:
+        stmt = stmt.where(PlanRow.id < kept.before_id)
+    return stmt
 
 
 def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
@@ -974,16 +993,38 @@ def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
     return {run_id: plan_id for run_id, plan_id in session.execute(stmt)}
 
 
-def list_runs(session: Session, limit: int, offset: int = 0) -> list[RunRow]:
-    """Runs, newest first."""
-    return list(
-        session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit).offset(offset))
-    )
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a list keeps: of one kind or status, and (`before_id`, a page's cursor)
+    only those older than a run id."""
+
+    kind: str | None = None
+    status: str | None = None
+    before_id: int | None = None
 
 
-def count_runs(session: Session) -> int:
-    """How many runs `list_runs` pages through."""
-    return int(session.scalar(select(func.count(RunRow.id))) or 0)
+def list_runs(
+    session: Session, limit: int, offset: int = 0, kept: RunFilter = RunFilter()
+) -> list[RunRow]:
+    """Runs newest first, of those `kept` keeps."""
+    stmt = _runs_kept(select(RunRow), kept).order_by(RunRow.id.desc())
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_runs(session: Session, kept: RunFilter = RunFilter()) -> int:
+    """How many runs `list_runs` pages through with the same filter, whatever its cursor."""
+    every = replace(kept, before_id=None)
+    return int(session.scalar(_runs_kept(select(func.count(RunRow.id)), every)) or 0)
+
+
+def _runs_kept(stmt: Select[*_Row], kept: RunFilter) -> Select[*_Row]:
+    if kept.kind is not None:
+        stmt = stmt.where(RunRow.kind == kept.kind)
+    if kept.status is not None:
+        stmt = stmt.where(RunRow.status == kept.status)
+    if kept.before_id is not None:
+        stmt = stmt.where(RunRow.id < kept.before_id)
+    return stmt
 
 
 def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:

@@ -11,7 +11,15 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from api.deps import AuthFirstRoute, FactoryDep, IdPath, OffsetQuery, SessionDep, allowed
+from api.deps import (
+    AuthFirstRoute,
+    BeforeIdQuery,
+    FactoryDep,
+    IdPath,
+    OffsetQuery,
+    SessionDep,
+    allowed,
+)
 from api.errors import NotFound, error_responses, location_header, refused_unless_role
 from api.paging import PAGED_RESPONSES, send_total
 from api.plan_tables import (
@@ -82,11 +90,22 @@ def list_plans(
         bool | None,
         Query(description="only what-ifs (true) or only plans that are not (false)"),
     ] = None,
+    config_id: Annotated[
+        int | None, Query(ge=1, description="only plans of this config version")
+    ] = None,
+    run_id: Annotated[
+        int | None,
+        Query(ge=1, description="only the plan this run made"),
+    ] = None,
+    before_id: BeforeIdQuery = None,
 ) -> list[PlanSummaryPublic]:
     """Plans, newest first, as summaries (GET /v1/plans/{id} for a plan's result); the
-    `X-Total-Count` header says how many there are with the same `scenario`."""
-    found = repository.list_plans(session, limit, offset, scenario)
-    send_total(response, repository.count_plans(session, scenario))
+    `X-Total-Count` header says how many there are with the same filters (`before_id` aside).
+    Page with `before_id` (the last id of the page before) rather than `offset` while plans
+    are being made: a new plan shifts every offset by one, so a row would come twice."""
+    kept = repository.PlanFilter(scenario, config_id, run_id, before_id)
+    found = repository.list_plans(session, limit, offset, kept)
+    send_total(response, repository.count_plans(session, kept))
     return [PlanSummaryPublic.model_validate(p) for p in found]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +14,7 @@ from starlette.datastructures import State
 
 from api.deps import (
     AuthFirstRoute,
+    BeforeIdQuery,
     FactoryDep,
     IdPath,
     OffsetQuery,
@@ -38,6 +39,9 @@ from homeward.roles import Action
 from homeward.scheduler import scheduled_run
 from models import LockRow, RunRow
 
+RunKind = Literal["pipeline", "plan", "sweep"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "interrupted"]
+
 router = APIRouter(prefix="/v1", tags=["runs"], route_class=AuthFirstRoute)
 
 
@@ -61,10 +65,16 @@ def list_runs(
     response: Response,
     limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 50,
     offset: OffsetQuery = 0,
+    kind: Annotated[RunKind | None, Query(description="only runs of this kind")] = None,
+    status: Annotated[RunStatus | None, Query(description="only runs in this state")] = None,
+    before_id: BeforeIdQuery = None,
 ) -> list[RunPublic]:
-    """Runs, newest first; the `X-Total-Count` header says how many there are."""
-    send_total(response, repository.count_runs(session))
-    return public_runs(session, repository.list_runs(session, limit, offset))
+    """Runs, newest first; the `X-Total-Count` header says how many there are with the same
+    filters (`before_id` aside). Page with `before_id` (the last id of the page before)
+    rather than `offset` while runs are being made: a new run shifts every offset by one."""
+    kept = repository.RunFilter(kind, status, before_id)
+    send_total(response, repository.count_runs(session, kept))
+    return public_runs(session, repository.list_runs(session, limit, offset, kept))
 
 
 @router.get(

@@ -295,12 +295,25 @@ def test_the_latest_plan_is_never_a_what_if_and_plans_list_newest_first(factory)
             (ids[1], scenario, True),
             (ids[0], active, False),
         ]
-        assert [p.id for p in repository.list_plans(session, 1, 1, scenario=True)] == [ids[1]]
-        assert [p.id for p in repository.list_plans(session, 5, 0, scenario=False)] == [
+        what_ifs = repository.PlanFilter(scenario=True)
+        assert [p.id for p in repository.list_plans(session, 1, 1, what_ifs)] == [ids[1]]
+        not_what_ifs = repository.PlanFilter(scenario=False)
+        assert [p.id for p in repository.list_plans(session, 5, 0, not_what_ifs)] == [
             ids[2],
             ids[0],
         ]
         assert repository.list_plans(session, 2, 4) == []
+        # a page's cursor: older than a plan id, so a plan made meanwhile shifts nothing; the
+        # count is of the filter, not the page
+        older = repository.PlanFilter(scenario=True, before_id=ids[3])
+        assert [p.id for p in repository.list_plans(session, 5, 0, older)] == [ids[1]]
+        assert repository.count_plans(session, older) == 2
+        of_config = repository.PlanFilter(config_id=active)
+        assert [p.id for p in repository.list_plans(session, 5, 0, of_config)] == [ids[2], ids[0]]
+        first_run = repository.list_plans(
+            session, 5, 0, repository.PlanFilter(run_id=plans[3].run_id)
+        )
+        assert [p.id for p in first_run] == [ids[0]]
 
 
 def test_a_sweep_config_stays_a_scenario_even_with_the_active_content(factory) -> None:  # type: ignore[no-untyped-def]

@@ -847,17 +847,33 @@ def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
 def latest_chosen_metrics(session: Session, prefix: str) -> pd.DataFrame:
     """The chosen model's backtest metrics of the newest forecast of every series under
     prefix: unique_id, model, chosen, then one column per metric (NaN where not given)."""
+    return latest_metrics(session, prefix, chosen_only=True)
+
+
+def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> pd.DataFrame:
+    """Every model's (or the chosen one's) backtest metrics of the newest forecast of every
+    series under prefix (matched case-sensitively, as `latest_forecast_frame`), by series and
+    model: unique_id, model, run_id, chosen, then one column per metric."""
     newest = _newest_runs(prefix)
     stmt = select(ForecastMetricRow).join(
         newest,
         (ForecastMetricRow.series_id == newest.c.series_id)
         & (ForecastMetricRow.run_id == newest.c.run_id),
     )
-    rows = session.scalars(stmt.where(ForecastMetricRow.chosen)).all()
+    if prefix:
+        stmt = stmt.where(func.substr(ForecastMetricRow.series_id, 1, len(prefix)) == prefix)
+    if chosen_only:
+        stmt = stmt.where(ForecastMetricRow.chosen)
+    order = (ForecastMetricRow.series_id, ForecastMetricRow.chosen.desc(), ForecastMetricRow.model)
+    rows = session.scalars(stmt.order_by(*order)).all()
     records = [
-        {"unique_id": r.series_id, "model": r.model, "chosen": True, **r.metrics} for r in rows
+        {"unique_id": r.series_id, "model": r.model, "run_id": r.run_id, "chosen": r.chosen}
+        | r.metrics
+        for r in rows
     ]
-    return pd.DataFrame(records, columns=None if records else ["unique_id", "model", "chosen"])
+    return pd.DataFrame(
+        records, columns=None if records else ["unique_id", "model", "run_id", "chosen"]
+    )
 
 
 def store_plan(

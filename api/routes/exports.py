@@ -141,6 +141,50 @@ def forecasts_csv(
     return _csv(frame, "homeward-forecasts.csv")
 
 
+@router.get(
+    "/metrics.csv",
+    operation_id="get_metrics_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_csv_answer(
+        "every model's backtest metrics of the newest forecast of every series whose id starts "
+        "with `prefix`, one row per series and model, the chosen model first: unique_id, "
+        "model, run_id, chosen, then the metrics (as GET /v1/forecasts/{series_id} gives them "
+        "in `backtest`)",
+        "unique_id,model,run_id,chosen,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds\n"
+        "referrals/ot/rugby,mean_best2,7,true,0.81,0.22,0.79,1.9,0.8,0.95,3\n",
+    )
+    | error_responses(404, 422),
+)
+def metrics_csv(
+    session: SessionDep,
+    prefix: Annotated[
+        str,
+        Query(
+            max_length=200,
+            pattern=SERIES_PREFIX_PATTERN,
+            description="only series whose id starts with this (matched case-sensitively), "
+            "e.g. referrals/ (default: every series)",
+        ),
+    ] = "",
+    chosen: Annotated[
+        bool, Query(description="only each series' chosen model (default: every model)")
+    ] = False,
+) -> Response:
+    """How good each forecast has been, for every series at once (a dashboard's accuracy
+    table read one series at a time took a request per series). Coverage is measured on the
+    backtest errors the intervals were calibrated on: near nominal by construction."""
+    frame = repository.latest_metrics(session, prefix, chosen_only=chosen)
+    if frame.empty and not repository.list_series(session, prefix):
+        raise NotFound(
+            f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists "
+            "the series"
+            if prefix
+            else "no forecasts yet: the pipeline has not run"
+        )
+    return _csv(frame, "homeward-metrics.csv")
+
+
 def _csv(frame: pd.DataFrame, filename: str) -> Response:
     return Response(
         csv_text(frame),

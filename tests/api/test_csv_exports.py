@@ -119,3 +119,27 @@ def test_downloads_need_a_key_and_revalidate_like_every_v1_get(
         "/v1/plans/latest/hours.csv", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304 and again.content == b""
+
+
+def test_metrics_csv_gives_every_series_backtest_at_once_as_the_json_has_it(
+    viewer: httpx.Client,
+) -> None:
+    """A dashboard's accuracy table took one request per series (GET /v1/forecasts/{id})."""
+    csv = _read(viewer.get("/v1/metrics.csv", params={"prefix": "referrals/ot/"}))
+    assert list(csv.columns[:4]) == ["unique_id", "model", "run_id", "chosen"]
+    assert csv["unique_id"].str.startswith("referrals/ot/").all()
+    rugby = csv[csv["unique_id"] == "referrals/ot/rugby"]
+    answer = viewer.get("/v1/forecasts/referrals/ot/rugby").json()
+    backtest = {m["model"]: m for m in answer["backtest"]}
+    assert set(rugby["model"]) == set(backtest)
+    assert (rugby["run_id"] == answer["run_id"]).all()
+    first = rugby.iloc[0]  # the chosen model first
+    assert bool(first["chosen"]) and backtest[first["model"]]["chosen"]
+    for row in rugby.itertuples(index=False):
+        expected = backtest[row.model]["metrics"]
+        assert row.mase == pytest.approx(expected["mase"], rel=1e-9)
+        assert row.coverage_80 == pytest.approx(expected["coverage_80"], rel=1e-9)
+    chosen = _read(viewer.get("/v1/metrics.csv", params={"chosen": "true"}))
+    assert chosen["chosen"].all() and chosen["unique_id"].is_unique
+    none = viewer.get("/v1/metrics.csv", params={"prefix": "nothing/"})
+    assert none.status_code == 404

@@ -189,6 +189,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/plans/1/hours"),
         503: Ask("GET", "/v1/plans/1/hours"),
     },
+    ("GET", "/v1/metrics.csv"): {
+        401: Ask("GET", "/v1/metrics.csv"),
+        404: Ask("GET", "/v1/metrics.csv", params={"prefix": "nothing/"}),
+        422: Ask("GET", "/v1/metrics.csv", params={"chosen": "perhaps"}),
+        500: Ask("GET", "/v1/metrics.csv"),
+        503: Ask("GET", "/v1/metrics.csv"),
+    },
     ("GET", "/v1/forecasts.csv"): {
         401: Ask("GET", "/v1/forecasts.csv"),
         404: Ask("GET", "/v1/forecasts.csv", params={"prefix": "nothing/"}),

@@ -609,6 +609,23 @@ class PlanDtocRowPublic(_StoredRow):
     dtoc_days: float | None = Field(default=None, description="delayed days in hospital, days")
 
 
+# A shadow price's or binding row's coordinates, one field each, as its `index` joins them
+# ('ot/north/3'): null where the row has no such axis, absent from plans stored before rows
+# carried them
+_WHERE = {
+    "service": "the service id, e.g. ot",
+    "team": "the team id",
+    "district": "the district id",
+    "budget": "the revenue budget: a team's id, or pooled",
+    "year": "the financial year, e.g. 2025-26",
+    "period": "the period, 1 the plan's first",
+}
+
+
+def _where(name: str) -> Any:
+    return Field(default=None, description=_WHERE[name])
+
+
 class PlanShadowPriceRowPublic(_StoredRow):
     """What one more unit of a constraint's bound is worth, in users' units."""
 
@@ -635,6 +652,12 @@ class PlanShadowPriceRowPublic(_StoredRow):
         description="the start date of the row's period, YYYY-MM-DD (null: a row without a "
         "period, e.g. a district's DFG capital over the plan or a financial year's budget)",
     )
+    service: str | None = _where("service")
+    team: str | None = _where("team")
+    district: str | None = _where("district")
+    budget: str | None = _where("budget")
+    year: str | None = _where("year")
+    period: int | None = _where("period")
 
 
 class PlanBindingRowPublic(_StoredRow):
@@ -649,6 +672,12 @@ class PlanBindingRowPublic(_StoredRow):
         default=None, description="the solver's dual: weighted waiting days per unit of bound"
     )
     unit: str | None = Field(default=None, description="GBP, hours, cases, days or works")
+    service: str | None = _where("service")
+    team: str | None = _where("team")
+    district: str | None = _where("district")
+    budget: str | None = _where("budget")
+    year: str | None = _where("year")
+    period: int | None = _where("period")
 
 
 class PlanRelaxationRowPublic(_StoredRow):

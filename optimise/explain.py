@@ -26,6 +26,10 @@ UNITS = {
 }
 INEQUALITIES = tuple(name for name in UNITS if name != "works_limit")
 BINDING_TOLERANCE = 1e-6
+# what a row's `index` joins as 'ot/north/3', one column each (null where the row has none),
+# so a dashboard joins a price or a binding row to its service, team, district, budget, year
+# or period without parsing the index
+WHERE = ("service", "team", "district", "budget", "year", "period")
 SHADOW_COLUMNS = [
     "constraint",
     "index",
@@ -37,7 +41,24 @@ SHADOW_COLUMNS = [
     "range_high",
     "ds",  # the period's start date, where the row has a period (added last: rows are served
     # in stored key order)
+    *WHERE,
 ]
+BINDING_COLUMNS = ["constraint", "index", "activity", "bound", "dual", "unit", *WHERE]
+
+
+def _whole_periods(frame: pd.DataFrame) -> pd.DataFrame:
+    """`period` as whole numbers, None where a row has none (pandas would make the column
+    float, 3.0, as soon as one row lacks a period)."""
+    periods = [None if pd.isna(p) else int(p) for p in frame["period"]]
+    return frame.assign(period=pd.Series(periods, index=frame.index, dtype=object))
+
+
+def _where(labels: dict[str, str]) -> tuple[float | str | int | None, ...]:
+    """The row's coordinates in WHERE's order: ids as the config writes them, the period as
+    a number (1 the first), None for an axis the row does not have."""
+    return tuple(
+        (int(labels[a]) if a == "period" else labels[a]) if a in labels else None for a in WHERE
+    )
 
 
 @dataclass(frozen=True)
@@ -205,11 +226,12 @@ def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult)
                 float(lo),
                 float(hi),
                 _start(inputs, labels),
+                *_where(labels),
             )
         )
     frame = pd.DataFrame(rows, columns=SHADOW_COLUMNS)
     frame["ds"] = pd.to_datetime(frame["ds"])
-    return frame
+    return _whole_periods(frame)
 
 
 def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) -> pd.DataFrame:
@@ -244,11 +266,12 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
                 float(lo),
                 float(hi),
                 _start(inputs, labels),
+                *_where(labels),
             )
         )
     frame = pd.DataFrame(rows, columns=SHADOW_COLUMNS)
     frame["ds"] = pd.to_datetime(frame["ds"])  # NaT (null) where a row has no period
-    return frame
+    return _whole_periods(frame)
 
 
 def _named(labels: dict[str, str]) -> dict[str, str]:
@@ -369,15 +392,16 @@ def binding_frame(inputs: PlanInputs, model: LpModel, result: SolveResult) -> pd
                     float(bound[i]),
                     float(result.row_dual[span][i]),
                     UNITS[name],
+                    *_where(labels),
                 )
             )
     rows += _works_at_their_limit(model, result)
-    return pd.DataFrame(rows, columns=["constraint", "index", "activity", "bound", "dual", "unit"])
+    return _whole_periods(pd.DataFrame(rows, columns=BINDING_COLUMNS))
 
 
 def _works_at_their_limit(
     model: LpModel, result: SolveResult
-) -> list[tuple[str, str, float, float, float, str]]:
+) -> list[tuple[float | str | int | None, ...]]:
     """A district's works limit (`max_works_per_period`) is a bound on its works column, not a
     row, so it has no row dual: where the works completed are at the limit it is listed with
     the column's reduced cost (NaN where the solver gives none) as `works_limit`."""
@@ -392,16 +416,18 @@ def _works_at_their_limit(
         <= BINDING_TOLERANCE * np.maximum(1.0, np.abs(np.where(finite, upper, 0.0)))
     )
     reduced = result.col_dual[span] if result.col_dual is not None else np.full(len(value), np.nan)
+    labels = [_one_label(model, block, int(i)) for i in np.flatnonzero(tight)]
     return [
         (
             "works_limit",
-            index_text(_one_label(model, block, int(i))),
+            index_text(at),
             float(value[i]),
             float(upper[i]),
             float(reduced[i]),
             "works",
+            *_where(at),
         )
-        for i in np.flatnonzero(tight)
+        for i, at in zip(np.flatnonzero(tight), labels, strict=True)
     ]
 
 

@@ -15,3 +15,25 @@ def test_statements_say_ot_hao_and_domiciliary_care_and_the_index_keeps_ids() ->
     assert "HAO" in by_service["hao"].statement and "hao" not in by_service["hao"].statement
     assert "domiciliary care" in by_service["domcare"].statement
     assert "domcare" not in " ".join(team["statement"]) + " ".join(team["unit"])
+
+
+def test_each_price_and_binding_row_gives_its_coordinates_as_columns() -> None:
+    """A dashboard had to parse `index` ('ot/north/3', 'north-warwickshire/1', '1'), whose
+    form depends on the constraint, to join a price to its service, team, district or week."""
+    result = optimise.plan(inputs_of(rich_config(), rich_demand()), simulation_runs=0)
+    for frame in (result.shadow_prices, result.binding):
+        assert {"service", "team", "district", "budget", "year", "period"} <= set(frame.columns)
+        for row in frame.itertuples():
+            parts = [
+                str(v) for v in (row.budget, row.service, row.team, row.district, row.year,
+                                 row.period) if v is not None and v == v
+            ]  # fmt: skip
+            assert sorted(parts) == sorted(row.index.split("/")), row
+    team = result.shadow_prices[result.shadow_prices["constraint"] == "team_hours_max"].iloc[0]
+    assert team["service"] in ("ot", "hao", "reablement", "domcare") and team["team"] in (
+        "north",
+        "south",
+    )
+    assert team["district"] is None and int(team["period"]) >= 1
+    capital = result.shadow_prices[result.shadow_prices["constraint"] == "capital"].iloc[0]
+    assert capital["district"] == capital["index"] and capital["period"] is None

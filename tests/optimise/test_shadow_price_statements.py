@@ -161,8 +161,8 @@ def test_each_row_with_a_period_carries_its_start_date(yearly: optimise.PlanResu
     inputs = _demo()
     result = optimise.plan(inputs, simulation_runs=0)
     for prices in (result.shadow_prices, yearly.shadow_prices):
-        assert list(prices.columns) == SHADOW_COLUMNS and SHADOW_COLUMNS[-1] == "ds"
-        assert SHADOW_COLUMNS[:-1] == [
+        assert list(prices.columns) == SHADOW_COLUMNS
+        assert SHADOW_COLUMNS == [
             "constraint",
             "index",
             "dual",
@@ -171,11 +171,19 @@ def test_each_row_with_a_period_carries_its_start_date(yearly: optimise.PlanResu
             "statement",
             "range_low",
             "range_high",
+            "ds",  # added after the first columns, and the coordinates after it
+            "service",
+            "team",
+            "district",
+            "budget",
+            "year",
+            "period",
         ]
     prices = result.shadow_prices
     with_period = prices[prices["constraint"] != "capital"]
     assert len(with_period) and (prices["constraint"] == "capital").any()
     periods = with_period["index"].str.rsplit("/", n=1).str[-1].astype(int)
+    assert list(with_period["period"]) == list(periods)  # the index's last part, as a number
     expected = [inputs.period_start[t - 1] for t in periods]
     assert list(with_period["ds"]) == expected
     assert prices.loc[prices["constraint"] == "capital", "ds"].isna().all()
@@ -184,7 +192,8 @@ def test_each_row_with_a_period_carries_its_start_date(yearly: optimise.PlanResu
     assert len(year_rows) and year_rows["ds"].isna().all()
 
     rows = json.loads(json.dumps(result.to_dict(), allow_nan=False))["shadow_prices"]
-    assert [list(r)[-1] for r in rows] == ["ds"] * len(rows)
+    last = ["ds", "service", "team", "district", "budget", "year", "period"]
+    assert [list(r)[-7:] for r in rows] == [last] * len(rows)
     by_row = {(r["constraint"], r["index"]): r["ds"] for r in rows}
     for _, row in prices.iterrows():
         ds = by_row[(row["constraint"], row["index"])]

@@ -89,12 +89,27 @@ def _caller(request: Request, secret: str | None) -> Caller:
 
 def _checker(action: Action) -> Callable[..., Caller]:
     def check(request: Request, bearer: BearerDep, header: ApiKeyHeaderDep) -> Caller:
-        caller = _caller(request, bearer.credentials if bearer is not None else header)
+        secret = bearer.credentials if bearer is not None else header
+        if secret is None and get_settings(request).auth != "off":
+            _refuse_other_schemes(request)
+        caller = _caller(request, secret)
         api_keys.authorise(caller, action, f"{request.method} {request.url.path}")
         return caller
 
     check.__name__ = f"require_{action.name.lower()}"
     return check
+
+
+def _refuse_other_schemes(request: Request) -> None:
+    """An Authorization header of another scheme (`Token <key>`, `Basic ...`) was told 'this
+    request needs an API key', as if none had been sent: say what was sent instead."""
+    sent = request.headers.get("authorization", "").strip()
+    if sent:
+        scheme = sent.split(maxsplit=1)[0]
+        raise api_keys.NotAuthenticated(
+            f"expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), "
+            f"found an Authorization header of scheme {scheme!r}"
+        )
 
 
 CHECKS: dict[Action, Callable[..., Caller]] = {action: _checker(action) for action in Action}

@@ -45,6 +45,14 @@ def test_other_authorization_schemes_are_not_keys(
 ) -> None:
     basic = {"Authorization": f"Basic {role_keys[Role.ADMIN]}"}
     _assert_401(httpx.get(f"{demo_server.url}/v1/series", headers=basic))
+    # said as sent, not 'this request needs an API key' as if none had been
+    token = {"Authorization": f"Token {role_keys[Role.ADMIN]}"}
+    refused = httpx.get(f"{demo_server.url}/v1/series", headers=token)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == (
+        "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), found "
+        "an Authorization header of scheme 'Token'"
+    )
 
 
 def test_x_api_key_header_is_accepted(demo_server: LiveServer, role_keys: dict[Role, str]) -> None:

@@ -145,9 +145,13 @@ def _fallbacks(
         )
     rows.extend(outcome.failures)
     out = []
+    said: dict[str, list[str]] = {}  # one log line per reason: a constant series' models
     for model, kind, reason in rows:
         kept = model in outcome.models or model in ("backtest", "*")
         text = reason if kept else f"{reason}; replaced by {chosen}"
-        log.warning("series %s, model %s: %s", outcome.unique_id, model, text)
+        said.setdefault(text, []).append(model)
         out.append((outcome.unique_id, model, text, kind))
+    for text, models in said.items():
+        which = f"model {models[0]}" if len(models) == 1 else f"models {', '.join(models)}"
+        log.warning("series %s, %s: %s", outcome.unique_id, which, text)
     return out

@@ -33,8 +33,14 @@ def test_too_short_series_falls_back_and_says_so(caplog: pytest.LogCaptureFixtur
 
 
 @pytest.mark.parametrize("value", [0.0, 42.0])
-def test_constant_and_all_zero_series_forecast_the_constant(value: float) -> None:
-    run = run_forecasts(_frame("flat", [value] * 30), SETTINGS)
+def test_constant_and_all_zero_series_forecast_the_constant(
+    value: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="forecast"):
+        run = run_forecasts(_frame("flat", [value] * 30), SETTINGS)
+    # one line for the series, not one per model (a zero series logged 11 the same)
+    [said] = [r.getMessage() for r in caplog.records if "constant series" in r.getMessage()]
+    assert said.startswith("series flat, models seasonal_naive, ets: constant series")
     assert run.chosen["flat"] == "naive"
     fc = run.forecasts
     assert np.allclose(fc[["mean", "lo-80", "hi-80", "lo-95", "hi-95"]].to_numpy(), value)

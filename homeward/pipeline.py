@@ -78,22 +78,26 @@ def run_pipeline(
     """
     holder = recovery.lock_holder()
     ttl = timedelta(seconds=settings.pipeline_lock_ttl_s)
-    if not repository.acquire_lock(factory, LOCK_NAME, holder, ttl):
-        busy = "another pipeline run holds the lock; try again when it finishes"
-        if run_id is not None:
-            _finish(factory, run_id, "skipped", busy, {})
-        raise PipelineBusy(busy)
-    stop = threading.Event()
-    heartbeat = threading.Thread(
-        target=_keep_lease, args=(factory, holder, ttl, stop), name="homeward-lease", daemon=True
-    )
-    heartbeat.start()
-    try:
-        return _run_locked(factory, settings, trigger, report, run_id)
-    finally:
-        stop.set()
-        heartbeat.join()
-        repository.release_lock(factory, LOCK_NAME, holder)
+    with recovery.holding(LOCK_NAME):
+        if not repository.acquire_lock(factory, LOCK_NAME, holder, ttl):
+            busy = "another pipeline run holds the lock; try again when it finishes"
+            if run_id is not None:
+                _finish(factory, run_id, "skipped", busy, {})
+            raise PipelineBusy(busy)
+        stop = threading.Event()
+        heartbeat = threading.Thread(
+            target=_keep_lease,
+            args=(factory, holder, ttl, stop),
+            name="homeward-lease",
+            daemon=True,
+        )
+        heartbeat.start()
+        try:
+            return _run_locked(factory, settings, trigger, report, run_id, holder)
+        finally:
+            stop.set()
+            heartbeat.join()
+            repository.release_lock(factory, LOCK_NAME, holder)
 
 
 def settings_hash(settings: Settings) -> str:
@@ -189,6 +193,7 @@ def _run_locked(
     trigger: str,
     report: Report,
     run_id: int | None,
+    holder: str,
 ) -> PipelineOutcome:
     with repository_session(factory) as session:
         if run_id is None:
@@ -196,7 +201,10 @@ def _run_locked(
         else:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
-        session.get_one(RunRow, run_id).settings_hash = settings_hash(settings)
+        run = session.get_one(RunRow, run_id)
+        run.settings_hash, run.holder = settings_hash(settings), holder
+        # in the same transaction: recovery closes a running run the lock does not name
+        repository.name_locked_run(session, LOCK_NAME, holder, run_id)
     step = _Pass(
         factory, settings, run_id, _shown(factory, run_id, report), timings={}, warnings=[]
     )

@@ -6,7 +6,12 @@ a Monday run due while the service was down would wait a week. At start, and the
 lease period while the scheduler runs, the service closes such runs as 'interrupted' and, if
 the cron fired since the newest pipeline run that was not interrupted, runs the pipeline once
 (several missed firings coalesce into that one run). A running pipeline renews its lock every
-third of its lease, so a lock left by a killed process frees within one lease.
+third of its lease, so a lock left by a killed process frees within one lease; sooner when the
+holder was a process on this host (`<pid>@<host>`) that is no longer alive: recovery frees its
+lock at once. The lock names the run its holder works on, so a running run it does not name
+(a killed process's, after another took the lock) is closed even while the lock is held.
+Only this host's pids are judged: on PostgreSQL other hosts share the database, and their
+locks wait for their lease (so hosts sharing a database need distinct host names).
 
 A clean stop (SIGTERM, Ctrl-C) does not wait for that: the stopping process marks the runs it
 was working on 'interrupted' and gives its lock back (`runs_held_by`, `close_stopped_runs`).
@@ -14,9 +19,11 @@ was working on 'interrupted' and gives its lock back (`runs_held_by`, `close_sto
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
@@ -26,6 +33,8 @@ from homeward.clock import utcnow
 from homeward.settings import crontab_trigger
 from homeward.storage import transaction
 from models import LockRow, RunRow
+
+log = logging.getLogger(__name__)
 
 UNFINISHED = ("queued", "running")
 INTERRUPTED = "interrupted"
@@ -46,23 +55,33 @@ def close_interrupted_runs(
     """Mark runs no process can still be working on as 'interrupted'; their ids.
 
     A pipeline run is 'running' only while its process holds (and renews) the pipeline lock,
-    so a running pipeline with no live lock was cut off. Anything else unfinished (a queued
-    run, a plan job) counts as cut off once it is older than `stale_after`. The runs are read
-    before the lock, and each is closed only if it is still unfinished, so a run that starts
-    or finishes meanwhile is left alone.
+    so a running pipeline with no live lock was cut off, and so is one the live lock does not
+    name once its holder has named its own run (a killed process's run, after another process
+    took the lock); a lock held by a dead process of this host is freed first
+    (`free_dead_lock`). A run whose process is alive on this host is left alone all the same
+    (it lost its lease while the database was away, and goes on). Anything else unfinished
+    (a queued run, a plan job) counts as cut off once it is older than `stale_after`. The
+    runs are read before the lock, and each is closed only if it is still unfinished, so a
+    run that starts or finishes meanwhile is left alone.
     """
+    free_dead_lock(factory, lock_name)
     now = utcnow()
     with factory() as session:
         candidates = [
             (run.id, run.kind, run.status, as_utc(run.started_at))
             for run in session.scalars(select(RunRow).where(RunRow.status.in_(UNFINISHED)))
+            if not (run.holder and _judged_here(run.holder, lock_name))
         ]
         lock = session.get(LockRow, lock_name)
         locked = lock is not None and as_utc(lock.expires_at) > now
+        # None while the holder has not yet recorded its run (or runs none): then no run is
+        # known not to be its own
+        locked_run = lock.run_id if lock is not None and locked else None
     closed = []
     with transaction(factory) as session:
         for run_id, kind, status, started in candidates:
-            orphan = kind == "pipeline" and status == "running" and not locked
+            unlocked = not locked or (locked_run is not None and run_id != locked_run)
+            orphan = kind == "pipeline" and status == "running" and unlocked
             if not (orphan or now - started > stale_after):
                 continue
             message = (
@@ -82,6 +101,68 @@ def close_interrupted_runs(
 def lock_holder() -> str:
     """This process, as it names itself when it holds a lock (homeward.pipeline's holder)."""
     return f"{os.getpid()}@{os.uname().nodename}"
+
+
+_HELD: set[str] = set()  # the locks this process's pipeline holds, or is taking, now
+
+
+@contextmanager
+def holding(lock_name: str) -> Iterator[None]:
+    """Mark the block as this process's pipeline taking and holding `lock_name`, so that
+    `free_dead_lock` never mistakes this process's own lock for a predecessor's that had the
+    same pid (a container restarted keeps its host name, and often its server's pid)."""
+    _HELD.add(lock_name)
+    try:
+        yield
+    finally:
+        _HELD.discard(lock_name)
+
+
+def free_dead_lock(factory: sessionmaker[Session], lock_name: str) -> str | None:
+    """Delete `lock_name` if its holder was a process on this host that is no longer alive
+    (`kill -9`, out of memory, a power cut), rather than wait up to a lease for it to expire;
+    the holder freed, if any. A holder on another host is left to its lease: its pids are not
+    this host's to judge."""
+    with factory() as session:
+        lock = session.get(LockRow, lock_name)
+        holder = lock.holder if lock is not None else None
+    if holder is None or _judged_here(holder, lock_name) is not False:
+        return None
+    with transaction(factory) as session:
+        freed = session.execute(
+            delete(LockRow).where(LockRow.name == lock_name, LockRow.holder == holder)
+        )
+    if not freed.rowcount:  # type: ignore[attr-defined]
+        return None
+    log.warning("pipeline lock freed: its holder %s is no longer running", holder)
+    return holder
+
+
+def _judged_here(holder: str, lock_name: str) -> bool | None:
+    """Whether `holder` ("<pid>@<host>", or "<what>:<pid>@<host>") is alive, if it names a
+    process on this host; None for another host's (or a name of another form). This process's
+    own pid counts as dead only in the pipeline's own holder name while its pipeline holds no
+    lock: the name was then a predecessor's."""
+    who, at, host = holder.rpartition("@")
+    pid = who.rpartition(":")[2]
+    if not at or host != os.uname().nodename or not pid.isdigit():
+        return None
+    if int(pid) == os.getpid():
+        return holder != lock_holder() or lock_name in _HELD
+    return _alive(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, ValueError):  # no such pid can exist
+        return False
+    return True
 
 
 def runs_held_by(factory: sessionmaker[Session], lock_name: str, holder: str) -> list[int]:

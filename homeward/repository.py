@@ -1055,11 +1055,18 @@ def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: ti
             result = session.execute(
                 update(LockRow)
                 .where(LockRow.name == name, LockRow.expires_at < _naive_if_sqlite(session, now))
-                .values(holder=holder, expires_at=now + ttl)
+                .values(holder=holder, expires_at=now + ttl, run_id=None)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
     except IntegrityError:
         return False
+
+
+def name_locked_run(session: Session, name: str, holder: str, run_id: int) -> None:
+    """Record on the named lease, if `holder` still has it, which run it is working on."""
+    session.execute(
+        update(LockRow).where(LockRow.name == name, LockRow.holder == holder).values(run_id=run_id)
+    )
 
 
 def renew_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:

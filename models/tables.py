@@ -91,6 +91,9 @@ class RunRow(Base):
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     # a fee sweep's table, one row per fee rate (homeward.planning.sweep_row); None otherwise
     sweep: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # the process running a pipeline run ("<pid>@<host>", as it holds the lock), so recovery
+    # leaves a run of a live process on this host alone (homeward.recovery)
+    holder: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ForecastRow(Base):
@@ -151,6 +154,9 @@ class LockRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the run the holder is working on, once it is recorded as running (None before, and for
+    # a holder that runs nothing): a running run the lock does not name has lost it
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ApiKeyRow(Base):

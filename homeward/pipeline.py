@@ -36,7 +36,7 @@ from homeward.ingest import (
 )
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
-from models import PlanningConfigRow, PlanRow, RunRow
+from models import LockRow, PlanningConfigRow, PlanRow, RunRow
 from optimise.config import PlanningConfig
 from optimise.errors import PlanInputError
 from optimise.result import PlanResult
@@ -100,6 +100,28 @@ def run_pipeline(
             repository.release_lock(factory, LOCK_NAME, holder)
 
 
+def record_skipped(factory: sessionmaker[Session], trigger: str) -> int:
+    """Record a pipeline run that did not start because another run held the lock (the
+    scheduler's own, which had no queued run to mark), saying who held it; its id. A skipped
+    firing is caught up by the recovery pass once the lock is free (recovery.missed_firing
+    does not count skipped runs)."""
+    with repository_session(factory) as session:
+        lock = session.get(LockRow, LOCK_NAME)
+        run = repository.start_run(session, "pipeline", trigger, code_version())
+        run.status, run.finished_at = "skipped", run.started_at
+        run.message = f"skipped: another pipeline run held the lock{_held(lock)}"
+        return run.id
+
+
+def _held(lock: LockRow | None) -> str:
+    """' (run 7, held by 123@vm until 2026-11-24T06:10:00Z)', or '' if it is free by now."""
+    if lock is None:
+        return ""
+    run = f"run {lock.run_id}, " if lock.run_id is not None else ""
+    until = f"{recovery.as_utc(lock.expires_at):%Y-%m-%dT%H:%M:%SZ}"
+    return f" ({run}held by {lock.holder} until {until})"
+
+
 def settings_hash(settings: Settings) -> str:
     """SHA-256 (hex) of the settings that change what a pipeline run stores: the horizon,
     backtest folds, candidate models and solver (not workers or a Dask address, which give the
@@ -135,9 +157,13 @@ def freshness(factory: sessionmaker[Session], settings: Settings) -> UpToDate | 
     A restart (`docker restart`, a second `make run`) then serves that plan instead of spending
     minutes making the same one again. Anything that could change the result (an upload, a new
     config, another release, other forecast settings) makes a run due; so does a run still
-    going, failed or cut off."""
+    going, failed or cut off; a run skipped because another held the lock is passed over."""
     with repository_session(factory) as session:
-        stmt = select(RunRow).where(RunRow.kind == "pipeline").order_by(RunRow.id.desc())
+        stmt = (
+            select(RunRow)
+            .where(RunRow.kind == "pipeline", RunRow.status != "skipped")
+            .order_by(RunRow.id.desc())
+        )
         run = session.scalars(stmt.limit(1)).first()
         if run is None:
             return "no pipeline run yet"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast.parallel import WorkersStopped
 from homeward.clock import utcnow
-from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
+from homeward.pipeline import LOCK_NAME, PipelineBusy, record_skipped, run_pipeline
 from homeward.recovery import (
     RETRY_TRIGGER,
     close_interrupted_runs,
@@ -44,6 +44,8 @@ def scheduled_run(
         outcome = run_pipeline(factory, settings, trigger=trigger, run_id=run_id)
     except PipelineBusy:
         log.warning("%s pipeline run skipped: another run holds the lock", trigger)
+        if run_id is None:  # an API-queued run is marked skipped already
+            _record_skipped(factory, trigger)
     except WorkersStopped:  # a clean stop; the pipeline has logged it and the stop closes it
         pass
     except SQLAlchemyError as exc:  # down or unreachable: the run may not have been recorded
@@ -60,6 +62,18 @@ def scheduled_run(
             outcome.status,
             _timings(factory, outcome.run_id),
             outcome.plan_id,
+        )
+
+
+def _record_skipped(factory: sessionmaker[Session], trigger: str) -> None:
+    """A skipped firing as a run, so GET /v1/runs shows it, not only the log."""
+    try:
+        record_skipped(factory, trigger)
+    except SQLAlchemyError as exc:
+        log.error(
+            "%s pipeline run skipped, not recorded: database unavailable: %s",
+            trigger,
+            _first_line(exc),
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import commands, demo_config, planning, repository
 from homeward.cli import main
-from homeward.pipeline import UpToDate, freshness, run_pipeline, up_to_date
+from homeward.pipeline import UpToDate, freshness, record_skipped, run_pipeline, up_to_date
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import ObservationRow, RunRow
@@ -104,6 +104,19 @@ def test_an_upload_or_a_newer_failed_run_means_running_again(
         session.get_one(RunRow, newer).status = "failed"
     assert up_to_date(factory, settings) is None
     assert outcome.plan_id is not None
+
+
+def test_a_scheduled_run_skipped_for_the_lock_does_not_make_a_run_due(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """A skipped firing stored nothing: the plan before it is still what a run would make."""
+    settings = _fast(sqlite_settings)
+    _store(factory)
+    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    skipped = record_skipped(factory, "scheduler")
+    assert skipped > outcome.run_id
+    current = up_to_date(factory, settings)
+    assert current is not None and current.run_id == outcome.run_id
 
 
 def test_demo_serves_the_stored_plan_instead_of_making_it_again(

@@ -4,12 +4,14 @@ database that is down is one line, and a finished run logs its id, status and ti
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
+from homeward.pipeline import LOCK_NAME
 from homeward.scheduler import JOB_ID, recover, scheduled_run, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction
@@ -71,6 +73,32 @@ def test_a_finished_run_logs_its_id_status_and_timings(
     [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
     assert line.startswith(f"scheduler pipeline run {run.id} forecast_only in ")
     assert "(forecast_s " in line and line.endswith("; plan None")
+
+
+def test_a_firing_skipped_for_the_lock_is_recorded_saying_who_held_it(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """Before, only a log line said so: GET /v1/runs showed nothing for the firing."""
+    with transaction(factory) as session:
+        holding = repository.start_run(session, "pipeline", "api", "v").id
+    assert repository.acquire_lock(factory, LOCK_NAME, "4242@elsewhere", timedelta(minutes=10))
+    with transaction(factory) as session:
+        repository.name_locked_run(session, LOCK_NAME, "4242@elsewhere", holding)
+    scheduled_run(factory, sqlite_settings)
+    scheduled_run(factory, sqlite_settings, trigger="recovery")
+    with factory() as session:
+        runs = repository.list_runs(session, 10)
+    assert [(r.trigger, r.status) for r in runs] == [
+        ("recovery", "skipped"),
+        ("scheduler", "skipped"),
+        ("api", "running"),
+    ]
+    message = runs[1].message or ""
+    assert message.startswith(
+        f"skipped: another pipeline run held the lock (run {holding}, held by 4242@elsewhere "
+        "until 20"
+    )
+    assert runs[1].finished_at is not None and message.endswith("Z)")
 
 
 def test_a_database_that_is_down_is_one_line_not_a_traceback(

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -409,17 +410,35 @@ def setting_names() -> tuple[str, ...]:
     return ("DATABASE_URL", *(f"HOMEWARD_{name.upper()}" for name in Settings.model_fields))
 
 
-def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+def unknown_variables(environ: Mapping[str, str | None], where: str = "") -> list[str]:
     """A warning for each HOMEWARD_* variable that is no setting (a misspelt one is otherwise
-    ignored without a word, and its default used), naming the setting it is nearest to."""
-    known = setting_names()
+    ignored without a word, and its default used), naming the setting it is nearest to.
+
+    Names are matched regardless of case, as the settings read them (`homeward_port` sets the
+    port); `where` (" in .env") says where a variable was found, if not in the environment."""
+    known = {name.upper() for name in (*setting_names(), *NOT_SETTINGS)}
     warnings = []
     for name in sorted(environ):
-        if name.upper().startswith("HOMEWARD_") and name not in (*known, *NOT_SETTINGS):
-            nearest = _nearest_setting(name.upper().removeprefix("HOMEWARD_"))
+        upper = name.upper()
+        if upper.startswith("HOMEWARD_") and upper not in known:
+            nearest = _nearest_setting(upper.removeprefix("HOMEWARD_"))
             hint = f"; did you mean HOMEWARD_{nearest}?" if nearest else ""
-            warnings.append(f"{name} is not a setting and is ignored{hint}")
+            warnings.append(f"{name}{where} is not a setting and is ignored{hint}")
     return warnings
+
+
+def env_file_variables() -> list[tuple[Path, dict[str, str | None]]]:
+    """The variables of each env file the settings read (`.env` in the working folder), with
+    its path; none for a file that is missing."""
+    configured = Settings.model_config.get("env_file")
+    files = [configured] if isinstance(configured, str | Path) else list(configured or ())
+    encoding = Settings.model_config.get("env_file_encoding")
+    found = []
+    for file in files:
+        path = Path(file).expanduser()
+        if path.is_file():
+            found.append((path, dotenv_values(path, encoding=encoding)))
+    return found
 
 
 def _nearest_setting(suffix: str) -> str | None:
@@ -433,8 +452,11 @@ def _nearest_setting(suffix: str) -> str | None:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (cached: read the environment once); logs a warning for each
-    HOMEWARD_* variable that is not a setting."""
+    HOMEWARD_* variable, in the environment or the .env file, that is not a setting."""
     settings = Settings()
-    for warning in unknown_variables(os.environ):
+    warnings = unknown_variables(os.environ)
+    for path, variables in env_file_variables():
+        warnings.extend(unknown_variables(variables, where=f" in {path}"))
+    for warning in warnings:
         log.warning("%s (the settings are listed in homeward/settings.py)", warning)
     return settings

@@ -276,6 +276,36 @@ def test_a_misspelt_setting_is_named_with_the_one_it_is_nearest(
     ]
 
 
+def test_a_misspelt_setting_in_the_env_file_is_named_too(
+    env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The .env file the settings read: a typo there was ignored without a word."""
+    env.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "HOMEWARD_SCHEDULE_CORN=0 6 * * fri\nhomeward_port=8799\nPATH_EXTRA=x\n"
+    )
+    caplog.set_level(logging.WARNING, logger="homeward.settings")
+    assert get_settings().port == 8799
+    assert [r.getMessage() for r in caplog.records if "not a setting" in r.getMessage()] == [
+        f"HOMEWARD_SCHEDULE_CORN in {Path('.env')} is not a setting and is ignored; did you "
+        "mean HOMEWARD_SCHEDULE_CRON? (the settings are listed in homeward/settings.py)"
+    ]
+
+
+def test_a_lower_case_setting_is_read_and_not_called_unknown(
+    env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The settings read names regardless of case, so `homeward_port` is the port."""
+    env.setenv("homeward_port", "8799")
+    env.setenv("homeward_prot", "8798")
+    caplog.set_level(logging.WARNING, logger="homeward.settings")
+    assert get_settings().port == 8799
+    assert [r.getMessage() for r in caplog.records if "not a setting" in r.getMessage()] == [
+        "homeward_prot is not a setting and is ignored; did you mean HOMEWARD_PORT? "
+        "(the settings are listed in homeward/settings.py)"
+    ]
+
+
 @pytest.mark.parametrize("host", ["http://0.0.0.0", "999.1.1.1", "my host", ""])
 def test_a_host_that_is_no_address_is_refused_at_start_naming_it(
     env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str

@@ -291,6 +291,14 @@ def database_url(text: str) -> str:
     found, its password masked."""
     if text.startswith("postgres://"):
         text = "postgresql://" + text.removeprefix("postgres://")
+    span = _password_span(text)
+    if span is not None and "@" in text[span[0] : span[1]]:
+        # SQLAlchemy would end the password at its first '@' and read the rest as the host
+        # (and its error would quote that rest): the cause, without any of the password
+        raise ValueError(
+            f"expected {DATABASE_URL_EXAMPLES}, found {masked_url(text)!r}, whose password "
+            "holds an unencoded '@' (write it as %40)"
+        )
     try:
         url = make_url(text)
         url.get_dialect().import_dbapi()
@@ -307,11 +315,18 @@ def database_url(text: str) -> str:
 
 
 def masked_url(text: str) -> str:
-    """A database URL as it may be shown: its password, if any, as ***."""
+    """A database URL as it may be shown: its password, if any, as ***.
+
+    A password with an unencoded `@` (`user:p@ss:w0rd@host`) is masked whole, up to the last
+    `@` before the host: SQLAlchemy ends the password at the first `@`, and then shows the rest
+    of it as the host, or refuses the URL."""
     try:
-        return make_url(text).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):  # unparsable: blank whatever sits between : and @
-        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", text)
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        url = None
+    if url is not None and url.password is None and "@" not in (url.host or ""):
+        return url.render_as_string(hide_password=True)  # no password to mask
+    return _without_password(text)
 
 
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
@@ -343,8 +358,27 @@ def dask_address(text: str) -> str:
 
 
 def _without_password(address: str) -> str:
-    """`address` with whatever sits between `user:` and `@` as ***."""
-    return re.sub(r"^((?:[a-z]+://)?[^/@:]*:)[^/@]*@", r"\1***@", address)
+    """`address` with whatever sits between `user:` and the last `@` before the host as ***."""
+    span = _password_span(address)
+    return address if span is None else f"{address[: span[0]]}***{address[span[1] :]}"
+
+
+def _password_span(address: str) -> tuple[int, int] | None:
+    """Where the password of `[scheme://]user:password@host...` starts and ends, if it has
+    one. It ends at the last `@` before the host, which ends at the first `/`, `?` or `#`
+    after the password's first `@`; the user name ends at its first `:` (it may hold an `@`,
+    `user@server` as some hosted PostgreSQL services name users), as SQLAlchemy reads it."""
+    scheme = address.find("://")
+    start = 0 if scheme < 0 else scheme + 3
+    user = re.match(r"[^/:]*:", address[start:])
+    if user is None:
+        return None
+    begin = start + user.end()
+    first = address.find("@", begin)
+    if first < 0:
+        return None
+    ends = [i for i in (address.find(c, first) for c in "/?#") if i >= 0]
+    return begin, address.rfind("@", first, min(ends, default=len(address)))
 
 
 def _is_ip(host: str) -> bool:

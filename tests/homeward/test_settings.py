@@ -17,7 +17,7 @@ from homeward.clock import code_version, utcnow
 from homeward.demo_series import demo_last_year
 from homeward.recovery import missed_firing
 from homeward.scheduler import JOB_ID, start_scheduler
-from homeward.settings import Settings, crontab_trigger, get_settings
+from homeward.settings import Settings, crontab_trigger, get_settings, masked_url
 from homeward.storage import transaction
 from models import RunRow
 
@@ -135,6 +135,38 @@ def test_an_unusable_database_url_is_refused_at_start_without_its_password(
     assert "DATABASE_URL" in message and "expected a SQLAlchemy URL such as" in message
     assert why in message and SECRET not in message
     assert "found '" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+psycopg://homeward:p@ss:w0rd@127.0.0.1:55433/homeward",
+            "postgresql+psycopg://homeward:***@127.0.0.1:55433/homeward",
+        ),
+        ("postgresql://council:p@ss@db/homeward", "postgresql://council:***@db/homeward"),
+        ("postgresql://council:p%40ss@db/homeward", "postgresql://council:***@db/homeward"),
+        # a user name may hold '@' (user@server); it ends at its first ':'
+        (
+            "postgresql://me@server:p@ss@db:5432/x?a=b@c",
+            "postgresql://me@server:***@db:5432/x?a=b@c",
+        ),
+        ("postgresql://council@db:54x2/homeward", "postgresql://council@db:54x2/homeward"),
+    ],
+)
+def test_a_password_is_masked_up_to_the_last_at_before_the_host(url: str, shown: str) -> None:
+    """An unencoded '@' in the password: SQLAlchemy ends it at the first, so most of it was
+    shown ('homeward:***@ss:w0rd@127...')."""
+    assert masked_url(url) == shown
+
+
+def test_an_unencoded_at_in_the_password_is_refused_saying_so(env: pytest.MonkeyPatch) -> None:
+    """SQLAlchemy's own error quoted the rest of the password as a port."""
+    message = _refused(env, "DATABASE_URL", f"postgresql+psycopg://homeward:p@{SECRET}@db/x")
+    assert SECRET not in message and "p@" not in message
+    found = "found 'postgresql+psycopg://homeward:***@db/x', whose password holds an unencoded '@'"
+    assert found in message
+    assert "write it as %40" in message
 
 
 def test_the_cli_refuses_a_database_url_in_one_line_without_its_password(

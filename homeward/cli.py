@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
+import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
@@ -311,13 +314,7 @@ _INTERRUPTED = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `homeward` command; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    for noisy in ("cmdstanpy", "prophet", "apscheduler.executors.default", "distributed"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(logging.WARNING if args.quiet else logging.INFO)
     handler: Handler = args.handler
     try:
         return handler(args)
@@ -333,6 +330,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"homeward {args.command}: {message}", file=sys.stderr)
         return 2
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+LINE_BREAK = re.compile(r"\s*\n\s*")
+# uvicorn logs its server's start-up and shutdown as "uvicorn.error", at INFO: not errors
+SHOWN_NAMES = {"uvicorn.error": "uvicorn"}
+
+
+class UtcFormatter(logging.Formatter):
+    """Log times in UTC, ISO 8601 with 'Z', as runs and schedules are: a host's local time
+    without a date or zone cannot be matched to a run's start, or to another host's log. A
+    message's own line breaks (a migration's two-line title) become spaces, so that each
+    record is one line to grep and ship; a traceback still follows on lines of its own."""
+
+    def converter(self, seconds: float | None) -> time.struct_time:
+        return time.gmtime(seconds)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        if record.name in SHOWN_NAMES:
+            record = copy.copy(record)  # the record is shared with any other handler
+            record.name = SHOWN_NAMES[record.name]
+        return LINE_BREAK.sub(" ", super().formatMessage(record))
+
+
+def configure_logging(level: int) -> None:
+    """One line per record on stderr: `2026-11-24T06:00:01Z INFO homeward.scheduler: ...`.
+    The server's own lines (uvicorn's start-up and access log) use this too (commands._serve
+    passes log_config=None)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(UtcFormatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
+    for noisy in ("cmdstanpy", "prophet", "apscheduler.executors.default", "distributed"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _user_error(exc: Exception) -> str | None:

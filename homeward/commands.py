@@ -766,7 +766,8 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: str | None = 
     )
     app = create_app(settings, run_on_start=run_on_start)
     # log_config=None: uvicorn's start-up and access lines go through the same handler and
-    # format (with times) as the rest of the log, not its own untimed "INFO:     " lines
+    # format (UTC date-time, level, logger) as the rest of the log (cli.configure_logging),
+    # not its own untimed "INFO:     " lines
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None)
     return 0
 

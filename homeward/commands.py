@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -33,7 +35,7 @@ from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import demo_last_year, generate_demo_observations
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
-from homeward.errors import ValidationFailed
+from homeward.errors import HomewardError, ValidationFailed
 from homeward.exports import csv_text
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
@@ -734,8 +736,34 @@ def serve(args: argparse.Namespace) -> int:
     # loopback, is refused without migrating anything
     host = _host_option(args.host) if args.host is not None else settings.host
     refuse_open_api_off_loopback(settings.auth, host)
+    # and a port another server listens on: found only once the server starts, it would
+    # have migrated, closed runs as cut off and started a pipeline run first
+    refuse_port_in_use(host, args.port or settings.port)
     _factory(settings).kw["bind"].dispose()
     return _serve(settings, args)
+
+
+class PortInUse(HomewardError):
+    """The port to serve on cannot be listened on (another server has it, or it is not ours)."""
+
+
+def refuse_port_in_use(host: str, port: int) -> None:
+    """PortInUse naming the port if a server could not listen on `host`:`port` now, found by
+    binding it as uvicorn binds (SO_REUSEADDR, so a port in TIME_WAIT after a stop is free)
+    and letting it go again."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"expected port {port} on {host} to be free to serve on, found it in use "
+                    "(another `homeward serve`?); stop that server, or choose another port "
+                    "with --port or HOMEWARD_PORT"
+                ) from None
+            raise PortInUse(f"cannot serve on {host} port {port}: {exc.strerror}") from None
 
 
 def _host_option(value: str) -> str:
@@ -790,6 +818,9 @@ def demo(args: argparse.Namespace) -> int:
     serve. With `--serve` and a plan already stored, the run is in the background and the
     stored plan is served meanwhile; with none, the API starts when the run is done."""
     settings = get_settings()
+    if args.serve:  # before the minutes a first run takes, not after them
+        host = _host_option(args.host) if args.host is not None else settings.host
+        refuse_port_in_use(host, args.port or settings.port)
     factory = _factory(settings)
     with transaction(factory) as session:
         if repository.count_observations(session) == 0:

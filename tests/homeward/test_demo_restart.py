@@ -156,6 +156,7 @@ def test_demo_with_a_stored_plan_serves_it_and_runs_in_the_background(
         return 0
 
     monkeypatch.setattr(commands, "_serve", serve)
+    monkeypatch.setattr(commands, "refuse_port_in_use", lambda *_a: None)  # 8000 may be taken
     assert main(["demo", "--serve"]) == 0  # nothing stored: it runs first, then serves
     assert demo_runs == ["run"] and served == [None]
     monkeypatch.setattr(commands, "_stored_plan_id", lambda _f: 4)

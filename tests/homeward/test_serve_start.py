@@ -5,6 +5,7 @@ config is stored as POST /v1/configs stores a config, so sending it back is not 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,46 @@ def test_a_host_that_is_not_an_address_is_refused_naming_the_option_before_the_d
     assert main(["serve", "--host", host]) == 2
     assert "--host expected an address to listen on" in capsys.readouterr().err
     assert not untouched.exists()
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another server listens on (on 127.0.0.1)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo", "--serve"]], ids=" ".join)
+def test_a_port_in_use_is_refused_in_one_line_before_the_database(
+    untouched: Path,
+    taken_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    """A second `homeward serve` on the same port migrated the database, closed runs and
+    started a pipeline run before failing with 'address already in use'."""
+    served: list[object] = []
+    monkeypatch.setattr(commands.uvicorn, "run", lambda *a, **k: served.append(a))
+    assert main([*command, "--port", str(taken_port)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"homeward {command[0]}: expected port {taken_port} on 127.0.0.1 to be free to serve "
+        "on, found it in use (another `homeward serve`?); stop that server, or choose another "
+        "port with --port or HOMEWARD_PORT"
+    )
+    assert not untouched.exists() and served == []
+
+
+def test_a_free_port_is_left_free_for_the_server() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    commands.refuse_port_in_use("127.0.0.1", free)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", free))  # the check let it go again
 
 
 def test_the_demo_config_is_stored_as_a_posted_config_would_be(tmp_path: Path) -> None:

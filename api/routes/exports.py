@@ -97,6 +97,25 @@ def _table_csv(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
     return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv")
 
 
+PrefixQuery = Annotated[
+    str,
+    Query(
+        max_length=200,
+        pattern=SERIES_PREFIX_PATTERN,
+        description="only series whose id starts with this (matched case-sensitively), "
+        "e.g. referrals/ or referrals/ot/ (default: every series)",
+    ),
+]
+
+
+def _no_forecast_under(prefix: str) -> NotFound:
+    return NotFound(
+        f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists the series"
+        if prefix
+        else "no forecasts yet: the pipeline has not run"
+    )
+
+
 @router.get(
     "/forecasts.csv",
     operation_id="get_forecasts_csv",
@@ -112,15 +131,7 @@ def _table_csv(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
 )
 def forecasts_csv(
     session: SessionDep,
-    prefix: Annotated[
-        str,
-        Query(
-            max_length=200,
-            pattern=SERIES_PREFIX_PATTERN,
-            description="only series whose id starts with this (matched case-sensitively), "
-            "e.g. referrals/ or referrals/ot/ (default: every series)",
-        ),
-    ] = "",
+    prefix: PrefixQuery = "",
 ) -> Response:
     """Every series' newest forecast in one CSV (the long format `homeward forecast` writes),
     for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
@@ -132,12 +143,7 @@ def forecasts_csv(
         # error, so a scheduled spreadsheet refresh does not fail until the next run
         return _csv(frame, "homeward-forecasts.csv")
     if frame.empty:
-        raise NotFound(
-            f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists "
-            "the series"
-            if prefix
-            else "no forecasts yet: the pipeline has not run"
-        )
+        raise _no_forecast_under(prefix)
     return _csv(frame, "homeward-forecasts.csv")
 
 
@@ -158,15 +164,7 @@ def forecasts_csv(
 )
 def metrics_csv(
     session: SessionDep,
-    prefix: Annotated[
-        str,
-        Query(
-            max_length=200,
-            pattern=SERIES_PREFIX_PATTERN,
-            description="only series whose id starts with this (matched case-sensitively), "
-            "e.g. referrals/ (default: every series)",
-        ),
-    ] = "",
+    prefix: PrefixQuery = "",
     chosen: Annotated[
         bool, Query(description="only each series' chosen model (default: every model)")
     ] = False,
@@ -176,12 +174,7 @@ def metrics_csv(
     backtest errors the intervals were calibrated on: near nominal by construction."""
     frame = repository.latest_metrics(session, prefix, chosen_only=chosen)
     if frame.empty and not repository.list_series(session, prefix):
-        raise NotFound(
-            f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists "
-            "the series"
-            if prefix
-            else "no forecasts yet: the pipeline has not run"
-        )
+        raise _no_forecast_under(prefix)
     return _csv(frame, "homeward-metrics.csv")
 
 

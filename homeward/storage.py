@@ -67,6 +67,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def drop_column_in_place(table: str, column: str) -> None:
+    """A migration's downgrade dropping a plain column. Alembic's batch mode rebuilds a SQLite
+    table and drops the old one, which, with foreign keys on (as every connection here has
+    them), cascades to every row that refers to it: downgrading `runs` deleted every forecast
+    and plan. SQLite 3.35 and later drop a plain column in place instead."""
+    from alembic import op
+
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    else:
+        op.drop_column(table, column)
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at our migrations and at `url`."""
     cfg = Config()

@@ -210,3 +210,23 @@ def test_postgresql_sessions_are_in_utc_whatever_the_servers_time_zone(
     finally:
         engine.dispose()
     assert zone == "UTC" and f"{created:%Y-%m-%d %H:%M%z}" == "2026-07-01 06:00+0000"
+
+
+def test_downgrades_keep_the_rows_that_refer_to_runs(engine: Engine) -> None:
+    """Downgrading 0009 (and 0007) rebuilt `runs` in SQLite's batch mode, whose DROP TABLE,
+    with foreign keys on, deleted every forecast, metric, level shift and plan of every run."""
+    from homeward import planning, repository
+    from homeward.storage import session_factory, transaction
+
+    upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        run = repository.start_run(session, "pipeline", "test", "v")
+        body = {"name": "c"}
+        config = repository.save_config(session, body, planning.config_hash(body))
+        repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, {})
+    _migrate(engine, "downgrade", "0006")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM plans")).scalar_one() == 1
+        assert c.execute(text("SELECT count(*) FROM runs")).scalar_one() == 1
+    upgrade(engine)
+    assert _drift(engine) == []

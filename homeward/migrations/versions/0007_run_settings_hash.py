@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from homeward.storage import drop_column_in_place
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -22,5 +24,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("settings_hash")
+    drop_column_in_place("runs", "settings_hash")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from homeward.storage import drop_column_in_place
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -23,7 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("holder")
-    with op.batch_alter_table("locks") as batch:
-        batch.drop_column("run_id")
+    drop_column_in_place("runs", "holder")
+    drop_column_in_place("locks", "run_id")

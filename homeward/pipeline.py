@@ -78,26 +78,25 @@ def run_pipeline(
     """
     holder = recovery.lock_holder()
     ttl = timedelta(seconds=settings.pipeline_lock_ttl_s)
-    with recovery.holding(LOCK_NAME):
-        if not repository.acquire_lock(factory, LOCK_NAME, holder, ttl):
-            busy = "another pipeline run holds the lock; try again when it finishes"
-            if run_id is not None:
-                _finish(factory, run_id, "skipped", busy, {})
-            raise PipelineBusy(busy)
-        stop = threading.Event()
-        heartbeat = threading.Thread(
-            target=_keep_lease,
-            args=(factory, holder, ttl, stop),
-            name="homeward-lease",
-            daemon=True,
-        )
-        heartbeat.start()
-        try:
-            return _run_locked(factory, settings, trigger, report, run_id, holder)
-        finally:
-            stop.set()
-            heartbeat.join()
-            repository.release_lock(factory, LOCK_NAME, holder)
+    if not repository.acquire_lock(factory, LOCK_NAME, holder, ttl):
+        busy = "another pipeline run holds the lock; try again when it finishes"
+        if run_id is not None:
+            _finish(factory, run_id, "skipped", busy, {})
+        raise PipelineBusy(busy)
+    stop = threading.Event()
+    heartbeat = threading.Thread(
+        target=_keep_lease,
+        args=(factory, holder, ttl, stop),
+        name="homeward-lease",
+        daemon=True,
+    )
+    heartbeat.start()
+    try:
+        return _run_locked(factory, settings, trigger, report, run_id, holder)
+    finally:
+        stop.set()
+        heartbeat.join()
+        repository.release_lock(factory, LOCK_NAME, holder)
 
 
 def record_skipped(factory: sessionmaker[Session], trigger: str) -> int:

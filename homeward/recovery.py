@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
@@ -67,10 +67,11 @@ def close_interrupted_runs(
     free_dead_lock(factory, lock_name)
     now = utcnow()
     with factory() as session:
+        # a run whose process is alive here is no orphan, lock or no lock; it is still cut
+        # off once stale (its pid taken by another process since, say)
         candidates = [
-            (run.id, run.kind, run.status, as_utc(run.started_at))
+            (run.id, run.kind, run.status, as_utc(run.started_at), _alive_here(run.holder))
             for run in session.scalars(select(RunRow).where(RunRow.status.in_(UNFINISHED)))
-            if not (run.holder and _judged_here(run.holder, lock_name))
         ]
         lock = session.get(LockRow, lock_name)
         locked = lock is not None and as_utc(lock.expires_at) > now
@@ -79,9 +80,9 @@ def close_interrupted_runs(
         locked_run = lock.run_id if lock is not None and locked else None
     closed = []
     with transaction(factory) as session:
-        for run_id, kind, status, started in candidates:
+        for run_id, kind, status, started, alive in candidates:
             unlocked = not locked or (locked_run is not None and run_id != locked_run)
-            orphan = kind == "pipeline" and status == "running" and unlocked
+            orphan = not alive and kind == "pipeline" and status == "running" and unlocked
             if not (orphan or now - started > stale_after):
                 continue
             message = (
@@ -98,24 +99,16 @@ def close_interrupted_runs(
     return closed
 
 
+# This process's own mark in its holder name: a container restarted keeps its host name and
+# often its server's pid, so a lock its killed predecessor left names this very pid; the
+# token tells the two apart, whichever of this process's threads asks
+_TOKEN = secrets.token_hex(4)
+
+
 def lock_holder() -> str:
-    """This process, as it names itself when it holds a lock (homeward.pipeline's holder)."""
-    return f"{os.getpid()}@{os.uname().nodename}"
-
-
-_HELD: set[str] = set()  # the locks this process's pipeline holds, or is taking, now
-
-
-@contextmanager
-def holding(lock_name: str) -> Iterator[None]:
-    """Mark the block as this process's pipeline taking and holding `lock_name`, so that
-    `free_dead_lock` never mistakes this process's own lock for a predecessor's that had the
-    same pid (a container restarted keeps its host name, and often its server's pid)."""
-    _HELD.add(lock_name)
-    try:
-        yield
-    finally:
-        _HELD.discard(lock_name)
+    """This process, as it names itself when it holds a lock (homeward.pipeline's holder):
+    '<pid>@<host>#<token>'."""
+    return f"{os.getpid()}@{os.uname().nodename}#{_TOKEN}"
 
 
 def free_dead_lock(factory: sessionmaker[Session], lock_name: str) -> str | None:
@@ -126,7 +119,7 @@ def free_dead_lock(factory: sessionmaker[Session], lock_name: str) -> str | None
     with factory() as session:
         lock = session.get(LockRow, lock_name)
         holder = lock.holder if lock is not None else None
-    if holder is None or _judged_here(holder, lock_name) is not False:
+    if holder is None or _judged_here(holder) is not False:
         return None
     with transaction(factory) as session:
         freed = session.execute(
@@ -138,18 +131,23 @@ def free_dead_lock(factory: sessionmaker[Session], lock_name: str) -> str | None
     return holder
 
 
-def _judged_here(holder: str, lock_name: str) -> bool | None:
-    """Whether `holder` ("<pid>@<host>", or "<what>:<pid>@<host>") is alive, if it names a
-    process on this host; None for another host's (or a name of another form). This process's
-    own pid counts as dead only in the pipeline's own holder name while its pipeline holds no
-    lock: the name was then a predecessor's."""
-    who, at, host = holder.rpartition("@")
+def _judged_here(holder: str) -> bool | None:
+    """Whether `holder` ("<pid>@<host>#<token>", or "<what>:" before it; older releases wrote
+    no token) is alive, if it names a process on this host; None for another host's (or a
+    name of another form). This process's own pid is this process only with its own token:
+    otherwise it was a predecessor's that had the same pid."""
+    name, _, token = holder.partition("#")
+    who, at, host = name.rpartition("@")
     pid = who.rpartition(":")[2]
     if not at or host != os.uname().nodename or not pid.isdigit():
         return None
     if int(pid) == os.getpid():
-        return holder != lock_holder() or lock_name in _HELD
+        return token == _TOKEN
     return _alive(int(pid))
+
+
+def _alive_here(holder: str | None) -> bool:
+    return holder is not None and _judged_here(holder) is True
 
 
 def _alive(pid: int) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeward import pipeline, repository
 from homeward.clock import code_version
 from homeward.pipeline import LOCK_NAME, run_pipeline
-from homeward.recovery import close_interrupted_runs, holding, lock_holder
+from homeward.recovery import close_interrupted_runs, lock_holder
 from homeward.settings import Settings
 from homeward.storage import transaction
 from models import LockRow, RunRow
@@ -139,17 +139,35 @@ def test_a_run_is_not_judged_before_the_holder_names_its_own(
     assert _status(factory, run_id) == "running"
 
 
-def test_this_pids_lock_is_a_predecessors_unless_this_process_holds_it(
-    factory: sessionmaker[Session],
+@pytest.mark.parametrize("token", ["#0badcafe", ""])  # a predecessor's, an older release's
+def test_this_pids_lock_is_a_predecessors_unless_it_is_this_process(
+    factory: sessionmaker[Session], token: str
 ) -> None:
     """A restarted container keeps its host name and often its server's pid: the lock its
-    killed predecessor left names this very process."""
+    killed predecessor left names this very pid, and only the token tells them apart."""
     run_id = _running(factory)
-    _held_by(factory, lock_holder(), run_id)
-    with holding(LOCK_NAME):  # this process's pipeline holds it: left alone
-        assert close_interrupted_runs(factory, LOCK_NAME) == []
+    _held_by(factory, lock_holder(), run_id)  # this process's own: left alone
+    assert close_interrupted_runs(factory, LOCK_NAME) == []
+    with transaction(factory) as session:  # as the predecessor left it
+        session.get_one(LockRow, LOCK_NAME).holder = f"{os.getpid()}@{HOST}{token}"
     assert close_interrupted_runs(factory, LOCK_NAME) == [run_id]
     assert _lock(factory) is None
+
+
+def test_a_busy_attempt_beside_a_live_run_leaves_its_lock_and_run_alone(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """The scheduler's firing during an API run (two threads of one process): the busy one
+    once cleared a mark the other still needed, and the next recovery pass freed the live
+    lock, closed the live run and started a second pipeline beside it."""
+    run_id = _running(factory)
+    _held_by(factory, lock_holder(), run_id)
+    with pytest.raises(pipeline.PipelineBusy):
+        run_pipeline(factory, sqlite_settings, trigger="scheduler", report=lambda _m: None)
+    assert close_interrupted_runs(factory, LOCK_NAME) == []
+    assert _status(factory, run_id) == "running"
+    lock = _lock(factory)
+    assert lock is not None and lock.holder == lock_holder()
 
 
 def test_a_pipeline_run_names_itself_on_the_lock(

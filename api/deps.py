@@ -104,12 +104,22 @@ def _refuse_other_schemes(request: Request) -> None:
     """An Authorization header of another scheme (`Token <key>`, `Basic ...`) was told 'this
     request needs an API key', as if none had been sent: say what was sent instead."""
     sent = request.headers.get("authorization", "").strip()
-    if sent:
-        scheme = sent.split(maxsplit=1)[0]
-        raise api_keys.NotAuthenticated(
-            f"expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), "
-            f"found an Authorization header of scheme {scheme!r}"
-        )
+    if not sent:
+        return
+    parts = sent.split(maxsplit=1)
+    # never the header's value itself: a key sent without its scheme would be echoed
+    if len(parts) == 1 and parts[0].lower() == "bearer":
+        found = "'Bearer' with no key after it (an unset variable in the command?)"
+    elif len(parts) == 1:
+        found = "a value with no scheme before it (write 'Bearer ' before the key)"
+    elif len(parts[0]) <= 20 and parts[0].isalnum():
+        found = f"of scheme {parts[0]!r}"
+    else:
+        found = "of a scheme other than Bearer"
+    raise api_keys.NotAuthenticated(
+        "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), "
+        f"found an Authorization header {found}"
+    )
 
 
 CHECKS: dict[Action, Callable[..., Caller]] = {action: _checker(action) for action in Action}

@@ -53,6 +53,12 @@ def test_other_authorization_schemes_are_not_keys(
         "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), found "
         "an Authorization header of scheme 'Token'"
     )
+    # a key sent alone is not echoed back; an empty Bearer is said to be empty
+    bare = httpx.get(f"{demo_server.url}/v1/series", headers={"Authorization": "hw_secret123"})
+    assert bare.status_code == 401 and "hw_secret123" not in bare.text
+    assert "no scheme before it" in bare.json()["detail"]
+    empty = httpx.get(f"{demo_server.url}/v1/series", headers={"Authorization": "Bearer"})
+    assert empty.status_code == 401 and "'Bearer' with no key after it" in empty.json()["detail"]
 
 
 def test_x_api_key_header_is_accepted(demo_server: LiveServer, role_keys: dict[Role, str]) -> None:

@@ -365,20 +365,19 @@ def _without_password(address: str) -> str:
 
 def _password_span(address: str) -> tuple[int, int] | None:
     """Where the password of `[scheme://]user:password@host...` starts and ends, if it has
-    one. It ends at the last `@` before the host, which ends at the first `/`, `?` or `#`
-    after the password's first `@`; the user name ends at its first `:` (it may hold an `@`,
-    `user@server` as some hosted PostgreSQL services name users), as SQLAlchemy reads it."""
+    one: to the address's last `@`, wherever it is. A password with an unencoded `@` followed
+    by `/`, `?` or `#` (`p@ss/word@host`) is otherwise cut short and its tail shown as a host;
+    masking a host or database name that holds an `@` too is the safer mistake. The user name
+    ends at its first `:` (it may hold an `@`, `user@server` as some hosted PostgreSQL
+    services name users), as SQLAlchemy reads it."""
     scheme = address.find("://")
     start = 0 if scheme < 0 else scheme + 3
     user = re.match(r"[^/:]*:", address[start:])
     if user is None:
         return None
     begin = start + user.end()
-    first = address.find("@", begin)
-    if first < 0:
-        return None
-    ends = [i for i in (address.find(c, first) for c in "/?#") if i >= 0]
-    return begin, address.rfind("@", first, min(ends, default=len(address)))
+    last = address.rfind("@")
+    return None if last < begin else (begin, last)
 
 
 def _is_ip(host: str) -> bool:

@@ -147,10 +147,12 @@ def test_an_unusable_database_url_is_refused_at_start_without_its_password(
         ("postgresql://council:p@ss@db/homeward", "postgresql://council:***@db/homeward"),
         ("postgresql://council:p%40ss@db/homeward", "postgresql://council:***@db/homeward"),
         # a user name may hold '@' (user@server); it ends at its first ':'
-        (
-            "postgresql://me@server:p@ss@db:5432/x?a=b@c",
-            "postgresql://me@server:***@db:5432/x?a=b@c",
-        ),
+        ("postgresql://me@server:p@ss@db:5432/x", "postgresql://me@server:***@db:5432/x"),
+        # an '@' then '/' or '?' in the password: its tail was shown as the host; masking to
+        # the last '@' hides a query's '@' too, the safer mistake
+        ("postgresql://u:p@ss/word@host/db", "postgresql://u:***@host/db"),
+        ("postgresql://u:p@ss?x@host/db", "postgresql://u:***@host/db"),
+        ("postgresql://u:pw@db:5432/x?a=b@c", "postgresql://u:***@c"),
         ("postgresql://council@db:54x2/homeward", "postgresql://council@db:54x2/homeward"),
     ],
 )

@@ -31,8 +31,13 @@ def scheduled_run(
     settings: Settings,
     run_id: int | None = None,
     trigger: str | None = None,
+    record_skip: bool = True,
 ) -> None:
     """The job body: run the pipeline, logging (never raising) so the scheduler keeps going.
+
+    A firing that finds the lock held is recorded as a skipped run, unless `record_skip` is
+    False: a recovery pass catching up a missed firing tries again at every pass while
+    another host's run holds the lock, and would add a skipped run each time.
 
     `run_id` is a run already queued by the API (or by `homeward demo` serving while it runs,
     `trigger` "demo"); the scheduler's own runs make theirs. A run
@@ -44,7 +49,7 @@ def scheduled_run(
         outcome = run_pipeline(factory, settings, trigger=trigger, run_id=run_id)
     except PipelineBusy:
         log.warning("%s pipeline run skipped: another run holds the lock", trigger)
-        if run_id is None:  # an API-queued run is marked skipped already
+        if run_id is None and record_skip:  # an API-queued run is marked skipped already
             _record_skipped(factory, trigger)
     except WorkersStopped:  # a clean stop; the pipeline has logged it and the stop closes it
         pass
@@ -114,7 +119,7 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
         return
     if missed is not None:
         log.warning("the pipeline due at %s did not run; running it now", missed)
-        scheduled_run(factory, settings)
+        scheduled_run(factory, settings, record_skip=False)
     elif (cut_off := cut_off_to_retry(factory)) is not None:
         log.warning("pipeline run %d was cut off by a stop; running it again once", cut_off)
         scheduled_run(factory, settings, trigger=RETRY_TRIGGER)

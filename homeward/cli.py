@@ -342,8 +342,9 @@ SHOWN_NAMES = {"uvicorn.error": "uvicorn"}
 class UtcFormatter(logging.Formatter):
     """Log times in UTC, ISO 8601 with 'Z', as runs and schedules are: a host's local time
     without a date or zone cannot be matched to a run's start, or to another host's log. A
-    message's own line breaks (a migration's two-line title) become spaces, so that each
-    record is one line to grep and ship; a traceback still follows on lines of its own."""
+    message's own line breaks (a migration's two-line title, a rejected file's listing) become
+    ' | ', so that each record is one line to grep and ship and its items stay apart; a
+    traceback still follows on lines of its own."""
 
     def converter(self, seconds: float | None) -> time.struct_time:
         return time.gmtime(seconds)
@@ -352,7 +353,7 @@ class UtcFormatter(logging.Formatter):
         if record.name in SHOWN_NAMES:
             record = copy.copy(record)  # the record is shared with any other handler
             record.name = SHOWN_NAMES[record.name]
-        return LINE_BREAK.sub(" ", super().formatMessage(record))
+        return LINE_BREAK.sub(" | ", super().formatMessage(record))
 
 
 def configure_logging(level: int) -> None:

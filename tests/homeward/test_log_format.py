@@ -45,7 +45,8 @@ def test_a_line_says_the_utc_date_time_level_and_logger_on_one_line() -> None:
         "homeward.scheduler", "runs [3] were cut off;\n  marked interrupted", 1782883800
     )
     assert formatter.format(record) == (
-        "2026-07-01T05:30:00Z WARNING homeward.scheduler: runs [3] were cut off; marked interrupted"
+        "2026-07-01T05:30:00Z WARNING homeward.scheduler: runs [3] were cut off; | marked "
+        "interrupted"
     )
 
 

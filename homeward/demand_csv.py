@@ -13,6 +13,7 @@ import pandas as pd
 from homeward.errors import Problem, ValidationFailed, in_reading_order
 from homeward.ingest import MAX_COUNT, WEEKLY, found_date, found_unread_date, read_csv_as_text
 from homeward.planning import (
+    PRESSURE_LEVEL_COLUMN,
     REFERRAL_ID,
     pressure_index,
     uncovered_winter,
@@ -128,6 +129,20 @@ def _with_pressure(
     pipeline computes them (planning.pressure_index: its forecast at the config's
     pressure_level over its own first-year mean); a forecast under 11 months has no first
     year to set it against, and is refused."""
+    column = PRESSURE_LEVEL_COLUMN[winter.pressure_level]
+    if column not in forecast.columns:
+        raise ValidationFailed(
+            (
+                Problem(
+                    None,
+                    column,
+                    f"a column {column!r} (winter.pressure_level {winter.pressure_level!r} reads "
+                    "the pressure series' forecast there)",
+                    "none",
+                ),
+            ),
+            str(path),
+        )
     ds = forecast["ds"]
     if ds.max() < ds.min() + pd.DateOffset(months=11):
         raise ValidationFailed(

@@ -434,7 +434,7 @@ def winter_pressure(
 
 
 # forecast columns of each `pressure_level`
-_LEVEL_COLUMN = {"mean": "mean", "q90": "hi-80", "q975": "hi-95"}
+PRESSURE_LEVEL_COLUMN = {"mean": "mean", "q90": "hi-80", "q975": "hi-95"}
 
 
 def pressure_index(
@@ -452,7 +452,7 @@ def pressure_index(
     A forecast shorter than a year is set against the trailing year of history instead (as
     `forecast.winter_index`, and GET /v1/winter, do).
     """
-    at_level = forecast.assign(mean=forecast[_LEVEL_COLUMN[level]])
+    at_level = forecast.assign(mean=forecast[PRESSURE_LEVEL_COLUMN[level]])
     ds = pd.to_datetime(forecast["ds"])
     year = ds < ds.min() + pd.DateOffset(years=1)
     if ds.max() >= ds.min() + pd.DateOffset(months=11):

@@ -129,3 +129,20 @@ def test_forecasts_raise_winter_by_the_pressure_series_in_the_same_file(tmp_path
     [problem] = refused.value.problems
     assert problem.column == "unique_id" and problem.found == "none"
     assert "winter.pressure_series 'dtoc_days/rugby'" in problem.expected
+
+
+def test_a_forecasts_file_without_the_pressure_level_column_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A hand-made file of means alone, for a config planning winter at q90, ended in a
+    KeyError traceback."""
+    winter = {"pressure_series": "dtoc_days/rugby", "pressure_level": "q90", "months": [12]}
+    body = rich_config(horizon_periods=WEEKS, winter=winter)
+    path = tmp_path / "forecasts.csv"
+    _forecast_file(path, body, pressure=True)
+    pd.read_csv(path).drop(columns=["lo-80", "hi-80"]).to_csv(path, index=False)
+    with pytest.raises(ValidationFailed) as refused:
+        read_demand_csv(path, PlanningConfig.model_validate(body))
+    [problem] = refused.value.problems
+    assert (problem.column, problem.found) == ("hi-80", "none")
+    assert "winter.pressure_level 'q90'" in problem.expected

@@ -147,7 +147,12 @@ def _judged_here(holder: str) -> bool | None:
 
 
 def _alive_here(holder: str | None) -> bool:
-    return holder is not None and _judged_here(holder) is True
+    """Whether another live process of this host runs the run `holder` names. This process's
+    own runs are judged by the lock alone: its pipeline works on a run only while it holds the
+    lock naming it, so one of its runs the lock does not name was cut off (a stop's)."""
+    if holder is None or holder.partition("#")[2] == _TOKEN:
+        return False
+    return _judged_here(holder) is True
 
 
 def _alive(pid: int) -> bool:

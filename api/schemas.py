@@ -103,6 +103,10 @@ class SeriesPublic(BaseModel):
         "`synthetic demo` for the invented demo data, a file's path for `homeward import`, "
         "`POST /v1/observations` for an upload; null for a total"
     )
+    forecast_run_id: int | None = Field(
+        description="the newest run that forecast it (GET /v1/forecasts/{series_id} serves "
+        "that forecast); null while it has none, e.g. uploaded since the last pipeline run"
+    )
 
 
 _IN_SERIES_UNITS = "in the series' units per period (e.g. referrals a week)"

@@ -812,6 +812,12 @@ def _newest_runs(prefix: str) -> Subquery:
     )
 
 
+def newest_forecast_runs(session: Session, prefix: str | None = None) -> dict[str, int]:
+    """The newest run that forecast each series (optionally those under prefix), by id."""
+    newest = _newest_runs(prefix or "")
+    return {str(sid): int(run) for sid, run in session.execute(select(newest))}
+
+
 def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
     """The newest forecast of every series under prefix, as a long frame with quantile columns.
 

@@ -92,18 +92,19 @@ def list_series(
     many match; `limit` and `offset` page through them in id order (a county's every
     authority and service can run to thousands)."""
     found: list[SeriesPublic] = []
+    runs = repository.newest_forecast_runs(session, prefix)
     if kind != "total":
         sources = repository.newest_import_sources(session, prefix)
-        found += [_observed(row, sources) for row in repository.list_series(session, prefix)]
+        found += [_observed(row, sources, runs) for row in repository.list_series(session, prefix)]
     if kind != "observed":
-        found += [_total(s) for s in repository.list_forecast_only_series(session, prefix)]
+        found += [_total(s, runs) for s in repository.list_forecast_only_series(session, prefix)]
     send_total(response, len(found))
     ordered = sorted(found, key=lambda s: s.id)
     end = None if limit is None else offset + limit
     return ordered[offset:end]
 
 
-def _observed(row: SeriesRow, sources: dict[str, str]) -> SeriesPublic:
+def _observed(row: SeriesRow, sources: dict[str, str], runs: dict[str, int]) -> SeriesPublic:
     return SeriesPublic(
         id=row.id,
         kind="observed",
@@ -112,10 +113,11 @@ def _observed(row: SeriesRow, sources: dict[str, str]) -> SeriesPublic:
         last_ds=row.last_ds,
         n_obs=row.n_obs,
         source=sources.get(row.id),
+        forecast_run_id=runs.get(row.id),
     )
 
 
-def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
+def _total(series: repository.ForecastOnlySeries, runs: dict[str, int]) -> SeriesPublic:
     return SeriesPublic(
         id=series.id,
         kind="total",
@@ -124,6 +126,7 @@ def _total(series: repository.ForecastOnlySeries) -> SeriesPublic:
         last_ds=None,
         n_obs=0,
         source=None,
+        forecast_run_id=runs.get(series.id),
     )
 
 
@@ -140,11 +143,12 @@ def get_series(series_id: SeriesIdPath, session: SessionDep) -> SeriesPublic:
     if not series_id.strip("/"):
         raise NotFound("no series id: GET /v1/series lists the series, /v1/series/{id} one")
     row = session.get(SeriesRow, series_id)
+    runs = repository.newest_forecast_runs(session, series_id)  # ids under it
     if row is not None:
-        return _observed(row, repository.newest_import_sources(session, series_id))
+        return _observed(row, repository.newest_import_sources(session, series_id), runs)
     totals = repository.list_forecast_only_series(session, series_id)  # ids under it
     if (total := next((t for t in totals if t.id == series_id), None)) is not None:
-        return _total(total)
+        return _total(total, runs)
     raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
 
 

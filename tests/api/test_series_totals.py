@@ -77,6 +77,7 @@ def test_series_lists_totals_once_each_marked_total_with_no_extent(viewer: httpx
         "last_ds": "2025-03-10",
         "n_obs": 10,
         "source": "test",
+        "forecast_run_id": 2,  # the newer of the two runs
     }
     total = {
         "kind": "total",
@@ -85,6 +86,7 @@ def test_series_lists_totals_once_each_marked_total_with_no_extent(viewer: httpx
         "last_ds": None,
         "n_obs": 0,
         "source": None,
+        "forecast_run_id": 2,
     }
     assert listed == [{"id": uid} | observed for uid in DISTRICTS] + [
         {"id": uid} | total for uid in TOTALS

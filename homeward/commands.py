@@ -175,11 +175,12 @@ def forecast_file(args: argparse.Namespace) -> int:
     if args.models:
         settings = replace(settings, models=args.models)
     log.info("forecasting %d series, horizon %d", history["unique_id"].nunique(), args.horizon)
-    if short := _fewer_folds_warning(history, args.folds, args.horizon):
+    series = split_history(history)  # once, for the three warnings before forecasting
+    if short := _fewer_folds_warning(series, args.folds, args.horizon):
         log.warning(short)
-    if far := _beyond_history_warning(history, args.horizon):
+    if far := _beyond_history_warning(series, args.horizon):
         log.warning(far)
-    if few := _few_series_warning(history):
+    if few := _few_series_warning(series):
         log.warning(few)
     run = run_forecasts(history, settings, progress=_progress)
     if seasonless := seasonless_warning(history, run):
@@ -296,12 +297,12 @@ def _read_history(args: argparse.Namespace) -> pd.DataFrame:
     return history
 
 
-def _beyond_history_warning(history: pd.DataFrame, horizon: int) -> str | None:
+def _beyond_history_warning(history: list[SeriesData], horizon: int) -> str | None:
     """A line when --horizon reaches further ahead than every series of a frequency reaches
     back (500 months from 8 years of history: to 2060): the forecasts are extrapolated far
     past anything the backtest measured. None otherwise."""
     longest: dict[str, int] = {}
-    for series in split_history(history):
+    for series in history:
         longest[series.freq] = max(longest.get(series.freq, 0), len(series.y))
     over = {freq: n for freq, n in longest.items() if horizon > n}
     if not over:
@@ -323,11 +324,11 @@ def _beyond_history_warning(history: pd.DataFrame, horizon: int) -> str | None:
 FEW_SERIES = 5
 
 
-def _few_series_warning(history: pd.DataFrame) -> str | None:
+def _few_series_warning(history: list[SeriesData]) -> str | None:
     """A line when a frequency has fewer than FEW_SERIES series: models are chosen and
     intervals calibrated on backtest errors pooled over the run's series of a frequency, so a
     file of one or two series gets neither the pooling nor a warning of it otherwise."""
-    counts = pd.Series([s.freq for s in split_history(history)]).value_counts()
+    counts = pd.Series([s.freq for s in history]).value_counts()
     few = {str(freq): int(n) for freq, n in counts.items() if n < FEW_SERIES}
     if not few:
         return None
@@ -343,7 +344,7 @@ def _few_series_warning(history: pd.DataFrame) -> str | None:
     )
 
 
-def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str | None:
+def _fewer_folds_warning(history: list[SeriesData], folds: int, horizon: int) -> str | None:
     """One line for every series whose history is too short for the --folds asked at this
     --horizon (each fold holds out a horizon after a training window of at least a season
     plus two periods), grouped by how many folds they get and how far ahead (a series too
@@ -351,7 +352,7 @@ def _fewer_folds_warning(history: pd.DataFrame, folds: int, horizon: int) -> str
     when every series gets them all."""
     short: dict[tuple[int, int, str], list[SeriesData]] = {}
     total = 0
-    for series in split_history(history):
+    for series in history:
         total += 1
         wins = fold_windows(series, folds, horizon)
         ahead = fold_horizon(wins) or horizon

@@ -134,6 +134,8 @@ COUNT_METRICS = ("folds",)
 
 
 class ModelMetricsPublic(BaseModel):
+    model_config = _ALWAYS_SENT
+
     model: str = Field(
         description="the candidate model, e.g. arima, ets, damped, ses; `bottom_up` for a total"
     )
@@ -147,6 +149,12 @@ class ModelMetricsPublic(BaseModel):
         "90% quantiles of a backtest window's total's relative miss, (actual - forecast) / "
         "forecast, pooled over the run's series); every name is present for every model, null "
         "where undefined (mase needs at least one scored backtest window)"
+    )
+    members: list[str] | None = Field(
+        default=None,
+        description="for a combination (mean_best2, median_best3, ...), the models its forecast "
+        "combined, best first: those with the lowest mean MASE over all the series' backtest "
+        "windows; empty for a fitted model; null in a run stored before they were recorded",
     )
 
     @field_validator("metrics", mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ def finish(
     return SeriesResult(
         chosen,
         _forecast_frame(outcome, chosen, final),
-        _metrics_frame(outcome.unique_id, metrics, chosen),
+        _metrics_frame(outcome.unique_id, metrics, chosen, models),
         fallbacks,
         final,
         calib.rho.get(chosen, 0.0),
@@ -83,8 +83,11 @@ def _calibrated(
         return tuple(fix(p, w.scale_ratio) for w, p in zip(outcome.windows, preds, strict=True))
 
     held_out = None if model.held_out is None else fixed(model.held_out)
-    return ModelOutcome(
-        model.name, fixed(model.folds), fix(model.final, outcome.scale_ratio), held_out
+    return replace(
+        model,
+        folds=fixed(model.folds),
+        final=fix(model.final, outcome.scale_ratio),
+        held_out=held_out,
     )
 
 
@@ -103,8 +106,24 @@ def _mean_metrics(
     return out
 
 
-def _metrics_frame(uid: str, metrics: dict[str, dict[str, float]], chosen: str) -> pd.DataFrame:
-    rows = [{"unique_id": uid, "model": n, **m, "chosen": n == chosen} for n, m in metrics.items()]
+def _metrics_frame(
+    uid: str,
+    metrics: dict[str, dict[str, float]],
+    chosen: str,
+    models: Mapping[str, ModelOutcome],
+) -> pd.DataFrame:
+    """One row per model; `members` names what a combination's final forecast combined (';'
+    between names, best first), empty for a fitted model."""
+    rows = [
+        {
+            "unique_id": uid,
+            "model": n,
+            **m,
+            "chosen": n == chosen,
+            "members": ";".join(models[n].members),
+        }
+        for n, m in metrics.items()
+    ]
     return pd.DataFrame(rows)
 
 

@@ -128,7 +128,8 @@ def _combine(name: str, members: list[ModelOutcome], reduce: Reducer) -> ModelOu
     folds = tuple(
         _reduce([m.folds[i] for m in members], reduce) for i in range(len(members[0].folds))
     )
-    return ModelOutcome(name, folds, _reduce([m.final for m in members], reduce))
+    final = _reduce([m.final for m in members], reduce)
+    return ModelOutcome(name, folds, final, members=tuple(m.name for m in members))
 
 
 def _reduce(preds: list[Prediction], reduce: Reducer) -> Prediction:

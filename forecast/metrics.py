@@ -30,7 +30,9 @@ def error_scale(y: FloatArray, season_length: int, power: int = 1) -> float:
 def with_metric_columns(metrics: pd.DataFrame, levels: Sequence[int]) -> pd.DataFrame:
     """A run's metrics (ForecastRun.metrics) with the same columns in the same order whatever
     it could measure, empty where it could not (a model scored on no backtest fold has no
-    MASE), so a reader finds its columns every time; any further column goes before `chosen`."""
+    MASE), so a reader finds its columns every time; any further column goes before `chosen`.
+    `members` comes last, after `chosen`: it was added after readers had learnt the others'
+    positions, and text (the models a combination combined), not a figure."""
     fixed = [
         "unique_id",
         "model",
@@ -44,9 +46,10 @@ def with_metric_columns(metrics: pd.DataFrame, levels: Sequence[int]) -> pd.Data
         "total_error_q10",
         "total_error_q90",
         "chosen",
+        "members",
     ]
     extra = [c for c in metrics.columns if c not in fixed]
-    return metrics.reindex(columns=[*fixed[:-1], *extra, fixed[-1]])
+    return metrics.reindex(columns=[*fixed[:-2], *extra, *fixed[-2:]])
 
 
 def window_metrics(

@@ -18,12 +18,16 @@ class ModelOutcome:
     other windows, so scoring it on that window is out of sample. `folds` rank the members on
     every window, as the final forecast does; selection and calibration use `folds`, the
     reported metrics `scored`.
+
+    `members` (combinations only): the models the final forecast combines, best first, so a
+    reader can tell what a series' `mean_best2` averaged; held-out windows may rank others.
     """
 
     name: str
     folds: tuple[Prediction, ...]
     final: Prediction
     held_out: tuple[Prediction, ...] | None = None
+    members: tuple[str, ...] = ()
 
     @property
     def scored(self) -> tuple[Prediction, ...]:

@@ -114,10 +114,12 @@ class ForecastRun:
 
     forecasts: unique_id, ds, model, mean, lo-<L>, hi-<L> per level (chosen model only).
     metrics: unique_id, model, mase, smape, rmsse, pinball, coverage_<L>, folds, selection_mase,
-        chosen; means over the backtest folds. A combination's metrics are out of sample (each
-        fold's members ranked on the other folds); `selection_mase` is the in-sample backtest
-        MASE the choice used (the same as `mase` for single models; the choice also pools it
-        over the run's series, select.py). Intervals are calibrated on these same backtest
+        chosen, members; means over the backtest folds. `members` names the models a
+        combination's final forecast combined, ';' between them, best first ('' for others).
+        A combination's metrics are out of sample (each fold's members ranked on the other
+        folds); `selection_mase` is the in-sample backtest MASE the choice used (the same as
+        `mase` for single models; the choice also pools it over the run's series,
+        select.py). Intervals are calibrated on these same backtest
         errors, so coverage here is close to nominal by construction; judge it on later data.
     chosen: unique_id -> chosen model name.
     fallbacks: unique_id, model, reason, kind (every model that failed and what replaced it;

@@ -731,7 +731,7 @@ def store_forecasts(
     ]
     for start in range(0, len(rows), _INSERT_CHUNK):
         session.execute(insert(ForecastRow), rows[start : start + _INSERT_CHUNK])
-    metric_cols = [c for c in metrics.columns if c not in ("unique_id", "model", "chosen")]
+    metric_cols = [c for c in metrics.columns if c not in _METRIC_KEYS]
     metric_rows = [
         {
             "run_id": run_id,
@@ -739,6 +739,7 @@ def store_forecasts(
             "model": rec["model"],
             "chosen": bool(rec.get("chosen", False)),
             "metrics": {c: _finite_or_none(rec[c]) for c in metric_cols},
+            "members": _members(rec.get("members")),
         }
         for rec in metrics.to_dict("records")
     ]
@@ -764,6 +765,16 @@ def level_shifts(session: Session, run_id: int, series_id: str) -> list[LevelShi
         LevelShiftRow.run_id == run_id, LevelShiftRow.series_id == series_id
     )
     return list(session.scalars(stmt.order_by(LevelShiftRow.ds)))
+
+
+# the columns of a run's metrics frame that are not figures (the rest go into the JSON dict)
+_METRIC_KEYS = ("unique_id", "model", "chosen", "members")
+
+
+def _members(value: Any) -> list[str]:
+    """A combination's members as a list, from the engine's ';'-joined names ([] for a fitted
+    model, or a frame from a caller that gives none)."""
+    return [m for m in value.split(";") if m] if isinstance(value, str) else []
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -859,7 +870,9 @@ def latest_chosen_metrics(session: Session, prefix: str) -> pd.DataFrame:
 def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> pd.DataFrame:
     """Every model's (or the chosen one's) backtest metrics of the newest forecast of every
     series under prefix (matched case-sensitively, as `latest_forecast_frame`), by series and
-    model: unique_id, model, run_id, chosen, then one column per metric."""
+    model: unique_id, model, run_id, chosen, then one column per metric, then members (the
+    models a combination combined, ';' between them; empty for a fitted model and in runs
+    stored before they were recorded)."""
     newest = _newest_runs(prefix)
     stmt = select(ForecastMetricRow).join(
         newest,
@@ -877,9 +890,11 @@ def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> 
         | r.metrics
         for r in rows
     ]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         records, columns=None if records else ["unique_id", "model", "run_id", "chosen"]
     )
+    # last, whatever metrics older runs stored: a reader of the CSV finds it in one place
+    return frame.assign(members=[";".join(r.members or []) for r in rows])
 
 
 def store_plan(

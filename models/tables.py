@@ -120,6 +120,9 @@ class ForecastMetricRow(Base):
     model: Mapped[str] = mapped_column(String(60), primary_key=True)
     chosen: Mapped[bool] = mapped_column(default=False)
     metrics: Mapped[dict[str, float | None]] = mapped_column(JSON)
+    # the models a combination (mean_best2, ...) combined at the forecast origin, best first;
+    # [] for a fitted model, None in a run stored before they were recorded (migration 0010)
+    members: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class LevelShiftRow(Base):

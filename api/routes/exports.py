@@ -156,9 +156,10 @@ def forecasts_csv(
         "every model's backtest metrics of the newest forecast of every series whose id starts "
         "with `prefix`, one row per series and model, the chosen model first: unique_id, "
         "model, run_id, chosen, then the metrics (as GET /v1/forecasts/{series_id} gives them "
-        "in `backtest`)",
-        "unique_id,model,run_id,chosen,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds\n"
-        "referrals/ot/rugby,mean_best2,7,true,0.81,0.22,0.79,1.9,0.8,0.95,3\n",
+        "in `backtest`), then members (the models a combination combined, ';' between them, "
+        "empty for a fitted model)",
+        "unique_id,model,run_id,chosen,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds,"
+        "members\nreferrals/ot/rugby,mean_best2,7,true,0.81,0.22,0.79,1.9,0.8,0.95,3,ets;theta\n",
     )
     | error_responses(404, 422),
 )

@@ -196,7 +196,8 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
             for r in rows
         ],
         backtest=[
-            ModelMetricsPublic(model=m.model, chosen=m.chosen, metrics=m.metrics) for m in metrics
+            ModelMetricsPublic(model=m.model, chosen=m.chosen, metrics=m.metrics, members=m.members)
+            for m in metrics
         ],
         level_shifts=[
             LevelShiftPublic.model_validate(s)

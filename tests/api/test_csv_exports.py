@@ -143,3 +143,20 @@ def test_metrics_csv_gives_every_series_backtest_at_once_as_the_json_has_it(
     assert chosen["chosen"].all() and chosen["unique_id"].is_unique
     none = viewer.get("/v1/metrics.csv", params={"prefix": "nothing/"})
     assert none.status_code == 404
+
+
+def test_a_combinations_members_are_named_in_the_csv_and_the_json(viewer: httpx.Client) -> None:
+    """Which two models a series' mean_best2 averaged was in no answer."""
+    response = viewer.get("/v1/metrics.csv", params={"prefix": "referrals/ot/rugby"})
+    assert response.status_code == 200, response.text
+    csv = pd.read_csv(io.StringIO(response.text), keep_default_na=False)
+    assert csv.columns[-1] == "members"
+    backtest = viewer.get("/v1/forecasts/referrals/ot/rugby").json()["backtest"]
+    members = {m["model"]: m["members"] for m in backtest}
+    assert dict(zip(csv["model"], csv["members"], strict=True)) == {
+        model: ";".join(names) for model, names in members.items()
+    }
+    best2, best4 = members.pop("mean_best2"), members.pop("mean_best4")
+    assert all(names == [] for names in members.values())  # fitted models combine nothing
+    assert len(best2) == 2 and set(best2) <= set(members)
+    assert len(best4) == 4 and best4[:2] == best2  # one ranking, at the forecast origin

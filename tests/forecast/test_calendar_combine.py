@@ -112,6 +112,20 @@ def test_reported_combo_metrics_are_out_of_sample_and_selection_in_sample() -> N
     assert result.chosen == "b"
 
 
+def test_a_combos_metrics_name_the_members_its_forecast_combined() -> None:
+    """The members are the in-sample best two (b, then a), which the final forecast averages,
+    not window 0's held-out pair (b and c); a fitted model names none."""
+    from forecast.assemble import finish
+    from forecast.intervals import Calibration
+
+    outcome = add_combo(_three_fold_outcome(), "mean_best2", ["a", "b", "c"])
+    settings = ForecastSettings(horizon=2, levels=(80,), models=("a", "b", "c", "mean_best2"))
+    metrics = finish(outcome, Calibration({}, {}), {}, settings).metrics
+    members = dict(zip(metrics["model"], metrics["members"], strict=True))
+    assert members == {"a": "", "b": "", "c": "", "mean_best2": "b;a"}
+    assert list(metrics.columns)[-2:] == ["chosen", "members"]
+
+
 def test_combo_with_one_scored_fold_has_nothing_to_hold_out() -> None:
     outcome = _three_fold_outcome()
     one = replace(

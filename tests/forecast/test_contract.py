@@ -52,6 +52,7 @@ METRICS_COLUMNS = [
     "total_error_q10",
     "total_error_q90",
     "chosen",
+    "members",
 ]
 
 

@@ -13,7 +13,7 @@ from homeward.cli import main
 
 FULL_HEADER = (
     "unique_id,model,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds,selection_mase,"
-    "total_error_q10,total_error_q90,chosen"
+    "total_error_q10,total_error_q90,chosen,members"
 )
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -224,9 +225,13 @@ def test_downgrades_keep_the_rows_that_refer_to_runs(engine: Engine) -> None:
         body = {"name": "c"}
         config = repository.save_config(session, body, planning.config_hash(body))
         repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, {})
+        metrics = pd.DataFrame({"unique_id": ["s"], "model": ["mean_best2"], "mase": [0.9]})
+        metrics = metrics.assign(chosen=True, members="ets;theta")
+        repository.store_forecasts(session, run.id, pd.DataFrame(), metrics)
     _migrate(engine, "downgrade", "0006")
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM plans")).scalar_one() == 1
+        assert c.execute(text("SELECT count(*) FROM forecast_metrics")).scalar_one() == 1
         assert c.execute(text("SELECT count(*) FROM runs")).scalar_one() == 1
     upgrade(engine)
     assert _drift(engine) == []

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
 from api.errors import NotFound, error_responses
@@ -23,6 +24,7 @@ from api.plan_tables import (
     table_rows,
 )
 from api.routes.plans import latest_or_404, plan_or_404
+from api.routes.winter import winter_frame
 from homeward import repository
 from homeward.exports import csv_text
 from homeward.roles import Action
@@ -137,14 +139,39 @@ def forecasts_csv(
     for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
     metrics and level shifts too. Series stored but not yet forecast give the header row
     alone; a prefix that matches no stored series or forecast is a 404."""
+    return _csv(_newest_forecasts(session, prefix), "homeward-forecasts.csv")
+
+
+def _newest_forecasts(session: Session, prefix: str) -> pd.DataFrame:
+    """The newest forecast of every series under `prefix`; NotFound if it matches no stored
+    series or forecast. Series stored but not yet forecast (uploaded since the last run) give
+    no rows, not an error, so a scheduled spreadsheet refresh does not fail until the next run."""
     frame = repository.latest_forecast_frame(session, prefix)
-    if frame.empty and repository.list_series(session, prefix):
-        # stored but not yet forecast (uploaded since the last run): no rows yet, not an
-        # error, so a scheduled spreadsheet refresh does not fail until the next run
-        return _csv(frame, "homeward-forecasts.csv")
-    if frame.empty:
+    if frame.empty and not repository.list_series(session, prefix):
         raise _no_forecast_under(prefix)
-    return _csv(frame, "homeward-forecasts.csv")
+    return frame
+
+
+@router.get(
+    "/winter.csv",
+    operation_id="get_winter_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_csv_answer(
+        "the winter index of every series whose id starts with `prefix`, one row per series "
+        "and November-March forecast period, as GET /v1/winter/{series_id} gives it in "
+        "`points`: unique_id, ds, winter_index (empty where that gives null); team and area "
+        "totals included",
+        "unique_id,ds,winter_index\nreferrals/ot/rugby,2026-01-05,1.18\n",
+    )
+    | error_responses(404, 422),
+)
+def winter_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
+    """Every series' winter index in one CSV, where GET /v1/winter/{series_id} took a request
+    per series. Its `warning` (a history too short to show a season) is not repeated on each
+    row: that route has it. Series stored but not yet forecast, or forecast for no November to
+    March period, give no rows; a prefix that matches no stored series or forecast is a 404."""
+    return _csv(winter_frame(session, _newest_forecasts(session, prefix)), "homeward-winter.csv")
 
 
 @router.get(

@@ -65,20 +65,59 @@ def _under_a_year(history: pd.DataFrame) -> str | None:
     )
 
 
+def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
+    """unique_id, ds, winter_index: GET /v1/winter/{series_id}'s points for every series in
+    `forecast` (newest forecasts, as `repository.latest_forecast_frame` gives them), by series
+    then period; NaN where a point's index is null.
+
+    Team and area totals are in it: their districts' histories are summed as the per-series
+    route sums them, but from one read of the config and one query for every total, not one
+    of each per total. A
+    series with neither a history nor districts under the active config (a total whose config
+    has since changed) is left out: it has no base to divide by, and the per-series route
+    gives a 404 that says why."""
+    if forecast.empty:
+        return pd.DataFrame(columns=["unique_id", "ds", "winter_index"])
+    ids = list(forecast["unique_id"].unique())
+    history = repository.load_observations(session, ids)
+    totals = _summed_histories(session, sorted(set(ids) - set(history["unique_id"])))
+    history = pd.concat([history, *totals.values()], ignore_index=True)
+    known = forecast[forecast["unique_id"].isin(set(history["unique_id"]))]
+    return winter_index(known, history).rename(columns={"index": "winter_index"})
+
+
 def _summed_history(session: Session, total_id: str) -> pd.DataFrame:
     """A team or area total's history: its districts' observations added up, on the weeks
     every one of them has (a total has no history of its own; its forecast is theirs summed)."""
-    row = repository.active_config(session)
-    config = PlanningConfig.model_validate(row.body) if row is not None else None
-    referrals = [s.id for s in repository.list_series(session, planning.REFERRALS_PREFIX)]
-    tree = planning.referral_hierarchy(config, referrals) if config is not None else {}
-    leaves = sorted(planning.leaves_under(tree, total_id))
-    if not leaves:
+    summed = _summed_histories(session, [total_id])
+    if total_id not in summed:
         raise NotFound(
             f"no history for series {total_id!r}, and the active config makes it no total of "
             "stored district series; GET /v1/series lists the series"
         )
-    frame = repository.load_observations(session, leaves)
+    return summed[total_id]
+
+
+def _summed_histories(session: Session, total_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Each of `total_ids`' histories as `_summed_history` gives it, by id, from one read of
+    the config and one of the districts' observations; an id the active config makes no total
+    of stored districts is left out."""
+    if not total_ids:
+        return {}
+    row = repository.active_config(session)
+    config = PlanningConfig.model_validate(row.body) if row is not None else None
+    referrals = [s.id for s in repository.list_series(session, planning.REFERRALS_PREFIX)]
+    tree = planning.referral_hierarchy(config, referrals) if config is not None else {}
+    leaves = {t: sorted(planning.leaves_under(tree, t)) for t in total_ids}
+    leaves = {t: under for t, under in leaves.items() if under}
+    if not leaves:
+        return {}
+    frame = repository.load_observations(session, sorted({x for u in leaves.values() for x in u}))
     wide = frame.pivot(index="ds", columns="unique_id", values="y")
-    summed = wide.sum(axis=1, min_count=len(leaves)).dropna()
+    return {t: _sum_of(wide, t, under) for t, under in leaves.items()}
+
+
+def _sum_of(wide: pd.DataFrame, total_id: str, leaves: list[str]) -> pd.DataFrame:
+    """unique_id, ds, y: the `leaves` columns of `wide` added up where every one has a value."""
+    summed = wide.reindex(columns=leaves).sum(axis=1, min_count=len(leaves)).dropna()
     return pd.DataFrame({"unique_id": total_id, "ds": summed.index, "y": summed.to_numpy()})

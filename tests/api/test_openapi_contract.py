@@ -103,6 +103,7 @@ ASKS = [
     Ask("plan table by id", "GET", "/v1/plans/1/shadow_prices"),
     Ask("plan table refused", "GET", "/v1/plans/1/revenue", params={"service": "ot"}),
     Ask("forecasts as CSV", "GET", "/v1/forecasts.csv", params={"prefix": "referrals/ot/"}),
+    Ask("winter as CSV", "GET", "/v1/winter.csv", params={"prefix": "referrals_team/"}),
     Ask("runs", "GET", "/v1/runs"),
     Ask("run", "GET", "/v1/runs/1"),
     Ask("no key", "GET", "/v1/plans", role=None),

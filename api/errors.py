@@ -86,7 +86,8 @@ _MEANING = {
     "a file or config by `row`, `column` and `series_id`) with what was expected and found",
     500: "an unexpected error; it has been logged on the server",
     503: "the database is unavailable (down, unreachable or refusing connections): the "
-    "detail says which database and what failed; try again after `Retry-After` seconds",
+    "detail names its backend only (the server log says which database and what failed); "
+    "try again after `Retry-After` seconds",
 }
 
 
@@ -327,10 +328,24 @@ def _methods_on(request: Request) -> str:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """The database is down or unreachable: 503, not a 500 that reads like a bug."""
-    log.error("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    """The database is down or unreachable: 503, not a 500 that reads like a bug. The answer
+    names the backend only: it goes to callers without a key too (/readyz, /healthz, a key
+    check that could not read the keys), who should not learn the database's host, port or
+    file. The log line, read by whoever runs the service, says which database and what
+    failed."""
     url = _database_url(request)
-    detail = f"database unavailable: {_which(url)} {_what_failed(exc, url)}; try again shortly"
+    log.error(
+        "database unavailable (%s %s): %s %s",
+        request.method,
+        request.url.path,
+        _which(url),
+        _what_failed(exc, url),
+    )
+    backend = f"the {url.get_backend_name()} database" if url is not None else "the database"
+    failed = _POOL_EXHAUSTED if isinstance(exc, PoolTimeoutError) else "did not answer"
+    detail = (
+        f"database unavailable: {backend} {failed} (the server log says more); try again shortly"
+    )
     return problem(503, _title(503), detail, headers=dict(_HEADERS_FOR_STATUS[503]))
 
 
@@ -353,10 +368,13 @@ def _which(url: URL | None) -> str:
     return f"the {backend} database {url.database or ''!r} at {where}"
 
 
+_POOL_EXHAUSTED = "gave no connection in time (every pooled connection is busy)"
+
+
 def _what_failed(exc: Exception, url: URL | None) -> str:
     """The driver's own first line (e.g. 'Connection refused'), with any password blanked."""
     if isinstance(exc, PoolTimeoutError):
-        return "gave no connection in time (every pooled connection is busy)"
+        return _POOL_EXHAUSTED
     orig = getattr(exc, "orig", None) or exc
     reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
     if url is not None and url.password:
@@ -386,6 +404,7 @@ def install(app: FastAPI) -> None:
             _as_problems(document)
             _conditional_gets(document)
             _omitted_not_null(document)
+            _database_free(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
@@ -411,6 +430,19 @@ _NOT_MODIFIED = {
     "the copy the client has is current; no body",
     "headers": {"ETag": _TAGGED["ETag"]},
 }
+
+
+# Answered without the database, a key or a body to read (GET /livez): the 500 and 503 the app
+# documents on every route are not this route's to send.
+DATABASE_FREE_OPERATIONS = frozenset({"get_liveness"})
+
+
+def _database_free(document: dict[str, Any]) -> None:
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("operationId") in DATABASE_FREE_OPERATIONS:
+                for status in ("500", "503"):
+                    operation["responses"].pop(status, None)
 
 
 def _omitted_not_null(document: dict[str, Any]) -> None:

@@ -71,6 +71,15 @@ class ProblemPublic(BaseModel):
     role_found: str | None = Field(default=None, description="403 only: the key's role")
 
 
+class LivePublic(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyPublic(BaseModel):
+    status: Literal["ok"]
+    database: str = Field(description="the database's dialect: sqlite or postgresql")
+
+
 class HealthPublic(BaseModel):
     status: Literal["ok"]
     database: str = Field(description="the database's dialect: sqlite or postgresql")

@@ -1,4 +1,4 @@
-"""Liveness and readiness: the database answers and the scheduler state."""
+"""Probes for an orchestrator or uptime monitor: liveness, readiness, and the older /healthz."""
 
 from __future__ import annotations
 
@@ -6,15 +6,30 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from api.deps import SessionDep
-from api.schemas import HealthPublic
+from api.schemas import HealthPublic, LivePublic, ReadyPublic
 from homeward.clock import code_version
 
 router = APIRouter(tags=["health"])
 
 
+@router.get("/livez", response_model=LivePublic, operation_id="get_liveness")
+def livez() -> LivePublic:
+    """200 while the process serves requests. It touches no database, so an orchestrator
+    does not restart a healthy process because the database is down (that is /readyz)."""
+    return LivePublic(status="ok")
+
+
+@router.get("/readyz", response_model=ReadyPublic, operation_id="get_readiness")
+def readyz(session: SessionDep) -> ReadyPublic:
+    """200 when the database answers a query; 503 when it does not, so a load balancer
+    sends requests elsewhere until it does."""
+    session.execute(text("SELECT 1"))
+    return ReadyPublic(status="ok", database=session.get_bind().dialect.name)
+
+
 @router.get("/healthz", response_model=HealthPublic, operation_id="get_health")
 def healthz(request: Request, session: SessionDep) -> HealthPublic:
-    """200 when the database answers a query."""
+    """200 when the database answers a query (kept for monitors already set up on it)."""
     session.execute(text("SELECT 1"))
     scheduler = request.app.state.scheduler
     return HealthPublic(

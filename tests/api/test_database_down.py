@@ -1,5 +1,5 @@
 """The database down: /healthz and every /v1 request answer 503 'database unavailable',
-naming the database and what failed, never its user or password, instead of a 500."""
+naming its backend only, never its host, file, user or password, instead of a 500."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def _assert_unavailable(response: httpx.Response, names: str) -> dict[str, Any]:
     assert response.headers["retry-after"] == "10"
     body: dict[str, Any] = response.json()
     assert body["title"] == "Service unavailable" and body["status"] == 503
-    assert body["detail"].startswith(f"database unavailable: {names} did not answer: ")
+    assert body["detail"] == (
+        f"database unavailable: {names} did not answer (the server log says more); "
+        "try again shortly"
+    )
     return body
 
 
@@ -57,9 +60,9 @@ def test_healthz_and_v1_answer_503_when_the_sqlite_file_cannot_be_opened(
     sqlite_gone: tuple[LiveServer, str],
 ) -> None:
     server, key = sqlite_gone
-    names = "the sqlite database 'gone.db'"
+    names = "the sqlite database"
     health = _assert_unavailable(httpx.get(f"{server.url}/healthz", timeout=30), names)
-    assert "unable to open database file" in health["detail"]
+    assert "gone.db" not in health["detail"]
     # the key check reads the database first: it is what fails
     _assert_unavailable(
         httpx.get(f"{server.url}/v1/series", headers=key_header(key), timeout=30), names
@@ -77,8 +80,9 @@ def test_503_when_postgresql_stops_and_the_password_is_never_shown() -> None:
             assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
         # PostgreSQL has stopped; the service has not
         port = url.rsplit(":", 1)[1].split("/")[0]
-        names = f"the postgresql database 'postgres' at 127.0.0.1:{port}"
+        names = "the postgresql database"
         for path in ("/healthz", "/v1/series", "/v1/runs", "/v1/plans/latest"):
             response = httpx.get(f"{server.url}{path}", timeout=30)
             body = _assert_unavailable(response, names)
             assert PASSWORD not in response.text and "homeward" not in body["detail"], body
+            assert "127.0.0.1" not in response.text and port not in response.text, body

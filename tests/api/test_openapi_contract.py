@@ -68,6 +68,8 @@ class Ask:
 
 ASKS = [
     Ask("health", "GET", "/healthz", role=None),
+    Ask("liveness", "GET", "/livez", role=None),
+    Ask("readiness", "GET", "/readyz", role=None),
     Ask("series", "GET", "/v1/series", role=Role.VIEWER),
     Ask("my key", "GET", "/v1/keys/me", role=Role.VIEWER),
     Ask("series page", "GET", "/v1/series", params={"kind": "total", "limit": "2"}),

@@ -67,6 +67,8 @@ PLANS = "/v1/plans"
 # route (as the document names it) -> every error status it sends -> a request that gets it
 ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("GET", "/healthz"): {500: Ask("GET", "/healthz"), 503: Ask("GET", "/healthz")},
+    ("GET", "/livez"): {},  # touches no database: it answers while the process serves
+    ("GET", "/readyz"): {500: Ask("GET", "/readyz"), 503: Ask("GET", "/readyz")},
     ("GET", "/v1/keys/me"): {
         401: Ask("GET", "/v1/keys/me"),
         422: Ask("GET", "/v1/keys/me", params={"role": "admin"}),  # takes no parameter

@@ -1,0 +1,111 @@
+"""Liveness and readiness probes: /livez answers without the database, /readyz (and /healthz)
+answer 503 when it is gone, and no such answer names the database's host, port, file or user
+(they go to callers without a key); the server log does."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from homeward.storage import make_engine, session_factory
+from tests.api.conftest import keyed_settings, migrated
+from tests.conftest import LiveServer
+
+PASSWORD = "s3cret-pw"
+DETAIL = (
+    "database unavailable: the postgresql database did not answer (the server log says "
+    "more); try again shortly"
+)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    with LiveServer(create_app(settings)) as server:
+        yield server
+    engine.dispose()
+
+
+@pytest.fixture
+def unreachable(tmp_path: Path) -> Iterator[tuple[LiveServer, int]]:
+    """A server started on a SQLite file whose sessions then go to a PostgreSQL URL that
+    cannot connect (nothing listens on its port)."""
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+    port = _closed_port()
+    with LiveServer(app) as server:
+        gone = make_engine(f"postgresql+psycopg://ops-user:{PASSWORD}@127.0.0.1:{port}/hwprod")
+        app.state.session_factory = session_factory(gone)
+        yield server, port
+        gone.dispose()
+    engine.dispose()
+
+
+def test_livez_and_readyz_answer_200_when_the_database_answers(up: LiveServer) -> None:
+    assert httpx.get(f"{up.url}/livez").json() == {"status": "ok"}
+    assert httpx.get(f"{up.url}/readyz").json() == {"status": "ok", "database": "sqlite"}
+    for path in ("/livez", "/readyz"):
+        head = httpx.head(f"{up.url}{path}")
+        assert head.status_code == 200 and head.content == b"", path
+
+
+def test_livez_is_200_and_readyz_503_when_the_database_cannot_connect(
+    unreachable: tuple[LiveServer, int],
+) -> None:
+    server, _port = unreachable
+    assert httpx.get(f"{server.url}/livez", timeout=30).status_code == 200
+    assert httpx.head(f"{server.url}/livez", timeout=30).status_code == 200
+    ready = httpx.get(f"{server.url}/readyz", timeout=30)
+    assert ready.status_code == 503 and ready.headers["retry-after"] == "10"
+    assert ready.json()["detail"] == DETAIL
+    head = httpx.head(f"{server.url}/readyz", timeout=30)
+    assert head.status_code == 503 and head.content == b""
+
+
+@pytest.mark.parametrize("path", ["/readyz", "/healthz", "/v1/series"])
+def test_no_503_names_the_database_host_but_the_log_does(
+    unreachable: tuple[LiveServer, int], caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    server, port = unreachable
+    # a key that cannot be checked: the key check's read of the database is what fails
+    with caplog.at_level(logging.ERROR, logger="api.errors"):
+        response = httpx.get(f"{server.url}{path}", headers={"X-API-Key": "hw_x"}, timeout=30)
+    assert response.status_code == 503
+    assert response.json()["detail"] == DETAIL
+    for secret in ("127.0.0.1", str(port), "hwprod", "ops-user", PASSWORD):
+        assert secret not in response.text, secret
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"the postgresql database 'hwprod' at 127.0.0.1:{port} did not answer" in logged
+    assert path in logged and PASSWORD not in logged
+
+
+def test_a_missing_sqlite_file_is_not_named_in_the_answer(tmp_path: Path) -> None:
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+    with LiveServer(app) as server:
+        missing = make_engine("sqlite:///" + str(tmp_path / "nowhere" / "council-data.db"))
+        # make_engine makes the folder; take it away again so the file cannot be opened
+        (tmp_path / "nowhere").rmdir()
+        app.state.session_factory = session_factory(missing)
+        response = httpx.get(f"{server.url}/readyz", timeout=30)
+        missing.dispose()
+    engine.dispose()
+    assert response.status_code == 503
+    assert "council-data" not in response.text and str(tmp_path) not in response.text
+    assert response.json()["detail"].startswith("database unavailable: the sqlite database ")

@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.request_ids import RequestId
 from api.routes import (
     configs,
     dashboard,
@@ -51,7 +52,8 @@ log = logging.getLogger("homeward")
 STOP_GRACE_S = 5.0
 # What a dashboard on another origin may read of an answer besides the body: the paging
 # total, where to poll a job, when to retry, whether a job was made, the tag to poll with,
-# and a CSV download's file name (which says which plan it is; `latest` does not).
+# a CSV download's file name (which says which plan it is; `latest` does not), and the
+# request's id (api/request_ids.py) to quote when reporting a problem.
 CORS_EXPOSED_HEADERS = [
     "X-Total-Count",
     "Location",
@@ -59,13 +61,22 @@ CORS_EXPOSED_HEADERS = [
     "Preference-Applied",
     "ETag",
     "Content-Disposition",
+    "X-Request-ID",
 ]
 # What a dashboard on another origin may send: its key, a JSON body, `Prefer: respond-async`,
-# and If-None-Match to poll with the ETag it was given (a 304 when nothing has changed).
+# If-None-Match to poll with the ETag it was given (a 304 when nothing has changed), and its
+# own X-Request-ID to find its requests in the server's log.
 # Bodies from this size on are compressed for a client that asks; the answer then varies on
 # Accept-Encoding (GZipMiddleware says so), and its 304 says so too (ConditionalGet).
 GZIP_MINIMUM_SIZE = 1024
-CORS_ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Prefer", "If-None-Match"]
+CORS_ALLOWED_HEADERS = [
+    "Authorization",
+    "X-API-Key",
+    "Content-Type",
+    "Prefer",
+    "If-None-Match",
+    "X-Request-ID",
+]
 # Every method a route answers: DELETE /v1/series/{id} included, so an admin page on a listed
 # origin can remove a series uploaded by mistake, as it can upload one.
 CORS_ALLOWED_METHODS = ["GET", "HEAD", "POST", "DELETE"]
@@ -127,7 +138,10 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
         "(the same status and headers, no body), as uptime monitors ask /healthz. A 200 to a "
         "GET under /v1 carries an ETag: send it back as If-None-Match and an unchanged answer "
         "is a 304 with no body (a dashboard polling the latest plan, about 1.4 MB, then "
-        "downloads it only when it has changed).",
+        "downloads it only when it has changed). Every answer carries `X-Request-ID`: the "
+        "request's own when it is at most 64 characters of `A-Za-z0-9._-`, else a new one; "
+        "the server's log lines about the request name it, and a 500 or 503 body gives an "
+        "`error_id` that its log line names.",
     )
     app.add_middleware(ConditionalGet)  # innermost: tags the body before gzip changes it
     app.add_middleware(HeadAsGet)
@@ -143,6 +157,7 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(RequestId)  # outermost: every answer, a CORS preflight's too, says its id
     errors.install(app)
     # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
     # /v1/plans/{id}/{table} takes `hours.csv` for a table's name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
 from http import HTTPStatus
@@ -17,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.request_ids import REQUEST_ID_HEADER, request_id_of
 from api.schemas import ProblemPublic
 from homeward.api_keys import (
     KeyAlreadyRevoked,
@@ -84,9 +86,11 @@ _MEANING = {
     413: "the request body is too large: refused unread, and the connection is closed",
     422: "Invalid input: `problems` locates each one (a parameter or JSON body by `location`; "
     "a file or config by `row`, `column` and `series_id`) with what was expected and found",
-    500: "an unexpected error; it has been logged on the server",
+    500: "an unexpected error; it has been logged on the server with the `error_id` the body "
+    "gives (quote it when reporting the error)",
     503: "the database is unavailable (down, unreachable or refusing connections): the "
-    "detail names its backend only (the server log says which database and what failed); "
+    "detail names its backend only (the server log says which database and what failed, "
+    "with the body's `error_id`); "
     "try again after `Retry-After` seconds",
 }
 
@@ -334,10 +338,13 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     file. The log line, read by whoever runs the service, says which database and what
     failed."""
     url = _database_url(request)
+    error_id = new_error_id()
     log.error(
-        "database unavailable (%s %s): %s %s",
+        "database unavailable, error %s in %s %s (request %s): %s %s",
+        error_id,
         request.method,
         request.url.path,
+        request_id_of(request),
         _which(url),
         _what_failed(exc, url),
     )
@@ -346,7 +353,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     detail = (
         f"database unavailable: {backend} {failed} (the server log says more); try again shortly"
     )
-    return problem(503, _title(503), detail, headers=dict(_HEADERS_FOR_STATUS[503]))
+    headers = dict(_HEADERS_FOR_STATUS[503])
+    return problem(503, _title(503), detail, headers=headers, error_id=error_id)
 
 
 def _database_url(request: Request) -> URL | None:
@@ -382,9 +390,27 @@ def _what_failed(exc: Exception, url: URL | None) -> str:
     return f"did not answer: {reason}"
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return problem(500, _title(500), "an unexpected error occurred; it has been logged")
+def new_error_id() -> str:
+    """A short id for one error, sent to the client and written in the log line about it."""
+    return secrets.token_hex(6)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: 500 with an `error_id` the user can quote, logged with the traceback. Sent by
+    Starlette outside every middleware, so the request's X-Request-ID is added here."""
+    error_id = new_error_id()
+    request_id = request_id_of(request)
+    log.error(
+        "unhandled error %s in %s %s (request %s)",
+        error_id,
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
+    detail = f"an unexpected error occurred; it has been logged as error {error_id}"
+    headers = {REQUEST_ID_HEADER: request_id} if request_id is not None else None
+    return problem(500, _title(500), detail, headers=headers, error_id=error_id)
 
 
 def install(app: FastAPI) -> None:

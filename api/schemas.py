@@ -69,6 +69,11 @@ class ProblemPublic(BaseModel):
         default=None, description="403 only: the roles that may do this"
     )
     role_found: str | None = Field(default=None, description="403 only: the key's role")
+    error_id: str | None = Field(
+        default=None,
+        description="500 and 503 only: the id of this error in the server's log (hex digits), "
+        "to quote when reporting it",
+    )
 
 
 class LivePublic(BaseModel):

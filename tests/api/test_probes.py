@@ -92,6 +92,7 @@ def test_no_503_names_the_database_host_but_the_log_does(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert f"the postgresql database 'hwprod' at 127.0.0.1:{port} did not answer" in logged
     assert path in logged and PASSWORD not in logged
+    assert f"error {response.json()['error_id']} in GET {path}" in logged
 
 
 def test_a_missing_sqlite_file_is_not_named_in_the_answer(tmp_path: Path) -> None:

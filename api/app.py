@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.access_log import AccessLog
 from api.request_ids import RequestId
 from api.routes import (
     configs,
@@ -157,7 +158,8 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
-    app.add_middleware(RequestId)  # outermost: every answer, a CORS preflight's too, says its id
+    app.add_middleware(RequestId)  # every answer, a CORS preflight's too, says its id
+    app.add_middleware(AccessLog)  # outermost: times the whole answer, and sees its id
     errors.install(app)
     # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
     # /v1/plans/{id}/{table} takes `hours.csv` for a table's name

@@ -118,7 +118,8 @@ def _refuse_other_schemes(request: Request) -> None:
         found = "of a scheme other than Bearer"
     raise api_keys.NotAuthenticated(
         "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), "
-        f"found an Authorization header {found}"
+        f"found an Authorization header {found}",
+        "not_bearer",
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.access_log import note_refusal
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
 from api.schemas import ProblemPublic
 from homeward.api_keys import (
@@ -170,8 +171,12 @@ def _title(status: int) -> str:
     return phrase[:1] + phrase[1:].lower()
 
 
-async def _homeward_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HomewardError)
+    if isinstance(exc, NotAuthenticated):
+        note_refusal(request, exc.reason)
+    if isinstance(exc, RoleTooWeak):
+        note_refusal(request, "role_too_weak")
     status = _status_for(exc)
     title = _title(status)
     extra: dict[str, Any] = {}

@@ -33,7 +33,12 @@ class KeyAlreadyRevoked(HomewardError):
 
 
 class NotAuthenticated(HomewardError):
-    """The request carried no key, or one that is unknown or revoked."""
+    """The request carried no key, or one that is unknown or revoked. `reason` is a code for
+    the access log (`no_key`, `unknown_key`, `revoked_key`, `not_bearer`), never the key."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class RoleTooWeak(HomewardError):
@@ -110,12 +115,14 @@ def revoke_key(session: Session, name: str) -> ApiKeyRow:
 def authenticate(session: Session, secret: str | None) -> Caller:
     """The caller a key belongs to; NotAuthenticated if it is missing, unknown or revoked."""
     if not secret:
-        raise NotAuthenticated(f"this request needs an API key: {HOW_TO_SEND}")
+        raise NotAuthenticated(f"this request needs an API key: {HOW_TO_SEND}", "no_key")
     row = repository.api_key_by_hash(session, key_hash(secret))
     if row is None:
-        raise NotAuthenticated(f"the API key sent is not known; {HOW_TO_SEND} with a current key")
+        raise NotAuthenticated(
+            f"the API key sent is not known; {HOW_TO_SEND} with a current key", "unknown_key"
+        )
     if row.revoked_at is not None:
-        raise NotAuthenticated(f"the API key {row.name!r} has been revoked")
+        raise NotAuthenticated(f"the API key {row.name!r} has been revoked", "revoked_key")
     return Caller(name=row.name, role=Role(row.role))
 
 

@@ -796,8 +796,16 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: str | None = 
     app = create_app(settings, run_on_start=run_on_start)
     # log_config=None: uvicorn's start-up and access lines go through the same handler and
     # format (UTC date-time, level, logger) as the rest of the log (cli.configure_logging),
-    # not its own untimed "INFO:     " lines
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=None)
+    # not its own untimed "INFO:     " lines. access_log=False: the app logs each request
+    # itself, with its duration and a 401's or 403's reason (api/access_log.py)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=None,
+        access_log=False,
+    )
     return 0
 
 

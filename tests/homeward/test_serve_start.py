@@ -124,3 +124,18 @@ def test_a_port_out_of_range_is_refused_before_the_database(
     assert stopped.value.code == 2
     assert "--port: expected a port from 1 to 65535, found 99999" in capsys.readouterr().err
     assert not untouched.exists()
+
+
+def test_serve_leaves_the_access_log_to_the_app(
+    untouched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's own access line (no duration, no reason) would repeat each line the app's
+    access log (api/access_log.py) writes."""
+    options: list[dict[str, object]] = []
+    monkeypatch.setattr(commands.uvicorn, "run", lambda *a, **k: options.append(k))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert main(["serve", "--no-scheduler", "--port", str(free)]) == 0
+    [served] = options
+    assert served["access_log"] is False and served["log_config"] is None

@@ -1,0 +1,62 @@
+"""The access log: one line per request with its status, how long it took and, for a 401 or
+403, why it was refused (a code, never the key or header sent)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("homeward.access")
+
+
+def note_refusal(request: Request, reason: str) -> None:
+    """Record why a request was refused (401, 403) for its access log line."""
+    request.state.refusal = reason
+
+
+class AccessLog:
+    """`127.0.0.1:50312 "GET /v1/series HTTP/1.1" 401 3.1 ms reason=unknown_key request=ab12`
+    at INFO on `homeward.access`, once the answer has been sent (uvicorn's own access log is
+    off: `homeward serve` would otherwise log each request twice, once without the time). An
+    unhandled error is answered (500) outside every middleware, so it is logged as 500 here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})  # shared with the request's handlers
+        started = time.perf_counter()
+        status = 500  # until the answer says otherwise: an exception is answered as 500
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            log.info("%s", _line(scope, status, elapsed_ms, state))
+
+
+def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]) -> str:
+    client = scope.get("client")
+    where = f"{client[0]}:{client[1]}" if client else "-"
+    target = scope.get("root_path", "") + scope["path"]
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    request_line = f"{scope['method']} {target} HTTP/{scope.get('http_version', '1.1')}"
+    parts = [where, f'"{request_line}"', str(status), f"{elapsed_ms:.1f} ms"]
+    if status in (401, 403):
+        parts.append(f"reason={state.get('refusal', 'unknown')}")
+    if "request_id" in state:
+        parts.append(f"request={state['request_id']}")
+    return " ".join(parts)

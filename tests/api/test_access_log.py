@@ -1,0 +1,131 @@
+"""The access log: one line per request with its duration in milliseconds and, for a 401 or
+403, a reason code (never the key or the header sent)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from homeward import api_keys
+from homeward.roles import Role
+from homeward.storage import transaction
+from tests.api.conftest import key_header, keyed_settings, migrated
+from tests.conftest import LiveServer
+
+SECRET = "hw_not-a-real-key-0123456789"
+TIMED = r"\d+\.\d ms"
+
+
+@dataclass(frozen=True)
+class Served:
+    server: LiveServer
+    app: FastAPI
+    viewer: str
+    revoked: str
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    settings = keyed_settings(tmp_path, "access.db")
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        viewer = api_keys.create_key(session, "viewer", Role.VIEWER).secret
+        revoked = api_keys.create_key(session, "gone", Role.ADMIN).secret
+        api_keys.revoke_key(session, "gone")
+    app = create_app(settings)
+    with LiveServer(app) as server:
+        yield Served(server, app, viewer, revoked)
+    engine.dispose()
+
+
+def _logged(caplog: pytest.LogCaptureFixture, request_id: str) -> str:
+    """The access line of the request with this id. The server writes it once the answer is
+    sent, so it may come a moment after the client has the answer."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "homeward.access" and f"request={request_id}" in r.getMessage()
+        ]
+        if lines or time.monotonic() > deadline:
+            assert len(lines) == 1, lines
+            return lines[0]
+        time.sleep(0.02)
+
+
+def _get(served: Served, path: str, request_id: str, **headers: str) -> httpx.Response:
+    sent = {"X-Request-ID": request_id, **headers}
+    return httpx.request("GET", f"{served.server.url}{path}", headers=sent, timeout=30)
+
+
+def test_a_line_gives_the_request_its_status_and_duration(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="homeward.access")
+    assert _get(served, "/livez?probe=1", "live-1").status_code == 200
+    line = _logged(caplog, "live-1")
+    assert re.fullmatch(
+        rf'127\.0\.0\.1:\d+ "GET /livez\?probe=1 HTTP/1\.1" 200 {TIMED} request=live-1', line
+    ), line
+
+
+@pytest.mark.parametrize(
+    ("request_id", "headers", "status", "reason"),
+    [
+        ("no-key", {}, 401, "no_key"),
+        ("unknown", {"X-API-Key": SECRET}, 401, "unknown_key"),
+        ("revoked", "revoked", 401, "revoked_key"),
+        ("scheme", {"Authorization": f"Token {SECRET}"}, 401, "not_bearer"),
+        ("viewer", "viewer", 403, "role_too_weak"),
+    ],
+)
+def test_a_refusal_says_why_and_never_the_key(
+    served: Served,
+    caplog: pytest.LogCaptureFixture,
+    request_id: str,
+    headers: dict[str, str] | str,
+    status: int,
+    reason: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="homeward.access")
+    if isinstance(headers, str):
+        headers = key_header(served.viewer if headers == "viewer" else served.revoked)
+    path = "/v1/plans/sweeps" if status == 403 else "/v1/series"
+    sent = {"X-Request-ID": request_id, **headers}
+    method = "POST" if status == 403 else "GET"
+    response = httpx.request(method, f"{served.server.url}{path}", headers=sent, json={})
+    assert response.status_code == status, response.text
+    line = _logged(caplog, request_id)
+    assert re.fullmatch(
+        rf'127\.0\.0\.1:\d+ "{method} {path} HTTP/1\.1" {status} {TIMED} '
+        rf"reason={reason} request={request_id}",
+        line,
+    ), line
+    for secret in (SECRET, served.viewer, served.revoked):
+        assert secret not in line
+
+
+def test_an_unhandled_error_is_logged_as_500(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="homeward.access")
+
+    def no_session() -> None:
+        raise RuntimeError("a bug in opening sessions (the test's)")
+
+    served.app.state.session_factory = no_session
+    assert _get(served, "/healthz", "bug-1").status_code == 500
+    assert re.fullmatch(
+        rf'127\.0\.0\.1:\d+ "GET /healthz HTTP/1\.1" 500 {TIMED} request=bug-1',
+        _logged(caplog, "bug-1"),
+    )

@@ -1,4 +1,4 @@
-"""The `homeward` command line: import, forecast, plan, serve, demo, keys."""
+"""The `homeward` command line: import, forecast, plan, serve, demo, keys, migrate."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_demo(sub)
     _add_keys(sub)
+    _add_migrate(sub)
     return parser
 
 
@@ -251,6 +252,25 @@ def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     revoke = keys.add_parser("revoke", help="revoke a key by name (requests with it get 401)")
     revoke.add_argument("name")
     revoke.set_defaults(handler=commands.keys_revoke)
+
+
+def _add_migrate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "migrate",
+        help="apply pending database migrations, or check for them (--check)",
+        description="Bring the database (DATABASE_URL) to the newest schema and print its "
+        "revision before and after; every other command that uses the database migrates it "
+        "too as it starts, so this is for migrating as a release step of its own. With "
+        "--check, change nothing: exit 0 if the database is at the newest revision, 1 naming "
+        "the revisions still to apply.",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing: exit 0 if the database is at head, 1 naming the pending "
+        "revisions (a SQLite file that does not exist is not created)",
+    )
+    p.set_defaults(handler=commands.migrate)
 
 
 def _model_list(text: str) -> tuple[str, ...]:

@@ -65,7 +65,15 @@ from homeward.settings import (
     listen_host,
     refuse_open_api_off_loopback,
 )
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import (
+    all_revisions,
+    make_engine,
+    pending_revisions,
+    schema_revision,
+    session_factory,
+    transaction,
+    upgrade,
+)
 from optimise import plan, write_mps
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
@@ -82,6 +90,44 @@ def _factory(settings: Settings) -> Any:
     log.info("database %s", engine.url.render_as_string(hide_password=True))
     upgrade(engine)
     return session_factory(engine)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """`homeward migrate`: apply pending migrations and print the revision before and after.
+    `--check`: change nothing; 0 if the database is at head, 1 naming what is pending."""
+    url = get_settings().resolved_database_url
+    if args.check and _missing_sqlite_file(url):  # connecting would create it
+        return _report_pending(None, all_revisions())
+    engine = make_engine(url)
+    log.info("database %s", engine.url.render_as_string(hide_password=True))
+    try:
+        if args.check:
+            return _report_pending(schema_revision(engine), pending_revisions(engine))
+        before = schema_revision(engine)
+        upgrade(engine)
+        after = schema_revision(engine)
+    finally:
+        engine.dispose()
+    print(f"revision before: {before or 'none (a database never migrated)'}")
+    print(f"revision after: {after}" + (" (nothing to apply)" if after == before else ""))
+    return 0
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    database = url.removeprefix("sqlite:///")
+    return url.startswith("sqlite:///") and database != ":memory:" and not Path(database).exists()
+
+
+def _report_pending(current: str | None, pending: list[str]) -> int:
+    at = current or "none (a database never migrated)"
+    if not pending:
+        print(f"the database is at head: revision {at}")
+        return 0
+    print(
+        f"the database is at revision {at}; {len(pending)} pending: {', '.join(pending)} "
+        "(`homeward migrate` applies them)"
+    )
+    return 1
 
 
 def import_file(args: argparse.Namespace) -> int:

@@ -100,6 +100,31 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def schema_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision ('0009'); None for a database never migrated."""
+    chatter = logging.getLogger("alembic.runtime.migration")
+    with _quiet(chatter), engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def all_revisions() -> list[str]:
+    """Every revision this code knows, oldest first."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def pending_revisions(engine: Engine) -> list[str]:
+    """The revisions `upgrade` would apply, oldest first; changes nothing. SchemaTooNew if
+    the database's revision is none this code knows."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    chatter = logging.getLogger("alembic.runtime.migration")
+    with _quiet(chatter), engine.connect() as connection:
+        _refuse_a_newer_schema(connection, scripts)
+        current = MigrationContext.configure(connection).get_current_revision()
+    ahead = scripts.iterate_revisions("head", current or "base")
+    return [script.revision for script in reversed(list(ahead))]
+
+
 def _refuse_a_newer_schema(connection: Connection, scripts: ScriptDirectory) -> None:
     """SchemaTooNew if the database's revision is none this code knows (Alembic would fail
     with "Can't locate revision" and a traceback)."""

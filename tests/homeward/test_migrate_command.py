@@ -1,0 +1,90 @@
+"""`homeward migrate` applies pending migrations and prints the revision before and after;
+`homeward migrate --check` changes nothing and exits 0 at head, 1 naming what is pending."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from homeward.cli import main
+from homeward.storage import (
+    alembic_config,
+    all_revisions,
+    make_engine,
+    schema_revision,
+    upgrade,
+)
+
+HEAD = all_revisions()[-1]
+
+
+def _revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        return schema_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_check_on_a_missing_file_names_every_revision_and_creates_nothing(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert out.strip() == (
+        f"the database is at revision none (a database never migrated); "
+        f"{len(all_revisions())} pending: {', '.join(all_revisions())} "
+        "(`homeward migrate` applies them)"
+    )
+    assert not Path(db_env.removeprefix("sqlite:///")).exists()
+
+
+def test_migrate_prints_before_and_after_and_check_then_passes(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "revision before: none (a database never migrated)",
+        f"revision after: {HEAD}",
+    ]
+    assert _revision(db_env) == HEAD
+    assert main(["migrate", "--check"]) == 0
+    assert capsys.readouterr().out.strip() == f"the database is at head: revision {HEAD}"
+    assert main(["migrate"]) == 0  # again: nothing to do, and it says so
+    assert capsys.readouterr().out.splitlines() == [
+        f"revision before: {HEAD}",
+        f"revision after: {HEAD} (nothing to apply)",
+    ]
+
+
+def test_check_names_the_pending_revisions_and_changes_nothing(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older, *pending = all_revisions()[-3:]
+    command.upgrade(alembic_config(db_env), older)  # a database an older release left
+    assert main(["migrate", "--check"]) == 1
+    assert capsys.readouterr().out.strip() == (
+        f"the database is at revision {older}; {len(pending)} pending: {', '.join(pending)} "
+        "(`homeward migrate` applies them)"
+    )
+    assert _revision(db_env) == older
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"revision before: {older}",
+        f"revision after: {HEAD}",
+    ]
+
+
+def test_a_schema_newer_than_this_release_is_refused_by_both(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(db_env)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    for argv in (["migrate", "--check"], ["migrate"]):
+        assert main(argv) == 2
+        assert "schema is at revision '9999'" in capsys.readouterr().err

@@ -125,6 +125,21 @@ def _frame(
     return frame
 
 
+def _whole_cases(backlog: Array, class_share: Array) -> Counts:
+    """Initial backlog (S, D) as whole cases per class (S, D, K) summing to the rounded
+    backlog: each class's share rounded down, then the classes with the largest remainders
+    (the more urgent on a tie) one more each. Rounding each class on its own made a backlog
+    of 3 split half and half 4 cases (2 + 2), and one of 5 only 4."""
+    whole = np.round(backlog)
+    exact = class_share[:, None, :] * whole[:, :, None]
+    floors = np.floor(exact + 1e-9)
+    short = whole - floors.sum(axis=2)  # cases still to place, fewer than K
+    order = np.argsort(floors - exact, axis=2, kind="stable")  # largest remainder first
+    rank = np.argsort(order, axis=2, kind="stable")
+    cases: Counts = (floors + (rank < short[:, :, None])).astype(np.int64)
+    return cases
+
+
 class _Simulation:
     """Daily queue counts for `runs` replications at once: arrays (R, S, D, K)."""
 
@@ -133,8 +148,8 @@ class _Simulation:
     ) -> None:
         self.inputs, self.care, self.works, self.rng = inputs, care, works, rng
         s, d, k = len(inputs.services), len(inputs.districts), len(inputs.classes)
-        start = inputs.class_share[:, None, :] * inputs.initial_backlog_cases[:, :, None]
-        self.queue = np.broadcast_to(np.round(start), (runs, s, d, k)).astype(np.int64).copy()
+        start = _whole_cases(inputs.initial_backlog_cases, inputs.class_share)
+        self.queue = np.broadcast_to(start, (runs, s, d, k)).copy()
         self.works_queue = (
             np.broadcast_to(np.round(inputs.initial_works_backlog_cases), (runs, d))
             .astype(np.int64)

@@ -251,3 +251,24 @@ def test_a_queue_far_from_empty_waits_as_the_lp_says_and_is_not_flagged() -> Non
     assert simulated.simulated_dtoc_days == pytest.approx(
         frame.loc["reablement", "sim_person_days"] + 2247.0
     )
+
+
+def test_a_backlog_split_between_classes_keeps_its_whole_cases() -> None:
+    """Half urgent, half standard: reablement's 3 waiting and domcare's 5 start the
+    simulation as 3 and 5 cases (not 2 + 2 each, rounding each class's 1.5 and 2.5 on its
+    own). Reablement, 1 a day: queues 2, 1, 0 (3 person-days), 3 served, all referred on
+    to domcare, which has no capacity: 5 for week 1 (35), then 6, 7, 8 and 8 for the rest
+    of week 2 (53): 88."""
+    raw = _config({"reablement": 3.0, "domcare": 5.0}, periods=2, p_reab_dom=1.0)
+    raw["services"] = [
+        service(s, 1.0, 10.0, 1.0, urgent_share=0.5, urgent_wait_weight=2.0)
+        for s in ("reablement", "domcare")
+    ]
+    inputs = _inputs(raw, {"reablement": [0.0, 0.0], "domcare": [0.0, 0.0]})
+    assert inputs.classes == ("urgent", "standard")
+    result = _with_rates(
+        inputs, {"reablement": [1.0, 1.0], "domcare": [0.0, 0.0]}, works_per_day=[0.0, 0.0]
+    )
+    figures = _figures(simulate(inputs, result, runs=4, seed=3))
+    assert figures["reablement"] == (3.0, 3.0)
+    assert figures["domcare"][0] == 88.0

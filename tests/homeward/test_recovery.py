@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
@@ -232,17 +232,24 @@ def test_a_run_whose_lock_was_taken_says_so(
     assert "the pipeline lock expired and is no longer this run's" in caplog.text
 
 
-def test_a_postgresql_engine_gives_up_connecting_in_seconds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    seen: dict[str, object] = {}
+class _NotConnecting(Exception):
+    """Raised in place of the driver's connect, once the engine has said what it would pass."""
 
-    def engine(url: str, **kwargs: object) -> object:
-        seen.update(kwargs)
-        return create_engine("sqlite://")
 
-    monkeypatch.setattr("homeward.storage.create_engine", engine)
-    make_engine("postgresql+psycopg://council@db.example.org/homeward")
-    assert seen["connect_args"] == {"connect_timeout": CONNECT_TIMEOUT_S}
-    make_engine("sqlite:///:memory:")
-    assert seen["connect_args"] == {}
+def test_a_postgresql_engine_gives_up_connecting_in_seconds() -> None:
+    """The real engine hands psycopg a connect_timeout (no server needed: the connect is stopped
+    at the driver's door, after SQLAlchemy has merged the URL and connect_args)."""
+    engine = make_engine("postgresql+psycopg://council@db.example.org/homeward")
+    reached: dict[str, object] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def stop(_dialect: object, _record: object, _args: object, params: dict[str, object]) -> None:
+        reached.update(params)
+        raise _NotConnecting
+
+    with pytest.raises(_NotConnecting):
+        engine.connect()
+    assert (reached["host"], reached["connect_timeout"]) == ("db.example.org", CONNECT_TIMEOUT_S)
+    # (sqlite3.connect has no such argument: given one, it would refuse to open the file)
+    with make_engine("sqlite:///:memory:").connect() as conn:
+        assert conn.exec_driver_sql("select 1").scalar() == 1

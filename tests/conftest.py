@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import uvicorn
@@ -54,13 +55,28 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     )
 
 
+def skip_or_fail(require: str, missing: str) -> NoReturn:
+    """Skip a test whose real component is `missing` here; under `require`=1 fail instead (CI
+    sets it, as CI always has the component: there a missing one is a broken set-up, which must
+    not pass by skipping)."""
+    if os.environ.get(require) == "1":
+        pytest.fail(f"{require}=1 but {missing}")
+    pytest.skip(missing)
+
+
+def need_postgres_server() -> None:
+    """Skip (or, under HOMEWARD_REQUIRE_POSTGRES=1, fail) where PostgreSQL is not installed."""
+    if find_pg_bin() is None:
+        skip_or_fail(
+            "HOMEWARD_REQUIRE_POSTGRES",
+            "no PostgreSQL server binaries were found (apt-get install postgresql)",
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server for the session (CI requires it: HOMEWARD_REQUIRE_POSTGRES=1)."""
-    if find_pg_bin() is None:
-        if os.environ.get("HOMEWARD_REQUIRE_POSTGRES") == "1":
-            pytest.fail("HOMEWARD_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries were found")
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    need_postgres_server()
     with running_postgres() as url:
         yield url
 

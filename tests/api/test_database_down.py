@@ -18,8 +18,8 @@ from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from tests.api.conftest import key_header
-from tests.conftest import LiveServer
-from tests.pg_server import find_pg_bin, running_postgres
+from tests.conftest import LiveServer, need_postgres_server
+from tests.pg_server import running_postgres
 
 PASSWORD = "s3cret-pw"  # the trust-auth test server ignores it; no answer may show it
 
@@ -70,8 +70,7 @@ def test_healthz_and_v1_answer_503_when_the_sqlite_file_cannot_be_opened(
 
 
 def test_503_when_postgresql_stops_and_the_password_is_never_shown() -> None:
-    if find_pg_bin() is None:
-        pytest.skip("PostgreSQL server binaries not installed")
+    need_postgres_server()  # (a server of its own, as it stops it: not the session's)
     with ExitStack() as app_running:
         with running_postgres() as url:
             with_password = url.replace("homeward@", f"homeward:{PASSWORD}@")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -789,6 +788,7 @@ SWEEP_MEASURES = (
 
 
 SWEEP_PATHS = ("/v1/plans", "/v1/runs")  # what a sweep reads and sends
+SWEEP_POLL_MS = 1000  # dashboard.js's SWEEP_POLL_MS: a sweep's run is polled once a second
 
 
 def _sweep_rows_expected(run: dict[str, Any]) -> list[list[str]]:
@@ -815,6 +815,32 @@ def _spy_on_requests(browser: webdriver.Chrome) -> None:
         "    window.__sent.push([opts.method || 'GET', String(url), opts.body || null]);"
         "    return f(url, opts); }; }"
     )
+
+
+def _spy_on_timers(browser: webdriver.Chrome) -> None:
+    """Record each timer the page asks for in `window.__sent`, in order among its requests, as
+    ("timer", delay in ms, null); call after `_spy_on_requests`, which starts a new record."""
+    browser.execute_script(
+        "if (!window.__timed) { const t = window.setTimeout; window.__timed = true;"
+        "  window.setTimeout = (f, ms, ...rest) => {"
+        "    window.__sent.push(['timer', Number(ms) || 0, null]);"
+        "    return t(f, ms, ...rest); }; }"
+    )
+
+
+def _delays_before_each_poll(sent: list[list[Any]], run_id: str) -> list[list[int]]:
+    """For each GET of the sweep's run, the timer delays (ms) the page asked for since the
+    sweep's request before it (its POST or the poll before)."""
+    delays: list[list[int]] = []
+    since: list[int] = []
+    for method, url, _body in sent:
+        if method == "timer":
+            since.append(url)
+        elif (method, url) in (("POST", "/v1/plans/sweeps"), ("GET", f"/v1/runs/{run_id}")):
+            if method == "GET":
+                delays.append(since)
+            since = []
+    return delays
 
 
 def _sent(browser: webdriver.Chrome) -> list[list[Any]]:
@@ -878,10 +904,10 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
     # the second rate's plan waits until the page has shown the first one's progress
     first_planned = threading.Event()
     slow = planning.plan_scenario
-    calls: list[float] = []
+    calls: list[int] = []
 
     def gated(*args: Any, **kwargs: Any) -> Any:
-        calls.append(time.monotonic())
+        calls.append(1)
         if len(calls) == 2:
             first_planned.wait(timeout=120)
         return slow(*args, **kwargs)
@@ -892,6 +918,7 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
     latest = wait.until(_shown_plan_id)
     assert browser.find_element(By.ID, "sweep-result").text == ""  # a new load clears the old
     _spy_on_requests(browser)
+    _spy_on_timers(browser)
     try:
         _sweep(browser, "5, 12.5, 20")
         progress = "1 of 3 rates planned"
@@ -914,14 +941,18 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
     )
     assert run["message"] == f"3 of 3 rates planned, compared with plan {latest}"
     assert browser.find_element(By.CSS_SELECTOR, "#sweep-form button").is_enabled()
-    # the rates went as fractions, and the page polled the run's Location about once a second
+    # the rates went as fractions, and the page polled the run's Location, each poll only after
+    # asking to wait a second since the request before it (the delay asked for, not the time
+    # taken: a busy machine may run the timer late, but a page that polled at once would not ask)
     sent = _sent(browser)
     posts = [s for s in sent if s[0] == "POST"]
     assert len(posts) == 1 and posts[0][1] == "/v1/plans/sweeps"
     assert json.loads(posts[0][2]) == {"dfg_fee_rates": [0.05, 0.125, 0.2]}
     polls = [s for s in sent if s[1] == f"/v1/runs/{run_id}"]
     assert polls and all(s[0] == "GET" for s in polls)
-    assert len(polls) <= 2 + (time.monotonic() - calls[0]) / 0.9
+    delays = _delays_before_each_poll(sent, run_id)
+    assert len(delays) == len(polls)
+    assert all(max(asked, default=0) >= SWEEP_POLL_MS for asked in delays), delays
     # one row per rate, each figure and its change as GET /v1/runs/{id} gives them
     assert [r["dfg_fee_rate"] for r in run["sweep"]] == [0.05, 0.125, 0.2]
     table = _sweep_table(browser)

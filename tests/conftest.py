@@ -37,9 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def shared_data() -> Path:
     """The real public data beside the repository (read in place, never copied)."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is not beside the repository")
-    return SHARED_DATA
+    return real_data()
 
 
 @pytest.fixture
@@ -62,6 +60,16 @@ def skip_or_fail(require: str, missing: str) -> NoReturn:
     if os.environ.get(require) == "1":
         pytest.fail(f"{require}=1 but {missing}")
     pytest.skip(missing)
+
+
+def real_data(*parts: str) -> Path:
+    """A file or folder of the real public data beside the repository, by its path under
+    shared/data (read in place, never copied); a test without it skips, or fails under
+    HOMEWARD_REQUIRE_DATA=1 (CI, which always has ../shared beside the clone)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        skip_or_fail("HOMEWARD_REQUIRE_DATA", f"the real data {path} is not beside the repository")
+    return path
 
 
 def need_postgres_server() -> None:

@@ -33,8 +33,8 @@ from homeward.ingest import (
     series_frequencies,
     validate_observations,
 )
+from tests.conftest import real_data
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 WINTER = [11, 12, 1, 2]
 SUMMER = [5, 6, 7, 8]
 
@@ -243,9 +243,7 @@ def test_admissions_demo_grows_and_scales_like_england(demo: pd.DataFrame) -> No
 
 
 def test_constants_equal_a_fresh_measurement_of_the_real_files() -> None:
-    if not DATA.is_dir():
-        pytest.skip(f"real data folder {DATA} is not beside the repository")
-    assert measure_calibration(DATA).rounded() == CALIBRATION
+    assert measure_calibration(real_data()).rounded() == CALIBRATION
 
 
 def test_ratio_to_moving_average_is_centred() -> None:

@@ -12,9 +12,7 @@ import pytest
 from homeward.dtoc import is_nhs_dtoc_csv, la_slug, read_nhs_dtoc
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import validate_observations
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-DTOC = DATA / "dtoc-monthly"
+from tests.conftest import real_data
 
 LA_HEADER = (
     "month,geography_type,la_code_legacy,ons_code,ons_code_source,la_name,region,"
@@ -24,9 +22,7 @@ LA_HEADER = (
 
 @pytest.fixture(scope="module")
 def dtoc_dir() -> Path:
-    if not DTOC.is_dir():
-        pytest.skip(f"real DTOC data folder {DTOC} is not beside the repository")
-    return DTOC
+    return real_data("dtoc-monthly")
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,9 @@ import pytest
 from homeward.cli import main
 from homeward.errors import ValidationFailed
 from homeward.ingest import is_missing_periods, read_observations_csv
+from tests.conftest import real_data
 
 HEADER = "unique_id,ds,y\n"
-TRUST_AE = (
-    Path(__file__).parents[3]
-    / "shared"
-    / "data"
-    / "nhsr-ae-trust"
-    / "ae_attendances_trust_monthly_2016_2019.csv"
-)
 
 
 def monthly(series_id: str, months: pd.DatetimeIndex, drop: tuple[int, ...] = ()) -> str:
@@ -123,9 +117,9 @@ def test_fill_gaps_names_each_series_once_and_counts_no_model_failure(
     assert "model failures" not in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not TRUST_AE.is_file(), reason="real NHS trust A&E file not present")
 def test_real_trust_file_with_a_missed_return_forecasts_with_fill_gaps(tmp_path: Path) -> None:
-    trusts = pd.read_csv(TRUST_AE, dtype={"type": str})
+    trust_ae = real_data("nhsr-ae-trust", "ae_attendances_trust_monthly_2016_2019.csv")
+    trusts = pd.read_csv(trust_ae, dtype={"type": str})
     # RFR has no row for November 2016 (a return not made); RF4 is complete
     kept = trusts[(trusts["type"] == "1") & trusts["org_code"].isin(["RFR", "RF4"])]
     long = pd.DataFrame(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from homeward.errors import ValidationFailed
 from homeward.ingest import read_observations_csv
-
-DATA = Path(__file__).parents[3] / "shared" / "data"
-DTOC = DATA / "dtoc-monthly" / "dtoc_la_monthly.csv"
+from tests.conftest import real_data
 
 
 def only_problem(data: bytes | str) -> str:
@@ -104,9 +100,8 @@ def test_one_required_column_present_still_names_each_column() -> None:
     assert {p.column for p in caught.value.problems} == {"ds", "y", "month", "value"}
 
 
-@pytest.mark.skipif(not DTOC.is_file(), reason="real DTOC file not present")
 def test_the_real_nhs_dtoc_file_is_named_and_sent_to_homeward_import() -> None:
-    found = only_problem(DTOC.read_bytes())
+    found = only_problem(real_data("dtoc-monthly", "dtoc_la_monthly.csv").read_bytes())
     assert found.endswith(
         "none of unique_id, ds, y: an NHS England DTOC file, which `homeward import FILE` "
         "reads as it is)"

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from homeward.errors import Problem, ValidationFailed
 from homeward.ingest import read_observations_csv
+from tests.conftest import real_data
 
 HEADER = "unique_id,ds,y\n"
-KH03 = (
-    Path(__file__).parents[3] / "shared" / "data" / "kh03-beds" / "kh03_beds_england_quarterly.csv"
-)
 
 
 def problems_of(text: str) -> tuple[Problem, ...]:
@@ -62,9 +58,8 @@ def test_irregular_gaps_are_still_listed_as_missing_months() -> None:
     assert problem.found.startswith("4 missing months: 2020-03-01, 2020-04-01")
 
 
-@pytest.mark.skipif(not KH03.is_file(), reason="real KH03 file not present")
 def test_real_kh03_quarterly_beds_are_refused_as_quarterly() -> None:
-    kh03 = pd.read_csv(KH03)
+    kh03 = pd.read_csv(real_data("kh03-beds", "kh03_beds_england_quarterly.csv"))
     overnight = kh03[kh03["bed_type"] == "overnight"]
     text = HEADER + "".join(
         f"beds/available/england,{month},{beds}\n"

@@ -178,7 +178,8 @@ class _Simulation:
         self._works_day(t, done)
 
     def _serve(self, rate: Array) -> Counts:
-        """Serve whole cases as the daily credit allows, urgent class first; idle credit lapses."""
+        """Serve whole cases as the daily credit allows, urgent class first; idle credit beyond one
+        case lapses (one is kept, so a rate under a case a day still serves)."""
         self.credit += rate
         left = np.floor(self.credit + 1e-9).astype(np.int64)
         total = np.zeros(left.shape, dtype=np.int64)

@@ -435,7 +435,12 @@ def refuse_open_api_off_loopback(auth: str, host: str) -> None:
 
 
 # HOMEWARD_* variables that are not settings: read by the test suite and CI only
-NOT_SETTINGS = ("HOMEWARD_REQUIRE_POSTGRES", "HOMEWARD_REQUIRE_BROWSER", "HOMEWARD_TEST_PID_DIR")
+NOT_SETTINGS = (
+    "HOMEWARD_REQUIRE_POSTGRES",
+    "HOMEWARD_REQUIRE_BROWSER",
+    "HOMEWARD_REQUIRE_DATA",
+    "HOMEWARD_TEST_PID_DIR",
+)
 
 
 def setting_names() -> tuple[str, ...]:

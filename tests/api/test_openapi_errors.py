@@ -198,6 +198,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/metrics.csv"),
         503: Ask("GET", "/v1/metrics.csv"),
     },
+    ("GET", "/v1/winter.csv"): {
+        401: Ask("GET", "/v1/winter.csv"),
+        404: Ask("GET", "/v1/winter.csv", params={"prefix": "nothing/"}),
+        422: Ask("GET", "/v1/winter.csv", params={"prefix": "x" * 201}),
+        500: Ask("GET", "/v1/winter.csv"),
+        503: Ask("GET", "/v1/winter.csv"),
+    },
     ("GET", "/v1/forecasts.csv"): {
         401: Ask("GET", "/v1/forecasts.csv"),
         404: Ask("GET", "/v1/forecasts.csv", params={"prefix": "nothing/"}),

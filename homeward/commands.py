@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import uvicorn
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
@@ -114,8 +115,13 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def _missing_sqlite_file(url: str) -> bool:
-    database = url.removeprefix("sqlite:///")
-    return url.startswith("sqlite:///") and database != ":memory:" and not Path(database).exists()
+    """True for a SQLite URL (any driver, any query such as `?timeout=30`) naming a file that
+    does not exist. A `uri=true` URL's `file:` name is SQLite's to read: never judged here."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return False
+    return parsed.query.get("uri") != "true" and not Path(database).exists()
 
 
 def _report_pending(current: str | None, pending: list[str]) -> int:

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 
 from homeward.cli import main
+from homeward.settings import get_settings
 from homeward.storage import (
     alembic_config,
     all_revisions,
@@ -88,3 +89,22 @@ def test_a_schema_newer_than_this_release_is_refused_by_both(
     for argv in (["migrate", "--check"], ["migrate"]):
         assert main(argv) == 2
         assert "schema is at revision '9999'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "form", ["sqlite:///{path}?timeout=30", "sqlite+pysqlite:///{path}"], ids=["query", "driver"]
+)
+def test_check_reads_a_sqlite_url_with_a_driver_or_a_query(
+    db_env: str, form: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--check` judged the URL as a string: a query made a database at head look never
+    migrated (exit 1), and a driver name let it create the missing file it was only to look at."""
+    path = Path(db_env.removeprefix("sqlite:///"))
+    monkeypatch.setenv("DATABASE_URL", form.format(path=path))
+    get_settings.cache_clear()
+    assert main(["migrate", "--check"]) == 1
+    assert not path.exists()
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["migrate", "--check"]) == 0
+    assert capsys.readouterr().out.strip() == f"the database is at head: revision {HEAD}"

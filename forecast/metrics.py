@@ -27,15 +27,9 @@ def error_scale(y: FloatArray, season_length: int, power: int = 1) -> float:
     return level if level > 0 else 1.0
 
 
-def with_metric_columns(metrics: pd.DataFrame, levels: Sequence[int]) -> pd.DataFrame:
-    """A run's metrics (ForecastRun.metrics) with the same columns in the same order whatever
-    it could measure, empty where it could not (a model scored on no backtest fold has no
-    MASE), so a reader finds its columns every time; any further column goes before `chosen`.
-    `members` comes last, after `chosen`: it was added after readers had learnt the others'
-    positions, and text (the models a combination combined), not a figure."""
-    fixed = [
-        "unique_id",
-        "model",
+def metric_names(levels: Sequence[int]) -> list[str]:
+    """The figures of a model's backtest metrics, in the order every output gives them."""
+    return [
         "mase",
         "smape",
         "rmsse",
@@ -45,9 +39,16 @@ def with_metric_columns(metrics: pd.DataFrame, levels: Sequence[int]) -> pd.Data
         "selection_mase",
         "total_error_q10",
         "total_error_q90",
-        "chosen",
-        "members",
     ]
+
+
+def with_metric_columns(metrics: pd.DataFrame, levels: Sequence[int]) -> pd.DataFrame:
+    """A run's metrics (ForecastRun.metrics) with the same columns in the same order whatever
+    it could measure, empty where it could not (a model scored on no backtest fold has no
+    MASE), so a reader finds its columns every time; any further column goes before `chosen`.
+    `members` comes last, after `chosen`: it was added after readers had learnt the others'
+    positions, and text (the models a combination combined), not a figure."""
+    fixed = ["unique_id", "model", *metric_names(levels), "chosen", "members"]
     extra = [c for c in metrics.columns if c not in fixed]
     return metrics.reindex(columns=[*fixed[:-2], *extra, *fixed[-2:]])
 

@@ -13,6 +13,8 @@ from sqlalchemy import Select, Subquery, delete, false, func, insert, select, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecast import ForecastSettings
+from forecast.metrics import metric_names
 from homeward.clock import utcnow
 from homeward.errors import Problem, ValidationFailed, in_reading_order, source_label
 from homeward.ingest import (
@@ -890,9 +892,8 @@ def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> 
         | r.metrics
         for r in rows
     ]
-    frame = pd.DataFrame(
-        records, columns=None if records else ["unique_id", "model", "run_id", "chosen"]
-    )
+    empty = ["unique_id", "model", "run_id", "chosen", *metric_names(ForecastSettings.levels)]
+    frame = pd.DataFrame(records, columns=None if records else empty)
     # last, whatever metrics older runs stored: a reader of the CSV finds it in one place
     return frame.assign(members=[";".join(r.members or []) for r in rows])
 

@@ -519,10 +519,16 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_observations(
-    session: Session, series_ids: Sequence[str] | None = None, prefix: str | None = None
+    session: Session,
+    series_ids: Sequence[str] | None = None,
+    prefix: str | None = None,
+    after: datetime | None = None,
 ) -> pd.DataFrame:
-    """Stored observations as a long frame (unique_id, ds, y), sorted."""
+    """Stored observations as a long frame (unique_id, ds, y), sorted; only those dated after
+    `after` when it is given."""
     stmt = select(ObservationRow.series_id, ObservationRow.ds, ObservationRow.y)
+    if after is not None:
+        stmt = stmt.where(ObservationRow.ds > after)
     if series_ids is not None:
         stmt = stmt.where(ObservationRow.series_id.in_(list(series_ids)))
     if prefix is not None:

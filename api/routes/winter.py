@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from fastapi import APIRouter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
@@ -79,8 +82,8 @@ def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
     if forecast.empty:
         return pd.DataFrame(columns=["unique_id", "ds", "winter_index"])
     ids = list(forecast["unique_id"].unique())
-    history = repository.load_observations(session, ids)
-    totals = _summed_histories(session, sorted(set(ids) - set(history["unique_id"])))
+    history = repository.load_observations(session, ids, after=_year_before_newest(session, ids))
+    totals = _summed_histories(session, sorted(set(ids) - set(history["unique_id"])), recent=True)
     history = pd.concat([history, *totals.values()], ignore_index=True)
     known = forecast[forecast["unique_id"].isin(set(history["unique_id"]))]
     return winter_index(known, history).rename(columns={"index": "winter_index"})
@@ -98,10 +101,13 @@ def _summed_history(session: Session, total_id: str) -> pd.DataFrame:
     return summed[total_id]
 
 
-def _summed_histories(session: Session, total_ids: list[str]) -> dict[str, pd.DataFrame]:
+def _summed_histories(
+    session: Session, total_ids: list[str], recent: bool = False
+) -> dict[str, pd.DataFrame]:
     """Each of `total_ids`' histories as `_summed_history` gives it, by id, from one read of
     the config and one of the districts' observations; an id the active config makes no total
-    of stored districts is left out."""
+    of stored districts is left out. `recent`: only the year the winter index's base needs
+    (see `_year_before_newest`)."""
     if not total_ids:
         return {}
     row = repository.active_config(session)
@@ -112,9 +118,23 @@ def _summed_histories(session: Session, total_ids: list[str]) -> dict[str, pd.Da
     leaves = {t: under for t, under in leaves.items() if under}
     if not leaves:
         return {}
-    frame = repository.load_observations(session, sorted({x for u in leaves.values() for x in u}))
+    districts = sorted({x for u in leaves.values() for x in u})
+    after = _year_before_newest(session, districts) if recent else None
+    frame = repository.load_observations(session, districts, after=after)
     wide = frame.pivot(index="ds", columns="unique_id", values="y")
     return {t: _sum_of(wide, t, under) for t, under in leaves.items()}
+
+
+def _year_before_newest(session: Session, ids: list[str]) -> datetime | None:
+    """A year before the oldest of `ids`' newest observations: the winter index's base is the
+    year up to each series' newest, so nothing older is read (a CSV of thousands of series
+    read every history whole). A total's newest is its districts' oldest newest, as imports
+    refuse gaps, so its base lies after this too. None when no id is a stored series."""
+    newest = session.scalars(select(func.min(SeriesRow.last_ds)).where(SeriesRow.id.in_(ids)))
+    oldest_newest = newest.one_or_none()
+    if oldest_newest is None:
+        return None
+    return (pd.Timestamp(oldest_newest) - pd.DateOffset(years=1)).to_pydatetime()
 
 
 def _sum_of(wide: pd.DataFrame, total_id: str, leaves: list[str]) -> pd.DataFrame:

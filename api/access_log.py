@@ -21,7 +21,9 @@ class AccessLog:
     """`127.0.0.1:50312 "GET /v1/series HTTP/1.1" 401 3.1 ms reason=unknown_key request=ab12`
     at INFO on `homeward.access`, once the answer has been sent (uvicorn's own access log is
     off: `homeward serve` would otherwise log each request twice, once without the time). An
-    unhandled error is answered (500) outside every middleware, so it is logged as 500 here."""
+    unhandled error is answered (500) inside it (api/errors.py UnhandledErrors), so its line
+    comes after the error's and its time includes the answer; one raised in a middleware
+    around that is answered outside, and logged as 500 here."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

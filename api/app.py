@@ -149,6 +149,8 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
     # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
+    # inside CORS, RequestId and the access log, so a 500 has their headers and its line
+    app.add_middleware(errors.UnhandledErrors)
     if settings.cors_origins:  # outside the rest, so preflights and errors get its headers
         app.add_middleware(
             CORSMiddleware,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access_log import note_refusal
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
@@ -402,7 +403,8 @@ def new_error_id() -> str:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: 500 with an `error_id` the user can quote, logged with the traceback. Sent by
-    Starlette outside every middleware, so the request's X-Request-ID is added here."""
+    UnhandledErrors, or by Starlette outside every middleware for an exception raised in one,
+    so the request's X-Request-ID is added here too."""
     error_id = new_error_id()
     request_id = request_id_of(request)
     log.error(
@@ -418,6 +420,37 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, _title(500), detail, headers=headers, error_id=error_id)
 
 
+class UnhandledErrors:
+    """Answers an exception no handler took as the 500 of `_unexpected`, logged once (with its
+    traceback, error id and request id), and raises it no further. It sits inside the access
+    log, RequestId and CORS (api/app.py), so a 500 gets its X-Request-ID, CORS headers and an
+    access line written after it, like any other answer. Starlette's own 500 was sent outside
+    them all, then the exception went on to uvicorn, which logged the traceback again without
+    the ids. An exception after the answer began is logged the same way; the client then sees
+    the connection close before the body ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except Exception as exc:
+            response = await _unexpected(Request(scope, receive), exc)
+            if not started:
+                await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Register every handler on the app, and have its OpenAPI document say what they send."""
     app.add_exception_handler(HomewardError, _homeward_error)
@@ -426,6 +459,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(unavailable, _database_unavailable)
+    # an exception raised outside UnhandledErrors (in a middleware around it) still gets a
+    # problem+json 500 from Starlette, which then hands it on to uvicorn as well
     app.add_exception_handler(Exception, _unexpected)
     build = app.openapi
 

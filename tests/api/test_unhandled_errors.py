@@ -1,0 +1,150 @@
+"""Unhandled errors (api/errors.py UnhandledErrors): a 500 is logged once, with its error id and
+request id, before its access line; it carries CORS headers for an allowed origin; a client
+that went away mid-request is an access line, not an error."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+from api.app import create_app
+from tests.api.conftest import keyed_settings, migrated
+from tests.conftest import LiveServer
+
+DASHBOARD = "https://dashboard.example.gov.uk"
+TIMED = r"\d+\.\d ms"
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _served_and_logged(app: FastAPI) -> Iterator[tuple[LiveServer, list[logging.LogRecord]]]:
+    """The app served, and every record logged meanwhile: the app's (through the root logger)
+    and uvicorn's own (`uvicorn.error` does not reach the root). The records are complete once
+    the block ends: the server has stopped."""
+    kept = _Kept()
+    root, uvicorn_errors = logging.getLogger(), logging.getLogger("uvicorn.error")
+    level = root.level
+    root.setLevel(logging.INFO)
+    server = LiveServer(app)  # uvicorn sets up its loggers here: the handler is added after
+    root.addHandler(kept)
+    uvicorn_errors.addHandler(kept)
+    try:
+        with server:
+            yield server, kept.records
+    finally:
+        root.removeHandler(kept)
+        uvicorn_errors.removeHandler(kept)
+        root.setLevel(level)
+
+
+@contextmanager
+def _sessions_broken(app: FastAPI) -> Iterator[None]:
+    """Every session the app opens meanwhile is a bug (mended before the stop, which opens one)."""
+
+    def no_session() -> None:
+        raise RuntimeError("a bug in opening sessions (the test's)")
+
+    working = app.state.session_factory
+    app.state.session_factory = no_session
+    try:
+        yield
+    finally:
+        app.state.session_factory = working
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    """The app, with an allowed dashboard origin and a route that fails mid-answer."""
+    settings = keyed_settings(tmp_path, "unhandled.db", cors_origins=(DASHBOARD,))
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+
+    @app.get("/test-only/breaks-mid-body", include_in_schema=False)
+    def breaks_mid_body() -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:
+            yield b"the first part, "
+            raise RuntimeError("a bug after the answer began (the test's)")
+
+        return StreamingResponse(parts(), media_type="text/plain")
+
+    yield app
+    engine.dispose()
+
+
+def _access_lines(records: list[logging.LogRecord]) -> list[str]:
+    return [r.getMessage() for r in records if r.name == "homeward.access"]
+
+
+def test_a_500_is_logged_once_with_its_ids_then_its_access_line(app: FastAPI) -> None:
+    with _served_and_logged(app) as (server, records), _sessions_broken(app):
+        sent = {"X-Request-ID": "bug-2"}
+        response = httpx.get(f"{server.url}/healthz", headers=sent, timeout=30)
+        sent = {"X-Request-ID": "bug-3"}
+        head = httpx.head(f"{server.url}/healthz", headers=sent, timeout=30)
+    assert response.status_code == 500 and response.headers["x-request-id"] == "bug-2"
+    assert head.status_code == 500 and head.content == b""
+    error_id = response.json()["error_id"]
+    tracebacks = [r for r in records if r.exc_info is not None]
+    assert [r.name for r in tracebacks] == ["api.errors", "api.errors"], [
+        (r.name, r.getMessage()) for r in tracebacks
+    ]
+    assert error_id in tracebacks[0].getMessage() and "bug-2" in tracebacks[0].getMessage()
+    assert "bug-3" in tracebacks[1].getMessage()
+    assert [r.getMessage() for r in records if r.name.startswith("uvicorn")] == []
+    # each request's access line after its error's: its time includes the 500's answer
+    order = [r.getMessage() for r in records if r.exc_info or r.name == "homeward.access"]
+    assert len(order) == 4, order
+    for (error, line), (method, request_id) in zip(
+        (order[0:2], order[2:4]), (("GET", "bug-2"), ("HEAD", "bug-3")), strict=True
+    ):
+        assert error.startswith("unhandled error ") and f"{method} /healthz" in error, error
+        expected = (
+            rf'127\.0\.0\.1:\d+ "{method} /healthz HTTP/1\.1" 500 {TIMED} request={request_id}'
+        )
+        assert re.fullmatch(expected, line), line
+
+
+def test_an_error_after_the_answer_began_is_logged_once(app: FastAPI) -> None:
+    with _served_and_logged(app) as (server, records):
+        sent = {"X-Request-ID": "mid-1"}
+        with pytest.raises(httpx.RemoteProtocolError):  # the body is cut off
+            httpx.get(f"{server.url}/test-only/breaks-mid-body", headers=sent, timeout=30)
+    tracebacks = [r for r in records if r.exc_info is not None]
+    assert [r.name for r in tracebacks] == ["api.errors"]
+    assert "mid-1" in tracebacks[0].getMessage()
+    [line] = _access_lines(records)
+    assert '"GET /test-only/breaks-mid-body HTTP/1.1" 200 ' in line and "request=mid-1" in line
+
+
+def test_a_500_can_be_read_by_an_allowed_origin_only(app: FastAPI) -> None:
+    def sent_from(origin: str) -> httpx.Response:
+        headers = {"Origin": origin, "X-Request-ID": "cors-1"}
+        return httpx.get(f"{server.url}/healthz", headers=headers, timeout=30)
+
+    with _served_and_logged(app) as (server, _records), _sessions_broken(app):
+        allowed, other = sent_from(DASHBOARD), sent_from("https://elsewhere.example")
+    assert allowed.status_code == 500 and other.status_code == 500
+    assert allowed.headers["access-control-allow-origin"] == DASHBOARD
+    exposed = [
+        h.strip().lower() for h in allowed.headers["access-control-expose-headers"].split(",")
+    ]
+    assert "x-request-id" in exposed
+    assert "origin" in [v.strip().lower() for v in allowed.headers["vary"].split(",")]
+    assert "access-control-allow-origin" not in other.headers
+    assert allowed.json()["error_id"] and allowed.headers["x-request-id"] == "cors-1"

@@ -12,9 +12,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("homeward.access")
 
 
+# nginx's status for a request whose client closed the connection before it was answered
+# (nothing was sent: the status is the log's alone)
+CLIENT_CLOSED = 499
+
+
 def note_refusal(request: Request, reason: str) -> None:
     """Record why a request was refused (401, 403) for its access log line."""
     request.state.refusal = reason
+
+
+def note_client_gone(scope: Scope) -> None:
+    """Record that the client closed the connection before its request was read whole (an
+    aborted upload), for its access log line: 499, `reason=client_disconnected`."""
+    scope.setdefault("state", {})["client_gone"] = True
 
 
 class AccessLog:
@@ -23,7 +34,8 @@ class AccessLog:
     off: `homeward serve` would otherwise log each request twice, once without the time). An
     unhandled error is answered (500) inside it (api/errors.py UnhandledErrors), so its line
     comes after the error's and its time includes the answer; one raised in a middleware
-    around that is answered outside, and logged as 500 here."""
+    around that is answered outside, and logged as 500 here. A client that closed the
+    connection before its request was read is logged as 499 (`reason=client_disconnected`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,7 +46,7 @@ class AccessLog:
             return
         state = scope.setdefault("state", {})  # shared with the request's handlers
         started = time.perf_counter()
-        status = 500  # until the answer says otherwise: an exception is answered as 500
+        status: int | None = None  # until the answer starts
 
         async def noting_status(message: Message) -> None:
             nonlocal status
@@ -46,6 +58,8 @@ class AccessLog:
             await self.app(scope, receive, noting_status)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
+            if status is None:  # none sent: the client left, or an exception is answered as 500
+                status = CLIENT_CLOSED if state.get("client_gone") else 500
             log.info("%s", _line(scope, status, elapsed_ms, state))
 
 
@@ -59,6 +73,8 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
     parts = [where, f'"{request_line}"', str(status), f"{elapsed_ms:.1f} ms"]
     if status in (401, 403):
         parts.append(f"reason={state.get('refusal', 'unknown')}")
+    if state.get("client_gone"):
+        parts.append("reason=client_disconnected")
     if "request_id" in state:
         parts.append(f"request={state['request_id']}")
     return " ".join(parts)

@@ -16,10 +16,11 @@ from sqlalchemy import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.access_log import note_refusal
+from api.access_log import note_client_gone, note_refusal
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
 from api.schemas import ProblemPublic
 from homeward.api_keys import (
@@ -427,7 +428,9 @@ class UnhandledErrors:
     access line written after it, like any other answer. Starlette's own 500 was sent outside
     them all, then the exception went on to uvicorn, which logged the traceback again without
     the ids. An exception after the answer began is logged the same way; the client then sees
-    the connection close before the body ends."""
+    the connection close before the body ends. A client that closed the connection while its
+    body was read (an aborted upload) is no error and has no one to answer: it is noted for
+    the access line only."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -445,6 +448,8 @@ class UnhandledErrors:
 
         try:
             await self.app(scope, receive, noting_start)
+        except ClientDisconnect:
+            note_client_gone(scope)
         except Exception as exc:
             response = await _unexpected(Request(scope, receive), exc)
             if not started:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,9 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
 from api.app import create_app
+from homeward import api_keys
+from homeward.roles import Role
+from homeward.storage import transaction
 from tests.api.conftest import keyed_settings, migrated
 from tests.conftest import LiveServer
 
@@ -148,3 +153,38 @@ def test_a_500_can_be_read_by_an_allowed_origin_only(app: FastAPI) -> None:
     assert "origin" in [v.strip().lower() for v in allowed.headers["vary"].split(",")]
     assert "access-control-allow-origin" not in other.headers
     assert allowed.json()["error_id"] and allowed.headers["x-request-id"] == "cors-1"
+
+
+def _line_of(records: list[logging.LogRecord], request_id: str) -> str:
+    """The request's access line, written once the server has finished with the request."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [m for m in _access_lines(records) if m.endswith(f"request={request_id}")]
+        if lines:
+            return lines[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no access line for request {request_id}")
+
+
+def test_an_aborted_upload_is_an_access_line_not_an_error(tmp_path: Path) -> None:
+    settings = keyed_settings(tmp_path, "aborted.db")
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        admin = api_keys.create_key(session, "uploader", Role.ADMIN).secret
+    head = (
+        "POST /v1/observations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {admin}\r\nContent-Type: text/csv\r\n"
+        "Content-Length: 10000000\r\nX-Request-ID: gone-1\r\n\r\n"
+    )
+    with _served_and_logged(create_app(settings)) as (server, records):
+        # 17 KB of a 10 MB body, then the client gives up and closes the connection
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+            client.sendall(head.encode() + b"unique_id,ds,y\n" + b"x" * 17_000)
+        line = _line_of(records, "gone-1")
+    engine.dispose()
+    assert re.fullmatch(
+        rf'127\.0\.0\.1:\d+ "POST /v1/observations HTTP/1\.1" 499 {TIMED} '
+        r"reason=client_disconnected request=gone-1",
+        line,
+    ), line
+    assert [r for r in records if r.levelno >= logging.WARNING or r.exc_info] == []

@@ -69,7 +69,7 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
     target = scope.get("root_path", "") + scope["path"]
     if scope.get("query_string"):
         target += "?" + scope["query_string"].decode("latin-1")
-    request_line = f"{scope['method']} {target} HTTP/{scope.get('http_version', '1.1')}"
+    request_line = f"{scope['method']} {_escaped(target)} HTTP/{scope.get('http_version', '1.1')}"
     parts = [where, f'"{request_line}"', str(status), f"{elapsed_ms:.1f} ms"]
     if status in (401, 403):
         parts.append(f"reason={state.get('refusal', 'unknown')}")
@@ -78,3 +78,14 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
     if "request_id" in state:
         parts.append(f"request={state['request_id']}")
     return " ".join(parts)
+
+
+def _escaped(text: str) -> str:
+    """`text` with what could forge or break a log line written as Python would: a line break
+    or other unprintable character (`%0d` in a path is a real CR once decoded) as `\\r`,
+    `\\x1b`, `\\u2028`, and `"` (which would end the quoted request line) as `\\x22`; `\\`
+    doubled, so an escape in the log always means one made here."""
+    return "".join(_ESCAPES.get(c, c) if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+_ESCAPES = {'"': "\\x22", "\\": "\\\\"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -129,3 +130,21 @@ def test_an_unhandled_error_is_logged_as_500(
         rf'127\.0\.0\.1:\d+ "GET /healthz HTTP/1\.1" 500 {TIMED} request=bug-1',
         _logged(caplog, "bug-1"),
     )
+
+
+def test_a_path_or_query_cannot_forge_or_break_a_line(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="homeward.access")
+    # %0d is a real CR in the path once decoded, %22 a quote; the query is logged as sent
+    target = '/v1/series/x%0dFORGED%22%5c%1b?prefix="a"\\'
+    with socket.create_connection(("127.0.0.1", served.server.port), timeout=30) as client:
+        client.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: forged-1\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        assert client.recv(100).startswith(b"HTTP/1.1 401 ")
+    line = _logged(caplog, "forged-1")
+    logged = r"/v1/series/x\rFORGED\x22\\\x1b?prefix=\x22a\x22\\"
+    assert line.split(" ")[1:4] == ['"GET', logged, 'HTTP/1.1"'], line
+    assert line.count('"') == 2 and "\r" not in line and "\x1b" not in line, line

@@ -360,7 +360,7 @@ SHOWN_NAMES = {"uvicorn.error": "uvicorn"}
 
 
 class UtcFormatter(logging.Formatter):
-    """Log times in UTC, ISO 8601 with 'Z', as runs and schedules are: a host's local time
+    """Log times in UTC, ISO 8601 with 'Z', as runs are: a host's local time
     without a date or zone cannot be matched to a run's start, or to another host's log. A
     message's own line breaks (a migration's two-line title, a rejected file's listing) become
     ' | ', so that each record is one line to grep and ship and its items stay apart; a

@@ -236,9 +236,11 @@ def _stopped_message(status: str | None) -> str:
     )
 
 
-def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
+def missed_firing(factory: sessionmaker[Session], cron: str, timezone: str) -> datetime | None:
     """The first cron firing after the newest pipeline run that was not interrupted or skipped
     started, if it is already past (a failed run counts as run: retrying it is a person's call).
+    The cron's hours are in `timezone` (HOMEWARD_SCHEDULE_TIMEZONE), as the scheduler's are, so
+    a firing is not found missed, or missed, an hour off the one the scheduler keeps.
 
     None when there has never been a pipeline run (nothing to catch up) or none was missed.
     """
@@ -251,7 +253,7 @@ def missed_firing(factory: sessionmaker[Session], cron: str) -> datetime | None:
         ).first()
     if newest is None:
         return None
-    trigger = crontab_trigger(cron)
+    trigger = crontab_trigger(cron, timezone)
     after = as_utc(newest)
     due: datetime | None = trigger.get_next_fire_time(None, after)
     return due if due is not None and due <= utcnow() else None

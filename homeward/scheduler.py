@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -110,7 +112,7 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
         closed = close_interrupted_runs(factory, LOCK_NAME)
         if closed:
             log.warning("runs %s were cut off by a stop; marked interrupted", closed)
-        missed = missed_firing(factory, settings.schedule_cron)
+        missed = missed_firing(factory, settings.schedule_cron, settings.schedule_timezone)
     except SQLAlchemyError as exc:  # a database blip: the next pass tries again
         log.error("recovery pass skipped: database unavailable: %s", _first_line(exc))
         return
@@ -118,7 +120,10 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
         log.exception("recovery pass failed")
         return
     if missed is not None:
-        log.warning("the pipeline due at %s did not run; running it now", missed)
+        log.warning(
+            "the pipeline due at %s did not run; running it now",
+            local_time(missed, settings.schedule_timezone),
+        )
         scheduled_run(factory, settings, record_skip=False)
     elif (cut_off := cut_off_to_retry(factory)) is not None:
         log.warning("pipeline run %d was cut off by a stop; running it again once", cut_off)
@@ -128,16 +133,21 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
 def start_scheduler(
     factory: sessionmaker[Session], settings: Settings, paused: bool = False
 ) -> BackgroundScheduler:
-    """Start a scheduler running the pipeline on settings.schedule_cron (UTC); if the cron
-    fired while no scheduler was running, the pipeline runs once now, and every lease period
-    `recover` closes cut-off runs and catches up a missed run (see homeward.recovery)."""
-    scheduler = BackgroundScheduler(timezone="UTC")
-    missed = missed_firing(factory, settings.schedule_cron)
+    """Start a scheduler running the pipeline on settings.schedule_cron, in
+    settings.schedule_timezone; if the cron fired while no scheduler was running, the pipeline
+    runs once now, and every lease period `recover` closes cut-off runs and catches up a missed
+    run (see homeward.recovery)."""
+    zone = settings.schedule_timezone
+    scheduler = BackgroundScheduler(timezone=ZoneInfo(zone))
+    missed = missed_firing(factory, settings.schedule_cron, zone)
     if missed is not None:
-        log.warning("the pipeline due at %s did not run (service down); running it now", missed)
+        log.warning(
+            "the pipeline due at %s did not run (service down); running it now",
+            local_time(missed, zone),
+        )
     scheduler.add_job(
         scheduled_run,
-        crontab_trigger(settings.schedule_cron),
+        crontab_trigger(settings.schedule_cron, zone),
         args=(factory, settings),
         id=JOB_ID,
         replace_existing=True,
@@ -158,8 +168,19 @@ def start_scheduler(
     scheduler.start(paused=paused)  # paused: jobs are registered but wait for resume()
     next_run = scheduler.get_job(JOB_ID).next_run_time
     log.info(
-        "scheduler started: pipeline on cron %r (UTC), next run %s",
+        "scheduler started: pipeline on cron %r (%s), next run %s",
         settings.schedule_cron,
-        f"{next_run:%a %Y-%m-%d %H:%M} UTC" if next_run is not None else "when resumed",
+        zone,
+        local_time(next_run, zone) if next_run is not None else "when resumed",
     )
     return scheduler
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """'Mon 2026-03-30 06:00 BST': a firing as the schedule's clock shows it, with the zone's
+    abbreviation, so an operator reads the hour they wrote in the crontab (and sees BST/GMT).
+
+    By way of UTC: APScheduler gives a firing in the gap the clocks go forward over as the
+    time that does not exist ('01:30 GMT' on the spring Sunday, which is 02:30 BST), and
+    astimezone to its own zone would hand that back unchanged."""
+    return f"{moment.astimezone(UTC).astimezone(ZoneInfo(timezone)):%a %Y-%m-%d %H:%M %Z}"

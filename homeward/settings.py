@@ -8,11 +8,12 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     scheduler_enabled: bool = True
     schedule_cron: str = Field(default="0 6 * * mon", description="crontab for the pipeline")
+    schedule_timezone: str = Field(
+        default="UTC",
+        description="the IANA time zone the crontab's hours are in, e.g. Europe/London "
+        "(default UTC, so a deployment's runs do not move when it upgrades)",
+    )
     schedule_misfire_grace_s: int = Field(default=6 * 3600, ge=1)
     forecast_horizon_weeks: int = Field(default=52, ge=1, le=104)
     forecast_backtest_folds: int = Field(default=3, ge=1, le=12)
@@ -100,12 +106,17 @@ class Settings(BaseSettings):
     @classmethod
     def _cron_parses(cls, value: str) -> str:
         try:
-            crontab_trigger(value)
+            crontab_trigger(value, "UTC")  # whether it parses and fires is the same in any zone
         except ValueError as exc:
             raise ValueError(
                 f"expected a 5-field crontab such as '0 6 * * mon', found {value!r}: {exc}"
             ) from exc
         return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _timezone_known(cls, value: str) -> str:
+        return schedule_timezone(value)
 
     @field_validator("database_url")
     @classmethod
@@ -216,8 +227,65 @@ def cors_origin(origin: str) -> str:
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's 0-6 (7 is sun too)
 
 
-def crontab_trigger(expression: str) -> CronTrigger:
-    """A UTC trigger for a standard 5-field crontab (minute hour day month day-of-week).
+def schedule_timezone(name: str) -> str:
+    """`name` if it is an IANA time zone zoneinfo knows; ValueError naming the nearest otherwise
+    (zone names are case-sensitive on Linux: 'europe/london' is not found there)."""
+    expected = "expected an IANA time zone such as 'Europe/London' or 'UTC'"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a zone key ('', '../x')
+        known = {zone.lower(): zone for zone in available_timezones()}
+        nearest = known.get(name.strip().lower()) or next(
+            iter(difflib.get_close_matches(name.strip().lower(), known, n=1)), None
+        )
+        hint = f" (did you mean {known.get(nearest, nearest)!r}?)" if nearest else ""
+        raise ValueError(f"{expected}, found {name!r}{hint}") from None
+    return name
+
+
+class OnceCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """A CronTrigger that fires a wall-clock time the clocks go back over once, not twice.
+
+    APScheduler 3.11 fires '30 1 * * *' in Europe/London at 01:30 BST and again at 01:30 GMT on
+    the autumn Sunday, and asked for the firing after that second 01:30 it hands the same
+    01:30 back (agronholm/apscheduler#1021), so its scheduler thread loops on it for ever.
+    Here a repeated wall-clock time fires at its first occurrence only, as cron runs a job at
+    a fixed time once then (so a cron that runs every hour has no run in the repeated hour),
+    and a firing always comes after the previous one. A time the clocks go forward over (01:30
+    on the spring Sunday) is left as APScheduler has it: the run is an hour later by the
+    clock, at 02:30 BST.
+    """
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        due: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        floor = previous_fire_time.astimezone(UTC) if previous_fire_time else None
+        while due is not None and (
+            _second_occurrence(due) or (floor is not None and due.astimezone(UTC) <= floor)
+        ):
+            # search on from the minute after; `floor` rises every pass, so this ends once
+            # past the repeated hour (crontab firings fall on whole minutes)
+            due_utc = due.astimezone(UTC)
+            floor = due_utc if floor is None or due_utc > floor else floor + timedelta(minutes=1)
+            due = super().get_next_fire_time(None, floor + timedelta(minutes=1))
+        return due
+
+
+def _second_occurrence(moment: datetime) -> bool:
+    """Whether `moment` is the later of a wall-clock time that happens twice (clocks went back)."""
+    first = moment.replace(fold=0)
+    # a time in the gap the clocks go forward over has two offsets too, but no first occurrence
+    # to have fired at: it comes back from UTC as another wall-clock time
+    exists = first.astimezone(UTC).astimezone(moment.tzinfo).replace(tzinfo=None) == (
+        first.replace(tzinfo=None)
+    )
+    return moment.fold == 1 and first.utcoffset() != moment.utcoffset() and exists
+
+
+def crontab_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A trigger for a standard 5-field crontab (minute hour day month day-of-week) whose hours
+    are in `timezone` (an IANA name, checked by schedule_timezone).
 
     Day-of-week numbers mean what they mean to cron (0 or 7 Sunday, 1 Monday): APScheduler 3
     counts from Monday, so its own `from_crontab('0 6 * * 1')` fires on Tuesdays. ValueError,
@@ -235,13 +303,13 @@ def crontab_trigger(expression: str) -> CronTrigger:
             "restrict the day of the month or the day of the week, not both (cron would run "
             "on either, this scheduler only on days that are both)"
         )
-    trigger = CronTrigger(
+    trigger = OnceCronTrigger(
         minute=minute,
         hour=hour,
         day=day,
         month=month,
         day_of_week=_weekday_names(weekday),
-        timezone="UTC",
+        timezone=ZoneInfo(timezone),
     )
     if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
         raise ValueError("it never fires (no such date)")

@@ -76,9 +76,9 @@ def test_a_firing_missed_while_down_is_found_and_run_at_start(
     factory: sessionmaker[Session], sqlite_settings: Settings
 ) -> None:
     weekly = "0 6 * * mon"
-    assert missed_firing(factory, weekly) is None  # never run: nothing to catch up
+    assert missed_firing(factory, weekly, "UTC") is None  # never run: nothing to catch up
     _run(factory, "pipeline", "succeeded", timedelta(days=8))
-    missed = missed_firing(factory, weekly)
+    missed = missed_firing(factory, weekly, "UTC")
     assert missed is not None and missed.weekday() == 0 and missed.hour == 6
     assert utcnow() - timedelta(days=8) < missed <= utcnow()
     settings = sqlite_settings.model_copy(update={"schedule_cron": weekly})
@@ -89,7 +89,7 @@ def test_a_firing_missed_while_down_is_found_and_run_at_start(
     finally:
         scheduler.shutdown(wait=False)
     _run(factory, "pipeline", "succeeded", timedelta(0))
-    assert missed_firing(factory, weekly) is None
+    assert missed_firing(factory, weekly, "UTC") is None
 
 
 def test_a_killed_process_lock_frees_and_its_run_is_closed_then(
@@ -110,7 +110,7 @@ def test_a_run_cut_off_does_not_count_as_the_schedule_having_run(
     _run(factory, "pipeline", "succeeded", timedelta(days=8))
     cut_off = _run(factory, "pipeline", "running", timedelta(days=1))
     assert close_interrupted_runs(factory, LOCK_NAME) == [cut_off]
-    assert missed_firing(factory, weekly) is not None  # the run it was doing never finished
+    assert missed_firing(factory, weekly, "UTC") is not None  # the run it was doing never finished
 
 
 def test_the_lease_is_renewed_while_the_run_lasts(factory: sessionmaker[Session]) -> None:

@@ -28,7 +28,8 @@ SECRET = "s3cret-Pa55"
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """A clean environment for Settings(): no database or schedule from the caller's shell."""
-    for name in ("DATABASE_URL", "HOMEWARD_DATABASE_URL", "HOMEWARD_SCHEDULE_CRON"):
+    schedule = ("HOMEWARD_SCHEDULE_CRON", "HOMEWARD_SCHEDULE_TIMEZONE")
+    for name in ("DATABASE_URL", "HOMEWARD_DATABASE_URL", *schedule):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOMEWARD_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
@@ -46,7 +47,7 @@ def _refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str:
 
 def _weekdays(expression: str) -> set[str]:
     """The days of the week the crontab fires on in the week after SUNDAY_NOON."""
-    trigger, moment, days = crontab_trigger(expression), SUNDAY_NOON, set()
+    trigger, moment, days = crontab_trigger(expression, "UTC"), SUNDAY_NOON, set()
     for _ in range(7):
         moment = trigger.get_next_fire_time(None, moment)
         days.add(moment.strftime("%a").lower())
@@ -98,7 +99,7 @@ def test_a_missed_numbered_monday_is_a_monday(factory: sessionmaker[Session]) ->
                 code_version=code_version(),
             )
         )
-    missed = missed_firing(factory, "0 6 * * 1")
+    missed = missed_firing(factory, "0 6 * * 1", "UTC")
     assert missed is not None and missed.strftime("%a") == "Mon"
 
 
@@ -118,6 +119,34 @@ def test_a_crontab_that_would_not_run_as_written_is_refused(
 ) -> None:
     message = _refused(env, "HOMEWARD_SCHEDULE_CRON", cron)
     assert "schedule_cron" in message and f"found {cron!r}" in message and why in message
+
+
+@pytest.mark.parametrize(
+    ("zone", "hint"),
+    [
+        ("Europe/Londn", " (did you mean 'Europe/London'?)"),
+        ("europe/london", " (did you mean 'Europe/London'?)"),  # zone names are case-sensitive
+        ("Mars/Olympus_Mons", ""),
+        ("", ""),
+    ],
+)
+def test_an_unknown_schedule_timezone_is_refused_naming_the_nearest(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], zone: str, hint: str
+) -> None:
+    """A typo in the zone must stop start-up: falling back to UTC would move every run."""
+    env.setenv("HOMEWARD_SCHEDULE_TIMEZONE", zone)
+    line = _cli_error(capsys)
+    assert line.endswith(
+        "HOMEWARD_SCHEDULE_TIMEZONE: expected an IANA time zone such as 'Europe/London' or "
+        f"'UTC', found {zone!r}{hint}"
+    )
+
+
+def test_the_schedule_timezone_is_utc_unless_set(env: pytest.MonkeyPatch) -> None:
+    """UTC by default, so a deployment's runs do not move an hour when it upgrades."""
+    assert Settings().schedule_timezone == "UTC"
+    env.setenv("HOMEWARD_SCHEDULE_TIMEZONE", "Europe/London")
+    assert Settings().schedule_timezone == "Europe/London"
 
 
 @pytest.mark.parametrize(

@@ -32,8 +32,9 @@ def request_id_of(request: Request) -> str | None:
 
 class RequestId:
     """Gives each HTTP request its id (in `request.state.request_id`, for the log lines about
-    it) and sends it back as X-Request-ID on the answer. A 500 is sent outside every
-    middleware (Starlette's ServerErrorMiddleware), so its handler adds the header itself."""
+    it) and sends it back as X-Request-ID on the answer, a 500 included (answered inside it by
+    api.errors.UnhandledErrors). Only an error raised in a middleware outside that one reaches
+    Starlette's ServerErrorMiddleware, whose handler adds the header itself."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

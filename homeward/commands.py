@@ -23,6 +23,7 @@ import pandas as pd
 import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.util import asbool
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.backtest import fold_horizon, fold_windows, min_train_length
@@ -121,7 +122,8 @@ def _missing_sqlite_file(url: str) -> bool:
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return False
-    return parsed.query.get("uri") != "true" and not Path(database).exists()
+    uri = parsed.query.get("uri")  # SQLAlchemy reads it as a boolean: true, 1, yes ...
+    return not (isinstance(uri, str) and asbool(uri)) and not Path(database).exists()
 
 
 def _report_pending(current: str | None, pending: list[str]) -> int:

@@ -108,3 +108,19 @@ def test_check_reads_a_sqlite_url_with_a_driver_or_a_query(
     capsys.readouterr()
     assert main(["migrate", "--check"]) == 0
     assert capsys.readouterr().out.strip() == f"the database is at head: revision {HEAD}"
+
+
+@pytest.mark.parametrize("flag", ["true", "1", "True"])
+def test_check_leaves_a_uri_mode_sqlite_name_to_sqlite(
+    db_env: str, flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sqlite:///file:PATH?uri=1` is URI mode however the flag is written (SQLAlchemy reads
+    it as a boolean): its `file:` name is not a path to look for, so a database at head is at
+    head, not "never migrated"."""
+    path = Path(db_env.removeprefix("sqlite:///"))
+    assert main(["migrate"]) == 0
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?uri={flag}")
+    get_settings.cache_clear()
+    capsys.readouterr()
+    assert main(["migrate", "--check"]) == 0
+    assert capsys.readouterr().out.strip() == f"the database is at head: revision {HEAD}"

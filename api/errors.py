@@ -306,6 +306,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == _UNPARSED_BODY:
+        if isinstance(exc.__cause__, ClientDisconnect):
+            raise exc.__cause__  # no one to answer: UnhandledErrors notes it for the access log
         return _unparsed_body(exc)
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
         detail = f"nothing at {request.url.path}; /docs lists every endpoint"

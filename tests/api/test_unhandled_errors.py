@@ -166,24 +166,35 @@ def _line_of(records: list[logging.LogRecord], request_id: str) -> str:
     raise AssertionError(f"no access line for request {request_id}")
 
 
-def test_an_aborted_upload_is_an_access_line_not_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "kind", "start"),
+    [
+        ("/v1/observations", "text/csv", b"unique_id,ds,y\n"),
+        ("/v1/plans", "application/json", b'{"scenario": true, "config": {"name": "'),
+    ],
+    ids=["csv", "json"],
+)
+def test_an_aborted_upload_is_an_access_line_not_an_error(
+    tmp_path: Path, path: str, kind: str, start: bytes
+) -> None:
+    """A JSON body FastAPI reads itself turned the disconnect into a 422 for no one."""
     settings = keyed_settings(tmp_path, "aborted.db")
     engine, factory = migrated(settings)
     with transaction(factory) as session:
         admin = api_keys.create_key(session, "uploader", Role.ADMIN).secret
     head = (
-        "POST /v1/observations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {admin}\r\nContent-Type: text/csv\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {admin}\r\nContent-Type: {kind}\r\n"
         "Content-Length: 10000000\r\nX-Request-ID: gone-1\r\n\r\n"
     )
     with _served_and_logged(create_app(settings)) as (server, records):
         # 17 KB of a 10 MB body, then the client gives up and closes the connection
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
-            client.sendall(head.encode() + b"unique_id,ds,y\n" + b"x" * 17_000)
+            client.sendall(head.encode() + start + b"x" * 17_000)
         line = _line_of(records, "gone-1")
     engine.dispose()
     assert re.fullmatch(
-        rf'127\.0\.0\.1:\d+ "POST /v1/observations HTTP/1\.1" 499 {TIMED} '
+        rf'127\.0\.0\.1:\d+ "POST {path} HTTP/1\.1" 499 {TIMED} '
         r"reason=client_disconnected request=gone-1",
         line,
     ), line

@@ -65,8 +65,13 @@ class AccessLog:
 
 def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]) -> str:
     client = scope.get("client")
-    where = f"{client[0]}:{client[1]}" if client else "-"
-    target = scope.get("root_path", "") + scope["path"]
+    # a proxy's X-Forwarded-For names the client: written so it cannot pass for more fields
+    where = _escaped(f"{client[0]}:{client[1]}").replace(" ", "\\x20") if client else "-"
+    # the path as sent, still percent-encoded: decoded, `a%3Fb%20HTTP/1.1` would read as a
+    # query and a protocol never sent, and a space would split the line for log tools
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    target = scope.get("root_path", "") + path
     if scope.get("query_string"):
         target += "?" + scope["query_string"].decode("latin-1")
     request_line = f"{scope['method']} {_escaped(target)} HTTP/{scope.get('http_version', '1.1')}"
@@ -82,7 +87,7 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
 
 def _escaped(text: str) -> str:
     """`text` with what could forge or break a log line written as Python would: a line break
-    or other unprintable character (`%0d` in a path is a real CR once decoded) as `\\r`,
+    or other unprintable character as `\\r`,
     `\\x1b`, `\\u2028`, and `"` (which would end the quoted request line) as `\\x22`; `\\`
     doubled, so an escape in the log always means one made here."""
     return "".join(_ESCAPES.get(c, c) if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -136,8 +136,9 @@ def test_a_path_or_query_cannot_forge_or_break_a_line(
     served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="homeward.access")
-    # %0d is a real CR in the path once decoded, %22 a quote; the query is logged as sent
-    target = '/v1/series/x%0dFORGED%22%5c%1b?prefix="a"\\'
+    # the path and query are logged as sent: %0d, %22 and %20 stay encoded (decoded, a CR, a
+    # quote and a space that splits the line), a raw quote or backslash is escaped
+    target = '/v1/series/x%0dFORGED%22%5c%1b%20HTTP/1.1%3Fb?prefix="a"\\'
     with socket.create_connection(("127.0.0.1", served.server.port), timeout=30) as client:
         client.sendall(
             f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: forged-1\r\n"
@@ -145,6 +146,20 @@ def test_a_path_or_query_cannot_forge_or_break_a_line(
         )
         assert client.recv(100).startswith(b"HTTP/1.1 401 ")
     line = _logged(caplog, "forged-1")
-    logged = r"/v1/series/x\rFORGED\x22\\\x1b?prefix=\x22a\x22\\"
+    logged = r"/v1/series/x%0dFORGED%22%5c%1b%20HTTP/1.1%3Fb?prefix=\x22a\x22\\"
     assert line.split(" ")[1:4] == ['"GET', logged, 'HTTP/1.1"'], line
     assert line.count('"') == 2 and "\r" not in line and "\x1b" not in line, line
+
+
+def test_a_forwarded_client_address_cannot_pass_for_a_request_line(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn takes the client from X-Forwarded-For when a trusted proxy (by default one on
+    127.0.0.1) sends it: a forged one wrote a whole fake request before the real one."""
+    caplog.set_level(logging.INFO, logger="homeward.access")
+    forged = '10.0.0.9 "DELETE /v1/keys/admin HTTP/1.1" 204 1.0 ms request=zz x'
+    headers = {"X-Forwarded-For": forged, "X-Request-ID": "forwarded-1"}
+    httpx.get(f"{served.server.url}/healthz", headers=headers, timeout=30)
+    line = _logged(caplog, "forwarded-1")
+    assert line.count('"') == 2 and line.split(" ")[1] == '"GET', line
+    assert line.startswith("10.0.0.9\\x20\\x22DELETE"), line

@@ -8,14 +8,15 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.cron.expressions import AllExpression
 from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -244,43 +245,87 @@ def schedule_timezone(name: str) -> str:
 
 
 class OnceCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
-    """A CronTrigger that fires a wall-clock time the clocks go back over once, not twice.
+    """A CronTrigger whose fields are matched against the zone's wall clock, then placed in time.
 
-    APScheduler 3.11 fires '30 1 * * *' in Europe/London at 01:30 BST and again at 01:30 GMT on
-    the autumn Sunday, and asked for the firing after that second 01:30 it hands the same
-    01:30 back (agronholm/apscheduler#1021), so its scheduler thread loops on it for ever.
-    Here a repeated wall-clock time fires at its first occurrence only, as cron runs a job at
-    a fixed time once then (so a cron that runs every hour has no run in the repeated hour),
-    and a firing always comes after the previous one. A time the clocks go forward over (01:30
-    on the spring Sunday) is left as APScheduler has it: the run is an hour later by the
-    clock, at 02:30 BST.
+    APScheduler 3.11 adds a day, week or month keeping the UTC offset it started from
+    (agronholm/apscheduler#606, #529), so after the spring change '0 0 1 * *' in London went
+    from 1 March to 1 May and '0 0 * * *' in Santiago skipped the change day; and it fires
+    '30 1 * * *' twice on the autumn Sunday, handing the second 01:30 back for ever
+    (agronholm/apscheduler#1021). Here the next matching wall-clock time is found as if the
+    zone were UTC (no offsets to keep), then placed:
+
+    - a time the clocks go back over fires at its first occurrence only, whatever the cron
+      (cron(8) runs a '*' hour or minute again in the repeated hour; this runs it once);
+    - a time the clocks go forward over (01:30 on the spring Sunday in London) fires at the
+      first instant after the gap (02:00 BST), as cron(8) runs a fixed-time job, if the cron
+      names its minute and hour; one with '*' in either ('*/15 * * * *') skips it, as cron(8)
+      does, being due again soon by the clock;
+    - firings strictly increase, so times that land on one instant fire once.
     """
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        due: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        zone = self.timezone
+        start = now.astimezone(UTC)
         floor = previous_fire_time.astimezone(UTC) if previous_fire_time else None
-        while due is not None and (
-            _second_occurrence(due) or (floor is not None and due.astimezone(UTC) <= floor)
-        ):
-            # search on from the minute after; `floor` rises every pass, so this ends once
-            # past the repeated hour (crontab firings fall on whole minutes)
-            due_utc = due.astimezone(UTC)
-            floor = due_utc if floor is None or due_utc > floor else floor + timedelta(minutes=1)
-            due = super().get_next_fire_time(None, floor + timedelta(minutes=1))
-        return due
+        if floor is not None:
+            start = min(start, floor + timedelta(microseconds=1))  # as CronTrigger: catch up
+        wall, search, skip_gaps = self._wall_clock(), _as_wall(start, zone), self._skips_gaps()
+        while (candidate := wall.get_next_fire_time(None, search)) is not None:
+            due = _on_the_clock(candidate.replace(tzinfo=None), zone, skip_gaps)
+            if due is not None and due >= start and (floor is None or due > floor):
+                return due.astimezone(zone)
+            # passed already (the repeated hour's first run) or skipped: the next by the clock
+            search = candidate + timedelta(minutes=1)
+        return None
+
+    def _wall_clock(self) -> CronTrigger:
+        """This cron's fields in UTC, to be given wall-clock times dressed as UTC: built per
+        call, so a pickled trigger (an APScheduler job store) carries only CronTrigger's state."""
+        wall: CronTrigger = CronTrigger.__new__(CronTrigger)
+        state = cast("dict[str, object]", self.__getstate__())
+        wall.__setstate__({**state, "timezone": UTC, "start_date": None})
+        return wall
+
+    def _skips_gaps(self) -> bool:
+        """Whether the minute or hour field is '*' or '*/n': cron(8) skips such a job's times
+        the clocks go forward over, and runs a fixed-time job just after. (`type`, as a
+        RangeExpression such as '30' is an AllExpression too.)"""
+        return any(
+            field.name in ("minute", "hour") and type(field.expressions[0]) is AllExpression
+            for field in self.fields
+        )
 
 
-def _second_occurrence(moment: datetime) -> bool:
-    """Whether `moment` is the later of a wall-clock time that happens twice (clocks went back)."""
-    first = moment.replace(fold=0)
-    # a time in the gap the clocks go forward over has two offsets too, but no first occurrence
-    # to have fired at: it comes back from UTC as another wall-clock time
-    exists = first.astimezone(UTC).astimezone(moment.tzinfo).replace(tzinfo=None) == (
-        first.replace(tzinfo=None)
-    )
-    return moment.fold == 1 and first.utcoffset() != moment.utcoffset() and exists
+def _as_wall(moment: datetime, zone: tzinfo) -> datetime:
+    """The wall-clock time `moment` shows in `zone`, labelled UTC (seconds on, as CronTrigger
+    rounds up to the next whole second)."""
+    return moment.astimezone(zone).replace(tzinfo=UTC, fold=0)
+
+
+def _on_the_clock(wall: datetime, zone: tzinfo, skip_gaps: bool) -> datetime | None:
+    """The instant (UTC) the naive wall-clock time `wall` is in `zone`: its first occurrence
+    if the clocks go back over it; if they go forward over it, the instant they do (the first
+    after the gap), or None when `skip_gaps`."""
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == wall:
+        return first
+    if skip_gaps:
+        return None
+    # in the gap: fold 0 reads it with the offset before the change, fold 1 with the one after,
+    # so the change is between the two readings; find its second
+    other = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    before, after = min(first, other), max(first, other)
+    offset = before.astimezone(zone).utcoffset()
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) // 2
+        middle = middle.replace(microsecond=0)
+        if middle.astimezone(zone).utcoffset() == offset:
+            before = middle
+        else:
+            after = middle
+    return after
 
 
 def crontab_trigger(expression: str, timezone: str) -> CronTrigger:

@@ -228,10 +228,24 @@ def cors_origin(origin: str) -> str:
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's 0-6 (7 is sun too)
 
 
+# Names a UK council may write for its clock that are not it: 'BST' is no zone (the nearest name
+# is 'MST', US Mountain time), 'GMT' is a zone that never changes to BST, 'UK' is no zone either
+BRITISH_MISTAKES = {
+    "BST": "BST is the UK's summer time, not a zone; write 'Europe/London' for UK time, "
+    "GMT in winter and BST in summer",
+    "GMT": "GMT never changes to BST; write 'Europe/London' for UK time, or 'UTC' for no change",
+    "UK": "write 'Europe/London' for UK time, GMT in winter and BST in summer",
+}
+
+
 def schedule_timezone(name: str) -> str:
     """`name` if it is an IANA time zone zoneinfo knows; ValueError naming the nearest otherwise
-    (zone names are case-sensitive on Linux: 'europe/london' is not found there)."""
+    (zone names are case-sensitive on Linux: 'europe/london' is not found there), or saying
+    to write 'Europe/London' for 'BST', 'GMT' or 'UK' in any case."""
     expected = "expected an IANA time zone such as 'Europe/London' or 'UTC'"
+    british = BRITISH_MISTAKES.get(name.strip().upper())
+    if british:
+        raise ValueError(f"{expected}, found {name!r} ({british})")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a zone key ('', '../x')

@@ -142,6 +142,37 @@ def test_an_unknown_schedule_timezone_is_refused_naming_the_nearest(
     )
 
 
+@pytest.mark.parametrize(
+    ("zone", "hint"),
+    [
+        ("BST", "BST is the UK's summer time, not a zone; write 'Europe/London' for UK time"),
+        ("bst", "BST is the UK's summer time, not a zone; write 'Europe/London' for UK time"),
+        ("GMT", "GMT never changes to BST; write 'Europe/London' for UK time, or 'UTC' for no"),
+        ("gmt", "GMT never changes to BST; write 'Europe/London' for UK time, or 'UTC' for no"),
+        ("UK", "write 'Europe/London' for UK time"),
+        ("uk", "write 'Europe/London' for UK time"),
+    ],
+)
+def test_a_british_clock_name_that_is_not_the_uk_clock_is_refused(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], zone: str, hint: str
+) -> None:
+    """'BST' was refused as "did you mean 'MST'?" (US Mountain time), and 'GMT' accepted
+    though it never changes to BST, so a council's runs went an hour off all summer."""
+    env.setenv("HOMEWARD_SCHEDULE_TIMEZONE", zone)
+    line = _cli_error(capsys)
+    assert (
+        "HOMEWARD_SCHEDULE_TIMEZONE: expected an IANA time zone such as 'Europe/London' or "
+        f"'UTC', found {zone!r} (" in line
+    )
+    assert hint in line and "MST" not in line
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Europe/London"])
+def test_utc_and_the_uk_clock_are_accepted(env: pytest.MonkeyPatch, zone: str) -> None:
+    env.setenv("HOMEWARD_SCHEDULE_TIMEZONE", zone)
+    assert Settings().schedule_timezone == zone
+
+
 def test_the_schedule_timezone_is_utc_unless_set(env: pytest.MonkeyPatch) -> None:
     """UTC by default, so a deployment's runs do not move an hour when it upgrades."""
     assert Settings().schedule_timezone == "UTC"

@@ -845,7 +845,9 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: str | None = 
         "serving on http://%s:%d (docs at /docs); scheduler %s",
         settings.host,
         settings.port,
-        "on, cron " + repr(settings.schedule_cron) if settings.scheduler_enabled else "off",
+        f"on, cron {settings.schedule_cron!r} in {settings.schedule_timezone}"
+        if settings.scheduler_enabled
+        else "off",
     )
     app = create_app(settings, run_on_start=run_on_start)
     # log_config=None: uvicorn's start-up and access lines go through the same handler and

@@ -236,6 +236,10 @@ BRITISH_MISTAKES = {
     "GMT": "GMT never changes to BST; write 'Europe/London' for UK time, or 'UTC' for no change",
     "UK": "write 'Europe/London' for UK time, GMT in winter and BST in summer",
 }
+# zoneinfo's other names for GMT never change to BST either ('GB' is Europe/London's own)
+GMT_ALIASES = ("GMT0", "GMT+0", "GMT-0", "GREENWICH", "ETC/GMT", "ETC/GMT0", "ETC/GMT+0",
+               "ETC/GMT-0", "ETC/GREENWICH")  # fmt: skip
+BRITISH_MISTAKES |= dict.fromkeys(GMT_ALIASES, BRITISH_MISTAKES["GMT"])
 
 
 def schedule_timezone(name: str) -> str:

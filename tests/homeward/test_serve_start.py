@@ -139,3 +139,22 @@ def test_serve_leaves_the_access_log_to_the_app(
     assert main(["serve", "--no-scheduler", "--port", str(free)]) == 0
     [served] = options
     assert served["access_log"] is False and served["log_config"] is None
+
+
+def test_serve_says_which_clock_its_schedule_keeps(
+    untouched: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The start-up line named the cron alone, so '0 6 * * mon' read as UK time when the
+    schedule kept UTC (or the other way round)."""
+    monkeypatch.setenv("HOMEWARD_SCHEDULE_TIMEZONE", "Europe/London")
+    monkeypatch.setattr(commands.uvicorn, "run", lambda *a, **k: None)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    caplog.set_level("INFO", logger="homeward")
+    assert main(["serve", "--port", str(free)]) == 0
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("serving on")]
+    assert said == [
+        f"serving on http://127.0.0.1:{free} (docs at /docs); scheduler on, cron "
+        "'0 6 * * mon' in Europe/London"
+    ]

@@ -151,6 +151,10 @@ def test_an_unknown_schedule_timezone_is_refused_naming_the_nearest(
         ("gmt", "GMT never changes to BST; write 'Europe/London' for UK time, or 'UTC' for no"),
         ("UK", "write 'Europe/London' for UK time"),
         ("uk", "write 'Europe/London' for UK time"),
+        # zoneinfo's other names for GMT: real zones, and never BST either
+        ("Etc/GMT", "GMT never changes to BST; write 'Europe/London' for UK time"),
+        ("Greenwich", "GMT never changes to BST; write 'Europe/London' for UK time"),
+        ("GMT0", "GMT never changes to BST; write 'Europe/London' for UK time"),
     ],
 )
 def test_a_british_clock_name_that_is_not_the_uk_clock_is_refused(
@@ -167,7 +171,7 @@ def test_a_british_clock_name_that_is_not_the_uk_clock_is_refused(
     assert hint in line and "MST" not in line
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Europe/London"])
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Europe/London", "GB"])
 def test_utc_and_the_uk_clock_are_accepted(env: pytest.MonkeyPatch, zone: str) -> None:
     env.setenv("HOMEWARD_SCHEDULE_TIMEZONE", zone)
     assert Settings().schedule_timezone == zone

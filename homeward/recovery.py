@@ -254,7 +254,9 @@ def missed_firing(factory: sessionmaker[Session], cron: str, timezone: str) -> d
     if newest is None:
         return None
     trigger = crontab_trigger(cron, timezone)
-    after = as_utc(newest)
+    # the next firing strictly after the run started: a run started at a firing's very instant
+    # (a scheduler that fires on time, to the microsecond) is that firing, not one before it
+    after = as_utc(newest) + timedelta(microseconds=1)
     due: datetime | None = trigger.get_next_fire_time(None, after)
     return due if due is not None and due <= utcnow() else None
 

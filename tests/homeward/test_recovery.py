@@ -103,6 +103,19 @@ def test_a_killed_process_lock_frees_and_its_run_is_closed_then(
     assert close_interrupted_runs(factory, LOCK_NAME) == [running]
 
 
+def test_a_run_started_at_a_firings_very_instant_is_that_firing(
+    factory: sessionmaker[Session],
+) -> None:
+    weekly = "0 6 * * mon"
+    run_id = _run(factory, "pipeline", "succeeded", timedelta(days=8))
+    firing = missed_firing(factory, weekly, "UTC")
+    assert firing is not None
+    with transaction(factory) as session:  # as a scheduler firing on time to the microsecond
+        session.get_one(RunRow, run_id).started_at = firing.replace(tzinfo=None)
+    again = missed_firing(factory, weekly, "UTC")
+    assert again is None or again == firing + timedelta(days=7)
+
+
 def test_a_run_cut_off_does_not_count_as_the_schedule_having_run(
     factory: sessionmaker[Session],
 ) -> None:

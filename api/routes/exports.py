@@ -160,17 +160,19 @@ def _newest_forecasts(session: Session, prefix: str) -> pd.DataFrame:
     responses=_csv_answer(
         "the winter index of every series whose id starts with `prefix`, one row per series "
         "and November-March forecast period, as GET /v1/winter/{series_id} gives it in "
-        "`points`: unique_id, ds, winter_index (empty where that gives null); team and area "
+        "`points`: unique_id, ds, winter_index (empty where that gives null), warning (the "
+        "series' `warning` there, on each of its rows; empty when none); team and area "
         "totals included",
-        "unique_id,ds,winter_index\nreferrals/ot/rugby,2026-01-05,1.18\n",
+        "unique_id,ds,winter_index,warning\nreferrals/ot/rugby,2026-01-05,1.18,\n",
     )
     | error_responses(404, 422),
 )
 def winter_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
     """Every series' winter index in one CSV, where GET /v1/winter/{series_id} took a request
-    per series. Its `warning` (a history too short to show a season) is not repeated on each
-    row: that route has it. Series stored but not yet forecast, or forecast for no November to
-    March period, give no rows; a prefix that matches no stored series or forecast is a 404."""
+    per series. Each row carries its series' `warning` as that route gives it (a history too
+    short to show a season, or under a year), so a spreadsheet of indices does not present a
+    flat one as a calm winter. Series stored but not yet forecast, or forecast for no November
+    to March period, give no rows; a prefix that matches no stored series or forecast is a 404."""
     return _csv(winter_frame(session, _newest_forecasts(session, prefix)), "homeward-winter.csv")
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter
 from sqlalchemy import func, select
@@ -14,11 +17,12 @@ from api.errors import NotFound, error_responses
 from api.routes.series import SeriesIdPath, no_forecast
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
-from forecast.series import SEASON_LENGTH
+from forecast.notes import lacks_season, seasonless_note, under_three_seasons
+from forecast.series import SEASON_LENGTH, SeriesData
 from homeward import planning, repository
 from homeward.ingest import frequency_of
 from homeward.roles import Action
-from models import SeriesRow
+from models import ForecastMetricRow, ForecastRow, SeriesRow
 from optimise.config import PlanningConfig
 
 router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
@@ -53,25 +57,50 @@ def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterInde
     return WinterIndexPublic(series_id=series_id, points=points, peak=peak, warning=warning)
 
 
+@dataclass(frozen=True)
+class _Extent:
+    """What a winter index's warning reads of a history: how many periods it has, its first
+    and last period's start, and its frequency (W-MON or MS), not its values."""
+
+    periods: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    freq: str
+
+    def shape(self, series_id: str) -> SeriesData:
+        """A stand-in SeriesData of this length and frequency for forecast.notes, whose
+        season notes read only those (its values are NaN: never read)."""
+        ds = pd.date_range(self.first, periods=self.periods, freq=self.freq)
+        return SeriesData(series_id, ds, np.full(self.periods, np.nan), self.freq)
+
+
 def _under_a_year(history: pd.DataFrame) -> str | None:
     """Why the index's base is not a year's mean, when the history is shorter than a year:
     the index then compares the forecast with those few periods, so growth over them reads
     as winter pressure in every period."""
     ds = pd.to_datetime(history["ds"])
+    if ds.empty:
+        return None
+    return _under_a_year_of(_Extent(len(ds), ds.min(), ds.max(), frequency_of(ds)))
+
+
+def _under_a_year_of(extent: _Extent) -> str | None:
+    """`_under_a_year` from a history's extent alone."""
     # a year is 12 months or 52 weeks, as the base of `forecast.winter_index` counts one
-    if ds.empty or len(ds) >= SEASON_LENGTH[frequency_of(ds)]:
+    if extent.periods >= SEASON_LENGTH[extent.freq]:
         return None
     return (
-        f"the history is under a year ({len(ds)} periods, {ds.min():%Y-%m-%d} to "
-        f"{ds.max():%Y-%m-%d}): the index is over their mean, not a year's, so a level that "
+        f"the history is under a year ({extent.periods} periods, {extent.first:%Y-%m-%d} to "
+        f"{extent.last:%Y-%m-%d}): the index is over their mean, not a year's, so a level that "
         "has moved since they began reads above (or below) 1 in every period, winter or not"
     )
 
 
 def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
-    """unique_id, ds, winter_index: GET /v1/winter/{series_id}'s points for every series in
-    `forecast` (newest forecasts, as `repository.latest_forecast_frame` gives them), by series
-    then period; NaN where a point's index is null.
+    """unique_id, ds, winter_index, warning: GET /v1/winter/{series_id}'s points for every
+    series in `forecast` (newest forecasts, as `repository.latest_forecast_frame` gives them),
+    by series then period; NaN where a point's index is null; each row's `warning` its
+    series' `warning` there, empty when none.
 
     Team and area totals are in it: their districts' histories are summed as the per-series
     route sums them, but from one read of the config and one query for every total, not one
@@ -80,19 +109,90 @@ def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
     has since changed) is left out: it has no base to divide by, and the per-series route
     gives a 404 that says why."""
     if forecast.empty:
-        return pd.DataFrame(columns=["unique_id", "ds", "winter_index"])
+        return pd.DataFrame(columns=["unique_id", "ds", "winter_index", "warning"])
     ids = list(forecast["unique_id"].unique())
     history = repository.load_observations(session, ids, after=_year_before_newest(session, ids))
-    totals = _summed_histories(session, sorted(set(ids) - set(history["unique_id"])), recent=True)
+    total_ids = sorted(set(ids) - set(history["unique_id"]))
+    leaves = _total_leaves(session, total_ids)
+    totals = _summed_histories(session, leaves, recent=True)
     history = pd.concat([history, *totals.values()], ignore_index=True)
     known = forecast[forecast["unique_id"].isin(set(history["unique_id"]))]
-    return winter_index(known, history).rename(columns={"index": "winter_index"})
+    index = winter_index(known, history).rename(columns={"index": "winter_index"})
+    warnings = _warnings(session, known, _extents(session, ids, leaves))
+    return index.assign(warning=index["unique_id"].map(warnings))
+
+
+def _extents(session: Session, ids: list[str], leaves: dict[str, list[str]]) -> dict[str, _Extent]:
+    """Each of `ids`' history extents, from the series table alone (one query, no
+    observations): a stored series' own; a total's (`leaves`: its districts) the periods
+    every one of its districts has, from the latest first period to the earliest last, as
+    imports refuse gaps (what `_sum_of` keeps). A total whose districts share no period has
+    none."""
+    own = set(ids)
+    wanted = own | {x for under in leaves.values() for x in under}
+    rows = {r.id: r for r in session.scalars(select(SeriesRow).where(SeriesRow.id.in_(wanted)))}
+    extents = {
+        r.id: _Extent(r.n_obs, pd.Timestamp(r.first_ds), pd.Timestamp(r.last_ds), r.freq)
+        for r in rows.values()
+        if r.id in own
+    }
+    for total_id, under in leaves.items():
+        found = [rows[x] for x in under if x in rows]
+        if not found:
+            continue
+        first = max(pd.Timestamp(r.first_ds) for r in found)
+        last = min(pd.Timestamp(r.last_ds) for r in found)
+        periods = len(pd.date_range(first, last, freq=found[0].freq))
+        if periods:
+            extents[total_id] = _Extent(periods, first, last, found[0].freq)
+    return extents
+
+
+def _warnings(
+    session: Session, forecast: pd.DataFrame, extents: dict[str, _Extent]
+) -> dict[str, str]:
+    """GET /v1/winter/{series_id}'s `warning` of each series of `forecast` that has one
+    (`planning.seasonless`, then `_under_a_year`), from `extents`; the models each short
+    series' newest run backtested are read for every short series in one query."""
+    chosen = forecast.groupby("unique_id")["model"].first()
+    shapes = {uid: extents[uid].shape(uid) for uid in chosen.index if uid in extents}
+    short = [uid for uid, shape in shapes.items() if under_three_seasons(shape)]
+    candidates = _backtested_models(session, short)
+    warnings = {}
+    for uid, shape in shapes.items():
+        seasonless = lacks_season(shape, str(chosen[uid]), candidates.get(uid, ()))
+        notes = (seasonless_note(shape) if seasonless else None, _under_a_year_of(extents[uid]))
+        warning = "; ".join(n for n in notes if n)
+        if warning:
+            warnings[uid] = warning
+    return warnings
+
+
+def _backtested_models(session: Session, ids: list[str]) -> dict[str, Sequence[str]]:
+    """The models each of `ids`' newest forecast run backtested, by id, in one query."""
+    if not ids:
+        return {}
+    newest = (
+        select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
+        .where(ForecastRow.series_id.in_(ids))
+        .group_by(ForecastRow.series_id)
+        .subquery()
+    )
+    stmt = select(ForecastMetricRow.series_id, ForecastMetricRow.model).join(
+        newest,
+        (ForecastMetricRow.series_id == newest.c.series_id)
+        & (ForecastMetricRow.run_id == newest.c.run_id),
+    )
+    models: dict[str, list[str]] = {}
+    for series_id, model in session.execute(stmt.order_by(ForecastMetricRow.model)):
+        models.setdefault(series_id, []).append(model)
+    return dict(models)
 
 
 def _summed_history(session: Session, total_id: str) -> pd.DataFrame:
     """A team or area total's history: its districts' observations added up, on the weeks
     every one of them has (a total has no history of its own; its forecast is theirs summed)."""
-    summed = _summed_histories(session, [total_id])
+    summed = _summed_histories(session, _total_leaves(session, [total_id]))
     if total_id not in summed:
         raise NotFound(
             f"no history for series {total_id!r}, and the active config makes it no total of "
@@ -101,13 +201,9 @@ def _summed_history(session: Session, total_id: str) -> pd.DataFrame:
     return summed[total_id]
 
 
-def _summed_histories(
-    session: Session, total_ids: list[str], recent: bool = False
-) -> dict[str, pd.DataFrame]:
-    """Each of `total_ids`' histories as `_summed_history` gives it, by id, from one read of
-    the config and one of the districts' observations; an id the active config makes no total
-    of stored districts is left out. `recent`: only the year the winter index's base needs
-    (see `_year_before_newest`)."""
+def _total_leaves(session: Session, total_ids: list[str]) -> dict[str, list[str]]:
+    """The stored district series each of `total_ids` adds up under the active config, by id,
+    from one read of the config; an id it makes no total of stored districts is left out."""
     if not total_ids:
         return {}
     row = repository.active_config(session)
@@ -115,7 +211,15 @@ def _summed_histories(
     referrals = [s.id for s in repository.list_series(session, planning.REFERRALS_PREFIX)]
     tree = planning.referral_hierarchy(config, referrals) if config is not None else {}
     leaves = {t: sorted(planning.leaves_under(tree, t)) for t in total_ids}
-    leaves = {t: under for t, under in leaves.items() if under}
+    return {t: under for t, under in leaves.items() if under}
+
+
+def _summed_histories(
+    session: Session, leaves: dict[str, list[str]], recent: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Each total's history as `_summed_history` gives it, by id, from one read of the
+    districts' observations (`leaves`: each total's districts, `_total_leaves`). `recent`:
+    only the year the winter index's base needs (see `_year_before_newest`)."""
     if not leaves:
         return {}
     districts = sorted({x for u in leaves.values() for x in u})

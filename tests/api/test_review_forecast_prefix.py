@@ -129,6 +129,6 @@ def test_a_series_stored_but_not_yet_forecast_gives_the_header_not_a_404(
         "unique_id,model,run_id,chosen,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds,"
         "selection_mase,total_error_q10,total_error_q90,members"
     ]
-    assert winter.text.splitlines() == ["unique_id,ds,winter_index"]
+    assert winter.text.splitlines() == ["unique_id,ds,winter_index,warning"]
     assert listed["referrals/hao/rugby"] is None
     assert listed["referrals/ot/rugby"] == 1  # forecast by the stored run

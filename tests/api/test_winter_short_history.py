@@ -3,6 +3,7 @@ a dashboard showing a flat index otherwise has nothing to tell a planner why."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,18 @@ def test_a_year_of_history_is_a_year(periods: int, freq: str, said: bool) -> Non
     first = "2025-01-06" if freq == "W-MON" else "2025-01-01"
     ds = pd.date_range(first, periods=periods, freq=freq)
     assert (_under_a_year(pd.DataFrame({"ds": ds})) is not None) == said
+
+
+def test_the_csv_gives_each_series_the_warning_its_own_route_gives(client: httpx.Client) -> None:
+    """A spreadsheet of every index carries each one's warning, as GET /v1/winter/{id} does:
+    a short series' (30 and 8 months) on each of its rows, empty for the 60-month one."""
+    response = client.get("/v1/winter.csv", params={"prefix": "winter/"})
+    assert response.status_code == 200, response.text
+    csv = pd.read_csv(io.StringIO(response.text), keep_default_na=False)
+    assert list(csv.columns) == ["unique_id", "ds", "winter_index", "warning"]
+    assert set(csv["unique_id"]) == {"winter/new", "winter/old", "winter/young"}
+    for series_id, rows in csv.groupby("unique_id"):
+        served = client.get(f"/v1/winter/{series_id}").json()["warning"]
+        assert rows["warning"].tolist() == [served or ""] * len(rows), series_id
+    assert csv.loc[csv["unique_id"] == "winter/young", "warning"].str.contains("under a year").all()
+    assert (csv.loc[csv["unique_id"] == "winter/old", "warning"] == "").all()

@@ -186,8 +186,10 @@ def reconciled_outcomes(
 ) -> list[SeriesOutcome]:
     """One outcome per reconciled node, holding a single model: its reconciled forecast.
 
-    wls_struct replaces every node (model '<chosen>+wls_struct'); bottom_up replaces or adds the
-    parents only (model 'bottom_up'), the leaves keep their own forecasts. A parent with no
+    wls_struct replaces every node (model '<chosen>+wls_struct', with the members of the
+    combination it moved, if it is one, so `mean_best2+wls_struct` names what it averaged as
+    `mean_best2` does); bottom_up replaces or adds the parents only (model 'bottom_up', a sum
+    that combines no models), the leaves keep their own forecasts. A parent with no
     history of its own is backtested against the sum of its leaves' histories.
     """
     data = {s.unique_id: s for s in series}
@@ -237,9 +239,15 @@ def _reconcile_tree(
             tuple(reconciled[n][:-1]),
             reconciled[n][-1],
             None if held_out is None else tuple(held_out[n][:-1]),
+            members=_members_of(fitted.get(n), chosen[n]) if not bottom_up else (),
         )
         out.append(_node_outcome(nodes[n], fitted.get(n), fitted[tree.leaves[0]], wins[n], model))
     return out
+
+
+def _members_of(own: SeriesOutcome | None, model: str) -> tuple[str, ...]:
+    """The members of the node's own `model`, if a combination (none without a fit)."""
+    return own.models[model].members if own is not None else ()
 
 
 def _moved(

@@ -104,3 +104,36 @@ def test_forecast_cli_writes_sample_paths_that_add_up(
     assert "wrote 7 sample paths per series to" in capsys.readouterr().out
     pd.testing.assert_frame_equal(paths("3", "again.csv"), first)
     assert not np.allclose(paths("4", "other.csv")["y"], first["y"])
+
+
+def reconciled_combination_history() -> pd.DataFrame:
+    """Districts a and b and their county: a weak season under a rising level and noise, where
+    neither seasonal naive (noisy) nor ses (no season, lagging the rise) beats their mean, so
+    mean_best2 is chosen for every one (tests/api/test_reconciled_members.py reads it too)."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2019-01-01", periods=48, freq="MS")
+    level = (1 + 0.1 * np.sin(2 * np.pi * np.arange(48) / 12)) * (1 + 0.01 * np.arange(48))
+    kids = {k: base * level + rng.normal(0, 10, 48) for k, base in (("a", 100), ("b", 60))}
+    series = kids | {"county": kids["a"] + kids["b"] + rng.normal(0, 10, 48)}
+    return pd.concat([pd.DataFrame({"unique_id": k, "ds": ds, "y": v}) for k, v in series.items()])
+
+
+def test_a_reconciled_combination_names_its_members(tmp_path: Path) -> None:
+    """`mean_best2+wls_struct` is mean_best2 moved to add up: --metrics named the two models
+    the `mean_best2` row averaged but not the reconciled row's, the forecast written."""
+    history = reconciled_combination_history()
+    history.to_csv(tmp_path / "in.csv", index=False, date_format="%Y-%m-%d")
+    (tmp_path / "h.csv").write_text("parent_id,child_id\ncounty,a\ncounty,b\n")
+    args = ["forecast", "--input", str(tmp_path / "in.csv"), "--horizon", "6"]
+    args += ["--output", str(tmp_path / "out.csv"), "--metrics", str(tmp_path / "m.csv")]
+    args += ["--models", "seasonal_naive,ses,mean_best2", "--folds", "2", "--jobs", "1"]
+    assert main([*args, "--hierarchy", str(tmp_path / "h.csv")]) == 0
+    metrics = pd.read_csv(tmp_path / "m.csv", dtype=str, keep_default_na=False)
+    chosen = metrics[metrics["chosen"] == "True"]
+    assert dict(zip(chosen["unique_id"], chosen["model"], strict=True)) == {
+        uid: "mean_best2+wls_struct" for uid in ("a", "b", "county")
+    }
+    members = metrics.set_index(["unique_id", "model"])["members"]
+    for uid in ("a", "b", "county"):  # the parent's: its own mean_best2's
+        assert members[uid, "mean_best2+wls_struct"] == members[uid, "mean_best2"], uid
+        assert set(members[uid, "mean_best2"].split(";")) == {"seasonal_naive", "ses"}

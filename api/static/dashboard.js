@@ -134,7 +134,8 @@ function renderSummary(plan) {
 }
 
 // CSV downloads for a spreadsheet: the plan's main tables (GET /v1/plans/{id}/{table}.csv, this
-// plan's id, so a download cannot be a newer plan's) and every series' newest forecast. They are
+// plan's id, so a download cannot be a newer plan's), every series' newest forecast and every
+// series' winter index (the page shows every series, so neither takes a prefix). They are
 // fetched with the tab's key (a plain link could not send it) and saved under the server's name.
 const DOWNLOAD_TABLES = [
   ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
@@ -147,6 +148,7 @@ function downloadsBlock(plan) {
   const links = DOWNLOAD_TABLES.map(([table, label]) =>
     `<button type="button" class="download" data-path="/v1/plans/${encodeURIComponent(plan.id)}/${table}.csv">${esc(label)}</button>`);
   links.push('<button type="button" class="download" data-path="/v1/forecasts.csv">every forecast</button>');
+  links.push('<button type="button" class="download" data-path="/v1/winter.csv">winter indices</button>');
   return `<p id="downloads"><span class="muted">Download as CSV (opens in a spreadsheet):</span> ${links.join(" ")}
     <span id="download-status" class="muted" role="status" aria-live="polite"></span></p>`;
 }
@@ -906,15 +908,24 @@ function forecastChart(box, W, forecast, history) {
     `forecast of ${forecast.series_id}, ${per}, on a scale from ${fmt(lo)} to ${fmt(hi)}`);
 }
 
+// The chosen model as the caption names it: a combination with the models it combined (the
+// backtest's `members`, best first), "mean_best2 (ets + theta)", so a planner can tell what
+// was averaged; any other model (or a run stored before members were recorded) by name alone.
+function modelName(forecast) {
+  const chosen = forecast.backtest.find((m) => m.chosen);
+  const members = chosen?.members || [];
+  return members.length ? `${forecast.model} (${members.join(" + ")})` : forecast.model;
+}
+
 function caption(forecast, history, kind) {
   const pts = forecast.points, from = pts[0].ds.slice(0, 10);
   if (isTotal(kind)) {
-    return `${forecast.series_id}: a total, the sum of its districts' forecasts (${forecast.model}), ` +
+    return `${forecast.series_id}: a total, the sum of its districts' forecasts (${modelName(forecast)}), ` +
       `for ${pts.length} periods from ${from}; no history of its own; ` +
       "shaded: 80% and 95% intervals, calibrated on the total's own backtest";
   }
   return `${forecast.series_id}: grey, the last ${history.length} observations; ` +
-    `dark, model ${forecast.model} for ${pts.length} periods from ${from}; ` +
+    `dark, model ${modelName(forecast)} for ${pts.length} periods from ${from}; ` +
     "shaded: 80% and 95% intervals";
 }
 

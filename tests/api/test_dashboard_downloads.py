@@ -4,6 +4,7 @@ series, in real headless Chromium."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.conftest import LiveServer
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 # Saved files are caught where the page hands them to the browser: the blob behind the link.
 CATCH_SAVES = """
@@ -67,6 +69,46 @@ def test_a_plan_table_and_every_forecast_download_as_the_api_serves_them(
     )
     assert served.text.startswith("budget,year,periods,")
     assert browser.execute_script("return window.savedFiles[2]") == served.text
+
+
+def test_the_winter_indices_download_as_the_api_serves_them(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """GET /v1/winter.csv had no button: a planner read each series' index one at a time."""
+    key = role_keys[Role.VIEWER]
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    browser.execute_script(CATCH_SAVES)
+    _click_download(browser, "winter indices")
+    saved = "saved homeward-winter.csv"
+    wait.until(ec.text_to_be_present_in_element((By.ID, "download-status"), saved))
+    wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 1)
+    served = httpx.get(f"{demo_server.url}/v1/winter.csv", headers=key_header(key), timeout=60)
+    assert served.status_code == 200, served.text
+    assert served.text.startswith("unique_id,ds,winter_index,")
+    assert browser.execute_script("return window.savedFiles[0]") == served.text
+
+
+def test_the_forecast_caption_names_a_combinations_members(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """A series forecast by mean_best2 said so, but not which two models it averaged."""
+    key = role_keys[Role.VIEWER]
+    chosen = httpx.get(
+        f"{demo_server.url}/v1/metrics.csv",
+        params={"prefix": "referrals/", "chosen": "true"},
+        headers=key_header(key),
+        timeout=60,
+    )
+    metrics = pd.read_csv(io.StringIO(chosen.text), keep_default_na=False)
+    combined = metrics[metrics["members"] != ""]
+    assert not combined.empty, "the demo run chose no combination for any referral series"
+    series_id, model, members = combined.iloc[0][["unique_id", "model", "members"]]
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
+    Select(browser.find_element(By.ID, "series")).select_by_value(series_id)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "chart-caption"), series_id))
+    named = f"model {model} ({' + '.join(members.split(';'))}) for "
+    assert named in browser.find_element(By.ID, "chart-caption").text
 
 
 def test_a_refused_download_says_why_next_to_the_buttons(

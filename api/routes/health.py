@@ -13,9 +13,11 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/livez", response_model=LivePublic, operation_id="get_liveness")
-def livez() -> LivePublic:
+async def livez() -> LivePublic:
     """200 while the process serves requests. It touches no database, so an orchestrator
-    does not restart a healthy process because the database is down (that is /readyz)."""
+    does not restart a healthy process because the database is down (that is /readyz). It is
+    `async` and does no blocking work, so it runs on the event loop itself: a hung database can
+    hold every thread of the pool the sync routes run in, and /livez still answers."""
     return LivePublic(status="ok")
 
 

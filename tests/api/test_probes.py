@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 import pytest
 
@@ -110,3 +114,53 @@ def test_a_missing_sqlite_file_is_not_named_in_the_answer(tmp_path: Path) -> Non
     assert response.status_code == 503
     assert "council-data" not in response.text and str(tmp_path) not in response.text
     assert response.json()["detail"].startswith("database unavailable: the sqlite database ")
+
+
+def test_livez_answers_while_every_worker_thread_is_stuck(tmp_path: Path) -> None:
+    """A hung database holds every thread of AnyIO's pool (each sync route, /readyz's too,
+    runs in one); /livez must still answer, or the orchestrator cannot tell a live process
+    from a dead one. Two blocked calls fill a pool cut down to two threads; a /readyz sent
+    then waits for a thread, while /livez answers."""
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+    release = threading.Event()
+
+    @app.get("/test/pool")
+    async def pool(total: int | None = None) -> dict[str, int]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        if total is not None:
+            limiter.total_tokens = total
+        stats = limiter.statistics()
+        return {"borrowed": stats.borrowed_tokens, "waiting": stats.tasks_waiting}
+
+    @app.get("/test/stuck")
+    def stuck() -> None:
+        release.wait(timeout=60)
+
+    with LiveServer(app) as server, ThreadPoolExecutor(max_workers=3) as clients:
+        try:
+            httpx.get(f"{server.url}/test/pool", params={"total": 2})
+            blocked = [
+                clients.submit(httpx.get, f"{server.url}/test/stuck", timeout=90) for _ in range(2)
+            ]
+            _until(server, lambda pool: pool["borrowed"] == 2)
+            readyz = clients.submit(httpx.get, f"{server.url}/readyz", timeout=90)
+            _until(server, lambda pool: pool["waiting"] == 1)
+            live = httpx.get(f"{server.url}/livez", timeout=30)
+            assert live.status_code == 200 and live.json() == {"status": "ok"}
+            assert not readyz.done()  # still waiting for a thread: the pool really is full
+        finally:
+            release.set()
+        assert readyz.result().status_code == 200
+        assert all(call.result().status_code == 200 for call in blocked)
+    engine.dispose()
+
+
+def _until(server: LiveServer, reached: Callable[[dict[str, int]], bool]) -> None:
+    """Poll the server's thread pool until `reached` holds of its statistics."""
+    for _ in range(600):
+        if reached(httpx.get(f"{server.url}/test/pool").json()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server's thread pool never reached the state waited for")

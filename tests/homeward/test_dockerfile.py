@@ -1,6 +1,7 @@
 """The Dockerfile, read as Docker reads it (no Docker engine here): its healthcheck asks the
-port the service listens on, it runs as a non-root user with its data on the volume, and it
-copies every package the project installs."""
+port the service listens on whether the process is alive (not whether its database is), it
+runs as a non-root user with its data on the volume, and it copies every package the project
+installs."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.app import create_app
 from homeward.settings import Settings
+from homeward.storage import make_engine, session_factory
 from tests.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +59,22 @@ def test_the_healthcheck_asks_the_port_the_service_listens_on(sqlite_settings: S
     with LiveServer(create_app(sqlite_settings)) as server:
         assert _health(server.port) == 0
     assert _health(server.port) != 0  # and it fails once nothing answers there
+
+
+def test_the_healthcheck_keeps_a_live_container_healthy_while_its_database_is_down(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    """Swarm (or an autoheal watcher) restarts a container its healthcheck calls unhealthy:
+    asking /healthz, which is 503 while the database is down, had a database outage restart
+    every container. Whether the database answers is /readyz's to say, to a load balancer."""
+    app = create_app(sqlite_settings)
+    with LiveServer(app) as server:
+        gone = make_engine("sqlite:///" + str(tmp_path / "gone" / "homeward.db"))
+        (tmp_path / "gone").rmdir()  # make_engine made the folder: the file cannot be opened
+        app.state.session_factory = session_factory(gone)
+        assert httpx.get(f"{server.url}/readyz", timeout=30).status_code == 503
+        assert _health(server.port) == 0
+    gone.dispose()
 
 
 def test_the_image_runs_as_a_user_with_its_data_on_the_volume() -> None:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.access_log import AccessLog
+from api.readiness import ReadinessLog
 from api.request_ids import RequestId
 from api.routes import (
     configs,
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
     app.add_middleware(RequestId)  # every answer, a CORS preflight's too, says its id
     app.add_middleware(AccessLog)  # outermost: times the whole answer, and sees its id
     errors.install(app)
+    app.state.readiness = ReadinessLog()  # one per process: what a failing /readyz logs
     # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
     # /v1/plans/{id}/{table} takes `hours.csv` for a table's name
     routers = (health, keys, series, exports, runs, observations, configs, plans, winter, dashboard)

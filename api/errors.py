@@ -21,6 +21,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access_log import note_client_gone, note_refusal
+from api.readiness import ReadinessLog, Unlogged, duration_text, unlogged_text
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
 from api.schemas import ProblemPublic
 from homeward.api_keys import (
@@ -348,15 +349,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     failed."""
     url = _database_url(request)
     error_id = new_error_id()
-    log.error(
-        "database unavailable, error %s in %s %s (request %s): %s %s",
-        error_id,
-        request.method,
-        request.url.path,
-        request_id_of(request),
-        _which(url),
-        _what_failed(exc, url),
-    )
+    _log_unavailable(request, exc, url, error_id)
     backend = f"the {url.get_backend_name()} database" if url is not None else "the database"
     failed = _POOL_EXHAUSTED if isinstance(exc, PoolTimeoutError) else "did not answer"
     detail = (
@@ -364,6 +357,41 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
     headers = dict(_HEADERS_FOR_STATUS[503])
     return problem(503, _title(503), detail, headers=headers, error_id=error_id)
+
+
+# /readyz's operation: probed every few seconds, so its failures are logged as an outage
+# (api/readiness.py), not one ERROR a probe
+READINESS_OPERATION = "get_readiness"
+
+
+def _log_unavailable(request: Request, exc: Exception, url: URL | None, error_id: str) -> None:
+    """The log line of a 503, naming the database and what failed. A failing /readyz logs
+    its first failure so, then at most a line every few minutes saying how many it did not."""
+    said = _readiness_failed(request)
+    if said is False:
+        return
+    where = (error_id, request.method, request.url.path, request_id_of(request))
+    what = (_which(url), _what_failed(exc, url))
+    if said is True:
+        log.error("database unavailable, error %s in %s %s (request %s): %s %s", *where, *what)
+        return
+    log.error(
+        "database still unavailable after %s, error %s in %s %s (request %s): %s %s (%s)",
+        duration_text(said.outage_s),
+        *where,
+        *what,
+        unlogged_text(said.probes),
+    )
+
+
+def _readiness_failed(request: Request) -> Unlogged | bool:
+    """For a failed /readyz, what its app's ReadinessLog says to log; True for any other."""
+    route = request.scope.get("route")
+    readiness = getattr(request.app.state, "readiness", None)
+    if getattr(route, "operation_id", None) != READINESS_OPERATION or readiness is None:
+        return True
+    assert isinstance(readiness, ReadinessLog)
+    return readiness.failed()
 
 
 def _database_url(request: Request) -> URL | None:

@@ -22,10 +22,12 @@ async def livez() -> LivePublic:
 
 
 @router.get("/readyz", response_model=ReadyPublic, operation_id="get_readiness")
-def readyz(session: SessionDep) -> ReadyPublic:
+def readyz(request: Request, session: SessionDep) -> ReadyPublic:
     """200 when the database answers a query; 503 when it does not, so a load balancer
-    sends requests elsewhere until it does."""
+    sends requests elsewhere until it does. A failure is logged by api/errors.py, once per
+    outage and then as a count (api/readiness.py); the first success after says so."""
     session.execute(text("SELECT 1"))
+    request.app.state.readiness.succeeded()
     return ReadyPublic(status="ok", database=session.get_bind().dialect.name)
 
 

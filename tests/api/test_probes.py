@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.readiness import ReadinessLog
 from homeward.storage import make_engine, session_factory
 from tests.api.conftest import keyed_settings, migrated
 from tests.conftest import LiveServer
@@ -164,3 +165,52 @@ def _until(server: LiveServer, reached: Callable[[dict[str, int]], bool]) -> Non
             return
         time.sleep(0.05)
     raise AssertionError("the server's thread pool never reached the state waited for")
+
+
+def test_a_failing_readyz_logs_its_outage_once_then_a_count_then_its_end(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A probe every 10 s through a 6-minute outage: its first failure is logged in full, the
+    next 29 only counted, then one line at 5 minutes says so; the first success says, at INFO,
+    how long it lasted; a later outage is logged in full again. Time is the test's clock."""
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+    now = [1000.0]
+    app.state.readiness = ReadinessLog(clock=lambda: now[0])
+    gone = make_engine("sqlite:///" + str(tmp_path / "gone" / "homeward.db"))
+    (tmp_path / "gone").rmdir()  # make_engine made the folder: the file cannot be opened
+
+    def probes(statuses: list[int], *, every_s: float = 10.0) -> list[str]:
+        """Probe once per status expected, `every_s` apart; the probe log's lines meanwhile."""
+        caplog.clear()
+        for status in statuses:
+            assert httpx.get(f"{server.url}/readyz", timeout=30).status_code == status
+            now[0] += every_s
+        return [
+            f"{r.levelname} {r.getMessage()}"
+            for r in caplog.records
+            if r.name in ("api.errors", "api.readiness")
+        ]
+
+    with caplog.at_level(logging.INFO), LiveServer(app) as server:
+        live_factory = app.state.session_factory
+        app.state.session_factory = session_factory(gone)
+        [first] = probes([503])
+        assert first.startswith("ERROR database unavailable, error ")
+        assert "in GET /readyz" in first and "the sqlite database 'homeward.db'" in first
+        assert probes([503] * 29) == []
+        [reminder] = probes([503] * 3)
+        assert reminder.startswith("ERROR database still unavailable after 5 min 0 s, error ")
+        assert "the sqlite database 'homeward.db' did not answer" in reminder
+        assert reminder.endswith("(29 failed probes since the last line were not logged)")
+        app.state.session_factory = live_factory
+        assert probes([200, 200]) == [
+            "INFO ready again: the database answers /readyz after 5 min 30 s not ready "
+            "(2 failed probes since the last line were not logged)"
+        ]
+        app.state.session_factory = session_factory(gone)
+        [again] = probes([503, 503])
+        assert again.startswith("ERROR database unavailable, error ")
+    gone.dispose()
+    engine.dispose()

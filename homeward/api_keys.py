@@ -1,4 +1,5 @@
-"""API keys: make one (shown once, stored as its sha256), revoke it, and say who a request is."""
+"""API keys: make one (shown once, stored as its sha256), rotate or revoke it, and say who a
+request is."""
 
 from __future__ import annotations
 
@@ -95,6 +96,28 @@ def create_key(session: Session, name: str, role: Role) -> NewKey:
             else ""
         )
         raise KeyNameTaken(f"a key named {name!r} exists already{revoked}; choose another name")
+    return _new_key(session, name, role)
+
+
+def rotate_key(session: Session, name: str) -> NewKey:
+    """A new key for `name` with its role, and its old key revoked, in the caller's one
+    transaction: a client moves to the new key under the same name, and the old one (leaked,
+    or simply old) gets 401 from the commit on. Only an active key is rotated."""
+    row = repository.api_key_by_name(session, name)
+    if row is None:
+        raise UnknownKeyName(
+            f"no key named {name!r} to rotate; `homeward keys list` lists the keys"
+        )
+    if row.revoked_at is not None:
+        raise KeyAlreadyRevoked(
+            f"key {name!r} was revoked at {utc_minute(row.revoked_at)}, so there is no active "
+            "key to rotate; make a new one under another name with `homeward keys create`"
+        )
+    repository.revoke_api_key(session, row)  # first: a name is unique among active keys
+    return _new_key(session, name, Role(row.role))
+
+
+def _new_key(session: Session, name: str, role: Role) -> NewKey:
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     repository.add_api_key(session, name, role.value, key_hash(secret))
     return NewKey(name=name, role=role, secret=secret)

@@ -237,7 +237,7 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "keys",
-        help="create, list and revoke API keys",
+        help="create, list, rotate and revoke API keys",
         description="API keys for the HTTP API. A key is shown once when created and "
         "stored only as its sha256. Roles: viewer reads; planner also runs the pipeline and "
         "plans; finance also plans what-ifs and stores configs; admin does everything.",
@@ -252,6 +252,13 @@ def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     revoke = keys.add_parser("revoke", help="revoke a key by name (requests with it get 401)")
     revoke.add_argument("name")
     revoke.set_defaults(handler=commands.keys_revoke)
+    rotate = keys.add_parser(
+        "rotate",
+        help="replace a key by name: print a new key (once) with the same role, and revoke "
+        "the old one",
+    )
+    rotate.add_argument("name")
+    rotate.set_defaults(handler=commands.keys_rotate)
 
 
 def _add_migrate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

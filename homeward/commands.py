@@ -1059,9 +1059,20 @@ def keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_new_key(new: api_keys.NewKey) -> None:
+def keys_rotate(args: argparse.Namespace) -> int:
+    """`homeward keys rotate NAME`: a new key for NAME, its role kept, printed as `keys create`
+    prints one; the old key is revoked in the same transaction."""
+    with transaction(_factory(get_settings())) as session:
+        new = api_keys.rotate_key(session, args.name)
+    _print_new_key(new, rotated=True)
+    return 0
+
+
+def _print_new_key(new: api_keys.NewKey, rotated: bool = False) -> None:
+    done = "rotated" if rotated else "created"
+    old = " (its old key is revoked)" if rotated else ""
     print(
-        f"created API key {new.name!r} with role {new.role.value}. It is stored only as a "
+        f"{done} API key {new.name!r} with role {new.role.value}{old}. It is stored only as a "
         "hash and will not be shown again; send it as 'Authorization: Bearer <key>':",
         file=sys.stderr,
     )

@@ -1123,8 +1123,10 @@ def add_api_key(session: Session, name: str, role: str, key_hash: str) -> ApiKey
 
 
 def api_key_by_name(session: Session, name: str) -> ApiKeyRow | None:
-    """The key with this name, revoked or not."""
-    return session.scalars(select(ApiKeyRow).where(ApiKeyRow.name == name)).first()
+    """The newest key with this name, revoked or not: a name's keys replaced by `keys rotate`
+    are older and revoked, so this is its active key if it has one."""
+    newest_first = select(ApiKeyRow).where(ApiKeyRow.name == name).order_by(ApiKeyRow.id.desc())
+    return session.scalars(newest_first).first()
 
 
 def api_key_by_hash(session: Session, key_hash: str) -> ApiKeyRow | None:

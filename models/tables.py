@@ -167,7 +167,9 @@ class ApiKeyRow(Base):
 
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # unique among active keys (uq_api_keys_active_name): `keys rotate` leaves the name's
+    # old, revoked row beside its new one
+    name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -175,5 +177,12 @@ class ApiKeyRow(Base):
 
 
 Index("ix_plans_created_at", PlanRow.created_at)
+Index(
+    "uq_api_keys_active_name",
+    ApiKeyRow.name,
+    unique=True,
+    sqlite_where=ApiKeyRow.revoked_at.is_(None),
+    postgresql_where=ApiKeyRow.revoked_at.is_(None),
+)
 Index("ix_runs_started_at", RunRow.started_at)
 Index("ix_forecasts_series", ForecastRow.series_id, ForecastRow.run_id)

@@ -1,8 +1,10 @@
-"""API keys as `homeward keys` makes and revokes them: a taken name says why it is taken, and
-times are said in UTC whatever the database's time zone."""
+"""API keys as `homeward keys` makes, rotates and revokes them: a taken name says why it is
+taken, a rotation replaces a key by name in one transaction, and times are said in UTC whatever
+the database's time zone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, timedelta
 
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import api_keys, repository
 from homeward.roles import Role
-from homeward.storage import session_factory, transaction, upgrade
+from homeward.storage import make_engine, session_factory, transaction, upgrade
 
 
 def test_a_revoked_keys_name_is_refused_saying_it_was_revoked(
@@ -56,3 +58,69 @@ def test_revocation_times_are_said_in_utc_whatever_postgresqls_time_zone(
         assert f"(revoked at {utc};" in str(taken.value)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def either_factory(either_database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, migrated SQLite file, then PostgreSQL database."""
+    engine = make_engine(either_database_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def test_rotating_a_key_revokes_the_old_and_keeps_the_name_and_role(
+    either_factory: sessionmaker[Session],
+) -> None:
+    """A leaked 'bi-tool' key is rotated: the new key is 'bi-tool', a viewer, and the old one
+    gets 401 as a revoked key; both rows stay listed, and `revoke` then revokes the new one."""
+    with transaction(either_factory) as session:
+        old = api_keys.create_key(session, "bi-tool", Role.VIEWER)
+    with transaction(either_factory) as session:
+        new = api_keys.rotate_key(session, "bi-tool")
+    assert (new.name, new.role) == ("bi-tool", Role.VIEWER) and new.secret != old.secret
+    with either_factory() as session:
+        assert api_keys.authenticate(session, new.secret) == api_keys.Caller("bi-tool", Role.VIEWER)
+        with pytest.raises(api_keys.NotAuthenticated) as refused:
+            api_keys.authenticate(session, old.secret)
+        assert refused.value.reason == "revoked_key"
+        rows = [(r.name, r.revoked_at is None) for r in repository.list_api_keys(session)]
+        assert rows == [("bi-tool", False), ("bi-tool", True)]
+    with transaction(either_factory) as session:
+        api_keys.revoke_key(session, "bi-tool")
+    with either_factory() as session, pytest.raises(api_keys.NotAuthenticated):
+        api_keys.authenticate(session, new.secret)
+
+
+def test_a_rotation_whose_transaction_fails_leaves_the_old_key_working(
+    factory: sessionmaker[Session],
+) -> None:
+    """The new key and the old key's revocation are one transaction: neither without the
+    other, so a failed rotation never leaves a name with no working key."""
+    with transaction(factory) as session:
+        old = api_keys.create_key(session, "bi-tool", Role.PLANNER)
+    with pytest.raises(RuntimeError), transaction(factory) as session:
+        api_keys.rotate_key(session, "bi-tool")
+        raise RuntimeError("the commit never happens")
+    with factory() as session:
+        assert api_keys.authenticate(session, old.secret) == api_keys.Caller(
+            "bi-tool", Role.PLANNER
+        )
+        assert len(repository.list_api_keys(session)) == 1
+
+
+def test_only_an_active_key_is_rotated(factory: sessionmaker[Session]) -> None:
+    with pytest.raises(api_keys.UnknownKeyName) as unknown, transaction(factory) as session:
+        api_keys.rotate_key(session, "nobody")
+    assert (
+        str(unknown.value) == "no key named 'nobody' to rotate; `homeward keys list` lists the keys"
+    )
+    with transaction(factory) as session:
+        api_keys.create_key(session, "bi-tool", Role.VIEWER)
+        api_keys.revoke_key(session, "bi-tool")
+    with pytest.raises(api_keys.KeyAlreadyRevoked) as revoked, transaction(factory) as session:
+        api_keys.rotate_key(session, "bi-tool")
+    assert "key 'bi-tool' was revoked at " in str(revoked.value)
+    assert "no active key to rotate" in str(revoked.value)
+    with factory() as session:
+        assert len(repository.list_api_keys(session)) == 1

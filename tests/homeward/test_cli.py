@@ -341,6 +341,30 @@ def test_keys_errors_are_clear(db_env: str, capsys: pytest.CaptureFixture[str]) 
     assert "revoked already" in capsys.readouterr().err
 
 
+def test_keys_rotate_prints_the_new_key_once_and_revokes_the_old(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["keys", "create", "--name", "bi-tool", "--role", "viewer"]) == 0
+    old = capsys.readouterr().out.strip()
+    assert main(["-q", "keys", "rotate", "bi-tool"]) == 0
+    out, err = capsys.readouterr()
+    new = out.strip()  # stdout holds the key alone, as for `keys create`
+    assert new.startswith("hw_") and "\n" not in new and new != old
+    assert "rotated API key 'bi-tool' with role viewer (its old key is revoked)" in err
+    assert "will not be shown again" in err
+    with session_factory(make_engine(db_env))() as session:
+        assert api_keys.authenticate(session, new) == api_keys.Caller("bi-tool", Role.VIEWER)
+        with pytest.raises(api_keys.NotAuthenticated):
+            api_keys.authenticate(session, old)
+    assert main(["keys", "rotate", "nobody"]) == 2
+    assert "homeward keys: no key named 'nobody' to rotate" in capsys.readouterr().err
+    assert main(["keys", "revoke", "bi-tool"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "rotate", "bi-tool"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "no active key to rotate" in err
+
+
 def test_serve_refuses_auth_off_beyond_loopback(
     db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

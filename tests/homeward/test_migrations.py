@@ -235,3 +235,28 @@ def test_downgrades_keep_the_rows_that_refer_to_runs(engine: Engine) -> None:
         assert c.execute(text("SELECT count(*) FROM runs")).scalar_one() == 1
     upgrade(engine)
     assert _drift(engine) == []
+
+
+def test_key_names_are_unique_among_active_keys_and_a_downgrade_keeps_the_newest(
+    engine: Engine,
+) -> None:
+    """0011 lets a rotated name hold its old, revoked key beside its new one, but never two
+    active keys; going back below it keeps each name's newest key, as the older schema
+    holds one key per name."""
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade(engine)
+    insert = text(
+        "INSERT INTO api_keys (name, role, key_hash, created_at, revoked_at) "
+        "VALUES ('bi-tool', 'viewer', :hash, CURRENT_TIMESTAMP, :revoked)"
+    )
+    with engine.begin() as c:
+        c.execute(insert, {"hash": "old", "revoked": "2026-11-24 08:00:00"})
+        c.execute(insert, {"hash": "new", "revoked": None})
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        c.execute(insert, {"hash": "another", "revoked": None})
+    _migrate(engine, "downgrade", "0010")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT key_hash FROM api_keys")).scalars().all() == ["new"]
+    upgrade(engine)
+    assert _drift(engine) == []

@@ -43,7 +43,6 @@ from optimise.result import PlanResult
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "pipeline"
-MONTHLY_HORIZON = 12  # a year ahead, so every monthly series covers a whole winter
 
 Report = Callable[[str], None]
 # Failures that say what is wrong with the data or the settings: logged in their own words,
@@ -127,6 +126,7 @@ def settings_hash(settings: Settings) -> str:
     same forecasts)."""
     chosen = {
         "forecast_horizon_weeks": settings.forecast_horizon_weeks,
+        "forecast_horizon_months": settings.forecast_horizon_months,
         "forecast_backtest_folds": settings.forecast_backtest_folds,
         "forecast_models": list(settings.forecast_models or ()),
         "solver": settings.solver,
@@ -418,12 +418,8 @@ def forecast_by_frequency(
     for freq, ids in freqs.groupby(freqs).groups.items():
         subset = history[history["unique_id"].isin(list(ids))]
         anchored = subset[subset["unique_id"].isin(_anchor_ids(subset, anchors))]
-        horizon = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
-        reach = (
-            horizon
-            if freq == "W-MON"
-            else _monthly_reach(anchored, weekly, settings.forecast_horizon_weeks)
-        )
+        horizon = plain_horizon(settings, str(freq))
+        reach = horizon if freq == "W-MON" else _monthly_reach(anchored, weekly, settings)
         # an anchor more than a horizon behind is stale, not late: not forecast further still
         lag = min(_lag_periods(anchored, str(freq)), horizon)
         fs = _forecast_settings(settings, reach + lag, backtest_horizon=horizon)
@@ -501,13 +497,19 @@ def _anchor_ids(history: pd.DataFrame, anchors: Collection[str] | None) -> set[s
 def forecast_settings(settings: Settings, freq: str, horizon: int) -> ForecastSettings:
     """The settings the pipeline forecasts series of `freq` ('W-MON' or 'MS') with, `horizon`
     periods ahead: backtested at the pipeline's plain horizon for that frequency (the
-    settings' `forecast_horizon_weeks`, or MONTHLY_HORIZON), pooled by kind, with the
+    settings' `forecast_horizon_weeks` or `forecast_horizon_months`), pooled by kind, with the
     settings' models and folds. A forecast made elsewhere with these (`homeward plan`'s
     offline demo) chooses the same models and sizes its intervals alike: a backtest horizon
     that differs sizes them differently, and a winter index read from an interval's top
     (`pressure_level` q90) with them."""
-    plain = settings.forecast_horizon_weeks if freq == "W-MON" else MONTHLY_HORIZON
-    return _forecast_settings(settings, horizon, backtest_horizon=plain)
+    return _forecast_settings(settings, horizon, backtest_horizon=plain_horizon(settings, freq))
+
+
+def plain_horizon(settings: Settings, freq: str) -> int:
+    """Periods ahead the pipeline forecasts (and backtests) series of `freq` ('W-MON' or 'MS')
+    at the least: HOMEWARD_FORECAST_HORIZON_WEEKS or _MONTHS. A plan of the stored forecasts
+    can be at most this long, so POST /v1/configs refuses a longer `horizon_periods` with it."""
+    return settings.forecast_horizon_weeks if freq == "W-MON" else settings.forecast_horizon_months
 
 
 def _forecast_settings(settings: Settings, horizon: int, backtest_horizon: int) -> ForecastSettings:
@@ -524,18 +526,19 @@ def _forecast_settings(settings: Settings, horizon: int, backtest_horizon: int) 
     return replace(fs, models=settings.forecast_models) if settings.forecast_models else fs
 
 
-def _monthly_reach(monthly: pd.DataFrame, weekly: pd.DataFrame, weeks: int) -> int:
-    """Months past the newest monthly history to forecast to: MONTHLY_HORIZON, or more so that
-    monthly series (a winter pressure series) reach the month the weekly forecasts end in
-    (`weeks` after the newest weekly history), as a plan of weekly demand reads the pressure
-    of every month it covers. Monthly history stale by years (DTOC counts stopped in 2020) is
-    forecast at most a year further than that."""
+def _monthly_reach(monthly: pd.DataFrame, weekly: pd.DataFrame, settings: Settings) -> int:
+    """Months past the newest monthly history to forecast to: the settings' monthly horizon,
+    or more so that monthly series (a winter pressure series) reach the month the weekly
+    forecasts end in (`forecast_horizon_weeks` after the newest weekly history), as a plan of
+    weekly demand reads the pressure of every month it covers. Monthly history stale by years
+    (DTOC counts stopped in 2020) is forecast at most a horizon further than that."""
+    plain = settings.forecast_horizon_months
     if weekly.empty:
-        return MONTHLY_HORIZON
-    end = pd.Timestamp(weekly["ds"].max()) + pd.Timedelta(weeks=weeks)
+        return plain
+    end = pd.Timestamp(weekly["ds"].max()) + pd.Timedelta(weeks=settings.forecast_horizon_weeks)
     last = pd.Timestamp(monthly["ds"].max())
     months = (end.year - last.year) * 12 + end.month - last.month
-    return min(max(MONTHLY_HORIZON, months), 2 * MONTHLY_HORIZON)
+    return min(max(plain, months), 2 * plain)
 
 
 def _lag_periods(history: pd.DataFrame, freq: str) -> int:

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     )
     schedule_misfire_grace_s: int = Field(default=6 * 3600, ge=1)
     forecast_horizon_weeks: int = Field(default=52, ge=1, le=104)
+    # a year ahead by default, so every monthly series covers a whole winter; a council
+    # planning monthly demand further (a two-year plan) raises it, as weekly ones raise weeks
+    forecast_horizon_months: int = Field(default=12, ge=1, le=24)
     forecast_backtest_folds: int = Field(default=3, ge=1, le=12)
     forecast_n_jobs: int = Field(default=2, ge=1, le=64)
     forecast_models: Annotated[tuple[str, ...] | None, NoDecode] = Field(

@@ -18,6 +18,7 @@ from api.schemas import ConfigPublic
 from homeward import planning, repository
 from homeward.demo_config import demo_planning_config
 from homeward.ingest import MONTHLY, SERIES_ID_PART, WEEKLY, found_id
+from homeward.pipeline import plain_horizon
 from homeward.roles import Action
 from homeward.settings import Settings
 from models import PlanningConfigRow, SeriesRow
@@ -272,8 +273,8 @@ def _pressure_series(session: Session, config: PlanningConfig) -> list[ConfigVal
 def _calendar(
     config: PlanningConfig, series: Sequence[SeriesRow], settings: Settings
 ) -> list[ConfigValueError]:
-    """`period_days` must be the histories' spacing, and a weekly `horizon_periods` within
-    the weeks the pipeline forecasts (HOMEWARD_FORECAST_HORIZON_WEEKS)."""
+    """`period_days` must be the histories' spacing, and `horizon_periods` within the periods
+    the pipeline forecasts (HOMEWARD_FORECAST_HORIZON_WEEKS, or _MONTHS for monthly)."""
     by_freq: dict[str, list[str]] = {}
     for row in series:
         by_freq.setdefault(row.freq, []).append(row.id)
@@ -300,18 +301,25 @@ def _calendar(
         problems.append(
             ConfigValueError("period_days", ("period_days",), expected, str(config.period_days))
         )
-    weeks = settings.forecast_horizon_weeks
-    if freq == WEEKLY and config.horizon_periods > weeks:
-        problems.append(
-            ConfigValueError(
-                "horizon_periods",
-                ("horizon_periods",),
-                f"at most {weeks}: the pipeline forecasts {weeks} weeks ahead "
-                "(HOMEWARD_FORECAST_HORIZON_WEEKS)",
-                str(config.horizon_periods),
-            )
+    return problems + _horizon(config, freq, settings)
+
+
+def _horizon(config: PlanningConfig, freq: str, settings: Settings) -> list[ConfigValueError]:
+    """`horizon_periods` within what the pipeline forecasts series of `freq` ahead (its plan
+    of a longer one fails every run, for want of demand in its last periods)."""
+    ahead = plain_horizon(settings, freq)
+    if config.horizon_periods <= ahead:
+        return []
+    unit, setting = ("weeks", "WEEKS") if freq == WEEKLY else ("months", "MONTHS")
+    return [
+        ConfigValueError(
+            "horizon_periods",
+            ("horizon_periods",),
+            f"at most {ahead}: the pipeline forecasts {ahead} {unit} ahead "
+            f"(HOMEWARD_FORECAST_HORIZON_{setting}; raise it to plan further)",
+            str(config.horizon_periods),
         )
-    return problems
+    ]
 
 
 def _plan_refusals(

@@ -294,6 +294,50 @@ def test_a_period_or_horizon_the_forecasts_cannot_give_is_refused(
     assert problem["expected"].startswith(expected) and problem["found"] == found
 
 
+def _store_monthly_histories(service: Service) -> None:
+    """A short monthly referral history for each of the demo's services and districts, and
+    the pressure series'."""
+    frame = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"referrals/{s}/{d}", "ds": MONTHS, "y": 20.0})
+            for s, d in _pairs(_demo())
+        ]
+        + [pd.DataFrame({"unique_id": PRESSURE, "ds": MONTHS, "y": 6000.0})],
+        ignore_index=True,
+    )
+    with transaction(service.factory) as session:
+        repository.store_observations(session, frame, "monthly", observations_hash(frame))
+
+
+def test_a_monthly_horizon_past_the_monthly_forecasts_is_refused(service: Service) -> None:
+    """A council's monthly config of 24 periods was stored, then every pipeline run failed:
+    the pipeline forecasts monthly series 12 months ahead (HOMEWARD_FORECAST_HORIZON_MONTHS),
+    so the plan's last 12 months had no demand. It is refused when stored, as a weekly one is;
+    12 months are stored."""
+    _store_monthly_histories(service)
+    [problem] = _refused(service, _demo(period_days=30, horizon_periods=24))
+    assert problem["location"] == "body/horizon_periods" and problem["found"] == "24"
+    assert problem["expected"].startswith(
+        "at most 12: the pipeline forecasts 12 months ahead (HOMEWARD_FORECAST_HORIZON_MONTHS"
+    )
+    stored = service.client.post("/v1/configs", json=_demo(period_days=30, horizon_periods=12))
+    assert stored.status_code == 201, stored.text
+
+
+def test_a_longer_monthly_horizon_is_stored_where_the_pipeline_forecasts_that_far(
+    either_database_url: str, tmp_path: Path
+) -> None:
+    """HOMEWARD_FORECAST_HORIZON_MONTHS=24 gives a council its two-year monthly plan."""
+    for served in serve_config(either_database_url, tmp_path, _demo(), forecast_horizon_months=24):
+        service = Service(served.client, served.factory)
+        _store_monthly_histories(service)
+        [problem] = _refused(service, _demo(period_days=30, horizon_periods=25))
+        assert problem["expected"].startswith("at most 24: the pipeline forecasts 24 months")
+        body = _demo(period_days=30, horizon_periods=24)
+        stored = service.client.post("/v1/configs", json=body)
+        assert stored.status_code == 201, stored.text
+
+
 def test_with_forecasts_stored_the_checks_of_a_plan_apply(service: Service) -> None:
     """Forecasts 4 weeks long (a run with another horizon): a plan of 8 weeks cannot be made
     from them, as POST /v1/plans says; a plan of 4 can, and is stored."""
@@ -343,3 +387,34 @@ def test_a_sweep_with_a_rate_twice_is_refused_at_its_index(service: Service) -> 
         "found": "0.1 again (first at index 1)",
     }
     assert service.runs() == 0
+
+
+def test_a_what_if_of_a_monthly_horizon_past_the_forecasts_is_refused_at_its_field(
+    service: Service,
+) -> None:
+    """POST /v1/plans refuses it before solving (the stored forecasts give 12 months), at the
+    what-if's field, not with a solver's error."""
+    _store_monthly_histories(service)
+    ds = pd.date_range(MONTHS[-1] + pd.DateOffset(months=1), periods=12, freq="MS")
+    forecasts = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"referrals/{s}/{d}", "ds": ds, "model": "naive"}).assign(
+                mean=20.0, **{"lo-80": 18.0, "hi-80": 22.0, "lo-95": 16.0, "hi-95": 24.0}
+            )
+            for s, d in _pairs(_demo())
+        ],
+        ignore_index=True,
+    )
+    with transaction(service.factory) as session:
+        run = repository.start_run(session, "pipeline", "test", "test")
+        run.status = "succeeded"
+        repository.store_forecasts(
+            session, run.id, forecasts, pd.DataFrame(columns=["unique_id", "model", "chosen"])
+        )
+    response = service.client.post(
+        "/v1/plans", json={"config": _demo(period_days=30, horizon_periods=24, winter=None)}
+    )
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "config/horizon_periods" and problem["found"] == "24"
+    assert problem["expected"].startswith("at most 12")

@@ -212,7 +212,7 @@ def test_monthly_series_reach_the_month_the_weekly_forecasts_end_in(
     sqlite_settings: Settings,
 ) -> None:
     """A weekly plan reads a monthly pressure series for every month it covers."""
-    from homeward.pipeline import MONTHLY_HORIZON, forecast_by_frequency
+    from homeward.pipeline import forecast_by_frequency
 
     weeks = pd.date_range("2023-01-02", "2025-09-29", freq="W-MON")  # +13 weeks: 2025-12-29
     months = pd.date_range("2021-01-01", "2024-11-01", freq="MS")  # +12 months: 2025-11
@@ -229,14 +229,17 @@ def test_monthly_series_reach_the_month_the_weekly_forecasts_end_in(
     assert last["referrals/ot/a"] == pd.Timestamp("2025-12-29")
     assert last["winter/admissions"] == pd.Timestamp("2025-12-01")
     alone = forecast_by_frequency(history.iloc[len(weeks) :], fast, report=lambda _m: None)
-    assert len(alone.runs[0].forecasts) == MONTHLY_HORIZON  # no weekly series: a year ahead
+    assert len(alone.runs[0].forecasts) == 12  # no weekly series: a year ahead
+    longer = fast.model_copy(update={"forecast_horizon_months": 24})  # a two-year monthly plan
+    further = forecast_by_frequency(history.iloc[len(weeks) :], longer, report=lambda _m: None)
+    assert len(further.runs[0].forecasts) == 24
     stale = history.assign(
         ds=history["ds"].where(
             history["unique_id"] == "referrals/ot/a", history["ds"] - pd.DateOffset(years=3)
         )
     )
     [monthly, _weekly] = forecast_by_frequency(stale, fast, report=lambda _m: None).runs
-    assert len(monthly.forecasts) == 2 * MONTHLY_HORIZON  # stale by years: a year further only
+    assert len(monthly.forecasts) == 2 * 12  # stale by years: a year further only
 
 
 def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_one(

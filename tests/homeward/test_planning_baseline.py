@@ -318,10 +318,13 @@ def test_the_pipelines_forecast_settings_backtest_at_its_plain_horizons(
     """`homeward plan` forecasts the demo offline with these, so its plan is the pipeline's: a
     14-month pressure forecast backtested 14 months ahead sized its interval, and so the q90
     winter index, differently from the pipeline's 12 (their objectives then differed by 0.7%)."""
-    from homeward.pipeline import MONTHLY_HORIZON, forecast_settings
+    from homeward.pipeline import forecast_settings
 
     monthly = forecast_settings(sqlite_settings, "MS", 14)
     weekly = forecast_settings(sqlite_settings, "W-MON", 52)
-    assert (monthly.horizon, monthly.backtest_horizon) == (14, MONTHLY_HORIZON)
+    assert (monthly.horizon, monthly.backtest_horizon) == (
+        14,
+        sqlite_settings.forecast_horizon_months,
+    )
     assert (weekly.horizon, weekly.backtest_horizon) == (52, sqlite_settings.forecast_horizon_weeks)
     assert monthly.pool_by_kind and weekly.backtest_folds == sqlite_settings.forecast_backtest_folds

@@ -935,6 +935,22 @@ class SeriesDeletedPublic(BaseModel):
     )
 
 
+class SeriesManyDeletedPublic(BaseModel):
+    """What DELETE /v1/series?prefix= removed: each series, and the totals."""
+
+    model_config = _ALWAYS_SENT
+
+    prefix: str | None = Field(description="the prefix asked for (null: none, with synthetic)")
+    synthetic: bool = Field(description="whether only the synthetic demo's series were deleted")
+    series_deleted: int = Field(description="how many series were deleted")
+    observations_deleted: int = Field(description="their stored values, now gone")
+    forecast_rows_deleted: int = Field(
+        description="their forecast rows, over every run that forecast them (with their "
+        "backtest metrics and level shifts)"
+    )
+    series: list[SeriesDeletedPublic] = Field(description="each series deleted, by id")
+
+
 class ImportPublic(BaseModel):
     model_config = _ALWAYS_SENT
 

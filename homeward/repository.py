@@ -624,6 +624,24 @@ def delete_series(session: Session, series_id: str) -> DeletedSeries | None:
     return DeletedSeries(series_id, int(observations or 0), int(forecasts or 0))
 
 
+def series_to_delete(session: Session, prefix: str | None, synthetic: bool) -> list[str]:
+    """The ids of the stored series under `prefix` (every one if None), by id; with
+    `synthetic`, only those whose newest import still holding values is the synthetic demo's
+    (a series whose history a council replaced with its own is not)."""
+    ids = [row.id for row in list_series(session, prefix)]
+    if not synthetic:
+        return ids
+    sources = newest_import_sources(session, prefix)
+    return [uid for uid in ids if sources.get(uid) == SYNTHETIC_DEMO_SOURCE]
+
+
+def delete_many_series(session: Session, series_ids: Sequence[str]) -> list[DeletedSeries]:
+    """Delete each of `series_ids` whole, as `delete_series` does, in the caller's one
+    transaction (all or none); a series not stored is passed over."""
+    deleted = (delete_series(session, uid) for uid in series_ids)
+    return [d for d in deleted if d is not None]
+
+
 def count_observations(session: Session) -> int:
     """How many observation rows are stored."""
     return int(session.scalar(select(func.count()).select_from(ObservationRow)) or 0)

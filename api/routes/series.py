@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
 from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
@@ -18,6 +20,7 @@ from api.schemas import (
     ModelMetricsPublic,
     SeriesDeletedPublic,
     SeriesKind,
+    SeriesManyDeletedPublic,
     SeriesPublic,
 )
 from homeward import planning, repository
@@ -26,6 +29,7 @@ from homeward.recovery import as_utc, lock_holder
 from homeward.roles import Action
 from homeward.storage import transaction
 from models import SeriesRow
+from optimise.config import ConfigValueError
 
 router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
@@ -265,3 +269,140 @@ def delete_series(
         observations_deleted=deleted.observations,
         forecast_rows_deleted=deleted.forecast_rows,
     )
+
+
+_NO_PREFIX = (
+    "a prefix of the ids of the series to delete, e.g. referrals/ot/rugby or winter/ (GET "
+    "/v1/series?prefix= lists what it matches), or synthetic=true for the synthetic demo's "
+    "series: every stored series is never deleted at once"
+)
+_PLANNED = (
+    "series the active config does not plan from: store a config without them first (POST "
+    "/v1/configs), or correct their history with POST /v1/observations?replace=true"
+)
+
+
+@router.delete(
+    "/series",
+    operation_id="delete_series_by_prefix",
+    response_model=SeriesManyDeletedPublic,
+    dependencies=[allowed(Action.UPLOAD)],
+    responses={
+        **error_responses(
+            404,
+            409,
+            422,
+            said={
+                404: "no stored series matches the prefix (and, with synthetic=true, holds the "
+                "synthetic demo's history)",
+                409: "the active config plans from some of them (a district's referrals, or "
+                "its winter pressure series): the detail names them, and nothing is deleted; "
+                "or a pipeline run is in progress: delete when it has finished",
+                422: "no prefix (or an empty one) without synthetic=true, or a prefix that is "
+                "not lower case a-z 0-9 _ . / -",
+            },
+        ),
+        **refused_unless_role(Action.UPLOAD),
+    },
+)
+def delete_series_by_prefix(
+    session: SessionDep,
+    factory: FactoryDep,
+    prefix: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[a-z0-9_./-]*$",
+            description="delete the stored series whose id starts with this (required unless "
+            "synthetic=true)",
+        ),
+    ] = None,
+    synthetic: Annotated[
+        bool,
+        Query(
+            description="only the series holding the synthetic demo's history (GET /v1/series "
+            "lists them with source 'synthetic demo')"
+        ),
+    ] = False,
+) -> SeriesManyDeletedPublic:
+    """Delete every stored series under a prefix whole, as DELETE /v1/series/{series_id}
+    deletes one, in one transaction: all of them or none. `synthetic=true` deletes only the
+    synthetic demo's series (with no prefix, all of them), so a council that has stored its
+    own config and data drops the demo's, which every run would otherwise forecast and warn
+    of. A series the active config plans from is refused (409, naming them), as is a delete
+    while a pipeline run is in progress."""
+    _refuse_without_prefix(prefix, synthetic)
+    prefix = prefix or None  # with synthetic=true, an empty prefix is none
+    _refuse_unless_deletable(
+        session, repository.series_to_delete(session, prefix, synthetic), prefix
+    )
+    holder = f"delete-series:{lock_holder()}"
+    if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
+        refuse_while_a_run_holds_the_lock(factory)
+        raise InProgress("expected no pipeline run in progress, found one starting", "/v1/runs")
+    try:
+        with transaction(factory) as locked:
+            repository.lock_observations(locked)  # matched again: an upload may have come since
+            ids = repository.series_to_delete(locked, prefix, synthetic)
+            _refuse_unless_deletable(locked, ids, prefix)
+            deleted = repository.delete_many_series(locked, ids)
+    finally:
+        repository.release_lock(factory, LOCK_NAME, holder)
+    return _many_deleted(prefix, synthetic, deleted)
+
+
+def _refuse_without_prefix(prefix: str | None, synthetic: bool) -> None:
+    """No prefix (or an empty one) without synthetic=true is a 422 at query/prefix: deleting
+    every stored series is not one request's slip away."""
+    if prefix or synthetic:
+        return
+    found = "none" if prefix is None else "an empty prefix"
+    error = ConfigValueError("prefix", (), _NO_PREFIX, found)
+    raise RequestValidationError(
+        [
+            {
+                "type": "value_error",
+                "loc": ("query", "prefix"),
+                "msg": str(error),
+                "input": None,
+                "ctx": {"error": error},
+            }
+        ]
+    )
+
+
+def _many_deleted(
+    prefix: str | None, synthetic: bool, deleted: list[repository.DeletedSeries]
+) -> SeriesManyDeletedPublic:
+    return SeriesManyDeletedPublic(
+        prefix=prefix,
+        synthetic=synthetic,
+        series_deleted=len(deleted),
+        observations_deleted=sum(d.observations for d in deleted),
+        forecast_rows_deleted=sum(d.forecast_rows for d in deleted),
+        series=[
+            SeriesDeletedPublic(
+                series_id=d.series_id,
+                observations_deleted=d.observations,
+                forecast_rows_deleted=d.forecast_rows,
+            )
+            for d in deleted
+        ],
+    )
+
+
+def _refuse_unless_deletable(session: Session, ids: list[str], prefix: str | None) -> None:
+    """404 when nothing matches, 409 naming the matches the active config plans from."""
+    if not ids:
+        under = f" under {prefix!r}" if prefix else ""
+        raise NotFound(f"no stored series{under} to delete; GET /v1/series lists the series")
+    planned = sorted(set(ids) & set(planning.planned_series(session) or ()))
+    if planned:
+        active = repository.active_config(session)
+        name = "" if active is None else f" {active.name!r}"
+        raise Conflicts(
+            f"expected {_PLANNED}, found {len(planned)} the active config{name} plans from: "
+            + ", ".join(planned[:5])
+            + (f" and {len(planned) - 5} more" if len(planned) > 5 else "")
+            + "; nothing was deleted"
+        )

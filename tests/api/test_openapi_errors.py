@@ -97,6 +97,15 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: _upload(CSV),
         503: _upload(CSV),
     },
+    ("DELETE", SERIES): {
+        401: Ask("DELETE", SERIES, params={"prefix": "referrals/"}),
+        403: Ask("DELETE", SERIES, params={"prefix": "referrals/"}),
+        404: Ask("DELETE", SERIES, params={"prefix": "referrals/"}),  # none stored
+        409: Ask("DELETE", SERIES, params={"synthetic": "true"}),  # another's run holds the lock
+        422: Ask("DELETE", SERIES),  # no prefix
+        500: Ask("DELETE", SERIES, params={"prefix": "referrals/"}),
+        503: Ask("DELETE", SERIES, params={"prefix": "referrals/"}),
+    },
     ("DELETE", "/v1/series/{series_id}"): {
         401: Ask("DELETE", "/v1/series/referrals/ot/rugby"),
         403: Ask("DELETE", "/v1/series/referrals/ot/rugby"),

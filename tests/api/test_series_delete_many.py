@@ -1,0 +1,106 @@
+"""DELETE /v1/series?prefix=: a council that moved to its own data drops the synthetic demo's
+series (or a batch uploaded by mistake) in one request, all or none, rather than one
+DELETE /v1/series/{id} per series. Over a real HTTP server on a fresh SQLite database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from homeward import demo_config, repository
+from homeward.ingest import observations_hash
+from homeward.storage import transaction
+from tests.api.conftest import ConfigService, serve_config
+
+WEEKS = pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"])
+DEMO = ["referrals/ot/rugby", "referrals/ot/warwick", "winter/emergency_admissions/warwickshire"]
+OWN = ["referrals/ot/coventry", "referrals/ot/coventry-typo"]  # the second is planned by none
+
+
+def _own_config() -> dict[str, Any]:
+    """The demo's config with its districts renamed: it plans `referrals/<s>/coventry`..."""
+    body = demo_config.demo_planning_config(horizon_periods=4)
+    districts = [{**d, "id": f"{d['id']}-own"} for d in body["districts"]]
+    districts[0]["id"] = "coventry"
+    return {**body, "name": "coventry", "districts": districts, "winter": None}
+
+
+def _store(service: ConfigService, ids: list[str], source: str) -> None:
+    frame = pd.concat(
+        [pd.DataFrame({"unique_id": uid, "ds": WEEKS, "y": 3.0}) for uid in ids],
+        ignore_index=True,
+    )
+    with transaction(service.factory) as session:
+        repository.store_observations(session, frame, source, observations_hash(frame))
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[ConfigService]:
+    """The demo's series (as `homeward demo` stores them) beside a council's own, whose
+    config is active."""
+    for served in serve_config(f"sqlite:///{tmp_path / 'many.db'}", tmp_path, _own_config()):
+        _store(served, DEMO, repository.SYNTHETIC_DEMO_SOURCE)
+        _store(served, OWN, "coventry.csv")
+        yield served
+
+
+def _listed(service: ConfigService) -> list[str]:
+    return [s["id"] for s in service.client.get("/v1/series").json()]
+
+
+def test_the_synthetic_demos_series_are_deleted_in_one_request(service: ConfigService) -> None:
+    deleted = service.client.delete("/v1/series", params={"synthetic": "true"})
+    assert deleted.status_code == 200, deleted.text
+    body = deleted.json()
+    assert [s["series_id"] for s in body["series"]] == sorted(DEMO)
+    assert (body["prefix"], body["synthetic"]) == (None, True)
+    assert (body["series_deleted"], body["observations_deleted"]) == (3, 3 * len(WEEKS))
+    assert _listed(service) == OWN
+    again = service.client.delete("/v1/series", params={"synthetic": "true"})
+    assert again.status_code == 404, again.text
+
+
+def test_a_prefix_deletes_every_series_under_it_and_only_those(service: ConfigService) -> None:
+    deleted = service.client.delete("/v1/series", params={"prefix": "referrals/ot/coventry-"})
+    assert deleted.status_code == 200, deleted.text
+    assert [s["series_id"] for s in deleted.json()["series"]] == ["referrals/ot/coventry-typo"]
+    assert _listed(service) == sorted([*DEMO, "referrals/ot/coventry"])
+    demo = service.client.delete("/v1/series", params={"prefix": "referrals/", "synthetic": "true"})
+    assert [s["series_id"] for s in demo.json()["series"]] == DEMO[:2]
+    assert _listed(service) == ["referrals/ot/coventry", DEMO[2]]
+
+
+def test_a_prefix_holding_a_planned_series_deletes_nothing(service: ConfigService) -> None:
+    """All or none: the demo's series under the same prefix stay too."""
+    refused = service.client.delete("/v1/series", params={"prefix": "referrals/ot/"})
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()["detail"]
+    assert "found 1 the active config 'coventry' plans from: referrals/ot/coventry" in detail
+    assert detail.endswith("nothing was deleted")
+    assert _listed(service) == sorted(DEMO + OWN)
+
+
+def test_a_prefix_of_no_stored_series_is_404(service: ConfigService) -> None:
+    response = service.client.delete("/v1/series", params={"prefix": "referrals/dom"})
+    assert response.status_code == 404, response.text
+    assert "no stored series under 'referrals/dom' to delete" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "found"), [({}, "none"), ({"prefix": ""}, "an empty prefix")], ids=str
+)
+def test_no_prefix_is_refused_rather_than_deleting_every_series(
+    service: ConfigService, params: dict[str, str], found: str
+) -> None:
+    response = service.client.delete("/v1/series", params=params)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "query/prefix" and problem["found"] == found
+    assert problem["expected"].startswith("a prefix of the ids of the series to delete")
+    assert "synthetic=true" in problem["expected"]
+    assert len(_listed(service)) == len(DEMO + OWN)

@@ -163,14 +163,15 @@ class ServiceConfig(_Strict):
         default=0.0,
         ge=0,
         description="the charge for an hour of the service delivered (hours_per_case per case "
-        "served), income that funds the revenue budget, GBP per hour; 0: no charge",
+        "served), income that funds the revenue budget, GBP per hour; 0: no charge (above 0 "
+        "needs charge_paying_share above 0)",
     )
     charge_paying_share: float = Field(
         default=0.0,
         ge=0,
         le=1,
         description="the fraction (0 to 1) of the hours delivered that are charged for (the people "
-        "who pay charge_gbp_per_hour)",
+        "who pay charge_gbp_per_hour); above 0 only with a charge_gbp_per_hour above 0",
     )
 
     @model_validator(mode="after")
@@ -181,6 +182,27 @@ class ServiceConfig(_Strict):
                 ("urgent_wait_weight",),
                 f"a weight >= 0 because urgent_share is {self.urgent_share}",
                 "none",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _charge_and_share_together(self) -> ServiceConfig:
+        """A charge with no share paying it (or a share paying no charge) earns nothing: a plan
+        from it would show no charge income and no other sign that a figure was left out."""
+        charge, share = self.charge_gbp_per_hour, self.charge_paying_share
+        if charge > 0 and share == 0:
+            raise ConfigValueError(
+                f"services[{self.id}].charge_paying_share",
+                ("charge_paying_share",),
+                f"a fraction above 0 (to 1) paying it because charge_gbp_per_hour is {charge:g}",
+                "0 (the default: no one pays the charge)",
+            )
+        if share > 0 and charge == 0:
+            raise ConfigValueError(
+                f"services[{self.id}].charge_gbp_per_hour",
+                ("charge_gbp_per_hour",),
+                f"a charge above 0 GBP per hour because charge_paying_share is {share:g}",
+                "0 (the default: no charge)",
             )
         return self
 

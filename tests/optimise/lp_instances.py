@@ -98,10 +98,9 @@ def _service(draw: st.DrawFn, sid: str, rich: bool) -> dict[str, Any]:
                 "urgent_wait_weight": draw(st.floats(1.0, 4.0)),
             }
         if sid in ("reablement", "domcare"):
-            extra |= {
-                "charge_gbp_per_hour": draw(st.floats(0.0, 15.0)),
-                "charge_paying_share": draw(unit),
-            }
+            charge = draw(st.floats(0.0, 15.0))  # a charge and its paying share, or neither
+            share = draw(st.floats(0.01, 1.0)) if charge > 0 else 0.0
+            extra |= {"charge_gbp_per_hour": charge, "charge_paying_share": share}
     return service(sid, draw(cases), draw(st.floats(10.0, 60.0)), draw(unit), **extra)
 
 

@@ -239,3 +239,37 @@ def test_a_fee_rate_given_as_a_percentage_says_the_fraction_meant(rate: float, m
     assert said is not None and said.loc == ("fees", "dfg_fee_rate")
     assert said.expected == "a fraction from 0 to 1 (0.15 for 15%)"
     assert said.found == f"{rate:g} (a percentage? write {meant})"
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "expected", "found"),
+    [
+        (
+            {"charge_gbp_per_hour": 15},
+            "charge_paying_share",
+            "a fraction above 0 (to 1) paying it because charge_gbp_per_hour is 15",
+            "0 (the default: no one pays the charge)",
+        ),
+        (
+            {"charge_paying_share": 0.5},
+            "charge_gbp_per_hour",
+            "a charge above 0 GBP per hour because charge_paying_share is 0.5",
+            "0 (the default: no charge)",
+        ),
+    ],
+)
+def test_a_care_charge_needs_its_paying_share_and_a_share_its_charge(
+    given: dict[str, float], field: str, expected: str, found: str
+) -> None:
+    """A charge of GBP 15 an hour with no paying share planned with no charge income, the
+    same waits as without it, and no word (and a share with no charge likewise)."""
+    raw = hand_config()
+    raw["services"][1].update(given)
+    assert _refused(raw) == RefusedValue(("services", 1, field), expected, found)
+
+
+def test_a_care_charge_with_its_paying_share_is_planned_with() -> None:
+    raw = hand_config()
+    raw["services"][1].update(charge_gbp_per_hour=15, charge_paying_share=0.5)
+    [_, hao] = PlanningConfig.model_validate(raw).services
+    assert (hao.charge_gbp_per_hour, hao.charge_paying_share) == (15, 0.5)

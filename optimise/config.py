@@ -70,23 +70,36 @@ class _Strict(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """A JSON true or false where a number goes is refused, not read as 1 or 0 (pydantic's
-        lax mode would plan `dfg_fee_rate: true` as a 100% fee); so are they inside a map or
-        list of numbers (`initial_backlog_cases`, `months`)."""
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A JSON true or false, or text, where a number goes is refused, not read as a number
+        (pydantic's lax mode would plan `dfg_fee_rate: true` as a 100% fee, and take
+        `cost_per_hour_gbp: "25"` quietly while a sweep's rates refuse "0.1"); so are they
+        inside a map or list of numbers (`initial_backlog_cases`, `months`). An int where a
+        float goes stays a number."""
         name = info.field_name or ""
         field = cls.model_fields.get(name)
         if field is None:
             return value
         kind = _number_kind(field.annotation)
-        if kind == "number" and isinstance(value, bool):
-            raise ConfigValueError(name, (), "a number", json.dumps(value))
+        if kind == "number" and (found := _not_a_number(value)):
+            raise ConfigValueError(name, (), "a number", found)
         if kind == "numbers" and isinstance(value, Mapping | list | tuple):
             items = value.items() if isinstance(value, Mapping) else enumerate(value)
             for key, item in items:
-                if isinstance(item, bool):
-                    raise ConfigValueError(f"{name}[{key}]", (key,), "a number", json.dumps(item))
+                if found := _not_a_number(item):
+                    raise ConfigValueError(f"{name}[{key}]", (key,), "a number", found)
         return value
+
+
+def _not_a_number(value: Any) -> str:
+    """How a boolean or text given for a number is written ('true', '"25" (text)'); '' for
+    anything else, left to pydantic."""
+    if isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, str | bytes):
+        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+        return f"{json.dumps(text[:80])} (text)"
+    return ""
 
 
 def _number_kind(annotation: Any) -> str:

@@ -168,3 +168,24 @@ def test_a_boolean_where_a_number_goes_is_refused_not_read_as_1(
     assert response.status_code == 422, response.text
     problem = response.json()["problems"][0]
     assert problem["location"] == location and problem["found"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("path", "sent", "location"),
+    [
+        ("/v1/plans", "what-if", "body/config/fees/dfg_fee_rate"),
+        ("/v1/configs", "config", "body/fees/dfg_fee_rate"),
+    ],
+    ids=["what-if", "config"],
+)
+def test_a_number_given_as_text_is_refused_as_a_sweeps_rates_are(
+    finance: httpx.Client, path: str, sent: str, location: str
+) -> None:
+    """`"dfg_fee_rate": "0.2"` was stored and planned as 0.2, where a sweep refuses "0.2"."""
+    config = finance.get("/v1/configs/active").json()["body"]
+    fee_text = {**config, "fees": {**config["fees"], "dfg_fee_rate": "0.2"}}
+    body = {"what-if": {"config": fee_text}, "config": fee_text}[sent]
+    response = finance.post(path, json=body)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem == {"location": location, "expected": "a number", "found": '"0.2" (text)'}

@@ -273,3 +273,34 @@ def test_a_care_charge_with_its_paying_share_is_planned_with() -> None:
     raw["services"][1].update(charge_gbp_per_hour=15, charge_paying_share=0.5)
     [_, hao] = PlanningConfig.model_validate(raw).services
     assert (hao.charge_gbp_per_hour, hao.charge_paying_share) == (15, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        (("fees", "dfg_fee_rate"), "0.2"),
+        (("services", 0, "cost_per_hour_gbp"), "25"),
+        (("period_days",), "7"),
+        (("teams", 0, "hours", "ot", "max_per_period"), "100"),
+        (("districts", 0, "initial_backlog_cases", "ot"), "3"),
+    ],
+)
+def test_a_number_given_as_text_is_refused_naming_the_field(
+    where: tuple[str | int, ...], text: str
+) -> None:
+    """`"dfg_fee_rate": "0.2"` was read as 0.2 in a config (pydantic's lax mode) while a
+    sweep's `"dfg_fee_rates": ["0.1"]` was refused: a config is as strict as a sweep now."""
+    raw = hand_config(fees={"dfg_fee_rate": 0.1})
+    parent: Any = raw
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = text
+    assert _refused(raw) == RefusedValue(where, "a number", f'"{text}" (text)')
+
+
+def test_whole_numbers_where_fractions_go_and_json_numbers_still_validate() -> None:
+    raw = json.loads(json.dumps(rich_config(revenue_budget_gbp_per_period=16_000)))
+    raw["services"][0]["cost_per_hour_gbp"] = 25
+    config = PlanningConfig.model_validate(raw)
+    assert config.revenue_budget_gbp_per_period == 16_000
+    assert config.services[0].cost_per_hour_gbp == 25

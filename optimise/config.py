@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 ServiceId = Literal["ot", "hao", "reablement", "domcare"]
 SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
@@ -83,6 +85,8 @@ class _Strict(BaseModel):
         kind = _number_kind(field.annotation)
         if kind == "number" and (found := _not_a_number(value)):
             raise ConfigValueError(name, (), "a number", found)
+        if _is_fraction(field) and (said := percent_for_fraction(value)):
+            raise ConfigValueError(name, (), *said)
         if kind == "numbers" and isinstance(value, Mapping | list | tuple):
             items = value.items() if isinstance(value, Mapping) else enumerate(value)
             for key, item in items:
@@ -100,6 +104,13 @@ def _not_a_number(value: Any) -> str:
         text = value.decode(errors="replace") if isinstance(value, bytes) else value
         return f"{json.dumps(text[:80])} (text)"
     return ""
+
+
+def _is_fraction(field: FieldInfo) -> bool:
+    """A field bounded 0 to 1 (a share, a rate, a probability), where 15 is a percentage
+    meant as 0.15, not a figure a unit slip could explain otherwise."""
+    bounds = {(type(m), getattr(m, "ge", getattr(m, "le", None))) for m in field.metadata}
+    return {(Ge, 0), (Le, 1)} <= bounds
 
 
 def _number_kind(annotation: Any) -> str:
@@ -381,13 +392,6 @@ class FeesConfig(_Strict):
         description="true: the fee is paid out of the district's DFG capital with the works (cost "
         "+ fee of capital per case); false: it is income on top of the capital",
     )
-
-    @field_validator("dfg_fee_rate", mode="before")
-    @classmethod
-    def _not_a_percentage(cls, value: Any) -> Any:
-        if said := percent_for_fraction(value):
-            raise ConfigValueError("fees.dfg_fee_rate", (), *said)
-        return value
 
     @model_validator(mode="after")
     def _min_below_max(self) -> FeesConfig:

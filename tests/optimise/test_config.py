@@ -304,3 +304,29 @@ def test_whole_numbers_where_fractions_go_and_json_numbers_still_validate() -> N
     config = PlanningConfig.model_validate(raw)
     assert config.revenue_budget_gbp_per_period == 16_000
     assert config.services[0].cost_per_hour_gbp == 25
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("services", 1, "charge_paying_share"),
+        ("services", 1, "urgent_share"),
+        ("services", 1, "hospital_share"),
+        ("flows", "p_ot_dfg"),
+        ("flows", "p_reab_dom"),
+        ("fees", "dfg_fee_rate"),
+    ],
+)
+def test_every_fraction_given_as_a_percentage_says_the_fraction_meant(
+    where: tuple[str | int, ...],
+) -> None:
+    """`charge_paying_share: 50` was refused only as "less than or equal to 1", where
+    `dfg_fee_rate: 15` was told "a percentage? write 0.15"."""
+    raw = hand_config()
+    raw["services"][1].update(charge_gbp_per_hour=15, charge_paying_share=0.5, urgent_wait_weight=2)
+    parent: Any = raw
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = 50
+    expected = "a fraction from 0 to 1 (0.15 for 15%)"
+    assert _refused(raw) == RefusedValue(where, expected, "50 (a percentage? write 0.5)")

@@ -61,6 +61,10 @@ MIN_HOURS_PER_CASE = 0.1
 # capital programme a council plans for. The LP grows with the horizon (a billion periods
 # would exhaust memory before a solver saw it), and the pipeline forecasts only a year ahead.
 MAX_HORIZON_PERIODS = 520
+# The most any money field may be, GBP: a hundred billion, far beyond any council's budget for
+# a period or grant over a plan (Warwickshire's 2019/20 DFG was GBP 4.5 million). Above it a
+# figure is a slip (1e308), and sums of such figures overflow to inf in a plan's warnings.
+MAX_MONEY_GBP = 1e11
 # Stored in columns of these lengths (planning_configs.name and .version).
 MAX_NAME_LENGTH, MAX_VERSION_LENGTH = 200, 100
 
@@ -92,6 +96,21 @@ class _Strict(BaseModel):
             for key, item in items:
                 if found := _not_a_number(item):
                     raise ConfigValueError(f"{name}[{key}]", (key,), "a number", found)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _money_within_reason(cls, value: Any, info: ValidationInfo) -> Any:
+        """A money field (its name says GBP) above MAX_MONEY_GBP is refused: no council has
+        such a sum, and a median or sum of it overflowed to 'GBP inf' in a plan's warnings."""
+        name = info.field_name or ""
+        money = "gbp" in name.split("_")
+        if money and isinstance(value, int | float) and value > MAX_MONEY_GBP:
+            expected = (
+                f"at most GBP {MAX_MONEY_GBP:,.0f} ({MAX_MONEY_GBP:g}), more than any council "
+                "needs for a period or a plan"
+            )
+            raise ConfigValueError(name, (), expected, f"{value:g}")
         return value
 
 

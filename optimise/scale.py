@@ -58,17 +58,22 @@ def _teams_of(inputs: PlanInputs, b: int) -> np.ndarray:
 
 
 def _hours_cost(inputs: PlanInputs, hours: np.ndarray, rate: np.ndarray, b: int) -> float:
-    """What hours (S, G) a period cost at `rate` (S,), over the teams paid from budget `b`."""
-    return float((hours[:, _teams_of(inputs, b)] * rate[:, None]).sum())
+    """What hours (S, G) a period cost at `rate` (S,), over the teams paid from budget `b`:
+    inf where hours beyond reason overflow, which the rules below then leave alone."""
+    with np.errstate(over="ignore"):
+        return float((hours[:, _teams_of(inputs, b)] * rate[:, None]).sum())
 
 
 def _budgets(inputs: PlanInputs) -> list[tuple[int, str, float]]:
     """Each revenue budget's index, id and typical amount a period (the median: a financial
-    year's budget can differ between years)."""
-    return [
-        (b, budget, float(np.median(inputs.revenue_budget_gbp[b])))
+    year's budget can differ between years). The median is one of the amounts, never the mean
+    of two (which overflowed to inf for two of 1e308); a budget that is not finite, which a
+    config refuses (MAX_MONEY_GBP), is left out rather than written as 'GBP inf'."""
+    typical = [
+        (b, budget, float(np.quantile(inputs.revenue_budget_gbp[b], 0.5, method="lower")))
         for b, budget in enumerate(inputs.budgets)
     ]
+    return [(b, budget, amount) for b, budget, amount in typical if np.isfinite(amount)]
 
 
 def _budget_too_small(inputs: PlanInputs) -> str | None:
@@ -101,7 +106,7 @@ def _budget_too_large(inputs: PlanInputs) -> str | None:
             continue
         shown.append(
             f"{_budget_name(inputs, budget)} is GBP {amount:,.0f} {_per_period(inputs)}, "
-            f"{amount / most:,.0f} times what its teams' hours can cost at their ceilings, "
+            f"{_times(amount / most)} what its teams' hours can cost at their ceilings, "
             f"agency included (GBP {most:,.0f} {_per_period(inputs)})"
         )
     if not shown:
@@ -111,6 +116,12 @@ def _budget_too_large(inputs: PlanInputs) -> str | None:
         "Budgets are per period (a week's of a weekly plan; revenue_budget_basis "
         "'financial_year' lets a year's periods share their total, still given per period)"
     )
+
+
+def _times(ratio: float) -> str:
+    """'22 times'; 'over a trillion times' past that (a ceiling of a millionth of an hour
+    would otherwise read 'inf times')."""
+    return f"{ratio:,.0f} times" if ratio < 1e12 else "over a trillion times"
 
 
 def _capital_below_one_case(inputs: PlanInputs) -> str | None:

@@ -330,3 +330,29 @@ def test_every_fraction_given_as_a_percentage_says_the_fraction_meant(
     parent[where[-1]] = 50
     expected = "a fraction from 0 to 1 (0.15 for 15%)"
     assert _refused(raw) == RefusedValue(where, expected, "50 (a percentage? write 0.5)")
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("revenue_budget_gbp_per_period",),
+        ("services", 0, "cost_per_hour_gbp"),
+        ("districts", 0, "capital_gbp"),
+        ("districts", 0, "cost_per_adaptation_gbp"),
+        ("fees", "max_fee_per_case_gbp"),
+    ],
+)
+def test_money_beyond_any_council_is_refused_naming_the_field(
+    where: tuple[str | int, ...],
+) -> None:
+    """A budget of 1e308 was accepted, and its plan warned of "GBP inf a week"."""
+    raw = hand_config(fees={"dfg_fee_rate": 0.1})
+    parent: Any = raw
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = 1e308
+    refused = _refused(raw)
+    assert (refused.loc, refused.found) == (where, "1e+308")
+    assert refused.expected.startswith("at most GBP 100,000,000,000 (1e+11), more than any")
+    parent[where[-1]] = 1e11  # the ceiling itself is a sum no council needs, but not refused
+    PlanningConfig.model_validate(raw)

@@ -5,8 +5,10 @@ no word: the demo with capital in thousands completed 0.64 works cases in a year
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import numpy as np
 import pytest
 
 import optimise
@@ -107,3 +109,29 @@ def test_a_works_cost_in_thousands_is_named_when_the_fee_is_charged_to_the_grant
     fees = {"dfg_fee_rate": 0.15, "min_fee_per_case_gbp": 100.0, "charged_to_grant": True}
     [text] = _warnings(districts=_districts("cost_per_adaptation_gbp", 1 / 1000), fees=fees)
     assert text.startswith("DFG works cost under GBP 100 a case in 3 district(s) (Rugby GBP 9.00")
+
+
+@pytest.mark.parametrize(
+    ("budget", "ceiling_hours"),
+    [(1e308, 120.0), (1e11, 1e-300), (1e11, 1e307)],
+    ids=[
+        "a budget beyond any (built past the config)",
+        "a ceiling of no hours",
+        "hours whose cost overflows",
+    ],
+)
+def test_no_warning_says_inf(budget: float, ceiling_hours: float) -> None:
+    """A budget of 1e308 a week was warned of as "GBP inf a week, inf times what its teams'
+    hours can cost" (the median of two such weeks overflowed). A config refuses it now
+    (MAX_MONEY_GBP); a budget built past the config, or one at the ceiling over hours of no
+    cost or of endless cost, still says no inf."""
+    inputs = inputs_of(rich_config(), rich_demand())
+    hours_max = np.full_like(inputs.hours_max, ceiling_hours)
+    inputs = dataclasses.replace(
+        inputs,
+        revenue_budget_gbp=np.full_like(inputs.revenue_budget_gbp, budget),
+        hours_min=np.zeros_like(inputs.hours_min),
+        hours_max=hours_max,
+    )
+    said = money_scale_warnings(inputs)
+    assert not [w for w in said if "inf" in w.replace("infeasible", "")], said

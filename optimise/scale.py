@@ -33,6 +33,7 @@ def money_scale_warnings(inputs: PlanInputs) -> list[str]:
     return [
         warning
         for warning in (
+            _budget_zero(inputs),
             _budget_too_small(inputs),
             _budget_too_large(inputs),
             _capital_below_one_case(inputs),
@@ -74,6 +75,33 @@ def _budgets(inputs: PlanInputs) -> list[tuple[int, str, float]]:
         for b, budget in enumerate(inputs.budgets)
     ]
     return [(b, budget, amount) for b, budget, amount in typical if np.isfinite(amount)]
+
+
+def _budget_zero(inputs: PlanInputs) -> str | None:
+    """A budget of 0 (left at 0, or a figure missing) pays staff only from the fees and
+    charges its districts earn: a plan is relaxed wherever they fall short of the teams'
+    floors, and no test of scale below applies to 0."""
+    shown = []
+    for b, budget, amount in _budgets(inputs):
+        floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
+        most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b)
+        if amount != 0 or not np.isfinite(most) or most <= 0:
+            continue
+        earned = "can be paid only from the DFG fees and care charges its districts earn"
+        if np.isfinite(floor) and floor > 0:
+            shown.append(
+                f"{_budget_name(inputs, budget)} is GBP 0: the GBP {floor:,.0f} "
+                f"{_per_period(inputs)} its teams' minimum hours cost {earned}, so a plan is "
+                "relaxed wherever those fall short"
+            )
+        else:
+            shown.append(f"{_budget_name(inputs, budget)} is GBP 0: its teams' staff {earned}")
+    if not shown:
+        return None
+    return (
+        "a zero revenue budget: " + "; ".join(shown) + ". Is a budget missing? Budgets are in "
+        "GBP per period"
+    )
 
 
 def _budget_too_small(inputs: PlanInputs) -> str | None:

@@ -135,3 +135,29 @@ def test_no_warning_says_inf(budget: float, ceiling_hours: float) -> None:
     )
     said = money_scale_warnings(inputs)
     assert not [w for w in said if "inf" in w.replace("infeasible", "")], said
+
+
+def test_a_zero_budget_is_named_and_its_plan_is_relaxed() -> None:
+    """A budget of 0 drew no warning (the thousands rule needs a budget above 0), and its
+    plan was relaxed naming only the money it relaxed."""
+    inputs = inputs_of(rich_config(revenue_budget_gbp_per_period=0.0), rich_demand())
+    [text] = money_scale_warnings(inputs)
+    assert text == (
+        "a zero revenue budget: the pooled revenue_budget_gbp_per_period is GBP 0: the GBP "
+        "5,400 a week its teams' minimum hours cost can be paid only from the DFG fees and care "
+        "charges its districts earn, so a plan is relaxed wherever those fall short. Is a budget "
+        "missing? Budgets are in GBP per period"
+    )
+    result = optimise.plan(inputs, simulation_runs=0)
+    assert result.status.value == "infeasible_relaxed"
+    assert text in result.warnings
+
+
+def test_a_zero_budget_without_floors_says_no_plan_is_relaxed() -> None:
+    teams = [
+        {**team, "hours": {s: {**h, "min_per_period": 0} for s, h in team["hours"].items()}}
+        for team in rich_config()["teams"]
+    ]
+    [text] = _warnings(revenue_budget_gbp_per_period=0.0, teams=teams)
+    assert "GBP 0: its teams' staff can be paid only from the DFG fees" in text
+    assert "relaxed" not in text

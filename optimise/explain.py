@@ -244,14 +244,15 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     whole = inputs.worst_district_weight > 0
     what = OBJECTIVE if whole else WAITING
     rows = []
-    for labels, dual, value, lo, hi in zip(
-        entry_labels(model, block), duals, values, low, high, strict=True
+    for labels, dual, value, lo, hi, b in zip(
+        entry_labels(model, block), duals, values, low, high, bound, strict=True
     ):
         effect = _effect(rule, float(value) + 0.0, whole)
         named = _named(labels)
         text = rule.sentence.format(effect=effect, owner=_owner(labels), **named)
         where = _when(labels)
         valid = _range_text(float(lo), float(hi), UNITS[name])
+        valid += _headroom_text(rule, float(value), float(hi) - float(b), UNITS[name])
         if model.penalties:
             valid += HELD if np.isfinite(value) else ""
             text = text if np.isfinite(value) else NO_PRICE
@@ -359,6 +360,23 @@ def _range_text(low: float, high: float, unit: str) -> str:
     if np.isfinite(low):
         return f" (holds for a bound of {amount(low, unit)} {unit} or more)"
     return ""
+
+
+def _headroom_text(rule: PriceRule, value: float, headroom: float, unit: str) -> str:
+    """', for the first GBP 481 only; beyond that the price falls' where the price is quoted
+    per more (GBP 1,000) than its range holds above the row's bound (`headroom`, in the
+    bound's unit), so the quoted saving is not read as what the whole GBP 1,000 buys; ''
+    where the range reaches the unit, is unknown (NaN) or the price is 0. Beyond its range a
+    ceiling's saving can only fall and a floor's cost only rise (the LP's optimal value is
+    convex in its bound)."""
+    if not headroom < rule.per or figure(value) == "0" or not np.isfinite(value):
+        return ""
+    then = "rises" if rule.adds else "falls"
+    given = amount(max(headroom, 0.0), unit)
+    if given == "0":
+        return f", not beyond this bound: above it the price {then}"
+    first = f"GBP {given}" if unit == "GBP" else f"{given} {unit}"
+    return f", for the first {first} only; beyond that the price {then}"
 
 
 def amount(value: float, unit: str) -> str:

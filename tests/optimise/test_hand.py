@@ -86,3 +86,24 @@ def test_binding_constraints_named(hand_plan: PlanResult) -> None:
     assert {("revenue", "1"), ("revenue", "2"), ("capital", "rugby")} <= binding
     assert ("team_hours_max", "hao/north/1") in binding
     assert ("team_hours_max", "ot/north/1") not in binding
+
+
+def test_a_price_quoted_per_more_than_its_range_says_how_far_it_holds(
+    hand_plan: PlanResult,
+) -> None:
+    """Week 1's budget is GBP 200 and its price holds up to GBP 320 (above it week 2's OT
+    backlog empties): an extra GBP 1,000 was said to save 700 days, which only the first
+    GBP 120 of it does. Capital's range (to GBP 10,000 from 5,000) covers its GBP 1,000."""
+    statements = hand_plan.shadow_prices.set_index(["constraint", "index"])["statement"]
+    assert statements[("revenue", "1")] == (
+        "Period 1: an extra GBP 1,000 of revenue budget saves 700 weighted waiting days (holds "
+        "for a bound from 50 to 320 GBP), for the first GBP 120 only; beyond that the price falls"
+    )
+    assert statements[("capital", "rugby")] == (
+        "An extra GBP 1,000 of DFG capital for rugby saves 14 weighted waiting days (holds for "
+        "a bound from 0 to 10,000 GBP)"
+    )
+    # a price of 0 cannot fall: nothing is added however narrow its range
+    assert statements[("team_hours_min", "hao/north/1")].endswith(
+        "(holds for a bound up to 5 hours)"
+    )

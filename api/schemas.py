@@ -237,6 +237,11 @@ class SweepRowPublic(BaseModel):
         description="the plan's weighted waiting: waiting days weighted by service, days"
     )
     fee_income_gbp: float | None = Field(description="DFG fee income over the horizon, GBP")
+    charge_income_gbp: float | None = Field(
+        default=None,
+        description="care charge income over the horizon (each service's charge per hour "
+        "times its paying share), GBP; null in sweeps stored before it was reported",
+    )
     staff_cost_gbp: float | None = Field(description="in-house staff cost, GBP")
     agency_cost_gbp: float | None = Field(
         default=None,
@@ -250,8 +255,10 @@ class SweepRowPublic(BaseModel):
     )
     net_revenue_cost_gbp: float | None = Field(
         default=None,
-        description="staff and agency cost less DFG fee income over the horizon, GBP: what "
-        "the revenue budget pays net of the fee (null in sweeps stored before it was recorded)",
+        description="staff and agency cost less DFG fee income and care charge income over the "
+        "horizon, GBP: what the revenue budget pays net of fees and charges (the revenue rows' "
+        "net_cost_gbp summed, so it and `unspent_budget_gbp` add up to the budget; null in "
+        "sweeps stored before it was recorded)",
     )
     unspent_budget_gbp: float | None = Field(
         default=None,
@@ -279,6 +286,7 @@ class SweepRowPublic(BaseModel):
     )
     weighted_wait_days_change: float | None = Field(description=_change("days"))
     fee_income_gbp_change: float | None = Field(description=_change("GBP"))
+    charge_income_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     staff_cost_gbp_change: float | None = Field(description=_change("GBP"))
     agency_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     revenue_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))

@@ -704,6 +704,7 @@ def store_result(session: Session, run_id: int, config_id: int, result: PlanResu
 SWEEP_FIGURES = (
     "weighted_wait_days",
     "fee_income_gbp",
+    "charge_income_gbp",
     "staff_cost_gbp",
     "agency_cost_gbp",
     "revenue_cost_gbp",
@@ -722,12 +723,14 @@ def plan_figures(
 ) -> dict[str, float | None]:
     """A stored plan's headline figures as a sweep reports them, read from its stored result
     (so they match GET /v1/plans/{id}): weighted waiting days (the objective); fee income,
-    in-house staff cost and agency cost (GBP, the `revenue` rows summed) and the two costs
-    together (`revenue_cost_gbp`: what the revenue budget pays for hours, before fee and
-    charge income), so a rate that swaps staff for dearer agency hours does not read as a
-    saving; that cost less the fee income (`net_revenue_cost_gbp`) and the revenue budget left
-    unspent (`unspent_budget_gbp`, the `revenue` rows' headroom summed: where team-hour ceilings
-    bind, fee income the plan cannot spend on hours shows here); in-house staff and agency
+    care charge income, in-house staff cost and agency cost (GBP, the `revenue` rows summed)
+    and the two costs together (`revenue_cost_gbp`: what the revenue budget pays for hours,
+    before fee and charge income), so a rate that swaps staff for dearer agency hours does not
+    read as a saving; that cost less the fee and charge income (`net_revenue_cost_gbp`, the
+    `revenue` rows' `net_cost_gbp` summed, so with the unspent budget it adds up to the
+    budget) and the revenue budget left unspent (`unspent_budget_gbp`, the `revenue` rows'
+    headroom summed: where team-hour ceilings bind, fee income the plan cannot spend on hours
+    shows here); in-house staff and agency
     hours (the `staffing` rows summed); DFG works completed (the `capital` rows summed: fewer
     at a higher fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days. A plan
     with no revenue rows (not solved) has None for its money and hours rather than 0.
@@ -746,15 +749,18 @@ def plan_figures(
 
     staff, agency = total("revenue", "staff_cost_gbp"), total("revenue", "agency_cost_gbp")
     fee = total("revenue", "fee_income_gbp")
+    charge = total("revenue", "charge_income_gbp")  # 0 for a plan stored before charges
+    paid = None if staff is None or agency is None else staff + agency
     return {
         "weighted_wait_days": objective,
         "fee_income_gbp": fee,
+        "charge_income_gbp": charge,
         "staff_cost_gbp": staff,
         "agency_cost_gbp": agency,
-        "revenue_cost_gbp": None if staff is None or agency is None else staff + agency,
+        "revenue_cost_gbp": paid,
         "net_revenue_cost_gbp": None
-        if staff is None or agency is None or fee is None
-        else staff + agency - fee,
+        if paid is None or fee is None or charge is None
+        else paid - fee - charge,
         "unspent_budget_gbp": total("revenue", "headroom_gbp"),
         "staff_hours": total("staffing", "staff_hours"),
         "agency_hours": total("staffing", "agency_hours"),

@@ -117,6 +117,8 @@ function renderSummary(plan) {
       <div><span class="muted">staff cost, GBP</span><b id="plan-staff">${fmt(figures.staff)}</b></div>
       <div><span class="muted">agency cost, GBP</span><b id="plan-agency">${fmt(figures.agency)}</b></div>
       <div><span class="muted">fee income, GBP</span><b id="plan-fee">${fmt(figures.fee)}</b></div>
+      <div><span class="muted">charge income, GBP</span><b id="plan-charge">${fmt(figures.charge)}</b></div>
+      <div><span class="muted">net cost (less fees and charges), GBP</span><b id="plan-net">${fmt(figures.net)}</b></div>
       <div><span class="muted">revenue budget, GBP</span><b id="plan-budget">${fmt(figures.budget)}</b></div>
       <div><span class="muted">budget left unspent, GBP</span><b id="plan-unspent">${fmt(figures.unspent)}</b></div>
       <div><span class="muted">delayed days in hospital</span><b id="plan-dtoc">${fmt(figures.dtoc)}</b></div>
@@ -794,7 +796,7 @@ function renderBacklog(plan) {
 // team's staff, ...): their units differ, so each kind gets its own few largest, never one list
 // where pounds crowd out hours. A period's statement names its week.
 const SHADOW_KINDS = {
-  revenue: "Revenue budget (staff and agency cost less fee income)",
+  revenue: "Revenue budget (staff and agency cost less fee and charge income)",
   capital: "DFG capital (a district's grant, over the plan)",
   team_hours_max: "Staff hours (a team's most hours in a period)",
   team_hours_min: "Staff hours floor (a team's fewest hours in a period)",
@@ -1173,17 +1175,22 @@ function revenueTotal(plan, key) {
 
 // A plan's headline figures, as a sweep's table reports them (homeward/planning.py
 // plan_figures): in-house staff and agency cost apart and together, so a fee rate that swaps
-// staff hours for dearer agency hours does not read as a saving.
+// staff hours for dearer agency hours does not read as a saving; net of fee and care charge
+// income, as the plan's revenue table reckons it, so net cost and unspent budget add up to the
+// budget.
 function planFigures(plan) {
   const staff = revenueTotal(plan, "staff_cost_gbp"), agency = revenueTotal(plan, "agency_cost_gbp");
   const fee = revenueTotal(plan, "fee_income_gbp");
+  const charge = revenueTotal(plan, "charge_income_gbp");  // 0 in a plan stored before charges
+  const paid = staff == null || agency == null ? null : staff + agency;
   return {
     wait: plan.objective_weighted_wait_days,
     fee,
+    charge,
     staff,
     agency,
-    paid: staff == null || agency == null ? null : staff + agency,
-    net: staff == null || agency == null || fee == null ? null : staff + agency - fee,
+    paid,
+    net: paid == null || fee == null || charge == null ? null : paid - fee - charge,
     budget: revenueTotal(plan, "budget_gbp"),
     unspent: revenueTotal(plan, "headroom_gbp"),
     dtoc: plan.result.total_dtoc_days,
@@ -1196,11 +1203,12 @@ const WHATIF_MEASURES = [
   // [label, planFigures key, unit of its change, change also in percent]
   ["weighted waiting days", "wait", "days", true],
   ["fee income (GBP)", "fee", "GBP", false],
+  ["charge income (GBP)", "charge", "GBP", false],
   ["staff cost (GBP)", "staff", "GBP", false],
   ["agency cost (GBP)", "agency", "GBP", false],
   ["staff and agency cost (GBP)", "paid", "GBP", false],
   // a higher fee can raise staff cost and still spend less of the budget: fee income pays
-  ["net of fee income (GBP)", "net", "GBP", false],
+  ["net of fee and charge income (GBP)", "net", "GBP", false],
   ["budget left unspent (GBP)", "unspent", "GBP", false],
   ["delayed days in hospital (DTOC)", "dtoc", "days", false],
   ["delayed days in hospital, simulated", "simDtoc", "days", false],
@@ -1245,11 +1253,12 @@ const SWEEP_MEASURES = [
   // [label, figure in the run's sweep table, unit of its change, change also in percent]
   ["weighted waiting days", "weighted_wait_days", "days", true],
   ["fee income (GBP)", "fee_income_gbp", "GBP", false],
+  ["charge income (GBP)", "charge_income_gbp", "GBP", false],
   ["staff hours", "staff_hours", "hours", false],
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
   ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
   ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
-  ["net of fee income (GBP)", "net_revenue_cost_gbp", "GBP", false],
+  ["net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", false],
   ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
   ["DFG works completed", "works_completed", "cases", false],
   ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
@@ -1364,9 +1373,16 @@ async function showSweepPeriod(run, token) {
   span.textContent = `. Totals ${planPeriod(plan)}`;
 }
 
+// The measures a sweep's table shows: charge income only where a row has some (or a change in
+// it), so a council that makes no care charges keeps a table of zeros out of a 1366 px laptop.
+function sweepMeasures(rows) {
+  const charged = rows.some((r) => r.charge_income_gbp || r.charge_income_gbp_change);
+  return SWEEP_MEASURES.filter(([, key]) => key !== "charge_income_gbp" || charged);
+}
+
 // A sweep's change cell, reading as signedChange writes it: its unit (which the column's
 // heading names) is there for a screen reader only, and its share of the base may wrap under
-// the figure, so the table's 22 columns fit a 1366 px laptop.
+// the figure, so the table's 24 columns fit a 1366 px laptop.
 function changeCell(delta, base, unit, percent) {
   if (delta == null) return "<td>n/a</td>";
   const share = percent && base != null && base !== 0
@@ -1389,10 +1405,11 @@ function renderSweep(run) {
     : "No plan of the active config to compare with when the sweep started: changes are n/a";
   const planned = rows.length === 1 ? "the 1 rate" : `the ${rows.length} rates`;
   const done = run.status === "succeeded" ? "" : ` (${planned} planned before the sweep ${esc(run.status)})`;
-  const head = SWEEP_MEASURES.map(([label]) => `<th scope="colgroup" colspan="2">${label}</th>`).join("");
-  const sub = SWEEP_MEASURES.map(() => '<th scope="col">value</th><th scope="col">change</th>').join("");
+  const measures = sweepMeasures(rows);
+  const head = measures.map(([label]) => `<th scope="colgroup" colspan="2">${label}</th>`).join("");
+  const sub = measures.map(() => '<th scope="col">value</th><th scope="col">change</th>').join("");
   const body = rows.map((r) => {
-    const cells = SWEEP_MEASURES.map(([, key, unit, percent]) => {
+    const cells = measures.map(([, key, unit, percent]) => {
       const value = r[key], delta = r[`${key}_change`];
       const before = value == null || delta == null ? null : value - delta;
       return `<td>${fmtOrNA(value)}</td>${changeCell(delta, before, unit, percent)}`;
@@ -1403,7 +1420,7 @@ function renderSweep(run) {
   document.querySelector("#whatif").classList.add("wide-card");  // room for the table's columns
   out.insertAdjacentHTML("beforeend", `<div class="wide"><table id="sweep-table">
     <caption id="sweep-caption">${caption}${done}<span id="sweep-period"></span></caption>
-    <colgroup><col></colgroup>${SWEEP_MEASURES.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
+    <colgroup><col></colgroup>${measures.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
     <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2"><span class="nowrap">what-if</span> plan</th></tr>
     <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>`);
 }

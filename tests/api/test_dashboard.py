@@ -265,14 +265,13 @@ def _figures(plan: dict[str, Any]) -> dict[str, float]:
     return {
         "weighted waiting days": plan["objective_weighted_wait_days"],
         "fee income (GBP)": sum(r["fee_income_gbp"] for r in revenue),
+        "charge income (GBP)": sum(r["charge_income_gbp"] for r in revenue),
         "staff cost (GBP)": sum(r["staff_cost_gbp"] for r in revenue),
         "agency cost (GBP)": sum(r["agency_cost_gbp"] for r in revenue),
         "staff and agency cost (GBP)": sum(
             r["staff_cost_gbp"] + r["agency_cost_gbp"] for r in revenue
         ),
-        "net of fee income (GBP)": sum(
-            r["staff_cost_gbp"] + r["agency_cost_gbp"] - r["fee_income_gbp"] for r in revenue
-        ),
+        "net of fee and charge income (GBP)": sum(r["net_cost_gbp"] for r in revenue),
         "budget left unspent (GBP)": sum(r["headroom_gbp"] for r in revenue),
         "delayed days in hospital (DTOC)": plan["result"]["total_dtoc_days"],
         "delayed days in hospital, simulated": plan["result"]["simulated_dtoc_days"],
@@ -305,10 +304,11 @@ def _assert_changes_shown(
         **{
             label: f"{_signed(now[label] - then[label], 0)} GBP"
             for label in (
+                "charge income (GBP)",
                 "staff cost (GBP)",
                 "agency cost (GBP)",
                 "staff and agency cost (GBP)",
-                "net of fee income (GBP)",
+                "net of fee and charge income (GBP)",
                 "budget left unspent (GBP)",
             )
         },
@@ -775,11 +775,12 @@ def _shown_change(delta: float | None, base: float | None, unit: str, percent: b
 SWEEP_MEASURES = (
     ("weighted waiting days", "weighted_wait_days", "days", True),
     ("fee income (GBP)", "fee_income_gbp", "GBP", False),
+    ("charge income (GBP)", "charge_income_gbp", "GBP", False),
     ("staff hours", "staff_hours", "hours", False),
     ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
     ("agency cost (GBP)", "agency_cost_gbp", "GBP", False),
     ("staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", False),
-    ("net of fee income (GBP)", "net_revenue_cost_gbp", "GBP", False),
+    ("net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", False),
     ("budget left unspent (GBP)", "unspent_budget_gbp", "GBP", False),
     ("DFG works completed", "works_completed", "cases", False),
     ("delayed days in hospital (DTOC)", "dtoc_days", "days", False),
@@ -792,12 +793,18 @@ SWEEP_PATHS = ("/v1/plans", "/v1/runs")  # what a sweep reads and sends
 SWEEP_POLL_MIN_MS = 1000
 
 
+def _sweep_measures(run: dict[str, Any]) -> tuple[tuple[str, str, str, bool], ...]:
+    """The measures the page shows for a sweep: charge income only where a row has some."""
+    charged = any(r["charge_income_gbp"] or r["charge_income_gbp_change"] for r in run["sweep"])
+    return tuple(m for m in SWEEP_MEASURES if m[1] != "charge_income_gbp" or charged)
+
+
 def _sweep_rows_expected(run: dict[str, Any]) -> list[list[str]]:
     """The sweep table the page should show for a finished run, read from GET /v1/runs/{id}."""
     rows = []
     for r in run["sweep"]:
         cells = [f"{100 * r['dfg_fee_rate']:g}%"]
-        for _label, key, unit, percent in SWEEP_MEASURES:
+        for _label, key, unit, percent in _sweep_measures(run):
             value, delta = r[key], r[f"{key}_change"]
             base = None if value is None or delta is None else value - delta
             cells.append("n/a" if value is None else _shown_number(value))
@@ -964,8 +971,8 @@ def test_fee_sweep_runs_from_the_page_and_shows_each_rate_against_the_current_pl
     assert [r[0] for r in table["body"]] == ["5%", "12.5%", "20%"]
     assert table["rowHeaders"] == ["TH:row"] * 3
     assert table["head"] == [
-        ["DFG fee rate", *(m[0] for m in SWEEP_MEASURES), "what-if plan"],
-        ["value", "change"] * len(SWEEP_MEASURES),
+        ["DFG fee rate", *(m[0] for m in _sweep_measures(run)), "what-if plan"],
+        ["value", "change"] * len(_sweep_measures(run)),
     ]
     assert f"current plan #{latest} " in table["caption"]
     # a higher rate raises more fee income than the lower ones, and the changes say so

@@ -202,10 +202,11 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
     assert list(rows) == [
         "weighted waiting days",
         "fee income (GBP)",
+        "charge income (GBP)",
         "staff cost (GBP)",
         "agency cost (GBP)",
         "staff and agency cost (GBP)",
-        "net of fee income (GBP)",
+        "net of fee and charge income (GBP)",
         "budget left unspent (GBP)",
         "delayed days in hospital (DTOC)",
         "delayed days in hospital, simulated",

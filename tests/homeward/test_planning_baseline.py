@@ -328,3 +328,48 @@ def test_the_pipelines_forecast_settings_backtest_at_its_plain_horizons(
     )
     assert (weekly.horizon, weekly.backtest_horizon) == (52, sqlite_settings.forecast_horizon_weeks)
     assert monthly.pool_by_kind and weekly.backtest_folds == sqlite_settings.forecast_backtest_folds
+
+
+def _with_charge(body: dict[str, Any], service: str, gbp_per_hour: float, share: float) -> dict:
+    services = [
+        {**s, "charge_gbp_per_hour": gbp_per_hour, "charge_paying_share": share}
+        if s["id"] == service
+        else s
+        for s in body["services"]
+    ]
+    return {**body, "services": services}
+
+
+def test_with_care_charges_a_sweeps_net_cost_and_unspent_budget_add_up_to_the_budget(
+    factory: sessionmaker[Session],
+) -> None:
+    # a finance officer saw net cost + unspent exceed the budget by exactly the charge income:
+    # the net cost left the charges in, which the plan's own revenue table takes out
+    body = _with_charge(_body(), "reablement", 10.0, 0.5)
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        active = planning.plan_scenario(session, None, "highs").plan_id
+    run = _sweep(factory, body, [body["fees"]["dfg_fee_rate"], 0.3])
+    assert run.status == "succeeded" and run.sweep is not None
+    with factory() as session:
+        for row in run.sweep:
+            revenue = session.get_one(PlanRow, row["plan_id"]).result["revenue"]
+            charges = sum(r["charge_income_gbp"] for r in revenue)
+            budget = sum(r["budget_gbp"] for r in revenue)
+            assert charges > 0 and row["charge_income_gbp"] == pytest.approx(charges)
+            assert row["net_revenue_cost_gbp"] == pytest.approx(
+                sum(r["net_cost_gbp"] for r in revenue)
+            )
+            assert row["net_revenue_cost_gbp"] + row["unspent_budget_gbp"] == pytest.approx(
+                budget, abs=1.0
+            )
+            assert row["compared_with_plan_id"] == active
+            assert row["charge_income_gbp_change"] is not None
+        result = session.get_one(PlanRow, active).result
+    assert run.sweep[0]["charge_income_gbp_change"] == pytest.approx(0.0, abs=1e-6)
+    figures = planning.plan_figures(None, result)
+    net, unspent = figures["net_revenue_cost_gbp"], figures["unspent_budget_gbp"]
+    assert net is not None and unspent is not None
+    budget = sum(r["budget_gbp"] for r in result["revenue"])
+    assert net + unspent == pytest.approx(budget, abs=1.0)

@@ -930,6 +930,28 @@ class PlanPublic(BaseModel):
     result: PlanResultPublic
 
 
+class PlanComparisonPublic(SweepRowPublic):
+    """A what-if against the active config's latest plan when it was asked for: its figures
+    as a sweep's row gives them (`dfg_fee_rate` its config's), each one's change from that
+    plan (`compared_with_plan_id`), and what its config changed."""
+
+    config_changes: list[str] | None = Field(
+        description="each field where the what-if's config differs from the active config, to "
+        "the leaf, with both values (`services[domcare].cost_per_hour_gbp: 23 -> 25`; an item "
+        "of a list named by its `id`, one only one config has `added` or `removed`; `name` and "
+        "`version` plan nothing and are left out); [] for none; null with no config active"
+    )
+
+
+class WhatIfPublic(PlanPublic):
+    """A plan made on request (POST /v1/plans), with its comparison."""
+
+    comparison: PlanComparisonPublic = Field(
+        description="the plan against the active config's latest plan as it was before this "
+        "request; not stored: GET /v1/plans/{id} gives the plan alone"
+    )
+
+
 class SeriesDeletedPublic(BaseModel):
     """What DELETE /v1/series/{series_id} removed."""
 

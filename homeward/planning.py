@@ -852,6 +852,25 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
     return SweepBaseline(latest.id, figures)
 
 
+def plan_what_if(
+    session: Session, body: dict[str, Any] | None, solver: str
+) -> tuple[StoredPlan, dict[str, Any]]:
+    """Solve a requested plan (`plan_scenario`) and compare it with the active config's latest
+    plan as it was before (a plan of the active config becomes that plan): a sweep's row for
+    it (`sweep_row`: its figures, each one's `_change` and `compared_with_plan_id`) and
+    `config_changes`, the fields of its config that differ from the active one's, to the leaf
+    (None with no config active), so a finance officer sees what a what-if changed and what
+    that did."""
+    config = PlanningConfig.model_validate(scenario_body(session, body))
+    changes = config_changes(session, config.model_dump(mode="json"))
+    baseline = sweep_baseline(session)  # before the solve, which may make a newer one
+    stored = plan_scenario(session, body, solver)
+    row = session.get_one(PlanRow, stored.plan_id)
+    figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
+    compared = sweep_row(config.fees.dfg_fee_rate, row.id, row.status, figures, baseline)
+    return stored, {**compared, "config_changes": changes}
+
+
 # fields that name a config and plan nothing: a sent config differing only in these is still
 # the active config, as a sweep compares
 _NAMING_FIELDS = ("name", "version")
@@ -865,16 +884,79 @@ def fields_beyond_fee(session: Session, body: dict[str, Any]) -> list[str] | Non
     active = repository.active_config(session)
     if active is None:
         return None
-    theirs = PlanningConfig.model_validate(active.body).model_dump(mode="json")
-    rate = theirs["fees"]["dfg_fee_rate"]
-    mine = PlanningConfig.model_validate(with_fee_rate(body, rate)).model_dump(mode="json")
-    differ = [
-        key
-        for key in mine
-        if key not in _NAMING_FIELDS and key != "fees" and mine[key] != theirs.get(key)
-    ]
-    differ += [f"fees.{key}" for key in mine["fees"] if mine["fees"][key] != theirs["fees"][key]]
-    return sorted(differ)
+    rate = PlanningConfig.model_validate(active.body).fees.dfg_fee_rate
+    differ = {_top_field(path) for path, _old, _new in _leaf_changes(active.body, body, rate)}
+    return sorted(differ - {"fees.dfg_fee_rate"})
+
+
+def config_changes(session: Session, body: dict[str, Any]) -> list[str] | None:
+    """Each field where `body` differs from the active config, to the leaf, with both values
+    (`services[domcare].cost_per_hour_gbp: 23 -> 25`; list items of an `id` named by it, an
+    item one config lacks `added` or `removed`), its name and version aside; [] for none;
+    None when no config is active. What a what-if changes, so its change figures can be read
+    as the effect of those fields."""
+    active = repository.active_config(session)
+    if active is None:
+        return None
+    return [f"{path}: {old} -> {new}" for path, old, new in _leaf_changes(active.body, body)]
+
+
+def _top_field(path: str) -> str:
+    """A leaf path's top-level field (`services[domcare].x` -> `services`), or `fees.<field>`."""
+    top = re.split(r"[.\[]", path, maxsplit=1)[0]
+    return ".".join(path.split(".")[:2]) if top == "fees" else top
+
+
+def _leaf_changes(
+    theirs_body: Mapping[str, Any], mine_body: dict[str, Any], rate: float | None = None
+) -> list[tuple[str, str, str]]:
+    """(path, their value, my value) for every leaf where two configs differ once validated
+    (defaults filled in), `name` and `version` left out; `rate`: set mine's fee rate to it
+    first (a sweep's rates are not a change of its config)."""
+    if rate is not None:
+        mine_body = with_fee_rate(mine_body, rate)
+    theirs = PlanningConfig.model_validate(theirs_body).model_dump(mode="json")
+    mine = PlanningConfig.model_validate(mine_body).model_dump(mode="json")
+    for key in _NAMING_FIELDS:
+        theirs.pop(key, None)
+        mine.pop(key, None)
+    return list(_diff("", theirs, mine))
+
+
+def _diff(path: str, old: Any, new: Any) -> Iterable[tuple[str, str, str]]:
+    """The leaves where `old` and `new` differ, by path: dicts by key, lists of dicts with an
+    `id` by id, other lists of the same length by position; anything else whole."""
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys()):
+            yield from _diff(f"{path}.{key}" if path else key, old.get(key), new.get(key))
+    elif _by_id(old) and _by_id(new):
+        olds, news = {i["id"]: i for i in old}, {i["id"]: i for i in new}
+        for item in [*olds, *(i for i in news if i not in olds)]:
+            where = f"{path}[{item}]"
+            if item not in news:
+                yield where, "present", "removed"
+            elif item not in olds:
+                yield where, "absent", "added"
+            else:
+                yield from _diff(where, olds[item], news[item])
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            yield from _diff(f"{path}[{i}]", a, b)
+    else:
+        yield path, _shown(old), _shown(new)
+
+
+def _by_id(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value)
+
+
+def _shown(value: Any) -> str:
+    """A config value as a change names it: a number or text bare, anything else as JSON."""
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
+        return json.dumps(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _compared_text(

@@ -35,12 +35,14 @@ from api.plan_tables import (
 from api.routes.configs import refuse_unstored_pressure_series
 from api.routes.runs import public_runs
 from api.schemas import (
+    PlanComparisonPublic,
     PlanCreate,
     PlanPublic,
     PlanResultPublic,
     PlanSummaryPublic,
     RunPublic,
     SweepCreate,
+    WhatIfPublic,
 )
 from homeward import planning, repository
 from homeward.roles import Action
@@ -205,7 +207,7 @@ def _table_json(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
 @router.post(
     "",
     operation_id="create_plan",
-    response_model=PlanPublic,
+    response_model=WhatIfPublic,
     response_model_exclude_unset=_AS_STORED,
     status_code=status.HTTP_201_CREATED,
     dependencies=[allowed(Action.PLAN)],
@@ -237,22 +239,28 @@ def create_plan(
     prefer: Annotated[
         str | None, Header(description="`respond-async`: solve as a job and answer 202 at once")
     ] = None,
-) -> PlanPublic | Response:
+) -> WhatIfPublic | Response:
     """Solve a plan from the newest forecasts with the given (or active) config, and store it.
 
     A config sent here is kept as a scenario: it does not replace the active config; a
     `winter.pressure_series` other than the active config's must be stored, as POST
-    /v1/configs requires (422). With
+    /v1/configs requires (422). The answer's `comparison` sets the plan against the active
+    config's latest plan (a sweep row's figures and changes) and names the config fields
+    that differ. With
     `Prefer: respond-async` the config, that forecasts are stored and that they fit the
     config's periods and horizon are checked now (the same problems as without it) and the
-    plan is solved as a job.
+    plan is solved as a job (its plan has no comparison).
     """
     refuse_unstored_pressure_series(session, plan_request.config)
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
-    stored = planning.plan_scenario(session, plan_request.config_body(), plan_request.solver)
+    stored, compared = planning.plan_what_if(
+        session, plan_request.config_body(), plan_request.solver
+    )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
-    return _public(session, session.get_one(PlanRow, stored.plan_id))
+    plan = _public(session, session.get_one(PlanRow, stored.plan_id))
+    comparison = PlanComparisonPublic.model_validate(compared)
+    return WhatIfPublic(**dict(plan), comparison=comparison)
 
 
 @router.post(

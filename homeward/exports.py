@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,20 @@ def without_round_off(value: float, *scale: float) -> float:
     """`value`, or 0.0 where it is round-off: a difference of two solver figures (a sweep's
     change) smaller than NEGLIGIBLE of the largest of `scale` (or of 1)."""
     return 0.0 if abs(value) < NEGLIGIBLE * max(1.0, *(abs(x) for x in scale)) else value
+
+
+def rows_frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Stored JSON rows as a frame of `columns` (one a row lacks is empty), a column of whole
+    numbers kept whole where some rows have none (a shadow price's `period`, a sweep row's
+    `compared_with_plan_id`), so it is written `1`, as `homeward plan --csv` writes it, not
+    the `1.0` a float column with gaps would give."""
+    frame = pd.DataFrame(rows, columns=columns)
+    for name in columns:
+        values = [r.get(name) for r in rows if r.get(name) is not None]
+        whole = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        if values and whole and frame[name].dtype != np.int64:
+            frame[name] = frame[name].astype("Int64")
+    return frame
 
 
 def csv_text(frame: pd.DataFrame) -> str:

@@ -1,4 +1,5 @@
-"""CSV downloads for spreadsheets: a plan's tables one at a time, and the newest forecasts.
+"""CSV downloads for spreadsheets: a plan's tables one at a time, a fee sweep's table, and the
+newest forecasts.
 
 Councils plan in spreadsheets; these give the same figures as the JSON routes, as a file a
 spreadsheet opens (UTF-8, comma-separated, a header row, dates as YYYY-MM-DD, numbers to 10
@@ -25,10 +26,11 @@ from api.plan_tables import (
 )
 from api.routes.plans import latest_or_404, plan_or_404
 from api.routes.winter import winter_frame
+from api.schemas import SweepRowPublic
 from homeward import repository
-from homeward.exports import csv_text
+from homeward.exports import csv_text, rows_frame
 from homeward.roles import Action
-from models import PlanRow
+from models import PlanRow, RunRow
 
 router = APIRouter(prefix="/v1", tags=["exports"], route_class=AuthFirstRoute)
 
@@ -97,6 +99,36 @@ def _table_csv(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
     kept = table_rows(row.result, table, wanted)
     frame = pd.DataFrame(kept.rows, columns=kept.columns)
     return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv")
+
+
+@router.get(
+    "/runs/{run_id}/sweep.csv",
+    operation_id="get_sweep_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_csv_answer(
+        "a fee sweep's table (the `sweep` of GET /v1/runs/{id}), one row per rate planned so "
+        "far, in the columns of its JSON rows (`SweepRowPublic`: dfg_fee_rate, plan_id, "
+        "status, each figure, each figure's `_change`, compared_with_plan_id); a cell is empty "
+        "where the JSON has null, or a figure the sweep was stored before it was reported",
+        "dfg_fee_rate,plan_id,status,weighted_wait_days,...,compared_with_plan_id\n"
+        "0.2,17,optimal,299337.2463,...,16\n",
+    )
+    | error_responses(404, 422, said={404: "no run with that id, or a run that is no sweep"}),
+)
+def sweep_csv(run_id: IdPath, session: SessionDep) -> Response:
+    """A fee sweep's table as CSV, for the spreadsheet a finance officer compares rates in;
+    a sweep still running gives the rates planned so far. The file is named after the run."""
+    run = session.get(RunRow, run_id)
+    if run is None:
+        raise NotFound(f"no run with id {run_id}")
+    if run.kind != "sweep":
+        raise NotFound(
+            f"run {run_id} is a {run.kind} run, not a sweep: only a sweep's run "
+            "(POST /v1/plans/sweeps) has a sweep table"
+        )
+    frame = rows_frame(run.sweep or [], list(SweepRowPublic.model_fields))
+    return _csv(frame, f"homeward-sweep-{run_id}.csv")
 
 
 PrefixQuery = Annotated[

@@ -155,9 +155,10 @@ function downloadsBlock(plan) {
     <span id="download-status" class="muted" role="status" aria-live="polite"></span></p>`;
 }
 
-function wireDownloads(root) {
+// `status`: where a download says how it went (the summary's, or the sweep's own)
+function wireDownloads(root, status = "#download-status") {
   for (const button of root.querySelectorAll("button.download")) {
-    button.onclick = () => download(button.dataset.path, root.querySelector("#download-status"));
+    button.onclick = () => download(button.dataset.path, root.querySelector(status));
   }
 }
 
@@ -1414,15 +1415,23 @@ function renderSweep(run) {
       const before = value == null || delta == null ? null : value - delta;
       return `<td>${fmtOrNA(value)}</td>${changeCell(delta, before, unit, percent)}`;
     }).join("");
+    // the plan's number downloads its hours, as the summary's "hours" button does the plan's
+    const hours = `/v1/plans/${encodeURIComponent(r.plan_id)}/hours.csv`;
     return `<tr><th scope="row">${asPercent(r.dfg_fee_rate)}</th>${cells}` +
-      `<td class="plan-cell">#${esc(r.plan_id)} ${esc(r.status)}</td></tr>`;
+      `<td class="plan-cell"><button type="button" class="download link" data-path="${hours}"
+      title="download what-if plan #${esc(r.plan_id)}'s hours as CSV">#${esc(r.plan_id)}</button> ${esc(r.status)}</td></tr>`;
   });
   document.querySelector("#whatif").classList.add("wide-card");  // room for the table's columns
   out.insertAdjacentHTML("beforeend", `<div class="wide"><table id="sweep-table">
     <caption id="sweep-caption">${caption}${done}<span id="sweep-period"></span></caption>
     <colgroup><col></colgroup>${measures.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
     <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2"><span class="nowrap">what-if</span> plan</th></tr>
-    <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>`);
+    <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>
+    <p id="sweep-downloads"><button type="button" class="download" id="sweep-csv"
+    data-path="/v1/runs/${encodeURIComponent(run.id)}/sweep.csv">Download the sweep table as CSV</button>
+    <span class="muted">(a what-if plan's number downloads its hours)</span>
+    <span id="sweep-download-status" class="muted" role="status" aria-live="polite"></span></p>`);
+  wireDownloads(out, "#sweep-download-status");
 }
 
 function useKey(event) {

@@ -11,10 +11,17 @@ import httpx
 import pandas as pd
 import pytest
 
-from homeward import repository
+from api.app import create_app
+from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import DemoDatabase, key_header, open_with_key
+from tests.api.conftest import (
+    DemoDatabase,
+    key_header,
+    keyed_settings,
+    migrated,
+    open_with_key,
+)
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -140,3 +147,56 @@ def test_the_synthetic_demos_series_are_labelled_in_the_picker(
     }
     assert options["synthetic/label-check"] == "synthetic/label-check (synthetic demo)"
     assert options["referrals/ot/rugby"] == "referrals/ot/rugby"  # uploaded by the test: real
+
+
+def test_a_sweeps_table_and_its_what_if_plans_download_from_the_sweep_card(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Nothing of a sweep could be taken to a spreadsheet: its table now downloads as GET
+    /v1/runs/{id}/sweep.csv serves it, and each row's what-if plan number downloads that plan's
+    hours."""
+    settings = keyed_settings(tmp_path_factory.mktemp("sweepcsv"), "sweepcsv.db")
+    _engine, factory = migrated(settings)
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    result: dict[str, Any] = {
+        "status": "optimal",
+        "message": "Optimal plan over 2 periods of 7 days",
+        "solver": "highs",
+        "solve_seconds": 0.1,
+        "warnings": [],
+        "revenue": [],
+        "hours": [],
+        "demand": [],
+        "shadow_prices": [],
+        "total_dtoc_days": 0.0,
+    }
+    with transaction(factory) as session:
+        config = repository.save_config(session, body, planning.config_hash(body))
+        plan_run = repository.start_run(session, "plan", "api", "test")
+        plan = repository.store_plan(session, plan_run.id, config.id, "optimal", 10.0, 0.1, result)
+        figures = planning.plan_figures(10.0, result)
+        sweep = repository.start_run(session, "sweep", "api", "test")
+        sweep.status, sweep.message = "succeeded", "1 of 1 rates planned"
+        sweep.sweep = [planning.sweep_row(0.2, plan.id, "optimal", figures, None)]
+        sweep_id, plan_id = sweep.id, plan.id
+        key = api_keys.create_key(session, "sweepcsv-finance", Role.FINANCE).secret
+    with LiveServer(create_app(settings)) as server:
+        wait = open_with_key(browser, server, key)
+        run = httpx.get(f"{server.url}/v1/runs/{sweep_id}", headers=key_header(key)).json()
+        browser.execute_script("renderSweep(arguments[0])", run)  # as a finished sweep shows
+        browser.execute_script(CATCH_SAVES)
+        browser.find_element(By.ID, "sweep-csv").click()
+        status = (By.ID, "sweep-download-status")
+        wait.until(ec.text_to_be_present_in_element(status, f"homeward-sweep-{sweep_id}.csv"))
+        wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 1)
+        served = httpx.get(f"{server.url}/v1/runs/{sweep_id}/sweep.csv", headers=key_header(key))
+        assert served.text.startswith("dfg_fee_rate,plan_id,status,")
+        assert browser.execute_script("return window.savedFiles[0]") == served.text
+        plan_cell = browser.find_element(By.CSS_SELECTOR, "#sweep-table .plan-cell")
+        assert plan_cell.text == f"#{plan_id} optimal"
+        plan_cell.find_element(By.CSS_SELECTOR, "button.download").click()
+        saved = f"homeward-plan-{plan_id}-hours.csv"
+        wait.until(ec.text_to_be_present_in_element(status, saved))
+        wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 2)
+        hours = httpx.get(f"{server.url}/v1/plans/{plan_id}/hours.csv", headers=key_header(key))
+        assert browser.execute_script("return window.savedFiles[1]") == hours.text

@@ -252,6 +252,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", RUNS),
         503: Ask("GET", RUNS),
     },
+    ("GET", "/v1/runs/{run_id}/sweep.csv"): {
+        401: Ask("GET", "/v1/runs/1/sweep.csv"),
+        404: Ask("GET", "/v1/runs/1/sweep.csv"),
+        422: Ask("GET", "/v1/runs/0/sweep.csv"),
+        500: Ask("GET", "/v1/runs/1/sweep.csv"),
+        503: Ask("GET", "/v1/runs/1/sweep.csv"),
+    },
     ("GET", "/v1/runs/{run_id}"): {
         401: Ask("GET", "/v1/runs/1"),
         404: Ask("GET", "/v1/runs/1"),

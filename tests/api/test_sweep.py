@@ -3,6 +3,8 @@ per DFG fee rate as a job, and the sweep run reports each rate's figures as it g
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -138,6 +140,37 @@ def test_other_runs_have_no_sweep_table(finance: httpx.Client, swept: dict[str, 
     assert {r["kind"] for r in runs} >= {"pipeline", "plan", "sweep"}
     for run in runs:
         assert (run["sweep"] is None) == (run["kind"] != "sweep"), run
+
+
+def test_a_sweeps_table_downloads_as_csv_with_its_json_rows_columns(
+    viewer: httpx.Client, swept: dict[str, Any]
+) -> None:
+    run = swept["run"]
+    response = viewer.get(f"/v1/runs/{run['id']}/sweep.csv")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert f'filename="homeward-sweep-{run["id"]}.csv"' in response.headers["content-disposition"]
+    lines = response.text.splitlines()
+    assert lines[0].split(",") == list(run["sweep"][0])  # the JSON rows' columns, in order
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(table) == len(run["sweep"]) == 3
+    for shown, row in zip(table, run["sweep"], strict=True):
+        assert shown["plan_id"] == str(row["plan_id"])  # whole, not 16.0
+        assert shown["compared_with_plan_id"] == str(row["compared_with_plan_id"])
+        assert shown["status"] == row["status"]
+        for name in planning.SWEEP_FIGURES:
+            assert float(shown[name]) == pytest.approx(row[name], rel=1e-9, abs=1e-6)
+            assert float(shown[f"{name}_change"]) == pytest.approx(
+                row[f"{name}_change"], rel=1e-9, abs=1e-6
+            )
+
+
+def test_a_run_that_is_no_sweep_has_no_sweep_csv(viewer: httpx.Client) -> None:
+    pipeline = viewer.get("/v1/runs", params={"kind": "pipeline"}).json()[0]
+    refused = viewer.get(f"/v1/runs/{pipeline['id']}/sweep.csv")
+    assert refused.status_code == 404
+    assert "is a pipeline run, not a sweep" in refused.json()["detail"]
+    assert viewer.get("/v1/runs/999999/sweep.csv").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,7 @@ def plan_table_csv(
 
 def _table_csv(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
     kept = table_rows(row.result, table, wanted)
-    frame = pd.DataFrame(kept.rows, columns=kept.columns)
+    frame = rows_frame(kept.rows, kept.columns)  # a period column with gaps stays whole
     return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv")
 
 

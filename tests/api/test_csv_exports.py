@@ -162,3 +162,20 @@ def test_a_combinations_members_are_named_in_the_csv_and_the_json(viewer: httpx.
     assert all(names == [] for names in members.values())  # fitted models combine nothing
     assert len(best2) == 2 and set(best2) <= set(members)
     assert len(best4) == 4 and best4[:2] == best2  # one ranking, at the forecast origin
+
+
+@pytest.mark.parametrize("table", ["shadow_prices", "binding"])
+def test_a_period_column_with_gaps_is_written_whole_as_the_cli_writes_it(
+    viewer: httpx.Client, table: str
+) -> None:
+    """Rows of a constraint over the whole plan (a district's capital) have no period: the
+    column was written `1.0`, `2.0` where `homeward plan --csv` writes `1`, `2`."""
+    plan = viewer.get("/v1/plans/latest").json()
+    rows = plan["result"][table]
+    assert any(r.get("period") is None for r in rows) and any(r.get("period") for r in rows)
+    response = viewer.get(f"/v1/plans/latest/{table}.csv")
+    assert response.status_code == 200, response.text
+    frame = pd.read_csv(io.StringIO(response.text), dtype=str, keep_default_na=False)
+    assert list(frame["period"]) == [
+        "" if r.get("period") is None else str(r["period"]) for r in rows
+    ]

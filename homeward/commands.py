@@ -157,7 +157,7 @@ def import_file(args: argparse.Namespace) -> int:
     if fmt == "nhs-dtoc":
         frame, lines = read_nhs_dtoc(data, source=str(path)), None
     else:
-        upload = read_upload(data, source=str(path), encoding=args.encoding)
+        upload = read_upload(data, source=str(path), encoding=args.encoding, merging=True)
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only
     factory = _factory(get_settings())
     try:

@@ -111,11 +111,18 @@ def read_upload(
     max_rows: int = DEFAULT_MAX_ROWS,
     encoding: str = "utf-8",
     allow_gaps: bool = False,
+    merging: bool = False,
 ) -> Upload:
     """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
-    row's file line number for the checks storing it makes (see ``repository``)."""
+    row's file line number for the checks storing it makes (see ``repository``).
+
+    ``merging``: the rows are to be merged with stored history, whose merged series are then
+    checked for missing periods and spacing (``repository.store_observations``): the file's
+    own gaps are not refused here, since a correction may skip months that are stored and
+    staying so (a gap the merge would leave is refused then, naming the file's rows)."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
-    work = _checked(table.cells, source, list(table.problems), max_rows, allow_gaps)
+    spacing = _Spacing(allow_gaps=allow_gaps, checked=not merging)
+    work = _checked(table.cells, source, list(table.problems), max_rows, spacing)
     frame = _clean(work)
     lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
     month_only = pd.Series(
@@ -586,8 +593,22 @@ def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
 # --- validation ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Spacing:
+    """How a file's series are checked for missing periods and wider spacing: ``checked``
+    (False when a merge with stored history checks them instead) and ``allow_gaps`` (missing
+    periods left to be filled in, as ``read_observations_csv`` says)."""
+
+    allow_gaps: bool = False
+    checked: bool = True
+
+
 def _checked(
-    raw: pd.DataFrame, source: str, prior: list[Problem], max_rows: int, allow_gaps: bool = False
+    raw: pd.DataFrame,
+    source: str,
+    prior: list[Problem],
+    max_rows: int,
+    spacing: _Spacing = _Spacing(),
 ) -> pd.DataFrame:
     """The parsed cells (``row`` = file line) in (unique_id, ds) order; ValidationFailed
     listing every problem unless all are good."""
@@ -602,7 +623,7 @@ def _checked(
     # Sorted once: series codes follow the ids' lexical order, so this is also the output order.
     work = _parse_cells(raw, problems).sort_values(["sid", "ds", "row"], kind="stable")
     problems += _duplicate_problems(work)
-    problems += _all_calendar_problems(work, allow_gaps)
+    problems += _all_calendar_problems(work, spacing)
     if problems:
         raise ValidationFailed(in_reading_order(problems), source)
     return work
@@ -966,7 +987,7 @@ def _same_or_not(y: float, first: float) -> str:
     return f", with another value, {first:g}: keep the right one"
 
 
-def _all_calendar_problems(work: pd.DataFrame, allow_gaps: bool = False) -> list[Problem]:
+def _all_calendar_problems(work: pd.DataFrame, spacing: _Spacing = _Spacing()) -> list[Problem]:
     """Spacing, anchor (Monday / 1st) and gap checks for every series at once (vectorised)."""
     usable = work[work["ok_id"] & work["ds"].notna()]
     dated = usable.drop_duplicates(["sid", "ds"])
@@ -978,7 +999,8 @@ def _all_calendar_problems(work: pd.DataFrame, allow_gaps: bool = False) -> list
     # A series with an off-calendar or unreadable date would show spurious gaps: skip those.
     skip = set(anchored.loc[_off_calendar(anchored), "sid"])
     skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "sid"])
-    problems += _gap_problems(summary[~summary.index.isin(skip)], dated, allow_gaps)
+    if spacing.checked:
+        problems += _gap_problems(summary[~summary.index.isin(skip)], dated, spacing.allow_gaps)
     return problems
 
 

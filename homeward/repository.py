@@ -309,13 +309,7 @@ def _store(
     if replace:
         imp.replaced, imp.removed = _replaced_counts(session, frame)
     for series_id, group in frame.groupby("unique_id", sort=True):
-        delete_rows = delete(ObservationRow).where(ObservationRow.series_id == series_id)
-        if not replace:
-            delete_rows = delete_rows.where(
-                ObservationRow.ds >= group["ds"].min().to_pydatetime(),
-                ObservationRow.ds <= group["ds"].max().to_pydatetime(),
-            )
-        session.execute(delete_rows)
+        _delete_replaced(session, str(series_id), group["ds"], replace)
         _ensure_series_row(session, str(series_id), group)
     records = [
         {
@@ -330,6 +324,24 @@ def _store(
         session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
     _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only), before)
     return _summary_of(imp, ids, duplicate=False)
+
+
+# Dates per DELETE ... IN (...): well under SQLite's and PostgreSQL's limits on parameters.
+_DELETE_CHUNK = 500
+
+
+def _delete_replaced(session: Session, series_id: str, ds: pd.Series, replace: bool) -> None:
+    """Delete the stored rows an upload's rows of one series take the place of: all of them
+    with ``replace``, else those at the upload's dates only, so a stored month a correction
+    skips (2026-08 between its 2026-07 and 2026-09) stays stored."""
+    of_series = delete(ObservationRow).where(ObservationRow.series_id == series_id)
+    if replace:
+        session.execute(of_series)
+        return
+    dates = [pd.Timestamp(d).to_pydatetime() for d in ds]
+    for start in range(0, len(dates), _DELETE_CHUNK):
+        chunk = dates[start : start + _DELETE_CHUNK]
+        session.execute(of_series.where(ObservationRow.ds.in_(chunk)))
 
 
 def _replaced_counts(session: Session, frame: pd.DataFrame) -> tuple[int, int]:
@@ -409,12 +421,13 @@ def _refresh_series(
     upload), so a forecast's `history_changed` is not set by figures sent again unchanged."""
     merged = load_observations(session, ids)
     try:
-        validate_observations(_as_text(merged), source=f"{source} (merged with stored history)")
+        validate_observations(_as_text(merged), source=source)
     except ValidationFailed as exc:
         located = _MergedRows(merged, uploaded)
-        raise ValidationFailed(
-            in_reading_order([located.problem(p) for p in exc.problems]), exc.source
-        ) from exc
+        problems = [located.problem(p) for p in exc.problems]
+        merged_any = any(located.merged_with_history(p.series_id) for p in exc.problems)
+        label = f"{source} (merged with stored history)" if merged_any else source
+        raise ValidationFailed(in_reading_order(problems), label) from exc
     frequencies = {
         str(series_id): frequency_of(group["ds"])
         for series_id, group in merged.groupby("unique_id", sort=True)
@@ -481,9 +494,18 @@ class _MergedRows:
         self._line_of = pd.Series(uploaded["line"].to_numpy(), index=keys)
         self._merged = merged.reset_index(drop=True)
         self._uploaded = uploaded
+        stored = ~pd.MultiIndex.from_frame(self._merged[["unique_id", "ds"]]).isin(keys)
+        self._with_history = set(self._merged.loc[stored, "unique_id"].astype(str))
+
+    def merged_with_history(self, series_id: str | None) -> bool:
+        """Whether the series keeps stored rows beside the upload's (not a first upload of
+        it, nor a replace of its history): else its problems are the file's own."""
+        return series_id is None or series_id in self._with_history
 
     def problem(self, problem: Problem) -> Problem:
         row = self._upload_line(problem.row)
+        if not self.merged_with_history(problem.series_id):  # the file's own, as it reads
+            return replace(problem, row=row if row is not None and row > 0 else None)
         if row is None and problem.series_id is not None:
             row = self._beside_history(problem.series_id)
         return replace(

@@ -133,7 +133,7 @@ def upload_observations(
     stored history of each of its series (also how a restated history is sent).
     """
     encoding = _encoding_of(content_type)
-    upload = read_upload(body, source=SOURCE, encoding=encoding)
+    upload = read_upload(body, source=SOURCE, encoding=encoding, merging=True)
     frame = upload.frame
     try:
         summary = repository.store_observations_once(

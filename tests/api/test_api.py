@@ -503,3 +503,20 @@ def test_the_plan_shows_its_waits_if_referrals_come_in_low_or_high(viewer: httpx
         assert planned[(row["service"], row["district"])] == pytest.approx(
             row["person_days"], rel=1e-6, abs=1e-6
         )
+
+
+def test_a_correction_skipping_a_stored_month_is_accepted(admin: httpx.Client) -> None:
+    """July and September sent again around a stored August: the merged history has no gap."""
+    csv = {"content-type": "text/csv"}
+    series = "referrals/ot/redcar"
+    months = "".join(f"{series},2026-{m:02d}-01,{100 + m}\n" for m in range(1, 10))
+    assert admin.post(
+        "/v1/observations", content="unique_id,ds,y\n" + months, headers=csv
+    ).is_success
+    correction = f"unique_id,ds,y\n{series},2026-07-01,200\n{series},2026-09-01,210\n"
+    accepted = admin.post("/v1/observations", content=correction, headers=csv)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["revised"] == 2
+    stored = {p["ds"]: p["y"] for p in admin.get(f"/v1/observations/{series}").json()}
+    assert len(stored) == 9
+    assert [stored[f"2026-0{m}-01"] for m in (7, 8, 9)] == [200.0, 108.0, 210.0]

@@ -1,0 +1,143 @@
+"""A correction upload may skip periods that are stored: its gaps are judged on the merged
+history, so only a gap the merge would leave is refused, and a refused upload changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from homeward import repository
+from homeward.cli import main
+from homeward.errors import ValidationFailed
+from homeward.ingest import observations_hash, read_upload
+from homeward.settings import get_settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+
+HEAD = "unique_id,ds,y\n"
+SERIES = "referrals/ot/redcar"
+STORED = HEAD + "".join(f"{SERIES},2026-{month:02d}-01,{1000 + month}\n" for month in range(1, 10))
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """January to September 2026 of one monthly series, stored by `homeward import`."""
+    url = f"sqlite:///{tmp_path / 'corrections.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    stored = tmp_path / "stored.csv"
+    stored.write_text(STORED)
+    assert main(["import", str(stored)]) == 0
+    yield url
+    get_settings.cache_clear()
+
+
+def _stored(url: str) -> list[tuple[str, float]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT ds, y FROM observations WHERE series_id = :s ORDER BY ds"), {"s": SERIES}
+        ).all()
+    engine.dispose()
+    return [(str(ds)[:10], float(y)) for ds, y in rows]
+
+
+def _import(tmp_path: Path, content: str, *options: str) -> int:
+    path = tmp_path / "upload.csv"
+    path.write_text(content)
+    return main(["import", *options, str(path)])
+
+
+def test_a_correction_may_skip_a_stored_month(database: str, tmp_path: Path) -> None:
+    correction = HEAD + f"{SERIES},2026-07-01,2000\n{SERIES},2026-09-01,2100\n"
+    assert _import(tmp_path, correction) == 0
+    stored = dict(_stored(database))
+    assert len(stored) == 9
+    # the skipped month keeps its stored figure; the months sent are replaced
+    assert (stored["2026-07-01"], stored["2026-08-01"], stored["2026-09-01"]) == (
+        2000.0,
+        1008.0,
+        2100.0,
+    )
+
+
+def test_a_gap_the_merge_would_leave_is_refused(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _stored(database)
+    # August 2026 is stored; November is not, so September to December would leave a gap
+    later = HEAD + f"{SERIES},2026-09-01,2100\n{SERIES},2026-11-01,2200\n"
+    capsys.readouterr()
+    assert _import(tmp_path, later) == 2
+    message = capsys.readouterr().err
+    assert "1 missing month: 2026-10-01 (after merging with stored history)" in message
+    assert _stored(database) == before
+
+
+def test_a_replace_with_a_gap_is_refused(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _stored(database)
+    restated = HEAD + f"{SERIES},2026-07-01,2000\n{SERIES},2026-09-01,2100\n"
+    capsys.readouterr()
+    assert _import(tmp_path, restated, "--replace") == 2
+    message = capsys.readouterr().err
+    # the stored history is replaced, not merged: the gap is the file's own
+    assert "1 missing month: 2026-08-01" in message
+    assert "stored history" not in message
+    assert _stored(database) == before
+
+
+def test_a_first_upload_with_a_gap_is_refused_as_the_file_s_own(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = "referrals/ot/hartlepool"
+    upload = HEAD + f"{new},2026-07-01,20\n{new},2026-09-01,21\n{SERIES},2026-09-01,5\n"
+    capsys.readouterr()
+    assert _import(tmp_path, upload) == 2
+    message = capsys.readouterr().err
+    assert f"series '{new}', column 'ds': expected a row for every month" in message
+    assert "1 missing month: 2026-08-01" in message
+    assert "stored history" not in message
+    assert _stored(database)[-1] == ("2026-09-01", 1009.0)
+
+
+def _store(url: str, content: str, replace: bool = False) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    upload = read_upload(content, "upload.csv", merging=True)
+    try:
+        with transaction(session_factory(engine)) as session:
+            repository.store_observations(
+                session,
+                upload.frame,
+                "upload.csv",
+                observations_hash(upload.frame),
+                upload.lines,
+                upload.month_only,
+                replace=replace,
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_correction_keeps_the_months_it_skips_on_either_database(
+    either_database_url: str,
+) -> None:
+    """Only the stored rows at the upload's own dates are replaced (a merge used to delete
+    every stored row between its first and last dates)."""
+    _store(either_database_url, STORED)
+    _store(either_database_url, HEAD + f"{SERIES},2026-03-01,30\n{SERIES},2026-06-01,60\n")
+    stored = dict(_stored(either_database_url))
+    assert [stored[f"2026-0{m}-01"] for m in range(1, 10)] == [
+        1001.0, 1002.0, 30.0, 1004.0, 1005.0, 60.0, 1007.0, 1008.0, 1009.0
+    ]  # fmt: skip
+    with pytest.raises(ValidationFailed, match="2026-04-01, 2026-05-01"):
+        _store(
+            either_database_url,
+            HEAD + f"{SERIES},2026-03-01,30\n{SERIES},2026-06-01,60\n",
+            replace=True,
+        )
+    assert dict(_stored(either_database_url)) == stored

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 from collections import abc
 from collections.abc import Sequence
@@ -75,15 +76,47 @@ class ValidationFailed(HomewardError):
 
     def _message(self) -> str:
         total = len(self.problems)
-        shown = self.problems[:MAX_PROBLEMS_IN_MESSAGE]
+        shown = _shown(self.problems, MAX_PROBLEMS_IN_MESSAGE)
         noun = "problem" if total == 1 else "problems"
         lines = [f"{source_label(self.source)} was rejected: {total:,} {noun} found"]
         if total > len(shown):
             lines += [f"  {line}" for line in _common_problems(self.problems)]
         lines += [f"  - {problem}" for problem in shown]
         if total > len(shown):
-            lines.append(f"  ... and {total - len(shown)} more (first {len(shown)} shown)")
+            lines.append(
+                f"  ... and {total - len(shown)} more ({len(shown)} shown: one of each kind, "
+                "then the first)"
+            )
         return "\n".join(lines)
+
+
+def _shown(problems: tuple[Problem, ...], most: int) -> tuple[Problem, ...]:
+    """Up to `most` problems, in their order: the first of each kind, then the first of the
+    rest. A file whose 480 dates are all refused may also have a negative count and a
+    duplicated row; the first 20 alone would list only dates, hiding what else to mend."""
+    firsts: dict[tuple[str | None, str, str], int] = {}
+    for at, problem in enumerate(problems):
+        firsts.setdefault(_kind(problem), at)
+    picked = set(sorted(firsts.values())[:most])
+    for at in range(len(problems)):
+        if len(picked) >= most:
+            break
+        picked.add(at)
+    return tuple(problems[at] for at in sorted(picked))
+
+
+# What varies between problems of one kind: the values quoted and the numbers (rows, dates).
+_PARTICULARS = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+
+
+def _kind(problem: Problem) -> tuple[str | None, str, str]:
+    """A problem without its particulars: `'-5' (negative)` and `'-7' (negative)` are one kind,
+    `'twelve'` and a blank value two others."""
+    return (
+        problem.column,
+        _PARTICULARS.sub("_", problem.expected),
+        _PARTICULARS.sub("_", problem.found),
+    )
 
 
 def _common_problems(problems: tuple[Problem, ...], least: int = 10) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeward.errors import Problem, ValidationFailed
+from homeward.errors import MAX_PROBLEMS_IN_MESSAGE, Problem, ValidationFailed
 from homeward.ingest import (
     MAX_COUNT,
     MAX_PROBLEMS_PER_CHECK,
@@ -433,6 +433,28 @@ def test_message_states_total_and_shows_first_twenty() -> None:
     # what all 25 share is said once, before the listing cut short
     [line] = [x for x in message.splitlines() if x.startswith("  25 rows")]
     assert line.startswith("  25 rows (2 to 26), column 'y': expected ")
+
+
+def test_message_shows_one_of_each_kind_before_the_cap() -> None:
+    """480 slashed dates first in the file do not hide the few other problems below them."""
+    months = pd.date_range("1990-01-01", periods=480, freq="MS")
+    counts = ["5"] * 480
+    counts[100:104] = ["-5", "n/a", "twelve", ""]
+    rows = "".join(f"a,{d:%d/%m/%Y},{y}\n" for d, y in zip(months, counts, strict=True))
+    text = HEADER + rows + "b,2024-01-01,3\nb,2024-01-01,3\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "many.csv")
+    message = str(caught.value)
+    assert "485 problems found" in message
+    listed = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert len(listed) == MAX_PROBLEMS_IN_MESSAGE
+    for found in ("'-5' (negative)", "'n/a' (not a number)", "'twelve'", "a blank value"):
+        assert any(found in line for line in listed), found
+    assert any("a second row for '2024-01-01'" in line for line in listed)
+    # the rest of the listing is the date problems from the top, still in file order
+    rows_listed = [int(line.split("row ")[1].split(",")[0]) for line in listed]
+    assert rows_listed == sorted(rows_listed) and rows_listed[0] == 2
+    assert "... and 465 more" in message
 
 
 def test_problems_beyond_the_cap_are_counted() -> None:

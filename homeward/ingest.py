@@ -712,6 +712,8 @@ def _other_format_problem(names: list[str], header: str) -> Problem:
         what = f"{wide}; the columns after 'unique_id' are periods (a transposed wide table)"
     elif len(names) == len(COLUMNS) and (renaming := _renaming(names)) is not None:
         what = renaming
+    elif (parts := _id_from_parts(names)) is not None:
+        what = parts
     else:
         what = wide
     has = [name for name in COLUMNS if name in names]
@@ -742,6 +744,37 @@ def _renaming(names: list[str]) -> str | None:
         return None
     renames = ", ".join(f"{names[i]!r} to {role}" for role, i in zip(COLUMNS, order, strict=True))
     return f"one row per series and period already? rename {renames}"
+
+
+# words naming the columns a council's own export splits a referrals series id into
+_SERVICE_WORDS = frozenset({"service", "team"})
+_DISTRICT_WORDS = frozenset(
+    {"district", "area", "authority", "la", "locality", "borough", "council", "place"}
+)
+
+
+def _id_from_parts(names: list[str]) -> str | None:
+    """For four columns (`District,Service,Month,Referrals`): a long table whose series id is
+    split into a district and a service column, told how to build `unique_id` from them; None
+    when the names do not say so."""
+    if len(names) != len(COLUMNS) + 1:
+        return None
+    words = [set(re.findall(r"[a-z]+", name.lower())) for name in names]
+    ds = [i for i, w in enumerate(words) if w & set(_ROLE_WORDS["ds"])]
+    y = [i for i, w in enumerate(words) if w & set(_ROLE_WORDS["y"]) and i not in ds]
+    if len(ds) != 1 or len(y) != 1:
+        return None
+    rest = [i for i in range(len(names)) if i not in (*ds, *y)]
+    service = [i for i in rest if words[i] & _SERVICE_WORDS]
+    district = [i for i in rest if words[i] & _DISTRICT_WORDS and i not in service]
+    if len(service) != 1 or len(district) != 1:
+        return None
+    return (
+        "one row per series and period already, its series id in two columns? write "
+        f"unique_id as 'referrals/<service>/<district>' from {names[service[0]]!r} and "
+        f"{names[district[0]]!r}, in lower case (e.g. 'referrals/ot/rugby'), and rename "
+        f"{names[ds[0]]!r} to ds, {names[y[0]]!r} to y"
+    )
 
 
 def _row_numbers(raw: pd.DataFrame) -> np.ndarray:

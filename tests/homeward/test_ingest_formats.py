@@ -42,6 +42,18 @@ def test_a_long_file_with_its_columns_named_otherwise_is_told_the_renaming(
     assert found.endswith(f"one row per series and period already? rename {renames})")
 
 
+def test_a_long_export_with_district_and_service_columns_is_told_the_series_id() -> None:
+    """`District,Service,Month,Referrals` was called "a wide table?": it is long, its series
+    id split in two columns."""
+    found = only_problem("District,Service,Month,Referrals\nRedcar,OT,2021-11-01,1948\n")
+    assert found == (
+        "'District,Service,Month,Referrals' (4 columns, none of unique_id, ds, y: one row per "
+        "series and period already, its series id in two columns? write unique_id as "
+        "'referrals/<service>/<district>' from 'Service' and 'District', in lower case (e.g. "
+        "'referrals/ot/rugby'), and rename 'Month' to ds, 'Referrals' to y)"
+    )
+
+
 @pytest.mark.parametrize(
     ("header", "renames"),
     [

@@ -834,7 +834,7 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     return pd.DataFrame(
         {"row": rows, "sid": ids.cat.codes.to_numpy(), "unique_id": np.asarray(ids, dtype=object),
          "ds_text": np.asarray(ds_text, dtype=object), "ds": ds.to_numpy(),
-         "y": y.to_numpy(), "ok_id": ids_ok.to_numpy()}
+         "y": y.to_numpy(), "y_text": y_text.array, "ok_id": ids_ok.to_numpy()}
     )  # fmt: skip
 
 
@@ -997,20 +997,23 @@ def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
     repeats = usable.loc[repeated].assign(
         first_row=first["row"].reindex(where).to_numpy(),
         first_y=first["y"].reindex(where).to_numpy(),  # its own value, blank or not
+        first_text=np.asarray(first["y_text"].reindex(where), dtype=object),
     )
-    columns = ["row", "unique_id", "ds_text", "first_row", "y", "first_y"]
+    columns = ["row", "unique_id", "ds_text", "first_row", "y", "first_y", "first_text"]
     return [
         Problem(int(row), "ds", "one row per (unique_id, ds)",
-                f"a second row for {date!r} (first on row {first}{_same_or_not(y, y0)})",
+                f"a second row for {date!r} (first on row {first}{_same_or_not(y, y0, text0)})",
                 str(series_id))
-        for row, series_id, date, first, y, y0 in repeats[columns].head(MAX_PROBLEMS_PER_CHECK)
-        .itertuples(index=False)
+        for row, series_id, date, first, y, y0, text0 in repeats[columns]
+        .head(MAX_PROBLEMS_PER_CHECK).itertuples(index=False)
     ]  # fmt: skip
 
 
-def _same_or_not(y: float, first: float) -> str:
+def _same_or_not(y: float, first: float, first_text: str = "") -> str:
     """Whether a repeated row repeats its value too (a copy: leave it out) or differs (which
-    figure is right is the sender's to say)."""
+    figure is right is the sender's to say); a first value not read is named as written."""
+    if pd.isna(first) and str(first_text):
+        return f", whose value is unreadable, {_found_value(str(first_text))}: keep one row"
     if pd.isna(first):
         return ", whose value is blank: keep the row with the figure"
     if pd.isna(y):

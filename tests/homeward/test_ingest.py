@@ -353,6 +353,17 @@ def test_a_repeat_of_a_row_left_blank_is_told_to_keep_the_figure() -> None:
     )
 
 
+def test_a_repeat_of_a_row_whose_value_is_unreadable_names_that_value() -> None:
+    """'1,728' is not blank: it was said to be, with "keep the row with the figure"."""
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(HEADER + 'a,2024-01-01,"1,728"\na,2024-01-01,1728\n', "x")
+    [repeat] = [p.found for p in caught.value.problems if p.column == "ds"]
+    assert repeat == (
+        "a second row for '2024-01-01' (first on row 2, whose value is unreadable, '1,728' "
+        "(digits grouped with commas: write 1728): keep one row)"
+    )
+
+
 def test_gap_in_weekly_series() -> None:
     rows = ["2024-01-01", "2024-01-08", "2024-01-29"]
     problem = only_problem(HEADER + "".join(f"a,{d},1\n" for d in rows))

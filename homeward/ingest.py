@@ -10,7 +10,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -823,8 +823,7 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     problems += _id_problems(ids, ids_ok, rows)
     unread = ds.isna()
     month_first = _month_first_reason(ids, ds_text, unread)
-    describe = found_unread_date if month_first is None else _month_first_date(month_first)
-    problems += _cell_problems(unread, rows, "ds", EXPECTED_DATE, ds_text, describe)
+    problems += _unread_date_problems(ids, ds, ds_text, rows, month_first)
     outside = _outside_dates(ds)
     problems += _date_range_problems(outside, rows, ids, ds_text)
     # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
@@ -836,6 +835,76 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
          "ds_text": np.asarray(ds_text, dtype=object), "ds": ds.to_numpy(),
          "y": y.to_numpy(), "y_text": y_text.array, "ok_id": ids_ok.to_numpy()}
     )  # fmt: skip
+
+
+def _unread_date_problems(
+    ids: pd.Series, ds: pd.Series, ds_text: pd.Series, rows: np.ndarray, month_first: str | None
+) -> list[Problem]:
+    """A problem for each date not read, with the date meant where a spreadsheet wrote it:
+    for a series whose dates, so read, step a week at a time, the Monday of its week, since
+    a week-ending Sunday's date is refused next as not a Monday."""
+    unread = ds.isna()
+    describe = found_unread_date if month_first is None else _month_first_date(month_first)
+    problems = _cell_problems(unread, rows, "ds", EXPECTED_DATE, ds_text, describe)
+    weekly = _weekly_rows(ids, ds, ds_text, unread, rows, month_first is not None)
+    if not weekly:
+        return problems
+    text_at = dict(zip(rows[unread.to_numpy(dtype=bool)], ds_text[unread], strict=True))
+    return [
+        replace(p, found=describe(str(text_at[p.row]), weekly=True))
+        if p.row in weekly and p.row in text_at
+        else p
+        for p in problems
+    ]
+
+
+def _weekly_rows(
+    ids: pd.Series,
+    ds: pd.Series,
+    ds_text: pd.Series,
+    unread: pd.Series,
+    rows: np.ndarray,
+    month_first: bool,
+) -> set[int]:
+    """The file lines of unread dates in series that, their spreadsheet dates read as meant,
+    step a week at a time."""
+    if not unread.any():  # the common case: no work on a file's millions of good dates
+        return set()
+    meant = pd.Series(
+        _per_category(ds_text, lambda t: t.map(lambda v: _slashed_meant(v, month_first))),
+        index=ds.index,
+        dtype="datetime64[ns]",
+    )
+    dated = pd.DataFrame(
+        {"sid": ids.cat.codes.to_numpy(), "unique_id": np.asarray(ids, dtype=object),
+         "ds": ds.fillna(meant).to_numpy(), "row": rows}
+    ).dropna(subset=["ds"])  # fmt: skip
+    ordered = dated.sort_values(["sid", "ds"]).drop_duplicates(["sid", "ds"])
+    frequency = _series_summary(ordered)["frequency"]
+    weekly_sids = set(frequency.index[frequency == WEEKLY])
+    unread_rows = set(rows[unread.to_numpy(dtype=bool)].tolist())
+    return {
+        int(row)
+        for sid, row in dated[["sid", "row"]].itertuples(index=False)
+        if sid in weekly_sids and row in unread_rows
+    }
+
+
+def _slashed_meant(text: str, month_first: bool) -> pd.Timestamp | None:
+    """The date a slashed spreadsheet date means (day first unless ``month_first``), or None."""
+    match = _SLASHED.match(text) or _TWO_DIGIT_YEAR.match(text)
+    if match is None:
+        return None
+    first, second, year = (int(g) for g in match.groups())
+    if year < 100:
+        year += 2000 if year < 30 else 1900
+    readings = ((second, first),) if month_first else ((first, second), (second, first))
+    for day, month in readings:
+        try:
+            return pd.Timestamp(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return None
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:
@@ -1136,10 +1205,11 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*$")
 
 
-def found_unread_date(text: str) -> str:
+def found_unread_date(text: str, weekly: bool = False) -> str:
     """A date that is not YYYY-MM-DD as written, and the date meant where a spreadsheet's
     slashed date says it: day first as UK spreadsheets write it (05/01/2026: 2026-01-05), or
-    month first where the day cannot be second (01/25/2026: 2026-01-25)."""
+    month first where the day cannot be second (01/25/2026: 2026-01-25); for a ``weekly``
+    series, its week's Monday."""
     match = _SLASHED.match(text) or _TWO_DIGIT_YEAR.match(text)
     if match is None:
         return _other_written_date(text)
@@ -1152,13 +1222,20 @@ def found_unread_date(text: str) -> str:
             meant = pd.Timestamp(year=year, month=month, day=day)
         except ValueError:
             continue
-        return f"{text!r} (a spreadsheet date, read {how}: {_write(meant)})"
+        return f"{text!r} (a spreadsheet date, read {how}: {_write(meant, weekly)})"
     return _found_text(text)
 
 
-def _write(meant: pd.Timestamp) -> str:
+def _write(meant: pd.Timestamp, weekly: bool = False) -> str:
     """'write 2011-04-30', with the 1st beside a month's last day: a monthly series dates a
-    month by its 1st, and one hint should not lead to the next refusal."""
+    month by its 1st, and one hint should not lead to the next refusal; so a ``weekly``
+    series' date that is not a Monday is told its week's Monday."""
+    if weekly and meant.dayofweek != 0:
+        monday = meant - pd.Timedelta(days=meant.dayofweek)
+        return (
+            f"{meant:%Y-%m-%d}, a {_DAY_NAMES[meant.dayofweek]}; the series is weekly: date "
+            f"its week by its Monday, write {monday:%Y-%m-%d}"
+        )
     if meant.is_month_end:
         return f"write {meant:%Y-%m-%d}, or {meant:%Y-%m}-01 if the series is monthly"
     return f"write {meant:%Y-%m-%d}"
@@ -1252,10 +1329,10 @@ MONTH_FIRST_SHARE = 0.2  # of a file's slashed dates, with a middle number above
 MIN_MONTH_FIRST_RUN = 3  # dates in a series before a run of consecutive days says month first
 
 
-def _month_first_date(reason: str) -> Callable[[str], str]:
+def _month_first_date(reason: str) -> Callable[..., str]:
     """Describe an unread date of a file whose slashed dates are month first."""
 
-    def describe(text: str) -> str:
+    def describe(text: str, weekly: bool = False) -> str:
         match = _SLASHED.match(text)
         if match is None:
             return _found_text(text)
@@ -1264,9 +1341,10 @@ def _month_first_date(reason: str) -> Callable[[str], str]:
             meant = pd.Timestamp(year=year, month=month, day=day)
         except ValueError:
             return _found_text(text)
+        write = _write(meant, weekly) if weekly else f"write {meant:%Y-%m-%d}"
         return (
             f"{text!r} (a spreadsheet date written month first, as US software writes it: "
-            f"{reason}; write {meant:%Y-%m-%d})"
+            f"{reason}; {write})"
         )
 
     return describe
@@ -1281,10 +1359,15 @@ def found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:
     day = _DAY_NAMES[date.dayofweek]
     if frequency == MONTHLY and date.is_month_end:
         return f"{text!r} (the last day of its month; date it by its 1st, {date:%Y-%m}-01)"
+    monday = date - pd.Timedelta(days=date.dayofweek)
     if frequency == WEEKLY:
-        monday = date - pd.Timedelta(days=date.dayofweek)
         return f"{text!r} (a {day}; date its week by its Monday, {monday:%Y-%m-%d})"
-    return f"{text!r} (a {day})"
+    # a series of one date (a month-end correction) shows no frequency: name both anchors
+    end = ", the last day of its month" if date.is_month_end else ""
+    return (
+        f"{text!r} (a {day}{end}; date a month by its 1st, {date:%Y-%m}-01, or a week by "
+        f"its Monday, {monday:%Y-%m-%d})"
+    )
 
 
 def _gap_problems(

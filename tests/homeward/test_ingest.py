@@ -636,3 +636,32 @@ def test_an_empty_header_over_values_names_the_column_position_and_a_value() -> 
     assert (problem.row, problem.column) == (1, None)
     assert problem.expected == "a name in the header for column 5, which holds values"
     assert problem.found == "an empty name (row 3 has 'note')"
+
+
+def test_a_weekly_series_slashed_sunday_is_told_its_monday() -> None:
+    """'01/01/2023' was told "write 2023-01-01", a Sunday, refused next as not a Monday."""
+    sundays = pd.date_range("2023-01-01", periods=4, freq="W-SUN")
+    text = HEADER + "".join(f"a,{d:%d/%m/%Y},{i}\n" for i, d in enumerate(sundays))
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "weeks.csv")
+    first = caught.value.problems[0]
+    assert (first.row, first.column) == (2, "ds")
+    assert first.found == (
+        "'01/01/2023' (a spreadsheet date, read day first, as UK spreadsheets write it: "
+        "2023-01-01, a Sunday; the series is weekly: date its week by its Monday, write "
+        "2022-12-26)"
+    )
+    # the dates the hints give are accepted
+    mondays = [p.found.rsplit("write ", 1)[1].rstrip(")") for p in caught.value.problems]
+    fixed = HEADER + "".join(f"a,{d},{i}\n" for i, d in enumerate(mondays))
+    assert len(read_observations_csv(fixed, "weeks.csv")) == 4
+
+
+def test_a_single_month_end_date_is_told_the_1st() -> None:
+    """One row (a correction of a stored monthly series) shows no frequency of its own:
+    '2026-10-31' was "a Saturday", without the 1st a whole file of month-ends is told."""
+    problem = only_problem(HEADER + "a,2026-10-31,5\n")
+    assert problem.found == (
+        "'2026-10-31' (a Saturday, the last day of its month; date a month by its 1st, "
+        "2026-10-01, or a week by its Monday, 2026-10-26)"
+    )

@@ -829,12 +829,31 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
     # up to 2091, say) is not checked further, so the problems name the date, not its effects.
     ds = ds.where(outside == "")
-    problems += y_problems
+    problems += _SeriesOfRows(ids, ids_ok, rows).of(y_problems)
     return pd.DataFrame(
         {"row": rows, "sid": ids.cat.codes.to_numpy(), "unique_id": np.asarray(ids, dtype=object),
          "ds_text": np.asarray(ds_text, dtype=object), "ds": ds.to_numpy(),
          "y": y.to_numpy(), "y_text": y_text.array, "ok_id": ids_ok.to_numpy()}
     )  # fmt: skip
+
+
+class _SeriesOfRows:
+    """Names the series of a value's problem from its row's id, where that id is a valid one
+    (an API client groups problems by ``series_id``; a bad id's row belongs to none). Dates
+    not read keep the spec's wording, "row 2, column 'ds': ...", without the series."""
+
+    def __init__(self, ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> None:
+        self._ids, self._ok, self._rows = ids, ids_ok.to_numpy(dtype=bool), pd.Index(rows)
+
+    def of(self, problems: list[Problem]) -> list[Problem]:
+        # looked up for the problems' rows only: a file may have millions of good ones
+        at = self._rows.get_indexer([-1 if p.row is None else p.row for p in problems])
+        return [
+            replace(p, series_id=str(self._ids.iloc[i]))
+            if p.series_id is None and i >= 0 and self._ok[i]
+            else p
+            for p, i in zip(problems, at, strict=True)
+        ]
 
 
 def _unread_date_problems(

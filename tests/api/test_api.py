@@ -183,6 +183,7 @@ def test_upload_rejected_whole_then_accepted(admin: httpx.Client) -> None:
     assert (
         problems[0]["row"] == 3 and problems[0]["column"] == "y" and "lots" in problems[0]["found"]
     )
+    assert problems[0]["series_id"] == "referrals/ot/new-place"
     assert len(admin.get("/v1/series").json()) == before
     good = bad.replace("lots", "4")
     accepted = admin.post("/v1/observations", content=good, headers={"content-type": "text/csv"})

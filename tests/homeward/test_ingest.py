@@ -665,3 +665,12 @@ def test_a_single_month_end_date_is_told_the_1st() -> None:
         "'2026-10-31' (a Saturday, the last day of its month; date a month by its 1st, "
         "2026-10-01, or a week by its Monday, 2026-10-26)"
     )
+
+
+def test_a_value_s_problem_names_its_row_s_series() -> None:
+    """An API client groups problems by series: a negative or text count's was null."""
+    text = HEADER + "a,2024-01-01,-5\na,2024-01-08,twelve\nBad Id,2024-01-15,x\n"
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(text, "values.csv")
+    values = [(p.row, p.series_id) for p in caught.value.problems if p.column == "y"]
+    assert values == [(2, "a"), (3, "a"), (4, None)]  # a bad id names no series

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from homeward.errors import Problem, ValidationFailed, in_reading_order
-from homeward.ingest import MAX_COUNT, WEEKLY, found_date, found_unread_date, read_csv_as_text
+from homeward.ingest import (
+    MAX_COUNT,
+    WEEKLY,
+    found_date,
+    found_unread_date,
+    found_value,
+    read_csv_as_text,
+)
 from homeward.planning import (
     PRESSURE_LEVEL_COLUMN,
     REFERRAL_ID,
@@ -323,6 +330,5 @@ def _counts(text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
 
 def _found(cell: object) -> str:
     """A refused cell as the message shows it: quoted, or "a blank value" (not an empty quote
-    or nothing at all after "found")."""
-    text = str(cell).strip()
-    return repr(text) if text else "a blank value"
+    or nothing at all after "found"), with the hints `homeward import` gives a count."""
+    return found_value(str(cell).strip())

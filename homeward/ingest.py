@@ -356,7 +356,7 @@ def parse_count_cells(
     text = _as_text(text)
     values = pd.Series(_per_category(text, _parse_values), index=text.index, dtype="float64")
     bad = values.isna() | ~values.fillna(0.0).between(0, MAX_COUNT)
-    problems = _cell_problems(bad, rows, column, EXPECTED_Y, text, _found_value)
+    problems = _cell_problems(bad, rows, column, EXPECTED_Y, text, found_value)
     return values.where(~bad), problems
 
 
@@ -1046,7 +1046,10 @@ def _found_text(value: str) -> str:
 _SUPPRESSED = frozenset({"*", "..", ":", "x", "c", "[c]", "[x]", "[z]", "-"})
 
 
-def _found_value(value: str) -> str:
+def found_value(value: str) -> str:
+    """A count that is not one as written (stripped), and what it is where that is plain: a
+    withheld figure, not a number, negative, too large, Excel's grouped digits ('1,078': write
+    1078); "a blank value" for an empty cell. Shared with ``homeward plan --demand``."""
     word = value.lower()
     if word in _SUPPRESSED:
         return (
@@ -1101,7 +1104,7 @@ def _same_or_not(y: float, first: float, first_text: str = "") -> str:
     """Whether a repeated row repeats its value too (a copy: leave it out) or differs (which
     figure is right is the sender's to say); a first value not read is named as written."""
     if pd.isna(first) and str(first_text):
-        return f", whose value is unreadable, {_found_value(str(first_text))}: keep one row"
+        return f", whose value is unreadable, {found_value(str(first_text))}: keep one row"
     if pd.isna(first):
         return ", whose value is blank: keep the row with the figure"
     if pd.isna(y):

@@ -48,3 +48,17 @@ def test_weekly_demand_dated_by_week_ending_sundays_names_each_monday(tmp_path: 
     assert problem.found == "'2026-01-11' (a Sunday; date its week by its Monday, 2026-01-05)"
     monthly = config.model_copy(update={"period_days": 30})
     assert len(read_demand_csv(path, monthly)) == 2  # other periods: no day of the week
+
+
+def test_grouped_thousands_are_told_the_number_as_import_tells_them(tmp_path: Path) -> None:
+    """`homeward plan --demand` refused '1,078' with no hint; `homeward import` gives one."""
+    path = tmp_path / "demand.csv"
+    path.write_text(
+        'service,district,ds,cases\not,rugby,2026-01-05,"1,078"\not,rugby,2026-01-12,-2\n'
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        read_demand_csv(path)
+    assert [(p.row, p.column, p.found) for p in caught.value.problems] == [
+        (2, "cases", "'1,078' (digits grouped with commas: write 1078)"),
+        (3, "cases", "'-2' (negative)"),
+    ]

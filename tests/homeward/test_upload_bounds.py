@@ -165,4 +165,4 @@ def test_a_demand_file_keeps_to_the_same_ceiling(tmp_path: Path) -> None:
     [problem] = refused.value.problems
     assert (problem.row, problem.column) == (2, "cases")
     assert problem.expected == f"a number from 0 to {MAX_COUNT:,}"
-    assert problem.found == f"'{MAX_COUNT * 10}'"
+    assert problem.found == f"'{MAX_COUNT * 10}' (more than {MAX_COUNT:,} in one period)"

@@ -910,7 +910,17 @@ def _weekly_rows(
 
 
 def _slashed_meant(text: str, month_first: bool) -> pd.Timestamp | None:
-    """The date a slashed spreadsheet date means (day first unless ``month_first``), or None."""
+    """The date a spreadsheet's date means (a slashed one day first unless ``month_first``, a
+    midnight time left out, an Excel serial number), or None."""
+    if midnight := _MIDNIGHT.match(text):
+        if re.fullmatch(_DATE, midnight.group(1)):
+            try:
+                return pd.Timestamp(midnight.group(1))
+            except ValueError:
+                return None
+        return _slashed_meant(midnight.group(1), month_first)
+    if (serial := _serial_date(text)) is not None:
+        return serial
     match = _SLASHED.match(text) or _TWO_DIGIT_YEAR.match(text)
     if match is None:
         return None
@@ -1042,6 +1052,10 @@ def _found_text(value: str) -> str:
     return "a blank value" if value == "" else _quote(value)
 
 
+# What Excel writes in a cell whose formula failed
+_EXCEL_ERRORS = frozenset(
+    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!"}
+)
 # How published tables (NHS England, ONS) mark a figure withheld or not available
 _SUPPRESSED = frozenset({"*", "..", ":", "x", "c", "[c]", "[x]", "[z]", "-"})
 
@@ -1058,6 +1072,11 @@ def found_value(value: str) -> str:
         )
     if word in _NAN_WORDS:
         return f"{_quote(value)} (not a number)"
+    if value.upper() in _EXCEL_ERRORS:
+        return (
+            f"{_quote(value)} (an Excel error value: its formula failed; write the count "
+            "itself, a number, in its place)"
+        )
     if word in _INF_WORDS:
         return f"{_quote(value)} (infinite)"
     if re.fullmatch(_NUMBER, value):
@@ -1224,14 +1243,28 @@ def _anchor_problems(anchored: pd.DataFrame) -> list[Problem]:
     ]  # fmt: skip
 
 
-_SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*$")
+# 05/01/2026, and as Excel also writes it, 05.01.2026 or 05-01-2026
+_SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+# a date at midnight, as Excel writes a date cell formatted with a time (01/11/2021 00:00)
+_MIDNIGHT = re.compile(r"^\s*(\S+)[ T]0?0:00(?::00(?:\.0+)?)?\s*$")
+# Excel's serial day numbers (44501 is 2021-11-01), from EARLIEST_PERIOD on
+_SERIAL = re.compile(r"^\s*(\d{5})\s*$")
+_EXCEL_DAY_ZERO = pd.Timestamp("1899-12-30")
 
 
 def found_unread_date(text: str, weekly: bool = False) -> str:
     """A date that is not YYYY-MM-DD as written, and the date meant where a spreadsheet's
     slashed date says it: day first as UK spreadsheets write it (05/01/2026: 2026-01-05), or
     month first where the day cannot be second (01/25/2026: 2026-01-25); for a ``weekly``
-    series, its week's Monday."""
+    series, its week's Monday. So too a date with a midnight time (01/11/2021 00:00) and an
+    Excel serial day number (44501), which are refused with the date to write, not read."""
+    if midnight := _MIDNIGHT.match(text):
+        return _found_with_time(text, midnight.group(1), weekly)
+    if (serial := _serial_date(text)) is not None:
+        return (
+            f"{text!r} (an Excel date serial number, the day {serial:%Y-%m-%d}: format the "
+            f"column as a date YYYY-MM-DD before saving; {_write(serial, weekly)})"
+        )
     match = _SLASHED.match(text) or _TWO_DIGIT_YEAR.match(text)
     if match is None:
         return _other_written_date(text)
@@ -1246,6 +1279,30 @@ def found_unread_date(text: str, weekly: bool = False) -> str:
             continue
         return f"{text!r} (a spreadsheet date, read {how}: {_write(meant, weekly)})"
     return _found_text(text)
+
+
+def _found_with_time(text: str, date: str, weekly: bool) -> str:
+    """A date written with a midnight time of day: the date alone to write."""
+    if re.fullmatch(_DATE, date):
+        try:
+            meant = pd.Timestamp(date)
+        except ValueError:
+            return _found_text(text)
+        return f"{text!r} (a date and time: leave the time out, {_write(meant, weekly)})"
+    said = found_unread_date(date, weekly)
+    if not said.startswith(f"{date!r} ("):  # nothing plain to say of the date part either
+        return _found_text(text)
+    return f"{text!r} (a date and time: leave the time out; {said[len(repr(date)) + 2 : -1]})"
+
+
+def _serial_date(text: str) -> pd.Timestamp | None:
+    """The day an Excel serial number (days since 1899-12-30) names, if it falls between
+    ``EARLIEST_PERIOD`` and today; else None (a five-digit number that is not a date)."""
+    match = _SERIAL.match(text)
+    if match is None:
+        return None
+    day = _EXCEL_DAY_ZERO + pd.Timedelta(days=int(match.group(1)))
+    return day if EARLIEST_PERIOD <= day <= pd.Timestamp(utcnow().date()) else None
 
 
 def _write(meant: pd.Timestamp, weekly: bool = False) -> str:

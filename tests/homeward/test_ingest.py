@@ -674,3 +674,32 @@ def test_a_value_s_problem_names_its_row_s_series() -> None:
         read_observations_csv(text, "values.csv")
     values = [(p.row, p.series_id) for p in caught.value.problems if p.column == "y"]
     assert values == [(2, "a"), (3, "a"), (4, None)]  # a bad id names no series
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [
+        ("01-11-2021", "'01-11-2021' (a spreadsheet date, read day first, as UK spreadsheets "
+         "write it: write 2021-11-01)"),
+        ("01/11/2021 00:00", "'01/11/2021 00:00' (a date and time: leave the time out; a "
+         "spreadsheet date, read day first, as UK spreadsheets write it: write 2021-11-01)"),
+        ("2021-11-01 00:00:00", "'2021-11-01 00:00:00' (a date and time: leave the time out, "
+         "write 2021-11-01)"),
+        ("44501", "'44501' (an Excel date serial number, the day 2021-11-01: format the column "
+         "as a date YYYY-MM-DD before saving; write 2021-11-01)"),
+    ],
+)  # fmt: skip
+def test_excel_s_other_dates_are_refused_with_the_date_to_write(written: str, found: str) -> None:
+    """Refused, not read (a date is read only as YYYY-MM-DD), but no longer without a hint."""
+    problem = only_problem(f"{HEADER}a,{written},3\n")
+    assert (problem.row, problem.column, problem.found) == (2, "ds", found)
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#VALUE!", "#DIV/0!"])
+def test_an_excel_error_value_is_named_as_one(error: str) -> None:
+    problem = only_problem(f"{HEADER}a,2021-11-01,{error}\n")
+    assert (problem.row, problem.column) == (2, "y")
+    assert problem.found == (
+        f"'{error}' (an Excel error value: its formula failed; write the count itself, a "
+        "number, in its place)"
+    )

@@ -843,11 +843,19 @@ class _SeriesOfRows:
     not read keep the spec's wording, "row 2, column 'ds': ...", without the series."""
 
     def __init__(self, ids: pd.Series, ids_ok: pd.Series, rows: np.ndarray) -> None:
-        self._ids, self._ok, self._rows = ids, ids_ok.to_numpy(dtype=bool), pd.Index(rows)
+        self._ids, self._ok = ids, ids_ok.to_numpy(dtype=bool)
+        # a row number shared by several rows (a wide file melted, one row a metric) names
+        # no one series: such rows are left out of the lookup, and their problems keep none
+        index = pd.Index(rows)
+        alone = ~index.duplicated(keep=False)
+        self._rows = index if alone.all() else index[alone]
+        self._at = None if alone.all() else np.flatnonzero(alone)
 
     def of(self, problems: list[Problem]) -> list[Problem]:
         # looked up for the problems' rows only: a file may have millions of good ones
         at = self._rows.get_indexer([-1 if p.row is None else p.row for p in problems])
+        if self._at is not None:
+            at = np.where(at >= 0, self._at[np.maximum(at, 0)], -1)
         return [
             replace(p, series_id=str(self._ids.iloc[i]))
             if p.series_id is None and i >= 0 and self._ok[i]

@@ -703,3 +703,21 @@ def test_an_excel_error_value_is_named_as_one(error: str) -> None:
         f"'{error}' (an Excel error value: its formula failed; write the count itself, a "
         "number, in its place)"
     )
+
+
+def test_rows_sharing_a_line_name_no_one_series_and_do_not_break_the_lookup() -> None:
+    """A wide file melted long (the NHS DTOC file: one line, two metrics) gives rows that
+    share a line number; a value's problem on such a line names no series, and the lookup of
+    the others' series does not fail on the shared numbers (it raised InvalidIndexError)."""
+    raw = pd.DataFrame(
+        {
+            "unique_id": ["a", "b", "a", "b", "c"],
+            "ds": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-02-01", "2024-01-01"],
+            "y": ["1", "-2", "3", "4", "-5"],
+        },
+        index=pd.Index([2, 2, 3, 3, 4], name="line"),
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        validate_observations(raw, "wide.csv")
+    values = [(p.row, p.series_id) for p in caught.value.problems if p.column == "y"]
+    assert values == [(2, None), (4, "c")]

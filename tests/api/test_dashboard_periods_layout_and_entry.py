@@ -79,13 +79,18 @@ def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
     revenue = plan["result"]["revenue"]
     shown = {
         name: browser.find_element(By.ID, f"plan-{name}").text
-        for name in ("wait", "staff", "agency", "fee", "budget", "unspent", "dtoc", "sim-dtoc")
-    }
+        for name in (
+            "wait", "staff", "agency", "fee", "charge", "net", "budget", "unspent", "dtoc",
+            "sim-dtoc",
+        )
+    }  # fmt: skip
     assert shown == {
         "wait": _shown(plan["objective_weighted_wait_days"]),
         "staff": _shown(sum(r["staff_cost_gbp"] for r in revenue)),
         "agency": _shown(sum(r["agency_cost_gbp"] for r in revenue)),
         "fee": _shown(sum(r["fee_income_gbp"] for r in revenue)),
+        "charge": _shown(sum(r["charge_income_gbp"] for r in revenue)),
+        "net": _shown(sum(r["net_cost_gbp"] for r in revenue)),
         # what a finance officer holds the plan to: the revenue budget and what it leaves unspent
         "budget": _shown(sum(r["budget_gbp"] for r in revenue)),
         "unspent": _shown(sum(r["headroom_gbp"] for r in revenue)),
@@ -101,6 +106,8 @@ def test_the_summary_says_the_weeks_its_totals_cover_and_they_add_up_to_the_api(
         "staff cost, GBP",
         "agency cost, GBP",
         "fee income, GBP",
+        "charge income, GBP",
+        "net cost (less fees and charges), GBP",
         "revenue budget, GBP",
         "budget left unspent, GBP",
     ]

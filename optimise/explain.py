@@ -206,15 +206,14 @@ def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult)
     for i, dual, lo, hi in zip(limited, reduced, low, high, strict=True):
         labels = _one_label(model, block, int(i))
         value = -float(dual) + 0.0
-        valid = _range_text(float(lo), float(hi), UNITS["works_limit"])
+        ranged = (float(lo), float(hi), float(upper[i]))
+        valid = _qualifiers(rule, value, ranged, bool(model.penalties), UNITS["works_limit"])
         text = (
             f"allowing one more DFG works completion for {labels['district']} "
             f"{_effect(rule, value, whole)}{valid}"
         )
         if not np.isfinite(value):
             text = NO_PRICE if model.penalties else NO_REDUCED_COST
-        elif model.penalties:
-            text += HELD
         rows.append(
             (
                 "works_limit",
@@ -251,11 +250,10 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
         named = _named(labels)
         text = rule.sentence.format(effect=effect, owner=_owner(labels), **named)
         where = _when(labels)
-        valid = _range_text(float(lo), float(hi), UNITS[name])
-        valid += _headroom_text(rule, float(value), float(hi) - float(b), UNITS[name])
-        if model.penalties:
-            valid += HELD if np.isfinite(value) else ""
-            text = text if np.isfinite(value) else NO_PRICE
+        ranged = (float(lo), float(hi), float(b))
+        valid = _qualifiers(rule, float(value), ranged, bool(model.penalties), UNITS[name])
+        if model.penalties and not np.isfinite(value):
+            text = NO_PRICE
         rows.append(
             (
                 name,
@@ -360,6 +358,24 @@ def _range_text(low: float, high: float, unit: str) -> str:
     if np.isfinite(low):
         return f" (holds for a bound of {amount(low, unit)} {unit} or more)"
     return ""
+
+
+def _qualifiers(
+    rule: PriceRule,
+    value: float,
+    ranged: tuple[float, float, float],
+    relaxed: bool,
+    unit: str,
+) -> str:
+    """The words after a price's effect, each clause reading on its own: that a `relaxed`
+    plan's price is of its LP with what had to give held (before the range, so it is not read
+    as part of 'beyond that the price falls'), then the range (`ranged`: its low and high
+    end and the row's own bound, in `unit`), then how little of the unit the range holds for
+    where that is less than the unit the price is quoted per. Every kind of price is qualified
+    here, so none is quoted per a completion, an hour or GBP 1,000 it does not hold for."""
+    low, high, bound = ranged
+    held = HELD if relaxed and np.isfinite(value) else ""
+    return held + _range_text(low, high, unit) + _headroom_text(rule, value, high - bound, unit)
 
 
 def _headroom_text(rule: PriceRule, value: float, headroom: float, unit: str) -> str:

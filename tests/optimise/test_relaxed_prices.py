@@ -44,9 +44,13 @@ def test_the_next_gbp_1000_buys_ot_hours_once_the_floor_is_paid() -> None:
     # a floor hour costs GBP 10 of that OT: 7 and 3.5 days
     assert prices.loc[("team_hours_min", "hao/north/1"), "value"] == pytest.approx(7.0)
     assert prices.loc[("team_hours_min", "hao/north/2"), "value"] == pytest.approx(3.5)
-    statement = prices.loc[("revenue", "1"), "statement"]
-    assert statement.startswith("Period 1: an extra GBP 1,000 of revenue budget saves 700")
-    assert statement.endswith("with what had to give held at the plan's amounts")
+    # what had to give is held for the price, not for "beyond that the price falls": the
+    # clause follows the saving it qualifies, before the range and how far it holds
+    assert prices.loc[("revenue", "1"), "statement"] == (
+        "Period 1: an extra GBP 1,000 of revenue budget saves 700 weighted waiting days, with "
+        "what had to give held at the plan's amounts (holds for a bound from 200 to 500 GBP), "
+        "for the first GBP 300 only; beyond that the price falls"
+    )
     assert list(result.relaxations["amount"]) == pytest.approx([100.0, 100.0])  # as before
 
 

@@ -112,6 +112,34 @@ def test_works_limit_prices_predict_what_a_higher_limit_saves(periods: int, shar
     assert "one more DFG works completion for" in priced["statement"]
 
 
+def test_a_works_price_quoted_per_more_than_its_range_says_how_far_it_holds() -> None:
+    """A works-limit price is quoted per completion, as a revenue price is per GBP 1,000:
+    where its range above the limit is narrower than one completion (rugby's limit of 4.63
+    holds to 5.35) it says so, as the other prices do; where the range covers the completion
+    (nuneaton-and-bedworth's, to 7.14) nothing is added. Before, every works price was quoted
+    per completion without a word, on the demo for ranges 0.1 works wide."""
+    names = [d["id"] for d in full_config()["districts"]]
+    _, free = _objective_with_limits(dict.fromkeys(names), 6)
+    cap = 0.5 * float(free.capital["works_completed"].max())
+    _, result = _objective_with_limits(dict.fromkeys(names, cap), 6)
+    prices = result.shadow_prices
+    works = prices[(prices["constraint"] == "works_limit") & (prices["value"] > 0)]
+    narrow = works["range_high"] - cap < 1.0
+    assert narrow.any() and not narrow.all()
+    assert (
+        works["statement"][narrow]
+        .str.endswith(", for the first 0.7 works only; beyond that the price falls")
+        .all()
+    )
+    assert not works["statement"][~narrow].str.contains("for the first").any()
+    statements = works.set_index("index")["statement"]
+    assert statements["rugby/1"] == (
+        "Period 1: allowing one more DFG works completion for rugby lowers the plan's objective "
+        "(weighted waiting days plus the worst-district term) by 14 days (holds for a bound "
+        "from 0.7 to 5.4 works), for the first 0.7 works only; beyond that the price falls"
+    )
+
+
 def test_a_limit_of_zero_is_ranged_from_zero_up() -> None:
     """HiGHS ranges a column's bound past its lower bound (a limit of 0 'held from -0.3'):
     no limit below zero is an LP, so the range starts at 0."""

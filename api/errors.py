@@ -94,7 +94,8 @@ _MEANING = {
     "gives (quote it when reporting the error)",
     503: "the database is unavailable (down, unreachable or refusing connections): the "
     "detail names its backend only (the server log says which database and what failed, "
-    "with the body's `error_id`); "
+    "with the body's `error_id`; a failing /readyz logs an outage's first probe so, then "
+    "counts the rest, naming the latest unlogged `error_id` at most every 5 minutes); "
     "try again after `Retry-After` seconds",
 }
 
@@ -367,7 +368,7 @@ READINESS_OPERATION = "get_readiness"
 def _log_unavailable(request: Request, exc: Exception, url: URL | None, error_id: str) -> None:
     """The log line of a 503, naming the database and what failed. A failing /readyz logs
     its first failure so, then at most a line every few minutes saying how many it did not."""
-    said = _readiness_failed(request)
+    said = _readiness_failed(request, error_id)
     if said is False:
         return
     where = (error_id, request.method, request.url.path, request_id_of(request))
@@ -380,18 +381,18 @@ def _log_unavailable(request: Request, exc: Exception, url: URL | None, error_id
         duration_text(said.outage_s),
         *where,
         *what,
-        unlogged_text(said.probes),
+        unlogged_text(said.probes, said.latest_error_id),
     )
 
 
-def _readiness_failed(request: Request) -> Unlogged | bool:
+def _readiness_failed(request: Request, error_id: str) -> Unlogged | bool:
     """For a failed /readyz, what its app's ReadinessLog says to log; True for any other."""
     route = request.scope.get("route")
     readiness = getattr(request.app.state, "readiness", None)
     if getattr(route, "operation_id", None) != READINESS_OPERATION or readiness is None:
         return True
     assert isinstance(readiness, ReadinessLog)
-    return readiness.failed()
+    return readiness.failed(error_id)
 
 
 def _database_url(request: Request) -> URL | None:

@@ -181,11 +181,16 @@ def test_a_failing_readyz_logs_its_outage_once_then_a_count_then_its_end(
     gone = make_engine("sqlite:///" + str(tmp_path / "gone" / "homeward.db"))
     (tmp_path / "gone").rmdir()  # make_engine made the folder: the file cannot be opened
 
+    error_ids: list[str] = []
+
     def probes(statuses: list[int], *, every_s: float = 10.0) -> list[str]:
-        """Probe once per status expected, `every_s` apart; the probe log's lines meanwhile."""
+        """Probe once per status expected, `every_s` apart; the probe log's lines meanwhile.
+        Each 503's `error_id` is kept in `error_ids`."""
         caplog.clear()
         for status in statuses:
-            assert httpx.get(f"{server.url}/readyz", timeout=30).status_code == status
+            answer = httpx.get(f"{server.url}/readyz", timeout=30)
+            assert answer.status_code == status
+            error_ids.extend([answer.json()["error_id"]] if status == 503 else [])
             now[0] += every_s
         return [
             f"{r.levelname} {r.getMessage()}"
@@ -203,14 +208,67 @@ def test_a_failing_readyz_logs_its_outage_once_then_a_count_then_its_end(
         [reminder] = probes([503] * 3)
         assert reminder.startswith("ERROR database still unavailable after 5 min 0 s, error ")
         assert "the sqlite database 'homeward.db' did not answer" in reminder
-        assert reminder.endswith("(29 failed probes since the last line were not logged)")
+        # the 30th probe's 503 is the line's own error; the 29th, unlogged, is named too
+        assert reminder.endswith(
+            "(29 failed probes since the last line were not logged, the latest error "
+            f"{error_ids[29]})"
+        )
+        assert f"error {error_ids[30]} in GET /readyz" in reminder
         app.state.session_factory = live_factory
         assert probes([200, 200]) == [
             "INFO ready again: the database answers /readyz after 5 min 30 s not ready "
-            "(2 failed probes since the last line were not logged)"
+            f"(2 failed probes since the last line were not logged, the latest error "
+            f"{error_ids[-1]})"
         ]
         app.state.session_factory = session_factory(gone)
         [again] = probes([503, 503])
         assert again.startswith("ERROR database unavailable, error ")
+    gone.dispose()
+    engine.dispose()
+
+
+def test_a_readyz_failure_after_a_silence_is_a_new_outage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failure a week after the last failed probe, with no probe between (the monitor was
+    off), was logged as "database still unavailable after 168 h 0 min ... (0 failed probes
+    ...)": nothing is known of that week. A silence longer than the 5 minutes between lines
+    ends the old outage at its last failed probe (one INFO line says so, naming its unlogged
+    probe's error), and the failure is logged in full as the first of a new one."""
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+    now = [1000.0]
+    app.state.readiness = ReadinessLog(clock=lambda: now[0])
+    gone = make_engine("sqlite:///" + str(tmp_path / "gone" / "homeward.db"))
+    (tmp_path / "gone").rmdir()
+
+    def probe() -> tuple[str, list[str]]:
+        caplog.clear()
+        answer = httpx.get(f"{server.url}/readyz", timeout=30)
+        assert answer.status_code == 503
+        lines = [
+            f"{r.levelname} {r.getMessage()}"
+            for r in caplog.records
+            if r.name in ("api.errors", "api.readiness")
+        ]
+        return str(answer.json()["error_id"]), lines
+
+    with caplog.at_level(logging.INFO), LiveServer(app) as server:
+        app.state.session_factory = session_factory(gone)  # the server's start set its own
+        _, [first] = probe()
+        assert first.startswith("ERROR database unavailable, error ")
+        now[0] += 60.0
+        unlogged, quiet = probe()
+        assert quiet == []
+        now[0] += 7 * 24 * 3600.0
+        error_id, lines = probe()
+    assert lines == [
+        "INFO no /readyz probe for 168 h 0 min after the last failed one: that outage is taken "
+        "as over then, after 1 min 0 s not ready, its end unseen (1 failed probe since the last "
+        f"line was not logged, error {unlogged})",
+        lines[1],
+    ]
+    assert lines[1].startswith(f"ERROR database unavailable, error {error_id} in GET /readyz")
     gone.dispose()
     engine.dispose()

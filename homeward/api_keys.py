@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from homeward import repository
@@ -22,7 +23,14 @@ HOW_TO_SEND = "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
 
 
 class KeyNameTaken(HomewardError):
-    """A key with that name exists already (names are never reused, even once revoked)."""
+    """A key has or had that name: `keys create` takes no name any key has had, revoked or
+    not, so a name in `keys list` and the access log is one client's keys; `keys rotate` is
+    what gives a name a new key, and only while its key is active."""
+
+
+class KeyChangedMeanwhile(HomewardError):
+    """Another `keys create` or `keys rotate` gave the name an active key while this one ran
+    (a name is unique among active keys); this one changed nothing."""
 
 
 class UnknownKeyName(HomewardError):
@@ -90,13 +98,14 @@ def create_key(session: Session, name: str, role: Role) -> NewKey:
     existing = repository.api_key_by_name(session, name)
     if existing is not None:
         revoked = (
-            f" (revoked at {utc_minute(existing.revoked_at)}; a name is never reused, so "
-            "a revoked key's name keeps meaning that key)"
+            f" (revoked at {utc_minute(existing.revoked_at)}; `keys create` takes no name a "
+            "key has had, so a name's keys are one client's; `keys rotate` gives a name a new "
+            "key, but only while its key is active)"
             if existing.revoked_at is not None
             else ""
         )
         raise KeyNameTaken(f"a key named {name!r} exists already{revoked}; choose another name")
-    return _new_key(session, name, role)
+    return _new_key(session, name, role, "created")
 
 
 def rotate_key(session: Session, name: str) -> NewKey:
@@ -114,13 +123,32 @@ def rotate_key(session: Session, name: str) -> NewKey:
             "key to rotate; make a new one under another name with `homeward keys create`"
         )
     repository.revoke_api_key(session, row)  # first: a name is unique among active keys
-    return _new_key(session, name, Role(row.role))
+    return _new_key(session, name, Role(row.role), "rotated")
 
 
-def _new_key(session: Session, name: str, role: Role) -> NewKey:
+def _new_key(session: Session, name: str, role: Role, done: str) -> NewKey:
+    """Store a new key for `name`. Two commands run at once may both find the name free (or
+    its key active) and both add a key; the index making a name unique among active keys
+    refuses the second, which is told so rather than shown the driver's UniqueViolation."""
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    repository.add_api_key(session, name, role.value, key_hash(secret))
+    try:
+        repository.add_api_key(session, name, role.value, key_hash(secret))
+    except IntegrityError as exc:
+        if not _active_name_taken(exc):
+            raise
+        raise KeyChangedMeanwhile(
+            f"key {name!r} was {done} by someone else at the same time, so this command "
+            "changed nothing; `homeward keys list` shows its keys now: try again if it still "
+            "needs doing"
+        ) from exc
     return NewKey(name=name, role=role, secret=secret)
+
+
+def _active_name_taken(exc: IntegrityError) -> bool:
+    """Whether `exc` is the active-name index refusing a second active key of one name:
+    PostgreSQL names the index, SQLite the column."""
+    said = str(exc.orig)
+    return "uq_api_keys_active_name" in said or "api_keys.name" in said
 
 
 def revoke_key(session: Session, name: str) -> ApiKeyRow:

@@ -4,7 +4,7 @@ the database's time zone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, timedelta
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeward import api_keys, repository
 from homeward.roles import Role
 from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import ApiKeyRow
 
 
 def test_a_revoked_keys_name_is_refused_saying_it_was_revoked(
@@ -28,10 +29,33 @@ def test_a_revoked_keys_name_is_refused_saying_it_was_revoked(
     with pytest.raises(api_keys.KeyNameTaken) as revoked, transaction(factory) as session:
         api_keys.create_key(session, "bi-tool", Role.VIEWER)
     assert "'bi-tool' exists already (revoked at " in str(revoked.value)
-    assert "a name is never reused" in str(revoked.value)
+    assert "`keys create` takes no name a key has had" in str(revoked.value)
     with pytest.raises(api_keys.KeyNameTaken) as live, transaction(factory) as session:
         api_keys.create_key(session, "dashboard", Role.VIEWER)
     assert str(live.value) == "a key named 'dashboard' exists already; choose another name"
+
+
+def test_a_rotated_then_revoked_name_is_refused_without_saying_names_are_never_reused(
+    factory: sessionmaker[Session],
+) -> None:
+    """`keys rotate` reuses a name, so "a name is never reused, so a revoked key's name keeps
+    meaning that key" was false for 'bi', rotated and then revoked: the refusal says what
+    `keys create` takes and what gives a name a new key."""
+    with transaction(factory) as session:
+        api_keys.create_key(session, "bi", Role.VIEWER)
+    with transaction(factory) as session:
+        api_keys.rotate_key(session, "bi")
+        api_keys.revoke_key(session, "bi")
+    with pytest.raises(api_keys.KeyNameTaken) as taken, transaction(factory) as session:
+        api_keys.create_key(session, "bi", Role.VIEWER)
+    said = str(taken.value)
+    assert said.startswith("a key named 'bi' exists already (revoked at ")
+    assert said.endswith(
+        " UTC; `keys create` takes no name a key has had, so a name's keys are one client's; "
+        "`keys rotate` gives a name a new key, but only while its key is active); choose "
+        "another name"
+    )
+    assert "never reused" not in said
 
 
 def test_revocation_times_are_said_in_utc_whatever_postgresqls_time_zone(
@@ -124,3 +148,64 @@ def test_only_an_active_key_is_rotated(factory: sessionmaker[Session]) -> None:
     assert "no active key to rotate" in str(revoked.value)
     with factory() as session:
         assert len(repository.list_api_keys(session)) == 1
+
+
+def _meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+    factory: sessionmaker[Session],
+    competitor: Callable[[Session], object],
+) -> None:
+    """Run `competitor` in a transaction of its own, committed, just after the command under
+    test has looked its key's name up: two commands run at once, interleaved the same way
+    every time."""
+    looked_up = repository.api_key_by_name
+    pending = [competitor]
+
+    def then_the_competitor(session: Session, name: str) -> ApiKeyRow | None:
+        row = looked_up(session, name)
+        while pending:
+            with transaction(factory) as other:
+                pending.pop()(other)
+        return row
+
+    monkeypatch.setattr(repository, "api_key_by_name", then_the_competitor)
+
+
+def test_a_rotation_raced_by_another_says_so_and_changes_nothing(
+    either_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `homeward keys rotate race` at once both find the active key; the second's new key
+    broke the index making a name unique among active keys, and it exited with "database
+    error (check DATABASE_URL): (psycopg.errors.UniqueViolation) ...". It is told the key was
+    rotated by someone else, and the first rotation's key is the one that works."""
+    with transaction(either_factory) as session:
+        old = api_keys.create_key(session, "race", Role.PLANNER)
+    won: list[api_keys.NewKey] = []
+    _meanwhile(monkeypatch, either_factory, lambda s: won.append(api_keys.rotate_key(s, "race")))
+    with pytest.raises(api_keys.KeyChangedMeanwhile) as lost, transaction(either_factory) as s:
+        api_keys.rotate_key(s, "race")
+    assert str(lost.value) == (
+        "key 'race' was rotated by someone else at the same time, so this command changed "
+        "nothing; `homeward keys list` shows its keys now: try again if it still needs doing"
+    )
+    monkeypatch.undo()
+    with either_factory() as session:
+        assert api_keys.authenticate(session, won[0].secret).name == "race"
+        with pytest.raises(api_keys.NotAuthenticated):
+            api_keys.authenticate(session, old.secret)
+        assert len(repository.list_api_keys(session)) == 2
+
+
+def test_a_creation_raced_by_another_of_the_same_name_says_so(
+    either_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `homeward keys create --name bi` at once both find the name free; the second is
+    told the key was created by someone else rather than shown a database error."""
+    _meanwhile(monkeypatch, either_factory, lambda s: api_keys.create_key(s, "bi", Role.VIEWER))
+    with pytest.raises(api_keys.KeyChangedMeanwhile) as lost, transaction(either_factory) as s:
+        api_keys.create_key(s, "bi", Role.ADMIN)
+    assert str(lost.value).startswith("key 'bi' was created by someone else at the same time")
+    monkeypatch.undo()
+    with either_factory() as session:
+        [row] = repository.list_api_keys(session)
+        assert (row.name, row.role) == ("bi", "viewer")

@@ -110,8 +110,15 @@ class _Strict(BaseModel):
                 f"at most GBP {MAX_MONEY_GBP:,.0f} ({MAX_MONEY_GBP:g}), more than any council "
                 "needs for a period or a plan"
             )
-            raise ConfigValueError(name, (), expected, f"{value:g}")
+            raise ConfigValueError(name, (), expected, _money_found(value))
         return value
+
+
+def _money_found(value: float) -> str:
+    """A refused sum in full, digits grouped (100,000,000,001), so one just above the ceiling
+    does not read as the ceiling as 1e+11 did; past 1e16, where a float's digits are noise,
+    Python's own form (1e+308)."""
+    return f"{value:,}".removesuffix(".0")
 
 
 def _not_a_number(value: Any) -> str:

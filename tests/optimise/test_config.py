@@ -356,3 +356,11 @@ def test_money_beyond_any_council_is_refused_naming_the_field(
     assert refused.expected.startswith("at most GBP 100,000,000,000 (1e+11), more than any")
     parent[where[-1]] = 1e11  # the ceiling itself is a sum no council needs, but not refused
     PlanningConfig.model_validate(raw)
+
+
+def test_money_just_above_the_ceiling_is_shown_in_full() -> None:
+    """100000000001 was shown as "1e+11", reading as the ceiling it is above."""
+    raw = hand_config(fees={"dfg_fee_rate": 0.1})
+    for value, found in [(100_000_000_001, "100,000,000,001"), (1e11 + 0.5, "100,000,000,000.5")]:
+        raw["revenue_budget_gbp_per_period"] = value
+        assert _refused(raw).found == found

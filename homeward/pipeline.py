@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -43,6 +44,9 @@ from optimise.result import PlanResult
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "pipeline"
+# The furthest a monthly series is forecast to reach the weekly forecasts' end, at the least,
+# in months: before HOMEWARD_FORECAST_HORIZON_MONTHS the cap was this whatever the settings.
+MIN_MONTHLY_REACH_CAP = 24
 
 Report = Callable[[str], None]
 # Failures that say what is wrong with the data or the settings: logged in their own words,
@@ -531,14 +535,18 @@ def _monthly_reach(monthly: pd.DataFrame, weekly: pd.DataFrame, settings: Settin
     or more so that monthly series (a winter pressure series) reach the month the weekly
     forecasts end in (`forecast_horizon_weeks` after the newest weekly history), as a plan of
     weekly demand reads the pressure of every month it covers. Monthly history stale by years
-    (DTOC counts stopped in 2020) is forecast at most a horizon further than that."""
+    (DTOC counts stopped in 2020) is forecast at most a horizon past the months the weekly
+    forecasts span, and never less far than MIN_MONTHLY_REACH_CAP: the monthly setting is a
+    monthly plan's horizon, so lowering it must not cut a weekly plan's hospital pressure."""
     plain = settings.forecast_horizon_months
     if weekly.empty:
         return plain
-    end = pd.Timestamp(weekly["ds"].max()) + pd.Timedelta(weeks=settings.forecast_horizon_weeks)
+    weeks = settings.forecast_horizon_weeks
+    end = pd.Timestamp(weekly["ds"].max()) + pd.Timedelta(weeks=weeks)
     last = pd.Timestamp(monthly["ds"].max())
     months = (end.year - last.year) * 12 + end.month - last.month
-    return min(max(plain, months), 2 * plain)
+    spanned = math.ceil(weeks * 7 / 30.4) + 1  # the months a weekly forecast touches, at most
+    return min(max(plain, months), max(MIN_MONTHLY_REACH_CAP, 2 * plain, spanned + plain))
 
 
 def _lag_periods(history: pd.DataFrame, freq: str) -> int:

@@ -59,7 +59,8 @@ def refused_value(error: Mapping[str, Any]) -> RefusedValue | None:
 MIN_HOURS_PER_CASE = 0.1
 # The longest plan: ten years of weekly periods (43 of monthly ones), beyond any budget or
 # capital programme a council plans for. The LP grows with the horizon (a billion periods
-# would exhaust memory before a solver saw it), and the pipeline forecasts only a year ahead.
+# would exhaust memory before a solver saw it). The pipeline's forecasts (and so a plan of
+# them) reach less far: HOMEWARD_FORECAST_HORIZON_WEEKS / _MONTHS, which POST /v1/configs checks.
 MAX_HORIZON_PERIODS = 520
 # The most any money field may be, GBP: a hundred billion, far beyond any council's budget for
 # a period or grant over a plan (Warwickshire's 2019/20 DFG was GBP 4.5 million). Above it a

@@ -242,6 +242,31 @@ def test_monthly_series_reach_the_month_the_weekly_forecasts_end_in(
     assert len(monthly.forecasts) == 2 * 12  # stale by years: a year further only
 
 
+def test_a_lower_monthly_setting_keeps_the_reach_a_weekly_plan_needs(
+    sqlite_settings: Settings,
+) -> None:
+    """HOMEWARD_FORECAST_HORIZON_MONTHS=6 capped a pressure series at 12 months, short of the
+    weekly forecasts' end 14 months on, so weekly plans warned of months planned without
+    hospital pressure; the setting is a monthly plan's horizon, not that reach."""
+    from homeward.pipeline import forecast_by_frequency
+
+    weeks = pd.date_range("2023-01-02", "2025-09-29", freq="W-MON")  # +13 weeks: 2025-12-29
+    months = pd.date_range("2020-01-01", "2024-10-01", freq="MS")  # +14 months: 2025-12
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "referrals/ot/a", "ds": weeks, "y": 20.0}),
+            pd.DataFrame({"unique_id": "winter/admissions", "ds": months, "y": 500.0}),
+        ],
+        ignore_index=True,
+    )
+    short = sqlite_settings.model_copy(
+        update={"forecast_models": ("seasonal_naive",), "forecast_horizon_months": 6}
+    )
+    runs = forecast_by_frequency(history, short, report=lambda _m: None).runs
+    last = pd.concat(r.forecasts for r in runs).groupby("unique_id")["ds"].max()
+    assert last["winter/admissions"] == pd.Timestamp("2025-12-01")
+
+
 def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_one(
     factory, sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ from homeward.api_keys import (
 )
 from homeward.errors import HomewardError, ValidationFailed, json_text, unknown_field_expected
 from homeward.pipeline import PipelineBusy
-from homeward.planning import NoConfig, NoForecasts
+from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts
 from homeward.roles import Action, roles_allowing
 from optimise.config import refused_value
 from optimise.errors import PlanInputError
@@ -157,7 +157,14 @@ def _status_for(exc: HomewardError) -> int:
     if isinstance(exc, NotFound | NoConfig | UnknownKeyName):
         return 404
     if isinstance(
-        exc, Conflicts | InProgress | PipelineBusy | NoForecasts | KeyNameTaken | KeyAlreadyRevoked
+        exc,
+        Conflicts
+        | InProgress
+        | PipelineBusy
+        | NoForecasts
+        | ConfigUnreadable
+        | KeyNameTaken
+        | KeyAlreadyRevoked,
     ):
         return 409
     return 422

@@ -38,7 +38,6 @@ from homeward.ingest import (
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import LockRow, PlanningConfigRow, PlanRow, RunRow
-from optimise.config import PlanningConfig
 from optimise.errors import PlanInputError
 from optimise.result import PlanResult
 
@@ -368,9 +367,9 @@ def _referral_tree(
     if config_row is None:
         return {}
     try:
-        config = PlanningConfig.model_validate(config_row.body)
-    except ValueError as exc:  # the plan step reports the config's errors in full
-        report(f"  no team totals: the active config is not valid ({exc})")
+        config = planning.read_config(config_row.body)
+    except planning.ConfigUnreadable as exc:  # the plan step fails with the same words
+        report(f"  no team totals: {exc}")
         return {}
     return planning.referral_hierarchy(config, history["unique_id"].unique())
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +33,13 @@ from homeward.exports import without_round_off
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
 from optimise import PlanResult, plan
-from optimise.config import PlanningConfig, WinterConfig
+from optimise.config import (
+    PlanningConfig,
+    WinterConfig,
+    charge_warnings,
+    config_problems,
+    read_stored,
+)
 from optimise.demand import late_start
 from optimise.errors import PlanInputError
 from optimise.inputs import PlanInputs, build_inputs, hospital_shares
@@ -54,6 +61,24 @@ class NoForecasts(HomewardError):
 
 class NoConfig(HomewardError):
     """Planning needs a config and none was sent or stored."""
+
+
+class ConfigUnreadable(HomewardError, ValueError):
+    """A config planning reads (the active one, or a stored plan's) does not validate."""
+
+
+def read_config(body: Mapping[str, Any]) -> PlanningConfig:
+    """A config body as planning reads it, without the entry checks (`read_stored`): a body
+    here was either checked where it was sent (the API's request models, `homeward plan
+    --config`) or stored by a release before those checks, and must still plan. One that
+    does not validate raises ConfigUnreadable naming each field on one line, never
+    pydantic's several-line dump, as a failed pipeline run records it."""
+    try:
+        return read_stored(body)
+    except ValidationError as exc:
+        name = body.get("name")
+        named = f" {name!r}" if isinstance(name, str) else ""
+        raise ConfigUnreadable(f"the config{named} is not valid: {config_problems(exc)}") from None
 
 
 @dataclass(frozen=True)
@@ -204,8 +229,8 @@ def planned_series(session: Session) -> frozenset[str] | None:
     if config_row is None:
         return None
     try:
-        config = PlanningConfig.model_validate(config_row.body)
-    except ValueError:
+        config = read_config(config_row.body)
+    except ConfigUnreadable:
         return None
     ids = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
     if config.winter is not None and config.winter.pressure_series is not None:
@@ -226,8 +251,8 @@ def unplanned_referrals(
     if row is None:
         return []
     try:
-        config = PlanningConfig.model_validate(row.body)
-    except ValueError:
+        config = read_config(row.body)
+    except ConfigUnreadable:
         return []
     services: list[str] = [s.id for s in config.services]
     districts = [d.id for d in config.districts]
@@ -302,10 +327,11 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     """Validate a config body and build its plan inputs from the newest forecasts: every check
     a plan makes before it is solved (a bad config, no forecasts, demand that does not fit the
     config's periods or horizon), so a plan job can be refused before it is queued."""
-    config = PlanningConfig.model_validate(body)
+    config = read_config(body)
     # other districts' series are not this plan's demand, nor are the winter months they reach
     stored = {row.id for row in repository.list_series(session, REFERRALS_PREFIX)}
     demand, warnings = with_usable_factors(_in_config(stored_demand(session), config, stored))
+    warnings = charge_warnings(config) + warnings  # a stored config's charge that earns nothing
     if config.winter is not None and config.winter.pressure_series is not None:
         series_id = config.winter.pressure_series
         frame = repository.latest_forecast_frame(session, series_id)
@@ -583,7 +609,7 @@ def scenario_body(session: Session, body: dict[str, Any] | None) -> dict[str, An
         if active is None:
             raise NoConfig("no planning config stored; send one in the request's `config`")
         body = active.body
-    PlanningConfig.model_validate(body)  # a bad config is refused now, not in a job later
+    read_config(body)  # a bad config is refused now, not in a job later
     return body
 
 
@@ -779,7 +805,7 @@ def _simulated_dtoc(result: dict[str, Any], body: Mapping[str, Any] | None) -> f
     rows = result.get("simulation") or []
     if body is None or not rows:
         return None
-    shares = hospital_shares(PlanningConfig.model_validate(body).services)
+    shares = hospital_shares(read_config(body).services)
     return float(
         sum((r.get("sim_person_days") or 0.0) * shares.get(r.get("service"), 0.0) for r in rows)
     )
@@ -861,7 +887,7 @@ def plan_what_if(
     `config_changes`, the fields of its config that differ from the active one's, to the leaf
     (None with no config active), so a finance officer sees what a what-if changed and what
     that did."""
-    config = PlanningConfig.model_validate(scenario_body(session, body))
+    config = read_config(scenario_body(session, body))
     changes = config_changes(session, config.model_dump(mode="json"))
     baseline = sweep_baseline(session)  # before the solve, which may make a newer one
     stored = plan_scenario(session, body, solver)
@@ -884,7 +910,7 @@ def fields_beyond_fee(session: Session, body: dict[str, Any]) -> list[str] | Non
     active = repository.active_config(session)
     if active is None:
         return None
-    rate = PlanningConfig.model_validate(active.body).fees.dfg_fee_rate
+    rate = read_config(active.body).fees.dfg_fee_rate
     differ = {_top_field(path) for path, _old, _new in _leaf_changes(active.body, body, rate)}
     return sorted(differ - {"fees.dfg_fee_rate"})
 
@@ -915,8 +941,8 @@ def _leaf_changes(
     first (a sweep's rates are not a change of its config)."""
     if rate is not None:
         mine_body = with_fee_rate(mine_body, rate)
-    theirs = PlanningConfig.model_validate(theirs_body).model_dump(mode="json")
-    mine = PlanningConfig.model_validate(mine_body).model_dump(mode="json")
+    theirs = read_config(theirs_body).model_dump(mode="json")
+    mine = read_config(mine_body).model_dump(mode="json")
     for key in _NAMING_FIELDS:
         theirs.pop(key, None)
         mine.pop(key, None)
@@ -999,7 +1025,7 @@ def checked_sweep(
     validated, so a sweep is refused before it is queued rather than failing part way."""
     checked = checked_body(session, body)
     for rate in rates:
-        PlanningConfig.model_validate(with_fee_rate(checked, rate))
+        read_config(with_fee_rate(checked, rate))
     return checked
 
 
@@ -1034,7 +1060,7 @@ def run_sweep_job(
         own_plan: int | None = None
         with transaction(factory) as session:
             if differ is None or differ:  # the sent config at its own rate is the baseline
-                own = (PlanningConfig.model_validate(body).fees.dfg_fee_rate, differ or [])
+                own = (read_config(body).fees.dfg_fee_rate, differ or [])
                 own_plan = plan_scenario(session, body, solver, apart=True, trigger="sweep").plan_id
                 own_row = session.get_one(PlanRow, own_plan)
                 figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)

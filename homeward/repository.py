@@ -38,7 +38,7 @@ from models import (
     RunRow,
     SeriesRow,
 )
-from optimise.config import PlanningConfig
+from optimise.config import read_stored
 
 _INSERT_CHUNK = 5_000
 _FORECAST_COLUMNS = {
@@ -728,9 +728,7 @@ def _same_planning_config(stored: dict[str, Any], body: dict[str, Any]) -> bool:
     stores its validated form with every default filled in, so their hashes differ.
     """
     try:
-        canonical = [
-            PlanningConfig.model_validate(b).model_dump(mode="json") for b in (stored, body)
-        ]
+        canonical = [read_stored(b).model_dump(mode="json") for b in (stored, body)]
     except ValueError:  # an invalid stored config is nobody's plan
         return False
     return canonical[0] == canonical[1]

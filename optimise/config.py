@@ -9,7 +9,15 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 ServiceId = Literal["ot", "hao", "reablement", "domcare"]
@@ -66,6 +74,11 @@ MAX_HORIZON_PERIODS = 520
 # a period or grant over a plan (Warwickshire's 2019/20 DFG was GBP 4.5 million). Above it a
 # figure is a slip (1e308), and sums of such figures overflow to inf in a plan's warnings.
 MAX_MONEY_GBP = 1e11
+# The validation context of a config read back from the database (`read_stored`). The entry
+# checks (text for a number, money above MAX_MONEY_GBP, a care charge without its paying share)
+# refuse a config when it is sent; one a previous release stored and made active must still
+# load and plan as it did, or every pipeline run fails after its forecasts.
+STORED: dict[str, bool] = {"stored": True}
 # Stored in columns of these lengths (planning_configs.name and .version).
 MAX_NAME_LENGTH, MAX_VERSION_LENGTH = 200, 100
 
@@ -88,6 +101,8 @@ class _Strict(BaseModel):
         if field is None:
             return value
         kind = _number_kind(field.annotation)
+        if _stored(info) and isinstance(value, str | bytes):
+            return value  # a stored config's text figure is read as a number, as when stored
         if kind == "number" and (found := _not_a_number(value)):
             raise ConfigValueError(name, (), "a number", found)
         if _is_fraction(field) and (said := percent_for_fraction(value)):
@@ -95,7 +110,7 @@ class _Strict(BaseModel):
         if kind == "numbers" and isinstance(value, Mapping | list | tuple):
             items = value.items() if isinstance(value, Mapping) else enumerate(value)
             for key, item in items:
-                if found := _not_a_number(item):
+                if found := _not_a_number(item, _stored(info)):
                     raise ConfigValueError(f"{name}[{key}]", (key,), "a number", found)
         return value
 
@@ -105,7 +120,7 @@ class _Strict(BaseModel):
         """A money field (its name says GBP) above MAX_MONEY_GBP is refused: no council has
         such a sum, and a median or sum of it overflowed to 'GBP inf' in a plan's warnings."""
         name = info.field_name or ""
-        money = "gbp" in name.split("_")
+        money = "gbp" in name.split("_") and not _stored(info)
         if money and isinstance(value, int | float) and value > MAX_MONEY_GBP:
             expected = (
                 f"at most GBP {MAX_MONEY_GBP:,.0f} ({MAX_MONEY_GBP:g}), more than any council "
@@ -122,12 +137,17 @@ def _money_found(value: float) -> str:
     return f"{value:,}".removesuffix(".0")
 
 
-def _not_a_number(value: Any) -> str:
+def _stored(info: ValidationInfo) -> bool:
+    """Whether a config is validated as read back from the database (context STORED)."""
+    return isinstance(info.context, Mapping) and bool(info.context.get("stored"))
+
+
+def _not_a_number(value: Any, stored: bool = False) -> str:
     """How a boolean or text given for a number is written ('true', '"25" (text)'); '' for
-    anything else, left to pydantic."""
+    anything else, left to pydantic (text too, in a `stored` config)."""
     if isinstance(value, bool):
         return json.dumps(value)
-    if isinstance(value, str | bytes):
+    if isinstance(value, str | bytes) and not stored:
         text = value.decode(errors="replace") if isinstance(value, bytes) else value
         return f"{json.dumps(text[:80])} (text)"
     return ""
@@ -237,10 +257,13 @@ class ServiceConfig(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _charge_and_share_together(self) -> ServiceConfig:
+    def _charge_and_share_together(self, info: ValidationInfo) -> ServiceConfig:
         """A charge with no share paying it (or a share paying no charge) earns nothing: a plan
-        from it would show no charge income and no other sign that a figure was left out."""
+        from it would show no charge income and no other sign that a figure was left out. A
+        stored config with one alone still plans, with a warning (`charge_warnings`)."""
         charge, share = self.charge_gbp_per_hour, self.charge_paying_share
+        if _stored(info):
+            return self
         if charge > 0 and share == 0:
             raise ConfigValueError(
                 f"services[{self.id}].charge_paying_share",
@@ -738,3 +761,50 @@ def _check_budgets(pooled: float | None, teams: list[TeamConfig]) -> None:
             "none because every team has its own teams[].revenue_budget_gbp_per_period",
             f"{pooled}",
         )
+
+
+def read_stored(body: Mapping[str, Any]) -> PlanningConfig:
+    """A config body read back from the database, validated as it was when stored: without the
+    entry checks added since (see STORED). Raises pydantic's ValidationError otherwise."""
+    return PlanningConfig.model_validate(body, context=STORED)
+
+
+def charge_warnings(config: PlanningConfig) -> tuple[str, ...]:
+    """A warning for each service of a stored config whose care charge has no paying share, or
+    whose share has no charge (a config sent so is refused): either alone earns nothing."""
+    said = []
+    for s in config.services:
+        charge, share = s.charge_gbp_per_hour, s.charge_paying_share
+        if (charge > 0) == (share > 0):
+            continue
+        given, missing = (
+            (f"charge_gbp_per_hour {charge:g}", "charge_paying_share")
+            if charge > 0
+            else (f"charge_paying_share {share:g}", "charge_gbp_per_hour")
+        )
+        said.append(
+            f"services[{s.id}]: {given} with {missing} 0 has no effect (no charge income is "
+            f"planned); set {missing} above 0 (POST /v1/configs), or "
+            f"{given.split()[0]} to 0 for no charge"
+        )
+    return tuple(said)
+
+
+def config_problems(exc: ValidationError) -> str:
+    """A config's validation errors on one line, each as field: expected, found (pydantic's
+    own text is several lines with a link to its documentation)."""
+    parts = []
+    for err in exc.errors():
+        refused = refused_value(err)
+        loc = refused.loc if refused is not None else tuple(err.get("loc", ()))
+        where = ".".join(str(p) for p in loc) or "(the whole config)"
+        if refused is not None:
+            parts.append(f"{where}: expected {refused.expected}, found {refused.found}")
+        elif err.get("type") == "missing":  # its input is the parent object, not the value
+            parts.append(f"{where}: expected a value (it is required), found nothing")
+        else:
+            found = json.dumps(err.get("input"), default=str)[:80]
+            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            parts.append(f"{where}: {msg}, found {found}")
+    more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
+    return "; ".join(parts[:3]) + more

@@ -14,6 +14,7 @@ import pytest
 from homeward import demo_config
 from models import PlanningConfigRow, RunRow
 from tests.api.conftest import ConfigService, serve_config
+from tests.homeward.test_planning import _stored_before_the_entry_checks
 
 HORIZON = 4
 
@@ -189,3 +190,19 @@ def test_a_number_given_as_text_is_refused_as_a_sweeps_rates_are(
     assert response.status_code == 422, response.text
     [problem] = response.json()["problems"]
     assert problem == {"location": location, "expected": "a number", "found": '"0.2" (text)'}
+
+
+def test_a_config_a_previous_release_stored_is_still_refused_when_sent(
+    finance: httpx.Client,
+) -> None:
+    """A stored config is read without the entry checks (it must still plan); the same body
+    sent is refused at each field they refuse, and nothing is stored."""
+    before = finance.get("/v1/configs/active").json()["id"]
+    response = finance.post("/v1/configs", json=_stored_before_the_entry_checks())
+    assert response.status_code == 422, response.text
+    assert {p["location"] for p in response.json()["problems"]} == {
+        "body/services/3/charge_paying_share",
+        "body/fees/dfg_fee_rate",
+        "body/revenue_budget_gbp_per_period",
+    }
+    assert finance.get("/v1/configs/active").json()["id"] == before

@@ -355,3 +355,22 @@ def test_a_district_stored_but_too_short_to_forecast_is_not_called_misspelt(
         f"found none for {ids[-1]} (stored, but the newest run has no forecast of it: too short "
         "to forecast, or stored since; GET /v1/runs says why)"
     )
+
+
+def test_a_stored_config_that_cannot_be_read_fails_its_run_in_one_line(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The run's record held pydantic's several-line dump and its link to the docs."""
+    _store_two_series(factory)
+    body = {**demo_config.demo_planning_config(), "horizon_periods": 0}
+    with transaction(factory) as session:
+        repository.save_config(session, body, "unreadable")
+    fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
+    with pytest.raises(planning.ConfigUnreadable):
+        run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
+    with factory() as session:
+        run = repository.list_runs(session, 1)[0]
+    assert run.status == "failed" and run.message == (
+        f"ConfigUnreadable: the config {body['name']!r} is not valid: horizon_periods: "
+        "Input should be greater than or equal to 1, found 0"
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeward import demo_config, planning, repository
 from homeward.storage import transaction
 from models import RunRow
+from optimise.config import PlanningConfig
 
 
 def test_scenario_body_needs_a_config_and_checks_it(factory: sessionmaker[Session]) -> None:
@@ -108,3 +109,50 @@ def test_a_sweep_with_the_fee_charged_to_the_grant_trades_works_for_hours(
     assert on_top[1]["works_completed"] == pytest.approx(on_top[0]["works_completed"])
     assert from_grant[1]["works_completed"] < from_grant[0]["works_completed"]
     assert from_grant[1]["fee_income_gbp"] > from_grant[0]["fee_income_gbp"]
+
+
+def _stored_before_the_entry_checks() -> dict[str, Any]:
+    """A config the previous release stored and made active, which POST /v1/configs now
+    refuses three ways: domcare's charge with no paying share, a fee rate as text, and a
+    budget above MAX_MONEY_GBP."""
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    for service in body["services"]:
+        if service["id"] == "domcare":
+            service["charge_gbp_per_hour"], service["charge_paying_share"] = 15, 0
+    body["fees"] = {**body["fees"], "dfg_fee_rate": "0.2"}
+    body["revenue_budget_gbp_per_period"] = 100_000_000_001
+    return body
+
+
+def test_a_config_stored_before_the_entry_checks_still_plans_and_warns_of_its_charge(
+    factory: sessionmaker[Session],
+) -> None:
+    """Such a config made every pipeline run fail after its forecasts with pydantic's dump."""
+    body = _stored_before_the_entry_checks()
+    with pytest.raises(ValueError, match="charge_paying_share"):
+        PlanningConfig.model_validate(body)  # as sent: refused (POST /v1/configs' model)
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+    with transaction(factory) as session:
+        assert planning.planned_series(session)  # its series are known, so not deletable
+        config, result = planning.solve_config(session, body, "highs")
+    assert config.fees.dfg_fee_rate == 0.2 and result.status.value == "optimal"
+    [warning] = [w for w in result.warnings if "charge" in w]
+    assert warning.startswith(
+        "services[domcare]: charge_gbp_per_hour 15 with charge_paying_share 0 has no effect"
+    )
+    with transaction(factory) as session:
+        stored = planning.plan_scenario(session, None, "highs")
+    assert stored.plan_id > 0
+
+
+def test_a_stored_config_that_cannot_be_read_is_one_line_not_pydantics_dump() -> None:
+    body = {**demo_config.demo_planning_config(horizon_periods=13), "horizon_periods": 0}
+    del body["flows"]
+    with pytest.raises(planning.ConfigUnreadable) as raised:
+        planning.read_config(body)
+    assert str(raised.value) == (
+        f"the config {body['name']!r} is not valid: horizon_periods: Input should be greater "
+        "than or equal to 1, found 0; flows: expected a value (it is required), found nothing"
+    )

@@ -232,6 +232,12 @@ def planned_series(session: Session) -> frozenset[str] | None:
         config = read_config(config_row.body)
     except ConfigUnreadable:
         return None
+    return series_planned_by(config)
+
+
+def series_planned_by(config: PlanningConfig) -> frozenset[str]:
+    """The series a config plans from: its districts' referral series for its services, and
+    its winter pressure series."""
     ids = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
     if config.winter is not None and config.winter.pressure_series is not None:
         ids.add(config.winter.pressure_series)

@@ -226,7 +226,8 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
                 409: "the active config plans from this series (a district's referrals, or its "
                 "winter pressure series): store a config without it first; or a pipeline run "
                 "is in progress (it would store the series' forecasts again): the detail names "
-                "it, delete when it has finished",
+                "it, delete when it has finished; or the active config cannot be read, so "
+                "which series it plans from is unknown: the detail says why",
             },
         ),
         **refused_unless_role(Action.UPLOAD),
@@ -241,7 +242,7 @@ def delete_series(
     next pipeline run leaves it out. A series the active config plans from is refused (409),
     since deleting it would stop the plan; correct one with an upload (`?replace=true`); so
     is a delete while a pipeline run is in progress, which would forecast the series again."""
-    if series_id in (planning.planned_series(session) or ()):
+    if series_id in planned_or_refuse(session):
         active = repository.active_config(session)
         name = "" if active is None else f" {active.name!r}"
         raise Conflicts(
@@ -297,7 +298,8 @@ _PLANNED = (
                 "synthetic demo's history)",
                 409: "the active config plans from some of them (a district's referrals, or "
                 "its winter pressure series): the detail names them, and nothing is deleted; "
-                "or a pipeline run is in progress: delete when it has finished",
+                "or a pipeline run is in progress: delete when it has finished; or the active "
+                "config cannot be read, so which series it plans from is unknown",
                 422: "no prefix (or an empty one) without synthetic=true, or a prefix that is "
                 "not lower case a-z 0-9 _ . / -",
             },
@@ -396,7 +398,7 @@ def _refuse_unless_deletable(session: Session, ids: list[str], prefix: str | Non
     if not ids:
         under = f" under {prefix!r}" if prefix else ""
         raise NotFound(f"no stored series{under} to delete; GET /v1/series lists the series")
-    planned = sorted(set(ids) & set(planning.planned_series(session) or ()))
+    planned = sorted(set(ids) & planned_or_refuse(session))
     if planned:
         active = repository.active_config(session)
         name = "" if active is None else f" {active.name!r}"
@@ -406,3 +408,20 @@ def _refuse_unless_deletable(session: Session, ids: list[str], prefix: str | Non
             + (f" and {len(planned) - 5} more" if len(planned) > 5 else "")
             + "; nothing was deleted"
         )
+
+
+def planned_or_refuse(session: Session) -> frozenset[str]:
+    """The series the active config plans from, which no delete may take (none with no config
+    active); 409 when a config is active but cannot be read: which series it plans from is
+    then unknown, and a delete could take them (it took them all, as if none were planned)."""
+    active = repository.active_config(session)
+    if active is None:
+        return frozenset()
+    try:
+        return planning.series_planned_by(planning.read_config(active.body))
+    except planning.ConfigUnreadable as exc:
+        raise Conflicts(
+            f"expected an active config that can be read, to know which series it plans from, "
+            f"found config {active.id} that cannot: {exc}; store a valid config first (POST "
+            "/v1/configs), then delete; nothing was deleted"
+        ) from None

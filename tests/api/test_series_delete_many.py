@@ -104,3 +104,21 @@ def test_no_prefix_is_refused_rather_than_deleting_every_series(
     assert problem["expected"].startswith("a prefix of the ids of the series to delete")
     assert "synthetic=true" in problem["expected"]
     assert len(_listed(service)) == len(DEMO + OWN)
+
+
+def test_no_delete_while_the_active_config_cannot_be_read(service: ConfigService) -> None:
+    """An active config that no longer validated read as none, and the delete took the series
+    it plans from (referrals/ot/coventry)."""
+    unreadable = {**_own_config(), "name": "broken", "horizon_periods": 0}
+    with transaction(service.factory) as session:
+        repository.save_config(session, unreadable, "broken-hash")
+    for path, params in [
+        ("/v1/series", {"prefix": "referrals/ot/"}),
+        ("/v1/series/referrals/ot/coventry", {}),
+    ]:
+        refused = service.client.delete(path, params=params)
+        assert refused.status_code == 409, refused.text
+        detail = refused.json()["detail"]
+        assert "expected an active config that can be read" in detail
+        assert "horizon_periods: Input should be greater than or equal to 1, found 0" in detail
+    assert _listed(service) == sorted([*DEMO, *OWN])

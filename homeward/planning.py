@@ -403,6 +403,33 @@ def started_in_the_past(
     )
 
 
+def series_to_delete(session: Session, prefix: str | None, synthetic: bool) -> list[str]:
+    """The ids a DELETE /v1/series under `prefix` takes (`repository.series_to_delete`); with
+    `synthetic`, also the forecast-only totals under `prefix` left with no stored district
+    under the active config once the synthetic series are gone: the next run would not
+    forecast them again, so they would be served and exported as stale for good. (Which
+    districts a total added up when forecast is not stored, so "its districts were all
+    synthetic" cannot be told apart from a total the active config no longer makes.)"""
+    ids = repository.series_to_delete(session, prefix, synthetic)
+    if not synthetic:
+        return ids
+    totals = [s.id for s in repository.list_forecast_only_series(session, prefix)]
+    return sorted([*ids, *_left_without_districts(session, totals, set(ids))])
+
+
+def _left_without_districts(session: Session, totals: list[str], going: set[str]) -> list[str]:
+    """The totals among `totals` with no stored district under the active config but those
+    `going`; with no config active (or one unreadable, which a delete refuses) none has one."""
+    row = repository.active_config(session) if totals else None
+    try:
+        config = read_config(row.body) if row is not None else None
+    except ConfigUnreadable:
+        config = None
+    kept = [s.id for s in repository.list_series(session, REFERRALS_PREFIX) if s.id not in going]
+    tree = referral_hierarchy(config, kept) if config is not None else {}
+    return [t for t in totals if not leaves_under(tree, t)]
+
+
 def leaves_under(tree: Mapping[str, Sequence[str]], node: str) -> set[str]:
     """The districts a total in `tree` adds up (through its teams); none for a non-total."""
     children = tree.get(node, ())

@@ -628,17 +628,19 @@ class DeletedSeries:
 def delete_series(session: Session, series_id: str) -> DeletedSeries | None:
     """Delete a stored series whole: its history, its row, and every run's forecasts, backtest
     metrics and level shifts of it (left, the newest would be served and planned from as if
-    current, and the series listed as a total). None, deleting nothing, if it is not stored.
-    Takes the observations lock, as uploads do."""
+    current, and the series listed as a total); a forecast-only total (`referrals_area/ot`,
+    listed by GET /v1/series) likewise, its forecasts being all it has. None, deleting
+    nothing, if it has neither history nor forecast. Takes the observations lock, as uploads
+    do."""
     lock_observations(session)
-    if session.get(SeriesRow, series_id) is None:
-        return None
     count = select(func.count())
-    observations = session.scalar(
-        count.select_from(ObservationRow).where(ObservationRow.series_id == series_id)
-    )
     forecasts = session.scalar(
         count.select_from(ForecastRow).where(ForecastRow.series_id == series_id)
+    )
+    if session.get(SeriesRow, series_id) is None and not forecasts:
+        return None
+    observations = session.scalar(
+        count.select_from(ObservationRow).where(ObservationRow.series_id == series_id)
     )
     for table in (ObservationRow, ForecastRow, ForecastMetricRow, LevelShiftRow):
         session.execute(delete(table).where(table.series_id == series_id))
@@ -647,12 +649,13 @@ def delete_series(session: Session, series_id: str) -> DeletedSeries | None:
 
 
 def series_to_delete(session: Session, prefix: str | None, synthetic: bool) -> list[str]:
-    """The ids of the stored series under `prefix` (every one if None), by id; with
-    `synthetic`, only those whose newest import still holding values is the synthetic demo's
-    (a series whose history a council replaced with its own is not)."""
+    """The ids of the series under `prefix` (every one if None), by id: stored ones and
+    forecast-only totals; with `synthetic`, only the stored series whose newest import still
+    holding values is the synthetic demo's (a series whose history a council replaced with
+    its own is not): which totals go with them is `planning.series_to_delete`'s to say."""
     ids = [row.id for row in list_series(session, prefix)]
     if not synthetic:
-        return ids
+        return sorted([*ids, *(s.id for s in list_forecast_only_series(session, prefix))])
     sources = newest_import_sources(session, prefix)
     return [uid for uid in ids if sources.get(uid) == SYNTHETIC_DEMO_SOURCE]
 

@@ -221,8 +221,7 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
             404,
             409,
             said={
-                404: "no stored series with this id (a team's or area's total has no history "
-                "of its own to delete)",
+                404: "no series with this id, stored or forecast (GET /v1/series lists both)",
                 409: "the active config plans from this series (a district's referrals, or its "
                 "winter pressure series): store a config without it first; or a pipeline run "
                 "is in progress (it would store the series' forecasts again): the detail names "
@@ -250,7 +249,7 @@ def delete_series(
             f"{series_id!r}, which it does: store a config without it first (POST /v1/configs), "
             "or correct its history with POST /v1/observations?replace=true"
         )
-    if session.get(SeriesRow, series_id) is None:
+    if session.get(SeriesRow, series_id) is None and not _forecast_only(session, series_id):
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
     # the pipeline's lock, held while deleting: a run starting meanwhile would have read the
     # series' history, and store its forecasts again after the delete
@@ -336,7 +335,7 @@ def delete_series_by_prefix(
     _refuse_without_prefix(prefix, synthetic)
     prefix = prefix or None  # with synthetic=true, an empty prefix is none
     _refuse_unless_deletable(
-        session, repository.series_to_delete(session, prefix, synthetic), prefix
+        session, planning.series_to_delete(session, prefix, synthetic), prefix, synthetic
     )
     holder = f"delete-series:{lock_holder()}"
     if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
@@ -345,8 +344,8 @@ def delete_series_by_prefix(
     try:
         with transaction(factory) as locked:
             repository.lock_observations(locked)  # matched again: an upload may have come since
-            ids = repository.series_to_delete(locked, prefix, synthetic)
-            _refuse_unless_deletable(locked, ids, prefix)
+            ids = planning.series_to_delete(locked, prefix, synthetic)
+            _refuse_unless_deletable(locked, ids, prefix, synthetic)
             deleted = repository.delete_many_series(locked, ids)
     finally:
         repository.release_lock(factory, LOCK_NAME, holder)
@@ -393,11 +392,14 @@ def _many_deleted(
     )
 
 
-def _refuse_unless_deletable(session: Session, ids: list[str], prefix: str | None) -> None:
+def _refuse_unless_deletable(
+    session: Session, ids: list[str], prefix: str | None, synthetic: bool
+) -> None:
     """404 when nothing matches, 409 naming the matches the active config plans from."""
     if not ids:
         under = f" under {prefix!r}" if prefix else ""
-        raise NotFound(f"no stored series{under} to delete; GET /v1/series lists the series")
+        what = "synthetic demo series" if synthetic else "stored series"
+        raise NotFound(f"no {what}{under} to delete; GET /v1/series lists the series")
     planned = sorted(set(ids) & planned_or_refuse(session))
     if planned:
         active = repository.active_config(session)
@@ -425,3 +427,8 @@ def planned_or_refuse(session: Session) -> frozenset[str]:
             f"found config {active.id} that cannot: {exc}; store a valid config first (POST "
             "/v1/configs), then delete; nothing was deleted"
         ) from None
+
+
+def _forecast_only(session: Session, series_id: str) -> bool:
+    """Whether `series_id` is a forecast-only total (no history, a stored forecast)."""
+    return any(t.id == series_id for t in repository.list_forecast_only_series(session, series_id))

@@ -122,3 +122,63 @@ def test_no_delete_while_the_active_config_cannot_be_read(service: ConfigService
         assert "expected an active config that can be read" in detail
         assert "horizon_periods: Input should be greater than or equal to 1, found 0" in detail
     assert _listed(service) == sorted([*DEMO, *OWN])
+
+
+KEPT_TOTALS = ["referrals_area/ot", "referrals_team/ot/north"]  # coventry's, under its config
+DEMO_TOTALS = ["referrals_area/hao", "referrals_team/hao/north", "referrals_team/ot/south"]
+
+
+def _store_totals(service: ConfigService) -> None:
+    """Forecasts of team and area totals, as a run of the demo stored them: no history."""
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": uid, "ds": WEEKS, "model": "flat", "mean": 5.0})
+        for uid in KEPT_TOTALS + DEMO_TOTALS
+    )
+    for column in ("lo-80", "hi-80", "lo-95", "hi-95"):
+        frame[column] = 5.0
+    with transaction(service.factory) as session:
+        run = repository.start_run(session, "pipeline", "test", "test")
+        repository.store_forecasts(session, run.id, frame, pd.DataFrame())
+        run.status = "succeeded"
+
+
+def test_synthetic_takes_the_totals_left_with_no_stored_district(service: ConfigService) -> None:
+    """The demo's team and area totals stayed listed, and in /v1/forecasts.csv, for good."""
+    _store_totals(service)
+    deleted = service.client.delete("/v1/series", params={"synthetic": "true"})
+    assert deleted.status_code == 200, deleted.text
+    assert [s["series_id"] for s in deleted.json()["series"]] == sorted(DEMO + DEMO_TOTALS)
+    assert _listed(service) == sorted(OWN + KEPT_TOTALS)  # coventry's team and area remain
+
+
+def test_forecast_only_totals_are_deleted_by_prefix_and_by_id(service: ConfigService) -> None:
+    """Both answered 404 'GET /v1/series lists the series', which listed them."""
+    _store_totals(service)
+    teams = service.client.delete("/v1/series", params={"prefix": "referrals_team/"})
+    assert teams.status_code == 200, teams.text
+    assert [s["series_id"] for s in teams.json()["series"]] == [
+        "referrals_team/hao/north",
+        "referrals_team/ot/north",
+        "referrals_team/ot/south",
+    ]
+    one = service.client.delete("/v1/series/referrals_area/ot")
+    assert one.status_code == 200, one.text
+    assert one.json() == {
+        "series_id": "referrals_area/ot",
+        "observations_deleted": 0,
+        "forecast_rows_deleted": len(WEEKS),
+    }
+    assert _listed(service) == sorted([*DEMO, *OWN, "referrals_area/hao"])
+    assert service.client.delete("/v1/series/referrals_area/ot").status_code == 404
+
+
+def test_synthetic_under_a_prefix_of_none_says_no_synthetic_series(
+    service: ConfigService,
+) -> None:
+    response = service.client.delete(
+        "/v1/series", params={"prefix": "referrals/ot/coventry", "synthetic": "true"}
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"].startswith(
+        "no synthetic demo series under 'referrals/ot/coventry' to delete"
+    )

@@ -154,12 +154,17 @@ def import_file(args: argparse.Namespace) -> int:
     )
     log.info("reading %s as %s", path, fmt)
     month_only = None
+    # A file refused as it reads never creates a database: one is opened first only if it
+    # exists, for the stored series the file's rows are merged with.
+    settings = get_settings()
+    factory = None if _missing_sqlite_file(settings.resolved_database_url) else _factory(settings)
     if fmt == "nhs-dtoc":
         frame, lines = read_nhs_dtoc(data, source=str(path)), None
     else:
-        upload = read_upload(data, source=str(path), encoding=args.encoding, merging=True)
+        stored = {} if args.replace or factory is None else _stored_frequencies(factory)
+        upload = read_upload(data, source=str(path), encoding=args.encoding, stored=stored)
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only
-    factory = _factory(get_settings())
+    factory = factory or _factory(settings)
     try:
         with transaction(factory) as session:
             summary = repository.store_observations_once(
@@ -182,6 +187,11 @@ def import_file(args: argparse.Namespace) -> int:
         for note in [*notes, *planning.unplanned_referrals(session, summary.series)]:
             log.warning("%s", note)
     return 0
+
+
+def _stored_frequencies(factory: Any) -> dict[str, str]:
+    with factory() as session:
+        return repository.stored_frequencies(session)
 
 
 def _imported(summary: repository.ImportSummary, path: Path) -> str:

@@ -9,8 +9,8 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -111,17 +111,19 @@ def read_upload(
     max_rows: int = DEFAULT_MAX_ROWS,
     encoding: str = "utf-8",
     allow_gaps: bool = False,
-    merging: bool = False,
+    stored: Mapping[str, str] | None = None,
 ) -> Upload:
     """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
     row's file line number for the checks storing it makes (see ``repository``).
 
-    ``merging``: the rows are to be merged with stored history, whose merged series are then
-    checked for missing periods and spacing (``repository.store_observations``): the file's
-    own gaps are not refused here, since a correction may skip months that are stored and
-    staying so (a gap the merge would leave is refused then, naming the file's rows)."""
+    ``stored``: the rows are to be merged with stored history; it maps each series id that
+    has stored rows to its stored frequency (``repository.stored_frequencies``; empty for a
+    first upload or a replace). Those series' missing periods and spacing are left to the
+    check of the merged series (``repository.store_observations``), since a correction may
+    skip periods that are stored and staying so. Every other series' gaps are the file's own
+    and are refused here, with the file's other problems."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
-    spacing = _Spacing(allow_gaps=allow_gaps, checked=not merging)
+    spacing = _Spacing(allow_gaps=allow_gaps, stored=stored or {})
     work = _checked(table.cells, source, list(table.problems), max_rows, spacing)
     frame = _clean(work)
     lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
@@ -595,12 +597,13 @@ def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
 
 @dataclass(frozen=True)
 class _Spacing:
-    """How a file's series are checked for missing periods and wider spacing: ``checked``
-    (False when a merge with stored history checks them instead) and ``allow_gaps`` (missing
-    periods left to be filled in, as ``read_observations_csv`` says)."""
+    """How a file's series are checked for missing periods and wider spacing: ``allow_gaps``
+    (missing periods left to be filled in, as ``read_observations_csv`` says) and ``stored``
+    (series id: stored frequency, for series merged with stored history, whose gaps are left
+    to the merge's check)."""
 
     allow_gaps: bool = False
-    checked: bool = True
+    stored: Mapping[str, str] = field(default_factory=dict)
 
 
 def _checked(
@@ -1153,8 +1156,9 @@ def _all_calendar_problems(work: pd.DataFrame, spacing: _Spacing = _Spacing()) -
     # A series with an off-calendar or unreadable date would show spurious gaps: skip those.
     skip = set(anchored.loc[_off_calendar(anchored), "sid"])
     skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "sid"])
-    if spacing.checked:
-        problems += _gap_problems(summary[~summary.index.isin(skip)], dated, spacing.allow_gaps)
+    # A series with stored history may skip periods that stay stored: the merge checks it.
+    skip |= set(summary.index[summary["unique_id"].isin(list(spacing.stored))])
+    problems += _gap_problems(summary[~summary.index.isin(skip)], dated, spacing.allow_gaps)
     return problems
 
 

@@ -575,6 +575,14 @@ def newest_import_sources(session: Session, prefix: str | None = None) -> dict[s
     return {str(series_id): str(source) for series_id, source in session.execute(stmt)}
 
 
+def stored_frequencies(session: Session) -> dict[str, str]:
+    """{series id: its frequency, ``W-MON`` or ``MS``} of every series with stored history:
+    what an upload is to be merged with (``ingest.read_upload``'s ``stored``). Read from the
+    series table, one row per series, not from the observations."""
+    stmt = select(SeriesRow.id, SeriesRow.freq).where(SeriesRow.n_obs > 0)
+    return {str(series_id): str(freq) for series_id, freq in session.execute(stmt)}
+
+
 def list_series(session: Session, prefix: str | None = None) -> list[SeriesRow]:
     """Every stored series (optionally those whose id starts with prefix), by id."""
     stmt = select(SeriesRow).order_by(SeriesRow.id)

@@ -133,7 +133,8 @@ def upload_observations(
     stored history of each of its series (also how a restated history is sent).
     """
     encoding = _encoding_of(content_type)
-    upload = read_upload(body, source=SOURCE, encoding=encoding, merging=True)
+    stored = {} if replace else repository.stored_frequencies(session)
+    upload = read_upload(body, source=SOURCE, encoding=encoding, stored=stored)
     frame = upload.frame
     try:
         summary = repository.store_observations_once(

@@ -107,8 +107,10 @@ def test_a_first_upload_with_a_gap_is_refused_as_the_file_s_own(
 def _store(url: str, content: str, replace: bool = False) -> None:
     engine = make_engine(url)
     upgrade(engine)
-    upload = read_upload(content, "upload.csv", merging=True)
     try:
+        with session_factory(engine)() as session:
+            stored = {} if replace else repository.stored_frequencies(session)
+        upload = read_upload(content, "upload.csv", stored=stored)
         with transaction(session_factory(engine)) as session:
             repository.store_observations(
                 session,
@@ -141,3 +143,42 @@ def test_a_correction_keeps_the_months_it_skips_on_either_database(
             replace=True,
         )
     assert dict(_stored(either_database_url)) == stored
+
+
+def test_a_new_series_gaps_are_refused_with_the_file_s_other_problems(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A series with no stored history has nothing to fill its gaps: they are named in the
+    same answer as a bad count, not in a second round once the count is mended."""
+    new = "referrals/ot/hartlepool"
+    upload = HEAD + f"{new},2026-01-01,5\n{new},2026-02-01,-3\n{new},2026-04-01,5\n"
+    upload += f"{SERIES},2026-09-01,5\n"
+    capsys.readouterr()
+    assert _import(tmp_path, upload) == 2
+    message = capsys.readouterr().err
+    assert "2 problems found" in message
+    assert "found '-3' (negative)" in message
+    assert f"series '{new}', column 'ds': expected a row for every month" in message
+
+
+def test_a_file_refused_for_a_gap_creates_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "never.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    try:
+        upload = HEAD + f"{SERIES},2026-01-01,5\n{SERIES},2026-03-01,5\n"
+        assert _import(tmp_path, upload) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "1 missing month: 2026-02-01" in capsys.readouterr().err
+    assert not path.exists()
+
+
+def test_a_stored_series_gap_is_left_to_the_merge_as_it_reads() -> None:
+    """Read for a merge, only series with stored history have their gaps left to it."""
+    skipping = HEAD + f"{SERIES},2026-07-01,1\n{SERIES},2026-09-01,2\n"
+    assert len(read_upload(skipping, "upload.csv", stored={SERIES: "MS"}).frame) == 2
+    with pytest.raises(ValidationFailed, match="1 missing month: 2026-08-01"):
+        read_upload(skipping, "upload.csv", stored={"referrals/ot/other": "MS"})

@@ -120,8 +120,9 @@ def read_upload(
     has stored rows to its stored frequency (``repository.stored_frequencies``; empty for a
     first upload or a replace). Those series' missing periods and spacing are left to the
     check of the merged series (``repository.store_observations``), since a correction may
-    skip periods that are stored and staying so. Every other series' gaps are the file's own
-    and are refused here, with the file's other problems."""
+    skip periods that are stored and staying so, and their dates are judged, and hinted at,
+    by the stored frequency, not the file's few rows. Every other series' gaps are the file's
+    own and are refused here, with the file's other problems."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
     spacing = _Spacing(allow_gaps=allow_gaps, stored=stored or {})
     work = _checked(table.cells, source, list(table.problems), max_rows, spacing)
@@ -599,8 +600,8 @@ def _ragged(line: int, fields: list[str], names: list[str]) -> Problem:
 class _Spacing:
     """How a file's series are checked for missing periods and wider spacing: ``allow_gaps``
     (missing periods left to be filled in, as ``read_observations_csv`` says) and ``stored``
-    (series id: stored frequency, for series merged with stored history, whose gaps are left
-    to the merge's check)."""
+    (series id: stored frequency, for series merged with stored history: their gaps are left
+    to the merge's check, and their dates are judged by the stored frequency)."""
 
     allow_gaps: bool = False
     stored: Mapping[str, str] = field(default_factory=dict)
@@ -624,7 +625,9 @@ def _checked(
     if problems and not set(COLUMNS) <= set(raw.columns):
         raise ValidationFailed(problems, source)
     # Sorted once: series codes follow the ids' lexical order, so this is also the output order.
-    work = _parse_cells(raw, problems).sort_values(["sid", "ds", "row"], kind="stable")
+    work = _parse_cells(raw, problems, spacing.stored).sort_values(
+        ["sid", "ds", "row"], kind="stable"
+    )
     problems += _duplicate_problems(work)
     problems += _all_calendar_problems(work, spacing)
     if problems:
@@ -816,7 +819,9 @@ def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
     return lambda text: text.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
-def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+def _parse_cells(
+    raw: pd.DataFrame, problems: list[Problem], stored: Mapping[str, str]
+) -> pd.DataFrame:
     ids, ds_text, y_text = (_as_text(raw[name]) for name in COLUMNS)
     ids = ids.cat.reorder_categories(sorted(ids.cat.categories))
     rows = _row_numbers(raw)
@@ -826,7 +831,7 @@ def _parse_cells(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     problems += _id_problems(ids, ids_ok, rows)
     unread = ds.isna()
     month_first = _month_first_reason(ids, ds_text, unread)
-    problems += _unread_date_problems(ids, ds, ds_text, rows, month_first)
+    problems += _unread_date_problems(ids, ds, ds_text, rows, month_first, stored)
     outside = _outside_dates(ds)
     problems += _date_range_problems(outside, rows, ids, ds_text)
     # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
@@ -868,15 +873,21 @@ class _SeriesOfRows:
 
 
 def _unread_date_problems(
-    ids: pd.Series, ds: pd.Series, ds_text: pd.Series, rows: np.ndarray, month_first: str | None
+    ids: pd.Series,
+    ds: pd.Series,
+    ds_text: pd.Series,
+    rows: np.ndarray,
+    month_first: str | None,
+    stored: Mapping[str, str],
 ) -> list[Problem]:
     """A problem for each date not read, with the date meant where a spreadsheet wrote it:
-    for a series whose dates, so read, step a week at a time, the Monday of its week, since
-    a week-ending Sunday's date is refused next as not a Monday."""
+    for a weekly series (by its ``stored`` frequency, else its dates so read stepping a week
+    at a time), the Monday of its week, since a week-ending Sunday's date is refused next as
+    not a Monday."""
     unread = ds.isna()
     describe = found_unread_date if month_first is None else _month_first_date(month_first)
     problems = _cell_problems(unread, rows, "ds", EXPECTED_DATE, ds_text, describe)
-    weekly = _weekly_rows(ids, ds, ds_text, unread, rows, month_first is not None)
+    weekly = _weekly_rows(ids, ds, ds_text, unread, rows, month_first is not None, stored)
     if not weekly:
         return problems
     text_at = dict(zip(rows[unread.to_numpy(dtype=bool)], ds_text[unread], strict=True))
@@ -895,9 +906,11 @@ def _weekly_rows(
     unread: pd.Series,
     rows: np.ndarray,
     month_first: bool,
+    stored: Mapping[str, str],
 ) -> set[int]:
-    """The file lines of unread dates in series that, their spreadsheet dates read as meant,
-    step a week at a time."""
+    """The file lines of unread dates in series that are weekly: by their ``stored``
+    frequency where they have stored history (a correction's one date shows none), else
+    stepping a week at a time once their spreadsheet dates are read as meant."""
     if not unread.any():  # the common case: no work on a file's millions of good dates
         return set()
     meant = pd.Series(
@@ -910,7 +923,7 @@ def _weekly_rows(
          "ds": ds.fillna(meant).to_numpy(), "row": rows}
     ).dropna(subset=["ds"])  # fmt: skip
     ordered = dated.sort_values(["sid", "ds"]).drop_duplicates(["sid", "ds"])
-    frequency = _series_summary(ordered)["frequency"]
+    frequency = _stored_frequency(_series_summary(ordered), stored)["frequency"]
     weekly_sids = set(frequency.index[frequency == WEEKLY])
     unread_rows = set(rows[unread.to_numpy(dtype=bool)].tolist())
     return {
@@ -1150,7 +1163,7 @@ def _all_calendar_problems(work: pd.DataFrame, spacing: _Spacing = _Spacing()) -
     dated = usable.drop_duplicates(["sid", "ds"])
     summary = _series_summary(dated)
     problems = _mixed_spacing_problems(summary)
-    summary = summary[~summary["mixed"]]
+    summary = _stored_frequency(summary[~summary["mixed"]], spacing.stored)
     anchored = usable.join(summary["frequency"], on="sid", how="inner")
     problems += _anchor_problems(anchored)
     # A series with an off-calendar or unreadable date would show spurious gaps: skip those.
@@ -1160,6 +1173,16 @@ def _all_calendar_problems(work: pd.DataFrame, spacing: _Spacing = _Spacing()) -
     skip |= set(summary.index[summary["unique_id"].isin(list(spacing.stored))])
     problems += _gap_problems(summary[~summary.index.isin(skip)], dated, spacing.allow_gaps)
     return problems
+
+
+def _stored_frequency(summary: pd.DataFrame, stored: Mapping[str, str]) -> pd.DataFrame:
+    """``summary`` with each series of stored history at its stored frequency: the file's
+    rows of it may be too few to show one (a correction of one week-ending Sunday), and its
+    dates join the stored calendar, so they are judged, and hinted at, by that."""
+    if not stored:
+        return summary
+    kept = summary["unique_id"].map(lambda sid: stored.get(str(sid)))
+    return summary.assign(frequency=kept.fillna(summary["frequency"]))
 
 
 def _series_summary(dated: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -182,3 +183,42 @@ def test_a_stored_series_gap_is_left_to_the_merge_as_it_reads() -> None:
     assert len(read_upload(skipping, "upload.csv", stored={SERIES: "MS"}).frame) == 2
     with pytest.raises(ValidationFailed, match="1 missing month: 2026-08-01"):
         read_upload(skipping, "upload.csv", stored={"referrals/ot/other": "MS"})
+
+
+WEEKLY_SERIES = "referrals/ot/rugby"
+WEEKS = HEAD + "".join(
+    f"{WEEKLY_SERIES},{day:%Y-%m-%d},5\n"
+    for day in pd.date_range("2025-01-06", periods=8, freq="W-MON")
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        # one week-ending Sunday, slashed: its week's Monday, not the Sunday itself
+        ("12/01/2025", "2025-01-12, a Sunday; the series is weekly: date its week by its "
+         "Monday, write 2025-01-06"),
+        ("2025-01-12", "a Sunday; date its week by its Monday, 2025-01-06"),
+        # where the chain used to end: refused as a Wednesday of a weekly series
+        ("2025-01-01", "a Wednesday; date its week by its Monday, 2024-12-30"),
+    ],
+)  # fmt: skip
+def test_a_correction_to_a_weekly_series_is_told_its_monday(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    written: str,
+    hint: str,
+) -> None:
+    """A correction's one date shows no frequency of its own: the stored series' is used, so
+    the date hinted at is accepted, not refused next."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'weekly.db'}")
+    get_settings.cache_clear()
+    try:
+        assert _import(tmp_path, WEEKS) == 0
+        capsys.readouterr()
+        assert _import(tmp_path, HEAD + f"{WEEKLY_SERIES},{written},7\n") == 2
+        assert hint in capsys.readouterr().err
+        assert _import(tmp_path, HEAD + f"{WEEKLY_SERIES},2025-01-06,7\n") == 0
+    finally:
+        get_settings.cache_clear()

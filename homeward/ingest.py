@@ -1455,10 +1455,9 @@ def _month_first_date(reason: str) -> Callable[..., str]:
             meant = pd.Timestamp(year=year, month=month, day=day)
         except ValueError:
             return _found_text(text)
-        write = _write(meant, weekly) if weekly else f"write {meant:%Y-%m-%d}"
         return (
             f"{text!r} (a spreadsheet date written month first, as US software writes it: "
-            f"{reason}; {write})"
+            f"{reason}; {_write(meant, weekly)})"
         )
 
     return describe

@@ -103,3 +103,13 @@ def test_other_ways_of_writing_a_date_are_told_the_date_to_write(
 ) -> None:
     """Two-digit years, month names and year-first slashes had no hint at all."""
     assert found_unread_date(written) == f"{written!r}" + (f" {meant}" if meant else "")
+
+
+def test_month_first_month_end_dates_are_told_the_1st_too() -> None:
+    """A US export's month-end dates (01/31/2025) are told the 1st beside the date meant, as
+    day-first ones are: 2025-01-31 alone would be refused next as a month's last day."""
+    months = pd.date_range("2025-01-31", periods=6, freq="ME")
+    found = problems(HEADER + "".join(f"referrals/ot/rugby,{d:%m/%d/%Y},5\n" for d in months))
+    assert found[0][2].startswith("'01/31/2025' (a spreadsheet date written month first")
+    assert found[0][2].endswith("write 2025-01-31, or 2025-01-01 if the series is monthly)")
+    assert found[1][2].endswith("write 2025-02-28, or 2025-02-01 if the series is monthly)")

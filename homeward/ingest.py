@@ -775,12 +775,32 @@ def _id_from_parts(names: list[str]) -> str | None:
     district = [i for i in rest if words[i] & _DISTRICT_WORDS and i not in service]
     if len(service) != 1 or len(district) != 1:
         return None
+    parts = f"from {names[service[0]]!r} and {names[district[0]]!r}, in lower case"
     return (
         "one row per series and period already, its series id in two columns? write "
-        f"unique_id as 'referrals/<service>/<district>' from {names[service[0]]!r} and "
-        f"{names[district[0]]!r}, in lower case (e.g. 'referrals/ot/rugby'), and rename "
-        f"{names[ds[0]]!r} to ds, {names[y[0]]!r} to y"
+        f"unique_id as {_id_of_parts(names[y[0]], parts)}, and rename {names[ds[0]]!r} to ds, "
+        f"{names[y[0]]!r} to y"
     )
+
+
+def _id_of_parts(value_name: str, parts: str) -> str:
+    """The series id a district-and-service export's rows take: `referrals/...` only when its
+    value column counts referrals (the demand Homeward plans from); any other figure, such as
+    delayed days, named as its own metric, so it is never stored, and planned, as referrals."""
+    if _words(value_name) & {"referral", "referrals"}:
+        return f"'referrals/<service>/<district>' {parts} (e.g. 'referrals/ot/rugby')"
+    metric = _slug(value_name).replace("-", "_") or "metric"
+    return (
+        f"'<metric>/<service>/<district>' {parts}, <metric> naming what {value_name!r} counts "
+        f"(e.g. '{metric}/ot/rugby'; Homeward plans from referrals only, "
+        "'referrals/<service>/<district>', with a winter hospital-pressure series if you have "
+        "one: other metrics are stored and forecast, not planned from)"
+    )
+
+
+def _words(name: str) -> set[str]:
+    """The lower-case words of a column name (`Delayed days`: delayed, days)."""
+    return set(re.findall(r"[a-z]+", name.lower()))
 
 
 def _row_numbers(raw: pd.DataFrame) -> np.ndarray:

@@ -190,3 +190,18 @@ def test_a_suppressed_figure_is_named_as_one() -> None:
     [problem] = caught.value.problems
     assert (problem.row, problem.column) == (3, "y")
     assert problem.found.startswith("'*' (a figure withheld or not available")
+
+
+def test_a_district_and_service_export_of_another_figure_is_not_told_referrals() -> None:
+    """Delayed days written as 'referrals/<service>/<district>' would be planned as referral
+    demand: only a column of referrals is told that id; any other figure its own metric."""
+    found = only_problem("District,Service,Month,Delayed days\nRedcar,OT,2021-11-01,19\n")
+    assert "referrals/<service>/<district>' from" not in found
+    assert "write unique_id as '<metric>/<service>/<district>' from 'Service' and" in found
+    assert "(e.g. 'delayed_days/ot/rugby'; Homeward plans from referrals only" in found
+    assert found.endswith("rename 'Month' to ds, 'Delayed days' to y)")
+
+
+def test_a_referral_column_in_any_case_is_told_the_referrals_id() -> None:
+    found = only_problem("Area,Team,Week,REFERRAL count\nRedcar,OT,2021-11-01,19\n")
+    assert "write unique_id as 'referrals/<service>/<district>' from 'Team' and 'Area'" in found

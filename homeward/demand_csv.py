@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from homeward.ingest import (
     found_date,
     found_unread_date,
     found_value,
+    parse_count_cells,
     read_csv_as_text,
 )
 from homeward.planning import (
@@ -316,16 +318,12 @@ def _check_columns(raw: pd.DataFrame, path: Path) -> None:
 
 def _counts(text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
     """Cases (and their quantiles, index and normal level) per period: numbers from 0 to the
-    ceiling every count Homeward reads has (``ingest.MAX_COUNT``, why is said there)."""
-    values = pd.to_numeric(text, errors="coerce")
-    bad = values.isna() | ~values.between(0, MAX_COUNT)
-    cells = text.tolist()
+    ceiling every count Homeward reads has (``ingest.MAX_COUNT``, why is said there), read by
+    `homeward import`'s parser, so a cell one accepts ('5' with a no-break space after it, as
+    a spreadsheet may save) the other does too, and a refused one is named in the same words."""
+    values, problems = parse_count_cells(text, text.index.to_numpy(dtype="int64"), column)
     expected = f"a number from 0 to {MAX_COUNT:,}"
-    problems = [
-        Problem(int(text.index[int(i)]), column, expected, _found(cells[i]))
-        for i in np.flatnonzero(bad)
-    ]
-    return values.astype(float), problems
+    return values.astype(float), [replace(p, expected=expected) for p in problems]
 
 
 def _found(cell: object) -> str:

@@ -62,3 +62,22 @@ def test_grouped_thousands_are_told_the_number_as_import_tells_them(tmp_path: Pa
         (2, "cases", "'1,078' (digits grouped with commas: write 1078)"),
         (3, "cases", "'-2' (negative)"),
     ]
+
+
+def test_a_count_import_accepts_is_accepted_and_a_refused_one_named_as_import_names_it(
+    tmp_path: Path,
+) -> None:
+    """'5' with a no-break space after it, as a spreadsheet may save it, is a count to
+    `homeward import`: it was refused here as "more than 10,000,000 in one period"."""
+    path = tmp_path / "demand.csv"
+    path.write_text("service,district,ds,cases\not,rugby,2026-01-05,5\u00a0\n")
+    assert read_demand_csv(path)["cases"].tolist() == [5.0]
+    path.write_text(
+        'service,district,ds,cases\not,rugby,2026-01-05,"1,078"\not,rugby,2026-01-12,-2\n'
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        read_demand_csv(path)
+    assert [(p.row, p.found) for p in caught.value.problems] == [
+        (2, "'1,078' (digits grouped with commas: write 1078)"),
+        (3, "'-2' (negative)"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -425,7 +426,7 @@ def _refresh_series(
     except ValidationFailed as exc:
         located = _MergedRows(merged, uploaded)
         problems = [located.problem(p) for p in exc.problems]
-        merged_any = any(located.merged_with_history(p.series_id) for p in exc.problems)
+        merged_any = any(p.found.endswith(_AFTER_MERGING) for p in problems)
         label = f"{source} (merged with stored history)" if merged_any else source
         raise ValidationFailed(in_reading_order(problems), label) from exc
     frequencies = {
@@ -480,13 +481,20 @@ def _months_in_weekly_series(
     )
 
 
+_AFTER_MERGING = " (after merging with stored history)"
+# the periods a gap's problem lists ("2 missing months: 2026-02-01, 2026-05-01")
+_MISSING_LISTED = re.compile(r"^\d+ missing (?:week|month)s?: ([\d\-, ]+)")
+
+
 class _MergedRows:
     """Problems of merged series (stored history and an upload) located in the upload's file.
 
     A problem's row numbers the merged frame (first row = 2), not the user's file: it becomes
-    the file line of that upload row. A whole-series problem (a gap, mixed spacing) or one at
-    a stored row names the upload's row beside the stored history: its first row of the series
-    if it starts after the history does (a gap before it), else its last.
+    the file line of that upload row. A gap names the upload's first row after it, and is the
+    merge's only where a stored row borders it (else the file's rows alone leave it). Another
+    whole-series problem (mixed spacing) or one at a stored row names the upload's row beside
+    the stored history: its first row of the series if it starts after the history does, else
+    its last.
     """
 
     def __init__(self, merged: pd.DataFrame, uploaded: pd.DataFrame) -> None:
@@ -507,12 +515,32 @@ class _MergedRows:
         if not self.merged_with_history(problem.series_id):  # the file's own, as it reads
             return replace(problem, row=row if row is not None and row > 0 else None)
         if row is None and problem.series_id is not None:
-            row = self._beside_history(problem.series_id)
+            gap = self._gap(problem.series_id, problem.found)
+            if gap is not None and not gap.bordered_by_history:
+                return replace(problem, row=gap.row if gap.row > 0 else None)
+            row = gap.row if gap is not None else self._beside_history(problem.series_id)
         return replace(
             problem,
             row=row if row is not None and row > 0 else None,
-            found=f"{problem.found} (after merging with stored history)",
+            found=f"{problem.found}{_AFTER_MERGING}",
         )
+
+    def _gap(self, series_id: str, found: str) -> _Gap | None:
+        """Where a gap's problem (``found``, as ``ingest`` words it) sits among the upload's
+        rows of the series; None for any other problem."""
+        listed = _MISSING_LISTED.match(found)
+        if listed is None:
+            return None
+        missing = pd.DatetimeIndex(pd.to_datetime(listed.group(1).replace(" ", "").split(",")))
+        have = pd.DatetimeIndex(self._merged.loc[self._merged["unique_id"] == series_id, "ds"])
+        mine = self._uploaded[self._uploaded["unique_id"] == series_id].sort_values("ds")
+        if mine.empty:
+            return None
+        borders = {have[have < day].max() for day in missing}
+        borders |= {have[have > day].min() for day in missing}
+        after = mine.loc[mine["ds"] > missing.min(), "line"]
+        row = int(after.iloc[0] if not after.empty else mine["line"].iloc[-1])
+        return _Gap(row, bordered_by_history=not borders <= set(pd.DatetimeIndex(mine["ds"])))
 
     def _upload_line(self, merged_row: int | None) -> int | None:
         if merged_row is None:
@@ -528,6 +556,15 @@ class _MergedRows:
         history = self._merged.loc[self._merged["unique_id"] == series_id, "ds"]
         lines = mine.sort_values("ds")["line"].to_numpy()
         return int(lines[0] if mine["ds"].min() > history.min() else lines[-1])
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """A merged series' gap: the upload's row to name (its first after the gap) and whether a
+    stored row borders the gap (the merge's gap, not the file's own)."""
+
+    row: int
+    bordered_by_history: bool
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -68,13 +68,28 @@ def test_a_gap_the_merge_would_leave_is_refused(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = _stored(database)
-    # August 2026 is stored; November is not, so September to December would leave a gap
-    later = HEAD + f"{SERIES},2026-09-01,2100\n{SERIES},2026-11-01,2200\n"
+    # September 2026 is the last stored: November after it would leave October missing
+    later = HEAD + f"{SERIES},2026-11-01,2200\n"
     capsys.readouterr()
     assert _import(tmp_path, later) == 2
     message = capsys.readouterr().err
+    assert "row 2, column 'ds'" in message  # November, the file's row after the gap
     assert "1 missing month: 2026-10-01 (after merging with stored history)" in message
     assert _stored(database) == before
+
+
+def test_a_gap_between_the_file_s_own_rows_is_named_as_the_file_s(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file's rows on either side of a gap leave it whatever is stored: it was blamed on
+    the file's first row and called the merge's ("after merging with stored history")."""
+    extending = HEAD + f"{SERIES},2026-08-01,8\n{SERIES},2026-09-01,9\n{SERIES},2026-11-01,11\n"
+    capsys.readouterr()
+    assert _import(tmp_path, extending) == 2
+    message = capsys.readouterr().err
+    assert "row 4, column 'ds'" in message  # 2026-11-01, just after the gap
+    assert "found 1 missing month: 2026-10-01\n" in message
+    assert "stored history" not in message
 
 
 def test_a_replace_with_a_gap_is_refused(

@@ -1165,9 +1165,16 @@ def _duplicate_problems(work: pd.DataFrame) -> list[Problem]:
 
 def _same_or_not(y: float, first: float, first_text: str = "") -> str:
     """Whether a repeated row repeats its value too (a copy: leave it out) or differs (which
-    figure is right is the sender's to say); a first value not read is named as written."""
+    figure is right is the sender's to say); a first value not read is named as written, and
+    the one row kept is told to hold the count in its place, as that value's own problem
+    says (not "keep one row" beside "write the count in its place")."""
     if pd.isna(first) and str(first_text):
-        return f", whose value is unreadable, {found_value(str(first_text))}: keep one row"
+        # that value's own problem says what to write in its place; this says which row stays
+        quoted = _quote(str(first_text))
+        return (
+            f", whose value is unreadable, {quoted}: keep one row, with the count written in "
+            f"place of {quoted}"
+        )
     if pd.isna(first):
         return ", whose value is blank: keep the row with the figure"
     if pd.isna(y):

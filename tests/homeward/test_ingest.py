@@ -359,8 +359,21 @@ def test_a_repeat_of_a_row_whose_value_is_unreadable_names_that_value() -> None:
         read_observations_csv(HEADER + 'a,2024-01-01,"1,728"\na,2024-01-01,1728\n', "x")
     [repeat] = [p.found for p in caught.value.problems if p.column == "ds"]
     assert repeat == (
-        "a second row for '2024-01-01' (first on row 2, whose value is unreadable, '1,728' "
-        "(digits grouped with commas: write 1728): keep one row)"
+        "a second row for '2024-01-01' (first on row 2, whose value is unreadable, '1,728': "
+        "keep one row, with the count written in place of '1,728')"
+    )
+
+
+def test_a_repeat_of_an_excel_error_row_is_told_the_count_goes_in_its_place() -> None:
+    """Row 2's '#N/A' is told to be replaced by the count; its repeat was told only "keep one
+    row", as if the '#N/A' row could be kept as it is."""
+    with pytest.raises(ValidationFailed) as caught:
+        read_observations_csv(HEADER + "a,2024-01-01,#N/A\na,2024-01-01,5\n", "x")
+    found = {p.row: p.found for p in caught.value.problems}
+    assert found[2].endswith("write the count itself, a number, in its place)")
+    assert found[3].endswith(
+        "whose value is unreadable, '#N/A': keep one row, with the count written in place of "
+        "'#N/A')"
     )
 
 

@@ -1012,10 +1012,15 @@ def _by_id(value: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    """A config value as a change names it: a number or text bare, anything else as JSON."""
+    """A config value as a change names it: a number or text bare, anything else as JSON. A
+    number in full, in the shortest form that reads back as the same float (`1013782`,
+    `108595.4`, `0.2`): six significant figures hid a change of capital or budget under one
+    text (`1.01378e+06 -> 1.01378e+06`)."""
     if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
         return json.dumps(value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # 23.0 as 23, and a million in digits, not 1e+06
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _compared_text(

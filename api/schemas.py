@@ -304,6 +304,14 @@ class SweepRowPublic(BaseModel):
         "one in more than its fee rate (or with none active), that config planned at its own fee "
         "rate, as the run's message says; null when there was none, so every change is null",
     )
+    not_comparable: str | None = Field(
+        default=None,
+        description="why the changes are null though there is a plan to compare with: its "
+        "periods differ from this plan's (another `horizon_periods` or `period_days`, or a "
+        "later start once newer referrals are stored), so its totals are over other weeks "
+        "(`plan 12 covers 26 periods of 7 days from 2026-01-05, plan 1 52 periods of 7 days "
+        "from 2026-01-05: ...`); null when the two cover the same periods",
+    )
 
 
 class RunPublic(BaseModel):

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 from typing import Any
 
@@ -845,11 +845,46 @@ def _simulated_dtoc(result: dict[str, Any], body: Mapping[str, Any] | None) -> f
 
 
 @dataclass(frozen=True)
+class PlanHorizon:
+    """The periods a plan's totals are over: days in each, how many, and the first's start
+    (YYYY-MM-DD); None where a stored plan does not say."""
+
+    period_days: int | None
+    periods: int | None
+    first_ds: str | None
+
+    def differs(self, other: PlanHorizon) -> bool:
+        """Whether the two are known to cover other periods (a part neither says is no
+        difference)."""
+        pairs = zip(astuple(self), astuple(other), strict=True)
+        return any(a is not None and b is not None and a != b for a, b in pairs)
+
+    def __str__(self) -> str:
+        return f"{self.periods} periods of {self.period_days} days from {self.first_ds}"
+
+
+def plan_horizon(result: Mapping[str, Any]) -> PlanHorizon:
+    """A stored plan's horizon, from its result's `period_days`, `periods` and `first_ds`, or
+    for a plan stored before those were reported, from its revenue rows (one per period)."""
+    rows = result.get("revenue") or []
+    dates = [date.fromisoformat(str(r["ds"])[:10]) for r in rows[:2] if r.get("ds")]
+    days = (dates[1] - dates[0]).days if len(dates) == 2 else None
+    first = result.get("first_ds") or (dates[0].isoformat() if dates else None)
+    return PlanHorizon(
+        result.get("period_days") or days,
+        result.get("periods") or (len(rows) or None),
+        None if first is None else str(first)[:10],
+    )
+
+
+@dataclass(frozen=True)
 class SweepBaseline:
-    """The plan a sweep's changes are from (the active config's latest) and its figures."""
+    """The plan a sweep's changes are from (the active config's latest), its figures and the
+    periods they are totals over."""
 
     plan_id: int
     figures: dict[str, float | None]
+    horizon: PlanHorizon | None = None
 
 
 def sweep_row(
@@ -858,21 +893,41 @@ def sweep_row(
     status: str,
     figures: dict[str, float | None],
     baseline: SweepBaseline | None,
+    horizon: PlanHorizon | None = None,
 ) -> dict[str, Any]:
     """One row of a sweep's table: the rate, its plan and figures, each figure's change from
     the baseline (`<figure>_change`; None with no baseline or a figure missing), and the
-    baseline's plan id (`compared_with_plan_id`; None with no baseline)."""
+    baseline's plan id (`compared_with_plan_id`; None with no baseline). Where the plan's
+    `horizon` and the baseline's differ (a what-if of 26 periods against a plan of 52, or a
+    plan that starts later), every change is None and `not_comparable` says why: a total
+    over other periods is no change."""
     row: dict[str, Any] = {"dfg_fee_rate": rate, "plan_id": plan_id, "status": status}
+    apart = _not_comparable(plan_id, horizon, baseline)
     for name in SWEEP_FIGURES:
         value = figures[name]
         before = None if baseline is None else baseline.figures[name]
         row[name] = value
-        if value is None or before is None:
+        if value is None or before is None or apart is not None:
             row[f"{name}_change"] = None
         else:
             row[f"{name}_change"] = without_round_off(value - before, value, before)
     row["compared_with_plan_id"] = None if baseline is None else baseline.plan_id
+    row["not_comparable"] = apart
     return row
+
+
+def _not_comparable(
+    plan_id: int, horizon: PlanHorizon | None, baseline: SweepBaseline | None
+) -> str | None:
+    """Why a plan's totals cannot be set against the baseline's; None when they can."""
+    if horizon is None or baseline is None or baseline.horizon is None:
+        return None
+    if not horizon.differs(baseline.horizon):
+        return None
+    return (
+        f"plan {plan_id} covers {horizon}, plan {baseline.plan_id} {baseline.horizon}: totals "
+        "over other periods are not compared, so every change is null"
+    )
 
 
 def active_config_plan(session: Session) -> PlanRow | None:
@@ -908,7 +963,7 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
     config = session.get(PlanningConfigRow, latest.config_id)
     body = None if config is None else config.body
     figures = plan_figures(latest.objective_weighted_wait_days, latest.result, body)
-    return SweepBaseline(latest.id, figures)
+    return SweepBaseline(latest.id, figures, plan_horizon(latest.result))
 
 
 def plan_what_if(
@@ -926,7 +981,9 @@ def plan_what_if(
     stored = plan_scenario(session, body, solver)
     row = session.get_one(PlanRow, stored.plan_id)
     figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
-    compared = sweep_row(config.fees.dfg_fee_rate, row.id, row.status, figures, baseline)
+    compared = sweep_row(
+        config.fees.dfg_fee_rate, row.id, row.status, figures, baseline, plan_horizon(row.result)
+    )
     return stored, {**compared, "config_changes": changes}
 
 
@@ -1102,7 +1159,8 @@ def run_sweep_job(
                 own_plan = plan_scenario(session, body, solver, apart=True, trigger="sweep").plan_id
                 own_row = session.get_one(PlanRow, own_plan)
                 figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)
-                baseline: SweepBaseline | None = SweepBaseline(own_plan, figures)
+                horizon = plan_horizon(own_row.result)
+                baseline: SweepBaseline | None = SweepBaseline(own_plan, figures, horizon)
             else:
                 baseline = sweep_baseline(session)
             compared = _compared_text(session, baseline, own)
@@ -1118,7 +1176,10 @@ def run_sweep_job(
                 figures = plan_figures(
                     stored_row.objective_weighted_wait_days, stored_row.result, body
                 )
-                table.append(sweep_row(rate, plan_id, stored_row.status, figures, baseline))
+                horizon = plan_horizon(stored_row.result)
+                table.append(
+                    sweep_row(rate, plan_id, stored_row.status, figures, baseline, horizon)
+                )
                 run = session.get_one(RunRow, run_id)
                 run.sweep = list(table)  # a new list, so the JSON column is written
                 run.message = f"{done} of {len(rates)} rates planned"

@@ -62,3 +62,27 @@ def test_the_active_config_planned_again_changes_no_field(finance: httpx.Client)
     assert comparison["config_changes"] == []
     assert comparison["compared_with_plan_id"] == latest["id"]
     assert comparison["weighted_wait_days_change"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_a_what_if_over_other_periods_has_no_changes_and_says_why(
+    finance: httpx.Client,
+) -> None:
+    latest = finance.get("/v1/plans/latest").json()
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    body["horizon_periods"] = latest["result"]["periods"] // 2
+    made = finance.post("/v1/plans", json={"config": body})
+    assert made.status_code == 201, made.text
+    plan = made.json()
+    comparison = plan["comparison"]
+    assert comparison["compared_with_plan_id"] == latest["id"]
+    first, days = latest["result"]["first_ds"], latest["result"]["period_days"]
+    assert comparison["not_comparable"] == (
+        f"plan {plan['id']} covers {body['horizon_periods']} periods of {days} days from "
+        f"{first}, plan {latest['id']} {latest['result']['periods']} periods of {days} days "
+        f"from {first}: totals over other periods are not compared, so every change is null"
+    )
+    for name in planning.SWEEP_FIGURES:
+        assert comparison[f"{name}_change"] is None, name
+    assert comparison["weighted_wait_days"] == pytest.approx(
+        plan["objective_weighted_wait_days"]
+    )  # its own figures are still given

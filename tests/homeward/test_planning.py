@@ -40,10 +40,12 @@ def test_a_plan_job_that_cannot_solve_records_why(factory: sessionmaker[Session]
     assert run.message is not None and run.message.startswith("NoForecasts: no referral forecasts")
 
 
-def _store_flat_forecasts(factory: sessionmaker[Session], body: dict[str, Any]) -> None:
-    """13 weeks of 20 referrals a week for every service and district of `body`, as stored by
-    a forecast run (no plan made)."""
-    weeks = pd.date_range("2026-01-05", periods=13, freq="W-MON")
+def _store_flat_forecasts(
+    factory: sessionmaker[Session], body: dict[str, Any], start: str = "2026-01-05"
+) -> None:
+    """13 weeks from `start` of 20 referrals a week for every service and district of `body`,
+    as stored by a forecast run (no plan made)."""
+    weeks = pd.date_range(start, periods=13, freq="W-MON")
     ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
     frame = pd.concat(
         pd.DataFrame({"unique_id": i, "ds": weeks, "model": "flat", "mean": 20.0}) for i in ids
@@ -95,6 +97,27 @@ def test_a_sweep_names_the_latest_plan_each_change_is_from(
     assert [row["compared_with_plan_id"] for row in run.sweep] == [latest.plan_id] * 2
     with factory() as session:  # the sweep's plans are what-ifs: the baseline stays latest
         assert repository.latest_plan(session).id == latest.plan_id  # type: ignore[union-attr]
+
+
+def test_a_sweep_after_newer_forecasts_does_not_compare_other_weeks(
+    factory: sessionmaker[Session],
+) -> None:
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        latest = planning.plan_scenario(session, None, "highs")
+    _store_flat_forecasts(factory, body, start="2026-01-12")  # newer referrals: a week on
+    run = _sweep(factory, body)
+    assert run.sweep is not None
+    for row in run.sweep:
+        assert row["compared_with_plan_id"] == latest.plan_id
+        assert row["not_comparable"] == (
+            f"plan {row['plan_id']} covers 13 periods of 7 days from 2026-01-12, plan "
+            f"{latest.plan_id} 13 periods of 7 days from 2026-01-05: totals over other periods "
+            "are not compared, so every change is null"
+        )
+        assert all(row[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
 
 
 def test_a_sweep_with_the_fee_charged_to_the_grant_trades_works_for_hours(

@@ -1,6 +1,11 @@
 """A what-if made with POST /v1/plans comes back set against the active config's latest plan,
 as a sweep's rows are: its figures, each one's change from that plan, and the config fields it
-changed, to the leaf."""
+changed, to the leaf.
+
+The expected figures are reckoned here from each plan's own tables and its config (hours
+times each service's rates, the capital table's fees, the budget per period times the
+periods), not with `planning.plan_figures`, which the route uses: a wrong formula there
+must fail these tests, not pass them twice."""
 
 from __future__ import annotations
 
@@ -11,47 +16,132 @@ import httpx
 import pytest
 
 from homeward import planning
+from optimise.config import PlanningConfig
 
 
-def _figures(plan: dict[str, Any]) -> dict[str, float | None]:
-    return planning.plan_figures(plan["objective_weighted_wait_days"], plan["result"])
+def _rows(plan: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = plan["result"][table]
+    assert rows, f"plan {plan['id']} has no {table} rows"
+    return rows
+
+
+def _expected(plan: dict[str, Any], body: dict[str, Any]) -> dict[str, float]:
+    """A plan's headline figures from its staffing, hours, capital and dtoc tables and the
+    config it was made with: costs are hours times each service's rate (agency at its
+    premium), charge income hours served times charge times paying share, and the budget
+    each period's pooled and own budgets times the periods, whatever the budget's basis."""
+    body = PlanningConfig.model_validate(body).model_dump()  # defaults filled in
+    services = {s["id"]: s for s in body["services"]}
+    staffing = _rows(plan, "staffing")
+    rate = {k: s["cost_per_hour_gbp"] for k, s in services.items()}
+    staff = sum(r["staff_hours"] * rate[r["service"]] for r in staffing)
+    agency = sum(
+        r["agency_hours"] * rate[r["service"]] * services[r["service"]]["agency_premium"]
+        for r in staffing
+    )
+    charge = sum(
+        r["hours"]
+        * services[r["service"]]["charge_gbp_per_hour"]
+        * services[r["service"]]["charge_paying_share"]
+        for r in _rows(plan, "hours")
+    )
+    fee = sum(r["fee_income_gbp"] for r in _rows(plan, "capital"))
+    own = sum(t.get("revenue_budget_gbp_per_period") or 0.0 for t in body["teams"])
+    budget = ((body.get("revenue_budget_gbp_per_period") or 0.0) + own) * plan["result"]["periods"]
+    net = staff + agency - fee - charge
+    return {
+        "weighted_wait_days": plan["objective_weighted_wait_days"],
+        "fee_income_gbp": fee,
+        "charge_income_gbp": charge,
+        "staff_cost_gbp": staff,
+        "agency_cost_gbp": agency,
+        "revenue_cost_gbp": staff + agency,
+        "net_revenue_cost_gbp": net,
+        "unspent_budget_gbp": budget - net,
+        "staff_hours": sum(r["staff_hours"] for r in staffing),
+        "agency_hours": sum(r["agency_hours"] for r in staffing),
+        "works_completed": sum(r["works_completed"] for r in _rows(plan, "capital")),
+        "dtoc_days": sum(r["dtoc_days"] for r in _rows(plan, "dtoc_days")),
+        # the queue simulation's own total: its rows are person-days, not delayed days
+        "simulated_dtoc_days": plan["result"]["simulated_dtoc_days"],
+    }
+
+
+def _assert_compared(
+    comparison: dict[str, Any], now: dict[str, float], then: dict[str, float]
+) -> None:
+    assert set(now) == set(planning.SWEEP_FIGURES)  # every figure the comparison gives
+    for name, value in now.items():
+        assert comparison[name] == pytest.approx(value, rel=1e-9, abs=1e-6), name
+        assert comparison[f"{name}_change"] == pytest.approx(
+            value - then[name], rel=1e-6, abs=1e-4
+        ), name
+    assert comparison["not_comparable"] is None
+
+
+def _latest(client: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The active config's latest plan and the config body it was made with."""
+    latest = client.get("/v1/plans/latest").json()
+    config = client.get(f"/v1/configs/{latest['config_id']}").json()
+    return latest, config["body"]
+
+
+def _what_if(client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    made = client.post("/v1/plans", json={"config": body})
+    assert made.status_code == 201, made.text
+    plan: dict[str, Any] = made.json()
+    return plan
 
 
 def test_a_what_if_is_compared_with_the_active_configs_latest_plan(
     finance: httpx.Client,
 ) -> None:
-    latest = finance.get("/v1/plans/latest").json()
+    latest, latest_body = _latest(finance)
     body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
     [domcare] = [s for s in body["services"] if s["id"] == "domcare"]
     domcare["cost_per_hour_gbp"] = 25.0
+    domcare["charge_gbp_per_hour"], domcare["charge_paying_share"] = 5.0, 0.5
     body["fees"]["dfg_fee_rate"] = 0.2
-    made = finance.post("/v1/plans", json={"config": body})
-    assert made.status_code == 201, made.text
-    plan = made.json()
+    plan = _what_if(finance, body)
     comparison = plan["comparison"]
     assert comparison["compared_with_plan_id"] == latest["id"]
     assert comparison["plan_id"] == plan["id"] and comparison["dfg_fee_rate"] == 0.2
     assert comparison["config_changes"] == [
-        f"fees.dfg_fee_rate: {latest_rate(finance):g} -> 0.2",
+        f"fees.dfg_fee_rate: {latest_body['fees']['dfg_fee_rate']} -> 0.2",
+        "services[domcare].charge_gbp_per_hour: 0 -> 5",
+        "services[domcare].charge_paying_share: 0 -> 0.5",
         "services[domcare].cost_per_hour_gbp: 23 -> 25",
     ]
-    now, then = _figures(plan), _figures(latest)
-    for name in planning.SWEEP_FIGURES:
-        if name == "simulated_dtoc_days":  # the stored result's own, as both plans have
-            now[name] = plan["result"]["simulated_dtoc_days"]
-            then[name] = latest["result"]["simulated_dtoc_days"]
-        value, before = now[name], then[name]
-        assert comparison[name] == pytest.approx(value)
-        assert value is not None and before is not None
-        assert comparison[f"{name}_change"] == pytest.approx(value - before, abs=1e-6)
+    now, then = _expected(plan, body), _expected(latest, latest_body)
+    _assert_compared(comparison, now, then)
+    assert now["charge_income_gbp"] > 0 and then["charge_income_gbp"] == 0
     assert comparison["fee_income_gbp_change"] > 0  # a higher fee on the same works
     # the plan stored is the plan alone, as before
     assert "comparison" not in finance.get(f"/v1/plans/{plan['id']}").json()
 
 
-def latest_rate(client: httpx.Client) -> float:
-    rate: float = client.get("/v1/configs/active").json()["body"]["fees"]["dfg_fee_rate"]
-    return rate
+def test_a_financial_year_budget_is_reckoned_as_the_periods_budgets_summed(
+    finance: httpx.Client,
+) -> None:
+    """Under `revenue_budget_basis: financial_year` the budget is still given per period: the
+    unspent budget is the periods' budgets summed less the net cost, and the financial years'
+    rows add up to it, so net cost and unspent budget add up to the budget on either basis."""
+    latest, latest_body = _latest(finance)
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    body["revenue_budget_basis"] = "financial_year"
+    plan = _what_if(finance, body)
+    comparison = plan["comparison"]
+    assert comparison["config_changes"] == ["revenue_budget_basis: period -> financial_year"]
+    now = _expected(plan, body)
+    _assert_compared(comparison, now, _expected(latest, latest_body))
+    years = _rows(plan, "revenue_by_year")
+    assert sum(r["periods"] for r in years) == plan["result"]["periods"]
+    headroom = sum(r["headroom_gbp"] for r in years)
+    assert now["unspent_budget_gbp"] == pytest.approx(headroom, rel=1e-9, abs=1e-3)
+    budget = sum(r["budget_gbp"] for r in years)
+    assert comparison["net_revenue_cost_gbp"] + comparison["unspent_budget_gbp"] == (
+        pytest.approx(budget, rel=1e-9)
+    )
 
 
 def test_the_active_config_planned_again_changes_no_field(finance: httpx.Client) -> None:
@@ -61,7 +151,9 @@ def test_the_active_config_planned_again_changes_no_field(finance: httpx.Client)
     comparison = made.json()["comparison"]
     assert comparison["config_changes"] == []
     assert comparison["compared_with_plan_id"] == latest["id"]
-    assert comparison["weighted_wait_days_change"] == pytest.approx(0.0, abs=1e-3)
+    assert comparison["not_comparable"] is None
+    for name in planning.SWEEP_FIGURES:
+        assert comparison[f"{name}_change"] == pytest.approx(0.0, abs=1e-3), name
 
 
 def test_a_what_if_over_other_periods_has_no_changes_and_says_why(

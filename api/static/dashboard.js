@@ -1028,21 +1028,6 @@ function parseFee(text) {
   return { rate: percent / 100 };
 }
 
-// The plan a what-if is compared with: the active config's latest plan (what the scheduler's
-// plan is now), never one of an older config of other content; null when the active config has
-// not been planned yet.
-async function activeConfigPlan(active) {
-  const latest = await getJSON("/v1/plans/latest").catch(() => null);
-  if (latest && await isActiveConfig(latest.config_id, active)) return latest;
-  const recent = await getJSON("/v1/plans?scenario=false&limit=100").catch(() => []);
-  const checked = new Map(); // config id -> whether it is the active config: each asked once
-  for (const p of recent) {
-    if (!checked.has(p.config_id)) checked.set(p.config_id, await isActiveConfig(p.config_id, active));
-    if (checked.get(p.config_id)) return getJSON(`/v1/plans/${p.id}`);
-  }
-  return null;
-}
-
 // An entry error shown under its form and tied to its field, so a screen reader reads it
 // with the field (aria-describedby) and at once (role alert); cleared when the entry is fixed.
 function fieldError(field, hint, out, id, message) {
@@ -1121,9 +1106,9 @@ async function whatIf(event) {
   out.setAttribute("aria-busy", "true");
   out.textContent = `Planning a what-if at a DFG fee rate of ${asPercent(rate)}… (solved on the server; the result shows here when it is done)`;
   try {
-    // The plan to compare with is read before solving: the what-if never replaces it.
+    // The server compares the what-if with the active config's latest plan as it was before
+    // solving (the plan's `comparison`), so the page shows its figures rather than its own.
     const active = await getJSON("/v1/configs/active");
-    const current = await activeConfigPlan(active);
     const config = active.body;
     config.fees = { ...(config.fees || {}), dfg_fee_rate: rate };
     const plan = await getJSON("/v1/plans", {
@@ -1135,7 +1120,7 @@ async function whatIf(event) {
     const kept = plan.scenario ? "what-if" : "plan of the active config";
     out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
-      fee income GBP ${fmt(planFigures(plan).fee)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, current, active)}${whatIfWarnings(plan)}`;
+      fee income GBP ${fmtOrNA(plan.comparison?.fee_income_gbp)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, active)}${whatIfConfigChanges(plan)}${whatIfWarnings(plan)}`;
     // the whole row, so each measure and figure of the comparison reads on one line
     document.querySelector("#whatif").classList.add("wide-card");
   } catch (err) {
@@ -1161,11 +1146,6 @@ function signedChange(delta, base, unit, percent) {
   if (delta == null) return "n/a";
   const text = `${signed(delta)} ${unit}`;
   return percent && base != null && base !== 0 ? `${text} (${signed((100 * delta) / base, 1)}%)` : text;
-}
-
-function change(now, then, unit, percent) {
-  if (now == null || then == null) return "n/a";
-  return signedChange(now - then, then, unit, percent);
 }
 
 // A plan's revenue rows summed; null (shown "n/a") when it has none: a plan that did not solve.
@@ -1201,37 +1181,58 @@ function planFigures(plan) {
 }
 
 const WHATIF_MEASURES = [
-  // [label, planFigures key, unit of its change, change also in percent]
-  ["weighted waiting days", "wait", "days", true],
-  ["fee income (GBP)", "fee", "GBP", false],
-  ["charge income (GBP)", "charge", "GBP", false],
-  ["staff cost (GBP)", "staff", "GBP", false],
-  ["agency cost (GBP)", "agency", "GBP", false],
-  ["staff and agency cost (GBP)", "paid", "GBP", false],
+  // [label, figure in the what-if's comparison, unit of its change, change also in percent]
+  ["weighted waiting days", "weighted_wait_days", "days", true],
+  ["fee income (GBP)", "fee_income_gbp", "GBP", false],
+  ["charge income (GBP)", "charge_income_gbp", "GBP", false],
+  ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
+  ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
+  ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
   // a higher fee can raise staff cost and still spend less of the budget: fee income pays
-  ["net of fee and charge income (GBP)", "net", "GBP", false],
-  ["budget left unspent (GBP)", "unspent", "GBP", false],
-  ["delayed days in hospital (DTOC)", "dtoc", "days", false],
-  ["delayed days in hospital, simulated", "simDtoc", "days", false],
+  ["net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", false],
+  ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
+  ["delayed days in hospital (DTOC)", "dtoc_days", "days", false],
+  ["delayed days in hospital, simulated", "simulated_dtoc_days", "days", false],
 ];
 
-// The what-if against the active config's latest plan, so a finance officer sees what a fee
-// rate trades: fee income against waiting, staff and agency cost and hospital delays, and
-// nothing else (a plan of an older config would add whatever else that config changed).
-function whatIfChanges(plan, current, active) {
-  if (!current) {
+// The what-if against the active config's latest plan, as the server compared them (POST
+// /v1/plans' `comparison`: the what-if's figures and each one's `_change`), so a finance
+// officer sees what a fee rate trades: fee income against waiting, staff and agency cost and
+// hospital delays. The current plan's figure is the what-if's less its change; where the two
+// plans cover other periods the server gives no changes and says why, and so does the page.
+function whatIfChanges(plan, active) {
+  const c = plan.comparison || {};
+  if (c.compared_with_plan_id == null) {
     return `<p id="whatif-no-current">No plan of the active config #${esc(active.id)} to compare with
       yet (it is planned when the pipeline next runs: POST /v1/runs, or the schedule), so no
       changes are shown.</p>`;
   }
-  const now = planFigures(plan), then = planFigures(current);
-  const rows = WHATIF_MEASURES.map(([label, key, unit, percent]) => `<tr><th scope="row">${label}</th>
-    <td>${fmtOrNA(then[key])}</td><td>${fmtOrNA(now[key])}</td><td>${change(now[key], then[key], unit, percent)}</td></tr>`);
-  return `<div class="wide"><table id="whatif-changes"><caption>Totals ${planPeriod(plan)}, against the current plan
-    #${esc(current.id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
+  const rows = WHATIF_MEASURES.map(([label, key, unit, percent]) => {
+    const now = c[key], delta = c[`${key}_change`];
+    const then = now == null || delta == null ? null : now - delta;
+    return `<tr><th scope="row">${label}</th><td>${fmtOrNA(then)}</td><td>${fmtOrNA(now)}</td>
+      <td>${signedChange(delta, then, unit, percent)}</td></tr>`;
+  });
+  const apart = c.not_comparable
+    ? `<p id="whatif-not-comparable" class="warnings" role="note">No changes: ${esc(c.not_comparable)}.</p>`
+    : "";
+  return `${apart}<div class="wide"><table id="whatif-changes"><caption>Totals ${planPeriod(plan)}, against the current plan
+    #${esc(c.compared_with_plan_id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
     minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+}
+
+// What the what-if's config changed from the active one, as the server lists it (each field
+// to the leaf with both values), so its changes can be read as the effect of those fields.
+function whatIfConfigChanges(plan) {
+  const changes = plan.comparison?.config_changes;
+  if (!Array.isArray(changes)) return "";
+  if (!changes.length) {
+    return `<p id="whatif-config-changes">The same config as the active one: no field changed.</p>`;
+  }
+  const items = changes.map((line) => `<li>${esc(line)}</li>`).join("");
+  return `<div id="whatif-config-changes"><h4>Changed from the active config</h4><ul>${items}</ul></div>`;
 }
 
 // The what-if's own warnings, with its own figures (the simulated delayed days, when its

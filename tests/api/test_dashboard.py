@@ -237,6 +237,8 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     assert "optimal" in result and result.startswith("what-if #")
     _assert_changes_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
     _assert_new_warnings_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
+    _assert_config_changes_shown(browser, demo_server, role_keys[Role.FINANCE], "0.15")
+    _assert_not_comparable_shown(browser)
     browser.refresh()  # the page still shows the real latest plan, not the what-if
     assert wait.until(_shown_plan_id) == latest
     assert f"#{latest}:" not in result
@@ -319,6 +321,48 @@ def _assert_changes_shown(
     }
     # a higher fee rate brings in more fee income: the sign says so
     assert shown["fee income (GBP)"].startswith("+")
+
+
+def _assert_config_changes_shown(
+    browser: webdriver.Chrome, server: LiveServer, key: str, rate: str
+) -> None:
+    """The fields the what-if changed, as the server's comparison lists them, under its table."""
+    active = httpx.get(f"{server.url}/v1/configs/active", headers=key_header(key)).json()
+    before = active["body"]["fees"]["dfg_fee_rate"]
+    shown = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#whatif-config-changes li")]
+    assert shown == [f"fees.dfg_fee_rate: {before!r} -> {rate}"]
+
+
+# The server's answer to the next POST /v1/plans as a what-if over other periods than the
+# current plan's gets it: no changes, and why (the dashboard's fee box cannot change the
+# horizon; newer referrals moving the plans' start can)
+_OTHER_PERIODS = """
+const f = window.fetch, why = arguments[0];
+window.fetch = async (url, opts = {}) => {
+  const answer = await f(url, opts);
+  if (opts.method !== "POST" || !String(url).endsWith("/v1/plans")) return answer;
+  const plan = await answer.json();
+  const c = plan.comparison;
+  for (const k of Object.keys(c)) if (k.endsWith("_change")) c[k] = null;
+  c.not_comparable = why;
+  return new Response(JSON.stringify(plan), { status: answer.status, headers: answer.headers });
+};
+"""
+
+
+def _assert_not_comparable_shown(browser: webdriver.Chrome) -> None:
+    """A comparison with no changes because the plans cover other periods says so, and its
+    table shows no change and no current figure rather than figures of other weeks."""
+    why = "plan 99 covers 26 periods of 7 days from 2026-01-05, plan 1 52 periods of 7 days"
+    browser.execute_script(_OTHER_PERIODS, why)
+    _what_if(browser, "15")
+    shown = WebDriverWait(browser, 60).until(
+        ec.presence_of_element_located((By.ID, "whatif-not-comparable"))
+    )
+    assert shown.text == f"No changes: {why}."
+    for tr in browser.find_elements(By.CSS_SELECTOR, "#whatif-changes tbody tr"):
+        then, now, change = (td.text for td in tr.find_elements(By.TAG_NAME, "td"))
+        assert (then, change) == ("n/a", "n/a") and now != "n/a"
 
 
 def _shown_plan_id(browser: webdriver.Chrome) -> str | None:

@@ -1405,6 +1405,9 @@ function renderSweep(run) {
     ? `Against the current plan #${esc(base)} (the active config's latest plan when the sweep ` +
       "started); each change is the rate's what-if minus the current plan"
     : "No plan of the active config to compare with when the sweep started: changes are n/a";
+  // the server's reason a row has no changes though there was a plan: other periods than it
+  const apart = rows.find((r) => r.not_comparable)?.not_comparable;
+  const why = base && apart ? `; no changes: ${esc(apart)}` : "";
   const planned = rows.length === 1 ? "the 1 rate" : `the ${rows.length} rates`;
   const done = run.status === "succeeded" ? "" : ` (${planned} planned before the sweep ${esc(run.status)})`;
   const measures = sweepMeasures(rows);
@@ -1424,7 +1427,7 @@ function renderSweep(run) {
   });
   document.querySelector("#whatif").classList.add("wide-card");  // room for the table's columns
   out.insertAdjacentHTML("beforeend", `<div class="wide"><table id="sweep-table">
-    <caption id="sweep-caption">${caption}${done}<span id="sweep-period"></span></caption>
+    <caption id="sweep-caption">${caption}${why}${done}<span id="sweep-period"></span></caption>
     <colgroup><col></colgroup>${measures.map(() => '<colgroup span="2"></colgroup>').join("")}<colgroup><col></colgroup>
     <thead><tr><th scope="col" rowspan="2">DFG fee rate</th>${head}<th scope="col" rowspan="2"><span class="nowrap">what-if</span> plan</th></tr>
     <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>

@@ -106,6 +106,26 @@ def test_a_missing_objective_reads_n_a_not_zero(
     assert "0" not in kpis and kpis.count("n/a") == len(kpis) - 1  # all but the status
 
 
+def test_a_sweep_over_other_periods_than_the_current_plan_says_why_it_has_no_changes(
+    browser: Any,
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+) -> None:
+    key = role_keys[Role.VIEWER]
+    open_with_key(browser, demo_server, key, timeout_s=90)
+    plan = _get(demo_server, key, "/v1/plans/latest")
+    why = f"plan 98 covers 26 periods of 7 days from 2026-01-05, plan {plan['id']} 52 periods"
+    row = {"dfg_fee_rate": 0.2, "plan_id": 98, "status": "optimal"}
+    for name in planning.SWEEP_FIGURES:
+        row |= {name: 1000.0, f"{name}_change": None}
+    row |= {"compared_with_plan_id": plan["id"], "not_comparable": why}
+    run = {"id": 97, "status": "succeeded", "message": "1 of 1 rates planned", "sweep": [row]}
+    browser.execute_script("renderSweep(arguments[0])", run)
+    caption = browser.find_element(By.ID, "sweep-caption").text
+    assert caption.startswith(f"Against the current plan #{plan['id']} ")
+    assert f"; no changes: {why}" in caption
+
+
 def test_an_html_error_page_is_reported_as_one(
     browser: Any,
     demo_server: LiveServer,

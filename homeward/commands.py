@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import uvicorn
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.util import asbool
@@ -154,17 +155,15 @@ def import_file(args: argparse.Namespace) -> int:
     )
     log.info("reading %s as %s", path, fmt)
     month_only = None
-    # A file refused as it reads never creates a database: one is opened first only if it
-    # exists, for the stored series the file's rows are merged with.
     settings = get_settings()
-    factory = None if _missing_sqlite_file(settings.resolved_database_url) else _factory(settings)
     if fmt == "nhs-dtoc":
         frame, lines = read_nhs_dtoc(data, source=str(path)), None
     else:
-        stored = {} if args.replace or factory is None else _stored_frequencies(factory)
+        stored = {} if args.replace else _stored_frequencies(settings.resolved_database_url)
         upload = read_upload(data, source=str(path), encoding=args.encoding, stored=stored)
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only
-    factory = factory or _factory(settings)
+    # migrated only now: a file refused as it reads leaves the database as it found it
+    factory = _factory(settings)
     try:
         with transaction(factory) as session:
             summary = repository.store_observations_once(
@@ -189,9 +188,20 @@ def import_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stored_frequencies(factory: Any) -> dict[str, str]:
-    with factory() as session:
-        return repository.stored_frequencies(session)
+def _stored_frequencies(url: str) -> dict[str, str]:
+    """The stored series an upload is merged with, read without migrating: a file refused as
+    it reads creates no database file and no table. No series table (a database never
+    migrated), none stored."""
+    if _missing_sqlite_file(url):  # connecting would create it
+        return {}
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("series"):
+            return {}
+        with session_factory(engine)() as session:
+            return repository.stored_frequencies(session)
+    finally:
+        engine.dispose()
 
 
 def _imported(summary: repository.ImportSummary, path: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from homeward import repository
 from homeward.cli import main
@@ -237,3 +237,27 @@ def test_a_correction_to_a_weekly_series_is_told_its_monday(
         assert _import(tmp_path, HEAD + f"{WEEKLY_SERIES},2025-01-06,7\n") == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_a_refused_file_leaves_an_existing_empty_database_unmigrated(
+    either_database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The stored series are read without migrating: a file refused as it reads leaves an
+    empty database (a new SQLite file, a new PostgreSQL database) with no tables."""
+    if either_database_url.startswith("sqlite"):
+        Path(either_database_url.removeprefix("sqlite:///")).touch()
+    monkeypatch.setenv("DATABASE_URL", either_database_url)
+    get_settings.cache_clear()
+    try:
+        assert _import(tmp_path, HEAD + f"{SERIES},2026-01-01,-5\n") == 2
+    finally:
+        get_settings.cache_clear()
+    assert "found '-5' (negative)" in capsys.readouterr().err
+    engine = make_engine(either_database_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

@@ -310,7 +310,9 @@ class SweepRowPublic(BaseModel):
         "periods differ from this plan's (another `horizon_periods` or `period_days`, or a "
         "later start once newer referrals are stored), so its totals are over other weeks "
         "(`plan 12 covers 26 periods of 7 days from 2026-01-05, plan 1 52 periods of 7 days "
-        "from 2026-01-05: ...`); null when the two cover the same periods",
+        "from 2026-01-05: ...`), or, for a what-if, the active config cannot be read (stored "
+        "by an older release: `the active config (id 4) is not valid: ...`); null when the "
+        "two cover the same periods",
     )
 
 
@@ -947,7 +949,8 @@ class PlanComparisonPublic(SweepRowPublic):
         description="each field where the what-if's config differs from the active config, to "
         "the leaf, with both values (`services[domcare].cost_per_hour_gbp: 23 -> 25`; an item "
         "of a list named by its `id`, one only one config has `added` or `removed`; `name` and "
-        "`version` plan nothing and are left out); [] for none; null with no config active"
+        "`version` plan nothing and are left out); [] for none; null with no config active, "
+        "or one that cannot be read (`not_comparable` says so)"
     )
 
 

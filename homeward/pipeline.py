@@ -329,6 +329,7 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
     with repository_session(factory) as session:
         config_row = session.get_one(PlanningConfigRow, config_id)
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
+        planning.read_active(config_row)  # one that cannot be read is named by its id
         _config, result = planning.solve_config(session, config_row.body, settings.solver)
         stored = planning.store_result(session, run_id, config_row.id, result)
         session.get_one(RunRow, run_id).solver_status = result.status.value
@@ -367,7 +368,7 @@ def _referral_tree(
     if config_row is None:
         return {}
     try:
-        config = planning.read_config(config_row.body)
+        config = planning.read_active(config_row)
     except planning.ConfigUnreadable as exc:  # the plan step fails with the same words
         report(f"  no team totals: {exc}")
         return {}

@@ -67,18 +67,25 @@ class ConfigUnreadable(HomewardError, ValueError):
     """A config planning reads (the active one, or a stored plan's) does not validate."""
 
 
-def read_config(body: Mapping[str, Any]) -> PlanningConfig:
+def read_config(body: Mapping[str, Any], which: str | None = None) -> PlanningConfig:
     """A config body as planning reads it, without the entry checks (`read_stored`): a body
     here was either checked where it was sent (the API's request models, `homeward plan
     --config`) or stored by a release before those checks, and must still plan. One that
     does not validate raises ConfigUnreadable naming each field on one line, never
-    pydantic's several-line dump, as a failed pipeline run records it."""
+    pydantic's several-line dump, as a failed pipeline run records it. `which`: how the
+    message names the config (default: by its name)."""
     try:
         return read_stored(body)
     except ValidationError as exc:
         name = body.get("name")
-        named = f" {name!r}" if isinstance(name, str) else ""
-        raise ConfigUnreadable(f"the config{named} is not valid: {config_problems(exc)}") from None
+        which = which or ("the config" + (f" {name!r}" if isinstance(name, str) else ""))
+        raise ConfigUnreadable(f"{which} is not valid: {config_problems(exc)}") from None
+
+
+def read_active(row: PlanningConfigRow) -> PlanningConfig:
+    """The active config as planning reads it (`read_config`); one that cannot be read is
+    named "the active config (id N)", not by a name the user may not know is active."""
+    return read_config(row.body, f"the active config (id {row.id})")
 
 
 @dataclass(frozen=True)
@@ -229,7 +236,7 @@ def planned_series(session: Session) -> frozenset[str] | None:
     if config_row is None:
         return None
     try:
-        config = read_config(config_row.body)
+        config = read_active(config_row)
     except ConfigUnreadable:
         return None
     return series_planned_by(config)
@@ -257,7 +264,7 @@ def unplanned_referrals(
     if row is None:
         return []
     try:
-        config = read_config(row.body)
+        config = read_active(row)
     except ConfigUnreadable:
         return []
     services: list[str] = [s.id for s in config.services]
@@ -422,7 +429,7 @@ def _left_without_districts(session: Session, totals: list[str], going: set[str]
     `going`; with no config active (or one unreadable, which a delete refuses) none has one."""
     row = repository.active_config(session) if totals else None
     try:
-        config = read_config(row.body) if row is not None else None
+        config = read_active(row) if row is not None else None
     except ConfigUnreadable:
         config = None
     kept = [s.id for s in repository.list_series(session, REFERRALS_PREFIX) if s.id not in going]
@@ -641,8 +648,9 @@ def scenario_body(session: Session, body: dict[str, Any] | None) -> dict[str, An
         active = repository.active_config(session)
         if active is None:
             raise NoConfig("no planning config stored; send one in the request's `config`")
-        body = active.body
-    read_config(body)  # a bad config is refused now, not in a job later
+        read_active(active)  # a bad config is refused now, not in a job later
+        return active.body
+    read_config(body)
     return body
 
 
@@ -974,17 +982,32 @@ def plan_what_if(
     it (`sweep_row`: its figures, each one's `_change` and `compared_with_plan_id`) and
     `config_changes`, the fields of its config that differ from the active one's, to the leaf
     (None with no config active), so a finance officer sees what a what-if changed and what
-    that did."""
+    that did. An active config that cannot be read (stored by an older release) does not stop
+    a plan of a sent config: nothing is compared, and `not_comparable` says why."""
     config = read_config(scenario_body(session, body))
-    changes = config_changes(session, config.model_dump(mode="json"))
-    baseline = sweep_baseline(session)  # before the solve, which may make a newer one
+    try:
+        changes = config_changes(session, config.model_dump(mode="json"))
+        baseline = sweep_baseline(session)  # before the solve, which may make a newer one
+        unreadable = None
+    except ConfigUnreadable as exc:  # the active config's: the sent one was read above
+        changes, baseline, unreadable = None, None, _not_compared_with(exc)
     stored = plan_scenario(session, body, solver)
     row = session.get_one(PlanRow, stored.plan_id)
     figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
     compared = sweep_row(
         config.fees.dfg_fee_rate, row.id, row.status, figures, baseline, plan_horizon(row.result)
     )
+    if unreadable is not None:
+        compared["not_comparable"] = unreadable
     return stored, {**compared, "config_changes": changes}
+
+
+def _not_compared_with(exc: ConfigUnreadable) -> str:
+    """Why a plan is not compared with the active config's latest plan it cannot read."""
+    return (
+        f"{exc}; so nothing is compared with its plans and every change is null (store a valid "
+        "config: POST /v1/configs)"
+    )
 
 
 # fields that name a config and plan nothing: a sent config differing only in these is still
@@ -1000,8 +1023,8 @@ def fields_beyond_fee(session: Session, body: dict[str, Any]) -> list[str] | Non
     active = repository.active_config(session)
     if active is None:
         return None
-    rate = read_config(active.body).fees.dfg_fee_rate
-    differ = {_top_field(path) for path, _old, _new in _leaf_changes(active.body, body, rate)}
+    rate = read_active(active).fees.dfg_fee_rate
+    differ = {_top_field(path) for path, _old, _new in _leaf_changes(active, body, rate)}
     return sorted(differ - {"fees.dfg_fee_rate"})
 
 
@@ -1014,7 +1037,7 @@ def config_changes(session: Session, body: dict[str, Any]) -> list[str] | None:
     active = repository.active_config(session)
     if active is None:
         return None
-    return [f"{path}: {old} -> {new}" for path, old, new in _leaf_changes(active.body, body)]
+    return [f"{path}: {old} -> {new}" for path, old, new in _leaf_changes(active, body)]
 
 
 def _top_field(path: str) -> str:
@@ -1024,14 +1047,14 @@ def _top_field(path: str) -> str:
 
 
 def _leaf_changes(
-    theirs_body: Mapping[str, Any], mine_body: dict[str, Any], rate: float | None = None
+    active: PlanningConfigRow, mine_body: dict[str, Any], rate: float | None = None
 ) -> list[tuple[str, str, str]]:
-    """(path, their value, my value) for every leaf where two configs differ once validated
-    (defaults filled in), `name` and `version` left out; `rate`: set mine's fee rate to it
-    first (a sweep's rates are not a change of its config)."""
+    """(path, the active config's value, my value) for every leaf where two configs differ
+    once validated (defaults filled in), `name` and `version` left out; `rate`: set mine's fee
+    rate to it first (a sweep's rates are not a change of its config)."""
     if rate is not None:
         mine_body = with_fee_rate(mine_body, rate)
-    theirs = read_config(theirs_body).model_dump(mode="json")
+    theirs = read_active(active).model_dump(mode="json")
     mine = read_config(mine_body).model_dump(mode="json")
     for key in _NAMING_FIELDS:
         theirs.pop(key, None)
@@ -1080,19 +1103,26 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _why_own_rate(session: Session, body: dict[str, Any]) -> str | None:
+    """Why a sweep's changes are from a plan of the sent config at its own fee rate rather
+    than from the active config's latest plan; None when they are from that plan."""
+    try:
+        differ = fields_beyond_fee(session, body)
+    except ConfigUnreadable as exc:  # as if none were active: there is nothing to compare
+        return str(exc)
+    if differ is None:
+        return "no config is active"
+    return f"it differs from the active config in {', '.join(differ)}" if differ else None
+
+
 def _compared_text(
-    session: Session, baseline: SweepBaseline | None, own: tuple[float, list[str]] | None = None
+    session: Session, baseline: SweepBaseline | None, own: tuple[float, str] | None = None
 ) -> str:
     """How a sweep's message names what its changes are from, or says why there are none.
-    `own`: the sent config's own fee rate and the fields it changes, when the changes are from
+    `own`: the sent config's own fee rate and why (`_why_own_rate`), when the changes are from
     a plan of it at that rate."""
     if baseline is not None and own is not None:
-        rate, fields = own
-        why = (
-            f"it differs from the active config in {', '.join(fields)}"
-            if fields
-            else "no config is active"
-        )
+        rate, why = own
         return (
             f", compared with plan {baseline.plan_id}: the config sent, at its own fee rate "
             f"({rate:g}), since {why}"
@@ -1150,12 +1180,12 @@ def run_sweep_job(
             run.status, run.started_at = "running", utcnow()
             run.message, run.sweep = f"0 of {len(rates)} rates planned", []
             run.config_version = f"{body.get('version', '')}#{config_hash(body)[:12]}"
-            differ = fields_beyond_fee(session, body)
-        own: tuple[float, list[str]] | None = None
+            why = _why_own_rate(session, body)
+        own: tuple[float, str] | None = None
         own_plan: int | None = None
         with transaction(factory) as session:
-            if differ is None or differ:  # the sent config at its own rate is the baseline
-                own = (read_config(body).fees.dfg_fee_rate, differ or [])
+            if why is not None:  # the sent config at its own rate is the baseline
+                own = (read_config(body).fees.dfg_fee_rate, why)
                 own_plan = plan_scenario(session, body, solver, apart=True, trigger="sweep").plan_id
                 own_row = session.get_one(PlanRow, own_plan)
                 figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)

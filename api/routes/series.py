@@ -420,7 +420,7 @@ def planned_or_refuse(session: Session) -> frozenset[str]:
     if active is None:
         return frozenset()
     try:
-        return planning.series_planned_by(planning.read_config(active.body))
+        return planning.series_planned_by(planning.read_active(active))
     except planning.ConfigUnreadable as exc:
         raise Conflicts(
             f"expected an active config that can be read, to know which series it plans from, "

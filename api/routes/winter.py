@@ -206,7 +206,7 @@ def _total_leaves(session: Session, total_ids: list[str]) -> dict[str, list[str]
     if not total_ids:
         return {}
     row = repository.active_config(session)
-    config = planning.read_config(row.body) if row is not None else None
+    config = planning.read_active(row) if row is not None else None
     referrals = [s.id for s in repository.list_series(session, planning.REFERRALS_PREFIX)]
     tree = planning.referral_hierarchy(config, referrals) if config is not None else {}
     leaves = {t: sorted(planning.leaves_under(tree, t)) for t in total_ids}

@@ -364,13 +364,13 @@ def test_a_stored_config_that_cannot_be_read_fails_its_run_in_one_line(
     _store_two_series(factory)
     body = {**demo_config.demo_planning_config(), "horizon_periods": 0}
     with transaction(factory) as session:
-        repository.save_config(session, body, "unreadable")
+        config_id = repository.save_config(session, body, "unreadable").id
     fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
     with pytest.raises(planning.ConfigUnreadable):
         run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
     with factory() as session:
         run = repository.list_runs(session, 1)[0]
     assert run.status == "failed" and run.message == (
-        f"ConfigUnreadable: the config {body['name']!r} is not valid: horizon_periods: "
+        f"ConfigUnreadable: the active config (id {config_id}) is not valid: horizon_periods: "
         "Input should be greater than or equal to 1, found 0"
     )

@@ -1,0 +1,73 @@
+"""An active config that cannot be read (stored by an older release, before today's checks)
+does not stop a what-if or a sweep of a config sent whole: each is planned, and says that the
+active config could not be compared with, and why."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import planning, repository
+from homeward.storage import transaction
+from tests.homeward.test_planning_baseline import _body, _store_flat_forecasts, _sweep
+
+
+def _store_unreadable(factory: sessionmaker[Session]) -> int:
+    """An active config whose fee rate is text, as a release without the checks stored it."""
+    body = _body(name="broken")
+    body["fees"] = {**body["fees"], "dfg_fee_rate": "abc"}
+    with transaction(factory) as session:
+        return repository.save_config(session, body, planning.config_hash(body)).id
+
+
+def _unreadable(config_id: int) -> str:
+    return (
+        f"the active config (id {config_id}) is not valid: fees.dfg_fee_rate: Input should be a "
+        'valid number, unable to parse string as a number, found "abc"'
+    )
+
+
+def test_a_what_if_is_planned_while_the_active_config_cannot_be_read(
+    factory: sessionmaker[Session],
+) -> None:
+    _store_flat_forecasts(factory, _body())
+    config_id = _store_unreadable(factory)
+    with transaction(factory) as session:
+        stored, compared = planning.plan_what_if(session, _body(), "highs")
+    assert stored.plan_id > 0 and stored.result.status.value == "optimal"
+    assert compared["config_changes"] is None and compared["compared_with_plan_id"] is None
+    assert compared["not_comparable"] == (
+        f"{_unreadable(config_id)}; so nothing is compared with its plans and every change is "
+        "null (store a valid config: POST /v1/configs)"
+    )
+    assert all(compared[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+
+
+def test_the_active_config_planned_while_unreadable_is_named_by_its_id(
+    factory: sessionmaker[Session],
+) -> None:
+    config_id = _store_unreadable(factory)
+    with (
+        transaction(factory) as session,
+        pytest.raises(planning.ConfigUnreadable, match=re.escape(_unreadable(config_id))),
+    ):
+        planning.plan_what_if(session, None, "highs")
+
+
+def test_a_sweep_is_planned_while_the_active_config_cannot_be_read(
+    factory: sessionmaker[Session],
+) -> None:
+    body: dict[str, Any] = _body()
+    _store_flat_forecasts(factory, body)
+    config_id = _store_unreadable(factory)
+    run = _sweep(factory, body, [0.1, 0.2])
+    assert run.status == "succeeded", run.message
+    assert run.sweep is not None and len(run.sweep) == 2
+    own = body["fees"]["dfg_fee_rate"]
+    assert run.message == (
+        f"2 of 2 rates planned, compared with plan {run.sweep[0]['compared_with_plan_id']}: the "
+        f"config sent, at its own fee rate ({own:g}), since {_unreadable(config_id)}"
+    )

@@ -20,9 +20,11 @@ function withKey(options = {}) {
 // reported as what it is, not as "Unexpected token <".
 const isJSONType = (type) => /^application\/([\w.+-]+\+)?json\b/i.test(type);
 
-// An error carrying the HTTP status it came with and whether the service itself said it (a JSON
-// problem with a detail, not a proxy's page), so the page can tell "no plan yet" from a failure.
-const httpError = (status, detail, message) => Object.assign(new Error(message), { status, fromService: detail != null });
+// An error carrying the HTTP status it came with, whether the service itself said it (a JSON
+// problem with a detail, not a proxy's page), so the page can tell "no plan yet" from a failure,
+// and a 422's located problems (`location`, `expected`, `found`).
+const httpError = (status, detail, message, problems = []) =>
+  Object.assign(new Error(message), { status, fromService: detail != null, problems });
 
 async function fetchJSON(url, options) {
   const response = await fetch(url, withKey(options));
@@ -40,7 +42,8 @@ async function fetchJSON(url, options) {
   if (!response.ok) {
     throw httpError(response.status, detail, detail || `${status} from ${url}: ` +
       `the server answered with ${type ? type.split(";")[0] : "no content type"} rather than a JSON ` +
-      "problem (a proxy or gateway between this page and the service may be failing)");
+      "problem (a proxy or gateway between this page and the service may be failing)",
+      Array.isArray(body?.problems) ? body.problems : []);
   }
   if (body === null) {
     throw new Error(`${url} answered ${status} with ${type ? type.split(";")[0] : "no content type"}, ` +
@@ -1105,10 +1108,11 @@ async function whatIf(event) {
   button.disabled = true;
   out.setAttribute("aria-busy", "true");
   out.textContent = `Planning a what-if at a DFG fee rate of ${asPercent(rate)}… (solved on the server; the result shows here when it is done)`;
+  let active = null;
   try {
     // The server compares the what-if with the active config's latest plan as it was before
     // solving (the plan's `comparison`), so the page shows its figures rather than its own.
-    const active = await getJSON("/v1/configs/active");
+    active = await getJSON("/v1/configs/active");
     const config = active.body;
     config.fees = { ...(config.fees || {}), dfg_fee_rate: rate };
     const plan = await getJSON("/v1/plans", {
@@ -1124,12 +1128,26 @@ async function whatIf(event) {
     // the whole row, so each measure and figure of the comparison reads on one line
     document.querySelector("#whatif").classList.add("wide-card");
   } catch (err) {
-    if (token === whatIfToken) showError("#whatif-result", "", err.message);
+    if (token === whatIfToken) showError("#whatif-result", "", olderConfigRefused(err, active) || err.message);
   } finally {
     whatIfRunning = false;
     button.disabled = !mayPlan();
     out.removeAttribute("aria-busy");
   }
+}
+
+// A what-if sends the active config with its fee changed, so a 422 inside `body/config` is the
+// active config's own field: one stored before the checks a config sent now meets (a care
+// charge with no paying share), which no fee typed here can mend. Say which field to correct
+// and where, rather than the bare refusal; null for any other error.
+function olderConfigRefused(err, active) {
+  const inConfig = (err.problems || []).filter((p) => String(p.location || "").startsWith("body/config/"));
+  if (err.status !== 422 || !active || !inConfig.length) return null;
+  const fields = inConfig.map((p) =>
+    `${String(p.location).slice("body/config/".length)} (expected ${p.expected}, found ${p.found})`);
+  return `The active config (id ${active.id}) was stored before the checks a config sent to the ` +
+    `service now has, and a what-if is planned from it: correct ${fields.join("; ")} and store it ` +
+    "again (POST /v1/configs), then try the what-if again.";
 }
 
 const fmtOrNA = (x, digits = 0) => (x == null ? "n/a" : fmt(x, digits));

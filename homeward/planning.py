@@ -1138,6 +1138,15 @@ def _compared_text(
     )
 
 
+def _not_compared_text(baseline: SweepBaseline | None, table: list[dict[str, Any]]) -> str | None:
+    """A sweep's message when no row could be set against its baseline (every row's plan over
+    other periods: a later start once newer referrals are stored), with the first row's
+    reason; None when some row was compared, or there was nothing to compare with."""
+    if baseline is None or not table or any(row["not_comparable"] is None for row in table):
+        return None
+    return f", not compared with plan {baseline.plan_id}: {table[0]['not_comparable']}"
+
+
 def with_fee_rate(body: dict[str, Any], rate: float) -> dict[str, Any]:
     """A copy of a config body with `fees.dfg_fee_rate` set to `rate`."""
     return {**body, "fees": {**(body.get("fees") or {}), "dfg_fee_rate": rate}}
@@ -1216,7 +1225,8 @@ def run_sweep_job(
         with transaction(factory) as session:
             run = session.get_one(RunRow, run_id)
             run.status, run.finished_at = "succeeded", utcnow()
-            run.message = f"{len(rates)} of {len(rates)} rates planned{compared}"
+            run.message = f"{len(rates)} of {len(rates)} rates planned"
+            run.message += _not_compared_text(baseline, table) or compared
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("sweep job %s failed", run_id)
         progress = f"{len(table)} of {len(rates)} rates planned"

@@ -19,10 +19,14 @@ from models import PlanningConfigRow, PlanRow, RunRow
 
 
 def _store_flat_forecasts(
-    factory: sessionmaker[Session], body: dict[str, Any], level: float = 20.0
+    factory: sessionmaker[Session],
+    body: dict[str, Any],
+    level: float = 20.0,
+    start: str = "2026-01-05",
 ) -> None:
-    """13 weeks of `level` referrals a week for every service and district of `body`."""
-    weeks = pd.date_range("2026-01-05", periods=13, freq="W-MON")
+    """13 weeks from `start` of `level` referrals a week for every service and district of
+    `body`."""
+    weeks = pd.date_range(start, periods=13, freq="W-MON")
     ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
     frame = pd.concat(
         pd.DataFrame({"unique_id": i, "ds": weeks, "model": "flat", "mean": level}) for i in ids
@@ -82,6 +86,26 @@ def test_a_sweep_after_a_new_config_does_not_credit_the_fee_with_the_budget(
     assert same["compared_with_plan_id"] == new_plan.plan_id
     assert same["weighted_wait_days_change"] == pytest.approx(0.0, abs=1e-3)
     assert same["staff_cost_gbp_change"] == pytest.approx(0.0, abs=1e-2)
+
+
+def test_a_sweep_over_other_periods_than_its_baseline_says_it_was_not_compared(
+    factory: sessionmaker[Session],
+) -> None:
+    """Newer referrals stored after the active config was planned start every rate's plan
+    later: the message said "compared with plan N" though every change was null."""
+    body = _body()
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+        baseline = planning.plan_scenario(session, None, "highs").plan_id
+    _store_flat_forecasts(factory, body, start="2026-01-12")
+    run = _sweep(factory, body, [0.1, 0.2])
+    assert run.status == "succeeded" and run.sweep is not None
+    assert all(row["not_comparable"] for row in run.sweep)
+    assert run.message == (
+        f"2 of 2 rates planned, not compared with plan {baseline}: {run.sweep[0]['not_comparable']}"
+    )
+    assert f"plan {baseline} 13 periods of 7 days from 2026-01-05" in run.message
 
 
 def test_a_config_stored_again_after_another_compares_with_its_earlier_plan(

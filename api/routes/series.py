@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
 from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
@@ -251,17 +253,8 @@ def delete_series(
         )
     if session.get(SeriesRow, series_id) is None and not _forecast_only(session, series_id):
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
-    # the pipeline's lock, held while deleting: a run starting meanwhile would have read the
-    # series' history, and store its forecasts again after the delete
-    holder = f"delete-series:{lock_holder()}"
-    if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
-        refuse_while_a_run_holds_the_lock(factory)
-        raise InProgress("expected no pipeline run in progress, found one starting", "/v1/runs")
-    try:
-        with transaction(factory) as locked:
-            deleted = repository.delete_series(locked, series_id)
-    finally:
-        repository.release_lock(factory, LOCK_NAME, holder)
+    with _deleting(factory) as locked:
+        deleted = repository.delete_series(locked, series_id)
     if deleted is None:  # deleted by another request meanwhile
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
     return SeriesDeletedPublic(
@@ -337,18 +330,11 @@ def delete_series_by_prefix(
     _refuse_unless_deletable(
         session, planning.series_to_delete(session, prefix, synthetic), prefix, synthetic
     )
-    holder = f"delete-series:{lock_holder()}"
-    if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
-        refuse_while_a_run_holds_the_lock(factory)
-        raise InProgress("expected no pipeline run in progress, found one starting", "/v1/runs")
-    try:
-        with transaction(factory) as locked:
-            repository.lock_observations(locked)  # matched again: an upload may have come since
-            ids = planning.series_to_delete(locked, prefix, synthetic)
-            _refuse_unless_deletable(locked, ids, prefix, synthetic)
-            deleted = repository.delete_many_series(locked, ids)
-    finally:
-        repository.release_lock(factory, LOCK_NAME, holder)
+    with _deleting(factory) as locked:
+        repository.lock_observations(locked)  # matched again: an upload may have come since
+        ids = planning.series_to_delete(locked, prefix, synthetic)
+        _refuse_unless_deletable(locked, ids, prefix, synthetic)
+        deleted = repository.delete_many_series(locked, ids)
     return _many_deleted(prefix, synthetic, deleted)
 
 
@@ -432,3 +418,19 @@ def planned_or_refuse(session: Session) -> frozenset[str]:
 def _forecast_only(session: Session, series_id: str) -> bool:
     """Whether `series_id` is a forecast-only total (no history, a stored forecast)."""
     return any(t.id == series_id for t in repository.list_forecast_only_series(session, series_id))
+
+
+@contextmanager
+def _deleting(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction to delete series in, holding the pipeline's lock: a run starting meanwhile
+    would have read their histories, and store their forecasts again after the delete. A run
+    in progress is a 409."""
+    holder = f"delete-series:{lock_holder()}"
+    if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
+        refuse_while_a_run_holds_the_lock(factory)
+        raise InProgress("expected no pipeline run in progress, found one starting", "/v1/runs")
+    try:
+        with transaction(factory) as locked:
+            yield locked
+    finally:
+        repository.release_lock(factory, LOCK_NAME, holder)

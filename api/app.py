@@ -54,7 +54,8 @@ log = logging.getLogger("homeward")
 STOP_GRACE_S = 5.0
 # What a dashboard on another origin may read of an answer besides the body: the paging
 # total, where to poll a job, when to retry, whether a job was made, the tag to poll with,
-# a CSV download's file name (which says which plan it is; `latest` does not), and the
+# a CSV download's file name (which says which plan it is; `latest` does not), which plan a
+# plan's answer is and, for `latest`, the plan's own URL (api/routes/plans.py), and the
 # request's id (api/request_ids.py) to quote when reporting a problem.
 CORS_EXPOSED_HEADERS = [
     "X-Total-Count",
@@ -63,6 +64,8 @@ CORS_EXPOSED_HEADERS = [
     "Preference-Applied",
     "ETag",
     "Content-Disposition",
+    "X-Plan-Id",
+    "Content-Location",
     "X-Request-ID",
 ]
 # What a dashboard on another origin may send: its key, a JSON body, `Prefer: respond-async`,
@@ -211,8 +214,17 @@ class ConditionalGet:
         await self.app(scope, receive, buffered)
 
 
+# Headers that say which resource an answer is (a `latest` plan's table names its plan: api/
+# routes/plans.py), hashed with the body: two plans with the same rows then differ in tag, so
+# a dashboard polling GET /v1/plans/latest/hours with plan 7's tag gets a 200 naming plan 8,
+# not a 304, once plan 8 is the latest.
+_NAMING_HEADERS = (b"content-location", b"x-plan-id")
+
+
 async def _send_tagged(start: Message, body: bytes, wanted: set[str], send: Send) -> None:
-    tag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    named = [k + b": " + v for k, v in start["headers"] if k.lower() in _NAMING_HEADERS]
+    tagged = body if not named else b"\n".join([*named, body])  # no names: as before
+    tag = 'W/"' + hashlib.sha256(tagged).hexdigest()[:32] + '"'
     headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"etag", b"cache-control")]
     headers += [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
     if "*" in wanted or _opaque(tag) in wanted:

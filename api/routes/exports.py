@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
@@ -24,7 +24,14 @@ from api.plan_tables import (
     TableName,
     table_rows,
 )
-from api.routes.plans import latest_or_404, plan_or_404
+from api.routes.plans import (
+    LATEST_HEADERS,
+    PLAN_HEADERS,
+    latest_or_404,
+    plan_headers,
+    plan_or_404,
+    with_headers,
+)
 from api.routes.winter import winter_frame
 from api.schemas import SweepRowPublic
 from homeward import repository
@@ -68,16 +75,20 @@ _PLAN_CSV = _csv_answer(
     operation_id="get_latest_plan_csv",
     response_class=Response,
     dependencies=[allowed(Action.READ)],
-    responses=_PLAN_CSV
+    responses=with_headers(_PLAN_CSV, LATEST_HEADERS)
     | error_responses(
         404, 422, said={404: "no plan yet that is not a what-if", 422: TABLE_REFUSALS}
     ),
 )
-def latest_plan_table_csv(table: TableName, wanted: RowFilterDep, session: SessionDep) -> Response:
+def latest_plan_table_csv(
+    table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
+) -> Response:
     """One table of the latest plan (GET /v1/plans/latest) as CSV, optionally only some
-    districts', services' or dates' rows; the file is named after the plan's id, so a
-    download says which plan it came from."""
-    return _table_csv(latest_or_404(session), table, wanted)
+    districts', services' or dates' rows; the file is named after the plan's id, and
+    `X-Plan-Id` and `Content-Location` name the plan, so a download says which plan it came
+    from."""
+    row = latest_or_404(session)
+    return _table_csv(row, table, wanted, plan_headers(row, request))
 
 
 @router.get(
@@ -85,20 +96,24 @@ def latest_plan_table_csv(table: TableName, wanted: RowFilterDep, session: Sessi
     operation_id="get_plan_csv",
     response_class=Response,
     dependencies=[allowed(Action.READ)],
-    responses=_PLAN_CSV | error_responses(404, 422, said={422: TABLE_REFUSALS}),
+    responses=with_headers(_PLAN_CSV, PLAN_HEADERS)
+    | error_responses(404, 422, said={422: TABLE_REFUSALS}),
 )
 def plan_table_csv(
     plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep
 ) -> Response:
     """One table of a plan (GET /v1/plans/{id}) as CSV, optionally filtered as GET
     /v1/plans/{id}/{table} is."""
-    return _table_csv(plan_or_404(session, plan_id), table, wanted)
+    row = plan_or_404(session, plan_id)
+    return _table_csv(row, table, wanted, plan_headers(row))
 
 
-def _table_csv(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
+def _table_csv(
+    row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
+) -> Response:
     kept = table_rows(row.result, table, wanted)
     frame = rows_frame(kept.rows, kept.columns)  # a period column with gaps stays whole
-    return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv")
+    return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv", headers)
 
 
 @router.get(
@@ -240,9 +255,9 @@ def metrics_csv(
     return _csv(frame, "homeward-metrics.csv")
 
 
-def _csv(frame: pd.DataFrame, filename: str) -> Response:
+def _csv(frame: pd.DataFrame, filename: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
         csv_text(frame),
         media_type=f"{CSV_TYPE}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
     )

@@ -57,6 +57,46 @@ _PLAN_REFUSALS = {
 _POLL_THE_RUN = location_header("the job's run, `/v1/runs/{id}`: poll it until it has finished")
 
 
+# Which plan an answer is of. A `latest` answer also gives the plan's own URL: a table is a
+# bare list, and a dashboard polling GET /v1/plans/latest/hours could not tell one plan from
+# the next. Both are hashed into the ETag (api/app.py), so plans with equal rows differ in tag.
+PLAN_ID_HEADER = "X-Plan-Id"
+PLAN_HEADERS: dict[str, Any] = {
+    PLAN_ID_HEADER: {
+        "description": "the id of the plan this answer is of (`id` of GET /v1/plans/{id})",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+}
+LATEST_HEADERS: dict[str, Any] = PLAN_HEADERS | {
+    "Content-Location": {
+        "description": "the same answer at the plan's own URL, `/v1/plans/{id}...` with the "
+        "query, which stays that plan's when a newer plan becomes the latest",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+
+def with_headers(
+    responses: dict[int | str, dict[str, Any]], headers: dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
+    """`responses` with `headers` added to its 200's (a copy)."""
+    ok = responses.get(200, {})
+    return responses | {200: ok | {"headers": ok.get("headers", {}) | headers}}
+
+
+def plan_headers(row: PlanRow, request: Request | None = None) -> dict[str, str]:
+    """The headers naming `row`'s plan; with the `latest` request it answers, also the plan's
+    own URL for the same answer (`latest` in the path replaced by the plan's id)."""
+    headers = {PLAN_ID_HEADER: str(row.id)}
+    if request is not None:
+        own = request.url.path.replace("/v1/plans/latest", f"/v1/plans/{row.id}", 1)
+        query = request.url.query
+        headers["Content-Location"] = f"{own}?{query}" if query else own
+    return headers
+
+
 # A plan's result is served as stored: what an older plan did not store is left out, not
 # filled in with its schema's default (every other field of PlanPublic is always set).
 _AS_STORED = True
@@ -117,12 +157,16 @@ def list_plans(
     response_model=PlanPublic,
     response_model_exclude_unset=_AS_STORED,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404, said={404: "no plan yet that is not a what-if"}),
+    responses=with_headers({}, LATEST_HEADERS)
+    | error_responses(404, said={404: "no plan yet that is not a what-if"}),
 )
-def latest_plan(session: SessionDep) -> PlanPublic:
+def latest_plan(session: SessionDep, request: Request, response: Response) -> PlanPublic:
     """The newest plan of a config that is not a what-if: the pipeline's, or one requested
-    without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans."""
-    return _public(session, latest_or_404(session))
+    without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans.
+    `X-Plan-Id` and `Content-Location` name the plan, as on its tables."""
+    row = latest_or_404(session)
+    response.headers.update(plan_headers(row, request))
+    return _public(session, row)
 
 
 def latest_or_404(session: Session) -> PlanRow:
@@ -147,11 +191,13 @@ def plan_or_404(session: Session, plan_id: int) -> PlanRow:
     response_model=PlanPublic,
     response_model_exclude_unset=_AS_STORED,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404, 422),
+    responses=with_headers({}, PLAN_HEADERS) | error_responses(404, 422),
 )
-def get_plan(plan_id: IdPath, session: SessionDep) -> PlanPublic:
+def get_plan(plan_id: IdPath, session: SessionDep, response: Response) -> PlanPublic:
     """One plan by id."""
-    return _public(session, plan_or_404(session, plan_id))
+    row = plan_or_404(session, plan_id)
+    response.headers.update(plan_headers(row))
+    return _public(session, row)
 
 
 # One table of a plan as JSON. `/v1/plans/{plan_id}/{table}.csv` would match these too
@@ -171,15 +217,19 @@ _TABLE_JSON: dict[int | str, dict[str, Any]] = {
     operation_id="get_latest_plan_table",
     response_model=list[ANY_TABLE_ROW],
     dependencies=[allowed(Action.READ)],
-    responses=_TABLE_JSON
+    responses=with_headers(_TABLE_JSON, LATEST_HEADERS)
     | error_responses(
         404, 422, said={404: "no plan yet that is not a what-if", 422: TABLE_REFUSALS}
     ),
 )
-def latest_plan_table(table: TableName, wanted: RowFilterDep, session: SessionDep) -> Response:
+def latest_plan_table(
+    table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
+) -> Response:
     """One table of the latest plan (GET /v1/plans/latest), optionally only some districts',
-    services' or dates' rows, without the rest of the plan (about 1.5 MB)."""
-    return _table_json(latest_or_404(session), table, wanted)
+    services' or dates' rows, without the rest of the plan (about 1.5 MB). `X-Plan-Id` says
+    which plan it is, and `Content-Location` the same table at that plan's own URL."""
+    row = latest_or_404(session)
+    return _table_json(row, table, wanted, plan_headers(row, request))
 
 
 @router.get(
@@ -187,21 +237,25 @@ def latest_plan_table(table: TableName, wanted: RowFilterDep, session: SessionDe
     operation_id="get_plan_table",
     response_model=list[ANY_TABLE_ROW],
     dependencies=[allowed(Action.READ)],
-    responses=_TABLE_JSON | error_responses(404, 422, said={422: TABLE_REFUSALS}),
+    responses=with_headers(_TABLE_JSON, PLAN_HEADERS)
+    | error_responses(404, 422, said={422: TABLE_REFUSALS}),
 )
 def get_plan_table(
     plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep
 ) -> Response:
     """One table of a plan (GET /v1/plans/{id}), optionally only some districts', services'
     or dates' rows (`from` and `to` inclusive, on each row's `ds`)."""
-    return _table_json(plan_or_404(session, plan_id), table, wanted)
+    row = plan_or_404(session, plan_id)
+    return _table_json(row, table, wanted, plan_headers(row))
 
 
-def _table_json(row: PlanRow, table: PlanTable, wanted: RowFilter) -> Response:
+def _table_json(
+    row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
+) -> Response:
     # rows made JSON here, each through its own table's model (the response model is any
     # table's row, for the OpenAPI document, and would pick a model per row by its keys)
     rows = public_rows(table, table_rows(row.result, table, wanted).rows)
-    return JSONResponse(rows)
+    return JSONResponse(rows, headers=headers)
 
 
 @router.post(

@@ -1,4 +1,5 @@
-"""ETag and If-None-Match: a dashboard polling an answer downloads it only when it changed."""
+"""ETag and If-None-Match: a dashboard polling an answer downloads it only when it changed, and
+a `latest` plan's answer names its plan, in its headers and its tag."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from api.app import create_app
-from homeward import api_keys
+from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.storage import transaction
 from tests.api.conftest import key_header, keyed_settings, migrated
@@ -94,3 +95,47 @@ def test_the_tag_is_the_same_whether_or_not_the_answer_is_compressed(
 
 def _mondays(n: int) -> pd.DatetimeIndex:
     return pd.date_range("2022-01-03", periods=n, freq="W-MON")
+
+
+def _store_plan(tmp_path: Path, result: dict[str, object]) -> int:
+    """A plan of the active config (stored the first time) with `result`; its id."""
+    engine, factory = migrated(keyed_settings(tmp_path, "etag.db"))  # the `admin` fixture's
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    with transaction(factory) as session:
+        config = repository.save_config(session, body, planning.config_hash(body))
+        run = repository.start_run(session, "pipeline", "test", "test")
+        run.status = "succeeded"
+        plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
+    engine.dispose()
+    return plan.id
+
+
+def test_a_latest_plans_answers_name_the_plan_and_its_tag_does_too(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    """Plans 1 and 2 have the same rows: `latest` says which one it is, and a dashboard
+    polling it with the tag it got of plan 1 gets plan 2 (not a 304) once 2 is the latest."""
+    same = {"hours": [{"service": "ot", "district": "rugby", "hours": 1.0}]}
+    first = _store_plan(tmp_path, same)
+    polled = admin.get("/v1/plans/latest/hours")
+    assert (polled.headers["x-plan-id"], polled.headers["content-location"]) == (
+        str(first),
+        f"/v1/plans/{first}/hours",
+    )
+    second = _store_plan(tmp_path, same)
+    again = admin.get("/v1/plans/latest/hours", headers={"If-None-Match": polled.headers["etag"]})
+    assert again.status_code == 200 and again.content == polled.content
+    assert again.headers["x-plan-id"] == str(second)
+    unchanged = admin.get(
+        "/v1/plans/latest/hours", headers={"If-None-Match": again.headers["etag"]}
+    )
+    assert unchanged.status_code == 304 and unchanged.headers["x-plan-id"] == str(second)
+    by_id = [admin.get(f"/v1/plans/{i}/hours") for i in (first, second)]
+    assert by_id[0].content == by_id[1].content
+    assert by_id[0].headers["etag"] != by_id[1].headers["etag"]
+    assert [r.headers["x-plan-id"] for r in by_id] == [str(first), str(second)]
+    for path in ("", "/hours?district=rugby&service=ot", "/hours.csv?district=rugby"):
+        named = admin.get(f"/v1/plans/latest{path}")
+        assert named.status_code == 200, named.text
+        assert named.headers["x-plan-id"] == str(second)
+        assert named.headers["content-location"] == f"/v1/plans/{second}{path}"

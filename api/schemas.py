@@ -118,8 +118,9 @@ class SeriesPublic(BaseModel):
         "`POST /v1/observations` for an upload; null for a total"
     )
     forecast_run_id: int | None = Field(
-        description="the newest run that forecast it (GET /v1/forecasts/{series_id} serves "
-        "that forecast); null while it has none, e.g. uploaded since the last pipeline run"
+        description="the newest run that forecast it and is no longer queued or running (GET "
+        "/v1/forecasts/{series_id} serves that forecast); null while it has none, e.g. "
+        "uploaded since the last pipeline run"
     )
 
 

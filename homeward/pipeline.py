@@ -329,6 +329,7 @@ def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
     with repository_session(factory) as session:
         config_row = session.get_one(PlanningConfigRow, config_id)
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
+        repository.see_own_forecasts(session, run_id)  # served to others once the run ends
         planning.read_active(config_row)  # one that cannot be read is named by its id
         _config, result = planning.solve_config(session, config_row.body, settings.solver)
         stored = planning.store_result(session, run_id, config_row.id, result)

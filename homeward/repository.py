@@ -10,7 +10,17 @@ from typing import Any, TypeVarTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, Subquery, delete, false, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +36,7 @@ from homeward.ingest import (
     history_notes,
     validate_observations,
 )
+from homeward.recovery import UNFINISHED
 from models import (
     ApiKeyRow,
     ForecastMetricRow,
@@ -642,7 +653,7 @@ def list_forecast_only_series(
 ) -> list[ForecastOnlySeries]:
     """Every series with a forecast but no stored history (optionally under prefix), by id."""
     newest = select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id")).where(
-        ForecastRow.series_id.not_in(select(SeriesRow.id))
+        ForecastRow.series_id.not_in(select(SeriesRow.id)), served_forecasts(session)
     )
     if prefix:
         newest = newest.where(ForecastRow.series_id.startswith(prefix, autoescape=True))
@@ -879,12 +890,39 @@ def _finite_or_none(value: Any) -> float | None:
     return number if pd.notna(number) and abs(number) != float("inf") else None
 
 
+# Set on a session that may read one unfinished run's forecasts (`see_own_forecasts`).
+_OWN_RUN = "homeward.own_forecast_run"
+
+
+def see_own_forecasts(session: Session, run_id: int) -> None:
+    """Let `session` read run `run_id`'s forecasts as the newest while that run is still
+    running: the pipeline's plan step plans with the forecasts its own run has just stored."""
+    session.info[_OWN_RUN] = run_id
+
+
+def served_forecasts(session: Session) -> ColumnElement[bool]:
+    """Which forecast rows may be read as a series' newest: those of runs no longer queued or
+    running (and the session's own run, `see_own_forecasts`). Every reader of the newest
+    forecasts, metrics and runs filters on this, so a dashboard never sees a run that is still
+    running (its plan is not made yet: forecasts and plan would be of different runs) and a
+    failed or interrupted run's forecasts are served once it has ended. Those are whole: a run
+    stores every forecast in one transaction, before it plans."""
+    unfinished = select(RunRow.id).where(RunRow.status.in_(UNFINISHED))
+    own = session.info.get(_OWN_RUN)
+    if own is not None:
+        unfinished = unfinished.where(RunRow.id != own)
+    return ForecastRow.run_id.not_in(unfinished)
+
+
 def latest_forecast(
     session: Session, series_id: str
 ) -> tuple[RunRow, list[ForecastRow], list[ForecastMetricRow]] | None:
-    """The newest run's forecast and metrics for one series, or None."""
+    """The newest served run's forecast and metrics for one series (`served_forecasts`), or
+    None."""
     run_id = session.scalar(
-        select(func.max(ForecastRow.run_id)).where(ForecastRow.series_id == series_id)
+        select(func.max(ForecastRow.run_id)).where(
+            ForecastRow.series_id == series_id, served_forecasts(session)
+        )
     )
     if run_id is None:
         return None
@@ -907,11 +945,12 @@ def latest_forecast(
     return run, rows, metrics
 
 
-def _newest_runs(prefix: str) -> Subquery:
-    """(series_id, run_id): the newest run that forecast each series under prefix."""
+def _newest_runs(session: Session, prefix: str) -> Subquery:
+    """(series_id, run_id): the newest served run (`served_forecasts`) that forecast each
+    series under prefix."""
     return (
         select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
-        .where(ForecastRow.series_id.startswith(prefix, autoescape=True))
+        .where(ForecastRow.series_id.startswith(prefix, autoescape=True), served_forecasts(session))
         .group_by(ForecastRow.series_id)
         .subquery()
     )
@@ -919,7 +958,7 @@ def _newest_runs(prefix: str) -> Subquery:
 
 def newest_forecast_runs(session: Session, prefix: str | None = None) -> dict[str, int]:
     """The newest run that forecast each series (optionally those under prefix), by id."""
-    newest = _newest_runs(prefix or "")
+    newest = _newest_runs(session, prefix or "")
     return {str(sid): int(run) for sid, run in session.execute(select(newest))}
 
 
@@ -929,7 +968,7 @@ def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
     Ids are matched case-sensitively on every database, as everywhere else: SQLite's LIKE
     (which `startswith` becomes) ignores ASCII case, so the ids' leading characters are
     compared to the prefix itself."""
-    newest = _newest_runs(prefix)
+    newest = _newest_runs(session, prefix)
     stmt = select(ForecastRow).join(
         newest,
         (ForecastRow.series_id == newest.c.series_id) & (ForecastRow.run_id == newest.c.run_id),
@@ -967,7 +1006,7 @@ def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> 
     model: unique_id, model, run_id, chosen, then one column per metric, then members (the
     models a combination combined, ';' between them; empty for a fitted model and in runs
     stored before they were recorded)."""
-    newest = _newest_runs(prefix)
+    newest = _newest_runs(session, prefix)
     stmt = select(ForecastMetricRow).join(
         newest,
         (ForecastMetricRow.series_id == newest.c.series_id)

@@ -179,7 +179,8 @@ def no_forecast(series_id: str, stored: SeriesRow | None) -> NotFound:
 )
 def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic:
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and
-    the level shifts found in its history."""
+    the level shifts found in its history. A run's forecasts are served once it is no longer
+    queued or running, so they match the latest plan while the run is still working."""
     if not series_id.strip("/"):
         raise NotFound(
             "no series id: GET /v1/forecasts/{series_id} serves one series' forecast "

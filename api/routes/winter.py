@@ -173,7 +173,7 @@ def _backtested_models(session: Session, ids: list[str]) -> dict[str, Sequence[s
         return {}
     newest = (
         select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
-        .where(ForecastRow.series_id.in_(ids))
+        .where(ForecastRow.series_id.in_(ids), repository.served_forecasts(session))
         .group_by(ForecastRow.series_id)
         .subquery()
     )

@@ -246,6 +246,7 @@ def test_a_district_outside_the_config_does_not_warn_of_winter_months_the_plan_l
         run = repository.start_run(session, "forecast", "test", "test")
         session.flush()
         repository.store_forecasts(session, run.id, newdist, pd.DataFrame())
+        run.status = "succeeded"  # a running run's forecasts are not served yet
     body = demo_config.demo_planning_config(horizon_periods=13)
     with factory() as session:
         _config, result = planning.solve_config(session, body, "highs")

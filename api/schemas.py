@@ -1097,6 +1097,10 @@ class WinterIndexPublic(BaseModel):
         "history is under a year (the index is then over the mean of those periods, not of a "
         "year); null otherwise",
     )
+    run_id: int = Field(
+        description="the run whose forecast the index is of (GET /v1/runs/{id}), as "
+        "GET /v1/forecasts/{series_id} gives it"
+    )
 
 
 class KeyPublic(BaseModel):

@@ -963,7 +963,8 @@ def newest_forecast_runs(session: Session, prefix: str | None = None) -> dict[st
 
 
 def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
-    """The newest forecast of every series under prefix, as a long frame with quantile columns.
+    """The newest forecast of every series under prefix, as a long frame with quantile columns
+    and, last, the `run_id` that made each row.
 
     Ids are matched case-sensitively on every database, as everywhere else: SQLite's LIKE
     (which `startswith` becomes) ignores ASCII case, so the ids' leading characters are
@@ -987,10 +988,11 @@ def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
                 "hi-80": r.hi_80,
                 "lo-95": r.lo_95,
                 "hi-95": r.hi_95,
+                "run_id": r.run_id,
             }
             for r in rows
         ],
-        columns=["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"],
+        columns=["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95", "run_id"],
     )
 
 

@@ -172,9 +172,10 @@ def _no_forecast_under(prefix: str) -> NotFound:
     dependencies=[allowed(Action.READ)],
     responses=_csv_answer(
         "the newest forecast of every series whose id starts with `prefix`, in the columns "
-        "`homeward forecast` writes: unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95",
-        "unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95\n"
-        "referrals/ot/rugby,2026-01-05,mean_best2,31.2,24.0,38.4,20.1,42.3\n",
+        "`homeward forecast` writes: unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95, "
+        "then run_id (the run that made it, as metrics.csv names it)",
+        "unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95,run_id\n"
+        "referrals/ot/rugby,2026-01-05,mean_best2,31.2,24.0,38.4,20.1,42.3,7\n",
     )
     | error_responses(404, 422),
 )
@@ -182,8 +183,9 @@ def forecasts_csv(
     session: SessionDep,
     prefix: PrefixQuery = "",
 ) -> Response:
-    """Every series' newest forecast in one CSV (the long format `homeward forecast` writes),
-    for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
+    """Every series' newest forecast in one CSV (the long format `homeward forecast` writes,
+    then the run that made each row, so a spreadsheet can tell forecasts of different runs
+    apart), for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
     metrics and level shifts too. Series stored but not yet forecast give the header row
     alone; a prefix that matches no stored series or forecast is a 404."""
     return _csv(_newest_forecasts(session, prefix), "homeward-forecasts.csv")
@@ -208,9 +210,9 @@ def _newest_forecasts(session: Session, prefix: str) -> pd.DataFrame:
         "the winter index of every series whose id starts with `prefix`, one row per series "
         "and November-March forecast period, as GET /v1/winter/{series_id} gives it in "
         "`points`: unique_id, ds, winter_index (empty where that gives null), warning (the "
-        "series' `warning` there, on each of its rows; empty when none); team and area "
-        "totals included",
-        "unique_id,ds,winter_index,warning\nreferrals/ot/rugby,2026-01-05,1.18,\n",
+        "series' `warning` there, on each of its rows; empty when none), run_id (the run "
+        "whose forecast it is of); team and area totals included",
+        "unique_id,ds,winter_index,warning,run_id\nreferrals/ot/rugby,2026-01-05,1.18,,7\n",
     )
     | error_responses(404, 422),
 )

@@ -53,7 +53,10 @@ def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterInde
     peak = max((p.index for p in points if p.index is not None), default=None)
     notes = (planning.seasonless(session, series_id, history, forecast), _under_a_year(history))
     warning = "; ".join(n for n in notes if n) or None
-    return WinterIndexPublic(series_id=series_id, points=points, peak=peak, warning=warning)
+    run_id = int(forecast["run_id"].iloc[0])
+    return WinterIndexPublic(
+        series_id=series_id, points=points, peak=peak, warning=warning, run_id=run_id
+    )
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,10 @@ def _under_a_year_of(extent: _Extent) -> str | None:
 
 
 def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
-    """unique_id, ds, winter_index, warning: GET /v1/winter/{series_id}'s points for every
-    series in `forecast` (newest forecasts, as `repository.latest_forecast_frame` gives them),
-    by series then period; NaN where a point's index is null; each row's `warning` its
-    series' `warning` there, empty when none.
+    """unique_id, ds, winter_index, warning, run_id: GET /v1/winter/{series_id}'s points for
+    every series in `forecast` (newest forecasts, as `repository.latest_forecast_frame` gives
+    them), by series then period; NaN where a point's index is null; each row's `warning` its
+    series' `warning` there, empty when none; `run_id` the run whose forecast it is of.
 
     Team and area totals are in it: their districts' histories are summed as the per-series
     route sums them, but from one read of the config and one query for every total, not one
@@ -108,7 +111,7 @@ def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
     has since changed) is left out: it has no base to divide by, and the per-series route
     gives a 404 that says why."""
     if forecast.empty:
-        return pd.DataFrame(columns=["unique_id", "ds", "winter_index", "warning"])
+        return pd.DataFrame(columns=["unique_id", "ds", "winter_index", "warning", "run_id"])
     ids = list(forecast["unique_id"].unique())
     history = repository.load_observations(session, ids, after=_year_before_newest(session, ids))
     total_ids = sorted(set(ids) - set(history["unique_id"]))
@@ -118,7 +121,10 @@ def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
     known = forecast[forecast["unique_id"].isin(set(history["unique_id"]))]
     index = winter_index(known, history).rename(columns={"index": "winter_index"})
     warnings = _warnings(session, known, _extents(session, ids, leaves))
-    return index.assign(warning=index["unique_id"].map(warnings))
+    runs = known.drop_duplicates("unique_id").set_index("unique_id")["run_id"]
+    return index.assign(
+        warning=index["unique_id"].map(warnings), run_id=index["unique_id"].map(runs)
+    )
 
 
 def _extents(session: Session, ids: list[str], leaves: dict[str, list[str]]) -> dict[str, _Extent]:

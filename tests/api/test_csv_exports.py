@@ -15,7 +15,18 @@ from api.routes.exports import PlanTable
 from api.schemas import PlanResultPublic
 from tests.conftest import LiveServer
 
-FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+# `homeward forecast`'s columns, then the run that made each row
+FORECAST_COLUMNS = [
+    "unique_id",
+    "ds",
+    "model",
+    "mean",
+    "lo-80",
+    "hi-80",
+    "lo-95",
+    "hi-95",
+    "run_id",
+]
 
 
 def _read(response: httpx.Response) -> pd.DataFrame:
@@ -106,6 +117,11 @@ def test_forecasts_csv_is_what_homeward_forecast_writes_with_the_json_figures(
     assert list(rugby["ds"]) == [p[:10] for p in points["ds"]]
     assert rugby["mean"].to_numpy() == pytest.approx(points["mean"].to_numpy(), rel=1e-9)
     assert rugby["hi-80"].to_numpy() == pytest.approx(points["hi-80"].to_numpy(), rel=1e-9)
+    # the run that made it, as the JSON and metrics.csv name it
+    run_id = viewer.get("/v1/forecasts/referrals/ot/rugby").json()["run_id"]
+    assert rugby["run_id"].tolist() == [run_id] * len(rugby)
+    metrics = _read(viewer.get("/v1/metrics.csv", params={"prefix": "referrals/ot/rugby"}))
+    assert set(metrics["run_id"]) == {run_id}
     everything = _read(viewer.get("/v1/forecasts.csv"))
     assert set(csv["unique_id"]) < set(everything["unique_id"])
     none = viewer.get("/v1/forecasts.csv", params={"prefix": "nothing/"})

@@ -65,7 +65,7 @@ def test_a_plan_table_and_every_forecast_download_as_the_api_serves_them(
     wait.until(ec.text_to_be_present_in_element((By.ID, "download-status"), "homeward-forecasts"))
     wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 2)
     forecasts = browser.execute_script("return window.savedFiles[1]")
-    assert forecasts.startswith("unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95\n")
+    assert forecasts.startswith("unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95,run_id\n")
     # revenue by financial year too: what a finance officer reports against
     _click_download(browser, "revenue by financial year")
     wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 3)

@@ -123,13 +123,13 @@ def test_a_series_stored_but_not_yet_forecast_gives_the_header_not_a_404(
         # the series list says which have a forecast yet, and from which run
         listed = {s["id"]: s["forecast_run_id"] for s in client.get("/v1/series").json()}
     assert fresh.status_code == 200, fresh.text
-    assert fresh.text.splitlines() == ["unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95"]
+    assert fresh.text.splitlines() == ["unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95,run_id"]
     assert none.status_code == 404
     assert metrics.status_code == 200, metrics.text
     assert metrics.text.splitlines() == [
         "unique_id,model,run_id,chosen,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds,"
         "selection_mase,total_error_q10,total_error_q90,members"
     ]
-    assert winter.text.splitlines() == ["unique_id,ds,winter_index,warning"]
+    assert winter.text.splitlines() == ["unique_id,ds,winter_index,warning,run_id"]
     assert listed["referrals/hao/rugby"] is None
     assert listed["referrals/ot/rugby"] == 1  # forecast by the stored run

@@ -20,7 +20,7 @@ def _read(response: httpx.Response) -> pd.DataFrame:
 def test_every_series_index_is_the_one_its_own_route_gives(viewer: httpx.Client) -> None:
     """Districts and the team and area totals summed from them alike."""
     csv = _read(viewer.get("/v1/winter.csv", params={"prefix": "referrals"}))
-    assert list(csv.columns) == ["unique_id", "ds", "winter_index", "warning"]
+    assert list(csv.columns) == ["unique_id", "ds", "winter_index", "warning", "run_id"]
     forecast = pd.read_csv(io.StringIO(viewer.get("/v1/forecasts.csv").text))
     forecast_ids = set(forecast["unique_id"][forecast["unique_id"].str.startswith("referrals")])
     assert set(csv["unique_id"]) == forecast_ids
@@ -34,8 +34,14 @@ def test_every_series_index_is_the_one_its_own_route_gives(viewer: httpx.Client)
         assert rows["ds"].tolist() == [p["ds"] for p in points], series_id
         served = [float("nan") if p["index"] is None else p["index"] for p in points]
         assert rows["winter_index"].tolist() == pytest.approx(served, rel=1e-9, nan_ok=True)
-        warning = viewer.get(f"/v1/winter/{series_id}").json()["warning"]
+        served_one = viewer.get(f"/v1/winter/{series_id}").json()
+        warning = served_one["warning"]
         assert rows["warning"].fillna("").tolist() == [warning or ""] * len(rows), series_id
+        # the run each row is of, as the series' own routes name it
+        made_by = viewer.get(f"/v1/forecasts/{series_id}").json()["run_id"]
+        assert (
+            rows["run_id"].tolist() == [served_one["run_id"]] * len(rows) == [made_by] * len(rows)
+        ), series_id
 
 
 def test_a_prefix_keeps_only_its_series(viewer: httpx.Client) -> None:

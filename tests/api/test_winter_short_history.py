@@ -102,7 +102,7 @@ def test_the_csv_gives_each_series_the_warning_its_own_route_gives(client: httpx
     response = client.get("/v1/winter.csv", params={"prefix": "winter/"})
     assert response.status_code == 200, response.text
     csv = pd.read_csv(io.StringIO(response.text), keep_default_na=False)
-    assert list(csv.columns) == ["unique_id", "ds", "winter_index", "warning"]
+    assert list(csv.columns) == ["unique_id", "ds", "winter_index", "warning", "run_id"]
     assert set(csv["unique_id"]) == {"winter/new", "winter/old", "winter/young"}
     for series_id, rows in csv.groupby("unique_id"):
         served = client.get(f"/v1/winter/{series_id}").json()["warning"]

@@ -330,8 +330,9 @@ class RunPublic(BaseModel):
         "pipeline, or nothing to do) or interrupted (cut off by a stop)"
     )
     started_at: UtcDatetime = Field(
-        description="when it started; while it is queued, when it was queued (a queued run's "
-        "start time is set again when a worker takes it)"
+        description="when work began; while it is queued, when it was queued (a queued run's "
+        "start time is set again when a worker takes it: `queued_at` keeps when it was asked "
+        "for)"
     )
     finished_at: UtcDatetime | None = Field(description="null while queued or running")
     data_hash: str | None = Field(
@@ -351,6 +352,21 @@ class RunPublic(BaseModel):
     sweep: list[SweepRowPublic] | None = Field(
         default=None,
         description="a fee sweep's table, one row per rate as each is planned; null for other runs",
+    )
+    config_id: int | None = Field(
+        default=None,
+        description="the stored config it planned (GET /v1/configs/{id}); null for a run "
+        "that has not read one yet, or a pipeline run with no config active",
+    )
+    queued_at: UtcDatetime | None = Field(
+        default=None,
+        description="when it was asked for (queued, or started at once), never changed; null "
+        "for runs stored before it was recorded",
+    )
+    parent_run_id: int | None = Field(
+        default=None,
+        description="for a fee sweep's plan run (trigger sweep), the sweep's run (GET "
+        "/v1/runs/{id}), whose `sweep` rows name its plans by `plan_id`; null for other runs",
     )
 
 

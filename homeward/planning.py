@@ -671,10 +671,12 @@ def plan_scenario(
     *,
     apart: bool = False,
     trigger: str = "api",
+    parent_run_id: int | None = None,
 ) -> StoredPlan:
     """Solve a requested plan (`body` None: the active config) and record it as a run.
 
-    `run_id` is a run already queued for a plan job; otherwise one is made (with `trigger`).
+    `run_id` is a run already queued for a plan job; otherwise one is made (with `trigger`,
+    and `parent_run_id`: the sweep run it is one rate of).
     A changed config is stored as a scenario, so a what-if never replaces the active config;
     `apart` keeps it a scenario even with the active config's content (a sweep's plans).
     """
@@ -686,7 +688,8 @@ def plan_scenario(
     )
     if run_id is None:  # made after the solve, so a refused plan leaves no run; it began before
         run = repository.start_run(session, "plan", trigger, code_version())
-        run.started_at = started
+        run.started_at = run.queued_at = started
+        run.parent_run_id = parent_run_id
     else:
         run = session.get_one(RunRow, run_id)
     run.config_id, run.config_version = config_row.id, config_version(config_row)
@@ -1195,7 +1198,9 @@ def run_sweep_job(
         with transaction(factory) as session:
             if why is not None:  # the sent config at its own rate is the baseline
                 own = (read_config(body).fees.dfg_fee_rate, why)
-                own_plan = plan_scenario(session, body, solver, apart=True, trigger="sweep").plan_id
+                own_plan = plan_scenario(
+                    session, body, solver, apart=True, trigger="sweep", parent_run_id=run_id
+                ).plan_id
                 own_row = session.get_one(PlanRow, own_plan)
                 figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)
                 horizon = plan_horizon(own_row.result)
@@ -1209,7 +1214,12 @@ def run_sweep_job(
                     plan_id = own_plan  # already planned: the baseline itself
                 else:
                     plan_id = plan_scenario(
-                        session, with_fee_rate(body, rate), solver, apart=True, trigger="sweep"
+                        session,
+                        with_fee_rate(body, rate),
+                        solver,
+                        apart=True,
+                        trigger="sweep",
+                        parent_run_id=run_id,
                     ).plan_id
                 stored_row = session.get_one(PlanRow, plan_id)
                 figures = plan_figures(

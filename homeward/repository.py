@@ -800,12 +800,14 @@ def active_config(session: Session) -> PlanningConfigRow | None:
 
 
 def start_run(session: Session, kind: str, trigger: str, code_version: str) -> RunRow:
-    """Record that a run has begun."""
+    """Record that a run has begun (a caller queueing it sets its status to queued)."""
+    now = utcnow()
     run = RunRow(
         kind=kind,
         trigger=trigger,
         status="running",
-        started_at=utcnow(),
+        started_at=now,
+        queued_at=now,
         code_version=code_version,
         models_chosen={},
         timings_s={},

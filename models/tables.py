@@ -77,7 +77,12 @@ class RunRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     trigger: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
+    # when work began: a queued run's is set again when a worker takes it (`queued_at` keeps
+    # when it was asked for)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # when the run was recorded (queued, or started at once), never changed after; null for
+    # runs stored before it was recorded (migration 0012): their queue time was overwritten
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     data_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     config_id: Mapped[int | None] = mapped_column(ForeignKey("planning_configs.id"), nullable=True)
@@ -94,6 +99,10 @@ class RunRow(Base):
     # the process running a pipeline run ("<pid>@<host>", as it holds the lock), so recovery
     # leaves a run of a live process on this host alone (homeward.recovery)
     holder: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the sweep run a sweep's plan run (trigger "sweep") was made for; null for other runs.
+    # No foreign key: runs are never deleted, and SQLite drops only a plain column in place
+    # (homeward.storage.drop_column_in_place), which a downgrade needs
+    parent_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ForecastRow(Base):

@@ -90,6 +90,12 @@ def test_runs_record_provenance(viewer: httpx.Client) -> None:
     assert pipeline["solver_status"] == "optimal" and pipeline["config_version"]
     assert set(pipeline["models_chosen"]) >= {f"referrals/ot/{d}" for d in DISTRICTS}
     assert {"forecast_s", "plan_s"} <= set(pipeline["timings_s"])
+    # the stored config it planned, by id, as its plan names it
+    plan = viewer.get("/v1/plans", params={"run_id": pipeline["id"]}).json()[0]
+    assert pipeline["config_id"] == plan["config_id"] is not None
+    # started at once, not queued: asked for and begun at the same moment; no sweep made it
+    assert pipeline["queued_at"] == pipeline["started_at"]
+    assert pipeline["parent_run_id"] is None
 
 
 def test_runs_are_paged_with_their_total_in_a_header(viewer: httpx.Client) -> None:
@@ -119,6 +125,7 @@ def test_post_plan_with_a_changed_fee_rate(finance: httpx.Client) -> None:
     active_version = active["version"]
     run = finance.get(f"/v1/runs/{new['run_id']}").json()
     assert run["kind"] == "plan" and run["config_version"].startswith(f"{active_version}#")
+    assert run["config_id"] == new["config_id"] and run["parent_run_id"] is None
 
 
 def _wait_for(client: httpx.Client, location: str) -> dict[str, Any]:
@@ -289,8 +296,11 @@ def test_zz_pipeline_run_as_a_job(planner: httpx.Client) -> None:
     location = accepted.headers["location"]
     assert location == f"/v1/runs/{accepted.json()['id']}"
     assert accepted.json()["status"] in {"queued", "running"}
+    queued_at = accepted.json()["queued_at"]
     run = _wait_for(planner, location)
     assert run["status"] == "succeeded", run
+    # when it was asked for is kept; `started_at` is when the worker took it
+    assert run["queued_at"] == queued_at is not None and run["started_at"] >= queued_at
     assert run["trigger"] == "api" and run["finished_at"] and run["solver_status"] == "optimal"
     latest = planner.get("/v1/plans/latest").json()
     assert latest["id"] > before and run["plan_id"] == latest["id"]

@@ -70,6 +70,12 @@ def test_a_sweep_is_queued_as_a_run_of_kind_sweep(swept: dict[str, Any]) -> None
     assert accepted.headers["location"] == f"/v1/runs/{job['id']}"
     assert "preference-applied" not in accepted.headers  # no Prefer was sent
     assert job["kind"] == "sweep" and job["status"] in {"queued", "running", "succeeded"}
+    # asked for once: the time it was queued is kept when its work starts
+    run = swept["run"]
+    assert (
+        run["queued_at"] == job["queued_at"] is not None and run["started_at"] >= job["queued_at"]
+    )
+    assert run["parent_run_id"] is None
 
 
 def test_polling_the_sweep_shows_it_finishing_with_its_progress(swept: dict[str, Any]) -> None:
@@ -101,6 +107,9 @@ def test_a_sweep_of_three_rates_gives_three_what_if_plans_reported_as_stored(
         assert config["body"]["fees"]["dfg_fee_rate"] == row["dfg_fee_rate"]
         plan_run = finance.get(f"/v1/runs/{plan['run_id']}").json()
         assert (plan_run["kind"], plan_run["trigger"], plan_run["sweep"]) == ("plan", "sweep", None)
+        # and back from the plan to the sweep that made it
+        assert plan_run["parent_run_id"] == swept["run"]["id"]
+        assert plan_run["config_id"] == plan["config_id"]
         for name, value in _figures(plan).items():
             assert row[name] == pytest.approx(value, rel=1e-9, abs=1e-6), name
     fees = [row["fee_income_gbp"] for row in table]

@@ -104,6 +104,9 @@ def test_every_revision_upgrades_to_head_with_its_rows_kept(engine: Engine) -> N
             )
             assert c.execute(text("SELECT sweep FROM runs")).scalar_one() is None
             assert c.execute(text("SELECT revised FROM imports")).scalar_one() is None
+            # 0012: a run's queue time and sweep were not kept before it, so they are not known
+            provenance = c.execute(text("SELECT queued_at, parent_run_id FROM runs")).one()
+            assert tuple(provenance) == (None, None)
     assert _drift(engine) == []
 
 

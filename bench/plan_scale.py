@@ -372,7 +372,7 @@ def demo_inputs(demand_file: str | None) -> Any:
     from optimise.inputs import build_inputs
 
     # the figures in docs/benchmarks.md are for the demo to 2025 (`homeward plan` itself plans
-    # the demo to the last year that is over)
+    # the demo to the last complete week)
     os.environ.setdefault("HOMEWARD_DEMO_LAST_YEAR", str(DEMO_LAST_YEAR))
     config = PlanningConfig.model_validate(demo_config.demo_planning_config())
     cached = Path(demand_file) if demand_file else None

@@ -36,7 +36,11 @@ from forecast.validate import check_forecastable, split_history
 from homeward import api_keys, demo_config, planning, repository
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
-from homeward.demo_series import demo_last_year, generate_demo_observations
+from homeward.demo_series import (
+    demo_history_end,
+    generate_demo_observations,
+    generate_demo_through,
+)
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.errors import HomewardError, ValidationFailed
 from homeward.exports import csv_text
@@ -741,26 +745,33 @@ def _read_json(flag: str, name: str) -> Any:
         ) from None
 
 
-def _demo_year(settings: Settings) -> int:
-    """HOMEWARD_DEMO_LAST_YEAR, or the last year that is over: the demo's history ends with it,
-    so a demo started today plans the year under way, not a year already past."""
-    return settings.demo_last_year or demo_last_year(utcnow().date())
-
-
 def demo_observations(settings: Settings) -> pd.DataFrame:
-    """The synthetic demo to the end of `_demo_year`."""
-    return generate_demo_observations(last_year=_demo_year(settings))
+    """The synthetic demo to the end of HOMEWARD_DEMO_LAST_YEAR, or by default to the last
+    complete week (and month), so its plan starts this week and covers the coming winter, as
+    a council's own data to its latest week would, not a year mostly past."""
+    if settings.demo_last_year is not None:
+        return generate_demo_observations(last_year=settings.demo_last_year)
+    return generate_demo_through(demo_history_end(utcnow().date()))
+
+
+def _demo_newest_week(settings: Settings) -> pd.Timestamp:
+    """The Monday of the newest week `demo_observations` holds (its newest period of all)."""
+    if settings.demo_last_year is not None:
+        last_day = pd.Timestamp(f"{settings.demo_last_year}-12-31")
+        return last_day - pd.Timedelta(days=last_day.dayofweek)
+    return pd.Timestamp(demo_history_end(utcnow().date())) - pd.Timedelta(days=6)
 
 
 def _newer_demo(session: Session, settings: Settings) -> pd.DataFrame | None:
-    """The demo to a later year than the one stored, when the database holds only the synthetic
-    demo (a `var/homeward.db` or Docker volume kept from a year before), so a restart plans
-    the year under way; None when it is current, or any series holds a council's own data."""
+    """The demo to a later week than the one stored, when the database holds only the synthetic
+    demo (a `var/homeward.db` or Docker volume kept from a week or a year before), so a restart
+    plans from this week on; None when it is current (a restart the same week), or any series
+    holds a council's own data."""
     sources = repository.newest_import_sources(session)
     if not sources or set(sources.values()) != {repository.SYNTHETIC_DEMO_SOURCE}:
         return None
     stored = pd.Timestamp(max(row.last_ds for row in repository.list_series(session)))
-    if stored.year >= _demo_year(settings):  # current: not generated again at every start
+    if stored >= _demo_newest_week(settings):  # current: not generated again at every start
         return None
     frame = demo_observations(settings)
     return frame if set(sources) <= set(frame["unique_id"]) else None
@@ -921,7 +932,7 @@ def demo(args: argparse.Namespace) -> int:
             )
         elif (newer := _newer_demo(session, settings)) is not None:
             log.info(
-                "replacing the stored synthetic demo by the demo to %s, to plan the year under way",
+                "replacing the stored synthetic demo by the demo to %s, to plan the weeks after",
                 f"{newer['ds'].max():%Y-%m-%d}",
             )
             repository.store_observations(

@@ -21,7 +21,9 @@ from homeward.ingest import validate_observations
 DEFAULT_SEED = 20250401
 # The demo's history starts in January 2016 and runs to the end of its last year, whose
 # December's week and month are its newest periods; the plan covers the year after. The figures
-# in tests and docs are for DEMO_LAST_YEAR; `homeward demo` takes the last year that is over.
+# in tests and docs are for DEMO_LAST_YEAR (HOMEWARD_DEMO_LAST_YEAR); `homeward demo` by
+# default cuts the year under way at its last complete week (`generate_demo_through`), so its
+# plan starts the week after, as a council's own data would.
 DEMO_LAST_YEAR = 2025
 FIRST_DEMO_LAST_YEAR = 2018  # the DTOC calibration's real history runs to 2018-12
 WEEKLY_START, MONTHLY_START = "2016-01-04", "2016-01-01"  # a Monday (W-MON); a month start (MS)
@@ -109,6 +111,44 @@ def generate_demo_observations(
     ``winter/emergency_admissions/warwickshire`` (MS, admissions a month). Deterministic for a
     seed and year; validated by ``validate_observations`` before it is returned.
     """
+    return validate_observations(_whole_years(seed, last_year), "synthetic demo")
+
+
+def generate_demo_through(last_day: date, seed: int = DEFAULT_SEED) -> pd.DataFrame:
+    """The SYNTHETIC demo cut at `last_day`: every week (W-MON) and month (MS) that is over by
+    its end, so the weekly series end with the Monday of the last week that ends by `last_day`
+    and the monthly ones with the last month that does.
+
+    Exactly the first rows of ``generate_demo_observations`` for that Monday's year: the same
+    draws and the same yearly levels (referrals at DEMO_BASE_WEEKLY_REFERRALS on the year's
+    first Monday), so the demo keeps its calibration whichever week it ends with and a week
+    later only adds rows. The year is generated whole and cut, as every series draws its noise
+    for all its periods at once.
+    """
+    last_week = pd.Timestamp(last_day) - pd.Timedelta(days=6)  # a week whose Sunday is by then
+    last_monday = last_week - pd.Timedelta(days=last_week.dayofweek)
+    last_month = ((pd.Timestamp(last_day) + pd.Timedelta(days=1)).to_period("M") - 1).start_time
+    if last_monday.year < FIRST_DEMO_LAST_YEAR:
+        raise ValueError(
+            f"the demo's last week: expected one in {FIRST_DEMO_LAST_YEAR} or later, "
+            f"found {last_monday:%Y-%m-%d}"
+        )
+    frame = _whole_years(seed, last_monday.year)
+    weekly = frame["unique_id"].str.startswith("referrals/")
+    kept = (weekly & (frame["ds"] <= last_monday)) | (~weekly & (frame["ds"] <= last_month))
+    return validate_observations(frame[kept].reset_index(drop=True), "synthetic demo")
+
+
+def demo_history_end(today: date) -> date:
+    """The last day of the last complete week on `today` (weeks Monday to Sunday): the day
+    before today on a Monday, else the Sunday before (on a Sunday, the one a week before: its
+    own week is not over until the day is). The demo runs to it, so its plan starts this
+    week, like a council's whose data runs to its latest week."""
+    return today - timedelta(days=today.weekday() + 1)
+
+
+def _whole_years(seed: int, last_year: int) -> pd.DataFrame:
+    """The demo to the end of `last_year`, not yet validated (its last year may not be over)."""
     if last_year < FIRST_DEMO_LAST_YEAR:
         raise ValueError(
             f"the demo's last year: expected {FIRST_DEMO_LAST_YEAR} or later, found {last_year}"
@@ -121,13 +161,13 @@ def generate_demo_observations(
         _dtoc_frame(rng, months),
         _admissions_frame(rng, months),
     ]
-    return validate_observations(pd.concat(frames, ignore_index=True), "synthetic demo")
+    return pd.concat(frames, ignore_index=True)
 
 
 def demo_last_year(today: date) -> int:
     """The last calendar year that is over on `today`, its last week included (the week of 29
-    December 2025 ends on 4 January 2026): the demo's history runs to its end, so its plan is
-    for the year under way and none of its periods is unfinished."""
+    December 2025 ends on 4 January 2026): the latest HOMEWARD_DEMO_LAST_YEAR, as the demo has
+    no unfinished periods."""
     year = today.year - 1
     last_monday = pd.date_range(f"{year}-12-25", f"{year}-12-31", freq="W-MON")[0].date()
     return year if last_monday + timedelta(days=7) <= today else year - 1

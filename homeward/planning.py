@@ -369,8 +369,9 @@ FROM_HISTORY = (
 )
 FROM_FILE = ("because the demand file starts there", "give demand from this week on")
 FROM_DEMO = (
-    "because the demo's history ends there, with the last year that is over",
-    "the demo has no later data; give your own (--config, --demand) for the weeks ahead",
+    "because the demo's history ends there (with HOMEWARD_DEMO_LAST_YEAR, when set)",
+    "unset HOMEWARD_DEMO_LAST_YEAR for the demo to the last complete week, or give your own "
+    "data (--config, --demand) for the weeks ahead",
 )
 
 
@@ -392,9 +393,9 @@ def started_in_the_past(
     remedy: str = FROM_HISTORY[1],
 ) -> str | None:
     """A warning when a whole period or more of the plan is already over: it starts where its
-    demand starts (where the referral history ends: a stale upload, or the demo, whose history
-    ends with the last year that is over), so its first weeks are weeks gone; None when it
-    starts within a period of today."""
+    demand starts (where the referral history ends: a stale upload, or the demo with
+    HOMEWARD_DEMO_LAST_YEAR, whose history ends with that year), so its first weeks are weeks
+    gone; None when it starts within a period of today."""
     if not inputs.period_start:
         return None
     first = pd.Timestamp(inputs.period_start[0]).date()

@@ -89,9 +89,9 @@ class Settings(BaseSettings):
     demo_last_year: int | None = Field(
         default=None,
         description="the year whose end the synthetic demo's history runs to (`homeward demo` "
-        "on an empty database or one holding an earlier year's demo only, and `homeward plan` "
-        "without a database); default: the last year that is over, so the demo's plan is for "
-        "the year under way",
+        "on an empty database or one holding an earlier demo only, and `homeward plan` "
+        "without a database), for figures that hold whatever the date; default: none, the "
+        "history runs to the last complete week, so the demo's plan starts this week",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -28,9 +28,9 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """`homeward demo` loads the demo to the end of the last year that is over; the figures the
-    tests check are for the demo to 2025, so they hold whatever year the suite runs in (set
-    before any fixture, session-wide ones and servers' subprocesses included)."""
+    """`homeward demo` loads the demo to the last complete week; the figures the tests check
+    are for the demo to 2025, so they hold whatever day the suite runs on (set before any
+    fixture, session-wide ones and servers' subprocesses included)."""
     os.environ["HOMEWARD_DEMO_LAST_YEAR"] = str(DEMO_LAST_YEAR)
 
 

@@ -240,3 +240,45 @@ def test_a_demo_kept_from_an_earlier_year_is_replaced_by_the_current_one(
     with factory() as session:
         rugby = [r for r in repository.list_series(session) if r.id == "referrals/ot/rugby"]
     assert pd.Timestamp(rugby[0].last_ds) == pd.Timestamp("2024-12-30")  # not replaced
+
+
+def test_a_demo_to_the_last_week_is_replaced_a_week_later_not_the_same_week(
+    db_env: str, demo_runs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default the demo runs to the last complete week: a restart the same week keeps it
+    (and the run finds it up to date), one the next week replaces it by the demo to the new
+    last week, so the plan still starts this week; a council's upload is never replaced."""
+
+    def demo_on(day: str) -> dict[str, pd.Timestamp]:
+        monkeypatch.setattr(commands, "utcnow", lambda: pd.Timestamp(day, tz="UTC").to_pydatetime())
+        assert main(["demo"]) == 0
+        with factory() as session:
+            return {r.id: pd.Timestamp(r.last_ds) for r in repository.list_series(session)}
+
+    monkeypatch.delenv("HOMEWARD_DEMO_LAST_YEAR")
+    get_settings.cache_clear()
+    stored: list[str] = []  # the source of each import
+    store = repository.store_observations
+
+    def counted(session: Session, frame: pd.DataFrame, source: str, *a: Any, **k: Any) -> Any:
+        stored.append(source)
+        return store(session, frame, source, *a, **k)
+
+    monkeypatch.setattr(repository, "store_observations", counted)
+    upgrade(make_engine(db_env))
+    factory = session_factory(make_engine(db_env))
+    first = demo_on("2025-11-25")  # a Tuesday: to the week of 17 November, and October
+    assert first["referrals/ot/rugby"] == pd.Timestamp("2025-11-17")
+    assert first["dtoc_days/warwickshire"] == pd.Timestamp("2025-10-01")
+    assert demo_on("2025-11-30") == first and stored == ["synthetic demo"]  # a Sunday: kept
+    later = demo_on("2025-12-01")  # the Monday after: replaced, a week and November more
+    assert later["referrals/ot/rugby"] == pd.Timestamp("2025-11-24")
+    assert later["dtoc_days/warwickshire"] == pd.Timestamp("2025-11-01")
+    assert stored == ["synthetic demo"] * 2
+    ours = pd.DataFrame(
+        {"unique_id": "referrals/ot/ours", "ds": [pd.Timestamp("2025-12-01")], "y": 3.0}
+    )
+    with transaction(factory) as session:
+        store(session, ours, "council.csv", "council")
+    assert demo_on("2025-12-15")["referrals/ot/rugby"] == pd.Timestamp("2025-11-24")
+    assert stored == ["synthetic demo"] * 2

@@ -20,11 +20,14 @@ from homeward.calibration import (
     trend_per_year,
 )
 from homeward.demo_series import (
+    ADMISSIONS_SERIES,
     DEMO_BASE_WEEKLY_REFERRALS,
     DEMO_DISTRICTS,
     SERVICES,
+    demo_history_end,
     demo_last_year,
     generate_demo_observations,
+    generate_demo_through,
     weekday_bank_holidays,
 )
 from homeward.ingest import (
@@ -99,6 +102,45 @@ def test_the_demo_runs_to_the_end_of_the_last_year_that_is_over() -> None:
     assert demo_last_year(date(2027, 1, 3)) == 2025
     assert demo_last_year(date(2027, 1, 4)) == 2026
     assert demo_last_year(date(2026, 1, 5)) == 2025  # the week of 29 December 2025 is over
+
+
+@pytest.mark.parametrize(
+    ("today", "last_day"),
+    [
+        (date(2026, 11, 23), date(2026, 11, 22)),  # a Monday: last week ended yesterday
+        (date(2026, 11, 24), date(2026, 11, 22)),
+        (date(2026, 11, 29), date(2026, 11, 22)),  # a Sunday: its week is not over
+        (date(2027, 1, 3), date(2026, 12, 27)),
+        (date(2027, 1, 4), date(2027, 1, 3)),  # the week of 28 December 2026 is over
+        (date(2027, 1, 6), date(2027, 1, 3)),
+    ],
+)
+def test_by_default_the_demo_runs_to_the_last_complete_week(today: date, last_day: date) -> None:
+    assert demo_history_end(today) == last_day
+
+
+@pytest.mark.parametrize(
+    ("last_day", "last_week", "last_month"),
+    [
+        (date(2025, 11, 23), "2025-11-17", "2025-10-01"),  # November ends mid-week
+        (date(2025, 12, 28), "2025-12-22", "2025-11-01"),  # a Sunday before New Year
+        (date(2026, 1, 4), "2025-12-29", "2025-12-01"),  # the week after: the whole year
+    ],
+)
+def test_a_demo_to_a_week_is_the_first_rows_of_its_whole_year(
+    demo: pd.DataFrame, last_day: date, last_week: str, last_month: str
+) -> None:
+    """The same draws and yearly levels as the demo to the end of the year its last week
+    starts in, so it keeps the calibration whichever week it ends, and a week later only
+    adds rows."""
+    cut = generate_demo_through(last_day)
+    weekly = demo["unique_id"].str.startswith("referrals/")
+    last = np.where(weekly, pd.Timestamp(last_week), pd.Timestamp(last_month))
+    pd.testing.assert_frame_equal(cut, demo[demo["ds"] <= last].reset_index(drop=True))
+    newest = cut.groupby("unique_id")["ds"].max()
+    assert newest["referrals/ot/rugby"] == pd.Timestamp(last_week)
+    assert newest["dtoc_days/warwickshire"] == pd.Timestamp(last_month)
+    assert newest[ADMISSIONS_SERIES] == pd.Timestamp(last_month)
 
 
 def test_an_earlier_year_ends_the_demo_there_at_the_same_level(demo: pd.DataFrame) -> None:

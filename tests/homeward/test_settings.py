@@ -442,17 +442,19 @@ def test_a_demo_year_before_the_calibration_or_not_over_is_refused(
     assert f"found {year}" in message
 
 
-def test_the_demo_loads_to_the_end_of_the_last_year_over(
+def test_the_demo_loads_to_the_last_complete_week_or_the_year_set(
     env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Unset, HOMEWARD_DEMO_LAST_YEAR is the last year that is over on the clock's today, so
-    the demo's plan is for the year under way; set, it is the year named."""
+    """Unset, HOMEWARD_DEMO_LAST_YEAR leaves the demo to the last complete week on the clock's
+    today (a Sunday: the week before), so its plan starts this week; set, it is the year
+    named."""
     import homeward.commands as commands
 
     env.delenv("HOMEWARD_DEMO_LAST_YEAR")
     env.setattr(commands, "utcnow", lambda: datetime(2025, 3, 9, tzinfo=UTC))
-    frame = commands.demo_observations(Settings())
-    assert frame.groupby("unique_id")["ds"].max().max() == datetime(2024, 12, 30)
+    newest = commands.demo_observations(Settings()).groupby("unique_id")["ds"].max()
+    assert newest["referrals/ot/rugby"] == datetime(2025, 2, 24)
+    assert newest["dtoc_days/warwickshire"] == datetime(2025, 2, 1)
     env.setenv("HOMEWARD_DEMO_LAST_YEAR", "2023")
     frame = commands.demo_observations(Settings())
     assert frame["ds"].max() == datetime(2023, 12, 25)

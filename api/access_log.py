@@ -1,5 +1,6 @@
-"""The access log: one line per request with its status, how long it took and, for a 401 or
-403, why it was refused (a code, never the key or header sent)."""
+"""The access log: one line per request with its status, how long it took, the name of the
+API key that sent it and, for a 401 or 403, why it was refused (a code, never the key or
+header sent)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import time
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from homeward.api_keys import AUTH_OFF, Caller
 
 log = logging.getLogger("homeward.access")
 
@@ -30,8 +33,10 @@ def note_client_gone(scope: Scope) -> None:
 
 class AccessLog:
     """`127.0.0.1:50312 "GET /v1/series HTTP/1.1" 401 3.1 ms reason=unknown_key request=ab12`
-    at INFO on `homeward.access`, once the answer has been sent (uvicorn's own access log is
-    off: `homeward serve` would otherwise log each request twice, once without the time). An
+    or `... 200 12.0 ms key=bi-tool request=cd34` (the key's name, as `homeward keys list`
+    shows it, never the key; none when no key was checked or keys are off) at INFO on
+    `homeward.access`, once the answer has been sent (uvicorn's own access log is off:
+    `homeward serve` would otherwise log each request twice, once without the time). An
     unhandled error is answered (500) inside it (api/errors.py UnhandledErrors), so its line
     comes after the error's and its time includes the answer; one raised in a middleware
     around that is answered outside, and logged as 500 here. A client that closed the
@@ -80,6 +85,9 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
         parts.append(f"reason={state.get('refusal', 'unknown')}")
     if state.get("client_gone"):
         parts.append("reason=client_disconnected")
+    caller = state.get("caller")  # api/deps.py, once a route's key check has read the key
+    if isinstance(caller, Caller) and caller is not AUTH_OFF:
+        parts.append(f"key={_escaped(caller.name)}")
     if "request_id" in state:
         parts.append(f"request={state['request_id']}")
     return " ".join(parts)

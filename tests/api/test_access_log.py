@@ -99,6 +99,7 @@ def test_a_refusal_says_why_and_never_the_key(
     reason: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="homeward.access")
+    named = "key=viewer " if headers == "viewer" else ""  # a valid key's name, never a secret
     if isinstance(headers, str):
         headers = key_header(served.viewer if headers == "viewer" else served.revoked)
     path = "/v1/plans/sweeps" if status == 403 else "/v1/series"
@@ -109,11 +110,26 @@ def test_a_refusal_says_why_and_never_the_key(
     line = _logged(caplog, request_id)
     assert re.fullmatch(
         rf'127\.0\.0\.1:\d+ "{method} {path} HTTP/1\.1" {status} {TIMED} '
-        rf"reason={reason} request={request_id}",
+        rf"reason={reason} {named}request={request_id}",
         line,
     ), line
     for secret in (SECRET, served.viewer, served.revoked):
         assert secret not in line
+
+
+def test_a_line_names_the_key_that_sent_the_request(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A council can tell which integration made a request by its key's name (the name
+    `keys rotate` keeps), never by the key itself."""
+    caplog.set_level(logging.INFO, logger="homeward.access")
+    response = _get(served, "/v1/series", "named-1", **key_header(served.viewer))
+    assert response.status_code == 200, response.text
+    line = _logged(caplog, "named-1")
+    assert re.fullmatch(
+        rf'127\.0\.0\.1:\d+ "GET /v1/series HTTP/1\.1" 200 {TIMED} key=viewer request=named-1', line
+    ), line
+    assert served.viewer not in line
 
 
 def test_an_unhandled_error_is_logged_as_500(

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.access_log import AccessLog
+from api.cors import ProblemCORSMiddleware
 from api.readiness import ReadinessLog
 from api.request_ids import RequestId
 from api.routes import (
@@ -134,6 +134,9 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
         title="Homeward",
         version=code_version(),
         lifespan=lifespan,
+        # `/v1/plans/` is a 404 saying to drop the slash (api/errors.py), as `/v1/series/` is,
+        # not a 307 to an absolute http:// URL that skips the key check and a TLS proxy
+        redirect_slashes=False,
         responses=errors.error_responses(500, 503),
         description="Capacity forecasting and optimisation for adult social care and "
         "home adaptations. Errors are application/problem+json. Every /v1 request needs an "
@@ -157,7 +160,7 @@ def create_app(settings: Settings | None = None, run_on_start: str | None = None
     app.add_middleware(errors.UnhandledErrors)
     if settings.cors_origins:  # outside the rest, so preflights and errors get its headers
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=CORS_ALLOWED_METHODS,
             allow_headers=CORS_ALLOWED_HEADERS,

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.access_log import note_client_gone, note_refusal
 from api.readiness import ReadinessLog, Unlogged, duration_text, unlogged_text
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
-from api.schemas import ProblemPublic
+from api.schemas import ProblemCode, ProblemPublic
 from homeward.api_keys import (
     KeyAlreadyRevoked,
     KeyNameTaken,
@@ -43,7 +43,12 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class NotFound(HomewardError):
-    """The requested resource does not exist."""
+    """The requested resource does not exist; `code` says why where a client may act on it
+    (`no_plan_yet`, `not_forecast_yet`), else `not_found`."""
+
+    def __init__(self, message: str, code: ProblemCode = "not_found") -> None:
+        super().__init__(message)
+        self.code: ProblemCode = code
 
 
 class BodyTooLarge(ValidationFailed):
@@ -51,7 +56,12 @@ class BodyTooLarge(ValidationFailed):
 
 
 class Conflicts(HomewardError):
-    """The request clashes with what is stored (409): the message says what, and what to do."""
+    """The request clashes with what is stored (409): the message says what, and what to do;
+    `code` says which clash (`series_in_use`, `config_unreadable`), else `conflict`."""
+
+    def __init__(self, message: str, code: ProblemCode = "conflict") -> None:
+        super().__init__(message)
+        self.code: ProblemCode = code
 
 
 class InProgress(HomewardError):
@@ -135,15 +145,39 @@ def _documented(status: int, description: str) -> dict[str, Any]:
     )
 
 
+# The `code` of a problem whose sender says none finer: one per status.
+_CODE_FOR_STATUS: dict[int, ProblemCode] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "role_too_weak",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    422: "validation_failed",
+    500: "internal_error",
+    503: "database_unavailable",
+}
+
+
 def problem(
     status: int,
     title: str,
     detail: str,
     headers: dict[str, str] | None = None,
+    code: ProblemCode | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """A problem+json response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    """A problem+json response; `code` (default: the status's own) is what a client tests."""
+    code = code or _CODE_FOR_STATUS.get(status, "http_error")
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -168,6 +202,27 @@ def _status_for(exc: HomewardError) -> int:
     ):
         return 409
     return 422
+
+
+# The code of each domain error that has one of its own, by class (NotFound and Conflicts
+# carry theirs); any other is its status's code.
+_CODE_FOR_ERROR: tuple[tuple[type[HomewardError], ProblemCode], ...] = (
+    (BodyTooLarge, "body_too_large"),
+    (NoConfig, "no_config_yet"),
+    (NoForecasts, "not_forecast_yet"),
+    (ConfigUnreadable, "config_unreadable"),
+    (PipelineBusy, "pipeline_busy"),
+    (InProgress, "in_progress"),
+    (KeyNameTaken, "key_name_taken"),
+    (KeyAlreadyRevoked, "key_revoked"),
+)
+
+
+def _code_for(exc: HomewardError, status: int) -> ProblemCode:
+    if isinstance(exc, NotFound | Conflicts):
+        return exc.code
+    found = next((code for kind, code in _CODE_FOR_ERROR if isinstance(exc, kind)), None)
+    return found or _CODE_FOR_STATUS[status]
 
 
 def _title(status: int) -> str:
@@ -199,7 +254,8 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(_HEADERS_FOR_STATUS.get(status, {}))
     if isinstance(exc, InProgress):
         headers["Location"] = exc.location
-    return problem(status, title, str(exc), headers=headers or None, **extra)
+    code = _code_for(exc, status)
+    return problem(status, title, str(exc), headers=headers or None, code=code, **extra)
 
 
 async def _value_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -318,29 +374,43 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc.__cause__, ClientDisconnect):
             raise exc.__cause__  # no one to answer: UnhandledErrors notes it for the access log
         return _unparsed_body(exc)
+    code: ProblemCode | None = None
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
-        detail = f"nothing at {request.url.path}; /docs lists every endpoint"
+        code = "no_such_route"
+        detail = _no_route(request)
     headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 405:
         # RFC 9110 requires Allow: every method the path answers, not only the first route's
         allowed = _methods_on(request)
         headers = (headers or {}) | {"Allow": allowed}
         detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
-    return problem(exc.status_code, _title(exc.status_code), detail, headers=headers)
+    return problem(exc.status_code, _title(exc.status_code), detail, headers=headers, code=code)
+
+
+def _no_route(request: Request) -> str:
+    """No route has the path: said so, and where a trailing slash is all that is wrong (the
+    app redirects none: a redirect's Location would be absolute, and plain http behind a TLS
+    proxy), the path without it."""
+    path = request.url.path
+    bare = path.rstrip("/")
+    if bare != path and bare and _methods_on(request, bare):
+        return f"nothing at {path}; drop the trailing slash: {bare}"
+    return f"nothing at {path}; /docs lists every endpoint"
 
 
 _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
-def _methods_on(request: Request) -> str:
-    """The methods some route answers on the request's path (each route has its own; Starlette
-    names only the first's): those a route fully matches the path with, and HEAD wherever GET
-    is (every GET also answers HEAD: api/app.py HeadAsGet)."""
+def _methods_on(request: Request, path: str | None = None) -> str:
+    """The methods some route answers on the request's path, or `path` (each route has its own;
+    Starlette names only the first's): those a route fully matches the path with, and HEAD
+    wherever GET is (every GET also answers HEAD: api/app.py HeadAsGet)."""
+    scope = request.scope if path is None else {**request.scope, "path": path}
     allowed = {
         method
         for method in _METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            route.matches({**scope, "method": method})[0] is Match.FULL
             for route in request.app.router.routes
         )
     }

@@ -53,6 +53,35 @@ class InputProblemPublic(BaseModel):
     series_id: str | None = Field(description="the series at fault, if one is")
 
 
+# What went wrong, as a client's code can test it: `detail` is for people and may be reworded,
+# a code never is. README.md's API section says when each is sent.
+ProblemCode = Literal[
+    "not_authenticated",
+    "role_too_weak",
+    "no_such_route",
+    "not_found",
+    "no_plan_yet",
+    "no_config_yet",
+    "not_forecast_yet",
+    "method_not_allowed",
+    "in_progress",
+    "pipeline_busy",
+    "demo_series",
+    "series_in_use",
+    "config_unreadable",
+    "key_name_taken",
+    "key_revoked",
+    "conflict",
+    "body_too_large",
+    "validation_failed",
+    "cors_not_allowed",
+    "bad_request",
+    "internal_error",
+    "database_unavailable",
+    "http_error",
+]
+
+
 class ProblemPublic(BaseModel):
     """Every error's body (application/problem+json, RFC 9457), whatever raised it."""
 
@@ -60,6 +89,13 @@ class ProblemPublic(BaseModel):
     title: str = Field(description="the status's phrase, e.g. 'Not found'; 422 is 'Invalid input'")
     status: int = Field(description="the HTTP status code, as on the response")
     detail: str = Field(description="what was expected, what was found, and where")
+    code: ProblemCode = Field(
+        description="what went wrong, for a client's code to branch on (`detail` is for people "
+        "and may be reworded): e.g. of the 404s, `no_such_route` (no endpoint at that path: a "
+        "wrong base URL or a trailing slash), `not_found` (no such id), `no_plan_yet`, "
+        "`not_forecast_yet`; of the 409s, `in_progress` (a run holds the pipeline: poll "
+        "`Location`), `demo_series`, `series_in_use`"
+    )
     problems: list[RequestProblemPublic | InputProblemPublic] | None = Field(
         default=None,
         description="422, 413 and 409 (an upload into the synthetic demo's series) only: every "

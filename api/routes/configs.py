@@ -54,7 +54,7 @@ def active_config(session: SessionDep) -> ConfigPublic:
     """The config the scheduled pipeline plans with (the newest stored that is not a what-if)."""
     row = repository.active_config(session)
     if row is None:
-        raise NotFound("no planning config stored yet: POST one to /v1/configs")
+        raise NotFound("no planning config stored yet: POST one to /v1/configs", "no_config_yet")
     return _public(row)
 
 

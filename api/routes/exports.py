@@ -161,7 +161,8 @@ def _no_forecast_under(prefix: str) -> NotFound:
     return NotFound(
         f"no forecast of a series whose id starts with {prefix!r}; GET /v1/series lists the series"
         if prefix
-        else "no forecasts yet: the pipeline has not run"
+        else "no forecasts yet: the pipeline has not run",
+        "not_found" if prefix else "not_forecast_yet",
     )
 
 

@@ -156,6 +156,7 @@ def upload_observations(
             status.HTTP_409_CONFLICT,
             HTTPStatus(status.HTTP_409_CONFLICT).phrase,
             str(refused),
+            code="demo_series",
             problems=[asdict(p) for p in refused.problems],
         )
     if summary.duplicate:

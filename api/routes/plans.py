@@ -173,7 +173,9 @@ def latest_or_404(session: Session) -> PlanRow:
     """The latest plan (`repository.latest_plan`), or NotFound saying how one is made."""
     row = repository.latest_plan(session)
     if row is None:
-        raise NotFound("no plan yet: the pipeline has not run, or POST /v1/plans to make one")
+        raise NotFound(
+            "no plan yet: the pipeline has not run, or POST /v1/plans to make one", "no_plan_yet"
+        )
     return row
 
 

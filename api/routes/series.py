@@ -147,7 +147,9 @@ def get_series(series_id: SeriesIdPath, session: SessionDep) -> SeriesPublic:
     """One series, as GET /v1/series lists it (a dashboard's link to a series answered 405
     'allowed: DELETE' before, and `/v1/series/` with a slash the same)."""
     if not series_id.strip("/"):
-        raise NotFound("no series id: GET /v1/series lists the series, /v1/series/{id} one")
+        raise NotFound(
+            "no series id: GET /v1/series lists the series, /v1/series/{id} one", "no_such_route"
+        )
     row = session.get(SeriesRow, series_id)
     runs = repository.newest_forecast_runs(session, series_id)  # ids under it
     if row is not None:
@@ -164,7 +166,8 @@ def no_forecast(series_id: str, stored: SeriesRow | None) -> NotFound:
         return NotFound(
             f"no forecast for series {series_id!r} yet: its history is stored, but no pipeline "
             "run has forecast it since it arrived (or the newest run left it out: GET /v1/runs "
-            "says why); POST /v1/runs forecasts it now, or the weekly schedule will"
+            "says why); POST /v1/runs forecasts it now, or the weekly schedule will",
+            "not_forecast_yet",
         )
     return NotFound(f"no forecast for series {series_id!r}; GET /v1/series lists the series")
 
@@ -184,7 +187,8 @@ def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic
     if not series_id.strip("/"):
         raise NotFound(
             "no series id: GET /v1/forecasts/{series_id} serves one series' forecast "
-            "(GET /v1/series lists them), GET /v1/forecasts.csv every forecast at once"
+            "(GET /v1/series lists them), GET /v1/forecasts.csv every forecast at once",
+            "no_such_route",
         )
     found = repository.latest_forecast(session, series_id)
     stored = session.get(SeriesRow, series_id)
@@ -250,7 +254,8 @@ def delete_series(
         raise Conflicts(
             f"expected a series the active config{name} does not plan from, found "
             f"{series_id!r}, which it does: store a config without it first (POST /v1/configs), "
-            "or correct its history with POST /v1/observations?replace=true"
+            "or correct its history with POST /v1/observations?replace=true",
+            "series_in_use",
         )
     if session.get(SeriesRow, series_id) is None and not _forecast_only(session, series_id):
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
@@ -395,7 +400,8 @@ def _refuse_unless_deletable(
             f"expected {_PLANNED}, found {len(planned)} the active config{name} plans from: "
             + ", ".join(planned[:5])
             + (f" and {len(planned) - 5} more" if len(planned) > 5 else "")
-            + "; nothing was deleted"
+            + "; nothing was deleted",
+            "series_in_use",
         )
 
 
@@ -412,7 +418,8 @@ def planned_or_refuse(session: Session) -> frozenset[str]:
         raise Conflicts(
             f"expected an active config that can be read, to know which series it plans from, "
             f"found config {active.id} that cannot: {exc}; store a valid config first (POST "
-            "/v1/configs), then delete; nothing was deleted"
+            "/v1/configs), then delete; nothing was deleted",
+            "config_unreadable",
         ) from None
 
 

@@ -115,6 +115,21 @@ def test_a_named_origin_passes_the_preflight_and_reads_the_paging_headers(
     assert "access-control-allow-origin" not in other.headers
 
 
+def test_a_refused_preflight_names_the_header_and_those_allowed(
+    with_cors: tuple[LiveServer, str],
+) -> None:
+    """Starlette's plain-text 'Disallowed CORS headers' named no header."""
+    asked = {**PREFLIGHT, "Access-Control-Request-Headers": "authorization,cache-control"}
+    server, _key = with_cors
+    refused = httpx.options(f"{server.url}/v1/runs", headers=asked)
+    assert refused.status_code == 400
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    body = refused.json()
+    assert body["code"] == "cors_not_allowed" and body["title"] == "Bad request"
+    assert body["detail"].startswith("request headers not allowed: cache-control; allowed: ")
+    assert "authorization" in body["detail"] and "x-api-key" in body["detail"]
+
+
 def test_without_the_setting_no_origin_gets_cors_headers(
     without_cors: tuple[LiveServer, str],
 ) -> None:

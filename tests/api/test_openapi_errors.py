@@ -276,6 +276,32 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     },
 }
 PAIRS = [(route, status) for route, asks in ROUTES.items() for status in asks]
+# the problem's `code` a client branches on: the status's own unless the situation has a finer
+# one (the database is empty: no config, plan or forecast yet; another process's run holds
+# the pipeline lock)
+STATUS_CODES = {
+    401: "not_authenticated",
+    403: "role_too_weak",
+    404: "not_found",
+    413: "body_too_large",
+    422: "validation_failed",
+    500: "internal_error",
+    503: "database_unavailable",
+}
+CODES = {
+    (("GET", "/v1/configs/active"), 404): "no_config_yet",
+    (("GET", "/v1/plans/latest"), 404): "no_plan_yet",
+    (("GET", "/v1/plans/latest/{table}.csv"), 404): "no_plan_yet",
+    (("GET", "/v1/plans/latest/{table}"), 404): "no_plan_yet",
+    (("POST", PLANS), 404): "no_config_yet",
+    (("POST", "/v1/plans/sweeps"), 404): "no_config_yet",
+    (("POST", PLANS), 409): "not_forecast_yet",
+    (("POST", "/v1/plans/sweeps"), 409): "not_forecast_yet",
+    (("POST", "/v1/observations"), 409): "demo_series",
+    (("DELETE", SERIES), 409): "in_progress",
+    (("DELETE", "/v1/series/{series_id}"), 409): "in_progress",
+    (("POST", RUNS), 409): "in_progress",
+}
 
 
 @dataclass(frozen=True)
@@ -405,6 +431,7 @@ def test_each_error_a_route_sends_is_documented_with_the_body_it_has(
     phrase = "Invalid input" if status == 422 else HTTPStatus(status).phrase
     assert body["title"] == phrase[:1] + phrase[1:].lower()
     _assert_is_the_served_problem(body, document)
+    assert body["code"] == CODES.get((route, status), STATUS_CODES.get(status)), body
     documented = _operation(document, route)["responses"][str(status)]
     assert documented["content"] == {
         PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemPublic"}}
@@ -418,6 +445,32 @@ def test_each_route_documents_exactly_the_errors_it_sends(
     document: dict[str, Any], route: tuple[str, str]
 ) -> None:
     assert _error_statuses(_operation(document, route)) == set(ROUTES[route])
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "said"),
+    [
+        ("/v1/nope", "no_such_route", "nothing at /v1/nope; /docs lists every endpoint"),
+        ("/nope/v1/plans", "no_such_route", "nothing at /nope/v1/plans;"),  # a wrong base URL
+        ("/v1/plans/", "no_such_route", "drop the trailing slash: /v1/plans"),
+        ("/v1/runs/", "no_such_route", "drop the trailing slash: /v1/runs"),
+        ("/v1/series/", "no_such_route", "no series id"),
+        ("/v1/plans/999", "not_found", "no plan with id 999"),
+        (f"/v1/forecasts/{SYNTHETIC}", "not_forecast_yet", "its history is stored, but no"),
+    ],
+)
+def test_each_404_says_which_it_is_in_its_code(
+    servers: Servers, path: str, code: str, said: str
+) -> None:
+    """A client tells a wrong URL from a missing id or a plan not made yet without reading
+    `detail`; a trailing slash is no redirect (to an absolute http:// URL, unchecked)."""
+    response = _send(servers, Ask("GET", path), 404)
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert "location" not in response.headers
+    body = response.json()
+    assert (body["code"], body["type"]) == (code, "about:blank")
+    assert said in body["detail"], body
 
 
 def test_fastapis_own_validation_error_body_is_documented_nowhere(

@@ -79,6 +79,7 @@ def test_a_prefix_holding_a_planned_series_deletes_nothing(service: ConfigServic
     """All or none: the demo's series under the same prefix stay too."""
     refused = service.client.delete("/v1/series", params={"prefix": "referrals/ot/"})
     assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "series_in_use"
     detail = refused.json()["detail"]
     assert "found 1 the active config 'coventry' plans from: referrals/ot/coventry" in detail
     assert detail.endswith("nothing was deleted")
@@ -118,6 +119,7 @@ def test_no_delete_while_the_active_config_cannot_be_read(service: ConfigService
     ]:
         refused = service.client.delete(path, params=params)
         assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "config_unreadable"
         detail = refused.json()["detail"]
         assert "expected an active config that can be read" in detail
         assert "horizon_periods: Input should be greater than or equal to 1, found 0" in detail

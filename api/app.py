@@ -53,10 +53,11 @@ log = logging.getLogger("homeward")
 # workers are ended at once) before it is closed anyway: well inside `docker stop`'s 10 s.
 STOP_GRACE_S = 5.0
 # What a dashboard on another origin may read of an answer besides the body: the paging
-# total, where to poll a job, when to retry, whether a job was made, the tag to poll with,
-# a CSV download's file name (which says which plan it is; `latest` does not), which plan a
-# plan's answer is and, for `latest`, the plan's own URL (api/routes/plans.py), and the
-# request's id (api/request_ids.py) to quote when reporting a problem.
+# total and the next page (`Link`), where to poll a job, when to retry, whether a job was
+# made, the tag to poll with, a CSV download's file name (which says which plan it is;
+# `latest` does not), which plan a plan's answer is and, for `latest`, the plan's own URL
+# (api/routes/plans.py), and the request's id (api/request_ids.py) to quote when reporting a
+# problem.
 CORS_EXPOSED_HEADERS = [
     "X-Total-Count",
     "Location",
@@ -67,6 +68,7 @@ CORS_EXPOSED_HEADERS = [
     "X-Plan-Id",
     "Content-Location",
     "X-Request-ID",
+    "Link",
 ]
 # What a dashboard on another origin may send: its key, a JSON body, `Prefer: respond-async`,
 # If-None-Match to poll with the ETag it was given (a 304 when nothing has changed), and its

@@ -21,7 +21,7 @@ from api.deps import (
     allowed,
 )
 from api.errors import NotFound, error_responses, location_header, refused_unless_role
-from api.paging import PAGED_RESPONSES, send_total
+from api.paging import PAGED_RESPONSES, send_next, send_total
 from api.plan_tables import (
     ANY_TABLE_ROW,
     TABLE_REFUSALS,
@@ -125,6 +125,7 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
 )
 def list_plans(
     session: SessionDep,
+    request: Request,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many")] = 20,
     offset: OffsetQuery = 0,
@@ -144,11 +145,14 @@ def list_plans(
     """Plans, newest first, as summaries (GET /v1/plans/{id} for a plan's result); the
     `X-Total-Count` header says how many there are with the same filters (`before_id` aside).
     Page with `before_id` (the last id of the page before) rather than `offset` while plans
-    are being made: a new plan shifts every offset by one, so a row would come twice."""
+    are being made: a new plan shifts every offset by one, so a row would come twice. The
+    `Link` header gives the next page, by `before_id`, until the last."""
     kept = repository.PlanFilter(scenario, config_id, run_id, before_id)
-    found = repository.list_plans(session, limit, offset, kept)
+    found = repository.list_plans(session, limit + 1, offset, kept)  # one more: a next page?
     send_total(response, repository.count_plans(session, kept))
-    return [PlanSummaryPublic.model_validate(p) for p in found]
+    if len(found) > limit:
+        send_next(response, request, {"before_id": found[limit - 1].id, "offset": None})
+    return [PlanSummaryPublic.model_validate(p) for p in found[:limit]]
 
 
 @router.get(

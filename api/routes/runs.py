@@ -29,7 +29,7 @@ from api.errors import (
     location_header,
     refused_unless_role,
 )
-from api.paging import PAGED_RESPONSES, send_total
+from api.paging import PAGED_RESPONSES, send_next, send_total
 from api.schemas import RunPublic
 from homeward import repository
 from homeward.clock import utcnow
@@ -62,6 +62,7 @@ def public_runs(session: Session, runs: list[RunRow]) -> list[RunPublic]:
 )
 def list_runs(
     session: SessionDep,
+    request: Request,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 50,
     offset: OffsetQuery = 0,
@@ -71,10 +72,14 @@ def list_runs(
 ) -> list[RunPublic]:
     """Runs, newest first; the `X-Total-Count` header says how many there are with the same
     filters (`before_id` aside). Page with `before_id` (the last id of the page before)
-    rather than `offset` while runs are being made: a new run shifts every offset by one."""
+    rather than `offset` while runs are being made: a new run shifts every offset by one.
+    The `Link` header gives the next page, by `before_id`, until the last."""
     kept = repository.RunFilter(kind, status, before_id)
     send_total(response, repository.count_runs(session, kept))
-    return public_runs(session, repository.list_runs(session, limit, offset, kept))
+    found = repository.list_runs(session, limit + 1, offset, kept)  # one more: a next page?
+    if len(found) > limit:
+        send_next(response, request, {"before_id": found[limit - 1].id, "offset": None})
+    return public_runs(session, found[:limit])
 
 
 @router.get(

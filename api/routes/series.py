@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
 from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
-from api.paging import TOTAL_COUNT_HEADER, send_total
+from api.paging import LINK_HEADER, NEXT_LINK, TOTAL_COUNT_HEADER, send_next, send_total
 from api.routes.runs import refuse_while_a_run_holds_the_lock
 from api.schemas import (
     ForecastPointPublic,
@@ -54,10 +54,12 @@ SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
         "headers": {
             TOTAL_COUNT_HEADER: {
                 "description": "how many series match `prefix` and `kind`, whatever `limit` "
-                "and `offset`",
+                "and `offset` (a page is the last when `offset` + its length reaches it, and "
+                'then has no `Link` rel="next")',
                 "required": True,
                 "schema": {"type": "integer", "minimum": 0},
-            }
+            },
+            LINK_HEADER: NEXT_LINK,
         },
     }
 }
@@ -72,6 +74,7 @@ SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
 )
 def list_series(
     session: SessionDep,
+    request: Request,
     response: Response,
     prefix: Annotated[
         str | None,
@@ -96,7 +99,8 @@ def list_series(
     Totals (`kind: total`) have a forecast (GET /v1/forecasts) but no history, so their
     `first_ds` and `last_ds` are null and `n_obs` is 0. The `X-Total-Count` header says how
     many match; `limit` and `offset` page through them in id order (a county's every
-    authority and service can run to thousands)."""
+    authority and service can run to thousands); the `Link` header gives the next page until
+    the last."""
     found: list[SeriesPublic] = []
     runs = repository.newest_forecast_runs(session, prefix)
     if kind != "total":
@@ -107,6 +111,8 @@ def list_series(
     send_total(response, len(found))
     ordered = sorted(found, key=lambda s: s.id)
     end = None if limit is None else offset + limit
+    if end is not None and end < len(ordered):
+        send_next(response, request, {"offset": end})
     return ordered[offset:end]
 
 

@@ -531,3 +531,27 @@ def test_a_correction_skipping_a_stored_month_is_accepted(admin: httpx.Client) -
     stored = {p["ds"]: p["y"] for p in admin.get(f"/v1/observations/{series}").json()}
     assert len(stored) == 9
     assert [stored[f"2026-0{m}-01"] for m in (7, 8, 9)] == [200.0, 108.0, 210.0]
+
+
+@pytest.mark.parametrize("path", ["/v1/runs", "/v1/plans"])
+def test_a_paged_list_links_its_next_page_until_the_last(viewer: httpx.Client, path: str) -> None:
+    """RFC 8288 `Link: <...>; rel="next"`, by `before_id` with the filters kept, whichever way
+    the client pages: `X-Total-Count` stays the total with the filters, `before_id` aside, so
+    paging by `before_id` a page's length cannot tell the last (5 left, 2 shown, total 9)."""
+    everything = [r["id"] for r in viewer.get(path, params={"limit": 100}).json()]
+    assert len(everything) >= 2  # the module's plans and runs before this, the last test
+    assert "link" not in viewer.get(path, params={"limit": 100}).headers
+    followed: list[int] = []
+    page = viewer.get(path, params={"limit": 1, "offset": 0})
+    while True:
+        followed += [r["id"] for r in page.json()]
+        assert page.headers["x-total-count"] == str(len(everything))
+        if "link" not in page.headers:
+            break
+        target, rel = page.headers["link"].split(";")
+        assert rel.strip() == 'rel="next"' and target.startswith(f"<{path}?")
+        assert f"before_id={followed[-1]}" in target and "offset" not in target, target
+        page = viewer.get(target.strip("<> "))
+    assert followed == everything
+    older = viewer.get(path, params={"limit": 1, "before_id": everything[-1] + 1})
+    assert [r["id"] for r in older.json()] == everything[-1:] and "link" not in older.headers

@@ -105,7 +105,7 @@ def test_a_named_origin_passes_the_preflight_and_reads_the_paging_headers(
     exposed = {
         h.strip().lower() for h in listed.headers["access-control-expose-headers"].split(",")
     }
-    assert {"x-total-count", "location", "content-disposition"} <= exposed
+    assert {"x-total-count", "link", "location", "content-disposition"} <= exposed
     refused = httpx.get(f"{server.url}/v1/runs", headers={"Origin": DASHBOARD})
     assert refused.status_code == 401  # a browser can read why, too
     assert refused.headers["access-control-allow-origin"] == DASHBOARD

@@ -40,6 +40,7 @@ READ_HEADERS = (
     "Retry-After",
     "Preference-Applied",
     "WWW-Authenticate",
+    "Link",
 )
 DATE = re.compile(r"\d{4}-\d\d-\d\d")
 UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")

@@ -155,6 +155,11 @@ def test_series_pages_in_id_order_with_the_total_matching_the_filters(
         [],
     ]
     assert {p.headers["X-Total-Count"] for p in pages} == {str(len(everything))}
+    # the next page's link while there is one, not on the last (RFC 8288)
+    assert [p.headers.get("Link") for p in pages] == [
+        f'</v1/series?limit=2&offset={o}>; rel="next"' if o < len(everything) else None
+        for o in (2, 4, 6, 8)
+    ]
     totals = viewer.get("/v1/series", params={"kind": "total", "limit": 1})
     assert [s["id"] for s in totals.json()] == TOTALS[:1]
     assert totals.headers["X-Total-Count"] == str(len(TOTALS))

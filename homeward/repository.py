@@ -1004,6 +1004,19 @@ def latest_chosen_metrics(session: Session, prefix: str) -> pd.DataFrame:
     return latest_metrics(session, prefix, chosen_only=True)
 
 
+def metrics_columns() -> list[str]:
+    """The columns of `latest_metrics` (and GET /v1/metrics.csv) at this release's metrics:
+    unique_id, model, run_id, chosen, each metric, members."""
+    return [
+        "unique_id",
+        "model",
+        "run_id",
+        "chosen",
+        *metric_names(ForecastSettings.levels),
+        "members",
+    ]
+
+
 def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> pd.DataFrame:
     """Every model's (or the chosen one's) backtest metrics of the newest forecast of every
     series under prefix (matched case-sensitively, as `latest_forecast_frame`), by series and
@@ -1027,8 +1040,7 @@ def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> 
         | r.metrics
         for r in rows
     ]
-    empty = ["unique_id", "model", "run_id", "chosen", *metric_names(ForecastSettings.levels)]
-    frame = pd.DataFrame(records, columns=None if records else empty)
+    frame = pd.DataFrame(records, columns=None if records else metrics_columns()[:-1])
     # last, whatever metrics older runs stored: a reader of the CSV finds it in one place
     return frame.assign(members=[";".join(r.members or []) for r in rows])
 

@@ -33,7 +33,7 @@ from api.routes.plans import (
     with_headers,
 )
 from api.routes.winter import winter_frame
-from api.schemas import SweepRowPublic
+from api.schemas import COUNT_METRICS, SweepRowPublic
 from homeward import repository
 from homeward.exports import csv_text, rows_frame
 from homeward.roles import Action
@@ -226,6 +226,33 @@ def winter_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
     return _csv(winter_frame(session, _newest_forecasts(session, prefix)), "homeward-winter.csv")
 
 
+# A row of GET /v1/metrics.csv by column; the example's header is the route's own column list
+# (`repository.metrics_columns`), so a metric added to the file is added to the example too
+_METRICS_EXAMPLE = {
+    "unique_id": "referrals/ot/rugby",
+    "model": "mean_best2",
+    "run_id": "7",
+    "chosen": "true",
+    "mase": "0.81",
+    "smape": "0.22",
+    "rmsse": "0.79",
+    "pinball": "1.9",
+    "coverage_80": "0.8",
+    "coverage_95": "0.95",
+    "folds": "3",
+    "selection_mase": "0.83",
+    "total_error_q10": "-0.09",
+    "total_error_q90": "0.21",
+    "members": "ets;theta",
+}
+
+
+def _metrics_example() -> str:
+    columns = repository.metrics_columns()
+    row = [_METRICS_EXAMPLE.get(name, "") for name in columns]
+    return f"{','.join(columns)}\n{','.join(row)}\n"
+
+
 @router.get(
     "/metrics.csv",
     operation_id="get_metrics_csv",
@@ -235,10 +262,9 @@ def winter_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
         "every model's backtest metrics of the newest forecast of every series whose id starts "
         "with `prefix`, one row per series and model, the chosen model first: unique_id, "
         "model, run_id, chosen, then the metrics (as GET /v1/forecasts/{series_id} gives them "
-        "in `backtest`), then members (the models a combination combined, ';' between them, "
-        "empty for a fitted model)",
-        "unique_id,model,run_id,chosen,mase,smape,rmsse,pinball,coverage_80,coverage_95,folds,"
-        "members\nreferrals/ot/rugby,mean_best2,7,true,0.81,0.22,0.79,1.9,0.8,0.95,3,ets;theta\n",
+        "in `backtest`; a count such as folds a whole number, as there), then members (the "
+        "models a combination combined, ';' between them, empty for a fitted model)",
+        _metrics_example(),
     )
     | error_responses(404, 422),
 )
@@ -255,7 +281,22 @@ def metrics_csv(
     frame = repository.latest_metrics(session, prefix, chosen_only=chosen)
     if frame.empty and not repository.list_series(session, prefix):
         raise _no_forecast_under(prefix)
-    return _csv(frame, "homeward-metrics.csv")
+    return _csv(_whole_counts(frame), "homeward-metrics.csv")
+
+
+def _whole_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with each count metric (folds), stored as a float with the other metrics,
+    written as the whole number GET /v1/forecasts/{series_id} serves (`3`, not `3.0`); a
+    count a run did not store stays empty."""
+    out = frame.copy()
+    for name in COUNT_METRICS:
+        if name not in out:
+            continue
+        values = pd.to_numeric(out[name], errors="coerce")
+        known = values.dropna()
+        if len(known) == values.notna().sum() and (known % 1 == 0).all():
+            out[name] = values.astype("Int64")
+    return out
 
 
 def _csv(frame: pd.DataFrame, filename: str, headers: dict[str, str] | None = None) -> Response:

@@ -180,6 +180,25 @@ def test_a_combinations_members_are_named_in_the_csv_and_the_json(viewer: httpx.
     assert len(best4) == 4 and best4[:2] == best2  # one ranking, at the forecast origin
 
 
+def test_metrics_csv_writes_folds_whole_and_has_the_columns_its_example_has(
+    viewer: httpx.Client, demo_server: LiveServer
+) -> None:
+    """`folds` is an integer in the JSON and the schema, but the CSV wrote 3.0; and the
+    documented example lacked three of the file's columns."""
+    response = viewer.get("/v1/metrics.csv", params={"chosen": "true"})
+    assert response.status_code == 200, response.text
+    lines = response.text.splitlines()
+    csv = pd.read_csv(io.StringIO(response.text), dtype=str, keep_default_na=False)
+    json_folds = viewer.get("/v1/forecasts/referrals/ot/rugby").json()["backtest"][0]["metrics"]
+    rugby = csv[csv["unique_id"] == "referrals/ot/rugby"].iloc[0]
+    assert rugby["folds"] == str(json_folds["folds"]) and "." not in rugby["folds"]
+    document = httpx.get(demo_server.url + "/openapi.json").json()
+    example = document["paths"]["/v1/metrics.csv"]["get"]["responses"]["200"]["content"][
+        "text/csv"
+    ]["example"]
+    assert example.splitlines()[0] == lines[0]
+
+
 @pytest.mark.parametrize("table", ["shadow_prices", "binding"])
 def test_a_period_column_with_gaps_is_written_whole_as_the_cli_writes_it(
     viewer: httpx.Client, table: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -580,11 +580,11 @@ class PlanSummaryPublic(BaseModel):
 
 
 # A plan's result, as stored (optimise/result.py, PlanResult.to_dict): documented so clients can
-# generate types, and served exactly as stored. Every model keeps keys it does not name (extra
-# "allow"), every field may be missing from an older plan (None, or [] for a frame), and the
-# routes leave out what a plan did not store, so no key is added, dropped or changed. Numbers
-# are null where the figure is undefined (NaN or infinite when solved, e.g. a wait with no
-# cases served).
+# generate types, and served as stored. Every model keeps keys it does not name (extra
+# "allow"); a scalar or table an older plan lacks is left out (None, or [] for a table); a
+# table's row has every field its schema names, a nullable one an older plan did not store
+# served as null (_StoredRow). Numbers are null where the figure is undefined (NaN or infinite
+# when solved, e.g. a wait with no cases served), and typed nullable where that can happen.
 _STORED = ConfigDict(extra="allow")
 _DS = "the period's first day, YYYY-MM-DD"
 # Stored as text, always a date: typed so, so a generated client can read it as one.
@@ -593,117 +593,143 @@ _PERIOD = "the plan's period, 1 for the first"
 
 
 class _StoredRow(BaseModel):
+    """A row of a stored plan's table. Every field is sent (`required` in /openapi.json): a
+    nullable field an older plan did not store (a column added since, such as a shadow
+    price's `service`) is served as null, so a client tests for null, never for a missing
+    key. A field typed without null is in every row every release has stored."""
+
     model_config = _STORED
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unstored_as_null(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        unstored = {
+            name: None
+            for name, info in cls.model_fields.items()
+            if name not in data and type(None) in get_args(info.annotation)
+        }
+        return {**data, **unstored} if unstored else data
 
 
 class PlanHoursRowPublic(_StoredRow):
     """Care hours planned per service, district and period."""
 
-    service: str | None = None
-    district: str | None = None
-    team: str | None = Field(default=None, description="the team that covers the district")
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    hours: float | None = Field(default=None, description="staff hours of care, hours")
-    cases_served: float | None = Field(default=None, description="cases served, cases")
+    service: str
+    district: str
+    team: str = Field(description="the team that covers the district")
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    hours: float = Field(description="staff hours of care, hours")
+    cases_served: float = Field(description="cases served, cases")
 
 
 class PlanStaffingRowPublic(_StoredRow):
     """A team's hours per service and period, with its limits (hours)."""
 
-    service: str | None = None
-    team: str | None = None
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    staff_hours: float | None = Field(default=None, description="in-house staff hours")
-    agency_hours: float | None = Field(default=None, description="agency hours")
-    hours_used: float | None = Field(default=None, description="hours spent on care")
-    min_hours: float | None = Field(default=None, description="the team's floor, hours")
-    max_hours: float | None = Field(default=None, description="the team's ceiling, hours")
-    agency_max_hours: float | None = Field(default=None, description="agency ceiling, hours")
+    service: str
+    team: str
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    staff_hours: float = Field(description="in-house staff hours")
+    agency_hours: float = Field(description="agency hours")
+    hours_used: float = Field(description="hours spent on care")
+    min_hours: float = Field(description="the team's floor, hours")
+    max_hours: float = Field(description="the team's ceiling, hours")
+    agency_max_hours: float = Field(description="agency ceiling, hours")
 
 
 class PlanCapitalRowPublic(_StoredRow):
     """DFG (Disabled Facilities Grant) works per district and period."""
 
-    district: str | None = None
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    works_completed: float | None = Field(default=None, description="DFG works completed, cases")
-    capital_gbp: float | None = Field(default=None, description="DFG capital spent, GBP")
-    fee_income_gbp: float | None = Field(default=None, description="DFG fee income, GBP")
+    district: str
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    works_completed: float = Field(description="DFG works completed, cases")
+    capital_gbp: float = Field(description="DFG capital spent, GBP")
+    fee_income_gbp: float = Field(description="DFG fee income, GBP")
 
 
 class PlanCapitalTotalRowPublic(_StoredRow):
     """DFG capital over the horizon per district."""
 
-    district: str | None = None
-    capital_spent_gbp: float | None = Field(default=None, description="GBP")
-    capital_available_gbp: float | None = Field(default=None, description="GBP")
+    district: str
+    capital_spent_gbp: float = Field(description="GBP")
+    capital_available_gbp: float = Field(description="GBP")
 
 
 class PlanBacklogRowPublic(_StoredRow):
     """Cases waiting at the end of a period, per service (`dfg_works` for DFG works),
     district and priority."""
 
-    service: str | None = Field(default=None, description="a care service, or `dfg_works`")
-    district: str | None = None
-    priority: str | None = Field(default=None, description="e.g. urgent, standard")
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    backlog_cases: float | None = Field(default=None, description="cases waiting, cases")
-    cases_served: float | None = Field(default=None, description="cases")
+    service: str = Field(description="a care service, or `dfg_works`")
+    district: str
+    priority: str = Field(description="e.g. urgent, standard")
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    backlog_cases: float = Field(description="cases waiting, cases")
+    cases_served: float = Field(description="cases")
     avg_wait_days: float | None = Field(
-        default=None, description="backlog x period days / cases served, days; null if none"
+        description="backlog x period days / cases served, days; null if none"
     )
 
 
 class PlanRevenueRowPublic(_StoredRow):
-    """Revenue per period over every budget (GBP); in `revenue_by_budget`, per budget too."""
+    """Revenue per period over every budget (GBP)."""
 
-    budget: str | None = Field(
-        default=None,
-        description="`revenue_by_budget` only: a team with its own budget, or `pooled`",
-    )
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    staff_cost_gbp: float | None = Field(default=None, description="GBP")
-    agency_cost_gbp: float | None = Field(default=None, description="GBP")
-    fee_income_gbp: float | None = Field(default=None, description="DFG fees, GBP")
-    charge_income_gbp: float | None = Field(default=None, description="care charges, GBP")
-    budget_gbp: float | None = Field(default=None, description="revenue budget, GBP")
-    net_cost_gbp: float | None = Field(
-        default=None, description="staff + agency cost - fee and charge income, GBP"
-    )
-    headroom_gbp: float | None = Field(default=None, description="budget - net cost, GBP")
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    staff_cost_gbp: float = Field(description="GBP")
+    agency_cost_gbp: float = Field(description="GBP")
+    fee_income_gbp: float = Field(description="DFG fees, GBP")
+    charge_income_gbp: float = Field(description="care charges, GBP")
+    budget_gbp: float = Field(description="revenue budget, GBP")
+    net_cost_gbp: float = Field(description="staff + agency cost - fee and charge income, GBP")
+    headroom_gbp: float = Field(description="budget - net cost, GBP")
+
+
+class PlanRevenueBudgetRowPublic(_StoredRow):
+    """Revenue per budget and period (GBP): a `revenue` row for one budget. Its own schema,
+    not `PlanRevenueRowPublic` with an optional `budget`, so that every row of either table
+    has every field its schema names."""
+
+    budget: str = Field(description="a team with its own budget, or `pooled`")
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    staff_cost_gbp: float = Field(description="GBP")
+    agency_cost_gbp: float = Field(description="GBP")
+    fee_income_gbp: float = Field(description="DFG fees, GBP")
+    charge_income_gbp: float = Field(description="care charges, GBP")
+    budget_gbp: float = Field(description="revenue budget, GBP")
+    net_cost_gbp: float = Field(description="staff + agency cost - fee and charge income, GBP")
+    headroom_gbp: float = Field(description="budget - net cost, GBP")
 
 
 class PlanRevenueYearRowPublic(_StoredRow):
     """Revenue per budget and financial year (from 1 April), summed over the year's periods
     (GBP): where a `financial_year` budget binds."""
 
-    budget: str | None = Field(default=None, description="a team with its own budget, or `pooled`")
-    year: str | None = Field(default=None, description="financial year, e.g. 2025-26")
-    periods: int | None = Field(default=None, description="the plan's periods starting in it")
-    staff_cost_gbp: float | None = Field(default=None, description="GBP")
-    agency_cost_gbp: float | None = Field(default=None, description="GBP")
-    fee_income_gbp: float | None = Field(default=None, description="DFG fees, GBP")
-    charge_income_gbp: float | None = Field(default=None, description="care charges, GBP")
-    budget_gbp: float | None = Field(default=None, description="revenue budget, GBP")
-    net_cost_gbp: float | None = Field(
-        default=None, description="staff + agency cost - fee and charge income, GBP"
-    )
-    headroom_gbp: float | None = Field(default=None, description="budget - net cost, GBP")
+    budget: str = Field(description="a team with its own budget, or `pooled`")
+    year: str = Field(description="financial year, e.g. 2025-26")
+    periods: int = Field(description="the plan's periods starting in it")
+    staff_cost_gbp: float = Field(description="GBP")
+    agency_cost_gbp: float = Field(description="GBP")
+    fee_income_gbp: float = Field(description="DFG fees, GBP")
+    charge_income_gbp: float = Field(description="care charges, GBP")
+    budget_gbp: float = Field(description="revenue budget, GBP")
+    net_cost_gbp: float = Field(description="staff + agency cost - fee and charge income, GBP")
+    headroom_gbp: float = Field(description="budget - net cost, GBP")
 
 
 class PlanDtocRowPublic(_StoredRow):
     """Delayed transfer of care: days people stay in hospital waiting for care."""
 
-    service: str | None = None
-    district: str | None = None
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    dtoc_days: float | None = Field(default=None, description="delayed days in hospital, days")
+    service: str
+    district: str
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    dtoc_days: float = Field(description="delayed days in hospital, days")
 
 
 # A shadow price's or binding row's coordinates, one field each, as its `index` joins them
@@ -720,32 +746,27 @@ _WHERE = {
 
 
 def _where(name: str) -> Any:
-    return Field(default=None, description=_WHERE[name])
+    return Field(description=_WHERE[name])
 
 
 class PlanShadowPriceRowPublic(_StoredRow):
     """What one more unit of a constraint's bound is worth, in users' units."""
 
-    constraint: str | None = Field(default=None, description="e.g. revenue, capital")
-    index: str | None = Field(default=None, description="which row: its labels, e.g. a period")
-    dual: float | None = Field(default=None, description="the solver's dual, per unit of bound")
-    value: float | None = Field(default=None, description="the price, in `unit`")
-    unit: str | None = Field(
-        default=None,
+    constraint: str = Field(description="e.g. revenue, capital")
+    index: str = Field(description="which row: its labels, e.g. a period")
+    dual: float | None = Field(description="the solver's dual, per unit of bound")
+    value: float | None = Field(description="the price, in `unit`")
+    unit: str = Field(
         description="e.g. waiting days saved per GBP 1,000 (objective days, waiting plus the "
         "worst-district term, when equity.worst_district_weight > 0)",
     )
-    statement: str | None = Field(default=None, description="the price as a sentence")
+    statement: str = Field(description="the price as a sentence")
     range_low: float | None = Field(
-        default=None,
         description="the price holds for a bound from this (null: without limit downwards, "
         "e.g. a floor that does not bind, or unranged when range_high is null too)",
     )
-    range_high: float | None = Field(
-        default=None, description="... to this (null: without limit upwards)"
-    )
+    range_high: float | None = Field(description="... to this (null: without limit upwards)")
     ds: StoredDate | None = Field(
-        default=None,
         description="the start date of the row's period, YYYY-MM-DD (null: a row without a "
         "period, e.g. a district's DFG capital over the plan or a financial year's budget)",
     )
@@ -761,14 +782,14 @@ class PlanBindingRowPublic(_StoredRow):
     """A constraint at its bound. `works_limit` rows are a district's works at its
     `max_works_per_period` (a bound on the works column: `dual` is its reduced cost)."""
 
-    constraint: str | None = None
-    index: str | None = None
-    activity: float | None = Field(default=None, description="the row's value, in `unit`")
-    bound: float | None = Field(default=None, description="in `unit`")
+    constraint: str
+    index: str
+    activity: float = Field(description="the row's value, in `unit`")
+    bound: float = Field(description="in `unit`")
     dual: float | None = Field(
-        default=None, description="the solver's dual: weighted waiting days per unit of bound"
+        description="the solver's dual: weighted waiting days per unit of bound"
     )
-    unit: str | None = Field(default=None, description="GBP, hours, cases, days or works")
+    unit: str = Field(description="GBP, hours, cases, days or works")
     service: str | None = _where("service")
     team: str | None = _where("team")
     district: str | None = _where("district")
@@ -780,80 +801,66 @@ class PlanBindingRowPublic(_StoredRow):
 class PlanRelaxationRowPublic(_StoredRow):
     """A constraint that had to give for a plan to exist (status infeasible_relaxed)."""
 
-    constraint: str | None = None
-    index: str | None = Field(
-        default=None,
+    constraint: str
+    index: str = Field(
         description="which row, as shadow_prices and binding give it (e.g. ot/north/3), so the "
         "tables join on constraint and index",
     )
-    where: str | None = Field(
-        default=None, description="the row in words, e.g. service ot, team north, period 3"
-    )
-    amount: float | None = Field(default=None, description="how far it gave, in `unit`")
-    unit: str | None = Field(default=None, description="GBP, hours, cases or days")
-    penalty_per_unit: float | None = Field(
-        default=None, description="weighted waiting days charged per unit"
-    )
+    where: str | None = Field(description="the row in words, e.g. service ot, team north, period 3")
+    amount: float = Field(description="how far it gave, in `unit`")
+    unit: str = Field(description="GBP, hours, cases or days")
+    penalty_per_unit: float = Field(description="weighted waiting days charged per unit")
 
 
 class PlanDistrictWaitRowPublic(_StoredRow):
     """Over the horizon, per service (`dfg_works` for DFG works) and district."""
 
-    service: str | None = None
-    district: str | None = None
-    hours: float | None = Field(default=None, description="hours; null for dfg_works")
-    cases_served: float | None = Field(default=None, description="cases")
-    person_days: float | None = Field(default=None, description="days waited, summed")
-    avg_wait_days: float | None = Field(
-        default=None, description="person-days / cases served, days"
-    )
+    service: str
+    district: str
+    hours: float | None = Field(description="hours; null for dfg_works")
+    cases_served: float = Field(description="cases")
+    person_days: float = Field(description="days waited, summed")
+    avg_wait_days: float | None = Field(description="person-days / cases served, days")
 
 
 class PlanBaselineRowPublic(_StoredRow):
     """The plan and simple baselines at the same staff spend, evaluated alike."""
 
-    name: str | None = Field(
-        default=None, description="plan, proportional_to_demand or carried_forward"
-    )
-    weighted_wait_days: float | None = Field(default=None, description="days")
-    dtoc_days: float | None = Field(default=None, description="days")
-    staff_cost_gbp: float | None = Field(
-        default=None, description="in-house staff hours paid at the in-house rate, GBP"
-    )
+    name: str = Field(description="plan, proportional_to_demand or carried_forward")
+    weighted_wait_days: float = Field(description="days")
+    dtoc_days: float = Field(description="days")
+    staff_cost_gbp: float = Field(description="in-house staff hours paid at the in-house rate, GBP")
     agency_cost_gbp: float | None = Field(
-        default=None, description="agency hours at the agency rate, GBP (0 for a baseline)"
+        description="agency hours at the agency rate, GBP (0 for a baseline)"
     )
-    vs_plan_pct: float | None = Field(
-        default=None, description="weighted waiting over the plan's, % change"
-    )
+    vs_plan_pct: float | None = Field(description="weighted waiting over the plan's, % change")
 
 
 class PlanSimulationRowPublic(_StoredRow):
     """The LP's waits against a queue simulation of the plan, per service and district."""
 
-    service: str | None = None
-    district: str | None = None
-    lp_person_days: float | None = Field(default=None, description="days")
-    sim_person_days: float | None = Field(default=None, description="days")
-    lp_wait_days: float | None = Field(default=None, description="mean wait, days")
-    sim_wait_days: float | None = Field(default=None, description="mean wait, days")
-    difference_pct: float | None = Field(default=None, description="simulated over LP, % change")
-    flagged: bool | None = Field(default=None, description="differs by more than 15%")
+    service: str
+    district: str
+    lp_person_days: float = Field(description="days")
+    sim_person_days: float = Field(description="days")
+    lp_wait_days: float | None = Field(description="mean wait, days")
+    sim_wait_days: float | None = Field(description="mean wait, days")
+    difference_pct: float | None = Field(description="simulated over LP, % change")
+    flagged: bool = Field(description="differs by more than 15%")
 
 
 class PlanDemandRowPublic(_StoredRow):
     """New cases per period: forecast, and what the plan provides for."""
 
-    service: str | None = None
-    district: str | None = None
-    period: int | None = Field(default=None, description=_PERIOD)
-    ds: StoredDate | None = Field(default=None, description=_DS)
-    forecast_cases: float | None = Field(default=None, description="forecast mean, cases")
-    planned_cases: float | None = Field(
-        default=None, description="cases (raised in winter periods under a winter config)"
+    service: str
+    district: str
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    forecast_cases: float = Field(description="forecast mean, cases")
+    planned_cases: float = Field(
+        description="cases (raised in winter periods under a winter config)"
     )
     winter_index: float | None = Field(
-        default=None,
         description="the hospital-pressure index that raised this period's planned cases (1.0 "
         "= a normal period): the config's winter.pressure_series forecast at its "
         "pressure_level over that forecast's first-year mean, by calendar month; blank outside "
@@ -865,16 +872,14 @@ class PlanDemandRowPublic(_StoredRow):
 class PlanDemandRiskRowPublic(_StoredRow):
     """The plan's hours against low and high demand, per scenario, service and district."""
 
-    scenario: str | None = Field(
-        default=None,
+    scenario: str = Field(
         description="low or high (every period's planned demand times the series' low_factor "
         "or high_factor: one plus the 10% or 90% quantile of how far the forecasts' backtest "
         "totals missed), or planned (the plan's own demand)",
     )
-    service: str | None = Field(default=None, description="a service, or dfg_works")
-    district: str | None = None
-    new_cases: float | None = Field(
-        default=None,
+    service: str = Field(description="a service, or dfg_works")
+    district: str
+    new_cases: float = Field(
         description="cases that arrive over the horizon: the scenario's demand for the service "
         "and district, summed over the periods (under `planned`, the demand table's "
         "`planned_cases`); for domcare (home care), plus the reablement completions that go on "
@@ -883,15 +888,11 @@ class PlanDemandRiskRowPublic(_StoredRow):
         "cases; for dfg_works, the works referred, `flows.p_ot_dfg` times the district's OT "
         "cases served",
     )
-    cases_served: float | None = Field(default=None, description="cases served over the horizon")
-    person_days: float | None = Field(default=None, description="days waited, all cases")
-    avg_wait_days: float | None = Field(
-        default=None, description="person-days over cases served, days"
-    )
-    end_backlog_cases: float | None = Field(
-        default=None, description="cases still waiting at the end of the horizon"
-    )
-    dtoc_days: float | None = Field(default=None, description="delayed days in hospital")
+    cases_served: float = Field(description="cases served over the horizon")
+    person_days: float = Field(description="days waited, all cases")
+    avg_wait_days: float | None = Field(description="person-days over cases served, days")
+    end_backlog_cases: float = Field(description="cases still waiting at the end of the horizon")
+    dtoc_days: float = Field(description="delayed days in hospital")
 
 
 class PlanResultPublic(BaseModel):
@@ -920,7 +921,7 @@ class PlanResultPublic(BaseModel):
     shadow_prices: list[PlanShadowPriceRowPublic] = Field(default_factory=list)
     binding: list[PlanBindingRowPublic] = Field(default_factory=list)
     relaxations: list[PlanRelaxationRowPublic] = Field(default_factory=list)
-    revenue_by_budget: list[PlanRevenueRowPublic] = Field(default_factory=list)
+    revenue_by_budget: list[PlanRevenueBudgetRowPublic] = Field(default_factory=list)
     revenue_by_year: list[PlanRevenueYearRowPublic] = Field(default_factory=list)
     district_waits: list[PlanDistrictWaitRowPublic] = Field(default_factory=list)
     baselines: list[PlanBaselineRowPublic] = Field(default_factory=list)

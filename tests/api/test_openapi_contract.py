@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from api.schemas import PlanCreate, SweepCreate
+from api.schemas import PlanCreate, PlanShadowPriceRowPublic, SweepCreate
 from homeward.roles import Role
 from optimise.config import PlanningConfig
 from tests.api.conftest import DemoDatabase, key_header
@@ -478,3 +478,38 @@ def test_each_403_names_the_roles_the_server_would_accept(
             if named != set(refused.json()["role_needed"]):
                 wrong[f"{method.upper()} {path}"] = (sorted(named), refused.json()["role_needed"])
     assert wrong == {}
+
+
+def test_every_field_of_a_plan_tables_row_is_required(answers: Answers) -> None:
+    """A row schema with no `required` typed every field `key?: T | null`, so `{}` fitted
+    every table's row: a key is now always sent, null only where the figure can be."""
+    schemas = answers.document["components"]["schemas"]
+    rows = {n: s for n, s in schemas.items() if n.startswith("Plan") and n.endswith("RowPublic")}
+    assert len(rows) == 17
+    optional = {
+        n: sorted(set(s["properties"]) - set(s.get("required", []))) for n, s in rows.items()
+    }
+    assert {n: keys for n, keys in optional.items() if keys} == {}
+    plan = answers.by_name["latest plan"].json()["result"]
+    schema = _resolve(answers.document, {"$ref": "#/components/schemas/PlanResultPublic"})
+    for table in ("hours", "revenue", "revenue_by_budget", "shadow_prices", "demand"):
+        assert plan[table], table
+        assert mismatches(answers.document, schema["properties"][table], plan[table], table) == []
+
+
+def test_a_nullable_column_an_older_plan_did_not_store_is_served_as_null() -> None:
+    """A shadow price stored before rows carried their axes still fits its schema."""
+    stored = {
+        "constraint": "capital",
+        "index": "rugby",
+        "dual": -0.5,
+        "value": 0.5,
+        "unit": "waiting days saved per GBP 1,000",
+        "statement": "...",
+        "range_low": None,
+        "range_high": None,
+    }
+    served = PlanShadowPriceRowPublic.model_validate(stored).model_dump(exclude_unset=True)
+    assert served == stored | dict.fromkeys(
+        ["ds", "service", "team", "district", "budget", "year", "period"]
+    )

@@ -47,6 +47,7 @@ from homeward.recovery import (
 from homeward.scheduler import scheduled_run, start_scheduler
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
+from models.tables import RunTrigger
 
 log = logging.getLogger("homeward")
 # At a stop, how long a pipeline run cut off by it may take to record that (its forecast
@@ -89,7 +90,7 @@ CORS_ALLOWED_HEADERS = [
 CORS_ALLOWED_METHODS = ["GET", "HEAD", "POST", "DELETE"]
 
 
-def create_app(settings: Settings | None = None, run_on_start: str | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None = None) -> FastAPI:
     """An app bound to `settings` (default: from the environment). `run_on_start`: queue a
     pipeline run with this trigger as the app starts (`homeward demo` with a plan to serve
     meanwhile), on the worker the API's own runs use, so a stop closes it as it closes theirs.
@@ -277,7 +278,7 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
-def _start_run(app: FastAPI, settings: Settings, trigger: str) -> None:
+def _start_run(app: FastAPI, settings: Settings, trigger: RunTrigger) -> None:
     """Queue a pipeline run and start it in the background, as POST /v1/runs does."""
     state = app.state
     with state.pipeline_lock:

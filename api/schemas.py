@@ -16,7 +16,11 @@ from pydantic import (
     model_validator,
 )
 
+from forecast.series import Freq
+from models.tables import RunKind, RunStatus, RunTrigger
 from optimise.config import ConfigValueError, PlanningConfig, percent_for_fraction
+from optimise.result import PlanStatus
+from optimise.solve import Solver
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -144,7 +148,7 @@ class SeriesPublic(BaseModel):
         "forecast (model `bottom_up`) that is the sum of other series' forecasts, backtested "
         "against the sum of their histories"
     )
-    freq: str = Field(description="W-MON (weekly, periods start on Mondays) or MS (monthly)")
+    freq: Freq = Field(description="W-MON (weekly, periods start on Mondays) or MS (monthly)")
     first_ds: PeriodStart | None = Field(description="first observation; null for a total")
     last_ds: PeriodStart | None = Field(description="last observation; null for a total")
     n_obs: int = Field(description="observations stored; 0 for a total")
@@ -269,7 +273,7 @@ class SweepRowPublic(BaseModel):
 
     dfg_fee_rate: float = Field(description="the fee as a fraction of DFG works cost (0.1: 10%)")
     plan_id: int = Field(description="the what-if plan solved at this rate (GET /v1/plans/{id})")
-    status: str = Field(description="the plan's solver status")
+    status: PlanStatus = Field(description="the plan's solver status")
     weighted_wait_days: float | None = Field(
         description="the plan's weighted waiting: waiting days weighted by service, days"
     )
@@ -357,13 +361,16 @@ class RunPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True) | _ALWAYS_SENT
 
     id: int = Field(description="the run's id (GET /v1/runs/{id})")
-    kind: str = Field(description="pipeline (forecast and plan), plan or sweep")
-    trigger: str = Field(
-        description="what started it: scheduler, api, demo, or sweep for a sweep's plans"
+    kind: RunKind = Field(description="pipeline (forecast and plan), plan or sweep")
+    trigger: RunTrigger = Field(
+        description="what started it: scheduler, api, demo (`homeward demo`), sweep for a "
+        "sweep's plans, or recovery (the one retry of a pipeline run a stop cut off)"
     )
-    status: str = Field(
-        description="queued, running, succeeded, failed, skipped (another run held the "
-        "pipeline, or nothing to do) or interrupted (cut off by a stop)"
+    status: RunStatus = Field(
+        description="queued, running, succeeded, forecast_only (a pipeline run that stored "
+        "forecasts but planned nothing: no planning config, or no referral series), failed, "
+        "skipped (another run held the pipeline, or nothing to do) or interrupted (cut off by "
+        "a stop)"
     )
     started_at: UtcDatetime = Field(
         description="when work began; while it is queued, when it was queued (a queued run's "
@@ -558,7 +565,7 @@ class PlanSummaryPublic(BaseModel):
     run_id: int = Field(description=_PLAN_RUN_ID)
     config_id: int = Field(description=_PLAN_CONFIG_ID)
     scenario: bool = Field(description=_PLAN_SCENARIO)
-    status: str = Field(description=_PLAN_STATUS)
+    status: PlanStatus = Field(description=_PLAN_STATUS)
     objective_weighted_wait_days: float | None = Field(description=_PLAN_OBJECTIVE)
     solve_seconds: float = Field(description=_PLAN_SOLVE)
     first_ds: PeriodStart | None = Field(
@@ -901,14 +908,16 @@ class PlanResultPublic(BaseModel):
 
     model_config = _STORED
 
-    status: str | None = Field(
+    status: PlanStatus | None = Field(
         default=None, description="optimal, infeasible_relaxed, infeasible, time_limit or error"
     )
     message: str | None = None
     objective_weighted_wait_days: float | None = Field(
         default=None, description="weighted waiting days; null when not solved"
     )
-    solver: str | None = Field(default=None, description="the solver used: highs or cbc")
+    solver: Solver | None = Field(
+        default=None, description="the solver used: highs (or pulp-highs) or cbc"
+    )
     build_seconds: float | None = Field(default=None, description="seconds to build the LP")
     solve_seconds: float | None = Field(default=None, description=_PLAN_SOLVE)
     hours: list[PlanHoursRowPublic] = Field(default_factory=list)
@@ -988,7 +997,7 @@ class PlanPublic(BaseModel):
     config_id: int = Field(description=_PLAN_CONFIG_ID)
     scenario: bool = Field(description=_PLAN_SCENARIO)
     created_at: UtcDatetime
-    status: str = Field(description=_PLAN_STATUS)
+    status: PlanStatus = Field(description=_PLAN_STATUS)
     objective_weighted_wait_days: float | None = Field(description=_PLAN_OBJECTIVE)
     solve_seconds: float = Field(description=_PLAN_SOLVE)
     result: PlanResultPublic

@@ -54,7 +54,7 @@ def main() -> None:
                 repository.store_observations(session, dtoc, str(DTOC), observations_hash(dtoc))
             marks["load dtoc"] = time.perf_counter()
             frame = pd.concat([frame, dtoc]).drop_duplicates(["unique_id", "ds"], keep="last")
-        outcome = run_pipeline(factory, settings, trigger="bench", report=lambda _m: None)
+        outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
         marks["pipeline"] = time.perf_counter()
         with factory() as session:
             run = repository.list_runs(session, 1)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +13,10 @@ from forecast.errors import ForecastInputError
 
 FloatArray = npt.NDArray[np.float64]
 
-SEASON_LENGTH = {"MS": 12, "W-MON": 52}
+# a series' frequency: monthly (periods start on the 1st) or weekly (on Mondays); the API
+# types `freq` with this (api/schemas.py)
+Freq = Literal["MS", "W-MON"]
+SEASON_LENGTH: dict[str, int] = {"MS": 12, "W-MON": 52}
 # pandas' datetimes (nanoseconds) end on this day: no forecast period may start after it.
 LAST_REPRESENTABLE_DAY = pd.Timestamp.max.normalize()
 

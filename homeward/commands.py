@@ -81,6 +81,7 @@ from homeward.storage import (
     transaction,
     upgrade,
 )
+from models.tables import RunTrigger
 from optimise import plan, write_mps
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
@@ -859,7 +860,7 @@ def _host_option(value: str) -> str:
         raise ValueError(f"--host {exc}") from None
 
 
-def _serve(base: Settings, args: argparse.Namespace, run_on_start: str | None = None) -> int:
+def _serve(base: Settings, args: argparse.Namespace, run_on_start: RunTrigger | None = None) -> int:
     """Serve until interrupted; `run_on_start`: a pipeline run's trigger, to start it in the
     background as the server starts."""
     from api.app import create_app  # the web stack loads only when serving

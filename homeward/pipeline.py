@@ -38,6 +38,7 @@ from homeward.ingest import (
 from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import LockRow, PlanningConfigRow, PlanRow, RunRow
+from models.tables import RunStatus, RunTrigger
 from optimise.errors import PlanInputError
 from optimise.result import PlanResult
 
@@ -62,7 +63,7 @@ class PipelineOutcome:
     """What a pipeline pass produced."""
 
     run_id: int
-    status: str
+    status: RunStatus
     plan_id: int | None
     message: str
 
@@ -70,7 +71,7 @@ class PipelineOutcome:
 def run_pipeline(
     factory: sessionmaker[Session],
     settings: Settings,
-    trigger: str,
+    trigger: RunTrigger,
     report: Report = log.info,
     run_id: int | None = None,
 ) -> PipelineOutcome:
@@ -101,7 +102,7 @@ def run_pipeline(
         repository.release_lock(factory, LOCK_NAME, holder)
 
 
-def record_skipped(factory: sessionmaker[Session], trigger: str) -> int:
+def record_skipped(factory: sessionmaker[Session], trigger: RunTrigger) -> int:
     """Record a pipeline run that did not start because another run held the lock (the
     scheduler's own, which had no queued run to mark), saying who held it; its id. A skipped
     firing is caught up by the recovery pass once the lock is free (recovery.missed_firing
@@ -207,7 +208,7 @@ def _keep_lease(
             )
 
 
-def queue_run(factory: sessionmaker[Session], trigger: str) -> int:
+def queue_run(factory: sessionmaker[Session], trigger: RunTrigger) -> int:
     """Record a pipeline run that will start shortly (a job), and return its id."""
     with repository_session(factory) as session:
         run = repository.start_run(session, "pipeline", trigger, code_version())
@@ -218,7 +219,7 @@ def queue_run(factory: sessionmaker[Session], trigger: str) -> int:
 def _run_locked(
     factory: sessionmaker[Session],
     settings: Settings,
-    trigger: str,
+    trigger: RunTrigger,
     report: Report,
     run_id: int | None,
     holder: str,
@@ -285,7 +286,7 @@ class _Pass:
     warnings: list[str]
 
 
-def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
+def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     start = time.perf_counter()
     with repository_session(step.factory) as session:
         history = repository.load_observations(session)
@@ -312,7 +313,7 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, str, str]:
     return _plan_step(step)
 
 
-def _plan_step(step: _Pass) -> tuple[int | None, str, str]:
+def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
     start = time.perf_counter()
     factory, settings, run_id, report = step.factory, step.settings, step.run_id, step.report
     with repository_session(factory) as session:
@@ -652,7 +653,7 @@ def _progress(report: Report, label: str) -> Callable[[int, int], None]:
 def _finish(
     factory: sessionmaker[Session],
     run_id: int,
-    status: str,
+    status: RunStatus,
     message: str,
     timings: dict[str, float],
 ) -> None:

@@ -32,6 +32,7 @@ from homeward.errors import HomewardError
 from homeward.exports import without_round_off
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
+from models.tables import RunTrigger
 from optimise import PlanResult, plan
 from optimise.config import (
     PlanningConfig,
@@ -671,7 +672,7 @@ def plan_scenario(
     run_id: int | None = None,
     *,
     apart: bool = False,
-    trigger: str = "api",
+    trigger: RunTrigger = "api",
     parent_run_id: int | None = None,
 ) -> StoredPlan:
     """Solve a requested plan (`body` None: the active config) and record it as a run.

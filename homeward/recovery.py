@@ -33,6 +33,7 @@ from homeward.clock import utcnow
 from homeward.settings import crontab_trigger
 from homeward.storage import transaction
 from models import LockRow, RunRow
+from models.tables import RunTrigger
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +262,9 @@ def missed_firing(factory: sessionmaker[Session], cron: str, timezone: str) -> d
     return due if due is not None and due <= utcnow() else None
 
 
-RETRY_TRIGGER = "recovery"  # a cut-off pipeline run's one retry; its own cut-off is not retried
+RETRY_TRIGGER: RunTrigger = (
+    "recovery"  # a cut-off pipeline run's one retry; its own cut-off is not retried
+)
 
 
 def cut_off_to_retry(factory: sessionmaker[Session]) -> int | None:

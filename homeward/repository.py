@@ -50,6 +50,7 @@ from models import (
     RunRow,
     SeriesRow,
 )
+from models.tables import RunKind, RunTrigger
 from optimise.config import read_stored
 
 _INSERT_CHUNK = 5_000
@@ -799,7 +800,7 @@ def active_config(session: Session) -> PlanningConfigRow | None:
     return session.scalars(stmt.order_by(PlanningConfigRow.id.desc())).first()
 
 
-def start_run(session: Session, kind: str, trigger: str, code_version: str) -> RunRow:
+def start_run(session: Session, kind: RunKind, trigger: RunTrigger, code_version: str) -> RunRow:
     """Record that a run has begun (a caller queueing it sets its status to queued)."""
     now = utcnow()
     run = RunRow(

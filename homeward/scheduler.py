@@ -22,6 +22,7 @@ from homeward.recovery import (
 )
 from homeward.settings import Settings, crontab_trigger
 from models import RunRow
+from models.tables import RunTrigger
 
 log = logging.getLogger(__name__)
 JOB_ID = "homeward-pipeline"
@@ -32,7 +33,7 @@ def scheduled_run(
     factory: sessionmaker[Session],
     settings: Settings,
     run_id: int | None = None,
-    trigger: str | None = None,
+    trigger: RunTrigger | None = None,
     record_skip: bool = True,
 ) -> None:
     """The job body: run the pipeline, logging (never raising) so the scheduler keeps going.
@@ -72,7 +73,7 @@ def scheduled_run(
         )
 
 
-def _record_skipped(factory: sessionmaker[Session], trigger: str) -> None:
+def _record_skipped(factory: sessionmaker[Session], trigger: RunTrigger) -> None:
     """A skipped firing as a run, so GET /v1/runs shows it, not only the log."""
     try:
         record_skipped(factory, trigger)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,14 +69,24 @@ class PlanningConfigRow(Base):
     scenario: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
+# What a run is, what started it and where it has got to: every value a run row may hold,
+# here only, so the API's schema (api/schemas.py RunPublic) and its filters cannot drift from
+# what the code writes (mypy checks every write against these).
+RunKind = Literal["pipeline", "plan", "sweep"]
+RunTrigger = Literal["scheduler", "api", "demo", "sweep", "recovery"]
+RunStatus = Literal[
+    "queued", "running", "succeeded", "forecast_only", "failed", "skipped", "interrupted"
+]
+
+
 class RunRow(Base):
     """One pass of the pipeline (or one requested plan), with everything needed to reproduce it."""
 
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    trigger: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[RunKind] = mapped_column(String(20))
+    trigger: Mapped[RunTrigger] = mapped_column(String(20))
+    status: Mapped[RunStatus] = mapped_column(String(20))
     # when work began: a queued run's is set again when a worker takes it (`queued_at` keeps
     # when it was asked for)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Literal, get_args
 
 from optimise.decompose import BY_BLOCKS, Decomposition, parts, solve_blocks
 from optimise.highs_backend import solve_highs
@@ -10,7 +11,9 @@ from optimise.model import LpModel
 from optimise.pulp_backend import solve_pulp
 from optimise.solution import Basis, SolveResult, SolveStatus, empty_result
 
-SOLVERS = ("highs", "pulp-highs", "cbc")
+# every solver a plan can name (its result's `solver`; api/schemas.py types it with this)
+Solver = Literal["highs", "pulp-highs", "cbc"]
+SOLVERS: tuple[Solver, ...] = get_args(Solver)
 
 
 def solve(

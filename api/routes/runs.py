@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -38,9 +38,7 @@ from homeward.recovery import as_utc
 from homeward.roles import Action
 from homeward.scheduler import scheduled_run
 from models import LockRow, RunRow
-
-RunKind = Literal["pipeline", "plan", "sweep"]
-RunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "interrupted"]
+from models.tables import RunKind, RunStatus
 
 router = APIRouter(prefix="/v1", tags=["runs"], route_class=AuthFirstRoute)
 

@@ -73,7 +73,7 @@ def load_demo(settings: Settings) -> sessionmaker[Session]:
             session, frame, "short demo history (test)", observations_hash(frame)
         )
         repository.save_config(session, body, planning.config_hash(body))
-    run_pipeline(factory, settings, trigger="test")
+    run_pipeline(factory, settings, trigger="demo")
     return factory
 
 

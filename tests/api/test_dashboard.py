@@ -60,7 +60,7 @@ def winter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Li
     with transaction(factory) as session:
         repository.store_observations(session, frame, "synthetic demo", observations_hash(frame))
         repository.save_config(session, body, planning.config_hash(body))
-    run_pipeline(factory, settings, trigger="test")
+    run_pipeline(factory, settings, trigger="demo")
     with transaction(factory) as session:
         key = api_keys.create_key(session, "test-winter-viewer", Role.VIEWER).secret
     with LiveServer(create_app(settings)) as server:

@@ -47,7 +47,7 @@ def client(either_database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
         forecast_n_jobs=1,
         forecast_models=("seasonal_naive", "ses"),
     )
-    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     assert outcome.status == "forecast_only"  # no config: forecasts, no plan
     with (
         LiveServer(create_app(settings)) as server,

@@ -16,15 +16,21 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
 from pydantic import BaseModel
 
 from api.schemas import PlanCreate, PlanShadowPriceRowPublic, SweepCreate
+from forecast.series import SEASON_LENGTH, Freq
+from homeward.recovery import RETRY_TRIGGER
 from homeward.roles import Role
+from models import RunRow
+from models.tables import RunKind, RunStatus, RunTrigger
 from optimise.config import PlanningConfig
+from optimise.result import PlanStatus
+from optimise.solve import SOLVERS
 from tests.api.conftest import DemoDatabase, key_header
 from tests.conftest import LiveServer
 
@@ -513,3 +519,50 @@ def test_a_nullable_column_an_older_plan_did_not_store_is_served_as_null() -> No
     assert served == stored | dict.fromkeys(
         ["ds", "service", "team", "district", "budget", "year", "period"]
     )
+
+
+def _enum(document: dict[str, Any], schema: dict[str, Any]) -> set[Any]:
+    """The values a (possibly nullable) property or parameter may take, null aside."""
+    schema = _resolve(document, schema)
+    values = set(schema.get("enum", []))
+    for alternative in schema.get("anyOf", []):
+        values |= _enum(document, alternative)
+    return values
+
+
+def test_values_from_a_fixed_set_are_enums_of_the_values_the_code_writes(
+    answers: Answers,
+) -> None:
+    """`kind`, `trigger`, `status`, `freq` and `solver` were strings with their values in a
+    description (which left out `recovery` and `forecast_only`): each is an enum now, of the
+    one type the code writes them with (mypy checks each write to a run row against it)."""
+    document = answers.document
+    schemas = document["components"]["schemas"]
+
+    def prop(name: str, field_name: str) -> set[Any]:
+        return _enum(document, schemas[name]["properties"][field_name])
+
+    assert prop("RunPublic", "kind") == set(get_args(RunKind))
+    assert prop("RunPublic", "trigger") == set(get_args(RunTrigger))
+    assert prop("RunPublic", "status") == set(get_args(RunStatus))
+    assert {RETRY_TRIGGER, "scheduler", "api", "demo", "sweep"} <= set(get_args(RunTrigger))
+    assert "forecast_only" in get_args(RunStatus)  # a pipeline run with no config planned
+    hints = RunRow.__annotations__  # every write of a run's values is typed by these
+    assert [hints[n] for n in ("kind", "trigger", "status")] == [
+        "Mapped[RunKind]",
+        "Mapped[RunTrigger]",
+        "Mapped[RunStatus]",
+    ]
+    parameters = {
+        p["name"]: _enum(document, p["schema"])
+        for p in document["paths"]["/v1/runs"]["get"]["parameters"]
+    }
+    assert parameters["kind"] == set(get_args(RunKind))
+    assert parameters["status"] == set(get_args(RunStatus))
+    plan_statuses = {s.value for s in PlanStatus}
+    for name in ("PlanSummaryPublic", "PlanPublic", "PlanResultPublic", "SweepRowPublic"):
+        assert prop(name, "status") == plan_statuses, name
+    assert prop("PlanResultPublic", "solver") == set(SOLVERS)
+    assert prop("SeriesPublic", "freq") == set(get_args(Freq)) == set(SEASON_LENGTH)
+    for run in answers.by_name["runs"].json():  # the demo's runs, of every kind
+        assert run["trigger"] in get_args(RunTrigger) and run["status"] in get_args(RunStatus)

@@ -52,7 +52,7 @@ def client(either_database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
         forecast_n_jobs=1,
         forecast_models=("ses", "theta", "mean_best2"),
     )
-    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     assert "2 series have under three years of history" in outcome.message
     with (
         LiveServer(create_app(settings)) as server,

@@ -54,7 +54,7 @@ def test_a_run_is_up_to_date_until_data_config_settings_or_release_change(
     settings = _fast(sqlite_settings)
     _store(factory)
     assert up_to_date(factory, settings) is None  # no run yet
-    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     assert outcome.status == "succeeded" and outcome.plan_id is not None
     current = up_to_date(factory, settings)
     assert current is not None
@@ -86,7 +86,7 @@ def test_an_upload_or_a_newer_failed_run_means_running_again(
 ) -> None:
     settings = _fast(sqlite_settings)
     _store(factory)
-    outcome_before = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome_before = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     assert up_to_date(factory, settings) is not None
     _store(factory, weeks=111)  # a new week arrives
     assert up_to_date(factory, settings) is None
@@ -94,7 +94,7 @@ def test_an_upload_or_a_newer_failed_run_means_running_again(
         f"the stored observations changed since run {outcome_before.run_id}"
     )
 
-    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     assert up_to_date(factory, settings) is not None
     with transaction(factory) as session:  # a newer run that failed, or one still going
         run = repository.start_run(session, "pipeline", "test", "x")
@@ -112,7 +112,7 @@ def test_a_scheduled_run_skipped_for_the_lock_does_not_make_a_run_due(
     """A skipped firing stored nothing: the plan before it is still what a run would make."""
     settings = _fast(sqlite_settings)
     _store(factory)
-    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     skipped = record_skipped(factory, "scheduler")
     assert skipped > outcome.run_id
     current = up_to_date(factory, settings)
@@ -176,7 +176,7 @@ def test_an_app_started_with_a_run_serves_the_stored_plan_until_the_run_replaces
 
     settings = _fast(sqlite_settings).model_copy(update={"auth": "off"})
     _store(factory)
-    first = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    first = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     go = threading.Event()
 
     def held_run(*args: Any) -> None:  # the run waits until the old plan has been read

@@ -36,7 +36,7 @@ def _store_two_series(factory) -> None:  # type: ignore[no-untyped-def]
 
 def test_forecast_only_run_is_recorded_without_a_config(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     _store_two_series(factory)
-    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     assert outcome.status == "forecast_only" and outcome.plan_id is None
     with factory() as session:
         run = repository.list_runs(session, 1)[0]
@@ -58,7 +58,7 @@ def test_with_a_config_and_no_referral_history_the_run_forecasts_and_says_why_no
         repository.store_observations(session, frame, "test", "hash")
         body = demo_config.demo_planning_config()
         repository.save_config(session, body, planning.config_hash(body))
-    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     assert outcome.status == "forecast_only" and outcome.plan_id is None
     assert outcome.message.startswith(
         f"forecasts stored; no plan: the active config {body['name']!r} plans from referral "
@@ -83,7 +83,7 @@ def test_a_running_run_shows_its_progress_as_its_message(
             run = repository.list_runs(session, 1)[0]
             seen.append((text, run.message, run.status))
 
-    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=report)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="demo", report=report)
     progress = [s for s in seen if "series forecast" in s[0]]
     assert progress, seen
     assert all(
@@ -104,7 +104,7 @@ def test_level_shifts_found_by_the_run_are_stored(factory, sqlite_settings: Sett
     frame = pd.DataFrame({"unique_id": "dtoc_days/somewhere", "ds": months, "y": y})
     with transaction(factory) as session:
         repository.store_observations(session, frame, "test", "hash")
-    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     with factory() as session:
         [shift] = repository.level_shifts(session, outcome.run_id, "dtoc_days/somewhere")
     assert abs((shift.ds - months[60].to_pydatetime()).days) <= 31
@@ -114,7 +114,7 @@ def test_level_shifts_found_by_the_run_are_stored(factory, sqlite_settings: Sett
 def test_a_second_pipeline_waits_its_turn(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     assert repository.acquire_lock(factory, LOCK_NAME, "someone-else", timedelta(hours=1))
     with pytest.raises(PipelineBusy):
-        run_pipeline(factory, sqlite_settings, trigger="test")
+        run_pipeline(factory, sqlite_settings, trigger="demo")
     scheduled_run(factory, sqlite_settings)  # logs and returns: the scheduler must survive
     with factory() as session:  # and records the firing it skipped
         [skipped] = repository.list_runs(session, 10)
@@ -157,7 +157,7 @@ def test_a_councils_other_uploads_do_not_move_its_referral_forecasts(
     )
     with transaction(factory) as session:
         repository.store_observations(session, referrals, "test", "hash")
-    run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     with factory() as session:
         before = repository.latest_forecast_frame(session, "referrals/")
     bulk = pd.concat(
@@ -175,7 +175,7 @@ def test_a_councils_other_uploads_do_not_move_its_referral_forecasts(
     )
     with transaction(factory) as session:
         repository.store_observations(session, bulk, "test", "hash2")
-    run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     with factory() as session:
         after = repository.latest_forecast_frame(session, "referrals/")
     columns = ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
@@ -289,7 +289,7 @@ def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_
         repository.store_observations(session, frame, "test", "hash")
         config_id = repository.save_config(session, body, planning.config_hash(body)).id
     with pytest.raises(PlanInputError) as refused:
-        run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+        run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     assert str(refused.value).startswith(
         "demand: expected a forecast of referrals for every service and district of the config"
     )
@@ -325,7 +325,7 @@ def test_a_run_names_stored_referral_series_its_config_does_not_plan(
     with transaction(factory) as session:
         repository.store_observations(session, frame, "test", "hash")
         repository.save_config(session, body, planning.config_hash(body))
-    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     assert outcome.status == "succeeded"
     assert (
         "Warning: the active config 'rich' does not plan 1 of the stored referral series: "
@@ -350,7 +350,7 @@ def test_a_district_stored_but_too_short_to_forecast_is_not_called_misspelt(
         repository.store_observations(session, frame, "test", "hash")
         repository.save_config(session, body, planning.config_hash(body))
     with pytest.raises(PlanInputError) as refused:
-        run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+        run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     assert str(refused.value).endswith(
         f"found none for {ids[-1]} (stored, but the newest run has no forecast of it: too short "
         "to forecast, or stored since; GET /v1/runs says why)"
@@ -367,7 +367,7 @@ def test_a_stored_config_that_cannot_be_read_fails_its_run_in_one_line(
         config_id = repository.save_config(session, body, "unreadable").id
     fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive",)})
     with pytest.raises(planning.ConfigUnreadable):
-        run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
+        run_pipeline(factory, fast, trigger="demo", report=lambda _m: None)
     with factory() as session:
         run = repository.list_runs(session, 1)[0]
     assert run.status == "failed" and run.message == (

@@ -289,7 +289,7 @@ def test_a_one_observation_series_is_left_out_of_forecasting_with_a_warning(
     with transaction(factory) as session:
         repository.store_observations(session, frame, "test", "hash")
     fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
-    outcome = run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, fast, trigger="demo", report=lambda _m: None)
     assert outcome.status == "forecast_only"
     assert "Warning: referrals/ot/coventry left out of forecasting" in outcome.message
     assert f"found 1 ({weeks[-1]:%Y-%m-%d})" in outcome.message

@@ -38,7 +38,7 @@ def test_pipeline_and_api_on_postgres(fresh_postgres_url: str, tmp_path) -> None
         repository.store_observations(session, frame, "demo on postgres", observations_hash(frame))
         repository.save_config(session, body, planning.config_hash(body))
         viewer = api_keys.create_key(session, "pg-viewer", Role.VIEWER)
-    outcome = run_pipeline(factory, settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, settings, trigger="demo", report=lambda _m: None)
     assert outcome.status == "succeeded" and outcome.plan_id is not None
     engine.dispose()
     headers = {"Authorization": f"Bearer {viewer.secret}"}

@@ -33,7 +33,7 @@ def _run(factory: sessionmaker[Session], kind: str, status: str, age: timedelta)
     with transaction(factory) as session:
         run = RunRow(
             kind=kind,
-            trigger="test",
+            trigger="demo",
             status=status,
             started_at=utcnow() - age,
             code_version=code_version(),

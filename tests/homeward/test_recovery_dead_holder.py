@@ -183,7 +183,7 @@ def test_a_pipeline_run_names_itself_on_the_lock(
         return None, "skipped", "stub"
 
     monkeypatch.setattr(pipeline, "_forecast_and_plan", step)
-    outcome = run_pipeline(factory, sqlite_settings, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
     assert seen == [(outcome.run_id, lock_holder())]
     with factory() as session:
         assert session.get_one(RunRow, outcome.run_id).holder == lock_holder()

@@ -62,7 +62,7 @@ def test_a_district_a_week_behind_is_left_out_of_its_total_not_the_run(
 ) -> None:
     _store_demo_referrals(factory, late="referrals/ot/rugby")
     messages: list[str] = []
-    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=messages.append)
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="demo", report=messages.append)
     assert outcome.plan_id is not None  # the plan starts when every district has demand
     with factory() as session:
         north = repository.latest_forecast_frame(session, planning.TEAM_PREFIX + "ot/north")
@@ -84,7 +84,7 @@ def test_a_district_a_week_ahead_still_gets_a_plan_of_the_whole_horizon(
 ) -> None:
     horizon = sqlite_settings.forecast_horizon_weeks
     _store_demo_referrals(factory, horizon_periods=horizon, ahead="referrals/ot/rugby")
-    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="demo", report=lambda _m: None)
     assert outcome.status == "succeeded" and outcome.plan_id is not None
     with factory() as session:
         forecasts = repository.latest_forecast_frame(session, "referrals/")
@@ -102,7 +102,7 @@ def test_the_pipeline_stores_totals_beside_the_district_forecasts(
 ) -> None:
     _store_demo_referrals(factory)
     messages: list[str] = []
-    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=messages.append)
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="demo", report=messages.append)
     assert outcome.plan_id is not None  # totals do not reach the LP's demand
     with factory() as session:
         districts = repository.latest_forecast_frame(session, "referrals/ot/")
@@ -139,7 +139,7 @@ def test_an_uploaded_total_far_from_its_districts_is_left_out_not_the_run(
     total.insert(0, "unique_id", planning.TEAM_PREFIX + "ot/north")
     with transaction(factory) as session:
         repository.store_observations(session, total, "council total", "hash2")
-    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="demo", report=lambda _m: None)
     assert outcome.status == "succeeded" and outcome.plan_id is not None
     assert (
         "expected 'referrals_team/ot/north' to be the sum of its leaves" in outcome.message

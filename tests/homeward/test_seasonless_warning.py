@@ -105,6 +105,6 @@ def test_a_forecast_only_runs_message_ends_its_sentence_before_its_warnings(
     with transaction(factory) as session:
         repository.store_observations(session, history, "council.csv", observations_hash(history))
     fast = sqlite_settings.model_copy(update={"forecast_models": ("ses", "theta")})
-    outcome = run_pipeline(factory, fast, trigger="test", report=lambda _m: None)
+    outcome = run_pipeline(factory, fast, trigger="demo", report=lambda _m: None)
     assert outcome.status == "forecast_only"
     assert "no planning config stored, so no plan. Warning: 1 series has under" in outcome.message

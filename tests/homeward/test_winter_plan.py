@@ -69,7 +69,7 @@ def _plan(
     models: tuple[str, ...] = ("seasonal_naive", "ses"),
 ) -> dict[str, Any]:
     fast = settings.model_copy(update={"forecast_models": models})
-    outcome = run_pipeline(factory, fast, trigger="test")
+    outcome = run_pipeline(factory, fast, trigger="demo")
     assert outcome.plan_id is not None
     with factory() as session:
         stored = repository.latest_plan(session)
@@ -123,7 +123,7 @@ def test_the_runs_message_says_the_plan_has_warnings_and_where(
     pressure series says so there too, by count and where to read it (analyst review)."""
     _store(factory, with_admissions=False)
     fast = sqlite_settings.model_copy(update={"forecast_models": ("seasonal_naive", "ses")})
-    outcome = run_pipeline(factory, fast, trigger="test")
+    outcome = run_pipeline(factory, fast, trigger="demo")
     with factory() as session:
         stored = repository.latest_plan(session)
         assert stored is not None

@@ -30,6 +30,7 @@ from api.plan_tables import (
     RowFilterDep,
     TableName,
     public_rows,
+    row_model,
     table_rows,
 )
 from api.routes.configs import refuse_unstored_pressure_series
@@ -209,11 +210,16 @@ def get_plan(plan_id: IdPath, session: SessionDep, response: Response) -> PlanPu
 # One table of a plan as JSON. `/v1/plans/{plan_id}/{table}.csv` would match these too
 # (`hours.csv` as the table, refused as no table): the CSV routes come first because the
 # exports router is included before this one (api/app.py).
+# The schema is any table's row (OpenAPI cannot type an answer by a path parameter's value),
+# so the description names each table's own, from the same models the rows are served through.
 _TABLE_JSON: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "the table's rows, each as in the plan's `result` (GET "
-        "/v1/plans/{id}): the table's own row schema there, e.g. `PlanHoursRowPublic` for "
-        "`hours`; `[]` when the plan has none, or none that the filters keep"
+        "/v1/plans/{id}), in the table's own row schema: "
+        + "; ".join(
+            f"`{t.value}`: `{m.__name__}`" for t in PlanTable if (m := row_model(t)) is not None
+        )
+        + ". `[]` when the plan has none, or none that the filters keep"
     }
 }
 

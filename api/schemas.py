@@ -352,8 +352,10 @@ class SweepRowPublic(BaseModel):
         "later start once newer referrals are stored), so its totals are over other weeks "
         "(`plan 12 covers 26 periods of 7 days from 2026-01-05, plan 1 52 periods of 7 days "
         "from 2026-01-05: ...`), or, for a what-if, the active config cannot be read (stored "
-        "by an older release: `the active config (id 4) is not valid: ...`); null when the "
-        "two cover the same periods",
+        "by an older release: `the active config (id 4) is not valid: ...`); or either plan's "
+        "`status` is not optimal (`plan 12 is infeasible_relaxed, not optimal: ...`): a relaxed "
+        "plan broke a limit to exist, so a fall in its waiting is no improvement; null when "
+        "both are optimal and cover the same periods",
     )
 
 

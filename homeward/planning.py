@@ -33,7 +33,7 @@ from homeward.exports import without_round_off
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
 from models.tables import RunTrigger
-from optimise import PlanResult, plan
+from optimise import PlanResult, PlanStatus, plan
 from optimise.config import (
     PlanningConfig,
     WinterConfig,
@@ -898,6 +898,7 @@ class SweepBaseline:
     plan_id: int
     figures: dict[str, float | None]
     horizon: PlanHorizon | None = None
+    status: str | None = None  # the solver's outcome; None: not known (taken as optimal)
 
 
 def sweep_row(
@@ -913,9 +914,10 @@ def sweep_row(
     baseline's plan id (`compared_with_plan_id`; None with no baseline). Where the plan's
     `horizon` and the baseline's differ (a what-if of 26 periods against a plan of 52, or a
     plan that starts later), every change is None and `not_comparable` says why: a total
-    over other periods is no change."""
+    over other periods is no change. So too where either plan is not `optimal` (one
+    `infeasible_relaxed` broke a limit to exist: its fall in waiting is no improvement)."""
     row: dict[str, Any] = {"dfg_fee_rate": rate, "plan_id": plan_id, "status": status}
-    apart = _not_comparable(plan_id, horizon, baseline)
+    apart = _not_optimal(plan_id, status, baseline) or _not_comparable(plan_id, horizon, baseline)
     for name in SWEEP_FIGURES:
         value = figures[name]
         before = None if baseline is None else baseline.figures[name]
@@ -927,6 +929,26 @@ def sweep_row(
     row["compared_with_plan_id"] = None if baseline is None else baseline.plan_id
     row["not_comparable"] = apart
     return row
+
+
+def _not_optimal(plan_id: int, status: str, baseline: SweepBaseline | None) -> str | None:
+    """Why a plan's figures cannot be set against the baseline's when either plan is not
+    optimal; None when both are (or there is no baseline). A relaxed plan broke a limit (a
+    budget, a team's ceiling, `equity.max_avg_wait_days`) to exist: its waits and costs are
+    not those of any plan the config allows, so a change from it, or to it, is no saving."""
+    if baseline is None:
+        return None
+    odd = [(plan_id, status)] if status != PlanStatus.OPTIMAL else []
+    if baseline.status is not None and baseline.status != PlanStatus.OPTIMAL:
+        odd.append((baseline.plan_id, baseline.status))
+    if not odd:
+        return None
+    said = " and ".join(f"plan {p} is {s}" for p, s in odd)
+    return (
+        f"{said}, not optimal: a relaxed plan broke a limit to exist (its `relaxations` name "
+        "it), so its waits and costs are of no plan the config allows and a change to or from "
+        "them is no saving; every change is null"
+    )
 
 
 def _not_comparable(
@@ -976,7 +998,7 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
     config = session.get(PlanningConfigRow, latest.config_id)
     body = None if config is None else config.body
     figures = plan_figures(latest.objective_weighted_wait_days, latest.result, body)
-    return SweepBaseline(latest.id, figures, plan_horizon(latest.result))
+    return SweepBaseline(latest.id, figures, plan_horizon(latest.result), latest.status)
 
 
 def plan_what_if(
@@ -1206,7 +1228,9 @@ def run_sweep_job(
                 own_row = session.get_one(PlanRow, own_plan)
                 figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)
                 horizon = plan_horizon(own_row.result)
-                baseline: SweepBaseline | None = SweepBaseline(own_plan, figures, horizon)
+                baseline: SweepBaseline | None = SweepBaseline(
+                    own_plan, figures, horizon, own_row.status
+                )
             else:
                 baseline = sweep_baseline(session)
             compared = _compared_text(session, baseline, own)

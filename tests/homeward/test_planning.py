@@ -179,3 +179,38 @@ def test_a_stored_config_that_cannot_be_read_is_one_line_not_pydantics_dump() ->
         f"the config {body['name']!r} is not valid: horizon_periods: Input should be greater "
         "than or equal to 1, found 0; flows: expected a value (it is required), found nothing"
     )
+
+
+def _figures(weighted_wait_days: float) -> dict[str, float | None]:
+    return {name: 1000.0 for name in planning.SWEEP_FIGURES} | {
+        "weighted_wait_days": weighted_wait_days
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "baseline_status", "said"),
+    [
+        ("infeasible_relaxed", "optimal", "plan 9 is infeasible_relaxed"),
+        ("optimal", "infeasible_relaxed", "plan 4 is infeasible_relaxed"),
+        ("time_limit", "infeasible_relaxed", "plan 9 is time_limit and plan 4 is infeasible_re"),
+    ],
+)
+def test_a_plan_that_is_not_optimal_shows_no_change_as_an_improvement(
+    status: str, baseline_status: str, said: str
+) -> None:
+    """A what-if of an impossible request (`equity.max_avg_wait_days` 14) is relaxed: its
+    waiting fell by 118,410 days only by breaking a limit, which read as a 31% saving."""
+    baseline = planning.SweepBaseline(4, _figures(380_000.0), None, baseline_status)
+    row = planning.sweep_row(0.1, 9, status, _figures(261_590.0), baseline)
+    assert all(row[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+    assert row["weighted_wait_days"] == 261_590.0  # the figure itself is still given
+    assert row["compared_with_plan_id"] == 4
+    assert row["not_comparable"].startswith(f"{said}")
+    assert "not optimal" in row["not_comparable"]
+
+
+def test_two_optimal_plans_are_compared() -> None:
+    baseline = planning.SweepBaseline(4, _figures(380_000.0), None, "optimal")
+    row = planning.sweep_row(0.1, 9, "optimal", _figures(261_590.0), baseline)
+    assert row["weighted_wait_days_change"] == -118_410.0
+    assert row["not_comparable"] is None

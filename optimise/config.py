@@ -580,7 +580,7 @@ class WinterConfig(_Strict):
                 "winter.months",
                 ("months", bad[0]),
                 "calendar months 1..12",
-                f"{[self.months[i] for i in bad]}",
+                json.dumps([self.months[i] for i in bad]),
             )
         again = [i for i, m in enumerate(self.months) if m in self.months[:i]]
         if again:
@@ -601,7 +601,7 @@ class WinterConfig(_Strict):
                 "winter.pressure_elasticity",
                 ("pressure_elasticity", next(iter(odd))),
                 f"0..{MAX_ELASTICITY:g}",
-                f"{odd}",
+                json.dumps(odd),
             )
         if self.pressure_elasticity and self.pressure_series is None:
             raise ConfigValueError(
@@ -698,7 +698,7 @@ class PlanningConfig(_Strict):
                     f"districts[{d.id}].team",
                     ("districts", i, "team"),
                     f"one of {team_ids}",
-                    f"{d.team!r}",
+                    json.dumps(d.team),
                 )
         for i, t in enumerate(self.teams):
             _check_team(i, t, [s.id for s in self.services], [d.team for d in self.districts])
@@ -711,7 +711,7 @@ class PlanningConfig(_Strict):
                     "winter.pressure_elasticity",
                     ("winter", "pressure_elasticity", extra[0]),
                     f"services of this config {service_ids}",
-                    f"{extra}",
+                    json.dumps(extra),
                 )
         return self
 
@@ -720,7 +720,9 @@ def _check_unique(field: str, ids: list[str]) -> None:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         second = next(n for n, i in enumerate(ids) if i in dupes and ids.index(i) < n)
-        raise ConfigValueError(field, (field, second, "id"), "unique ids", f"duplicates {dupes}")
+        raise ConfigValueError(
+            field, (field, second, "id"), "unique ids", f"duplicates {json.dumps(dupes)}"
+        )
 
 
 def _check_team(
@@ -739,7 +741,7 @@ def _check_team(
             f"teams[{team.id}].hours",
             ("teams", index, "hours"),
             f"bounds for every service {service_ids}",
-            f"none for {missing}",
+            f"none for {json.dumps(missing)}",
         )
 
 
@@ -752,7 +754,7 @@ def _check_budgets(pooled: float | None, teams: list[TeamConfig]) -> None:
             ("revenue_budget_gbp_per_period",),
             "a pooled budget for the teams without their own "
             "(teams[].revenue_budget_gbp_per_period)",
-            f"none for {without}",
+            f"none for {json.dumps(without)}",
         )
     if not without and pooled is not None:
         raise ConfigValueError(

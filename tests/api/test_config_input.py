@@ -98,9 +98,9 @@ def test_a_cross_field_error_names_the_field_and_its_value(
     assert response.status_code == 422, response.text
     [problem] = response.json()["problems"]
     teams = [t["id"] for t in body.get("config", body)["teams"]]
-    assert problem == {"location": where, "expected": f"one of {teams}", "found": "'east'"}
+    assert problem == {"location": where, "expected": f"one of {teams}", "found": '"east"'}
     assert "Value error" not in response.text
-    assert response.json()["detail"] == f"{where}: one of {teams}, found 'east'"
+    assert response.json()["detail"] == f'{where}: one of {teams}, found "east"'
     assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
 
 
@@ -206,3 +206,15 @@ def test_a_config_a_previous_release_stored_is_still_refused_when_sent(
         "body/revenue_budget_gbp_per_period",
     }
     assert finance.get("/v1/configs/active").json()["id"] == before
+
+
+def test_a_refused_mapping_is_found_as_json_not_python(finance: httpx.Client) -> None:
+    """A planner saw `found: "{'reablement': 6.0}"`, Python's text of the value, where the
+    README promises a value found in a JSON body written as JSON."""
+    config = finance.get("/v1/configs/active").json()["body"]
+    winter = {**config["winter"], "pressure_elasticity": {"reablement": 6.0}}
+    response = finance.post("/v1/configs", json={**config, "winter": winter})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "body/winter/pressure_elasticity/reablement"
+    assert json.loads(problem["found"]) == {"reablement": 6.0}

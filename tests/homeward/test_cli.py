@@ -572,7 +572,7 @@ def test_plan_with_a_district_of_an_unknown_team_names_that_field(
     assert main(["plan", "--config", str(config)]) == 2
     line = _one_line_error(capsys, "plan")
     teams = [t["id"] for t in body["teams"]]
-    assert line.endswith(f"districts.3.team: expected one of {teams}, found 'east'")
+    assert line.endswith(f'districts.3.team: expected one of {teams}, found "east"')
     assert "whole input" not in line and "Value error" not in line
 
 

@@ -61,7 +61,7 @@ def test_team_without_districts() -> None:
 def test_district_with_unknown_team() -> None:
     raw = hand_config()
     raw["districts"][0]["team"] = "west"
-    assert "districts[rugby].team: expected one of ['north'], found 'west'" in _error(raw)
+    assert "districts[rugby].team: expected one of ['north'], found \"west\"" in _error(raw)
 
 
 def test_min_above_max_hours() -> None:
@@ -71,7 +71,7 @@ def test_min_above_max_hours() -> None:
 
 def test_missing_service_bounds_for_a_team() -> None:
     raw = hand_config(teams=[{"id": "north", "hours": {"ot": bounds(0, 5)}}])
-    assert "found none for ['hao']" in _error(raw)
+    assert 'found none for ["hao"]' in _error(raw)
 
 
 def test_urgent_share_needs_a_weight() -> None:
@@ -183,7 +183,7 @@ def _refused(raw: dict[str, Any]) -> RefusedValue:
 def test_a_cross_field_error_locates_the_field_and_its_value_not_the_whole_config() -> None:
     raw = hand_config()
     raw["districts"].append({**raw["districts"][0], "id": "warwick", "team": "east"})
-    assert _refused(raw) == RefusedValue(("districts", 1, "team"), "one of ['north']", "'east'")
+    assert _refused(raw) == RefusedValue(("districts", 1, "team"), "one of ['north']", '"east"')
 
 
 @pytest.mark.parametrize(
@@ -364,3 +364,12 @@ def test_money_just_above_the_ceiling_is_shown_in_full() -> None:
     for value, found in [(100_000_000_001, "100,000,000,001"), (1e11 + 0.5, "100,000,000,000.5")]:
         raw["revenue_budget_gbp_per_period"] = value
         assert _refused(raw).found == found
+
+
+def test_a_refused_list_is_found_as_json() -> None:
+    """A refused list or mapping is written as JSON (`["hao"]`), as the API says `found` is."""
+    raw = hand_config(teams=[{"id": "north", "hours": {"ot": bounds(0, 5)}}])
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    refused = refused_value(caught.value.errors()[0])
+    assert refused is not None and refused.found == 'none for ["hao"]'

@@ -133,7 +133,7 @@ def test_team_over_budget_is_relaxed_and_named() -> None:
 def test_budgets_must_cover_every_team() -> None:
     raw = two_teams()
     del raw["teams"][1]["revenue_budget_gbp_per_period"]
-    with pytest.raises(ValidationError, match=r"revenue_budget_gbp_per_period.*\['south'\]"):
+    with pytest.raises(ValidationError, match=r'revenue_budget_gbp_per_period.*\["south"\]'):
         PlanningConfig.model_validate(raw)
     mixed = optimise.plan(
         inputs_of({**raw, "revenue_budget_gbp_per_period": 200.0}, two_team_demand())

@@ -13,7 +13,7 @@ from optimise.highs_backend import write_model
 from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
-from optimise.risk import demand_risk
+from optimise.risk import demand_risk, demand_risk_warning
 from optimise.scale import money_scale_warnings
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
@@ -63,6 +63,8 @@ def plan(
             ends.append(outrun)
         if trade := dtoc_trade_warning(inputs, result.baselines):
             ends.append(trade)
+        if risky := demand_risk_warning(result.demand_risk):
+            ends.append(risky)
         if ends:
             result = result.with_extras(warnings=(*result.warnings, *ends))
     if slips := money_scale_warnings(inputs):  # whatever the status: often its cause

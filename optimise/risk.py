@@ -24,6 +24,12 @@ from optimise.model import Array
 from optimise.result import PlanResult
 
 SCENARIOS = ("low", "planned", "high")
+# A high year giving more than this many times the planned delayed days in hospital is a plan
+# with little slack for demand: the demo's hours gave 20,048 against 5,102 (3.9 times) and no
+# warning said so. 1.5: a high year (referrals a tenth or so above the forecast) that raises
+# the delayed days by half is more than its share; queues near full use rise faster than the
+# demand, which is what this flags.
+HIGH_DTOC_TIMES = 1.5
 WORKS = "dfg_works"
 RISK_COLUMNS = [
     "scenario",
@@ -95,3 +101,23 @@ def _rows(inputs: PlanInputs, outcome: FluidOutcome, scenario: str) -> pd.DataFr
     ).ravel()
     frame["dtoc_days"] = np.concatenate([dtoc, np.zeros((1, dtoc.shape[1]))]).ravel()
     return frame
+
+
+def demand_risk_warning(risk: pd.DataFrame) -> str | None:
+    """A warning when the plan's hours give over HIGH_DTOC_TIMES the planned delayed days in
+    hospital if referrals come in high (the `demand_risk` rows of `demand_risk`); None
+    otherwise, with no risk rows, or with no delayed days planned (no ratio to give)."""
+    if risk.empty:
+        return None
+    dtoc = risk.groupby("scenario")["dtoc_days"].sum()
+    low, planned, high = (float(dtoc.get(name, 0.0)) for name in SCENARIOS)
+    if planned <= 0 or high <= HIGH_DTOC_TIMES * planned:
+        return None
+    return (
+        f"if referrals come in high, the plan's hours give {high:,.0f} delayed days in hospital "
+        f"(DTOC), {high / planned:,.1f} times the {planned:,.0f} planned (low: {low:,.0f}): its "
+        "hours leave little room for a high year. See the demand_risk table for the services "
+        "and districts, and hold reserve hours (agency, or teams' max_per_period above the "
+        "plan's) for them; the planned figure is the LP's, and its queue simulation's "
+        "(simulated_dtoc_days) is the one to expect"
+    )

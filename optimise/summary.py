@@ -20,7 +20,8 @@ def status_message(result: PlanResult, inputs: PlanInputs) -> str:
     if result.status is PlanStatus.OPTIMAL:
         return (
             f"Optimal plan over {horizon}: {result.objective_weighted_wait_days:,.0f} weighted "
-            f"waiting days, {result.total_dtoc_days:,.0f} delayed days in hospital. "
+            f"waiting days, {result.total_dtoc_days:,.0f} delayed days in hospital as the LP "
+            "reckons them (its queue simulation's, where it ran, are the ones to expect). "
             + _equity(result, inputs)
             + _binding(result)
         )
@@ -247,11 +248,13 @@ def _cell(hours: float, wait_days: float) -> str:
 
 def _simulated(result: PlanResult) -> list[str]:
     """The delayed days in hospital as planned and as simulated, where the plan was
-    simulated: the message gives only the LP's."""
+    simulated: the message gives only the LP's, and the simulated figure is the one to quote
+    (queues near full use wait longer than the LP's fluid model)."""
     sim = result.simulated_dtoc_days
     if math.isnan(sim):
         return []
     return [
         f"delayed days in hospital: {result.total_dtoc_days:,.0f} as planned (the LP), "
-        f"{sim:,.0f} in the plan's queue simulation"
+        f"{sim:,.0f} in the plan's queue simulation (the figure to quote as the delayed days "
+        "to expect)"
     ]

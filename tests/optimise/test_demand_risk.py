@@ -14,7 +14,13 @@ import pytest
 
 from optimise.errors import PlanInputError
 from optimise.plan import plan
-from optimise.risk import RISK_COLUMNS, SCENARIOS, scenario_demand
+from optimise.risk import (
+    HIGH_DTOC_TIMES,
+    RISK_COLUMNS,
+    SCENARIOS,
+    demand_risk_warning,
+    scenario_demand,
+)
 from tests.optimise.factory import demand_frame, full_config, inputs_of, rich_config
 
 DISTRICTS = ("rugby", "nuneaton-and-bedworth", "warwick")
@@ -131,3 +137,40 @@ def test_the_cli_summary_gives_each_services_wait_low_planned_and_high() -> None
     assert row.split()[1:] == expected
     high_dtoc = risk.loc[risk["scenario"] == "high", "dtoc_days"].sum()
     assert "delayed days in hospital: " in text and f"{high_dtoc:,.0f}" in text
+
+
+def _risk_rows(low: float, planned: float, high: float) -> pd.DataFrame:
+    rows = [
+        {"scenario": name, "service": "reablement", "district": "rugby", "dtoc_days": days}
+        for name, days in zip(SCENARIOS, (low, planned, high), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=RISK_COLUMNS)
+
+
+def test_a_high_year_of_many_times_the_planned_delayed_days_is_a_warning() -> None:
+    """The demo's hours gave 4,454 / 5,102 / 20,048 delayed days (low / planned / high), and
+    no warning said a high year would near quadruple them."""
+    warning = demand_risk_warning(_risk_rows(4454.0, 5102.0, 20048.0))
+    assert warning is not None
+    assert warning.startswith(
+        "if referrals come in high, the plan's hours give 20,048 delayed days in hospital "
+        "(DTOC), 3.9 times the 5,102 planned (low: 4,454)"
+    )
+    assert "demand_risk table" in warning and "reserve hours" in warning
+
+
+@pytest.mark.parametrize("days", [(90.0, 100.0, 150.0), (0.0, 0.0, 40.0)])
+def test_a_high_year_within_its_share_or_none_planned_is_no_warning(
+    days: tuple[float, float, float],
+) -> None:
+    assert demand_risk_warning(_risk_rows(*days)) is None
+    assert demand_risk_warning(pd.DataFrame(columns=RISK_COLUMNS)) is None
+
+
+def test_a_plan_whose_high_year_multiplies_its_delayed_days_warns() -> None:
+    demand = _factored_demand()
+    demand["high_factor"] = 3.0  # a year three times the forecast: queues the hours cannot clear
+    result = plan(inputs_of(rich_config(), demand), simulation_runs=0)
+    dtoc = result.demand_risk.groupby("scenario")["dtoc_days"].sum()
+    assert dtoc["high"] > HIGH_DTOC_TIMES * dtoc["planned"] > 0
+    assert demand_risk_warning(result.demand_risk) in result.warnings

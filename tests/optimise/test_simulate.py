@@ -76,5 +76,12 @@ def test_the_plan_reports_its_simulated_delayed_days_beside_the_lps() -> None:
     assert stored["simulated_dtoc_days"] == pytest.approx(sim)
     assert (
         f"delayed days in hospital: {result.total_dtoc_days:,.0f} as planned (the LP), "
-        f"{sim:,.0f} in the plan's queue simulation"
+        f"{sim:,.0f} in the plan's queue simulation (the figure to quote as the delayed days "
+        "to expect)"
     ) in simulated.summary_table()
+    # the headline gives the LP's figure only, so it says whose it is (the README says to
+    # quote the simulated one)
+    assert (
+        f"{result.total_dtoc_days:,.0f} delayed days in hospital as the LP reckons them"
+        in simulated.summary_table()
+    )

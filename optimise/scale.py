@@ -24,12 +24,16 @@ CEILING_TIMES = 10.0
 # figures in ../shared/data/dfg, measure dfg_average_grant); a case costing under this is not
 # a DFG works case's cost in pounds
 LEAST_CASE_COST_GBP = 100.0
+# a year, days: a horizon more than a period shorter than this is part of a year, whose
+# capital_gbp (over the whole horizon) a year's grant would overstate
+YEAR_DAYS = 365.25
 
 
 def money_scale_warnings(inputs: PlanInputs) -> list[str]:
     """A warning for each kind of money figure that looks like the wrong unit: revenue budgets
     too small or too large for their teams' hours, districts' capital smaller than one works
-    case, and works cases costing under GBP 100."""
+    case, works cases costing under GBP 100, and capital over a horizon shorter than a year
+    (which a year's grant would overstate)."""
     return [
         warning
         for warning in (
@@ -38,6 +42,7 @@ def money_scale_warnings(inputs: PlanInputs) -> list[str]:
             _budget_too_large(inputs),
             _capital_below_one_case(inputs),
             _case_cost_too_small(inputs),
+            _capital_over_part_of_a_year(inputs),
         )
         if warning is not None
     ]
@@ -186,3 +191,41 @@ def _case_cost_too_small(inputs: PlanInputs) -> str | None:
         f"district(s) ({'; '.join(cheap)}): is cost_per_adaptation_gbp in thousands of pounds? "
         "England's average grant was GBP 3,356 to 5,966 a case in 2009-10 to 2014-15"
     )
+
+
+def _capital_over_part_of_a_year(inputs: PlanInputs) -> str | None:
+    """What capital_gbp was taken to cover when the horizon is more than a period shorter than
+    a year and the capital is more than every works case its weeks can complete could cost
+    (`_works_cost_bound`): the field is the capital over the whole horizon, and a year's grant
+    left in it for 26 weeks looks so. The demo at 26 weeks kept the year's GBP 4.5 million,
+    spent 55% of it, and no warning said so."""
+    days = len(inputs.period_start) * inputs.period_days
+    total = float(np.sum(inputs.capital_gbp))
+    need = _works_cost_bound(inputs)
+    if days > YEAR_DAYS - inputs.period_days or not need < total < np.inf:
+        return None
+    if _case_cost_too_small(inputs) is not None:  # that slip, not the horizon, is the cause
+        return None
+    periods = len(inputs.period_start)
+    span = f"{periods} weeks" if inputs.period_days == 7 else f"{periods} periods"
+    return (
+        f"DFG capital_gbp is each district's capital over the whole horizon: GBP {total:,.0f} "
+        f"in {len(inputs.districts)} district(s) was taken to cover these {span} ({days} days, "
+        f"under a year), more than the GBP {need:,.0f} every works case they can complete would "
+        "cost. If that is the year's grant, give the share for these weeks (GBP "
+        f"{total * days / YEAR_DAYS:,.0f} pro rata): a year's capital in part of a year plans "
+        "more works, and more fee income, than those weeks have"
+    )
+
+
+def _works_cost_bound(inputs: PlanInputs) -> float:
+    """What every works case the horizon can complete would cost, GBP: the works backlog and
+    OT's share (p_ot_dfg) of its backlog and demand, at most max_works_per_period a period,
+    each district at its cost a case."""
+    cases = inputs.initial_works_backlog_cases
+    ot = inputs.service_index("ot")
+    if ot is not None:
+        referred = inputs.demand_cases[ot].sum(axis=1) + inputs.initial_backlog_cases[ot]
+        cases = cases + inputs.p_ot_dfg * referred
+    cases = np.minimum(cases, inputs.max_works_per_period * len(inputs.period_start))
+    return float(np.sum(cases * inputs.cost_per_adaptation_gbp))

@@ -161,3 +161,36 @@ def test_a_zero_budget_without_floors_says_no_plan_is_relaxed() -> None:
     [text] = _warnings(revenue_budget_gbp_per_period=0.0, teams=teams)
     assert "GBP 0: its teams' staff can be paid only from the DFG fees" in text
     assert "relaxed" not in text
+
+
+def _flat_inputs(body: dict[str, Any], periods: int) -> Any:
+    body = {**body, "horizon_periods": periods}
+    body.pop("winter", None)
+    cases = [20.0] * periods
+    return inputs_of(
+        body,
+        demand_frame(
+            {(s["id"], d["id"]): cases for s in body["services"] for d in body["districts"]}
+        ),
+    )
+
+
+def test_a_years_capital_over_26_weeks_says_what_it_was_taken_to_cover() -> None:
+    """The active config's year of capital (GBP 4,516,609) with `horizon_periods: 26`: the
+    field is the capital over the horizon, so the plan had the year's grant for half a year
+    (and spent 55% of it, its works at their weekly limits) with no warning."""
+    year = demo_planning_config()
+    capital = sum(d["capital_gbp"] for d in year["districts"])
+    texts = money_scale_warnings(_flat_inputs(year, 26))
+    [text] = [t for t in texts if t.startswith("DFG capital_gbp is each district's capital")]
+    assert text.startswith(
+        f"DFG capital_gbp is each district's capital over the whole horizon: GBP {capital:,.0f} "
+        "in 5 district(s) was taken to cover these 26 weeks (182 days, under a year)"
+    )
+    assert f"give the share for these weeks (GBP {capital * 182 / 365.25:,.0f} pro rata)" in text
+
+
+def test_capital_for_the_horizons_own_weeks_or_a_year_says_nothing() -> None:
+    """The demo's config for 26 weeks has the pro rata share; a year of 52 weeks is a year."""
+    assert money_scale_warnings(_flat_inputs(demo_planning_config(horizon_periods=26), 26)) == []
+    assert money_scale_warnings(_flat_inputs(demo_planning_config(), 52)) == []

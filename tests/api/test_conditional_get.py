@@ -103,7 +103,7 @@ def _store_plan(tmp_path: Path, result: dict[str, object]) -> int:
     body = demo_config.demo_planning_config(horizon_periods=13)
     with transaction(factory) as session:
         config = repository.save_config(session, body, planning.config_hash(body))
-        run = repository.start_run(session, "pipeline", "test", "test")
+        run = repository.start_run(session, "pipeline", "demo", "test")
         run.status = "succeeded"
         plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
     engine.dispose()
@@ -115,7 +115,9 @@ def test_a_latest_plans_answers_name_the_plan_and_its_tag_does_too(
 ) -> None:
     """Plans 1 and 2 have the same rows: `latest` says which one it is, and a dashboard
     polling it with the tag it got of plan 1 gets plan 2 (not a 304) once 2 is the latest."""
-    same = {"hours": [{"service": "ot", "district": "rugby", "hours": 1.0}]}
+    row = {"service": "ot", "district": "rugby", "team": "south", "period": 1}
+    row |= {"ds": "2022-01-03", "hours": 1.0, "cases_served": 0.1}
+    same = {"hours": [row]}
     first = _store_plan(tmp_path, same)
     polled = admin.get("/v1/plans/latest/hours")
     assert (polled.headers["x-plan-id"], polled.headers["content-location"]) == (

@@ -433,8 +433,8 @@ def test_text_from_a_stored_config_is_shown_as_text_not_run(
             "warnings": [],
             "revenue": [],
             "demand": [],
-            "hours": [{"service": "ot", "district": MARKUP, "hours": 10.0}],
-            "shadow_prices": [{"statement": f"{MARKUP} capital is worth 1 day", "dual": 1.0}],
+            "hours": [_hours_row(MARKUP, 10.0)],
+            "shadow_prices": [_price_row(f"{MARKUP} capital is worth 1 day")],
             "total_dtoc_days": 0.0,
             "district_waits": [_wait_row(MARKUP, MARKUP, 2.0)],
             "simulation": [_sim_row(MARKUP, MARKUP, 2.0, 3.0)],
@@ -450,6 +450,23 @@ def test_text_from_a_stored_config_is_shown_as_text_not_run(
         assert MARKUP in browser.find_element(By.ID, "summary").text
         assert MARKUP in browser.find_element(By.ID, "waits-table").text
         assert MARKUP in browser.find_element(By.ID, "baselines-table").text
+
+
+def _hours_row(district: str, hours: float) -> dict[str, Any]:
+    """An `hours` row as a plan stores it: OT in `district`, the first week."""
+    return {"service": "ot", "district": district, "team": "north", "period": 1} | {
+        "ds": "2026-01-05",
+        "hours": hours,
+        "cases_served": hours / 10,
+    }
+
+
+def _price_row(statement: str) -> dict[str, Any]:
+    """A DFG capital shadow price as a plan stores it (no period: capital is for the horizon)."""
+    return {"constraint": "capital", "index": "rugby", "dual": 1.0, "value": 1.0} | {
+        "unit": "weighted waiting days per GBP 1,000",
+        "statement": statement,
+    }
 
 
 def _wait_row(service: str, district: str, wait_days: float | None) -> dict[str, Any]:
@@ -741,7 +758,7 @@ def test_a_plan_without_simulation_or_baselines_shows_its_waits_alone(
         "revenue": [],
         "demand": [],
         "hours": [],
-        "shadow_prices": [{"statement": "capital is worth 1 day", "dual": 1.0}],
+        "shadow_prices": [_price_row("capital is worth 1 day")],
         "total_dtoc_days": 0.0,
         "district_waits": waits,
         "simulation": [],

@@ -195,7 +195,7 @@ def test_an_aborted_upload_is_an_access_line_not_an_error(
     engine.dispose()
     assert re.fullmatch(
         rf'127\.0\.0\.1:\d+ "POST {path} HTTP/1\.1" 499 {TIMED} '
-        r"reason=client_disconnected request=gone-1",
+        r"reason=client_disconnected key=uploader request=gone-1",
         line,
     ), line
     assert [r for r in records if r.levelno >= logging.WARNING or r.exc_info] == []

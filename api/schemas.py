@@ -647,6 +647,11 @@ class PlanStaffingRowPublic(_StoredRow):
     min_hours: float = Field(description="the team's floor, hours")
     max_hours: float = Field(description="the team's ceiling, hours")
     agency_max_hours: float = Field(description="agency ceiling, hours")
+    fte: float | None = Field(
+        description="in-house staff hours as full-time equivalents: staff_hours / (the service's "
+        "hours_per_fte x weeks in the period); only in plans whose config gives hours_per_fte "
+        "for some service, null for a service without it (and in plans stored before it)",
+    )
 
 
 class PlanCapitalRowPublic(_StoredRow):

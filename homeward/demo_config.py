@@ -27,6 +27,9 @@ DEMO_CONFIG_NAME = "warwickshire-demo (synthetic)"  # `homeward demo` replaces o
 # Hours per case and loaded hourly costs are planning assumptions of the demo, not measured
 # figures. Urgent shares and weights triage the queues (the reports condemn date-order queues,
 # seed 000 review, 002 §11.2). All assumptions; hospital_share is measured (below).
+# FTE as the NJC standard week (37 hours) of the in-house staff hours a plan pays for: contracted
+# full-time posts, not hours spent on cases (fewer, after travel, leave and training).
+NJC_WEEK_HOURS = 37.0
 SERVICES: dict[str, dict[str, float]] = {
     "ot": {
         "hours_per_case": 6.0,
@@ -34,6 +37,7 @@ SERVICES: dict[str, dict[str, float]] = {
         "wait_weight": 1.0,
         "urgent_share": 0.25,
         "urgent_wait_weight": 3.0,
+        "hours_per_fte": NJC_WEEK_HOURS,
     },
     "hao": {
         "hours_per_case": 4.0,
@@ -41,6 +45,7 @@ SERVICES: dict[str, dict[str, float]] = {
         "wait_weight": 0.8,
         "urgent_share": 0.10,
         "urgent_wait_weight": 2.0,
+        "hours_per_fte": NJC_WEEK_HOURS,
     },
     "reablement": {
         "hours_per_case": 20.0,
@@ -49,6 +54,7 @@ SERVICES: dict[str, dict[str, float]] = {
         "urgent_share": 0.40,
         "urgent_wait_weight": 3.0,
         "hospital_delay_weight": 1.0,
+        "hours_per_fte": NJC_WEEK_HOURS,
     },
     "domcare": {
         "hours_per_case": 30.0,
@@ -57,6 +63,7 @@ SERVICES: dict[str, dict[str, float]] = {
         "urgent_share": 0.30,
         "urgent_wait_weight": 3.0,
         "hospital_delay_weight": 1.0,
+        "hours_per_fte": NJC_WEEK_HOURS,
     },
 }
 # Weeks of referrals waiting at the start (Little's law: backlog = throughput x wait). OT: the

@@ -176,6 +176,9 @@ def _number_kind(annotation: Any) -> str:
 _UNIONS = (Union, UnionType)
 
 
+MAX_HOURS_PER_FTE = 60.0  # hours in a full-time week, at most (see ServiceConfig.hours_per_fte)
+
+
 class ServiceConfig(_Strict):
     """One service: unit costs, waiting weights and (optional) issue-4 extensions."""
 
@@ -244,6 +247,29 @@ class ServiceConfig(_Strict):
         description="the fraction (0 to 1) of the hours delivered that are charged for (the people "
         "who pay charge_gbp_per_hour); above 0 only with a charge_gbp_per_hour above 0",
     )
+
+    hours_per_fte: float | None = Field(
+        default=None,
+        description="the hours one full-time equivalent member of staff gives the service in a "
+        "week (above 0, at most 60), for the staffing table's fte column; e.g. 37 for the NJC "
+        "standard week, or fewer to count only hours spent on cases; null: no fte column for "
+        "the service",
+    )
+
+    @field_validator("hours_per_fte")
+    @classmethod
+    def _fte_week(cls, value: float | None) -> float | None:
+        """Above 0 (an FTE divides hours) and at most 60: a full-time week is about 37 hours,
+        and 60 is beyond what the Working Time Regulations allow on average (48), so a larger
+        number is a month's or a year's hours given by mistake."""
+        if value is not None and not 0 < value <= MAX_HOURS_PER_FTE:
+            raise ConfigValueError(
+                "hours_per_fte",
+                (),
+                f"hours in one full-time week, above 0 and at most {MAX_HOURS_PER_FTE:g} (e.g. 37)",
+                f"{value:g}" + (" (a month's or a year's hours?)" if value > 60 else ""),
+            )
+        return value
 
     @model_validator(mode="after")
     def _urgent_weight_given(self) -> ServiceConfig:
@@ -471,6 +497,12 @@ class FlowsConfig(_Strict):
     )
 
 
+# Days of the even-waits term one hour of needless week-to-week change weighs (see
+# optimise/tiebreak.py; measured in docs/benchmarks.md): on the demo it removed most district
+# churn that the least waiting leaves free for 1% on that term.
+STEADY_HOURS_WEIGHT = 0.1
+
+
 class EquityConfig(_Strict):
     """Equity: a cap on each district's average wait, a worst-district weight (both off unless
     given), and the even-waits tie-break (on unless `even_waits` is false).
@@ -480,7 +512,10 @@ class EquityConfig(_Strict):
     the plan is solved twice: first for the least weighted waiting, then, keeping that within
     a relative `even_waits_tolerance` (1e-6: the same plan's waiting, as far as a solver can
     tell), for the most even waits (see optimise/tiebreak.py). A larger tolerance (up to 1%)
-    lets a planner trade that much weighted waiting for evenness.
+    lets a planner trade that much weighted waiting for evenness. The same solve also keeps
+    each district's and team's hours steady from one period to the next where that costs no
+    weighted waiting (`steady_hours_weight` against the evenness term), so that plans that
+    tie on waiting are not rostered with needless swings.
     """
 
     max_avg_wait_days: float | None = Field(
@@ -512,6 +547,15 @@ class EquityConfig(_Strict):
         le=0.01,
         description="the weighted waiting the even-waits solve may add, as a fraction (0 to 0.01) "
         "of the least (1e-6: none a solver can tell)",
+    )
+    steady_hours_weight: float = Field(
+        default=STEADY_HOURS_WEIGHT,
+        ge=0,
+        le=10,
+        description="in the even-waits solve, days of longest district wait (summed over service, "
+        "team and period) worth one hour less of week-to-week change in a district's or team's "
+        "hours (0 to 10; 0.1: ten hours of churn weigh a day; 0: waits only). It never trades "
+        "weighted waiting, which that solve holds",
     )
 
 

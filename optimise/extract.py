@@ -95,8 +95,11 @@ def hours_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
 
 
 def staffing_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    """A team's hours per service and period with its limits, and, where any service gives
+    `hours_per_fte`, the full-time equivalents its in-house staff hours are (`fte`, nan for a
+    service without one)."""
     shape = v.staff_hours.shape
-    return long_frame(
+    frame = long_frame(
         inputs,
         ("service", "team", "period"),
         staff_hours=v.staff_hours,
@@ -106,6 +109,11 @@ def staffing_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
         max_hours=np.broadcast_to(inputs.hours_max[:, :, None], shape),
         agency_max_hours=np.broadcast_to(inputs.agency_max_hours[:, :, None], shape),
     )
+    per_fte = inputs.hours_per_fte
+    if per_fte is not None and np.isfinite(per_fte).any():
+        weeks = inputs.period_days / 7.0
+        frame["fte"] = (v.staff_hours / (per_fte[:, None, None] * weeks)).ravel()
+    return frame
 
 
 def capital_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

@@ -74,6 +74,9 @@ class PlanInputs:
     worst_district_weight: float
     even_waits: bool = True  # solve the second, even-waits stage (optimise/tiebreak.py)
     even_waits_tolerance: float = 1e-6  # relative slack it may take on the first's waiting
+    steady_hours_weight: float = 0.1  # days of its term per hour of week-to-week change
+    # (S,) hours one FTE gives the service in a week (nan: not given, no fte figures)
+    hours_per_fte: Array | None = None
     # (S, D) what a low and a high year multiply demand by, where the demand gives them
     # (optimise/risk.py)
     demand_low_factor: Array | None = None
@@ -157,6 +160,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         worst_district_weight=equity.worst_district_weight,
         even_waits=equity.even_waits,
         even_waits_tolerance=equity.even_waits_tolerance,
+        steady_hours_weight=equity.steady_hours_weight,
         demand_low_factor=None if factors is None else _frozen(factors[0]),
         demand_high_factor=None if factors is None else _frozen(factors[1]),
         winter_index=None if winter_index is None else _frozen(winter_index),
@@ -223,6 +227,9 @@ def _service_arrays(services: list[ServiceConfig]) -> dict[str, Array]:
         ),
         "hospital_share": _frozen([_hospital_share(s) for s in services]),
         "hospital_delay_weight": _frozen([s.hospital_delay_weight for s in services]),
+        "hours_per_fte": _frozen(
+            [np.nan if s.hours_per_fte is None else s.hours_per_fte for s in services]
+        ),
     }
 
 

@@ -14,7 +14,9 @@ module makes the choice on purpose, lexicographically:
    worst-district term within the same tolerance (row `keep_worst_district`: each is kept on
    its own, so the second stage cannot trade waiting for that term), and minimises the sum
    over service, team and period of the longest average wait of the team's districts, plus
-   the same spend tie-break as the first stage. It does not move money between teams: a
+   the same spend tie-break as the first stage, plus `steady_hours_weight` days per hour of
+   week-to-week move in each district's and each team's hours of care (`_add_steady_hours`:
+   plans tying on waiting should not swing a roster). It does not move money between teams: a
    budget several teams share (the pooled one) is split into each team's first-stage share,
    so the second stage falls apart into one block per team even when the first was one
    coupled LP, and relaxation slack stays what the first stage found.
@@ -51,6 +53,7 @@ import numpy.typing as npt
 from optimise.assemble import Assembler
 from optimise.build import SGT, SPEND_COLUMNS, WAITING_COLUMNS, weighted_wait_days
 from optimise.decompose import BY_BLOCKS, Decomposition, parts
+from optimise.frames import team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array, IntArray, LpModel
 from optimise.result import PlanResult
@@ -128,13 +131,18 @@ def _split_by_team(inputs: PlanInputs, model: LpModel, first: SolveResult) -> Lp
     block per team (or per group of teams a worst-district term ties together)."""
     team, fixed = _team_of_columns(inputs, model), _penalty_columns(model)
     shared = _shared_rows(model, team, fixed)
-    asm = Assembler.extend(model, {"shared": tuple(str(i + 1) for i in range(len(shared)))})
+    later = model.labels["period"][1:]
+    asm = Assembler.extend(
+        model, {"shared": tuple(str(i + 1) for i in range(len(shared))), LATER: later}
+    )
     _add_team_shares(asm, inputs, model, first, team, shared)
     worst = _add_worst_wait(asm, inputs, model)
+    moves = _add_steady_hours(asm, inputs, model)
     out = asm.finish(model.penalties)
     cost = np.zeros(out.num_cols)
     cost[: model.num_cols] = _cost_of(model, SPEND_COLUMNS, model.num_cols)
     cost[worst.ravel()] = 1.0
+    cost[moves.ravel()] = inputs.steady_hours_weight
     row_lower, row_upper = out.row_lower.copy(), out.row_upper.copy()
     row_lower[shared], row_upper[shared] = -np.inf, np.inf
     col_lower, col_upper = out.col_lower.copy(), out.col_upper.copy()
@@ -182,6 +190,41 @@ def _add_worst_wait(asm: Assembler, inputs: PlanInputs, model: LpModel) -> IntAr
     asm.coef(rows[..., None], b, wait_days_per_case(inputs)[..., None])
     asm.coef(rows, worst[:, inputs.team_of_district, :], -1.0)
     return worst
+
+
+# Hours moves are indexed by the later of the two periods (2 to T): period 1's hours have no
+# period before them in the plan.
+LATER = "later_period"
+STEADY = {  # row family: its axes
+    "steady_district": ("service", "district", LATER),
+    "steady_team": ("service", "team", LATER),
+}
+
+
+def _add_steady_hours(asm: Assembler, inputs: PlanInputs, model: LpModel) -> IntArray:
+    """Columns `rise` and `fall` >= 0 per district and per team, service and period from the
+    second, with rows `hours[t] - hours[t-1] - rise[t] + fall[t] = 0` on the hours of care
+    given (a team's: its districts' summed), so that at the optimum rise + fall is the hours'
+    move from the period before; returns every rise and fall column. A team's in-house staff
+    hours follow its hours given through the spend tie-break; steadying the staff hours
+    themselves would pay for idle hours to keep a roster flat, moving money the first stage
+    did not."""
+    moved = np.zeros(0, dtype=np.int64)
+    block = model.columns["x"]
+    x = np.arange(block.start, block.stop).reshape(block.shape)
+    scale = np.broadcast_to(inputs.hours_per_case[:, None, None], x.shape[:3])[..., 1:]
+    for name, axes in STEADY.items():
+        rise = asm.add_columns(f"{name}_rise", axes)
+        fall = asm.add_columns(f"{name}_fall", axes)
+        rows = asm.add_rows(name, axes, 0.0, 0.0)
+        of_district = rows if name == "steady_district" else rows[:, inputs.team_of_district]
+        for k in range(x.shape[3]):
+            asm.coef(of_district, x[:, :, 1:, k], scale)
+            asm.coef(of_district, x[:, :, :-1, k], -scale)
+        asm.coef(rows, rise, -1.0)
+        asm.coef(rows, fall, 1.0)
+        moved = np.concatenate([moved, rise.ravel(), fall.ravel()])
+    return moved
 
 
 def _team_of_columns(inputs: PlanInputs, model: LpModel) -> IntArray:
@@ -241,7 +284,34 @@ def start_basis(
     cols[: model.num_cols], rows[: model.num_rows] = first.basis.col_status, first.basis.row_status
     _basic_longest(inputs, model, second, first, cols, rows)
     _basic_shares(model, second, rows)
+    _basic_moves(inputs, model, second, first, cols, rows)
     return Basis(cols, rows)
+
+
+def _basic_moves(
+    inputs: PlanInputs,
+    model: LpModel,
+    second: LpModel,
+    first: SolveResult,
+    cols: npt.NDArray[np.int8],
+    rows: npt.NDArray[np.int8],
+) -> None:
+    """Each steady row at its bound (it is an equation), with the rise column basic where the
+    first stage's hours rose (or stayed) and the fall column basic where they fell; the other
+    one at 0."""
+    served = np.maximum(model.col_values(first.col_value, "x"), 0.0).sum(axis=3)
+    district = served * inputs.hours_per_case[:, None, None]
+    for name in STEADY:
+        hours = district if name == "steady_district" else team_sum(inputs, district)
+        rising = np.diff(hours, axis=-1) >= 0
+        rise, fall = (_col_grid(second, f"{name}_{side}") for side in ("rise", "fall"))
+        cols[rise[~rising]] = cols[fall[rising]] = AT_LOWER
+        rows[second.rows[name].start : second.rows[name].stop] = AT_LOWER
+
+
+def _col_grid(model: LpModel, name: str) -> IntArray:
+    block = model.columns[name]
+    return np.arange(block.start, block.stop).reshape(block.shape)
 
 
 def _basic_longest(

@@ -263,3 +263,12 @@ def test_a_summary_of_a_plan_stored_without_a_horizon_says_none(either_database_
     )
     assert (empty.first_ds, empty.last_ds, empty.periods, empty.warnings) == (None, None, None, ())
     assert (older.first_ds, older.last_ds, older.periods, older.warnings) == (None, None, None, ())
+
+
+def test_staffing_gives_each_team_its_fte_a_week(viewer: httpx.Client) -> None:
+    """The demo config counts a full-time week as 37 hours for every service."""
+    rows = _rows(viewer.get("/v1/plans/latest/staffing"))
+    table = _csv(viewer.get("/v1/plans/latest/staffing.csv", params={"service": "reablement"}))
+    assert list(table.columns)[-1] == "fte"
+    assert table["fte"].to_numpy() == pytest.approx(table["staff_hours"].to_numpy() / 37.0)
+    assert all(r["fte"] == pytest.approx(r["staff_hours"] / 37.0) for r in rows)

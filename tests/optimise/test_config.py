@@ -373,3 +373,23 @@ def test_a_refused_list_is_found_as_json() -> None:
         PlanningConfig.model_validate(raw)
     refused = refused_value(caught.value.errors()[0])
     assert refused is not None and refused.found == 'none for ["hao"]'
+
+
+@pytest.mark.parametrize(("hours", "hint"), [(0, ""), (-37, ""), (160, " (a month's")])
+def test_hours_per_fte_is_a_week_above_zero_and_at_most_60(hours: float, hint: str) -> None:
+    raw = hand_config()
+    raw["services"][0]["hours_per_fte"] = hours
+    with pytest.raises(ValidationError) as refused:
+        PlanningConfig.model_validate(raw)
+    [error] = refused.value.errors()
+    said = refused_value(error)
+    assert said is not None and said.loc == ("services", 0, "hours_per_fte")
+    assert said.expected == "hours in one full-time week, above 0 and at most 60 (e.g. 37)"
+    assert said.found.startswith(f"{hours:g}{hint}")
+
+
+def test_hours_per_fte_is_optional() -> None:
+    raw = hand_config()
+    assert PlanningConfig.model_validate(raw).services[0].hours_per_fte is None
+    raw["services"][0]["hours_per_fte"] = 37
+    assert PlanningConfig.model_validate(raw).services[0].hours_per_fte == 37.0

@@ -198,7 +198,8 @@ def test_even_waits_keeps_the_waiting_and_the_worst_district_term_each() -> None
     tolerance = inputs.even_waits_tolerance
     days = first.objective_weighted_wait_days
     assert second.first_stage_weighted_wait_days == pytest.approx(days, rel=1e-9)
-    assert second.objective_weighted_wait_days <= days * (1 + tolerance) + 1e-6
+    # + 1e-9: the bound is used in full (round-off on a sum of thousands of days)
+    assert second.objective_weighted_wait_days <= days * (1 + tolerance) + 1e-6 + 1e-9
     term, weight = first.worst_district_wait_term, inputs.worst_district_weight
     assert second.worst_district_wait_term <= term * (1 + tolerance) + weight * 1e-6
     assert np.isfinite(second.objective_value)

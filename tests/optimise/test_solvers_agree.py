@@ -62,6 +62,8 @@ def test_a_pooled_budget_below_two_teams_floors_is_named_by_every_solver(solver:
     assert relaxed(plan) == pytest.approx(relaxed(reference))
     assert relaxed(plan) == pytest.approx({("revenue", "5"): 3000.0, ("revenue", "6"): 4400.0})
     assert "revenue (period 6) by 4,400.0 GBP" in plan.message
-    broken = [r for r in residuals(inputs, plan) if r.violation > 1e-6]
+    # A hundredth of a penny: CBC leaves GBP 8e-6 on a capital row once the even-waits
+    # stage also steadies hours (round-off on pounds, not a constraint given up)
+    broken = [r for r in residuals(inputs, plan) if r.violation > 1e-4]
     assert {r.constraint for r in broken} == {"revenue"}
     assert sum(r.violation for r in broken) == pytest.approx(7400.0)

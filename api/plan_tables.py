@@ -22,12 +22,16 @@ from typing import Annotated, Any, NoReturn
 from fastapi import Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, PlainValidator, TypeAdapter, WithJsonSchema
+from sqlalchemy.orm import Session
 
-from api.schemas import PlanResultPublic
+from api.schemas import PlanResultPublic, PlanSummaryRowPublic, PlanWarningRowPublic
+from homeward import plan_summary
+from models import PlanRow
 
 
 class PlanTable(StrEnum):
-    """A plan's tables, as `PlanResultPublic` names its lists of rows."""
+    """A plan's tables: those `PlanResultPublic` names its lists of rows, then the pack's
+    (`PACK_TABLES`), made from the plan and its run and config rows."""
 
     hours = "hours"
     staffing = "staffing"
@@ -46,6 +50,18 @@ class PlanTable(StrEnum):
     relaxations = "relaxations"
     baselines = "baselines"
     simulation = "simulation"
+    summary = "summary"
+    warnings = "warnings"
+
+
+# The tables not stored as lists of rows: a plan's summary and warnings, one row per figure
+# or warning, so a pack for a head of service downloads as CSV like any other table. Their
+# columns have no district, service or ds, so every filter on them is refused (422).
+PACK_TABLES: dict[PlanTable, type[BaseModel]] = {
+    PlanTable.summary: PlanSummaryRowPublic,
+    PlanTable.warnings: PlanWarningRowPublic,
+}
+STORED_TABLES = tuple(t for t in PlanTable if t not in PACK_TABLES)
 
 
 TableName = Annotated[
@@ -54,7 +70,10 @@ TableName = Annotated[
 
 
 def row_model(table: PlanTable) -> type[BaseModel] | None:
-    """The schema of one row of `table`, as `PlanResultPublic` types its list."""
+    """The schema of one row of `table`, as `PlanResultPublic` types its list (a pack
+    table's, as `PACK_TABLES` names it)."""
+    if table in PACK_TABLES:
+        return PACK_TABLES[table]
     annotation = PlanResultPublic.model_fields[table.value].annotation
     args = getattr(annotation, "__args__", ())
     model = args[0] if args else None
@@ -187,6 +206,16 @@ class TableRows:
     rows: list[dict[str, Any]]
 
 
+def table_source(session: Session, plan: PlanRow, table: PlanTable) -> dict[str, Any]:
+    """The result to read `table` of `plan` from (`table_rows`): as stored, or for a pack
+    table, with that table made in its place (a copy: the stored result is not changed)."""
+    if table is PlanTable.summary:
+        return {**plan.result, table.value: plan_summary.summary_rows(session, plan)}
+    if table is PlanTable.warnings:
+        return {**plan.result, table.value: plan_summary.warning_rows(plan.result)}
+    return plan.result
+
+
 def table_rows(result: dict[str, Any], table: PlanTable, wanted: RowFilter) -> TableRows:
     """The rows of `table` in a stored plan's `result` that `wanted` keeps; a filter the table
     or the plan cannot answer is refused (RequestValidationError, a 422 at the parameter)."""
@@ -222,7 +251,7 @@ def _unanswerable(
 
 def _plan_ids(result: dict[str, Any], column: str) -> list[str]:
     """Every value of `column` in any table of the plan: its districts, or its services."""
-    tables = (result.get(t.value) or [] for t in PlanTable)
+    tables = (result.get(t.value) or [] for t in STORED_TABLES)
     return sorted({v for rows in tables for r in rows if isinstance(v := r.get(column), str)})
 
 

@@ -909,6 +909,29 @@ class PlanDemandRiskRowPublic(_StoredRow):
     dtoc_days: float = Field(description="delayed days in hospital")
 
 
+class PlanSummaryRowPublic(_StoredRow):
+    """One figure of a plan's summary (GET /v1/plans/{id}/summary), for a pack a head of
+    service reads: which plan, its status and horizon, its headline figures (totals over its
+    periods, as its comparison gives them), its DFG capital, the config and run that made it,
+    and the forecast run and referral history it planned from."""
+
+    figure: str = Field(description="which figure, e.g. `weighted_wait_days`, `first_ds`")
+    value: int | float | str | bool | None = Field(
+        description="the figure: a number, a date (YYYY-MM-DD), a time (ISO 8601, UTC) or "
+        "text, as `unit` says; null where the plan does not give it (a figure undefined, or "
+        "a plan stored before a release that reported it)"
+    )
+    unit: str = Field(description="e.g. days, GBP, hours, cases, date, UTC time, id, text")
+    note: str = Field(description="what the figure is, in words")
+
+
+class PlanWarningRowPublic(_StoredRow):
+    """One of a plan's `warnings` (GET /v1/plans/{id}/warnings)."""
+
+    index: int = Field(description="its place in the plan's `warnings`, 1 for the first")
+    warning: str = Field(description="the warning, as the plan states it")
+
+
 class PlanResultPublic(BaseModel):
     """A plan's result: scalars, then frames, each a list of rows. Served as stored: a key
     an older plan lacks is left out, and keys not named here are kept."""

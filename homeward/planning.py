@@ -1029,6 +1029,54 @@ def plan_what_if(
     return stored, {**compared, "config_changes": changes}
 
 
+def compare_plans(session: Session, plan: PlanRow, other: PlanRow) -> dict[str, Any]:
+    """Stored plan `plan` against stored plan `other`, as `plan_what_if` sets a what-if
+    against the active config's latest plan: `plan`'s figures, each one's change from
+    `other`'s (`sweep_row`; none where the two cover other periods, `not_comparable` saying
+    why) and the fields of `plan`'s config that differ from `other`'s (`config_changes`).
+    For a what-if and the plan it was compared with, the same comparison POST /v1/plans
+    answered with. Where either config cannot be read (stored by an older release), as for
+    a what-if whose active config cannot be read, nothing is compared: every change and
+    `config_changes` are None, and `not_comparable` says why (a plan whose own config
+    holds no fee rate that is a number raises ConfigUnreadable: its rate cannot be given)."""
+    mine = session.get_one(PlanningConfigRow, plan.config_id)
+    theirs = session.get_one(PlanningConfigRow, other.config_id)
+    figures = plan_figures(other.objective_weighted_wait_days, other.result, theirs.body)
+    baseline = SweepBaseline(other.id, figures, plan_horizon(other.result))
+    own = plan_figures(plan.objective_weighted_wait_days, plan.result, mine.body)
+    try:
+        config = _plan_config(plan, mine)
+        diff = _config_diff(_plan_config(other, theirs), config)
+    except ConfigUnreadable as exc:
+        rate = _stored_rate(mine.body, exc)
+        compared = sweep_row(rate, plan.id, plan.status, own, baseline, plan_horizon(plan.result))
+        return _nothing_compared(compared, exc)
+    compared = sweep_row(
+        config.fees.dfg_fee_rate, plan.id, plan.status, own, baseline, plan_horizon(plan.result)
+    )
+    return {**compared, "config_changes": [f"{p}: {old} -> {new}" for p, old, new in diff]}
+
+
+def _stored_rate(body: dict[str, Any], exc: ConfigUnreadable) -> float:
+    """The fee rate of a config that cannot be read, as stored; a rate that is no number
+    either raises `exc`: a comparison cannot name its plan's rate."""
+    try:
+        return float(body["fees"]["dfg_fee_rate"])
+    except (KeyError, TypeError, ValueError):
+        raise exc from None
+
+
+def _nothing_compared(compared: dict[str, Any], exc: ConfigUnreadable) -> dict[str, Any]:
+    """A comparison's row with every change None, since a config it needs cannot be read."""
+    unread = {f"{name}_change": None for name in SWEEP_FIGURES}
+    return {**compared, **unread, "not_comparable": _not_compared_with(exc), "config_changes": None}
+
+
+def _plan_config(plan: PlanRow, config: PlanningConfigRow) -> PlanningConfig:
+    """A stored plan's config as planning reads it; one that cannot be read names its plan."""
+    return read_config(config.body, f"the config of plan {plan.id} (id {config.id})")
+
+
 def _not_compared_with(exc: ConfigUnreadable) -> str:
     """Why a plan is not compared with the active config's latest plan it cannot read."""
     return (
@@ -1081,8 +1129,13 @@ def _leaf_changes(
     rate to it first (a sweep's rates are not a change of its config)."""
     if rate is not None:
         mine_body = with_fee_rate(mine_body, rate)
-    theirs = read_active(active).model_dump(mode="json")
-    mine = read_config(mine_body).model_dump(mode="json")
+    return _config_diff(read_active(active), read_config(mine_body))
+
+
+def _config_diff(old: PlanningConfig, new: PlanningConfig) -> list[tuple[str, str, str]]:
+    """(path, old's value, new's value) for every leaf where two read configs differ, `name`
+    and `version` left out."""
+    theirs, mine = old.model_dump(mode="json"), new.model_dump(mode="json")
     for key in _NAMING_FIELDS:
         theirs.pop(key, None)
         mine.pop(key, None)

@@ -23,6 +23,7 @@ from api.plan_tables import (
     RowFilterDep,
     TableName,
     table_rows,
+    table_source,
 )
 from api.routes.plans import (
     LATEST_HEADERS,
@@ -88,7 +89,7 @@ def latest_plan_table_csv(
     `X-Plan-Id` and `Content-Location` name the plan, so a download says which plan it came
     from."""
     row = latest_or_404(session)
-    return _table_csv(row, table, wanted, plan_headers(row, request))
+    return _table_csv(session, row, table, wanted, plan_headers(row, request))
 
 
 @router.get(
@@ -105,13 +106,13 @@ def plan_table_csv(
     """One table of a plan (GET /v1/plans/{id}) as CSV, optionally filtered as GET
     /v1/plans/{id}/{table} is."""
     row = plan_or_404(session, plan_id)
-    return _table_csv(row, table, wanted, plan_headers(row))
+    return _table_csv(session, row, table, wanted, plan_headers(row))
 
 
 def _table_csv(
-    row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
+    session: Session, row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
 ) -> Response:
-    kept = table_rows(row.result, table, wanted)
+    kept = table_rows(table_source(session, row, table), table, wanted)
     frame = rows_frame(kept.rows, kept.columns)  # a period column with gaps stays whole
     return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv", headers)
 

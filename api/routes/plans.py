@@ -7,11 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import (
+    MAX_ID,
     AuthFirstRoute,
     BeforeIdQuery,
     FactoryDep,
@@ -32,6 +33,7 @@ from api.plan_tables import (
     public_rows,
     row_model,
     table_rows,
+    table_source,
 )
 from api.routes.configs import refuse_unstored_pressure_series
 from api.routes.runs import public_runs
@@ -241,7 +243,7 @@ def latest_plan_table(
     services' or dates' rows, without the rest of the plan (about 1.5 MB). `X-Plan-Id` says
     which plan it is, and `Content-Location` the same table at that plan's own URL."""
     row = latest_or_404(session)
-    return _table_json(row, table, wanted, plan_headers(row, request))
+    return _table_json(session, row, table, wanted, plan_headers(row, request))
 
 
 @router.get(
@@ -258,15 +260,38 @@ def get_plan_table(
     """One table of a plan (GET /v1/plans/{id}), optionally only some districts', services'
     or dates' rows (`from` and `to` inclusive, on each row's `ds`)."""
     row = plan_or_404(session, plan_id)
-    return _table_json(row, table, wanted, plan_headers(row))
+    return _table_json(session, row, table, wanted, plan_headers(row))
+
+
+@router.get(
+    "/{plan_id}/compare/{other_id}",
+    operation_id="compare_plans",
+    response_model=PlanComparisonPublic,
+    dependencies=[allowed(Action.READ)],
+    responses=error_responses(404, 422),
+)
+def compare_plans(
+    plan_id: IdPath,
+    other_id: Annotated[
+        int, Path(ge=1, le=MAX_ID, description="the plan it is compared with (GET /v1/plans/{id})")
+    ],
+    session: SessionDep,
+) -> PlanComparisonPublic:
+    """Plan `plan_id` set against plan `other_id`, any two stored plans, as POST /v1/plans
+    sets a what-if against the active config's latest plan: the first plan's figures, each
+    one's change from the second's (none where they cover other periods, `not_comparable`
+    saying why) and the config fields that differ, from the second's value to the first's.
+    For a what-if and the plan in its `comparison.compared_with_plan_id`, the same answer."""
+    plan, other = plan_or_404(session, plan_id), plan_or_404(session, other_id)
+    return PlanComparisonPublic.model_validate(planning.compare_plans(session, plan, other))
 
 
 def _table_json(
-    row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
+    session: Session, row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
 ) -> Response:
     # rows made JSON here, each through its own table's model (the response model is any
     # table's row, for the OpenAPI document, and would pick a model per row by its keys)
-    rows = public_rows(table, table_rows(row.result, table, wanted).rows)
+    rows = public_rows(table, table_rows(table_source(session, row, table), table, wanted).rows)
     return JSONResponse(rows, headers=headers)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from pydantic import BaseModel
 
-from api.routes.exports import PlanTable
+from api.plan_tables import STORED_TABLES, PlanTable
 from api.schemas import PlanResultPublic
 from tests.conftest import LiveServer
 
@@ -36,14 +36,16 @@ def _read(response: httpx.Response) -> pd.DataFrame:
 
 
 def test_every_table_of_a_plan_result_can_be_downloaded() -> None:
-    """The tables offered are exactly the plan result's lists of rows (none missed, no typo)."""
+    """The stored tables offered are exactly the plan result's lists of rows (none missed, no
+    typo); the pack's summary and warnings besides (tests/api/test_plan_tables.py)."""
     tables = {
         name
         for name, field in PlanResultPublic.model_fields.items()
         if typing.get_origin(field.annotation) is list
         and issubclass(typing.get_args(field.annotation)[0], BaseModel)
     }
-    assert {t.value for t in PlanTable} == tables
+    assert {t.value for t in STORED_TABLES} == tables
+    assert {t.value for t in PlanTable} == tables | {"summary", "warnings"}
 
 
 def test_the_latest_plans_hours_are_the_json_plans_hours(viewer: httpx.Client) -> None:
@@ -62,7 +64,7 @@ def test_the_latest_plans_hours_are_the_json_plans_hours(viewer: httpx.Client) -
     pd.testing.assert_frame_equal(by_id, csv)
 
 
-@pytest.mark.parametrize("table", list(PlanTable), ids=[t.value for t in PlanTable])
+@pytest.mark.parametrize("table", STORED_TABLES, ids=[t.value for t in STORED_TABLES])
 def test_each_table_is_a_csv_with_its_columns_even_when_empty(
     viewer: httpx.Client, table: PlanTable
 ) -> None:

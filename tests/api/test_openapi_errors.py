@@ -200,6 +200,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/plans/1/hours"),
         503: Ask("GET", "/v1/plans/1/hours"),
     },
+    ("GET", "/v1/plans/{plan_id}/compare/{other_id}"): {
+        401: Ask("GET", "/v1/plans/1/compare/2"),
+        404: Ask("GET", "/v1/plans/1/compare/2"),
+        422: Ask("GET", "/v1/plans/1/compare/0"),
+        500: Ask("GET", "/v1/plans/1/compare/2"),
+        503: Ask("GET", "/v1/plans/1/compare/2"),
+    },
     ("GET", "/v1/metrics.csv"): {
         401: Ask("GET", "/v1/metrics.csv"),
         404: Ask("GET", "/v1/metrics.csv", params={"prefix": "nothing/"}),

@@ -4,7 +4,9 @@ the plan list heads each plan with its horizon and warnings (over a real HTTP se
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session
 
-from api.plan_tables import PlanTable, row_model
+from api.plan_tables import STORED_TABLES, PlanTable, row_model
 from homeward import demo_config, planning, repository
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 
@@ -49,7 +51,7 @@ def test_every_table_has_its_row_model() -> None:
     assert all(row_model(t) is not None for t in PlanTable)
 
 
-@pytest.mark.parametrize("table", list(PlanTable), ids=[t.value for t in PlanTable])
+@pytest.mark.parametrize("table", STORED_TABLES, ids=[t.value for t in STORED_TABLES])
 def test_each_table_is_the_full_plans_table(
     viewer: httpx.Client, plan: dict[str, Any], table: PlanTable
 ) -> None:
@@ -226,6 +228,120 @@ def test_the_plan_list_heads_each_plan_with_its_horizon_and_warnings(
     assert result["periods"] > 1 and result["first_ds"] < result["last_ds"]
     assert summary["warnings"] == result["warnings"]
     assert len(summary["warnings"]) > 0  # the demo's plan starts in the past, and says so
+
+
+def _pack_csv(answer: httpx.Response) -> list[dict[str, str]]:
+    """A pack table's CSV rows as text, cell by cell (pandas would guess one type a column)."""
+    assert answer.status_code == 200, answer.text
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+def _as_csv(value: Any) -> str:
+    """How a JSON value is written in a CSV cell: null empty, booleans as JSON writes them."""
+    if value is None:
+        return ""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+@pytest.mark.parametrize("base", ["/v1/plans/latest", "/v1/plans/{id}"])
+def test_the_warnings_table_is_the_plans_warnings_one_a_row(
+    viewer: httpx.Client, plan: dict[str, Any], base: str
+) -> None:
+    """GET /v1/plans/latest/warnings.csv was a 422 (no such table): a pack had no warnings."""
+    path = base.format(id=plan["id"]) + "/warnings"
+    stated = plan["result"]["warnings"]
+    assert len(stated) > 0  # the demo's plan starts in the past, and says so
+    rows = _rows(viewer.get(path))
+    assert rows == [{"index": i, "warning": w} for i, w in enumerate(stated, 1)]
+    assert _pack_csv(viewer.get(f"{path}.csv")) == [
+        {"index": str(i), "warning": w} for i, w in enumerate(stated, 1)
+    ]
+    refused = _problems(viewer.get(path, params={"district": "rugby"}))
+    assert "its columns: index, warning" in refused["query/district"]["expected"]
+
+
+def test_the_summary_gives_the_plans_own_figures_dates_config_and_run(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    """Each figure as the plan's JSON, its config, its run and its comparison give it: the
+    summary must never disagree with the plan it summarises."""
+    rows = _rows(viewer.get(f"/v1/plans/{plan['id']}/summary"))
+    assert all(set(r) == {"figure", "value", "unit", "note"} and r["note"] for r in rows)
+    got = {r["figure"]: r["value"] for r in rows}
+    assert len(got) == len(rows)  # one row a figure
+    result = plan["result"]
+    config = viewer.get(f"/v1/configs/{plan['config_id']}").json()
+    run = viewer.get(f"/v1/runs/{plan['run_id']}").json()
+    compared = viewer.get(f"/v1/plans/{plan['id']}/compare/{plan['id']}").json()
+
+    def total(table: str, column: str) -> float:
+        return float(sum(r[column] for r in result[table]))
+
+    staff, agency = total("revenue", "staff_cost_gbp"), total("revenue", "agency_cost_gbp")
+    expected = {
+        "plan_id": plan["id"],
+        "status": plan["status"],
+        "created_at": plan["created_at"],
+        "first_ds": result["first_ds"],
+        "last_ds": result["last_ds"],
+        "periods": result["periods"],
+        "period_days": result["period_days"],
+        "config_id": plan["config_id"],
+        "config_name": config["name"],
+        "config_version": config["version"],
+        "scenario": plan["scenario"],
+        "run_id": plan["run_id"],
+        "run_trigger": run["trigger"],
+        "weighted_wait_days": plan["objective_weighted_wait_days"],
+        "dtoc_days": result["total_dtoc_days"],
+        "simulated_dtoc_days": result["simulated_dtoc_days"],
+        "revenue_cost_gbp": staff + agency,
+        "fee_income_gbp": total("revenue", "fee_income_gbp"),
+        "charge_income_gbp": total("revenue", "charge_income_gbp"),
+        "net_revenue_cost_gbp": total("revenue", "net_cost_gbp"),
+        "unspent_budget_gbp": total("revenue", "headroom_gbp"),
+        "capital_spent_gbp": total("capital_total", "capital_spent_gbp"),
+        "capital_available_gbp": total("capital_total", "capital_available_gbp"),
+        # a pipeline's plan reads the forecasts its own run made, from history to the week
+        # before its first period
+        "forecast_run_id": plan["run_id"],
+        "forecast_run_at": run["started_at"],
+        "referral_history_last_ds": str(
+            (pd.Timestamp(result["first_ds"]) - pd.Timedelta(days=7)).date()
+        ),
+    }
+    for figure, value in expected.items():
+        assert got[figure] == pytest.approx(value, rel=1e-9), figure
+    for figure in planning.SWEEP_FIGURES:  # as the plan's comparison gives each
+        assert got[figure] == pytest.approx(compared[figure], rel=1e-12), figure
+    cells = _pack_csv(viewer.get("/v1/plans/latest/summary.csv"))
+    assert [c["figure"] for c in cells] == [r["figure"] for r in rows]
+    for cell, row in zip(cells, rows, strict=True):
+        assert (cell["unit"], cell["note"]) == (row["unit"], row["note"])
+        if isinstance(row["value"], float):
+            assert float(cell["value"]) == pytest.approx(row["value"], rel=1e-9), row["figure"]
+        else:
+            assert cell["value"] == _as_csv(row["value"]), row["figure"]
+
+
+def test_a_plan_compared_with_itself_changes_nothing_and_an_unknown_plan_is_a_404(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    """Any two stored plans can be compared (the what-if's own comparison:
+    tests/api/test_whatif_comparison.py); there was no route for it."""
+    same = viewer.get(f"/v1/plans/{plan['id']}/compare/{plan['id']}")
+    assert same.status_code == 200, same.text
+    compared = same.json()
+    assert (compared["plan_id"], compared["compared_with_plan_id"]) == (plan["id"], plan["id"])
+    assert compared["config_changes"] == [] and compared["not_comparable"] is None
+    for name in planning.SWEEP_FIGURES:
+        assert compared[f"{name}_change"] == 0.0, name
+    for path in (f"{plan['id']}/compare/999999", f"999999/compare/{plan['id']}"):
+        missing = viewer.get(f"/v1/plans/{path}")
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["detail"] == "no plan with id 999999"
+    zero = _problems(viewer.get(f"/v1/plans/{plan['id']}/compare/0"))
+    assert set(zero) == {"path/other_id"}
 
 
 def _config(session: Session) -> int:

@@ -118,6 +118,10 @@ def test_a_what_if_is_compared_with_the_active_configs_latest_plan(
     assert comparison["fee_income_gbp_change"] > 0  # a higher fee on the same works
     # the plan stored is the plan alone, as before
     assert "comparison" not in finance.get(f"/v1/plans/{plan['id']}").json()
+    # and its comparison can be had again, for any two stored plans
+    again = finance.get(f"/v1/plans/{plan['id']}/compare/{latest['id']}")
+    assert again.status_code == 200, again.text
+    assert again.json() == comparison
 
 
 def test_a_financial_year_budget_is_reckoned_as_the_periods_budgets_summed(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import planning, repository
 from homeward.storage import transaction
+from models import PlanRow
 from tests.homeward.test_planning_baseline import _body, _store_flat_forecasts, _sweep
 
 
@@ -71,3 +72,30 @@ def test_a_sweep_is_planned_while_the_active_config_cannot_be_read(
         f"2 of 2 rates planned, compared with plan {run.sweep[0]['compared_with_plan_id']}: the "
         f"config sent, at its own fee rate ({own:g}), since {_unreadable(config_id)}"
     )
+
+
+def test_two_plans_are_not_compared_where_a_config_cannot_be_read(
+    factory: sessionmaker[Session],
+) -> None:
+    """GET /v1/plans/{id}/compare/{other_id} of a plan whose config an older release stored:
+    its figures and rate as stored, no change, and why (never a 500 for the unreadable one)."""
+    _store_flat_forecasts(factory, _body())
+    config_id = _store_unreadable(factory)
+    with transaction(factory) as session:
+        stored, _compared = planning.plan_what_if(session, _body(), "highs")
+        plan = session.get_one(PlanRow, stored.plan_id)
+        old = repository.store_plan(
+            session, plan.run_id, config_id, plan.status, 1.0, 0.1, dict(plan.result)
+        )
+        compared = planning.compare_plans(session, plan, old)
+        assert compared["config_changes"] is None and compared["compared_with_plan_id"] == old.id
+        assert compared["not_comparable"] == (
+            f"the config of plan {old.id} (id {config_id}) is not valid: fees.dfg_fee_rate: "
+            'Input should be a valid number, unable to parse string as a number, found "abc"; '
+            "so nothing is compared with its plans and every change is null (store a valid "
+            "config: POST /v1/configs)"
+        )
+        assert all(compared[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+        assert compared["weighted_wait_days"] == plan.objective_weighted_wait_days
+        with pytest.raises(planning.ConfigUnreadable, match=f"the config of plan {old.id} "):
+            planning.compare_plans(session, old, plan)  # its own rate is "abc": none to give

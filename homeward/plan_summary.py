@@ -1,0 +1,178 @@
+"""A stored plan's summary and warnings as tables of rows, for the pack a planner hands to a
+head of service: the headline figures, the horizon, the config and run that made the plan,
+and how old the data it planned from is, one figure a row, each with its unit.
+
+Every figure is read from the stored plan and its run, config and forecast rows, as GET
+/v1/plans/{id} and a what-if's comparison give them (`planning.plan_figures`), never reckoned
+another way, so the pack and the plan cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
+from homeward.recovery import as_utc
+from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
+
+# (figure, unit, note) of each of `planning.plan_figures`' figures, in a head of service's
+# order: outcomes, then money, then hours and works
+_FIGURES = (
+    ("weighted_wait_days", "days", "weighted waiting days, what the plan minimises"),
+    ("dtoc_days", "days", "delayed discharge (DTOC) days, as the LP reckons them"),
+    (
+        "simulated_dtoc_days",
+        "days",
+        "delayed discharge days in the plan's queue simulation (queues near full wait longer "
+        "than the LP predicts: quote both)",
+    ),
+    ("staff_cost_gbp", "GBP", "in-house staff cost"),
+    ("agency_cost_gbp", "GBP", "agency cost"),
+    ("revenue_cost_gbp", "GBP", "staff and agency cost, before fee and charge income"),
+    ("fee_income_gbp", "GBP", "DFG fee income"),
+    ("charge_income_gbp", "GBP", "care charge income"),
+    ("net_revenue_cost_gbp", "GBP", "staff and agency cost less fee and charge income"),
+    ("unspent_budget_gbp", "GBP", "revenue budget left unspent"),
+    ("staff_hours", "hours", "in-house staff hours"),
+    ("agency_hours", "hours", "agency hours"),
+    ("works_completed", "cases", "DFG works completed"),
+)
+
+
+def warning_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's `warnings`, one row each: `index` (from 1, in the plan's order) and the
+    `warning` as the plan states it."""
+    return [{"index": i, "warning": w} for i, w in enumerate(result.get("warnings") or [], 1)]
+
+
+def summary_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
+    """The plan's summary, one row per figure (`figure`, `value`, `unit`, `note`): the plan
+    and its status, its horizon, its headline figures (totals over the horizon), its DFG
+    capital, its config and run, and the forecast run and referral history it planned from.
+    A value the plan does not give (a figure undefined, or a plan stored before a release
+    that reported it) is None."""
+    config = session.get(PlanningConfigRow, plan.config_id)
+    return [
+        *_plan_rows(session, plan, config),
+        *_figure_rows(plan, config),
+        *_data_rows(session, plan),
+    ]
+
+
+def _row(figure: str, value: Any, unit: str, note: str) -> dict[str, Any]:
+    return {"figure": figure, "value": value, "unit": unit, "note": note}
+
+
+def _moment(value: datetime | None) -> str | None:
+    """A stored moment as the JSON routes send one: ISO 8601 in UTC, `Z` for its zone."""
+    return None if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def _plan_rows(
+    session: Session, plan: PlanRow, config: PlanningConfigRow | None
+) -> list[dict[str, Any]]:
+    """Which plan this is, its status, horizon, config and run."""
+    run = session.get(RunRow, plan.run_id)
+    horizon = plan_horizon(plan.result)
+    revenue = plan.result.get("revenue") or []
+    last = plan.result.get("last_ds") or (revenue[-1].get("ds") if revenue else None)
+    return [
+        _row("plan_id", plan.id, "id", "the plan (GET /v1/plans/{id})"),
+        _row(
+            "status",
+            plan.status,
+            "text",
+            "the solver's outcome: optimal, or infeasible_relaxed (what had to give: the "
+            "relaxations table), ...",
+        ),
+        _row("created_at", _moment(plan.created_at), "UTC time", "when the plan was made"),
+        _row("first_ds", horizon.first_ds, "date", "the first period's start"),
+        _row("last_ds", None if last is None else str(last)[:10], "date", "the last's start"),
+        _row("periods", horizon.periods, "periods", "how many periods the totals are over"),
+        _row("period_days", horizon.period_days, "days", "days in each period"),
+        _row("config_id", plan.config_id, "id", "the config (GET /v1/configs/{id})"),
+        _row("config_name", None if config is None else config.name, "text", "its name"),
+        _row("config_version", None if config is None else config.version, "text", "its version"),
+        _row(
+            "scenario",
+            None if config is None else config.scenario,
+            "true/false",
+            "whether it is a what-if (a config sent with POST /v1/plans, not the active one)",
+        ),
+        _row("run_id", plan.run_id, "id", "the run that made it (GET /v1/runs/{id})"),
+        _row("run_trigger", None if run is None else run.trigger, "text", "what started it"),
+    ]
+
+
+def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[str, Any]]:
+    """The headline figures as the plan's comparison gives them, and its DFG capital."""
+    figures = plan_figures(
+        plan.objective_weighted_wait_days, plan.result, None if config is None else config.body
+    )
+    over = "total over the plan's periods"
+    rows = [_row(name, figures[name], unit, f"{note}, {over}") for name, unit, note in _FIGURES]
+    capital = plan.result.get("capital_total") or []
+    for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "available")):
+        total = float(sum(r.get(column) or 0.0 for r in capital)) if capital else None
+        rows.append(_row(column, total, "GBP", f"DFG capital {what}, every district's summed"))
+    return rows
+
+
+def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
+    """The referral forecasts the plan read (the newest run that stored any, up to the plan's
+    own run: a pipeline plan's is its own run) and where their history ends."""
+    forecast_run_id = session.scalar(
+        select(func.max(ForecastRow.run_id)).where(
+            _referral(ForecastRow.series_id), ForecastRow.run_id <= plan.run_id
+        )
+    )
+    forecast_run = None if forecast_run_id is None else session.get(RunRow, forecast_run_id)
+    ended = None if forecast_run is None else _history_end(session, forecast_run.id)
+    return [
+        _row(
+            "forecast_run_id",
+            forecast_run_id,
+            "id",
+            "the run whose referral forecasts the plan read: the newest up to the plan's own "
+            "run (GET /v1/runs/{id})",
+        ),
+        _row(
+            "forecast_run_at",
+            None if forecast_run is None else _moment(forecast_run.started_at),
+            "UTC time",
+            "when that run began",
+        ),
+        _row(
+            "referral_history_last_ds",
+            ended,
+            "date",
+            "the last period of referral history before those forecasts start (as stored now: "
+            "an upload since that revised history is not undone)",
+        ),
+    ]
+
+
+def _referral(column: Any) -> Any:
+    # case-sensitive on every database, as `repository.latest_forecast_frame` matches ids
+    return func.substr(column, 1, len(REFERRALS_PREFIX)) == REFERRALS_PREFIX
+
+
+def _history_end(session: Session, forecast_run_id: int) -> str | None:
+    """The newest referral observation before the run's first forecast period, YYYY-MM-DD."""
+    start = session.scalar(
+        select(func.min(ForecastRow.ds)).where(
+            _referral(ForecastRow.series_id), ForecastRow.run_id == forecast_run_id
+        )
+    )
+    if start is None:
+        return None
+    last = session.scalar(
+        select(func.max(ObservationRow.ds)).where(
+            _referral(ObservationRow.series_id), ObservationRow.ds < start
+        )
+    )
+    return None if last is None else last.date().isoformat()

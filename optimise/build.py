@@ -14,6 +14,7 @@ from optimise.model import Array, IntArray, LpModel
 
 SDTK = ("service", "district", "period", "priority")
 SGT = ("service", "team", "period")
+SDT = ("service", "district", "period")
 DT = ("district", "period")
 INF = np.inf
 # Staff spend enters the objective at a millionth of a waiting day per GBP: among plans with
@@ -36,9 +37,11 @@ def build_model(inputs: PlanInputs) -> LpModel:
     define_works_balance(asm, inputs, cols)
     define_capital(asm, inputs, cols)
     define_team_hours(asm, inputs, cols)
+    define_district_hours(asm, inputs, cols)
     define_recruitment(asm, inputs, cols)
     define_revenue(asm, inputs, cols)
     define_equity_cap(asm, inputs, cols)
+    define_district_wait_cap(asm, inputs, cols)
     define_worst_district(asm, inputs, cols)
     model = asm.finish()
     return _with_time(model, time.perf_counter() - started)
@@ -157,6 +160,25 @@ def define_team_hours(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArr
     asm.coef(low, cols["e"], 1.0)
 
 
+def define_district_hours(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """A district's own floor and ceiling on the hours its cases are served with, per service
+    and period: sum_k hours_per_case[s] * x[s,d,t,k] within them (rows only where given)."""
+    for name, bound in (
+        ("district_hours_max", inputs.district_hours_max),
+        ("district_hours_min", inputs.district_hours_min),
+    ):
+        if bound is None:
+            continue
+        grid = np.broadcast_to(bound[:, :, None], asm.shape(SDT))
+        given = np.isfinite(grid) if name == "district_hours_max" else grid > 0
+        if not given.any():
+            continue
+        low, high = (-INF, grid) if name == "district_hours_max" else (grid, INF)
+        rows = asm.add_rows(name, SDT, low, high, given.copy())
+        for k in range(len(inputs.classes)):
+            asm.coef(rows, cols["x"][:, :, :, k], inputs.hours_per_case[:, None, None])
+
+
 def define_recruitment(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
     """|e[t] - e[t-1]| <= max change (e[0] against current hours where those are known)."""
     limit = inputs.max_change_hours[:, :, None]
@@ -197,10 +219,34 @@ def define_equity_cap(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArr
     """sum_k b[s,d,t,k] <= max_wait_days * demand per day (Little's law), from a chosen period."""
     if inputs.equity_max_wait_days is None:
         return
-    cap = inputs.equity_max_wait_days * inputs.demand_cases / inputs.period_days
-    mask = np.zeros(cap.shape, bool)
-    mask[:, :, inputs.equity_from_period - 1 :] = True
-    rows = asm.add_rows("equity_cap", ("service", "district", "period"), -INF, cap, mask)
+    days = np.full(asm.shape(("service", "district")), inputs.equity_max_wait_days)
+    _wait_cap(asm, inputs, cols, "equity_cap", days)
+
+
+def define_district_wait_cap(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
+    """The equity cap's rows with each district's own cap (districts[].max_avg_wait_days),
+    where it is tighter than the cap every district has (a looser one could never bind)."""
+    if inputs.district_max_wait_days is None:
+        return
+    days = inputs.district_max_wait_days
+    if inputs.equity_max_wait_days is not None:
+        days = np.where(days < inputs.equity_max_wait_days, days, INF)
+    _wait_cap(asm, inputs, cols, "district_wait_cap", days)
+
+
+def _wait_cap(
+    asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray], name: str, days: Array
+) -> None:
+    """Rows `name`: sum_k b[s,d,t,k] <= days[s,d] * demand per day (Little's law: a queue of
+    that many days' arrivals waits that long on average), from equity_from_period, where
+    `days` (S, D) is finite."""
+    given = np.isfinite(days)
+    cap = np.where(given, days, 0.0)[:, :, None] * inputs.demand_cases / inputs.period_days
+    mask = np.broadcast_to(given[:, :, None], cap.shape).copy()
+    mask[:, :, : inputs.equity_from_period - 1] = False
+    if not mask.any():
+        return
+    rows = asm.add_rows(name, SDT, -INF, cap, mask)
     for k in range(len(inputs.classes)):
         asm.coef(rows, cols["b"][:, :, :, k], 1.0)
 

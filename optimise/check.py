@@ -40,6 +40,7 @@ def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
         "agency_max": np.maximum(g.agency - inputs.agency_max_hours[:, :, None], 0.0),
         "revenue": _revenue(inputs, g),
         "equity_cap": _equity(inputs, g),
+        **_district_limits(inputs, g),
         "waiting_reported": [
             abs(_weighted_wait_days(inputs, g) - result.objective_weighted_wait_days)
         ],
@@ -184,6 +185,25 @@ def _equity(inputs: PlanInputs, g: _Grids) -> Array:
     cap = inputs.equity_max_wait_days * inputs.demand_cases / inputs.period_days
     excess = np.maximum(g.backlog.sum(axis=2) - cap, 0.0)
     return np.asarray(excess[:, :, inputs.equity_from_period - 1 :], dtype=np.float64)
+
+
+def _district_limits(inputs: PlanInputs, g: _Grids) -> dict[str, Array]:
+    """How far each district's hours (S, D, T) break its own floor and ceiling, hours, and
+    its backlog its own wait cap (Little's law, as the equity cap), cases."""
+    low, high = inputs.district_hours_min, inputs.district_hours_max
+    days = inputs.district_max_wait_days
+    out: dict[str, Array | list[float]] = {
+        "district_hours_min": np.maximum(low[:, :, None] - g.hours, 0.0) if low is not None else [],
+        "district_hours_max": np.maximum(g.hours - high[:, :, None], 0.0)
+        if high is not None
+        else [],
+    }
+    if days is not None:
+        given = np.isfinite(days)[:, :, None]
+        cap = np.where(given, days[:, :, None] * inputs.demand_cases / inputs.period_days, np.inf)
+        over = np.maximum(g.backlog.sum(axis=2) - cap, 0.0)
+        out["district_wait_cap"] = over[:, :, inputs.equity_from_period - 1 :]
+    return {name: np.asarray(values, dtype=np.float64) for name, values in out.items()}
 
 
 def _weighted_wait_days(inputs: PlanInputs, g: _Grids) -> float:

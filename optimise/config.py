@@ -376,6 +376,40 @@ class TeamConfig(_Strict):
     )
 
 
+class DistrictHours(_Strict):
+    """A district's own limits on the hours spent on one service's cases each period, inside
+    its team's: a floor (Rugby's OT needs at least 40 hours a week) and a ceiling.
+
+    The hours are those its cases are served with (cases served x hours_per_case), from its
+    team's staff and agency hours; a floor above what its cases can use is relaxed and named
+    rather than answered with idle hours, which no plan could show."""
+
+    min_per_period: float = Field(
+        default=0.0,
+        ge=0,
+        description="the fewest hours spent on the district's cases of the service in each "
+        "period, hours per period; 0: no floor",
+    )
+    max_per_period: float | None = Field(
+        default=None,
+        ge=0,
+        description="the most hours spent on the district's cases of the service in each period, "
+        "hours per period; null: no cap but its team's",
+    )
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> DistrictHours:
+        top = self.max_per_period
+        if top is not None and self.min_per_period > top:
+            raise ConfigValueError(
+                "min_per_period",
+                ("min_per_period",),
+                f"<= max_per_period ({top:g})",
+                f"{self.min_per_period:g}",
+            )
+        return self
+
+
 class DistrictConfig(_Strict):
     id: str = Field(
         min_length=1,
@@ -415,6 +449,17 @@ class DistrictConfig(_Strict):
         description="the most DFG works cases the district can complete in a period (surveys, "
         "approvals, contractors), cases per period; null: no limit but its capital",
     )
+    hours: dict[ServiceId, DistrictHours] = Field(
+        default_factory=dict,
+        description="the district's own floor and ceiling on the hours spent on its cases, by "
+        "service id, inside its team's hours; a service left out: only its team's limits",
+    )
+    max_avg_wait_days: dict[ServiceId, float] = Field(
+        default_factory=dict,
+        description="a cap on the district's average wait for a service, by service id, days, in "
+        "each period from equity.applies_from_period (as equity.max_avg_wait_days is for every "
+        "district); a service left out: only the equity cap, if any",
+    )
 
     @model_validator(mode="after")
     def _backlogs_non_negative(self) -> DistrictConfig:
@@ -425,6 +470,19 @@ class DistrictConfig(_Strict):
                     ("initial_backlog_cases", service),
                     ">= 0",
                     f"{cases}",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _wait_caps_positive(self) -> DistrictConfig:
+        """A cap of 0 days or less allows no one to wait at all (or fewer than no one)."""
+        for service, days in self.max_avg_wait_days.items():
+            if not days > 0:
+                raise ConfigValueError(
+                    f"districts[{self.id}].max_avg_wait_days.{service}",
+                    ("max_avg_wait_days", service),
+                    "days > 0",
+                    f"{days:g}",
                 )
         return self
 
@@ -747,6 +805,8 @@ class PlanningConfig(_Strict):
         for i, t in enumerate(self.teams):
             _check_team(i, t, [s.id for s in self.services], [d.team for d in self.districts])
         _check_budgets(self.revenue_budget_gbp_per_period, self.teams)
+        for i, d in enumerate(self.districts):
+            _check_district_services(i, d, [s.id for s in self.services])
         if self.winter is not None:
             service_ids = [s.id for s in self.services]
             extra = sorted(set(self.winter.pressure_elasticity) - set(service_ids))
@@ -758,6 +818,50 @@ class PlanningConfig(_Strict):
                     json.dumps(extra),
                 )
         return self
+
+    @model_validator(mode="after")
+    def _district_floors_fit(self, info: ValidationInfo) -> PlanningConfig:
+        """District floors a team could never serve (more, summed over its districts, than its
+        staff and agency ceilings) are refused when sent; a stored config plans, the floors
+        relaxed and named in the plan (optimise/elastic.py)."""
+        if not _stored(info):
+            for team in self.teams:
+                _check_district_floors(team, self.districts)
+        return self
+
+
+def _check_district_services(index: int, district: DistrictConfig, service_ids: list[str]) -> None:
+    """A district's hours or wait cap for a service the config does not plan would be ignored."""
+    for field in ("hours", "max_avg_wait_days"):
+        extra = sorted(set(getattr(district, field)) - set(service_ids))
+        if extra:
+            raise ConfigValueError(
+                f"districts[{district.id}].{field}",
+                ("districts", index, field, extra[0]),
+                f"services of this config {service_ids}",
+                json.dumps(extra),
+            )
+
+
+def _check_district_floors(team: TeamConfig, districts: list[DistrictConfig]) -> None:
+    members = [(i, d) for i, d in enumerate(districts) if d.team == team.id]
+    for service, bounds in team.hours.items():
+        ceiling = bounds.max_per_period + bounds.agency_max_per_period
+        floors = [(i, d, d.hours[service].min_per_period) for i, d in members if service in d.hours]
+        total = sum(f for _, _, f in floors)
+        if total <= ceiling:
+            continue
+        i, district, floor = max(floors, key=lambda f: f[2])
+        others = total - floor
+        raise ConfigValueError(
+            f"districts[{district.id}].hours.{service}.min_per_period",
+            ("districts", i, "hours", service, "min_per_period"),
+            f"<= {max(ceiling - others, 0.0):g}: team {team.id}'s {service} ceiling "
+            f"(max_per_period {bounds.max_per_period:g} + agency_max_per_period "
+            f"{bounds.agency_max_per_period:g})"
+            + (f" less its other districts' floors ({others:g})" if others else ""),
+            f"{floor:g}",
+        )
 
 
 def _check_unique(field: str, ids: list[str]) -> None:

@@ -19,6 +19,9 @@ ELASTIC = (
     "recruitment_up",
     "recruitment_down",
     "equity_cap",
+    "district_hours_min",
+    "district_hours_max",
+    "district_wait_cap",
 )
 SAFETY = 10.0
 
@@ -41,7 +44,7 @@ def penalties(inputs: PlanInputs) -> dict[str, float]:
     # An hour of a staffing rule costs more than the money that would pay for it at any rate,
     # so a budget conflict is reported as missing money rather than as broken staffing rules.
     per_hour = 2.0 * per_gbp * max(float(inputs.agency_cost_per_hour_gbp.max()), 1.0)
-    unit = {"revenue": per_gbp, "equity_cap": per_case}
+    unit = {"revenue": per_gbp, "equity_cap": per_case, "district_wait_cap": per_case}
     return {f"slack_{name}": unit.get(name, per_hour) for name in ELASTIC}
 
 

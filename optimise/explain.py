@@ -21,6 +21,9 @@ UNITS = {
     "recruitment_up": "hours",
     "recruitment_down": "hours",
     "equity_cap": "cases",
+    "district_hours_max": "hours",
+    "district_hours_min": "hours",
+    "district_wait_cap": "cases",
     "worst_district": "days",
     "works_limit": "works",  # a bound on the works column, not a row (see _works_at_their_limit)
 }
@@ -94,6 +97,19 @@ PRICES = {
         1.0,
         "{what} added per extra {service} floor hour",
         "an extra hour on team {team}'s {service} floor {effect}",
+        adds=True,
+    ),
+    "district_hours_max": PriceRule(
+        1.0,
+        -1.0,
+        "{what} saved per extra {service} hour allowed in {district}",
+        "an extra {service} hour allowed in {district} (its own ceiling) {effect}",
+    ),
+    "district_hours_min": PriceRule(
+        1.0,
+        1.0,
+        "{what} added per extra {service} floor hour in {district}",
+        "an extra hour on {district}'s own {service} floor {effect}",
         adds=True,
     ),
     "capital": PriceRule(

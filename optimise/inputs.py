@@ -84,6 +84,14 @@ class PlanInputs:
     # (D,) the config's cost of a works case, before any fee (cost_per_adaptation_gbp adds the
     # fee where it is charged to the grant); None: the same as cost_per_adaptation_gbp
     works_cost_gbp: Array | None = None
+    # (S, D) each district's own limits on the hours spent on its cases of a service, hours per
+    # period (districts[].hours): floor 0 and ceiling inf where it gives none; None: no district
+    # gives any
+    district_hours_min: Array | None = None
+    district_hours_max: Array | None = None
+    # (S, D) each district's own cap on a service's average wait, days (districts[].
+    # max_avg_wait_days; inf: none), from equity_from_period; None: no district gives one
+    district_max_wait_days: Array | None = None
     # (S, D, T) the hospital-pressure index that raised each winter period's demand (NaN
     # outside the winter months); None without a winter.pressure_series
     winter_index: Array | None = None
@@ -127,6 +135,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
     years, year_of_period = financial_years(starts)
     equity = config.equity or EquityConfig()  # no section: the defaults (only even waits on)
+    limits = _district_limits(config, service_ids)
     return PlanInputs(
         name=config.name,
         version=config.version,
@@ -164,6 +173,9 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         demand_low_factor=None if factors is None else _frozen(factors[0]),
         demand_high_factor=None if factors is None else _frozen(factors[1]),
         winter_index=None if winter_index is None else _frozen(winter_index),
+        district_hours_min=limits[0],
+        district_hours_max=limits[1],
+        district_max_wait_days=limits[2],
     )
 
 
@@ -269,6 +281,28 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
             ]
         ),
     }
+
+
+def _district_limits(
+    config: PlanningConfig, services: tuple[ServiceId, ...]
+) -> tuple[Array | None, Array | None, Array | None]:
+    """(S, D) the districts' own hours floors, ceilings and wait caps, each None where no
+    district gives one (so a plan without them builds the LP it always did)."""
+
+    def grid(values: list[list[float | None]], missing: float) -> Array | None:
+        if all(v is None for row in values for v in row):
+            return None
+        return _frozen([[missing if v is None else v for v in row] for row in values])
+
+    def hours(attr: str) -> list[list[float | None]]:
+        return [
+            [getattr(d.hours[s], attr) if s in d.hours else None for d in config.districts]
+            for s in services
+        ]
+
+    floors = [[v or None for v in row] for row in hours("min_per_period")]  # 0: no floor
+    caps = [[d.max_avg_wait_days.get(s) for d in config.districts] for s in services]
+    return grid(floors, 0.0), grid(hours("max_per_period"), np.inf), grid(caps, np.inf)
 
 
 def _budget_arrays(config: PlanningConfig) -> tuple[tuple[str, ...], IntArray, Array]:

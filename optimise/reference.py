@@ -101,6 +101,7 @@ def _constraints(
         *_works(inputs, v),
         *_capital(inputs, v),
         *_team_hours(inputs, v),
+        *_district_hours(inputs, v),
         *_recruitment(inputs, v),
         *_revenue(inputs, v),
         *_equity(inputs, v),
@@ -246,25 +247,48 @@ def _revenue(
 def _equity(
     inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]]
 ) -> list[tuple[str, pulp.LpConstraint]]:
-    if inputs.equity_max_wait_days is None:
-        return []
+    services, districts = list(inputs.services), list(inputs.districts)
+    days = np.full((len(services), len(districts)), np.inf)
+    if inputs.equity_max_wait_days is not None:
+        days[:] = inputs.equity_max_wait_days
+    out = _wait_caps(inputs, v, "equity_cap", days)
+    if inputs.district_max_wait_days is not None:
+        # a district's own cap is a row of its own only where tighter than the equity cap
+        own = np.where(inputs.district_max_wait_days < days, inputs.district_max_wait_days, np.inf)
+        out += _wait_caps(inputs, v, "district_wait_cap", own)
+    return out
+
+
+def _wait_caps(
+    inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]], name: str, days: np.ndarray
+) -> list[tuple[str, pulp.LpConstraint]]:
     services, districts, _, periods, classes = _sets(inputs)
     out = []
     for (si, s), (di, d), t in product(
         enumerate(services), enumerate(districts), periods[inputs.equity_from_period - 1 :]
     ):
-        cap = (
-            inputs.equity_max_wait_days
-            * inputs.demand_cases[si, di, int(t) - 1]
-            / inputs.period_days
-        )
+        if not np.isfinite(days[si, di]):
+            continue
+        cap = days[si, di] * inputs.demand_cases[si, di, int(t) - 1] / inputs.period_days
         out.append(
-            (
-                safe_name("equity_cap", s, d, t),
-                pulp.lpSum(v["b"][s, d, t, k] for k in classes) <= cap,
-            )
+            (safe_name(name, s, d, t), pulp.lpSum(v["b"][s, d, t, k] for k in classes) <= cap)
         )
     return out
+
+
+def _district_hours(
+    inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]]
+) -> list[tuple[str, pulp.LpConstraint]]:
+    services, districts, _, periods, classes = _sets(inputs)
+    low, high = inputs.district_hours_min, inputs.district_hours_max
+    top, bottom = [], []
+    for (si, s), (di, d), t in product(enumerate(services), enumerate(districts), periods):
+        hours = pulp.lpSum(inputs.hours_per_case[si] * v["x"][s, d, t, k] for k in classes)
+        if high is not None and np.isfinite(high[si, di]):
+            top.append((safe_name("district_hours_max", s, d, t), hours <= high[si, di]))
+        if low is not None and low[si, di] > 0:
+            bottom.append((safe_name("district_hours_min", s, d, t), hours >= low[si, di]))
+    return top + bottom
 
 
 def _worst(

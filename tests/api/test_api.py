@@ -390,6 +390,25 @@ def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Clien
     assert problem["location"] == "body/fees" and problem["found"] == "nothing"
 
 
+def test_a_district_floor_the_team_cannot_give_is_refused_at_its_field(
+    finance: httpx.Client,
+) -> None:
+    """districts[].hours and .max_avg_wait_days are config fields (they were refused as extra);
+    a floor above the team's OT ceiling is refused naming the district's field."""
+    config = finance.get("/v1/configs/active").json()["body"]
+    team = next(t for t in config["teams"] if t["id"] == config["districts"][2]["team"])
+    ceiling = team["hours"]["ot"]["max_per_period"] + team["hours"]["ot"].get(
+        "agency_max_per_period", 0.0
+    )
+    config["districts"][2]["hours"] = {"ot": {"min_per_period": ceiling + 1}}
+    config["districts"][2]["max_avg_wait_days"] = {"ot": 28}
+    refused = finance.post("/v1/configs", json=config)
+    assert refused.status_code == 422
+    [problem] = refused.json()["problems"]
+    assert problem["location"] == "body/districts/2/hours/ot/min_per_period"
+    assert problem["expected"].startswith(f"<= {ceiling:g}: team {team['id']}'s ot ceiling")
+
+
 PLAN_FRAMES = {
     "hours": "PlanHoursRowPublic",
     "staffing": "PlanStaffingRowPublic",

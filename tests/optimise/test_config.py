@@ -214,6 +214,26 @@ def test_a_cross_field_error_locates_the_field_and_its_value_not_the_whole_confi
             lambda raw: raw.update(winter={"quantile_column": "q90", "months": [12, 13]}),
             ("winter", "months", 1),
         ),
+        (
+            lambda raw: raw["districts"][0].update(hours={"ot": bounds(9, 5)}),
+            ("districts", 0, "hours", "ot", "min_per_period"),
+        ),
+        (
+            lambda raw: raw["districts"][0].update(hours={"reablement": {"max_per_period": 5}}),
+            ("districts", 0, "hours", "reablement"),
+        ),
+        (
+            lambda raw: raw["districts"][0].update(max_avg_wait_days={"domcare": 28}),
+            ("districts", 0, "max_avg_wait_days", "domcare"),
+        ),
+        (
+            lambda raw: raw["districts"][0].update(max_avg_wait_days={"ot": 0}),
+            ("districts", 0, "max_avg_wait_days", "ot"),
+        ),
+        (
+            lambda raw: raw["districts"][0].update(hours={"hao": {"min_per_period": 6}}),
+            ("districts", 0, "hours", "hao", "min_per_period"),
+        ),
     ],
 )
 def test_every_model_level_check_names_its_field(
@@ -393,3 +413,26 @@ def test_hours_per_fte_is_optional() -> None:
     assert PlanningConfig.model_validate(raw).services[0].hours_per_fte is None
     raw["services"][0]["hours_per_fte"] = 37
     assert PlanningConfig.model_validate(raw).services[0].hours_per_fte == 37.0
+
+
+def test_a_district_floor_above_its_teams_ceiling_says_what_the_team_can_give() -> None:
+    """hand_config's team gives HAO 5 staff hours and 2 agency hours a week at most."""
+    hours = {"ot": bounds(0, 100), "hao": bounds(0, 5, agency_max_per_period=2)}
+    raw = hand_config(teams=[{"id": "north", "hours": hours}])
+    raw["districts"][0]["hours"] = {"hao": {"min_per_period": 8}}
+    refused = _refused(raw)
+    assert refused.loc == ("districts", 0, "hours", "hao", "min_per_period")
+    assert refused.expected.startswith("<= 7: team north's hao ceiling")
+    assert refused.found == "8"
+    raw["districts"][0]["hours"] = {"hao": {"min_per_period": 7, "max_per_period": 7}}
+    assert PlanningConfig.model_validate(raw).districts[0].hours["hao"].min_per_period == 7
+
+
+def test_a_negative_district_hours_limit_or_an_unknown_service_is_refused_at_its_field() -> None:
+    raw = hand_config()
+    raw["districts"][0]["hours"] = {"ot": {"max_per_period": -1}}
+    assert "districts.0.hours.ot.max_per_period" in _error(raw)
+    raw["districts"][0]["hours"] = {"physio": {"max_per_period": 10}}
+    assert "districts.0.hours.physio" in _error(raw)
+    raw["districts"][0]["hours"] = {"ot": {"min_per_period": 1, "floor": 2}}
+    assert "districts.0.hours.ot.floor" in _error(raw)

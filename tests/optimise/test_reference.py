@@ -40,6 +40,20 @@ def team_budgets() -> dict[str, Any]:
     return {**raw, "revenue_budget_gbp_per_period": 7000.0}
 
 
+def district_limits() -> dict[str, Any]:
+    """full_config with districts' own hours limits and wait caps: rugby's cap (30 days) is
+    tighter than the equity cap (60), nuneaton-and-bedworth's (90) looser and so no row."""
+    raw = full_config()
+    own = [
+        {"hours": {"ot": {"min_per_period": 20.0, "max_per_period": 90.0}}},
+        {"hours": {"hao": {"max_per_period": 60.0}}, "max_avg_wait_days": {"ot": 90.0}},
+        {"max_avg_wait_days": {"hao": 30.0}},
+    ]
+    raw["districts"] = [{**d, **o} for d, o in zip(raw["districts"], own, strict=True)]
+    raw["districts"][0]["max_avg_wait_days"] = {"ot": 30.0}
+    return raw
+
+
 def _pulp_rows(prob: pulp.LpProblem) -> dict[str, Row]:
     rows = {}
     for name, con in prob.constraints.items():
@@ -99,8 +113,17 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         (team_budgets(), rich_demand()),
         ({**team_budgets(), "revenue_budget_basis": "financial_year"}, rich_demand()),
         (works_capacity(), rich_demand()),
+        (district_limits(), rich_demand()),
     ],
-    ids=["hand", "rich", "full", "team-budgets", "financial-year", "works-capacity"],
+    ids=[
+        "hand",
+        "rich",
+        "full",
+        "team-budgets",
+        "financial-year",
+        "works-capacity",
+        "district-limits",
+    ],
 )
 def test_same_model(config: dict[str, Any], demand: Any) -> None:
     inputs = inputs_of(config, demand)
@@ -114,8 +137,8 @@ def test_same_model(config: dict[str, Any], demand: Any) -> None:
 
 @pytest.mark.parametrize(
     "config",
-    [full_config(), team_budgets(), works_capacity()],
-    ids=["full", "team-budgets", "works-capacity"],
+    [full_config(), team_budgets(), works_capacity(), district_limits()],
+    ids=["full", "team-budgets", "works-capacity", "district-limits"],
 )
 def test_same_solution(config: dict[str, Any]) -> None:
     inputs = inputs_of(config, rich_demand())

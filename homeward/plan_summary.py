@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
-from homeward.recovery import as_utc
+from homeward.recovery import UNFINISHED, as_utc
 from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
 
 # (figure, unit, note) of each of `planning.plan_figures`' figures, in a head of service's
@@ -123,11 +123,19 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
 
 
 def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
-    """The referral forecasts the plan read (the newest run that stored any, up to the plan's
-    own run: a pipeline plan's is its own run) and where their history ends."""
+    """The referral forecasts the plan read and where their history ends: a pipeline plan's
+    are its own run's; any other plan's are the newest run's that had ended when the plan was
+    made (`repository.served_forecasts`: a what-if made while a pipeline run works plans with
+    the run before's, and a job queued before a run ended but solved after it with that
+    run's)."""
+    ended_before = select(RunRow.id).where(
+        RunRow.status.not_in(UNFINISHED),
+        RunRow.finished_at.is_(None) | (RunRow.finished_at <= plan.created_at),
+    )
     forecast_run_id = session.scalar(
         select(func.max(ForecastRow.run_id)).where(
-            _referral(ForecastRow.series_id), ForecastRow.run_id <= plan.run_id
+            _referral(ForecastRow.series_id),
+            (ForecastRow.run_id == plan.run_id) | ForecastRow.run_id.in_(ended_before),
         )
     )
     forecast_run = None if forecast_run_id is None else session.get(RunRow, forecast_run_id)
@@ -137,8 +145,8 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             "forecast_run_id",
             forecast_run_id,
             "id",
-            "the run whose referral forecasts the plan read: the newest up to the plan's own "
-            "run (GET /v1/runs/{id})",
+            "the run whose referral forecasts the plan read: its own run's, or the newest that "
+            "had ended when it was made (GET /v1/runs/{id})",
         ),
         _row(
             "forecast_run_at",

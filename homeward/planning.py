@@ -1042,7 +1042,7 @@ def compare_plans(session: Session, plan: PlanRow, other: PlanRow) -> dict[str, 
     mine = session.get_one(PlanningConfigRow, plan.config_id)
     theirs = session.get_one(PlanningConfigRow, other.config_id)
     figures = plan_figures(other.objective_weighted_wait_days, other.result, theirs.body)
-    baseline = SweepBaseline(other.id, figures, plan_horizon(other.result))
+    baseline = SweepBaseline(other.id, figures, plan_horizon(other.result), other.status)
     own = plan_figures(plan.objective_weighted_wait_days, plan.result, mine.body)
     try:
         config = _plan_config(plan, mine)

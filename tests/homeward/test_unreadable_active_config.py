@@ -99,3 +99,22 @@ def test_two_plans_are_not_compared_where_a_config_cannot_be_read(
         assert compared["weighted_wait_days"] == plan.objective_weighted_wait_days
         with pytest.raises(planning.ConfigUnreadable, match=f"the config of plan {old.id} "):
             planning.compare_plans(session, old, plan)  # its own rate is "abc": none to give
+
+
+def test_a_plan_compared_with_one_that_is_not_optimal_shows_no_change(
+    factory: sessionmaker[Session],
+) -> None:
+    """Either way round: an optimal plan is never shown as 'worse' than a relaxed one, which
+    broke a limit to exist (as a what-if against a relaxed latest plan is not)."""
+    _store_flat_forecasts(factory, _body())
+    with transaction(factory) as session:
+        stored, _compared = planning.plan_what_if(session, _body(), "highs")
+        plan = session.get_one(PlanRow, stored.plan_id)
+        relaxed = repository.store_plan(
+            session, plan.run_id, plan.config_id, "infeasible_relaxed", 1.0, 0.1, plan.result
+        )
+        for mine, other in ((plan, relaxed), (relaxed, plan)):
+            compared = planning.compare_plans(session, mine, other)
+            assert compared["not_comparable"] is not None
+            assert f"plan {relaxed.id} is infeasible_relaxed" in compared["not_comparable"]
+            assert all(compared[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)

@@ -73,7 +73,9 @@ class PlanningConfigRow(Base):
 # here only, so the API's schema (api/schemas.py RunPublic) and its filters cannot drift from
 # what the code writes (mypy checks every write against these).
 RunKind = Literal["pipeline", "plan", "sweep"]
-RunTrigger = Literal["scheduler", "api", "demo", "sweep", "recovery"]
+# `bench`: no release writes it now, but bench/pipeline_demo.py did until session 19, into
+# whatever database DATABASE_URL named; a run it stored there is still served.
+RunTrigger = Literal["scheduler", "api", "demo", "sweep", "recovery", "bench"]
 RunStatus = Literal[
     "queued", "running", "succeeded", "forecast_only", "failed", "skipped", "interrupted"
 ]

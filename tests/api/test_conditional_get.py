@@ -141,3 +141,18 @@ def test_a_latest_plans_answers_name_the_plan_and_its_tag_does_too(
         assert named.status_code == 200, named.text
         assert named.headers["x-plan-id"] == str(second)
         assert named.headers["content-location"] == f"/v1/plans/{second}{path}"
+
+
+def test_a_run_an_earlier_benchmark_stored_is_still_served(
+    admin: httpx.Client, tmp_path: Path
+) -> None:
+    """bench/pipeline_demo.py wrote trigger `bench` into the database DATABASE_URL named until
+    session 19; such a run must not make every page of GET /v1/runs fail."""
+    engine, factory = migrated(keyed_settings(tmp_path, "etag.db"))  # the `admin` fixture's
+    with transaction(factory) as session:
+        run = repository.start_run(session, "pipeline", "bench", "test")
+        run.status = "succeeded"
+    engine.dispose()
+    runs = admin.get("/v1/runs")
+    assert runs.status_code == 200, runs.text
+    assert [r["trigger"] for r in runs.json()] == ["bench"]

@@ -122,8 +122,10 @@ def generate_demo_through(last_day: date, seed: int = DEFAULT_SEED) -> pd.DataFr
     Exactly the first rows of ``generate_demo_observations`` for that Monday's year: the same
     draws and the same yearly levels (referrals at DEMO_BASE_WEEKLY_REFERRALS on the year's
     first Monday), so the demo keeps its calibration whichever week it ends with and a week
-    later only adds rows. The year is generated whole and cut, as every series draws its noise
-    for all its periods at once.
+    later only adds rows, within a year. The year is generated whole and cut, as every series
+    draws its noise for all its periods at once; so once the last week falls in a new year the
+    whole history is drawn again, to that year's levels (a restart in early January replaces
+    the stored demo with one about 8% lower in its earlier years, as a year's roll always did).
     """
     last_week = pd.Timestamp(last_day) - pd.Timedelta(days=6)  # a week whose Sunday is by then
     last_monday = last_week - pd.Timedelta(days=last_week.dayofweek)

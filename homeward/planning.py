@@ -366,7 +366,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
 # Why a plan starts where it does, and what would move it on, by where its demand came from
 FROM_HISTORY = (
     "because the referral history ends there",
-    "upload newer referrals for a plan of the weeks ahead",
+    "upload newer referrals for a plan of the weeks ahead (on the synthetic demo alone, "
+    "restart `homeward demo`: it brings the demo to the last complete week)",
 )
 FROM_FILE = ("because the demand file starts there", "give demand from this week on")
 FROM_DEMO = (

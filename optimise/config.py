@@ -571,9 +571,11 @@ class EquityConfig(_Strict):
     a relative `even_waits_tolerance` (1e-6: the same plan's waiting, as far as a solver can
     tell), for the most even waits (see optimise/tiebreak.py). A larger tolerance (up to 1%)
     lets a planner trade that much weighted waiting for evenness. The same solve also keeps
-    each district's and team's hours steady from one period to the next where that costs no
-    weighted waiting (`steady_hours_weight` against the evenness term), so that plans that
-    tie on waiting are not rostered with needless swings.
+    each district's and team's hours steady from one period to the next (`steady_hours_weight`
+    against the evenness term), so that plans that tie on waiting are not rostered with
+    needless swings. Both are bought within the same tolerance: at 1e-6 neither costs waiting;
+    with a larger one, the waiting it allows may go to steadiness as well as evenness (set
+    `steady_hours_weight` to 0 to trade waiting for evenness alone).
     """
 
     max_avg_wait_days: float | None = Field(
@@ -612,8 +614,9 @@ class EquityConfig(_Strict):
         le=10,
         description="in the even-waits solve, days of longest district wait (summed over service, "
         "team and period) worth one hour less of week-to-week change in a district's or team's "
-        "hours (0 to 10; 0.1: ten hours of churn weigh a day; 0: waits only). It never trades "
-        "weighted waiting, which that solve holds",
+        "hours (0 to 10; 0.1: ten hours of churn weigh a day; 0: waits only). It trades no "
+        "weighted waiting beyond even_waits_tolerance, within which it shares what that allows "
+        "with evenness",
     )
 
 

@@ -1,5 +1,4 @@
-"""when a run was queued, kept apart from when it started, and the sweep a sweep's plan run
-was made for
+"""when a run was queued (kept apart from when it started) and which sweep made a plan run
 
 Revision ID: 0012
 Revises: 0011

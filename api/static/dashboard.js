@@ -138,12 +138,13 @@ function renderSummary(plan) {
   document.querySelector("#summary").setAttribute("aria-busy", "false");
 }
 
-// CSV downloads for a spreadsheet: the plan's main tables (GET /v1/plans/{id}/{table}.csv, this
+// CSV downloads for a spreadsheet: the plan's summary and warnings (what a head of service is
+// handed: figures, config, data dates), its main tables (GET /v1/plans/{id}/{table}.csv, this
 // plan's id, so a download cannot be a newer plan's), every series' newest forecast and every
 // series' winter index (the page shows every series, so neither takes a prefix). They are
 // fetched with the tab's key (a plain link could not send it) and saved under the server's name.
 const DOWNLOAD_TABLES = [
-  ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
+  ["summary", "summary"], ["warnings", "warnings"], ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
   ["district_waits", "district waits"], ["revenue", "revenue"],
   ["revenue_by_year", "revenue by financial year"], ["demand", "demand"],
   ["demand_risk", "low and high years"], ["shadow_prices", "shadow prices"],

@@ -76,6 +76,14 @@ def test_a_plan_table_and_every_forecast_download_as_the_api_serves_them(
     )
     assert served.text.startswith("budget,year,periods,")
     assert browser.execute_script("return window.savedFiles[2]") == served.text
+    # and the summary a planner hands to a head of service: figures, config and data dates
+    _click_download(browser, "summary")
+    wait.until(lambda b: len(b.execute_script("return window.savedFiles")) == 4)
+    served = httpx.get(
+        f"{demo_server.url}/v1/plans/{plan_id}/summary.csv", headers=key_header(key), timeout=60
+    )
+    assert served.text.startswith("figure,value,unit,note\n")
+    assert browser.execute_script("return window.savedFiles[3]") == served.text
 
 
 def test_the_winter_indices_download_as_the_api_serves_them(

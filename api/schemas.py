@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -614,12 +615,17 @@ class _StoredRow(BaseModel):
     def _unstored_as_null(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        unstored = {
-            name: None
-            for name, info in cls.model_fields.items()
-            if name not in data and type(None) in get_args(info.annotation)
-        }
+        unstored = {name: None for name in _nullable_fields(cls) if name not in data}
         return {**data, **unstored} if unstored else data
+
+
+@functools.cache
+def _nullable_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a row model that may be null, worked out once per model rather than for
+    every row served."""
+    return tuple(
+        name for name, info in model.model_fields.items() if type(None) in get_args(info.annotation)
+    )
 
 
 class PlanHoursRowPublic(_StoredRow):

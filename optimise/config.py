@@ -267,7 +267,7 @@ class ServiceConfig(_Strict):
                 "hours_per_fte",
                 (),
                 f"hours in one full-time week, above 0 and at most {MAX_HOURS_PER_FTE:g} (e.g. 37)",
-                f"{value:g}" + (" (a month's or a year's hours?)" if value > 60 else ""),
+                f"{value:g}" + (" (a month's or a year's hours?)" if value > 0 else ""),
             )
         return value
 

@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimise.assemble import Assembler
-from optimise.build import SGT, SPEND_COLUMNS, WAITING_COLUMNS, weighted_wait_days
+from optimise.build import SDT, SGT, SPEND_COLUMNS, WAITING_COLUMNS, weighted_wait_days
 from optimise.decompose import BY_BLOCKS, Decomposition, parts
 from optimise.frames import team_sum
 from optimise.inputs import PlanInputs
@@ -60,7 +60,6 @@ from optimise.result import PlanResult
 from optimise.solution import Basis, SolveResult
 from optimise.solve import solve
 
-SDT = ("service", "district", "period")
 # Room (weighted waiting days) on top of the relative tolerance, shared over the parts: a plan
 # with no waiting at all must still leave the second stage feasible to a solver.
 ABSOLUTE_ROOM_DAYS = 1e-6

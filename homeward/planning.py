@@ -997,9 +997,13 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
     if latest is None:
         return None
     config = session.get(PlanningConfigRow, latest.config_id)
-    body = None if config is None else config.body
-    figures = plan_figures(latest.objective_weighted_wait_days, latest.result, body)
-    return SweepBaseline(latest.id, figures, plan_horizon(latest.result), latest.status)
+    return baseline_of(latest, None if config is None else config.body)
+
+
+def baseline_of(plan: PlanRow, body: dict[str, Any] | None) -> SweepBaseline:
+    """A stored plan (of config `body`) as the baseline a comparison's changes are from."""
+    figures = plan_figures(plan.objective_weighted_wait_days, plan.result, body)
+    return SweepBaseline(plan.id, figures, plan_horizon(plan.result), plan.status)
 
 
 def plan_what_if(
@@ -1042,19 +1046,18 @@ def compare_plans(session: Session, plan: PlanRow, other: PlanRow) -> dict[str, 
     holds no fee rate that is a number raises ConfigUnreadable: its rate cannot be given)."""
     mine = session.get_one(PlanningConfigRow, plan.config_id)
     theirs = session.get_one(PlanningConfigRow, other.config_id)
-    figures = plan_figures(other.objective_weighted_wait_days, other.result, theirs.body)
-    baseline = SweepBaseline(other.id, figures, plan_horizon(other.result), other.status)
+    baseline = baseline_of(other, theirs.body)
     own = plan_figures(plan.objective_weighted_wait_days, plan.result, mine.body)
+    unreadable: ConfigUnreadable | None = None
     try:
         config = _plan_config(plan, mine)
         diff = _config_diff(_plan_config(other, theirs), config)
+        rate = config.fees.dfg_fee_rate
     except ConfigUnreadable as exc:
-        rate = _stored_rate(mine.body, exc)
-        compared = sweep_row(rate, plan.id, plan.status, own, baseline, plan_horizon(plan.result))
-        return _nothing_compared(compared, exc)
-    compared = sweep_row(
-        config.fees.dfg_fee_rate, plan.id, plan.status, own, baseline, plan_horizon(plan.result)
-    )
+        unreadable, rate = exc, _stored_rate(mine.body, exc)
+    compared = sweep_row(rate, plan.id, plan.status, own, baseline, plan_horizon(plan.result))
+    if unreadable is not None:
+        return _nothing_compared(compared, unreadable)
     return {**compared, "config_changes": [f"{p}: {old} -> {new}" for p, old, new in diff]}
 
 
@@ -1279,11 +1282,8 @@ def run_sweep_job(
                 own_plan = plan_scenario(
                     session, body, solver, apart=True, trigger="sweep", parent_run_id=run_id
                 ).plan_id
-                own_row = session.get_one(PlanRow, own_plan)
-                figures = plan_figures(own_row.objective_weighted_wait_days, own_row.result, body)
-                horizon = plan_horizon(own_row.result)
-                baseline: SweepBaseline | None = SweepBaseline(
-                    own_plan, figures, horizon, own_row.status
+                baseline: SweepBaseline | None = baseline_of(
+                    session.get_one(PlanRow, own_plan), body
                 )
             else:
                 baseline = sweep_baseline(session)

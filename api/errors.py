@@ -10,8 +10,10 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pydantic import ValidationError as SchemaValidationError
 from sqlalchemy import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -20,6 +22,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import schemas
 from api.access_log import note_client_gone, note_refusal
 from api.readiness import ReadinessLog, Unlogged, duration_text, unlogged_text
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
@@ -258,9 +261,29 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, title, str(exc), headers=headers or None, code=code, **extra)
 
 
-async def _value_error(_request: Request, exc: Exception) -> JSONResponse:
+# The API's answers (`...Public` in api/schemas.py, used only to answer): a route builds one
+# from what is stored, so one that does not validate is the server's fault, never the request's.
+_ANSWER_SCHEMAS = frozenset(
+    name
+    for name, kind in vars(schemas).items()
+    if isinstance(kind, type) and issubclass(kind, BaseModel) and name.endswith("Public")
+)
+
+
+def _answer_invalid(exc: Exception) -> bool:
+    """Whether `exc` is pydantic's refusal of an answer the server built (a stored plan's row
+    that no longer fits its schema), not of anything the client sent."""
+    return isinstance(exc, SchemaValidationError) and exc.title in _ANSWER_SCHEMAS
+
+
+async def _value_error(request: Request, exc: Exception) -> JSONResponse:
     """Engine input errors (ForecastInputError, PlanInputError, pydantic) are ValueErrors;
-    a PlanInputError names its field, expected and found, so it is located like the rest."""
+    a PlanInputError names its field, expected and found, so it is located like the rest.
+    An answer of the server's own that fails its schema is a 500 (`_unexpected`): it was a
+    422 "Invalid input" to a request with nothing wrong in it, whose detail quoted the
+    stored values pydantic refused."""
+    if _answer_invalid(exc):
+        return await _unexpected(request, exc)
     if isinstance(exc, PlanInputError):
         located = {"location": _plan_input(exc.field), "expected": exc.expected, "found": exc.found}
         return problem(422, _title(422), str(exc), problems=[located])
@@ -568,6 +591,8 @@ def install(app: FastAPI) -> None:
     """Register every handler on the app, and have its OpenAPI document say what they send."""
     app.add_exception_handler(HomewardError, _homeward_error)
     app.add_exception_handler(ValueError, _value_error)
+    # a route's return value that fails its response_model: the server's fault, as above
+    app.add_exception_handler(ResponseValidationError, _unexpected)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
 from api.app import create_app
+from api.schemas import LivePublic
 from homeward import api_keys
 from homeward.roles import Role
 from homeward.storage import transaction
@@ -26,6 +27,7 @@ from tests.conftest import LiveServer
 
 DASHBOARD = "https://dashboard.example.gov.uk"
 TIMED = r"\d+\.\d ms"
+_STORED_SECRET = "a stored value the client must not see"
 
 
 class _Kept(logging.Handler):
@@ -88,6 +90,16 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
 
         return StreamingResponse(parts(), media_type="text/plain")
 
+    # an answer that fails its own schema, as a stored plan's row of an older shape would:
+    # built in the route (pydantic refuses it there), or returned for FastAPI to check
+    @app.get("/test-only/builds-a-bad-answer", include_in_schema=False)
+    def builds_a_bad_answer() -> LivePublic:
+        return LivePublic.model_validate({"status": _STORED_SECRET})
+
+    @app.get("/test-only/returns-a-bad-answer", response_model=LivePublic, include_in_schema=False)
+    def returns_a_bad_answer() -> dict[str, str]:
+        return {"status": _STORED_SECRET}
+
     yield app
     engine.dispose()
 
@@ -123,6 +135,28 @@ def test_a_500_is_logged_once_with_its_ids_then_its_access_line(app: FastAPI) ->
             rf'127\.0\.0\.1:\d+ "{method} /healthz HTTP/1\.1" 500 {TIMED} request={request_id}'
         )
         assert re.fullmatch(expected, line), line
+
+
+@pytest.mark.parametrize("how", ["builds", "returns"])
+def test_an_answer_failing_its_own_schema_is_a_500_not_invalid_input(
+    app: FastAPI, how: str
+) -> None:
+    """The server's own answer, not the request, was wrong: a 500 naming only the error and
+    request ids, its traceback logged once. Built in a route it was a 422 "Invalid input"
+    whose detail quoted the refused value."""
+    with _served_and_logged(app) as (server, records):
+        sent = {"X-Request-ID": f"schema-{how}"}
+        path = f"/test-only/{how}-a-bad-answer"
+        response = httpx.get(f"{server.url}{path}", headers=sent, timeout=30)
+    assert response.status_code == 500, response.text
+    body = response.json()
+    assert body["code"] == "internal_error" and body["title"] == "Internal server error"
+    assert _STORED_SECRET not in response.text
+    assert response.headers["x-request-id"] == f"schema-{how}"
+    tracebacks = [r for r in records if r.exc_info is not None]
+    assert [r.name for r in tracebacks] == ["api.errors"]
+    said = tracebacks[0].getMessage()
+    assert body["error_id"] in said and f"schema-{how}" in said and path in said
 
 
 def test_an_error_after_the_answer_began_is_logged_once(app: FastAPI) -> None:

@@ -68,6 +68,7 @@ ProblemCode = Literal[
     "no_plan_yet",
     "no_config_yet",
     "not_forecast_yet",
+    "no_forecast_in_run",
     "method_not_allowed",
     "in_progress",
     "pipeline_busy",

@@ -456,16 +456,21 @@ def solve_config(
 
 
 def seasonless(
-    session: Session, series_id: str, history: pd.DataFrame, forecast: pd.DataFrame
+    session: Session,
+    series_id: str,
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    run_id: int | None = None,
 ) -> str | None:
     """Why a series' winter index shows little or no winter rise, when its history is too short
-    for its newest forecast's model to fit a season (forecast.notes); else None."""
+    for its newest forecast's model (`run_id`: that run's) to fit a season (forecast.notes);
+    else None."""
     if history.empty or forecast.empty:
         return None
     [series] = split_history(history)
     if not under_three_seasons(series):  # most series: no need to read the run's candidates
         return None
-    found = repository.latest_forecast(session, series_id)
+    found = repository.latest_forecast(session, series_id, run_id)
     candidates = [m.model for m in found[2]] if found is not None else []
     chosen = str(forecast["model"].iloc[0])
     return seasonless_note(series) if lacks_season(series, chosen, candidates) else None

@@ -922,19 +922,20 @@ def served_forecasts(session: Session) -> ColumnElement[bool]:
 
 
 def latest_forecast(
-    session: Session, series_id: str
+    session: Session, series_id: str, run_id: int | None = None
 ) -> tuple[RunRow, list[ForecastRow], list[ForecastMetricRow]] | None:
     """The newest served run's forecast and metrics for one series (`served_forecasts`), or
-    None."""
-    run_id = session.scalar(
-        select(func.max(ForecastRow.run_id)).where(
-            ForecastRow.series_id == series_id, served_forecasts(session)
-        )
-    )
+    None. `run_id`: that run's instead, whether or not it has ended (a client asked for it by
+    id), or None when there is no such run or it made no forecast of the series."""
     if run_id is None:
+        run_id = session.scalar(
+            select(func.max(ForecastRow.run_id)).where(
+                ForecastRow.series_id == series_id, served_forecasts(session)
+            )
+        )
+    run = None if run_id is None else session.get(RunRow, run_id)
+    if run is None:
         return None
-    run = session.get(RunRow, run_id)
-    assert run is not None
     rows = list(
         session.scalars(
             select(ForecastRow)
@@ -942,6 +943,8 @@ def latest_forecast(
             .order_by(ForecastRow.ds)
         )
     )
+    if not rows:
+        return None
     metrics = list(
         session.scalars(
             select(ForecastMetricRow)
@@ -969,18 +972,40 @@ def newest_forecast_runs(session: Session, prefix: str | None = None) -> dict[st
     return {str(sid): int(run) for sid, run in session.execute(select(newest))}
 
 
-def latest_forecast_frame(session: Session, prefix: str) -> pd.DataFrame:
+def runs_forecasting(session: Session, prefix: str, exact: bool = False) -> list[int]:
+    """The newest ten runs that forecast a series under `prefix` (`exact`: the series `prefix`
+    itself), newest first, whether or not they have ended: what a client asking for a run
+    that forecast none of them may ask for instead. One probe of the forecasts' key per run."""
+    if exact:
+        match = ForecastRow.series_id == prefix
+    else:
+        match = ForecastRow.series_id.startswith(prefix, autoescape=True) & (
+            func.substr(ForecastRow.series_id, 1, len(prefix)) == prefix
+        )
+    forecast = select(ForecastRow.run_id).where(ForecastRow.run_id == RunRow.id, match).exists()
+    return list(
+        session.scalars(select(RunRow.id).where(forecast).order_by(RunRow.id.desc()).limit(10))
+    )
+
+
+def latest_forecast_frame(session: Session, prefix: str, run_id: int | None = None) -> pd.DataFrame:
     """The newest forecast of every series under prefix, as a long frame with quantile columns
-    and, last, the `run_id` that made each row.
+    and, last, the `run_id` that made each row. `run_id`: that run's forecasts of them
+    instead, whether or not it has ended (a client asked for it by id).
 
     Ids are matched case-sensitively on every database, as everywhere else: SQLite's LIKE
     (which `startswith` becomes) ignores ASCII case, so the ids' leading characters are
     compared to the prefix itself."""
-    newest = _newest_runs(session, prefix)
-    stmt = select(ForecastRow).join(
-        newest,
-        (ForecastRow.series_id == newest.c.series_id) & (ForecastRow.run_id == newest.c.run_id),
-    )
+    stmt = select(ForecastRow)
+    if run_id is None:
+        newest = _newest_runs(session, prefix)
+        stmt = stmt.join(
+            newest,
+            (ForecastRow.series_id == newest.c.series_id) & (ForecastRow.run_id == newest.c.run_id),
+        )
+    else:
+        under = ForecastRow.series_id.startswith(prefix, autoescape=True)
+        stmt = stmt.where(ForecastRow.run_id == run_id, under)
     if prefix:
         stmt = stmt.where(func.substr(ForecastRow.series_id, 1, len(prefix)) == prefix)
     rows = session.scalars(stmt.order_by(ForecastRow.series_id, ForecastRow.ds)).all()

@@ -33,6 +33,7 @@ from api.routes.plans import (
     plan_or_404,
     with_headers,
 )
+from api.routes.series import RUN_NOT_FORECAST, RunIdQuery, no_forecast_in_run
 from api.routes.winter import winter_frame
 from api.schemas import COUNT_METRICS, SweepRowPublic
 from homeward import repository
@@ -179,25 +180,31 @@ def _no_forecast_under(prefix: str) -> NotFound:
         "unique_id,ds,model,mean,lo-80,hi-80,lo-95,hi-95,run_id\n"
         "referrals/ot/rugby,2026-01-05,mean_best2,31.2,24.0,38.4,20.1,42.3,7\n",
     )
-    | error_responses(404, 422),
+    | error_responses(404, 422, said={404: RUN_NOT_FORECAST}),
 )
 def forecasts_csv(
     session: SessionDep,
     prefix: PrefixQuery = "",
+    run_id: RunIdQuery = None,
 ) -> Response:
     """Every series' newest forecast in one CSV (the long format `homeward forecast` writes,
     then the run that made each row, so a spreadsheet can tell forecasts of different runs
     apart), for a spreadsheet or a script; GET /v1/forecasts/{series_id} has one series' backtest
     metrics and level shifts too. Series stored but not yet forecast give the header row
-    alone; a prefix that matches no stored series or forecast is a 404."""
-    return _csv(_newest_forecasts(session, prefix), "homeward-forecasts.csv")
+    alone; a prefix that matches no stored series or forecast is a 404. `run_id`: that run's
+    forecasts instead, whether or not it has ended (a run with none under the prefix is a
+    404)."""
+    return _csv(_forecasts(session, prefix, run_id), "homeward-forecasts.csv")
 
 
-def _newest_forecasts(session: Session, prefix: str) -> pd.DataFrame:
-    """The newest forecast of every series under `prefix`; NotFound if it matches no stored
-    series or forecast. Series stored but not yet forecast (uploaded since the last run) give
-    no rows, not an error, so a scheduled spreadsheet refresh does not fail until the next run."""
-    frame = repository.latest_forecast_frame(session, prefix)
+def _forecasts(session: Session, prefix: str, run_id: int | None) -> pd.DataFrame:
+    """The newest forecast of every series under `prefix` (`run_id`: that run's); NotFound if
+    it matches no stored series or forecast, or the run has none under it. Series stored but
+    not yet forecast (uploaded since the last run) give no rows, not an error, so a scheduled
+    spreadsheet refresh does not fail until the next run."""
+    frame = repository.latest_forecast_frame(session, prefix, run_id)
+    if frame.empty and run_id is not None:
+        raise no_forecast_in_run(session, run_id, prefix, exact=False)
     if frame.empty and not repository.list_series(session, prefix):
         raise _no_forecast_under(prefix)
     return frame
@@ -216,15 +223,19 @@ def _newest_forecasts(session: Session, prefix: str) -> pd.DataFrame:
         "whose forecast it is of); team and area totals included",
         "unique_id,ds,winter_index,warning,run_id\nreferrals/ot/rugby,2026-01-05,1.18,,7\n",
     )
-    | error_responses(404, 422),
+    | error_responses(404, 422, said={404: RUN_NOT_FORECAST}),
 )
-def winter_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
+def winter_csv(
+    session: SessionDep, prefix: PrefixQuery = "", run_id: RunIdQuery = None
+) -> Response:
     """Every series' winter index in one CSV, where GET /v1/winter/{series_id} took a request
     per series. Each row carries its series' `warning` as that route gives it (a history too
     short to show a season, or under a year), so a spreadsheet of indices does not present a
     flat one as a calm winter. Series stored but not yet forecast, or forecast for no November
-    to March period, give no rows; a prefix that matches no stored series or forecast is a 404."""
-    return _csv(winter_frame(session, _newest_forecasts(session, prefix)), "homeward-winter.csv")
+    to March period, give no rows; a prefix that matches no stored series or forecast is a 404.
+    `run_id`: from that run's forecasts instead, as GET /v1/forecasts.csv takes it."""
+    frame = winter_frame(session, _forecasts(session, prefix, run_id))
+    return _csv(frame, "homeward-winter.csv")
 
 
 # A row of GET /v1/metrics.csv by column; the example's header is the route's own column list

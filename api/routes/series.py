@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import AuthFirstRoute, FactoryDep, SessionDep, allowed
+from api.deps import MAX_ID, AuthFirstRoute, FactoryDep, SessionDep, allowed
 from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
 from api.paging import LINK_HEADER, NEXT_LINK, TOTAL_COUNT_HEADER, send_next, send_total
 from api.routes.runs import refuse_while_a_run_holds_the_lock
@@ -30,7 +30,7 @@ from homeward.pipeline import LOCK_NAME
 from homeward.recovery import as_utc, lock_holder
 from homeward.roles import Action
 from homeward.storage import transaction
-from models import SeriesRow
+from models import RunRow, SeriesRow
 from optimise.config import ConfigValueError
 
 router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
@@ -46,6 +46,51 @@ SeriesIdPath = Annotated[
         examples=["referrals/ot/rugby"],
     ),
 ]
+
+# Which run's forecasts a forecast route serves: the newest by default; a dashboard pins a
+# chart to the run behind a plan, or sets last week's forecast beside this week's.
+RunIdQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_ID,
+        description="serve this run's forecasts (an id from GET /v1/runs, a forecast's "
+        "`run_id`, or a plan's `result.forecast_run_id`) instead of the newest served run's; "
+        "a run still queued or running is served as asked, its forecasts as far as it has "
+        "stored them; a run with no forecast of the series is a 404 `no_forecast_in_run` "
+        "naming the runs that have one",
+    ),
+]
+
+# The 404 of a forecast route asked for a run's forecasts
+RUN_NOT_FORECAST = (
+    "nothing found: the detail says what was looked for and where to find what there is; "
+    "with `run_id`, no such run, or one with no forecast of the series (or of any under the "
+    "prefix): `no_forecast_in_run`, naming the newest runs that have one"
+)
+
+
+def no_forecast_in_run(session: Session, run_id: int, prefix: str, exact: bool) -> NotFound:
+    """Why run `run_id` has no forecast of series `prefix` (`exact`) or of any under it: there
+    is no such run, or it forecast none; the detail names the newest runs that did."""
+    what = f"series {prefix!r}" if exact else f"a series whose id starts with {prefix!r}"
+    run = session.get(RunRow, run_id)
+    found = (
+        f"no run {run_id}"
+        if run is None
+        else f"run {run_id} ({run.kind}, {run.status}), which made none"
+    )
+    others = repository.runs_forecasting(session, prefix, exact)
+    instead = (
+        f"the runs that did, newest first: {', '.join(map(str, others))}"
+        if others
+        else "no run has (GET /v1/series lists the series)"
+    )
+    return NotFound(
+        f"expected a run with a forecast of {what}, found {found}; {instead}",
+        "no_forecast_in_run",
+    )
+
 
 # The 200 of GET /v1/series: ordered by id, not newest first like the other paged lists.
 SERIES_PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -184,20 +229,26 @@ def no_forecast(series_id: str, stored: SeriesRow | None) -> NotFound:
     response_model=ForecastPublic,
     response_model_by_alias=True,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404),
+    responses=error_responses(404, said={404: RUN_NOT_FORECAST}),
 )
-def get_forecast(series_id: SeriesIdPath, session: SessionDep) -> ForecastPublic:
+def get_forecast(
+    series_id: SeriesIdPath, session: SessionDep, run_id: RunIdQuery = None
+) -> ForecastPublic:
     """The newest forecast of one series: mean, 80%/95% intervals, every model's backtest, and
     the level shifts found in its history. A run's forecasts are served once it is no longer
-    queued or running, so they match the latest plan while the run is still working."""
+    queued or running, so they match the latest plan while the run is still working.
+    `run_id` serves that run's forecast instead (an earlier week's beside this week's, or
+    the run a plan read), whether or not it has ended."""
     if not series_id.strip("/"):
         raise NotFound(
             "no series id: GET /v1/forecasts/{series_id} serves one series' forecast "
             "(GET /v1/series lists them), GET /v1/forecasts.csv every forecast at once",
             "no_such_route",
         )
-    found = repository.latest_forecast(session, series_id)
+    found = repository.latest_forecast(session, series_id, run_id)
     stored = session.get(SeriesRow, series_id)
+    if found is None and run_id is not None:
+        raise no_forecast_in_run(session, run_id, series_id, exact=True)
     if found is None:
         raise no_forecast(series_id, stored)
     run, rows, metrics = found

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
-from api.routes.series import SeriesIdPath, no_forecast
+from api.routes.series import (
+    RUN_NOT_FORECAST,
+    RunIdQuery,
+    SeriesIdPath,
+    no_forecast,
+    no_forecast_in_run,
+)
 from api.schemas import WinterIndexPublic, WinterPointPublic
 from forecast import winter_index
 from forecast.notes import lacks_season, seasonless_note, under_three_seasons
@@ -22,7 +28,7 @@ from forecast.series import SEASON_LENGTH, SeriesData
 from homeward import planning, repository
 from homeward.ingest import frequency_of
 from homeward.roles import Action
-from models import ForecastMetricRow, ForecastRow, SeriesRow
+from models import ForecastMetricRow, SeriesRow
 
 router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
 
@@ -32,12 +38,18 @@ router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
     operation_id="get_winter_index",
     response_model=WinterIndexPublic,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404),
+    responses=error_responses(404, said={404: RUN_NOT_FORECAST}),
 )
-def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterIndexPublic:
-    """The winter index of one series from its newest forecast (1.0 = a normal period)."""
-    forecast = repository.latest_forecast_frame(session, series_id)
+def get_winter_index(
+    series_id: SeriesIdPath, session: SessionDep, run_id: RunIdQuery = None
+) -> WinterIndexPublic:
+    """The winter index of one series from its newest forecast (1.0 = a normal period);
+    `run_id`: from that run's forecast instead, whether or not it has ended (over the
+    history as stored now)."""
+    forecast = repository.latest_forecast_frame(session, series_id, run_id)
     forecast = forecast[forecast["unique_id"] == series_id]
+    if forecast.empty and run_id is not None:
+        raise no_forecast_in_run(session, run_id, series_id, exact=True)
     if forecast.empty:
         raise no_forecast(series_id, session.get(SeriesRow, series_id))
     history = repository.load_observations(session, [series_id])
@@ -51,9 +63,12 @@ def get_winter_index(series_id: SeriesIdPath, session: SessionDep) -> WinterInde
         for rec in index[["ds", "index"]].to_dict("records")
     ]
     peak = max((p.index for p in points if p.index is not None), default=None)
-    notes = (planning.seasonless(session, series_id, history, forecast), _under_a_year(history))
-    warning = "; ".join(n for n in notes if n) or None
     run_id = int(forecast["run_id"].iloc[0])
+    notes = (
+        planning.seasonless(session, series_id, history, forecast, run_id),
+        _under_a_year(history),
+    )
+    warning = "; ".join(n for n in notes if n) or None
     return WinterIndexPublic(
         series_id=series_id, points=points, peak=peak, warning=warning, run_id=run_id
     )
@@ -100,9 +115,10 @@ def _under_a_year_of(extent: _Extent) -> str | None:
 
 def winter_frame(session: Session, forecast: pd.DataFrame) -> pd.DataFrame:
     """unique_id, ds, winter_index, warning, run_id: GET /v1/winter/{series_id}'s points for
-    every series in `forecast` (newest forecasts, as `repository.latest_forecast_frame` gives
-    them), by series then period; NaN where a point's index is null; each row's `warning` its
-    series' `warning` there, empty when none; `run_id` the run whose forecast it is of.
+    every series in `forecast` (the newest forecasts, or one run's, as
+    `repository.latest_forecast_frame` gives them), by series then period; NaN where a point's
+    index is null; each row's `warning` its series' `warning` there, empty when none; `run_id`
+    the run whose forecast it is of.
 
     Team and area totals are in it: their districts' histories are summed as the per-series
     route sums them, but from one read of the config and one query for every total, not one
@@ -158,11 +174,12 @@ def _warnings(
 ) -> dict[str, str]:
     """GET /v1/winter/{series_id}'s `warning` of each series of `forecast` that has one
     (`planning.seasonless`, then `_under_a_year`), from `extents`; the models each short
-    series' newest run backtested are read for every short series in one query."""
+    series' forecast run backtested are read for every short series in one query."""
     chosen = forecast.groupby("unique_id")["model"].first()
     shapes = {uid: extents[uid].shape(uid) for uid in chosen.index if uid in extents}
     short = [uid for uid, shape in shapes.items() if under_three_seasons(shape)]
-    candidates = _backtested_models(session, short)
+    runs = forecast.groupby("unique_id")["run_id"].first()
+    candidates = _backtested_models(session, {uid: int(runs[uid]) for uid in short})
     warnings = {}
     for uid, shape in shapes.items():
         seasonless = lacks_season(shape, str(chosen[uid]), candidates.get(uid, ()))
@@ -173,24 +190,21 @@ def _warnings(
     return warnings
 
 
-def _backtested_models(session: Session, ids: list[str]) -> dict[str, Sequence[str]]:
-    """The models each of `ids`' newest forecast run backtested, by id, in one query."""
-    if not ids:
+def _backtested_models(session: Session, runs: dict[str, int]) -> dict[str, Sequence[str]]:
+    """The models each series of `runs` was backtested on in its run there (the run whose
+    forecast its index is of), by id, in one query."""
+    if not runs:
         return {}
-    newest = (
-        select(ForecastRow.series_id, func.max(ForecastRow.run_id).label("run_id"))
-        .where(ForecastRow.series_id.in_(ids), repository.served_forecasts(session))
-        .group_by(ForecastRow.series_id)
-        .subquery()
-    )
-    stmt = select(ForecastMetricRow.series_id, ForecastMetricRow.model).join(
-        newest,
-        (ForecastMetricRow.series_id == newest.c.series_id)
-        & (ForecastMetricRow.run_id == newest.c.run_id),
+    stmt = select(
+        ForecastMetricRow.series_id, ForecastMetricRow.run_id, ForecastMetricRow.model
+    ).where(
+        ForecastMetricRow.series_id.in_(list(runs)),
+        ForecastMetricRow.run_id.in_(set(runs.values())),
     )
     models: dict[str, list[str]] = {}
-    for series_id, model in session.execute(stmt.order_by(ForecastMetricRow.model)):
-        models.setdefault(series_id, []).append(model)
+    for series_id, run_id, model in session.execute(stmt.order_by(ForecastMetricRow.model)):
+        if runs[series_id] == run_id:
+            models.setdefault(series_id, []).append(model)
     return dict(models)
 
 

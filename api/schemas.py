@@ -1026,6 +1026,12 @@ class PlanResultPublic(BaseModel):
         default=None,
         description="the last period's start date, YYYY-MM-DD (the plan ends period_days after it)",
     )
+    forecast_run_id: int | None = Field(
+        default=None,
+        description="the run whose referral forecasts the plan planned from (the newest of "
+        "them, for the config's services and districts: GET /v1/forecasts/{series_id}?run_id= "
+        "gives them); left out of plans stored before it was recorded",
+    )
 
 
 class PlanPublic(BaseModel):

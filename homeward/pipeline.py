@@ -332,8 +332,9 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
         repository.see_own_forecasts(session, run_id)  # served to others once the run ends
         planning.read_active(config_row)  # one that cannot be read is named by its id
-        _config, result = planning.solve_config(session, config_row.body, settings.solver)
-        stored = planning.store_result(session, run_id, config_row.id, result)
+        solved = planning.solve_config(session, config_row.body, settings.solver)
+        stored = planning.store_result(session, run_id, config_row.id, solved)
+        result = solved.result
         session.get_one(RunRow, run_id).solver_status = result.status.value
     step.timings["plan_s"] = time.perf_counter() - start
     report(

@@ -123,21 +123,19 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
 
 
 def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
-    """The referral forecasts the plan read and where their history ends: a pipeline plan's
-    are its own run's; any other plan's are the newest run's that had ended when the plan was
-    made (`repository.served_forecasts`: a what-if made while a pipeline run works plans with
-    the run before's, and a job queued before a run ended but solved after it with that
-    run's)."""
-    ended_before = select(RunRow.id).where(
-        RunRow.status.not_in(UNFINISHED),
-        RunRow.finished_at.is_(None) | (RunRow.finished_at <= plan.created_at),
-    )
-    forecast_run_id = session.scalar(
-        select(func.max(ForecastRow.run_id)).where(
-            _referral(ForecastRow.series_id),
-            (ForecastRow.run_id == plan.run_id) | ForecastRow.run_id.in_(ended_before),
+    """The referral forecasts the plan read and where their history ends: the run its result
+    recorded when it was made (`forecast_run_id`), or for a plan stored before that was
+    recorded, the run worked out now (`_forecast_run_then`)."""
+    recorded = plan.result.get("forecast_run_id")
+    if isinstance(recorded, int):
+        forecast_run_id: int | None = recorded
+        how = "recorded when the plan was made"
+    else:
+        forecast_run_id = _forecast_run_then(session, plan)
+        how = (
+            "worked out when this summary was read, as the plan was stored before the run it "
+            "read was recorded: a run deleted since, or one that had not ended, can make it wrong"
         )
-    )
     forecast_run = None if forecast_run_id is None else session.get(RunRow, forecast_run_id)
     ended = None if forecast_run is None else _history_end(session, forecast_run.id)
     return [
@@ -146,7 +144,7 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             forecast_run_id,
             "id",
             "the run whose referral forecasts the plan read: its own run's, or the newest that "
-            "had ended when it was made (GET /v1/runs/{id})",
+            f"had ended when it was made (GET /v1/runs/{{id}}); {how}",
         ),
         _row(
             "forecast_run_at",
@@ -162,6 +160,24 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             "an upload since that revised history is not undone)",
         ),
     ]
+
+
+def _forecast_run_then(session: Session, plan: PlanRow) -> int | None:
+    """The run whose referral forecasts a plan stored without `forecast_run_id` read, worked
+    out from what is stored now: a pipeline plan's are its own run's; any other plan's are the
+    newest run's that had ended when the plan was made (`repository.served_forecasts`: a
+    what-if made while a pipeline run works plans with the run before's, and a job queued
+    before a run ended but solved after it with that run's)."""
+    ended_before = select(RunRow.id).where(
+        RunRow.status.not_in(UNFINISHED),
+        RunRow.finished_at.is_(None) | (RunRow.finished_at <= plan.created_at),
+    )
+    return session.scalar(
+        select(func.max(ForecastRow.run_id)).where(
+            _referral(ForecastRow.series_id),
+            (ForecastRow.run_id == plan.run_id) | ForecastRow.run_id.in_(ended_before),
+        )
+    )
 
 
 def _referral(column: Any) -> Any:

@@ -330,11 +330,24 @@ def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, 
 
 @dataclass(frozen=True)
 class PreparedPlan:
-    """A config and its plan inputs, checked and ready to solve, with the warnings so far."""
+    """A config and its plan inputs, checked and ready to solve, with the warnings so far, and
+    the newest run whose referral forecasts its demand was read from (None: no forecast of
+    the config's series, which `prepare_plan` refuses, so never in practice)."""
 
     config: PlanningConfig
     inputs: PlanInputs
     warnings: tuple[str, ...]
+    forecast_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SolvedPlan:
+    """A solved config, its result, and the forecast run its demand was read from
+    (`PreparedPlan`), recorded with the plan so its summary need not work it out later."""
+
+    config: PlanningConfig
+    result: PlanResult
+    forecast_run_id: int | None
 
 
 def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
@@ -344,7 +357,9 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     config = read_config(body)
     # other districts' series are not this plan's demand, nor are the winter months they reach
     stored = {row.id for row in repository.list_series(session, REFERRALS_PREFIX)}
-    demand, warnings = with_usable_factors(_in_config(stored_demand(session), config, stored))
+    forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
+    planned = _in_config(stored_demand(session, forecasts), config, stored)
+    demand, warnings = with_usable_factors(planned)
     warnings = charge_warnings(config) + warnings  # a stored config's charge that earns nothing
     if config.winter is not None and config.winter.pressure_series is not None:
         series_id = config.winter.pressure_series
@@ -360,7 +375,16 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
                 "and its pressure_level's interval, if any",
             )
     inputs = build_inputs(config, demand)
-    return PreparedPlan(config, inputs, warnings + start_notes(demand, inputs))
+    notes = warnings + start_notes(demand, inputs)
+    return PreparedPlan(config, inputs, notes, _forecast_run(forecasts, config))
+
+
+def _forecast_run(forecasts: pd.DataFrame, config: PlanningConfig) -> int | None:
+    """The newest run among the referral forecasts (`latest_forecast_frame`'s rows) of the
+    config's services and districts: the run a plan of it reads its demand from."""
+    wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
+    runs = forecasts.loc[forecasts["unique_id"].isin(wanted), "run_id"]
+    return None if runs.empty else int(runs.max())
 
 
 # Why a plan starts where it does, and what would move it on, by where its demand came from
@@ -446,13 +470,12 @@ def leaves_under(tree: Mapping[str, Sequence[str]], node: str) -> set[str]:
     return {leaf for c in children for leaf in (leaves_under(tree, c) if c in tree else {c})}
 
 
-def solve_config(
-    session: Session, body: dict[str, Any], solver: str
-) -> tuple[PlanningConfig, PlanResult]:
+def solve_config(session: Session, body: dict[str, Any], solver: str) -> SolvedPlan:
     """Validate a config body, build demand from the newest forecasts and solve."""
     prepared = prepare_plan(session, body)
     result = plan(prepared.inputs, solver=solver)
-    return prepared.config, result.with_extras(warnings=result.warnings + prepared.warnings)
+    result = result.with_extras(warnings=result.warnings + prepared.warnings)
+    return SolvedPlan(prepared.config, result, prepared.forecast_run_id)
 
 
 def seasonless(
@@ -569,15 +592,17 @@ def uncovered_winter(demand: pd.DataFrame, index: pd.DataFrame, months: Iterable
     return sorted(str(m) for m in wanted if m.month in set(months) and m not in have)
 
 
-def stored_demand(session: Session) -> pd.DataFrame:
-    """LP demand from the newest stored referral forecasts (as `demand_from_forecasts`).
+def stored_demand(session: Session, forecasts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """LP demand from the newest stored referral forecasts (as `demand_from_forecasts`);
+    `forecasts`: those forecasts, already read (`repository.latest_forecast_frame`).
 
     Raises `NoForecasts` when there are none, so a plan request can be refused before a job
     is queued for it, exactly as a plan solved at once is.
     """
+    if forecasts is None:
+        forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
     demand = demand_from_forecasts(
-        repository.latest_forecast_frame(session, REFERRALS_PREFIX),
-        repository.latest_chosen_metrics(session, REFERRALS_PREFIX),
+        forecasts, repository.latest_chosen_metrics(session, REFERRALS_PREFIX)
     )
     if demand.empty:
         raise NoForecasts(
@@ -689,7 +714,8 @@ def plan_scenario(
     `apart` keeps it a scenario even with the active config's content (a sweep's plans).
     """
     started = utcnow()  # a job's run was marked started when the job began (run_plan_job)
-    config, result = solve_config(session, scenario_body(session, body), solver)
+    solved = solve_config(session, scenario_body(session, body), solver)
+    config, result = solved.config, solved.result
     canonical = config.model_dump(mode="json")
     config_row = repository.save_config(
         session, canonical, config_hash(canonical), scenario=True, apart=apart
@@ -705,7 +731,7 @@ def plan_scenario(
     run.message = result.message
     run.data_hash, run.models_chosen = demand_hash(result.demand), _models_used(session, config)
     run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
-    return store_result(session, run.id, config_row.id, result)
+    return store_result(session, run.id, config_row.id, solved)
 
 
 def demand_hash(demand: pd.DataFrame) -> str:
@@ -764,8 +790,11 @@ def _record_failure(factory: sessionmaker[Session], run_id: int, message: str) -
         run.status, run.finished_at, run.message = "failed", utcnow(), message
 
 
-def store_result(session: Session, run_id: int, config_id: int, result: PlanResult) -> StoredPlan:
-    """Store a plan result against its run and config."""
+def store_result(session: Session, run_id: int, config_id: int, solved: SolvedPlan) -> StoredPlan:
+    """Store a plan result against its run and config, with the forecast run it read last in
+    its result (`forecast_run_id`): worked out when the summary was read, a run since (or one
+    deleted) could change it."""
+    result = solved.result
     row = repository.store_plan(
         session,
         run_id,
@@ -773,7 +802,7 @@ def store_result(session: Session, run_id: int, config_id: int, result: PlanResu
         result.status.value,
         result.objective_weighted_wait_days,
         result.solve_seconds,
-        result.to_dict(),
+        result.to_dict() | {"forecast_run_id": solved.forecast_run_id},
     )
     return StoredPlan(row.id, result)
 

@@ -159,7 +159,8 @@ def test_a_config_stored_before_the_entry_checks_still_plans_and_warns_of_its_ch
         repository.save_config(session, body, planning.config_hash(body))
     with transaction(factory) as session:
         assert planning.planned_series(session)  # its series are known, so not deletable
-        config, result = planning.solve_config(session, body, "highs")
+        solved = planning.solve_config(session, body, "highs")
+        config, result = solved.config, solved.result
     assert config.fees.dfg_fee_rate == 0.2 and result.status.value == "optimal"
     [warning] = [w for w in result.warnings if "charge" in w]
     assert warning.startswith(

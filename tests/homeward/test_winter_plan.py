@@ -249,7 +249,7 @@ def test_a_district_outside_the_config_does_not_warn_of_winter_months_the_plan_l
         run.status = "succeeded"  # a running run's forecasts are not served yet
     body = demo_config.demo_planning_config(horizon_periods=13)
     with factory() as session:
-        _config, result = planning.solve_config(session, body, "highs")
+        result = planning.solve_config(session, body, "highs").result
     assert result.demand["ds"].max() < pd.Timestamp("2026-01-01")
     assert not [w for w in result.warnings if "does not reach" in w], result.warnings
 

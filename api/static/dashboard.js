@@ -56,10 +56,14 @@ async function getJSON(url, options) {
   return (await fetchJSON(url, options)).body;
 }
 
+// The error is said at once to a screen reader (role alert) unless it lands in a region that
+// already announces what it holds (the what-if's result), which would say it twice.
 function showError(selector, heading, message) {
   const section = document.querySelector(selector);
   section.innerHTML = heading ? `<h2>${heading}</h2><p class="error"></p>` : `<p class="error"></p>`;
-  section.querySelector(".error").textContent = message;  // text, never markup
+  const error = section.querySelector(".error");
+  error.textContent = message;  // text, never markup
+  if (!section.closest("[aria-live], [role='status']")) error.setAttribute("role", "alert");
 }
 
 // Text from the server (district ids and names come from a stored config, which a finance
@@ -462,14 +466,14 @@ function baselinesTable(baselines) {
       `<td>${vs}</td><td>${fmtOrNA(b.dtoc_days)}</td></tr>`;
   });
   return `<h3 id="baselines-heading">Against simple allocations</h3>
-    <table id="baselines-table"><caption>The same staff and agency spend shared by a simple rule,
+    <div class="wide"><table id="baselines-table"><caption>The same staff and agency spend shared by a simple rule,
     its waits worked out by the plan's own model. The plan makes the weighted waiting least
     (each day waited times its service's weight, a day in a hospital bed weighted again), not
     the delayed days alone, so a rule that gives reablement and domiciliary care more hours at
     the other services' cost can have fewer delayed days and more weighted waiting</caption>
     <thead><tr><th scope="col">allocation</th><th scope="col">weighted waiting days</th>
     <th scope="col">against the plan</th><th scope="col">delayed days in hospital (DTOC)</th></tr></thead>
-    <tbody>${rows.join("")}</tbody></table>`;
+    <tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 // The plan's hours held fixed while a whole year's referrals come in low or high (each series'
@@ -498,7 +502,7 @@ function riskTable(risk) {
   const referred = SCENARIOS.map((s) => risk.filter((r) => r.scenario === s &&
     r.service !== "dfg_works").reduce((sum, r) => sum + (r.new_cases ?? 0), 0));
   return `<h3 id="risk-heading">If referrals come in low or high</h3>
-    <table id="risk-table"><caption>Average wait in days over the whole area with the plan's
+    <div class="wide"><table id="risk-table"><caption>Average wait in days over the whole area with the plan's
     hours unchanged, if the year's referrals run as far below (low) or above (high) the
     forecast as its totals did in the lowest and highest tenth of backtest years (never above
     or below the forecast itself). Referrals over the plan: ${referred.map((d) => fmt(d)).join(
@@ -506,7 +510,7 @@ function riskTable(risk) {
     / high)</caption>
     <thead><tr><th scope="col">service</th><th scope="col">low</th><th scope="col">planned</th>
     <th scope="col">high</th><th scope="col">cases still waiting at the end, high</th></tr></thead>
-    <tbody>${rows.join("")}</tbody></table>`;
+    <tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 // Demand the plan provided for, summed over districts: the forecast, and what was planned
@@ -876,11 +880,26 @@ function renderChart(forecast, history, kind) {
   const chart = document.querySelector("#chart");
   chart.innerHTML = `<div id="chart-figure"></div>
     <p class="muted" id="chart-caption"></p>
-    <p class="muted" id="chart-accuracy"></p>`;
+    <p class="muted" id="chart-accuracy"></p>${forecastTable(forecast, history)}`;
   drawChart(chart.querySelector("#chart-figure"), (box, W) => forecastChart(box, W, forecast, history));
   // Ids and model names go in as text, never markup: a team's id comes from a stored config.
   chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
   chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
+}
+
+// The chart's figures as a table, folded away under it: a screen reader cannot read a line off
+// an SVG, and the demand and backlog charts already have theirs.
+function forecastTable(forecast, history) {
+  const interval = (p, level) => `${fmt(p[`lo-${level}`], 1)} to ${fmt(p[`hi-${level}`], 1)}`;
+  const seen = history.map((h) => `<tr><td>${esc(String(h.ds).slice(0, 10))}</td><td>${fmt(h.y, 1)}</td>` +
+    "<td></td><td></td><td></td></tr>");
+  const ahead = forecast.points.map((p) => `<tr><td>${esc(String(p.ds).slice(0, 10))}</td><td></td>` +
+    `<td>${fmt(p.mean, 1)}</td><td>${interval(p, 80)}</td><td>${interval(p, 95)}</td></tr>`);
+  return `<details class="chart-table" id="chart-table"><summary>The chart's figures as a table</summary>
+    <div class="scroll"><table id="chart-figures"><caption>${esc(forecast.series_id)}, ${perTitle(perPeriod(forecast.points))}: observed, then forecast</caption>
+    <thead><tr><th scope="col">period starting</th><th scope="col">observed</th><th scope="col">forecast</th>
+    <th scope="col">80% interval</th><th scope="col">95% interval</th></tr></thead>
+    <tbody>${[...seen, ...ahead].join("")}</tbody></table></div></details>`;
 }
 
 function forecastChart(box, W, forecast, history) {
@@ -1559,6 +1578,48 @@ async function load() {
     document.querySelector("#chart .error").id = "chart-error";
   });
 }
+
+// A table that scrolls within its box (.scroll: a long list of weeks; .wide: more columns than
+// a narrow screen holds) is a named region, and takes the keyboard's focus while it scrolls, so
+// keyboard users can scroll it with the arrow keys (WCAG 2.1.1) and a screen reader says whose
+// it is: its table's caption, else its card's heading. Checked as the cards are drawn and as
+// boxes change width (a table that fits a laptop scrolls at 400% zoom).
+function scrolls(box) {
+  return box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+}
+
+const scrollerResized = typeof ResizeObserver === "undefined" ? null
+  : new ResizeObserver((entries) => {
+    for (const { target } of entries) {
+      if (target.isConnected) focusIfScrolls(target);
+      else scrollerResized.unobserve(target);  // its card was drawn again
+    }
+  });
+
+function focusIfScrolls(box) {
+  if (scrolls(box)) box.tabIndex = 0;
+  else box.removeAttribute("tabindex");
+}
+
+let scrollerCount = 0;
+function nameScroller(box) {
+  const caption = box.querySelector("caption");
+  const heading = box.closest("section")?.querySelector("h2");
+  const by = caption ?? heading;
+  if (!by) return;
+  by.id ||= `scroll-label-${++scrollerCount}`;
+  box.setAttribute("aria-labelledby", by.id);
+}
+
+function keyboardScrollers() {
+  for (const box of document.querySelectorAll("main .wide, main .scroll")) {
+    box.setAttribute("role", "region");
+    nameScroller(box);
+    focusIfScrolls(box);
+    scrollerResized?.observe(box);
+  }
+}
+new MutationObserver(keyboardScrollers).observe(document.querySelector("main"), { childList: true, subtree: true });
 
 document.querySelector("#fee-form").addEventListener("submit", whatIf);
 document.querySelector("#sweep-form").addEventListener("submit", sweep);

@@ -45,6 +45,7 @@ class PlanTable(StrEnum):
     district_waits = "district_waits"
     demand = "demand"
     demand_risk = "demand_risk"
+    risk_periods = "risk_periods"
     shadow_prices = "shadow_prices"
     binding = "binding"
     relaxations = "relaxations"

@@ -21,6 +21,7 @@ from forecast.series import Freq
 from models.tables import RunKind, RunStatus, RunTrigger
 from optimise.config import ConfigValueError, PlanningConfig, percent_for_fraction
 from optimise.result import PlanStatus
+from optimise.risk import AT_RISK_MIN_EXTRA_CASES, HIGH_DTOC_TIMES
 from optimise.solve import Solver
 
 
@@ -916,6 +917,45 @@ class PlanDemandRiskRowPublic(_StoredRow):
     dtoc_days: float = Field(description="delayed days in hospital")
 
 
+class PlanRiskPeriodRowPublic(_StoredRow):
+    """Which periods a high year bites in: per service (and DFG works) and period, over every
+    district, the plan's hours held fixed under the planned and the high demand of
+    `demand_risk` (the same evaluation, period by period, so each column summed over the
+    periods, or at the last period, gives that table's planned and high totals)."""
+
+    service: str = Field(description="a service, or dfg_works")
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    planned_waiting_cases: float = Field(
+        description="cases waiting at the period's end under the plan's own demand, every "
+        "district's (at the last period, `demand_risk`'s planned `end_backlog_cases` summed)"
+    )
+    high_waiting_cases: float = Field(
+        description="cases waiting at the period's end if referrals come in high (every "
+        "period's planned demand times the series' high factor, as `demand_risk`'s high rows)"
+    )
+    extra_waiting_cases: float = Field(
+        description="high_waiting_cases less planned_waiting_cases: the cases a high year "
+        "leaves waiting by the period's end"
+    )
+    planned_dtoc_days: float = Field(
+        description="delayed days in hospital in the period under the plan's own demand "
+        "(summed over the periods, `demand_risk`'s planned `dtoc_days`); 0 for a service "
+        "with no hospital delays, and for dfg_works"
+    )
+    high_dtoc_days: float = Field(
+        description="delayed days in hospital in the period if referrals come in high"
+    )
+    at_risk: bool = Field(
+        description=f"true when a high year leaves more than {HIGH_DTOC_TIMES:g} times the "
+        f"planned cases waiting at the period's end, and at least {AT_RISK_MIN_EXTRA_CASES:g} "
+        "more: the ratio of the whole-year "
+        "warning on delayed days (for a service with hospital delays, its delayed days are "
+        "its waiting times one share, so theirs rise by the same ratio), the floor so that a "
+        "queue the plan all but clears is not called a risk"
+    )
+
+
 class PlanSummaryRowPublic(_StoredRow):
     """One figure of a plan's summary (GET /v1/plans/{id}/summary), for a pack a head of
     service reads: which plan, its status and horizon, its headline figures (totals over its
@@ -977,6 +1017,12 @@ class PlanResultPublic(BaseModel):
         description="the plan's hours held fixed against a low and a high year of demand "
         "(a series with no backtest window of its own takes the other series' widest years, "
         "as a warning says; empty when none has one, or there are too few to measure one)",
+    )
+    risk_periods: list[PlanRiskPeriodRowPublic] = Field(
+        default_factory=list,
+        description="per service and period, the planned and high years of `demand_risk` "
+        "week by week: cases waiting, delayed days, and whether the period is at risk "
+        "(`at_risk`); empty where `demand_risk` is, and absent from plans stored before it",
     )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
 from homeward.recovery import UNFINISHED, as_utc
 from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
+from optimise.risk import AT_RISK_MIN_EXTRA_CASES, HIGH_DTOC_TIMES
 
 # (figure, unit, note) of each of `planning.plan_figures`' figures, in a head of service's
 # order: outcomes, then money, then hours and works
@@ -52,13 +53,14 @@ def warning_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 def summary_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
     """The plan's summary, one row per figure (`figure`, `value`, `unit`, `note`): the plan
     and its status, its horizon, its headline figures (totals over the horizon), its DFG
-    capital, its config and run, and the forecast run and referral history it planned from.
-    A value the plan does not give (a figure undefined, or a plan stored before a release
-    that reported it) is None."""
+    capital, the periods a high year puts at risk, its config and run, and the forecast run
+    and referral history it planned from. A value the plan does not give (a figure undefined,
+    or a plan stored before a release that reported it) is None."""
     config = session.get(PlanningConfigRow, plan.config_id)
     return [
         *_plan_rows(session, plan, config),
         *_figure_rows(plan, config),
+        *_risk_rows(plan.result),
         *_data_rows(session, plan),
     ]
 
@@ -120,6 +122,50 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
         total = float(sum(r.get(column) or 0.0 for r in capital)) if capital else None
         rows.append(_row(column, total, "GBP", f"DFG capital {what}, every district's summed"))
     return rows
+
+
+def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """How many periods a high year puts at risk (`risk_periods`' `at_risk`), the first, and
+    the worst: the one whose services at risk have the most extra cases waiting at its end.
+    None where the plan has no such table (stored before it, or no low and high years), and
+    no first or worst where no period is at risk."""
+    rows = result.get("risk_periods") or []
+    flagged = [r for r in rows if r.get("at_risk")]
+    extra: dict[str, float] = {}
+    for r in flagged:
+        extra[r["ds"]] = extra.get(r["ds"], 0.0) + (r.get("extra_waiting_cases") or 0.0)
+    first = min(extra, default=None)
+    worst = max(sorted(extra), key=extra.__getitem__, default=None)
+    rule = (
+        f"a high year leaves over {HIGH_DTOC_TIMES:g} times the planned cases waiting at their "
+        f"end, and at least {AT_RISK_MIN_EXTRA_CASES:g} more, in some service (risk_periods' "
+        "at_risk)"
+    )
+    return [
+        _row(
+            "periods_at_risk", len(extra) if rows else None, "periods", f"periods in which {rule}"
+        ),
+        _row(
+            "first_period_at_risk",
+            first,
+            "date",
+            f"the first such period's start{_at(flagged, first, extra)}",
+        ),
+        _row(
+            "worst_period_at_risk",
+            worst,
+            "date",
+            f"the start of the one with the most extra cases waiting{_at(flagged, worst, extra)}",
+        ),
+    ]
+
+
+def _at(flagged: list[dict[str, Any]], ds: str | None, extra: dict[str, float]) -> str:
+    """The services at risk in period `ds` and the extra cases they leave waiting, in words."""
+    if ds is None:
+        return ""
+    services = ", ".join(r["service"] for r in flagged if r["ds"] == ds)
+    return f": {services}, {extra[ds]:,.0f} more cases waiting at its end"
 
 
 def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:

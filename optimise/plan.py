@@ -13,7 +13,7 @@ from optimise.highs_backend import write_model
 from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
-from optimise.risk import demand_risk, demand_risk_warning
+from optimise.risk import demand_risk_warning, evaluate_risk
 from optimise.scale import money_scale_warnings
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
@@ -57,7 +57,8 @@ def plan(
     result = result.with_extras(baselines=compare_baselines(inputs, result))
     if result.ok:
         hours = plan_hours(inputs, result.hours)
-        result = result.with_extras(demand_risk=demand_risk(inputs, result, hours))
+        risk = evaluate_risk(inputs, result, hours)
+        result = result.with_extras(demand_risk=risk.totals, risk_periods=risk.periods)
         ends = end_of_horizon_warnings(inputs, result)
         if outrun := unserved_demand_warning(inputs, result):
             ends.append(outrun)

@@ -8,11 +8,12 @@ far the forecasts' totals over their backtest windows missed (forecast/totals.py
 own interval would not do: it is mostly that period's noise, which averages out over a year,
 while a year that runs high is a level error that persists. Under the plan's own demand the
 evaluation reproduces the plan's waits, so the three rows of a district compare like with like.
+The same evaluations, period by period, say in which weeks a high year bites (`risk_periods`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,33 @@ RISK_COLUMNS = [
     "end_backlog_cases",
     "dtoc_days",
 ]
+# A period of a service is at risk when the high year leaves more than HIGH_DTOC_TIMES the
+# planned cases waiting at its end, and at least this many more: the whole-year warning's
+# ratio applied to one period (for a service with hospital delays, its delayed days are its
+# waiting times one share, so the same ratio of them), with a floor so that a queue the plan
+# all but clears (0.2 cases against 0.1) is not called a risk.
+AT_RISK_MIN_EXTRA_CASES = 1.0
+RISK_PERIOD_COLUMNS = [
+    "service",
+    "period",
+    "ds",
+    "planned_waiting_cases",
+    "high_waiting_cases",
+    "extra_waiting_cases",
+    "planned_dtoc_days",
+    "high_dtoc_days",
+    "at_risk",
+]
+
+
+@dataclass(frozen=True)
+class DemandRisk:
+    """The plan's hours against low and high demand: whole-horizon totals per scenario,
+    service and district (`demand_risk`), and per period and service the planned and high
+    years' waiting and delayed days (`risk_periods`), both from one evaluation per scenario."""
+
+    totals: pd.DataFrame
+    periods: pd.DataFrame
 
 
 def scenario_demand(inputs: PlanInputs) -> dict[str, Array] | None:
@@ -62,17 +90,27 @@ def demand_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> pd.Data
     waiting, average wait (person-days over cases served, as the plan's district waits), the
     backlog left at the end of the horizon and delayed (DTOC) days, for the plan's `hours`
     (S, D, T). Empty when the plan was not solved or the demand has no low and high factors."""
+    return evaluate_risk(inputs, result, hours).totals
+
+
+def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> DemandRisk:
+    """`demand_risk`'s totals and, from the same evaluations, `risk_periods`: per service (and
+    DFG works, summed over districts) and period, the cases waiting at the period's end and
+    the delayed days in it, planned and high, and whether the period is at risk
+    (`at_risk_periods`). Both empty, with their columns, where `demand_risk` is."""
     demands = scenario_demand(inputs)
     if demands is None or not result.ok:
-        return pd.DataFrame(columns=RISK_COLUMNS)
+        empty = pd.DataFrame(columns=RISK_PERIOD_COLUMNS)
+        return DemandRisk(pd.DataFrame(columns=RISK_COLUMNS), empty)
     districts = len(inputs.districts)
     works = result.capital["works_completed"].to_numpy().reshape(districts, -1)
-    frames = []
-    for name in SCENARIOS:
-        scenario = _with_demand(inputs, demands[name])
-        outcome = evaluate_hours(scenario, hours, works)
-        frames.append(_rows(scenario, outcome, name))
-    return pd.concat(frames, ignore_index=True)[RISK_COLUMNS]
+    outcomes = {
+        name: evaluate_hours(_with_demand(inputs, demands[name]), hours, works)
+        for name in SCENARIOS
+    }
+    frames = [_rows(inputs, outcomes[name], name) for name in SCENARIOS]
+    totals = pd.concat(frames, ignore_index=True)[RISK_COLUMNS]
+    return DemandRisk(totals, _period_rows(inputs, outcomes["planned"], outcomes["high"]))
 
 
 def _with_demand(inputs: PlanInputs, demand: Array) -> PlanInputs:
@@ -101,6 +139,45 @@ def _rows(inputs: PlanInputs, outcome: FluidOutcome, scenario: str) -> pd.DataFr
     ).ravel()
     frame["dtoc_days"] = np.concatenate([dtoc, np.zeros((1, dtoc.shape[1]))]).ravel()
     return frame
+
+
+def _period_rows(inputs: PlanInputs, planned: FluidOutcome, high: FluidOutcome) -> pd.DataFrame:
+    """Per service (then dfg_works) and period: the planned and high years' cases waiting at
+    the period's end and delayed days in it, over every district, and `at_risk`."""
+    starts = list(inputs.period_start)
+    index = pd.MultiIndex.from_product(
+        [[*inputs.services, WORKS], range(1, len(starts) + 1)], names=["service", "period"]
+    )
+    frame = index.to_frame(index=False)
+    frame["ds"] = starts * (len(inputs.services) + 1)
+    for name, outcome in (("planned", planned), ("high", high)):
+        frame[f"{name}_waiting_cases"] = _waiting(outcome).ravel()
+    frame["extra_waiting_cases"] = frame["high_waiting_cases"] - frame["planned_waiting_cases"]
+    for name, outcome in (("planned", planned), ("high", high)):
+        frame[f"{name}_dtoc_days"] = _delayed_days(inputs, outcome).ravel()
+    frame["at_risk"] = at_risk_periods(frame["planned_waiting_cases"], frame["high_waiting_cases"])
+    return frame[RISK_PERIOD_COLUMNS]
+
+
+def _waiting(outcome: FluidOutcome) -> Array:
+    """Cases waiting at each period's end (S + 1, T): each service's over its districts and
+    classes, then the DFG works'."""
+    services = outcome.backlog.sum(axis=(1, 3))
+    return np.concatenate([services, outcome.works_backlog.sum(axis=0)[None]])
+
+
+def _delayed_days(inputs: PlanInputs, outcome: FluidOutcome) -> Array:
+    """Delayed days in hospital in each period (S + 1, T), as `_rows` counts them; none for
+    DFG works."""
+    services = outcome.backlog.sum(axis=(1, 3)) * inputs.hospital_share[:, None]
+    return np.concatenate([services * inputs.period_days, np.zeros((1, services.shape[1]))])
+
+
+def at_risk_periods(planned_cases: pd.Series, high_cases: pd.Series) -> pd.Series:
+    """Whether a high year leaves over HIGH_DTOC_TIMES the planned cases waiting at a period's
+    end, and at least AT_RISK_MIN_EXTRA_CASES more: the one rule `risk_periods` flags by."""
+    extra = high_cases - planned_cases
+    return (high_cases > HIGH_DTOC_TIMES * planned_cases) & (extra >= AT_RISK_MIN_EXTRA_CASES)
 
 
 def demand_risk_warning(risk: pd.DataFrame) -> str | None:

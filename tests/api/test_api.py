@@ -426,6 +426,7 @@ PLAN_FRAMES = {
     "baselines": "PlanBaselineRowPublic",
     "simulation": "PlanSimulationRowPublic",
     "demand_risk": "PlanDemandRiskRowPublic",
+    "risk_periods": "PlanRiskPeriodRowPublic",
     "demand": "PlanDemandRowPublic",
 }
 
@@ -495,6 +496,7 @@ def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
             "simulation",
             "demand",
             "demand_risk",
+            "risk_periods",
             "revenue_by_budget",
             "revenue_by_year",
             "total_dtoc_days",

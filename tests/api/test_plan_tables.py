@@ -15,8 +15,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.plan_tables import STORED_TABLES, PlanTable, row_model
+from api.schemas import PlanRiskPeriodRowPublic
 from homeward import demo_config, planning, repository
 from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import PlanRow
+from optimise.risk import AT_RISK_MIN_EXTRA_CASES, HIGH_DTOC_TIMES
+from tests.api.conftest import DemoDatabase
 
 
 @pytest.fixture(scope="module")
@@ -388,3 +392,63 @@ def test_staffing_gives_each_team_its_fte_a_week(viewer: httpx.Client) -> None:
     assert list(table.columns)[-1] == "fte"
     assert table["fte"].to_numpy() == pytest.approx(table["staff_hours"].to_numpy() / 37.0)
     assert all(r["fte"] == pytest.approx(r["staff_hours"] / 37.0) for r in rows)
+
+
+def test_risk_periods_say_which_weeks_a_high_year_bites_in(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    """The risk table gave whole-year totals only (`risk_periods` was a 422, no such table):
+    now each service's weeks, which add up to those totals, flagged by one rule, with the
+    first and worst weeks flagged in the summary."""
+    rows = _rows(viewer.get(f"/v1/plans/{plan['id']}/risk_periods"))
+    columns = list(PlanRiskPeriodRowPublic.model_fields)
+    assert len(rows) > 0 and all(list(r) == columns for r in rows)
+    assert list(_csv(viewer.get("/v1/plans/latest/risk_periods.csv")).columns) == columns
+    result = plan["result"]
+    for scenario in ("planned", "high"):
+        for service in {r["service"] for r in result["demand_risk"]}:
+            risk = [
+                r
+                for r in result["demand_risk"]
+                if (r["scenario"], r["service"]) == (scenario, service)
+            ]
+            weeks = [r for r in rows if r["service"] == service]
+            assert len(weeks) == result["periods"]
+            assert sum(w[f"{scenario}_dtoc_days"] for w in weeks) == pytest.approx(
+                sum(r["dtoc_days"] for r in risk), rel=1e-9, abs=1e-9
+            )
+            assert weeks[-1][f"{scenario}_waiting_cases"] == pytest.approx(
+                sum(r["end_backlog_cases"] for r in risk), rel=1e-9, abs=1e-9
+            )
+    for r in rows:
+        high, planned = r["high_waiting_cases"], r["planned_waiting_cases"]
+        rule = high > HIGH_DTOC_TIMES * planned and high - planned >= AT_RISK_MIN_EXTRA_CASES
+        assert r["at_risk"] == rule, r
+    flagged = [r for r in rows if r["at_risk"]]
+    summary = {r["figure"]: r for r in _rows(viewer.get(f"/v1/plans/{plan['id']}/summary"))}
+    assert summary["periods_at_risk"]["value"] == len({r["ds"] for r in flagged}) > 0
+    first = summary["first_period_at_risk"]
+    assert first["value"] == min(r["ds"] for r in flagged)
+    assert first["note"].endswith("more cases waiting at its end")
+    assert summary["worst_period_at_risk"]["value"] in {r["ds"] for r in flagged}
+
+
+def test_a_plan_stored_before_risk_periods_has_none(
+    demo_db: DemoDatabase, viewer: httpx.Client
+) -> None:
+    """As for any table an older plan lacks: `[]`, and its summary's figures null."""
+    with transaction(demo_db.factory) as session:
+        latest = repository.latest_plan(session)
+        assert latest is not None
+        result = {k: v for k, v in latest.result.items() if k != "risk_periods"}
+        older = repository.store_plan(
+            session, latest.run_id, latest.config_id, "optimal", 1.0, 0.5, result
+        ).id
+    try:
+        assert _rows(viewer.get(f"/v1/plans/{older}/risk_periods")) == []
+        summary = _rows(viewer.get(f"/v1/plans/{older}/summary"))
+        got = {r["figure"]: r["value"] for r in summary}
+        assert [got[f] for f in ("periods_at_risk", "first_period_at_risk")] == [None, None]
+    finally:
+        with transaction(demo_db.factory) as session:
+            session.delete(session.get_one(PlanRow, older))

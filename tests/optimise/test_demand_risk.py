@@ -15,8 +15,10 @@ import pytest
 from optimise.errors import PlanInputError
 from optimise.plan import plan
 from optimise.risk import (
+    AT_RISK_MIN_EXTRA_CASES,
     HIGH_DTOC_TIMES,
     RISK_COLUMNS,
+    RISK_PERIOD_COLUMNS,
     SCENARIOS,
     demand_risk_warning,
     scenario_demand,
@@ -174,3 +176,28 @@ def test_a_plan_whose_high_year_multiplies_its_delayed_days_warns() -> None:
     dtoc = result.demand_risk.groupby("scenario")["dtoc_days"].sum()
     assert dtoc["high"] > HIGH_DTOC_TIMES * dtoc["planned"] > 0
     assert demand_risk_warning(result.demand_risk) in result.warnings
+
+
+def test_risk_periods_are_the_planned_and_high_years_week_by_week() -> None:
+    """The risk table gave whole-year totals only: no planner could say which weeks a high year
+    bites in. Its periods, summed (or at the last one), are its planned and high totals, and a
+    period is at risk exactly when the rule says so."""
+    demand = _factored_demand()
+    demand["high_factor"] = 1.6  # a high year the hours cannot keep up with in later weeks
+    result = plan(inputs_of(rich_config(), demand), simulation_runs=0)
+    weeks, risk = result.risk_periods, result.demand_risk
+    assert list(weeks.columns) == RISK_PERIOD_COLUMNS
+    periods = len(weeks["period"].unique())
+    assert periods == result.periods and len(weeks) == 5 * periods  # four services, dfg_works
+    for scenario in ("planned", "high"):
+        totals = risk[risk["scenario"] == scenario].groupby("service")
+        dtoc = weeks.groupby("service")[f"{scenario}_dtoc_days"].sum()
+        end = weeks[weeks["period"] == periods].set_index("service")[f"{scenario}_waiting_cases"]
+        np.testing.assert_allclose(dtoc, totals["dtoc_days"].sum()[dtoc.index], rtol=1e-9)
+        np.testing.assert_allclose(end, totals["end_backlog_cases"].sum()[end.index], rtol=1e-9)
+    planned, high = weeks["planned_waiting_cases"], weeks["high_waiting_cases"]
+    np.testing.assert_allclose(weeks["extra_waiting_cases"], high - planned)
+    rule = (high > HIGH_DTOC_TIMES * planned) & (high - planned >= AT_RISK_MIN_EXTRA_CASES)
+    assert (weeks["at_risk"] == rule).all()
+    assert weeks["at_risk"].any() and not weeks["at_risk"].all()
+    assert result.to_dict()["risk_periods"][0]["ds"] == str(result.first_ds)[:10]

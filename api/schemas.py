@@ -21,7 +21,6 @@ from forecast.series import Freq
 from models.tables import RunKind, RunStatus, RunTrigger
 from optimise.config import ConfigValueError, PlanningConfig, percent_for_fraction
 from optimise.result import PlanStatus
-from optimise.risk import AT_RISK_MIN_EXTRA_CASES, HIGH_DTOC_TIMES
 from optimise.solve import Solver
 
 
@@ -918,10 +917,12 @@ class PlanDemandRiskRowPublic(_StoredRow):
 
 
 class PlanRiskPeriodRowPublic(_StoredRow):
-    """Which periods a high year bites in: per service (and DFG works) and period, over every
-    district, the plan's hours held fixed under the planned and the high demand of
+    """What a high year needs, week by week: per service (and DFG works) and period, over
+    every district, the plan's hours held fixed under the planned and the high demand of
     `demand_risk` (the same evaluation, period by period, so each column summed over the
-    periods, or at the last period, gives that table's planned and high totals)."""
+    periods, or at the last period, gives that table's planned and high totals), and the
+    contingency: the hours, and their staff cost, that would serve the high year's extra
+    arrivals in the period they arrive, so the queues stay as planned."""
 
     service: str = Field(description="a service, or dfg_works")
     period: int = Field(description=_PERIOD)
@@ -932,11 +933,13 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     )
     high_waiting_cases: float = Field(
         description="cases waiting at the period's end if referrals come in high (every "
-        "period's planned demand times the series' high factor, as `demand_risk`'s high rows)"
+        "period's planned demand times the series' high factor, as `demand_risk`'s high rows) "
+        "and the plan's hours are not raised"
     )
     extra_waiting_cases: float = Field(
         description="high_waiting_cases less planned_waiting_cases: the cases a high year "
-        "leaves waiting by the period's end"
+        "leaves waiting by the period's end without contingency hours (it grows week by week, "
+        "as the plan uses every hour it buys)"
     )
     planned_dtoc_days: float = Field(
         description="delayed days in hospital in the period under the plan's own demand "
@@ -944,15 +947,26 @@ class PlanRiskPeriodRowPublic(_StoredRow):
         "with no hospital delays, and for dfg_works"
     )
     high_dtoc_days: float = Field(
-        description="delayed days in hospital in the period if referrals come in high"
+        description="delayed days in hospital in the period if referrals come in high and the "
+        "plan's hours are not raised"
     )
-    at_risk: bool = Field(
-        description=f"true when a high year leaves more than {HIGH_DTOC_TIMES:g} times the "
-        f"planned cases waiting at the period's end, and at least {AT_RISK_MIN_EXTRA_CASES:g} "
-        "more: the ratio of the whole-year "
-        "warning on delayed days (for a service with hospital delays, its delayed days are "
-        "its waiting times one share, so theirs rise by the same ratio), the floor so that a "
-        "queue the plan all but clears is not called a risk"
+    extra_cases_arriving: float = Field(
+        description="new cases a high year brings in the period beyond the plan's, every "
+        "district's, when each is served in the period it arrives: the high less the planned "
+        "referrals, and for domcare also the share (flows.p_reab_dom) of reablement's extra "
+        "cases of the period before that go on to home care; for dfg_works, the works OT's "
+        "extra cases refer (flows.p_ot_dfg)"
+    )
+    contingency_hours: float | None = Field(
+        description="hours that would serve extra_cases_arriving (times the service's "
+        "hours_per_case), so the high year's queue stays as planned; the hours to hold in "
+        "reserve (agency, or teams' max_per_period above the plan's) for the period; null "
+        "for dfg_works, paid from capital, not hours"
+    )
+    contingency_cost_gbp: float | None = Field(
+        description="contingency_hours at the service's cost_per_hour_gbp: staff cost at the "
+        "plan's hourly cost, before charge income (agency hours cost their "
+        "agency_cost_per_hour_gbp instead); null for dfg_works"
     )
 
 
@@ -1021,8 +1035,9 @@ class PlanResultPublic(BaseModel):
     risk_periods: list[PlanRiskPeriodRowPublic] = Field(
         default_factory=list,
         description="per service and period, the planned and high years of `demand_risk` "
-        "week by week: cases waiting, delayed days, and whether the period is at risk "
-        "(`at_risk`); empty where `demand_risk` is, and absent from plans stored before it",
+        "week by week: cases waiting, delayed days, and the contingency a high year needs "
+        "(`extra_cases_arriving`, `contingency_hours`, `contingency_cost_gbp`); empty where "
+        "`demand_risk` is, and absent from plans stored before it",
     )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

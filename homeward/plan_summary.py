@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
 from homeward.recovery import UNFINISHED, as_utc
 from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
-from optimise.risk import AT_RISK_MIN_EXTRA_CASES, HIGH_DTOC_TIMES
 
 # (figure, unit, note) of each of `planning.plan_figures`' figures, in a head of service's
 # order: outcomes, then money, then hours and works
@@ -53,7 +52,7 @@ def warning_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 def summary_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
     """The plan's summary, one row per figure (`figure`, `value`, `unit`, `note`): the plan
     and its status, its horizon, its headline figures (totals over the horizon), its DFG
-    capital, the periods a high year puts at risk, its config and run, and the forecast run
+    capital, the contingency a high year needs, its config and run, and the forecast run
     and referral history it planned from. A value the plan does not give (a figure undefined,
     or a plan stored before a release that reported it) is None."""
     config = session.get(PlanningConfigRow, plan.config_id)
@@ -125,47 +124,48 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
 
 
 def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """How many periods a high year puts at risk (`risk_periods`' `at_risk`), the first, and
-    the worst: the one whose services at risk have the most extra cases waiting at its end.
-    None where the plan has no such table (stored before it, or no low and high years), and
-    no first or worst where no period is at risk."""
-    rows = result.get("risk_periods") or []
-    flagged = [r for r in rows if r.get("at_risk")]
-    extra: dict[str, float] = {}
-    for r in flagged:
-        extra[r["ds"]] = extra.get(r["ds"], 0.0) + (r.get("extra_waiting_cases") or 0.0)
-    first = min(extra, default=None)
-    worst = max(sorted(extra), key=extra.__getitem__, default=None)
-    rule = (
-        f"a high year leaves over {HIGH_DTOC_TIMES:g} times the planned cases waiting at their "
-        f"end, and at least {AT_RISK_MIN_EXTRA_CASES:g} more, in some service (risk_periods' "
-        "at_risk)"
-    )
+    """The contingency a high year needs (`risk_periods`): its hours and their cost over the
+    year, and the period needing the most hours (every service's together: an hour is an hour
+    in any service, unlike a case) with those hours. None where the plan has no such table
+    (stored before it, or no low and high years)."""
+    rows = [r for r in result.get("risk_periods") or [] if r.get("contingency_hours") is not None]
+    hours: dict[str, float] = {}
+    for r in rows:
+        hours[r["ds"]] = hours.get(r["ds"], 0.0) + r["contingency_hours"]
+    peak = max(sorted(hours), key=hours.__getitem__, default=None)
+    total = float(sum(hours.values())) if rows else None
+    cost = float(sum(r.get("contingency_cost_gbp") or 0.0 for r in rows)) if rows else None
+    serve = "to serve a high year's extra referrals as they arrive, so queues stay as planned"
     return [
+        _row("high_year_contingency_hours", total, "hours", f"hours over the plan's {serve}"),
         _row(
-            "periods_at_risk", len(extra) if rows else None, "periods", f"periods in which {rule}"
+            "high_year_contingency_cost_gbp",
+            cost,
+            "GBP",
+            "those hours at each service's cost_per_hour_gbp: staff cost at the plan's hourly "
+            "cost, before charge income",
         ),
         _row(
-            "first_period_at_risk",
-            first,
+            "peak_contingency_period",
+            peak,
             "date",
-            f"the first such period's start{_at(flagged, first, extra)}",
+            f"the start of the period needing the most of those hours{_peak(rows, peak)}",
         ),
         _row(
-            "worst_period_at_risk",
-            worst,
-            "date",
-            f"the start of the one with the most extra cases waiting{_at(flagged, worst, extra)}",
+            "peak_contingency_hours",
+            None if peak is None else hours[peak],
+            "hours",
+            "the hours that period needs, every service's",
         ),
     ]
 
 
-def _at(flagged: list[dict[str, Any]], ds: str | None, extra: dict[str, float]) -> str:
-    """The services at risk in period `ds` and the extra cases they leave waiting, in words."""
+def _peak(rows: list[dict[str, Any]], ds: str | None) -> str:
+    """Each service's contingency hours in period `ds`, in words."""
     if ds is None:
         return ""
-    services = ", ".join(r["service"] for r in flagged if r["ds"] == ds)
-    return f": {services}, {extra[ds]:,.0f} more cases waiting at its end"
+    parts = [f"{r['service']} {r['contingency_hours']:,.0f}" for r in rows if r["ds"] == ds]
+    return f": {', '.join(parts)} hours"
 
 
 def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:

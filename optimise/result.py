@@ -50,7 +50,8 @@ class PlanResult:
     # cases_served, person_days, avg_wait_days, end_backlog_cases, dtoc_days (optimise/risk.py)
     demand_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service (incl. dfg_works), period, ds, planned_ and high_waiting_cases,
-    # extra_waiting_cases, planned_ and high_dtoc_days, at_risk (optimise/risk.py)
+    # extra_waiting_cases, planned_ and high_dtoc_days, extra_cases_arriving, contingency_hours,
+    # contingency_cost_gbp (optimise/risk.py)
     risk_periods: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service, district, period, ds, forecast_cases, planned_cases (raised in winter periods)
     demand: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -8,7 +8,9 @@ far the forecasts' totals over their backtest windows missed (forecast/totals.py
 own interval would not do: it is mostly that period's noise, which averages out over a year,
 while a year that runs high is a level error that persists. Under the plan's own demand the
 evaluation reproduces the plan's waits, so the three rows of a district compare like with like.
-The same evaluations, period by period, say in which weeks a high year bites (`risk_periods`).
+The same evaluations, period by period, give `risk_periods`: per week, the high year's extra
+queue and delayed days, and the contingency (the hours, and their staff cost, that would serve
+the high year's extra arrivals that week so its queues stay as planned).
 """
 
 from __future__ import annotations
@@ -43,12 +45,6 @@ RISK_COLUMNS = [
     "end_backlog_cases",
     "dtoc_days",
 ]
-# A period of a service is at risk when the high year leaves more than HIGH_DTOC_TIMES the
-# planned cases waiting at its end, and at least this many more: the whole-year warning's
-# ratio applied to one period (for a service with hospital delays, its delayed days are its
-# waiting times one share, so the same ratio of them), with a floor so that a queue the plan
-# all but clears (0.2 cases against 0.1) is not called a risk.
-AT_RISK_MIN_EXTRA_CASES = 1.0
 RISK_PERIOD_COLUMNS = [
     "service",
     "period",
@@ -58,7 +54,9 @@ RISK_PERIOD_COLUMNS = [
     "extra_waiting_cases",
     "planned_dtoc_days",
     "high_dtoc_days",
-    "at_risk",
+    "extra_cases_arriving",
+    "contingency_hours",
+    "contingency_cost_gbp",
 ]
 
 
@@ -66,7 +64,8 @@ RISK_PERIOD_COLUMNS = [
 class DemandRisk:
     """The plan's hours against low and high demand: whole-horizon totals per scenario,
     service and district (`demand_risk`), and per period and service the planned and high
-    years' waiting and delayed days (`risk_periods`), both from one evaluation per scenario."""
+    years' waiting and delayed days and the high year's contingency (`risk_periods`), both
+    from one evaluation per scenario."""
 
     totals: pd.DataFrame
     periods: pd.DataFrame
@@ -96,8 +95,8 @@ def demand_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> pd.Data
 def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> DemandRisk:
     """`demand_risk`'s totals and, from the same evaluations, `risk_periods`: per service (and
     DFG works, summed over districts) and period, the cases waiting at the period's end and
-    the delayed days in it, planned and high, and whether the period is at risk
-    (`at_risk_periods`). Both empty, with their columns, where `demand_risk` is."""
+    the delayed days in it, planned and high, and the contingency a high year needs
+    (`contingency_cases`). Both empty, with their columns, where `demand_risk` is."""
     demands = scenario_demand(inputs)
     if demands is None or not result.ok:
         empty = pd.DataFrame(columns=RISK_PERIOD_COLUMNS)
@@ -110,7 +109,9 @@ def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> Deman
     }
     frames = [_rows(inputs, outcomes[name], name) for name in SCENARIOS]
     totals = pd.concat(frames, ignore_index=True)[RISK_COLUMNS]
-    return DemandRisk(totals, _period_rows(inputs, outcomes["planned"], outcomes["high"]))
+    periods = _period_rows(inputs, outcomes["planned"], outcomes["high"])
+    extra = contingency_cases(inputs, demands["high"] - demands["planned"])
+    return DemandRisk(totals, _with_contingency(inputs, periods, extra))
 
 
 def _with_demand(inputs: PlanInputs, demand: Array) -> PlanInputs:
@@ -143,7 +144,7 @@ def _rows(inputs: PlanInputs, outcome: FluidOutcome, scenario: str) -> pd.DataFr
 
 def _period_rows(inputs: PlanInputs, planned: FluidOutcome, high: FluidOutcome) -> pd.DataFrame:
     """Per service (then dfg_works) and period: the planned and high years' cases waiting at
-    the period's end and delayed days in it, over every district, and `at_risk`."""
+    the period's end and delayed days in it, over every district."""
     starts = list(inputs.period_start)
     index = pd.MultiIndex.from_product(
         [[*inputs.services, WORKS], range(1, len(starts) + 1)], names=["service", "period"]
@@ -155,8 +156,38 @@ def _period_rows(inputs: PlanInputs, planned: FluidOutcome, high: FluidOutcome) 
     frame["extra_waiting_cases"] = frame["high_waiting_cases"] - frame["planned_waiting_cases"]
     for name, outcome in (("planned", planned), ("high", high)):
         frame[f"{name}_dtoc_days"] = _delayed_days(inputs, outcome).ravel()
-    frame["at_risk"] = at_risk_periods(frame["planned_waiting_cases"], frame["high_waiting_cases"])
-    return frame[RISK_PERIOD_COLUMNS]
+    return frame
+
+
+def _with_contingency(inputs: PlanInputs, frame: pd.DataFrame, extra: Array) -> pd.DataFrame:
+    """`frame` with the contingency columns from `extra` (S + 1, D, T) cases: hours at each
+    service's hours_per_case, cost at its cost_per_hour_gbp; DFG works have neither (NaN,
+    null when served): they are paid from capital, not hours."""
+    cases = extra.sum(axis=1)
+    hours = cases[:-1] * inputs.hours_per_case[:, None]
+    cost = hours * inputs.cost_per_hour_gbp[:, None]
+    no_hours = np.full((1, cases.shape[1]), np.nan)
+    return frame.assign(
+        extra_cases_arriving=cases.ravel(),
+        contingency_hours=np.concatenate([hours, no_hours]).ravel(),
+        contingency_cost_gbp=np.concatenate([cost, no_hours]).ravel(),
+    )[RISK_PERIOD_COLUMNS]
+
+
+def contingency_cases(inputs: PlanInputs, extra_demand: Array) -> Array:
+    """The extra new cases (S + 1, D, T) each service and the DFG works queue get in a high
+    year when every extra case is served in the period it arrives (the contingency's premise,
+    which keeps every service's queue as planned): `extra_demand` (S, D, T), high less
+    planned referrals, plus the knock-ons of serving them, as the fluid model routes them:
+    `p_reab_dom` of reablement's extra cases reach home care the period after, and `p_ot_dfg`
+    of OT's are referred for DFG works the same period."""
+    cases = np.array(extra_demand, dtype=np.float64)
+    reab, dom = inputs.service_index("reablement"), inputs.service_index("domcare")
+    if reab is not None and dom is not None:
+        cases[dom, :, 1:] += inputs.p_reab_dom * extra_demand[reab, :, :-1]
+    ot = inputs.service_index("ot")
+    works = np.zeros(cases.shape[1:]) if ot is None else inputs.p_ot_dfg * cases[ot]
+    return np.concatenate([cases, works[None]])
 
 
 def _waiting(outcome: FluidOutcome) -> Array:
@@ -171,13 +202,6 @@ def _delayed_days(inputs: PlanInputs, outcome: FluidOutcome) -> Array:
     DFG works."""
     services = outcome.backlog.sum(axis=(1, 3)) * inputs.hospital_share[:, None]
     return np.concatenate([services * inputs.period_days, np.zeros((1, services.shape[1]))])
-
-
-def at_risk_periods(planned_cases: pd.Series, high_cases: pd.Series) -> pd.Series:
-    """Whether a high year leaves over HIGH_DTOC_TIMES the planned cases waiting at a period's
-    end, and at least AT_RISK_MIN_EXTRA_CASES more: the one rule `risk_periods` flags by."""
-    extra = high_cases - planned_cases
-    return (high_cases > HIGH_DTOC_TIMES * planned_cases) & (extra >= AT_RISK_MIN_EXTRA_CASES)
 
 
 def demand_risk_warning(risk: pd.DataFrame) -> str | None:

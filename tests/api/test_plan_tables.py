@@ -19,7 +19,6 @@ from api.schemas import PlanRiskPeriodRowPublic
 from homeward import demo_config, planning, repository
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import PlanRow
-from optimise.risk import AT_RISK_MIN_EXTRA_CASES, HIGH_DTOC_TIMES
 from tests.api.conftest import DemoDatabase
 
 
@@ -394,12 +393,14 @@ def test_staffing_gives_each_team_its_fte_a_week(viewer: httpx.Client) -> None:
     assert all(r["fte"] == pytest.approx(r["staff_hours"] / 37.0) for r in rows)
 
 
-def test_risk_periods_say_which_weeks_a_high_year_bites_in(
+def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     viewer: httpx.Client, plan: dict[str, Any]
 ) -> None:
-    """The risk table gave whole-year totals only (`risk_periods` was a 422, no such table):
-    now each service's weeks, which add up to those totals, flagged by one rule, with the
-    first and worst weeks flagged in the summary."""
+    """The table's `at_risk` flag said 50 of the demo's 52 weeks, and the last was always the
+    worst: a plan that uses every hour it buys never absorbs a high year. Now each service's
+    weeks, which still add up to `demand_risk`'s totals, give the hours (at the config's
+    hours_per_case) and cost (at its cost_per_hour_gbp) that would serve a high year's extra
+    arrivals, and the summary their totals and the peak week."""
     rows = _rows(viewer.get(f"/v1/plans/{plan['id']}/risk_periods"))
     columns = list(PlanRiskPeriodRowPublic.model_fields)
     assert len(rows) > 0 and all(list(r) == columns for r in rows)
@@ -420,17 +421,37 @@ def test_risk_periods_say_which_weeks_a_high_year_bites_in(
             assert weeks[-1][f"{scenario}_waiting_cases"] == pytest.approx(
                 sum(r["end_backlog_cases"] for r in risk), rel=1e-9, abs=1e-9
             )
+    new_cases: dict[tuple[str, str], float] = {}  # the evaluations' arrivals, every district's
+    for r in result["demand_risk"]:
+        key = (r["scenario"], r["service"])
+        new_cases[key] = new_cases.get(key, 0.0) + r["new_cases"]
+    config = viewer.get(f"/v1/configs/{plan['config_id']}").json()["body"]
+    for service in config["services"]:
+        weeks = [r for r in rows if r["service"] == service["id"]]
+        for r in weeks:
+            hours = r["extra_cases_arriving"] * service["hours_per_case"]
+            assert r["contingency_hours"] == pytest.approx(hours, rel=1e-9), r
+            cost = hours * service["cost_per_hour_gbp"]
+            assert r["contingency_cost_gbp"] == pytest.approx(cost, rel=1e-9), r
+        if service["id"] != "domcare":  # domcare's add reablement's knock-on
+            extra = new_cases[("high", service["id"])] - new_cases[("planned", service["id"])]
+            assert sum(r["extra_cases_arriving"] for r in weeks) == pytest.approx(extra, rel=1e-9)
+    works = [r for r in rows if r["service"] == "dfg_works"]
+    assert works and all(r["contingency_hours"] is None for r in works)
+    by_week: dict[str, float] = {}
     for r in rows:
-        high, planned = r["high_waiting_cases"], r["planned_waiting_cases"]
-        rule = high > HIGH_DTOC_TIMES * planned and high - planned >= AT_RISK_MIN_EXTRA_CASES
-        assert r["at_risk"] == rule, r
-    flagged = [r for r in rows if r["at_risk"]]
+        by_week[r["ds"]] = by_week.get(r["ds"], 0.0) + (r["contingency_hours"] or 0.0)
     summary = {r["figure"]: r for r in _rows(viewer.get(f"/v1/plans/{plan['id']}/summary"))}
-    assert summary["periods_at_risk"]["value"] == len({r["ds"] for r in flagged}) > 0
-    first = summary["first_period_at_risk"]
-    assert first["value"] == min(r["ds"] for r in flagged)
-    assert first["note"].endswith("more cases waiting at its end")
-    assert summary["worst_period_at_risk"]["value"] in {r["ds"] for r in flagged}
+    assert summary["high_year_contingency_hours"]["value"] == pytest.approx(
+        sum(by_week.values()), rel=1e-9
+    )
+    assert summary["high_year_contingency_cost_gbp"]["value"] == pytest.approx(
+        sum(r["contingency_cost_gbp"] or 0.0 for r in rows), rel=1e-9
+    )
+    peak = max(by_week, key=by_week.__getitem__)
+    assert summary["peak_contingency_period"]["value"] == peak
+    assert summary["peak_contingency_hours"]["value"] == pytest.approx(by_week[peak], rel=1e-9)
+    assert summary["peak_contingency_hours"]["value"] > 0
 
 
 def test_a_plan_stored_before_risk_periods_has_none(
@@ -448,7 +469,13 @@ def test_a_plan_stored_before_risk_periods_has_none(
         assert _rows(viewer.get(f"/v1/plans/{older}/risk_periods")) == []
         summary = _rows(viewer.get(f"/v1/plans/{older}/summary"))
         got = {r["figure"]: r["value"] for r in summary}
-        assert [got[f] for f in ("periods_at_risk", "first_period_at_risk")] == [None, None]
+        figures = (
+            "high_year_contingency_hours",
+            "high_year_contingency_cost_gbp",
+            "peak_contingency_period",
+            "peak_contingency_hours",
+        )
+        assert [got[f] for f in figures] == [None] * 4
     finally:
         with transaction(demo_db.factory) as session:
             session.delete(session.get_one(PlanRow, older))

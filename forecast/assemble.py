@@ -12,10 +12,11 @@ import pandas as pd
 from forecast.backtest import fold_horizon
 from forecast.combine import backtest_mase
 from forecast.intervals import Calibration, calibrated, clipped
-from forecast.metrics import window_metrics
+from forecast.metrics import coverage, window_metrics
 from forecast.models.base import Prediction
 from forecast.outcome import SHORT_BACKTEST, ModelOutcome, SeriesOutcome
 from forecast.select import choose
+from forecast.series import FloatArray
 from forecast.settings import ForecastSettings
 
 log = logging.getLogger("forecast")
@@ -42,6 +43,8 @@ def finish(
     """Calibrate, score every model, choose one (partially pooled), explain every fallback."""
     models = {n: _calibrated(m, calib, outcome, settings) for n, m in outcome.models.items()}
     metrics = {n: _mean_metrics(outcome, m.scored, settings) for n, m in models.items()}
+    for name, raw in outcome.models.items():
+        metrics[name].update(_held_out_coverage(outcome, raw, calib, settings))
     selection = mase_by_model(metrics)
     for name, m in models.items():
         if m.held_out is not None:
@@ -76,8 +79,7 @@ def _calibrated(
     widths = calib.widths.get(model.name)
 
     def fix(pred: Prediction, ratio: float) -> Prediction:
-        out = calibrated(pred, widths, settings.levels, ratio)
-        return clipped(out) if outcome.nonnegative else out
+        return _rebuilt(pred, widths, ratio, outcome.nonnegative, settings)
 
     def fixed(preds: tuple[Prediction, ...]) -> tuple[Prediction, ...]:
         return tuple(fix(p, w.scale_ratio) for w, p in zip(outcome.windows, preds, strict=True))
@@ -89,6 +91,50 @@ def _calibrated(
         final=fix(model.final, outcome.scale_ratio),
         held_out=held_out,
     )
+
+
+def _rebuilt(
+    pred: Prediction,
+    widths: Mapping[int, FloatArray] | None,
+    ratio: float,
+    nonnegative: bool,
+    settings: ForecastSettings,
+) -> Prediction:
+    out = calibrated(pred, widths, settings.levels, ratio)
+    return clipped(out) if nonnegative else out
+
+
+def _held_out_coverage(
+    outcome: SeriesOutcome, model: ModelOutcome, calib: Calibration, settings: ForecastSettings
+) -> dict[str, float]:
+    """coverage_<L> out of sample: each backtest fold's coverage by intervals calibrated
+    without that fold (`Calibration.held_out`), averaged over the folds that could be; NaN
+    where none could (too few errors without it). Empty for a model the run did not calibrate:
+    its intervals are its own, never fitted to these errors, so their coverage stands.
+
+    The intervals calibrated on every fold include the scored fold's own errors, so their
+    coverage sat near nominal by construction. Folds are matched across the run's series by
+    their place from the end of each history, the same periods when the series end together.
+    """
+    if model.name not in calib.widths:
+        return {}
+    last = len(outcome.windows) - 1
+    rows = []
+    for i, (win, pred) in enumerate(zip(outcome.windows, model.scored, strict=True)):
+        if not np.isfinite(win.actual).any():
+            continue
+        widths = calib.held_out.get(last - i, {}).get(model.name)
+        if widths is None:
+            rows.append({f"coverage_{lv}": float("nan") for lv in settings.levels})
+        else:
+            fixed = _rebuilt(pred, widths, win.scale_ratio, outcome.nonnegative, settings)
+            rows.append(coverage(win.actual, fixed, settings.levels))
+    return {key: _mean_of_finite([r[key] for r in rows]) for key in rows[0]} if rows else {}
+
+
+def _mean_of_finite(values: list[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def _mean_metrics(

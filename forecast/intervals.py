@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,13 +15,23 @@ MIN_ERRORS = 10
 MIN_PER_STEP = 100  # errors needed to give a horizon step its own width
 
 
+Widths = Mapping[str, Mapping[int, FloatArray]]  # model -> level -> half-width per step
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Per model and level: interval half-width per horizon step, in units of the model's own
-    sd (steps past the backtest horizon reuse the last one); and the lag-1 error correlation."""
+    sd (steps past the backtest horizon reuse the last one); and the lag-1 error correlation.
 
-    widths: Mapping[str, Mapping[int, FloatArray]]
+    `held_out` maps a backtest fold, counted from the end of each series' history (0 is the
+    latest), to the widths calibrated on every other fold's errors: a fold's intervals rebuilt
+    with them were not calibrated on that fold, so their coverage of it is out of sample. A
+    model missing there had too few errors (MIN_ERRORS) without that fold.
+    """
+
+    widths: Widths
     rho: Mapping[str, float]
+    held_out: Mapping[int, Widths] = field(default_factory=dict)
 
 
 def reference_sd(pred: Prediction, levels: Sequence[int]) -> FloatArray:
@@ -36,20 +46,44 @@ def fit_calibration(outcomes: Iterable[SeriesOutcome], levels: Sequence[int]) ->
 
     Each horizon step gets its own quantile when at least MIN_PER_STEP errors exist for it (many
     series), else all steps share one; fewer than MIN_ERRORS errors leave a model uncalibrated.
+    The same is done once more per fold without that fold's errors (`Calibration.held_out`).
     """
-    errors: dict[str, list[FloatArray]] = {}
+    errors: dict[str, list[tuple[int, FloatArray]]] = {}  # (fold from the end, errors)
     for outcome in outcomes:
         for name in outcome.models:
             chunks = _fold_errors(outcome, name, levels)
-            if chunks:
-                errors.setdefault(name, []).extend(chunks)
+            tagged = [(len(chunks) - 1 - i, c) for i, c in enumerate(chunks)]
+            if tagged:
+                errors.setdefault(name, []).extend(tagged)
     widths, rho = {}, {}
-    for name, chunks in errors.items():
-        pooled = np.concatenate(chunks)
-        if np.isfinite(pooled).sum() >= MIN_ERRORS:
+    for name, pairs in errors.items():
+        chunks = [c for _, c in pairs]
+        if _enough(chunks):
             widths[name] = {lv: _step_widths(chunks, lv / 100.0) for lv in levels}
             rho[name] = _lag1(chunks)
-    return Calibration(widths, rho)
+    return Calibration(widths, rho, _held_out_widths(errors, levels))
+
+
+def _held_out_widths(
+    errors: Mapping[str, list[tuple[int, FloatArray]]], levels: Sequence[int]
+) -> dict[int, Widths]:
+    """Per fold (from the end), every model's widths from the other folds' errors (leave one
+    fold out: with three folds, calibrating only on earlier ones would leave the oldest fold
+    nothing and the next one a single fold's errors)."""
+    folds = sorted({k for pairs in errors.values() for k, _ in pairs})
+    out: dict[int, Widths] = {}
+    for fold in folds:
+        kept = {name: [c for k, c in pairs if k != fold] for name, pairs in errors.items()}
+        out[fold] = {
+            name: {lv: _step_widths(chunks, lv / 100.0) for lv in levels}
+            for name, chunks in kept.items()
+            if _enough(chunks)
+        }
+    return out
+
+
+def _enough(chunks: list[FloatArray]) -> bool:
+    return bool(chunks) and int(np.isfinite(np.concatenate(chunks)).sum()) >= MIN_ERRORS
 
 
 def normalised_errors(outcome: SeriesOutcome, model: str, levels: Sequence[int]) -> FloatArray:

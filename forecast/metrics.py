@@ -68,6 +68,18 @@ def window_metrics(
         "rmsse": float(np.sqrt(np.mean(err**2) / scales[1])),
         "pinball": _pinball(y, pred, ok, levels) / scales[0],
     }
+    out.update(coverage(actual, pred, levels))
+    return out
+
+
+def coverage(actual: FloatArray, pred: Prediction, levels: Sequence[int]) -> dict[str, float]:
+    """coverage_<L>: the share of the window's actuals inside each level's interval (periods
+    with no actual are ignored; empty if none has one)."""
+    ok = np.isfinite(actual)
+    if not ok.any():
+        return {}
+    y = actual[ok]
+    out = {}
     for level in levels:
         lo, hi = pred.interval(level)
         out[f"coverage_{level}"] = float(np.mean((y >= lo[ok]) & (y <= hi[ok])))

@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.assemble import finish
 from forecast.backtest import Window, scale_ratio
 from forecast.intervals import calibrated, fit_calibration
 from forecast.models.base import gaussian_prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
+from forecast.settings import ForecastSettings
 
 
 def _outcome(errors: np.ndarray, sd: float) -> SeriesOutcome:
@@ -89,3 +91,72 @@ def test_calmer_series_gets_proportionally_narrower_intervals() -> None:
     lo1, hi1 = calibrated(pred, calib.widths["m"], (80,)).interval(80)
     lo2, hi2 = calibrated(pred, calib.widths["m"], (80,), scale_ratio=0.5).interval(80)
     assert np.allclose(hi2 - lo2, 0.5 * (hi1 - lo1))
+
+
+def _folds_outcome(folds: list[np.ndarray], mean: float = 0.0, sd: float = 1.0) -> SeriesOutcome:
+    """One model `m` backtested on `folds` (oldest first, each the errors of its window around
+    a zero forecast with sd 1); its final forecast is `mean` with sd `sd`."""
+    steps = len(folds[0])
+    pred = gaussian_prediction(np.zeros(steps), np.ones(steps), (80, 95))
+    wins = tuple(Window(20 + steps * i, e, (1.0, 1.0)) for i, e in enumerate(folds))
+    final = gaussian_prediction(np.full(steps, mean), np.full(steps, sd), (80, 95))
+    model = ModelOutcome("m", (pred,) * len(folds), final)
+    ds = pd.date_range("2020-01-01", periods=steps, freq="MS")
+    return SeriesOutcome("s", ds, False, wins, {"m": model})
+
+
+_SETTINGS = ForecastSettings(horizon=6, levels=(80, 95), models=("m",))
+
+
+def test_stored_coverage_is_out_of_sample_fold_by_fold() -> None:
+    """The latest fold's errors are three times the older fold's. Intervals calibrated on both
+    cover ~80% of the pooled errors by construction; the latest fold's intervals calibrated on
+    the older fold alone (width ~1.28) hold only P(|z| < 1.28 / 3) ~ 0.33 of it, and the older
+    fold's, calibrated on the latest (width ~3 * 1.28), nearly all: a mean near 0.67."""
+    rng = np.random.default_rng(4)
+    outcomes = [
+        _folds_outcome([rng.normal(0.0, 1.0, 6), rng.normal(0.0, 3.0, 6)]) for _ in range(100)
+    ]
+    calib = fit_calibration(outcomes, (80, 95))
+
+    def covered(widths: dict[int, np.ndarray], fold: int) -> float:
+        lo, hi = calibrated(outcomes[0].models["m"].folds[0], widths, (80, 95)).interval(80)
+        errors = np.array([o.windows[fold].actual for o in outcomes])
+        return float(np.mean((errors >= lo) & (errors <= hi)))
+
+    in_sample = (covered(calib.widths["m"], 0) + covered(calib.widths["m"], 1)) / 2
+    assert in_sample == pytest.approx(0.80, abs=0.03)
+    assert covered(calib.held_out[0]["m"], 1) < 0.45  # the latest fold, 0 from the end
+    assert covered(calib.held_out[1]["m"], 0) > 0.95
+    stored = [finish(o, calib, {}, _SETTINGS).metrics["coverage_80"][0] for o in outcomes]
+    assert np.mean(stored) == pytest.approx(0.67, abs=0.05)
+
+
+def test_coverage_is_missing_where_a_fold_leaves_too_few_errors() -> None:
+    """12 errors calibrate the model, but either fold alone has 6 (< MIN_ERRORS): no
+    out-of-sample coverage (NaN, null in the API). A model with too few errors to calibrate at
+    all keeps its own intervals, never fitted to these errors, and their coverage."""
+    rng = np.random.default_rng(5)
+    calibrated_run = [_folds_outcome([rng.normal(0.0, 1.0, 6), rng.normal(0.0, 1.0, 6)])]
+    calib = fit_calibration(calibrated_run, (80, 95))
+    assert "m" in calib.widths and "m" not in calib.held_out[0]
+    row = finish(calibrated_run[0], calib, {}, _SETTINGS).metrics.iloc[0]
+    assert np.isnan(row["coverage_80"]) and np.isnan(row["coverage_95"])
+    assert row["folds"] == 2 and np.isfinite(row["mase"])
+    tiny = _folds_outcome([np.array([0.5, 3.0, 0.5]), np.array([0.5, 0.5, 0.5])])
+    own = finish(tiny, fit_calibration([tiny], (80, 95)), {}, _SETTINGS).metrics.iloc[0]
+    assert own["coverage_80"] == pytest.approx((2 / 3 + 1.0) / 2)  # |3.0| > 1.28
+
+
+def test_served_intervals_still_calibrated_on_every_fold() -> None:
+    """The forecast's interval is the one calibrated on all the run's errors, as before
+    held-out coverage: few errors share one width, their pooled 80% quantile."""
+    rng = np.random.default_rng(6)
+    outcomes = [
+        _folds_outcome([rng.normal(0.0, 1.0, 6), rng.normal(0.0, 3.0, 6)], mean=10.0, sd=2.0)
+        for _ in range(3)
+    ]
+    width = np.quantile(np.abs([w.actual for o in outcomes for w in o.windows]), 0.8)
+    forecast = finish(outcomes[0], fit_calibration(outcomes, (80, 95)), {}, _SETTINGS).forecast
+    assert np.allclose(forecast["hi-80"], 10.0 + 2.0 * width)
+    assert np.allclose(forecast["lo-80"], 10.0 - 2.0 * width)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
@@ -33,6 +33,7 @@ from homeward.ingest import (
     EXPECTED_WEEKLY_DATE,
     FIRST_DATA_LINE,
     WEEKLY,
+    Upload,
     frequency_of,
     history_notes,
     validate_observations,
@@ -631,6 +632,31 @@ def stored_frequencies(session: Session) -> dict[str, str]:
     series table, one row per series, not from the observations."""
     stmt = select(SeriesRow.id, SeriesRow.freq).where(SeriesRow.n_obs > 0)
     return {str(series_id): str(freq) for series_id, freq in session.execute(stmt)}
+
+
+def read_as_stored(session: Session, read: Callable[[Mapping[str, str]], Upload]) -> Upload:
+    """An upload read (``read``: ``ingest.read_upload`` given ``stored_frequencies``) against
+    what is stored once ``lock_observations`` is held, as storing it will find it; the lock is
+    then held until the transaction ends.
+
+    The file is read before the lock is taken, so that parsing a large one does not keep other
+    writers waiting; with the lock, the stored frequencies are read again, and if another
+    upload or a delete changed those of the file's series meanwhile (a first upload of a
+    series whose periods this file's gaps leave to the merge), the file is read again with
+    them. A refusal is judged again likewise: it may rest on what was stored before."""
+    before = stored_frequencies(session)
+    try:
+        upload = read(before)
+    except ValidationFailed:
+        lock_observations(session)
+        now = stored_frequencies(session)
+        if now == before:
+            raise
+        return read(now)
+    lock_observations(session)
+    now = stored_frequencies(session)
+    ids = [str(series_id) for series_id in upload.frame["unique_id"].unique()]
+    return upload if all(now.get(i) == before.get(i) for i in ids) else read(now)
 
 
 def list_series(session: Session, prefix: str | None = None) -> list[SeriesRow]:

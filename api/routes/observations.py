@@ -133,8 +133,14 @@ def upload_observations(
     stored history of each of its series (also how a restated history is sent).
     """
     encoding = _encoding_of(content_type)
-    stored = {} if replace else repository.stored_frequencies(session)
-    upload = read_upload(body, source=SOURCE, encoding=encoding, stored=stored)
+    upload = (
+        read_upload(body, source=SOURCE, encoding=encoding)
+        if replace  # nothing stored is kept to merge with
+        else repository.read_as_stored(
+            session,
+            lambda stored: read_upload(body, source=SOURCE, encoding=encoding, stored=stored),
+        )
+    )
     frame = upload.frame
     try:
         summary = repository.store_observations_once(

@@ -109,3 +109,35 @@ def test_the_same_file_sent_at_once_is_stored_once(service: Service) -> None:
     with service.factory() as session:
         assert session.scalar(select(func.count()).select_from(ImportRow)) == 1
     assert _stored_levels(service.factory) == {7.0}
+
+
+def test_an_upload_is_judged_by_what_is_stored_when_it_is_written(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another upload stores the series' first history just after this one has read the stored
+    # frequencies, before it takes the lock: this file's gap (two weeks, eleven apart) is then
+    # the merge's to judge, and the stored weeks fill it. Judged by what was stored when it
+    # read, it was once refused as the file's own gap, though storing it would have merged.
+    weeks = WEEKS[:12]
+    history = pd.DataFrame({"unique_id": "race/gap", "ds": weeks, "y": 5.0})
+    read_stored = repository.stored_frequencies
+    injected: list[bool] = []
+
+    def read_then_another_upload(session: Session) -> dict[str, str]:
+        found = read_stored(session)
+        if not injected:
+            injected.append(True)
+            with transaction(service.factory) as other:
+                repository.store_observations(other, history, "another upload", "first")
+        return found
+
+    monkeypatch.setattr(repository, "stored_frequencies", read_then_another_upload)
+    body = f"unique_id,ds,y\nrace/gap,{weeks[0]:%Y-%m-%d},7\nrace/gap,{weeks[-1]:%Y-%m-%d},8\n"
+    headers = {**key_header(service.key), "content-type": "text/csv"}
+    with httpx.Client(base_url=service.url, headers=headers, timeout=60) as client:
+        answer = client.post("/v1/observations", content=body.encode())
+    assert injected
+    assert answer.status_code == 201, answer.text
+    with service.factory() as session:
+        stored = repository.load_observations(session, ["race/gap"])
+    assert stored["y"].tolist() == [7.0, *[5.0] * 10, 8.0]

@@ -23,6 +23,7 @@ import pandas as pd
 import uvicorn
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import asbool
 
@@ -46,6 +47,7 @@ from homeward.errors import HomewardError, ValidationFailed
 from homeward.exports import csv_text
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
+    Upload,
     codec_for_charset,
     is_missing_periods,
     observations_hash,
@@ -164,8 +166,7 @@ def import_file(args: argparse.Namespace) -> int:
     if fmt == "nhs-dtoc":
         frame, lines = read_nhs_dtoc(data, source=str(path)), None
     else:
-        stored = {} if args.replace else _stored_frequencies(settings.resolved_database_url)
-        upload = read_upload(data, source=str(path), encoding=args.encoding, stored=stored)
+        upload = _read_long(data, path, args.encoding, args.replace, settings)
         frame, lines, month_only = upload.frame, upload.lines, upload.month_only
     # migrated only now: a file refused as it reads leaves the database as it found it
     factory = _factory(settings)
@@ -191,6 +192,30 @@ def import_file(args: argparse.Namespace) -> int:
         for note in [*notes, *planning.unplanned_referrals(session, summary.series)]:
             log.warning("%s", note)
     return 0
+
+
+def _read_long(data: bytes, path: Path, encoding: str, replace: bool, settings: Settings) -> Upload:
+    """A long file read and checked: first as far as it can be alone, so that its own problems
+    come before a database's (an unreachable server is not what to fix first); then read again
+    against the stored frequencies if they bear on it (a series merged with stored history, or
+    a gap it may fill). A refused file is read again with them too, if the database can be
+    reached: its problems are then all told at once (a new series' gaps with the rest), and
+    its dates judged by its series' stored frequencies."""
+    source, url = str(path), settings.resolved_database_url
+    if replace:  # nothing stored is kept to merge with
+        return read_upload(data, source=source, encoding=encoding)
+    try:
+        alone = read_upload(data, source=source, encoding=encoding, stored_unknown=True)
+    except ValidationFailed as refused:
+        try:
+            stored = _stored_frequencies(url)
+        except SQLAlchemyError:  # unreachable, or no database at all: the file's own problems
+            raise refused from None
+        return read_upload(data, source=source, encoding=encoding, stored=stored)
+    stored = _stored_frequencies(url)
+    if not alone.needs_rereading(stored):
+        return alone
+    return read_upload(data, source=source, encoding=encoding, stored=stored)
 
 
 def _stored_frequencies(url: str) -> dict[str, str]:

@@ -103,6 +103,17 @@ class Upload:
     frame: pd.DataFrame
     lines: pd.Series
     month_only: pd.Series
+    # series whose missing periods were left unchecked, what is stored not being known yet
+    # (``read_upload``'s ``stored_unknown``)
+    unchecked_gaps: frozenset[str] = frozenset()
+
+    def needs_rereading(self, stored: Mapping[str, str]) -> bool:
+        """Whether this upload, read with ``stored_unknown``, reads otherwise with ``stored``
+        known: a series' gaps were left unchecked, or a series has stored history (its dates
+        are then judged by the stored frequency, not the file's)."""
+        return bool(self.unchecked_gaps) or any(
+            str(series_id) in stored for series_id in self.frame["unique_id"].unique()
+        )
 
 
 def read_upload(
@@ -112,6 +123,7 @@ def read_upload(
     encoding: str = "utf-8",
     allow_gaps: bool = False,
     stored: Mapping[str, str] | None = None,
+    stored_unknown: bool = False,
 ) -> Upload:
     """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
     row's file line number for the checks storing it makes (see ``repository``).
@@ -122,16 +134,22 @@ def read_upload(
     check of the merged series (``repository.store_observations``), since a correction may
     skip periods that are stored and staying so, and their dates are judged, and hinted at,
     by the stored frequency, not the file's few rows. Every other series' gaps are the file's
-    own and are refused here, with the file's other problems."""
+    own and are refused here, with the file's other problems.
+
+    ``stored_unknown``: what is stored is not known yet (``homeward import`` before it
+    connects, so that a file's own problems come before a database's): every series' gaps are
+    left unchecked (``Upload.unchecked_gaps``) and its dates judged by its own rows. If
+    ``Upload.needs_rereading`` the stored frequencies, the file is to be read again with them."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
-    spacing = _Spacing(allow_gaps=allow_gaps, stored=stored or {})
+    spacing = _Spacing(allow_gaps=allow_gaps, stored=stored or {}, unknown=stored_unknown)
     work = _checked(table.cells, source, list(table.problems), max_rows, spacing)
     frame = _clean(work)
     lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
     month_only = pd.Series(
         _month_only(work["ds_text"]).to_numpy(dtype=bool), index=frame.index, name="month_only"
     )
-    return Upload(frame, lines, month_only)
+    unchecked = _gappy_series(work) if stored_unknown and not allow_gaps else frozenset()
+    return Upload(frame, lines, month_only, unchecked)
 
 
 def codec_for_charset(charset: str) -> str | None:
@@ -605,6 +623,7 @@ class _Spacing:
 
     allow_gaps: bool = False
     stored: Mapping[str, str] = field(default_factory=dict)
+    unknown: bool = False  # which series are stored is not known: every one's gaps are left
 
 
 def _checked(
@@ -1198,6 +1217,8 @@ def _all_calendar_problems(work: pd.DataFrame, spacing: _Spacing = _Spacing()) -
     skip |= set(work.loc[work["ok_id"] & work["ds"].isna(), "sid"])
     # A series with stored history may skip periods that stay stored: the merge checks it.
     skip |= set(summary.index[summary["unique_id"].isin(list(spacing.stored))])
+    if spacing.unknown:
+        skip |= set(summary.index)
     problems += _gap_problems(summary[~summary.index.isin(skip)], dated, spacing.allow_gaps)
     return problems
 
@@ -1510,14 +1531,25 @@ def found_date(text: str, date: pd.Timestamp, frequency: str = "") -> str:
     )
 
 
-def _gap_problems(
-    summary: pd.DataFrame, dated: pd.DataFrame, allow_gaps: bool = False
-) -> list[Problem]:
+def _gappy_series(work: pd.DataFrame) -> frozenset[str]:
+    """The ids of a checked file's series with missing periods (or wider spacing)."""
+    summary = _series_summary(work.drop_duplicates(["sid", "ds"]))
+    return frozenset(summary.loc[_gappy(summary), "unique_id"].astype(str))
+
+
+def _gappy(summary: pd.DataFrame) -> pd.Index:
+    """The series (``_series_summary``'s index) with fewer dates than periods they span."""
     first, last = summary["first_ds"], summary["last_ds"]
     weeks = (last - first).dt.days // 7 + 1
     months = (last.dt.year - first.dt.year) * 12 + (last.dt.month - first.dt.month) + 1
     expected_count = weeks.where(summary["frequency"] == WEEKLY, months)
-    gappy = summary.index[summary["n_dates"] < expected_count]
+    return summary.index[summary["n_dates"] < expected_count]
+
+
+def _gap_problems(
+    summary: pd.DataFrame, dated: pd.DataFrame, allow_gaps: bool = False
+) -> list[Problem]:
+    gappy = _gappy(summary)
     dates = dated[dated["sid"].isin(gappy)].groupby("sid")["ds"]
     problems = (
         _gap_problem(

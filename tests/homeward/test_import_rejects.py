@@ -110,3 +110,25 @@ def test_bad_file_is_rejected_whole(
         assert fragment.lower() in message.lower(), f"{kind}: {fragment!r} not in {message!r}"
     assert "expected" in message and "found" in message
     assert _table_counts(database) == before == (2, 1, 1)
+
+
+def test_a_file_is_checked_before_the_database_is_connected_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A bad file was once met with "database error" when the server was down: the user fixed
+    # the wrong thing first. Its own problems come first; a good file's import then says why
+    # it could not be stored.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u:p@127.0.0.1:1/homeward")
+    get_settings.cache_clear()  # nothing listens on port 1
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_bytes(BAD_FILES["text value"][0])
+    good.write_text(GOOD)
+    try:
+        assert main(["import", str(bad)]) == 2
+        message = capsys.readouterr().err
+        assert "row 2" in message and "'four'" in message and "DATABASE_URL" not in message
+        assert main(["import", str(good)]) == 2
+        message = capsys.readouterr().err
+        assert "database error (check DATABASE_URL)" in message and "127.0.0.1" in message
+    finally:
+        get_settings.cache_clear()

@@ -1229,6 +1229,14 @@ class ConfigPublic(BaseModel):
         "provenance; it never becomes the active config"
     )
     body: StoredConfigBody
+    warnings: list[str] | None = Field(
+        default=None,
+        description="POST /v1/configs: what a plan of this config would be warned of before "
+        "it is solved (in a plan's `warnings`' words): money in the wrong units, such as a "
+        "zero revenue budget; a care charge no one pays; series with no forecast yet, for "
+        "which a plan is refused until a pipeline run forecasts them; `[]` for none. The "
+        "config is stored (or kept, 200) whatever they say. Null from a GET: not worked out",
+    )
 
 
 class ObservationPublic(BaseModel):

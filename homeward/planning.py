@@ -44,6 +44,7 @@ from optimise.config import (
 from optimise.demand import late_start
 from optimise.errors import PlanInputError
 from optimise.inputs import PlanInputs, build_inputs, hospital_shares
+from optimise.scale import money_scale_warnings
 
 REFERRALS_PREFIX = "referrals/"
 # a referral series a plan reads: referrals/<service>/<district>, each part without a slash
@@ -377,6 +378,38 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     inputs = build_inputs(config, demand)
     notes = warnings + start_notes(demand, inputs)
     return PreparedPlan(config, inputs, notes, _forecast_run(forecasts, config))
+
+
+def config_warnings(session: Session, body: dict[str, Any]) -> tuple[str, ...]:
+    """What a plan of a valid config (``body``, being stored) would be warned of before it is
+    solved, so it is said when the config is stored (POST /v1/configs), not first in a plan.
+
+    With forecasts of every referral series it plans: ``prepare_plan``'s warnings and money
+    in the wrong units (``money_scale_warnings``: a zero revenue budget, one in thousands);
+    without them (history uploaded since the last run, or none yet), the care charges'
+    (``charge_warnings``) and a warning naming the series a plan would be refused for."""
+    config = read_config(body)
+    forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
+    wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
+    unforecast = sorted(wanted - set(forecasts["unique_id"]))
+    if unforecast:
+        return (*charge_warnings(config), _unforecast_warning(unforecast))
+    try:
+        prepared = prepare_plan(session, body)
+    except (PlanInputError, HomewardError):  # a plan's refusal, told by POST /v1/configs first
+        return charge_warnings(config)
+    return (*prepared.warnings, *money_scale_warnings(prepared.inputs))
+
+
+def _unforecast_warning(series_ids: Sequence[str]) -> str:
+    shown = ", ".join(series_ids[:5]) + (
+        f" and {len(series_ids) - 5} more" if len(series_ids) > 5 else ""
+    )
+    return (
+        f"no forecast yet of {shown}: a plan of this config is refused until a pipeline run "
+        "has forecast them (the next scheduled run, or POST /v1/runs, once their history is "
+        "uploaded: POST /v1/observations; GET /v1/series lists what is stored)"
+    )
 
 
 def _forecast_run(forecasts: pd.DataFrame, config: PlanningConfig) -> int | None:

@@ -116,6 +116,10 @@ def store_config(
     forecasts; with forecasts of every one stored, every check a plan makes before solving
     (as POST /v1/plans) too. Before any referral history is stored (a new council setting
     up) only the config itself is checked.
+
+    `warnings` says, as it is stored, what a plan of it would be warned of before solving (a
+    zero revenue budget, a care charge no one pays, a series with no forecast yet), which was
+    once said only by the first plan made with it.
     """
     body = config.model_dump(mode="json")
     body_hash = planning.config_hash(body)
@@ -124,11 +128,16 @@ def store_config(
         # sent again (a retry, or a dashboard saving what it read): nothing would change, so
         # there is nothing to refuse, even if the data have since moved away from it
         response.status_code = status.HTTP_200_OK
-        return _public(active)
+        return _stored(session, active)
     problems = _unplannable(session, settings, config, body)
     if problems:
         _refuse(problems)
-    return _public(repository.save_config(session, body, body_hash))
+    return _stored(session, repository.save_config(session, body, body_hash))
+
+
+def _stored(session: Session, row: PlanningConfigRow) -> ConfigPublic:
+    warnings = planning.config_warnings(session, row.body)
+    return _public(row).model_copy(update={"warnings": list(warnings)})
 
 
 def _refuse(problems: Sequence[ConfigValueError], at: tuple[str, ...] = ("body",)) -> NoReturn:

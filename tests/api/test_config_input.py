@@ -218,3 +218,18 @@ def test_a_refused_mapping_is_found_as_json_not_python(finance: httpx.Client) ->
     [problem] = response.json()["problems"]
     assert problem["location"] == "body/winter/pressure_elasticity/reablement"
     assert json.loads(problem["found"]) == {"reablement": 6.0}
+
+
+def test_a_zero_budget_is_warned_of_when_the_config_is_stored(finance: httpx.Client) -> None:
+    """A config with a revenue budget of 0 was stored with no word of it: the first plan
+    made with it was the first to say, after the scheduled run had planned from it."""
+    # the short demo stores no hospital-pressure history: a config naming it is refused
+    config = {**finance.get("/v1/configs/active").json()["body"], "winter": None}
+    kept = finance.post("/v1/configs", json=config)
+    assert kept.status_code == 201, kept.text
+    assert not any("zero revenue budget" in w for w in kept.json()["warnings"])
+    stored = finance.post("/v1/configs", json={**config, "revenue_budget_gbp_per_period": 0})
+    assert stored.status_code == 201, stored.text
+    [warning] = [w for w in stored.json()["warnings"] if "zero revenue budget" in w]
+    assert "revenue_budget_gbp_per_period is GBP 0" in warning
+    assert finance.get("/v1/configs/active").json()["id"] == stored.json()["id"]

@@ -65,20 +65,15 @@ class AccessLog:
             elapsed_ms = (time.perf_counter() - started) * 1000
             if status is None:  # none sent: the client left, or an exception is answered as 500
                 status = CLIENT_CLOSED if state.get("client_gone") else 500
-            log.info("%s", _line(scope, status, elapsed_ms, state))
+            fields = _fields(scope, status, elapsed_ms, state)
+            log.info("%s", _line(scope, status, elapsed_ms, state), extra=fields)
 
 
 def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]) -> str:
     client = scope.get("client")
     # a proxy's X-Forwarded-For names the client: written so it cannot pass for more fields
     where = _escaped(f"{client[0]}:{client[1]}").replace(" ", "\\x20") if client else "-"
-    # the path as sent, still percent-encoded: decoded, `a%3Fb%20HTTP/1.1` would read as a
-    # query and a protocol never sent, and a space would split the line for log tools
-    raw = scope.get("raw_path")
-    path = raw.decode("latin-1") if raw else scope["path"]
-    target = scope.get("root_path", "") + path
-    if scope.get("query_string"):
-        target += "?" + scope["query_string"].decode("latin-1")
+    target = _target(scope)
     request_line = f"{scope['method']} {_escaped(target)} HTTP/{scope.get('http_version', '1.1')}"
     parts = [where, f'"{request_line}"', str(status), f"{elapsed_ms:.1f} ms"]
     if status in (401, 403):
@@ -91,6 +86,44 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
     if "request_id" in state:
         parts.append(f"request={state['request_id']}")
     return " ".join(parts)
+
+
+def _target(scope: Scope) -> str:
+    """The path as sent, still percent-encoded (decoded, `a%3Fb%20HTTP/1.1` would read as a
+    query and a protocol never sent, and a space would split the line for log tools), with
+    its query."""
+    raw = scope.get("raw_path")
+    target = scope.get("root_path", "") + (raw.decode("latin-1") if raw else scope["path"])
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    return str(target)
+
+
+def _fields(
+    scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
+) -> dict[str, object]:
+    """The line's fields as values, for HOMEWARD_LOG_FORMAT=json (homeward.cli.JsonFormatter
+    writes a record's `extra`): `client`, `method`, `path` (as sent, query included), `status`,
+    `duration_ms`, and `reason`, `key` and `request_id` where the line has them. Each is a JSON
+    string there, so nothing in them can forge another field or line."""
+    client = scope.get("client")
+    fields: dict[str, object] = {
+        "client": f"{client[0]}:{client[1]}" if client else None,
+        "method": scope["method"],
+        "path": _target(scope),
+        "status": status,
+        "duration_ms": round(elapsed_ms, 1),
+    }
+    if status in (401, 403):
+        fields["reason"] = state.get("refusal", "unknown")
+    elif state.get("client_gone"):
+        fields["reason"] = "client_disconnected"
+    caller = state.get("caller")
+    if isinstance(caller, Caller) and caller is not AUTH_OFF:
+        fields["key"] = caller.name
+    if "request_id" in state:
+        fields["request_id"] = state["request_id"]
+    return fields
 
 
 def _escaped(text: str) -> str:

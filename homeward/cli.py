@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +21,7 @@ from forecast.errors import ForecastInputError
 from homeward import commands
 from homeward.errors import HomewardError, json_text, unknown_field_expected
 from homeward.roles import Role
+from homeward.settings import LogSettings
 from optimise.config import PlanningConfig, refused_value
 
 Handler = Callable[[argparse.Namespace], int]
@@ -341,7 +344,13 @@ _INTERRUPTED = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `homeward` command; returns the exit status."""
     args = _parser().parse_args(argv)
-    configure_logging(logging.WARNING if args.quiet else logging.INFO)
+    try:  # before anything logs: a refused HOMEWARD_LOG_* is said once, as other settings are
+        logs = LogSettings()
+    except ValidationError as exc:
+        print(f"homeward {args.command}: {_invalid(exc)}", file=sys.stderr)
+        return 2
+    level = logging.getLevelNamesMapping()[logs.log_level]
+    configure_logging(max(level, logging.WARNING) if args.quiet else level, logs.log_format)
     handler: Handler = args.handler
     try:
         return handler(args)
@@ -383,12 +392,50 @@ class UtcFormatter(logging.Formatter):
         return LINE_BREAK.sub(" | ", super().formatMessage(record))
 
 
-def configure_logging(level: int) -> None:
-    """One line per record on stderr: `2026-11-24T06:00:01Z INFO homeward.scheduler: ...`.
-    The server's own lines (uvicorn's start-up and access log) use this too (commands._serve
-    passes log_config=None)."""
+# what every LogRecord has: any other attribute was passed as `extra` (the access log's fields)
+# (and uvicorn's `color_message`, its message again with terminal colours)
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for a log shipper: `time` (UTC, ISO 8601 with 'Z', to the
+    millisecond), `level`, `logger`, `message` (its own line breaks kept, escaped by JSON),
+    `exc_info` (the traceback as text) when there is one, and whatever the record was given as
+    `extra` (the access log's `client`, `method`, `status`, ...). The message is the text
+    line's: a password is masked where a message is made (settings.masked_url), not by the
+    formatter, so it is masked here too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        entry: dict[str, object] = {
+            "time": moment.replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": SHOWN_NAMES.get(record.name, record.name),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exc_info"] = record.exc_text
+        entry |= {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS}
+        # ASCII only: a raw U+2028 in a message would split the line for some readers
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: int, log_format: str = "text") -> None:
+    """One line per record on stderr: `2026-11-24T06:00:01Z INFO homeward.scheduler: ...`, or
+    with `log_format` "json" one JSON object (JsonFormatter). The server's own lines (uvicorn's
+    start-up and access log) use this too (commands._serve passes log_config=None)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(UtcFormatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(UtcFormatter(LOG_FORMAT, LOG_DATE_FORMAT))
     logging.basicConfig(level=level, handlers=[handler])
     for noisy in ("cmdstanpy", "prophet", "apscheduler.executors.default", "distributed"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -409,7 +456,7 @@ def _user_error(exc: Exception) -> str | None:
 
 def _invalid(exc: ValidationError) -> str:
     """A pydantic error on one line per field: where, expected, found (no docs links)."""
-    settings = exc.title == "Settings"
+    settings = exc.title in ("Settings", LogSettings.__name__)
     parts = []
     for err in exc.errors():
         refused = refused_value(err)  # a config validator's: the field it names, its value

@@ -28,8 +28,14 @@ from homeward.clock import utcnow
 log = logging.getLogger(__name__)
 
 
-class Settings(BaseSettings):
-    """Everything the composition root needs; engines never read this, callers pass values in."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
+
+
+class LogSettings(BaseSettings):
+    """How the log is written: read by every command before anything logs (the whole Settings
+    are read only by commands that use them, and `homeward forecast` uses none)."""
 
     model_config = SettingsConfigDict(
         env_prefix="HOMEWARD_",
@@ -40,6 +46,37 @@ class Settings(BaseSettings):
         # messages say what was found, with any password masked
         hide_input_in_errors=True,
     )
+
+    log_level: LogLevel = Field(
+        default="INFO", description="the lowest level logged (`homeward -q` raises it to WARNING)"
+    )
+    log_format: LogFormat = Field(
+        default="text",
+        description="'text': one line per record, '2026-11-24T06:00:01Z INFO logger: message'; "
+        "'json': one JSON object per line, for a log shipper",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_known(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().upper() not in LOG_LEVELS:
+                raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, found {value!r}")
+            return value.strip().upper()  # 'info' as logging's own names write it
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_known(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().lower() not in ("text", "json"):
+                raise ValueError(f"expected 'text' or 'json', found {value!r}")
+            return value.strip().lower()
+        return value
+
+
+class Settings(LogSettings):
+    """Everything the composition root needs; engines never read this, callers pass values in."""
 
     database_url: str | None = Field(
         default=None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from homeward import api_keys
+from homeward.cli import JsonFormatter
 from homeward.roles import Role
 from homeward.storage import transaction
 from tests.api.conftest import key_header, keyed_settings, migrated
@@ -130,6 +132,21 @@ def test_a_line_names_the_key_that_sent_the_request(
         rf'127\.0\.0\.1:\d+ "GET /v1/series HTTP/1\.1" 200 {TIMED} key=viewer request=named-1', line
     ), line
     assert served.viewer not in line
+    # HOMEWARD_LOG_FORMAT=json writes the line's fields as fields of their own
+    [record] = [r for r in caplog.records if r.getMessage() == line]
+    entry = json.loads(JsonFormatter().format(record))
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", entry.pop("client")), entry
+    assert isinstance(entry.pop("duration_ms"), float) and entry.pop("time")
+    assert entry == {
+        "level": "INFO",
+        "logger": "homeward.access",
+        "message": line,
+        "method": "GET",
+        "path": "/v1/series",
+        "status": 200,
+        "key": "viewer",
+        "request_id": "named-1",
+    }
 
 
 def test_an_unhandled_error_is_logged_as_500(

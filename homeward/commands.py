@@ -909,15 +909,22 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: RunTrigger | 
     app = create_app(settings, run_on_start=run_on_start)
     # log_config=None: uvicorn's start-up and access lines go through the same handler and
     # format (UTC date-time, level, logger) as the rest of the log (cli.configure_logging),
-    # not its own untimed "INFO:     " lines. access_log=False: the app logs each request
-    # itself, with its duration and a 401's or 403's reason (api/access_log.py)
+    # not its own untimed "INFO:     " lines, at the level the log is set to
+    # (HOMEWARD_LOG_LEVEL, -q). access_log=False: the app logs each request itself, with its
+    # duration and a 401's or 403's reason (api/access_log.py). proxy_headers: a request's
+    # client and scheme are those X-Forwarded-For and -Proto give when (and only when) the
+    # peer is a proxy HOMEWARD_FORWARDED_ALLOW_IPS trusts (None: uvicorn's default)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_level=logging.getLogger().getEffectiveLevel(),
         log_config=None,
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=(
+            None if settings.forwarded_allow_ips is None else list(settings.forwarded_allow_ips)
+        ),
     )
     return 0
 

@@ -87,6 +87,12 @@ class Settings(LogSettings):
     data_dir: Path = Field(default=Path("var"), description="where the SQLite file lives")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        description="the reverse proxies (comma-separated addresses or networks, or '*') "
+        "whose X-Forwarded-For and X-Forwarded-Proto are believed; default: uvicorn's, "
+        "FORWARDED_ALLOW_IPS or else 127.0.0.1 and ::1 (a proxy on this host)",
+    )
     scheduler_enabled: bool = True
     schedule_cron: str = Field(default="0 6 * * mon", description="crontab for the pipeline")
     schedule_timezone: str = Field(
@@ -212,6 +218,19 @@ class Settings(LogSettings):
     @classmethod
     def _host_is_an_address(cls, value: str) -> str:
         return listen_host(value)
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxies_comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            # an empty value is refused as a proxy named '' (unset it for the default)
+            return tuple(part.strip() for part in value.split(",") if part.strip()) or (value,)
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_are_addresses(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if value is None else tuple(trusted_proxy(item) for item in value)
 
     @field_validator("auth")
     @classmethod
@@ -584,6 +603,22 @@ def listen_host(text: str) -> str:
         "expected an address to listen on, such as 127.0.0.1 (this machine only), 0.0.0.0 "
         f"(every interface), :: or a host name, found {text!r}"
     )
+
+
+def trusted_proxy(text: str) -> str:
+    """`text` as uvicorn reads a trusted proxy: '*' (any), an IP address or a network
+    (10.0.0.0/8); ValueError otherwise (uvicorn would take a host name and never match it)."""
+    if text == "*":
+        return text
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(
+            "expected the addresses of the reverse proxies to believe, comma-separated IP "
+            "addresses or networks such as 127.0.0.1,10.0.2.0/24 (or '*' for any), found "
+            f"{text!r}"
+        ) from None
+    return text
 
 
 def is_loopback(host: str) -> bool:

@@ -344,6 +344,25 @@ def test_a_data_dir_is_not_needed_with_a_database_url(
     assert Settings().data_dir == tmp_path / "volume"
 
 
+@pytest.mark.parametrize("value", ["proxy.council.local", "10.0.0.300", "10.0.0.1;10.0.0.2", ""])
+def test_a_trusted_proxy_that_is_no_address_is_refused_naming_it(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """uvicorn would take a host name and never match a peer to it, trusting no proxy."""
+    env.setenv("HOMEWARD_FORWARDED_ALLOW_IPS", value)
+    line = _cli_error(capsys)
+    assert "HOMEWARD_FORWARDED_ALLOW_IPS: expected the addresses of the reverse proxies" in line
+    assert f"found {value!r}" in line, line
+
+
+def test_trusted_proxies_are_addresses_or_networks(env: pytest.MonkeyPatch) -> None:
+    assert Settings().forwarded_allow_ips is None  # uvicorn's default: 127.0.0.1 and ::1
+    env.setenv("HOMEWARD_FORWARDED_ALLOW_IPS", " 10.0.2.15, 10.1.0.0/16,::1")
+    assert Settings().forwarded_allow_ips == ("10.0.2.15", "10.1.0.0/16", "::1")
+    env.setenv("HOMEWARD_FORWARDED_ALLOW_IPS", "*")
+    assert Settings().forwarded_allow_ips == ("*",)
+
+
 def test_auth_off_beyond_loopback_names_homeward_auth(
     env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

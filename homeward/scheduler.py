@@ -16,6 +16,7 @@ from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, PipelineBusy, record_skipped, run_pipeline
 from homeward.recovery import (
     RETRY_TRIGGER,
+    as_utc,
     close_interrupted_runs,
     cut_off_to_retry,
     missed_firing,
@@ -126,7 +127,7 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
             local_time(missed, settings.schedule_timezone),
         )
         scheduled_run(factory, settings, record_skip=False)
-    elif (cut_off := cut_off_to_retry(factory)) is not None:
+    elif settings.retry_cut_off_runs and (cut_off := cut_off_to_retry(factory)) is not None:
         log.warning("pipeline run %d was cut off by a stop; running it again once", cut_off)
         scheduled_run(factory, settings, trigger=RETRY_TRIGGER)
 
@@ -174,7 +175,41 @@ def start_scheduler(
         zone,
         local_time(next_run, zone) if next_run is not None else "when resumed",
     )
+    if missed is None:  # a missed firing's run takes the retry's place
+        _say_retry(factory, settings, scheduler.get_job(RECOVERY_JOB_ID).next_run_time)
     return scheduler
+
+
+def _say_retry(
+    factory: sessionmaker[Session], settings: Settings, recovery_at: datetime | None
+) -> None:
+    """Warn at start-up that a pipeline run a stop cut off will run again at the first recovery
+    pass (a lease later), and how to prevent it: otherwise the run an operator stopped comes
+    back minutes after the restart without a word until it starts."""
+    cut_off = cut_off_to_retry(factory)
+    if cut_off is None:
+        return
+    with factory() as session:
+        run = session.get(RunRow, cut_off)
+        stopped = as_utc(run.finished_at) if run is not None and run.finished_at else None
+    at = f" at {stopped:%Y-%m-%d %H:%M} UTC" if stopped is not None else ""
+    if not settings.retry_cut_off_runs:
+        log.warning(
+            "pipeline run %d was cut off by a stop%s; not run again "
+            "(HOMEWARD_RETRY_CUT_OFF_RUNS=false): POST /v1/runs to run the pipeline now",
+            cut_off,
+            at,
+        )
+        return
+    when = f"at {recovery_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if recovery_at else "when resumed"
+    log.warning(
+        "pipeline run %d was cut off by a stop%s; it runs again once %s (the recovery "
+        "pass), unless another pipeline run starts first; to prevent that, set "
+        "HOMEWARD_RETRY_CUT_OFF_RUNS=false and restart before then",
+        cut_off,
+        at,
+        when,
+    )
 
 
 def local_time(moment: datetime, timezone: str) -> str:

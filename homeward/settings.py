@@ -137,6 +137,12 @@ class Settings(LogSettings):
         "history runs to the last complete week, so the demo's plan starts this week",
     )
 
+    retry_cut_off_runs: bool = Field(
+        default=True,
+        description="run a pipeline run that a stop cut off again once, at the first recovery "
+        "pass after a restart (false: leave it interrupted until the next scheduled run)",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import create_engine, event
@@ -21,7 +22,7 @@ from homeward.recovery import (
     lock_holder,
     missed_firing,
 )
-from homeward.scheduler import JOB_ID, recover, start_scheduler
+from homeward.scheduler import JOB_ID, RECOVERY_JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import CONNECT_TIMEOUT_S, make_engine, session_factory, transaction, upgrade
 from models import RunRow
@@ -215,6 +216,51 @@ def test_a_pipeline_run_a_crash_cut_off_is_run_again_once(
     assert cut_off_to_retry(factory) is None  # the retry cut off too: not again
     recover(factory, settings)
     assert ran == ["recovery"]
+
+
+def test_the_start_up_log_says_when_a_cut_off_run_runs_again_and_how_to_prevent_it(
+    factory: sessionmaker[Session], sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator who stopped a run on purpose read nothing until it came back 10 minutes
+    after the restart."""
+    caplog.set_level(logging.WARNING, logger="homeward.scheduler")
+    _run(factory, "pipeline", "succeeded", timedelta(minutes=50))
+    cut_off = _run(factory, "pipeline", "running", timedelta(minutes=20))
+    assert close_stopped_runs(factory, [cut_off], LOCK_NAME, lock_holder()) == [cut_off]
+    with factory() as session:
+        stopped = as_utc(session.get_one(RunRow, cut_off).finished_at)
+    scheduler = start_scheduler(factory, sqlite_settings, paused=True)
+    try:
+        recovery_at = scheduler.get_job(RECOVERY_JOB_ID).next_run_time
+    finally:
+        scheduler.shutdown(wait=False)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
+    assert line == (
+        f"pipeline run {cut_off} was cut off by a stop at {stopped:%Y-%m-%d %H:%M} UTC; it runs "
+        f"again once at {recovery_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC (the recovery pass), "
+        "unless another pipeline run starts first; to prevent that, set "
+        "HOMEWARD_RETRY_CUT_OFF_RUNS=false and restart before then"
+    )
+
+
+def test_a_cut_off_run_is_not_retried_when_the_operator_says_no(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    ran: list[str | None] = []
+    monkeypatch.setattr(
+        "homeward.scheduler.scheduled_run",
+        lambda _f, _s, run_id=None, trigger=None: ran.append(trigger),
+    )
+    monkeypatch.setattr("homeward.scheduler.missed_firing", lambda *_a: None)
+    caplog.set_level(logging.WARNING, logger="homeward.scheduler")
+    settings = sqlite_settings.model_copy(update={"retry_cut_off_runs": False})
+    _run(factory, "pipeline", "interrupted", timedelta(minutes=20))
+    start_scheduler(factory, settings, paused=True).shutdown(wait=False)
+    recover(factory, settings)
+    assert ran == []
+    [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
+    assert "; not run again (HOMEWARD_RETRY_CUT_OFF_RUNS=false): POST /v1/runs" in line, line
 
 
 def test_nothing_is_retried_after_a_run_that_finished_or_is_still_going(

@@ -255,6 +255,13 @@ class Settings(LogSettings):
                     "expected a folder this process can create the SQLite database "
                     f"homeward.db in (or a DATABASE_URL), found {str(value)!r}: {problem}"
                 )
+        elif value.exists() and not value.is_dir():
+            # with a DATABASE_URL the folder holds only the demo's admin key, written when
+            # first needed: a file named here would fail then, or be mistaken for the folder
+            raise ValueError(
+                "expected a folder (for the demo's admin key file; it need not exist yet), "
+                f"found {str(value)!r}: it is not a folder"
+            )
         return value
 
     @property

@@ -336,12 +336,19 @@ def test_a_data_dir_this_user_may_not_write_in_is_refused(
 
 
 def test_a_data_dir_is_not_needed_with_a_database_url(
-    env: pytest.MonkeyPatch, tmp_path: Path
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Only the demo's admin key file goes there then, when first needed: a folder that is
+    missing or not writable yet is fine, a file in its place is not (/etc/passwd was taken)."""
+    env.setattr("homeward.settings.os.access", lambda _path, _mode: False)
+    env.setenv("HOMEWARD_DATA_DIR", str(tmp_path / "missing" / "volume"))
+    env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert Settings().data_dir == tmp_path / "missing" / "volume"
     (tmp_path / "volume").write_text("not a folder")
     env.setenv("HOMEWARD_DATA_DIR", str(tmp_path / "volume"))
-    env.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
-    assert Settings().data_dir == tmp_path / "volume"
+    line = _cli_error(capsys)
+    assert "HOMEWARD_DATA_DIR: expected a folder (for the demo's admin key file" in line, line
+    assert f"found {str(tmp_path / 'volume')!r}: it is not a folder" in line, line
 
 
 @pytest.mark.parametrize("value", ["proxy.council.local", "10.0.0.300", "10.0.0.1;10.0.0.2", ""])

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.access_log import AccessLog
 from api.cors import ProblemCORSMiddleware
+from api.probe import DatabaseProbe
 from api.readiness import ReadinessLog
 from api.request_ids import RequestId
 from api.routes import (
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, settings.db_statement_timeout_s)
         upgrade(engine)
         app.state.session_factory = session_factory(engine)
         app.state.settings = settings
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
     app.add_middleware(AccessLog)  # outermost: times the whole answer, and sees its id
     errors.install(app)
     app.state.readiness = ReadinessLog()  # one per process: what a failing /readyz logs
+    app.state.database_probe = DatabaseProbe(settings.readyz_timeout_s)  # /readyz's query
     # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
     # /v1/plans/{id}/{table} takes `hours.csv` for a table's name
     routers = (health, keys, series, exports, runs, observations, configs, plans, winter, dashboard)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import schemas
 from api.access_log import note_client_gone, note_refusal
+from api.probe import ProbeTimedOut
 from api.readiness import ReadinessLog, Unlogged, duration_text, unlogged_text
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
 from api.schemas import ProblemCode, ProblemPublic
@@ -595,7 +596,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ResponseValidationError, _unexpected)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, ProbeTimedOut):
         app.add_exception_handler(unavailable, _database_unavailable)
     # an exception raised outside UnhandledErrors (in a middleware around it) still gets a
     # problem+json 500 from Starlette, which then hands it on to uvicorn as well

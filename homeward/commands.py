@@ -95,7 +95,7 @@ DEMO_KEY_NAME = "demo-admin"  # the admin key a demo served beyond loopback make
 
 
 def _factory(settings: Settings) -> Any:
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, settings.db_statement_timeout_s)
     # which database, always; Alembic logs "Running upgrade ..." only when there is one to run
     log.info("database %s", engine.url.render_as_string(hide_password=True))
     upgrade(engine)

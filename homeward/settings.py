@@ -118,6 +118,13 @@ class Settings(LogSettings):
     # the pipeline's lease: renewed every third of it while a run lasts, so a lock left by a
     # killed process frees within this long (homeward.recovery closes its run then)
     pipeline_lock_ttl_s: int = Field(default=600, ge=60)
+    # PostgreSQL only (homeward/storage.py make_engine, whose default it repeats): a statement
+    # running longer is cancelled by the server and its request is a 503; 0 leaves the server's
+    # own setting. Our slowest statement on the demo takes under a second.
+    db_statement_timeout_s: float = Field(default=60.0, ge=0, le=86_400)
+    # how long /readyz waits for the database's answer before it is a 503: a load balancer
+    # probing every few seconds learns of a hung database at once, not when the hang ends
+    readyz_timeout_s: float = Field(default=2.0, gt=0, le=60)
     auth: Literal["keys", "off"] = Field(
         default="keys",
         description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",

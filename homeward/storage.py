@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.errors import HomewardError
@@ -29,22 +30,69 @@ class SchemaTooNew(HomewardError):
 
 
 CONNECT_TIMEOUT_S = 10
+# The longest any one statement may run on PostgreSQL unless the caller says otherwise
+# (HOMEWARD_DB_STATEMENT_TIMEOUT_S): the slowest of ours on the demo, storing a plan's rows,
+# takes well under a second, so a minute is never reached by honest work, and a server that
+# accepts a query and then hangs (a stalled disk, a lock nobody releases) fails the request
+# with a 503 instead of holding its thread for as long as the hang lasts.
+STATEMENT_TIMEOUT_S = 60.0
+# libpq's TCP settings (https://www.postgresql.org/docs/current/libpq-connect.html): an idle
+# pooled connection to a host that has gone (a partition, a failover) is probed after 30 s and
+# dropped after three unanswered probes 10 s apart; a query sent and never acknowledged fails
+# after 30 s. Without them such a connection waits for the operating system's ~2 hours (15
+# minutes of retransmits for a sent query). A server that is slow but reachable answers the
+# probes at the TCP level, so they never cut a long query short.
+POSTGRES_KEEPALIVES: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds
+}
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, statement_timeout_s: float = STATEMENT_TIMEOUT_S) -> Engine:
     """An engine for `url`; SQLite gets its parent folder created, foreign keys and WAL;
-    PostgreSQL sessions are in UTC."""
+    PostgreSQL sessions are in UTC, each statement is cancelled by the server after
+    `statement_timeout_s` seconds (0: no limit, the server's own setting applies), and a
+    connection to a host that stopped answering is dropped (`POSTGRES_KEEPALIVES`). A
+    parameter the URL itself gives (`?connect_timeout=5`) wins over ours."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    # a PostgreSQL host that does not answer (a partition, a firewall dropping packets) fails
-    # a connection in seconds, not after the operating system's two minutes
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if url.startswith("postgres") else {}
-    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgres_in_utc)
+        if statement_timeout_s > 0:
+            event.listen(engine, "connect", _statement_timeout(statement_timeout_s))
     return engine
+
+
+def _connect_args(url: str) -> dict[str, int]:
+    """libpq's parameters for a PostgreSQL URL, less those the URL sets; none for others."""
+    if not url.startswith("postgres"):
+        return {}
+    # a PostgreSQL host that does not answer (a partition, a firewall dropping packets) fails
+    # a connection in seconds, not after the operating system's two minutes
+    ours = {"connect_timeout": CONNECT_TIMEOUT_S, **POSTGRES_KEEPALIVES}
+    given = make_url(url).query
+    return {name: value for name, value in ours.items() if name not in given}
+
+
+def _statement_timeout(seconds: float) -> Callable[[Any, Any], None]:
+    """A connect hook setting the session's statement_timeout (whole milliseconds, at least 1:
+    PostgreSQL reads 0 as no limit)."""
+    milliseconds = max(1, round(seconds * 1000))
+
+    def set_timeout(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET outside any transaction, kept by the session
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+        dbapi_connection.autocommit = autocommit
+
+    return set_timeout
 
 
 def _postgres_in_utc(dbapi_connection: Any, _record: Any) -> None:
@@ -157,8 +205,11 @@ def _quiet(logger: logging.Logger) -> Iterator[None]:
 
 
 def _postgres_lock(connection: Connection) -> None:
-    """On PostgreSQL, wait for the migration lock; it is released when the transaction ends."""
+    """On PostgreSQL, wait for the migration lock; it is released when the transaction ends.
+    Neither the wait (for another process's migration) nor a migration rewriting a large table
+    is held to the statement timeout: this transaction only (SET LOCAL) has none."""
     if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 

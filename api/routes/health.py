@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from sqlalchemy import text
+import asyncio
 
-from api.deps import SessionDep
+from fastapi import APIRouter, Request
+
 from api.schemas import HealthPublic, LivePublic, ReadyPublic
 from homeward.clock import code_version
 
@@ -22,23 +22,25 @@ async def livez() -> LivePublic:
 
 
 @router.get("/readyz", response_model=ReadyPublic, operation_id="get_readiness")
-def readyz(request: Request, session: SessionDep) -> ReadyPublic:
-    """200 when the database answers a query; 503 when it does not, so a load balancer
-    sends requests elsewhere until it does. A failure is logged by api/errors.py, once per
-    outage and then as a count (api/readiness.py); the first success after says so."""
-    session.execute(text("SELECT 1"))
+async def readyz(request: Request) -> ReadyPublic:
+    """200 when the database answers a query; 503 when it does not, or not within
+    HOMEWARD_READYZ_TIMEOUT_S (api/probe.py), so a load balancer sends requests elsewhere
+    until it does. A failure is logged by api/errors.py, once per outage and then as a count
+    (api/readiness.py); the first success after says so."""
+    backend = await request.app.state.database_probe.backend(request.app.state.session_factory)
     request.app.state.readiness.succeeded()
-    return ReadyPublic(status="ok", database=session.get_bind().dialect.name)
+    return ReadyPublic(status="ok", database=backend)
 
 
 @router.get("/healthz", response_model=HealthPublic, operation_id="get_health")
-def healthz(request: Request, session: SessionDep) -> HealthPublic:
-    """200 when the database answers a query (kept for monitors already set up on it)."""
-    session.execute(text("SELECT 1"))
+async def healthz(request: Request) -> HealthPublic:
+    """200 when the database answers a query (kept for monitors already set up on it); 503
+    when it does not, or not in time, as /readyz."""
+    backend = await request.app.state.database_probe.backend(request.app.state.session_factory)
     scheduler = request.app.state.scheduler
     return HealthPublic(
         status="ok",
-        database=session.get_bind().dialect.name,
+        database=backend,
         scheduler="running" if scheduler is not None and scheduler.running else "off",
-        version=code_version(),
+        version=await asyncio.to_thread(code_version),  # it may ask git: not on the loop
     )

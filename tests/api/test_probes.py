@@ -118,10 +118,11 @@ def test_a_missing_sqlite_file_is_not_named_in_the_answer(tmp_path: Path) -> Non
 
 
 def test_livez_answers_while_every_worker_thread_is_stuck(tmp_path: Path) -> None:
-    """A hung database holds every thread of AnyIO's pool (each sync route, /readyz's too,
-    runs in one); /livez must still answer, or the orchestrator cannot tell a live process
-    from a dead one. Two blocked calls fill a pool cut down to two threads; a /readyz sent
-    then waits for a thread, while /livez answers."""
+    """A hung database holds every thread of AnyIO's pool (each sync route runs in one);
+    /livez must still answer, or the orchestrator cannot tell a live process from a dead one.
+    Two blocked calls fill a pool cut down to two threads; a sync route called then waits for
+    a thread, while /livez answers, and so does /readyz, whose query has a thread of its own
+    (api/probe.py)."""
     settings = keyed_settings(tmp_path, "probes.db")
     engine, _factory = migrated(settings)
     app = create_app(settings)
@@ -139,6 +140,10 @@ def test_livez_answers_while_every_worker_thread_is_stuck(tmp_path: Path) -> Non
     def stuck() -> None:
         release.wait(timeout=60)
 
+    @app.get("/test/sync")
+    def sync() -> None:
+        """Any sync route: it needs a thread of the pool."""
+
     with LiveServer(app) as server, ThreadPoolExecutor(max_workers=3) as clients:
         try:
             httpx.get(f"{server.url}/test/pool", params={"total": 2})
@@ -146,14 +151,15 @@ def test_livez_answers_while_every_worker_thread_is_stuck(tmp_path: Path) -> Non
                 clients.submit(httpx.get, f"{server.url}/test/stuck", timeout=90) for _ in range(2)
             ]
             _until(server, lambda pool: pool["borrowed"] == 2)
-            readyz = clients.submit(httpx.get, f"{server.url}/readyz", timeout=90)
+            waiting = clients.submit(httpx.get, f"{server.url}/test/sync", timeout=90)
             _until(server, lambda pool: pool["waiting"] == 1)
             live = httpx.get(f"{server.url}/livez", timeout=30)
             assert live.status_code == 200 and live.json() == {"status": "ok"}
-            assert not readyz.done()  # still waiting for a thread: the pool really is full
+            assert httpx.get(f"{server.url}/readyz", timeout=30).status_code == 200
+            assert not waiting.done()  # still waiting for a thread: the pool really is full
         finally:
             release.set()
-        assert readyz.result().status_code == 200
+        assert waiting.result().status_code == 200
         assert all(call.result().status_code == 200 for call in blocked)
     engine.dispose()
 
@@ -272,3 +278,34 @@ def test_a_readyz_failure_after_a_silence_is_a_new_outage(
     assert lines[1].startswith(f"ERROR database unavailable, error {error_id} in GET /readyz")
     gone.dispose()
     engine.dispose()
+
+
+def test_readyz_is_503_within_its_bound_while_the_database_hangs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database that takes the query and never answers (frozen, partitioned) held /readyz
+    until the hang ended. Now it is a 503 once HOMEWARD_READYZ_TIMEOUT_S has passed, logged
+    as a wait that ran out; a second probe meanwhile waits for the same query rather than
+    starting another, which would hang too."""
+    settings = keyed_settings(tmp_path, "probes.db", readyz_timeout_s=0.5)
+    engine, factory = migrated(settings)
+    app = create_app(settings)
+    release, queries = threading.Event(), []
+
+    def hung() -> object:
+        queries.append(threading.current_thread().name)
+        release.wait(timeout=60)
+        return factory()
+
+    with LiveServer(app) as server, caplog.at_level(logging.ERROR, logger="api.errors"):
+        app.state.session_factory = hung
+        try:
+            answers = [httpx.get(f"{server.url}/readyz", timeout=30) for _ in range(2)]
+        finally:
+            release.set()
+    engine.dispose()
+    assert [answer.status_code for answer in answers] == [503, 503]
+    assert answers[0].json()["detail"].startswith("database unavailable: the database")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "did not answer: no answer to SELECT 1 within 0.5 s" in logged
+    assert queries.count("homeward-db-probe") == 1  # the rest: the server's stop, after

@@ -42,6 +42,7 @@ from homeward.recovery import (
     close_interrupted_runs,
     close_stopped_runs,
     lock_holder,
+    remove_stale_solver_dirs,
     runs_held_by,
     wait_until_finished,
 )
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         closed = close_interrupted_runs(app.state.session_factory, LOCK_NAME)
         if closed:
             log.warning("runs %s were cut off by a stop; marked interrupted", closed)
+        for leftover in remove_stale_solver_dirs():
+            log.warning("removed %s: a CBC solve's files that a stopped process left", leftover)
         _log_auth(settings)
         # Plans and sweeps take seconds; a pipeline run takes minutes. Each kind has its own
         # worker, so a finance officer's what-if does not queue behind a forecast run.

@@ -22,9 +22,13 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
+import stat
+import tempfile
 import time
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +38,7 @@ from homeward.settings import crontab_trigger
 from homeward.storage import transaction
 from models import LockRow, RunRow
 from models.tables import RunTrigger
+from optimise.pulp_backend import SOLVER_DIR_PREFIX, solver_dir_owner
 
 log = logging.getLogger(__name__)
 
@@ -289,3 +294,38 @@ def as_utc(moment: datetime) -> datetime:
     aware ones in its session's time zone (Europe/London on many servers), converted here so
     that a time printed with 'Z' or 'UTC' is one."""
     return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# A private CBC folder older than this is a leftover whatever its pid says: no solve lasts a day
+SOLVER_DIR_STALE_AFTER = timedelta(days=1)
+
+
+def remove_stale_solver_dirs(root: Path | None = None) -> list[Path]:
+    """Remove the private CBC folders (optimise/pulp_backend.py) that a process stopped or
+    killed mid-solve left under `root` (default: the system temp dir), with the model files in
+    them; the folders removed. Only directories this user owns named
+    `homeward-cbc-<pid>-<tag>-...` are touched, and only when that process is gone, when the pid
+    is this process's but the tag is not (a predecessor's: a container's server is often pid 1
+    at every start), or when the folder is a day old."""
+    base = Path(tempfile.gettempdir()) if root is None else root
+    stale = [path for path in base.glob(f"{SOLVER_DIR_PREFIX}*") if _stale_solver_dir(path)]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def _stale_solver_dir(path: Path) -> bool:
+    pid, _, rest = path.name.removeprefix(SOLVER_DIR_PREFIX).partition("-")
+    tag, dash, _ = rest.partition("-")
+    try:
+        info = path.lstat()  # a symlink is not ours to follow
+    except OSError:
+        return False
+    ours = pid.isdigit() and tag and dash and stat.S_ISDIR(info.st_mode)
+    if not ours or info.st_uid != os.geteuid():
+        return False
+    if time.time() - info.st_mtime > SOLVER_DIR_STALE_AFTER.total_seconds():
+        return True
+    if int(pid) == os.getpid():
+        return f"{pid}-{tag}" != solver_dir_owner()
+    return not _alive(int(pid))

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pulp
@@ -71,17 +78,54 @@ def _values(model: LpModel, variables: list[pulp.LpVariable]) -> np.ndarray:
     return found
 
 
-def make_solver(solver: str, time_limit_s: float | None) -> pulp.LpSolver:
+def make_solver(
+    solver: str, time_limit_s: float | None, tmp_dir: Path | None = None
+) -> pulp.LpSolver:
+    """PuLP's solver object; CBC writes its model and solution files in `tmp_dir` (default:
+    the system temp dir, as PuLP does)."""
     if solver == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+        cbc = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, keepFiles=False)
+        if tmp_dir is not None:
+            cbc.tmpDir = str(tmp_dir)  # PuLP's own attribute, read as each solve names its files
+        return cbc
     return pulp.HiGHS(msg=False, timeLimit=time_limit_s)
+
+
+# CBC runs as a program reading an MPS file and writing a solution file, about 1.5 MB for the
+# demo's plan, which PuLP writes straight into the temp dir and deletes only when the solve
+# returns: a stop or a kill mid-solve left them there for good. Each solve gets a private
+# folder instead, `homeward-cbc-<owner>-<random>`, removed whatever happens; one that a killed
+# process left is removed when the service next starts (homeward/recovery.py).
+SOLVER_DIR_PREFIX = "homeward-cbc-"
+# tells this process's folders from a predecessor's with the same pid (a container's pid 1)
+_PROCESS_TAG = secrets.token_hex(4)
+
+
+def solver_dir_owner() -> str:
+    """This process as its CBC folders name it: `<pid>-<tag>`, the tag random per process."""
+    return f"{os.getpid()}-{_PROCESS_TAG}"
+
+
+@contextmanager
+def _solver_dir(solver: str) -> Iterator[Path | None]:
+    """A private temp folder for a CBC solve, removed when the block ends; None for others,
+    which write no files."""
+    if solver != "cbc":
+        yield None
+        return
+    path = Path(tempfile.mkdtemp(prefix=f"{SOLVER_DIR_PREFIX}{solver_dir_owner()}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def solve_pulp(model: LpModel, solver: str, time_limit_s: float | None) -> SolveResult:
     """Solve through PuLP ('cbc' = bundled CBC, 'pulp-highs' = PuLP's in-memory HiGHS class)."""
     problem, variables, row_names = to_pulp(model)
     started = time.perf_counter()
-    code = problem.solve(make_solver(solver, time_limit_s))
+    with _solver_dir(solver) as tmp_dir:
+        code = problem.solve(make_solver(solver, time_limit_s, tmp_dir))
     seconds = time.perf_counter() - started
     status = _STATUS.get(code, SolveStatus.ERROR)
     text = pulp.LpStatus.get(code, str(code))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import tempfile
 import threading
 import time
 from datetime import UTC, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.app import create_app
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.pipeline import LOCK_NAME, _finish, _keep_lease
@@ -21,11 +26,14 @@ from homeward.recovery import (
     cut_off_to_retry,
     lock_holder,
     missed_firing,
+    remove_stale_solver_dirs,
 )
 from homeward.scheduler import JOB_ID, RECOVERY_JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import CONNECT_TIMEOUT_S, make_engine, session_factory, transaction, upgrade
 from models import RunRow
+from optimise.pulp_backend import SOLVER_DIR_PREFIX, solver_dir_owner
+from tests.conftest import LiveServer
 
 HOURS = timedelta(hours=6)  # the lock's lifetime, as in the default settings
 
@@ -312,3 +320,58 @@ def test_a_postgresql_engine_gives_up_connecting_in_seconds() -> None:
     # (sqlite3.connect has no such argument: given one, it would refuse to open the file)
     with make_engine("sqlite:///:memory:").connect() as conn:
         assert conn.exec_driver_sql("select 1").scalar() == 1
+
+
+def _solver_dir(root: Path, owner: str, age_days: float = 0.0) -> Path:
+    """A CBC solve's private folder as optimise/pulp_backend.py names it, with a file in it."""
+    path = root / f"{SOLVER_DIR_PREFIX}{owner}-x1y2z3"
+    path.mkdir()
+    (path / "0a1b-pulp.mps").write_text("NAME homeward_plan\n")
+    then = time.time() - age_days * 86_400
+    os.utime(path, (then, then))
+    return path
+
+
+def test_the_start_sweep_removes_solver_folders_left_by_stopped_processes_only(
+    tmp_path: Path,
+) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    mine = solver_dir_owner()
+    left = {
+        "dead": _solver_dir(tmp_path, f"{ended.pid}-0a0a0a0a"),
+        "same pid, earlier process": _solver_dir(tmp_path, f"{os.getpid()}-0b0b0b0b"),
+        "live, a day old": _solver_dir(tmp_path, f"{os.getppid()}-0c0c0c0c", age_days=1.5),
+    }
+    kept = {
+        "this process's": _solver_dir(tmp_path, mine),
+        "live": _solver_dir(tmp_path, f"{os.getppid()}-0d0d0d0d"),
+        "not named by us": tmp_path / f"{SOLVER_DIR_PREFIX}report",
+        "a file": tmp_path / f"{SOLVER_DIR_PREFIX}1-2-3.txt",
+        "someone else's": tmp_path / "0a1b-pulp.mps",
+    }
+    kept["not named by us"].mkdir()
+    for path in (kept["a file"], kept["someone else's"]):
+        path.write_text("not ours")
+    assert sorted(remove_stale_solver_dirs(tmp_path)) == sorted(left.values())
+    assert sorted(tmp_path.iterdir()) == sorted(kept.values())
+
+
+def test_the_service_sweeps_leftover_solver_folders_as_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    left = _solver_dir(temp, f"{ended.pid}-0a0a0a0a")
+    foreign = temp / "notes.txt"
+    foreign.write_text("not ours")
+    settings = Settings(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'h.db'}", scheduler_enabled=False
+    )
+    with caplog.at_level(logging.WARNING, logger="homeward"), LiveServer(create_app(settings)):
+        pass
+    assert list(temp.iterdir()) == [foreign]
+    assert f"removed {left}: a CBC solve's files that a stopped process left" in caplog.text

@@ -1,4 +1,4 @@
-"""The `homeward` command line: import, forecast, plan, serve, demo, keys, migrate."""
+"""The `homeward` command line: import, forecast, plan, serve, demo, keys, migrate, purge."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_keys(sub)
     _add_migrate(sub)
+    _add_purge(sub)
     return parser
 
 
@@ -281,6 +282,37 @@ def _add_migrate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "revisions (a SQLite file that does not exist is not created)",
     )
     p.set_defaults(handler=commands.migrate)
+
+
+def _add_purge(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "purge",
+        help="delete old runs with their forecasts, metrics and plans (never those served)",
+        description="Delete stored runs that --keep-runs and --older-than both let go (one "
+        "of them is required), with their forecasts, backtest metrics, level shifts and "
+        "plans, in one transaction holding the pipeline lock. Never deleted: a queued or "
+        "running run, the run serving each series' newest forecasts, the latest plan's and "
+        "the active config's plan's runs, the runs a kept plan read its forecasts from, and "
+        "a kept sweep's plan runs. Prints one line: what went, what was kept and why.",
+    )
+    p.add_argument(
+        "--keep-runs",
+        type=_non_negative_int,
+        metavar="N",
+        help="keep the N newest runs (a sweep with its plans counts as one)",
+    )
+    p.add_argument(
+        "--older-than",
+        type=_non_negative_int,
+        metavar="DAYS",
+        help="delete only runs that started more than DAYS days ago",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="delete nothing: print what would go (runs, forecast and metric rows, plans)",
+    )
+    p.set_defaults(handler=commands.purge)
 
 
 def _model_list(text: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from forecast.notes import seasonless_warning
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
-from homeward import api_keys, demo_config, planning, repository
+from homeward import api_keys, demo_config, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import (
@@ -1141,6 +1142,17 @@ def _print_new_key(new: api_keys.NewKey, rotated: bool = False) -> None:
         file=sys.stderr,
     )
     print(new.secret, flush=True)
+
+
+def purge(args: argparse.Namespace) -> int:
+    """`homeward purge`: delete old runs with their forecasts, metrics and plans (never those
+    served or planned from) and print one line saying what went and what was kept, and why."""
+    rules = retention.Retention(args.keep_runs, args.older_than)  # refuses neither given
+    settings = get_settings()
+    lease = timedelta(seconds=settings.pipeline_lock_ttl_s)
+    purged = retention.purge(_factory(settings), rules, args.dry_run, lease)
+    print(retention.summary(purged))
+    return 0
 
 
 def keys_list(args: argparse.Namespace) -> int:

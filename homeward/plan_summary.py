@@ -208,6 +208,14 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
     ]
 
 
+def forecast_run_of(session: Session, plan: PlanRow) -> int | None:
+    """The run whose referral forecasts `plan` read, as its summary names it (`_data_rows`):
+    recorded in its result, or for a plan stored before that, worked out from what is stored
+    (what retention must keep with the plan, so that the summary's answer stays the same)."""
+    recorded = plan.result.get("forecast_run_id")
+    return recorded if isinstance(recorded, int) else _forecast_run_then(session, plan)
+
+
 def _forecast_run_then(session: Session, plan: PlanRow) -> int | None:
     """The run whose referral forecasts a plan stored without `forecast_run_id` read, worked
     out from what is stored now: a pipeline plan's are its own run's; any other plan's are the

@@ -1,0 +1,166 @@
+"""`homeward purge` deletes old runs with their forecasts, metrics and plans, and never what
+is served or planned from: each series' newest forecasts, the latest plan, an unfinished run,
+the forecasts a kept plan read, a kept sweep's plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import cli, repository
+from homeward.pipeline import LOCK_NAME
+from homeward.retention import PurgeBusy, Retention, StoredRun, choose, purge, summary
+from homeward.storage import make_engine, session_factory, transaction, upgrade
+from models import ForecastMetricRow, ForecastRow, LockRow, PlanRow, RunRow
+
+LEASE = timedelta(minutes=10)
+NOW = datetime(2026, 11, 24, 6, tzinfo=UTC)
+
+
+def _forecasts(series: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three weeks of a flat forecast of each series, and one metric row each."""
+    weeks = pd.date_range("2026-01-05", periods=3, freq="W-MON")
+    frame = pd.DataFrame(
+        [{"unique_id": s, "ds": w, "model": "flat", "mean": 5.0} for s in series for w in weeks]
+    )
+    frame = frame.assign(**{c: 5.0 for c in ("lo-80", "hi-80", "lo-95", "hi-95")})
+    metrics = pd.DataFrame({"unique_id": series, "model": "flat", "chosen": True, "mase": 1.0})
+    return frame, metrics
+
+
+def _run(
+    factory: sessionmaker[Session], series: list[str], status: str = "succeeded", plan: bool = False
+) -> int:
+    """A pipeline run that stored forecasts of `series` and, with `plan`, its own plan."""
+    with transaction(factory) as session:
+        run = repository.start_run(session, "pipeline", "scheduler", "test")
+        if series:
+            repository.store_forecasts(session, run.id, *_forecasts(series))
+        if plan:
+            config = repository.save_config(session, {"name": "test"}, "hash")
+            result = {"forecast_run_id": run.id, "status": "optimal"}
+            repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
+        run.status = status  # type: ignore[assignment]
+        return run.id
+
+
+def _count(session: Session, table: type[ForecastRow | ForecastMetricRow | PlanRow]) -> int:
+    return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+@pytest.fixture
+def either_factory(either_database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, migrated SQLite file, then PostgreSQL database."""
+    engine = make_engine(either_database_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def test_keep_one_run_deletes_the_old_and_keeps_what_is_served_and_planned(
+    either_factory: sessionmaker[Session],
+) -> None:
+    factory = either_factory
+    gone = _run(factory, ["a", "b"], plan=True)
+    serves_c = _run(factory, ["a", "b", "c"], plan=True)  # older than the cut, but serves c
+    planned = _run(factory, ["a", "b"], plan=True)  # the latest plan
+    serves_a = _run(factory, ["a"], status="failed")  # its plan failed: its forecasts serve
+    queued = _run(factory, [], status="queued")
+    newest = _run(factory, [], status="skipped")
+
+    dry = purge(factory, Retention(keep_runs=1), dry_run=True, lock_ttl=LEASE)
+    assert dry.choice.deleted == (gone,)
+    with factory() as session:  # a dry run deletes nothing
+        assert session.get(RunRow, gone) is not None
+        assert (_count(session, ForecastRow), _count(session, PlanRow)) == (24, 3)
+
+    done = purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
+    assert done.choice.deleted == (gone,)
+    assert (done.removed.forecast_rows, done.removed.metric_rows, done.removed.plans) == (6, 2, 1)
+    assert done.choice.kept == {
+        newest: "the 1 newest",
+        queued: "queued",
+        serves_a: "serves 1 series' forecasts",
+        planned: "serves 1 series' forecasts, the latest plan and the active config's (plan 3)",
+        serves_c: "serves 1 series' forecasts",
+    }
+    with factory() as session:
+        assert session.get(RunRow, gone) is None
+        assert (_count(session, ForecastRow), _count(session, ForecastMetricRow)) == (18, 6)
+        assert _count(session, PlanRow) == 2
+        assert repository.newest_forecast_runs(session) == {
+            "a": serves_a,
+            "b": planned,
+            "c": serves_c,
+        }
+        latest = repository.latest_plan(session)
+        assert latest is not None and latest.run_id == planned
+    assert summary(done).startswith(f"deleted 1 run ({gone}) with 6 forecast rows")
+
+
+def test_the_runs_a_kept_object_refers_to_are_kept() -> None:
+    """A kept plan's forecast run, a kept sweep's plan runs and a kept plan run's sweep stay,
+    however old; the rest older than the cut go."""
+    old = NOW - timedelta(days=100)
+    runs = [
+        StoredRun(1, "succeeded", old, None),  # read by run 6's plan
+        StoredRun(2, "succeeded", old, None),  # a sweep, whose plan run 3 is new
+        StoredRun(3, "succeeded", NOW, 2),
+        StoredRun(4, "succeeded", old, None),  # a sweep with old plan runs only: goes whole
+        StoredRun(5, "succeeded", old, 4),
+        StoredRun(6, "succeeded", NOW, None),
+    ]
+    reads = {6: [1]}
+    choice = choose(runs, Retention(older_than_days=30), NOW, {}, lambda r: reads.get(r, []))
+    assert choice.deleted == (4, 5)
+    assert choice.kept == {
+        1: "read by run 6's plan",
+        2: "the sweep of run 3",
+        3: "younger than 30 days",
+        6: "younger than 30 days",
+    }
+
+
+def test_both_rules_must_let_a_run_go() -> None:
+    old = NOW - timedelta(days=100)
+    runs = [StoredRun(i, "succeeded", old if i < 3 else NOW, None) for i in (1, 2, 3)]
+    both = Retention(keep_runs=2, older_than_days=30)
+    assert choose(runs, both, NOW, {}, lambda r: []).deleted == (1,)
+    with pytest.raises(ValueError, match="expected --keep-runs N, --older-than DAYS or both"):
+        Retention()
+
+
+def test_purge_refuses_while_the_pipeline_lock_is_held(factory: sessionmaker[Session]) -> None:
+    old = _run(factory, ["a"])
+    _run(factory, ["a"])
+    assert repository.acquire_lock(factory, LOCK_NAME, "123@elsewhere#x", LEASE)
+    with pytest.raises(PurgeBusy, match="held by 123@elsewhere#x until"):
+        purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
+    with factory() as session:
+        assert session.get(RunRow, old) is not None
+
+
+def test_the_command_prints_one_line_and_releases_the_lock(
+    db_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(db_env)
+    upgrade(engine)
+    factory = session_factory(engine)
+    old, new = _run(factory, ["a"]), _run(factory, ["a"])
+    assert cli.main(["purge", "--keep-runs", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"deleted 1 run ({old}) with 3 forecast rows, 1 metric row, 0 level shifts and 0 "
+        f"plans (0.0 MB of plan JSON); kept 1 run (run {new}: the 1 newest, serves 1 series' "
+        "forecasts)"
+    ]
+    with factory() as session:
+        assert session.get(LockRow, LOCK_NAME) is None
+    assert cli.main(["purge"]) == 2
+    assert "expected --keep-runs N, --older-than DAYS or both" in capsys.readouterr().err
+    engine.dispose()

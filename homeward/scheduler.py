@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast.parallel import WorkersStopped
+from homeward import retention
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, PipelineBusy, record_skipped, run_pipeline
 from homeward.recovery import (
@@ -72,6 +73,20 @@ def scheduled_run(
             _timings(factory, outcome.run_id),
             outcome.plan_id,
         )
+        if outcome.status == "succeeded" and settings.retention_keep_runs is not None:
+            _purge(factory, settings, settings.retention_keep_runs)
+
+
+def _purge(factory: sessionmaker[Session], settings: Settings, keep_runs: int) -> None:
+    """HOMEWARD_RETENTION_KEEP_RUNS: `homeward purge --keep-runs` after a run; logged, never
+    raised (a lock taken meanwhile, or a database gone, waits for the next run)."""
+    lease = timedelta(seconds=settings.pipeline_lock_ttl_s)
+    try:
+        purged = retention.purge(factory, retention.Retention(keep_runs), False, lease)
+    except (retention.PurgeBusy, SQLAlchemyError) as exc:
+        log.warning("retention after the run not applied: %s", _first_line(exc))
+    else:
+        log.info("retention (HOMEWARD_RETENTION_KEEP_RUNS): %s", retention.summary(purged))
 
 
 def _record_skipped(factory: sessionmaker[Session], trigger: RunTrigger) -> None:

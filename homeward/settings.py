@@ -125,6 +125,12 @@ class Settings(LogSettings):
     # how long /readyz waits for the database's answer before it is a 503: a load balancer
     # probing every few seconds learns of a hung database at once, not when the hang ends
     readyz_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    retention_keep_runs: int | None = Field(
+        default=None,
+        ge=1,
+        description="after each succeeded scheduled or API pipeline run, `homeward purge "
+        "--keep-runs` this many runs (default: keep every run)",
+    )
     auth: Literal["keys", "off"] = Field(
         default="keys",
         description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",

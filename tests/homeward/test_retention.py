@@ -4,6 +4,7 @@ the forecasts a kept plan read, a kept sweep's plans."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward import cli, repository
-from homeward.pipeline import LOCK_NAME
+from homeward import cli, repository, scheduler
+from homeward.pipeline import LOCK_NAME, PipelineOutcome
 from homeward.retention import PurgeBusy, Retention, StoredRun, choose, purge, summary
+from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import ForecastMetricRow, ForecastRow, LockRow, PlanRow, RunRow
 
@@ -164,3 +166,28 @@ def test_the_command_prints_one_line_and_releases_the_lock(
     assert cli.main(["purge"]) == 2
     assert "expected --keep-runs N, --older-than DAYS or both" in capsys.readouterr().err
     engine.dispose()
+
+
+def test_the_scheduler_purges_after_a_succeeded_run_with_the_setting(
+    factory: sessionmaker[Session],
+    sqlite_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HOMEWARD_RETENTION_KEEP_RUNS: a succeeded run is followed by `purge --keep-runs`."""
+    old = _run(factory, ["a"])
+    new = _run(factory, ["a"])
+
+    def pipeline(*args: object, **kwargs: object) -> PipelineOutcome:
+        return PipelineOutcome(new, "succeeded", None, "")
+
+    monkeypatch.setattr(scheduler, "run_pipeline", pipeline)
+    scheduler.scheduled_run(factory, sqlite_settings)  # unset: keeps every run
+    with factory() as session:
+        assert session.get(RunRow, old) is not None
+    caplog.set_level(logging.INFO)
+    scheduler.scheduled_run(factory, sqlite_settings.model_copy(update={"retention_keep_runs": 1}))
+    with factory() as session:
+        assert session.get(RunRow, old) is None and session.get(RunRow, new) is not None
+    [line] = [r.getMessage() for r in caplog.records if "retention" in r.getMessage()]
+    assert line.startswith(f"retention (HOMEWARD_RETENTION_KEEP_RUNS): deleted 1 run ({old})")

@@ -1230,7 +1230,6 @@ class ConfigPublic(BaseModel):
     )
     body: StoredConfigBody
     warnings: list[str] | None = Field(
-        default=None,
         description="POST /v1/configs: what a plan of this config would be warned of before "
         "it is solved (in a plan's `warnings`' words): money in the wrong units, such as a "
         "zero revenue budget; a care charge no one pays; series with no forecast yet, for "

@@ -31,7 +31,9 @@ _DISTRICT_ID = re.compile(SERIES_ID_PART)
 _SHOWN = 5  # series ids named in one problem before "and N more"
 
 
-def _public(row: PlanningConfigRow) -> ConfigPublic:
+def _public(row: PlanningConfigRow, warnings: list[str] | None = None) -> ConfigPublic:
+    """A stored config as answered; `warnings` are worked out only where one is stored (POST),
+    and null from a GET, which is always sent, so required in the schema."""
     return ConfigPublic(
         id=row.id,
         name=row.name,
@@ -40,6 +42,7 @@ def _public(row: PlanningConfigRow) -> ConfigPublic:
         body_hash=row.body_hash,
         scenario=row.scenario,
         body=row.body,
+        warnings=warnings,
     )
 
 
@@ -137,7 +140,7 @@ def store_config(
 
 def _stored(session: Session, row: PlanningConfigRow) -> ConfigPublic:
     warnings = planning.config_warnings(session, row.body)
-    return _public(row).model_copy(update={"warnings": list(warnings)})
+    return _public(row, list(warnings))
 
 
 def _refuse(problems: Sequence[ConfigValueError], at: tuple[str, ...] = ("body",)) -> NoReturn:

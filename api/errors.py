@@ -273,8 +273,12 @@ _ANSWER_SCHEMAS = frozenset(
 
 def _answer_invalid(exc: Exception) -> bool:
     """Whether `exc` is pydantic's refusal of an answer the server built (a stored plan's row
-    that no longer fits its schema), not of anything the client sent."""
-    return isinstance(exc, SchemaValidationError) and exc.title in _ANSWER_SCHEMAS
+    that no longer fits its schema), not of anything the client sent. A plan table's rows are
+    validated as a list (api/plan_tables.py `public_rows`), titled `list[PlanHoursRowPublic]`."""
+    if not isinstance(exc, SchemaValidationError):
+        return False
+    title = exc.title.removeprefix("list[").removesuffix("]")
+    return title in _ANSWER_SCHEMAS
 
 
 async def _value_error(request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
 from api.app import create_app
+from api.plan_tables import PlanTable, public_rows
 from api.schemas import LivePublic
 from homeward import api_keys
 from homeward.roles import Role
@@ -96,6 +98,10 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
     def builds_a_bad_answer() -> LivePublic:
         return LivePublic.model_validate({"status": _STORED_SECRET})
 
+    @app.get("/test-only/tables-a-bad-answer", include_in_schema=False)
+    def tables_a_bad_answer() -> list[dict[str, Any]]:  # as GET /v1/plans/{id}/{table} does
+        return public_rows(PlanTable.risk_periods, [{"service": [_STORED_SECRET]}])
+
     @app.get("/test-only/returns-a-bad-answer", response_model=LivePublic, include_in_schema=False)
     def returns_a_bad_answer() -> dict[str, str]:
         return {"status": _STORED_SECRET}
@@ -137,7 +143,7 @@ def test_a_500_is_logged_once_with_its_ids_then_its_access_line(app: FastAPI) ->
         assert re.fullmatch(expected, line), line
 
 
-@pytest.mark.parametrize("how", ["builds", "returns"])
+@pytest.mark.parametrize("how", ["builds", "tables", "returns"])
 def test_an_answer_failing_its_own_schema_is_a_500_not_invalid_input(
     app: FastAPI, how: str
 ) -> None:

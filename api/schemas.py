@@ -919,12 +919,14 @@ class PlanDemandRiskRowPublic(_StoredRow):
 
 
 class PlanRiskPeriodRowPublic(_StoredRow):
-    """What a high year needs, week by week: per service (and DFG works) and period, over
-    every district, the plan's hours held fixed under the planned and the high demand of
-    `demand_risk` (the same evaluation, period by period, so each column summed over the
-    periods, or at the last period, gives that table's planned and high totals), and the
-    contingency: the hours, and their staff cost, that would serve the high year's extra
-    arrivals in the period they arrive, so the queues stay as planned."""
+    """What a high year needs, period by period (a week or a month, as the plan's
+    period_days): per service (and DFG works) and period, over every district, the plan's
+    used hours held fixed under the planned and the high demand of `demand_risk` (the same
+    evaluation, period by period, so each column summed over the periods, or at the last
+    period, gives that table's planned and high totals), and the contingency: the hours that
+    would serve the high year's extra arrivals in the period they arrive, so the queues stay
+    as planned, split per team into what idle paid hours cover, what can be bought within the
+    config's limits (and its cost) and what is beyond them; and for DFG works, their capital."""
 
     service: str = Field(description="a service, or dfg_works")
     period: int = Field(description=_PERIOD)
@@ -940,8 +942,9 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     )
     extra_waiting_cases: float = Field(
         description="high_waiting_cases less planned_waiting_cases: the cases a high year "
-        "leaves waiting by the period's end without contingency hours (it grows week by week, "
-        "as the plan uses every hour it buys)"
+        "leaves waiting by the period's end without contingency hours (it grows period by "
+        "period, as the plan uses every hour it buys; the plan's used hours are held fixed, so "
+        "a team's idle paid hours, which would shorten it, are not counted here)"
     )
     planned_dtoc_days: float = Field(
         description="delayed days in hospital in the period under the plan's own demand "
@@ -960,15 +963,42 @@ class PlanRiskPeriodRowPublic(_StoredRow):
         "extra cases refer (flows.p_ot_dfg)"
     )
     contingency_hours: float | None = Field(
-        description="hours that would serve extra_cases_arriving (times the service's "
-        "hours_per_case), so the high year's queue stays as planned; the hours to hold in "
-        "reserve (agency, or teams' max_per_period above the plan's) for the period; null "
-        "for dfg_works, paid from capital, not hours"
+        description="every hour that would serve extra_cases_arriving (times the service's "
+        "hours_per_case), so the high year's queue stays as planned: the need, whoever "
+        "serves it; it is idle_paid_hours_used plus extra_hours_within_limits plus "
+        "hours_beyond_limits; null for dfg_works, paid from capital, not hours"
     )
     contingency_cost_gbp: float | None = Field(
-        description="contingency_hours at the service's cost_per_hour_gbp: staff cost at the "
-        "plan's hourly cost, before charge income (agency hours cost their "
-        "agency_cost_per_hour_gbp instead); null for dfg_works"
+        description="what must be bought, extra_hours_within_limits priced: its in-house hours "
+        "at the service's cost_per_hour_gbp, its agency hours at agency_cost_per_hour_gbp, "
+        "before charge income; idle paid hours cost nothing more and hours beyond the limits "
+        "cannot be bought, so neither is in it (in plans stored before this split, whose "
+        "idle_paid_hours_used is null, every contingency hour was priced in-house); null for "
+        "dfg_works"
+    )
+    idle_paid_hours_used: float | None = Field(
+        description="the part of contingency_hours that hours the plan already pays for and "
+        "does not use cover (per team and period, staff_hours plus agency_hours above "
+        "hours_used in the staffing table, as a min_per_period floor leaves them): no extra "
+        "cost; null for dfg_works and in plans stored before it"
+    )
+    extra_hours_within_limits: float | None = Field(
+        description="the part of contingency_hours that must be bought and can be under the "
+        "config: per team and period, in-house hours up to max_per_period less staff_hours "
+        "first, then agency hours up to agency_max_per_period less agency_hours (the revenue "
+        "budget and max_change_per_period are not checked); null for dfg_works and in plans "
+        "stored before it"
+    )
+    hours_beyond_limits: float | None = Field(
+        description="the part of contingency_hours beyond every team's max_per_period and "
+        "agency_max_per_period: the config allows no more hours to buy for it (a team at its "
+        "ceiling with no agency), so it is not costed; null for dfg_works and in plans "
+        "stored before it"
+    )
+    contingency_capital_gbp: float | None = Field(
+        description="for dfg_works, the capital the high year's extra works cost: "
+        "extra_cases_arriving per district times its cost_per_adaptation_gbp, summed; null "
+        "for care services and in plans stored before it"
     )
 
 
@@ -1037,8 +1067,10 @@ class PlanResultPublic(BaseModel):
     risk_periods: list[PlanRiskPeriodRowPublic] = Field(
         default_factory=list,
         description="per service and period, the planned and high years of `demand_risk` "
-        "week by week: cases waiting, delayed days, and the contingency a high year needs "
-        "(`extra_cases_arriving`, `contingency_hours`, `contingency_cost_gbp`); empty where "
+        "period by period: cases waiting, delayed days, and the contingency a high year needs "
+        "(`extra_cases_arriving`, `contingency_hours` split into `idle_paid_hours_used`, "
+        "`extra_hours_within_limits` and `hours_beyond_limits`, `contingency_cost_gbp` for "
+        "what must be bought, and for dfg_works `contingency_capital_gbp`); empty where "
         "`demand_risk` is, and absent from plans stored before it",
     )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)

@@ -124,26 +124,51 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
 
 
 def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The contingency a high year needs (`risk_periods`): its hours and their cost over the
-    year, and the period needing the most hours (every service's together: an hour is an hour
-    in any service, unlike a case) with those hours. None where the plan has no such table
-    (stored before it, or no low and high years)."""
-    rows = [r for r in result.get("risk_periods") or [] if r.get("contingency_hours") is not None]
+    """The contingency a high year needs (`risk_periods`): its hours over the year (all of
+    them, whoever serves them), those beyond the config's limits, the cost of those that must
+    be bought, the DFG works' capital, and the period needing the most hours (every service's
+    together: an hour is an hour in any service, unlike a case) with those hours. None where
+    the plan has no such table (stored before it, or no low and high years), or, for a figure
+    added since, no such column."""
+    periods = result.get("risk_periods") or []
+    rows = [r for r in periods if r.get("contingency_hours") is not None]
     hours: dict[str, float] = {}
     for r in rows:
         hours[r["ds"]] = hours.get(r["ds"], 0.0) + r["contingency_hours"]
     peak = max(sorted(hours), key=hours.__getitem__, default=None)
     total = float(sum(hours.values())) if rows else None
     cost = float(sum(r.get("contingency_cost_gbp") or 0.0 for r in rows)) if rows else None
-    serve = "to serve a high year's extra referrals as they arrive, so queues stay as planned"
     return [
-        _row("high_year_contingency_hours", total, "hours", f"hours over the plan's {serve}"),
+        _row(
+            "high_year_contingency_hours",
+            total,
+            "hours",
+            "all the hours, beyond the plan's used hours, that would serve a high year's extra "
+            "referrals as they arrive, so queues stay as planned: some covered by hours the "
+            "plan pays for and leaves idle (risk_periods' idle_paid_hours_used), some to buy "
+            "within the teams' limits (extra_hours_within_limits), the rest beyond them",
+        ),
+        _row(
+            "high_year_hours_beyond_limits",
+            _column_sum(rows, "hours_beyond_limits"),
+            "hours",
+            "of those hours, the ones beyond the teams' max_per_period and "
+            "agency_max_per_period: the config allows no more to buy, so they are not costed",
+        ),
         _row(
             "high_year_contingency_cost_gbp",
             cost,
             "GBP",
-            "those hours at each service's cost_per_hour_gbp: staff cost at the plan's hourly "
-            "cost, before charge income",
+            "the cost of the hours that must be bought and can be within the limits: in-house "
+            "hours at each service's cost_per_hour_gbp first, then agency hours at "
+            "agency_cost_per_hour_gbp, before charge income; idle paid hours cost nothing more",
+        ),
+        _row(
+            "high_year_capital_gbp",
+            _column_sum(periods, "contingency_capital_gbp"),
+            "GBP",
+            "DFG capital the high year's extra works would cost, at each district's "
+            "cost_per_adaptation_gbp: beside the staff cost, not in it",
         ),
         _row(
             "peak_contingency_period",
@@ -158,6 +183,13 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             "the hours that period needs, every service's",
         ),
     ]
+
+
+def _column_sum(rows: list[dict[str, Any]], column: str) -> float | None:
+    """`column` summed over the rows that give it; None where none does (a plan stored before
+    the column was added, or none of its rows has one)."""
+    values = [r[column] for r in rows if r.get(column) is not None]
+    return float(sum(values)) if values else None
 
 
 def _peak(rows: list[dict[str, Any]], ds: str | None) -> str:

@@ -13,7 +13,7 @@ from optimise.highs_backend import write_model
 from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
-from optimise.risk import demand_risk_warning, evaluate_risk
+from optimise.risk import beyond_limits_warning, demand_risk_warning, evaluate_risk
 from optimise.scale import money_scale_warnings
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
@@ -66,6 +66,8 @@ def plan(
             ends.append(trade)
         if risky := demand_risk_warning(result.demand_risk):
             ends.append(risky)
+        if short := beyond_limits_warning(result.risk_periods):
+            ends.append(short)
         if ends:
             result = result.with_extras(warnings=(*result.warnings, *ends))
     if slips := money_scale_warnings(inputs):  # whatever the status: often its cause

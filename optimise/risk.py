@@ -8,9 +8,14 @@ far the forecasts' totals over their backtest windows missed (forecast/totals.py
 own interval would not do: it is mostly that period's noise, which averages out over a year,
 while a year that runs high is a level error that persists. Under the plan's own demand the
 evaluation reproduces the plan's waits, so the three rows of a district compare like with like.
-The same evaluations, period by period, give `risk_periods`: per week, the high year's extra
-queue and delayed days, and the contingency (the hours, and their staff cost, that would serve
-the high year's extra arrivals that week so its queues stay as planned).
+The same evaluations, period by period, give `risk_periods`: per period (a week or a month),
+the high year's extra queue and delayed days, and the contingency: the hours that would serve
+the high year's extra arrivals that period so its queues stay as planned, split per team into
+what the plan's idle paid hours cover (a team held at its `min_per_period` floor pays for
+hours it does not use), what can be bought within the team's `max_per_period` and
+`agency_max_per_period` (and its cost), and what is beyond them; and for DFG works, the
+capital the extra works cost. The waiting columns hold the plan's used hours fixed: a team's
+idle paid hours would shorten a high year's queues too, which they do not count.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from optimise.fluid import FluidOutcome, evaluate_hours
-from optimise.frames import ratio
+from optimise.frames import ratio, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array
 from optimise.result import PlanResult
@@ -57,7 +62,13 @@ RISK_PERIOD_COLUMNS = [
     "extra_cases_arriving",
     "contingency_hours",
     "contingency_cost_gbp",
+    "idle_paid_hours_used",
+    "extra_hours_within_limits",
+    "hours_beyond_limits",
+    "contingency_capital_gbp",
 ]
+# The staffing table's columns (per service, team and period) the contingency's split reads.
+STAFFING_COLUMNS = ("staff_hours", "agency_hours", "hours_used", "max_hours", "agency_max_hours")
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,8 @@ def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> Deman
     """`demand_risk`'s totals and, from the same evaluations, `risk_periods`: per service (and
     DFG works, summed over districts) and period, the cases waiting at the period's end and
     the delayed days in it, planned and high, and the contingency a high year needs
-    (`contingency_cases`). Both empty, with their columns, where `demand_risk` is."""
+    (`contingency_cases`, split per team by `contingency_split`). Both empty, with their
+    columns, where `demand_risk` is."""
     demands = scenario_demand(inputs)
     if demands is None or not result.ok:
         empty = pd.DataFrame(columns=RISK_PERIOD_COLUMNS)
@@ -111,7 +123,7 @@ def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> Deman
     totals = pd.concat(frames, ignore_index=True)[RISK_COLUMNS]
     periods = _period_rows(inputs, outcomes["planned"], outcomes["high"])
     extra = contingency_cases(inputs, demands["high"] - demands["planned"])
-    return DemandRisk(totals, _with_contingency(inputs, periods, extra))
+    return DemandRisk(totals, _with_contingency(inputs, result, periods, extra))
 
 
 def _with_demand(inputs: PlanInputs, demand: Array) -> PlanInputs:
@@ -159,19 +171,57 @@ def _period_rows(inputs: PlanInputs, planned: FluidOutcome, high: FluidOutcome) 
     return frame
 
 
-def _with_contingency(inputs: PlanInputs, frame: pd.DataFrame, extra: Array) -> pd.DataFrame:
-    """`frame` with the contingency columns from `extra` (S + 1, D, T) cases: hours at each
-    service's hours_per_case, cost at its cost_per_hour_gbp; DFG works have neither (NaN,
-    null when served): they are paid from capital, not hours."""
+def _with_contingency(
+    inputs: PlanInputs, result: PlanResult, frame: pd.DataFrame, extra: Array
+) -> pd.DataFrame:
+    """`frame` with the contingency columns from `extra` (S + 1, D, T) cases: the hours at
+    each service's hours_per_case and their split (`contingency_split`), summed over teams;
+    DFG works have no hours (NaN, null when served), paid from capital: the extra works at
+    each district's cost_per_adaptation_gbp, summed; care services have no capital (NaN)."""
     cases = extra.sum(axis=1)
-    hours = cases[:-1] * inputs.hours_per_case[:, None]
-    cost = hours * inputs.cost_per_hour_gbp[:, None]
+    split = contingency_split(inputs, result.staffing, extra[:-1])
     no_hours = np.full((1, cases.shape[1]), np.nan)
+    capital = (extra[-1] * inputs.cost_per_adaptation_gbp[:, None]).sum(axis=0)
+    no_capital = np.full((len(inputs.services), cases.shape[1]), np.nan)
+    staff = {
+        name: np.concatenate([grid.sum(axis=1), no_hours]).ravel() for name, grid in split.items()
+    }
     return frame.assign(
         extra_cases_arriving=cases.ravel(),
-        contingency_hours=np.concatenate([hours, no_hours]).ravel(),
-        contingency_cost_gbp=np.concatenate([cost, no_hours]).ravel(),
+        **staff,
+        contingency_capital_gbp=np.concatenate([no_capital, capital[None]]).ravel(),
     )[RISK_PERIOD_COLUMNS]
+
+
+def contingency_split(inputs: PlanInputs, staffing: pd.DataFrame, extra: Array) -> dict[str, Array]:
+    """The contingency of `extra` (S, D, T) cases per service, team and period (S, G, T):
+    `contingency_hours`, the hours they need (times hours_per_case); `idle_paid_hours_used`,
+    the part the team's paid but unused hours cover that period (staff plus agency hours
+    above hours used, as a `min_per_period` floor leaves them), at no extra cost;
+    `extra_hours_within_limits`, the rest up to the team's headroom, in-house hours to
+    `max_per_period` first, then agency hours to `agency_max_per_period`;
+    `hours_beyond_limits`, what is left, which the config does not allow to be bought; and
+    `contingency_cost_gbp`, the bought hours at cost_per_hour_gbp and
+    agency_cost_per_hour_gbp. `staffing` is the plan's staffing table (STAFFING_COLUMNS)."""
+    shape = (len(inputs.services), len(inputs.teams), len(inputs.period_start))
+    grid = {c: staffing[c].to_numpy(dtype=float).reshape(shape) for c in STAFFING_COLUMNS}
+    need = team_sum(inputs, extra * inputs.hours_per_case[:, None, None])
+    paid = grid["staff_hours"] + grid["agency_hours"]
+    idle = np.minimum(need, np.maximum(paid - grid["hours_used"], 0.0))
+    in_house = np.minimum(need - idle, np.maximum(grid["max_hours"] - grid["staff_hours"], 0.0))
+    room = np.maximum(grid["agency_max_hours"] - grid["agency_hours"], 0.0)
+    agency = np.minimum(need - idle - in_house, room)
+    cost = (
+        in_house * inputs.cost_per_hour_gbp[:, None, None]
+        + agency * inputs.agency_cost_per_hour_gbp[:, None, None]
+    )
+    return {
+        "contingency_hours": need,
+        "contingency_cost_gbp": cost,
+        "idle_paid_hours_used": idle,
+        "extra_hours_within_limits": in_house + agency,
+        "hours_beyond_limits": need - idle - in_house - agency,
+    }
 
 
 def contingency_cases(inputs: PlanInputs, extra_demand: Array) -> Array:
@@ -221,4 +271,23 @@ def demand_risk_warning(risk: pd.DataFrame) -> str | None:
         "and districts, and hold reserve hours (agency, or teams' max_per_period above the "
         "plan's) for them; the planned figure is the LP's, and its queue simulation's "
         "(simulated_dtoc_days) is the one to expect"
+    )
+
+
+def beyond_limits_warning(periods: pd.DataFrame) -> str | None:
+    """A warning when a high year's contingency (the `risk_periods` rows) needs hours beyond
+    the teams' max_per_period and agency_max_per_period; None otherwise."""
+    if periods.empty or "hours_beyond_limits" not in periods:
+        return None
+    beyond = periods.groupby("service")["hours_beyond_limits"].sum()
+    beyond = beyond[beyond > 0.5]  # under half an hour a service is round-off, not a shortfall
+    if beyond.empty:
+        return None
+    need = float(periods["contingency_hours"].sum())
+    named = ", ".join(f"{service} {hours:,.0f}" for service, hours in beyond.items())
+    return (
+        f"if referrals come in high, {beyond.sum():,.0f} of the {need:,.0f} contingency hours "
+        f"a high year needs ({named}) are beyond the teams' max_per_period and "
+        "agency_max_per_period: the config allows no more hours to buy for them (see the "
+        "risk_periods table's hours_beyond_limits)"
     )

@@ -399,8 +399,10 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     """The table's `at_risk` flag said 50 of the demo's 52 weeks, and the last was always the
     worst: a plan that uses every hour it buys never absorbs a high year. Now each service's
     weeks, which still add up to `demand_risk`'s totals, give the hours (at the config's
-    hours_per_case) and cost (at its cost_per_hour_gbp) that would serve a high year's extra
-    arrivals, and the summary their totals and the peak week."""
+    hours_per_case) that would serve a high year's extra arrivals, split into idle paid hours,
+    hours within the teams' limits and beyond them, the cost of those within (at its
+    cost_per_hour_gbp: the demo allows no agency), the DFG works' capital, and the summary
+    their totals (beyond-limit hours and capital included) and the peak week."""
     rows = _rows(viewer.get(f"/v1/plans/{plan['id']}/risk_periods"))
     columns = list(PlanRiskPeriodRowPublic.model_fields)
     assert len(rows) > 0 and all(list(r) == columns for r in rows)
@@ -426,18 +428,27 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
         key = (r["scenario"], r["service"])
         new_cases[key] = new_cases.get(key, 0.0) + r["new_cases"]
     config = viewer.get(f"/v1/configs/{plan['config_id']}").json()["body"]
+    limits = [h for team in config["teams"] for h in team["hours"].values()]
+    assert all(not h.get("agency_max_per_period") for h in limits)
     for service in config["services"]:
         weeks = [r for r in rows if r["service"] == service["id"]]
         for r in weeks:
             hours = r["extra_cases_arriving"] * service["hours_per_case"]
             assert r["contingency_hours"] == pytest.approx(hours, rel=1e-9), r
-            cost = hours * service["cost_per_hour_gbp"]
-            assert r["contingency_cost_gbp"] == pytest.approx(cost, rel=1e-9), r
+            split = ("idle_paid_hours_used", "extra_hours_within_limits", "hours_beyond_limits")
+            assert sum(r[c] for c in split) == pytest.approx(hours, rel=1e-9, abs=1e-9), r
+            cost = r["extra_hours_within_limits"] * service["cost_per_hour_gbp"]  # no agency
+            assert r["contingency_cost_gbp"] == pytest.approx(cost, rel=1e-9, abs=1e-9), r
+            assert r["contingency_capital_gbp"] is None
         if service["id"] != "domcare":  # domcare's add reablement's knock-on
             extra = new_cases[("high", service["id"])] - new_cases[("planned", service["id"])]
             assert sum(r["extra_cases_arriving"] for r in weeks) == pytest.approx(extra, rel=1e-9)
     works = [r for r in rows if r["service"] == "dfg_works"]
     assert works and all(r["contingency_hours"] is None for r in works)
+    assert all(r["hours_beyond_limits"] is None for r in works)
+    adaptation = {d["id"]: d["cost_per_adaptation_gbp"] for d in config["districts"]}
+    assert len(set(adaptation.values())) == 1  # the demo's: one price, so per period
+    capital = sum(r["extra_cases_arriving"] for r in works) * next(iter(adaptation.values()))
     by_week: dict[str, float] = {}
     for r in rows:
         by_week[r["ds"]] = by_week.get(r["ds"], 0.0) + (r["contingency_hours"] or 0.0)
@@ -448,6 +459,10 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     assert summary["high_year_contingency_cost_gbp"]["value"] == pytest.approx(
         sum(r["contingency_cost_gbp"] or 0.0 for r in rows), rel=1e-9
     )
+    beyond = sum(r["hours_beyond_limits"] or 0.0 for r in rows)
+    assert summary["high_year_hours_beyond_limits"]["value"] == pytest.approx(beyond, rel=1e-9)
+    assert summary["high_year_capital_gbp"]["value"] == pytest.approx(capital, rel=1e-9)
+    assert capital > 0
     peak = max(by_week, key=by_week.__getitem__)
     assert summary["peak_contingency_period"]["value"] == peak
     assert summary["peak_contingency_hours"]["value"] == pytest.approx(by_week[peak], rel=1e-9)
@@ -471,11 +486,13 @@ def test_a_plan_stored_before_risk_periods_has_none(
         got = {r["figure"]: r["value"] for r in summary}
         figures = (
             "high_year_contingency_hours",
+            "high_year_hours_beyond_limits",
             "high_year_contingency_cost_gbp",
+            "high_year_capital_gbp",
             "peak_contingency_period",
             "peak_contingency_hours",
         )
-        assert [got[f] for f in figures] == [None] * 4
+        assert [got[f] for f in figures] == [None] * 6
     finally:
         with transaction(demo_db.factory) as session:
             session.delete(session.get_one(PlanRow, older))

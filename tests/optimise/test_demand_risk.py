@@ -212,10 +212,19 @@ def test_risk_periods_are_the_planned_and_high_years_week_by_week_with_their_con
         np.testing.assert_allclose(rows["extra_cases_arriving"], extra[s].sum(axis=0))
         hours = extra[s].sum(axis=0) * inputs.hours_per_case[s]
         np.testing.assert_allclose(rows["contingency_hours"], hours)
+        bought = rows["extra_hours_within_limits"]  # rich_config allows no agency
         np.testing.assert_allclose(
-            rows["contingency_cost_gbp"], hours * inputs.cost_per_hour_gbp[s]
+            rows["contingency_cost_gbp"], bought * inputs.cost_per_hour_gbp[s]
         )
     assert grid.loc["dfg_works", "contingency_hours"].isna().all()
+    capital = (extra_works := inputs.p_ot_dfg * extra[inputs.services.index("ot")]) * (
+        inputs.cost_per_adaptation_gbp[:, None]
+    )
+    assert extra_works.sum() > 0
+    np.testing.assert_allclose(
+        grid.loc["dfg_works", "contingency_capital_gbp"], capital.sum(axis=0)
+    )
+    assert grid.loc[list(inputs.services), "contingency_capital_gbp"].isna().all()
     scenarios = scenario_demand(inputs)
     assert scenarios is not None
     works = result.capital["works_completed"].to_numpy().reshape(len(inputs.districts), -1)
@@ -227,3 +236,44 @@ def test_risk_periods_are_the_planned_and_high_years_week_by_week_with_their_con
         atol=1e-6,
     )
     assert result.to_dict()["risk_periods"][-1]["contingency_hours"] is None
+
+
+def test_a_high_years_contingency_is_split_into_idle_paid_bought_and_beyond_the_limits() -> None:
+    """A reviewer's finding: a team held at a min_per_period floor above what it uses pays for
+    idle hours, yet every contingency hour was asked for and priced (hao at 400 hours for both
+    teams: 26,943 paid hours idle, 1,982 contingency hours, GBP 61,440); and a team at its
+    ceiling with no agency cannot buy any more, yet its hours were priced as if it could
+    (the demo's OT: 4,462 hours). Here hao's floor (150 hours a week a team) is far above its
+    demand: its contingency is idle paid hours, costing nothing; OT is held at 20 hours, all
+    used, with no agency: all its contingency is beyond the limits, costing nothing; and every
+    row's need is its idle, bought and beyond hours."""
+    hours = {
+        "ot": {"min_per_period": 20.0, "max_per_period": 20.0},
+        "hao": {"min_per_period": 150.0, "max_per_period": 150.0},
+        "reablement": {"min_per_period": 30.0, "max_per_period": 200.0},
+        "domcare": {"min_per_period": 50.0, "max_per_period": 400.0},
+    }
+    raw = rich_config(revenue_budget_gbp_per_period=60000.0)
+    raw["teams"] = [{"id": "north", "hours": hours}, {"id": "south", "hours": hours}]
+    demand = _factored_demand()
+    demand["high_factor"] = 1.3
+    result = plan(inputs_of(raw, demand), simulation_runs=0)
+    assert result.ok, result.message
+    staffing = result.staffing.groupby("service")[["staff_hours", "hours_used"]].sum()
+    assert staffing.loc["hao", "staff_hours"] > staffing.loc["hao", "hours_used"] + 100
+    weeks = result.risk_periods.set_index(["service", "period"])
+    hao, ot = weeks.loc["hao"], weeks.loc["ot"]
+    assert (hao["contingency_hours"] > 0).all()
+    np.testing.assert_allclose(hao["idle_paid_hours_used"], hao["contingency_hours"])
+    np.testing.assert_allclose(hao[["extra_hours_within_limits", "hours_beyond_limits"]], 0.0)
+    np.testing.assert_allclose(hao["contingency_cost_gbp"], 0.0)
+    assert (ot["contingency_hours"] > 0).all()
+    np.testing.assert_allclose(ot["hours_beyond_limits"], ot["contingency_hours"])
+    np.testing.assert_allclose(ot[["idle_paid_hours_used", "extra_hours_within_limits"]], 0.0)
+    np.testing.assert_allclose(ot["contingency_cost_gbp"], 0.0)
+    care = weeks.drop(index="dfg_works", level="service")
+    parts = care[["idle_paid_hours_used", "extra_hours_within_limits", "hours_beyond_limits"]]
+    assert (parts >= 0).all().all()
+    np.testing.assert_allclose(parts.sum(axis=1), care["contingency_hours"], rtol=1e-12)
+    assert weeks.loc["dfg_works", "hours_beyond_limits"].isna().all()
+    assert any("beyond the teams' max_per_period" in w for w in result.warnings)

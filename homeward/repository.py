@@ -39,6 +39,7 @@ from homeward.ingest import (
     validate_observations,
 )
 from homeward.recovery import UNFINISHED
+from homeward.storage import lift_statement_timeout
 from models import (
     ApiKeyRow,
     ForecastMetricRow,
@@ -223,9 +224,13 @@ def lock_observations(session: Session) -> None:
     at a time anyway, but Python's driver only begins a transaction at the first write, so
     without this the reads before it (is this file stored already?) would not wait: the same
     file sent twice at once would be stored twice. Others wait up to busy_timeout (30 s).
+    On PostgreSQL neither the wait (behind a council-sized upload, which can hold the lock for
+    minutes) nor the upload's own writes are held to the statement timeout: an upload that
+    waited 60 s was a 503 "database unavailable", though the database was answering.
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        lift_statement_timeout(session)
         session.execute(select(func.pg_advisory_xact_lock(OBSERVATIONS_LOCK_KEY)))
     elif dialect == "sqlite":
         nothing = update(ImportRow).where(false()).values(rows=ImportRow.rows)
@@ -643,16 +648,17 @@ def read_as_stored(session: Session, read: Callable[[Mapping[str, str]], Upload]
     writers waiting; with the lock, the stored frequencies are read again, and if another
     upload or a delete changed those of the file's series meanwhile (a first upload of a
     series whose periods this file's gaps leave to the merge), the file is read again with
-    them. A refusal is judged again likewise: it may rest on what was stored before."""
+    them. A refusal is judged again likewise where what is stored has changed since (it may
+    rest on what was stored before); else it is answered at once, without waiting for the
+    lock: a file refused for a value such as `abc` waited for another's whole upload."""
     before = stored_frequencies(session)
     try:
         upload = read(before)
     except ValidationFailed:
-        lock_observations(session)
-        now = stored_frequencies(session)
-        if now == before:
+        if stored_frequencies(session) == before:
             raise
-        return read(now)
+        lock_observations(session)
+        return read(stored_frequencies(session))
     lock_observations(session)
     now = stored_frequencies(session)
     ids = [str(series_id) for series_id in upload.frame["unique_id"].unique()]

@@ -204,12 +204,22 @@ def _quiet(logger: logging.Logger) -> Iterator[None]:
         logger.removeFilter(chatter)
 
 
+def lift_statement_timeout(db: Connection | Session) -> None:
+    """On PostgreSQL, no statement timeout for the rest of this transaction (SET LOCAL): for
+    work that waits its turn or is long by nature (a migration, an upload waiting for another
+    to be stored, a purge of a year's runs), which HOMEWARD_DB_STATEMENT_TIMEOUT_S, a bound
+    for a hung server, would otherwise cancel. Nothing elsewhere."""
+    bind = db if isinstance(db, Connection) else db.get_bind()
+    if bind.dialect.name == "postgresql":
+        db.execute(text("SET LOCAL statement_timeout = 0"))
+
+
 def _postgres_lock(connection: Connection) -> None:
     """On PostgreSQL, wait for the migration lock; it is released when the transaction ends.
     Neither the wait (for another process's migration) nor a migration rewriting a large table
-    is held to the statement timeout: this transaction only (SET LOCAL) has none."""
+    is held to the statement timeout."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL statement_timeout = 0"))
+        lift_statement_timeout(connection)
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 

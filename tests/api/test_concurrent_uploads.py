@@ -141,3 +141,26 @@ def test_an_upload_is_judged_by_what_is_stored_when_it_is_written(
     with service.factory() as session:
         stored = repository.load_observations(session, ["race/gap"])
     assert stored["y"].tolist() == [7.0, *[5.0] * 10, 8.0]
+
+
+def test_a_file_refused_on_its_own_is_answered_without_waiting_for_the_lock(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing stored changed while it was read, so no upload could change its refusal: it
+    # once waited for the lock anyway, behind another's whole upload (minutes, for a council's
+    # year of series), to be told `abc` is not a count.
+    taken: list[bool] = []
+    take = repository.lock_observations
+
+    def noted(session: Session) -> None:
+        taken.append(True)
+        take(session)
+
+    monkeypatch.setattr(repository, "lock_observations", noted)
+    body = f"unique_id,ds,y\nrace/bad,{WEEKS[0]:%Y-%m-%d},abc\n"
+    headers = {**key_header(service.key), "content-type": "text/csv"}
+    with httpx.Client(base_url=service.url, headers=headers, timeout=60) as client:
+        answer = client.post("/v1/observations", content=body.encode())
+    assert answer.status_code == 422, answer.text
+    assert "abc" in answer.text
+    assert taken == []

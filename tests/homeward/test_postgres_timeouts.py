@@ -6,12 +6,20 @@ the statement timeout."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from homeward.storage import MIGRATION_LOCK_KEY, make_engine, schema_revision, upgrade
+from homeward.repository import lock_observations
+from homeward.storage import (
+    MIGRATION_LOCK_KEY,
+    make_engine,
+    schema_revision,
+    session_factory,
+    upgrade,
+)
 
 
 def test_a_statement_past_the_timeout_fails_as_the_database_unavailable(
@@ -56,3 +64,43 @@ def test_a_migration_waiting_for_another_outlasts_the_statement_timeout(
     other.close()
     holder.dispose()
     engine.dispose()
+
+
+def test_an_upload_waiting_behind_another_outlasts_the_statement_timeout(
+    fresh_postgres_url: str,
+) -> None:
+    """A council-sized upload holds the observations lock for minutes; one sent meanwhile
+    waits its turn, then is stored. Held to the statement timeout, its wait was cancelled and
+    answered 503 "database unavailable", though the database was answering."""
+    engine = make_engine(fresh_postgres_url, statement_timeout_s=0.2)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    holder = sessions()
+    lock_observations(holder)  # the long upload, in its transaction
+    waited: list[BaseException | None] = []
+
+    def second_upload() -> None:
+        try:
+            with sessions() as session, session.begin():
+                lock_observations(session)
+                session.execute(text("SELECT 1"))
+            waited.append(None)
+        except BaseException as exc:
+            waited.append(exc)
+
+    thread = threading.Thread(target=second_upload)
+    thread.start()
+    with engine.connect() as db:  # wait until it is waiting, then past the timeout
+        for _ in range(600):
+            if db.execute(text(_WAITING)).scalar_one():
+                break
+            time.sleep(0.05)
+        time.sleep(0.6)
+    holder.commit()
+    thread.join(timeout=60)
+    holder.close()
+    engine.dispose()
+    assert waited == [None]
+
+
+_WAITING = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"

@@ -454,7 +454,8 @@ class JsonFormatter(logging.Formatter):
             entry["exc_info"] = self.formatException(record.exc_info)
         elif record.exc_text:
             entry["exc_info"] = record.exc_text
-        entry |= {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS}
+        # a record's extras go beside these, never over them (an extra `level` forged one)
+        entry |= {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS | entry.keys()}
         # ASCII only: a raw U+2028 in a message would split the line for some readers
         return json.dumps(entry, default=str)
 

@@ -123,6 +123,14 @@ def test_a_json_line_carries_its_traceback_and_extra_fields() -> None:
     assert set(entry) == {"time", "level", "logger", "message", "exc_info", "status", "key"}
 
 
+def test_a_json_lines_own_fields_are_not_overwritten_by_extras() -> None:
+    record = _record("homeward.access", "GET /v1/series 200", 0)
+    record.level, record.time, record.logger = "FAKE", "forged", "another"  # as `extra=` would
+    entry = json.loads(JsonFormatter().format(record))
+    assert (entry["level"], entry["logger"]) == ("WARNING", "homeward.access")
+    assert entry["time"] == "1970-01-01T00:00:00.000Z"
+
+
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [

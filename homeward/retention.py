@@ -17,7 +17,7 @@ from homeward.clock import utcnow
 from homeward.errors import HomewardError
 from homeward.pipeline import LOCK_NAME
 from homeward.recovery import UNFINISHED, as_utc, lock_holder
-from homeward.storage import transaction
+from homeward.storage import lift_statement_timeout, transaction
 from models import ForecastMetricRow, ForecastRow, LevelShiftRow, LockRow, PlanRow, RunRow
 from models.base import Base
 
@@ -175,6 +175,9 @@ def _busy(factory: sessionmaker[Session]) -> str:
 
 
 def _purge_in(session: Session, retention: Retention, dry_run: bool) -> Purged:
+    # millions of forecast rows take minutes to count and delete: cancelled by the statement
+    # timeout, a purge would fail on the same first chunk every time and never catch up
+    lift_statement_timeout(session)
     runs = _stored_runs(session)
     choice = choose(runs, retention, utcnow(), _protected(session, runs), _reader(session))
     removed = _removed(session, choice.deleted)

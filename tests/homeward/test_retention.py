@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward import cli, repository, scheduler
+from homeward import cli, repository, retention, scheduler
 from homeward.pipeline import LOCK_NAME, PipelineOutcome
 from homeward.retention import PurgeBusy, Retention, StoredRun, choose, purge, summary
 from homeward.settings import Settings
@@ -191,3 +191,30 @@ def test_the_scheduler_purges_after_a_succeeded_run_with_the_setting(
         assert session.get(RunRow, old) is None and session.get(RunRow, new) is not None
     [line] = [r.getMessage() for r in caplog.records if "retention" in r.getMessage()]
     assert line.startswith(f"retention (HOMEWARD_RETENTION_KEEP_RUNS): deleted 1 run ({old})")
+
+
+def test_a_purge_is_not_held_to_the_statement_timeout(
+    fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting millions of forecast rows outlasts HOMEWARD_DB_STATEMENT_TIMEOUT_S: a purge
+    cancelled by it would fail on the same first chunk every time."""
+    migrating = make_engine(fresh_postgres_url)
+    upgrade(migrating)
+    migrating.dispose()
+    engine = make_engine(fresh_postgres_url, statement_timeout_s=0.2)
+    factory = session_factory(engine)
+    old, _ = _run(factory, ["a"]), _run(factory, ["a"])
+    seen: list[str] = []
+    delete = retention._delete
+
+    def slow_delete(session: Session, run_ids: tuple[int, ...]) -> None:
+        seen.append(session.execute(text("SHOW statement_timeout")).scalar_one())
+        session.execute(text("SELECT pg_sleep(0.4)"))  # as a large delete outlasts the timeout
+        delete(session, run_ids)
+
+    monkeypatch.setattr(retention, "_delete", slow_delete)
+    done = purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
+    assert done.choice.deleted == (old,) and seen == ["0"]
+    with factory() as session:
+        assert session.get(RunRow, old) is None
+    engine.dispose()

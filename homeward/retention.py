@@ -93,10 +93,13 @@ def choose(
     now: datetime,
     protected: Mapping[int, str],
     read_by: Callable[[int], Iterable[int]],
+    compared_by: Callable[[int], Iterable[int]] = lambda run_id: (),
 ) -> Choice:
     """The runs `retention` lets go, less those `protected` (run id: why) and anything a kept
-    run needs: the forecast runs its plans read (`read_by(run_id)`), its sweep and its sweep's
-    other plan runs (`parent_run_id`). Pure: the caller reads the database."""
+    run needs: the forecast runs its plans read (`read_by(run_id)`), the runs of the plans its
+    sweep's rows are compared with (`compared_by(run_id)`: GET /v1/plans/{id} and the
+    dashboard link to them), its sweep and its sweep's other plan runs (`parent_run_id`).
+    Pure: the caller reads the database."""
     kept = dict(_kept_by_rules(runs, retention, now))
     for run_id, why in protected.items():  # said even of a run a rule keeps anyway
         kept[run_id] = f"{kept[run_id]}, {why}" if run_id in kept else why
@@ -109,6 +112,7 @@ def choose(
     while queue:
         run_id = queue.pop()
         needed = [(r, f"read by run {run_id}'s plan") for r in read_by(run_id)]
+        needed += [(r, f"compared with by sweep {run_id}") for r in compared_by(run_id)]
         parent = parents.get(run_id)
         if parent is not None:
             needed.append((parent, f"the sweep of run {run_id}"))
@@ -179,7 +183,9 @@ def _purge_in(session: Session, retention: Retention, dry_run: bool) -> Purged:
     # timeout, a purge would fail on the same first chunk every time and never catch up
     lift_statement_timeout(session)
     runs = _stored_runs(session)
-    choice = choose(runs, retention, utcnow(), _protected(session, runs), _reader(session))
+    protected = _protected(session, runs)
+    reader, compared = _reader(session), _compared(session)
+    choice = choose(runs, retention, utcnow(), protected, reader, compared)
     removed = _removed(session, choice.deleted)
     if not dry_run:
         _delete(session, choice.deleted)
@@ -216,6 +222,22 @@ def _protected(session: Session, runs: Sequence[StoredRun]) -> dict[int, str]:
     if active is not None and (latest is None or active.id != latest.id):
         add(active.run_id, f"the active config's plan (plan {active.id})")
     return protected
+
+
+def _compared(session: Session) -> Callable[[int], list[int]]:
+    """run id -> the runs of the plans its sweep's rows are compared with
+    (`compared_with_plan_id`, stored in the sweep run's `sweep` column)."""
+
+    def compared_by(run_id: int) -> list[int]:
+        rows = session.scalar(select(RunRow.sweep).where(RunRow.id == run_id)) or []
+        plan_ids = {row.get("compared_with_plan_id") for row in rows if isinstance(row, dict)}
+        wanted = sorted(i for i in plan_ids if isinstance(i, int))
+        if not wanted:
+            return []
+        found = session.scalars(select(PlanRow.run_id).where(PlanRow.id.in_(wanted)))
+        return sorted({r for r in found if r != run_id})
+
+    return compared_by
 
 
 def _reader(session: Session) -> Callable[[int], list[int]]:

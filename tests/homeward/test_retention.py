@@ -1,6 +1,6 @@
 """`homeward purge` deletes old runs with their forecasts, metrics and plans, and never what
 is served or planned from: each series' newest forecasts, the latest plan, an unfinished run,
-the forecasts a kept plan read, a kept sweep's plans."""
+the forecasts a kept plan read, a kept sweep's plans and the plans it is compared with."""
 
 from __future__ import annotations
 
@@ -191,6 +191,22 @@ def test_the_scheduler_purges_after_a_succeeded_run_with_the_setting(
         assert session.get(RunRow, old) is None and session.get(RunRow, new) is not None
     [line] = [r.getMessage() for r in caplog.records if "retention" in r.getMessage()]
     assert line.startswith(f"retention (HOMEWARD_RETENTION_KEEP_RUNS): deleted 1 run ({old})")
+
+
+def test_a_kept_sweep_keeps_the_plan_its_rows_are_compared_with(
+    factory: sessionmaker[Session],
+) -> None:
+    """GET /v1/plans/{compared_with_plan_id} and the dashboard's link answer after a purge."""
+    baseline = _run(factory, ["a"], plan=True)
+    _run(factory, ["a"], plan=True)  # the latest plan, serving a
+    with transaction(factory) as session:
+        baseline_plan = session.scalars(select(PlanRow.id).where(PlanRow.run_id == baseline))
+        sweep = repository.start_run(session, "sweep", "api", "test")
+        sweep.status, sweep.sweep = "succeeded", [{"compared_with_plan_id": baseline_plan.one()}]
+        sweep_id = sweep.id
+    done = purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
+    assert done.choice.deleted == ()
+    assert done.choice.kept[baseline] == f"compared with by sweep {sweep_id}"
 
 
 def test_a_purge_is_not_held_to_the_statement_timeout(

@@ -254,14 +254,21 @@ def _forecast_run_then(session: Session, plan: PlanRow) -> int | None:
     newest run's that had ended when the plan was made (`repository.served_forecasts`: a
     what-if made while a pipeline run works plans with the run before's, and a job queued
     before a run ended but solved after it with that run's)."""
+    return forecast_run_then(session, plan.run_id, plan.created_at)
+
+
+def forecast_run_then(session: Session, run_id: int, at: datetime) -> int | None:
+    """The run whose referral forecasts run `run_id` plans from at `at` (UTC): its own if it
+    stored any (a pipeline run's), else the newest run's with referral forecasts that had
+    ended by then (for retention, the run an unfinished what-if or sweep began reading)."""
     ended_before = select(RunRow.id).where(
         RunRow.status.not_in(UNFINISHED),
-        RunRow.finished_at.is_(None) | (RunRow.finished_at <= plan.created_at),
+        RunRow.finished_at.is_(None) | (RunRow.finished_at <= at),
     )
     return session.scalar(
         select(func.max(ForecastRow.run_id)).where(
             _referral(ForecastRow.series_id),
-            (ForecastRow.run_id == plan.run_id) | ForecastRow.run_id.in_(ended_before),
+            (ForecastRow.run_id == run_id) | ForecastRow.run_id.in_(ended_before),
         )
     )
 

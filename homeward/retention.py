@@ -201,13 +201,17 @@ def _stored_runs(session: Session) -> list[StoredRun]:
 
 
 def _protected(session: Session, runs: Sequence[StoredRun]) -> dict[int, str]:
-    """The runs no retention may take, and why: unfinished ones, each series' served
-    forecasts (`repository.newest_forecast_runs`), and the latest plan's and the active
-    config's plan's runs."""
+    """The runs no retention may take, and why: unfinished ones, the forecasts an unfinished
+    what-if or sweep plans from (`_read_by_jobs`), each series' served forecasts
+    (`repository.newest_forecast_runs`), and the latest plan's and the active config's plan's
+    runs."""
     protected = {r.id: r.status for r in runs if r.status in UNFINISHED}
 
     def add(run_id: int, why: str) -> None:
         protected[run_id] = f"{protected[run_id]}, {why}" if run_id in protected else why
+
+    for run_id, why in _read_by_jobs(session):
+        add(run_id, why)
 
     serves: dict[int, int] = defaultdict(int)
     for run_id in repository.newest_forecast_runs(session).values():
@@ -222,6 +226,28 @@ def _protected(session: Session, runs: Sequence[StoredRun]) -> dict[int, str]:
     if active is not None and (latest is None or active.id != latest.id):
         add(active.run_id, f"the active config's plan (plan {active.id})")
     return protected
+
+
+def _read_by_jobs(session: Session) -> Iterator[tuple[int, str]]:
+    """(run id, why) for the forecasts an unfinished plan or sweep job may be planning from:
+    it has stored no plan yet, so no `forecast_run_id` names them. Each job reads the newest
+    run that had ended when it read (`plan_summary.forecast_run_then`), at or after it began:
+    the one that had ended when it began, or any that ended since the oldest job began."""
+    jobs = session.execute(
+        select(RunRow.id, RunRow.kind, RunRow.started_at).where(
+            RunRow.status.in_(UNFINISHED), RunRow.kind.in_(("plan", "sweep"))
+        )
+    ).all()
+    for job_id, kind, started_at in jobs:
+        read = plan_summary.forecast_run_then(session, job_id, started_at)
+        if read is not None and read != job_id:
+            yield read, f"read by {kind} run {job_id} (unfinished)"
+    if jobs:
+        oldest_id, _, oldest = min(jobs, key=lambda job: (job[2], job[0]))
+        since = session.scalars(
+            select(RunRow.id).where(RunRow.status.not_in(UNFINISHED), RunRow.finished_at > oldest)
+        )
+        yield from ((run_id, f"ended after unfinished run {oldest_id} began") for run_id in since)
 
 
 def _compared(session: Session) -> Callable[[int], list[int]]:

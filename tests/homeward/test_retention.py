@@ -1,6 +1,7 @@
 """`homeward purge` deletes old runs with their forecasts, metrics and plans, and never what
 is served or planned from: each series' newest forecasts, the latest plan, an unfinished run,
-the forecasts a kept plan read, a kept sweep's plans and the plans it is compared with."""
+the forecasts a kept plan read, a kept sweep's plans and the plans it is compared with, the
+forecasts an unfinished what-if or sweep plans from."""
 
 from __future__ import annotations
 
@@ -207,6 +208,28 @@ def test_a_kept_sweep_keeps_the_plan_its_rows_are_compared_with(
     done = purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
     assert done.choice.deleted == ()
     assert done.choice.kept[baseline] == f"compared with by sweep {sweep_id}"
+
+
+def test_the_forecasts_an_unfinished_job_plans_from_are_kept(
+    factory: sessionmaker[Session],
+) -> None:
+    """A what-if running has stored no plan naming the run it read: the run that had ended
+    when it began, and any run ending since (which it may read instead), stay."""
+    ended, job, since, served = (
+        _run(factory, ["referrals/a"]),
+        _run(factory, [], status="running"),
+        _run(factory, ["referrals/a"]),
+        _run(factory, ["referrals/a"]),
+    )
+    with transaction(factory) as session:
+        for run_id, hour in ((ended, 1), (job, 2), (since, 3), (served, 4)):
+            run = session.get_one(RunRow, run_id)
+            run.kind, at = "plan" if run_id == job else "pipeline", NOW + timedelta(hours=hour)
+            run.started_at, run.finished_at = at, None if run_id == job else at
+    done = purge(factory, Retention(keep_runs=1), dry_run=True, lock_ttl=LEASE)
+    assert done.choice.deleted == ()
+    assert done.choice.kept[ended] == f"read by plan run {job} (unfinished)"
+    assert done.choice.kept[since] == f"ended after unfinished run {job} began"
 
 
 def test_a_purge_is_not_held_to_the_statement_timeout(

@@ -380,14 +380,19 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     return PreparedPlan(config, inputs, notes, _forecast_run(forecasts, config))
 
 
-def config_warnings(session: Session, body: dict[str, Any]) -> tuple[str, ...]:
+def config_warnings(
+    session: Session, body: dict[str, Any], prepared: PreparedPlan | None = None
+) -> tuple[str, ...]:
     """What a plan of a valid config (``body``, being stored) would be warned of before it is
     solved, so it is said when the config is stored (POST /v1/configs), not first in a plan.
 
     With forecasts of every referral series it plans: ``prepare_plan``'s warnings and money
     in the wrong units (``money_scale_warnings``: a zero revenue budget, one in thousands);
     without them (history uploaded since the last run, or none yet), the care charges'
-    (``charge_warnings``) and a warning naming the series a plan would be refused for."""
+    (``charge_warnings``) and a warning naming the series a plan would be refused for.
+    ``prepared``: the plan of ``body`` its checks already prepared, not prepared again."""
+    if prepared is not None:
+        return (*prepared.warnings, *money_scale_warnings(prepared.inputs))
     config = read_config(body)
     forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
     wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}

@@ -132,14 +132,17 @@ def store_config(
         # there is nothing to refuse, even if the data have since moved away from it
         response.status_code = status.HTTP_200_OK
         return _stored(session, active)
-    problems = _unplannable(session, settings, config, body)
+    problems, prepared = _unplannable(session, settings, config, body)
     if problems:
         _refuse(problems)
-    return _stored(session, repository.save_config(session, body, body_hash))
+    return _stored(session, repository.save_config(session, body, body_hash), prepared)
 
 
-def _stored(session: Session, row: PlanningConfigRow) -> ConfigPublic:
-    warnings = planning.config_warnings(session, row.body)
+def _stored(
+    session: Session, row: PlanningConfigRow, prepared: planning.PreparedPlan | None = None
+) -> ConfigPublic:
+    """`row` answered with its warnings, from the plan the checks prepared where they did."""
+    warnings = planning.config_warnings(session, row.body, prepared)
     return _public(row, list(warnings))
 
 
@@ -162,8 +165,9 @@ def _refuse(problems: Sequence[ConfigValueError], at: tuple[str, ...] = ("body",
 
 def _unplannable(
     session: Session, settings: Settings, config: PlanningConfig, body: dict[str, Any]
-) -> list[ConfigValueError]:
-    """Why the stored history cannot plan ``config``, each problem at its field; [] if it can.
+) -> tuple[list[ConfigValueError], planning.PreparedPlan | None]:
+    """Why the stored history cannot plan ``config``, each problem at its field ([] if it
+    can), and the plan prepared to find out, where one was (its warnings are the answer's).
 
     Data may arrive after the config (a new council stores its config first), so with no
     referral history stored only what no upload could put right is refused: a district id
@@ -171,15 +175,14 @@ def _unplannable(
     """
     problems = _district_ids(config)
     if problems:
-        return problems
+        return problems, None
     stored = {row.id: row for row in repository.list_series(session, REFERRALS)}
     if not stored:
-        return []
-    return (
-        _missing_histories(config, stored) + _pressure_series(session, config)
-        or _calendar(config, [stored[uid] for uid in _series_ids(config)], settings)
-        or _plan_refusals(session, config, body)
-    )
+        return [], None
+    problems = _missing_histories(config, stored) + _pressure_series(session, config)
+    if not problems:
+        problems = _calendar(config, [stored[uid] for uid in _series_ids(config)], settings)
+    return (problems, None) if problems else _plan_refusals(session, config, body)
 
 
 def _series_ids(config: PlanningConfig) -> list[str]:
@@ -336,20 +339,21 @@ def _horizon(config: PlanningConfig, freq: str, settings: Settings) -> list[Conf
 
 def _plan_refusals(
     session: Session, config: PlanningConfig, body: dict[str, Any]
-) -> list[ConfigValueError]:
+) -> tuple[list[ConfigValueError], planning.PreparedPlan | None]:
     """Once the stored forecasts cover every series the config plans, what POST /v1/plans
     would refuse it for now (`planning.prepare_plan`: a history too stale to reach the plan's
     periods, a horizon longer than the forecasts), at its field where it names one. Until
-    then (history stored since the last pipeline run) the next run forecasts it first."""
+    then (history stored since the last pipeline run) the next run forecasts it first. The
+    plan prepared is returned beside them, so its warnings are not prepared again."""
     forecast = repository.latest_forecast_frame(session, REFERRALS)
     if not set(_series_ids(config)) <= set(forecast["unique_id"]):
-        return []
+        return [], None
     try:
-        planning.prepare_plan(session, body)
+        prepared = planning.prepare_plan(session, body)
     except PlanInputError as exc:
         path = (exc.field,) if exc.field in PlanningConfig.model_fields else ()
-        return [ConfigValueError(exc.field, path, exc.expected, exc.found)]
-    return []
+        return [ConfigValueError(exc.field, path, exc.expected, exc.found)], None
+    return [], prepared
 
 
 def _few(ids: Sequence[str]) -> str:

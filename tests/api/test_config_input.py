@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from homeward import demo_config
+from homeward import demo_config, planning
 from models import PlanningConfigRow, RunRow
 from tests.api.conftest import ConfigService, serve_config
 from tests.homeward.test_planning import _stored_before_the_entry_checks
@@ -233,3 +233,22 @@ def test_a_zero_budget_is_warned_of_when_the_config_is_stored(finance: httpx.Cli
     [warning] = [w for w in stored.json()["warnings"] if "zero revenue budget" in w]
     assert "revenue_budget_gbp_per_period is GBP 0" in warning
     assert finance.get("/v1/configs/active").json()["id"] == stored.json()["id"]
+
+
+def test_a_config_stored_is_prepared_as_a_plan_once(
+    finance: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its checks prepare a plan of it; its warnings are that plan's, not a second one's."""
+    prepared: list[bool] = []
+    prepare = planning.prepare_plan
+
+    def counted(session: Any, body: dict[str, Any]) -> planning.PreparedPlan:
+        prepared.append(True)
+        return prepare(session, body)
+
+    monkeypatch.setattr(planning, "prepare_plan", counted)
+    config = {**finance.get("/v1/configs/active").json()["body"], "winter": None}
+    stored = finance.post("/v1/configs", json={**config, "revenue_budget_gbp_per_period": 1.0})
+    assert stored.status_code == 201, stored.text
+    assert any("revenue" in w for w in stored.json()["warnings"]), stored.json()["warnings"]
+    assert len(prepared) == 1

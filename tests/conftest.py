@@ -13,10 +13,11 @@ from typing import NoReturn
 import pytest
 import uvicorn
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy.orm import Session, sessionmaker
 
 from homeward.demo_series import DEMO_LAST_YEAR
 from homeward.settings import Settings
-from homeward.storage import make_engine
+from homeward.storage import make_engine, session_factory, upgrade
 from tests.pg_server import find_pg_bin, running_postgres
 
 # Every property test draws the same examples on every run, so CI meets what a local run met
@@ -112,6 +113,15 @@ def either_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'either.db'}"
     return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+@pytest.fixture
+def either_factory(either_database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, migrated SQLite file, then PostgreSQL database."""
+    engine = make_engine(either_database_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 class LiveServer:

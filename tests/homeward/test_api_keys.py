@@ -4,7 +4,7 @@ the database's time zone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, timedelta
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import api_keys, repository
 from homeward.roles import Role
-from homeward.storage import make_engine, session_factory, transaction, upgrade
+from homeward.storage import session_factory, transaction, upgrade
 from models import ApiKeyRow
 
 
@@ -82,15 +82,6 @@ def test_revocation_times_are_said_in_utc_whatever_postgresqls_time_zone(
         assert f"(revoked at {utc};" in str(taken.value)
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def either_factory(either_database_url: str) -> Iterator[sessionmaker[Session]]:
-    """Sessions on a fresh, migrated SQLite file, then PostgreSQL database."""
-    engine = make_engine(either_database_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def test_rotating_a_key_revokes_the_old_and_keeps_the_name_and_role(

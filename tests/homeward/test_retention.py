@@ -6,7 +6,6 @@ forecasts an unfinished what-if or sweep plans from."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -54,15 +53,6 @@ def _run(
 
 def _count(session: Session, table: type[ForecastRow | ForecastMetricRow | PlanRow]) -> int:
     return int(session.scalar(select(func.count()).select_from(table)) or 0)
-
-
-@pytest.fixture
-def either_factory(either_database_url: str) -> Iterator[sessionmaker[Session]]:
-    """Sessions on a fresh, migrated SQLite file, then PostgreSQL database."""
-    engine = make_engine(either_database_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def test_keep_one_run_deletes_the_old_and_keeps_what_is_served_and_planned(

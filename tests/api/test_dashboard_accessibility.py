@@ -154,3 +154,39 @@ def test_errors_are_announced_and_the_page_reflows_at_400_percent_zoom(
         assert wide <= shown
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two colours as the browser computes them ('rgb(r, g, b)')."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in colour[colour.index("(") + 1 : -1].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_forecast_intervals_are_drawn_with_edges_of_3_to_1_against_what_they_border(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    # WCAG 1.4.11: the interval bands' light fills are under 3:1 against white, so each
+    # band's two edges are drawn as lines that meet 3:1 against white and both fills
+    wait = open_with_key(browser, demo_server, role_keys[Role.FINANCE], timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
+    drawn = browser.execute_script(
+        "const svg = document.querySelector('#chart svg'), css = (e, p) => getComputedStyle(e)[p];"
+        "return { fills: [...svg.querySelectorAll('polygon')].map((p) => css(p, 'fill')),"
+        "  edges: [...svg.querySelectorAll('polyline[class^=edge-]')].map((e) => ({"
+        "    level: e.getAttribute('class'), stroke: css(e, 'stroke'),"
+        "    points: e.getAttribute('points').trim().split(/\\s+/).length })),"
+        "  periods: svg.querySelector('polyline.mean').getAttribute('points').trim()"
+        "    .split(/\\s+/).length }"
+    )
+    assert len(drawn["fills"]) == 2
+    assert sorted(e["level"] for e in drawn["edges"]) == ["edge-80"] * 2 + ["edge-95"] * 2
+    for edge in drawn["edges"]:
+        assert edge["points"] == drawn["periods"]
+        for background in ["rgb(255, 255, 255)", *drawn["fills"]]:
+            assert _contrast(edge["stroke"], background) >= 3, (edge, background)

@@ -465,14 +465,15 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return problem(503, _title(503), detail, headers=headers, error_id=error_id)
 
 
-# /readyz's operation: probed every few seconds, so its failures are logged as an outage
-# (api/readiness.py), not one ERROR a probe
-READINESS_OPERATION = "get_readiness"
+# /readyz's and /healthz's operations: probed every few seconds, so their failures are logged
+# as one outage of the database (api/readiness.py), not one ERROR a probe
+PROBE_OPERATIONS = frozenset({"get_readiness", "get_health"})
 
 
 def _log_unavailable(request: Request, exc: Exception, url: URL | None, error_id: str) -> None:
     """The log line of a 503, naming the database and what failed. A failing /readyz logs
-    its first failure so, then at most a line every few minutes saying how many it did not."""
+    its first failure so, then at most a line every few minutes saying how many it did not (and
+    a failing /healthz with it: both probe the one database)."""
     said = _readiness_failed(request, error_id)
     if said is False:
         return
@@ -491,10 +492,11 @@ def _log_unavailable(request: Request, exc: Exception, url: URL | None, error_id
 
 
 def _readiness_failed(request: Request, error_id: str) -> Unlogged | bool:
-    """For a failed /readyz, what its app's ReadinessLog says to log; True for any other."""
+    """For a failed /readyz or /healthz, what its app's ReadinessLog says to log; True for any
+    other request."""
     route = request.scope.get("route")
     readiness = getattr(request.app.state, "readiness", None)
-    if getattr(route, "operation_id", None) != READINESS_OPERATION or readiness is None:
+    if getattr(route, "operation_id", None) not in PROBE_OPERATIONS or readiness is None:
         return True
     assert isinstance(readiness, ReadinessLog)
     return readiness.failed(error_id)

@@ -1,6 +1,7 @@
 """What a failing /readyz writes to the log: an outage once, then a count, then its end.
 
-A load balancer or orchestrator asks /readyz every few seconds. Logging each failed probe as
+A load balancer or orchestrator asks /readyz (an uptime monitor /healthz) every few seconds;
+both probe the one database, so they share one outage. Logging each failed probe as
 an ERROR buried a database outage's first, informative line under thousands of copies of it.
 So the first failure is logged in full (by api/errors.py, as any 503 is), later ones are only
 counted, with one line at most every `repeat_every_s` saying how many went unlogged, and the
@@ -111,7 +112,8 @@ class ReadinessLog:
             _log_unseen_end(unseen, now)
         if outage is not None:
             log.info(
-                "ready again: the database answers /readyz after %s not ready (%s)",
+                "ready again: the database answers the probes (/readyz, /healthz) after %s "
+                "not ready (%s)",
                 duration_text(now - outage.started_s),
                 unlogged_text(outage.unlogged, outage.latest_unlogged_id),
             )
@@ -121,8 +123,8 @@ def _log_unseen_end(outage: _Outage, now: float) -> None:
     """An outage whose end no probe saw: its last failed probe was so long ago that the next
     probe cannot say it lasted until now."""
     log.info(
-        "no /readyz probe for %s after the last failed one: that outage is taken as over "
-        "then, after %s not ready, its end unseen (%s)",
+        "no /readyz or /healthz probe for %s after the last failed one: that outage is "
+        "taken as over then, after %s not ready, its end unseen (%s)",
         duration_text(now - outage.last_failure_s),
         duration_text(outage.last_failure_s - outage.started_s),
         unlogged_text(outage.unlogged, outage.latest_unlogged_id),

@@ -35,8 +35,10 @@ async def readyz(request: Request) -> ReadyPublic:
 @router.get("/healthz", response_model=HealthPublic, operation_id="get_health")
 async def healthz(request: Request) -> HealthPublic:
     """200 when the database answers a query (kept for monitors already set up on it); 503
-    when it does not, or not in time, as /readyz."""
+    when it does not, or not in time, as /readyz, and its failures are logged as /readyz's
+    are: one outage, not one ERROR a probe."""
     backend = await request.app.state.database_probe.backend(request.app.state.session_factory)
+    request.app.state.readiness.succeeded()
     scheduler = request.app.state.scheduler
     return HealthPublic(
         status="ok",

@@ -222,13 +222,55 @@ def test_a_failing_readyz_logs_its_outage_once_then_a_count_then_its_end(
         assert f"error {error_ids[30]} in GET /readyz" in reminder
         app.state.session_factory = live_factory
         assert probes([200, 200]) == [
-            "INFO ready again: the database answers /readyz after 5 min 30 s not ready "
+            "INFO ready again: the database answers the probes (/readyz, /healthz) after "
+            "5 min 30 s not ready "
             f"(2 failed probes since the last line were not logged, the latest error "
             f"{error_ids[-1]})"
         ]
         app.state.session_factory = session_factory(gone)
         [again] = probes([503, 503])
         assert again.startswith("ERROR database unavailable, error ")
+    gone.dispose()
+    engine.dispose()
+
+
+def test_a_failing_healthz_is_logged_as_one_outage_with_readyz(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An uptime monitor polling /healthz during an outage wrote an ERROR for every probe, as
+    /readyz did before it was counted. Both probe the one database, so they share its outage:
+    /healthz's first failure is logged in full, later ones of either probe are counted, and a
+    /healthz that answers again ends it."""
+    settings = keyed_settings(tmp_path, "probes.db")
+    engine, _factory = migrated(settings)
+    app = create_app(settings)
+    now = [1000.0]
+    app.state.readiness = ReadinessLog(clock=lambda: now[0])
+    gone = make_engine("sqlite:///" + str(tmp_path / "gone" / "homeward.db"))
+    (tmp_path / "gone").rmdir()
+
+    def probes(paths: list[str], status: int) -> list[str]:
+        caplog.clear()
+        for path in paths:
+            assert httpx.get(f"{server.url}{path}", timeout=30).status_code == status
+            now[0] += 10.0
+        return [
+            f"{r.levelname} {r.getMessage()}"
+            for r in caplog.records
+            if r.name in ("api.errors", "api.readiness")
+        ]
+
+    with caplog.at_level(logging.INFO), LiveServer(app) as server:
+        live_factory = app.state.session_factory
+        app.state.session_factory = session_factory(gone)
+        [first] = probes(["/healthz"], 503)
+        assert first.startswith("ERROR database unavailable, error ")
+        assert "in GET /healthz" in first
+        assert probes(["/healthz", "/readyz"] * 5, 503) == []
+        app.state.session_factory = live_factory
+        [back] = probes(["/healthz"], 200)
+        assert back.startswith("INFO ready again: the database answers the probes")
+        assert "(10 failed probes since the last line were not logged" in back
     gone.dispose()
     engine.dispose()
 
@@ -270,9 +312,9 @@ def test_a_readyz_failure_after_a_silence_is_a_new_outage(
         now[0] += 7 * 24 * 3600.0
         error_id, lines = probe()
     assert lines == [
-        "INFO no /readyz probe for 168 h 0 min after the last failed one: that outage is taken "
-        "as over then, after 1 min 0 s not ready, its end unseen (1 failed probe since the last "
-        f"line was not logged, error {unlogged})",
+        "INFO no /readyz or /healthz probe for 168 h 0 min after the last failed one: that "
+        "outage is taken as over then, after 1 min 0 s not ready, its end unseen (1 failed "
+        f"probe since the last line was not logged, error {unlogged})",
         lines[1],
     ]
     assert lines[1].startswith(f"ERROR database unavailable, error {error_id} in GET /readyz")

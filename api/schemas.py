@@ -201,13 +201,13 @@ class ModelMetricsPublic(BaseModel):
         description="its backtest scores by name: mase, rmsse and selection_mase (ratios to a "
         "naive forecast's error; below 1 beats it), smape (a fraction, 0 to 2), pinball (the "
         "mean pinball loss of the interval bounds, scaled as mase is), coverage_80 and "
-        "coverage_95 (the share of backtest values inside each interval, 0 to 1, out of sample: "
-        "each backtest window's interval calibrated on the run's other windows, not its own; "
-        "null where those leave too few errors to calibrate on), folds (how "
-        "many backtest windows, an integer), total_error_q10 and total_error_q90 (the 10% and "
-        "90% quantiles of a backtest window's total's relative miss, (actual - forecast) / "
-        "forecast, pooled over the run's series); every name is present for every model, null "
-        "where undefined (mase needs at least one scored backtest window)"
+        "coverage_95 (the share of backtest values inside each interval, 0 to 1), these three "
+        "out of sample (each backtest window's intervals calibrated on the run's other "
+        "windows, not its own; null where those leave too few errors to calibrate on), folds "
+        "(how many backtest windows, an integer), total_error_q10 and total_error_q90 (the "
+        "10% and 90% quantiles of a backtest window's total's relative miss, (actual - "
+        "forecast) / forecast, pooled over the run's series); every name is present for every "
+        "model, null where undefined (mase needs at least one scored backtest window)"
     )
     members: list[str] | None = Field(
         default=None,

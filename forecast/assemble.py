@@ -12,7 +12,7 @@ import pandas as pd
 from forecast.backtest import fold_horizon
 from forecast.combine import backtest_mase
 from forecast.intervals import Calibration, calibrated, clipped
-from forecast.metrics import coverage, window_metrics
+from forecast.metrics import interval_scores, window_metrics
 from forecast.models.base import Prediction
 from forecast.outcome import SHORT_BACKTEST, ModelOutcome, SeriesOutcome
 from forecast.select import choose
@@ -44,7 +44,7 @@ def finish(
     models = {n: _calibrated(m, calib, outcome, settings) for n, m in outcome.models.items()}
     metrics = {n: _mean_metrics(outcome, m.scored, settings) for n, m in models.items()}
     for name, raw in outcome.models.items():
-        metrics[name].update(_held_out_coverage(outcome, raw, calib, settings))
+        metrics[name].update(_held_out_interval_scores(outcome, raw, calib, settings))
     selection = mase_by_model(metrics)
     for name, m in models.items():
         if m.held_out is not None:
@@ -104,32 +104,34 @@ def _rebuilt(
     return clipped(out) if nonnegative else out
 
 
-def _held_out_coverage(
+def _held_out_interval_scores(
     outcome: SeriesOutcome, model: ModelOutcome, calib: Calibration, settings: ForecastSettings
 ) -> dict[str, float]:
-    """coverage_<L> out of sample: each backtest fold's coverage by intervals calibrated
-    without that fold (`Calibration.held_out`), averaged over the folds that could be; NaN
-    where none could (too few errors without it). Empty for a model the run did not calibrate:
-    its intervals are its own, never fitted to these errors, so their coverage stands.
+    """pinball and coverage_<L> out of sample: each backtest fold's scores by intervals
+    calibrated without that fold (`Calibration.held_out`), averaged over the folds that could
+    be; NaN where none could (too few errors without it). Empty for a model the run did not
+    calibrate: its intervals are its own, never fitted to these errors, so their scores stand.
 
     The intervals calibrated on every fold include the scored fold's own errors, so their
-    coverage sat near nominal by construction. Folds are matched across the run's series by
-    their place from the end of each history, the same periods when the series end together.
+    coverage sat near nominal by construction and their pinball loss flattered them. Folds
+    are matched across the run's series by their place from the end of each history, the same
+    periods when the series end together.
     """
     if model.name not in calib.widths:
         return {}
     last = len(outcome.windows) - 1
+    keys = ["pinball", *(f"coverage_{lv}" for lv in settings.levels)]
     rows = []
     for i, (win, pred) in enumerate(zip(outcome.windows, model.scored, strict=True)):
         if not np.isfinite(win.actual).any():
             continue
         widths = calib.held_out.get(last - i, {}).get(model.name)
         if widths is None:
-            rows.append({f"coverage_{lv}": float("nan") for lv in settings.levels})
+            rows.append(dict.fromkeys(keys, float("nan")))
         else:
             fixed = _rebuilt(pred, widths, win.scale_ratio, outcome.nonnegative, settings)
-            rows.append(coverage(win.actual, fixed, settings.levels))
-    return {key: _mean_of_finite([r[key] for r in rows]) for key in rows[0]} if rows else {}
+            rows.append(interval_scores(win.actual, fixed, win.scales[0], settings.levels))
+    return {key: _mean_of_finite([r[key] for r in rows]) for key in keys} if rows else {}
 
 
 def _mean_of_finite(values: list[float]) -> float:

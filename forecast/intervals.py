@@ -25,7 +25,8 @@ class Calibration:
 
     `held_out` maps a backtest fold, counted from the end of each series' history (0 is the
     latest), to the widths calibrated on every other fold's errors: a fold's intervals rebuilt
-    with them were not calibrated on that fold, so their coverage of it is out of sample. A
+    with them were not calibrated on that fold, so their coverage of it and pinball loss on it
+    are out of sample. A
     model missing there had too few errors (MIN_ERRORS) without that fold.
     """
 

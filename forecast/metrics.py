@@ -66,20 +66,23 @@ def window_metrics(
         "mase": float(np.mean(np.abs(err)) / scales[0]),
         "smape": _smape(y, f),
         "rmsse": float(np.sqrt(np.mean(err**2) / scales[1])),
-        "pinball": _pinball(y, pred, ok, levels) / scales[0],
     }
-    out.update(coverage(actual, pred, levels))
+    out.update(interval_scores(actual, pred, scales[0], levels))
     return out
 
 
-def coverage(actual: FloatArray, pred: Prediction, levels: Sequence[int]) -> dict[str, float]:
-    """coverage_<L>: the share of the window's actuals inside each level's interval (periods
-    with no actual are ignored; empty if none has one)."""
+def interval_scores(
+    actual: FloatArray, pred: Prediction, mase_scale: float, levels: Sequence[int]
+) -> dict[str, float]:
+    """The window's scores of the intervals alone: pinball (the mean pinball loss of every
+    level's two bounds, over `mase_scale`, the MASE denominator) and coverage_<L> (the share of
+    actuals inside each level's interval); periods with no actual are ignored, and the answer
+    is empty if none has one."""
     ok = np.isfinite(actual)
     if not ok.any():
         return {}
     y = actual[ok]
-    out = {}
+    out = {"pinball": _pinball(y, pred, ok, levels) / mase_scale}
     for level in levels:
         lo, hi = pred.interval(level)
         out[f"coverage_{level}"] = float(np.mean((y >= lo[ok]) & (y <= hi[ok])))

@@ -119,9 +119,10 @@ class ForecastRun:
         A combination's metrics are out of sample (each fold's members ranked on the other
         folds); `selection_mase` is the in-sample backtest MASE the choice used (the same as
         `mase` for single models; the choice also pools it over the run's series,
-        select.py). coverage_<L> is out of sample too: each fold is scored with intervals
-        calibrated on the run's other folds (NaN where those leave too few errors), while the
-        forecasts' intervals are calibrated on every fold (intervals.Calibration.held_out).
+        select.py). pinball and coverage_<L> are out of sample too: each fold is scored with
+        intervals calibrated on the run's other folds (NaN where those leave too few errors),
+        while the forecasts' intervals are calibrated on every fold
+        (intervals.Calibration.held_out).
     chosen: unique_id -> chosen model name.
     fallbacks: unique_id, model, reason, kind (every model that failed and what replaced it;
         kind is one of outcome.py's SHORT_BACKTEST, TOO_SHORT, CONSTANT, FAILED, and only

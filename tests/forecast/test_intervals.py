@@ -142,10 +142,32 @@ def test_coverage_is_missing_where_a_fold_leaves_too_few_errors() -> None:
     assert "m" in calib.widths and "m" not in calib.held_out[0]
     row = finish(calibrated_run[0], calib, {}, _SETTINGS).metrics.iloc[0]
     assert np.isnan(row["coverage_80"]) and np.isnan(row["coverage_95"])
+    assert np.isnan(row["pinball"])  # scored with the same widths as coverage, so none either
     assert row["folds"] == 2 and np.isfinite(row["mase"])
     tiny = _folds_outcome([np.array([0.5, 3.0, 0.5]), np.array([0.5, 0.5, 0.5])])
     own = finish(tiny, fit_calibration([tiny], (80, 95)), {}, _SETTINGS).metrics.iloc[0]
     assert own["coverage_80"] == pytest.approx((2 / 3 + 1.0) / 2)  # |3.0| > 1.28
+    assert np.isfinite(own["pinball"])
+
+
+def test_stored_pinball_is_out_of_sample_fold_by_fold() -> None:
+    """Two series, each with an older fold missing by +1 and a latest one by +3 on every step
+    (12 errors a fold, sd 1, MASE scale 1). Calibrated on both folds, the 80% width is 3 (the
+    pooled 80% quantile of twelve 1s and twelve 3s); the older fold alone gives 1, the latest
+    alone 3. Pinball of actual y in [lo, hi] at the 10% and 90% quantiles:
+    in sample, y = 1 in [-3, 3]: (0.1 x 4 + 0.1 x 2) / 2 = 0.3; y = 3 in [-3, 3]: (0.1 x 6 +
+    0) / 2 = 0.3; a mean of 0.3. Out of sample the older fold is scored with the latest's
+    width, y = 1 in [-3, 3]: 0.3, and the latest with the older's, y = 3 in [-1, 1]: (0.1 x 4 +
+    0.9 x 2) / 2 = 1.1; a mean of 0.7, and coverage (1 + 0) / 2."""
+    levels = (80,)
+    outcomes = [_folds_outcome([np.full(6, 1.0), np.full(6, 3.0)]) for _ in range(2)]
+    calib = fit_calibration(outcomes, levels)
+    assert np.allclose(calib.widths["m"][80], 3.0)
+    settings = ForecastSettings(horizon=6, levels=levels, models=("m",))
+    row = finish(outcomes[0], calib, {}, settings).metrics.iloc[0]
+    assert row["pinball"] == pytest.approx(0.7)
+    assert row["coverage_80"] == pytest.approx(0.5)
+    assert row["mase"] == pytest.approx(2.0)  # the point forecasts' score is not the intervals'
 
 
 def test_served_intervals_still_calibrated_on_every_fold() -> None:

@@ -1020,6 +1020,16 @@ def runs_forecasting(session: Session, prefix: str, exact: bool = False) -> list
     )
 
 
+def forecast_in_run(session: Session, run_id: int, prefix: str) -> bool:
+    """Whether run `run_id` stored a forecast of any series under `prefix` (matched
+    case-sensitively, as `runs_forecasting`), whether or not it has ended."""
+    match = ForecastRow.series_id.startswith(prefix, autoescape=True) & (
+        func.substr(ForecastRow.series_id, 1, len(prefix)) == prefix
+    )
+    found = select(ForecastRow.run_id).where(ForecastRow.run_id == run_id, match).exists()
+    return bool(session.scalar(select(found)))
+
+
 def latest_forecast_frame(session: Session, prefix: str, run_id: int | None = None) -> pd.DataFrame:
     """The newest forecast of every series under prefix, as a long frame with quantile columns
     and, last, the `run_id` that made each row. `run_id`: that run's forecasts of them
@@ -1079,18 +1089,26 @@ def metrics_columns() -> list[str]:
     ]
 
 
-def latest_metrics(session: Session, prefix: str, chosen_only: bool = False) -> pd.DataFrame:
+def latest_metrics(
+    session: Session, prefix: str, chosen_only: bool = False, run_id: int | None = None
+) -> pd.DataFrame:
     """Every model's (or the chosen one's) backtest metrics of the newest forecast of every
     series under prefix (matched case-sensitively, as `latest_forecast_frame`), by series and
     model: unique_id, model, run_id, chosen, then one column per metric, then members (the
     models a combination combined, ';' between them; empty for a fitted model and in runs
-    stored before they were recorded)."""
-    newest = _newest_runs(session, prefix)
-    stmt = select(ForecastMetricRow).join(
-        newest,
-        (ForecastMetricRow.series_id == newest.c.series_id)
-        & (ForecastMetricRow.run_id == newest.c.run_id),
-    )
+    stored before they were recorded). `run_id`: that run's metrics of them instead, whether
+    or not it has ended (a client asked for it by id)."""
+    stmt = select(ForecastMetricRow)
+    if run_id is None:
+        newest = _newest_runs(session, prefix)
+        stmt = stmt.join(
+            newest,
+            (ForecastMetricRow.series_id == newest.c.series_id)
+            & (ForecastMetricRow.run_id == newest.c.run_id),
+        )
+    else:
+        under = ForecastMetricRow.series_id.startswith(prefix, autoescape=True)
+        stmt = stmt.where(ForecastMetricRow.run_id == run_id, under)
     if prefix:
         stmt = stmt.where(func.substr(ForecastMetricRow.series_id, 1, len(prefix)) == prefix)
     if chosen_only:

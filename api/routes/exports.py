@@ -271,14 +271,15 @@ def _metrics_example() -> str:
     response_class=Response,
     dependencies=[allowed(Action.READ)],
     responses=_csv_answer(
-        "every model's backtest metrics of the newest forecast of every series whose id starts "
-        "with `prefix`, one row per series and model, the chosen model first: unique_id, "
-        "model, run_id, chosen, then the metrics (as GET /v1/forecasts/{series_id} gives them "
-        "in `backtest`; a count such as folds a whole number, as there), then members (the "
-        "models a combination combined, ';' between them, empty for a fitted model)",
+        "every model's backtest metrics of the newest forecast (`run_id`: that run's) of every "
+        "series whose id starts with `prefix`, one row per series and model, the chosen model "
+        "first: unique_id, model, run_id, chosen, then the metrics (as GET "
+        "/v1/forecasts/{series_id} gives them in `backtest`; a count such as folds a whole "
+        "number, as there), then members (the models a combination combined, ';' between "
+        "them, empty for a fitted model)",
         _metrics_example(),
     )
-    | error_responses(404, 422),
+    | error_responses(404, 422, said={404: RUN_NOT_FORECAST}),
 )
 def metrics_csv(
     session: SessionDep,
@@ -286,12 +287,20 @@ def metrics_csv(
     chosen: Annotated[
         bool, Query(description="only each series' chosen model (default: every model)")
     ] = False,
+    run_id: RunIdQuery = None,
 ) -> Response:
     """How good each forecast has been, for every series at once (a dashboard's accuracy
-    table read one series at a time took a request per series). Coverage is measured on the
-    backtest errors the intervals were calibrated on: near nominal by construction."""
-    frame = repository.latest_metrics(session, prefix, chosen_only=chosen)
-    if frame.empty and not repository.list_series(session, prefix):
+    table read one series at a time took a request per series). Each backtest window is
+    forecast from the history before it; pinball and coverage score it with intervals
+    calibrated on the run's other windows, not on its own errors (empty where those leave too
+    few to calibrate on), and `selection_mase` is the in-sample score the choice used.
+    `run_id`: that run's metrics instead, whether or not it has ended, as GET
+    /v1/forecasts.csv takes it (a run with no forecast under the prefix is a 404)."""
+    frame = repository.latest_metrics(session, prefix, chosen_only=chosen, run_id=run_id)
+    if frame.empty and run_id is not None:
+        if not repository.forecast_in_run(session, run_id, prefix):
+            raise no_forecast_in_run(session, run_id, prefix, exact=False)
+    elif frame.empty and not repository.list_series(session, prefix):
         raise _no_forecast_under(prefix)
     return _csv(_whole_counts(frame), "homeward-metrics.csv")
 

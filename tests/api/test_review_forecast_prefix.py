@@ -133,3 +133,29 @@ def test_a_series_stored_but_not_yet_forecast_gives_the_header_not_a_404(
     assert winter.text.splitlines() == ["unique_id,ds,winter_index,warning,run_id"]
     assert listed["referrals/hao/rugby"] is None
     assert listed["referrals/ot/rugby"] == 1  # forecast by the stored run
+
+
+def test_a_runs_metrics_and_forecasts_match_the_prefix_case_sensitively_on_either_database(
+    either_database_url: str,
+) -> None:
+    """GET /v1/metrics.csv?run_id= (repository.latest_metrics, forecast_in_run) reads a run's
+    rows under a prefix as the newest are read: no ASCII case folding, `_` no wildcard."""
+    metrics = pd.DataFrame(
+        [{"unique_id": s, "model": "m", "mase": 0.9, "chosen": True} for s in SERIES]
+    )
+    with _stored(either_database_url) as factory:
+        with transaction(factory) as session:
+            run = repository.start_run(session, "pipeline", "test", "test")
+            session.flush()
+            repository.store_forecasts(session, run.id, _forecasts(), metrics)
+            run_id = run.id  # still running: served when asked for by id
+        with factory() as session:
+            for prefix in ("REFERRALS_AREA/OT", "Referrals/"):
+                assert repository.latest_metrics(session, prefix, run_id=run_id).empty
+                assert not repository.forecast_in_run(session, run_id, prefix)
+            area = repository.latest_metrics(session, "referrals_area/", run_id=run_id)
+            everything = repository.latest_metrics(session, "", run_id=run_id)
+            assert repository.forecast_in_run(session, run_id, "referrals_area/")
+            assert repository.latest_metrics(session, "").empty  # the served run stored none
+    assert set(area["unique_id"]) == {"referrals_area/ot"} and set(area["run_id"]) == {run_id}
+    assert set(everything["unique_id"]) == set(SERIES)

@@ -195,6 +195,11 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # when a request last authenticated with it, recorded at most once per
+    # homeward.api_keys.LAST_USED_EVERY (so up to that much earlier); None: never used
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # from then on requests with it get 401 (`expired_key`); None: it never expires
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 Index("ix_plans_created_at", PlanRow.created_at)

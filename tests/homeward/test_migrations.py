@@ -263,3 +263,36 @@ def test_key_names_are_unique_among_active_keys_and_a_downgrade_keeps_the_newest
         assert c.execute(text("SELECT key_hash FROM api_keys")).scalars().all() == ["new"]
     upgrade(engine)
     assert _drift(engine) == []
+
+
+def test_keys_made_before_0013_never_expire_and_a_downgrade_revokes_expiring_ones(
+    engine: Engine,
+) -> None:
+    """0013 leaves older keys with no expiry and no recorded use (neither was known); going
+    back below it revokes every active key that would expire, as the older schema would let
+    it work for ever, and leaves the rest as they were."""
+    _migrate(engine, "upgrade", "0012")
+    insert = text(
+        "INSERT INTO api_keys (name, role, key_hash, created_at) "
+        "VALUES (:name, 'viewer', :name, CURRENT_TIMESTAMP)"
+    )
+    with engine.begin() as c:
+        c.execute(insert, {"name": "older"})
+    upgrade(engine)
+    with engine.begin() as c:
+        older = c.execute(text("SELECT last_used_at, expires_at, revoked_at FROM api_keys"))
+        assert tuple(older.one()) == (None, None, None)
+        c.execute(insert, {"name": "contractor"})
+        c.execute(
+            text("UPDATE api_keys SET expires_at = :at WHERE name = 'contractor'"),
+            {"at": "2099-01-01 00:00:00"},
+        )
+    _migrate(engine, "downgrade", "0012")
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT name, revoked_at FROM api_keys ORDER BY id")).all()
+    assert [(name, revoked is not None) for name, revoked in rows] == [
+        ("older", False),
+        ("contractor", True),
+    ]
+    upgrade(engine)
+    assert _drift(engine) == []

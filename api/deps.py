@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.errors import error_responses
 from homeward import api_keys
 from homeward.api_keys import Caller
+from homeward.clock import utcnow
 from homeward.roles import Action, Role, roles_allowing
 from homeward.settings import Settings
 
@@ -81,8 +82,10 @@ def _caller(request: Request, secret: str | None) -> Caller:
     if get_settings(request).auth == "off":
         caller = api_keys.AUTH_OFF
     else:
-        with get_factory(request)() as session:
-            caller = api_keys.authenticate(session, secret)
+        factory, now = get_factory(request), utcnow()
+        with factory() as session:
+            caller = api_keys.authenticate(session, secret, now)
+        caller = api_keys.record_use(factory, caller, now)  # in its own, brief transaction
     request.state.caller = caller
     return caller
 

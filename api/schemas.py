@@ -1327,6 +1327,16 @@ class KeyPublic(BaseModel):
     role: Literal["viewer", "planner", "finance", "admin"] = Field(
         description="the key's role (admin when keys are off)"
     )
+    expires_at: UtcDatetime | None = Field(
+        description="when the key expires (UTC): from then on it gets 401 (`homeward keys "
+        "create --expires-in DAYS` sets it); null when it never expires or keys are off"
+    )
+    last_used_at: UtcDatetime | None = Field(
+        description="when a request last used the key (UTC), this one included: recorded at "
+        "most once every 5 minutes per key, so up to 5 minutes before the newest use; null "
+        "when keys are off (or, rarely, when the database was too busy to record a key's "
+        "first use)"
+    )
     may: list[Literal["read", "plan", "run", "configure", "upload"]] = Field(
         description="what this role may do: `read` every GET; `plan` POST /v1/plans (what-ifs "
         "too) and POST /v1/plans/sweeps; `run` POST /v1/runs; `configure` POST /v1/configs; "

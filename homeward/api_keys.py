@@ -1,25 +1,40 @@
-"""API keys: make one (shown once, stored as its sha256), rotate or revoke it, and say who a
-request is."""
+"""API keys: make one (shown once, stored as its sha256, optionally expiring), rotate or revoke
+it, say who a request is, and record when each key was last used."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import repository
+from homeward.clock import utcnow
 from homeward.errors import HomewardError
 from homeward.roles import Action, Role, allows, roles_allowing
+from homeward.storage import brief_lock_wait
 from models import ApiKeyRow
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "hw_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 HOW_TO_SEND = "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+# `--expires-in DAYS` at most: ten years. Past that a key is, for any policy, one that does
+# not expire, and saying so (no --expires-in) is plainer than a date in 2080.
+MAX_EXPIRY_DAYS = 3650
+# A key's last use is recorded at most this often: "unused for 90 days" needs days, not
+# seconds, and a dashboard polling every few seconds would otherwise write on every request.
+LAST_USED_EVERY = timedelta(minutes=5)
+# How long recording a use may wait for another transaction's lock (an import holding
+# SQLite's write lock) before it is skipped for this request: the request is not held up.
+LAST_USED_LOCK_WAIT_S = 0.25
 
 
 class KeyNameTaken(HomewardError):
@@ -41,9 +56,15 @@ class KeyAlreadyRevoked(HomewardError):
     """The key was revoked before."""
 
 
+class KeyExpiredAlready(HomewardError):
+    """`keys rotate` would keep the expiry of a key that has expired: the new key would be
+    expired from the start."""
+
+
 class NotAuthenticated(HomewardError):
-    """The request carried no key, or one that is unknown or revoked. `reason` is a code for
-    the access log (`no_key`, `unknown_key`, `revoked_key`, `not_bearer`), never the key."""
+    """The request carried no key, or one that is unknown, revoked or expired. `reason` is a
+    code for the access log (`no_key`, `unknown_key`, `revoked_key`, `expired_key`,
+    `not_bearer`), never the key."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
@@ -64,10 +85,15 @@ class RoleTooWeak(HomewardError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who made a request: the key's name and role."""
+    """Who made a request: the key's name and role. Its stored id, when it expires and when
+    its use was last recorded are facts about the key, not who the caller is, so two callers
+    are equal by name and role alone."""
 
     name: str
     role: Role
+    key_id: int | None = field(default=None, compare=False)
+    expires_at: datetime | None = field(default=None, compare=False)
+    last_used_at: datetime | None = field(default=None, compare=False)
 
 
 # Every request is this caller when the service runs with HOMEWARD_AUTH=off.
@@ -81,6 +107,7 @@ class NewKey:
     name: str
     role: Role
     secret: str
+    expires_at: datetime | None = None
 
 
 def key_hash(secret: str) -> str:
@@ -88,8 +115,11 @@ def key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_key(session: Session, name: str, role: Role) -> NewKey:
-    """Make a random key for `name` with `role` and store only its hash."""
+def create_key(
+    session: Session, name: str, role: Role, expires_in_days: int | None = None
+) -> NewKey:
+    """Make a random key for `name` with `role`, expiring `expires_in_days` days from now
+    (None: never), and store only its hash."""
     if not NAME_PATTERN.fullmatch(name):
         raise ValueError(
             "expected a key name of 1-100 letters, digits, '.', '_', '@' or '-' "
@@ -102,16 +132,45 @@ def create_key(session: Session, name: str, role: Role) -> NewKey:
             "key has had, so a name's keys are one client's; `keys rotate` gives a name a new "
             "key, but only while its key is active)"
             if existing.revoked_at is not None
-            else ""
+            else _expired_aside(existing)
         )
         raise KeyNameTaken(f"a key named {name!r} exists already{revoked}; choose another name")
-    return _new_key(session, name, role, "created")
+    return _new_key(session, name, role, "created", _expiry(utcnow(), expires_in_days))
 
 
-def rotate_key(session: Session, name: str) -> NewKey:
+def _expired_aside(row: ApiKeyRow) -> str:
+    """For a refused `keys create`: that the name's key has expired, and how to renew it."""
+    expired = when_expired(row, utcnow())
+    if expired is None:
+        return ""
+    return (
+        f" (it expired at {utc_minute(expired)}; `keys rotate {row.name} --expires-in "
+        "DAYS` gives it a new key)"
+    )
+
+
+def _expiry(now: datetime, days: int | None) -> datetime | None:
+    return None if days is None else now + timedelta(days=days)
+
+
+def when_expired(row: ApiKeyRow, now: datetime) -> datetime | None:
+    """When the key expired, if it has by `now`; None if it has not or never will."""
+    expires = row.expires_at
+    return expires if expires is not None and _aware(expires) <= now else None
+
+
+def rotate_key(
+    session: Session, name: str, expires_in_days: int | None = None, no_expiry: bool = False
+) -> NewKey:
     """A new key for `name` with its role, and its old key revoked, in the caller's one
     transaction: a client moves to the new key under the same name, and the old one (leaked,
-    or simply old) gets 401 from the commit on. Only an active key is rotated."""
+    or simply old) gets 401 from the commit on. Only an active key is rotated.
+
+    The new key keeps the old one's expiry moment (a contractor's key replaced because it
+    leaked still ends with the contract) unless `expires_in_days` gives a new term from now
+    or `no_expiry` takes the expiry away; keeping an expiry that has passed is refused."""
+    if expires_in_days is not None and no_expiry:
+        raise ValueError("expected --expires-in DAYS or --no-expiry, not both")
     row = repository.api_key_by_name(session, name)
     if row is None:
         raise UnknownKeyName(
@@ -122,17 +181,36 @@ def rotate_key(session: Session, name: str) -> NewKey:
             f"key {name!r} was revoked at {utc_minute(row.revoked_at)}, so there is no active "
             "key to rotate; make a new one under another name with `homeward keys create`"
         )
+    expires_at = _rotated_expiry(row, utcnow(), expires_in_days, no_expiry)
     repository.revoke_api_key(session, row)  # first: a name is unique among active keys
-    return _new_key(session, name, Role(row.role), "rotated")
+    return _new_key(session, name, Role(row.role), "rotated", expires_at)
 
 
-def _new_key(session: Session, name: str, role: Role, done: str) -> NewKey:
+def _rotated_expiry(
+    row: ApiKeyRow, now: datetime, expires_in_days: int | None, no_expiry: bool
+) -> datetime | None:
+    """When the key replacing `row` expires: a new term, never, or as `row` does."""
+    if no_expiry or expires_in_days is not None:
+        return _expiry(now, expires_in_days)
+    expired = when_expired(row, now)
+    if expired is not None:
+        raise KeyExpiredAlready(
+            f"key {row.name!r} expired at {utc_minute(expired)}, so a new key keeping its "
+            "expiry would be expired already; give it a new term with `--expires-in DAYS` "
+            "(or `--no-expiry`)"
+        )
+    return row.expires_at
+
+
+def _new_key(
+    session: Session, name: str, role: Role, done: str, expires_at: datetime | None
+) -> NewKey:
     """Store a new key for `name`. Two commands run at once may both find the name free (or
     its key active) and both add a key; the index making a name unique among active keys
     refuses the second, which is told so rather than shown the driver's UniqueViolation."""
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     try:
-        repository.add_api_key(session, name, role.value, key_hash(secret))
+        repository.add_api_key(session, name, role.value, key_hash(secret), expires_at)
     except IntegrityError as exc:
         if not _active_name_taken(exc):
             raise
@@ -141,7 +219,7 @@ def _new_key(session: Session, name: str, role: Role, done: str) -> NewKey:
             "changed nothing; `homeward keys list` shows its keys now: try again if it still "
             "needs doing"
         ) from exc
-    return NewKey(name=name, role=role, secret=secret)
+    return NewKey(name=name, role=role, secret=secret, expires_at=expires_at)
 
 
 def _active_name_taken(exc: IntegrityError) -> bool:
@@ -163,8 +241,9 @@ def revoke_key(session: Session, name: str) -> ApiKeyRow:
     return repository.revoke_api_key(session, row)
 
 
-def authenticate(session: Session, secret: str | None) -> Caller:
-    """The caller a key belongs to; NotAuthenticated if it is missing, unknown or revoked."""
+def authenticate(session: Session, secret: str | None, now: datetime | None = None) -> Caller:
+    """The caller a key belongs to; NotAuthenticated if it is missing, unknown, revoked or
+    expired (at `now`, by default the clock's now). Records nothing: see `record_use`."""
     if not secret:
         raise NotAuthenticated(f"this request needs an API key: {HOW_TO_SEND}", "no_key")
     row = repository.api_key_by_hash(session, key_hash(secret))
@@ -174,7 +253,40 @@ def authenticate(session: Session, secret: str | None) -> Caller:
         )
     if row.revoked_at is not None:
         raise NotAuthenticated(f"the API key {row.name!r} has been revoked", "revoked_key")
-    return Caller(name=row.name, role=Role(row.role))
+    expired = when_expired(row, now or utcnow())
+    if expired is not None:
+        raise NotAuthenticated(
+            f"the API key {row.name!r} expired at {utc_minute(expired)}; an admin can "
+            f"give it a new key with `homeward keys rotate {row.name} --expires-in DAYS`",
+            "expired_key",
+        )
+    return Caller(
+        name=row.name,
+        role=Role(row.role),
+        key_id=row.id,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def record_use(factory: sessionmaker[Session], caller: Caller, now: datetime) -> Caller:
+    """Record that `caller`'s key was used at `now` if its last use was recorded
+    LAST_USED_EVERY or more before (so at most one write per key per interval, whatever the
+    requests), and the caller with the last use as now recorded. A failed write (the database
+    busy or gone) is logged and skipped: the request it was made for goes on, and a later
+    request records the use."""
+    last = caller.last_used_at
+    if caller.key_id is None or (last is not None and now - _aware(last) < LAST_USED_EVERY):
+        return caller
+    engine: Engine = factory.kw["bind"]
+    try:
+        with brief_lock_wait(engine, LAST_USED_LOCK_WAIT_S) as connection:
+            repository.note_api_key_use(connection, caller.key_id, now, now - LAST_USED_EVERY)
+    except SQLAlchemyError as exc:
+        said = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        log.warning("could not record that API key %r was used (%s)", caller.name, said)
+        return caller
+    return replace(caller, last_used_at=now)
 
 
 def authorise(caller: Caller, action: Action, what: str) -> None:
@@ -186,8 +298,12 @@ def authorise(caller: Caller, action: Action, what: str) -> None:
 def utc_minute(moment: datetime) -> str:
     """'2026-11-22 21:32 UTC' for a stored moment: PostgreSQL hands it back in its session's
     time zone (Europe/London on many council servers), SQLite naive in UTC."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return f"{aware.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"{_aware(moment).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment with its zone: SQLite hands them back naive, in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _either(roles: tuple[Role, ...]) -> str:

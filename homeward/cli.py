@@ -19,6 +19,7 @@ from forecast import RECOMMENDED_MODELS
 from forecast.engine import check_model_names
 from forecast.errors import ForecastInputError
 from homeward import commands
+from homeward.api_keys import MAX_EXPIRY_DAYS
 from homeward.errors import HomewardError, json_text, unknown_field_expected
 from homeward.roles import Role
 from homeward.settings import LogSettings
@@ -250,8 +251,17 @@ def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create = keys.add_parser("create", help="make a key and print it (once)")
     create.add_argument("--name", required=True, help="a unique name, e.g. finance-dashboard")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument(
+        "--expires-in",
+        type=_expiry_days,
+        metavar="DAYS",
+        help=f"the key expires (gets 401) this many days from now, 1 to {MAX_EXPIRY_DAYS}; "
+        "without it the key never expires",
+    )
     create.set_defaults(handler=commands.keys_create)
-    listing = keys.add_parser("list", help="every key: name, role, created, revoked")
+    listing = keys.add_parser(
+        "list", help="every key: name, role, created, last used, expires, revoked"
+    )
     listing.set_defaults(handler=commands.keys_list)
     revoke = keys.add_parser("revoke", help="revoke a key by name (requests with it get 401)")
     revoke.add_argument("name")
@@ -262,6 +272,15 @@ def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the old one",
     )
     rotate.add_argument("name")
+    expiry = rotate.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--expires-in",
+        type=_expiry_days,
+        metavar="DAYS",
+        help="the new key expires this many days from now (without it, or --no-expiry, it "
+        "expires when the old one would have)",
+    )
+    expiry.add_argument("--no-expiry", action="store_true", help="the new key never expires")
     rotate.set_defaults(handler=commands.keys_rotate)
 
 
@@ -343,6 +362,23 @@ def _port(text: str) -> int:
     value = _positive_int(text)
     if value > MAX_PORT:
         raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, found {value}")
+    return value
+
+
+def _expiry_days(text: str) -> int:
+    """`--expires-in DAYS`: whole days, 1 to MAX_EXPIRY_DAYS (a key expiring later is, for
+    any policy, one that does not expire)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days, found {text!r}"
+        ) from None
+    if not 1 <= value <= MAX_EXPIRY_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days from 1 to {MAX_EXPIRY_DAYS} (ten years; leave "
+            f"--expires-in out for a key that never expires), found {value}"
+        )
     return value
 
 

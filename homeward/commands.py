@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1119,7 +1119,7 @@ def keys_create(args: argparse.Namespace) -> int:
     """`homeward keys create --name N --role R`: the key goes to stdout alone, once."""
     role = parse_role(args.role)
     with transaction(_factory(get_settings())) as session:
-        new = api_keys.create_key(session, args.name, role)
+        new = api_keys.create_key(session, args.name, role, args.expires_in)
     _print_new_key(new)
     return 0
 
@@ -1128,7 +1128,7 @@ def keys_rotate(args: argparse.Namespace) -> int:
     """`homeward keys rotate NAME`: a new key for NAME, its role kept, printed as `keys create`
     prints one; the old key is revoked in the same transaction."""
     with transaction(_factory(get_settings())) as session:
-        new = api_keys.rotate_key(session, args.name)
+        new = api_keys.rotate_key(session, args.name, args.expires_in, args.no_expiry)
     _print_new_key(new, rotated=True)
     return 0
 
@@ -1136,8 +1136,14 @@ def keys_rotate(args: argparse.Namespace) -> int:
 def _print_new_key(new: api_keys.NewKey, rotated: bool = False) -> None:
     done = "rotated" if rotated else "created"
     old = " (its old key is revoked)" if rotated else ""
+    expires = (
+        f", expiring at {api_keys.utc_minute(new.expires_at)}"
+        if new.expires_at is not None
+        else ", never expiring"
+    )
     print(
-        f"{done} API key {new.name!r} with role {new.role.value}{old}. It is stored only as a "
+        f"{done} API key {new.name!r} with role {new.role.value}{expires}{old}. It is stored "
+        "only as a "
         "hash and will not be shown again; send it as 'Authorization: Bearer <key>':",
         file=sys.stderr,
     )
@@ -1156,17 +1162,34 @@ def purge(args: argparse.Namespace) -> int:
 
 
 def keys_list(args: argparse.Namespace) -> int:
-    """`homeward keys list`: names, roles and dates; never a secret."""
+    """`homeward keys list`: names, roles and dates (an expired key marked so); never a
+    secret."""
     with transaction(_factory(get_settings())) as session:
         rows = repository.list_api_keys(session)
     if not rows:
         print("no API keys yet: `homeward keys create --name NAME --role ROLE`")
         return 0
-    print(f"{'name':<30} {'role':<8} {'created (UTC)':<17} revoked (UTC)")
+    print(
+        f"{'name':<30} {'role':<8} {'created (UTC)':<16} {'last used (UTC)':<16} "
+        f"{'expires (UTC)':<26} revoked (UTC)"
+    )
+    now = utcnow()
     for row in rows:
-        revoked = f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-"
-        print(f"{row.name:<30} {row.role:<8} {row.created_at:%Y-%m-%d %H:%M} {revoked}")
+        used = _minute(row.last_used_at) if row.last_used_at else "never"
+        expires = _minute(row.expires_at) if row.expires_at else "never"
+        if api_keys.when_expired(row, now) is not None:
+            expires += " (expired)"
+        revoked = _minute(row.revoked_at) if row.revoked_at else "-"
+        print(
+            f"{row.name:<30} {row.role:<8} {_minute(row.created_at):<16} {used:<16} "
+            f"{expires:<26} {revoked}"
+        )
     return 0
+
+
+def _minute(moment: datetime) -> str:
+    """'2026-11-22 21:32' for a stored moment, in UTC (the listing's headings say so)."""
+    return api_keys.utc_minute(moment).removesuffix(" UTC")
 
 
 def keys_revoke(args: argparse.Namespace) -> int:

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     Subquery,
     delete,
     false,
     func,
     insert,
+    or_,
     select,
     true,
     update,
@@ -1335,9 +1337,14 @@ def release_lock(factory: sessionmaker[Session], name: str, holder: str) -> None
         session.execute(delete(LockRow).where(LockRow.name == name, LockRow.holder == holder))
 
 
-def add_api_key(session: Session, name: str, role: str, key_hash: str) -> ApiKeyRow:
-    """Store a key's name, role and hash (never the key itself)."""
-    row = ApiKeyRow(name=name, role=role, key_hash=key_hash, created_at=utcnow())
+def add_api_key(
+    session: Session, name: str, role: str, key_hash: str, expires_at: datetime | None = None
+) -> ApiKeyRow:
+    """Store a key's name, role, hash (never the key itself) and when it expires (None:
+    never)."""
+    row = ApiKeyRow(
+        name=name, role=role, key_hash=key_hash, created_at=utcnow(), expires_at=expires_at
+    )
     session.add(row)
     session.flush()
     return row
@@ -1358,6 +1365,19 @@ def api_key_by_hash(session: Session, key_hash: str) -> ApiKeyRow | None:
 def list_api_keys(session: Session) -> list[ApiKeyRow]:
     """Every key, oldest first."""
     return list(session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)))
+
+
+def note_api_key_use(
+    connection: Connection, key_id: int, now: datetime, stale_from: datetime
+) -> bool:
+    """Record that key `key_id` was used at `now` if its last use is recorded at or before
+    `stale_from` (or not at all): requests at once (in this process or another) that each
+    found the old time write it once between them. Whether this one wrote it."""
+    stale = or_(ApiKeyRow.last_used_at.is_(None), ApiKeyRow.last_used_at <= stale_from)
+    done = connection.execute(
+        update(ApiKeyRow).where(ApiKeyRow.id == key_id, stale).values(last_used_at=now)
+    )
+    return bool(done.rowcount)
 
 
 def revoke_api_key(session: Session, row: ApiKeyRow) -> ApiKeyRow:

@@ -236,6 +236,30 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def brief_lock_wait(engine: Engine, seconds: float) -> Iterator[Connection]:
+    """A transaction whose statements give up after `seconds` waiting for another's lock
+    (SQLite's busy timeout, PostgreSQL's lock_timeout) rather than the usual 30 s (SQLite) or
+    statement timeout: for a write that may be skipped, so that a long import holding SQLite's
+    write lock never holds up the request the write was made for."""
+    milliseconds = max(1, round(seconds * 1000))
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+                yield connection
+            return
+        usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={milliseconds}")
+        connection.commit()  # the PRAGMAs began SQLAlchemy's transaction (nothing to commit)
+        try:
+            with connection.begin():
+                yield connection
+        finally:  # the connection goes back to the pool: give it its usual wait again
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(usual)}")
+            connection.commit()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)

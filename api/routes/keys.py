@@ -43,17 +43,19 @@ CallerDep = Annotated[Caller, allowed(Action.READ)]
     dependencies=[allowed(Action.READ)],
 )
 def get_my_key(session: SessionDep, caller: CallerDep) -> KeyPublic:
-    """The key this request was sent with: its name, its role and what that role may do, and
-    for every action the roles that may. With HOMEWARD_AUTH=off there is no key: `auth` is
-    `off`, `name` null and the role admin. Like every /v1 answer it needs the database: a
-    200 says the key is good and the service can answer (keys on or off), a 503 that the
-    database cannot."""
+    """The key this request was sent with: its name, its role, when it expires and was last
+    used, what that role may do, and for every action the roles that may. With
+    HOMEWARD_AUTH=off there is no key: `auth` is `off`, `name` null and the role admin. Like
+    every /v1 answer it needs the database: a 200 says the key is good and the service can
+    answer (keys on or off), a 503 that the database cannot."""
     session.execute(select(1))
     off = caller is api_keys.AUTH_OFF
     return KeyPublic(
         auth="off" if off else "keys",
         name=None if off else caller.name,
         role=ROLE_NAMES[caller.role],
+        expires_at=caller.expires_at,
+        last_used_at=caller.last_used_at,
         may=[name for action, name in ACTION_NAMES.items() if allows(caller.role, action)],
         roles_allowing={
             name: [ROLE_NAMES[role] for role in roles_allowing(action)]

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from api.app import create_app
 from homeward import api_keys
@@ -34,6 +35,7 @@ class Served:
     app: FastAPI
     viewer: str
     revoked: str
+    expired: str
 
 
 @pytest.fixture
@@ -44,9 +46,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
         viewer = api_keys.create_key(session, "viewer", Role.VIEWER).secret
         revoked = api_keys.create_key(session, "gone", Role.ADMIN).secret
         api_keys.revoke_key(session, "gone")
+        expired = api_keys.create_key(session, "ended", Role.ADMIN, expires_in_days=1).secret
+        ended = "UPDATE api_keys SET expires_at = '2026-01-02 03:04:00' WHERE name = 'ended'"
+        session.execute(text(ended))
     app = create_app(settings)
     with LiveServer(app) as server:
-        yield Served(server, app, viewer, revoked)
+        yield Served(server, app, viewer, revoked, expired)
     engine.dispose()
 
 
@@ -88,6 +93,7 @@ def test_a_line_gives_the_request_its_status_and_duration(
         ("no-key", {}, 401, "no_key"),
         ("unknown", {"X-API-Key": SECRET}, 401, "unknown_key"),
         ("revoked", "revoked", 401, "revoked_key"),
+        ("expired", "expired", 401, "expired_key"),
         ("scheme", {"Authorization": f"Token {SECRET}"}, 401, "not_bearer"),
         ("viewer", "viewer", 403, "role_too_weak"),
     ],
@@ -103,7 +109,7 @@ def test_a_refusal_says_why_and_never_the_key(
     caplog.set_level(logging.INFO, logger="homeward.access")
     named = "key=viewer " if headers == "viewer" else ""  # a valid key's name, never a secret
     if isinstance(headers, str):
-        headers = key_header(served.viewer if headers == "viewer" else served.revoked)
+        headers = key_header(getattr(served, headers))
     path = "/v1/plans/sweeps" if status == 403 else "/v1/series"
     sent = {"X-Request-ID": request_id, **headers}
     method = "POST" if status == 403 else "GET"
@@ -115,7 +121,7 @@ def test_a_refusal_says_why_and_never_the_key(
         rf"reason={reason} {named}request={request_id}",
         line,
     ), line
-    for secret in (SECRET, served.viewer, served.revoked):
+    for secret in (SECRET, served.viewer, served.revoked, served.expired):
         assert secret not in line
 
 

@@ -350,7 +350,9 @@ def test_keys_rotate_prints_the_new_key_once_and_revokes_the_old(
     out, err = capsys.readouterr()
     new = out.strip()  # stdout holds the key alone, as for `keys create`
     assert new.startswith("hw_") and "\n" not in new and new != old
-    assert "rotated API key 'bi-tool' with role viewer (its old key is revoked)" in err
+    assert (
+        "rotated API key 'bi-tool' with role viewer, never expiring (its old key is revoked)" in err
+    )
     assert "will not be shown again" in err
     with session_factory(make_engine(db_env))() as session:
         assert api_keys.authenticate(session, new) == api_keys.Caller("bi-tool", Role.VIEWER)

@@ -5,10 +5,11 @@ is written at most once per LAST_USED_EVERY, never failing the request it was ma
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import api_keys, repository
@@ -181,7 +182,9 @@ def test_requests_at_once_that_find_an_old_use_write_it_once(
 
 
 def test_a_use_that_cannot_be_recorded_is_logged_and_the_request_goes_on(
-    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An import holds SQLite's write lock: the key still authenticates, the write gives up
     (after LAST_USED_LOCK_WAIT_S, not the usual 30 s busy timeout), a warning names the key
@@ -189,12 +192,20 @@ def test_a_use_that_cannot_be_recorded_is_logged_and_the_request_goes_on(
     with transaction(factory) as session:
         secret = api_keys.create_key(session, "dashboard", Role.VIEWER).secret
     engine = factory.kw["bind"]
+    waits: list[float] = []  # how long the write was let wait (not timed: asked)
+
+    def noting_the_wait(engine: Engine, seconds: float) -> AbstractContextManager[Connection]:
+        waits.append(seconds)
+        return brief_lock_wait(engine, seconds)
+
+    monkeypatch.setattr(api_keys, "brief_lock_wait", noting_the_wait)
     caplog.set_level(logging.WARNING, logger="homeward.api_keys")
     with engine.connect() as importer:
         importer.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, as a long import holds it
         caller = _use(factory, secret, utcnow())
         importer.rollback()
     assert caller == api_keys.Caller("dashboard", Role.VIEWER) and caller.last_used_at is None
+    assert waits == [api_keys.LAST_USED_LOCK_WAIT_S]
     assert _row(factory, "dashboard")[1] is None
     [warning] = [r.getMessage() for r in caplog.records if r.name == "homeward.api_keys"]
     assert warning == "could not record that API key 'dashboard' was used (database is locked)"

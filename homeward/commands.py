@@ -1085,10 +1085,17 @@ def _ensure_an_active_key(factory: Any, path: Path) -> None:
     file cannot be written, the key is printed once as `keys create` prints it."""
     with transaction(factory) as session:
         keys = repository.list_api_keys(session)
-        if any(k.revoked_at is None for k in keys):
+        now = utcnow()
+        usable = [k for k in keys if k.revoked_at is None]
+        if any(api_keys.when_expired(k, now) is None for k in usable):
             return
         if any(k.name == DEMO_KEY_NAME for k in keys):
-            log.warning("no active API key: `homeward keys create --name NAME --role admin`")
+            expired = f" ({len(usable)} expired)" if usable else ""
+            log.warning(
+                "no active API key%s: `homeward keys create --name NAME --role admin`, or "
+                "`homeward keys rotate NAME --expires-in DAYS` for an expired one",
+                expired,
+            )
             return
         new = api_keys.create_key(session, DEMO_KEY_NAME, Role.ADMIN)
         try:

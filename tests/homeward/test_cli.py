@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy import text
 
 from homeward import api_keys, demo_config, planning, repository
 from homeward.cli import main
+from homeward.clock import utcnow
 from homeward.commands import demo_auth
 from homeward.dtoc import read_nhs_dtoc
 from homeward.roles import Role
@@ -423,6 +426,35 @@ def test_demo_does_not_remake_its_revoked_key(
     capsys.readouterr()
     assert demo_auth(get_settings(), "0.0.0.0", factory).auth == "keys"
     assert capsys.readouterr().out == ""
+
+
+def test_demo_makes_its_key_when_every_active_key_has_expired(
+    db_env: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An expired key let no request in, yet counted as active: a demo on the network whose
+    only key had expired made no key and said nothing, so nothing could reach it."""
+    factory = session_factory(make_engine(db_env))
+    upgrade(make_engine(db_env))
+    with factory.begin() as session:
+        api_keys.create_key(session, "contractor", Role.VIEWER, 30)
+        row = repository.api_key_by_name(session, "contractor")
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(days=1)
+    demo_auth(get_settings(), "0.0.0.0", factory)
+    secret = (get_settings().data_dir / "demo-admin.key").read_text().strip()
+    with factory() as session:
+        assert api_keys.authenticate(session, secret) == api_keys.Caller("demo-admin", Role.ADMIN)
+        row = repository.api_key_by_name(session, "demo-admin")
+        assert row is not None
+    with factory.begin() as session:
+        row = repository.api_key_by_name(session, "demo-admin")
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(minutes=1)
+    capsys.readouterr()
+    with caplog.at_level(logging.WARNING):
+        demo_auth(get_settings(), "0.0.0.0", factory)
+    assert capsys.readouterr().out == ""  # its own expired key is not remade, but said
+    assert "no active API key (2 expired)" in caplog.text
 
 
 def _one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:

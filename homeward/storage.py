@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import asbool
 
 from homeward.errors import HomewardError
 
@@ -58,7 +60,7 @@ def make_engine(url: str, statement_timeout_s: float = STATEMENT_TIMEOUT_S) -> E
     connection to a host that stopped answering is dropped (`POSTGRES_KEEPALIVES`). A
     parameter the URL itself gives (`?connect_timeout=5`) wins over ours."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(url)
     engine = create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -67,6 +69,21 @@ def make_engine(url: str, statement_timeout_s: float = STATEMENT_TIMEOUT_S) -> E
         if statement_timeout_s > 0:
             event.listen(engine, "connect", _statement_timeout(statement_timeout_s))
     return engine
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A new SQLite database made readable by its owner only, in a folder of its owner's
+    (0700 when made here): it holds the council's series and the API keys' hashes, and SQLite
+    gives its -wal and -shm files the database's own mode. A database or folder that exists
+    keeps the mode its operator gave it; a `uri=true` URL's `file:` name is SQLite's to make."""
+    parsed = make_url(url)
+    uri = parsed.query.get("uri")
+    path = Path(parsed.database or "")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if (isinstance(uri, str) and asbool(uri)) or not path.name:
+        return
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _connect_args(url: str) -> dict[str, int]:
@@ -231,7 +248,8 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "a") as lock_file:
+    lock = os.open(f"{database}.migrate.lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(lock, "a") as lock_file:  # 0600 when made, as the database
         fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
         yield
 

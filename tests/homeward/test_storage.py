@@ -382,3 +382,26 @@ def test_a_gap_left_by_an_upload_names_its_row_beside_the_history(factory) -> No
     earlier = "unique_id,ds,y\nreferrals/ot/rugby,2023-06-05,5\nreferrals/ot/rugby,2023-06-12,6\n"
     [gap] = _refused_upload(factory, earlier)
     assert gap.row == 3  # its last date, the one before the gap
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The database and its WAL were made -rw-r--r--, in a folder anyone could list: they hold
+    the council's series and the API keys' hashes. A new one is now 0600 in a new 0700 folder
+    (SQLite gives -wal and -shm the database's mode); one that exists keeps its mode."""
+    path = tmp_path / "data" / "homeward.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:  # the WAL and its index exist while one is open
+        connection.execute(text("SELECT count(*) FROM series"))
+        modes = {p.name: p.stat().st_mode & 0o777 for p in path.parent.iterdir()}
+    engine.dispose()
+    assert set(modes.values()) == {0o600}
+    assert {"homeward.db", "homeward.db-wal", "homeward.db-shm", "homeward.db.migrate.lock"} == set(
+        modes
+    )
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    kept = tmp_path / "kept.db"
+    kept.touch(mode=0o640)
+    kept.chmod(0o640)
+    make_engine(f"sqlite:///{kept}").dispose()
+    assert kept.stat().st_mode & 0o777 == 0o640

@@ -1123,9 +1123,18 @@ class PlanResultPublic(BaseModel):
     )
     forecast_run_id: int | None = Field(
         default=None,
-        description="the run whose referral forecasts the plan planned from (the newest of "
-        "them, for the config's services and districts: GET /v1/forecasts/{series_id}?run_id= "
-        "gives them); left out of plans stored before it was recorded",
+        description="the newest run whose referral forecasts the plan planned from (for the "
+        "config's services and districts; forecast_run_ids names every run it read); left out "
+        "of plans stored before it was recorded",
+    )
+    forecast_run_ids: list[int] | None = Field(
+        default=None,
+        description="every run whose forecasts the plan read, ascending, e.g. [3, 5]: each "
+        "referral series' newest forecast (and the winter pressure series') can be a different "
+        "run's, as after a run that forecast only an uploaded series; GET "
+        "/v1/forecasts/{series_id}?run_id= with the newest of them that forecast the series "
+        "gives the forecast the plan read; left out of plans stored before it was recorded "
+        "(their summary names only forecast_run_id)",
     )
 
 

@@ -201,18 +201,19 @@ def _peak(rows: list[dict[str, Any]], ds: str | None) -> str:
 
 
 def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
-    """The referral forecasts the plan read and where their history ends: the run its result
-    recorded when it was made (`forecast_run_id`), or for a plan stored before that was
-    recorded, the run worked out now (`_forecast_run_then`)."""
-    recorded = plan.result.get("forecast_run_id")
-    if isinstance(recorded, int):
-        forecast_run_id: int | None = recorded
-        how = "recorded when the plan was made"
+    """The forecasts the plan read and where their referral history ends: the runs its result
+    recorded when it was made (`forecast_run_id`, the newest of its referral forecasts, and
+    `forecast_run_ids`, all of them), or for a plan stored before those were recorded, what
+    is known or worked out now (`forecast_runs_of`)."""
+    forecast_run_id, how = _newest_read(session, plan)
+    runs = recorded_runs(plan.result.get("forecast_run_ids"))
+    if runs is not None:
+        all_how = "recorded when the plan was made"
     else:
-        forecast_run_id = _forecast_run_then(session, plan)
-        how = (
-            "worked out when this summary was read, as the plan was stored before the run it "
-            "read was recorded: a run deleted since, or one that had not ended, can make it wrong"
+        runs = [] if forecast_run_id is None else [forecast_run_id]
+        all_how = (
+            "the plan was stored before they were all recorded, so this is only the newest "
+            "(forecast_run_id): older runs whose forecasts it read are not known"
         )
     forecast_run = None if forecast_run_id is None else session.get(RunRow, forecast_run_id)
     ended = None if forecast_run is None else _history_end(session, forecast_run.id)
@@ -221,31 +222,75 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             "forecast_run_id",
             forecast_run_id,
             "id",
-            "the run whose referral forecasts the plan read: its own run's, or the newest that "
-            f"had ended when it was made (GET /v1/runs/{{id}}); {how}",
+            "the newest run whose referral forecasts the plan read (forecast_run_ids names "
+            "every run it read): its own run's, or the newest that had ended when it was made "
+            f"(GET /v1/runs/{{id}}); {how}",
+        ),
+        _row(
+            "forecast_run_ids",
+            ", ".join(map(str, runs)) or None,
+            "ids",
+            "every run whose forecasts the plan read, oldest first: each referral series' "
+            "newest forecast (and the winter pressure series') may be a different run's, as "
+            "after a run that forecast only an uploaded series (GET /v1/forecasts/{series_id}"
+            f"?run_id= gives each); {all_how}",
         ),
         _row(
             "forecast_run_at",
             None if forecast_run is None else _moment(forecast_run.started_at),
             "UTC time",
-            "when that run began",
+            "when the newest of them began",
         ),
         _row(
             "referral_history_last_ds",
             ended,
             "date",
-            "the last period of referral history before those forecasts start (as stored now: "
-            "an upload since that revised history is not undone)",
+            "the last period of referral history before the newest run's forecasts start (as "
+            "stored now: an upload since that revised history is not undone)",
         ),
     ]
 
 
+def _newest_read(session: Session, plan: PlanRow) -> tuple[int | None, str]:
+    """The newest run whose referral forecasts `plan` read (`forecast_run_of`), and how that
+    is known, in words."""
+    recorded = plan.result.get("forecast_run_id")
+    if isinstance(recorded, int):
+        return recorded, "recorded when the plan was made"
+    return _forecast_run_then(session, plan), (
+        "worked out when this summary was read, as the plan was stored before the run it "
+        "read was recorded: a run deleted since, or one that had not ended, can make it wrong"
+    )
+
+
 def forecast_run_of(session: Session, plan: PlanRow) -> int | None:
-    """The run whose referral forecasts `plan` read, as its summary names it (`_data_rows`):
-    recorded in its result, or for a plan stored before that, worked out from what is stored
-    (what retention must keep with the plan, so that the summary's answer stays the same)."""
+    """The newest run whose referral forecasts `plan` read, as its summary names it
+    (`_data_rows`): recorded in its result, or for a plan stored before that, worked out from
+    what is stored."""
     recorded = plan.result.get("forecast_run_id")
     return recorded if isinstance(recorded, int) else _forecast_run_then(session, plan)
+
+
+def forecast_runs_of(session: Session, plan: PlanRow) -> list[int]:
+    """Every run whose forecasts `plan` read, ascending, as its summary names them (what
+    retention must keep with the plan, so that the summary's answer stays the same): recorded
+    in its result (`forecast_run_ids`), or for a plan stored before that, only the newest
+    (`forecast_run_of`), recorded or worked out: older runs it read are not known."""
+    recorded = recorded_runs(plan.result.get("forecast_run_ids"))
+    if recorded is not None:
+        return recorded
+    newest = forecast_run_of(session, plan)
+    return [] if newest is None else [newest]
+
+
+def recorded_runs(value: Any) -> list[int] | None:
+    """A plan's stored `forecast_run_ids` as ascending ids; None where it is not a list of
+    ids (a plan stored before they were recorded)."""
+    if not isinstance(value, list):
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return None
+    return sorted(set(value))
 
 
 def _forecast_run_then(session: Session, plan: PlanRow) -> int | None:

@@ -331,24 +331,28 @@ def referral_hierarchy(config: PlanningConfig, ids: Iterable[str]) -> dict[str, 
 
 @dataclass(frozen=True)
 class PreparedPlan:
-    """A config and its plan inputs, checked and ready to solve, with the warnings so far, and
-    the newest run whose referral forecasts its demand was read from (None: no forecast of
-    the config's series, which `prepare_plan` refuses, so never in practice)."""
+    """A config and its plan inputs, checked and ready to solve, with the warnings so far, the
+    newest run whose referral forecasts its demand was read from (None: no forecast of the
+    config's series, which `prepare_plan` refuses, so never in practice), and every run whose
+    forecasts it read, ascending: each series' newest forecast can be another run's (one that
+    forecast only an uploaded series after a full run), and the winter pressure series' too."""
 
     config: PlanningConfig
     inputs: PlanInputs
     warnings: tuple[str, ...]
     forecast_run_id: int | None = None
+    forecast_run_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class SolvedPlan:
-    """A solved config, its result, and the forecast run its demand was read from
-    (`PreparedPlan`), recorded with the plan so its summary need not work it out later."""
+    """A solved config, its result, and the forecast runs its demand was read from
+    (`PreparedPlan`), recorded with the plan so its summary need not work them out later."""
 
     config: PlanningConfig
     result: PlanResult
     forecast_run_id: int | None
+    forecast_run_ids: tuple[int, ...] = ()
 
 
 def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
@@ -362,10 +366,13 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     planned = _in_config(stored_demand(session, forecasts), config, stored)
     demand, warnings = with_usable_factors(planned)
     warnings = charge_warnings(config) + warnings  # a stored config's charge that earns nothing
+    referral = _forecast_runs(forecasts, config)
+    read = set(referral)  # and the winter pressure series' run, which may be another
     if config.winter is not None and config.winter.pressure_series is not None:
         series_id = config.winter.pressure_series
         frame = repository.latest_forecast_frame(session, series_id)
         forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
+        read |= {int(r) for r in forecast["run_id"]}
         history = repository.load_observations(session, [series_id])
         demand, winter_warnings = winter_pressure(demand, config.winter, forecast, history)
         warnings += winter_warnings
@@ -377,7 +384,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
             )
     inputs = build_inputs(config, demand)
     notes = warnings + start_notes(demand, inputs)
-    return PreparedPlan(config, inputs, notes, _forecast_run(forecasts, config))
+    newest = max(referral, default=None)
+    return PreparedPlan(config, inputs, notes, newest, tuple(sorted(read)))
 
 
 def config_warnings(
@@ -417,12 +425,11 @@ def _unforecast_warning(series_ids: Sequence[str]) -> str:
     )
 
 
-def _forecast_run(forecasts: pd.DataFrame, config: PlanningConfig) -> int | None:
-    """The newest run among the referral forecasts (`latest_forecast_frame`'s rows) of the
-    config's services and districts: the run a plan of it reads its demand from."""
+def _forecast_runs(forecasts: pd.DataFrame, config: PlanningConfig) -> set[int]:
+    """The runs among the referral forecasts (`latest_forecast_frame`'s rows) of the config's
+    services and districts: the runs a plan of it reads its demand from."""
     wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
-    runs = forecasts.loc[forecasts["unique_id"].isin(wanted), "run_id"]
-    return None if runs.empty else int(runs.max())
+    return {int(r) for r in forecasts.loc[forecasts["unique_id"].isin(wanted), "run_id"]}
 
 
 # Why a plan starts where it does, and what would move it on, by where its demand came from
@@ -513,7 +520,7 @@ def solve_config(session: Session, body: dict[str, Any], solver: str) -> SolvedP
     prepared = prepare_plan(session, body)
     result = plan(prepared.inputs, solver=solver)
     result = result.with_extras(warnings=result.warnings + prepared.warnings)
-    return SolvedPlan(prepared.config, result, prepared.forecast_run_id)
+    return SolvedPlan(prepared.config, result, prepared.forecast_run_id, prepared.forecast_run_ids)
 
 
 def seasonless(
@@ -829,10 +836,16 @@ def _record_failure(factory: sessionmaker[Session], run_id: int, message: str) -
 
 
 def store_result(session: Session, run_id: int, config_id: int, solved: SolvedPlan) -> StoredPlan:
-    """Store a plan result against its run and config, with the forecast run it read last in
-    its result (`forecast_run_id`): worked out when the summary was read, a run since (or one
-    deleted) could change it."""
+    """Store a plan result against its run and config, with the forecast runs it read last in
+    its result: `forecast_run_id`, the newest run of its referral forecasts, and
+    `forecast_run_ids`, every run whose forecasts it read, ascending (what retention keeps
+    with it). Worked out when the summary was read, a run since (or one deleted) could change
+    them."""
     result = solved.result
+    read = {
+        "forecast_run_id": solved.forecast_run_id,
+        "forecast_run_ids": [*solved.forecast_run_ids],
+    }
     row = repository.store_plan(
         session,
         run_id,
@@ -840,7 +853,7 @@ def store_result(session: Session, run_id: int, config_id: int, solved: SolvedPl
         result.status.value,
         result.objective_weighted_wait_days,
         result.solve_seconds,
-        result.to_dict() | {"forecast_run_id": solved.forecast_run_id},
+        result.to_dict() | read,
     )
     return StoredPlan(row.id, result)
 

@@ -267,21 +267,34 @@ def _compared(session: Session) -> Callable[[int], list[int]]:
 
 
 def _reader(session: Session) -> Callable[[int], list[int]]:
-    """run id -> the runs whose forecasts its plans read (`plan_summary.forecast_run_of`)."""
+    """run id -> the runs whose forecasts its plans read (`plan_summary.forecast_runs_of`)."""
 
     def read_by(run_id: int) -> list[int]:
-        # the recorded id is read in the database: a plan's whole result is about 1 MB
-        recorded = PlanRow.result["forecast_run_id"].as_integer()
-        plans = session.execute(select(PlanRow.id, recorded).where(PlanRow.run_id == run_id))
-        found = [
-            forecast_run
-            if forecast_run is not None
-            else plan_summary.forecast_run_of(session, session.get_one(PlanRow, plan_id))
-            for plan_id, forecast_run in plans.all()
-        ]
-        return [r for r in found if r is not None and r != run_id]
+        # the recorded ids are read in the database: a plan's whole result is 1-2 MB
+        recorded = (
+            PlanRow.result["forecast_run_ids"],
+            PlanRow.result["forecast_run_id"].as_integer(),
+        )
+        plans = session.execute(select(PlanRow.id, *recorded).where(PlanRow.run_id == run_id))
+        found: set[int] = set()
+        for plan_id, runs, newest in plans.all():
+            found.update(_runs_read(session, plan_id, plan_summary.recorded_runs(runs), newest))
+        return sorted(found - {run_id})
 
     return read_by
+
+
+def _runs_read(
+    session: Session, plan_id: int, recorded: list[int] | None, newest: int | None
+) -> list[int]:
+    """The runs plan `plan_id` read: those recorded (`forecast_run_ids`), or in a plan stored
+    before they were, its `forecast_run_id` alone, or failing that, the whole plan read to
+    work out its run (`plan_summary.forecast_runs_of`)."""
+    if recorded is not None:
+        return recorded
+    if newest is not None:
+        return [newest]
+    return plan_summary.forecast_runs_of(session, session.get_one(PlanRow, plan_id))
 
 
 # each table holding rows of a run, with its column naming the run

@@ -55,7 +55,9 @@ RunIdQuery = Annotated[
         ge=1,
         le=MAX_ID,
         description="serve this run's forecasts (an id from GET /v1/runs, a forecast's "
-        "`run_id`, or a plan's `result.forecast_run_id`) instead of the newest served run's; "
+        "`run_id`, or one of a plan's `result.forecast_run_ids`: the newest of them that "
+        "forecast the series made the forecast the plan read) instead of the newest served "
+        "run's; "
         "a run still queued or running is served as asked, its forecasts as far as it has "
         "stored them; a run with no forecast of the series is a 404 `no_forecast_in_run` "
         "naming the runs that have one",

@@ -308,6 +308,7 @@ def test_the_summary_gives_the_plans_own_figures_dates_config_and_run(
         # a pipeline's plan reads the forecasts its own run made, from history to the week
         # before its first period
         "forecast_run_id": plan["run_id"],
+        "forecast_run_ids": str(plan["run_id"]),  # its winter pressure series' too
         "forecast_run_at": run["started_at"],
         "referral_history_last_ds": str(
             (pd.Timestamp(result["first_ds"]) - pd.Timedelta(days=7)).date()
@@ -315,6 +316,7 @@ def test_the_summary_gives_the_plans_own_figures_dates_config_and_run(
     }
     for figure, value in expected.items():
         assert got[figure] == pytest.approx(value, rel=1e-9), figure
+    assert result["forecast_run_ids"] == [plan["run_id"]]
     for figure in planning.SWEEP_FIGURES:  # as the plan's comparison gives each
         assert got[figure] == pytest.approx(compared[figure], rel=1e-12), figure
     cells = _pack_csv(viewer.get("/v1/plans/latest/summary.csv"))

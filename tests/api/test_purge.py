@@ -29,7 +29,7 @@ def _copy_run(demo_db: DemoDatabase, source: int, series: list[str], plan: PlanR
             copy = {c.key: getattr(row, c.key) for c in ForecastRow.__table__.columns}
             session.add(ForecastRow(**(copy | {"run_id": run.id})))
         if plan is not None:
-            result = plan.result | {"forecast_run_id": run.id}
+            result = plan.result | {"forecast_run_id": run.id, "forecast_run_ids": [run.id]}
             repository.store_plan(session, run.id, plan.config_id, plan.status, 1.0, 0.1, result)
         run.status = "succeeded"
         return run.id

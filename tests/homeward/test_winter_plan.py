@@ -192,6 +192,28 @@ def test_a_requested_plan_records_the_demand_and_models_it_planned_from(
     assert requested().data_hash != first.data_hash
 
 
+def test_a_plan_records_the_run_of_its_pressure_series_forecast_too(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """A run that reforecast the admissions series alone: a plan raises winter by that run's
+    forecast and its referrals' come from the pipeline run, so it names both runs (the newest
+    referral run is still `forecast_run_id`)."""
+    _store(factory, with_admissions=True)
+    _plan(factory, sqlite_settings)
+    with transaction(factory) as session:
+        frame = repository.latest_forecast_frame(session, ADMISSIONS_SERIES)
+        pipeline_run = int(frame["run_id"].max())
+        again = repository.start_run(session, "pipeline", "api", "test")
+        repository.store_forecasts(session, again.id, frame.drop(columns="run_id"), pd.DataFrame())
+        again.status = "succeeded"
+        pressure_run = again.id
+    with transaction(factory) as session:
+        stored = planning.plan_scenario(session, None, "highs")
+        result = session.get_one(PlanRow, stored.plan_id).result
+    assert result["forecast_run_id"] == pipeline_run
+    assert result["forecast_run_ids"] == [pipeline_run, pressure_run]
+
+
 def test_a_weekly_pressure_index_is_averaged_per_month() -> None:
     weeks = pd.date_range("2025-11-03", periods=8, freq="W-MON")  # Nov 3 .. Dec 22
     index = pd.DataFrame({"ds": weeks, "index": [1.1] * 4 + [1.3] * 4})

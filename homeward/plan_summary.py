@@ -305,17 +305,30 @@ def _forecast_run_then(session: Session, plan: PlanRow) -> int | None:
 def forecast_run_then(session: Session, run_id: int, at: datetime) -> int | None:
     """The run whose referral forecasts run `run_id` plans from at `at` (UTC): its own if it
     stored any (a pipeline run's), else the newest run's with referral forecasts that had
-    ended by then (for retention, the run an unfinished what-if or sweep began reading)."""
+    ended by then (the run a plan stored without `forecast_run_id` is taken to have read)."""
+    return session.scalar(
+        select(func.max(ForecastRow.run_id)).where(
+            _referral(ForecastRow.series_id), _own_or_ended(run_id, at)
+        )
+    )
+
+
+def forecast_runs_then(session: Session, run_id: int, at: datetime) -> list[int]:
+    """Every run whose forecasts run `run_id` may read at `at` (UTC), ascending: each series'
+    newest forecast, its own run's or else the newest run's that had ended by then, referrals
+    and any other (a winter pressure series). For retention: the runs an unfinished what-if
+    or sweep began reading, whose config is not known until it stores its plan."""
+    newest = select(func.max(ForecastRow.run_id)).where(_own_or_ended(run_id, at))
+    return sorted(set(session.scalars(newest.group_by(ForecastRow.series_id))))
+
+
+def _own_or_ended(run_id: int, at: datetime) -> Any:
+    """Forecast rows of run `run_id`, or of a run that had ended by `at` (UTC)."""
     ended_before = select(RunRow.id).where(
         RunRow.status.not_in(UNFINISHED),
         RunRow.finished_at.is_(None) | (RunRow.finished_at <= at),
     )
-    return session.scalar(
-        select(func.max(ForecastRow.run_id)).where(
-            _referral(ForecastRow.series_id),
-            (ForecastRow.run_id == run_id) | ForecastRow.run_id.in_(ended_before),
-        )
-    )
+    return (ForecastRow.run_id == run_id) | ForecastRow.run_id.in_(ended_before)
 
 
 def _referral(column: Any) -> Any:

@@ -230,18 +230,19 @@ def _protected(session: Session, runs: Sequence[StoredRun]) -> dict[int, str]:
 
 def _read_by_jobs(session: Session) -> Iterator[tuple[int, str]]:
     """(run id, why) for the forecasts an unfinished plan or sweep job may be planning from:
-    it has stored no plan yet, so no `forecast_run_id` names them. Each job reads the newest
-    run that had ended when it read (`plan_summary.forecast_run_then`), at or after it began:
-    the one that had ended when it began, or any that ended since the oldest job began."""
+    it has stored no plan yet, so no `forecast_run_ids` names them. Each job reads each
+    series' newest forecast of a run that had ended when it read, at or after it began: those
+    served when it began (`plan_summary.forecast_runs_then`: a series' can be an older run's
+    than another's), or any run that ended since the oldest job began."""
     jobs = session.execute(
         select(RunRow.id, RunRow.kind, RunRow.started_at).where(
             RunRow.status.in_(UNFINISHED), RunRow.kind.in_(("plan", "sweep"))
         )
     ).all()
     for job_id, kind, started_at in jobs:
-        read = plan_summary.forecast_run_then(session, job_id, started_at)
-        if read is not None and read != job_id:
-            yield read, f"read by {kind} run {job_id} (unfinished)"
+        for read in plan_summary.forecast_runs_then(session, job_id, started_at):
+            if read != job_id:
+                yield read, f"read by {kind} run {job_id} (unfinished)"
     if jobs:
         oldest_id, _, oldest = min(jobs, key=lambda job: (job[2], job[0]))
         since = session.scalars(

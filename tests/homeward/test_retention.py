@@ -222,6 +222,28 @@ def test_the_forecasts_an_unfinished_job_plans_from_are_kept(
     assert done.choice.kept[since] == f"ended after unfinished run {job} began"
 
 
+def test_an_unfinished_job_keeps_each_series_forecasts_it_began_reading(
+    factory: sessionmaker[Session],
+) -> None:
+    """A what-if reads each series' newest forecast: when it began, `referrals/a`'s was an older
+    run's than `referrals/b`'s (a run that reforecast b alone), so both stay while it runs."""
+    both, b_only, job, served = (
+        _run(factory, ["referrals/a", "referrals/b"]),
+        _run(factory, ["referrals/b"]),
+        _run(factory, [], status="running"),
+        _run(factory, ["referrals/a", "referrals/b"]),
+    )
+    with transaction(factory) as session:
+        for run_id, hour in ((both, 1), (b_only, 2), (job, 3), (served, 4)):
+            run = session.get_one(RunRow, run_id)
+            run.kind, at = "plan" if run_id == job else "pipeline", NOW + timedelta(hours=hour)
+            run.started_at, run.finished_at = at, None if run_id == job else at
+    done = purge(factory, Retention(keep_runs=1), dry_run=True, lock_ttl=LEASE)
+    assert done.choice.deleted == ()
+    assert done.choice.kept[both] == f"read by plan run {job} (unfinished)"
+    assert done.choice.kept[b_only] == f"read by plan run {job} (unfinished)"
+
+
 def test_a_purge_is_not_held_to_the_statement_timeout(
     fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

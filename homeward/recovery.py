@@ -77,7 +77,9 @@ def close_interrupted_runs(
         # off once stale (its pid taken by another process since, say)
         candidates = [
             (run.id, run.kind, run.status, as_utc(run.started_at), _alive_here(run.holder))
-            for run in session.scalars(select(RunRow).where(RunRow.status.in_(UNFINISHED)))
+            for run in session.scalars(
+                select(RunRow).where(RunRow.status.in_(UNFINISHED)).order_by(RunRow.id)
+            )
         ]
         lock = session.get(LockRow, lock_name)
         locked = lock is not None and as_utc(lock.expires_at) > now

@@ -1284,6 +1284,38 @@ def count_runs(session: Session, kept: RunFilter = RunFilter()) -> int:
     return int(session.scalar(_runs_kept(select(func.count(RunRow.id)), every)) or 0)
 
 
+@dataclass(frozen=True)
+class RunsNow:
+    """What the runs table says at a moment, for the service's metrics: when the newest
+    pipeline run ended with each status (absent: none has), and how many runs of each kind
+    and unfinished status there are (absent: none)."""
+
+    pipeline_ended_at: dict[str, datetime]
+    unfinished: dict[tuple[str, str], int]
+
+
+def runs_now(session: Session, ended: Sequence[str]) -> RunsNow:
+    """Two statements of a bounded cost (ix_runs_status_kind_finished_at): the newest end of
+    a pipeline run with each status in `ended`, one index seek each, and the count of runs
+    queued or running, which reads only their entries."""
+    newest = [
+        select(func.max(RunRow.finished_at))
+        .where(RunRow.status == status, RunRow.kind == "pipeline")
+        .scalar_subquery()
+        for status in ended
+    ]
+    times = session.execute(select(*newest)).one()
+    counted = session.execute(
+        select(RunRow.kind, RunRow.status, func.count())
+        .where(RunRow.status.in_(UNFINISHED))
+        .group_by(RunRow.kind, RunRow.status)
+    ).all()
+    return RunsNow(
+        pipeline_ended_at={status: at for status, at in zip(ended, times, strict=True) if at},
+        unfinished={(kind, status): int(count) for kind, status, count in counted},
+    )
+
+
 def _runs_kept(stmt: Select[*_Row], kept: RunFilter) -> Select[*_Row]:
     if kept.kind is not None:
         stmt = stmt.where(RunRow.kind == kept.kind)

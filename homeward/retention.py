@@ -235,9 +235,9 @@ def _read_by_jobs(session: Session) -> Iterator[tuple[int, str]]:
     served when it began (`plan_summary.forecast_runs_then`: a series' can be an older run's
     than another's), or any run that ended since the oldest job began."""
     jobs = session.execute(
-        select(RunRow.id, RunRow.kind, RunRow.started_at).where(
-            RunRow.status.in_(UNFINISHED), RunRow.kind.in_(("plan", "sweep"))
-        )
+        select(RunRow.id, RunRow.kind, RunRow.started_at)
+        .where(RunRow.status.in_(UNFINISHED), RunRow.kind.in_(("plan", "sweep")))
+        .order_by(RunRow.id)  # the status index would otherwise give its own order
     ).all()
     for job_id, kind, started_at in jobs:
         for read in plan_summary.forecast_runs_then(session, job_id, started_at):

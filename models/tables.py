@@ -211,4 +211,7 @@ Index(
     postgresql_where=ApiKeyRow.revoked_at.is_(None),
 )
 Index("ix_runs_started_at", RunRow.started_at)
+# GET /metrics reads the newest pipeline run of a status, and counts runs queued or running,
+# at every scrape: through this index, a few of its entries rather than every run
+Index("ix_runs_status_kind_finished_at", RunRow.status, RunRow.kind, RunRow.finished_at)
 Index("ix_forecasts_series", ForecastRow.series_id, ForecastRow.run_id)

@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from homeward import run_events
 from homeward.clock import utcnow
 from homeward.settings import crontab_trigger
 from homeward.storage import transaction
@@ -103,6 +104,7 @@ def close_interrupted_runs(
                 .values(status=INTERRUPTED, finished_at=now, message=message)
             )
             if result.rowcount:  # type: ignore[attr-defined]
+                run_events.note_ended(session, kind, INTERRUPTED)
                 closed.append(run_id)
     return closed
 
@@ -220,7 +222,10 @@ def close_stopped_runs(
     closed = []
     with transaction(factory) as session:
         for run_id in run_ids:
-            status = session.scalar(select(RunRow.status).where(RunRow.id == run_id))
+            found = session.execute(
+                select(RunRow.kind, RunRow.status).where(RunRow.id == run_id)
+            ).one_or_none()
+            kind, status = found if found is not None else (None, None)
             cut_off = or_(
                 RunRow.status.in_(UNFINISHED),
                 (RunRow.status == "failed") & RunRow.message.like(STOPPED_FAILURE),
@@ -231,6 +236,8 @@ def close_stopped_runs(
                 .values(status=INTERRUPTED, finished_at=now, message=_stopped_message(status))
             )
             if result.rowcount:  # type: ignore[attr-defined]
+                if kind is not None and status in UNFINISHED:  # a failure was told as one
+                    run_events.note_ended(session, kind, INTERRUPTED)
                 closed.append(run_id)
         session.execute(delete(LockRow).where(LockRow.name == lock_name, LockRow.holder == holder))
     return closed

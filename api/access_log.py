@@ -40,7 +40,8 @@ class AccessLog:
     unhandled error is answered (500) inside it (api/errors.py UnhandledErrors), so its line
     comes after the error's and its time includes the answer; one raised in a middleware
     around that is answered outside, and logged as 500 here. A client that closed the
-    connection before its request was read is logged as 499 (`reason=client_disconnected`)."""
+    connection before its request was read is logged as 499 (`reason=client_disconnected`).
+    An answered GET /metrics is logged at DEBUG (`_routine_scrape`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,7 +67,18 @@ class AccessLog:
             if status is None:  # none sent: the client left, or an exception is answered as 500
                 status = CLIENT_CLOSED if state.get("client_gone") else 500
             fields = _fields(scope, status, elapsed_ms, state)
-            log.info("%s", _line(scope, status, elapsed_ms, state), extra=fields)
+            level = logging.DEBUG if _routine_scrape(scope, status) else logging.INFO
+            log.log(level, "%s", _line(scope, status, elapsed_ms, state), extra=fields)
+
+
+# Prometheus scrapes GET /metrics every 15 to 60 s, from every server it watches: at INFO, one
+# line each would be most of a quiet day's access log. An answered scrape is logged at DEBUG;
+# one refused or failed is logged at INFO as any request is.
+METRICS_PATH = "/metrics"
+
+
+def _routine_scrape(scope: Scope, status: int) -> bool:
+    return scope["path"] == METRICS_PATH and status < 400
 
 
 def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]) -> str:

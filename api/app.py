@@ -9,6 +9,7 @@ import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -20,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.access_log import AccessLog
 from api.cors import ProblemCORSMiddleware
-from api.probe import DatabaseProbe
+from api.metrics import Metrics, RequestMetrics
+from api.probe import BoundedQuery, DatabaseProbe
 from api.readiness import ReadinessLog
 from api.request_ids import RequestId
 from api.routes import (
@@ -29,6 +31,7 @@ from api.routes import (
     exports,
     health,
     keys,
+    metrics,
     observations,
     plans,
     runs,
@@ -46,6 +49,8 @@ from homeward.recovery import (
     runs_held_by,
     wait_until_finished,
 )
+from homeward.repository import runs_now
+from homeward.run_events import ENDED, notify_ended
 from homeward.scheduler import scheduled_run, start_scheduler
 from homeward.settings import Settings, get_settings
 from homeward.storage import make_engine, session_factory, upgrade
@@ -105,6 +110,8 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         upgrade(engine)
         app.state.session_factory = session_factory(engine)
         app.state.settings = settings
+        # runs ended through this factory (the API's jobs, the scheduler's, recovery's)
+        notify_ended(app.state.session_factory, app.state.metrics.run_finished)
         closed = close_interrupted_runs(app.state.session_factory, LOCK_NAME)
         if closed:
             log.warning("runs %s were cut off by a stop; marked interrupted", closed)
@@ -175,13 +182,36 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
             max_age=600,
         )
     app.add_middleware(RequestId)  # every answer, a CORS preflight's too, says its id
+    app.state.metrics = Metrics(app.version)  # one per process: GET /metrics answers it
+    # beside the access log, timing the same answer, and counting the status it logs
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics, routes=app.router.routes)
     app.add_middleware(AccessLog)  # outermost: times the whole answer, and sees its id
     errors.install(app)
     app.state.readiness = ReadinessLog()  # one per process: what a failing /readyz logs
     app.state.database_probe = DatabaseProbe(settings.readyz_timeout_s)  # /readyz's query
+    # /metrics' read of the runs table, bounded as /readyz's query is
+    app.state.runs_query = BoundedQuery(
+        settings.readyz_timeout_s,
+        partial(runs_now, ended=ENDED),
+        "the runs table's metrics query",
+        "homeward-metrics-read",
+    )
+    app.state.scraper_keys = metrics.ScraperKeys()
     # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
     # /v1/plans/{id}/{table} takes `hours.csv` for a table's name
-    routers = (health, keys, series, exports, runs, observations, configs, plans, winter, dashboard)
+    routers = (
+        health,
+        metrics,
+        keys,
+        series,
+        exports,
+        runs,
+        observations,
+        configs,
+        plans,
+        winter,
+        dashboard,
+    )
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
@@ -280,7 +310,12 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:
+            if "route" in as_get:  # the route chosen, for the request metrics (api/metrics.py)
+                scope["route"] = as_get["route"]
 
 
 def _start_run(app: FastAPI, settings: Settings, trigger: RunTrigger) -> None:

@@ -74,6 +74,13 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 ApiKeyHeaderDep = Annotated[str | None, Security(_api_key_header)]
 
 
+async def sent_credentials(
+    request: Request,
+) -> tuple[HTTPAuthorizationCredentials | None, str | None]:
+    """The key a request sent, as each scheme reads it (`Authorization: Bearer`, X-API-Key)."""
+    return await _bearer(request), await _api_key_header(request)
+
+
 def _caller(request: Request, secret: str | None) -> Caller:
     """Who sent the request, decided once per request (NotAuthenticated if nobody valid)."""
     cached: Caller | None = getattr(request.state, "caller", None)
@@ -188,7 +195,7 @@ class AuthFirstRoute(APIRoute):
             return handler
 
         async def auth_first(request: Request) -> Response:
-            bearer, header = await _bearer(request), await _api_key_header(request)
+            bearer, header = await sent_credentials(request)
             for action in actions:
                 await run_in_threadpool(CHECKS[action], request, bearer, header)
             return await handler(request)

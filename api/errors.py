@@ -594,6 +594,10 @@ class UnhandledErrors:
                 await response(scope, receive, send)
 
 
+# What a database that refuses, fails or hangs raises: each a 503 `database_unavailable`
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, ProbeTimedOut)
+
+
 def install(app: FastAPI) -> None:
     """Register every handler on the app, and have its OpenAPI document say what they send."""
     app.add_exception_handler(HomewardError, _homeward_error)
@@ -602,7 +606,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ResponseValidationError, _unexpected)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, ProbeTimedOut):
+    for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     # an exception raised outside UnhandledErrors (in a middleware around it) still gets a
     # problem+json 500 from Starlette, which then hands it on to uvicorn as well

@@ -135,6 +135,13 @@ class Settings(LogSettings):
         default="keys",
         description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",
     )
+    # GET /metrics (api/routes/metrics.py): with keys on, a scraper sends a key of any role
+    # (each may read); 'off' opens it alone, for a scraper on a network only it reaches
+    metrics_auth: Literal["keys", "off"] = Field(
+        default="keys",
+        description="'keys': GET /metrics needs an API key when HOMEWARD_AUTH is 'keys'; "
+        "'off': it needs none",
+    )
 
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),

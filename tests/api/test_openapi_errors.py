@@ -54,6 +54,9 @@ class Ask:
     params: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # a 503 from the server whose database is gone with keys on (GET /metrics answers
+    # without the database when keys are off; with them on, a key it has not seen is a 503)
+    keys_on: bool = False
 
 
 def _upload(content: bytes) -> Ask:
@@ -68,6 +71,11 @@ PLANS = "/v1/plans"
 ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("GET", "/healthz"): {500: Ask("GET", "/healthz"), 503: Ask("GET", "/healthz")},
     ("GET", "/livez"): {},  # touches no database: it answers while the process serves
+    ("GET", "/metrics"): {
+        401: Ask("GET", "/metrics"),
+        500: Ask("GET", "/metrics"),  # its read of the runs table
+        503: Ask("GET", "/metrics", keys_on=True),
+    },
     ("GET", "/readyz"): {500: Ask("GET", "/readyz"), 503: Ask("GET", "/readyz")},
     ("GET", "/v1/keys/me"): {
         401: Ask("GET", "/v1/keys/me"),
@@ -321,20 +329,23 @@ class Servers:
     gone: LiveServer
     broken: LiveServer
     keys: dict[Role, str]
+    gone_keys_on: LiveServer
 
 
 def _no_session() -> None:
     raise RuntimeError("a bug in opening sessions (the test's)")
 
 
-def _server_with_its_database_gone(tmp: Path, broken: bool = False) -> Iterator[LiveServer]:
+def _server_with_its_database_gone(
+    tmp: Path, broken: bool = False, keys_on: bool = False
+) -> Iterator[LiveServer]:
     """Sessions on a missing file (OperationalError: 503), or, `broken`, sessions that cannot
-    be made at all (any other error: 500)."""
-    name = "broken.db" if broken else "gone.db"
+    be made at all (any other error: 500); keys off unless `keys_on`."""
+    name = "broken.db" if broken else "gone-keys-on.db" if keys_on else "gone.db"
     settings = Settings(
         data_dir=tmp, database_url=f"sqlite:///{tmp / name}", scheduler_enabled=False
     )
-    app = create_app(settings.model_copy(update={"auth": "off"}))
+    app = create_app(settings.model_copy(update={"auth": "keys" if keys_on else "off"}))
     with LiveServer(app) as server:
         # started (and migrated) on a real file; from now on every session opens a missing one
         missing = create_engine(f"sqlite:///{tmp / 'no-such-folder' / name}")
@@ -358,7 +369,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     with LiveServer(create_app(settings)) as empty:
         for gone in _server_with_its_database_gone(tmp):
             for broken in _server_with_its_database_gone(tmp, broken=True):
-                yield Servers(empty, gone, broken, keys)
+                for gone_keys_on in _server_with_its_database_gone(tmp, keys_on=True):
+                    yield Servers(empty, gone, broken, keys, gone_keys_on)
     engine.dispose()
 
 
@@ -371,7 +383,8 @@ def document(servers: Servers) -> dict[str, Any]:
 
 
 def _send(servers: Servers, ask: Ask, status: int) -> httpx.Response:
-    server = {500: servers.broken, 503: servers.gone}.get(status, servers.empty)
+    gone = servers.gone_keys_on if ask.keys_on else servers.gone
+    server = {500: servers.broken, 503: gone}.get(status, servers.empty)
     role = {401: None, 403: Role.VIEWER}.get(status, Role.ADMIN)
     headers = {**ask.headers, **(key_header(servers.keys[role]) if role is not None else {})}
     return httpx.request(

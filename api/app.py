@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         )
         app.state.pipeline_waiting = {}  # run id -> future, while queued (api/routes/runs.py)
         app.state.plan_jobs = {}  # run id -> future, until done (api/routes/plans.py)
+        app.state.plan_job_owners = {}  # run id -> the name of the key that asked for it
         app.state.plan_jobs_lock = threading.Lock()
         app.state.pipeline_lock = threading.Lock()
         app.state.scheduler = None

@@ -68,6 +68,11 @@ class Conflicts(HomewardError):
         self.code: ProblemCode = code
 
 
+class TooManyJobs(HomewardError):
+    """A plan or sweep job refused because its key (or everyone) has as many queued or running
+    as HOMEWARD_MAX_JOBS_PER_KEY (HOMEWARD_MAX_JOBS) allows (429, with Retry-After)."""
+
+
 class InProgress(HomewardError):
     """The request would clash with a job already under way (409); `location` is that job's
     URL, sent as the `Location` header so a client can poll it instead."""
@@ -90,6 +95,7 @@ def location_header(description: str) -> dict[str, dict[str, Any]]:
 _HEADERS_FOR_STATUS = {
     401: {"WWW-Authenticate": "Bearer"},
     413: {"Connection": "close"},
+    429: {"Retry-After": "30"},
     503: {"Retry-After": "10"},
 }
 
@@ -102,6 +108,9 @@ _MEANING = {
     404: "nothing found: the detail says what was looked for and where to find what there is",
     409: "the request cannot be met in the service's present state: the detail says why",
     413: "the request body is too large: refused unread, and the connection is closed",
+    429: "too many plan or sweep jobs queued or running, for this key or for everyone: "
+    "try again after `Retry-After` seconds, or poll the jobs you have "
+    "(`GET /v1/runs?status=queued`)",
     422: "Invalid input: `problems` locates each one (a parameter or JSON body by `location`; "
     "a file or config by `row`, `column` and `series_id`) with what was expected and found",
     500: "an unexpected error; it has been logged on the server with the `error_id` the body "
@@ -158,6 +167,7 @@ _CODE_FOR_STATUS: dict[int, ProblemCode] = {
     405: "method_not_allowed",
     409: "conflict",
     413: "body_too_large",
+    429: "too_many_jobs",
     422: "validation_failed",
     500: "internal_error",
     503: "database_unavailable",
@@ -188,6 +198,8 @@ def problem(
 def _status_for(exc: HomewardError) -> int:
     if isinstance(exc, BodyTooLarge):
         return 413
+    if isinstance(exc, TooManyJobs):
+        return 429
     if isinstance(exc, NotAuthenticated):
         return 401
     if isinstance(exc, RoleTooWeak):
@@ -212,6 +224,7 @@ def _status_for(exc: HomewardError) -> int:
 # carry theirs); any other is its status's code.
 _CODE_FOR_ERROR: tuple[tuple[type[HomewardError], ProblemCode], ...] = (
     (BodyTooLarge, "body_too_large"),
+    (TooManyJobs, "too_many_jobs"),
     (NoConfig, "no_config_yet"),
     (NoForecasts, "not_forecast_yet"),
     (ConfigUnreadable, "config_unreadable"),

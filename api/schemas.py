@@ -79,6 +79,7 @@ ProblemCode = Literal[
     "key_revoked",
     "conflict",
     "body_too_large",
+    "too_many_jobs",
     "validation_failed",
     "cors_not_allowed",
     "bad_request",

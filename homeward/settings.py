@@ -125,6 +125,21 @@ class Settings(LogSettings):
     # how long /readyz waits for the database's answer before it is a 503: a load balancer
     # probing every few seconds learns of a hung database at once, not when the hang ends
     readyz_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # what-if and sweep jobs run one at a time: one client queueing many holds up everyone's
+    max_jobs_per_key: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="plan and sweep jobs (POST /v1/plans with Prefer: respond-async, POST "
+        "/v1/plans/sweeps) one API key may have queued or running in this process; more is a 429",
+    )
+    max_jobs: int = Field(
+        default=12,
+        ge=1,
+        le=1000,
+        description="plan and sweep jobs all keys together may have queued or running in this "
+        "process; more is a 429",
+    )
     retention_keep_runs: int | None = Field(
         default=None,
         ge=1,

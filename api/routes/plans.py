@@ -20,8 +20,15 @@ from api.deps import (
     OffsetQuery,
     SessionDep,
     allowed,
+    get_settings,
 )
-from api.errors import NotFound, error_responses, location_header, refused_unless_role
+from api.errors import (
+    NotFound,
+    TooManyJobs,
+    error_responses,
+    location_header,
+    refused_unless_role,
+)
 from api.paging import PAGED_RESPONSES, send_next, send_total
 from api.plan_tables import (
     ANY_TABLE_ROW,
@@ -317,7 +324,7 @@ def _table_json(
                 }
             },
         },
-        **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
+        **error_responses(404, 409, 422, 429, said=_PLAN_REFUSALS),
         **refused_unless_role(Action.PLAN),
     },
 )
@@ -342,6 +349,8 @@ def create_plan(
     config's periods and horizon are checked now (the same problems as without it) and the
     plan is solved as a job (its plan has no comparison).
     """
+    if _wants_async(prefer):
+        _refuse_beyond_job_limits(request)  # first: a client over its limit costs no checks
     refuse_unstored_pressure_series(session, plan_request.config)
     if _wants_async(prefer):
         return _queue_plan(plan_request, request, session, factory)
@@ -362,7 +371,7 @@ def create_plan(
     dependencies=[allowed(Action.PLAN)],
     responses={
         202: {"headers": _POLL_THE_RUN},
-        **error_responses(404, 409, 422, said=_PLAN_REFUSALS),
+        **error_responses(404, 409, 422, 429, said=_PLAN_REFUSALS),
         **refused_unless_role(Action.PLAN),
     },
 )
@@ -381,6 +390,7 @@ def create_sweep(
     what-ifs (`scenario: true`), never GET /v1/plans/latest.
     """
     rates = list(sweep_request.dfg_fee_rates)
+    _refuse_beyond_job_limits(request)  # first: a client over its limit costs no checks
     refuse_unstored_pressure_series(session, sweep_request.config)
     # a bad config, no forecasts or demand that does not fit: refused now, not in a job later
     body = planning.checked_sweep(session, sweep_request.config_body(), rates)
@@ -418,16 +428,47 @@ def _queue_plan(
     return _accepted(factory, run_id, preferred=True)
 
 
+def _key_name(request: Request) -> str:
+    caller = getattr(request.state, "caller", None)
+    return str(getattr(caller, "name", ""))
+
+
+def _refuse_beyond_job_limits(request: Request) -> None:
+    """429 when the request's key, or every key together, has as many plan and sweep jobs
+    queued or running in this process as HOMEWARD_MAX_JOBS_PER_KEY (HOMEWARD_MAX_JOBS)
+    allows: jobs run one at a time, so ten sweeps from one client held up everyone's what-if
+    behind some 120 solves."""
+    settings = get_settings(request)
+    state, name = request.app.state, _key_name(request)
+    with state.plan_jobs_lock:
+        owners = [state.plan_job_owners.get(run_id) for run_id in state.plan_jobs]
+    mine = sum(owner == name for owner in owners)
+    if mine >= settings.max_jobs_per_key:
+        raise TooManyJobs(
+            f"this key ({name}) has {mine} plan or sweep jobs queued or running, as many as "
+            f"HOMEWARD_MAX_JOBS_PER_KEY ({settings.max_jobs_per_key}) allows: wait for one to "
+            "end (GET /v1/runs?status=queued lists them) and try again"
+        )
+    if len(owners) >= settings.max_jobs:
+        raise TooManyJobs(
+            f"{len(owners)} plan or sweep jobs are queued or running, as many as "
+            f"HOMEWARD_MAX_JOBS ({settings.max_jobs}) allows: try again once one has ended"
+        )
+
+
 def _submit(request: Request, run_id: int, job: Callable[..., object], *args: object) -> None:
-    """Run `job(*args, run_id)` on the plan worker, kept in `plan_jobs` until it is done, so
-    a clean stop knows which runs this process queued or is working on (api/app.py)."""
+    """Run `job(*args, run_id)` on the plan worker, kept in `plan_jobs` (with the key that
+    asked, in `plan_job_owners`) until it is done, so a clean stop knows which runs this
+    process queued or is working on (api/app.py) and the job limits can count them."""
     state = request.app.state
     with state.plan_jobs_lock:
         future = state.jobs.submit(job, *args, run_id)
         state.plan_jobs[run_id] = future
+        state.plan_job_owners[run_id] = _key_name(request)
 
     def forget(_done: Future[object]) -> None:
         with state.plan_jobs_lock:
             state.plan_jobs.pop(run_id, None)
+            state.plan_job_owners.pop(run_id, None)
 
     future.add_done_callback(forget)

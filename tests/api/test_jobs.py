@@ -13,7 +13,7 @@ import pytest
 
 from api.app import create_app
 from api.routes import runs as runs_route
-from homeward import api_keys
+from homeward import api_keys, planning
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import transaction
@@ -21,6 +21,7 @@ from models import RunRow
 from tests.api.conftest import (
     HORIZON_WEEKS,
     DemoDatabase,
+    key_header,
     keyed_client,
     keyed_settings,
     load_demo,
@@ -135,3 +136,52 @@ def test_a_plan_job_does_not_wait_behind_a_pipeline_run(
         run = planner.get(accepted.headers["location"]).json()
     assert run["status"] == "succeeded", run
     assert blocked.inside == 1  # the pipeline run was still holding its worker
+
+
+def test_plan_jobs_beyond_a_keys_limit_or_everyones_are_429_until_one_ends(
+    job_db: DemoDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten sweeps from one planner key were all queued, and every other user's what-if waited
+    behind some 120 solves. A key may now have HOMEWARD_MAX_JOBS_PER_KEY plan and sweep jobs
+    queued or running, and all keys HOMEWARD_MAX_JOBS; beyond, a 429 saying so."""
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def held(factory: Any, _body: Any, _solver: Any, run_id: int) -> None:
+        started.release()
+        release.wait(timeout=120)
+        with transaction(factory) as session:
+            session.get_one(RunRow, run_id).status = "failed"
+
+    monkeypatch.setattr(planning, "run_plan_job", held)
+    settings = job_db.settings.model_copy(update={"max_jobs_per_key": 2, "max_jobs": 3})
+    with transaction(job_db.factory) as session:
+        one = api_keys.create_key(session, f"one-{time.monotonic_ns()}", Role.PLANNER)
+        other = api_keys.create_key(session, f"other-{time.monotonic_ns()}", Role.PLANNER)
+    async_plan = {"json": {}, "headers": {"Prefer": "respond-async"}}
+    try:
+        app = create_app(settings)
+        with (
+            LiveServer(app) as server,
+            httpx.Client(base_url=server.url, headers=key_header(one.secret)) as first,
+            httpx.Client(base_url=server.url, headers=key_header(other.secret)) as second,
+        ):
+            assert [first.post("/v1/plans", **async_plan).status_code for _ in range(2)] == [
+                202,
+                202,
+            ]
+            refused = first.post("/v1/plans", **async_plan)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["code"] == "too_many_jobs"
+            assert refused.headers["retry-after"] == "30"
+            assert f"this key ({one.name}) has 2 plan or sweep jobs" in refused.json()["detail"]
+            assert second.post("/v1/plans", **async_plan).status_code == 202  # its own first
+            everyone = second.post("/v1/plans", **async_plan)
+            assert everyone.status_code == 429
+            assert "HOMEWARD_MAX_JOBS (3)" in everyone.json()["detail"]
+            release.set()
+            deadline = time.monotonic() + 60
+            while app.state.plan_jobs and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert first.post("/v1/plans", **async_plan).status_code == 202
+    finally:
+        release.set()

@@ -11,6 +11,7 @@ The document must then list exactly those statuses for each route.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
@@ -249,6 +250,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         404: Ask("POST", PLANS, json={}),  # no config sent, none stored
         409: Ask("POST", PLANS, json={"config": CONFIG}),  # no forecasts stored
         422: Ask("POST", PLANS, json={"solver": "glpk"}),
+        429: Ask("POST", PLANS, json={}, headers={"Prefer": "respond-async"}),
         500: Ask("POST", PLANS, json={}),
         503: Ask("POST", PLANS, json={}),
     },
@@ -258,6 +260,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         404: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
         409: Ask("POST", "/v1/plans/sweeps", json={"config": CONFIG, "dfg_fee_rates": RATES}),
         422: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": [0.1]}),
+        429: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
         500: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
         503: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
     },
@@ -300,6 +303,7 @@ STATUS_CODES = {
     404: "not_found",
     413: "body_too_large",
     422: "validation_failed",
+    429: "too_many_jobs",
     500: "internal_error",
     503: "database_unavailable",
 }
@@ -442,6 +446,11 @@ def test_each_error_a_route_sends_is_documented_with_the_body_it_has(
 ) -> None:
     if status == 413:
         monkeypatch.setattr(observations, "MAX_UPLOAD_BYTES", len(CSV) - 1)
+    if status == 429:  # the admin key has as many jobs in flight as it may
+        state = servers.empty.server.config.app.state
+        for held in range(-3, 0):
+            monkeypatch.setitem(state.plan_jobs, held, Future())
+            monkeypatch.setitem(state.plan_job_owners, held, f"errors-{Role.ADMIN.value}")
     response = _send(servers, ROUTES[route][status], status)
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON)

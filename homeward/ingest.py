@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import NoReturn
 
@@ -104,7 +105,7 @@ class Upload:
     lines: pd.Series
     month_only: pd.Series
     # series whose missing periods were left unchecked, what is stored not being known yet
-    # (``read_upload``'s ``stored_unknown``)
+    # (``ParsedUpload.judged``'s ``stored_unknown``)
     unchecked_gaps: frozenset[str] = frozenset()
 
     def needs_rereading(self, stored: Mapping[str, str]) -> bool:
@@ -126,30 +127,132 @@ def read_upload(
     stored_unknown: bool = False,
 ) -> Upload:
     """Read and validate a long-format CSV as ``read_observations_csv`` does, keeping each
-    row's file line number for the checks storing it makes (see ``repository``).
+    row's file line number for the checks storing it makes (see ``repository``): the file
+    parsed (``parse_upload``) and judged (``ParsedUpload.judged``, which says what ``stored``
+    and ``stored_unknown`` mean) at once."""
+    parsed = parse_upload(data, source, max_rows, encoding, allow_gaps)
+    return parsed.judged(stored, stored_unknown)
 
-    ``stored``: the rows are to be merged with stored history; it maps each series id that
-    has stored rows to its stored frequency (``repository.stored_frequencies``; empty for a
-    first upload or a replace). Those series' missing periods and spacing are left to the
-    check of the merged series (``repository.store_observations``), since a correction may
-    skip periods that are stored and staying so, and their dates are judged, and hinted at,
-    by the stored frequency, not the file's few rows. Every other series' gaps are the file's
-    own and are refused here, with the file's other problems.
 
-    ``stored_unknown``: what is stored is not known yet (``homeward import`` before it
-    connects, so that a file's own problems come before a database's): every series' gaps are
-    left unchecked (``Upload.unchecked_gaps``) and its dates judged by its own rows. If
-    ``Upload.needs_rereading`` the stored frequencies, the file is to be read again with them."""
+def parse_upload(
+    data: bytes | str | Path,
+    source: str,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    encoding: str = "utf-8",
+    allow_gaps: bool = False,
+) -> ParsedUpload:
+    """Parse a long-format CSV once: decode it, split it into cells and read each cell, and
+    find every problem that does not depend on what is stored. Raises ``ValidationFailed`` at
+    once only for what leaves nothing to judge (as ``read_csv_as_text`` does, and a file
+    without the three columns); the rest of its problems are told by ``ParsedUpload.judged``,
+    with those that do."""
     table = read_csv_as_text(data, source, max_rows, encoding=encoding, columns=COLUMNS)
-    spacing = _Spacing(allow_gaps=allow_gaps, stored=stored or {}, unknown=stored_unknown)
-    work = _checked(table.cells, source, list(table.problems), max_rows, spacing)
-    frame = _clean(work)
-    lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
-    month_only = pd.Series(
-        _month_only(work["ds_text"]).to_numpy(dtype=bool), index=frame.index, name="month_only"
+    return _parsed(table.cells, source, table.problems, max_rows, allow_gaps)
+
+
+def _parsed(
+    raw: pd.DataFrame,
+    source: str,
+    prior: Sequence[Problem],
+    max_rows: int,
+    allow_gaps: bool = False,
+) -> ParsedUpload:
+    """``parse_upload`` of cells (``row`` = file line) already split, with the ``prior``
+    problems met splitting them."""
+    if len(raw) > max_rows:
+        _fail(None, None, f"at most {max_rows:,} data rows", f"{len(raw):,}", source)
+    _check_header_names([str(name) for name in raw.columns], source)
+    problems = [*prior, *_column_problems(raw)]
+    if len(raw) == 0 and not prior:
+        problems.append(Problem(None, None, "at least one data row", "a header only, no rows"))
+    if problems and not set(COLUMNS) <= set(raw.columns):
+        raise ValidationFailed(problems, source)
+    cells = _parse_cells(raw)
+    # Sorted once: series codes follow the ids' lexical order, so this is also the output order.
+    work = cells.work.sort_values(["sid", "ds", "row"], kind="stable")
+    return ParsedUpload(
+        source,
+        work,
+        (*problems, *cells.id_problems),
+        cells.unread_dates,
+        (*cells.value_problems, *_duplicate_problems(work)),
+        allow_gaps,
     )
-    unchecked = _gappy_series(work) if stored_unknown and not allow_gaps else frozenset()
-    return Upload(frame, lines, month_only, unchecked)
+
+
+@dataclass(frozen=True, eq=False)
+class ParsedUpload:
+    """A long file parsed once (``parse_upload``) and judged (``judged``) against what is
+    stored, again as often as that changes (under the upload lock), without being parsed
+    again. ``work`` holds its cells as read, in (unique_id, ds) order; the problems found so
+    far are kept in the order the checks meet them (the file's structure and ids; then its
+    unread dates, whose hints depend on the stored frequencies; then its dates' range, values
+    and duplicates)."""
+
+    source: str
+    work: pd.DataFrame
+    problems: tuple[Problem, ...]
+    unread_dates: _UnreadDates | None
+    later_problems: tuple[Problem, ...]
+    allow_gaps: bool = False
+    # each acceptance, by the stored frequencies of the file's series and ``stored_unknown``
+    _accepted: dict[tuple[frozenset[tuple[str, str]], bool], Upload] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def judged(
+        self, stored: Mapping[str, str] | None = None, stored_unknown: bool = False
+    ) -> Upload:
+        """The file's observations if it is valid, judged with what is stored; else
+        ``ValidationFailed`` listing every problem, rows numbered as lines of the file.
+
+        ``stored``: the rows are to be merged with stored history; it maps each series id
+        that has stored rows to its stored frequency (``repository.stored_frequencies``;
+        empty for a first upload or a replace). Those series' missing periods and spacing are
+        left to the check of the merged series (``repository.store_observations``), since a
+        correction may skip periods that are stored and staying so, and their dates are
+        judged, and hinted at, by the stored frequency, not the file's few rows. Every other
+        series' gaps are the file's own and are refused here, with the file's other problems.
+
+        ``stored_unknown``: what is stored is not known yet (``homeward import`` before it
+        connects, so that a file's own problems come before a database's): every series'
+        gaps are left unchecked (``Upload.unchecked_gaps``) and its dates judged by its own
+        rows. If ``Upload.needs_rereading`` the stored frequencies, judge it again with them.
+
+        An accepted file judged again with the same stored frequencies of its series (other
+        series' do not bear on it) is not checked again.
+        """
+        ids = self._series_ids
+        bearing = frozenset((i, f) for i, f in (stored or {}).items() if i in ids)
+        key = (bearing, stored_unknown)
+        if key not in self._accepted:  # judged once for each stored state bearing on it
+            self._refuse_if_invalid(_Spacing(self.allow_gaps, dict(bearing), stored_unknown))
+            gappy = _gappy_series(self.work) if stored_unknown and not self.allow_gaps else None
+            self._accepted[key] = Upload(*self._observations, gappy or frozenset())
+        return self._accepted[key]
+
+    def _refuse_if_invalid(self, spacing: _Spacing) -> None:
+        """ValidationFailed listing every problem, unless there is none."""
+        unread = self.unread_dates.problems(spacing.stored) if self.unread_dates else []
+        problems = [*self.problems, *unread, *self.later_problems]
+        problems += _all_calendar_problems(self.work, spacing)
+        if problems:
+            raise ValidationFailed(in_reading_order(problems), self.source)
+
+    @cached_property
+    def _series_ids(self) -> frozenset[str]:
+        return frozenset(str(i) for i in self.work["unique_id"].unique())
+
+    @cached_property
+    def _observations(self) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        """``Upload``'s frame, lines and month_only: the same however the file is judged."""
+        work = self.work
+        frame = _clean(work)
+        lines = pd.Series(work["row"].to_numpy(dtype="int64"), index=frame.index, name=LINE_INDEX)
+        month_only = pd.Series(
+            _month_only(work["ds_text"]).to_numpy(dtype=bool), index=frame.index, name="month_only"
+        )
+        return frame, lines, month_only
 
 
 def codec_for_charset(charset: str) -> str | None:
@@ -174,7 +277,9 @@ def validate_observations(
     Rows are numbered as lines of a CSV file of ``raw`` (first data row = line 2), unless
     ``raw``'s index is named ``"line"``, in which case it already holds the line numbers.
     """
-    return _clean(_checked(raw, source, [], max_rows))
+    parsed = _parsed(raw, source, (), max_rows)
+    parsed._refuse_if_invalid(_Spacing())
+    return _clean(parsed.work)
 
 
 def frequency_of(ds: pd.Series) -> str:
@@ -626,34 +731,6 @@ class _Spacing:
     unknown: bool = False  # which series are stored is not known: every one's gaps are left
 
 
-def _checked(
-    raw: pd.DataFrame,
-    source: str,
-    prior: list[Problem],
-    max_rows: int,
-    spacing: _Spacing = _Spacing(),
-) -> pd.DataFrame:
-    """The parsed cells (``row`` = file line) in (unique_id, ds) order; ValidationFailed
-    listing every problem unless all are good."""
-    if len(raw) > max_rows:
-        _fail(None, None, f"at most {max_rows:,} data rows", f"{len(raw):,}", source)
-    _check_header_names([str(name) for name in raw.columns], source)
-    problems = [*prior, *_column_problems(raw)]
-    if len(raw) == 0 and not prior:
-        problems.append(Problem(None, None, "at least one data row", "a header only, no rows"))
-    if problems and not set(COLUMNS) <= set(raw.columns):
-        raise ValidationFailed(problems, source)
-    # Sorted once: series codes follow the ids' lexical order, so this is also the output order.
-    work = _parse_cells(raw, problems, spacing.stored).sort_values(
-        ["sid", "ds", "row"], kind="stable"
-    )
-    problems += _duplicate_problems(work)
-    problems += _all_calendar_problems(work, spacing)
-    if problems:
-        raise ValidationFailed(in_reading_order(problems), source)
-    return work
-
-
 def _column_problems(raw: pd.DataFrame) -> list[Problem]:
     names = [str(name) for name in raw.columns]
     header = _quote(",".join(names))
@@ -858,30 +935,60 @@ def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
     return lambda text: text.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
-def _parse_cells(
-    raw: pd.DataFrame, problems: list[Problem], stored: Mapping[str, str]
-) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class _UnreadDates:
+    """A file's dates not read (with every row's id, date and text, to tell which series are
+    weekly): their problems, whose hints depend on the stored frequencies."""
+
+    ids: pd.Series
+    ds: pd.Series
+    ds_text: pd.Series
+    rows: np.ndarray
+    month_first: str | None
+
+    def problems(self, stored: Mapping[str, str]) -> list[Problem]:
+        return _unread_date_problems(
+            self.ids, self.ds, self.ds_text, self.rows, self.month_first, stored
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """A file's cells read (``work``, in the file's order) and their problems: ids', dates
+    not read (``unread_dates``, None if every date was read) and the rest (``value_problems``:
+    dates out of range, values)."""
+
+    work: pd.DataFrame
+    id_problems: list[Problem]
+    unread_dates: _UnreadDates | None
+    value_problems: list[Problem]
+
+
+def _parse_cells(raw: pd.DataFrame) -> _Cells:
     ids, ds_text, y_text = (_as_text(raw[name]) for name in COLUMNS)
     ids = ids.cat.reorder_categories(sorted(ids.cat.categories))
     rows = _row_numbers(raw)
     ids_ok = pd.Series(_per_category(ids, _series_ids), index=ids.index)
     ds = pd.Series(_per_category(ds_text, _parse_dates), index=ds_text.index)
     y, y_problems = parse_count_cells(y_text, rows, "y")
-    problems += _id_problems(ids, ids_ok, rows)
     unread = ds.isna()
-    month_first = _month_first_reason(ids, ds_text, unread)
-    problems += _unread_date_problems(ids, ds, ds_text, rows, month_first, stored)
+    unread_dates = (
+        _UnreadDates(ids, ds, ds_text, rows, _month_first_reason(ids, ds_text, unread))
+        if unread.any()
+        else None
+    )
     outside = _outside_dates(ds)
-    problems += _date_range_problems(outside, rows, ids, ds_text)
+    value_problems = _date_range_problems(outside, rows, ids, ds_text)
     # A date out of range is left unread, as an unreadable one is: its series' calendar (gaps
     # up to 2091, say) is not checked further, so the problems name the date, not its effects.
     ds = ds.where(outside == "")
-    problems += _SeriesOfRows(ids, ids_ok, rows).of(y_problems)
-    return pd.DataFrame(
+    value_problems += _SeriesOfRows(ids, ids_ok, rows).of(y_problems)
+    work = pd.DataFrame(
         {"row": rows, "sid": ids.cat.codes.to_numpy(), "unique_id": np.asarray(ids, dtype=object),
          "ds_text": np.asarray(ds_text, dtype=object), "ds": ds.to_numpy(),
          "y": y.to_numpy(), "y_text": y_text.array, "ok_id": ids_ok.to_numpy()}
     )  # fmt: skip
+    return _Cells(work, _id_problems(ids, ids_ok, rows), unread_dates, value_problems)
 
 
 class _SeriesOfRows:

@@ -38,6 +38,7 @@ from homeward.ingest import (
     Upload,
     frequency_of,
     history_notes,
+    observations_hash,
     validate_observations,
 )
 from homeward.recovery import UNFINISHED
@@ -635,24 +636,25 @@ def newest_import_sources(session: Session, prefix: str | None = None) -> dict[s
 
 def stored_frequencies(session: Session) -> dict[str, str]:
     """{series id: its frequency, ``W-MON`` or ``MS``} of every series with stored history:
-    what an upload is to be merged with (``ingest.read_upload``'s ``stored``). Read from the
-    series table, one row per series, not from the observations."""
+    what an upload is to be merged with (``ingest.ParsedUpload.judged``'s ``stored``). Read
+    from the series table, one row per series, not from the observations."""
     stmt = select(SeriesRow.id, SeriesRow.freq).where(SeriesRow.n_obs > 0)
     return {str(series_id): str(freq) for series_id, freq in session.execute(stmt)}
 
 
 def read_as_stored(session: Session, read: Callable[[Mapping[str, str]], Upload]) -> Upload:
-    """An upload read (``read``: ``ingest.read_upload`` given ``stored_frequencies``) against
-    what is stored once ``lock_observations`` is held, as storing it will find it; the lock is
-    then held until the transaction ends.
+    """An upload judged (``read``: ``ingest.ParsedUpload.judged`` given
+    ``stored_frequencies``) against what is stored once ``lock_observations`` is held, as
+    storing it will find it; the lock is then held until the transaction ends.
 
-    The file is read before the lock is taken, so that parsing a large one does not keep other
-    writers waiting; with the lock, the stored frequencies are read again, and if another
-    upload or a delete changed those of the file's series meanwhile (a first upload of a
-    series whose periods this file's gaps leave to the merge), the file is read again with
-    them. A refusal is judged again likewise where what is stored has changed since (it may
-    rest on what was stored before); else it is answered at once, without waiting for the
-    lock: a file refused for a value such as `abc` waited for another's whole upload."""
+    The file is parsed by the caller and judged first before the lock is taken, so that a
+    large one keeps no other writer waiting; with the lock, the stored frequencies are read
+    again, and if another upload or a delete changed those of the file's series meanwhile (a
+    first upload of a series whose periods this file's gaps leave to the merge), the file is
+    judged again with them. A refusal is judged again likewise where what is stored has
+    changed since (it may rest on what was stored before); else it is answered at once,
+    without waiting for the lock: a file refused for a value such as `abc` waited for
+    another's whole upload."""
     before = stored_frequencies(session)
     try:
         upload = read(before)
@@ -665,6 +667,27 @@ def read_as_stored(session: Session, read: Callable[[Mapping[str, str]], Upload]
     now = stored_frequencies(session)
     ids = [str(series_id) for series_id in upload.frame["unique_id"].unique()]
     return upload if all(now.get(i) == before.get(i) for i in ids) else read(now)
+
+
+def store_upload(
+    session: Session, judge: Callable[[Mapping[str, str]], Upload], source: str, replace: bool
+) -> ImportSummary:
+    """Store a parsed long file (``judge``: ``ingest.ParsedUpload.judged``, or what gives the
+    same ``Upload``) as ``store_observations_once`` does, judged against what is stored when
+    it is written (``read_as_stored``; with ``replace`` nothing stored is kept to merge with,
+    so against nothing): the one path of ``POST /v1/observations`` and ``homeward import``.
+    Raises ValidationFailed for a refused file, having stored nothing."""
+    upload = judge({}) if replace else read_as_stored(session, judge)
+    frame = upload.frame
+    return store_observations_once(
+        session,
+        frame,
+        source,
+        observations_hash(frame),
+        upload.lines,
+        upload.month_only,
+        replace=replace,
+    )
 
 
 def list_series(session: Session, prefix: str | None = None) -> list[SeriesRow]:

@@ -15,12 +15,7 @@ from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import planning, repository
 from homeward.errors import HeaderProblem, ValidationFailed
-from homeward.ingest import (
-    SUPPORTED_CHARSETS,
-    codec_for_charset,
-    observations_hash,
-    read_upload,
-)
+from homeward.ingest import SUPPORTED_CHARSETS, codec_for_charset, parse_upload
 from homeward.repository import SYNTHETIC_DEMO_SOURCE, MixesWithSynthetic
 from homeward.roles import Action
 
@@ -132,26 +127,9 @@ def upload_observations(
     such an upload is refused (409) unless sent with `?replace=true`, which replaces the whole
     stored history of each of its series (also how a restated history is sent).
     """
-    encoding = _encoding_of(content_type)
-    upload = (
-        read_upload(body, source=SOURCE, encoding=encoding)
-        if replace  # nothing stored is kept to merge with
-        else repository.read_as_stored(
-            session,
-            lambda stored: read_upload(body, source=SOURCE, encoding=encoding, stored=stored),
-        )
-    )
-    frame = upload.frame
+    parsed = parse_upload(body, source=SOURCE, encoding=_encoding_of(content_type))
     try:
-        summary = repository.store_observations_once(
-            session,
-            frame,
-            SOURCE,
-            observations_hash(frame),
-            upload.lines,
-            upload.month_only,
-            replace=replace,
-        )
+        summary = repository.store_upload(session, parsed.judged, SOURCE, replace)
     except MixesWithSynthetic as exc:
         session.rollback()  # nothing was written; nor is the (empty) transaction kept
         refused = exc.with_remedy(

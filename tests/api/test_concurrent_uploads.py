@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from homeward import api_keys, repository
+from homeward import api_keys, ingest, repository
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
@@ -132,12 +133,22 @@ def test_an_upload_is_judged_by_what_is_stored_when_it_is_written(
         return found
 
     monkeypatch.setattr(repository, "stored_frequencies", read_then_another_upload)
+    parse = ingest.read_csv_as_text
+    parsed: list[str] = []
+
+    def noted(data: Any, source: str, *args: Any, **kwargs: Any) -> ingest.TextTable:
+        parsed.append(source)
+        return parse(data, source, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "read_csv_as_text", noted)
     body = f"unique_id,ds,y\nrace/gap,{weeks[0]:%Y-%m-%d},7\nrace/gap,{weeks[-1]:%Y-%m-%d},8\n"
     headers = {**key_header(service.key), "content-type": "text/csv"}
     with httpx.Client(base_url=service.url, headers=headers, timeout=60) as client:
         answer = client.post("/v1/observations", content=body.encode())
     assert injected
     assert answer.status_code == 201, answer.text
+    # judged again under the lock, not parsed again (it once was: a large file's parsing twice)
+    assert parsed == ["POST /v1/observations"]
     with service.factory() as session:
         stored = repository.load_observations(session, ["race/gap"])
     assert stored["y"].tolist() == [7.0, *[5.0] * 10, 8.0]

@@ -13,7 +13,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
@@ -48,12 +48,13 @@ from homeward.errors import HomewardError, ValidationFailed
 from homeward.exports import csv_text
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
+    ParsedUpload,
     Upload,
     codec_for_charset,
     is_missing_periods,
     observations_hash,
+    parse_upload,
     read_observations_csv,
-    read_upload,
     stale_series,
     stale_warning,
     unfinished_periods,
@@ -93,6 +94,8 @@ from optimise.result import PlanResult
 log = logging.getLogger("homeward")
 STDOUT = "-"  # as an output file name: standard output (--output only)
 DEMO_KEY_NAME = "demo-admin"  # the admin key a demo served beyond loopback makes for itself
+Judge = Callable[[Mapping[str, str]], Upload]  # a parsed file judged by stored frequencies
+Store = Callable[[Session], repository.ImportSummary]  # an import's file stored in a session
 
 
 def _factory(settings: Settings) -> Any:
@@ -162,26 +165,25 @@ def import_file(args: argparse.Namespace) -> int:
         else ("nhs-dtoc" if is_nhs_dtoc_csv(header) else "long")
     )
     log.info("reading %s as %s", path, fmt)
-    month_only = None
     settings = get_settings()
-    if fmt == "nhs-dtoc":
-        frame, lines = read_nhs_dtoc(data, source=str(path)), None
-    else:
-        upload = _read_long(data, path, args.encoding, args.replace, settings)
-        frame, lines, month_only = upload.frame, upload.lines, upload.month_only
+    store = (
+        _dtoc_store(read_nhs_dtoc(data, source=str(path)), str(path), args.replace)
+        if fmt == "nhs-dtoc"
+        else _long_store(data, path, args, settings.resolved_database_url)
+    )
     # migrated only now: a file refused as it reads leaves the database as it found it
     factory = _factory(settings)
     try:
+        _store_and_report(factory, store, path)
+    finally:  # its connections closed, not left to the garbage collector (a test's process)
+        factory.kw["bind"].dispose()
+    return 0
+
+
+def _store_and_report(factory: Any, store: Store, path: Path) -> None:
+    try:
         with transaction(factory) as session:
-            summary = repository.store_observations_once(
-                session,
-                frame,
-                str(path),
-                observations_hash(frame),
-                lines,
-                month_only,
-                replace=args.replace,
-            )
+            summary = store(session)
     except repository.MixesWithSynthetic as exc:
         raise exc.with_remedy(
             f"run `homeward import --replace {path}`: each of its series' stored history is "
@@ -192,31 +194,64 @@ def import_file(args: argparse.Namespace) -> int:
         notes = repository.history_warnings(session, summary.series)
         for note in [*notes, *planning.unplanned_referrals(session, summary.series)]:
             log.warning("%s", note)
-    return 0
 
 
-def _read_long(data: bytes, path: Path, encoding: str, replace: bool, settings: Settings) -> Upload:
-    """A long file read and checked: first as far as it can be alone, so that its own problems
-    come before a database's (an unreachable server is not what to fix first); then read again
-    against the stored frequencies if they bear on it (a series merged with stored history, or
-    a gap it may fill). A refused file is read again with them too, if the database can be
-    reached: its problems are then all told at once (a new series' gaps with the rest), and
-    its dates judged by its series' stored frequencies."""
-    source, url = str(path), settings.resolved_database_url
+def _dtoc_store(frame: pd.DataFrame, source: str, replace: bool) -> Store:
+    """How to store an NHS England DTOC file's observations, read and checked already."""
+    data_hash = observations_hash(frame)
+    return lambda session: repository.store_observations_once(
+        session, frame, source, data_hash, replace=replace
+    )
+
+
+def _long_store(data: bytes, path: Path, args: argparse.Namespace, url: str) -> Store:
+    """How to store a long file, parsed once here and judged as far as it can be before the
+    database is migrated (``_judge_before_migrating``); storing it judges it again, under the
+    upload lock, by what is stored then, as an upload to the API is judged."""
+    parsed = parse_upload(data, source=str(path), encoding=args.encoding)
+    judge = _judge_before_migrating(parsed, args.replace, url)
+    return lambda session: repository.store_upload(session, judge, str(path), args.replace)
+
+
+def _judge_before_migrating(parsed: ParsedUpload, replace: bool, url: str) -> Judge:
+    """A long file judged before the database is migrated: first alone, so that its own
+    problems come before a database's (an unreachable server is not what to fix first); then
+    by the stored frequencies, if they bear on it (a series merged with stored history, or a
+    gap it may fill), read without migrating (``_judge_as_stored``). A file refused alone is
+    judged with them too, if the database can be reached: its problems are then all told at
+    once (a new series' gaps with the rest), and its dates judged by its series' stored
+    frequencies. Returns how to judge it under the upload lock (``repository.store_upload``)."""
     if replace:  # nothing stored is kept to merge with
-        return read_upload(data, source=source, encoding=encoding)
+        parsed.judged()
+        return parsed.judged
     try:
-        alone = read_upload(data, source=source, encoding=encoding, stored_unknown=True)
+        alone = parsed.judged(stored_unknown=True)
     except ValidationFailed as refused:
         try:
-            stored = _stored_frequencies(url)
+            _judge_as_stored(parsed.judged, url)
         except SQLAlchemyError:  # unreachable, or no database at all: the file's own problems
             raise refused from None
-        return read_upload(data, source=source, encoding=encoding, stored=stored)
-    stored = _stored_frequencies(url)
-    if not alone.needs_rereading(stored):
-        return alone
-    return read_upload(data, source=source, encoding=encoding, stored=stored)
+        return parsed.judged
+
+    def judge(stored: Mapping[str, str]) -> Upload:
+        return parsed.judged(stored) if alone.needs_rereading(stored) else alone
+
+    _judge_as_stored(judge, url)
+    return judge
+
+
+def _judge_as_stored(judge: Judge, url: str) -> None:
+    """Judge a file by the stored frequencies, read without migrating, so that a file refused
+    leaves the database as it found it. A refusal stands unless what is stored changed while
+    it was judged (another import storing a series whose periods this file's gaps leave to
+    the merge): then, as ``repository.read_as_stored`` does, the file is judged again under
+    the upload lock, by what is stored then."""
+    before = _stored_frequencies(url)
+    try:
+        judge(before)
+    except ValidationFailed:
+        if _stored_frequencies(url) == before:
+            raise
 
 
 def _stored_frequencies(url: str) -> dict[str, str]:

@@ -927,7 +927,9 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     period, gives that table's planned and high totals), and the contingency: the hours that
     would serve the high year's extra arrivals in the period they arrive, so the queues stay
     as planned, split per team into what idle paid hours cover, what can be bought within the
-    config's limits (and its cost) and what is beyond them; and for DFG works, their capital."""
+    config's limits and the revenue budget the plan leaves (and its cost), what the teams'
+    limits allow but that budget does not pay for (and its cost), and what is beyond the
+    teams' limits; and for DFG works, their capital."""
 
     service: str = Field(description="a service, or dfg_works")
     period: int = Field(description=_PERIOD)
@@ -967,13 +969,15 @@ class PlanRiskPeriodRowPublic(_StoredRow):
         description="every hour that would serve extra_cases_arriving (times the service's "
         "hours_per_case), so the high year's queue stays as planned: the need, whoever "
         "serves it; it is idle_paid_hours_used plus extra_hours_within_limits plus "
-        "hours_beyond_limits; null for dfg_works, paid from capital, not hours"
+        "hours_beyond_limits plus hours_beyond_budget; null for dfg_works, paid from capital, "
+        "not hours"
     )
     contingency_cost_gbp: float | None = Field(
         description="what must be bought, extra_hours_within_limits priced: its in-house hours "
         "at the service's cost_per_hour_gbp, its agency hours at agency_cost_per_hour_gbp, "
-        "before charge income; idle paid hours cost nothing more and hours beyond the limits "
-        "cannot be bought, so neither is in it (in plans stored before this split, whose "
+        "before charge income; idle paid hours cost nothing more, hours beyond the limits "
+        "cannot be bought and hours beyond the budget are cost_beyond_budget_gbp, so none of "
+        "them is in it (in plans stored before this split, whose "
         "idle_paid_hours_used is null, every contingency hour was priced in-house); null for "
         "dfg_works"
     )
@@ -986,15 +990,32 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     extra_hours_within_limits: float | None = Field(
         description="the part of contingency_hours that must be bought and can be under the "
         "config: per team and period, in-house hours up to max_per_period less staff_hours "
-        "first, then agency hours up to agency_max_per_period less agency_hours (the revenue "
-        "budget and max_change_per_period are not checked); null for dfg_works and in plans "
-        "stored before it"
+        "and as far as max_change_per_period allows them to rise with the neighbouring "
+        "periods' staff_hours as planned (a sound bound: keeping extra hours on for several "
+        "periods could step up further), then agency hours up to agency_max_per_period less "
+        "agency_hours; of those, the ones the revenue budget the plan leaves unspent pays "
+        "for (per budget and period, or financial year where the budget is held so, spent "
+        "period by period in order, net of the charge income the contingency's hours bring; "
+        "a period it cannot pay for in full gets the same share of each team's hours); null "
+        "for dfg_works and in plans stored before it"
     )
     hours_beyond_limits: float | None = Field(
-        description="the part of contingency_hours beyond every team's max_per_period and "
-        "agency_max_per_period: the config allows no more hours to buy for it (a team at its "
-        "ceiling with no agency), so it is not costed; null for dfg_works and in plans "
-        "stored before it"
+        description="the part of contingency_hours beyond every team's max_per_period, "
+        "max_change_per_period and agency_max_per_period: the config allows no more hours to "
+        "buy for it (a team at its ceiling, or stepping up as fast as it may, with no "
+        "agency), so it is not costed; null for dfg_works and in plans stored before it "
+        "(which did not check max_change_per_period)"
+    )
+    hours_beyond_budget: float | None = Field(
+        description="the part of contingency_hours the teams' limits allow to be bought but "
+        "the revenue budget the plan leaves unspent does not pay for (see "
+        "extra_hours_within_limits): buying it would overspend the budget; null for "
+        "dfg_works and in plans stored before it (which did not check the budget)"
+    )
+    cost_beyond_budget_gbp: float | None = Field(
+        description="hours_beyond_budget priced as contingency_cost_gbp prices hours (in-house "
+        "and agency, before charge income): what buying them would cost beyond the budget; "
+        "null for dfg_works and in plans stored before it"
     )
     contingency_capital_gbp: float | None = Field(
         description="for dfg_works, the capital the high year's extra works cost: "
@@ -1070,8 +1091,10 @@ class PlanResultPublic(BaseModel):
         description="per service and period, the planned and high years of `demand_risk` "
         "period by period: cases waiting, delayed days, and the contingency a high year needs "
         "(`extra_cases_arriving`, `contingency_hours` split into `idle_paid_hours_used`, "
-        "`extra_hours_within_limits` and `hours_beyond_limits`, `contingency_cost_gbp` for "
-        "what must be bought, and for dfg_works `contingency_capital_gbp`); empty where "
+        "`extra_hours_within_limits`, `hours_beyond_limits` and `hours_beyond_budget`, "
+        "`contingency_cost_gbp` for what must be bought within the limits and the budget, "
+        "`cost_beyond_budget_gbp` for what the budget does not pay for, and for dfg_works "
+        "`contingency_capital_gbp`); empty where "
         "`demand_risk` is, and absent from plans stored before it",
     )
     demand: list[PlanDemandRowPublic] = Field(default_factory=list)

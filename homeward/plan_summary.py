@@ -125,11 +125,12 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
 
 def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The contingency a high year needs (`risk_periods`): its hours over the year (all of
-    them, whoever serves them), those beyond the config's limits, the cost of those that must
-    be bought, the DFG works' capital, and the period needing the most hours (every service's
-    together: an hour is an hour in any service, unlike a case) with those hours. None where
-    the plan has no such table (stored before it, or no low and high years), or, for a figure
-    added since, no such column."""
+    them, whoever serves them), those beyond the teams' limits, those the limits allow but
+    the revenue budget left does not pay for (and their cost), the cost of those that can be
+    bought within both, the DFG works' capital, and the period needing the most hours (every
+    service's together: an hour is an hour in any service, unlike a case) with those hours.
+    None where the plan has no such table (stored before it, or no low and high years), or,
+    for a figure added since, no such column."""
     periods = result.get("risk_periods") or []
     rows = [r for r in periods if r.get("contingency_hours") is not None]
     hours: dict[str, float] = {}
@@ -146,22 +147,41 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             "all the hours, beyond the plan's used hours, that would serve a high year's extra "
             "referrals as they arrive, so queues stay as planned: some covered by hours the "
             "plan pays for and leaves idle (risk_periods' idle_paid_hours_used), some to buy "
-            "within the teams' limits (extra_hours_within_limits), the rest beyond them",
+            "within the teams' limits and the revenue budget the plan leaves "
+            "(extra_hours_within_limits), some the teams' limits allow but that budget does "
+            "not pay for (hours_beyond_budget), the rest beyond the teams' limits",
         ),
         _row(
             "high_year_hours_beyond_limits",
             _column_sum(rows, "hours_beyond_limits"),
             "hours",
-            "of those hours, the ones beyond the teams' max_per_period and "
-            "agency_max_per_period: the config allows no more to buy, so they are not costed",
+            "of those hours, the ones beyond the teams' max_per_period, max_change_per_period "
+            "and agency_max_per_period: the config allows no more to buy, so they are not "
+            "costed",
+        ),
+        _row(
+            "high_year_hours_beyond_budget",
+            _column_sum(rows, "hours_beyond_budget"),
+            "hours",
+            "of those hours, the ones the teams' limits allow to be bought but the revenue "
+            "budget the plan leaves unspent does not pay for, spent period by period as the "
+            "config's budget rows allow",
+        ),
+        _row(
+            "high_year_cost_beyond_budget_gbp",
+            _column_sum(rows, "cost_beyond_budget_gbp"),
+            "GBP",
+            "what those hours would cost, as high_year_contingency_cost_gbp prices hours, "
+            "beyond the revenue budget",
         ),
         _row(
             "high_year_contingency_cost_gbp",
             cost,
             "GBP",
-            "the cost of the hours that must be bought and can be within the limits: in-house "
-            "hours at each service's cost_per_hour_gbp first, then agency hours at "
-            "agency_cost_per_hour_gbp, before charge income; idle paid hours cost nothing more",
+            "the cost of the hours that must be bought and can be within the teams' limits and "
+            "the revenue budget the plan leaves: in-house hours at each service's "
+            "cost_per_hour_gbp first, then agency hours at agency_cost_per_hour_gbp, before "
+            "charge income; idle paid hours cost nothing more",
         ),
         _row(
             "high_year_capital_gbp",

@@ -13,7 +13,12 @@ from optimise.highs_backend import write_model
 from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.result import PlanResult
-from optimise.risk import beyond_limits_warning, demand_risk_warning, evaluate_risk
+from optimise.risk import (
+    beyond_budget_warning,
+    beyond_limits_warning,
+    demand_risk_warning,
+    evaluate_risk,
+)
 from optimise.scale import money_scale_warnings
 from optimise.simulate import with_simulation
 from optimise.solution import SolveStatus
@@ -68,6 +73,8 @@ def plan(
             ends.append(risky)
         if short := beyond_limits_warning(result.risk_periods):
             ends.append(short)
+        if unfunded := beyond_budget_warning(result.risk_periods):
+            ends.append(unfunded)
         if ends:
             result = result.with_extras(warnings=(*result.warnings, *ends))
     if slips := money_scale_warnings(inputs):  # whatever the status: often its cause

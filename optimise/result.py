@@ -51,7 +51,9 @@ class PlanResult:
     demand_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service (incl. dfg_works), period, ds, planned_ and high_waiting_cases,
     # extra_waiting_cases, planned_ and high_dtoc_days, extra_cases_arriving, contingency_hours,
-    # contingency_cost_gbp (optimise/risk.py)
+    # contingency_cost_gbp, its split (idle_paid_hours_used, extra_hours_within_limits,
+    # hours_beyond_limits, hours_beyond_budget), cost_beyond_budget_gbp and
+    # contingency_capital_gbp (optimise/risk.py)
     risk_periods: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service, district, period, ds, forecast_cases, planned_cases (raised in winter periods)
     demand: pd.DataFrame = field(default_factory=pd.DataFrame)

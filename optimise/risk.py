@@ -12,10 +12,13 @@ The same evaluations, period by period, give `risk_periods`: per period (a week 
 the high year's extra queue and delayed days, and the contingency: the hours that would serve
 the high year's extra arrivals that period so its queues stay as planned, split per team into
 what the plan's idle paid hours cover (a team held at its `min_per_period` floor pays for
-hours it does not use), what can be bought within the team's `max_per_period` and
-`agency_max_per_period` (and its cost), and what is beyond them; and for DFG works, the
-capital the extra works cost. The waiting columns hold the plan's used hours fixed: a team's
-idle paid hours would shorten a high year's queues too, which they do not count.
+hours it does not use), what can be bought within the config's limits (the team's
+`max_per_period`, `max_change_per_period` and `agency_max_per_period`, and the revenue budget
+the plan leaves unspent; and its cost), what the team's limits allow but the budget does not
+pay for, and what is beyond the team's limits; and for DFG works, the capital the extra works
+cost. The waiting columns hold the plan's used hours fixed: a team's idle paid hours would
+shorten a high year's queues too, which they do not count. All of it evaluates the solved
+plan: nothing is solved again.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from optimise.budgets import row_of_period
 from optimise.fluid import FluidOutcome, evaluate_hours
-from optimise.frames import ratio, team_sum
+from optimise.frames import budget_sum, ratio, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array
 from optimise.result import PlanResult
@@ -65,6 +69,8 @@ RISK_PERIOD_COLUMNS = [
     "idle_paid_hours_used",
     "extra_hours_within_limits",
     "hours_beyond_limits",
+    "hours_beyond_budget",
+    "cost_beyond_budget_gbp",
     "contingency_capital_gbp",
 ]
 # The staffing table's columns (per service, team and period) the contingency's split reads.
@@ -126,6 +132,13 @@ def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> Deman
     return DemandRisk(totals, _with_contingency(inputs, result, periods, extra))
 
 
+def budget_headroom(inputs: PlanInputs, result: PlanResult) -> Array:
+    """(B, T) GBP: each budget's revenue left unspent by the plan in each period (its
+    `revenue_by_budget` rows' `headroom_gbp`: budget less net cost)."""
+    shape = (len(inputs.budgets), len(inputs.period_start))
+    return result.revenue_by_budget["headroom_gbp"].to_numpy(dtype=float).reshape(shape)
+
+
 def _with_demand(inputs: PlanInputs, demand: Array) -> PlanInputs:
     return replace(inputs, demand_cases=demand)
 
@@ -179,7 +192,7 @@ def _with_contingency(
     DFG works have no hours (NaN, null when served), paid from capital: the extra works at
     each district's cost_per_adaptation_gbp, summed; care services have no capital (NaN)."""
     cases = extra.sum(axis=1)
-    split = contingency_split(inputs, result.staffing, extra[:-1])
+    split = contingency_split(inputs, result.staffing, extra[:-1], budget_headroom(inputs, result))
     no_hours = np.full((1, cases.shape[1]), np.nan)
     capital = (extra[-1] * inputs.cost_per_adaptation_gbp[:, None]).sum(axis=0)
     no_capital = np.full((len(inputs.services), cases.shape[1]), np.nan)
@@ -193,35 +206,90 @@ def _with_contingency(
     )[RISK_PERIOD_COLUMNS]
 
 
-def contingency_split(inputs: PlanInputs, staffing: pd.DataFrame, extra: Array) -> dict[str, Array]:
+def contingency_split(
+    inputs: PlanInputs, staffing: pd.DataFrame, extra: Array, headroom_gbp: Array
+) -> dict[str, Array]:
     """The contingency of `extra` (S, D, T) cases per service, team and period (S, G, T):
     `contingency_hours`, the hours they need (times hours_per_case); `idle_paid_hours_used`,
     the part the team's paid but unused hours cover that period (staff plus agency hours
-    above hours used, as a `min_per_period` floor leaves them), at no extra cost;
-    `extra_hours_within_limits`, the rest up to the team's headroom, in-house hours to
-    `max_per_period` first, then agency hours to `agency_max_per_period`;
-    `hours_beyond_limits`, what is left, which the config does not allow to be bought; and
-    `contingency_cost_gbp`, the bought hours at cost_per_hour_gbp and
-    agency_cost_per_hour_gbp. `staffing` is the plan's staffing table (STAFFING_COLUMNS)."""
+    above hours used, as a `min_per_period` floor leaves them), at no extra cost; of the
+    rest, the team's limits allow in-house hours up to `max_per_period` and as far as
+    `max_change_per_period` lets the period's staff hours rise (`ramp_room`), then agency
+    hours to `agency_max_per_period`; `hours_beyond_limits`, what they do not allow. Of the
+    hours the limits allow, `extra_hours_within_limits` are those the revenue budget the plan
+    leaves, `headroom_gbp` (B, T) GBP, pays for (`funded_share`), and `hours_beyond_budget`
+    the others; `contingency_cost_gbp` and `cost_beyond_budget_gbp` price each at
+    cost_per_hour_gbp and agency_cost_per_hour_gbp, before charge income. `staffing` is the
+    plan's staffing table (STAFFING_COLUMNS)."""
     shape = (len(inputs.services), len(inputs.teams), len(inputs.period_start))
     grid = {c: staffing[c].to_numpy(dtype=float).reshape(shape) for c in STAFFING_COLUMNS}
     need = team_sum(inputs, extra * inputs.hours_per_case[:, None, None])
     paid = grid["staff_hours"] + grid["agency_hours"]
     idle = np.minimum(need, np.maximum(paid - grid["hours_used"], 0.0))
-    in_house = np.minimum(need - idle, np.maximum(grid["max_hours"] - grid["staff_hours"], 0.0))
+    ceiling = np.maximum(grid["max_hours"] - grid["staff_hours"], 0.0)
+    in_house = np.minimum(need - idle, np.minimum(ceiling, ramp_room(inputs, grid["staff_hours"])))
     room = np.maximum(grid["agency_max_hours"] - grid["agency_hours"], 0.0)
     agency = np.minimum(need - idle - in_house, room)
     cost = (
         in_house * inputs.cost_per_hour_gbp[:, None, None]
         + agency * inputs.agency_cost_per_hour_gbp[:, None, None]
     )
+    share = funded_share(inputs, cost, in_house + agency, idle, headroom_gbp)
+    share = share[inputs.budget_of_team][None]  # (1, G, T): a team's budget's share
     return {
         "contingency_hours": need,
-        "contingency_cost_gbp": cost,
+        "contingency_cost_gbp": cost * share,
         "idle_paid_hours_used": idle,
-        "extra_hours_within_limits": in_house + agency,
+        "extra_hours_within_limits": (in_house + agency) * share,
         "hours_beyond_limits": need - idle - in_house - agency,
+        "hours_beyond_budget": (in_house + agency) * (1.0 - share),
+        "cost_beyond_budget_gbp": cost * (1.0 - share),
     }
+
+
+def ramp_room(inputs: PlanInputs, staff_hours: Array) -> Array:
+    """(S, G, T) hours: how far each period's staff hours may rise above the plan's
+    `staff_hours` (S, G, T) under the LP's recruitment rows, |e[t] - e[t-1]| <= the team's
+    max_change_per_period (the first period against current_per_period where it is given),
+    with the neighbouring periods' hours held at the plan's: the rise from the period
+    before, and the fall to the period after, each stay within the limit. Any choice of
+    extra hours within these bounds, in any periods together, keeps every row: a rise in
+    the period before only narrows the step up, a rise in the period after only narrows the
+    step down. It is a sound bound, not the most a planner could add: one who keeps extra
+    hours on for several periods can step up further each period, which only a path over
+    the whole horizon (another LP) would find. inf where no limit applies."""
+    limit = inputs.max_change_hours[:, :, None]
+    before = np.concatenate([inputs.current_hours[:, :, None], staff_hours[:, :, :-1]], axis=2)
+    after = np.concatenate([staff_hours[:, :, 1:], np.full_like(staff_hours[:, :, :1], np.nan)], 2)
+    rise = np.fmin(limit - (staff_hours - before), limit - (staff_hours - after))  # nan: none
+    return np.maximum(np.where(np.isnan(rise), np.inf, rise), 0.0)
+
+
+def funded_share(
+    inputs: PlanInputs, cost_gbp: Array, bought_hours: Array, idle_hours: Array, headroom: Array
+) -> Array:
+    """(B, T): the share of the hours the teams' limits allow to be bought, `bought_hours`
+    (S, G, T) costing `cost_gbp` (S, G, T), that each budget's money left pays for, as the
+    LP's revenue rows count it: per budget and period, or per financial year under
+    `revenue_budget_basis: financial_year`, the plan's `headroom` (B, T) GBP (a row's sum,
+    0 where it is overspent) pays the period's cost less the charge income of every hour of
+    contingency served (`idle_hours`, already paid for, as well), period by period in order,
+    as a planner facing a high year spends as it comes. A period the money left cannot pay
+    for in full gets the same share of each of its teams' and services' hours."""
+    charge = inputs.charge_income_gbp_per_hour[:, None, None]
+    net = budget_sum(inputs, (cost_gbp - charge * bought_hours).sum(axis=0), "team")
+    income = budget_sum(inputs, (charge * idle_hours).sum(axis=0), "team")
+    rows = row_of_period(inputs)
+    left = np.zeros((headroom.shape[0], int(rows.max()) + 1))
+    np.add.at(left.T, rows, headroom.T)
+    left = np.maximum(left, 0.0)
+    share = np.ones_like(net)
+    for t, r in enumerate(rows):
+        money = left[:, r] + income[:, t]
+        short = net[:, t] > money
+        share[:, t] = np.where(short, money / np.where(short, net[:, t], 1.0), 1.0)
+        left[:, r] = money - share[:, t] * net[:, t]
+    return share
 
 
 def contingency_cases(inputs: PlanInputs, extra_demand: Array) -> Array:
@@ -276,18 +344,47 @@ def demand_risk_warning(risk: pd.DataFrame) -> str | None:
 
 def beyond_limits_warning(periods: pd.DataFrame) -> str | None:
     """A warning when a high year's contingency (the `risk_periods` rows) needs hours beyond
-    the teams' max_per_period and agency_max_per_period; None otherwise."""
-    if periods.empty or "hours_beyond_limits" not in periods:
-        return None
-    beyond = periods.groupby("service")["hours_beyond_limits"].sum()
-    beyond = beyond[beyond > 0.5]  # under half an hour a service is round-off, not a shortfall
-    if beyond.empty:
+    the teams' max_per_period, max_change_per_period and agency_max_per_period; None
+    otherwise."""
+    beyond = _by_service(periods, "hours_beyond_limits")
+    if beyond is None:
         return None
     need = float(periods["contingency_hours"].sum())
-    named = ", ".join(f"{service} {hours:,.0f}" for service, hours in beyond.items())
     return (
         f"if referrals come in high, {beyond.sum():,.0f} of the {need:,.0f} contingency hours "
-        f"a high year needs ({named}) are beyond the teams' max_per_period and "
-        "agency_max_per_period: the config allows no more hours to buy for them (see the "
-        "risk_periods table's hours_beyond_limits)"
+        f"a high year needs ({_named(beyond)}) are beyond the teams' max_per_period, "
+        "max_change_per_period and agency_max_per_period: the config allows no more hours to "
+        "buy for them (see the risk_periods table's hours_beyond_limits)"
     )
+
+
+def beyond_budget_warning(periods: pd.DataFrame) -> str | None:
+    """A warning when a high year's contingency (the `risk_periods` rows) needs hours the
+    teams' limits allow but the revenue budget the plan leaves does not pay for; None
+    otherwise."""
+    beyond = _by_service(periods, "hours_beyond_budget")
+    if beyond is None:
+        return None
+    cost = float(periods["cost_beyond_budget_gbp"].sum())
+    return (
+        f"if referrals come in high, buying the {beyond.sum():,.0f} contingency hours the "
+        f"teams' limits allow but the plan's budget does not cover ({_named(beyond)}) would "
+        f"overspend the revenue budget by up to GBP {cost:,.0f} (their cost before the charge "
+        "income they bring): the budget the plan leaves unspent pays only for "
+        "extra_hours_within_limits (see the risk_periods table's hours_beyond_budget and "
+        "cost_beyond_budget_gbp)"
+    )
+
+
+def _by_service(periods: pd.DataFrame, column: str) -> pd.Series | None:
+    """`column` summed per service, the services with more than half an hour of it (under
+    that is round-off, not a shortfall); None where none has (or the table lacks it)."""
+    if periods.empty or column not in periods:
+        return None
+    hours = periods.groupby("service")[column].sum()
+    hours = hours[hours > 0.5]
+    return None if hours.empty else hours
+
+
+def _named(hours: pd.Series) -> str:
+    return ", ".join(f"{service} {value:,.0f}" for service, value in hours.items())

@@ -402,9 +402,12 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     worst: a plan that uses every hour it buys never absorbs a high year. Now each service's
     weeks, which still add up to `demand_risk`'s totals, give the hours (at the config's
     hours_per_case) that would serve a high year's extra arrivals, split into idle paid hours,
-    hours within the teams' limits and beyond them, the cost of those within (at its
-    cost_per_hour_gbp: the demo allows no agency), the DFG works' capital, and the summary
-    their totals (beyond-limit hours and capital included) and the peak week."""
+    hours within the teams' limits and the budget left, beyond the budget and beyond the
+    limits, the cost of those within and beyond the budget (at its cost_per_hour_gbp: the
+    demo allows no agency), no week's within-limits cost above the revenue the plan leaves
+    that week (the demo's budget is one pool, per week, without charges), the DFG works'
+    capital, and the summary their totals (beyond-limit and beyond-budget hours and capital
+    included) and the peak week."""
     rows = _rows(viewer.get(f"/v1/plans/{plan['id']}/risk_periods"))
     columns = list(PlanRiskPeriodRowPublic.model_fields)
     assert len(rows) > 0 and all(list(r) == columns for r in rows)
@@ -437,10 +440,18 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
         for r in weeks:
             hours = r["extra_cases_arriving"] * service["hours_per_case"]
             assert r["contingency_hours"] == pytest.approx(hours, rel=1e-9), r
-            split = ("idle_paid_hours_used", "extra_hours_within_limits", "hours_beyond_limits")
+            split = (
+                "idle_paid_hours_used",
+                "extra_hours_within_limits",
+                "hours_beyond_limits",
+                "hours_beyond_budget",
+            )
             assert sum(r[c] for c in split) == pytest.approx(hours, rel=1e-9, abs=1e-9), r
-            cost = r["extra_hours_within_limits"] * service["cost_per_hour_gbp"]  # no agency
+            rate = service["cost_per_hour_gbp"]  # no agency
+            cost = r["extra_hours_within_limits"] * rate
             assert r["contingency_cost_gbp"] == pytest.approx(cost, rel=1e-9, abs=1e-9), r
+            beyond = r["hours_beyond_budget"] * rate
+            assert r["cost_beyond_budget_gbp"] == pytest.approx(beyond, rel=1e-9, abs=1e-9), r
             assert r["contingency_capital_gbp"] is None
         if service["id"] != "domcare":  # domcare's add reablement's knock-on
             extra = new_cases[("high", service["id"])] - new_cases[("planned", service["id"])]
@@ -448,6 +459,12 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     works = [r for r in rows if r["service"] == "dfg_works"]
     assert works and all(r["contingency_hours"] is None for r in works)
     assert all(r["hours_beyond_limits"] is None for r in works)
+    assert all(r["hours_beyond_budget"] is None for r in works)
+    assert not any(s.get("charge_gbp_per_hour") for s in config["services"])
+    headroom = {r["ds"]: r["headroom_gbp"] for r in result["revenue"]}
+    for ds, left in headroom.items():
+        bought = sum(r["contingency_cost_gbp"] or 0.0 for r in rows if r["ds"] == ds)
+        assert bought <= max(left, 0.0) + 1e-6, ds
     adaptation = {d["id"]: d["cost_per_adaptation_gbp"] for d in config["districts"]}
     assert len(set(adaptation.values())) == 1  # the demo's: one price, so per period
     capital = sum(r["extra_cases_arriving"] for r in works) * next(iter(adaptation.values()))
@@ -461,8 +478,16 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     assert summary["high_year_contingency_cost_gbp"]["value"] == pytest.approx(
         sum(r["contingency_cost_gbp"] or 0.0 for r in rows), rel=1e-9
     )
-    beyond = sum(r["hours_beyond_limits"] or 0.0 for r in rows)
-    assert summary["high_year_hours_beyond_limits"]["value"] == pytest.approx(beyond, rel=1e-9)
+    for figure, column in (
+        ("high_year_hours_beyond_limits", "hours_beyond_limits"),
+        ("high_year_hours_beyond_budget", "hours_beyond_budget"),
+        ("high_year_cost_beyond_budget_gbp", "cost_beyond_budget_gbp"),
+    ):
+        total = sum(r[column] or 0.0 for r in rows)
+        assert summary[figure]["value"] == pytest.approx(total, rel=1e-9, abs=1e-9), figure
+    # the demo's budget funds 92% of the hours demand wants: the plan spends it every week
+    assert summary["high_year_hours_beyond_budget"]["value"] > 0
+    assert any("would overspend the revenue budget" in w for w in result["warnings"])
     assert summary["high_year_capital_gbp"]["value"] == pytest.approx(capital, rel=1e-9)
     assert capital > 0
     peak = max(by_week, key=by_week.__getitem__)
@@ -489,12 +514,14 @@ def test_a_plan_stored_before_risk_periods_has_none(
         figures = (
             "high_year_contingency_hours",
             "high_year_hours_beyond_limits",
+            "high_year_hours_beyond_budget",
+            "high_year_cost_beyond_budget_gbp",
             "high_year_contingency_cost_gbp",
             "high_year_capital_gbp",
             "peak_contingency_period",
             "peak_contingency_hours",
         )
-        assert [got[f] for f in figures] == [None] * 6
+        assert [got[f] for f in figures] == [None] * 8
     finally:
         with transaction(demo_db.factory) as session:
             session.delete(session.get_one(PlanRow, older))

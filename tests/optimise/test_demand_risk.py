@@ -246,7 +246,7 @@ def test_a_high_years_contingency_is_split_into_idle_paid_bought_and_beyond_the_
     (the demo's OT: 4,462 hours). Here hao's floor (150 hours a week a team) is far above its
     demand: its contingency is idle paid hours, costing nothing; OT is held at 20 hours, all
     used, with no agency: all its contingency is beyond the limits, costing nothing; and every
-    row's need is its idle, bought and beyond hours."""
+    row's need is its idle, bought, beyond-budget and beyond-limits hours."""
     hours = {
         "ot": {"min_per_period": 20.0, "max_per_period": 20.0},
         "hao": {"min_per_period": 150.0, "max_per_period": 150.0},
@@ -272,8 +272,9 @@ def test_a_high_years_contingency_is_split_into_idle_paid_bought_and_beyond_the_
     np.testing.assert_allclose(ot[["idle_paid_hours_used", "extra_hours_within_limits"]], 0.0)
     np.testing.assert_allclose(ot["contingency_cost_gbp"], 0.0)
     care = weeks.drop(index="dfg_works", level="service")
-    parts = care[["idle_paid_hours_used", "extra_hours_within_limits", "hours_beyond_limits"]]
+    split = ["idle_paid_hours_used", "extra_hours_within_limits", "hours_beyond_budget"]
+    parts = care[[*split, "hours_beyond_limits"]]
     assert (parts >= 0).all().all()
     np.testing.assert_allclose(parts.sum(axis=1), care["contingency_hours"], rtol=1e-12)
-    assert weeks.loc["dfg_works", "hours_beyond_limits"].isna().all()
+    assert weeks.loc["dfg_works", ["hours_beyond_limits", "hours_beyond_budget"]].isna().all().all()
     assert any("beyond the teams' max_per_period" in w for w in result.warnings)

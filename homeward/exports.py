@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,12 @@ SIGNIFICANT = 10  # digits kept: a solver's 1013778.0000000001 is written 101377
 # beside budgets of millions. Other columns may mix units (shadow prices per GBP and per hour)
 # or scales (every series' forecasts), so only money is judged by its neighbours.
 NEGLIGIBLE = 1e-9
+# A text cell starting with one of these is run as a formula by Excel or LibreOffice (OWASP's
+# CSV injection list): `=HYPERLINK(...)` in a team id would be a link sending the sheet away.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that is a plain number (`-0.09`, `+5`, `1e-05`) is read as that number, not run, so it
+# keeps its sign: a spreadsheet sums a stored figure written as text as it sums the others.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def without_round_off(value: float, *scale: float) -> float:
@@ -40,12 +48,50 @@ def csv_text(frame: pd.DataFrame) -> str:
     """`frame` as CSV: a header row, `\\n` line ends, dates as YYYY-MM-DD, booleans as
     true/false (as the JSON has them, not Python's True/False), and floats to 10 significant
     digits with a solver's round-off near zero written as 0 (what a spreadsheet shows
-    anyway, without the artefacts a reader would query)."""
-    out = io.StringIO()
-    _json_booleans(tidy(frame)).to_csv(
-        out, index=False, lineterminator="\n", date_format="%Y-%m-%d"
-    )
-    return out.getvalue()
+    anyway, without the artefacts a reader would query).
+
+    A text cell a spreadsheet would run as a formula is written as text (`'=1+1`, see
+    `as_text`), and a cell holding a line break, a carriage return included, is quoted, so
+    no cell's text can start a row of its own."""
+    ready = _formulas_as_text(_json_booleans(tidy(frame)))
+    text = ready.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return text if "\r" not in text else _quoting_carriage_returns(ready)
+
+
+def _quoting_carriage_returns(frame: pd.DataFrame) -> str:
+    """`frame` as `csv_text` writes it, but with every cell holding a `\\r` quoted. Python's
+    csv quotes a cell only for the characters of its line terminator, so with `\\n` a bare
+    `\\r` is left unquoted, and Excel, LibreOffice and Python's csv reader all start a new
+    row there. Written with `\\r\\n` (which quotes both), read back as cells, and each row
+    written again with that terminator, whose last two characters become `\\n`."""
+    crlf = frame.to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d")
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+    rows = []
+    for cells in csv.reader(io.StringIO(crlf, newline="")):
+        line.seek(0)
+        line.truncate()
+        writer.writerow(cells)
+        rows.append(line.getvalue()[:-2] + "\n")
+    return "".join(rows)
+
+
+def _formulas_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (a copy of the caller's, changed in place) with each text cell `as_text`."""
+    for name in frame.columns:
+        if frame[name].dtype == object or isinstance(frame[name].dtype, pd.StringDtype):
+            frame[name] = frame[name].map(as_text)
+    return frame
+
+
+def as_text(value: object) -> object:
+    """`value`, but text starting with a FORMULA_STARTS character, other than a plain number,
+    with a `'` before it (OWASP's advice for CSV injection): a spreadsheet shows `=1+1` as
+    written rather than running it, and Python's csv reader gives `'=1+1`. Numbers, and text
+    that is a plain number (`-0.09`), are returned as they are."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    return value if _PLAIN_NUMBER.fullmatch(value) else "'" + value
 
 
 def _json_booleans(frame: pd.DataFrame) -> pd.DataFrame:

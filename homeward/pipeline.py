@@ -39,6 +39,7 @@ from homeward.settings import Settings
 from homeward.storage import transaction as repository_session
 from models import LockRow, PlanningConfigRow, PlanRow, RunRow
 from models.tables import RunStatus, RunTrigger
+from optimise.config import ConfigValueError, check_team_id
 from optimise.errors import PlanInputError
 from optimise.result import PlanResult
 
@@ -366,7 +367,10 @@ def _referral_tree(
     session: Session, history: pd.DataFrame, report: Report
 ) -> dict[str, tuple[str, ...]]:
     """Team and area totals to reconcile, where the active config says which district belongs
-    to which team; with no (valid) config there are no teams to add up to."""
+    to which team; with no (valid) config there are no teams to add up to, nor with a team id
+    that cannot name a series (a config stored before team ids were checked: its total's id
+    could be too long to store, or hold a line break), though its districts are still
+    forecast and planned."""
     config_row = repository.active_config(session)
     if config_row is None:
         return {}
@@ -375,6 +379,16 @@ def _referral_tree(
     except planning.ConfigUnreadable as exc:  # the plan step fails with the same words
         report(f"  no team totals: {exc}")
         return {}
+    for i, team in enumerate(config.teams):
+        try:
+            check_team_id(team.id)
+        except ConfigValueError as exc:
+            report(
+                f"  no team totals: the active config (id {config_row.id}), stored before team "
+                f"ids were checked, has teams[{i}].id: expected {exc.expected}, found "
+                f"{exc.found} (POST /v1/configs the config with that team's id changed)"
+            )
+            return {}
     return planning.referral_hierarchy(config, history["unique_id"].unique())
 
 

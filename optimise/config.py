@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import UnionType
@@ -81,6 +83,16 @@ MAX_MONEY_GBP = 1e11
 STORED: dict[str, bool] = {"stored": True}
 # Stored in columns of these lengths (planning_configs.name and .version).
 MAX_NAME_LENGTH, MAX_VERSION_LENGTH = 200, 100
+# A team's id names its referral totals, `referrals_team/<service>/<team id>` (homeward.planning
+# TEAM_PREFIX), and is written in plans' tables and CSVs: so it is one part of a series id, as
+# homeward.ingest.SERIES_ID_PART (lower case a-z 0-9 _ . -, from a letter or digit: no '/', no
+# '..', no control character or markup), short enough that its longest total (reablement's,
+# 15 + 10 + 1 characters before it) fits the 200 characters a stored series id holds.
+TEAM_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+MAX_SERIES_ID_LENGTH = 200
+MAX_TEAM_ID_LENGTH = (
+    MAX_SERIES_ID_LENGTH - len("referrals_team/") - max(len(s) for s in SERVICE_IDS) - 1
+)  # 174
 
 
 class _Strict(BaseModel):
@@ -362,7 +374,9 @@ class TeamConfig(_Strict):
 
     id: str = Field(
         min_length=1,
-        description="the team's id, which each of its districts gives as `team`",
+        description="the team's id, which each of its districts gives as `team`: lower-case "
+        f"a-z, 0-9, '_', '.', '-', starting with a letter or digit, at most {MAX_TEAM_ID_LENGTH} "
+        "characters, as its referral totals referrals_team/<service>/<team id> name it",
     )
     hours: dict[ServiceId, HoursBounds] = Field(
         description="the team's hours bounds by service id, one for each service of the config",
@@ -374,6 +388,30 @@ class TeamConfig(_Strict):
         "fees and care charges its districts earn, GBP per period; null: the team shares the "
         "pooled revenue_budget_gbp_per_period",
     )
+
+    @field_validator("id")
+    @classmethod
+    def _names_a_series(cls, team_id: str, info: ValidationInfo) -> str:
+        """Refused when sent (a stored config's is read as stored: see `check_team_id`)."""
+        if not _stored(info):
+            check_team_id(team_id)
+        return team_id
+
+
+def check_team_id(team_id: str) -> None:
+    """Raise ConfigValueError unless `team_id` can name its team's referral totals (see
+    TEAM_ID_PATTERN). A config stored before this check may hold one that cannot: the
+    pipeline then makes no team totals, and says why."""
+    expected = (
+        "a lower-case id of a-z, 0-9, '_', '.', '-' (starting with a letter or digit), at most "
+        f"{MAX_TEAM_ID_LENGTH} characters, as its referral totals "
+        "referrals_team/<service>/<team id> name it"
+    )
+    if len(team_id) > MAX_TEAM_ID_LENGTH:
+        found = f"{len(team_id)} characters ({json.dumps(team_id[:40])}...)"
+        raise ConfigValueError("id", (), expected, found)
+    if not TEAM_ID_PATTERN.fullmatch(team_id):
+        raise ConfigValueError("id", (), expected, json.dumps(team_id))
 
 
 class DistrictHours(_Strict):
@@ -790,6 +828,18 @@ class PlanningConfig(_Strict):
         if not name.strip():
             raise ConfigValueError("name", (), "a name that is not blank", repr(name))
         return name
+
+    @field_validator("name", "version")
+    @classmethod
+    def _one_line(cls, text: str, info: ValidationInfo) -> str:
+        """A name or version with a control character (a line break, a tab) is refused when
+        sent: a plan's summary and CSVs write them in a cell of their own."""
+        control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+        if control is not None and not _stored(info):
+            field = info.field_name or "name"
+            found = f"{json.dumps(text[:80])}, holding {json.dumps(control)}"
+            raise ConfigValueError(field, (), "text without control characters", found)
+        return text
 
     @model_validator(mode="after")
     def _references_resolve(self) -> PlanningConfig:

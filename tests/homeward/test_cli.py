@@ -610,6 +610,25 @@ def test_plan_with_a_district_of_an_unknown_team_names_that_field(
     assert "whole input" not in line and "Value error" not in line
 
 
+def test_plan_with_a_team_id_no_series_can_have_names_that_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As POST /v1/configs refuses it: its CSVs would hold a line break in a cell."""
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    body["teams"][1]["id"] = "south\r=cmd"
+    for district in body["districts"]:
+        district["team"] = "south\r=cmd" if district["team"] == "south" else district["team"]
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps(body))
+    assert main(["plan", "--config", str(config)]) == 2
+    line = _one_line_error(capsys, "plan")
+    assert line.endswith(
+        "teams.1.id: expected a lower-case id of a-z, 0-9, '_', '.', '-' (starting with a letter "
+        "or digit), at most 174 characters, as its referral totals "
+        'referrals_team/<service>/<team id> name it, found "south\\r=cmd"'
+    )
+
+
 @pytest.mark.parametrize(
     ("make", "found"),
     [(lambda tmp: tmp / "missing.json", "nothing there"), (lambda tmp: tmp, "a folder")],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import demo_config, planning, repository
@@ -153,3 +156,36 @@ def test_an_uploaded_total_far_from_its_districts_is_left_out_not_the_run(
     assert np.allclose(
         team.sort_values("ds")["mean"].to_numpy(), summed.groupby("ds")["mean"].sum().to_numpy()
     )
+
+
+@pytest.mark.parametrize("team_id", ["n" * 300, "north\r=cmd|' /C calc'!A0"])
+def test_an_active_config_stored_with_a_team_id_no_series_can_have_makes_no_totals(
+    either_factory: sessionmaker[Session], sqlite_settings: Settings, team_id: str
+) -> None:
+    """Stored before team ids were checked (POST /v1/configs now refuses it), its totals' ids
+    could not be stored (over the 200 characters PostgreSQL's series ids hold, which failed
+    every run) or would hold a line break: the run makes none, says why, and plans."""
+    factory = either_factory
+    _store_demo_referrals(factory)
+    body = demo_config.demo_planning_config(horizon_periods=4)
+    body["teams"][0]["id"] = team_id
+    for district in body["districts"]:
+        district["team"] = team_id if district["team"] == "north" else district["team"]
+    with transaction(factory) as session:
+        config_id = repository.save_config(session, body, planning.config_hash(body)).id
+    messages: list[str] = []
+    outcome = run_pipeline(factory, _fast(sqlite_settings), trigger="demo", report=messages.append)
+    assert outcome.plan_id is not None
+    with factory() as session:
+        stored = [s.id for s in repository.list_series(session)]
+        totals = repository.latest_forecast_frame(session, planning.TEAM_PREFIX)
+    assert not any(s.startswith(planning.TEAM_PREFIX) for s in stored) and totals.empty
+    said = [m for m in messages if "no team totals" in m]
+    assert said == [
+        f"  no team totals: the active config (id {config_id}), stored before team ids were "
+        "checked, has teams[0].id: expected a lower-case id of a-z, 0-9, '_', '.', '-' "
+        "(starting with a letter or digit), at most 174 characters, as its referral totals "
+        "referrals_team/<service>/<team id> name it, found "
+        + (f'300 characters ("{"n" * 40}"...)' if len(team_id) > 174 else json.dumps(team_id))
+        + " (POST /v1/configs the config with that team's id changed)"
+    ]

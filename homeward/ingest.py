@@ -56,9 +56,12 @@ _NAN_WORDS = frozenset({"nan", "+nan", "-nan", "na", "n/a", "null", "none"})
 _INF_WORDS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
+# the database's series ids are VARCHAR(200): a longer one stored on SQLite, then failed
+# every insert on PostgreSQL
+MAX_SERIES_ID = 200
 EXPECTED_ID = (
     "a lower-case series id of parts [a-z0-9_.-] joined by '/', "
-    "e.g. 'referrals/ot/nuneaton-and-bedworth'"
+    f"at most {MAX_SERIES_ID} characters, e.g. 'referrals/ot/nuneaton-and-bedworth'"
 )
 EXPECTED_DATE = "a date YYYY-MM-DD (a Monday for weekly series) or a month YYYY-MM"
 EXPECTED_Y = f"a number from 0 to {MAX_COUNT:,} (Homeward metrics are counts in one period)"
@@ -1162,8 +1165,10 @@ TOTAL_IDS = frozenset({"total", "all"})
 
 
 def _series_ids(text: pd.Series) -> pd.Series:
-    """Which ids are series ids: the pattern, and not a total row's label in any case."""
-    return _matches(SERIES_ID_PATTERN.pattern)(text) & ~text.str.lower().isin(TOTAL_IDS)
+    """Which ids are series ids: the pattern, within the length, and not a total row's
+    label in any case."""
+    fits = text.str.len() <= MAX_SERIES_ID
+    return _matches(SERIES_ID_PATTERN.pattern)(text) & fits & ~text.str.lower().isin(TOTAL_IDS)
 
 
 def found_id(value: str) -> str:
@@ -1172,6 +1177,8 @@ def found_id(value: str) -> str:
     'barking-and-dagenham'); a total row ('Total', 'all') is told to be left out, since
     stored it would be one more series."""
     lower = value.lower()
+    if len(value) > MAX_SERIES_ID:
+        return f"{_found_text(value)} ({len(value)} characters)"
     if lower in TOTAL_IDS:
         return (
             f"{_quote(value)} (a total row: leave it out; Homeward adds series up itself, and "

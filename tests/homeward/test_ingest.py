@@ -18,6 +18,7 @@ from homeward.ingest import (
     frequency_of,
     observations_hash,
     read_observations_csv,
+    read_upload,
     series_frequencies,
     validate_observations,
 )
@@ -734,3 +735,16 @@ def test_rows_sharing_a_line_name_no_one_series_and_do_not_break_the_lookup() ->
         validate_observations(raw, "wide.csv")
     values = [(p.row, p.series_id) for p in caught.value.problems if p.column == "y"]
     assert values == [(2, None), (4, "c")]
+
+
+def test_a_series_id_longer_than_the_database_holds_is_refused_naming_its_length() -> None:
+    """A 250-character id was read, stored on SQLite, and failed the insert on PostgreSQL
+    (series ids are VARCHAR(200)); 200 characters still fit."""
+    fits, long = "a" * 200, "a" * 201
+    rows = [f"{sid},2025-01-{day},3" for sid in (fits, long) for day in ("06", "13")]
+    with pytest.raises(ValidationFailed) as refused:
+        read_upload(("unique_id,ds,y\n" + "\n".join(rows) + "\n").encode(), source="long.csv")
+    problems = [p for p in refused.value.problems if p.column == "unique_id"]
+    assert [p.row for p in problems] == [4, 5]
+    assert all("at most 200 characters" in p.expected for p in problems)
+    assert all(p.found.endswith("(201 characters)") for p in problems)

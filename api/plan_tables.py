@@ -89,16 +89,16 @@ ANY_TABLE_ROW: Any = functools.reduce(
 
 
 def table_columns(table: PlanTable, rows: list[dict[str, Any]]) -> list[str]:
-    """The columns the JSON rows have: the row schema's fields in order, then any key an older
-    or newer plan stored besides. A field no row has (`budget` of `revenue`, which only
-    `revenue_by_budget` rows carry) is left out, as the JSON leaves it out; with no rows at
-    all, the columns are every field of the schema, so an empty table still says its columns."""
+    """Every field of the table's row schema, in its order, whatever the rows hold (a column
+    no row has, such as `fte` of a plan whose config gives no `hours_per_fte`, or one a plan
+    stored by an older release lacks, is there all the same, as the JSON serves it as null),
+    then any key the rows stored that the schema does not name (a newer release's), as the
+    JSON serves it too. So a spreadsheet or Power BI query written against one plan's CSV
+    reads any other plan's: the schema's columns never depend on the data."""
     model = row_model(table)
     named = list(model.model_fields) if model is not None else []
-    keys = {k for r in rows for k in r}
     extra = [k for r in rows for k in r if k not in named]
-    kept = [k for k in named if k in keys] if rows else named
-    return kept + list(dict.fromkeys(extra))
+    return named + list(dict.fromkeys(extra))
 
 
 def _day(value: object) -> date:

@@ -45,7 +45,7 @@ from homeward.demo_series import (
 )
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.errors import HomewardError, ValidationFailed
-from homeward.exports import csv_text
+from homeward.exports import csv_text, rows_frame
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
     ParsedUpload,
@@ -772,13 +772,18 @@ def _csv_folder(name: str) -> Path:
 
 
 def _write_tables(result: PlanResult, folder: Path) -> list[str]:
-    """Each table of the plan as folder/<name>.csv, the columns GET /v1/plans/{id}/{table}.csv
-    serves, dates as YYYY-MM-DD; returns the file names."""
+    """Each table of the plan as folder/<name>.csv, as GET /v1/plans/{id}/{table}.csv serves
+    it (every column of its schema, whatever the plan holds: staffing's `fte` without
+    `hours_per_fte`), dates as YYYY-MM-DD; returns the file names."""
+    from api.plan_tables import PlanTable, table_columns  # the API's columns, loaded for --csv
+
+    stored = result.to_dict()
     names = []
     for f in fields(result):
-        frame = getattr(result, f.name)
-        if not isinstance(frame, pd.DataFrame):
+        if not isinstance(getattr(result, f.name), pd.DataFrame):
             continue  # a scalar or the warnings, not a table
+        rows = stored[f.name]
+        frame = rows_frame(rows, table_columns(PlanTable(f.name), rows))
         (folder / f"{f.name}.csv").write_text(csv_text(frame))
         names.append(f"{f.name}.csv")
     return names

@@ -65,9 +65,10 @@ def _csv_answer(description: str, example: str) -> dict[int | str, dict[str, Any
 
 
 _PLAN_CSV = _csv_answer(
-    "the table's rows, with a header row of its column names (a header alone when the plan "
-    "has no rows in it, e.g. relaxations of a plan that relaxed nothing, or none that the "
-    "filters keep)",
+    "the table's rows, with a header row of every field of its row schema, in order, whatever "
+    "the plan holds (a cell empty where the JSON has null, e.g. staffing's fte without "
+    "hours_per_fte; a header alone when the plan has no rows in it, e.g. relaxations of a "
+    "plan that relaxed nothing, or none that the filters keep)",
     "service,district,team,period,ds,hours,cases_served\not,rugby,north,1,2026-01-05,142.5,23.75\n",
 )
 
@@ -306,10 +307,10 @@ def metrics_csv(
 
 
 def _whole_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with each count metric (folds), stored as a float with the other metrics,
-    written as the whole number GET /v1/forecasts/{series_id} serves (`3`, not `3.0`); a
-    count a run did not store stays empty."""
-    out = frame.copy()
+    """`frame` in every column of `_every_metric`, with each count metric (folds), stored as
+    a float with the other metrics, written as the whole number GET /v1/forecasts/{series_id}
+    serves (`3`, not `3.0`); a count a run did not store stays empty."""
+    out = _every_metric(frame)
     for name in COUNT_METRICS:
         if name not in out:
             continue
@@ -318,6 +319,16 @@ def _whole_counts(frame: pd.DataFrame) -> pd.DataFrame:
         if len(known) == values.notna().sum() and (known % 1 == 0).all():
             out[name] = values.astype("Int64")
     return out
+
+
+def _every_metric(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (`repository.latest_metrics`) with every column of this release's metrics.csv
+    in its place, empty where the runs read stored no such metric (runs stored before it was
+    recorded), so a spreadsheet's query of the file does not depend on which runs it reads;
+    a metric the release does not name (a newer release's) after them, before `members`."""
+    known = repository.metrics_columns()
+    stored = [c for c in frame.columns if c not in known]
+    return frame.reindex(columns=[*known[:-1], *stored, known[-1]])
 
 
 def _csv(frame: pd.DataFrame, filename: str, headers: dict[str, str] | None = None) -> Response:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from api.schemas import PlanStaffingRowPublic
 from homeward import api_keys, demo_config, planning, repository
 from homeward.cli import main
 from homeward.clock import utcnow
@@ -703,6 +704,22 @@ def test_plan_writes_each_table_as_csv_for_a_spreadsheet(
     tables = {p.stem for p in folder.glob("*.csv")}
     assert {"hours", "capital", "backlog", "revenue", "shadow_prices"} <= tables
     assert tables == {k for k, v in whole.items() if isinstance(v, list) and k != "warnings"}
+
+
+def test_plan_csv_has_the_apis_columns_whatever_the_config_gives(tmp_path: Path) -> None:
+    """A config without hours_per_fte gave a staffing.csv without its fte column (10 columns,
+    11 with it), so a spreadsheet's query of the file broke between configs; the API's
+    download has every column of the table's schema, and so has the command's."""
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    for service in body["services"]:
+        service["hours_per_fte"] = None
+    config, demand_path = _plan_files(tmp_path, body)
+    folder = tmp_path / "plan"
+    args = ["plan", "--config", str(config), "--demand", str(demand_path), "--csv", str(folder)]
+    assert main(args) == 0
+    staffing = pd.read_csv(folder / "staffing.csv", dtype=str, keep_default_na=False)
+    assert list(staffing.columns) == list(PlanStaffingRowPublic.model_fields)
+    assert len(staffing) > 0 and (staffing["fte"] == "").all()
 
 
 def test_plan_refuses_a_csv_folder_that_is_a_file_before_solving(

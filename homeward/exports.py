@@ -11,10 +11,14 @@ import numpy as np
 import pandas as pd
 
 SIGNIFICANT = 10  # digits kept: a solver's 1013778.0000000001 is written 1013778.0
-# Below this (or, in a money column, this share of the column's largest figure), a value is a
-# solver's round-off and is written 0.0: 1.4551915228366852e-11 of headroom, or -1.06e-09 GBP
-# beside budgets of millions. Other columns may mix units (shadow prices per GBP and per hour)
-# or scales (every series' forecasts), so only money is judged by its neighbours.
+# Below SOLVER_TOLERANCE (or, in a money column, NEGLIGIBLE of the column's largest figure), a
+# value is a solver's round-off and is written 0.0: 1.4551915228366852e-11 of headroom,
+# 1.9e-08 hours of a team's limit, or -1.06e-09 GBP beside budgets of millions. HiGHS and CBC
+# hold a plan's constraints only to 1e-7 (their default primal and dual feasibility
+# tolerances), so no figure of a plan is known closer to 0 than that. Other columns may mix
+# units (shadow prices per GBP and per hour) or scales (every series' forecasts), so only
+# money is judged by its neighbours.
+SOLVER_TOLERANCE = 1e-7
 NEGLIGIBLE = 1e-9
 # A text cell starting with one of these is run as a formula by Excel or LibreOffice (OWASP's
 # CSV injection list): `=HYPERLINK(...)` in a team id would be a link sending the sheet away.
@@ -111,14 +115,32 @@ def _is_bool(value: object) -> bool:
 
 
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with every float column rounded as `csv_text` writes it (others unchanged)."""
+    """`frame` with every float rounded as `csv_text` writes it: each float column's, and each
+    float among other values (a plan summary's `value` column holds text, whole numbers and
+    figures); others unchanged."""
     out = frame.copy()
     for name in out.columns:
         if pd.api.types.is_float_dtype(out[name]):
             values = out[name].to_numpy(dtype=float)
-            rounded = np.array([float(f"{v:.{SIGNIFICANT}g}") for v in values])
+            rounded = np.array([_significant(v) for v in values])
             finite = np.abs(rounded[np.isfinite(rounded)])
             money = str(name).endswith("_gbp") and finite.size > 0
             largest = max(1.0, float(finite.max())) if money else 1.0
-            out[name] = np.where(np.abs(rounded) < NEGLIGIBLE * largest, 0.0, rounded)
+            least = max(SOLVER_TOLERANCE, NEGLIGIBLE * largest)
+            out[name] = np.where(np.abs(rounded) < least, 0.0, rounded)
+        elif out[name].dtype == object:
+            out[name] = out[name].map(_tidy_value)
     return out
+
+
+def _significant(value: float) -> float:
+    return float(f"{value:.{SIGNIFICANT}g}")
+
+
+def _tidy_value(value: object) -> object:
+    """One value of a mixed column: a float rounded as a float column's would be (judged on
+    its own, since its neighbours may be of any unit), anything else as it is."""
+    if not isinstance(value, float | np.floating) or not np.isfinite(value):
+        return value
+    rounded = _significant(float(value))
+    return 0.0 if abs(rounded) < SOLVER_TOLERANCE else rounded

@@ -40,15 +40,52 @@ def test_round_off_in_money_is_judged_against_the_largest_figure_in_its_column()
     frame = pd.DataFrame(
         {
             "headroom_gbp": [-1.0622898e-09, 2_500_000.0, 12.5],
-            "dual": [3.5e-09, 1.25e-08, 0.0],
+            "dual": [3.5e-07, 1.25e-06, 0.0],
             "mean": [2.5e-06, 2_500_000.0, 0.0],
         }
     )
     assert csv_text(frame).splitlines()[1:] == [
-        "0.0,3.5e-09,2.5e-06",
-        "2500000.0,1.25e-08,2500000.0",
+        "0.0,3.5e-07,2.5e-06",
+        "2500000.0,1.25e-06,2500000.0",
         "12.5,0.0,0.0",
     ]
+
+
+def test_round_off_within_the_solvers_tolerance_is_written_as_0() -> None:
+    """HiGHS holds a constraint to 1e-7 (its feasibility tolerance): a team's hours at a
+    limit of 0 came out as 3.07e-09 and 1.9e-08 hours in binding.csv and risk_periods.csv,
+    written out as such though README promises round-off is written as 0."""
+    frame = pd.DataFrame(
+        {
+            "activity": [3.072500476012e-09, -1.909677394e-08, 2.5e-07],
+            "idle_paid_hours_used": [1.909700131e-08, 203.3664643, 0.0],
+        }
+    )
+    assert csv_text(frame).splitlines()[1:] == [
+        "0.0,0.0",
+        "0.0,203.3664643",
+        "2.5e-07,0.0",
+    ]
+
+
+def test_figures_among_text_are_rounded_as_a_float_columns_are() -> None:
+    """A plan summary's `value` column holds text, whole numbers and figures, so it was no
+    float column and kept every digit: 505318.33280231623 days, GBP 6098600.899999998."""
+    frame = pd.DataFrame(
+        {
+            "figure": ["status", "plan_id", "weighted_wait_days", "staff_cost_gbp", "gap", "x"],
+            "value": ["optimal", 12, 505318.33280231623, 6098600.899999998, 3.1e-09, None],
+        }
+    )
+    assert csv_text(frame).splitlines()[1:] == [
+        "status,optimal",
+        "plan_id,12",
+        "weighted_wait_days,505318.3328",
+        "staff_cost_gbp,6098600.9",
+        "gap,0.0",
+        "x,",
+    ]
+    assert frame["value"].iloc[2] == 505318.33280231623  # the caller's frame is unchanged
 
 
 def test_a_change_is_round_off_only_beside_the_figures_it_is_between() -> None:

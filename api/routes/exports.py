@@ -212,6 +212,37 @@ def _forecasts(session: Session, prefix: str, run_id: int | None) -> pd.DataFram
 
 
 @router.get(
+    "/observations.csv",
+    operation_id="get_observations_csv",
+    response_class=Response,
+    dependencies=[allowed(Action.READ)],
+    responses=_csv_answer(
+        "the stored history of every series whose id starts with `prefix`, in the long "
+        "format `homeward import` and POST /v1/observations read: unique_id, ds, y, by series "
+        "then date (team and area totals, which have no history of their own, are not in it)",
+        "unique_id,ds,y\nreferrals/ot/rugby,2025-12-29,28.0\nreferrals/ot/rugby,2026-01-05,31.0\n",
+    )
+    | error_responses(
+        404, 422, said={404: "no stored series whose id starts with `prefix` (or none at all)"}
+    ),
+)
+def observations_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
+    """Every series' history in one CSV, where GET /v1/observations/{series_id} took a
+    request per series and named no series in its rows: a spreadsheet sets forecasts against
+    what happened from this and GET /v1/forecasts.csv, and the file imports back as it is."""
+    if not repository.list_series(session, prefix):
+        raise NotFound(
+            f"no stored series whose id starts with {prefix!r}; GET /v1/series lists the series"
+            if prefix
+            else "no observations yet: nothing has been uploaded"
+        )
+    frame = repository.load_observations(session, prefix=prefix or None)
+    # by series then date in Python's order, whatever the database's collation sorts ids by
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
+    return _csv(frame, "homeward-observations.csv")
+
+
+@router.get(
     "/winter.csv",
     operation_id="get_winter_csv",
     response_class=Response,

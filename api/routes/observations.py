@@ -217,7 +217,14 @@ def get_observations(
     session: SessionDep,
     last: Annotated[int | None, Query(ge=1, le=100_000, description="only the newest N")] = None,
 ) -> list[ObservationPublic]:
-    """The stored history of one series, oldest first."""
+    """The stored history of one series, oldest first (GET /v1/observations.csv: every
+    series' at once)."""
+    if not series_id.strip("/"):
+        raise NotFound(
+            "no series id: GET /v1/observations/{series_id} serves one series' history "
+            "(GET /v1/series lists them), GET /v1/observations.csv every series' at once",
+            "no_such_route",
+        )
     frame = repository.load_observations(session, [series_id])
     if frame.empty:
         totals = repository.list_forecast_only_series(session, series_id)

@@ -113,6 +113,13 @@ ASKS = [
     Ask("plan table refused", "GET", "/v1/plans/1/revenue", params={"service": "ot"}),
     Ask("forecasts as CSV", "GET", "/v1/forecasts.csv", params={"prefix": "referrals/ot/"}),
     Ask("winter as CSV", "GET", "/v1/winter.csv", params={"prefix": "referrals_team/"}),
+    Ask(
+        "observations as CSV",
+        "GET",
+        "/v1/observations.csv",
+        role=Role.VIEWER,
+        params={"prefix": "referrals/ot/"},
+    ),
     Ask("runs", "GET", "/v1/runs"),
     Ask("run", "GET", "/v1/runs/1"),
     Ask("no key", "GET", "/v1/plans", role=None),

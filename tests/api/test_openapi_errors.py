@@ -237,6 +237,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/forecasts.csv"),
         503: Ask("GET", "/v1/forecasts.csv"),
     },
+    ("GET", "/v1/observations.csv"): {
+        401: Ask("GET", "/v1/observations.csv"),
+        404: Ask("GET", "/v1/observations.csv", params={"prefix": "nothing/"}),
+        422: Ask("GET", "/v1/observations.csv", params={"prefix": "x" * 201}),
+        500: Ask("GET", "/v1/observations.csv"),
+        503: Ask("GET", "/v1/observations.csv"),
+    },
     ("GET", "/v1/plans/{plan_id}"): {
         401: Ask("GET", "/v1/plans/1"),
         404: Ask("GET", "/v1/plans/1"),

@@ -154,6 +154,11 @@ const DOWNLOAD_TABLES = [
   ["demand_risk", "low and high years"], ["risk_periods", "high-year contingency by period"], ["shadow_prices", "shadow prices"],
 ];
 
+// Saved with a UTF-8 byte order mark before the API's bytes: Excel opens a double-clicked CSV
+// without one in the PC's own code page (Windows-1252 in the UK), garbling a team named
+// "Gogledd Môn". The API sends none (scripts and pandas read its CSVs raw).
+const UTF8_BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
 function downloadsBlock(plan) {
   const links = DOWNLOAD_TABLES.map(([table, label]) =>
     `<button type="button" class="download" data-path="/v1/plans/${encodeURIComponent(plan.id)}/${table}.csv">${esc(label)}</button>`);
@@ -182,7 +187,7 @@ async function download(path, status) {
     const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
     const name = named ? named[1] : path.split("/").pop();
     const link = document.createElement("a");
-    link.href = URL.createObjectURL(await response.blob());
+    link.href = URL.createObjectURL(new Blob([UTF8_BOM, await response.arrayBuffer()], { type: "text/csv;charset=utf-8" }));
     link.download = name;
     document.body.append(link);
     link.click();

@@ -4,6 +4,7 @@ series, in real headless Chromium."""
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -15,6 +16,7 @@ from api.app import create_app
 from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.storage import transaction
+from models import PlanRow
 from tests.api.conftest import (
     DemoDatabase,
     key_header,
@@ -29,15 +31,28 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-# Saved files are caught where the page hands them to the browser: the blob behind the link.
+# Saved files are caught where the page hands them to the browser: the blob behind the link,
+# as text (a leading byte order mark read as UTF-8 is not text) and as its bytes, base64.
 CATCH_SAVES = """
 window.savedFiles = [];
+window.savedBytes = [];
 const make = URL.createObjectURL;
 URL.createObjectURL = (blob) => {
-  blob.text().then((t) => window.savedFiles.push(t));
+  blob.arrayBuffer().then((buffer) => {
+    const bytes = new Uint8Array(buffer);
+    let binary = "";
+    for (const b of bytes) binary += String.fromCharCode(b);
+    window.savedBytes.push(btoa(binary));
+    window.savedFiles.push(new TextDecoder().decode(bytes));
+  });
   return make(blob);
 };
 """
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _saved_bytes(browser: Any, index: int) -> bytes:
+    return base64.b64decode(browser.execute_script(f"return window.savedBytes[{index}]"))
 
 
 def _click_download(browser: Any, label: str) -> None:
@@ -84,6 +99,49 @@ def test_a_plan_table_and_every_forecast_download_as_the_api_serves_them(
     )
     assert served.text.startswith("figure,value,unit,note\n")
     assert browser.execute_script("return window.savedFiles[3]") == served.text
+
+
+def test_a_download_is_saved_with_a_byte_order_mark_for_excel(
+    browser: Any, demo_server: LiveServer, demo_db: DemoDatabase, role_keys: dict[Role, str]
+) -> None:
+    """Excel UK opens a double-clicked CSV without a byte order mark as Windows-1252, so a
+    team named "Gogledd Môn" read "Gogledd MÃ´n": the saved file starts with the UTF-8 mark
+    and is otherwise byte for byte the API's answer, which has none."""
+    with transaction(demo_db.factory) as session:
+        latest = repository.latest_plan(session)
+        assert latest is not None
+        result = dict(latest.result)
+        result["hours"] = [{**r, "team": "Gogledd Môn – £"} for r in result["hours"]]
+        plan_id = repository.store_plan(
+            session, latest.run_id, latest.config_id, "optimal", 1.0, 0.5, result
+        ).id
+    try:
+        key = role_keys[Role.VIEWER]
+        wait = open_with_key(browser, demo_server, key, timeout_s=90)
+        browser.execute_script(CATCH_SAVES)
+        served = httpx.get(
+            f"{demo_server.url}/v1/plans/{plan_id}/hours.csv", headers=key_header(key), timeout=60
+        )
+        assert not served.content.startswith(UTF8_BOM)  # the API's answer is raw UTF-8
+        assert "Gogledd Môn – £".encode() in served.content
+        browser.execute_script(
+            "download(arguments[0], document.querySelector('#download-status'))",
+            f"/v1/plans/{plan_id}/hours.csv",
+        )
+        saved = f"saved homeward-plan-{plan_id}-hours.csv"
+        wait.until(ec.text_to_be_present_in_element((By.ID, "download-status"), saved))
+        wait.until(lambda b: len(b.execute_script("return window.savedBytes")) == 1)
+        assert _saved_bytes(browser, 0) == UTF8_BOM + served.content
+        # every button saves so: the plan's own tables and every forecast
+        _click_download(browser, "every forecast")
+        wait.until(lambda b: len(b.execute_script("return window.savedBytes")) == 2)
+        forecasts = httpx.get(
+            f"{demo_server.url}/v1/forecasts.csv", headers=key_header(key), timeout=60
+        )
+        assert _saved_bytes(browser, 1) == UTF8_BOM + forecasts.content
+    finally:
+        with transaction(demo_db.factory) as session:
+            session.delete(session.get_one(PlanRow, plan_id))
 
 
 def test_the_winter_indices_download_as_the_api_serves_them(

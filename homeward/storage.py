@@ -72,18 +72,13 @@ def make_engine(url: str, statement_timeout_s: float = STATEMENT_TIMEOUT_S) -> E
 
 
 def _private_sqlite_file(url: str) -> None:
-    """A new SQLite database made readable by its owner only, in a folder of its owner's
-    (0700 when made here): it holds the council's series and the API keys' hashes, and SQLite
-    gives its -wal and -shm files the database's own mode. A database or folder that exists
-    keeps the mode its operator gave it; a `uri=true` URL's `file:` name is SQLite's to make."""
+    """The folder of a SQLite database, made readable by its owner only (0700) when made here;
+    the database itself is made 0600 when its first connection creates it (`_sqlite_pragmas`).
+    A `uri=true` URL's `file:` name is SQLite's to read."""
     parsed = make_url(url)
     uri = parsed.query.get("uri")
-    path = Path(parsed.database or "")
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if (isinstance(uri, str) and asbool(uri)) or not path.name:
-        return
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if not (isinstance(uri, str) and asbool(uri)):
+        Path(parsed.database or "").parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _connect_args(url: str) -> dict[str, int]:
@@ -128,8 +123,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # at the same moment holds it, which without a busy timeout is 'database is locked' at once
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    _private_if_new(cursor)
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _private_if_new(cursor: Any) -> None:
+    """A database file this connection has just created (still empty) made 0600 before WAL is
+    switched on, so SQLite gives its -wal and -shm files that mode too: it holds the council's
+    series and the API keys' hashes, and was made -rw-r--r--. One that exists keeps the mode
+    its operator gave it; an in-memory database has no file."""
+    path = next((row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"), "")
+    with suppress(OSError):
+        if path and os.path.getsize(path) == 0:
+            os.chmod(path, 0o600)
 
 
 def drop_column_in_place(table: str, column: str) -> None:

@@ -184,7 +184,9 @@ def test_dashboard_asks_for_a_key_then_shows_the_plan_and_a_forecast(
     headers = [r.find_element(By.CSS_SELECTOR, "th[scope='row']") for r in rows]
     assert {th.text for th in headers} >= {"Rugby", "Warwick", "North Warwickshire"}
     caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
-    assert "referrals/" in caption.text and "80% and 95%" in caption.text
+    assert (
+        "referrals/" in caption.text and "80% (edged dotted) and 95% (edged dashed)" in caption.text
+    )
     assert browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")
     accuracy = browser.find_element(By.ID, "chart-accuracy").text
     assert "backtest MASE" in accuracy and "80% interval held" in accuracy
@@ -401,7 +403,10 @@ def test_an_area_total_is_offered_as_a_total_and_drawn_without_history(
     Select(browser.find_element(By.ID, "series")).select_by_visible_text("referrals_area/ot")
     wait.until(ec.text_to_be_present_in_element((By.ID, "chart-caption"), "referrals_area/ot"))
     caption = browser.find_element(By.ID, "chart-caption").text
-    assert "sum of its districts' forecasts" in caption and "80% and 95%" in caption
+    assert (
+        "sum of its districts' forecasts" in caption
+        and "80% (edged dotted) and 95% (edged dashed)" in caption
+    )
     assert "calibrated on the total's own backtest" in caption
     assert len(browser.find_elements(By.CSS_SELECTOR, "#chart svg polygon")) == 2
     assert browser.find_elements(By.CSS_SELECTOR, "#chart polyline.mean")

@@ -9,6 +9,7 @@ import hashlib
 import io
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -35,6 +36,12 @@ FIRST_DATA_LINE = 2
 # Beyond this many rows with the same fault the rest are counted, not listed: a 5-million-row
 # file with a bad column must not build 5 million Problem objects.
 MAX_PROBLEMS_PER_CHECK = 1_000
+# The most columns a CSV's header may have. The widest layout Homeward reads is an NHS England
+# DTOC file (25 columns) or a demand CSV with a quantile column per forecast quantile; a wide
+# table sent by mistake (a column per series, or per week of ten years) is refused with how to
+# make it long, which needs its cells read. A wider header is refused before any cell is: pandas
+# builds a column per name, and a header of a million names took a core for days.
+MAX_COLUMNS = 1_000
 # The most one period of one series may count. Homeward's series are a council's referrals,
 # delayed days or hospital admissions a week or a month; even England's busiest monthly
 # figure, A&E attendances (about 2.5 million a month), is far below ten million, and no English
@@ -578,11 +585,14 @@ def _parse_careful_csv(
     chunk: list[list[str]] = []
     lines: list[int] = []
     problems: list[Problem] = []
+    ragged_rows = 0
     for count, (line, fields) in enumerate(records, start=1):
         if count > max_rows:
             _fail(None, None, f"at most {max_rows:,} data rows", f"more than {max_rows:,}", source)
         if len(fields) != len(names):
-            problems.append(_ragged(line, fields, names))
+            ragged_rows += 1
+            if ragged_rows <= MAX_PROBLEMS_PER_CHECK:  # the rest are counted, as for cells
+                problems.append(_ragged(line, fields, names))
             continue
         lines.append(line)
         chunk.append(fields)
@@ -595,6 +605,9 @@ def _parse_careful_csv(
             f"(the first at line {problems[0].row}): not a CSV file of these columns"
         )
         _fail(1, None, expected, found, source)
+    if ragged_rows > MAX_PROBLEMS_PER_CHECK:
+        more = ragged_rows - MAX_PROBLEMS_PER_CHECK
+        problems.append(Problem(None, None, problems[0].expected, _not_listed(more, "rows")))
     chunks.append(_categorical_chunk(chunk, names))
     index = pd.Index(lines, name=LINE_INDEX, dtype="int64")
     return _join_chunks(chunks, names, index), problems
@@ -652,8 +665,10 @@ def _join_chunks(chunks: list[pd.DataFrame], names: list[str], index: pd.Index) 
 
 def _header(fields: list[str], source: str, expected: str) -> list[str]:
     """The header's names, stripped, each empty one replaced by a placeholder naming its
-    position (see ``_without_blank_columns``); ``ValidationFailed`` for a header that is
-    really semicolon- or tab-separated, or that repeats a name."""
+    position (see ``_without_blank_columns``); ``ValidationFailed`` for a header of more than
+    ``MAX_COLUMNS`` fields, one that is really semicolon- or tab-separated, or one that repeats
+    a name."""
+    _check_width(fields, source, expected)
     names = [name.strip() for name in fields]
     _check_delimiter(names, source, expected)
     _check_header_names([name for name in names if name], source)
@@ -705,8 +720,23 @@ def _row_counter(text: pd.Series) -> bool:
     return bool(text.str.fullmatch(r"\d+").all()) and text.is_unique
 
 
+def _check_width(fields: list[str], source: str, expected: str) -> None:
+    """Refuse a header wider than any layout read here, before a cell is parsed."""
+    if len(fields) <= MAX_COLUMNS:
+        return
+    unnamed = sum(1 for name in fields if not name.strip())
+    what = (
+        f"{unnamed:,} of them with no name: a spreadsheet's unused columns? delete them"
+        if unnamed > len(fields) // 2
+        else "a wide table, a column per series or period?"
+    )
+    found = f"a header of {len(fields):,} columns ({what})"
+    _fail(1, None, f"at most {MAX_COLUMNS:,} columns ({expected})", found, source)
+
+
 def _check_header_names(names: list[str], source: str) -> None:
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    counts = Counter(names)  # once over the names: a count per name was quadratic
+    repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
         found = "the header names " + ", ".join(repr(n) for n in repeated) + " more than once"
         _fail(1, repeated[0], "each column named once", found, source)
@@ -759,11 +789,19 @@ def _column_problems(raw: pd.DataFrame) -> list[Problem]:
         Problem(1, name, f"a column named '{name}' (required: unique_id, ds, y)", header + hint)
         for name in absent
     ]
+    expected_only = "only the columns unique_id, ds, y"
     extra = [
-        Problem(1, name, "only the columns unique_id, ds, y", f"an unknown column {name!r}")
-        for name in unknown
+        Problem(1, name, expected_only, f"an unknown column {name!r}")
+        for name in unknown[:MAX_PROBLEMS_PER_CHECK]
     ]
+    if len(unknown) > MAX_PROBLEMS_PER_CHECK:
+        more = len(unknown) - MAX_PROBLEMS_PER_CHECK
+        extra.append(Problem(1, None, expected_only, _not_listed(more, "unknown columns")))
     return missing + extra
+
+
+def _not_listed(more: int, things: str) -> str:
+    return f"{more:,} more {things} like these (not listed)"
 
 
 def _pivoted(names: list[str], raw: pd.DataFrame | None = None) -> bool:

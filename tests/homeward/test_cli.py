@@ -19,6 +19,7 @@ from homeward.cli import main
 from homeward.clock import utcnow
 from homeward.commands import demo_auth
 from homeward.dtoc import read_nhs_dtoc
+from homeward.ingest import MAX_COLUMNS
 from homeward.roles import Role
 from homeward.settings import get_settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
@@ -472,6 +473,30 @@ def test_importing_a_folder_is_a_one_line_error(
 ) -> None:
     assert main(["import", str(tmp_path)]) == 2
     assert "Is a directory" in _one_line_error(capsys, "import")
+
+
+@pytest.mark.parametrize("command", ["import", "forecast"])
+def test_a_header_wider_than_any_layout_is_refused_by_import_and_forecast(
+    db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Both read files through the API's reader, so both refuse a header too wide to read
+    from the header alone (the pandas column per name is what never finished)."""
+    extra = MAX_COLUMNS - 2
+    wide = tmp_path / "wide.csv"
+    names = ",".join(f"c{i}" for i in range(extra))
+    wide.write_text(f"unique_id,ds,y,{names}\nreferrals/ot/rugby,2025-01-06,3{',1' * extra}\n")
+    args = {
+        "import": ["import", str(wide)],
+        "forecast": ["forecast", "--input", str(wide), "--horizon", "2", "--output", "-"],
+    }[command]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"row 1: expected at most {MAX_COLUMNS:,} columns (comma-separated columns "
+        f"unique_id,ds,y), found a header of {MAX_COLUMNS + 1:,} columns"
+    ) in err
+    assert "unknown column" not in err
+    assert not (tmp_path / "cli.db").exists()  # refused before the database was opened
 
 
 def test_forecast_refuses_an_output_in_a_missing_folder_before_forecasting(

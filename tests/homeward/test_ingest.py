@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from homeward import ingest
 from homeward.errors import MAX_PROBLEMS_IN_MESSAGE, Problem, ValidationFailed
 from homeward.ingest import (
+    MAX_COLUMNS,
     MAX_COUNT,
     MAX_PROBLEMS_PER_CHECK,
     codec_for_charset,
@@ -195,6 +197,81 @@ def test_unknown_extra_column_is_named() -> None:
 def test_repeated_header_name() -> None:
     problem = only_problem("unique_id,ds,y,y\nreferrals/ot/rugby,2024-01-01,3,4\n")
     assert (problem.row, problem.column) == (1, "y")
+
+
+def test_every_repeated_header_name_is_named_once() -> None:
+    header = "unique_id,ds,y,notes,y,ds,notes,notes"
+    problem = only_problem(f"{header}\nreferrals/ot/rugby,2024-01-01,3,a,4,b,c,d\n")
+    assert (problem.row, problem.column) == (1, "ds")
+    assert problem.found == "the header names 'ds', 'notes', 'y' more than once"
+
+
+def _wide(columns: int, quoted: bool = False, name: str = "c{}") -> str:
+    """A long file with `columns` more columns after unique_id, ds, y, and one data row."""
+    names = ["unique_id", "ds", "y", *(name.format(i) for i in range(columns))]
+    header = ",".join(f'"{n}"' if quoted else n for n in names)
+    return header + "\nreferrals/ot/rugby,2024-01-01,3" + ",1" * columns + "\n"
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+@pytest.mark.parametrize("extra_columns", [MAX_COLUMNS - 2, 1_000_000])
+def test_a_header_wider_than_any_layout_is_refused_before_a_cell_is_parsed(
+    monkeypatch: pytest.MonkeyPatch, extra_columns: int, quoted: bool
+) -> None:
+    """A million columns (a 9 MB file) kept a core busy for days: a count per name, then
+    pandas building a column per name. Refused from the header alone, whichever reader
+    (plain or quoted CSV) reads it."""
+
+    def not_called(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pandas was asked to parse the cells")
+
+    monkeypatch.setattr(ingest.pd, "read_csv", not_called)
+    monkeypatch.setattr(ingest, "_categorical_chunk", not_called)
+    problem = only_problem(_wide(extra_columns, quoted))
+    assert (problem.row, problem.column) == (1, None)
+    assert problem.expected == (
+        f"at most {MAX_COLUMNS:,} columns (comma-separated columns unique_id,ds,y)"
+    )
+    assert problem.found == (
+        f"a header of {extra_columns + 3:,} columns (a wide table, a column per series or period?)"
+    )
+
+
+def test_a_header_of_unused_spreadsheet_columns_is_told_to_delete_them() -> None:
+    text = "unique_id,ds,y" + "," * 5_000 + "\nreferrals/ot/rugby,2024-01-01,3" + "," * 5_000
+    problem = only_problem(text)
+    assert problem.found == (
+        "a header of 5,003 columns (5,000 of them with no name: a spreadsheet's unused "
+        "columns? delete them)"
+    )
+
+
+def test_a_header_as_wide_as_allowed_is_read_and_its_columns_named() -> None:
+    problems = problems_of(_wide(MAX_COLUMNS - 3))
+    assert [p.column for p in problems] == [f"c{i}" for i in range(MAX_COLUMNS - 3)]
+    assert problems[0].found == "an unknown column 'c0'"
+
+
+def test_unknown_columns_beyond_the_problem_limit_are_counted_not_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ingest, "MAX_PROBLEMS_PER_CHECK", 5)
+    problems = problems_of(_wide(20))
+    assert [p.column for p in problems] == ["c0", "c1", "c2", "c3", "c4", None]
+    assert (problems[-1].row, problems[-1].expected) == (1, "only the columns unique_id, ds, y")
+    assert problems[-1].found == "15 more unknown columns like these (not listed)"
+
+
+def test_ragged_rows_beyond_the_problem_limit_are_counted_not_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 57 MB file of two-field rows under a three-column header made 2 million problems
+    (1.1 GB, and a 422 of hundreds of megabytes)."""
+    monkeypatch.setattr(ingest, "MAX_PROBLEMS_PER_CHECK", 5)
+    problems = problems_of(HEADER + "referrals/ot/rugby,2024-01-01\n" * 12)
+    assert [p.row for p in problems] == [2, 3, 4, 5, 6, None]
+    assert problems[-1].expected == problems[0].expected
+    assert problems[-1].found == "7 more rows like these (not listed)"
 
 
 @pytest.mark.parametrize(

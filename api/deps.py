@@ -10,11 +10,14 @@ from typing import Annotated, Any, get_args, get_origin
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import Message, Receive
 
+from api.bodies import read_within
 from api.errors import error_responses
 from homeward import api_keys
 from homeward.api_keys import Caller
@@ -163,9 +166,21 @@ _UNKNOWN_QUERY = error_responses(
 )
 
 
+# a route reading a JSON body reads it within HOMEWARD_MAX_JSON_BYTES
+_JSON_TOO_LARGE = error_responses(
+    413,
+    said={
+        413: "a JSON body over the server's limit (`HOMEWARD_MAX_JSON_BYTES`, 1 MiB unless "
+        "set), refused unread (from its Content-Length, or as soon as a chunked body passes "
+        "it); the connection is closed"
+    },
+)
+
+
 class AuthFirstRoute(APIRoute):
     """A route that checks the caller's key and role before its body is read or parsed, and
-    documents the 401 (and, unless every role may, the 403) that check can send.
+    documents the 401 (and, unless every role may, the 403) that check can send. A JSON body
+    is then read within `HOMEWARD_MAX_JSON_BYTES` (413 past it), also documented.
 
     FastAPI decodes a JSON body before it solves any dependency, so without this a request
     with no key and a malformed body would get 422 and learn about the body before being
@@ -179,15 +194,20 @@ class AuthFirstRoute(APIRoute):
             for dep in kwargs.get("dependencies") or ()
             if dep.dependency in _ACTION_OF
         ]
+        reads_json = bool(get_dependant(path=path, call=endpoint).body_params)
         kwargs["responses"] = {
             **_auth_responses(actions),
             **_UNKNOWN_QUERY,  # every such route refuses them (`_refusing_unknown_query`)
+            **(_JSON_TOO_LARGE if reads_json else {}),
             **(kwargs.get("responses") or {}),
         }
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> RouteHandler:
-        handler = _refusing_unknown_query(super().get_route_handler(), self.dependant)
+        handler = super().get_route_handler()
+        if self.body_field is not None:  # a JSON body, which FastAPI reads whole
+            handler = _json_body_within_limit(handler)
+        handler = _refusing_unknown_query(handler, self.dependant)
         actions = [
             _ACTION_OF[dep.call] for dep in self.dependant.dependencies if dep.call in _ACTION_OF
         ]
@@ -201,6 +221,35 @@ class AuthFirstRoute(APIRoute):
             return await handler(request)
 
         return auth_first
+
+
+def _json_body_within_limit(handler: RouteHandler) -> RouteHandler:
+    """The route's handler, given its JSON body read within `HOMEWARD_MAX_JSON_BYTES` (413
+    past it, the rest unread): FastAPI reads a body whole before decoding it, so a 300 MB
+    body took a gigabyte of memory to be refused. Runs after the key check."""
+
+    async def within_limit(request: Request) -> Response:
+        limit = get_settings(request).max_json_bytes
+        expected = f"at most {limit:,} bytes (HOMEWARD_MAX_JSON_BYTES)"
+        body = await read_within(request, limit, expected)
+        return await handler(Request(request.scope, _replaying(body, request.receive)))
+
+    return within_limit
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that gives `body`, already read, whole, then waits on `receive`
+    (for the client's disconnect)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 # `_=1700000000000`: what jQuery's `cache: false` (and tools built on it) append so that a

@@ -140,6 +140,11 @@ class Settings(LogSettings):
         description="plan and sweep jobs all keys together may have queued or running in this "
         "process; more is a 429",
     )
+    # the largest JSON body the API reads (POST /v1/configs, /v1/plans, /v1/plans/sweeps;
+    # api/bodies.py): the demo's what-if is 5 KB, and 300 districts in 30 teams, written with
+    # a 4-space indent, 187 KB. Larger is refused (413) before it is read, so a 300 MB body
+    # cannot take a gigabyte of memory; uploads have their own 64 MiB limit.
+    max_json_bytes: int = Field(default=2**20, ge=1_024, le=64 * 2**20)
     retention_keep_runs: int | None = Field(
         default=None,
         ge=1,

@@ -9,8 +9,9 @@ from typing import Annotated, NoReturn
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from api.bodies import read_within
 from api.deps import AuthFirstRoute, SessionDep, allowed
-from api.errors import BodyTooLarge, NotFound, error_responses, problem, refused_unless_role
+from api.errors import NotFound, error_responses, problem, refused_unless_role
 from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import planning, repository
@@ -41,22 +42,7 @@ async def _raw_body(request: Request) -> bytes:
     so an oversized upload never sits whole in memory.
     """
     limit = MAX_UPLOAD_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        _too_large(limit, "Content-Length", f"{int(declared):,} bytes")
-    chunks: list[bytes] = []
-    received_bytes = 0
-    async for chunk in request.stream():
-        received_bytes += len(chunk)
-        if received_bytes > limit:
-            _too_large(limit, None, f"more than {limit:,} bytes (the rest was not read)")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit_bytes: int, header: str | None, found: str) -> NoReturn:
-    problem = HeaderProblem(None, header, f"at most {limit_bytes:,} bytes", found)
-    raise BodyTooLarge((problem,), "request body")
+    return await read_within(request, limit, f"at most {limit:,} bytes")
 
 
 @router.post(

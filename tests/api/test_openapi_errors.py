@@ -41,6 +41,8 @@ RATES = [0.1, 0.2]
 # a series the empty database holds from the synthetic demo's loader (see `servers`)
 SYNTHETIC = "synthetic/s"
 SYNTHETIC_CSV = f"unique_id,ds,y\n{SYNTHETIC},2025-01-20,3\n".encode()
+# over HOMEWARD_MAX_JSON_BYTES (1 MiB, the servers' default): refused before it is parsed
+OVER_JSON_LIMIT = b'{"name": "' + b"A" * 2**20 + b'"}'
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class Ask:
 
 def _upload(content: bytes) -> Ask:
     return Ask("POST", "/v1/observations", content=content, headers={"content-type": "text/csv"})
+
+
+def _too_large(path: str) -> Ask:
+    return Ask("POST", path, content=OVER_JSON_LIMIT, headers={"content-type": "application/json"})
 
 
 SERIES = "/v1/series"
@@ -162,6 +168,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
     ("POST", "/v1/configs"): {
         401: Ask("POST", "/v1/configs", json=CONFIG),
         403: Ask("POST", "/v1/configs", json=CONFIG),
+        413: _too_large("/v1/configs"),
         422: Ask("POST", "/v1/configs", json={**CONFIG, "revenue_budget_gbp_per_period": -5}),
         500: Ask("POST", "/v1/configs", json=CONFIG),
         503: Ask("POST", "/v1/configs", json=CONFIG),
@@ -256,6 +263,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         403: Ask("POST", PLANS, json={}),
         404: Ask("POST", PLANS, json={}),  # no config sent, none stored
         409: Ask("POST", PLANS, json={"config": CONFIG}),  # no forecasts stored
+        413: _too_large(PLANS),
         422: Ask("POST", PLANS, json={"solver": "glpk"}),
         429: Ask("POST", PLANS, json={}, headers={"Prefer": "respond-async"}),
         500: Ask("POST", PLANS, json={}),
@@ -266,6 +274,7 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         403: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
         404: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
         409: Ask("POST", "/v1/plans/sweeps", json={"config": CONFIG, "dfg_fee_rates": RATES}),
+        413: _too_large("/v1/plans/sweeps"),
         422: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": [0.1]}),
         429: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),
         500: Ask("POST", "/v1/plans/sweeps", json={"dfg_fee_rates": RATES}),

@@ -484,3 +484,16 @@ def test_the_demo_loads_to_the_last_complete_week_or_the_year_set(
     env.setenv("HOMEWARD_DEMO_LAST_YEAR", "2023")
     frame = commands.demo_observations(Settings())
     assert frame["ds"].max() == datetime(2023, 12, 25)
+
+
+def test_the_json_body_limit_is_a_mebibyte_unless_set(env: pytest.MonkeyPatch) -> None:
+    assert Settings().max_json_bytes == 2**20
+    env.setenv("HOMEWARD_MAX_JSON_BYTES", "4194304")
+    assert Settings().max_json_bytes == 4 * 2**20
+
+
+@pytest.mark.parametrize("value", ["1000", str(64 * 2**20 + 1)])
+def test_a_json_body_limit_no_config_fits_in_or_past_the_upload_limit_is_refused(
+    env: pytest.MonkeyPatch, value: str
+) -> None:
+    assert "max_json_bytes" in _refused(env, "HOMEWARD_MAX_JSON_BYTES", value)

@@ -700,7 +700,7 @@ function demandChart(weeks, W, word) {
   const lo = Math.min(...values), hi = Math.max(...values);
   const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: `cases a ${word}`, dates: weeks.map((w) => w.ds) });
   const line = (key) => weeks.map((w, i) => `${x(i)},${y(w[key])}`).join(" ");
-  return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
+  return `<svg viewBox="0 0 ${W} ${H}" role="img"
       aria-label="forecast and planned cases a ${word}, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
     ${under}
     <polyline class="forecast" points="${line("forecast")}" fill="none" stroke="#8a96a3" stroke-width="1.5" stroke-dasharray="5 3"/>
@@ -764,7 +764,7 @@ function backlogChart(weeks, W, service, word) {
   const lo = Math.min(0, ...values), hi = Math.max(1, ...values);  // from 0: a queue's size
   const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: "cases waiting", dates: weeks.map((w) => w.ds) });
   const line = weeks.map((w, i) => `${x(i)},${y(w.cases)}`).join(" ");
-  return `<svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto"
+  return `<svg viewBox="0 0 ${W} ${H}" role="img"
       aria-label="${esc(serviceName(service))} cases waiting at the end of each ${word}, on a scale from ${fmt(lo)} to ${fmt(hi)} (the table below has the figures)">
     ${under}
     <polyline class="backlog" points="${line}" fill="none" stroke="#17324d" stroke-width="2"/>
@@ -932,7 +932,7 @@ function forecastChart(box, W, forecast, history) {
     .map((i) => `<line x1="${x(i)}" x2="${x(i)}" y1="${top}" y2="${foot}" stroke="#a01c1c" stroke-dasharray="4 3"/>`)
     .join("");
   box.innerHTML = `
-    <svg viewBox="0 0 ${W} ${H}" role="img" style="height: auto" aria-describedby="chart-caption chart-accuracy">
+    <svg viewBox="0 0 ${W} ${H}" role="img" aria-describedby="chart-caption chart-accuracy">
       ${under}
       <polygon points="${band("lo-95", "hi-95")}" fill="#cfe0f1"/>
       <polygon points="${band("lo-80", "hi-80")}" fill="#9fc2e4"/>

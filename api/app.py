@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
@@ -28,6 +28,7 @@ from api.request_ids import RequestId
 from api.routes import (
     configs,
     dashboard,
+    docs,
     exports,
     health,
     keys,
@@ -38,6 +39,7 @@ from api.routes import (
     series,
     winter,
 )
+from api.security_headers import SecurityHeaders
 from forecast.parallel import stop_pools
 from homeward.clock import code_version
 from homeward.pipeline import LOCK_NAME, queue_run
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
             log.warning("runs %s were cut off by a stop; marked interrupted", closed)
         for leftover in remove_stale_solver_dirs():
             log.warning("removed %s: a CBC solve's files that a stopped process left", leftover)
+        log.info("Homeward %s", code_version())  # the commit: /healthz names it only with keys off
         _log_auth(settings)
         # Plans and sweeps take seconds; a pipeline run takes minutes. Each kind has its own
         # worker, so a finance officer's what-if does not queue behind a forecast run.
@@ -143,11 +146,16 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
             await asyncio.to_thread(_stop_jobs, app)
             engine.dispose()
 
-    # FastAPIOffline: FastAPI with /docs and /redoc served from the package, not a CDN, so the
-    # documentation opens on a network that blocks them
-    app = FastAPIOffline(
+    # FastAPIOffline: FastAPI with Swagger UI's and ReDoc's files served from the package, not a
+    # CDN, so the documentation opens on a network that blocks them; its pages are ours
+    # (api/routes/docs.py), and with HOMEWARD_DOCS=false there are none, nor /openapi.json
+    make: Callable[..., FastAPI] = FastAPIOffline if settings.docs else FastAPI
+    app = make(
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
         title="Homeward",
-        version=code_version(),
+        version=health.public_version(settings),
         lifespan=lifespan,
         # `/v1/plans/` is a 404 saying to drop the slash (api/errors.py), as `/v1/series/` is,
         # not a 307 to an absolute http:// URL that skips the key check and a TLS proxy
@@ -182,8 +190,10 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(SecurityHeaders)  # every answer, errors and preflights too
     app.add_middleware(RequestId)  # every answer, a CORS preflight's too, says its id
-    app.state.metrics = Metrics(app.version)  # one per process: GET /metrics answers it
+    # one per process: GET /metrics answers it, with the commit when it asks for a key
+    app.state.metrics = Metrics(code_version() if settings.metrics_auth == "keys" else app.version)
     # beside the access log, timing the same answer, and counting the status it logs
     app.add_middleware(RequestMetrics, metrics=app.state.metrics, routes=app.router.routes)
     app.add_middleware(AccessLog)  # outermost: times the whole answer, and sees its id
@@ -213,7 +223,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         winter,
         dashboard,
     )
-    for module in routers:
+    for module in (*routers, docs) if settings.docs else routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
     return app
@@ -223,7 +233,8 @@ class ConditionalGet:
     """ETag on every 200 to a GET under /v1 (weak: a hash of the body before compression), and
     304 Not Modified, with no body, when the request's If-None-Match already holds it
     (RFC 9110 13.1.2). The route still runs, keys and roles included; only the transfer is
-    saved. `Cache-Control: no-cache` asks clients to revalidate rather than reuse silently."""
+    saved, for a client that keeps its own copy: browsers and proxies keep none, as every /v1
+    answer is `Cache-Control: no-store` (api/security_headers.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -267,8 +278,8 @@ async def _send_tagged(start: Message, body: bytes, wanted: set[str], send: Send
     named = [k + b": " + v for k, v in start["headers"] if k.lower() in _NAMING_HEADERS]
     tagged = body if not named else b"\n".join([*named, body])  # no names: as before
     tag = 'W/"' + hashlib.sha256(tagged).hexdigest()[:32] + '"'
-    headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"etag", b"cache-control")]
-    headers += [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
+    headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
+    headers.append((b"etag", tag.encode()))
     if "*" in wanted or _opaque(tag) in wanted:
         kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
         if len(body) >= GZIP_MINIMUM_SIZE:

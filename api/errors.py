@@ -436,7 +436,8 @@ def _no_route(request: Request) -> str:
     bare = path.rstrip("/")
     if bare != path and bare and _methods_on(request, bare):
         return f"nothing at {path}; drop the trailing slash: {bare}"
-    return f"nothing at {path}; /docs lists every endpoint"
+    listed = "; /docs lists every endpoint" if request.app.openapi_url else ""  # HOMEWARD_DOCS
+    return f"nothing at {path}{listed}"
 
 
 _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
@@ -631,6 +632,7 @@ def install(app: FastAPI) -> None:
             document = build()  # build() keeps the document it makes on the app
             _as_problems(document)
             _conditional_gets(document)
+            _never_stored(document)
             _omitted_not_null(document)
             _database_free(document)
         assert app.openapi_schema is not None
@@ -647,8 +649,12 @@ _TAGGED = {
         "required": True,
         "schema": {"type": "string"},
     },
+}
+# api/security_headers.py's: on every answer under /v1, errors and 304s too
+_NO_STORE = {
     "Cache-Control": {
-        "description": "always `no-cache`: revalidate with If-None-Match before reusing",
+        "description": "always `no-store`: neither a browser nor a proxy keeps the answer; a "
+        "client keeping its own copy of a GET's sends its ETag back as If-None-Match",
         "required": True,
         "schema": {"type": "string"},
     },
@@ -687,8 +693,19 @@ def _omitted_not_null(document: dict[str, Any]) -> None:
                     parameter["schema"] = kept[0] | rest
 
 
+def _never_stored(document: dict[str, Any]) -> None:
+    """Every answer under /v1, whatever its status, says `Cache-Control: no-store`."""
+    for path, operations in document.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation["responses"]
+            for status, response in responses.items():  # copied: a response may be shared
+                responses[status] = response | {"headers": response.get("headers", {}) | _NO_STORE}
+
+
 def _conditional_gets(document: dict[str, Any]) -> None:
-    """Every GET under /v1: its 200's ETag and Cache-Control, and the 304 a request whose
+    """Every GET under /v1: its 200's ETag, and the 304 a request whose
     If-None-Match holds that ETag gets (If-None-Match is not listed as a parameter: it is an
     HTTP cache header, which a client's HTTP library may send for it)."""
     for path, operations in document.get("paths", {}).items():

@@ -132,7 +132,10 @@ class HealthPublic(BaseModel):
     status: Literal["ok"]
     database: str = Field(description="the database's dialect: sqlite or postgresql")
     scheduler: Literal["running", "off"]
-    version: str = Field(description="the code version serving, e.g. 0.1.0+gf06902e")
+    version: str = Field(
+        description="the release serving, e.g. 0.1.0; with HOMEWARD_AUTH=off the full code "
+        "version, e.g. 0.1.0+gf06902e, naming the commit"
+    )
 
 
 SeriesKind = Literal["observed", "total"]

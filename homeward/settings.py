@@ -163,6 +163,12 @@ class Settings(LogSettings):
         "'off': it needs none",
     )
 
+    docs: bool = Field(
+        default=True,
+        description="serve /docs, /redoc and /openapi.json, which map the whole API for anyone "
+        "(false: all three are 404, as a production service facing a network may want)",
+    )
+
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="browser origins (comma-separated, e.g. https://dash.example.org) whose "

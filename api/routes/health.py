@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from api.schemas import HealthPublic, LivePublic, ReadyPublic
 from homeward.clock import code_version
+from homeward.settings import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -44,5 +45,15 @@ async def healthz(request: Request) -> HealthPublic:
         status="ok",
         database=backend,
         scheduler="running" if scheduler is not None and scheduler.running else "off",
-        version=await asyncio.to_thread(code_version),  # it may ask git: not on the loop
+        # code_version may ask git: not on the loop
+        version=await asyncio.to_thread(public_version, request.app.state.settings),
     )
+
+
+def public_version(settings: Settings) -> str:
+    """The version told to callers without a key (/healthz, /openapi.json): with keys required,
+    the release alone (`0.1.0`), as the commit would tell anyone which fixes the service lacks;
+    with keys off (loopback only), the full version (`0.1.0+g20c1c42`). The full version is
+    logged at start-up and recorded on every run (GET /v1/runs)."""
+    full = code_version()
+    return full if settings.auth == "off" else full.partition("+")[0]

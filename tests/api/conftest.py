@@ -233,6 +233,8 @@ def browser() -> Iterator[Any]:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    # the console's messages, for get_log("browser"): a Content-Security-Policy violation is one
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(
         service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options
     )

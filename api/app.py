@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         app.state.pipeline_waiting = {}  # run id -> future, while queued (api/routes/runs.py)
         app.state.plan_jobs = {}  # run id -> future, until done (api/routes/plans.py)
         app.state.plan_job_owners = {}  # run id -> the name of the key that asked for it
+        app.state.job_slots = {}  # a plan request under way -> its key's name (plans.py)
         app.state.plan_jobs_lock = threading.Lock()
         app.state.pipeline_lock = threading.Lock()
         app.state.scheduler = None

@@ -3,8 +3,9 @@ or finance scenario, or a finance officer's sweep of fee rates)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -349,14 +350,15 @@ def create_plan(
     config's periods and horizon are checked now (the same problems as without it) and the
     plan is solved as a job (its plan has no comparison).
     """
-    if _wants_async(prefer):
-        _refuse_beyond_job_limits(request)  # first: a client over its limit costs no checks
-    refuse_unstored_pressure_series(session, plan_request.config)
-    if _wants_async(prefer):
-        return _queue_plan(plan_request, request, session, factory)
-    stored, compared = planning.plan_what_if(
-        session, plan_request.config_body(), plan_request.solver
-    )
+    # first: a client over its limit costs no checks; a plan solved at once holds its slot
+    # while it solves, as a job does while queued or running
+    with _job_slot(request):
+        refuse_unstored_pressure_series(session, plan_request.config)
+        if _wants_async(prefer):
+            return _queue_plan(plan_request, request, session, factory)
+        stored, compared = planning.plan_what_if(
+            session, plan_request.config_body(), plan_request.solver
+        )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
     plan = _public(session, session.get_one(PlanRow, stored.plan_id))
     comparison = PlanComparisonPublic.model_validate(compared)
@@ -390,12 +392,12 @@ def create_sweep(
     what-ifs (`scenario: true`), never GET /v1/plans/latest.
     """
     rates = list(sweep_request.dfg_fee_rates)
-    _refuse_beyond_job_limits(request)  # first: a client over its limit costs no checks
-    refuse_unstored_pressure_series(session, sweep_request.config)
-    # a bad config, no forecasts or demand that does not fit: refused now, not in a job later
-    body = planning.checked_sweep(session, sweep_request.config_body(), rates)
-    run_id = planning.queue_sweep(factory)
-    _submit(request, run_id, planning.run_sweep_job, factory, body, rates, sweep_request.solver)
+    with _job_slot(request):  # first: a client over its limit costs no checks
+        refuse_unstored_pressure_series(session, sweep_request.config)
+        # a bad config, no forecasts or demand that does not fit: refused now, not in a job
+        body = planning.checked_sweep(session, sweep_request.config_body(), rates)
+        run_id = planning.queue_sweep(factory)
+        _submit(request, run_id, planning.run_sweep_job, factory, body, rates, sweep_request.solver)
     return _accepted(factory, run_id)
 
 
@@ -433,27 +435,38 @@ def _key_name(request: Request) -> str:
     return str(getattr(caller, "name", ""))
 
 
-def _refuse_beyond_job_limits(request: Request) -> None:
-    """429 when the request's key, or every key together, has as many plan and sweep jobs
-    queued or running in this process as HOMEWARD_MAX_JOBS_PER_KEY (HOMEWARD_MAX_JOBS)
-    allows: jobs run one at a time, so ten sweeps from one client held up everyone's what-if
-    behind some 120 solves."""
+@contextmanager
+def _job_slot(request: Request) -> Iterator[None]:
+    """A slot for a plan or sweep: 429 when the request's key, or every key together, has as
+    many plans solving at once and jobs queued or running in this process as
+    HOMEWARD_MAX_JOBS_PER_KEY (HOMEWARD_MAX_JOBS) allows (jobs run one at a time, so ten
+    sweeps from one client held up everyone's what-if behind some 120 solves). The slot is
+    taken under the lock as it is counted, so requests arriving together cannot all pass,
+    and given back when the request ends; a job it queued holds its own place meanwhile."""
     settings = get_settings(request)
     state, name = request.app.state, _key_name(request)
+    token = object()
     with state.plan_jobs_lock:
         owners = [state.plan_job_owners.get(run_id) for run_id in state.plan_jobs]
-    mine = sum(owner == name for owner in owners)
-    if mine >= settings.max_jobs_per_key:
-        raise TooManyJobs(
-            f"this key ({name}) has {mine} plan or sweep jobs queued or running, as many as "
-            f"HOMEWARD_MAX_JOBS_PER_KEY ({settings.max_jobs_per_key}) allows: wait for one to "
-            "end (GET /v1/runs?status=queued lists them) and try again"
-        )
-    if len(owners) >= settings.max_jobs:
-        raise TooManyJobs(
-            f"{len(owners)} plan or sweep jobs are queued or running, as many as "
-            f"HOMEWARD_MAX_JOBS ({settings.max_jobs}) allows: try again once one has ended"
-        )
+        owners += list(state.job_slots.values())
+        mine = sum(owner == name for owner in owners)
+        if mine >= settings.max_jobs_per_key:
+            raise TooManyJobs(
+                f"this key ({name}) has {mine} plans or plan and sweep jobs under way, as "
+                f"many as HOMEWARD_MAX_JOBS_PER_KEY ({settings.max_jobs_per_key}) allows: wait "
+                "for one to end (GET /v1/runs?status=queued lists the jobs) and try again"
+            )
+        if len(owners) >= settings.max_jobs:
+            raise TooManyJobs(
+                f"{len(owners)} plans or plan and sweep jobs are under way, as many as "
+                f"HOMEWARD_MAX_JOBS ({settings.max_jobs}) allows: try again once one has ended"
+            )
+        state.job_slots[token] = name
+    try:
+        yield
+    finally:
+        with state.plan_jobs_lock:
+            state.job_slots.pop(token, None)
 
 
 def _submit(request: Request, run_id: int, job: Callable[..., object], *args: object) -> None:

@@ -173,7 +173,10 @@ def test_plan_jobs_beyond_a_keys_limit_or_everyones_are_429_until_one_ends(
             assert refused.status_code == 429, refused.text
             assert refused.json()["code"] == "too_many_jobs"
             assert refused.headers["retry-after"] == "30"
-            assert f"this key ({one.name}) has 2 plan or sweep jobs" in refused.json()["detail"]
+            assert (
+                f"this key ({one.name}) has 2 plans or plan and sweep jobs under way"
+                in (refused.json()["detail"])
+            )
             assert second.post("/v1/plans", **async_plan).status_code == 202  # its own first
             everyone = second.post("/v1/plans", **async_plan)
             assert everyone.status_code == 429
@@ -183,5 +186,49 @@ def test_plan_jobs_beyond_a_keys_limit_or_everyones_are_429_until_one_ends(
             while app.state.plan_jobs and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert first.post("/v1/plans", **async_plan).status_code == 202
+    finally:
+        release.set()
+
+
+def test_plan_requests_arriving_together_cannot_all_pass_the_keys_limit(
+    job_db: DemoDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit was counted before a request's checks and its job registered after them, so
+    ten sweeps sent at once all passed a limit of 3. A slot is now taken as it is counted:
+    with two requests inside their checks, a third from the same key is refused at once."""
+    inside, release = threading.Semaphore(0), threading.Event()
+    real = planning.checked_body
+
+    def slow_checks(session: Any, body: Any) -> Any:
+        inside.release()
+        release.wait(timeout=120)
+        return real(session, body)
+
+    monkeypatch.setattr(planning, "checked_body", slow_checks)
+    monkeypatch.setattr(planning, "run_plan_job", lambda *_args: None)
+    settings = job_db.settings.model_copy(update={"max_jobs_per_key": 2})
+    with transaction(job_db.factory) as session:
+        key = api_keys.create_key(session, f"together-{time.monotonic_ns()}", Role.PLANNER)
+    async_plan = {"json": {}, "headers": {"Prefer": "respond-async"}}
+    answers: list[int] = []
+    try:
+        with LiveServer(create_app(settings)) as server:
+
+            def send() -> None:
+                with httpx.Client(
+                    base_url=server.url, headers=key_header(key.secret), timeout=120
+                ) as client:
+                    answers.append(client.post("/v1/plans", **async_plan).status_code)
+
+            senders = [threading.Thread(target=send) for _ in range(2)]
+            for sender in senders:
+                sender.start()
+            assert inside.acquire(timeout=60) and inside.acquire(timeout=60)
+            send()  # a third, while both are inside their checks
+            assert answers == [429]
+            release.set()
+            for sender in senders:
+                sender.join(timeout=120)
+            assert sorted(answers) == [202, 202, 429]
     finally:
         release.set()

@@ -1,6 +1,6 @@
 """The access log: one line per request with its status, how long it took, the name of the
 API key that sent it and, for a 401 or 403, why it was refused (a code, never the key or
-header sent)."""
+header sent; a key sent in the URL is masked)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from homeward.api_keys import AUTH_OFF, Caller
+from homeward.api_keys import AUTH_OFF, Caller, mask_keys
 
 log = logging.getLogger("homeward.access")
 
@@ -103,12 +103,13 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
 def _target(scope: Scope) -> str:
     """The path as sent, still percent-encoded (decoded, `a%3Fb%20HTTP/1.1` would read as a
     query and a protocol never sent, and a space would split the line for log tools), with
-    its query."""
+    its query; an API key in either (`?api_key=hw_...`, sent by a client that put it in the
+    URL) as `hw_****`."""
     raw = scope.get("raw_path")
     target = scope.get("root_path", "") + (raw.decode("latin-1") if raw else scope["path"])
     if scope.get("query_string"):
         target += "?" + scope["query_string"].decode("latin-1")
-    return str(target)
+    return mask_keys(str(target))
 
 
 def _fields(

@@ -34,6 +34,7 @@ from homeward.api_keys import (
     NotAuthenticated,
     RoleTooWeak,
     UnknownKeyName,
+    mask_keys,
 )
 from homeward.errors import HomewardError, ValidationFailed, json_text, unknown_field_expected
 from homeward.pipeline import PipelineBusy
@@ -182,17 +183,32 @@ def problem(
     code: ProblemCode | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """A problem+json response; `code` (default: the status's own) is what a client tests."""
+    """A problem+json response; `code` (default: the status's own) is what a client tests.
+    An API key anywhere in its `detail` or `problems` (a 422 quoting `?api_key=hw_...`, a 404
+    quoting the path) is masked: the body may reach a browser's cache, a proxy's log or a
+    ticket pasted from it."""
     code = code or _CODE_FOR_STATUS.get(status, "http_error")
     body = {
         "type": "about:blank",
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": mask_keys(detail),
         "code": code,
-        **extra,
+        **{name: _keys_masked(value) for name, value in extra.items()},
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _keys_masked(value: Any) -> Any:
+    """`value` (a problem's extra member: text, or lists and objects of it) with every API key
+    in its text masked."""
+    if isinstance(value, str):
+        return mask_keys(value)
+    if isinstance(value, list | tuple):
+        return [_keys_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _keys_masked(item) for name, item in value.items()}
+    return value
 
 
 def _status_for(exc: HomewardError) -> int:
@@ -491,7 +507,7 @@ def _log_unavailable(request: Request, exc: Exception, url: URL | None, error_id
     said = _readiness_failed(request, error_id)
     if said is False:
         return
-    where = (error_id, request.method, request.url.path, request_id_of(request))
+    where = (error_id, request.method, mask_keys(request.url.path), request_id_of(request))
     what = (_which(url), _what_failed(exc, url))
     if said is True:
         log.error("database unavailable, error %s in %s %s (request %s): %s %s", *where, *what)
@@ -564,7 +580,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "unhandled error %s in %s %s (request %s)",
         error_id,
         request.method,
-        request.url.path,
+        mask_keys(request.url.path),
         request_id,
         exc_info=exc,
     )

@@ -10,6 +10,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from homeward.api_keys import mask_keys
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # what a client's id may be to be echoed and logged: no spaces, quotes or line breaks that
 # could forge a log line or a header, and short enough to read out over the phone
@@ -17,9 +19,10 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def accepted_id(sent: str | None) -> str:
-    """The client's id when it is at most 64 of `A-Z a-z 0-9 . _ -`; otherwise a new one
-    (16 hex digits), never the value sent."""
-    if sent is not None and _SAFE_ID.fullmatch(sent):
+    """The client's id when it is at most 64 of `A-Z a-z 0-9 . _ -` and no API key (one sent
+    in the wrong header would be logged with every line about the request); otherwise a new
+    one (16 hex digits), never the value sent."""
+    if sent is not None and _SAFE_ID.fullmatch(sent) and mask_keys(sent) == sent:
         return sent
     return secrets.token_hex(8)
 

@@ -24,6 +24,13 @@ from models import ApiKeyRow
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "hw_"
+# What a key looks like where it must not be shown (a URL's `?api_key=...` in the access log,
+# a 422 quoting that parameter): KEY_PREFIX and 32 or more of token_urlsafe's characters. A
+# key has 43 (`_new_key`); 32 still catches one cut short, most of a secret all the same.
+KEY_LIKE = re.compile(KEY_PREFIX + r"[A-Za-z0-9_-]{32,}")
+# A key masked: none of the secret kept (every character of it is random; a key's name is what
+# identifies it), only that a key was there.
+MASKED_KEY = KEY_PREFIX + "****"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 HOW_TO_SEND = "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
 # `--expires-in DAYS` at most: ten years. Past that a key is, for any policy, one that does
@@ -108,6 +115,13 @@ class NewKey:
     role: Role
     secret: str
     expires_at: datetime | None = None
+
+
+def mask_keys(text: str) -> str:
+    """`text` with anything that looks like an API key as `hw_****`: for whatever echoes what a
+    request sent (the access log's request line, a problem's `detail` and `problems`, a log
+    line naming the path), where a key sent in the wrong place would otherwise be kept."""
+    return KEY_LIKE.sub(MASKED_KEY, text)
 
 
 def key_hash(secret: str) -> str:

@@ -200,3 +200,17 @@ def test_a_creation_raced_by_another_of_the_same_name_says_so(
     with either_factory() as session:
         [row] = repository.list_api_keys(session)
         assert (row.name, row.role) == ("bi", "viewer")
+
+
+def test_anything_that_looks_like_a_key_is_masked_and_nothing_else(
+    factory: sessionmaker[Session],
+) -> None:
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "bi-tool", Role.VIEWER).secret
+    assert len(key) == 46 and api_keys.mask_keys(key) == "hw_****"
+    two = f"GET /x?api_key={key}&next={key[:-3]} HTTP/1.1"
+    assert api_keys.mask_keys(two) == "GET /x?api_key=hw_****&next=hw_**** HTTP/1.1"
+    # a key cut to 32 characters is still most of one; what is not a key is kept
+    assert api_keys.mask_keys(key[:35]) == "hw_****"
+    for kept in ("hw_short", key[:34], "referrals/hw_adaptations", "hw-" + key[3:]):
+        assert api_keys.mask_keys(kept) == kept

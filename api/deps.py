@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 from collections import abc
 from collections.abc import Callable, Coroutine, Iterator
@@ -12,15 +14,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.models import HTTPBase as HTTPBaseModel
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.base import SecurityBase
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Message, Receive
 
 from api.bodies import read_within
 from api.errors import error_responses
 from homeward import api_keys
-from homeward.api_keys import Caller
+from homeward.api_keys import Caller, NotAuthenticated
 from homeward.clock import utcnow
 from homeward.roles import Action, Role, roles_allowing
 from homeward.settings import Settings
@@ -67,21 +71,90 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 FactoryDep = Annotated[sessionmaker[Session], Depends(get_factory)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-# Both schemes appear in the OpenAPI document; neither raises by itself, so a missing key
+
+class KeyAsBasicPassword(SecurityBase):
+    """HTTP Basic credentials whose password is an API key, for clients that can hold a secret
+    only as a user name and password: Power BI's gateway and Power Query keep a Basic
+    credential encrypted, where a header written into the query is readable by everyone who can
+    edit the report. The user name is not read (nothing about the caller is in it: the key's
+    name is; Power BI insists on one). Declared in the OpenAPI document as its `basic` scheme;
+    it gives the key check the credentials as sent, decoded (`key_from_basic`) only when no
+    Bearer or X-API-Key key came, so a Basic header that is no key (nginx's own `auth_basic` in
+    front, passing its header on) beside an X-API-Key refuses nothing."""
+
+    def __init__(self, description: str) -> None:
+        self.model = HTTPBaseModel(scheme="basic", description=description)
+        self.scheme_name = "HTTPBasic"
+
+    async def __call__(self, request: Request) -> str | None:
+        sent = request.headers.get("authorization", "").strip()
+        scheme, _, credentials = sent.partition(" ")
+        return credentials.strip() if scheme.lower() == "basic" else None
+
+
+# The three schemes appear in the OpenAPI document; none raises by itself, so a missing key
 # becomes the same problem+json 401 as an unknown one.
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer <key>`")
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="the same API key in an `X-API-Key` header"
 )
+_basic = KeyAsBasicPassword(
+    "the same API key as the password of Basic credentials, any user name (`apikey`): "
+    "for clients such as Power BI that store a user name and password"
+)
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 ApiKeyHeaderDep = Annotated[str | None, Security(_api_key_header)]
+BasicDep = Annotated[str | None, Security(_basic)]
+
+_BASIC_EXPECTED = (
+    "expected `Authorization: Basic base64(user:key)` with the API key as the password and any "
+    "user name, e.g. `apikey` (`curl -u apikey:KEY`)"
+)
+
+
+def key_from_basic(credentials: str) -> str:
+    """The key sent as the password of Basic credentials; NotAuthenticated saying what is
+    wrong with them, never what they hold."""
+    try:
+        decoded: str | None = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # not base64, or not UTF-8 once decoded
+        decoded = None
+    if not credentials:
+        found = "'Basic' with nothing after it"
+    elif decoded is None:
+        found = "Basic credentials that are not base64"
+    elif ":" not in decoded:
+        found = "Basic credentials with no ':' between a user name and a password"
+    else:
+        user, _, password = decoded.partition(":")
+        if password:
+            return password
+        # refused, not taken: a proxy's access log writes the user name (nginx's $remote_user)
+        said = " and the key as the user name" if api_keys.KEY_LIKE.fullmatch(user) else ""
+        raise NotAuthenticated(
+            f"{_BASIC_EXPECTED}, found Basic credentials with an empty password{said}", "no_key"
+        )
+    raise NotAuthenticated(f"{_BASIC_EXPECTED}, found {found}", "bad_basic")
 
 
 async def sent_credentials(
     request: Request,
-) -> tuple[HTTPAuthorizationCredentials | None, str | None]:
-    """The key a request sent, as each scheme reads it (`Authorization: Bearer`, X-API-Key)."""
-    return await _bearer(request), await _api_key_header(request)
+) -> tuple[HTTPAuthorizationCredentials | None, str | None, str | None]:
+    """The key a request sent, as each scheme reads it (`Authorization: Bearer`, X-API-Key,
+    Basic credentials as sent): what a check in CHECKS is given."""
+    return await _bearer(request), await _api_key_header(request), await _basic(request)
+
+
+def sent_key(
+    bearer: HTTPAuthorizationCredentials | None, header: str | None, basic: str | None
+) -> str | None:
+    """The key of `sent_credentials`: Bearer's, else X-API-Key's, else the Basic password
+    (NotAuthenticated for Basic credentials that hold none); None if none was sent."""
+    if bearer is not None:
+        return bearer.credentials
+    if header is not None:
+        return header
+    return key_from_basic(basic) if basic is not None else None  # a key as any other
 
 
 def _caller(request: Request, secret: str | None) -> Caller:
@@ -101,10 +174,14 @@ def _caller(request: Request, secret: str | None) -> Caller:
 
 
 def _checker(action: Action) -> Callable[..., Caller]:
-    def check(request: Request, bearer: BearerDep, header: ApiKeyHeaderDep) -> Caller:
-        secret = bearer.credentials if bearer is not None else header
-        if secret is None and get_settings(request).auth != "off":
-            _refuse_other_schemes(request)
+    def check(
+        request: Request, bearer: BearerDep, header: ApiKeyHeaderDep, basic: BasicDep
+    ) -> Caller:
+        secret = None
+        if get_settings(request).auth != "off":
+            secret = sent_key(bearer, header, basic)
+            if secret is None:
+                _refuse_other_schemes(request)
         caller = _caller(request, secret)
         api_keys.authorise(caller, action, f"{request.method} {request.url.path}")
         return caller
@@ -114,7 +191,7 @@ def _checker(action: Action) -> Callable[..., Caller]:
 
 
 def _refuse_other_schemes(request: Request) -> None:
-    """An Authorization header of another scheme (`Token <key>`, `Basic ...`) was told 'this
+    """An Authorization header of another scheme (`Token <key>`, `Digest ...`) was told 'this
     request needs an API key', as if none had been sent: say what was sent instead."""
     sent = request.headers.get("authorization", "").strip()
     if not sent:
@@ -129,9 +206,9 @@ def _refuse_other_schemes(request: Request) -> None:
         found = f"of scheme {parts[0]!r}"
     else:
         found = "of a scheme other than Bearer"
-    raise api_keys.NotAuthenticated(
-        "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), "
-        f"found an Authorization header {found}",
+    raise NotAuthenticated(
+        "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header, or as "
+        f"the password of Basic credentials), found an Authorization header {found}",
         "not_bearer",
     )
 
@@ -215,9 +292,9 @@ class AuthFirstRoute(APIRoute):
             return handler
 
         async def auth_first(request: Request) -> Response:
-            bearer, header = await sent_credentials(request)
+            bearer, header, basic = await sent_credentials(request)
             for action in actions:
-                await run_in_threadpool(CHECKS[action], request, bearer, header)
+                await run_in_threadpool(CHECKS[action], request, bearer, header, basic)
             return await handler(request)
 
         return auth_first

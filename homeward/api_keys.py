@@ -32,7 +32,10 @@ KEY_LIKE = re.compile(KEY_PREFIX + r"[A-Za-z0-9_-]{32,}")
 # identifies it), only that a key was there.
 MASKED_KEY = KEY_PREFIX + "****"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-HOW_TO_SEND = "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+HOW_TO_SEND = (
+    "'Authorization: Bearer <key>', 'X-API-Key: <key>' or Basic credentials with the key as "
+    "the password (any user name)"
+)
 # `--expires-in DAYS` at most: ten years. Past that a key is, for any policy, one that does
 # not expire, and saying so (no --expires-in) is plainer than a date in 2080.
 MAX_EXPIRY_DAYS = 3650
@@ -71,7 +74,7 @@ class KeyExpiredAlready(HomewardError):
 class NotAuthenticated(HomewardError):
     """The request carried no key, or one that is unknown, revoked or expired. `reason` is a
     code for the access log (`no_key`, `unknown_key`, `revoked_key`, `expired_key`,
-    `not_bearer`), never the key."""
+    `not_bearer`, `bad_basic`), never the key."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
@@ -259,11 +262,11 @@ def authenticate(session: Session, secret: str | None, now: datetime | None = No
     """The caller a key belongs to; NotAuthenticated if it is missing, unknown, revoked or
     expired (at `now`, by default the clock's now). Records nothing: see `record_use`."""
     if not secret:
-        raise NotAuthenticated(f"this request needs an API key: {HOW_TO_SEND}", "no_key")
+        raise NotAuthenticated(f"this request needs an API key: send {HOW_TO_SEND}", "no_key")
     row = repository.api_key_by_hash(session, key_hash(secret))
     if row is None:
         raise NotAuthenticated(
-            f"the API key sent is not known; {HOW_TO_SEND} with a current key", "unknown_key"
+            f"the API key sent is not known; send a current key as {HOW_TO_SEND}", "unknown_key"
         )
     if row.revoked_at is not None:
         raise NotAuthenticated(f"the API key {row.name!r} has been revoked", "revoked_key")

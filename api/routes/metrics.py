@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import CHECKS, sent_credentials
+from api.deps import CHECKS, sent_credentials, sent_key
 from api.errors import DATABASE_UNAVAILABLE, error_responses
 from api.metrics import CONTENT_TYPE
 from api.probe import ProbeTimedOut
@@ -58,12 +58,12 @@ async def _admitted(request: Request) -> bool:
     settings = request.app.state.settings
     if settings.auth == "off" or settings.metrics_auth == "off":
         return True
-    bearer, header = await sent_credentials(request)
-    secret = bearer.credentials if bearer is not None else header
+    bearer, header, basic = await sent_credentials(request)
+    secret = sent_key(bearer, header, basic)
     keys: ScraperKeys = request.app.state.scraper_keys
     try:
         await request.app.state.database_probe.backend(request.app.state.session_factory)
-        caller = await run_in_threadpool(CHECKS[Action.READ], request, bearer, header)
+        caller = await run_in_threadpool(CHECKS[Action.READ], request, bearer, header, basic)
     except NotAuthenticated:
         keys.forget(secret)
         raise

@@ -43,15 +43,16 @@ def test_unknown_key_is_401(demo_server: LiveServer) -> None:
 def test_other_authorization_schemes_are_not_keys(
     demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
+    # a key after Basic is no user:password pair (tests/api/test_basic_auth.py takes one)
     basic = {"Authorization": f"Basic {role_keys[Role.ADMIN]}"}
-    _assert_401(httpx.get(f"{demo_server.url}/v1/series", headers=basic))
+    _assert_401(httpx.get(f"{demo_server.url}/v1/series", headers=basic), "not base64")
     # said as sent, not 'this request needs an API key' as if none had been
     token = {"Authorization": f"Token {role_keys[Role.ADMIN]}"}
     refused = httpx.get(f"{demo_server.url}/v1/series", headers=token)
     assert refused.status_code == 401
     assert refused.json()["detail"] == (
-        "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header), found "
-        "an Authorization header of scheme 'Token'"
+        "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header, or as the "
+        "password of Basic credentials), found an Authorization header of scheme 'Token'"
     )
     # a key sent alone is not echoed back; an empty Bearer is said to be empty
     bare = httpx.get(f"{demo_server.url}/v1/series", headers={"Authorization": "hw_secret123"})

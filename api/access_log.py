@@ -21,7 +21,8 @@ CLIENT_CLOSED = 499
 
 
 def note_refusal(request: Request, reason: str) -> None:
-    """Record why a request was refused (401, 403) for its access log line."""
+    """Record why a request was refused (401, 403) for its access log line (api/host_check.py
+    records its 403 and 421 in the scope's state itself, having no Request)."""
     request.state.refusal = reason
 
 
@@ -88,7 +89,7 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
     target = _target(scope)
     request_line = f"{scope['method']} {_escaped(target)} HTTP/{scope.get('http_version', '1.1')}"
     parts = [where, f'"{request_line}"', str(status), f"{elapsed_ms:.1f} ms"]
-    if status in (401, 403):
+    if status in (401, 403, 421):
         parts.append(f"reason={state.get('refusal', 'unknown')}")
     if state.get("client_gone"):
         parts.append("reason=client_disconnected")
@@ -127,7 +128,7 @@ def _fields(
         "status": status,
         "duration_ms": round(elapsed_ms, 1),
     }
-    if status in (401, 403):
+    if status in (401, 403, 421):
         fields["reason"] = state.get("refusal", "unknown")
     elif state.get("client_gone"):
         fields["reason"] = "client_disconnected"

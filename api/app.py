@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.access_log import AccessLog
 from api.cors import ProblemCORSMiddleware
+from api.host_check import HostCheck
 from api.metrics import Metrics, RequestMetrics
 from api.probe import BoundedQuery, DatabaseProbe
 from api.readiness import ReadinessLog
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(HostCheck, settings=settings)  # a Host not allowed; keys off: proxies
     app.add_middleware(SecurityHeaders)  # every answer, errors and preflights too
     app.add_middleware(RequestId)  # every answer, a CORS preflight's too, says its id
     # one per process: GET /metrics answers it, with the commit when it asks for a key

@@ -82,6 +82,8 @@ ProblemCode = Literal[
     "too_many_jobs",
     "validation_failed",
     "cors_not_allowed",
+    "host_not_allowed",
+    "proxied_with_auth_off",
     "bad_request",
     "internal_error",
     "database_unavailable",

@@ -74,6 +74,8 @@ from homeward.settings import (
     get_settings,
     is_loopback,
     listen_host,
+    refuse_any_host_with_auth_off,
+    refuse_auth_off_behind_proxy,
     refuse_open_api_off_loopback,
 )
 from homeward.storage import (
@@ -939,6 +941,9 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: RunTrigger | 
         }
     )
     refuse_open_api_off_loopback(settings.auth, settings.host)
+    # the settings were checked as read, but `homeward demo` may have turned keys off since
+    refuse_auth_off_behind_proxy(settings.auth, settings.forwarded_allow_ips)
+    refuse_any_host_with_auth_off(settings.auth, settings.allowed_hosts)
     log.info(
         "serving on http://%s:%d (docs at /docs); scheduler %s",
         settings.host,
@@ -1102,9 +1107,12 @@ def _stopped(factory: Any, stop: BaseException) -> int:
 
 
 def demo_auth(settings: Settings, host: str, factory: Any) -> Settings:
-    """The settings the demo serves with: no keys on loopback unless HOMEWARD_AUTH is set;
-    otherwise keys, with an admin key made (and printed once) if no key is active."""
-    if "auth" not in settings.model_fields_set and is_loopback(host):
+    """The settings the demo serves with: no keys on loopback unless HOMEWARD_AUTH is set, or
+    HOMEWARD_FORWARDED_ALLOW_IPS says a proxy passes others' requests on, or
+    HOMEWARD_ALLOWED_HOSTS allows any host; otherwise keys, with an admin key made (and
+    printed once) if no key is active."""
+    exposed = settings.forwarded_allow_ips is not None or "*" in (settings.allowed_hosts or ())
+    if "auth" not in settings.model_fields_set and is_loopback(host) and not exposed:
         log.warning(
             "API keys are OFF for this demo because it serves on loopback (%s) only; "
             "`homeward serve`, HOMEWARD_AUTH=keys or another host require keys",

@@ -155,6 +155,14 @@ class Settings(LogSettings):
         default="keys",
         description="'keys': every /v1 request needs an API key; 'off' (loopback only): none does",
     )
+    # after auth, whose value its check reads
+    allowed_hosts: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        description="the host names a request's Host header may give (comma-separated, any "
+        "port; '*.example.org' for its subdomains, '*' for any), others answered 421; default: "
+        "with HOMEWARD_AUTH=off localhost, 127.0.0.1 and ::1 only (a web page on another "
+        "name that resolves to this machine, DNS rebinding, is refused), with keys any",
+    )
     # GET /metrics (api/routes/metrics.py): with keys on, a scraper sends a key of any role
     # (each may read); 'off' opens it alone, for a scraper on a network only it reaches
     metrics_auth: Literal["keys", "off"] = Field(
@@ -289,7 +297,27 @@ class Settings(LogSettings):
     def _auth_off_only_on_loopback(cls, value: str, info: ValidationInfo) -> str:
         # a field's check (not the model's), so the error names HOMEWARD_AUTH
         refuse_open_api_off_loopback(value, info.data.get("host", "127.0.0.1"))
+        refuse_auth_off_behind_proxy(value, info.data.get("forwarded_allow_ips"))
         return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            # an empty value is refused as a host named '' (unset it for the default)
+            return tuple(part.strip() for part in value.split(",") if part.strip()) or (value,)
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_are_host_names(
+        cls, value: tuple[str, ...] | None, info: ValidationInfo
+    ) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        hosts = tuple(allowed_host(item) for item in value)
+        refuse_any_host_with_auth_off(info.data.get("auth", "keys"), hosts)
+        return hosts
 
     @field_validator("data_dir")
     @classmethod
@@ -309,6 +337,14 @@ class Settings(LogSettings):
                 f"found {str(value)!r}: it is not a folder"
             )
         return value
+
+    @property
+    def hosts_allowed(self) -> tuple[str, ...] | None:
+        """The Host names requests are answered for (any port), or None for any: those set,
+        else with keys off this machine's own names only, else any."""
+        if self.allowed_hosts is not None:
+            return None if "*" in self.allowed_hosts else self.allowed_hosts
+        return LOOPBACK_HOST_NAMES if self.auth == "off" else None
 
     @property
     def resolved_database_url(self) -> str:
@@ -696,6 +732,53 @@ def refuse_open_api_off_loopback(auth: str, host: str) -> None:
         raise ValueError(
             f"HOMEWARD_AUTH=off is allowed only on a loopback host (127.0.0.1, ::1, localhost), "
             f"found host {host!r}; use HOMEWARD_AUTH=keys and `homeward keys create`"
+        )
+
+
+def refuse_auth_off_behind_proxy(auth: str, forwarded_allow_ips: tuple[str, ...] | None) -> None:
+    """ValueError if the API would serve without keys behind a reverse proxy: every request
+    the proxy passes on comes from loopback, so every client of the proxy would be admin."""
+    if auth == "off" and forwarded_allow_ips is not None:
+        raise ValueError(
+            "HOMEWARD_AUTH=off is for requests from this machine only, and "
+            "HOMEWARD_FORWARDED_ALLOW_IPS says a reverse proxy passes on others' requests (each "
+            "would act as admin); use HOMEWARD_AUTH=keys and `homeward keys create`, or unset "
+            "HOMEWARD_FORWARDED_ALLOW_IPS"
+        )
+
+
+# A request's Host with keys off, unless HOMEWARD_ALLOWED_HOSTS says otherwise: this machine's
+# names. A page on attacker.example whose name is made to resolve to 127.0.0.1 (DNS rebinding)
+# reaches a server on loopback from the browser, Host: attacker.example; refused, it is admin
+# of nothing.
+LOOPBACK_HOST_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_host(text: str) -> str:
+    """`text` as a name a request's Host may give: a host name, an IP address (IPv6 with or
+    without its brackets), `*.` and a domain (its subdomains), or `*` (any), lower case;
+    ValueError otherwise (a port, a scheme or a path would never match)."""
+    name = text.strip().lower()
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    wildcard = name.startswith("*.") and bool(HOST_NAME.fullmatch(name[2:]))
+    if name == "*" or wildcard or _is_ip(bare) or HOST_NAME.fullmatch(name):
+        return bare
+    raise ValueError(
+        "expected the host names requests may be sent to, comma-separated, without a scheme "
+        "or port (every port is allowed), such as homeward.council.example,10.0.2.15 "
+        f"('*.council.example' for its subdomains, '*' for any), found {text!r}"
+    )
+
+
+def refuse_any_host_with_auth_off(auth: str, allowed_hosts: tuple[str, ...] | None) -> None:
+    """ValueError if the API would serve without keys to a request naming any host: a web
+    page whose name resolves to this machine could then act as admin from a browser here."""
+    if auth == "off" and allowed_hosts is not None and "*" in allowed_hosts:
+        raise ValueError(
+            "HOMEWARD_ALLOWED_HOSTS='*' is refused with HOMEWARD_AUTH=off: any web page whose "
+            "name its owner points at 127.0.0.1 (DNS rebinding) could act as admin from a "
+            "browser on this machine; name the hosts (default: localhost, 127.0.0.1, ::1) or "
+            "use HOMEWARD_AUTH=keys"
         )
 
 

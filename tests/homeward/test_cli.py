@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from api.schemas import PlanStaffingRowPublic
 from homeward import api_keys, demo_config, planning, repository
 from homeward.cli import main
 from homeward.clock import utcnow
-from homeward.commands import demo_auth
+from homeward.commands import _serve, demo_auth
 from homeward.dtoc import read_nhs_dtoc
 from homeward.ingest import MAX_COLUMNS
 from homeward.roles import Role
@@ -380,6 +381,43 @@ def test_serve_refuses_auth_off_beyond_loopback(
     assert main(["serve", "--host", "0.0.0.0", "--no-scheduler"]) == 2
     assert "HOMEWARD_AUTH=off is allowed only on a loopback host" in capsys.readouterr().err
     assert not Path(db_env.removeprefix("sqlite:///")).exists()  # refused before migrating
+
+
+def test_demo_keeps_keys_on_behind_a_proxy_or_open_to_any_host(
+    db_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory = session_factory(make_engine(db_env))
+    upgrade(make_engine(db_env))
+    monkeypatch.setenv("HOMEWARD_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    get_settings.cache_clear()
+    assert demo_auth(get_settings(), "127.0.0.1", factory).auth == "keys"
+    monkeypatch.delenv("HOMEWARD_FORWARDED_ALLOW_IPS")
+    monkeypatch.setenv("HOMEWARD_ALLOWED_HOSTS", "*")
+    get_settings.cache_clear()
+    assert demo_auth(get_settings(), "127.0.0.1", factory).auth == "keys"
+
+
+def test_serve_refuses_keys_turned_off_behind_a_proxy_or_open_to_any_host(
+    db_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings read with keys on and a proxy (or any host) are fine; keys turned off after
+    (as `homeward demo` turns them off) are refused before anything is served."""
+
+    def served(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("served with keys off behind a proxy or open to any host")
+
+    monkeypatch.setattr("homeward.commands.uvicorn.run", served)
+    monkeypatch.setenv("HOMEWARD_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    get_settings.cache_clear()
+    args = argparse.Namespace(host=None, port=None, no_scheduler=True)
+    with pytest.raises(ValueError, match="HOMEWARD_FORWARDED_ALLOW_IPS says a reverse proxy"):
+        _serve(get_settings().model_copy(update={"auth": "off"}), args)
+    monkeypatch.delenv("HOMEWARD_FORWARDED_ALLOW_IPS")
+    monkeypatch.setenv("HOMEWARD_ALLOWED_HOSTS", "*")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError, match="HOMEWARD_ALLOWED_HOSTS='\\*' is refused"):
+        _serve(get_settings().model_copy(update={"auth": "off"}), args)
+    assert not Path(db_env.removeprefix("sqlite:///")).exists()  # nothing served or migrated
 
 
 def test_demo_serves_without_keys_on_loopback_only_unless_told(

@@ -382,6 +382,44 @@ def test_auth_off_beyond_loopback_names_homeward_auth(
     assert Settings().auth == "off"
 
 
+def test_auth_off_behind_a_proxy_is_refused_naming_both_settings(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A proxy on this host passes everyone's requests on from 127.0.0.1: with keys off each
+    would act as admin."""
+    env.setenv("HOMEWARD_AUTH", "off")
+    env.setenv("HOMEWARD_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    line = _cli_error(capsys)
+    assert "HOMEWARD_AUTH: " in line and "HOMEWARD_FORWARDED_ALLOW_IPS says a reverse proxy" in line
+    env.delenv("HOMEWARD_FORWARDED_ALLOW_IPS")
+    assert Settings().auth == "off"
+
+
+def test_allowed_hosts_are_host_names_and_default_to_loopback_with_keys_off(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert Settings().hosts_allowed is None  # keys on: any
+    env.setenv("HOMEWARD_AUTH", "off")
+    assert Settings().hosts_allowed == ("localhost", "127.0.0.1", "::1")
+    env.setenv("HOMEWARD_ALLOWED_HOSTS", " Homeward.Council.Example, *.svc.example,[::1],10.0.2.15")
+    hosts = ("homeward.council.example", "*.svc.example", "::1", "10.0.2.15")
+    assert Settings().allowed_hosts == Settings().hosts_allowed == hosts
+    for value in ("homeward.example:8000", "https://homeward.example", "a b", "*.", ","):
+        env.setenv("HOMEWARD_ALLOWED_HOSTS", value)
+        line = _cli_error(capsys)
+        assert "HOMEWARD_ALLOWED_HOSTS: expected the host names requests may be sent to" in line
+        assert "without a scheme or port (every port is allowed)" in line, line
+    # any host with keys off: a web page on a name pointed at 127.0.0.1 would be admin
+    env.setenv("HOMEWARD_ALLOWED_HOSTS", "localhost,*")
+    line = _cli_error(capsys)
+    assert (
+        "HOMEWARD_ALLOWED_HOSTS: HOMEWARD_ALLOWED_HOSTS='*' is refused with HOMEWARD_AUTH=off"
+        in line
+    )
+    env.setenv("HOMEWARD_AUTH", "keys")
+    assert Settings().allowed_hosts == ("localhost", "*") and Settings().hosts_allowed is None
+
+
 def test_a_misspelt_setting_is_named_with_the_one_it_is_nearest(
     env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -989,8 +989,9 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     idle_paid_hours_used: float | None = Field(
         description="the part of contingency_hours that hours the plan already pays for and "
         "does not use cover (per team and period, staff_hours plus agency_hours above "
-        "hours_used in the staffing table, as a min_per_period floor leaves them): no extra "
-        "cost; null for dfg_works and in plans stored before it"
+        "hours_used in the staffing table, as a min_per_period floor leaves them, for hours "
+        "a district's own hours max_per_period leaves room for): no extra cost; null for "
+        "dfg_works and in plans stored before it"
     )
     extra_hours_within_limits: float | None = Field(
         description="the part of contingency_hours that must be bought and can be under the "
@@ -998,7 +999,9 @@ class PlanRiskPeriodRowPublic(_StoredRow):
         "and as far as max_change_per_period allows them to rise with the neighbouring "
         "periods' staff_hours as planned (a sound bound: keeping extra hours on for several "
         "periods could step up further), then agency hours up to agency_max_per_period less "
-        "agency_hours; of those, the ones the revenue budget the plan leaves unspent pays "
+        "agency_hours, and for a district with its own hours max_per_period no more than "
+        "that ceiling less the plan's hours for it that period (idle paid hours likewise); "
+        "of those, the ones the revenue budget the plan leaves unspent pays "
         "for (per budget and period, or financial year where the budget is held so, spent "
         "period by period in order, net of the charge income the contingency's hours bring; "
         "a period it cannot pay for in full gets the same share of each team's hours); null "
@@ -1006,9 +1009,10 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     )
     hours_beyond_limits: float | None = Field(
         description="the part of contingency_hours beyond every team's max_per_period, "
-        "max_change_per_period and agency_max_per_period: the config allows no more hours to "
-        "buy for it (a team at its ceiling, or stepping up as fast as it may, with no "
-        "agency), so it is not costed; null for dfg_works and in plans stored before it "
+        "max_change_per_period and agency_max_per_period, or its district's own hours "
+        "max_per_period: the config allows no more hours to buy for it (a team at its "
+        "ceiling, or stepping up as fast as it may, with no agency, or a district at its "
+        "own ceiling), so it is not costed; null for dfg_works and in plans stored before it "
         "(which did not check max_change_per_period)"
     )
     hours_beyond_budget: float | None = Field(

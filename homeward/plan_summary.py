@@ -156,8 +156,8 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             _column_sum(rows, "hours_beyond_limits"),
             "hours",
             "of those hours, the ones beyond the teams' max_per_period, max_change_per_period "
-            "and agency_max_per_period: the config allows no more to buy, so they are not "
-            "costed",
+            "and agency_max_per_period, or their districts' own max_per_period: the config "
+            "allows no more to buy, so they are not costed",
         ),
         _row(
             "high_year_hours_beyond_budget",

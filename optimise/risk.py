@@ -13,9 +13,10 @@ the high year's extra queue and delayed days, and the contingency: the hours tha
 the high year's extra arrivals that period so its queues stay as planned, split per team into
 what the plan's idle paid hours cover (a team held at its `min_per_period` floor pays for
 hours it does not use), what can be bought within the config's limits (the team's
-`max_per_period`, `max_change_per_period` and `agency_max_per_period`, and the revenue budget
-the plan leaves unspent; and its cost), what the team's limits allow but the budget does not
-pay for, and what is beyond the team's limits; and for DFG works, the capital the extra works
+`max_per_period`, `max_change_per_period` and `agency_max_per_period`, each district's own
+`hours.<service>.max_per_period`, and the revenue budget the plan leaves unspent; and its
+cost), what those limits allow but the budget does not pay for, and what is beyond the
+limits; and for DFG works, the capital the extra works
 cost. The waiting columns hold the plan's used hours fixed: a team's idle paid hours would
 shorten a high year's queues too, which they do not count. All of it evaluates the solved
 plan: nothing is solved again.
@@ -129,7 +130,7 @@ def evaluate_risk(inputs: PlanInputs, result: PlanResult, hours: Array) -> Deman
     totals = pd.concat(frames, ignore_index=True)[RISK_COLUMNS]
     periods = _period_rows(inputs, outcomes["planned"], outcomes["high"])
     extra = contingency_cases(inputs, demands["high"] - demands["planned"])
-    return DemandRisk(totals, _with_contingency(inputs, result, periods, extra))
+    return DemandRisk(totals, _with_contingency(inputs, result, periods, extra, hours))
 
 
 def budget_headroom(inputs: PlanInputs, result: PlanResult) -> Array:
@@ -185,14 +186,16 @@ def _period_rows(inputs: PlanInputs, planned: FluidOutcome, high: FluidOutcome) 
 
 
 def _with_contingency(
-    inputs: PlanInputs, result: PlanResult, frame: pd.DataFrame, extra: Array
+    inputs: PlanInputs, result: PlanResult, frame: pd.DataFrame, extra: Array, hours: Array
 ) -> pd.DataFrame:
     """`frame` with the contingency columns from `extra` (S + 1, D, T) cases: the hours at
-    each service's hours_per_case and their split (`contingency_split`), summed over teams;
+    each service's hours_per_case and their split (`contingency_split`, against the plan's
+    `hours` (S, D, T) per district), summed over teams;
     DFG works have no hours (NaN, null when served), paid from capital: the extra works at
     each district's cost_per_adaptation_gbp, summed; care services have no capital (NaN)."""
     cases = extra.sum(axis=1)
-    split = contingency_split(inputs, result.staffing, extra[:-1], budget_headroom(inputs, result))
+    headroom = budget_headroom(inputs, result)
+    split = contingency_split(inputs, result.staffing, extra[:-1], headroom, hours)
     no_hours = np.full((1, cases.shape[1]), np.nan)
     capital = (extra[-1] * inputs.cost_per_adaptation_gbp[:, None]).sum(axis=0)
     no_capital = np.full((len(inputs.services), cases.shape[1]), np.nan)
@@ -207,10 +210,18 @@ def _with_contingency(
 
 
 def contingency_split(
-    inputs: PlanInputs, staffing: pd.DataFrame, extra: Array, headroom_gbp: Array
+    inputs: PlanInputs,
+    staffing: pd.DataFrame,
+    extra: Array,
+    headroom_gbp: Array,
+    district_hours: Array,
 ) -> dict[str, Array]:
     """The contingency of `extra` (S, D, T) cases per service, team and period (S, G, T):
-    `contingency_hours`, the hours they need (times hours_per_case); `idle_paid_hours_used`,
+    `contingency_hours`, the hours they need (times hours_per_case). A district with its own
+    ceiling (`district_hours_max`, the LP's district_hours_max rows) can take no more than
+    that ceiling less the plan's `district_hours` (S, D, T) for it that period (0 where the
+    plan is at it; `district_room`): the rest of its need is beyond the limits, whatever its
+    team has. Of the need within that room, `idle_paid_hours_used` is
     the part the team's paid but unused hours cover that period (staff plus agency hours
     above hours used, as a `min_per_period` floor leaves them), at no extra cost; of the
     rest, the team's limits allow in-house hours up to `max_per_period` and as far as
@@ -223,13 +234,20 @@ def contingency_split(
     plan's staffing table (STAFFING_COLUMNS)."""
     shape = (len(inputs.services), len(inputs.teams), len(inputs.period_start))
     grid = {c: staffing[c].to_numpy(dtype=float).reshape(shape) for c in STAFFING_COLUMNS}
-    need = team_sum(inputs, extra * inputs.hours_per_case[:, None, None])
+    per_district = extra * inputs.hours_per_case[:, None, None]
+    need = team_sum(inputs, per_district)
+    reachable = need
+    if inputs.district_hours_max is not None:
+        room_left = district_room(inputs, district_hours)
+        reachable = team_sum(inputs, np.minimum(per_district, room_left))
     paid = grid["staff_hours"] + grid["agency_hours"]
-    idle = np.minimum(need, np.maximum(paid - grid["hours_used"], 0.0))
+    idle = np.minimum(reachable, np.maximum(paid - grid["hours_used"], 0.0))
     ceiling = np.maximum(grid["max_hours"] - grid["staff_hours"], 0.0)
-    in_house = np.minimum(need - idle, np.minimum(ceiling, ramp_room(inputs, grid["staff_hours"])))
+    in_house = np.minimum(
+        reachable - idle, np.minimum(ceiling, ramp_room(inputs, grid["staff_hours"]))
+    )
     room = np.maximum(grid["agency_max_hours"] - grid["agency_hours"], 0.0)
-    agency = np.minimum(need - idle - in_house, room)
+    agency = np.minimum(reachable - idle - in_house, room)
     cost = (
         in_house * inputs.cost_per_hour_gbp[:, None, None]
         + agency * inputs.agency_cost_per_hour_gbp[:, None, None]
@@ -245,6 +263,18 @@ def contingency_split(
         "hours_beyond_budget": (in_house + agency) * (1.0 - share),
         "cost_beyond_budget_gbp": cost * (1.0 - share),
     }
+
+
+def district_room(inputs: PlanInputs, district_hours: Array) -> Array:
+    """(S, D, T) hours: how many more hours each district's cases of a service may be served
+    with each period under its own ceiling (the LP's district_hours_max rows,
+    sum_k hours_per_case * x <= `districts[].hours.<service>.max_per_period`): the ceiling
+    less the plan's `district_hours` (S, D, T), never below 0 (a plan at its ceiling, to the
+    solver's round-off, has none); inf where the district gives no ceiling."""
+    cap = inputs.district_hours_max
+    if cap is None:
+        return np.full_like(district_hours, np.inf)
+    return np.maximum(cap[:, :, None] - district_hours, 0.0)
 
 
 def ramp_room(inputs: PlanInputs, staff_hours: Array) -> Array:
@@ -344,8 +374,8 @@ def demand_risk_warning(risk: pd.DataFrame) -> str | None:
 
 def beyond_limits_warning(periods: pd.DataFrame) -> str | None:
     """A warning when a high year's contingency (the `risk_periods` rows) needs hours beyond
-    the teams' max_per_period, max_change_per_period and agency_max_per_period; None
-    otherwise."""
+    the teams' max_per_period, max_change_per_period and agency_max_per_period, or a
+    district's own max_per_period; None otherwise."""
     beyond = _by_service(periods, "hours_beyond_limits")
     if beyond is None:
         return None
@@ -353,8 +383,9 @@ def beyond_limits_warning(periods: pd.DataFrame) -> str | None:
     return (
         f"if referrals come in high, {beyond.sum():,.0f} of the {need:,.0f} contingency hours "
         f"a high year needs ({_named(beyond)}) are beyond the teams' max_per_period, "
-        "max_change_per_period and agency_max_per_period: the config allows no more hours to "
-        "buy for them (see the risk_periods table's hours_beyond_limits)"
+        "max_change_per_period and agency_max_per_period, or their districts' own "
+        "max_per_period: the config allows no more hours to buy for them (see the "
+        "risk_periods table's hours_beyond_limits)"
     )
 
 

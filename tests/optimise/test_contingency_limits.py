@@ -6,7 +6,9 @@ agency_max_per_period, so a head of service was told hours could be bought when 
 would overspend the revenue budget, or step a team's hours up faster than the config allows.
 Each instance here is one team, one district and OT alone at one hour a case and GBP 10 an
 hour, three weeks, a high year 1.3 times the planned referrals, so every figure is worked out
-by hand in its test.
+by hand in its test. A later finding: the split ignored a district's own ceiling
+(districts[].hours.<service>.max_per_period, an LP row), counting as idle or within the limits
+hours the LP could never spend in that district; its instances add a second district.
 """
 
 from __future__ import annotations
@@ -172,3 +174,67 @@ def test_extra_hours_within_the_step_bounds_keep_every_step_within_the_limit(see
         extra = room * rng.choice([0.0, 1.0, rng.uniform()], size=room.shape)
         path = np.concatenate([[50.0], (staff + extra).ravel()])
         assert np.abs(np.diff(path)).max() <= 10.0 + 1e-9
+
+
+def _two_districts(team_hours: dict[str, Any], rugby_max: float | None) -> PlanResult:
+    """North serves Rugby and Warwick, 100 OT cases a week each (a high year 130), with the
+    budget to spare (GBP 10,000 a week); Rugby's own ceiling is `rugby_max` hours a week."""
+    raw = _config(team_hours, 10000.0)
+    rugby = district("rugby", "north", 5000.0, {"ot": 0.0})
+    if rugby_max is not None:
+        rugby["hours"] = {"ot": {"max_per_period": rugby_max}}
+    raw["districts"] = [rugby, district("warwick", "north", 5000.0, {"ot": 0.0})]
+    keys = [("ot", "rugby"), ("ot", "warwick")]
+    demand = demand_frame(
+        {key: [100.0] * 3 for key in keys},
+        low_factor={key: [0.9] * 3 for key in keys},
+        high_factor={key: [1.3] * 3 for key in keys},
+    )
+    result = plan(inputs_of(raw, demand), simulation_runs=0)
+    assert result.ok, result.message
+    hours = result.hours.set_index(["district", "period"])["hours"]
+    _close(hours.loc["rugby"], 100.0)
+    _close(hours.loc["warwick"], 100.0)
+    return result
+
+
+def test_idle_hours_do_not_cover_a_district_at_its_own_ceiling() -> None:
+    """A reviewer's finding: the split ignored districts[].hours.<service>.max_per_period, a
+    row of the LP. North is held at a 300-hour floor and uses 200, so 100 paid hours sit
+    idle; but the plan gives Rugby its whole ceiling of 100 hours, so none of Rugby's 30
+    extra hours can be served: only Warwick's 30 are idle hours used, Rugby's 30 are beyond
+    the limits (before: all 60 idle hours used, none beyond)."""
+    result = _two_districts({"min_per_period": 300.0, "max_per_period": 400.0}, 100.0)
+    _close(result.staffing["staff_hours"], 300.0)
+    ot = _ot(result)
+    _close(ot["contingency_hours"], 60.0)
+    _close(ot["idle_paid_hours_used"], 30.0)
+    _close(ot["hours_beyond_limits"], 30.0)
+    _close(ot[["extra_hours_within_limits", "hours_beyond_budget"]], 0.0)
+    warning = beyond_limits_warning(result.risk_periods)
+    assert warning is not None and "90 of the 180 contingency hours" in warning
+    assert "districts' own max_per_period" in warning
+
+
+def test_hours_bought_for_a_district_stop_at_its_own_ceiling() -> None:
+    """No floor, so north's 200 staff hours are all used and the 60 extra must be bought (its
+    max_per_period, 400, allows them): Rugby's ceiling of 110 leaves it 10 of its 30, so 40
+    are within the limits (GBP 400) and 20 beyond (before: all 60 within, GBP 600)."""
+    result = _two_districts({"max_per_period": 400.0}, 110.0)
+    _close(result.staffing["staff_hours"], 200.0)
+    ot = _ot(result)
+    _close(ot["extra_hours_within_limits"], 40.0)
+    _close(ot["hours_beyond_limits"], 20.0)
+    _close(ot[["idle_paid_hours_used", "hours_beyond_budget"]], 0.0)
+    _close(ot["contingency_cost_gbp"], 400.0)
+
+
+@pytest.mark.parametrize("rugby_max", [None, 130.0, 1000.0])
+def test_a_district_ceiling_with_room_for_the_high_year_changes_nothing(
+    rugby_max: float | None,
+) -> None:
+    """With no district ceiling, or one at or above the high year's 130 hours, every one of
+    the 60 hours is within the limits, as before the ceiling was checked."""
+    ot = _ot(_two_districts({"max_per_period": 400.0}, rugby_max))
+    _close(ot["extra_hours_within_limits"], 60.0)
+    _close(ot[["idle_paid_hours_used", "hours_beyond_limits", "hours_beyond_budget"]], 0.0)

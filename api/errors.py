@@ -103,7 +103,7 @@ _HEADERS_FOR_STATUS = {
 
 # What each error status means wherever it is sent; a route may say more (`error_responses`).
 _MEANING = {
-    401: "no API key, or an unknown or revoked one",
+    401: "no API key, or an unknown, revoked or expired one",
     403: "the key's role may not do this: `role_needed` lists the roles that may, "
     "`role_found` is the key's",
     404: "nothing found: the detail says what was looked for and where to find what there is",

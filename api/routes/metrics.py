@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from datetime import UTC
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from api.errors import DATABASE_UNAVAILABLE, error_responses
 from api.metrics import CONTENT_TYPE
 from api.probe import ProbeTimedOut
 from homeward.api_keys import Caller, NotAuthenticated, key_hash
+from homeward.clock import utcnow
 from homeward.repository import RunsNow
 from homeward.roles import Action
 
@@ -113,4 +115,11 @@ class ScraperKeys:
             self._callers.pop(key_hash(secret), None)
 
     def known(self, secret: str | None) -> Caller | None:
-        return None if secret is None else self._callers.get(key_hash(secret))
+        """The remembered caller of `secret`, unless its key has expired since (its expiry is
+        known without the database)."""
+        caller = None if secret is None else self._callers.get(key_hash(secret))
+        expires = None if caller is None else caller.expires_at
+        if expires is not None and expires.replace(tzinfo=expires.tzinfo or UTC) <= utcnow():
+            self.forget(secret)
+            return None
+        return caller

@@ -24,7 +24,7 @@ const isJSONType = (type) => /^application\/([\w.+-]+\+)?json\b/i.test(type);
 // problem with a detail, not a proxy's page), so the page can tell "no plan yet" from a failure,
 // and a 422's located problems (`location`, `expected`, `found`).
 const httpError = (status, detail, message, problems = []) =>
-  Object.assign(new Error(message), { status, fromService: detail != null, problems });
+  Object.assign(new Error(message), { status, fromService: detail != null, detail, problems });
 
 async function fetchJSON(url, options) {
   const response = await fetch(url, withKey(options));
@@ -1114,7 +1114,7 @@ async function loadKeyInfo() {
   showKeyRole();
   showPlanAccess();
   const me = await getJSON("/v1/keys/me").catch((err) => {
-    if (token === keyToken && err.status === 401 && err.fromService) showKeyStatus(true);
+    if (token === keyToken && err.status === 401 && err.fromService) showKeyStatus(true, err.detail);
     return null;
   });
   if (token !== keyToken || !me || !Array.isArray(me.may)) return;
@@ -1531,13 +1531,16 @@ function showNoPlan() {
 
 // Whether a key is held for this tab: after "Use key" the box is emptied, so without this the
 // page would not say whether it is sending one.
-// A key the server refuses (401: unknown or revoked) is said to be so, not to be in use.
-function showKeyStatus(refused = false) {
+// A key the server refuses (401: unknown, revoked or expired) is said to be so, not to be in
+// use, with the server's reason (an expired key's says when, and how an admin renews it).
+function showKeyStatus(refused = false, reason = null) {
   const held = Boolean(sessionStorage.getItem(KEY_STORE));
   const status = document.querySelector("#key-status");
-  status.textContent = !held ? "no key in use" : refused ? "the key was not accepted" : "a key is in use for this tab";
-  status.title = !held ? "" : refused ? "The server does not know this key, or it was revoked: paste another"
-    : "Empty the box and press Use key to stop sending it";
+  const expired = refused && /\bexpired\b/.test(reason || "");
+  status.textContent = !held ? "no key in use" : expired ? "the key has expired"
+    : refused ? "the key was not accepted" : "a key is in use for this tab";
+  status.title = !held ? "" : refused ? (reason || "The server does not know this key, or it was revoked") +
+    ": paste another" : "Empty the box and press Use key to stop sending it";
 }
 
 // The latest plan in every card. Its config, read once, names the plan's districts and says how

@@ -5,8 +5,10 @@ keys off the header says so; a server without the route is used as before."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.app import create_app
 from homeward import api_keys, demo_config, planning, repository
+from homeward.clock import utcnow
 from homeward.roles import Role
 from homeward.storage import transaction
 from tests.api.conftest import keyed_settings, migrated
@@ -37,6 +40,7 @@ class Served:
     keys_off: LiveServer
     older: LiveServer
     keys: dict[Role, str]
+    factory: Any
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         LiveServer(create_app(settings.model_copy(update={"auth": "off"}))) as keys_off,
         LiveServer(_older(create_app(settings))) as old,
     ):
-        yield Served(current, keys_off, old, keys)
+        yield Served(current, keys_off, old, keys, factory)
     engine.dispose()
 
 
@@ -181,3 +185,23 @@ def test_a_server_without_the_route_is_used_as_before_a_viewer_learning_from_the
     assert _key_role(browser) == ""
     assert _note(browser) is None
     assert _enabled(browser) == dict.fromkeys(PLAN_CONTROLS, True)
+
+
+def test_an_expired_key_is_said_to_have_expired_with_the_servers_reason(
+    browser: Any, served: Served
+) -> None:
+    """An expired key was told "The server does not know this key, or it was revoked",
+    hiding the server's reason: when it expired and how an admin renews it."""
+    with transaction(served.factory) as session:
+        key = api_keys.create_key(session, f"expired-{time.monotonic_ns()}", Role.VIEWER, 1)
+        row = repository.api_key_by_name(session, key.name)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(hours=1)
+    browser.get(served.current.url + "/")
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key.secret)
+    browser.refresh()
+    wait: WebDriverWait[Any] = WebDriverWait(browser, 30)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "key-status"), "expired"))
+    status = browser.find_element(By.ID, "key-status")
+    assert status.text == "the key has expired"
+    assert f"the API key '{key.name}' expired at" in str(status.get_attribute("title"))

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
+from api.routes import metrics as metrics_route
 from homeward import api_keys
 from homeward.roles import Role
 from homeward.storage import make_engine, session_factory, transaction
@@ -217,6 +218,29 @@ def test_a_key_never_accepted_is_503_while_the_database_is_down(
     server, _key = gone
     unknown = httpx.get(f"{server.url}/metrics", headers=key_header("never-seen"), timeout=30)
     assert unknown.status_code == 503 and unknown.json()["code"] == "database_unavailable"
+
+
+def test_a_remembered_key_that_has_expired_is_not_accepted_while_the_database_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key remembered from a scrape was accepted during an outage after it had expired
+    (review): its expiry is known without the database, so it is forgotten then."""
+    settings = keyed_settings(tmp_path, "metrics.db")
+    engine, factory = migrated(settings)
+    with transaction(factory) as session:
+        key = api_keys.create_key(session, "prometheus", Role.VIEWER, 1).secret
+    app = create_app(settings)
+    nowhere = make_engine("postgresql+psycopg://u:p@127.0.0.1:9/none")
+    with LiveServer(app) as server:
+        _scrape(server, key)  # accepted, so remembered, while the database answers
+        app.state.session_factory = session_factory(nowhere)
+        assert _value(_scrape(server, key), "homeward_database_readable") == 0  # remembered
+        later = datetime.now(UTC) + timedelta(days=2)
+        monkeypatch.setattr(metrics_route, "utcnow", lambda: later)
+        expired = httpx.get(f"{server.url}/metrics", headers=key_header(key), timeout=30)
+        assert expired.status_code == 503  # not known without the database: never accepted
+    nowhere.dispose()
+    engine.dispose()
 
 
 def test_a_scrape_answers_within_the_bound_while_the_database_hangs(tmp_path: Path) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVarTuple
+from typing import Any, TypeVar, TypeVarTuple
 
 import numpy as np
 import pandas as pd
@@ -36,9 +36,11 @@ from homeward.ingest import (
     FIRST_DATA_LINE,
     WEEKLY,
     Upload,
+    frequencies_if_valid,
     frequency_of,
     history_notes,
     observations_hash,
+    series_frequencies,
     validate_observations,
 )
 from homeward.recovery import UNFINISHED
@@ -60,6 +62,9 @@ from models.tables import RunKind, RunTrigger
 from optimise.config import read_stored
 
 _INSERT_CHUNK = 5_000
+# The observations table itself: inserting into it, not the mapped class, skips the ORM's
+# bookkeeping of each row (a third of the time of inserting a large upload's rows).
+_OBSERVATIONS = ObservationRow.metadata.tables[ObservationRow.__tablename__]
 _FORECAST_COLUMNS = {
     "mean": "mean",
     "lo-80": "lo_80",
@@ -69,6 +74,7 @@ _FORECAST_COLUMNS = {
 }
 
 _Row = TypeVarTuple("_Row")
+_Item = TypeVar("_Item")
 
 # The PostgreSQL advisory lock every transaction that stores observations takes first (the
 # ASCII of "homeward", a bigint no other lock of this database uses). Storing is read-then-
@@ -327,64 +333,83 @@ def _store(
     session.add(imp)
     session.flush()
     ids = tuple(sorted(frame["unique_id"].unique()))
-    before = load_observations(session, ids)  # to tell which series the upload changed
-    imp.revised = _revised_count(session, frame)
+    imp.revised, changed = _revisions(session, frame)
     if replace:
-        imp.replaced, imp.removed = _replaced_counts(session, frame)
-    for series_id, group in frame.groupby("unique_id", sort=True):
-        _delete_replaced(session, str(series_id), group["ds"], replace)
-        _ensure_series_row(session, str(series_id), group)
+        imp.replaced, imp.removed, shrunk = _replaced_counts(session, frame)
+        changed |= shrunk
+    _delete_replaced(session, frame, replace)
+    _ensure_series_rows(session, frame)
     records = [
-        {
-            "series_id": rec["unique_id"],
-            "ds": pd.Timestamp(rec["ds"]).to_pydatetime(),
-            "y": float(rec["y"]),
-            "import_id": imp.id,
-        }
-        for rec in frame[["unique_id", "ds", "y"]].to_dict("records")
+        {"series_id": series_id, "ds": ds, "y": y, "import_id": imp.id}
+        for series_id, ds, y in zip(
+            frame["unique_id"].tolist(),
+            pd.DatetimeIndex(frame["ds"]).to_pydatetime(),
+            frame["y"].astype("float64").tolist(),
+            strict=True,
+        )
     ]
     for start in range(0, len(records), _INSERT_CHUNK):
-        session.execute(insert(ObservationRow), records[start : start + _INSERT_CHUNK])
-    _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only), before)
+        session.execute(insert(_OBSERVATIONS), records[start : start + _INSERT_CHUNK])
+    _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only), changed)
     return _summary_of(imp, ids, duplicate=False)
 
 
-# Dates per DELETE ... IN (...): well under SQLite's and PostgreSQL's limits on parameters.
+# Series and dates per DELETE ... IN (...) AND ... IN (...): well under SQLite's and
+# PostgreSQL's limits on parameters.
 _DELETE_CHUNK = 500
 
 
-def _delete_replaced(session: Session, series_id: str, ds: pd.Series, replace: bool) -> None:
-    """Delete the stored rows an upload's rows of one series take the place of: all of them
-    with ``replace``, else those at the upload's dates only, so a stored month a correction
-    skips (2026-08 between its 2026-07 and 2026-09) stays stored."""
-    of_series = delete(ObservationRow).where(ObservationRow.series_id == series_id)
+def _delete_replaced(session: Session, frame: pd.DataFrame, replace: bool) -> None:
+    """Delete the stored rows an upload's rows take the place of: every row of its series
+    with ``replace``, else those at the dates the upload has for each series only, so a
+    stored month a correction skips (2026-08 between its 2026-07 and 2026-09) stays stored.
+    Series sent with the same dates (most of a council's file) are deleted together."""
     if replace:
-        session.execute(of_series)
+        for some_ids in _chunks(sorted(str(i) for i in frame["unique_id"].unique())):
+            session.execute(delete(ObservationRow).where(ObservationRow.series_id.in_(some_ids)))
         return
-    dates = [pd.Timestamp(d).to_pydatetime() for d in ds]
-    for start in range(0, len(dates), _DELETE_CHUNK):
-        chunk = dates[start : start + _DELETE_CHUNK]
-        session.execute(of_series.where(ObservationRow.ds.in_(chunk)))
+    for dates, series_ids in _series_by_dates(frame).items():
+        for some_ids in _chunks(series_ids):
+            of_series = delete(ObservationRow).where(ObservationRow.series_id.in_(some_ids))
+            for some_dates in _chunks(dates):
+                session.execute(of_series.where(ObservationRow.ds.in_(some_dates)))
 
 
-def _replaced_counts(session: Session, frame: pd.DataFrame) -> tuple[int, int]:
-    """How many stored values `frame`'s series hold (a replace deletes them all), and how many
-    of those are at periods `frame` does not have (deleted without a value in their place)."""
+def _series_by_dates(frame: pd.DataFrame) -> dict[tuple[datetime, ...], list[str]]:
+    """`frame`'s series ids by the dates each has, in order."""
+    series_of: dict[tuple[datetime, ...], list[str]] = {}
+    for series_id, ds in frame.groupby("unique_id", sort=True)["ds"]:
+        dates = tuple(sorted(pd.DatetimeIndex(ds).to_pydatetime()))
+        series_of.setdefault(dates, []).append(str(series_id))
+    return series_of
+
+
+def _chunks(items: Sequence[_Item]) -> Iterator[Sequence[_Item]]:
+    for start in range(0, len(items), _DELETE_CHUNK):
+        yield items[start : start + _DELETE_CHUNK]
+
+
+def _replaced_counts(session: Session, frame: pd.DataFrame) -> tuple[int, int, set[str]]:
+    """How many stored values `frame`'s series hold (a replace deletes them all), how many
+    of those are at periods `frame` does not have (deleted without a value in their place),
+    and the series that lose such periods."""
     stmt = select(ObservationRow.series_id, ObservationRow.ds).where(
         ObservationRow.series_id.in_(list(frame["unique_id"].unique()))
     )
     stored = pd.DataFrame(session.execute(stmt).all(), columns=["unique_id", "ds"])
     if stored.empty:
-        return 0, 0
+        return 0, 0, set()
     stored["ds"] = pd.to_datetime(stored["ds"])
     kept = stored.merge(
         frame[["unique_id", "ds"]], on=["unique_id", "ds"], how="left", indicator=True
     )
-    return len(stored), int((kept["_merge"] == "left_only").sum())
+    removed = kept["_merge"] == "left_only"
+    return len(stored), int(removed.sum()), set(kept.loc[removed, "unique_id"].astype(str))
 
 
-def _revised_count(session: Session, frame: pd.DataFrame) -> int:
-    """How many of `frame`'s (series, date) rows are stored already with another value (read
+def _revisions(session: Session, frame: pd.DataFrame) -> tuple[int, set[str]]:
+    """How many of `frame`'s (series, date) rows are stored already with another value, and
+    the series whose stored values it changes: those it revises or adds a period to (read
     over the upload's dates only, not the series' whole history)."""
     stmt = select(ObservationRow.series_id, ObservationRow.ds, ObservationRow.y).where(
         ObservationRow.series_id.in_(list(frame["unique_id"].unique())),
@@ -392,27 +417,37 @@ def _revised_count(session: Session, frame: pd.DataFrame) -> int:
         ObservationRow.ds <= frame["ds"].max().to_pydatetime(),
     )
     stored = pd.DataFrame(session.execute(stmt).all(), columns=["unique_id", "ds", "y_stored"])
-    if stored.empty:
-        return 0
     both = frame[["unique_id", "ds", "y"]].merge(
-        stored.assign(ds=pd.to_datetime(stored["ds"])), on=["unique_id", "ds"]
+        stored.assign(ds=pd.to_datetime(stored["ds"])), on=["unique_id", "ds"], how="left"
     )
-    return int((~np.isclose(both["y"], both["y_stored"], rtol=0.0, atol=1e-9)).sum())
+    y_stored = both["y_stored"].astype("float64")
+    found = y_stored.notna()
+    revised = found & ~np.isclose(both["y"], y_stored, rtol=0.0, atol=1e-9)
+    return int(revised.sum()), set(both.loc[revised | ~found, "unique_id"].astype(str))
 
 
-def _ensure_series_row(session: Session, series_id: str, group: pd.DataFrame) -> None:
-    if session.get(SeriesRow, series_id) is None:
-        session.add(
-            SeriesRow(
-                id=series_id,
-                freq=frequency_of(group["ds"]),
-                first_ds=group["ds"].min().to_pydatetime(),
-                last_ds=group["ds"].max().to_pydatetime(),
-                n_obs=len(group),
-                updated_at=utcnow(),
-            )
+def _ensure_series_rows(session: Session, frame: pd.DataFrame) -> None:
+    """A row for each of `frame`'s series not stored yet, its extent and frequency `frame`'s
+    (``_refresh_series`` then sets them as merged)."""
+    ids = list(frame["unique_id"].unique())
+    stored = set(session.scalars(select(SeriesRow.id).where(SeriesRow.id.in_(ids))))
+    new = frame[~frame["unique_id"].isin(stored)]
+    if new.empty:
+        return
+    frequencies = series_frequencies(new)
+    extents = new.groupby("unique_id", sort=True)["ds"].agg(["min", "max", "size"])
+    session.add_all(
+        SeriesRow(
+            id=str(series_id),
+            freq=frequencies[str(series_id)],
+            first_ds=first.to_pydatetime(),
+            last_ds=last.to_pydatetime(),
+            n_obs=int(n_obs),
+            updated_at=utcnow(),
         )
-        session.flush()
+        for series_id, first, last, n_obs in extents.itertuples()
+    )
+    session.flush()
 
 
 def _upload_rows(
@@ -433,16 +468,35 @@ def _upload_rows(
 
 
 def _refresh_series(
-    session: Session,
-    ids: Sequence[str],
-    source: str,
-    uploaded: pd.DataFrame,
-    before: pd.DataFrame | None = None,
+    session: Session, ids: Sequence[str], source: str, uploaded: pd.DataFrame, changed: set[str]
 ) -> None:
-    """Re-validate each merged series as stored and update its extent; `updated_at` moves
-    only for a series whose stored values changed (given `before`, its history before the
-    upload), so a forecast's `history_changed` is not set by figures sent again unchanged."""
+    """Check each merged series as stored and update its extent; `updated_at` moves only for
+    a series whose stored values changed (`changed`, as ``_revisions`` and a replace's
+    ``_replaced_counts`` find), so a forecast's `history_changed` is not set by figures sent
+    again unchanged. All series at once: one read, one check, one update of each row."""
     merged = load_observations(session, ids)
+    frequencies = frequencies_if_valid(merged)
+    if frequencies is None:  # a problem, maybe: checked as text, for its wording
+        frequencies = _checked_frequencies(merged, source, uploaded)
+    month_problems = _months_in_weekly_series(uploaded, frequencies)
+    if month_problems:
+        raise ValidationFailed(month_problems, f"{source} (merged with stored history)")
+    extents = merged.groupby("unique_id", sort=True)["ds"].agg(["min", "max", "size"])
+    rows = {row.id: row for row in session.scalars(select(SeriesRow).where(SeriesRow.id.in_(ids)))}
+    for series_id, first, last, n_obs in extents.itertuples():
+        row = rows[str(series_id)]
+        row.freq = frequencies[str(series_id)]
+        row.first_ds, row.last_ds = first.to_pydatetime(), last.to_pydatetime()
+        row.n_obs = int(n_obs)
+        if str(series_id) in changed:
+            row.updated_at = utcnow()
+
+
+def _checked_frequencies(
+    merged: pd.DataFrame, source: str, uploaded: pd.DataFrame
+) -> dict[str, str]:
+    """Each merged series' frequency once ``validate_observations`` accepts them as text, or
+    its problems, each named by the upload's row at fault (``_MergedRows``)."""
     try:
         validate_observations(_as_text(merged), source=source)
     except ValidationFailed as exc:
@@ -451,35 +505,7 @@ def _refresh_series(
         merged_any = any(p.found.endswith(_AFTER_MERGING) for p in problems)
         label = f"{source} (merged with stored history)" if merged_any else source
         raise ValidationFailed(in_reading_order(problems), label) from exc
-    frequencies = {
-        str(series_id): frequency_of(group["ds"])
-        for series_id, group in merged.groupby("unique_id", sort=True)
-    }
-    month_problems = _months_in_weekly_series(uploaded, frequencies)
-    if month_problems:
-        raise ValidationFailed(month_problems, f"{source} (merged with stored history)")
-    for series_id, group in merged.groupby("unique_id", sort=True):
-        row = session.get(SeriesRow, str(series_id))
-        assert row is not None
-        row.freq = frequencies[str(series_id)]
-        row.first_ds, row.last_ds = (
-            group["ds"].min().to_pydatetime(),
-            group["ds"].max().to_pydatetime(),
-        )
-        row.n_obs = len(group)
-        if before is None or not _same_history(group, before[before["unique_id"] == series_id]):
-            row.updated_at = utcnow()
-
-
-def _same_history(after: pd.DataFrame, before: pd.DataFrame) -> bool:
-    """Whether a series holds the same periods and values as before an upload."""
-    if len(after) != len(before):
-        return False
-    a, b = after.sort_values("ds"), before.sort_values("ds")
-    return bool(
-        (a["ds"].to_numpy() == b["ds"].to_numpy()).all()
-        and np.allclose(a["y"].to_numpy(), b["y"].to_numpy(), rtol=0.0, atol=1e-9)
-    )
+    return series_frequencies(merged)
 
 
 def _months_in_weekly_series(

@@ -263,3 +263,14 @@ def test_a_scrape_answers_within_the_bound_while_the_database_hangs(tmp_path: Pa
             release.set()
     engine.dispose()
     assert [_value(s, "homeward_database_readable") for s in samples] == [0, 0]
+
+
+def test_the_openapi_document_says_metrics_takes_the_keys_v1_takes(tmp_path: Path) -> None:
+    """/metrics declared no security, so a generated client or Swagger's "Try it out" sent no
+    key and got 401 (review); it takes the same schemes as every /v1 route."""
+    document = create_app(keyed_settings(tmp_path, "metrics.db")).openapi()
+    v1 = document["paths"]["/v1/plans/latest"]["get"]["security"]
+    assert document["paths"]["/metrics"]["get"]["security"] == v1
+    assert {name for scheme in v1 for name in scheme} == set(
+        document["components"]["securitySchemes"]
+    )

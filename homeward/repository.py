@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    SQLColumnExpression,
     Subquery,
     delete,
     false,
@@ -1239,14 +1240,35 @@ def plan_is_scenario(session: Session, plan: PlanRow) -> bool:
 
 
 @dataclass(frozen=True)
+class Window:
+    """Moments from `start` (inclusive) up to `end` (exclusive), both UTC; None: open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _within(
+    stmt: Select[*_Row], moment: SQLColumnExpression[datetime], window: Window
+) -> Select[*_Row]:
+    """`stmt` keeping the rows whose `moment` is in `window`."""
+    if window.start is not None:
+        stmt = stmt.where(moment >= window.start)
+    if window.end is not None:
+        stmt = stmt.where(moment < window.end)
+    return stmt
+
+
+@dataclass(frozen=True)
 class PlanFilter:
     """Which plans a list keeps: only what-ifs (`scenario` True) or only not (False), of one
-    config or run, and (`before_id`, a page's cursor) only those older than a plan id."""
+    config or run, (`before_id`, a page's cursor) only those older than a plan id, and only
+    those made (`created_at`) in the window `created`."""
 
     scenario: bool | None = None
     config_id: int | None = None
     run_id: int | None = None
     before_id: int | None = None
+    created: Window = Window()
 
 
 def list_plans(
@@ -1296,7 +1318,7 @@ def _plans_kept(stmt: Select[*_Row], kept: PlanFilter) -> Select[*_Row]:
         stmt = stmt.where(PlanRow.run_id == kept.run_id)
     if kept.before_id is not None:
         stmt = stmt.where(PlanRow.id < kept.before_id)
-    return stmt
+    return _within(stmt, PlanRow.created_at, kept.created)
 
 
 def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
@@ -1311,12 +1333,19 @@ def plan_ids_by_run(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Which runs a list keeps: of one kind or status, and (`before_id`, a page's cursor)
-    only those older than a run id."""
+    """Which runs a list keeps: of one kind or status, (`before_id`, a page's cursor) only
+    those older than a run id, and only those made in the window `created` (`run_made_at`)."""
 
     kind: str | None = None
     status: str | None = None
     before_id: int | None = None
+    created: Window = Window()
+
+
+# When a run was made: `queued_at`, never changed once recorded (`started_at` is set again when
+# a worker takes a queued run, which would move the run out of a window already read); runs
+# stored before it was recorded have only `started_at`, the nearest moment known.
+run_made_at = func.coalesce(RunRow.queued_at, RunRow.started_at)
 
 
 def list_runs(
@@ -1372,7 +1401,7 @@ def _runs_kept(stmt: Select[*_Row], kept: RunFilter) -> Select[*_Row]:
         stmt = stmt.where(RunRow.status == kept.status)
     if kept.before_id is not None:
         stmt = stmt.where(RunRow.id < kept.before_id)
-    return stmt
+    return _within(stmt, run_made_at, kept.created)
 
 
 def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from api.created import CreatedWindowDep
 from api.deps import (
     MAX_ID,
     AuthFirstRoute,
@@ -138,6 +139,7 @@ def list_plans(
     session: SessionDep,
     request: Request,
     response: Response,
+    created: CreatedWindowDep,
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many")] = 20,
     offset: OffsetQuery = 0,
     scenario: Annotated[
@@ -157,8 +159,9 @@ def list_plans(
     `X-Total-Count` header says how many there are with the same filters (`before_id` aside).
     Page with `before_id` (the last id of the page before) rather than `offset` while plans
     are being made: a new plan shifts every offset by one, so a row would come twice. The
-    `Link` header gives the next page, by `before_id`, until the last."""
-    kept = repository.PlanFilter(scenario, config_id, run_id, before_id)
+    `Link` header gives the next page, by `before_id`, until the last. `created_from` and
+    `created_to` keep those made (`created_at`) in a window, for an incremental refresh."""
+    kept = repository.PlanFilter(scenario, config_id, run_id, before_id, created)
     found = repository.list_plans(session, limit + 1, offset, kept)  # one more: a next page?
     send_total(response, repository.count_plans(session, kept))
     if len(found) > limit:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
 
+from api.created import CreatedWindowDep
 from api.deps import (
     AuthFirstRoute,
     BeforeIdQuery,
@@ -62,6 +63,7 @@ def list_runs(
     session: SessionDep,
     request: Request,
     response: Response,
+    created: CreatedWindowDep,
     limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 50,
     offset: OffsetQuery = 0,
     kind: Annotated[RunKind | None, Query(description="only runs of this kind")] = None,
@@ -71,8 +73,10 @@ def list_runs(
     """Runs, newest first; the `X-Total-Count` header says how many there are with the same
     filters (`before_id` aside). Page with `before_id` (the last id of the page before)
     rather than `offset` while runs are being made: a new run shifts every offset by one.
-    The `Link` header gives the next page, by `before_id`, until the last."""
-    kept = repository.RunFilter(kind, status, before_id)
+    The `Link` header gives the next page, by `before_id`, until the last. `created_from` and
+    `created_to` keep those made in a window (`queued_at`, or `started_at` for a run stored
+    before `queued_at` was recorded), for an incremental refresh."""
+    kept = repository.RunFilter(kind, status, before_id, created)
     send_total(response, repository.count_runs(session, kept))
     found = repository.list_runs(session, limit + 1, offset, kept)  # one more: a next page?
     if len(found) > limit:

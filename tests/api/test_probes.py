@@ -173,6 +173,15 @@ def _until(server: LiveServer, reached: Callable[[dict[str, int]], bool]) -> Non
     raise AssertionError("the server's thread pool never reached the state waited for")
 
 
+def _probe_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the probes' outage log said, as 'LEVEL message' lines."""
+    return [
+        f"{r.levelname} {r.getMessage()}"
+        for r in caplog.records
+        if r.name in ("api.errors", "api.readiness")
+    ]
+
+
 def test_a_failing_readyz_logs_its_outage_once_then_a_count_then_its_end(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -198,11 +207,7 @@ def test_a_failing_readyz_logs_its_outage_once_then_a_count_then_its_end(
             assert answer.status_code == status
             error_ids.extend([answer.json()["error_id"]] if status == 503 else [])
             now[0] += every_s
-        return [
-            f"{r.levelname} {r.getMessage()}"
-            for r in caplog.records
-            if r.name in ("api.errors", "api.readiness")
-        ]
+        return _probe_lines(caplog)
 
     with caplog.at_level(logging.INFO), LiveServer(app) as server:
         live_factory = app.state.session_factory
@@ -254,11 +259,7 @@ def test_a_failing_healthz_is_logged_as_one_outage_with_readyz(
         for path in paths:
             assert httpx.get(f"{server.url}{path}", timeout=30).status_code == status
             now[0] += 10.0
-        return [
-            f"{r.levelname} {r.getMessage()}"
-            for r in caplog.records
-            if r.name in ("api.errors", "api.readiness")
-        ]
+        return _probe_lines(caplog)
 
     with caplog.at_level(logging.INFO), LiveServer(app) as server:
         live_factory = app.state.session_factory
@@ -295,11 +296,7 @@ def test_a_readyz_failure_after_a_silence_is_a_new_outage(
         caplog.clear()
         answer = httpx.get(f"{server.url}/readyz", timeout=30)
         assert answer.status_code == 503
-        lines = [
-            f"{r.levelname} {r.getMessage()}"
-            for r in caplog.records
-            if r.name in ("api.errors", "api.readiness")
-        ]
+        lines = _probe_lines(caplog)
         return str(answer.json()["error_id"]), lines
 
     with caplog.at_level(logging.INFO), LiveServer(app) as server:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +25,29 @@ def note_refusal(request: Request, reason: str) -> None:
     """Record why a request was refused (401, 403) for its access log line (api/host_check.py
     records its 403 and 421 in the scope's state itself, having no Request)."""
     request.state.refusal = reason
+
+
+async def answered(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, noted: Callable[[int, float], None]
+) -> None:
+    """Run `app` on the request, then tell `noted` its status and the seconds it took, even
+    when it raised: no status sent is the client gone (499) or an error answered outside (500).
+    The access log and the request metrics (api/metrics.py) both read a request so."""
+    started = time.perf_counter()
+    status: int | None = None  # until the answer starts
+
+    async def noting_status(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        await send(message)
+
+    try:
+        await app(scope, receive, noting_status)
+    finally:
+        if status is None:
+            status = CLIENT_CLOSED if scope.get("state", {}).get("client_gone") else 500
+        noted(status, time.perf_counter() - started)
 
 
 def note_client_gone(scope: Scope) -> None:
@@ -52,24 +76,14 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})  # shared with the request's handlers
-        started = time.perf_counter()
-        status: int | None = None  # until the answer starts
 
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting_status)
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            if status is None:  # none sent: the client left, or an exception is answered as 500
-                status = CLIENT_CLOSED if state.get("client_gone") else 500
+        def logged(status: int, seconds: float) -> None:
+            elapsed_ms = seconds * 1000
             fields = _fields(scope, status, elapsed_ms, state)
             level = logging.DEBUG if _routine_scrape(scope, status) else logging.INFO
             log.log(level, "%s", _line(scope, status, elapsed_ms, state), extra=fields)
+
+        await answered(self.app, scope, receive, send, logged)
 
 
 # Prometheus scrapes GET /metrics every 15 to 60 s, from every server it watches: at INFO, one

@@ -8,7 +8,6 @@ expect); the runs table's gauges are the database's, the same from every process
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -24,9 +23,9 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.access_log import CLIENT_CLOSED
+from api.access_log import answered
 from homeward.recovery import UNFINISHED, as_utc
 from homeward.repository import RunsNow
 from homeward.run_events import ENDED, KINDS
@@ -173,22 +172,10 @@ class RequestMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status: int | None = None
         mounted = mount_of(scope, self.routes)
 
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting_status)
-        finally:
-            seconds = time.perf_counter() - started
-            if status is None:
-                gone = scope.get("state", {}).get("client_gone")
-                status = CLIENT_CLOSED if gone else 500
+        def counted(status: int, seconds: float) -> None:
             route = route_template(scope, mounted)
             self.metrics.request_answered(scope["method"], route, status, seconds)
+
+        await answered(self.app, scope, receive, send, counted)

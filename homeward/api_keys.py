@@ -170,9 +170,10 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
     return None if days is None else now + timedelta(days=days)
 
 
-def when_expired(row: ApiKeyRow, now: datetime) -> datetime | None:
-    """When the key expired, if it has by `now`; None if it has not or never will."""
-    expires = row.expires_at
+def when_expired(key: ApiKeyRow | Caller, now: datetime) -> datetime | None:
+    """When the key (a stored one, or a caller it identified) expired, if it has by `now`;
+    None if it has not or never will."""
+    expires = key.expires_at
     return expires if expires is not None and _aware(expires) <= now else None
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from datetime import UTC
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -16,7 +15,7 @@ from api.deps import CHECKS, sent_credentials, sent_key
 from api.errors import DATABASE_UNAVAILABLE, error_responses
 from api.metrics import CONTENT_TYPE
 from api.probe import ProbeTimedOut
-from homeward.api_keys import Caller, NotAuthenticated, key_hash
+from homeward.api_keys import Caller, NotAuthenticated, key_hash, when_expired
 from homeward.clock import utcnow
 from homeward.repository import RunsNow
 from homeward.roles import Action
@@ -122,8 +121,7 @@ class ScraperKeys:
         """The remembered caller of `secret`, unless its key has expired since (its expiry is
         known without the database)."""
         caller = None if secret is None else self._callers.get(key_hash(secret))
-        expires = None if caller is None else caller.expires_at
-        if expires is not None and expires.replace(tzinfo=expires.tzinfo or UTC) <= utcnow():
+        if caller is not None and when_expired(caller, utcnow()) is not None:
             self.forget(secret)
             return None
         return caller

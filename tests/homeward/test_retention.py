@@ -200,6 +200,16 @@ def test_a_kept_sweep_keeps_the_plan_its_rows_are_compared_with(
     assert done.choice.kept[baseline] == f"compared with by sweep {sweep_id}"
 
 
+def _hour_apart(factory: sessionmaker[Session], run_ids: list[int], job: int) -> None:
+    """The runs started an hour apart in that order, after NOW: `job` an unfinished plan
+    run, the others ended pipeline runs."""
+    with transaction(factory) as session:
+        for hour, run_id in enumerate(run_ids, start=1):
+            run = session.get_one(RunRow, run_id)
+            run.kind, at = "plan" if run_id == job else "pipeline", NOW + timedelta(hours=hour)
+            run.started_at, run.finished_at = at, None if run_id == job else at
+
+
 def test_the_forecasts_an_unfinished_job_plans_from_are_kept(
     factory: sessionmaker[Session],
 ) -> None:
@@ -211,11 +221,7 @@ def test_the_forecasts_an_unfinished_job_plans_from_are_kept(
         _run(factory, ["referrals/a"]),
         _run(factory, ["referrals/a"]),
     )
-    with transaction(factory) as session:
-        for run_id, hour in ((ended, 1), (job, 2), (since, 3), (served, 4)):
-            run = session.get_one(RunRow, run_id)
-            run.kind, at = "plan" if run_id == job else "pipeline", NOW + timedelta(hours=hour)
-            run.started_at, run.finished_at = at, None if run_id == job else at
+    _hour_apart(factory, [ended, job, since, served], job)
     done = purge(factory, Retention(keep_runs=1), dry_run=True, lock_ttl=LEASE)
     assert done.choice.deleted == ()
     assert done.choice.kept[ended] == f"read by plan run {job} (unfinished)"
@@ -233,11 +239,7 @@ def test_an_unfinished_job_keeps_each_series_forecasts_it_began_reading(
         _run(factory, [], status="running"),
         _run(factory, ["referrals/a", "referrals/b"]),
     )
-    with transaction(factory) as session:
-        for run_id, hour in ((both, 1), (b_only, 2), (job, 3), (served, 4)):
-            run = session.get_one(RunRow, run_id)
-            run.kind, at = "plan" if run_id == job else "pipeline", NOW + timedelta(hours=hour)
-            run.started_at, run.finished_at = at, None if run_id == job else at
+    _hour_apart(factory, [both, b_only, job, served], job)
     done = purge(factory, Retention(keep_runs=1), dry_run=True, lock_ttl=LEASE)
     assert done.choice.deleted == ()
     assert done.choice.kept[both] == f"read by plan run {job} (unfinished)"

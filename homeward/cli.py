@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +20,7 @@ from forecast import RECOMMENDED_MODELS
 from forecast.engine import check_model_names
 from forecast.errors import ForecastInputError
 from homeward import commands
-from homeward.api_keys import MAX_EXPIRY_DAYS
+from homeward.api_keys import MAX_EXPIRY_DAYS, mask_keys
 from homeward.errors import HomewardError, json_text, unknown_field_expected
 from homeward.roles import Role
 from homeward.settings import LogSettings
@@ -443,7 +444,23 @@ LINE_BREAK = re.compile(r"\s*\n\s*")
 SHOWN_NAMES = {"uvicorn.error": "uvicorn"}
 
 
-class UtcFormatter(logging.Formatter):
+class _KeysMaskedInTracebacks(logging.Formatter):
+    """A traceback's text with any API key in it as `hw_****`: an exception's message can quote
+    what a request sent (a series id taken from the path, a header), and a traceback is logged
+    whole, unlike the messages, which are masked where they are made."""
+
+    def formatException(self, ei: Any) -> str:
+        return mask_keys(super().formatException(ei))
+
+    def format(self, record: logging.LogRecord) -> str:
+        written = record.exc_text  # a traceback another handler's formatter wrote first
+        if written:
+            record = copy.copy(record)
+            record.exc_text = mask_keys(written)
+        return super().format(record)
+
+
+class UtcFormatter(_KeysMaskedInTracebacks):
     """Log times in UTC, ISO 8601 with 'Z', as runs are: a host's local time
     without a date or zone cannot be matched to a run's start, or to another host's log. A
     message's own line breaks (a migration's two-line title, a rejected file's listing) become
@@ -470,7 +487,7 @@ _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {
 }
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(_KeysMaskedInTracebacks):
     """One JSON object per line, for a log shipper: `time` (UTC, ISO 8601 with 'Z', to the
     millisecond), `level`, `logger`, `message` (its own line breaks kept, escaped by JSON),
     `exc_info` (the traceback as text) when there is one, and whatever the record was given as
@@ -489,7 +506,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         elif record.exc_text:
-            entry["exc_info"] = record.exc_text
+            entry["exc_info"] = mask_keys(record.exc_text)
         # a record's extras go beside these, never over them (an extra `level` forged one)
         entry |= {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS | entry.keys()}
         # ASCII only: a raw U+2028 in a message would split the line for some readers

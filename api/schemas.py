@@ -163,7 +163,8 @@ class SeriesPublic(BaseModel):
     source: str | None = Field(
         description="where the newest import still holding some of its history came from: "
         "`synthetic demo` for the invented demo data, a file's path for `homeward import`, "
-        "`POST /v1/observations` for an upload; null for a total"
+        "`POST /v1/observations` for an upload; for a total, `synthetic demo` when every "
+        "district series of its service holds the demo's history, else null"
     )
     forecast_run_id: int | None = Field(
         description="the newest run that forecast it and is no longer queued or running (GET "

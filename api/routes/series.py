@@ -154,7 +154,11 @@ def list_series(
         sources = repository.newest_import_sources(session, prefix)
         found += [_observed(row, sources, runs) for row in repository.list_series(session, prefix)]
     if kind != "observed":
-        found += [_total(s, runs) for s in repository.list_forecast_only_series(session, prefix)]
+        totals = repository.list_forecast_only_series(session, prefix)
+        districts = (
+            repository.newest_import_sources(session, planning.REFERRALS_PREFIX) if totals else {}
+        )
+        found += [_total(s, runs, districts) for s in totals]
     send_total(response, len(found))
     ordered = sorted(found, key=lambda s: s.id)
     end = None if limit is None else offset + limit
@@ -176,7 +180,9 @@ def _observed(row: SeriesRow, sources: dict[str, str], runs: dict[str, int]) -> 
     )
 
 
-def _total(series: repository.ForecastOnlySeries, runs: dict[str, int]) -> SeriesPublic:
+def _total(
+    series: repository.ForecastOnlySeries, runs: dict[str, int], sources: dict[str, str]
+) -> SeriesPublic:
     return SeriesPublic(
         id=series.id,
         kind="total",
@@ -184,9 +190,26 @@ def _total(series: repository.ForecastOnlySeries, runs: dict[str, int]) -> Serie
         first_ds=None,
         last_ds=None,
         n_obs=0,
-        source=None,
+        source=_total_source(series.id, sources),
         forecast_run_id=runs.get(series.id),
     )
+
+
+def _total_source(total_id: str, sources: dict[str, str]) -> str | None:
+    """`synthetic demo` for a team or area total of a service (`referrals_team/ot/north`,
+    `referrals_area/ot`) when every stored district series of that service
+    (`referrals/ot/...`), and so every one it can add up, holds the synthetic demo's history,
+    so a total of invented figures is labelled as they are; None otherwise. `sources` is
+    `newest_import_sources` of the district series."""
+    prefix, _, rest = total_id.partition("/")
+    if f"{prefix}/" not in (planning.TEAM_PREFIX, planning.AREA_PREFIX):
+        return None
+    service = rest.split("/")[0]
+    members = [
+        v for k, v in sources.items() if k.startswith(f"{planning.REFERRALS_PREFIX}{service}/")
+    ]
+    synthetic = members and all(v == repository.SYNTHETIC_DEMO_SOURCE for v in members)
+    return repository.SYNTHETIC_DEMO_SOURCE if synthetic else None
 
 
 @router.get(
@@ -209,7 +232,9 @@ def get_series(series_id: SeriesIdPath, session: SessionDep) -> SeriesPublic:
         return _observed(row, repository.newest_import_sources(session, series_id), runs)
     totals = repository.list_forecast_only_series(session, series_id)  # ids under it
     if (total := next((t for t in totals if t.id == series_id), None)) is not None:
-        return _total(total, runs)
+        return _total(
+            total, runs, repository.newest_import_sources(session, planning.REFERRALS_PREFIX)
+        )
     raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
 
 

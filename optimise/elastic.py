@@ -24,6 +24,15 @@ ELASTIC = (
     "district_wait_cap",
 )
 SAFETY = 10.0
+# A staffing limit (a team's or district's floor or ceiling of hours) costs this much more per
+# hour than the pace a team's hours may change at (`max_change_per_period`), so that where
+# both cannot hold, the pace gives way first: hours beyond a ceiling are staff the config says
+# the team does not have, while changing faster than planned is something a council can do
+# (agency cover let go, staff redeployed). At equal penalties the split between them was
+# arbitrary: a plan stepping down from 100 hours to a ceiling of 50 at 1 an hour worked 51, one
+# over the ceiling, because the budget paid for it and the penalties cancelled.
+LIMIT_OVER_PACE = 1.5
+PACE = ("recruitment_up", "recruitment_down")
 
 
 def penalties(inputs: PlanInputs) -> dict[str, float]:
@@ -45,7 +54,8 @@ def penalties(inputs: PlanInputs) -> dict[str, float]:
     # so a budget conflict is reported as missing money rather than as broken staffing rules.
     per_hour = 2.0 * per_gbp * max(float(inputs.agency_cost_per_hour_gbp.max()), 1.0)
     unit = {"revenue": per_gbp, "equity_cap": per_case, "district_wait_cap": per_case}
-    return {f"slack_{name}": unit.get(name, per_hour) for name in ELASTIC}
+    unit |= {name: per_hour for name in PACE}
+    return {f"slack_{name}": unit.get(name, LIMIT_OVER_PACE * per_hour) for name in ELASTIC}
 
 
 def relax(model: LpModel, inputs: PlanInputs) -> LpModel:

@@ -40,3 +40,23 @@ def test_direct_solve_reports_infeasible_status() -> None:
     outcome = optimise.solve(optimise.build_model(inputs))
     assert outcome.status is optimise.SolveStatus.INFEASIBLE
     assert "nfeasible" in outcome.message
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_the_pace_of_change_gives_way_before_a_teams_ceiling(solver: str) -> None:
+    """OT at 100 hours a week, a ceiling of 50 and at most 1 hour of change a week cannot all
+    hold in week 1: the pace gives way (49 hours), not the ceiling, however much the demand and
+    the budget would use hours over it (at equal penalties they cancelled, and the plan worked
+    hours the config says the team does not have)."""
+    ot = bounds(0, 50, current_per_period=100, max_change_per_period=1)
+    raw = hand_config(
+        teams=[{"id": "north", "hours": {"ot": ot, "hao": bounds(0, 5)}}],
+        revenue_budget_gbp_per_period=100_000,
+    )
+    busy = hand_demand().assign(cases=lambda d: d["cases"] * 20)  # far more than 50 hours serve
+    result = optimise.plan(inputs_of(raw, busy), solver=solver)
+    assert result.status is optimise.PlanStatus.INFEASIBLE_RELAXED
+    relaxed = result.relaxations.set_index(["constraint", "index"])["amount"]
+    assert relaxed.to_dict() == pytest.approx({("recruitment_down", "ot/north/1"): 49.0})
+    ot_hours = result.hours[result.hours["service"] == "ot"].groupby("period")["hours"].sum()
+    assert ot_hours.to_dict() == pytest.approx({1: 50.0, 2: 50.0}, abs=1e-6)

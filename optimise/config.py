@@ -204,8 +204,9 @@ class ServiceConfig(_Strict):
     )
     cost_per_hour_gbp: float = Field(
         ge=0,
-        description="the cost of an in-house staff hour, paid from the revenue budget, GBP per "
-        "hour",
+        description="the cost of an hour of the service, paid from the revenue budget, GBP per "
+        "hour: an in-house staff hour's, or for care bought from independent providers (most "
+        "domiciliary care) the commissioned rate per hour",
     )
     wait_weight: float = Field(
         ge=0,

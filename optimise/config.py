@@ -269,6 +269,29 @@ class ServiceConfig(_Strict):
         "the service",
     )
 
+    wait_warning_days: float | None = Field(
+        default=None,
+        description="the longest wait, in days, a plan may leave any district's cases of the "
+        "service (of either priority class) in any period without a warning: a plan warns where "
+        "a period's wait (its cases waiting over its cases served, the backlog table's "
+        "avg_wait_days; without end where none are served) passes it, naming the longest; above "
+        "0; null: 42 for reablement, a rapid-response service of up to about six weeks (Halton's "
+        "peer review, 2019, paragraph 43), none for the other services",
+    )
+
+    @field_validator("wait_warning_days")
+    @classmethod
+    def _wait_limit_positive(cls, value: float | None) -> float | None:
+        """Above 0: every wait in a period with people waiting would pass a limit of 0."""
+        if value is not None and not value > 0:
+            raise ConfigValueError(
+                "wait_warning_days",
+                (),
+                "a number of days above 0 (e.g. 42 for six weeks), or null",
+                f"{value:g}",
+            )
+        return value
+
     @field_validator("hours_per_fte")
     @classmethod
     def _fte_week(cls, value: float | None) -> float | None:

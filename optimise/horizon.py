@@ -51,7 +51,7 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
         first = min(stops.values())
         whose = "" if len(stops) == len(inputs.districts) else f" of {', '.join(sorted(stops))}"
         warnings.append(
-            f"the DFG capital{whose} is spent by the {_unit(inputs)} of "
+            f"the DFG capital{whose} is spent by the {period_unit(inputs)} of "
             f"{inputs.period_start[max(stops.values())]:%Y-%m-%d}: no works are completed after "
             f"it, so the works queue rises from {queue[first]:,.0f} to {queue[-1]:,.0f} cases by "
             "the plan's end (capital for later periods, such as next year's grant, is not in "
@@ -115,7 +115,8 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
             else "without end (none served)"
         )
         shown.append(
-            f"{service_name(service)} {arrived / periods:,.0f} cases arriving a {_unit(inputs)}, "
+            f"{service_name(service)} {arrived / periods:,.0f} cases arriving a "
+            f"{period_unit(inputs)}, "
             f"{served / periods:,.0f} served ({int(100 * served / arrived)}%), waiting cases from "
             f"{start.get(service, 0.0):,.0f} to {queue:,.0f}, the wait at the end {wait}"
         )
@@ -145,9 +146,9 @@ def _fees_fall(inputs: PlanInputs, result: PlanResult, last: int) -> str:
     if before <= 0 or end > (1 - FEE_FALL) * before:
         return ""
     return (
-        f"DFG fee income, which pays for staff, falls from GBP {before:,.0f} a {_unit(inputs)} "
-        f"on average before to GBP {end:,.0f} in those periods, as works stop when the capital "
-        "is spent (re-planning does not restore it)"
+        f"DFG fee income, which pays for staff, falls from GBP {before:,.0f} a "
+        f"{period_unit(inputs)} on average before to GBP {end:,.0f} in those periods, as works "
+        "stop when the capital is spent (re-planning does not restore it)"
     )
 
 
@@ -176,7 +177,8 @@ def _works_stops(inputs: PlanInputs, result: PlanResult) -> dict[str, int]:
     return stops
 
 
-def _unit(inputs: PlanInputs) -> str:
+def period_unit(inputs: PlanInputs) -> str:
+    """What a plan's period is called in its warnings: 'week', or 'period' otherwise."""
     return "week" if inputs.period_days == 7 else "period"
 
 

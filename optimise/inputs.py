@@ -15,6 +15,11 @@ from optimise.demand import demand_cube, risk_factors
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 HOSPITAL_SERVICES = ("reablement", "domcare")
+# A service's wait_warning_days where its config gives none, days: reablement is a
+# rapid-response service of up to about six weeks (seeds/001, Halton's peer review, paragraph
+# 43), so a wait longer than the service itself is worth a warning. The other services have no
+# such figure in the reports, so no limit unless a config gives one.
+DEFAULT_WAIT_WARNING_DAYS = {"reablement": 42.0}
 POOLED = "pooled"  # the budget shared by every team without its own
 # Services (and the DFG works queue) as planners name them, in sentences a plan writes; ids
 # elsewhere. The dashboard's SERVICE_NAMES (api/static/dashboard.js) say the same.
@@ -77,6 +82,9 @@ class PlanInputs:
     steady_hours_weight: float = 0.1  # days of its term per hour of week-to-week change
     # (S,) hours one FTE gives the service in a week (nan: not given, no fte figures)
     hours_per_fte: Array | None = None
+    # (S,) the wait in a period, days, past which a plan warns (services[].wait_warning_days;
+    # nan: none); None: no service has one
+    wait_warning_days: Array | None = None
     # (S, D) what a low and a high year multiply demand by, where the demand gives them
     # (optimise/risk.py)
     demand_low_factor: Array | None = None
@@ -242,7 +250,14 @@ def _service_arrays(services: list[ServiceConfig]) -> dict[str, Array]:
         "hours_per_fte": _frozen(
             [np.nan if s.hours_per_fte is None else s.hours_per_fte for s in services]
         ),
+        "wait_warning_days": _frozen([_wait_warning_days(s) for s in services]),
     }
+
+
+def _wait_warning_days(service: ServiceConfig) -> float:
+    if service.wait_warning_days is not None:
+        return service.wait_warning_days
+    return DEFAULT_WAIT_WARNING_DAYS.get(service.id, np.nan)
 
 
 def _team_arrays(config: PlanningConfig, services: tuple[ServiceId, ...]) -> dict[str, Array]:

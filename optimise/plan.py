@@ -12,6 +12,7 @@ from optimise.extract import extract
 from optimise.highs_backend import write_model
 from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
+from optimise.long_waits import long_wait_warnings
 from optimise.result import PlanResult
 from optimise.risk import (
     beyond_budget_warning,
@@ -67,6 +68,7 @@ def plan(
         ends = end_of_horizon_warnings(inputs, result)
         if outrun := unserved_demand_warning(inputs, result):
             ends.append(outrun)
+        ends.extend(long_wait_warnings(inputs, result))
         if trade := dtoc_trade_warning(inputs, result.baselines):
             ends.append(trade)
         if risky := demand_risk_warning(result.demand_risk):

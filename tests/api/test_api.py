@@ -543,6 +543,22 @@ def test_the_plan_shows_its_waits_if_referrals_come_in_low_or_high(viewer: httpx
         )
 
 
+def test_the_demo_plan_warns_of_reablement_waits_past_six_weeks(viewer: httpx.Client) -> None:
+    """The demo's standard reablement cases wait far past the service's six weeks in its
+    winter weeks while its average looks near them; the plan's warnings say so, naming the
+    longest wait of its backlog table (GET /v1/plans/latest, as a BI tool reads it)."""
+    result = viewer.get("/v1/plans/latest").json()["result"]
+    waits = [b for b in result["backlog"] if b["service"] == "reablement" and b["avg_wait_days"]]
+    worst = max(waits, key=lambda b: b["avg_wait_days"])
+    assert worst["avg_wait_days"] > 42
+    [text] = [w for w in result["warnings"] if w.startswith("reablement waits pass its 42-day")]
+    assert (
+        f"the longest is {worst['avg_wait_days']:,.0f} days for {worst['priority']} cases in "
+    ) in text
+    assert f"in the week of {worst['ds'][:10]}" in text
+    assert "its average wait over the plan is " in text
+
+
 def test_a_correction_skipping_a_stored_month_is_accepted(admin: httpx.Client) -> None:
     """July and September sent again around a stored August: the merged history has no gap."""
     csv = {"content-type": "text/csv"}

@@ -1,0 +1,142 @@
+"""A service whose wait in some period passes its wait_warning_days is named in the plan's
+warnings (the longest wait, where, of which class, when, how many periods are over, and the
+average beside it); a plan whose waits stay under says nothing; a period with people waiting
+and none served is a wait without end, over any limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+import optimise
+from optimise.config import PlanningConfig, config_problems, refused_value
+from optimise.inputs import PlanInputs
+from optimise.long_waits import long_wait_warnings
+from optimise.result import PlanResult
+from tests.optimise.factory import bounds, inputs_of, rich_config, rich_demand
+
+PERIODS = 16  # rich_config's budget over 16 weeks: OT waits up to 30 days, the rest keep up
+
+
+def _solved(ot_limit_days: float) -> tuple[PlanInputs, PlanResult]:
+    raw = _limited(rich_config(horizon_periods=PERIODS), "ot", ot_limit_days)
+    inputs = inputs_of(raw, rich_demand(periods=PERIODS))
+    return inputs, optimise.plan(inputs, simulation_runs=0)
+
+
+def _waits(result: PlanResult, service: str) -> pd.DataFrame:
+    rows = result.backlog[result.backlog["service"] == service]
+    return rows.sort_values(["avg_wait_days", "period"], ascending=[False, True])
+
+
+def test_a_service_whose_waits_pass_its_limit_is_named_with_its_longest_wait() -> None:
+    inputs, result = _solved(14.0)
+    assert result.ok
+    ot = _waits(result, "ot")
+    assert ot["avg_wait_days"].notna().all()  # every week serves some: no wait without end
+    over = ot[ot["avg_wait_days"] > 14.0]
+    worst = ot.iloc[0]
+    [text] = [w for w in result.warnings if w.startswith("OT waits pass")]
+    assert text == long_wait_warnings(inputs, result)[0]
+    names = dict(zip(inputs.districts, inputs.district_names, strict=True))
+    assert text.startswith(
+        f"OT waits pass its 14-day limit (wait_warning_days) in {over['period'].nunique()} of "
+        f"the plan's {PERIODS} weeks, in {over['district'].nunique()} of its 3 districts: the "
+        f"longest is {worst['avg_wait_days']:,.0f} days for {worst['priority']} cases in "
+        f"{names[worst['district']]} in the week of {pd.Timestamp(worst['ds']):%Y-%m-%d}; "
+    )
+    waits = result.district_waits[result.district_waits["service"] == "ot"]
+    average = waits["person_days"].sum() / waits["cases_served"].sum()
+    there = waits.set_index("district").loc[worst["district"], "avg_wait_days"]
+    assert average < 14
+    assert text.endswith(
+        f"; its average wait over the plan is {average:,.0f} days ({there:,.0f} in "
+        f"{names[worst['district']]}), "
+        + (
+            "under the limit: the average hides these waits"
+            if average <= 14
+            else "over the limit too"
+        )
+    )
+    # the services whose waits stay under their limits (reablement's default 42) say nothing
+    assert _waits(result, "reablement")["avg_wait_days"].max() < 42
+    assert [w for w in result.warnings if "wait_warning_days" in w] == [text]
+
+
+def test_no_warning_when_every_wait_is_under_its_limit() -> None:
+    inputs, result = _solved(60.0)
+    assert _waits(result, "ot")["avg_wait_days"].max() < 60.0
+    assert long_wait_warnings(inputs, result) == []
+    assert not any("wait_warning_days" in w for w in result.warnings)
+
+
+def _unstaffed_ot() -> dict[str, Any]:
+    """rich_config with no OT hours at all: its cases wait and none are ever served."""
+    raw = rich_config(horizon_periods=PERIODS)
+    for team in raw["teams"]:
+        team["hours"] = {**team["hours"], "ot": bounds(0, 0)}
+    return raw
+
+
+def test_a_queue_with_none_served_waits_without_end_over_any_limit() -> None:
+    raw = _unstaffed_ot()
+    inputs = inputs_of(_limited(raw, "ot", 1e6), rich_demand(periods=PERIODS))
+    result = optimise.plan(inputs, simulation_runs=0)
+    ot = result.backlog[result.backlog["service"] == "ot"]
+    assert ot["cases_served"].max() == 0 and ot["avg_wait_days"].isna().all()
+    [text] = long_wait_warnings(inputs, result)
+    assert text.startswith(
+        f"OT waits pass its 1,000,000-day limit (wait_warning_days) in {PERIODS} of the plan's "
+        f"{PERIODS} weeks, in 3 of its 3 districts: the longest is without end for standard "
+        f"cases in Rugby in the week of {inputs.period_start[0]:%Y-%m-%d}, when none of them "
+        "are served"
+    )
+    assert text in result.warnings
+
+
+def _limited(raw: dict[str, Any], service: str, days: float) -> dict[str, Any]:
+    """The config with `service`'s wait_warning_days set to `days`."""
+    services = [
+        {**s, "wait_warning_days": days} if s["id"] == service else s for s in raw["services"]
+    ]
+    return {**raw, "services": services}
+
+
+def test_reablement_warns_past_six_weeks_unless_its_config_says_otherwise() -> None:
+    """No limit given: 42 days for reablement (a service of up to about six weeks), none for
+    the others; a config's own figure replaces it."""
+    inputs = inputs_of(rich_config(), rich_demand())
+    assert inputs.wait_warning_days is not None
+    limits = dict(zip(inputs.services, inputs.wait_warning_days, strict=True))
+    assert limits["reablement"] == 42.0
+    assert all(pd.isna(limits[s]) for s in ("ot", "hao", "domcare"))
+    own = inputs_of(_limited(rich_config(), "reablement", 28), rich_demand())
+    assert own.wait_warning_days is not None
+    assert own.wait_warning_days[own.services.index("reablement")] == 28.0
+
+
+@pytest.mark.parametrize(
+    ("value", "found"), [(-7, "-7"), (0, "0"), ("42", '"42" (text)'), (True, "true")]
+)
+def test_a_wait_limit_that_is_not_a_positive_number_is_refused_at_its_field(
+    value: object, found: str
+) -> None:
+    raw = rich_config()
+    raw["services"][2]["wait_warning_days"] = value
+    with pytest.raises(ValidationError) as refused:
+        PlanningConfig.model_validate(raw)
+    [error] = refused.value.errors()
+    said = refused_value(error)
+    assert said is not None and said.loc == ("services", 2, "wait_warning_days")
+    expected = (
+        "a number"
+        if isinstance(value, str | bool)
+        else ("a number of days above 0 (e.g. 42 for six weeks), or null")
+    )
+    assert (said.expected, said.found) == (expected, found)
+    assert config_problems(refused.value) == (
+        f"services.2.wait_warning_days: expected {expected}, found {found}"
+    )

@@ -24,7 +24,8 @@ module makes the choice on purpose, lexicographically:
 A district's average wait in a period is, by Little's law, its backlog over its arrivals per
 day: `sum_k b[s,d,t,k] x period_days / mean_t D[s,d,t]`, linear in the backlog, with the
 district's mean demand over the horizon as its arrival rate (see `wait_days_per_case`);
-districts with no demand have no average wait and are left out. `worst_wait[s,g,t]` is at least each
+districts with no demand (a mean below `MIN_DEMAND_CASES`, a millionth of a case a period)
+have no average wait and are left out. `worst_wait[s,g,t]` is at least each
 of its districts' waits (rows `worst_wait`), so at the optimum it is the longest.
 
 Why two solves rather than one with a small weight on the evenness term: a weight eps can
@@ -64,17 +65,27 @@ from optimise.solve import solve
 # with no waiting at all must still leave the second stage feasible to a solver.
 ABSOLUTE_ROOM_DAYS = 1e-6
 
+# A district's mean demand (cases a period) below which it counts as having none: no average
+# wait, no even-waits term. Demand is a count of referrals; a millionth of a case a period is
+# one referral in about 20,000 years of weekly periods, so no real series is near it, but a
+# forecast decaying to zero or a rounding residue (1e-20) is. Its wait coefficient,
+# period_days / mean demand, would be 7e20 days a case beside the others' 0.1 to 10: CBC then
+# returned an all-zero plan that broke the backlog balance, and HiGHS gave up ("unbounded").
+# At the floor the coefficient is at most 28 / 1e-6 = 2.8e7, a range both solvers handle.
+MIN_DEMAND_CASES = 1e-6
+
 
 def wait_days_per_case(inputs: PlanInputs) -> Array:
     """(S, D, T): days one waiting case adds to a district's average wait, by Little's law:
     period_days / the district's arrival rate, taken as its mean demand per period over the
     horizon (a week's forecast wiggle is not a new arrival rate: evening waits against each
     week's own demand chases that noise, and left the England instance's domiciliary care
-    gaps at 19 days median against 3.5); 0 for a district with no demand."""
+    gaps at 19 days median against 3.5); 0 for a district with no demand (a mean below
+    `MIN_DEMAND_CASES`)."""
     rate = np.broadcast_to(
         inputs.demand_cases.mean(axis=2, keepdims=True), inputs.demand_cases.shape
     )
-    has = rate > 0
+    has = rate >= MIN_DEMAND_CASES
     return np.where(has, inputs.period_days / np.where(has, rate, 1.0), 0.0)
 
 

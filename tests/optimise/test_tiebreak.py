@@ -20,9 +20,11 @@ from optimise.result import PlanResult
 from optimise.solution import SolveResult, SolveStatus, empty_result
 from optimise.tiebreak import (
     ABSOLUTE_ROOM_DAYS,
+    MIN_DEMAND_CASES,
     _split_by_team,
     even_waits_model,
     start_basis,
+    wait_days_per_case,
 )
 from tests.optimise.factory import (
     bounds,
@@ -274,3 +276,78 @@ def test_the_steady_hours_weight_is_checked() -> None:
     assert inputs_of(twins(steady_hours_weight=0), twins_demand()).steady_hours_weight == 0.0
     with pytest.raises(ValidationError, match="steady_hours_weight"):
         PlanningConfig.model_validate(twins(steady_hours_weight=-1))
+
+
+def pair() -> dict[str, Any]:
+    """One team, two districts (aa, bb), three services; the LP audit's instance."""
+    hours = {"ot": bounds(0, 120), "reablement": bounds(0, 300), "domcare": bounds(0, 500)}
+    reablement = service("reablement", 20.0, 25.0, 1.5, hospital_delay_weight=1.0)
+    return hand_config(
+        name="pair",
+        horizon_periods=8,
+        services=[service("ot", 6.0, 40.0, 1.0), reablement, service("domcare", 30.0, 20.0, 1.2)],
+        teams=[{"id": "north", "hours": hours}],
+        districts=[
+            district(
+                "aa",
+                "north",
+                50000.0,
+                {"ot": 30, "reablement": 5, "domcare": 4},
+                initial_works_backlog_cases=10,
+                cost_per_adaptation_gbp=7000.0,
+            ),
+            district(
+                "bb",
+                "north",
+                20000.0,
+                {"ot": 20, "reablement": 3, "domcare": 2},
+                initial_works_backlog_cases=5,
+                cost_per_adaptation_gbp=7000.0,
+            ),
+        ],
+        revenue_budget_gbp_per_period=15000.0,
+        fees={"dfg_fee_rate": 0.1},
+        flows={"p_ot_dfg": 0.2, "p_reab_dom": 0.4},
+    )
+
+
+def pair_demand(bb_domcare: float) -> pd.DataFrame:
+    """Weekly cases with a wiggle; home care in bb `bb_domcare` cases every week."""
+    level = {"ot": 10.0, "reablement": 6.0, "domcare": 5.0}
+    wiggle = 1 + 0.05 * np.sin(np.arange(8))
+    cases = {
+        (s, d): list(level[s] * f * wiggle) for s in level for d, f in (("aa", 1), ("bb", 0.6))
+    }
+    cases[("domcare", "bb")] = [bb_domcare] * 8
+    return demand_frame(cases)
+
+
+def test_a_mean_demand_below_the_floor_has_no_average_wait() -> None:
+    inputs = inputs_of(pair(), pair_demand(MIN_DEMAND_CASES * 0.99))
+    domcare, bb = inputs.services.index("domcare"), inputs.districts.index("bb")
+    assert (wait_days_per_case(inputs)[domcare, bb] == 0).all()
+    inputs = inputs_of(pair(), pair_demand(MIN_DEMAND_CASES))
+    assert wait_days_per_case(inputs)[domcare, bb] == pytest.approx(7 / MIN_DEMAND_CASES)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("tiny", [1e-20, 1e-10])
+def test_a_near_zero_forecast_leaves_the_tie_break_well_scaled(solver: str, tiny: float) -> None:
+    """Its wait coefficient, 7 days / mean demand, was 7e20: CBC then published an all-zero
+    plan (nothing served while 30 OT cases waited in aa) as optimal, and HiGHS gave up on the
+    second solve ("unbounded"). Below the floor the series has no average wait, so the plan
+    is the one where it has no demand at all, evened out, with every balance kept."""
+    inputs = inputs_of(pair(), pair_demand(tiny))
+    first = optimise.plan(replace(inputs, even_waits=False), simulation_runs=0)
+    result = optimise.plan(inputs, solver=solver, simulation_runs=0)
+    none = optimise.plan(inputs_of(pair(), pair_demand(0.0)), solver=solver, simulation_runs=0)
+    assert result.status is optimise.PlanStatus.OPTIMAL and result.tie_break == "even_waits"
+    assert not [w for w in result.warnings if w.startswith("even waits")]
+    allowed = TOLERANCE * first.objective_weighted_wait_days + 1e-5
+    assert abs(result.objective_weighted_wait_days - first.objective_weighted_wait_days) < allowed
+    balances = [
+        r.violation for r in residuals(inputs, result) if r.constraint in ("backlog", "works")
+    ]
+    assert max(balances) < 1e-5
+    assert max_violation(residuals(inputs, result)) < 1e-3  # CBC: ~4e-4 GBP on capital rows
+    np.testing.assert_allclose(result.hours["hours"], none.hours["hours"], atol=1e-5)

@@ -563,7 +563,10 @@ _PLAN_SCENARIO = (
 
 _PLAN_ID = "the plan's id (GET /v1/plans/{id})"
 _PLAN_RUN_ID = "the run that made it (GET /v1/runs/{id})"
-_PLAN_STATUS = "the solver's outcome: optimal, infeasible_relaxed, infeasible, time_limit or error"
+_PLAN_STATUS = (
+    "the solver's outcome: optimal, infeasible_relaxed, infeasible, time_limit or error (also "
+    "when the solver's answer breaks the plan's own constraints: such an answer is never used)"
+)
 _PLAN_OBJECTIVE = "weighted waiting days (waiting days weighted by service); null when not solved"
 _PLAN_SOLVE = "seconds the solver took"
 

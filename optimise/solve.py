@@ -6,6 +6,7 @@ import time
 from typing import Literal, get_args
 
 from optimise.decompose import BY_BLOCKS, Decomposition, parts, solve_blocks
+from optimise.feasibility import checked
 from optimise.highs_backend import solve_highs
 from optimise.model import LpModel
 from optimise.pulp_backend import solve_pulp
@@ -28,7 +29,8 @@ def solve(
     block where the model splits into independent blocks (unless `decomposition` says not),
     from the `start` basis if given (primal simplex: it should be primal feasible);
     'pulp-highs' / 'cbc': through PuLP, whole (duals, no ranging, no start). Failures come
-    back as a status."""
+    back as a status, and so does a solution that breaks `model` beyond round-off
+    (optimise/feasibility.py): an error saying where, never an optimal status."""
     if solver not in SOLVERS:
         return empty_result(
             solver, SolveStatus.ERROR, 0.0, f"solver: expected one of {SOLVERS}, found {solver!r}"
@@ -36,11 +38,13 @@ def solve(
     started = time.perf_counter()
     try:
         if solver == "highs":
-            return _solve_highs(model, time_limit_s, ranging, decomposition, start)
-        return solve_pulp(model, solver, time_limit_s)
+            outcome = _solve_highs(model, time_limit_s, ranging, decomposition, start)
+        else:
+            outcome = solve_pulp(model, solver, time_limit_s)
     except Exception as exc:  # a solver crash becomes a result the caller can show
         seconds = time.perf_counter() - started
         return empty_result(solver, SolveStatus.ERROR, seconds, f"{solver} failed: {exc}")
+    return checked(model, outcome)
 
 
 def _solve_highs(

@@ -54,11 +54,12 @@ import numpy.typing as npt
 from optimise.assemble import Assembler
 from optimise.build import SDT, SGT, SPEND_COLUMNS, WAITING_COLUMNS, weighted_wait_days
 from optimise.decompose import BY_BLOCKS, Decomposition, parts
+from optimise.feasibility import LOST_PRECISION, checked
 from optimise.frames import team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array, IntArray, LpModel
 from optimise.result import PlanResult
-from optimise.solution import Basis, SolveResult
+from optimise.solution import Basis, SolveResult, SolveStatus
 from optimise.solve import solve
 
 # Room (weighted waiting days) on top of the relative tolerance, shared over the parts: a plan
@@ -417,20 +418,21 @@ def even_waits(
     decomposition: Decomposition = BY_BLOCKS,
 ) -> TieBreak:
     """Solve the second stage after `first` (an optimal solve of `model`); if it does not
-    solve, keep the first stage's plan and say so in a warning."""
+    solve, or its plan breaks the first stage's rows (solve() has checked it against its own,
+    which hold the first stage's waiting), keep the first stage's plan and say why in a
+    warning."""
     waiting = weighted_wait_days(model, first.col_value)
     worst = worst_wait_sum_days(inputs, np.maximum(model.col_values(first.col_value, "b"), 0.0))
     second_model = even_waits_model(inputs, model, first)
     start = start_basis(inputs, model, second_model, first)
     second = solve(second_model, solver, time_limit_s, False, decomposition, start)
     build_s, solve_s = second_model.build_seconds, second.solve_seconds
+    if second.ok:  # a pooled budget is only its teams' shares here: check it whole too
+        second = checked(model, replace(second, col_value=second.col_value[: model.num_cols]))
     if not second.ok:
-        warning = (
-            f"even waits: the second solve ended {second.status.value} ({second.message}); "
-            "the plan is the first solve's, and which district gets hours may be arbitrary"
-        )
+        warning = fallback_warning(inputs, second)
         return TieBreak(first, False, waiting, worst, build_s, solve_s, warning)
-    values = second.col_value[: model.num_cols]
+    values = second.col_value
     outcome = replace(
         first,
         col_value=values,
@@ -439,3 +441,42 @@ def even_waits(
         message=f"{first.message}; even waits: {second.message}",
     )
     return TieBreak(outcome, True, waiting, worst, build_s, solve_s)
+
+
+# A mean forecast (cases a period) under which a fallback warning names the series: one
+# referral in two years of weekly periods, so rarely real; the even-waits LP divides by it.
+NEAR_ZERO_CASES = 0.01
+
+
+def fallback_warning(inputs: PlanInputs, second: SolveResult) -> str:
+    """Why the even-waits stage was set aside, in words a planner can act on. Its LP always
+    has a plan (the first stage's) and a bounded objective, so short of the time limit a
+    failure is the solver losing precision; a near-zero forecast is the usual cause."""
+    if second.status is SolveStatus.TIME_LIMIT:
+        why = "ran out of time (a longer time limit lets it finish)"
+    elif LOST_PRECISION in second.message:  # feasibility.checked has said why
+        why = f"did not give a usable plan ({second.message})"
+    else:
+        why = (
+            f"did not give a usable plan ({second.message}); its LP has a plan, the first "
+            f"solve's, so {LOST_PRECISION}"
+        )
+    return (
+        "even waits: the second solve, which only evens out waits between a team's "
+        f"districts, {why}. The plan is the first solve's, with the same weighted waiting, "
+        "but which of a team's districts gets the hours may be arbitrary" + _near_zero(inputs)
+    )
+
+
+def _near_zero(inputs: PlanInputs) -> str:
+    """The series with the smallest mean forecast, where it is near zero but counted."""
+    rate = inputs.demand_cases.mean(axis=2)
+    counted = np.where(rate >= MIN_DEMAND_CASES, rate, np.inf)
+    s, d = np.unravel_index(int(np.argmin(counted)), counted.shape)
+    if counted[s, d] >= NEAR_ZERO_CASES:
+        return ""
+    return (
+        f". {inputs.services[s]} in {inputs.districts[d]} has a mean forecast of "
+        f"{counted[s, d]:.2g} cases a period, which the even-waits LP divides by: if it has "
+        "no real demand, set its forecast to 0"
+    )

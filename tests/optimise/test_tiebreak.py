@@ -224,7 +224,7 @@ def test_a_failed_second_solve_keeps_the_first_plan_and_says_so(
     inputs = inputs_of(twins(), twins_demand())
     result = optimise.plan(inputs, simulation_runs=0)
     assert result.status is optimise.PlanStatus.OPTIMAL and result.tie_break == "none"
-    assert any("even waits" in w and "time_limit" in w for w in result.warnings)
+    assert any("even waits" in w and "ran out of time" in w for w in result.warnings)
     assert result.objective_weighted_wait_days == pytest.approx(420.0, rel=1e-9)
 
 
@@ -351,3 +351,18 @@ def test_a_near_zero_forecast_leaves_the_tie_break_well_scaled(solver: str, tiny
     assert max(balances) < 1e-5
     assert max_violation(residuals(inputs, result)) < 1e-3  # CBC: ~4e-4 GBP on capital rows
     np.testing.assert_allclose(result.hours["hours"], none.hours["hours"], atol=1e-5)
+
+
+def test_a_failed_second_solve_names_a_near_zero_forecast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def failing(*_args: object, **_kwargs: object) -> SolveResult:
+        return empty_result("highs", SolveStatus.UNBOUNDED, 0.0, "HiGHS: Unbounded")
+
+    monkeypatch.setattr("optimise.tiebreak.solve", failing)
+    result = optimise.plan(inputs_of(pair(), pair_demand(1e-4)), simulation_runs=0)
+    (warning,) = [w for w in result.warnings if w.startswith("even waits")]
+    assert "did not give a usable plan (HiGHS: Unbounded)" in warning
+    assert "so the solver lost precision" in warning
+    assert "domcare in bb has a mean forecast of 0.0001 cases a period" in warning
+    assert "set its forecast to 0" in warning

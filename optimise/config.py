@@ -189,6 +189,26 @@ _UNIONS = (Union, UnionType)
 
 
 MAX_HOURS_PER_FTE = 60.0  # hours in a full-time week, at most (see ServiceConfig.hours_per_fte)
+# The least weight on a day of waiting above 0. The LP weighs a pound of staff spend at 1e-6
+# waiting days (optimise/build.py SPEND_TIE_BREAK_DAYS_PER_GBP), so below this a day of waiting
+# weighs less than a pound and the service is never served; 1e-300 or 1e-9 is a slip, not a
+# choice (0 is a choice: waiting not counted, which a plan's warnings then name as the cause).
+MIN_WAIT_WEIGHT = 1e-6
+
+
+def check_weight(name: str, value: float | None, info: ValidationInfo) -> float | None:
+    """`value` of the waiting weight `name`, refused when sent above 0 but under
+    MIN_WAIT_WEIGHT (a stored config's is read as stored)."""
+    if value is not None and 0 < value < MIN_WAIT_WEIGHT and not _stored(info):
+        raise ConfigValueError(
+            name,
+            (),
+            f"0 (not counted) or a weight of at least {MIN_WAIT_WEIGHT:g} (1 counts a day of "
+            "waiting once)",
+            f"{value:g} (a slip? below {MIN_WAIT_WEIGHT:g} a day of waiting counts for less than "
+            "a pound of staff spend)",
+        )
+    return value
 
 
 class ServiceConfig(_Strict):
@@ -211,13 +231,14 @@ class ServiceConfig(_Strict):
     wait_weight: float = Field(
         ge=0,
         description="the weight of each day a case waits (a standard case's where urgent_share is "
-        "above 0): 1 counts a person-day of waiting once, 2 twice",
+        "above 0): 1 counts a person-day of waiting once, 2 twice; 0 (not counted) or at least "
+        "1e-06",
     )
     hospital_delay_weight: float = Field(
         default=0.0,
         ge=0,
         description="extra weight on each day a case waits in a hospital bed (a DTOC day), added "
-        "to wait_weight; 0: none",
+        "to wait_weight; 0: none, else at least 1e-06",
     )
     hospital_share: float | None = Field(
         default=None,
@@ -238,7 +259,7 @@ class ServiceConfig(_Strict):
         default=None,
         ge=0,
         description="the weight of each day an urgent case waits, as wait_weight is a standard "
-        "case's; required where urgent_share is above 0",
+        "case's (0, or at least 1e-06); required where urgent_share is above 0",
     )
     agency_premium: float = Field(
         default=1.5,
@@ -306,6 +327,11 @@ class ServiceConfig(_Strict):
                 f"{value:g}" + (" (a month's or a year's hours?)" if value > 0 else ""),
             )
         return value
+
+    @field_validator("wait_weight", "urgent_wait_weight", "hospital_delay_weight")
+    @classmethod
+    def _weight_not_a_slip(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_weight(info.field_name or "wait_weight", value, info)
 
     @model_validator(mode="after")
     def _urgent_weight_given(self) -> ServiceConfig:
@@ -845,6 +871,12 @@ class PlanningConfig(_Strict):
         default=None,
         description="winter planning; null: every period plans for the forecast mean",
     )
+
+    @field_validator("works_wait_weight")
+    @classmethod
+    def _weight_not_a_slip(cls, value: float, info: ValidationInfo) -> float:
+        check_weight("works_wait_weight", value, info)
+        return value
 
     @field_validator("name")
     @classmethod

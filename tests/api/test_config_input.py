@@ -252,3 +252,29 @@ def test_a_config_stored_is_prepared_as_a_plan_once(
     assert stored.status_code == 201, stored.text
     assert any("revenue" in w for w in stored.json()["warnings"]), stored.json()["warnings"]
     assert len(prepared) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "wrap", "at"),
+    [
+        ("/v1/configs", lambda c: c, "body/"),
+        ("/v1/plans", lambda c: {"config": c}, "body/config/"),
+    ],
+)
+def test_a_waiting_weight_of_1e_300_is_422_naming_the_field(
+    service: Service, path: str, wrap: Any, at: str
+) -> None:
+    """It was accepted: its service was never served, and the plan blamed budget and staff."""
+    config = _demo()
+    config["services"][0]["wait_weight"] = 1e-300
+    response = service.client.post(path, json=wrap(config))
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem == {
+        "location": f"{at}services/0/wait_weight",
+        "expected": "0 (not counted) or a weight of at least 1e-06 (1 counts a day of waiting "
+        "once)",
+        "found": "1e-300 (a slip? below 1e-06 a day of waiting counts for less than a pound of "
+        "staff spend)",
+    }
+    assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0

@@ -16,6 +16,7 @@ import pandas as pd
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from optimise.config import MIN_WAIT_WEIGHT
 from tests.optimise.factory import START, bounds, demand_frame, district, service
 
 SERVICES = ("ot", "hao", "reablement", "domcare")
@@ -29,6 +30,9 @@ FAST = settings(
 )
 FEW = settings(FAST, max_examples=8)  # for properties that plan several times per example
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+# a waiting weight: 0 or at least MIN_WAIT_WEIGHT (a config refuses a weight between), drawn
+# as `unit` is so the examples are those drawn before the refusal
+weight = unit.map(lambda w: w if w >= MIN_WAIT_WEIGHT else 0.0)
 cases = st.floats(min_value=0.5, max_value=30.0, allow_nan=False)
 
 
@@ -69,7 +73,7 @@ def requests(
             "charged_to_grant": draw(st.booleans()) if grant is None else grant,
         },
         "flows": {"p_ot_dfg": draw(unit), "p_reab_dom": draw(unit)},
-        "works_wait_weight": draw(unit),
+        "works_wait_weight": draw(weight),
         "revenue_budget_basis": draw(st.sampled_from(["period", "financial_year"])),
     }
     floor_cost = {t["id"]: _floor_cost(t, services) for t in team_rows}
@@ -89,7 +93,7 @@ def requests(
 
 
 def _service(draw: st.DrawFn, sid: str, rich: bool) -> dict[str, Any]:
-    extra: dict[str, Any] = {"hospital_delay_weight": draw(unit)}
+    extra: dict[str, Any] = {"hospital_delay_weight": draw(weight)}
     if rich:
         extra["agency_premium"] = draw(st.floats(1.0, 2.0))
         if draw(st.booleans()):
@@ -101,7 +105,7 @@ def _service(draw: st.DrawFn, sid: str, rich: bool) -> dict[str, Any]:
             charge = draw(st.floats(0.0, 15.0))  # a charge and its paying share, or neither
             share = draw(st.floats(0.01, 1.0)) if charge > 0 else 0.0
             extra |= {"charge_gbp_per_hour": charge, "charge_paying_share": share}
-    return service(sid, draw(cases), draw(st.floats(10.0, 60.0)), draw(unit), **extra)
+    return service(sid, draw(cases), draw(st.floats(10.0, 60.0)), draw(weight), **extra)
 
 
 def _hours(draw: st.DrawFn, rich: bool) -> dict[str, dict[str, float]]:

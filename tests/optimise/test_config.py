@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from optimise.config import PlanningConfig, RefusedValue, refused_value
+from optimise.config import PlanningConfig, RefusedValue, read_stored, refused_value
 from optimise.errors import PlanInputError
 from tests.optimise.factory import (
     bounds,
@@ -436,3 +436,43 @@ def test_a_negative_district_hours_limit_or_an_unknown_service_is_refused_at_its
     assert "districts.0.hours.physio" in _error(raw)
     raw["districts"][0]["hours"] = {"ot": {"min_per_period": 1, "floor": 2}}
     assert "districts.0.hours.ot.floor" in _error(raw)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("services", 0, "wait_weight"),
+        ("services", 0, "urgent_wait_weight"),
+        ("services", 1, "hospital_delay_weight"),
+        ("works_wait_weight",),
+    ],
+)
+@pytest.mark.parametrize("tiny", [1e-300, 5e-324, 9.9e-7])
+def test_a_waiting_weight_above_0_but_under_a_millionth_is_refused_as_a_slip(
+    where: tuple[str | int, ...], tiny: float
+) -> None:
+    """1e-300 was accepted: OT was then never served, and the plan blamed the budget."""
+    raw = hand_config()
+    raw["services"][0] |= {"urgent_share": 0.2, "urgent_wait_weight": 3.0}
+    parent: Any = raw
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = tiny
+    refused = _refused(raw)
+    assert refused.loc == where
+    assert refused.expected == (
+        "0 (not counted) or a weight of at least 1e-06 (1 counts a day of waiting once)"
+    )
+    assert refused.found == (
+        f"{tiny:g} (a slip? below 1e-06 a day of waiting counts for less than a pound of staff "
+        "spend)"
+    )
+    for allowed in (0.0, 1e-6):  # not counting a service's waiting is a choice, and planned
+        parent[where[-1]] = allowed
+        PlanningConfig.model_validate(raw)
+
+
+def test_a_stored_config_with_a_tiny_weight_still_loads() -> None:
+    """A config stored before the check still plans as it did (its plan names the weight)."""
+    raw = hand_config(works_wait_weight=1e-300)
+    assert read_stored(raw).works_wait_weight == 1e-300

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optimise
+from optimise.config import MIN_WAIT_WEIGHT
 from optimise.funding import funded_hours
 from optimise.result import PlanResult
 from tests.optimise.factory import bounds, demand_frame, district, inputs_of, service
@@ -28,6 +29,9 @@ PROPERTY = settings(
 WAIT_TOLERANCE = 1e-5
 money = st.floats(min_value=0.0, max_value=20000.0, allow_nan=False)
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+# a waiting weight: 0 or at least MIN_WAIT_WEIGHT (a config refuses a weight between), drawn
+# as `unit` is so the examples are those drawn before the refusal
+weight = unit.map(lambda w: w if w >= MIN_WAIT_WEIGHT else 0.0)
 
 
 @st.composite
@@ -43,8 +47,8 @@ def instances(draw: st.DrawFn) -> tuple[dict[str, Any], pd.DataFrame]:
             s,
             draw(number),
             draw(st.floats(10.0, 60.0)),
-            draw(unit),
-            hospital_delay_weight=draw(unit),
+            draw(weight),
+            hospital_delay_weight=draw(weight),
         )
         for s in SERVICES
     ]
@@ -76,7 +80,7 @@ def instances(draw: st.DrawFn) -> tuple[dict[str, Any], pd.DataFrame]:
         "revenue_budget_gbp_per_period": draw(money),
         "fees": {"dfg_fee_rate": draw(st.floats(0.0, 0.2))},
         "flows": {"p_ot_dfg": draw(unit), "p_reab_dom": draw(unit)},
-        "works_wait_weight": draw(unit),
+        "works_wait_weight": draw(weight),
     }
     cases = {(s, d): [draw(number) for _ in range(periods)] for s in SERVICES for d in names}
     return raw, demand_frame(cases)

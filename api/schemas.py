@@ -1310,7 +1310,9 @@ class ConfigPublic(BaseModel):
     warnings: list[str] | None = Field(
         description="POST /v1/configs: what a plan of this config would be warned of before "
         "it is solved (in a plan's `warnings`' words): money in the wrong units, such as a "
-        "zero revenue budget; a care charge no one pays; series with no forecast yet, for "
+        "zero revenue budget; a care charge no one pays; OT weights that may hold back OT "
+        "assessments (p_ot_dfg x works_wait_weight at or above OT's weight); series with no "
+        "forecast yet, for "
         "which a plan is refused until a pipeline run forecasts them; `[]` for none. The "
         "config is stored (or kept, 200) whatever they say. Null from a GET: not worked out",
     )

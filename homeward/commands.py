@@ -712,13 +712,14 @@ def plan_cmd(args: argparse.Namespace) -> int:
         _read_json("--config", args.config) if args.config else demo_config.demo_planning_config()
     )
     config = PlanningConfig.model_validate(body)
-    warnings: tuple[str, ...] = ()
+    warnings = planning.config_level_warnings(config)
     if args.demand:
         _require_file("--demand", args.demand)
         demand = read_demand_csv(Path(args.demand), config)
     else:
         _refuse_beyond_the_demo(config)
-        demand, warnings = _demo_demand(config)
+        demand, demo_warnings = _demo_demand(config)
+        warnings += demo_warnings
     folder = _csv_folder(args.csv) if args.csv else None
     inputs = build_inputs(config, demand)
     source = planning.FROM_FILE if args.demand else planning.FROM_DEMO

@@ -40,6 +40,7 @@ from optimise.config import (
     charge_warnings,
     config_problems,
     read_stored,
+    works_weight_warnings,
 )
 from optimise.demand import late_start
 from optimise.errors import PlanInputError
@@ -365,7 +366,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
     planned = _in_config(stored_demand(session, forecasts), config, stored)
     demand, warnings = with_usable_factors(planned)
-    warnings = charge_warnings(config) + warnings  # a stored config's charge that earns nothing
+    # a stored config's charge that earns nothing; weights that hold back OT assessments
+    warnings = config_level_warnings(config) + warnings
     referral = _forecast_runs(forecasts, config)
     read = set(referral)  # and the winter pressure series' run, which may be another
     if config.winter is not None and config.winter.pressure_series is not None:
@@ -396,8 +398,9 @@ def config_warnings(
 
     With forecasts of every referral series it plans: ``prepare_plan``'s warnings and money
     in the wrong units (``money_scale_warnings``: a zero revenue budget, one in thousands);
-    without them (history uploaded since the last run, or none yet), the care charges'
-    (``charge_warnings``) and a warning naming the series a plan would be refused for.
+    without them (history uploaded since the last run, or none yet), the config's own
+    (``config_level_warnings``: care charges, OT's weights) and a warning naming the series a
+    plan would be refused for.
     ``prepared``: the plan of ``body`` its checks already prepared, not prepared again."""
     if prepared is not None:
         return (*prepared.warnings, *money_scale_warnings(prepared.inputs))
@@ -406,12 +409,19 @@ def config_warnings(
     wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
     unforecast = sorted(wanted - set(forecasts["unique_id"]))
     if unforecast:
-        return (*charge_warnings(config), _unforecast_warning(unforecast))
+        return (*config_level_warnings(config), _unforecast_warning(unforecast))
     try:
         prepared = prepare_plan(session, body)
     except (PlanInputError, HomewardError):  # a plan's refusal, told by POST /v1/configs first
-        return charge_warnings(config)
+        return config_level_warnings(config)
     return (*prepared.warnings, *money_scale_warnings(prepared.inputs))
+
+
+def config_level_warnings(config: PlanningConfig) -> tuple[str, ...]:
+    """The warnings a config earns by itself, before any demand: a stored config's care
+    charge that earns nothing (``charge_warnings``), and waiting weights that make the plan
+    hold back OT assessments (``works_weight_warnings``)."""
+    return (*charge_warnings(config), *works_weight_warnings(config))
 
 
 def _unforecast_warning(series_ids: Sequence[str]) -> str:

@@ -861,7 +861,9 @@ class PlanningConfig(_Strict):
         default=1.0,
         ge=0,
         description="the weight of each day a DFG works case waits, as wait_weight is a service's: "
-        "1 counts a person-day of waiting once",
+        "1 counts a person-day of waiting once; 0 (not counted) or at least 1e-06. Serving an OT "
+        "case adds p_ot_dfg of a case to the works queue, so with p_ot_dfg x works_wait_weight "
+        "at or above OT's weight a plan may hold back OT assessments (its warnings say so)",
     )
     equity: EquityConfig | None = Field(
         default=None,
@@ -1047,6 +1049,54 @@ def charge_warnings(config: PlanningConfig) -> tuple[str, ...]:
             f"{given.split()[0]} to 0 for no charge"
         )
     return tuple(said)
+
+
+def works_weight_warnings(config: PlanningConfig) -> tuple[str, ...]:
+    """A warning when serving an OT case costs the objective as much as it saves: each case
+    assessed puts p_ot_dfg of a case in the DFG works queue, weighted works_wait_weight a day,
+    so where that is at or above an OT class's weight of a day (wait_weight, or
+    urgent_wait_weight, plus its hospital_delay_weight's share) and works cannot be completed
+    as fast (capital or max_works_per_period), the least weighted waiting assesses fewer or
+    no OT cases, budget and staff to spare (GBP 1,000,000 a week and works_wait_weight 6 with
+    p_ot_dfg 0.2 used none of OT's 960 hours). The objective is the user's choice; this says
+    what it does."""
+    ot = next((s for s in config.services if s.id == "ot"), None)
+    moved = config.flows.p_ot_dfg * config.works_wait_weight
+    if ot is None or moved <= 0:
+        return ()
+    # OT's waiting cases are not in hospital unless its hospital_share says (null: 0)
+    hospital = ot.hospital_delay_weight * (ot.hospital_share or 0.0)
+    classes = [("wait_weight", ot.wait_weight, "standard")]
+    if ot.urgent_share > 0 and ot.urgent_wait_weight is not None:
+        classes.append(("urgent_wait_weight", ot.urgent_wait_weight, "urgent"))
+    low = [
+        (field, weight, kind)
+        for field, weight, kind in classes
+        if weight + hospital <= moved * (1 + 1e-12)
+    ]
+    if not low:
+        return ()
+    plus = (
+        f" plus hospital_delay_weight {ot.hospital_delay_weight:g} x hospital_share "
+        f"{ot.hospital_share:g}"
+        if hospital > 0
+        else ""
+    )
+    shown = " and ".join(
+        f"{field} {weight:g}{plus}" + (f" ({kind} cases)" if len(classes) > 1 else "")
+        for field, weight, kind in low
+    )
+    fields = " and ".join(field for field, _, _ in low)
+    return (
+        f"services[ot]: each OT case assessed puts p_ot_dfg {config.flows.p_ot_dfg:g} of a "
+        f"person in the DFG works queue, whose days weigh works_wait_weight "
+        f"{config.works_wait_weight:g}: {moved:g} a day, at least OT's own {shown}. Where "
+        "works cannot be completed as fast as OT refers them (capital_gbp or "
+        "max_works_per_period), the plan may hold back OT assessments to keep people out of "
+        "the works queue, even with budget and staff to spare. For OT cases to be assessed, give "
+        f"OT a {fields} above {moved:g} (p_ot_dfg x works_wait_weight), or a lower "
+        "works_wait_weight",
+    )
 
 
 def config_problems(exc: ValidationError) -> str:

@@ -17,7 +17,7 @@ from homeward.cli import main
 from homeward.demand_csv import read_demand_csv
 from homeward.errors import ValidationFailed
 from optimise.config import PlanningConfig
-from tests.optimise.factory import rich_config
+from tests.optimise.factory import rich_config, rich_demand
 
 WEEKS = 8
 
@@ -146,3 +146,21 @@ def test_a_forecasts_file_without_the_pressure_level_column_is_refused_naming_it
     [problem] = refused.value.problems
     assert (problem.column, problem.found) == ("hi-80", "none")
     assert "winter.pressure_level 'q90'" in problem.expected
+
+
+def test_a_plan_on_the_command_line_warns_of_ot_weights_that_hold_back_assessments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = rich_config(horizon_periods=WEEKS, works_wait_weight=6.0)  # 0.3 x 6 against 1
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(body))
+    demand = tmp_path / "demand.csv"
+    rich_demand(periods=WEEKS)[["service", "district", "ds", "cases"]].to_csv(
+        demand, index=False, date_format="%Y-%m-%d"
+    )
+    out = tmp_path / "plan.json"
+    code = main(["plan", "--config", str(config), "--demand", str(demand), "--json", str(out)])
+    assert code == 0, capsys.readouterr().err
+    warnings = json.loads(out.read_text())["warnings"]
+    [said] = [w for w in warnings if w.startswith("services[ot]: each OT case assessed")]
+    assert "p_ot_dfg 0.3" in said and "works_wait_weight 6: 1.8 a day" in said

@@ -215,3 +215,22 @@ def test_two_optimal_plans_are_compared() -> None:
     row = planning.sweep_row(0.1, 9, "optimal", _figures(261_590.0), baseline)
     assert row["weighted_wait_days_change"] == -118_410.0
     assert row["not_comparable"] is None
+
+
+def test_ot_weights_that_hold_back_assessments_are_warned_of_when_stored_and_planned(
+    factory: sessionmaker[Session],
+) -> None:
+    """p_ot_dfg x works_wait_weight at or above OT's weight: the least weighted waiting may
+    assess no one. Said when the config is stored (before its series are forecast too) and in
+    its plan's warnings, once."""
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    body["works_wait_weight"] = 2.0 / body["flows"]["p_ot_dfg"]  # 2 a day against OT's 1
+    with factory() as session:
+        before = planning.config_warnings(session, body)  # no forecasts yet
+    [said] = [w for w in before if w.startswith("services[ot]: each OT case assessed")]
+    assert "may hold back OT assessments" in said and "give OT a wait_weight above 2 " in said
+    _store_flat_forecasts(factory, body)
+    with factory() as session:
+        assert said in planning.config_warnings(session, body)
+        solved = planning.solve_config(session, body, "highs")
+    assert solved.result.warnings.count(said) == 1

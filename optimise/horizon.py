@@ -15,8 +15,10 @@ week, in the same weeks as winter demand peaks).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from optimise.inputs import PlanInputs, service_name
+from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP
+from optimise.inputs import POOLED, PlanInputs, service_name
 from optimise.result import PlanResult
 
 # A queue "rises at the end" when, over the last eighth of the horizon (at least 2 periods),
@@ -80,7 +82,10 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
 # A care service's demand "outruns the plan" when the plan serves less than this share of the
 # cases arriving over the horizon and its queue ends more than RISE_PERIODS of arrivals above
 # where it started: money or staff too short for the demand all year, or demand in the wrong
-# units (monthly counts on weekly rows are 4.3 times too high), which a plan still solves.
+# units (monthly counts on weekly rows are 4.3 times too high), which a plan still solves; or
+# waiting weights that make serving it worth nothing (a weight of 0, or OT's at or below what
+# its assessments add to the DFG works queue), which no money or staff would change: the
+# warning names which, from the plan's binding rows and their prices.
 SERVED_SHARE = 0.90
 
 
@@ -95,7 +100,7 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
     start = _starting(inputs)
     served_by = care.groupby("service")["cases_served"].sum()
     per_period = _arrivals_per_period(inputs)
-    shown = []
+    shown, causes = [], set()
     for service in inputs.services:
         rows = care[care["service"] == service]
         arrived = per_period[service] * periods
@@ -114,18 +119,138 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
             if served_last > 0
             else "without end (none served)"
         )
+        by_limits, cause = _held_back(inputs, result, service)
+        causes.add(by_limits)
         shown.append(
             f"{service_name(service)} {arrived / periods:,.0f} cases arriving a "
             f"{period_unit(inputs)}, "
             f"{served / periods:,.0f} served ({int(100 * served / arrived)}%), waiting cases from "
-            f"{start.get(service, 0.0):,.0f} to {queue:,.0f}, the wait at the end {wait}"
+            f"{start.get(service, 0.0):,.0f} to {queue:,.0f}, the wait at the end {wait}, "
+            f"held back by {cause}"
         )
     if not shown:
         return None
-    return (
-        "demand outruns the plan all through it: " + "; ".join(shown) + ". The budget and the "
-        "staff limits in the config cannot keep up with this demand; if it is higher than "
-        "expected, check its units (monthly counts on weekly rows are 4.3 times too high)"
+    said = []
+    if True in causes:
+        said.append(
+            "Where the budget or staff limits hold a service back, they cannot keep up with this "
+            "demand; if it is higher than expected, check its units (monthly counts on weekly "
+            "rows are 4.3 times too high)"
+        )
+    if False in causes:
+        said.append(
+            "Where the objective's weights hold a service back, more money or staff would not "
+            "serve it: give it a higher wait weight"
+        )
+    return "demand outruns the plan all through it: " + "; ".join(shown) + ". " + ". ".join(said)
+
+
+# An hour of a service is worth more to the plan than it costs when its row "hours used <= hours
+# paid" is priced above this many times the spend tie-break on its dearest (agency) hour: at or
+# below it, one more hour of it would lower the weighted waiting by nothing (the price is then
+# only what paying for an hour it does not use would cost), so no budget or staff limit is what
+# holds the service back, but the objective's weights.
+VALUED_TIMES = 2.0
+# The limits on a service's hours a plan can be held back by, as its binding rows name them,
+# and how each reads.
+STAFF_LIMITS = {
+    "team_hours_max": "at max_per_period",
+    "recruitment_up": "rising as fast as max_change_per_period allows",
+    "district_hours_max": "at the district's own max_per_period",
+}
+
+
+def _held_back(inputs: PlanInputs, result: PlanResult, service: str) -> tuple[bool, str]:
+    """What holds back a service the plan serves well under its arrivals, from the plan's
+    binding rows: (True, the revenue budgets spent and its staff limits reached) where more of
+    its hours would cut waiting, (False, the objective's weights, named) where they would not
+    (its paid hours idle, or priced at no more than the tie-break)."""
+    binding = result.binding
+    i = inputs.services.index(service)
+    used = binding[(binding["constraint"] == "team_hours_used") & (binding["service"] == service)]
+    tie = SPEND_TIE_BREAK_DAYS_PER_GBP * float(inputs.agency_cost_per_hour_gbp[i])
+    duals = used["dual"].to_numpy(dtype=float)
+    # CBC may give no row prices: then the binding limits alone say
+    valued = used[~np.isfinite(duals) | (np.abs(duals) > VALUED_TIMES * tie)]
+    if not len(valued):
+        return False, _weights_cause(inputs, service)
+    teams = set(valued["team"])
+    budgets = {
+        inputs.budgets[inputs.budget_of_team[inputs.teams.index(t)]]
+        for t in teams
+        if t in inputs.teams
+    }
+    parts = []
+    revenue = binding[binding["constraint"] == "revenue"]
+    # the one pooled budget's rows have no budget axis (optimise/budgets.py revenue_axes)
+    revenue = revenue.assign(budget=revenue["budget"].fillna(POOLED))
+    spent = revenue[revenue["budget"].isin(budgets)]
+    for budget, rows in spent.groupby("budget", sort=True):
+        name = "the revenue budget" if budget == POOLED else f"team {budget}'s revenue budget"
+        years = sorted(str(y) for y in rows["year"].dropna().unique())
+        if len(years) == 1:
+            parts.append(f"{name} spent in financial year {years[0]}")
+        elif years:
+            parts.append(f"{name} spent in financial years {', '.join(years[:-1])} and {years[-1]}")
+        else:
+            parts.append(f"{name} spent {_in_periods(inputs, rows)}")
+    kinds = ["the budget"] if parts else []
+    limits = binding["constraint"].isin(list(STAFF_LIMITS))
+    staff = binding[limits & (binding["service"] == service)]
+    for (constraint, team, district), rows in staff.groupby(
+        ["constraint", "team", "district"], dropna=False, sort=True
+    ):
+        whose = f"district {district}'s" if isinstance(district, str) else f"team {team}'s"
+        parts.append(
+            f"{whose} {service_name(service)} hours {STAFF_LIMITS[str(constraint)]} "
+            f"{_in_periods(inputs, rows)}"
+        )
+    if len(staff):
+        kinds.append("staff limits")
+    if not parts:
+        return True, "the config's limits, though no budget or staff limit of it binds alone"
+    return True, " and ".join(kinds) + ": " + ", ".join(parts)
+
+
+def _in_periods(inputs: PlanInputs, rows: pd.DataFrame) -> str:
+    """'in all 16 weeks', 'in 3 of 16 weeks': the periods `rows` are in."""
+    n, periods = rows["period"].nunique(), len(inputs.period_start)
+    unit = f"{period_unit(inputs)}s"
+    return f"in all {periods} {unit}" if n == periods else f"in {n} of {periods} {unit}"
+
+
+def _weights_cause(inputs: PlanInputs, service: str) -> str:
+    """The objective's weights that make serving a service worth nothing, in words: OT's
+    below what its assessments add to the DFG works queue, a weight of 0, or else its own."""
+    i = inputs.services.index(service)
+    hospital = float(inputs.hospital_delay_weight[i] * inputs.hospital_share[i])
+    present = inputs.class_share[i] > 0
+    weights = inputs.wait_weight[i][present] + hospital
+    named = ", ".join(
+        f"{'urgent_wait_weight' if k == 'urgent' else 'wait_weight'} {w:g}"
+        for k, w in zip(
+            np.asarray(inputs.classes)[present], inputs.wait_weight[i][present], strict=True
+        )
+    )
+    if hospital > 0:
+        named += f", plus hospital_delay_weight x hospital_share {hospital:g}"
+    moved = inputs.p_ot_dfg * inputs.works_wait_weight
+    head = (
+        "the objective's weights, not by the budget or staff limits (more of its hours would go "
+        "unused): "
+    )
+    if float(weights.max()) == 0:
+        return head + f"its weight is 0 ({named}), so its waiting costs the plan nothing"
+    if service == "ot" and moved > 0 and float(weights.min()) <= moved * (1 + 1e-12):
+        return head + (
+            f"each OT case assessed puts p_ot_dfg {inputs.p_ot_dfg:g} of a person in the DFG works "
+            f"queue, whose days weigh works_wait_weight {inputs.works_wait_weight:g}: {moved:g} a "
+            f"day, at least OT's own ({named}), and the works cannot all be completed (capital or "
+            f"max_works_per_period); an OT weight above {moved:g} serves it"
+        )
+    return head + (
+        f"its {named} weighs its waiting at less than serving it costs the plan (the spend "
+        "tie-break, or the queues its cases go on to)"
     )
 
 

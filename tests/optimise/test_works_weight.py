@@ -2,7 +2,9 @@
 also weighs. Where works cannot be completed as fast (capital spent) and p_ot_dfg x
 works_wait_weight is at or above OT's own weight, the least weighted waiting assesses almost
 no one: GBP 1,000,000 a week, p_ot_dfg 0.2 and works_wait_weight 6 used none of OT's 960
-hours. The objective is the user's choice; the config is now warned of it."""
+hours. The objective is the user's choice; the config is now warned of, and a plan whose OT
+queue grows all year names the weights as its cause, not "the budget and the staff limits"
+(the budget was 45 times what could be spent)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,13 @@ from typing import Any
 
 import pytest
 
+import optimise
 from optimise.config import PlanningConfig, works_weight_warnings
-from tests.optimise.factory import rich_config
+from optimise.horizon import unserved_demand_warning
+from optimise.result import PlanResult
+from tests.optimise.factory import inputs_of, rich_config, rich_demand
+
+WEEKS = 16
 
 
 def _warnings(**overrides: Any) -> tuple[str, ...]:
@@ -78,3 +85,67 @@ def test_a_config_without_ot_has_no_such_warning() -> None:
     for district in raw["districts"]:
         district["initial_backlog_cases"].pop("ot")
     assert works_weight_warnings(PlanningConfig.model_validate(raw)) == ()
+
+
+def _plan(scale: float = 1.0, **overrides: Any) -> tuple[Any, PlanResult]:
+    demand = rich_demand(periods=WEEKS)
+    demand["cases"] *= scale
+    inputs = inputs_of(rich_config(horizon_periods=WEEKS, **overrides), demand)
+    return inputs, optimise.plan(inputs, simulation_runs=0)
+
+
+def test_ot_held_back_by_its_weights_is_not_blamed_on_the_budget_or_staff() -> None:
+    """Money no object (GBP 1,000,000 a week) and OT's hours idle: the plan serves almost no
+    OT case and its warning had said the budget and staff limits could not keep up."""
+    inputs, result = _plan(works_wait_weight=6.0, revenue_budget_gbp_per_period=1e6)
+    assert result.status.value == "optimal"
+    text = unserved_demand_warning(inputs, result)
+    assert text is not None and text in result.warnings
+    assert text.startswith("demand outruns the plan all through it: OT 24 cases arriving a week")
+    assert (
+        "held back by the objective's weights, not by the budget or staff limits (more of its "
+        "hours would go unused): each OT case assessed puts p_ot_dfg 0.3 of a person in the DFG "
+        "works queue, whose days weigh works_wait_weight 6: 1.8 a day, at least OT's own "
+        "(wait_weight 1)"
+    ) in text
+    assert "an OT weight above 1.8 serves it" in text
+    assert "cannot keep up" not in text and "check its units" not in text
+    assert text.endswith(
+        "Where the objective's weights hold a service back, more money or staff would not "
+        "serve it: give it a higher wait weight"
+    )
+
+
+def test_an_ot_weight_of_0_plans_and_names_the_weight() -> None:
+    inputs, result = _plan(services=_ot(wait_weight=0.0), revenue_budget_gbp_per_period=1e6)
+    text = unserved_demand_warning(inputs, result)
+    assert text is not None
+    assert (
+        "held back by the objective's weights, not by the budget or staff limits (more of its "
+        "hours would go unused): its weight is 0 (wait_weight 0), so its waiting costs the plan "
+        "nothing"
+    ) in text
+    assert "cannot keep up" not in text
+
+
+def test_demand_the_budget_cannot_serve_names_the_budget_and_the_staff_limits_reached() -> None:
+    """Monthly counts on weekly rows: the revenue budget is spent every week (and HAO's teams
+    are at their ceilings), which the warning names for each service it holds back."""
+    inputs, result = _plan(scale=4.35)
+    text = unserved_demand_warning(inputs, result)
+    assert text is not None
+    assert "OT 105 cases arriving a week" in text
+    assert (
+        "the wait at the end 1,745 days, held back by the budget: the revenue budget spent in "
+        "all 16 weeks;"
+    ) in text
+    assert (
+        "held back by the budget and staff limits: the revenue budget spent in all 16 weeks, "
+        "team north's HAO hours at max_per_period in all 16 weeks"
+    ) in text
+    assert "objective's weights" not in text
+    assert text.endswith(
+        "Where the budget or staff limits hold a service back, they cannot keep up with this "
+        "demand; if it is higher than expected, check its units (monthly counts on weekly rows "
+        "are 4.3 times too high)"
+    )

@@ -515,8 +515,9 @@ class DistrictConfig(_Strict):
     )
     cost_per_adaptation_gbp: float = Field(
         gt=0,
-        description="the average capital cost of one DFG works case (an adaptation), before any "
-        "fee, GBP per case",
+        description="the average grant paid per DFG works case (an adaptation), after the "
+        "applicant's means-tested contribution and before any fee: the capital one case uses, "
+        "GBP per case (the mandatory DFG in England is at most GBP 30,000)",
     )
     initial_backlog_cases: dict[ServiceId, float] = Field(
         default_factory=dict,

@@ -24,6 +24,10 @@ CEILING_TIMES = 10.0
 # figures in ../shared/data/dfg, measure dfg_average_grant); a case costing under this is not
 # a DFG works case's cost in pounds
 LEAST_CASE_COST_GBP = 100.0
+# the most a mandatory DFG pays for one adaptation in England (since 2008); a council may top it
+# up from its own discretionary policy, but an average grant above it is most likely a decimal
+# slip (71,000 for 7,100), which planned a tenth of the works without a word
+MOST_MANDATORY_DFG_GBP = 30000.0
 # a year, days: a horizon more than a period shorter than this is part of a year, whose
 # capital_gbp (over the whole horizon) a year's grant would overstate
 YEAR_DAYS = 365.25
@@ -32,8 +36,8 @@ YEAR_DAYS = 365.25
 def money_scale_warnings(inputs: PlanInputs) -> list[str]:
     """A warning for each kind of money figure that looks like the wrong unit: revenue budgets
     too small or too large for their teams' hours, districts' capital smaller than one works
-    case, works cases costing under GBP 100, and capital over a horizon shorter than a year
-    (which a year's grant would overstate)."""
+    case, works cases costing under GBP 100 or over GBP 30,000, and capital over a horizon
+    shorter than a year (which a year's grant would overstate)."""
     return [
         warning
         for warning in (
@@ -42,6 +46,7 @@ def money_scale_warnings(inputs: PlanInputs) -> list[str]:
             _budget_too_large(inputs),
             _capital_below_one_case(inputs),
             _case_cost_too_small(inputs),
+            _case_cost_too_large(inputs),
             _capital_over_part_of_a_year(inputs),
         )
         if warning is not None
@@ -158,12 +163,18 @@ def _times(ratio: float) -> str:
 
 
 def _capital_below_one_case(inputs: PlanInputs) -> str | None:
+    """A district whose capital funds not one case, unless its case costs over the mandatory
+    DFG's maximum: that cost, not the capital, is then the likely slip (_case_cost_too_large)."""
     short = [  # a case's capital: its cost, and its fee where the fee is charged to the grant
         f"{name} GBP {capital:,.2f} against GBP {cost:,.0f} a case"
-        for name, capital, cost in zip(
-            inputs.district_names, inputs.capital_gbp, inputs.cost_per_adaptation_gbp, strict=True
+        for name, capital, cost, own in zip(
+            inputs.district_names,
+            inputs.capital_gbp,
+            inputs.cost_per_adaptation_gbp,
+            _own_case_costs(inputs),
+            strict=True,
         )
-        if 0 < capital < cost
+        if 0 < capital < cost and own <= MOST_MANDATORY_DFG_GBP
     ]
     if not short:
         return None
@@ -174,11 +185,17 @@ def _capital_below_one_case(inputs: PlanInputs) -> str | None:
     )
 
 
-def _case_cost_too_small(inputs: PlanInputs) -> str | None:
-    # the config's own cost, before a fee charged to the grant (which a unit slip leaves alone)
+def _own_case_costs(inputs: PlanInputs) -> np.ndarray:
+    """(D,) each district's cost_per_adaptation_gbp as the config gives it, before a fee
+    charged to the grant (which a unit slip leaves alone)."""
     costs = (
         inputs.cost_per_adaptation_gbp if inputs.works_cost_gbp is None else inputs.works_cost_gbp
     )
+    return np.asarray(costs, dtype=float)
+
+
+def _case_cost_too_small(inputs: PlanInputs) -> str | None:
+    costs = _own_case_costs(inputs)
     cheap = [
         f"{name} GBP {cost:,.2f}"
         for name, cost in zip(inputs.district_names, costs, strict=True)
@@ -190,6 +207,27 @@ def _case_cost_too_small(inputs: PlanInputs) -> str | None:
         f"DFG works cost under GBP {LEAST_CASE_COST_GBP:,.0f} a case in {len(cheap)} "
         f"district(s) ({'; '.join(cheap)}): is cost_per_adaptation_gbp in thousands of pounds? "
         "England's average grant was GBP 3,356 to 5,966 a case in 2009-10 to 2014-15"
+    )
+
+
+def _case_cost_too_large(inputs: PlanInputs) -> str | None:
+    """Works cases whose average grant is above the mandatory DFG's maximum, each district
+    with its figure: a decimal slip, most likely, or a discretionary top-up in every case."""
+    costs = _own_case_costs(inputs)
+    dear = [
+        f"{name} GBP {cost:,.0f}"
+        for name, cost in zip(inputs.district_names, costs, strict=True)
+        if cost > MOST_MANDATORY_DFG_GBP
+    ]
+    if not dear:
+        return None
+    return (
+        f"DFG works cost over GBP {MOST_MANDATORY_DFG_GBP:,.0f} a case in {len(dear)} "
+        f"district(s) ({'; '.join(dear)}): cost_per_adaptation_gbp is the average grant paid per "
+        "adaptation (after the applicant's means-tested contribution), and a mandatory DFG in "
+        f"England pays at most GBP {MOST_MANDATORY_DFG_GBP:,.0f}. Is a figure mistyped (a "
+        "decimal slip)? Unless every case is topped up from a discretionary policy, the plan "
+        "completes fewer works than the capital would fund"
     )
 
 

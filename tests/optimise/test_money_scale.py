@@ -96,6 +96,29 @@ def test_a_works_case_costing_under_100_pounds_is_named(factor: float) -> None:
     assert "is cost_per_adaptation_gbp in thousands of pounds?" in text
 
 
+def test_a_works_case_above_the_mandatory_dfg_maximum_is_named_with_its_district() -> None:
+    """GBP 71,000 for 7,100 planned a tenth of the works the capital funds without a word;
+    the mandatory DFG in England pays at most GBP 30,000."""
+    districts = rich_config()["districts"]
+    districts[1] = {**districts[1], "cost_per_adaptation_gbp": 71000.0}
+    [text] = _warnings(districts=districts)
+    assert text == (
+        "DFG works cost over GBP 30,000 a case in 1 district(s) (Nuneaton-And-Bedworth GBP "
+        "71,000): cost_per_adaptation_gbp is the average grant paid per adaptation (after the "
+        "applicant's means-tested contribution), and a mandatory DFG in England pays at most "
+        "GBP 30,000. Is a figure mistyped (a decimal slip)? Unless every case is topped up from "
+        "a discretionary policy, the plan completes fewer works than the capital would fund"
+    )
+    districts[1]["cost_per_adaptation_gbp"] = 30000.0  # the maximum itself is a grant
+    assert _warnings(districts=districts) == []
+    inputs = inputs_of(
+        rich_config(districts=_districts("cost_per_adaptation_gbp", 10)), rich_demand()
+    )
+    result = optimise.plan(inputs, simulation_runs=0)
+    [said] = [w for w in result.warnings if w.startswith("DFG works cost over GBP 30,000")]
+    assert "in 3 district(s) (Rugby GBP 90,000; " in said
+
+
 def test_the_warning_reaches_a_plans_warnings_when_optimal() -> None:
     inputs = inputs_of(rich_config(districts=_districts("capital_gbp", 1 / 1000)), rich_demand())
     result = optimise.plan(inputs, simulation_runs=0)

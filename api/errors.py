@@ -647,10 +647,12 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = build()  # build() keeps the document it makes on the app
             _as_problems(document)
+            _host_checked(document)
             _conditional_gets(document)
             _never_stored(document)
             _omitted_not_null(document)
             _database_free(document)
+            _request_ids(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
@@ -685,6 +687,58 @@ _NOT_MODIFIED = {
 # Answered without the database, a key or a body to read (GET /livez): the 500 and 503 the app
 # documents on every route are not this route's to send.
 DATABASE_FREE_OPERATIONS = frozenset({"get_liveness"})
+# Answered whatever the Host or proxy (api/host_check.py), as they are without a key: an
+# orchestrator or load balancer probes by IP address, and these say nothing a caller may act on.
+PROBES = frozenset({"/livez", "/readyz", "/healthz"})
+# api/host_check.py's refusals, sent before any route runs, so on every path but the probes
+_MISDIRECTED = (
+    "Misdirected request, code `host_not_allowed`: the request's Host is not a name "
+    "HOMEWARD_ALLOWED_HOSTS lists (unset, with keys off: localhost, 127.0.0.1 or [::1])"
+)
+_PROXIED = (
+    "with HOMEWARD_AUTH=off (no keys: every request acts as admin), a request that came "
+    "through a proxy (it carries X-Forwarded-For, Forwarded or X-Real-IP), code "
+    "`proxied_with_auth_off`: only this machine's own clients are answered then"
+)
+# api/request_ids.py's: on every answer, errors, 304s and the probes too
+_REQUEST_ID = {
+    REQUEST_ID_HEADER: {
+        "description": "the request's own X-Request-ID when it is at most 64 characters of "
+        "`A-Za-z0-9._-`, else a new one; the server's log lines about the request name it",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _host_checked(document: dict[str, Any]) -> None:
+    """Every path but the probes: the 421 a Host not allowed gets, and the 403 a proxied
+    request gets with keys off (a route's own 403, a role too weak, then says both)."""
+    problem_body = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemPublic"}}}
+    for path, operations in document.get("paths", {}).items():
+        if path in PROBES:
+            continue
+        for operation in operations.values():
+            responses = operation["responses"]
+            role = responses.get("403", {}).get("description")
+            said = f"{role}; or, {_PROXIED}" if role else _PROXIED[:1].upper() + _PROXIED[1:]
+            responses["403"] = responses.get("403", {}) | {
+                "description": said,
+                "content": problem_body,
+            }
+            responses["421"] = {"description": _MISDIRECTED, "content": problem_body}
+            operation["responses"] = dict(sorted(responses.items()))
+
+
+def _request_ids(document: dict[str, Any]) -> None:
+    """Every answer of every operation carries X-Request-ID (api/request_ids.py)."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            for status, response in responses.items():  # copied: a response may be shared
+                responses[status] = response | {
+                    "headers": response.get("headers", {}) | _REQUEST_ID
+                }
 
 
 def _database_free(document: dict[str, Any]) -> None:

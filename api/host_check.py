@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import problem
+from api.errors import PROBES, problem
 from api.schemas import ProblemCode
 from homeward.settings import Settings
 
-# Answered whatever the Host or proxy, as they are without a key: an orchestrator or load
-# balancer probes by IP address, and these say nothing a caller may act on.
-PROBES = frozenset({"/livez", "/readyz", "/healthz"})
 # What a reverse proxy adds to say whom it passes a request on for (nginx's
 # `proxy_set_header`, RFC 7239): a request carrying one did not start on this machine.
 PROXY_HEADERS = {b"x-forwarded-for": "X-Forwarded-For", b"forwarded": "Forwarded",

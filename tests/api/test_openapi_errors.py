@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from api.app import create_app
+from api.host_check import PROBES
 from api.routes import observations
 from api.schemas import ProblemPublic
 from homeward import api_keys, demo_config, repository
@@ -485,11 +486,67 @@ def test_each_error_a_route_sends_is_documented_with_the_body_it_has(
         assert header.lower() in response.headers, header
 
 
+# Refused before any route runs (api/host_check.py), on every path but the probes: a Host not
+# allowed, and with keys off a request a proxy passed on (sent to the keys-off server, whose
+# database is gone: neither refusal reads it)
+HOST_CHECKED = {
+    421: ({"Host": "elsewhere.example"}, "host_not_allowed"),
+    403: ({"X-Forwarded-For": "203.0.113.9"}, "proxied_with_auth_off"),
+}
+HOST_PAIRS = [
+    (route, status) for route in ROUTES if route[1] not in PROBES for status in HOST_CHECKED
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "status"), HOST_PAIRS, ids=[f"{m} {p} {s}" for (m, p), s in HOST_PAIRS]
+)
+def test_a_refusal_before_the_route_is_documented_on_every_route_it_reaches(
+    servers: Servers, document: dict[str, Any], route: tuple[str, str], status: int
+) -> None:
+    ask = next(iter(ROUTES[route].values()))  # the route's own path and method
+    headers, code = HOST_CHECKED[status]
+    response = httpx.request(
+        ask.method,
+        servers.gone.url + ask.path,
+        params=ask.params,
+        content=ask.content,
+        headers={**ask.headers, **headers},
+        timeout=60,
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    _assert_is_the_served_problem(body, document)
+    assert body["code"] == code, body
+    documented = _operation(document, route)["responses"][str(status)]
+    assert documented["content"] == {
+        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemPublic"}}
+    }
+    assert code in documented["description"]
+    for header in documented.get("headers", {}):
+        assert header.lower() in response.headers, header
+
+
 @pytest.mark.parametrize("route", list(ROUTES), ids=[f"{m} {p}" for m, p in ROUTES])
 def test_each_route_documents_exactly_the_errors_it_sends(
     document: dict[str, Any], route: tuple[str, str]
 ) -> None:
-    assert _error_statuses(_operation(document, route)) == set(ROUTES[route])
+    refused_before = set() if route[1] in PROBES else set(HOST_CHECKED)
+    assert _error_statuses(_operation(document, route)) == set(ROUTES[route]) | refused_before
+
+
+def test_every_answer_of_every_route_documents_its_request_id(document: dict[str, Any]) -> None:
+    """Every answer carries X-Request-ID (api/request_ids.py), a probe's, a 304 and an
+    error's too, so a generated client may read it without checking it is there."""
+    lacking = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if not response.get("headers", {}).get("X-Request-ID", {}).get("required")
+    ]
+    assert lacking == []
 
 
 @pytest.mark.parametrize(

@@ -438,8 +438,8 @@ def _config_shape(data: Any) -> Any:
     """One problem, saying what to send, for the three ways a what-if's config is commonly
     sent wrong, each of which pydantic would answer with 8 to 14 problems none of which says
     it: the config's fields at the top of the body (no `{"config": ...}` around them); the
-    whole GET /v1/configs/{id} answer in `config` (its `body` is the config); and a part of
-    a config (`{"config": {"fees": {...}}}`)."""
+    whole GET /v1/configs/{id} answer in `config` (its `body` is the config: PlanningConfig
+    says so); and a part of a config (`{"config": {"fees": {...}}}`)."""
     if not isinstance(data, dict):
         return data
     fields = set(PlanningConfig.model_fields)
@@ -454,13 +454,7 @@ def _config_shape(data: Any) -> Any:
     config = data.get("config")
     if not isinstance(config, dict):
         return data
-    if {"body", "body_hash"} <= set(config):
-        raise ConfigValueError(
-            "config",
-            ("config",),
-            "the config itself: the `body` of GET /v1/configs/active",
-            f"the whole answer of GET /v1/configs/{{id}} ({', '.join(sorted(config))})",
-        )
+    # the whole GET answer as `config`: PlanningConfig's own check says to send its `body`
     missing = [name for name in _WHOLE_CONFIG if name not in config]
     # a part: every key a config field; a whole config with a key misspelt ('district') is
     # left to pydantic, which names that key and the field meant

@@ -900,6 +900,22 @@ class PlanningConfig(_Strict):
             raise ConfigValueError(field, (), "text without control characters", found)
         return text
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_an_envelope(cls, data: Any) -> Any:
+        """A whole GET /v1/configs/{id} answer (`id`, `created_at`, ..., the config in its
+        `body`) sent as a config, to POST /v1/configs, as a what-if's `config` or to `homeward
+        plan --config`, is one problem saying to send its `body`, not 14 for the fields the
+        config lacks and those the answer has beside it, none of which says why."""
+        if isinstance(data, Mapping) and {"body", "body_hash"} <= set(data):
+            raise ConfigValueError(
+                "config",
+                (),
+                "the config itself: the `body` of GET /v1/configs/active",
+                f"the whole answer of GET /v1/configs/{{id}} ({', '.join(sorted(data))})",
+            )
+        return data
+
     @model_validator(mode="after")
     def _references_resolve(self) -> PlanningConfig:
         _check_unique("services", [s.id for s in self.services])

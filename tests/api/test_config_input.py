@@ -146,6 +146,29 @@ def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service
 
 
 @pytest.mark.parametrize(
+    ("path", "wrap", "location"),
+    [("/v1/configs", False, "body"), ("/v1/plans", True, "body/config")],
+    ids=["config", "what-if"],
+)
+def test_a_whole_get_answer_sent_as_a_config_is_told_to_send_its_body(
+    service: Service, path: str, wrap: bool, location: str
+) -> None:
+    """GET /v1/configs/active answers the config in its `body`: sent back whole, it was 14
+    problems (every field missing, every field of the answer unknown), none saying why."""
+    answer = service.client.get("/v1/configs/active").json()
+    response = service.client.post(path, json={"config": answer} if wrap else answer)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == location
+    assert problem["expected"] == "the config itself: the `body` of GET /v1/configs/active"
+    assert problem["found"] == (
+        "the whole answer of GET /v1/configs/{id} "
+        "(body, body_hash, created_at, id, name, scenario, version, warnings)"
+    )
+    assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+
+
+@pytest.mark.parametrize(
     ("path", "sent", "location"),
     [
         ("/v1/plans/sweeps", "rates", "body/dfg_fee_rates/0"),

@@ -194,7 +194,14 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--output` writes (each referrals/<service>/<district> series' mean is its demand); "
         "default: forecast the synthetic demo's history, for the demo's districts only",
     )
-    p.add_argument("--solver", choices=("highs", "pulp-highs", "cbc"), default="highs")
+    p.add_argument(
+        "--solver",
+        choices=("highs", "pulp-highs", "cbc"),
+        default="highs",
+        help="the LP solver: highs (the default: HiGHS in memory, with shadow prices' ranges), "
+        "pulp-highs (HiGHS through PuLP) or cbc (CBC through PuLP), both without ranges; "
+        "HOMEWARD_SOLVER is not read",
+    )
     p.add_argument("--write-mps", metavar="PATH", help="also write the LP as an MPS file")
     p.add_argument("--json", metavar="PATH", help="also write the whole plan as JSON")
     p.add_argument(
@@ -251,7 +258,12 @@ def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     create = keys.add_parser("create", help="make a key and print it (once)")
     create.add_argument("--name", required=True, help="a unique name, e.g. finance-dashboard")
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="what the key may do (the roles above)",
+    )
     create.add_argument(
         "--expires-in",
         type=_expiry_days,
@@ -265,14 +277,14 @@ def _add_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     listing.set_defaults(handler=commands.keys_list)
     revoke = keys.add_parser("revoke", help="revoke a key by name (requests with it get 401)")
-    revoke.add_argument("name")
+    revoke.add_argument("name", help="the key's name, as `keys list` shows it")
     revoke.set_defaults(handler=commands.keys_revoke)
     rotate = keys.add_parser(
         "rotate",
         help="replace a key by name: print a new key (once) with the same role, and revoke "
         "the old one",
     )
-    rotate.add_argument("name")
+    rotate.add_argument("name", help="the key's name, as `keys list` shows it")
     expiry = rotate.add_mutually_exclusive_group()
     expiry.add_argument(
         "--expires-in",

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from api.schemas import PlanStaffingRowPublic
 from homeward import api_keys, demo_config, planning, repository
-from homeward.cli import main
+from homeward.cli import _parser, main
 from homeward.clock import utcnow
 from homeward.commands import _serve, demo_auth
 from homeward.dtoc import read_nhs_dtoc
@@ -39,8 +39,24 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("import", "forecast", "plan", "serve", "demo", "keys"):
+    for command in ("import", "forecast", "plan", "serve", "demo", "keys", "migrate", "purge"):
         assert command in out
+
+
+def _without_help(parser: argparse.ArgumentParser, name: str) -> list[str]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command, sub in action.choices.items():
+                found += _without_help(sub, f"{name} {command}")
+        elif action.help is None:
+            found.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    return found
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """`homeward plan --help` listed `--solver {highs,pulp-highs,cbc}` with no word on them."""
+    assert _without_help(_parser(), "homeward") == []
 
 
 def test_import_the_real_nhs_dtoc_file(

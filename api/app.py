@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         "stores configs; admin does everything, including uploads. Every GET also answers HEAD "
         "(the same status and headers, no body), as uptime monitors ask /healthz. A 200 to a "
         "GET under /v1 carries an ETag: send it back as If-None-Match and an unchanged answer "
-        "is a 304 with no body (a dashboard polling the latest plan, about 1.4 MB, then "
+        "is a 304 with no body (a dashboard polling the latest plan, about 2 MB, then "
         "downloads it only when it has changed). Every answer carries `X-Request-ID`: the "
         "request's own when it is at most 64 characters of `A-Za-z0-9._-`, else a new one; "
         "the server's log lines about the request name it, and a 500 or 503 body gives an "
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
     )
     app.add_middleware(ConditionalGet)  # innermost: tags the body before gzip changes it
     app.add_middleware(HeadAsGet)
-    # A plan is about 1.4 MB of JSON, mostly repeated keys: dashboards that pull it over a
+    # A plan is about 2 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     # inside CORS, RequestId and the access log, so a 500 has their headers and its line

@@ -2,7 +2,7 @@
 GET /v1/plans/{id}/{table} answers as JSON and GET /v1/plans/{id}/{table}.csv as CSV.
 
 A dashboard showing one district's hours should not have to fetch the whole plan (about
-1.5 MB) to keep a few hundred rows. A filter is refused (422) rather than ignored wherever
+2 MB) to keep a few hundred rows. A filter is refused (422) rather than ignored wherever
 ignoring it would answer a question the client did not ask: a column the table lacks, an id
 the plan does not have (a typo would read as "no rows"), or a window that ends before it
 starts.

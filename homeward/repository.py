@@ -1214,7 +1214,7 @@ class PlanSummary:
     objective_weighted_wait_days: float | None
     solve_seconds: float
     # Read from the stored result, so a list can head each plan with its horizon and warnings
-    # without loading the whole result (about 1.5 MB); None (no warnings) for a plan stored
+    # without loading the whole result (about 2 MB); None (no warnings) for a plan stored
     # before its result said them.
     first_ds: str | None
     last_ds: str | None

@@ -251,7 +251,7 @@ def latest_plan_table(
     table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
 ) -> Response:
     """One table of the latest plan (GET /v1/plans/latest), optionally only some districts',
-    services' or dates' rows, without the rest of the plan (about 1.5 MB). `X-Plan-Id` says
+    services' or dates' rows, without the rest of the plan (about 2 MB). `X-Plan-Id` says
     which plan it is, and `Content-Location` the same table at that plan's own URL."""
     row = latest_or_404(session)
     return _table_json(session, row, table, wanted, plan_headers(row, request))

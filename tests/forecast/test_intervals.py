@@ -182,3 +182,40 @@ def test_served_intervals_still_calibrated_on_every_fold() -> None:
     forecast = finish(outcomes[0], fit_calibration(outcomes, (80, 95)), {}, _SETTINGS).forecast
     assert np.allclose(forecast["hi-80"], 10.0 + 2.0 * width)
     assert np.allclose(forecast["lo-80"], 10.0 - 2.0 * width)
+
+
+def test_each_step_has_its_own_width_where_errors_grow_with_the_horizon() -> None:
+    """With many series, a later step's errors set its own width: one width pooled over the
+    steps would make a year ahead as narrow as next month."""
+    rng = np.random.default_rng(5)
+    spread = 1.0 + 0.2 * np.arange(12)  # the error sd rises from 1 to 3.2 over the year
+    calib = fit_calibration([_outcome(rng.normal(0.0, spread), sd=1.0) for _ in range(200)], (80,))
+    widths = calib.widths["m"][80]
+    assert widths[-1] > 1.5 * widths[0]
+    assert widths[0] == pytest.approx(1.2816 * 1.2, rel=0.25)  # smoothed with step 2's
+
+
+def test_the_lag1_correlation_of_errors_is_measured() -> None:
+    """Sample paths of totals draw consecutive errors correlated as the backtest's were."""
+    rng = np.random.default_rng(6)
+
+    def ar1(n: int, phi: float) -> np.ndarray:
+        e = np.empty(n)
+        e[0] = rng.normal(0.0, 1.0 / np.sqrt(1 - phi**2))
+        for t in range(1, n):
+            e[t] = phi * e[t - 1] + rng.normal()
+        return e
+
+    calib = fit_calibration([_outcome(ar1(12, 0.6), sd=1.0) for _ in range(60)], (80,))
+    assert calib.rho["m"] == pytest.approx(0.6, abs=0.1)
+    independent = fit_calibration([_outcome(rng.normal(size=12), sd=1.0) for _ in range(60)], (80,))
+    assert independent.rho["m"] == pytest.approx(0.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("errors", "calibrated_model"), [(10, True), (9, False)])
+def test_ten_errors_are_enough_to_calibrate(errors: int, calibrated_model: bool) -> None:
+    rng = np.random.default_rng(7)
+    calib = fit_calibration([_outcome(rng.normal(size=1), sd=1.0) for _ in range(errors)], (80,))
+    assert ("m" in calib.widths) is calibrated_model
+    if calibrated_model:  # one error per series: no consecutive pair to correlate
+        assert calib.rho["m"] == 0.0

@@ -49,6 +49,9 @@ def test_round_off_in_money_is_judged_against_the_largest_figure_in_its_column()
         "2500000.0,1.25e-06,2500000.0",
         "12.5,0.0,0.0",
     ]
+    # above the solvers' 1e-7 and still round-off beside millions: -GBP 0.0005 is no overspend
+    money = pd.DataFrame({"headroom_gbp": [-0.0005, 2_500_000.0], "cost_gbp": [-0.0005, 12.5]})
+    assert csv_text(money).splitlines()[1:] == ["0.0,-0.0005", "2500000.0,12.5"]
 
 
 def test_round_off_within_the_solvers_tolerance_is_written_as_0() -> None:

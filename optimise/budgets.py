@@ -1,4 +1,5 @@
-"""Revenue rows: one per budget and period, or per budget and financial year where configured."""
+"""Budget rows: revenue per budget and period (or financial year), and DFG capital per district
+over the horizon (or per financial year), as the config gives them."""
 
 from __future__ import annotations
 
@@ -27,3 +28,22 @@ def revenue_bounds(inputs: PlanInputs) -> Array:
     out = np.zeros((len(inputs.budgets), int(rows.max()) + 1))
     np.add.at(out.T, rows, inputs.revenue_budget_gbp.T)
     return out
+
+
+def capital_axes(inputs: PlanInputs) -> tuple[str, ...]:
+    """Axes of the capital rows: per district, and per financial year where given so."""
+    return ("district", "year") if inputs.capital_per_financial_year else ("district",)
+
+
+def capital_bounds(inputs: PlanInputs) -> Array:
+    """(D, R) GBP: each district's capital over the horizon (R = 1) or per financial year."""
+    if inputs.capital_by_year_gbp is not None:
+        return inputs.capital_by_year_gbp
+    return inputs.capital_gbp[:, None]
+
+
+def capital_row_of_period(inputs: PlanInputs) -> IntArray:
+    """(T,) index of the capital row (along R) each period's works are paid from."""
+    if inputs.capital_per_financial_year:
+        return inputs.year_of_period
+    return np.zeros(len(inputs.period_start), dtype=np.int64)

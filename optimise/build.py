@@ -8,7 +8,14 @@ from dataclasses import replace
 import numpy as np
 
 from optimise.assemble import Assembler
-from optimise.budgets import revenue_axes, revenue_bounds, row_of_period
+from optimise.budgets import (
+    capital_axes,
+    capital_bounds,
+    capital_row_of_period,
+    revenue_axes,
+    revenue_bounds,
+    row_of_period,
+)
 from optimise.inputs import PlanInputs
 from optimise.model import Array, IntArray, LpModel
 
@@ -141,9 +148,12 @@ def define_works_balance(asm: Assembler, inputs: PlanInputs, cols: dict[str, Int
 
 
 def define_capital(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
-    """sum_t cost_per_adaptation[d] * y[d, t] <= capital[d], each district on its own."""
-    rows = asm.add_rows("capital", ("district",), -INF, inputs.capital_gbp)
-    asm.coef(rows[:, None], cols["y"], inputs.cost_per_adaptation_gbp[:, None])
+    """sum_t cost_per_adaptation[d] * y[d, t] <= capital[d], each district on its own; with
+    capital by financial year the same per year, over that year's periods (nothing carried)."""
+    bounds, axes = capital_bounds(inputs), capital_axes(inputs)
+    rows = asm.add_rows("capital", axes, -INF, bounds.reshape(asm.shape(axes)))
+    rows = rows.reshape(bounds.shape)[:, capital_row_of_period(inputs)]  # (D, T)
+    asm.coef(rows, cols["y"], inputs.cost_per_adaptation_gbp[:, None])
 
 
 def define_team_hours(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:

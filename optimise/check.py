@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimise.budgets import revenue_bounds, row_of_period
+from optimise.budgets import capital_bounds, capital_row_of_period, revenue_bounds, row_of_period
 from optimise.build import backlog_cost
 from optimise.frames import axis_values, budget_sum, team_sum
 from optimise.inputs import PlanInputs
@@ -28,10 +28,10 @@ class Residual:
 def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
     """Every constraint of the LP, re-evaluated from the result frames (not from the solver)."""
     g = _Grids(inputs, result)
-    checks = {
+    checks: dict[str, Array | list[float]] = {
         "backlog": _backlog(inputs, g),
         "works": _works(inputs, g),
-        "capital": np.maximum(g.capital.sum(axis=1) - inputs.capital_gbp, 0.0),
+        "capital": _capital(inputs, g),
         "capital_cost": np.abs(g.capital - g.works_done * inputs.cost_per_adaptation_gbp[:, None]),
         "works_capacity": np.maximum(g.works_done - inputs.max_works_per_period[:, None], 0.0),
         "hours_per_case": np.abs(g.hours - g.cases * inputs.hours_per_case[:, None, None]),
@@ -159,6 +159,14 @@ def _recruitment(inputs: PlanInputs, staff: Array) -> Array:
     change = np.abs(staff - previous)
     limit = inputs.max_change_hours[:, :, None]
     return np.where(np.isnan(change), 0.0, np.maximum(change - limit, 0.0))
+
+
+def _capital(inputs: PlanInputs, g: _Grids) -> Array:
+    """Per district (and financial year, where capital is given so): spend over its capital."""
+    bounds = capital_bounds(inputs)
+    spent = np.zeros(bounds.shape)
+    np.add.at(spent.T, capital_row_of_period(inputs), g.capital.T)
+    return np.maximum(spent - bounds, 0.0).ravel()
 
 
 def _revenue(inputs: PlanInputs, g: _Grids) -> Array:

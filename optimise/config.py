@@ -176,6 +176,8 @@ def _number_kind(annotation: Any) -> str:
     """'number' for a number field (optional or not), 'numbers' for a map or sequence of
     numbers, '' for anything else (a bool, a string, a model)."""
     args = [a for a in get_args(annotation) if a is not type(None) and a is not Ellipsis]
+    if get_origin(annotation) in _UNIONS and len(args) == 1 and get_origin(args[0]) is not None:
+        return _number_kind(args[0])  # an optional map or list of numbers
     if annotation in (int, float) or (
         get_origin(annotation) in _UNIONS and args and all(a in (int, float) for a in args)
     ):
@@ -508,10 +510,22 @@ class DistrictConfig(_Strict):
         description="the id of the team (teams[].id) whose hours serve the district and whose "
         "budget its fees and charges fund",
     )
-    capital_gbp: float = Field(
+    # Exactly one of the two: one pot over the whole horizon, or one per financial year (a DFG
+    # allocation arrives each April and is monitored against its own year's spend).
+    capital_gbp: float | None = Field(
+        default=None,
         ge=0,
         description="the district's DFG capital for works over the whole horizon, not pooled with "
-        "other districts and never paying staff, GBP",
+        "other districts and never paying staff, GBP; null when capital_by_year_gbp is given "
+        "(exactly one of the two)",
+    )
+    capital_by_year_gbp: dict[str, float] | None = Field(
+        default=None,
+        description="the district's DFG capital by financial year (1 April to 31 March), GBP, "
+        "keyed by the year as \"2026-27\", for the plan's periods in that year (this year's "
+        "remaining allocation, then each later year's): one entry for every financial year the "
+        "plan's periods start in and none other; a year's capital is spent in its own periods, "
+        "not carried into the next; null when capital_gbp is given (exactly one of the two)",
     )
     cost_per_adaptation_gbp: float = Field(
         gt=0,
@@ -551,6 +565,23 @@ class DistrictConfig(_Strict):
     )
 
     @model_validator(mode="after")
+    def _capital_given_once(self) -> DistrictConfig:
+        """capital_gbp or capital_by_year_gbp, not both and not neither; each year's label
+        YYYY-YY of two consecutive years, the years a run without gaps, each sum >= 0."""
+        given = [f for f in ("capital_gbp", "capital_by_year_gbp") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ConfigValueError(
+                f"districts[{self.id}].capital_gbp",
+                ("capital_gbp",),
+                "exactly one of capital_gbp (over the whole horizon) and capital_by_year_gbp "
+                "(per financial year)",
+                "both" if given else "neither",
+            )
+        if self.capital_by_year_gbp is not None:
+            check_capital_years(self.id, self.capital_by_year_gbp)
+        return self
+
+    @model_validator(mode="after")
     def _backlogs_non_negative(self) -> DistrictConfig:
         for service, cases in self.initial_backlog_cases.items():
             if cases < 0:
@@ -574,6 +605,44 @@ class DistrictConfig(_Strict):
                     f"{days:g}",
                 )
         return self
+
+
+FINANCIAL_YEAR_PATTERN = re.compile(r"(\d{4})-(\d{2})")
+
+
+def financial_year_start(label: str) -> int | None:
+    """The calendar year a financial year label ('2026-27') starts in (its 1 April), or None
+    unless it is YYYY-YY of two consecutive years."""
+    match = FINANCIAL_YEAR_PATTERN.fullmatch(label)
+    if match is None or int(match[2]) != (int(match[1]) + 1) % 100:
+        return None
+    return int(match[1])
+
+
+def check_capital_years(district: str, by_year: Mapping[str, float]) -> None:
+    """Raise ConfigValueError unless `by_year` gives at least one financial year, each labelled
+    YYYY-YY of consecutive years, the years without a gap, each sum from 0 to MAX_MONEY_GBP."""
+    label = f"districts[{district}].capital_by_year_gbp"
+    if not by_year:
+        raise ConfigValueError(label, ("capital_by_year_gbp",), 'a year such as "2026-27"', "{}")
+    for year, gbp in by_year.items():
+        where = ("capital_by_year_gbp", year)
+        if financial_year_start(year) is None:
+            expected = 'a financial year written YYYY-YY of consecutive years, such as "2026-27"'
+            raise ConfigValueError(f"{label}", where, expected, json.dumps(year))
+        if not 0 <= gbp <= MAX_MONEY_GBP:
+            expected = f"GBP from 0 to {MAX_MONEY_GBP:,.0f}"
+            raise ConfigValueError(f"{label}[{year}]", where, expected, _money_found(gbp))
+    starts = sorted(int(y[:4]) for y in by_year)
+    gaps = [y for y in range(starts[0], starts[-1]) if y not in starts]
+    if gaps:
+        missing = [f"{y}-{(y + 1) % 100:02d}" for y in gaps]
+        raise ConfigValueError(
+            label,
+            ("capital_by_year_gbp",),
+            "consecutive financial years, without a gap",
+            f"none for {json.dumps(missing)} between {json.dumps(sorted(by_year))}",
+        )
 
 
 def percent_for_fraction(value: Any) -> tuple[str, str] | None:
@@ -945,6 +1014,23 @@ class PlanningConfig(_Strict):
                     f"services of this config {service_ids}",
                     json.dumps(extra),
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _one_capital_basis(self) -> PlanningConfig:
+        """Every district's capital over the horizon, or every district's by financial year: a
+        plan's capital rows and tables are one or the other."""
+        yearly = [d.capital_by_year_gbp is not None for d in self.districts]
+        if any(yearly) and not all(yearly):
+            i = yearly.index(False)
+            first = self.districts[yearly.index(True)].id
+            raise ConfigValueError(
+                f"districts[{self.districts[i].id}].capital_by_year_gbp",
+                ("districts", i, "capital_by_year_gbp"),
+                f"capital by financial year, as districts[{first}] gives it (every district's "
+                "capital is given one way)",
+                "capital_gbp over the whole horizon",
+            )
         return self
 
     @model_validator(mode="after")

@@ -116,7 +116,7 @@ PRICES = {
         1000.0,
         -1.0,
         "{what} saved per extra GBP 1,000",
-        "an extra GBP 1,000 of DFG capital for {district} {effect}",
+        "an extra GBP 1,000 of {of_year}DFG capital for {district} {effect}",
     ),
 }
 WAITING = "waiting days"
@@ -264,7 +264,8 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     ):
         effect = _effect(rule, float(value) + 0.0, whole)
         named = _named(labels)
-        text = rule.sentence.format(effect=effect, owner=_owner(labels), **named)
+        of_year = f"{labels['year']} " if "year" in labels else ""  # a year's capital
+        text = rule.sentence.format(effect=effect, owner=_owner(labels), of_year=of_year, **named)
         where = _when(labels)
         ranged = (float(lo), float(hi), float(b))
         valid = _qualifiers(rule, float(value), ranged, bool(model.penalties), UNITS[name])

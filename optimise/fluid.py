@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimise.budgets import capital_bounds, capital_row_of_period
 from optimise.build import backlog_cost
 from optimise.inputs import PlanInputs
 from optimise.model import Array
@@ -100,11 +101,14 @@ class _Works:
         self.schedule = schedule
         self.pace = np.zeros(len(inputs.districts))
         self.waiting = inputs.initial_works_backlog_cases.copy()
-        self.capital_left = inputs.capital_gbp.copy()
+        self.capital_left = capital_bounds(inputs)[:, 0].copy()
         self.backlog = np.zeros((len(inputs.districts), len(inputs.period_start)))
         self.referred, self.done = np.zeros_like(self.backlog), np.zeros_like(self.backlog)
 
     def step(self, t: int, ot_served: Array) -> None:
+        rows = capital_row_of_period(self.inputs)
+        if t > 0 and rows[t] != rows[t - 1]:  # a new financial year's capital, none carried
+            self.capital_left = capital_bounds(self.inputs)[:, rows[t]].copy()
         self.referred[:, t] = self.inputs.p_ot_dfg * ot_served
         self.waiting = self.waiting + self.referred[:, t]
         done = np.minimum(self.waiting, self.capital_left / self.inputs.cost_per_adaptation_gbp)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimise.budgets import capital_bounds, capital_row_of_period
 from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP
 from optimise.inputs import POOLED, PlanInputs, service_name
 from optimise.result import PlanResult
@@ -25,7 +26,7 @@ from optimise.result import PlanResult
 # it grows by more than this many periods of its arrivals beyond the trend it had before, and
 # ends above where it started. A queue that grows all year for want of money is not flagged.
 RISE_PERIODS = 2.0
-SPENT = 0.999  # capital counts as spent at this share of the horizon's (round-off aside)
+SPENT = 0.999  # capital counts as spent at this share of the horizon's or year's (round-off aside)
 
 
 def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]:
@@ -56,8 +57,7 @@ def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]
             f"the DFG capital{whose} is spent by the {period_unit(inputs)} of "
             f"{inputs.period_start[max(stops.values())]:%Y-%m-%d}: no works are completed after "
             f"it, so the works queue rises from {queue[first]:,.0f} to {queue[-1]:,.0f} cases by "
-            "the plan's end (capital for later periods, such as next year's grant, is not in "
-            "this plan's districts' capital_gbp)"
+            f"the plan's end ({_not_in_plan(inputs, stops)})"
         )
     elif works is not None:
         risen["dfg_works"] = works
@@ -277,27 +277,45 @@ def _fees_fall(inputs: PlanInputs, result: PlanResult, last: int) -> str:
     )
 
 
+def _not_in_plan(inputs: PlanInputs, stops: dict[str, int]) -> str:
+    """Why no capital is left after the works stop, as the config gives capital."""
+    if not inputs.capital_per_financial_year:
+        return (
+            "capital for later periods, such as next year's grant, is not in this plan's "
+            "districts' capital_gbp"
+        )
+    rows = capital_row_of_period(inputs)
+    years = sorted({inputs.financial_years[rows[p]] for p in stops.values()})
+    return (
+        f"their capital_by_year_gbp for {' and '.join(years)} is spent by then, and no later "
+        "financial year of the plan gives them more: a later allocation is not in this plan"
+    )
+
+
 def _works_stops(inputs: PlanInputs, result: PlanResult) -> dict[str, int]:
-    """{district: its last period with works} for each district whose capital is spent and
-    whose works stop before the last period."""
+    """{district: its last period with works} for each district whose works stop before the
+    last period because its capital is spent: over the horizon, or with capital by financial
+    year, the capital of that period's year and of every year after it in the plan."""
     capital = result.capital
     if not len(capital):
         return {}
-    spent = capital.groupby("district")["capital_gbp"].sum()
-    available = dict(zip(inputs.districts, inputs.capital_gbp, strict=True))
-    done = capital.pivot_table(
-        index="district", columns="period", values="works_completed", aggfunc="sum"
-    )
+    grids = {
+        name: capital.pivot_table(index="district", columns="period", values=name, aggfunc="sum")
+        for name in ("works_completed", "capital_gbp")
+    }
+    done = grids["works_completed"]
+    bounds, rows = capital_bounds(inputs), capital_row_of_period(inputs)
     stops = {}
-    for district in done.index:
+    for d, district in enumerate(inputs.districts):
+        if district not in done.index:
+            continue
         working = np.flatnonzero(done.loc[district].to_numpy(dtype=float) > 1e-6)
-        has = float(available.get(district, 0.0))
-        if (
-            len(working)
-            and working[-1] < done.shape[1] - 1
-            and has > 0
-            and float(spent.get(district, 0.0)) >= SPENT * has
-        ):
+        if not len(working) or working[-1] >= done.shape[1] - 1:
+            continue
+        spent = np.zeros(bounds.shape[1])
+        np.add.at(spent, rows, grids["capital_gbp"].loc[district].to_numpy(dtype=float))
+        last_row = rows[working[-1]]
+        if bounds[d, last_row] > 0 and np.all(spent[last_row:] >= SPENT * bounds[d, last_row:]):
             stops[str(district)] = int(working[-1])
     return stops
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +13,7 @@ import pandas as pd
 
 from optimise.config import EquityConfig, PlanningConfig, ServiceConfig, ServiceId
 from optimise.demand import demand_cube, risk_factors
+from optimise.errors import PlanInputError
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -66,7 +69,7 @@ class PlanInputs:
     budget_per_financial_year: bool  # revenue rows sum each financial year's periods
     financial_years: tuple[str, ...]  # labels such as '2025-26' of the years in the horizon
     year_of_period: IntArray  # (T,) index into financial_years
-    capital_gbp: Array  # (D,) over the horizon, not pooled
+    capital_gbp: Array  # (D,) over the horizon, not pooled (by year: the years' sum)
     cost_per_adaptation_gbp: Array  # (D,) capital per works case (+ its fee if charged_to_grant)
     fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
     initial_works_backlog_cases: Array  # (D,)
@@ -100,6 +103,9 @@ class PlanInputs:
     # (S, D) each district's own cap on a service's average wait, days (districts[].
     # max_avg_wait_days; inf: none), from equity_from_period; None: no district gives one
     district_max_wait_days: Array | None = None
+    # (D, Y) each district's DFG capital per financial year, along financial_years, where the
+    # config gives it so (districts[].capital_by_year_gbp); None: capital_gbp over the horizon
+    capital_by_year_gbp: Array | None = None
     # (S, D, T) the hospital-pressure index that raised each winter period's demand (NaN
     # outside the winter months); None without a winter.pressure_series
     winter_index: Array | None = None
@@ -114,6 +120,11 @@ class PlanInputs:
             len(self.period_start),
             len(self.classes),
         )
+
+    @property
+    def capital_per_financial_year(self) -> bool:
+        """Each district's capital bounds each financial year's works, not the horizon's."""
+        return self.capital_by_year_gbp is not None
 
     @property
     def pooled_only(self) -> bool:
@@ -168,7 +179,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         budget_per_financial_year=config.revenue_budget_basis == "financial_year",
         financial_years=years,
         year_of_period=year_of_period,
-        **_district_arrays(config),
+        **_district_arrays(config, years),
         p_ot_dfg=config.flows.p_ot_dfg,
         p_reab_dom=config.flows.p_reab_dom,
         works_wait_weight=config.works_wait_weight,
@@ -274,7 +285,8 @@ def _team_arrays(config: PlanningConfig, services: tuple[ServiceId, ...]) -> dic
     }
 
 
-def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
+def _district_arrays(config: PlanningConfig, years: tuple[str, ...]) -> dict[str, Any]:
+    by_year = _capital_by_year(config, years)
     cost = np.array([d.cost_per_adaptation_gbp for d in config.districts])
     fee = cost * config.fees.dfg_fee_rate
     fee = np.maximum(fee, config.fees.min_fee_per_case_gbp)
@@ -282,7 +294,10 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
         fee = np.minimum(fee, config.fees.max_fee_per_case_gbp)
     capital_per_case = cost + fee if config.fees.charged_to_grant else cost
     return {
-        "capital_gbp": _frozen([d.capital_gbp for d in config.districts]),
+        "capital_gbp": _frozen(
+            [d.capital_gbp or 0.0 for d in config.districts] if by_year is None else by_year.sum(1)
+        ),
+        "capital_by_year_gbp": by_year,
         "cost_per_adaptation_gbp": _frozen(capital_per_case),
         "works_cost_gbp": _frozen(cost),
         "fee_per_case_gbp": _frozen(fee),
@@ -296,6 +311,34 @@ def _district_arrays(config: PlanningConfig) -> dict[str, Array]:
             ]
         ),
     }
+
+
+def _capital_by_year(config: PlanningConfig, years: tuple[str, ...]) -> Array | None:
+    """(D, Y) the districts' capital_by_year_gbp along `years`, the financial years the plan's
+    periods start in; None where they give capital_gbp. Raises PlanInputError for a district
+    without a year the periods reach, or with one they never reach."""
+    if any(d.capital_by_year_gbp is None for d in config.districts):
+        return None  # the config allows no mix: none gives capital by year
+    rows = []
+    for d in config.districts:
+        given = d.capital_by_year_gbp or {}
+        field = f"districts[{d.id}].capital_by_year_gbp"
+        missing = [y for y in years if y not in given]
+        if missing:
+            raise PlanInputError(
+                field,
+                f"a sum for every financial year the plan's periods start in {list(years)}",
+                f"none for {json.dumps(missing)}",
+            )
+        extra = sorted(set(given) - set(years))
+        if extra:
+            raise PlanInputError(
+                field,
+                f"only the financial years the plan's periods start in {list(years)}",
+                f"{json.dumps(extra)}, which no period of the plan reaches",
+            )
+        rows.append([given[y] for y in years])
+    return _frozen(rows)
 
 
 def _district_limits(

@@ -9,7 +9,7 @@ from itertools import product
 import numpy as np
 import pulp
 
-from optimise.budgets import revenue_bounds, row_of_period
+from optimise.budgets import capital_bounds, capital_row_of_period, revenue_bounds, row_of_period
 from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP, backlog_cost
 from optimise.inputs import PlanInputs
 from optimise.model import safe_name
@@ -161,15 +161,17 @@ def _works(
 def _capital(
     inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]]
 ) -> list[tuple[str, pulp.LpConstraint]]:
+    """One row per district (and financial year, where capital is given so)."""
     _, districts, _, periods, _ = _sets(inputs)
-    return [
-        (
-            safe_name("capital", d),
-            pulp.lpSum(inputs.cost_per_adaptation_gbp[i] * v["y"][d, t] for t in periods)
-            <= inputs.capital_gbp[i],
-        )
-        for i, d in enumerate(districts)
-    ]
+    rows_of, bounds = capital_row_of_period(inputs), capital_bounds(inputs)
+    years = inputs.financial_years if inputs.capital_per_financial_year else (None,)
+    out = []
+    for (i, d), (ri, year) in product(enumerate(districts), enumerate(years)):
+        span = [t for ti, t in enumerate(periods) if rows_of[ti] == ri]
+        spent = pulp.lpSum(inputs.cost_per_adaptation_gbp[i] * v["y"][d, t] for t in span)
+        keys = (d,) if year is None else (d, year)
+        out.append((safe_name("capital", *keys), spent <= bounds[i, ri]))
+    return out
 
 
 def _team_hours(

@@ -178,10 +178,15 @@ def _capital_below_one_case(inputs: PlanInputs) -> str | None:
     ]
     if not short:
         return None
+    field, what = (
+        ("capital_by_year_gbp", "capital in each financial year, summed here over the plan's,")
+        if inputs.capital_per_financial_year
+        else ("capital_gbp", "capital over the whole horizon")
+    )
     return (
-        f"DFG capital_gbp funds not one works case in {len(short)} district(s) "
-        f"({'; '.join(short)}): is it in thousands of pounds? capital_gbp is the district's "
-        "capital over the whole horizon in GBP (Warwickshire's 2019/20 grant was GBP 4,516,609)"
+        f"DFG {field} funds not one works case in {len(short)} district(s) "
+        f"({'; '.join(short)}): is it in thousands of pounds? {field} is the district's "
+        f"{what} in GBP (Warwickshire's 2019/20 grant was GBP 4,516,609)"
     )
 
 
@@ -237,6 +242,8 @@ def _capital_over_part_of_a_year(inputs: PlanInputs) -> str | None:
     (`_works_cost_bound`): the field is the capital over the whole horizon, and a year's grant
     left in it for 26 weeks looks so. The demo at 26 weeks kept the year's GBP 4.5 million,
     spent 55% of it, and no warning said so."""
+    if inputs.capital_per_financial_year:
+        return None  # each year's capital is given for its own periods, not the horizon's
     days = len(inputs.period_start) * inputs.period_days
     total = float(np.sum(inputs.capital_gbp))
     need = _works_cost_bound(inputs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -146,3 +147,35 @@ def test_a_fall_in_fee_income_at_the_end_is_named_as_a_cause(
     steady = revenue.assign(fee_income_gbp=500.0)  # fees as before: only the horizon is named
     [plain] = end_of_horizon_warnings(inputs, risen.with_extras(revenue=steady))
     assert "fee income" not in plain and "Waiting after the plan's last period" in plain
+
+
+def test_works_that_stop_when_the_last_years_capital_is_spent_name_that_year(
+    solved: tuple[PlanInputs, PlanResult],
+) -> None:
+    """With capital by financial year, the works stop for want of the capital of the year they
+    stop in (2025-26, from week 14): so named, though 2024-25's, not carried, was left unspent
+    and the horizon's total is not. Where the stopping year's capital is left, the rise is a
+    lean last period like any other queue's."""
+    inputs, result = solved
+    assert inputs.financial_years == ("2024-25", "2025-26")
+    assert inputs.year_of_period.tolist()[12:] == [0, 1, 1, 1]
+    level = float(inputs.initial_works_backlog_cases.sum())
+    path = np.full(PERIODS, level)
+    path[-2:] = [level + 10 * _works_arrivals(inputs), level + 20 * _works_arrivals(inputs)]
+    risen = _with_queue(result, "dfg_works", path)
+    capital = risen.capital.copy()  # works every period but the last two, GBP 1,000 a week
+    stopped = capital["period"] >= PERIODS - 1
+    capital["works_completed"] = np.where(stopped, 0.0, 1.0)
+    capital["capital_gbp"] = np.where(stopped, 0.0, 1000.0)
+    by_year = np.tile([20000.0, 1000.0], (len(inputs.districts), 1))  # 13 of 20 spent, 1 of 1
+    yearly = replace(inputs, capital_by_year_gbp=by_year, capital_gbp=by_year.sum(axis=1))
+    [text] = end_of_horizon_warnings(yearly, risen.with_extras(capital=capital))
+    last = f"{inputs.period_start[PERIODS - 3]:%Y-%m-%d}"
+    assert text.startswith(f"the DFG capital is spent by the week of {last}: no works are")
+    assert text.endswith(
+        "(their capital_by_year_gbp for 2025-26 is spent by then, and no later financial year "
+        "of the plan gives them more: a later allocation is not in this plan)"
+    )
+    left = replace(yearly, capital_by_year_gbp=by_year * [1.0, 2.0])
+    [lean] = end_of_horizon_warnings(left, risen.with_extras(capital=capital))
+    assert "DFG works from" in lean and "not counted" in lean

@@ -54,6 +54,16 @@ def district_limits() -> dict[str, Any]:
     return raw
 
 
+def capital_by_year() -> dict[str, Any]:
+    """full_config over 14 weeks from 6 January 2025 (11 in 2024-25, 3 in 2025-26), each
+    district's capital given by financial year."""
+    raw = full_config(horizon_periods=14)
+    for i, d in enumerate(raw["districts"]):
+        capital = d.pop("capital_gbp")
+        d["capital_by_year_gbp"] = {"2024-25": capital * 0.7, "2025-26": capital * (0.1 + i / 10)}
+    return raw
+
+
 def _pulp_rows(prob: pulp.LpProblem) -> dict[str, Row]:
     rows = {}
     for name, con in prob.constraints.items():
@@ -114,6 +124,7 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         ({**team_budgets(), "revenue_budget_basis": "financial_year"}, rich_demand()),
         (works_capacity(), rich_demand()),
         (district_limits(), rich_demand()),
+        (capital_by_year(), rich_demand(periods=14)),
     ],
     ids=[
         "hand",
@@ -123,6 +134,7 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         "financial-year",
         "works-capacity",
         "district-limits",
+        "capital-by-year",
     ],
 )
 def test_same_model(config: dict[str, Any], demand: Any) -> None:

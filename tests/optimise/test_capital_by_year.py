@@ -1,0 +1,208 @@
+"""DFG capital by financial year (districts[].capital_by_year_gbp): each year's allocation bounds
+that year's works, nothing carried into the next; its price, tables and refusals per year."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+import optimise
+from optimise.check import max_violation, residuals
+from optimise.config import PlanningConfig, config_problems
+from optimise.errors import PlanInputError
+from optimise.result import PlanResult
+from tests.optimise.factory import START, demand_frame, hand_config, inputs_of
+
+ACROSS_APRIL = pd.Timestamp("2025-03-24")  # weeks of 24 and 31 March, then 7 April
+YEARS = {"2024-25": 3000.0, "2025-26": 5000.0}
+
+
+def _yearly(by_year: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """The hand instance over three weeks across 1 April: 10 works cases waiting at GBP 1,000
+    each, none referred, and the district's capital by financial year."""
+    raw = hand_config(horizon_periods=3, **overrides)
+    district = raw["districts"][0]
+    del district["capital_gbp"]
+    district["capital_by_year_gbp"] = dict(YEARS if by_year is None else by_year)
+    return raw
+
+
+def _demand() -> pd.DataFrame:
+    frame = demand_frame({("ot", "rugby"): [5.0, 6.0, 5.0], ("hao", "rugby"): [8.0, 8.0, 8.0]})
+    return frame.assign(ds=frame["ds"] - START + ACROSS_APRIL)
+
+
+def _plan(raw: dict[str, Any]) -> PlanResult:
+    return optimise.plan(inputs_of(raw, _demand()), simulation_runs=0)
+
+
+def _works(result: PlanResult) -> list[float]:
+    return [float(w) for w in result.capital["works_completed"]]
+
+
+def test_a_years_capital_binds_and_works_wait_for_the_next_years() -> None:
+    """GBP 3,000 for 2024-25 pays for 3 works in its two weeks (the first, as earlier saves
+    more); the other 7 wait for 2025-26's GBP 5,000 in week 3, leaving 2. Over the horizon the
+    same GBP 8,000 completes 8 in week 1. Works waiting: 7 + 7 + 2 against 2 + 2 + 2 cases,
+    each 7 days: 70 more weighted waiting days, all else the same."""
+    inputs = inputs_of(_yearly(), _demand())
+    yearly = optimise.plan(inputs, simulation_runs=0)
+    assert _works(yearly) == pytest.approx([3.0, 0.0, 5.0])
+    horizon = hand_config(horizon_periods=3)
+    horizon["districts"][0]["capital_gbp"] = sum(YEARS.values())
+    whole = _plan(horizon)
+    assert _works(whole) == pytest.approx([8.0, 0.0, 0.0])
+    gap = yearly.objective_weighted_wait_days - whole.objective_weighted_wait_days
+    assert gap == pytest.approx(70.0)
+    assert max_violation(residuals(inputs, yearly)) < 1e-6
+
+
+def test_capital_is_priced_per_district_and_year() -> None:
+    """GBP 1,000 more in 2024-25 completes one more works case in week 1, which then waits
+    neither week 1, 2 nor 3 (2025-26's capital still completes 5 of the 6 left): 21 days.
+    GBP 1,000 more in 2025-26 completes one more in week 3: 7 days."""
+    prices = _plan(_yearly()).shadow_prices
+    capital = prices[prices["constraint"] == "capital"].set_index("year")
+    assert capital["value"].to_dict() == pytest.approx({"2024-25": 21.0, "2025-26": 7.0})
+    assert capital["index"].tolist() == ["rugby/2024-25", "rugby/2025-26"]
+    assert capital["district"].tolist() == ["rugby", "rugby"]
+    assert capital["unit"].tolist() == ["waiting days saved per extra GBP 1,000"] * 2
+    assert capital.loc["2024-25", "statement"].startswith(
+        "Financial year 2024-25: an extra GBP 1,000 of 2024-25 DFG capital for rugby saves 21 "
+        "weighted waiting days"
+    )
+
+
+def test_the_checker_holds_each_years_spend_to_its_capital() -> None:
+    """One works case moved from 2025-26 into 2024-25: the horizon's total still fits, the
+    first year's does not, by GBP 1,000."""
+    inputs = inputs_of(_yearly(), _demand())
+    result = _plan(_yearly())
+    capital = result.capital.copy()
+    capital["works_completed"] = [4.0, 0.0, 4.0]
+    capital["capital_gbp"] = [4000.0, 0.0, 4000.0]
+    found = [r for r in residuals(inputs, result.with_extras(capital=capital))]
+    over = {r.index: r.violation for r in found if r.constraint == "capital"}
+    assert over == {"0": pytest.approx(1000.0), "1": 0.0}
+
+
+def _refusal(raw: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    return config_problems(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("by_year", "said"),
+    [
+        (
+            {"2024/25": 3000.0},
+            "districts.0.capital_by_year_gbp.2024/25: expected a financial year written YYYY-YY "
+            'of consecutive years, such as "2026-27", found "2024/25"',
+        ),
+        (
+            {"2024-26": 3000.0},
+            "districts.0.capital_by_year_gbp.2024-26: expected a financial year written YYYY-YY "
+            'of consecutive years, such as "2026-27", found "2024-26"',
+        ),
+        (
+            {"2024-25": -1.0, "2025-26": 5000.0},
+            "districts.0.capital_by_year_gbp.2024-25: expected GBP from 0 to 100,000,000,000, "
+            "found -1",
+        ),
+        (
+            {"2024-25": 3000.0, "2026-27": 5000.0},
+            "districts.0.capital_by_year_gbp: expected consecutive financial years, without a "
+            'gap, found none for ["2025-26"] between ["2024-25", "2026-27"]',
+        ),
+        ({}, 'districts.0.capital_by_year_gbp: expected a year such as "2026-27", found {}'),
+        (
+            {"2024-25": "3000"},
+            'districts.0.capital_by_year_gbp.2024-25: expected a number, found "3000" (text)',
+        ),
+    ],
+    ids=["not-yyyy-yy", "not-consecutive", "negative", "gap", "empty", "text"],
+)
+def test_a_years_label_or_sum_is_refused_naming_district_field_expected_found(
+    by_year: dict[str, Any], said: str
+) -> None:
+    assert _refusal(_yearly(by_year)) == said
+
+
+def test_capital_is_given_over_the_horizon_or_by_year_exactly_once() -> None:
+    both = _yearly()
+    both["districts"][0]["capital_gbp"] = 8000.0
+    expected = (
+        "districts.0.capital_gbp: expected exactly one of capital_gbp (over the whole horizon) "
+        "and capital_by_year_gbp (per financial year), found "
+    )
+    assert _refusal(both) == expected + "both"
+    neither = _yearly()
+    del neither["districts"][0]["capital_by_year_gbp"]
+    assert _refusal(neither) == expected + "neither"
+
+
+def test_every_district_gives_capital_the_same_way() -> None:
+    raw = _yearly()
+    other = {**raw["districts"][0], "id": "warwick", "name": "Warwick", "capital_gbp": 100.0}
+    del other["capital_by_year_gbp"]
+    raw["districts"].append(other)
+    assert _refusal(raw) == (
+        "districts.1.capital_by_year_gbp: expected capital by financial year, as "
+        "districts[rugby] gives it (every district's capital is given one way), found "
+        "capital_gbp over the whole horizon"
+    )
+
+
+def test_a_year_the_plan_reaches_but_is_not_given_is_refused() -> None:
+    with pytest.raises(PlanInputError) as caught:
+        inputs_of(_yearly({"2024-25": 3000.0}), _demand())
+    assert str(caught.value) == (
+        "districts[rugby].capital_by_year_gbp: expected a sum for every financial year the "
+        "plan's periods start in ['2024-25', '2025-26'], found none for [\"2025-26\"]"
+    )
+
+
+def test_a_year_the_plan_never_reaches_is_refused() -> None:
+    with pytest.raises(PlanInputError) as caught:
+        inputs_of(_yearly({**YEARS, "2026-27": 1.0}), _demand())
+    assert str(caught.value) == (
+        "districts[rugby].capital_by_year_gbp: expected only the financial years the plan's "
+        "periods start in ['2024-25', '2025-26'], found [\"2026-27\"], which no period of the "
+        "plan reaches"
+    )
+
+
+def test_a_baseline_spends_each_years_capital_in_its_own_year() -> None:
+    """The baselines (optimise/fluid.py) complete works within each year's capital too: 3 in
+    week 1, none in week 2 with 2024-25's spent, then 2025-26's GBP 5,000 in week 3."""
+    from optimise.fluid import _Works
+
+    inputs = inputs_of(_yearly(), _demand())
+    works = _Works(inputs, None)
+    for t in range(3):
+        works.step(t, np.zeros(1))
+    assert works.done[0].tolist() == pytest.approx([3.0, 0.0, 5.0])
+    assert not math.isnan(works.capital_left[0])
+
+
+def test_money_scale_warnings_name_capital_by_year_gbp() -> None:
+    """Capital in thousands of pounds is named by the field the config gives; and the
+    warning that capital_gbp, over the horizon, was a whole year's grant kept for part of a
+    year is not given for capital by year, each year's being for its own periods."""
+    from optimise.scale import money_scale_warnings
+
+    small = inputs_of(_yearly({"2024-25": 0.3, "2025-26": 0.5}), _demand())
+    [warning] = [w for w in money_scale_warnings(small) if "works case in" in w]
+    assert warning.startswith("DFG capital_by_year_gbp funds not one works case in 1 district(s)")
+    assert "capital_by_year_gbp is the district's capital in each financial year" in warning
+    plenty = inputs_of(_yearly({"2024-25": 1e6, "2025-26": 1e6}), _demand())
+    assert not [w for w in money_scale_warnings(plenty) if "whole horizon" in w]
+    horizon = hand_config(horizon_periods=3)
+    horizon["districts"][0]["capital_gbp"] = 2e6
+    assert [w for w in money_scale_warnings(inputs_of(horizon, _demand())) if "whole horizon" in w]

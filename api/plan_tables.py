@@ -40,6 +40,7 @@ class PlanTable(StrEnum):
     backlog = "backlog"
     revenue = "revenue"
     revenue_by_budget = "revenue_by_budget"
+    capital_by_year = "capital_by_year"
     revenue_by_year = "revenue_by_year"
     dtoc_days = "dtoc_days"
     district_waits = "district_waits"

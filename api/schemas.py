@@ -683,7 +683,30 @@ class PlanCapitalTotalRowPublic(_StoredRow):
 
     district: str
     capital_spent_gbp: float = Field(description="GBP")
-    capital_available_gbp: float = Field(description="GBP")
+    capital_available_gbp: float = Field(
+        description="GBP; with capital by financial year (capital_by_year_gbp), the years' sum "
+        "(each year's is bounded on its own: see capital_by_year)"
+    )
+
+
+class PlanCapitalYearRowPublic(_StoredRow):
+    """DFG works and capital per district and financial year (from 1 April), summed over the
+    year's periods: spend against each year's allocation, where the config gives capital by
+    financial year (`capital_by_year_gbp`)."""
+
+    district: str
+    year: str = Field(description="financial year, e.g. 2026-27")
+    periods: int = Field(description="the plan's periods starting in it")
+    works_completed: float = Field(description="DFG works completed, cases")
+    capital_spent_gbp: float = Field(description="DFG capital spent, GBP")
+    capital_available_gbp: float | None = Field(
+        description="the year's capital (capital_by_year_gbp), GBP; null where the config gives "
+        "capital over the whole horizon (capital_gbp): see capital_total"
+    )
+    capital_left_gbp: float | None = Field(
+        description="the year's capital less its spend, GBP (not carried into the next year); "
+        "null as capital_available_gbp"
+    )
 
 
 class PlanBacklogRowPublic(_StoredRow):
@@ -1083,6 +1106,11 @@ class PlanResultPublic(BaseModel):
     binding: list[PlanBindingRowPublic] = Field(default_factory=list)
     relaxations: list[PlanRelaxationRowPublic] = Field(default_factory=list)
     revenue_by_budget: list[PlanRevenueBudgetRowPublic] = Field(default_factory=list)
+    capital_by_year: list[PlanCapitalYearRowPublic] = Field(
+        default_factory=list,
+        description="DFG works and capital per district and financial year; absent from plans "
+        "stored before it",
+    )
     revenue_by_year: list[PlanRevenueYearRowPublic] = Field(default_factory=list)
     district_waits: list[PlanDistrictWaitRowPublic] = Field(default_factory=list)
     baselines: list[PlanBaselineRowPublic] = Field(default_factory=list)

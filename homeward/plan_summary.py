@@ -120,6 +120,22 @@ def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[s
     for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "available")):
         total = float(sum(r.get(column) or 0.0 for r in capital)) if capital else None
         rows.append(_row(column, total, "GBP", f"DFG capital {what}, every district's summed"))
+    return rows + _capital_year_rows(plan.result.get("capital_by_year") or [])
+
+
+def _capital_year_rows(by_year: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where the config gives DFG capital by financial year, each year's spend and capital,
+    every district's summed (`capital_spent_gbp[2026-27]`): a capital officer monitors spend
+    against each year's allocation. None where capital is over the horizon."""
+    if not any(r.get("capital_available_gbp") is not None for r in by_year):
+        return []
+    rows = []
+    for year in dict.fromkeys(r["year"] for r in by_year):
+        mine = [r for r in by_year if r["year"] == year]
+        for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "given")):
+            total = float(sum(r.get(column) or 0.0 for r in mine))
+            note = f"DFG capital {what} in financial year {year}, every district's summed"
+            rows.append(_row(f"{column}[{year}]", total, "GBP", note))
     return rows
 
 

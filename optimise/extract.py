@@ -55,6 +55,7 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         staffing=staffing_frame(inputs, values),
         capital=capital_frame(inputs, values),
         capital_total=capital_total_frame(inputs, values),
+        capital_by_year=capital_year_frame(inputs, values),
         backlog=backlog_frame(inputs, values),
         revenue=revenue_frame(inputs, values),
         revenue_by_budget=budget_frame(inputs, values),
@@ -133,6 +134,44 @@ def capital_total_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
         capital_spent_gbp=v.capital_spent_gbp.sum(axis=1),
         capital_available_gbp=inputs.capital_gbp,
     )
+
+
+CAPITAL_YEAR_COLUMNS = [
+    "district",
+    "year",
+    "periods",
+    "works_completed",
+    "capital_spent_gbp",
+    "capital_available_gbp",
+    "capital_left_gbp",
+]
+
+
+def capital_year_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    """Each district's DFG works and capital spent per financial year (from 1 April) of the
+    horizon, as a capital officer monitors them against each year's allocation. Where the
+    config gives capital by financial year (capital_by_year_gbp) each year's is available
+    and what is left of it; over the whole horizon (capital_gbp) a year has no capital of its
+    own, and both are NaN (null in JSON, empty in CSV)."""
+    by_year = inputs.capital_by_year_gbp
+    rows = []
+    for d, district in enumerate(inputs.districts):
+        for y, year in enumerate(inputs.financial_years):
+            mask = inputs.year_of_period == y
+            spent = float(v.capital_spent_gbp[d, mask].sum())
+            available = float(by_year[d, y]) if by_year is not None else np.nan
+            rows.append(
+                {
+                    "district": district,
+                    "year": year,
+                    "periods": int(mask.sum()),
+                    "works_completed": float(v.works_completed[d, mask].sum()),
+                    "capital_spent_gbp": spent,
+                    "capital_available_gbp": available,
+                    "capital_left_gbp": float(headroom(available, spent)),
+                }
+            )
+    return pd.DataFrame(rows, columns=CAPITAL_YEAR_COLUMNS)
 
 
 def backlog_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
@@ -267,6 +306,7 @@ def failed_result(inputs: PlanInputs, model: LpModel, solve_result: SolveResult)
         staffing=empty,
         capital=empty,
         capital_total=empty,
+        capital_by_year=empty,
         backlog=empty,
         revenue=empty,
         dtoc_days=empty,

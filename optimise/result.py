@@ -40,6 +40,9 @@ class PlanResult:
     relaxations: pd.DataFrame  # constraint, index, where (words), amount, unit, penalty_per_unit
     # budget, period, ds, then the revenue columns: one row per team budget (or the pool)
     revenue_by_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # district, year (financial, from 1 April), periods, works_completed, capital_spent_gbp,
+    # capital_available_gbp and capital_left_gbp (NaN when capital is over the horizon)
+    capital_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
     # budget, year (financial, from 1 April), periods, then the revenue columns summed
     revenue_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service (incl. dfg_works), district, hours, cases_served, person_days, avg_wait_days

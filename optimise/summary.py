@@ -87,6 +87,7 @@ def summary_table(result: PlanResult) -> str:
     if len(result.hours):
         lines += [_service_table(result), _revenue_line(result.revenue)]
         lines += [*_budget_lines(result.revenue_by_budget), *_year_lines(result.revenue_by_year)]
+        lines += _capital_year_lines(result.capital_by_year)
         lines += [""]
     if len(result.district_waits):
         lines += [*_district_table(result.district_waits), ""]
@@ -200,6 +201,26 @@ def _year_lines(by_year: pd.DataFrame) -> list[str]:
     if len(by_year) > len(shown):
         lines.append(
             f"  ... and {len(by_year) - len(shown)} more (revenue_by_year in the plan output)"
+        )
+    return lines
+
+
+def _capital_year_lines(by_year: pd.DataFrame) -> list[str]:
+    """Where the config gives DFG capital by financial year, each district's capital, spend
+    and what is left per year in GBP, as a capital officer monitors them."""
+    if not len(by_year) or not by_year["capital_available_gbp"].notna().any():
+        return []
+    lines = ["DFG capital per financial year: capital / spent / left (GBP), works completed"]
+    shown = by_year.head(MAX_DISTRICTS_SHOWN)
+    lines += [
+        f"  {row.district} {row.year} ({row.periods} periods): {row.capital_available_gbp:,.0f} "
+        f"/ {row.capital_spent_gbp:,.0f} / {_pounds(row.capital_left_gbp)}, "
+        f"{row.works_completed:,.1f} works"
+        for row in shown.itertuples()
+    ]
+    if len(by_year) > len(shown):
+        lines.append(
+            f"  ... and {len(by_year) - len(shown)} more (capital_by_year in the plan output)"
         )
     return lines
 

@@ -150,7 +150,8 @@ function renderSummary(plan) {
 const DOWNLOAD_TABLES = [
   ["summary", "summary"], ["warnings", "warnings"], ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
   ["district_waits", "district waits"], ["revenue", "revenue"],
-  ["revenue_by_year", "revenue by financial year"], ["demand", "demand"],
+  ["revenue_by_year", "revenue by financial year"], ["capital_by_year", "DFG capital by financial year"],
+  ["demand", "demand"],
   ["demand_risk", "low and high years"], ["risk_periods", "high-year contingency by period"], ["shadow_prices", "shadow prices"],
 ];
 

@@ -417,6 +417,7 @@ PLAN_FRAMES = {
     "backlog": "PlanBacklogRowPublic",
     "revenue": "PlanRevenueRowPublic",
     "revenue_by_budget": "PlanRevenueBudgetRowPublic",
+    "capital_by_year": "PlanCapitalYearRowPublic",
     "revenue_by_year": "PlanRevenueYearRowPublic",
     "dtoc_days": "PlanDtocRowPublic",
     "shadow_prices": "PlanShadowPriceRowPublic",
@@ -498,6 +499,7 @@ def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
             "demand_risk",
             "risk_periods",
             "revenue_by_budget",
+            "capital_by_year",
             "revenue_by_year",
             "total_dtoc_days",
         ):

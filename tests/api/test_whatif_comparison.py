@@ -10,6 +10,7 @@ must fail these tests, not pass them twice."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import httpx
@@ -182,3 +183,89 @@ def test_a_what_if_over_other_periods_has_no_changes_and_says_why(
     assert comparison["weighted_wait_days"] == pytest.approx(
         plan["objective_weighted_wait_days"]
     )  # its own figures are still given
+
+
+def _years_of(plan: dict[str, Any]) -> dict[str, int]:
+    """{financial year: periods} of a plan, from its capital_by_year rows."""
+    return {r["year"]: r["periods"] for r in _rows(plan, "capital_by_year")}
+
+
+def test_a_what_if_with_capital_by_financial_year_bounds_each_year(
+    finance: httpx.Client,
+) -> None:
+    """Each district's capital given per financial year the plan reaches (half its
+    capital_gbp, shared by the years' periods, so it binds): each year's spend is within its
+    own capital, reported per year in JSON and CSV, priced per district and year, and the
+    plan's summary gives each year's capital and spend. (The test demo's 13 weeks from
+    January lie in one year; optimise/test_capital_by_year.py plans across 1 April.)"""
+    latest, latest_body = _latest(finance)
+    years = _years_of(latest)
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    periods = sum(years.values())
+    given: dict[tuple[str, str], float] = {}
+    for d in body["districts"]:
+        capital = d.pop("capital_gbp")
+        d["capital_by_year_gbp"] = {y: capital / 2 * n / periods for y, n in years.items()}
+        given.update({(d["id"], y): gbp for y, gbp in d["capital_by_year_gbp"].items()})
+    plan = _what_if(finance, body)
+    comparison = plan["comparison"]
+    district = body["districts"][0]
+    assert (
+        f"districts[{district['id']}].capital_by_year_gbp: null -> "
+        f"{json.dumps(district['capital_by_year_gbp'])}"
+    ) in comparison["config_changes"]
+    _assert_compared(comparison, _expected(plan, body), _expected(latest, latest_body))
+    assert comparison["works_completed_change"] < 0  # half the capital: fewer works
+    rows = _rows(plan, "capital_by_year")
+    assert {(r["district"], r["year"]): r["capital_available_gbp"] for r in rows} == given
+    for r in rows:
+        assert r["capital_spent_gbp"] <= r["capital_available_gbp"] * (1 + 1e-9) + 1e-6, r
+        assert r["capital_left_gbp"] == pytest.approx(
+            r["capital_available_gbp"] - r["capital_spent_gbp"], abs=1e-6
+        )
+    prices = [p for p in _rows(plan, "shadow_prices") if p["constraint"] == "capital"]
+    assert {(p["district"], p["year"]) for p in prices} == set(given)
+    assert any(p["value"] > 0 for p in prices)
+    csv = finance.get(f"/v1/plans/{plan['id']}/capital_by_year.csv")
+    assert csv.status_code == 200, csv.text
+    assert csv.text.splitlines()[0] == (
+        "district,year,periods,works_completed,capital_spent_gbp,capital_available_gbp,"
+        "capital_left_gbp"
+    )
+    summary = finance.get(f"/v1/plans/{plan['id']}/summary").json()
+    figures = {r["figure"]: r["value"] for r in summary}
+    for year in years:
+        spent = sum(r["capital_spent_gbp"] for r in rows if r["year"] == year)
+        assert figures[f"capital_spent_gbp[{year}]"] == pytest.approx(spent, rel=1e-9)
+        assert figures[f"capital_available_gbp[{year}]"] == pytest.approx(
+            sum(v for (_, y), v in given.items() if y == year), rel=1e-9
+        )
+
+
+def test_a_what_if_with_a_year_its_plan_never_reaches_is_refused_naming_it(
+    finance: httpx.Client,
+) -> None:
+    latest, _ = _latest(finance)
+    years = list(_years_of(latest))
+    start = int(years[-1][:4]) + 1
+    later = f"{start}-{(start + 1) % 100:02d}"
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    for d in body["districts"]:
+        d["capital_by_year_gbp"] = {**dict.fromkeys(years, 1000.0), later: d.pop("capital_gbp")}
+    refused = finance.post("/v1/plans", json={"config": body})
+    assert refused.status_code == 422, refused.text[:300]
+    [problem] = refused.json()["problems"]
+    district = body["districts"][0]["id"]
+    assert problem["location"] == f"config/districts[{district}]/capital_by_year_gbp"
+    assert problem["expected"] == (f"only the financial years the plan's periods start in {years}")
+    assert problem["found"] == f'["{later}"], which no period of the plan reaches'
+
+
+def test_a_what_if_with_capital_and_capital_by_year_is_refused(finance: httpx.Client) -> None:
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    body["districts"][0]["capital_by_year_gbp"] = {"2026-27": 1.0}
+    refused = finance.post("/v1/plans", json={"config": body})
+    assert refused.status_code == 422, refused.text[:300]
+    [problem] = refused.json()["problems"]
+    assert problem["location"] == "body/config/districts/0/capital_gbp"
+    assert problem["found"] == "both"

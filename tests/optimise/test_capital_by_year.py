@@ -78,6 +78,52 @@ def test_capital_is_priced_per_district_and_year() -> None:
     )
 
 
+def test_capital_by_year_reports_each_years_spend_against_its_capital() -> None:
+    result = _plan(_yearly({"2024-25": 3000.0, "2025-26": 9000.0}))
+    assert result.capital_by_year.to_dict("records") == [
+        {
+            "district": "rugby",
+            "year": "2024-25",
+            "periods": 2,
+            "works_completed": pytest.approx(3.0),
+            "capital_spent_gbp": pytest.approx(3000.0),
+            "capital_available_gbp": 3000.0,
+            "capital_left_gbp": 0.0,
+        },
+        {  # the 7 left waiting, GBP 2,000 left in the year
+            "district": "rugby",
+            "year": "2025-26",
+            "periods": 1,
+            "works_completed": pytest.approx(7.0),
+            "capital_spent_gbp": pytest.approx(7000.0),
+            "capital_available_gbp": 9000.0,
+            "capital_left_gbp": pytest.approx(2000.0),
+        },
+    ]
+    # the existing tables keep their columns; capital_total's capital is the years' sum
+    assert list(result.capital_total.columns) == [
+        "district",
+        "capital_spent_gbp",
+        "capital_available_gbp",
+    ]
+    assert result.capital_total["capital_available_gbp"].tolist() == [12000.0]
+    text = result.summary_table()
+    assert "DFG capital per financial year: capital / spent / left (GBP), works completed" in text
+    assert "  rugby 2025-26 (1 periods): 9,000 / 7,000 / 2,000, 7.0 works" in text
+
+
+def test_capital_over_the_horizon_has_no_years_capital_of_its_own() -> None:
+    raw = hand_config(horizon_periods=3)
+    result = _plan(raw)
+    rows = result.capital_by_year
+    assert rows["year"].tolist() == ["2024-25", "2025-26"]
+    assert rows["capital_spent_gbp"].sum() == pytest.approx(result.capital["capital_gbp"].sum())
+    assert rows["capital_available_gbp"].isna().all() and rows["capital_left_gbp"].isna().all()
+    [stored, _] = result.to_dict()["capital_by_year"]
+    assert stored["capital_available_gbp"] is None and stored["capital_left_gbp"] is None
+    assert "DFG capital per financial year" not in result.summary_table()
+
+
 def test_the_checker_holds_each_years_spend_to_its_capital() -> None:
     """One works case moved from 2025-26 into 2024-25: the horizon's total still fits, the
     first year's does not, by GBP 1,000."""

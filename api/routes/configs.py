@@ -351,9 +351,24 @@ def _plan_refusals(
     try:
         prepared = planning.prepare_plan(session, body)
     except PlanInputError as exc:
-        path = (exc.field,) if exc.field in PlanningConfig.model_fields else ()
+        path = _field_path(config, exc.field)
         return [ConfigValueError(exc.field, path, exc.expected, exc.found)], None
     return [], prepared
+
+
+_DISTRICT_FIELD = re.compile(r"districts\[(.+)\]\.(\w+)")
+
+
+def _field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
+    """Where a plan's refusal is in the body: a top-level field (`horizon_periods`), or a
+    district's named by id (`districts[rugby].capital_by_year_gbp` at districts/0/...)."""
+    if field in PlanningConfig.model_fields:
+        return (field,)
+    match = _DISTRICT_FIELD.fullmatch(field)
+    ids = [d.id for d in config.districts]
+    if match is not None and match[1] in ids:
+        return ("districts", ids.index(match[1]), match[2])
+    return ()
 
 
 def _few(ids: Sequence[str]) -> str:

@@ -269,3 +269,24 @@ def test_a_what_if_with_capital_and_capital_by_year_is_refused(finance: httpx.Cl
     [problem] = refused.json()["problems"]
     assert problem["location"] == "body/config/districts/0/capital_gbp"
     assert problem["found"] == "both"
+
+
+def test_a_config_whose_capital_years_miss_the_plans_is_refused_at_the_district(
+    finance: httpx.Client,
+) -> None:
+    """POST /v1/configs refuses what a plan of it would be refused for now, located at the
+    district's capital_by_year_gbp (it was the whole body: the field names a district by id)."""
+    latest, _ = _latest(finance)
+    years = list(_years_of(latest))
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    for d in body["districts"]:
+        d["capital_by_year_gbp"] = {y: 1000.0 for y in years}
+    body["districts"][1]["capital_by_year_gbp"] = {"2040-41": 1000.0}  # none the plan reaches
+    for d in body["districts"]:
+        d.pop("capital_gbp")
+    body.pop("winter")  # the test demo has no forecast of its pressure series: refused first
+    refused = finance.post("/v1/configs", json=body)
+    assert refused.status_code == 422, refused.text[:300]
+    [problem] = refused.json()["problems"]
+    assert problem["location"] == "body/districts/1/capital_by_year_gbp"
+    assert problem["found"] == f"none for {json.dumps(years)}"

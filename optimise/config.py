@@ -524,8 +524,9 @@ class DistrictConfig(_Strict):
         description="the district's DFG capital by financial year (1 April to 31 March), GBP, "
         "keyed by the year as \"2026-27\", for the plan's periods in that year (this year's "
         "remaining allocation, then each later year's): one entry for every financial year the "
-        "plan's periods start in and none other; a year's capital is spent in its own periods, "
-        "not carried into the next; null when capital_gbp is given (exactly one of the two)",
+        "plan's periods start in (others, past or beyond the plan, are left out); a year's "
+        "capital is spent in its own periods, not carried into the next; null when capital_gbp "
+        "is given (exactly one of the two)",
     )
     cost_per_adaptation_gbp: float = Field(
         gt=0,

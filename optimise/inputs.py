@@ -316,7 +316,9 @@ def _district_arrays(config: PlanningConfig, years: tuple[str, ...]) -> dict[str
 def _capital_by_year(config: PlanningConfig, years: tuple[str, ...]) -> Array | None:
     """(D, Y) the districts' capital_by_year_gbp along `years`, the financial years the plan's
     periods start in; None where they give capital_gbp. Raises PlanInputError for a district
-    without a year the periods reach, or with one they never reach."""
+    without a year the periods reach. A year they never reach is left out: a stored config keeps
+    planning as its horizon moves on, past a year it gave (2026-27 once the plan starts after
+    March 2027) and short of one it gives ahead (next year's allocation, known early)."""
     if any(d.capital_by_year_gbp is None for d in config.districts):
         return None  # the config allows no mix: none gives capital by year
     rows = []
@@ -329,13 +331,6 @@ def _capital_by_year(config: PlanningConfig, years: tuple[str, ...]) -> Array | 
                 field,
                 f"a sum for every financial year the plan's periods start in {list(years)}",
                 f"none for {json.dumps(missing)}",
-            )
-        extra = sorted(set(given) - set(years))
-        if extra:
-            raise PlanInputError(
-                field,
-                f"only the financial years the plan's periods start in {list(years)}",
-                f"{json.dumps(extra)}, which no period of the plan reaches",
             )
         rows.append([given[y] for y in years])
     return _frozen(rows)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -192,17 +194,23 @@ def _year_lines(by_year: pd.DataFrame) -> list[str]:
     if len(by_year) < 2:
         return []
     lines = ["  per financial year: budget / net cost (staff + agency - income) / headroom"]
-    shown = by_year.head(MAX_DISTRICTS_SHOWN)
-    lines += [
-        f"  {row.budget} {row.year} ({row.periods} periods): {row.budget_gbp:,.0f} / "
-        f"{_pounds(row.net_cost_gbp)} / {_pounds(row.headroom_gbp)}"
-        for row in shown.itertuples()
-    ]
-    if len(by_year) > len(shown):
-        lines.append(
-            f"  ... and {len(by_year) - len(shown)} more (revenue_by_year in the plan output)"
-        )
-    return lines
+    return lines + _listed(
+        by_year.itertuples(),
+        len(by_year),
+        lambda row: (
+            f"  {row.budget} {row.year} ({row.periods} periods): {row.budget_gbp:,.0f} / "
+            f"{_pounds(row.net_cost_gbp)} / {_pounds(row.headroom_gbp)}"
+        ),
+        "revenue_by_year",
+    )
+
+
+def _listed(rows: Iterable[Any], count: int, line: Callable[[Any], str], table: str) -> list[str]:
+    """A line per row for the first MAX_DISTRICTS_SHOWN of `count` rows, then how many more
+    the plan output's `table` has."""
+    shown = [line(row) for row in itertools.islice(rows, MAX_DISTRICTS_SHOWN)]
+    more = count - len(shown)
+    return shown + ([f"  ... and {more} more ({table} in the plan output)"] if more > 0 else [])
 
 
 def _capital_year_lines(by_year: pd.DataFrame) -> list[str]:
@@ -211,18 +219,16 @@ def _capital_year_lines(by_year: pd.DataFrame) -> list[str]:
     if not len(by_year) or not by_year["capital_available_gbp"].notna().any():
         return []
     lines = ["DFG capital per financial year: capital / spent / left (GBP), works completed"]
-    shown = by_year.head(MAX_DISTRICTS_SHOWN)
-    lines += [
-        f"  {row.district} {row.year} ({row.periods} periods): {row.capital_available_gbp:,.0f} "
-        f"/ {row.capital_spent_gbp:,.0f} / {_pounds(row.capital_left_gbp)}, "
-        f"{row.works_completed:,.1f} works"
-        for row in shown.itertuples()
-    ]
-    if len(by_year) > len(shown):
-        lines.append(
-            f"  ... and {len(by_year) - len(shown)} more (capital_by_year in the plan output)"
-        )
-    return lines
+    return lines + _listed(
+        by_year.itertuples(),
+        len(by_year),
+        lambda row: (
+            f"  {row.district} {row.year} ({row.periods} periods): "
+            f"{row.capital_available_gbp:,.0f} / {row.capital_spent_gbp:,.0f} / "
+            f"{_pounds(row.capital_left_gbp)}, {row.works_completed:,.1f} works"
+        ),
+        "capital_by_year",
+    )
 
 
 def _budget_lines(by_budget: pd.DataFrame) -> list[str]:
@@ -234,18 +240,16 @@ def _budget_lines(by_budget: pd.DataFrame) -> list[str]:
         ["budget_gbp", "net_cost_gbp", "headroom_gbp"]
     ].sum()
     totals = totals.sort_values("headroom_gbp")
-    shown = totals.head(MAX_DISTRICTS_SHOWN)
     lines = ["  per budget, tightest first: budget / net cost (staff + agency - income) / headroom"]
-    lines += [
-        f"  {name}: {row.budget_gbp:,.0f} / {_pounds(row.net_cost_gbp)} / "
-        f"{_pounds(row.headroom_gbp)}"
-        for name, row in shown.iterrows()
-    ]
-    if len(totals) > len(shown):
-        lines.append(
-            f"  ... and {len(totals) - len(shown)} more (revenue_by_budget in the plan output)"
-        )
-    return lines
+    return lines + _listed(
+        totals.iterrows(),
+        len(totals),
+        lambda item: (
+            f"  {item[0]}: {item[1].budget_gbp:,.0f} / "
+            f"{_pounds(item[1].net_cost_gbp)} / {_pounds(item[1].headroom_gbp)}"
+        ),
+        "revenue_by_budget",
+    )
 
 
 def _district_table(waits: pd.DataFrame) -> list[str]:

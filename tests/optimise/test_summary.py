@@ -71,3 +71,26 @@ def test_largest_price_of_each_kind_not_the_five_largest_of_one() -> None:
     largest = [priced.loc[priced["constraint"] == k, "value"].abs().idxmax() for k in kinds]
     assert listed == [prices.loc[i, "statement"] for i in largest]
     assert not lines[start + 1 + len(kinds)].startswith("  ")
+
+
+def test_a_long_per_budget_listing_stops_at_twelve_and_says_how_many_more() -> None:
+    """40 teams' budgets over two financial years: the CLI lists the first twelve rows of each
+    table and points to the plan output for the rest."""
+    import pandas as pd
+
+    from optimise.summary import _budget_lines, _year_lines
+
+    budgets = [f"team{i:02d}" for i in range(40)]
+    by_budget = pd.DataFrame(
+        {"budget": budgets, "budget_gbp": 100.0, "net_cost_gbp": 90.0}
+        | {"headroom_gbp": [float(i) for i in range(40)]}
+    )
+    lines = _budget_lines(by_budget)
+    assert len(lines) == 1 + 12 + 1
+    assert lines[1] == "  team00: 100 / 90 / 0" and lines[12] == "  team11: 100 / 90 / 11"
+    assert lines[-1] == "  ... and 28 more (revenue_by_budget in the plan output)"
+    by_year = by_budget.assign(year="2026-27", periods=19).head(13)
+    lines = _year_lines(by_year)
+    assert lines[1] == "  team00 2026-27 (19 periods): 100 / 90 / 0"
+    assert lines[-1] == "  ... and 1 more (revenue_by_year in the plan output)"
+    assert len(_year_lines(by_year.head(12))) == 13  # all shown, no "more" line

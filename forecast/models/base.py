@@ -49,6 +49,33 @@ def gaussian_prediction(mean: FloatArray, sd: FloatArray, levels: Sequence[int])
     return Prediction(mean=mean, quantiles=quantiles)
 
 
+# Below this many residuals a model's own error sd is floored (`floored_sigma`).
+MIN_RESIDUALS = 6
+
+
+def floored_sigma(sigma: float, residuals: int, y: FloatArray) -> float:
+    """`sigma`, a model's error sd estimated from `residuals` errors of history `y`; when they
+    are fewer than MIN_RESIDUALS, at least the naive model's spread (the root mean square
+    one-step change of `y`, from its len(y) - 1 changes).
+
+    Why: the root mean square of k normal errors falls under half their sd with probability
+    38% for k = 1, 14% for k = 3 and 4% for k = 6 (chi-square, k degrees of freedom, under
+    k / 4), so a spread from under six errors is often far too small, and zero when they happen
+    to be: seasonal naive on 13 months has one lag-12 difference, and gave intervals of zero
+    width. The one-step changes are the most a short history has, and no model's errors need
+    be smaller than a random walk's there; in a seasonal series they include the seasonal
+    swing, so the floor errs wide, as a spread from so few errors should. Not tuned on data."""
+    if residuals >= MIN_RESIDUALS or len(y) < 2:
+        return sigma
+    return max(sigma, naive_sigma(y))
+
+
+def naive_sigma(y: FloatArray) -> float:
+    """Root mean square one-step change of `y` (0.0 for fewer than two values)."""
+    steps = np.diff(y)
+    return float(np.sqrt(np.mean(steps**2))) if len(steps) else 0.0
+
+
 def require_complete(series: SeriesData, name: str, min_length: int = 1) -> FloatArray:
     """The series values, or ModelFitError if any are missing or there are too few."""
     from forecast.errors import HistoryTooShort, ModelFitError

@@ -7,8 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from forecast.errors import HistoryTooShort
-from forecast.models.base import Prediction, gaussian_prediction, require_complete
-from forecast.series import FloatArray, SeriesData
+from forecast.models.base import (
+    Prediction,
+    floored_sigma,
+    gaussian_prediction,
+    naive_sigma,
+    require_complete,
+)
+from forecast.series import SeriesData
 
 
 class SeasonalNaive:
@@ -28,7 +34,9 @@ class SeasonalNaive:
             raise HistoryTooShort(f"{self.name}: needs more than one season ({m}), found {len(y)}")
         self._m = m
         self._last = y[-m:].copy()
-        self._sigma = _rms(y[m:] - y[:-m])
+        residuals = y[m:] - y[:-m]
+        rms = float(np.sqrt(np.mean(residuals**2)))
+        self._sigma = floored_sigma(rms, len(residuals), y)
         return self
 
     def predict(self, horizon: int, levels: Sequence[int]) -> Prediction:
@@ -51,14 +59,10 @@ class Naive:
     def fit(self, series: SeriesData) -> Naive:
         y = require_complete(series, self.name)
         self._last = float(y[-1])
-        self._sigma = _rms(np.diff(y)) if len(y) > 1 else 0.0
+        self._sigma = naive_sigma(y)  # what floored_sigma falls back on: nothing sturdier
         return self
 
     def predict(self, horizon: int, levels: Sequence[int]) -> Prediction:
         mean = np.full(horizon, self._last)
         sd = self._sigma * np.sqrt(np.arange(1.0, horizon + 1))
         return gaussian_prediction(mean, sd, levels)
-
-
-def _rms(x: FloatArray) -> float:
-    return float(np.sqrt(np.mean(x**2))) if len(x) else 0.0

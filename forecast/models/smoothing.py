@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.models.base import Prediction, gaussian_prediction, require_complete
+from forecast.models.base import (
+    Prediction,
+    floored_sigma,
+    gaussian_prediction,
+    require_complete,
+)
 from forecast.models.seasonality import NONE, Seasonal, decompose
 from forecast.series import FloatArray, SeriesData
 
@@ -71,7 +76,7 @@ def smooth(y: FloatArray, kind: str) -> Smoothed:
     sse, level, trend = _filter(y, alpha, beta, phi, l0, b0)
     best = int(np.argmin(sse))
     dof = max(1, len(y) - (1 if kind == "ses" else 3 if kind == "holt" else 4))
-    sigma = float(np.sqrt(sse[best] / dof))
+    sigma = floored_sigma(float(np.sqrt(sse[best] / dof)), dof, y)
     return Smoothed(
         float(alpha[best]),
         float(beta[best]),

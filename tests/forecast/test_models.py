@@ -8,6 +8,8 @@ import pytest
 
 from forecast import ForecastInputError
 from forecast.models import FACTORIES, make_model
+from forecast.models.base import z_value
+from forecast.series import SeriesData
 from forecast.validate import split_history
 from tests.forecast.conftest import seasonal_series, true_seasonal
 
@@ -59,3 +61,42 @@ def test_windowed_model_ignores_the_old_regime() -> None:
     assert make_model("ses@36").name == "ses@36"
     with pytest.raises(ForecastInputError, match="periods >= 4"):
         make_model("ses@2")
+
+
+SHORT_A = [17.0, 24, 10, 21, 16, 20, 21, 9, 17, 10, 15, 25, 17]  # 13 months, first = last
+
+
+def _monthly(values: list[float]) -> SeriesData:
+    ds = pd.date_range("2022-12-01", periods=len(values), freq="MS")
+    return SeriesData("s", ds, np.array(values, dtype=float), "MS")
+
+
+def test_seasonal_naive_on_a_season_and_one_month_takes_the_naive_spread() -> None:
+    # its one lag-12 difference is 17 - 17 = 0: intervals of zero width until floored at the
+    # root mean square one-step change, as the naive model's
+    series = _monthly(SHORT_A)
+    pred = make_model("seasonal_naive").fit(series).predict(12, (80,))
+    lo, hi = pred.interval(80)
+    rms_step = float(np.sqrt(np.mean(np.diff(SHORT_A) ** 2)))
+    assert np.allclose(hi - lo, 2 * z_value(80) * rms_step)
+    assert rms_step == pytest.approx(8.44, abs=0.01)
+
+
+def test_a_spread_from_six_residuals_stands() -> None:
+    # 18 months: six lag-12 differences, all 1, are evidence enough; no floor
+    values = [10.0, 30, 10, 30, 10, 30, 10, 30, 10, 30, 10, 30]
+    series = _monthly(values + [v + 1 for v in values[:6]])
+    pred = make_model("seasonal_naive").fit(series).predict(1, (80,))
+    lo, hi = pred.interval(80)
+    assert (hi - lo)[0] == pytest.approx(2 * z_value(80) * 1.0)
+
+
+@pytest.mark.parametrize("name", ["holt", "damped"])
+def test_a_trend_model_on_five_months_is_no_surer_than_the_naive(name: str) -> None:
+    # a near-straight rise leaves Holt (2 degrees of freedom) and damped (1) almost no
+    # in-sample error; their one-step sd is floored at the one-step changes' (about 10)
+    values = [10.0, 20.5, 30, 39.5, 50]
+    pred = make_model(name).fit(_monthly(values)).predict(1, (80,))
+    lo, hi = pred.interval(80)
+    rms_step = float(np.sqrt(np.mean(np.diff(values) ** 2)))
+    assert (hi - lo)[0] >= 2 * z_value(80) * rms_step - 1e-9

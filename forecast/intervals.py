@@ -143,10 +143,21 @@ def calibrated(
 
 
 def clipped(pred: Prediction) -> Prediction:
-    """Counts cannot be negative: mean and quantiles floored at zero."""
-    return Prediction(
-        np.maximum(pred.mean, 0.0), {k: np.maximum(v, 0.0) for k, v in pred.quantiles.items()}
-    )
+    """Counts cannot be negative: mean and quantiles floored at zero, and where the mean is
+    raised to zero the upper quantiles are raised by as much first.
+
+    Why: a mean below zero is a model's trend run past where counts can go (a fall carried
+    on by ARIMA or Holt), not evidence that the count will be zero for certain. Floored alone,
+    the interval went under zero with it and was published as [0, 0] in the months after a
+    last value of 10. Raised with the mean, each upper quantile stands as far above the
+    published mean as the model put it above its own: the spread the model stated is kept,
+    its lower half cut at zero. Where the mean is not below zero nothing moves."""
+    raised = np.maximum(-pred.mean, 0.0)
+    quantiles = {
+        k: np.maximum(v + raised if k.startswith("hi-") else v, 0.0)
+        for k, v in pred.quantiles.items()
+    }
+    return Prediction(np.maximum(pred.mean, 0.0), quantiles)
 
 
 def _lag1(chunks: list[FloatArray]) -> float:

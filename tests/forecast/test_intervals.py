@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast import run_forecasts
 from forecast.assemble import finish
 from forecast.backtest import Window, scale_ratio
-from forecast.intervals import calibrated, fit_calibration
-from forecast.models.base import gaussian_prediction
+from forecast.intervals import calibrated, clipped, fit_calibration
+from forecast.models.base import Prediction, gaussian_prediction
 from forecast.outcome import ModelOutcome, SeriesOutcome
 from forecast.settings import ForecastSettings
 
@@ -219,3 +220,29 @@ def test_ten_errors_are_enough_to_calibrate(errors: int, calibrated_model: bool)
     assert ("m" in calib.widths) is calibrated_model
     if calibrated_model:  # one error per series: no consecutive pair to correlate
         assert calib.rho["m"] == 0.0
+
+
+def test_a_mean_floored_at_zero_lifts_its_upper_quantiles_as_far() -> None:
+    # means -2 and 1 with half-widths 1.5 and 2: the first is lifted 2 to zero, and its upper
+    # bound with it, to 1.5 (floored alone it was -0.5, so 0, and the interval [0, 0]);
+    # the second, above zero, keeps its interval, less the part under zero
+    pred = Prediction(
+        np.array([-2.0, 1.0]), {"lo-80": np.array([-3.5, -1.0]), "hi-80": np.array([-0.5, 3.0])}
+    )
+    out = clipped(pred)
+    assert out.mean.tolist() == [0.0, 1.0]
+    assert out.quantiles["lo-80"].tolist() == [0.0, 0.0]
+    assert out.quantiles["hi-80"].tolist() == [1.5, 3.0]
+
+
+def test_a_fall_carried_below_zero_keeps_an_interval_above_it() -> None:
+    # a steady fall from 80 to 6 in the last month: Holt carries it below zero within the
+    # year, and every month's interval still has width, though the mean is floored at zero
+    # (floored alone, the last months' were [0, 0])
+    ds = pd.date_range("2020-01-01", periods=48, freq="MS")
+    y = np.round(80 - 1.6 * np.arange(48) + np.random.default_rng(3).normal(0.0, 1.0, 48))
+    history = pd.DataFrame({"unique_id": "decl", "ds": ds, "y": y})
+    run = run_forecasts(history, ForecastSettings(horizon=12, models=("holt",), backtest_folds=2))
+    fc = run.forecasts
+    assert (fc["mean"] == 0.0).any()
+    assert (fc["hi-80"] > fc["lo-80"]).all() and (fc["hi-95"] > fc["hi-80"]).all()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from forecast.backtest import min_train_length, short_fold
 from forecast.combine import combo_members, parse_combo
-from forecast.outcome import SHORT_BACKTEST
+from forecast.outcome import CONSTANT, SHORT_BACKTEST
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.settings import ForecastRun
 from forecast.validate import split_history
@@ -148,3 +149,46 @@ def _seasonless(history: pd.DataFrame, run: ForecastRun) -> list[SeriesData]:
 def _base(model: str) -> str:
     """'ses' for 'ses@36' (a training-window variant fits like its model)."""
     return model.partition("@")[0]
+
+
+NAMED = 5  # a warning names this many series, then counts the rest
+
+
+def _named(items: Sequence[str]) -> str:
+    more = f" and {len(items) - NAMED} more" if len(items) > NAMED else ""
+    return ", ".join(items[:NAMED]) + more
+
+
+def zero_width_series(run: ForecastRun) -> dict[str, int]:
+    """unique_id -> periods of its forecast whose interval, at some level, has zero width (its
+    lo-<L> equals its hi-<L>), for each series of `run` that has any."""
+    f = run.forecasts
+    flat = np.zeros(len(f), dtype=bool)
+    for lo in (c for c in f.columns if c.startswith("lo-")):
+        hi = f[f"hi-{lo[3:]}"].to_numpy(dtype=float)
+        flat |= np.isclose(hi, f[lo].to_numpy(dtype=float), rtol=0.0, atol=1e-9)
+    counts = f.loc[flat].groupby("unique_id").size()
+    return {str(uid): int(n) for uid, n in counts.items()}
+
+
+def zero_width_warning(run: ForecastRun) -> str | None:
+    """One sentence naming up to five series of `zero_width_series`, each with how many of
+    its periods and whether its history is constant, or None when there are none."""
+    flat = zero_width_series(run)
+    if not flat:
+        return None
+    constant = set(run.fallbacks.loc[run.fallbacks["kind"] == CONSTANT, "unique_id"])
+    periods = run.forecasts.groupby("unique_id").size()
+    named = [
+        f"{uid} ({n} of {periods[uid]} periods"
+        + ("; a constant history)" if uid in constant else ")")
+        for uid, n in sorted(flat.items())
+    ]
+    which = "series has" if len(flat) == 1 else "series have"
+    return (
+        f"{len(flat)} {which} a forecast interval of zero width, a forecast stated as certain: "
+        f"{_named(named)}. A constant history gives no spread to size an interval from; "
+        "otherwise the chosen model's errors in the history were all zero. Either way the "
+        "history says nothing of how far the count may move: read the forecast as a point, "
+        "with its range unknown, not as certain"
+    )

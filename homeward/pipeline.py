@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.errors import ForecastInputError
-from forecast.notes import seasonless_warning, unscored_warning
+from forecast.notes import (
+    seasonless_warning,
+    unscored_warning,
+    zero_width_warning,
+)
 from forecast.parallel import WorkersStopped
 from forecast.reconcile_run import out_of_step, parents_far_from_leaves
 from forecast.validate import MIN_OBSERVED, split_history
@@ -460,6 +464,8 @@ def forecast_by_frequency(
             warnings.append(unscored)
         if seasonless := seasonless_warning(subset, run):
             warnings.append(seasonless)
+        if flat := zero_width_warning(run):
+            warnings.append(flat)
         ends = subset.groupby("unique_id")["ds"].max()
         runs.append(_until(run, ends, anchored["ds"].max(), reach, str(freq)))
     return Forecasts(runs, tuple(warnings))

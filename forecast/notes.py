@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from forecast.backtest import min_train_length, short_fold
 from forecast.combine import combo_members, parse_combo
+from forecast.models import POOLED_PREFIX
 from forecast.outcome import CONSTANT, SHORT_BACKTEST
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.settings import ForecastRun
@@ -191,4 +193,88 @@ def zero_width_warning(run: ForecastRun) -> str | None:
         "otherwise the chosen model's errors in the history were all zero. Either way the "
         "history says nothing of how far the count may move: read the forecast as a point, "
         "with its range unknown, not as certain"
+    )
+
+
+@dataclass(frozen=True)
+class CarriedLevel:
+    """A series whose chosen model repeats its last season while a level shift falls inside
+    that season: the periods before the shift carry the old level into the forecast."""
+
+    unique_id: str
+    model: str
+    shift_ds: pd.Timestamp  # first period at the new level
+    ratio: float  # level after / before
+
+
+def carried_levels(
+    history: pd.DataFrame, run: ForecastRun, adjusted: bool = False
+) -> list[CarriedLevel]:
+    """The series of `run` whose newest level shift (`run.level_shifts`) starts after the first
+    period of their last season and whose chosen model repeats last season's values
+    (`repeats_last_season`). None when the run rescaled history to the latest level
+    (`adjusted`, ForecastSettings.adjust_level_shifts): the season repeated is then at it."""
+    shifts = run.level_shifts
+    if adjusted or shifts.empty:
+        return []
+    newest = {  # the newest shift of each series: (first period at the new level, ratio)
+        str(uid): (pd.Timestamp(ds), float(ratio))
+        for uid, ds, ratio in shifts.sort_values("ds")[["unique_id", "ds", "ratio"]].itertuples(
+            index=False
+        )
+    }
+    ids = [
+        uid
+        for uid in newest
+        if uid in run.chosen and repeats_last_season(run.chosen[uid], _members(run, uid))
+    ]
+    out = []
+    for series in split_history(history[history["unique_id"].isin(ids)]) if ids else []:
+        first_new, ratio = newest[series.unique_id]
+        if int(series.ds.searchsorted(first_new)) > len(series.y) - series.season_length:
+            model = run.chosen[series.unique_id]
+            out.append(CarriedLevel(series.unique_id, model, first_new, ratio))
+    return out
+
+
+def repeats_last_season(chosen: str, members: Sequence[str] = ()) -> bool:
+    """Whether the model `chosen` (or, for a combination, one of its `members`) forecasts by
+    repeating the last season's values: seasonal naive, alone, as a pooled season or on a
+    training window; a reconciled row ('<model>+wls_struct') as its model."""
+    name = chosen.partition("+")[0]
+    drawn_from = members if parse_combo(name) is not None else (name,)
+    return any(
+        _base(m.partition("+")[0]).removeprefix(POOLED_PREFIX) == "seasonal_naive"
+        for m in drawn_from
+    )
+
+
+def _members(run: ForecastRun, uid: str) -> tuple[str, ...]:
+    m = run.metrics
+    row = m[(m["unique_id"] == uid) & (m["model"] == run.chosen[uid])]
+    text = str(row["members"].iloc[0]) if len(row) and pd.notna(row["members"].iloc[0]) else ""
+    return tuple(n for n in text.split(";") if n)
+
+
+def carried_level_warning(
+    history: pd.DataFrame, run: ForecastRun, adjusted: bool = False
+) -> str | None:
+    """One sentence naming up to five series of `carried_levels`, each with its model, the
+    shift's first period and ratio, and what to do; or None when there are none."""
+    carried = carried_levels(history, run, adjusted)
+    if not carried:
+        return None
+    named = [
+        f"{c.unique_id} ({c.model}; from {c.shift_ds:%Y-%m-%d} at {c.ratio:.2f} times the "
+        "level before)"
+        for c in carried
+    ]
+    which = "series' level" if len(carried) == 1 else "series' levels"
+    return (
+        f"{len(carried)} {which} shifted within the last season of their history, and their "
+        "chosen model repeats that season's values, so the periods of it before the shift "
+        f"carry the old level into the forecast a year on: {_named(named)}. The model was "
+        "chosen on backtest folds mostly before the shift. Forecast them with `homeward forecast "
+        "--adjust-level-shifts` (history before a shift fitted at the level after it), or "
+        "refit once a season has passed since the shift"
     )

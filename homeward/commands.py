@@ -31,7 +31,7 @@ from sqlalchemy.util import asbool
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.backtest import fold_horizon, fold_windows, min_train_length
 from forecast.hierarchy import hierarchy_from_frame
-from forecast.notes import seasonless_warning, zero_width_warning
+from forecast.notes import carried_level_warning, seasonless_warning, zero_width_warning
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
@@ -327,6 +327,8 @@ def forecast_file(args: argparse.Namespace) -> int:
     run = run_forecasts(history, settings, progress=_progress)
     if seasonless := seasonless_warning(history, run):
         log.warning(seasonless)
+    if carried := carried_level_warning(history, run, settings.adjust_level_shifts):
+        log.warning(carried)
     if flat := zero_width_warning(run):
         log.warning(flat)
     _write_outputs(args, run, settings)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecast import ForecastRun, ForecastSettings, run_forecasts
 from forecast.errors import ForecastInputError
 from forecast.notes import (
+    carried_level_warning,
     seasonless_warning,
     unscored_warning,
     zero_width_warning,
@@ -464,6 +465,8 @@ def forecast_by_frequency(
             warnings.append(unscored)
         if seasonless := seasonless_warning(subset, run):
             warnings.append(seasonless)
+        if carried := carried_level_warning(subset, run, fs.adjust_level_shifts):
+            warnings.append(carried)
         if flat := zero_width_warning(run):
             warnings.append(flat)
         ends = subset.groupby("unique_id")["ds"].max()

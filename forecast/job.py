@@ -13,6 +13,7 @@ from forecast.backtest import Window, fold_windows, scale_ratio
 from forecast.calendar import adjusted, restored
 from forecast.combine import base_models
 from forecast.errors import HistoryTooShort, ModelFitError
+from forecast.metrics import error_scale
 from forecast.models import POOLED_PREFIX, make_model
 from forecast.models.base import Forecaster, Prediction
 from forecast.models.profile import fit_profile
@@ -33,21 +34,19 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
         settings = replace(settings, calendar_adjust=False)
     clean = _interpolated(series)
     wins = tuple(fold_windows(clean, settings.backtest_folds, settings.eval_horizon))
+    wins = _as_observed(wins, series)
     models: dict[str, ModelOutcome] = {}
     if settings.models == RECOMMENDED_MODELS:  # defaults the user did not choose
         candidates = _applicable(candidates, clean, wins, settings)
     for name in candidates:
-        # a series with gaps (--fill-gaps) is fitted on its interpolated values: asked for and
-        # logged once per series by the caller, so neither a failure nor a fallback
-        data = series if _accepts_missing(name) else clean
         try:
-            models[name] = _run_model(name, data, wins, settings)
+            models[name] = _run_model(name, series, wins, settings)
         except HistoryTooShort as err:  # expected of a short series, not a fault
             failures.append((name, TOO_SHORT, f"history too short: {err}"))
         except Exception as err:  # any third-party failure becomes a recorded fallback
             failures.append((name, FAILED, f"failed: {type(err).__name__}: {err}"))
     if not models:
-        models["naive"] = _run_model("naive", clean, wins, settings)
+        models["naive"] = _run_model("naive", series, wins, settings)
         failures.append(("*", FAILED, "every candidate failed; naive used"))
     nonneg = bool(np.nanmin(series.y) >= 0)
     future = series.future_ds(settings.horizon)
@@ -104,15 +103,20 @@ def _is_constant(series: SeriesData) -> bool:
 def _run_model(
     name: str, series: SeriesData, wins: tuple[Window, ...], settings: ForecastSettings
 ) -> ModelOutcome:
+    """`name` backtested on `wins` and fitted on the whole of `series`. A series with gaps
+    (--fill-gaps) is interpolated for a model that needs every value: asked for and logged
+    once per series by the caller, so neither a failure nor a fallback. Each fold interpolates
+    its own training window only, so no value after its origin shapes what it is fitted on."""
     calendar = settings.calendar_adjust
+    fill = _identity if _accepts_missing(name) else _interpolated
     folds = []
     model: Forecaster | None = None
     for w in wins:
-        model = _refit(name, model, _prepared(series.head(w.origin), settings))
+        model = _refit(name, model, _prepared(fill(series.head(w.origin)), settings))
         pred = model.predict(len(w.actual), settings.levels)
         ds = series.ds[w.origin : w.origin + len(w.actual)]
         folds.append(_checked(name, restored(pred, ds, series.freq) if calendar else pred))
-    fitted = make_model(name).fit(_prepared(series, settings))
+    fitted = make_model(name).fit(_prepared(fill(series), settings))
     final = fitted.predict(settings.horizon, settings.levels)
     future = series.future_ds(settings.horizon)
     final = restored(final, future, series.freq) if calendar else final
@@ -151,7 +155,30 @@ def _accepts_missing(name: str) -> bool:
     return bool(getattr(make_model(name), "accepts_missing", False))
 
 
+def _as_observed(wins: tuple[Window, ...], series: SeriesData) -> tuple[Window, ...]:
+    """`wins` (cut from the interpolated series) scored on what was observed: each fold's
+    actuals NaN where `series` has a gap (every score skips them), its error scales and scale
+    ratio from its own training window's observed values. Interpolated actuals across a fold's
+    origin were drawn from both sides of it, so a fold was scored against invented values."""
+    if not series.n_missing:
+        return wins
+    m = series.season_length
+    out = []
+    for w in wins:
+        train = series.y[: w.origin]
+        scales = (error_scale(train, m, 1), error_scale(train, m, 2))
+        actual = series.y[w.origin : w.origin + len(w.actual)]
+        out.append(replace(w, actual=actual, scales=scales, scale_ratio=scale_ratio(train, m)))
+    return tuple(out)
+
+
+def _identity(series: SeriesData) -> SeriesData:
+    return series
+
+
 def _interpolated(series: SeriesData) -> SeriesData:
+    """Gaps filled linearly between observed values, before the first and after the last by
+    the nearest one (the last value carried forward at the end of a training window)."""
     if not series.n_missing:
         return series
     y = np.asarray(pd.Series(series.y).interpolate(limit_direction="both"), dtype=np.float64)

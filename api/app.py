@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -18,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import errors, etags
 from api.access_log import AccessLog
 from api.cors import ProblemCORSMiddleware
 from api.host_check import HostCheck
@@ -233,11 +232,14 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
 
 
 class ConditionalGet:
-    """ETag on every 200 to a GET under /v1 (weak: a hash of the body before compression), and
-    304 Not Modified, with no body, when the request's If-None-Match already holds it
-    (RFC 9110 13.1.2). The route still runs, keys and roles included; only the transfer is
-    saved, for a client that keeps its own copy: browsers and proxies keep none, as every /v1
-    answer is `Cache-Control: no-store` (api/security_headers.py)."""
+    """ETag on every 200 to a GET under /v1 (weak), and 304 Not Modified, with no body, when
+    the request's If-None-Match already holds it (RFC 9110 13.1.2). A plan route tags its
+    answer itself, from what it is made of, and answers a matching If-None-Match before
+    building anything (api/etags.py); its tag is kept as the route sent it. Every other 200
+    is tagged by a hash of its body before compression: the route still runs, keys and roles
+    included, and only the transfer is saved. Either way it is for a client that keeps its own
+    copy: browsers and proxies keep none, as every /v1 answer is `Cache-Control: no-store`
+    (api/security_headers.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -250,29 +252,49 @@ class ConditionalGet:
         ):
             await self.app(scope, receive, send)
             return
+        wanted = etags.if_none_match(scope["headers"])
         start: Message | None = None
+        way = _PASS
         chunks: list[bytes] = []
 
-        async def buffered(message: Message) -> None:
-            nonlocal start
+        async def tagged(message: Message) -> None:
+            nonlocal start, way
             if message["type"] == "http.response.start":
-                start = message
-                if message["status"] != 200:  # errors and redirects pass as they are
+                start, way = message, _way(message, wanted)
+                if way == _PASS:  # errors, redirects, and a route's tag that is not wanted
                     await send(message)
+                elif way == _NOT_MODIFIED:  # a route's tag, and `*`: the body is not sent
+                    await _send_not_modified(message["headers"], True, send)
                 return
-            if start is None or start["status"] != 200:
+            if way == _PASS or start is None:
                 await send(message)
+                return
+            if way == _NOT_MODIFIED:
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
-                await _send_tagged(start, b"".join(chunks), _if_none_match(scope), send)
+                await _send_tagged(start, b"".join(chunks), wanted, send)
 
-        await self.app(scope, receive, buffered)
+        await self.app(scope, receive, tagged)
+
+
+# What ConditionalGet does with an answer: sends it as it comes, sends a 304 in its place, or
+# keeps its body to hash into a tag first
+_PASS, _NOT_MODIFIED, _HASH = "pass", "not modified", "hash"
+
+
+def _way(start: Message, wanted: set[str]) -> str:
+    if start["status"] != 200:
+        return _PASS
+    tag = next((v.decode("latin-1") for k, v in start["headers"] if k.lower() == b"etag"), None)
+    if tag is None:
+        return _HASH
+    return _NOT_MODIFIED if "*" in wanted or etags.opaque(tag) in wanted else _PASS
 
 
 # Headers that say which resource an answer is (a `latest` plan's table names its plan: api/
 # routes/plans.py), hashed with the body: two plans with the same rows then differ in tag, so
-# a dashboard polling GET /v1/plans/latest/hours with plan 7's tag gets a 200 naming plan 8,
+# a dashboard polling GET /v1/plans/latest/summary with plan 7's tag gets a 200 naming plan 8,
 # not a 304, once plan 8 is the latest.
 _NAMING_HEADERS = (b"content-location", b"x-plan-id")
 
@@ -280,30 +302,27 @@ _NAMING_HEADERS = (b"content-location", b"x-plan-id")
 async def _send_tagged(start: Message, body: bytes, wanted: set[str], send: Send) -> None:
     named = [k + b": " + v for k, v in start["headers"] if k.lower() in _NAMING_HEADERS]
     tagged = body if not named else b"\n".join([*named, body])  # no names: as before
-    tag = 'W/"' + hashlib.sha256(tagged).hexdigest()[:32] + '"'
+    tag = etags.weak_tag(tagged)
     headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
     headers.append((b"etag", tag.encode()))
-    if "*" in wanted or _opaque(tag) in wanted:
-        kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
-        if len(body) >= GZIP_MINIMUM_SIZE:
-            # the 200 varies on Accept-Encoding (gzip adds it there, not to an empty 304), and
-            # a 304 must carry the Vary its 200 would have carried (RFC 9110 15.4.5)
-            MutableHeaders(raw=kept).add_vary_header("Accept-Encoding")
-        await send({"type": "http.response.start", "status": 304, "headers": kept})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    if "*" in wanted or etags.opaque(tag) in wanted:
+        await _send_not_modified(headers, len(body) >= GZIP_MINIMUM_SIZE, send)
         return
     await send({**start, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _if_none_match(scope: Scope) -> set[str]:
-    """The entity tags of If-None-Match, compared weakly (W/ dropped), as RFC 9110 asks."""
-    raw = b",".join(v for k, v in scope["headers"] if k.lower() == b"if-none-match")
-    return {_opaque(t.strip()) for t in raw.decode("latin-1").split(",") if t.strip()}
-
-
-def _opaque(tag: str) -> str:
-    return tag[2:] if tag.startswith("W/") else tag
+async def _send_not_modified(headers: list[tuple[bytes, bytes]], varies: bool, send: Send) -> None:
+    """A 304 with the 200's `headers` but its body's length and type; `varies`: the 200 varies
+    on Accept-Encoding (gzip adds it there, not to an empty 304), and a 304 must carry the Vary
+    its 200 would have carried (RFC 9110 15.4.5)."""
+    kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
+    if varies and b"accept-encoding" not in b",".join(
+        v.lower() for k, v in kept if k.lower() == b"vary"
+    ):
+        MutableHeaders(raw=kept).add_vary_header("Accept-Encoding")
+    await send({"type": "http.response.start", "status": 304, "headers": kept})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class HeadAsGet:

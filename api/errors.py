@@ -659,8 +659,9 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way
 
 
-# api/app.py's ConditionalGet tags every 200 to a GET under /v1 and answers 304 to a matching
-# If-None-Match; middleware is invisible to FastAPI's document, so it is said here.
+# api/app.py's ConditionalGet tags every 200 to a GET under /v1 (a plan route tags its own:
+# api/etags.py) and answers 304 to a matching If-None-Match; middleware is invisible to
+# FastAPI's document, so it is said here.
 _TAGGED = {
     "ETag": {
         "description": 'a weak tag of this answer (W/"..."): send it back as If-None-Match',

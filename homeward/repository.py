@@ -1233,6 +1233,21 @@ def latest_plan(session: Session) -> PlanRow | None:
     return session.scalars(stmt.order_by(PlanRow.id.desc()).limit(1)).first()
 
 
+def latest_plan_id(session: Session) -> int | None:
+    """The id of `latest_plan`, read without the plan's result (about 2 MB of JSON)."""
+    stmt = (
+        select(PlanRow.id)
+        .join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
+        .where(PlanningConfigRow.scenario.is_(False))
+    )
+    return session.scalar(stmt.order_by(PlanRow.id.desc()).limit(1))
+
+
+def plan_exists(session: Session, plan_id: int) -> bool:
+    """Whether plan `plan_id` is stored, read without its result."""
+    return session.scalar(select(PlanRow.id).where(PlanRow.id == plan_id)) is not None
+
+
 def plan_is_scenario(session: Session, plan: PlanRow) -> bool:
     """Whether `plan` was made with a scenario config (a what-if), not the active one's."""
     stmt = select(PlanningConfigRow.scenario).where(PlanningConfigRow.id == plan.config_id)

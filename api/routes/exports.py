@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthFirstRoute, IdPath, SessionDep, allowed
 from api.errors import NotFound, error_responses
+from api.etags import Asked
 from api.plan_tables import (
     TABLE_REFUSALS,
     PlanTable,
@@ -29,8 +30,7 @@ from api.plan_tables import (
 from api.routes.plans import (
     LATEST_HEADERS,
     PLAN_HEADERS,
-    latest_or_404,
-    plan_headers,
+    look_up,
     plan_or_404,
     with_headers,
 )
@@ -40,7 +40,7 @@ from api.schemas import COUNT_METRICS, SweepRowPublic
 from homeward import repository
 from homeward.exports import csv_text, rows_frame
 from homeward.roles import Action
-from models import PlanRow, RunRow
+from models import RunRow
 
 router = APIRouter(prefix="/v1", tags=["exports"], route_class=AuthFirstRoute)
 
@@ -91,8 +91,7 @@ def latest_plan_table_csv(
     districts', services' or dates' rows; the file is named after the plan's id, and
     `X-Plan-Id` and `Content-Location` name the plan, so a download says which plan it came
     from."""
-    row = latest_or_404(session)
-    return _table_csv(session, row, table, wanted, plan_headers(row, request))
+    return _table_csv(session, request, None, table, wanted)
 
 
 @router.get(
@@ -104,20 +103,23 @@ def latest_plan_table_csv(
     | error_responses(404, 422, said={422: TABLE_REFUSALS}),
 )
 def plan_table_csv(
-    plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep
+    plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
 ) -> Response:
     """One table of a plan (GET /v1/plans/{id}) as CSV, optionally filtered as GET
     /v1/plans/{id}/{table} is."""
-    row = plan_or_404(session, plan_id)
-    return _table_csv(session, row, table, wanted, plan_headers(row))
+    return _table_csv(session, request, plan_id, table, wanted)
 
 
 def _table_csv(
-    session: Session, row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
+    session: Session, request: Request, plan_id: int | None, table: PlanTable, wanted: RowFilter
 ) -> Response:
+    found = look_up(session, request, plan_id, Asked(table.value, CSV_TYPE, wanted))
+    if found.not_modified is not None:
+        return found.not_modified
+    row = plan_or_404(session, found.plan_id)
     kept = table_rows(table_source(session, row, table), table, wanted)
     frame = rows_frame(kept.rows, kept.columns)  # a period column with gaps stays whole
-    return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv", headers)
+    return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv", found.headers)
 
 
 @router.get(

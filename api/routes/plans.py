@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -31,6 +32,7 @@ from api.errors import (
     location_header,
     refused_unless_role,
 )
+from api.etags import WHOLE_PLAN, Asked, not_modified, plan_tag
 from api.paging import PAGED_RESPONSES, send_next, send_total
 from api.plan_tables import (
     ANY_TABLE_ROW,
@@ -71,7 +73,8 @@ _POLL_THE_RUN = location_header("the job's run, `/v1/runs/{id}`: poll it until i
 
 # Which plan an answer is of. A `latest` answer also gives the plan's own URL: a table is a
 # bare list, and a dashboard polling GET /v1/plans/latest/hours could not tell one plan from
-# the next. Both are hashed into the ETag (api/app.py), so plans with equal rows differ in tag.
+# the next. The plan's id is in the ETag too (api/etags.py), so plans with equal rows differ in
+# tag.
 PLAN_ID_HEADER = "X-Plan-Id"
 PLAN_HEADERS: dict[str, Any] = {
     PLAN_ID_HEADER: {
@@ -98,15 +101,42 @@ def with_headers(
     return responses | {200: ok | {"headers": ok.get("headers", {}) | headers}}
 
 
-def plan_headers(row: PlanRow, request: Request | None = None) -> dict[str, str]:
-    """The headers naming `row`'s plan; with the `latest` request it answers, also the plan's
-    own URL for the same answer (`latest` in the path replaced by the plan's id)."""
-    headers = {PLAN_ID_HEADER: str(row.id)}
+def plan_headers(plan_id: int, request: Request | None = None) -> dict[str, str]:
+    """The headers naming plan `plan_id`; with the `latest` request it answers, also the
+    plan's own URL for the same answer (`latest` in the path replaced by the plan's id)."""
+    headers = {PLAN_ID_HEADER: str(plan_id)}
     if request is not None:
-        own = request.url.path.replace("/v1/plans/latest", f"/v1/plans/{row.id}", 1)
+        own = request.url.path.replace("/v1/plans/latest", f"/v1/plans/{plan_id}", 1)
         query = request.url.query
         headers["Content-Location"] = f"{own}?{query}" if query else own
     return headers
+
+
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class PlanLookup:
+    """Which plan a request is of, the headers its 200 carries (which plan, and the ETag of
+    what it asks: api/etags.py), and the 304 that answers it when its If-None-Match holds
+    that ETag (None: build the answer)."""
+
+    plan_id: int
+    headers: dict[str, str]
+    not_modified: Response | None
+
+
+def look_up(session: Session, request: Request, plan_id: int | None, asked: Asked) -> PlanLookup:
+    """Plan `plan_id` (None: the latest) by its id alone, 404 if there is none, and the tag of
+    what is `asked` of it; the key and role are checked before (AuthFirstRoute), so a caller
+    who may not read plans gets a 401 or 403, never a 304."""
+    found = latest_id_or_404(session) if plan_id is None else existing_or_404(session, plan_id)
+    headers = plan_headers(found, request if plan_id is None else None)
+    tag = plan_tag(found, asked)
+    if tag is None:
+        return PlanLookup(found, headers, None)
+    headers["ETag"] = tag
+    return PlanLookup(found, headers, not_modified(request.headers.raw, headers))
 
 
 # A plan's result is served as stored: what an older plan did not store is left out, not
@@ -178,23 +208,29 @@ def list_plans(
     responses=with_headers({}, LATEST_HEADERS)
     | error_responses(404, said={404: "no plan yet that is not a what-if"}),
 )
-def latest_plan(session: SessionDep, request: Request, response: Response) -> PlanPublic:
+def latest_plan(session: SessionDep, request: Request, response: Response) -> PlanPublic | Response:
     """The newest plan of a config that is not a what-if: the pipeline's, or one requested
     without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans.
     `X-Plan-Id` and `Content-Location` name the plan, as on its tables."""
-    row = latest_or_404(session)
-    response.headers.update(plan_headers(row, request))
-    return _public(session, row)
+    return _plan_answer(session, request, response, None)
 
 
-def latest_or_404(session: Session) -> PlanRow:
-    """The latest plan (`repository.latest_plan`), or NotFound saying how one is made."""
-    row = repository.latest_plan(session)
-    if row is None:
+def latest_id_or_404(session: Session) -> int:
+    """The latest plan's id (`repository.latest_plan_id`), or NotFound saying how one is
+    made."""
+    plan_id = repository.latest_plan_id(session)
+    if plan_id is None:
         raise NotFound(
             "no plan yet: the pipeline has not run, or POST /v1/plans to make one", "no_plan_yet"
         )
-    return row
+    return plan_id
+
+
+def existing_or_404(session: Session, plan_id: int) -> int:
+    """`plan_id`, if that plan is stored (read without its result), else NotFound naming it."""
+    if not repository.plan_exists(session, plan_id):
+        raise NotFound(f"no plan with id {plan_id}")
+    return plan_id
 
 
 def plan_or_404(session: Session, plan_id: int) -> PlanRow:
@@ -213,10 +249,23 @@ def plan_or_404(session: Session, plan_id: int) -> PlanRow:
     dependencies=[allowed(Action.READ)],
     responses=with_headers({}, PLAN_HEADERS) | error_responses(404, 422),
 )
-def get_plan(plan_id: IdPath, session: SessionDep, response: Response) -> PlanPublic:
+def get_plan(
+    plan_id: IdPath, session: SessionDep, request: Request, response: Response
+) -> PlanPublic | Response:
     """One plan by id."""
-    row = plan_or_404(session, plan_id)
-    response.headers.update(plan_headers(row))
+    return _plan_answer(session, request, response, plan_id)
+
+
+def _plan_answer(
+    session: Session, request: Request, response: Response, plan_id: int | None
+) -> PlanPublic | Response:
+    """Plan `plan_id` (None: the latest) whole, or the 304 of `look_up`."""
+    found = look_up(session, request, plan_id, Asked(WHOLE_PLAN, JSON_TYPE))
+    if found.not_modified is not None:
+        return found.not_modified
+    # by the id found and tagged: a plan stored meanwhile is not served under this one's tag
+    row = plan_or_404(session, found.plan_id)
+    response.headers.update(found.headers)
     return _public(session, row)
 
 
@@ -253,8 +302,7 @@ def latest_plan_table(
     """One table of the latest plan (GET /v1/plans/latest), optionally only some districts',
     services' or dates' rows, without the rest of the plan (about 2 MB). `X-Plan-Id` says
     which plan it is, and `Content-Location` the same table at that plan's own URL."""
-    row = latest_or_404(session)
-    return _table_json(session, row, table, wanted, plan_headers(row, request))
+    return _table_json(session, request, None, table, wanted)
 
 
 @router.get(
@@ -266,12 +314,11 @@ def latest_plan_table(
     | error_responses(404, 422, said={422: TABLE_REFUSALS}),
 )
 def get_plan_table(
-    plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep
+    plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
 ) -> Response:
     """One table of a plan (GET /v1/plans/{id}), optionally only some districts', services'
     or dates' rows (`from` and `to` inclusive, on each row's `ds`)."""
-    row = plan_or_404(session, plan_id)
-    return _table_json(session, row, table, wanted, plan_headers(row))
+    return _table_json(session, request, plan_id, table, wanted)
 
 
 @router.get(
@@ -298,12 +345,20 @@ def compare_plans(
 
 
 def _table_json(
-    session: Session, row: PlanRow, table: PlanTable, wanted: RowFilter, headers: dict[str, str]
+    session: Session,
+    request: Request,
+    plan_id: int | None,
+    table: PlanTable,
+    wanted: RowFilter,
 ) -> Response:
+    found = look_up(session, request, plan_id, Asked(table.value, JSON_TYPE, wanted))
+    if found.not_modified is not None:
+        return found.not_modified
+    row = plan_or_404(session, found.plan_id)
     # rows made JSON here, each through its own table's model (the response model is any
     # table's row, for the OpenAPI document, and would pick a model per row by its keys)
     rows = public_rows(table, table_rows(table_source(session, row, table), table, wanted).rows)
-    return JSONResponse(rows, headers=headers)
+    return JSONResponse(rows, headers=found.headers)
 
 
 @router.post(

@@ -20,15 +20,19 @@ from typing import Final
 
 from starlette.responses import Response
 
-from api.plan_tables import PlanTable, RowFilter
+from api.plan_tables import STORED_TABLES, PlanTable, RowFilter
 from homeward.clock import code_version
 
 # the answer's whole plan (GET /v1/plans/{id}), where the others name a table
 WHOLE_PLAN = "plan"
-# What is not the stored plan's alone: the summary reads the referral history as stored now
-# (`referral_history_last_ds`) and, for a plan stored before its forecast run was recorded,
-# works that run out from the runs stored now, so its tag stays a hash of its body.
-READS_MORE_THAN_THE_PLAN = frozenset({PlanTable.summary.value})
+# What is made from the stored plan alone: the whole plan, its stored tables and its warnings.
+# Not the summary, which reads the referral history as stored now (`referral_history_last_ds`)
+# and, for a plan stored before its forecast run was recorded, works that run out from the
+# runs stored now: its tag stays a hash of its body, as will a new pack table's until it is
+# listed here.
+FROM_THE_PLAN_ALONE = frozenset(
+    {WHOLE_PLAN, PlanTable.warnings.value, *(t.value for t in STORED_TABLES)}
+)
 
 
 @functools.cache
@@ -53,11 +57,11 @@ class Asked:
 def plan_tag(plan_id: int, asked: Asked, version: str | None = None) -> str | None:
     """The weak ETag of what is `asked` of plan `plan_id` by the code of `version` (default:
     the running release, so an upgrade that changes an answer's shape changes its tags); None
-    for an answer not made from the plan alone (`READS_MORE_THAN_THE_PLAN`). Filters are taken
+    for an answer not made from the plan alone (`FROM_THE_PLAN_ALONE`). Filters are taken
     as sets, as they keep rows: `district=a&district=b` is `district=b&district=a`, and the
     same tag. The query's other parameters change nothing in the answer (`_`, a cache buster)
     or are refused (422) before the tag is asked for."""
-    if asked.what in READS_MORE_THAN_THE_PLAN:
+    if asked.what not in FROM_THE_PLAN_ALONE:
         return None
     wanted = asked.wanted
     parts = (

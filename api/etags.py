@@ -2,8 +2,9 @@
 the answer is built.
 
 A stored plan is never changed (a purge deletes whole plans), so GET /v1/plans/{id}, the
-latest plan and their tables, JSON or CSV, are each determined by the plan's id, which table,
-the filters, the media type and the code that builds them. A plan route tags its 200 from
+latest plan and their tables, JSON or CSV, are each determined by the plan (its id and when it
+was made: SQLite gives a purged newest plan's id to the next), which table, the filters, the
+media type and the code that builds them. A plan route tags its 200 from
 those, and answers a request whose If-None-Match holds that tag with a 304 from one cheap query
 (which plan, or whether it still exists) instead of building about 2 MB, hashing it and
 throwing it away (docs/benchmarks.md). Every other answer is tagged by a hash of its body, as
@@ -16,12 +17,14 @@ import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from starlette.responses import Response
 
 from api.plan_tables import STORED_TABLES, PlanTable, RowFilter
 from homeward.clock import code_version
+from homeward.repository import PlanStamp
 
 # the answer's whole plan (GET /v1/plans/{id}), where the others name a table
 WHOLE_PLAN = "plan"
@@ -35,10 +38,23 @@ FROM_THE_PLAN_ALONE = frozenset(
 )
 
 
+# the packages whose code makes a plan's answers
+_ANSWERING_PACKAGES = ("api", "homeward", "models", "optimise")
+
+
 @functools.cache
 def release() -> str:
-    """The running code's version, commit included from a checkout (asked of git once)."""
-    return code_version()
+    """The running code: its version (commit included from a checkout) and a digest of the
+    packages' source that make plans' answers, read once. The version alone would not do:
+    outside a checkout (the Docker image has no .git) it is the package's, which an upgrade
+    need not change, so an answer whose shape the upgrade changed would keep its tag."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in _ANSWERING_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return f"{code_version()}:{digest.hexdigest()[:16]}"
 
 
 EVERY_ROW: Final = RowFilter()
@@ -54,8 +70,8 @@ class Asked:
     wanted: RowFilter = EVERY_ROW
 
 
-def plan_tag(plan_id: int, asked: Asked, version: str | None = None) -> str | None:
-    """The weak ETag of what is `asked` of plan `plan_id` by the code of `version` (default:
+def plan_tag(plan: PlanStamp, asked: Asked, version: str | None = None) -> str | None:
+    """The weak ETag of what is `asked` of `plan` by the code of `version` (default:
     the running release, so an upgrade that changes an answer's shape changes its tags); None
     for an answer not made from the plan alone (`FROM_THE_PLAN_ALONE`). Filters are taken
     as sets, as they keep rows: `district=a&district=b` is `district=b&district=a`, and the
@@ -66,7 +82,8 @@ def plan_tag(plan_id: int, asked: Asked, version: str | None = None) -> str | No
     wanted = asked.wanted
     parts = (
         version if version is not None else release(),
-        str(plan_id),
+        str(plan.id),
+        plan.created_at.isoformat(),
         asked.what,
         asked.media_type,
         ",".join(sorted(set(wanted.districts))),

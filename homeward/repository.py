@@ -1233,19 +1233,33 @@ def latest_plan(session: Session) -> PlanRow | None:
     return session.scalars(stmt.order_by(PlanRow.id.desc()).limit(1)).first()
 
 
-def latest_plan_id(session: Session) -> int | None:
-    """The id of `latest_plan`, read without the plan's result (about 2 MB of JSON)."""
+@dataclass(frozen=True)
+class PlanStamp:
+    """A stored plan's id and when it was made, read without its result (about 2 MB of
+    JSON): together they tell it from every other plan, as its id alone does not on SQLite,
+    which gives a purged newest plan's id to the next one."""
+
+    id: int
+    created_at: datetime
+
+
+def latest_plan_stamp(session: Session) -> PlanStamp | None:
+    """The id and making time of `latest_plan`."""
     stmt = (
-        select(PlanRow.id)
+        select(PlanRow.id, PlanRow.created_at)
         .join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
         .where(PlanningConfigRow.scenario.is_(False))
     )
-    return session.scalar(stmt.order_by(PlanRow.id.desc()).limit(1))
+    found = session.execute(stmt.order_by(PlanRow.id.desc()).limit(1)).first()
+    return None if found is None else PlanStamp(found.id, found.created_at)
 
 
-def plan_exists(session: Session, plan_id: int) -> bool:
-    """Whether plan `plan_id` is stored, read without its result."""
-    return session.scalar(select(PlanRow.id).where(PlanRow.id == plan_id)) is not None
+def plan_stamp(session: Session, plan_id: int) -> PlanStamp | None:
+    """Plan `plan_id`'s id and making time, if it is stored."""
+    found = session.execute(
+        select(PlanRow.id, PlanRow.created_at).where(PlanRow.id == plan_id)
+    ).first()
+    return None if found is None else PlanStamp(found.id, found.created_at)
 
 
 def plan_is_scenario(session: Session, plan: PlanRow) -> bool:

@@ -130,13 +130,13 @@ def look_up(session: Session, request: Request, plan_id: int | None, asked: Aske
     """Plan `plan_id` (None: the latest) by its id alone, 404 if there is none, and the tag of
     what is `asked` of it; the key and role are checked before (AuthFirstRoute), so a caller
     who may not read plans gets a 401 or 403, never a 304."""
-    found = latest_id_or_404(session) if plan_id is None else existing_or_404(session, plan_id)
-    headers = plan_headers(found, request if plan_id is None else None)
+    found = latest_or_404(session) if plan_id is None else existing_or_404(session, plan_id)
+    headers = plan_headers(found.id, request if plan_id is None else None)
     tag = plan_tag(found, asked)
     if tag is None:
-        return PlanLookup(found, headers, None)
+        return PlanLookup(found.id, headers, None)
     headers["ETag"] = tag
-    return PlanLookup(found, headers, not_modified(request.headers.raw, headers))
+    return PlanLookup(found.id, headers, not_modified(request.headers.raw, headers))
 
 
 # A plan's result is served as stored: what an older plan did not store is left out, not
@@ -215,22 +215,24 @@ def latest_plan(session: SessionDep, request: Request, response: Response) -> Pl
     return _plan_answer(session, request, response, None)
 
 
-def latest_id_or_404(session: Session) -> int:
-    """The latest plan's id (`repository.latest_plan_id`), or NotFound saying how one is
-    made."""
-    plan_id = repository.latest_plan_id(session)
-    if plan_id is None:
+def latest_or_404(session: Session) -> repository.PlanStamp:
+    """The latest plan's id and making time (`repository.latest_plan_stamp`), or NotFound
+    saying how one is made."""
+    found = repository.latest_plan_stamp(session)
+    if found is None:
         raise NotFound(
             "no plan yet: the pipeline has not run, or POST /v1/plans to make one", "no_plan_yet"
         )
-    return plan_id
+    return found
 
 
-def existing_or_404(session: Session, plan_id: int) -> int:
-    """`plan_id`, if that plan is stored (read without its result), else NotFound naming it."""
-    if not repository.plan_exists(session, plan_id):
+def existing_or_404(session: Session, plan_id: int) -> repository.PlanStamp:
+    """Plan `plan_id`'s id and making time, if it is stored (read without its result), else
+    NotFound naming it."""
+    found = repository.plan_stamp(session, plan_id)
+    if found is None:
         raise NotFound(f"no plan with id {plan_id}")
-    return plan_id
+    return found
 
 
 def plan_or_404(session: Session, plan_id: int) -> PlanRow:

@@ -5,6 +5,7 @@ plan changes the tag, and the key check still comes first."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +19,7 @@ from api.etags import WHOLE_PLAN, Asked, plan_tag
 from api.plan_tables import PlanTable, RowFilter
 from api.routes import exports, plans
 from homeward import api_keys, demo_config, planning, repository
+from homeward.repository import PlanStamp
 from homeward.roles import Role
 from homeward.storage import transaction
 from models import PlanRow
@@ -217,18 +219,53 @@ def test_the_summary_is_tagged_by_its_body(viewer: httpx.Client, tmp_path: Path)
     """The summary reads the referral history as stored now, not the plan alone."""
     plan_id = _store_plan(tmp_path)
     asked = Asked(PlanTable.summary.value, "application/json")
-    assert plan_tag(plan_id, asked) is None
+    assert plan_tag(PlanStamp(plan_id, datetime(2026, 1, 1)), asked) is None
     first = viewer.get("/v1/plans/latest/summary")
     again = viewer.get("/v1/plans/latest/summary", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.headers["etag"] == first.headers["etag"]
 
 
+SEVEN = PlanStamp(7, datetime(2026, 11, 24, 9, 30, 0, 123456))
+
+
 def test_another_release_gives_other_tags() -> None:
     asked = Asked(WHOLE_PLAN, "application/json")
-    assert plan_tag(7, asked, "0.1.0+gaaaaaaa") != plan_tag(7, asked, "0.1.0+gbbbbbbb")
-    assert plan_tag(7, asked, "0.1.0") == plan_tag(7, asked, "0.1.0")
-    assert plan_tag(7, asked) == plan_tag(7, asked, etags.release())
+    assert plan_tag(SEVEN, asked, "0.1.0+gaaaaaaa") != plan_tag(SEVEN, asked, "0.1.0+gbbbbbbb")
+    assert plan_tag(SEVEN, asked, "0.1.0") == plan_tag(SEVEN, asked, "0.1.0")
+    assert plan_tag(SEVEN, asked) == plan_tag(SEVEN, asked, etags.release())
     twice = Asked("hours", "text/csv", RowFilter(("a", "b", "a")))
-    assert plan_tag(7, twice, "1") == plan_tag(
-        7, Asked("hours", "text/csv", RowFilter(("b", "a"))), "1"
+    assert plan_tag(SEVEN, twice, "1") == plan_tag(
+        SEVEN, Asked("hours", "text/csv", RowFilter(("b", "a"))), "1"
     )
+
+
+def test_the_release_includes_the_answering_code_not_only_the_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside a checkout (the Docker image has no .git) the version is the package's, which
+    an upgrade need not change: the code's own digest still tells two releases apart."""
+    etags.release.cache_clear()
+    monkeypatch.setattr(etags, "code_version", lambda: "0.1.0")
+    released = etags.release()
+    assert released.startswith("0.1.0:") and len(released) == len("0.1.0:") + 16
+    etags.release.cache_clear()
+
+
+def test_a_new_plan_given_a_purged_plans_id_gets_its_own_tags(
+    viewer: httpx.Client, tmp_path: Path
+) -> None:
+    """SQLite gives the id of a purged newest plan to the next: the tag of the one before
+    must not answer 304 for it."""
+    plan_id = _store_plan(tmp_path)
+    tags = {path: viewer.get(f"/v1/plans/{plan_id}{path}").headers["etag"] for path in TAGGED}
+    engine, factory = migrated(keyed_settings(tmp_path, DB))
+    with transaction(factory) as session:
+        session.execute(delete(PlanRow).where(PlanRow.id == plan_id))
+    engine.dispose()
+    other = {**RESULT, "warnings": ["another plan's warning"]}
+    assert _store_plan(tmp_path, other) == plan_id  # the id again
+    for path in TAGGED:
+        for where in ("latest", plan_id):
+            fresh = viewer.get(f"/v1/plans/{where}{path}", headers={"If-None-Match": tags[path]})
+            assert fresh.status_code == 200, (where, path)
+            assert fresh.headers["etag"] != tags[path]

@@ -608,7 +608,8 @@ class DistrictConfig(_Strict):
         return self
 
 
-FINANCIAL_YEAR_PATTERN = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits: \d would also take other scripts', a label no plan's year would ever match
+FINANCIAL_YEAR_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def financial_year_start(label: str) -> int | None:

@@ -171,8 +171,14 @@ def _refusal(raw: dict[str, Any]) -> str:
             {"2024-25": "3000"},
             'districts.0.capital_by_year_gbp.2024-25: expected a number, found "3000" (text)',
         ),
+        (  # Arabic-Indic digits: a label no plan's year ("2024-25") would ever match
+            {"\u0662\u0660\u0662\u0664-\u0662\u0665": 3000.0},
+            "districts.0.capital_by_year_gbp.\u0662\u0660\u0662\u0664-\u0662\u0665: expected a "
+            'financial year written YYYY-YY of consecutive years, such as "2026-27", found '
+            '"\\u0662\\u0660\\u0662\\u0664-\\u0662\\u0665"',
+        ),
     ],
-    ids=["not-yyyy-yy", "not-consecutive", "negative", "gap", "empty", "text"],
+    ids=["not-yyyy-yy", "not-consecutive", "negative", "gap", "empty", "text", "not-ascii"],
 )
 def test_a_years_label_or_sum_is_refused_naming_district_field_expected_found(
     by_year: dict[str, Any], said: str

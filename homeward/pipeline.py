@@ -338,9 +338,12 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
         report(f"planning with config {config_row.name!r} version {config_row.version!r}")
         repository.see_own_forecasts(session, run_id)  # served to others once the run ends
         planning.read_active(config_row)  # one that cannot be read is named by its id
-        solved = planning.solve_config(session, config_row.body, settings.solver)
-        stored = planning.store_result(session, run_id, config_row.id, solved)
-        result = solved.result
+        prepared = planning.prepare_plan(session, config_row.body)
+    # solved holding no transaction (a pooled connection idle in one for the whole solve)
+    solved = planning.solve_prepared(prepared, settings.solver)
+    result = solved.result
+    with repository_session(factory) as session:
+        stored = planning.store_result(session, run_id, config_id, solved)
         session.get_one(RunRow, run_id).solver_status = result.status.value
     step.timings["plan_s"] = time.perf_counter() - start
     report(

@@ -526,8 +526,17 @@ def leaves_under(tree: Mapping[str, Sequence[str]], node: str) -> set[str]:
 
 
 def solve_config(session: Session, body: dict[str, Any], solver: str) -> SolvedPlan:
-    """Validate a config body, build demand from the newest forecasts and solve."""
-    prepared = prepare_plan(session, body)
+    """Validate a config body, build demand from the newest forecasts and solve (in the
+    caller's transaction: the service reads with `prepare_plan`, ends its transaction and
+    then solves with `solve_prepared`)."""
+    return solve_prepared(prepare_plan(session, body), solver)
+
+
+def solve_prepared(prepared: PreparedPlan, solver: str) -> SolvedPlan:
+    """Solve a prepared plan; reads nothing from the database, so the caller holds no
+    transaction (nor pooled connection) open while it solves, which can take half a minute:
+    a PostgreSQL connection idle in a transaction that long is cut off by a council's
+    `idle_in_transaction_session_timeout`, holds back vacuum, and is one fewer in the pool."""
     result = plan(prepared.inputs, solver=solver)
     result = result.with_extras(warnings=result.warnings + prepared.warnings)
     return SolvedPlan(prepared.config, result, prepared.forecast_run_id, prepared.forecast_run_ids)
@@ -752,7 +761,7 @@ def checked_body(session: Session, body: dict[str, Any] | None) -> dict[str, Any
 
 
 def plan_scenario(
-    session: Session,
+    factory: sessionmaker[Session],
     body: dict[str, Any] | None,
     solver: str,
     run_id: int | None = None,
@@ -761,7 +770,9 @@ def plan_scenario(
     trigger: RunTrigger = "api",
     parent_run_id: int | None = None,
 ) -> StoredPlan:
-    """Solve a requested plan (`body` None: the active config) and record it as a run.
+    """Solve a requested plan (`body` None: the active config) and record it as a run: its
+    inputs read in one short transaction, solved holding none (`solve_prepared`), stored in
+    another.
 
     `run_id` is a run already queued for a plan job; otherwise one is made (with `trigger`,
     and `parent_run_id`: the sweep run it is one rate of).
@@ -769,24 +780,28 @@ def plan_scenario(
     `apart` keeps it a scenario even with the active config's content (a sweep's plans).
     """
     started = utcnow()  # a job's run was marked started when the job began (run_plan_job)
-    solved = solve_config(session, scenario_body(session, body), solver)
+    with transaction(factory) as session:
+        prepared = prepare_plan(session, scenario_body(session, body))
+        models = _models_used(session, prepared.config)  # the forecasts just read
+    solved = solve_prepared(prepared, solver)
     config, result = solved.config, solved.result
     canonical = config.model_dump(mode="json")
-    config_row = repository.save_config(
-        session, canonical, config_hash(canonical), scenario=True, apart=apart
-    )
-    if run_id is None:  # made after the solve, so a refused plan leaves no run; it began before
-        run = repository.start_run(session, "plan", trigger, code_version())
-        run.started_at = run.queued_at = started
-        run.parent_run_id = parent_run_id
-    else:
-        run = session.get_one(RunRow, run_id)
-    run.config_id, run.config_version = config_row.id, config_version(config_row)
-    run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
-    run.message = result.message
-    run.data_hash, run.models_chosen = demand_hash(result.demand), _models_used(session, config)
-    run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
-    return store_result(session, run.id, config_row.id, solved)
+    with transaction(factory) as session:
+        config_row = repository.save_config(
+            session, canonical, config_hash(canonical), scenario=True, apart=apart
+        )
+        if run_id is None:  # made after the solve, so a refused plan leaves no run
+            run = repository.start_run(session, "plan", trigger, code_version())
+            run.started_at = run.queued_at = started  # it began before the solve
+            run.parent_run_id = parent_run_id
+        else:
+            run = session.get_one(RunRow, run_id)
+        run.config_id, run.config_version = config_row.id, config_version(config_row)
+        run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
+        run.message = result.message
+        run.data_hash, run.models_chosen = demand_hash(result.demand), models
+        run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
+        return store_result(session, run.id, config_row.id, solved)
 
 
 def demand_hash(demand: pd.DataFrame) -> str:
@@ -831,8 +846,7 @@ def run_plan_job(
         with transaction(factory) as session:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
-        with transaction(factory) as session:
-            plan_scenario(session, body, solver, run_id)
+        plan_scenario(factory, body, solver, run_id)
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("plan job %s failed", run_id)
         _record_failure(factory, run_id, f"{type(exc).__name__}: {exc}")
@@ -1102,7 +1116,7 @@ def baseline_of(plan: PlanRow, body: dict[str, Any] | None) -> SweepBaseline:
 
 
 def plan_what_if(
-    session: Session, body: dict[str, Any] | None, solver: str
+    factory: sessionmaker[Session], body: dict[str, Any] | None, solver: str
 ) -> tuple[StoredPlan, dict[str, Any]]:
     """Solve a requested plan (`plan_scenario`) and compare it with the active config's latest
     plan as it was before (a plan of the active config becomes that plan): a sweep's row for
@@ -1110,20 +1124,25 @@ def plan_what_if(
     `config_changes`, the fields of its config that differ from the active one's, to the leaf
     (None with no config active), so a finance officer sees what a what-if changed and what
     that did. An active config that cannot be read (stored by an older release) does not stop
-    a plan of a sent config: nothing is compared, and `not_comparable` says why."""
-    config = read_config(scenario_body(session, body))
-    try:
-        changes = config_changes(session, config.model_dump(mode="json"))
-        baseline = sweep_baseline(session)  # before the solve, which may make a newer one
-        unreadable = None
-    except ConfigUnreadable as exc:  # the active config's: the sent one was read above
-        changes, baseline, unreadable = None, None, _not_compared_with(exc)
-    stored = plan_scenario(session, body, solver)
-    row = session.get_one(PlanRow, stored.plan_id)
-    figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
-    compared = sweep_row(
-        config.fees.dfg_fee_rate, row.id, row.status, figures, baseline, plan_horizon(row.result)
-    )
+    a plan of a sent config: nothing is compared, and `not_comparable` says why. Each read
+    and write is a short transaction of its own: none is held open while the plan solves."""
+    with transaction(factory) as session:
+        body = scenario_body(session, body)  # the active one's read once: planned and compared
+        config = read_config(body)
+        try:
+            changes = config_changes(session, config.model_dump(mode="json"))
+            baseline = sweep_baseline(session)  # before the solve, which may make a newer one
+            unreadable = None
+        except ConfigUnreadable as exc:  # the active config's: the sent one was read above
+            changes, baseline, unreadable = None, None, _not_compared_with(exc)
+    stored = plan_scenario(factory, body, solver)
+    with transaction(factory) as session:
+        row = session.get_one(PlanRow, stored.plan_id)
+        figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
+        horizon = plan_horizon(row.result)
+        compared = sweep_row(
+            config.fees.dfg_fee_rate, row.id, row.status, figures, baseline, horizon
+        )
     if unreadable is not None:
         compared["not_comparable"] = unreadable
     return stored, {**compared, "config_changes": changes}
@@ -1357,10 +1376,10 @@ def run_sweep_job(
     solver: str,
     run_id: int,
 ) -> None:
-    """The body of a sweep job: one what-if plan per fee rate, each in its own transaction and
-    its own plan run (trigger "sweep"), the table and "k of n rates planned" recorded on the
-    sweep run after each, so a poller sees progress. Never raises: a failure is recorded on
-    the run, with the rows done so far."""
+    """The body of a sweep job: one what-if plan per fee rate, each in its own plan run
+    (trigger "sweep"; `plan_scenario`: no transaction held while it solves), the table and
+    "k of n rates planned" recorded on the sweep run after each, so a poller sees progress.
+    Never raises: a failure is recorded on the run, with the rows done so far."""
     table: list[dict[str, Any]] = []
     try:
         with transaction(factory) as session:
@@ -1371,31 +1390,31 @@ def run_sweep_job(
             why = _why_own_rate(session, body)
         own: tuple[float, str] | None = None
         own_plan: int | None = None
+        if why is not None:  # the sent config at its own rate is the baseline
+            own = (read_config(body).fees.dfg_fee_rate, why)
+            own_plan = plan_scenario(
+                factory, body, solver, apart=True, trigger="sweep", parent_run_id=run_id
+            ).plan_id
         with transaction(factory) as session:
-            if why is not None:  # the sent config at its own rate is the baseline
-                own = (read_config(body).fees.dfg_fee_rate, why)
-                own_plan = plan_scenario(
-                    session, body, solver, apart=True, trigger="sweep", parent_run_id=run_id
-                ).plan_id
-                baseline: SweepBaseline | None = baseline_of(
-                    session.get_one(PlanRow, own_plan), body
-                )
-            else:
-                baseline = sweep_baseline(session)
+            baseline: SweepBaseline | None = (
+                sweep_baseline(session)
+                if own_plan is None
+                else baseline_of(session.get_one(PlanRow, own_plan), body)
+            )
             compared = _compared_text(session, baseline, own)
         for done, rate in enumerate(rates, start=1):
+            if own is not None and own_plan is not None and rate == own[0]:
+                plan_id = own_plan  # already planned: the baseline itself
+            else:  # solved holding no transaction; its row and progress recorded after
+                plan_id = plan_scenario(
+                    factory,
+                    with_fee_rate(body, rate),
+                    solver,
+                    apart=True,
+                    trigger="sweep",
+                    parent_run_id=run_id,
+                ).plan_id
             with transaction(factory) as session:
-                if own is not None and own_plan is not None and rate == own[0]:
-                    plan_id = own_plan  # already planned: the baseline itself
-                else:
-                    plan_id = plan_scenario(
-                        session,
-                        with_fee_rate(body, rate),
-                        solver,
-                        apart=True,
-                        trigger="sweep",
-                        parent_run_id=run_id,
-                    ).plan_id
                 stored_row = session.get_one(PlanRow, plan_id)
                 figures = plan_figures(
                     stored_row.objective_weighted_wait_days, stored_row.result, body

@@ -60,6 +60,7 @@ from api.schemas import (
 )
 from homeward import planning, repository
 from homeward.roles import Action
+from homeward.storage import transaction
 from models import PlanRow, RunRow
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=AuthFirstRoute)
@@ -393,7 +394,6 @@ def create_plan(
     plan_request: PlanCreate,
     request: Request,
     response: Response,
-    session: SessionDep,
     factory: FactoryDep,
     prefer: Annotated[
         str | None, Header(description="`respond-async`: solve as a job and answer 202 at once")
@@ -412,15 +412,19 @@ def create_plan(
     """
     # first: a client over its limit costs no checks; a plan solved at once holds its slot
     # while it solves, as a job does while queued or running
+    # no request session: each read and write is a short transaction of its own, none held
+    # (nor its pooled connection) while the plan solves
     with _job_slot(request):
-        refuse_unstored_pressure_series(session, plan_request.config)
         if _wants_async(prefer):
-            return _queue_plan(plan_request, request, session, factory)
+            return _queue_plan(plan_request, request, factory)
+        with transaction(factory) as session:
+            refuse_unstored_pressure_series(session, plan_request.config)
         stored, compared = planning.plan_what_if(
-            session, plan_request.config_body(), plan_request.solver
+            factory, plan_request.config_body(), plan_request.solver
         )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
-    plan = _public(session, session.get_one(PlanRow, stored.plan_id))
+    with transaction(factory) as session:
+        plan = _public(session, session.get_one(PlanRow, stored.plan_id))
     comparison = PlanComparisonPublic.model_validate(compared)
     return WhatIfPublic(**dict(plan), comparison=comparison)
 
@@ -437,9 +441,7 @@ def create_plan(
         **refused_unless_role(Action.PLAN),
     },
 )
-def create_sweep(
-    sweep_request: SweepCreate, request: Request, session: SessionDep, factory: FactoryDep
-) -> JSONResponse:
+def create_sweep(sweep_request: SweepCreate, request: Request, factory: FactoryDep) -> JSONResponse:
     """Plan each DFG fee rate as a what-if of the given (or active) config, as a job.
 
     The config (a sent one's `winter.pressure_series`, if not the active config's, must be
@@ -453,9 +455,11 @@ def create_sweep(
     """
     rates = list(sweep_request.dfg_fee_rates)
     with _job_slot(request):  # first: a client over its limit costs no checks
-        refuse_unstored_pressure_series(session, sweep_request.config)
-        # a bad config, no forecasts or demand that does not fit: refused now, not in a job
-        body = planning.checked_sweep(session, sweep_request.config_body(), rates)
+        # a bad config, no forecasts or demand that does not fit: refused now, not in a job;
+        # the checks' transaction ends before the job is queued (it may start at once)
+        with transaction(factory) as session:
+            refuse_unstored_pressure_series(session, sweep_request.config)
+            body = planning.checked_sweep(session, sweep_request.config_body(), rates)
         run_id = planning.queue_sweep(factory)
         _submit(request, run_id, planning.run_sweep_job, factory, body, rates, sweep_request.solver)
     return _accepted(factory, run_id)
@@ -480,11 +484,12 @@ def _wants_async(prefer: str | None) -> bool:
     return "respond-async" in tokens
 
 
-def _queue_plan(
-    plan_request: PlanCreate, request: Request, session: SessionDep, factory: FactoryDep
-) -> JSONResponse:
-    # every check a plan solved at once makes before solving, so the same 404, 409 or 422
-    body = planning.checked_body(session, plan_request.config_body())
+def _queue_plan(plan_request: PlanCreate, request: Request, factory: FactoryDep) -> JSONResponse:
+    # every check a plan solved at once makes before solving, so the same 404, 409 or 422;
+    # their transaction ends before the job is queued (it may start solving at once)
+    with transaction(factory) as session:
+        refuse_unstored_pressure_series(session, plan_request.config)
+        body = planning.checked_body(session, plan_request.config_body())
     run_id = planning.queue_plan(factory)
     _submit(request, run_id, planning.run_plan_job, factory, body, plan_request.solver)
     return _accepted(factory, run_id, preferred=True)

@@ -211,8 +211,7 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
     assert f"#{latest['id']}" not in browser.find_element(By.ID, "whatif-result").text
 
     # once the new config is planned, the what-if is compared with that plan, agency included
-    with transaction(demo_db.factory) as session:
-        current = planning.plan_scenario(session, None, "highs").plan_id
+    current = planning.plan_scenario(demo_db.factory, None, "highs").plan_id
     browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
     table = wait.until(ec.presence_of_element_located((By.ID, "whatif-changes")))
     caption = table.find_element(By.TAG_NAME, "caption").text
@@ -279,8 +278,8 @@ def test_the_original_config_stored_back_is_still_the_latest_plans_config(
     original = _get(demo_server, key, "/v1/configs/active")["body"]
     bigger = {**original, "version": f"{original['version']}-bigger-{time.time_ns()}"}
     bigger["revenue_budget_gbp_per_period"] = 1.3 * original["revenue_budget_gbp_per_period"]
+    planned = planning.plan_scenario(demo_db.factory, None, "highs").plan_id
     with transaction(demo_db.factory) as session:
-        planned = planning.plan_scenario(session, None, "highs").plan_id
         repository.save_config(session, bigger, planning.config_hash(bigger))
         again = repository.save_config(session, original, planning.config_hash(original)).id
     latest = _get(demo_server, key, "/v1/plans/latest")

@@ -55,8 +55,7 @@ def test_a_plan_after_a_one_series_reforecast_records_both_runs(
     factory: sessionmaker[Session],
 ) -> None:
     body, full, one_series, series = _full_then_one(factory)
-    with transaction(factory) as session:
-        made, _ = planning.plan_what_if(session, body, "highs")
+    made, _ = planning.plan_what_if(factory, body, "highs")
     sweep_id = planning.queue_sweep(factory)
     planning.run_sweep_job(factory, body, [body["fees"]["dfg_fee_rate"]], "highs", sweep_id)
     with factory() as session:
@@ -88,8 +87,8 @@ def test_a_purge_keeps_every_run_a_kept_plan_read(
     forecasts from stays with the one-series run, though a newer full run serves them all."""
     factory = either_factory
     body, full, one_series, _ = _full_then_one(factory)
+    made, _ = planning.plan_what_if(factory, body, "highs")
     with transaction(factory) as session:
-        made, _ = planning.plan_what_if(session, body, "highs")
         plan_run = session.get_one(PlanRow, made.plan_id).run_id
     newer = _reforecast(factory, None, 40.0)  # serves every series: the others go unless read
 
@@ -112,8 +111,8 @@ def test_a_plan_stored_before_the_list_names_its_one_run_and_keeps_only_that(
     and says older runs it read are not known; a purge keeps that run with it, as before (the
     full run, which it may have read too, is not known to be needed)."""
     body, full, one_series, _ = _full_then_one(factory)
+    made, _ = planning.plan_what_if(factory, body, "highs")
     with transaction(factory) as session:
-        made, _ = planning.plan_what_if(session, body, "highs")
         plan = session.get_one(PlanRow, made.plan_id)
         plan.result = {k: v for k, v in plan.result.items() if k != "forecast_run_ids"}
         plan_run = plan.run_id

@@ -32,13 +32,11 @@ def test_a_what_if_during_a_pipeline_run_names_the_run_before(
         frame = repository.latest_forecast_frame(session, "referrals/").drop(columns="run_id")
         repository.store_forecasts(session, working.id, frame.assign(mean=99.0), pd.DataFrame())
         working_id = working.id
-    with transaction(factory) as session:
-        during, _ = planning.plan_what_if(session, body, "highs")
+    during, _ = planning.plan_what_if(factory, body, "highs")
     with transaction(factory) as session:
         run = session.get_one(type(working), working_id)
         run.status, run.finished_at = "succeeded", utcnow()
-    with transaction(factory) as session:
-        after, _ = planning.plan_what_if(session, body, "highs")
+    after, _ = planning.plan_what_if(factory, body, "highs")
     with factory() as session:
         assert _forecast_run(session, during.plan_id) == first
         assert _forecast_run(session, after.plan_id) == working_id
@@ -60,7 +58,8 @@ def test_the_run_a_plan_read_is_recorded_when_it_is_made_not_worked_out_later(
     _store_flat_forecasts(factory, body)
     with transaction(factory) as session:
         read = repository.latest_forecast_frame(session, "referrals/")["run_id"].max()
-        made, _ = planning.plan_what_if(session, body, "highs")
+    made, _ = planning.plan_what_if(factory, body, "highs")
+    with transaction(factory) as session:
         plan = session.get_one(PlanRow, made.plan_id)
         assert plan.result["forecast_run_id"] == read
         later = repository.start_run(session, "pipeline", "api", "test")

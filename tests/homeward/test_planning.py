@@ -90,7 +90,7 @@ def test_a_sweep_names_the_latest_plan_each_change_is_from(
     _store_flat_forecasts(factory, body)
     with transaction(factory) as session:
         repository.save_config(session, body, planning.config_hash(body))
-        latest = planning.plan_scenario(session, None, "highs")
+    latest = planning.plan_scenario(factory, None, "highs")
     run = _sweep(factory, body)
     assert run.message == f"2 of 2 rates planned, compared with plan {latest.plan_id}"
     assert run.sweep is not None
@@ -106,7 +106,7 @@ def test_a_sweep_after_newer_forecasts_does_not_compare_other_weeks(
     _store_flat_forecasts(factory, body)
     with transaction(factory) as session:
         repository.save_config(session, body, planning.config_hash(body))
-        latest = planning.plan_scenario(session, None, "highs")
+    latest = planning.plan_scenario(factory, None, "highs")
     _store_flat_forecasts(factory, body, start="2026-01-12")  # newer referrals: a week on
     run = _sweep(factory, body)
     assert run.sweep is not None
@@ -166,8 +166,7 @@ def test_a_config_stored_before_the_entry_checks_still_plans_and_warns_of_its_ch
     assert warning.startswith(
         "services[domcare]: charge_gbp_per_hour 15 with charge_paying_share 0 has no effect"
     )
-    with transaction(factory) as session:
-        stored = planning.plan_scenario(session, None, "highs")
+    stored = planning.plan_scenario(factory, None, "highs")
     assert stored.plan_id > 0
 
 

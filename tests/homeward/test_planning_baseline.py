@@ -59,7 +59,7 @@ def test_a_sweep_after_a_new_config_does_not_credit_the_fee_with_the_budget(
     _store_flat_forecasts(factory, old)
     with transaction(factory) as session:
         repository.save_config(session, old, planning.config_hash(old))
-        old_plan = planning.plan_scenario(session, None, "highs")
+    old_plan = planning.plan_scenario(factory, None, "highs")
     # a finance officer stores a config with a bigger budget: the old config's plan is still
     # GET /v1/plans/latest, but it is not the active config's plan
     new = _body(revenue_budget_gbp_per_period=1.5 * old["revenue_budget_gbp_per_period"])
@@ -78,8 +78,7 @@ def test_a_sweep_after_a_new_config_does_not_credit_the_fee_with_the_budget(
     assert "no changes" in run.message and "has no plan yet" in run.message
     # once the active config is planned, a sweep compares with that plan, and its own rate
     # changes nothing
-    with transaction(factory) as session:
-        new_plan = planning.plan_scenario(session, None, "highs")
+    new_plan = planning.plan_scenario(factory, None, "highs")
     run = _sweep(factory, new, [rate, 0.2])
     assert run.message == f"2 of 2 rates planned, compared with plan {new_plan.plan_id}"
     same = (run.sweep or [])[0]
@@ -97,7 +96,7 @@ def test_a_sweep_over_other_periods_than_its_baseline_says_it_was_not_compared(
     _store_flat_forecasts(factory, body)
     with transaction(factory) as session:
         repository.save_config(session, body, planning.config_hash(body))
-        baseline = planning.plan_scenario(session, None, "highs").plan_id
+    baseline = planning.plan_scenario(factory, None, "highs").plan_id
     _store_flat_forecasts(factory, body, start="2026-01-12")
     run = _sweep(factory, body, [0.1, 0.2])
     assert run.status == "succeeded" and run.sweep is not None
@@ -118,7 +117,7 @@ def test_a_config_stored_again_after_another_compares_with_its_earlier_plan(
     _store_flat_forecasts(factory, old)
     with transaction(factory) as session:
         first = repository.save_config(session, old, planning.config_hash(old)).id
-        old_plan = planning.plan_scenario(session, None, "highs")
+    old_plan = planning.plan_scenario(factory, None, "highs")
     bigger = _body(revenue_budget_gbp_per_period=1.5 * old["revenue_budget_gbp_per_period"])
     with transaction(factory) as session:
         repository.save_config(session, bigger, planning.config_hash(bigger))
@@ -144,7 +143,7 @@ def test_a_sweep_of_a_config_with_other_changes_compares_with_it_at_its_own_rate
     _store_flat_forecasts(factory, active)
     with transaction(factory) as session:
         repository.save_config(session, active, planning.config_hash(active))
-        active_plan = planning.plan_scenario(session, None, "highs").plan_id
+    active_plan = planning.plan_scenario(factory, None, "highs").plan_id
     rate = active["fees"]["dfg_fee_rate"]
     bigger = _body(revenue_budget_gbp_per_period=1.5 * active["revenue_budget_gbp_per_period"])
     run = _sweep(factory, bigger, [0.3, rate])
@@ -373,7 +372,7 @@ def test_with_care_charges_a_sweeps_net_cost_and_unspent_budget_add_up_to_the_bu
     _store_flat_forecasts(factory, body)
     with transaction(factory) as session:
         repository.save_config(session, body, planning.config_hash(body))
-        active = planning.plan_scenario(session, None, "highs").plan_id
+    active = planning.plan_scenario(factory, None, "highs").plan_id
     run = _sweep(factory, body, [body["fees"]["dfg_fee_rate"], 0.3])
     assert run.status == "succeeded" and run.sweep is not None
     with factory() as session:

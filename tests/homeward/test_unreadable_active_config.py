@@ -36,8 +36,7 @@ def test_a_what_if_is_planned_while_the_active_config_cannot_be_read(
 ) -> None:
     _store_flat_forecasts(factory, _body())
     config_id = _store_unreadable(factory)
-    with transaction(factory) as session:
-        stored, compared = planning.plan_what_if(session, _body(), "highs")
+    stored, compared = planning.plan_what_if(factory, _body(), "highs")
     assert stored.plan_id > 0 and stored.result.status.value == "optimal"
     assert compared["config_changes"] is None and compared["compared_with_plan_id"] is None
     assert compared["not_comparable"] == (
@@ -51,11 +50,8 @@ def test_the_active_config_planned_while_unreadable_is_named_by_its_id(
     factory: sessionmaker[Session],
 ) -> None:
     config_id = _store_unreadable(factory)
-    with (
-        transaction(factory) as session,
-        pytest.raises(planning.ConfigUnreadable, match=re.escape(_unreadable(config_id))),
-    ):
-        planning.plan_what_if(session, None, "highs")
+    with pytest.raises(planning.ConfigUnreadable, match=re.escape(_unreadable(config_id))):
+        planning.plan_what_if(factory, None, "highs")
 
 
 def test_a_sweep_is_planned_while_the_active_config_cannot_be_read(
@@ -81,8 +77,8 @@ def test_two_plans_are_not_compared_where_a_config_cannot_be_read(
     its figures and rate as stored, no change, and why (never a 500 for the unreadable one)."""
     _store_flat_forecasts(factory, _body())
     config_id = _store_unreadable(factory)
+    stored, _compared = planning.plan_what_if(factory, _body(), "highs")
     with transaction(factory) as session:
-        stored, _compared = planning.plan_what_if(session, _body(), "highs")
         plan = session.get_one(PlanRow, stored.plan_id)
         old = repository.store_plan(
             session, plan.run_id, config_id, plan.status, 1.0, 0.1, dict(plan.result)
@@ -107,8 +103,8 @@ def test_a_plan_compared_with_one_that_is_not_optimal_shows_no_change(
     """Either way round: an optimal plan is never shown as 'worse' than a relaxed one, which
     broke a limit to exist (as a what-if against a relaxed latest plan is not)."""
     _store_flat_forecasts(factory, _body())
+    stored, _compared = planning.plan_what_if(factory, _body(), "highs")
     with transaction(factory) as session:
-        stored, _compared = planning.plan_what_if(session, _body(), "highs")
         plan = session.get_one(PlanRow, stored.plan_id)
         relaxed = repository.store_plan(
             session, plan.run_id, plan.config_id, "infeasible_relaxed", 1.0, 0.1, plan.result

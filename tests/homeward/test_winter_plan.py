@@ -170,8 +170,8 @@ def test_a_requested_plan_records_the_demand_and_models_it_planned_from(
     _plan(factory, sqlite_settings)
 
     def requested() -> RunRow:
+        stored = planning.plan_scenario(factory, None, "highs")
         with transaction(factory) as session:
-            stored = planning.plan_scenario(session, None, "highs")
             run_id = session.get_one(PlanRow, stored.plan_id).run_id
         with factory() as session:
             return session.get_one(RunRow, run_id)
@@ -207,8 +207,8 @@ def test_a_plan_records_the_run_of_its_pressure_series_forecast_too(
         repository.store_forecasts(session, again.id, frame.drop(columns="run_id"), pd.DataFrame())
         again.status = "succeeded"
         pressure_run = again.id
+    stored = planning.plan_scenario(factory, None, "highs")
     with transaction(factory) as session:
-        stored = planning.plan_scenario(session, None, "highs")
         result = session.get_one(PlanRow, stored.plan_id).result
     assert result["forecast_run_id"] == pipeline_run
     assert result["forecast_run_ids"] == [pipeline_run, pressure_run]
@@ -284,7 +284,7 @@ def test_a_requested_plans_run_starts_before_its_solve_and_finishes_after(
     ticks = iter(pd.date_range("2030-01-01", periods=100, freq="s", tz="UTC"))
     for module in (planning, repository):  # one fake clock, a second a tick
         monkeypatch.setattr(module, "utcnow", lambda: next(ticks).to_pydatetime())
-    solve = planning.solve_config
+    solve = planning.solve_prepared
     solving: list[pd.Timestamp] = []
 
     def timed(*args: Any, **kwargs: Any) -> Any:
@@ -293,9 +293,9 @@ def test_a_requested_plans_run_starts_before_its_solve_and_finishes_after(
         solving.append(pd.Timestamp(planning.utcnow()))
         return out
 
-    monkeypatch.setattr(planning, "solve_config", timed)
+    monkeypatch.setattr(planning, "solve_prepared", timed)
+    stored = planning.plan_scenario(factory, None, "highs")
     with transaction(factory) as session:
-        stored = planning.plan_scenario(session, None, "highs")
         run_id = session.get_one(PlanRow, stored.plan_id).run_id
     with factory() as session:
         run = session.get_one(RunRow, run_id)

@@ -964,7 +964,8 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: RunTrigger | 
     # (HOMEWARD_LOG_LEVEL, -q). access_log=False: the app logs each request itself, with its
     # duration and a 401's or 403's reason (api/access_log.py). proxy_headers: a request's
     # client and scheme are those X-Forwarded-For and -Proto give when (and only when) the
-    # peer is a proxy HOMEWARD_FORWARDED_ALLOW_IPS trusts (None: uvicorn's default)
+    # peer is a proxy HOMEWARD_FORWARDED_ALLOW_IPS trusts (None: uvicorn's default).
+    # timeout_keep_alive: longer than a pooling proxy keeps an idle connection (settings.py)
     uvicorn.run(
         app,
         host=settings.host,
@@ -973,6 +974,7 @@ def _serve(base: Settings, args: argparse.Namespace, run_on_start: RunTrigger | 
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        timeout_keep_alive=settings.keepalive_s,
         forwarded_allow_ips=(
             None if settings.forwarded_allow_ips is None else list(settings.forwarded_allow_ips)
         ),

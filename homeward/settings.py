@@ -87,6 +87,20 @@ class Settings(LogSettings):
     data_dir: Path = Field(default=Path("var"), description="where the SQLite file lives")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # How long an idle keep-alive connection is kept open (uvicorn's timeout_keep_alive, 5 s
+    # unless told). A reverse proxy that pools its connections to Homeward (Apache mod_proxy,
+    # IIS with ARR, nginx with an upstream `keepalive`) and sends a request on one just as the
+    # server closes it gets a reset and answers its client 502: the server must keep an idle
+    # connection longer than the proxy does. 75 s is nginx's own keepalive_timeout, longer than
+    # its upstream keepalive_timeout (60 s) and any proxy told to close at 60 s; the README's
+    # nginx example opens a connection per request, so any value is safe with it.
+    keepalive_s: int = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description="seconds an idle HTTP keep-alive connection is kept open; longer than the "
+        "reverse proxy's idle timeout for its connections to Homeward",
+    )
     forwarded_allow_ips: Annotated[tuple[str, ...] | None, NoDecode] = Field(
         default=None,
         description="the reverse proxies (comma-separated addresses or networks, or '*') "

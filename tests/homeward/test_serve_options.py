@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import pytest
+import uvicorn
 
 from homeward import commands
 from homeward.settings import Settings
@@ -40,3 +41,17 @@ def test_unset_the_proxies_are_uvicorns_default(
     options = _uvicorn_options(monkeypatch, sqlite_settings)
     assert options["forwarded_allow_ips"] is None
     assert options["log_level"] == logging.WARNING  # -q or HOMEWARD_LOG_LEVEL=WARNING
+
+
+def test_the_keep_alive_reaches_uvicorns_config(
+    monkeypatch: pytest.MonkeyPatch, sqlite_settings: Settings
+) -> None:
+    """HOMEWARD_KEEPALIVE_S is how long uvicorn keeps an idle connection: a proxy pooling its
+    connections must never find one closed as it sends on it (uvicorn's own 5 s did that)."""
+    settings = sqlite_settings.model_copy(update={"keepalive_s": 120})
+    options = _uvicorn_options(monkeypatch, settings)
+    assert options["timeout_keep_alive"] == 120
+    assert uvicorn.Config(object(), **options).timeout_keep_alive == 120
+    default = _uvicorn_options(monkeypatch, sqlite_settings)["timeout_keep_alive"]
+    assert default == Settings.model_fields["keepalive_s"].default == 75
+    assert default > uvicorn.Config(object()).timeout_keep_alive  # uvicorn's own, 5 s

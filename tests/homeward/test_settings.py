@@ -535,3 +535,25 @@ def test_a_json_body_limit_no_config_fits_in_or_past_the_upload_limit_is_refused
     env: pytest.MonkeyPatch, value: str
 ) -> None:
     assert "max_json_bytes" in _refused(env, "HOMEWARD_MAX_JSON_BYTES", value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", "Input should be greater than or equal to 1"),
+        ("3601", "Input should be less than or equal to 3600"),
+        ("75s", "Input should be a valid integer, unable to parse string as an integer"),
+        ("4.5", "Input should be a valid integer, unable to parse string as an integer"),
+    ],
+)
+def test_a_keep_alive_out_of_range_or_not_whole_seconds_is_refused_naming_it(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str, expected: str
+) -> None:
+    env.setenv("HOMEWARD_KEEPALIVE_S", value)
+    assert _cli_error(capsys).endswith(f"HOMEWARD_KEEPALIVE_S: {expected}, found {value!r}")
+
+
+def test_the_keep_alive_is_whole_seconds(env: pytest.MonkeyPatch) -> None:
+    assert Settings().keepalive_s == 75  # longer than uvicorn's 5 s: see settings.py
+    env.setenv("HOMEWARD_KEEPALIVE_S", "130")
+    assert Settings().keepalive_s == 130

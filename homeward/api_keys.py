@@ -7,6 +7,7 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,15 @@ LAST_USED_EVERY = timedelta(minutes=5)
 # How long recording a use may wait for another transaction's lock (an import holding
 # SQLite's write lock) before it is skipped for this request: the request is not held up.
 LAST_USED_LOCK_WAIT_S = 0.25
+# After a use could not be recorded, that key's use is not tried again in this process for
+# this long: the requests meanwhile neither wait for the lock again nor each log the same
+# warning (a soak on SQLite logged it 15 times in 5 s). Nor is a key's use tried by two
+# requests at once. The first request after it records the use.
+LAST_USED_RETRY_AFTER = timedelta(seconds=30)
+_use_writes_lock = threading.Lock()
+# (database, key id): when that key's use may next be written, while one is being written or
+# after one failed
+_use_writes_held: dict[tuple[str, int], datetime] = {}
 
 
 class KeyNameTaken(HomewardError):
@@ -291,20 +301,43 @@ def record_use(factory: sessionmaker[Session], caller: Caller, now: datetime) ->
     """Record that `caller`'s key was used at `now` if its last use was recorded
     LAST_USED_EVERY or more before (so at most one write per key per interval, whatever the
     requests), and the caller with the last use as now recorded. A failed write (the database
-    busy or gone) is logged and skipped: the request it was made for goes on, and a later
-    request records the use."""
+    busy or gone) is logged and skipped: the request it was made for goes on, the key's use is
+    not tried again for LAST_USED_RETRY_AFTER (nor while another request is writing it), and
+    a request after that records it."""
     last = caller.last_used_at
     if caller.key_id is None or (last is not None and now - _aware(last) < LAST_USED_EVERY):
         return caller
     engine: Engine = factory.kw["bind"]
+    held = (engine.url.render_as_string(), caller.key_id)
+    if not _may_write_use(held, now):
+        return caller
     try:
         with brief_lock_wait(engine, LAST_USED_LOCK_WAIT_S) as connection:
             repository.note_api_key_use(connection, caller.key_id, now, now - LAST_USED_EVERY)
     except SQLAlchemyError as exc:
         said = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        log.warning("could not record that API key %r was used (%s)", caller.name, said)
-        return caller
+        log.warning(
+            "could not record that API key %r was used (%s); not tried again for %d s",
+            caller.name,
+            said,
+            LAST_USED_RETRY_AFTER.total_seconds(),
+        )
+        return caller  # held until LAST_USED_RETRY_AFTER after `now` (_may_write_use)
+    with _use_writes_lock:
+        _use_writes_held.pop(held, None)
     return replace(caller, last_used_at=now)
+
+
+def _may_write_use(held: tuple[str, int], now: datetime) -> bool:
+    """Whether a key's use may be written now (not after a failure LAST_USED_RETRY_AFTER
+    ago, nor while another request writes it); if so, held for LAST_USED_RETRY_AFTER, which
+    a write that succeeds ends."""
+    with _use_writes_lock:
+        until = _use_writes_held.get(held)
+        if until is not None and now < until:
+            return False
+        _use_writes_held[held] = now + LAST_USED_RETRY_AFTER
+        return True
 
 
 def authorise(caller: Caller, action: Action, what: str) -> None:

@@ -5,6 +5,7 @@ is written at most once per LAST_USED_EVERY, never failing the request it was ma
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
@@ -208,11 +209,90 @@ def test_a_use_that_cannot_be_recorded_is_logged_and_the_request_goes_on(
     assert waits == [api_keys.LAST_USED_LOCK_WAIT_S]
     assert _row(factory, "dashboard")[1] is None
     [warning] = [r.getMessage() for r in caplog.records if r.name == "homeward.api_keys"]
-    assert warning == "could not record that API key 'dashboard' was used (database is locked)"
+    assert warning == (
+        "could not record that API key 'dashboard' was used (database is locked); not tried "
+        "again for 30 s"
+    )
     assert secret not in warning
     with engine.connect() as a, engine.connect() as b, engine.connect() as c:  # every pooled one
         waits = [x.exec_driver_sql("PRAGMA busy_timeout").scalar_one() for x in (a, b, c)]
     assert waits == [30000] * 3
+
+
+def test_after_a_use_that_cannot_be_recorded_the_key_is_not_tried_again_for_a_while(
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While an import holds SQLite's write lock, the key's use fails once, logged once;
+    requests in the next LAST_USED_RETRY_AFTER neither try (nor wait for the lock) nor log,
+    even once the lock is free; the first request after it records the use (a soak on SQLite
+    logged the same warning 15 times in 5 s, each request waiting for the lock again)."""
+    with transaction(factory) as session:
+        secret = api_keys.create_key(session, "viewer", Role.VIEWER).secret
+    engine = factory.kw["bind"]
+    tries: list[float] = []
+
+    def noting_the_try(engine: Engine, seconds: float) -> AbstractContextManager[Connection]:
+        tries.append(seconds)
+        return brief_lock_wait(engine, seconds)
+
+    monkeypatch.setattr(api_keys, "brief_lock_wait", noting_the_try)
+    caplog.set_level(logging.WARNING, logger="homeward.api_keys")
+    failed = utcnow().replace(microsecond=0)
+    retry = api_keys.LAST_USED_RETRY_AFTER
+    assert retry == timedelta(seconds=30)  # the interval the warning states
+    with engine.connect() as importer:
+        importer.exec_driver_sql("BEGIN IMMEDIATE")
+        for later_s in (0, 1, 2, 29):
+            assert _use(factory, secret, failed + timedelta(seconds=later_s)).last_used_at is None
+        importer.rollback()
+    soon = failed + retry - timedelta(seconds=1)
+    assert _use(factory, secret, soon).last_used_at is None  # the lock is free: not yet tried
+    assert len(tries) == 1 and _row(factory, "viewer")[1] is None
+    said = [r.getMessage() for r in caplog.records if r.name == "homeward.api_keys"]
+    assert said == [
+        "could not record that API key 'viewer' was used (database is locked); not tried "
+        "again for 30 s"
+    ]
+    after = failed + retry
+    assert _utc(_use(factory, secret, after).last_used_at) == after
+    assert len(tries) == 2 and _row(factory, "viewer")[1] == after
+
+
+def test_a_keys_use_is_written_by_one_request_at_a_time(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request arriving while another is writing the same key's use (perhaps waiting for a
+    lock) does not try too: each would wait and, failing, log."""
+    with transaction(factory) as session:
+        secret = api_keys.create_key(session, "viewer", Role.VIEWER).secret
+        other = api_keys.create_key(session, "other", Role.VIEWER).secret
+    writing, go_on = threading.Event(), threading.Event()
+    tries: list[float] = []
+
+    def held_write(engine: Engine, seconds: float) -> AbstractContextManager[Connection]:
+        tries.append(seconds)
+        if len(tries) == 1:
+            writing.set()
+            assert go_on.wait(60), "the test never let the first write go on"
+        return brief_lock_wait(engine, seconds)
+
+    monkeypatch.setattr(api_keys, "brief_lock_wait", held_write)
+    now = utcnow().replace(microsecond=0)
+    first = threading.Thread(target=_use, args=(factory, secret, now))
+    first.start()
+    try:
+        assert writing.wait(60)
+        assert _use(factory, secret, now).last_used_at is None  # not tried: one is writing
+        assert len(tries) == 1
+        assert _utc(_use(factory, other, now).last_used_at) == now  # another key is its own
+    finally:
+        go_on.set()
+        first.join(60)
+    assert _row(factory, "viewer")[1] == now and len(tries) == 2
+    later = now + api_keys.LAST_USED_EVERY  # written: the next write is in the usual interval
+    assert _utc(_use(factory, secret, later).last_used_at) == later
 
 
 def test_recording_a_use_waits_briefly_for_a_lock_and_restores_the_usual_wait(

@@ -341,9 +341,9 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
         prepared = planning.prepare_plan(session, config_row.body)
     # solved holding no transaction (a pooled connection idle in one for the whole solve)
     solved = planning.solve_prepared(prepared, settings.solver)
-    result = solved.result
+    result, as_stored = solved.result, planning.result_json(solved)
     with repository_session(factory) as session:
-        stored = planning.store_result(session, run_id, config_id, solved)
+        stored = planning.store_result(session, run_id, config_id, solved, as_stored)
         session.get_one(RunRow, run_id).solver_status = result.status.value
     step.timings["plan_s"] = time.perf_counter() - start
     report(

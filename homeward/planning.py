@@ -786,9 +786,12 @@ def plan_scenario(
     solved = solve_prepared(prepared, solver)
     config, result = solved.config, solved.result
     canonical = config.model_dump(mode="json")
+    # worked out before the transaction, which then holds its connection only to write
+    body_hash, data_hash = config_hash(canonical), demand_hash(result.demand)
+    stored = result_json(solved)
     with transaction(factory) as session:
         config_row = repository.save_config(
-            session, canonical, config_hash(canonical), scenario=True, apart=apart
+            session, canonical, body_hash, scenario=True, apart=apart
         )
         if run_id is None:  # made after the solve, so a refused plan leaves no run
             run = repository.start_run(session, "plan", trigger, code_version())
@@ -799,9 +802,9 @@ def plan_scenario(
         run.config_id, run.config_version = config_row.id, config_version(config_row)
         run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
         run.message = result.message
-        run.data_hash, run.models_chosen = demand_hash(result.demand), models
+        run.data_hash, run.models_chosen = data_hash, models
         run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
-        return store_result(session, run.id, config_row.id, solved)
+        return store_result(session, run.id, config_row.id, solved, stored)
 
 
 def demand_hash(demand: pd.DataFrame) -> str:
@@ -859,17 +862,24 @@ def _record_failure(factory: sessionmaker[Session], run_id: int, message: str) -
         run.status, run.finished_at, run.message = "failed", utcnow(), message
 
 
-def store_result(session: Session, run_id: int, config_id: int, solved: SolvedPlan) -> StoredPlan:
-    """Store a plan result against its run and config, with the forecast runs it read last in
-    its result: `forecast_run_id`, the newest run of its referral forecasts, and
-    `forecast_run_ids`, every run whose forecasts it read, ascending (what retention keeps
-    with it). Worked out when the summary was read, a run since (or one deleted) could change
-    them."""
-    result = solved.result
+def result_json(solved: SolvedPlan) -> dict[str, Any]:
+    """A solved plan's result as stored, with the forecast runs it read last:
+    `forecast_run_id`, the newest run of its referral forecasts, and `forecast_run_ids`, every
+    run whose forecasts it read, ascending (what retention keeps with it). Worked out when the
+    summary was read, a run since (or one deleted) could change them. Made before the
+    transaction that stores it, which then holds its connection only to write."""
     read = {
         "forecast_run_id": solved.forecast_run_id,
         "forecast_run_ids": [*solved.forecast_run_ids],
     }
+    return solved.result.to_dict() | read
+
+
+def store_result(
+    session: Session, run_id: int, config_id: int, solved: SolvedPlan, stored: dict[str, Any]
+) -> StoredPlan:
+    """Store a plan result against its run and config; `stored` is its `result_json`."""
+    result = solved.result
     row = repository.store_plan(
         session,
         run_id,
@@ -877,7 +887,7 @@ def store_result(session: Session, run_id: int, config_id: int, solved: SolvedPl
         result.status.value,
         result.objective_weighted_wait_days,
         result.solve_seconds,
-        result.to_dict() | read,
+        stored,
     )
     return StoredPlan(row.id, result)
 
@@ -1137,12 +1147,10 @@ def plan_what_if(
             changes, baseline, unreadable = None, None, _not_compared_with(exc)
     stored = plan_scenario(factory, body, solver)
     with transaction(factory) as session:
-        row = session.get_one(PlanRow, stored.plan_id)
-        figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
-        horizon = plan_horizon(row.result)
-        compared = sweep_row(
-            config.fees.dfg_fee_rate, row.id, row.status, figures, baseline, horizon
-        )
+        row = session.get_one(PlanRow, stored.plan_id)  # its figures as stored, reckoned after
+    figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
+    horizon, rate = plan_horizon(row.result), config.fees.dfg_fee_rate
+    compared = sweep_row(rate, row.id, row.status, figures, baseline, horizon)
     if unreadable is not None:
         compared["not_comparable"] = unreadable
     return stored, {**compared, "config_changes": changes}

@@ -146,11 +146,17 @@ _AS_STORED = True
 
 
 def _public(session: Session, row: PlanRow) -> PlanPublic:
+    return _as_public(row, repository.plan_is_scenario(session, row))
+
+
+def _as_public(row: PlanRow, scenario: bool) -> PlanPublic:
+    """A stored plan as served (reads nothing more from the database: validating a large
+    result need not hold a transaction open)."""
     return PlanPublic(
         id=row.id,
         run_id=row.run_id,
         config_id=row.config_id,
-        scenario=repository.plan_is_scenario(session, row),
+        scenario=scenario,
         created_at=row.created_at,
         status=row.status,
         objective_weighted_wait_days=row.objective_weighted_wait_days,
@@ -424,7 +430,9 @@ def create_plan(
         )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
     with transaction(factory) as session:
-        plan = _public(session, session.get_one(PlanRow, stored.plan_id))
+        row = session.get_one(PlanRow, stored.plan_id)
+        scenario = repository.plan_is_scenario(session, row)
+    plan = _as_public(row, scenario)
     comparison = PlanComparisonPublic.model_validate(compared)
     return WhatIfPublic(**dict(plan), comparison=comparison)
 

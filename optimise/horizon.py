@@ -151,6 +151,18 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
 # only what paying for an hour it does not use would cost), so no budget or staff limit is what
 # holds the service back, but the objective's weights.
 VALUED_TIMES = 2.0
+# What holds a service back is judged period by period: in a period its cases wait (some are
+# still waiting at its end), either more of its hours would cut waiting (its row "hours used <=
+# hours paid" valued, or a staff limit of it priced, above VALUED_TIMES the tie-break) and the
+# budget or staff limits binding then hold it back, or they would go unused and the weights do.
+# The cause named is the one of more periods, and the budget and staff limits are counted only
+# in the periods they hold it back. On the demo with OT's weights at 1e-06, the revenue budget,
+# spent in the last 4 of 52 weeks for other services' sake, priced OT's hours in those weeks
+# alone, while OT's cases waited in all 52 and its paid hours sat idle in 19 to 26 weeks per
+# team: judged over the whole plan at once, those 4 weeks had named the budget as OT's cause.
+# A service whose hours are idle until a late surge of demand that the budget cannot serve is
+# held back by the budget: its cases wait only in the weeks of the surge.
+WAITING_CASES = 1e-6  # fewer cases waiting than this is the solver's round-off, not a queue
 # The limits on a service's hours a plan can be held back by, as its binding rows name them,
 # and how each reads.
 STAFF_LIMITS = {
@@ -161,42 +173,61 @@ STAFF_LIMITS = {
 
 
 def _held_back(inputs: PlanInputs, result: PlanResult, service: str) -> tuple[bool, str]:
-    """What holds back a service the plan serves well under its arrivals, from the plan's
-    binding rows: (True, the revenue budgets spent and its staff limits reached) where more of
-    its hours would cut waiting, (False, the objective's weights, named) where they would not
-    (its paid hours idle, or priced at no more than the tie-break)."""
+    """What holds back a service the plan serves well under its arrivals, judged period by
+    period (see WAITING_CASES above): (True, the revenue budgets spent and its staff limits
+    reached, in the periods they hold it back) where more of its hours would cut waiting in at
+    least as many periods as they would go unused while its cases wait, (False, the
+    objective's weights, named, and any periods the limits hold it back) where not."""
+    valued = _valued(inputs, result, service)
+    held = {int(p) for p in valued["period"]}
+    backlog = result.backlog[result.backlog["service"] == service]
+    queue = backlog.groupby("period")["backlog_cases"].sum()
+    unused = {int(p) for p in queue.index[queue > WAITING_CASES]} - held
+    if not held:
+        return False, _weights_cause(inputs, service, "")
+    kinds, parts = _limits(inputs, result, service, held, set(valued["team"]))
+    if len(unused) > len(held):
+        periods, unit = len(inputs.period_start), f"{period_unit(inputs)}s"
+        limits = f": {', '.join(parts)}" if parts else ""
+        return False, _weights_cause(
+            inputs,
+            service,
+            f" in {len(unused)} of the plan's {periods} {unit}, with its cases waiting; in "
+            f"{len(held)}, more would cut waiting{limits}",
+        )
+    if not parts:
+        return True, "the config's limits, though no budget or staff limit of it binds alone"
+    return True, " and ".join(kinds) + ": " + ", ".join(parts)
+
+
+def _valued(inputs: PlanInputs, result: PlanResult, service: str) -> pd.DataFrame:
+    """The service's binding rows "hours used <= hours paid", and its staff limits, priced
+    above VALUED_TIMES the spend tie-break on its dearest hour (or with no price: CBC may give
+    none, and then the binding limits alone say): the teams and periods in which more of its
+    hours would cut waiting."""
     binding = result.binding
     i = inputs.services.index(service)
-    used = binding[(binding["constraint"] == "team_hours_used") & (binding["service"] == service)]
+    rows = binding[
+        binding["constraint"].isin(["team_hours_used", *STAFF_LIMITS])
+        & (binding["service"] == service)
+    ]
     tie = SPEND_TIE_BREAK_DAYS_PER_GBP * float(inputs.agency_cost_per_hour_gbp[i])
-    duals = used["dual"].to_numpy(dtype=float)
-    # CBC may give no row prices: then the binding limits alone say
-    valued = used[~np.isfinite(duals) | (np.abs(duals) > VALUED_TIMES * tie)]
-    if not len(valued):
-        return False, _weights_cause(inputs, service)
-    teams = set(valued["team"])
-    budgets = {
-        inputs.budgets[inputs.budget_of_team[inputs.teams.index(t)]]
-        for t in teams
-        if t in inputs.teams
-    }
-    parts = []
-    revenue = binding[binding["constraint"] == "revenue"]
-    # the one pooled budget's rows have no budget axis (optimise/budgets.py revenue_axes)
-    revenue = revenue.assign(budget=revenue["budget"].fillna(POOLED))
-    spent = revenue[revenue["budget"].isin(budgets)]
-    for budget, rows in spent.groupby("budget", sort=True):
-        name = "the revenue budget" if budget == POOLED else f"team {budget}'s revenue budget"
-        years = sorted(str(y) for y in rows["year"].dropna().unique())
-        if len(years) == 1:
-            parts.append(f"{name} spent in financial year {years[0]}")
-        elif years:
-            parts.append(f"{name} spent in financial years {', '.join(years[:-1])} and {years[-1]}")
-        else:
-            parts.append(f"{name} spent {_in_periods(inputs, rows)}")
+    duals = rows["dual"].to_numpy(dtype=float)
+    valued: pd.DataFrame = rows[~np.isfinite(duals) | (np.abs(duals) > VALUED_TIMES * tie)]
+    return valued
+
+
+def _limits(
+    inputs: PlanInputs, result: PlanResult, service: str, held: set[int], teams: set[str]
+) -> tuple[list[str], list[str]]:
+    """(['the budget', 'staff limits'] as they bind, each binding limit in words), counting
+    only the periods `held` (or their financial years) in which the service's hours are
+    valued, and the revenue budgets of `teams`, whose hours they are."""
+    parts = _budgets_spent(inputs, result, held, teams)
     kinds = ["the budget"] if parts else []
+    binding = result.binding
     limits = binding["constraint"].isin(list(STAFF_LIMITS))
-    staff = binding[limits & (binding["service"] == service)]
+    staff = binding[limits & (binding["service"] == service) & binding["period"].isin(held)]
     for (constraint, team, district), rows in staff.groupby(
         ["constraint", "team", "district"], dropna=False, sort=True
     ):
@@ -207,9 +238,41 @@ def _held_back(inputs: PlanInputs, result: PlanResult, service: str) -> tuple[bo
         )
     if len(staff):
         kinds.append("staff limits")
-    if not parts:
-        return True, "the config's limits, though no budget or staff limit of it binds alone"
-    return True, " and ".join(kinds) + ": " + ", ".join(parts)
+    return kinds, parts
+
+
+def _budgets_spent(
+    inputs: PlanInputs, result: PlanResult, held: set[int], teams: set[str]
+) -> list[str]:
+    """Each revenue budget of `teams` spent in a period of `held` (or in the financial year
+    of one), in words."""
+    budgets = {
+        inputs.budgets[inputs.budget_of_team[inputs.teams.index(t)]]
+        for t in teams
+        if t in inputs.teams
+    }
+    years = {inputs.financial_years[inputs.year_of_period[p - 1]] for p in held}
+    binding = result.binding
+    revenue = binding[binding["constraint"] == "revenue"]
+    # the one pooled budget's rows have no budget axis (optimise/budgets.py revenue_axes)
+    revenue = revenue.assign(budget=revenue["budget"].fillna(POOLED))
+    spent = revenue[
+        revenue["budget"].isin(budgets)
+        & (revenue["period"].isin(held) | revenue["year"].isin(years))
+    ]
+    parts = []
+    for budget, rows in spent.groupby("budget", sort=True):
+        name = "the revenue budget" if budget == POOLED else f"team {budget}'s revenue budget"
+        spent_in = sorted(str(y) for y in rows["year"].dropna().unique())
+        if len(spent_in) == 1:
+            parts.append(f"{name} spent in financial year {spent_in[0]}")
+        elif spent_in:
+            parts.append(
+                f"{name} spent in financial years {', '.join(spent_in[:-1])} and {spent_in[-1]}"
+            )
+        else:
+            parts.append(f"{name} spent {_in_periods(inputs, rows)}")
+    return parts
 
 
 def _in_periods(inputs: PlanInputs, rows: pd.DataFrame) -> str:
@@ -219,9 +282,10 @@ def _in_periods(inputs: PlanInputs, rows: pd.DataFrame) -> str:
     return f"in all {periods} {unit}" if n == periods else f"in {n} of {periods} {unit}"
 
 
-def _weights_cause(inputs: PlanInputs, service: str) -> str:
+def _weights_cause(inputs: PlanInputs, service: str, unused: str) -> str:
     """The objective's weights that make serving a service worth nothing, in words: OT's
-    below what its assessments add to the DFG works queue, a weight of 0, or else its own."""
+    below what its assessments add to the DFG works queue, a weight of 0, or else its own;
+    `unused` says in which periods more of its hours would go unused, where not in all."""
     i = inputs.services.index(service)
     hospital = float(inputs.hospital_delay_weight[i] * inputs.hospital_share[i])
     present = inputs.class_share[i] > 0
@@ -237,7 +301,7 @@ def _weights_cause(inputs: PlanInputs, service: str) -> str:
     moved = inputs.p_ot_dfg * inputs.works_wait_weight
     head = (
         "the objective's weights, not by the budget or staff limits (more of its hours would go "
-        "unused): "
+        f"unused{unused}): "
     )
     if float(weights.max()) == 0:
         return head + f"its weight is 0 ({named}), so its waiting costs the plan nothing"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import optimise
@@ -19,6 +20,7 @@ from optimise.result import PlanResult
 from tests.optimise.factory import inputs_of, rich_config, rich_demand
 
 WEEKS = 16
+WEEK = pd.Timedelta(weeks=1)
 
 
 def _warnings(**overrides: Any) -> tuple[str, ...]:
@@ -149,3 +151,40 @@ def test_demand_the_budget_cannot_serve_names_the_budget_and_the_staff_limits_re
         "demand; if it is higher than expected, check its units (monthly counts on weekly rows "
         "are 4.3 times too high)"
     )
+
+
+def test_a_budget_spent_in_a_few_weeks_is_not_what_holds_back_a_service_idle_in_the_rest() -> None:
+    """The demo with OT's weights at 1e-06 named the budget, spent in its last 4 of 52 weeks
+    for other services' sake, as OT's cause, while OT's paid hours sat idle for half the year.
+    Here home care's demand is six times as high in the last 4 of 16 weeks, which the budget
+    (GBP 12,000 a week) cannot serve: it is spent in those weeks alone, and prices OT's hours
+    (which bring fee income) in 2 of them, while OT's cases wait in all 16 and its hours sit
+    idle in the other 14. Judged week by week, OT is held back by its weights, and home care,
+    whose cases wait only in the weeks of the surge, by the budget."""
+    demand = rich_demand(periods=WEEKS)
+    surge = (demand["service"] == "domcare") & (demand["ds"] >= demand["ds"].min() + 12 * WEEK)
+    demand.loc[surge, "cases"] *= 6
+    raw = rich_config(
+        horizon_periods=WEEKS,
+        works_wait_weight=6.0,
+        services=_ot(wait_weight=1e-06),
+        revenue_budget_gbp_per_period=12000.0,
+    )
+    inputs = inputs_of(raw, demand)
+    result = optimise.plan(inputs, simulation_runs=0)
+    binding = result.binding
+    assert sorted(binding.loc[binding["constraint"] == "revenue", "period"]) == [13, 14, 15, 16]
+    text = unserved_demand_warning(inputs, result)
+    assert text is not None
+    assert (
+        "OT 24 cases arriving a week, 1 served (3%), waiting cases from 90 to 461, the wait at "
+        "the end without end (none served), held back by the objective's weights, not by the "
+        "budget or staff limits (more of its hours would go unused in 14 of the plan's 16 "
+        "weeks, with its cases waiting; in 2, more would cut waiting: the revenue budget spent "
+        "in 2 of 16 weeks): each OT case assessed puts p_ot_dfg 0.3"
+    ) in text
+    assert (
+        "domiciliary care 18 cases arriving a week, 15 served (84%), waiting cases from 13 to "
+        "54, the wait at the end 15 days, held back by the budget: the revenue budget spent in "
+        "4 of 16 weeks."
+    ) in text

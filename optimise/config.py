@@ -297,7 +297,8 @@ class ServiceConfig(_Strict):
         description="the longest wait, in days, a plan may leave any district's cases of the "
         "service (of either priority class) in any period without a warning: a plan warns where "
         "a period's wait (its cases waiting over its cases served, the backlog table's "
-        "avg_wait_days; without end where none are served) passes it, naming the longest; above "
+        "avg_wait_days; where none are served, without end if no later period serves them, "
+        "else the next serving period's) passes it, naming the longest; above "
         "0; null: 42 for reablement, a rapid-response service of up to about six weeks (Halton's "
         "peer review, 2019, paragraph 43), none for the other services",
     )

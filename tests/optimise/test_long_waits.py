@@ -1,7 +1,8 @@
 """A service whose wait in some period passes its wait_warning_days is named in the plan's
 warnings (the longest wait, where, of which class, when, how many periods are over, and the
-average beside it); a plan whose waits stay under says nothing; a period with people waiting
-and none served is a wait without end, over any limit."""
+average of its class beside it); a plan whose waits stay under says nothing; a period with
+people waiting and none served is a wait without end, over any limit, where no later period
+serves them, and takes the wait of the next period that does where one does."""
 
 from __future__ import annotations
 
@@ -48,12 +49,13 @@ def test_a_service_whose_waits_pass_its_limit_is_named_with_its_longest_wait() -
         f"longest is {worst['avg_wait_days']:,.0f} days for {worst['priority']} cases in "
         f"{names[worst['district']]} in the week of {pd.Timestamp(worst['ds']):%Y-%m-%d}; "
     )
+    # OT has one class, standard: its average is the service's over the plan
     waits = result.district_waits[result.district_waits["service"] == "ot"]
     average = waits["person_days"].sum() / waits["cases_served"].sum()
     there = waits.set_index("district").loc[worst["district"], "avg_wait_days"]
     assert average < 14
     assert text.endswith(
-        f"; its average wait over the plan is {average:,.0f} days ({there:,.0f} in "
+        f"; its standard cases' average wait over the plan is {average:,.0f} days ({there:,.0f} in "
         f"{names[worst['district']]}), "
         + (
             "under the limit: the average hides these waits"
@@ -139,4 +141,72 @@ def test_a_wait_limit_that_is_not_a_positive_number_is_refused_at_its_field(
     assert (said.expected, said.found) == (expected, found)
     assert config_problems(refused.value) == (
         f"services.2.wait_warning_days: expected {expected}, found {found}"
+    )
+
+
+def _two_classes(limit_days: float) -> tuple[PlanInputs, PlanResult]:
+    """rich_config over 16 weeks with 30% of OT's cases urgent, weighing 5: the first week's
+    OT hours go to urgent cases, and standard cases in Rugby and Nuneaton and Bedworth, served
+    from the second week, wait then with none served."""
+    raw = _limited(rich_config(horizon_periods=PERIODS), "ot", limit_days)
+    raw["services"] = [
+        {**s, "urgent_share": 0.3, "urgent_wait_weight": 5.0} if s["id"] == "ot" else s
+        for s in raw["services"]
+    ]
+    inputs = inputs_of(raw, rich_demand(periods=PERIODS))
+    return inputs, optimise.plan(inputs, simulation_runs=0)
+
+
+def _expected_over(rows: pd.DataFrame, limit_days: float) -> set[int]:
+    """The periods over the limit, by the rule written out: a period serving none of the
+    cases waiting takes the wait of the next period serving its district's class."""
+    over = set()
+    for _, queue in rows.groupby(["district", "priority"]):
+        waits = list(
+            queue.sort_values("period")[["period", "backlog_cases", "avg_wait_days"]].itertuples(
+                index=False
+            )
+        )
+        for k, (period, waiting, wait) in enumerate(waits):
+            if pd.isna(wait) and waiting > 1e-6:
+                wait = next((w for _, _, w in waits[k + 1 :] if not pd.isna(w)), float("inf"))
+            if wait > limit_days:
+                over.add(int(period))
+    return over
+
+
+def test_a_queue_served_later_is_not_a_wait_without_end_and_its_class_average_is_given() -> None:
+    """The demo opened every plan with 'in the week of 2026-11-23 cases wait with none served,
+    a wait without end', when only its first week served none of the standard cases, and set
+    the standard cases' longest wait beside the service's average over both classes, 35 days
+    under a 42-day limit, while the standard cases averaged 63. Here OT's standard cases are
+    served from week 2: no wait without end, and their own average (10 days) is over a 9-day
+    limit that the service's (7, its urgent cases waiting almost none) is under."""
+    inputs, result = _two_classes(9.0)
+    ot = result.backlog[result.backlog["service"] == "ot"]
+    standard = ot[ot["priority"] == "standard"]
+    first = standard[standard["period"] == 1]
+    assert (first["cases_served"] == 0).sum() == 2  # Rugby's and Nuneaton and Bedworth's
+    assert standard.groupby("district")["cases_served"].sum().min() > 0
+    [text] = long_wait_warnings(inputs, result)
+    assert "without end" not in text
+    over = _expected_over(ot, 9.0)
+    assert 1 in over  # its queue is over the limit when next served, in week 2
+    assert text.startswith(
+        f"OT waits pass its 9-day limit (wait_warning_days) in {len(over)} of the plan's 16 weeks"
+    )
+    worst = ot.sort_values(["avg_wait_days", "period"], ascending=[False, True]).iloc[0]
+    assert (
+        f"the longest is {worst['avg_wait_days']:,.0f} days for {worst['priority']} cases in "
+        f"Rugby in the week of {pd.Timestamp(worst['ds']):%Y-%m-%d};"
+    ) in text
+    waits = result.district_waits[result.district_waits["service"] == "ot"]
+    assert waits["person_days"].sum() / waits["cases_served"].sum() < 9  # both classes
+    average = standard["backlog_cases"].sum() * 7 / standard["cases_served"].sum()
+    rugby = standard[standard["district"] == "rugby"]
+    there = rugby["backlog_cases"].sum() * 7 / rugby["cases_served"].sum()
+    assert average > 9
+    assert text.endswith(
+        f"; its standard cases' average wait over the plan is {average:,.0f} days "
+        f"({there:,.0f} in Rugby), over the limit too"
     )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from optimise.budgets import capital_bounds, capital_row_of_period
 from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP
+from optimise.capital_stops import capital_year_stops_note
 from optimise.inputs import POOLED, PlanInputs, service_name
 from optimise.result import PlanResult
 
@@ -31,7 +32,18 @@ SPENT = 0.999  # capital counts as spent at this share of the horizon's or year'
 
 def end_of_horizon_warnings(inputs: PlanInputs, result: PlanResult) -> list[str]:
     """Warnings for queues that rise at the end of the horizon: DFG works that stop because
-    the capital is spent, and care queues planned lean because later waiting is not counted."""
+    the capital is spent, and care queues planned lean because later waiting is not counted;
+    and a note of works that stop within the plan as a financial year's capital is spent
+    (optimise/capital_stops.py), which says when a district's stop, where the first warning
+    gives only the last district's."""
+    warnings = _end_rises(inputs, result)
+    if note := capital_year_stops_note(inputs, result):
+        warnings.append(note)
+    return warnings
+
+
+def _end_rises(inputs: PlanInputs, result: PlanResult) -> list[str]:
+    """The warnings of queues that rise at the end of the horizon (above)."""
     periods = len(inputs.period_start)
     if not len(result.backlog) or periods < 8:
         return []

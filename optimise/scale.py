@@ -164,22 +164,25 @@ def _times(ratio: float) -> str:
 
 def _capital_below_one_case(inputs: PlanInputs) -> str | None:
     """A district whose capital funds not one case, unless its case costs over the mandatory
-    DFG's maximum: that cost, not the capital, is then the likely slip (_case_cost_too_large)."""
-    short = [  # a case's capital: its cost, and its fee where the fee is charged to the grant
-        f"{name} GBP {capital:,.2f} against GBP {cost:,.0f} a case"
-        for name, capital, cost, own in zip(
-            inputs.district_names,
-            inputs.capital_gbp,
-            inputs.cost_per_adaptation_gbp,
-            _own_case_costs(inputs),
-            strict=True,
-        )
-        if 0 < capital < cost and own <= MOST_MANDATORY_DFG_GBP
-    ]
+    DFG's maximum: that cost, not the capital, is then the likely slip (_case_cost_too_large).
+    With capital by financial year, each year the plan reaches is judged on its own: a year
+    given in thousands beside another in pounds ({"2026-27": 450, "2027-28": 1800000}) funds
+    no works in its year, which the years' sum hid."""
+    short = []  # a case's capital: its cost, and its fee where the fee is charged to the grant
+    for name, capitals, cost, own in zip(
+        inputs.district_names,
+        _capital_by_year(inputs),
+        inputs.cost_per_adaptation_gbp,
+        _own_case_costs(inputs),
+        strict=True,
+    ):
+        below = [f"GBP {c:,.2f}{year}" for year, c in capitals if 0 < c < cost]
+        if below and own <= MOST_MANDATORY_DFG_GBP:
+            short.append(f"{name} {' and '.join(below)} against GBP {cost:,.0f} a case")
     if not short:
         return None
     field, what = (
-        ("capital_by_year_gbp", "capital in each financial year, summed here over the plan's,")
+        ("capital_by_year_gbp", "capital in each financial year")
         if inputs.capital_per_financial_year
         else ("capital_gbp", "capital over the whole horizon")
     )
@@ -188,6 +191,17 @@ def _capital_below_one_case(inputs: PlanInputs) -> str | None:
         f"({'; '.join(short)}): is it in thousands of pounds? {field} is the district's "
         f"{what} in GBP (Warwickshire's 2019/20 grant was GBP 4,516,609)"
     )
+
+
+def _capital_by_year(inputs: PlanInputs) -> list[list[tuple[str, float]]]:
+    """Each district's [(' in 2026-27', capital), ...] for each financial year the plan
+    reaches, or [('', capital over the horizon)]."""
+    if inputs.capital_by_year_gbp is None:
+        return [[("", float(c))] for c in inputs.capital_gbp]
+    return [
+        [(f" in {year}", float(c)) for year, c in zip(inputs.financial_years, row, strict=True)]
+        for row in inputs.capital_by_year_gbp
+    ]
 
 
 def _own_case_costs(inputs: PlanInputs) -> np.ndarray:

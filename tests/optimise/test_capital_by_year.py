@@ -259,3 +259,63 @@ def test_money_scale_warnings_name_capital_by_year_gbp() -> None:
     horizon = hand_config(horizon_periods=3)
     horizon["districts"][0]["capital_gbp"] = 2e6
     assert [w for w in money_scale_warnings(inputs_of(horizon, _demand())) if "whole horizon" in w]
+
+
+def test_a_year_whose_capital_funds_not_one_case_is_named_beside_a_year_that_does() -> None:
+    """A year in thousands of pounds beside one in pounds: their sum, GBP 1,800,450, funds
+    plenty of GBP 1,000 cases, and no warning was given, while 2024-25 funds none."""
+    from optimise.scale import money_scale_warnings
+
+    slip = inputs_of(_yearly({"2024-25": 450.0, "2025-26": 1_800_000.0}), _demand())
+    [warning] = [w for w in money_scale_warnings(slip) if "works case in" in w]
+    assert warning.startswith(
+        "DFG capital_by_year_gbp funds not one works case in 1 district(s) (Rugby GBP 450.00 "
+        "in 2024-25 against GBP 1,000 a case): is it in thousands of pounds?"
+    )
+    both = inputs_of(_yearly({"2024-25": 0.3, "2025-26": 0.5}), _demand())
+    [warning] = [w for w in money_scale_warnings(both) if "works case in" in w]
+    assert "(Rugby GBP 0.30 in 2024-25 and GBP 0.50 in 2025-26 against GBP 1,000 a case)" in warning
+
+
+NOTE = "DFG works stop within the plan as a financial year's capital_by_year_gbp is spent: "
+CARRIED = (
+    ". Each year's capital pays for that year's works alone, none carried into the next: works "
+    "cases wait meanwhile for a later year's"
+)
+
+
+def test_works_stopped_by_a_years_capital_are_noted_with_the_week_they_restart() -> None:
+    """2024-25's GBP 3,000 is spent in the first week, and the works wait for 2025-26's in
+    week 3 (test_a_years_capital_binds_and_works_wait_for_the_next_years): a plan too short
+    for the end-of-horizon warning, whose queue does not rise at its end, said nothing."""
+    result = _plan(_yearly())
+    assert _works(result) == pytest.approx([3.0, 0.0, 5.0])
+    assert [w for w in result.warnings if w.startswith("DFG works stop")] == [
+        NOTE + "in Rugby after the week of 2025-03-24, its 2024-25 capital (GBP 3,000) spent, "
+        "restarting in the week of 2025-04-07 with 2025-26's" + CARRIED
+    ]
+
+
+def test_works_stopped_by_a_years_capital_with_none_the_next_year_are_noted() -> None:
+    result = _plan(_yearly({"2024-25": 3000.0, "2025-26": 0.0}))
+    assert _works(result) == pytest.approx([3.0, 0.0, 0.0])
+    assert [w for w in result.warnings if w.startswith("DFG works stop")] == [
+        NOTE + "in Rugby after the week of 2025-03-24, its 2024-25 capital (GBP 3,000) spent, "
+        "and none restart in the plan (2025-26: GBP 0)" + CARRIED
+    ]
+
+
+def test_works_that_stop_with_no_case_left_are_not_noted() -> None:
+    """GBP 50,000 in 2024-25 completes all 10 cases in week 1, and none are referred: the
+    works stop for want of cases, not of capital."""
+    result = _plan(_yearly({"2024-25": 50_000.0, "2025-26": 0.0}))
+    assert _works(result) == pytest.approx([10.0, 0.0, 0.0])
+    assert not [w for w in result.warnings if w.startswith("DFG works stop")]
+
+
+def test_capital_over_the_horizon_has_no_such_note() -> None:
+    horizon = hand_config(horizon_periods=3)
+    horizon["districts"][0]["capital_gbp"] = 3000.0
+    result = _plan(horizon)
+    assert _works(result) == pytest.approx([3.0, 0.0, 0.0])
+    assert not [w for w in result.warnings if w.startswith("DFG works stop")]

@@ -373,7 +373,45 @@ function renderCapital(plan) {
     <tbody>${rows.join("")}</tbody>
     <tfoot><tr><th scope="row">all districts</th><td>${fmt(all("capital_available_gbp"))}</td>
       <td>${fmt(all("capital_spent_gbp"))}</td><td>${fmt(allWorks, 1)}</td><td></td><td></td></tr></tfoot>
-    </table></div>`;
+    </table></div>${capitalByYear(plan)}`;
+}
+
+// Rows by `key(row)`, in their order (Map.groupBy is too new for some councils' managed browsers).
+function groupBy(rows, key) {
+  const groups = new Map();
+  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  return groups;
+}
+
+const byYear = (a, b) => String(a.year).localeCompare(String(b.year));
+
+// Where the config gives each district's capital per financial year (capital_by_year_gbp), each
+// year's is bounded on its own and what is left is not carried into the next: per district and
+// year, the capital, what the plan spends and leaves, and the works. A plan whose config gives
+// capital over the whole horizon (capital_gbp) has its years' capital null: nothing is added.
+function capitalByYear(plan) {
+  const years = (plan.result.capital_by_year || []).filter((y) => y.capital_available_gbp != null);
+  if (!years.length) return "";
+  const word = periodWord(plan);
+  // a district's (or the area's) years: its name once, heading its rows, then a row a year
+  const group = (name, rows) => rows.map((y, i) => `<tr>${i ? "" : `<th scope="rowgroup" rowspan="${rows.length}">${esc(name)}</th>`}
+    <th scope="row">${esc(y.year)} <span class="muted">(${periods(Number(y.periods), word)})</span></th>
+    <td>${fmt(y.capital_available_gbp)}</td><td>${fmt(y.capital_spent_gbp)}</td>
+    <td>${fmt(y.capital_left_gbp)}</td><td>${fmt(y.works_completed, 1)}</td></tr>`).join("");
+  const districts = groupBy(years, (y) => y.district);
+  const bodies = [...districts.keys()].sort(byDistrictName)
+    .map((d) => `<tbody>${group(districtName(d), [...districts.get(d)].sort(byYear))}</tbody>`);
+  const totals = [...groupBy(years, (y) => y.year).values()].map((rows) => ({
+    year: rows[0].year, periods: rows[0].periods, capital_available_gbp: sum(rows, "capital_available_gbp"),
+    capital_spent_gbp: sum(rows, "capital_spent_gbp"), capital_left_gbp: sum(rows, "capital_left_gbp"),
+    works_completed: sum(rows, "works_completed") })).sort(byYear);
+  return `<h3 id="capital-year-heading">By financial year</h3><div class="wide"><table id="capital-year-table">
+    <caption>Each district's DFG capital for each financial year (1 April to 31 March) the plan's
+    ${word}s start in, what the plan spends of it, what is left (not carried into the next year) and
+    the works it pays for</caption>
+    <thead><tr><th scope="col">district</th><th scope="col">financial year</th><th scope="col">capital (GBP)</th>
+    <th scope="col">spent (GBP)</th><th scope="col">left (GBP)</th><th scope="col">works completed</th></tr></thead>
+    ${bodies.join("")}<tfoot>${group("all districts", totals)}</tfoot></table></div>`;
 }
 
 // Waits by service and district: the plan's average wait (its fluid model, Little's law) and,

@@ -425,22 +425,92 @@ function renderWaits(plan) {
   const r = plan.result;
   const waits = r.district_waits || [], sims = r.simulation || [];
   const section = document.querySelector("#waits");
+  const classes = classWaits(r.backlog || [], Number(r.period_days) || 7);
   section.innerHTML = `<h2 id="waits-heading">${WAITS_HEADING}</h2>` + (waits.length
-    ? waitsTable(waits, sims) + waitsNote(sims)
+    ? waitsTable(waits, sims, classes.length > 0) + waitsNote(sims) + classWaitsTable(classes, waits, periodWord(plan))
     : '<p class="muted" id="waits-none">This plan records no waits by district.</p>') +
     baselinesTable(r.baselines || []) + riskTable(r.demand_risk || []);
 }
 
-function waitsTable(waits, sims) {
+// Waits by priority class: the plan's average over both classes hid that standard reablement
+// cases waited 76 days, and 195 in the demo's worst week, while the average read 42. Per service
+// with more than one class, district and class (from the backlog rows: cases waiting and served
+// each period): the average wait over the plan (the district_waits rule, days waited over cases
+// served), the longest any one period, and the periods whose cases wait without end: waiting,
+// none served then or in any later period (optimise/long_waits.py's rule; a period serving none
+// of a queue that a later one serves has that period's wait, already among the longest's).
+// [] for a plan without classes.
+const WAITING_CASES = 1e-6;  // optimise/long_waits.py: fewer waiting is the solver's round-off
+const CLASS_ORDER = ["urgent", "standard"];
+const classKey = (service, district, priority) => JSON.stringify([service, district, priority]);
+
+function classFigures(rows, periodDays) {
+  const inOrder = [...rows].sort((a, b) => Number(a.period) - Number(b.period));
+  const served = inOrder.map((b) => b.avg_wait_days != null);
+  const lastServed = served.lastIndexOf(true);
+  return {
+    waited: sum(inOrder, "backlog_cases") * periodDays,
+    served: sum(inOrder, "cases_served"),
+    longest: lastServed < 0 ? null : Math.max(...inOrder.filter((b, i) => served[i]).map((b) => Number(b.avg_wait_days))),
+    endless: inOrder.filter((b, i) => i > lastServed && Number(b.backlog_cases) > WAITING_CASES).length,
+  };
+}
+
+function classWaits(backlog, periodDays) {
+  const cells = groupBy(backlog, (b) => classKey(b.service, b.district, b.priority));
+  const all = [...cells.values()].map((rows) => {
+    const { service, district, priority } = rows[0];
+    const c = classFigures(rows, periodDays);
+    return { service, district, priority, ...c, average: c.served > 1e-9 ? c.waited / c.served : null };
+  });
+  const split = new Set([...groupBy(all, (c) => c.service)].filter(([, rows]) =>
+    new Set(rows.map((c) => c.priority)).size > 1).map(([service]) => service));
+  return all.filter((c) => split.has(c.service));
+}
+
+const classRank = (p) => (CLASS_ORDER.includes(p) ? CLASS_ORDER.indexOf(p) : CLASS_ORDER.length);
+const byClass = (a, b) => classRank(a) - classRank(b) || String(a).localeCompare(String(b));
+
+// "76.2 (longest 194.6)", "4.1 (longest 9.0; without end in 2 weeks)"
+function classCell(c, word) {
+  if (!c) return "<td>n/a</td>";
+  const endless = c.endless ? `; without end in ${c.endless} ${word}${c.endless === 1 ? "" : "s"}` : "";
+  return `<td><span class="lp">${fmtOrNA(c.average, 1)}</span> <span class="longest">(longest ` +
+    `${fmtOrNA(c.longest, 1)}${endless})</span></td>`;
+}
+
+// In the waits table's rows and columns: its districts, each with a row per class, and its services.
+function classWaitsTable(classes, waits, word) {
+  if (!classes.length) return "";
+  const order = [...new Set(waits.map((w) => w.service))];
+  const rank = (s) => (order.includes(s) ? order.indexOf(s) : order.length);
+  const services = [...new Set(classes.map((c) => c.service))].sort((a, b) => rank(a) - rank(b));
+  const cell = new Map(classes.map((c) => [classKey(c.service, c.district, c.priority), c]));
+  const bodies = [...groupBy(classes, (c) => c.district)].sort(([a], [b]) => byDistrictName(a, b))
+    .map(([district, rows]) => {
+      const kinds = [...new Set(rows.map((c) => c.priority))].sort(byClass);
+      return `<tbody>${kinds.map((k, i) => `<tr>${i ? "" : `<th scope="rowgroup" rowspan="${kinds.length}">${esc(districtName(district))}</th>`}` +
+        `<th scope="row">${esc(k)}</th>${services.map((s) => classCell(cell.get(classKey(s, district, k)), word)).join("")}</tr>`).join("")}</tbody>`;
+    });
+  return `<h3 id="class-waits-heading">By priority class</h3><div class="wide"><table id="class-waits-table">
+    <caption>Average wait in days over the plan for each priority class, as planned, and (longest) the
+    longest in any one ${word}, with any ${word}s whose cases wait without end (none served then or
+    later in the plan): the averages above, over both classes, can hide a class that waits far longer</caption>
+    <thead><tr><th scope="col">district</th><th scope="col">priority</th>${services.map((s) =>
+      `<th scope="col">${esc(serviceName(s))}</th>`).join("")}</tr></thead>${bodies.join("")}</table></div>`;
+}
+
+function waitsTable(waits, sims, classed = false) {
   const services = [...new Set(waits.map((w) => w.service))];
   const districts = [...new Set(waits.map((w) => w.district))].sort(byDistrictName);
   const planned = new Map(waits.map((w) => [cellKey(w.service, w.district), w]));
   const simulated = new Map(sims.map((s) => [cellKey(s.service, s.district), s]));
   const rows = districts.map((d) => `<tr><th scope="row">${esc(districtName(d))}</th>${services.map((s) =>
     waitCell(planned.get(cellKey(s, d)), simulated.get(cellKey(s, d)))).join("")}</tr>`);
-  const caption = sims.length
+  const caption = (sims.length
     ? "Average wait in days as planned, and (sim) as simulated"
-    : "Average wait in days as planned (this plan was not simulated)";
+    : "Average wait in days as planned (this plan was not simulated)") +
+    (classed ? ", over every priority class (each class's is below)" : "");
   return `<div class="wide"><table id="waits-table"><caption>${caption}</caption>
     <thead><tr><th scope="col">district</th>${services.map((s) =>
       `<th scope="col">${esc(serviceName(s))}</th>`).join("")}</tr></thead>

@@ -1,25 +1,32 @@
 """The cards' breakdowns in real headless Chromium: where a config gives DFG capital per
 financial year, the capital card's table of each district's capital, spend, what is left and
-works per year. A plan with capital over the horizon shows its card as before, and axe finds
-nothing serious on the table."""
+works per year; where a plan has priority classes, the waits card's table of each class's
+average wait and longest week (the average over both classes hid standard reablement cases
+waiting 195 days while it read 42). A plan without either shows its cards as before, and axe
+finds nothing serious on either table."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
+import httpx
 import pytest
 
 from api.app import create_app
 from homeward import api_keys, demo_config, planning, repository
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import keyed_settings, migrated, open_with_key
+from tests.api.conftest import key_header, keyed_settings, migrated, open_with_key
+from tests.api.test_dashboard import _shown_number, _wait_row
 from tests.api.test_dashboard_accessibility import _harmful_violations
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+
+WAITING_CASES = 1e-6  # optimise/long_waits.py's round-off
 
 
 def _rows(browser: Any, table: str, part: str = "tbody") -> list[list[str]]:
@@ -39,6 +46,18 @@ def _year_row(district: str, year: str, periods: int, capital: float | None, spe
         "capital_spent_gbp": spent,
         "capital_available_gbp": capital,
         "capital_left_gbp": left,
+    }
+
+
+def _backlog_row(
+    service: str, priority: str, period: int, waiting: float, served: float
+) -> dict[str, Any]:
+    """A backlog row in Rugby as a plan stores it, a week each period (wait null: none served)."""
+    return {"service": service, "district": "rugby", "priority": priority, "period": period} | {
+        "ds": f"2026-01-{5 + 7 * (period - 1):02d}",
+        "backlog_cases": waiting,
+        "cases_served": served,
+        "avg_wait_days": waiting * 7 / served if served else None,
     }
 
 
@@ -137,3 +156,111 @@ def test_capital_over_the_horizon_adds_no_years_table(browser: Any, stored: Any)
     wait.until(ec.presence_of_element_located((By.ID, "capital-table")))
     assert _rows(browser, "capital-table")[0][:3] == ["Rugby", "20,000", "14,000"]
     assert browser.find_elements(By.CSS_SELECTOR, "#capital-year-table, #capital h3") == []
+
+
+def test_waits_by_priority_class_show_each_class_average_and_longest_week(
+    browser: Any, stored: Any
+) -> None:
+    server, key, store = stored
+    backlog = [
+        # standard: 14 days in week 1, none waiting in week 2 nor 3; over the plan 10 x 7 / 15
+        _backlog_row("reablement", "standard", 1, 10.0, 5.0),
+        _backlog_row("reablement", "standard", 2, 0.0, 10.0),
+        _backlog_row("reablement", "standard", 3, 0.0, 0.0),
+        # urgent: none served in week 1, whose queue week 2 serves (0.7 days), and in week 3,
+        # the last, a wait without end; over the plan 7 x 7 / 10
+        _backlog_row("reablement", "urgent", 1, 2.0, 0.0),
+        _backlog_row("reablement", "urgent", 2, 1.0, 10.0),
+        _backlog_row("reablement", "urgent", 3, 4.0, 0.0),
+        # works have one class: not in the classes' table
+        _backlog_row("dfg_works", "standard", 1, 3.0, 1.0),
+    ]
+    waits = [_wait_row("reablement", "rugby", 4.0), _wait_row("dfg_works", "rugby", 21.0)]
+    store(_result(backlog=backlog, district_waits=waits))
+    wait = open_with_key(browser, server, key)
+    wait.until(ec.presence_of_element_located((By.ID, "class-waits-table")))
+    assert _rows(browser, "class-waits-table", "thead") == [["district", "priority", "reablement"]]
+    assert _rows(browser, "class-waits-table") == [
+        ["Rugby", "urgent", "4.9 (longest 0.7; without end in 1 week)"],
+        ["standard", "4.7 (longest 14.0)"],
+    ]
+    caption = browser.find_element(By.CSS_SELECTOR, "#waits-table caption").text
+    assert caption.endswith("over every priority class (each class's is below)")
+    assert browser.find_element(By.ID, "class-waits-heading").text == "By priority class"
+    assert _harmful_violations(browser) == []
+
+    # a plan with one class (every backlog row standard) shows the waits as before
+    one_class = [r for r in backlog if r["priority"] == "standard"]
+    store(_result(backlog=one_class, district_waits=waits))
+    wait = open_with_key(browser, server, key)
+    wait.until(ec.presence_of_element_located((By.ID, "waits-table")))
+    caption = browser.find_element(By.CSS_SELECTOR, "#waits-table caption").text
+    assert caption == "Average wait in days as planned (this plan was not simulated)"
+    assert browser.find_elements(By.CSS_SELECTOR, "#class-waits-table, #class-waits-heading") == []
+
+
+def _expected_classes(result: dict[str, Any], names: dict[str, str]) -> list[list[str]]:
+    """The classes' table the page should show for a real plan: per district (by name) and class
+    (urgent first), per service with more than one class, the average wait over the plan, the
+    longest week and the weeks whose cases wait without end (none served then or later)."""
+    by_cell: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for b in sorted(result["backlog"], key=lambda b: b["period"]):
+        by_cell[b["service"], b["district"], b["priority"]].append(b)
+    cells: dict[tuple[str, str, str], tuple[float, float, float, int]] = {}
+    for key, rows in by_cell.items():
+        served = [i for i, b in enumerate(rows) if b["avg_wait_days"] is not None]
+        last = max(served, default=-1)
+        cells[key] = (
+            sum(b["backlog_cases"] for b in rows) * result["period_days"],
+            sum(b["cases_served"] for b in rows),
+            max((rows[i]["avg_wait_days"] for i in served), default=0.0),
+            sum(1 for b in rows[last + 1 :] if b["backlog_cases"] > WAITING_CASES),
+        )
+    order = list(dict.fromkeys(w["service"] for w in result["district_waits"]))
+    classes = {s: {k for (s2, _d, k) in cells if s2 == s} for s in order}
+    services = [s for s in order if len(classes[s]) > 1]
+
+    def cell(waited: float, served: float, longest: float, endless: int) -> str:
+        none = f"; without end in {endless} week{'' if endless == 1 else 's'}" if endless else ""
+        return f"{_shown_number(waited / served, 1)} (longest {_shown_number(longest, 1)}{none})"
+
+    rows = []
+    for district in sorted({d for (_s, d, _k) in cells}, key=lambda d: names[d]):
+        for i, kind in enumerate(["urgent", "standard"]):
+            row = [kind, *(cell(*cells[s, district, kind]) for s in services)]
+            rows.append([names[district], *row] if i == 0 else row)
+    return rows
+
+
+def test_the_demo_plans_standard_cases_wait_far_longer_than_its_averages_show(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    key = role_keys[Role.VIEWER]
+    plan = httpx.get(f"{demo_server.url}/v1/plans/latest", headers=key_header(key), timeout=60)
+    result = plan.raise_for_status().json()["result"]
+    config = httpx.get(
+        f"{demo_server.url}/v1/configs/{plan.json()['config_id']}", headers=key_header(key)
+    ).json()
+    names = {d["id"]: d["name"] for d in config["body"]["districts"]}
+    wait = open_with_key(browser, demo_server, key, timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "class-waits-table")))
+    shown = _rows(browser, "class-waits-table")
+    assert shown == _expected_classes(result, names)
+    # each district's classes add up to the waits table's average over both (days waited over
+    # cases served), so the two tables are the same plan's figures
+    for w in result["district_waits"]:
+        rows = [
+            b
+            for b in result["backlog"]
+            if (b["service"], b["district"]) == (w["service"], w["district"])
+        ]
+        waited = sum(b["backlog_cases"] for b in rows) * result["period_days"]
+        assert waited / sum(b["cases_served"] for b in rows) == pytest.approx(w["avg_wait_days"])
+    # what the average hid: standard reablement cases wait longer than both classes' average
+    for w in [w for w in result["district_waits"] if w["service"] == "reablement"]:
+        rows = [b for b in result["backlog"] if b["district"] == w["district"]]
+        standard = [b for b in rows if (b["service"], b["priority"]) == ("reablement", "standard")]
+        waited = sum(b["backlog_cases"] for b in standard) * result["period_days"]
+        assert waited / sum(b["cases_served"] for b in standard) > 1.2 * w["avg_wait_days"]
+    # the demo config gives capital over the horizon: no years' table
+    assert browser.find_elements(By.ID, "capital-year-table") == []

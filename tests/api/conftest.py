@@ -63,6 +63,20 @@ def migrated(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     return engine, session_factory(engine)
 
 
+def store_plan(tmp: Path, db: str, result: dict[str, Any]) -> int:
+    """A plan of the demo's config (stored as the active one the first time) with `result`, in
+    the keyed database `db` under `tmp`, made by a pipeline run that succeeded; its id."""
+    engine, factory = migrated(keyed_settings(tmp, db))
+    body = demo_config.demo_planning_config(horizon_periods=13)
+    with transaction(factory) as session:
+        config = repository.save_config(session, body, planning.config_hash(body))
+        run = repository.start_run(session, "pipeline", "demo", "test")
+        run.status = "succeeded"
+        plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
+    engine.dispose()
+    return plan.id
+
+
 def load_demo(settings: Settings) -> sessionmaker[Session]:
     """Migrate, store the short demo and its config, run the pipeline once."""
     _engine, factory = migrated(settings)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from api.app import create_app
-from homeward import api_keys, demo_config, planning, repository
+from homeward import api_keys, repository
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import key_header, keyed_settings, migrated
+from tests.api.conftest import key_header, keyed_settings, migrated, store_plan
 from tests.conftest import LiveServer
 
 WEEKS = "unique_id,ds,y\nreferrals/ot/rugby,2025-01-06,4\nreferrals/ot/rugby,2025-01-13,5\n"
@@ -100,16 +100,7 @@ def _mondays(n: int) -> pd.DatetimeIndex:
 
 
 def _store_plan(tmp_path: Path, result: dict[str, object]) -> int:
-    """A plan of the active config (stored the first time) with `result`; its id."""
-    engine, factory = migrated(keyed_settings(tmp_path, "etag.db"))  # the `admin` fixture's
-    body = demo_config.demo_planning_config(horizon_periods=13)
-    with transaction(factory) as session:
-        config = repository.save_config(session, body, planning.config_hash(body))
-        run = repository.start_run(session, "pipeline", "demo", "test")
-        run.status = "succeeded"
-        plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
-    engine.dispose()
-    return plan.id
+    return store_plan(tmp_path, "etag.db", result)  # the `admin` fixture's database
 
 
 def test_a_latest_plans_answers_name_the_plan_and_its_tag_does_too(

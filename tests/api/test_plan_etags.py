@@ -18,12 +18,12 @@ from api.app import create_app
 from api.etags import WHOLE_PLAN, Asked, plan_tag
 from api.plan_tables import PlanTable, RowFilter
 from api.routes import exports, plans
-from homeward import api_keys, demo_config, planning, repository
+from homeward import api_keys
 from homeward.repository import PlanStamp
 from homeward.roles import Role
 from homeward.storage import transaction
 from models import PlanRow
-from tests.api.conftest import key_header, keyed_settings, migrated
+from tests.api.conftest import key_header, keyed_settings, migrated, store_plan
 from tests.conftest import LiveServer
 
 DB = "plan-etags.db"
@@ -76,16 +76,7 @@ def viewer(server: LiveServer, key: str) -> Iterator[httpx.Client]:
 
 
 def _store_plan(tmp_path: Path, result: dict[str, Any] = RESULT) -> int:
-    """A plan of the active config (stored the first time) with `result`; its id."""
-    engine, factory = migrated(keyed_settings(tmp_path, DB))
-    body = demo_config.demo_planning_config(horizon_periods=13)
-    with transaction(factory) as session:
-        config = repository.save_config(session, body, planning.config_hash(body))
-        run = repository.start_run(session, "pipeline", "demo", "test")
-        run.status = "succeeded"
-        plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, result)
-    engine.dispose()
-    return plan.id
+    return store_plan(tmp_path, DB, result)
 
 
 def _refuse_to_build(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -210,3 +211,59 @@ def test_a_queue_served_later_is_not_a_wait_without_end_and_its_class_average_is
         f"; its standard cases' average wait over the plan is {average:,.0f} days "
         f"({there:,.0f} in Rugby), over the limit too"
     )
+
+
+@pytest.fixture(scope="module")
+def ot_over_14() -> tuple:
+    return _solved(14.0)
+
+
+def _with_ot_rows(result: PlanResult, periods: list[int], backlog: float) -> PlanResult:
+    """The result with OT in Warwick, standard class, serving none in `periods` while
+    `backlog` cases wait (the wait without end the backlog table shows as a blank)."""
+    frame = result.backlog.copy()
+    at = (
+        (frame["service"] == "ot")
+        & (frame["district"] == "warwick")
+        & (frame["priority"] == "standard")
+        & frame["period"].isin(periods)
+    )
+    frame.loc[at, ["backlog_cases", "cases_served", "avg_wait_days"]] = [backlog, 0.0, np.nan]
+    return result.with_extras(backlog=frame)
+
+
+def test_periods_serving_none_are_named_beside_a_longest_wait_in_days(ot_over_14: tuple) -> None:
+    """long_waits.py:172-186 (`_without_end`) is run by no test: the tests have either no
+    period serving none or only such periods. Dropping the clause, or naming the last such
+    period rather than the first (.min -> .max), or '1 weeks' for one, all survived: a
+    planner would not be told that some weeks serve none of those waiting."""
+    inputs, result = ot_over_14
+    ds = dict(zip(result.backlog["period"], result.backlog["ds"], strict=False))
+    one = long_wait_warnings(inputs, _with_ot_rows(result, [PERIODS], 3.0))
+    [text] = [w for w in one if w.startswith("OT waits pass")]
+    assert "days for " in text  # the longest is still a number of days
+    assert (
+        f", and in the week of {pd.Timestamp(ds[PERIODS]):%Y-%m-%d} cases wait with none served, "
+        "a wait without end;" in text
+    )
+    two = long_wait_warnings(inputs, _with_ot_rows(result, [PERIODS - 1, PERIODS], 3.0))
+    [text] = [w for w in two if w.startswith("OT waits pass")]
+    first = pd.Timestamp(ds[PERIODS - 1])
+    assert (
+        f", and in 2 weeks (the first {first:%Y-%m-%d}) cases wait with none "
+        "served, a wait without end;" in text
+    )
+
+
+def test_a_period_with_none_waiting_and_none_served_is_no_long_wait() -> None:
+    """long_waits.py:124 WAITING_CASES 1e-6 -> -0.999999 survived: a period with nobody waiting
+    and nobody served (avg_wait_days blank, 0/0) would be taken for a wait without end, a
+    false warning. And 1e-6 -> 1.000001 survived: half a case waiting with none served would
+    pass unwarned."""
+    inputs, result = _solved(60.0)  # every OT wait under 60 days: no warning
+    assert long_wait_warnings(inputs, result) == []
+    idle = _with_ot_rows(result, [3], 0.0)
+    assert long_wait_warnings(inputs, idle) == []
+    half = _with_ot_rows(result, [PERIODS], 0.5)  # and never served after
+    [text] = long_wait_warnings(inputs, half)
+    assert "the longest is without end for standard cases in Warwick" in text

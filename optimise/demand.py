@@ -211,7 +211,7 @@ def _periods(
 
 
 # calendar months are 28-31 days long; any other period is a fixed number of days
-_MONTH_DAYS = range(28, 32)
+MONTH_DAYS = range(28, 32)
 
 
 def _check_spacing(starts: list[pd.Timestamp], period_days: int) -> None:
@@ -223,8 +223,8 @@ def _check_spacing(starts: list[pd.Timestamp], period_days: int) -> None:
         return  # one period: nothing to measure
     pairs = list(itertools.pairwise(pd.DatetimeIndex(starts)))
     gaps = sorted({(b - a).days for a, b in pairs})
-    if all(ts.day == 1 for ts in starts) and set(gaps) <= set(_MONTH_DAYS):
-        if period_days not in _MONTH_DAYS:
+    if all(ts.day == 1 for ts in starts) and set(gaps) <= set(MONTH_DAYS):
+        if period_days not in MONTH_DAYS:
             raise PlanInputError(
                 "period_days",
                 "28 to 31 for monthly demand (every ds the first of a month)",

@@ -13,6 +13,7 @@ from optimise.highs_backend import write_model
 from optimise.horizon import end_of_horizon_warnings, unserved_demand_warning
 from optimise.inputs import PlanInputs
 from optimise.long_waits import long_wait_warnings
+from optimise.part_years import part_year_capital_warnings
 from optimise.result import PlanResult
 from optimise.risk import (
     beyond_budget_warning,
@@ -69,6 +70,7 @@ def plan(
         if outrun := unserved_demand_warning(inputs, result):
             ends.append(outrun)
         ends.extend(long_wait_warnings(inputs, result))
+        ends.extend(part_year_capital_warnings(inputs, result))
         if trade := dtoc_trade_warning(inputs, result.baselines):
             ends.append(trade)
         if risky := demand_risk_warning(result.demand_risk):

@@ -24,8 +24,9 @@ YEARS = {"2024-25": 3000.0, "2025-26": 5000.0}
 
 def _yearly(by_year: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     """The hand instance over three weeks across 1 April: 10 works cases waiting at GBP 1,000
-    each, none referred, and the district's capital by financial year."""
-    raw = hand_config(horizon_periods=3, **overrides)
+    each, none referred, and the district's capital by financial year (`overrides`: the
+    config's other fields, such as a longer horizon)."""
+    raw = hand_config(**{"horizon_periods": 3, **overrides})
     district = raw["districts"][0]
     del district["capital_gbp"]
     district["capital_by_year_gbp"] = dict(YEARS if by_year is None else by_year)
@@ -319,3 +320,111 @@ def test_capital_over_the_horizon_has_no_such_note() -> None:
     result = _plan(horizon)
     assert _works(result) == pytest.approx([3.0, 0.0, 0.0])
     assert not [w for w in result.warnings if w.startswith("DFG works stop")]
+
+
+PART = "DFG capital_by_year_gbp for "
+
+
+def _part_year_warnings(result: PlanResult) -> list[str]:
+    return [w for w in result.warnings if w.startswith(PART)]
+
+
+def _weekly(periods: int, start: str, by_year: dict[str, float]) -> PlanResult:
+    """The hand instance over `periods` weeks from `start`, 2 OT referrals a week."""
+    raw = _yearly(by_year, horizon_periods=periods)
+    frame = demand_frame({("ot", "rugby"): [2.0] * periods, ("hao", "rugby"): [0.0] * periods})
+    return optimise.plan(
+        inputs_of(raw, frame.assign(ds=frame["ds"] - START + pd.Timestamp(start))),
+        simulation_runs=0,
+    )
+
+
+def test_a_last_year_reached_in_part_and_spent_beyond_its_share_is_warned_of() -> None:
+    """2025-26's GBP 5,200, a whole year's, is open to the plan's one week of it (of 52): the
+    plan spends it all there, where that week's share is GBP 100, leaving the rest of the year
+    none. Nothing said so; 2024-25's GBP 0 is spent within any share."""
+    result = _plan(_yearly({"2024-25": 0.0, "2025-26": 5200.0}))
+    assert _works(result) == pytest.approx([0.0, 0.0, 5.2])
+    assert _part_year_warnings(result) == [
+        PART + "2025-26, the plan's last financial year, is for the whole year (as every year's "
+        "after the first is), but the plan reaches only its first 1 of 52 weeks (to the week of "
+        "2025-04-07; the year ends 2026-03-31): Rugby spends GBP 5,200 of its GBP 5,200 in them, "
+        "beyond their pro rata share (GBP 100). A year's capital spent in part of it leaves none "
+        "for the rest of 2025-26, which the plan does not see: give 2025-26's amount for these "
+        "weeks (the pro rata share, or what the rest of the year will not need), or extend "
+        "horizon_periods to the year's end"
+    ]
+
+
+def test_a_year_the_plan_covers_in_full_is_not_warned_of() -> None:
+    """52 weeks from 7 April 2025 are the whole of 2025-26: its GBP 5,200 spent in the first
+    week is the year's to spend. 51 weeks leave its last week unseen: the same spend is then
+    beyond the share of the 51 (GBP 5,100), the year being the plan's only one."""
+    whole = _weekly(52, "2025-04-07", {"2025-26": 5200.0})
+    assert whole.capital["capital_gbp"].sum() == pytest.approx(5200.0)
+    assert _part_year_warnings(whole) == []
+    [short] = _part_year_warnings(_weekly(51, "2025-04-07", {"2025-26": 5200.0}))
+    assert short.startswith(
+        PART + "2025-26, the plan's only financial year (its first and last), is what is left "
+        "of that year's allocation from the plan's start, but the plan reaches only 51 of the 52 "
+        "weeks left in it (to the week of 2026-03-23; the year ends 2026-03-31): Rugby spends "
+        "GBP 5,200 of its GBP 5,200 in them, beyond their pro rata share (GBP 5,100)."
+    )
+
+
+def test_a_part_year_spent_within_its_share_is_not_warned_of() -> None:
+    """The 7 works left for 2025-26's one week cost GBP 7,000: within the week's share of GBP
+    520,000 (GBP 10,000), not of GBP 156,000 (GBP 3,000). 2024-25's GBP 3,000 is what is
+    left of it (less a week than either of 2025-26's gives), spent in full."""
+    within = _plan(_yearly({"2024-25": 3000.0, "2025-26": 520_000.0}))
+    assert _works(within) == pytest.approx([3.0, 0.0, 7.0])
+    assert _part_year_warnings(within) == []
+    beyond = _plan(_yearly({"2024-25": 3000.0, "2025-26": 156_000.0}))
+    assert _works(beyond) == pytest.approx([3.0, 0.0, 7.0])
+    [warning] = _part_year_warnings(beyond)
+    assert (
+        "Rugby spends GBP 7,000 of its GBP 156,000 in them, beyond their pro rata share (GBP "
+        "3,000)" in warning
+    )
+
+
+def test_a_first_year_that_looks_like_a_whole_years_is_warned_of() -> None:
+    """2024-25's GBP 52,000 for its last 2 of 53 weeks is GBP 26,000 a week, where 2025-26's
+    allocation gives GBP 100: a whole year's, most likely, of which the plan spends GBP 10,000
+    in those weeks, beyond their share (GBP 1,962)."""
+    result = _plan(_yearly({"2024-25": 52_000.0, "2025-26": 5200.0}))
+    assert _works(result) == pytest.approx([10.0, 0.0, 0.0])
+    assert _part_year_warnings(result) == [
+        PART + "2024-25, the plan's first financial year, which it reaches only from the week of "
+        "2025-03-24 (the year's last 2 of 53 weeks), should be what is left of that year's "
+        "allocation, but looks like a whole year's: Rugby's GBP 52,000 is GBP 26,000 a week "
+        "against 2025-26's GBP 100 (GBP 5,200 over its 52 weeks), and the plan spends GBP 10,000 "
+        "of it, beyond the pro rata share of a whole year's (GBP 1,962). If it is the whole "
+        "year's, the plan spends in these weeks capital the year's earlier weeks have spent or "
+        "committed already: give what is left of 2024-25's allocation (the pro rata share, if it "
+        "has been spent evenly so far)"
+    ]
+
+
+def test_a_part_year_of_monthly_periods_counts_its_months() -> None:
+    """Five months from January 2025: 2024-25's last 3 of 12, GBP 3,000 (GBP 1,000 a month, as
+    2025-26's GBP 12,000 gives), and 2025-26's first 2, whose share is GBP 2,000; the 7 works
+    left cost GBP 7,000 in April."""
+    months = pd.date_range("2025-01-01", periods=5, freq="MS")
+    frame = pd.DataFrame(
+        [
+            {"service": s, "district": "rugby", "ds": ds, "cases": 0.0}
+            for s in ("ot", "hao")
+            for ds in months
+        ]
+    )
+    raw = _yearly({"2024-25": 3000.0, "2025-26": 12_000.0}, horizon_periods=5, period_days=30)
+    result = optimise.plan(inputs_of(raw, frame), simulation_runs=0)
+    assert _works(result) == pytest.approx([3.0, 0.0, 0.0, 7.0, 0.0])
+    [warning] = _part_year_warnings(result)
+    assert warning.startswith(
+        PART + "2025-26, the plan's last financial year, is for the whole year (as every year's "
+        "after the first is), but the plan reaches only its first 2 of 12 months (to the month "
+        "of 2025-05-01; the year ends 2026-03-31): Rugby spends GBP 7,000 of its GBP 12,000 in "
+        "them, beyond their pro rata share (GBP 2,000)."
+    )

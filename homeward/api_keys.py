@@ -29,6 +29,11 @@ KEY_PREFIX = "hw_"
 # a 422 quoting that parameter): KEY_PREFIX and 32 or more of token_urlsafe's characters. A
 # key has 43 (`_new_key`); 32 still catches one cut short, most of a secret all the same.
 KEY_LIKE = re.compile(KEY_PREFIX + r"[A-Za-z0-9_-]{32,}")
+# The same written in a URL as sent, any of its characters percent-encoded (`hw%5F...%2D...`,
+# as a client's URL encoder may write `_` and `-`): each a character of a key or its `%XX`
+# (`0-9` 30-39, `A-Z` 41-5A, `a-z` 61-7A, `-` 2D, `_` 5F). The access log keeps a path as sent.
+_KEY_CHAR_SENT = r"(?:[A-Za-z0-9_-]|%(?:3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|2[Dd]))"
+_KEY_LIKE_SENT = re.compile(rf"(?:h|%68)(?:w|%77)(?:_|%5[Ff]){_KEY_CHAR_SENT}{{32,}}")
 # A key masked: none of the secret kept (every character of it is random; a key's name is what
 # identifies it), only that a key was there.
 MASKED_KEY = KEY_PREFIX + "****"
@@ -133,8 +138,9 @@ class NewKey:
 def mask_keys(text: str) -> str:
     """`text` with anything that looks like an API key as `hw_****`: for whatever echoes what a
     request sent (the access log's request line, a problem's `detail` and `problems`, a log
-    line naming the path), where a key sent in the wrong place would otherwise be kept."""
-    return KEY_LIKE.sub(MASKED_KEY, text)
+    line naming the path), where a key sent in the wrong place would otherwise be kept. A key
+    still percent-encoded, in part or whole, is masked too."""
+    return _KEY_LIKE_SENT.sub(MASKED_KEY, text)
 
 
 def key_hash(secret: str) -> str:

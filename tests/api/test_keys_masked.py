@@ -69,6 +69,34 @@ def test_a_key_in_the_query_is_masked_in_the_access_line_and_its_json(
     assert served.key not in entry and served.key[3:20] not in entry
 
 
+def test_a_percent_encoded_key_in_the_query_or_path_is_masked_too(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The line keeps the path as sent, still percent-encoded; a key with some or all of its
+    characters encoded (`hw%5F...%2D...`, as a client's URL encoder may write it) was logged
+    whole, unmasked, though the 422 quoting it decoded was masked."""
+    caplog.set_level(logging.INFO, logger="homeward.access")
+    some = served.key.replace("_", "%5F").replace("-", "%2d")
+    every = "".join(f"%{ord(c):02X}" for c in served.key)
+    for request_id, target in (
+        ("encoded-1", f"/v1/series?api_key={some}&district=Ynys%20M%C3%B4n"),
+        ("encoded-2", f"/v1/series?api_key={every}"),
+        ("encoded-3", f"/v1/keys/{every}"),
+    ):
+        sent = {"X-Request-ID": request_id, **key_header(served.key)}
+        assert httpx.get(f"{served.server.url}{target}", headers=sent).status_code in (404, 422)
+        [record] = _records(caplog, f"request={request_id}")
+        path = target.replace(some, "hw_****").replace(every, "hw_****")
+        assert f'"GET {path} HTTP/1.1"' in record.getMessage(), record.getMessage()
+        entry = JsonFormatter().format(record)  # HOMEWARD_LOG_FORMAT=json
+        assert json.loads(entry)["path"] == path
+        for shown in (record.getMessage(), entry):
+            assert some not in shown and every not in shown and served.key[3:20] not in shown
+    # the rest of the line is still as sent: an encoded space or letter that is no key's
+    kept = "/v1/series?district=Ynys%20M%C3%B4n&note=hw%5Fshort"
+    assert api_keys.mask_keys(kept) == kept
+
+
 def test_a_key_in_the_path_is_masked_in_the_access_line_and_the_404(
     served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,6 +1,6 @@
 """The access log: one line per request with its status, how long it took, the name of the
 API key that sent it and, for a 401 or 403, why it was refused (a code, never the key or
-header sent; a key sent in the URL is masked)."""
+header sent, but the name of a revoked or expired key; a key sent in the URL is masked)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ log = logging.getLogger("homeward.access")
 CLIENT_CLOSED = 499
 
 
-def note_refusal(request: Request, reason: str) -> None:
+def note_refusal(request: Request, reason: str, key_name: str | None = None) -> None:
     """Record why a request was refused (401, 403) for its access log line (api/host_check.py
-    records its 403 and 421 in the scope's state itself, having no Request)."""
+    records its 403 and 421 in the scope's state itself, having no Request), and the name of
+    the key refused, for a revoked or expired one: its `key=`, as an accepted key's."""
     request.state.refusal = reason
+    if key_name is not None:
+        request.state.refused_key = key_name
 
 
 async def answered(
@@ -59,7 +62,8 @@ def note_client_gone(scope: Scope) -> None:
 class AccessLog:
     """`127.0.0.1:50312 "GET /v1/series HTTP/1.1" 401 3.1 ms reason=unknown_key request=ab12`
     or `... 200 12.0 ms key=bi-tool request=cd34` (the key's name, as `homeward keys list`
-    shows it, never the key; none when no key was checked or keys are off) at INFO on
+    shows it, never the key, also for a revoked or expired key, `401 ... reason=revoked_key
+    key=old-tool`; none when no known key was checked or keys are off) at INFO on
     `homeward.access`, once the answer has been sent (uvicorn's own access log is off:
     `homeward serve` would otherwise log each request twice, once without the time). An
     unhandled error is answered (500) inside it (api/errors.py UnhandledErrors), so its line
@@ -107,12 +111,23 @@ def _line(scope: Scope, status: int, elapsed_ms: float, state: dict[str, object]
         parts.append(f"reason={state.get('refusal', 'unknown')}")
     if state.get("client_gone"):
         parts.append("reason=client_disconnected")
-    caller = state.get("caller")  # api/deps.py, once a route's key check has read the key
-    if isinstance(caller, Caller) and caller is not AUTH_OFF:
-        parts.append(f"key={_escaped(caller.name)}")
+    name = _key_name(state)
+    if name is not None:
+        parts.append(f"key={_escaped(name)}")
     if "request_id" in state:
         parts.append(f"request={state['request_id']}")
     return " ".join(parts)
+
+
+def _key_name(state: dict[str, object]) -> str | None:
+    """The name of the key that sent the request: the caller's, once a route's key check has
+    accepted it (api/deps.py), or a revoked or expired key's, refused (note_refusal); None
+    when no key was read, it was not known, or keys are off."""
+    caller = state.get("caller")
+    if isinstance(caller, Caller) and caller is not AUTH_OFF:
+        return caller.name
+    refused = state.get("refused_key")
+    return refused if isinstance(refused, str) else None
 
 
 def _target(scope: Scope) -> str:
@@ -146,9 +161,9 @@ def _fields(
         fields["reason"] = state.get("refusal", "unknown")
     elif state.get("client_gone"):
         fields["reason"] = "client_disconnected"
-    caller = state.get("caller")
-    if isinstance(caller, Caller) and caller is not AUTH_OFF:
-        fields["key"] = caller.name
+    name = _key_name(state)
+    if name is not None:
+        fields["key"] = name
     if "request_id" in state:
         fields["request_id"] = state["request_id"]
     return fields

@@ -273,7 +273,7 @@ def _title(status: int) -> str:
 async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HomewardError)
     if isinstance(exc, NotAuthenticated):
-        note_refusal(request, exc.reason)
+        note_refusal(request, exc.reason, exc.key_name)
     if isinstance(exc, RoleTooWeak):
         note_refusal(request, "role_too_weak")
     status = _status_for(exc)

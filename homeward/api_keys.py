@@ -89,11 +89,13 @@ class KeyExpiredAlready(HomewardError):
 class NotAuthenticated(HomewardError):
     """The request carried no key, or one that is unknown, revoked or expired. `reason` is a
     code for the access log (`no_key`, `unknown_key`, `revoked_key`, `expired_key`,
-    `not_bearer`, `bad_basic`), never the key."""
+    `not_bearer`, `bad_basic`), never the key; `key_name`, the name of a revoked or expired
+    key (which the answer names too), so the log can say which retired key is still used."""
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, reason: str, key_name: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.key_name = key_name
 
 
 class RoleTooWeak(HomewardError):
@@ -286,13 +288,16 @@ def authenticate(session: Session, secret: str | None, now: datetime | None = No
             f"the API key sent is not known; send a current key as {HOW_TO_SEND}", "unknown_key"
         )
     if row.revoked_at is not None:
-        raise NotAuthenticated(f"the API key {row.name!r} has been revoked", "revoked_key")
+        raise NotAuthenticated(
+            f"the API key {row.name!r} has been revoked", "revoked_key", row.name
+        )
     expired = when_expired(row, now or utcnow())
     if expired is not None:
         raise NotAuthenticated(
             f"the API key {row.name!r} expired at {utc_minute(expired)}; an admin can "
             f"give it a new key with `homeward keys rotate {row.name} --expires-in DAYS`",
             "expired_key",
+            row.name,
         )
     return Caller(
         name=row.name,

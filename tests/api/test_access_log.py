@@ -107,7 +107,10 @@ def test_a_refusal_says_why_and_never_the_key(
     reason: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="homeward.access")
-    named = "key=viewer " if headers == "viewer" else ""  # a valid key's name, never a secret
+    # a known key's name, never a secret: a revoked or expired key's too, as its 401 names it,
+    # so the log says which retired key a client still sends
+    names = {"viewer": "viewer", "revoked": "gone", "expired": "ended"}
+    named = f"key={names[request_id]} " if request_id in names else ""
     if isinstance(headers, str):
         headers = key_header(getattr(served, headers))
     path = "/v1/plans/sweeps" if status == 403 else "/v1/series"
@@ -123,6 +126,9 @@ def test_a_refusal_says_why_and_never_the_key(
     ), line
     for secret in (SECRET, served.viewer, served.revoked, served.expired):
         assert secret not in line
+    [record] = [r for r in caplog.records if r.getMessage() == line]
+    entry = json.loads(JsonFormatter().format(record))  # HOMEWARD_LOG_FORMAT=json
+    assert (entry["reason"], entry.get("key")) == (reason, names.get(request_id))
 
 
 def test_a_line_names_the_key_that_sent_the_request(

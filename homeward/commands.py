@@ -74,6 +74,7 @@ from homeward.settings import (
     get_settings,
     is_loopback,
     listen_host,
+    masked_url,
     refuse_any_host_with_auth_off,
     refuse_auth_off_behind_proxy,
     refuse_open_api_off_loopback,
@@ -103,7 +104,7 @@ Store = Callable[[Session], repository.ImportSummary]  # an import's file stored
 def _factory(settings: Settings) -> Any:
     engine = make_engine(settings.resolved_database_url, settings.db_statement_timeout_s)
     # which database, always; Alembic logs "Running upgrade ..." only when there is one to run
-    log.info("database %s", engine.url.render_as_string(hide_password=True))
+    log.info("database %s", masked_url(engine.url))
     upgrade(engine)
     return session_factory(engine)
 
@@ -115,7 +116,7 @@ def migrate(args: argparse.Namespace) -> int:
     if args.check and _missing_sqlite_file(url):  # connecting would create it
         return _report_pending(None, all_revisions())
     engine = make_engine(url)
-    log.info("database %s", engine.url.render_as_string(hide_password=True))
+    log.info("database %s", masked_url(engine.url))
     try:
         if args.check:
             return _report_pending(schema_revision(engine), pending_revisions(engine))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
@@ -20,7 +20,7 @@ from apscheduler.triggers.cron.expressions import AllExpression
 from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from homeward.clock import utcnow
@@ -613,19 +613,45 @@ def database_url(text: str) -> str:
     return text
 
 
-def masked_url(text: str) -> str:
-    """A database URL as it may be shown: its password, if any, as ***.
+def masked_url(given: str | URL) -> str:
+    """A database URL as it may be shown (logged, or quoted by an error): its password, if
+    any, as ***, and so the value of a query parameter that carries a secret
+    (`?password=...`, which libpq and psycopg take as the password, `sslpassword`: any whose
+    name holds SECRET_PARAMETER_WORDS). What shows a database URL shows it through this.
 
     A password with an unencoded `@` (`user:p@ss:w0rd@host`) is masked whole, up to the last
     `@` before the host: SQLAlchemy ends the password at the first `@`, and then shows the rest
     of it as the host, or refuses the URL."""
+    # a URL is rendered whole, its password too, to be masked below as a text is
+    text = given.render_as_string(hide_password=False) if isinstance(given, URL) else given
     try:
         url = make_url(text)
     except (ArgumentError, ValueError):
         url = None
     if url is not None and url.password is None and "@" not in (url.host or ""):
-        return url.render_as_string(hide_password=True)  # no password to mask
-    return _without_password(text)
+        # no password to mask in the user's part
+        return _without_secret_parameters(url.render_as_string(hide_password=True))
+    # the query's secrets first: a value's unencoded '@' is then no longer read as the last
+    # before the host, which would show the value's tail as one
+    return _without_password(_without_secret_parameters(text))
+
+
+# A query parameter whose name (decoded, in any case) holds one of these carries a secret:
+# libpq's `password` and `sslpassword`, and a driver's `token`, `client_secret` and the like.
+SECRET_PARAMETER_WORDS = ("password", "secret", "token")
+_PARAMETER = re.compile(r"(?<=[?&])([^=&]*)=([^&]*)")
+
+
+def _without_secret_parameters(text: str) -> str:
+    """`text` with the value of each `name=value` after a `?` or `&` whose name carries a
+    secret (SECRET_PARAMETER_WORDS) as ***, to the next `&` or the end."""
+
+    def masked(parameter: re.Match[str]) -> str:
+        name = unquote_plus(parameter[1]).lower()
+        secret = any(word in name for word in SECRET_PARAMETER_WORDS)
+        return f"{parameter[1]}=***" if secret else parameter[0]
+
+    return _PARAMETER.sub(masked, text)
 
 
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")

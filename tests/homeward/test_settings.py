@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward.cli import main
+from homeward.cli import JsonFormatter, main
 from homeward.clock import code_version, utcnow
 from homeward.demo_series import demo_last_year
 from homeward.recovery import missed_firing
@@ -190,6 +190,9 @@ def test_the_schedule_timezone_is_utc_unless_set(env: pytest.MonkeyPatch) -> Non
         ("nonsense", "Could not parse"),
         (f"mysql://council:{SECRET}@db.example.org/homeward", "driver is not installed"),
         (f"postgresql+psycopg://council:{SECRET}@db:54x2/homeward", "invalid literal"),
+        # libpq and psycopg take a password in the query too
+        (f"postgresql+psycopg://council@db:54x2/homeward?password={SECRET}", "invalid literal"),
+        (f"postgresql+psycopg://council@db:54x2/hw?sslmode=require&sslpassword={SECRET}", "int"),
     ],
 )
 def test_an_unusable_database_url_is_refused_at_start_without_its_password(
@@ -218,6 +221,31 @@ def test_an_unusable_database_url_is_refused_at_start_without_its_password(
         ("postgresql://u:p@ss?x@host/db", "postgresql://u:***@host/db"),
         ("postgresql://u:pw@db:5432/x?a=b@c", "postgresql://u:***@c"),
         ("postgresql://council@db:54x2/homeward", "postgresql://council@db:54x2/homeward"),
+        # a secret in the query (libpq's password and sslpassword, a driver's token), in any
+        # case, its name percent-encoded or not; the rest kept
+        (
+            "postgresql+psycopg://homeward@db:5432/x?password=S3cret&sslmode=require",
+            "postgresql+psycopg://homeward@db:5432/x?password=***&sslmode=require",
+        ),
+        (
+            "postgresql://u:pw@db/x?sslmode=verify-full&sslpassword=k3y&PASSWORD=p",
+            "postgresql://u:***@db/x?sslmode=verify-full&sslpassword=***&PASSWORD=***",
+        ),
+        (
+            "postgresql://u@db:54x2/x?pass%77ord=p%26w&a=1",
+            "postgresql://u@db:54x2/x?pass%77ord=***&a=1",
+        ),
+        (
+            "postgresql://u@db:54x2/x?access_token=t0k#en",
+            "postgresql://u@db:54x2/x?access_token=***",
+        ),
+        (
+            "postgresql://u@db/x?client_secret=s&passfile=pgpass",
+            "postgresql://u@db/x?client_secret=***&passfile=pgpass",
+        ),
+        # an '@' in a query's password is not read as the last before the host
+        ("postgresql://u@db/x?password=p@ss", "postgresql://u@db/x?password=***"),
+        ("sqlite:////data/homeward.db?mode=ro", "sqlite:////data/homeward.db?mode=ro"),
     ],
 )
 def test_a_password_is_masked_up_to_the_last_at_before_the_host(url: str, shown: str) -> None:
@@ -247,6 +275,24 @@ def test_the_cli_refuses_a_database_url_in_one_line_without_its_password(
     assert "'mysql://council:***@db.example.org/homeward'" in line
     # named as the user set it, not as HOMEWARD_DATABASE_URL
     assert ": DATABASE_URL: expected" in line and "HOMEWARD_DATABASE_URL" not in line
+
+
+@pytest.mark.parametrize("command", [["keys", "list"], ["migrate"]])
+def test_a_commands_database_line_masks_a_password_in_the_query(
+    env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, command: list[str]
+) -> None:
+    """Every command's first line names its database: `render_as_string(hide_password=True)`
+    masked a password before the host, not `?password=` (taken by libpq and psycopg), in the
+    text line or the JSON one (HOMEWARD_LOG_FORMAT=json writes the same message)."""
+    caplog.set_level(logging.INFO, logger="homeward")
+    query = f"?password={SECRET}&sslmode=disable&sslpassword={SECRET}"
+    env.setenv("DATABASE_URL", f"postgresql+psycopg://homeward@127.0.0.1:8890/postgres{query}")
+    assert main(command) == 2  # nothing listens there
+    [record] = [r for r in caplog.records if r.getMessage().startswith("database ")]
+    shown = "postgresql+psycopg://homeward@127.0.0.1:8890/postgres"
+    assert record.getMessage() == f"database {shown}?password=***&sslmode=disable&sslpassword=***"
+    assert SECRET not in JsonFormatter().format(record)
+    assert not any(SECRET in r.getMessage() for r in caplog.records)
 
 
 def test_an_empty_database_url_is_refused_not_read_as_the_sqlite_default(

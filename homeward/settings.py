@@ -665,7 +665,8 @@ def dask_address(text: str) -> str:
         f"(scheme {', '.join(DASK_SCHEMES)} or none, a host and an optional port)"
     )
     parts = urlsplit(text if "://" in text else f"tcp://{text}")
-    shown = _without_password(text)  # Dask takes none, but one pasted in must not be shown
+    # Dask takes none, but a password or token pasted in must not be shown
+    shown = _without_password(_without_secret_parameters(text))
     try:
         parts.port  # noqa: B018  (ValueError if it is not a port)
     except ValueError:

@@ -42,6 +42,7 @@ class PlanTable(StrEnum):
     revenue_by_budget = "revenue_by_budget"
     capital_by_year = "capital_by_year"
     revenue_by_year = "revenue_by_year"
+    revenue_by_service = "revenue_by_service"
     dtoc_days = "dtoc_days"
     district_waits = "district_waits"
     demand = "demand"

@@ -294,7 +294,11 @@ class SweepRowPublic(BaseModel):
         description="care charge income over the horizon (each service's charge per hour "
         "times its paying share), GBP; null in sweeps stored before it was reported",
     )
-    staff_cost_gbp: float | None = Field(description="in-house staff cost, GBP")
+    staff_cost_gbp: float | None = Field(
+        description="staff cost at each service's cost_per_hour_gbp, GBP: in-house staff "
+        "hours, and care bought from providers (most domiciliary care) at its commissioned "
+        "rate (the plan's revenue_by_service table splits it by service)"
+    )
     agency_cost_gbp: float | None = Field(
         default=None,
         description="agency cost at the agency rate, GBP; null in sweeps stored before it was "
@@ -304,6 +308,12 @@ class SweepRowPublic(BaseModel):
         default=None,
         description="staff and agency cost together, GBP: what the revenue budget pays for hours "
         "before fee and charge income; null in sweeps stored before it was reported",
+    )
+    revenue_budget_gbp: float | None = Field(
+        default=None,
+        description="the revenue budget over the horizon (the revenue rows' budget_gbp summed), "
+        "GBP: `net_revenue_cost_gbp` and `unspent_budget_gbp` add up to it; null in sweeps "
+        "stored before it was reported",
     )
     net_revenue_cost_gbp: float | None = Field(
         default=None,
@@ -315,10 +325,14 @@ class SweepRowPublic(BaseModel):
     unspent_budget_gbp: float | None = Field(
         default=None,
         description="revenue budget left unspent over the horizon (the revenue rows' headroom "
-        "summed), GBP: fee income the plan cannot spend on hours (team ceilings bind) shows "
-        "here (null in sweeps stored before it was recorded)",
+        "summed, 0 where only the solver's round-off is left), GBP: fee income the plan "
+        "cannot spend on hours (team ceilings bind) shows here (null in sweeps stored before "
+        "it was recorded)",
     )
-    staff_hours: float | None = Field(description="in-house staff hours: the plan's staffing")
+    staff_hours: float | None = Field(
+        description="staff hours, the plan's staffing: in-house staff hours, and hours of care "
+        "commissioned from providers (most domiciliary care)"
+    )
     agency_hours: float | None = Field(
         default=None, description="agency hours; null in sweeps stored before they were reported"
     )
@@ -342,6 +356,7 @@ class SweepRowPublic(BaseModel):
     staff_cost_gbp_change: float | None = Field(description=_change("GBP"))
     agency_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     revenue_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
+    revenue_budget_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     net_revenue_cost_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     unspent_budget_gbp_change: float | None = Field(default=None, description=_change("GBP"))
     staff_hours_change: float | None = Field(description=_change("hours"))
@@ -654,7 +669,10 @@ class PlanStaffingRowPublic(_StoredRow):
     team: str
     period: int = Field(description=_PERIOD)
     ds: StoredDate = Field(description=_DS)
-    staff_hours: float = Field(description="in-house staff hours")
+    staff_hours: float = Field(
+        description="hours paid at the service's cost_per_hour_gbp: in-house staff hours, or "
+        "for care bought from providers (most domiciliary care) the hours commissioned"
+    )
     agency_hours: float = Field(description="agency hours")
     hours_used: float = Field(description="hours spent on care")
     min_hours: float = Field(description="the team's floor, hours")
@@ -772,6 +790,27 @@ class PlanRevenueYearRowPublic(_StoredRow):
     headroom_gbp: float = Field(description="budget - net cost, GBP")
 
 
+class PlanRevenueServiceRowPublic(_StoredRow):
+    """What each service's hours cost per team and period, and the care charges its cases
+    bring: the `revenue` rows' costs and charges split by service (summed over services and
+    teams, each period's are that row's; DFG fee income is no care service's, so only there)."""
+
+    service: str
+    team: str
+    period: int = Field(description=_PERIOD)
+    ds: StoredDate = Field(description=_DS)
+    staff_hours: float = Field(
+        description="hours paid at the service's cost_per_hour_gbp: in-house staff hours, or "
+        "for care bought from providers (most domiciliary care) the hours commissioned"
+    )
+    agency_hours: float = Field(description="agency hours")
+    staff_cost_gbp: float = Field(
+        description="staff_hours x cost_per_hour_gbp (in-house or commissioned rate), GBP"
+    )
+    agency_cost_gbp: float = Field(description="agency_hours x agency_cost_per_hour_gbp, GBP")
+    charge_income_gbp: float = Field(description="care charges on the hours served, GBP")
+
+
 class PlanDtocRowPublic(_StoredRow):
     """Delayed transfer of care: days people stay in hospital waiting for care."""
 
@@ -879,7 +918,10 @@ class PlanBaselineRowPublic(_StoredRow):
     name: str = Field(description="plan, proportional_to_demand or carried_forward")
     weighted_wait_days: float = Field(description="days")
     dtoc_days: float = Field(description="days")
-    staff_cost_gbp: float = Field(description="in-house staff hours paid at the in-house rate, GBP")
+    staff_cost_gbp: float = Field(
+        description="staff hours paid at each service's cost_per_hour_gbp (in-house, or the "
+        "commissioned rate for care bought from providers), GBP"
+    )
     agency_cost_gbp: float | None = Field(
         description="agency hours at the agency rate, GBP (0 for a baseline)"
     )
@@ -1112,6 +1154,11 @@ class PlanResultPublic(BaseModel):
         "stored before it",
     )
     revenue_by_year: list[PlanRevenueYearRowPublic] = Field(default_factory=list)
+    revenue_by_service: list[PlanRevenueServiceRowPublic] = Field(
+        default_factory=list,
+        description="hours, cost and care charge income per service, team and period; absent "
+        "from plans stored before it",
+    )
     district_waits: list[PlanDistrictWaitRowPublic] = Field(default_factory=list)
     baselines: list[PlanBaselineRowPublic] = Field(default_factory=list)
     simulation: list[PlanSimulationRowPublic] = Field(default_factory=list)

@@ -30,14 +30,21 @@ _FIGURES = (
         "delayed discharge days in the plan's queue simulation (queues near full wait longer "
         "than the LP predicts: quote both)",
     ),
-    ("staff_cost_gbp", "GBP", "in-house staff cost"),
+    (
+        "staff_cost_gbp",
+        "GBP",
+        "staff and commissioned hours' cost: in-house staff hours, and care bought from "
+        "providers (most domiciliary care) at its commissioned rate (revenue_by_service splits "
+        "it by service)",
+    ),
     ("agency_cost_gbp", "GBP", "agency cost"),
     ("revenue_cost_gbp", "GBP", "staff and agency cost, before fee and charge income"),
     ("fee_income_gbp", "GBP", "DFG fee income"),
     ("charge_income_gbp", "GBP", "care charge income"),
+    ("revenue_budget_gbp", "GBP", "the revenue budget"),
     ("net_revenue_cost_gbp", "GBP", "staff and agency cost less fee and charge income"),
-    ("unspent_budget_gbp", "GBP", "revenue budget left unspent"),
-    ("staff_hours", "hours", "in-house staff hours"),
+    ("unspent_budget_gbp", "GBP", "revenue budget left unspent (budget less net cost)"),
+    ("staff_hours", "hours", "staff and commissioned hours"),
     ("agency_hours", "hours", "agency hours"),
     ("works_completed", "cases", "DFG works completed"),
 )

@@ -900,6 +900,7 @@ SWEEP_FIGURES = (
     "staff_cost_gbp",
     "agency_cost_gbp",
     "revenue_cost_gbp",
+    "revenue_budget_gbp",
     "net_revenue_cost_gbp",
     "unspent_budget_gbp",
     "staff_hours",
@@ -915,14 +916,18 @@ def plan_figures(
 ) -> dict[str, float | None]:
     """A stored plan's headline figures as a sweep reports them, read from its stored result
     (so they match GET /v1/plans/{id}): weighted waiting days (the objective); fee income,
-    care charge income, in-house staff cost and agency cost (GBP, the `revenue` rows summed)
+    care charge income, staff cost (in-house staff hours, and care bought from providers at
+    its commissioned rate) and agency cost (GBP, the `revenue` rows summed)
     and the two costs together (`revenue_cost_gbp`: what the revenue budget pays for hours,
     before fee and charge income), so a rate that swaps staff for dearer agency hours does not
-    read as a saving; that cost less the fee and charge income (`net_revenue_cost_gbp`, the
-    `revenue` rows' `net_cost_gbp` summed, so with the unspent budget it adds up to the
-    budget) and the revenue budget left unspent (`unspent_budget_gbp`, the `revenue` rows'
-    headroom summed: where team-hour ceilings bind, fee income the plan cannot spend on hours
-    shows here); in-house staff and agency
+    read as a saving; the revenue budget (`revenue_budget_gbp`, the `revenue` rows'
+    `budget_gbp` summed), that cost less the fee and charge income (`net_revenue_cost_gbp`,
+    the `revenue` rows' `net_cost_gbp` summed) and the revenue budget left unspent
+    (`unspent_budget_gbp`, the `revenue` rows' headroom summed, round-off left over from
+    weeks over and under a financial year's budget written 0: where team-hour ceilings bind,
+    fee income the plan cannot spend on hours shows here), so that net cost and unspent
+    budget add up to the budget, and a what-if that changes the budget says by how much;
+    staff (and commissioned) and agency
     hours (the `staffing` rows summed); DFG works completed (the `capital` rows summed: fewer
     at a higher fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days. A plan
     with no revenue rows (not solved) has None for its money and hours rather than 0.
@@ -943,6 +948,8 @@ def plan_figures(
     fee = total("revenue", "fee_income_gbp")
     charge = total("revenue", "charge_income_gbp")  # 0 for a plan stored before charges
     paid = None if staff is None or agency is None else staff + agency
+    budget, left = total("revenue", "budget_gbp"), total("revenue", "headroom_gbp")
+    unspent = None if left is None else without_round_off(left, budget or 0.0)
     return {
         "weighted_wait_days": objective,
         "fee_income_gbp": fee,
@@ -950,10 +957,11 @@ def plan_figures(
         "staff_cost_gbp": staff,
         "agency_cost_gbp": agency,
         "revenue_cost_gbp": paid,
+        "revenue_budget_gbp": budget,
         "net_revenue_cost_gbp": None
         if paid is None or fee is None or charge is None
         else paid - fee - charge,
-        "unspent_budget_gbp": total("revenue", "headroom_gbp"),
+        "unspent_budget_gbp": unspent,
         "staff_hours": total("staffing", "staff_hours"),
         "agency_hours": total("staffing", "agency_hours"),
         "works_completed": total("capital", "works_completed"),

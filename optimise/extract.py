@@ -9,7 +9,7 @@ import pandas as pd
 
 from optimise.build import weighted_wait_days, worst_district_days
 from optimise.explain import binding_frame, relaxation_frame, shadow_price_frame
-from optimise.frames import budget_sum, long_frame, ratio
+from optimise.frames import budget_sum, long_frame, ratio, team_sum
 from optimise.inputs import PlanInputs
 from optimise.model import Array, LpModel
 from optimise.plan_values import PlanValues, plan_values
@@ -60,6 +60,7 @@ def extract(inputs: PlanInputs, model: LpModel, solve_result: SolveResult) -> Pl
         revenue=revenue_frame(inputs, values),
         revenue_by_budget=budget_frame(inputs, values),
         revenue_by_year=year_frame(inputs, values),
+        revenue_by_service=service_frame(inputs, values),
         district_waits=district_wait_frame(inputs, values),
         dtoc_days=dtoc_frame(inputs, values),
         demand=demand_frame(inputs),
@@ -223,6 +224,26 @@ def year_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
             sums["headroom_gbp"] = float(headroom(sums["budget_gbp"], sums["net_cost_gbp"]))
             rows.append({"budget": budget, "year": year, "periods": int(mask.sum()), **sums})
     return pd.DataFrame(rows, columns=[*YEAR_COLUMNS, *parts])
+
+
+def service_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
+    """Per service, team and period, the hours the revenue budget pays for and what they cost:
+    staff hours (a team's own, or for care bought from providers, as most domiciliary care is,
+    the hours commissioned) at the service's cost_per_hour_gbp, agency hours at its
+    agency_cost_per_hour_gbp, and the care charge income its cases served bring (each district's
+    to its team). Summed over services and teams, each period's costs and charges are the
+    `revenue` row's; DFG fee income is no care service's, so it is only there."""
+    served_hours = v.served.sum(axis=3) * inputs.hours_per_case[:, None, None]
+    charges = served_hours * inputs.charge_income_gbp_per_hour[:, None, None]
+    return long_frame(
+        inputs,
+        ("service", "team", "period"),
+        staff_hours=v.staff_hours,
+        agency_hours=v.agency_hours,
+        staff_cost_gbp=v.staff_hours * inputs.cost_per_hour_gbp[:, None, None],
+        agency_cost_gbp=v.agency_hours * inputs.agency_cost_per_hour_gbp[:, None, None],
+        charge_income_gbp=team_sum(inputs, charges),
+    )
 
 
 def budget_parts(inputs: PlanInputs, v: PlanValues) -> dict[str, Array]:

@@ -45,6 +45,9 @@ class PlanResult:
     capital_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
     # budget, year (financial, from 1 April), periods, then the revenue columns summed
     revenue_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # service, team, period, ds, staff_hours, agency_hours, staff_cost_gbp, agency_cost_gbp,
+    # charge_income_gbp: what each service's hours cost (optimise/extract.py service_frame)
+    revenue_by_service: pd.DataFrame = field(default_factory=pd.DataFrame)
     # service (incl. dfg_works), district, hours, cases_served, person_days, avg_wait_days
     district_waits: pd.DataFrame = field(default_factory=pd.DataFrame)
     baselines: pd.DataFrame = field(default_factory=pd.DataFrame)

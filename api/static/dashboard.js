@@ -2,9 +2,13 @@
 "use strict";
 
 // A number in en-GB form; "n/a" for a figure the API left out or gave as null (never "0").
-const fmt = (x, digits = 0) =>
-  x == null || !Number.isFinite(Number(x)) ? "n/a"
-    : Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+// A figure to `digits` places; never "-0": a solver's -2.6e-10 GBP left of a budget spent to
+// the penny rounds to nothing, and a minus sign on it reads as an overspend.
+function fmt(x, digits = 0) {
+  if (x == null || !Number.isFinite(Number(x))) return "n/a";
+  const text = Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return /[1-9]/.test(text) ? text : text.replace(/^-/, "");
+}
 
 // The API key lives in sessionStorage: it survives a reload but not closing the tab.
 const KEY_STORE = "homeward-api-key";
@@ -150,7 +154,7 @@ function renderSummary(plan) {
 const DOWNLOAD_TABLES = [
   ["summary", "summary"], ["warnings", "warnings"], ["hours", "hours"], ["staffing", "staffing"], ["capital", "DFG capital"], ["backlog", "backlog and waits"],
   ["district_waits", "district waits"], ["revenue", "revenue"],
-  ["revenue_by_year", "revenue by financial year"], ["capital_by_year", "DFG capital by financial year"],
+  ["revenue_by_year", "revenue by financial year"], ["revenue_by_service", "revenue by service"], ["capital_by_year", "DFG capital by financial year"],
   ["demand", "demand"],
   ["demand_risk", "low and high years"], ["risk_periods", "high-year contingency by period"], ["shadow_prices", "shadow prices"],
 ];
@@ -1347,6 +1351,8 @@ const WHATIF_MEASURES = [
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
   ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
   ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
+  // net cost and the budget left unspent add up to it: a what-if may change the budget itself
+  ["revenue budget (GBP)", "revenue_budget_gbp", "GBP", false],
   // a higher fee can raise staff cost and still spend less of the budget: fee income pays
   ["net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", false],
   ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
@@ -1419,6 +1425,7 @@ const SWEEP_MEASURES = [
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
   ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
   ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
+  ["revenue budget (GBP)", "revenue_budget_gbp", "GBP", false],
   ["net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", false],
   ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
   ["DFG works completed", "works_completed", "cases", false],

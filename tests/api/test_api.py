@@ -419,6 +419,7 @@ PLAN_FRAMES = {
     "revenue_by_budget": "PlanRevenueBudgetRowPublic",
     "capital_by_year": "PlanCapitalYearRowPublic",
     "revenue_by_year": "PlanRevenueYearRowPublic",
+    "revenue_by_service": "PlanRevenueServiceRowPublic",
     "dtoc_days": "PlanDtocRowPublic",
     "shadow_prices": "PlanShadowPriceRowPublic",
     "binding": "PlanBindingRowPublic",
@@ -501,6 +502,7 @@ def test_an_older_or_newer_plan_result_is_served_with_no_key_added_or_dropped(
             "revenue_by_budget",
             "capital_by_year",
             "revenue_by_year",
+            "revenue_by_service",
             "total_dtoc_days",
         ):
             del result[newer]

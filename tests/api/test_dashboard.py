@@ -275,6 +275,7 @@ def _figures(plan: dict[str, Any]) -> dict[str, float]:
         "staff and agency cost (GBP)": sum(
             r["staff_cost_gbp"] + r["agency_cost_gbp"] for r in revenue
         ),
+        "revenue budget (GBP)": sum(r["budget_gbp"] for r in revenue),
         "net of fee and charge income (GBP)": sum(r["net_cost_gbp"] for r in revenue),
         "budget left unspent (GBP)": sum(r["headroom_gbp"] for r in revenue),
         "delayed days in hospital (DTOC)": plan["result"]["total_dtoc_days"],
@@ -312,6 +313,7 @@ def _assert_changes_shown(
                 "staff cost (GBP)",
                 "agency cost (GBP)",
                 "staff and agency cost (GBP)",
+                "revenue budget (GBP)",
                 "net of fee and charge income (GBP)",
                 "budget left unspent (GBP)",
             )
@@ -846,6 +848,7 @@ SWEEP_MEASURES = (
     ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
     ("agency cost (GBP)", "agency_cost_gbp", "GBP", False),
     ("staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", False),
+    ("revenue budget (GBP)", "revenue_budget_gbp", "GBP", False),
     ("net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", False),
     ("budget left unspent (GBP)", "unspent_budget_gbp", "GBP", False),
     ("DFG works completed", "works_completed", "cases", False),

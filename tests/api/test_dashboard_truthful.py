@@ -106,6 +106,20 @@ def test_a_missing_objective_reads_n_a_not_zero(
     assert "0" not in kpis and kpis.count("n/a") == len(kpis) - 1  # all but the status
 
 
+def test_a_figure_that_rounds_to_nothing_is_never_minus_zero(
+    browser: Any,
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+) -> None:
+    """A financial year's budget spent to the penny leaves -2.6e-10 GBP of round-off unspent
+    in an older plan's rows: the page showed "-0", which reads as an overspend."""
+    open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    shown = browser.execute_script(
+        "return [fmt(-2.6e-10), fmt(-0), fmt(-0.04, 1), fmt(-0.4), fmt(-0.6), fmt(-1234.5, 1)]"
+    )
+    assert shown == ["0", "0", "0.0", "0", "-1", "-1,234.5"]
+
+
 def test_a_sweep_over_other_periods_than_the_current_plan_says_why_it_has_no_changes(
     browser: Any,
     demo_server: LiveServer,
@@ -225,6 +239,7 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
         "staff cost (GBP)",
         "agency cost (GBP)",
         "staff and agency cost (GBP)",
+        "revenue budget (GBP)",
         "net of fee and charge income (GBP)",
         "budget left unspent (GBP)",
         "delayed days in hospital (DTOC)",
@@ -237,6 +252,9 @@ def test_a_what_if_after_a_new_config_compares_with_that_configs_plan_only(
     shown_then = {label: cells[0] for label, cells in rows.items()}
     assert shown_then["agency cost (GBP)"] == f"{agency:,.0f}"
     assert shown_then["staff and agency cost (GBP)"] == f"{staff + agency:,.0f}"
+    # the budget beside net cost and unspent budget, so a what-if's figures add up on the page
+    budget = sum(r["budget_gbp"] for r in revenue)
+    assert shown_then["revenue budget (GBP)"] == f"{budget:,.0f}"
     # the same rate as the active config: nothing changes, whatever the old config's plan said
     assert rows["weighted waiting days"][2].startswith("0 days")
 

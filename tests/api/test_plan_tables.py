@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.plan_tables import STORED_TABLES, PlanTable, row_model
-from api.schemas import PlanRiskPeriodRowPublic
+from api.schemas import PlanRevenueServiceRowPublic, PlanRiskPeriodRowPublic
 from homeward import demo_config, planning, repository
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import PlanRow
@@ -494,6 +494,72 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
     assert summary["peak_contingency_period"]["value"] == peak
     assert summary["peak_contingency_hours"]["value"] == pytest.approx(by_week[peak], rel=1e-9)
     assert summary["peak_contingency_hours"]["value"] > 0
+
+
+def test_revenue_by_service_splits_the_cost_and_labels_commissioned_hours_truly(
+    viewer: httpx.Client, plan: dict[str, Any]
+) -> None:
+    """Home care is bought from providers at the commissioned rate, yet the summary called
+    all staff cost and hours in-house, and no table split cost by service (on the demo,
+    domcare's 101,068 hours at GBP 23 were GBP 2.32m of GBP 6.10m "in-house staff cost").
+    Now each service's hours, their cost at its rates and its care charges, per team and
+    period, add up to the revenue rows, in JSON and CSV alike."""
+    rows = _rows(viewer.get(f"/v1/plans/{plan['id']}/revenue_by_service"))
+    columns = list(PlanRevenueServiceRowPublic.model_fields)
+    assert len(rows) > 0 and all(list(r) == columns for r in rows)
+    assert rows == plan["result"]["revenue_by_service"]
+    table = _csv(viewer.get("/v1/plans/latest/revenue_by_service.csv"))
+    assert list(table.columns) == columns and len(table) == len(rows)
+    config = viewer.get(f"/v1/configs/{plan['config_id']}").json()["body"]
+    rate = {s["id"]: s["cost_per_hour_gbp"] for s in config["services"]}
+    premium = {s["id"]: s.get("agency_premium", 1.5) for s in config["services"]}
+    staffing = {(r["service"], r["team"], r["ds"]): r for r in plan["result"]["staffing"]}
+    assert len(staffing) == len(rows)
+    for r in rows:
+        hours = staffing[(r["service"], r["team"], r["ds"])]
+        assert (r["staff_hours"], r["agency_hours"]) == (
+            hours["staff_hours"],
+            hours["agency_hours"],
+        )
+        assert r["staff_cost_gbp"] == pytest.approx(r["staff_hours"] * rate[r["service"]])
+        agency = r["agency_hours"] * rate[r["service"]] * premium[r["service"]]
+        assert r["agency_cost_gbp"] == pytest.approx(agency, abs=1e-9)
+    for week in plan["result"]["revenue"]:
+        mine = [r for r in rows if r["ds"] == week["ds"]]
+        for column in ("staff_cost_gbp", "agency_cost_gbp", "charge_income_gbp"):
+            total = sum(r[column] for r in mine)
+            assert total == pytest.approx(week[column], rel=1e-9, abs=1e-6), column
+    domcare = sum(r["staff_cost_gbp"] for r in rows if r["service"] == "domcare")
+    assert 0 < domcare < sum(r["staff_cost_gbp"] for r in rows)
+    summary = {r["figure"]: r for r in _rows(viewer.get(f"/v1/plans/{plan['id']}/summary"))}
+    for figure in ("staff_cost_gbp", "staff_hours"):
+        assert "in-house" not in summary[figure]["note"].split(":")[0], summary[figure]
+        assert "commissioned" in summary[figure]["note"], summary[figure]
+    schemas = httpx.get(f"{viewer.base_url}/openapi.json").json()["components"]["schemas"]
+    for schema in ("SweepRowPublic", "PlanStaffingRowPublic"):
+        said = schemas[schema]["properties"]["staff_hours"]["description"]
+        assert "commissioned" in said, (schema, said)
+
+
+def test_a_plan_stored_before_revenue_by_service_has_none(
+    demo_db: DemoDatabase, viewer: httpx.Client
+) -> None:
+    """As for any table an older plan lacks: `[]`, its CSV the schema's columns alone."""
+    with transaction(demo_db.factory) as session:
+        latest = repository.latest_plan(session)
+        assert latest is not None
+        result = {k: v for k, v in latest.result.items() if k != "revenue_by_service"}
+        older = repository.store_plan(
+            session, latest.run_id, latest.config_id, "optimal", 1.0, 0.5, result
+        ).id
+    try:
+        assert _rows(viewer.get(f"/v1/plans/{older}/revenue_by_service")) == []
+        answer = viewer.get(f"/v1/plans/{older}/revenue_by_service.csv")
+        assert answer.status_code == 200, answer.text
+        assert answer.text.strip() == ",".join(PlanRevenueServiceRowPublic.model_fields)
+    finally:
+        with transaction(demo_db.factory) as session:
+            session.delete(session.get_one(PlanRow, older))
 
 
 def test_a_plan_stored_before_risk_periods_has_none(

@@ -57,6 +57,7 @@ def _expected(plan: dict[str, Any], body: dict[str, Any]) -> dict[str, float]:
         "staff_cost_gbp": staff,
         "agency_cost_gbp": agency,
         "revenue_cost_gbp": staff + agency,
+        "revenue_budget_gbp": budget,
         "net_revenue_cost_gbp": net,
         "unspent_budget_gbp": budget - net,
         "staff_hours": sum(r["staff_hours"] for r in staffing),
@@ -147,6 +148,29 @@ def test_a_financial_year_budget_is_reckoned_as_the_periods_budgets_summed(
     assert comparison["net_revenue_cost_gbp"] + comparison["unspent_budget_gbp"] == (
         pytest.approx(budget, rel=1e-9)
     )
+
+
+def test_a_what_if_that_raises_the_budget_adds_up_on_its_own(finance: httpx.Client) -> None:
+    """The budget's rise is a figure of the comparison, not only a line of config_changes
+    (GBP 108,595 -> 130,000 a week on the demo left unspent +1,499,399.62 beside net cost
+    -386,339.62, and nothing said the budget rose GBP 1,113,060): net cost's change and the
+    unspent budget's add up to it. The summary gives the budget too."""
+    latest, latest_body = _latest(finance)
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    before = body["revenue_budget_gbp_per_period"]
+    body["revenue_budget_gbp_per_period"] = before * 1.2
+    plan = _what_if(finance, body)
+    comparison = plan["comparison"]
+    _assert_compared(comparison, _expected(plan, body), _expected(latest, latest_body))
+    rise = before * 0.2 * plan["result"]["periods"]
+    assert comparison["revenue_budget_gbp_change"] == pytest.approx(rise, rel=1e-9)
+    assert comparison["net_revenue_cost_gbp_change"] + comparison[
+        "unspent_budget_gbp_change"
+    ] == pytest.approx(rise, rel=1e-9)
+    summary = finance.get(f"/v1/plans/{plan['id']}/summary").json()
+    [budget] = [r for r in summary if r["figure"] == "revenue_budget_gbp"]
+    assert budget["value"] == pytest.approx(comparison["revenue_budget_gbp"], rel=1e-12)
+    assert budget["unit"] == "GBP"
 
 
 def test_the_active_config_planned_again_changes_no_field(finance: httpx.Client) -> None:

@@ -227,6 +227,37 @@ def test_plan_figures_of_a_plan_that_did_not_solve_are_none_not_zero() -> None:
     assert figures["staff_cost_gbp"] is None and figures["revenue_cost_gbp"] is None
     assert figures["agency_cost_gbp"] is None and figures["weighted_wait_days"] is None
     assert figures["net_revenue_cost_gbp"] is None and figures["unspent_budget_gbp"] is None
+    assert figures["revenue_budget_gbp"] is None
+
+
+def test_plan_figures_give_the_budget_and_no_round_off_left_of_a_budget_spent() -> None:
+    """The revenue budget is a figure of its own, so a what-if that raises it adds up without
+    its config_changes; and a financial year's budget spent to the penny, its weeks' headroom
+    over and under it summing to -2.6e-10 GBP (a demo what-if's), leaves 0 unspent, not an
+    overspend of -0."""
+    weeks = [(108_595.0, 5_000.0), (108_595.0, -2_500.0), (108_595.0, -2_500.0 - 2.6e-10)]
+    revenue = [
+        {"staff_cost_gbp": b - h, "agency_cost_gbp": 0.0, "fee_income_gbp": 0.0}
+        | {"charge_income_gbp": 0.0, "budget_gbp": b, "net_cost_gbp": b - h, "headroom_gbp": h}
+        for b, h in weeks
+    ]
+    result = {"revenue": revenue, "staffing": [], "capital": []}
+    figures = planning.plan_figures(1.0, result)
+    assert figures["revenue_budget_gbp"] == pytest.approx(3 * 108_595.0)
+    unspent = figures["unspent_budget_gbp"]
+    assert unspent == 0.0 and str(unspent) == "0.0"  # not -2.6e-10, nor -0.0
+    assert "revenue_budget_gbp" in planning.SWEEP_FIGURES
+    base = planning.SweepBaseline(1, planning.plan_figures(1.0, result))
+    raised = [
+        r | {"budget_gbp": 130_000.0, "headroom_gbp": 130_000.0 - r["net_cost_gbp"]}
+        for r in revenue
+    ]
+    figures = planning.plan_figures(1.0, {**result, "revenue": raised})
+    row = planning.sweep_row(0.1, 2, "optimal", figures, base)
+    assert row["revenue_budget_gbp_change"] == pytest.approx(3 * (130_000.0 - 108_595.0))
+    assert row["net_revenue_cost_gbp_change"] + row["unspent_budget_gbp_change"] == (
+        pytest.approx(row["revenue_budget_gbp_change"])
+    )
 
 
 def test_no_forecasts_names_the_pipeline_not_the_file_command(

@@ -116,11 +116,24 @@ function planPeriod(plan) {
   return `over the plan's ${periods(weeks.length, periodWord(plan))}, ${weeks[0]} to ${last.toISOString().slice(0, 10)}`;
 }
 
-function renderSummary(plan) {
+// The summary's heading: the latest plan's, or for a plan asked for by id (?plan=12) which
+// plan it is (a what-if or not, when it was made and from which config) and a way back to the
+// latest, so a what-if's figures are never read as the current plan's.
+function summaryHeading(plan, asked) {
+  if (asked.id == null) return `<h2>Latest plan (#<span id="plan-id">${esc(plan.id)}</span>)</h2>`;
+  const whatIf = plan.scenario ? " (a changed config sent to POST /v1/plans: a what-if is " +
+    "never the latest plan)" : "";
+  return `<h2>${plan.scenario ? "What-if plan" : "Plan"} #<span id="plan-id">${esc(plan.id)}</span></h2>
+    <p id="plan-chosen" class="chosen">${plan.scenario ? "A what-if" : "Not a what-if"}, made
+    ${esc(when(plan.created_at))} with config #${esc(plan.config_id)}${whatIf}.
+    ${latestLink()}</p>`;
+}
+
+function renderSummary(plan, asked = { id: null }) {
   const r = plan.result;
   const figures = planFigures(plan);
   document.querySelector("#summary").innerHTML = `
-    <h2>Latest plan (#<span id="plan-id">${plan.id}</span>)</h2>
+    ${summaryHeading(plan, asked)}
     <p class="muted" id="plan-period">Totals ${planPeriod(plan)}</p>
     <div class="kpi">
       <div><span class="muted">status</span><b id="plan-status">${esc(plan.status)}</b></div>
@@ -1267,7 +1280,7 @@ async function whatIf(event) {
     if (token !== whatIfToken) return;  // the key changed while it solved
     // A what-if is kept apart: GET /v1/plans/latest (the plan above) stays the active config's.
     const kept = plan.scenario ? "what-if" : "plan of the active config";
-    out.innerHTML = `<p id="whatif-headline">${kept} #${esc(plan.id)}: ${esc(plan.status)},
+    out.innerHTML = `<p id="whatif-headline">${kept} ${planLink(plan.id)}: ${esc(plan.status)},
       ${fmtOrNA(plan.objective_weighted_wait_days)} weighted waiting days,
       fee income GBP ${fmtOrNA(plan.comparison?.fee_income_gbp)}, ${planPeriod(plan)}</p>${whatIfChanges(plan, active)}${whatIfConfigChanges(plan)}${whatIfWarnings(plan)}`;
     // the whole row, so each measure and figure of the comparison reads on one line
@@ -1382,7 +1395,7 @@ function whatIfChanges(plan, active) {
     ? `<p id="whatif-not-comparable" class="warnings" role="note">No changes: ${esc(c.not_comparable)}.</p>`
     : "";
   return `${apart}<div class="wide"><table id="whatif-changes"><caption>Totals ${planPeriod(plan)}, against the current plan
-    #${esc(c.compared_with_plan_id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
+    ${planLink(c.compared_with_plan_id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
     minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
     <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
@@ -1568,7 +1581,7 @@ function renderSweep(run) {
   }
   const base = comparedWith(run);
   const caption = base
-    ? `Against the current plan #${esc(base)} (the active config's latest plan when the sweep ` +
+    ? `Against the current plan ${planLink(base)} (the active config's latest plan when the sweep ` +
       "started); each change is the rate's what-if minus the current plan"
     : "No plan of the active config to compare with when the sweep started: changes are n/a";
   // the server's reason a row has no changes though there was a plan: other periods than it
@@ -1587,7 +1600,10 @@ function renderSweep(run) {
     }).join("");
     // the plan's number downloads its hours, as the summary's "hours" button does the plan's
     const hours = `/v1/plans/${encodeURIComponent(r.plan_id)}/hours.csv`;
-    return `<tr><th scope="row">${asPercent(r.dfg_fee_rate)}</th>${cells}` +
+    // the rate opens its what-if plan's cards on this page
+    const rate = r.plan_id == null ? asPercent(r.dfg_fee_rate)
+      : planLink(r.plan_id, asPercent(r.dfg_fee_rate), `open what-if plan #${r.plan_id} on this page`);
+    return `<tr><th scope="row">${rate}</th>${cells}` +
       `<td class="plan-cell"><button type="button" class="download link" data-path="${hours}"
       title="download what-if plan #${esc(r.plan_id)}'s hours as CSV">#${esc(r.plan_id)}</button> ${esc(r.status)}</td></tr>`;
   });
@@ -1599,7 +1615,7 @@ function renderSweep(run) {
     <tr>${sub}</tr></thead><tbody>${body.join("")}</tbody></table></div>
     <p id="sweep-downloads"><button type="button" class="download" id="sweep-csv"
     data-path="/v1/runs/${encodeURIComponent(run.id)}/sweep.csv">Download the sweep table as CSV</button>
-    <span class="muted">(a what-if plan's number downloads its hours)</span>
+    <span class="muted">(a rate opens its what-if plan on this page; a what-if plan's number downloads its hours)</span>
     <span id="sweep-download-status" class="muted" role="status" aria-live="polite"></span></p>`);
   wireDownloads(out, "#sweep-download-status");
 }
@@ -1613,17 +1629,62 @@ function useKey(event) {
   load();
 }
 
+// ---- Which plan the page shows ----
+// The latest plan (GET /v1/plans/latest), or with `?plan=12` in the address any stored plan
+// (GET /v1/plans/12): a what-if, or one made before. The plan picker and every link naming a
+// plan (a sweep's rates, a what-if's and the plan compared with) open it in this page, keeping
+// the what-if card's results; the browser's Back shows the plan before.
+const MAX_PLAN_ID = 2147483647;  // api/deps.py MAX_ID: no plan has a larger id
+const PLAN_EXPECTED = `expected a plan id, a whole number from 1 to ${MAX_PLAN_ID} (as in ?plan=12)`;
+
+// {id: "12"} for ?plan=12, {id: null} for the latest, {error} for an id that is none.
+function askedPlan() {
+  const given = new URLSearchParams(location.search).getAll("plan");
+  if (!given.length) return { id: null };
+  if (given.length > 1) {
+    return { error: `?plan= in the address: ${PLAN_EXPECTED}, once; found it ${given.length} times ` +
+      `(${given.map((g) => `"${g}"`).join(", ")}).` };
+  }
+  const text = given[0].trim();
+  const id = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(id >= 1 && id <= MAX_PLAN_ID)) {
+    return { error: `?plan= in the address: ${PLAN_EXPECTED}; found ${given[0] ? `"${given[0]}"` : "nothing"}.` };
+  }
+  return { id: String(id) };
+}
+
+const planHref = (id) => (id == null ? location.pathname : `${location.pathname}?plan=${encodeURIComponent(id)}`);
+
+// A plan's number ("#12") as a link that opens it in this page (`text` instead, if given).
+function planLink(id, text = `#${esc(id)}`, title = `open plan #${id} on this page`) {
+  return `<a class="plan-link" href="${esc(planHref(id))}" data-plan="${esc(id)}" title="${esc(title)}">${text}</a>`;
+}
+
+const latestLink = () =>
+  `<a class="plan-link" id="plan-latest-link" href="${esc(planHref(null))}">Show the latest plan</a>`;
+
+// "2026-01-05 14:03 UTC", as the API's times are; the text as given if it is not a time.
+function when(iso) {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? String(iso) : `${t.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+// What the summary card is called while its plan loads or could not be read.
+function planTitle(asked) {
+  return asked.error ? "Plan asked for" : asked.id == null ? "Latest plan" : `Plan #${asked.id}`;
+}
+
 // Every card that shows a plan's figures back to its heading, with `note` ("loading…"), or
 // when the plan could not be read, a line saying why the card is empty.
-const NO_PLAN_NOTE = "Nothing to show: no plan could be read (see Latest plan above).";
-
 function clearFigures(note) {
-  const cards = [["#summary", "Latest plan"], ["#hours", HOURS_HEADING], ["#waits", WAITS_HEADING],
+  const title = planTitle(askedPlan());
+  const cards = [["#summary", title], ["#hours", HOURS_HEADING], ["#waits", WAITS_HEADING],
     ["#capital", CAPITAL_HEADING], ["#demand", "Demand planned for, whole area"],
-    ["#shadow", "What an extra pound or hour is worth"]];
+    ["#backlog", "Cases waiting, whole area"], ["#shadow", "What an extra pound or hour is worth"]];
+  const noPlan = `Nothing to show: no plan could be read (see ${title} above).`;
   for (const [selector, heading] of cards) {
-    const said = note || (selector === "#summary" ? "" : NO_PLAN_NOTE);
-    document.querySelector(selector).innerHTML = `<h2>${heading}</h2>` +
+    const said = note || (selector === "#summary" ? "" : noPlan);
+    document.querySelector(selector).innerHTML = `<h2>${esc(heading)}</h2>` +
       (said ? `<p class="muted ${note ? "loading" : "no-plan"}">${esc(said)}</p>` : "");
   }
   document.querySelector("#summary").setAttribute("aria-busy", note ? "true" : "false");
@@ -1635,7 +1696,7 @@ function clearFigures(note) {
 // any.
 function showNoPlan() {
   clearFigures("");
-  for (const card of ["#hours", "#waits", "#capital", "#demand", "#shadow"]) {
+  for (const card of ["#hours", "#waits", "#capital", "#demand", "#backlog", "#shadow"]) {
     document.querySelector(`${card} p`).textContent = "Nothing to show until the first plan is made.";
   }
   const summary = document.querySelector("#summary");
@@ -1643,6 +1704,18 @@ function showNoPlan() {
   summary.querySelector("#plan-none").textContent = "No plan has been made yet. A plan is made each " +
     "time the pipeline runs: on its schedule, or when an administrator starts it (POST /v1/runs). " +
     "It needs referral history and an active planning config.";
+}
+
+// The plan could not be read, or the address asks for no plan: said in the summary, every
+// card empty, and for a plan asked for by id, the latest offered instead.
+function showPlanError(asked, message) {
+  clearFigures("");
+  showError("#summary", esc(planTitle(asked)), message);
+  document.querySelector("#summary .error").id = "plan-error";
+  if (asked.id != null || asked.error) {
+    document.querySelector("#summary").insertAdjacentHTML("beforeend", `<p>${latestLink()}
+      <span class="muted">or choose a plan above.</span></p>`);
+  }
 }
 
 // Whether a key is held for this tab: after "Use key" the box is emptied, so without this the
@@ -1659,22 +1732,149 @@ function showKeyStatus(refused = false, reason = null) {
     ": paste another" : "Empty the box and press Use key to stop sending it";
 }
 
-// The latest plan in every card. Its config, read once, names the plan's districts and says how
-// winter was raised; without it the page still shows the figures (districts by id, and the usual
-// cause of raised weeks).
-let loadToken = 0;  // bumped by each load: a plan read with the old key is not shown
+// The plan asked for in every card. Its config, read once, names the plan's districts and says
+// how winter was raised; without it the page still shows the figures (districts by id, and the
+// usual cause of raised weeks).
+let loadToken = 0;  // bumped by each load: a plan read with the old key, or asked for before, is not shown
+let activeConfig = Promise.resolve(null);  // GET /v1/configs/active, read once per key
+let loadedSearch = null;  // the address's query when the plan shown was asked for
 
-async function showPlan(active, token) {
-  const plan = await getJSON("/v1/plans/latest");
+async function showPlan(active, token, asked) {
+  const plan = await getJSON(asked.id == null ? "/v1/plans/latest" : `/v1/plans/${encodeURIComponent(asked.id)}`);
   if (token !== loadToken) return;
-  renderSummary(plan); renderShadow(plan);
+  renderSummary(plan, asked); renderShadow(plan);
+  namePickedPlan(plan);
   const config = await getJSON(`/v1/configs/${encodeURIComponent(plan.config_id)}`).catch(() => null);
   if (token !== loadToken) return;
   nameDistricts(config);
   renderHours(plan); renderWaits(plan); renderCapital(plan); renderBacklog(plan);
   renderDemand(plan, config?.body?.winter ?? null);
   nameConfig(config);
-  active.then((c) => noteActiveConfig(plan, c));
+  // a plan asked for by id says what it is in its heading; the latest, whether its config is
+  // still the active one
+  if (asked.id == null) active.then((c) => noteActiveConfig(plan, c));
+}
+
+async function loadPlan() {
+  const asked = askedPlan();
+  const token = ++loadToken;
+  loadedSearch = location.search;
+  document.title = asked.id == null ? "Homeward: plan and forecasts" : `Homeward: plan #${asked.id}`;
+  showPicked(asked);
+  clearFigures("loading…");  // the figures read with another key (or none) are not left as current
+  if (asked.error) {
+    showPlanError(asked, asked.error);
+    return;
+  }
+  try {
+    await showPlan(activeConfig, token, asked);
+  } catch (err) {
+    if (token !== loadToken) return;
+    if (err.status === 404 && err.fromService && asked.id == null) {
+      showNoPlan();
+    } else if (err.status === 404 && err.fromService) {
+      showPlanError(asked, `?plan=${asked.id} in the address: expected the id of a stored plan ` +
+        `(the list above offers them); found ${asked.id}, which no stored plan has (the server ` +
+        `answered: ${err.detail}). It may be mistyped, or the plan removed.`);
+    } else {
+      showPlanError(asked, err.message);
+    }
+  }
+}
+
+// Opens plan `id` (null: the latest) in this page, as its own address (?plan=12), so Back
+// returns to the plan before and the address can be shared.
+function openPlan(id) {
+  const href = planHref(id);
+  if (`${location.pathname}${location.search}` !== href) history.pushState(null, "", href);
+  return loadPlan();
+}
+
+// A link naming a plan opens it here, keeping the what-if card as it is, and takes the
+// keyboard's focus (and the view) to the plan's summary; a click with a modifier key (a new
+// tab or window) is left to the browser.
+function followPlanLink(event) {
+  const link = event.target.closest?.("a.plan-link");
+  if (!link || event.defaultPrevented || event.button !== 0 ||
+      event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  openPlan(link.dataset.plan ?? null);
+  document.querySelector("#summary").focus();
+}
+
+// The plan picker: the latest plan, then the newest plans (what-ifs too) from GET /v1/plans,
+// a page at a time ("Older plans" follows its Link header); read again with each key.
+const PLAN_PAGE = "/v1/plans?limit=20";
+let planListToken = 0;
+let olderPlans = null;  // the next page's address, from the Link header; null: none
+let plansListed = 0;  // how many the pages read so far gave
+
+function planLabel(p) {
+  return `#${p.id}, ${p.scenario ? "what-if" : "plan"} of config #${p.config_id}, ${when(p.created_at)}, ${p.status}`;
+}
+
+function planOption(id) {
+  return [...document.querySelector("#plan-pick").options].find((o) => o.value === String(id));
+}
+
+// The picker names the plan shown: one asked for by id that the list has not reached is added.
+function showPicked(asked) {
+  const select = document.querySelector("#plan-pick");
+  if (asked.id != null && !planOption(asked.id)) {
+    select.options.add(new Option(`#${asked.id}`, asked.id), 1);
+  }
+  select.value = asked.id ?? "latest";
+}
+
+function namePickedPlan(plan) {
+  const option = planOption(plan.id);
+  if (option) option.text = planLabel(plan);
+}
+
+async function loadPlanList(url = PLAN_PAGE) {
+  const first = url === PLAN_PAGE;
+  const token = first ? ++planListToken : planListToken;
+  const select = document.querySelector("#plan-pick");
+  const hint = document.querySelector("#plan-pick-hint");
+  const more = document.querySelector("#plan-more");
+  if (first) {
+    select.replaceChildren(new Option("the latest plan", "latest"));
+    showPicked(askedPlan());
+    hint.textContent = "";
+    more.hidden = true;
+    plansListed = 0;
+  }
+  more.disabled = true;
+  try {
+    const { response, body } = await fetchJSON(url);
+    if (token !== planListToken) return;
+    const picked = select.value;
+    for (const p of body) {  // in the list's order: a plan asked for by id moves to its place
+      const option = planOption(p.id) ?? new Option("", String(p.id));
+      option.text = planLabel(p);
+      select.options.add(option);
+    }
+    select.value = picked;
+    plansListed += body.length;
+    const next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("Link") || "");
+    olderPlans = next ? next[1] : null;
+    more.hidden = !olderPlans;
+    const total = response.headers.get("X-Total-Count");
+    hint.textContent = olderPlans ? `the ${plansListed} newest of ${total ?? "more"} plans, what-ifs included`
+      : plansListed ? `${plansListed === 1 ? "the one plan" : `all ${plansListed} plans`}, what-ifs included`
+        : "no plans yet";
+  } catch (err) {
+    if (token !== planListToken) return;
+    hint.textContent = `no plans to choose from: ${err.status === 401 ? "the server needs a key it accepts" : err.message}`;
+  } finally {
+    if (token === planListToken) more.disabled = false;
+  }
+}
+
+function pickPlan(event) {
+  event.preventDefault();
+  const chosen = document.querySelector("#plan-pick").value;
+  openPlan(chosen === "latest" ? null : chosen);
 }
 
 async function load() {
@@ -1687,20 +1887,10 @@ async function load() {
   document.querySelector("#whatif").classList.remove("wide-card");
   document.querySelector("#sweep-form button").disabled = false;
   loadKeyInfo();  // disables the what-if and the sweep again if this key may not plan
-  clearFigures("loading…");  // the figures read with another key (or none) are not left as current
-  const active = getJSON("/v1/configs/active").catch(() => null);
-  active.then(showActiveFee);
-  try {
-    await showPlan(active, ++loadToken);
-  } catch (err) {
-    if (err.status === 404 && err.fromService) {
-      showNoPlan();
-    } else {
-      clearFigures("");
-      showError("#summary", "Latest plan", err.message);
-      document.querySelector("#summary .error").id = "plan-error";
-    }
-  }
+  activeConfig = getJSON("/v1/configs/active").catch(() => null);
+  activeConfig.then(showActiveFee);
+  loadPlanList();  // the plans this key may choose from
+  await loadPlan();
   loadSeries().catch((err) => {  // no series can be chosen, and the old key's are not left
     const select = document.querySelector("#series");
     select.replaceChildren(new Option("no series to show", ""));
@@ -1755,4 +1945,9 @@ new MutationObserver(keyboardScrollers).observe(document.querySelector("main"), 
 document.querySelector("#fee-form").addEventListener("submit", whatIf);
 document.querySelector("#sweep-form").addEventListener("submit", sweep);
 document.querySelector("#key-form").addEventListener("submit", useKey);
+document.querySelector("#plan-form").addEventListener("submit", pickPlan);
+document.querySelector("#plan-more").addEventListener("click", () => { if (olderPlans) loadPlanList(olderPlans); });
+document.addEventListener("click", followPlanLink);
+// Back or Forward to another plan's address shows it (not to a card's #anchor on the same plan)
+window.addEventListener("popstate", () => { if (location.search !== loadedSearch) loadPlan(); });
 load();

@@ -769,7 +769,11 @@ class PlanRevenueBudgetRowPublic(_StoredRow):
     agency_cost_gbp: float = Field(description="GBP")
     fee_income_gbp: float = Field(description="DFG fees, GBP")
     charge_income_gbp: float = Field(description="care charges, GBP")
-    budget_gbp: float = Field(description="revenue budget, GBP")
+    budget_gbp: float = Field(
+        description="the budget's revenue for the period, GBP: revenue_budget_gbp_per_period, "
+        "or where given by financial year (revenue_budget_gbp_by_year) the period's share, its "
+        "year's amount x its days in the year / the year's days"
+    )
     net_cost_gbp: float = Field(description="staff + agency cost - fee and charge income, GBP")
     headroom_gbp: float = Field(description="budget - net cost, GBP")
 
@@ -785,9 +789,17 @@ class PlanRevenueYearRowPublic(_StoredRow):
     agency_cost_gbp: float = Field(description="GBP")
     fee_income_gbp: float = Field(description="DFG fees, GBP")
     charge_income_gbp: float = Field(description="care charges, GBP")
-    budget_gbp: float = Field(description="revenue budget, GBP")
+    budget_gbp: float = Field(
+        description="revenue budget for the plan's periods starting in the year, GBP (the "
+        "periods' budgets summed: by year, each period's share of its years')"
+    )
     net_cost_gbp: float = Field(description="staff + agency cost - fee and charge income, GBP")
     headroom_gbp: float = Field(description="budget - net cost, GBP")
+    year_budget_gbp: float | None = Field(
+        description="the whole financial year's budget, as revenue_budget_gbp_by_year gives it, "
+        "GBP, of which budget_gbp is the share for the plan's periods; null where the budget is "
+        "given per period (revenue_budget_gbp_per_period)"
+    )
 
 
 class PlanRevenueServiceRowPublic(_StoredRow):

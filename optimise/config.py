@@ -417,12 +417,25 @@ class HoursBounds(_Strict):
         return self
 
 
+# A revenue budget by financial year (revenue_budget_gbp_by_year, a team's or the pooled one),
+# as its description says it
+REVENUE_BY_YEAR_TEXT = (
+    "{whose} by financial year (1 April to 31 March), GBP for the whole year, keyed by the "
+    'year as "2026-27" (e.g. {{"2026-27": 5650000, "2027-28": 5900000}}): each period\'s '
+    "budget is its year's amount x the period's days in that year / the year's days (365, or "
+    "366 with a 29 February), so a part year gets its share and a week across 1 April a share "
+    "of each year; one entry for every financial year the plan's periods reach, to the last "
+    "period's end (others, past or beyond the plan, are left out); exactly one of this and "
+    "revenue_budget_gbp_per_period where a budget is given"
+)
+
+
 class TeamConfig(_Strict):
     """A team (shared service or council) with its hours and, optionally, its own budget.
 
-    A team with `revenue_budget_gbp_per_period` pays its staff and agency hours from that
-    budget alone (net of the DFG fees and care charges its own districts earn); teams without
-    one share the plan's top-level `revenue_budget_gbp_per_period`.
+    A team with `revenue_budget_gbp_per_period` (or `revenue_budget_gbp_by_year`) pays its
+    staff and agency hours from that budget alone (net of the DFG fees and care charges its own
+    districts earn); teams without one share the plan's top-level pooled budget.
     """
 
     id: str = Field(
@@ -439,8 +452,25 @@ class TeamConfig(_Strict):
         ge=0,
         description="the team's own revenue budget for its staff and agency hours, net of the DFG "
         "fees and care charges its districts earn, GBP per period; null: the team shares the "
-        "pooled revenue_budget_gbp_per_period",
+        "pooled budget, or gives its own by financial year (revenue_budget_gbp_by_year; at most "
+        "one of the two)",
     )
+    revenue_budget_gbp_by_year: dict[str, float] | None = Field(
+        default=None,
+        description=REVENUE_BY_YEAR_TEXT.format(whose="the team's own revenue budget")
+        + "; null: the team shares the pooled budget, or gives its own per period "
+        "(revenue_budget_gbp_per_period; at most one of the two)",
+    )
+
+    @model_validator(mode="after")
+    def _budget_given_once(self) -> TeamConfig:
+        """At most one of revenue_budget_gbp_per_period and revenue_budget_gbp_by_year (neither:
+        the team shares the pooled budget); the years as capital_by_year_gbp's."""
+        label = f"teams[{self.id}]."
+        check_revenue_budget(
+            label, self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year
+        )
+        return self
 
     @field_validator("id")
     @classmethod
@@ -580,7 +610,8 @@ class DistrictConfig(_Strict):
                 "both" if given else "neither",
             )
         if self.capital_by_year_gbp is not None:
-            check_capital_years(self.id, self.capital_by_year_gbp)
+            field = "capital_by_year_gbp"
+            check_financial_years(f"districts[{self.id}].{field}", field, self.capital_by_year_gbp)
         return self
 
     @model_validator(mode="after")
@@ -622,14 +653,19 @@ def financial_year_start(label: str) -> int | None:
     return int(match[1])
 
 
-def check_capital_years(district: str, by_year: Mapping[str, float]) -> None:
-    """Raise ConfigValueError unless `by_year` gives at least one financial year, each labelled
-    YYYY-YY of consecutive years, the years without a gap, each sum from 0 to MAX_MONEY_GBP."""
-    label = f"districts[{district}].capital_by_year_gbp"
+def financial_year_label(start: int) -> str:
+    """The label of the financial year starting on 1 April of `start` ('2026-27')."""
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def check_financial_years(label: str, field: str, by_year: Mapping[str, float]) -> None:
+    """Raise ConfigValueError unless `by_year` (the field `field`, named `label` in messages)
+    gives at least one financial year, each labelled YYYY-YY of consecutive years, the years
+    without a gap, each sum from 0 to MAX_MONEY_GBP."""
     if not by_year:
-        raise ConfigValueError(label, ("capital_by_year_gbp",), 'a year such as "2026-27"', "{}")
+        raise ConfigValueError(label, (field,), 'a year such as "2026-27"', "{}")
     for year, gbp in by_year.items():
-        where = ("capital_by_year_gbp", year)
+        where = (field, year)
         if financial_year_start(year) is None:
             expected = 'a financial year written YYYY-YY of consecutive years, such as "2026-27"'
             raise ConfigValueError(f"{label}", where, expected, json.dumps(year))
@@ -639,13 +675,32 @@ def check_capital_years(district: str, by_year: Mapping[str, float]) -> None:
     starts = sorted(int(y[:4]) for y in by_year)
     gaps = [y for y in range(starts[0], starts[-1]) if y not in starts]
     if gaps:
-        missing = [f"{y}-{(y + 1) % 100:02d}" for y in gaps]
+        missing = [financial_year_label(y) for y in gaps]
         raise ConfigValueError(
             label,
-            ("capital_by_year_gbp",),
+            (field,),
             "consecutive financial years, without a gap",
             f"none for {json.dumps(missing)} between {json.dumps(sorted(by_year))}",
         )
+
+
+def check_revenue_budget(
+    label: str, per_period: float | None, by_year: Mapping[str, float] | None
+) -> None:
+    """Raise ConfigValueError if a revenue budget is given both per period and by financial
+    year (`label`: 'teams[north].', or '' for the pooled budget), or its years are not a run
+    of financial years (check_financial_years)."""
+    if per_period is not None and by_year is not None:
+        raise ConfigValueError(
+            f"{label}revenue_budget_gbp_per_period",
+            ("revenue_budget_gbp_per_period",),
+            "one of revenue_budget_gbp_per_period (GBP per period) and "
+            "revenue_budget_gbp_by_year (GBP per financial year), not both",
+            "both",
+        )
+    if by_year is not None:
+        field = "revenue_budget_gbp_by_year"
+        check_financial_years(f"{label}{field}", field, by_year)
 
 
 def percent_for_fraction(value: Any) -> tuple[str, str] | None:
@@ -917,10 +972,18 @@ class PlanningConfig(_Strict):
         default=None,
         ge=0,
         description="the pooled revenue budget of every team without its own, GBP per period; null "
-        "when every team has its own",
+        "when every team has its own, or when given by financial year (revenue_budget_gbp_by_year)",
     )
-    # Budgets are stated per period either way; "financial_year" bounds each financial year's
-    # sum (1 April start) instead of each period, so money may move between weeks of a year.
+    revenue_budget_gbp_by_year: dict[str, float] | None = Field(
+        default=None,
+        description=REVENUE_BY_YEAR_TEXT.format(
+            whose="the pooled revenue budget of every team without its own"
+        )
+        + "; null when every team has its own, or when given per period",
+    )
+    # Budgets are per period either way (by year: each period's share of its year's);
+    # "financial_year" bounds each financial year's sum (1 April start) instead of each period,
+    # so money may move between weeks of a year.
     revenue_budget_basis: Literal["period", "financial_year"] = Field(
         default="period",
         description="period: each period's spend is within its budget; financial_year: each "
@@ -989,6 +1052,13 @@ class PlanningConfig(_Strict):
         return data
 
     @model_validator(mode="after")
+    def _pooled_budget_given_once(self) -> PlanningConfig:
+        check_revenue_budget(
+            "", self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year
+        )
+        return self
+
+    @model_validator(mode="after")
     def _references_resolve(self) -> PlanningConfig:
         _check_unique("services", [s.id for s in self.services])
         _check_unique("teams", [t.id for t in self.teams])
@@ -1004,7 +1074,8 @@ class PlanningConfig(_Strict):
                 )
         for i, t in enumerate(self.teams):
             _check_team(i, t, [s.id for s in self.services], [d.team for d in self.districts])
-        _check_budgets(self.revenue_budget_gbp_per_period, self.teams)
+        pooled = self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year
+        _check_budgets(next((p for p in pooled if p is not None), None), self.teams)
         for i, d in enumerate(self.districts):
             _check_district_services(i, d, [s.id for s in self.services])
         if self.winter is not None:
@@ -1110,24 +1181,40 @@ def _check_team(
         )
 
 
-def _check_budgets(pooled: float | None, teams: list[TeamConfig]) -> None:
-    """Every team's staff must be paid from exactly one budget: its own or the pooled one."""
-    without = [t.id for t in teams if t.revenue_budget_gbp_per_period is None]
+def _check_budgets(pooled: float | Mapping[str, float] | None, teams: list[TeamConfig]) -> None:
+    """Every team's staff must be paid from exactly one budget: its own or the pooled one
+    (each given per period or by financial year)."""
+    without = [t.id for t in teams if not has_own_budget(t)]
     if without and pooled is None:
         raise ConfigValueError(
             "revenue_budget_gbp_per_period",
             ("revenue_budget_gbp_per_period",),
-            "a pooled budget for the teams without their own "
-            "(teams[].revenue_budget_gbp_per_period)",
+            "a pooled budget (revenue_budget_gbp_per_period, or revenue_budget_gbp_by_year) for "
+            "the teams without their own (teams[].revenue_budget_gbp_per_period or "
+            "teams[].revenue_budget_gbp_by_year)",
             f"none for {json.dumps(without)}",
         )
     if not without and pooled is not None:
-        raise ConfigValueError(
-            "revenue_budget_gbp_per_period",
-            ("revenue_budget_gbp_per_period",),
-            "none because every team has its own teams[].revenue_budget_gbp_per_period",
-            f"{pooled}",
+        field = (
+            "revenue_budget_gbp_by_year"
+            if isinstance(pooled, Mapping)
+            else ("revenue_budget_gbp_per_period")
         )
+        raise ConfigValueError(
+            field,
+            (field,),
+            "none because every team has its own teams[].revenue_budget_gbp_per_period or "
+            "teams[].revenue_budget_gbp_by_year",
+            json.dumps(pooled) if isinstance(pooled, Mapping) else f"{pooled}",
+        )
+
+
+def has_own_budget(team: TeamConfig) -> bool:
+    """The team pays its staff from its own revenue budget, not the pooled one."""
+    return (
+        team.revenue_budget_gbp_per_period is not None
+        or team.revenue_budget_gbp_by_year is not None
+    )
 
 
 def read_stored(body: Mapping[str, Any]) -> PlanningConfig:

@@ -214,16 +214,22 @@ YEAR_COLUMNS = ["budget", "year", "periods"]
 def year_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
     """The same per budget and financial year (from 1 April), summed over the year's periods:
     what a finance officer reports against. Under `revenue_budget_basis: financial_year` the
-    budget binds here, so a single period's headroom may be negative while the year's is not."""
+    budget binds here, so a single period's headroom may be negative while the year's is not.
+    Where the config gives a budget by financial year (revenue_budget_gbp_by_year), its
+    `year_budget_gbp` is the whole year's amount, of which `budget_gbp` is the periods' share;
+    NaN (null in JSON, empty in CSV) for a budget given per period."""
     parts = budget_parts(inputs, v)
+    by_year = inputs.revenue_budget_by_year_gbp
     rows = []
     for b, budget in enumerate(inputs.budgets):
         for y, year in enumerate(inputs.financial_years):
             mask = inputs.year_of_period == y
             sums = {name: float(grid[b, mask].sum()) for name, grid in parts.items()}
             sums["headroom_gbp"] = float(headroom(sums["budget_gbp"], sums["net_cost_gbp"]))
-            rows.append({"budget": budget, "year": year, "periods": int(mask.sum()), **sums})
-    return pd.DataFrame(rows, columns=[*YEAR_COLUMNS, *parts])
+            whole = float(by_year[b, y]) if by_year is not None else np.nan
+            row = {"budget": budget, "year": year, "periods": int(mask.sum()), **sums}
+            rows.append({**row, "year_budget_gbp": whole})
+    return pd.DataFrame(rows, columns=[*YEAR_COLUMNS, *parts, "year_budget_gbp"])
 
 
 def service_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:

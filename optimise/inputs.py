@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +11,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from optimise.config import EquityConfig, PlanningConfig, ServiceConfig, ServiceId
-from optimise.demand import demand_cube, risk_factors
+from optimise.config import (
+    EquityConfig,
+    PlanningConfig,
+    ServiceConfig,
+    ServiceId,
+    financial_year_label,
+    has_own_budget,
+)
+from optimise.demand import MONTH_DAYS, demand_cube, risk_factors
 from optimise.errors import PlanInputError
 
 Array = npt.NDArray[np.float64]
@@ -65,7 +72,7 @@ class PlanInputs:
     current_hours: Array  # (S, G) hours in the period before the plan, nan = unknown
     budgets: tuple[str, ...]  # B revenue budgets: team ids with their own, then POOLED if used
     budget_of_team: IntArray  # (G,) index into budgets
-    revenue_budget_gbp: Array  # (B, T)
+    revenue_budget_gbp: Array  # (B, T) each period's (by year: its share of its years')
     budget_per_financial_year: bool  # revenue rows sum each financial year's periods
     financial_years: tuple[str, ...]  # labels such as '2025-26' of the years in the horizon
     year_of_period: IntArray  # (T,) index into financial_years
@@ -106,6 +113,10 @@ class PlanInputs:
     # (D, Y) each district's DFG capital per financial year, along financial_years, where the
     # config gives it so (districts[].capital_by_year_gbp); None: capital_gbp over the horizon
     capital_by_year_gbp: Array | None = None
+    # (B, Y) each revenue budget's whole financial year's amount, along financial_years, where
+    # the config gives it so (revenue_budget_gbp_by_year; NaN for a budget given per period);
+    # None: every budget per period
+    revenue_budget_by_year_gbp: Array | None = None
     # (S, D, T) the hospital-pressure index that raised each winter period's demand (NaN
     # outside the winter months); None without a winter.pressure_series
     winter_index: Array | None = None
@@ -151,8 +162,8 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
     factors = risk_factors(demand, services, districts)
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
-    budgets, budget_of_team, revenue_gbp = _budget_arrays(config)
     years, year_of_period = financial_years(starts)
+    budgets, budget_of_team, revenue_gbp, revenue_by_year = _budget_arrays(config, starts, years)
     equity = config.equity or EquityConfig()  # no section: the defaults (only even waits on)
     limits = _district_limits(config, service_ids)
     return PlanInputs(
@@ -176,6 +187,7 @@ def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
         budgets=budgets,
         budget_of_team=budget_of_team,
         revenue_budget_gbp=revenue_gbp,
+        revenue_budget_by_year_gbp=revenue_by_year,
         budget_per_financial_year=config.revenue_budget_basis == "financial_year",
         financial_years=years,
         year_of_period=year_of_period,
@@ -203,7 +215,7 @@ def financial_years(starts: tuple[pd.Timestamp, ...]) -> tuple[tuple[str, ...], 
     (English local government years run from 1 April)."""
     first = [s.year if s.month >= 4 else s.year - 1 for s in starts]
     years = sorted(set(first))
-    labels = tuple(f"{y}-{(y + 1) % 100:02d}" for y in years)
+    labels = tuple(financial_year_label(y) for y in years)
     return labels, np.array([years.index(y) for y in first], dtype=np.int64)
 
 
@@ -358,17 +370,80 @@ def _district_limits(
     return grid(floors, 0.0), grid(hours("max_per_period"), np.inf), grid(caps, np.inf)
 
 
-def _budget_arrays(config: PlanningConfig) -> tuple[tuple[str, ...], IntArray, Array]:
-    """Each team with its own budget is a budget holder; the rest share the pooled one."""
-    own = [t for t in config.teams if t.revenue_budget_gbp_per_period is not None]
+def _budget_arrays(
+    config: PlanningConfig, starts: tuple[pd.Timestamp, ...], years: tuple[str, ...]
+) -> tuple[tuple[str, ...], IntArray, Array, Array | None]:
+    """Each team with its own budget is a budget holder; the rest share the pooled one. Each
+    budget's amount per period (B, T), and (B, Y) its financial years' along `years` where
+    any budget is given by year (NaN for one given per period), else None."""
+    own = [t for t in config.teams if has_own_budget(t)]
     budgets = tuple(t.id for t in own)
-    per_period = [t.revenue_budget_gbp_per_period or 0.0 for t in own]
-    if config.revenue_budget_gbp_per_period is not None:
-        budgets += (POOLED,)
-        per_period.append(config.revenue_budget_gbp_per_period)
-    of_team = [
-        budgets.index(t.id) if t.revenue_budget_gbp_per_period is not None else len(budgets) - 1
-        for t in config.teams
+    given = [
+        (f"teams[{t.id}].", t.revenue_budget_gbp_per_period, t.revenue_budget_gbp_by_year)
+        for t in own
     ]
-    amounts = np.repeat(np.array(per_period)[:, None], config.horizon_periods, axis=1)
-    return budgets, np.array(of_team, dtype=np.int64), _frozen(amounts)
+    pooled = (config.revenue_budget_gbp_per_period, config.revenue_budget_gbp_by_year)
+    if any(p is not None for p in pooled):
+        budgets += (POOLED,)
+        given.append(("", *pooled))
+    of_team = [budgets.index(t.id) if has_own_budget(t) else len(budgets) - 1 for t in config.teams]
+    amounts, whole_years = [], []
+    for label, per_period, by_year in given:
+        if by_year is None:
+            amounts.append(np.full(len(starts), per_period or 0.0))
+            whole_years.append(np.full(len(years), np.nan))
+        else:
+            field = f"{label}revenue_budget_gbp_by_year"
+            amounts.append(budget_by_period(field, by_year, starts, config.period_days))
+            whole_years.append(np.array([by_year[y] for y in years]))
+    by_year_given = any(by_year is not None for _, _, by_year in given)
+    return (
+        budgets,
+        np.array(of_team, dtype=np.int64),
+        _frozen(amounts),
+        _frozen(whole_years) if by_year_given else None,
+    )
+
+
+def budget_by_period(
+    field: str, by_year: Mapping[str, float], starts: tuple[pd.Timestamp, ...], period_days: int
+) -> Array:
+    """(T,) GBP: each period's share of the financial years' budgets `by_year` (the config's
+    `field`), a year's amount x the period's days in it / the year's days, so a week across 1
+    April takes a share of each year. A period is `period_days` from its start, or its calendar
+    month where the periods are monthly (every start the first of a month). Raises
+    PlanInputError for a year the periods reach but `by_year` does not give; a year they never
+    reach is left out, as a district's capital_by_year_gbp is (`_capital_by_year`)."""
+    monthly = period_days in MONTH_DAYS and all(s.day == 1 for s in starts)
+    length = pd.DateOffset(months=1) if monthly else pd.Timedelta(days=period_days)
+    spans = []  # for each period, (financial year's start, the period's days in it)
+    for start in starts:
+        day, end = start.normalize(), start.normalize() + length
+        parts = []
+        while day < end:
+            year = day.year if day.month >= 4 else day.year - 1
+            upto = min(end, pd.Timestamp(year + 1, 4, 1))
+            parts.append((year, (upto - day).days))
+            day = upto
+        spans.append(parts)
+    reached = [financial_year_label(y) for y in sorted({y for p in spans for y, _ in p})]
+    missing = [year for year in reached if year not in by_year]
+    if missing:
+        last = starts[-1].normalize() + length - pd.Timedelta(days=1)
+        raise PlanInputError(
+            field,
+            f"the whole year's budget for every financial year the plan's periods reach {reached} "
+            f"(from {starts[0]:%Y-%m-%d} to {last:%Y-%m-%d})",
+            f"none for {json.dumps(missing)}",
+        )
+    return np.array(
+        [
+            sum(by_year[financial_year_label(y)] * days / _year_days(y) for y, days in parts)
+            for parts in spans
+        ]
+    )
+
+
+def _year_days(start: int) -> int:
+    """Days in the financial year from 1 April of `start`: 366 where it holds a 29 February."""
+    return (pd.Timestamp(start + 1, 4, 1) - pd.Timestamp(start, 4, 1)).days

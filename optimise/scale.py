@@ -58,9 +58,13 @@ def _per_period(inputs: PlanInputs) -> str:
 
 
 def _budget_name(inputs: PlanInputs, budget: str) -> str:
-    if budget == POOLED:
-        return "the pooled revenue_budget_gbp_per_period"
-    return f"teams[{budget}].revenue_budget_gbp_per_period"
+    """The field a budget is given in; by financial year, its amounts' share a period."""
+    by_year = inputs.revenue_budget_by_year_gbp
+    b = inputs.budgets.index(budget)
+    yearly = by_year is not None and not np.isnan(by_year[b]).all()
+    field = "revenue_budget_gbp_by_year" if yearly else "revenue_budget_gbp_per_period"
+    name = f"the pooled {field}" if budget == POOLED else f"teams[{budget}].{field}"
+    return f"{name}, shared out over its periods by their days," if yearly else name
 
 
 def _teams_of(inputs: PlanInputs, b: int) -> np.ndarray:

@@ -198,11 +198,17 @@ def _year_lines(by_year: pd.DataFrame) -> list[str]:
         by_year.itertuples(),
         len(by_year),
         lambda row: (
-            f"  {row.budget} {row.year} ({row.periods} periods): {row.budget_gbp:,.0f} / "
+            f"  {row.budget} {row.year} ({row.periods} periods): {row.budget_gbp:,.0f}"
+            f"{_of_the_year(getattr(row, 'year_budget_gbp', math.nan))} / "
             f"{_pounds(row.net_cost_gbp)} / {_pounds(row.headroom_gbp)}"
         ),
         "revenue_by_year",
     )
+
+
+def _of_the_year(whole: float) -> str:
+    """' (of the year's 5,900,000)' beside a budget given by financial year; '' otherwise."""
+    return "" if pd.isna(whole) else f" (of the year's {whole:,.0f})"
 
 
 def _listed(rows: Iterable[Any], count: int, line: Callable[[Any], str], table: str) -> list[str]:

@@ -165,12 +165,12 @@ def unknown_field_expected(model: type[BaseModel] | None, loc: Sequence[str | in
     if not names:
         return "no field of this name"
     sent = str(loc[-1])
-    # a name cut short ('revenue_budget_gbp') means the field it begins, not the nearest by
-    # letters ('revenue_budget_basis', an enum)
-    begun = [name for name in names if name.startswith(sent)] if len(sent) >= 4 else []
-    close = begun if len(begun) == 1 else difflib.get_close_matches(sent, names, n=1, cutoff=0.6)
+    # a name cut short ('revenue_budget_gbp') means the fields it begins ('..._per_period' or
+    # '..._by_year'), not the nearest by letters ('revenue_budget_basis', an enum)
+    begun = sorted(name for name in names if name.startswith(sent)) if len(sent) >= 4 else []
+    close = begun if len(begun) in (1, 2) else difflib.get_close_matches(sent, names, 1, 0.6)
     if close:
-        return f"a field of this object (did you mean '{close[0]}'?)"
+        return f"a field of this object (did you mean {' or '.join(repr(c) for c in close)}?)"
     return "one of the fields " + ", ".join(sorted(names))
 
 

@@ -115,7 +115,7 @@ def test_a_misspelt_field_is_named_with_the_field_meant_and_values_read_as_json(
     config["fees"]["dfg_fee_rte"] = config["fees"].pop("dfg_fee_rate")
     config["teams"][1]["hours"]["ot"]["max_per_perod"] = 5.0
     config["services"][2]["wait_weight"] = None
-    # cut short: the field it begins, not 'revenue_budget_basis' (nearer by letters)
+    # cut short: the fields it begins, not 'revenue_budget_basis' (nearer by letters)
     config["revenue_budget_gbp"] = config.pop("revenue_budget_gbp_per_period")
     response = service.client.post(path, json=wrap(config))
     assert response.status_code == 422, response.text
@@ -130,11 +130,44 @@ def test_a_misspelt_field_is_named_with_the_field_meant_and_values_read_as_json(
         "a field of this object (did you mean 'max_per_period'?)"
     )
     assert problems[f"{at}revenue_budget_gbp"]["expected"] == (
-        "a field of this object (did you mean 'revenue_budget_gbp_per_period'?)"
+        "a field of this object (did you mean 'revenue_budget_gbp_by_year' or "
+        "'revenue_budget_gbp_per_period'?)"
     )
     assert problems[f"{at}services/2/wait_weight"]["found"] == "null"
     assert "None" not in response.text
     assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+
+
+@pytest.mark.parametrize(
+    ("owner", "location"),
+    [
+        ("pooled", "body/revenue_budget_gbp_by_year/2026-2027"),
+        ("team", "body/teams/1/revenue_budget_gbp_by_year/2026-2027"),
+    ],
+)
+def test_a_revenue_budget_by_year_is_taken_and_a_bad_years_label_located_and_never_stored(
+    service: Service, owner: str, location: str
+) -> None:
+    config = _demo()
+    target = config if owner == "pooled" else config["teams"][1]
+    if owner == "pooled":
+        del config["revenue_budget_gbp_per_period"]
+    target["revenue_budget_gbp_by_year"] = {"2026-27": 5_650_000.0, "2026-2027": 5_900_000.0}
+    refused = service.client.post("/v1/configs", json=config)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["problems"]
+    assert problem == {
+        "location": location,
+        "expected": 'a financial year written YYYY-YY of consecutive years, such as "2026-27"',
+        "found": '"2026-2027"',
+    }
+    assert service.count(PlanningConfigRow) == 1
+    target["revenue_budget_gbp_by_year"] = {"2026-27": 5_650_000.0, "2027-28": 5_900_000.0}
+    stored = service.client.post("/v1/configs", json=config)
+    assert stored.status_code == 201, stored.text
+    body = service.client.get("/v1/configs/active").json()["body"]
+    kept = body if owner == "pooled" else body["teams"][1]
+    assert kept["revenue_budget_gbp_by_year"] == {"2026-27": 5_650_000.0, "2027-28": 5_900_000.0}
 
 
 def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service) -> None:

@@ -1311,10 +1311,21 @@ def _shown(value: Any) -> str:
     `108595.4`, `0.2`): six significant figures hid a change of capital or budget under one
     text (`1.01378e+06 -> 1.01378e+06`)."""
     if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
-        return json.dumps(value)
+        return json.dumps(_whole_numbers(value))  # a year's budget: {"2027-28": 5900000}
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))  # 23.0 as 23, and a million in digits, not 1e+06
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def _whole_numbers(value: Any) -> Any:
+    """`value` with each whole float inside it an int, as _shown writes a number in full."""
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return int(value)
+    return value
 
 
 def _why_own_rate(session: Session, body: dict[str, Any]) -> str | None:

@@ -26,6 +26,7 @@ from api.probe import BoundedQuery, DatabaseProbe
 from api.readiness import ReadinessLog
 from api.request_ids import RequestId
 from api.routes import (
+    audit,
     configs,
     dashboard,
     docs,
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         configs,
         plans,
         winter,
+        audit,
         dashboard,
     )
     for module in (*routers, docs) if settings.docs else routers:

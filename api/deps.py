@@ -213,6 +213,17 @@ def _refuse_other_schemes(request: Request) -> None:
     )
 
 
+def get_actor(request: Request) -> str:
+    """Who a request's writes are recorded under (`created_by`, the audit trail:
+    homeward.audit): its key's name, never the secret, or `(auth off)` with keys off. The key
+    check has run by then (AuthFirstRoute)."""
+    caller: Caller = request.state.caller
+    return caller.name
+
+
+ActorDep = Annotated[str, Depends(get_actor)]
+
+
 CHECKS: dict[Action, Callable[..., Caller]] = {action: _checker(action) for action in Action}
 _ACTION_OF = {check: action for action, check in CHECKS.items()}
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from forecast.series import Freq
-from models.tables import RunKind, RunStatus, RunTrigger
+from models.tables import AuditAction, RunKind, RunStatus, RunTrigger
 from optimise.config import ConfigValueError, PlanningConfig, percent_for_fraction
 from optimise.result import PlanStatus
 from optimise.solve import Solver
@@ -138,6 +138,15 @@ class HealthPublic(BaseModel):
         description="the release serving, e.g. 0.1.0; with HOMEWARD_AUTH=off the full code "
         "version, e.g. 0.1.0+gf06902e, naming the commit"
     )
+
+
+_CREATED_BY = (
+    "the API key's name, never its secret (`homeward keys list` names it), whose request {what}, "
+    "or what acted without a key: `(auth off)` (a request with HOMEWARD_AUTH=off), `(cli)` (a "
+    "`homeward` command at the shell{cli}){sched}; no key's name begins with `(`. Null for "
+    "{rows} stored before it was recorded (migration 0015). GET /v1/audit "
+    "(admin) lists who did what"
+)
 
 
 SeriesKind = Literal["observed", "total"]
@@ -439,6 +448,15 @@ class RunPublic(BaseModel):
         description="for a fee sweep's plan run (trigger sweep), the sweep's run (GET "
         "/v1/runs/{id}), whose `sweep` rows name its plans by `plan_id`; null for other runs",
     )
+    created_by: str | None = Field(
+        default=None,
+        description=_CREATED_BY.format(
+            what="asked for it (a sweep's plan runs: the sweep's)",
+            cli=": `homeward demo`",
+            sched=", `(scheduler)` (the schedule's runs, and its retry, trigger recovery)",
+            rows="runs",
+        ),
+    )
 
 
 # the shape of a whole planning config: a request's `config` without one of these is a part
@@ -580,6 +598,15 @@ _PLAN_OBJECTIVE = "weighted waiting days (waiting days weighted by service); nul
 _PLAN_SOLVE = "seconds the solver took"
 
 
+_PLAN_CREATED_BY = _CREATED_BY.format(
+    what="asked for its run (GET /v1/runs/{id}'s `created_by`): a what-if's or a sweep's "
+    "requester, or the pipeline run's",
+    cli=": `homeward demo`",
+    sched=", `(scheduler)` (a scheduled pipeline run's plan)",
+    rows="plans",
+)
+
+
 class PlanSummaryPublic(BaseModel):
     """A plan in the history (GET /v1/plans): what it is, not its result."""
 
@@ -609,6 +636,7 @@ class PlanSummaryPublic(BaseModel):
         description="the plan's warnings, as in its result (a stale start, demand it cannot "
         "keep up with, money in a likely wrong unit); empty when it has none"
     )
+    created_by: str | None = Field(description=_PLAN_CREATED_BY)
 
 
 # A plan's result, as stored (optimise/result.py, PlanResult.to_dict): documented so clients can
@@ -1266,6 +1294,7 @@ class PlanPublic(BaseModel):
     objective_weighted_wait_days: float | None = Field(description=_PLAN_OBJECTIVE)
     solve_seconds: float = Field(description=_PLAN_SOLVE)
     result: PlanResultPublic
+    created_by: str | None = Field(description=_PLAN_CREATED_BY)
 
 
 class PlanComparisonPublic(SweepRowPublic):
@@ -1360,6 +1389,15 @@ class ImportPublic(BaseModel):
         "newest week or month has not ended (a partial count pulls a forecast down), and "
         "series whose history ended a year or more ago; empty when there is nothing to say",
     )
+    created_by: str | None = Field(
+        default=None,
+        description=_CREATED_BY.format(
+            what="stored the import (a retried upload, 200: the first upload's)",
+            cli=": `homeward import`, or the synthetic demo's load",
+            sched="",
+            rows="imports",
+        ),
+    )
 
 
 # A stored config's body, served as stored: it was a valid PlanningConfig when stored, so it is
@@ -1396,6 +1434,15 @@ class ConfigPublic(BaseModel):
         "forecast yet, for "
         "which a plan is refused until a pipeline run forecasts them; `[]` for none. The "
         "config is stored (or kept, 200) whatever they say. Null from a GET: not worked out",
+    )
+    created_by: str | None = Field(
+        description=_CREATED_BY.format(
+            what="stored it (a what-if's config: the plan's requester who first sent it; "
+            "one sent again unchanged keeps its first)",
+            cli=": the demo's config, stored by `homeward demo`",
+            sched="",
+            rows="configs",
+        ),
     )
 
 
@@ -1439,6 +1486,42 @@ class WinterIndexPublic(BaseModel):
     )
 
 
+class AuditEventPublic(BaseModel):
+    """One entry of the audit trail (GET /v1/audit): a change to what is stored, who made it
+    and when. Entries are never changed or deleted (`homeward purge` keeps them)."""
+
+    model_config = ConfigDict(from_attributes=True) | _ALWAYS_SENT
+
+    id: int = Field(description="the entry's id, in the order they were written")
+    at: UtcDatetime = Field(description="when it was done (UTC), as its transaction wrote it")
+    actor: str = Field(
+        description="who did it: the API key's name, never its secret (`homeward keys list` "
+        "names it), or what acted without a key: `(auth off)` (a request with "
+        "HOMEWARD_AUTH=off), `(cli)` (a `homeward` command at the shell), `(scheduler)` (its "
+        "purge after a run, HOMEWARD_RETENTION_KEEP_RUNS); no key's name begins with `(`"
+    )
+    action: AuditAction = Field(
+        description="what was done: `upload` (POST /v1/observations, `homeward import`, the "
+        "synthetic demo's load: an import stored; a retried upload that stored nothing is "
+        "not one), `store_config` (POST /v1/configs, or the demo's config, made active; one "
+        "sent again unchanged is not one), `plan` (POST /v1/plans: solved, or queued as a "
+        "job), `sweep` (POST /v1/plans/sweeps, queued), `run` (POST /v1/runs: a pipeline run "
+        "queued; the schedule's own runs are in GET /v1/runs, `created_by` `(scheduler)`), "
+        "`delete_series` (DELETE /v1/series/{series_id}, DELETE /v1/series) or `purge` "
+        "(`homeward purge`, not a dry run, or HOMEWARD_RETENTION_KEEP_RUNS, that deleted runs)"
+    )
+    detail: dict[str, Any] = Field(
+        description="what it was done to, and how much: `upload`: import_id, source, rows, "
+        "series (ids), revised, replace, replaced, removed; `store_config`: config_id, name, "
+        "version; `plan`: run_id and, solved at once, plan_id, config_id and scenario (or "
+        "queued: true); `sweep`: run_id, dfg_fee_rates; `run`: run_id; `delete_series`: "
+        "prefix (null for one series by id), synthetic, series_deleted, observations_deleted, "
+        "forecast_rows_deleted and series (each series deleted with its counts, as the delete "
+        "answered); `purge`: run_ids (each run deleted), runs_deleted, plans_deleted, "
+        "forecast_rows_deleted"
+    )
+
+
 class KeyPublic(BaseModel):
     """The caller's key as the server resolved it (GET /v1/keys/me): what a dashboard needs to
     offer only what the key may do, and to say which keys may do the rest."""
@@ -1466,13 +1549,14 @@ class KeyPublic(BaseModel):
         "when keys are off (or, rarely, when the database was too busy to record a key's "
         "first use)"
     )
-    may: list[Literal["read", "plan", "run", "configure", "upload"]] = Field(
-        description="what this role may do: `read` every GET; `plan` POST /v1/plans (what-ifs "
-        "too) and POST /v1/plans/sweeps; `run` POST /v1/runs; `configure` POST /v1/configs; "
-        "`upload` POST /v1/observations"
+    may: list[Literal["read", "plan", "run", "configure", "upload", "audit"]] = Field(
+        description="what this role may do: `read` every GET (but GET /v1/audit); `plan` POST "
+        "/v1/plans (what-ifs too) and POST /v1/plans/sweeps; `run` POST /v1/runs; `configure` "
+        "POST /v1/configs; `upload` POST /v1/observations and the series deletes; `audit` GET "
+        "/v1/audit"
     )
     roles_allowing: dict[
-        Literal["read", "plan", "run", "configure", "upload"],
+        Literal["read", "plan", "run", "configure", "upload", "audit"],
         list[Literal["viewer", "planner", "finance", "admin"]],
     ] = Field(
         description="every action and the roles whose keys may do it, weakest first: which key "

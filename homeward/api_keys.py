@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward import repository
+from homeward import audit, repository
 from homeward.clock import utcnow
 from homeward.errors import HomewardError
 from homeward.roles import Action, Role, allows, roles_allowing
@@ -124,7 +124,7 @@ class Caller:
 
 
 # Every request is this caller when the service runs with HOMEWARD_AUTH=off.
-AUTH_OFF = Caller(name="(auth off)", role=Role.ADMIN)
+AUTH_OFF = Caller(name=audit.AUTH_OFF, role=Role.ADMIN)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from forecast.notes import carried_level_warning, seasonless_warning, zero_width
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
-from homeward import api_keys, demo_config, planning, repository, retention
+from homeward import api_keys, audit, demo_config, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import (
@@ -203,7 +203,7 @@ def _dtoc_store(frame: pd.DataFrame, source: str, replace: bool) -> Store:
     """How to store an NHS England DTOC file's observations, read and checked already."""
     data_hash = observations_hash(frame)
     return lambda session: repository.store_observations_once(
-        session, frame, source, data_hash, replace=replace
+        session, frame, source, data_hash, replace=replace, created_by=audit.CLI
     )
 
 
@@ -213,7 +213,9 @@ def _long_store(data: bytes, path: Path, args: argparse.Namespace, url: str) -> 
     upload lock, by what is stored then, as an upload to the API is judged."""
     parsed = parse_upload(data, source=str(path), encoding=args.encoding)
     judge = _judge_before_migrating(parsed, args.replace, url)
-    return lambda session: repository.store_upload(session, judge, str(path), args.replace)
+    return lambda session: repository.store_upload(
+        session, judge, str(path), args.replace, created_by=audit.CLI
+    )
 
 
 def _judge_before_migrating(parsed: ParsedUpload, replace: bool, url: str) -> Judge:
@@ -992,7 +994,7 @@ def store_demo_config(session: Session) -> None:
     if active is None or active.name == demo_config.DEMO_CONFIG_NAME:
         raw = demo_config.demo_planning_config()
         body = PlanningConfig.model_validate(raw).model_dump(mode="json")
-        repository.save_config(session, body, planning.config_hash(body))
+        repository.save_config(session, body, planning.config_hash(body), created_by=audit.CLI)
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -1015,7 +1017,11 @@ def demo(args: argparse.Namespace) -> int:
                 f"{frame['ds'].max():%Y-%m-%d}",
             )
             repository.store_observations(
-                session, frame, repository.SYNTHETIC_DEMO_SOURCE, observations_hash(frame)
+                session,
+                frame,
+                repository.SYNTHETIC_DEMO_SOURCE,
+                observations_hash(frame),
+                created_by=audit.CLI,
             )
         elif (newer := _newer_demo(session, settings)) is not None:
             log.info(
@@ -1028,6 +1034,7 @@ def demo(args: argparse.Namespace) -> int:
                 repository.SYNTHETIC_DEMO_SOURCE,
                 observations_hash(newer),
                 replace=True,
+                created_by=audit.CLI,
             )
         store_demo_config(session)
         if not repository.list_series(session, planning.REFERRALS_PREFIX):

@@ -214,11 +214,17 @@ def _keep_lease(
             )
 
 
-def queue_run(factory: sessionmaker[Session], trigger: RunTrigger) -> int:
-    """Record a pipeline run that will start shortly (a job), and return its id."""
+def queue_run(
+    factory: sessionmaker[Session], trigger: RunTrigger, created_by: str | None = None
+) -> int:
+    """Record a pipeline run that will start shortly (a job), and return its id. A run asked
+    for by `created_by` (a request's key) is in the audit trail, in the same transaction;
+    one without is its trigger's (homeward.audit.of_trigger)."""
     with repository_session(factory) as session:
-        run = repository.start_run(session, "pipeline", trigger, code_version())
+        run = repository.start_run(session, "pipeline", trigger, code_version(), created_by)
         run.status = "queued"
+        if created_by is not None:
+            repository.record_audit(session, created_by, "run", run_id=run.id)
         return run.id
 
 

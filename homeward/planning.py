@@ -769,13 +769,16 @@ def plan_scenario(
     apart: bool = False,
     trigger: RunTrigger = "api",
     parent_run_id: int | None = None,
+    created_by: str | None = None,
 ) -> StoredPlan:
     """Solve a requested plan (`body` None: the active config) and record it as a run: its
     inputs read in one short transaction, solved holding none (`solve_prepared`), stored in
     another.
 
     `run_id` is a run already queued for a plan job; otherwise one is made (with `trigger`,
-    and `parent_run_id`: the sweep run it is one rate of).
+    `parent_run_id`: the sweep run it is one rate of, and `created_by`: who asked, recorded
+    in the audit trail when the plan was asked for alone, trigger `api`). The plan and its
+    config are recorded as made by whoever asked for the run.
     A changed config is stored as a scenario, so a what-if never replaces the active config;
     `apart` keeps it a scenario even with the active config's content (a sweep's plans).
     """
@@ -790,21 +793,32 @@ def plan_scenario(
     body_hash, data_hash = config_hash(canonical), demand_hash(result.demand)
     stored = result_json(solved)
     with transaction(factory) as session:
-        config_row = repository.save_config(
-            session, canonical, body_hash, scenario=True, apart=apart
-        )
         if run_id is None:  # made after the solve, so a refused plan leaves no run
-            run = repository.start_run(session, "plan", trigger, code_version())
+            run = repository.start_run(session, "plan", trigger, code_version(), created_by)
             run.started_at = run.queued_at = started  # it began before the solve
             run.parent_run_id = parent_run_id
         else:
             run = session.get_one(RunRow, run_id)
+        config_row = repository.save_config(
+            session, canonical, body_hash, scenario=True, apart=apart, created_by=run.created_by
+        )
         run.config_id, run.config_version = config_row.id, config_version(config_row)
         run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
         run.message = result.message
         run.data_hash, run.models_chosen = data_hash, models
         run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
-        return store_result(session, run.id, config_row.id, solved, stored)
+        plan = store_result(session, run.id, config_row.id, solved, stored)
+        if run_id is None and trigger == "api" and created_by is not None:
+            repository.record_audit(
+                session,
+                created_by,
+                "plan",
+                run_id=run.id,
+                plan_id=plan.plan_id,
+                config_id=config_row.id,
+                scenario=config_row.scenario,
+            )
+        return plan
 
 
 def demand_hash(demand: pd.DataFrame) -> str:
@@ -833,11 +847,14 @@ def _models_used(session: Session, config: PlanningConfig) -> dict[str, str]:
     return {str(u): str(m) for u, m in pairs if u in wanted}
 
 
-def queue_plan(factory: sessionmaker[Session]) -> int:
-    """Record a plan run that a job will solve shortly, and return its id."""
+def queue_plan(factory: sessionmaker[Session], created_by: str | None = None) -> int:
+    """Record a plan run that a job will solve shortly, asked for by `created_by` (in the
+    audit trail, in the same transaction), and return its id."""
     with transaction(factory) as session:
-        run = repository.start_run(session, "plan", "api", code_version())
+        run = repository.start_run(session, "plan", "api", code_version(), created_by)
         run.status = "queued"
+        if created_by is not None:
+            repository.record_audit(session, created_by, "plan", run_id=run.id, queued=True)
         return run.id
 
 
@@ -1134,7 +1151,10 @@ def baseline_of(plan: PlanRow, body: dict[str, Any] | None) -> SweepBaseline:
 
 
 def plan_what_if(
-    factory: sessionmaker[Session], body: dict[str, Any] | None, solver: str
+    factory: sessionmaker[Session],
+    body: dict[str, Any] | None,
+    solver: str,
+    created_by: str | None = None,
 ) -> tuple[StoredPlan, dict[str, Any]]:
     """Solve a requested plan (`plan_scenario`) and compare it with the active config's latest
     plan as it was before (a plan of the active config becomes that plan): a sweep's row for
@@ -1143,7 +1163,8 @@ def plan_what_if(
     (None with no config active), so a finance officer sees what a what-if changed and what
     that did. An active config that cannot be read (stored by an older release) does not stop
     a plan of a sent config: nothing is compared, and `not_comparable` says why. Each read
-    and write is a short transaction of its own: none is held open while the plan solves."""
+    and write is a short transaction of its own: none is held open while the plan solves.
+    `created_by`: who asked (homeward.audit)."""
     with transaction(factory) as session:
         body = scenario_body(session, body)  # the active one's read once: planned and compared
         config = read_config(body)
@@ -1153,7 +1174,7 @@ def plan_what_if(
             unreadable = None
         except ConfigUnreadable as exc:  # the active config's: the sent one was read above
             changes, baseline, unreadable = None, None, _not_compared_with(exc)
-    stored = plan_scenario(factory, body, solver)
+    stored = plan_scenario(factory, body, solver, created_by=created_by)
     with transaction(factory) as session:
         row = session.get_one(PlanRow, stored.plan_id)  # its figures as stored, reckoned after
     figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
@@ -1388,11 +1409,20 @@ def checked_sweep(
     return checked
 
 
-def queue_sweep(factory: sessionmaker[Session]) -> int:
-    """Record a fee sweep run that a job will solve shortly, and return its id."""
+def queue_sweep(
+    factory: sessionmaker[Session],
+    created_by: str | None = None,
+    rates: Sequence[float] = (),
+) -> int:
+    """Record a fee sweep run of `rates` that a job will solve shortly, asked for by
+    `created_by` (in the audit trail, in the same transaction), and return its id."""
     with transaction(factory) as session:
-        run = repository.start_run(session, "sweep", "api", code_version())
+        run = repository.start_run(session, "sweep", "api", code_version(), created_by)
         run.status, run.message = "queued", "queued"
+        if created_by is not None:
+            repository.record_audit(
+                session, created_by, "sweep", run_id=run.id, dfg_fee_rates=list(rates)
+            )
         return run.id
 
 
@@ -1415,12 +1445,19 @@ def run_sweep_job(
             run.message, run.sweep = f"0 of {len(rates)} rates planned", []
             run.config_version = f"{body.get('version', '')}#{config_hash(body)[:12]}"
             why = _why_own_rate(session, body)
+            asked_by = run.created_by  # its plan runs, and their plans, are the sweep's
         own: tuple[float, str] | None = None
         own_plan: int | None = None
         if why is not None:  # the sent config at its own rate is the baseline
             own = (read_config(body).fees.dfg_fee_rate, why)
             own_plan = plan_scenario(
-                factory, body, solver, apart=True, trigger="sweep", parent_run_id=run_id
+                factory,
+                body,
+                solver,
+                apart=True,
+                trigger="sweep",
+                parent_run_id=run_id,
+                created_by=asked_by,
             ).plan_id
         with transaction(factory) as session:
             baseline: SweepBaseline | None = (
@@ -1440,6 +1477,7 @@ def run_sweep_job(
                     apart=True,
                     trigger="sweep",
                     parent_run_id=run_id,
+                    created_by=asked_by,
                 ).plan_id
             with transaction(factory) as session:
                 stored_row = session.get_one(PlanRow, plan_id)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastSettings
 from forecast.metrics import metric_names
+from homeward import audit
 from homeward.clock import utcnow
 from homeward.errors import Problem, ValidationFailed, in_reading_order, source_label
 from homeward.ingest import (
@@ -48,6 +49,7 @@ from homeward.recovery import UNFINISHED
 from homeward.storage import lift_statement_timeout
 from models import (
     ApiKeyRow,
+    AuditEventRow,
     ForecastMetricRow,
     ForecastRow,
     ImportRow,
@@ -59,7 +61,7 @@ from models import (
     RunRow,
     SeriesRow,
 )
-from models.tables import RunKind, RunTrigger
+from models.tables import AuditAction, RunKind, RunTrigger
 from optimise.config import read_stored
 
 _INSERT_CHUNK = 5_000
@@ -142,6 +144,8 @@ class ImportSummary:
     replace: bool = False
     replaced: int = 0
     removed: int = 0
+    # who stored it (homeward.audit); None if stored before that was recorded
+    created_by: str | None = None
 
 
 def _summary_of(row: ImportRow, series: tuple[str, ...], duplicate: bool) -> ImportSummary:
@@ -155,6 +159,7 @@ def _summary_of(row: ImportRow, series: tuple[str, ...], duplicate: bool) -> Imp
         replace=row.replaced is not None,
         replaced=row.replaced or 0,
         removed=row.removed or 0,
+        created_by=row.created_by,
     )
 
 
@@ -166,6 +171,7 @@ def store_observations_once(
     lines: pd.Series | None = None,
     month_only: pd.Series | None = None,
     replace: bool = False,
+    created_by: str | None = None,
 ) -> ImportSummary:
     """Store a validated long frame as ``store_observations`` does, unless the newest import
     with the same ``data_hash`` still holds every row it stored: then store nothing and return
@@ -186,7 +192,7 @@ def store_observations_once(
     stored = _import_still_whole(session, data_hash, ids, alone=replace)
     if stored is not None:
         return _summary_of(stored, ids, duplicate=True)
-    return _store(session, frame, source, data_hash, lines, month_only, replace)
+    return _store(session, frame, source, data_hash, lines, month_only, replace, created_by)
 
 
 def _refuse_synthetic_series(
@@ -292,6 +298,7 @@ def store_observations(
     lines: pd.Series | None = None,
     month_only: pd.Series | None = None,
     replace: bool = False,
+    created_by: str | None = None,
 ) -> ImportSummary:
     """Store a validated long frame whole; its rows replace stored rows of the same dates, or
     with ``replace`` every stored row of its series (a history restated whole, or a council's
@@ -306,12 +313,12 @@ def store_observations(
     line in the user's file, indexed as ``frame``: ``ingest.Upload``) every such problem names
     the row of the file at fault; ``month_only`` (``ingest.Upload.month_only``) says which
     rows' dates were written as months. Takes ``lock_observations`` first: concurrent uploads
-    are stored one after the other.
+    are stored one after the other. ``created_by``: who stored it (homeward.audit).
     """
     lock_observations(session)
     if not replace and source != SYNTHETIC_DEMO_SOURCE:
         _refuse_synthetic_series(session, frame, source, lines)
-    return _store(session, frame, source, data_hash, lines, month_only, replace)
+    return _store(session, frame, source, data_hash, lines, month_only, replace, created_by)
 
 
 def _store(
@@ -322,6 +329,7 @@ def _store(
     lines: pd.Series | None,
     month_only: pd.Series | None,
     replace: bool,
+    created_by: str | None,
 ) -> ImportSummary:
     """``store_observations`` once the lock is held and the synthetic demo's series checked."""
     imp = ImportRow(
@@ -330,6 +338,7 @@ def _store(
         series_count=frame["unique_id"].nunique(),
         data_hash=data_hash,
         created_at=utcnow(),
+        created_by=created_by,
     )
     session.add(imp)
     session.flush()
@@ -352,6 +361,20 @@ def _store(
     for start in range(0, len(records), _INSERT_CHUNK):
         session.execute(insert(_OBSERVATIONS), records[start : start + _INSERT_CHUNK])
     _refresh_series(session, ids, source, _upload_rows(frame, lines, month_only), changed)
+    if created_by is not None:
+        record_audit(
+            session,
+            created_by,
+            "upload",
+            import_id=imp.id,
+            source=imp.source,
+            rows=imp.rows,
+            series=list(ids),
+            revised=imp.revised,
+            replace=replace,
+            replaced=imp.replaced,
+            removed=imp.removed,
+        )
     return _summary_of(imp, ids, duplicate=False)
 
 
@@ -697,7 +720,11 @@ def read_as_stored(session: Session, read: Callable[[Mapping[str, str]], Upload]
 
 
 def store_upload(
-    session: Session, judge: Callable[[Mapping[str, str]], Upload], source: str, replace: bool
+    session: Session,
+    judge: Callable[[Mapping[str, str]], Upload],
+    source: str,
+    replace: bool,
+    created_by: str | None = None,
 ) -> ImportSummary:
     """Store a parsed long file (``judge``: ``ingest.ParsedUpload.judged``, or what gives the
     same ``Upload``) as ``store_observations_once`` does, judged against what is stored when
@@ -714,6 +741,7 @@ def store_upload(
         upload.lines,
         upload.month_only,
         replace=replace,
+        created_by=created_by,
     )
 
 
@@ -820,6 +848,7 @@ def save_config(
     body_hash: str,
     scenario: bool = False,
     apart: bool = False,
+    created_by: str | None = None,
 ) -> PlanningConfigRow:
     """Store a planning config; unless it is a scenario it becomes the active one.
 
@@ -828,7 +857,8 @@ def save_config(
     with it is one of the active config's plans) unless `apart` (a fee sweep's: its plans are
     never the latest plan, whatever rate they try); otherwise it reuses a stored scenario with
     the same content, never an older config that was once active, so a what-if is never
-    taken for a real plan.
+    taken for a real plan. A config kept rather than stored keeps its own `created_by`
+    (who stored it first): the audit trail says who sent it again.
     """
     existing = (
         _config_for_scenario(session, body, body_hash, apart)
@@ -844,9 +874,19 @@ def save_config(
         body_hash=body_hash,
         created_at=utcnow(),
         scenario=scenario,
+        created_by=created_by,
     )
     session.add(row)
     session.flush()
+    if created_by is not None and not scenario:  # a what-if's: its plan's entry names it
+        record_audit(
+            session,
+            created_by,
+            "store_config",
+            config_id=row.id,
+            name=row.name,
+            version=row.version,
+        )
     return row
 
 
@@ -885,12 +925,20 @@ def active_config(session: Session) -> PlanningConfigRow | None:
     return session.scalars(stmt.order_by(PlanningConfigRow.id.desc())).first()
 
 
-def start_run(session: Session, kind: RunKind, trigger: RunTrigger, code_version: str) -> RunRow:
-    """Record that a run has begun (a caller queueing it sets its status to queued)."""
+def start_run(
+    session: Session,
+    kind: RunKind,
+    trigger: RunTrigger,
+    code_version: str,
+    created_by: str | None = None,
+) -> RunRow:
+    """Record that a run has begun (a caller queueing it sets its status to queued), asked for
+    by `created_by` (None: whoever its trigger names, homeward.audit.of_trigger)."""
     now = utcnow()
     run = RunRow(
         kind=kind,
         trigger=trigger,
+        created_by=created_by if created_by is not None else audit.of_trigger(trigger),
         status="running",
         started_at=now,
         queued_at=now,
@@ -1186,7 +1234,9 @@ def store_plan(
     solve_seconds: float,
     result: dict[str, Any],
 ) -> PlanRow:
-    """Store one plan result (its whole JSON) against its run and config."""
+    """Store one plan result (its whole JSON) against its run and config; it was made by
+    whoever asked for its run (`created_by`)."""
+    run = session.get(RunRow, run_id)
     row = PlanRow(
         run_id=run_id,
         config_id=config_id,
@@ -1195,6 +1245,7 @@ def store_plan(
         objective_weighted_wait_days=objective,
         solve_seconds=solve_seconds,
         result=result,
+        created_by=run.created_by if run is not None else None,
     )
     session.add(row)
     session.flush()
@@ -1220,6 +1271,7 @@ class PlanSummary:
     last_ds: str | None
     periods: int | None
     warnings: tuple[str, ...]
+    created_by: str | None = None  # who asked for its run (homeward.audit)
 
 
 def latest_plan(session: Session) -> PlanRow | None:
@@ -1319,6 +1371,7 @@ def list_plans(
             PlanRow.result["last_ds"].as_string(),
             PlanRow.result["periods"].as_integer(),
             PlanRow.result["warnings"],
+            PlanRow.created_by,
         ),
         kept,
     )
@@ -1431,6 +1484,49 @@ def _runs_kept(stmt: Select[*_Row], kept: RunFilter) -> Select[*_Row]:
     if kept.before_id is not None:
         stmt = stmt.where(RunRow.id < kept.before_id)
     return _within(stmt, run_made_at, kept.created)
+
+
+def record_audit(session: Session, actor: str, action: AuditAction, **detail: Any) -> None:
+    """Add an entry to the audit trail (homeward.audit) in `session`'s transaction: it is
+    stored if, and only if, what it records is. `detail` is JSON: the ids made or deleted,
+    and counts."""
+    session.add(AuditEventRow(at=utcnow(), actor=actor, action=action, detail=detail))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit entries a list keeps: of one action or actor, (`before_id`, a page's
+    cursor) only those older than an entry's id, and only those made (`at`) in `created`."""
+
+    action: str | None = None
+    actor: str | None = None
+    before_id: int | None = None
+    created: Window = Window()
+
+
+def list_audit(
+    session: Session, limit: int, offset: int = 0, kept: AuditFilter = AuditFilter()
+) -> list[AuditEventRow]:
+    """Audit entries newest first, of those `kept` keeps."""
+    stmt = _audit_kept(select(AuditEventRow), kept).order_by(AuditEventRow.id.desc())
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_audit(session: Session, kept: AuditFilter = AuditFilter()) -> int:
+    """How many entries `list_audit` pages through with the same filter, whatever its cursor."""
+    every = replace(kept, before_id=None)
+    return int(session.scalar(_audit_kept(select(func.count(AuditEventRow.id)), every)) or 0)
+
+
+def _audit_kept(stmt: Select[*_Row], kept: AuditFilter) -> Select[*_Row]:
+    if kept.action is not None:
+        stmt = stmt.where(AuditEventRow.action == kept.action)
+    if kept.actor is not None:
+        stmt = stmt.where(AuditEventRow.actor == kept.actor)
+    if kept.before_id is not None:
+        stmt = stmt.where(AuditEventRow.id < kept.before_id)
+    return _within(stmt, AuditEventRow.at, kept.created)
 
 
 def acquire_lock(factory: sessionmaker[Session], name: str, holder: str, ttl: timedelta) -> bool:

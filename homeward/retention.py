@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Text, cast, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from homeward import plan_summary, planning, repository
+from homeward import audit, plan_summary, planning, repository
 from homeward.clock import utcnow
 from homeward.errors import HomewardError
 from homeward.pipeline import LOCK_NAME
@@ -145,20 +145,23 @@ def purge(
     retention: Retention,
     dry_run: bool,
     lock_ttl: timedelta,
+    actor: str = audit.CLI,
 ) -> Purged:
     """Delete the runs `retention` lets go, with their forecasts, metrics, level shifts and
     plans, in one transaction (a failure deletes nothing), holding the pipeline lock so that
     no run starts between the choice and the delete. A dry run reads only, and takes no lock
-    (a scheduled run is not skipped for it). PurgeBusy while another holder has the lock."""
+    (a scheduled run is not skipped for it). PurgeBusy while another holder has the lock.
+    A purge that deleted runs is in the audit trail, as `actor`'s, in the same transaction;
+    the audit trail itself is never purged."""
     if dry_run:
         with transaction(factory) as session:
-            return _purge_in(session, retention, dry_run=True)
+            return _purge_in(session, retention, dry_run=True, actor=actor)
     holder = f"purge:{lock_holder()}"
     if not repository.acquire_lock(factory, LOCK_NAME, holder, lock_ttl):
         raise PurgeBusy(_busy(factory))
     try:
         with transaction(factory) as session:
-            return _purge_in(session, retention, dry_run=False)
+            return _purge_in(session, retention, dry_run=False, actor=actor)
     finally:
         repository.release_lock(factory, LOCK_NAME, holder)
 
@@ -178,7 +181,7 @@ def _busy(factory: sessionmaker[Session]) -> str:
     )
 
 
-def _purge_in(session: Session, retention: Retention, dry_run: bool) -> Purged:
+def _purge_in(session: Session, retention: Retention, dry_run: bool, actor: str) -> Purged:
     # millions of forecast rows take minutes to count and delete: cancelled by the statement
     # timeout, a purge would fail on the same first chunk every time and never catch up
     lift_statement_timeout(session)
@@ -190,6 +193,16 @@ def _purge_in(session: Session, retention: Retention, dry_run: bool) -> Purged:
     if not dry_run:
         _delete(session, choice.deleted)
         log.info("purged runs %s", _ranges(choice.deleted))
+        if choice.deleted:
+            repository.record_audit(
+                session,
+                actor,
+                "purge",
+                run_ids=list(choice.deleted),
+                runs_deleted=removed.runs,
+                plans_deleted=removed.plans,
+                forecast_rows_deleted=removed.forecast_rows,
+            )
     return Purged(choice, removed, dry_run, _by_reason(choice.kept))
 
 

@@ -23,6 +23,7 @@ class Action(StrEnum):
     RUN = "run the pipeline"
     CONFIGURE = "store a planning config"
     UPLOAD = "upload observations"
+    AUDIT = "read the audit trail"
 
 
 ROLE_ACTIONS: MappingProxyType[Role, frozenset[Action]] = MappingProxyType(

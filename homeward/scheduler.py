@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast.parallel import WorkersStopped
-from homeward import retention
+from homeward import audit, retention
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, PipelineBusy, record_skipped, run_pipeline
 from homeward.recovery import (
@@ -82,7 +82,9 @@ def _purge(factory: sessionmaker[Session], settings: Settings, keep_runs: int) -
     raised (a lock taken meanwhile, or a database gone, waits for the next run)."""
     lease = timedelta(seconds=settings.pipeline_lock_ttl_s)
     try:
-        purged = retention.purge(factory, retention.Retention(keep_runs), False, lease)
+        purged = retention.purge(
+            factory, retention.Retention(keep_runs), False, lease, actor=audit.SCHEDULER
+        )
     except (retention.PurgeBusy, SQLAlchemyError) as exc:
         log.warning("retention after the run not applied: %s", _first_line(exc))
     else:

@@ -3,6 +3,7 @@
 from models.base import Base
 from models.tables import (
     ApiKeyRow,
+    AuditEventRow,
     ForecastMetricRow,
     ForecastRow,
     ImportRow,
@@ -17,6 +18,7 @@ from models.tables import (
 
 __all__ = [
     "ApiKeyRow",
+    "AuditEventRow",
     "Base",
     "ForecastMetricRow",
     "ForecastRow",

@@ -52,6 +52,9 @@ class ImportRow(Base):
     # for an upload merged into the stored history
     replaced: Mapped[int | None] = mapped_column(Integer, nullable=True)
     removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # who stored it (homeward.audit: a key's name, or `(auth off)`, `(cli)`); null for
+    # rows stored before it was recorded (migration 0015)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class PlanningConfigRow(Base):
@@ -67,6 +70,9 @@ class PlanningConfigRow(Base):
     # A scenario (a what-if sent with POST /v1/plans) is kept for provenance but never becomes
     # the config the scheduler plans with.
     scenario: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # who stored it (homeward.audit), a what-if's config the key that asked for the plan;
+    # null for configs stored before it was recorded (migration 0015)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 # What a run is, what started it and where it has got to: every value a run row may hold,
@@ -115,6 +121,9 @@ class RunRow(Base):
     # No foreign key: runs are never deleted, and SQLite drops only a plain column in place
     # (homeward.storage.drop_column_in_place), which a downgrade needs
     parent_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # who asked for it (homeward.audit: a key's name, `(auth off)`, `(cli)`, `(scheduler)`;
+    # a sweep's plan runs, the sweep's); null for runs stored before it was recorded (0015)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ForecastRow(Base):
@@ -169,6 +178,9 @@ class PlanRow(Base):
     objective_weighted_wait_days: Mapped[float | None] = mapped_column(Float, nullable=True)
     solve_seconds: Mapped[float] = mapped_column(Float)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # its run's `created_by`: who asked for the plan (or the run that made it); null for
+    # plans stored before it was recorded (migration 0015)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class LockRow(Base):
@@ -200,6 +212,26 @@ class ApiKeyRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # from then on requests with it get 401 (`expired_key`); None: it never expires
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# What the audit trail records (homeward.audit), here only, as RunKind is: the API's schema
+# and filter (api/schemas.py AuditEventPublic) cannot drift from what the code writes.
+AuditAction = Literal["upload", "store_config", "plan", "sweep", "run", "delete_series", "purge"]
+
+
+class AuditEventRow(Base):
+    """One thing someone did that changed what is stored: when, who and what. Append-only:
+    nothing updates or deletes a row (`homeward purge` keeps them), so it answers "who
+    deleted that series?" after the series, and its runs, are gone."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # a key's name, or `(auth off)`, `(cli)`, `(scheduler)` (homeward.audit)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[AuditAction] = mapped_column(String(40))
+    # what it was done to and how much: ids made or deleted, counts (homeward.audit)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 Index("ix_plans_created_at", PlanRow.created_at)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import AuthFirstRoute, IdPath, SessionDep, SettingsDep, allowed
+from api.deps import ActorDep, AuthFirstRoute, IdPath, SessionDep, SettingsDep, allowed
 from api.errors import NotFound, error_responses, refused_unless_role
 from api.schemas import ConfigPublic
 from homeward import planning, repository
@@ -43,6 +43,7 @@ def _public(row: PlanningConfigRow, warnings: list[str] | None = None) -> Config
         scenario=row.scenario,
         body=row.body,
         warnings=warnings,
+        created_by=row.created_by,
     )
 
 
@@ -107,7 +108,11 @@ _REFUSED = (
     },
 )
 def store_config(
-    config: PlanningConfig, session: SessionDep, settings: SettingsDep, response: Response
+    config: PlanningConfig,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    actor: ActorDep,
 ) -> ConfigPublic:
     """Store a new planning config version; it becomes the active one (201). The same config
     as the active one is not stored or checked again: 200 with the active config.
@@ -135,7 +140,8 @@ def store_config(
     problems, prepared = _unplannable(session, settings, config, body)
     if problems:
         _refuse(problems)
-    return _stored(session, repository.save_config(session, body, body_hash), prepared)
+    stored = repository.save_config(session, body, body_hash, created_by=actor)
+    return _stored(session, stored, prepared)
 
 
 def _stored(

@@ -16,7 +16,7 @@ from homeward.roles import Action, Role, allows, roles_allowing
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=AuthFirstRoute)
 
-ActionName = Literal["read", "plan", "run", "configure", "upload"]
+ActionName = Literal["read", "plan", "run", "configure", "upload", "audit"]
 # The actions by the short names the answer gives them (homeward/roles.py's Action, by name).
 ACTION_NAMES: dict[Action, ActionName] = {
     Action.READ: "read",
@@ -24,6 +24,7 @@ ACTION_NAMES: dict[Action, ActionName] = {
     Action.RUN: "run",
     Action.CONFIGURE: "configure",
     Action.UPLOAD: "upload",
+    Action.AUDIT: "audit",
 }
 RoleName = Literal["viewer", "planner", "finance", "admin"]
 ROLE_NAMES: dict[Role, RoleName] = {

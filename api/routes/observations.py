@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from api.bodies import read_within
-from api.deps import AuthFirstRoute, SessionDep, allowed
+from api.deps import ActorDep, AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses, problem, refused_unless_role
 from api.routes.series import SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
@@ -89,6 +89,7 @@ def upload_observations(
     body: Annotated[bytes, Depends(_raw_body)],
     session: SessionDep,
     response: Response,
+    actor: ActorDep,
     replace: Annotated[
         bool,
         Query(
@@ -115,7 +116,7 @@ def upload_observations(
     """
     parsed = parse_upload(body, source=SOURCE, encoding=_encoding_of(content_type))
     try:
-        summary = repository.store_upload(session, parsed.judged, SOURCE, replace)
+        summary = repository.store_upload(session, parsed.judged, SOURCE, replace, actor)
     except MixesWithSynthetic as exc:
         session.rollback()  # nothing was written; nor is the (empty) transaction kept
         refused = exc.with_remedy(
@@ -141,6 +142,7 @@ def upload_observations(
         replace=summary.replace,
         replaced=summary.replaced,
         removed=summary.removed,
+        created_by=summary.created_by,
         warnings=[
             *repository.history_warnings(session, summary.series),
             *planning.unplanned_referrals(session, summary.series),

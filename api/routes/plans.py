@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.created import CreatedWindowDep
 from api.deps import (
     MAX_ID,
+    ActorDep,
     AuthFirstRoute,
     BeforeIdQuery,
     FactoryDep,
@@ -162,6 +163,7 @@ def _as_public(row: PlanRow, scenario: bool) -> PlanPublic:
         objective_weighted_wait_days=row.objective_weighted_wait_days,
         solve_seconds=row.solve_seconds,
         result=PlanResultPublic.model_validate(row.result),
+        created_by=row.created_by,
     )
 
 
@@ -401,6 +403,7 @@ def create_plan(
     request: Request,
     response: Response,
     factory: FactoryDep,
+    actor: ActorDep,
     prefer: Annotated[
         str | None, Header(description="`respond-async`: solve as a job and answer 202 at once")
     ] = None,
@@ -422,11 +425,11 @@ def create_plan(
     # (nor its pooled connection) while the plan solves
     with _job_slot(request):
         if _wants_async(prefer):
-            return _queue_plan(plan_request, request, factory)
+            return _queue_plan(plan_request, request, factory, actor)
         with transaction(factory) as session:
             refuse_unstored_pressure_series(session, plan_request.config)
         stored, compared = planning.plan_what_if(
-            factory, plan_request.config_body(), plan_request.solver
+            factory, plan_request.config_body(), plan_request.solver, actor
         )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
     with transaction(factory) as session:
@@ -449,7 +452,9 @@ def create_plan(
         **refused_unless_role(Action.PLAN),
     },
 )
-def create_sweep(sweep_request: SweepCreate, request: Request, factory: FactoryDep) -> JSONResponse:
+def create_sweep(
+    sweep_request: SweepCreate, request: Request, factory: FactoryDep, actor: ActorDep
+) -> JSONResponse:
     """Plan each DFG fee rate as a what-if of the given (or active) config, as a job.
 
     The config (a sent one's `winter.pressure_series`, if not the active config's, must be
@@ -468,7 +473,7 @@ def create_sweep(sweep_request: SweepCreate, request: Request, factory: FactoryD
         with transaction(factory) as session:
             refuse_unstored_pressure_series(session, sweep_request.config)
             body = planning.checked_sweep(session, sweep_request.config_body(), rates)
-        run_id = planning.queue_sweep(factory)
+        run_id = planning.queue_sweep(factory, actor, rates)
         _submit(request, run_id, planning.run_sweep_job, factory, body, rates, sweep_request.solver)
     return _accepted(factory, run_id)
 
@@ -492,13 +497,15 @@ def _wants_async(prefer: str | None) -> bool:
     return "respond-async" in tokens
 
 
-def _queue_plan(plan_request: PlanCreate, request: Request, factory: FactoryDep) -> JSONResponse:
+def _queue_plan(
+    plan_request: PlanCreate, request: Request, factory: FactoryDep, actor: str
+) -> JSONResponse:
     # every check a plan solved at once makes before solving, so the same 404, 409 or 422;
     # their transaction ends before the job is queued (it may start solving at once)
     with transaction(factory) as session:
         refuse_unstored_pressure_series(session, plan_request.config)
         body = planning.checked_body(session, plan_request.config_body())
-    run_id = planning.queue_plan(factory)
+    run_id = planning.queue_plan(factory, actor)
     _submit(request, run_id, planning.run_plan_job, factory, body, plan_request.solver)
     return _accepted(factory, run_id, preferred=True)
 

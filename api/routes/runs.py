@@ -14,6 +14,7 @@ from starlette.datastructures import State
 
 from api.created import CreatedWindowDep
 from api.deps import (
+    ActorDep,
     AuthFirstRoute,
     BeforeIdQuery,
     FactoryDep,
@@ -152,7 +153,11 @@ async def _no_body(request: Request) -> None:
     },
 )
 def start_run(
-    request: Request, response: Response, factory: FactoryDep, settings: SettingsDep
+    request: Request,
+    response: Response,
+    factory: FactoryDep,
+    settings: SettingsDep,
+    actor: ActorDep,
 ) -> RunPublic:
     """Run the pipeline now, as a job: 202 with the run's URL to poll (one run at a time).
 
@@ -167,7 +172,7 @@ def start_run(
         if run_id is None:
             if not _pipeline_worker_busy(state):
                 refuse_while_a_run_holds_the_lock(factory)
-            run_id = queue_run(factory, trigger="api")
+            run_id = queue_run(factory, trigger="api", created_by=actor)
             future = state.pipeline_jobs.submit(scheduled_run, factory, settings, run_id)
             state.pipeline_waiting[run_id] = future
     response.headers["Location"] = f"/v1/runs/{run_id}"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import MAX_ID, AuthFirstRoute, FactoryDep, SessionDep, allowed
+from api.deps import MAX_ID, ActorDep, AuthFirstRoute, FactoryDep, SessionDep, allowed
 from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
 from api.paging import LINK_HEADER, NEXT_LINK, TOTAL_COUNT_HEADER, send_next, send_total
 from api.routes.runs import refuse_while_a_run_holds_the_lock
@@ -324,7 +324,7 @@ def get_forecast(
     },
 )
 def delete_series(
-    series_id: SeriesIdPath, session: SessionDep, factory: FactoryDep
+    series_id: SeriesIdPath, session: SessionDep, factory: FactoryDep, actor: ActorDep
 ) -> SeriesDeletedPublic:
     """Delete a series uploaded by mistake (a misspelt district, a service and district
     swapped): its history and every run's forecasts, metrics and level shifts of it, in one
@@ -345,6 +345,8 @@ def delete_series(
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
     with _deleting(factory) as locked:
         deleted = repository.delete_series(locked, series_id)
+        if deleted is not None:  # in the delete's transaction: recorded if, and only if, done
+            _record_deleted(locked, actor, None, False, [deleted])
     if deleted is None:  # deleted by another request meanwhile
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
     return SeriesDeletedPublic(
@@ -392,6 +394,7 @@ _PLANNED = (
 def delete_series_by_prefix(
     session: SessionDep,
     factory: FactoryDep,
+    actor: ActorDep,
     prefix: Annotated[
         str | None,
         Query(
@@ -425,7 +428,37 @@ def delete_series_by_prefix(
         ids = planning.series_to_delete(locked, prefix, synthetic)
         _refuse_unless_deletable(locked, ids, prefix, synthetic)
         deleted = repository.delete_many_series(locked, ids)
+        _record_deleted(locked, actor, prefix, synthetic, deleted)
     return _many_deleted(prefix, synthetic, deleted)
+
+
+def _record_deleted(
+    session: Session,
+    actor: str,
+    prefix: str | None,
+    synthetic: bool,
+    deleted: list[repository.DeletedSeries],
+) -> None:
+    """The audit trail's entry for a delete, in its transaction: who, the prefix asked for
+    (null for one series by id), and each series deleted with its counts, as answered."""
+    repository.record_audit(
+        session,
+        actor,
+        "delete_series",
+        prefix=prefix,
+        synthetic=synthetic,
+        series_deleted=len(deleted),
+        observations_deleted=sum(d.observations for d in deleted),
+        forecast_rows_deleted=sum(d.forecast_rows for d in deleted),
+        series=[
+            {
+                "series_id": d.series_id,
+                "observations_deleted": d.observations,
+                "forecast_rows_deleted": d.forecast_rows,
+            }
+            for d in deleted
+        ],
+    )
 
 
 def _refuse_without_prefix(prefix: str | None, synthetic: bool) -> None:

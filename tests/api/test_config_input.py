@@ -196,7 +196,7 @@ def test_a_whole_get_answer_sent_as_a_config_is_told_to_send_its_body(
     assert problem["expected"] == "the config itself: the `body` of GET /v1/configs/active"
     assert problem["found"] == (
         "the whole answer of GET /v1/configs/{id} "
-        "(body, body_hash, created_at, id, name, scenario, version, warnings)"
+        "(body, body_hash, created_at, created_by, id, name, scenario, version, warnings)"
     )
     assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
 

@@ -24,7 +24,7 @@ MAY = {
     Role.VIEWER: ["read"],
     Role.PLANNER: ["read", "plan", "run"],
     Role.FINANCE: ["read", "plan", "configure"],
-    Role.ADMIN: ["read", "plan", "run", "configure", "upload"],
+    Role.ADMIN: ["read", "plan", "run", "configure", "upload", "audit"],
 }
 WHO_MAY = {
     "read": ["viewer", "planner", "finance", "admin"],
@@ -32,6 +32,7 @@ WHO_MAY = {
     "run": ["planner", "admin"],
     "configure": ["finance", "admin"],
     "upload": ["admin"],
+    "audit": ["admin"],
 }
 
 

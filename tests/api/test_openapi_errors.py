@@ -301,6 +301,13 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/runs/1"),
         503: Ask("GET", "/v1/runs/1"),
     },
+    ("GET", "/v1/audit"): {
+        401: Ask("GET", "/v1/audit"),
+        403: Ask("GET", "/v1/audit"),  # an admin's alone
+        422: Ask("GET", "/v1/audit", params={"action": "rename"}),
+        500: Ask("GET", "/v1/audit"),
+        503: Ask("GET", "/v1/audit"),
+    },
     ("POST", RUNS): {
         401: Ask("POST", RUNS),
         403: Ask("POST", RUNS),

@@ -24,6 +24,7 @@ SUMMARY_FIELDS = {
     "status",
     "objective_weighted_wait_days",
     "solve_seconds",
+    "created_by",
 }
 # read from the plan's result, so a list can head each plan without fetching it whole
 HORIZON_FIELDS = {"first_ds", "last_ds", "periods", "warnings"}

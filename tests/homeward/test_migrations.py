@@ -296,3 +296,31 @@ def test_keys_made_before_0013_never_expire_and_a_downgrade_revokes_expiring_one
     ]
     upgrade(engine)
     assert _drift(engine) == []
+
+
+def test_rows_stored_before_0015_were_made_by_no_one_known(engine: Engine) -> None:
+    """0015 records who stored each import, config, run and plan, and starts an audit trail:
+    the rows stored before it keep null (who made them was never recorded) and the trail
+    starts empty; going back below it keeps every row."""
+    _migrate(engine, "upgrade", "0014")
+    _seed_0001(engine)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO plans (id, run_id, config_id, created_at, status, solve_seconds, "
+                "result) VALUES (1, 1, 1, CURRENT_TIMESTAMP, 'optimal', 0.1, '{}')"
+            )
+        )
+    upgrade(engine)
+    tables = ("imports", "planning_configs", "runs", "plans")
+    with engine.connect() as c:
+        for table in tables:
+            assert c.execute(text(f"SELECT created_by FROM {table}")).all() == [(None,)], table
+        assert c.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 0
+    _migrate(engine, "downgrade", "0014")
+    assert "audit_events" not in inspect(engine).get_table_names()
+    with engine.connect() as c:
+        for table in tables:
+            assert c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
+    upgrade(engine)
+    assert _drift(engine) == []

@@ -271,3 +271,30 @@ def test_a_purge_is_not_held_to_the_statement_timeout(
     with factory() as session:
         assert session.get(RunRow, old) is None
     engine.dispose()
+
+
+def test_a_purge_keeps_the_audit_trail_and_is_recorded_in_it(
+    either_factory: sessionmaker[Session],
+) -> None:
+    """The audit trail is never purged; a purge that deleted runs adds its own entry, naming
+    who purged (`(cli)`, or `(scheduler)` for HOMEWARD_RETENTION_KEEP_RUNS) and the runs."""
+    from models import AuditEventRow
+
+    old = _run(either_factory, ["a"])
+    _run(either_factory, ["a"])
+    with transaction(either_factory) as session:
+        repository.record_audit(session, "ops-admin", "run", run_id=old)
+    purge(either_factory, Retention(keep_runs=1), dry_run=True, lock_ttl=LEASE)
+    purge(either_factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
+    purge(either_factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)  # none left
+    with either_factory() as session:
+        assert session.get(RunRow, old) is None
+        rows = session.scalars(select(AuditEventRow).order_by(AuditEventRow.id)).all()
+    assert [(r.actor, r.action, r.detail) for r in rows] == [
+        ("ops-admin", "run", {"run_id": old}),
+        (
+            "(cli)",
+            "purge",
+            {"run_ids": [old], "runs_deleted": 1, "plans_deleted": 0, "forecast_rows_deleted": 3},
+        ),
+    ]

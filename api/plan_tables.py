@@ -1,5 +1,7 @@
 """One table of a stored plan's result, whole or filtered by district, service and dates: what
-GET /v1/plans/{id}/{table} answers as JSON and GET /v1/plans/{id}/{table}.csv as CSV.
+GET /v1/plans/{id}/{table} answers as JSON (one operation per table, e.g. GET
+/v1/plans/{id}/hours, typed by that table's row schema) and GET /v1/plans/{id}/{table}.csv as
+CSV.
 
 A dashboard showing one district's hours should not have to fetch the whole plan (about
 2 MB) to keep a few hundred rows. A filter is refused (422) rather than ignored wherever
@@ -10,16 +12,16 @@ starts.
 
 from __future__ import annotations
 
+import copy
 import difflib
-import functools
-import operator
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, get_args
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, params
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, PlainValidator, TypeAdapter, WithJsonSchema
 from sqlalchemy.orm import Session
@@ -81,13 +83,6 @@ def row_model(table: PlanTable) -> type[BaseModel] | None:
     args = getattr(annotation, "__args__", ())
     model = args[0] if args else None
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-# Any table's row, for the OpenAPI document of the JSON table routes: each table's rows are
-# its own model's (`row_model`), as in GET /v1/plans/{id}.
-ANY_TABLE_ROW: Any = functools.reduce(
-    operator.or_, dict.fromkeys(m for t in PlanTable if (m := row_model(t)) is not None)
-)
 
 
 def table_columns(table: PlanTable, rows: list[dict[str, Any]]) -> list[str]:
@@ -198,6 +193,67 @@ def row_filter(
 
 
 RowFilterDep = Annotated[RowFilter, Depends(row_filter)]
+
+# The column each filter of `row_filter` reads (by its query parameter's name)
+FILTER_COLUMNS = {"district": "district", "service": "service", "from": "ds", "to": "ds"}
+
+
+def table_filters(table: PlanTable) -> list[str]:
+    """The filters `table` can answer: those whose column its row schema has (`from` and `to`
+    of a table with a `ds`, none of `summary`)."""
+    columns = table_columns(table, [])
+    return [param for param, column in FILTER_COLUMNS.items() if column in columns]
+
+
+def row_filter_of(table: PlanTable) -> Callable[..., RowFilter]:
+    """`row_filter` for `table`'s own JSON route: the OpenAPI document lists only the filters
+    the table can answer (`table_filters`), so a generated client offers no `district` of
+    `revenue`; the others are still taken, and refused (422) naming the table's columns,
+    as the CSV route refuses them (`table_rows`)."""
+    shown = table_filters(table)
+
+    def of_table(**given: Any) -> RowFilter:
+        return row_filter(**given)
+
+    parameters = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=_in_schema(p, shown))
+        for p in inspect.signature(row_filter, eval_str=True).parameters.values()
+    ]
+    of_table.__name__ = f"{table.value}_filter"
+    # FastAPI reads a dependency's parameters from its signature
+    setattr(of_table, "__signature__", inspect.Signature(parameters, return_annotation=RowFilter))  # noqa: B010
+    return of_table
+
+
+def _in_schema(parameter: inspect.Parameter, shown: list[str]) -> Any:
+    """A filter's `Annotated[type, Query(...)]`, left out of the OpenAPI document unless its
+    query parameter is `shown` (a copy: `row_filter`'s own is not changed)."""
+    kind, *metadata = get_args(parameter.annotation)
+    marked = []
+    for item in metadata:
+        if isinstance(item, params.Query) and (item.alias or parameter.name) not in shown:
+            item = copy.copy(item)
+            item.include_in_schema = False
+        marked.append(item)
+    return Annotated[(kind, *marked)]
+
+
+def table_refusals(table: PlanTable, by_id: bool) -> str:
+    """The 422 of `table`'s own JSON route (`by_id`: of a plan by id, else the latest's)."""
+    shown = table_filters(table)
+    lacking = [f"`{p}`" for p in FILTER_COLUMNS if p not in shown]
+    refusals = ["a plan id that is not a whole number from 1"] if by_id else []
+    if {"district", "service"} & set(shown):
+        refusals.append("a district or service id the plan does not have, naming the ones it has")
+    if "from" in shown:
+        refusals.append("`from` after `to`, or a date not YYYY-MM-DD")
+    if lacking:  # taken (not in the document) and refused, as the table's CSV route does
+        refusals.append(
+            f"a filter on {' or '.join(lacking)}, which the table has no column for, naming "
+            "its columns"
+        )
+    refusals.append("or a query parameter the endpoint does not take")
+    return "Invalid input: `problems` locates each at its parameter: " + "; ".join(refusals)
 
 
 @dataclass(frozen=True)

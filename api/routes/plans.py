@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -36,14 +36,15 @@ from api.errors import (
 from api.etags import WHOLE_PLAN, Asked, not_modified, plan_tag
 from api.paging import PAGED_RESPONSES, send_next, send_total
 from api.plan_tables import (
-    ANY_TABLE_ROW,
-    TABLE_REFUSALS,
     PlanTable,
     RowFilter,
     RowFilterDep,
     TableName,
     public_rows,
+    row_filter_of,
     row_model,
+    table_filters,
+    table_refusals,
     table_rows,
     table_source,
 )
@@ -280,55 +281,105 @@ def _plan_answer(
     return _public(session, row)
 
 
-# One table of a plan as JSON. `/v1/plans/{plan_id}/{table}.csv` would match these too
-# (`hours.csv` as the table, refused as no table): the CSV routes come first because the
-# exports router is included before this one (api/app.py).
-# The schema is any table's row (OpenAPI cannot type an answer by a path parameter's value),
-# so the description names each table's own, from the same models the rows are served through.
-_TABLE_JSON: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "the table's rows, each as in the plan's `result` (GET "
-        "/v1/plans/{id}), in the table's own row schema: "
-        + "; ".join(
-            f"`{t.value}`: `{m.__name__}`" for t in PlanTable if (m := row_model(t)) is not None
-        )
-        + ". `[]` when the plan has none, or none that the filters keep"
+# One table of a plan as JSON: an operation of its own per table (GET /v1/plans/{plan_id}/hours,
+# operationId get_plan_hours), so /openapi.json types each answer by that table's row schema
+# alone (one generic `{table}` route could only offer a union of every table's row, and a
+# `revenue_by_budget` row also fits the `revenue` one a generated client tries first). Each
+# `latest` route comes before its `{plan_id}` one, which `/latest/hours` also fits.
+# `/v1/plans/{plan_id}/hours.csv` is the CSV route's: the exports router is included before
+# this one (api/app.py).
+def _table_responses(table: PlanTable, by_id: bool) -> dict[int | str, dict[str, Any]]:
+    model = getattr(row_model(table), "__name__", "")
+    ok: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": f"the plan's `{table.value}` rows, each a `{model}` "
+            "as in the plan's `result` (GET /v1/plans/{id}); `[]` when the plan has none, or "
+            "none that the filters keep"
+        }
     }
-}
+    refusals = {422: table_refusals(table, by_id)}
+    if by_id:
+        return with_headers(ok, PLAN_HEADERS) | error_responses(404, 422, said=refusals)
+    said = {404: "no plan yet that is not a what-if", **refusals}
+    return with_headers(ok, LATEST_HEADERS) | error_responses(404, 422, said=said)
 
 
-@router.get(
-    "/latest/{table}",
-    operation_id="get_latest_plan_table",
-    response_model=list[ANY_TABLE_ROW],
-    dependencies=[allowed(Action.READ)],
-    responses=with_headers(_TABLE_JSON, LATEST_HEADERS)
-    | error_responses(
-        404, 422, said={404: "no plan yet that is not a what-if", 422: TABLE_REFUSALS}
-    ),
-)
+def _filtered(table: PlanTable) -> str:
+    """How a table's rows may be filtered, for its operations' descriptions."""
+    kept = {"district": "districts'", "service": "services'", "from": "dates'"}
+    some = [kept[f] for f in table_filters(table) if f in kept]
+    if not some:
+        return ""
+    which = ", ".join(some[:-1]) + (" or " if len(some) > 1 else "") + some[-1]
+    dates = (
+        " (`from` and `to` inclusive, on each row's `ds`)" if "from" in table_filters(table) else ""
+    )
+    return f", optionally only some {which} rows{dates}"
+
+
+def _add_table_routes(table: PlanTable) -> None:
+    """GET /v1/plans/latest/<table> and /v1/plans/{plan_id}/<table>, each typed by the
+    table's row model, with the filters it can answer (`row_filter_of`)."""
+    wanted_of_table = Depends(row_filter_of(table))
+
+    def latest(
+        session: SessionDep, request: Request, wanted: RowFilter = wanted_of_table
+    ) -> Response:
+        return _table_json(session, request, None, table, wanted)
+
+    def by_id(
+        plan_id: IdPath, session: SessionDep, request: Request, wanted: RowFilter = wanted_of_table
+    ) -> Response:
+        return _table_json(session, request, plan_id, table, wanted)
+
+    rows: Any = list[row_model(table)]  # type: ignore[misc]
+    router.add_api_route(
+        f"/latest/{table.value}",
+        latest,
+        methods=["GET"],
+        operation_id=f"get_latest_plan_{table.value}",
+        name=f"get_latest_plan_{table.value}",
+        response_model=rows,
+        dependencies=[allowed(Action.READ)],
+        responses=_table_responses(table, by_id=False),
+        description=f"The latest plan's `{table.value}` table (GET /v1/plans/latest)"
+        f"{_filtered(table)}, without the rest of the plan (about 2 MB). `X-Plan-Id` says "
+        "which plan it is, and `Content-Location` the same table at that plan's own URL.",
+    )
+    router.add_api_route(
+        f"/{{plan_id}}/{table.value}",
+        by_id,
+        methods=["GET"],
+        operation_id=f"get_plan_{table.value}",
+        name=f"get_plan_{table.value}",
+        response_model=rows,
+        dependencies=[allowed(Action.READ)],
+        responses=_table_responses(table, by_id=True),
+        description=f"Plan `plan_id`'s `{table.value}` table (GET /v1/plans/{{id}})"
+        f"{_filtered(table)}.",
+    )
+
+
+for _table in PlanTable:
+    _add_table_routes(_table)
+
+
+# Any other name after a plan: refused (422 at `path/table`, naming the tables) as a table no
+# plan has, not a 404, as the generic `{table}` route refused it; not in the document, where
+# each table is an operation of its own.
+@router.get("/latest/{table}", dependencies=[allowed(Action.READ)], include_in_schema=False)
 def latest_plan_table(
     table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
 ) -> Response:
-    """One table of the latest plan (GET /v1/plans/latest), optionally only some districts',
-    services' or dates' rows, without the rest of the plan (about 2 MB). `X-Plan-Id` says
-    which plan it is, and `Content-Location` the same table at that plan's own URL."""
+    """A table of the latest plan by its name (only a name no table has reaches it)."""
     return _table_json(session, request, None, table, wanted)
 
 
-@router.get(
-    "/{plan_id}/{table}",
-    operation_id="get_plan_table",
-    response_model=list[ANY_TABLE_ROW],
-    dependencies=[allowed(Action.READ)],
-    responses=with_headers(_TABLE_JSON, PLAN_HEADERS)
-    | error_responses(404, 422, said={422: TABLE_REFUSALS}),
-)
+@router.get("/{plan_id}/{table}", dependencies=[allowed(Action.READ)], include_in_schema=False)
 def get_plan_table(
     plan_id: IdPath, table: TableName, wanted: RowFilterDep, session: SessionDep, request: Request
 ) -> Response:
-    """One table of a plan (GET /v1/plans/{id}), optionally only some districts', services'
-    or dates' rows (`from` and `to` inclusive, on each row's `ds`)."""
+    """A table of plan `plan_id` by its name (only a name no table has reaches it)."""
     return _table_json(session, request, plan_id, table, wanted)
 
 
@@ -366,8 +417,8 @@ def _table_json(
     if found.not_modified is not None:
         return found.not_modified
     row = plan_or_404(session, found.plan_id)
-    # rows made JSON here, each through its own table's model (the response model is any
-    # table's row, for the OpenAPI document, and would pick a model per row by its keys)
+    # rows made JSON here, through the table's own model, as GET /v1/plans/{id} serves them
+    # (only the keys each row stored: the response model would fill in the rest)
     rows = public_rows(table, table_rows(table_source(session, row, table), table, wanted).rows)
     return JSONResponse(rows, headers=found.headers)
 

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine
 
 from api.app import create_app
 from api.host_check import PROBES
+from api.plan_tables import PlanTable, table_filters
 from api.routes import observations
 from api.schemas import ProblemPublic
 from homeward import api_keys, demo_config, repository
@@ -201,21 +202,22 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/plans/1/hours.csv"),
         503: Ask("GET", "/v1/plans/1/hours.csv"),
     },
-    ("GET", "/v1/plans/latest/{table}"): {
-        401: Ask("GET", "/v1/plans/latest/hours"),
-        404: Ask("GET", "/v1/plans/latest/hours"),
-        422: Ask(
-            "GET", "/v1/plans/latest/hours", params={"from": "2026-02-02", "to": "2026-01-05"}
-        ),
-        500: Ask("GET", "/v1/plans/latest/hours"),
-        503: Ask("GET", "/v1/plans/latest/hours"),
-    },
-    ("GET", "/v1/plans/{plan_id}/{table}"): {
-        401: Ask("GET", "/v1/plans/1/hours"),
-        404: Ask("GET", "/v1/plans/1/hours"),
-        422: Ask("GET", "/v1/plans/1/nope"),
-        500: Ask("GET", "/v1/plans/1/hours"),
-        503: Ask("GET", "/v1/plans/1/hours"),
+    **{
+        route: {
+            status: Ask("GET", path, params=params if status == 422 else {})
+            for status in (401, 404, 422, 500, 503)
+        }
+        for table in PlanTable
+        # a table without a `ds` takes no window: its 422 is a parameter it does not take
+        for params in [
+            {"from": "2026-02-02", "to": "2026-01-05"}
+            if "from" in table_filters(table)
+            else {"page": "2"}
+        ]
+        for route, path in (
+            (("GET", f"/v1/plans/latest/{table}"), f"/v1/plans/latest/{table}"),
+            (("GET", f"/v1/plans/{{plan_id}}/{table}"), f"/v1/plans/1/{table}"),
+        )
     },
     ("GET", "/v1/plans/{plan_id}/compare/{other_id}"): {
         401: Ask("GET", "/v1/plans/1/compare/2"),
@@ -335,7 +337,7 @@ CODES = {
     (("GET", "/v1/configs/active"), 404): "no_config_yet",
     (("GET", "/v1/plans/latest"), 404): "no_plan_yet",
     (("GET", "/v1/plans/latest/{table}.csv"), 404): "no_plan_yet",
-    (("GET", "/v1/plans/latest/{table}"), 404): "no_plan_yet",
+    **{(("GET", f"/v1/plans/latest/{table}"), 404): "no_plan_yet" for table in PlanTable},
     (("POST", PLANS), 404): "no_config_yet",
     (("POST", "/v1/plans/sweeps"), 404): "no_config_yet",
     (("POST", PLANS), 409): "not_forecast_yet",

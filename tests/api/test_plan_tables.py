@@ -73,9 +73,11 @@ def test_json_and_csv_tables_resolve_to_their_own_routes(
     for base in ("/v1/plans/latest", f"/v1/plans/{plan['id']}"):
         assert _rows(viewer.get(f"{base}/hours")) == hours
         assert len(_csv(viewer.get(f"{base}/hours.csv"))) == len(hours)
-    wrong = viewer.get("/v1/plans/latest/hour")
-    assert set(_problems(wrong)) == {"path/table"}
-    assert "'hours'" in wrong.json()["detail"]
+    for base in ("/v1/plans/latest", f"/v1/plans/{plan['id']}"):
+        # no table of that name: refused at `path/table` naming the tables, not a 404
+        wrong = viewer.get(f"{base}/hour")
+        assert set(_problems(wrong)) == {"path/table"}
+        assert "'hours'" in wrong.json()["detail"]
     missing = viewer.get("/v1/plans/999999/hours")
     assert missing.status_code == 404 and "no plan with id 999999" in missing.json()["detail"]
 

@@ -243,8 +243,9 @@ def table_refusals(table: PlanTable, by_id: bool) -> str:
     shown = table_filters(table)
     lacking = [f"`{p}`" for p in FILTER_COLUMNS if p not in shown]
     refusals = ["a plan id that is not a whole number from 1"] if by_id else []
-    if {"district", "service"} & set(shown):
-        refusals.append("a district or service id the plan does not have, naming the ones it has")
+    ids = " or ".join(p for p in ("district", "service") if p in shown)
+    if ids:
+        refusals.append(f"a {ids} id the plan does not have, naming the ones it has")
     if "from" in shown:
         refusals.append("`from` after `to`, or a date not YYYY-MM-DD")
     if lacking:  # taken (not in the document) and refused, as the table's CSV route does

@@ -21,6 +21,7 @@ from homeward.errors import HomewardError
 from homeward.roles import Action, Role, allows, roles_allowing
 from homeward.storage import brief_lock_wait
 from models import ApiKeyRow
+from models.tables import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,19 @@ def create_key(
             else _expired_aside(existing)
         )
         raise KeyNameTaken(f"a key named {name!r} exists already{revoked}; choose another name")
-    return _new_key(session, name, role, "created", _expiry(utcnow(), expires_in_days))
+    new = _new_key(session, name, role, "created", _expiry(utcnow(), expires_in_days))
+    _record(session, "create_key", new)
+    return new
+
+
+def _record(session: Session, action: AuditAction, key: NewKey) -> None:
+    """Put a key made (`create_key`) or replaced (`rotate_key`) in the audit trail, in the
+    transaction that stores it: its name, role and expiry, never its secret. Keys are made
+    at the shell (`homeward keys`, or `homeward demo` for its own), so by `(cli)`."""
+    expires = None if key.expires_at is None else _aware(key.expires_at).isoformat()
+    repository.record_audit(
+        session, audit.CLI, action, name=key.name, role=key.role.value, expires_at=expires
+    )
 
 
 def _expired_aside(row: ApiKeyRow) -> str:
@@ -219,7 +232,9 @@ def rotate_key(
         )
     expires_at = _rotated_expiry(row, utcnow(), expires_in_days, no_expiry)
     repository.revoke_api_key(session, row)  # first: a name is unique among active keys
-    return _new_key(session, name, Role(row.role), "rotated", expires_at)
+    new = _new_key(session, name, Role(row.role), "rotated", expires_at)
+    _record(session, "rotate_key", new)
+    return new
 
 
 def _rotated_expiry(
@@ -274,7 +289,9 @@ def revoke_key(session: Session, name: str) -> ApiKeyRow:
         raise KeyAlreadyRevoked(
             f"key {name!r} was revoked already, at {utc_minute(row.revoked_at)}"
         )
-    return repository.revoke_api_key(session, row)
+    revoked = repository.revoke_api_key(session, row)
+    repository.record_audit(session, audit.CLI, "revoke_key", name=name, role=row.role)
+    return revoked
 
 
 def authenticate(session: Session, secret: str | None, now: datetime | None = None) -> Caller:

@@ -216,7 +216,18 @@ class ApiKeyRow(Base):
 
 # What the audit trail records (homeward.audit), here only, as RunKind is: the API's schema
 # and filter (api/schemas.py AuditEventPublic) cannot drift from what the code writes.
-AuditAction = Literal["upload", "store_config", "plan", "sweep", "run", "delete_series", "purge"]
+AuditAction = Literal[
+    "upload",
+    "store_config",
+    "plan",
+    "sweep",
+    "run",
+    "delete_series",
+    "purge",
+    "create_key",
+    "rotate_key",
+    "revoke_key",
+]
 
 
 class AuditEventRow(Base):

@@ -107,6 +107,39 @@ def test_rotating_a_key_revokes_the_old_and_keeps_the_name_and_role(
         api_keys.authenticate(session, new.secret)
 
 
+def test_keys_made_rotated_and_revoked_are_in_the_audit_trail_without_their_secrets(
+    either_factory: sessionmaker[Session],
+) -> None:
+    """An information-governance officer asks who could get in when: each key made, rotated
+    and revoked is an audit entry by `(cli)`, naming the key, its role and expiry, never its
+    secret; a refused command (a name taken) leaves none."""
+    with transaction(either_factory) as session:
+        made = api_keys.create_key(session, "bi-tool", Role.VIEWER, expires_in_days=30)
+    with transaction(either_factory) as session:
+        rotated = api_keys.rotate_key(session, "bi-tool", no_expiry=True)
+    with transaction(either_factory) as session:
+        api_keys.revoke_key(session, "bi-tool")
+    with pytest.raises(api_keys.KeyNameTaken), transaction(either_factory) as session:
+        api_keys.create_key(session, "bi-tool", Role.ADMIN)
+    with either_factory() as session:
+        entries = list(reversed(repository.list_audit(session, limit=10)))
+    assert [(e.actor, e.action) for e in entries] == [
+        ("(cli)", "create_key"),
+        ("(cli)", "rotate_key"),
+        ("(cli)", "revoke_key"),
+    ]
+    assert made.expires_at is not None
+    assert entries[0].detail == {
+        "name": "bi-tool",
+        "role": "viewer",
+        "expires_at": made.expires_at.astimezone(UTC).isoformat(),
+    }
+    assert entries[1].detail == {"name": "bi-tool", "role": "viewer", "expires_at": None}
+    assert entries[2].detail == {"name": "bi-tool", "role": "viewer"}
+    said = repr([e.detail for e in entries])
+    assert made.secret not in said and rotated.secret not in said
+
+
 def test_a_rotation_whose_transaction_fails_leaves_the_old_key_working(
     factory: sessionmaker[Session],
 ) -> None:

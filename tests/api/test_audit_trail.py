@@ -202,6 +202,7 @@ def test_each_write_names_its_key_and_the_audit_trail_lists_who_did_what(
     entries = _ok(trail)[::-1]  # oldest first
     assert trail.headers["X-Total-Count"] == str(len(entries))
     assert [(e["action"], e["actor"]) for e in entries] == [
+        *[("create_key", "(cli)")] * len(served.secrets),  # the test's keys, made at the shell
         ("upload", "ops-admin"),
         ("store_config", "finance-k"),
         ("plan", "finance-k"),
@@ -213,6 +214,10 @@ def test_each_write_names_its_key_and_the_audit_trail_lists_who_did_what(
         ("run", "planner-k"),
     ]
     assert all(s not in str(entries) for s in served.secrets.values())
+    assert sorted(e["detail"]["name"] for e in entries[: len(served.secrets)]) == sorted(
+        KEYS.values()
+    )
+    entries = entries[len(served.secrets) :]
     first_upload, config, solved, queued, swept_entry, by_id, _, by_prefix, ran = entries
     assert first_upload["detail"]["import_id"] == upload["import_id"]
     assert "other/typo" in first_upload["detail"]["series"]

@@ -221,11 +221,13 @@ def _leaf_shocks(
     outcomes: list[SeriesOutcome], results: list[SeriesResult], settings: ForecastSettings
 ) -> dict[str, np.ndarray]:
     """Per tree, its leaves' shocks drawn together (`paths.leaf_shocks`), correlated by their
-    chosen models' normalised backtest errors on the folds they share."""
+    chosen models' normalised backtest errors on the folds they share. The leaves are drawn in
+    id order (the Cholesky factor depends on it), so the same seed gives the same paths however
+    the hierarchy file orders its rows."""
     by_id = {o.unique_id: (o, r) for o, r in zip(outcomes, results, strict=True)}
     out: dict[str, np.ndarray] = {}
     for tree in trees(settings.hierarchy or {}):
-        leaves = [by_id[leaf] for leaf in tree.leaves if leaf in by_id]
+        leaves = [by_id[leaf] for leaf in sorted(tree.leaves) if leaf in by_id]
         horizons = {len(o.future_ds) for o, _r in leaves}
         if len(leaves) < 2 or len(horizons) != 1:
             continue

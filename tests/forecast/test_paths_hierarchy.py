@@ -91,6 +91,24 @@ def test_coherent_paths_are_reproducible_from_the_seed() -> None:
     _assert_coherent(first, NESTED)
 
 
+def test_paths_do_not_depend_on_the_order_of_the_hierarchy_rows() -> None:
+    """Correlated leaves' shocks are drawn in id order: the same seed gives the same paths when
+    the hierarchy file lists its rows (so each parent's children) in another order."""
+    history = _eight_districts(shared=True, seed=5)
+
+    def paths(children: tuple[str, ...]) -> pd.DataFrame:
+        settings = ForecastSettings(
+            horizon=4, models=MODELS, hierarchy={"county": children}, sample_paths=30, seed=3
+        )
+        run = run_forecasts(history, settings)
+        assert run.sample_paths is not None
+        return run.sample_paths
+
+    ids = tuple(f"d{i}" for i in range(8))
+    pd.testing.assert_frame_equal(paths(ids), paths(ids[::-1]))
+    pd.testing.assert_frame_equal(paths(ids), paths((*ids[3:], *ids[:3])))
+
+
 def test_count_series_give_non_negative_paths_that_still_add_up() -> None:
     """Districts near zero: leaf paths are floored at zero (some are), and parents are sums of
     the floored paths, so they are non-negative too."""

@@ -1,4 +1,9 @@
-"""ARIMA (statsmodels) on seasonally adjusted data: KPSS picks d, AICc picks a small (p, q)."""
+"""ARIMA (statsmodels) on seasonally adjusted data: KPSS picks d, AICc picks a small (p, q).
+
+The search and fit run on the adjusted series divided by the sd of its changes (`_scale`):
+statsmodels' optimiser stops early when the variance is large, so a series in the tens of
+thousands got other coefficients, a worse likelihood and sometimes another order than the
+same series in units; scaled, the forecast of k x y is k times that of y."""
 
 from __future__ import annotations
 
@@ -30,11 +35,13 @@ class AutoArima:
         self._result: Any = None
         self._season: Seasonal = NONE
         self._n = 0
+        self._scale = 1.0
 
     def fit(self, series: SeriesData) -> AutoArima:
         y = require_complete(series, self.name, min_length=8)
         self._season = decompose(y, series.season_length)
-        adjusted = self._season.remove(y)
+        self._scale = _scale(self._season.remove(y))
+        adjusted = self._season.remove(y) / self._scale
         d = _differences(adjusted)
         fits = [r for r in (_fit_order(adjusted, d, o) for o in _ORDERS[d]) if r is not None]
         if not fits:
@@ -44,23 +51,33 @@ class AutoArima:
         return self
 
     def extend(self, series: SeriesData) -> AutoArima:
-        """Same orders and parameters, states re-filtered on `series` (a longer history)."""
+        """Same orders, parameters and scale, states re-filtered on `series` (a longer
+        history)."""
         y = require_complete(series, self.name, min_length=8)
         out = AutoArima()
         out._season = decompose(y, series.season_length)
+        out._scale = self._scale
         with quiet():
-            out._result = self._result.apply(out._season.remove(y))
+            out._result = self._result.apply(out._season.remove(y) / self._scale)
         out._n = len(y)
         return out
 
     def predict(self, horizon: int, levels: Sequence[int]) -> Prediction:
         with quiet():
             fc = self._result.get_forecast(horizon)
-            mean = np.asarray(fc.predicted_mean, dtype=float)
-            sd = np.sqrt(np.maximum(np.asarray(fc.var_pred_mean, dtype=float), 0.0))
+            mean = np.asarray(fc.predicted_mean, dtype=float) * self._scale
+            var = np.maximum(np.asarray(fc.var_pred_mean, dtype=float), 0.0)
+            sd = np.sqrt(var) * self._scale
         if not np.isfinite(mean).all():
             raise ModelFitError(f"{self.name}: non-finite forecast")
         return seasonal_prediction(self._season, self._n, mean, np.nan_to_num(sd), levels)
+
+
+def _scale(y: FloatArray) -> float:
+    """The sd of y's changes, what the model is fitted in units of; 1 (unscaled, as before)
+    for a series that never changes."""
+    sd = float(np.std(np.diff(y))) if len(y) > 1 else 0.0
+    return sd if np.isfinite(sd) and sd > 0 else 1.0
 
 
 def _differences(y: FloatArray) -> int:

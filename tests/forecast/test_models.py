@@ -8,6 +8,7 @@ import pytest
 
 from forecast import ForecastInputError
 from forecast.models import FACTORIES, make_model
+from forecast.models.arima import AutoArima
 from forecast.models.base import z_value
 from forecast.series import SeriesData
 from forecast.validate import split_history
@@ -100,3 +101,32 @@ def test_a_trend_model_on_five_months_is_no_surer_than_the_naive(name: str) -> N
     lo, hi = pred.interval(80)
     rms_step = float(np.sqrt(np.mean(np.diff(values) ** 2)))
     assert (hi - lo)[0] >= 2 * z_value(80) * rms_step - 1e-9
+
+
+def test_arima_forecasts_a_series_in_thousands_as_the_same_series_in_units() -> None:
+    """ARIMA is fitted on the adjusted series over the sd of its changes: unscaled, statsmodels'
+    optimiser stopped early on large values, and this series x1000 got order (1, 1, 0) without
+    drift against (0, 1, 1) with drift in units, its forecast 9% off and its interval 19%."""
+    rng = np.random.default_rng(2)
+    n = 72
+    shocks = rng.normal(0.0, 10.0, n + 1)
+    season = 20.0 * np.sin(2 * np.pi * np.arange(n) / 12)
+    y = 150.0 + np.cumsum(shocks[1:] - 0.8 * shocks[:-1]) + season
+    ds = pd.date_range("2015-01-01", periods=n, freq="MS")
+
+    def series(k: float, periods: int) -> SeriesData:
+        frame = pd.DataFrame({"unique_id": "s", "ds": ds[:periods], "y": k * y[:periods]})
+        [one] = split_history(frame)
+        return one
+
+    units, thousands = AutoArima().fit(series(1.0, 60)), AutoArima().fit(series(1000.0, 60))
+    orders = [(m._result.model.order, m._result.model.trend) for m in (units, thousands)]
+    assert orders[0] == orders[1] == ((0, 1, 1), "t")
+    for fitted in (
+        (units, thousands),
+        (units.extend(series(1.0, n)), thousands.extend(series(1000.0, n))),
+    ):
+        small, large = (m.predict(6, (80, 95)) for m in fitted)
+        np.testing.assert_allclose(large.mean / 1000.0, small.mean, rtol=1e-3)
+        for q in small.quantiles:
+            np.testing.assert_allclose(large.quantiles[q] / 1000.0, small.quantiles[q], rtol=1e-3)

@@ -24,6 +24,8 @@ MOMENT_EXPECTED = (
     "an ISO 8601 date or date-time, e.g. 2026-01-05, 2026-01-05T09:30:00Z or "
     "2026-01-05T09:30:00+01:00 (one without a zone is UTC)"
 )
+# A moment must be one in UTC too: Python's datetimes run from year 1 to year 9999.
+_IN_RANGE = ", from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z once in UTC"
 # A `+` left unencoded in a query string is read as a space (`+01:00` arrives as ` 01:00`).
 _PLUS_AS_SPACE = "; a '+' of an offset must be sent as %2B, as a bare '+' in a query is a space"
 
@@ -41,9 +43,12 @@ def _moment(value: object) -> datetime:
         moment = datetime.fromisoformat(text.upper())
     except ValueError:
         raise ValueError(MOMENT_EXPECTED + (_PLUS_AS_SPACE if " " in text else "")) from None
-    if (found["fraction"] or "")[6:].strip("0"):
-        moment += timedelta(microseconds=1)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        if (found["fraction"] or "")[6:].strip("0"):
+            moment += timedelta(microseconds=1)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC: a 500 before
+        raise ValueError(MOMENT_EXPECTED + _IN_RANGE) from None
 
 
 Moment = Annotated[datetime, PlainValidator(_moment), WithJsonSchema({"type": "string"})]

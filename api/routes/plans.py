@@ -187,11 +187,11 @@ def list_plans(
         Query(description="only what-ifs (true) or only plans that are not (false)"),
     ] = None,
     config_id: Annotated[
-        int | None, Query(ge=1, description="only plans of this config version")
+        int | None, Query(ge=1, le=MAX_ID, description="only plans of this config version")
     ] = None,
     run_id: Annotated[
         int | None,
-        Query(ge=1, description="only the plan this run made"),
+        Query(ge=1, le=MAX_ID, description="only the plan this run made"),
     ] = None,
     before_id: BeforeIdQuery = None,
 ) -> list[PlanSummaryPublic]:

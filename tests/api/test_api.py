@@ -60,15 +60,36 @@ def test_plan_by_id_and_missing_plan_is_problem_json(viewer: httpx.Client) -> No
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/plans/99999999999999999999", "/v1/runs/2147483648", "/v1/runs?offset=" + "9" * 30],
+    [
+        "/v1/plans/99999999999999999999",
+        "/v1/runs/2147483648",
+        "/v1/runs?offset=" + "9" * 30,
+        # an id filter: SQLite could not bind it (OverflowError, a 500)
+        "/v1/plans?config_id=99999999999999999999",
+        "/v1/plans?run_id=2147483648",
+    ],
 )
 def test_an_id_or_offset_out_of_range_is_422_naming_it(viewer: httpx.Client, path: str) -> None:
     response = viewer.get(path)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     [problem] = response.json()["problems"]
-    assert problem["location"].split("/")[1] in {"plan_id", "run_id", "offset"}
+    assert problem["location"].split("/")[1] in {"plan_id", "run_id", "offset", "config_id"}
     assert "2147483647" in problem["expected"]
+
+
+def test_every_whole_number_a_path_or_query_takes_has_a_most(viewer: httpx.Client) -> None:
+    """Ids are 32-bit columns: an id filter without a bound (`/v1/plans?config_id=`) reached
+    SQLite, which could not bind it (a 500), where the path's ids were a 422 naming the most."""
+    unbounded = [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, operations in viewer.get("/openapi.json").json()["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        for schema in parameter["schema"].get("anyOf", [parameter["schema"]])
+        if schema.get("type") == "integer" and "maximum" not in schema
+    ]
+    assert unbounded == []
 
 
 def test_series_and_forecast_with_intervals_and_backtest(viewer: httpx.Client) -> None:

@@ -162,6 +162,32 @@ def test_a_value_that_is_no_moment_is_refused_saying_what_is_expected(
     assert problem["expected"].startswith("an ISO 8601 date or date-time, e.g. 2026-01-05")
 
 
+@pytest.mark.parametrize("path", ["/v1/plans", "/v1/runs"])
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ("created_from", "0001-01-01T00:00:00+01:00"),  # in year 0 once in UTC
+        ("created_to", "9999-12-31T23:59:59-01:00"),  # in year 10000
+        ("created_to", "9999-12-31T23:59:59.9999999Z"),  # rounded up past the last microsecond
+    ],
+)
+def test_a_moment_outside_the_years_a_datetime_holds_is_refused_not_a_500(
+    viewer: httpx.Client, path: str, name: str, sent: str
+) -> None:
+    """Python's datetimes hold years 1 to 9999: converting these to UTC overflowed, and the
+    OverflowError was a 500 where a date that is no moment is a 422."""
+    answer = viewer.get(path, params={name: sent})
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["problems"]
+    assert problem["location"] == f"query/{name}" and problem["found"] == repr(sent)
+    assert problem["expected"].startswith("an ISO 8601 date or date-time, e.g. 2026-01-05")
+    assert "to 9999-12-31T23:59:59.999999Z once in UTC" in problem["expected"]
+    # the first and last moments themselves are kept
+    assert viewer.get(path, params={"created_from": "0001-01-01T00:00:00Z"}).status_code == 200
+    last = viewer.get(path, params={"created_to": "9999-12-31T23:59:59.999999Z"})
+    assert last.status_code == 200, last.text
+
+
 def test_an_offset_whose_plus_was_not_encoded_is_refused_saying_so(viewer: httpx.Client) -> None:
     answer = viewer.get("/v1/runs?created_from=2001-01-05T12:00:00+01:00")
     assert answer.status_code == 422, answer.text

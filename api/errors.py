@@ -434,7 +434,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code: ProblemCode | None = None
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
         code = "no_such_route"
-        detail = _no_route(request)
+        detail = no_route(request)
     headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 405:
         # RFC 9110 requires Allow: every method the path answers, not only the first route's
@@ -444,10 +444,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, _title(exc.status_code), detail, headers=headers, code=code)
 
 
-def _no_route(request: Request) -> str:
+def no_route(request: Request) -> str:
     """No route has the path: said so, and where a trailing slash is all that is wrong (the
     app redirects none: a redirect's Location would be absolute, and plain http behind a TLS
-    proxy), the path without it."""
+    proxy), the path without it. A route whose path ends in a `{...:path}` parameter matches
+    a trailing slash too, and refuses it with this (api/routes/series.py `series_id_path`)."""
     path = request.url.path
     bare = path.rstrip("/")
     if bare != path and bare and _methods_on(request, bare):

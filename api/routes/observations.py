@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from api.bodies import read_within
 from api.deps import ActorDep, AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses, problem, refused_unless_role
-from api.routes.series import SeriesIdPath
+from api.routes.series import SERIES_ID_REFUSED, SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import planning, repository
 from homeward.errors import HeaderProblem, ValidationFailed
@@ -196,7 +196,8 @@ def _refuse(expected: str, found: str) -> NoReturn:
         said={
             404: "no series with this id; or the id is a total (a team's or area's, `kind: "
             "total` in GET /v1/series), which has no observations of its own: it is the sum "
-            "of its districts' series, and its forecasts are at GET /v1/forecasts/{series_id}"
+            "of its districts' series, and its forecasts are at GET /v1/forecasts/{series_id}",
+            422: SERIES_ID_REFUSED,
         },
     ),
 )

@@ -7,12 +7,19 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import MAX_ID, ActorDep, AuthFirstRoute, FactoryDep, SessionDep, allowed
-from api.errors import Conflicts, InProgress, NotFound, error_responses, refused_unless_role
+from api.errors import (
+    Conflicts,
+    InProgress,
+    NotFound,
+    error_responses,
+    no_route,
+    refused_unless_role,
+)
 from api.paging import LINK_HEADER, NEXT_LINK, TOTAL_COUNT_HEADER, send_next, send_total
 from api.routes.runs import refuse_while_a_run_holds_the_lock
 from api.schemas import (
@@ -26,6 +33,7 @@ from api.schemas import (
     SeriesPublic,
 )
 from homeward import planning, repository
+from homeward.ingest import EXPECTED_ID, MAX_SERIES_ID, SERIES_ID_PATTERN, found_id
 from homeward.pipeline import LOCK_NAME
 from homeward.recovery import as_utc, lock_holder
 from homeward.roles import Action
@@ -37,15 +45,55 @@ router = APIRouter(prefix="/v1", tags=["series"], route_class=AuthFirstRoute)
 
 
 MAX_SERIES_PAGE = 10_000
+# What a series id in a path must be: what an upload stores (homeward.ingest), so an id no
+# series can have (capitals, a control character, 300 characters) is told how ids are written
+SERIES_ID_EXPECTED = f"{EXPECTED_ID}: the pattern {SERIES_ID_PATTERN.pattern}"
+
+
+def series_id_path(
+    request: Request,
+    series_id: Annotated[
+        str,
+        Path(
+            description="a series id from GET /v1/series, e.g. referrals/ot/rugby; its slashes "
+            "may be sent as they are or as %2F. One that no series can have (capitals, other "
+            "characters, over 200 characters) is a 422 naming the pattern; a trailing slash "
+            "is a 404 `no_such_route` naming the path without it",
+            examples=["referrals/ot/rugby"],
+            json_schema_extra={"pattern": SERIES_ID_PATTERN.pattern, "maxLength": MAX_SERIES_ID},
+        ),
+    ],
+) -> str:
+    """The series id of a path (a dependency). `{series_id:path}` matches a trailing slash,
+    which was looked up as part of the id (`no series 'referrals/ot/rugby/'`): it is a 404
+    `no_such_route` naming the path without it, as on every other route. An id that cannot
+    be a series id is a 422 at path/series_id, as `?prefix=` is. No id at all is left to the
+    route, which says where its series are."""
+    if not series_id.strip("/"):
+        return series_id
+    if series_id.endswith("/"):
+        raise NotFound(no_route(request), "no_such_route")
+    if len(series_id) > MAX_SERIES_ID or not SERIES_ID_PATTERN.fullmatch(series_id):
+        refused = ConfigValueError("series_id", (), SERIES_ID_EXPECTED, found_id(series_id))
+        problem = {
+            "type": "value_error",
+            "loc": ("path", "series_id"),
+            "msg": str(refused),
+            "input": series_id,
+            "ctx": {"error": refused},
+        }
+        raise RequestValidationError([problem])
+    return series_id
+
+
 # A series id holds slashes; a client may send them as they are or encoded (%2F).
-SeriesIdPath = Annotated[
-    str,
-    Path(
-        description="a series id from GET /v1/series, e.g. referrals/ot/rugby; its slashes "
-        "may be sent as they are or as %2F",
-        examples=["referrals/ot/rugby"],
-    ),
-]
+SeriesIdPath = Annotated[str, Depends(series_id_path)]
+# the 422 of a route taking a series id in its path
+SERIES_ID_REFUSED = (
+    "Invalid input: a series id no series can have (`problems` names the pattern: lower-case "
+    "parts of a-z 0-9 _ . - joined by '/', at most 200 characters), or a query parameter the "
+    "endpoint does not take (`problems` names it, with the nearest one it does take)"
+)
 
 # Which run's forecasts a forecast route serves: the newest by default; a dashboard pins a
 # chart to the run behind a plan, or sets last week's forecast beside this week's.
@@ -217,7 +265,7 @@ def _total_source(total_id: str, sources: dict[str, str]) -> str | None:
     operation_id="get_series",
     response_model=SeriesPublic,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404),
+    responses=error_responses(404, 422, said={422: SERIES_ID_REFUSED}),
 )
 def get_series(series_id: SeriesIdPath, session: SessionDep) -> SeriesPublic:
     """One series, as GET /v1/series lists it (a dashboard's link to a series answered 405
@@ -256,7 +304,7 @@ def no_forecast(series_id: str, stored: SeriesRow | None) -> NotFound:
     response_model=ForecastPublic,
     response_model_by_alias=True,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404, said={404: RUN_NOT_FORECAST}),
+    responses=error_responses(404, 422, said={404: RUN_NOT_FORECAST, 422: SERIES_ID_REFUSED}),
 )
 def get_forecast(
     series_id: SeriesIdPath, session: SessionDep, run_id: RunIdQuery = None
@@ -311,7 +359,9 @@ def get_forecast(
         **error_responses(
             404,
             409,
+            422,
             said={
+                422: SERIES_ID_REFUSED,
                 404: "no series with this id, stored or forecast (GET /v1/series lists both)",
                 409: "the active config plans from this series (a district's referrals, or its "
                 "winter pressure series): store a config without it first; or a pipeline run "

@@ -16,6 +16,7 @@ from api.deps import AuthFirstRoute, SessionDep, allowed
 from api.errors import NotFound, error_responses
 from api.routes.series import (
     RUN_NOT_FORECAST,
+    SERIES_ID_REFUSED,
     RunIdQuery,
     SeriesIdPath,
     no_forecast,
@@ -38,7 +39,7 @@ router = APIRouter(prefix="/v1", tags=["winter"], route_class=AuthFirstRoute)
     operation_id="get_winter_index",
     response_model=WinterIndexPublic,
     dependencies=[allowed(Action.READ)],
-    responses=error_responses(404, said={404: RUN_NOT_FORECAST}),
+    responses=error_responses(404, 422, said={404: RUN_NOT_FORECAST, 422: SERIES_ID_REFUSED}),
 )
 def get_winter_index(
     series_id: SeriesIdPath, session: SessionDep, run_id: RunIdQuery = None
@@ -46,6 +47,12 @@ def get_winter_index(
     """The winter index of one series from its newest forecast (1.0 = a normal period);
     `run_id`: from that run's forecast instead, whether or not it has ended (over the
     history as stored now)."""
+    if not series_id.strip("/"):
+        raise NotFound(
+            "no series id: GET /v1/winter/{series_id} serves one series' winter index "
+            "(GET /v1/series lists them), GET /v1/winter.csv every series' at once",
+            "no_such_route",
+        )
     forecast = repository.latest_forecast_frame(session, series_id, run_id)
     forecast = forecast[forecast["unique_id"] == series_id]
     if forecast.empty and run_id is not None:

@@ -6,13 +6,14 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as SchemaValidationError
 from sqlalchemy import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -45,6 +46,8 @@ from optimise.errors import PlanInputError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# a moment in a problem, written as every answer's (2026-11-22T15:54:28.652417Z)
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(schemas.UtcDatetime)
 
 
 class NotFound(HomewardError):
@@ -103,7 +106,9 @@ _HEADERS_FOR_STATUS = {
 
 # What each error status means wherever it is sent; a route may say more (`error_responses`).
 _MEANING = {
-    401: "no API key, or an unknown, revoked or expired one",
+    401: "no API key, or an unknown, revoked or expired one: `code` `key_revoked` for a "
+    "revoked key, `key_expired` (with `expires_at`) for an expired one, else "
+    "`not_authenticated`",
     403: "the key's role may not do this: `role_needed` lists the roles that may, "
     "`role_found` is the key's",
     404: "nothing found: the detail says what was looked for and where to find what there is",
@@ -251,9 +256,21 @@ _CODE_FOR_ERROR: tuple[tuple[type[HomewardError], ProblemCode], ...] = (
 )
 
 
+# A key refused for a reason its holder can act on has its own code (a revoked key is for
+# good: another key is needed; an expired one an admin renews with `homeward keys rotate`);
+# no key, an unknown one or unreadable credentials are `not_authenticated`. The reason itself
+# goes to the access log.
+_CODE_FOR_REFUSAL: dict[str, ProblemCode] = {
+    "revoked_key": "key_revoked",
+    "expired_key": "key_expired",
+}
+
+
 def _code_for(exc: HomewardError, status: int) -> ProblemCode:
     if isinstance(exc, NotFound | Conflicts):
         return exc.code
+    if isinstance(exc, NotAuthenticated):
+        return _CODE_FOR_REFUSAL.get(exc.reason, "not_authenticated")
     found = next((code for kind, code in _CODE_FOR_ERROR if isinstance(exc, kind)), None)
     return found or _CODE_FOR_STATUS[status]
 
@@ -284,6 +301,8 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RoleTooWeak):
         extra["role_needed"] = [r.value for r in exc.needed]
         extra["role_found"] = exc.found.value
+    if isinstance(exc, NotAuthenticated) and exc.expires_at is not None:
+        extra["expires_at"] = _MOMENT.dump_python(exc.expires_at, mode="json")
     headers = dict(_HEADERS_FOR_STATUS.get(status, {}))
     if isinstance(exc, InProgress):
         headers["Location"] = exc.location

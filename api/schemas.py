@@ -77,6 +77,7 @@ ProblemCode = Literal[
     "config_unreadable",
     "key_name_taken",
     "key_revoked",
+    "key_expired",
     "conflict",
     "body_too_large",
     "too_many_jobs",
@@ -103,7 +104,9 @@ class ProblemPublic(BaseModel):
         "and may be reworded): e.g. of the 404s, `no_such_route` (no endpoint at that path: a "
         "wrong base URL or a trailing slash), `not_found` (no such id), `no_plan_yet`, "
         "`not_forecast_yet`; of the 409s, `in_progress` (a run holds the pipeline: poll "
-        "`Location`), `demo_series`, `series_in_use`"
+        "`Location`), `demo_series`, `series_in_use`; of the 401s, `key_revoked` (the key was "
+        "revoked: use another), `key_expired` (see `expires_at`) and `not_authenticated` (no "
+        "key, or one the server does not know)"
     )
     problems: list[RequestProblemPublic | InputProblemPublic] | None = Field(
         default=None,
@@ -114,6 +117,11 @@ class ProblemPublic(BaseModel):
         default=None, description="403 only: the roles that may do this"
     )
     role_found: str | None = Field(default=None, description="403 only: the key's role")
+    expires_at: UtcDatetime | None = Field(
+        default=None,
+        description="401 `key_expired` only: when the key expired (UTC, ISO 8601); an admin "
+        "gives its name a new key with `homeward keys rotate NAME --expires-in DAYS`",
+    )
     error_id: str | None = Field(
         default=None,
         description="500 and 503 only: the id of this error in the server's log (hex digits), "

@@ -91,12 +91,20 @@ class NotAuthenticated(HomewardError):
     """The request carried no key, or one that is unknown, revoked or expired. `reason` is a
     code for the access log (`no_key`, `unknown_key`, `revoked_key`, `expired_key`,
     `not_bearer`, `bad_basic`), never the key; `key_name`, the name of a revoked or expired
-    key (which the answer names too), so the log can say which retired key is still used."""
+    key (which the answer names too), so the log can say which retired key is still used;
+    `expires_at`, when an expired key expired (the answer gives it)."""
 
-    def __init__(self, message: str, reason: str, key_name: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        reason: str,
+        key_name: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.key_name = key_name
+        self.expires_at = expires_at
 
 
 class RoleTooWeak(HomewardError):
@@ -315,6 +323,7 @@ def authenticate(session: Session, secret: str | None, now: datetime | None = No
             f"give it a new key with `homeward keys rotate {row.name} --expires-in DAYS`",
             "expired_key",
             row.name,
+            _aware(expired),
         )
     return Caller(
         name=row.name,

@@ -26,9 +26,10 @@ const isJSONType = (type) => /^application\/([\w.+-]+\+)?json\b/i.test(type);
 
 // An error carrying the HTTP status it came with, whether the service itself said it (a JSON
 // problem with a detail, not a proxy's page), so the page can tell "no plan yet" from a failure,
+// the problem's `code` (what the page branches on: `detail` is for people and may be reworded),
 // and a 422's located problems (`location`, `expected`, `found`).
-const httpError = (status, detail, message, problems = []) =>
-  Object.assign(new Error(message), { status, fromService: detail != null, detail, problems });
+const httpError = (status, detail, message, problems = [], code = null) =>
+  Object.assign(new Error(message), { status, fromService: detail != null, detail, problems, code });
 
 async function fetchJSON(url, options) {
   const response = await fetch(url, withKey(options));
@@ -39,9 +40,10 @@ async function fetchJSON(url, options) {
   }
   const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
   const detail = body && typeof body.detail === "string" ? body.detail : null;
+  const code = body && typeof body.code === "string" ? body.code : null;
   if (response.status === 401) {
     throw httpError(response.status, detail, `${detail || `${status} from ${url}`}. Paste an API key in the box at the top ` +
-      "(an administrator makes one with: homeward keys create --name NAME --role viewer).");
+      "(an administrator makes one with: homeward keys create --name NAME --role viewer).", [], code);
   }
   if (!response.ok) {
     throw httpError(response.status, detail, detail || `${status} from ${url}: ` +
@@ -1240,7 +1242,7 @@ async function loadKeyInfo() {
   showKeyRole();
   showPlanAccess();
   const me = await getJSON("/v1/keys/me").catch((err) => {
-    if (token === keyToken && err.status === 401 && err.fromService) showKeyStatus(true, err.detail);
+    if (token === keyToken && err.status === 401 && err.fromService) showKeyStatus(true, err.detail, err.code);
     return null;
   });
   if (token !== keyToken || !me || !Array.isArray(me.may)) return;
@@ -1721,13 +1723,17 @@ function showPlanError(asked, message) {
 // Whether a key is held for this tab: after "Use key" the box is emptied, so without this the
 // page would not say whether it is sending one.
 // A key the server refuses (401: unknown, revoked or expired) is said to be so, not to be in
-// use, with the server's reason (an expired key's says when, and how an admin renews it).
-function showKeyStatus(refused = false, reason = null) {
+// use, with the server's reason (an expired key's says when, and how an admin renews it). Which
+// refusal it is comes from the problem's `code`, never from the reason's words (a revoked key
+// named 'expired-reports' was said to have expired).
+const KEY_REFUSED = { key_expired: "the key has expired", key_revoked: "the key was revoked" };
+
+function showKeyStatus(refused = false, reason = null, code = null) {
   const held = Boolean(sessionStorage.getItem(KEY_STORE));
   const status = document.querySelector("#key-status");
-  const expired = refused && /\bexpired\b/.test(reason || "");
-  status.textContent = !held ? "no key in use" : expired ? "the key has expired"
-    : refused ? "the key was not accepted" : "a key is in use for this tab";
+  status.textContent = !held ? "no key in use"
+    : refused ? (Object.hasOwn(KEY_REFUSED, code) ? KEY_REFUSED[code] : "the key was not accepted")
+    : "a key is in use for this tab";
   status.title = !held ? "" : refused ? (reason || "The server does not know this key, or it was revoked") +
     ": paste another" : "Empty the box and press Use key to stop sending it";
 }

@@ -76,7 +76,18 @@ def test_revoked_key_is_401(demo_server: LiveServer, demo_db: DemoDatabase) -> N
     assert httpx.get(url, headers=key_header(secret)).status_code == 200
     with transaction(demo_db.factory) as session:
         api_keys.revoke_key(session, "soon-revoked")
-    _assert_401(httpx.get(url, headers=key_header(secret)), "'soon-revoked'", "revoked")
+    refused = httpx.get(url, headers=key_header(secret))
+    _assert_401(refused, "'soon-revoked'", "revoked")
+    # a code of its own, as a client cannot tell it from an unknown key by the status alone
+    assert refused.json()["code"] == "key_revoked"
+    assert "expires_at" not in refused.json()
+
+
+def test_no_key_and_an_unknown_key_are_not_authenticated(demo_server: LiveServer) -> None:
+    url = f"{demo_server.url}/v1/series"
+    for sent in ({}, key_header("hw_not-a-real-key"), {"Authorization": "Token x"}):
+        refused = httpx.get(url, headers=sent)
+        assert (refused.status_code, refused.json()["code"]) == (401, "not_authenticated")
 
 
 def test_viewer_posting_a_plan_is_403_naming_the_roles(viewer: httpx.Client) -> None:

@@ -205,3 +205,22 @@ def test_an_expired_key_is_said_to_have_expired_with_the_servers_reason(
     status = browser.find_element(By.ID, "key-status")
     assert status.text == "the key has expired"
     assert f"the API key '{key.name}' expired at" in str(status.get_attribute("title"))
+
+
+def test_a_revoked_key_is_said_to_be_revoked_whatever_its_name(
+    browser: Any, served: Served
+) -> None:
+    """Which refusal it is comes from the problem's `code`: the page matched "expired" in the
+    reason, so a revoked key named 'expired-...' was said to have expired."""
+    name = f"expired-reports-{time.monotonic_ns()}"
+    with transaction(served.factory) as session:
+        key = api_keys.create_key(session, name, Role.VIEWER)
+        api_keys.revoke_key(session, name)
+    browser.get(served.current.url + "/")
+    browser.execute_script("sessionStorage.setItem('homeward-api-key', arguments[0])", key.secret)
+    browser.refresh()
+    wait: WebDriverWait[Any] = WebDriverWait(browser, 30)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "key-status"), "the key "))
+    status = browser.find_element(By.ID, "key-status")
+    assert status.text == "the key was revoked"
+    assert f"the API key '{name}' has been revoked" in str(status.get_attribute("title"))

@@ -70,6 +70,10 @@ def test_an_expired_key_is_401_saying_when_it_expired_and_never_the_key(served: 
         "key with `homeward keys rotate contractor --expires-in DAYS`"
     )
     assert secret not in refused.text
+    # a code and the moment for a client's code, which had only the prose (the dashboard
+    # matched "expired" in it, so a revoked key named 'expired-...' was said to have expired)
+    assert refused.json()["code"] == "key_expired"
+    assert refused.json()["expires_at"] == "2026-01-02T03:04:00Z"
 
 
 def test_keys_me_says_when_the_key_expires_and_was_last_used(served: Served) -> None:

@@ -90,6 +90,7 @@ def plan_tag(plan: PlanStamp, asked: Asked, version: str | None = None) -> str |
         ",".join(sorted(set(wanted.services))),
         "" if wanted.first_day is None else wanted.first_day.isoformat(),
         "" if wanted.last_day is None else wanted.last_day.isoformat(),
+        ",".join(sorted(set(wanted.teams))),
     )
     return weak_tag("\n".join(parts).encode())
 

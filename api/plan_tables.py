@@ -1,5 +1,5 @@
-"""One table of a stored plan's result, whole or filtered by district, service and dates: what
-GET /v1/plans/{id}/{table} answers as JSON (one operation per table, e.g. GET
+"""One table of a stored plan's result, whole or filtered by district, service, team and
+dates: what GET /v1/plans/{id}/{table} answers as JSON (one operation per table, e.g. GET
 /v1/plans/{id}/hours, typed by that table's row schema) and GET /v1/plans/{id}/{table}.csv as
 CSV.
 
@@ -122,7 +122,8 @@ TABLE_REFUSALS = (
     "Invalid input: `problems` locates each at its parameter: a plan id that is not a whole "
     "number from 1, or a table name no plan has; "
     "a filter on a column the table lacks (`district` of `revenue`), naming the table's "
-    "columns; a district or service id the plan does not have, naming the ones it has; `from` "
+    "columns; a district, service or team id the plan does not have, naming the ones it has; "
+    "`from` "
     "after `to`, or a date not YYYY-MM-DD; or a query parameter the endpoint does not take"
 )
 
@@ -130,12 +131,14 @@ TABLE_REFUSALS = (
 @dataclass(frozen=True)
 class RowFilter:
     """Which rows of a table to keep: any of `districts` (none: every district), any of
-    `services`, and `ds` from `first_day` to `last_day`, both inclusive (None: open)."""
+    `services`, any of `teams`, and `ds` from `first_day` to `last_day`, both inclusive
+    (None: open)."""
 
     districts: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     first_day: date | None = None
     last_day: date | None = None
+    teams: tuple[str, ...] = ()
 
     def keeps(self, row: dict[str, Any]) -> bool:
         """Whether `row` passes every filter given (a row without a `ds`, such as a shadow
@@ -143,6 +146,8 @@ class RowFilter:
         if self.districts and row.get("district") not in self.districts:
             return False
         if self.services and row.get("service") not in self.services:
+            return False
+        if self.teams and row.get("team") not in self.teams:
             return False
         if self.first_day is None and self.last_day is None:
             return True
@@ -161,6 +166,9 @@ def row_filter(
     ] = None,
     service: Annotated[
         list[str] | None, Query(description=_IDS.format("service"), examples=[["ot"]])
+    ] = None,
+    team: Annotated[
+        list[str] | None, Query(description=_IDS.format("team"), examples=[["north"]])
     ] = None,
     first_day: Annotated[
         Day | None,
@@ -189,13 +197,21 @@ def row_filter(
                 )
             ]
         )
-    return RowFilter(tuple(district or ()), tuple(service or ()), first_day, last_day)
+    return RowFilter(
+        tuple(district or ()), tuple(service or ()), first_day, last_day, tuple(team or ())
+    )
 
 
 RowFilterDep = Annotated[RowFilter, Depends(row_filter)]
 
 # The column each filter of `row_filter` reads (by its query parameter's name)
-FILTER_COLUMNS = {"district": "district", "service": "service", "from": "ds", "to": "ds"}
+FILTER_COLUMNS = {
+    "district": "district",
+    "service": "service",
+    "team": "team",
+    "from": "ds",
+    "to": "ds",
+}
 
 
 def table_filters(table: PlanTable) -> list[str]:
@@ -243,7 +259,8 @@ def table_refusals(table: PlanTable, by_id: bool) -> str:
     shown = table_filters(table)
     lacking = [f"`{p}`" for p in FILTER_COLUMNS if p not in shown]
     refusals = ["a plan id that is not a whole number from 1"] if by_id else []
-    ids = " or ".join(p for p in ("district", "service") if p in shown)
+    named = [p for p in ("district", "service", "team") if p in shown]
+    ids = " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 2 else named)
     if ids:
         refusals.append(f"a {ids} id the plan does not have, naming the ones it has")
     if "from" in shown:
@@ -295,6 +312,7 @@ def _unanswerable(
     for param, column, ids in (
         ("district", "district", wanted.districts),
         ("service", "service", wanted.services),
+        ("team", "team", wanted.teams),
     ):
         if not ids:
             continue
@@ -310,7 +328,7 @@ def _unanswerable(
 
 
 def _plan_ids(result: dict[str, Any], column: str) -> list[str]:
-    """Every value of `column` in any table of the plan: its districts, or its services."""
+    """Every value of `column` in any table of the plan: its districts, services or teams."""
     tables = (result.get(t.value) or [] for t in STORED_TABLES)
     return sorted({v for rows in tables for r in rows if isinstance(v := r.get(column), str)})
 

@@ -1173,7 +1173,7 @@ def latest_forecast_frame(session: Session, prefix: str, run_id: int | None = No
 def latest_chosen_metrics(session: Session, prefix: str) -> pd.DataFrame:
     """The chosen model's backtest metrics of the newest forecast of every series under
     prefix: unique_id, model, chosen, then one column per metric (NaN where not given)."""
-    return latest_metrics(session, prefix, chosen_only=True)
+    return latest_metrics(session, prefix, chosen=True)
 
 
 def metrics_columns() -> list[str]:
@@ -1190,14 +1190,15 @@ def metrics_columns() -> list[str]:
 
 
 def latest_metrics(
-    session: Session, prefix: str, chosen_only: bool = False, run_id: int | None = None
+    session: Session, prefix: str, chosen: bool | None = None, run_id: int | None = None
 ) -> pd.DataFrame:
-    """Every model's (or the chosen one's) backtest metrics of the newest forecast of every
-    series under prefix (matched case-sensitively, as `latest_forecast_frame`), by series and
-    model: unique_id, model, run_id, chosen, then one column per metric, then members (the
-    models a combination combined, ';' between them; empty for a fitted model and in runs
-    stored before they were recorded). `run_id`: that run's metrics of them instead, whether
-    or not it has ended (a client asked for it by id)."""
+    """Every model's backtest metrics of the newest forecast of every series under prefix
+    (matched case-sensitively, as `latest_forecast_frame`), by series and model: unique_id,
+    model, run_id, chosen, then one column per metric, then members (the models a combination
+    combined, ';' between them; empty for a fitted model and in runs stored before they were
+    recorded). `chosen`: True, only each series' chosen model's; False, only the others'.
+    `run_id`: that run's metrics of them instead, whether or not it has ended (a client asked
+    for it by id)."""
     stmt = select(ForecastMetricRow)
     if run_id is None:
         newest = _newest_runs(session, prefix)
@@ -1211,8 +1212,8 @@ def latest_metrics(
         stmt = stmt.where(ForecastMetricRow.run_id == run_id, under)
     if prefix:
         stmt = stmt.where(func.substr(ForecastMetricRow.series_id, 1, len(prefix)) == prefix)
-    if chosen_only:
-        stmt = stmt.where(ForecastMetricRow.chosen)
+    if chosen is not None:
+        stmt = stmt.where(ForecastMetricRow.chosen.is_(chosen))
     order = (ForecastMetricRow.series_id, ForecastMetricRow.chosen.desc(), ForecastMetricRow.model)
     rows = session.scalars(stmt.order_by(*order)).all()
     records = [

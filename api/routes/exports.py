@@ -226,7 +226,13 @@ def _forecasts(session: Session, prefix: str, run_id: int | None) -> pd.DataFram
         "unique_id,ds,y\nreferrals/ot/rugby,2025-12-29,28.0\nreferrals/ot/rugby,2026-01-05,31.0\n",
     )
     | error_responses(
-        404, 422, said={404: "no stored series whose id starts with `prefix` (or none at all)"}
+        404,
+        422,
+        said={
+            404: "no stored series whose id starts with `prefix` (or none at all); where the "
+            "prefix holds only team or area totals (`kind: total` in GET /v1/series), the "
+            "detail says they are forecast only, with no history of their own"
+        },
     ),
 )
 def observations_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
@@ -234,15 +240,29 @@ def observations_csv(session: SessionDep, prefix: PrefixQuery = "") -> Response:
     request per series and named no series in its rows: a spreadsheet sets forecasts against
     what happened from this and GET /v1/forecasts.csv, and the file imports back as it is."""
     if not repository.list_series(session, prefix):
-        raise NotFound(
-            f"no stored series whose id starts with {prefix!r}; GET /v1/series lists the series"
-            if prefix
-            else "no observations yet: nothing has been uploaded"
-        )
+        raise NotFound(_no_observations_under(session, prefix))
     frame = repository.load_observations(session, prefix=prefix or None)
     # by series then date in Python's order, whatever the database's collation sorts ids by
     frame = frame.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
     return _csv(frame, "homeward-observations.csv")
+
+
+def _no_observations_under(session: Session, prefix: str) -> str:
+    """Why no stored series is under `prefix`: nothing uploaded, none of that name, or only
+    team and area totals (`referrals_team/`), which GET /v1/series lists but which are
+    forecast only: a 404 saying "no stored series" of eight listed ones read as a fault."""
+    if not prefix:
+        return "no observations yet: nothing has been uploaded"
+    totals = repository.list_forecast_only_series(session, prefix)
+    if not totals:
+        return f"no stored series whose id starts with {prefix!r}; GET /v1/series lists the series"
+    return (
+        f"no stored series whose id starts with {prefix!r}: the {len(totals)} series under it "
+        f"that GET /v1/series lists (e.g. {totals[0].id!r}) are team or area totals (`kind: "
+        "total`), forecast only, with no history of their own: each is the sum of its "
+        "districts' series, whose history is here under their own ids; the totals' forecasts "
+        f"are at GET /v1/forecasts.csv?prefix={prefix}"
+    )
 
 
 @router.get(
@@ -320,8 +340,13 @@ def metrics_csv(
     session: SessionDep,
     prefix: PrefixQuery = "",
     chosen: Annotated[
-        bool, Query(description="only each series' chosen model (default: every model)")
-    ] = False,
+        bool | None,
+        Query(
+            description="`true`: only each series' chosen model; `false`: only the models "
+            "not chosen (as `scenario=false` on GET /v1/plans keeps only the plans that are "
+            "not what-ifs); left out: every model"
+        ),
+    ] = None,
     run_id: RunIdQuery = None,
 ) -> Response:
     """How good each forecast has been, for every series at once (a dashboard's accuracy
@@ -331,7 +356,7 @@ def metrics_csv(
     few to calibrate on), and `selection_mase` is the in-sample score the choice used.
     `run_id`: that run's metrics instead, whether or not it has ended, as GET
     /v1/forecasts.csv takes it (a run with no forecast under the prefix is a 404)."""
-    frame = repository.latest_metrics(session, prefix, chosen_only=chosen, run_id=run_id)
+    frame = repository.latest_metrics(session, prefix, chosen=chosen, run_id=run_id)
     if frame.empty and run_id is not None:
         if not repository.forecast_in_run(session, run_id, prefix):
             raise no_forecast_in_run(session, run_id, prefix, exact=False)

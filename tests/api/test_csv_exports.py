@@ -161,6 +161,12 @@ def test_metrics_csv_gives_every_series_backtest_at_once_as_the_json_has_it(
         assert row.coverage_80 == pytest.approx(expected["coverage_80"], rel=1e-9)
     chosen = _read(viewer.get("/v1/metrics.csv", params={"chosen": "true"}))
     assert chosen["chosen"].all() and chosen["unique_id"].is_unique
+    # false is the models not chosen, as scenario=false is the plans that are not what-ifs:
+    # it was every model, the chosen included
+    every = _read(viewer.get("/v1/metrics.csv"))
+    others = _read(viewer.get("/v1/metrics.csv", params={"chosen": "false"}))
+    assert not others["chosen"].any() and len(others) == len(every) - len(chosen)
+    assert set(every["chosen"]) == {True, False}
     none = viewer.get("/v1/metrics.csv", params={"prefix": "nothing/"})
     assert none.status_code == 404
 

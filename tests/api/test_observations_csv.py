@@ -90,9 +90,20 @@ def test_a_prefix_of_no_stored_series_is_a_404_and_a_bad_one_a_422(viewer: httpx
     missing = viewer.get("/v1/observations.csv", params={"prefix": "referrals/nowhere/"})
     assert missing.status_code == 404
     assert "no stored series whose id starts with 'referrals/nowhere/'" in missing.json()["detail"]
-    # a team's or area's total has a forecast but no history of its own
-    total = viewer.get("/v1/observations.csv", params={"prefix": "referrals_area/"})
-    assert total.status_code == 404
+    # a team's or area's total has a forecast but no history of its own: said so, as GET
+    # /v1/series lists them (it was "no stored series" of ids the client had just listed)
+    for prefix in ("referrals_area/", "referrals_team/"):
+        listed = viewer.get("/v1/series", params={"prefix": prefix}).json()
+        assert listed and {s["kind"] for s in listed} == {"total"}
+        total = viewer.get("/v1/observations.csv", params={"prefix": prefix})
+        assert total.status_code == 404
+        detail = total.json()["detail"]
+        assert detail.startswith(
+            f"no stored series whose id starts with {prefix!r}: the {len(listed)} series under "
+            f"it that GET /v1/series lists (e.g. {listed[0]['id']!r}) are team or area totals"
+        )
+        assert "forecast only, with no history of their own" in detail
+        assert f"GET /v1/forecasts.csv?prefix={prefix}" in detail
     refused = viewer.get("/v1/observations.csv", params={"prefix": "Referrals/"})
     assert refused.status_code == 422
     assert refused.json()["problems"][0]["location"] == "query/prefix"

@@ -184,6 +184,58 @@ def test_an_id_the_plan_does_not_have_is_refused_naming_the_ones_it_has(
 
 
 @pytest.mark.parametrize("suffix", ["", ".csv"])
+@pytest.mark.parametrize("table", ["staffing", "hours"])
+def test_a_team_keeps_only_its_rows_where_the_table_has_a_team_column(
+    viewer: httpx.Client, plan: dict[str, Any], suffix: str, table: str
+) -> None:
+    """`?team=` was refused as a parameter no table route takes, though staffing is a team's
+    hours and hours names each district's team: a dashboard fetched every team's rows."""
+    rows = plan["result"][table]
+    teams = sorted({r["team"] for r in rows})
+    assert len(teams) > 1
+    wanted = [r for r in rows if r["team"] == teams[0]]
+    answer = viewer.get(f"/v1/plans/latest/{table}{suffix}", params={"team": teams[0]})
+    if suffix:
+        kept = _csv(answer)
+        assert len(kept) == len(wanted) and set(kept["team"]) == {teams[0]}
+    else:
+        assert _rows(answer) == wanted
+    both = viewer.get(f"/v1/plans/latest/{table}", params=[("team", t) for t in teams[:2]])
+    assert _rows(both) == [r for r in rows if r["team"] in teams[:2]]
+    # the tag is the filter's too: a client's copy of every team's rows is not this answer
+    whole = viewer.get(f"/v1/plans/latest/{table}{suffix}")
+    assert whole.headers["etag"] != answer.headers["etag"]
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_a_team_the_plan_lacks_or_a_table_without_teams_is_refused(
+    viewer: httpx.Client, plan: dict[str, Any], suffix: str
+) -> None:
+    teams = sorted({r["team"] for r in plan["result"]["staffing"]})
+    typo = teams[0] + "x"
+    unknown = _problems(viewer.get(f"/v1/plans/latest/staffing{suffix}", params={"team": typo}))
+    assert unknown["query/team"]["found"] == repr(typo)
+    assert unknown["query/team"]["expected"].startswith(
+        f"one of the plan's team ids: {', '.join(teams)}"
+    )
+    assert unknown["query/team"]["expected"].endswith(f"(did you mean {teams[0]!r}?)")
+    capital = _problems(viewer.get(f"/v1/plans/latest/capital{suffix}", params={"team": teams[0]}))
+    assert "table 'capital', which has no team column" in capital["query/team"]["expected"]
+
+
+def test_the_team_filter_is_documented_where_the_table_has_teams(viewer: httpx.Client) -> None:
+    paths = viewer.get("/openapi.json").json()["paths"]
+    for table in ("staffing", "hours"):
+        operation = paths[f"/v1/plans/latest/{table}"]["get"]
+        [team] = [p for p in operation["parameters"] if p["name"] == "team"]
+        assert team["description"].startswith("only rows of this team id")
+        assert "team id the plan does not have" in operation["responses"]["422"]["description"]
+    capital = paths["/v1/plans/latest/capital"]["get"]
+    assert "team" not in [p["name"] for p in capital["parameters"]]
+    assert "a filter on `service` or `team`" in capital["responses"]["422"]["description"]
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
 def test_a_window_ending_before_it_starts_or_not_a_date_is_refused(
     viewer: httpx.Client, suffix: str
 ) -> None:
@@ -212,7 +264,7 @@ def test_an_unknown_query_parameter_is_refused_naming_the_filters(
 ) -> None:
     problems = _problems(viewer.get(path, params={"districts": "rugby"}))
     assert problems["query/districts"]["expected"] == (
-        "one of this endpoint's query parameters: district, from, service, to "
+        "one of this endpoint's query parameters: district, from, service, team, to "
         "(did you mean 'district'?)"
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -57,14 +58,15 @@ def build_model(inputs: PlanInputs) -> LpModel:
 def weighted_wait_days(model: LpModel, col_value: Array) -> float:
     """Weighted person-days of waiting of a solution: the objective's waiting terms, without
     the worst-district term, the spend tie-break or any relaxation penalty. The same quantity
-    whatever the equity weights: adding demand never makes the same hours wait less."""
-    total = 0.0
-    for name in WAITING_COLUMNS:
-        if name in model.columns:
-            block = model.columns[name]
-            span = slice(block.start, block.stop)
-            total += float(model.cost[span] @ col_value[span])
-    return total
+    whatever the equity weights: adding demand never makes the same hours wait less. Summed
+    exactly (fsum), so the same plan gives the same figure whatever order its columns are in
+    (optimise/canonical.py)."""
+    terms = [
+        model.cost[block.start : block.stop] * col_value[block.start : block.stop]
+        for name, block in model.columns.items()
+        if name in WAITING_COLUMNS
+    ]
+    return math.fsum(np.concatenate(terms)) if terms else 0.0
 
 
 def _with_time(model: LpModel, seconds: float) -> LpModel:

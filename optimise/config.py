@@ -957,15 +957,18 @@ class PlanningConfig(_Strict):
     )
     services: list[ServiceConfig] = Field(
         min_length=1,
-        description="the services planned, each once",
+        description="the services planned, each once; their order is only the order of a plan's "
+        "rows",
     )
     teams: list[TeamConfig] = Field(
         min_length=1,
-        description="the teams whose hours are allocated, each serving at least one district",
+        description="the teams whose hours are allocated, each serving at least one district; "
+        "their order is only the order of a plan's rows (the plan is solved with ids sorted)",
     )
     districts: list[DistrictConfig] = Field(
         min_length=1,
-        description="the districts planned, each served by one team",
+        description="the districts planned, each served by one team; their order is only the order "
+        "of a plan's rows (the plan is solved with ids sorted)",
     )
     # The pooled budget of every team without its own; required unless every team has one.
     revenue_budget_gbp_per_period: float | None = Field(

@@ -17,7 +17,9 @@ module makes the choice on purpose, lexicographically:
    the same spend tie-break as the first stage, plus `steady_hours_weight` days per hour of
    week-to-week move in each district's and each team's hours of care (`_add_steady_hours`:
    plans tying on waiting should not swing a roster). It does not move money between teams: a
-   budget several teams share (the pooled one) is split into each team's first-stage share,
+   budget several teams share (the pooled one) is split into each team's first-stage share
+   (one of the equally good splits, the solver's pick for the LP in its canonical order, so
+   not the order the config lists its districts and teams in: optimise/canonical.py),
    so the second stage falls apart into one block per team even when the first was one
    coupled LP, and relaxation slack stays what the first stage found.
 
@@ -45,6 +47,7 @@ second stage's own duals price evenness, not waiting).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -103,11 +106,12 @@ def district_wait_days(inputs: PlanInputs, backlog: Array) -> Array:
 
 def worst_wait_sum_days(inputs: PlanInputs, backlog: Array) -> float:
     """The tie-break term: the sum over service, team and period of the longest average wait
-    of the team's districts, in days (what the second stage minimises)."""
+    of the team's districts, in days (what the second stage minimises); summed exactly, so
+    that it does not depend on the order of the config's lists."""
     waits = np.nan_to_num(district_wait_days(inputs, backlog), nan=-np.inf)
     worst = np.full((waits.shape[0], len(inputs.teams), waits.shape[2]), -np.inf)
     np.maximum.at(worst.transpose(1, 0, 2), inputs.team_of_district, waits.transpose(1, 0, 2))
-    return float(worst[np.isfinite(worst)].sum())
+    return math.fsum(worst[np.isfinite(worst)])
 
 
 def even_waits_model(inputs: PlanInputs, model: LpModel, first: SolveResult) -> LpModel:

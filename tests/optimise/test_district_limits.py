@@ -17,8 +17,9 @@ from optimise.result import PlanResult
 from tests.optimise.factory import inputs_of, rich_config, rich_demand
 
 # rich_config's north team gives its 120 OT hours a week to rugby and nuneaton-and-bedworth,
-# whose OT cases wait at the same weight: left to itself (one solve) the plan gives rugby 70,
-# 120, then none for three weeks.
+# whose OT cases wait at the same weight: left to itself (one solve) the plan gives rugby 40,
+# none in week 2, then 112, 120, 120 and 46 (one of many plans with the least waiting: the
+# solver's pick for the LP in its canonical order, optimise/canonical.py).
 
 
 def _rugby(**limits: Any) -> dict[str, Any]:
@@ -82,10 +83,10 @@ def test_a_district_wait_cap_holds_and_moves_hours_to_it() -> None:
     assert capped.status is optimise.PlanStatus.OPTIMAL
     assert _backlog_over_cap(inputs, plain, 10.0, 3) > 1.0  # the cap is not met without it
     assert _backlog_over_cap(inputs, capped, 10.0, 3) <= 1e-6
-    assert _ot_hours(capped).sum() > _ot_hours(plain).sum() + 1.0
-    assert _ot_hours(capped, "nuneaton-and-bedworth").sum() < (
-        _ot_hours(plain, "nuneaton-and-bedworth").sum() - 1.0
-    )
+    # in some week, hours the plain plan gave nuneaton-and-bedworth go to rugby instead
+    gained = _ot_hours(capped) - _ot_hours(plain)
+    lost = _ot_hours(plain, "nuneaton-and-bedworth") - _ot_hours(capped, "nuneaton-and-bedworth")
+    assert ((gained > 1.0) & (lost > 1.0)).any()
     assert max_violation(residuals(inputs, capped)) < 1e-6
 
 

@@ -25,6 +25,7 @@ in round-off (a district's referrals summed over services in another order), whi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -38,8 +39,6 @@ from optimise.solution import Basis, Ranging, SolveResult
 
 T = TypeVar("T", bound=np.generic)
 
-# The axes a config orders, and the PlanInputs field holding each one's ids.
-ORDERED = {"service": "services", "district": "districts", "team": "teams", "budget": "budgets"}
 # Each PlanInputs field along an ordered axis: per dimension, its axis (None: another axis).
 # Every field is here or in UNORDERED (tests/optimise/test_canonical_order.py checks it).
 FIELD_AXES: dict[str, tuple[str | None, ...]] = {
@@ -158,21 +157,14 @@ def canonical_order(inputs: PlanInputs) -> CanonicalOrder:
     """`inputs` with districts and teams sorted by id, services in SERVICE_IDS's order, and
     budgets as the sorted teams hold them, the pooled budget last (as `build_inputs` lists
     them)."""
-    order = {axis: _sorted(getattr(inputs, name)) for axis, name in ORDERED.items()}
-    services = [
-        SERVICE_IDS.index(s) if s in SERVICE_IDS else len(SERVICE_IDS) for s in inputs.services
-    ]
-    order["service"] = np.array(
-        sorted(range(len(services)), key=lambda s: (services[s], inputs.services[s])),
-        dtype=np.int64,
-    )
-    pooled = [
-        b == len(inputs.budgets) - 1 and name == POOLED for b, name in enumerate(inputs.budgets)
-    ]
-    order["budget"] = np.array(
-        sorted(range(len(inputs.budgets)), key=lambda b: (pooled[b], inputs.budgets[b])),
-        dtype=np.int64,
-    )
+    budgets = inputs.budgets
+    order = {
+        "service": _sorted(inputs.services, _service_rank),
+        "district": _sorted(inputs.districts, str),
+        "team": _sorted(inputs.teams, str),
+        # the pooled budget (last, where used) stays last; the others are their teams' ids
+        "budget": _sorted(budgets, lambda b: (b == budgets[-1] == POOLED, b)),
+    }
     position = {axis: np.argsort(o).astype(np.int64) for axis, o in order.items()}
     changes: dict[str, Any] = {}
     for name, axes in FIELD_AXES.items():
@@ -194,8 +186,14 @@ def canonical_order(inputs: PlanInputs) -> CanonicalOrder:
     return CanonicalOrder(replace(inputs, **changes), position)
 
 
-def _sorted(ids: tuple[str, ...]) -> IntArray:
-    return np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+def _sorted(ids: tuple[str, ...], key: Callable[[str], Any]) -> IntArray:
+    """The indices of `ids` in the order of their keys."""
+    return np.array(sorted(range(len(ids)), key=lambda i: key(ids[i])), dtype=np.int64)
+
+
+def _service_rank(service: str) -> tuple[int, str]:
+    rank = SERVICE_IDS.index(service) if service in SERVICE_IDS else len(SERVICE_IDS)
+    return rank, service
 
 
 def _entry_map(

@@ -1440,7 +1440,8 @@ const SWEEP_MEASURES = [
   ["staff cost (GBP)", "staff_cost_gbp", "GBP", false],
   ["agency cost (GBP)", "agency_cost_gbp", "GBP", false],
   ["staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", false],
-  ["revenue budget (GBP)", "revenue_budget_gbp", "GBP", false],
+  // not the revenue budget: every rate of a sweep plans with the same one, so a column of it
+  // would say nothing and push the table past a 1366 px screen (sweep.csv has it)
   ["net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", false],
   ["budget left unspent (GBP)", "unspent_budget_gbp", "GBP", false],
   ["DFG works completed", "works_completed", "cases", false],

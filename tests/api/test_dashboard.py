@@ -848,7 +848,6 @@ SWEEP_MEASURES = (
     ("staff cost (GBP)", "staff_cost_gbp", "GBP", False),
     ("agency cost (GBP)", "agency_cost_gbp", "GBP", False),
     ("staff and agency cost (GBP)", "revenue_cost_gbp", "GBP", False),
-    ("revenue budget (GBP)", "revenue_budget_gbp", "GBP", False),
     ("net of fee and charge income (GBP)", "net_revenue_cost_gbp", "GBP", False),
     ("budget left unspent (GBP)", "unspent_budget_gbp", "GBP", False),
     ("DFG works completed", "works_completed", "cases", False),

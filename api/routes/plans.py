@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from api.created import CreatedWindowDep
@@ -317,6 +318,11 @@ def _filtered(table: PlanTable) -> str:
     return f", optionally only some {which} rows{dates}"
 
 
+# The tables' 44 operations have a group of their own in /docs, so the plans' dozen others
+# are not lost among them
+TABLES_TAG = "plan tables"
+
+
 def _add_table_routes(table: PlanTable) -> None:
     """GET /v1/plans/latest/<table> and /v1/plans/{plan_id}/<table>, each typed by the
     table's row model, with the filters it can answer (`row_filter_of`)."""
@@ -362,6 +368,9 @@ def _add_table_routes(table: PlanTable) -> None:
 
 for _table in PlanTable:
     _add_table_routes(_table)
+for _route in router.routes:  # the router's own tag, "plans", would be added to any given
+    if isinstance(_route, APIRoute) and _route.name.startswith(("get_plan_", "get_latest_plan_")):
+        _route.tags = [TABLES_TAG]
 
 
 # Any other name after a plan: refused (422 at `path/table`, naming the tables) as a table no

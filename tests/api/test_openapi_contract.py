@@ -616,6 +616,7 @@ def test_each_plan_table_is_typed_by_its_own_row_schema_alone(
     ):
         operation = document["paths"][path]["get"]
         assert operation["operationId"] == operation_id
+        assert operation["tags"] == ["plan tables"]  # a group of its own in /docs
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert schema["type"] == "array" and "anyOf" not in json.dumps(schema)
         assert schema["items"] == {"$ref": f"#/components/schemas/{own.__name__}"}

@@ -3,12 +3,13 @@ served over real HTTP with keys required."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,32 @@ def open_with_key(
     wait = WebDriverWait(browser, timeout_s)
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), status))
     return wait
+
+
+# A page's clock set to start from an instant: `new Date()` and `Date.now()` count on from it,
+# while `new Date(x)`, `Date.parse` and `Date.UTC` are as ever.
+_CLOCK = """(() => {
+  const Real = Date, shift = %d - Real.now(), now = () => Real.now() + shift;
+  globalThis.Date = new Proxy(Real, {
+    construct: (real, args, made) => Reflect.construct(real, args.length ? args : [now()], made),
+    apply: () => new Real(now()).toString(),
+    get: (real, key, receiver) => (key === "now" ? now : Reflect.get(real, key, receiver)),
+  });
+})();"""
+
+
+@contextmanager
+def browser_clock(browser: Any, instant: dt.datetime) -> Iterator[None]:
+    """Pages loaded in `browser` within the block take `instant` for now (and count on from
+    it): the dashboard's marks of today, on a plan of the tests' demo, whose weeks are over
+    whatever day the suite runs (HOMEWARD_DEMO_LAST_YEAR)."""
+    script = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": _CLOCK % round(instant.timestamp() * 1000)},
+    )
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]}
+        )

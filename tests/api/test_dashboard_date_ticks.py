@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from homeward.roles import Role
-from tests.api.conftest import key_header, open_with_key
+from tests.api.conftest import browser_clock, key_header, open_with_key
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -60,6 +60,8 @@ def _chart(browser: Any, selector: str) -> dict[str, Any]:
         "  ticks: [...svg.querySelectorAll('text.axis-tick')].map((t) => ({"
         "    date: t.dataset.date, text: t.textContent, ...rect(t) })),"
         "  marks: [...svg.querySelectorAll('line.tick:not(.minor)')]"
+        "    .map((l) => Number(l.getAttribute('x1'))),"
+        "  today: [...svg.querySelectorAll('g.today line')]"
         "    .map((l) => Number(l.getAttribute('x1'))) };",
         selector,
     )
@@ -122,6 +124,34 @@ def _check_ticks(chart: dict[str, Any], first: str, last: str) -> list[dt.date]:
     return dates
 
 
+def _a_thursday_in_the_plan(server: LiveServer, key: str) -> tuple[list[str], dt.datetime]:
+    """The latest plan's weeks, and noon on the Thursday of its middle week: the day the page
+    is read on (the demo's plan is over by now)."""
+    plan = _get(server, key, "/v1/plans/latest")
+    weeks = sorted({str(row["ds"])[:10] for row in plan["result"]["demand"]})
+    noon = dt.datetime.fromisoformat(f"{weeks[len(weeks) // 2]}T12:00:00+00:00")
+    return weeks, noon + dt.timedelta(days=3)
+
+
+def _check_today(
+    chart: dict[str, Any], dates: list[dt.date], days: list[str], xs: list[float], now: dt.datetime
+) -> None:
+    """Today is marked once, labelled, after the ticks before it and before any after it, and
+    where it falls between the two of `days` (drawn at `xs`) either side of it."""
+    assert [t["text"] for t in chart["texts"] if t["cls"] == "axis-today"] == ["today"]
+    assert len(chart["today"]) == 1
+    at = chart["today"][0]
+    before = [m for d, m in zip(dates, chart["marks"], strict=True) if d <= now.date()]
+    after = [m for d, m in zip(dates, chart["marks"], strict=True) if d > now.date()]
+    assert before and before[-1] < at, (dates, chart["marks"], at)
+    assert not after or at < after[0], (dates, chart["marks"], at)  # none after it on a year
+    assert len(xs) == len(days) and days[0] < now.date().isoformat() < days[-1]
+    i = next(i for i, d in enumerate(days) if d > now.date().isoformat())
+    start = dt.datetime.fromisoformat(f"{days[i - 1]}T00:00:00+00:00")
+    share = (now - start) / (dt.date.fromisoformat(days[i]) - start.date())
+    assert at == pytest.approx(xs[i - 1] + share * (xs[i] - xs[i - 1]), abs=0.5)
+
+
 def _readable(chart: dict[str, Any]) -> None:
     """Every label at least 12 px as drawn, and the chart drawn at its own width (1:1)."""
     assert [(t["text"], t["px"]) for t in chart["texts"] if t["px"] < 12] == []
@@ -133,18 +163,24 @@ def test_the_forecast_chart_has_month_ticks_within_its_span_in_order_and_apart(
     screen: Any, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     key = role_keys[Role.VIEWER]
-    wait = open_with_key(screen, demo_server, key, timeout_s=90)
+    _, now = _a_thursday_in_the_plan(demo_server, key)
+    with browser_clock(screen, now):
+        wait = open_with_key(screen, demo_server, key, timeout_s=90)
     caption = wait.until(ec.presence_of_element_located((By.ID, "chart-caption")))
     series_id = caption.text.split(":")[0]
     seen = _get(demo_server, key, f"/v1/observations/{series_id}?last=104")
     ahead = _get(demo_server, key, f"/v1/forecasts/{series_id}")["points"]
     first, last = str(seen[0]["ds"])[:10], str(ahead[-1]["ds"])[:10]
     chart = _chart(screen, "#chart svg")
-    _check_ticks(chart, first, last)
+    dates = _check_ticks(chart, first, last)
     _readable(chart)
     classes = [t["cls"] for t in chart["texts"]]
     assert classes[:4] == ["axis-unit", "axis-dates", "axis-top", "axis-bottom"]
-    assert set(classes[4:]) <= {"axis-tick", "axis-today"}  # today, where the span holds it
+    assert set(classes[4:]) == {"axis-tick", "axis-today"}
+    # today falls among the forecast's weeks, drawn along its mean
+    mean = screen.find_element(By.CSS_SELECTOR, "#chart svg polyline.mean")
+    xs = [float(p.split(",")[0]) for p in (mean.get_attribute("points") or "").split()]
+    _check_today(chart, dates, [str(p["ds"])[:10] for p in ahead], xs, now)
 
 
 @pytest.mark.parametrize("screen", SCREENS, indirect=True, ids=("1366", "1920"))
@@ -152,10 +188,10 @@ def test_the_demand_chart_has_month_ticks_where_their_dates_fall_between_its_wee
     screen: Any, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     key = role_keys[Role.VIEWER]
-    wait = open_with_key(screen, demo_server, key, timeout_s=90)
+    weeks, now = _a_thursday_in_the_plan(demo_server, key)
+    with browser_clock(screen, now):
+        wait = open_with_key(screen, demo_server, key, timeout_s=90)
     wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
-    plan = _get(demo_server, key, "/v1/plans/latest")
-    weeks = sorted({str(row["ds"])[:10] for row in plan["result"]["demand"]})
     chart = _chart(screen, "#demand svg")
     dates = _check_ticks(chart, weeks[0], weeks[-1])
     _readable(chart)
@@ -169,6 +205,7 @@ def test_the_demand_chart_has_month_ticks_where_their_dates_fall_between_its_wee
             assert mark == pytest.approx(xs[after], abs=0.01)
         else:
             assert xs[after - 1] < mark < xs[after]
+    _check_today(chart, dates, weeks, xs, now)
 
 
 @pytest.mark.parametrize(

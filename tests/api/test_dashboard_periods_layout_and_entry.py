@@ -21,7 +21,13 @@ from api.app import create_app
 from homeward import api_keys
 from homeward.roles import Role
 from homeward.storage import transaction
-from tests.api.conftest import key_header, keyed_settings, migrated, open_with_key
+from tests.api.conftest import (
+    browser_clock,
+    key_header,
+    keyed_settings,
+    migrated,
+    open_with_key,
+)
 from tests.conftest import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -133,9 +139,14 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     browser: Any, demo_server: LiveServer, role_keys: dict[Role, str]
 ) -> None:
     key = role_keys[Role.VIEWER]
-    wait = open_with_key(browser, demo_server, key, timeout_s=90)
     plan = _get(demo_server, key, "/v1/plans/latest")
     weeks, period = _period(plan)
+    # the page read on a Thursday in the plan's middle week (the demo's plan is over by now)
+    planned = sorted({r["ds"][:10] for r in plan["result"]["hours"]})
+    this_week = planned[len(planned) // 2]
+    now = dt.datetime.fromisoformat(f"{this_week}T12:00:00+00:00") + dt.timedelta(days=3)
+    with browser_clock(browser, now):
+        wait = open_with_key(browser, demo_server, key, timeout_s=90)
     # each district by the name its config gives it ("North Warwickshire"), in that order
     config = _get(demo_server, key, f"/v1/configs/{plan['config_id']}")
     names = {d["id"]: d["name"] for d in config["body"]["districts"]}
@@ -192,15 +203,13 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
     options = browser.execute_script(
         "return [...document.querySelectorAll('#hours-per optgroup option')].map(o => o.value)"
     )
-    assert options == [f"ds:{w}" for w in sorted({r["ds"][:10] for r in plan["result"]["hours"]})]
-    # the week under way, if the plan has it, is marked as this week, and no other
-    today = dt.datetime.now(dt.UTC).date()
-    under_way = [w for w in options if 0 <= (today - dt.date.fromisoformat(w[3:])).days < 7]
+    assert options == [f"ds:{w}" for w in planned]
+    # the week under way is marked as this week, and no other
     marked = browser.execute_script(
         "return [...document.querySelectorAll('#hours-per optgroup option')]"
         ".filter(o => o.text.endsWith('(this week)')).map(o => o.value)"
     )
-    assert marked == under_way
+    assert marked == [f"ds:{this_week}"]
 
     # the queues week by week, one service at a time, as the plan's backlog rows add up
     section = browser.find_element(By.ID, "backlog")
@@ -217,13 +226,20 @@ def test_hours_show_each_districts_total_and_an_average_week_as_the_api_adds_the
         ".map(tr => [...tr.cells].map(c => c.textContent))"
     )
     assert shown == [[ds, f"{waiting[ds]:,.1f}"] for ds in sorted(waiting)]
-    assert browser.find_element(By.CSS_SELECTOR, "#backlog-chart svg polyline.backlog")
-    # today is marked where the plan's weeks span it (the demo's plan is mostly over)
-    spans_today = min(waiting) <= today.isoformat() <= max(waiting)
+    line = browser.find_element(By.CSS_SELECTOR, "#backlog-chart svg polyline.backlog")
+    # today is marked, where it falls between the weeks the line is drawn at
+    xs = [float(p.split(",")[0]) for p in (line.get_attribute("points") or "").split()]
+    days = sorted(waiting)
+    assert len(xs) == len(days) and days[0] < this_week < days[-1]
+    after = next(i for i, d in enumerate(days) if d > now.date().isoformat())
+    between = (now - dt.datetime.fromisoformat(f"{days[after - 1]}T00:00:00+00:00")) / (
+        dt.date.fromisoformat(days[after]) - dt.date.fromisoformat(days[after - 1])
+    )
     marks = browser.find_elements(By.CSS_SELECTOR, "#backlog-chart svg g.today")
-    assert len(marks) == int(spans_today)
-    if marks:
-        assert marks[0].find_element(By.TAG_NAME, "text").text == "today"
+    assert len(marks) == 1
+    assert marks[0].find_element(By.TAG_NAME, "text").text == "today"
+    at = float(marks[0].find_element(By.TAG_NAME, "line").get_attribute("x1") or "nan")
+    assert at == pytest.approx(xs[after - 1] + between * (xs[after] - xs[after - 1]), abs=0.5)
 
 
 def _overflowing(browser: Any) -> list[str]:

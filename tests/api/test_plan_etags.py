@@ -222,7 +222,13 @@ SEVEN = PlanStamp(7, datetime(2026, 11, 24, 9, 30, 0, 123456))
 def test_another_release_gives_other_tags() -> None:
     asked = Asked(WHOLE_PLAN, "application/json")
     assert plan_tag(SEVEN, asked, "0.1.0+gaaaaaaa") != plan_tag(SEVEN, asked, "0.1.0+gbbbbbbb")
-    assert plan_tag(SEVEN, asked, "0.1.0") == plan_tag(SEVEN, asked, "0.1.0")
+    # another plan, or one given a purged plan's id (made another microsecond), another tag
+    later = PlanStamp(7, SEVEN.created_at.replace(microsecond=123457))
+    others = {
+        plan_tag(PlanStamp(8, SEVEN.created_at), asked, "0.1.0"),
+        plan_tag(later, asked, "0.1.0"),
+    }
+    assert plan_tag(SEVEN, asked, "0.1.0") not in others and len(others) == 2
     assert plan_tag(SEVEN, asked) == plan_tag(SEVEN, asked, etags.release())
     twice = Asked("hours", "text/csv", RowFilter(("a", "b", "a")))
     assert plan_tag(SEVEN, twice, "1") == plan_tag(

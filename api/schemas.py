@@ -698,6 +698,13 @@ class PlanHoursRowPublic(_StoredRow):
     cases_served: float = Field(description="cases served, cases")
 
 
+# a staffing or revenue_by_service row's staff_hours: not all are a team's own
+_STAFF_HOURS = (
+    "hours paid at the service's cost_per_hour_gbp: in-house staff hours, or for care bought "
+    "from providers (most domiciliary care) the hours commissioned"
+)
+
+
 class PlanStaffingRowPublic(_StoredRow):
     """A team's hours per service and period, with its limits (hours)."""
 
@@ -705,10 +712,7 @@ class PlanStaffingRowPublic(_StoredRow):
     team: str
     period: int = Field(description=_PERIOD)
     ds: StoredDate = Field(description=_DS)
-    staff_hours: float = Field(
-        description="hours paid at the service's cost_per_hour_gbp: in-house staff hours, or "
-        "for care bought from providers (most domiciliary care) the hours commissioned"
-    )
+    staff_hours: float = Field(description=_STAFF_HOURS)
     agency_hours: float = Field(description="agency hours")
     hours_used: float = Field(description="hours spent on care")
     min_hours: float = Field(description="the team's floor, hours")
@@ -847,10 +851,7 @@ class PlanRevenueServiceRowPublic(_StoredRow):
     team: str
     period: int = Field(description=_PERIOD)
     ds: StoredDate = Field(description=_DS)
-    staff_hours: float = Field(
-        description="hours paid at the service's cost_per_hour_gbp: in-house staff hours, or "
-        "for care bought from providers (most domiciliary care) the hours commissioned"
-    )
+    staff_hours: float = Field(description=_STAFF_HOURS)
     agency_hours: float = Field(description="agency hours")
     staff_cost_gbp: float = Field(
         description="staff_hours x cost_per_hour_gbp (in-house or commissioned rate), GBP"

@@ -78,7 +78,7 @@ class PlanResult:
     tie_break_seconds: float = 0.0  # building and solving the second stage
     # Delayed days in hospital in the plan's queue simulation (optimise/simulate.py), beside
     # the LP's `total_dtoc_days`: queues near full use wait longer than the LP's fluid model
-    # predicts (on the demo to 2025, 9,266 against 5,116). NaN without a simulation.
+    # predicts (on the demo to 2025, 9,039 against 5,105). NaN without a simulation.
     simulated_dtoc_days: float = math.nan
     # `objective_weighted_wait_days` is the weighted person-days of waiting alone, the same
     # quantity whatever the equity weights. With `equity.worst_district_weight` > 0 the LP

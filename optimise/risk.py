@@ -38,7 +38,7 @@ from optimise.result import PlanResult
 
 SCENARIOS = ("low", "planned", "high")
 # A high year giving more than this many times the planned delayed days in hospital is a plan
-# with little slack for demand: the demo's hours (to 2025) give 20,062 against 5,116 (3.9 times),
+# with little slack for demand: the demo's hours (to 2025) give 20,060 against 5,105 (3.9 times),
 # and no warning said so. 1.5: a high year (referrals a tenth or so above the forecast) that
 # raises the delayed days by half is more than its share; queues near full use rise faster than
 # the demand, which is what this flags.

@@ -188,6 +188,18 @@ class SeriesPublic(BaseModel):
         "/v1/forecasts/{series_id} serves that forecast); null while it has none, e.g. "
         "uploaded since the last pipeline run"
     )
+    members: list[str] | None = Field(
+        default=None,
+        description="a total only: the ids of the series its served forecast (run "
+        "`forecast_run_id`) is the sum of, as that pipeline run recorded them when it "
+        "reconciled the total: a team's are its districts' series (`referrals/<service>/"
+        "<district>`), an area's its teams' totals (each with its own `members`). They are "
+        "the active config's teams at that run, less any district the run left out of step "
+        "(its message says which), so not rebuilt from the config stored now. Null for an "
+        "observed series, and for a total whose run did not record them (one stored before "
+        "members were recorded: the next pipeline run records them)",
+        examples=[["referrals/ot/rugby", "referrals/ot/warwick"]],
+    )
 
 
 _IN_SERIES_UNITS = "in the series' units per period (e.g. referrals a week)"

@@ -9,7 +9,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pandas as pd
@@ -317,6 +317,7 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     with repository_session(step.factory) as session:
         run = session.get_one(RunRow, step.run_id)
         run.data_hash = observations_hash(history)
+        run.totals = {total: list(members) for total, members in forecasts.totals.items()}
         for fc in forecasts.runs:
             repository.store_forecasts(
                 session, step.run_id, fc.forecasts, fc.metrics, fc.level_shifts
@@ -408,11 +409,13 @@ def _referral_tree(
 
 @dataclass(frozen=True)
 class Forecasts:
-    """The runs of one forecasting pass, one per frequency, and what the run's record should
-    warn of (totals that leave a district out)."""
+    """The runs of one forecasting pass, one per frequency, what the run's record should
+    warn of (totals that leave a district out), and the totals it reconciled bottom-up, each
+    with the series it summed: the config's teams less any district left out of step."""
 
     runs: list[ForecastRun]
     warnings: tuple[str, ...] = ()
+    totals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def forecast_by_frequency(
@@ -446,6 +449,7 @@ def forecast_by_frequency(
     warnings.extend(filter(None, [unfinished, stale_warning(stale_of(periods))]))
     if history.empty:
         return Forecasts([], tuple(warnings))
+    totals: dict[str, tuple[str, ...]] = {}
     freqs = history.groupby("unique_id")["ds"].agg(frequency_of)
     weekly = history[history["unique_id"].isin(freqs[freqs == "W-MON"].index)]
     weekly = weekly[weekly["unique_id"].isin(_anchor_ids(weekly, anchors))]
@@ -464,6 +468,7 @@ def forecast_by_frequency(
             fs = replace(fs, hierarchy=subtree, reconcile="bottom_up")
             subset, far = _without_far_totals(subset, subtree)
             warnings.extend(far)
+            totals.update(subtree)
         report(
             f"  {len(ids)} {freq} series, horizon {reach}"
             + (f" (+{lag} for series whose history ends early)" if lag else "")
@@ -480,7 +485,7 @@ def forecast_by_frequency(
             warnings.append(flat)
         ends = subset.groupby("unique_id")["ds"].max()
         runs.append(_until(run, ends, anchored["ds"].max(), reach, str(freq)))
-    return Forecasts(runs, tuple(warnings))
+    return Forecasts(runs, tuple(warnings), totals)
 
 
 def _without_unfinished(

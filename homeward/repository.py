@@ -1104,6 +1104,23 @@ def newest_forecast_runs(session: Session, prefix: str | None = None) -> dict[st
     return {str(sid): int(run) for sid, run in session.execute(select(newest))}
 
 
+def total_members(session: Session, runs: Mapping[str, int]) -> dict[str, list[str]]:
+    """The series each total in `runs` (total id: the run whose forecast of it is served) was
+    summed from, as that run recorded it (`RunRow.totals`); a total whose run recorded none
+    (stored before 0016, or not a pipeline run's) is left out. One query for every run."""
+    ids = set(runs.values())
+    if not ids:
+        return {}
+    rows = session.execute(select(RunRow.id, RunRow.totals).where(RunRow.id.in_(ids)))
+    recorded = {int(run_id): totals for run_id, totals in rows}
+    found = {}
+    for total_id, run_id in runs.items():
+        members = (recorded.get(run_id) or {}).get(total_id)
+        if members is not None:
+            found[total_id] = list(members)
+    return found
+
+
 def runs_forecasting(session: Session, prefix: str, exact: bool = False) -> list[int]:
     """The newest ten runs that forecast a series under `prefix` (`exact`: the series `prefix`
     itself), newest first, whether or not they have ended: what a client asking for a run

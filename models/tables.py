@@ -124,6 +124,10 @@ class RunRow(Base):
     # who asked for it (homeward.audit: a key's name, `(auth off)`, `(cli)`, `(scheduler)`;
     # a sweep's plan runs, the sweep's); null for runs stored before it was recorded (0015)
     created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # the team and area totals the run reconciled bottom-up, each with the series it summed
+    # (GET /v1/series `members`: an area's are its teams'); {} when it made none; null for
+    # runs that are not pipeline runs, or stored before it was recorded (0016)
+    totals: Mapped[dict[str, list[str]] | None] = mapped_column(JSON, nullable=True)
 
 
 class ForecastRow(Base):

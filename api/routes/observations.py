@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.bodies import read_within
 from api.deps import ActorDep, AuthFirstRoute, SessionDep, allowed
@@ -196,7 +197,8 @@ def _refuse(expected: str, found: str) -> NoReturn:
         said={
             404: "no series with this id; or the id is a total (a team's or area's, `kind: "
             "total` in GET /v1/series), which has no observations of its own: it is the sum "
-            "of its districts' series, and its forecasts are at GET /v1/forecasts/{series_id}",
+            "of its `members` (named in the detail; GET /v1/series/{series_id} lists them), "
+            "and its forecasts are at GET /v1/forecasts/{series_id}",
             422: SERIES_ID_REFUSED,
         },
     ),
@@ -218,14 +220,29 @@ def get_observations(
     if frame.empty:
         totals = repository.list_forecast_only_series(session, series_id)
         if any(total.id == series_id for total in totals):
-            raise NotFound(
-                f"{series_id!r} is a total with no observations of its own: it is the sum of "
-                "its districts' series (GET /v1/series lists them); its forecasts are at "
-                f"GET /v1/forecasts/{series_id}"
-            )
+            raise NotFound(_total_has_none(session, series_id))
         raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
     if last is not None:
         frame = frame.tail(last)
     return [
         ObservationPublic(ds=rec["ds"], y=rec["y"]) for rec in frame[["ds", "y"]].to_dict("records")
     ]
+
+
+def _total_has_none(session: Session, series_id: str) -> str:
+    """Why a total has no observations, naming the series its served forecast sums (its
+    `members` in GET /v1/series/{series_id}), whose histories are what it adds up."""
+    runs = repository.newest_forecast_runs(session, series_id)
+    members = repository.total_members(session, {series_id: runs.get(series_id, 0)})
+    summed = members.get(series_id)
+    of = (
+        f"its members, {', '.join(summed)} (`members` in GET /v1/series/{series_id}; "
+        "GET /v1/observations/{id} serves each one's history)"
+        if summed
+        else "its districts' series (the run that made its forecast did not record which; "
+        "the next pipeline run does, as `members` in GET /v1/series)"
+    )
+    return (
+        f"{series_id!r} is a total with no observations of its own: it is the sum of {of}; "
+        f"its forecasts are at GET /v1/forecasts/{series_id}"
+    )

@@ -192,10 +192,11 @@ def list_series(
     """Every series with a stored history or forecast, by id: its kind, frequency and extent.
 
     Totals (`kind: total`) have a forecast (GET /v1/forecasts) but no history, so their
-    `first_ds` and `last_ds` are null and `n_obs` is 0. The `X-Total-Count` header says how
-    many match; `limit` and `offset` page through them in id order (a county's every
-    authority and service can run to thousands); the `Link` header gives the next page until
-    the last."""
+    `first_ds` and `last_ds` are null and `n_obs` is 0; `members` names the series each
+    one's forecast sums (recorded by the run that made it), whose histories add up to its.
+    The `X-Total-Count` header says how many match; `limit` and `offset` page through them
+    in id order (a county's every authority and service can run to thousands); the `Link`
+    header gives the next page until the last."""
     found: list[SeriesPublic] = []
     runs = repository.newest_forecast_runs(session, prefix)
     if kind != "total":
@@ -206,7 +207,9 @@ def list_series(
         districts = (
             repository.newest_import_sources(session, planning.REFERRALS_PREFIX) if totals else {}
         )
-        found += [_total(s, runs, districts) for s in totals]
+        served = {t.id: runs[t.id] for t in totals if t.id in runs}
+        members = repository.total_members(session, served)
+        found += [_total(s, runs, districts, members) for s in totals]
     send_total(response, len(found))
     ordered = sorted(found, key=lambda s: s.id)
     end = None if limit is None else offset + limit
@@ -229,7 +232,10 @@ def _observed(row: SeriesRow, sources: dict[str, str], runs: dict[str, int]) -> 
 
 
 def _total(
-    series: repository.ForecastOnlySeries, runs: dict[str, int], sources: dict[str, str]
+    series: repository.ForecastOnlySeries,
+    runs: dict[str, int],
+    sources: dict[str, str],
+    members: dict[str, list[str]],
 ) -> SeriesPublic:
     return SeriesPublic(
         id=series.id,
@@ -240,6 +246,7 @@ def _total(
         n_obs=0,
         source=_total_source(series.id, sources),
         forecast_run_id=runs.get(series.id),
+        members=members.get(series.id),
     )
 
 
@@ -280,9 +287,9 @@ def get_series(series_id: SeriesIdPath, session: SessionDep) -> SeriesPublic:
         return _observed(row, repository.newest_import_sources(session, series_id), runs)
     totals = repository.list_forecast_only_series(session, series_id)  # ids under it
     if (total := next((t for t in totals if t.id == series_id), None)) is not None:
-        return _total(
-            total, runs, repository.newest_import_sources(session, planning.REFERRALS_PREFIX)
-        )
+        sources = repository.newest_import_sources(session, planning.REFERRALS_PREFIX)
+        members = repository.total_members(session, {series_id: runs.get(series_id, 0)})
+        return _total(total, runs, sources, members)
     raise NotFound(f"no series {series_id!r}; GET /v1/series lists the series")
 
 

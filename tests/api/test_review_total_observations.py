@@ -16,7 +16,7 @@ def test_observations_of_a_total_say_it_is_a_total_and_where_its_forecasts_are(
     assert response.status_code == 404
     detail = response.json()["detail"]
     assert "is a total with no observations of its own" in detail
-    assert "sum of its districts' series" in detail
+    assert "sum of its members, referrals_team/ot/north, " in detail
     assert "/v1/forecasts/referrals_area/ot" in detail
     assert "no series" not in detail
     assert viewer.get("/v1/forecasts/referrals_area/ot").status_code == 200

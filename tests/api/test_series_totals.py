@@ -79,6 +79,7 @@ def test_series_lists_totals_once_each_marked_total_with_no_extent(viewer: httpx
         "n_obs": 10,
         "source": "test",
         "forecast_run_id": 2,  # the newer of the two runs
+        "members": None,
     }
     total = {
         "kind": "total",
@@ -88,6 +89,7 @@ def test_series_lists_totals_once_each_marked_total_with_no_extent(viewer: httpx
         "n_obs": 0,
         "source": None,
         "forecast_run_id": 2,
+        "members": None,  # the runs stored here recorded no totals (as runs before 0016)
     }
     assert listed == [{"id": uid} | observed for uid in DISTRICTS] + [
         {"id": uid} | total for uid in TOTALS

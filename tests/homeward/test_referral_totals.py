@@ -80,6 +80,12 @@ def test_a_district_a_week_behind_is_left_out_of_its_total_not_the_run(
     assert any(w.startswith("demand for ot/rugby starts") for w in plan["warnings"])
     assert run.message is not None
     assert "referrals_team/ot/north, referrals_area/ot leave out referrals/ot/rugby" in run.message
+    # the run records what it summed, which the active config's teams alone would not say
+    with factory() as session:
+        team = planning.TEAM_PREFIX + "ot/north"
+        members = repository.total_members(session, {team: run.id})
+    kept = ["referrals/ot/north-warwickshire", "referrals/ot/nuneaton-and-bedworth"]
+    assert members == {team: kept}
 
 
 def test_a_district_a_week_ahead_still_gets_a_plan_of_the_whole_horizon(

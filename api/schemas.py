@@ -189,7 +189,6 @@ class SeriesPublic(BaseModel):
         "uploaded since the last pipeline run"
     )
     members: list[str] | None = Field(
-        default=None,
         description="a total only: the ids of the series its served forecast (run "
         "`forecast_run_id`) is the sum of, as that pipeline run recorded them when it "
         "reconciled the total: a team's are its districts' series (`referrals/<service>/"

@@ -228,6 +228,7 @@ def _observed(row: SeriesRow, sources: dict[str, str], runs: dict[str, int]) -> 
         n_obs=row.n_obs,
         source=sources.get(row.id),
         forecast_run_id=runs.get(row.id),
+        members=None,
     )
 
 

@@ -384,7 +384,7 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
                 "raised by no seasonal rise: only by the series' change over its last year "
                 "and its pressure_level's interval, if any",
             )
-    inputs = build_inputs(config, demand)
+    inputs = build_inputs(config, demand, "the newest forecasts")
     notes = warnings + start_notes(demand, inputs)
     newest = max(referral, default=None)
     return PreparedPlan(config, inputs, notes, newest, tuple(sorted(read)))
@@ -726,12 +726,27 @@ def _refuse_unforecast(
             said.append(series_id + (f" (forecast but not planned: {near[0]!r})" if near else ""))
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     raise PlanInputError(
-        "demand",
+        _unforecast_field(config, have),
         "a forecast of referrals for every service and district of the config (the newest "
         "pipeline run's; a district's id in the config must be the one its uploads use, and "
         "GET /v1/series lists those)",
         f"none for {'; '.join(said)}{more}",
     )
+
+
+def _unforecast_field(config: PlanningConfig, have: set[tuple[str, str]]) -> str:
+    """The config field a missing forecast is located at, so a form can mark it: the first
+    district lacking one (`districts.3.id`, a district no upload has), or a service no
+    district has a forecast of (`services.1.id`); the district when only some of a service's
+    districts lack one."""
+    for i, district in enumerate(config.districts):
+        for j, service in enumerate(config.services):
+            if (service.id, district.id) in have:
+                continue
+            if not any((service.id, d.id) in have for d in config.districts):
+                return f"services.{j}.id"
+            return f"districts.{i}.id"
+    return "demand"
 
 
 def config_version(row: PlanningConfigRow) -> str:

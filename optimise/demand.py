@@ -26,6 +26,7 @@ def demand_cube(
     demand: pd.DataFrame,
     services: tuple[str, ...],
     districts: tuple[str, ...],
+    demand_from: str = "the demand",
 ) -> tuple[
     tuple[pd.Timestamp, ...],
     npt.NDArray[np.float64],
@@ -38,11 +39,12 @@ def demand_cube(
 
     In the winter months of `config.winter` the planned demand is the highest of the forecast,
     its quantile column and the normal level raised by the winter index (see WinterConfig);
-    elsewhere it is the forecast mean.
+    elsewhere it is the forecast mean. `demand_from` says where the demand came from, for a
+    horizon it does not reach (`the newest forecasts`).
     """
     winter_cfg = config.winter
     frame = _checked(demand, _winter_columns(config))
-    starts = _periods(frame, config.horizon_periods, services, districts)
+    starts = _periods(frame, config.horizon_periods, services, districts, demand_from)
     _check_spacing(sorted(ts for ts in frame["ds"].unique() if ts >= starts[0]), config.period_days)
     frame = frame[frame["ds"].isin(starts)]
     mean = _pivot(frame, "cases", services, districts, starts)
@@ -189,7 +191,11 @@ def _firsts(
 
 
 def _periods(
-    frame: pd.DataFrame, horizon: int, services: tuple[str, ...], districts: tuple[str, ...]
+    frame: pd.DataFrame,
+    horizon: int,
+    services: tuple[str, ...],
+    districts: tuple[str, ...],
+    demand_from: str = "the demand",
 ) -> list[pd.Timestamp]:
     """The first `horizon` periods from the first one every service and district has demand
     for: a district whose history ended a week early has a forecast starting a week early, and
@@ -202,12 +208,29 @@ def _periods(
         if note is not None:  # not when only series outside the plan start earlier
             log.warning("%s", note)
         starts = [ts for ts in starts if ts >= common]
-        where = f"the periods in the demand frame from {common:%Y-%m-%d}, when all have demand"
-    else:
-        where = "the periods in the demand frame"
     if len(starts) < horizon:
-        raise PlanInputError("horizon_periods", f"at most {len(starts)} ({where})", str(horizon))
+        late = common is not None and common > pd.Timestamp(frame["ds"].min())
+        reach = _reach([pd.Timestamp(ts) for ts in starts], demand_from, late)
+        raise PlanInputError("horizon_periods", reach, str(horizon))
     return [pd.Timestamp(ts) for ts in starts[:horizon]]
+
+
+def _reach(starts: list[pd.Timestamp], demand_from: str, late: bool) -> str:
+    """What a horizon longer than the demand may be, in words a planner reads: `at most 52:
+    the weeks of the newest forecasts from the plan's start (2026-11-23 to 2027-11-15)`;
+    `late`: the plan starts after some district's demand does, when every one has some."""
+    gaps = {(b - a).days for a, b in itertools.pairwise(starts)}
+    if gaps and gaps <= {7}:
+        unit = "weeks"
+    elif gaps and gaps <= set(MONTH_DAYS) and all(ts.day == 1 for ts in starts):
+        unit = "months"
+    else:
+        unit = "periods"
+    if not starts:
+        return f"at most 0: {demand_from} has no period to plan"
+    when = f", the first {unit[:-1]} every service and district has demand for," if late else ""
+    span = f"{starts[0]:%Y-%m-%d}{when} to {starts[-1]:%Y-%m-%d}"
+    return f"at most {len(starts)}: the {unit} of {demand_from} from the plan's start ({span})"
 
 
 # calendar months are 28-31 days long; any other period is a fixed number of days

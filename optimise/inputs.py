@@ -151,14 +151,18 @@ class PlanInputs:
         return self.services.index(service) if service in self.services else None
 
 
-def build_inputs(config: PlanningConfig, demand: pd.DataFrame) -> PlanInputs:
+def build_inputs(
+    config: PlanningConfig, demand: pd.DataFrame, demand_from: str = "the demand"
+) -> PlanInputs:
     """Arrays for the LP from a validated config and a long demand frame (service, district, ds,
-    cases)."""
+    cases); `demand_from` names where the demand came from in a refusal (`the newest
+    forecasts`)."""
     service_ids = tuple(s.id for s in config.services)
     services: tuple[str, ...] = service_ids
     districts = tuple(d.id for d in config.districts)
     teams = tuple(t.id for t in config.teams)
-    starts, cube, forecast, winter_index = demand_cube(config, demand, services, districts)
+    cubed = demand_cube(config, demand, services, districts, demand_from)
+    starts, cube, forecast, winter_index = cubed
     factors = risk_factors(demand, services, districts)
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)

@@ -21,28 +21,37 @@ def _only_problem(response: httpx.Response) -> dict[str, str]:
     body = response.json()
     [problem] = body["problems"]
     RequestProblemPublic.model_validate(problem)
-    assert body["detail"] == f"{problem['location'].replace('config/', '')}: expected " + (
-        f"{problem['expected']}, found {problem['found']}"
-    )
+    field = problem["location"].removeprefix("config/").replace("/", ".")
+    assert body["detail"] == f"{field}: expected {problem['expected']}, found {problem['found']}"
     return dict(problem)
 
 
-def test_a_district_with_no_demand_is_located_in_the_demand(planner: httpx.Client) -> None:
+def test_a_district_with_no_demand_is_located_at_its_id_in_the_config(
+    planner: httpx.Client,
+) -> None:
+    """A form can mark the district's field: the demand is not the user's to mend."""
     config = _config(planner)
-    extra = {**config["districts"][0], "id": "nowhere-district"}
-    response = planner.post(
-        "/v1/plans", json={"config": {**config, "districts": [*config["districts"], extra]}}
-    )
+    extra = {**config["districts"][0], "id": "kenilworth"}
+    districts = [*config["districts"][:2], extra, *config["districts"][2:]]
+    response = planner.post("/v1/plans", json={"config": {**config, "districts": districts}})
     problem = _only_problem(response)
-    assert problem["location"] == "demand"
+    assert problem["location"] == "config/districts/2/id"
     assert problem["expected"].startswith(
         "a forecast of referrals for every service and district of the config"
     )
-    assert problem["found"].startswith("none for referrals/ot/nowhere-district")
+    assert problem["found"].startswith("none for referrals/ot/kenilworth")
 
 
 def test_a_horizon_past_the_forecasts_is_located_in_the_config(planner: httpx.Client) -> None:
+    """Said as the weeks the forecasts reach, with their dates, not the engine's frame."""
     response = planner.post("/v1/plans", json={"config": _config(planner, horizon_periods=104)})
     problem = _only_problem(response)
     assert problem["location"] == "config/horizon_periods"
     assert problem["found"] == "104"
+    forecast = planner.get("/v1/forecasts/referrals/ot/rugby").json()["points"]
+    first, last = forecast[0]["ds"][:10], forecast[-1]["ds"][:10]
+    assert problem["expected"] == (
+        f"at most {len(forecast)}: the weeks of the newest forecasts from the plan's start "
+        f"({first} to {last})"
+    )
+    assert "frame" not in problem["expected"]

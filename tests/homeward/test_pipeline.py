@@ -290,8 +290,9 @@ def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_
         config_id = repository.save_config(session, body, planning.config_hash(body)).id
     with pytest.raises(PlanInputError) as refused:
         run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
-    assert str(refused.value).startswith(
-        "demand: expected a forecast of referrals for every service and district of the config"
+    assert str(refused.value).startswith(  # at the district's id: a form can mark the field
+        "districts.2.id: expected a forecast of referrals for every service and district of "
+        "the config"
     )
     assert str(refused.value).endswith(
         "found none for referrals/ot/warwik (forecast but not planned: 'referrals/ot/warwick'); "
@@ -306,6 +307,28 @@ def test_a_district_spelt_otherwise_than_its_uploads_is_named_with_the_uploaded_
         assert len(repository.latest_forecast_frame(session, "referrals/")) > 0  # kept
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failed and all(r.exc_info is None for r in failed)  # the config's fault: no traceback
+
+
+def test_a_service_no_district_has_a_forecast_of_is_refused_at_its_id(
+    factory, sqlite_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Not at its first district's: every district lacks it, the service is what to mend."""
+    from optimise.errors import PlanInputError
+    from tests.optimise.factory import rich_config
+
+    body = rich_config(horizon_periods=13)
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": f"referrals/{s['id']}/{d['id']}", "ds": weeks, "y": 20.0})
+        for s in body["services"][:-1]
+        for d in body["districts"]
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+        repository.save_config(session, body, planning.config_hash(body))
+    with pytest.raises(PlanInputError) as refused:
+        run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
+    assert refused.value.field == f"services.{len(body['services']) - 1}.id"
 
 
 def test_a_run_names_stored_referral_series_its_config_does_not_plan(

@@ -86,7 +86,8 @@ def test_horizon_longer_than_demand() -> None:
     assert caught.value.field == "horizon_periods"
     assert (
         str(caught.value)
-        == "horizon_periods: expected at most 2 (the periods in the demand frame), found 3"
+        == "horizon_periods: expected at most 2: the weeks of the demand from the plan's start "
+        "(2025-01-06 to 2025-01-13), found 3"
     )
 
 
@@ -107,7 +108,8 @@ def test_a_district_whose_demand_starts_early_does_not_stop_the_plan() -> None:
     demand.loc[hao, "ds"] = demand.loc[hao, "ds"] + pd.Timedelta(weeks=1)
     inputs = inputs_of(hand_config(), demand)
     assert inputs.period_start == tuple(sorted(demand.loc[hao, "ds"]))
-    with pytest.raises(PlanInputError, match=r"at most 2 \(the periods in the demand frame from"):
+    late = r"at most 2: .* \(2025-01-13, the first week every service and district has demand"
+    with pytest.raises(PlanInputError, match=late):
         inputs_of(hand_config(horizon_periods=3), demand)
 
 

@@ -260,7 +260,8 @@ _JSON_TOO_LARGE = error_responses(
     said={
         413: "a JSON body over the server's limit (`HOMEWARD_MAX_JSON_BYTES`, 1 MiB unless "
         "set), refused unread (from its Content-Length, or as soon as a chunked body passes "
-        "it); the connection is closed"
+        "it); the connection is closed. Its one problem is located at `body`, as a JSON "
+        "body's are, with the limit `expected` and the size `found`"
     },
 )
 
@@ -319,7 +320,7 @@ def _json_body_within_limit(handler: RouteHandler) -> RouteHandler:
     async def within_limit(request: Request) -> Response:
         limit = get_settings(request).max_json_bytes
         expected = f"at most {limit:,} bytes (HOMEWARD_MAX_JSON_BYTES)"
-        body = await read_within(request, limit, expected)
+        body = await read_within(request, limit, expected, "body")
         return await handler(Request(request.scope, _replaying(body, request.receive)))
 
     return within_limit

@@ -37,7 +37,13 @@ from homeward.api_keys import (
     UnknownKeyName,
     mask_keys,
 )
-from homeward.errors import HomewardError, ValidationFailed, json_text, unknown_field_expected
+from homeward.errors import (
+    HomewardError,
+    Problem,
+    ValidationFailed,
+    json_text,
+    unknown_field_expected,
+)
 from homeward.pipeline import PipelineBusy
 from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts
 from homeward.roles import Action, roles_allowing
@@ -60,7 +66,14 @@ class NotFound(HomewardError):
 
 
 class BodyTooLarge(ValidationFailed):
-    """A request body over the upload limit, refused before (or as soon as) it passes it."""
+    """A request body over the upload limit, refused before (or as soon as) it passes it;
+    `location` (`body`) for a JSON body, whose problems are located so, None for a file."""
+
+    def __init__(
+        self, problems: tuple[Problem, ...], source: str, location: str | None = None
+    ) -> None:
+        super().__init__(problems, source)
+        self.location = location
 
 
 class Conflicts(HomewardError):
@@ -296,7 +309,12 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     status = _status_for(exc)
     title = _title(status)
     extra: dict[str, Any] = {}
-    if isinstance(exc, ValidationFailed):
+    if isinstance(exc, BodyTooLarge) and exc.location is not None:
+        extra["problems"] = [
+            {"location": exc.location, "expected": p.expected, "found": p.found}
+            for p in exc.problems
+        ]
+    elif isinstance(exc, ValidationFailed):
         extra["problems"] = [asdict(p) for p in exc.problems]
     if isinstance(exc, RoleTooWeak):
         extra["role_needed"] = [r.value for r in exc.needed]

@@ -29,6 +29,12 @@ BLAS_THREAD_VARS = (
     "NUMEXPR_NUM_THREADS",
 )
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# A spawned worker costs about 2.3 s of CPU before its first fit (a fresh interpreter
+# importing the parent's main module and statsmodels): more than a monthly series takes to
+# fit in-process (0.1-0.4 s). So each worker is given at least this many series, and a run
+# that would get fewer than two workers runs in-process. Measured on `homeward demo` (2
+# monthly series, n_jobs 2): 4.7 s of worker CPU against 0.2 s in-process (docs/benchmarks.md).
+MIN_SERIES_PER_WORKER = 2
 
 # The pools running now, so a stopping service can end their workers (`stop_pools`).
 _live_pools: set[ProcessPoolExecutor] = set()
@@ -45,7 +51,7 @@ def map_series(
     """`run_series` on every series, in input order; `progress(done, total)` as each ends."""
     if settings.dask_address:
         return _on_dask(series, settings, progress)
-    if settings.n_jobs > 1 and len(series) > 1:
+    if pool_workers(len(series), settings.n_jobs) > 1:
         return _on_pool(series, settings, progress)
     out = []
     with blas_limited():
@@ -55,11 +61,18 @@ def map_series(
     return out
 
 
+def pool_workers(n_series: int, n_jobs: int) -> int:
+    """How many pool workers `n_series` series get: at most `n_jobs`, each with at least
+    MIN_SERIES_PER_WORKER series to pay for its start; fewer than two means in-process.
+    Series are forecast independently, so the results are the same whichever is used."""
+    return min(n_jobs, n_series // MIN_SERIES_PER_WORKER)
+
+
 def _on_pool(
     series: Sequence[SeriesData], settings: ForecastSettings, progress: Progress | None
 ) -> list[SeriesOutcome]:
     results: list[SeriesOutcome | None] = [None] * len(series)
-    workers = min(settings.n_jobs, len(series))
+    workers = pool_workers(len(series), settings.n_jobs)
     with single_blas_threads(), _pool(workers) as pool:
         futures = {pool.submit(run_series, s, settings): i for i, s in enumerate(series)}
         for done, fut in enumerate(as_completed(futures), start=1):

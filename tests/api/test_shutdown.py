@@ -56,6 +56,7 @@ def blocked_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     pid_dir.mkdir()
     monkeypatch.setenv("HOMEWARD_TEST_PID_DIR", str(pid_dir))
     monkeypatch.setattr(parallel, "run_series", blocking_job.block_and_record)
+    monkeypatch.setattr(parallel, "MIN_SERIES_PER_WORKER", 1)  # a pool even for few series
     yield pid_dir
     parallel.stop_pools()
 
@@ -101,6 +102,7 @@ def test_sigterm_during_the_demo_run_interrupts_it_and_frees_the_lock(tmp_path: 
         "from forecast import parallel\n"
         "from tests.forecast.blocking_job import block_and_record\n"
         "parallel.run_series = block_and_record\n"
+        "parallel.MIN_SERIES_PER_WORKER = 1\n"
         "from homeward.cli import main\n"
         "sys.exit(main(['demo']))\n"
     )

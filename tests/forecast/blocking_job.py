@@ -20,6 +20,7 @@ def run_blocked_pool(n_jobs: int) -> None:
     from forecast.settings import ForecastSettings
 
     parallel.run_series = block_and_record  # type: ignore[assignment]
+    parallel.MIN_SERIES_PER_WORKER = 1  # a pool even for two series
     parallel.map_series([0, 1], ForecastSettings(horizon=1, n_jobs=n_jobs), None)  # type: ignore[list-item]
 
 

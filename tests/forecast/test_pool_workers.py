@@ -71,6 +71,7 @@ def test_stopping_the_pools_ends_their_workers_and_fails_the_run_at_once(
 ) -> None:
     monkeypatch.setenv("HOMEWARD_TEST_PID_DIR", str(tmp_path))
     monkeypatch.setattr(parallel, "run_series", blocking_job.block_and_record)
+    monkeypatch.setattr(parallel, "MIN_SERIES_PER_WORKER", 1)  # a pool even for two series
     failure: list[BaseException] = []
 
     def run() -> None:

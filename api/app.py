@@ -87,6 +87,9 @@ CORS_EXPOSED_HEADERS = [
 # Bodies from this size on are compressed for a client that asks; the answer then varies on
 # Accept-Encoding (GZipMiddleware says so), and its 304 says so too (ConditionalGet).
 GZIP_MINIMUM_SIZE = 1024
+# Level 6 (zlib's default) rather than Starlette's 9: on a 2.0 MB plan, 14 ms of CPU and
+# 200 kB against 32 ms and 192 kB (measured 2026-11-25): under half the CPU for 4% more bytes.
+GZIP_LEVEL = 6
 CORS_ALLOWED_HEADERS = [
     "Authorization",
     "X-API-Key",
@@ -180,7 +183,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
     app.add_middleware(HeadAsGet)
     # A plan is about 2 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     # inside CORS, RequestId and the access log, so a 500 has their headers and its line
     app.add_middleware(errors.UnhandledErrors)
     if settings.cors_origins:  # outside the rest, so preflights and errors get its headers

@@ -390,6 +390,8 @@ def test_a_large_answer_comes_compressed_to_a_client_that_asks(viewer: httpx.Cli
     assert "content-encoding" not in plain.headers
     assert len(wire) < len(plain.content) / 4
     assert gzip.decompress(wire) == plain.content
+    # level 6, not 9: the gzip header's XFL byte is 2 for level 9 only (RFC 1952)
+    assert wire[8] == 0, "compressed at the slowest level"
 
 
 def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Client) -> None:

@@ -49,6 +49,36 @@ def fit_profile(weeks: pd.DatetimeIndex, total: FloatArray) -> Profile:
 
 
 def _design(weeks: pd.DatetimeIndex) -> FloatArray:
+    """Fourier terms and holiday counts of `weeks`, read-only. A series' backtest and its
+    pooled models ask for the same weeks again and again (about 980 times in the demo, 0.7 ms
+    each), so designs are cached by the weeks' exact values."""
+    return _cached_design(_Weeks(weeks))
+
+
+class _Weeks:
+    """A DatetimeIndex hashed and compared by its dtype and exact values (lru_cache's key)."""
+
+    __slots__ = ("key", "weeks")
+
+    def __init__(self, weeks: pd.DatetimeIndex) -> None:
+        self.weeks = weeks
+        self.key = (str(weeks.dtype), weeks.asi8.tobytes())
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Weeks) and self.key == other.key
+
+
+@lru_cache(maxsize=64)
+def _cached_design(weeks: _Weeks) -> FloatArray:
+    x = _computed_design(weeks.weeks)
+    x.flags.writeable = False  # shared by every caller: none may change it
+    return x
+
+
+def _computed_design(weeks: pd.DatetimeIndex) -> FloatArray:
     mid = weeks + pd.Timedelta(days=3)  # a week's Thursday places it in the year
     angle = 2 * np.pi * mid.dayofyear.to_numpy(dtype=np.float64) / 365.25
     cols = [f(k * angle) for k in range(1, HARMONICS + 1) for f in (np.sin, np.cos)]

@@ -8,7 +8,7 @@ import pytest
 
 from forecast import ForecastSettings, run_forecasts
 from forecast.errors import ModelFitError
-from forecast.models import make_model
+from forecast.models import make_model, profile
 from forecast.models.profile import bank_holidays, fit_profile
 from forecast.pooling import group_key, with_sibling_totals
 from forecast.series import SeriesData
@@ -124,3 +124,24 @@ def test_monthly_series_skip_pooled_models_quietly() -> None:
     run = run_forecasts(history, ForecastSettings(horizon=6, models=("ses", "pooled_ses")))
     assert run.chosen == {"m/a": "ses"}
     assert run.fallbacks.empty
+
+
+def test_the_design_of_the_same_weeks_is_computed_once_and_shared_read_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    profile._cached_design.cache_clear()
+    computed: list[int] = []
+    compute = profile._computed_design
+
+    def counted(weeks: pd.DatetimeIndex) -> np.ndarray:
+        computed.append(len(weeks))
+        return compute(weeks)
+
+    monkeypatch.setattr(profile, "_computed_design", counted)
+    first = profile._design(WEEKS)
+    again = profile._design(pd.DatetimeIndex(list(WEEKS)))  # equal values, another index
+    other = profile._design(WEEKS[1:])
+    assert computed == [len(WEEKS), len(WEEKS) - 1]
+    assert again is first and not first.flags.writeable
+    np.testing.assert_array_equal(first, compute(WEEKS))
+    np.testing.assert_array_equal(other, compute(WEEKS[1:]))

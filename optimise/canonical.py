@@ -66,6 +66,7 @@ FIELD_AXES: dict[str, tuple[str | None, ...]] = {
     "budgets": ("budget",),
     "budget_of_team": ("team",),  # its values index budgets: renumbered too
     "revenue_budget_gbp": ("budget", None),
+    "revenue_budget_by_year_gbp": ("budget", None),
     "capital_gbp": ("district",),
     "cost_per_adaptation_gbp": ("district",),
     "fee_per_case_gbp": ("district",),

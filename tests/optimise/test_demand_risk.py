@@ -265,12 +265,17 @@ def test_a_high_years_contingency_is_split_into_idle_paid_bought_and_beyond_the_
     hao, ot = weeks.loc["hao"], weeks.loc["ot"]
     assert (hao["contingency_hours"] > 0).all()
     np.testing.assert_allclose(hao["idle_paid_hours_used"], hao["contingency_hours"])
-    np.testing.assert_allclose(hao[["extra_hours_within_limits", "hours_beyond_limits"]], 0.0)
-    np.testing.assert_allclose(hao["contingency_cost_gbp"], 0.0)
+    # to the solver's round-off (7e-13 hours seen)
+    np.testing.assert_allclose(
+        hao[["extra_hours_within_limits", "hours_beyond_limits"]], 0.0, atol=1e-9
+    )
+    np.testing.assert_allclose(hao["contingency_cost_gbp"], 0.0, atol=1e-6)
     assert (ot["contingency_hours"] > 0).all()
-    np.testing.assert_allclose(ot["hours_beyond_limits"], ot["contingency_hours"])
-    np.testing.assert_allclose(ot[["idle_paid_hours_used", "extra_hours_within_limits"]], 0.0)
-    np.testing.assert_allclose(ot["contingency_cost_gbp"], 0.0)
+    np.testing.assert_allclose(ot["hours_beyond_limits"], ot["contingency_hours"], atol=1e-9)
+    np.testing.assert_allclose(
+        ot[["idle_paid_hours_used", "extra_hours_within_limits"]], 0.0, atol=1e-9
+    )
+    np.testing.assert_allclose(ot["contingency_cost_gbp"], 0.0, atol=1e-6)
     care = weeks.drop(index="dfg_works", level="service")
     split = ["idle_paid_hours_used", "extra_hours_within_limits", "hours_beyond_budget"]
     parts = care[[*split, "hours_beyond_limits"]]

@@ -1435,16 +1435,28 @@ StoredConfigBody = Annotated[
 ]
 
 
+_CONFIG_ID = "the config's id (a plan's config_id)"
+_CONFIG_HASH = "sha256 of the body, as stored"
+_CONFIG_SCENARIO = (
+    "true for a what-if's config (sent with POST /v1/plans), kept for provenance; it never "
+    "becomes the active config"
+)
+_CONFIG_CREATED_BY = _CREATED_BY.format(
+    what="stored it (a what-if's config: the plan's requester who first sent it; one sent "
+    "again unchanged keeps its first)",
+    cli=": the demo's config, stored by `homeward demo`",
+    sched="",
+    rows="configs",
+)
+
+
 class ConfigPublic(BaseModel):
-    id: int = Field(description="the config's id (a plan's config_id)")
+    id: int = Field(description=_CONFIG_ID)
     name: str
     version: str
     created_at: UtcDatetime
-    body_hash: str = Field(description="sha256 of the body, as stored")
-    scenario: bool = Field(
-        description="true for a what-if's config (sent with POST /v1/plans), kept for "
-        "provenance; it never becomes the active config"
-    )
+    body_hash: str = Field(description=_CONFIG_HASH)
+    scenario: bool = Field(description=_CONFIG_SCENARIO)
     body: StoredConfigBody
     warnings: list[str] | None = Field(
         description="POST /v1/configs: what a plan of this config would be warned of before "
@@ -1455,14 +1467,26 @@ class ConfigPublic(BaseModel):
         "which a plan is refused until a pipeline run forecasts them; `[]` for none. The "
         "config is stored (or kept, 200) whatever they say. Null from a GET: not worked out",
     )
-    created_by: str | None = Field(
-        description=_CREATED_BY.format(
-            what="stored it (a what-if's config: the plan's requester who first sent it; "
-            "one sent again unchanged keeps its first)",
-            cli=": the demo's config, stored by `homeward demo`",
-            sched="",
-            rows="configs",
-        ),
+    created_by: str | None = Field(description=_CONFIG_CREATED_BY)
+
+
+class ConfigSummaryPublic(BaseModel):
+    """A config in the history (GET /v1/configs): what it is, not its body (GET
+    /v1/configs/{id} gives that)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description=_CONFIG_ID)
+    name: str
+    version: str
+    created_at: UtcDatetime
+    body_hash: str = Field(description=_CONFIG_HASH)
+    scenario: bool = Field(description=_CONFIG_SCENARIO)
+    created_by: str | None = Field(description=_CONFIG_CREATED_BY)
+    active: bool = Field(
+        description="true for the active config (GET /v1/configs/active: the newest stored "
+        "that is not a what-if's), the one the scheduled pipeline plans with; false for an "
+        "older version or a what-if's"
     )
 
 

@@ -925,6 +925,12 @@ def active_config(session: Session) -> PlanningConfigRow | None:
     return session.scalars(stmt.order_by(PlanningConfigRow.id.desc())).first()
 
 
+def active_config_id(session: Session) -> int | None:
+    """The active config's id (`active_config`'s), without reading its body."""
+    stmt = select(func.max(PlanningConfigRow.id)).where(PlanningConfigRow.scenario.is_(False))
+    return session.scalar(stmt)
+
+
 def start_run(
     session: Session,
     kind: RunKind,
@@ -1355,6 +1361,62 @@ def _within(
     if window.end is not None:
         stmt = stmt.where(moment < window.end)
     return stmt
+
+
+@dataclass(frozen=True)
+class ConfigFilter:
+    """Which configs a list keeps: only what-ifs' (`scenario` True) or only those made active
+    (False), (`before_id`, a page's cursor) only those older than a config id, and only those
+    stored (`created_at`) in the window `created`."""
+
+    scenario: bool | None = None
+    before_id: int | None = None
+    created: Window = Window()
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """A stored config without its body, and whether it is the active one."""
+
+    id: int
+    name: str
+    version: str
+    body_hash: str
+    created_at: datetime
+    scenario: bool
+    created_by: str | None
+    active: bool
+
+
+def list_configs(
+    session: Session, limit: int, offset: int = 0, kept: ConfigFilter = ConfigFilter()
+) -> list[ConfigSummary]:
+    """Configs newest first, without their bodies, of those `kept` keeps."""
+    c = PlanningConfigRow
+    stmt = _configs_kept(
+        select(c.id, c.name, c.version, c.body_hash, c.created_at, c.scenario, c.created_by),
+        kept,
+    )
+    rows = session.execute(stmt.order_by(c.id.desc()).limit(limit).offset(offset)).all()
+    active = active_config_id(session) if rows else None
+    return [ConfigSummary(*row, active=row.id == active) for row in rows]
+
+
+def count_configs(session: Session, kept: ConfigFilter = ConfigFilter()) -> int:
+    """How many configs `list_configs` pages through with the same filter, whatever its
+    cursor."""
+    every = replace(kept, before_id=None)
+    stmt = _configs_kept(select(func.count(PlanningConfigRow.id)), every)
+    return int(session.scalar(stmt) or 0)
+
+
+def _configs_kept(stmt: Select[*_Row], kept: ConfigFilter) -> Select[*_Row]:
+    stmt = stmt.select_from(PlanningConfigRow)
+    if kept.scenario is not None:
+        stmt = stmt.where(PlanningConfigRow.scenario.is_(kept.scenario))
+    if kept.before_id is not None:
+        stmt = stmt.where(PlanningConfigRow.id < kept.before_id)
+    return _within(stmt, PlanningConfigRow.created_at, kept.created)
 
 
 @dataclass(frozen=True)

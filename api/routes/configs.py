@@ -1,20 +1,32 @@
-"""Planning configs: read the active one or any by id, store a new version (validated, and
-checked against the stored history it will be planned from, before it is stored)."""
+"""Planning configs: list them, read the active one or any by id, store a new version
+(validated, and checked against the stored history it will be planned from, before it is
+stored)."""
 
 from __future__ import annotations
 
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import ActorDep, AuthFirstRoute, IdPath, SessionDep, SettingsDep, allowed
+from api.created import CreatedWindowDep
+from api.deps import (
+    ActorDep,
+    AuthFirstRoute,
+    BeforeIdQuery,
+    IdPath,
+    OffsetQuery,
+    SessionDep,
+    SettingsDep,
+    allowed,
+)
 from api.errors import NotFound, error_responses, refused_unless_role
-from api.schemas import ConfigPublic
+from api.paging import PAGED_RESPONSES, send_next, send_total
+from api.schemas import ConfigPublic, ConfigSummaryPublic
 from homeward import planning, repository
 from homeward.demo_config import demo_planning_config
 from homeward.ingest import MONTHLY, SERIES_ID_PART, WEEKLY, found_id
@@ -45,6 +57,45 @@ def _public(row: PlanningConfigRow, warnings: list[str] | None = None) -> Config
         warnings=warnings,
         created_by=row.created_by,
     )
+
+
+@router.get(
+    "",
+    operation_id="list_configs",
+    response_model=list[ConfigSummaryPublic],
+    dependencies=[allowed(Action.READ)],
+    responses=PAGED_RESPONSES | error_responses(422),
+)
+def list_configs(
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    created: CreatedWindowDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="at most this many")] = 20,
+    offset: OffsetQuery = 0,
+    scenario: Annotated[
+        bool | None,
+        Query(
+            description="only what-ifs' configs (true) or only configs that were made active "
+            "(false: the active one and the versions before it)"
+        ),
+    ] = None,
+    before_id: BeforeIdQuery = None,
+) -> list[ConfigSummaryPublic]:
+    """Stored configs, newest first, as summaries without their bodies, so a page stays small
+    (GET /v1/configs/{id} for a config's `body`); `active` marks the one the scheduled
+    pipeline plans with. The `X-Total-Count` header says how many there are with the same
+    filters (`before_id` aside). Page with `before_id` (the last id of the page before)
+    rather than `offset` while configs are being stored: a new one shifts every offset by
+    one. The `Link` header gives the next page, by `before_id`, until the last.
+    `created_from` and `created_to` keep those stored (`created_at`) in a window, for an
+    incremental refresh."""
+    kept = repository.ConfigFilter(scenario, before_id, created)
+    found = repository.list_configs(session, limit + 1, offset, kept)  # one more: a next page?
+    send_total(response, repository.count_configs(session, kept))
+    if len(found) > limit:
+        send_next(response, request, {"before_id": found[limit - 1].id, "offset": None})
+    return [ConfigSummaryPublic.model_validate(c) for c in found[:limit]]
 
 
 @router.get(

@@ -293,7 +293,7 @@ def test_every_paged_list_documents_its_total_header(demo_server: LiveServer) ->
         if {"limit", "offset"} <= {p["name"] for p in operation.get("parameters", [])}
     }
     # found from their parameters, not listed
-    assert set(paged) == {"/v1/plans", "/v1/runs", "/v1/series", "/v1/audit"}
+    assert set(paged) == {"/v1/plans", "/v1/runs", "/v1/series", "/v1/audit", "/v1/configs"}
     for path, ok in paged.items():
         header = ok["headers"]["X-Total-Count"]
         assert header["schema"]["type"] == "integer", path

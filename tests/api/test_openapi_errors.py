@@ -153,6 +153,12 @@ ROUTES: dict[tuple[str, str], dict[int, Ask]] = {
         500: Ask("GET", "/v1/winter/referrals/ot/rugby"),
         503: Ask("GET", "/v1/winter/referrals/ot/rugby"),
     },
+    ("GET", "/v1/configs"): {
+        401: Ask("GET", "/v1/configs"),
+        422: Ask("GET", "/v1/configs", params={"scenario": "perhaps"}),
+        500: Ask("GET", "/v1/configs"),
+        503: Ask("GET", "/v1/configs"),
+    },
     ("GET", "/v1/configs/active"): {
         401: Ask("GET", "/v1/configs/active"),
         404: Ask("GET", "/v1/configs/active"),

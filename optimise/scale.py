@@ -59,12 +59,36 @@ def _per_period(inputs: PlanInputs) -> str:
 
 def _budget_name(inputs: PlanInputs, budget: str) -> str:
     """The field a budget is given in; by financial year, its amounts' share a period."""
-    by_year = inputs.revenue_budget_by_year_gbp
-    b = inputs.budgets.index(budget)
-    yearly = by_year is not None and not np.isnan(by_year[b]).all()
+    yearly = _yearly(inputs, inputs.budgets.index(budget))
     field = "revenue_budget_gbp_by_year" if yearly else "revenue_budget_gbp_per_period"
     name = f"the pooled {field}" if budget == POOLED else f"teams[{budget}].{field}"
     return f"{name}, shared out over its periods by their days," if yearly else name
+
+
+def _yearly(inputs: PlanInputs, b: int) -> bool:
+    """Whether budget `b` is given by financial year (revenue_budget_gbp_by_year)."""
+    by_year = inputs.revenue_budget_by_year_gbp
+    return by_year is not None and not np.isnan(by_year[b]).all()
+
+
+def _year_amount(inputs: PlanInputs, b: int) -> float:
+    """A by-year budget's typical year as given (the median of its years, one of them)."""
+    assert inputs.revenue_budget_by_year_gbp is not None
+    years = inputs.revenue_budget_by_year_gbp[b]
+    return float(np.quantile(years[~np.isnan(years)], 0.5, method="lower"))
+
+
+def _units(inputs: PlanInputs, named: list[int]) -> str:
+    """How the budgets named in a warning are given: per period, per financial year, or both
+    where a warning names budgets of each kind (the pooled one by year, a team's per period)."""
+    per_period = "revenue_budget_gbp_per_period is in GBP per period"
+    per_year = "revenue_budget_gbp_by_year is in GBP per financial year, each year's whole amount"
+    kinds = {_yearly(inputs, b) for b in named}
+    if kinds == {True}:
+        return per_year
+    return (
+        f"{per_period}; {per_year}" if kinds == {True, False} else "Budgets are in GBP per period"
+    )
 
 
 def _teams_of(inputs: PlanInputs, b: int) -> np.ndarray:
@@ -95,12 +119,13 @@ def _budget_zero(inputs: PlanInputs) -> str | None:
     """A budget of 0 (left at 0, or a figure missing) pays staff only from the fees and
     charges its districts earn: a plan is relaxed wherever they fall short of the teams'
     floors, and no test of scale below applies to 0."""
-    shown = []
+    shown, named = [], []
     for b, budget, amount in _budgets(inputs):
         floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
         most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b)
         if amount != 0 or not np.isfinite(most) or most <= 0:
             continue
+        named.append(b)
         earned = "can be paid only from the DFG fees and care charges its districts earn"
         if np.isfinite(floor) and floor > 0:
             shown.append(
@@ -113,13 +138,14 @@ def _budget_zero(inputs: PlanInputs) -> str | None:
     if not shown:
         return None
     return (
-        "a zero revenue budget: " + "; ".join(shown) + ". Is a budget missing? Budgets are in "
-        "GBP per period"
+        "a zero revenue budget: "
+        + "; ".join(shown)
+        + f". Is a budget missing? {_units(inputs, named)}"
     )
 
 
 def _budget_too_small(inputs: PlanInputs) -> str | None:
-    shown = []
+    shown, named = [], []
     for b, budget, amount in _budgets(inputs):
         floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
         what = "at their minimum hours"
@@ -128,24 +154,29 @@ def _budget_too_small(inputs: PlanInputs) -> str | None:
             what = "at their in-house ceilings"
         if not np.isfinite(floor) or not 0 < amount < THOUSANDS_SHARE * floor:
             continue
+        named.append(b)
+        yearly = _yearly(inputs, b)  # then the figure entered is a year's, not a period's
+        given = _year_amount(inputs, b) if yearly else amount
         shown.append(
             f"{_budget_name(inputs, budget)} is GBP {amount:,.2f} {_per_period(inputs)}, under "
             f"1% of what its teams' staff cost {what} (GBP {floor:,.0f} {_per_period(inputs)}); "
             f"in thousands of pounds it would be GBP {1000 * amount:,.0f}"
+            + (f" (GBP {given:,.0f} a year as given: GBP {1000 * given:,.0f})" if yearly else "")
         )
     if not shown:
         return None
-    return "; ".join(shown) + ". Is it in thousands? Budgets are in GBP per period"
+    return "; ".join(shown) + f". Is it in thousands? {_units(inputs, named)}"
 
 
 def _budget_too_large(inputs: PlanInputs) -> str | None:
-    shown = []
+    shown, named = [], []
     for b, budget, amount in _budgets(inputs):
         most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b) + _hours_cost(
             inputs, inputs.agency_max_hours, inputs.agency_cost_per_hour_gbp, b
         )
         if not np.isfinite(most) or most <= 0 or amount <= CEILING_TIMES * most:
             continue
+        named.append(b)
         shown.append(
             f"{_budget_name(inputs, budget)} is GBP {amount:,.0f} {_per_period(inputs)}, "
             f"{_times(amount / most)} what its teams' hours can cost at their ceilings, "
@@ -153,10 +184,17 @@ def _budget_too_large(inputs: PlanInputs) -> str | None:
         )
     if not shown:
         return None
+    if all(_yearly(inputs, b) for b in named):  # a year's budget is what was asked for
+        return (
+            "; ".join(shown) + ": at least 90% of it cannot be spent. Is it in pence, or a "
+            "figure for several years? revenue_budget_gbp_by_year is in GBP per financial "
+            "year, each year's whole amount"
+        )
     return (
         "; ".join(shown) + ": at least 90% of it cannot be spent. Is it a year's budget? "
         "Budgets are per period (a week's of a weekly plan; revenue_budget_basis "
-        "'financial_year' lets a year's periods share their total, still given per period)"
+        "'financial_year' lets a year's periods share their total, still given per period; "
+        "revenue_budget_gbp_by_year takes a year's)"
     )
 
 

@@ -245,12 +245,31 @@ def test_money_scale_warnings_judge_the_periods_share_and_name_the_field() -> No
         "the pooled revenue_budget_gbp_by_year, shared out over its periods by their days, is "
         "GBP 16.00 a week, under 1% of what its teams' staff cost at their minimum hours"
     )
+    # the advice is the field's: the year's amount as entered, and what a year's figure is
+    assert f"(GBP {16.0 * week:,.0f} a year as given: GBP {16_000.0 * week:,.0f})" in text
+    assert text.endswith(
+        "Is it in thousands? revenue_budget_gbp_by_year is in GBP per financial year, each "
+        "year's whole amount"
+    )
+    assert "per period" not in text.split("Is it in thousands?")[1]
     large = rich_config(revenue_budget_gbp_per_period=None)
     large["revenue_budget_gbp_by_year"] = {"2024-25": 832_000.0 * week}
     [text] = money_scale_warnings(inputs_of(large, rich_weeks()))
     assert text.startswith(
         "the pooled revenue_budget_gbp_by_year, shared out over its periods by their days, is "
         "GBP 832,000 a week, 22 times what its teams' hours can cost"
+    )
+    assert "Is it a year's budget?" not in text  # it is: that is what the field takes
+    assert text.endswith(
+        "Is it in pence, or a figure for several years? revenue_budget_gbp_by_year is in GBP "
+        "per financial year, each year's whole amount"
+    )
+    zero = rich_config(revenue_budget_gbp_per_period=None)
+    zero["revenue_budget_gbp_by_year"] = {"2024-25": 0.0}
+    [text] = money_scale_warnings(inputs_of(zero, rich_weeks()))
+    assert text.endswith(
+        "Is a budget missing? revenue_budget_gbp_by_year is in GBP per financial year, each "
+        "year's whole amount"
     )
     fine = rich_config(revenue_budget_gbp_per_period=None)
     fine["revenue_budget_gbp_by_year"] = {"2024-25": 16_000.0 * week}

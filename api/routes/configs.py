@@ -413,19 +413,21 @@ def _plan_refusals(
     return [], prepared
 
 
-_DISTRICT_FIELD = re.compile(r"districts\[(.+)\]\.(\w+)")
+_LISTED_FIELD = re.compile(r"(districts|teams)\[(.+)\]\.(\w+)")
 
 
 def _field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
     """Where a plan's refusal is in the body: a top-level field (`horizon_periods`), or a
-    district's named by id (`districts[rugby].capital_by_year_gbp` at districts/0/...)."""
+    district's or team's named by id (`districts[rugby].capital_by_year_gbp` at
+    districts/0/..., `teams[north].revenue_budget_gbp_by_year` at teams/0/...)."""
     if field in PlanningConfig.model_fields:
         return (field,)
-    match = _DISTRICT_FIELD.fullmatch(field)
-    ids = [d.id for d in config.districts]
-    if match is not None and match[1] in ids:
-        return ("districts", ids.index(match[1]), match[2])
-    return ()
+    match = _LISTED_FIELD.fullmatch(field)
+    if match is None:
+        return ()
+    listed = config.districts if match[1] == "districts" else config.teams
+    ids = [item.id for item in listed]
+    return (match[1], ids.index(match[2]), match[3]) if match[2] in ids else ()
 
 
 def _few(ids: Sequence[str]) -> str:

@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from api.routes.configs import _field_path
 from homeward import demo_config, planning
 from models import PlanningConfigRow, RunRow
+from optimise.config import PlanningConfig
 from tests.api.conftest import ConfigService, serve_config
 from tests.homeward.test_planning import _stored_before_the_entry_checks
 
@@ -334,3 +336,24 @@ def test_a_waiting_weight_of_1e_300_is_422_naming_the_field(
         "staff spend)",
     }
     assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "path"),
+    [
+        ("horizon_periods", ("horizon_periods",)),
+        ("districts[rugby].capital_by_year_gbp", ("districts", 2, "capital_by_year_gbp")),
+        ("teams[south].revenue_budget_gbp_by_year", ("teams", 1, "revenue_budget_gbp_by_year")),
+        ("teams[east].revenue_budget_gbp_by_year", ()),
+    ],
+)
+def test_a_plans_refusal_is_located_at_the_district_or_team_it_names(
+    field: str, path: tuple[str | int, ...]
+) -> None:
+    """A team's revenue_budget_gbp_by_year missing a year the plan reaches was refused by
+    POST /v1/configs at just `body`, where the same slip in a district's capital_by_year_gbp
+    was located at its field: a form could not mark it. An id the config lacks stays `body`."""
+    config = PlanningConfig.model_validate(_demo())
+    assert [d.id for d in config.districts][2] == "rugby"
+    assert [t.id for t in config.teams] == ["north", "south"]
+    assert _field_path(config, field) == path

@@ -235,9 +235,14 @@ def _total_has_none(session: Session, series_id: str) -> str:
     runs = repository.newest_forecast_runs(session, series_id)
     members = repository.total_members(session, {series_id: runs.get(series_id, 0)})
     summed = members.get(series_id)
+    # an area's members are team totals, with no history either: their own members have it
+    each = (
+        "each a total whose own `members` GET /v1/observations/{id} serves the history of"
+        if summed and all(m.startswith(planning.TEAM_PREFIX) for m in summed)
+        else "GET /v1/observations/{id} serves each one's history"
+    )
     of = (
-        f"its members, {', '.join(summed)} (`members` in GET /v1/series/{series_id}; "
-        "GET /v1/observations/{id} serves each one's history)"
+        f"its members, {', '.join(summed)} (`members` in GET /v1/series/{series_id}; {each})"
         if summed
         else "its districts' series (the run that made its forecast did not record which; "
         "the next pipeline run does, as `members` in GET /v1/series)"

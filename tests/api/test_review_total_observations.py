@@ -17,6 +17,12 @@ def test_observations_of_a_total_say_it_is_a_total_and_where_its_forecasts_are(
     detail = response.json()["detail"]
     assert "is a total with no observations of its own" in detail
     assert "sum of its members, referrals_team/ot/north, " in detail
+    # its members are team totals with no history either: the way down is their members
+    assert "each a total whose own `members` GET /v1/observations/{id} serves" in detail
+    assert "serves each one's history" not in detail
+    team = viewer.get("/v1/observations/referrals_team/ot/north")
+    assert team.status_code == 404
+    assert "GET /v1/observations/{id} serves each one's history" in team.json()["detail"]
     assert "/v1/forecasts/referrals_area/ot" in detail
     assert "no series" not in detail
     assert viewer.get("/v1/forecasts/referrals_area/ot").status_code == 200

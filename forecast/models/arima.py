@@ -1,6 +1,6 @@
 """ARIMA (statsmodels) on seasonally adjusted data: KPSS picks d, AICc picks a small (p, q).
 
-The search and fit run on the adjusted series divided by the sd of its changes (`_scale`):
+The search and fit run on the adjusted series divided by the sd of its changes (`change_scale`):
 statsmodels' optimiser stops early when the variance is large, so a series in the tens of
 thousands got other coefficients, a worse likelihood and sometimes another order than the
 same series in units; scaled, the forecast of k x y is k times that of y."""
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from forecast.errors import ModelFitError
-from forecast.models.base import Prediction, require_complete
+from forecast.models.base import Prediction, change_scale, require_complete
 from forecast.models.quiet import quiet
 from forecast.models.seasonality import NONE, Seasonal, decompose
 from forecast.models.smoothing import seasonal_prediction
@@ -40,7 +40,7 @@ class AutoArima:
     def fit(self, series: SeriesData) -> AutoArima:
         y = require_complete(series, self.name, min_length=8)
         self._season = decompose(y, series.season_length)
-        self._scale = _scale(self._season.remove(y))
+        self._scale = change_scale(self._season.remove(y))
         adjusted = self._season.remove(y) / self._scale
         d = _differences(adjusted)
         fits = [r for r in (_fit_order(adjusted, d, o) for o in _ORDERS[d]) if r is not None]
@@ -71,13 +71,6 @@ class AutoArima:
         if not np.isfinite(mean).all():
             raise ModelFitError(f"{self.name}: non-finite forecast")
         return seasonal_prediction(self._season, self._n, mean, np.nan_to_num(sd), levels)
-
-
-def _scale(y: FloatArray) -> float:
-    """The sd of y's changes, what the model is fitted in units of; 1 (unscaled, as before)
-    for a series that never changes."""
-    sd = float(np.std(np.diff(y))) if len(y) > 1 else 0.0
-    return sd if np.isfinite(sd) and sd > 0 else 1.0
 
 
 def _differences(y: FloatArray) -> int:

@@ -76,6 +76,15 @@ def naive_sigma(y: FloatArray) -> float:
     return float(np.sqrt(np.mean(steps**2))) if len(steps) else 0.0
 
 
+def change_scale(y: FloatArray) -> float:
+    """The sd of y's changes, the unit statsmodels fits are run in (`arima`, `ets`,
+    `theta_sm`): its optimisers stop early when the variance is large, so a series in the tens
+    of thousands got other parameters than the same series in units; fitted on y over this,
+    k x y forecasts k times y. 1 (unscaled) for a series that never changes."""
+    sd = float(np.std(np.diff(y))) if len(y) > 1 else 0.0
+    return sd if np.isfinite(sd) and sd > 0 else 1.0
+
+
 def require_complete(series: SeriesData, name: str, min_length: int = 1) -> FloatArray:
     """The series values, or ModelFitError if any are missing or there are too few."""
     from forecast.errors import HistoryTooShort, ModelFitError

@@ -35,7 +35,7 @@ from forecast.notes import carried_level_warning, seasonless_warning, zero_width
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
-from homeward import api_keys, audit, demo_config, planning, repository, retention
+from homeward import api_keys, audit, demo_config, plan_summary, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
 from homeward.demo_series import (
@@ -723,6 +723,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
     if args.demand:
         _require_file("--demand", args.demand)
         demand = read_demand_csv(Path(args.demand), config)
+        warnings += (planning.NO_RISK_FROM_FILE,)  # its columns have no low or high year
     else:
         _refuse_beyond_the_demo(config)
         demand, demo_warnings = _demo_demand(config)
@@ -740,7 +741,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1))
     if folder is not None:
-        names = _write_tables(result, folder)
+        names = _write_tables(result, folder, body)
         print(f"wrote {len(names)} tables to {folder}: {', '.join(names)}", file=sys.stderr)
     return 0 if result.status.value == "optimal" else 1
 
@@ -781,21 +782,30 @@ def _csv_folder(name: str) -> Path:
     return folder
 
 
-def _write_tables(result: PlanResult, folder: Path) -> list[str]:
+def _write_tables(result: PlanResult, folder: Path, body: dict[str, Any]) -> list[str]:
     """Each table of the plan as folder/<name>.csv, as GET /v1/plans/{id}/{table}.csv serves
     it (every column of its schema, whatever the plan holds: staffing's `fte` without
-    `hours_per_fte`), dates as YYYY-MM-DD; returns the file names."""
+    `hours_per_fte`), dates as YYYY-MM-DD, and the pack's two, summary.csv (less the rows
+    only a stored plan has: its id, config id and runs) and warnings.csv; returns the file
+    names. `body`: the plan's config."""
     from api.plan_tables import PlanTable, table_columns  # the API's columns, loaded for --csv
 
     stored = result.to_dict()
+    tables = {f.name: stored[f.name] for f in fields(result)}
+    tables = {
+        name: rows
+        for name, rows in tables.items()
+        if isinstance(getattr(result, name), pd.DataFrame)  # not a scalar or the warnings
+    }
+    tables[PlanTable.summary.value] = plan_summary.unstored_summary_rows(
+        result.status.value, result.objective_weighted_wait_days, stored, body
+    )
+    tables[PlanTable.warnings.value] = plan_summary.warning_rows(stored)
     names = []
-    for f in fields(result):
-        if not isinstance(getattr(result, f.name), pd.DataFrame):
-            continue  # a scalar or the warnings, not a table
-        rows = stored[f.name]
-        frame = rows_frame(rows, table_columns(PlanTable(f.name), rows))
-        (folder / f"{f.name}.csv").write_text(csv_text(frame))
-        names.append(f"{f.name}.csv")
+    for name, rows in tables.items():
+        frame = rows_frame(rows, table_columns(PlanTable(name), rows))
+        (folder / f"{name}.csv").write_text(csv_text(frame))
+        names.append(f"{name}.csv")
     return names
 
 

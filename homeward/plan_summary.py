@@ -65,9 +65,29 @@ def summary_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
     config = session.get(PlanningConfigRow, plan.config_id)
     return [
         *_plan_rows(session, plan, config),
-        *_figure_rows(plan, config),
+        *_figure_rows(
+            plan.objective_weighted_wait_days, plan.result, None if config is None else config.body
+        ),
         *_risk_rows(plan.result),
         *_data_rows(session, plan),
+    ]
+
+
+def unstored_summary_rows(
+    status: str, objective: float | None, result: dict[str, Any], body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The summary of a plan solved without the database (`homeward plan --csv`), as
+    `summary_rows` gives a stored one's, less the rows of what only a stored plan has (its id,
+    when it was made, its config's and run's ids, the forecast runs it read): its status,
+    horizon and config, its headline figures and DFG capital, and the contingency a high year
+    needs. `result`: the plan's `PlanResult.to_dict()`; `body`: its config."""
+    return [
+        _status_row(status),
+        *_horizon_rows(result),
+        _row("config_name", body.get("name"), "text", "its config's name"),
+        _row("config_version", body.get("version"), "text", "its version"),
+        *_figure_rows(objective, result, body),
+        *_risk_rows(result),
     ]
 
 
@@ -85,23 +105,11 @@ def _plan_rows(
 ) -> list[dict[str, Any]]:
     """Which plan this is, its status, horizon, config and run."""
     run = session.get(RunRow, plan.run_id)
-    horizon = plan_horizon(plan.result)
-    revenue = plan.result.get("revenue") or []
-    last = plan.result.get("last_ds") or (revenue[-1].get("ds") if revenue else None)
     return [
         _row("plan_id", plan.id, "id", "the plan (GET /v1/plans/{id})"),
-        _row(
-            "status",
-            plan.status,
-            "text",
-            "the solver's outcome: optimal, or infeasible_relaxed (what had to give: the "
-            "relaxations table), ...",
-        ),
+        _status_row(plan.status),
         _row("created_at", _moment(plan.created_at), "UTC time", "when the plan was made"),
-        _row("first_ds", horizon.first_ds, "date", "the first period's start"),
-        _row("last_ds", None if last is None else str(last)[:10], "date", "the last's start"),
-        _row("periods", horizon.periods, "periods", "how many periods the totals are over"),
-        _row("period_days", horizon.period_days, "days", "days in each period"),
+        *_horizon_rows(plan.result),
         _row("config_id", plan.config_id, "id", "the config (GET /v1/configs/{id})"),
         _row("config_name", None if config is None else config.name, "text", "its name"),
         _row("config_version", None if config is None else config.version, "text", "its version"),
@@ -116,18 +124,41 @@ def _plan_rows(
     ]
 
 
-def _figure_rows(plan: PlanRow, config: PlanningConfigRow | None) -> list[dict[str, Any]]:
-    """The headline figures as the plan's comparison gives them, and its DFG capital."""
-    figures = plan_figures(
-        plan.objective_weighted_wait_days, plan.result, None if config is None else config.body
+def _status_row(status: str) -> dict[str, Any]:
+    return _row(
+        "status",
+        status,
+        "text",
+        "the solver's outcome: optimal, or infeasible_relaxed (what had to give: the "
+        "relaxations table), ...",
     )
+
+
+def _horizon_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's first and last periods' starts, how many periods and their length."""
+    horizon = plan_horizon(result)
+    revenue = result.get("revenue") or []
+    last = result.get("last_ds") or (revenue[-1].get("ds") if revenue else None)
+    return [
+        _row("first_ds", horizon.first_ds, "date", "the first period's start"),
+        _row("last_ds", None if last is None else str(last)[:10], "date", "the last's start"),
+        _row("periods", horizon.periods, "periods", "how many periods the totals are over"),
+        _row("period_days", horizon.period_days, "days", "days in each period"),
+    ]
+
+
+def _figure_rows(
+    objective: float | None, result: dict[str, Any], body: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The headline figures as the plan's comparison gives them, and its DFG capital."""
+    figures = plan_figures(objective, result, body)
     over = "total over the plan's periods"
     rows = [_row(name, figures[name], unit, f"{note}, {over}") for name, unit, note in _FIGURES]
-    capital = plan.result.get("capital_total") or []
+    capital = result.get("capital_total") or []
     for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "available")):
         total = float(sum(r.get(column) or 0.0 for r in capital)) if capital else None
         rows.append(_row(column, total, "GBP", f"DFG capital {what}, every district's summed"))
-    return rows + _capital_year_rows(plan.result.get("capital_by_year") or [])
+    return rows + _capital_year_rows(result.get("capital_by_year") or [])
 
 
 def _capital_year_rows(by_year: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -28,8 +28,10 @@ from forecast.validate import split_history
 from forecast.winter import WINTER_MONTHS
 from homeward import repository
 from homeward.clock import code_version, utcnow
+from homeward.demo_config import HOSPITAL_SHARE as DEMO_HOSPITAL_SHARE
 from homeward.errors import HomewardError
 from homeward.exports import without_round_off
+from homeward.settings import MAX_HORIZON_MONTHS, MAX_HORIZON_WEEKS
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
 from models.tables import RunTrigger
@@ -44,7 +46,7 @@ from optimise.config import (
 )
 from optimise.demand import late_start
 from optimise.errors import PlanInputError
-from optimise.inputs import PlanInputs, build_inputs, hospital_shares
+from optimise.inputs import HOSPITAL_SERVICES, PlanInputs, build_inputs, hospital_shares
 from optimise.scale import money_scale_warnings
 
 REFERRALS_PREFIX = "referrals/"
@@ -156,6 +158,17 @@ def _risk_factors(
         "low_factor": 1.0 + rows[LOW_TOTAL].to_numpy(),
         "high_factor": 1.0 + rows[HIGH_TOTAL].to_numpy(),
     }
+
+
+# A demand CSV (`homeward plan --demand`) has no column for a low or a high year: its plan has
+# empty demand_risk and risk_periods tables, and says why and how to get them.
+NO_RISK_FROM_FILE = (
+    "no demand risk: a demand file carries no backtest metrics (how far each series' forecast "
+    "totals missed over past windows), so there is no low or high year and the demand_risk and "
+    "risk_periods tables are empty. To have them, plan from the stored forecasts: upload the "
+    "referral history (homeward import, or POST /v1/observations), run the pipeline (POST "
+    "/v1/runs, or the scheduled run) and plan (POST /v1/plans, or the run's own plan)"
+)
 
 
 def with_usable_factors(demand: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -384,10 +397,27 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
                 "raised by no seasonal rise: only by the series' change over its last year "
                 "and its pressure_level's interval, if any",
             )
-    inputs = build_inputs(config, demand, "the newest forecasts")
+    try:
+        inputs = build_inputs(config, demand, "the newest forecasts")
+    except PlanInputError as exc:
+        if exc.field != "horizon_periods":
+            raise
+        raise PlanInputError(exc.field, exc.expected + _further(config), exc.found) from None
     notes = warnings + start_notes(demand, inputs)
     newest = max(referral, default=None)
     return PreparedPlan(config, inputs, notes, newest, tuple(sorted(read)))
+
+
+def _further(config: PlanningConfig) -> str:
+    """How to plan further ahead than the stored forecasts reach, for a horizon refusal: the
+    pipeline forecasts HOMEWARD_FORECAST_HORIZON_WEEKS (or _MONTHS) ahead."""
+    weekly = config.period_days == 7
+    setting, unit = ("WEEKS", "weeks") if weekly else ("MONTHS", "months")
+    most = MAX_HORIZON_WEEKS if weekly else MAX_HORIZON_MONTHS
+    return (
+        f"; to plan further ahead, raise HOMEWARD_FORECAST_HORIZON_{setting} (at most {most} "
+        f"{unit}) and run the pipeline again (POST /v1/runs), so its forecasts reach further"
+    )
 
 
 def config_warnings(
@@ -419,9 +449,36 @@ def config_warnings(
 
 def config_level_warnings(config: PlanningConfig) -> tuple[str, ...]:
     """The warnings a config earns by itself, before any demand: a stored config's care
-    charge that earns nothing (``charge_warnings``), and waiting weights that make the plan
-    hold back OT assessments (``works_weight_warnings``)."""
-    return (*charge_warnings(config), *works_weight_warnings(config))
+    charge that earns nothing (``charge_warnings``), waiting weights that make the plan
+    hold back OT assessments (``works_weight_warnings``), and a hospital service whose
+    hospital_share is left to its default of 1 (``hospital_share_warnings``)."""
+    return (
+        *charge_warnings(config),
+        *works_weight_warnings(config),
+        *hospital_share_warnings(config),
+    )
+
+
+def hospital_share_warnings(config: PlanningConfig) -> tuple[str, ...]:
+    """A warning for each of reablement and domcare whose hospital_share is null: its default,
+    1, counts every waiting case as a delayed day in a hospital bed, several times the delayed
+    days a council's measured shares give (a county's monthly config: 209,355 a year, against
+    34,745 with the demo's shares). The default stays, so plans do not change; this says it."""
+    said = []
+    for s in config.services:
+        if s.id not in HOSPITAL_SERVICES or s.hospital_share is not None:
+            continue
+        said.append(
+            f"services[{s.id}].hospital_share: expected the share (0 to 1) of its waiting cases "
+            "who wait in a hospital bed, found none (null), which counts every waiting case as "
+            "a delayed day in hospital (a delayed transfer of care), weighted by "
+            f"hospital_delay_weight {s.hospital_delay_weight:g} on top of wait_weight: the "
+            "plan's delayed days are then its waiting days. Give the share of its referrals "
+            "that wait in a hospital bed (the demo's, calibrated to Warwickshire's 2018 "
+            f"delays, are reablement {DEMO_HOSPITAL_SHARE['reablement']:.2g} and domcare "
+            f"{DEMO_HOSPITAL_SHARE['domcare']:.2g}), or 1 if every one does"
+        )
+    return tuple(said)
 
 
 def _unforecast_warning(series_ids: Sequence[str]) -> str:

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# the furthest HOMEWARD_FORECAST_HORIZON_WEEKS and _MONTHS may reach (a plan's refusal names them)
+MAX_HORIZON_WEEKS, MAX_HORIZON_MONTHS = 104, 24
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["text", "json"]
 
@@ -115,10 +117,10 @@ class Settings(LogSettings):
         "(default UTC, so a deployment's runs do not move when it upgrades)",
     )
     schedule_misfire_grace_s: int = Field(default=6 * 3600, ge=1)
-    forecast_horizon_weeks: int = Field(default=52, ge=1, le=104)
+    forecast_horizon_weeks: int = Field(default=52, ge=1, le=MAX_HORIZON_WEEKS)
     # a year ahead by default, so every monthly series covers a whole winter; a council
     # planning monthly demand further (a two-year plan) raises it, as weekly ones raise weeks
-    forecast_horizon_months: int = Field(default=12, ge=1, le=24)
+    forecast_horizon_months: int = Field(default=12, ge=1, le=MAX_HORIZON_MONTHS)
     forecast_backtest_folds: int = Field(default=3, ge=1, le=12)
     forecast_n_jobs: int = Field(default=2, ge=1, le=64)
     forecast_models: Annotated[tuple[str, ...] | None, NoDecode] = Field(

@@ -247,8 +247,8 @@ class ServiceConfig(_Strict):
         ge=0,
         le=1,
         description="the fraction (0 to 1) of the service's waiting cases who wait in a hospital "
-        "bed, their waits being delayed transfers of care; null: 1 for reablement and domcare, 0 "
-        "for the others",
+        "bed, their waits being delayed transfers of care; null: 1 for reablement and domcare "
+        "(every waiting case a day in hospital, which a config is warned of), 0 for the others",
     )
     urgent_share: float = Field(
         default=0.0,

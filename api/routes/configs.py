@@ -265,6 +265,9 @@ def _missing_histories(
     """A service with no referral history at all is named at the service; otherwise each
     district lacking a service's history is named at the district, listing what it lacks."""
     kinds = {uid.split("/")[1] for uid in stored}
+    # stored districts the config does not name: a config's unmatched id may be one misspelt
+    districts = {uid.split("/")[2] for uid in stored if uid.count("/") == 2}
+    others = sorted(districts - {d.id for d in config.districts})
     problems = [
         ConfigValueError(
             f"services[{s.id}]",
@@ -283,6 +286,8 @@ def _missing_histories(
             if s.id in kinds and f"{REFERRALS}{s.id}/{d.id}" not in stored
         ]
         if lacking:
+            close = difflib.get_close_matches(d.id, others, n=1, cutoff=0.8)
+            hint = f"; the nearest stored district id is {close[0]!r}" if close else ""
             problems.append(
                 ConfigValueError(
                     f"districts[{d.id}]",
@@ -290,7 +295,7 @@ def _missing_histories(
                     f"a stored referral history {REFERRALS}<service>/{d.id} for every service "
                     "(POST /v1/observations before the config that plans it; GET /v1/series "
                     "lists what is stored)",
-                    f"none for {_few(lacking)}",
+                    f"none for {_few(lacking)}{hint}",
                 )
             )
     return problems

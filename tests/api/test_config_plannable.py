@@ -418,3 +418,37 @@ def test_a_what_if_of_a_monthly_horizon_past_the_forecasts_is_refused_at_its_fie
     [problem] = response.json()["problems"]
     assert problem["location"] == "config/horizon_periods" and problem["found"] == "24"
     assert problem["expected"].startswith("at most 12")
+    # how to plan further, as POST /v1/configs's own horizon refusal says (it had not)
+    assert problem["expected"].endswith(
+        "; to plan further ahead, raise HOMEWARD_FORECAST_HORIZON_MONTHS (at most 24 months) "
+        "and run the pipeline again (POST /v1/runs), so its forecasts reach further"
+    )
+
+
+def test_a_weekly_what_if_past_the_forecasts_names_the_weekly_setting(service: Service) -> None:
+    _store_histories(service)
+    _store_forecasts(service, weeks=4)
+    response = service.client.post("/v1/plans", json={"config": _demo(horizon_periods=8)})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["location"] == "config/horizon_periods" and problem["found"] == "8"
+    assert problem["expected"].startswith("at most 4")
+    assert "raise HOMEWARD_FORECAST_HORIZON_WEEKS (at most 104 weeks)" in problem["expected"]
+
+
+def test_a_misspelt_district_id_is_refused_naming_the_nearest_stored(service: Service) -> None:
+    """A county's `brackly` for its uploads' `brackley` was refused as having no history, with
+    no word of the id it meant."""
+    _store_histories(service)
+    body = _demo()
+    warwick = [d["id"] for d in body["districts"]].index("warwick")
+    body["districts"] = [
+        {**d, "id": "warwik"} if d["id"] == "warwick" else d for d in body["districts"]
+    ]
+    [problem] = _refused(service, body)
+    assert problem["location"] == f"body/districts/{warwick}/id"
+    assert problem["found"].startswith("none for referrals/ot/warwik, referrals/hao/warwik")
+    assert problem["found"].endswith("; the nearest stored district id is 'warwick'")
+    # an id like no stored one has no nearest
+    [far] = _refused(service, _with_district(_demo(), "coventry-city"))
+    assert "nearest" not in far["found"]

@@ -782,7 +782,9 @@ def test_plan_writes_each_table_as_csv_for_a_spreadsheet(
     assert hours["ds"].iloc[0] == "2026-01-05"
     tables = {p.stem for p in folder.glob("*.csv")}
     assert {"hours", "capital", "backlog", "revenue", "shadow_prices"} <= tables
-    assert tables == {k for k, v in whole.items() if isinstance(v, list) and k != "warnings"}
+    # and the pack's two, as the API offers them
+    lists = {k for k, v in whole.items() if isinstance(v, list) and k != "warnings"}
+    assert tables == lists | {"summary", "warnings"}
 
 
 def test_plan_csv_has_the_apis_columns_whatever_the_config_gives(tmp_path: Path) -> None:

@@ -52,6 +52,8 @@ def test_a_horizon_past_the_forecasts_is_located_in_the_config(planner: httpx.Cl
     first, last = forecast[0]["ds"][:10], forecast[-1]["ds"][:10]
     assert problem["expected"] == (
         f"at most {len(forecast)}: the weeks of the newest forecasts from the plan's start "
-        f"({first} to {last})"
+        f"({first} to {last}); to plan further ahead, raise HOMEWARD_FORECAST_HORIZON_WEEKS "
+        "(at most 104 weeks) and run the pipeline again (POST /v1/runs), so its forecasts "
+        "reach further"
     )
     assert "frame" not in problem["expected"]

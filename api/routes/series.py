@@ -499,24 +499,8 @@ def _record_deleted(
 ) -> None:
     """The audit trail's entry for a delete, in its transaction: who, the prefix asked for
     (null for one series by id), and each series deleted with its counts, as answered."""
-    repository.record_audit(
-        session,
-        actor,
-        "delete_series",
-        prefix=prefix,
-        synthetic=synthetic,
-        series_deleted=len(deleted),
-        observations_deleted=sum(d.observations for d in deleted),
-        forecast_rows_deleted=sum(d.forecast_rows for d in deleted),
-        series=[
-            {
-                "series_id": d.series_id,
-                "observations_deleted": d.observations,
-                "forecast_rows_deleted": d.forecast_rows,
-            }
-            for d in deleted
-        ],
-    )
+    answered = _many_deleted(prefix, synthetic, deleted).model_dump(mode="json")
+    repository.record_audit(session, actor, "delete_series", **answered)
 
 
 def _refuse_without_prefix(prefix: str | None, synthetic: bool) -> None:

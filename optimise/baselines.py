@@ -136,7 +136,18 @@ def _staff_cost(inputs: PlanInputs, hours: Array) -> float:
     """What a baseline's hours (S, D, T), all in-house, cost: each team's hours, or its floor
     where they fall below it (floor hours are paid whether used or not), at the in-house rate."""
     paid = np.maximum(team_sum(inputs, hours), inputs.hours_min[:, :, None])
-    return float(np.einsum("sgt,s->", paid, inputs.cost_per_hour_gbp))
+    return _at_rates(paid, inputs.cost_per_hour_gbp)
+
+
+def _at_rates(hours: Array, rate: Array) -> float:
+    """GBP: `hours` (S, G, T) at `rate` (S, T), the periods with the same rates summed together
+    (a config with one rate a service, or a plan within one financial year: all of them, as
+    one rate a service was, to the bit)."""
+    rates, group = np.unique(rate.T, axis=0, return_inverse=True)
+    if len(rates) == 1:
+        return float(np.einsum("sgt,s->", hours, rates[0]))
+    group = group.ravel()
+    return sum(float(np.einsum("sgt,s->", hours[:, :, group == k], r)) for k, r in enumerate(rates))
 
 
 def _money(inputs: PlanInputs, result: PlanResult) -> Array:
@@ -208,7 +219,8 @@ def keep_staffing_limits(inputs: PlanInputs, hours: Array, money_gbp: Array) -> 
     known = np.isfinite(inputs.current_hours) & np.isfinite(limit)
     previous = np.where(known, inputs.current_hours, np.nan)  # (S, G); nan: no limit yet
     for t in range(rule.shape[2]):
-        staff[:, :, t] = _Period(inputs, previous, money[:, t:]).staff(rule[:, :, t])
+        period = _Period(inputs, previous, money[:, t:], inputs.cost_per_hour_gbp[:, t:])
+        staff[:, :, t] = period.staff(rule[:, :, t])
         previous = staff[:, :, t]
     return _share_out(inputs, hours, staff)
 
@@ -216,10 +228,12 @@ def keep_staffing_limits(inputs: PlanInputs, hours: Array, money_gbp: Array) -> 
 class _Period:
     """One period of the walk: the hours each team may have (within its floor, ceiling and
     recruitment limits from `previous`, (S, G), nan where no limit applies yet) and what each
-    budget may spend in it and after (`money`, (B, 1 + later periods))."""
+    budget may spend in it and after (`money`, (B, 1 + later periods)), an hour costing `rate`
+    (S, 1 + later periods) in each."""
 
-    def __init__(self, inputs: PlanInputs, previous: Array, money: Array) -> None:
+    def __init__(self, inputs: PlanInputs, previous: Array, money: Array, rate: Array) -> None:
         self.inputs = inputs
+        self.rate = rate
         floor, ceiling, limit = inputs.hours_min, inputs.hours_max, inputs.max_change_hours
         held = np.isfinite(previous) & np.isfinite(limit)
         self.low = np.where(held, np.maximum(floor, previous - limit), floor)
@@ -236,7 +250,7 @@ class _Period:
         inputs = self.inputs
         cheapest = np.maximum(inputs.hours_min, staff - self.steps * inputs.max_change_hours)
         hours = np.concatenate([staff[None], cheapest])  # (1 + K, S, G)
-        per_team = np.einsum("ksg,s->gk", hours, inputs.cost_per_hour_gbp)
+        per_team = np.einsum("ksg,sk->gk", hours, self.rate)
         return budget_sum(self.inputs, per_team, "team")
 
     def staff(self, rule: Array) -> Array:
@@ -279,7 +293,7 @@ def _spend(inputs: PlanInputs, hours: Array, money_gbp: Array, scale_up: bool) -
     cases waited."""
     team = team_sum(inputs, hours)  # (S, G, T)
     floor = np.broadcast_to(inputs.hours_min[:, :, None], team.shape)
-    cost = inputs.cost_per_hour_gbp[:, None, None]
+    cost = inputs.cost_per_hour_gbp[:, None, :]  # (S, 1, T): each period's rate
     money = np.atleast_2d(money_gbp)  # (B, T)
 
     def spend(factor: Array) -> Array:  # (B, T) -> (B, T) GBP

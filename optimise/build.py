@@ -114,7 +114,8 @@ def define_columns(asm: Assembler, inputs: PlanInputs) -> dict[str, IntArray]:
 
 
 def _spend_cost(cost_per_hour_gbp: np.ndarray) -> np.ndarray:
-    return SPEND_TIE_BREAK_DAYS_PER_GBP * cost_per_hour_gbp[:, None, None]
+    """(S, 1, T) the spend tie-break of an hour, from its cost (S, T) in each period."""
+    return SPEND_TIE_BREAK_DAYS_PER_GBP * cost_per_hour_gbp[:, None, :]
 
 
 def define_backlog_balance(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
@@ -219,8 +220,8 @@ def define_revenue(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]
     rows = asm.add_rows("revenue", axes, -INF, bounds.reshape(asm.shape(axes)))
     rows = rows.reshape(bounds.shape)[:, row_of_period(inputs)]  # (B, T) whatever the axes
     of_team, of_district = rows[inputs.budget_of_team], rows[inputs.budget_of_district]
-    asm.coef(of_team[None], cols["e"], inputs.cost_per_hour_gbp[:, None, None])
-    asm.coef(of_team[None], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, None])
+    asm.coef(of_team[None], cols["e"], inputs.cost_per_hour_gbp[:, None, :])
+    asm.coef(of_team[None], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, :])
     asm.coef(of_district, cols["y"], -inputs.fee_per_case_gbp[:, None])
     charge = inputs.charge_income_gbp_per_hour * inputs.hours_per_case
     for k in range(len(inputs.classes)):

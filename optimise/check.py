@@ -172,9 +172,9 @@ def _capital(inputs: PlanInputs, g: _Grids) -> Array:
 def _revenue(inputs: PlanInputs, g: _Grids) -> Array:
     """Per budget and period (or financial year): spend over budget; then the errors of the
     reported per-period totals."""
-    staff = budget_sum(inputs, np.einsum("sgt,s->gt", g.staff, inputs.cost_per_hour_gbp), "team")
+    staff = budget_sum(inputs, np.einsum("sgt,st->gt", g.staff, inputs.cost_per_hour_gbp), "team")
     agency = budget_sum(
-        inputs, np.einsum("sgt,s->gt", g.agency, inputs.agency_cost_per_hour_gbp), "team"
+        inputs, np.einsum("sgt,st->gt", g.agency, inputs.agency_cost_per_hour_gbp), "team"
     )
     fees = budget_sum(inputs, g.works_done * inputs.fee_per_case_gbp[:, None], "district")
     charges = budget_sum(

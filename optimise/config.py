@@ -190,6 +190,8 @@ def _number_kind(annotation: Any) -> str:
 _UNIONS = (Union, UnionType)
 
 
+# A service's hourly cost, given one way or the other (ServiceConfig._rate_given_once)
+COST_FIELD, COST_BY_YEAR_FIELD = "cost_per_hour_gbp", "cost_per_hour_gbp_by_year"
 MAX_HOURS_PER_FTE = 60.0  # hours in a full-time week, at most (see ServiceConfig.hours_per_fte)
 # The least weight on a day of waiting above 0. The LP weighs a pound of staff spend at 1e-6
 # waiting days (optimise/build.py SPEND_TIE_BREAK_DAYS_PER_GBP), so below this a day of waiting
@@ -224,11 +226,25 @@ class ServiceConfig(_Strict):
         ge=MIN_HOURS_PER_CASE,
         description="staff hours one case of the service takes, hours per case (at least 0.1)",
     )
-    cost_per_hour_gbp: float = Field(
+    cost_per_hour_gbp: float | None = Field(
+        default=None,
         ge=0,
         description="the cost of an hour of the service, paid from the revenue budget, GBP per "
         "hour: an in-house staff hour's, or for care bought from independent providers (most "
-        "domiciliary care) the commissioned rate per hour",
+        "domiciliary care) the commissioned rate per hour; the same in every period; null when "
+        "cost_per_hour_gbp_by_year is given (exactly one of the two)",
+    )
+    cost_per_hour_gbp_by_year: dict[str, float] | None = Field(
+        default=None,
+        description="instead of cost_per_hour_gbp, the cost of an hour of the service by "
+        'financial year (1 April to 31 March), GBP per hour, keyed by the year as "2026-27" '
+        '(e.g. {"2026-27": 23.0, "2027-28": 24.5}: a pay award or a providers\' fee uplift '
+        "from 1 April): each period's hours, in-house and agency (at agency_premium times it), "
+        "are costed at the rate of the financial year the period starts in, as a period counts "
+        "in that year everywhere in a plan (a week across 1 April at the old year's); one entry "
+        "for every financial year the plan's periods start in (others, past or beyond the "
+        "plan, are left out), labelled YYYY-YY of consecutive years, each from 0; null when "
+        "cost_per_hour_gbp is given (exactly one of the two)",
     )
     wait_weight: float = Field(
         ge=0,
@@ -335,6 +351,27 @@ class ServiceConfig(_Strict):
     @classmethod
     def _weight_not_a_slip(cls, value: float | None, info: ValidationInfo) -> float | None:
         return check_weight(info.field_name or "wait_weight", value, info)
+
+    @model_validator(mode="after")
+    def _rate_given_once(self) -> ServiceConfig:
+        """cost_per_hour_gbp or cost_per_hour_gbp_by_year, not both and not neither; the years
+        as a budget's by financial year (check_financial_years)."""
+        given = [f for f in (COST_FIELD, COST_BY_YEAR_FIELD) if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ConfigValueError(
+                f"services[{self.id}].{COST_FIELD}",
+                (COST_FIELD,),
+                f"exactly one of {COST_FIELD} (GBP per hour in every period) and "
+                f"{COST_BY_YEAR_FIELD} (GBP per hour in each financial year)",
+                "both" if given else "neither",
+            )
+        if self.cost_per_hour_gbp_by_year is not None:
+            check_financial_years(
+                f"services[{self.id}].{COST_BY_YEAR_FIELD}",
+                COST_BY_YEAR_FIELD,
+                self.cost_per_hour_gbp_by_year,
+            )
+        return self
 
     @model_validator(mode="after")
     def _urgent_weight_given(self) -> ServiceConfig:

@@ -246,8 +246,8 @@ def service_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
         ("service", "team", "period"),
         staff_hours=v.staff_hours,
         agency_hours=v.agency_hours,
-        staff_cost_gbp=v.staff_hours * inputs.cost_per_hour_gbp[:, None, None],
-        agency_cost_gbp=v.agency_hours * inputs.agency_cost_per_hour_gbp[:, None, None],
+        staff_cost_gbp=v.staff_hours * inputs.cost_per_hour_gbp[:, None, :],
+        agency_cost_gbp=v.agency_hours * inputs.agency_cost_per_hour_gbp[:, None, :],
         charge_income_gbp=team_sum(inputs, charges),
     )
 
@@ -255,10 +255,10 @@ def service_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
 def budget_parts(inputs: PlanInputs, v: PlanValues) -> dict[str, Array]:
     """Revenue terms per budget and period, (B, T) each, in GBP."""
     staff = budget_sum(
-        inputs, np.einsum("sgt,s->gt", v.staff_hours, inputs.cost_per_hour_gbp), "team"
+        inputs, np.einsum("sgt,st->gt", v.staff_hours, inputs.cost_per_hour_gbp), "team"
     )
     agency = budget_sum(
-        inputs, np.einsum("sgt,s->gt", v.agency_hours, inputs.agency_cost_per_hour_gbp), "team"
+        inputs, np.einsum("sgt,st->gt", v.agency_hours, inputs.agency_cost_per_hour_gbp), "team"
     )
     fees = budget_sum(inputs, v.fee_income_gbp, "district")
     charges = budget_sum(inputs, v.charge_income_gbp, "district")

@@ -223,7 +223,7 @@ def _valued(inputs: PlanInputs, result: PlanResult, service: str) -> pd.DataFram
         binding["constraint"].isin(["team_hours_used", *STAFF_LIMITS])
         & (binding["service"] == service)
     ]
-    tie = SPEND_TIE_BREAK_DAYS_PER_GBP * float(inputs.agency_cost_per_hour_gbp[i])
+    tie = SPEND_TIE_BREAK_DAYS_PER_GBP * float(inputs.agency_cost_per_hour_gbp[i].max())
     duals = rows["dual"].to_numpy(dtype=float)
     valued: pd.DataFrame = rows[~np.isfinite(duals) | (np.abs(duals) > VALUED_TIMES * tie)]
     return valued

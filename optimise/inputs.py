@@ -60,8 +60,11 @@ class PlanInputs:
     wait_weight: Array  # (S, K) weight per person-day waiting
     initial_backlog_cases: Array  # (S, D)
     hours_per_case: Array  # (S,)
-    cost_per_hour_gbp: Array  # (S,)
-    agency_cost_per_hour_gbp: Array  # (S,)
+    # (S, T) GBP an in-house (or commissioned) hour costs in each period, and an agency hour:
+    # the rate of the financial year the period starts in (services[].cost_per_hour_gbp, or
+    # its cost_per_hour_gbp_by_year), resolved here once for every use (`_hourly_rates`)
+    cost_per_hour_gbp: Array  # (S, T)
+    agency_cost_per_hour_gbp: Array  # (S, T)
     charge_income_gbp_per_hour: Array  # (S,) charge rate x paying share
     hospital_share: Array  # (S,) share of waiting cases who wait in hospital
     hospital_delay_weight: Array  # (S,) extra weight per DTOC day
@@ -187,6 +190,7 @@ def build_inputs(
         wait_weight=_frozen(np.array([_weights(s, classes) for s in config.services])),
         initial_backlog_cases=_initial_backlog(config, service_ids),
         **_service_arrays(config.services),
+        **_hourly_rates(config.services, years, year_of_period),
         **_team_arrays(config, service_ids),
         budgets=budgets,
         budget_of_team=budget_of_team,
@@ -265,10 +269,6 @@ def _hospital_share(service: ServiceConfig) -> float:
 def _service_arrays(services: list[ServiceConfig]) -> dict[str, Array]:
     return {
         "hours_per_case": _frozen([s.hours_per_case for s in services]),
-        "cost_per_hour_gbp": _frozen([s.cost_per_hour_gbp for s in services]),
-        "agency_cost_per_hour_gbp": _frozen(
-            [s.cost_per_hour_gbp * s.agency_premium for s in services]
-        ),
         "charge_income_gbp_per_hour": _frozen(
             [s.charge_gbp_per_hour * s.charge_paying_share for s in services]
         ),
@@ -279,6 +279,34 @@ def _service_arrays(services: list[ServiceConfig]) -> dict[str, Array]:
         ),
         "wait_warning_days": _frozen([_wait_warning_days(s) for s in services]),
     }
+
+
+def _hourly_rates(
+    services: list[ServiceConfig], years: tuple[str, ...], year_of_period: IntArray
+) -> dict[str, Array]:
+    """(S, T) each service's in-house and agency cost of an hour in each period: its
+    cost_per_hour_gbp in every period, or its cost_per_hour_gbp_by_year of the financial year
+    the period starts in (`years`, `year_of_period`), as a period counts in the year it starts
+    in everywhere in a plan. Raises PlanInputError for a service without a year the periods
+    start in; a year they never reach is left out, as a district's capital_by_year_gbp is."""
+    rates = []
+    for s in services:
+        if s.cost_per_hour_gbp_by_year is None:
+            assert s.cost_per_hour_gbp is not None  # the config gives exactly one
+            rates.append(np.full(len(year_of_period), s.cost_per_hour_gbp))
+            continue
+        given = s.cost_per_hour_gbp_by_year
+        missing = [y for y in years if y not in given]
+        if missing:
+            raise PlanInputError(
+                f"services[{s.id}].cost_per_hour_gbp_by_year",
+                f"a rate for every financial year the plan's periods start in {list(years)}",
+                f"none for {json.dumps(missing)}",
+            )
+        rates.append(np.array([given[y] for y in years])[year_of_period])
+    rate = np.array(rates, dtype=np.float64).reshape(len(services), len(year_of_period))
+    premium = np.array([[s.agency_premium] for s in services]).reshape(len(services), 1)
+    return {"cost_per_hour_gbp": _frozen(rate), "agency_cost_per_hour_gbp": _frozen(rate * premium)}
 
 
 def _wait_warning_days(service: ServiceConfig) -> float:

@@ -78,7 +78,7 @@ def _dicts(name: str, sets: tuple[list[str], ...]) -> dict[Key, pulp.LpVariable]
 def _objective(
     inputs: PlanInputs, v: dict[str, dict[Key, pulp.LpVariable]]
 ) -> pulp.LpAffineExpression:
-    services, _, _, _, classes = _sets(inputs)
+    services, _, _, periods, classes = _sets(inputs)
     cost = backlog_cost(inputs)
     works = inputs.works_wait_weight * inputs.period_days
     terms = [
@@ -88,8 +88,9 @@ def _objective(
     if "z" in v:
         terms.append(inputs.worst_district_weight * v["z"]["all",])
     for family, prices in (("e", inputs.cost_per_hour_gbp), ("a", inputs.agency_cost_per_hour_gbp)):
-        for (s, _, _), var in v[family].items():
-            terms.append(SPEND_TIE_BREAK_DAYS_PER_GBP * prices[services.index(s)] * var)
+        for (s, _, t), var in v[family].items():
+            price = prices[services.index(s), periods.index(t)]
+            terms.append(SPEND_TIE_BREAK_DAYS_PER_GBP * price * var)
     return pulp.lpSum(terms)
 
 
@@ -225,8 +226,8 @@ def _revenue(
         mine = [g for gi, g in enumerate(teams) if inputs.budget_of_team[gi] == bi]
         local = [d for di, d in enumerate(districts) if inputs.budget_of_district[di] == bi]
         staff = pulp.lpSum(
-            inputs.cost_per_hour_gbp[si] * v["e"][s, g, t]
-            + inputs.agency_cost_per_hour_gbp[si] * v["a"][s, g, t]
+            inputs.cost_per_hour_gbp[si, periods.index(t)] * v["e"][s, g, t]
+            + inputs.agency_cost_per_hour_gbp[si, periods.index(t)] * v["a"][s, g, t]
             for si, s in enumerate(services)
             for g in mine
             for t in span

@@ -249,8 +249,8 @@ def contingency_split(
     room = np.maximum(grid["agency_max_hours"] - grid["agency_hours"], 0.0)
     agency = np.minimum(reachable - idle - in_house, room)
     cost = (
-        in_house * inputs.cost_per_hour_gbp[:, None, None]
-        + agency * inputs.agency_cost_per_hour_gbp[:, None, None]
+        in_house * inputs.cost_per_hour_gbp[:, None, :]
+        + agency * inputs.agency_cost_per_hour_gbp[:, None, :]
     )
     share = funded_share(inputs, cost, in_house + agency, idle, headroom_gbp)
     share = share[inputs.budget_of_team][None]  # (1, G, T): a team's budget's share

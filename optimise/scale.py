@@ -97,10 +97,14 @@ def _teams_of(inputs: PlanInputs, b: int) -> np.ndarray:
 
 
 def _hours_cost(inputs: PlanInputs, hours: np.ndarray, rate: np.ndarray, b: int) -> float:
-    """What hours (S, G) a period cost at `rate` (S,), over the teams paid from budget `b`:
-    inf where hours beyond reason overflow, which the rules below then leave alone."""
+    """What hours (S, G) a period cost at `rate` (S, T), each period's, over the teams paid
+    from budget `b`: the median period's (the lower middle one, as `_budgets` takes the
+    budget's), so a rate that rises from 1 April is judged as the budget is; inf where hours
+    beyond reason overflow, which the rules below then leave alone."""
+    teams = hours[:, _teams_of(inputs, b)]
     with np.errstate(over="ignore"):
-        return float((hours[:, _teams_of(inputs, b)] * rate[:, None]).sum())
+        costs = [(teams * rate[:, t, None]).sum() for t in range(rate.shape[1])]
+    return float(np.quantile(costs, 0.5, method="lower"))
 
 
 def _budgets(inputs: PlanInputs) -> list[tuple[int, str, float]]:

@@ -51,5 +51,5 @@ def test_baseline_hours_keep_floors_and_the_money_of_each_budget(
         team = team_sum(inputs, hours)
         assert (team >= inputs.hours_min[:, :, None] * (1 - 1e-9) - 1e-9).all()
         assert (team <= inputs.hours_max[:, :, None] * (1 + 1e-9) + 1e-9).all()
-        cost = np.einsum("sgt,s->gt", team, inputs.cost_per_hour_gbp)
+        cost = np.einsum("sgt,st->gt", team, inputs.cost_per_hour_gbp)
         assert (budget_sum(inputs, cost, "team") <= money + 1e-6 * np.maximum(money, 1.0)).all()

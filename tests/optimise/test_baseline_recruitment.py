@@ -105,7 +105,7 @@ def _keeps_the_plans_limits(inputs: PlanInputs, result: PlanResult, hours: Array
     for limit, broken in staffing_residuals(inputs, staff).items():
         assert float(np.max(broken, initial=0.0)) <= 1e-6 * max(1.0, float(staff.max())), limit
     money = _money(inputs, result)
-    cost = budget_sum(inputs, np.einsum("sgt,s->gt", staff, inputs.cost_per_hour_gbp), "team")
+    cost = budget_sum(inputs, np.einsum("sgt,st->gt", staff, inputs.cost_per_hour_gbp), "team")
     assert (cost <= money + 1e-6 * np.maximum(money, 1.0)).all()
 
 

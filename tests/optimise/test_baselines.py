@@ -46,7 +46,7 @@ def test_proportional_hours_spend_the_money_in_demand_shares() -> None:
     hours = proportional_hours(inputs, money)
     # Demand-cost of OT 5 x 2 x 10 = 100 and HAO 8 x 1 x 10 = 80 in week 1; HAO capped at 5 h.
     assert hours[:, 0, 0] == pytest.approx([200 * 100 / 180 / 10, 5.0])
-    assert (np.einsum("sdt,s->t", hours, inputs.cost_per_hour_gbp) <= money + 1e-9).all()
+    assert (np.einsum("sdt,st->t", hours, inputs.cost_per_hour_gbp) <= money + 1e-9).all()
 
 
 def test_carried_forward_holds_current_staffing() -> None:

@@ -203,7 +203,7 @@ def test_a_plan_using_agency_hours_reports_them_at_the_agency_rate() -> None:
     plan_row = result.baselines.set_index("name").loc["plan"]
     assert plan_row["agency_cost_gbp"] == pytest.approx(agency)
     in_house_rate = float(
-        np.einsum("sgt,s->", _grid(result, inputs, "staff_hours"), inputs.cost_per_hour_gbp)
+        np.einsum("sgt,st->", _grid(result, inputs, "staff_hours"), inputs.cost_per_hour_gbp)
     )
     assert plan_row["staff_cost_gbp"] == pytest.approx(in_house_rate)
 

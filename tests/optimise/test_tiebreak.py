@@ -162,10 +162,10 @@ def test_shadow_prices_are_the_first_solves() -> None:
 def _team_net_gbp(inputs: PlanInputs, result: PlanResult) -> pd.Series:
     """Staff and agency cost less DFG fees, per team and period (no care charges here)."""
     staffing = result.staffing
-    rate = pd.Series(inputs.cost_per_hour_gbp, index=inputs.services)
-    agency = pd.Series(inputs.agency_cost_per_hour_gbp, index=inputs.services)
-    cost = staffing["staff_hours"] * staffing["service"].map(rate)
-    cost += staffing["agency_hours"] * staffing["service"].map(agency)
+    # each row's service and period: the rate is the period's (S, T)
+    at = (staffing["service"].map(inputs.services.index), staffing["period"] - 1)
+    cost = staffing["staff_hours"] * inputs.cost_per_hour_gbp[at]
+    cost += staffing["agency_hours"] * inputs.agency_cost_per_hour_gbp[at]
     spend = cost.groupby([staffing["team"], staffing["period"]]).sum()
     team = pd.Series(np.asarray(inputs.teams)[inputs.team_of_district], index=inputs.districts)
     capital = result.capital

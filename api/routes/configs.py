@@ -418,20 +418,25 @@ def _plan_refusals(
     return [], prepared
 
 
-_LISTED_FIELD = re.compile(r"(districts|teams)\[(.+)\]\.(\w+)")
+_LISTED_FIELD = re.compile(r"(districts|teams|services)\[(.+)\]\.(\w+)")
 
 
 def _field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
     """Where a plan's refusal is in the body: a top-level field (`horizon_periods`), or a
     district's or team's named by id (`districts[rugby].capital_by_year_gbp` at
-    districts/0/..., `teams[north].revenue_budget_gbp_by_year` at teams/0/...)."""
+    districts/0/..., `teams[north].revenue_budget_gbp_by_year` at teams/0/...,
+    `services[domcare].cost_per_hour_gbp_by_year` at services/3/...)."""
     if field in PlanningConfig.model_fields:
         return (field,)
     match = _LISTED_FIELD.fullmatch(field)
     if match is None:
         return ()
-    listed = config.districts if match[1] == "districts" else config.teams
-    ids = [item.id for item in listed]
+    listed: dict[str, list[str]] = {
+        "districts": [d.id for d in config.districts],
+        "teams": [t.id for t in config.teams],
+        "services": [s.id for s in config.services],
+    }
+    ids = listed[match[1]]
     return (match[1], ids.index(match[2]), match[3]) if match[2] in ids else ()
 
 

@@ -172,6 +172,39 @@ def test_a_revenue_budget_by_year_is_taken_and_a_bad_years_label_located_and_nev
     assert kept["revenue_budget_gbp_by_year"] == {"2026-27": 5_650_000.0, "2027-28": 5_900_000.0}
 
 
+def test_a_rate_by_year_is_taken_and_a_bad_years_label_or_rate_located_and_never_stored(
+    service: Service,
+) -> None:
+    """A service's cost_per_hour_gbp_by_year is checked as a budget's by year is: a label
+    that is not YYYY-YY, or a rate that is not a number from 0, is refused at its year."""
+    config = _demo()
+    domcare = config["services"][3]
+    assert domcare["id"] == "domcare"
+    del domcare["cost_per_hour_gbp"]
+    at = "body/services/3/cost_per_hour_gbp_by_year"
+    for rates, location, expected, found in (
+        (
+            {"2026-27": 23.0, "2026-2027": 24.5},
+            f"{at}/2026-2027",
+            'a financial year written YYYY-YY of consecutive years, such as "2026-27"',
+            '"2026-2027"',
+        ),
+        ({"2026-27": -23.0}, f"{at}/2026-27", "GBP from 0 to 100,000,000,000", "-23"),
+        ({"2026-27": "23"}, f"{at}/2026-27", "a number", '"23" (text)'),
+    ):
+        domcare["cost_per_hour_gbp_by_year"] = rates
+        refused = service.client.post("/v1/configs", json=config)
+        assert refused.status_code == 422, refused.text
+        [problem] = refused.json()["problems"]
+        assert problem == {"location": location, "expected": expected, "found": found}
+        assert service.count(PlanningConfigRow) == 1
+    domcare["cost_per_hour_gbp_by_year"] = {"2026-27": 23.0, "2027-28": 24.5}
+    stored = service.client.post("/v1/configs", json=config)
+    assert stored.status_code == 201, stored.text
+    body = service.client.get("/v1/configs/active").json()["body"]
+    assert body["services"][3]["cost_per_hour_gbp_by_year"] == {"2026-27": 23.0, "2027-28": 24.5}
+
+
 def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service) -> None:
     response = service.client.post("/v1/plans/sweeps", json={"rates": [0.05, 0.1]})
     assert response.status_code == 422, response.text
@@ -345,6 +378,11 @@ def test_a_waiting_weight_of_1e_300_is_422_naming_the_field(
         ("districts[rugby].capital_by_year_gbp", ("districts", 2, "capital_by_year_gbp")),
         ("teams[south].revenue_budget_gbp_by_year", ("teams", 1, "revenue_budget_gbp_by_year")),
         ("teams[east].revenue_budget_gbp_by_year", ()),
+        (
+            "services[domcare].cost_per_hour_gbp_by_year",
+            ("services", 3, "cost_per_hour_gbp_by_year"),
+        ),
+        ("services[ot].cost_per_hour_gbp_by_year", ("services", 0, "cost_per_hour_gbp_by_year")),
     ],
 )
 def test_a_plans_refusal_is_located_at_the_district_or_team_it_names(

@@ -34,10 +34,11 @@ def _expected(plan: dict[str, Any], body: dict[str, Any]) -> dict[str, float]:
     body = PlanningConfig.model_validate(body).model_dump()  # defaults filled in
     services = {s["id"]: s for s in body["services"]}
     staffing = _rows(plan, "staffing")
-    rate = {k: s["cost_per_hour_gbp"] for k, s in services.items()}
-    staff = sum(r["staff_hours"] * rate[r["service"]] for r in staffing)
+    staff = sum(r["staff_hours"] * _rate(services[r["service"]], r["ds"]) for r in staffing)
     agency = sum(
-        r["agency_hours"] * rate[r["service"]] * services[r["service"]]["agency_premium"]
+        r["agency_hours"]
+        * _rate(services[r["service"]], r["ds"])
+        * services[r["service"]]["agency_premium"]
         for r in staffing
     )
     charge = sum(
@@ -67,6 +68,17 @@ def _expected(plan: dict[str, Any], body: dict[str, Any]) -> dict[str, float]:
         # the queue simulation's own total: its rows are person-days, not delayed days
         "simulated_dtoc_days": plan["result"]["simulated_dtoc_days"],
     }
+
+
+def _rate(service: dict[str, Any], ds: str) -> float:
+    """A service's cost of an hour in the period starting `ds`: its cost_per_hour_gbp, or
+    its cost_per_hour_gbp_by_year of the financial year (from 1 April) the period starts in."""
+    by_year = service.get("cost_per_hour_gbp_by_year")
+    if by_year is None:
+        return float(service["cost_per_hour_gbp"])
+    year, month = int(ds[:4]), int(ds[5:7])
+    start = year if month >= 4 else year - 1
+    return float(by_year[f"{start}-{(start + 1) % 100:02d}"])
 
 
 def _assert_compared(
@@ -318,3 +330,64 @@ def test_a_config_whose_capital_years_miss_the_plans_is_refused_at_the_district(
     [problem] = refused.json()["problems"]
     assert problem["location"] == "body/districts/1/capital_by_year_gbp"
     assert problem["found"] == f"none for {json.dumps(years)}"
+
+
+def test_a_what_if_with_a_rate_by_financial_year_costs_each_years_hours_at_its_rate(
+    finance: httpx.Client,
+) -> None:
+    """Home care's commissioned rate given by financial year, the plan's year at GBP 25 and
+    the next (which this plan does not reach) at 27: its hours cost GBP 25, the comparison
+    adds up from the plan's own tables at that rate, and config_changes names both fields."""
+    latest, latest_body = _latest(finance)
+    years = list(_years_of(latest))
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    [domcare] = [s for s in body["services"] if s["id"] == "domcare"]
+    start = int(years[-1][:4]) + 1
+    rates = {**dict.fromkeys(years, 25.0), f"{start}-{(start + 1) % 100:02d}": 27.0}
+    before = domcare.pop("cost_per_hour_gbp")
+    domcare["cost_per_hour_gbp_by_year"] = rates
+    plan = _what_if(finance, body)
+    comparison = plan["comparison"]
+    assert comparison["config_changes"] == [
+        f"services[domcare].cost_per_hour_gbp: {before:g} -> null",
+        # whole pounds written whole, as config_changes writes them
+        f"services[domcare].cost_per_hour_gbp_by_year: null -> "
+        f"{json.dumps({y: int(r) for y, r in rates.items()})}",
+    ]
+    _assert_compared(comparison, _expected(plan, body), _expected(latest, latest_body))
+    rows = [r for r in _rows(plan, "revenue_by_service") if r["service"] == "domcare"]
+    assert any(r["staff_hours"] > 0 for r in rows)
+    for r in rows:
+        assert r["staff_cost_gbp"] == pytest.approx(r["staff_hours"] * 25.0, rel=1e-12), r
+
+
+def test_a_config_whose_rate_years_miss_the_plans_is_refused_at_the_service(
+    finance: httpx.Client,
+) -> None:
+    """POST /v1/configs refuses a service's cost_per_hour_gbp_by_year without a year the
+    plan's periods start in at services/<i>/cost_per_hour_gbp_by_year (the field names the
+    service by id), and a negative rate at its year; nothing is stored."""
+    latest, _ = _latest(finance)
+    years = list(_years_of(latest))
+    active = finance.get("/v1/configs/active").json()
+    body = copy.deepcopy(active["body"])
+    body.pop("winter")  # the test demo has no forecast of its pressure series: refused first
+    index = [s["id"] for s in body["services"]].index("domcare")
+    domcare = body["services"][index]
+    domcare.pop("cost_per_hour_gbp")
+    domcare["cost_per_hour_gbp_by_year"] = {"2040-41": 23.0}  # none the plan reaches
+    refused = finance.post("/v1/configs", json=body)
+    assert refused.status_code == 422, refused.text[:300]
+    [problem] = refused.json()["problems"]
+    assert problem["location"] == f"body/services/{index}/cost_per_hour_gbp_by_year"
+    assert problem["found"] == f"none for {json.dumps(years)}"
+    domcare["cost_per_hour_gbp_by_year"] = {years[0]: -23.0}
+    refused = finance.post("/v1/plans", json={"config": body})
+    assert refused.status_code == 422, refused.text[:300]
+    [problem] = refused.json()["problems"]
+    assert problem == {
+        "location": f"body/config/services/{index}/cost_per_hour_gbp_by_year/{years[0]}",
+        "expected": "GBP from 0 to 100,000,000,000",
+        "found": "-23",
+    }
+    assert finance.get("/v1/configs/active").json() == active

@@ -186,6 +186,44 @@ def test_plan_cli_with_config_demand_and_mps(
     assert mps.read_text().startswith(("*", "NAME"))
 
 
+def test_plan_cli_costs_each_year_at_its_rate_and_names_a_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A config file with home care's rate by financial year plans (its weeks from January
+    2026 start in 2025-26); a negative rate, or none for that year, is refused naming the
+    field."""
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    index = [s["id"] for s in body["services"]].index("domcare")
+    domcare = body["services"][index]
+    del domcare["cost_per_hour_gbp"]
+    domcare["cost_per_hour_gbp_by_year"] = {"2025-26": 23.0, "2026-27": 25.0}
+    config, demand_path = _plan_files(tmp_path, body)
+    csv = tmp_path / "tables"
+    plan = ["plan", "--config", str(config), "--demand", str(demand_path), "--csv", str(csv)]
+    assert main(plan) == 0
+    rows = pd.read_csv(csv / "revenue_by_service.csv")
+    home = rows[rows["service"] == "domcare"]
+    assert (home["staff_hours"] > 0).all()  # CSV numbers to 10 significant digits:
+    assert home["staff_cost_gbp"].tolist() == pytest.approx((23.0 * home["staff_hours"]).tolist())
+    capsys.readouterr()
+    domcare["cost_per_hour_gbp_by_year"] = {"2025-26": -23.0}
+    config.write_text(json.dumps(body))
+    assert main(plan) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"services.{index}.cost_per_hour_gbp_by_year.2025-26: expected GBP from 0 to "
+        "100,000,000,000, found -23"
+    ) in err
+    domcare["cost_per_hour_gbp_by_year"] = {"2026-27": 25.0}
+    config.write_text(json.dumps(body))
+    assert main(plan) == 2
+    err = capsys.readouterr().err
+    assert (
+        "services[domcare].cost_per_hour_gbp_by_year: expected a rate for every financial year "
+        "the plan's periods start in ['2025-26'], found none for [\"2025-26\"]"
+    ) in err
+
+
 def test_plan_cli_rejects_a_bad_demand_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,6 +3,7 @@ sweep's table names the plan its changes are from."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pandas as pd
@@ -233,3 +234,31 @@ def test_ot_weights_that_hold_back_assessments_are_warned_of_when_stored_and_pla
         assert said in planning.config_warnings(session, body)
         solved = planning.solve_config(session, body, "highs")
     assert solved.result.warnings.count(said) == 1
+
+
+def test_a_what_ifs_changes_name_a_rates_financial_year_to_the_leaf() -> None:
+    """A rate given by financial year is a change of each year it changes, its values in
+    full; moving from one rate to rates by year is a change of both fields."""
+    old = demo_config.demo_planning_config(horizon_periods=2)
+    domcare = old["services"][3]
+    assert domcare["id"] == "domcare"
+    del domcare["cost_per_hour_gbp"]
+    domcare["cost_per_hour_gbp_by_year"] = {"2026-27": 23.0, "2027-28": 24.5}
+    new = copy.deepcopy(old)
+    new["services"][3]["cost_per_hour_gbp_by_year"]["2027-28"] = 25.0
+    diff = planning._config_diff(_read(old), _read(new))
+    assert diff == [("services[domcare].cost_per_hour_gbp_by_year.2027-28", "24.5", "25")]
+    flat = demo_config.demo_planning_config(horizon_periods=2)
+    diff = planning._config_diff(_read(flat), _read(old))
+    assert diff == [
+        ("services[domcare].cost_per_hour_gbp", "23", "null"),
+        (
+            "services[domcare].cost_per_hour_gbp_by_year",
+            "null",
+            '{"2026-27": 23, "2027-28": 24.5}',
+        ),
+    ]
+
+
+def _read(body: dict[str, Any]) -> PlanningConfig:
+    return PlanningConfig.model_validate(body)

@@ -711,8 +711,9 @@ class PlanHoursRowPublic(_StoredRow):
 
 # a staffing or revenue_by_service row's staff_hours: not all are a team's own
 _STAFF_HOURS = (
-    "hours paid at the service's cost_per_hour_gbp: in-house staff hours, or for care bought "
-    "from providers (most domiciliary care) the hours commissioned"
+    "hours paid at the service's cost_per_hour_gbp (by financial year where the config gives "
+    "cost_per_hour_gbp_by_year): in-house staff hours, or for care bought from providers (most "
+    "domiciliary care) the hours commissioned"
 )
 
 
@@ -865,9 +866,13 @@ class PlanRevenueServiceRowPublic(_StoredRow):
     staff_hours: float = Field(description=_STAFF_HOURS)
     agency_hours: float = Field(description="agency hours")
     staff_cost_gbp: float = Field(
-        description="staff_hours x cost_per_hour_gbp (in-house or commissioned rate), GBP"
+        description="staff_hours x cost_per_hour_gbp (in-house or commissioned rate; the "
+        "period's financial year's where the config gives cost_per_hour_gbp_by_year), GBP"
     )
-    agency_cost_gbp: float = Field(description="agency_hours x agency_cost_per_hour_gbp, GBP")
+    agency_cost_gbp: float = Field(
+        description="agency_hours x agency_cost_per_hour_gbp (agency_premium x the period's "
+        "cost_per_hour_gbp), GBP"
+    )
     charge_income_gbp: float = Field(description="care charges on the hours served, GBP")
 
 

@@ -234,7 +234,8 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             "GBP",
             "the cost of the hours that must be bought and can be within the teams' limits and "
             "the revenue budget the plan leaves: in-house hours at each service's "
-            "cost_per_hour_gbp first, then agency hours at agency_cost_per_hour_gbp, before "
+            "cost_per_hour_gbp (its period's year's, given by year) first, then agency hours "
+            "at agency_cost_per_hour_gbp, before "
             "charge income; idle paid hours cost nothing more",
         ),
         _row(

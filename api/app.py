@@ -22,6 +22,7 @@ from api.access_log import AccessLog
 from api.cors import ProblemCORSMiddleware
 from api.host_check import HostCheck
 from api.metrics import Metrics, RequestMetrics
+from api.plan_cache import AnswerCache
 from api.probe import BoundedQuery, DatabaseProbe
 from api.readiness import ReadinessLog
 from api.request_ids import RequestId
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         "homeward-metrics-read",
     )
     app.state.scraper_keys = metrics.ScraperKeys()
+    app.state.plan_answers = AnswerCache()  # plans' bodies by ETag (api/plan_cache.py)
     # exports before plans: /v1/plans/{id}/{table}.csv must meet its CSV route before plans'
     # /v1/plans/{id}/{table} takes `hours.csv` for a table's name
     routers = (

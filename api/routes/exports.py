@@ -30,6 +30,7 @@ from api.plan_tables import (
 from api.routes.plans import (
     LATEST_HEADERS,
     PLAN_HEADERS,
+    answer_body,
     look_up,
     plan_or_404,
     with_headers,
@@ -116,10 +117,15 @@ def _table_csv(
     found = look_up(session, request, plan_id, Asked(table.value, CSV_TYPE, wanted))
     if found.not_modified is not None:
         return found.not_modified
-    row = plan_or_404(session, found.plan_id)
-    kept = table_rows(table_source(session, row, table), table, wanted)
-    frame = rows_frame(kept.rows, kept.columns)  # a period column with gaps stays whole
-    return _csv(frame, f"homeward-plan-{row.id}-{table.value}.csv", found.headers)
+
+    def build() -> bytes:
+        row = plan_or_404(session, found.plan_id)
+        kept = table_rows(table_source(session, row, table), table, wanted)
+        frame = rows_frame(kept.rows, kept.columns)  # a period column with gaps stays whole
+        return csv_text(frame).encode()
+
+    body = answer_body(request, found, build)  # kept by its ETag (api/plan_cache.py)
+    return _csv(body, f"homeward-plan-{found.plan_id}-{table.value}.csv", found.headers)
 
 
 @router.get(
@@ -390,9 +396,12 @@ def _every_metric(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reindex(columns=[*known[:-1], *stored, known[-1]])
 
 
-def _csv(frame: pd.DataFrame, filename: str, headers: dict[str, str] | None = None) -> Response:
+def _csv(
+    frame: pd.DataFrame | bytes, filename: str, headers: dict[str, str] | None = None
+) -> Response:
+    """`frame` as a CSV download (`csv_text`; bytes: the CSV it made already)."""
     return Response(
-        csv_text(frame),
+        frame if isinstance(frame, bytes) else csv_text(frame),
         media_type=f"{CSV_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
     )

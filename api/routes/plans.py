@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from api.created import CreatedWindowDep
@@ -36,6 +37,7 @@ from api.errors import (
 )
 from api.etags import WHOLE_PLAN, Asked, not_modified, plan_tag
 from api.paging import PAGED_RESPONSES, send_next, send_total
+from api.plan_cache import AnswerCache
 from api.plan_tables import (
     PlanTable,
     RowFilter,
@@ -219,11 +221,11 @@ def list_plans(
     responses=with_headers({}, LATEST_HEADERS)
     | error_responses(404, said={404: "no plan yet that is not a what-if"}),
 )
-def latest_plan(session: SessionDep, request: Request, response: Response) -> PlanPublic | Response:
+def latest_plan(session: SessionDep, request: Request) -> PlanPublic | Response:
     """The newest plan of a config that is not a what-if: the pipeline's, or one requested
     without a changed config. What-ifs (`scenario: true`) are listed by GET /v1/plans.
     `X-Plan-Id` and `Content-Location` name the plan, as on its tables."""
-    return _plan_answer(session, request, response, None)
+    return _plan_answer(session, request, None)
 
 
 def latest_or_404(session: Session) -> repository.PlanStamp:
@@ -262,24 +264,43 @@ def plan_or_404(session: Session, plan_id: int) -> PlanRow:
     dependencies=[allowed(Action.READ)],
     responses=with_headers({}, PLAN_HEADERS) | error_responses(404, 422),
 )
-def get_plan(
-    plan_id: IdPath, session: SessionDep, request: Request, response: Response
-) -> PlanPublic | Response:
+def get_plan(plan_id: IdPath, session: SessionDep, request: Request) -> PlanPublic | Response:
     """One plan by id."""
-    return _plan_answer(session, request, response, plan_id)
+    return _plan_answer(session, request, plan_id)
 
 
-def _plan_answer(
-    session: Session, request: Request, response: Response, plan_id: int | None
-) -> PlanPublic | Response:
-    """Plan `plan_id` (None: the latest) whole, or the 304 of `look_up`."""
+def _plan_answer(session: Session, request: Request, plan_id: int | None) -> Response:
+    """Plan `plan_id` (None: the latest) whole, or the 304 of `look_up`. The body is the one
+    kept under its tag, if any (api/plan_cache.py), else made as FastAPI would make it from
+    `PlanPublic` (`plan_json`), with the headers in the order FastAPI gives them."""
     found = look_up(session, request, plan_id, Asked(WHOLE_PLAN, JSON_TYPE))
     if found.not_modified is not None:
         return found.not_modified
-    # by the id found and tagged: a plan stored meanwhile is not served under this one's tag
-    row = plan_or_404(session, found.plan_id)
-    response.headers.update(found.headers)
-    return _public(session, row)
+
+    def build() -> bytes:
+        # by the id found and tagged: a plan stored meanwhile is not served under this one's tag
+        return plan_json(_public(session, plan_or_404(session, found.plan_id)))
+
+    answer = Response(answer_body(request, found, build), media_type=JSON_TYPE)
+    answer.headers.update(found.headers)
+    return answer
+
+
+_PLAN_ADAPTER: TypeAdapter[PlanPublic] = TypeAdapter(PlanPublic)
+
+
+def plan_json(plan: PlanPublic) -> bytes:
+    """`plan` as GET /v1/plans/{id} sends it: what FastAPI makes of a route's `PlanPublic`
+    with `response_model_exclude_unset` (pydantic's JSON, by alias, only the fields set)."""
+    return _PLAN_ADAPTER.dump_json(plan, by_alias=True, exclude_unset=_AS_STORED)
+
+
+def answer_body(request: Request, found: PlanLookup, build: Callable[[], bytes]) -> bytes:
+    """The body of the 200 `found` is of: kept under its ETag in this process's
+    `AnswerCache` (api/plan_cache.py), else made by `build` and kept. `look_up` has just read
+    from the database that the plan is stored, so a purged plan is a 404, never kept bytes."""
+    cache: AnswerCache = request.app.state.plan_answers
+    return cache.body(found.headers.get("ETag"), build)
 
 
 # One table of a plan as JSON: an operation of its own per table (GET /v1/plans/{plan_id}/hours,
@@ -425,11 +446,15 @@ def _table_json(
     found = look_up(session, request, plan_id, Asked(table.value, JSON_TYPE, wanted))
     if found.not_modified is not None:
         return found.not_modified
-    row = plan_or_404(session, found.plan_id)
-    # rows made JSON here, through the table's own model, as GET /v1/plans/{id} serves them
-    # (only the keys each row stored: the response model would fill in the rest)
-    rows = public_rows(table, table_rows(table_source(session, row, table), table, wanted).rows)
-    return JSONResponse(rows, headers=found.headers)
+
+    def build() -> bytes:
+        row = plan_or_404(session, found.plan_id)
+        # rows made JSON here, through the table's own model, as GET /v1/plans/{id} serves
+        # them (only the keys each row stored: the response model would fill in the rest)
+        kept = table_rows(table_source(session, row, table), table, wanted).rows
+        return bytes(JSONResponse(public_rows(table, kept)).body)
+
+    return Response(answer_body(request, found, build), media_type=JSON_TYPE, headers=found.headers)
 
 
 @router.post(

@@ -5,6 +5,7 @@ purge deletes it) is never served from any process's cache, on SQLite or Postgre
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -16,10 +17,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from api.app import GZIP_MINIMUM_SIZE, create_app
+from api.app import GZIP_LEVEL, GZIP_MINIMUM_SIZE, create_app
 from api.etags import WHOLE_PLAN, Asked, plan_tag
-from api.plan_cache import AnswerCache
+from api.plan_cache import AnswerCache, KeptGzip
 from api.plan_tables import STORED_TABLES, RowFilter
 from api.routes import exports, plans
 from api.schemas import PlanPublic, PlanResultPublic
@@ -35,12 +41,13 @@ from tests.conftest import LiveServer
 _PER_REQUEST = {"date", "x-request-id"}
 
 
+def _refused(*_args: object, **_kwargs: object) -> NoReturn:
+    raise AssertionError("an answer already made was made again")
+
+
 def _refuse_to_build(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every function that reads a stored plan's result or makes an answer of it fails."""
-
-    def built(*_args: object, **_kwargs: object) -> NoReturn:
-        raise AssertionError("the plan was read again for an answer already made")
-
+    built = _refused
     for module, name in (
         (plans, "plan_or_404"),
         (plans, "_public"),
@@ -138,6 +145,15 @@ def test_a_kept_answer_is_sent_again_byte_for_byte_without_reading_the_plan(
                     h for h in first[url].headers.multi_items() if h[0] not in _PER_REQUEST
                 ], url
     assert cache.hits == hits + 2 * len(urls)
+    # and compressed once: the second gzipped 200 is the kept one, the same bytes when inflated
+    zipped = {url: client.get(url, headers={"Accept-Encoding": "gzip"}) for url in urls}
+    monkeypatch.setattr(KeptGzip, "_compress", _refused)
+    for url in urls:
+        again = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert again.status_code == 200 and again.content == first[url].content, url
+        assert again.headers.get("content-encoding") == zipped[url].headers.get(
+            "content-encoding"
+        ), url
     monkeypatch.undo()
 
     # each body as made without the cache: the whole plan by FastAPI from its schema, and a
@@ -288,3 +304,46 @@ def test_a_deleted_plan_is_never_served_from_any_processs_cache(
             for client in clients:
                 client.close()
     engine.dispose()
+
+
+def _app(kept: bool) -> Starlette:
+    """An app answering a plan route's way (X-Plan-Id, an ETag, 5 kB of JSON), and `/small`
+    and `/untagged` that KeptGzip leaves alone, behind GZipMiddleware as api/app.py has it,
+    with KeptGzip inside it or not."""
+    body = json.dumps([{"hours": i / 7} for i in range(300)]).encode()
+    tagged = {"X-Plan-Id": "7", "ETag": 'W/"abc"'}
+
+    def route(request: Request) -> Response:
+        if request.url.path == "/small":
+            return Response(b"[]", media_type="application/json", headers=tagged)
+        named = tagged if request.url.path == "/plan" else {}
+        return Response(body, media_type="application/json", headers=named)
+
+    app = Starlette(routes=[Route(p, route) for p in ("/plan", "/small", "/untagged")])
+    if kept:
+        app.add_middleware(
+            KeptGzip, cache=AnswerCache(), minimum_size=GZIP_MINIMUM_SIZE, level=GZIP_LEVEL
+        )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    return app
+
+
+def test_a_kept_compressed_answer_is_what_gzipmiddleware_sends() -> None:
+    """The same headers, in the same order, and the same body once inflated, as Starlette's
+    GZipMiddleware alone gives, whether compressed now or kept; and the same answers where
+    KeptGzip does nothing (a small body, an untagged one, a client not asking for gzip)."""
+    with LiveServer(_app(kept=False)) as plain, LiveServer(_app(kept=True)) as kept:
+        for path in ("/plan", "/small", "/untagged"):
+            for encoding in ("gzip", "identity", "deflate, gzip;q=0.5"):
+                sent = {"Accept-Encoding": encoding}
+                expected = httpx.get(plain.url + path, headers=sent)
+                for _ in range(2):  # compressed, then kept
+                    answer = httpx.get(kept.url + path, headers=sent)
+                    assert answer.content == expected.content, (path, encoding)
+                    assert [h for h in answer.headers.multi_items() if h[0] != "date"] == [
+                        h for h in expected.headers.multi_items() if h[0] != "date"
+                    ], (path, encoding)
+        with httpx.stream("GET", kept.url + "/plan", headers={"Accept-Encoding": "gzip"}) as raw:
+            wire = b"".join(raw.iter_raw())
+        assert raw.headers["content-encoding"] == "gzip" and len(wire) < 5000
+        assert gzip.decompress(wire) == httpx.get(plain.url + "/plan").content

@@ -9,13 +9,14 @@ another way, so the pack and the plan cannot disagree.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
+from homeward.exports import without_round_off
+from homeward.planning import REFERRALS_PREFIX, PlanHorizon, plan_figures, plan_horizon
 from homeward.recovery import UNFINISHED, as_utc
 from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
 
@@ -158,7 +159,9 @@ def _figure_rows(
     for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "available")):
         total = float(sum(r.get(column) or 0.0 for r in capital)) if capital else None
         rows.append(_row(column, total, "GBP", f"DFG capital {what}, every district's summed"))
-    return rows + _capital_year_rows(result.get("capital_by_year") or [])
+    return (
+        rows + _capital_year_rows(result.get("capital_by_year") or []) + _revenue_year_rows(result)
+    )
 
 
 def _capital_year_rows(by_year: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -175,6 +178,111 @@ def _capital_year_rows(by_year: list[dict[str, Any]]) -> list[dict[str, Any]]:
             note = f"DFG capital {what} in financial year {year}, every district's summed"
             rows.append(_row(f"{column}[{year}]", total, "GBP", note))
     return rows
+
+
+# (figure, revenue_by_year column) of each financial year's revenue rows: the headline figures'
+# names, as capital_spent_gbp[2026-27] is capital_spent_gbp's
+_YEAR_FIGURES = (
+    ("revenue_budget_gbp", "budget_gbp"),
+    ("net_revenue_cost_gbp", "net_cost_gbp"),
+    ("unspent_budget_gbp", "headroom_gbp"),
+)
+
+
+def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each financial year the plan reaches (from its `revenue_by_year` rows, every budget's
+    summed), as a finance officer reports against it: how many of the plan's periods start in
+    it (`periods[2026-27]`) and whether that is only part of the year (`part_year[2026-27]`),
+    then the revenue budget for those periods, the net revenue cost and the budget left
+    unspent (`revenue_budget_gbp[2026-27]`, ..., the headline figures' names), and where the
+    config gives the budget by financial year, the whole year's (`year_revenue_budget_gbp[..]`).
+    The years' figures add up to the headline ones. [] for a plan stored before the table."""
+    by_year = result.get("revenue_by_year") or []
+    horizon = plan_horizon(result)
+    monthly = _monthly(result, horizon)
+    rows = []
+    for year in dict.fromkeys(r["year"] for r in by_year):
+        mine = [r for r in by_year if r["year"] == year]
+        covered = int(mine[0].get("periods") or 0)
+        whole = _year_periods(year, horizon, monthly)
+        part = None if whole is None else covered < whole
+        unit = "month" if monthly else "week" if horizon.period_days == 7 else "period"
+        of = "" if whole is None else f", of the {whole} {unit}s starting in the whole year"
+        rows.append(
+            _row(
+                f"periods[{year}]",
+                covered,
+                "periods",
+                f"the plan's periods starting in financial year {year} ({_span(year)}){of}",
+            )
+        )
+        rows.append(
+            _row(
+                f"part_year[{year}]",
+                part,
+                "true/false",
+                f"whether the plan covers only part of financial year {year} (fewer periods "
+                "than the whole year's): the year's figures here are for its periods alone",
+            )
+        )
+        sums = {
+            column: float(sum(r.get(column) or 0.0 for r in mine)) for _, column in _YEAR_FIGURES
+        }
+        sums["headroom_gbp"] = without_round_off(sums["headroom_gbp"], sums["budget_gbp"])
+        notes = {
+            "budget_gbp": "the revenue budget for the plan's periods in financial year {y} "
+            "(by financial year, those periods' share of the year's), every budget's summed",
+            "net_cost_gbp": "staff and agency cost less fee and charge income in financial "
+            "year {y}, every budget's summed",
+            "headroom_gbp": "revenue budget left unspent in financial year {y} (its budget less "
+            "its net cost), every budget's summed",
+        }
+        for figure, column in _YEAR_FIGURES:
+            note = notes[column].format(y=year)
+            rows.append(_row(f"{figure}[{year}]", sums[column], "GBP", note))
+        given = [r.get("year_budget_gbp") for r in mine]
+        if any(g is not None for g in given):
+            whole_budget = None if None in given else float(sum(given))
+            rows.append(
+                _row(
+                    f"year_revenue_budget_gbp[{year}]",
+                    whole_budget,
+                    "GBP",
+                    f"the whole financial year {year}'s revenue budget, as "
+                    "revenue_budget_gbp_by_year gives it, of which revenue_budget_gbp"
+                    f"[{year}] is the plan's periods' share; null where a budget of the year "
+                    "is given per period",
+                )
+            )
+    return rows
+
+
+def _span(year: str) -> str:
+    start = int(year[:4])
+    return f"1 April {start} to 31 March {start + 1}"
+
+
+def _monthly(result: dict[str, Any], horizon: PlanHorizon) -> bool:
+    """Calendar months: periods of 28 to 31 days, each starting on the 1st (as
+    optimise/part_years.py counts them)."""
+    starts = [str(r.get("ds") or "")[:10] for r in result.get("revenue") or []]
+    if horizon.period_days is None or not 28 <= horizon.period_days <= 31:
+        return False
+    return bool(starts) and all(s.endswith("-01") for s in starts)
+
+
+def _year_periods(year: str, horizon: PlanHorizon, monthly: bool) -> int | None:
+    """How many periods of the plan's grid (every period_days from its first period, extended
+    both ways, or calendar months) start in financial year `year`, as
+    optimise/part_years.py counts a whole year's; None where the plan does not say its grid."""
+    if monthly:
+        return 12
+    if horizon.period_days is None or horizon.first_ds is None:
+        return None
+    start = int(year[:4])
+    origin, days = date.fromisoformat(horizon.first_ds), horizon.period_days
+    a, b = (date(start, 4, 1) - origin).days, (date(start + 1, 4, 1) - origin).days
+    return -(-b // days) + (-a // days)  # ceil(b / days) - ceil(a / days)
 
 
 def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

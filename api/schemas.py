@@ -1164,10 +1164,20 @@ class PlanRiskPeriodRowPublic(_StoredRow):
 class PlanSummaryRowPublic(_StoredRow):
     """One figure of a plan's summary (GET /v1/plans/{id}/summary), for a pack a head of
     service reads: which plan, its status and horizon, its headline figures (totals over its
-    periods, as its comparison gives them), its DFG capital, the config and run that made it,
-    and the forecast run and referral history it planned from."""
+    periods, as its comparison gives them), its DFG capital, each financial year's revenue
+    budget, net cost and unspent budget, the config and run that made it, and the forecast run
+    and referral history it planned from."""
 
-    figure: str = Field(description="which figure, e.g. `weighted_wait_days`, `first_ds`")
+    figure: str = Field(
+        description="which figure, e.g. `weighted_wait_days`, `first_ds`; a financial year's "
+        "figures name it in brackets: `capital_spent_gbp[2026-27]` and "
+        "`capital_available_gbp[2026-27]` (where the config gives capital by year), and for "
+        "every year the plan reaches `periods[2026-27]` (its periods starting in the year), "
+        "`part_year[2026-27]` (true where the plan covers only part of the year), "
+        "`revenue_budget_gbp[2026-27]` (the budget for those periods), "
+        "`net_revenue_cost_gbp[2026-27]`, `unspent_budget_gbp[2026-27]` and, where the budget "
+        "is given by financial year, `year_revenue_budget_gbp[2026-27]` (the whole year's)"
+    )
     value: int | float | str | bool | None = Field(
         description="the figure: a number, a date (YYYY-MM-DD), a time (ISO 8601, UTC) or "
         "text, as `unit` says; null where the plan does not give it (a figure undefined, or "
@@ -1322,10 +1332,39 @@ class PlanPublic(BaseModel):
     created_by: str | None = Field(description=_PLAN_CREATED_BY)
 
 
+class PlanServiceChangePublic(BaseModel):
+    """One service in a comparison: its hours and net cost over the plan's periods and teams
+    (its `revenue_by_service` rows summed) in this plan and in the plan compared with, and the
+    change, this plan's less that plan's."""
+
+    model_config = _ALWAYS_SENT
+
+    service: str = Field(description="the service's id, as the configs name it")
+    hours: float | None = Field(
+        description="staff (in-house or commissioned) and agency hours, hours; null where this "
+        "plan has no revenue_by_service rows (not solved, or stored before the table)"
+    )
+    compared_hours: float | None = Field(
+        description="the same in the plan compared with, hours; null without one, where it lacks "
+        "the service, or where it has no such rows"
+    )
+    hours_change: float | None = Field(description=_change("hours"))
+    net_cost_gbp: float | None = Field(
+        description="staff and agency cost less the service's care charge income, GBP (DFG fee "
+        "income is no care service's: it is only in the totals' net_revenue_cost_gbp); null as "
+        "`hours`"
+    )
+    compared_net_cost_gbp: float | None = Field(
+        description="the same in the plan compared with, GBP; null as `compared_hours`"
+    )
+    net_cost_gbp_change: float | None = Field(description=_change("GBP"))
+
+
 class PlanComparisonPublic(SweepRowPublic):
     """A what-if against the active config's latest plan when it was asked for: its figures
     as a sweep's row gives them (`dfg_fee_rate` its config's), each one's change from that
-    plan (`compared_with_plan_id`), and what its config changed."""
+    plan (`compared_with_plan_id`), what its config changed, and each service's hours and net
+    cost in both plans (`by_service`)."""
 
     config_changes: list[str] | None = Field(
         description="each field where the what-if's config differs from the active config, to "
@@ -1333,6 +1372,14 @@ class PlanComparisonPublic(SweepRowPublic):
         "of a list named by its `id`, one only one config has `added` or `removed`; `name` and "
         "`version` plan nothing and are left out); [] for none; null with no config active, "
         "or one that cannot be read (`not_comparable` says so)"
+    )
+    by_service: list[PlanServiceChangePublic] = Field(
+        default_factory=list,
+        description="per service, in this plan's config order (then any service only the plan "
+        "compared with has), its hours and net cost in each plan and the change, summed over "
+        "periods and teams: which service a changed rate or fee moved hours and money in. "
+        "Each change is null where the totals' are (`not_comparable`, or no plan compared "
+        "with). Not in a sweep's rows, which keep to the totals",
     )
 
 

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -1116,6 +1116,9 @@ class SweepBaseline:
     figures: dict[str, float | None]
     horizon: PlanHorizon | None = None
     status: str | None = None  # the solver's outcome; None: not known (taken as optimal)
+    # each service's (hours, net cost) in its config's order (`service_totals`), for a
+    # comparison's `by_service`; a sweep's rows leave them out
+    services: dict[str, ServiceTotal] = field(default_factory=dict)
 
 
 def sweep_row(
@@ -1219,7 +1222,79 @@ def sweep_baseline(session: Session) -> SweepBaseline | None:
 def baseline_of(plan: PlanRow, body: dict[str, Any] | None) -> SweepBaseline:
     """A stored plan (of config `body`) as the baseline a comparison's changes are from."""
     figures = plan_figures(plan.objective_weighted_wait_days, plan.result, body)
-    return SweepBaseline(plan.id, figures, plan_horizon(plan.result), plan.status)
+    services = service_totals(plan.result, body)
+    return SweepBaseline(plan.id, figures, plan_horizon(plan.result), plan.status, services)
+
+
+@dataclass(frozen=True)
+class ServiceTotal:
+    """A service's hours (staff, commissioned and agency) and net cost (staff and agency cost
+    less its care charge income, GBP) over a plan's periods and teams; None where the plan has
+    no revenue_by_service rows (not solved, or stored before the table)."""
+
+    hours: float | None
+    net_cost_gbp: float | None
+
+
+def service_totals(
+    result: Mapping[str, Any], body: Mapping[str, Any] | None
+) -> dict[str, ServiceTotal]:
+    """Each service's `ServiceTotal` from a stored plan's `revenue_by_service` rows, summed
+    over periods and teams, in its config's order (`body`'s services; any service only the
+    rows name after them, in their order)."""
+    rows = result.get("revenue_by_service") or []
+    order = [*_config_services(body), *(str(r.get("service")) for r in rows)]
+    totals: dict[str, ServiceTotal] = {}
+    for service in dict.fromkeys(order):
+        mine = [r for r in rows if r.get("service") == service]
+        if not rows:
+            totals[service] = ServiceTotal(None, None)
+            continue
+        hours = sum((r.get("staff_hours") or 0.0) + (r.get("agency_hours") or 0.0) for r in mine)
+        paid = sum(
+            (r.get("staff_cost_gbp") or 0.0) + (r.get("agency_cost_gbp") or 0.0) for r in mine
+        )
+        charged = sum(r.get("charge_income_gbp") or 0.0 for r in mine)
+        totals[service] = ServiceTotal(float(hours), float(paid - charged))
+    return totals
+
+
+def _config_services(body: Mapping[str, Any] | None) -> list[str]:
+    """The service ids of a stored config body, in its order; [] where it gives none that
+    can be read (a config stored by an older release is read as stored, not validated)."""
+    services = None if body is None else body.get("services")
+    if not isinstance(services, list):
+        return []
+    return [str(s["id"]) for s in services if isinstance(s, Mapping) and "id" in s]
+
+
+def service_changes(
+    mine: Mapping[str, ServiceTotal],
+    theirs: Mapping[str, ServiceTotal] | None,
+    compared: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """A comparison's `by_service`: per service (this plan's config order, then any only the
+    compared plan has), its hours and net cost in this plan and in the compared one
+    (`compared_hours`, `compared_net_cost_gbp`) and each one's change, this plan's less the
+    compared's. The changes are None where the comparison's are (`compared`: its row, with
+    `not_comparable` or no `compared_with_plan_id`), or where either plan lacks the figure;
+    the compared plan's figures are None without one."""
+    theirs = theirs or {}
+    apart = compared.get("compared_with_plan_id") is None or compared.get("not_comparable")
+    empty = ServiceTotal(None, None)
+    rows = []
+    for service in dict.fromkeys([*mine, *theirs]):
+        now, then = mine.get(service, empty), theirs.get(service, empty)
+        row: dict[str, Any] = {"service": service}
+        for name in ("hours", "net_cost_gbp"):
+            value, before = getattr(now, name), getattr(then, name)
+            row[name], row[f"compared_{name}"] = value, before
+            if apart or value is None or before is None:
+                row[f"{name}_change"] = None
+            else:
+                row[f"{name}_change"] = without_round_off(value - before, value, before)
+        rows.append(row)
+    return rows
 
 
 def plan_what_if(
@@ -1254,7 +1329,11 @@ def plan_what_if(
     compared = sweep_row(rate, row.id, row.status, figures, baseline, horizon)
     if unreadable is not None:
         compared["not_comparable"] = unreadable
-    return stored, {**compared, "config_changes": changes}
+    services = service_totals(row.result, body)
+    by_service = service_changes(
+        services, None if baseline is None else baseline.services, compared
+    )
+    return stored, {**compared, "config_changes": changes, "by_service": by_service}
 
 
 def compare_plans(session: Session, plan: PlanRow, other: PlanRow) -> dict[str, Any]:
@@ -1280,8 +1359,11 @@ def compare_plans(session: Session, plan: PlanRow, other: PlanRow) -> dict[str, 
         unreadable, rate = exc, _stored_rate(mine.body, exc)
     compared = sweep_row(rate, plan.id, plan.status, own, baseline, plan_horizon(plan.result))
     if unreadable is not None:
-        return _nothing_compared(compared, unreadable)
-    return {**compared, "config_changes": [f"{p}: {old} -> {new}" for p, old, new in diff]}
+        compared = _nothing_compared(compared, unreadable)
+    else:
+        compared["config_changes"] = [f"{p}: {old} -> {new}" for p, old, new in diff]
+    services = service_totals(plan.result, mine.body)
+    return {**compared, "by_service": service_changes(services, baseline.services, compared)}
 
 
 def _stored_rate(body: dict[str, Any], exc: ConfigUnreadable) -> float:

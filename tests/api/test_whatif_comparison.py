@@ -10,6 +10,8 @@ must fail these tests, not pass them twice."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 from typing import Any
 
@@ -138,6 +140,60 @@ def test_a_what_if_is_compared_with_the_active_configs_latest_plan(
     assert again.json() == comparison
 
 
+def _by_service(plan: dict[str, Any], body: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """{service: (hours, net cost)} of a plan, in its config's order, from its staffing and
+    hours tables and its config's rates: staff and agency hours; staff hours at the service's
+    rate and agency hours at its premium, less care charges on the hours served (not from
+    revenue_by_service, which the route sums)."""
+    body = PlanningConfig.model_validate(body).model_dump()  # defaults filled in
+    out = {}
+    for s in body["services"]:
+        staffing = [r for r in _rows(plan, "staffing") if r["service"] == s["id"]]
+        served = sum(r["hours"] for r in _rows(plan, "hours") if r["service"] == s["id"])
+        rate = s["cost_per_hour_gbp"]
+        paid = sum(
+            r["staff_hours"] * rate + r["agency_hours"] * rate * s["agency_premium"]
+            for r in staffing
+        )
+        charged = served * s["charge_gbp_per_hour"] * s["charge_paying_share"]
+        hours = sum(r["staff_hours"] + r["agency_hours"] for r in staffing)
+        out[s["id"]] = (hours, paid - charged)
+    return out
+
+
+def test_a_what_if_changing_only_home_cares_rate_shows_it_in_home_cares_row(
+    finance: httpx.Client,
+) -> None:
+    """Per service, hours and net cost in each plan and the change, in config order, each
+    reckoned here from the plans' own staffing and hours tables: a dearer commissioned rate
+    for home care (domcare) moves home care's net cost, and the services' net costs less DFG
+    fee income are the totals' net cost."""
+    latest, latest_body = _latest(finance)
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    [domcare] = [s for s in body["services"] if s["id"] == "domcare"]
+    domcare["cost_per_hour_gbp"] = 30.0
+    plan = _what_if(finance, body)
+    comparison = plan["comparison"]
+    assert comparison["config_changes"] == ["services[domcare].cost_per_hour_gbp: 23 -> 30"]
+    now, then = _by_service(plan, body), _by_service(latest, latest_body)
+    rows = comparison["by_service"]
+    assert [r["service"] for r in rows] == [s["id"] for s in body["services"]]
+    for r in rows:
+        (hours, net), (hours_then, net_then) = now[r["service"]], then[r["service"]]
+        assert r["hours"] == pytest.approx(hours, rel=1e-9, abs=1e-6), r
+        assert r["compared_hours"] == pytest.approx(hours_then, rel=1e-9, abs=1e-6), r
+        assert r["hours_change"] == pytest.approx(hours - hours_then, rel=1e-6, abs=1e-4), r
+        assert r["net_cost_gbp"] == pytest.approx(net, rel=1e-9, abs=1e-6), r
+        assert r["compared_net_cost_gbp"] == pytest.approx(net_then, rel=1e-9, abs=1e-6), r
+        assert r["net_cost_gbp_change"] == pytest.approx(net - net_then, rel=1e-6, abs=1e-4), r
+    [home] = [r for r in rows if r["service"] == "domcare"]
+    assert abs(home["net_cost_gbp_change"]) > 1.0  # the rate moved home care's cost
+    net = sum(r["net_cost_gbp"] for r in rows) - comparison["fee_income_gbp"]
+    assert net == pytest.approx(comparison["net_revenue_cost_gbp"], rel=1e-9)
+    again = finance.get(f"/v1/plans/{plan['id']}/compare/{latest['id']}").json()
+    assert again["by_service"] == rows
+
+
 def test_a_financial_year_budget_is_reckoned_as_the_periods_budgets_summed(
     finance: httpx.Client,
 ) -> None:
@@ -183,6 +239,24 @@ def test_a_what_if_that_raises_the_budget_adds_up_on_its_own(finance: httpx.Clie
     [budget] = [r for r in summary if r["figure"] == "revenue_budget_gbp"]
     assert budget["value"] == pytest.approx(comparison["revenue_budget_gbp"], rel=1e-12)
     assert budget["unit"] == "GBP"
+    # and each financial year's, from the plan's revenue_by_year rows summed by hand (the test
+    # demo's 13 weeks from January: the last of one year, a budget per period)
+    figures = {r["figure"]: r["value"] for r in summary}
+    [year] = {r["year"] for r in _rows(plan, "revenue_by_year")}
+    assert figures[f"periods[{year}]"] == plan["result"]["periods"]
+    assert figures[f"part_year[{year}]"] is True
+    assert figures[f"revenue_budget_gbp[{year}]"] == pytest.approx(budget["value"], rel=1e-12)
+    net = sum(r["net_cost_gbp"] for r in _rows(plan, "revenue_by_year"))
+    assert figures[f"net_revenue_cost_gbp[{year}]"] == pytest.approx(net, rel=1e-12)
+    assert figures[f"unspent_budget_gbp[{year}]"] == pytest.approx(budget["value"] - net, rel=1e-9)
+    assert f"year_revenue_budget_gbp[{year}]" not in figures
+    # summary.csv gives them as its JSON does
+    answer = finance.get(f"/v1/plans/{plan['id']}/summary.csv")
+    assert answer.status_code == 200, answer.text
+    cells = {r["figure"]: r["value"] for r in csv.DictReader(io.StringIO(answer.text))}
+    # (CSV money to a tenth of a penny)
+    assert float(cells[f"net_revenue_cost_gbp[{year}]"]) == pytest.approx(net, abs=1e-3)
+    assert cells[f"part_year[{year}]"] == "true"
 
 
 def test_the_active_config_planned_again_changes_no_field(finance: httpx.Client) -> None:
@@ -219,6 +293,11 @@ def test_a_what_if_over_other_periods_has_no_changes_and_says_why(
     assert comparison["weighted_wait_days"] == pytest.approx(
         plan["objective_weighted_wait_days"]
     )  # its own figures are still given
+    # and so are each service's, in both plans, but not their changes
+    assert [r["service"] for r in comparison["by_service"]] == [s["id"] for s in body["services"]]
+    for r in comparison["by_service"]:
+        assert r["hours"] is not None and r["compared_hours"] is not None, r
+        assert r["hours_change"] is None and r["net_cost_gbp_change"] is None, r
 
 
 def _years_of(plan: dict[str, Any]) -> dict[str, int]:

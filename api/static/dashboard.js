@@ -150,6 +150,7 @@ function renderSummary(plan, asked = { id: null }) {
       <div><span class="muted">delayed days in hospital</span><b id="plan-dtoc">${fmt(figures.dtoc)}</b></div>
       <div><span class="muted">delayed days, simulated</span><b id="plan-sim-dtoc">${fmtOrNA(figures.simDtoc)}</b></div>
     </div>
+    ${revenueByYear(plan)}
     <div id="plan-warnings"></div>
     <p class="muted">${esc(r.message)}</p>
     <p id="plan-config-note" role="note" hidden></p>
@@ -159,6 +160,46 @@ function renderSummary(plan, asked = { id: null }) {
   renderWarnings(r.warnings || []);
   wireDownloads(document.querySelector("#summary"));
   document.querySelector("#summary").setAttribute("aria-busy", "false");
+}
+
+// Each financial year the plan reaches, as the summary gives it (revenue_budget_gbp[2026-27],
+// net_revenue_cost_gbp[..], unspent_budget_gbp[..], periods[..] and part_year[..]): the
+// plan's revenue_by_year rows, every budget's summed, so a finance officer reads revenue by
+// year beside DFG capital by year. A year the plan covers only in part says so: its budget is
+// the plan's periods' share, not the year's.
+function revenueByYear(plan) {
+  const rows = plan.result.revenue_by_year || [];
+  if (!rows.length) return "";
+  const word = periodWord(plan);
+  const years = [...groupBy(rows, (y) => y.year).values()].map((ys) => ({
+    year: ys[0].year, periods: Number(ys[0].periods), budget: sum(ys, "budget_gbp"),
+    net: sum(ys, "net_cost_gbp"), unspent: sum(ys, "headroom_gbp") })).sort(byYear);
+  // a column a year, a row a figure: few years, so it fits the summary's narrow card
+  const covers = (y) => {
+    const whole = yearPeriods(plan, y.year);
+    return whole == null ? String(y.periods) : `${y.periods} of ${whole} (${y.periods < whole ? "part" : "whole"})`;
+  };
+  const line = (label, cell) => `<tr><th scope="row">${label}</th>${years.map((y) => `<td>${cell(y)}</td>`).join("")}</tr>`;
+  return `<h3 id="revenue-year-heading">Revenue by financial year</h3><div class="wide"><table id="revenue-year-table">
+    <caption>Each financial year (1 April to 31 March) the plan's ${word}s start in: how many of the
+    year's ${word}s the plan covers (part of the year, or the whole), the revenue budget for those
+    ${word}s, the net cost (staff and agency cost less fee and charge income) and the budget left
+    unspent, every budget's summed</caption>
+    <thead><tr><th scope="col">financial year</th>${years.map((y) => `<th scope="col">${esc(y.year)}</th>`).join("")}</tr></thead>
+    <tbody>${line(`${word}s in the plan`, (y) => esc(covers(y)))}${line("revenue budget (GBP)", (y) => fmt(y.budget))}
+    ${line("net cost (GBP)", (y) => fmt(y.net))}${line("unspent (GBP)", (y) => fmt(y.unspent))}</tbody></table></div>`;
+}
+
+// How many periods of the plan's grid (every period_days from its first period, both ways, or
+// calendar months) start in financial year `year`, as homeward/plan_summary.py counts a whole
+// year's; null for a plan with no periods.
+function yearPeriods(plan, year) {
+  const starts = planWeeks(plan), days = Number(plan.result.period_days) || 7;
+  if (!starts.length) return null;
+  if (days >= 28 && days <= 31 && starts.every((d) => d.endsWith("-01"))) return 12;
+  const first = Number(String(year).slice(0, 4)), origin = Date.parse(`${starts[0]}T00:00:00Z`);
+  const from = (y) => (Date.UTC(y, 3, 1) - origin) / 86400000;  // days from the first period to 1 April
+  return Math.ceil(from(first + 1) / days) - Math.ceil(from(first) / days);
 }
 
 // CSV downloads for a spreadsheet: the plan's summary and warnings (what a head of service is
@@ -1400,7 +1441,28 @@ function whatIfChanges(plan, active) {
     ${planLink(c.compared_with_plan_id)} (the latest plan of the active config #${esc(active.id)}); change is the what-if
     minus the current plan</caption>
     <thead><tr><th scope="col">measure</th><th scope="col">current plan</th><th scope="col">what-if</th>
-    <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+    <th scope="col">change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>${whatIfServices(plan)}`;
+}
+
+// Each service's hours and net cost (staff and agency cost less its care charges) in the current
+// plan and the what-if, and the change, as the server compared them (`comparison.by_service`,
+// in the config's order): which service a changed rate or fee moved. Changes are n/a where the
+// totals' are.
+function whatIfServices(plan) {
+  const rows = plan.comparison?.by_service || [];
+  if (!rows.length) return "";
+  const change = (delta) => (delta == null ? "n/a" : signed(delta));
+  const body = rows.map((r) => `<tr><th scope="row">${esc(serviceName(r.service))}</th>
+    <td>${fmtOrNA(r.compared_hours)}</td><td>${fmtOrNA(r.hours)}</td><td>${change(r.hours_change)}</td>
+    <td>${fmtOrNA(r.compared_net_cost_gbp)}</td><td>${fmtOrNA(r.net_cost_gbp)}</td><td>${change(r.net_cost_gbp_change)}</td></tr>`);
+  const sub = '<th scope="col">current plan</th><th scope="col">what-if</th><th scope="col">change</th>';
+  return `<div class="wide"><table id="whatif-services"><caption>By service, ${planPeriod(plan)}: hours (staff,
+    commissioned and agency) and net cost (staff and agency cost less the service's care charges; DFG fee
+    income is no service's)</caption>
+    <colgroup><col></colgroup><colgroup span="3"></colgroup><colgroup span="3"></colgroup>
+    <thead><tr><th scope="col" rowspan="2">service</th><th scope="colgroup" colspan="3">hours</th>
+    <th scope="colgroup" colspan="3">net cost (GBP)</th></tr><tr>${sub}${sub}</tr></thead>
+    <tbody>${body.join("")}</tbody></table></div>`;
 }
 
 // What the what-if's config changed from the active one, as the server lists it (each field

@@ -238,6 +238,7 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     result = browser.find_element(By.ID, "whatif-result").text
     assert "optimal" in result and result.startswith("what-if #")
     _assert_changes_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
+    _assert_services_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
     _assert_new_warnings_shown(browser, demo_server, role_keys[Role.FINANCE], latest)
     _assert_config_changes_shown(browser, demo_server, role_keys[Role.FINANCE], "0.15")
     _assert_not_comparable_shown(browser)
@@ -327,6 +328,49 @@ def _assert_changes_shown(
     assert shown["fee income (GBP)"].startswith("+")
 
 
+def _by_service(plan: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """{service: (hours, net cost)} of a plan, its revenue_by_service rows summed here."""
+    out: dict[str, tuple[float, float]] = {}
+    for r in plan["result"]["revenue_by_service"]:
+        hours, net = out.get(r["service"], (0.0, 0.0))
+        paid = r["staff_cost_gbp"] + r["agency_cost_gbp"] - r["charge_income_gbp"]
+        out[r["service"]] = (hours + r["staff_hours"] + r["agency_hours"], net + paid)
+    return out
+
+
+def _assert_services_shown(
+    browser: webdriver.Chrome, server: LiveServer, key: str, current_id: str
+) -> None:
+    """Under the changes, each service's hours and net cost in the current plan and the
+    what-if and the change, a row a service in the config's order."""
+    headline = browser.find_element(By.ID, "whatif-headline").text
+    what_if_id = re.match(r"what-if #(\d+):", headline)
+    assert what_if_id is not None
+    now = _by_service(_get_plan(server, key, what_if_id.group(1)))
+    then = _by_service(_get_plan(server, key, current_id))
+    active = httpx.get(f"{server.url}/v1/configs/active", headers=key_header(key)).json()
+    order = [s["id"] for s in active["body"]["services"]]
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#whatif-services tbody tr')]"
+        ".map((tr) => [...tr.cells].map((c) => c.textContent.trim()))"
+    )
+    expected = []
+    for service in order:
+        (hours, net), (hours_then, net_then) = now[service], then[service]
+        expected.append(
+            [
+                f"{hours_then:,.0f}",
+                f"{hours:,.0f}",
+                _signed(hours - hours_then, 0),
+                f"{net_then:,.0f}",
+                f"{net:,.0f}",
+                _signed(net - net_then, 0),
+            ]
+        )
+    assert [r[1:] for r in rows] == expected
+    assert len({r[0] for r in rows}) == len(order)  # a row a service, each named
+
+
 def _assert_config_changes_shown(
     browser: webdriver.Chrome, server: LiveServer, key: str, rate: str
 ) -> None:
@@ -348,6 +392,7 @@ window.fetch = async (url, opts = {}) => {
   const plan = await answer.json();
   const c = plan.comparison;
   for (const k of Object.keys(c)) if (k.endsWith("_change")) c[k] = null;
+  for (const r of c.by_service) r.hours_change = r.net_cost_gbp_change = null;
   c.not_comparable = why;
   return new Response(JSON.stringify(plan), { status: answer.status, headers: answer.headers });
 };
@@ -367,6 +412,10 @@ def _assert_not_comparable_shown(browser: webdriver.Chrome) -> None:
     for tr in browser.find_elements(By.CSS_SELECTOR, "#whatif-changes tbody tr"):
         then, now, change = (td.text for td in tr.find_elements(By.TAG_NAME, "td"))
         assert (then, change) == ("n/a", "n/a") and now != "n/a"
+    # each service's figures in both plans are still shown, not their changes
+    for tr in browser.find_elements(By.CSS_SELECTOR, "#whatif-services tbody tr"):
+        cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        assert [cells[2], cells[5]] == ["n/a", "n/a"] and "n/a" not in cells[:2] + cells[3:5]
 
 
 def _shown_plan_id(browser: webdriver.Chrome) -> str | None:

@@ -8,6 +8,7 @@ finds nothing serious on either table."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -156,6 +157,95 @@ def test_capital_over_the_horizon_adds_no_years_table(browser: Any, stored: Any)
     wait.until(ec.presence_of_element_located((By.ID, "capital-table")))
     assert _rows(browser, "capital-table")[0][:3] == ["Rugby", "20,000", "14,000"]
     assert browser.find_elements(By.CSS_SELECTOR, "#capital-year-table, #capital h3") == []
+
+
+def _revenue_year_row(budget: str, year: str, periods: int, gbp: float, net: float) -> Any:
+    """A revenue_by_year row as a plan stores it (a budget per period: no whole year's)."""
+    return {"budget": budget, "year": year, "periods": periods} | {
+        "staff_cost_gbp": net,
+        "agency_cost_gbp": 0.0,
+        "fee_income_gbp": 0.0,
+        "charge_income_gbp": 0.0,
+        "budget_gbp": gbp,
+        "net_cost_gbp": net,
+        "headroom_gbp": gbp - net,
+        "year_budget_gbp": None,
+    }
+
+
+def _revenue_row(period: int, ds: str) -> dict[str, Any]:
+    """A revenue row (its figures are not what these tests read)."""
+    money = ("staff_cost_gbp", "agency_cost_gbp", "fee_income_gbp", "charge_income_gbp")
+    return {"period": period, "ds": ds} | dict.fromkeys(
+        (*money, "budget_gbp", "net_cost_gbp", "headroom_gbp"), 0.0
+    )
+
+
+def test_revenue_by_financial_year_shows_each_years_budget_net_cost_and_part(
+    browser: Any, stored: Any
+) -> None:
+    """Three weeks from Monday 23 March 2026, two budgets: two of 2025-26's last weeks and
+    2026-27's first, each year's figures every budget's summed here by hand, and each year
+    said to be part of one, as the summary's part_year[...] says."""
+    server, key, store = stored
+    weeks = ["2026-03-23", "2026-03-30", "2026-04-06"]
+    revenue = [_revenue_row(i + 1, ds) for i, ds in enumerate(weeks)]
+    years = [
+        _revenue_year_row("pooled", "2025-26", 2, 20000.0, 15000.0),
+        _revenue_year_row("pooled", "2026-27", 1, 10000.0, 10500.0),
+        _revenue_year_row("north", "2025-26", 2, 4000.0, 3000.0),
+        _revenue_year_row("north", "2026-27", 1, 2000.0, 1000.0),
+    ]
+    store(_result(revenue=revenue, revenue_by_year=years, first_ds=weeks[0], periods=3))
+    wait = open_with_key(browser, server, key)
+    table = wait.until(ec.presence_of_element_located((By.ID, "revenue-year-table")))
+    # a column a year (few years: the summary's card is narrow), a row a figure
+    heads = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert heads == ["financial year", "2025-26", "2026-27"]
+    shown = {r[0]: r[1:] for r in _rows(browser, "revenue-year-table")}
+    assert shown["weeks in the plan"] == ["2 of 52 (part)", "1 of 52 (part)"]
+    for column, label in (
+        ("budget_gbp", "revenue budget (GBP)"),
+        ("net_cost_gbp", "net cost (GBP)"),
+    ):
+        sums = [sum(r[column] for r in years if r["year"] == y) for y in ("2025-26", "2026-27")]
+        assert shown[label] == [f"{v:,.0f}" for v in sums], label
+    assert shown["unspent (GBP)"] == ["6,000", "500"]  # 24,000 - 18,000; 12,000 - 11,500
+    # as the summary says: the page and the pack agree
+    summary = httpx.get(
+        f"{server.url}/v1/plans/latest/summary", headers=key_header(key), timeout=30
+    ).json()
+    figures = {r["figure"]: r["value"] for r in summary}
+    assert figures["part_year[2025-26]"] is True and figures["part_year[2026-27]"] is True
+    assert figures["net_revenue_cost_gbp[2026-27]"] == 11500.0
+    assert figures["unspent_budget_gbp[2026-27]"] == 500.0
+    assert "financial year (1 April to 31 March)" in table.find_element(By.TAG_NAME, "caption").text
+    assert browser.find_element(By.ID, "revenue-year-heading").text == "Revenue by financial year"
+    assert _harmful_violations(browser) == []
+
+
+def test_a_whole_year_reads_as_one(browser: Any, stored: Any) -> None:
+    """53 weeks from Monday 30 March 2026: its first week is 2025-26's last, the other 52 the
+    whole of 2026-27."""
+    server, key, store = stored
+    first = date(2026, 3, 30)
+    weeks = [(first + timedelta(days=7 * i)).isoformat() for i in range(53)]
+    revenue = [_revenue_row(i + 1, ds) for i, ds in enumerate(weeks)]
+    years = [
+        _revenue_year_row("pooled", "2025-26", 1, 100.0, 50.0),
+        _revenue_year_row("pooled", "2026-27", 52, 5200.0, 5000.0),
+    ]
+    store(_result(revenue=revenue, revenue_by_year=years, first_ds=weeks[0], periods=53))
+    open_with_key(browser, server, key).until(
+        ec.presence_of_element_located((By.ID, "revenue-year-table"))
+    )
+    shown = {r[0]: r[1:] for r in _rows(browser, "revenue-year-table")}
+    assert shown["weeks in the plan"] == ["1 of 52 (part)", "52 of 52 (whole)"]
+    summary = httpx.get(
+        f"{server.url}/v1/plans/latest/summary", headers=key_header(key), timeout=30
+    ).json()
+    figures = {r["figure"]: r["value"] for r in summary}
+    assert figures["part_year[2025-26]"] is True and figures["part_year[2026-27]"] is False
 
 
 def test_waits_by_priority_class_show_each_class_average_and_longest_week(

@@ -1,4 +1,6 @@
-"""The cards' breakdowns in real headless Chromium: where a config gives DFG capital per
+"""The cards' breakdowns in real headless Chromium: the summary's revenue by financial year
+(each year's weeks in the plan, part or whole, budget, net cost and unspent, as the summary
+table gives them); where a config gives DFG capital per
 financial year, the capital card's table of each district's capital, spend, what is left and
 works per year; where a plan has priority classes, the waits card's table of each class's
 average wait and longest week (the average over both classes hid standard reablement cases

@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -135,18 +134,37 @@ def test_a_run_cut_off_does_not_count_as_the_schedule_having_run(
     assert missed_firing(factory, weekly, "UTC") is not None  # the run it was doing never finished
 
 
-def test_the_lease_is_renewed_while_the_run_lasts(factory: sessionmaker[Session]) -> None:
+class _Beats:
+    """The `stop` event `_keep_lease` waits on, with the clock the lock is read by: each wait
+    is a beat that moves the clock on by as long as it asked to wait, and after `beats` of
+    them it says stop. So the lease's renewals are counted in its own time, not the
+    machine's: a loaded machine's late thread cannot let the lease lapse in the test (CI
+    shares two cores), and a beat that never renews cannot pass unseen."""
+
+    def __init__(self, beats: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.beats, self.waits = beats, list[float]()
+        self.now = utcnow()
+        monkeypatch.setattr(repository, "utcnow", lambda: self.now)
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        if len(self.waits) > self.beats:
+            return True
+        self.now += timedelta(seconds=timeout)
+        return False
+
+
+def test_the_lease_is_renewed_while_the_run_lasts(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
     lease = timedelta(seconds=0.3)
+    beats = _Beats(9, monkeypatch)
+    taken = beats.now
     assert repository.acquire_lock(factory, LOCK_NAME, "me", lease)
-    stop = threading.Event()
-    beat = threading.Thread(target=_keep_lease, args=(factory, "me", lease, stop))
-    beat.start()
-    time.sleep(1.0)  # three lease lifetimes: without renewal it would have lapsed
-    try:
-        assert not repository.acquire_lock(factory, LOCK_NAME, "other", lease)
-    finally:
-        stop.set()
-        beat.join()
+    _keep_lease(factory, "me", lease, beats)  # type: ignore[arg-type]
+    assert beats.now - taken >= 3 * lease  # three lease lifetimes: unrenewed, it had lapsed
+    assert all(0 < waited < lease.total_seconds() / 2 for waited in beats.waits)  # in good time
+    assert not repository.acquire_lock(factory, LOCK_NAME, "other", lease)
     assert not repository.renew_lock(factory, LOCK_NAME, "other", lease)  # not theirs
 
 
@@ -283,19 +301,16 @@ def test_nothing_is_retried_after_a_run_that_finished_or_is_still_going(
 
 
 def test_a_run_whose_lock_was_taken_says_so(
-    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The database away for longer than a lease: another process took the lock meanwhile,
     so two pipelines may run at once; the run that lost it says so instead of carrying on
     silently."""
     lease = timedelta(seconds=0.2)
     assert repository.acquire_lock(factory, LOCK_NAME, "other", lease)  # not this run's
-    stop = threading.Event()
-    beat = threading.Thread(target=_keep_lease, args=(factory, "me", lease, stop))
-    beat.start()
-    time.sleep(0.3)
-    stop.set()
-    beat.join()
+    _keep_lease(factory, "me", lease, _Beats(1, monkeypatch))  # type: ignore[arg-type]
     assert "the pipeline lock expired and is no longer this run's" in caplog.text
 
 

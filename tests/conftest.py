@@ -142,12 +142,15 @@ def either_factory(either_database_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 class LiveServer:
-    """uvicorn serving an app on a free loopback port in a background thread."""
+    """uvicorn serving an app on a free loopback port in a background thread. The port's
+    socket is bound here and handed to uvicorn as it is, never closed and bound again: in
+    between, another process (the other xdist worker's server, PostgreSQL, ChromeDriver, or
+    any connection's local port) could take the port, and the server would not start."""
 
     def __init__(self, app: object) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = int(self.socket.getsockname()[1])
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -157,7 +160,9 @@ class LiveServer:
                 lifespan="on",
             )
         )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -175,3 +180,4 @@ class LiveServer:
     def __exit__(self, *_exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.socket.close()  # uvicorn closes it as it stops; not if it never started

@@ -25,6 +25,9 @@ def find_pg_bin() -> Path | None:
     return None
 
 
+PORT_TRIES = 5
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -42,7 +45,7 @@ def running_postgres() -> Iterator[str]:
     pg_bin = find_pg_bin()
     if pg_bin is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
-    data, port = base / "pgdata", _free_port()
+    data, log = base / "pgdata", base / "server.log"
     prefix: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
         user = pwd.getpwnam("postgres")
@@ -50,17 +53,28 @@ def running_postgres() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     run = lambda *cmd: subprocess.run([*prefix, *cmd], check=True, capture_output=True)  # noqa: E731
     run(str(pg_bin / "initdb"), "-D", str(data), "-U", "homeward", "--auth=trust", "-E", "UTF8")
-    run(
-        str(pg_bin / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(base / "server.log"),
-        "-w",
-        "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
-        "start",
-    )
+    for attempt in range(1, PORT_TRIES + 1):
+        # The port is free when chosen, but the server binds it later: another process (the
+        # other xdist worker's server, a test's HTTP server, any connection's local port) may
+        # take it in between, and the server then stops at once. Another port is tried.
+        port, logged = _free_port(), log.stat().st_size if log.exists() else 0
+        try:
+            run(
+                str(pg_bin / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-o",
+                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            )
+            break
+        except subprocess.CalledProcessError:
+            said = log.read_bytes()[logged:].decode(errors="replace") if log.exists() else ""
+            if attempt == PORT_TRIES or "could not bind" not in said:
+                raise
     try:
         yield f"postgresql+psycopg://homeward@127.0.0.1:{port}/postgres"
     finally:

@@ -118,6 +118,7 @@ class RunRow(Base):
     # leaves a run of a live process on this host alone (homeward.recovery)
     holder: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # the sweep run a sweep's plan run (trigger "sweep") was made for; null for other runs.
+    # Runs stored before 0012 got it from their sweep's rows in 0017 (where a row names them).
     # No foreign key: runs are never deleted, and SQLite drops only a plain column in place
     # (homeward.storage.drop_column_in_place), which a downgrade needs
     parent_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -4,12 +4,14 @@ defaults included), and processes starting at once on an empty database take tur
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -322,5 +324,87 @@ def test_rows_stored_before_0015_were_made_by_no_one_known(engine: Engine) -> No
     with engine.connect() as c:
         for table in tables:
             assert c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
+    upgrade(engine)
+    assert _drift(engine) == []
+
+
+def test_sweeps_stored_before_0012_get_their_plan_runs_back_and_a_purge_keeps_them_whole(
+    engine: Engine,
+) -> None:
+    """0012 left `parent_run_id` null in older rows, and a purge keeps a sweep with its plan
+    runs through it alone: `purge --keep-runs 2` on a database upgraded from 0008 deleted a
+    sweep and one rate's plan and left the other rates' plans without their sweep. 0017 links
+    each sweep plan run its sweep's rows name (a rate's `plan_id`, or `compared_with_plan_id`
+    where the sweep planned its own rate as its baseline), and nothing else: not the active
+    config's plan a sweep is compared with, nor a run whose link is recorded."""
+    from homeward.retention import Retention, purge
+    from homeward.storage import session_factory
+
+    _migrate(engine, "upgrade", "0016")
+    run = text(
+        "INSERT INTO runs (id, kind, trigger, status, started_at, code_version, models_chosen, "
+        "timings_s, sweep, parent_run_id) VALUES (:id, :kind, :trigger, :status, "
+        "CURRENT_TIMESTAMP, 'v', '{}', '{}', :sweep, :parent)"
+    )
+    plan = text(
+        "INSERT INTO plans (id, run_id, config_id, created_at, status, solve_seconds, result) "
+        "VALUES (:id, :run, :config, CURRENT_TIMESTAMP, 'optimal', 0.1, :result)"
+    )
+
+    def rows(*named: tuple[float, int, int | None]) -> str:
+        return json.dumps(
+            [{"dfg_fee_rate": r, "plan_id": p, "compared_with_plan_id": c} for r, p, c in named]
+        )
+
+    runs = [  # id, kind, trigger, sweep rows, parent_run_id, plan id (config 1 active)
+        (1, "pipeline", "scheduler", None, None, 1),
+        (2, "plan", "api", None, None, 2),  # an older what-if: the one run a purge lets go
+        # a sweep by a release before 0012 with its own rate's baseline (plan 3) and two more
+        # rates; its last row names a plan another sweep's run records as its own
+        (3, "sweep", "api", rows((0.05, 4, 3), (0.1, 5, 3), (0.15, 8, None)), None, None),
+        (4, "plan", "sweep", None, None, 3),
+        (5, "plan", "sweep", None, None, 4),
+        (6, "plan", "sweep", None, None, 5),
+        # a sweep by a release before 0012 compared with the active config's plan, which the
+        # pipeline (run 8) made while the sweep was queued
+        (7, "sweep", "api", rows((0.2, 6, 7)), None, None),
+        (8, "pipeline", "scheduler", None, None, 7),
+        (9, "plan", "sweep", None, None, 6),
+        # a sweep by a release since 0012, stopped before it stored its one rate's row
+        (10, "sweep", "api", rows(), None, None),
+        (11, "plan", "sweep", None, 10, 8),
+    ]
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO planning_configs (id, name, version, body, body_hash, created_at, "
+                "scenario) VALUES (1, 'c', '1', '{}', 'c', CURRENT_TIMESTAMP, :no), "
+                "(2, 'w', '1', '{}', 'w', CURRENT_TIMESTAMP, :yes)"
+            ),
+            {"no": False, "yes": True},
+        )
+        for run_id, kind, trigger, sweep, parent, _ in runs:
+            status = "interrupted" if run_id == 10 else "succeeded"
+            values = {"id": run_id, "kind": kind, "trigger": trigger, "status": status}
+            c.execute(run, {**values, "sweep": sweep, "parent": parent})
+        for run_id, kind, _, _, _, plan_id in runs:
+            if plan_id is not None:
+                config = 1 if kind == "pipeline" else 2
+                result = json.dumps({"forecast_run_id": 1})  # every plan read run 1
+                c.execute(plan, {"id": plan_id, "run": run_id, "config": config, "result": result})
+    upgrade(engine)
+    with engine.connect() as c:
+        parents = dict(c.execute(text("SELECT id, parent_run_id FROM runs")).all())
+    linked = {4: 3, 5: 3, 6: 3, 9: 7, 11: 10}
+    assert parents == {run_id: linked.get(run_id) for run_id in range(1, 12)}
+
+    done = purge(session_factory(engine), Retention(keep_runs=4), False, timedelta(minutes=10))
+    assert done.choice.deleted == (2,)  # each sweep with its plan runs counted as one
+    newest = [r for r, why in done.choice.kept.items() if why.startswith("the 4 newest")]
+    assert sorted(newest) == [3, 7, 8, 10]
+    _migrate(engine, "downgrade", "0016")  # the column stays, and so do the links
+    with engine.connect() as c:
+        kept = dict(c.execute(text("SELECT id, parent_run_id FROM runs")).all())
+    assert kept == {run_id: linked.get(run_id) for run_id in range(1, 12) if run_id != 2}
     upgrade(engine)
     assert _drift(engine) == []

@@ -54,7 +54,7 @@ class StoredRun:
     id: int
     status: str
     started_at: datetime
-    parent_run_id: int | None
+    parent_run_id: int | None  # its sweep, for a sweep's plan run (`_stored_runs`)
 
 
 @dataclass(frozen=True)
@@ -207,10 +207,53 @@ def _purge_in(session: Session, retention: Retention, dry_run: bool, actor: str)
 
 
 def _stored_runs(session: Session) -> list[StoredRun]:
+    """Every run, a sweep's plan run with its sweep: its `parent_run_id`, or where that is
+    null (a run stored by a release before 0012 while the service kept serving after
+    migration 0017 linked the older ones), the sweep whose rows name its plan."""
     rows = session.execute(
-        select(RunRow.id, RunRow.status, RunRow.started_at, RunRow.parent_run_id)
+        select(
+            RunRow.id,
+            RunRow.kind,
+            RunRow.trigger,
+            RunRow.status,
+            RunRow.started_at,
+            RunRow.parent_run_id,
+        )
+    ).all()
+    unlinked = {
+        i
+        for i, kind, trigger, _, _, parent in rows
+        if kind == "plan" and trigger == "sweep" and parent is None
+    }
+    named = _sweeps_naming(session, unlinked) if unlinked else {}
+    return [
+        StoredRun(i, status, as_utc(at), named.get(i) if parent is None else parent)
+        for i, _, _, status, at, parent in rows
+    ]
+
+
+def _sweeps_naming(session: Session, plan_runs: set[int]) -> dict[int, int]:
+    """Of `plan_runs` (sweep plan runs with no `parent_run_id`), each one's sweep: the sweep
+    run whose rows name its plan (a rate's `plan_id`, or `compared_with_plan_id` where the
+    sweep planned its own rate as its baseline), stored before it, the oldest if several do
+    (as migration 0017 links them)."""
+    found: dict[int, int] = {}
+    sweeps = session.execute(
+        select(RunRow.id, RunRow.sweep).where(RunRow.kind == "sweep").order_by(RunRow.id)
     )
-    return [StoredRun(i, status, as_utc(at), parent) for i, status, at, parent in rows]
+    for sweep_id, rows in sweeps.all():
+        named = {
+            row.get(key)
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, dict)
+            for key in ("plan_id", "compared_with_plan_id")
+        }
+        plan_ids = sorted(i for i in named if isinstance(i, int) and not isinstance(i, bool))
+        for chunk in _chunks(plan_ids):
+            for run_id in session.scalars(select(PlanRow.run_id).where(PlanRow.id.in_(chunk))):
+                if run_id in plan_runs and run_id > sweep_id:
+                    found.setdefault(run_id, sweep_id)
+    return found
 
 
 def _protected(session: Session, runs: Sequence[StoredRun]) -> dict[int, str]:

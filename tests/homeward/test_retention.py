@@ -200,6 +200,38 @@ def test_a_kept_sweep_keeps_the_plan_its_rows_are_compared_with(
     assert done.choice.kept[baseline] == f"compared with by sweep {sweep_id}"
 
 
+def test_a_sweeps_plan_runs_stored_without_a_link_stay_with_it_and_count_as_one(
+    either_factory: sessionmaker[Session],
+) -> None:
+    """A release before migration 0012 that keeps serving after the upgrade (README:
+    Upgrading) stores a sweep's plan runs with `parent_run_id` null, after 0017 linked the
+    older ones: the sweep's rows still name their plans, so a purge keeps them with it."""
+    factory = either_factory
+    _run(factory, ["a"], plan=True)  # the latest plan, serving a
+    old = _run(factory, [], status="failed")
+    with transaction(factory) as session:
+        sweep = repository.start_run(session, "sweep", "api", "test")
+        config = repository.save_config(session, {"name": "what-if"}, "w", scenario=True)
+        rows, plan_runs = [], []
+        for rate in (0.05, 0.1, 0.15):
+            plan_run = repository.start_run(session, "plan", "sweep", "test")
+            result = {"forecast_run_id": 1, "status": "optimal"}
+            stored = repository.store_plan(session, plan_run.id, config.id, "optimal", 1, 0, result)
+            plan_run.status = "succeeded"
+            rows.append({"dfg_fee_rate": rate, "plan_id": stored.id})
+            plan_runs.append(plan_run.id)
+        sweep.status, sweep.sweep = "succeeded", rows
+        sweep_id = sweep.id
+    newest = _run(factory, [], status="skipped")
+    done = purge(factory, Retention(keep_runs=2), dry_run=False, lock_ttl=LEASE)
+    assert done.choice.deleted == (old,)
+    assert {r: done.choice.kept[r] for r in (sweep_id, newest, *plan_runs)} == {
+        sweep_id: "the 2 newest",
+        newest: "the 2 newest",
+        **{r: f"a plan of sweep {sweep_id}" for r in plan_runs},
+    }
+
+
 def _hour_apart(factory: sessionmaker[Session], run_ids: list[int], job: int) -> None:
     """The runs started an hour apart in that order, after NOW: `job` an unfinished plan
     run, the others ended pipeline runs."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
+import httpx
 import pytest
 import uvicorn
 from hypothesis import settings as hypothesis_settings
@@ -38,6 +40,22 @@ _NO_LOCAL_CONSTANTS = Constants()
 
 def _no_local_constants() -> Constants:
     return _NO_LOCAL_CONSTANTS
+
+
+# httpx gives up after 5 s without a connection, a read or a write, unless told otherwise. A
+# test asserts what an answer says, never how soon it came, so a loaded CI machine (a 2 MB plan,
+# a solve, a browser beside it on 2 cores) must not turn a slow answer into a failure: every
+# request a test makes without its own `timeout` waits up to this long.
+PATIENT = httpx.Timeout(120.0)
+_HTTPX_CALLS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _patient_httpx() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (*_HTTPX_CALLS, "Client"):
+            patch.setattr(httpx, name, functools.partial(getattr(httpx, name), timeout=PATIENT))
+        yield
 
 
 setattr(hypothesis_providers, "_get_local_constants", _no_local_constants)  # noqa: B010

@@ -222,10 +222,10 @@ def define_revenue(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]
     of_team, of_district = rows[inputs.budget_of_team], rows[inputs.budget_of_district]
     asm.coef(of_team[None], cols["e"], inputs.cost_per_hour_gbp[:, None, :])
     asm.coef(of_team[None], cols["a"], inputs.agency_cost_per_hour_gbp[:, None, :])
-    asm.coef(of_district, cols["y"], -inputs.fee_per_case_gbp[:, None])
-    charge = inputs.charge_income_gbp_per_hour * inputs.hours_per_case
+    asm.coef(of_district, cols["y"], -inputs.fee_per_case_gbp)
+    charge = inputs.charge_income_gbp_per_hour * inputs.hours_per_case[:, None]  # (S, T)
     for k in range(len(inputs.classes)):
-        asm.coef(of_district[None], cols["x"][:, :, :, k], -charge[:, None, None])
+        asm.coef(of_district[None], cols["x"][:, :, :, k], -charge[:, None, :])
 
 
 def define_equity_cap(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:

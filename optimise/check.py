@@ -176,9 +176,9 @@ def _revenue(inputs: PlanInputs, g: _Grids) -> Array:
     agency = budget_sum(
         inputs, np.einsum("sgt,st->gt", g.agency, inputs.agency_cost_per_hour_gbp), "team"
     )
-    fees = budget_sum(inputs, g.works_done * inputs.fee_per_case_gbp[:, None], "district")
+    fees = budget_sum(inputs, g.works_done * inputs.fee_per_case_gbp, "district")
     charges = budget_sum(
-        inputs, np.einsum("sdt,s->dt", g.hours, inputs.charge_income_gbp_per_hour), "district"
+        inputs, np.einsum("sdt,st->dt", g.hours, inputs.charge_income_gbp_per_hour), "district"
     )
     net = np.zeros(revenue_bounds(inputs).shape)
     np.add.at(net.T, row_of_period(inputs), (staff + agency - fees - charges).T)

@@ -192,6 +192,8 @@ _UNIONS = (Union, UnionType)
 
 # A service's hourly cost, given one way or the other (ServiceConfig._rate_given_once)
 COST_FIELD, COST_BY_YEAR_FIELD = "cost_per_hour_gbp", "cost_per_hour_gbp_by_year"
+# A service's care charge, given one way or the other (ServiceConfig._charge_given_once)
+CHARGE_FIELD, CHARGE_BY_YEAR_FIELD = "charge_gbp_per_hour", "charge_gbp_per_hour_by_year"
 MAX_HOURS_PER_FTE = 60.0  # hours in a full-time week, at most (see ServiceConfig.hours_per_fte)
 # The least weight on a day of waiting above 0. The LP weighs a pound of staff spend at 1e-6
 # waiting days (optimise/build.py SPEND_TIE_BREAK_DAYS_PER_GBP), so below this a day of waiting
@@ -289,15 +291,28 @@ class ServiceConfig(_Strict):
         default=0.0,
         ge=0,
         description="the charge for an hour of the service delivered (hours_per_case per case "
-        "served), income that funds the revenue budget, GBP per hour; 0: no charge (above 0 "
-        "needs charge_paying_share above 0)",
+        "served), income that funds the revenue budget, GBP per hour, the same in every period; "
+        "0: no charge (above 0 needs charge_paying_share above 0); 0 where "
+        "charge_gbp_per_hour_by_year is given (not both)",
+    )
+    charge_gbp_per_hour_by_year: dict[str, float] | None = Field(
+        default=None,
+        description="instead of charge_gbp_per_hour, the charge for an hour of the service by "
+        'financial year (1 April to 31 March), GBP per hour, keyed by the year as "2026-27" '
+        '(e.g. {"2026-27": 20.0, "2027-28": 21.5}: charges uprated from 1 April): each '
+        "period's hours served are charged at the rate of the financial year the period starts "
+        "in, as a period counts in that year everywhere in a plan, on charge_paying_share of "
+        "them (one share for every year); one entry for every financial year the plan's periods "
+        "start in (others are left out), labelled YYYY-YY of consecutive years, each from 0; "
+        "null: charge_gbp_per_hour",
     )
     charge_paying_share: float = Field(
         default=0.0,
         ge=0,
         le=1,
         description="the fraction (0 to 1) of the hours delivered that are charged for (the people "
-        "who pay charge_gbp_per_hour); above 0 only with a charge_gbp_per_hour above 0",
+        "who pay charge_gbp_per_hour, or its charge_gbp_per_hour_by_year); above 0 only with a "
+        "charge above 0",
     )
 
     hours_per_fte: float | None = Field(
@@ -385,6 +400,34 @@ class ServiceConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _charge_given_once(self) -> ServiceConfig:
+        """charge_gbp_per_hour or charge_gbp_per_hour_by_year, not both (the single charge's
+        default, 0, is none given); the years as a budget's by financial year."""
+        if self.charge_gbp_per_hour_by_year is None:
+            return self
+        if self.charge_gbp_per_hour > 0:
+            raise ConfigValueError(
+                f"services[{self.id}].{CHARGE_FIELD}",
+                (CHARGE_FIELD,),
+                f"one of {CHARGE_FIELD} (GBP per hour in every period) and "
+                f"{CHARGE_BY_YEAR_FIELD} (GBP per hour in each financial year), not both",
+                "both",
+            )
+        check_financial_years(
+            f"services[{self.id}].{CHARGE_BY_YEAR_FIELD}",
+            CHARGE_BY_YEAR_FIELD,
+            self.charge_gbp_per_hour_by_year,
+        )
+        return self
+
+    @property
+    def charges(self) -> bool:
+        """Whether the service charges above 0 for an hour in any period (its
+        charge_gbp_per_hour, or any year's charge_gbp_per_hour_by_year)."""
+        by_year = self.charge_gbp_per_hour_by_year or {}
+        return self.charge_gbp_per_hour > 0 or any(c > 0 for c in by_year.values())
+
+    @model_validator(mode="after")
     def _charge_and_share_together(self, info: ValidationInfo) -> ServiceConfig:
         """A charge with no share paying it (or a share paying no charge) earns nothing: a plan
         from it would show no charge income and no other sign that a figure was left out. A
@@ -392,19 +435,29 @@ class ServiceConfig(_Strict):
         charge, share = self.charge_gbp_per_hour, self.charge_paying_share
         if _stored(info):
             return self
-        if charge > 0 and share == 0:
+        if self.charges and share == 0:
+            given = (
+                f"{CHARGE_FIELD} is {charge:g}"
+                if self.charge_gbp_per_hour_by_year is None
+                else f"{CHARGE_BY_YEAR_FIELD} charges"
+            )
             raise ConfigValueError(
                 f"services[{self.id}].charge_paying_share",
                 ("charge_paying_share",),
-                f"a fraction above 0 (to 1) paying it because charge_gbp_per_hour is {charge:g}",
+                f"a fraction above 0 (to 1) paying it because {given}",
                 "0 (the default: no one pays the charge)",
             )
-        if share > 0 and charge == 0:
+        if share > 0 and not self.charges:
+            field, found = (
+                (CHARGE_FIELD, "0 (the default: no charge)")
+                if self.charge_gbp_per_hour_by_year is None
+                else (CHARGE_BY_YEAR_FIELD, "0 in every year")
+            )
             raise ConfigValueError(
-                f"services[{self.id}].charge_gbp_per_hour",
-                ("charge_gbp_per_hour",),
+                f"services[{self.id}].{field}",
+                (field,),
                 f"a charge above 0 GBP per hour because charge_paying_share is {share:g}",
-                "0 (the default: no charge)",
+                found,
             )
         return self
 
@@ -751,46 +804,140 @@ def percent_for_fraction(value: Any) -> tuple[str, str] | None:
     )
 
 
-class FeesConfig(_Strict):
-    """The fee charged on each DFG works case (a share of its cost, within optional bounds),
-    which funds revenue. `charged_to_grant`: the fee is paid out of the district's DFG capital
-    with the works, as many councils add it to the grant; each case then uses cost + fee of
-    capital, so a higher fee funds more staff hours but fewer works. Off: the fee is income on
-    top of the capital (DESIGN.md's formulation)."""
+def _check_fee_bounds(label: str, low: float, high: float | None) -> None:
+    """A fee's minimum above its maximum is refused (`label`: `fees.` or `fees.by_year[...]`)."""
+    if high is not None and low > high:
+        raise ConfigValueError(
+            f"{label}min_fee_per_case_gbp",
+            ("min_fee_per_case_gbp",),
+            f"<= max_fee_per_case_gbp ({high})",
+            f"{low}",
+        )
+
+
+class FeeYearConfig(_Strict):
+    """One financial year's DFG fee structure (fees.by_year): as FeesConfig's three figures."""
 
     dfg_fee_rate: float = Field(
         ge=0,
         le=1,
-        description="the fee as a fraction (0 to 1) of each DFG works case's cost (0.1: 10%), "
-        "before the bounds below",
+        description="the year's fee as a fraction (0 to 1) of each DFG works case's cost (0.1: "
+        "10%), before the bounds below",
     )
     min_fee_per_case_gbp: float = Field(
         default=0.0,
         ge=0,
-        description="the least fee charged on a DFG works case, GBP per case; 0: no floor",
+        description="the year's least fee on a DFG works case, GBP per case; 0: no floor",
     )
     max_fee_per_case_gbp: float | None = Field(
         default=None,
         ge=0,
-        description="the most fee charged on a DFG works case, GBP per case; null: no cap",
+        description="the year's most fee on a DFG works case, GBP per case; null: no cap",
+    )
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> FeeYearConfig:
+        _check_fee_bounds("", self.min_fee_per_case_gbp, self.max_fee_per_case_gbp)
+        return self
+
+
+class FeesConfig(_Strict):
+    """The fee charged on each DFG works case (a share of its cost, within optional bounds),
+    which funds revenue: one structure for the whole plan, or one per financial year
+    (`by_year`). `charged_to_grant`: the fee is paid out of the district's DFG capital
+    with the works, as many councils add it to the grant; each case then uses cost + fee of
+    capital, so a higher fee funds more staff hours but fewer works. Off: the fee is income on
+    top of the capital (DESIGN.md's formulation)."""
+
+    dfg_fee_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the fee as a fraction (0 to 1) of each DFG works case's cost (0.1: 10%), "
+        "before the bounds below, in every period; null when by_year is given (exactly one of "
+        "the two)",
+    )
+    min_fee_per_case_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="the least fee charged on a DFG works case, GBP per case; 0: no floor (with "
+        "by_year: each year's own there)",
+    )
+    max_fee_per_case_gbp: float | None = Field(
+        default=None,
+        ge=0,
+        description="the most fee charged on a DFG works case, GBP per case; null: no cap (with "
+        "by_year: each year's own there)",
     )
     charged_to_grant: bool = Field(
         default=False,
         description="true: the fee is paid out of the district's DFG capital with the works (cost "
-        "+ fee of capital per case); false: it is income on top of the capital",
+        "+ fee of capital per case; not with by_year); false: it is income on top of the capital",
+    )
+    by_year: dict[str, FeeYearConfig] | None = Field(
+        default=None,
+        description="instead of dfg_fee_rate, min_fee_per_case_gbp and max_fee_per_case_gbp, the "
+        'fee structure by financial year (1 April to 31 March), keyed by the year as "2026-27", '
+        "each year its own dfg_fee_rate, min_fee_per_case_gbp (0) and max_fee_per_case_gbp "
+        '(null), e.g. {"2026-27": {"dfg_fee_rate": 0.1}, "2027-28": {"dfg_fee_rate": 0.12, '
+        '"min_fee_per_case_gbp": 600}}: the works cases completed in a period pay the fee of the '
+        "financial year the period starts in, as a period counts in that year everywhere in a "
+        "plan; one entry for every financial year the plan's periods start in (others are left "
+        "out), labelled YYYY-YY of consecutive years; not with charged_to_grant; a fee sweep "
+        "(POST /v1/plans/sweeps), which sets dfg_fee_rate, refuses it; null: the three figures "
+        "above",
     )
 
     @model_validator(mode="after")
-    def _min_below_max(self) -> FeesConfig:
-        top = self.max_fee_per_case_gbp
-        if top is not None and self.min_fee_per_case_gbp > top:
+    def _fee_given_once(self) -> FeesConfig:
+        """dfg_fee_rate (with its bounds) or by_year, not both and not neither; by_year's years
+        as a budget's by financial year, and its fee paid as income (not charged_to_grant,
+        whose cost of a works case would change from April)."""
+        if (self.dfg_fee_rate is None) == (self.by_year is None):
             raise ConfigValueError(
-                "fees.min_fee_per_case_gbp",
-                ("min_fee_per_case_gbp",),
-                f"<= max_fee_per_case_gbp ({top})",
-                f"{self.min_fee_per_case_gbp}",
+                "fees.dfg_fee_rate",
+                ("dfg_fee_rate",),
+                "exactly one of dfg_fee_rate (with min_fee_per_case_gbp and "
+                "max_fee_per_case_gbp: one fee in every period) and by_year (the fee in each "
+                "financial year)",
+                "neither" if self.by_year is None else "both",
             )
+        if self.by_year is None:
+            _check_fee_bounds("fees.", self.min_fee_per_case_gbp, self.max_fee_per_case_gbp)
+            return self
+        for field, found in (
+            ("min_fee_per_case_gbp", self.min_fee_per_case_gbp or None),
+            ("max_fee_per_case_gbp", self.max_fee_per_case_gbp),
+        ):
+            if found is not None:
+                raise ConfigValueError(
+                    f"fees.{field}",
+                    (field,),
+                    f"none beside fees.by_year (each year's {field} goes in its entry there)",
+                    f"{found:g}",
+                )
+        if self.charged_to_grant:
+            raise ConfigValueError(
+                "fees.charged_to_grant",
+                ("charged_to_grant",),
+                "false with fees.by_year (a fee charged to the grant is one figure: give "
+                "dfg_fee_rate, or the fee as income beside the capital)",
+                "true",
+            )
+        check_financial_years(
+            "fees.by_year", "by_year", {y: f.dfg_fee_rate for y, f in self.by_year.items()}
+        )
         return self
+
+    def year_fees(self) -> FeeYearConfig | None:
+        """The one fee structure of a config without by_year; None with it."""
+        if self.dfg_fee_rate is None:
+            return None
+        return FeeYearConfig(
+            dfg_fee_rate=self.dfg_fee_rate,
+            min_fee_per_case_gbp=self.min_fee_per_case_gbp,
+            max_fee_per_case_gbp=self.max_fee_per_case_gbp,
+        )
 
 
 class FlowsConfig(_Strict):
@@ -1269,11 +1416,13 @@ def charge_warnings(config: PlanningConfig) -> tuple[str, ...]:
     said = []
     for s in config.services:
         charge, share = s.charge_gbp_per_hour, s.charge_paying_share
-        if (charge > 0) == (share > 0):
+        if s.charges == (share > 0):
             continue
         given, missing = (
             (f"charge_gbp_per_hour {charge:g}", "charge_paying_share")
             if charge > 0
+            else ("charge_gbp_per_hour_by_year", "charge_paying_share")
+            if s.charges
             else (f"charge_paying_share {share:g}", "charge_gbp_per_hour")
         )
         said.append(

@@ -240,7 +240,7 @@ def service_frame(inputs: PlanInputs, v: PlanValues) -> pd.DataFrame:
     to its team). Summed over services and teams, each period's costs and charges are the
     `revenue` row's; DFG fee income is no care service's, so it is only there."""
     served_hours = v.served.sum(axis=3) * inputs.hours_per_case[:, None, None]
-    charges = served_hours * inputs.charge_income_gbp_per_hour[:, None, None]
+    charges = served_hours * inputs.charge_income_gbp_per_hour[:, None, :]
     return long_frame(
         inputs,
         ("service", "team", "period"),

@@ -13,6 +13,8 @@ import pandas as pd
 
 from optimise.config import (
     EquityConfig,
+    FeesConfig,
+    FeeYearConfig,
     PlanningConfig,
     ServiceConfig,
     ServiceId,
@@ -65,7 +67,10 @@ class PlanInputs:
     # its cost_per_hour_gbp_by_year), resolved here once for every use (`_hourly_rates`)
     cost_per_hour_gbp: Array  # (S, T)
     agency_cost_per_hour_gbp: Array  # (S, T)
-    charge_income_gbp_per_hour: Array  # (S,) charge rate x paying share
+    # (S, T) GBP of charge income an hour served earns in each period: the charge of the
+    # financial year the period starts in (services[].charge_gbp_per_hour, or its
+    # charge_gbp_per_hour_by_year) x the paying share, resolved here once (`_charge_rates`)
+    charge_income_gbp_per_hour: Array  # (S, T)
     hospital_share: Array  # (S,) share of waiting cases who wait in hospital
     hospital_delay_weight: Array  # (S,) extra weight per DTOC day
     hours_min: Array  # (S, G) per period
@@ -81,7 +86,10 @@ class PlanInputs:
     year_of_period: IntArray  # (T,) index into financial_years
     capital_gbp: Array  # (D,) over the horizon, not pooled (by year: the years' sum)
     cost_per_adaptation_gbp: Array  # (D,) capital per works case (+ its fee if charged_to_grant)
-    fee_per_case_gbp: Array  # (D,) DFG fee per completed works case
+    # (D, T) DFG fee per works case completed in each period: the fee structure (fees, or its
+    # by_year entry of the financial year the period starts in) on the district's cost a case,
+    # resolved here once (`_fees`)
+    fee_per_case_gbp: Array  # (D, T)
     initial_works_backlog_cases: Array  # (D,)
     max_works_per_period: Array  # (D,) works completed a period at most (inf: no limit)
     p_ot_dfg: float
@@ -191,6 +199,7 @@ def build_inputs(
         initial_backlog_cases=_initial_backlog(config, service_ids),
         **_service_arrays(config.services),
         **_hourly_rates(config.services, years, year_of_period),
+        charge_income_gbp_per_hour=_charge_rates(config.services, years, year_of_period),
         **_team_arrays(config, service_ids),
         budgets=budgets,
         budget_of_team=budget_of_team,
@@ -199,7 +208,7 @@ def build_inputs(
         budget_per_financial_year=config.revenue_budget_basis == "financial_year",
         financial_years=years,
         year_of_period=year_of_period,
-        **_district_arrays(config, years),
+        **_district_arrays(config, years, year_of_period),
         p_ot_dfg=config.flows.p_ot_dfg,
         p_reab_dom=config.flows.p_reab_dom,
         works_wait_weight=config.works_wait_weight,
@@ -269,9 +278,6 @@ def _hospital_share(service: ServiceConfig) -> float:
 def _service_arrays(services: list[ServiceConfig]) -> dict[str, Array]:
     return {
         "hours_per_case": _frozen([s.hours_per_case for s in services]),
-        "charge_income_gbp_per_hour": _frozen(
-            [s.charge_gbp_per_hour * s.charge_paying_share for s in services]
-        ),
         "hospital_share": _frozen([_hospital_share(s) for s in services]),
         "hospital_delay_weight": _frozen([s.hospital_delay_weight for s in services]),
         "hours_per_fte": _frozen(
@@ -295,18 +301,45 @@ def _hourly_rates(
             assert s.cost_per_hour_gbp is not None  # the config gives exactly one
             rates.append(np.full(len(year_of_period), s.cost_per_hour_gbp))
             continue
-        given = s.cost_per_hour_gbp_by_year
-        missing = [y for y in years if y not in given]
-        if missing:
-            raise PlanInputError(
-                f"services[{s.id}].cost_per_hour_gbp_by_year",
-                f"a rate for every financial year the plan's periods start in {list(years)}",
-                f"none for {json.dumps(missing)}",
-            )
-        rates.append(np.array([given[y] for y in years])[year_of_period])
+        field = f"services[{s.id}].cost_per_hour_gbp_by_year"
+        given = _by_year(field, s.cost_per_hour_gbp_by_year, years, "a rate")
+        rates.append(np.array(given)[year_of_period])
     rate = np.array(rates, dtype=np.float64).reshape(len(services), len(year_of_period))
     premium = np.array([[s.agency_premium] for s in services]).reshape(len(services), 1)
     return {"cost_per_hour_gbp": _frozen(rate), "agency_cost_per_hour_gbp": _frozen(rate * premium)}
+
+
+def _by_year(field: str, given: Mapping[str, Any], years: tuple[str, ...], what: str) -> list[Any]:
+    """`given`'s entries for `years`, the financial years the plan's periods start in, in
+    order; raises PlanInputError naming `field` for a year left out (`what`: "a rate"). A year
+    the periods never reach is left out, as a district's capital_by_year_gbp is."""
+    missing = [y for y in years if y not in given]
+    if missing:
+        raise PlanInputError(
+            field,
+            f"{what} for every financial year the plan's periods start in {list(years)}",
+            f"none for {json.dumps(missing)}",
+        )
+    return [given[y] for y in years]
+
+
+def _charge_rates(
+    services: list[ServiceConfig], years: tuple[str, ...], year_of_period: IntArray
+) -> Array:
+    """(S, T) each service's charge income an hour served in each period: its
+    charge_gbp_per_hour, or its charge_gbp_per_hour_by_year of the financial year the period
+    starts in, times its charge_paying_share. Raises PlanInputError for a service without a
+    year the periods start in."""
+    rows = []
+    for s in services:
+        share = s.charge_paying_share
+        if s.charge_gbp_per_hour_by_year is None:
+            rows.append(np.full(len(year_of_period), s.charge_gbp_per_hour * share))
+            continue
+        field = f"services[{s.id}].charge_gbp_per_hour_by_year"
+        charges = _by_year(field, s.charge_gbp_per_hour_by_year, years, "a charge")
+        rows.append((np.array(charges, dtype=np.float64) * share)[year_of_period])
+    return _frozen(np.array(rows, dtype=np.float64).reshape(len(services), len(year_of_period)))
 
 
 def _wait_warning_days(service: ServiceConfig) -> float:
@@ -329,14 +362,14 @@ def _team_arrays(config: PlanningConfig, services: tuple[ServiceId, ...]) -> dic
     }
 
 
-def _district_arrays(config: PlanningConfig, years: tuple[str, ...]) -> dict[str, Any]:
+def _district_arrays(
+    config: PlanningConfig, years: tuple[str, ...], year_of_period: IntArray
+) -> dict[str, Any]:
     by_year = _capital_by_year(config, years)
     cost = np.array([d.cost_per_adaptation_gbp for d in config.districts])
-    fee = cost * config.fees.dfg_fee_rate
-    fee = np.maximum(fee, config.fees.min_fee_per_case_gbp)
-    if config.fees.max_fee_per_case_gbp is not None:
-        fee = np.minimum(fee, config.fees.max_fee_per_case_gbp)
-    capital_per_case = cost + fee if config.fees.charged_to_grant else cost
+    fee = _fees(config.fees, cost, years, year_of_period)
+    # a fee charged to the grant is one figure (the config refuses fees.by_year with it)
+    capital_per_case = cost + fee[:, 0] if config.fees.charged_to_grant else cost
     return {
         "capital_gbp": _frozen(
             [d.capital_gbp or 0.0 for d in config.districts] if by_year is None else by_year.sum(1)
@@ -355,6 +388,30 @@ def _district_arrays(config: PlanningConfig, years: tuple[str, ...]) -> dict[str
             ]
         ),
     }
+
+
+def _fees(fees: FeesConfig, cost: Array, years: tuple[str, ...], year_of_period: IntArray) -> Array:
+    """(D, T) the DFG fee on a works case of each district (its cost a case, `cost`, (D,))
+    completed in each period: the fee rate within its minimum and maximum, of fees, or of
+    fees.by_year's entry for the financial year the period starts in. Raises PlanInputError
+    for a year the periods start in that by_year leaves out."""
+    one = fees.year_fees()
+    if one is not None:
+        fee = _bounded_fee(cost, one)
+        return np.repeat(fee[:, None], len(year_of_period), axis=1)
+    assert fees.by_year is not None  # the config gives exactly one
+    structures = _by_year("fees.by_year", fees.by_year, years, "a fee")
+    each = np.array([_bounded_fee(cost, f) for f in structures]).reshape(len(years), len(cost))
+    return each.T[:, year_of_period]
+
+
+def _bounded_fee(cost: Array, fees: FeeYearConfig) -> Array:
+    """(D,) a fee structure's fee on each district's works case costing `cost`."""
+    fee = cost * fees.dfg_fee_rate
+    fee = np.maximum(fee, fees.min_fee_per_case_gbp)
+    if fees.max_fee_per_case_gbp is not None:
+        fee = np.minimum(fee, fees.max_fee_per_case_gbp)
+    return fee
 
 
 def _capital_by_year(config: PlanningConfig, years: tuple[str, ...]) -> Array | None:

@@ -42,9 +42,11 @@ def plan_values(inputs: PlanInputs, model: LpModel, col_value: Array) -> PlanVal
         works_completed=works,
         works_backlog=grid("bw"),
         capital_spent_gbp=works * inputs.cost_per_adaptation_gbp[:, None],
-        fee_income_gbp=works * inputs.fee_per_case_gbp[:, None],
+        fee_income_gbp=works * inputs.fee_per_case_gbp,
         charge_income_gbp=np.einsum(
-            "sdtk,s->dt", served, inputs.charge_income_gbp_per_hour * inputs.hours_per_case
+            "sdtk,st->dt",
+            served,
+            inputs.charge_income_gbp_per_hour * inputs.hours_per_case[:, None],
         ),
         dtoc_days=dtoc_days(inputs, backlog),
     )

@@ -233,10 +233,14 @@ def _revenue(
             for t in span
         )
         fees = pulp.lpSum(
-            inputs.fee_per_case_gbp[districts.index(d)] * v["y"][d, t] for d in local for t in span
+            inputs.fee_per_case_gbp[districts.index(d), periods.index(t)] * v["y"][d, t]
+            for d in local
+            for t in span
         )
         charges = pulp.lpSum(
-            inputs.charge_income_gbp_per_hour[si] * inputs.hours_per_case[si] * v["x"][s, d, t, k]
+            inputs.charge_income_gbp_per_hour[si, periods.index(t)]
+            * inputs.hours_per_case[si]
+            * v["x"][s, d, t, k]
             for si, s in enumerate(services)
             for d in local
             for k in classes

@@ -306,7 +306,7 @@ def funded_share(
     contingency served (`idle_hours`, already paid for, as well), period by period in order,
     as a planner facing a high year spends as it comes. A period the money left cannot pay
     for in full gets the same share of each of its teams' and services' hours."""
-    charge = inputs.charge_income_gbp_per_hour[:, None, None]
+    charge = inputs.charge_income_gbp_per_hour[:, None, :]  # (S, 1, T): each period's
     net = budget_sum(inputs, (cost_gbp - charge * bought_hours).sum(axis=0), "team")
     income = budget_sum(inputs, (charge * idle_hours).sum(axis=0), "team")
     rows = row_of_period(inputs)

@@ -230,7 +230,8 @@ def test_hospital_weight_moves_hours_to_reablement() -> None:
 def test_fee_per_case_is_clamped() -> None:
     inputs = inputs_of(full_config(), rich_demand())
     # 10% of 9,000 / 8,000 / 10,000, clamped to [850, 950].
-    assert inputs.fee_per_case_gbp.tolist() == pytest.approx([900.0, 850.0, 950.0])
+    assert inputs.fee_per_case_gbp[:, 0].tolist() == pytest.approx([900.0, 850.0, 950.0])
+    assert (inputs.fee_per_case_gbp == inputs.fee_per_case_gbp[:, :1]).all()  # every period
 
 
 def test_care_charges_fund_revenue(full_plan: PlanResult) -> None:

@@ -64,6 +64,24 @@ def capital_by_year() -> dict[str, Any]:
     return raw
 
 
+def money_by_year() -> dict[str, Any]:
+    """full_config over 14 weeks into April 2025, its DFG fees and a care charge rising from
+    1 April (fees.by_year, charge_gbp_per_hour_by_year) and home care's hourly rate too."""
+    raw = full_config(horizon_periods=14)
+    raw["fees"] = {
+        "by_year": {
+            "2024-25": {"dfg_fee_rate": 0.10, "min_fee_per_case_gbp": 850.0},
+            "2025-26": {"dfg_fee_rate": 0.12, "max_fee_per_case_gbp": 1100.0},
+        }
+    }
+    domcare = raw["services"][3]
+    domcare["charge_gbp_per_hour_by_year"] = {"2024-25": 20.0, "2025-26": 23.0}
+    del domcare["charge_gbp_per_hour"]
+    domcare["cost_per_hour_gbp_by_year"] = {"2024-25": 20.0, "2025-26": 21.0}
+    del domcare["cost_per_hour_gbp"]
+    return raw
+
+
 def _pulp_rows(prob: pulp.LpProblem) -> dict[str, Row]:
     rows = {}
     for name, con in prob.constraints.items():
@@ -125,6 +143,7 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         (works_capacity(), rich_demand()),
         (district_limits(), rich_demand()),
         (capital_by_year(), rich_demand(periods=14)),
+        (money_by_year(), rich_demand(periods=14)),
     ],
     ids=[
         "hand",
@@ -135,6 +154,7 @@ def _pulp_columns(prob: pulp.LpProblem) -> dict[str, tuple[float, float, float]]
         "works-capacity",
         "district-limits",
         "capital-by-year",
+        "money-by-year",
     ],
 )
 def test_same_model(config: dict[str, Any], demand: Any) -> None:

@@ -310,7 +310,11 @@ class SweepRowPublic(BaseModel):
 
     model_config = _ALWAYS_SENT
 
-    dfg_fee_rate: float = Field(description="the fee as a fraction of DFG works cost (0.1: 10%)")
+    dfg_fee_rate: float | None = Field(
+        description="the fee as a fraction of DFG works cost (0.1: 10%); null in a what-if's "
+        "comparison whose config gives the fee by financial year (fees.by_year: no one rate), "
+        "which a sweep refuses"
+    )
     plan_id: int = Field(description="the what-if plan solved at this rate (GET /v1/plans/{id})")
     status: PlanStatus = Field(description="the plan's solver status")
     weighted_wait_days: float | None = Field(

@@ -1122,16 +1122,18 @@ class SweepBaseline:
 
 
 def sweep_row(
-    rate: float,
+    rate: float | None,
     plan_id: int,
     status: str,
     figures: dict[str, float | None],
     baseline: SweepBaseline | None,
     horizon: PlanHorizon | None = None,
 ) -> dict[str, Any]:
-    """One row of a sweep's table: the rate, its plan and figures, each figure's change from
-    the baseline (`<figure>_change`; None with no baseline or a figure missing), and the
-    baseline's plan id (`compared_with_plan_id`; None with no baseline). Where the plan's
+    """One row of a sweep's table: the rate (None for a what-if whose config gives fees by
+    financial year, `fees.by_year`, as a sweep never does), its plan and figures, each
+    figure's change from the baseline (`<figure>_change`; None with no baseline or a figure
+    missing), and the baseline's plan id (`compared_with_plan_id`; None with no baseline).
+    Where the plan's
     `horizon` and the baseline's differ (a what-if of 26 periods against a plan of 52, or a
     plan that starts later), every change is None and `not_comparable` says why: a total
     over other periods is no change. So too where either plan is not `optimal` (one
@@ -1556,11 +1558,28 @@ def checked_sweep(
     session: Session, body: dict[str, Any] | None, rates: Iterable[float]
 ) -> dict[str, Any]:
     """The config a sweep asks for, after the checks of `checked_body`, and each rate's config
-    validated, so a sweep is refused before it is queued rather than failing part way."""
+    validated, so a sweep is refused before it is queued rather than failing part way. A
+    config with fees by financial year (`fees.by_year`) is refused (PlanInputError): a sweep
+    sets the one `fees.dfg_fee_rate` of every period, and one rate for every year would drop
+    the change from April the config gives, so each of its rows would answer another question
+    than its config's."""
     checked = checked_body(session, body)
+    _refuse_fees_by_year(read_config(checked), "the config sent" if body else "the active config")
     for rate in rates:
         read_config(with_fee_rate(checked, rate))
     return checked
+
+
+def _refuse_fees_by_year(config: PlanningConfig, which: str) -> None:
+    """PlanInputError naming fees.by_year when `config` gives fees by financial year."""
+    if config.fees.by_year is None:
+        return
+    raise PlanInputError(
+        "fees.by_year",
+        "fees.dfg_fee_rate: one fee rate, which a sweep sets in every period (to try fees "
+        "by financial year, plan each as a what-if: POST /v1/plans with fees.by_year changed)",
+        f"fees by financial year ({', '.join(config.fees.by_year)}) in {which}",
+    )
 
 
 def queue_sweep(
@@ -1603,7 +1622,9 @@ def run_sweep_job(
         own: tuple[float, str] | None = None
         own_plan: int | None = None
         if why is not None:  # the sent config at its own rate is the baseline
-            own = (read_config(body).fees.dfg_fee_rate, why)
+            rate = read_config(body).fees.dfg_fee_rate
+            assert rate is not None  # checked_sweep refused fees by year
+            own = (rate, why)
             own_plan = plan_scenario(
                 factory,
                 body,

@@ -34,7 +34,7 @@ from homeward.pipeline import plain_horizon
 from homeward.roles import Action
 from homeward.settings import Settings
 from models import PlanningConfigRow, SeriesRow
-from optimise.config import ConfigValueError, PlanningConfig
+from optimise.config import ConfigValueError, FeesConfig, PlanningConfig
 from optimise.errors import PlanInputError
 
 router = APIRouter(prefix="/v1/configs", tags=["configs"], route_class=AuthFirstRoute)
@@ -425,9 +425,13 @@ def _field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
     """Where a plan's refusal is in the body: a top-level field (`horizon_periods`), or a
     district's or team's named by id (`districts[rugby].capital_by_year_gbp` at
     districts/0/..., `teams[north].revenue_budget_gbp_by_year` at teams/0/...,
-    `services[domcare].cost_per_hour_gbp_by_year` at services/3/...)."""
+    `services[domcare].cost_per_hour_gbp_by_year` at services/3/...), or a section's field
+    (`fees.by_year` at fees/by_year)."""
     if field in PlanningConfig.model_fields:
         return (field,)
+    section, _, inner = field.partition(".")
+    if section == "fees" and inner in FeesConfig.model_fields:
+        return (section, inner)
     match = _LISTED_FIELD.fullmatch(field)
     if match is None:
         return ()

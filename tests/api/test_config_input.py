@@ -4,7 +4,7 @@ nothing it carries reaches storage."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,84 @@ def test_a_rate_by_year_is_taken_and_a_bad_years_label_or_rate_located_and_never
     assert body["services"][3]["cost_per_hour_gbp_by_year"] == {"2026-27": 23.0, "2027-28": 24.5}
 
 
+@pytest.mark.parametrize("path", ["/v1/configs", "/v1/plans"])
+def test_fees_and_charges_by_year_are_taken_and_a_bad_one_located_and_never_stored(
+    service: Service, path: str
+) -> None:
+    """fees.by_year and a service's charge_gbp_per_hour_by_year are checked where they are
+    sent: a year's fee that is a percentage, a label that is not YYYY-YY, a bound beside
+    by_year or a negative charge is refused at its field, and nothing is stored or run."""
+    wrap: Callable[[dict[str, Any]], dict[str, Any]] = (
+        (lambda c: c) if path == "/v1/configs" else (lambda c: {"config": c})
+    )
+    at = "body/" if path == "/v1/configs" else "body/config/"
+    config = _demo()
+    domcare = config["services"][3]
+    assert domcare["id"] == "domcare"
+    good_fees = {"2026-27": {"dfg_fee_rate": 0.1}, "2027-28": {"dfg_fee_rate": 0.12}}
+    for fees, charges, location, expected, found in (
+        (
+            {"by_year": {"2026-27": {"dfg_fee_rate": 12}}},
+            None,
+            "fees/by_year/2026-27/dfg_fee_rate",
+            "a fraction from 0 to 1 (0.15 for 15%)",
+            "12 (a percentage? write 0.12)",
+        ),
+        (
+            {"by_year": {"2026-2027": {"dfg_fee_rate": 0.1}}},
+            None,
+            "fees/by_year/2026-2027",
+            'a financial year written YYYY-YY of consecutive years, such as "2026-27"',
+            '"2026-2027"',
+        ),
+        (
+            {"by_year": good_fees, "max_fee_per_case_gbp": 1500},
+            None,
+            "fees/max_fee_per_case_gbp",
+            "none beside fees.by_year (each year's max_fee_per_case_gbp goes in its entry there)",
+            "1500",
+        ),
+        (
+            {"by_year": good_fees},
+            {"2026-27": 20.0, "2027-28": -21.0},
+            "services/3/charge_gbp_per_hour_by_year/2027-28",
+            "GBP from 0 to 100,000,000,000",
+            "-21",
+        ),
+    ):
+        config["fees"] = fees
+        if charges is not None:
+            domcare.pop("charge_gbp_per_hour", None)
+            domcare["charge_paying_share"] = 0.5
+            domcare["charge_gbp_per_hour_by_year"] = charges
+        refused = service.client.post(path, json=wrap(config))
+        assert refused.status_code == 422, refused.text
+        [problem] = refused.json()["problems"]
+        assert problem == {"location": at + location, "expected": expected, "found": found}
+        assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+    if path == "/v1/configs":
+        domcare["charge_gbp_per_hour_by_year"] = {"2026-27": 20.0, "2027-28": 21.0}
+        stored = service.client.post(path, json=config)
+        assert stored.status_code == 201, stored.text
+        body = service.client.get("/v1/configs/active").json()["body"]
+        assert body["fees"]["by_year"] == {
+            "2026-27": {
+                "dfg_fee_rate": 0.1,
+                "min_fee_per_case_gbp": 0.0,
+                "max_fee_per_case_gbp": None,
+            },
+            "2027-28": {
+                "dfg_fee_rate": 0.12,
+                "min_fee_per_case_gbp": 0.0,
+                "max_fee_per_case_gbp": None,
+            },
+        }
+        assert body["services"][3]["charge_gbp_per_hour_by_year"] == {
+            "2026-27": 20.0,
+            "2027-28": 21.0,
+        }
+
+
 def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service) -> None:
     response = service.client.post("/v1/plans/sweeps", json={"rates": [0.05, 0.1]})
     assert response.status_code == 422, response.text
@@ -383,6 +461,12 @@ def test_a_waiting_weight_of_1e_300_is_422_naming_the_field(
             ("services", 3, "cost_per_hour_gbp_by_year"),
         ),
         ("services[ot].cost_per_hour_gbp_by_year", ("services", 0, "cost_per_hour_gbp_by_year")),
+        (
+            "services[domcare].charge_gbp_per_hour_by_year",
+            ("services", 3, "charge_gbp_per_hour_by_year"),
+        ),
+        ("fees.by_year", ("fees", "by_year")),
+        ("fees.nothing", ()),
     ],
 )
 def test_a_plans_refusal_is_located_at_the_district_or_team_it_names(

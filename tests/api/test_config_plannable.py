@@ -452,3 +452,72 @@ def test_a_misspelt_district_id_is_refused_naming_the_nearest_stored(service: Se
     # an id like no stored one has no nearest
     [far] = _refused(service, _with_district(_demo(), "coventry-city"))
     assert "nearest" not in far["found"]
+
+
+def test_a_sweep_of_a_config_with_fees_by_year_is_refused_naming_the_field(
+    service: Service,
+) -> None:
+    """A sweep sets fees.dfg_fee_rate in every period: of a config giving the fee by financial
+    year (fees.by_year) it is refused, 422 at config/fees/by_year, whether the config is sent
+    or the active one, and nothing is queued or stored; a what-if of that config plans."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=FORECAST_WEEKS)
+    fees = {"by_year": {"2025-26": {"dfg_fee_rate": 0.1}, "2026-27": {"dfg_fee_rate": 0.12}}}
+    expected = (
+        "fees.dfg_fee_rate: one fee rate, which a sweep sets in every period (to try fees by "
+        "financial year, plan each as a what-if: POST /v1/plans with fees.by_year changed)"
+    )
+    runs, configs = service.runs(), service.configs()
+    sweep = {"config": _demo(fees=fees), "dfg_fee_rates": [0.05, 0.1]}
+    refused = service.client.post("/v1/plans/sweeps", json=sweep)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["problems"]
+    assert problem == {
+        "location": "config/fees/by_year",
+        "expected": expected,
+        "found": "fees by financial year (2025-26, 2026-27) in the config sent",
+    }
+    assert (service.runs(), service.configs()) == (runs, configs)
+    stored = service.client.post("/v1/configs", json=_demo(fees=fees))
+    assert stored.status_code == 201, stored.text
+    runs, configs = service.runs(), service.configs()
+    refused = service.client.post("/v1/plans/sweeps", json={"dfg_fee_rates": [0.05, 0.1]})
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["problems"]
+    assert problem["found"] == "fees by financial year (2025-26, 2026-27) in the active config"
+    assert (service.runs(), service.configs()) == (runs, configs)
+    # one rate sent beside the active config's fees by year is a sweep of its own config
+    queued = service.client.post("/v1/plans/sweeps", json={**sweep, "config": _demo()})
+    assert queued.status_code == 202, queued.text
+
+
+def test_fees_or_a_charge_by_year_without_the_plans_year_are_refused_at_their_field(
+    service: Service,
+) -> None:
+    """Once forecasts cover the config, POST /v1/configs refuses fees.by_year, or a service's
+    charge_gbp_per_hour_by_year, without the financial year the plan's weeks (from January
+    2026) start in, at that field; nothing is stored."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=FORECAST_WEEKS)
+    configs = service.configs()
+    fees = {"by_year": {"2026-27": {"dfg_fee_rate": 0.12}}}
+    refused = service.client.post("/v1/configs", json=_demo(fees=fees))
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["problems"]
+    assert problem == {
+        "location": "body/fees/by_year",
+        "expected": "a fee for every financial year the plan's periods start in ['2025-26']",
+        "found": 'none for ["2025-26"]',
+    }
+    config = _demo()
+    domcare = config["services"][3]
+    assert domcare["id"] == "domcare"
+    domcare.pop("charge_gbp_per_hour", None)
+    domcare["charge_gbp_per_hour_by_year"] = {"2026-27": 5.0}
+    domcare["charge_paying_share"] = 0.5
+    refused = service.client.post("/v1/configs", json=config)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["problems"]
+    assert problem["location"] == "body/services/3/charge_gbp_per_hour_by_year"
+    assert problem["found"] == 'none for ["2025-26"]'
+    assert service.configs() == configs

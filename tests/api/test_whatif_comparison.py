@@ -45,7 +45,7 @@ def _expected(plan: dict[str, Any], body: dict[str, Any]) -> dict[str, float]:
     )
     charge = sum(
         r["hours"]
-        * services[r["service"]]["charge_gbp_per_hour"]
+        * _charge(services[r["service"]], r["ds"])
         * services[r["service"]]["charge_paying_share"]
         for r in _rows(plan, "hours")
     )
@@ -78,9 +78,22 @@ def _rate(service: dict[str, Any], ds: str) -> float:
     by_year = service.get("cost_per_hour_gbp_by_year")
     if by_year is None:
         return float(service["cost_per_hour_gbp"])
+    return float(by_year[_year(ds)])
+
+
+def _charge(service: dict[str, Any], ds: str) -> float:
+    """A service's charge for an hour in the period starting `ds`, as _rate its cost."""
+    by_year = service.get("charge_gbp_per_hour_by_year")
+    if by_year is None:
+        return float(service["charge_gbp_per_hour"])
+    return float(by_year[_year(ds)])
+
+
+def _year(ds: str) -> str:
+    """The financial year (from 1 April) a period starting `ds` counts in, as "2025-26"."""
     year, month = int(ds[:4]), int(ds[5:7])
     start = year if month >= 4 else year - 1
-    return float(by_year[f"{start}-{(start + 1) % 100:02d}"])
+    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def _assert_compared(
@@ -470,3 +483,56 @@ def test_a_config_whose_rate_years_miss_the_plans_is_refused_at_the_service(
         "found": "-23",
     }
     assert finance.get("/v1/configs/active").json() == active
+
+
+def test_a_what_if_with_fees_and_charges_by_financial_year_earns_each_years(
+    finance: httpx.Client,
+) -> None:
+    """The DFG fee and home care's charge given by financial year, the plan's year at 20% and
+    GBP 5 an hour (on half the hours) and the next (which this plan does not reach) at 30% and
+    GBP 7: each works case's fee is 20% of its district's cost, the comparison adds up from
+    the plan's own tables at those figures, has no one fee rate (null), and config_changes
+    names the fields changed."""
+    latest, latest_body = _latest(finance)
+    [year] = list(_years_of(latest))
+    start = int(year[:4]) + 1
+    later = f"{start}-{(start + 1) % 100:02d}"
+    body = copy.deepcopy(finance.get("/v1/configs/active").json()["body"])
+    before = body["fees"].pop("dfg_fee_rate")
+    body["fees"]["by_year"] = {year: {"dfg_fee_rate": 0.2}, later: {"dfg_fee_rate": 0.3}}
+    [domcare] = [s for s in body["services"] if s["id"] == "domcare"]
+    domcare["charge_gbp_per_hour_by_year"] = {year: 5.0, later: 7.0}
+    domcare["charge_paying_share"] = 0.5
+    plan = _what_if(finance, body)
+    comparison = plan["comparison"]
+    assert comparison["dfg_fee_rate"] is None
+    changes = comparison["config_changes"]
+    assert f"fees.dfg_fee_rate: {before:g} -> null" in changes
+    # each year's structure in full, its defaults filled in, whole numbers written whole
+    structure = '{{"dfg_fee_rate": {}, "min_fee_per_case_gbp": 0, "max_fee_per_case_gbp": null}}'
+    given = f'{{"{year}": {structure.format(0.2)}, "{later}": {structure.format(0.3)}}}'
+    assert f"fees.by_year: null -> {given}" in changes, changes
+    assert (
+        f'services[domcare].charge_gbp_per_hour_by_year: null -> {{"{year}": 5, "{later}": 7}}'
+        in changes
+    )
+    _assert_compared(comparison, _expected(plan, body), _expected(latest, latest_body))
+    costs = {d["id"]: d["cost_per_adaptation_gbp"] for d in body["districts"]}
+    works = [r for r in _rows(plan, "capital") if r["works_completed"] > 0]
+    assert works
+    for r in works:
+        fee = r["works_completed"] * costs[r["district"]] * 0.2
+        assert r["fee_income_gbp"] == pytest.approx(fee, rel=1e-9), r
+    charged = [r for r in _rows(plan, "revenue_by_service") if r["service"] == "domcare"]
+    served = {}
+    for r in _rows(plan, "hours"):
+        if r["service"] == "domcare":
+            key = (r["team"], r["period"])
+            served[key] = served.get(key, 0.0) + r["hours"]
+    assert any(r["charge_income_gbp"] > 0 for r in charged)
+    for r in charged:
+        by_hand = served[r["team"], r["period"]] * 5.0 * 0.5
+        assert r["charge_income_gbp"] == pytest.approx(by_hand, rel=1e-9), r
+    again = finance.get(f"/v1/plans/{plan['id']}/compare/{latest['id']}")
+    assert again.status_code == 200, again.text
+    assert again.json()["dfg_fee_rate"] is None

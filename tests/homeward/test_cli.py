@@ -224,6 +224,50 @@ def test_plan_cli_costs_each_year_at_its_rate_and_names_a_bad_one(
     ) in err
 
 
+def test_plan_cli_takes_fees_and_charges_by_year_and_names_a_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A config file with the DFG fee and home care's charge by financial year plans (its
+    weeks from January 2026 start in 2025-26: 15% and GBP 5); a fee as a percentage, or none
+    for that year, is refused naming the field."""
+    body = demo_config.demo_planning_config(horizon_periods=2)
+    body["fees"] = {
+        "by_year": {"2025-26": {"dfg_fee_rate": 0.15}, "2026-27": {"dfg_fee_rate": 0.2}}
+    }
+    domcare = body["services"][[s["id"] for s in body["services"]].index("domcare")]
+    domcare["charge_gbp_per_hour_by_year"] = {"2025-26": 5.0, "2026-27": 6.0}
+    domcare["charge_paying_share"] = 0.5
+    config, demand_path = _plan_files(tmp_path, body)
+    csv = tmp_path / "tables"
+    plan = ["plan", "--config", str(config), "--demand", str(demand_path), "--csv", str(csv)]
+    assert main(plan) == 0
+    capital = pd.read_csv(csv / "capital.csv")
+    costs = {d["id"]: d["cost_per_adaptation_gbp"] for d in body["districts"]}
+    done = capital[capital["works_completed"] > 0]
+    assert len(done)  # CSV numbers to 10 significant digits:
+    fees = done["works_completed"] * done["district"].map(costs) * 0.15
+    assert done["fee_income_gbp"].tolist() == pytest.approx(fees.tolist())
+    charged = pd.read_csv(csv / "revenue_by_service.csv")
+    assert (charged.loc[charged["service"] == "domcare", "charge_income_gbp"] > 0).all()
+    capsys.readouterr()
+    body["fees"]["by_year"]["2025-26"] = {"dfg_fee_rate": 15}
+    config.write_text(json.dumps(body))
+    assert main(plan) == 2
+    err = capsys.readouterr().err
+    assert (
+        "fees.by_year.2025-26.dfg_fee_rate: expected a fraction from 0 to 1 (0.15 for 15%), "
+        "found 15 (a percentage? write 0.15)"
+    ) in err
+    body["fees"]["by_year"] = {"2026-27": {"dfg_fee_rate": 0.2}}
+    config.write_text(json.dumps(body))
+    assert main(plan) == 2
+    err = capsys.readouterr().err
+    assert (
+        "fees.by_year: expected a fee for every financial year the plan's periods start in "
+        "['2025-26'], found none for [\"2025-26\"]"
+    ) in err
+
+
 def test_plan_cli_rejects_a_bad_demand_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

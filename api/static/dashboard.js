@@ -1214,13 +1214,22 @@ async function loadSeries() {
 }
 
 // The fee box starts at the active config's rate (what the current plan charges), so a
-// finance officer changes it from there; left empty when the config cannot be read.
+// finance officer changes it from there; left empty when the config cannot be read. A config
+// giving the fee by financial year (fees.by_year) has no one rate to start from or to change:
+// the what-if and the sweep are then off, and a note says why and what to do instead.
 function showActiveFee(active) {
   const box = document.querySelector("#fee");
   const rate = active?.body?.fees?.dfg_fee_rate;
+  const byYear = active?.body?.fees?.by_year;
+  feesByYear = byYear && typeof byYear === "object" ? Object.keys(byYear) : null;
   box.value = Number.isFinite(rate) ? String(Number((100 * rate).toFixed(4))) : "";
   box.removeAttribute("aria-invalid");
+  showPlanAccess();
 }
+
+// The financial years of the active config's fees.by_year; null when it gives one fee rate.
+let feesByYear = null;
+const mayTryFee = () => mayPlan() && !feesByYear;
 
 // The fee typed, in percent, as a fraction for the API; or an error saying what was wrong.
 function parseFee(text) {
@@ -1266,15 +1275,22 @@ function showKeyRole() {
 // saying which keys may: a viewer learns it before asking, not from a refusal.
 function showPlanAccess() {
   const may = mayPlan();
-  document.querySelector("#fee").disabled = !may;
-  document.querySelector("#sweep-rates").disabled = !may;
-  if (!whatIfRunning) document.querySelector("#fee-form button").disabled = !may;
-  document.querySelector("#sweep-form button").disabled = !may;  // (load() stopped any sweep)
+  const fee = mayTryFee();
+  document.querySelector("#fee").disabled = !fee;
+  document.querySelector("#sweep-rates").disabled = !fee;
+  if (!whatIfRunning) document.querySelector("#fee-form button").disabled = !fee;
+  document.querySelector("#sweep-form button").disabled = !fee;  // (load() stopped any sweep)
   const note = document.querySelector("#plan-role-note");
   note.hidden = may;
   note.textContent = may ? "" : `A ${keyInfo.role} key ('${keyInfo.name}') may not plan what-ifs ` +
     `or fee sweeps: they need a ${either(keyInfo.roles_allowing?.plan ?? [])} key. Paste one in ` +
     "the API key box at the top.";
+  const years = document.querySelector("#fees-by-year-note");
+  years.hidden = !feesByYear;
+  years.textContent = !feesByYear ? "" : "The active config gives the DFG fee by financial " +
+    `year (fees.by_year: ${feesByYear.join(", ")}), so one rate cannot stand for it here: the ` +
+    "what-if and the sweep below are off. To try another fee structure, send the config with " +
+    "fees.by_year changed as a what-if (POST /v1/plans).";
 }
 
 async function loadKeyInfo() {
@@ -1297,7 +1313,7 @@ let whatIfToken = 0;  // bumped by each key change: a what-if sent with the old 
 
 async function whatIf(event) {
   event.preventDefault();
-  if (whatIfRunning || !mayPlan()) return;
+  if (whatIfRunning || !mayTryFee()) return;
   const out = document.querySelector("#whatif-result");
   const box = document.querySelector("#fee");
   const button = document.querySelector("#fee-form button");
@@ -1315,6 +1331,11 @@ async function whatIf(event) {
     // solving (the plan's `comparison`), so the page shows its figures rather than its own.
     active = await getJSON("/v1/configs/active");
     const config = active.body;
+    if (config?.fees?.by_year) {  // made active since the page read it: no one rate to change
+      showActiveFee(active);
+      out.textContent = document.querySelector("#fees-by-year-note").textContent;
+      return;
+    }
     config.fees = { ...(config.fees || {}), dfg_fee_rate: rate };
     const plan = await getJSON("/v1/plans", {
       method: "POST", headers: { "content-type": "application/json" },
@@ -1332,7 +1353,7 @@ async function whatIf(event) {
     if (token === whatIfToken) showError("#whatif-result", "", olderConfigRefused(err, active) || err.message);
   } finally {
     whatIfRunning = false;
-    button.disabled = !mayPlan();
+    button.disabled = !mayTryFee();
     out.removeAttribute("aria-busy");
   }
 }
@@ -1546,13 +1567,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sweepDone(token) {
   if (token !== sweepToken) return;
-  document.querySelector("#sweep-form button").disabled = !mayPlan();
+  document.querySelector("#sweep-form button").disabled = !mayTryFee();
 }
 
 async function sweep(event) {
   event.preventDefault();
   // a sweep is running, or the key may not plan
-  if (document.querySelector("#sweep-form button").disabled || !mayPlan()) return;
+  if (document.querySelector("#sweep-form button").disabled || !mayTryFee()) return;
   const token = ++sweepToken;
   const status = document.querySelector("#sweep-status");
   const out = document.querySelector("#sweep-result");
@@ -1955,6 +1976,7 @@ async function load() {
   document.querySelector("#sweep-result").textContent = "";
   document.querySelector("#whatif").classList.remove("wide-card");
   document.querySelector("#sweep-form button").disabled = false;
+  feesByYear = null;  // until the new key reads the active config (showActiveFee)
   loadKeyInfo();  // disables the what-if and the sweep again if this key may not plan
   activeConfig = getJSON("/v1/configs/active").catch(() => null);
   activeConfig.then(showActiveFee);

@@ -247,6 +247,54 @@ def test_fee_what_if_needs_a_finance_key_and_replans_from_the_page(
     assert f"#{latest}:" not in result
 
 
+# The page's GET /v1/configs/active answered as if the active config gave the DFG fee by
+# financial year (fees.by_year, no dfg_fee_rate), and each POST it sends counted
+_FEES_BY_YEAR = """
+const f = window.fetch;
+window.posted = [];
+window.fetch = async (url, opts = {}) => {
+  if (opts.method === "POST") window.posted.push(String(url));
+  const answer = await f(url, opts);
+  if (!String(url).endsWith("/v1/configs/active") || !answer.ok) return answer;
+  const active = await answer.json();
+  delete active.body.fees.dfg_fee_rate;
+  active.body.fees.by_year = {"2025-26": {dfg_fee_rate: 0.1}, "2026-27": {dfg_fee_rate: 0.12}};
+  return new Response(JSON.stringify(active), { status: answer.status, headers: answer.headers });
+};
+"""
+
+
+def test_an_active_config_with_fees_by_year_turns_the_fee_forms_off_and_says_why(
+    browser: webdriver.Chrome, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """With no one fee rate to start from or to set, the what-if and the sweep are off (a
+    sweep of such a config is refused, 422), a note names fees.by_year and its years and says
+    to send a what-if config instead, and a submit sends nothing; a config with one rate
+    turns them on again."""
+    browser.get(demo_server.url + "/")
+    wait = WebDriverWait(browser, 60)
+    browser.execute_script(_FEES_BY_YEAR)
+    _use_key(browser, role_keys[Role.FINANCE])
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    note = wait.until(ec.visibility_of_element_located((By.ID, "fees-by-year-note")))
+    assert "fees.by_year: 2025-26, 2026-27" in note.text
+    assert "POST /v1/plans" in note.text
+    for field in ("#fee", "#fee-form button", "#sweep-rates", "#sweep-form button"):
+        assert not browser.find_element(By.CSS_SELECTOR, field).is_enabled(), field
+    assert browser.find_element(By.ID, "fee").get_attribute("value") == ""
+    assert not browser.find_element(By.ID, "plan-role-note").is_displayed()  # the key may plan
+    browser.execute_script(
+        "for (const id of ['fee-form', 'sweep-form']) document.getElementById(id).requestSubmit();"
+    )
+    assert browser.execute_script("return window.posted") == []
+    browser.refresh()  # the real active config, one rate: the forms are on again
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), "optimal"))
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#fee-form button")))
+    assert browser.find_element(By.ID, "fee").get_attribute("value") == "10"
+    assert browser.find_element(By.CSS_SELECTOR, "#sweep-form button").is_enabled()
+    assert not browser.find_element(By.ID, "fees-by-year-note").is_displayed()
+
+
 def _assert_new_warnings_shown(
     browser: webdriver.Chrome, server: LiveServer, key: str, current_id: str
 ) -> None:

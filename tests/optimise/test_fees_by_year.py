@@ -17,6 +17,7 @@ import optimise
 from optimise.check import max_violation, residuals
 from optimise.config import PlanningConfig, config_problems
 from optimise.errors import PlanInputError
+from optimise.risk import funded_share
 from tests.optimise.factory import START, full_config, inputs_of, rich_demand
 
 ACROSS_APRIL = pd.Timestamp("2025-03-24")  # weeks of 24 and 31 March, then four from 7 April
@@ -338,3 +339,16 @@ def test_a_year_the_plans_periods_start_in_but_not_given_is_refused_naming_the_f
     assert np.array_equal(
         inputs.fee_per_case_gbp, inputs_of(_by_year(), _demand()).fee_per_case_gbp
     )
+
+
+def test_contingency_hours_served_earn_their_periods_charge_in_the_funded_share() -> None:
+    """risk_periods' funded share nets each period's charge income off the cost of extra
+    hours: an idle home care hour (already paid for) served earns GBP 10 before April and
+    GBP 12 from it, towards a bought hour costing GBP 30 less that charge, so with no budget
+    left 10 / 20 of the bought hours are funded in March and 12 / 18 in April."""
+    inputs = inputs_of(_by_year(), _demand())
+    shape = (len(inputs.services), len(inputs.teams), len(inputs.period_start))
+    one = np.zeros(shape)
+    one[3] = 1.0  # home care, each team and week
+    share = funded_share(inputs, 30.0 * one, one, one, np.zeros((1, shape[2])))
+    assert share[0].tolist() == pytest.approx([10 / 20, 10 / 20] + [12 / 18] * 4)

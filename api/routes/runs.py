@@ -119,7 +119,8 @@ async def _no_body(request: Request) -> None:
         return
     try:
         sent: object = json.loads(body)
-    except ValueError:  # not JSON (or cut short): said as text, quoted
+    except (ValueError, RecursionError):  # not JSON, cut short or nested past Python's
+        # recursion limit (`[` x 1000 was a 500): said as text, quoted
         sent = body.decode("utf-8", "replace")
     if sent in ({}, None):  # `{}`, `{ }`, `null`: nothing asked
         return

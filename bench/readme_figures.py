@@ -1,8 +1,8 @@
 """Check the figures README.md quotes about the demo against what the code computes now.
 
 Run: .venv/bin/python bench/readme_figures.py           (about 2 minutes: the demo to 2025
-                                                          through the pipeline, today's demo
-                                                          offline, and five what-ifs)
+                                                          and today's through the pipeline,
+                                                          today's offline, three what-ifs)
      .venv/bin/python bench/readme_figures.py --parse   (only find each quoted figure)
 
 Each figure below is a README phrase (a regular expression over README.md with its line breaks

@@ -671,6 +671,9 @@ def _parse_careful_csv(
     return _join_chunks(chunks, names, index), problems
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 def _parse_plain_csv(text: str, source: str, max_rows: int, expected: str) -> pd.DataFrame | None:
     """Pandas' C parser, used only when every line is provably one whole record; else None.
 
@@ -681,7 +684,10 @@ def _parse_plain_csv(text: str, source: str, max_rows: int, expected: str) -> pd
     """
     if '"' in text:
         return None
-    names = _header(text.partition("\n")[0].split(","), source, expected)
+    # the header ends at the first line break of any kind: a file with CR alone between lines
+    # ("CSV (Macintosh)" from older Excel for Mac) is one line to `\n`, and its rows were read
+    # as header names ("found the header names '10\rreferrals/...' more than once")
+    names = _header(_LINE_BREAK.split(text, maxsplit=1)[0].split(","), source, expected)
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     plain = text.count(",") == (len(names) - 1) * lines
     if not plain or lines - 1 > max_rows:

@@ -77,6 +77,20 @@ def test_crlf_whitespace_and_blank_lines_are_tolerated() -> None:
     )
 
 
+@pytest.mark.parametrize("rows", [2, 10])
+def test_cr_alone_between_lines_reads_as_the_same_file(rows: int) -> None:
+    """Older Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: a file of more than
+    a few rows was refused, its rows read as repeated header names."""
+    lines = ["unique_id,ds,y"] + [
+        f"referrals/ot/rugby,{pd.Timestamp('2024-01-01') + pd.Timedelta(weeks=i):%Y-%m-%d},{i % 3}"
+        for i in range(rows)
+    ]
+    plain = "\n".join(lines) + "\n"
+    pd.testing.assert_frame_equal(
+        read_observations_csv("\r".join(lines) + "\r", "mac"), read_observations_csv(plain, "p")
+    )
+
+
 def test_quoted_fields_read_the_same_as_plain_ones() -> None:
     # Quotes send the file through the careful reader; plain files take pandas' C parser.
     quoted = "".join(

@@ -1981,6 +1981,10 @@ async function load() {
   activeConfig = getJSON("/v1/configs/active").catch(() => null);
   activeConfig.then(showActiveFee);
   loadPlanList();  // the plans this key may choose from
+  // the forecast card is busy until its series list and first chart are drawn (or it says
+  // why not): a screen reader waits for it, and so can a client of the page
+  const chart = document.querySelector("#chart");
+  chart.setAttribute("aria-busy", "true");
   await loadPlan();
   loadSeries().catch((err) => {  // no series can be chosen, and the old key's are not left
     const select = document.querySelector("#series");
@@ -1988,7 +1992,7 @@ async function load() {
     select.disabled = true;
     showError("#chart", "", err.message);
     document.querySelector("#chart .error").id = "chart-error";
-  });
+  }).finally(() => chart.setAttribute("aria-busy", "false"));
 }
 
 // A table that scrolls within its box (.scroll: a long list of weeks; .wide: more columns than

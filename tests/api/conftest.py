@@ -262,7 +262,9 @@ def open_with_key(
     browser: Any, server: LiveServer, key: str, status: str = "optimal", timeout_s: float = 30
 ) -> Any:
     """The dashboard loaded once with `key` already in the tab, and a WebDriverWait for its
-    plan of `status`."""
+    plan of `status`, once its forecast card has drawn its series list and first chart (the
+    plan loads first; a test reading the picker, or drawing a chart of its own, as soon as the
+    plan was shown met the page still drawing them, more often once plans were cached)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -272,6 +274,7 @@ def open_with_key(
     browser.refresh()
     wait = WebDriverWait(browser, timeout_s)
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-status"), status))
+    wait.until(lambda b: b.find_element(By.ID, "chart").get_attribute("aria-busy") == "false")
     return wait
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,10 @@ def plan_tag(plan: PlanStamp, asked: Asked, version: str | None = None) -> str |
     the running release, so an upgrade that changes an answer's shape changes its tags); None
     for an answer not made from the plan alone (`FROM_THE_PLAN_ALONE`). Filters are taken
     as sets, as they keep rows: `district=a&district=b` is `district=b&district=a`, and the
-    same tag. The query's other parameters change nothing in the answer (`_`, a cache buster)
+    same tag; each filter's values are written as a JSON list, so a value holding a comma
+    (`district=rugby,warwick`, an id no plan has: a 422) is not the tag of two values
+    (`district=rugby&district=warwick`), whose answer a cache would then serve for it. The
+    query's other parameters change nothing in the answer (`_`, a cache buster)
     or are refused (422) before the tag is asked for."""
     if asked.what not in FROM_THE_PLAN_ALONE:
         return None
@@ -86,11 +90,11 @@ def plan_tag(plan: PlanStamp, asked: Asked, version: str | None = None) -> str |
         plan.created_at.isoformat(),
         asked.what,
         asked.media_type,
-        ",".join(sorted(set(wanted.districts))),
-        ",".join(sorted(set(wanted.services))),
+        json.dumps(sorted(set(wanted.districts))),
+        json.dumps(sorted(set(wanted.services))),
         "" if wanted.first_day is None else wanted.first_day.isoformat(),
         "" if wanted.last_day is None else wanted.last_day.isoformat(),
-        ",".join(sorted(set(wanted.teams))),
+        json.dumps(sorted(set(wanted.teams))),
     )
     return weak_tag("\n".join(parts).encode())
 

@@ -196,6 +196,25 @@ def test_a_kept_answer_keeps_its_tag(
         assert tags == {plan_tag(stamp, what)}, path
 
 
+@pytest.mark.parametrize(
+    ("table", "column"), [("hours", "district"), ("revenue_by_service.csv", "service")]
+)
+def test_a_value_holding_a_comma_is_not_served_the_answer_of_two_values(
+    kept: tuple[httpx.Client, AnswerCache], table: str, column: str
+) -> None:
+    """`district=rugby,warwick` names no district (a 422), though filters joined with commas
+    gave it the tag of `district=rugby&district=warwick`, so a process that had kept that
+    answer served it with a 200 (final review)."""
+    client, _cache = kept
+    ids = sorted({r[column] for r in client.get("/v1/plans/latest/hours").json()})
+    first, second = ids[:2]
+    url = f"/v1/plans/latest/{table}"
+    both = client.get(f"{url}?{column}={first}&{column}={second}")
+    assert both.status_code == 200, both.text
+    joined = client.get(f"{url}?{column}={first},{second}")
+    assert joined.status_code == 422, joined.text
+
+
 def test_the_cache_keeps_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
     cache = AnswerCache(max_bytes=10)
     made: list[str] = []

@@ -230,8 +230,10 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         }
         sums["headroom_gbp"] = without_round_off(sums["headroom_gbp"], sums["budget_gbp"])
         notes = {
-            "budget_gbp": "the revenue budget for the plan's periods in financial year {y} "
-            "(by financial year, those periods' share of the year's), every budget's summed",
+            "budget_gbp": "the revenue budget for the plan's periods that start in financial "
+            "year {y} (by financial year, each period's share of the years its days fall in: "
+            "a week across 1 April brings its days' share of the next year's with it), every "
+            "budget's summed",
             "net_cost_gbp": "staff and agency cost less fee and charge income in financial "
             "year {y}, every budget's summed",
             "headroom_gbp": "revenue budget left unspent in financial year {y} (its budget less "
@@ -249,9 +251,10 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                     whole_budget,
                     "GBP",
                     f"the whole financial year {year}'s revenue budget, as "
-                    "revenue_budget_gbp_by_year gives it, of which revenue_budget_gbp"
-                    f"[{year}] is the plan's periods' share; null where a budget of the year "
-                    "is given per period",
+                    "revenue_budget_gbp_by_year gives it; revenue_budget_gbp"
+                    f"[{year}] is the plan's periods' share, give or take the days of a week "
+                    "across 1 April (it counts in the year it starts in, with its days' share "
+                    "of each year); null where a budget of the year is given per period",
                 )
             )
     return rows

@@ -76,6 +76,93 @@ MAX_HORIZON_PERIODS = 520
 # a period or grant over a plan (Warwickshire's 2019/20 DFG was GBP 4.5 million). Above it a
 # figure is a slip (1e308), and sums of such figures overflow to inf in a plan's warnings.
 MAX_MONEY_GBP = 1e11
+# The most of each figure that is not money (money: MAX_MONEY_GBP), beyond what any council
+# could need but within what keeps the LP sane: HiGHS works in doubles with tolerances of about
+# 1e-7 relative, so a figure many orders beyond the others is lost in round-off (hours_per_case
+# 1e15 serves 1e-15 of a case an hour: the solver ended with status error and no plan) or drowns
+# every other term (wait_weight 1e10: "optimal" at 4e13 weighted waiting days). Refused when
+# sent; a stored config's is read as stored (STORED), and a plan of one the solver cannot
+# solve fails its run (homeward.planning.PlanNotSolved), keeping the latest good plan.
+#
+# A case's hours: 2,000, about a full-time post's year (52 weeks of 37 hours, 1,924) for one
+# case; the demo's cases take 4 to 30, a long home care package some hundreds a year.
+MAX_HOURS_PER_CASE = 2000.0
+# A day of waiting's weight: 1,000 times a standard day's (1). Weights rank one class's days
+# against another's (the demo's 0.8 to 3); a thousandfold is beyond any triage. With
+# MIN_WAIT_WEIGHT that is a span of 1e9 between the objective's weights, and a pound of spend
+# weighs 1e-6 days (SPEND_TIE_BREAK_DAYS_PER_GBP): wider, and terms fall below the solver's
+# tolerances of the objective.
+MAX_WAIT_WEIGHT = 1000.0
+# An agency hour's cost as a multiple of a staff hour's: 10 (agency care runs at 1.2 to 2).
+MAX_AGENCY_PREMIUM = 10.0
+# Hours of one service a period, a team's or a district's: ten million, some 270,000 full-time
+# staff in a week (4.3 times fewer in a month), beyond any council's whole workforce.
+MAX_HOURS_PER_PERIOD = 1e7
+# Cases, waiting at the start or DFG works completed a period, in one district: a million, near
+# the whole population of England's largest district (Birmingham, about 1.1 million).
+MAX_CASES = 1e6
+# Days, of an average wait cap or a wait warning: 3,650, ten years, the longest plan (520
+# weeks, 3,640 days); a cap as long caps nothing a plan can reach.
+MAX_WAIT_DAYS = 3650.0
+# Days in a period: a year (366); demand comes weekly (7) or monthly (28 to 31).
+MAX_PERIOD_DAYS = 366
+# The weight on the worst district's weighted waiting days per referral: a million. That term
+# is tens of days where the total the plan minimises is hundreds of thousands of person-days
+# (the demo's, 13 weeks: 227,235), so a weight in the thousands already ranks the worst
+# district first; a million puts it 1e4 times the total, past which the waiting term is lost.
+MAX_WORST_DISTRICT_WEIGHT = 1e6
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The most a figure may be when sent, in its `unit`, and what lies beyond it."""
+
+    most: float
+    unit: str
+    beyond: str
+
+    def expected(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"at most {self.most:,.0f}{unit}: {self.beyond}"
+
+
+_HOURS_A_PERIOD = Ceiling(
+    MAX_HOURS_PER_PERIOD, "hours per period", "some 270,000 full-time staff in a week"
+)
+_WEIGHT = Ceiling(
+    MAX_WAIT_WEIGHT, "", "1 counts a day of waiting once, and a thousandfold is beyond any triage"
+)
+_DAYS = Ceiling(MAX_WAIT_DAYS, "days", "ten years, the longest plan")
+_CASES = Ceiling(MAX_CASES, "cases", "about the people of England's largest district")
+# Every non-money figure with a ceiling, by field name (the same name in every model holding
+# it is the same kind of figure: a team's or a district's max_per_period are both hours).
+CEILINGS: dict[str, Ceiling] = {
+    "hours_per_case": Ceiling(
+        MAX_HOURS_PER_CASE, "hours", "about a full-time post's year for one case"
+    ),
+    "wait_weight": _WEIGHT,
+    "urgent_wait_weight": _WEIGHT,
+    "hospital_delay_weight": _WEIGHT,
+    "works_wait_weight": _WEIGHT,
+    "agency_premium": Ceiling(
+        MAX_AGENCY_PREMIUM, "times the staff rate", "agency hours cost 1.2 to 2 times"
+    ),
+    "wait_warning_days": _DAYS,
+    "max_avg_wait_days": _DAYS,
+    "min_per_period": _HOURS_A_PERIOD,
+    "max_per_period": _HOURS_A_PERIOD,
+    "agency_max_per_period": _HOURS_A_PERIOD,
+    "max_change_per_period": _HOURS_A_PERIOD,
+    "current_per_period": _HOURS_A_PERIOD,
+    "initial_backlog_cases": _CASES,
+    "initial_works_backlog_cases": _CASES,
+    "max_works_per_period": _CASES,
+    "period_days": Ceiling(MAX_PERIOD_DAYS, "days", "a year; weekly is 7, monthly 28 to 31"),
+    "applies_from_period": Ceiling(MAX_HORIZON_PERIODS, "", "the longest plan's last period"),
+    "worst_district_weight": Ceiling(
+        MAX_WORST_DISTRICT_WEIGHT, "", "beyond it the plan's own waiting is lost in round-off"
+    ),
+}
 # The validation context of a config read back from the database (`read_stored`). The entry
 # checks (text for a number, money above MAX_MONEY_GBP, a care charge without its paying share)
 # refuse a config when it is sent; one a previous release stored and made active must still
@@ -140,6 +227,31 @@ class _Strict(BaseModel):
             )
             raise ConfigValueError(name, (), expected, _money_found(value))
         return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_ceiling(cls, value: Any, info: ValidationInfo) -> Any:
+        """A figure above its CEILINGS entry is refused when sent (a stored one is read)."""
+        if not _stored(info):
+            _beyond_ceiling(info.field_name or "", value)
+        return value
+
+
+def _beyond_ceiling(name: str, value: Any) -> None:
+    """Raise ConfigValueError where the figure `name` (or an entry of a map of them) is above
+    its CEILINGS entry."""
+    ceiling = CEILINGS.get(name)
+    if ceiling is None or value is None:
+        return
+    items = value.items() if isinstance(value, Mapping) else [(None, value)]
+    for key, figure in items:
+        if (
+            isinstance(figure, int | float)
+            and not isinstance(figure, bool)
+            and figure > ceiling.most
+        ):
+            label, path = (name, ()) if key is None else (f"{name}[{key}]", (key,))
+            raise ConfigValueError(label, path, ceiling.expected(), _money_found(figure))
 
 
 def _money_found(value: float) -> str:
@@ -226,7 +338,7 @@ class ServiceConfig(_Strict):
     )
     hours_per_case: float = Field(
         ge=MIN_HOURS_PER_CASE,
-        description="staff hours one case of the service takes, hours per case (at least 0.1)",
+        description="staff hours one case of the service takes, hours per case (0.1 to 2,000)",
     )
     cost_per_hour_gbp: float | None = Field(
         default=None,
@@ -251,14 +363,14 @@ class ServiceConfig(_Strict):
     wait_weight: float = Field(
         ge=0,
         description="the weight of each day a case waits (a standard case's where urgent_share is "
-        "above 0): 1 counts a person-day of waiting once, 2 twice; 0 (not counted) or at least "
-        "1e-06",
+        "above 0): 1 counts a person-day of waiting once, 2 twice; 0 (not counted) or from "
+        "1e-06 to 1,000",
     )
     hospital_delay_weight: float = Field(
         default=0.0,
         ge=0,
         description="extra weight on each day a case waits in a hospital bed (a DTOC day), added "
-        "to wait_weight; 0: none, else at least 1e-06",
+        "to wait_weight; 0: none, else from 1e-06 to 1,000",
     )
     hospital_share: float | None = Field(
         default=None,
@@ -279,13 +391,13 @@ class ServiceConfig(_Strict):
         default=None,
         ge=0,
         description="the weight of each day an urgent case waits, as wait_weight is a standard "
-        "case's (0, or at least 1e-06); required where urgent_share is above 0",
+        "case's (0, or from 1e-06 to 1,000); required where urgent_share is above 0",
     )
     agency_premium: float = Field(
         default=1.5,
         ge=1,
         description="an agency hour's cost as a multiple of cost_per_hour_gbp (1.5: half as much "
-        "again)",
+        "again), 1 to 10",
     )
     charge_gbp_per_hour: float = Field(
         default=0.0,
@@ -330,8 +442,9 @@ class ServiceConfig(_Strict):
         "a period's wait (its cases waiting over its cases served, the backlog table's "
         "avg_wait_days; where none are served, without end if no later period serves them, "
         "else the next serving period's) passes it, naming the longest; above "
-        "0; null: 42 for reablement, a rapid-response service of up to about six weeks (Halton's "
-        "peer review, 2019, paragraph 43), none for the other services",
+        "0, at most 3,650 (ten years); null: 42 for reablement, a rapid-response service of "
+        "up to about six weeks (Halton's peer review, 2019, paragraph 43), none for the other "
+        "services",
     )
 
     @field_validator("wait_warning_days")
@@ -473,7 +586,7 @@ class HoursBounds(_Strict):
     max_per_period: float = Field(
         ge=0,
         description="the most in-house staff hours the team can give in each period, hours per "
-        "period",
+        "period (at most 10,000,000, as every hours figure here)",
     )
     agency_max_per_period: float = Field(
         default=0.0,
@@ -657,13 +770,14 @@ class DistrictConfig(_Strict):
     )
     initial_backlog_cases: dict[ServiceId, float] = Field(
         default_factory=dict,
-        description="cases waiting at the start of the plan, by service id, cases; a service left "
-        "out: none",
+        description="cases waiting at the start of the plan, by service id, cases (each 0 to "
+        "1,000,000); a service left out: none",
     )
     initial_works_backlog_cases: float = Field(
         default=0.0,
         ge=0,
-        description="DFG works cases waiting to be completed at the start of the plan, cases",
+        description="DFG works cases waiting to be completed at the start of the plan, cases (0 to "
+        "1,000,000)",
     )
     # DFG works the district can complete in a period (surveys, approvals, contractors): without
     # it the LP completes works as fast as capital allows, so a plan spends a year's grant in
@@ -672,7 +786,8 @@ class DistrictConfig(_Strict):
         default=None,
         ge=0,
         description="the most DFG works cases the district can complete in a period (surveys, "
-        "approvals, contractors), cases per period; null: no limit but its capital",
+        "approvals, contractors), cases per period (at most 1,000,000); null: no limit but its "
+        "capital",
     )
     hours: dict[ServiceId, DistrictHours] = Field(
         default_factory=dict,
@@ -683,7 +798,7 @@ class DistrictConfig(_Strict):
         default_factory=dict,
         description="a cap on the district's average wait for a service, by service id, days, in "
         "each period from equity.applies_from_period (as equity.max_avg_wait_days is for every "
-        "district); a service left out: only the equity cap, if any",
+        "district), above 0 and at most 3,650; a service left out: only the equity cap, if any",
     )
 
     @model_validator(mode="after")
@@ -982,19 +1097,19 @@ class EquityConfig(_Strict):
         default=None,
         gt=0,
         description="a cap on each service's average wait in each district in each period from "
-        "applies_from_period, days; null: no cap",
+        "applies_from_period, days (above 0, at most 3,650); null: no cap",
     )
     applies_from_period: int = Field(
         default=1,
         ge=1,
         description="the first period (1 = the plan's first) that max_avg_wait_days applies to, "
-        "leaving earlier ones to clear the starting backlog",
+        "leaving earlier ones to clear the starting backlog (at most 520)",
     )
     worst_district_weight: float = Field(
         default=0.0,
         ge=0,
         description="the weight on the worst district's weighted waiting days per referral over "
-        "the horizon, added to the weighted person-days the plan minimises; 0: off",
+        "the horizon, added to the weighted person-days the plan minimises, 0 to 1,000,000; 0: off",
     )
     even_waits: bool = Field(
         default=True,
@@ -1132,7 +1247,7 @@ class PlanningConfig(_Strict):
     period_days: int = Field(
         gt=0,
         description="days in each period: the demand's spacing, 7 for weekly demand, 28 to 31 for "
-        "monthly",
+        "monthly; at most 366",
     )
     horizon_periods: int = Field(
         ge=1,
@@ -1184,9 +1299,10 @@ class PlanningConfig(_Strict):
         default=1.0,
         ge=0,
         description="the weight of each day a DFG works case waits, as wait_weight is a service's: "
-        "1 counts a person-day of waiting once; 0 (not counted) or at least 1e-06. Serving an OT "
-        "case adds p_ot_dfg of a case to the works queue, so with p_ot_dfg x works_wait_weight "
-        "at or above OT's weight a plan may hold back OT assessments (its warnings say so)",
+        "1 counts a person-day of waiting once; 0 (not counted) or from 1e-06 to 1,000. "
+        "Serving an OT case adds p_ot_dfg of a case to the works queue, so with p_ot_dfg x "
+        "works_wait_weight at or above OT's weight a plan may hold back OT assessments (its "
+        "warnings say so)",
     )
     equity: EquityConfig | None = Field(
         default=None,

@@ -45,7 +45,7 @@ from homeward.errors import (
     unknown_field_expected,
 )
 from homeward.pipeline import PipelineBusy
-from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts
+from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts, PlanNotSolved
 from homeward.roles import Action, roles_allowing
 from optimise.config import refused_value
 from optimise.errors import PlanInputError
@@ -140,6 +140,11 @@ _MEANING = {
     "counts the rest, naming the latest unlogged `error_id` at most every 5 minutes); "
     "try again after `Retry-After` seconds",
 }
+
+
+def meaning(status: int) -> str:
+    """What an error status means wherever it is sent (a route's own description adds to it)."""
+    return _MEANING[status]
 
 
 def error_responses(
@@ -266,6 +271,7 @@ _CODE_FOR_ERROR: tuple[tuple[type[HomewardError], ProblemCode], ...] = (
     (InProgress, "in_progress"),
     (KeyNameTaken, "key_name_taken"),
     (KeyAlreadyRevoked, "key_revoked"),
+    (PlanNotSolved, "plan_not_solved"),
 )
 
 

@@ -81,6 +81,7 @@ ProblemCode = Literal[
     "conflict",
     "body_too_large",
     "too_many_jobs",
+    "plan_not_solved",
     "validation_failed",
     "cors_not_allowed",
     "host_not_allowed",

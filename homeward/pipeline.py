@@ -349,6 +349,12 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
     # solved holding no transaction (a pooled connection idle in one for the whole solve)
     solved = planning.solve_prepared(prepared, settings.solver)
     result, as_stored = solved.result, planning.result_json(solved)
+    if not result.ok:  # no plan to show: the run fails, and the latest plan stays the latest
+        with repository_session(factory) as session:
+            session.get_one(RunRow, run_id).solver_status = result.status.value
+            said = planning.unsolved_message(session, result)
+        step.timings["plan_s"] = time.perf_counter() - start
+        raise planning.PlanNotSolved(said, result.status.value, run_id)
     with repository_session(factory) as session:
         stored = planning.store_result(session, run_id, config_id, solved, as_stored)
         session.get_one(RunRow, run_id).solver_status = result.status.value

@@ -34,7 +34,7 @@ from homeward.exports import without_round_off
 from homeward.settings import MAX_HORIZON_MONTHS, MAX_HORIZON_WEEKS
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
-from models.tables import RunTrigger
+from models.tables import RunStatus, RunTrigger
 from optimise import PlanResult, PlanStatus, plan
 from optimise.config import (
     PlanningConfig,
@@ -66,6 +66,31 @@ class NoForecasts(HomewardError):
 
 class NoConfig(HomewardError):
     """Planning needs a config and none was sent or stored."""
+
+
+class PlanNotSolved(HomewardError):
+    """The solver ended without a plan (status error, infeasible or time_limit, as opposed to
+    infeasible_relaxed, which is a plan that says what had to give): there are no hours, waits
+    or money to show, only the solver's words. Its run is recorded as failed with them (with
+    `solver_status`), and no plan is stored in the latest plan's place, so GET
+    /v1/plans/latest keeps serving the last plan that was solved. `run_id`: the failed run."""
+
+    def __init__(self, message: str, status: str, run_id: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.run_id = run_id
+
+
+def unsolved_message(session: Session, result: PlanResult) -> str:
+    """What a run that solved no plan says: the solver's outcome, that no plan was stored,
+    and which plan GET /v1/plans/latest still serves."""
+    latest = repository.latest_plan_stamp(session)
+    kept = (
+        f"GET /v1/plans/latest still serves plan {latest.id}, the newest plan solved"
+        if latest is not None
+        else "no plan has been solved yet"
+    )
+    return f"{result.message}. No plan was stored: {kept}"
 
 
 class ConfigUnreadable(HomewardError, ValueError):
@@ -842,6 +867,7 @@ def plan_scenario(
     trigger: RunTrigger = "api",
     parent_run_id: int | None = None,
     created_by: str | None = None,
+    keep_unsolved: bool = False,
 ) -> StoredPlan:
     """Solve a requested plan (`body` None: the active config) and record it as a run: its
     inputs read in one short transaction, solved holding none (`solve_prepared`), stored in
@@ -853,6 +879,12 @@ def plan_scenario(
     config are recorded as made by whoever asked for the run.
     A changed config is stored as a scenario, so a what-if never replaces the active config;
     `apart` keeps it a scenario even with the active config's content (a sweep's plans).
+
+    A solve that ends without a plan (`PlanResult.ok` false: status error, infeasible or
+    time_limit) fails its run, recorded with the solver's status and words, and raises
+    PlanNotSolved: no plan is stored, since a plan of the active config would become the
+    latest plan with every table empty. `keep_unsolved` (a sweep's plans, which are never
+    the latest) stores it all the same, so the sweep's row for its rate names it.
     """
     started = utcnow()  # a job's run was marked started when the job began (run_plan_job)
     with transaction(factory) as session:
@@ -875,22 +907,30 @@ def plan_scenario(
             session, canonical, body_hash, scenario=True, apart=apart, created_by=run.created_by
         )
         run.config_id, run.config_version = config_row.id, config_version(config_row)
-        run.solver_status, run.status, run.finished_at = result.status.value, "succeeded", utcnow()
+        ended: RunStatus = "succeeded" if result.ok else "failed"
+        run.solver_status, run.status, run.finished_at = result.status.value, ended, utcnow()
         run.message = result.message
         run.data_hash, run.models_chosen = data_hash, models
         run.timings_s = {"build_s": result.build_seconds, "solve_s": result.solve_seconds}
-        plan = store_result(session, run.id, config_row.id, solved, stored)
+        plan: StoredPlan | None = None
+        if result.ok or keep_unsolved:
+            plan = store_result(session, run.id, config_row.id, solved, stored)
+        else:
+            run.message = unsolved_message(session, result)
         if run_id is None and trigger == "api" and created_by is not None:
             repository.record_audit(
                 session,
                 created_by,
                 "plan",
                 run_id=run.id,
-                plan_id=plan.plan_id,
+                plan_id=None if plan is None else plan.plan_id,
                 config_id=config_row.id,
                 scenario=config_row.scenario,
             )
-        return plan
+        if plan is not None:
+            return plan
+        failed = PlanNotSolved(f"run {run.id} failed: {run.message}", result.status.value, run.id)
+    raise failed  # after the transaction has committed the failed run
 
 
 def demand_hash(demand: pd.DataFrame) -> str:
@@ -939,6 +979,8 @@ def run_plan_job(
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
         plan_scenario(factory, body, solver, run_id)
+    except PlanNotSolved as exc:  # recorded on the run already, with its solver status
+        log.error("plan job %s failed: %s", run_id, exc)
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("plan job %s failed", run_id)
         _record_failure(factory, run_id, f"{type(exc).__name__}: {exc}")
@@ -1633,6 +1675,7 @@ def run_sweep_job(
                 trigger="sweep",
                 parent_run_id=run_id,
                 created_by=asked_by,
+                keep_unsolved=True,
             ).plan_id
         with transaction(factory) as session:
             baseline: SweepBaseline | None = (
@@ -1653,6 +1696,7 @@ def run_sweep_job(
                     trigger="sweep",
                     parent_run_id=run_id,
                     created_by=asked_by,
+                    keep_unsolved=True,
                 ).plan_id
             with transaction(factory) as session:
                 stored_row = session.get_one(PlanRow, plan_id)

@@ -33,6 +33,7 @@ from api.errors import (
     TooManyJobs,
     error_responses,
     location_header,
+    meaning,
     refused_unless_role,
 )
 from api.etags import WHOLE_PLAN, Asked, not_modified, plan_tag
@@ -74,6 +75,17 @@ _PLAN_REFUSALS = {
     404: "no `config` sent and no planning config stored",
     409: "no referral forecasts stored yet: run the pipeline first",
 }
+# A plan solved at once whose solver ended without one (status error, infeasible or
+# time_limit: homeward.planning.PlanNotSolved): the request was read and its config passed
+# every check, but this config cannot be planned as it stands, and sending it again fails the
+# same way; so not a 5xx (nothing to retry, no fault of the service's to alert on).
+_PLAN_NOT_SOLVED = (
+    meaning(422)
+    + "; or, `code` `plan_not_solved` (no `problems`), the solver ended without a plan "
+    "(status error, infeasible or time_limit): the detail gives its words and the plan run "
+    "recorded as failed (`GET /v1/runs/{id}`); no plan is stored, and `GET /v1/plans/latest` "
+    "is the plan it was"
+)
 _POLL_THE_RUN = location_header("the job's run, `/v1/runs/{id}`: poll it until it has finished")
 
 
@@ -479,7 +491,7 @@ def _table_json(
                 }
             },
         },
-        **error_responses(404, 409, 422, 429, said=_PLAN_REFUSALS),
+        **error_responses(404, 409, 422, 429, said=_PLAN_REFUSALS | {422: _PLAN_NOT_SOLVED}),
         **refused_unless_role(Action.PLAN),
     },
 )

@@ -1,0 +1,106 @@
+"""A solve that ends without a plan (the solver's status error: no hours, waits or money to
+show) is not a success: the run fails with the solver's words, no plan is stored, and the
+latest plan stays the last one solved. Before, such a run "succeeded" with an empty plan of
+status error that replaced the latest plan, and /metrics counted a succeeded run; POST
+/v1/plans answered 201 with it. The config here is one stored before the entry ceilings
+(hours_per_case 1e15, refused when sent now), which is still read and planned."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import planning, repository
+from homeward.pipeline import run_pipeline
+from homeward.settings import Settings
+from homeward.storage import transaction
+from models import PlanRow, RunRow
+from optimise.config import PlanningConfig
+from tests.optimise.factory import hand_config
+
+
+def _store_referrals(factory: sessionmaker[Session], body: dict[str, Any]) -> None:
+    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
+    frame = pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": f"referrals/{s['id']}/{d['id']}",
+                "ds": weeks,
+                "y": [20.0 + (i % 52) / 4 for i in range(len(weeks))],
+            }
+        )
+        for s in body["services"]
+        for d in body["districts"]
+    )
+    with transaction(factory) as session:
+        repository.store_observations(session, frame, "test", "hash")
+
+
+def _unsolvable(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with an OT case taking 1e15 hours: HiGHS ends with status error (Not Set)."""
+    broken = copy.deepcopy(body)
+    broken["version"] = "2"
+    broken["services"][0]["hours_per_case"] = 1e15
+    with pytest.raises(ValueError, match="hours_per_case"):
+        PlanningConfig.model_validate(broken)  # refused when sent now
+    return broken
+
+
+def _store_config(factory: sessionmaker[Session], body: dict[str, Any]) -> None:
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+
+
+def _plans(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return int(session.scalar(select(func.count()).select_from(PlanRow)) or 0)
+
+
+def test_a_pipeline_run_the_solver_cannot_plan_fails_and_keeps_the_latest_plan(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    body = hand_config()
+    _store_referrals(factory, body)
+    _store_config(factory, body)
+    good = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
+    assert good.status == "succeeded" and good.plan_id is not None
+    _store_config(factory, _unsolvable(body))
+    with pytest.raises(planning.PlanNotSolved) as raised:
+        run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
+    assert raised.value.status == "error"
+    with factory() as session:
+        run = session.scalars(select(RunRow).order_by(RunRow.id.desc())).first()
+        assert run is not None
+        assert (run.status, run.solver_status) == ("failed", "error")
+        assert repository.plan_ids_by_run(session, [run.id]) == {}
+        latest = repository.latest_plan(session)
+    assert latest is not None and latest.id == good.plan_id and latest.status == "optimal"
+    assert run.message is not None
+    assert run.message.startswith("PlanNotSolved: No plan: the solver ended with status error")
+    assert f"GET /v1/plans/latest still serves plan {good.plan_id}" in run.message
+    assert _plans(factory) == 1
+
+
+def test_a_requested_plan_the_solver_cannot_plan_fails_its_run_and_stores_no_plan(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    body = hand_config()
+    _store_referrals(factory, body)
+    _store_config(factory, _unsolvable(body))
+    with pytest.raises(planning.PlanNotSolved):  # forecasts stored, no plan
+        run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
+    with pytest.raises(planning.PlanNotSolved) as raised:
+        planning.plan_scenario(factory, None, "highs")
+    run_id = raised.value.run_id
+    assert str(raised.value).startswith(f"run {run_id} failed: No plan: the solver ended")
+    assert str(raised.value).endswith("No plan was stored: no plan has been solved yet")
+    with factory() as session:
+        run = session.get_one(RunRow, run_id)
+        assert (run.kind, run.status, run.solver_status) == ("plan", "failed", "error")
+        assert repository.latest_plan(session) is None
+    assert _plans(factory) == 0

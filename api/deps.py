@@ -21,7 +21,7 @@ from fastapi.security.base import SecurityBase
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Message, Receive
 
-from api.bodies import read_within
+from api.bodies import JsonBodyRequest, read_within
 from api.errors import error_responses
 from homeward import api_keys
 from homeward.api_keys import Caller, NotAuthenticated
@@ -315,13 +315,15 @@ class AuthFirstRoute(APIRoute):
 def _json_body_within_limit(handler: RouteHandler) -> RouteHandler:
     """The route's handler, given its JSON body read within `HOMEWARD_MAX_JSON_BYTES` (413
     past it, the rest unread): FastAPI reads a body whole before decoding it, so a 300 MB
-    body took a gigabyte of memory to be refused. Runs after the key check."""
+    body took a gigabyte of memory to be refused. Runs after the key check. The body is then
+    decoded by api/bodies.py `decode_json` (a key twice, a lone surrogate or a number too long
+    to read is a located 422)."""
 
     async def within_limit(request: Request) -> Response:
         limit = get_settings(request).max_json_bytes
         expected = f"at most {limit:,} bytes (HOMEWARD_MAX_JSON_BYTES)"
         body = await read_within(request, limit, expected, "body")
-        return await handler(Request(request.scope, _replaying(body, request.receive)))
+        return await handler(JsonBodyRequest(request.scope, _replaying(body, request.receive)))
 
     return within_limit
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -74,6 +75,15 @@ class BodyTooLarge(ValidationFailed):
     ) -> None:
         super().__init__(problems, source)
         self.location = location
+
+
+class JsonBodyRefused(Exception):
+    """A JSON body that decodes but is refused as it is written (`decode_json`): each problem
+    a location in it (`body/config/name`), what was expected there and what was found."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{p['location']}: {p['found']}" for p in problems))
+        self.problems = problems
 
 
 class Conflicts(HomewardError):
@@ -209,28 +219,39 @@ def problem(
     """A problem+json response; `code` (default: the status's own) is what a client tests.
     An API key anywhere in its `detail` or `problems` (a 422 quoting `?api_key=hw_...`, a 404
     quoting the path) is masked: the body may reach a browser's cache, a proxy's log or a
-    ticket pasted from it."""
+    ticket pasted from it. A lone surrogate in them (`"\\ud800"` in a JSON body, echoed) is
+    written as its escape: it cannot be written as UTF-8, and the answer failed to encode."""
     code = code or _CODE_FOR_STATUS.get(status, "http_error")
     body = {
         "type": "about:blank",
         "title": title,
         "status": status,
-        "detail": mask_keys(detail),
+        "detail": escaped(mask_keys(detail)),
         "code": code,
         **{name: _keys_masked(value) for name, value in extra.items()},
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# a lone UTF-16 surrogate, which no UTF-8 text holds
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escaped(text: str) -> str:
+    """`text` with each lone surrogate written as its JSON escape (`\\ud800`), so that it can
+    be written as UTF-8: an answer echoing one failed to encode."""
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _keys_masked(value: Any) -> Any:
     """`value` (a problem's extra member: text, or lists and objects of it) with every API key
-    in its text masked."""
+    in its text masked, and every lone surrogate escaped (`escaped`)."""
     if isinstance(value, str):
-        return mask_keys(value)
+        return escaped(mask_keys(value))
     if isinstance(value, list | tuple):
         return [_keys_masked(item) for item in value]
     if isinstance(value, dict):
-        return {name: _keys_masked(item) for name, item in value.items()}
+        return {escaped(str(name)): _keys_masked(item) for name, item in value.items()}
     return value
 
 
@@ -413,8 +434,15 @@ _UNPARSED_BODY = "There was an error parsing the body"
 
 def _unparsed_body(exc: StarletteHTTPException) -> JSONResponse:
     """A JSON body FastAPI could not decode (bytes that are not UTF-8, JSON nested past
-    Python's recursion limit), answered as every other unreadable body: 422 at `body`."""
+    Python's recursion limit), answered as every other unreadable body: 422 at `body`; one
+    api/bodies.py `decode_json` refused (a key twice, a lone surrogate, a number too long to
+    read), 422 at each place in it."""
     cause = exc.__cause__
+    if isinstance(cause, JsonBodyRefused):  # api/bodies.py `decode_json`: located in the body
+        detail = "; ".join(
+            f"{p['location']}: {p['expected']}, found {p['found']}" for p in cause.problems[:10]
+        )
+        return problem(422, _title(422), detail, problems=cause.problems)
     if isinstance(cause, UnicodeDecodeError):
         found = f"bytes that are not UTF-8 text (byte {cause.start})"
     elif isinstance(cause, RecursionError):

@@ -3,7 +3,8 @@
 HOMEWARD_MAX_JSON_BYTES (1 MiB by default) bounds a JSON body; this prints the sizes of the
 legitimate ones: the demo's config, a what-if and a sweep of it, and what-ifs of councils with
 many more districts and teams (each a copy of one of the demo's, renamed), as compact JSON,
-Python's default, and indented by 2 and 4 spaces. Then it times the long CSV reader on a
+Python's default, and indented by 2 and 4 spaces, and the time to decode the what-ifs as the
+API does (api/bodies.py `decode_json`) against `json.loads`. Then it times the long CSV reader on a
 header as wide as ingest.MAX_COLUMNS allows and on wider ones, which are refused from the
 header alone. Last it serves the API (keys off, on loopback, a temporary SQLite file) and sends
 POST /v1/configs a `{"name": "AAAA..."}` body of `--body-mib` MiB, chunked and then with its
@@ -23,7 +24,8 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import timeit
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app
+from api.bodies import decode_json
 from homeward import demo_config
 from homeward.errors import ValidationFailed
 from homeward.ingest import MAX_COLUMNS, read_upload
@@ -67,6 +70,17 @@ def scaled(config: dict[str, Any], districts: int, teams: int) -> dict[str, Any]
         for d in range(districts)
     ]
     return bigger
+
+
+def decode_ms(body: bytes) -> tuple[float, float]:
+    """Milliseconds `json.loads` and api/bodies.py `decode_json` (which the API reads a JSON
+    body with: a key twice, a lone surrogate or a number too long refused) take to decode
+    `body`, each the best of 5 means of 20."""
+
+    def best_ms(decode: Callable[[bytes], Any]) -> float:
+        return min(timeit.repeat(lambda: decode(body), number=20, repeat=5)) / 20 * 1000
+
+    return best_ms(json.loads), best_ms(decode_json)
 
 
 def header_seconds(extra_columns: int) -> tuple[float, str]:
@@ -146,6 +160,12 @@ def main() -> None:
     for districts, teams in COUNCILS:
         what_if = {"config": scaled(config, districts, teams), "solver": "highs"}
         print(f"  what-if, {districts} districts in {teams} teams: {json_sizes(what_if)}")
+    print("decoding a JSON body, ms (json.loads / decode_json):")
+    for districts, teams in (*COUNCILS, (1500, 150)):
+        what_if = {"config": scaled(config, districts, teams), "solver": "highs"}
+        body = json.dumps(what_if, indent=4).encode()
+        plain, strict = decode_ms(body)
+        print(f"  what-if, {districts} districts, {len(body):,} bytes: {plain:.2f} / {strict:.2f}")
     print(f"long CSV reader, one data row (MAX_COLUMNS = {MAX_COLUMNS:,}):")
     for extra in (MAX_COLUMNS - 3, MAX_COLUMNS - 2, 1_000_000 - 3):
         seconds, found = header_seconds(extra)

@@ -30,6 +30,7 @@ from api.probe import ProbeTimedOut
 from api.readiness import ReadinessLog, Unlogged, duration_text, unlogged_text
 from api.request_ids import REQUEST_ID_HEADER, request_id_of
 from api.schemas import ProblemCode, ProblemPublic
+from forecast.errors import ForecastInputError
 from homeward.api_keys import (
     KeyAlreadyRevoked,
     KeyNameTaken,
@@ -48,7 +49,7 @@ from homeward.errors import (
 from homeward.pipeline import PipelineBusy
 from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts, PlanNotSolved
 from homeward.roles import Action, roles_allowing
-from optimise.config import refused_value
+from optimise.config import ConfigValueError, refused_value
 from optimise.errors import PlanInputError
 
 log = logging.getLogger(__name__)
@@ -374,13 +375,22 @@ def _answer_invalid(exc: Exception) -> bool:
     return title in _ANSWER_SCHEMAS
 
 
+# The ValueErrors that are the request's fault: an engine's input error (the plan or forecast
+# asked for cannot be made from the config and data sent), and pydantic's refusal of a value
+# a route validates itself (a config validator's ConfigValueError within it). Any other
+# ValueError reaching a handler is a bug.
+_INPUT_ERRORS = (PlanInputError, ForecastInputError, SchemaValidationError, ConfigValueError)
+
+
 async def _value_error(request: Request, exc: Exception) -> JSONResponse:
-    """Engine input errors (ForecastInputError, PlanInputError, pydantic) are ValueErrors;
-    a PlanInputError names its field, expected and found, so it is located like the rest.
-    An answer of the server's own that fails its schema is a 500 (`_unexpected`): it was a
-    422 "Invalid input" to a request with nothing wrong in it, whose detail quoted the
-    stored values pydantic refused."""
-    if _answer_invalid(exc):
+    """Engine input errors (ForecastInputError, PlanInputError) and pydantic's are ValueErrors,
+    answered as invalid input: 422; a PlanInputError names its field, expected and found, so
+    it is located like the rest. Any other ValueError is a bug, a 500 (`_unexpected`, logged
+    with an error id): it was a 422 "Invalid input" quoting Python's message (an answer that
+    failed to encode a lone surrogate: "'utf-8' codec can't encode character"). So is an
+    answer of the server's own that fails its schema: it was a 422 to a request with nothing
+    wrong in it, whose detail quoted the stored values pydantic refused."""
+    if _answer_invalid(exc) or not isinstance(exc, _INPUT_ERRORS):
         return await _unexpected(request, exc)
     if isinstance(exc, PlanInputError):
         located = {"location": _plan_input(exc.field), "expected": exc.expected, "found": exc.found}

@@ -106,6 +106,12 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
     def returns_a_bad_answer() -> dict[str, str]:
         return {"status": _STORED_SECRET}
 
+    # a bug raising a ValueError of Python's own (an answer that fails to encode, an int() of
+    # a stored value): no request's fault, though the engines' input errors are ValueErrors
+    @app.get("/test-only/raises-a-value-error", include_in_schema=False)
+    def raises_a_value_error() -> None:
+        raise ValueError(f"a bug's message quoting {_STORED_SECRET}")
+
     yield app
     engine.dispose()
 
@@ -163,6 +169,21 @@ def test_an_answer_failing_its_own_schema_is_a_500_not_invalid_input(
     assert [r.name for r in tracebacks] == ["api.errors"]
     said = tracebacks[0].getMessage()
     assert body["error_id"] in said and f"schema-{how}" in said and path in said
+
+
+def test_a_value_error_from_a_bug_is_a_logged_500_not_invalid_input(app: FastAPI) -> None:
+    """It was a 422 "Invalid input" whose detail was Python's message; an engine's input error
+    (a ValueError too) is still a 422 (tests/api/test_plan_input_problems.py)."""
+    with _served_and_logged(app) as (server, records):
+        sent = {"X-Request-ID": "value-1"}
+        path = "/test-only/raises-a-value-error"
+        response = httpx.get(f"{server.url}{path}", headers=sent, timeout=30)
+    assert response.status_code == 500, response.text
+    body = response.json()
+    assert body["code"] == "internal_error" and _STORED_SECRET not in response.text
+    tracebacks = [r for r in records if r.exc_info is not None]
+    assert [r.name for r in tracebacks] == ["api.errors"]
+    assert body["error_id"] in tracebacks[0].getMessage() and path in tracebacks[0].getMessage()
 
 
 def test_an_error_after_the_answer_began_is_logged_once(app: FastAPI) -> None:

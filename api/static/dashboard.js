@@ -174,20 +174,25 @@ function revenueByYear(plan) {
   const years = [...groupBy(rows, (y) => y.year).values()].map((ys) => ({
     year: ys[0].year, periods: Number(ys[0].periods), budget: sum(ys, "budget_gbp"),
     net: sum(ys, "net_cost_gbp"), unspent: sum(ys, "headroom_gbp") })).sort(byYear);
-  // a column a year, a row a figure: few years, so it fits the summary's narrow card
+  // a column a year, a row a figure, short labels (GBP in the caption), part or whole in the
+  // year's heading: three years fit the summary's narrow card beside the hours on a desktop
   const covers = (y) => {
     const whole = yearPeriods(plan, y.year);
-    return whole == null ? String(y.periods) : `${y.periods} of ${whole} (${y.periods < whole ? "part" : "whole"})`;
+    return whole == null ? String(y.periods) : `${y.periods} of ${whole}`;
+  };
+  const part = (y) => {
+    const whole = yearPeriods(plan, y.year);
+    return whole == null ? "" : ` (${y.periods < whole ? "part" : "whole"})`;
   };
   const line = (label, cell) => `<tr><th scope="row">${label}</th>${years.map((y) => `<td>${cell(y)}</td>`).join("")}</tr>`;
   return `<h3 id="revenue-year-heading">Revenue by financial year</h3><div class="wide"><table id="revenue-year-table">
-    <caption>Each financial year (1 April to 31 March) the plan's ${word}s start in: how many of the
-    year's ${word}s the plan covers (part of the year, or the whole), the revenue budget for those
-    ${word}s, the net cost (staff and agency cost less fee and charge income) and the budget left
-    unspent, every budget's summed</caption>
-    <thead><tr><th scope="col">financial year</th>${years.map((y) => `<th scope="col">${esc(y.year)}</th>`).join("")}</tr></thead>
-    <tbody>${line(`${word}s in the plan`, (y) => esc(covers(y)))}${line("revenue budget (GBP)", (y) => fmt(y.budget))}
-    ${line("net cost (GBP)", (y) => fmt(y.net))}${line("unspent (GBP)", (y) => fmt(y.unspent))}</tbody></table></div>`;
+    <caption>Each financial year (1 April to 31 March) the plan's ${word}s start in, part or
+    whole: how many of the year's ${word}s the plan covers, the revenue budget for those
+    ${word}s, the net cost (staff and agency cost less fee and charge income) and the budget
+    left unspent, GBP, every budget's summed</caption>
+    <thead><tr><th scope="col">financial year</th>${years.map((y) => `<th scope="col">${esc(y.year)}${part(y)}</th>`).join("")}</tr></thead>
+    <tbody>${line(`${word}s`, (y) => esc(covers(y)))}${line("budget", (y) => fmt(y.budget))}
+    ${line("net cost", (y) => fmt(y.net))}${line("unspent", (y) => fmt(y.unspent))}</tbody></table></div>`;
 }
 
 // How many periods of the plan's grid (every period_days from its first period, both ways, or

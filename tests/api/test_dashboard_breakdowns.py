@@ -203,16 +203,16 @@ def test_revenue_by_financial_year_shows_each_years_budget_net_cost_and_part(
     table = wait.until(ec.presence_of_element_located((By.ID, "revenue-year-table")))
     # a column a year (few years: the summary's card is narrow), a row a figure
     heads = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    assert heads == ["financial year", "2025-26", "2026-27"]
+    assert heads == ["financial year", "2025-26 (part)", "2026-27 (part)"]
     shown = {r[0]: r[1:] for r in _rows(browser, "revenue-year-table")}
-    assert shown["weeks in the plan"] == ["2 of 52 (part)", "1 of 52 (part)"]
+    assert shown["weeks"] == ["2 of 52", "1 of 52"]
     for column, label in (
-        ("budget_gbp", "revenue budget (GBP)"),
-        ("net_cost_gbp", "net cost (GBP)"),
+        ("budget_gbp", "budget"),
+        ("net_cost_gbp", "net cost"),
     ):
         sums = [sum(r[column] for r in years if r["year"] == y) for y in ("2025-26", "2026-27")]
         assert shown[label] == [f"{v:,.0f}" for v in sums], label
-    assert shown["unspent (GBP)"] == ["6,000", "500"]  # 24,000 - 18,000; 12,000 - 11,500
+    assert shown["unspent"] == ["6,000", "500"]  # 24,000 - 18,000; 12,000 - 11,500
     # as the summary says: the page and the pack agree
     summary = httpx.get(
         f"{server.url}/v1/plans/latest/summary", headers=key_header(key), timeout=30
@@ -224,6 +224,39 @@ def test_revenue_by_financial_year_shows_each_years_budget_net_cost_and_part(
     assert "financial year (1 April to 31 March)" in table.find_element(By.TAG_NAME, "caption").text
     assert browser.find_element(By.ID, "revenue-year-heading").text == "Revenue by financial year"
     assert _harmful_violations(browser) == []
+
+
+def test_three_years_of_a_county_budget_fit_the_summary_card_on_a_desktop(
+    browser: Any, stored: Any
+) -> None:
+    """A plan over three financial years, with a county's budgets in the millions: every year
+    stays in view in the summary card beside the hours (its narrowest, from about 1400 px), no
+    sideways scroll (with each year's part or whole in its cells and long row labels, the
+    later years were cut off at 1400 and 1920 px)."""
+    server, key, store = stored
+    first = date(2026, 11, 23)
+    weeks = [(first + timedelta(days=7 * i)).isoformat() for i in range(80)]
+    years = [
+        _revenue_year_row("pooled", "2026-27", 19, 12_345_678.0, 12_345_678.0),
+        _revenue_year_row("pooled", "2027-28", 52, 48_765_432.0, 48_765_432.0),
+        _revenue_year_row("pooled", "2028-29", 9, 8_765_432.0, 8_765_432.0),
+    ]
+    revenue = [_revenue_row(i + 1, ds) for i, ds in enumerate(weeks)]
+    store(_result(revenue=revenue, revenue_by_year=years, first_ds=weeks[0], periods=80))
+    size = browser.get_window_size()
+    try:
+        for width in (1440, 1920):
+            browser.set_window_size(width, 900)
+            open_with_key(browser, server, key).until(
+                ec.presence_of_element_located((By.ID, "revenue-year-table"))
+            )
+            box = browser.find_element(By.CSS_SELECTOR, "#summary .wide:has(#revenue-year-table)")
+            widths = browser.execute_script(
+                "return [arguments[0].scrollWidth, arguments[0].clientWidth]", box
+            )
+            assert widths[0] <= widths[1], (width, widths)
+    finally:
+        browser.set_window_size(size["width"], size["height"])
 
 
 def test_a_whole_year_reads_as_one(browser: Any, stored: Any) -> None:
@@ -242,7 +275,9 @@ def test_a_whole_year_reads_as_one(browser: Any, stored: Any) -> None:
         ec.presence_of_element_located((By.ID, "revenue-year-table"))
     )
     shown = {r[0]: r[1:] for r in _rows(browser, "revenue-year-table")}
-    assert shown["weeks in the plan"] == ["1 of 52 (part)", "52 of 52 (whole)"]
+    assert shown["weeks"] == ["1 of 52", "52 of 52"]
+    heads = browser.find_elements(By.CSS_SELECTOR, "#revenue-year-table thead th")
+    assert [th.text for th in heads] == ["financial year", "2025-26 (part)", "2026-27 (whole)"]
     summary = httpx.get(
         f"{server.url}/v1/plans/latest/summary", headers=key_header(key), timeout=30
     ).json()

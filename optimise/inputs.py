@@ -422,19 +422,13 @@ def _capital_by_year(config: PlanningConfig, years: tuple[str, ...]) -> Array | 
     March 2027) and short of one it gives ahead (next year's allocation, known early)."""
     if any(d.capital_by_year_gbp is None for d in config.districts):
         return None  # the config allows no mix: none gives capital by year
-    rows = []
-    for d in config.districts:
-        given = d.capital_by_year_gbp or {}
-        field = f"districts[{d.id}].capital_by_year_gbp"
-        missing = [y for y in years if y not in given]
-        if missing:
-            raise PlanInputError(
-                field,
-                f"a sum for every financial year the plan's periods start in {list(years)}",
-                f"none for {json.dumps(missing)}",
-            )
-        rows.append([given[y] for y in years])
-    return _frozen(rows)
+    field = "districts[{}].capital_by_year_gbp"
+    return _frozen(
+        [
+            _by_year(field.format(d.id), d.capital_by_year_gbp or {}, years, "a sum")
+            for d in config.districts
+        ]
+    )
 
 
 def _district_limits(

@@ -49,7 +49,7 @@ from homeward.errors import (
 from homeward.pipeline import PipelineBusy
 from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts, PlanNotSolved
 from homeward.roles import Action, roles_allowing
-from optimise.config import ConfigValueError, refused_value
+from optimise.config import ConfigValueError, FeesConfig, PlanningConfig, refused_value
 from optimise.errors import PlanInputError
 
 log = logging.getLogger(__name__)
@@ -393,15 +393,66 @@ async def _value_error(request: Request, exc: Exception) -> JSONResponse:
     if _answer_invalid(exc) or not isinstance(exc, _INPUT_ERRORS):
         return await _unexpected(request, exc)
     if isinstance(exc, PlanInputError):
-        located = {"location": _plan_input(exc.field), "expected": exc.expected, "found": exc.found}
+        located = {"location": _plan_input(exc), "expected": exc.expected, "found": exc.found}
         return problem(422, _title(422), str(exc), problems=[located])
     return problem(422, _title(422), str(exc))
 
 
-def _plan_input(field: str) -> str:
+class PlanInputAt(PlanInputError):
+    """A PlanInputError with where its field is in the config planned (`path`, `field_path`'s:
+    `("services", 0, "cost_per_hour_gbp_by_year")`, () where it names no field of it); its
+    message is the error's own, naming the field by id (`services[ot]...`) for a person."""
+
+    def __init__(self, exc: PlanInputError, path: tuple[str | int, ...]) -> None:
+        super().__init__(exc.field, exc.expected, exc.found)
+        self.path = path
+
+
+def _plan_input(exc: PlanInputError) -> str:
     """Where a plan's input error is: the demand read from the stored forecasts
-    (`demand...`), or the planning config's field (`config/horizon_periods`)."""
+    (`demand...`), or the planning config's field by its index path
+    (`config/services/0/cost_per_hour_gbp_by_year`, `config/horizon_periods`), as a form can
+    find it in the JSON it sent (a route that knows the config raises PlanInputAt)."""
+    if isinstance(exc, PlanInputAt) and exc.path:
+        return "config/" + "/".join(str(part) for part in exc.path)
+    field = exc.field
     return field if field.startswith("demand") else f"config/{field.replace('.', '/')}"
+
+
+# a list item's field named by its id (`districts[rugby].capital_by_year_gbp`), or by its index
+# (`districts.2.id`, as a plan names a district with no forecast)
+_LISTED_FIELD = re.compile(r"(districts|teams|services)\[(.+)\]\.(\w+)")
+_INDEXED_FIELD = re.compile(r"(districts|teams|services)\.(\d+)\.(\w+)")
+
+
+def field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
+    """Where a plan's refusal (a PlanInputError's `field`) is in `config` as sent, as a path
+    of its JSON: a top-level field (`horizon_periods`), a district's, team's or service's
+    field named by id at that item's position in `config`'s list (`districts[rugby].
+    capital_by_year_gbp` at districts/2/..., `teams[north].revenue_budget_gbp_by_year` at
+    teams/0/..., `services[domcare].cost_per_hour_gbp_by_year` at services/3/...) or by index
+    (`districts.2.id`), or a section's field (`fees.by_year` at fees/by_year); () where
+    `config` has no such field (an id it does not list). POST /v1/configs locates them so
+    under `body/`, POST /v1/plans and sweeps under `config/`."""
+    if field in PlanningConfig.model_fields:
+        return (field,)
+    section, _, inner = field.partition(".")
+    if section == "fees" and inner in FeesConfig.model_fields:
+        return (section, inner)
+    listed: dict[str, list[str]] = {
+        "districts": [d.id for d in config.districts],
+        "teams": [t.id for t in config.teams],
+        "services": [s.id for s in config.services],
+    }
+    indexed = _INDEXED_FIELD.fullmatch(field)
+    if indexed is not None:
+        index = int(indexed[2])
+        return (indexed[1], index, indexed[3]) if index < len(listed[indexed[1]]) else ()
+    match = _LISTED_FIELD.fullmatch(field)
+    if match is None:
+        return ()
+    ids = listed[match[1]]
+    return (match[1], ids.index(match[2]), match[3]) if match[2] in ids else ()
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -24,7 +24,7 @@ from api.deps import (
     SettingsDep,
     allowed,
 )
-from api.errors import NotFound, error_responses, refused_unless_role
+from api.errors import NotFound, error_responses, field_path, refused_unless_role
 from api.paging import PAGED_RESPONSES, send_next, send_total
 from api.schemas import ConfigPublic, ConfigSummaryPublic
 from homeward import planning, repository
@@ -34,7 +34,7 @@ from homeward.pipeline import plain_horizon
 from homeward.roles import Action
 from homeward.settings import Settings
 from models import PlanningConfigRow, SeriesRow
-from optimise.config import ConfigValueError, FeesConfig, PlanningConfig
+from optimise.config import ConfigValueError, PlanningConfig
 from optimise.errors import PlanInputError
 
 router = APIRouter(prefix="/v1/configs", tags=["configs"], route_class=AuthFirstRoute)
@@ -413,35 +413,9 @@ def _plan_refusals(
     try:
         prepared = planning.prepare_plan(session, body)
     except PlanInputError as exc:
-        path = _field_path(config, exc.field)
+        path = field_path(config, exc.field)
         return [ConfigValueError(exc.field, path, exc.expected, exc.found)], None
     return [], prepared
-
-
-_LISTED_FIELD = re.compile(r"(districts|teams|services)\[(.+)\]\.(\w+)")
-
-
-def _field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
-    """Where a plan's refusal is in the body: a top-level field (`horizon_periods`), or a
-    district's or team's named by id (`districts[rugby].capital_by_year_gbp` at
-    districts/0/..., `teams[north].revenue_budget_gbp_by_year` at teams/0/...,
-    `services[domcare].cost_per_hour_gbp_by_year` at services/3/...), or a section's field
-    (`fees.by_year` at fees/by_year)."""
-    if field in PlanningConfig.model_fields:
-        return (field,)
-    section, _, inner = field.partition(".")
-    if section == "fees" and inner in FeesConfig.model_fields:
-        return (section, inner)
-    match = _LISTED_FIELD.fullmatch(field)
-    if match is None:
-        return ()
-    listed: dict[str, list[str]] = {
-        "districts": [d.id for d in config.districts],
-        "teams": [t.id for t in config.teams],
-        "services": [s.id for s in config.services],
-    }
-    ids = listed[match[1]]
-    return (match[1], ids.index(match[2]), match[3]) if match[2] in ids else ()
 
 
 def _few(ids: Sequence[str]) -> str:

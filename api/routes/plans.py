@@ -30,8 +30,10 @@ from api.deps import (
 )
 from api.errors import (
     NotFound,
+    PlanInputAt,
     TooManyJobs,
     error_responses,
+    field_path,
     location_header,
     meaning,
     refused_unless_role,
@@ -65,9 +67,12 @@ from api.schemas import (
     WhatIfPublic,
 )
 from homeward import planning, repository
+from homeward.planning import ConfigUnreadable
 from homeward.roles import Action
 from homeward.storage import transaction
 from models import PlanRow, RunRow
+from optimise.config import PlanningConfig
+from optimise.errors import PlanInputError
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=AuthFirstRoute)
 # why a plan or a sweep is refused before anything is solved or queued
@@ -525,9 +530,10 @@ def create_plan(
             return _queue_plan(plan_request, request, factory, actor)
         with transaction(factory) as session:
             refuse_unstored_pressure_series(session, plan_request.config)
-        stored, compared = planning.plan_what_if(
-            factory, plan_request.config_body(), plan_request.solver, actor
-        )
+        with _located_in(factory, plan_request.config):
+            stored, compared = planning.plan_what_if(
+                factory, plan_request.config_body(), plan_request.solver, actor
+            )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
     with transaction(factory) as session:
         row = session.get_one(PlanRow, stored.plan_id)
@@ -567,7 +573,7 @@ def create_sweep(
     with _job_slot(request):  # first: a client over its limit costs no checks
         # a bad config, no forecasts or demand that does not fit: refused now, not in a job;
         # the checks' transaction ends before the job is queued (it may start at once)
-        with transaction(factory) as session:
+        with _located_in(factory, sweep_request.config), transaction(factory) as session:
             refuse_unstored_pressure_series(session, sweep_request.config)
             body = planning.checked_sweep(session, sweep_request.config_body(), rates)
         run_id = planning.queue_sweep(factory, actor, rates)
@@ -599,12 +605,37 @@ def _queue_plan(
 ) -> JSONResponse:
     # every check a plan solved at once makes before solving, so the same 404, 409 or 422;
     # their transaction ends before the job is queued (it may start solving at once)
-    with transaction(factory) as session:
+    with _located_in(factory, plan_request.config), transaction(factory) as session:
         refuse_unstored_pressure_series(session, plan_request.config)
         body = planning.checked_body(session, plan_request.config_body())
     run_id = planning.queue_plan(factory, actor)
     _submit(request, run_id, planning.run_plan_job, factory, body, plan_request.solver)
     return _accepted(factory, run_id, preferred=True)
+
+
+@contextmanager
+def _located_in(factory: FactoryDep, config: PlanningConfig | None) -> Iterator[None]:
+    """A plan's refusal (PlanInputError) of `config` (None: the active config) raised as
+    PlanInputAt: located at its field's index path in that config, as the JSON sent has it
+    (`config/services/0/cost_per_hour_gbp_by_year` for `services[ot]...`, whose message still
+    names the id), so a form can mark the field; the config's own order, not the plan's
+    (which sorts districts and teams by id)."""
+    try:
+        yield
+    except PlanInputError as exc:
+        planned = config if config is not None else _active_config(factory)
+        path = field_path(planned, exc.field) if planned is not None else ()
+        raise PlanInputAt(exc, path) from None
+
+
+def _active_config(factory: FactoryDep) -> PlanningConfig | None:
+    """The active config as planned (None: none stored, or one that cannot be read)."""
+    with factory() as session:
+        row = repository.active_config(session)
+        try:
+            return None if row is None else planning.read_active(row)
+        except ConfigUnreadable:
+            return None
 
 
 def _key_name(request: Request) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.routes.configs import _field_path
+from api.errors import field_path
 from homeward import demo_config, planning
 from models import PlanningConfigRow, RunRow
 from optimise.config import PlanningConfig
@@ -467,6 +467,10 @@ def test_a_waiting_weight_of_1e_300_is_422_naming_the_field(
         ),
         ("fees.by_year", ("fees", "by_year")),
         ("fees.nothing", ()),
+        # a district or service a plan names by index (one with no forecast)
+        ("districts.4.id", ("districts", 4, "id")),
+        ("services.1.id", ("services", 1, "id")),
+        ("districts.5.id", ()),
     ],
 )
 def test_a_plans_refusal_is_located_at_the_district_or_team_it_names(
@@ -478,4 +482,4 @@ def test_a_plans_refusal_is_located_at_the_district_or_team_it_names(
     config = PlanningConfig.model_validate(_demo())
     assert [d.id for d in config.districts][2] == "rugby"
     assert [t.id for t in config.teams] == ["north", "south"]
-    assert _field_path(config, field) == path
+    assert field_path(config, field) == path

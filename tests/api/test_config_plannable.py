@@ -521,3 +521,83 @@ def test_fees_or_a_charge_by_year_without_the_plans_year_are_refused_at_their_fi
     assert problem["location"] == "body/services/3/charge_gbp_per_hour_by_year"
     assert problem["found"] == 'none for ["2025-26"]'
     assert service.configs() == configs
+
+
+def _lacking_the_plans_year(kind: str) -> tuple[dict[str, Any], str, str]:
+    """A demo config with its services, districts and teams listed in reverse (so a position
+    in it is not the plan's, which sorts ids), one service's rate, district's capital or
+    team's budget by financial year lacking 2025-26, the year the plan's weeks (from January
+    2026) start in; with the field as the refusal names it (by id) and its index path."""
+    config = _demo()
+    services = [dict(s) for s in reversed(config["services"])]
+    districts = [dict(d) for d in reversed(config["districts"])]
+    teams = [dict(t) for t in reversed(config["teams"])]
+    if kind == "service":
+        ot = next(s for s in services if s["id"] == "ot")
+        ot.pop("cost_per_hour_gbp")
+        ot["cost_per_hour_gbp_by_year"] = {"2026-27": 30.0}
+        field, path = "services[ot].cost_per_hour_gbp_by_year", "services/3/"
+    elif kind == "district":
+        for d in districts:
+            capital = d.pop("capital_gbp")
+            d["capital_by_year_gbp"] = {"2025-26": capital}
+        # 1 here, 3 in the demo's order, 4 in the plan's (sorted by id)
+        assert districts[1]["id"] == "warwick"
+        districts[1]["capital_by_year_gbp"] = {"2026-27": 1_000_000.0}
+        field, path = "districts[warwick].capital_by_year_gbp", "districts/1/"
+    else:
+        assert [t["id"] for t in teams] == ["south", "north"]
+        teams[1]["revenue_budget_gbp_by_year"] = {"2026-27": 3_000_000.0}
+        field, path = "teams[north].revenue_budget_gbp_by_year", "teams/1/"
+    body = {**config, "services": services, "districts": districts, "teams": teams}
+    return body, field, path + field.split(".")[-1]
+
+
+PLAN_ROUTES = [
+    ("/v1/plans", {}, {}),
+    ("/v1/plans", {"Prefer": "respond-async"}, {}),
+    ("/v1/plans/sweeps", {}, {"dfg_fee_rates": [0.05, 0.1]}),
+]
+
+
+@pytest.mark.parametrize("kind", ["service", "district", "team"])
+def test_a_plans_refusal_of_a_listed_item_is_located_by_its_index_in_the_config_sent(
+    service: Service, kind: str
+) -> None:
+    """A what-if or sweep whose service, district or team lacks a year the plan reaches is
+    refused at that item's index in the config sent (`config/services/3/...`), as POST
+    /v1/configs locates it under `body/`, so a form can mark the field; it was located at
+    `config/services[ot]/...`, a path of no JSON sent. The message still names the id, and
+    nothing is stored or queued."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=FORECAST_WEEKS)
+    body, field, path = _lacking_the_plans_year(kind)
+    before = (service.runs(), service.configs())
+    for url, headers, extra in PLAN_ROUTES:
+        response = service.client.post(url, json={"config": body, **extra}, headers=headers)
+        assert response.status_code == 422, (url, headers, response.text)
+        [problem] = response.json()["problems"]
+        assert problem["location"] == f"config/{path}", (url, headers)
+        assert problem["found"] == 'none for ["2025-26"]'
+        assert response.json()["detail"].startswith(f"{field}: expected ")
+        assert (service.runs(), service.configs()) == before
+    [problem] = _refused(service, body)
+    assert problem["location"] == f"body/{path}"
+
+
+def test_a_refusal_of_the_active_config_is_located_by_its_index_in_it(service: Service) -> None:
+    """No config sent: a plan or sweep of the active config is refused at the field's index
+    in the active config (stored before the forecasts, so unchecked against the plan's year)."""
+    _store_histories(service)
+    body, field, path = _lacking_the_plans_year("service")
+    stored = service.client.post("/v1/configs", json=body)
+    assert stored.status_code == 201, stored.text
+    _store_forecasts(service, weeks=FORECAST_WEEKS)
+    before = (service.runs(), service.configs())
+    for url, headers, extra in PLAN_ROUTES:
+        response = service.client.post(url, json=extra, headers=headers)
+        assert response.status_code == 422, (url, headers, response.text)
+        [problem] = response.json()["problems"]
+        assert problem["location"] == f"config/{path}", (url, headers)
+        assert response.json()["detail"].startswith(f"{field}: expected ")
+        assert (service.runs(), service.configs()) == before

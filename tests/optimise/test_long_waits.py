@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 import optimise
-from optimise.config import PlanningConfig, config_problems, refused_value
+from optimise.config import MAX_WAIT_DAYS, PlanningConfig, config_problems, refused_value
 from optimise.inputs import PlanInputs
 from optimise.long_waits import long_wait_warnings
 from optimise.result import PlanResult
@@ -86,13 +86,14 @@ def _unstaffed_ot() -> dict[str, Any]:
 
 def test_a_queue_with_none_served_waits_without_end_over_any_limit() -> None:
     raw = _unstaffed_ot()
-    inputs = inputs_of(_limited(raw, "ot", 1e6), rich_demand(periods=PERIODS))
+    # the longest limit a config may give (ten years): a wait without end is over it too
+    inputs = inputs_of(_limited(raw, "ot", MAX_WAIT_DAYS), rich_demand(periods=PERIODS))
     result = optimise.plan(inputs, simulation_runs=0)
     ot = result.backlog[result.backlog["service"] == "ot"]
     assert ot["cases_served"].max() == 0 and ot["avg_wait_days"].isna().all()
     [text] = long_wait_warnings(inputs, result)
     assert text.startswith(
-        f"OT waits pass its 1,000,000-day limit (wait_warning_days) in {PERIODS} of the plan's "
+        f"OT waits pass its 3,650-day limit (wait_warning_days) in {PERIODS} of the plan's "
         f"{PERIODS} weeks, in 3 of its 3 districts: the longest is without end for standard "
         f"cases in Rugby in the week of {inputs.period_start[0]:%Y-%m-%d}, when none of them "
         "are served"

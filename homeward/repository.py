@@ -63,6 +63,7 @@ from models import (
 )
 from models.tables import AuditAction, RunKind, RunTrigger
 from optimise.config import read_stored
+from optimise.result import PlanStatus
 
 _INSERT_CHUNK = 5_000
 # The observations table itself: inserting into it, not the mapped class, skips the ORM's
@@ -1298,13 +1299,20 @@ class PlanSummary:
     created_by: str | None = None  # who asked for its run (homeward.audit)
 
 
+# The statuses of a plan that was solved (optimise.result.PlanResult.ok): one an earlier
+# release stored with status error, infeasible or time_limit has no hours, waits or money, and
+# since homeward.planning.PlanNotSolved none is stored, so the latest plan is never one of them.
+SOLVED_PLAN_STATUSES = (PlanStatus.OPTIMAL.value, PlanStatus.INFEASIBLE_RELAXED.value)
+
+
 def latest_plan(session: Session) -> PlanRow | None:
-    """The newest plan made with a config that is not a scenario: the pipeline's, or one
-    requested without a changed config. A what-if is never the latest plan."""
+    """The newest solved plan made with a config that is not a scenario: the pipeline's, or
+    one requested without a changed config. A what-if is never the latest plan, nor a plan
+    an earlier release stored of a solve that ended without one (SOLVED_PLAN_STATUSES)."""
     stmt = (
         select(PlanRow)
         .join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
-        .where(PlanningConfigRow.scenario.is_(False))
+        .where(PlanningConfigRow.scenario.is_(False), PlanRow.status.in_(SOLVED_PLAN_STATUSES))
     )
     return session.scalars(stmt.order_by(PlanRow.id.desc()).limit(1)).first()
 
@@ -1324,7 +1332,7 @@ def latest_plan_stamp(session: Session) -> PlanStamp | None:
     stmt = (
         select(PlanRow.id, PlanRow.created_at)
         .join(PlanningConfigRow, PlanRow.config_id == PlanningConfigRow.id)
-        .where(PlanningConfigRow.scenario.is_(False))
+        .where(PlanningConfigRow.scenario.is_(False), PlanRow.status.in_(SOLVED_PLAN_STATUSES))
     )
     found = session.execute(stmt.order_by(PlanRow.id.desc()).limit(1)).first()
     return None if found is None else PlanStamp(found.id, found.created_at)

@@ -104,3 +104,26 @@ def test_a_requested_plan_the_solver_cannot_plan_fails_its_run_and_stores_no_pla
         assert (run.kind, run.status, run.solver_status) == ("plan", "failed", "error")
         assert repository.latest_plan(session) is None
     assert _plans(factory) == 0
+
+
+def test_an_error_plan_an_earlier_release_stored_is_never_the_latest(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """Before, such a solve stored an empty plan of status error that became the latest; on a
+    database upgraded from then, the latest is the newest plan that was solved."""
+    body = hand_config()
+    _store_referrals(factory, body)
+    _store_config(factory, body)
+    good = run_pipeline(factory, sqlite_settings, trigger="demo", report=lambda _m: None)
+    assert good.plan_id is not None
+    with transaction(factory) as session:
+        config_id = repository.active_config(session).id  # type: ignore[union-attr]
+        run = repository.start_run(session, "plan", "api", "old release")
+        empty = {"status": "error", "message": "No plan", "hours": [], "warnings": []}
+        old = repository.store_plan(session, run.id, config_id, "error", None, 0.1, empty)
+    assert old.id > good.plan_id
+    with factory() as session:
+        latest = repository.latest_plan(session)
+        stamp = repository.latest_plan_stamp(session)
+    assert latest is not None and latest.id == good.plan_id
+    assert stamp is not None and stamp.id == good.plan_id

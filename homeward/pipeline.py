@@ -258,7 +258,10 @@ def _run_locked(
             log.error("pipeline run %s failed: %s", run_id, exc)
         else:
             log.exception("pipeline run %s failed", run_id)
-        _finish(factory, run_id, "failed", f"{type(exc).__name__}: {exc}", step.timings)
+        # a solve without a plan says so in the solver's words, as a plan job's run does; other
+        # failures are named by their class
+        said = str(exc) if isinstance(exc, planning.PlanNotSolved) else None
+        _finish(factory, run_id, "failed", said or f"{type(exc).__name__}: {exc}", step.timings)
         raise
     message = " ".join([message, *(f"Warning: {w}." for w in step.warnings)])
     _finish(factory, run_id, status, message, step.timings)

@@ -137,6 +137,7 @@ function renderSummary(plan, asked = { id: null }) {
   document.querySelector("#summary").innerHTML = `
     ${summaryHeading(plan, asked)}
     <p class="muted" id="plan-period">Totals ${planPeriod(plan)}</p>
+    <p id="plan-run-failed" class="warnings" role="note" hidden></p>
     <div class="kpi">
       <div><span class="muted">status</span><b id="plan-status">${esc(plan.status)}</b></div>
       <div><span class="muted">weighted waiting, days</span><b id="plan-wait">${fmt(figures.wait)}</b></div>
@@ -293,15 +294,45 @@ async function isActiveConfig(configId, active) {
   return Boolean(config && !config.scenario && config.body_hash === active.body_hash);
 }
 
-async function noteActiveConfig(plan, active) {
+// `failed`: the newest pipeline run, when it failed after this plan was made (failedRunAfter).
+// A run that failed planning the active config is said to have: "plans it when it next runs"
+// would read as if no run had tried yet.
+async function noteActiveConfig(plan, active, failed = null) {
   const note = document.querySelector("#plan-config-note");
   if (!note || !active || await isActiveConfig(plan.config_id, active)) return;
   note.hidden = false;
   note.className = "warnings";
+  const next = failed && failed.config_id === active.id
+    ? `the pipeline's newest run (#${failed.id}) read it and failed (said above): it is planned ` +
+      "by the next run that succeeds (POST /v1/runs, or the schedule), once what failed is mended."
+    : "the pipeline plans it when it next runs (POST /v1/runs, or the schedule).";
   note.textContent = `This plan was made with config #${plan.config_id}; the active config is now ` +
-    `#${active.id} (${active.name} ${active.version}), whose figures these are not: the pipeline ` +
-    "plans it when it next runs (POST /v1/runs, or the schedule). What-ifs and sweeps compare " +
-    "with the active config's own plan.";
+    `#${active.id} (${active.name} ${active.version}), whose figures these are not: ${next} ` +
+    "What-ifs and sweeps compare with the active config's own plan.";
+}
+
+// The newest pipeline run, when it failed after the latest plan's run (run ids only grow): the
+// latest plan is then an older one, kept because that run stored none (a solver that ended
+// without a plan, or data it could not read). null otherwise, and for a key that may not read
+// runs (or any other failure to read them): the plan stands without the note.
+async function failedRunAfter(plan) {
+  const runs = await getJSON("/v1/runs?kind=pipeline&limit=1").catch(() => null);
+  const run = Array.isArray(runs) ? runs[0] : null;
+  return run && run.status === "failed" && run.id > plan.run_id ? run : null;
+}
+
+// The run's own words, without the failure's class ("PlanNotSolved: "), which a run stored by
+// an earlier release begins with: a planner reads what happened, not a Python name.
+const runWords = (message) => String(message ?? "no reason recorded").replace(/^PlanNotSolved: /, "");
+
+function noteFailedRun(plan, run) {
+  const note = document.querySelector("#plan-run-failed");
+  if (!note) return;
+  note.dataset.checked = "true";  // the runs were read: a client of the page may judge the note
+  if (!run) return;
+  note.hidden = false;
+  note.textContent = `The latest pipeline run (#${run.id}, ${when(run.finished_at ?? run.started_at)}) ` +
+    `failed: ${runWords(run.message)}; this is still plan #${plan.id}, the newest solved.`;
 }
 
 // What the planner should know before trusting the figures (the simulation disagreeing with the
@@ -1846,8 +1877,13 @@ async function showPlan(active, token, asked) {
   renderDemand(plan, config?.body?.winter ?? null);
   nameConfig(config);
   // a plan asked for by id says what it is in its heading; the latest, whether its config is
-  // still the active one
-  if (asked.id == null) active.then((c) => noteActiveConfig(plan, c));
+  // still the active one, and whether a pipeline run has failed since it was made
+  if (asked.id != null) return;
+  const failed = failedRunAfter(plan);
+  failed.then((run) => { if (token === loadToken) noteFailedRun(plan, run); });
+  Promise.all([active, failed]).then(([c, run]) => {
+    if (token === loadToken) noteActiveConfig(plan, c, run);
+  });
 }
 
 async function loadPlan() {

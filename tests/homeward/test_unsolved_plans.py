@@ -81,7 +81,7 @@ def test_a_pipeline_run_the_solver_cannot_plan_fails_and_keeps_the_latest_plan(
         latest = repository.latest_plan(session)
     assert latest is not None and latest.id == good.plan_id and latest.status == "optimal"
     assert run.message is not None
-    assert run.message.startswith("PlanNotSolved: No plan: the solver ended with status error")
+    assert run.message.startswith("No plan: the solver ended with status error")
     assert f"GET /v1/plans/latest still serves plan {good.plan_id}" in run.message
     assert _plans(factory) == 1
 

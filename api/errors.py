@@ -347,6 +347,8 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RoleTooWeak):
         extra["role_needed"] = [r.value for r in exc.needed]
         extra["role_found"] = exc.found.value
+    if isinstance(exc, PlanNotSolved) and exc.run_id is not None:
+        extra["run_id"] = exc.run_id  # typed, so a client need not read it from the detail
     if isinstance(exc, NotAuthenticated) and exc.expires_at is not None:
         extra["expires_at"] = _MOMENT.dump_python(exc.expires_at, mode="json")
     headers = dict(_HEADERS_FOR_STATUS.get(status, {}))

@@ -123,6 +123,11 @@ class ProblemPublic(BaseModel):
         description="401 `key_expired` only: when the key expired (UTC, ISO 8601); an admin "
         "gives its name a new key with `homeward keys rotate NAME --expires-in DAYS`",
     )
+    run_id: int | None = Field(
+        default=None,
+        description="422 `plan_not_solved` only: the plan run recorded as failed, with the "
+        "solver's status and words (`GET /v1/runs/{run_id}`)",
+    )
     error_id: str | None = Field(
         default=None,
         description="500 and 503 only: the id of this error in the server's log (hex digits), "

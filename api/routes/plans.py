@@ -87,9 +87,9 @@ _PLAN_REFUSALS = {
 _PLAN_NOT_SOLVED = (
     meaning(422)
     + "; or, `code` `plan_not_solved` (no `problems`), the solver ended without a plan "
-    "(status error, infeasible or time_limit): the detail gives its words and the plan run "
-    "recorded as failed (`GET /v1/runs/{id}`); no plan is stored, and `GET /v1/plans/latest` "
-    "is the plan it was"
+    "(status error, infeasible or time_limit): the detail gives its words, and `run_id` the "
+    "plan run recorded as failed (`GET /v1/runs/{run_id}`); no plan is stored, and "
+    "`GET /v1/plans/latest` is the plan it was"
 )
 _POLL_THE_RUN = location_header("the job's run, `/v1/runs/{id}`: poll it until it has finished")
 

@@ -39,8 +39,19 @@ def test_a_plan_the_solver_cannot_solve_is_a_422_and_the_latest_plan_stays(
     assert problem["code"] == "plan_not_solved"
     assert "the solver ended with status error" in problem["detail"]
     assert f"GET /v1/plans/latest still serves plan {latest}" in problem["detail"]
-    run_id = int(problem["detail"].split()[1])
+    run_id = problem["run_id"]
+    assert isinstance(run_id, int) and f"run {run_id} failed: " in problem["detail"]
     run = planner.get(f"/v1/runs/{run_id}").json()
     assert (run["status"], run["solver_status"], run["plan_id"]) == ("failed", "error", None)
     assert planner.get("/v1/plans/latest").json()["id"] == latest
     assert _failed_plan_runs(planner.get("/metrics").text) == before + 1
+
+
+def test_post_plans_422_documents_the_failed_runs_id(planner: httpx.Client) -> None:
+    spec = planner.get("/openapi.json").json()
+    said = spec["paths"]["/v1/plans"]["post"]["responses"]["422"]
+    assert "`run_id` the plan run recorded as failed" in said["description"]
+    ref = said["content"]["application/problem+json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    run_id = spec["components"]["schemas"][ref]["properties"]["run_id"]
+    assert "plan_not_solved" in run_id["description"]
+    assert {"type": "integer"} in run_id["anyOf"]

@@ -60,6 +60,7 @@ from homeward.ingest import (
     unfinished_periods,
 )
 from homeward.pipeline import (
+    EXPECTED_FAILURES,
     LOCK_NAME,
     PipelineBusy,
     UpToDate,
@@ -1085,6 +1086,18 @@ def demo(args: argparse.Namespace) -> int:
             # serving what is stored beats staying down until it finishes
             log.warning("demo pipeline not run: %s; serving what is stored", exc)
             print(f"warning: demo pipeline not run: {exc}; serving what is stored", file=sys.stderr)
+        except EXPECTED_FAILURES as exc:  # the data's or the config's fault, recorded on the run
+            if not args.serve:
+                raise
+            # an active config no plan can meet, say: exiting would only start again into the
+            # same failure (a container's restart policy), while serving lets the user read why
+            # (GET /v1/runs, the dashboard) and send a config that can be met
+            log.warning("demo pipeline run failed: %s; serving what is stored", exc)
+            print(
+                f"warning: demo pipeline run failed: {exc}; serving what is stored (GET /v1/runs "
+                "says why; after a config that can be met, POST /v1/runs or the schedule plans it)",
+                file=sys.stderr,
+            )
         except (Stopped, KeyboardInterrupt) as stop:
             return _stopped(factory, stop)
         else:

@@ -7,6 +7,7 @@ status error that replaced the latest plan, and /metrics counted a succeeded run
 
 from __future__ import annotations
 
+import argparse
 import copy
 from typing import Any
 
@@ -15,10 +16,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward import planning, repository
+from homeward import commands, planning, repository
 from homeward.pipeline import run_pipeline
-from homeward.settings import Settings
-from homeward.storage import transaction
+from homeward.settings import Settings, get_settings
+from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import PlanRow, RunRow
 from optimise.config import PlanningConfig
 from tests.optimise.factory import hand_config
@@ -127,3 +128,39 @@ def test_an_error_plan_an_earlier_release_stored_is_never_the_latest(
         stamp = repository.latest_plan_stamp(session)
     assert latest is not None and latest.id == good.plan_id
     assert stamp is not None and stamp.id == good.plan_id
+
+
+def _demo_args(serve: bool) -> argparse.Namespace:
+    return argparse.Namespace(serve=serve, rerun=True, host=None, port=None, no_scheduler=True)
+
+
+def test_demo_serve_serves_when_the_active_config_cannot_be_planned(
+    db_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`homeward demo --serve` (the container's command) used to exit when its run failed on
+    the active config, so a restart policy started it into the same failure again and again,
+    and the API that says why, and takes a config that can be met, never came up. Without
+    --serve the failure is still the command's exit."""
+    monkeypatch.setenv("HOMEWARD_FORECAST_HORIZON_WEEKS", "13")
+    monkeypatch.setenv("HOMEWARD_FORECAST_BACKTEST_FOLDS", "2")
+    monkeypatch.setenv("HOMEWARD_FORECAST_N_JOBS", "1")
+    get_settings.cache_clear()
+    engine = make_engine(db_env)
+    upgrade(engine)
+    factory = session_factory(engine)
+    body = hand_config()
+    _store_referrals(factory, body)
+    _store_config(factory, _unsolvable(body))  # the user's config: the demo keeps it
+    served: list[bool] = []
+    monkeypatch.setattr(commands, "_serve", lambda _settings, _args: served.append(True) or 0)
+    assert commands.demo(_demo_args(serve=True)) == 0
+    assert served == [True]
+    said = capsys.readouterr().err
+    assert "warning: demo pipeline run failed: " in said and "status error" in said
+    with factory() as session:
+        run = session.scalars(select(RunRow).order_by(RunRow.id.desc())).first()
+        assert run is not None and (run.status, run.solver_status) == ("failed", "error")
+    with pytest.raises(planning.PlanNotSolved):
+        commands.demo(_demo_args(serve=False))
+    assert served == [True]
+    engine.dispose()

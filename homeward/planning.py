@@ -1061,7 +1061,8 @@ def plan_figures(
     staff (and commissioned) and agency
     hours (the `staffing` rows summed); DFG works completed (the `capital` rows summed: fewer
     at a higher fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days. A plan
-    with no revenue rows (not solved) has None for its money and hours rather than 0.
+    with no revenue rows (not solved) has None for its money, hours and DTOC days rather
+    than 0.
 
     With the plan's config `body`, also `simulated_dtoc_days`: the delayed days its queue
     simulation gives (the simulation rows' person-days times each service's hospital share,
@@ -1096,7 +1097,8 @@ def plan_figures(
         "staff_hours": total("staffing", "staff_hours"),
         "agency_hours": total("staffing", "agency_hours"),
         "works_completed": total("capital", "works_completed"),
-        "dtoc_days": result.get("total_dtoc_days"),
+        # an unsolved plan stores total_dtoc_days 0: no plan, not a plan with no delays
+        "dtoc_days": None if paid is None else result.get("total_dtoc_days"),
         "simulated_dtoc_days": _simulated_dtoc(result, body),
     }
 
@@ -1207,6 +1209,13 @@ def _not_optimal(plan_id: int, status: str, baseline: SweepBaseline | None) -> s
         odd.append((baseline.plan_id, baseline.status))
     if not odd:
         return None
+    unsolved = [(p, s) for p, s in odd if s not in repository.SOLVED_PLAN_STATUSES]
+    if unsolved:  # no figures at all: not the relaxed plan's reason
+        said = " and ".join(f"plan {p}'s solver ended with status {s}" for p, s in unsolved)
+        return (
+            f"{said}, without a plan (its run's message says why), so there are no figures "
+            "to compare; every change is null"
+        )
     said = " and ".join(f"plan {p} is {s}" for p, s in odd)
     return (
         f"{said}, not optimal: a relaxed plan broke a limit to exist (its `relaxations` name "
@@ -1591,6 +1600,26 @@ def _not_compared_text(baseline: SweepBaseline | None, table: list[dict[str, Any
     return f", not compared with plan {baseline.plan_id}: {table[0]['not_comparable']}"
 
 
+def _unsolved_rates(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A sweep's rows whose solver ended without a plan (status error, infeasible or
+    time_limit): stored, so the row names its plan, but with no figures."""
+    return [row for row in table if row["status"] not in repository.SOLVED_PLAN_STATUSES]
+
+
+def _unsolved_text(unsolved: list[dict[str, Any]], rows: int) -> str:
+    """The end of a sweep's message naming its rates the solver could not plan, with each
+    one's status ("" when every rate was solved), so a sweep of rates no plan can meet does
+    not read as a success."""
+    if not unsolved:
+        return ""
+    each = ", ".join(f"{row['dfg_fee_rate']:g}: {row['status']}" for row in unsolved)
+    which = "none" if len(unsolved) == rows else f"{len(unsolved)} of {rows} rates not"
+    return (
+        f"; {which} solved ({each}): the solver ended without a plan, so those rows have no "
+        "figures (each one's plan run, whose parent_run_id is this sweep's, says why)"
+    )
+
+
 def with_fee_rate(body: dict[str, Any], rate: float) -> dict[str, Any]:
     """A copy of a config body with `fees.dfg_fee_rate` set to `rate`."""
     return {**body, "fees": {**(body.get("fees") or {}), "dfg_fee_rate": rate}}
@@ -1712,9 +1741,14 @@ def run_sweep_job(
                 run.message = f"{done} of {len(rates)} rates planned"
         with transaction(factory) as session:
             run = session.get_one(RunRow, run_id)
-            run.status, run.finished_at = "succeeded", utcnow()
+            unsolved = _unsolved_rates(table)
+            # no rate solved: nothing to read, as a plan job or pipeline run without a plan
+            ended: RunStatus = "failed" if len(unsolved) == len(table) else "succeeded"
+            run.status, run.finished_at = ended, utcnow()
             run.message = f"{len(rates)} of {len(rates)} rates planned"
-            run.message += _not_compared_text(baseline, table) or compared
+            if ended == "succeeded":  # else no row has a figure to compare
+                run.message += _not_compared_text(baseline, table) or compared
+            run.message += _unsolved_text(unsolved, len(table))
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("sweep job %s failed", run_id)
         progress = f"{len(table)} of {len(rates)} rates planned"

@@ -1693,6 +1693,10 @@ function changeCell(delta, base, unit, percent) {
   return `<td class="change">${signed(delta)}<span class="visually-hidden"> ${esc(unit)}</span>${share}</td>`;
 }
 
+// The plan statuses that are plans (repository.SOLVED_PLAN_STATUSES); the others (error,
+// infeasible, time_limit) are a solver that ended without one
+const SOLVED_STATUSES = ["optimal", "infeasible_relaxed"];
+
 function renderSweep(run) {
   const out = document.querySelector("#sweep-result");
   const rows = run.sweep || [];
@@ -1710,7 +1714,12 @@ function renderSweep(run) {
   const apart = rows.find((r) => r.not_comparable)?.not_comparable;
   const why = base && apart ? `; no changes: ${esc(apart)}` : "";
   const planned = rows.length === 1 ? "the 1 rate" : `the ${rows.length} rates`;
-  const done = run.status === "succeeded" ? "" : ` (${planned} planned before the sweep ${esc(run.status)})`;
+  // a sweep whose every rate the solver could not plan failed with all its rows (the message
+  // above says so), not part way
+  const unsolved = rows.every((r) => !SOLVED_STATUSES.includes(r.status));
+  const done = run.status === "succeeded" ? ""
+    : unsolved ? ` (${planned} planned, none solved)`
+    : ` (${planned} planned before the sweep ${esc(run.status)})`;
   const measures = sweepMeasures(rows);
   const head = measures.map(([label]) => `<th scope="colgroup" colspan="2">${label}</th>`).join("");
   const sub = measures.map(() => '<th scope="col">value</th><th scope="col">change</th>').join("");

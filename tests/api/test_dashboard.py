@@ -9,6 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from homeward.ingest import observations_hash
 from homeward.pipeline import run_pipeline
 from homeward.roles import Role
 from homeward.storage import transaction
+from optimise.inputs import PlanInputs
 from tests.api.conftest import (
     HORIZON_WEEKS,
     key_header,
@@ -1183,6 +1185,43 @@ def test_a_failed_sweep_shows_its_message_as_text_with_the_rates_it_planned(
     # its message names no plan: the caption's is the one its row says the changes are from
     compared = run["sweep"][0]["compared_with_plan_id"]
     assert compared is not None and f"current plan #{compared} " in table["caption"]
+
+
+def test_a_sweep_whose_every_rate_the_solver_could_not_plan_says_none_was_solved(
+    browser: webdriver.Chrome,
+    demo_server: LiveServer,
+    role_keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every rate's solve ending without a plan (here HiGHS' status error, from cases of
+    1e15 hours) used to be a "succeeded" sweep of rows with no figures, and DTOC days 0."""
+    solve = planning.plan
+
+    def unsolvable(inputs: PlanInputs, *args: Any, **kwargs: Any) -> Any:
+        return solve(replace(inputs, hours_per_case=inputs.hours_per_case * 1e15), *args, **kwargs)
+
+    monkeypatch.setattr(planning, "plan", unsolvable)
+    wait = open_with_key(browser, demo_server, role_keys[Role.FINANCE])
+    _sweep(browser, "7%, 9")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sweep-status"), "failed"))
+    shown_id = re.match(
+        r"Sweep run #(\d+) failed$", browser.find_element(By.ID, "sweep-status").text
+    )
+    assert shown_id is not None
+    finance = key_header(role_keys[Role.FINANCE])
+    url = f"{demo_server.url}/v1/runs/{shown_id.group(1)}"
+    run = httpx.get(url, headers=finance, timeout=60).json()
+    assert run["message"] == (
+        "2 of 2 rates planned; none solved (0.07: error, 0.09: error): the solver ended without "
+        "a plan, so those rows have no figures (each one's plan run, whose parent_run_id is "
+        "this sweep's, says why)"
+    )
+    assert [(r["status"], r["dtoc_days"]) for r in run["sweep"]] == [("error", None)] * 2
+    assert "solver ended with status error, without a plan" in run["sweep"][0]["not_comparable"]
+    assert browser.find_element(By.ID, "sweep-error").text == run["message"]
+    table = _sweep_table(browser)
+    assert table["body"] == _sweep_rows_expected(run)
+    assert "(the 2 rates planned, none solved)" in table["caption"]
 
 
 def test_the_capital_card_shows_each_districts_grant_spend_works_and_last_week(

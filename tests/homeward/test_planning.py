@@ -193,7 +193,6 @@ def _figures(weighted_wait_days: float) -> dict[str, float | None]:
     [
         ("infeasible_relaxed", "optimal", "plan 9 is infeasible_relaxed"),
         ("optimal", "infeasible_relaxed", "plan 4 is infeasible_relaxed"),
-        ("time_limit", "infeasible_relaxed", "plan 9 is time_limit and plan 4 is infeasible_re"),
     ],
 )
 def test_a_plan_that_is_not_optimal_shows_no_change_as_an_improvement(
@@ -208,6 +207,18 @@ def test_a_plan_that_is_not_optimal_shows_no_change_as_an_improvement(
     assert row["compared_with_plan_id"] == 4
     assert row["not_comparable"].startswith(f"{said}")
     assert "not optimal" in row["not_comparable"]
+
+
+def test_a_plan_the_solver_ended_without_is_not_called_relaxed() -> None:
+    """A rate whose solve timed out has no figures: its row said it was "not optimal: a
+    relaxed plan broke a limit to exist", the reason of another status."""
+    baseline = planning.SweepBaseline(4, _figures(380_000.0), None, "infeasible_relaxed")
+    row = planning.sweep_row(0.1, 9, "time_limit", _figures(261_590.0), baseline)
+    assert all(row[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+    assert row["not_comparable"] == (
+        "plan 9's solver ended with status time_limit, without a plan (its run's message says "
+        "why), so there are no figures to compare; every change is null"
+    )
 
 
 def test_two_optimal_plans_are_compared() -> None:

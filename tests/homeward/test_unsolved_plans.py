@@ -164,3 +164,20 @@ def test_demo_serve_serves_when_the_active_config_cannot_be_planned(
         commands.demo(_demo_args(serve=False))
     assert served == [True]
     engine.dispose()
+
+
+def test_a_sweep_names_the_rates_the_solver_could_not_plan() -> None:
+    """Some rates unsolved: the sweep succeeded (the others have figures), and its message
+    names the rates without a plan, with their statuses; all solved: nothing added."""
+    rows = [
+        {"dfg_fee_rate": 0.05, "status": "optimal"},
+        {"dfg_fee_rate": 0.125, "status": "infeasible"},
+        {"dfg_fee_rate": 0.2, "status": "infeasible_relaxed"},
+        {"dfg_fee_rate": 0.3, "status": "time_limit"},
+    ]
+    unsolved = planning._unsolved_rates(rows)
+    assert [row["dfg_fee_rate"] for row in unsolved] == [0.125, 0.3]
+    assert planning._unsolved_text(unsolved, len(rows)).startswith(
+        "; 2 of 4 rates not solved (0.125: infeasible, 0.3: time_limit): the solver ended "
+    )
+    assert planning._unsolved_text(planning._unsolved_rates(rows[:1]), 1) == ""

@@ -115,7 +115,8 @@ class PlanResult:
         for f in fields(self):
             if f.name not in _LAST:
                 out[f.name] = _jsonable(getattr(self, f.name))
-        out["total_dtoc_days"] = _number(self.total_dtoc_days)
+        # null without a plan: not a plan with no delays
+        out["total_dtoc_days"] = _number(self.total_dtoc_days) if self.ok else None
         for name in _LAST:
             out[name] = _jsonable(getattr(self, name))
         return out

@@ -372,6 +372,10 @@ function nameDistricts(config) {
   districtNames = new Map(Array.isArray(districts) ? districts.map((d) => [d.id, d.name ?? d.id]) : []);
 }
 
+// The plan statuses that are plans (repository.SOLVED_PLAN_STATUSES); the others (error,
+// infeasible, time_limit) are a solver that ended without one
+const SOLVED_STATUSES = ["optimal", "infeasible_relaxed"];
+
 const HOURS_HEADING = "Hours by district and service";
 
 // Hours worked (in-house staff and agency: the plan's hours rows) by district and service, summed over the plan, as an average week, or
@@ -396,6 +400,10 @@ function renderHours(plan) {
   const weekOptions = planned.map((w) =>
     `<option value="ds:${esc(w)}">${word} of ${esc(w)}${w === current ? ` (this ${word})` : ""}</option>`).join("");
   const section = document.querySelector("#hours");
+  if (!hours.length) {  // a solve that ended without a plan (a sweep's rate): no table of 0s
+    section.innerHTML = `<h2>${HOURS_HEADING}</h2><p class="muted" id="hours-none">This plan records no hours.</p>`;
+    return;
+  }
   section.innerHTML = `<h2>${HOURS_HEADING}</h2>` + (weeks > 1
     ? `<label for="hours-per">Show</label><select id="hours-per"><option value="total">total over the plan</option>
       <option value="week">average a ${word}</option><optgroup label="one ${word}">${weekOptions}</optgroup></select>` : "") +
@@ -1054,7 +1062,9 @@ function renderShadow(plan) {
     .sort((a, b) => kindRank(a) - kindRank(b));
   const list = (items) => `<ul>${items.map((p) => `<li>${esc(shadowText(p.statement, dates, periodWord(plan)))}</li>`).join("")}</ul>`;
   let body;
-  if (!prices.length) body = "<ul><li>No constraint binds.</li></ul>";
+  if (!SOLVED_STATUSES.includes(plan.status)) {  // not "no constraint binds": no plan at all
+    body = `<p class="muted" id="shadow-none">This plan records no shadow prices: its solver ended with status ${esc(plan.status)}, without a plan.</p>`;
+  } else if (!prices.length) body = "<ul><li>No constraint binds.</li></ul>";
   else if (kinds.length === 1 && !kinds[0]) body = list(prices.slice(0, 8));
   else {
     body = `<p class="muted" id="shadow-note">The ${SHADOW_TOP} largest of each kind: the weighted waiting
@@ -1450,7 +1460,8 @@ function planFigures(plan) {
     net: paid == null || fee == null || charge == null ? null : paid - fee - charge,
     budget: revenueTotal(plan, "budget_gbp"),
     unspent: revenueTotal(plan, "headroom_gbp"),
-    dtoc: plan.result.total_dtoc_days,
+    // a plan an earlier release stored of a solve that ended without one has 0 here, not null
+    dtoc: SOLVED_STATUSES.includes(plan.status) ? plan.result.total_dtoc_days : null,
     // the plan's queue simulation's (null for plans stored before it was reported)
     simDtoc: plan.result.simulated_dtoc_days ?? null,
   };
@@ -1692,10 +1703,6 @@ function changeCell(delta, base, unit, percent) {
     ? ` <span class="share">(${signed((100 * delta) / base, 1)}%)</span>` : "";
   return `<td class="change">${signed(delta)}<span class="visually-hidden"> ${esc(unit)}</span>${share}</td>`;
 }
-
-// The plan statuses that are plans (repository.SOLVED_PLAN_STATUSES); the others (error,
-// infeasible, time_limit) are a solver that ended without one
-const SOLVED_STATUSES = ["optimal", "infeasible_relaxed"];
 
 function renderSweep(run) {
   const out = document.querySelector("#sweep-result");

@@ -1222,6 +1222,17 @@ def test_a_sweep_whose_every_rate_the_solver_could_not_plan_says_none_was_solved
     table = _sweep_table(browser)
     assert table["body"] == _sweep_rows_expected(run)
     assert "(the 2 rates planned, none solved)" in table["caption"]
+    # a rate's plan, opened: no hours, delays or prices, rather than 0s and "no constraint binds"
+    unsolved = run["sweep"][0]["plan_id"]
+    plan = httpx.get(f"{demo_server.url}/v1/plans/{unsolved}", headers=finance, timeout=60)
+    assert plan.json()["result"]["total_dtoc_days"] is None
+    browser.get(f"{demo_server.url}/?plan={unsolved}")
+    wait.until(lambda b: _shown_plan_id(b) == str(unsolved))
+    assert browser.find_element(By.ID, "plan-dtoc").text == "n/a"
+    assert browser.find_element(By.ID, "hours-none").text == "This plan records no hours."
+    assert browser.find_element(By.ID, "shadow-none").text == (
+        "This plan records no shadow prices: its solver ended with status error, without a plan."
+    )
 
 
 def test_the_capital_card_shows_each_districts_grant_spend_works_and_last_week(

@@ -530,7 +530,7 @@ def _located(err: Any, body_model: Any = None) -> dict[str, str]:
     ``body_model``: the route's body model, whose fields name what an unknown field meant."""
     location = "/".join(str(p) for p in err.get("loc", ()))
     if err.get("type") == "json_invalid":  # FastAPI reports the input as {}: say what broke
-        where = f"at character {err['loc'][-1]}" if len(err.get("loc", ())) > 1 else ""
+        where = f"(character {err['loc'][-1]})" if len(err.get("loc", ())) > 1 else ""
         found = f"{err.get('ctx', {}).get('error', 'invalid JSON')} {where}".strip()
         return {"location": "body", "expected": "a JSON body", "found": found}
     if err.get("type") == "missing":  # the input is the parent object, not the missing value

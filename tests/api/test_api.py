@@ -403,8 +403,18 @@ def test_a_malformed_or_incomplete_body_says_what_was_found(finance: httpx.Clien
     assert problem == {
         "location": "body",
         "expected": "a JSON body",
-        "found": "Expecting value at character 9",
+        "found": "Expecting value at line 1, column 10 (character 9)",
     }
+    # where an editor would put it: a stray comma on a config's third line
+    stray = finance.post(
+        "/v1/configs",
+        content=b'{\n  "name": "x",\n  "version": "1",,\n}',
+        headers={"content-type": "application/json"},
+    )
+    [problem] = stray.json()["problems"]
+    assert problem["found"] == (
+        "Expecting property name enclosed in double quotes at line 3, column 18 (character 34)"
+    )
     config = finance.get("/v1/configs/active").json()["body"]
     del config["fees"]
     incomplete = finance.post("/v1/configs", json=config)

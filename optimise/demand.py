@@ -111,9 +111,12 @@ def _winter_columns(config: PlanningConfig) -> dict[str, str]:
     if winter_cfg.pressure_series is not None:
         reason = (
             f"winter.pressure_series in the config is {winter_cfg.pressure_series!r}: add "
-            "columns winter_index and normal_cases to the demand, or remove "
-            "winter.pressure_series (winter.quantile_column plans winter from a forecast "
-            "quantile column instead)"
+            "columns winter_index and normal_cases to the demand (each row's winter_index the "
+            "pressure series' index for the month the period starts in, 1.0 a normal month, "
+            "and normal_cases the district's mean cases a period over the year ahead, the "
+            "level the index raises; a file `homeward forecast --output` wrote with that "
+            "series in it gives both), or remove winter.pressure_series "
+            "(winter.quantile_column plans winter from a forecast quantile column instead)"
         )
         why |= dict.fromkeys(PRESSURE_COLUMNS, reason)
     return why

@@ -324,7 +324,7 @@ def test_plan_cli_says_the_config_s_pressure_series_is_why_and_how_to_proceed(
     assert main(["plan", "--config", str(config), "--demand", str(demand_path)]) == 2
     err = capsys.readouterr().err
     assert "needed because winter.pressure_series in the config is" in err
-    assert "add columns winter_index and normal_cases" in err
+    assert "add columns winter_index and normal_cases to the demand (each row" in err
     assert "remove winter.pressure_series" in err and "winter.quantile_column" in err
 
 

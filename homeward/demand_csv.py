@@ -52,7 +52,12 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     pressure = None
     if set(FORECAST_COLUMNS) <= set(raw.columns):
         pressure = _pressure_forecast(raw, path, config)
-        raw = _from_forecasts(raw, path)
+        read = (
+            None
+            if pressure is None or config is None or config.winter is None
+            else config.winter.pressure_series
+        )
+        raw = _from_forecasts(raw, path, read)
     _check_columns(raw, path)
     ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
     problems = [*table.problems] + [
@@ -184,15 +189,16 @@ FORECAST_COLUMNS = ("unique_id", "ds", "mean")
 FORECAST_QUANTILES = {"lo-80": "q10", "hi-80": "q90", "lo-95": "q025", "hi-95": "q975"}
 
 
-def _from_forecasts(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _from_forecasts(raw: pd.DataFrame, path: Path, pressure: str | None = None) -> pd.DataFrame:
     """A `homeward forecast` output as demand text cells: `referrals/<service>/<district>`
     split into service and district, `mean` as cases and the interval bounds as quantiles
     (q10, q90, q025, q975), each row keeping its file line. Rows of other series (team and
-    area totals, DTOC days) are not demand: left out, and logged."""
+    area totals, DTOC days) are not demand: left out, and logged, but for the `pressure`
+    series, read already for its winter index (logged as left out, it read as unused)."""
     ids = raw["unique_id"].str.strip()
     parts = ids.str.extract(REFERRAL_ID)  # as the pipeline reads its stored forecasts
     keep = parts[0].notna()
-    others = sorted(set(ids[~keep]))
+    others = sorted(set(ids[~keep]) - {pressure})
     if not keep.any():
         raise ValidationFailed(
             (

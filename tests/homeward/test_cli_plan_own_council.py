@@ -6,6 +6,7 @@ forecast the synthetic demo for a minute and then failed on a missing row)."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -107,16 +108,25 @@ def _forecast_file(path: Path, body: dict[str, Any], pressure: bool) -> None:
     out.to_csv(path, index=False, date_format="%Y-%m-%d")
 
 
-def test_forecasts_raise_winter_by_the_pressure_series_in_the_same_file(tmp_path: Path) -> None:
+def test_forecasts_raise_winter_by_the_pressure_series_in_the_same_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A config with winter.pressure_series (the demo's has one) was refused for want of
     winter_index and normal_cases columns, which no forecast file has: the README's forecast
-    then plan route failed for any council that began from the demo's config."""
+    then plan route failed for any council that began from the demo's config. The pressure
+    series is not logged as left out, as it was beside the log that it raised winter."""
     winter = {"pressure_series": "dtoc_days/rugby", "pressure_level": "mean", "months": [12]}
     body = rich_config(horizon_periods=WEEKS, winter=winter)
     config = PlanningConfig.model_validate(body)
     path = tmp_path / "forecasts.csv"
     _forecast_file(path, body, pressure=True)
-    demand = read_demand_csv(path, config)
+    with caplog.at_level(logging.INFO, logger="homeward"):
+        demand = read_demand_csv(path, config)
+    assert "left out" not in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="homeward"):
+        read_demand_csv(path)  # no winter reads it: left out, and said to be
+    assert "not referrals left out: dtoc_days/rugby" in caplog.text
     december = demand["ds"].dt.month == 12
     # the index is December's forecast over the forecast's own first-year mean
     expected = 130.0 / ((48 * 100.0 + 4 * 130.0) / 52)

@@ -402,7 +402,7 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             "(forecast_run_id): older runs whose forecasts it read are not known"
         )
     forecast_run = None if forecast_run_id is None else session.get(RunRow, forecast_run_id)
-    ended = None if forecast_run is None else _history_end(session, forecast_run.id)
+    ended = None if forecast_run is None else _history_end(session, forecast_run.id, plan.result)
     return [
         _row(
             "forecast_run_id",
@@ -431,8 +431,9 @@ def _data_rows(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             "referral_history_last_ds",
             ended,
             "date",
-            "the last period of referral history before the newest run's forecasts start (as "
-            "stored now: an upload since that revised history is not undone)",
+            "the last period of history of the referral series the plan read before the newest "
+            "run's forecasts of them start (as stored now: an upload since that revised "
+            "history is not undone)",
         ),
     ]
 
@@ -522,18 +523,29 @@ def _referral(column: Any) -> Any:
     return func.substr(column, 1, len(REFERRALS_PREFIX)) == REFERRALS_PREFIX
 
 
-def _history_end(session: Session, forecast_run_id: int) -> str | None:
-    """The newest referral observation before the run's first forecast period, YYYY-MM-DD."""
+def _history_end(session: Session, forecast_run_id: int, result: dict[str, Any]) -> str | None:
+    """The newest observation of the referral series the plan read (its `demand` rows' services
+    and districts) before the run's first forecast period of them, YYYY-MM-DD. Not of every
+    referral series stored: one the plan does not read (another council's, a monthly test
+    series ending years before) set the date 21 months early. A plan without demand rows is
+    read as of every referral series."""
+    ids = sorted(
+        {f"{REFERRALS_PREFIX}{r['service']}/{r['district']}" for r in result.get("demand") or []}
+    )
+
+    def read(column: Any) -> Any:
+        return column.in_(ids) if ids else _referral(column)
+
     start = session.scalar(
         select(func.min(ForecastRow.ds)).where(
-            _referral(ForecastRow.series_id), ForecastRow.run_id == forecast_run_id
+            read(ForecastRow.series_id), ForecastRow.run_id == forecast_run_id
         )
     )
     if start is None:
         return None
     last = session.scalar(
         select(func.max(ObservationRow.ds)).where(
-            _referral(ObservationRow.series_id), ObservationRow.ds < start
+            read(ObservationRow.series_id), ObservationRow.ds < start
         )
     )
     return None if last is None else last.date().isoformat()

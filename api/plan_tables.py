@@ -27,7 +27,7 @@ from pydantic import BaseModel, PlainValidator, TypeAdapter, WithJsonSchema
 from sqlalchemy.orm import Session
 
 from api.schemas import PlanResultPublic, PlanSummaryRowPublic, PlanWarningRowPublic
-from homeward import plan_summary
+from homeward import plan_summary, plan_years
 from models import PlanRow
 
 
@@ -285,7 +285,11 @@ class TableRows:
 
 def table_source(session: Session, plan: PlanRow, table: PlanTable) -> dict[str, Any]:
     """The result to read `table` of `plan` from (`table_rows`): as stored, or for a pack
-    table, with that table made in its place (a copy: the stored result is not changed)."""
+    table, with that table made in its place, or for revenue_by_year, with each row's
+    `year_periods` (as GET /v1/plans/{id} serves them; a copy: the stored result is not
+    changed)."""
+    if table is PlanTable.revenue_by_year:
+        return plan_years.with_year_periods(plan.result)
     if table is PlanTable.summary:
         return {**plan.result, table.value: plan_summary.summary_rows(session, plan)}
     if table is PlanTable.warnings:

@@ -862,6 +862,13 @@ class PlanRevenueYearRowPublic(_StoredRow):
         "GBP, of which budget_gbp is the share for the plan's periods; null where the budget is "
         "given per period (revenue_budget_gbp_per_period)"
     )
+    year_periods: int | None = Field(
+        description="the periods of the plan's grid (every period_days from its first period, "
+        "both ways; 12 for calendar months) starting in the whole year: with `periods` fewer, "
+        "the plan covers only part of the year, as the summary's `part_year[2026-27]` says. "
+        "Worked out from the plan's horizon when it is read, not stored, so plans stored before "
+        "it have it too; null where the plan does not say its grid"
+    )
 
 
 class PlanRevenueServiceRowPublic(_StoredRow):
@@ -1206,7 +1213,8 @@ class PlanWarningRowPublic(_StoredRow):
 
 class PlanResultPublic(BaseModel):
     """A plan's result: scalars, then frames, each a list of rows. Served as stored: a key
-    an older plan lacks is left out, and keys not named here are kept."""
+    an older plan lacks is left out, and keys not named here are kept (`revenue_by_year`'s
+    `year_periods` alone is worked out when the plan is read, homeward/plan_years.py)."""
 
     model_config = _STORED
 

@@ -68,6 +68,7 @@ from homeward.pipeline import (
     freshness,
     run_pipeline,
 )
+from homeward.plan_years import with_year_periods
 from homeward.recovery import close_interrupted_runs
 from homeward.roles import Role, parse_role
 from homeward.settings import (
@@ -791,7 +792,7 @@ def _write_tables(result: PlanResult, folder: Path, body: dict[str, Any]) -> lis
     names. `body`: the plan's config."""
     from api.plan_tables import PlanTable, table_columns  # the API's columns, loaded for --csv
 
-    stored = result.to_dict()
+    stored = with_year_periods(result.to_dict())  # revenue_by_year's as served
     tables = {f.name: stored[f.name] for f in fields(result)}
     tables = {
         name: rows

@@ -9,14 +9,15 @@ another way, so the pack and the plan cannot disagree.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from homeward.exports import without_round_off
-from homeward.planning import REFERRALS_PREFIX, PlanHorizon, plan_figures, plan_horizon
+from homeward.plan_years import monthly_periods, whole_year_periods
+from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
 from homeward.recovery import UNFINISHED, as_utc
 from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
 
@@ -199,12 +200,13 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     The years' figures add up to the headline ones. [] for a plan stored before the table."""
     by_year = result.get("revenue_by_year") or []
     horizon = plan_horizon(result)
-    monthly = _monthly(result, horizon)
+    monthly = monthly_periods(result, horizon)
+    wholes = whole_year_periods(result)  # as the plan's revenue_by_year rows serve them
     rows = []
     for year in dict.fromkeys(r["year"] for r in by_year):
         mine = [r for r in by_year if r["year"] == year]
         covered = int(mine[0].get("periods") or 0)
-        whole = _year_periods(year, horizon, monthly)
+        whole = wholes[year]
         part = None if whole is None else covered < whole
         unit = "month" if monthly else "week" if horizon.period_days == 7 else "period"
         of = "" if whole is None else f", of the {whole} {unit}s starting in the whole year"
@@ -263,29 +265,6 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 def _span(year: str) -> str:
     start = int(year[:4])
     return f"1 April {start} to 31 March {start + 1}"
-
-
-def _monthly(result: dict[str, Any], horizon: PlanHorizon) -> bool:
-    """Calendar months: periods of 28 to 31 days, each starting on the 1st (as
-    optimise/part_years.py counts them)."""
-    starts = [str(r.get("ds") or "")[:10] for r in result.get("revenue") or []]
-    if horizon.period_days is None or not 28 <= horizon.period_days <= 31:
-        return False
-    return bool(starts) and all(s.endswith("-01") for s in starts)
-
-
-def _year_periods(year: str, horizon: PlanHorizon, monthly: bool) -> int | None:
-    """How many periods of the plan's grid (every period_days from its first period, extended
-    both ways, or calendar months) start in financial year `year`, as
-    optimise/part_years.py counts a whole year's; None where the plan does not say its grid."""
-    if monthly:
-        return 12
-    if horizon.period_days is None or horizon.first_ds is None:
-        return None
-    start = int(year[:4])
-    origin, days = date.fromisoformat(horizon.first_ds), horizon.period_days
-    a, b = (date(start, 4, 1) - origin).days, (date(start + 1, 4, 1) - origin).days
-    return -(-b // days) + (-a // days)  # ceil(b / days) - ceil(a / days)
 
 
 def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -67,6 +67,7 @@ from api.schemas import (
     WhatIfPublic,
 )
 from homeward import planning, repository
+from homeward.plan_years import with_year_periods
 from homeward.planning import ConfigUnreadable
 from homeward.roles import Action
 from homeward.storage import transaction
@@ -173,7 +174,8 @@ def _public(session: Session, row: PlanRow) -> PlanPublic:
 
 def _as_public(row: PlanRow, scenario: bool) -> PlanPublic:
     """A stored plan as served (reads nothing more from the database: validating a large
-    result need not hold a transaction open)."""
+    result need not hold a transaction open), its revenue_by_year rows with each year's
+    `year_periods` (worked out on read, so an older plan's have it too)."""
     return PlanPublic(
         id=row.id,
         run_id=row.run_id,
@@ -183,7 +185,7 @@ def _as_public(row: PlanRow, scenario: bool) -> PlanPublic:
         status=row.status,
         objective_weighted_wait_days=row.objective_weighted_wait_days,
         solve_seconds=row.solve_seconds,
-        result=PlanResultPublic.model_validate(row.result),
+        result=PlanResultPublic.model_validate(with_year_periods(row.result)),
         created_by=row.created_by,
     )
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from homeward import repository
+from homeward.plan_years import with_year_periods
 from tests.api.conftest import DemoDatabase
 from tests.conftest import LiveServer
 
@@ -494,7 +495,10 @@ def test_a_plan_result_is_served_exactly_as_stored_and_documented_frame_by_frame
     with demo_db.factory() as session:
         row = repository.latest_plan(session)
         assert row is not None
-        stored = json.loads(json.dumps(row.result))
+        # as stored, but for revenue_by_year's year_periods, worked out on read (and added
+        # after each row's stored keys): the one column no plan stores
+        assert all("year_periods" not in r for r in row.result["revenue_by_year"])
+        stored = json.loads(json.dumps(with_year_periods(row.result)))
     for path in ("/v1/plans/latest", f"/v1/plans/{row.id}"):
         served = viewer.get(path).json()
         assert served["id"] == row.id

@@ -30,6 +30,7 @@ from api.plan_tables import STORED_TABLES, RowFilter
 from api.routes import exports, plans
 from api.schemas import PlanPublic, PlanResultPublic
 from homeward import api_keys, demo_config, planning, repository
+from homeward.plan_years import with_year_periods
 from homeward.roles import Role
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
@@ -61,7 +62,8 @@ def _refuse_to_build(monkeypatch: pytest.MonkeyPatch) -> None:
 def _fastapi_answer(factory: sessionmaker[Session], plan_id: int) -> bytes:
     """What FastAPI sends for plan `plan_id` from a route typed `PlanPublic` with
     `response_model_exclude_unset`, as GET /v1/plans/{id} was served before its answers were
-    kept: an app of its own, not the route under test."""
+    kept (its revenue_by_year rows with their `year_periods`, worked out on read): an app of
+    its own, not the route under test."""
     with factory() as session:
         row = session.get_one(PlanRow, plan_id)
         plan = PlanPublic(
@@ -73,7 +75,7 @@ def _fastapi_answer(factory: sessionmaker[Session], plan_id: int) -> bytes:
             status=row.status,
             objective_weighted_wait_days=row.objective_weighted_wait_days,
             solve_seconds=row.solve_seconds,
-            result=PlanResultPublic.model_validate(row.result),
+            result=PlanResultPublic.model_validate(with_year_periods(row.result)),
             created_by=row.created_by,
         )
     app = FastAPI()

@@ -258,6 +258,8 @@ def test_a_what_if_that_raises_the_budget_adds_up_on_its_own(finance: httpx.Clie
     [year] = {r["year"] for r in _rows(plan, "revenue_by_year")}
     assert figures[f"periods[{year}]"] == plan["result"]["periods"]
     assert figures[f"part_year[{year}]"] is True
+    # the what-if's own rows serve the whole year's weeks the summary compares them with
+    assert {r["year_periods"] for r in _rows(plan, "revenue_by_year")} == {52}
     assert figures[f"revenue_budget_gbp[{year}]"] == pytest.approx(budget["value"], rel=1e-12)
     net = sum(r["net_cost_gbp"] for r in _rows(plan, "revenue_by_year"))
     assert figures[f"net_revenue_cost_gbp[{year}]"] == pytest.approx(net, rel=1e-12)

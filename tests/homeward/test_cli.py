@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from api.schemas import PlanStaffingRowPublic
+from api.schemas import PlanRevenueYearRowPublic, PlanStaffingRowPublic
 from homeward import api_keys, demo_config, planning, repository
 from homeward.cli import _parser, main
 from homeward.clock import utcnow
@@ -883,6 +883,13 @@ def test_plan_csv_has_the_apis_columns_whatever_the_config_gives(tmp_path: Path)
     staffing = pd.read_csv(folder / "staffing.csv", dtype=str, keep_default_na=False)
     assert list(staffing.columns) == list(PlanStaffingRowPublic.model_fields)
     assert len(staffing) > 0 and (staffing["fte"] == "").all()
+    # revenue_by_year.csv's whole years as the API serves them (worked out, not left empty):
+    # the demo's Mondays from 5 January 2026 start 52 weeks in 2025-26
+    years = pd.read_csv(folder / "revenue_by_year.csv")
+    assert list(years.columns) == list(PlanRevenueYearRowPublic.model_fields)
+    assert years[["year", "periods", "year_periods"]].drop_duplicates().values.tolist() == [
+        ["2025-26", 2, 52]
+    ]
 
 
 def test_plan_refuses_a_csv_folder_that_is_a_file_before_solving(

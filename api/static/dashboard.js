@@ -167,24 +167,20 @@ function renderSummary(plan, asked = { id: null }) {
 // net_revenue_cost_gbp[..], unspent_budget_gbp[..], periods[..] and part_year[..]): the
 // plan's revenue_by_year rows, every budget's summed, so a finance officer reads revenue by
 // year beside DFG capital by year. A year the plan covers only in part says so: its budget is
-// the plan's periods' share, not the year's.
+// the plan's periods' share, not the year's. The whole year's periods are the rows'
+// year_periods, as the API serves them (homeward/plan_years.py, which the summary's part_year
+// reads too), never reckoned here: null (no part or whole said) where the plan gives no grid.
 function revenueByYear(plan) {
   const rows = plan.result.revenue_by_year || [];
   if (!rows.length) return "";
   const word = periodWord(plan);
   const years = [...groupBy(rows, (y) => y.year).values()].map((ys) => ({
-    year: ys[0].year, periods: Number(ys[0].periods), budget: sum(ys, "budget_gbp"),
-    net: sum(ys, "net_cost_gbp"), unspent: sum(ys, "headroom_gbp") })).sort(byYear);
+    year: ys[0].year, periods: Number(ys[0].periods), whole: ys[0].year_periods ?? null,
+    budget: sum(ys, "budget_gbp"), net: sum(ys, "net_cost_gbp"), unspent: sum(ys, "headroom_gbp") })).sort(byYear);
   // a column a year, a row a figure, short labels (GBP in the caption), part or whole in the
   // year's heading: three years fit the summary's narrow card beside the hours on a desktop
-  const covers = (y) => {
-    const whole = yearPeriods(plan, y.year);
-    return whole == null ? String(y.periods) : `${y.periods} of ${whole}`;
-  };
-  const part = (y) => {
-    const whole = yearPeriods(plan, y.year);
-    return whole == null ? "" : ` (${y.periods < whole ? "part" : "whole"})`;
-  };
+  const covers = (y) => (y.whole == null ? String(y.periods) : `${y.periods} of ${y.whole}`);
+  const part = (y) => (y.whole == null ? "" : ` (${y.periods < y.whole ? "part" : "whole"})`);
   const line = (label, cell) => `<tr><th scope="row">${label}</th>${years.map((y) => `<td>${cell(y)}</td>`).join("")}</tr>`;
   return `<h3 id="revenue-year-heading">Revenue by financial year</h3><div class="wide"><table id="revenue-year-table">
     <caption>Each financial year (1 April to 31 March) the plan's ${word}s start in, part or
@@ -194,18 +190,6 @@ function revenueByYear(plan) {
     <thead><tr><th scope="col">financial year</th>${years.map((y) => `<th scope="col">${esc(y.year)}${part(y)}</th>`).join("")}</tr></thead>
     <tbody>${line(`${word}s`, (y) => esc(covers(y)))}${line("budget", (y) => fmt(y.budget))}
     ${line("net cost", (y) => fmt(y.net))}${line("unspent", (y) => fmt(y.unspent))}</tbody></table></div>`;
-}
-
-// How many periods of the plan's grid (every period_days from its first period, both ways, or
-// calendar months) start in financial year `year`, as homeward/plan_summary.py counts a whole
-// year's; null for a plan with no periods.
-function yearPeriods(plan, year) {
-  const starts = planWeeks(plan), days = Number(plan.result.period_days) || 7;
-  if (!starts.length) return null;
-  if (days >= 28 && days <= 31 && starts.every((d) => d.endsWith("-01"))) return 12;
-  const first = Number(String(year).slice(0, 4)), origin = Date.parse(`${starts[0]}T00:00:00Z`);
-  const from = (y) => (Date.UTC(y, 3, 1) - origin) / 86400000;  // days from the first period to 1 April
-  return Math.ceil(from(first + 1) / days) - Math.ceil(from(first) / days);
 }
 
 // CSV downloads for a spreadsheet: the plan's summary and warnings (what a head of service is

@@ -183,6 +183,39 @@ def _revenue_row(period: int, ds: str) -> dict[str, Any]:
     )
 
 
+def _served_years(server: LiveServer, key: str) -> dict[str, tuple[int, int | None]]:
+    """Each financial year of the latest plan's revenue_by_year rows as GET /v1/plans/latest
+    serves them: year -> (the plan's periods in it, the whole year's `year_periods`)."""
+    plan = httpx.get(f"{server.url}/v1/plans/latest", headers=key_header(key), timeout=30)
+    assert plan.status_code == 200, plan.text
+    rows = plan.json()["result"]["revenue_by_year"]
+    return {r["year"]: (r["periods"], r["year_periods"]) for r in rows}
+
+
+def _shown_years(browser: Any) -> dict[str, str]:
+    """Each year's heading and periods cell in the revenue table, as shown: year -> `2 of 52
+    (part)` (its periods' row is the first, named by the plan's period word)."""
+    heads = browser.find_elements(By.CSS_SELECTOR, "#revenue-year-table thead th")
+    years = [th.text for th in heads][1:]
+    periods = _rows(browser, "revenue-year-table")[0][1:]
+    shown = {}
+    for head, cell in zip(years, periods, strict=True):
+        year, _, part = head.partition(" ")
+        shown[year] = f"{cell} {part}".strip()
+    return shown
+
+
+def _as_served(served: dict[str, tuple[int, int | None]]) -> dict[str, str]:
+    """What the page should show of each year served: `2 of 52 (part)`, or the plan's periods
+    alone where the whole year's are not known."""
+    return {
+        year: str(periods)
+        if whole is None
+        else f"{periods} of {whole} ({'part' if periods < whole else 'whole'})"
+        for year, (periods, whole) in served.items()
+    }
+
+
 def test_revenue_by_financial_year_shows_each_years_budget_net_cost_and_part(
     browser: Any, stored: Any
 ) -> None:
@@ -206,6 +239,10 @@ def test_revenue_by_financial_year_shows_each_years_budget_net_cost_and_part(
     assert heads == ["financial year", "2025-26 (part)", "2026-27 (part)"]
     shown = {r[0]: r[1:] for r in _rows(browser, "revenue-year-table")}
     assert shown["weeks"] == ["2 of 52", "1 of 52"]
+    # the whole years' weeks as the API serves them (year_periods), not reckoned by the page
+    served = _served_years(server, key)
+    assert served == {"2025-26": (2, 52), "2026-27": (1, 52)}
+    assert _shown_years(browser) == _as_served(served)
     for column, label in (
         ("budget_gbp", "budget"),
         ("net_cost_gbp", "net cost"),
@@ -278,11 +315,59 @@ def test_a_whole_year_reads_as_one(browser: Any, stored: Any) -> None:
     assert shown["weeks"] == ["1 of 52", "52 of 52"]
     heads = browser.find_elements(By.CSS_SELECTOR, "#revenue-year-table thead th")
     assert [th.text for th in heads] == ["financial year", "2025-26 (part)", "2026-27 (whole)"]
+    served = _served_years(server, key)
+    assert served == {"2025-26": (1, 52), "2026-27": (52, 52)}
+    assert _shown_years(browser) == _as_served(served)
     summary = httpx.get(
         f"{server.url}/v1/plans/latest/summary", headers=key_header(key), timeout=30
     ).json()
     figures = {r["figure"]: r["value"] for r in summary}
     assert figures["part_year[2025-26]"] is True and figures["part_year[2026-27]"] is False
+
+
+def test_a_plan_stored_before_its_horizon_shows_the_whole_years_the_api_serves(
+    browser: Any, stored: Any
+) -> None:
+    """Three calendar months from February 2026, stored before a plan gave its period_days:
+    the API reads months from the revenue rows' dates (12 to a year, as the summary's
+    part_year counts them) and the page shows its count; reckoned in the page, a plan without
+    period_days was taken as weekly, and its years read `2 of 52`."""
+    server, key, store = stored
+    months = ["2026-02-01", "2026-03-01", "2026-04-01"]
+    revenue = [_revenue_row(i + 1, ds) for i, ds in enumerate(months)]
+    years = [
+        _revenue_year_row("pooled", "2025-26", 2, 200.0, 100.0),
+        _revenue_year_row("pooled", "2026-27", 1, 100.0, 50.0),
+    ]
+    result = _result(revenue=revenue, revenue_by_year=years)
+    del result["period_days"]
+    store(result)
+    open_with_key(browser, server, key).until(
+        ec.presence_of_element_located((By.ID, "revenue-year-table"))
+    )
+    served = _served_years(server, key)
+    assert served == {"2025-26": (2, 12), "2026-27": (1, 12)}
+    assert _shown_years(browser) == {"2025-26": "2 of 12 (part)", "2026-27": "1 of 12 (part)"}
+    summary = httpx.get(
+        f"{server.url}/v1/plans/latest/summary", headers=key_header(key), timeout=30
+    ).json()
+    figures = {r["figure"]: r["value"] for r in summary}
+    assert figures["part_year[2025-26]"] is True and figures["part_year[2026-27]"] is True
+
+
+def test_a_year_whose_whole_is_not_served_says_no_part_or_whole(browser: Any, stored: Any) -> None:
+    """A plan that does not say its grid (no revenue rows, no horizon): the API serves
+    year_periods null, and the page shows the plan's periods alone, as the summary's
+    part_year is null."""
+    server, key, store = stored
+    result = _result(revenue_by_year=[_revenue_year_row("pooled", "2026-27", 3, 300.0, 100.0)])
+    del result["period_days"]
+    store(result)
+    open_with_key(browser, server, key).until(
+        ec.presence_of_element_located((By.ID, "revenue-year-table"))
+    )
+    assert _served_years(server, key) == {"2026-27": (3, None)}
+    assert _shown_years(browser) == {"2026-27": "3"}
 
 
 def test_waits_by_priority_class_show_each_class_average_and_longest_week(

@@ -350,8 +350,13 @@ def _no_column(
 
 def _unknown_id(param: str, found: str, known: Iterable[str]) -> dict[str, Any]:
     ids = list(known)
-    near = difflib.get_close_matches(found, ids, n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    parts = [p.strip() for p in found.split(",")]
+    if len(parts) > 1 and all(p in ids for p in parts):  # a list written as one value
+        repeated = "&".join(f"{param}={p}" for p in parts)
+        hint = f" (for several, repeat the parameter: ?{repeated})"
+    else:
+        near = difflib.get_close_matches(found, ids, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
     listed = ", ".join(ids) if ids else "none"
     return _problem(param, f"one of the plan's {param} ids: {listed}{hint}", found)
 

@@ -129,6 +129,7 @@ def no_forecast_in_run(session: Session, run_id: int, prefix: str, exact: bool) 
         f"no run {run_id}"
         if run is None
         else f"run {run_id} ({run.kind}, {run.status}), which made none"
+        + (" yet" if run.status in ("queued", "running") else "")
     )
     others = repository.runs_forecasting(session, prefix, exact)
     instead = (

@@ -121,6 +121,10 @@ def test_a_run_with_no_forecast_under_the_prefix_is_a_404_saying_so(
     detail = missing.json()["detail"]
     assert f"found run {first} (pipeline, succeeded), which made none;" in detail, detail
     assert "no run has" in detail
+    # a run still at work may yet make one: a poller should not read it as never
+    running = runs[2]
+    later = viewer.get(path, params={"prefix": "nothing/", "run_id": running}).json()["detail"]
+    assert f"found run {running} (pipeline, running), which made none yet;" in later, later
 
 
 @pytest.mark.parametrize("path", [f"/v1/forecasts/{SERIES}", "/v1/metrics.csv"])

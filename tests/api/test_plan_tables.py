@@ -183,6 +183,18 @@ def test_an_id_the_plan_does_not_have_is_refused_naming_the_ones_it_has(
     assert "hao, ot" in problems["query/service"]["expected"]
 
 
+def test_ids_written_as_one_comma_separated_value_are_told_to_repeat_the_parameter(
+    viewer: httpx.Client,
+) -> None:
+    """`?district=rugby,warwick` was answered "did you mean 'warwick'?"."""
+    answer = viewer.get("/v1/plans/latest/hours", params={"district": "rugby,warwick"})
+    district = _problems(answer)["query/district"]
+    assert district["found"] == "'rugby,warwick'"
+    assert district["expected"].endswith(
+        "(for several, repeat the parameter: ?district=rugby&district=warwick)"
+    )
+
+
 @pytest.mark.parametrize("suffix", ["", ".csv"])
 @pytest.mark.parametrize("table", ["staffing", "hours"])
 def test_a_team_keeps_only_its_rows_where_the_table_has_a_team_column(

@@ -182,6 +182,7 @@ def _checker(action: Action) -> Callable[..., Caller]:
             secret = sent_key(bearer, header, basic)
             if secret is None:
                 _refuse_other_schemes(request)
+                _refuse_key_in_url(request)
         caller = _caller(request, secret)
         api_keys.authorise(caller, action, f"{request.method} {request.url.path}")
         return caller
@@ -210,6 +211,21 @@ def _refuse_other_schemes(request: Request) -> None:
         "expected `Authorization: Bearer <key>` (or the key in an `X-API-Key` header, or as "
         f"the password of Basic credentials), found an Authorization header {found}",
         "not_bearer",
+    )
+
+
+def _refuse_key_in_url(request: Request) -> None:
+    """A key sent in the URL alone (`?api_key=hw_...`, as a tool's "Web API" credential may
+    put it) was told 'this request needs an API key' as if none had been sent: say that a URL's
+    key is never read, and that it is now in logs and history, so it should be replaced."""
+    sent = str(request.url)
+    if api_keys.mask_keys(sent) == sent:
+        return
+    raise NotAuthenticated(
+        f"this request needs an API key: send {api_keys.HOW_TO_SEND}; found one in the URL, "
+        "where a key is never read (a URL is kept in logs, proxies and browser history: "
+        "replace that key, `homeward keys rotate NAME`)",
+        "no_key",
     )
 
 

@@ -313,6 +313,15 @@ def authenticate(session: Session, secret: str | None, now: datetime | None = No
             f"the API key sent is not known; send a current key as {HOW_TO_SEND}", "unknown_key"
         )
     if row.revoked_at is not None:
+        newest = repository.api_key_by_name(session, row.name)
+        if newest is not None and newest.id != row.id and newest.revoked_at is None:
+            # rotated: the name still works, with the key given at the rotation
+            raise NotAuthenticated(
+                f"the API key {row.name!r} sent was replaced at {utc_minute(row.revoked_at)} "
+                "(`homeward keys rotate`): send the new key given then",
+                "revoked_key",
+                row.name,
+            )
         raise NotAuthenticated(
             f"the API key {row.name!r} has been revoked", "revoked_key", row.name
         )

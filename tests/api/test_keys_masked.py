@@ -64,6 +64,10 @@ def test_a_key_in_the_query_is_masked_in_the_access_line_and_its_json(
     line = record.getMessage()
     assert '"GET /v1/plans/latest/hours.csv?api_key=hw_**** HTTP/1.1" 401' in line, line
     assert "reason=no_key" in line
+    # the answer says a URL's key is never read, and to replace it, not only that none came
+    detail = httpx.get(url).json()["detail"]
+    assert "found one in the URL, where a key is never read" in detail
+    assert "`homeward keys rotate NAME`" in detail and served.key not in detail
     entry = JsonFormatter().format(record)  # HOMEWARD_LOG_FORMAT=json
     assert json.loads(entry)["path"] == "/v1/plans/latest/hours.csv?api_key=hw_****"
     assert served.key not in entry and served.key[3:20] not in entry

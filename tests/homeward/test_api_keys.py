@@ -99,12 +99,19 @@ def test_rotating_a_key_revokes_the_old_and_keeps_the_name_and_role(
         with pytest.raises(api_keys.NotAuthenticated) as refused:
             api_keys.authenticate(session, old.secret)
         assert refused.value.reason == "revoked_key"
+        # the name still works: the old key is said to be replaced, not the name revoked
+        assert "'bi-tool' sent was replaced at " in str(refused.value)
+        assert "(`homeward keys rotate`): send the new key given then" in str(refused.value)
         rows = [(r.name, r.revoked_at is None) for r in repository.list_api_keys(session)]
         assert rows == [("bi-tool", False), ("bi-tool", True)]
     with transaction(either_factory) as session:
         api_keys.revoke_key(session, "bi-tool")
-    with either_factory() as session, pytest.raises(api_keys.NotAuthenticated):
+    with either_factory() as session, pytest.raises(api_keys.NotAuthenticated) as refused:
         api_keys.authenticate(session, new.secret)
+    assert str(refused.value) == "the API key 'bi-tool' has been revoked"
+    with either_factory() as session, pytest.raises(api_keys.NotAuthenticated) as refused:
+        api_keys.authenticate(session, old.secret)  # nothing replaces it now
+    assert str(refused.value) == "the API key 'bi-tool' has been revoked"
 
 
 def test_keys_made_rotated_and_revoked_are_in_the_audit_trail_without_their_secrets(

@@ -20,6 +20,7 @@ from homeward.ingest import (
     found_value,
     parse_count_cells,
     read_csv_as_text,
+    read_iso_dates,
 )
 from homeward.planning import (
     PRESSURE_LEVEL_COLUMN,
@@ -59,7 +60,7 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
         )
         raw = _from_forecasts(raw, path, read)
     _check_columns(raw, path)
-    ds = pd.to_datetime(raw["ds"], format="%Y-%m-%d", errors="coerce")
+    ds = read_iso_dates(raw["ds"])
     problems = [*table.problems] + [
         Problem(
             int(raw.index[int(i)]),
@@ -126,7 +127,7 @@ def _pressure_forecast(
     for column in columns[1:]:
         frame[column], found = _counts(rows[column], column)
         problems += found
-    frame["ds"] = pd.to_datetime(rows["ds"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    frame["ds"] = read_iso_dates(rows["ds"])
     problems += [
         Problem(int(line), "ds", "a date YYYY-MM-DD", _found(rows.at[line, "ds"]))
         for line in rows.index[frame["ds"].isna()]

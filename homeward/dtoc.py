@@ -48,7 +48,7 @@ LA_COLUMNS = ("geography_type", "la_code_legacy", "la_name")
 # Columns that mark a file as NHS England DTOC (both the by-LA and the England-only layout).
 SIGNATURE_COLUMNS = frozenset({"month", "days_total", "days_nhs", "days_social_care"})
 EXPECTED_HEADER = "an NHS England DTOC CSV with columns month, days_total, ..."
-_MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+_MONTH = r"[0-9]{4}-(0[1-9]|1[0-2])"  # 0-9, not \d: other scripts' digits are refused
 
 
 def is_nhs_dtoc_csv(header: Sequence[str]) -> bool:

@@ -55,10 +55,14 @@ MAX_COUNT = 10_000_000
 # and rows dated years ahead would stretch every forecast and plan to reach them.
 EARLIEST_PERIOD = pd.Timestamp("1990-01-01")
 
-_DATE = r"\d{4}-\d{2}-\d{2}"
-_MONTH = r"\d{4}-\d{2}"
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_GROUPED_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+# Digits 0-9 only, not regex's \d: that also matches every script's digits ('١٢' Arabic-Indic,
+# '１２' full-width), which float() reads as 12 and pandas' date parser reads for some scripts
+# and not others, so a count or date so written was stored silently, or refused, by chance.
+_D = "[0-9]"
+_DATE = rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}"
+_MONTH = rf"{_D}{{4}}-{_D}{{2}}"
+_NUMBER = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)(?:[eE][+-]?{_D}+)?"
+_GROUPED_NUMBER = rf"{_D}{{1,3}}(?:,{_D}{{3}})+(?:\.{_D}*)?"
 _NAN_WORDS = frozenset({"nan", "+nan", "-nan", "na", "n/a", "null", "none"})
 _INF_WORDS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -1219,6 +1223,14 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return pd.Series(parsed, index=text.index).astype("datetime64[ns]")
 
 
+def read_iso_dates(text: pd.Series) -> pd.Series:
+    """Each cell's date if it is YYYY-MM-DD in digits 0-9 (surrounding spaces ignored), else
+    NaT, for the readers of other layouts (``demand_csv``): pandas' own parser reads
+    full-width and some other scripts' digits and not others, which ``_DATE`` refuses alike."""
+    written = text.str.strip().str.fullmatch(_DATE).fillna(False).astype(bool)
+    return pd.to_datetime(text.where(written), format="%Y-%m-%d", errors="coerce")
+
+
 def _outside_dates(ds: pd.Series) -> pd.Series:
     """Per date: "" when it starts a period between ``EARLIEST_PERIOD`` and today, else why
     not ("late" or "early"); an unreadable date (NaT) is "" (reported as unreadable)."""
@@ -1343,6 +1355,8 @@ def found_value(value: str) -> str:
     """A count that is not one as written (stripped), and what it is where that is plain: a
     withheld figure, not a number, negative, too large, Excel's grouped digits ('1,078': write
     1078); "a blank value" for an empty cell. Shared with ``homeward plan --demand``."""
+    if (plain := _ascii_digits(value)) is not None:
+        return _found_in_other_digits(value, plain, _is_count(plain) or found_value(plain))
     word = value.lower()
     if word in _SUPPRESSED:
         return (
@@ -1371,6 +1385,42 @@ def found_value(value: str) -> str:
         plain = value.replace(",", "")
         return f"{_quote(value)} (digits grouped with commas: write {plain})"
     return _found_text(value)
+
+
+def _ascii_digits(text: str) -> str | None:
+    """``text`` with its digits of other scripts ('١٢' Arabic-Indic, '１２' full-width, as a
+    spreadsheet in another locale or an input method may write them) as 0-9, or None when it
+    has none: the cell to write instead, since only 0-9 is read."""
+    if text.isascii() or not any(c.isdecimal() and not c.isascii() for c in text):
+        return None
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def _found_in_other_digits(text: str, plain: str, said: str | bool) -> str:
+    """A cell written with other digits than 0-9: ``plain`` to write if it reads (``said`` is
+    True), else what is wrong with ``plain`` too (``said``: its own found, whose hint, such as
+    'negative' or the date a spreadsheet date means, is told)."""
+    if said is True:
+        return f"{_quote(text)} (digits other than 0-9: write {plain})"
+    quoted = _quote(plain)
+    hint = str(said)[len(quoted) + 2 : -1] if str(said).startswith(f"{quoted} (") else ""
+    return f"{_quote(text)} (digits other than 0-9; in 0-9 {quoted}{': ' if hint else ''}{hint})"
+
+
+def _is_count(text: str) -> bool:
+    """Whether ``text`` is a count as ``_parse_values`` reads one, within ``MAX_COUNT``."""
+    return re.fullmatch(_NUMBER, text) is not None and 0 <= float(text) <= MAX_COUNT
+
+
+def _is_date(text: str) -> bool:
+    """Whether ``text`` is a date or month as ``_parse_dates`` reads one."""
+    if not re.fullmatch(rf"{_DATE}|{_MONTH}", text):
+        return False
+    try:
+        pd.Timestamp(text if len(text) == len("YYYY-MM-DD") else f"{text}-01")
+    except ValueError:
+        return False
+    return True
 
 
 def _quote(value: str, limit: int = 60) -> str:
@@ -1557,6 +1607,10 @@ def found_unread_date(text: str, weekly: bool = False) -> str:
     month first where the day cannot be second (01/25/2026: 2026-01-25); for a ``weekly``
     series, its week's Monday. So too a date with a midnight time (01/11/2021 00:00) and an
     Excel serial day number (44501), which are refused with the date to write, not read."""
+    if (plain := _ascii_digits(text)) is not None:
+        return _found_in_other_digits(
+            text, plain, _is_date(plain) or found_unread_date(plain, weekly)
+        )
     if midnight := _MIDNIGHT.match(text):
         return _found_with_time(text, midnight.group(1), weekly)
     if (serial := _serial_date(text)) is not None:

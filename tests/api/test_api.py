@@ -220,6 +220,29 @@ def test_upload_rejected_whole_then_accepted(admin: httpx.Client) -> None:
     assert len(admin.get("/v1/series").json()) == before + 1
 
 
+def test_an_upload_with_other_digits_than_0_9_is_rejected_whole(admin: httpx.Client) -> None:
+    """float() reads '１２' (full-width) and '١٢' (Arabic-Indic) as 12: an upload of them was
+    stored as 12 while a date in the same digits was refused; both are refused, nothing kept."""
+    before = len(admin.get("/v1/series").json())
+    upload = (
+        "unique_id,ds,y\n"
+        "referrals/ot/other-digits,2025-01-06,１２\n"
+        "referrals/ot/other-digits,２０２５-01-13,١٢\n"
+    )
+    rejected = admin.post("/v1/observations", content=upload.encode(), headers=_CSV_UTF8)
+    assert rejected.status_code == 422, rejected.text
+    found = [(p["row"], p["column"], p["found"]) for p in rejected.json()["problems"]]
+    assert found == [
+        (2, "y", "'１２' (digits other than 0-9: write 12)"),
+        (3, "ds", "'２０２５-01-13' (digits other than 0-9: write 2025-01-13)"),
+        (3, "y", "'١٢' (digits other than 0-9: write 12)"),
+    ]
+    assert len(admin.get("/v1/series").json()) == before
+
+
+_CSV_UTF8 = {"content-type": "text/csv; charset=utf-8"}
+
+
 def test_an_excel_upload_semicolons_named_once_trailing_empty_columns_ignored(
     admin: httpx.Client,
 ) -> None:

@@ -42,6 +42,14 @@ BAD_FILES: dict[str, tuple[bytes, tuple[str, ...]]] = {
         (HEAD + "referrals/ot/rugby,2025-01-06,-4\n").encode(),
         ("row 2", "'y'", "-4"),
     ),
+    "value in other digits": (  # float() reads '１２' as 12; the file is refused as its date is
+        (HEAD + "referrals/ot/rugby,2025-01-06,１２\n").encode(),
+        ("row 2", "'y'", "digits other than 0-9: write 12"),
+    ),
+    "date in other digits": (
+        (HEAD + "referrals/ot/rugby,٢٠٢٥-٠١-٠٦,4\n").encode(),
+        ("row 2", "'ds'", "digits other than 0-9: write 2025-01-06"),
+    ),
     "blank value": ((HEAD + "referrals/ot/rugby,2025-01-06,\n").encode(), ("row 2", "'y'")),
     "infinite value": ((HEAD + "referrals/ot/rugby,2025-01-06,inf\n").encode(), ("row 2", "'y'")),
     "duplicate": (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
-from annotated_types import Ge, Le
+from annotated_types import Ge, Gt, Le
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -76,6 +76,13 @@ MAX_HORIZON_PERIODS = 520
 # a period or grant over a plan (Warwickshire's 2019/20 DFG was GBP 4.5 million). Above it a
 # figure is a slip (1e308), and sums of such figures overflow to inf in a plan's warnings.
 MAX_MONEY_GBP = 1e11
+# The least any money field may be above 0, GBP: a penny. A rate, charge, budget, grant or fee
+# under it is a slip (1e-300, or 0.0000001 for a figure meant in millions), never a sum: with a
+# budget of GBP 100,000 a week beside it, the LP's money rows span more than the solver's
+# tolerances (about 1e-7 relative) can tell apart, and such a rate made the demo's hours cost
+# "over a trillion times" less than its budget. 0 stays a choice where the field allows it
+# (no charge, no grant, no fee floor).
+MIN_MONEY_GBP = 0.01
 # The most of each figure that is not money (money: MAX_MONEY_GBP), beyond what any council
 # could need but within what keeps the LP sane: HiGHS works in doubles with tolerances of about
 # 1e-7 relative, so a figure many orders beyond the others is lost in round-off (hours_per_case
@@ -164,7 +171,8 @@ CEILINGS: dict[str, Ceiling] = {
     ),
 }
 # The validation context of a config read back from the database (`read_stored`). The entry
-# checks (text for a number, money above MAX_MONEY_GBP, a care charge without its paying share)
+# checks (text for a number, money above MAX_MONEY_GBP or above 0 under MIN_MONEY_GBP, by year
+# too, a care charge without its paying share)
 # refuse a config when it is sent; one a previous release stored and made active must still
 # load and plan as it did, or every pipeline run fails after its forecasts.
 STORED: dict[str, bool] = {"stored": True}
@@ -217,15 +225,22 @@ class _Strict(BaseModel):
     @classmethod
     def _money_within_reason(cls, value: Any, info: ValidationInfo) -> Any:
         """A money field (its name says GBP) above MAX_MONEY_GBP is refused: no council has
-        such a sum, and a median or sum of it overflowed to 'GBP inf' in a plan's warnings."""
+        such a sum, and a median or sum of it overflowed to 'GBP inf' in a plan's warnings; so
+        is one above 0 under MIN_MONEY_GBP (`_under_a_penny`). A stored config's is read."""
         name = info.field_name or ""
         money = "gbp" in name.split("_") and not _stored(info)
-        if money and isinstance(value, int | float) and value > MAX_MONEY_GBP:
+        if not money or not isinstance(value, int | float):
+            return value
+        if value > MAX_MONEY_GBP:
             expected = (
                 f"at most GBP {MAX_MONEY_GBP:,.0f} ({MAX_MONEY_GBP:g}), more than any council "
                 "needs for a period or a plan"
             )
             raise ConfigValueError(name, (), expected, _money_found(value))
+        field = cls.model_fields.get(name)
+        zero = field is None or not any(isinstance(m, Gt) for m in field.metadata)
+        if said := _under_a_penny(value, zero):
+            raise ConfigValueError(name, (), *said)
         return value
 
     @field_validator("*", mode="after")
@@ -252,6 +267,18 @@ def _beyond_ceiling(name: str, value: Any) -> None:
         ):
             label, path = (name, ()) if key is None else (f"{name}[{key}]", (key,))
             raise ConfigValueError(label, path, ceiling.expected(), _money_found(figure))
+
+
+def _under_a_penny(gbp: float, zero: bool = True) -> tuple[str, str] | None:
+    """(expected, found) for a sum above 0 but under MIN_MONEY_GBP, else None; `zero`: whether
+    the field takes 0 (none), as most do (cost_per_adaptation_gbp does not)."""
+    if not 0 < gbp < MIN_MONEY_GBP:
+        return None
+    least = f"at least GBP {MIN_MONEY_GBP:.2f} (a penny)"
+    return (
+        f"0 (none) or {least}" if zero else least,
+        f"{gbp:g} (under a penny: a slip? money is in pounds)",
+    )
 
 
 def _money_found(value: float) -> str:
@@ -481,9 +508,9 @@ class ServiceConfig(_Strict):
         return check_weight(info.field_name or "wait_weight", value, info)
 
     @model_validator(mode="after")
-    def _rate_given_once(self) -> ServiceConfig:
+    def _rate_given_once(self, info: ValidationInfo) -> ServiceConfig:
         """cost_per_hour_gbp or cost_per_hour_gbp_by_year, not both and not neither; the years
-        as a budget's by financial year (check_financial_years)."""
+        and their rates as a budget's by financial year (check_money_by_year)."""
         given = [f for f in (COST_FIELD, COST_BY_YEAR_FIELD) if getattr(self, f) is not None]
         if len(given) != 1:
             raise ConfigValueError(
@@ -494,10 +521,11 @@ class ServiceConfig(_Strict):
                 "both" if given else "neither",
             )
         if self.cost_per_hour_gbp_by_year is not None:
-            check_financial_years(
+            check_money_by_year(
                 f"services[{self.id}].{COST_BY_YEAR_FIELD}",
                 COST_BY_YEAR_FIELD,
                 self.cost_per_hour_gbp_by_year,
+                info,
             )
         return self
 
@@ -513,7 +541,7 @@ class ServiceConfig(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _charge_given_once(self) -> ServiceConfig:
+    def _charge_given_once(self, info: ValidationInfo) -> ServiceConfig:
         """charge_gbp_per_hour or charge_gbp_per_hour_by_year, not both (the single charge's
         default, 0, is none given); the years as a budget's by financial year."""
         if self.charge_gbp_per_hour_by_year is None:
@@ -526,10 +554,11 @@ class ServiceConfig(_Strict):
                 f"{CHARGE_BY_YEAR_FIELD} (GBP per hour in each financial year), not both",
                 "both",
             )
-        check_financial_years(
+        check_money_by_year(
             f"services[{self.id}].{CHARGE_BY_YEAR_FIELD}",
             CHARGE_BY_YEAR_FIELD,
             self.charge_gbp_per_hour_by_year,
+            info,
         )
         return self
 
@@ -666,12 +695,12 @@ class TeamConfig(_Strict):
     )
 
     @model_validator(mode="after")
-    def _budget_given_once(self) -> TeamConfig:
+    def _budget_given_once(self, info: ValidationInfo) -> TeamConfig:
         """At most one of revenue_budget_gbp_per_period and revenue_budget_gbp_by_year (neither:
         the team shares the pooled budget); the years as capital_by_year_gbp's."""
         label = f"teams[{self.id}]."
         check_revenue_budget(
-            label, self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year
+            label, self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year, info
         )
         return self
 
@@ -802,7 +831,7 @@ class DistrictConfig(_Strict):
     )
 
     @model_validator(mode="after")
-    def _capital_given_once(self) -> DistrictConfig:
+    def _capital_given_once(self, info: ValidationInfo) -> DistrictConfig:
         """capital_gbp or capital_by_year_gbp, not both and not neither; each year's label
         YYYY-YY of two consecutive years, the years a run without gaps, each sum >= 0."""
         given = [f for f in ("capital_gbp", "capital_by_year_gbp") if getattr(self, f) is not None]
@@ -816,7 +845,8 @@ class DistrictConfig(_Strict):
             )
         if self.capital_by_year_gbp is not None:
             field = "capital_by_year_gbp"
-            check_financial_years(f"districts[{self.id}].{field}", field, self.capital_by_year_gbp)
+            label = f"districts[{self.id}].{field}"
+            check_money_by_year(label, field, self.capital_by_year_gbp, info)
         return self
 
     @model_validator(mode="after")
@@ -863,20 +893,33 @@ def financial_year_label(start: int) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def check_financial_years(label: str, field: str, by_year: Mapping[str, float]) -> None:
-    """Raise ConfigValueError unless `by_year` (the field `field`, named `label` in messages)
-    gives at least one financial year, each labelled YYYY-YY of consecutive years, the years
-    without a gap, each sum from 0 to MAX_MONEY_GBP."""
-    if not by_year:
-        raise ConfigValueError(label, (field,), 'a year such as "2026-27"', "{}")
+def check_money_by_year(
+    label: str, field: str, by_year: Mapping[str, float], info: ValidationInfo
+) -> None:
+    """Raise ConfigValueError unless `by_year`'s years are financial years
+    (check_financial_years) and each sum is from 0 to MAX_MONEY_GBP, and 0 or at least
+    MIN_MONEY_GBP: as a money field's own figure (`_Strict._money_within_reason`), whose
+    ceiling and floor a stored config's (`info`'s context STORED) is read without."""
+    check_financial_years(label, field, by_year)
     for year, gbp in by_year.items():
         where = (field, year)
-        if financial_year_start(year) is None:
-            expected = 'a financial year written YYYY-YY of consecutive years, such as "2026-27"'
-            raise ConfigValueError(f"{label}", where, expected, json.dumps(year))
-        if not 0 <= gbp <= MAX_MONEY_GBP:
+        if gbp < 0 or (gbp > MAX_MONEY_GBP and not _stored(info)):
             expected = f"GBP from 0 to {MAX_MONEY_GBP:,.0f}"
             raise ConfigValueError(f"{label}[{year}]", where, expected, _money_found(gbp))
+        if not _stored(info) and (said := _under_a_penny(gbp)):
+            raise ConfigValueError(f"{label}[{year}]", where, *said)
+
+
+def check_financial_years(label: str, field: str, by_year: Mapping[str, Any]) -> None:
+    """Raise ConfigValueError unless `by_year` (the field `field`, named `label` in messages)
+    gives at least one financial year, each labelled YYYY-YY of consecutive years, the years
+    without a gap (its sums: check_money_by_year)."""
+    if not by_year:
+        raise ConfigValueError(label, (field,), 'a year such as "2026-27"', "{}")
+    for year in by_year:
+        if financial_year_start(year) is None:
+            expected = 'a financial year written YYYY-YY of consecutive years, such as "2026-27"'
+            raise ConfigValueError(f"{label}", (field, year), expected, json.dumps(year))
     starts = sorted(int(y[:4]) for y in by_year)
     gaps = [y for y in range(starts[0], starts[-1]) if y not in starts]
     if gaps:
@@ -890,11 +933,11 @@ def check_financial_years(label: str, field: str, by_year: Mapping[str, float]) 
 
 
 def check_revenue_budget(
-    label: str, per_period: float | None, by_year: Mapping[str, float] | None
+    label: str, per_period: float | None, by_year: Mapping[str, float] | None, info: ValidationInfo
 ) -> None:
     """Raise ConfigValueError if a revenue budget is given both per period and by financial
     year (`label`: 'teams[north].', or '' for the pooled budget), or its years are not a run
-    of financial years (check_financial_years)."""
+    of financial years, or a year's sum is out of bounds (check_money_by_year, `info`)."""
     if per_period is not None and by_year is not None:
         raise ConfigValueError(
             f"{label}revenue_budget_gbp_per_period",
@@ -905,7 +948,7 @@ def check_revenue_budget(
         )
     if by_year is not None:
         field = "revenue_budget_gbp_by_year"
-        check_financial_years(f"{label}{field}", field, by_year)
+        check_money_by_year(f"{label}{field}", field, by_year, info)
 
 
 def percent_for_fraction(value: Any) -> tuple[str, str] | None:
@@ -1039,9 +1082,7 @@ class FeesConfig(_Strict):
                 "dfg_fee_rate, or the fee as income beside the capital)",
                 "true",
             )
-        check_financial_years(
-            "fees.by_year", "by_year", {y: f.dfg_fee_rate for y, f in self.by_year.items()}
-        )
+        check_financial_years("fees.by_year", "by_year", self.by_year)
         return self
 
     def year_fees(self) -> FeeYearConfig | None:
@@ -1355,9 +1396,9 @@ class PlanningConfig(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _pooled_budget_given_once(self) -> PlanningConfig:
+    def _pooled_budget_given_once(self, info: ValidationInfo) -> PlanningConfig:
         check_revenue_budget(
-            "", self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year
+            "", self.revenue_budget_gbp_per_period, self.revenue_budget_gbp_by_year, info
         )
         return self
 

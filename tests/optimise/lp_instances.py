@@ -16,7 +16,7 @@ import pandas as pd
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from optimise.config import MIN_WAIT_WEIGHT
+from optimise.config import MIN_MONEY_GBP, MIN_WAIT_WEIGHT
 from tests.optimise.factory import START, bounds, demand_frame, district, service
 
 SERVICES = ("ot", "hao", "reablement", "domcare")
@@ -34,6 +34,12 @@ unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 # as `unit` is so the examples are those drawn before the refusal
 weight = unit.map(lambda w: w if w >= MIN_WAIT_WEIGHT else 0.0)
 cases = st.floats(min_value=0.5, max_value=30.0, allow_nan=False)
+
+
+def pennies(gbp: float) -> float:
+    """A drawn sum as a config takes it: 0 or at least MIN_MONEY_GBP (a config refuses one
+    between), mapped from the draw so the examples are those drawn before the refusal."""
+    return gbp if gbp >= MIN_MONEY_GBP else 0.0
 
 
 @st.composite
@@ -61,7 +67,7 @@ def requests(
             district(
                 d,
                 teams[i % len(teams)],
-                draw(st.floats(0.0, 100000.0)),
+                pennies(draw(st.floats(0.0, 100000.0))),
                 {s: draw(cases) for s in SERVICES},
                 initial_works_backlog_cases=draw(cases),
                 cost_per_adaptation_gbp=draw(st.floats(2000.0, 12000.0)),
@@ -102,7 +108,8 @@ def _service(draw: st.DrawFn, sid: str, rich: bool) -> dict[str, Any]:
                 "urgent_wait_weight": draw(st.floats(1.0, 4.0)),
             }
         if sid in ("reablement", "domcare"):
-            charge = draw(st.floats(0.0, 15.0))  # a charge and its paying share, or neither
+            # a charge and its paying share, or neither
+            charge = pennies(draw(st.floats(0.0, 15.0)))
             share = draw(st.floats(0.01, 1.0)) if charge > 0 else 0.0
             extra |= {"charge_gbp_per_hour": charge, "charge_paying_share": share}
     return service(sid, draw(cases), draw(st.floats(10.0, 60.0)), draw(weight), **extra)
@@ -125,4 +132,4 @@ def _floor_cost(team: dict[str, Any], services: list[dict[str, Any]]) -> float:
 
 def _budget(draw: st.DrawFn, floors: float, affordable: bool, spare: Any = None) -> float:
     more = draw(spare if spare is not None else st.floats(0.0, 10000.0, allow_nan=False))
-    return floors + more if affordable else draw(st.floats(0.0, 1.0)) * floors
+    return pennies(floors + more if affordable else draw(st.floats(0.0, 1.0)) * floors)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import optimise
 from optimise.build import build_model, weighted_wait_days
 from tests.optimise.factory import hand_config, hand_demand, inputs_of
-from tests.optimise.lp_instances import FAST, SERVICES, requests
+from tests.optimise.lp_instances import FAST, SERVICES, pennies, requests
 
 
 def waiting(raw: dict[str, Any], demand: pd.DataFrame) -> float:
@@ -49,7 +49,7 @@ def test_more_hours_capital_or_fee_never_increase_waiting(
     assert waiting(more_hours, demand) <= before + room(before)
     more_capital = copy.deepcopy(raw)
     data.draw(st.sampled_from(more_capital["districts"]))["capital_gbp"] += data.draw(
-        st.floats(0.0, 30000.0)
+        st.floats(0.0, 30000.0).map(pennies)
     )
     assert waiting(more_capital, demand) <= before + room(before)
     if not raw["fees"]["charged_to_grant"]:  # from the grant, a fee also costs works (below)

@@ -894,7 +894,9 @@ function chartFrame({ W, H, lo, hi, unit, dates }) {
 function demandChart(weeks, W, word) {
   const H = 200;
   const values = weeks.flatMap((w) => [w.forecast, w.planned]);
-  const lo = Math.min(...values), hi = Math.max(...values);
+  // from 0, as the queue chart: cut off at the smallest week, a summer dip of a quarter read
+  // as a collapse
+  const lo = Math.min(0, ...values), hi = Math.max(...values);
   const { x, y, under, over } = chartFrame({ W, H, lo, hi, unit: `cases a ${word}`, dates: weeks.map((w) => w.ds) });
   const line = (key) => weeks.map((w, i) => `${x(i)},${y(w[key])}`).join(" ");
   return `<svg viewBox="0 0 ${W} ${H}" role="img"

@@ -22,7 +22,7 @@ from api.access_log import AccessLog
 from api.cors import ProblemCORSMiddleware
 from api.host_check import HostCheck
 from api.metrics import Metrics, RequestMetrics
-from api.plan_cache import AnswerCache, KeptGzip
+from api.plan_cache import AnswerCache, GzipRefusals, KeptGzip
 from api.probe import BoundedQuery, DatabaseProbe
 from api.readiness import ReadinessLog
 from api.request_ids import RequestId
@@ -195,6 +195,7 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
     # A plan is about 2 MB of JSON, mostly repeated keys: dashboards that pull it over a
     # council network get it compressed about tenfold when they ask for gzip.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    app.add_middleware(GzipRefusals)  # outside both: `gzip;q=0` is no gzip to either
     # inside CORS, RequestId and the access log, so a 500 has their headers and its line
     app.add_middleware(errors.UnhandledErrors)
     if settings.cors_origins:  # outside the rest, so preflights and errors get its headers

@@ -163,3 +163,44 @@ class KeptGzip:
 
     def _compress(self, body: bytes) -> bytes:
         return gzip.compress(body, compresslevel=self.level)
+
+
+class GzipRefusals:
+    """A request whose Accept-Encoding refuses gzip (`gzip;q=0`, or `*;q=0` with gzip not
+    named: RFC 9110 12.5.3) is passed on with gzip taken out of the header. GZipMiddleware and
+    KeptGzip look only for the word "gzip" in it, so they compressed an answer the client had
+    said it cannot read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            sent = Headers(scope=scope).get("Accept-Encoding", "")
+            if "gzip" in sent and gzip_refused(sent):
+                kept = [t for t in sent.split(",") if "gzip" not in t.lower() and t.strip()]
+                headers = MutableHeaders(scope=scope)
+                headers["Accept-Encoding"] = ", ".join(t.strip() for t in kept) or "identity"
+        await self.app(scope, receive, send)
+
+
+def gzip_refused(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header refuses gzip: gzip (or x-gzip) with q=0, or `*` with
+    q=0 and gzip not named."""
+    weights: dict[str, float] = {}
+    for token in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in token.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 1.0
+        if coding:
+            weights[coding.lower()] = weight
+    named = [weights[c] for c in ("gzip", "x-gzip") if c in weights]
+    if named:
+        return max(named) <= 0
+    return weights.get("*", 1.0) <= 0

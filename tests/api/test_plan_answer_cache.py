@@ -368,3 +368,29 @@ def test_a_kept_compressed_answer_is_what_gzipmiddleware_sends() -> None:
             wire = b"".join(raw.iter_raw())
         assert raw.headers["content-encoding"] == "gzip" and len(wire) < 5000
         assert gzip.decompress(wire) == httpx.get(plain.url + "/plan").content
+
+
+@pytest.mark.parametrize(
+    ("asked", "zipped"),
+    [
+        ("gzip", True),
+        ("gzip;q=0.5, identity", True),
+        ("gzip;q=0", False),
+        ("br, gzip; q=0.0", False),
+        ("x-gzip;q=0, gzip;q=0", False),
+        ("*;q=0, gzip", True),
+    ],
+)
+def test_gzip_refused_in_accept_encoding_is_not_sent(
+    kept: tuple[httpx.Client, AnswerCache], asked: str, zipped: bool
+) -> None:
+    """`gzip;q=0` says gzip is not acceptable (RFC 9110 12.5.3), but a plan, or any large
+    answer, came gzipped all the same: the middlewares looked only for the word."""
+    client, _cache = kept
+    for path in ("/v1/plans/latest", "/openapi.json"):  # KeptGzip's, and GZipMiddleware's
+        with client.stream("GET", path, headers={"Accept-Encoding": asked}) as answer:
+            assert answer.status_code == 200
+            said = answer.headers.get("content-encoding")
+            assert (said == "gzip") is zipped, (path, asked, said)
+            raw = b"".join(answer.iter_raw())
+        assert raw[:2] == b"\x1f\x8b" if zipped else json.loads(raw)

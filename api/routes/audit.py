@@ -36,6 +36,7 @@ def list_audit_events(
     actor: Annotated[
         str | None,
         Query(
+            min_length=1,  # `?actor=` is no actor (200 [] read as "nobody did anything")
             max_length=100,
             description="only entries of this actor: a key's name, `(auth off)` or `(cli)`",
         ),

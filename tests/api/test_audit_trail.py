@@ -246,6 +246,8 @@ def test_each_write_names_its_key_and_the_audit_trail_lists_who_did_what(
     )
     mine = _ok(admin.get("/v1/audit", params={"actor": "planner-k"}))
     assert [e["action"] for e in mine] == ["run", "plan"]
+    nobody = admin.get("/v1/audit", params={"actor": ""})  # was 200 [], "nobody did anything"
+    assert nobody.status_code == 422 and nobody.json()["problems"][0]["location"] == "query/actor"
 
 
 def test_with_keys_off_a_write_is_recorded_as_auth_off(

@@ -301,12 +301,19 @@ class _Pass:
     warnings: list[str]
 
 
+# an API user as well as a CLI user reads it (GET /v1/runs)
+NOTHING_STORED = (
+    "no observations stored: import some with `homeward import`, or upload them with "
+    "POST /v1/observations"
+)
+
+
 def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     start = time.perf_counter()
     with repository_session(step.factory) as session:
         history = repository.load_observations(session)
     if history.empty:
-        return None, "skipped", "no observations stored: import some with `homeward import`"
+        return None, "skipped", NOTHING_STORED
     n_series = history["unique_id"].nunique()
     step.report(f"forecasting {n_series} series ({len(history):,} observations)")
     with repository_session(step.factory) as session:

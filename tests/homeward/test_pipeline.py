@@ -111,6 +111,18 @@ def test_level_shifts_found_by_the_run_are_stored(factory, sqlite_settings: Sett
     assert shift.ratio == pytest.approx(0.6, abs=0.05) and shift.t_stat < -4.0
 
 
+def test_a_run_with_nothing_stored_is_skipped_saying_how_to_store_some(  # type: ignore[no-untyped-def]
+    factory, sqlite_settings: Settings
+) -> None:
+    """Said to an API user too (POST /v1/runs), who was told only of `homeward import`."""
+    outcome = run_pipeline(factory, sqlite_settings, trigger="api", report=lambda _m: None)
+    assert outcome.status == "skipped"
+    assert outcome.message == (
+        "no observations stored: import some with `homeward import`, or upload them with "
+        "POST /v1/observations"
+    )
+
+
 def test_a_second_pipeline_waits_its_turn(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     assert repository.acquire_lock(factory, LOCK_NAME, "someone-else", timedelta(hours=1))
     with pytest.raises(PipelineBusy):

@@ -308,6 +308,23 @@ def unplanned_referrals(
         config = read_active(row)
     except ConfigUnreadable:
         return []
+    return unplanned_by(config, f"the active config {row.name!r}", series_ids, which)
+
+
+def unplanned_stored(session: Session, config: PlanningConfig) -> list[str]:
+    """The warning of `unplanned_by` for the referral series stored now, for a config being
+    stored (POST /v1/configs) or planned (its plan's warnings, which the dashboard shows): a
+    district dropped from the config while its series stay stored was said only in a pipeline
+    run's message, and its config and plans said nothing (analyst review)."""
+    stored = [row.id for row in repository.list_series(session, REFERRALS_PREFIX)]
+    return unplanned_by(config, f"the config {config.name!r}", stored, "the stored")
+
+
+def unplanned_by(
+    config: PlanningConfig, whose: str, series_ids: Iterable[str], which: str
+) -> list[str]:
+    """`unplanned_referrals`' warning for `config`, named as `whose` ("the active config
+    'x'"): [] where it plans every referral series of `series_ids`."""
     services: list[str] = [s.id for s in config.services]
     districts = [d.id for d in config.districts]
     said = []
@@ -330,7 +347,7 @@ def unplanned_referrals(
         return []
     more = f" and {len(said) - 5} more" if len(said) > 5 else ""
     return [
-        f"the active config {row.name!r} does not plan {len(said)} of {which} referral series: "
+        f"{whose} does not plan {len(said)} of {which} referral series: "
         f"{'; '.join(said[:5])}{more}. Each is stored and forecast, and planned only once the "
         "config has its service and district: check the id (DELETE /v1/series/{id} removes "
         "one uploaded by mistake), or add the district to the config "
@@ -404,8 +421,10 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
     planned = _in_config(stored_demand(session, forecasts), config, stored)
     demand, warnings = with_usable_factors(planned)
-    # a stored config's charge that earns nothing; weights that hold back OT assessments
-    warnings = config_level_warnings(config) + warnings
+    # a stored config's charge that earns nothing; weights that hold back OT assessments;
+    # stored referral series of a district or service it does not plan
+    unplanned = unplanned_by(config, f"the config {config.name!r}", stored, "the stored")
+    warnings = config_level_warnings(config) + tuple(unplanned) + warnings
     referral = _forecast_runs(forecasts, config)
     read = set(referral)  # and the winter pressure series' run, which may be another
     if config.winter is not None and config.winter.pressure_series is not None:
@@ -454,8 +473,9 @@ def config_warnings(
     With forecasts of every referral series it plans: ``prepare_plan``'s warnings and money
     in the wrong units (``money_scale_warnings``: a zero revenue budget, one in thousands);
     without them (history uploaded since the last run, or none yet), the config's own
-    (``config_level_warnings``: care charges, OT's weights) and a warning naming the series a
-    plan would be refused for.
+    (``config_level_warnings``: care charges, OT's weights), the stored referral series it
+    does not plan (``unplanned_stored``) and a warning naming the series a plan would be
+    refused for.
     ``prepared``: the plan of ``body`` its checks already prepared, not prepared again."""
     if prepared is not None:
         return (*prepared.warnings, *money_scale_warnings(prepared.inputs))
@@ -463,12 +483,13 @@ def config_warnings(
     forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
     wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
     unforecast = sorted(wanted - set(forecasts["unique_id"]))
+    unplanned = unplanned_stored(session, config)
     if unforecast:
-        return (*config_level_warnings(config), _unforecast_warning(unforecast))
+        return (*config_level_warnings(config), *unplanned, _unforecast_warning(unforecast))
     try:
         prepared = prepare_plan(session, body)
     except (PlanInputError, HomewardError):  # a plan's refusal, told by POST /v1/configs first
-        return config_level_warnings(config)
+        return (*config_level_warnings(config), *unplanned)
     return (*prepared.warnings, *money_scale_warnings(prepared.inputs))
 
 

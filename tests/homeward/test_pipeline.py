@@ -13,6 +13,7 @@ from homeward.pipeline import LOCK_NAME, PipelineBusy, run_pipeline
 from homeward.scheduler import JOB_ID, RECOVERY_JOB_ID, scheduled_run, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import transaction
+from models import PlanRow
 
 
 def _store_two_series(factory) -> None:  # type: ignore[no-untyped-def]
@@ -347,7 +348,7 @@ def test_a_run_names_stored_referral_series_its_config_does_not_plan(
     factory, sqlite_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     """An upload warns of them once; the run's message says so again, each week, while they
-    are forecast and planned by none."""
+    are forecast and planned by none; and the plan's warnings, which the dashboard shows."""
     from tests.optimise.factory import rich_config
 
     body = rich_config(horizon_periods=13)
@@ -366,6 +367,12 @@ def test_a_run_names_stored_referral_series_its_config_does_not_plan(
         "Warning: the active config 'rich' does not plan 1 of the stored referral series: "
         "referrals/ot/rugbby (district 'rugbby', not the config's; nearest 'rugby')"
     ) in outcome.message
+    with transaction(factory) as session:
+        warnings = session.get_one(PlanRow, outcome.plan_id).result["warnings"]
+    [unplanned] = [w for w in warnings if "does not plan" in w]
+    assert unplanned.startswith(
+        "the config 'rich' does not plan 1 of the stored referral series: referrals/ot/rugbby"
+    )
 
 
 def test_a_district_stored_but_too_short_to_forecast_is_not_called_misspelt(

@@ -20,6 +20,7 @@ import pandas as pd
 from optimise.budgets import capital_bounds, capital_row_of_period
 from optimise.build import SPEND_TIE_BREAK_DAYS_PER_GBP
 from optimise.capital_stops import capital_year_stops_note
+from optimise.demand import MONTH_DAYS
 from optimise.inputs import POOLED, PlanInputs, service_name
 from optimise.result import PlanResult
 
@@ -94,10 +95,10 @@ def _end_rises(inputs: PlanInputs, result: PlanResult) -> list[str]:
 # A care service's demand "outruns the plan" when the plan serves less than this share of the
 # cases arriving over the horizon and its queue ends more than RISE_PERIODS of arrivals above
 # where it started: money or staff too short for the demand all year, or demand in the wrong
-# units (monthly counts on weekly rows are 4.3 times too high), which a plan still solves; or
-# waiting weights that make serving it worth nothing (a weight of 0, or OT's at or below what
-# its assessments add to the DFG works queue), which no money or staff would change: the
-# warning names which, from the plan's binding rows and their prices.
+# units (monthly counts on weekly rows are 4.3 times too high: `_units_hint`), which a plan
+# still solves; or waiting weights that make serving it worth nothing (a weight of 0, or OT's
+# at or below what its assessments add to the DFG works queue), which no money or staff would
+# change: the warning names which, from the plan's binding rows and their prices.
 SERVED_SHARE = 0.90
 
 
@@ -146,8 +147,7 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
     if True in causes:
         said.append(
             "Where the budget or staff limits hold a service back, they cannot keep up with this "
-            "demand; if it is higher than expected, check its units (monthly counts on weekly "
-            "rows are 4.3 times too high)"
+            f"demand; if it is higher than expected, check its units ({_units_hint(inputs)})"
         )
     if False in causes:
         said.append(
@@ -155,6 +155,17 @@ def unserved_demand_warning(inputs: PlanInputs, result: PlanResult) -> str | Non
             "serve it: give it a higher wait weight"
         )
     return "demand outruns the plan all through it: " + "; ".join(shown) + ". " + ". ".join(said)
+
+
+def _units_hint(inputs: PlanInputs) -> str:
+    """The unit slip that makes demand too high on rows of the plan's period: monthly counts on
+    weekly rows; on monthly rows, which weekly counts would make too low, a quarter's or a
+    year's count (a monthly plan was told of weekly rows, which it has none of)."""
+    if inputs.period_days == 7:
+        return "monthly counts on weekly rows are 4.3 times too high"
+    if period_unit(inputs) == "month":
+        return "each row of a monthly series should count one month's referrals, not a quarter's"
+    return f"each row should count one period's referrals, {inputs.period_days} days'"
 
 
 # An hour of a service is worth more to the plan than it costs when its row "hours used <= hours
@@ -397,8 +408,13 @@ def _works_stops(inputs: PlanInputs, result: PlanResult) -> dict[str, int]:
 
 
 def period_unit(inputs: PlanInputs) -> str:
-    """What a plan's period is called in its warnings: 'week', or 'period' otherwise."""
-    return "week" if inputs.period_days == 7 else "period"
+    """What a plan's period is called in its warnings: 'week', 'month' for calendar months
+    (each period starting on the 1st, 28 to 31 days, as optimise/demand.py checks them), or
+    'period' otherwise."""
+    if inputs.period_days == 7:
+        return "week"
+    monthly = inputs.period_days in MONTH_DAYS
+    return "month" if monthly and all(ts.day == 1 for ts in inputs.period_start) else "period"
 
 
 def _starting(inputs: PlanInputs) -> dict[str, float]:

@@ -4,6 +4,7 @@ plan that keeps up says nothing. The plan is still solved: it is the best the bu
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import optimise
@@ -51,3 +52,24 @@ def test_demand_many_times_what_the_budget_serves_is_named(scale: float) -> None
     home = float(inputs.demand_cases[d].sum()) + inputs.p_reab_dom * float(reablement)
     assert f"domiciliary care {home / PERIODS:,.0f} cases arriving a week" in text
     assert "check its units (monthly counts on weekly rows are 4.3 times too high)" in text
+
+
+def test_on_a_monthly_plan_the_warning_speaks_of_months_and_not_of_weekly_rows() -> None:
+    """A plan of calendar months (period_days 30) said 'cases arriving a period' and 'monthly
+    counts on weekly rows are 4.3 times too high', a hint that cannot apply to monthly rows."""
+    demand = rich_demand(periods=PERIODS)
+    months = {w: m for w, m in zip(sorted(set(demand["ds"])), _months(), strict=True)}
+    demand = demand.assign(ds=demand["ds"].map(months), cases=demand["cases"] * 100.0)
+    inputs = inputs_of(rich_config(horizon_periods=PERIODS, period_days=30), demand)
+    result = optimise.plan(inputs, simulation_runs=0)
+    [text] = [w for w in result.warnings if w.startswith("demand outruns the plan all through it")]
+    i = inputs.service_index("ot")
+    assert i is not None
+    monthly = float(inputs.demand_cases[i].sum()) / PERIODS
+    assert f"OT {monthly:,.0f} cases arriving a month" in text
+    assert "weekly rows" not in text
+    assert "check its units (each row of a monthly series should count one month's" in text
+
+
+def _months() -> list[pd.Timestamp]:
+    return list(pd.date_range("2025-01-01", periods=PERIODS, freq="MS"))

@@ -471,7 +471,8 @@ def config_warnings(
     solved, so it is said when the config is stored (POST /v1/configs), not first in a plan.
 
     With forecasts of every referral series it plans: ``prepare_plan``'s warnings and money
-    in the wrong units (``money_scale_warnings``: a zero revenue budget, one in thousands);
+    in the wrong units (``money_scale_warnings``: a zero revenue budget, one in thousands, one
+    below what its teams' minimum hours cost);
     without them (history uploaded since the last run, or none yet), the config's own
     (``config_level_warnings``: care charges, OT's weights), the stored referral series it
     does not plan (``unplanned_stored``) and a warning naming the series a plan would be

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimise.budgets import revenue_bounds, row_of_period
+from optimise.horizon import period_unit
 from optimise.inputs import POOLED, PlanInputs
 
 # a budget under this share of what its teams' hours cost (at their floors, or at their
@@ -35,7 +37,8 @@ YEAR_DAYS = 365.25
 
 def money_scale_warnings(inputs: PlanInputs) -> list[str]:
     """A warning for each kind of money figure that looks like the wrong unit: revenue budgets
-    too small or too large for their teams' hours, districts' capital smaller than one works
+    too small or too large for their teams' hours (and, in any unit, below what their teams'
+    minimum hours cost in a period or financial year), districts' capital smaller than one works
     case, works cases costing under GBP 100 or over GBP 30,000, and capital over a horizon
     shorter than a year (which a year's grant would overstate)."""
     return [
@@ -43,6 +46,7 @@ def money_scale_warnings(inputs: PlanInputs) -> list[str]:
         for warning in (
             _budget_zero(inputs),
             _budget_too_small(inputs),
+            _budget_below_floors(inputs),
             _budget_too_large(inputs),
             _capital_below_one_case(inputs),
             _case_cost_too_small(inputs),
@@ -170,6 +174,111 @@ def _budget_too_small(inputs: PlanInputs) -> str | None:
     if not shown:
         return None
     return "; ".join(shown) + f". Is it in thousands? {_units(inputs, named)}"
+
+
+def _budget_below_floors(inputs: PlanInputs) -> str | None:
+    """Each budget below what its teams' minimum hours cost in some revenue row (a period, or a
+    financial year's periods in the plan), at each period's rate (a rise from 1 April
+    included): a plan must pay for them, so it is relaxed. A budget of 0 or in thousands has
+    its own warning above. Fee and charge income depend on the plan, so where the budget's
+    districts can earn any, the cost is said to be before it (analyst review: GBP 100,000 a
+    month against floors costing GBP 224,420 was relaxed with no word of either figure)."""
+    bounds, rows = revenue_bounds(inputs), row_of_period(inputs)
+    shown, income = [], False
+    for b, budget, amount in _budgets(inputs):
+        if _scale_said(inputs, b, amount):
+            continue
+        floors = np.zeros(bounds.shape[1])
+        np.add.at(floors, rows, _floors_by_period(inputs, b))
+        short = floors - bounds[b]
+        over = np.flatnonzero(np.isfinite(short) & (short > 1e-6 * np.maximum(1.0, bounds[b])))
+        if not len(over):
+            continue
+        earns = _income(inputs, b)
+        income |= bool(earns)
+        shown.append(_below_floors(inputs, budget, over, bounds[b], floors, earns))
+    if not shown:
+        return None
+    relaxed = (
+        "relaxed, spending past the budget, unless that income makes up the difference"
+        if income
+        else "relaxed, spending past the budget"
+    )
+    return (
+        "a revenue budget below what its teams' minimum hours cost: "
+        + "; ".join(shown)
+        + f". A plan must pay for those hours, so it is {relaxed}: lower the teams' minimum "
+        "hours (teams[].hours.<service>.min_per_period) or raise the budget"
+    )
+
+
+def _scale_said(inputs: PlanInputs, b: int, amount: float) -> bool:
+    """Whether budget `b`, of `amount` a period (typical), is 0 or under 1% of its floors'
+    cost: `_budget_zero` and `_budget_too_small` say so, and the likely slip with it."""
+    floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
+    return amount == 0 or amount < THOUSANDS_SHARE * floor
+
+
+def _floors_by_period(inputs: PlanInputs, b: int) -> np.ndarray:
+    """(T,) GBP the minimum hours of budget `b`'s teams cost in each period, at its rates."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        floors: np.ndarray = np.einsum(
+            "sg,st->t", inputs.hours_min[:, _teams_of(inputs, b)], inputs.cost_per_hour_gbp
+        )
+    return floors
+
+
+def _income(inputs: PlanInputs, b: int) -> str:
+    """The income budget `b` can earn, in words: DFG fees (its districts' fees, with capital
+    for works) and care charges (a charged service its teams may work); '' for none."""
+    districts = inputs.budget_of_district == b
+    fees = bool(
+        np.any(inputs.fee_per_case_gbp[districts] > 0) and np.any(inputs.capital_gbp[districts] > 0)
+    )
+    worked = inputs.hours_max[:, _teams_of(inputs, b)].sum(axis=1) > 0
+    charges = bool(np.any(inputs.charge_income_gbp_per_hour[worked] > 0))
+    kinds = [kind for kind, earned in (("DFG fee", fees), ("care charge", charges)) if earned]
+    return f"{' and '.join(kinds)} income" if kinds else ""
+
+
+def _below_floors(
+    inputs: PlanInputs,
+    budget: str,
+    over: np.ndarray,
+    amounts: np.ndarray,
+    floors: np.ndarray,
+    earns: str,
+) -> str:
+    """One budget's shortfall in words: its worst row's budget and floors' cost, and how many
+    of the plan's rows are short."""
+    short = (floors - amounts)[over]
+    worst = int(over[np.flatnonzero(short >= short.max() - 0.5)[0]])  # the first, to the pound
+    yearly, b = inputs.budget_per_financial_year, inputs.budgets.index(budget)
+    field = "revenue_budget_gbp_by_year" if _yearly(inputs, b) else "revenue_budget_gbp_per_period"
+    name = f"the pooled {field}" if budget == POOLED else f"teams[{budget}].{field}"
+    where, before = _row_words(inputs, b, worst), f", before {earns}" if earns else ""
+    rows, what = len(amounts), "financial years" if yearly else f"{period_unit(inputs)}s"
+    some = f"{len(over)} of the plan's {rows} {what}"
+    count = f"all {rows} of the plan's {what}" if len(over) == rows else some
+    return (
+        f"{name} is GBP {amounts[worst]:,.0f} {where}, and its teams' minimum hours cost GBP "
+        f"{floors[worst]:,.0f} then{before} (GBP {floors[worst] - amounts[worst]:,.0f} short; "
+        f"short in {count})"
+    )
+
+
+def _row_words(inputs: PlanInputs, b: int, row: int) -> str:
+    """Budget `b`'s revenue row `row` in words: a financial year's periods, or a period (with
+    the year's amount it is a share of, where the budget is given by year)."""
+    if inputs.budget_per_financial_year:
+        year = inputs.financial_years[row]
+        return f"in financial year {year} (its share for the plan's periods in it)"
+    where = f"in the {period_unit(inputs)} of {inputs.period_start[row]:%Y-%m-%d}"
+    if not _yearly(inputs, b):
+        return where
+    assert inputs.revenue_budget_by_year_gbp is not None
+    amount = inputs.revenue_budget_by_year_gbp[b, inputs.year_of_period[row]]
+    return f"{where} (its share of the year's GBP {amount:,.0f})"
 
 
 def _budget_too_large(inputs: PlanInputs) -> str | None:

@@ -413,12 +413,14 @@ class PlanInputAt(PlanInputError):
 def _plan_input(exc: PlanInputError) -> str:
     """Where a plan's input error is: the demand read from the stored forecasts
     (`demand...`), or the planning config's field by its index path
-    (`config/services/0/cost_per_hour_gbp_by_year`, `config/horizon_periods`), as a form can
-    find it in the JSON it sent (a route that knows the config raises PlanInputAt)."""
+    (`body/config/services/0/cost_per_hour_gbp_by_year`, `body/config/horizon_periods`),
+    where pydantic locates its own problems with the config sent, so a form finds both in the
+    JSON it sent one way (a route that knows the config raises PlanInputAt). With no config
+    sent it is the active config's field, located as if sent."""
     if isinstance(exc, PlanInputAt) and exc.path:
-        return "config/" + "/".join(str(part) for part in exc.path)
+        return "body/config/" + "/".join(str(part) for part in exc.path)
     field = exc.field
-    return field if field.startswith("demand") else f"config/{field.replace('.', '/')}"
+    return field if field.startswith("demand") else f"body/config/{field.replace('.', '/')}"
 
 
 # a list item's field named by its id (`districts[rugby].capital_by_year_gbp`), or by its index
@@ -435,7 +437,7 @@ def field_path(config: PlanningConfig, field: str) -> tuple[str | int, ...]:
     teams/0/..., `services[domcare].cost_per_hour_gbp_by_year` at services/3/...) or by index
     (`districts.2.id`), or a section's field (`fees.by_year` at fees/by_year); () where
     `config` has no such field (an id it does not list). POST /v1/configs locates them so
-    under `body/`, POST /v1/plans and sweeps under `config/`."""
+    under `body/`, POST /v1/plans and sweeps under `body/config/`."""
     if field in PlanningConfig.model_fields:
         return (field,)
     section, _, inner = field.partition(".")

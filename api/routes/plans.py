@@ -619,7 +619,7 @@ def _queue_plan(
 def _located_in(factory: FactoryDep, config: PlanningConfig | None) -> Iterator[None]:
     """A plan's refusal (PlanInputError) of `config` (None: the active config) raised as
     PlanInputAt: located at its field's index path in that config, as the JSON sent has it
-    (`config/services/0/cost_per_hour_gbp_by_year` for `services[ot]...`, whose message still
+    (`body/config/services/0/...` for `services[ot].cost_per_hour_gbp_by_year`, whose message
     names the id), so a form can mark the field; the config's own order, not the plan's
     (which sorts districts and teams by id)."""
     try:

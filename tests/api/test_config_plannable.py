@@ -416,7 +416,7 @@ def test_a_what_if_of_a_monthly_horizon_past_the_forecasts_is_refused_at_its_fie
     )
     assert response.status_code == 422, response.text
     [problem] = response.json()["problems"]
-    assert problem["location"] == "config/horizon_periods" and problem["found"] == "24"
+    assert problem["location"] == "body/config/horizon_periods" and problem["found"] == "24"
     assert problem["expected"].startswith("at most 12")
     # how to plan further, as POST /v1/configs's own horizon refusal says (it had not)
     assert problem["expected"].endswith(
@@ -431,7 +431,7 @@ def test_a_weekly_what_if_past_the_forecasts_names_the_weekly_setting(service: S
     response = service.client.post("/v1/plans", json={"config": _demo(horizon_periods=8)})
     assert response.status_code == 422, response.text
     [problem] = response.json()["problems"]
-    assert problem["location"] == "config/horizon_periods" and problem["found"] == "8"
+    assert problem["location"] == "body/config/horizon_periods" and problem["found"] == "8"
     assert problem["expected"].startswith("at most 4")
     assert "raise HOMEWARD_FORECAST_HORIZON_WEEKS (at most 104 weeks)" in problem["expected"]
 
@@ -458,7 +458,7 @@ def test_a_sweep_of_a_config_with_fees_by_year_is_refused_naming_the_field(
     service: Service,
 ) -> None:
     """A sweep sets fees.dfg_fee_rate in every period: of a config giving the fee by financial
-    year (fees.by_year) it is refused, 422 at config/fees/by_year, whether the config is sent
+    year (fees.by_year) it is refused, 422 at body/config/fees/by_year, whether the config is sent
     or the active one, and nothing is queued or stored; a what-if of that config plans."""
     _store_histories(service)
     _store_forecasts(service, weeks=FORECAST_WEEKS)
@@ -473,7 +473,7 @@ def test_a_sweep_of_a_config_with_fees_by_year_is_refused_naming_the_field(
     assert refused.status_code == 422, refused.text
     [problem] = refused.json()["problems"]
     assert problem == {
-        "location": "config/fees/by_year",
+        "location": "body/config/fees/by_year",
         "expected": expected,
         "found": "fees by financial year (2025-26, 2026-27) in the config sent",
     }
@@ -484,6 +484,7 @@ def test_a_sweep_of_a_config_with_fees_by_year_is_refused_naming_the_field(
     refused = service.client.post("/v1/plans/sweeps", json={"dfg_fee_rates": [0.05, 0.1]})
     assert refused.status_code == 422, refused.text
     [problem] = refused.json()["problems"]
+    assert problem["location"] == "body/config/fees/by_year"
     assert problem["found"] == "fees by financial year (2025-26, 2026-27) in the active config"
     assert (service.runs(), service.configs()) == (runs, configs)
     # one rate sent beside the active config's fees by year is a sweep of its own config
@@ -565,10 +566,11 @@ def test_a_plans_refusal_of_a_listed_item_is_located_by_its_index_in_the_config_
     service: Service, kind: str
 ) -> None:
     """A what-if or sweep whose service, district or team lacks a year the plan reaches is
-    refused at that item's index in the config sent (`config/services/3/...`), as POST
-    /v1/configs locates it under `body/`, so a form can mark the field; it was located at
-    `config/services[ot]/...`, a path of no JSON sent. The message still names the id, and
-    nothing is stored or queued."""
+    refused at that item's index in the config sent (`body/config/services/3/...`), as
+    pydantic's own problems with it are and as POST /v1/configs locates it under `body/`, so a
+    form can mark the field; it was located at `config/services[ot]/...`, a path of no JSON
+    sent, then at `config/services/3/...`, a form of its own. The message still names the id,
+    and nothing is stored or queued."""
     _store_histories(service)
     _store_forecasts(service, weeks=FORECAST_WEEKS)
     body, field, path = _lacking_the_plans_year(kind)
@@ -577,7 +579,7 @@ def test_a_plans_refusal_of_a_listed_item_is_located_by_its_index_in_the_config_
         response = service.client.post(url, json={"config": body, **extra}, headers=headers)
         assert response.status_code == 422, (url, headers, response.text)
         [problem] = response.json()["problems"]
-        assert problem["location"] == f"config/{path}", (url, headers)
+        assert problem["location"] == f"body/config/{path}", (url, headers)
         assert problem["found"] == 'none for ["2025-26"]'
         assert response.json()["detail"].startswith(f"{field}: expected ")
         assert (service.runs(), service.configs()) == before
@@ -587,7 +589,8 @@ def test_a_plans_refusal_of_a_listed_item_is_located_by_its_index_in_the_config_
 
 def test_a_refusal_of_the_active_config_is_located_by_its_index_in_it(service: Service) -> None:
     """No config sent: a plan or sweep of the active config is refused at the field's index
-    in the active config (stored before the forecasts, so unchecked against the plan's year)."""
+    in the active config (stored before the forecasts, so unchecked against the plan's year),
+    under `body/config/` as if it were sent, where a form showing it marks the field."""
     _store_histories(service)
     body, field, path = _lacking_the_plans_year("service")
     stored = service.client.post("/v1/configs", json=body)
@@ -598,6 +601,6 @@ def test_a_refusal_of_the_active_config_is_located_by_its_index_in_it(service: S
         response = service.client.post(url, json=extra, headers=headers)
         assert response.status_code == 422, (url, headers, response.text)
         [problem] = response.json()["problems"]
-        assert problem["location"] == f"config/{path}", (url, headers)
+        assert problem["location"] == f"body/config/{path}", (url, headers)
         assert response.json()["detail"].startswith(f"{field}: expected ")
         assert (service.runs(), service.configs()) == before

@@ -1,5 +1,6 @@
 """A plan the stored forecasts cannot feed (a district with no demand, a horizon past the
-forecasts) is a 422 whose `problems` locate it, like every other 422."""
+forecasts) is a 422 whose `problems` locate it under `body/config/`, as pydantic's own
+problems with the config sent are, like every other 422."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ def _config(planner: httpx.Client, **changes: Any) -> dict[str, Any]:
     return {**body, **changes}
 
 
-def _only_problem(response: httpx.Response) -> dict[str, str]:
+def _only_problem(response: httpx.Response, named: str | None = None) -> dict[str, str]:
+    """The one problem of a 422, whose detail names the field `named` (default: at the
+    problem's own location) with what was expected and found."""
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     [problem] = body["problems"]
     RequestProblemPublic.model_validate(problem)
-    field = problem["location"].removeprefix("config/").replace("/", ".")
+    field = named or problem["location"]
     assert body["detail"] == f"{field}: expected {problem['expected']}, found {problem['found']}"
     return dict(problem)
 
@@ -34,8 +37,8 @@ def test_a_district_with_no_demand_is_located_at_its_id_in_the_config(
     extra = {**config["districts"][0], "id": "kenilworth"}
     districts = [*config["districts"][:2], extra, *config["districts"][2:]]
     response = planner.post("/v1/plans", json={"config": {**config, "districts": districts}})
-    problem = _only_problem(response)
-    assert problem["location"] == "config/districts/2/id"
+    problem = _only_problem(response, named="districts.2.id")
+    assert problem["location"] == "body/config/districts/2/id"
     assert problem["expected"].startswith(
         "a forecast of referrals for every service and district of the config"
     )
@@ -45,8 +48,8 @@ def test_a_district_with_no_demand_is_located_at_its_id_in_the_config(
 def test_a_horizon_past_the_forecasts_is_located_in_the_config(planner: httpx.Client) -> None:
     """Said as the weeks the forecasts reach, with their dates, not the engine's frame."""
     response = planner.post("/v1/plans", json={"config": _config(planner, horizon_periods=104)})
-    problem = _only_problem(response)
-    assert problem["location"] == "config/horizon_periods"
+    problem = _only_problem(response, named="horizon_periods")
+    assert problem["location"] == "body/config/horizon_periods"
     assert problem["found"] == "104"
     forecast = planner.get("/v1/forecasts/referrals/ot/rugby").json()["points"]
     first, last = forecast[0]["ds"][:10], forecast[-1]["ds"][:10]

@@ -395,9 +395,21 @@ async def _value_error(request: Request, exc: Exception) -> JSONResponse:
     if _answer_invalid(exc) or not isinstance(exc, _INPUT_ERRORS):
         return await _unexpected(request, exc)
     if isinstance(exc, PlanInputError):
-        located = {"location": _plan_input(exc), "expected": exc.expected, "found": exc.found}
-        return problem(422, _title(422), str(exc), problems=[located])
+        location = _plan_input(exc)
+        located = {"location": location, "expected": exc.expected, "found": exc.found}
+        return problem(422, _title(422), _plan_input_detail(exc, location), problems=[located])
     return problem(422, _title(422), str(exc))
+
+
+def _plan_input_detail(exc: PlanInputError, location: str) -> str:
+    """A plan input error's message, naming a field a plan gives by index as pydantic does
+    (`districts.2.id`, a district with no forecast) at its problem's location instead
+    (`body/config/districts/2/id`): one place written two ways in one answer. A field named
+    by id (`services[ot].cost_per_hour_gbp_by_year`) or as the config names it
+    (`fees.by_year`, as `config_changes` does) is kept, as a person reads the config."""
+    if _INDEXED_FIELD.fullmatch(exc.field) is None:
+        return str(exc)
+    return f"{location}: expected {exc.expected}, found {exc.found}"
 
 
 class PlanInputAt(PlanInputError):

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from fastapi import Request
 
-from api.errors import LONE_SURROGATE, BodyTooLarge, JsonBodyRefused, escaped
+from api.errors import LONE_SURROGATE, BodyTooLarge, JsonBodyRefused, escaped, pointer
 from homeward.errors import HeaderProblem, json_text
 from homeward.ingest import MAX_PROBLEMS_PER_CHECK
 
@@ -138,7 +138,7 @@ def _walk(value: Any) -> Iterator[tuple[tuple[str | int, ...], Any]]:
 
 
 def _location(path: tuple[str | int, ...]) -> str:
-    return escaped("/".join(["body", *(str(part) for part in path)]))
+    return escaped(pointer(("body", *path)))
 
 
 def _keys_twice(value: Any) -> list[dict[str, str]]:

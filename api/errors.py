@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from http import HTTPStatus
@@ -108,6 +108,14 @@ class InProgress(HomewardError):
     def __init__(self, message: str, location: str) -> None:
         super().__init__(message)
         self.location = location
+
+
+def pointer(steps: Iterable[str | int]) -> str:
+    """A problem's `location` from its steps (`("body", "config", "services", 3)`), each
+    escaped as a JSON Pointer's are (RFC 6901: `~` as `~0`, then `/` as `~1`), so a key
+    holding a slash is one step: `.../cost_per_hour_gbp_by_year/2026~127` for "2026/27",
+    which unescaped read as a year 2026 holding a 27."""
+    return "/".join(str(step).replace("~", "~0").replace("/", "~1") for step in steps)
 
 
 def location_header(description: str) -> dict[str, dict[str, Any]]:
@@ -430,9 +438,9 @@ def _plan_input(exc: PlanInputError) -> str:
     JSON it sent one way (a route that knows the config raises PlanInputAt). With no config
     sent it is the active config's field, located as if sent."""
     if isinstance(exc, PlanInputAt) and exc.path:
-        return "body/config/" + "/".join(str(part) for part in exc.path)
+        return pointer(("body", "config", *exc.path))
     field = exc.field
-    return field if field.startswith("demand") else f"body/config/{field.replace('.', '/')}"
+    return field if field.startswith("demand") else pointer(("body", "config", *field.split(".")))
 
 
 # a list item's field named by its id (`districts[rugby].capital_by_year_gbp`), or by its index
@@ -542,7 +550,7 @@ _PLAN_CSV = (
 def _located(err: Any, body_model: Any = None) -> dict[str, str]:
     """One request error as location, expected, found; said plainly where pydantic is not.
     ``body_model``: the route's body model, whose fields name what an unknown field meant."""
-    location = "/".join(str(p) for p in err.get("loc", ()))
+    location = pointer(err.get("loc", ()))
     if err.get("type") == "json_invalid":  # FastAPI reports the input as {}: say what broke
         where = f"(character {err['loc'][-1]})" if len(err.get("loc", ())) > 1 else ""
         found = f"{err.get('ctx', {}).get('error', 'invalid JSON')} {where}".strip()
@@ -551,7 +559,7 @@ def _located(err: Any, body_model: Any = None) -> dict[str, str]:
         return {"location": location, "expected": "a value (it is required)", "found": "nothing"}
     refused = refused_value(err)
     if refused is not None:  # a config validator's: the field it names, and that field's value
-        where = "/".join(str(p) for p in refused.loc)
+        where = pointer(refused.loc)
         return {"location": where, "expected": refused.expected, "found": refused.found}
     loc = tuple(err.get("loc", ()))
     if err.get("type") == "extra_forbidden" and loc[:1] == ("body",):

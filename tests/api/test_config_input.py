@@ -283,6 +283,33 @@ def test_fees_and_charges_by_year_are_taken_and_a_bad_one_located_and_never_stor
         }
 
 
+@pytest.mark.parametrize("path", ["/v1/configs", "/v1/plans", "/v1/plans/sweeps"])
+def test_a_key_with_a_slash_or_tilde_is_one_step_of_its_location(
+    service: Service, path: str
+) -> None:
+    """Each step of a location is escaped as a JSON Pointer's is (RFC 6901: `~` as `~0`, `/`
+    as `~1`): a rate for "2026/27" was refused at `.../cost_per_hour_gbp_by_year/2026/27`,
+    which reads as a year 2026 holding a 27; the detail locates it the same way."""
+    config = _demo()
+    domcare = config["services"][3]
+    del domcare["cost_per_hour_gbp"]
+    domcare["cost_per_hour_gbp_by_year"] = {"2026/27": 23.0}
+    sent = config if path == "/v1/configs" else {"config": config, "dfg_fee_rates": [0.1, 0.2]}
+    if path == "/v1/plans":
+        sent.pop("dfg_fee_rates")
+    at = "body/" if path == "/v1/configs" else "body/config/"
+    refused = service.client.post(path, json=sent)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["problems"]
+    assert problem["location"] == f"{at}services/3/cost_per_hour_gbp_by_year/2026~127"
+    assert refused.json()["detail"].startswith(f"{problem['location']}: ")
+    domcare["cost_per_hour_gbp_by_year"] = {"2026-27": 23.0}
+    config["a~b/c"] = 1
+    [unknown] = service.client.post(path, json=sent).json()["problems"]
+    assert unknown["location"] == f"{at}a~0b~1c"
+    assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
+
+
 def test_an_unknown_field_far_from_any_is_told_the_fields_there(service: Service) -> None:
     response = service.client.post("/v1/plans/sweeps", json={"rates": [0.05, 0.1]})
     assert response.status_code == 422, response.text

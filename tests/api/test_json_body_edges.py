@@ -140,6 +140,21 @@ def test_a_key_sent_twice_is_refused_naming_the_object_and_the_key(finance: http
     assert _counts(finance) == before
 
 
+def test_a_key_with_a_slash_or_tilde_is_one_step_of_a_refusals_location(
+    finance: httpx.Client,
+) -> None:
+    """Keys are escaped as a JSON Pointer's steps are (RFC 6901: `~` as `~0`, `/` as `~1`):
+    a key sent twice inside `"by/year"` is located at `body/config/by~1year`, not under a
+    `by` holding a `year`."""
+    before = _counts(finance)
+    text = '{"config": {"by/year": {"a": 1, "a": 2}, "x~y": {"b": 1, "b": 2}}}'
+    problems = _problems(_post(finance, "/v1/plans", text))
+    assert [p["location"] for p in problems] == ["body/config/by~1year", "body/config/x~0y"]
+    [surrogate] = _problems(_post(finance, "/v1/plans", json.dumps({"a/b": {"c": LONE}})))
+    assert surrogate["location"] == "body/a~1b/c"
+    assert _counts(finance) == before
+
+
 def test_each_key_sent_twice_is_found_under_one_replaced() -> None:
     """A duplicate inside an object a later key of the same name replaced is still found."""
     body = b'{"a": {"b": 1, "b": 2}, "a": 3, "a": 4, "c": [{"d": 1, "d": 1}]}'

@@ -1392,15 +1392,17 @@ async function whatIf(event) {
 
 // A what-if sends the active config with its fee changed, so a 422 inside `body/config` is the
 // active config's own field: one stored before the checks a config sent now meets (a care
-// charge with no paying share), which no fee typed here can mend. Say which field to correct
+// charge with no paying share), or refused as the plan is made (a financial year its by-year
+// figures lack), which no fee typed here can mend. Say which field to correct
 // and where, rather than the bare refusal; null for any other error.
 function olderConfigRefused(err, active) {
   const inConfig = (err.problems || []).filter((p) => String(p.location || "").startsWith("body/config/"));
   if (err.status !== 422 || !active || !inConfig.length) return null;
   const fields = inConfig.map((p) =>
     `${String(p.location).slice("body/config/".length)} (expected ${p.expected}, found ${p.found})`);
-  return `The active config (id ${active.id}) was stored before the checks a config sent to the ` +
-    `service now has, and a what-if is planned from it: correct ${fields.join("; ")} and store it ` +
+  return `The active config (id ${active.id}) does not meet the checks a config sent to the ` +
+    "service now has (it was stored before them, or before its plan reached a year it gives no " +
+    `figures for), and a what-if is planned from it: correct ${fields.join("; ")} and store it ` +
     "again (POST /v1/configs), then try the what-if again.";
 }
 

@@ -39,5 +39,5 @@ def test_a_what_if_of_an_older_active_config_names_the_field_to_correct(
     browser.find_element(By.CSS_SELECTOR, "#fee-form button").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "whatif-result"), "POST /v1/configs"))
     said = browser.find_element(By.ID, "whatif-result").text
-    assert said.startswith(f"The active config (id {config_id}) was stored before the checks")
+    assert said.startswith(f"The active config (id {config_id}) does not meet the checks")
     assert f"correct services/{index}/charge_paying_share (expected a fraction above 0" in said

@@ -3,8 +3,8 @@ newest forecasts, their metrics and winter indices, and the stored history.
 
 Councils plan in spreadsheets; these give the same figures as the JSON routes, as a file a
 spreadsheet opens (UTF-8 without a byte order mark, comma-separated, a header row of the same
-columns whatever the data, dates as YYYY-MM-DD, numbers to 10 significant digits:
-homeward/exports.py). The dashboard saves them with the mark, for Excel.
+columns whatever the data, dates as YYYY-MM-DD, money to the penny and other numbers to 10
+significant digits: homeward/exports.py). The dashboard saves them with the mark, for Excel.
 """
 
 from __future__ import annotations

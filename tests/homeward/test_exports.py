@@ -49,9 +49,9 @@ def test_round_off_in_money_is_judged_against_the_largest_figure_in_its_column()
         "2500000.0,1.25e-06,2500000.0",
         "12.5,0.0,0.0",
     ]
-    # above the solvers' 1e-7 and still round-off beside millions: -GBP 0.0005 is no overspend
-    money = pd.DataFrame({"headroom_gbp": [-0.0005, 2_500_000.0], "cost_gbp": [-0.0005, 12.5]})
-    assert csv_text(money).splitlines()[1:] == ["0.0,-0.0005", "2500000.0,12.5"]
+    # above a penny and still round-off beside billions: -GBP 0.5 is no overspend
+    money = pd.DataFrame({"headroom_gbp": [-0.5, 2_500_000_000.0], "cost_gbp": [-0.5, 12.5]})
+    assert csv_text(money).splitlines()[1:] == ["0.0,-0.5", "2500000000.0,12.5"]
 
 
 def test_round_off_within_the_solvers_tolerance_is_written_as_0() -> None:
@@ -170,3 +170,52 @@ def test_no_cell_of_a_written_frame_starts_as_a_formula_unless_it_is_a_number() 
     for cell in (c for row in rows for c in row):
         if cell.startswith(FORMULA_STARTS):
             float(cell)  # a number (-1.5e-3, -1.25), never text to run
+
+
+def test_money_is_written_to_the_penny_whatever_its_size() -> None:
+    """10 significant digits wrote a revenue budget of GBP 214,419,752.56 as 214419752.6, so
+    net cost and unspent budget no longer added up to it, and figures of GBP 1e12 pounds out.
+    Money (a column ending `_gbp` or `_gbp_change`) is written to the penny, without a sum's
+    float noise; hours keep 10 significant digits."""
+    frame = pd.DataFrame(
+        {
+            "revenue_budget_gbp": [214_419_752.56, 1_000_000_000_123.47, 2063305.0000000005],
+            "net_revenue_cost_gbp_change": [-214_419_752.56, 0.1 + 0.2, -0.004],
+            "hours": [214_419_752.56, 1.2345678912345, 0.0],
+        }
+    )
+    assert csv_text(frame).splitlines()[1:] == [
+        "214419752.56,-214419752.56,214419752.6",
+        "1000000000123.47,0.3,1.234567891",
+        "2063305.0,0.0,0.0",
+    ]
+
+
+def test_a_summary_writes_its_money_rows_to_the_penny() -> None:
+    """summary.csv is `figure,value` rows: a row whose figure is money (`revenue_budget_gbp`,
+    `net_revenue_cost_gbp[2027-28]`) to the penny, so net cost and unspent budget add up to
+    the budget as written; other figures to 10 significant digits, as before."""
+    budget, net, unspent = 214_419_752.56, 214_419_700.25, 52.31
+    frame = pd.DataFrame(
+        {
+            "figure": [
+                "revenue_budget_gbp[2027-28]",
+                "net_revenue_cost_gbp[2027-28]",
+                "unspent_budget_gbp[2027-28]",
+                "staff_hours",
+                "staff_cost_gbp",
+            ],
+            "value": [budget, net, unspent, 214_419_752.56, 6098600.8999999985],
+            "unit": ["GBP", "GBP", "GBP", "hours", "GBP"],
+        }
+    )
+    rows = _cells(csv_text(frame))[1:]
+    assert [r[1] for r in rows] == [
+        "214419752.56",
+        "214419700.25",
+        "52.31",
+        "214419752.6",
+        "6098600.9",
+    ]
+    pence = [round(float(r[1]) * 100) for r in rows[:3]]
+    assert pence[1] + pence[2] == pence[0]

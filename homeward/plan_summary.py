@@ -9,13 +9,14 @@ another way, so the pack and the plan cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from homeward.exports import without_round_off
+from homeward.exports import is_money, spent_to_the_penny, to_the_penny
 from homeward.plan_years import monthly_periods, whole_year_periods
 from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
 from homeward.recovery import UNFINISHED, as_utc
@@ -158,7 +159,7 @@ def _figure_rows(
     rows = [_row(name, figures[name], unit, f"{note}, {over}") for name, unit, note in _FIGURES]
     capital = result.get("capital_total") or []
     for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "available")):
-        total = float(sum(r.get(column) or 0.0 for r in capital)) if capital else None
+        total = _penny_sum(r.get(column) for r in capital) if capital else None
         rows.append(_row(column, total, "GBP", f"DFG capital {what}, every district's summed"))
     return (
         rows + _capital_year_rows(result.get("capital_by_year") or []) + _revenue_year_rows(result)
@@ -175,7 +176,7 @@ def _capital_year_rows(by_year: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for year in dict.fromkeys(r["year"] for r in by_year):
         mine = [r for r in by_year if r["year"] == year]
         for column, what in (("capital_spent_gbp", "spent"), ("capital_available_gbp", "given")):
-            total = float(sum(r.get(column) or 0.0 for r in mine))
+            total = _penny_sum(r.get(column) for r in mine)
             note = f"DFG capital {what} in financial year {year}, every district's summed"
             rows.append(_row(f"{column}[{year}]", total, "GBP", note))
     return rows
@@ -197,7 +198,9 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     then the revenue budget for those periods, the net revenue cost and the budget left
     unspent (`revenue_budget_gbp[2026-27]`, ..., the headline figures' names), and where the
     config gives the budget by financial year, the whole year's (`year_revenue_budget_gbp[..]`).
-    The years' figures add up to the headline ones. [] for a plan stored before the table."""
+    Money is to the penny, each year's net cost and unspent budget adding up to its budget
+    (`spent_to_the_penny`); the years' figures add up to the headline ones, give or take a
+    penny of rounding each. [] for a plan stored before the table."""
     by_year = result.get("revenue_by_year") or []
     horizon = plan_horizon(result)
     monthly = monthly_periods(result, horizon)
@@ -227,10 +230,9 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "than the whole year's): the year's figures here are for its periods alone",
             )
         )
-        sums = {
-            column: float(sum(r.get(column) or 0.0 for r in mine)) for _, column in _YEAR_FIGURES
-        }
-        sums["headroom_gbp"] = without_round_off(sums["headroom_gbp"], sums["budget_gbp"])
+        sums = {"budget_gbp": _penny_sum(r.get("budget_gbp") for r in mine)}
+        net = float(sum(r.get("net_cost_gbp") or 0.0 for r in mine))
+        sums["net_cost_gbp"], sums["headroom_gbp"] = spent_to_the_penny(sums["budget_gbp"], net)
         notes = {
             "budget_gbp": "the revenue budget for the plan's periods that start in financial "
             "year {y} (by financial year, each period's share of the years its days fall in: "
@@ -246,7 +248,7 @@ def _revenue_year_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_row(f"{figure}[{year}]", sums[column], "GBP", note))
         given = [r.get("year_budget_gbp") for r in mine]
         if any(g is not None for g in given):
-            whole_budget = None if None in given else float(sum(given))
+            whole_budget = None if None in given else _penny_sum(given)
             rows.append(
                 _row(
                     f"year_revenue_budget_gbp[{year}]",
@@ -282,7 +284,7 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         hours[r["ds"]] = hours.get(r["ds"], 0.0) + r["contingency_hours"]
     peak = max(sorted(hours), key=hours.__getitem__, default=None)
     total = float(sum(hours.values())) if rows else None
-    cost = float(sum(r.get("contingency_cost_gbp") or 0.0 for r in rows)) if rows else None
+    cost = _penny_sum(r.get("contingency_cost_gbp") for r in rows) if rows else None
     return [
         _row(
             "high_year_contingency_hours",
@@ -351,10 +353,18 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _column_sum(rows: list[dict[str, Any]], column: str) -> float | None:
-    """`column` summed over the rows that give it; None where none does (a plan stored before
-    the column was added, or none of its rows has one)."""
+    """`column` summed over the rows that give it, money to the penny; None where none does
+    (a plan stored before the column was added, or none of its rows has one)."""
     values = [r[column] for r in rows if r.get(column) is not None]
-    return float(sum(values)) if values else None
+    if not values:
+        return None
+    return _penny_sum(values) if is_money(column) else float(sum(values))
+
+
+def _penny_sum(gbp: Iterable[float | None]) -> float:
+    """Sums of money to the penny, a missing one as 0: a sum's float noise
+    (2063305.0000000005) is no figure a finance officer can reconcile."""
+    return to_the_penny(float(sum(v or 0.0 for v in gbp)))
 
 
 def _peak(rows: list[dict[str, Any]], ds: str | None) -> str:

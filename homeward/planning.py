@@ -30,7 +30,7 @@ from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.demo_config import HOSPITAL_SHARE as DEMO_HOSPITAL_SHARE
 from homeward.errors import HomewardError
-from homeward.exports import without_round_off
+from homeward.exports import is_money, spent_to_the_penny, to_the_penny, without_round_off
 from homeward.settings import MAX_HORIZON_MONTHS, MAX_HORIZON_WEEKS
 from homeward.storage import transaction
 from models import PlanningConfigRow, PlanRow, RunRow
@@ -1084,7 +1084,7 @@ def plan_figures(
     hours (the `staffing` rows summed); DFG works completed (the `capital` rows summed: fewer
     at a higher fee when `fees.charged_to_grant`) and delayed discharge (DTOC) days. A plan
     with no revenue rows (not solved) has None for its money, hours and DTOC days rather
-    than 0.
+    than 0. Money is to the penny (`_revenue_money`), not a sum's float noise.
 
     With the plan's config `body`, also `simulated_dtoc_days`: the delayed days its queue
     simulation gives (the simulation rows' person-days times each service's hospital share,
@@ -1098,31 +1098,50 @@ def plan_figures(
             return None
         return float(sum(r.get(column) or 0.0 for r in rows))
 
-    staff, agency = total("revenue", "staff_cost_gbp"), total("revenue", "agency_cost_gbp")
-    fee = total("revenue", "fee_income_gbp")
-    charge = total("revenue", "charge_income_gbp")  # 0 for a plan stored before charges
-    paid = None if staff is None or agency is None else staff + agency
-    budget, left = total("revenue", "budget_gbp"), total("revenue", "headroom_gbp")
-    unspent = None if left is None else without_round_off(left, budget or 0.0)
+    money = _revenue_money(result.get("revenue") or [])
     return {
         "weighted_wait_days": objective,
-        "fee_income_gbp": fee,
-        "charge_income_gbp": charge,
-        "staff_cost_gbp": staff,
-        "agency_cost_gbp": agency,
-        "revenue_cost_gbp": paid,
-        "revenue_budget_gbp": budget,
-        "net_revenue_cost_gbp": None
-        if paid is None or fee is None or charge is None
-        else paid - fee - charge,
-        "unspent_budget_gbp": unspent,
+        **money,
         "staff_hours": total("staffing", "staff_hours"),
         "agency_hours": total("staffing", "agency_hours"),
         "works_completed": total("capital", "works_completed"),
         # an unsolved plan stores total_dtoc_days 0: no plan, not a plan with no delays
-        "dtoc_days": None if paid is None else result.get("total_dtoc_days"),
+        "dtoc_days": None if money["revenue_cost_gbp"] is None else result.get("total_dtoc_days"),
         "simulated_dtoc_days": _simulated_dtoc(result, body),
     }
+
+
+_REVENUE_MONEY = (
+    "fee_income_gbp",
+    "charge_income_gbp",
+    "staff_cost_gbp",
+    "agency_cost_gbp",
+    "revenue_cost_gbp",
+    "revenue_budget_gbp",
+    "net_revenue_cost_gbp",
+    "unspent_budget_gbp",
+)
+
+
+def _revenue_money(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """`plan_figures`' money from a plan's `revenue` rows, summed and to the penny (a sum's
+    float noise, 6098600.8999999985, is no figure a finance officer can reconcile), each made
+    of the rounded figures it is reckoned from, so revenue cost is staff and agency cost, net
+    cost that less fee and charge income, and net cost and unspent budget add up to the
+    budget (`spent_to_the_penny`); each None without rows (a plan not solved)."""
+    if not rows:
+        return dict.fromkeys(_REVENUE_MONEY)
+
+    def penny_sum(column: str) -> float:  # a column missing (charges, once) sums to 0
+        return to_the_penny(float(sum(r.get(column) or 0.0 for r in rows)))
+
+    staff, agency = penny_sum("staff_cost_gbp"), penny_sum("agency_cost_gbp")
+    fee, charge = penny_sum("fee_income_gbp"), penny_sum("charge_income_gbp")
+    paid = to_the_penny(staff + agency)
+    budget = penny_sum("budget_gbp")
+    net, unspent = spent_to_the_penny(budget, paid - fee - charge)
+    figures = [fee, charge, staff, agency, paid, budget, net, unspent]
+    return dict(zip(_REVENUE_MONEY, figures, strict=True))
 
 
 def _simulated_dtoc(result: dict[str, Any], body: Mapping[str, Any] | None) -> float | None:
@@ -1213,10 +1232,17 @@ def sweep_row(
         if value is None or before is None or apart is not None:
             row[f"{name}_change"] = None
         else:
-            row[f"{name}_change"] = without_round_off(value - before, value, before)
+            row[f"{name}_change"] = _figure_change(name, value, before)
     row["compared_with_plan_id"] = None if baseline is None else baseline.plan_id
     row["not_comparable"] = apart
     return row
+
+
+def _figure_change(name: str, value: float, before: float) -> float:
+    """A figure's change, `value` less `before`, 0 where it is round-off beside them; money
+    to the penny, as its figures are (419752.4399999976 is 419752.44)."""
+    change = without_round_off(value - before, value, before)
+    return to_the_penny(change) if is_money(name) else change
 
 
 def _not_optimal(plan_id: int, status: str, baseline: SweepBaseline | None) -> str | None:

@@ -542,19 +542,20 @@ def test_risk_periods_give_each_weeks_contingency_for_a_high_year(
         sum(by_week.values()), rel=1e-9
     )
     assert summary["high_year_contingency_cost_gbp"]["value"] == pytest.approx(
-        sum(r["contingency_cost_gbp"] or 0.0 for r in rows), rel=1e-9
-    )
+        sum(r["contingency_cost_gbp"] or 0.0 for r in rows), rel=1e-9, abs=0.005
+    )  # money to the penny
     for figure, column in (
         ("high_year_hours_beyond_limits", "hours_beyond_limits"),
         ("high_year_hours_beyond_budget", "hours_beyond_budget"),
         ("high_year_cost_beyond_budget_gbp", "cost_beyond_budget_gbp"),
     ):
         total = sum(r[column] or 0.0 for r in rows)
-        assert summary[figure]["value"] == pytest.approx(total, rel=1e-9, abs=1e-9), figure
+        penny = 0.005 if column.endswith("_gbp") else 1e-9  # money to the penny
+        assert summary[figure]["value"] == pytest.approx(total, rel=1e-9, abs=penny), figure
     # the demo's budget funds 92% of the hours demand wants: the plan spends it every week
     assert summary["high_year_hours_beyond_budget"]["value"] > 0
     assert any("would overspend the revenue budget" in w for w in result["warnings"])
-    assert summary["high_year_capital_gbp"]["value"] == pytest.approx(capital, rel=1e-9)
+    assert summary["high_year_capital_gbp"]["value"] == pytest.approx(capital, rel=1e-9, abs=0.005)
     assert capital > 0
     peak = max(by_week, key=by_week.__getitem__)
     assert summary["peak_contingency_period"]["value"] == peak

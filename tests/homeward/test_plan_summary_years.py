@@ -96,3 +96,24 @@ def test_twelve_months_from_april_cover_the_year() -> None:
     figures = {r["figure"]: r["value"] for r in rows}
     assert figures["periods[2026-27]"] == 12 and figures["part_year[2026-27]"] is False
     assert figures["revenue_budget_gbp[2026-27]"] == pytest.approx(5_650_000.0, abs=1e-6)
+
+
+def test_a_years_money_is_to_the_penny_and_its_net_cost_and_unspent_add_up_to_its_budget() -> None:
+    """A year's net cost, every budget's summed, was 2063305.0000000005 beside a budget of
+    2063305.0 and 0.0 unspent: it read as over budget. Each year's money is to the penny, and
+    its net cost and unspent budget add up to its budget."""
+    share = 2_063_305.0 / 7  # seven budgets' net costs, each a seventh of the year's
+    budgets = [294_757.0] * 6 + [2_063_305.0 - 6 * 294_757.0]
+    by_year = [
+        {"budget": f"b{i}", "year": "2026-27", "periods": 2}
+        | {"budget_gbp": b, "net_cost_gbp": share, "headroom_gbp": b - share}
+        for i, b in enumerate(budgets)
+    ]
+    assert sum(r["net_cost_gbp"] for r in by_year) == 2_063_305.0000000005
+    result = {"revenue_by_year": by_year, "period_days": 7, "periods": 2}
+    result |= {"first_ds": "2026-04-06", "revenue": [], "staffing": [], "capital": []}
+    rows = unstored_summary_rows("optimal", 1.0, result, {})
+    figures = {r["figure"]: r["value"] for r in rows}
+    assert repr(figures["revenue_budget_gbp[2026-27]"]) == "2063305.0"
+    assert repr(figures["net_revenue_cost_gbp[2026-27]"]) == "2063305.0"
+    assert repr(figures["unspent_budget_gbp[2026-27]"]) == "0.0"

@@ -427,3 +427,43 @@ def test_with_care_charges_a_sweeps_net_cost_and_unspent_budget_add_up_to_the_bu
     assert net is not None and unspent is not None
     budget = sum(r["budget_gbp"] for r in result["revenue"])
     assert net + unspent == pytest.approx(budget, abs=1.0)
+
+
+def _revenue_row(staff: float, budget: float, fee: float = 0.0) -> dict[str, float]:
+    net = staff - fee
+    return {"staff_cost_gbp": staff, "agency_cost_gbp": 0.0, "fee_income_gbp": fee} | {
+        "charge_income_gbp": 0.0,
+        "budget_gbp": budget,
+        "net_cost_gbp": net,
+        "headroom_gbp": budget - net,
+    }
+
+
+def test_plan_figures_give_money_to_the_penny_and_net_and_unspent_add_up_to_the_budget() -> None:
+    """A sum of 13 weeks' staff cost was 6098600.8999999985 in the JSON, and a year's net cost
+    2063305.0000000005 beside a budget of 2063305.0 (read as over budget while 0.0 was left
+    unspent): money figures are to the penny, with net cost and unspent budget adding up to
+    the budget in pennies, rounded each alone or not."""
+    week = 6_098_600.9 / 13
+    result = {
+        "revenue": [_revenue_row(week, week + 0.5) for _ in range(13)],
+        "staffing": [],
+        "capital": [],
+    }
+    figures = planning.plan_figures(1.0, result)
+    assert sum(r["staff_cost_gbp"] for r in result["revenue"]) != 6_098_600.9  # float noise
+    assert repr(figures["staff_cost_gbp"]) == "6098600.9"
+    assert repr(figures["revenue_cost_gbp"]) == "6098600.9"
+    assert repr(figures["net_revenue_cost_gbp"]) == "6098600.9"
+    assert repr(figures["revenue_budget_gbp"]) == "6098607.4"
+    assert repr(figures["unspent_budget_gbp"]) == "6.5"
+    # GBP 1000.006 less 500.004: rounded each alone, 1000.01 against 500.0 + 500.0
+    odd = {**result, "revenue": [_revenue_row(500.004, 1000.006)]}
+    figures = planning.plan_figures(1.0, odd)
+    assert (figures["revenue_budget_gbp"], figures["net_revenue_cost_gbp"]) == (1000.01, 500.0)
+    assert figures["unspent_budget_gbp"] == 500.01
+    # a change between two plans' figures is to the penny too, not 419752.4399999976
+    base = planning.SweepBaseline(1, planning.plan_figures(1.0, result))
+    row = planning.sweep_row(0.1, 2, "optimal", figures, base)
+    assert repr(row["net_revenue_cost_gbp_change"]) == "-6098100.9"
+    assert row["weighted_wait_days_change"] == 0.0

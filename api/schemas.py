@@ -1363,12 +1363,13 @@ class PlanServiceChangePublic(BaseModel):
 
     service: str = Field(description="the service's id, as the configs name it")
     hours: float | None = Field(
-        description="staff (in-house or commissioned) and agency hours, hours; null where this "
-        "plan has no revenue_by_service rows (not solved, or stored before the table)"
+        description="staff (in-house or commissioned) and agency hours, hours; 0 for a service "
+        "only the plan compared with has; null where this plan has no revenue_by_service rows "
+        "(not solved, or stored before the table)"
     )
     compared_hours: float | None = Field(
-        description="the same in the plan compared with, hours; null without one, where it lacks "
-        "the service, or where it has no such rows"
+        description="the same in the plan compared with, hours; 0 where it lacks the service; "
+        "null without one, or where it has no such rows"
     )
     hours_change: float | None = Field(description=_change("hours"))
     net_cost_gbp: float | None = Field(
@@ -1400,8 +1401,9 @@ class PlanComparisonPublic(SweepRowPublic):
         description="per service, in this plan's config order (then any service only the plan "
         "compared with has), its hours and net cost in each plan and the change, summed over "
         "periods and teams: which service a changed rate or fee moved hours and money in. "
-        "Each change is null where the totals' are (`not_comparable`, or no plan compared "
-        "with). Not in a sweep's rows, which keep to the totals",
+        "A service only one plan has counts as 0 hours and GBP 0 in the other, so the changes "
+        "add up to the totals'. Each change is null where the totals' are (`not_comparable`, "
+        "or no plan compared with). Not in a sweep's rows, which keep to the totals",
     )
 
 

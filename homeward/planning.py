@@ -1377,15 +1377,18 @@ def service_changes(
     """A comparison's `by_service`: per service (this plan's config order, then any only the
     compared plan has), its hours and net cost in this plan and in the compared one
     (`compared_hours`, `compared_net_cost_gbp`) and each one's change, this plan's less the
-    compared's. The changes are None where the comparison's are (`compared`: its row, with
-    `not_comparable` or no `compared_with_plan_id`), or where either plan lacks the figure;
-    the compared plan's figures are None without one."""
+    compared's. A service one plan does not have (a what-if with `hao` removed) is 0 hours
+    and GBP 0 in it, where that plan has service figures at all, so the services' changes add
+    up to the totals'. The changes are None where the comparison's are (`compared`: its row,
+    with `not_comparable` or no `compared_with_plan_id`), or where either plan lacks the
+    figure (not solved, or stored before the table); the compared plan's figures are None
+    without one."""
     theirs = theirs or {}
     apart = compared.get("compared_with_plan_id") is None or compared.get("not_comparable")
-    empty = ServiceTotal(None, None)
+    absent_now, absent_then = _absent_service(mine), _absent_service(theirs)
     rows = []
     for service in dict.fromkeys([*mine, *theirs]):
-        now, then = mine.get(service, empty), theirs.get(service, empty)
+        now, then = mine.get(service, absent_now), theirs.get(service, absent_then)
         row: dict[str, Any] = {"service": service}
         for name in ("hours", "net_cost_gbp"):
             value, before = getattr(now, name), getattr(then, name)
@@ -1396,6 +1399,13 @@ def service_changes(
                 row[f"{name}_change"] = without_round_off(value - before, value, before)
         rows.append(row)
     return rows
+
+
+def _absent_service(totals: Mapping[str, ServiceTotal]) -> ServiceTotal:
+    """A service a plan's `totals` do not name: none of its hours or cost where the plan has
+    service figures (some service's hours known), unknown where it has none."""
+    known = any(t.hours is not None for t in totals.values())
+    return ServiceTotal(0.0, 0.0) if known else ServiceTotal(None, None)
 
 
 def plan_what_if(

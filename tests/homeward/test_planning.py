@@ -273,3 +273,35 @@ def test_a_what_ifs_changes_name_a_rates_financial_year_to_the_leaf() -> None:
 
 def _read(body: dict[str, Any]) -> PlanningConfig:
     return PlanningConfig.model_validate(body)
+
+
+def test_a_service_only_one_plan_has_counts_as_none_of_its_hours_or_cost_in_the_other() -> None:
+    """A what-if with `hao` removed gave hao's row null changes though the totals' changes
+    were given, so the other services' changes did not add up to the total change: a service
+    a solved plan does not have is 0 hours and GBP 0 in it."""
+    total = planning.ServiceTotal
+    mine = {"ot": total(120.0, 5_000.0), "reablement": total(300.0, 8_000.0)}
+    theirs = {"ot": total(100.0, 4_200.0), "hao": total(50.0, 1_550.0)}
+    compared = {"compared_with_plan_id": 4, "not_comparable": None}
+    rows = {r["service"]: r for r in planning.service_changes(mine, theirs, compared)}
+    assert list(rows) == ["ot", "reablement", "hao"]
+    assert rows["hao"] == {
+        "service": "hao",
+        "hours": 0.0,
+        "compared_hours": 50.0,
+        "hours_change": -50.0,
+        "net_cost_gbp": 0.0,
+        "compared_net_cost_gbp": 1_550.0,
+        "net_cost_gbp_change": -1_550.0,
+    }
+    assert rows["reablement"]["compared_hours"] == 0.0
+    assert rows["reablement"]["net_cost_gbp_change"] == 8_000.0
+    net_change = sum(r["net_cost_gbp_change"] for r in rows.values())
+    assert net_change == (5_000.0 + 8_000.0) - (4_200.0 + 1_550.0)
+    # not comparable, or a plan with no service figures (not solved): no change is made up
+    apart = {"compared_with_plan_id": 4, "not_comparable": "plan 9 covers other periods"}
+    assert all(r["hours_change"] is None for r in planning.service_changes(mine, theirs, apart))
+    unsolved = {"ot": total(None, None), "hao": total(None, None)}
+    rows = {r["service"]: r for r in planning.service_changes(mine, unsolved, compared)}
+    assert rows["reablement"]["compared_hours"] is None
+    assert rows["reablement"]["hours_change"] is None

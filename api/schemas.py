@@ -1177,8 +1177,9 @@ class PlanRiskPeriodRowPublic(_StoredRow):
     )
     contingency_capital_gbp: float | None = Field(
         description="for dfg_works, the capital the high year's extra works cost: "
-        "extra_cases_arriving per district times its cost_per_adaptation_gbp, summed; null "
-        "for care services and in plans stored before it"
+        "extra_cases_arriving per district times the capital a works case uses, its "
+        "cost_per_adaptation_gbp plus the DFG fee where fees.charged_to_grant is true, summed; "
+        "null for care services and in plans stored before it"
     )
 
 

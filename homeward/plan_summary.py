@@ -334,8 +334,10 @@ def _risk_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             "high_year_capital_gbp",
             _column_sum(periods, "contingency_capital_gbp"),
             "GBP",
-            "DFG capital the high year's extra works would cost, at each district's "
-            "cost_per_adaptation_gbp: beside the staff cost, not in it",
+            "DFG capital the high year's extra works would cost, at the capital each works "
+            "case uses: its district's cost_per_adaptation_gbp, plus the DFG fee where "
+            "fees.charged_to_grant is true (the fee paid out of the grant); beside the staff "
+            "cost, not in it",
         ),
         _row(
             "peak_contingency_period",

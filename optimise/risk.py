@@ -192,7 +192,9 @@ def _with_contingency(
     each service's hours_per_case and their split (`contingency_split`, against the plan's
     `hours` (S, D, T) per district), summed over teams;
     DFG works have no hours (NaN, null when served), paid from capital: the extra works at
-    each district's cost_per_adaptation_gbp, summed; care services have no capital (NaN)."""
+    each district's capital per works case (`inputs.cost_per_adaptation_gbp`: the config's
+    cost plus the fee where it is charged to the grant), summed; care services have no
+    capital (NaN)."""
     cases = extra.sum(axis=1)
     headroom = budget_headroom(inputs, result)
     split = contingency_split(inputs, result.staffing, extra[:-1], headroom, hours)

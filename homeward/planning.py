@@ -1420,7 +1420,8 @@ def plan_what_if(
     `config_changes`, the fields of its config that differ from the active one's, to the leaf
     (None with no config active), so a finance officer sees what a what-if changed and what
     that did. An active config that cannot be read (stored by an older release) does not stop
-    a plan of a sent config: nothing is compared, and `not_comparable` says why. Each read
+    a plan of a sent config: nothing is compared, and `not_comparable` says why, as it does
+    where no config is active or the active one has no plan yet. Each read
     and write is a short transaction of its own: none is held open while the plan solves.
     `created_by`: who asked (homeward.audit)."""
     with transaction(factory) as session:
@@ -1429,22 +1430,37 @@ def plan_what_if(
         try:
             changes = config_changes(session, config.model_dump(mode="json"))
             baseline = sweep_baseline(session)  # before the solve, which may make a newer one
-            unreadable = None
+            apart = None if baseline is not None else _no_baseline_text(session)
         except ConfigUnreadable as exc:  # the active config's: the sent one was read above
-            changes, baseline, unreadable = None, None, _not_compared_with(exc)
+            changes, baseline, apart = None, None, _not_compared_with(exc)
     stored = plan_scenario(factory, body, solver, created_by=created_by)
     with transaction(factory) as session:
         row = session.get_one(PlanRow, stored.plan_id)  # its figures as stored, reckoned after
     figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())
     horizon, rate = plan_horizon(row.result), config.fees.dfg_fee_rate
     compared = sweep_row(rate, row.id, row.status, figures, baseline, horizon)
-    if unreadable is not None:
-        compared["not_comparable"] = unreadable
+    if apart is not None:  # nothing to compare with: say why
+        compared["not_comparable"] = apart
     services = service_totals(row.result, body)
     by_service = service_changes(
         services, None if baseline is None else baseline.services, compared
     )
     return stored, {**compared, "config_changes": changes, "by_service": by_service}
+
+
+def _no_baseline_text(session: Session) -> str:
+    """Why a what-if has nothing to compare with (`sweep_baseline` found no plan), as a
+    sweep's message says it: no config is active, or the active one has no plan yet."""
+    active = repository.active_config(session)
+    if active is None:
+        return (
+            "no config is active to compare with (store one: POST /v1/configs), so every "
+            "change is null"
+        )
+    return (
+        f"the active config (id {active.id}) has no plan yet: nothing to compare with, so "
+        "every change is null (the pipeline plans it: POST /v1/runs, or the schedule)"
+    )
 
 
 def compare_plans(session: Session, plan: PlanRow, other: PlanRow) -> dict[str, Any]:

@@ -467,3 +467,35 @@ def test_plan_figures_give_money_to_the_penny_and_net_and_unspent_add_up_to_the_
     row = planning.sweep_row(0.1, 2, "optimal", figures, base)
     assert repr(row["net_revenue_cost_gbp_change"]) == "-6098100.9"
     assert row["weighted_wait_days_change"] == 0.0
+
+
+def test_a_what_if_before_the_active_config_is_planned_says_there_is_nothing_to_compare(
+    factory: sessionmaker[Session],
+) -> None:
+    """Every change, compared_with_plan_id and not_comparable were null with no reason; a
+    sweep's message said why. Two stored plans are still compared as before."""
+    body = _body()
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        active = repository.save_config(session, body, planning.config_hash(body)).id
+    cheaper = _body(revenue_budget_gbp_per_period=0.9 * body["revenue_budget_gbp_per_period"])
+    stored, comparison = planning.plan_what_if(factory, cheaper, "highs")
+    assert comparison["compared_with_plan_id"] is None
+    assert all(comparison[f"{name}_change"] is None for name in planning.SWEEP_FIGURES)
+    assert comparison["not_comparable"] == (
+        f"the active config (id {active}) has no plan yet: nothing to compare with, so every "
+        "change is null (the pipeline plans it: POST /v1/runs, or the schedule)"
+    )
+    assert comparison["config_changes"] == [
+        f"revenue_budget_gbp_per_period: {body['revenue_budget_gbp_per_period']:g} -> "
+        f"{cheaper['revenue_budget_gbp_per_period']:g}"
+    ]
+    planned = planning.plan_scenario(factory, None, "highs")
+    with factory() as session:
+        what_if, latest = (session.get_one(PlanRow, p.plan_id) for p in (stored, planned))
+        compared = planning.compare_plans(session, what_if, latest)
+    assert compared["compared_with_plan_id"] == planned.plan_id
+    assert compared["not_comparable"] is None
+    assert compared["revenue_budget_gbp_change"] == pytest.approx(
+        -0.1 * body["revenue_budget_gbp_per_period"] * 13
+    )

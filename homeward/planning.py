@@ -1665,13 +1665,31 @@ def _compared_text(
     )
 
 
-def _not_compared_text(baseline: SweepBaseline | None, table: list[dict[str, Any]]) -> str | None:
-    """A sweep's message when no row could be set against its baseline (every row's plan over
-    other periods: a later start once newer referrals are stored), with the first row's
-    reason; None when some row was compared, or there was nothing to compare with."""
+def _not_compared_text(
+    baseline: SweepBaseline | None,
+    table: list[dict[str, Any]],
+    own: tuple[float, str] | None = None,
+) -> str | None:
+    """A sweep's message when no row could be set against its baseline, with the reason every
+    row shares (`_shared_reason`) and, where the baseline is the sent config's plan at its own
+    fee rate, why (`own`, as `_compared_text` takes it); None when some row was compared, or
+    there was nothing to compare with."""
     if baseline is None or not table or any(row["not_comparable"] is None for row in table):
         return None
-    return f", not compared with plan {baseline.plan_id}: {table[0]['not_comparable']}"
+    which = f"plan {baseline.plan_id}"
+    if own is not None:
+        rate, why = own
+        which += f" (the config sent, at its own fee rate ({rate:g}), since {why})"
+    return f", not compared with {which}: {_shared_reason(baseline, table)}"
+
+
+def _shared_reason(baseline: SweepBaseline, table: list[dict[str, Any]]) -> str:
+    """Why no row was compared: the baseline's own status where it is not optimal (then no
+    row can be, an optimal rate's included: the first row's reason named that row's plan as
+    well, so a 100% rate's optimal plan read as the cause), else the first row's reason
+    (every row's plan over other periods: a later start once newer referrals are stored)."""
+    not_optimal = _not_optimal(baseline.plan_id, PlanStatus.OPTIMAL, baseline)
+    return not_optimal or str(table[0]["not_comparable"])
 
 
 def _unsolved_rates(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1821,7 +1839,7 @@ def run_sweep_job(
             run.status, run.finished_at = ended, utcnow()
             run.message = f"{len(rates)} of {len(rates)} rates planned"
             if ended == "succeeded":  # else no row has a figure to compare
-                run.message += _not_compared_text(baseline, table) or compared
+                run.message += _not_compared_text(baseline, table, own) or compared
             run.message += _unsolved_text(unsolved, len(table))
     except Exception as exc:  # the run record must say why it failed, whatever failed
         log.exception("sweep job %s failed", run_id)

@@ -469,6 +469,38 @@ def test_plan_figures_give_money_to_the_penny_and_net_and_unspent_add_up_to_the_
     assert row["weighted_wait_days_change"] == 0.0
 
 
+def test_a_sweep_not_compared_with_its_own_rates_relaxed_plan_says_so_and_why_that_plan(
+    factory: sessionmaker[Session],
+) -> None:
+    """A config with no revenue budget sent to sweep 5%, 50% and 100%: its own rate's plan
+    (10%, the baseline) and 5% and 50% are relaxed, 100% optimal. The message gave the first
+    row's reason ("plan 3 is infeasible_relaxed and plan 2 ...": the 100% row is optimal)
+    and dropped why plan 2 is the baseline (the config sent differs in its budget)."""
+    body = _body()
+    _store_flat_forecasts(factory, body)
+    with transaction(factory) as session:
+        repository.save_config(session, body, planning.config_hash(body))
+    planning.plan_scenario(factory, None, "highs")
+    run = _sweep(factory, _body(revenue_budget_gbp_per_period=0), [0.05, 0.5, 1.0])
+    assert run.status == "succeeded" and run.sweep is not None
+    assert [row["status"] for row in run.sweep] == [
+        "infeasible_relaxed",
+        "infeasible_relaxed",
+        "optimal",
+    ]
+    own = run.sweep[0]["compared_with_plan_id"]
+    assert all(row["not_comparable"] for row in run.sweep)
+    rate = body["fees"]["dfg_fee_rate"]
+    assert run.message == (
+        f"3 of 3 rates planned, not compared with plan {own} (the config sent, at its own fee "
+        f"rate ({rate:g}), since it differs from the active config in "
+        f"revenue_budget_gbp_per_period): plan {own} is infeasible_relaxed, not optimal: a "
+        "relaxed plan broke a limit to exist (its `relaxations` name it), so its waits and "
+        "costs are of no plan the config allows and a change to or from them is no saving; "
+        "every change is null"
+    )
+
+
 def test_a_what_if_before_the_active_config_is_planned_says_there_is_nothing_to_compare(
     factory: sessionmaker[Session],
 ) -> None:

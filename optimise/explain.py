@@ -218,6 +218,7 @@ def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult)
     whole = inputs.worst_district_weight > 0
     what = OBJECTIVE if whole else WAITING
     rule = PriceRule(1.0, -1.0, WORKS_UNIT, "")
+    names = _district_names(inputs)
     rows = []
     for i, dual, lo, hi in zip(limited, reduced, low, high, strict=True):
         labels = _one_label(model, block, int(i))
@@ -225,7 +226,7 @@ def _works_limit_prices(inputs: PlanInputs, model: LpModel, result: SolveResult)
         ranged = (float(lo), float(hi), float(upper[i]))
         valid = _qualifiers(rule, value, ranged, bool(model.penalties), UNITS["works_limit"])
         text = (
-            f"allowing one more DFG works completion for {labels['district']} "
+            f"allowing one more DFG works completion for {_named(labels, names)['district']} "
             f"{_effect(rule, value, whole)}{valid}"
         )
         if not np.isfinite(value):
@@ -258,12 +259,13 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     low, high = _ranges(result, span, bound)
     whole = inputs.worst_district_weight > 0
     what = OBJECTIVE if whole else WAITING
+    names = _district_names(inputs)
     rows = []
     for labels, dual, value, lo, hi, b in zip(
         entry_labels(model, block), duals, values, low, high, bound, strict=True
     ):
         effect = _effect(rule, float(value) + 0.0, whole)
-        named = _named(labels)
+        named = _named(labels, names)
         of_year = f"{labels['year']} " if "year" in labels else ""  # a year's capital
         text = rule.sentence.format(effect=effect, owner=_owner(labels), of_year=of_year, **named)
         where = _when(labels)
@@ -290,10 +292,21 @@ def _prices(inputs: PlanInputs, model: LpModel, result: SolveResult, name: str) 
     return _whole_periods(frame)
 
 
-def _named(labels: dict[str, str]) -> dict[str, str]:
-    service = labels.get("service")
-    # in sentences and units only: the row's `index` keeps the config's ids
-    return labels if service is None else {**labels, "service": service_name(service)}
+def _district_names(inputs: PlanInputs) -> dict[str, str]:
+    return dict(zip(inputs.districts, inputs.district_names, strict=True))
+
+
+def _named(labels: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    """The labels as a sentence or unit says them: a service as planners name it ("OT") and a
+    district by its config `name` ("North Warwickshire"), as the plan's warnings and every
+    dashboard card do. In sentences and units only: the row's `index` and coordinate columns
+    keep the config's ids, which a client joins on."""
+    named = dict(labels)
+    if "service" in labels:
+        named["service"] = service_name(labels["service"])
+    if "district" in labels:
+        named["district"] = names.get(labels["district"], labels["district"])
+    return named
 
 
 def _start(inputs: PlanInputs, labels: dict[str, str]) -> pd.Timestamp | None:

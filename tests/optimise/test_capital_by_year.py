@@ -74,7 +74,7 @@ def test_capital_is_priced_per_district_and_year() -> None:
     assert capital["district"].tolist() == ["rugby", "rugby"]
     assert capital["unit"].tolist() == ["waiting days saved per extra GBP 1,000"] * 2
     assert capital.loc["2024-25", "statement"].startswith(
-        "Financial year 2024-25: an extra GBP 1,000 of 2024-25 DFG capital for rugby saves 21 "
+        "Financial year 2024-25: an extra GBP 1,000 of 2024-25 DFG capital for Rugby saves 21 "
         "weighted waiting days"
     )
 

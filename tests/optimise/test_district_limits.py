@@ -61,7 +61,7 @@ def test_a_district_ceiling_holds_binds_and_is_priced() -> None:
     prices = result.shadow_prices.set_index(["constraint", "index"])
     price = prices.loc[("district_hours_max", "ot/rugby/1")]
     assert price["value"] > 0 and price["district"] == "rugby" and price["service"] == "ot"
-    assert "an extra OT hour allowed in rugby (its own ceiling) saves" in price["statement"]
+    assert "an extra OT hour allowed in Rugby (its own ceiling) saves" in price["statement"]
     assert max_violation(residuals(inputs, result)) < 1e-6
 
 

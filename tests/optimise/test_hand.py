@@ -100,7 +100,7 @@ def test_a_price_quoted_per_more_than_its_range_says_how_far_it_holds(
         "for a bound from 50 to 320 GBP), for the first GBP 120 only; beyond that the price falls"
     )
     assert statements[("capital", "rugby")] == (
-        "An extra GBP 1,000 of DFG capital for rugby saves 14 weighted waiting days (holds for "
+        "An extra GBP 1,000 of DFG capital for Rugby saves 14 weighted waiting days (holds for "
         "a bound from 0 to 10,000 GBP)"
     )
     # a price of 0 cannot fall: nothing is added however narrow its range

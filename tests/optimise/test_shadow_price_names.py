@@ -37,3 +37,25 @@ def test_each_price_and_binding_row_gives_its_coordinates_as_columns() -> None:
     assert team["district"] is None and int(team["period"]) >= 1
     capital = result.shadow_prices[result.shadow_prices["constraint"] == "capital"].iloc[0]
     assert capital["district"] == capital["index"] and capital["period"] is None
+
+
+def test_statements_name_districts_by_their_config_names_and_the_index_keeps_ids() -> None:
+    """A capital price read "an extra GBP 1,000 of DFG capital for melton", the config's id,
+    where the plan's warnings and every dashboard card say "Melton": a config's `name` is how
+    a plan writes a district (optimise/config.py DistrictConfig)."""
+    raw = rich_config(equity={"even_waits": False})
+    raw["districts"][0] = {
+        **raw["districts"][0],
+        "name": "Rugby Borough",
+        "hours": {"ot": {"max_per_period": 20.0}},
+    }
+    result = optimise.plan(inputs_of(raw, rich_demand()), simulation_runs=0)
+    prices = result.shadow_prices.set_index(["constraint", "index"])
+    capital = prices.loc[("capital", "rugby")]
+    assert "DFG capital for Rugby Borough " in capital["statement"]
+    assert capital["district"] == "rugby"
+    ceiling = prices.loc[("district_hours_max", "ot/rugby/1")]
+    assert "an extra OT hour allowed in Rugby Borough (its own ceiling)" in ceiling["statement"]
+    assert ceiling["unit"].endswith("saved per extra OT hour allowed in Rugby Borough")
+    districts = result.shadow_prices.dropna(subset=["district"])
+    assert not districts["statement"].str.contains(r"\brugby\b").any()

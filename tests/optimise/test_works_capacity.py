@@ -134,7 +134,7 @@ def test_a_works_price_quoted_per_more_than_its_range_says_how_far_it_holds() ->
     assert not works["statement"][~narrow].str.contains("for the first").any()
     statements = works.set_index("index")["statement"]
     assert statements["rugby/1"] == (
-        "Period 1: allowing one more DFG works completion for rugby lowers the plan's objective "
+        "Period 1: allowing one more DFG works completion for Rugby lowers the plan's objective "
         "(weighted waiting days plus the worst-district term) by 14 days (holds for a bound "
         "from 0.7 to 5.4 works), for the first 0.7 works only; beyond that the price falls"
     )

@@ -1080,17 +1080,33 @@ function perPeriod(points) {
 // "a week" as a chart's title says it: "per week", "per month", "per 14 days".
 const perTitle = (per) => per.replace(/^an? /, "per ");
 
-function renderChart(forecast, history, kind) {
+function renderChart(forecast, history, kind, source = null) {
   const pts = forecast.points;
   if (!pts.length) return;
   const chart = document.querySelector("#chart");
+  const changed = historyChanged(forecast, source);
   chart.innerHTML = `<div id="chart-figure"></div>
     <p class="muted" id="chart-caption"></p>
-    <p class="muted" id="chart-accuracy"></p>${forecastTable(forecast, history)}`;
+    <p class="muted" id="chart-accuracy"></p>${changed ? '<p class="muted" id="chart-history-changed" role="note"></p>' : ""}
+    ${forecastTable(forecast, history)}`;
   drawChart(chart.querySelector("#chart-figure"), (box, W) => forecastChart(box, W, forecast, history));
   // Ids and model names go in as text, never markup: a team's id comes from a stored config.
   chart.querySelector("#chart-caption").textContent = caption(forecast, history, kind);
   chart.querySelector("#chart-accuracy").textContent = accuracy(forecast, kind);
+  if (changed) chart.querySelector("#chart-history-changed").textContent = changed;
+}
+
+// An upload that changed the series' stored values after the forecast's run started
+// (`history_changed`): the chart then draws the history as stored now beside a forecast of the
+// older one, so the card says so, and what makes a forecast of the new history. `source` is the
+// series' newest import (GET /v1/series), which names the upload. "" when nothing changed.
+function historyChanged(forecast, source) {
+  if (forecast.history_changed !== true) return "";
+  const from = source ? ` (the newest from ${source})` : "";
+  return `The history of ${forecast.series_id} changed after this forecast was made ` +
+    `(run #${forecast.run_id}), by an upload${from}: it is of the older history until the next ` +
+    "pipeline run (POST /v1/runs, or the weekly schedule), while the grey line shows the history " +
+    "as stored now.";
 }
 
 // The chart's figures as a table, folded away under it: a screen reader cannot read a line off
@@ -1189,12 +1205,13 @@ function accuracy(forecast, kind) {
 // Series ids hold slashes that are part of the route; anything else in them is escaped.
 const seriesPath = (id) => id.split("/").map(encodeURIComponent).join("/");
 
-async function showSeries(id, kind) {
-  const path = seriesPath(id);
+async function showSeries(series) {
+  const path = seriesPath(series.id);
+  const kind = series.kind || "observed";
   const [forecast, history] = await Promise.all([
     getJSON(`/v1/forecasts/${path}`),
     isTotal(kind) ? [] : getJSON(`/v1/observations/${path}?last=104`)]);
-  renderChart(forecast, history, kind);
+  renderChart(forecast, history, kind, series.source);
 }
 
 // The demo's invented history is labelled wherever a series is offered, so it is never read as
@@ -1206,9 +1223,17 @@ const isSynthetic = (s) => s.source === SYNTHETIC_SOURCE;
 function seriesGroup(label, series) {
   const group = document.createElement("optgroup");
   group.label = label;
-  for (const s of series) group.append(new Option(isSynthetic(s) ? `${s.id} (synthetic demo)` : s.id, s.id));
+  for (const s of series) {
+    const notes = [isSynthetic(s) ? "synthetic demo" : "", isForecast(s) ? "" : "no forecast yet"]
+      .filter(Boolean);
+    group.append(new Option(notes.length ? `${s.id} (${notes.join("; ")})` : s.id, s.id));
+  }
   return group;
 }
+
+// Whether a pipeline run has forecast the series: one stored since the newest run has none
+// (GET /v1/series gives it `forecast_run_id` null).
+const isForecast = (s) => s.forecast_run_id != null;
 
 // An empty database has no series to pick: the card says so, and how forecasts are made.
 function showNoForecasts(select) {
@@ -1221,6 +1246,28 @@ function showNoForecasts(select) {
     appear here after its first run.</p>`;
 }
 
+// Series stored but none forecast yet (imported, and no pipeline run since): one state, said
+// once, naming the series and what forecasts them, rather than a disabled picker beside an
+// error about the series it could not draw.
+function showUnforecast(select, series) {
+  select.replaceChildren(new Option("no forecasts yet", ""));
+  select.disabled = true;
+  const ids = series.map((s) => s.id);
+  const named = ids.length > 5 ? `${ids.slice(0, 5).join(", ")} and ${ids.length - 5} more` : ids.join(", ");
+  const chart = document.querySelector("#chart");
+  chart.innerHTML = '<p class="muted" id="forecast-unmade"></p>';
+  chart.querySelector("#forecast-unmade").textContent = `No forecasts yet: ${ids.length} ` +
+    `series ${ids.length === 1 ? "is" : "are"} stored (${named}), but no pipeline run has forecast ` +
+    `${ids.length === 1 ? "it" : "them"}. An administrator starts one (POST /v1/runs), or the ` +
+    "weekly schedule will; forecasts appear here after it.";
+}
+
+// A chart that could not be drawn says why in the card; the series stay offered.
+function showChartError(err) {
+  showError("#chart", "", err.message);
+  document.querySelector("#chart .error").id = "chart-error";
+}
+
 async function loadSeries() {
   const series = await getJSON("/v1/series");
   const select = document.querySelector("#series");
@@ -1228,21 +1275,23 @@ async function loadSeries() {
     showNoForecasts(select);
     return;
   }
+  if (!series.some(isForecast)) {
+    showUnforecast(select, series);
+    return;
+  }
   select.disabled = false;
-  const kinds = new Map(series.map((s) => [s.id, s.kind || "observed"]));
+  const byId = new Map(series.map((s) => [s.id, s]));
   const totals = series.filter((s) => isTotal(s.kind));
   select.replaceChildren(seriesGroup("Observed series", series.filter((s) => !isTotal(s.kind))));
   if (totals.length) {
     select.append(seriesGroup("Team and area totals (sum of their districts' forecasts)", totals));
   }
-  const chart = document.querySelector("#chart");
-  select.onchange = () => showSeries(select.value, kinds.get(select.value))
-    .catch((err) => { chart.textContent = err.message; });
-  const first = series.find((s) => s.id.startsWith("referrals/")) || series[0];
-  if (first) {
-    select.value = first.id;
-    await showSeries(first.id, kinds.get(first.id));
-  }
+  select.onchange = () => showSeries(byId.get(select.value)).catch(showChartError);
+  // the first referral series with a forecast: one stored since the newest run has none to draw
+  const drawn = series.filter(isForecast);
+  const first = drawn.find((s) => s.id.startsWith("referrals/")) || drawn[0];
+  select.value = first.id;
+  await showSeries(first).catch(showChartError);
 }
 
 // The fee box starts at the active config's rate (what the current plan charges), so a
@@ -2035,8 +2084,7 @@ async function load() {
     const select = document.querySelector("#series");
     select.replaceChildren(new Option("no series to show", ""));
     select.disabled = true;
-    showError("#chart", "", err.message);
-    document.querySelector("#chart .error").id = "chart-error";
+    showChartError(err);
   }).finally(() => chart.setAttribute("aria-busy", "false"));
 }
 

@@ -1929,14 +1929,45 @@ async function showPlan(active, token, asked) {
   renderHours(plan); renderWaits(plan); renderCapital(plan); renderBacklog(plan);
   renderDemand(plan, config?.body?.winter ?? null);
   nameConfig(config);
-  // a plan asked for by id says what it is in its heading; the latest, whether its config is
-  // still the active one, and whether a pipeline run has failed since it was made
-  if (asked.id != null) return;
+  // a plan asked for by id says what it is in its heading (a what-if, what it changed); the
+  // latest, whether its config is still the active one, and whether a pipeline run has failed
+  // since it was made
+  if (asked.id != null) {
+    if (plan.scenario) showComparison(plan, active, token);
+    return;
+  }
   const failed = failedRunAfter(plan);
   failed.then((run) => { if (token === loadToken) noteFailedRun(plan, run); });
   Promise.all([active, failed]).then(([c, run]) => {
     if (token === loadToken) noteActiveConfig(plan, c, run);
   });
+}
+
+// A what-if opened by id (?plan=, the picker, a link) set against the plan a what-if made now
+// is compared with, the active config's latest plan (GET /v1/plans/{id}/compare/{other_id}):
+// its config changes, then what they did to the totals, drawn as the what-if card draws one it
+// made (its tables' ids renamed, as that card may hold a what-if too), so a what-if opened
+// later is not read without what it changed. Nothing if the active config cannot be read.
+async function showComparison(plan, active, token) {
+  const [config, latest] = await Promise.all([active, getJSON("/v1/plans/latest").catch(() => null)]);
+  if (token !== loadToken || !config) return;
+  const current = latest && await isActiveConfig(latest.config_id, config) ? latest : null;
+  let body;
+  try {
+    const comparison = current
+      ? await getJSON(`/v1/plans/${encodeURIComponent(plan.id)}/compare/${encodeURIComponent(current.id)}`)
+      : {};
+    const shown = { ...plan, comparison };
+    body = whatIfConfigChanges(shown) + whatIfChanges(shown, config);  // what it changed, then what that did
+  } catch (err) {
+    body = `<p class="muted">It could not be set against the current plan #${esc(current.id)}: ${esc(err.message)}</p>`;
+  }
+  if (token !== loadToken) return;
+  const box = document.createElement("div");
+  box.id = "plan-compared";
+  box.innerHTML = `<h3>Against the current plan</h3>${body}`;
+  for (const el of box.querySelectorAll("[id^='whatif-']")) el.id = el.id.replace(/^whatif-/, "plan-compared-");
+  document.querySelector("#summary .kpi")?.after(box);
 }
 
 async function loadPlan() {

@@ -1,10 +1,11 @@
 """What the dashboard says beside a figure that could be misread: a forecast of a history
-corrected since it was made (`history_changed`), and a forecast card over stored series none
-(or not all) of which has a forecast yet. Real headless Chromium against the real server, API
-keys required."""
+corrected since it was made (`history_changed`), a forecast card over stored series none (or
+not all) of which has a forecast yet, and a what-if opened by its id, against the plan it would
+be compared with. Real headless Chromium against the real server, API keys required."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,39 @@ def _first_charted(admin: httpx.Client) -> str:
         for s in series
         if s["id"].startswith("referrals/") and s["forecast_run_id"] is not None
     )
+
+
+def test_a_what_if_opened_by_its_id_shows_its_config_changes_against_the_current_plan(
+    browser: Any, demo_server: LiveServer, role_keys: dict[Role, str], admin: httpx.Client
+) -> None:
+    """Opened by `?plan=` (or the picker), a what-if said only "A what-if ... with config #4":
+    not what it changed nor what that did, which only a what-if made on the page showed."""
+    latest = admin.get("/v1/plans/latest").raise_for_status().json()
+    body = copy.deepcopy(admin.get("/v1/configs/active").raise_for_status().json()["body"])
+    body["fees"] = {**body.get("fees", {}), "dfg_fee_rate": 0.2}
+    made = admin.post("/v1/plans", json={"config": body}, timeout=300)
+    assert made.status_code == 201, made.text
+    what_if = made.json()
+    compared = admin.get(f"/v1/plans/{what_if['id']}/compare/{latest['id']}").json()
+    assert compared["config_changes"], compared
+    wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
+    browser.get(f"{demo_server.url}/?plan={what_if['id']}")
+    changes = wait.until(ec.presence_of_element_located((By.ID, "plan-compared-config-changes")))
+    shown = [" ".join(li.text.split()) for li in changes.find_elements(By.TAG_NAME, "li")]
+    assert shown == compared["config_changes"]
+    caption = _text(browser, "plan-compared")
+    assert f"against the current plan #{latest['id']}" in caption
+    fee_row = browser.find_element(
+        By.XPATH, "//table[@id='plan-compared-changes']//tr[th='fee income (GBP)']"
+    )
+    change = compared["fee_income_gbp_change"]
+    assert fee_row.find_elements(By.TAG_NAME, "td")[2].text.startswith("+" if change > 0 else "-")
+    # the ids of the what-if card's own tables are not repeated: it may show a what-if too
+    assert not browser.find_elements(By.CSS_SELECTOR, "#summary [id^='whatif-']")
+    # the latest plan is no what-if: it has no comparison
+    browser.get(f"{demo_server.url}/")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "plan-id"), str(latest["id"])))
+    assert not browser.find_elements(By.ID, "plan-compared")
 
 
 def _weeks_csv(series_id: str, history: list[dict[str, Any]], add: float) -> bytes:

@@ -6,7 +6,7 @@ import difflib
 import json
 import re
 import types
-from collections import abc
+from collections import Counter, abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 # Enough to fix a file in one pass without flooding a log line or an HTTP problem detail.
 MAX_PROBLEMS_IN_MESSAGE = 20
+# problems of one kind listed in a message: what they share is said once above the listing
+EXAMPLES_PER_KIND = 3
 
 
 class HomewardError(Exception):
@@ -84,24 +86,33 @@ class ValidationFailed(HomewardError):
         lines += [f"  - {problem}" for problem in shown]
         if total > len(shown):
             lines.append(
-                f"  ... and {total - len(shown)} more ({len(shown)} shown: one of each kind, "
-                "then the first)"
+                f"  ... and {total - len(shown)} more ({len(shown)} shown: the first of each "
+                f"kind, at most {EXAMPLES_PER_KIND} of any)"
             )
         return "\n".join(lines)
 
 
 def _shown(problems: tuple[Problem, ...], most: int) -> tuple[Problem, ...]:
-    """Up to `most` problems, in their order: the first of each kind, then the first of the
-    rest. A file whose 480 dates are all refused may also have a negative count and a
-    duplicated row; the first 20 alone would list only dates, hiding what else to mend."""
+    """Every problem when there are `most` or fewer; else up to `most`, in their order: the
+    first of each kind, then more of each kind from the top, at most EXAMPLES_PER_KIND of
+    any. A file whose 480 dates are all refused may also have a negative count and a
+    duplicated row; the first 20 alone would list only dates, hiding what else to mend. And
+    36 counts written `1,201` are one mistake, which the line of what they share says once
+    (`_common_problems`): 20 lines of it were noise."""
+    if len(problems) <= most:  # all listed: nothing is cut short
+        return problems
+    kinds = [_kind(problem) for problem in problems]
     firsts: dict[tuple[str | None, str, str], int] = {}
-    for at, problem in enumerate(problems):
-        firsts.setdefault(_kind(problem), at)
+    for at, kind in enumerate(kinds):
+        firsts.setdefault(kind, at)
     picked = set(sorted(firsts.values())[:most])
-    for at in range(len(problems)):
+    taken = Counter(kinds[at] for at in picked)
+    for at, kind in enumerate(kinds):
         if len(picked) >= most:
             break
-        picked.add(at)
+        if at not in picked and taken[kind] < EXAMPLES_PER_KIND:
+            picked.add(at)
+            taken[kind] += 1
     return tuple(problems[at] for at in sorted(picked))
 
 

@@ -538,14 +538,16 @@ def test_all_problems_are_listed_not_just_the_first() -> None:
     ]
 
 
-def test_message_states_total_and_shows_first_twenty() -> None:
+def test_message_states_total_and_shows_a_few_of_one_kind() -> None:
+    """25 negative counts are one mistake: three of them listed, under the line saying what
+    all 25 share (20 near-identical lines were noise)."""
     text = HEADER + "".join(f"a{i},2024-01-01,-1\n" for i in range(25))
     with pytest.raises(ValidationFailed) as caught:
         read_observations_csv(text, "many.csv")
     message = str(caught.value)
     assert "25 problems found" in message
-    assert "row 21," in message and "row 22," not in message
-    assert "and 5 more" in message
+    assert "row 4," in message and "row 5," not in message
+    assert "and 22 more (3 shown: the first of each kind, at most 3 of any)" in message
     # what all 25 share is said once, before the listing cut short
     [line] = [x for x in message.splitlines() if x.startswith("  25 rows")]
     assert line.startswith("  25 rows (2 to 26), column 'y': expected ")
@@ -563,14 +565,23 @@ def test_message_shows_one_of_each_kind_before_the_cap() -> None:
     message = str(caught.value)
     assert "485 problems found" in message
     listed = [line for line in message.splitlines() if line.startswith("  - ")]
-    assert len(listed) == MAX_PROBLEMS_IN_MESSAGE
+    assert len(listed) == 8  # 3 dates, then one of each other kind
     for found in ("'-5' (negative)", "'n/a' (not a number)", "'twelve'", "a blank value"):
         assert any(found in line for line in listed), found
     assert any("a second row for '2024-01-01'" in line for line in listed)
-    # the rest of the listing is the date problems from the top, still in file order
+    # the dates listed are the first three, and the listing is in file order
     rows_listed = [int(line.split("row ")[1].split(",")[0]) for line in listed]
-    assert rows_listed == sorted(rows_listed) and rows_listed[0] == 2
-    assert "... and 465 more" in message
+    assert rows_listed == sorted(rows_listed) and rows_listed[:3] == [2, 3, 4]
+    assert "... and 477 more" in message
+
+
+def test_a_listing_of_many_kinds_stops_at_the_cap() -> None:
+    """Kinds enough to fill the cap: the first of each, in file order, and no more."""
+    words = [f"kind {chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(30)]  # no digits
+    problems = [Problem(2 + i, "y", word, "x") for i, word in enumerate(words)]
+    listed = [x for x in str(ValidationFailed(problems, "kinds.csv")).splitlines() if "- row" in x]
+    assert [x.split("expected ")[1] for x in listed] == [f"{w}, found x" for w in words[:20]]
+    assert len(listed) == MAX_PROBLEMS_IN_MESSAGE
 
 
 def test_problems_beyond_the_cap_are_counted() -> None:

@@ -300,7 +300,7 @@ def _not_a_number(value: Any, stored: bool = False) -> str:
         return json.dumps(value)
     if isinstance(value, str | bytes) and not stored:
         text = value.decode(errors="replace") if isinstance(value, bytes) else value
-        return f"{json.dumps(text[:80])} (text)"
+        return f"{json.dumps(text[:80], ensure_ascii=False)} (text)"  # £ as £, not \u00a3
     return ""
 
 

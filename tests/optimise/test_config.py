@@ -305,6 +305,7 @@ def test_a_care_charge_with_its_paying_share_is_planned_with() -> None:
         (("period_days",), "7"),
         (("teams", 0, "hours", "ot", "max_per_period"), "100"),
         (("districts", 0, "initial_backlog_cases", "ot"), "3"),
+        (("revenue_budget_gbp_per_period",), "£108,595"),  # as typed: was "\u00a3108,595"
     ],
 )
 def test_a_number_given_as_text_is_refused_naming_the_field(

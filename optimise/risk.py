@@ -364,9 +364,11 @@ def demand_risk_warning(risk: pd.DataFrame) -> str | None:
     low, planned, high = (float(dtoc.get(name, 0.0)) for name in SCENARIOS)
     if planned <= 0 or high <= HIGH_DTOC_TIMES * planned:
         return None
+    # a ratio to a planned figure under one day (756,786.6 times "0") says nothing
+    times = f"{high / planned:,.1f} times the" if planned >= 1 else "against"
     return (
         f"if referrals come in high, the plan's hours give {high:,.0f} delayed days in hospital "
-        f"(DTOC), {high / planned:,.1f} times the {planned:,.0f} planned (low: {low:,.0f}): its "
+        f"(DTOC), {times} {planned:,.0f} planned (low: {low:,.0f}): its "
         "hours leave little room for a high year. See the demand_risk table for the services "
         "and districts, and hold reserve hours (agency, or teams' max_per_period above the "
         "plan's) for them; the planned figure is the LP's, and its queue simulation's "

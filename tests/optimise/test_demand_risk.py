@@ -164,6 +164,16 @@ def test_a_high_year_of_many_times_the_planned_delayed_days_is_a_warning() -> No
     assert "demand_risk table" in warning and "reserve hours" in warning
 
 
+def test_a_high_year_against_under_a_day_planned_gives_no_ratio() -> None:
+    """A plan with almost no delays planned warned of '756,786.6 times the 0 planned'."""
+    warning = demand_risk_warning(_risk_rows(0.0, 0.0015, 1174.0))
+    assert warning is not None
+    assert warning.startswith(
+        "if referrals come in high, the plan's hours give 1,174 delayed days in hospital "
+        "(DTOC), against 0 planned (low: 0)"
+    )
+
+
 @pytest.mark.parametrize("days", [(90.0, 100.0, 150.0), (0.0, 0.0, 40.0)])
 def test_a_high_year_within_its_share_or_none_planned_is_no_warning(
     days: tuple[float, float, float],

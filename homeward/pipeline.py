@@ -8,7 +8,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -92,19 +93,10 @@ def run_pipeline(
         if run_id is not None:
             _finish(factory, run_id, "skipped", busy, {})
         raise PipelineBusy(busy)
-    stop = threading.Event()
-    heartbeat = threading.Thread(
-        target=_keep_lease,
-        args=(factory, holder, ttl, stop),
-        name="homeward-lease",
-        daemon=True,
-    )
-    heartbeat.start()
     try:
-        return _run_locked(factory, settings, trigger, report, run_id, holder)
+        with lease_kept(factory, holder, ttl):
+            return _run_locked(factory, settings, trigger, report, run_id, holder)
     finally:
-        stop.set()
-        heartbeat.join()
         repository.release_lock(factory, LOCK_NAME, holder)
 
 
@@ -194,6 +186,26 @@ def freshness(factory: sessionmaker[Session], settings: Settings) -> UpToDate | 
         if history.empty or run.data_hash != observations_hash(history):
             return f"the stored observations changed since run {run.id}"
         return UpToDate(run.id, plan_id, run.finished_at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+@contextmanager
+def lease_kept(factory: sessionmaker[Session], holder: str, ttl: timedelta) -> Iterator[None]:
+    """Renew the pipeline lock `holder` has taken (`_keep_lease`, in a thread) for as long as
+    the block runs: whatever holds the lock (a pipeline run, a purge) may outlast one `ttl`,
+    and the lock must not lapse to another holder while it works."""
+    stop = threading.Event()
+    heartbeat = threading.Thread(
+        target=_keep_lease,
+        args=(factory, holder, ttl, stop),
+        name="homeward-lease",
+        daemon=True,
+    )
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        heartbeat.join()
 
 
 def _keep_lease(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from homeward import audit, plan_summary, planning, repository
 from homeward.clock import utcnow
 from homeward.errors import HomewardError
-from homeward.pipeline import LOCK_NAME
+from homeward.pipeline import LOCK_NAME, lease_kept
 from homeward.recovery import UNFINISHED, as_utc, lock_holder
 from homeward.storage import lift_statement_timeout, transaction
 from models import ForecastMetricRow, ForecastRow, LevelShiftRow, LockRow, PlanRow, RunRow
@@ -160,7 +160,9 @@ def purge(
     if not repository.acquire_lock(factory, LOCK_NAME, holder, lock_ttl):
         raise PurgeBusy(_busy(factory))
     try:
-        with transaction(factory) as session:
+        # renewed while it deletes: millions of rows can outlast a lease, and a run must not
+        # start on the lock's lapse between the choice and the commit
+        with lease_kept(factory, holder, lock_ttl), transaction(factory) as session:
             return _purge_in(session, retention, dry_run=False, actor=actor)
     finally:
         repository.release_lock(factory, LOCK_NAME, holder)

@@ -6,6 +6,8 @@ forecasts an unfinished what-if or sweep plans from."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import cli, repository, retention, scheduler
 from homeward.pipeline import LOCK_NAME, PipelineOutcome
+from homeward.recovery import lock_holder
 from homeward.retention import PurgeBusy, Retention, StoredRun, choose, purge, summary
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
@@ -136,6 +139,35 @@ def test_purge_refuses_while_the_pipeline_lock_is_held(factory: sessionmaker[Ses
         purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=LEASE)
     with factory() as session:
         assert session.get(RunRow, old) is not None
+
+
+def test_a_purge_longer_than_a_lease_keeps_the_lock_until_it_ends(
+    either_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting millions of forecast rows can outlast HOMEWARD_PIPELINE_LOCK_TTL_S: the purge
+    renews the lease as a pipeline run does, so no run takes the lock while it deletes."""
+    factory = either_factory
+    old = _run(factory, ["a"])
+    _run(factory, ["a"])
+    lease = timedelta(seconds=1)
+    seen: list[object] = []
+    delete = retention._delete
+
+    def slow_delete(session: Session, run_ids: Sequence[int]) -> None:
+        time.sleep(3 * lease.total_seconds())  # three leases: unrenewed, it had lapsed
+        with factory() as other:
+            lock = other.get(LockRow, LOCK_NAME)
+            seen.append(None if lock is None else lock.holder)
+        seen.append(repository.acquire_lock(factory, LOCK_NAME, "a-pipeline-run", lease))
+        delete(session, run_ids)
+
+    monkeypatch.setattr(retention, "_delete", slow_delete)
+    done = purge(factory, Retention(keep_runs=1), dry_run=False, lock_ttl=lease)
+    assert seen == [f"purge:{lock_holder()}", False]
+    assert done.choice.deleted == (old,)
+    with factory() as session:
+        assert session.get(LockRow, LOCK_NAME) is None  # given back once it ended
+        assert session.get(RunRow, old) is None
 
 
 def test_the_command_prints_one_line_and_releases_the_lock(

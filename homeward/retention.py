@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, cast, delete, func, select
+from sqlalchemy import Text, cast, delete, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from homeward import audit, plan_summary, planning, repository
@@ -32,9 +32,9 @@ class PurgeBusy(HomewardError):
 
 @dataclass(frozen=True)
 class Retention:
-    """What an operator keeps: the `keep_runs` newest runs (a sweep with its plan runs counts
-    as one), and every run younger than `older_than_days`. A run goes only if every rule
-    given lets it go; None: no such rule (at least one is given)."""
+    """What an operator keeps: the `keep_runs` newest runs holding something (a sweep with its
+    plan runs counts as one; see `_newest`), and every run younger than `older_than_days`. A
+    run goes only if every rule given lets it go; None: no such rule (at least one is given)."""
 
     keep_runs: int | None = None
     older_than_days: int | None = None
@@ -55,6 +55,7 @@ class StoredRun:
     status: str
     started_at: datetime
     parent_run_id: int | None  # its sweep, for a sweep's plan run (`_stored_runs`)
+    holds: bool = True  # it stored forecasts, a plan or a sweep's rows (`_holding`)
 
 
 @dataclass(frozen=True)
@@ -128,16 +129,31 @@ def choose(
 def _kept_by_rules(
     runs: Sequence[StoredRun], retention: Retention, now: datetime
 ) -> Iterator[tuple[int, str]]:
-    """(run id, why) for each run a rule keeps: the newest `keep_runs` runs that are not a
-    sweep's plan runs (those follow their sweep), and those younger than `older_than_days`."""
+    """(run id, why) for each run a rule keeps: `_newest`'s, and those younger than
+    `older_than_days`."""
     if retention.keep_runs is not None:
-        own = sorted((r.id for r in runs if r.parent_run_id is None), reverse=True)
-        newest = own[: retention.keep_runs]
-        yield from ((run_id, f"the {len(newest)} newest") for run_id in newest)
+        yield from _newest(runs, retention.keep_runs)
     if retention.older_than_days is not None:
         cut = now - timedelta(days=retention.older_than_days)
         why = f"younger than {retention.older_than_days} days"
         yield from ((r.id, why) for r in runs if r.started_at >= cut)
+
+
+def _newest(runs: Sequence[StoredRun], keep_runs: int) -> Iterator[tuple[int, str]]:
+    """(run id, why) for the newest `keep_runs` runs holding something, that are not a sweep's
+    plan runs (those follow their sweep; a sweep holds what its plan runs hold), and for each
+    run holding nothing newer than the oldest of them. A skipped or interrupted run with
+    nothing stored (each firing of a second scheduler makes one) is not counted, so it cannot
+    push out a run with forecasts or a plan; it goes once older than every run counted, and
+    stays while fewer than `keep_runs` runs hold anything."""
+    holding = {r.id for r in runs if r.holds}
+    holding |= {r.parent_run_id for r in runs if r.holds and r.parent_run_id is not None}
+    own = sorted((r.id for r in runs if r.parent_run_id is None), reverse=True)
+    newest = [run_id for run_id in own if run_id in holding][:keep_runs]
+    yield from ((run_id, f"the {len(newest)} newest") for run_id in newest)
+    cut = newest[-1] if len(newest) == keep_runs else None
+    why = "holds nothing" + ("" if cut is None else f", newer than run {cut}")
+    yield from ((i, why) for i in own if i not in holding and (cut is None or i > cut))
 
 
 def purge(
@@ -228,10 +244,22 @@ def _stored_runs(session: Session) -> list[StoredRun]:
         if kind == "plan" and trigger == "sweep" and parent is None
     }
     named = _sweeps_naming(session, unlinked) if unlinked else {}
+    holding = _holding(session)
     return [
-        StoredRun(i, status, as_utc(at), named.get(i) if parent is None else parent)
+        StoredRun(i, status, as_utc(at), named.get(i) if parent is None else parent, i in holding)
         for i, _, _, status, at, parent in rows
     ]
+
+
+def _holding(session: Session) -> set[int]:
+    """The runs that stored forecasts, a plan or a sweep's rows: each run's forecasts are
+    probed by the primary key (which leads with `run_id`), not counted."""
+    has_forecasts = exists().where(ForecastRow.run_id == RunRow.id)
+    held = set(session.scalars(select(RunRow.id).where(has_forecasts)))
+    held.update(session.scalars(select(PlanRow.run_id).distinct()))
+    sweeps = session.execute(select(RunRow.id, RunRow.sweep).where(RunRow.kind == "sweep"))
+    held.update(run_id for run_id, rows in sweeps.all() if rows)
+    return held
 
 
 def _sweeps_naming(session: Session, plan_runs: set[int]) -> dict[int, int]:

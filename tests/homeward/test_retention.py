@@ -79,9 +79,9 @@ def test_keep_one_run_deletes_the_old_and_keeps_what_is_served_and_planned(
     assert done.choice.deleted == (gone,)
     assert (done.removed.forecast_rows, done.removed.metric_rows, done.removed.plans) == (6, 2, 1)
     assert done.choice.kept == {
-        newest: "the 1 newest",
-        queued: "queued",
-        serves_a: "serves 1 series' forecasts",
+        newest: f"holds nothing, newer than run {serves_a}",
+        queued: f"holds nothing, newer than run {serves_a}, queued",
+        serves_a: "the 1 newest, serves 1 series' forecasts",
         planned: "serves 1 series' forecasts, the latest plan and the active config's (plan 3)",
         serves_c: "serves 1 series' forecasts",
     }
@@ -129,6 +129,58 @@ def test_both_rules_must_let_a_run_go() -> None:
     assert choose(runs, both, NOW, {}, lambda r: []).deleted == (1,)
     with pytest.raises(ValueError, match="expected --keep-runs N, --older-than DAYS or both"):
         Retention()
+
+
+def test_runs_holding_nothing_are_not_counted_among_the_newest() -> None:
+    """Two schedulers: each firing of the second makes a skipped run with nothing stored. The
+    N newest are those holding something (a sweep holds its plan runs'); a run holding
+    nothing stays while newer than the oldest of them, and goes once older."""
+    runs = [
+        StoredRun(1, "succeeded", NOW, None),
+        StoredRun(2, "skipped", NOW, None, holds=False),  # older than every run counted
+        StoredRun(3, "succeeded", NOW, None),
+        StoredRun(4, "skipped", NOW, None, holds=False),
+        StoredRun(5, "succeeded", NOW, None, holds=False),  # a sweep, whose plan run holds
+        StoredRun(6, "succeeded", NOW, 5),
+        StoredRun(7, "interrupted", NOW, None, holds=False),
+    ]
+    choice = choose(runs, Retention(keep_runs=2), NOW, {}, lambda r: [])
+    assert choice.deleted == (1, 2)
+    assert choice.kept == {
+        5: "the 2 newest",
+        3: "the 2 newest",
+        4: "holds nothing, newer than run 3",
+        7: "holds nothing, newer than run 3",
+        6: "a plan of sweep 5",
+    }
+    everything = choose(runs, Retention(keep_runs=4), NOW, {}, lambda r: [])
+    assert everything.deleted == ()  # fewer than 4 hold anything: nothing is made room for
+    assert everything.kept[2] == "holds nothing"
+
+
+def test_a_purge_counts_the_runs_that_stored_forecasts_or_a_plan(
+    either_factory: sessionmaker[Session],
+) -> None:
+    factory = either_factory
+    old = _run(factory, ["a"])
+    skipped_before = _run(factory, [], status="skipped")
+    counted = _run(factory, ["a"])
+    skipped = _run(factory, [], status="skipped")
+    newest = _run(factory, ["a"], plan=True)
+    cut_off = _run(factory, [], status="interrupted")
+    skipped_last = _run(factory, [], status="skipped")
+
+    done = purge(factory, Retention(keep_runs=2), dry_run=False, lock_ttl=LEASE)
+    assert done.choice.deleted == (old, skipped_before)
+    empty = f"holds nothing, newer than run {counted}"
+    assert done.choice.kept == {
+        newest: "the 2 newest, serves 1 series' forecasts, the latest plan and the active "
+        "config's (plan 1)",
+        counted: "the 2 newest",
+        skipped: empty,
+        cut_off: empty,
+        skipped_last: empty,
+    }
 
 
 def test_purge_refuses_while_the_pipeline_lock_is_held(factory: sessionmaker[Session]) -> None:
@@ -239,15 +291,15 @@ def test_a_sweeps_plan_runs_stored_without_a_link_stay_with_it_and_count_as_one(
     Upgrading) stores a sweep's plan runs with `parent_run_id` null, after 0017 linked the
     older ones: the sweep's rows still name their plans, so a purge keeps them with it."""
     factory = either_factory
-    _run(factory, ["a"], plan=True)  # the latest plan, serving a
-    old = _run(factory, [], status="failed")
+    old = _run(factory, [], status="failed")  # holds nothing, older than the 2 newest
+    latest = _run(factory, ["a"], plan=True)  # the latest plan, serving a
     with transaction(factory) as session:
         sweep = repository.start_run(session, "sweep", "api", "test")
         config = repository.save_config(session, {"name": "what-if"}, "w", scenario=True)
         rows, plan_runs = [], []
         for rate in (0.05, 0.1, 0.15):
             plan_run = repository.start_run(session, "plan", "sweep", "test")
-            result = {"forecast_run_id": 1, "status": "optimal"}
+            result = {"forecast_run_id": latest, "status": "optimal"}
             stored = repository.store_plan(session, plan_run.id, config.id, "optimal", 1, 0, result)
             plan_run.status = "succeeded"
             rows.append({"dfg_fee_rate": rate, "plan_id": stored.id})
@@ -257,9 +309,10 @@ def test_a_sweeps_plan_runs_stored_without_a_link_stay_with_it_and_count_as_one(
     newest = _run(factory, [], status="skipped")
     done = purge(factory, Retention(keep_runs=2), dry_run=False, lock_ttl=LEASE)
     assert done.choice.deleted == (old,)
+    assert done.choice.kept[latest].startswith("the 2 newest, ")  # the sweep counted as one
     assert {r: done.choice.kept[r] for r in (sweep_id, newest, *plan_runs)} == {
         sweep_id: "the 2 newest",
-        newest: "the 2 newest",
+        newest: f"holds nothing, newer than run {latest}",
         **{r: f"a plan of sweep {sweep_id}" for r in plan_runs},
     }
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecast import ForecastRun, ForecastSettings, run_forecasts
@@ -97,7 +97,7 @@ def run_pipeline(
         with lease_kept(factory, holder, ttl):
             return _run_locked(factory, settings, trigger, report, run_id, holder)
     finally:
-        repository.release_lock(factory, LOCK_NAME, holder)
+        _release_retried(factory, holder)
 
 
 def record_skipped(factory: sessionmaker[Session], trigger: RunTrigger) -> int:
@@ -273,10 +273,14 @@ def _run_locked(
         # a solve without a plan says so in the solver's words, as a plan job's run does; other
         # failures are named by their class
         said = str(exc) if isinstance(exc, planning.PlanNotSolved) else None
-        _finish(factory, run_id, "failed", said or f"{type(exc).__name__}: {exc}", step.timings)
+        failure = said or f"{type(exc).__name__}: {exc}"
+        try:
+            _retried(lambda: _finish(factory, run_id, "failed", failure, step.timings))
+        except (OperationalError, InterfaceError):  # the run's own failure is the one to raise
+            log.error("run %s failed, but that could not be recorded: %s", run_id, failure)
         raise
     message = " ".join([message, *(f"Warning: {w}." for w in step.warnings)])
-    _finish(factory, run_id, status, message, step.timings)
+    _retried(lambda: _finish(factory, run_id, status, message, step.timings))
     report(f"run {run_id} {status}: {message}")
     return PipelineOutcome(run_id, status, plan_id, message)
 
@@ -730,6 +734,34 @@ def _finish(
             return
         run.status, run.message, run.finished_at = status, message, utcnow()
         run.timings_s = {k: round(v, 3) for k, v in timings.items()}
+
+
+# Seconds between tries at recording a run's end while the database is away (a PostgreSQL
+# restart or failover takes seconds): about half a minute in all, then recovery closes it
+_RETRY_WAITS_S: tuple[float, ...] = (1, 2, 4, 8, 15)
+
+
+def _retried(write: Callable[[], None]) -> None:
+    """`write` (one transaction), tried again after each of `_RETRY_WAITS_S` while the
+    connection fails, then its error raised: the outage that failed a run often fails its
+    first write of the outcome too, and a run left 'running' holds the lock until its lease
+    ends and is then closed as if the service had stopped."""
+    for wait_s in _RETRY_WAITS_S:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("the database is away (%s); again in %s s", type(exc).__name__, wait_s)
+            time.sleep(wait_s)
+    write()
+
+
+def _release_retried(factory: sessionmaker[Session], holder: str) -> None:
+    """Give back the pipeline lock, `_retried`; not raising if the database stays away (the
+    run's own outcome or failure is the one to raise), as the lock frees when its lease ends."""
+    try:
+        _retried(lambda: repository.release_lock(factory, LOCK_NAME, holder))
+    except (OperationalError, InterfaceError) as exc:
+        log.error("the pipeline lock was not given back (%s): its lease ends it", exc)
 
 
 def _fmt(value: float | None) -> str:

@@ -1,0 +1,58 @@
+"""A pipeline run cut off by a database outage says so, and gives back the lock, once the
+database answers again: not left 'running' to be closed as if the service had stopped."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeward import pipeline
+from homeward.pipeline import LOCK_NAME, run_pipeline
+from homeward.recovery import close_interrupted_runs
+from homeward.settings import Settings
+from models import LockRow, RunRow
+
+LOST = "server closed the connection unexpectedly"
+
+
+def _outage(factory: sessionmaker[Session], failing: dict[str, int]) -> None:
+    """Fail the next `failing[text]` statements holding `text`, for each text, as a dropped
+    connection fails them."""
+
+    def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        for text, left in failing.items():
+            if text in statement and left:
+                failing[text] = left - 1
+                raise sqlite3.OperationalError(LOST)
+
+    event.listen(factory.kw["bind"], "before_cursor_execute", fail)
+
+
+def test_a_run_the_database_cut_off_records_its_failure_once_it_answers(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing: dict[str, int] = {}
+
+    def forecast_and_plan(step: object) -> None:
+        # the outage fails the run's work, and then its first tries at recording that and at
+        # giving back the lock
+        failing.update({"FROM runs": 2, "DELETE FROM locks": 2})
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError(LOST))
+
+    _outage(factory, failing)
+    monkeypatch.setattr(pipeline, "_forecast_and_plan", forecast_and_plan)
+    monkeypatch.setattr(pipeline, "_RETRY_WAITS_S", (0.0, 0.0, 0.0))
+    with pytest.raises(OperationalError, match=LOST):
+        run_pipeline(factory, sqlite_settings, "api")
+    left, _ = dict(failing), failing.clear()  # the database answers from here on
+    with factory() as session:
+        run = session.scalars(select(RunRow)).one()
+        assert run.status == "failed" and LOST in (run.message or "")
+        assert session.get(LockRow, LOCK_NAME) is None
+    assert close_interrupted_runs(factory, LOCK_NAME) == []
+    assert left == {"FROM runs": 0, "DELETE FROM locks": 0}  # the outage was met

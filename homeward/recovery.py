@@ -77,7 +77,14 @@ def close_interrupted_runs(
         # a run whose process is alive here is no orphan, lock or no lock; it is still cut
         # off once stale (its pid taken by another process since, say)
         candidates = [
-            (run.id, run.kind, run.status, as_utc(run.started_at), _alive_here(run.holder))
+            (
+                run.id,
+                run.kind,
+                run.status,
+                as_utc(run.started_at),
+                _alive_here(run.holder),
+                run.holder == lock_holder(),  # this live process's own
+            )
             for run in session.scalars(
                 select(RunRow).where(RunRow.status.in_(UNFINISHED)).order_by(RunRow.id)
             )
@@ -89,15 +96,12 @@ def close_interrupted_runs(
         locked_run = lock.run_id if lock is not None and locked else None
     closed = []
     with transaction(factory) as session:
-        for run_id, kind, status, started, alive in candidates:
+        for run_id, kind, status, started, alive, own in candidates:
             unlocked = not locked or (locked_run is not None and run_id != locked_run)
             orphan = not alive and kind == "pipeline" and status == "running" and unlocked
             if not (orphan or now - started > stale_after):
                 continue
-            message = (
-                f"interrupted: the service stopped while this run was {status}; "
-                "start it again (what it had stored before stopping is kept)"
-            )
+            message = _cut_off_message(status, own)
             result = session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id, RunRow.status == status)
@@ -107,6 +111,18 @@ def close_interrupted_runs(
                 run_events.note_ended(session, kind, INTERRUPTED)
                 closed.append(run_id)
     return closed
+
+
+def _cut_off_message(status: str, own: bool) -> str:
+    """Why a run was closed as interrupted. One of this live process's own (`own`) was not cut
+    off by a stop, which closes its runs itself (`close_stopped_runs`), but by the database
+    going away for longer than its pipeline tried to record the run's end."""
+    why = (
+        "cut off: its process lost the database (the service kept running)"
+        if own
+        else f"the service stopped while this run was {status}"
+    )
+    return f"interrupted: {why}; start it again (what it had stored before stopping is kept)"
 
 
 # This process's own mark in its holder name: a container restarted keeps its host name and

@@ -4,6 +4,7 @@ database answers again: not left 'running' to be closed as if the service had st
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import pipeline
+from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, run_pipeline
 from homeward.recovery import close_interrupted_runs
 from homeward.settings import Settings
+from homeward.storage import transaction
 from models import LockRow, RunRow
 
 LOST = "server closed the connection unexpectedly"
@@ -56,3 +59,30 @@ def test_a_run_the_database_cut_off_records_its_failure_once_it_answers(
         assert session.get(LockRow, LOCK_NAME) is None
     assert close_interrupted_runs(factory, LOCK_NAME) == []
     assert left == {"FROM runs": 0, "DELETE FROM locks": 0}  # the outage was met
+
+
+def test_a_run_the_database_was_away_too_long_for_is_closed_as_cut_off_by_it(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Away for longer than the run tries for: recovery closes the run once its lease ends,
+    saying what cut it off (the service never stopped)."""
+    failing: dict[str, int] = {}
+
+    def forecast_and_plan(step: object) -> None:
+        failing.update({"FROM runs": 99, "DELETE FROM locks": 99})
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError(LOST))
+
+    _outage(factory, failing)
+    monkeypatch.setattr(pipeline, "_forecast_and_plan", forecast_and_plan)
+    monkeypatch.setattr(pipeline, "_RETRY_WAITS_S", (0.0,))
+    with pytest.raises(OperationalError, match=LOST):
+        run_pipeline(factory, sqlite_settings, "api")
+    failing.clear()  # the database is back, after the run gave up
+    with transaction(factory) as session:  # its lease ends
+        session.get_one(LockRow, LOCK_NAME).expires_at = utcnow() - timedelta(seconds=1)
+    [run_id] = close_interrupted_runs(factory, LOCK_NAME)
+    with factory() as session:
+        message = session.get_one(RunRow, run_id).message or ""
+    assert message.startswith(
+        "interrupted: cut off: its process lost the database (the service kept running); "
+    )

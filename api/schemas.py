@@ -1041,7 +1041,8 @@ class PlanDemandRowPublic(_StoredRow):
     winter_index: float | None = Field(
         description="the hospital-pressure index that raised this period's planned cases (1.0 "
         "= a normal period): the config's winter.pressure_series forecast at its "
-        "pressure_level over that forecast's first-year mean, by calendar month; blank outside "
+        "pressure_level over the centred annual mean of its history and forecast around that "
+        "calendar month (its seasonal factor, without its growth); blank outside "
         "the winter months, and absent without a winter.pressure_series. GET /v1/winter gives "
         "a series' index over its trailing year of history instead, so the two differ",
     )

@@ -237,6 +237,7 @@ class Demos:
         result = plan(inputs, solver=self.solver)
         notes = planning.config_level_warnings(config) + demo_warnings
         notes += planning.start_notes(demand, inputs, planning.FROM_DEMO)
+        notes += planning.winter_notes(config, inputs)
         return result.with_extras(warnings=result.warnings + notes)
 
     @cached_property

@@ -1,5 +1,6 @@
 """Winter pressure: forecast for each winter period (Nov-Mar unless told otherwise) over the
-trailing annual mean of history."""
+trailing annual mean of history (`winter_index`, for dashboards), or over the centred annual
+mean around it (`seasonal_index`, the season alone, for plans)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from forecast.calendar import month_factor
 from forecast.errors import ForecastInputError
 
 WINTER_MONTHS = (11, 12, 1, 2, 3)
+# months a centred year reaches past the period it is centred on: a forecast read by
+# `seasonal_index` reaches this far past the last period it is read for
+HALF_YEAR_MONTHS = 6
 
 
 def winter_index(
@@ -37,15 +41,105 @@ def winter_index(
             series_id=str(missing[0]),
         )
     denom = winter["unique_id"].map(base).to_numpy(dtype=float)
-    mean = winter["mean"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        index = np.where(
-            denom > 0, mean / np.where(denom > 0, denom, 1.0), np.where(mean == 0, 1.0, np.nan)
-        )
+    index = _ratio(winter["mean"].to_numpy(dtype=float), denom)
     out = pd.DataFrame(
         {"unique_id": winter["unique_id"].to_numpy(), "ds": winter["ds"].to_numpy(), "index": index}
     )
     return out.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def seasonal_index(
+    forecasts: pd.DataFrame,
+    history: pd.DataFrame,
+    months: Iterable[int] = WINTER_MONTHS,
+    column: str = "mean",
+) -> pd.DataFrame:
+    """unique_id, ds, index for every forecast period in the winter `months`: the forecast's
+    `column` (its mean, or the top of an interval) over the centred annual mean of the series
+    at that period (`centred_annual_mean` of its history followed by its forecast mean).
+
+    This is the series' seasonal factor (1.0 = a normal period), with its growth taken out
+    wherever the period falls: a period reads the same index whatever forecast period it is
+    the first, sixth or eighteenth of, so neither a plan's horizon nor the month it starts in
+    moves it, and a series growing 10% a year with no season reads 1 all winter. (Over the
+    trailing year of history, as `winter_index`, or the forecast's first year, a second
+    winter read a year's growth as winter, and a 6-month plan's December another index than
+    a 12-month plan's.) A period within half a year (HALF_YEAR_MONTHS; 26 weeks) of the
+    forecast's end, or of the history's start, has no full centred year around it: it takes
+    the nearest full one's, which counts up to half a year's growth; a forecast reaching
+    HALF_YEAR_MONTHS past the last period read avoids that. History is optional (a forecast
+    file has none). Monthly series are compared per day, as in `winter_index`; the index is
+    NaN where the mean is zero but the forecast is not, and 1.0 where both are.
+    """
+    history = _per_day(history.reindex(columns=["unique_id", "ds", "y"]).dropna(), "y")
+    forecasts = _per_day(forecasts, "mean")
+    if column != "mean":
+        forecasts = _per_day(forecasts, column)
+    frames = [
+        _seasonal_of(group, history[history["unique_id"] == uid], months, column)
+        for uid, group in forecasts.groupby("unique_id", sort=True)
+    ]
+    empty = pd.DataFrame({"unique_id": [], "ds": pd.Series(dtype="datetime64[ns]"), "index": []})
+    return pd.concat(frames, ignore_index=True) if frames else empty
+
+
+def _seasonal_of(
+    forecast: pd.DataFrame, history: pd.DataFrame, months: Iterable[int], column: str
+) -> pd.DataFrame:
+    """`seasonal_index` of one series (its forecast and history, per day)."""
+    ds = pd.DatetimeIndex(pd.to_datetime(forecast["ds"]))
+    past = history[pd.to_datetime(history["ds"]) < ds.min()]
+    values = pd.concat(
+        [
+            pd.Series(past["y"].to_numpy(dtype=float), index=pd.to_datetime(past["ds"])),
+            pd.Series(forecast["mean"].to_numpy(dtype=float), index=ds),
+        ]
+    )
+    level = centred_annual_mean(values).reindex(ds).to_numpy(dtype=float)
+    index = _ratio(forecast[column].to_numpy(dtype=float), level)
+    winter = np.asarray(ds.month.isin(list(months)))
+    return pd.DataFrame(
+        {
+            "unique_id": forecast["unique_id"].to_numpy()[winter],
+            "ds": ds[winter],
+            "index": index[winter],
+        }
+    )
+
+
+def centred_annual_mean(values: pd.Series) -> pd.Series:
+    """Each period's centred annual mean, indexed as `values` (a monthly series, every date
+    the first of a month, or a weekly one, indexed by date): the 2x12 moving average for
+    monthly (the 13 months from six before to six after, the ends half-weighted), the 2x52
+    one for weekly (53 weeks, from 26 before to 26 after).
+
+    A linear trend is its own centred mean, and a season repeating every year averages out of
+    it, so value / mean is the seasonal factor. A period whose window runs past either end of
+    `values` (or over a period missing from it) takes the nearest full window's mean before it,
+    else after it; with no full window at all, the mean of every value.
+    """
+    ds = pd.DatetimeIndex(values.index)
+    monthly = bool((ds.day == 1).all())
+    per_year = 12 if monthly else 52
+    grid = pd.date_range(ds.min(), ds.max(), freq="MS" if monthly else "7D")
+    y = values.groupby(level=0).mean().reindex(grid).to_numpy(dtype=float)
+    weights = np.r_[0.5, np.ones(per_year - 1), 0.5] / per_year
+    centred = np.full(len(y), np.nan)
+    if len(y) >= len(weights):  # NaN wherever a window holds a missing period
+        centred[per_year // 2 : len(y) - per_year // 2] = np.convolve(y, weights, mode="valid")
+    filled = pd.Series(centred, index=grid).ffill().bfill()
+    if filled.isna().all():
+        filled = filled.fillna(float(np.nanmean(y)))
+    return filled.reindex(ds)
+
+
+def _ratio(value: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """value / base; NaN where the base is zero (or less) but the value is not, 1.0 where both
+    are zero."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            base > 0, value / np.where(base > 0, base, 1.0), np.where(value == 0, 1.0, np.nan)
+        )
 
 
 def _per_day(frame: pd.DataFrame, column: str) -> pd.DataFrame:

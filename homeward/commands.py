@@ -35,6 +35,7 @@ from forecast.notes import carried_level_warning, seasonless_warning, zero_width
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
+from forecast.winter import HALF_YEAR_MONTHS
 from homeward import api_keys, audit, demo_config, plan_summary, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
@@ -733,7 +734,7 @@ def plan_cmd(args: argparse.Namespace) -> int:
     folder = _csv_folder(args.csv) if args.csv else None
     inputs = build_inputs(config, demand)
     source = planning.FROM_FILE if args.demand else planning.FROM_DEMO
-    warnings += planning.start_notes(demand, inputs, source)
+    warnings += planning.start_notes(demand, inputs, source) + planning.winter_notes(config, inputs)
     if args.write_mps:
         write_mps(inputs, args.write_mps)
         log.info("wrote the LP to %s", args.write_mps)
@@ -896,7 +897,9 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
             "give --demand a file with winter_index and normal_cases columns instead"
         )
     log.info("forecasting %s for the winter index", pressure_id)
-    ahead = -(-config.horizon_periods * config.period_days // 28) + 1  # months the plan reaches
+    # the months the plan reaches, and half a year on: each month's winter index is over the
+    # centred year around it (planning.pressure_index)
+    ahead = -(-config.horizon_periods * config.period_days // 28) + 1 + HALF_YEAR_MONTHS
     months = run_forecasts(pressure, forecast_settings(settings, "MS", ahead))
     demand, winter_warnings = planning.winter_pressure(demand, winter, months.forecasts, pressure)
     return demand, warnings + winter_warnings

@@ -142,8 +142,11 @@ def _with_pressure(
 ) -> pd.DataFrame:
     """Demand with winter_index and normal_cases from the pressure series' forecast, as the
     pipeline computes them (planning.pressure_index: its forecast at the config's
-    pressure_level over its own first-year mean); a forecast under 11 months has no first
-    year to set it against, and is refused."""
+    pressure_level over the centred annual mean around each month; planning.
+    with_winter_pressure). The file holds no history, so the forecast's first half year takes
+    its first full centred year's mean (a forecast of a year or less: its mean), where the
+    pipeline reads the history before it; a forecast under 11 months has no year to set it
+    against, and is refused."""
     column = PRESSURE_LEVEL_COLUMN[winter.pressure_level]
     if column not in forecast.columns:
         raise ValidationFailed(
@@ -166,7 +169,7 @@ def _with_pressure(
                     None,
                     "ds",
                     f"a forecast of winter.pressure_series {winter.pressure_series!r} a year "
-                    "ahead or more (its winter index is over its first year's mean)",
+                    "ahead or more (its winter index is over the annual mean around each month)",
                     f"{ds.min():%Y-%m-%d} to {ds.max():%Y-%m-%d}",
                 ),
             ),

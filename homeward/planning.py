@@ -19,13 +19,12 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecast import winter_index
 from forecast.calendar import month_factor
 from forecast.notes import lacks_season, seasonless_note, under_three_seasons
 from forecast.totals import HIGH as HIGH_TOTAL
 from forecast.totals import LOW as LOW_TOTAL
 from forecast.validate import split_history
-from forecast.winter import WINTER_MONTHS
+from forecast.winter import WINTER_MONTHS, centred_annual_mean, seasonal_index
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.demo_config import HOSPITAL_SHARE as DEMO_HOSPITAL_SHARE
@@ -44,7 +43,7 @@ from optimise.config import (
     read_stored,
     works_weight_warnings,
 )
-from optimise.demand import late_start
+from optimise.demand import RAISE_TOLERANCE, late_start
 from optimise.errors import PlanInputError
 from optimise.inputs import HOSPITAL_SERVICES, PlanInputs, build_inputs, hospital_shares
 from optimise.scale import money_scale_warnings
@@ -447,7 +446,7 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         if exc.field != "horizon_periods":
             raise
         raise PlanInputError(exc.field, exc.expected + _further(config), exc.found) from None
-    notes = warnings + start_notes(demand, inputs)
+    notes = warnings + start_notes(demand, inputs) + winter_notes(config, inputs)
     newest = max(referral, default=None)
     return PreparedPlan(config, inputs, notes, newest, tuple(sorted(read)))
 
@@ -569,6 +568,29 @@ def start_notes(
     late = late_start(demand, inputs.services, inputs.districts)
     notes = (late, started_in_the_past(inputs, utcnow().date(), *source))
     return tuple(n for n in notes if n is not None)
+
+
+def winter_notes(config: PlanningConfig, inputs: PlanInputs) -> tuple[str, ...]:
+    """A warning when the config's winter.pressure_series raises no winter period of the plan
+    (every index at or below 1), naming the largest index and its month: the config reads as
+    planning a hospital winter, and the plan is its forecast alone. None when the plan has no
+    winter period, or only periods the pressure index gives no figure for (read as 1.0 and
+    already warned of by `winter_pressure`)."""
+    winter = config.winter
+    if winter is None or winter.pressure_series is None or inputs.winter_index is None:
+        return ()
+    index = np.asarray(inputs.winter_index, dtype=float).reshape(-1, len(inputs.period_start))
+    by_period = np.nanmax(np.where(np.isfinite(index), index, -np.inf), axis=0)
+    read = np.isfinite(by_period) & (by_period != 1.0)
+    if not read.any() or (by_period[read] > 1.0 + RAISE_TOLERANCE).any():
+        return ()
+    top = int(np.flatnonzero(read)[np.argmax(by_period[read])])
+    return (
+        f"winter.pressure_series {winter.pressure_series!r} raises no winter period of the "
+        f"plan: its largest index is {by_period[top]:.4f} "
+        f"({pd.Timestamp(inputs.period_start[top]):%Y-%m}), at or below 1 (a normal month), "
+        "so winter was planned without hospital pressure",
+    )
 
 
 def started_in_the_past(
@@ -711,18 +733,18 @@ def pressure_index(
     """ds, index: the winter index of one pressure series as the planner uses it.
 
     Each winter period's forecast (in the config's `winter.months`; November to March unless
-    it names others), at `level` (its mean, or the top of its 80% or 95% interval
-    for q90 or q975), over the forecast's own mean for its first year: the pressure's seasonal
-    shape without its growth, since the referral forecasts it raises carry their own growth.
-    A forecast shorter than a year is set against the trailing year of history instead (as
-    `forecast.winter_index`, and GET /v1/winter, do).
+    it names others), at `level` (its mean, or the top of its 80% or 95% interval for q90 or
+    q975), over the centred annual mean of the series' history and mean forecast around that
+    period (`forecast.winter.seasonal_index`): the pressure's seasonal factor without its
+    growth, since the referral forecasts it raises carry their own growth. A period's index is
+    the same whatever the plan's horizon or first month. The pressure forecast should reach
+    HALF_YEAR_MONTHS past the plan's last month (the demo's does); a period nearer its end
+    takes the last full centred year's mean. GET /v1/winter serves another index: the forecast
+    over the trailing year of history (`forecast.winter_index`), growth and all.
     """
-    at_level = forecast.assign(mean=forecast[PRESSURE_LEVEL_COLUMN[level]])
-    ds = pd.to_datetime(forecast["ds"])
-    year = ds < ds.min() + pd.DateOffset(years=1)
-    if ds.max() >= ds.min() + pd.DateOffset(months=11):
-        history = forecast.loc[year, ["unique_id", "ds", "mean"]].rename(columns={"mean": "y"})
-    return winter_index(at_level, history, months).loc[:, ["ds", "index"]]
+    return seasonal_index(forecast, history, months, PRESSURE_LEVEL_COLUMN[level]).loc[
+        :, ["ds", "index"]
+    ]
 
 
 def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
@@ -731,9 +753,13 @@ def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFr
     - `winter_index`: the pressure index of the calendar month each period starts in (the
       month's mean if the pressure series is weekly; 1.0 in months it does not cover, which
       `uncovered_winter` names);
-    - `normal_cases`: each service and district's mean forecast over its first year (its whole
-      forecast if shorter), the level the index raises. For monthly demand the mean is taken
-      per day and given back in each month's days, as the index is per day.
+    - `normal_cases`: each service and district's deseasonalised level at each period, the
+      level the index raises: its forecast's centred annual mean there (forecast.winter.
+      centred_annual_mean), so a two-year plan's second winter raises the second year's
+      level, as the index is the pressure's season without its growth. A period within half
+      a year of the forecast's start or end takes the nearest full centred year's mean (a
+      forecast of a year or less: its mean). For monthly demand the level is taken per day
+      and given back in each month's days, as the index is per day.
     """
     monthly = pd.Series(
         index["index"].to_numpy(dtype=float),
@@ -744,12 +770,10 @@ def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFr
     ds = pd.DatetimeIndex(pd.to_datetime(demand["ds"]))
     out = demand.assign(winter_index=monthly.reindex(ds.to_period("M")).fillna(1.0).to_numpy())
     factor = month_factor(ds, "MS") if bool((ds.day == 1).all()) else np.ones(len(ds))
-    per_day = out.assign(cases=out["cases"].to_numpy(dtype=float) / factor)
-    keys = [out["service"], out["district"]]
-    first = pd.Series(ds, index=out.index).groupby(keys).transform("min")
-    in_year = np.asarray(ds < pd.DatetimeIndex(first) + pd.DateOffset(years=1))
-    year = per_day[in_year].groupby(["service", "district"])["cases"].mean()
-    normal = year.reindex(pd.MultiIndex.from_frame(out[["service", "district"]])).to_numpy()
+    per_day = pd.Series(out["cases"].to_numpy(dtype=float) / factor, index=ds)
+    normal = np.empty(len(out))
+    for rows in out.groupby(["service", "district"]).indices.values():
+        normal[rows] = centred_annual_mean(per_day.iloc[rows]).to_numpy(dtype=float)
     return out.assign(normal_cases=normal * factor)
 
 

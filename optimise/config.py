@@ -1187,19 +1187,22 @@ class WinterConfig(_Strict):
     its forecast (or the `quantile_column` of it) and, with `pressure_series`, its normal
     level raised by that series' winter index.
 
-    The winter index is the pressure series' forecast over its trailing annual mean (for
-    example `winter/emergency_admissions/warwickshire`, 1.0 = a normal month). A district's
-    normal level (`normal_cases` in the demand frame) is the mean of its referral forecast over
-    the year ahead, so its trend is kept and its own season averaged out. In periods whose
-    index is above 1 the raised level is normal x (1 + elasticity x (index - 1)), where
-    `pressure_elasticity[service]` (default 1) says how strongly the service's referrals follow
-    hospital pressure: 1 in proportion, 0.5 half as much, 3 three times (a service fed by
-    hospital discharges). The index raises demand, never lowers it: a referral forecast that
-    already carries the winter rise keeps it. `pressure_level` says which point of the pressure
-    series' forecast the index is taken from: its mean (an average winter) or an upper quantile
-    (a bad winter, seed 004). A quantile of one area-wide hospital series is a bad winter; a
-    quantile of each district's weekly referrals (`quantile_column`) is mostly weekly noise
-    that a backlog absorbs, and plans far above either.
+    The winter index is the pressure series' seasonal factor (for example
+    `winter/emergency_admissions/warwickshire`, 1.0 = a normal month): its forecast over the
+    centred annual mean of its history and forecast around that month, so its growth is not
+    read as winter, and a month's index does not depend on the plan's horizon or first month
+    (GET /v1/winter serves the forecast over the trailing year of history instead). A
+    district's normal level (`normal_cases` in the demand frame) is its referral forecast's
+    centred annual mean at each period, so its trend is kept and its own season averaged out.
+    In periods whose index is above 1 the raised level is normal x (1 + elasticity x
+    (index - 1)), where `pressure_elasticity[service]` (default 1) says how strongly the
+    service's referrals follow hospital pressure: 1 in proportion, 0.5 half as much, 3 three
+    times (a service fed by hospital discharges). The index raises demand, never lowers it: a
+    referral forecast that already carries the winter rise keeps it. `pressure_level` says
+    which point of the pressure series' forecast the index is taken from: its mean (an average
+    winter) or an upper quantile (a bad winter, seed 004). A quantile of one area-wide hospital
+    series is a bad winter; a quantile of each district's weekly referrals (`quantile_column`)
+    is mostly weekly noise that a backlog absorbs, and plans far above either.
     """
 
     quantile_column: WinterQuantile | None = Field(

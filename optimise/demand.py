@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 PRESSURE_COLUMNS = ("winter_index", "normal_cases")
 FACTOR_COLUMNS = ("low_factor", "high_factor")  # a low and a high year, for the demand risk
+# how far above 1 an index must be to raise demand: a ratio of two equal sums added in another
+# order reads 1.0000000000000002, which lifted every winter period to the normal level
+RAISE_TOLERANCE = 1e-9
 _EXPECTED = {"winter_index": "an index >= 0"} | dict.fromkeys(FACTOR_COLUMNS, "a factor >= 0")
 
 
@@ -63,7 +66,8 @@ def demand_cube(
         elasticity = {str(k): v for k, v in winter_cfg.pressure_elasticity.items()}
         rise = np.array([elasticity.get(s, 1.0) for s in services])
         raised = normal * (1.0 + rise[:, None, None] * (index - 1.0))
-        pressed = rise[:, None, None] * (index - 1.0) > 0.0  # elasticity 0: not raised at all
+        # elasticity 0: not raised at all
+        pressed = (rise[:, None, None] > 0.0) & (index > 1.0 + RAISE_TOLERANCE)
         planned = np.where(pressed, np.maximum(planned, raised), planned)
         applied = np.where(winter[None, None, :], index, np.nan)
     return tuple(starts), np.where(winter[None, None, :], planned, mean), mean, applied
@@ -113,7 +117,7 @@ def _winter_columns(config: PlanningConfig) -> dict[str, str]:
             f"winter.pressure_series in the config is {winter_cfg.pressure_series!r}: add "
             "columns winter_index and normal_cases to the demand (each row's winter_index the "
             "pressure series' index for the month the period starts in, 1.0 a normal month, "
-            "and normal_cases the district's mean cases a period over the year ahead, the "
+            "and normal_cases the district's deseasonalised cases a period, the "
             "level the index raises; a file `homeward forecast --output` wrote with that "
             "series in it gives both), or remove winter.pressure_series "
             "(winter.quantile_column plans winter from a forecast quantile column instead)"

@@ -1,0 +1,112 @@
+"""The planner's winter index is the pressure series' seasonal factor: each period over the
+centred annual mean around it, so neither its growth, nor the plan's horizon, nor the month
+the plan starts in moves it (a reviewer's real NHS data read growth as winter)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homeward import planning
+from optimise.config import PlanningConfig
+from optimise.inputs import build_inputs
+from tests.optimise.factory import rich_config, rich_demand
+
+MONTHS = pd.date_range("2018-01-01", "2029-12-01", freq="MS")
+# emergency admissions a day, a normal month 1.0: a seasonal shape averaging 1 over a year
+SEASON = {11: 1.08, 12: 1.15, 1: 1.12, 2: 1.05, 3: 1.02, 4: 0.97, 5: 0.95, 6: 0.93}
+SEASON |= {7: 0.92, 8: 0.93, 9: 0.95}
+SEASON[10] = 12.0 - sum(SEASON.values())
+
+
+def _split(per_day: np.ndarray, start: str, months: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """History of `per_day` (a value a day in each of MONTHS) before `start`, and its forecast
+    `months` on from it (the mean, and a top of the 80% interval 10% above it)."""
+    counts = per_day * MONTHS.days_in_month / (365.25 / 12)
+    first = pd.Timestamp(start)
+    before = np.asarray(MONTHS.to_numpy() < first.to_datetime64())
+    ahead = ~before & (MONTHS.to_numpy() < (first + pd.DateOffset(months=months)).to_datetime64())
+    history = pd.DataFrame({"unique_id": "p", "ds": MONTHS[before], "y": counts[before]})
+    forecast = pd.DataFrame({"unique_id": "p", "ds": MONTHS[ahead], "mean": counts[ahead]})
+    return history, forecast.assign(**{"hi-80": forecast["mean"] * 1.1})
+
+
+def _index(per_day: np.ndarray, start: str, months: int, level: str = "mean") -> pd.Series:
+    """The planner's index of a plan of `months` from `start`, its pressure forecast reaching
+    half a year further (as the demo's does), for the winter months of the plan."""
+    history, forecast = _split(per_day, start, months + 6)
+    index = planning.pressure_index(forecast, history, level)
+    got = pd.Series(index["index"].to_numpy(), index=pd.DatetimeIndex(index["ds"]))
+    return got[got.index < pd.Timestamp(start) + pd.DateOffset(months=months)]
+
+
+def _seasonal_trend() -> np.ndarray:
+    season = np.array([SEASON[m] for m in MONTHS.month])
+    return 900.0 * 1.08 ** (np.arange(len(MONTHS)) / 12) * season
+
+
+@pytest.mark.parametrize("level", ["mean", "q90"])
+def test_a_periods_index_is_the_same_whatever_the_plans_horizon_and_start(level: str) -> None:
+    """A 6-month plan's December read 1.0402 where a 12-month plan's read 0.9924 of the same
+    data: the index was over the forecast's first-year mean, or, under 11 months, the trailing
+    year of history."""
+    per_day = _seasonal_trend()
+    plans = [("2026-10-01", 6), ("2026-10-01", 12), ("2026-10-01", 24), ("2026-07-01", 12)]
+    plans += [("2026-12-01", 6), ("2026-04-01", 24), ("2026-11-01", 3)]
+    got = [_index(per_day, start, months, level) for start, months in plans]
+    for when in ("2026-12-01", "2027-01-01"):
+        found = [index[pd.Timestamp(when)] for index in got]
+        assert found == pytest.approx([found[0]] * len(found), rel=1e-9), when
+
+
+def test_a_seasonless_trend_is_no_winter_wherever_the_period_falls() -> None:
+    """A damped trend with no season read Dec 2020 1.0363 in a 24-month plan (demand +8.7%,
+    all growth); a plan starting in October read every winter month below 1."""
+    per_day = 1000.0 + 12.0 * np.arange(len(MONTHS))  # linear: +14% over the first year ahead
+    for start, months in (("2026-10-01", 24), ("2026-04-01", 24), ("2027-01-01", 6)):
+        index = _index(per_day, start, months)
+        assert len(index) and index.to_numpy() == pytest.approx(1.0, abs=0.005), start
+
+
+def test_a_seasonal_pressure_series_gives_back_its_seasonal_factors() -> None:
+    index = _index(_seasonal_trend(), "2026-09-01", 24)
+    expected = [SEASON[ts.month] for ts in index.index]
+    assert index.to_numpy() == pytest.approx(expected, rel=0.01)
+    two = index[index.index.month == 12]  # the second winter is not raised by a year's growth
+    assert len(two) == 2 and two.iloc[1] == pytest.approx(two.iloc[0], rel=1e-3)
+
+
+def test_a_winter_the_pressure_series_raises_nowhere_is_a_warning() -> None:
+    """A winter config whose pressure index raised no period planned winter as the forecast
+    alone and said nothing."""
+    demand = rich_demand()  # six weeks from 2025-01-06
+    months = pd.DatetimeIndex(demand["ds"]).month
+    index = np.where(months == 1, 0.97, 0.99)
+    demand = demand.assign(winter_index=index, normal_cases=100.0)
+    winter = {"pressure_series": "winter/admissions", "months": [1, 2, 3]}
+    config = PlanningConfig.model_validate(rich_config(winter=winter))
+    inputs = build_inputs(config, demand)
+    [warning] = planning.winter_notes(config, inputs)
+    assert "'winter/admissions'" in warning and "0.99" in warning and "2025-02" in warning
+    raised = demand.assign(winter_index=np.where(months == 1, 1.05, 0.99))
+    assert planning.winter_notes(config, build_inputs(config, raised)) == ()
+
+
+def test_a_two_year_plans_second_winter_raises_the_second_years_level() -> None:
+    """normal_cases was the first year's mean for every period: a two-year plan's second
+    winter raised the first year's level, a year's referral growth short. It is the referral
+    forecast's centred annual mean at each period; a period within half a year of either end
+    of the forecast takes the nearest full centred year's (a year's forecast: its mean)."""
+    months = pd.date_range("2026-01-01", periods=24, freq="MS")
+    factor = months.days_in_month / (365.25 / 12)
+    per_day = 10.0 + np.arange(24.0)
+    demand = pd.DataFrame(
+        {"service": "ot", "district": "a", "ds": months, "cases": per_day * factor}
+    )
+    index = pd.DataFrame({"ds": months, "index": 1.1})
+    out = planning.with_winter_pressure(demand, index)
+    level = np.clip(per_day, 16.0, 27.0)  # full centred years from July 2026 to June 2027
+    assert out["normal_cases"].to_numpy() == pytest.approx(level * factor)
+    year = planning.with_winter_pressure(demand.iloc[:12], index)
+    assert year["normal_cases"].to_numpy() == pytest.approx(per_day[:12].mean() * factor[:12])

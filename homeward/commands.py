@@ -35,7 +35,6 @@ from forecast.notes import carried_level_warning, seasonless_warning, zero_width
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
-from forecast.winter import HALF_YEAR_MONTHS
 from homeward import api_keys, audit, demo_config, plan_summary, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
@@ -67,6 +66,7 @@ from homeward.pipeline import (
     UpToDate,
     forecast_settings,
     freshness,
+    monthly_reach,
     run_pipeline,
 )
 from homeward.plan_years import with_year_periods
@@ -897,9 +897,11 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
             "give --demand a file with winter_index and normal_cases columns instead"
         )
     log.info("forecasting %s for the winter index", pressure_id)
-    # the months the plan reaches, and half a year on: each month's winter index is over the
-    # centred year around it (planning.pressure_index)
-    ahead = -(-config.horizon_periods * config.period_days // 28) + 1 + HALF_YEAR_MONTHS
+    # as far as the pipeline forecasts it (a month within half a year of the forecast's end
+    # takes the last full centred year for its winter index: planning.pressure_index), so this
+    # plan is the pipeline's of the same data and config
+    reach = settings.model_copy(update={"forecast_horizon_weeks": horizon})
+    ahead = monthly_reach(pressure, history, reach)
     months = run_forecasts(pressure, forecast_settings(settings, "MS", ahead))
     demand, winter_warnings = planning.winter_pressure(demand, winter, months.forecasts, pressure)
     return demand, warnings + winter_warnings

@@ -490,7 +490,7 @@ def forecast_by_frequency(
         subset = history[history["unique_id"].isin(list(ids))]
         anchored = subset[subset["unique_id"].isin(_anchor_ids(subset, anchors))]
         horizon = plain_horizon(settings, str(freq))
-        reach = horizon if freq == "W-MON" else _monthly_reach(anchored, weekly, settings)
+        reach = horizon if freq == "W-MON" else monthly_reach(anchored, weekly, settings)
         # an anchor more than a horizon behind is stale, not late: not forecast further still
         lag = min(_lag_periods(anchored, str(freq)), horizon)
         fs = _forecast_settings(settings, reach + lag, backtest_horizon=horizon)
@@ -602,7 +602,7 @@ def _forecast_settings(settings: Settings, horizon: int, backtest_horizon: int) 
     return replace(fs, models=settings.forecast_models) if settings.forecast_models else fs
 
 
-def _monthly_reach(monthly: pd.DataFrame, weekly: pd.DataFrame, settings: Settings) -> int:
+def monthly_reach(monthly: pd.DataFrame, weekly: pd.DataFrame, settings: Settings) -> int:
     """Months past the newest monthly history to forecast to: the settings' monthly horizon,
     or more so that monthly series (a winter pressure series) reach the month the weekly
     forecasts end in (`forecast_horizon_weeks` after the newest weekly history), as a plan of

@@ -737,10 +737,12 @@ def pressure_index(
     q975), over the centred annual mean of the series' history and mean forecast around that
     period (`forecast.winter.seasonal_index`): the pressure's seasonal factor without its
     growth, since the referral forecasts it raises carry their own growth. A period's index is
-    the same whatever the plan's horizon or first month. The pressure forecast should reach
-    HALF_YEAR_MONTHS past the plan's last month (the demo's does); a period nearer its end
-    takes the last full centred year's mean. GET /v1/winter serves another index: the forecast
-    over the trailing year of history (`forecast.winter_index`), growth and all.
+    the same whatever the plan's horizon or first month, but for a period within
+    HALF_YEAR_MONTHS of the pressure forecast's end, which takes the last full centred year's
+    mean (the pipeline, and the demo as it, forecast the pressure series to the plan's last
+    month; reaching half a year further would lengthen every monthly series' forecast).
+    GET /v1/winter serves another index: the forecast over the trailing year of history
+    (`forecast.winter_index`), growth and all.
     """
     return seasonal_index(forecast, history, months, PRESSURE_LEVEL_COLUMN[level]).loc[
         :, ["ds", "index"]

@@ -319,6 +319,35 @@ def unplanned_stored(session: Session, config: PlanningConfig) -> list[str]:
     return unplanned_by(config, f"the config {config.name!r}", stored, "the stored")
 
 
+def synthetic_pressure_warnings(session: Session, config: PlanningConfig) -> tuple[str, ...]:
+    """A warning when the config's winter.pressure_series holds the synthetic demo's invented
+    history while a referral series it plans is a council's own: a config begun from the
+    demo's keeps the demo's pressure series, and its plans' winters were raised by made-up
+    hospital pressure with nothing said (README walk-through). None for the demo itself."""
+    if config.winter is None or config.winter.pressure_series is None:
+        return ()
+    series_id = config.winter.pressure_series
+    sources = repository.newest_import_sources(session)
+    if sources.get(series_id) != repository.SYNTHETIC_DEMO_SOURCE:
+        return ()
+    planned = {
+        f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts
+    }
+    own = sorted(
+        i for i in planned if i in sources and sources[i] != repository.SYNTHETIC_DEMO_SOURCE
+    )
+    if not own:
+        return ()
+    return (
+        f"winter.pressure_series {series_id!r} is the synthetic demo's invented series, while "
+        f"the referrals planned are your own ({own[0]}{' and more' if len(own) > 1 else ''}): "
+        "winter demand is raised by made-up hospital pressure. Upload your area's own "
+        "pressure series (monthly emergency admissions of your acute trust, say) and name it, "
+        "or remove winter.pressure_series (winter.quantile_column plans winter from your "
+        "referral forecasts' upper quantile instead)",
+    )
+
+
 def unplanned_by(
     config: PlanningConfig, whose: str, series_ids: Iterable[str], which: str
 ) -> list[str]:
@@ -423,7 +452,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     # a stored config's charge that earns nothing; weights that hold back OT assessments;
     # stored referral series of a district or service it does not plan
     unplanned = unplanned_by(config, f"the config {config.name!r}", stored, "the stored")
-    warnings = config_level_warnings(config) + tuple(unplanned) + warnings
+    invented = synthetic_pressure_warnings(session, config)
+    warnings = config_level_warnings(config) + tuple(unplanned) + invented + warnings
     referral = _forecast_runs(forecasts, config)
     read = set(referral)  # and the winter pressure series' run, which may be another
     if config.winter is not None and config.winter.pressure_series is not None:
@@ -483,7 +513,7 @@ def config_warnings(
     forecasts = repository.latest_forecast_frame(session, REFERRALS_PREFIX)
     wanted = {f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts}
     unforecast = sorted(wanted - set(forecasts["unique_id"]))
-    unplanned = unplanned_stored(session, config)
+    unplanned = (*unplanned_stored(session, config), *synthetic_pressure_warnings(session, config))
     if unforecast:
         return (*config_level_warnings(config), *unplanned, _unforecast_warning(unforecast))
     try:

@@ -34,7 +34,7 @@ from api.schemas import (
 )
 from homeward import planning, repository
 from homeward.ingest import EXPECTED_ID, MAX_SERIES_ID, SERIES_ID_PATTERN, found_id
-from homeward.pipeline import LOCK_NAME
+from homeward.pipeline import LOCK_NAME, lease_kept
 from homeward.recovery import as_utc, lock_holder
 from homeward.roles import Action
 from homeward.storage import transaction
@@ -588,17 +588,23 @@ def _forecast_only(session: Session, series_id: str) -> bool:
     return any(t.id == series_id for t in repository.list_forecast_only_series(session, series_id))
 
 
+# a delete's hold on the pipeline lock, renewed while it works; a process killed mid-delete
+# leaves a lock that lapses this soon
+DELETE_LEASE = timedelta(seconds=60)
+
+
 @contextmanager
 def _deleting(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A transaction to delete series in, holding the pipeline's lock: a run starting meanwhile
     would have read their histories, and store their forecasts again after the delete. A run
     in progress is a 409."""
     holder = f"delete-series:{lock_holder()}"
-    if not repository.acquire_lock(factory, LOCK_NAME, holder, timedelta(seconds=60)):
+    if not repository.acquire_lock(factory, LOCK_NAME, holder, DELETE_LEASE):
         refuse_while_a_run_holds_the_lock(factory)
         raise InProgress("expected no pipeline run in progress, found one starting", "/v1/runs")
     try:
-        with transaction(factory) as locked:
+        # renewed while it deletes (a prefix of a whole country's series may outlast a lease)
+        with lease_kept(factory, holder, DELETE_LEASE), transaction(factory) as locked:
             yield locked
     finally:
         repository.release_lock(factory, LOCK_NAME, holder)

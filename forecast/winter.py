@@ -54,9 +54,10 @@ def seasonal_index(
     months: Iterable[int] = WINTER_MONTHS,
     column: str = "mean",
 ) -> pd.DataFrame:
-    """unique_id, ds, index for every forecast period in the winter `months`: the forecast's
-    `column` (its mean, or the top of an interval) over the centred annual mean of the series
-    at that period (`centred_annual_mean` of its history followed by its forecast mean).
+    """unique_id, ds, index for every period in the winter `months`: the forecast's `column`
+    (its mean, or the top of an interval), or in its history what was observed, over the
+    centred annual mean of the series at that period (`centred_annual_mean` of its history
+    followed by its forecast mean).
 
     This is the series' seasonal factor (1.0 = a normal period), with its growth taken out
     wherever the period falls: a period reads the same index whatever forecast period it is
@@ -86,22 +87,30 @@ def seasonal_index(
 def _seasonal_of(
     forecast: pd.DataFrame, history: pd.DataFrame, months: Iterable[int], column: str
 ) -> pd.DataFrame:
-    """`seasonal_index` of one series (its forecast and history, per day)."""
+    """`seasonal_index` of one series (its forecast and history, per day). The history's last
+    year's winter periods get an index too, of what was observed: a plan whose first months the
+    pressure series has already reported (its history ending after the referrals') reads
+    them, not 1.0 for want of a forecast there (winter reviewer)."""
     ds = pd.DatetimeIndex(pd.to_datetime(forecast["ds"]))
     past = history[pd.to_datetime(history["ds"]) < ds.min()]
+    seen = pd.DatetimeIndex(pd.to_datetime(past["ds"]))
+    observed = past["y"].to_numpy(dtype=float)
     values = pd.concat(
         [
-            pd.Series(past["y"].to_numpy(dtype=float), index=pd.to_datetime(past["ds"])),
+            pd.Series(observed, index=seen),
             pd.Series(forecast["mean"].to_numpy(dtype=float), index=ds),
         ]
     )
-    level = centred_annual_mean(values).reindex(ds).to_numpy(dtype=float)
-    index = _ratio(forecast[column].to_numpy(dtype=float), level)
-    winter = np.asarray(ds.month.isin(list(months)))
+    every = pd.DatetimeIndex(seen.append(ds))
+    level = centred_annual_mean(values).reindex(every).to_numpy(dtype=float)
+    index = _ratio(np.concatenate([observed, forecast[column].to_numpy(dtype=float)]), level)
+    # of the history, its last year: what a plan can start in, with a full year around it
+    recent = np.asarray(every >= ds.min() - pd.DateOffset(years=1))
+    winter = np.asarray(every.month.isin(list(months))) & recent
     return pd.DataFrame(
         {
-            "unique_id": forecast["unique_id"].to_numpy()[winter],
-            "ds": ds[winter],
+            "unique_id": np.full(int(winter.sum()), forecast["unique_id"].iloc[0]),
+            "ds": every[winter],
             "index": index[winter],
         }
     )

@@ -38,7 +38,8 @@ def _index(per_day: np.ndarray, start: str, months: int, level: str = "mean") ->
     history, forecast = _split(per_day, start, months + 6)
     index = planning.pressure_index(forecast, history, level)
     got = pd.Series(index["index"].to_numpy(), index=pd.DatetimeIndex(index["ds"]))
-    return got[got.index < pd.Timestamp(start) + pd.DateOffset(months=months)]
+    first = pd.Timestamp(start)
+    return got[(got.index >= first) & (got.index < first + pd.DateOffset(months=months))]
 
 
 def _seasonal_trend() -> np.ndarray:
@@ -75,6 +76,20 @@ def test_a_seasonal_pressure_series_gives_back_its_seasonal_factors() -> None:
     assert index.to_numpy() == pytest.approx(expected, rel=0.01)
     two = index[index.index.month == 12]  # the second winter is not raised by a year's growth
     assert len(two) == 2 and two.iloc[1] == pytest.approx(two.iloc[0], rel=1e-3)
+
+
+def test_winter_months_the_pressure_series_has_already_reported_read_what_it_observed() -> None:
+    """Its history running past the referrals' (a plan from November, admissions to December
+    stored): those months took 1.0 for want of a forecast, and a warning that the forecast
+    did not reach them (winter reviewer)."""
+    history, forecast = _split(_seasonal_trend(), "2027-01-01", 18)
+    index = planning.pressure_index(forecast, history, "mean")
+    got = pd.Series(index["index"].to_numpy(), index=pd.DatetimeIndex(index["ds"]))
+    for month in ("2026-11-01", "2026-12-01"):  # observed, not forecast
+        assert got[pd.Timestamp(month)] == pytest.approx(
+            SEASON[pd.Timestamp(month).month], rel=0.01
+        )
+    assert got.index.min() >= pd.Timestamp("2026-01-01")  # the history's last year, no older
 
 
 def test_a_winter_the_pressure_series_raises_nowhere_is_a_warning() -> None:

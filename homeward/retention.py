@@ -146,6 +146,8 @@ def _newest(runs: Sequence[StoredRun], keep_runs: int) -> Iterator[tuple[int, st
     nothing stored (each firing of a second scheduler makes one) is not counted, so it cannot
     push out a run with forecasts or a plan; it goes once older than every run counted, and
     stays while fewer than `keep_runs` runs hold anything."""
+    if keep_runs <= 0:  # `--keep-runs 0`: none kept by count, empty or not
+        return
     holding = {r.id for r in runs if r.holds}
     holding |= {r.parent_run_id for r in runs if r.holds and r.parent_run_id is not None}
     own = sorted((r.id for r in runs if r.parent_run_id is None), reverse=True)

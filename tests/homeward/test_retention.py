@@ -156,6 +156,9 @@ def test_runs_holding_nothing_are_not_counted_among_the_newest() -> None:
     everything = choose(runs, Retention(keep_runs=4), NOW, {}, lambda r: [])
     assert everything.deleted == ()  # fewer than 4 hold anything: nothing is made room for
     assert everything.kept[2] == "holds nothing"
+    # `--keep-runs 0` keeps none by count, empty runs included (it raised IndexError)
+    none = choose(runs, Retention(keep_runs=0), NOW, {}, lambda r: [])
+    assert none.deleted == (1, 2, 3, 4, 5, 6, 7) and none.kept == {}  # the sweep with its plan
 
 
 def test_a_purge_counts_the_runs_that_stored_forecasts_or_a_plan(

@@ -139,7 +139,9 @@ def centred_annual_mean(values: pd.Series) -> pd.Series:
     filled = pd.Series(centred, index=grid).ffill().bfill()
     if filled.isna().all():
         filled = filled.fillna(float(np.nanmean(y)))
-    return filled.reindex(ds)
+    # a date off the weekly grid (a plan of 10-day periods read from a forecasts file) takes
+    # the nearest grid week's, not NaN, which a plan would refuse as a column the user never wrote
+    return filled.reindex(ds, method="nearest")
 
 
 def _ratio(value: np.ndarray, base: np.ndarray) -> np.ndarray:

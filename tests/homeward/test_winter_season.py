@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.winter import centred_annual_mean
 from homeward import planning
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
@@ -125,3 +126,13 @@ def test_a_two_year_plans_second_winter_raises_the_second_years_level() -> None:
     assert out["normal_cases"].to_numpy() == pytest.approx(level * factor)
     year = planning.with_winter_pressure(demand.iloc[:12], index)
     assert year["normal_cases"].to_numpy() == pytest.approx(per_day[:12].mean() * factor[:12])
+
+
+@pytest.mark.parametrize("days", [1, 10])
+def test_periods_neither_weeks_nor_months_get_a_centred_mean(days: int) -> None:
+    """A plan of 10-day periods (or daily ones) read from a forecasts file: 51 of 60 centred
+    means were NaN, off the weekly grid, and the plan refused its own normal_cases."""
+    ds = pd.date_range("2026-01-05", periods=60, freq=f"{days}D")
+    means = centred_annual_mean(pd.Series(100.0 + np.arange(60), index=ds))
+    assert not means.isna().any()
+    assert means.between(100.0, 159.0).all()

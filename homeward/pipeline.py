@@ -8,7 +8,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -737,16 +737,18 @@ def _finish(
 
 
 # Seconds between tries at recording a run's end while the database is away (a PostgreSQL
-# restart or failover takes seconds): about half a minute in all, then recovery closes it
+# restart or failover takes seconds): about half a minute in all, then recovery closes it;
+# giving back the lock is tried for a few seconds more only, as its lease ends it anyway
 _RETRY_WAITS_S: tuple[float, ...] = (1, 2, 4, 8, 15)
+_RELEASE_WAITS_S: tuple[float, ...] = (1, 2)
 
 
-def _retried(write: Callable[[], None]) -> None:
-    """`write` (one transaction), tried again after each of `_RETRY_WAITS_S` while the
-    connection fails, then its error raised: the outage that failed a run often fails its
-    first write of the outcome too, and a run left 'running' holds the lock until its lease
-    ends and is then closed as if the service had stopped."""
-    for wait_s in _RETRY_WAITS_S:
+def _retried(write: Callable[[], None], waits_s: Sequence[float] | None = None) -> None:
+    """`write` (one transaction), tried again after each of `waits_s` (`_RETRY_WAITS_S`)
+    while the connection fails, then its error raised: the outage that failed a run often
+    fails its first write of the outcome too, and a run left 'running' holds the lock until
+    its lease ends and is then closed as if the service had stopped."""
+    for wait_s in _RETRY_WAITS_S if waits_s is None else waits_s:
         try:
             return write()
         except (OperationalError, InterfaceError) as exc:
@@ -759,7 +761,7 @@ def _release_retried(factory: sessionmaker[Session], holder: str) -> None:
     """Give back the pipeline lock, `_retried`; not raising if the database stays away (the
     run's own outcome or failure is the one to raise), as the lock frees when its lease ends."""
     try:
-        _retried(lambda: repository.release_lock(factory, LOCK_NAME, holder))
+        _retried(lambda: repository.release_lock(factory, LOCK_NAME, holder), _RELEASE_WAITS_S)
     except (OperationalError, InterfaceError) as exc:
         log.error("the pipeline lock was not given back (%s): its lease ends it", exc)
 

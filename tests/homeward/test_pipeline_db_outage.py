@@ -50,6 +50,7 @@ def test_a_run_the_database_cut_off_records_its_failure_once_it_answers(
     _outage(factory, failing)
     monkeypatch.setattr(pipeline, "_forecast_and_plan", forecast_and_plan)
     monkeypatch.setattr(pipeline, "_RETRY_WAITS_S", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(pipeline, "_RELEASE_WAITS_S", (0.0, 0.0))
     with pytest.raises(OperationalError, match=LOST):
         run_pipeline(factory, sqlite_settings, "api")
     left, _ = dict(failing), failing.clear()  # the database answers from here on
@@ -75,6 +76,7 @@ def test_a_run_the_database_was_away_too_long_for_is_closed_as_cut_off_by_it(
     _outage(factory, failing)
     monkeypatch.setattr(pipeline, "_forecast_and_plan", forecast_and_plan)
     monkeypatch.setattr(pipeline, "_RETRY_WAITS_S", (0.0,))
+    monkeypatch.setattr(pipeline, "_RELEASE_WAITS_S", (0.0,))
     with pytest.raises(OperationalError, match=LOST):
         run_pipeline(factory, sqlite_settings, "api")
     failing.clear()  # the database is back, after the run gave up

@@ -136,6 +136,14 @@ _HEADERS_FOR_STATUS = {
 }
 
 
+# the refusals of a key sent (unknown, revoked or expired), told apart from none sent
+_INVALID_TOKEN = frozenset({"unknown_key", "revoked_key", "expired_key"})
+_HEADER_SAID = {
+    "WWW-Authenticate": '`Bearer`, or `Bearer error="invalid_token"` where a key was sent and '
+    "refused (unknown, revoked or expired: RFC 6750 3.1)"
+}
+
+
 # What each error status means wherever it is sent; a route may say more (`error_responses`).
 _MEANING = {
     401: "no API key, or an unknown, revoked or expired one: `code` `key_revoked` for a "
@@ -190,7 +198,8 @@ def refused_unless_role(action: Action) -> dict[int | str, dict[str, Any]]:
 def _documented(status: int, description: str) -> dict[str, Any]:
     headers = {
         name: {
-            "description": f"always `{value}`" + (" (seconds)" if name == "Retry-After" else ""),
+            "description": _HEADER_SAID.get(name)
+            or f"always `{value}`" + (" (seconds)" if name == "Retry-After" else ""),
             "required": True,
             "schema": {"type": "integer"} if value.isdigit() else {"type": "string"},
         }
@@ -360,6 +369,10 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, NotAuthenticated) and exc.expires_at is not None:
         extra["expires_at"] = _MOMENT.dump_python(exc.expires_at, mode="json")
     headers = dict(_HEADERS_FOR_STATUS.get(status, {}))
+    if isinstance(exc, NotAuthenticated) and exc.reason in _INVALID_TOKEN:
+        # a key sent but refused: RFC 6750 3.1, so a client knows to get a new key rather
+        # than to send one
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     if isinstance(exc, InProgress):
         headers["Location"] = exc.location
     code = _code_for(exc, status)

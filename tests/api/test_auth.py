@@ -21,9 +21,14 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def _assert_401(response: httpx.Response, *words: str) -> None:
+    """A 401 saying `words`; its challenge names a key that was sent and refused (unknown,
+    revoked or expired) an invalid token, as RFC 6750 3.1 has it, where none was sent."""
     assert response.status_code == 401, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    assert response.headers["www-authenticate"] == "Bearer"
+    detail = response.json()["detail"]
+    refused = "not known" in detail or "revoked" in detail or "expired" in detail
+    challenge = 'Bearer error="invalid_token"' if refused else "Bearer"
+    assert response.headers["www-authenticate"] == challenge
     for word in words:
         assert word in response.json()["detail"]
 

@@ -76,7 +76,7 @@ def test_a_basic_key_is_refused_as_the_same_bearer_key_is(served: Served) -> Non
             as_bearer = _get(served, "/v1/series", key_header(key))
             assert as_basic.status_code == as_bearer.status_code == 401
             assert as_basic.headers["content-type"].startswith(PROBLEM_JSON)
-            assert as_basic.headers["www-authenticate"] == "Bearer"
+            assert as_basic.headers["www-authenticate"] == 'Bearer error="invalid_token"'
             assert as_basic.json() == as_bearer.json()
             assert key not in as_basic.text
     # the role's rights are the key's: a viewer may not store a config, however it is sent

@@ -64,7 +64,7 @@ def test_an_expired_key_is_401_saying_when_it_expired_and_never_the_key(served: 
     refused = httpx.get(url, headers=key_header(secret), timeout=30)
     assert refused.status_code == 401, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert refused.headers["www-authenticate"] == "Bearer"
+    assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert refused.json()["detail"] == (
         "the API key 'contractor' expired at 2026-01-02 03:04 UTC; an admin can give it a new "
         "key with `homeward keys rotate contractor --expires-in DAYS`"

@@ -45,7 +45,7 @@ from homeward.demo_series import (
 )
 from homeward.dtoc import is_nhs_dtoc_csv, read_nhs_dtoc
 from homeward.errors import HomewardError, ValidationFailed
-from homeward.exports import csv_text, rows_frame
+from homeward.exports import csv_text, json_booleans, rows_frame
 from homeward.ingest import (
     SUPPORTED_CHARSETS,
     ParsedUpload,
@@ -560,9 +560,12 @@ def _whole(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _csv_writer(frame: pd.DataFrame, float_format: str) -> Callable[[str], None]:
+    # booleans (--metrics' `chosen`) as true/false, as GET /v1/metrics.csv writes them
+    ready = json_booleans(frame.copy())
+
     def write(path: str) -> None:
         target = sys.stdout if path == STDOUT else path
-        frame.to_csv(target, index=False, date_format="%Y-%m-%d", float_format=float_format)
+        ready.to_csv(target, index=False, date_format="%Y-%m-%d", float_format=float_format)
         if path == STDOUT:
             sys.stdout.flush()
 

@@ -86,7 +86,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     A text cell a spreadsheet would run as a formula is written as text (`'=1+1`, see
     `as_text`), and a cell holding a line break, a carriage return included, is quoted, so
     no cell's text can start a row of its own."""
-    ready = _formulas_as_text(_json_booleans(tidy(frame)))
+    ready = _formulas_as_text(json_booleans(tidy(frame)))
     text = ready.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
     return text if "\r" not in text else _quoting_carriage_returns(ready)
 
@@ -127,7 +127,7 @@ def as_text(value: object) -> object:
     return value if _PLAIN_NUMBER.fullmatch(value) else "'" + value
 
 
-def _json_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+def json_booleans(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` (a copy of the caller's, changed in place) with every boolean, in a bool
     column or among other values (a nullable flag), as the text true or false."""
     for name in frame.columns:

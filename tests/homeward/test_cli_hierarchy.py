@@ -129,7 +129,7 @@ def test_a_reconciled_combination_names_its_members(tmp_path: Path) -> None:
     args += ["--models", "seasonal_naive,ses,mean_best2", "--folds", "2", "--jobs", "1"]
     assert main([*args, "--hierarchy", str(tmp_path / "h.csv")]) == 0
     metrics = pd.read_csv(tmp_path / "m.csv", dtype=str, keep_default_na=False)
-    chosen = metrics[metrics["chosen"] == "True"]
+    chosen = metrics[metrics["chosen"] == "true"]  # as GET /v1/metrics.csv writes it
     assert dict(zip(chosen["unique_id"], chosen["model"], strict=True)) == {
         uid: "mean_best2+wls_struct" for uid in ("a", "b", "county")
     }

@@ -1968,6 +1968,7 @@ async function showComparison(plan, active, token) {
   box.innerHTML = `<h3>Against the current plan</h3>${body}`;
   for (const el of box.querySelectorAll("[id^='whatif-']")) el.id = el.id.replace(/^whatif-/, "plan-compared-");
   document.querySelector("#summary .kpi")?.after(box);
+  document.querySelector("#summary").classList.add("wide-card");  // room for its tables
 }
 
 async function loadPlan() {
@@ -1976,6 +1977,7 @@ async function loadPlan() {
   loadedSearch = location.search;
   document.title = asked.id == null ? "Homeward: plan and forecasts" : `Homeward: plan #${asked.id}`;
   showPicked(asked);
+  document.querySelector("#summary").classList.remove("wide-card");  // until a comparison needs it
   clearFigures("loading…");  // the figures read with another key (or none) are not left as current
   if (asked.error) {
     showPlanError(asked, asked.error);

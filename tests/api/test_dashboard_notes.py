@@ -75,10 +75,26 @@ def test_a_what_if_opened_by_its_id_shows_its_config_changes_against_the_current
     assert fee_row.find_elements(By.TAG_NAME, "td")[2].text.startswith("+" if change > 0 else "-")
     # the ids of the what-if card's own tables are not repeated: it may show a what-if too
     assert not browser.find_elements(By.CSS_SELECTOR, "#summary [id^='whatif-']")
+    # on a laptop the summary, holding the comparison's tables, has the whole row: in one
+    # column of three its per-service table scrolled and its caption was cut
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(1440, 900)
+        widths = browser.execute_script(
+            "const s = document.querySelector('#summary'), h = document.querySelector('#hours');"
+            "const t = document.querySelector('#plan-compared-services');"
+            "return [s.getBoundingClientRect().width, s.parentElement.clientWidth,"
+            " h.getBoundingClientRect().top > s.getBoundingClientRect().bottom,"
+            " t.parentElement.scrollWidth <= t.parentElement.clientWidth];"
+        )
+        assert widths[0] > 0.9 * widths[1] and widths[2] and widths[3], widths
+    finally:
+        browser.set_window_size(size["width"], size["height"])
     # the latest plan is no what-if: it has no comparison
     browser.get(f"{demo_server.url}/")
     wait.until(ec.text_to_be_present_in_element((By.ID, "plan-id"), str(latest["id"])))
     assert not browser.find_elements(By.ID, "plan-compared")
+    assert "wide-card" not in (browser.find_element(By.ID, "summary").get_attribute("class") or "")
 
 
 def _weeks_csv(series_id: str, history: list[dict[str, Any]], add: float) -> bytes:

@@ -123,8 +123,9 @@ function planPeriod(plan) {
 // latest, so a what-if's figures are never read as the current plan's.
 function summaryHeading(plan, asked) {
   if (asked.id == null) return `<h2>Latest plan (#<span id="plan-id">${esc(plan.id)}</span>)</h2>`;
-  const whatIf = plan.scenario ? " (a changed config sent to POST /v1/plans: a what-if is " +
-    "never the latest plan)" : "";
+  // a sweep's rates are what-ifs too (their runs' trigger is "sweep"), so either is named
+  const whatIf = plan.scenario ? " (a changed config sent to POST /v1/plans, or one rate of a " +
+    "fee sweep: a what-if is never the latest plan)" : "";
   return `<h2>${plan.scenario ? "What-if plan" : "Plan"} #<span id="plan-id">${esc(plan.id)}</span></h2>
     <p id="plan-chosen" class="chosen">${plan.scenario ? "A what-if" : "Not a what-if"}, made
     ${esc(when(plan.created_at))} with config #${esc(plan.config_id)}${whatIf}.

@@ -122,7 +122,8 @@ def test_a_what_if_opens_by_its_address_saying_which_plan_it_is_and_back_to_the_
     assert shown["heading"] == f"What-if plan #{what_if['id']}"
     assert shown["chosen"] == (
         f"A what-if, made {_made(what_if)} with config #{what_if['config_id']} (a changed "
-        "config sent to POST /v1/plans: a what-if is never the latest plan). Show the latest plan"
+        "config sent to POST /v1/plans, or one rate of a fee sweep: a what-if is never the "
+        "latest plan). Show the latest plan"
     )
     assert what_if["config_id"] != latest["config_id"]
     # its figures and downloads are the what-if's: a higher fee raises more fee income

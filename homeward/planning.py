@@ -1167,16 +1167,7 @@ def plan_figures(
     }
 
 
-_REVENUE_MONEY = (
-    "fee_income_gbp",
-    "charge_income_gbp",
-    "staff_cost_gbp",
-    "agency_cost_gbp",
-    "revenue_cost_gbp",
-    "revenue_budget_gbp",
-    "net_revenue_cost_gbp",
-    "unspent_budget_gbp",
-)
+_REVENUE_MONEY = tuple(name for name in SWEEP_FIGURES if name.endswith("_gbp"))
 
 
 def _revenue_money(rows: list[dict[str, Any]]) -> dict[str, float | None]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pytest
+from pydantic import ValidationError
 
-from optimise.config import PlanningConfig
+from optimise.config import PlanningConfig, RefusedValue, refused_value
 from optimise.inputs import PlanInputs, build_inputs
 
 START = pd.Timestamp("2025-01-06")
@@ -200,3 +202,14 @@ def full_config(**overrides: Any) -> dict[str, Any]:
     raw["winter"] = {"quantile_column": "q90", "months": [1]}
     raw.update(overrides)
     return raw
+
+
+def refusal(raw: dict[str, Any]) -> RefusedValue:
+    """The one problem a config validator refuses `raw` for, as its field, expected and
+    found (`optimise.config.refused_value`)."""
+    with pytest.raises(ValidationError) as caught:
+        PlanningConfig.model_validate(raw)
+    [err] = caught.value.errors()
+    found = refused_value(err)
+    assert found is not None, err
+    return found

@@ -19,6 +19,7 @@ from tests.optimise.factory import (
     hand_config,
     hand_demand,
     inputs_of,
+    refusal,
     rich_config,
 )
 
@@ -173,19 +174,10 @@ def test_infinity_is_refused_in_every_nested_number(where: tuple[str | int, ...]
     assert err["loc"] == where and err["type"] == "finite_number"
 
 
-def _refused(raw: dict[str, Any]) -> RefusedValue:
-    with pytest.raises(ValidationError) as caught:
-        PlanningConfig.model_validate(raw)
-    [err] = caught.value.errors()
-    refused = refused_value(err)
-    assert refused is not None, err
-    return refused
-
-
 def test_a_cross_field_error_locates_the_field_and_its_value_not_the_whole_config() -> None:
     raw = hand_config()
     raw["districts"].append({**raw["districts"][0], "id": "warwick", "team": "east"})
-    assert _refused(raw) == RefusedValue(("districts", 1, "team"), "one of ['north']", '"east"')
+    assert refusal(raw) == RefusedValue(("districts", 1, "team"), "one of ['north']", '"east"')
 
 
 @pytest.mark.parametrize(
@@ -243,7 +235,7 @@ def test_every_model_level_check_names_its_field(
 ) -> None:
     raw = hand_config()
     change(raw)
-    refused = _refused(raw)
+    refused = refusal(raw)
     assert refused.loc == loc
     assert not refused.expected.startswith(("Value error", "expected"))
     assert len(refused.found) < 40  # the value at fault, not the model around it
@@ -287,7 +279,7 @@ def test_a_care_charge_needs_its_paying_share_and_a_share_its_charge(
     same waits as without it, and no word (and a share with no charge likewise)."""
     raw = hand_config()
     raw["services"][1].update(given)
-    assert _refused(raw) == RefusedValue(("services", 1, field), expected, found)
+    assert refusal(raw) == RefusedValue(("services", 1, field), expected, found)
 
 
 def test_a_care_charge_with_its_paying_share_is_planned_with() -> None:
@@ -318,7 +310,7 @@ def test_a_number_given_as_text_is_refused_naming_the_field(
     for key in where[:-1]:
         parent = parent[key]
     parent[where[-1]] = text
-    assert _refused(raw) == RefusedValue(where, "a number", f'"{text}" (text)')
+    assert refusal(raw) == RefusedValue(where, "a number", f'"{text}" (text)')
 
 
 def test_whole_numbers_where_fractions_go_and_json_numbers_still_validate() -> None:
@@ -352,7 +344,7 @@ def test_every_fraction_given_as_a_percentage_says_the_fraction_meant(
         parent = parent[key]
     parent[where[-1]] = 50
     expected = "a fraction from 0 to 1 (0.15 for 15%)"
-    assert _refused(raw) == RefusedValue(where, expected, "50 (a percentage? write 0.5)")
+    assert refusal(raw) == RefusedValue(where, expected, "50 (a percentage? write 0.5)")
 
 
 @pytest.mark.parametrize(
@@ -374,7 +366,7 @@ def test_money_beyond_any_council_is_refused_naming_the_field(
     for key in where[:-1]:
         parent = parent[key]
     parent[where[-1]] = 1e308
-    refused = _refused(raw)
+    refused = refusal(raw)
     assert (refused.loc, refused.found) == (where, "1e+308")
     assert refused.expected.startswith("at most GBP 100,000,000,000 (1e+11), more than any")
     parent[where[-1]] = 1e11  # the ceiling itself is a sum no council needs, but not refused
@@ -386,7 +378,7 @@ def test_money_just_above_the_ceiling_is_shown_in_full() -> None:
     raw = hand_config(fees={"dfg_fee_rate": 0.1})
     for value, found in [(100_000_000_001, "100,000,000,001"), (1e11 + 0.5, "100,000,000,000.5")]:
         raw["revenue_budget_gbp_per_period"] = value
-        assert _refused(raw).found == found
+        assert refusal(raw).found == found
 
 
 def test_a_refused_list_is_found_as_json() -> None:
@@ -423,7 +415,7 @@ def test_a_district_floor_above_its_teams_ceiling_says_what_the_team_can_give() 
     hours = {"ot": bounds(0, 100), "hao": bounds(0, 5, agency_max_per_period=2)}
     raw = hand_config(teams=[{"id": "north", "hours": hours}])
     raw["districts"][0]["hours"] = {"hao": {"min_per_period": 8}}
-    refused = _refused(raw)
+    refused = refusal(raw)
     assert refused.loc == ("districts", 0, "hours", "hao", "min_per_period")
     assert refused.expected.startswith("<= 7: team north's hao ceiling")
     assert refused.found == "8"
@@ -461,7 +453,7 @@ def test_a_waiting_weight_above_0_but_under_a_millionth_is_refused_as_a_slip(
     for key in where[:-1]:
         parent = parent[key]
     parent[where[-1]] = tiny
-    refused = _refused(raw)
+    refused = refusal(raw)
     assert refused.loc == where
     assert refused.expected == (
         "0 (not counted) or a weight of at least 1e-06 (1 counts a day of waiting once)"

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from homeward import planning
 from homeward.ingest import SERIES_ID_PART
@@ -20,9 +19,8 @@ from optimise.config import (
     PlanningConfig,
     RefusedValue,
     read_stored,
-    refused_value,
 )
-from tests.optimise.factory import hand_config
+from tests.optimise.factory import hand_config, refusal
 
 EXPECTED_TEAM_ID = (
     "a lower-case id of a-z, 0-9, '_', '.', '-' (starting with a letter or digit), at most 174 "
@@ -35,15 +33,6 @@ def _with_team(team_id: str) -> dict[str, Any]:
     raw["teams"][0]["id"] = team_id
     raw["districts"][0]["team"] = team_id
     return raw
-
-
-def _refused(raw: dict[str, Any]) -> RefusedValue:
-    with pytest.raises(ValidationError) as caught:
-        PlanningConfig.model_validate(raw)
-    [err] = caught.value.errors()
-    refused = refused_value(err)
-    assert refused is not None, err
-    return refused
 
 
 @pytest.mark.parametrize(
@@ -60,13 +49,13 @@ def _refused(raw: dict[str, Any]) -> RefusedValue:
     ],
 )
 def test_a_team_id_that_cannot_be_one_part_of_a_series_id_is_refused(team_id: str) -> None:
-    refused = _refused(_with_team(team_id))
+    refused = refusal(_with_team(team_id))
     assert refused == RefusedValue(("teams", 0, "id"), EXPECTED_TEAM_ID, json.dumps(team_id))
 
 
 def test_a_team_id_longer_than_its_series_id_can_hold_is_refused() -> None:
     assert PlanningConfig.model_validate(_with_team("t" * MAX_TEAM_ID_LENGTH))
-    refused = _refused(_with_team("n" * 300))
+    refused = refusal(_with_team("n" * 300))
     assert refused.loc == ("teams", 0, "id") and refused.expected == EXPECTED_TEAM_ID
     assert refused.found == f'300 characters ("{"n" * 40}"...)'
 
@@ -85,7 +74,7 @@ def test_the_longest_team_id_names_a_total_every_series_id_column_holds() -> Non
 @pytest.mark.parametrize("field", ["name", "version"])
 @pytest.mark.parametrize("text", ["finance-pack\r=cmd|' /C calc'!A0", "\t=1+1", "a\nb", "x\x00"])
 def test_a_name_or_version_holding_a_control_character_is_refused(field: str, text: str) -> None:
-    refused = _refused({**hand_config(), field: text})
+    refused = refusal({**hand_config(), field: text})
     control = next(c for c in text if c in "\r\n\t\x00")
     assert refused == RefusedValue(
         (field,),

@@ -13,8 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from homeward.planning import read_config
-from optimise.config import MIN_MONEY_GBP, PlanningConfig, RefusedValue, read_stored, refused_value
-from tests.optimise.factory import hand_config
+from optimise.config import MIN_MONEY_GBP, PlanningConfig, RefusedValue, read_stored
+from tests.optimise.factory import hand_config, refusal
 
 Change = Callable[[dict[str, Any], float], None]
 YEAR = "2025-26"
@@ -91,21 +91,12 @@ def _body(change: Change, gbp: float) -> dict[str, Any]:
     return raw
 
 
-def _refused(raw: dict[str, Any]) -> RefusedValue:
-    with pytest.raises(ValidationError) as caught:
-        PlanningConfig.model_validate(raw)
-    [err] = caught.value.errors()
-    refused = refused_value(err)
-    assert refused is not None, err
-    return refused
-
-
 @pytest.mark.parametrize(("change", "loc"), FIGURES + BY_YEAR)
 @pytest.mark.parametrize("tiny", [5e-324, 1e-300, 1e-7, 0.009])
 def test_money_under_a_penny_is_refused_at_its_field(
     change: Change, loc: tuple[str | int, ...], tiny: float
 ) -> None:
-    assert _refused(_body(change, tiny)) == RefusedValue(
+    assert refusal(_body(change, tiny)) == RefusedValue(
         loc, FLOOR, f"{tiny:g} (under a penny: a slip? money is in pounds)"
     )
 
@@ -119,7 +110,7 @@ def test_a_penny_is_taken_and_so_is_none(change: Change, loc: tuple[str | int, .
 def test_a_works_case_under_a_penny_is_refused_and_none_is_not_a_choice() -> None:
     raw = hand_config()
     raw["districts"][0]["cost_per_adaptation_gbp"] = 1e-9
-    assert _refused(raw) == RefusedValue(
+    assert refusal(raw) == RefusedValue(
         ("districts", 0, "cost_per_adaptation_gbp"),
         "at least GBP 0.01 (a penny)",
         "1e-09 (under a penny: a slip? money is in pounds)",

@@ -327,9 +327,12 @@ def synthetic_pressure_warnings(session: Session, config: PlanningConfig) -> tup
     if config.winter is None or config.winter.pressure_series is None:
         return ()
     series_id = config.winter.pressure_series
-    sources = repository.newest_import_sources(session)
-    if sources.get(series_id) != repository.SYNTHETIC_DEMO_SOURCE:
+    # the pressure series alone first: every plan asks, and most are a council's own
+    if repository.newest_import_sources(session, series_id).get(series_id) != (
+        repository.SYNTHETIC_DEMO_SOURCE
+    ):
         return ()
+    sources = repository.newest_import_sources(session, REFERRALS_PREFIX)
     planned = {
         f"{REFERRALS_PREFIX}{s.id}/{d.id}" for s in config.services for d in config.districts
     }

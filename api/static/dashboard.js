@@ -853,25 +853,29 @@ const isoDay = (t) => new Date(t).toISOString().slice(0, 10);
 // and foot; month ticks along the foot. `under` goes beneath the data, `over` above it; x(i) and
 // y(v) place the i-th point (of `dates`) and a value.
 function chartFrame({ W, H, lo, hi, unit, dates }) {
-  const top = 30, foot = H - 28, right = W - 12;
+  const n = dates.length, times = dates.map(dayOf), now = Date.now();
+  const dated = n > 1 && times[0] <= now && now <= times[n - 1];  // today falls in the chart
+  // a row above the plot for "today" where it is marked: drawn in the plot, it lay over the
+  // lines and bands (at the plot's top, the highest week's)
+  const top = dated ? 44 : 30, foot = H - 28, right = W - 12;
   const hiText = fmt(hi), loText = fmt(lo);
   const left = Math.ceil(Math.max(textWidth(hiText), textWidth(loText))) + 10;
-  const n = dates.length;
   const x = (i) => left + (i * (right - left)) / Math.max(1, n - 1);
   const y = (v) => foot - ((v - lo) * (foot - top)) / Math.max(1e-9, hi - lo);
-  const times = dates.map(dayOf);
   const { step, ticks } = times.length > 1 && times[n - 1] > times[0] ? dateTicks(times, x, W) : { step: 0, ticks: [] };
   const majors = new Set(ticks.map((k) => k.t));
   const minors = MINOR_STEP[step] ? monthStarts(times[0], times[n - 1], MINOR_STEP[step]).filter((k) => !majors.has(k.t)) : [];
   const text = `font-size="${CHART_TEXT}" fill="#4a5563"`;
   // today, where the chart's dates span it: what is already over (a plan made from an old
-  // history, the demo's) reads as past, not as weeks ahead
-  const now = Date.now(), at = n > 1 ? xOfTime(now, times, x) : 0;
-  const label = at > right - 50 ? `x="${at - 3}" text-anchor="end"` : `x="${at + 3}"`;  // kept inside
-  const today = n > 1 && times[0] <= now && now <= times[n - 1]
-    ? `<g class="today"><line x1="${at}" x2="${at}" y1="${top}" y2="${foot}" stroke="#b3541e" stroke-width="1"
-        stroke-dasharray="2 2"/><text ${label} y="${top + 14}" font-size="${CHART_TEXT}" fill="#b3541e"
-        class="axis-today">today</text></g>`
+  // history, the demo's) reads as past, not as weeks ahead. Its label stands in the row above
+  // the plot, over its line (kept between the scale's figures and the chart's right edge), the
+  // line running up to it.
+  const at = n > 1 ? xOfTime(now, times, x) : 0, half = textWidth("today") / 2;
+  const centre = Math.min(Math.max(at, left + half), right - half);
+  const today = dated
+    ? `<g class="today"><line x1="${at}" x2="${at}" y1="${top - 6}" y2="${foot}" stroke="#b3541e" stroke-width="1"
+        stroke-dasharray="2 2"/><text x="${centre}" y="${top - 9}" text-anchor="middle" font-size="${CHART_TEXT}"
+        fill="#b3541e" class="axis-today">today</text></g>`
     : "";
   const under = `<g class="grid" stroke="#e6e9ed" stroke-width="1">
       <line x1="${left}" x2="${right}" y1="${top}" y2="${top}"/>

@@ -208,6 +208,56 @@ def test_the_demand_chart_has_month_ticks_where_their_dates_fall_between_its_wee
     _check_today(chart, dates, weeks, xs, now)
 
 
+def _today_label(browser: Any, selector: str) -> dict[str, Any]:
+    """A chart's "today" label and line and its plotted shapes, in the chart's own units (drawn
+    1:1): the label's box, the line's x, and the top of every line and band."""
+    found: dict[str, Any] = browser.execute_script(
+        "const svg = document.querySelector(arguments[0]);"
+        "const label = svg.querySelector('g.today text.axis-today').getBBox();"
+        "const shapes = [...svg.querySelectorAll('polyline, polygon')].map((s) => {"
+        "  const ys = [...s.points].map((p) => p.y);"
+        "  return { cls: s.getAttribute('class') || s.tagName, top: Math.min(...ys),"
+        "    width: parseFloat(getComputedStyle(s).strokeWidth) || 0 }; });"
+        "return { label: { left: label.x, right: label.x + label.width, top: label.y,"
+        "    bottom: label.y + label.height },"
+        "  at: Number(svg.querySelector('g.today line').getAttribute('x1')),"
+        "  width: svg.viewBox.baseVal.width, shapes };",
+        selector,
+    )
+    return found
+
+
+@pytest.mark.parametrize("screen", SCREENS, indirect=True, ids=("1366", "1920"))
+def test_the_today_label_stands_clear_of_every_charts_lines_and_bands(
+    screen: Any, demo_server: LiveServer, role_keys: dict[Role, str]
+) -> None:
+    """The "today" label was drawn inside the plot, 14 px under its top: over the forecast's
+    bands and, on the demo, over the demand and backlog lines at their first weeks. It sits
+    above the plot now, over its line: wholly above the highest point of every line and band
+    (their strokes too), inside the chart."""
+    key = role_keys[Role.VIEWER]
+    _, now = _a_thursday_in_the_plan(demo_server, key)
+    with browser_clock(screen, now):
+        wait = open_with_key(screen, demo_server, key, timeout_s=90)
+    wait.until(ec.presence_of_element_located((By.ID, "demand-table")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#backlog svg g.today")))
+    for selector in ("#chart svg", "#demand svg", "#backlog svg"):
+        chart = _today_label(screen, selector)
+        label, shapes = chart["label"], chart["shapes"]
+        assert len(shapes) >= 1, selector
+        under = [
+            (s["cls"], s["top"] - s["width"] / 2, label["bottom"])
+            for s in shapes
+            if label["bottom"] > s["top"] - s["width"] / 2
+        ]
+        assert under == [], selector
+        # by its line (over it, or as near as the chart's edges let it be), inside the chart
+        centre, wide = (label["left"] + label["right"]) / 2, label["right"] - label["left"]
+        assert abs(centre - chart["at"]) <= wide, (selector, label, chart["at"])
+        assert label["top"] >= 0 and label["left"] >= 0 and label["right"] <= chart["width"]
+        _readable(_chart(screen, selector))
+
+
 @pytest.mark.parametrize(
     ("weeks", "steps"),
     [

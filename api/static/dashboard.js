@@ -1092,7 +1092,7 @@ function renderChart(forecast, history, kind, source = null) {
   const changed = historyChanged(forecast, source);
   chart.innerHTML = `<div id="chart-figure"></div>
     <p class="muted" id="chart-caption"></p>
-    <p class="muted" id="chart-accuracy"></p>${changed ? '<p class="muted" id="chart-history-changed" role="note"></p>' : ""}
+    <p class="muted" id="chart-accuracy"></p>${changed ? '<p class="warnings" id="chart-history-changed" role="note"></p>' : ""}
     ${forecastTable(forecast, history)}`;
   drawChart(chart.querySelector("#chart-figure"), (box, W) => forecastChart(box, W, forecast, history));
   // Ids and model names go in as text, never markup: a team's id comes from a stored config.
@@ -1103,7 +1103,8 @@ function renderChart(forecast, history, kind, source = null) {
 
 // An upload that changed the series' stored values after the forecast's run started
 // (`history_changed`): the chart then draws the history as stored now beside a forecast of the
-// older one, so the card says so, and what makes a forecast of the new history. `source` is the
+// older one, so the card says so, and what makes a forecast of the new history, as a warning
+// (the plan's warnings' style and role), not a muted caption to be read past. `source` is the
 // series' newest import (GET /v1/series), which names the upload. "" when nothing changed.
 function historyChanged(forecast, source) {
   if (forecast.history_changed !== true) return "";

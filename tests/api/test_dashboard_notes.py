@@ -122,7 +122,20 @@ def test_a_forecast_of_a_history_corrected_since_is_said_so_on_its_card(
     assert forecast["history_changed"] is True
     wait = open_with_key(browser, demo_server, role_keys[Role.VIEWER], timeout_s=90)
     note = wait.until(ec.visibility_of_element_located((By.ID, "chart-history-changed")))
-    assert "muted" in note.get_attribute("class")
+    # a warning to the planner, as the plan's warnings and notes are: their class, role and
+    # look (it was a muted grey aside, read past as a caption)
+    assert "warnings" in (note.get_attribute("class") or "").split()
+    assert "muted" not in (note.get_attribute("class") or "").split()
+    assert note.get_attribute("role") == "note"
+    looks = browser.execute_script(
+        "const look = (e) => { const s = getComputedStyle(e);"
+        "  return [s.color, s.backgroundColor, s.borderLeftStyle, s.borderLeftColor,"
+        "    s.borderLeftWidth]; };"
+        "return [look(arguments[0]), look(document.querySelector('#plan-synthetic.warnings'))];",
+        note,
+    )
+    assert looks[0] == looks[1]
+    assert looks[0][2] == "solid"
     text = " ".join(note.text.split())
     assert text.startswith(f"The history of {series_id} changed after this forecast was made ")
     assert f"(run #{forecast['run_id']})" in text and "POST /v1/observations" in text

@@ -1040,9 +1040,11 @@ class PlanDemandRowPublic(_StoredRow):
     )
     winter_index: float | None = Field(
         description="the hospital-pressure index that raised this period's planned cases (1.0 "
-        "= a normal period): the config's winter.pressure_series forecast at its "
-        "pressure_level over the centred annual mean of its history and forecast around that "
-        "calendar month (its seasonal factor, without its growth); blank outside "
+        "= a normal period): the config's winter.pressure_series forecast mean over the "
+        "centred annual mean of its history and forecast around that calendar month (its "
+        "seasonal factor, without its growth), raised for a q90 or q975 pressure_level by how "
+        "far the series' winter months rose above their usual factor in its 1-in-10 (1-in-40) "
+        "winter months in history; blank outside "
         "the winter months, and absent without a winter.pressure_series. GET /v1/winter gives "
         "a series' index over its trailing year of history instead, so the two differ",
     )

@@ -16,6 +16,8 @@ WINTER_MONTHS = (11, 12, 1, 2, 3)
 # months a centred year reaches past the period it is centred on: a forecast read by
 # `seasonal_index` reaches this far past the last period it is read for
 HALF_YEAR_MONTHS = 6
+# winters of a calendar month's seasonal factor a bad winter is measured from
+MIN_WINTERS = 3
 
 
 def winter_index(
@@ -52,12 +54,10 @@ def seasonal_index(
     forecasts: pd.DataFrame,
     history: pd.DataFrame,
     months: Iterable[int] = WINTER_MONTHS,
-    column: str = "mean",
 ) -> pd.DataFrame:
-    """unique_id, ds, index for every period in the winter `months`: the forecast's `column`
-    (its mean, or the top of an interval), or in its history what was observed, over the
-    centred annual mean of the series at that period (`centred_annual_mean` of its history
-    followed by its forecast mean).
+    """unique_id, ds, index for every period in the winter `months`: the forecast's mean, or
+    in its history what was observed, over the centred annual mean of the series at that
+    period (`centred_annual_mean` of its history followed by its forecast mean).
 
     This is the series' seasonal factor (1.0 = a normal period), with its growth taken out
     wherever the period falls: a period reads the same index whatever forecast period it is
@@ -74,10 +74,8 @@ def seasonal_index(
     """
     history = _per_day(history.reindex(columns=["unique_id", "ds", "y"]).dropna(), "y")
     forecasts = _per_day(forecasts, "mean")
-    if column != "mean":
-        forecasts = _per_day(forecasts, column)
     frames = [
-        _seasonal_of(group, history[history["unique_id"] == uid], months, column)
+        _seasonal_of(group, history[history["unique_id"] == uid], months)
         for uid, group in forecasts.groupby("unique_id", sort=True)
     ]
     empty = pd.DataFrame({"unique_id": [], "ds": pd.Series(dtype="datetime64[ns]"), "index": []})
@@ -85,7 +83,7 @@ def seasonal_index(
 
 
 def _seasonal_of(
-    forecast: pd.DataFrame, history: pd.DataFrame, months: Iterable[int], column: str
+    forecast: pd.DataFrame, history: pd.DataFrame, months: Iterable[int]
 ) -> pd.DataFrame:
     """`seasonal_index` of one series (its forecast and history, per day). The history's last
     year's winter periods get an index too, of what was observed: a plan whose first months the
@@ -103,7 +101,7 @@ def _seasonal_of(
     )
     every = pd.DatetimeIndex(seen.append(ds))
     level = centred_annual_mean(values).reindex(every).to_numpy(dtype=float)
-    index = _ratio(np.concatenate([observed, forecast[column].to_numpy(dtype=float)]), level)
+    index = _ratio(values.to_numpy(dtype=float), level)
     # of the history, its last year: what a plan can start in, with a full year around it
     recent = np.asarray(every >= ds.min() - pd.DateOffset(years=1))
     winter = np.asarray(every.month.isin(list(months))) & recent
@@ -128,20 +126,81 @@ def centred_annual_mean(values: pd.Series) -> pd.Series:
     else after it; with no full window at all, the mean of every value.
     """
     ds = pd.DatetimeIndex(values.index)
+    centred = _full_windows(values)
+    filled = centred.ffill().bfill()
+    if filled.isna().all():
+        filled = filled.fillna(float(np.nanmean(values.to_numpy(dtype=float))))
+    # a date off the weekly grid (a plan of 10-day periods read from a forecasts file) takes
+    # the nearest grid week's, not NaN, which a plan would refuse as a column the user never wrote
+    return filled.reindex(ds, method="nearest")
+
+
+def _full_windows(values: pd.Series) -> pd.Series:
+    """`centred_annual_mean` on the series' own grid (months, or weeks from its first date),
+    NaN wherever the window runs past either end or over a missing period."""
+    ds = pd.DatetimeIndex(values.index)
     monthly = bool((ds.day == 1).all())
     per_year = 12 if monthly else 52
     grid = pd.date_range(ds.min(), ds.max(), freq="MS" if monthly else "7D")
     y = values.groupby(level=0).mean().reindex(grid).to_numpy(dtype=float)
     weights = np.r_[0.5, np.ones(per_year - 1), 0.5] / per_year
     centred = np.full(len(y), np.nan)
-    if len(y) >= len(weights):  # NaN wherever a window holds a missing period
+    if len(y) >= len(weights):
         centred[per_year // 2 : len(y) - per_year // 2] = np.convolve(y, weights, mode="valid")
-    filled = pd.Series(centred, index=grid).ffill().bfill()
-    if filled.isna().all():
-        filled = filled.fillna(float(np.nanmean(y)))
-    # a date off the weekly grid (a plan of 10-day periods read from a forecasts file) takes
-    # the nearest grid week's, not NaN, which a plan would refuse as a column the user never wrote
-    return filled.reindex(ds, method="nearest")
+    return pd.Series(centred, index=grid)
+
+
+def bad_winter_rise(
+    history: pd.DataFrame, quantile: float, months: Iterable[int] = WINTER_MONTHS
+) -> float | None:
+    """How far a bad winter month's seasonal factor stands above its calendar month's usual one,
+    in one series' history (unique_id, ds, y): the `quantile` (0.9 for a 1-in-10 month) of
+    every winter month's factor less the mean factor of its calendar month, pooled over the
+    winter `months`; 0 at least. A factor is a month's value per day over the centred annual
+    mean around it (months with a whole year of history around them only; a weekly series'
+    weeks averaged by the month they start in), so neither the series' growth nor the
+    uncertainty of its level is read as a bad winter.
+
+    None when a winter month has fewer than MIN_WINTERS such factors (`fewest_winters`; about
+    four years of history are needed), so the history cannot say how bad a winter gets.
+    """
+    factors = _winter_factors(history, months)
+    if _fewest(factors, months) < MIN_WINTERS:
+        return None
+    usual = factors.groupby(pd.DatetimeIndex(factors.index).month).transform("mean")
+    return max(float(np.quantile((factors - usual).to_numpy(), quantile)), 0.0)
+
+
+def fewest_winters(history: pd.DataFrame, months: Iterable[int] = WINTER_MONTHS) -> int:
+    """The fewest seasonal factors any winter month has in one series' history (see
+    `bad_winter_rise`): the winters a bad one is measured from."""
+    return _fewest(_winter_factors(history, months), months)
+
+
+def _fewest(factors: pd.Series, months: Iterable[int]) -> int:
+    counts = factors.groupby(pd.DatetimeIndex(factors.index).month).size()
+    return min(int(counts.get(m, 0)) for m in set(months))
+
+
+def _winter_factors(history: pd.DataFrame, months: Iterable[int]) -> pd.Series:
+    """One series' seasonal factor in each winter month of its history with a whole centred
+    year around it, indexed by the month's first day."""
+    frame = _per_day(history.loc[:, ["unique_id", "ds", "y"]].dropna(), "y")
+    empty = pd.Series([], index=pd.DatetimeIndex([]), dtype=float)
+    if frame.empty:
+        return empty
+    values = pd.Series(
+        frame["y"].to_numpy(dtype=float), index=pd.DatetimeIndex(pd.to_datetime(frame["ds"]))
+    ).sort_index()
+    level = _full_windows(values).reindex(
+        values.index, method="nearest", tolerance=pd.Timedelta(days=3)
+    )
+    factor = pd.Series(_ratio(values.to_numpy(), level.to_numpy(dtype=float)), index=values.index)
+    factor = factor[np.isfinite(factor.to_numpy()) & level.notna().to_numpy()]
+    starts = pd.DatetimeIndex(factor.index).to_period("M").to_timestamp()
+    by_month = factor.groupby(starts).mean()
+    winter = np.asarray(pd.DatetimeIndex(by_month.index).month.isin(list(months)))
+    return pd.Series(by_month[winter], dtype=float)
 
 
 def _ratio(value: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -23,8 +23,8 @@ from homeward.ingest import (
     read_iso_dates,
 )
 from homeward.planning import (
-    PRESSURE_LEVEL_COLUMN,
     REFERRAL_ID,
+    bad_winter_note,
     pressure_index,
     uncovered_winter,
     with_winter_pressure,
@@ -106,7 +106,7 @@ def _pressure_forecast(
     if winter is None or winter.pressure_series is None:
         return None
     rows = raw[raw["unique_id"].str.strip() == winter.pressure_series]
-    columns = ["ds", "mean", *(c for c in ("hi-80", "hi-95") if c in rows.columns)]
+    columns = ["ds", "mean"]
     if rows.empty:
         raise ValidationFailed(
             (
@@ -141,26 +141,13 @@ def _with_pressure(
     demand: pd.DataFrame, forecast: pd.DataFrame, winter: WinterConfig, path: Path
 ) -> pd.DataFrame:
     """Demand with winter_index and normal_cases from the pressure series' forecast, as the
-    pipeline computes them (planning.pressure_index: its forecast at the config's
-    pressure_level over the centred annual mean around each month; planning.
-    with_winter_pressure). The file holds no history, so the forecast's first half year takes
-    its first full centred year's mean (a forecast of a year or less: its mean), where the
-    pipeline reads the history before it; a forecast under 11 months has no year to set it
+    pipeline computes them (planning.pressure_index: its forecast mean over the centred annual
+    mean around each month; planning.with_winter_pressure). The file holds no history, so the
+    forecast's first half year takes its first full centred year's mean (a forecast of a year
+    or less: its mean), where the pipeline reads the history before it, and a q90 or q975
+    `pressure_level` plans an average winter, with a warning (a bad winter is measured from
+    history: planning.bad_winter_note); a forecast under 11 months has no year to set it
     against, and is refused."""
-    column = PRESSURE_LEVEL_COLUMN[winter.pressure_level]
-    if column not in forecast.columns:
-        raise ValidationFailed(
-            (
-                Problem(
-                    None,
-                    column,
-                    f"a column {column!r} (winter.pressure_level {winter.pressure_level!r} reads "
-                    "the pressure series' forecast there)",
-                    "none",
-                ),
-            ),
-            str(path),
-        )
     ds = forecast["ds"]
     if ds.max() < ds.min() + pd.DateOffset(months=11):
         raise ValidationFailed(
@@ -175,7 +162,12 @@ def _with_pressure(
             ),
             str(path),
         )
-    index = pressure_index(forecast, forecast.iloc[:0], winter.pressure_level, winter.months)
+    history = pd.DataFrame({"unique_id": [], "ds": pd.Series(dtype="datetime64[ns]"), "y": []})
+    index = pressure_index(forecast, history, winter.pressure_level, winter.months)
+    if note := bad_winter_note(
+        winter.pressure_series, history, winter.pressure_level, winter.months
+    ):
+        log.warning("%s", note)
     if missing := uncovered_winter(demand, index, winter.months):
         log.warning(
             "winter.pressure_series %r: its forecast does not reach %s; those months are "

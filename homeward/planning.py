@@ -24,7 +24,14 @@ from forecast.notes import lacks_season, seasonless_note, under_three_seasons
 from forecast.totals import HIGH as HIGH_TOTAL
 from forecast.totals import LOW as LOW_TOTAL
 from forecast.validate import split_history
-from forecast.winter import WINTER_MONTHS, centred_annual_mean, seasonal_index
+from forecast.winter import (
+    MIN_WINTERS,
+    WINTER_MONTHS,
+    bad_winter_rise,
+    centred_annual_mean,
+    fewest_winters,
+    seasonal_index,
+)
 from homeward import repository
 from homeward.clock import code_version, utcnow
 from homeward.demo_config import HOSPITAL_SHARE as DEMO_HOSPITAL_SHARE
@@ -470,8 +477,8 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         if note := seasonless(session, series_id, history, forecast):
             warnings += (
                 f"winter.pressure_series {series_id!r}: {note}, so winter periods were "
-                "raised by no seasonal rise: only by the series' change over its last year "
-                "and its pressure_level's interval, if any",
+                "raised by no seasonal rise: only by the series' change over its last year, "
+                "if any",
             )
     try:
         inputs = build_inputs(config, demand, "the newest forecasts")
@@ -742,7 +749,7 @@ def winter_pressure(
         return with_winter_pressure(demand, empty), (warning,)
     index = pressure_index(forecast, history, winter.pressure_level, winter.months)
     missing = uncovered_winter(demand, index, winter.months)
-    warnings = (
+    warnings: tuple[str, ...] = (
         (
             f"winter.pressure_series {series_id!r}: its forecast does not reach "
             f"{', '.join(missing)}; those months were planned without hospital pressure",
@@ -750,11 +757,13 @@ def winter_pressure(
         if missing
         else ()
     )
+    if note := bad_winter_note(series_id, history, winter.pressure_level, winter.months):
+        warnings += (note,)
     return with_winter_pressure(demand, index), warnings
 
 
-# forecast columns of each `pressure_level`
-PRESSURE_LEVEL_COLUMN = {"mean": "mean", "q90": "hi-80", "q975": "hi-95"}
+# the quantile of a winter month's seasonal factor each `pressure_level` plans for
+PRESSURE_LEVEL_QUANTILE = {"q90": 0.9, "q975": 0.975}
 
 
 def pressure_index(
@@ -765,21 +774,54 @@ def pressure_index(
 ) -> pd.DataFrame:
     """ds, index: the winter index of one pressure series as the planner uses it.
 
-    Each winter period's forecast (in the config's `winter.months`; November to March unless
-    it names others), at `level` (its mean, or the top of its 80% or 95% interval for q90 or
-    q975), over the centred annual mean of the series' history and mean forecast around that
-    period (`forecast.winter.seasonal_index`): the pressure's seasonal factor without its
-    growth, since the referral forecasts it raises carry their own growth. A period's index is
-    the same whatever the plan's horizon or first month, but for a period within
-    HALF_YEAR_MONTHS of the pressure forecast's end, which takes the last full centred year's
-    mean (the pipeline, and the demo as it, forecast the pressure series to the plan's last
-    month; reaching half a year further would lengthen every monthly series' forecast).
+    Each winter period's forecast mean (in the config's `winter.months`; November to March
+    unless it names others) over the centred annual mean of the series' history and mean
+    forecast around that period (`forecast.winter.seasonal_index`): the pressure's seasonal
+    factor without its growth, since the referral forecasts it raises carry their own growth.
+    For `level` q90 or q975 (a bad winter) each forecast period's index is raised by how far
+    the series' seasonal factor rose in its 1-in-10 (1-in-40) winter months above their usual
+    factor (`forecast.winter.bad_winter_rise`), from history; without enough history for that
+    (`bad_winter_note` says so) it stays the mean's. (It was the top of the forecast's 80% or
+    95% interval over the mean's annual level, which read the forecast's growing uncertainty
+    about the series' level as winter: 1.34 in a January a month ahead and 1.71 a year later
+    for a volatile series whose worst winter month had been 1.25, an analyst found.) Months
+    the series has already reported read what was observed, with no rise.
+
+    A period's index is the same whatever the plan's horizon or first month, but for a period
+    within HALF_YEAR_MONTHS of the pressure forecast's end, which takes the last full centred
+    year's mean (the pipeline, and the demo as it, forecast the pressure series to the plan's
+    last month; reaching half a year further would lengthen every monthly series' forecast).
     GET /v1/winter serves another index: the forecast over the trailing year of history
     (`forecast.winter_index`), growth and all.
     """
-    return seasonal_index(forecast, history, months, PRESSURE_LEVEL_COLUMN[level]).loc[
-        :, ["ds", "index"]
-    ]
+    index = seasonal_index(forecast, history, months).loc[:, ["ds", "index"]]
+    rise = _bad_winter(history, level, months) or 0.0
+    ahead = pd.to_datetime(index["ds"]) >= pd.to_datetime(forecast["ds"]).min()
+    return index.assign(index=index["index"] + np.where(ahead, rise, 0.0))
+
+
+def _bad_winter(history: pd.DataFrame, level: str, months: Iterable[int]) -> float | None:
+    if level not in PRESSURE_LEVEL_QUANTILE:
+        return 0.0
+    return bad_winter_rise(history, PRESSURE_LEVEL_QUANTILE[level], months)
+
+
+def bad_winter_note(
+    series_id: str | None, history: pd.DataFrame, level: str, months: Iterable[int]
+) -> str | None:
+    """Why a config's q90 or q975 `pressure_level` planned an average winter: the pressure
+    series' history holds too few winters to measure a bad one (`pressure_index`); else None."""
+    if _bad_winter(history, level, months) is not None:
+        return None
+    found = fewest_winters(history, months)
+    where = f"in the history of {series_id!r}" if not history.empty else "(no history given)"
+    return (
+        f"winter.pressure_level {level!r}: a bad winter is measured from how far the pressure "
+        f"series' winter months rose above their usual level in past years; expected "
+        f"{MIN_WINTERS} winters or more of each winter month with a whole year around it (about "
+        f"four years of history), found {found} {where}; winter periods were planned for an "
+        "average winter (the forecast mean's index)"
+    )
 
 
 def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:

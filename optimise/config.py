@@ -1199,10 +1199,13 @@ class WinterConfig(_Strict):
     service's referrals follow hospital pressure: 1 in proportion, 0.5 half as much, 3 three
     times (a service fed by hospital discharges). The index raises demand, never lowers it: a
     referral forecast that already carries the winter rise keeps it. `pressure_level` says
-    which point of the pressure series' forecast the index is taken from: its mean (an average
-    winter) or an upper quantile (a bad winter, seed 004). A quantile of one area-wide hospital
-    series is a bad winter; a quantile of each district's weekly referrals (`quantile_column`)
-    is mostly weekly noise that a backlog absorbs, and plans far above either.
+    which winter the index is of: an average one (the pressure forecast's seasonal factor), or
+    a bad one (seed 004): that factor raised by how far the series' winter months rose above
+    their usual factor in its 1-in-10 (q90) or 1-in-40 (q975) winter months, measured over its
+    history (four years or more; with less, an average winter, with a warning). A bad month
+    of one area-wide hospital series is a bad winter; a quantile of each district's weekly
+    referrals (`quantile_column`) is mostly weekly noise that a backlog absorbs, and plans far
+    above either.
     """
 
     quantile_column: WinterQuantile | None = Field(
@@ -1218,8 +1221,10 @@ class WinterConfig(_Strict):
     )
     pressure_level: Literal["mean", "q90", "q975"] = Field(
         default="mean",
-        description="the point of the pressure series' forecast the winter index is taken from: "
-        "mean (an average winter), q90 or q975 (a bad winter)",
+        description="the winter the index is of: mean (an average winter: the pressure "
+        "forecast's seasonal factor), q90 or q975 (a bad winter: that factor raised by how far "
+        "the series' winter months rose above their usual factor in its 1-in-10 or 1-in-40 "
+        "winter months, from four years of history or more)",
     )
     pressure_elasticity: dict[ServiceId, float] = Field(
         default_factory=dict,

@@ -141,21 +141,32 @@ def test_forecasts_raise_winter_by_the_pressure_series_in_the_same_file(
     assert "winter.pressure_series 'dtoc_days/rugby'" in problem.expected
 
 
-def test_a_forecasts_file_without_the_pressure_level_column_is_refused_naming_it(
-    tmp_path: Path,
+@pytest.mark.parametrize("interval", [True, False])
+def test_a_bad_winter_from_a_forecasts_file_is_an_average_one_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, interval: bool
 ) -> None:
-    """A hand-made file of means alone, for a config planning winter at q90, ended in a
-    KeyError traceback."""
+    """A q90 pressure_level read the top of the pressure forecast's 80% interval, which grows
+    with the horizon, as winter (an analyst's March read 1.46 and next November 1.68 for a
+    series whose worst month had been 1.25), and a file of means alone ended in a KeyError. A
+    bad winter is measured from history, which a forecasts file does not hold: it plans the
+    mean's index, and says so."""
     winter = {"pressure_series": "dtoc_days/rugby", "pressure_level": "q90", "months": [12]}
     body = rich_config(horizon_periods=WEEKS, winter=winter)
     path = tmp_path / "forecasts.csv"
     _forecast_file(path, body, pressure=True)
-    pd.read_csv(path).drop(columns=["lo-80", "hi-80"]).to_csv(path, index=False)
-    with pytest.raises(ValidationFailed) as refused:
-        read_demand_csv(path, PlanningConfig.model_validate(body))
-    [problem] = refused.value.problems
-    assert (problem.column, problem.found) == ("hi-80", "none")
-    assert "winter.pressure_level 'q90'" in problem.expected
+    frame = pd.read_csv(path)
+    if interval:  # the top of the interval 50% above the mean: not a winter
+        frame["hi-80"] = frame["mean"] * 1.5
+    else:
+        frame = frame.drop(columns=["lo-80", "hi-80"])
+    frame.to_csv(path, index=False)
+    with caplog.at_level(logging.WARNING, logger="homeward"):
+        demand = read_demand_csv(path, PlanningConfig.model_validate(body))
+    december = demand["ds"].dt.month == 12
+    expected = 130.0 / ((48 * 100.0 + 4 * 130.0) / 52)  # as the mean's, in the test above
+    assert demand.loc[december, "winter_index"].to_numpy() == pytest.approx(expected)
+    assert "winter.pressure_level 'q90': a bad winter is measured from" in caplog.text
+    assert "found 0 (no history given)" in caplog.text
 
 
 def test_a_plan_on_the_command_line_warns_of_ot_weights_that_hold_back_assessments(

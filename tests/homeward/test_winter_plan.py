@@ -140,8 +140,8 @@ def test_a_pressure_series_too_short_for_a_season_is_named_on_the_plan(
     factory: sessionmaker[Session], sqlite_settings: Settings
 ) -> None:
     """30 months of admissions with a December 20% above a normal month: ses and theta fit no
-    season to so little, so winter is raised by the q90 interval alone, not the season, and
-    the plan says why."""
+    season to so little, and two winters cannot say how bad a winter gets (the config's q90),
+    so winter is not raised by the season, and the plan says why."""
     _store(factory, with_admissions=True, admissions_from="2023-03-01")
     result = _plan(factory, sqlite_settings, models=("ses", "theta"))
     [warning] = [w for w in result["warnings"] if "under three years" in w]
@@ -150,12 +150,15 @@ def test_a_pressure_series_too_short_for_a_season_is_named_on_the_plan(
         "years, too short for the chosen model to fit a seasonal pattern"
     )
     assert warning.endswith(
-        "raised by no seasonal rise: only by the series' change over its last year and its "
-        "pressure_level's interval, if any"
+        "raised by no seasonal rise: only by the series' change over its last year, if any"
     )
-    # the demo config plans winter at the pressure forecast's q90: October, outside the
-    # winter months, is planned for the forecast; December is raised by the interval alone,
-    # the same in November and December (with three years and more December's 20% shows)
+    [average] = [w for w in result["warnings"] if w.startswith("winter.pressure_level 'q90'")]
+    assert f"found 1 in the history of {ADMISSIONS_SERIES!r}" in average
+    assert average.endswith(
+        "winter periods were planned for an average winter (the forecast mean's index)"
+    )
+    # October, outside the winter months, is planned for the forecast; November and December
+    # are raised alike (with three years and more December's 20% shows)
     demand = pd.DataFrame(result["demand"])
     month = pd.DatetimeIndex(demand["ds"]).month
     raised = demand["planned_cases"] / demand["forecast_cases"]

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.winter import centred_annual_mean
+from forecast.winter import (
+    WINTER_MONTHS,
+    bad_winter_rise,
+    centred_annual_mean,
+    fewest_winters,
+)
 from homeward import planning
 from optimise.config import PlanningConfig
 from optimise.inputs import build_inputs
@@ -136,3 +141,78 @@ def test_periods_neither_weeks_nor_months_get_a_centred_mean(days: int) -> None:
     means = centred_annual_mean(pd.Series(100.0 + np.arange(60), index=ds))
     assert not means.isna().any()
     assert means.between(100.0, 159.0).all()
+
+
+def _bad_winters(per_day: np.ndarray, bad: dict[int, float]) -> np.ndarray:
+    """`per_day` with each winter (November to March) of a year in `bad` (the year the winter
+    ends in) raised by that share."""
+    winter_of = np.where(MONTHS.month >= 11, MONTHS.year + 1, MONTHS.year)
+    raise_by = np.array([bad.get(int(y), 0.0) for y in winter_of])
+    return per_day * np.where(MONTHS.month.isin([11, 12, 1, 2, 3]), 1.0 + raise_by, 1.0)
+
+
+def test_a_bad_winter_is_a_bad_winter_of_the_history_not_the_forecasts_interval() -> None:
+    """q90 read the top of the pressure forecast's 80% interval over the mean's annual level:
+    as the interval widens with the horizon, an analyst's index rose from 1.34 in the first
+    January to 1.71 in the next (1.01 and 1.00 for the mean), above the 1.25 of the
+    series' worst month in 93. It is the mean's index raised by how far the history's winter
+    months rose above their usual factor in a 1-in-10 month: the same at every horizon."""
+    per_day = _bad_winters(_seasonal_trend(), {2020: 0.12, 2023: -0.05, 2024: 0.06})
+    history, forecast = _split(per_day, "2026-10-01", 24)
+    widening = np.linspace(1.05, 1.9, len(forecast))  # an interval growing with the horizon
+    forecast = forecast.assign(**{"hi-80": forecast["mean"] * widening})
+    mean = planning.pressure_index(forecast, history, "mean").set_index("ds")["index"]
+    q90 = planning.pressure_index(forecast, history, "q90").set_index("ds")["index"]
+    q975 = planning.pressure_index(forecast, history, "q975").set_index("ds")["index"]
+    ahead = mean.index >= pd.Timestamp("2026-10-01")
+    rise = (q90 - mean)[ahead]
+    assert rise.to_numpy() == pytest.approx(rise.iloc[0], abs=1e-12)  # whatever the horizon
+    # the 1-in-10 winter month: 0.056 here, short of the bad winter of 2020 (12% on a factor
+    # near 1.1, some of it in its own annual mean) and well clear of none; the 1-in-40, further
+    assert 0.04 < rise.iloc[0] < 0.1
+    assert (q975 - mean)[ahead].iloc[0] > rise.iloc[0]
+    # months the series has already reported read what was observed, bad winter or not
+    assert (q90 - mean)[~ahead].to_numpy() == pytest.approx(0.0)
+
+
+def test_growth_and_the_level_are_not_a_bad_winter() -> None:
+    """A series growing 8% a year with the same season every year: no winter was bad."""
+    history, forecast = _split(_seasonal_trend(), "2026-10-01", 12)
+    forecast = forecast.assign(**{"hi-80": forecast["mean"] * 1.6})
+    mean = planning.pressure_index(forecast, history, "mean")["index"]
+    q975 = planning.pressure_index(forecast, history, "q975")["index"]
+    assert q975.to_numpy() == pytest.approx(mean.to_numpy(), abs=1e-3)
+
+
+def test_a_weekly_bad_winter_is_measured_by_month() -> None:
+    """Weeks are averaged by the month they start in first, so a weekly series' bad winter
+    is a bad month, as a monthly one's, not its noisiest week."""
+    weeks = pd.date_range("2019-01-07", "2026-09-28", freq="W-MON")
+    rng = np.random.default_rng(3)
+    season = np.array([SEASON[m] for m in weeks.month])
+    noisy = 500.0 * season * (1.0 + 0.1 * rng.standard_normal(len(weeks)))
+    history = pd.DataFrame({"unique_id": "p", "ds": weeks, "y": noisy})
+    monthly = (
+        history.assign(ds=weeks.to_period("M").to_timestamp())
+        .groupby("ds", as_index=False)
+        .agg(unique_id=("unique_id", "first"), y=("y", "mean"))
+    )
+    weekly_rise = bad_winter_rise(history, 0.9)
+    # weekly noise of 10% would put a 1-in-10 week about 13% up; a month of four such weeks, 6%
+    assert weekly_rise is not None and weekly_rise < 0.09
+    assert weekly_rise == pytest.approx(bad_winter_rise(monthly, 0.9), abs=0.03)
+
+
+def test_too_few_winters_say_how_bad_one_gets_and_the_plan_says_so() -> None:
+    """A winter month needs MIN_WINTERS factors with a whole year around them: four years."""
+    history, forecast = _split(_seasonal_trend(), "2026-10-01", 12)
+    short = history[history["ds"] >= pd.Timestamp("2023-10-01")]  # three years
+    assert fewest_winters(short) == 2 and bad_winter_rise(short, 0.9) is None
+    assert bad_winter_rise(history[history["ds"] >= pd.Timestamp("2022-10-01")], 0.9) is not None
+    q90 = planning.pressure_index(forecast, short, "q90")["index"]
+    mean = planning.pressure_index(forecast, short, "mean")["index"]
+    assert q90.to_numpy() == pytest.approx(mean.to_numpy())
+    note = planning.bad_winter_note("p", short, "q90", WINTER_MONTHS)
+    assert note is not None and "found 2 in the history of 'p'" in note
+    assert planning.bad_winter_note("p", history, "q90", WINTER_MONTHS) is None
+    assert planning.bad_winter_note("p", short, "mean", WINTER_MONTHS) is None

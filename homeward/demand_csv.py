@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +46,15 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     config's `winter.quantile_column` names one), and so are `winter_index` and `normal_cases`
     (for `winter.pressure_series`, see WinterConfig); any other column is refused. With a
     `config`, a service or district that differs from one of the config's only in case, spaces
-    or punctuation is refused at its row (a typo would otherwise leave that district's demand
-    out); other ids are left out of the plan with a warning.
+    or punctuation is refused at its row, and one spelt nearly as a config id no row has at its
+    first row (a typo would otherwise leave that district's demand out); other ids are left
+    out of the plan with a warning, unless a config id then has no row (see `_unknown_ids`).
     """
     table = read_csv_as_text(path, str(path), expected_header=EXPECTED_HEADER, columns=REQUIRED)
     raw = table.cells  # indexed by file line (header = line 1); ragged rows left out
     pressure = None
-    if set(FORECAST_COLUMNS) <= set(raw.columns):
+    forecasts = set(FORECAST_COLUMNS) <= set(raw.columns)
+    if forecasts:
         pressure = _pressure_forecast(raw, path, config)
         read = (
             None
@@ -78,8 +81,11 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
         problems += found
     problems += _duplicate_rows(raw, ds)
     if config is not None:
-        problems += _unknown_ids(raw, "service", [s.id for s in config.services])
-        problems += _unknown_ids(raw, "district", [d.id for d in config.districts])
+        where = FORECAST_COLUMNS[0] if forecasts else None
+        services = tuple(s.id for s in config.services)
+        districts = tuple(d.id for d in config.districts)
+        problems += _unknown_ids(raw, _Ids("service", services, where or "service"))
+        problems += _unknown_ids(raw, _Ids("district", districts, where or "district"))
     if problems:
         raise ValidationFailed(in_reading_order(problems), str(path))
     demand = pd.DataFrame(
@@ -275,23 +281,108 @@ def _duplicate_rows(raw: pd.DataFrame, ds: pd.Series) -> list[Problem]:
     return problems
 
 
-def _unknown_ids(raw: pd.DataFrame, column: str, known: list[str]) -> list[Problem]:
-    """Rows whose id is a near miss of one of the config's (same letters once case, spaces and
-    punctuation are ignored): a typo, named at its row. Other ids are another area's rows,
-    left out of the plan and logged, as the pipeline does with districts it does not plan."""
-    squeezed = {_squeeze(k): k for k in known}
-    problems, others = [], set()
-    for line, cell in zip(raw.index.tolist(), raw[column].str.strip().tolist(), strict=True):
-        if cell in known:
-            continue
-        if _squeeze(cell) in squeezed:
-            expected = f"{squeezed[_squeeze(cell)]!r} (the config's {column} ids are exact)"
-            problems.append(Problem(line, column, expected, repr(cell)))
+# How near an id of the file must be to one of the config's to be taken for it misspelt:
+# difflib's ratio, as POST /v1/plans and POST /v1/configs name the nearest stored district id
+# (api/routes/configs.py) and a pipeline run a forecast its config leaves out
+# (planning._refuse_unforecast). 'rutlnd' is 0.92 of 'rutland'.
+NEAR_ID_CUTOFF = 0.8
+MOST_IDS_SAID = 12
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """The config's ids of one demand column, and the file's column they are read from
+    (`unique_id` in a `homeward forecast` output, else the same)."""
+
+    column: str
+    known: tuple[str, ...]
+    where: str
+
+    def field(self, config_id: str) -> str:
+        """The config field holding `config_id`, as a form or an editor finds it."""
+        return f"{self.column}s[{self.known.index(config_id)}].id"
+
+    def said(self, cell: str) -> str:
+        return repr(cell) if self.where == self.column else f"{self.column} {cell!r}"
+
+    def listed(self) -> str:
+        more = len(self.known) - MOST_IDS_SAID
+        return ", ".join(self.known[:MOST_IDS_SAID]) + (f" and {more} more" if more > 0 else "")
+
+
+def _unknown_ids(raw: pd.DataFrame, ids: _Ids) -> list[Problem]:
+    """Rows whose id is not one of the config's. A near miss of one is refused: the same
+    letters once case, spaces and punctuation are ignored (at each row), or spelt nearly as a
+    config id no row has (at its first row: 'rutlnd' for the config's 'rutland', or the file
+    right and the config wrong); the plan would otherwise leave its rows out and fail for want
+    of the config's id, naming neither. Other ids are another area's rows, left out of the plan
+    and logged, as the pipeline does with districts it does not plan: an id near one the file
+    has rows of too ('nottinghamshire' beside 'nottingham') is one of them. But a config id
+    with no row while such ids are left out is refused, naming them: one may be its rows
+    under another id."""
+    cells = raw[ids.column].str.strip()
+    squeezed = {_squeeze(k): k for k in ids.known}
+    meant = cells.map(lambda cell: squeezed.get(_squeeze(cell)))
+    unknown = ~cells.isin(ids.known)
+    problems = _exact_misses(cells, meant, ids)
+    named = set(meant.dropna())  # the config's ids the file has rows of, if misspelt in case
+    lacking = [k for k in ids.known if k not in named]
+    others = {}
+    for cell, (line, count) in _first_rows(cells[unknown & meant.isna()]).items():
+        near = difflib.get_close_matches(cell, lacking, n=1, cutoff=NEAR_ID_CUTOFF)
+        if near:
+            problems.append(_misspelt(ids, line, count, cell, near[0]))
+            named.add(near[0])
         else:
-            others.add(cell)
+            others[cell] = line
     if others:
-        log.warning("demand for %s %s is not in the config; left out", column, sorted(others))
+        log.warning("demand for %s %s is not in the config; left out", ids.column, sorted(others))
+        problems += [_no_rows(ids, k, others) for k in ids.known if k not in named]
     return problems
+
+
+def _exact_misses(cells: pd.Series, meant: pd.Series, ids: _Ids) -> list[Problem]:
+    """Each row whose id is a config id (`meant`) but for case, spaces or punctuation."""
+    wrong = cells[~cells.isin(ids.known) & meant.notna()]
+    return [
+        Problem(line, ids.where, f"{config_id!r} (the config's {ids.column} ids are exact)", said)
+        for line, said, config_id in zip(
+            wrong.index.tolist(), map(ids.said, wrong), meant[wrong.index], strict=True
+        )
+    ]
+
+
+def _first_rows(cells: pd.Series) -> dict[str, tuple[int, int]]:
+    """Each id's first file line and number of rows, in the file's order."""
+    return {
+        str(cell): (int(rows.index[0]), len(rows))
+        for cell, rows in cells.groupby(cells, sort=False)
+    }
+
+
+def _misspelt(ids: _Ids, line: int, count: int, cell: str, near: str) -> Problem:
+    rows = "on this row" if count == 1 else f"on {count} rows, this the first"
+    return Problem(
+        line,
+        ids.where,
+        f"one of the config's {ids.column} ids ({ids.listed()})",
+        f"{ids.said(cell)} {rows}, spelt nearly as the config's {near!r} ({ids.field(near)}), "
+        "which no row has: the file or the config misspells it",
+    )
+
+
+def _no_rows(ids: _Ids, config_id: str, others: dict[str, int]) -> Problem:
+    """A config id with no row, while the file's rows of ids the config lacks are left out."""
+    said = [f"{ids.said(cell)} (first on row {line})" for cell, line in others.items()]
+    more = f" and {len(said) - 5} more" if len(said) > 5 else ""
+    return Problem(
+        None,
+        ids.where,
+        f"rows of every {ids.column} of the config, in its ids",
+        f"none of {config_id!r} ({ids.field(config_id)}), while rows of {ids.column}s not in "
+        f"the config are left out: {', '.join(said[:5])}{more}; if one of them is "
+        f"{config_id!r}, write the config's id there (or the file's in the config)",
+    )
 
 
 def _squeeze(text: str) -> str:

@@ -74,6 +74,9 @@ def fold_windows(series: SeriesData, folds: int, horizon: int) -> list[Window]:
 
 
 RECENT_SHARE = 0.5  # seasons of recent history that measure "how noisy is the series now"
+# a second difference under this share of the series' largest value is floating-point rounding
+# (a straight stretch of non-integer values), not noise: it counts as zero
+ROUNDING = 1e-9
 
 
 def scale_ratio(y: FloatArray, season_length: int) -> float:
@@ -89,13 +92,24 @@ def scale_ratio(y: FloatArray, season_length: int) -> float:
     Chosen on the DTOC development origins 2014-12, 2015-12 and 2016-12 over mean one-step
     changes across two seasons and over windows of 12 and 18 months (docs/benchmarks.md,
     "Interval widths").
+
+    Gaps (NaN) are skipped: a second difference is taken only across three consecutive observed
+    periods. When under half of the last half season's second differences were observed (a gap
+    of two or more months near the end), the recent noise is unknown and the ratio 1.0: the
+    last observed ones from further back would measure another season's noise. Never pass a
+    series with its gaps filled: a straight line across them has second differences of zero up
+    to rounding, which read as a series gone calm and shrank the widths up to 1e15-fold.
     """
     steps = np.abs(np.diff(y, n=2))
-    steps = steps[np.isfinite(steps)]
-    if not len(steps):
+    observed = np.isfinite(steps)
+    if not observed.any():
         return 1.0
-    whole = float(np.median(steps))
-    recent = float(np.median(steps[-max(3, round(RECENT_SHARE * season_length)) :]))
-    if whole <= 0 or recent <= 0:
+    steps[observed & (steps <= ROUNDING * float(np.max(np.abs(y[np.isfinite(y)]))))] = 0.0
+    k = max(3, round(RECENT_SHARE * season_length))
+    recent = steps[-k:][observed[-k:]]
+    if 2 * len(recent) < min(k, len(steps)):
         return 1.0
-    return recent / whole
+    whole, now = float(np.median(steps[observed])), float(np.median(recent))
+    if whole <= 0 or now <= 0:
+        return 1.0
+    return now / whole

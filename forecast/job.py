@@ -50,7 +50,9 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
         failures.append(("*", FAILED, "every candidate failed; naive used"))
     nonneg = bool(np.nanmin(series.y) >= 0)
     future = series.future_ds(settings.horizon)
-    ratio = scale_ratio(clean.y, series.season_length)
+    # on the values observed, as each fold's (`_as_observed`): not on `clean`, whose gaps
+    # are straight lines that look noiseless
+    ratio = scale_ratio(series.y, series.season_length)
     seen = adjusted(clean) if settings.calendar_adjust else clean
     shifts = tuple(
         (seen.ds[s.index], s.ratio, s.t_stat)

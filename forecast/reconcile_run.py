@@ -275,7 +275,8 @@ def _node_outcome(
     if own is not None:
         ratio, shifts, future = own.scale_ratio, own.level_shifts, own.future_ds
     else:
-        ratio, shifts, future = scale_ratio(_filled(data.y), data.season_length), (), leaf.future_ds
+        # on the values observed: a gap filled is a straight line, which looks noiseless
+        ratio, shifts, future = scale_ratio(data.y, data.season_length), (), leaf.future_ds
     nonnegative = bool(np.nanmin(data.y) >= 0)
     return SeriesOutcome(
         data.unique_id, future, nonnegative, wins, {model.name: model}, [], ratio, shifts

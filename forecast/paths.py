@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.intervals import reference_sd
-from forecast.models.base import Prediction
+from forecast.models.base import Prediction, z_value
 from forecast.series import FloatArray
 
 MIN_SHARED = 10  # complete (fold, step) observations needed to estimate leaves' correlation
@@ -26,15 +26,16 @@ def sample_paths(
 ) -> pd.DataFrame:
     """`n` paths (spec = n, seed, lag-1 error correlation, non-negative) as unique_id, ds, path, y.
 
-    Each step's margin matches the calibrated interval of the first level; the same seed and id
-    always give the same paths. `shocks` (n x horizon, standard-normal margins), when given,
-    replace the series' own draws (see `leaf_shocks`).
+    Each step's margin matches the calibrated interval of the first level (`path_sd`; for a
+    count floored at zero, like the interval); the same seed and id always give the same paths.
+    `shocks` (n x horizon, standard-normal margins), when given, replace the series' own draws
+    (see `leaf_shocks`).
     """
     n, seed, rho, nonnegative = spec
     if shocks is None:
         rng = np.random.default_rng([seed, zlib.crc32(unique_id.encode())])
         shocks = _ar1(rng, n, len(pred.mean), rho)
-    values = pred.mean + reference_sd(pred, levels) * shocks
+    values = pred.mean + path_sd(pred, levels, nonnegative) * shocks
     if nonnegative:
         values = np.maximum(values, 0.0)
     h = len(pred.mean)
@@ -46,6 +47,20 @@ def sample_paths(
             "y": values.ravel(),
         }
     )
+
+
+def path_sd(pred: Prediction, levels: Sequence[int], nonnegative: bool) -> FloatArray:
+    """Per step sd of the paths: the first level's interval as normal, except where a count's
+    interval was floored at zero (its lower bound at zero), whose sd is read from the upper side
+    alone, (hi - mean) / z: flooring keeps that side's spread (`intervals.clipped` raises the
+    upper bounds with a mean raised to zero). The whole interval's width, cut short by the
+    floor, gave paths half as wide as the published interval, with 1-4% above its hi-80."""
+    sd = reference_sd(pred, levels)
+    if not nonnegative:
+        return sd
+    lo, hi = pred.interval(levels[0])
+    upper = np.maximum(hi - pred.mean, 0.0) / z_value(levels[0])
+    return np.asarray(np.where(lo > 0.0, sd, upper), dtype=np.float64)
 
 
 def leaf_shocks(

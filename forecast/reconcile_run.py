@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -221,14 +221,15 @@ def _reconcile_tree(
     wins = {n: _windows(nodes[n], fitted.get(n), settings) for n in tree.nodes}
     preds = {n: _own_predictions(n, tree, fitted, chosen, wins, settings) for n in tree.nodes}
     matrix = tree.bottom_up() if bottom_up else tree.projection(_variances(tree, preds, settings))
-    reconciled = _moved(tree, matrix, preds, settings)
+    counts = {n for n in tree.leaves if _nonnegative(nodes[n])}
+    reconciled = _moved(tree, matrix, preds, counts, settings)
     held_out = None
     if any(fitted[n].models[chosen[n]].held_out is not None for n in tree.nodes if n in fitted):
         scored = {
             n: _own_predictions(n, tree, fitted, chosen, wins, settings, held_out=True)
             for n in tree.nodes
         }
-        held_out = _moved(tree, matrix, scored, settings)
+        held_out = _moved(tree, matrix, scored, counts, settings)
     out = []
     for n in tree.nodes:
         if bottom_up and n in tree.leaves:
@@ -254,12 +255,23 @@ def _moved(
     tree: Tree,
     matrix: np.ndarray,
     preds: Mapping[str, list[Prediction]],
+    counts: Collection[str],
     settings: ForecastSettings,
 ) -> dict[str, list[Prediction]]:
-    """Every node's folds then final forecast with the means moved by `matrix`."""
+    """Every node's folds then final forecast with the means moved by `matrix`, the leaves in
+    `counts` then floored at zero and every parent summed from its leaves.
+
+    Why: wls_struct shares a parent's difference from its leaves' sum among them, which can
+    move a leaf of small counts below zero. Each node was floored alone afterwards, so the
+    parent no longer added up (a county of 93.7 over a team of 95.2 and one floored from -1.5
+    to 0); summed from the floored leaves, it adds up to what they publish."""
     out: dict[str, list[Prediction]] = {n: [] for n in tree.nodes}
+    summing = tree.summing()
+    rows = [tree.nodes.index(leaf) for leaf in tree.leaves]
+    floored = np.array([leaf in counts for leaf in tree.leaves])[:, None]
     for k in range(len(preds[tree.nodes[0]])):
-        moved = matrix @ np.array([preds[n][k].mean for n in tree.nodes])
+        leaves = (matrix @ np.array([preds[n][k].mean for n in tree.nodes]))[rows]
+        moved = summing @ np.where(floored, np.maximum(leaves, 0.0), leaves)
         for i, n in enumerate(tree.nodes):
             out[n].append(_around(moved[i], preds[n][k], settings.levels))
     return out
@@ -277,10 +289,14 @@ def _node_outcome(
     else:
         # on the values observed: a gap filled is a straight line, which looks noiseless
         ratio, shifts, future = scale_ratio(data.y, data.season_length), (), leaf.future_ds
-    nonnegative = bool(np.nanmin(data.y) >= 0)
     return SeriesOutcome(
-        data.unique_id, future, nonnegative, wins, {model.name: model}, [], ratio, shifts
+        data.unique_id, future, _nonnegative(data), wins, {model.name: model}, [], ratio, shifts
     )
+
+
+def _nonnegative(data: SeriesData) -> bool:
+    """Whether `data` is a count (no value observed below zero): its forecasts are floored."""
+    return bool(np.nanmin(data.y) >= 0)
 
 
 def _folds(signature: tuple[object, ...]) -> str:

@@ -180,3 +180,25 @@ def test_a_parent_a_little_above_its_leaves_sum_is_said_not_spread_in_silence(
     assert "expected 'county' to be the sum of its leaves ['a', 'b', 'c']" in county
     assert said.startswith("hierarchy: expected 'north' to be the sum of its leaves ['a', 'b']")
     assert "found its history 11% above their sum over 72 periods" in said
+
+
+def test_wls_struct_adds_up_exactly_when_it_pushes_a_small_leaf_below_zero() -> None:
+    """A county recorded 8% under its two teams' sum (accepted, with a warning): reconciling
+    shares the difference between the teams, which moves the tiny one (0s and 1s) below zero.
+    Floored there alone, its parent no longer added up (county 93.7 where north alone was 95.2);
+    the parent is its floored leaves' sum."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2019-01-07", periods=156, freq="W-MON")
+    north = np.round(100 + 10 * np.sin(np.arange(156) * 2 * np.pi / 52) + rng.normal(0, 8, 156))
+    south = rng.poisson(0.4, 156).astype(float)
+    series = {"north": north, "south": south, "county": np.round(0.92 * (north + south))}
+    history = pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": ds, "y": v}) for k, v in series.items()],
+        ignore_index=True,
+    )
+    tree = {"county": ("north", "south")}
+    settings = ForecastSettings(horizon=12, models=("ses",), hierarchy=tree, reconcile="wls_struct")
+    fc = run_forecasts(history, settings).forecasts.set_index(["unique_id", "ds"])
+    assert (fc.loc["south", "mean"] == 0.0).all()  # the case: reconciled below zero, floored
+    assert (fc.loc["county", "mean"] == fc.loc["north", "mean"] + fc.loc["south", "mean"]).all()
+    assert (fc.loc["county", "hi-80"] >= fc.loc["county", "mean"]).all()

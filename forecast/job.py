@@ -12,7 +12,7 @@ import pandas as pd
 from forecast.backtest import Window, fold_windows, scale_ratio
 from forecast.calendar import adjusted, restored
 from forecast.combine import base_models
-from forecast.errors import HistoryTooShort, ModelFitError
+from forecast.errors import ForecastInputError, HistoryTooShort, ModelFitError
 from forecast.metrics import error_scale
 from forecast.models import POOLED_PREFIX, make_model
 from forecast.models.base import Forecaster, Prediction
@@ -46,7 +46,7 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
         except Exception as err:  # any third-party failure becomes a recorded fallback
             failures.append((name, FAILED, f"failed: {type(err).__name__}: {err}"))
     if not models:
-        models["naive"] = _run_model("naive", series, wins, settings)
+        models["naive"] = _last_resort(series, wins, settings)
         failures.append(("*", FAILED, "every candidate failed; naive used"))
     nonneg = bool(np.nanmin(series.y) >= 0)
     future = series.future_ds(settings.horizon)
@@ -59,6 +59,24 @@ def run_series(series: SeriesData, settings: ForecastSettings) -> SeriesOutcome:
         for s in detect_level_shifts(seen.y, seen.season_length)
     )
     return SeriesOutcome(series.unique_id, future, nonneg, wins, models, failures, ratio, shifts)
+
+
+def _last_resort(
+    series: SeriesData, wins: tuple[Window, ...], settings: ForecastSettings
+) -> ModelOutcome:
+    """Naive, when every candidate failed; ForecastInputError naming the series when even it
+    fails: finite values so large that their squares overflow (1e160) leave no model a finite
+    forecast, and that is the history's fault, not a model's."""
+    try:
+        return _run_model("naive", series, wins, settings)
+    except ModelFitError as err:
+        observed = series.y[np.isfinite(series.y)]
+        raise ForecastInputError(
+            f"series {series.unique_id!r}: expected values a forecast can be made from; found "
+            f"values from {observed.min():.3g} to {observed.max():.3g}, on which every model "
+            f"failed, the naive fallback too ({err})",
+            series_id=series.unique_id,
+        ) from err
 
 
 def _candidates(

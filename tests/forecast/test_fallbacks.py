@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import ForecastSettings, run_forecasts
+from forecast import ForecastInputError, ForecastSettings, run_forecasts
 from tests.forecast.conftest import seasonal_series
 
 SETTINGS = ForecastSettings(horizon=6, models=("seasonal_naive", "ets"), backtest_folds=2)
@@ -97,3 +97,16 @@ def test_a_model_that_fails_is_kept_apart_from_one_the_history_is_too_short_for(
     [row] = run.fallbacks.itertuples(index=False)
     assert (row.model, row.kind) == ("ets", "failed")
     assert row.reason.startswith("failed: ModelFitError: ets: needs a miracle")
+
+
+# numpy's overflow warnings, errors under this project's pytest settings, are only warnings in
+# a run: the run goes on to fit every model, as this test needs it to
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_values_too_large_for_even_naive_are_refused_naming_the_series() -> None:
+    # finite, so accepted as numbers, but their squares overflow: every model fails, and the
+    # naive fallback, which is not guarded like the others, raised a bare ModelFitError
+    rng = np.random.default_rng(0)
+    values = list(1e160 * (1 + 0.1 * rng.normal(size=36)))
+    with pytest.raises(ForecastInputError, match=r"'huge'.*expected.*found") as err:
+        run_forecasts(_frame("huge", values), ForecastSettings(horizon=3))
+    assert err.value.series_id == "huge"

@@ -104,10 +104,12 @@ Judge = Callable[[Mapping[str, str]], Upload]  # a parsed file judged by stored 
 Store = Callable[[Session], repository.ImportSummary]  # an import's file stored in a session
 
 
-def _factory(settings: Settings) -> Any:
+def _factory(settings: Settings, named: bool = False) -> Any:
+    """Sessions of the database, migrated, its URL logged first unless `named` already."""
     engine = make_engine(settings.resolved_database_url, settings.db_statement_timeout_s)
     # which database, always; Alembic logs "Running upgrade ..." only when there is one to run
-    log.info("database %s", masked_url(engine.url))
+    if not named:
+        log.info("database %s", masked_url(engine.url))
     upgrade(engine)
     return session_factory(engine)
 
@@ -163,6 +165,10 @@ def import_file(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--encoding: expected one of {', '.join(SUPPORTED_CHARSETS)}, found {args.encoding!r}"
         )
+    settings = get_settings()
+    # which database, before the file is read: a large one takes a while to read and judge,
+    # and was met with no line at all until then (the database is only connected to later)
+    log.info("database %s", masked_url(make_url(settings.resolved_database_url)))
     data = path.read_bytes()
     header = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(",")
     fmt = (
@@ -171,14 +177,13 @@ def import_file(args: argparse.Namespace) -> int:
         else ("nhs-dtoc" if is_nhs_dtoc_csv(header) else "long")
     )
     log.info("reading %s as %s", path, fmt)
-    settings = get_settings()
     store = (
         _dtoc_store(read_nhs_dtoc(data, source=str(path)), str(path), args.replace)
         if fmt == "nhs-dtoc"
         else _long_store(data, path, args, settings.resolved_database_url)
     )
     # migrated only now: a file refused as it reads leaves the database as it found it
-    factory = _factory(settings)
+    factory = _factory(settings, named=True)
     try:
         _store_and_report(factory, store, path)
     finally:  # its connections closed, not left to the garbage collector (a test's process)
@@ -204,6 +209,7 @@ def _store_and_report(factory: Any, store: Store, path: Path) -> None:
 
 def _dtoc_store(frame: pd.DataFrame, source: str, replace: bool) -> Store:
     """How to store an NHS England DTOC file's observations, read and checked already."""
+    _log_read(len(frame), frame["unique_id"].nunique(), source)
     data_hash = observations_hash(frame)
     return lambda session: repository.store_observations_once(
         session, frame, source, data_hash, replace=replace, created_by=audit.CLI
@@ -216,9 +222,16 @@ def _long_store(data: bytes, path: Path, args: argparse.Namespace, url: str) -> 
     upload lock, by what is stored then, as an upload to the API is judged."""
     parsed = parse_upload(data, source=str(path), encoding=args.encoding)
     judge = _judge_before_migrating(parsed, args.replace, url)
+    _log_read(len(parsed.work), parsed.work["unique_id"].nunique(), str(path))
     return lambda session: repository.store_upload(
         session, judge, str(path), args.replace, created_by=audit.CLI
     )
+
+
+def _log_read(rows: int, series: int, source: str) -> None:
+    """Where a long import is: the file read and judged alone, storing it next (the longest
+    part of a large file's import)."""
+    log.info("read %s rows in %s series from %s; storing them", f"{rows:,}", f"{series:,}", source)
 
 
 def _judge_before_migrating(parsed: ParsedUpload, replace: bool, url: str) -> Judge:

@@ -5,6 +5,8 @@ with their stored history).
 
 Run: .venv/bin/python bench/import_long.py                           (150 series x 96 months)
      .venv/bin/python bench/import_long.py --series 1500 --repeat 3  (best of three)
+     .venv/bin/python bench/import_long.py --series 12000           (1,152,000 rows, 49 MB:
+                                                                       a council's large file)
      .venv/bin/python bench/import_long.py --series 500 --profile    (where the revision's
                                                                        time goes)
      .venv/bin/python bench/import_long.py --database postgresql     (a throwaway server, as

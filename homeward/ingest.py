@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import NoReturn
@@ -392,11 +393,10 @@ def unfinished_of(
     return {sid: start for sid, (start, ends) in periods.items() if ends > today}
 
 
-def history_notes(observations: pd.DataFrame) -> list[str]:
-    """The sentences of ``unfinished_warning`` and ``stale_warning`` for these observations,
-    reading each series' newest period once: both need it, and it is the slow part (about
-    0.5 s for England's 453 DTOC series)."""
-    periods = newest_periods(observations)
+def period_notes(periods: dict[str, tuple[pd.Timestamp, pd.Timestamp]]) -> list[str]:
+    """The sentences of ``unfinished_warning`` and ``stale_warning`` for series whose newest
+    periods are `periods` (``newest_periods``, or the series table's, as
+    ``repository.history_warnings`` reads them): both read each series' newest period."""
     notes = (unfinished_warning(unfinished_of(periods)), stale_warning(stale_of(periods)))
     return [note for note in notes if note]
 
@@ -404,12 +404,18 @@ def history_notes(observations: pd.DataFrame) -> list[str]:
 def newest_periods(observations: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
     """{series id: (start, end) of its newest period}, the end being the next period's start."""
     newest = observations.groupby("unique_id", sort=True)["ds"].max()
-    periods = {}
-    for series_id, freq in series_frequencies(observations).items():
-        start = pd.Timestamp(newest[series_id])
-        ends = start + (pd.Timedelta(days=7) if freq == WEEKLY else pd.offsets.MonthBegin(1))
-        periods[series_id] = (start, pd.Timestamp(ends))
-    return periods
+    return {
+        series_id: period_at(newest[series_id], freq)
+        for series_id, freq in series_frequencies(observations).items()
+    }
+
+
+def period_at(start: datetime | pd.Timestamp, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(start, end) of the period of frequency `freq` (``WEEKLY`` or ``MONTHLY``) starting at
+    `start`, the end being the next period's start."""
+    begins = pd.Timestamp(start)
+    ends = begins + (pd.Timedelta(days=7) if freq == WEEKLY else pd.offsets.MonthBegin(1))
+    return begins, pd.Timestamp(ends)
 
 
 UNFINISHED_NAMED = 5  # the warning names this many series, then counts the rest
@@ -481,12 +487,23 @@ def observations_hash(frame: pd.DataFrame) -> str:
     and any extra columns do not change the hash.
     """
     canonical = frame.loc[:, list(COLUMNS)].sort_values(["unique_id", "ds"], kind="stable")
-    canonical = canonical.assign(
-        ds=pd.to_datetime(canonical["ds"]).dt.strftime("%Y-%m-%d"),
-        y=canonical["y"].astype("float64").map(repr),
-    )
-    text = canonical.to_csv(index=False, lineterminator="\n")
+    codes, dates = pd.factorize(pd.to_datetime(canonical["ds"]))  # each date written once
+    ids = canonical["unique_id"].tolist()
+    values = canonical["y"].astype("float64").map(repr)
+    if (codes >= 0).all() and all(map(_plain_csv_field, set(ids))):
+        # the text to_csv writes, joined directly (it took 0.7 s of 1.2 million rows)
+        days = np.asarray(pd.DatetimeIndex(dates).strftime("%Y-%m-%d"), dtype=object)[codes]
+        rows = zip(ids, days.tolist(), values.tolist(), strict=True)
+        text = ",".join(COLUMNS) + "\n" + "".join(f"{i},{d},{y}\n" for i, d, y in rows)
+    else:
+        written = pd.to_datetime(canonical["ds"]).dt.strftime("%Y-%m-%d")
+        text = canonical.assign(ds=written, y=values).to_csv(index=False, lineterminator="\n")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain_csv_field(value: object) -> bool:
+    """Whether ``to_csv`` writes `value` as its own text, unquoted (ids are, once valid)."""
+    return isinstance(value, str) and value != "" and not any(c in value for c in ',"\r\n')
 
 
 # --- decoding and CSV structure -------------------------------------------------------------

@@ -3,7 +3,8 @@ the answer is built.
 
 A stored plan is never changed (a purge deletes whole plans), so GET /v1/plans/{id}, the
 latest plan and their tables, JSON or CSV, are each determined by the plan (its id and when it
-was made: SQLite gives a purged newest plan's id to the next), which table, the filters, the
+was made: an id is never given out twice, but a database restored from an older backup gives
+later plans' ids out again), which table, the filters, the
 media type and the code that builds them. A plan route tags its 200 from
 those, and answers a request whose If-None-Match holds that tag with a 304 from one cheap query
 (which plan, or whether it still exists) instead of building about 2 MB, hashing it and

@@ -10,8 +10,9 @@ plan is never changed (nor is its config's `scenario`, which the whole plan give
 body never changes either. A plan deleted by a purge, in this
 process or another sharing the database, is never served from here: every request first reads
 which plan it is of from the database (`look_up`, the query a 304 answers from), a 404 when it is
-gone, and SQLite's reuse of a purged newest plan's id for the next gives a new making time, so a
-new tag. An answer with no tag (the `summary` table, made from more than the plan) is never kept.
+gone, and a plan that takes a gone plan's id (only after a database is restored from an older
+backup: ids are never given out twice, migration 0018) has a new making time, so a new tag.
+An answer with no tag (the `summary` table, made from more than the plan) is never kept.
 
 Each process keeps its own, bounded by the bytes of the bodies (`MAX_BYTES`), least recently
 used first out; what it holds costs memory only, never a stale answer. `KeptGzip` keeps their

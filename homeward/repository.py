@@ -1411,8 +1411,10 @@ def latest_plan(session: Session) -> PlanRow | None:
 @dataclass(frozen=True)
 class PlanStamp:
     """A stored plan's id and when it was made, read without its result (about 2 MB of
-    JSON): together they tell it from every other plan, as its id alone does not on SQLite,
-    which gives a purged newest plan's id to the next one."""
+    JSON): together they tell it from every other plan. Its id alone does while the database
+    lasts (never given out twice since migration 0018: SQLite gave a purged newest plan's id to
+    the next one), but not across a database restored from a backup older than plans since
+    made, whose ids the next plans take again."""
 
     id: int
     created_at: datetime

@@ -165,11 +165,62 @@ def upgrade(engine: Engine) -> None:
     turns: the first migrates, the others then find the schema current."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     chatter = logging.getLogger("alembic.runtime.migration")
-    with _quiet(chatter), _sqlite_file_lock(engine), engine.begin() as connection:
+    with (
+        _quiet(chatter),
+        _sqlite_file_lock(engine),
+        engine.connect() as connection,
+        _sqlite_foreign_keys_off(connection),
+        connection.begin(),
+    ):
         _postgres_lock(connection)
         _refuse_a_newer_schema(connection, ScriptDirectory.from_config(cfg))
         cfg.attributes["connection"] = connection
+        broken = _broken_references(connection)
         command.upgrade(cfg, "head")
+        _refuse_more_broken_references(connection, broken)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's foreign keys off while migrating, as its procedure for rebuilding a table asks
+    (https://www.sqlite.org/lang_altertable.html): with them on, dropping the old `runs` in a
+    rebuild (migration 0018) deletes every row that refers to a run. Set before the migration's
+    transaction begins (inside one SQLite ignores it), and on again after it ends, as every
+    connection here has them (_sqlite_pragmas)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()  # the PRAGMA began SQLAlchemy's transaction (nothing to commit)
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
+def _broken_references(connection: Connection) -> int | None:
+    """On SQLite with migrations to run, how many rows refer to a row that is not stored
+    (none, unless something wrote with foreign keys off); None when nothing is to be checked."""
+    if connection.dialect.name != "sqlite":
+        return None
+    if MigrationContext.configure(connection).get_current_revision() == all_revisions()[-1]:
+        return None  # nothing to migrate: no need to read every row that refers to another
+    return len(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
+
+
+def _refuse_more_broken_references(connection: Connection, before: int | None) -> None:
+    """A SQLite database migrated with its foreign keys off: no reference it held has been
+    broken, checked before the migration commits (a failure rolls it back whole)."""
+    if before is None:
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if len(broken) > before:
+        table, rowid, parent, _ = broken[0]
+        raise RuntimeError(
+            f"migrating left {len(broken) - before} more rows referring to rows that are not "
+            f"stored (e.g. {table} rowid {rowid}, to {parent}); nothing was migrated"
+        )
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -91,6 +91,8 @@ class RunRow(Base):
     """One pass of the pipeline (or one requested plan), with everything needed to reproduce it."""
 
     __tablename__ = "runs"
+    # ids are never given out twice, though purges delete the newest (migration 0018)
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[RunKind] = mapped_column(String(20))
     trigger: Mapped[RunTrigger] = mapped_column(String(20))
@@ -175,6 +177,8 @@ class PlanRow(Base):
     """One solved (or explained-infeasible) allocation plan."""
 
     __tablename__ = "plans"
+    # as runs' (a link, or a cached answer, naming a purged plan never names another)
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     config_id: Mapped[int] = mapped_column(ForeignKey("planning_configs.id"))

@@ -276,8 +276,8 @@ def test_a_deleted_plan_is_never_served_from_any_processs_cache(
     either_database_url: str, tmp_path: Path
 ) -> None:
     """Two servers (two processes' caches) on one database; the plan and its run deleted from
-    a third connection, as `homeward purge` deletes them: 404 from both, and on SQLite, where
-    the next plan is given the purged plan's id, that plan's own rows."""
+    a third connection, as `homeward purge` deletes them: 404 from both, and the next plan's
+    own rows (before migration 0018, SQLite gave it the purged plan's id)."""
     engine = make_engine(either_database_url)
     upgrade(engine)
     factory = session_factory(engine)

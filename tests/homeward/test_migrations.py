@@ -408,3 +408,58 @@ def test_sweeps_stored_before_0012_get_their_plan_runs_back_and_a_purge_keeps_th
     assert kept == {run_id: linked.get(run_id) for run_id in range(1, 12) if run_id != 2}
     upgrade(engine)
     assert _drift(engine) == []
+
+
+def test_0018_keeps_every_row_and_id_and_ids_of_deleted_newest_rows_stay_used(
+    engine: Engine,
+) -> None:
+    """Rebuilding `runs` for AUTOINCREMENT (SQLite) drops the old table, which with foreign
+    keys on deletes every forecast and plan of every run: the migration runs with them off.
+    After it, a deleted newest run's or plan's id is never given to the next one."""
+    from homeward import repository
+    from homeward.storage import session_factory, transaction
+
+    _migrate(engine, "upgrade", "0017")
+    _seed_0001(engine)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO runs (id, kind, trigger, status, started_at, code_version, "
+                "models_chosen, timings_s) VALUES (2, 'plan', 'api', 'succeeded', "
+                "CURRENT_TIMESTAMP, 'v', '{}', '{}')"
+            )
+        )
+        for plan_id, run_id in ((1, 1), (2, 2)):
+            c.execute(
+                text(
+                    "INSERT INTO plans (id, run_id, config_id, created_at, status, "
+                    "solve_seconds, result) VALUES (:id, :run, 1, CURRENT_TIMESTAMP, "
+                    "'optimal', 0.1, '{}')"
+                ),
+                {"id": plan_id, "run": run_id},
+            )
+        c.execute(
+            text(
+                "INSERT INTO forecasts (run_id, series_id, ds, model, mean, lo_80, hi_80, "
+                "lo_95, hi_95) VALUES (1, 's', '2026-01-05 00:00:00', 'm', 1, 1, 1, 1, 1)"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT id FROM runs ORDER BY id")).scalars().all() == [1, 2]
+        plans = c.execute(text("SELECT id, run_id FROM plans ORDER BY id")).all()
+        assert [tuple(p) for p in plans] == [(1, 1), (2, 2)]
+        assert c.execute(text("SELECT count(*) FROM forecasts")).scalar_one() == 1
+        if engine.dialect.name == "sqlite":  # and on again after it, as on every connection
+            assert c.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    with engine.begin() as c:  # a purge of the newest
+        if engine.dialect.name == "postgresql":  # ids inserted as the app would have had them
+            for table in ("runs", "plans"):
+                c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 2)"))
+        c.execute(text("DELETE FROM plans WHERE id = 2"))
+        c.execute(text("DELETE FROM runs WHERE id = 2"))
+    with transaction(session_factory(engine)) as session:
+        run = repository.start_run(session, "plan", "api", "v")
+        plan = repository.store_plan(session, run.id, 1, "optimal", 1.0, 0.1, {})
+        assert (run.id, plan.id) == (3, 3)
+    assert _drift(engine) == []

@@ -418,3 +418,26 @@ def test_a_purge_keeps_the_audit_trail_and_is_recorded_in_it(
             {"run_ids": [old], "runs_deleted": 1, "plans_deleted": 0, "forecast_rows_deleted": 3},
         ),
     ]
+
+
+def test_ids_of_purged_runs_and_plans_are_never_given_out_again(
+    either_factory: sessionmaker[Session],
+) -> None:
+    """SQLite gave a purged newest run's and plan's ids to the next ones (a rowid table takes
+    the largest id stored, plus one), so a link or a cached answer naming the old plan named
+    the new one. Only a what-if is purged here: the pipeline's plan is the latest, and kept."""
+    factory = either_factory
+    _run(factory, ["a"], plan=True)
+    with transaction(factory) as session:
+        run = repository.start_run(session, "plan", "api", "test")
+        config = repository.save_config(session, {"name": "what-if"}, "w", scenario=True)
+        plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, {})
+        run.status = "succeeded"
+        whatif_run, whatif_plan = run.id, plan.id
+
+    done = purge(factory, Retention(keep_runs=0), dry_run=False, lock_ttl=LEASE)
+    assert done.choice.deleted == (whatif_run,)
+    with transaction(factory) as session:
+        run = repository.start_run(session, "plan", "api", "test")
+        plan = repository.store_plan(session, run.id, config.id, "optimal", 1.0, 0.1, {})
+        assert run.id > whatif_run and plan.id > whatif_plan

@@ -17,31 +17,28 @@ from homeward.errors import HeaderProblem, json_text
 from homeward.ingest import MAX_PROBLEMS_PER_CHECK
 
 
-async def read_within(
-    request: Request, limit_bytes: int, expected: str, location: str | None = None
-) -> bytes:
-    """The request body, refused (413, ``BodyTooLarge``) as soon as it is known to be over
-    ``limit_bytes``: from a declared Content-Length before a byte is read, or part-way through
-    a body sent without one (chunked), the rest unread. ``expected`` says what was allowed,
-    e.g. `at most 1,048,576 bytes`. ``location``: where the problem is said to be, as a JSON
-    body's problems are located (`body`); None for a file, located by row and column."""
+async def read_within(request: Request, limit_bytes: int, expected: str) -> bytes:
+    """The request body, refused (413, ``BodyTooLarge``, located at `body`) as soon as it is
+    known to be over ``limit_bytes``: from a declared Content-Length before a byte is read, or
+    part-way through a body sent without one (chunked), the rest unread. ``expected`` says what
+    was allowed, e.g. `at most 1,048,576 bytes`."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit_bytes:
-        _too_large(expected, "Content-Length", f"{int(declared):,} bytes", location)
+        _too_large(expected, "Content-Length", f"{int(declared):,} bytes")
     chunks: list[bytes] = []
     received_bytes = 0
     async for chunk in request.stream():
         received_bytes += len(chunk)
         if received_bytes > limit_bytes:
             found = f"more than {limit_bytes:,} bytes (the rest was not read)"
-            _too_large(expected, None, found, location)
+            _too_large(expected, None, found)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(expected: str, header: str | None, found: str, location: str | None) -> NoReturn:
+def _too_large(expected: str, header: str | None, found: str) -> NoReturn:
     problem = HeaderProblem(None, header, expected, found)
-    raise BodyTooLarge((problem,), "request body", location)
+    raise BodyTooLarge((problem,), "request body")
 
 
 class JsonBodyRequest(Request):

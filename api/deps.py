@@ -338,7 +338,7 @@ def _json_body_within_limit(handler: RouteHandler) -> RouteHandler:
     async def within_limit(request: Request) -> Response:
         limit = get_settings(request).max_json_bytes
         expected = f"at most {limit:,} bytes (HOMEWARD_MAX_JSON_BYTES)"
-        body = await read_within(request, limit, expected, "body")
+        body = await read_within(request, limit, expected)
         return await handler(JsonBodyRequest(request.scope, _replaying(body, request.receive)))
 
     return within_limit

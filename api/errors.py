@@ -67,15 +67,23 @@ class NotFound(HomewardError):
         self.code: ProblemCode = code
 
 
-class BodyTooLarge(ValidationFailed):
-    """A request body over the upload limit, refused before (or as soon as) it passes it;
-    `location` (`body`) for a JSON body, whose problems are located so, None for a file."""
+class RequestRefused(ValidationFailed):
+    """A request refused for itself, not for what its file or JSON says: a header (a CSV
+    upload's Content-Type) or the body as a whole (its size). Its problems are answered located
+    by `location` (`header/Content-Type`, `body`), as a parameter's are on every route; `row`,
+    `column` and `series_id` locate problems in a file's content."""
 
-    def __init__(
-        self, problems: tuple[Problem, ...], source: str, location: str | None = None
-    ) -> None:
+    def __init__(self, problems: tuple[Problem, ...], source: str, location: str) -> None:
         super().__init__(problems, source)
         self.location = location
+
+
+class BodyTooLarge(RequestRefused):
+    """A request body over its limit, refused before (or as soon as) it passes it; located at
+    `body`, a JSON body and a CSV upload alike."""
+
+    def __init__(self, problems: tuple[Problem, ...], source: str) -> None:
+        super().__init__(problems, source, "body")
 
 
 class JsonBodyRefused(Exception):
@@ -157,8 +165,9 @@ _MEANING = {
     429: "too many plan or sweep jobs queued or running, for this key or for everyone: "
     "try again after `Retry-After` seconds, or poll the jobs you have "
     "(`GET /v1/runs?status=queued`)",
-    422: "Invalid input: `problems` locates each one (a parameter or JSON body by `location`; "
-    "a file or config by `row`, `column` and `series_id`) with what was expected and found",
+    422: "Invalid input: `problems` locates each one (a parameter, header or JSON body by "
+    "`location`; a problem in a file's or config's content by `row`, `column` and "
+    "`series_id`) with what was expected and found",
     500: "an unexpected error; it has been logged on the server with the `error_id` the body "
     "gives (quote it when reporting the error)",
     503: "the database is unavailable (down, unreachable or refusing connections): the "
@@ -354,7 +363,7 @@ async def _homeward_error(request: Request, exc: Exception) -> JSONResponse:
     status = _status_for(exc)
     title = _title(status)
     extra: dict[str, Any] = {}
-    if isinstance(exc, BodyTooLarge) and exc.location is not None:
+    if isinstance(exc, RequestRefused):
         extra["problems"] = [
             {"location": exc.location, "expected": p.expected, "found": p.found}
             for p in exc.problems

@@ -41,10 +41,12 @@ _ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class RequestProblemPublic(BaseModel):
-    """One thing wrong with a request's parameters or JSON body."""
+    """One thing wrong with a request's parameters, headers or JSON body (or its body as a
+    whole: its size)."""
 
     location: str = Field(
-        description="where: `query/limit`, `path/plan_id`, `body/config/...`, each step escaped "
+        description="where: `query/limit`, `path/plan_id`, `header/Content-Type`, `body` (the "
+        "body as a whole), `body/config/...`, each step escaped "
         "as in a JSON Pointer (RFC 6901: `~` as `~0`, `/` as `~1`, so a key `2026/27` is "
         "`.../2026~127`)"
     )

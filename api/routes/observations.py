@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from api.bodies import read_within
 from api.deps import ActorDep, AuthFirstRoute, SessionDep, allowed
-from api.errors import NotFound, error_responses, problem, refused_unless_role
+from api.errors import NotFound, RequestRefused, error_responses, problem, refused_unless_role
 from api.routes.series import SERIES_ID_REFUSED, SeriesIdPath
 from api.schemas import ImportPublic, ObservationPublic
 from homeward import planning, repository
-from homeward.errors import HeaderProblem, ValidationFailed
+from homeward.errors import HeaderProblem
 from homeward.ingest import SUPPORTED_CHARSETS, codec_for_charset, parse_upload
 from homeward.repository import SYNTHETIC_DEMO_SOURCE, MixesWithSynthetic
 from homeward.roles import Action
@@ -183,7 +183,8 @@ def _encoding_of(content_type: str) -> str:
 
 
 def _refuse(expected: str, found: str) -> NoReturn:
-    raise ValidationFailed((HeaderProblem(None, "Content-Type", expected, found),), "request")
+    refused = HeaderProblem(None, "Content-Type", expected, found)
+    raise RequestRefused((refused,), "request", "header/Content-Type")
 
 
 @router.get(

@@ -155,7 +155,7 @@ def test_an_unsupported_charset_is_refused_naming_both_and_stores_nothing(
     assert response.status_code == 422
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     [problem] = response.json()["problems"]
-    assert problem["column"] == "Content-Type" and problem["found"] == "charset=klingon"
+    assert problem["location"] == "header/Content-Type" and problem["found"] == "charset=klingon"
     assert "utf-8" in problem["expected"] and "windows-1252" in problem["expected"]
     assert _stored(admin, series_id) == []
 
@@ -220,10 +220,12 @@ def test_an_upload_declaring_more_than_the_limit_is_413_before_its_body_is_read(
         413,
         "Request entity too large",
     )
-    [problem] = response.problem["problems"]
-    assert problem["column"] == "Content-Length"
-    assert problem["expected"] == f"at most {observations.MAX_UPLOAD_BYTES:,} bytes"
-    assert problem["found"] == f"{declared:,} bytes"
+    [problem] = response.problem["problems"]  # located as a JSON route's body is
+    assert problem == {
+        "location": "body",
+        "expected": f"at most {observations.MAX_UPLOAD_BYTES:,} bytes",
+        "found": f"{declared:,} bytes",
+    }
 
 
 def test_a_chunked_upload_is_413_as_soon_as_it_passes_the_limit(
@@ -236,7 +238,7 @@ def test_a_chunked_upload_is_413_as_soon_as_it_passes_the_limit(
     )
     assert response.status == 413
     [problem] = response.problem["problems"]
-    assert problem["expected"] == "at most 1,000 bytes"
+    assert (problem["location"], problem["expected"]) == ("body", "at most 1,000 bytes")
     assert problem["found"].startswith("more than 1,000 bytes")
 
 

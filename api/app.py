@@ -183,7 +183,6 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
         "`error_id` that its log line names.",
     )
     app.add_middleware(ConditionalGet)  # innermost: tags the body before gzip changes it
-    app.add_middleware(HeadAsGet)
     # a plan's answer compressed once per process, kept by its ETag (api/plan_cache.py)
     app.state.plan_answers_gzipped = AnswerCache(GZIPPED_PLANS_BYTES)
     app.add_middleware(
@@ -196,6 +195,9 @@ def create_app(settings: Settings | None = None, run_on_start: RunTrigger | None
     # council network get it compressed about tenfold when they ask for gzip.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(GzipRefusals)  # outside both: `gzip;q=0` is no gzip to either
+    # outside gzip, so a HEAD's headers are its GET's, compressed body's (RFC 9110 9.3.2):
+    # inside, gzip saw the emptied body and sent no Vary nor Content-Encoding
+    app.add_middleware(HeadAsGet)
     # inside CORS, RequestId and the access log, so a 500 has their headers and its line
     app.add_middleware(errors.UnhandledErrors)
     if settings.cors_origins:  # outside the rest, so preflights and errors get its headers

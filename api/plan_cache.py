@@ -106,8 +106,9 @@ class KeptGzip:
     of its body, so it names the body as well), to a request that accepts gzip,
     of one body of `minimum_size` bytes or more, is compressed as GZipMiddleware compresses it
     (the same level, headers and `Vary`) and kept by that ETag in `cache`; GZipMiddleware then
-    passes it on as it is (it has a Content-Encoding). Anything else (a HEAD, whose body
-    HeadAsGet has emptied; a 304; an error; a streamed body) passes through untouched, for
+    passes it on as it is (it has a Content-Encoding; a HEAD reaches both as a GET, and
+    HeadAsGet, outside them, then drops the body). Anything else (a 304; an error; a streamed
+    body) passes through untouched, for
     GZipMiddleware to treat as before. Compressing the demo's 2 MB plan at level 6 costs about
     15 ms of CPU (docs/benchmarks.md)."""
 

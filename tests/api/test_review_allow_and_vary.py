@@ -35,3 +35,21 @@ def test_a_304_keeps_the_vary_accept_encoding_of_its_200(
     assert again.status_code == 304 and again.content == b""
     assert again.headers.get("vary", "").lower() == first.headers["vary"].lower()
     assert again.headers["etag"] == first.headers["etag"]
+
+
+# what a HEAD must say as its GET does (RFC 9110 9.3.2): the body's coding, length and type
+_SAME_AS_GET = ("vary", "content-encoding", "content-length", "content-type", "etag")
+
+
+@pytest.mark.parametrize("path", ["/v1/plans/latest", "/v1/plans/latest/hours.csv"])
+def test_a_head_asking_for_gzip_has_the_headers_of_its_get(viewer: httpx.Client, path: str) -> None:
+    """HEAD was answered inside the gzip middleware, which saw its emptied body and left it
+    unzipped: no Vary, no Content-Encoding, and the plain body's length."""
+    asked = {"Accept-Encoding": "gzip"}
+    got = viewer.get(path, headers=asked)
+    head = viewer.head(path, headers=asked)
+    assert (got.status_code, head.status_code, head.content) == (200, 200, b"")
+    assert got.headers["content-encoding"] == "gzip"
+    assert {h: head.headers.get(h) for h in _SAME_AS_GET} == {
+        h: got.headers.get(h) for h in _SAME_AS_GET
+    }

@@ -168,10 +168,11 @@ class KeptGzip:
 
 
 class GzipRefusals:
-    """A request whose Accept-Encoding refuses gzip (`gzip;q=0`, or `*;q=0` with gzip not
-    named: RFC 9110 12.5.3) is passed on with gzip taken out of the header. GZipMiddleware and
-    KeptGzip look only for the word "gzip" in it, so they compressed an answer the client had
-    said it cannot read."""
+    """A request's Accept-Encoding passed on in lower case, and with gzip taken out where it
+    refuses gzip (`gzip;q=0`, or `*;q=0` with gzip not named: RFC 9110 12.5.3). GZipMiddleware
+    and KeptGzip look only for the word "gzip" in it, so they compressed an answer the client
+    had said it cannot read, and left `GZIP` uncompressed (content-codings are
+    case-insensitive, RFC 9110 8.4.1)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -179,10 +180,12 @@ class GzipRefusals:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             sent = Headers(scope=scope).get("Accept-Encoding", "")
-            if "gzip" in sent and gzip_refused(sent):
-                kept = [t for t in sent.split(",") if "gzip" not in t.lower() and t.strip()]
-                headers = MutableHeaders(scope=scope)
-                headers["Accept-Encoding"] = ", ".join(t.strip() for t in kept) or "identity"
+            lowered = sent.lower()
+            if "gzip" in lowered and gzip_refused(lowered):
+                kept = [t.strip() for t in lowered.split(",") if "gzip" not in t and t.strip()]
+                lowered = ", ".join(kept) or "identity"
+            if lowered != sent:
+                MutableHeaders(scope=scope)["Accept-Encoding"] = lowered
         await self.app(scope, receive, send)
 
 

@@ -53,3 +53,14 @@ def test_a_head_asking_for_gzip_has_the_headers_of_its_get(viewer: httpx.Client,
     assert {h: head.headers.get(h) for h in _SAME_AS_GET} == {
         h: got.headers.get(h) for h in _SAME_AS_GET
     }
+
+
+@pytest.mark.parametrize("sent", ["GZIP", "Gzip, deflate", "x-GZip"])
+def test_accept_encoding_is_read_whatever_its_case(viewer: httpx.Client, sent: str) -> None:
+    """Content-codings are case-insensitive (RFC 9110 8.4.1): `GZIP` got an uncompressed
+    answer; and `GZIP;q=0` refuses gzip as `gzip;q=0` does."""
+    for path in ("/v1/plans/latest", "/v1/series"):
+        answer = viewer.get(path, headers={"Accept-Encoding": sent})
+        assert answer.headers.get("content-encoding") == "gzip", (path, sent)
+        refused = viewer.get(path, headers={"Accept-Encoding": f"{sent.split(',')[0]};q=0"})
+        assert "content-encoding" not in refused.headers, (path, sent)

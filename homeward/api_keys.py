@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import audit, repository
-from homeward.clock import utcnow
+from homeward.clock import utc_text, utcnow
 from homeward.errors import HomewardError
 from homeward.roles import Action, Role, allows, roles_allowing
 from homeward.storage import brief_lock_wait
@@ -188,7 +188,7 @@ def _record(session: Session, action: AuditAction, key: NewKey) -> None:
     """Put a key made (`create_key`) or replaced (`rotate_key`) in the audit trail, in the
     transaction that stores it: its name, role and expiry, never its secret. Keys are made
     at the shell (`homeward keys`, or `homeward demo` for its own), so by `(cli)`."""
-    expires = None if key.expires_at is None else _aware(key.expires_at).isoformat()
+    expires = None if key.expires_at is None else utc_text(key.expires_at)
     repository.record_audit(
         session, audit.CLI, action, name=key.name, role=key.role.value, expires_at=expires
     )

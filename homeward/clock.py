@@ -14,6 +14,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_text(moment: datetime) -> str:
+    """A moment as the API's JSON writes every one: ISO 8601 in UTC, `Z` for its zone
+    (`2026-11-25T08:00:00Z`); a naive one (SQLite hands them back) is taken as UTC."""
+    in_utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return in_utc.isoformat().removesuffix("+00:00") + "Z"
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Package version plus the git commit when running from a checkout."""

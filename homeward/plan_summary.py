@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from homeward.clock import utc_text
 from homeward.exports import is_money, spent_to_the_penny, to_the_penny
 from homeward.plan_years import monthly_periods, whole_year_periods
 from homeward.planning import REFERRALS_PREFIX, plan_figures, plan_horizon
-from homeward.recovery import UNFINISHED, as_utc
+from homeward.recovery import UNFINISHED
 from models import ForecastRow, ObservationRow, PlanningConfigRow, PlanRow, RunRow
 
 # (figure, unit, note) of each of `planning.plan_figures`' figures, in a head of service's
@@ -100,7 +101,7 @@ def _row(figure: str, value: Any, unit: str, note: str) -> dict[str, Any]:
 
 def _moment(value: datetime | None) -> str | None:
     """A stored moment as the JSON routes send one: ISO 8601 in UTC, `Z` for its zone."""
-    return None if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
+    return None if value is None else utc_text(value)
 
 
 def _plan_rows(

@@ -136,11 +136,9 @@ def test_keys_made_rotated_and_revoked_are_in_the_audit_trail_without_their_secr
         ("(cli)", "revoke_key"),
     ]
     assert made.expires_at is not None
-    assert entries[0].detail == {
-        "name": "bi-tool",
-        "role": "viewer",
-        "expires_at": made.expires_at.astimezone(UTC).isoformat(),
-    }
+    # written as every other moment the API sends, `Z` for UTC (it was `+00:00`)
+    expires = made.expires_at.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+    assert entries[0].detail == {"name": "bi-tool", "role": "viewer", "expires_at": expires}
     assert entries[1].detail == {"name": "bi-tool", "role": "viewer", "expires_at": None}
     assert entries[2].detail == {"name": "bi-tool", "role": "viewer"}
     said = repr([e.detail for e in entries])

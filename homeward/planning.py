@@ -1094,14 +1094,20 @@ def queue_plan(factory: sessionmaker[Session], created_by: str | None = None) ->
 
 
 def run_plan_job(
-    factory: sessionmaker[Session], body: dict[str, Any], solver: str, run_id: int
+    factory: sessionmaker[Session],
+    body: dict[str, Any],
+    solver: str,
+    run_id: int,
+    *,
+    what_if_only: bool = False,
 ) -> None:
-    """The body of a plan job: solve and store, or record on the run why not (never raises)."""
+    """The body of a plan job: solve and store, or record on the run why not (never raises).
+    `what_if_only`: a what-if even of the active config unchanged (a finance key's)."""
     try:
         with transaction(factory) as session:
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
-        plan_scenario(factory, body, solver, run_id)
+        plan_scenario(factory, body, solver, run_id, apart=what_if_only)
     except PlanNotSolved as exc:  # recorded on the run already, with its solver status
         log.error("plan job %s failed: %s", run_id, exc)
     except Exception as exc:  # the run record must say why it failed, whatever failed
@@ -1505,6 +1511,7 @@ def plan_what_if(
     body: dict[str, Any] | None,
     solver: str,
     created_by: str | None = None,
+    what_if_only: bool = False,
 ) -> tuple[StoredPlan, dict[str, Any]]:
     """Solve a requested plan (`plan_scenario`) and compare it with the active config's latest
     plan as it was before (a plan of the active config becomes that plan): a sweep's row for
@@ -1515,7 +1522,8 @@ def plan_what_if(
     a plan of a sent config: nothing is compared, and `not_comparable` says why, as it does
     where no config is active or the active one has no plan yet. Each read
     and write is a short transaction of its own: none is held open while the plan solves.
-    `created_by`: who asked (homeward.audit)."""
+    `created_by`: who asked (homeward.audit); `what_if_only`: stored as a what-if even of
+    the active config unchanged, never the latest plan (a finance key's: README's roles)."""
     with transaction(factory) as session:
         body = scenario_body(session, body)  # the active one's read once: planned and compared
         config = read_config(body)
@@ -1525,7 +1533,7 @@ def plan_what_if(
             apart = None if baseline is not None else _no_baseline_text(session)
         except ConfigUnreadable as exc:  # the active config's: the sent one was read above
             changes, baseline, apart = None, None, _not_compared_with(exc)
-    stored = plan_scenario(factory, body, solver, created_by=created_by)
+    stored = plan_scenario(factory, body, solver, created_by=created_by, apart=what_if_only)
     with transaction(factory) as session:
         row = session.get_one(PlanRow, stored.plan_id)  # its figures as stored, reckoned after
     figures = plan_figures(row.objective_weighted_wait_days, row.result, config.model_dump())

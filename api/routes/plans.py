@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
@@ -67,9 +68,10 @@ from api.schemas import (
     WhatIfPublic,
 )
 from homeward import planning, repository
+from homeward.api_keys import Caller
 from homeward.plan_years import with_year_periods
 from homeward.planning import ConfigUnreadable
-from homeward.roles import Action
+from homeward.roles import Action, allows
 from homeward.storage import transaction
 from models import PlanRow, RunRow
 from optimise.config import PlanningConfig
@@ -534,7 +536,11 @@ def create_plan(
             refuse_unstored_pressure_series(session, plan_request.config)
         with _located_in(factory, plan_request.config):
             stored, compared = planning.plan_what_if(
-                factory, plan_request.config_body(), plan_request.solver, actor
+                factory,
+                plan_request.config_body(),
+                plan_request.solver,
+                actor,
+                what_if_only=_what_ifs_only(request),
             )
     response.headers["Location"] = f"/v1/plans/{stored.plan_id}"
     with transaction(factory) as session:
@@ -611,8 +617,18 @@ def _queue_plan(
         refuse_unstored_pressure_series(session, plan_request.config)
         body = planning.checked_body(session, plan_request.config_body())
     run_id = planning.queue_plan(factory, actor)
-    _submit(request, run_id, planning.run_plan_job, factory, body, plan_request.solver)
+    job = partial(planning.run_plan_job, what_if_only=_what_ifs_only(request))
+    _submit(request, run_id, job, factory, body, plan_request.solver)
     return _accepted(factory, run_id, preferred=True)
+
+
+def _what_ifs_only(request: Request) -> bool:
+    """Whether the caller's plans are all what-ifs: a key that may plan but not run the
+    pipeline (finance, README's role table) makes what-ifs, so even its plan of the active
+    config unchanged (`{}`) is one, never GET /v1/plans/latest, which the pipeline's (and a
+    planner's or admin's) plans make."""
+    caller: Caller = request.state.caller
+    return not allows(caller.role, Action.RUN)
 
 
 @contextmanager

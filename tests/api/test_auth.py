@@ -249,3 +249,16 @@ def test_auth_off_serves_every_request_without_a_key(demo_db: DemoDatabase) -> N
     with LiveServer(create_app(settings)) as server:
         assert httpx.get(f"{server.url}/v1/plans/latest").status_code == 200
         assert httpx.post(f"{server.url}/v1/plans", json={}, timeout=60).status_code == 201
+
+
+def test_a_finance_keys_plan_of_the_active_config_is_a_what_if_never_the_latest(
+    finance: httpx.Client, viewer: httpx.Client
+) -> None:
+    """Finance makes what-ifs and may not run the pipeline (README's role table): its `{}`
+    (the active config unchanged) was stored as the active config's plan and became
+    GET /v1/plans/latest, what every dashboard shows."""
+    latest = viewer.get("/v1/plans/latest").json()["id"]
+    made = finance.post("/v1/plans", json={})
+    assert made.status_code == 201, made.text
+    assert made.json()["scenario"] is True
+    assert viewer.get("/v1/plans/latest").json()["id"] == latest

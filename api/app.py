@@ -313,10 +313,11 @@ def _way(start: Message, wanted: set[str]) -> str:
 
 
 # Headers that say which resource an answer is (a `latest` plan's table names its plan: api/
-# routes/plans.py), hashed with the body: two plans with the same rows then differ in tag, so
-# a dashboard polling GET /v1/plans/latest/summary with plan 7's tag gets a 200 naming plan 8,
-# not a 304, once plan 8 is the latest.
-_NAMING_HEADERS = (b"content-location", b"x-plan-id")
+# routes/plans.py), or where a page stands in its list, hashed with the body: two plans with
+# the same rows then differ in tag, so a dashboard polling GET /v1/plans/latest/summary with
+# plan 7's tag gets a 200 naming plan 8, not a 304, once plan 8 is the latest; and a page whose
+# rows are unchanged but whose list grew gets a 200 with the new total and next link.
+_NAMING_HEADERS = (b"content-location", b"x-plan-id", b"x-total-count", b"link")
 
 
 async def _send_tagged(start: Message, body: bytes, wanted: set[str], send: Send) -> None:

@@ -400,7 +400,7 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
                 "type": "value_error",
                 "loc": ("query", name),
                 "msg": "one value (this parameter is given once)",
-                "input": ", ".join(repr(v) for v in request.query_params.getlist(name)),
+                "input": request.query_params.getlist(name),
             }
             for name in repeated
         ]

@@ -593,7 +593,12 @@ def _located(err: Any, body_model: Any = None) -> dict[str, str]:
     value = err.get("input")
     if loc == ("path", "plan_id") and str(value).lower().endswith(".csv"):
         return {"location": location, "expected": _PLAN_CSV, "found": repr(value)[:200]}
-    found = json_text(value) if loc[:1] == ("body",) else repr(value)[:200]
+    if loc[:1] == ("body",):
+        found = json_text(value)
+    elif isinstance(value, list):  # a query parameter given more than once: each value
+        found = ", ".join(repr(v) for v in value)[:200]
+    else:
+        found = repr(value)[:200]
     return {
         "location": location,
         "expected": str(err.get("msg", "")).removeprefix("Value error, "),

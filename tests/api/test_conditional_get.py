@@ -70,6 +70,25 @@ def test_a_changed_answer_comes_whole_with_a_new_tag(admin: httpx.Client) -> Non
     assert other.status_code == 200 and other.content == changed.content
 
 
+def test_a_pages_tag_changes_when_its_total_or_links_do(admin: httpx.Client) -> None:
+    """The last page of series, the same rows after another series was stored, was a 304 with
+    the old tag, so a client taking headers from 200s never learnt of the new total and the
+    next page its Link now names (a BI reviewer)."""
+    _upload(admin, WEEKS)
+    _upload(admin, WEEKS.replace("referrals/ot/rugby", "referrals/ot/warwick"))
+    first = admin.get("/v1/series", params={"limit": 1, "offset": 1})
+    assert first.headers["x-total-count"] == "2" and "next" not in first.headers.get("link", "")
+    _upload(admin, WEEKS.replace("referrals/ot/rugby", "referrals/ot/zz-last"))
+    again = admin.get(
+        "/v1/series",
+        params={"limit": 1, "offset": 1},
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 200 and again.headers["etag"] != first.headers["etag"]
+    assert again.json() == first.json()  # the same row: only the total and links changed
+    assert again.headers["x-total-count"] == "3" and 'rel="next"' in again.headers["link"]
+
+
 def test_errors_and_pages_outside_v1_carry_no_tag(admin: httpx.Client) -> None:
     missing = admin.get("/v1/observations/referrals/ot/nowhere", headers={"If-None-Match": "*"})
     assert missing.status_code == 404 and "etag" not in missing.headers

@@ -65,6 +65,25 @@ class PipelineBusy(HomewardError):
     """Another process holds the pipeline lock."""
 
 
+class RunStopped(HomewardError):
+    """A run's lock passed to another holder, or another process closed the run, while it
+    worked (the database away for longer than a lease): it stores nothing more."""
+
+
+@dataclass
+class Lease:
+    """The pipeline lock as its holder keeps it: `lost_to` is the holder that took it while
+    this one could not renew it (set by `_keep_lease`), `run_id` the run it works on (named
+    again on the lock if it has to be taken back), and `checked` whether the work holding it
+    checks `lost_to` itself and stops (a pipeline run, `_check_lease`) rather than going on."""
+
+    holder: str
+    ttl: timedelta
+    checked: bool = False
+    run_id: int | None = None
+    lost_to: str | None = None
+
+
 @dataclass(frozen=True)
 class PipelineOutcome:
     """What a pipeline pass produced."""
@@ -94,8 +113,8 @@ def run_pipeline(
             _finish(factory, run_id, "skipped", busy, {})
         raise PipelineBusy(busy)
     try:
-        with lease_kept(factory, holder, ttl):
-            return _run_locked(factory, settings, trigger, report, run_id, holder)
+        with lease_kept(factory, holder, ttl, checked=True) as lease:
+            return _run_locked(factory, settings, trigger, report, run_id, lease)
     finally:
         _release_retried(factory, holder)
 
@@ -189,41 +208,86 @@ def freshness(factory: sessionmaker[Session], settings: Settings) -> UpToDate | 
 
 
 @contextmanager
-def lease_kept(factory: sessionmaker[Session], holder: str, ttl: timedelta) -> Iterator[None]:
+def lease_kept(
+    factory: sessionmaker[Session], holder: str, ttl: timedelta, checked: bool = False
+) -> Iterator[Lease]:
     """Renew the pipeline lock `holder` has taken (`_keep_lease`, in a thread) for as long as
     the block runs: whatever holds the lock (a pipeline run, a purge) may outlast one `ttl`,
-    and the lock must not lapse to another holder while it works."""
+    and the lock must not lapse to another holder while it works. The `Lease` says whether it
+    did all the same (`checked`: the block checks that itself, as a pipeline run does)."""
+    lease = Lease(holder, ttl, checked)
     stop = threading.Event()
     heartbeat = threading.Thread(
         target=_keep_lease,
-        args=(factory, holder, ttl, stop),
+        args=(factory, holder, ttl, stop, lease),
         name="homeward-lease",
         daemon=True,
     )
     heartbeat.start()
     try:
-        yield
+        yield lease
     finally:
         stop.set()
         heartbeat.join()
 
 
 def _keep_lease(
-    factory: sessionmaker[Session], holder: str, ttl: timedelta, stop: threading.Event
+    factory: sessionmaker[Session],
+    holder: str,
+    ttl: timedelta,
+    stop: threading.Event,
+    lease: Lease | None = None,
 ) -> None:
     """Renew the pipeline lock every third of its lifetime while the run lasts, so a lock left
-    by a killed process expires within `ttl` (see homeward.recovery) and a long run keeps it."""
-    while not stop.wait(ttl.total_seconds() / 3):
+    by a killed process expires within `ttl` (see homeward.recovery) and a long run keeps it.
+    A lock that lapsed while the database was away is taken back if nobody holds it; one
+    another holder took is left to it, and `lease.lost_to` names that holder."""
+    lease = lease or Lease(holder, ttl)
+    every_s = ttl.total_seconds() / 3
+    while not stop.wait(every_s):
         try:
-            renewed = repository.renew_lock(factory, LOCK_NAME, holder, ttl)
-        except Exception:  # a database blip: the next beat tries again
-            log.exception("could not renew the pipeline lock")
-            continue
-        if not renewed:  # it expired (the database was away longer than a lease) and was taken
-            log.error(
-                "the pipeline lock expired and is no longer this run's: another process may "
-                "run the pipeline at the same time; this run goes on"
+            other = _renewed_or_holder(factory, lease)
+        except Exception as exc:  # a database blip: the next beat tries again
+            log.warning(
+                "could not renew the pipeline lock: the database is away (%s); again in %g s",
+                _said(exc),
+                every_s,
             )
+            continue
+        if other is not None:  # it expired (the database was away longer than a lease)
+            lease.lost_to = other
+            if not lease.checked:  # a pipeline run says so itself as it stops
+                log.error(
+                    "the pipeline lock expired and is no longer this run's: %s took it, and "
+                    "may run the pipeline at the same time; this run goes on",
+                    other,
+                )
+            return
+
+
+def _renewed_or_holder(factory: sessionmaker[Session], lease: Lease) -> str | None:
+    """Renew `lease`'s lock, or take it back if it lapsed and nobody holds it: None. Else the
+    holder that took it (whose own lease may have run out since: it was that one's run that
+    went on, so this one does not)."""
+    if repository.renew_lock(factory, LOCK_NAME, lease.holder, lease.ttl):
+        return None
+    with factory() as session:
+        lock = session.get(LockRow, LOCK_NAME)
+        other = lock.holder if lock is not None else None
+    if other is None and repository.acquire_lock(factory, LOCK_NAME, lease.holder, lease.ttl):
+        if lease.run_id is not None:
+            with repository_session(factory) as session:
+                repository.name_locked_run(session, LOCK_NAME, lease.holder, lease.run_id)
+        log.warning("the pipeline lock lapsed and nobody held it: %s took it back", lease.holder)
+        return None
+    return other or "another holder"
+
+
+def _said(exc: BaseException) -> str:
+    """'OperationalError: connection failed: ...': an error's class and first line (a
+    SQLAlchemy error goes on with its SQL and a link)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def queue_run(
@@ -246,7 +310,7 @@ def _run_locked(
     trigger: RunTrigger,
     report: Report,
     run_id: int | None,
-    holder: str,
+    lease: Lease,
 ) -> PipelineOutcome:
     with repository_session(factory) as session:
         if run_id is None:
@@ -255,14 +319,18 @@ def _run_locked(
             run = session.get_one(RunRow, run_id)
             run.status, run.started_at = "running", utcnow()
         run = session.get_one(RunRow, run_id)
-        run.settings_hash, run.holder = settings_hash(settings), holder
+        run.settings_hash, run.holder = settings_hash(settings), lease.holder
         # in the same transaction: recovery closes a running run the lock does not name
-        repository.name_locked_run(session, LOCK_NAME, holder, run_id)
-    step = _Pass(
-        factory, settings, run_id, _shown(factory, run_id, report), timings={}, warnings=[]
-    )
+        repository.name_locked_run(session, LOCK_NAME, lease.holder, run_id)
+    lease.run_id = run_id
+    step = _Pass(factory, settings, run_id, _shown(factory, run_id, report), {}, [], lease)
     try:
         plan_id, status, message = _forecast_and_plan(step)
+    except RunStopped as exc:  # another process runs the pipeline now: not a failure
+        why = str(exc)
+        log.error("%s", why)
+        _retried(lambda: _close_stopped(factory, run_id, why))
+        return PipelineOutcome(run_id, "interrupted", None, why)
     except Exception as exc:  # the run record must say why it failed, whatever failed
         if isinstance(exc, WorkersStopped):  # a clean stop, not a fault: no traceback
             log.warning("pipeline run %s cut off: the service is stopping", run_id)
@@ -270,19 +338,43 @@ def _run_locked(
             log.error("pipeline run %s failed: %s", run_id, exc)
         else:
             log.exception("pipeline run %s failed", run_id)
-        # a solve without a plan says so in the solver's words, as a plan job's run does; other
-        # failures are named by their class
-        said = str(exc) if isinstance(exc, planning.PlanNotSolved) else None
-        failure = said or f"{type(exc).__name__}: {exc}"
+        failure = _failure(exc)
         try:
             _retried(lambda: _finish(factory, run_id, "failed", failure, step.timings))
         except (OperationalError, InterfaceError):  # the run's own failure is the one to raise
             log.error("run %s failed, but that could not be recorded: %s", run_id, failure)
+        exc.homeward_run_id = run_id  # type: ignore[attr-defined]  # for the scheduler's log
         raise
     message = " ".join([message, *(f"Warning: {w}." for w in step.warnings)])
     _retried(lambda: _finish(factory, run_id, status, message, step.timings))
     report(f"run {run_id} {status}: {message}")
     return PipelineOutcome(run_id, status, plan_id, message)
+
+
+def run_of(exc: BaseException) -> int | None:
+    """The pipeline run a failure raised by `run_pipeline` failed, if one was recorded."""
+    run_id = getattr(exc, "homeward_run_id", None)
+    return run_id if isinstance(run_id, int) else None
+
+
+def _failure(exc: Exception) -> str:
+    """A failed run's message: a solve without a plan says so in the solver's words, as a
+    plan job's run does; other failures are named by their class, and one the database's
+    absence caused starts `recovery.DATABASE_FAILURE`, so recovery runs it again once."""
+    if isinstance(exc, planning.PlanNotSolved):
+        return str(exc)
+    failure = f"{type(exc).__name__}: {exc}"
+    return recovery.DATABASE_FAILURE + failure if recovery.database_unavailable(exc) else failure
+
+
+def _close_stopped(factory: sessionmaker[Session], run_id: int, why: str) -> None:
+    """Close a run `RunStopped` stopped as interrupted, unless another process closed it
+    already (whose words it keeps)."""
+    with repository_session(factory) as session:
+        run = session.get_one(RunRow, run_id)
+        if run.status in recovery.UNFINISHED:
+            run.status, run.finished_at = "interrupted", utcnow()
+            run.message = f"interrupted: {why}"
 
 
 def _shown(factory: sessionmaker[Session], run_id: int, report: Report) -> Report:
@@ -315,6 +407,7 @@ class _Pass:
     report: Report
     timings: dict[str, float]
     warnings: list[str]
+    lease: Lease
 
 
 # an API user as well as a CLI user reads it (GET /v1/runs)
@@ -341,6 +434,7 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start
     with repository_session(step.factory) as session:
+        _check_lease(session, step)
         run = session.get_one(RunRow, step.run_id)
         run.data_hash = observations_hash(history)
         run.totals = {total: list(members) for total, members in forecasts.totals.items()}
@@ -352,10 +446,41 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     return _plan_step(step)
 
 
+def _check_lease(session: Session, step: _Pass) -> None:
+    """Raise RunStopped unless this run may still store what it made: it is still running (not
+    closed as interrupted by another process's recovery while the database was away) and
+    its lock is still its own. A lock that lapsed and that nobody took is taken back; one
+    another holder took is theirs, whose run goes on in this one's place. Both rows are
+    read for update, so neither changes before `session` stores and commits."""
+    run = session.get_one(RunRow, step.run_id, with_for_update=True)
+    if run.status != "running":
+        raise RunStopped(
+            f"pipeline run {step.run_id} stopped: another process closed it as {run.status} "
+            f"while the database was away ({run.message}); its forecasts and plan are not stored"
+        )
+    lease = step.lease
+    lock = session.get(LockRow, LOCK_NAME, with_for_update=True)
+    other = lease.lost_to or (lock.holder if lock and lock.holder != lease.holder else None)
+    if other is not None:
+        raise RunStopped(
+            f"pipeline run {step.run_id} stopped: the pipeline lock is held by {other}, whose "
+            "run goes on in its place (this run's lease ran out while the database was away); "
+            "its forecasts and plan are not stored"
+        )
+    expires_at = utcnow() + lease.ttl
+    if lock is None:  # it lapsed and was freed, and nobody took it: this run's again
+        session.add(
+            LockRow(name=LOCK_NAME, holder=lease.holder, expires_at=expires_at, run_id=run.id)
+        )
+    elif recovery.as_utc(lock.expires_at) < utcnow():  # lapsed, nobody took it
+        lock.expires_at = expires_at
+
+
 def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
     start = time.perf_counter()
     factory, settings, run_id, report = step.factory, step.settings, step.run_id, step.report
     with repository_session(factory) as session:
+        _check_lease(session, step)  # before a solve that would be stored by no one
         config_row = repository.active_config(session)
         if config_row is None:
             return None, "forecast_only", "forecasts stored; no planning config stored, so no plan."
@@ -382,6 +507,7 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
         step.timings["plan_s"] = time.perf_counter() - start
         raise planning.PlanNotSolved(said, result.status.value, run_id)
     with repository_session(factory) as session:
+        _check_lease(session, step)
         stored = planning.store_result(session, run_id, config_id, solved, as_stored)
         session.get_one(RunRow, run_id).solver_status = result.status.value
     step.timings["plan_s"] = time.perf_counter() - start

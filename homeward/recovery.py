@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import run_events
@@ -49,6 +50,12 @@ NOT_RUN = (INTERRUPTED, "skipped")  # cut off, or never started (another run hel
 # How a pipeline run whose forecast workers a stop ended records its failure
 # (forecast.parallel.WorkersStopped): cut off by the stop, so closed as interrupted too.
 STOPPED_FAILURE = "WorkersStopped:%"
+# How a pipeline run failed by the database's absence starts its message (homeward.pipeline
+# records it so): recovery runs it again once the database answers, as a cut-off run.
+DATABASE_FAILURE = "database unavailable: "
+# SQLSTATEs of a server going away or not yet taking connections (admin_shutdown,
+# crash_shutdown, cannot_connect_now); class 08 is a connection exception
+_SERVER_GONE = ("57P01", "57P02", "57P03")
 
 
 # Queued runs and plan jobs hold no lock; one this old is no longer waiting in any process
@@ -269,7 +276,8 @@ def _stopped_message(status: str | None) -> str:
 
 def missed_firing(factory: sessionmaker[Session], cron: str, timezone: str) -> datetime | None:
     """The first cron firing after the newest pipeline run that was not interrupted or skipped
-    started, if it is already past (a failed run counts as run: retrying it is a person's call).
+    started, if it is already past (a failed run counts as run: retrying it is a person's call,
+    unless the database's absence failed it, which `cut_off_to_retry` runs again once).
     The cron's hours are in `timezone` (HOMEWARD_SCHEDULE_TIMEZONE), as the scheduler's are, so
     a firing is not found missed, or missed, an hour off the one the scheduler keeps.
 
@@ -298,10 +306,12 @@ RETRY_TRIGGER: RunTrigger = (
 
 
 def cut_off_to_retry(factory: sessionmaker[Session]) -> int | None:
-    """The newest pipeline run (skipped ones aside) if a stop cut it off and it was not itself
-    a retry: the data or config it was to plan stays unplanned until it runs again, and a
-    restart's own run may have been skipped while the killed process's lock was live. One
-    retry only, so a run that kills its process (out of memory) does not loop."""
+    """The newest pipeline run (skipped ones aside) if a stop cut it off, or the database's
+    absence failed it (`DATABASE_FAILURE`: a PostgreSQL restart longer than the run tried to
+    record its end for), and it was not itself a retry: the data or config it was to plan
+    stays unplanned until it runs again, and a restart's own run may have been skipped while
+    the killed process's lock was live. One retry only, so a run that kills its process (out
+    of memory) does not loop. A run failed for any other reason is a person's call."""
     with factory() as session:
         newest = session.scalars(
             select(RunRow)
@@ -309,9 +319,35 @@ def cut_off_to_retry(factory: sessionmaker[Session]) -> int | None:
             .order_by(RunRow.started_at.desc(), RunRow.id.desc())
             .limit(1)
         ).first()
-        if newest is None or newest.status != INTERRUPTED or newest.trigger == RETRY_TRIGGER:
+        if newest is None or newest.trigger == RETRY_TRIGGER or not _cut_off(newest):
             return None
         return newest.id
+
+
+def _cut_off(run: RunRow) -> bool:
+    """Whether `run` ended by a stop or by the database's absence, not by its own fault."""
+    failed_by_database = run.status == "failed" and (run.message or "").startswith(DATABASE_FAILURE)
+    return run.status == INTERRUPTED or failed_by_database
+
+
+def retry_cause(factory: sessionmaker[Session], run_id: int) -> str:
+    """Why `cut_off_to_retry`'s run is run again, as the log says it: 'was cut off by a stop'
+    or 'failed: the database was unavailable'."""
+    with factory() as session:
+        run = session.get(RunRow, run_id)
+        failed = run is not None and run.status == "failed"
+    return "failed: the database was unavailable" if failed else "was cut off by a stop"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or went away (connection refused
+    or dropped, a server shutting down or starting up), not that it refused a statement (a
+    statement timeout, a lock not available, a constraint): a connection failure has no
+    SQLSTATE from the server, or one of class 08 or `_SERVER_GONE`."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith("08") or sqlstate in _SERVER_GONE
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from forecast.parallel import WorkersStopped
 from homeward import audit, retention
 from homeward.clock import utcnow
-from homeward.pipeline import LOCK_NAME, PipelineBusy, record_skipped, run_pipeline
+from homeward.pipeline import LOCK_NAME, PipelineBusy, record_skipped, run_of, run_pipeline
 from homeward.recovery import (
     RETRY_TRIGGER,
     as_utc,
     close_interrupted_runs,
     cut_off_to_retry,
     missed_firing,
+    retry_cause,
 )
 from homeward.settings import Settings, crontab_trigger
 from models import RunRow
@@ -59,10 +60,21 @@ def scheduled_run(
     except WorkersStopped:  # a clean stop; the pipeline has logged it and the stop closes it
         pass
     except SQLAlchemyError as exc:  # down or unreachable: the run may not have been recorded
-        log.error("%s pipeline run failed: database unavailable: %s", trigger, _first_line(exc))
+        log.error(
+            "%s pipeline %s failed: database unavailable: %s",
+            trigger,
+            _run_named(exc, run_id),
+            _first_line(exc),
+        )
         log.debug("the database error", exc_info=True)
     except Exception as exc:  # recorded on the run already; the scheduler must survive it
-        log.error("%s pipeline run failed: %s: %s", trigger, type(exc).__name__, _first_line(exc))
+        log.error(
+            "%s pipeline %s failed: %s: %s",
+            trigger,
+            _run_named(exc, run_id),
+            type(exc).__name__,
+            _first_line(exc),
+        )
         log.debug("the pipeline's error", exc_info=True)
     else:
         log.info(
@@ -101,6 +113,13 @@ def _record_skipped(factory: sessionmaker[Session], trigger: RunTrigger) -> None
             trigger,
             _first_line(exc),
         )
+
+
+def _run_named(exc: BaseException, run_id: int | None) -> str:
+    """'run 12', the run a failure of `run_pipeline` failed, or 'run (not recorded)' when the
+    database failed before one was."""
+    failed = run_of(exc) or run_id
+    return f"run {failed}" if failed is not None else "run (not recorded)"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -145,7 +164,8 @@ def recover(factory: sessionmaker[Session], settings: Settings) -> None:
         )
         scheduled_run(factory, settings, record_skip=False)
     elif settings.retry_cut_off_runs and (cut_off := cut_off_to_retry(factory)) is not None:
-        log.warning("pipeline run %d was cut off by a stop; running it again once", cut_off)
+        why = retry_cause(factory, cut_off)
+        log.warning("pipeline run %d %s; running it again once", cut_off, why)
         scheduled_run(factory, settings, trigger=RETRY_TRIGGER)
 
 
@@ -210,20 +230,23 @@ def _say_retry(
         run = session.get(RunRow, cut_off)
         stopped = as_utc(run.finished_at) if run is not None and run.finished_at else None
     at = f" at {stopped:%Y-%m-%d %H:%M} UTC" if stopped is not None else ""
+    why = retry_cause(factory, cut_off)
     if not settings.retry_cut_off_runs:
         log.warning(
-            "pipeline run %d was cut off by a stop%s; not run again "
+            "pipeline run %d %s%s; not run again "
             "(HOMEWARD_RETRY_CUT_OFF_RUNS=false): POST /v1/runs to run the pipeline now",
             cut_off,
+            why,
             at,
         )
         return
     when = f"at {recovery_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if recovery_at else "when resumed"
     log.warning(
-        "pipeline run %d was cut off by a stop%s; it runs again once %s (the recovery "
+        "pipeline run %d %s%s; it runs again once %s (the recovery "
         "pass), unless another pipeline run starts first; to prevent that, set "
         "HOMEWARD_RETRY_CUT_OFF_RUNS=false and restart before then",
         cut_off,
+        why,
         at,
         when,
     )

@@ -3,6 +3,7 @@ database answers again: not left 'running' to be closed as if the service had st
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeward import pipeline
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, run_pipeline
-from homeward.recovery import close_interrupted_runs
+from homeward.recovery import RETRY_TRIGGER, close_interrupted_runs, cut_off_to_retry
+from homeward.scheduler import recover
 from homeward.settings import Settings
 from homeward.storage import transaction
 from models import LockRow, RunRow
@@ -88,3 +90,86 @@ def test_a_run_the_database_was_away_too_long_for_is_closed_as_cut_off_by_it(
     assert message.startswith(
         "interrupted: cut off: its process lost the database (the service kept running); "
     )
+
+
+def _failing_run(
+    factory: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+) -> int:  # fmt: skip
+    def forecast_and_plan(step: object) -> None:
+        raise error
+
+    monkeypatch.setattr(pipeline, "_forecast_and_plan", forecast_and_plan)
+    monkeypatch.setattr(pipeline, "_RETRY_WAITS_S", ())
+    with pytest.raises(type(error)):
+        run_pipeline(factory, settings, "scheduler")
+    with factory() as session:
+        return session.scalars(select(RunRow.id).order_by(RunRow.id.desc())).first() or 0
+
+
+class _Refused(sqlite3.OperationalError):
+    """A driver's error as psycopg raises it: with the server's SQLSTATE, if any."""
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+def test_a_run_the_database_failed_is_run_again_once_when_it_answers(
+    factory: sessionmaker[Session],
+    sqlite_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PostgreSQL restart failed the 06:00 run (recorded 'failed' once it came back): the
+    recovery pass runs it again once, as a cut-off run, instead of leaving it to next week."""
+    refused = _Refused("connection failed: Connection refused", None)
+    failed = _failing_run(
+        factory, sqlite_settings, monkeypatch, OperationalError("SELECT 1", {}, refused)
+    )
+    with factory() as session:
+        message = session.get_one(RunRow, failed).message or ""
+    assert message.startswith("database unavailable: OperationalError: ")
+    assert cut_off_to_retry(factory) == failed
+    ran: list[str | None] = []
+    monkeypatch.setattr(
+        "homeward.scheduler.scheduled_run",
+        lambda _f, _s, run_id=None, trigger=None: ran.append(trigger),
+    )
+    caplog.set_level(logging.WARNING, logger="homeward.scheduler")
+    recover(factory, sqlite_settings)
+    assert ran == ["recovery"]
+    assert (
+        f"pipeline run {failed} failed: the database was unavailable; running it again once"
+        in caplog.messages
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("a bug"),
+        # a statement timeout: the database answered, and refused the statement
+        OperationalError("SELECT 1", {}, _Refused("canceling statement", "57014")),
+    ],
+)
+def test_a_run_failed_for_another_reason_is_not_run_again(
+    factory: sessionmaker[Session],
+    sqlite_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+) -> None:
+    failed = _failing_run(factory, sqlite_settings, monkeypatch, error)
+    with factory() as session:
+        assert session.get_one(RunRow, failed).status == "failed"
+    assert cut_off_to_retry(factory) is None
+
+
+def test_a_retry_the_database_failed_too_is_not_run_again(
+    factory: sessionmaker[Session], sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = OperationalError("SELECT 1", {}, _Refused("connection failed", None))
+    failed = _failing_run(factory, sqlite_settings, monkeypatch, refused)
+    with transaction(factory) as session:
+        session.get_one(RunRow, failed).trigger = RETRY_TRIGGER
+    assert cut_off_to_retry(factory) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from homeward import repository
 from homeward.clock import code_version, utcnow
-from homeward.pipeline import LOCK_NAME, _finish, _keep_lease
+from homeward.pipeline import LOCK_NAME, Lease, _finish, _keep_lease
 from homeward.recovery import (
     as_utc,
     close_interrupted_runs,
@@ -30,7 +32,7 @@ from homeward.recovery import (
 from homeward.scheduler import JOB_ID, RECOVERY_JOB_ID, recover, start_scheduler
 from homeward.settings import Settings
 from homeward.storage import CONNECT_TIMEOUT_S, make_engine, session_factory, transaction, upgrade
-from models import RunRow
+from models import LockRow, RunRow
 from optimise.pulp_backend import SOLVER_DIR_PREFIX, solver_dir_owner
 from tests.conftest import LiveServer
 
@@ -311,7 +313,54 @@ def test_a_run_whose_lock_was_taken_says_so(
     lease = timedelta(seconds=0.2)
     assert repository.acquire_lock(factory, LOCK_NAME, "other", lease)  # not this run's
     _keep_lease(factory, "me", lease, _Beats(1, monkeypatch))  # type: ignore[arg-type]
-    assert "the pipeline lock expired and is no longer this run's" in caplog.text
+    assert "the pipeline lock expired and is no longer this run's: other took it" in caplog.text
+
+
+def test_a_pipeline_runs_lease_taken_by_another_names_it_and_stops_renewing(
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run checks the lease at its next step and says so itself (test_lock_taken_over)."""
+    lease = timedelta(seconds=0.2)
+    assert repository.acquire_lock(factory, LOCK_NAME, "4242@server-b", lease)
+    kept = Lease("me", lease, checked=True)
+    beats = _Beats(5, monkeypatch)
+    _keep_lease(factory, "me", lease, beats, kept)  # type: ignore[arg-type]
+    assert kept.lost_to == "4242@server-b" and len(beats.waits) == 1
+    assert caplog.records == []
+
+
+def test_a_lapsed_lock_nobody_took_is_taken_back_and_named_again(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lease = timedelta(seconds=0.2)
+    run_id = _run(factory, "pipeline", "running", timedelta(minutes=1))
+    kept = Lease("me", lease, checked=True, run_id=run_id)
+    _keep_lease(factory, "me", lease, _Beats(2, monkeypatch), kept)  # type: ignore[arg-type]
+    with factory() as session:
+        lock = session.get_one(LockRow, LOCK_NAME)
+    assert (lock.holder, lock.run_id, kept.lost_to) == ("me", run_id, None)
+
+
+def test_a_renewal_the_database_refused_is_one_line(
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a 90-line traceback every third of a lease for as long as the outage lasts."""
+    refused = sqlite3.OperationalError("connection failed: Connection refused\nIs it running?")
+
+    def renew(*_args: object) -> bool:
+        raise OperationalError("UPDATE locks", {}, refused)
+
+    monkeypatch.setattr(repository, "renew_lock", renew)
+    _keep_lease(factory, "me", timedelta(seconds=0.3), _Beats(2, monkeypatch))  # type: ignore[arg-type]
+    assert [r.exc_info for r in caplog.records] == [None, None]
+    assert caplog.messages[0] == (
+        "could not renew the pipeline lock: the database is away (OperationalError: "
+        "(sqlite3.OperationalError) connection failed: Connection refused); again in 0.1 s"
+    )
 
 
 class _NotConnecting(Exception):

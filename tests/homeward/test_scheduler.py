@@ -4,13 +4,15 @@ database that is down is one line, and a finished run logs its id, status and ti
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeward import repository
+from homeward import pipeline, repository
 from homeward.pipeline import LOCK_NAME
 from homeward.scheduler import JOB_ID, recover, scheduled_run, start_scheduler
 from homeward.settings import Settings
@@ -54,7 +56,9 @@ def test_a_failing_run_is_recorded_logged_once_and_the_next_run_still_happens(
     ]
     assert failed.startswith("pipeline run ") and "failed: models:" in failed
     [line] = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
-    assert line.startswith("scheduler pipeline run failed: ForecastInputError: models:")
+    with factory() as session:
+        [run] = repository.list_runs(session, 10)
+    assert line.startswith(f"scheduler pipeline run {run.id} failed: ForecastInputError: models:")
     scheduled_run(factory, settings)  # the next firing runs again
     with factory() as session:
         runs = repository.list_runs(session, 10)
@@ -119,7 +123,7 @@ def test_a_database_that_is_down_is_one_line_not_a_traceback(
     assert _tracebacks(caplog) == []
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert [line.split(": database unavailable: ")[0] for line in lines] == [
-        "scheduler pipeline run failed",
+        "scheduler pipeline run (not recorded) failed",
         "recovery pass skipped",
     ]
     assert all("Connection refused" in line or "connection failed" in line for line in lines)
@@ -141,3 +145,31 @@ def test_the_scheduler_says_when_it_will_run_next(
         f"scheduler started: pipeline on cron '30 5 * * 1' (UTC), "
         f"next run Mon {due:%Y-%m-%d} 05:30 UTC"
     )
+
+
+def test_a_run_the_database_failed_is_named_in_the_schedulers_line(
+    factory: sessionmaker[Session],
+    sqlite_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run was recorded before the database went: its line names it, an API run's too,
+    so an operator can find it in GET /v1/runs."""
+
+    def forecast_and_plan(step: object) -> None:
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("connection refused"))
+
+    monkeypatch.setattr(pipeline, "_forecast_and_plan", forecast_and_plan)
+    monkeypatch.setattr(pipeline, "_RETRY_WAITS_S", ())
+    caplog.set_level(logging.INFO)
+    scheduled_run(factory, sqlite_settings)
+    queued = pipeline.queue_run(factory, "api")
+    scheduled_run(factory, sqlite_settings, run_id=queued)
+    with factory() as session:
+        runs = repository.list_runs(session, 10)
+    lines = [r.getMessage() for r in caplog.records if r.name == "homeward.scheduler"]
+    assert [line.split(": ")[0] for line in lines] == [
+        f"scheduler pipeline run {runs[1].id} failed",
+        f"api pipeline run {queued} failed",
+    ]
+    assert all(": database unavailable: " in line for line in lines)

@@ -125,8 +125,7 @@ def migrate(args: argparse.Namespace) -> int:
     try:
         if args.check:
             return _report_pending(schema_revision(engine), pending_revisions(engine))
-        before = schema_revision(engine)
-        upgrade(engine)
+        before = upgrade(engine)  # read under the migration lock: another may have migrated
         after = schema_revision(engine)
     finally:
         engine.dispose()

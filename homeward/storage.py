@@ -160,9 +160,11 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema (idempotent). Processes doing it at once take
-    turns: the first migrates, the others then find the schema current."""
+def upgrade(engine: Engine) -> str | None:
+    """Bring the database to the newest schema (idempotent); the revision it was at, read
+    under the migration lock (None: never migrated). Processes doing it at once take turns:
+    the first migrates, the others then find the schema current, and the revision they
+    found is the newest."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     chatter = logging.getLogger("alembic.runtime.migration")
     with (
@@ -174,10 +176,12 @@ def upgrade(engine: Engine) -> None:
     ):
         _postgres_lock(connection)
         _refuse_a_newer_schema(connection, ScriptDirectory.from_config(cfg))
+        before = MigrationContext.configure(connection).get_current_revision()
         cfg.attributes["connection"] = connection
         broken = _broken_references(connection)
         command.upgrade(cfg, "head")
         _refuse_more_broken_references(connection, broken)
+    return before
 
 
 @contextmanager

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic import command
+from sqlalchemy import Engine
 
+from homeward import storage
 from homeward.cli import main
 from homeward.settings import get_settings
 from homeward.storage import (
@@ -124,3 +128,27 @@ def test_check_leaves_a_uri_mode_sqlite_name_to_sqlite(
     capsys.readouterr()
     assert main(["migrate", "--check"]) == 0
     assert capsys.readouterr().out.strip() == f"the database is at head: revision {HEAD}"
+
+
+def test_a_migrate_that_waited_for_another_says_it_had_nothing_to_apply(
+    db_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `homeward migrate` at once: the one that waited for the migration lock finds the
+    schema at head, and says so, rather than 'before: none' read before it waited."""
+    real_lock = storage._sqlite_file_lock
+
+    @contextmanager
+    def another_migrates_first(engine: Engine) -> Iterator[None]:
+        monkeypatch.setattr(storage, "_sqlite_file_lock", real_lock)
+        other = make_engine(db_env)  # the other process, which took the lock first
+        upgrade(other)
+        other.dispose()
+        with real_lock(engine):
+            yield
+
+    monkeypatch.setattr(storage, "_sqlite_file_lock", another_migrates_first)
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"revision before: {HEAD}",
+        f"revision after: {HEAD} (nothing to apply)",
+    ]

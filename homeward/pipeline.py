@@ -446,31 +446,34 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     return _plan_step(step)
 
 
-def _check_lease(session: Session, step: _Pass) -> None:
-    """Raise RunStopped unless this run may still store what it made: it is still running (not
-    closed as interrupted by another process's recovery while the database was away) and
-    its lock is still its own. A lock that lapsed and that nobody took is taken back; one
-    another holder took is theirs, whose run goes on in this one's place. Both rows are
-    read for update, so neither changes before `session` stores and commits."""
-    run = session.get_one(RunRow, step.run_id, with_for_update=True)
-    if run.status != "running":
-        raise RunStopped(
-            f"pipeline run {step.run_id} stopped: another process closed it as {run.status} "
-            f"while the database was away ({run.message}); its forecasts and plan are not stored"
-        )
-    lease = step.lease
+def _check_lease(
+    session: Session, step: _Pass, unstored: str = "its forecasts and plan are"
+) -> None:
+    """Raise RunStopped, saying `unstored` is not stored, unless this run may still store what
+    it made: its lock is still its
+    own and it is still running (not closed as interrupted by another process's recovery
+    while the database was away). A lock another holder took is theirs, whose run goes on in
+    this one's place; one that lapsed and that nobody took is taken back. Both rows are read
+    for update, so neither changes before `session` stores and commits."""
+    lease, run_id = step.lease, step.run_id
     lock = session.get(LockRow, LOCK_NAME, with_for_update=True)
     other = lease.lost_to or (lock.holder if lock and lock.holder != lease.holder else None)
     if other is not None:
         raise RunStopped(
-            f"pipeline run {step.run_id} stopped: the pipeline lock is held by {other}, whose "
-            "run goes on in its place (this run's lease ran out while the database was away); "
-            "its forecasts and plan are not stored"
+            f"pipeline run {run_id} stopped: the pipeline lock is held by {other}, whose run "
+            "goes on in its place (this run's lease ran out while the database was away); "
+            f"{unstored} not stored"
+        )
+    run = session.get_one(RunRow, run_id, with_for_update=True)
+    if run.status != "running":
+        raise RunStopped(
+            f"pipeline run {run_id} stopped: another process closed it as {run.status} while "
+            f"the database was away ({run.message}); {unstored} not stored"
         )
     expires_at = utcnow() + lease.ttl
     if lock is None:  # it lapsed and was freed, and nobody took it: this run's again
         session.add(
-            LockRow(name=LOCK_NAME, holder=lease.holder, expires_at=expires_at, run_id=run.id)
+            LockRow(name=LOCK_NAME, holder=lease.holder, expires_at=expires_at, run_id=run_id)
         )
     elif recovery.as_utc(lock.expires_at) < utcnow():  # lapsed, nobody took it
         lock.expires_at = expires_at
@@ -480,7 +483,7 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
     start = time.perf_counter()
     factory, settings, run_id, report = step.factory, step.settings, step.run_id, step.report
     with repository_session(factory) as session:
-        _check_lease(session, step)  # before a solve that would be stored by no one
+        _check_lease(session, step, "its plan is")  # before a solve no one would store
         config_row = repository.active_config(session)
         if config_row is None:
             return None, "forecast_only", "forecasts stored; no planning config stored, so no plan."
@@ -507,7 +510,7 @@ def _plan_step(step: _Pass) -> tuple[int | None, RunStatus, str]:
         step.timings["plan_s"] = time.perf_counter() - start
         raise planning.PlanNotSolved(said, result.status.value, run_id)
     with repository_session(factory) as session:
-        _check_lease(session, step)
+        _check_lease(session, step, "its plan is")
         stored = planning.store_result(session, run_id, config_id, solved, as_stored)
         session.get_one(RunRow, run_id).solver_status = result.status.value
     step.timings["plan_s"] = time.perf_counter() - start

@@ -98,18 +98,24 @@ def _count(factory: sessionmaker[Session], table: Any, run_id: int) -> int:
         return int(session.scalar(stmt) or 0)
 
 
+@pytest.mark.parametrize("b_closed_it", [False, True])
 def test_a_run_whose_lock_another_server_took_stops_and_stores_nothing(
     plannable: sessionmaker[Session],
     sqlite_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    b_closed_it: bool,
 ) -> None:
+    """B's own run (`b_closed_it` False: B's recovery has not closed A's run yet), or B's
+    recovery's, which closed A's run as interrupted first: either way A's line names B."""
     factory = plannable
     taken: list[int] = []
 
     def outage() -> None:
         _lease_runs_out(factory)
         taken.append(_server_b_runs(factory))
+        if b_closed_it:
+            assert len(close_interrupted_runs(factory, LOCK_NAME)) == 1
 
     _during(monkeypatch, "forecast_by_frequency", outage)
     caplog.set_level(logging.INFO, logger="homeward")
@@ -121,7 +127,8 @@ def test_a_run_whose_lock_another_server_took_stops_and_stores_nothing(
         run = session.get_one(RunRow, outcome.run_id)
         lock = session.get_one(LockRow, LOCK_NAME)
         assert repository.latest_plan(session) is None
-    assert run.status == "interrupted" and SERVER_B in (run.message or "")
+    assert run.status == "interrupted"
+    assert (SERVER_B in (run.message or "")) is not b_closed_it  # else B's recovery's words
     assert (lock.holder, lock.run_id) == (SERVER_B, taken[0])  # B's, still
     [said] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert said.startswith(f"pipeline run {outcome.run_id} stopped: the pipeline lock is held by")

@@ -209,8 +209,9 @@ class Settings(LogSettings):
 
     retry_cut_off_runs: bool = Field(
         default=True,
-        description="run a pipeline run that a stop cut off again once, at the first recovery "
-        "pass after a restart (false: leave it interrupted until the next scheduled run)",
+        description="run a pipeline run that a stop cut off, or a database outage failed, again "
+        "once, at the first recovery pass after a restart or once the database answers (false: "
+        "leave it until the next scheduled run)",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -521,12 +521,12 @@ def budget_by_period(
         )
     return np.array(
         [
-            sum(by_year[financial_year_label(y)] * days / _year_days(y) for y, days in parts)
+            sum(by_year[financial_year_label(y)] * days / year_days(y) for y, days in parts)
             for parts in spans
         ]
     )
 
 
-def _year_days(start: int) -> int:
+def year_days(start: int) -> int:
     """Days in the financial year from 1 April of `start`: 366 where it holds a 29 February."""
     return (pd.Timestamp(start + 1, 4, 1) - pd.Timestamp(start, 4, 1)).days

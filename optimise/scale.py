@@ -10,11 +10,15 @@ outside what a real figure can be, so a plan of a council's own figures is not c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 
 from optimise.budgets import revenue_bounds, row_of_period
+from optimise.config import financial_year_label
 from optimise.horizon import period_unit
-from optimise.inputs import POOLED, PlanInputs
+from optimise.inputs import POOLED, PlanInputs, year_days
 
 # a budget under this share of what its teams' hours cost (at their floors, or at their
 # ceilings where they have no floors) is read as given in thousands of pounds
@@ -61,25 +65,54 @@ def _per_period(inputs: PlanInputs) -> str:
     return "a week" if inputs.period_days == 7 else "a period"
 
 
-def _budget_name(inputs: PlanInputs, budget: str) -> str:
-    """The field a budget is given in; by financial year, its amounts' share a period."""
-    yearly = _yearly(inputs, inputs.budgets.index(budget))
-    field = "revenue_budget_gbp_by_year" if yearly else "revenue_budget_gbp_per_period"
-    name = f"the pooled {field}" if budget == POOLED else f"teams[{budget}].{field}"
-    return f"{name}, shared out over its periods by their days," if yearly else name
+@dataclass(frozen=True)
+class _Judged:
+    """A revenue budget as the scale rules judge it: over all its periods, or, given by
+    financial year, one year at a time (each year's amount is entered on its own, so one year
+    of 0 or in thousands beside years in pounds is that year's slip, not the budget's)."""
+
+    b: int  # index into inputs.budgets
+    budget: str
+    amount: float  # GBP a period: the typical period's, or the year's share of a period
+    periods: np.ndarray  # (T,) bool: the periods judged
+    year: int | None = None  # index into financial_years, for a budget given by year
+
+    def year_amount(self, inputs: PlanInputs) -> float:
+        """The year's whole amount as entered (revenue_budget_gbp_by_year)."""
+        assert inputs.revenue_budget_by_year_gbp is not None and self.year is not None
+        return float(inputs.revenue_budget_by_year_gbp[self.b, self.year])
+
+
+def _about_a_year(inputs: PlanInputs, judged: _Judged, per_period: float) -> str:
+    """', about GBP 281,571 a year': `per_period` GBP a period over the judged financial
+    year; '' for a budget judged per period."""
+    if judged.year is None:
+        return ""
+    return f", about GBP {per_period * _periods_a_year(inputs, judged.year):,.0f} a year"
+
+
+def _periods_a_year(inputs: PlanInputs, y: int) -> float:
+    """How many periods of the plan's length financial year `y` holds."""
+    return year_days(int(inputs.financial_years[y][:4])) / inputs.period_days
+
+
+def _budget_name(inputs: PlanInputs, judged: _Judged) -> str:
+    """The field a budget is given in, with the financial year judged where given by year."""
+    field = (
+        "revenue_budget_gbp_by_year"
+        if judged.year is not None
+        else ("revenue_budget_gbp_per_period")
+    )
+    name = f"the pooled {field}" if judged.budget == POOLED else f"teams[{judged.budget}].{field}"
+    if judged.year is None:
+        return name
+    return f"{name} for {inputs.financial_years[judged.year]}"
 
 
 def _yearly(inputs: PlanInputs, b: int) -> bool:
     """Whether budget `b` is given by financial year (revenue_budget_gbp_by_year)."""
     by_year = inputs.revenue_budget_by_year_gbp
     return by_year is not None and not np.isnan(by_year[b]).all()
-
-
-def _year_amount(inputs: PlanInputs, b: int) -> float:
-    """A by-year budget's typical year as given (the median of its years, one of them)."""
-    assert inputs.revenue_budget_by_year_gbp is not None
-    years = inputs.revenue_budget_by_year_gbp[b]
-    return float(np.quantile(years[~np.isnan(years)], 0.5, method="lower"))
 
 
 def _units(inputs: PlanInputs, named: list[int]) -> str:
@@ -100,27 +133,44 @@ def _teams_of(inputs: PlanInputs, b: int) -> np.ndarray:
     return teams
 
 
-def _hours_cost(inputs: PlanInputs, hours: np.ndarray, rate: np.ndarray, b: int) -> float:
+def _hours_cost(inputs: PlanInputs, hours: np.ndarray, rate: np.ndarray, judged: _Judged) -> float:
     """What hours (S, G) a period cost at `rate` (S, T), each period's, over the teams paid
-    from budget `b`: the median period's (the lower middle one, as `_budgets` takes the
-    budget's), so a rate that rises from 1 April is judged as the budget is; inf where hours
-    beyond reason overflow, which the rules below then leave alone."""
-    teams = hours[:, _teams_of(inputs, b)]
+    from the judged budget in its judged periods: the median period's (the lower middle one,
+    as `_budgets` takes the budget's), so a rate that rises from 1 April is judged as the
+    budget is; inf where hours beyond reason overflow, which the rules below then leave
+    alone."""
+    teams = hours[:, _teams_of(inputs, judged.b)]
+    periods = rate[:, judged.periods]
     with np.errstate(over="ignore"):
-        costs = [(teams * rate[:, t, None]).sum() for t in range(rate.shape[1])]
+        costs = [(teams * periods[:, t, None]).sum() for t in range(periods.shape[1])]
     return float(np.quantile(costs, 0.5, method="lower"))
 
 
-def _budgets(inputs: PlanInputs) -> list[tuple[int, str, float]]:
-    """Each revenue budget's index, id and typical amount a period (the median: a financial
-    year's budget can differ between years). The median is one of the amounts, never the mean
-    of two (which overflowed to inf for two of 1e308); a budget that is not finite, which a
-    config refuses (MAX_MONEY_GBP), is left out rather than written as 'GBP inf'."""
-    typical = [
-        (b, budget, float(np.quantile(inputs.revenue_budget_gbp[b], 0.5, method="lower")))
-        for b, budget in enumerate(inputs.budgets)
-    ]
-    return [(b, budget, amount) for b, budget, amount in typical if np.isfinite(amount)]
+def _budgets(inputs: PlanInputs) -> list[_Judged]:
+    """Each revenue budget as judged: its typical amount a period over the plan (the median,
+    one of the amounts, never the mean of two, which overflowed to inf for two of 1e308), or,
+    given by financial year, each year the plan's periods start in with its share of a period.
+    A budget that is not finite, which a config refuses (MAX_MONEY_GBP), is left out rather
+    than written as 'GBP inf'."""
+    judged = []
+    for b, budget in enumerate(inputs.budgets):
+        if _yearly(inputs, b):
+            judged += [
+                _year_judged(inputs, b, budget, y) for y in range(len(inputs.financial_years))
+            ]
+            continue
+        amount = float(np.quantile(inputs.revenue_budget_gbp[b], 0.5, method="lower"))
+        judged.append(_Judged(b, budget, amount, np.ones(len(inputs.period_start), dtype=bool)))
+    return [j for j in judged if np.isfinite(j.amount)]
+
+
+def _year_judged(inputs: PlanInputs, b: int, budget: str, y: int) -> _Judged:
+    """Budget `b`'s financial year `y`: its amount's share of a period, over the periods that
+    start in it."""
+    assert inputs.revenue_budget_by_year_gbp is not None
+    with np.errstate(over="ignore"):
+        amount = float(inputs.revenue_budget_by_year_gbp[b, y]) / _periods_a_year(inputs, y)
+    return _Judged(b, budget, amount, np.asarray(inputs.year_of_period) == y, y)
 
 
 def _budget_zero(inputs: PlanInputs) -> str | None:
@@ -128,21 +178,24 @@ def _budget_zero(inputs: PlanInputs) -> str | None:
     charges its districts earn: a plan is relaxed wherever they fall short of the teams'
     floors, and no test of scale below applies to 0."""
     shown, named = [], []
-    for b, budget, amount in _budgets(inputs):
-        floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
-        most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b)
-        if amount != 0 or not np.isfinite(most) or most <= 0:
+    for judged in _budgets(inputs):
+        floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, judged)
+        most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, judged)
+        if judged.amount != 0 or not np.isfinite(most) or most <= 0:
             continue
-        named.append(b)
+        named.append(judged.b)
         earned = "can be paid only from the DFG fees and care charges its districts earn"
+        name, then = _budget_name(inputs, judged), "" if judged.year is None else " in that year"
         if np.isfinite(floor) and floor > 0:
+            a_year = _about_a_year(inputs, judged, floor).replace(", ", " (", 1)
+            a_year += ")" if a_year else ""
             shown.append(
-                f"{_budget_name(inputs, budget)} is GBP 0: the GBP {floor:,.0f} "
-                f"{_per_period(inputs)} its teams' minimum hours cost {earned}, so a plan is "
-                "relaxed wherever those fall short"
+                f"{name} is GBP 0: the GBP {floor:,.0f} {_per_period(inputs)}{a_year} its "
+                f"teams' minimum hours cost{then} {earned}, so a plan is relaxed wherever those "
+                "fall short"
             )
         else:
-            shown.append(f"{_budget_name(inputs, budget)} is GBP 0: its teams' staff {earned}")
+            shown.append(f"{name} is GBP 0: its teams' staff {earned}")
     if not shown:
         return None
     return (
@@ -154,26 +207,34 @@ def _budget_zero(inputs: PlanInputs) -> str | None:
 
 def _budget_too_small(inputs: PlanInputs) -> str | None:
     shown, named = [], []
-    for b, budget, amount in _budgets(inputs):
-        floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
+    for judged in _budgets(inputs):
+        floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, judged)
         what = "at their minimum hours"
         if floor <= 0:
-            floor = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b)
+            floor = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, judged)
             what = "at their in-house ceilings"
-        if not np.isfinite(floor) or not 0 < amount < THOUSANDS_SHARE * floor:
+        if not np.isfinite(floor) or not 0 < judged.amount < THOUSANDS_SHARE * floor:
             continue
-        named.append(b)
-        yearly = _yearly(inputs, b)  # then the figure entered is a year's, not a period's
-        given = _year_amount(inputs, b) if yearly else amount
-        shown.append(
-            f"{_budget_name(inputs, budget)} is GBP {amount:,.2f} {_per_period(inputs)}, under "
-            f"1% of what its teams' staff cost {what} (GBP {floor:,.0f} {_per_period(inputs)}); "
-            f"in thousands of pounds it would be GBP {1000 * amount:,.0f}"
-            + (f" (GBP {given:,.0f} a year as given: GBP {1000 * given:,.0f})" if yearly else "")
-        )
+        named.append(judged.b)
+        shown.append(_too_small(inputs, judged, floor, what))
     if not shown:
         return None
     return "; ".join(shown) + f". Is it in thousands? {_units(inputs, named)}"
+
+
+def _too_small(inputs: PlanInputs, judged: _Judged, floor: float, what: str) -> str:
+    """One budget (or one year of it) under 1% of its floors, with its figure as entered, what
+    the floors cost, and the figure read as thousands."""
+    cost = f"(GBP {floor:,.0f} {_per_period(inputs)}{_about_a_year(inputs, judged, floor)})"
+    if judged.year is None:
+        figure, given = judged.amount, f"GBP {judged.amount:,.2f} {_per_period(inputs)}"
+    else:  # the figure entered is the year's: its share of a period is not what was typed
+        figure, what = judged.year_amount(inputs), f"{what} in that year"
+        given = f"GBP {figure:,.2f}"
+    return (
+        f"{_budget_name(inputs, judged)} is {given}, under 1% of what its teams' staff cost "
+        f"{what} {cost}; in thousands of pounds it would be GBP {1000 * figure:,.0f}"
+    )
 
 
 def _budget_below_floors(inputs: PlanInputs) -> str | None:
@@ -185,13 +246,15 @@ def _budget_below_floors(inputs: PlanInputs) -> str | None:
     month against floors costing GBP 224,420 was relaxed with no word of either figure)."""
     bounds, rows = revenue_bounds(inputs), row_of_period(inputs)
     shown, income = [], False
-    for b, budget, amount in _budgets(inputs):
-        if _scale_said(inputs, b, amount):
+    for b, budget in enumerate(inputs.budgets):
+        said = _rows_said(inputs, b, bounds.shape[1])
+        if said is None:
             continue
         floors = np.zeros(bounds.shape[1])
         np.add.at(floors, rows, _floors_by_period(inputs, b))
         short = floors - bounds[b]
-        over = np.flatnonzero(np.isfinite(short) & (short > 1e-6 * np.maximum(1.0, bounds[b])))
+        below = np.isfinite(short) & (short > 1e-6 * np.maximum(1.0, bounds[b]))
+        over = np.flatnonzero(below & ~said)
         if not len(over):
             continue
         earns = _income(inputs, b)
@@ -212,11 +275,35 @@ def _budget_below_floors(inputs: PlanInputs) -> str | None:
     )
 
 
-def _scale_said(inputs: PlanInputs, b: int, amount: float) -> bool:
-    """Whether budget `b`, of `amount` a period (typical), is 0 or under 1% of its floors'
-    cost: `_budget_zero` and `_budget_too_small` say so, and the likely slip with it."""
-    floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, b)
-    return amount == 0 or amount < THOUSANDS_SHARE * floor
+def _rows_said(inputs: PlanInputs, b: int, rows: int) -> np.ndarray | None:
+    """(R,) bool: the revenue rows of budget `b` whose shortfall `_budget_zero` or
+    `_budget_too_small` already says, with the likely slip (every row of a budget per period
+    said so; of a budget by year, the rows of each year said so, a week across 1 April into
+    such a year with them); None for a budget left out as not finite."""
+    judged = [j for j in _budgets(inputs) if j.b == b]
+    if not judged:
+        return None
+    said = [j for j in judged if _scale_said(inputs, j)]
+    years = [j.year for j in said if j.year is not None]
+    if len(years) < len(said):  # a budget per period, said as a whole
+        return np.ones(rows, dtype=bool)
+    if inputs.budget_per_financial_year:
+        return np.isin(np.arange(rows), years)
+    labels = [inputs.financial_years[y] for y in years]
+    ends = [_year_of(s + pd.Timedelta(days=inputs.period_days - 1)) for s in inputs.period_start]
+    return np.isin(inputs.year_of_period, years) | np.isin(ends, labels)
+
+
+def _year_of(day: pd.Timestamp) -> str:
+    """The label of the financial year `day` falls in ('2025-26')."""
+    return financial_year_label(day.year if day.month >= 4 else day.year - 1)
+
+
+def _scale_said(inputs: PlanInputs, judged: _Judged) -> bool:
+    """Whether a budget (or one year of it) is 0 or under 1% of its floors' cost a period:
+    `_budget_zero` and `_budget_too_small` say so, and the likely slip with it."""
+    floor = _hours_cost(inputs, inputs.hours_min, inputs.cost_per_hour_gbp, judged)
+    return judged.amount == 0 or judged.amount < THOUSANDS_SHARE * floor
 
 
 def _floors_by_period(inputs: PlanInputs, b: int) -> np.ndarray:
@@ -283,17 +370,23 @@ def _row_words(inputs: PlanInputs, b: int, row: int) -> str:
 
 def _budget_too_large(inputs: PlanInputs) -> str | None:
     shown, named = [], []
-    for b, budget, amount in _budgets(inputs):
-        most = _hours_cost(inputs, inputs.hours_max, inputs.cost_per_hour_gbp, b) + _hours_cost(
-            inputs, inputs.agency_max_hours, inputs.agency_cost_per_hour_gbp, b
-        )
-        if not np.isfinite(most) or most <= 0 or amount <= CEILING_TIMES * most:
+    for judged in _budgets(inputs):
+        most = _hours_cost(
+            inputs, inputs.hours_max, inputs.cost_per_hour_gbp, judged
+        ) + _hours_cost(inputs, inputs.agency_max_hours, inputs.agency_cost_per_hour_gbp, judged)
+        if not np.isfinite(most) or most <= 0 or judged.amount <= CEILING_TIMES * most:
             continue
-        named.append(b)
+        named.append(judged.b)
+        per_period = f"GBP {judged.amount:,.0f} {_per_period(inputs)}"
+        given = (
+            per_period
+            if judged.year is None
+            else (f"GBP {judged.year_amount(inputs):,.0f} ({per_period})")
+        )
         shown.append(
-            f"{_budget_name(inputs, budget)} is GBP {amount:,.0f} {_per_period(inputs)}, "
-            f"{_times(amount / most)} what its teams' hours can cost at their ceilings, "
-            f"agency included (GBP {most:,.0f} {_per_period(inputs)})"
+            f"{_budget_name(inputs, judged)} is {given}, {_times(judged.amount / most)} what "
+            "its teams' hours can cost at their ceilings, agency included (GBP "
+            f"{most:,.0f} {_per_period(inputs)}{_about_a_year(inputs, judged, most)})"
         )
     if not shown:
         return None

@@ -241,12 +241,14 @@ def test_money_scale_warnings_judge_the_periods_share_and_name_the_field() -> No
     small = rich_config(revenue_budget_gbp_per_period=None)
     small["revenue_budget_gbp_by_year"] = {"2024-25": 16.0 * week}
     [text] = money_scale_warnings(inputs_of(small, rich_weeks()))
+    # the advice is the field's: the year and its amount as entered, what the floors cost a
+    # week and a year, and what a year's figure is
     assert text.startswith(
-        "the pooled revenue_budget_gbp_by_year, shared out over its periods by their days, is "
-        "GBP 16.00 a week, under 1% of what its teams' staff cost at their minimum hours"
+        f"the pooled revenue_budget_gbp_by_year for 2024-25 is GBP {16.0 * week:,.2f}, under 1% "
+        "of what its teams' staff cost at their minimum hours in that year (GBP 5,400 a week, "
+        f"about GBP {5_400 * week:,.0f} a year); in thousands of pounds it would be GBP "
+        f"{16_000.0 * week:,.0f}"
     )
-    # the advice is the field's: the year's amount as entered, and what a year's figure is
-    assert f"(GBP {16.0 * week:,.0f} a year as given: GBP {16_000.0 * week:,.0f})" in text
     assert text.endswith(
         "Is it in thousands? revenue_budget_gbp_by_year is in GBP per financial year, each "
         "year's whole amount"
@@ -256,8 +258,8 @@ def test_money_scale_warnings_judge_the_periods_share_and_name_the_field() -> No
     large["revenue_budget_gbp_by_year"] = {"2024-25": 832_000.0 * week}
     [text] = money_scale_warnings(inputs_of(large, rich_weeks()))
     assert text.startswith(
-        "the pooled revenue_budget_gbp_by_year, shared out over its periods by their days, is "
-        "GBP 832,000 a week, 22 times what its teams' hours can cost"
+        f"the pooled revenue_budget_gbp_by_year for 2024-25 is GBP {832_000.0 * week:,.0f} (GBP "
+        "832,000 a week), 22 times what its teams' hours can cost"
     )
     assert "Is it a year's budget?" not in text  # it is: that is what the field takes
     assert text.endswith(
@@ -274,3 +276,41 @@ def test_money_scale_warnings_judge_the_periods_share_and_name_the_field() -> No
     fine = rich_config(revenue_budget_gbp_per_period=None)
     fine["revenue_budget_gbp_by_year"] = {"2024-25": 16_000.0 * week}
     assert money_scale_warnings(inputs_of(fine, rich_weeks())) == []
+
+
+def _two_years(by_year: dict[str, float]) -> list[str]:
+    """rich's scale warnings over 16 weeks from 6 January 2025 (13 start in 2024-25, 3 in
+    2025-26), its pooled budget by year."""
+    raw = rich_config(revenue_budget_gbp_per_period=None, horizon_periods=16)
+    raw["revenue_budget_gbp_by_year"] = by_year
+    return money_scale_warnings(inputs_of(raw, rich_weeks(periods=16)))
+
+
+# GBP 16,000 a week a year (rich's floors cost GBP 5,400 a week, GBP 281,571 a year)
+YEAR_GBP = 16_000.0 * 365 / 7
+
+
+@pytest.mark.parametrize("year", ["2024-25", "2025-26"])
+def test_a_year_of_0_beside_a_year_in_pounds_is_named_alone(year: str) -> None:
+    """Judged by the median period, a zero 2025-26 (3 weeks of 16) said nothing, and a zero
+    2024-25 was said as if the whole budget were 0, naming no year."""
+    other = "2025-26" if year == "2024-25" else "2024-25"
+    [text] = _two_years({year: 0.0, other: YEAR_GBP})
+    assert text.startswith(
+        f"a zero revenue budget: the pooled revenue_budget_gbp_by_year for {year} is GBP 0: the "
+        "GBP 5,400 a week (about GBP 281,571 a year) its teams' minimum hours cost in that year "
+        "can be paid only from"
+    )
+    assert other not in text
+
+
+@pytest.mark.parametrize("year", ["2024-25", "2025-26"])
+def test_a_year_in_thousands_beside_a_year_in_pounds_is_named_with_its_figure(year: str) -> None:
+    other = "2025-26" if year == "2024-25" else "2024-25"
+    [text] = _two_years({year: YEAR_GBP / 1000, other: YEAR_GBP})
+    assert text == (
+        f"the pooled revenue_budget_gbp_by_year for {year} is GBP 834.29, under 1% of what its "
+        "teams' staff cost at their minimum hours in that year (GBP 5,400 a week, about GBP "
+        "281,571 a year); in thousands of pounds it would be GBP 834,286. Is it in thousands? "
+        "revenue_budget_gbp_by_year is in GBP per financial year, each year's whole amount"
+    )

@@ -50,7 +50,7 @@ from homeward.pipeline import PipelineBusy
 from homeward.planning import ConfigUnreadable, NoConfig, NoForecasts, PlanNotSolved
 from homeward.roles import Action, roles_allowing
 from optimise.config import ConfigValueError, FeesConfig, PlanningConfig, refused_value
-from optimise.errors import PlanInputError
+from optimise.errors import PlanInputError, PlanInputProblems, listed
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -425,9 +425,12 @@ async def _value_error(request: Request, exc: Exception) -> JSONResponse:
     if _answer_invalid(exc) or not isinstance(exc, _INPUT_ERRORS):
         return await _unexpected(request, exc)
     if isinstance(exc, PlanInputError):
-        location = _plan_input(exc)
-        located = {"location": location, "expected": exc.expected, "found": exc.found}
-        return problem(422, _title(422), _plan_input_detail(exc, location), problems=[located])
+        located = [
+            {"location": _plan_input(each), "expected": each.expected, "found": each.found}
+            for each in exc.each
+        ]
+        detail = listed(exc.each, lambda each: _plan_input_detail(each, _plan_input(each)))
+        return problem(422, _title(422), detail, problems=located)
     return problem(422, _title(422), str(exc))
 
 
@@ -450,6 +453,16 @@ class PlanInputAt(PlanInputError):
     def __init__(self, exc: PlanInputError, path: tuple[str | int, ...]) -> None:
         super().__init__(exc.field, exc.expected, exc.found)
         self.path = path
+
+
+def located_in(exc: PlanInputError, config: PlanningConfig | None) -> PlanInputError:
+    """`exc` with each of its problems located at its field's index path in `config` (None:
+    none to locate in), as PlanInputAt; several together as PlanInputProblems of them."""
+    at = [
+        PlanInputAt(each, () if config is None else field_path(config, each.field))
+        for each in exc.each
+    ]
+    return at[0] if len(at) == 1 else PlanInputProblems(at)
 
 
 def _plan_input(exc: PlanInputError) -> str:

@@ -22,7 +22,7 @@ from optimise.config import (
     has_own_budget,
 )
 from optimise.demand import MONTH_DAYS, demand_cube, risk_factors
-from optimise.errors import PlanInputError
+from optimise.errors import PlanInputError, raise_together
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -178,6 +178,7 @@ def build_inputs(
     classes = _classes(config.services)
     team_of = np.array([teams.index(d.team) for d in config.districts], dtype=np.int64)
     years, year_of_period = financial_years(starts)
+    raise_together(_years_lacking(config, starts, years))
     budgets, budget_of_team, revenue_gbp, revenue_by_year = _budget_arrays(config, starts, years)
     equity = config.equity or EquityConfig()  # no section: the defaults (only even waits on)
     limits = _district_limits(config, service_ids)
@@ -313,14 +314,59 @@ def _by_year(field: str, given: Mapping[str, Any], years: tuple[str, ...], what:
     """`given`'s entries for `years`, the financial years the plan's periods start in, in
     order; raises PlanInputError naming `field` for a year left out (`what`: "a rate"). A year
     the periods never reach is left out, as a district's capital_by_year_gbp is."""
-    missing = [y for y in years if y not in given]
-    if missing:
-        raise PlanInputError(
-            field,
-            f"{what} for every financial year the plan's periods start in {list(years)}",
-            f"none for {json.dumps(missing)}",
-        )
+    raise_together(_year_gap(field, given, years, what))
     return [given[y] for y in years]
+
+
+def _year_gap(
+    field: str, given: Mapping[str, Any], years: tuple[str, ...], what: str
+) -> list[PlanInputError]:
+    """The problem of `given` (the config's `field`) lacking any of `years`, if it does."""
+    missing = [y for y in years if y not in given]
+    if not missing:
+        return []
+    expected = f"{what} for every financial year the plan's periods start in {list(years)}"
+    return [PlanInputError(field, expected, f"none for {json.dumps(missing)}")]
+
+
+def _years_lacking(
+    config: PlanningConfig, starts: tuple[pd.Timestamp, ...], years: tuple[str, ...]
+) -> list[PlanInputError]:
+    """Every money field given by financial year that lacks a year the plan's periods start in
+    (or, for a revenue budget, reach), in the order a plan reads them: the revenue budgets,
+    the services' rates and charges, the districts' capital, the fees. Found together, so a
+    config is mended at once, not one field a round trip."""
+    problems = [
+        gap
+        for field, by_year in _budgets_by_year(config)
+        for gap in _budget_gap(field, by_year, starts, config.period_days)
+    ]
+    for s in config.services:
+        for attr, what in (
+            ("cost_per_hour_gbp_by_year", "a rate"),
+            ("charge_gbp_per_hour_by_year", "a charge"),
+        ):
+            if (given := getattr(s, attr)) is not None:
+                problems += _year_gap(f"services[{s.id}].{attr}", given, years, what)
+    if all(d.capital_by_year_gbp is not None for d in config.districts):
+        for d in config.districts:
+            field = f"districts[{d.id}].capital_by_year_gbp"
+            problems += _year_gap(field, d.capital_by_year_gbp or {}, years, "a sum")
+    if config.fees.year_fees() is None and config.fees.by_year is not None:
+        problems += _year_gap("fees.by_year", config.fees.by_year, years, "a fee")
+    return problems
+
+
+def _budgets_by_year(config: PlanningConfig) -> list[tuple[str, Mapping[str, float]]]:
+    """Each revenue budget given by financial year, as (its field, its years): the teams' own,
+    then the pooled one."""
+    teams = [
+        (f"teams[{t.id}].revenue_budget_gbp_by_year", t.revenue_budget_gbp_by_year)
+        for t in config.teams
+        if has_own_budget(t)
+    ]
+    given = [*teams, ("revenue_budget_gbp_by_year", config.revenue_budget_gbp_by_year)]
+    return [(field, by_year) for field, by_year in given if by_year is not None]
 
 
 def _charge_rates(
@@ -497,9 +543,41 @@ def budget_by_period(
     month where the periods are monthly (every start the first of a month). Raises
     PlanInputError for a year the periods reach but `by_year` does not give; a year they never
     reach is left out, as a district's capital_by_year_gbp is (`_capital_by_year`)."""
+    _, spans = _spans(starts, period_days)
+    raise_together(_budget_gap(field, by_year, starts, period_days))
+    return np.array(
+        [
+            sum(by_year[financial_year_label(y)] * days / year_days(y) for y, days in parts)
+            for parts in spans
+        ]
+    )
+
+
+def _budget_gap(
+    field: str, by_year: Mapping[str, float], starts: tuple[pd.Timestamp, ...], period_days: int
+) -> list[PlanInputError]:
+    """The problem of a revenue budget by year (the config's `field`) lacking a financial year
+    the periods reach (`_spans`), if it does."""
+    length, spans = _spans(starts, period_days)
+    reached = [financial_year_label(y) for y in sorted({y for p in spans for y, _ in p})]
+    missing = [year for year in reached if year not in by_year]
+    if not missing:
+        return []
+    last = starts[-1].normalize() + length - pd.Timedelta(days=1)
+    expected = (
+        f"the whole year's budget for every financial year the plan's periods reach {reached} "
+        f"(from {starts[0]:%Y-%m-%d} to {last:%Y-%m-%d})"
+    )
+    return [PlanInputError(field, expected, f"none for {json.dumps(missing)}")]
+
+
+def _spans(
+    starts: tuple[pd.Timestamp, ...], period_days: int
+) -> tuple[pd.DateOffset | pd.Timedelta, list[list[tuple[int, int]]]]:
+    """A period's length, and for each period, (its financial years' starts, its days in each)."""
     monthly = period_days in MONTH_DAYS and all(s.day == 1 for s in starts)
     length = pd.DateOffset(months=1) if monthly else pd.Timedelta(days=period_days)
-    spans = []  # for each period, (financial year's start, the period's days in it)
+    spans = []
     for start in starts:
         day, end = start.normalize(), start.normalize() + length
         parts = []
@@ -509,22 +587,7 @@ def budget_by_period(
             parts.append((year, (upto - day).days))
             day = upto
         spans.append(parts)
-    reached = [financial_year_label(y) for y in sorted({y for p in spans for y, _ in p})]
-    missing = [year for year in reached if year not in by_year]
-    if missing:
-        last = starts[-1].normalize() + length - pd.Timedelta(days=1)
-        raise PlanInputError(
-            field,
-            f"the whole year's budget for every financial year the plan's periods reach {reached} "
-            f"(from {starts[0]:%Y-%m-%d} to {last:%Y-%m-%d})",
-            f"none for {json.dumps(missing)}",
-        )
-    return np.array(
-        [
-            sum(by_year[financial_year_label(y)] * days / year_days(y) for y, days in parts)
-            for parts in spans
-        ]
-    )
+    return length, spans
 
 
 def year_days(start: int) -> int:

@@ -413,8 +413,10 @@ def _plan_refusals(
     try:
         prepared = planning.prepare_plan(session, body)
     except PlanInputError as exc:
-        path = field_path(config, exc.field)
-        return [ConfigValueError(exc.field, path, exc.expected, exc.found)], None
+        return [
+            ConfigValueError(each.field, field_path(config, each.field), each.expected, each.found)
+            for each in exc.each
+        ], None
     return [], prepared
 
 

@@ -31,10 +31,9 @@ from api.deps import (
 )
 from api.errors import (
     NotFound,
-    PlanInputAt,
     TooManyJobs,
     error_responses,
-    field_path,
+    located_in,
     location_header,
     meaning,
     refused_unless_role,
@@ -642,8 +641,7 @@ def _located_in(factory: FactoryDep, config: PlanningConfig | None) -> Iterator[
         yield
     except PlanInputError as exc:
         planned = config if config is not None else _active_config(factory)
-        path = field_path(planned, exc.field) if planned is not None else ()
-        raise PlanInputAt(exc, path) from None
+        raise located_in(exc, planned) from None
 
 
 def _active_config(factory: FactoryDep) -> PlanningConfig | None:

@@ -604,3 +604,29 @@ def test_a_refusal_of_the_active_config_is_located_by_its_index_in_it(service: S
         assert problem["location"] == f"body/config/{path}", (url, headers)
         assert response.json()["detail"].startswith(f"{field}: expected ")
         assert (service.runs(), service.configs()) == before
+
+
+def test_every_field_lacking_the_plans_year_is_refused_together(service: Service) -> None:
+    """A team's budget and every district's capital by year lacking 2025-26: each is a
+    problem at its own field, in one 422 from a plan, a sweep and POST /v1/configs (only the
+    first was said, so each was mended in a round trip of its own)."""
+    _store_histories(service)
+    _store_forecasts(service, weeks=FORECAST_WEEKS)
+    body, _, team_path = _lacking_the_plans_year("team")
+    for district in body["districts"]:
+        district["capital_by_year_gbp"] = {"2026-27": district.pop("capital_gbp")}
+    paths = [team_path, *(f"districts/{i}/capital_by_year_gbp" for i in range(5))]
+    before = (service.runs(), service.configs())
+    for url, headers, extra in PLAN_ROUTES:
+        response = service.client.post(url, json={"config": body, **extra}, headers=headers)
+        assert response.status_code == 422, (url, headers, response.text)
+        problems = response.json()["problems"]
+        assert [p["location"] for p in problems] == [f"body/config/{p}" for p in paths]
+        assert {p["found"] for p in problems} == {'none for ["2025-26"]'}
+        detail = response.json()["detail"]
+        assert detail.startswith("teams[north].revenue_budget_gbp_by_year: expected ")
+        # five districts of one kind: three said, the rest counted
+        assert detail.count("capital_by_year_gbp: expected") == 3
+        assert detail.endswith("and 2 more of districts[].capital_by_year_gbp")
+        assert (service.runs(), service.configs()) == before
+    assert [p["location"] for p in _refused(service, body)] == [f"body/{p}" for p in paths]

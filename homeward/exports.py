@@ -162,7 +162,30 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
         elif out[name].dtype == object:
             values = [_tidy_value(v, m) for v, m in zip(out[name], money, strict=True)]
             out[name] = pd.Series(values, index=out.index, dtype=object)
-    return out
+    return _headroom_as_written(frame, out)
+
+
+SPENT_COLUMNS = ("budget_gbp", "net_cost_gbp", "headroom_gbp")
+
+
+def _headroom_as_written(frame: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
+    """`out` (`frame` tidied) with each revenue row's net cost and headroom as
+    `spent_to_the_penny` writes a year's: the headroom the budget written less the net cost
+    written, so a spreadsheet's check of each row holds (each cell rounded alone, GBP 1000.006
+    less 500.004 was written 1000.01 less 500.00 leaving 500.00). A frame without the three
+    columns, or a row without a finite budget and net cost, is left as it is."""
+    if not set(SPENT_COLUMNS) <= set(frame.columns) or frame.empty:
+        return out
+    budget, net = (frame[c].to_numpy(dtype=float) for c in SPENT_COLUMNS[:2])
+    written = out.copy()
+    spent = written["net_cost_gbp"].to_numpy(dtype=object)
+    left = written["headroom_gbp"].to_numpy(dtype=object)
+    for row, (b, n) in enumerate(zip(budget, net, strict=True)):
+        if np.isfinite(b) and np.isfinite(n):
+            spent[row], left[row] = spent_to_the_penny(float(b), float(n))
+    written["net_cost_gbp"] = pd.Series(spent, index=out.index).astype(out["net_cost_gbp"].dtype)
+    written["headroom_gbp"] = pd.Series(left, index=out.index).astype(out["headroom_gbp"].dtype)
+    return written
 
 
 def _money_rows(frame: pd.DataFrame) -> np.ndarray:

@@ -219,3 +219,44 @@ def test_a_summary_writes_its_money_rows_to_the_penny() -> None:
     ]
     pence = [round(float(r[1]) * 100) for r in rows[:3]]
     assert pence[1] + pence[2] == pence[0]
+
+
+def test_a_revenue_rows_headroom_is_its_budget_less_its_net_cost_as_written() -> None:
+    """Each cell rounded alone, GBP 1000.006 less 500.004 was written 1000.01 less 500.00
+    leaving 500.00: a spreadsheet's check of each row (budget - net cost = headroom) failed by
+    a penny. The headroom written is the budget written less the net cost written."""
+    frame = pd.DataFrame(
+        {
+            "ds": ["2026-04-06", "2026-04-13", "2026-04-20"],
+            "budget_gbp": [1000.006, 20_547.945205479453, 5000.0],
+            "net_cost_gbp": [500.004, 20_000.004999, 5000.000000001],
+            "headroom_gbp": [500.002, 547.940206479453, -0.000000001],
+        }
+    )
+    rows = _cells(csv_text(frame))[1:]
+    pence = [[round(float(cell) * 100) for cell in row[1:]] for row in rows]
+    assert [budget - net - left for budget, net, left in pence] == [0, 0, 0]
+    assert rows[0][1:] == ["1000.01", "500.0", "500.01"]
+    assert rows[2][1:] == ["5000.0", "5000.0", "0.0"]  # round-off beside the budget: none left
+
+
+@pytest.mark.parametrize("year_gbp", [777_777.77, 987_654.32, 1_234_567.89])
+def test_a_plans_revenue_rows_by_year_add_up_to_the_penny_as_written(year_gbp: float) -> None:
+    """A year's budget shared out over weeks by their days, as a plan's revenue.csv writes
+    its rows: each row's budget less its net cost is its headroom, in pennies (the first two
+    years' amounts left a week a penny out)."""
+    import optimise
+    from tests.optimise.factory import inputs_of, rich_config, rich_demand
+
+    raw = rich_config(revenue_budget_gbp_per_period=None, horizon_periods=6)
+    raw["revenue_budget_gbp_by_year"] = {"2024-25": year_gbp}
+    result = optimise.plan(inputs_of(raw, rich_demand()), simulation_runs=0)
+    for table in (result.revenue, result.revenue_by_budget, result.revenue_by_year):
+        rows = list(csv.DictReader(io.StringIO(csv_text(table))))
+        pence = [
+            {c: round(float(row[c]) * 100) for c in ("budget_gbp", "net_cost_gbp", "headroom_gbp")}
+            for row in rows
+        ]
+        assert [p["budget_gbp"] - p["net_cost_gbp"] - p["headroom_gbp"] for p in pence] == [
+            0
+        ] * len(rows)

@@ -1223,22 +1223,24 @@ _REVENUE_MONEY = tuple(name for name in SWEEP_FIGURES if name.endswith("_gbp"))
 
 def _revenue_money(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     """`plan_figures`' money from a plan's `revenue` rows, summed and to the penny (a sum's
-    float noise, 6098600.8999999985, is no figure a finance officer can reconcile), each made
-    of the rounded figures it is reckoned from, so revenue cost is staff and agency cost, net
-    cost that less fee and charge income, and net cost and unspent budget add up to the
-    budget (`spent_to_the_penny`); each None without rows (a plan not solved)."""
+    float noise, 6098600.8999999985, is no figure a finance officer can reconcile). Revenue
+    cost and net cost are reckoned from the unrounded sums and rounded once, as the summary's
+    financial years are (staff and agency each to the penny, then summed, made GBP 100.004 +
+    100.004 a cost of 200.00 where the year's rows said 200.01), so each may differ by a penny
+    from its rounded parts; net cost and unspent budget add up to the budget
+    (`spent_to_the_penny`); each None without rows (a plan not solved)."""
     if not rows:
         return dict.fromkeys(_REVENUE_MONEY)
 
-    def penny_sum(column: str) -> float:  # a column missing (charges, once) sums to 0
-        return to_the_penny(float(sum(r.get(column) or 0.0 for r in rows)))
+    def total(column: str) -> float:  # a column missing (charges, once) sums to 0
+        return float(sum(r.get(column) or 0.0 for r in rows))
 
-    staff, agency = penny_sum("staff_cost_gbp"), penny_sum("agency_cost_gbp")
-    fee, charge = penny_sum("fee_income_gbp"), penny_sum("charge_income_gbp")
-    paid = to_the_penny(staff + agency)
-    budget = penny_sum("budget_gbp")
-    net, unspent = spent_to_the_penny(budget, paid - fee - charge)
-    figures = [fee, charge, staff, agency, paid, budget, net, unspent]
+    staff, agency = total("staff_cost_gbp"), total("agency_cost_gbp")
+    fee, charge = total("fee_income_gbp"), total("charge_income_gbp")
+    budget = to_the_penny(total("budget_gbp"))
+    net, unspent = spent_to_the_penny(budget, staff + agency - fee - charge)
+    parts = [to_the_penny(gbp) for gbp in (fee, charge, staff, agency, staff + agency)]
+    figures = [*parts, budget, net, unspent]
     return dict(zip(_REVENUE_MONEY, figures, strict=True))
 
 

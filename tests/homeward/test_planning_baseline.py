@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeward import demo_config, planning, repository
+from homeward.exports import spent_to_the_penny
 from homeward.pipeline import forecast_by_frequency, run_pipeline
 from homeward.settings import Settings
 from homeward.storage import transaction
@@ -531,3 +532,18 @@ def test_a_what_if_before_the_active_config_is_planned_says_there_is_nothing_to_
     assert compared["revenue_budget_gbp_change"] == pytest.approx(
         -0.1 * body["revenue_budget_gbp_per_period"] * 13
     )
+
+
+def test_headline_money_is_its_unrounded_parts_rounded_once_as_the_years_are() -> None:
+    """Staff GBP 100.004 and agency GBP 100.004 were each taken to the penny (100.0) and then
+    summed: a revenue cost of 200.0 and a net cost of 200.0, where the year's rows (net cost
+    summed, then to the penny) said 200.01. The headline now sums the parts first."""
+    row = _revenue_row(100.004, 1000.0) | {"agency_cost_gbp": 100.004, "net_cost_gbp": 200.008}
+    row["headroom_gbp"] = 1000.0 - 200.008
+    figures = planning.plan_figures(1.0, {"revenue": [row], "staffing": [], "capital": []})
+    assert (figures["staff_cost_gbp"], figures["agency_cost_gbp"]) == (100.0, 100.0)
+    assert figures["revenue_cost_gbp"] == 200.01
+    # as the year's row in the summary reckons it (`spent_to_the_penny`)
+    net, unspent = spent_to_the_penny(1000.0, 200.008)
+    assert (figures["net_revenue_cost_gbp"], figures["unspent_budget_gbp"]) == (net, unspent)
+    assert (net, unspent) == (200.01, 799.99)

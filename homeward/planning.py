@@ -1456,7 +1456,7 @@ def service_totals(
             (r.get("staff_cost_gbp") or 0.0) + (r.get("agency_cost_gbp") or 0.0) for r in mine
         )
         charged = sum(r.get("charge_income_gbp") or 0.0 for r in mine)
-        totals[service] = ServiceTotal(float(hours), float(paid - charged))
+        totals[service] = ServiceTotal(float(hours), to_the_penny(float(paid - charged)))
     return totals
 
 
@@ -1477,9 +1477,10 @@ def service_changes(
     """A comparison's `by_service`: per service (this plan's config order, then any only the
     compared plan has), its hours and net cost in this plan and in the compared one
     (`compared_hours`, `compared_net_cost_gbp`) and each one's change, this plan's less the
-    compared's. A service one plan does not have (a what-if with `hao` removed) is 0 hours
-    and GBP 0 in it, where that plan has service figures at all, so the services' changes add
-    up to the totals'. The changes are None where the comparison's are (`compared`: its row,
+    compared's, money to the penny as the totals' are (`_figure_change`: not 1556755.200000003).
+    A service one plan does not have (a what-if with `hao` removed) is 0 hours and GBP 0 in
+    it, where that plan has service figures at all, so the services' changes add up to the
+    totals'. The changes are None where the comparison's are (`compared`: its row,
     with `not_comparable` or no `compared_with_plan_id`), or where either plan lacks the
     figure (not solved, or stored before the table); the compared plan's figures are None
     without one."""
@@ -1491,14 +1492,19 @@ def service_changes(
         now, then = mine.get(service, absent_now), theirs.get(service, absent_then)
         row: dict[str, Any] = {"service": service}
         for name in ("hours", "net_cost_gbp"):
-            value, before = getattr(now, name), getattr(then, name)
+            value, before = _penny(name, getattr(now, name)), _penny(name, getattr(then, name))
             row[name], row[f"compared_{name}"] = value, before
             if apart or value is None or before is None:
                 row[f"{name}_change"] = None
             else:
-                row[f"{name}_change"] = without_round_off(value - before, value, before)
+                row[f"{name}_change"] = _figure_change(name, value, before)
         rows.append(row)
     return rows
+
+
+def _penny(name: str, value: float | None) -> float | None:
+    """A figure as a comparison gives it: money (`is_money`) to the penny, as its totals are."""
+    return to_the_penny(value) if value is not None and is_money(name) else value
 
 
 def _absent_service(totals: Mapping[str, ServiceTotal]) -> ServiceTotal:

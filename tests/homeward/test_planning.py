@@ -305,3 +305,20 @@ def test_a_service_only_one_plan_has_counts_as_none_of_its_hours_or_cost_in_the_
     rows = {r["service"]: r for r in planning.service_changes(mine, unsolved, compared)}
     assert rows["reablement"]["compared_hours"] is None
     assert rows["reablement"]["hours_change"] is None
+
+
+def test_a_comparisons_service_money_is_to_the_penny_as_its_totals_are() -> None:
+    """A comparison's by_service kept a sum's float noise (1556755.200000003) where the
+    top-level changes are to the penny: its net costs and their changes are too."""
+    rows = [
+        {"service": "ot", "staff_hours": 1.0, "staff_cost_gbp": cost, "charge_income_gbp": 0.0}
+        for cost in (1_556_755.1, 0.1)
+    ]
+    assert 1_556_755.1 + 0.1 != 1_556_755.2  # the noise a sum makes
+    [(service, mine)] = planning.service_totals({"revenue_by_service": rows}, None).items()
+    assert (service, mine.net_cost_gbp) == ("ot", 1_556_755.2)
+    total = planning.ServiceTotal
+    theirs = {"ot": total(1.0, 0.1 + 0.2)}  # 0.30000000000000004
+    compared = {"compared_with_plan_id": 4, "not_comparable": None}
+    [row] = planning.service_changes({"ot": total(2.0, 0.0)}, theirs, compared)
+    assert (row["compared_net_cost_gbp"], row["net_cost_gbp_change"]) == (0.3, -0.3)

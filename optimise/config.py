@@ -22,6 +22,13 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+
+def _number_or_null(schema: dict[str, Any]) -> None:
+    """A number field's JSON schema, taking null as well (which its validator reads as 0)."""
+    number = {k: schema.pop(k) for k in ("type", "minimum") if k in schema}
+    schema["anyOf"] = [number, {"type": "null"}]
+
+
 ServiceId = Literal["ot", "hao", "reablement", "domcare"]
 SERVICE_IDS: tuple[ServiceId, ...] = ("ot", "hao", "reablement", "domcare")
 
@@ -431,8 +438,9 @@ class ServiceConfig(_Strict):
         ge=0,
         description="the charge for an hour of the service delivered (hours_per_case per case "
         "served), income that funds the revenue budget, GBP per hour, the same in every period; "
-        "0: no charge (above 0 needs charge_paying_share above 0); 0 where "
+        "0 or null: no charge (above 0 needs charge_paying_share above 0); 0 or null where "
         "charge_gbp_per_hour_by_year is given (not both)",
+        json_schema_extra=_number_or_null,
     )
     charge_gbp_per_hour_by_year: dict[str, float] | None = Field(
         default=None,
@@ -539,6 +547,14 @@ class ServiceConfig(_Strict):
                 "none",
             )
         return self
+
+    @field_validator(CHARGE_FIELD, mode="before")
+    @classmethod
+    def _null_charge_is_none(cls, value: Any) -> Any:
+        """null is no charge, 0, as cost_per_hour_gbp's null is none given beside its by-year
+        form: a form sending charge_gbp_per_hour_by_year with charge_gbp_per_hour: null was
+        refused ("a valid number, found null") where the rate's was taken."""
+        return 0.0 if value is None else value
 
     @model_validator(mode="after")
     def _charge_given_once(self, info: ValidationInfo) -> ServiceConfig:

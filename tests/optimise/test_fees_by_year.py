@@ -352,3 +352,20 @@ def test_contingency_hours_served_earn_their_periods_charge_in_the_funded_share(
     one[3] = 1.0  # home care, each team and week
     share = funded_share(inputs, 30.0 * one, one, one, np.zeros((1, shape[2])))
     assert share[0].tolist() == pytest.approx([10 / 20, 10 / 20] + [12 / 18] * 4)
+
+
+def test_a_null_single_charge_beside_a_charge_by_year_is_taken_as_a_null_rate_is() -> None:
+    """A form sending the by-year form with the single figure null (as cost_per_hour_gbp:
+    null beside cost_per_hour_gbp_by_year is taken) was refused: "a valid number, found
+    null". null is no single charge, as 0 is; without a by-year charge, no charge at all."""
+    raw = _by_year()
+    domcare = next(s for s in raw["services"] if s["id"] == "domcare")
+    domcare["charge_gbp_per_hour"] = None
+    config = PlanningConfig.model_validate(raw)
+    [read] = [s for s in config.services if s.id == "domcare"]
+    assert (read.charge_gbp_per_hour, read.charge_gbp_per_hour_by_year) == (0.0, CHARGES)
+    plain = _flat()
+    for service in plain["services"]:
+        service["charge_gbp_per_hour"] = None
+        service["charge_paying_share"] = 0.0
+    assert all(s.charge_gbp_per_hour == 0.0 for s in PlanningConfig.model_validate(plain).services)

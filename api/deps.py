@@ -368,8 +368,11 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
     """The route's handler, first refusing (422) a query parameter the route does not take:
     a dashboard's `?page=2` or `?sort=-id` would otherwise be ignored and every row answered
     as if it had been understood. Each unknown name is one problem, with the nearest real
-    name where one is close."""
+    name where one is close, among those the route's OpenAPI document lists (a plan table's
+    JSON route takes every filter, but lists, and names here, only those its columns can
+    answer: `revenue_by_year` none of district, service, team, from and to)."""
     known = sorted(_query_names(dependant))
+    offered = sorted(_query_names(dependant, listed_only=True))
     repeatable = _list_query_names(dependant)
 
     async def checked(request: Request) -> Response:
@@ -391,7 +394,7 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
             {
                 "type": "extra_forbidden",
                 "loc": ("query", name),
-                "msg": _query_expected(name, known),
+                "msg": _query_expected(name, offered),
                 "input": request.query_params.get(name),
             }
             for name in unknown
@@ -411,12 +414,17 @@ def _refusing_unknown_query(handler: RouteHandler, dependant: Dependant) -> Rout
     return checked
 
 
-def _query_names(dependant: Dependant) -> set[str]:
+def _query_names(dependant: Dependant, listed_only: bool = False) -> set[str]:
     """The query parameters a route takes, its dependencies' included (`Dependant` is
-    FastAPI's public record of a route's parameters)."""
-    names = {param.alias for param in dependant.query_params}
+    FastAPI's public record of a route's parameters); `listed_only`: only those its OpenAPI
+    document lists."""
+    names = {
+        param.alias
+        for param in dependant.query_params
+        if not listed_only or getattr(param.field_info, "include_in_schema", True)
+    }
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
+        names |= _query_names(sub, listed_only)
     return names
 
 

@@ -99,3 +99,25 @@ def test_runs_and_plans_page_by_a_cursor_and_filter_by_kind_status_and_config(
     assert viewer.get("/v1/plans", params={"before_id": plan["id"]}).json() == [
         p for p in viewer.get("/v1/plans").json() if p["id"] < plan["id"]
     ]
+
+
+def test_a_plan_tables_unknown_parameter_names_only_the_filters_it_takes(
+    viewer: httpx.Client,
+) -> None:
+    """GET /v1/plans/latest/revenue_by_year?page=2 named district, from, service, team and to
+    as its parameters, none of which that table (no district, service, team or date column)
+    can filter by; revenue (by period) takes from and to alone, hours all five."""
+    for table, named in [
+        ("revenue_by_year", None),
+        ("revenue", "from, to"),
+        ("hours", "district, from, service, team, to"),
+    ]:
+        answer = viewer.get(f"/v1/plans/latest/{table}", params={"page": 2})
+        assert answer.status_code == 422, answer.text
+        [problem] = answer.json()["problems"]
+        expected = (
+            "no query parameters (this endpoint takes none)"
+            if named is None
+            else f"one of this endpoint's query parameters: {named}"
+        )
+        assert problem["expected"] == expected, table

@@ -52,6 +52,7 @@ def money_scale_warnings(inputs: PlanInputs) -> list[str]:
             _budget_too_small(inputs),
             _budget_below_floors(inputs),
             _budget_too_large(inputs),
+            _capital_zero(inputs),
             _capital_below_one_case(inputs),
             _case_cost_too_small(inputs),
             _case_cost_too_large(inputs),
@@ -429,16 +430,54 @@ def _capital_below_one_case(inputs: PlanInputs) -> str | None:
             short.append(f"{name} {' and '.join(below)} against GBP {cost:,.0f} a case")
     if not short:
         return None
-    field, what = (
-        ("capital_by_year_gbp", "capital in each financial year")
-        if inputs.capital_per_financial_year
-        else ("capital_gbp", "capital over the whole horizon")
-    )
+    field, what = _capital_field(inputs)
     return (
         f"DFG {field} funds not one works case in {len(short)} district(s) "
         f"({'; '.join(short)}): is it in thousands of pounds? {field} is the district's "
         f"{what} in GBP (Warwickshire's 2019/20 grant was GBP 4,516,609)"
     )
+
+
+def _capital_zero(inputs: PlanInputs) -> str | None:
+    """Districts whose capital is 0 (over the horizon, or in a financial year the plan
+    reaches) while they have works cases to fund: left at 0, or a figure missing, as a zero
+    revenue budget is; a plan completes none of their works then, with no other word. Every
+    English district council has a DFG allocation (the Better Care Fund's)."""
+    works = _works_cases(inputs)
+    unfunded = []
+    for name, capitals, cases in zip(
+        inputs.district_names, _capital_by_year(inputs), works, strict=True
+    ):
+        years = [year for year, c in capitals if c == 0]
+        if years and cases > 0:
+            unfunded.append(f"{name}{' and'.join(years)}")
+    if not unfunded:
+        return None
+    field, what = _capital_field(inputs)
+    return (
+        f"a zero DFG capital: {field} is GBP 0 in {len(unfunded)} district(s) with works cases "
+        f"to fund ({'; '.join(unfunded)}): a plan completes none of their works. Is a figure "
+        f"missing? {field} is the district's {what} in GBP (Warwickshire's 2019/20 grant was "
+        "GBP 4,516,609)"
+    )
+
+
+def _capital_field(inputs: PlanInputs) -> tuple[str, str]:
+    """The field districts' capital is given in, and what it is."""
+    if inputs.capital_per_financial_year:
+        return "capital_by_year_gbp", "capital in each financial year"
+    return "capital_gbp", "capital over the whole horizon"
+
+
+def _works_cases(inputs: PlanInputs) -> np.ndarray:
+    """(D,) the works cases each district has to fund over the horizon, at most: its works
+    backlog and OT's share (p_ot_dfg) of its OT backlog and demand."""
+    cases = np.asarray(inputs.initial_works_backlog_cases, dtype=float)
+    ot = inputs.service_index("ot")
+    if ot is not None:
+        referred = inputs.demand_cases[ot].sum(axis=1) + inputs.initial_backlog_cases[ot]
+        cases = cases + inputs.p_ot_dfg * referred
+    return cases
 
 
 def _capital_by_year(inputs: PlanInputs) -> list[list[tuple[str, float]]]:
@@ -529,10 +568,5 @@ def _works_cost_bound(inputs: PlanInputs) -> float:
     """What every works case the horizon can complete would cost, GBP: the works backlog and
     OT's share (p_ot_dfg) of its backlog and demand, at most max_works_per_period a period,
     each district at its cost a case."""
-    cases = inputs.initial_works_backlog_cases
-    ot = inputs.service_index("ot")
-    if ot is not None:
-        referred = inputs.demand_cases[ot].sum(axis=1) + inputs.initial_backlog_cases[ot]
-        cases = cases + inputs.p_ot_dfg * referred
-    cases = np.minimum(cases, inputs.max_works_per_period * len(inputs.period_start))
+    cases = np.minimum(_works_cases(inputs), inputs.max_works_per_period * len(inputs.period_start))
     return float(np.sum(cases * inputs.cost_per_adaptation_gbp))

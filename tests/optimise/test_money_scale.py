@@ -82,8 +82,9 @@ def test_capital_in_thousands_is_named_with_each_district() -> None:
         "DFG capital_gbp funds not one works case in 3 district(s) (Rugby GBP 90.00"
     )
     assert "is it in thousands of pounds?" in text
-    # capital of none is a choice (no grant this year), not a slip
-    assert _warnings(districts=_districts("capital_gbp", 0.0)) == []
+    # capital of none is not a figure in thousands: it has its warning of its own
+    [none] = _warnings(districts=_districts("capital_gbp", 0.0))
+    assert none.startswith("a zero DFG capital: capital_gbp is GBP 0 in 3 district(s)")
 
 
 @pytest.mark.parametrize("factor", [1 / 1000, 1 / 200])
@@ -217,3 +218,17 @@ def test_capital_for_the_horizons_own_weeks_or_a_year_says_nothing() -> None:
     """The demo's config for 26 weeks has the pro rata share; a year of 52 weeks is a year."""
     assert money_scale_warnings(_flat_inputs(demo_planning_config(horizon_periods=26), 26)) == []
     assert money_scale_warnings(_flat_inputs(demo_planning_config(), 52)) == []
+
+
+def test_a_districts_capital_of_0_is_named_as_a_zero_budget_is() -> None:
+    """capital_gbp 0 (left at 0, or a figure missing) drew no warning (the thousands rule
+    needs capital above 0): the district's works cases wait the whole plan, unfunded."""
+    districts = [dict(d) for d in rich_config()["districts"]]
+    districts[0]["capital_gbp"] = 0.0
+    [text] = _warnings(districts=districts)
+    assert text == (
+        "a zero DFG capital: capital_gbp is GBP 0 in 1 district(s) with works cases to fund "
+        "(Rugby): a plan completes none of their works. Is a figure missing? capital_gbp is "
+        "the district's capital over the whole horizon in GBP (Warwickshire's 2019/20 grant "
+        "was GBP 4,516,609)"
+    )

@@ -1354,7 +1354,8 @@ def _not_optimal(plan_id: int, status: str, baseline: SweepBaseline | None) -> s
         return None
     odd = [(plan_id, status)] if status != PlanStatus.OPTIMAL else []
     if baseline.status is not None and baseline.status != PlanStatus.OPTIMAL:
-        odd.append((baseline.plan_id, baseline.status))
+        theirs = (baseline.plan_id, baseline.status)
+        odd += [] if theirs in odd else [theirs]  # a row its own baseline's is said once
     if not odd:
         return None
     unsolved = [(p, s) for p, s in odd if s not in repository.SOLVED_PLAN_STATUSES]

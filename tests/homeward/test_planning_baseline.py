@@ -547,3 +547,16 @@ def test_headline_money_is_its_unrounded_parts_rounded_once_as_the_years_are() -
     net, unspent = spent_to_the_penny(1000.0, 200.008)
     assert (figures["net_revenue_cost_gbp"], figures["unspent_budget_gbp"]) == (net, unspent)
     assert (net, unspent) == (200.01, 799.99)
+
+
+def test_a_relaxed_row_that_is_its_own_baseline_is_said_once() -> None:
+    """A sweep whose own rate's plan is the baseline said "plan 26 is infeasible_relaxed and
+    plan 26 is infeasible_relaxed"."""
+    figures = planning.plan_figures(1.0, {"revenue": [], "staffing": [], "capital": []})
+    base = planning.SweepBaseline(26, figures, status="infeasible_relaxed")
+    row = planning.sweep_row(0.1, 26, "infeasible_relaxed", figures, base)
+    assert row["not_comparable"].startswith("plan 26 is infeasible_relaxed, not optimal: ")
+    other = planning.sweep_row(0.2, 27, "infeasible_relaxed", figures, base)
+    assert other["not_comparable"].startswith(
+        "plan 27 is infeasible_relaxed and plan 26 is infeasible_relaxed, not optimal: "
+    )

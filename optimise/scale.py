@@ -84,12 +84,13 @@ class _Judged:
         return float(inputs.revenue_budget_by_year_gbp[self.b, self.year])
 
 
-def _about_a_year(inputs: PlanInputs, judged: _Judged, per_period: float) -> str:
-    """', about GBP 281,571 a year': `per_period` GBP a period over the judged financial
-    year; '' for a budget judged per period."""
+def _about_a_year(inputs: PlanInputs, judged: _Judged, per_period: float, frame: str) -> str:
+    """'about GBP 281,571 a year', `per_period` GBP a period over the judged financial year,
+    within `frame` (' ({})', ', {}'); '' for a budget judged per period."""
     if judged.year is None:
         return ""
-    return f", about GBP {per_period * _periods_a_year(inputs, judged.year):,.0f} a year"
+    a_year = per_period * _periods_a_year(inputs, judged.year)
+    return frame.format(f"about GBP {a_year:,.0f} a year")
 
 
 def _periods_a_year(inputs: PlanInputs, y: int) -> float:
@@ -99,11 +100,8 @@ def _periods_a_year(inputs: PlanInputs, y: int) -> float:
 
 def _budget_name(inputs: PlanInputs, judged: _Judged) -> str:
     """The field a budget is given in, with the financial year judged where given by year."""
-    field = (
-        "revenue_budget_gbp_by_year"
-        if judged.year is not None
-        else ("revenue_budget_gbp_per_period")
-    )
+    by_year = judged.year is not None
+    field = "revenue_budget_gbp_by_year" if by_year else "revenue_budget_gbp_per_period"
     name = f"the pooled {field}" if judged.budget == POOLED else f"teams[{judged.budget}].{field}"
     if judged.year is None:
         return name
@@ -188,8 +186,7 @@ def _budget_zero(inputs: PlanInputs) -> str | None:
         earned = "can be paid only from the DFG fees and care charges its districts earn"
         name, then = _budget_name(inputs, judged), "" if judged.year is None else " in that year"
         if np.isfinite(floor) and floor > 0:
-            a_year = _about_a_year(inputs, judged, floor).replace(", ", " (", 1)
-            a_year += ")" if a_year else ""
+            a_year = _about_a_year(inputs, judged, floor, " ({})")
             shown.append(
                 f"{name} is GBP 0: the GBP {floor:,.0f} {_per_period(inputs)}{a_year} its "
                 f"teams' minimum hours cost{then} {earned}, so a plan is relaxed wherever those "
@@ -226,7 +223,7 @@ def _budget_too_small(inputs: PlanInputs) -> str | None:
 def _too_small(inputs: PlanInputs, judged: _Judged, floor: float, what: str) -> str:
     """One budget (or one year of it) under 1% of its floors, with its figure as entered, what
     the floors cost, and the figure read as thousands."""
-    cost = f"(GBP {floor:,.0f} {_per_period(inputs)}{_about_a_year(inputs, judged, floor)})"
+    cost = f"(GBP {floor:,.0f} {_per_period(inputs)}{_about_a_year(inputs, judged, floor, ', {}')})"
     if judged.year is None:
         figure, given = judged.amount, f"GBP {judged.amount:,.2f} {_per_period(inputs)}"
     else:  # the figure entered is the year's: its share of a period is not what was typed
@@ -387,7 +384,7 @@ def _budget_too_large(inputs: PlanInputs) -> str | None:
         shown.append(
             f"{_budget_name(inputs, judged)} is {given}, {_times(judged.amount / most)} what "
             "its teams' hours can cost at their ceilings, agency included (GBP "
-            f"{most:,.0f} {_per_period(inputs)}{_about_a_year(inputs, judged, most)})"
+            f"{most:,.0f} {_per_period(inputs)}{_about_a_year(inputs, judged, most, ', {}')})"
         )
     if not shown:
         return None

@@ -314,3 +314,14 @@ def test_a_year_in_thousands_beside_a_year_in_pounds_is_named_with_its_figure(ye
         "281,571 a year); in thousands of pounds it would be GBP 834,286. Is it in thousands? "
         "revenue_budget_gbp_by_year is in GBP per financial year, each year's whole amount"
     )
+
+
+def test_a_year_of_many_years_worth_beside_a_year_in_pounds_is_named_with_its_figure() -> None:
+    """Forty years' money in 2025-26 (3 weeks of 16) was judged by the median week, a
+    2024-25 one, and said nothing."""
+    [text] = _two_years({"2024-25": YEAR_GBP, "2025-26": 40 * YEAR_GBP})
+    assert text.startswith(
+        "the pooled revenue_budget_gbp_by_year for 2025-26 is GBP 33,371,429 (GBP 640,000 a "
+        "week), 17 times what its teams' hours can cost at their ceilings, agency included (GBP "
+        "38,400 a week, about GBP 2,002,286 a year): at least 90% of it cannot be spent"
+    )

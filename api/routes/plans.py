@@ -633,10 +633,11 @@ def _what_ifs_only(request: Request) -> bool:
 @contextmanager
 def _located_in(factory: FactoryDep, config: PlanningConfig | None) -> Iterator[None]:
     """A plan's refusal (PlanInputError) of `config` (None: the active config) raised as
-    PlanInputAt: located at its field's index path in that config, as the JSON sent has it
-    (`body/config/services/0/...` for `services[ot].cost_per_hour_gbp_by_year`, whose message
-    names the id), so a form can mark the field; the config's own order, not the plan's
-    (which sorts districts and teams by id)."""
+    PlanInputAt (each of several problems so, together: `located_in`): located at its field's
+    index path in that config, as the JSON sent has it (`body/config/services/0/...` for
+    `services[ot].cost_per_hour_gbp_by_year`, whose message names the id), so a form can mark
+    the field; the config's own order, not the plan's (which sorts districts and teams by
+    id)."""
     try:
         yield
     except PlanInputError as exc:

@@ -13,11 +13,19 @@ from forecast.calendar import month_factor
 from forecast.errors import ForecastInputError
 
 WINTER_MONTHS = (11, 12, 1, 2, 3)
-# months a centred year reaches past the period it is centred on: a forecast read by
+# months (weeks) a centred year reaches past the period it is centred on: a forecast read by
 # `seasonal_index` reaches this far past the last period it is read for
 HALF_YEAR_MONTHS = 6
+HALF_YEAR_WEEKS = 26
 # winters of a calendar month's seasonal factor a bad winter is measured from
 MIN_WINTERS = 3
+
+
+def half_year_periods(freq: str) -> int:
+    """Periods of `freq` ('MS' or 'W-MON') a centred year reaches past its middle: how much
+    further than the last period read a forecast read by `seasonal_index` must reach for that
+    period to have a whole centred year around it."""
+    return HALF_YEAR_MONTHS if freq == "MS" else HALF_YEAR_WEEKS
 
 
 def winter_index(

@@ -35,6 +35,7 @@ from forecast.notes import carried_level_warning, seasonless_warning, zero_width
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
+from forecast.winter import HALF_YEAR_MONTHS
 from homeward import api_keys, audit, demo_config, plan_summary, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
@@ -912,11 +913,11 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
             "give --demand a file with winter_index and normal_cases columns instead"
         )
     log.info("forecasting %s for the winter index", pressure_id)
-    # as far as the pipeline forecasts it (a month within half a year of the forecast's end
-    # takes the last full centred year for its winter index: planning.pressure_index), so this
-    # plan is the pipeline's of the same data and config
+    # as far as the pipeline forecasts it, half a year past the plan's last month so that
+    # month has a whole centred year around it for its winter index (planning.pressure_index),
+    # so this plan is the pipeline's of the same data and config
     reach = settings.model_copy(update={"forecast_horizon_weeks": horizon})
-    ahead = monthly_reach(pressure, history, reach)
+    ahead = monthly_reach(pressure, history, reach) + HALF_YEAR_MONTHS
     months = run_forecasts(pressure, forecast_settings(settings, "MS", ahead))
     demand, winter_warnings = planning.winter_pressure(demand, winter, months.forecasts, pressure)
     return demand, warnings + winter_warnings

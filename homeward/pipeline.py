@@ -29,6 +29,7 @@ from forecast.notes import (
 from forecast.parallel import WorkersStopped
 from forecast.reconcile_run import out_of_step, parents_far_from_leaves
 from forecast.validate import MIN_OBSERVED, split_history
+from forecast.winter import half_year_periods
 from homeward import planning, recovery, repository
 from homeward.clock import code_version, utcnow
 from homeward.errors import HomewardError
@@ -427,10 +428,12 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     step.report(f"forecasting {n_series} series ({len(history):,} observations)")
     with repository_session(step.factory) as session:
         tree = _referral_tree(session, history, step.report)
-        anchors = planning.planned_series(session)
+        config = planning.active_planning_config(session)
+        anchors = None if config is None else planning.series_planned_by(config)
+        pressure = None if config is None else planning.pressure_series_of(config)
         ids = history["unique_id"].unique()
         step.warnings.extend(planning.unplanned_referrals(session, ids, which="the stored"))
-    forecasts = forecast_by_frequency(history, step.settings, step.report, tree, anchors)
+    forecasts = forecast_by_frequency(history, step.settings, step.report, tree, anchors, pressure)
     step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start
     with repository_session(step.factory) as session:
@@ -585,6 +588,7 @@ def forecast_by_frequency(
     report: Report,
     tree: Mapping[str, tuple[str, ...]] | None = None,
     anchors: Collection[str] | None = None,
+    pressure: str | None = None,
 ) -> Forecasts:
     """Forecast weekly and monthly series separately, each with a horizon that suits it; the
     parents in `tree` whose leaves are in a run are reconciled bottom-up within it.
@@ -597,6 +601,13 @@ def forecast_by_frequency(
     optimise.demand). Another upload (a series with later dates, one that stopped long ago)
     neither stretches nor shortens the referral forecasts. Monthly series reach at least the
     month the weekly anchors' forecasts end in. Backtests keep the plain horizon.
+
+    The winter `pressure` series (the config's `winter.pressure_series`) is forecast half a
+    year further (`forecast.winter.half_year_periods`), and it alone is stored so: the
+    planner's winter index sets each month against the centred year around it, which for a
+    plan's last half year reaches past the plan's end (forecast only to there, those months
+    took the last whole year's mean, and a series growing 10% a year read 1.015 to 1.045 as
+    winter). The other series' forecasts are cut back to their reach, unchanged.
 
     A series with fewer than MIN_OBSERVED observed values is left out (one value gives no
     spread to size intervals with, and `homeward forecast` refuses it), and the run's record
@@ -622,7 +633,9 @@ def forecast_by_frequency(
         reach = horizon if freq == "W-MON" else monthly_reach(anchored, weekly, settings)
         # an anchor more than a horizon behind is stale, not late: not forecast further still
         lag = min(_lag_periods(anchored, str(freq)), horizon)
-        fs = _forecast_settings(settings, reach + lag, backtest_horizon=horizon)
+        further = _further(pressure, set(ids), str(freq))
+        extra = max(further.values(), default=0)
+        fs = _forecast_settings(settings, reach + lag + extra, backtest_horizon=horizon)
         subtree, left_out = _aligned_tree(tree or {}, subset, fs, report)
         warnings.extend(left_out)
         if subtree:
@@ -633,6 +646,7 @@ def forecast_by_frequency(
         report(
             f"  {len(ids)} {freq} series, horizon {reach}"
             + (f" (+{lag} for series whose history ends early)" if lag else "")
+            + (f" (+{extra} for {pressure}'s winter index)" if extra else "")
             + (f"; {len(subtree)} team and area totals reconciled bottom-up" if subtree else "")
         )
         run = run_forecasts(subset, fs, progress=_progress(report, str(freq)))
@@ -645,8 +659,14 @@ def forecast_by_frequency(
         if flat := zero_width_warning(run):
             warnings.append(flat)
         ends = subset.groupby("unique_id")["ds"].max()
-        runs.append(_until(run, ends, anchored["ds"].max(), reach, str(freq)))
+        runs.append(_until(run, ends, anchored["ds"].max(), reach, str(freq), further))
     return Forecasts(runs, tuple(warnings), totals)
+
+
+def _further(pressure: str | None, ids: set[str], freq: str) -> dict[str, int]:
+    """Periods past its reach to forecast each series of a run of `ids`: half a year for the
+    winter pressure series, whose every planned month wants a centred year around it."""
+    return {pressure: half_year_periods(freq)} if pressure is not None and pressure in ids else {}
 
 
 def _without_unfinished(
@@ -757,19 +777,25 @@ def _lag_periods(history: pd.DataFrame, freq: str) -> int:
 
 
 def _until(
-    run: ForecastRun, ends: pd.Series, anchor_end: pd.Timestamp, horizon: int, freq: str
+    run: ForecastRun,
+    ends: pd.Series,
+    anchor_end: pd.Timestamp,
+    horizon: int,
+    freq: str,
+    further: Mapping[str, int],
 ) -> ForecastRun:
     """The run's forecasts up to `horizon` periods after the newest anchor history
     (`anchor_end`), so every anchor series ends on the same date however far it had to be
     forecast to get there; a series whose own history (`ends`, by id) ends later still gets
-    `horizon` periods after its own end. Totals, which have no history, end with the anchors."""
+    `horizon` periods after its own end, and one in `further` that many periods more. Totals,
+    which have no history, end with the anchors."""
 
-    def stop(last: pd.Timestamp) -> pd.Timestamp:
+    def stop(last: pd.Timestamp, extra: int = 0) -> pd.Timestamp:
         start = max(pd.Timestamp(last), pd.Timestamp(anchor_end))
-        return pd.date_range(start, periods=horizon + 1, freq=freq)[-1]
+        return pd.date_range(start, periods=horizon + extra + 1, freq=freq)[-1]
 
     default = stop(anchor_end)
-    stops = {str(uid): stop(last) for uid, last in ends.items()}
+    stops = {str(uid): stop(last, further.get(str(uid), 0)) for uid, last in ends.items()}
     limit = run.forecasts["unique_id"].map(stops).fillna(default)
     kept = run.forecasts[pd.to_datetime(run.forecasts["ds"]) <= pd.to_datetime(limit)]
     return replace(run, forecasts=kept.reset_index(drop=True))

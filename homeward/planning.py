@@ -279,14 +279,25 @@ def planned_series(session: Session) -> frozenset[str] | None:
     """The series the active config plans from: its districts' referral series for its
     services, and its winter pressure series; None with no (valid) config (a pipeline run's
     plan step reports an invalid one in full)."""
+    config = active_planning_config(session)
+    return None if config is None else series_planned_by(config)
+
+
+def active_planning_config(session: Session) -> PlanningConfig | None:
+    """The active config, read; None with none or one that cannot be read (a pipeline run's
+    plan step reports an unreadable one in full)."""
     config_row = repository.active_config(session)
     if config_row is None:
         return None
     try:
-        config = read_active(config_row)
+        return read_active(config_row)
     except ConfigUnreadable:
         return None
-    return series_planned_by(config)
+
+
+def pressure_series_of(config: PlanningConfig) -> str | None:
+    """The config's winter pressure series' id; None without one."""
+    return None if config.winter is None else config.winter.pressure_series
 
 
 def series_planned_by(config: PlanningConfig) -> frozenset[str]:
@@ -789,8 +800,10 @@ def pressure_index(
 
     A period's index is the same whatever the plan's horizon or first month, but for a period
     within HALF_YEAR_MONTHS of the pressure forecast's end, which takes the last full centred
-    year's mean (the pipeline, and the demo as it, forecast the pressure series to the plan's
-    last month; reaching half a year further would lengthen every monthly series' forecast).
+    year's mean, growth and all: the pipeline, and the demo as it, forecast the pressure series
+    half a year past the plan's last month (`forecast.winter.half_year_periods`) so no planned
+    month is such a period; a forecasts file (`homeward plan --demand`) reaching only the
+    plan's end has them.
     GET /v1/winter serves another index: the forecast over the trailing year of history
     (`forecast.winter_index`), growth and all.
     """

@@ -35,7 +35,7 @@ from forecast.notes import carried_level_warning, seasonless_warning, zero_width
 from forecast.outcome import CONSTANT, FAILED, SHORT_BACKTEST, TOO_SHORT
 from forecast.series import SEASON_LENGTH, SeriesData
 from forecast.validate import check_forecastable, split_history
-from forecast.winter import HALF_YEAR_MONTHS
+from forecast.winter import half_year_periods
 from homeward import api_keys, audit, demo_config, plan_summary, planning, repository, retention
 from homeward.clock import utcnow
 from homeward.demand_csv import read_demand_csv
@@ -892,34 +892,44 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
     demo = demo_observations(settings)
     history = demo[demo["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
     horizon = config.horizon_periods
+    winter = config.winter
+    pressure_id = None if winter is None else winter.pressure_series
+    # a weekly pressure series (one of the referrals) is forecast half a year past the plan
+    # in the referrals' run, as the pipeline forecasts it (pipeline.forecast_by_frequency);
+    # the referrals' demand is cut back to the plan
+    weekly_pressure = pressure_id is not None and pressure_id in set(history["unique_id"])
+    extra = half_year_periods("W-MON") if weekly_pressure else 0
     log.info(
         "forecasting demo referrals: %d series, %d weeks ahead",
         history["unique_id"].nunique(),
-        horizon,
+        horizon + extra,
     )
-    weekly = forecast_settings(settings, "W-MON", horizon)
+    weekly = forecast_settings(settings, "W-MON", horizon + extra)
     run = run_forecasts(history, weekly, progress=_progress)
+    first = run.forecasts.groupby("unique_id")["ds"].transform("min")
+    planned = run.forecasts[run.forecasts["ds"] < first + pd.Timedelta(weeks=horizon)]
     demand, warnings = planning.with_usable_factors(
-        planning.demand_from_forecasts(run.forecasts, run.metrics)
+        planning.demand_from_forecasts(planned, run.metrics)
     )
-    winter = config.winter
-    if winter is None or winter.pressure_series is None:
+    if winter is None or pressure_id is None:
         return demand, warnings
-    pressure_id = winter.pressure_series
     pressure = demo[demo["unique_id"] == pressure_id]
     if pressure.empty:
         raise ValueError(
             f"winter.pressure_series: expected a series of the demo data, found {pressure_id!r}; "
             "give --demand a file with winter_index and normal_cases columns instead"
         )
-    log.info("forecasting %s for the winter index", pressure_id)
-    # as far as the pipeline forecasts it, half a year past the plan's last month so that
-    # month has a whole centred year around it for its winter index (planning.pressure_index),
-    # so this plan is the pipeline's of the same data and config
-    reach = settings.model_copy(update={"forecast_horizon_weeks": horizon})
-    ahead = monthly_reach(pressure, history, reach) + HALF_YEAR_MONTHS
-    months = run_forecasts(pressure, forecast_settings(settings, "MS", ahead))
-    demand, winter_warnings = planning.winter_pressure(demand, winter, months.forecasts, pressure)
+    if weekly_pressure:
+        ahead = run.forecasts[run.forecasts["unique_id"] == pressure_id]
+    else:
+        log.info("forecasting %s for the winter index", pressure_id)
+        # as far as the pipeline forecasts it, half a year past the plan's last month so that
+        # month has a whole centred year around it for its winter index (planning.
+        # pressure_index), so this plan is the pipeline's of the same data and config
+        reach = settings.model_copy(update={"forecast_horizon_weeks": horizon})
+        months = monthly_reach(pressure, history, reach) + half_year_periods("MS")
+        ahead = run_forecasts(pressure, forecast_settings(settings, "MS", months)).forecasts
+    demand, winter_warnings = planning.winter_pressure(demand, winter, ahead, pressure)
     return demand, warnings + winter_warnings
 
 

@@ -725,8 +725,7 @@ def forecast_settings(settings: Settings, freq: str, horizon: int) -> ForecastSe
     settings' `forecast_horizon_weeks` or `forecast_horizon_months`), pooled by kind, with the
     settings' models and folds. A forecast made elsewhere with these (`homeward plan`'s
     offline demo) chooses the same models and sizes its intervals alike: a backtest horizon
-    that differs sizes them differently, and a winter index read from an interval's top
-    (`pressure_level` q90) with them."""
+    that differs sizes them differently."""
     return _forecast_settings(settings, horizon, backtest_horizon=plain_horizon(settings, freq))
 
 

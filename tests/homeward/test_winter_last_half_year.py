@@ -178,3 +178,37 @@ def test_a_weekly_pressure_series_is_forecast_26_weeks_past_the_plan(
     further = ends("winter/admissions")
     assert further["referrals/ot/a"] == weeks[-1] + horizon
     assert further["winter/admissions"] == weeks[-1] + horizon + pd.Timedelta(weeks=26)
+
+
+def test_homeward_plans_demo_with_a_weekly_pressure_series_is_the_pipelines(
+    factory: sessionmaker[Session], sqlite_settings: Settings
+) -> None:
+    """A config whose pressure series is one of the weekly referrals: `homeward plan`'s demo
+    forecast it monthly, 18 periods, so it ended months before the plan did (November 2026
+    planned at 1.0 with a warning) and read another index than the pipeline's everywhere else,
+    which forecasts it 26 weeks past the plan in the referrals' own run (a winter reviewer)."""
+    observations = _observations(WEEKS, _admissions("2025-03-01", seasonal=False))
+    rugby = observations["unique_id"] == "referrals/ot/rugby"
+    season = np.array([SEASON[m] for m in pd.DatetimeIndex(observations["ds"]).month])
+    observations.loc[rugby, "y"] = (100.0 * season)[rugby.to_numpy()]
+    body = _config()
+    body["winter"]["pressure_series"] = "referrals/ot/rugby"
+    settings = _yearly(sqlite_settings, "seasonal_naive")
+    with transaction(factory) as session:
+        repository.store_observations(session, observations, "test", "hash")
+        repository.save_config(session, body, planning.config_hash(body))
+    outcome = run_pipeline(factory, settings, trigger="demo")
+    with factory() as session:
+        stored = repository.latest_plan(session)
+        assert stored is not None and outcome.plan_id is not None
+        piped = pd.DataFrame(stored.result["demand"])
+    config = planning.PlanningConfig.model_validate(body)
+    with (
+        mock.patch.object(commands, "demo_observations", return_value=observations),
+        mock.patch.object(commands, "get_settings", return_value=settings),
+    ):
+        demand, warnings = commands._demo_demand(config)
+    assert not [w for w in warnings if "does not reach" in w]
+    assert _by_month(demand).to_numpy() == pytest.approx(_by_month(piped).to_numpy(), rel=1e-9)
+    assert _by_month(demand).max() > 1.05  # the season raises winter
+    assert len(demand) == len(piped)  # the referrals' demand is the plan's 52 weeks

@@ -886,8 +886,9 @@ def _newer_demo(session: Session, settings: Settings) -> pd.DataFrame | None:
 def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Demand for the demo plan: forecast the synthetic demo referrals (no database), and the
     winter pressure series when the config names one of the demo's, with the pipeline's
-    forecast settings (its backtest horizons, pooling, models and folds), so the plan is the
-    one the pipeline makes of the same data and config."""
+    forecast settings (its backtest horizons, pooling, models and folds), and each district's
+    normal level read over its referral history too, so the plan is the one the pipeline makes
+    of the same data and config."""
     settings = get_settings()
     demo = demo_observations(settings)
     history = demo[demo["unique_id"].str.startswith(planning.REFERRALS_PREFIX)]
@@ -929,7 +930,7 @@ def _demo_demand(config: PlanningConfig) -> tuple[pd.DataFrame, tuple[str, ...]]
         reach = settings.model_copy(update={"forecast_horizon_weeks": horizon})
         months = monthly_reach(pressure, history, reach) + half_year_periods("MS")
         ahead = run_forecasts(pressure, forecast_settings(settings, "MS", months)).forecasts
-    demand, winter_warnings = planning.winter_pressure(demand, winter, ahead, pressure)
+    demand, winter_warnings = planning.winter_pressure(demand, winter, ahead, pressure, history)
     return demand, warnings + winter_warnings
 
 

@@ -153,7 +153,11 @@ def _with_pressure(
     or less: its mean), where the pipeline reads the history before it, and a q90 or q975
     `pressure_level` plans an average winter, with a warning (a bad winter is measured from
     history: planning.bad_winter_note); a forecast under 11 months has no year to set it
-    against, and is refused."""
+    against, and is refused. Nor does it hold the referrals' history, so each district's
+    normal level (`normal_cases`) is the centred annual mean of its forecast alone, where the
+    pipeline reads the history before it: a forecast of a year or less takes its mean in
+    every period, which for growing referrals sets a plan's first winter half a year's
+    growth high."""
     ds = forecast["ds"]
     if ds.max() < ds.min() + pd.DateOffset(months=11):
         raise ValidationFailed(

@@ -483,7 +483,10 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
         forecast = frame[frame["unique_id"] == series_id] if len(frame) else frame
         read |= {int(r) for r in forecast["run_id"]}
         history = repository.load_observations(session, [series_id])
-        demand, winter_warnings = winter_pressure(demand, config.winter, forecast, history)
+        referrals = repository.load_observations(session, _series_ids(demand))
+        demand, winter_warnings = winter_pressure(
+            demand, config.winter, forecast, history, referrals
+        )
         warnings += winter_warnings
         if note := seasonless(session, series_id, history, forecast):
             warnings += (
@@ -500,6 +503,12 @@ def prepare_plan(session: Session, body: dict[str, Any]) -> PreparedPlan:
     notes = warnings + start_notes(demand, inputs) + winter_notes(config, inputs)
     newest = max(referral, default=None)
     return PreparedPlan(config, inputs, notes, newest, tuple(sorted(read)))
+
+
+def _series_ids(demand: pd.DataFrame) -> list[str]:
+    """The referral series ids of the demand's services and districts."""
+    pairs = demand.loc[:, ["service", "district"]].drop_duplicates()
+    return [f"{REFERRALS_PREFIX}{s}/{d}" for s, d in pairs.itertuples(index=False)]
 
 
 def _further(config: PlanningConfig) -> str:
@@ -741,11 +750,17 @@ def seasonless(
 
 
 def winter_pressure(
-    demand: pd.DataFrame, winter: WinterConfig, forecast: pd.DataFrame, history: pd.DataFrame
+    demand: pd.DataFrame,
+    winter: WinterConfig,
+    forecast: pd.DataFrame,
+    history: pd.DataFrame,
+    referrals: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Demand with the pressure series' columns (`with_winter_pressure`), and warnings for what
-    could not be raised: every winter month when the series has no forecast or no history (the
-    plan still matters more than its winter uplift), or the months its forecast does not reach.
+    """Demand with the pressure series' columns (`with_winter_pressure`, its normal level read
+    over the `referrals`' history: unique_id, ds, y), and warnings for what could not be
+    raised: every winter month when the pressure series (`forecast`, `history`) has no
+    forecast or no history (the plan still matters more than its winter uplift), or the
+    months its forecast does not reach.
     """
     series_id = winter.pressure_series
     if forecast.empty or history.empty:
@@ -757,7 +772,7 @@ def winter_pressure(
         )
         log.warning("%s", warning)
         empty = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
-        return with_winter_pressure(demand, empty), (warning,)
+        return with_winter_pressure(demand, empty, referrals), (warning,)
     index = pressure_index(forecast, history, winter.pressure_level, winter.months)
     missing = uncovered_winter(demand, index, winter.months)
     warnings: tuple[str, ...] = (
@@ -770,7 +785,7 @@ def winter_pressure(
     )
     if note := bad_winter_note(series_id, history, winter.pressure_level, winter.months):
         warnings += (note,)
-    return with_winter_pressure(demand, index), warnings
+    return with_winter_pressure(demand, index, referrals), warnings
 
 
 # the quantile of a winter month's seasonal factor each `pressure_level` plans for
@@ -837,19 +852,27 @@ def bad_winter_note(
     )
 
 
-def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
+def with_winter_pressure(
+    demand: pd.DataFrame, index: pd.DataFrame, history: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Demand with the columns a winter config's pressure series needs (see WinterConfig):
 
     - `winter_index`: the pressure index of the calendar month each period starts in (the
       month's mean if the pressure series is weekly; 1.0 in months it does not cover, which
       `uncovered_winter` names);
     - `normal_cases`: each service and district's deseasonalised level at each period, the
-      level the index raises: its forecast's centred annual mean there (forecast.winter.
-      centred_annual_mean), so a two-year plan's second winter raises the second year's
-      level, as the index is the pressure's season without its growth. A period within half
-      a year of the forecast's start or end takes the nearest full centred year's mean (a
-      forecast of a year or less: its mean). For monthly demand the level is taken per day
-      and given back in each month's days, as the index is per day.
+      level the index raises: the centred annual mean there (forecast.winter.
+      centred_annual_mean) of its referral series' `history` (unique_id
+      `referrals/<service>/<district>`, ds, y; the observations before its forecast's
+      first period) followed by its forecast, so a two-year plan's second winter raises the
+      second year's level, as the index is the pressure's season without its growth. With
+      history, a plan's first half year has whole centred years around it: of the forecast
+      alone, a 52-week forecast has none, and every week took its mean, centred on the
+      plan's middle, which overstated a growing series' first winter by half a year's
+      growth. A period within half a year of the series' end (or, without history, of its
+      forecast's start) takes the nearest full centred year's mean (none: the mean). For
+      monthly demand the level is taken per day and given back in each month's days, as
+      the index is per day.
     """
     monthly = pd.Series(
         index["index"].to_numpy(dtype=float),
@@ -859,12 +882,39 @@ def with_winter_pressure(demand: pd.DataFrame, index: pd.DataFrame) -> pd.DataFr
     monthly = monthly.groupby(level=0).mean()
     ds = pd.DatetimeIndex(pd.to_datetime(demand["ds"]))
     out = demand.assign(winter_index=monthly.reindex(ds.to_period("M")).fillna(1.0).to_numpy())
-    factor = month_factor(ds, "MS") if bool((ds.day == 1).all()) else np.ones(len(ds))
+    monthly_demand = bool((ds.day == 1).all())
+    factor = month_factor(ds, "MS") if monthly_demand else np.ones(len(ds))
     per_day = pd.Series(out["cases"].to_numpy(dtype=float) / factor, index=ds)
+    past = _per_day_history(history, monthly_demand)
+    series = REFERRALS_PREFIX + out["service"].astype(str) + "/" + out["district"].astype(str)
     normal = np.empty(len(out))
-    for rows in out.groupby(["service", "district"]).indices.values():
-        normal[rows] = centred_annual_mean(per_day.iloc[rows]).to_numpy(dtype=float)
+    for series_id, rows in series.groupby(series).indices.items():
+        normal[rows] = _normal_level(per_day.iloc[rows], past.get(str(series_id)))
     return out.assign(normal_cases=normal * factor)
+
+
+def _per_day_history(history: pd.DataFrame | None, monthly: bool) -> dict[str, pd.Series]:
+    """Each series' observations (y by ds, sorted), per day for monthly demand as its cases."""
+    if history is None or history.empty:
+        return {}
+    frame = history.loc[:, ["unique_id", "ds", "y"]].dropna()
+    ds = pd.DatetimeIndex(pd.to_datetime(frame["ds"]))
+    factor = month_factor(ds, "MS") if monthly else np.ones(len(ds))
+    y = pd.Series(frame["y"].to_numpy(dtype=float) / factor, index=ds)
+    return {
+        str(uid): y.iloc[rows].sort_index()
+        for uid, rows in frame.groupby("unique_id").indices.items()
+    }
+
+
+def _normal_level(forecast: pd.Series, history: pd.Series | None) -> npt.NDArray[np.float64]:
+    """The centred annual mean at each of one series' forecast periods (`forecast`, per day
+    by ds) of its history before them followed by the forecast."""
+    past = history[history.index < forecast.index.min()] if history is not None else None
+    if past is None or past.empty:
+        return centred_annual_mean(forecast).to_numpy(dtype=float)
+    level = centred_annual_mean(pd.concat([past, forecast]))
+    return level.to_numpy(dtype=float)[len(past) :]
 
 
 def uncovered_winter(demand: pd.DataFrame, index: pd.DataFrame, months: Iterable[int]) -> list[str]:

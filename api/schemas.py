@@ -1435,6 +1435,23 @@ class SeriesDeletedPublic(BaseModel):
     )
 
 
+_DEPENDENT_TOTALS = (
+    "the totals deleted with {them} though not asked for, by id: each listed {one} as a "
+    "member (its `members` in GET /v1/series), or listed such a total (an area total of a "
+    "team total deleted), so no total left names a series that is gone; the next pipeline "
+    "run makes them again from the series still stored. [] for none"
+)
+
+
+class SeriesOneDeletedPublic(SeriesDeletedPublic):
+    """What DELETE /v1/series/{series_id} removed: the series, and the totals listing it."""
+
+    dependent_totals: list[str] = Field(
+        description=_DEPENDENT_TOTALS.format(them="it", one="it")
+        + " (this answer's counts are the series' own; GET /v1/audit records theirs)"
+    )
+
+
 class SeriesManyDeletedPublic(BaseModel):
     """What DELETE /v1/series?prefix= removed: each series, and the totals."""
 
@@ -1448,7 +1465,13 @@ class SeriesManyDeletedPublic(BaseModel):
         description="their forecast rows, over every run that forecast them (with their "
         "backtest metrics and level shifts)"
     )
-    series: list[SeriesDeletedPublic] = Field(description="each series deleted, by id")
+    series: list[SeriesDeletedPublic] = Field(
+        description="each series deleted, by id, `dependent_totals` among them"
+    )
+    dependent_totals: list[str] = Field(
+        description=_DEPENDENT_TOTALS.format(them="these", one="one of them")
+        + " (in `series` and the counts)"
+    )
 
 
 class ImportPublic(BaseModel):

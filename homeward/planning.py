@@ -692,6 +692,25 @@ def series_to_delete(session: Session, prefix: str | None, synthetic: bool) -> l
     return sorted([*ids, *_left_without_districts(session, totals, set(ids))])
 
 
+def totals_listing(session: Session, going: Iterable[str]) -> dict[str, list[str]]:
+    """The kept totals that list a series in `going` as a member (`members` in GET
+    /v1/series, as the run serving each recorded them), or list such a total (an area total
+    of a team going), by id, each with its members going: deleted with `going`, no total is
+    left naming a series that is gone (a dashboard adds up its members' histories). A total
+    whose run recorded no members is not one."""
+    listed = repository.total_members(session, repository.newest_forecast_runs(session))
+    gone = set(going)
+    found: dict[str, list[str]] = {}
+    while newly := {
+        total: [m for m in members if m in gone]
+        for total, members in listed.items()
+        if total not in gone and gone.intersection(members)
+    }:
+        found |= newly
+        gone |= newly.keys()
+    return dict(sorted(found.items()))
+
+
 def _left_without_districts(session: Session, totals: list[str], going: set[str]) -> list[str]:
     """The totals among `totals` with no stored district under the active config but those
     `going`; with no config active (or one unreadable, which a delete refuses) none has one."""

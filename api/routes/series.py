@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
@@ -30,6 +30,7 @@ from api.schemas import (
     SeriesDeletedPublic,
     SeriesKind,
     SeriesManyDeletedPublic,
+    SeriesOneDeletedPublic,
     SeriesPublic,
 )
 from homeward import planning, repository
@@ -362,7 +363,7 @@ def get_forecast(
 @router.delete(
     "/series/{series_id:path}",
     operation_id="delete_series",
-    response_model=SeriesDeletedPublic,
+    response_model=SeriesOneDeletedPublic,
     dependencies=[allowed(Action.UPLOAD)],
     responses={
         **error_responses(
@@ -384,11 +385,12 @@ def get_forecast(
 )
 def delete_series(
     series_id: SeriesIdPath, session: SessionDep, factory: FactoryDep, actor: ActorDep
-) -> SeriesDeletedPublic:
+) -> SeriesOneDeletedPublic:
     """Delete a series uploaded by mistake (a misspelt district, a service and district
     swapped): its history and every run's forecasts, metrics and level shifts of it, in one
     transaction. Otherwise such a series is forecast in every run and listed for good. The
-    next pipeline run leaves it out. A series the active config plans from is refused (409),
+    next pipeline run leaves it out. The totals listing it as a member go with it
+    (`dependent_totals`). A series the active config plans from is refused (409),
     since deleting it would stop the plan; correct one with an upload (`?replace=true`); so
     is a delete while a pipeline run is in progress, which would forecast the series again."""
     if series_id in planned_or_refuse(session):
@@ -403,15 +405,15 @@ def delete_series(
     if session.get(SeriesRow, series_id) is None and not _forecast_only(session, series_id):
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
     with _deleting(factory) as locked:
+        dependents = planning.totals_listing(locked, [series_id])
         deleted = repository.delete_series(locked, series_id)
+        totals = repository.delete_many_series(locked, list(dependents)) if deleted else []
         if deleted is not None:  # in the delete's transaction: recorded if, and only if, done
-            _record_deleted(locked, actor, None, False, [deleted])
+            _record_deleted(locked, actor, None, False, [deleted, *totals], dependents)
     if deleted is None:  # deleted by another request meanwhile
         raise NotFound(f"no stored series {series_id!r}; GET /v1/series lists the series")
-    return SeriesDeletedPublic(
-        series_id=deleted.series_id,
-        observations_deleted=deleted.observations,
-        forecast_rows_deleted=deleted.forecast_rows,
+    return SeriesOneDeletedPublic(
+        **_one_deleted(deleted).model_dump(), dependent_totals=[t.series_id for t in totals]
     )
 
 
@@ -475,8 +477,9 @@ def delete_series_by_prefix(
     deletes one, in one transaction: all of them or none. `synthetic=true` deletes only the
     synthetic demo's series (with no prefix, all of them), so a council that has stored its
     own config and data drops the demo's, which every run would otherwise forecast and warn
-    of. A series the active config plans from is refused (409, naming them), as is a delete
-    while a pipeline run is in progress."""
+    of. The totals listing one of them as a member go with them (`dependent_totals`). A
+    series the active config plans from is refused (409, naming them), as is a delete while
+    a pipeline run is in progress."""
     _refuse_without_prefix(prefix, synthetic)
     prefix = prefix or None  # with synthetic=true, an empty prefix is none
     _refuse_unless_deletable(
@@ -486,9 +489,10 @@ def delete_series_by_prefix(
         repository.lock_observations(locked)  # matched again: an upload may have come since
         ids = planning.series_to_delete(locked, prefix, synthetic)
         _refuse_unless_deletable(locked, ids, prefix, synthetic)
-        deleted = repository.delete_many_series(locked, ids)
-        _record_deleted(locked, actor, prefix, synthetic, deleted)
-    return _many_deleted(prefix, synthetic, deleted)
+        dependents = planning.totals_listing(locked, ids)
+        deleted = repository.delete_many_series(locked, sorted([*ids, *dependents]))
+        _record_deleted(locked, actor, prefix, synthetic, deleted, dependents)
+    return _many_deleted(prefix, synthetic, deleted, dependents)
 
 
 def _record_deleted(
@@ -497,10 +501,12 @@ def _record_deleted(
     prefix: str | None,
     synthetic: bool,
     deleted: list[repository.DeletedSeries],
+    dependents: Collection[str],
 ) -> None:
     """The audit trail's entry for a delete, in its transaction: who, the prefix asked for
-    (null for one series by id), and each series deleted with its counts, as answered."""
-    answered = _many_deleted(prefix, synthetic, deleted).model_dump(mode="json")
+    (null for one series by id), and each series deleted with its counts (the totals listing
+    them among them, `dependent_totals`), as a prefix's delete answers."""
+    answered = _many_deleted(prefix, synthetic, deleted, dependents).model_dump(mode="json")
     repository.record_audit(session, actor, "delete_series", **answered)
 
 
@@ -525,7 +531,10 @@ def _refuse_without_prefix(prefix: str | None, synthetic: bool) -> None:
 
 
 def _many_deleted(
-    prefix: str | None, synthetic: bool, deleted: list[repository.DeletedSeries]
+    prefix: str | None,
+    synthetic: bool,
+    deleted: list[repository.DeletedSeries],
+    dependents: Collection[str],
 ) -> SeriesManyDeletedPublic:
     return SeriesManyDeletedPublic(
         prefix=prefix,
@@ -533,14 +542,16 @@ def _many_deleted(
         series_deleted=len(deleted),
         observations_deleted=sum(d.observations for d in deleted),
         forecast_rows_deleted=sum(d.forecast_rows for d in deleted),
-        series=[
-            SeriesDeletedPublic(
-                series_id=d.series_id,
-                observations_deleted=d.observations,
-                forecast_rows_deleted=d.forecast_rows,
-            )
-            for d in deleted
-        ],
+        series=[_one_deleted(d) for d in deleted],
+        dependent_totals=[d.series_id for d in deleted if d.series_id in dependents],
+    )
+
+
+def _one_deleted(deleted: repository.DeletedSeries) -> SeriesDeletedPublic:
+    return SeriesDeletedPublic(
+        series_id=deleted.series_id,
+        observations_deleted=deleted.observations,
+        forecast_rows_deleted=deleted.forecast_rows,
     )
 
 

@@ -331,6 +331,7 @@ def test_a_series_uploaded_by_mistake_can_be_deleted_whole(
         "series_id": series_id,
         "observations_deleted": 2,
         "forecast_rows_deleted": 1,
+        "dependent_totals": [],
     }
     assert _stored(admin, series_id) == []
     assert admin.get(f"/v1/forecasts/{series_id}").status_code == 404

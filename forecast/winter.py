@@ -185,6 +185,12 @@ def fewest_winters(history: pd.DataFrame, months: Iterable[int] = WINTER_MONTHS)
     return _fewest(_winter_factors(history, months), months)
 
 
+def winter_months_seen(history: pd.DataFrame, months: Iterable[int] = WINTER_MONTHS) -> int:
+    """How many winter months' seasonal factors a bad winter is measured from (see
+    `bad_winter_rise`): a 1-in-n month wants about n of them, or it is the worst seen."""
+    return len(_winter_factors(history, months))
+
+
 def _fewest(factors: pd.Series, months: Iterable[int]) -> int:
     counts = factors.groupby(pd.DatetimeIndex(factors.index).month).size()
     return min(int(counts.get(m, 0)) for m in set(months))

@@ -38,7 +38,7 @@ from forecast.validate import check_forecastable, split_history
 from forecast.winter import half_year_periods
 from homeward import api_keys, audit, demo_config, plan_summary, planning, repository, retention
 from homeward.clock import utcnow
-from homeward.demand_csv import read_demand_csv
+from homeward.demand_csv import read_demand_file
 from homeward.demo_series import (
     demo_history_end,
     generate_demo_observations,
@@ -741,8 +741,9 @@ def plan_cmd(args: argparse.Namespace) -> int:
     warnings = planning.config_level_warnings(config)
     if args.demand:
         _require_file("--demand", args.demand)
-        demand = read_demand_csv(Path(args.demand), config)
-        warnings += (planning.NO_RISK_FROM_FILE,)  # its columns have no low or high year
+        read = read_demand_file(Path(args.demand), config)
+        demand = read.demand
+        warnings += (*read.warnings, planning.NO_RISK_FROM_FILE)  # no low or high year
     else:
         _refuse_beyond_the_demo(config)
         demand, demo_warnings = _demo_demand(config)

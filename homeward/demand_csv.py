@@ -39,7 +39,21 @@ PRESSURE = ("winter_index", "normal_cases")  # for a config's winter.pressure_se
 EXPECTED_HEADER = "a CSV file with the header " + ",".join(REQUIRED)
 
 
+@dataclass(frozen=True)
+class DemandFile:
+    """A demand file read for a plan, and what its plan should warn of: the winter pressure
+    read from a forecasts file without history (`_with_pressure`)."""
+
+    demand: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+
 def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.DataFrame:
+    """The demand of `read_demand_file` (its warnings are the plan's, not the frame's)."""
+    return read_demand_file(path, config).demand
+
+
+def read_demand_file(path: Path, config: PlanningConfig | None = None) -> DemandFile:
     """Parse and validate once; rows are numbered as in the file (header is line 1).
 
     Besides the required columns, quantile columns named like `q90` are kept (the planning
@@ -97,8 +111,8 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
         }
     ).reset_index(drop=True)
     if pressure is not None and config is not None and config.winter is not None:
-        demand = _with_pressure(demand, pressure, config.winter, path)
-    return demand
+        return _with_pressure(demand, pressure, config.winter, path)
+    return DemandFile(demand)
 
 
 def _pressure_forecast(
@@ -145,7 +159,7 @@ def _pressure_forecast(
 
 def _with_pressure(
     demand: pd.DataFrame, forecast: pd.DataFrame, winter: WinterConfig, path: Path
-) -> pd.DataFrame:
+) -> DemandFile:
     """Demand with winter_index and normal_cases from the pressure series' forecast, as the
     pipeline computes them (planning.pressure_index: its forecast mean over the centred annual
     mean around each month; planning.with_winter_pressure). The file holds no history, so the
@@ -174,19 +188,23 @@ def _with_pressure(
         )
     history = pd.DataFrame({"unique_id": [], "ds": pd.Series(dtype="datetime64[ns]"), "y": []})
     index = pressure_index(forecast, history, winter.pressure_level, winter.months)
-    if note := bad_winter_note(
-        winter.pressure_series, history, winter.pressure_level, winter.months
-    ):
-        log.warning("%s", note)
+    series = winter.pressure_series
+    warnings = [
+        f"winter.pressure_series {series!r}: a forecasts file holds no history, so the winter "
+        "index of the forecast's first half year is set against its first whole year, and "
+        "each district's normal level against its own forecast's (a growing series reads "
+        "calmer there, a falling one busier, than the pipeline's plan, which reads the history "
+        "before the forecast)"
+    ]
+    if note := bad_winter_note(series, history, winter.pressure_level, winter.months):
+        warnings.append(note)
     if missing := uncovered_winter(demand, index, winter.months):
-        log.warning(
-            "winter.pressure_series %r: its forecast does not reach %s; those months are "
-            "planned without hospital pressure",
-            winter.pressure_series,
-            ", ".join(missing),
+        warnings.append(
+            f"winter.pressure_series {series!r}: its forecast does not reach "
+            f"{', '.join(missing)}; those months were planned without hospital pressure"
         )
-    log.info("winter demand raised by %s's forecast, as the pipeline would", winter.pressure_series)
-    return with_winter_pressure(demand, index)
+    log.info("winter demand raised by %s's forecast in the file", series)
+    return DemandFile(with_winter_pressure(demand, index), tuple(warnings))
 
 
 # `homeward forecast --output`'s columns, read as demand: the mean is the cases planned for,

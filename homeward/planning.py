@@ -31,6 +31,7 @@ from forecast.winter import (
     centred_annual_mean,
     fewest_winters,
     seasonal_index,
+    winter_months_seen,
 )
 from homeward import repository
 from homeward.clock import code_version, utcnow
@@ -829,7 +830,7 @@ def pressure_index(
     (`bad_winter_note` says so) it stays the mean's. (It was the top of the forecast's 80% or
     95% interval over the mean's annual level, which read the forecast's growing uncertainty
     about the series' level as winter: 1.34 in a January a month ahead and 1.71 a year later
-    for a volatile series whose worst winter month had been 1.25, an analyst found.) Months
+    for a volatile series whose worst winter month had been 1.28, an analyst found.) Months
     the series has already reported read what was observed, with no rise.
 
     A period's index is the same whatever the plan's horizon or first month, but for a period
@@ -857,9 +858,18 @@ def bad_winter_note(
     series_id: str | None, history: pd.DataFrame, level: str, months: Iterable[int]
 ) -> str | None:
     """Why a config's q90 or q975 `pressure_level` planned an average winter: the pressure
-    series' history holds too few winters to measure a bad one (`pressure_index`); else None."""
+    series' history holds too few winters to measure a bad one (`pressure_index`); or that a
+    q975 rests on too few winter months to be a 1-in-40 one, so it is about the worst seen;
+    else None."""
     if _bad_winter(history, level, months) is not None:
-        return None
+        seen = winter_months_seen(history, months)
+        if level != "q975" or seen >= 40:
+            return None
+        return (
+            f"winter.pressure_level 'q975': a 1-in-40 winter month wants about 40 winter months "
+            f"of history to be measured from, found {seen} in the history of {series_id!r}, so "
+            "it is about the worst month seen, little above q90's 1-in-10"
+        )
     found = fewest_winters(history, months)
     where = f"in the history of {series_id!r}" if not history.empty else "(no history given)"
     return (

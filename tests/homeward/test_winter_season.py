@@ -154,8 +154,8 @@ def _bad_winters(per_day: np.ndarray, bad: dict[int, float]) -> np.ndarray:
 def test_a_bad_winter_is_a_bad_winter_of_the_history_not_the_forecasts_interval() -> None:
     """q90 read the top of the pressure forecast's 80% interval over the mean's annual level:
     as the interval widens with the horizon, an analyst's index rose from 1.34 in the first
-    January to 1.71 in the next (1.01 and 1.00 for the mean), above the 1.25 of the
-    series' worst month in 93. It is the mean's index raised by how far the history's winter
+    January to 1.71 in the next (1.01 and 1.00 for the mean), above the 1.28 of the
+    series' worst winter month in 93. It is the mean's index raised by how far the history's winter
     months rose above their usual factor in a 1-in-10 month: the same at every horizon."""
     per_day = _bad_winters(_seasonal_trend(), {2020: 0.12, 2023: -0.05, 2024: 0.06})
     history, forecast = _split(per_day, "2026-10-01", 24)
@@ -216,3 +216,15 @@ def test_too_few_winters_say_how_bad_one_gets_and_the_plan_says_so() -> None:
     assert note is not None and "found 2 in the history of 'p'" in note
     assert planning.bad_winter_note("p", history, "q90", WINTER_MONTHS) is None
     assert planning.bad_winter_note("p", short, "mean", WINTER_MONTHS) is None
+
+
+def test_a_1_in_40_winter_month_from_few_winters_says_it_is_the_worst_seen() -> None:
+    """q975 from three winters' 15 months was the worst month seen, little above q90, and
+    the config and README promised a 1-in-40 winter month (a winter reviewer)."""
+    history, _forecast = _split(_seasonal_trend(), "2026-10-01", 12)
+    three = history[history["ds"] >= pd.Timestamp("2022-10-01")]
+    note = planning.bad_winter_note("p", three, "q975", WINTER_MONTHS)
+    assert note is not None and note.startswith("winter.pressure_level 'q975'")
+    assert "found 15 in the history of 'p'" in note
+    assert planning.bad_winter_note("p", three, "q90", WINTER_MONTHS) is None
+    assert planning.bad_winter_note("p", history, "q975", WINTER_MONTHS) is None  # 40 months

@@ -436,6 +436,8 @@ def _forecast_and_plan(step: _Pass) -> tuple[int | None, RunStatus, str]:
     forecasts = forecast_by_frequency(history, step.settings, step.report, tree, anchors, pressure)
     step.warnings.extend(forecasts.warnings)
     step.timings["forecast_s"] = time.perf_counter() - start
+    rows = sum(len(fc.forecasts) for fc in forecasts.runs)
+    step.report(f"storing {rows:,} forecast rows")  # seconds on England's series, said so
     with repository_session(step.factory) as session:
         _check_lease(session, step)
         run = session.get_one(RunRow, step.run_id)

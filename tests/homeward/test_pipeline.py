@@ -94,6 +94,12 @@ def test_a_running_run_shows_its_progress_as_its_message(
         run = repository.list_runs(session, 1)[0]
     assert run.status == "forecast_only" and run.message == outcome.message
     assert "series forecast" not in (run.message or "")
+    # after the last series, the run says it is storing (16 s of a 161 s run on England's
+    # series, under load, sat at "453/453 series forecast": a scale reviewer)
+    texts = [text for text, _message, _status in seen]
+    last = max(i for i, text in enumerate(texts) if "series forecast" in text)
+    storing = [text for text in texts[last:] if text.startswith("storing ")]
+    assert storing and storing[0].endswith(" forecast rows"), texts[last:]
 
 
 def test_level_shifts_found_by_the_run_are_stored(factory, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]

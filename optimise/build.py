@@ -151,12 +151,12 @@ def define_works_balance(asm: Assembler, inputs: PlanInputs, cols: dict[str, Int
 
 
 def define_capital(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:
-    """sum_t cost_per_adaptation[d] * y[d, t] <= capital[d], each district on its own; with
+    """sum_t cost_per_adaptation[d, t] * y[d, t] <= capital[d], each district on its own; with
     capital by financial year the same per year, over that year's periods (nothing carried)."""
     bounds, axes = capital_bounds(inputs), capital_axes(inputs)
     rows = asm.add_rows("capital", axes, -INF, bounds.reshape(asm.shape(axes)))
     rows = rows.reshape(bounds.shape)[:, capital_row_of_period(inputs)]  # (D, T)
-    asm.coef(rows, cols["y"], inputs.cost_per_adaptation_gbp[:, None])
+    asm.coef(rows, cols["y"], inputs.cost_per_adaptation_gbp)
 
 
 def define_team_hours(asm: Assembler, inputs: PlanInputs, cols: dict[str, IntArray]) -> None:

@@ -68,7 +68,7 @@ FIELD_AXES: dict[str, tuple[str | None, ...]] = {
     "revenue_budget_gbp": ("budget", None),
     "revenue_budget_by_year_gbp": ("budget", None),
     "capital_gbp": ("district",),
-    "cost_per_adaptation_gbp": ("district",),
+    "cost_per_adaptation_gbp": ("district", None),
     "fee_per_case_gbp": ("district", None),
     "initial_works_backlog_cases": ("district",),
     "max_works_per_period": ("district",),

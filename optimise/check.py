@@ -32,7 +32,7 @@ def residuals(inputs: PlanInputs, result: PlanResult) -> list[Residual]:
         "backlog": _backlog(inputs, g),
         "works": _works(inputs, g),
         "capital": _capital(inputs, g),
-        "capital_cost": np.abs(g.capital - g.works_done * inputs.cost_per_adaptation_gbp[:, None]),
+        "capital_cost": np.abs(g.capital - g.works_done * inputs.cost_per_adaptation_gbp),
         "works_capacity": np.maximum(g.works_done - inputs.max_works_per_period[:, None], 0.0),
         "hours_per_case": np.abs(g.hours - g.cases * inputs.hours_per_case[:, None, None]),
         "team_hours_used": np.maximum(team_sum(inputs, g.hours) - g.staff - g.agency, 0.0),

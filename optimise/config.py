@@ -1046,7 +1046,8 @@ class FeesConfig(_Strict):
     charged_to_grant: bool = Field(
         default=False,
         description="true: the fee is paid out of the district's DFG capital with the works (cost "
-        "+ fee of capital per case; not with by_year); false: it is income on top of the capital",
+        "+ fee of capital per case; with by_year, the fee of the year the period starts in); "
+        "false: it is income on top of the capital",
     )
     by_year: dict[str, FeeYearConfig] | None = Field(
         default=None,
@@ -1057,16 +1058,15 @@ class FeesConfig(_Strict):
         '"min_fee_per_case_gbp": 600}}: the works cases completed in a period pay the fee of the '
         "financial year the period starts in, as a period counts in that year everywhere in a "
         "plan; one entry for every financial year the plan's periods start in (others are left "
-        "out), labelled YYYY-YY of consecutive years; not with charged_to_grant; a fee sweep "
-        "(POST /v1/plans/sweeps), which sets dfg_fee_rate, refuses it; null: the three figures "
-        "above",
+        "out), labelled YYYY-YY of consecutive years; with charged_to_grant, a works case uses "
+        "its cost + that year's fee of capital; a fee sweep (POST /v1/plans/sweeps), which sets "
+        "dfg_fee_rate, refuses it; null: the three figures above",
     )
 
     @model_validator(mode="after")
     def _fee_given_once(self) -> FeesConfig:
         """dfg_fee_rate (with its bounds) or by_year, not both and not neither; by_year's years
-        as a budget's by financial year, and its fee paid as income (not charged_to_grant,
-        whose cost of a works case would change from April)."""
+        as a budget's by financial year."""
         if (self.dfg_fee_rate is None) == (self.by_year is None):
             raise ConfigValueError(
                 "fees.dfg_fee_rate",
@@ -1090,14 +1090,6 @@ class FeesConfig(_Strict):
                     f"none beside fees.by_year (each year's {field} goes in its entry there)",
                     f"{found:g}",
                 )
-        if self.charged_to_grant:
-            raise ConfigValueError(
-                "fees.charged_to_grant",
-                ("charged_to_grant",),
-                "false with fees.by_year (a fee charged to the grant is one figure: give "
-                "dfg_fee_rate, or the fee as income beside the capital)",
-                "true",
-            )
         check_financial_years("fees.by_year", "by_year", self.by_year)
         return self
 

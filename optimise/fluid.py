@@ -111,12 +111,13 @@ class _Works:
             self.capital_left = capital_bounds(self.inputs)[:, rows[t]].copy()
         self.referred[:, t] = self.inputs.p_ot_dfg * ot_served
         self.waiting = self.waiting + self.referred[:, t]
-        done = np.minimum(self.waiting, self.capital_left / self.inputs.cost_per_adaptation_gbp)
+        cost = self.inputs.cost_per_adaptation_gbp[:, t]
+        done = np.minimum(self.waiting, self.capital_left / cost)
         if self.schedule is not None:
             self.pace = self.pace + self.schedule[:, t]
             done = np.minimum(done, self.pace)
             self.pace = self.pace - done
         self.waiting = self.waiting - done
-        self.capital_left = self.capital_left - done * self.inputs.cost_per_adaptation_gbp
+        self.capital_left = self.capital_left - done * cost
         self.backlog[:, t] = self.waiting
         self.done[:, t] = done

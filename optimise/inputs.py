@@ -85,7 +85,9 @@ class PlanInputs:
     financial_years: tuple[str, ...]  # labels such as '2025-26' of the years in the horizon
     year_of_period: IntArray  # (T,) index into financial_years
     capital_gbp: Array  # (D,) over the horizon, not pooled (by year: the years' sum)
-    cost_per_adaptation_gbp: Array  # (D,) capital per works case (+ its fee if charged_to_grant)
+    # (D, T) capital per works case completed in each period (+ that period's fee if
+    # charged_to_grant)
+    cost_per_adaptation_gbp: Array
     # (D, T) DFG fee per works case completed in each period: the fee structure (fees, or its
     # by_year entry of the financial year the period starts in) on the district's cost a case,
     # resolved here once (`_fees`)
@@ -111,7 +113,7 @@ class PlanInputs:
     demand_low_factor: Array | None = None
     demand_high_factor: Array | None = None
     # (D,) the config's cost of a works case, before any fee (cost_per_adaptation_gbp adds the
-    # fee where it is charged to the grant); None: the same as cost_per_adaptation_gbp
+    # fee where it is charged to the grant); None: cost_per_adaptation_gbp's least a period
     works_cost_gbp: Array | None = None
     # (S, D) each district's own limits on the hours spent on its cases of a service, hours per
     # period (districts[].hours): floor 0 and ceiling inf where it gives none; None: no district
@@ -414,14 +416,14 @@ def _district_arrays(
     by_year = _capital_by_year(config, years)
     cost = np.array([d.cost_per_adaptation_gbp for d in config.districts])
     fee = _fees(config.fees, cost, years, year_of_period)
-    # a fee charged to the grant is one figure (the config refuses fees.by_year with it)
-    capital_per_case = cost + fee[:, 0] if config.fees.charged_to_grant else cost
+    # a fee charged to the grant is paid with each case: the fee of the period's year
+    grant_fee = fee if config.fees.charged_to_grant else np.zeros_like(fee)
     return {
         "capital_gbp": _frozen(
             [d.capital_gbp or 0.0 for d in config.districts] if by_year is None else by_year.sum(1)
         ),
         "capital_by_year_gbp": by_year,
-        "cost_per_adaptation_gbp": _frozen(capital_per_case),
+        "cost_per_adaptation_gbp": _frozen(cost[:, None] + grant_fee),
         "works_cost_gbp": _frozen(cost),
         "fee_per_case_gbp": _frozen(fee),
         "initial_works_backlog_cases": _frozen(

@@ -41,7 +41,7 @@ def plan_values(inputs: PlanInputs, model: LpModel, col_value: Array) -> PlanVal
         team_hours_used=team_hours(inputs, served),
         works_completed=works,
         works_backlog=grid("bw"),
-        capital_spent_gbp=works * inputs.cost_per_adaptation_gbp[:, None],
+        capital_spent_gbp=works * inputs.cost_per_adaptation_gbp,
         fee_income_gbp=works * inputs.fee_per_case_gbp,
         charge_income_gbp=np.einsum(
             "sdtk,st->dt",

@@ -168,8 +168,9 @@ def _capital(
     years = inputs.financial_years if inputs.capital_per_financial_year else (None,)
     out = []
     for (i, d), (ri, year) in product(enumerate(districts), enumerate(years)):
-        span = [t for ti, t in enumerate(periods) if rows_of[ti] == ri]
-        spent = pulp.lpSum(inputs.cost_per_adaptation_gbp[i] * v["y"][d, t] for t in span)
+        cost = inputs.cost_per_adaptation_gbp[i]  # (T,): a fee charged to the grant by year
+        span = [(ti, t) for ti, t in enumerate(periods) if rows_of[ti] == ri]
+        spent = pulp.lpSum(cost[ti] * v["y"][d, t] for ti, t in span)
         keys = (d,) if year is None else (d, year)
         out.append((safe_name("capital", *keys), spent <= bounds[i, ri]))
     return out

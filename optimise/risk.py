@@ -193,13 +193,13 @@ def _with_contingency(
     `hours` (S, D, T) per district), summed over teams;
     DFG works have no hours (NaN, null when served), paid from capital: the extra works at
     each district's capital per works case (`inputs.cost_per_adaptation_gbp`: the config's
-    cost plus the fee where it is charged to the grant), summed; care services have no
+    cost plus the period's fee where it is charged to the grant), summed; care services have no
     capital (NaN)."""
     cases = extra.sum(axis=1)
     headroom = budget_headroom(inputs, result)
     split = contingency_split(inputs, result.staffing, extra[:-1], headroom, hours)
     no_hours = np.full((1, cases.shape[1]), np.nan)
-    capital = (extra[-1] * inputs.cost_per_adaptation_gbp[:, None]).sum(axis=0)
+    capital = (extra[-1] * inputs.cost_per_adaptation_gbp).sum(axis=0)
     no_capital = np.full((len(inputs.services), cases.shape[1]), np.nan)
     staff = {
         name: np.concatenate([grid.sum(axis=1), no_hours]).ravel() for name, grid in split.items()

@@ -414,11 +414,13 @@ def _capital_below_one_case(inputs: PlanInputs) -> str | None:
     With capital by financial year, each year the plan reaches is judged on its own: a year
     given in thousands beside another in pounds ({"2026-27": 450, "2027-28": 1800000}) funds
     no works in its year, which the years' sum hid."""
-    short = []  # a case's capital: its cost, and its fee where the fee is charged to the grant
+    # a case's capital: its cost, and its fee where the fee is charged to the grant; the
+    # least a period (fees by year), so capital that funds no case funds none in any period
+    short = []
     for name, capitals, cost, own in zip(
         inputs.district_names,
         _capital_by_year(inputs),
-        inputs.cost_per_adaptation_gbp,
+        inputs.cost_per_adaptation_gbp.min(axis=1),
         _own_case_costs(inputs),
         strict=True,
     ):
@@ -492,7 +494,9 @@ def _own_case_costs(inputs: PlanInputs) -> np.ndarray:
     """(D,) each district's cost_per_adaptation_gbp as the config gives it, before a fee
     charged to the grant (which a unit slip leaves alone)."""
     costs = (
-        inputs.cost_per_adaptation_gbp if inputs.works_cost_gbp is None else inputs.works_cost_gbp
+        inputs.cost_per_adaptation_gbp.min(axis=1)
+        if inputs.works_cost_gbp is None
+        else inputs.works_cost_gbp
     )
     return np.asarray(costs, dtype=float)
 
@@ -564,6 +568,6 @@ def _capital_over_part_of_a_year(inputs: PlanInputs) -> str | None:
 def _works_cost_bound(inputs: PlanInputs) -> float:
     """What every works case the horizon can complete would cost, GBP: the works backlog and
     OT's share (p_ot_dfg) of its backlog and demand, at most max_works_per_period a period,
-    each district at its cost a case."""
+    each district at its dearest period's cost a case (a fee charged to the grant by year)."""
     cases = np.minimum(_works_cases(inputs), inputs.max_works_per_period * len(inputs.period_start))
-    return float(np.sum(cases * inputs.cost_per_adaptation_gbp))
+    return float(np.sum(cases * inputs.cost_per_adaptation_gbp.max(axis=1)))

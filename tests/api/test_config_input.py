@@ -262,6 +262,7 @@ def test_fees_and_charges_by_year_are_taken_and_a_bad_one_located_and_never_stor
         assert service.count(PlanningConfigRow) == 1 and service.count(RunRow) == 0
     if path == "/v1/configs":
         domcare["charge_gbp_per_hour_by_year"] = {"2026-27": 20.0, "2027-28": 21.0}
+        config["fees"]["charged_to_grant"] = True  # the fee by year paid out of the grant
         stored = service.client.post(path, json=config)
         assert stored.status_code == 201, stored.text
         body = service.client.get("/v1/configs/active").json()["body"]
@@ -277,6 +278,7 @@ def test_fees_and_charges_by_year_are_taken_and_a_bad_one_located_and_never_stor
                 "max_fee_per_case_gbp": None,
             },
         }
+        assert body["fees"]["charged_to_grant"] is True
         assert body["services"][3]["charge_gbp_per_hour_by_year"] == {
             "2026-27": 20.0,
             "2027-28": 21.0,

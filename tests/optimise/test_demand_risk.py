@@ -228,7 +228,7 @@ def test_risk_periods_are_the_planned_and_high_years_week_by_week_with_their_con
         )
     assert grid.loc["dfg_works", "contingency_hours"].isna().all()
     capital = (extra_works := inputs.p_ot_dfg * extra[inputs.services.index("ot")]) * (
-        inputs.cost_per_adaptation_gbp[:, None]
+        inputs.cost_per_adaptation_gbp
     )
     assert extra_works.sum() > 0
     np.testing.assert_allclose(

@@ -176,6 +176,87 @@ def test_a_fee_rising_from_april_earns_more_for_the_same_works() -> None:
     assert raised_fees[before].tolist() == pytest.approx(flat_fees[before].tolist())
 
 
+COSTS = {"rugby": 9000.0, "nuneaton-and-bedworth": 8000.0, "warwick": 10000.0}
+# FEES on COSTS: the week of 31 March and before at 2024-25's, from 7 April at 2025-26's
+MARCH_FEES = {"rugby": 900.0, "nuneaton-and-bedworth": 850.0, "warwick": 950.0}
+APRIL_FEES = {"rugby": 1080.0, "nuneaton-and-bedworth": 1000.0, "warwick": 1200.0}
+
+
+def _charged_to_grant() -> dict[str, Any]:
+    raw = _by_year()
+    raw["fees"]["charged_to_grant"] = True
+    return raw
+
+
+def test_fees_by_year_charged_to_grant_make_each_periods_case_cost_its_years_fee() -> None:
+    """A council that pays its agency fee out of the grant and changes the fee in April: a
+    works case completed from 7 April uses its cost plus 2025-26's fee of capital, one before
+    its cost plus 2024-25's."""
+    inputs = inputs_of(_charged_to_grant(), _demand())
+    march = [COSTS[d] + MARCH_FEES[d] for d in inputs.districts]
+    april = [COSTS[d] + APRIL_FEES[d] for d in inputs.districts]
+    assert inputs.cost_per_adaptation_gbp.T.tolist() == [march, march, april, april, april, april]
+    fees = [[fee[d] for d in inputs.districts] for fee in (MARCH_FEES, APRIL_FEES)]
+    assert inputs.fee_per_case_gbp.T.tolist() == [fees[0]] * 2 + [fees[1]] * 4
+
+
+def test_a_fee_charged_to_grant_rising_from_april_spends_each_years_cost_and_fee() -> None:
+    """The capital table's capital_gbp is each period's works at the district's cost plus
+    its year's fee, capital_by_year sums them by year, and the fee is still revenue income at
+    its year's figure (the single-rate charged_to_grant behaviour, one year at a time)."""
+    result = _plan(_charged_to_grant())
+    capital = result.capital.set_index(["district", "period"])
+    works = capital["works_completed"]
+    assert works.sum() > 0
+    by_year: dict[tuple[str, str], float] = {}
+    for (d, t), done in works.items():
+        fee = MARCH_FEES[d] if t <= 2 else APRIL_FEES[d]
+        assert capital.loc[(d, t), "capital_gbp"] == pytest.approx(done * (COSTS[d] + fee))
+        assert capital.loc[(d, t), "fee_income_gbp"] == pytest.approx(done * fee)
+        year = "2024-25" if t <= 2 else "2025-26"
+        by_year[d, year] = by_year.get((d, year), 0.0) + done * (COSTS[d] + fee)
+    table = result.capital_by_year.set_index(["district", "year"])["capital_spent_gbp"]
+    assert table.to_dict() == pytest.approx(by_year)
+    assert sum(works[d, t] for d in COSTS for t in (3, 4, 5, 6)) > 0  # April's fee is spent
+
+
+def test_a_years_capital_buys_its_works_at_that_years_cost_and_fee_in_the_lp() -> None:
+    """Each district's capital by year set to 1.5 cases at 2024-25's cost plus fee and 2.5 at
+    2025-26's (works are worth buying, the backlog and one case a week allow more): the LP
+    spends each year's to the penny on exactly those works, so it priced April's cases at
+    April's fee (at March's it would buy 2.5 x 10,080 / 9,900 = 2.55 for Rugby)."""
+    raw = _charged_to_grant()
+    for d in raw["districts"]:
+        del d["capital_gbp"]
+        cost = COSTS[d["id"]]
+        d["capital_by_year_gbp"] = {
+            "2024-25": 1.5 * (cost + MARCH_FEES[d["id"]]),
+            "2025-26": 2.5 * (cost + APRIL_FEES[d["id"]]),
+        }
+    result = _plan(raw)
+    years = result.capital_by_year.set_index(["district", "year"])
+    for d in COSTS:
+        for year, cases in (("2024-25", 1.5), ("2025-26", 2.5)):
+            row = years.loc[(d, year)]
+            assert row["works_completed"] == pytest.approx(cases, rel=1e-9)
+            assert row["capital_left_gbp"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_fee_charged_to_grant_by_year_the_same_each_year_plans_as_the_single_rate() -> None:
+    """The single rate charged to the grant, given by year the same each year, is the same
+    plan to the bit."""
+    flat = _flat()
+    flat["fees"] = {**flat["fees"], "charged_to_grant": True}
+    same_fee = {"dfg_fee_rate": 0.10, "min_fee_per_case_gbp": 850.0, "max_fee_per_case_gbp": 950.0}
+    same = _by_year(fees={"2024-25": same_fee, "2025-26": same_fee})
+    same["fees"]["charged_to_grant"] = True
+    same["services"][3] = flat["services"][3]
+    one, again = _plan(flat), _plan(same)
+    assert again.objective_weighted_wait_days == one.objective_weighted_wait_days
+    for table in ("capital", "capital_by_year", "revenue", "staffing", "baselines"):
+        pd.testing.assert_frame_equal(getattr(again, table), getattr(one, table), check_exact=True)
+
+
 def _refusal(raw: dict[str, Any]) -> str:
     with pytest.raises(ValidationError) as caught:
         PlanningConfig.model_validate(raw)
@@ -206,12 +287,6 @@ def _refusal(raw: dict[str, Any]) -> str:
             {"by_year": FEES, "max_fee_per_case_gbp": 1500.0},
             "fees.max_fee_per_case_gbp: expected none beside fees.by_year (each year's "
             "max_fee_per_case_gbp goes in its entry there), found 1500",
-        ),
-        (
-            {"by_year": FEES, "charged_to_grant": True},
-            "fees.charged_to_grant: expected false with fees.by_year (a fee charged to the grant "
-            "is one figure: give dfg_fee_rate, or the fee as income beside the capital), "
-            "found true",
         ),
         (
             {"by_year": {"2024-25": FEES["2024-25"], "2025/26": FEES["2025-26"]}},
@@ -258,7 +333,6 @@ def _refusal(raw: dict[str, Any]) -> str:
         "neither",
         "min-beside",
         "max-beside",
-        "charged-to-grant",
         "label",
         "gap",
         "empty",

@@ -343,11 +343,19 @@ def database_unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database could not be reached or went away (connection refused
     or dropped, a server shutting down or starting up), not that it refused a statement (a
     statement timeout, a lock not available, a constraint): a connection failure has no
-    SQLSTATE from the server, or one of class 08 or `_SERVER_GONE`."""
+    SQLSTATE from the server, or one of class 08 or `_SERVER_GONE`. SQLite's errors never
+    carry a SQLSTATE: only a file it could not open or read counts there ("no such table",
+    "database is locked" are refusals, not an outage)."""
     if not isinstance(exc, (OperationalError, InterfaceError)):
         return False
+    if not hasattr(exc.orig, "sqlstate"):  # SQLite's (psycopg's errors all have one, or None)
+        return any(words in str(exc.orig).lower() for words in _SQLITE_GONE)
     sqlstate = getattr(exc.orig, "sqlstate", None)
     return sqlstate is None or str(sqlstate).startswith("08") or sqlstate in _SERVER_GONE
+
+
+# what SQLite says when its file cannot be reached (removed, unmounted, a failing disk)
+_SQLITE_GONE = ("unable to open database file", "disk i/o error")
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -215,7 +215,9 @@ def _broken_references(connection: Connection) -> int | None:
 
 def _refuse_more_broken_references(connection: Connection, before: int | None) -> None:
     """A SQLite database migrated with its foreign keys off: no reference it held has been
-    broken, checked before the migration commits (a failure rolls it back whole)."""
+    broken, checked before the migration commits. A failure rolls back its rows and the
+    revision; SQLite commits a CREATE TABLE at once, so a rebuild's empty batch table may be
+    left, which the migration drops when it runs again (0018)."""
     if before is None:
         return
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
@@ -223,7 +225,7 @@ def _refuse_more_broken_references(connection: Connection, before: int | None) -
         table, rowid, parent, _ = broken[0]
         raise RuntimeError(
             f"migrating left {len(broken) - before} more rows referring to rows that are not "
-            f"stored (e.g. {table} rowid {rowid}, to {parent}); nothing was migrated"
+            f"stored (e.g. {table} rowid {rowid}, to {parent}); the migration was rolled back"
         )
 
 

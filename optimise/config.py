@@ -1200,8 +1200,9 @@ class WinterConfig(_Strict):
     centred annual mean of its history and forecast around that month, so its growth is not
     read as winter, and a month's index does not depend on the plan's horizon or first month
     (GET /v1/winter serves the forecast over the trailing year of history instead). A
-    district's normal level (`normal_cases` in the demand frame) is its referral forecast's
-    centred annual mean at each period, so its trend is kept and its own season averaged out.
+    district's normal level (`normal_cases` in the demand frame) is the centred annual mean of
+    its referral history followed by its forecast at each period (of the forecast alone from a
+    forecasts file), so its trend is kept and its own season averaged out.
     In periods whose index is above 1 the raised level is normal x (1 + elasticity x
     (index - 1)), where `pressure_elasticity[service]` (default 1) says how strongly the
     service's referrals follow hospital pressure: 1 in proportion, 0.5 half as much, 3 three

@@ -22,7 +22,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from homeward.storage import SchemaTooNew, alembic_config, make_engine, upgrade
+from homeward.storage import SchemaTooNew, alembic_config, all_revisions, make_engine, upgrade
 from models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -462,4 +462,33 @@ def test_0018_keeps_every_row_and_id_and_ids_of_deleted_newest_rows_stay_used(
         run = repository.start_run(session, "plan", "api", "v")
         plan = repository.store_plan(session, run.id, 1, "optimal", 1.0, 0.1, {})
         assert (run.id, plan.id) == (3, 3)
+    assert _drift(engine) == []
+
+
+def test_a_0018_that_failed_part_way_is_migrated_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite commits a CREATE TABLE outside any transaction: a rebuild refused after it (the
+    broken-references check, or a crash while copying) rolled back the copy but left the
+    empty `_alembic_tmp_runs`, and every later migrate failed on "table _alembic_tmp_runs
+    already exists" (a diff reviewer)."""
+    from homeward import storage
+
+    _migrate(engine, "upgrade", "0017")
+    _seed_0001(engine)
+
+    def refused(_connection: object, _before: object) -> None:
+        raise RuntimeError("refused after migrating")
+
+    monkeypatch.setattr(storage, "_refuse_more_broken_references", refused)
+    with pytest.raises(RuntimeError, match="refused after migrating"):
+        upgrade(engine)
+    assert _revision(engine) == "0017"
+    monkeypatch.undo()
+    upgrade(engine)
+    assert _revision(engine) == all_revisions()[-1]
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM runs")).scalar_one() == 1
+        names = inspect(c).get_table_names()
+    assert not [n for n in names if n.startswith("_alembic_tmp")]
     assert _drift(engine) == []

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeward import pipeline
 from homeward.clock import utcnow
 from homeward.pipeline import LOCK_NAME, run_pipeline
-from homeward.recovery import RETRY_TRIGGER, close_interrupted_runs, cut_off_to_retry
+from homeward.recovery import (
+    RETRY_TRIGGER,
+    close_interrupted_runs,
+    cut_off_to_retry,
+    database_unavailable,
+)
 from homeward.scheduler import recover
 from homeward.settings import Settings
 from homeward.storage import transaction
@@ -151,6 +156,10 @@ def test_a_run_the_database_failed_is_run_again_once_when_it_answers(
         ValueError("a bug"),
         # a statement timeout: the database answered, and refused the statement
         OperationalError("SELECT 1", {}, _Refused("canceling statement", "57014")),
+        # SQLite's errors carry no SQLSTATE, and every one was taken for an outage: a
+        # missing table, or a lock held past the busy wait, is SQLite refusing a statement
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: runs")),
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")),
     ],
 )
 def test_a_run_failed_for_another_reason_is_not_run_again(
@@ -173,3 +182,13 @@ def test_a_retry_the_database_failed_too_is_not_run_again(
     with transaction(factory) as session:
         session.get_one(RunRow, failed).trigger = RETRY_TRIGGER
     assert cut_off_to_retry(factory) is None
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_the_database_unavailable() -> None:
+    gone = OperationalError(
+        "SELECT 1", {}, sqlite3.OperationalError("unable to open database file")
+    )
+    assert database_unavailable(gone)
+    assert not database_unavailable(
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such column: x"))
+    )

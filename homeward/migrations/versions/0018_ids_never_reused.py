@@ -1,5 +1,4 @@
-"""runs and plans never give an id out twice on SQLite (AUTOINCREMENT), though purges delete
-the newest
+"""runs and plans never give an id out twice on SQLite (AUTOINCREMENT) though purged
 
 Revision ID: 0018
 Revises: 0017
@@ -33,6 +32,10 @@ def upgrade() -> None:
         return
     _refuse_with_foreign_keys_on(bind)
     for table in _TABLES:
+        # SQLite commits a CREATE TABLE outside any transaction: a rebuild refused or cut off
+        # after it (homeward.storage's broken-references check) rolled back the copy but left
+        # the empty batch table, on which every later migrate failed
+        bind.exec_driver_sql(f"DROP TABLE IF EXISTS _alembic_tmp_{table}")
         if not _autoincrement(bind, table):
             with op.batch_alter_table(
                 table, recreate="always", table_kwargs={"sqlite_autoincrement": True}

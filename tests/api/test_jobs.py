@@ -146,7 +146,9 @@ def test_plan_jobs_beyond_a_keys_limit_or_everyones_are_429_until_one_ends(
     queued or running, and all keys HOMEWARD_MAX_JOBS; beyond, a 429 saying so."""
     release, started = threading.Event(), threading.Semaphore(0)
 
-    def held(factory: Any, _body: Any, _solver: Any, run_id: int) -> None:
+    def held(
+        factory: Any, _body: Any, _solver: Any, run_id: int, *, what_if_only: bool = False
+    ) -> None:
         started.release()
         release.wait(timeout=120)
         with transaction(factory) as session:
@@ -205,7 +207,7 @@ def test_plan_requests_arriving_together_cannot_all_pass_the_keys_limit(
         return real(session, body)
 
     monkeypatch.setattr(planning, "checked_body", slow_checks)
-    monkeypatch.setattr(planning, "run_plan_job", lambda *_args: None)
+    monkeypatch.setattr(planning, "run_plan_job", lambda *_args, **_kwargs: None)
     settings = job_db.settings.model_copy(update={"max_jobs_per_key": 2})
     with transaction(job_db.factory) as session:
         key = api_keys.create_key(session, f"together-{time.monotonic_ns()}", Role.PLANNER)

@@ -175,7 +175,14 @@ def test_a_stop_closes_this_processs_plan_jobs_queued_or_still_running(
     rule, showing 'running' and 'queued' to anyone polling them)."""
     started, release = threading.Event(), threading.Event()
 
-    def slow_plan(factory: sessionmaker[Session], _body: object, _solver: str, run_id: int) -> None:
+    def slow_plan(
+        factory: sessionmaker[Session],
+        _body: object,
+        _solver: str,
+        run_id: int,
+        *,
+        what_if_only: bool = False,
+    ) -> None:
         with transaction(factory) as session:
             session.get_one(RunRow, run_id).status = "running"
         started.set()

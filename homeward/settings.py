@@ -634,9 +634,15 @@ def masked_url(given: str | URL) -> str:
     if url is not None and url.password is None and "@" not in (url.host or ""):
         # no password to mask in the user's part
         return _without_secret_parameters(url.render_as_string(hide_password=True))
-    # the query's secrets first: a value's unencoded '@' is then no longer read as the last
-    # before the host, which would show the value's tail as one
-    return _without_password(_without_secret_parameters(text))
+    return _without_secrets(text)
+
+
+def _without_secrets(text: str) -> str:
+    """`text`, not read as a URL, with every secret it may hold as ***: a libpq keyword/value
+    DSN's (`host=db password=...`), a query's, and a password before the host. The DSN's and
+    the query's first: a value's unencoded '@' is then no longer read as the last before the
+    host, which would show the value's tail as one."""
+    return _without_password(_without_secret_parameters(_without_dsn_secrets(text)))
 
 
 # A query parameter whose name (decoded, in any case) holds one of these carries a secret:
@@ -650,11 +656,36 @@ def _without_secret_parameters(text: str) -> str:
     secret (SECRET_PARAMETER_WORDS) as ***, to the next `&` or the end."""
 
     def masked(parameter: re.Match[str]) -> str:
-        name = unquote_plus(parameter[1]).lower()
-        secret = any(word in name for word in SECRET_PARAMETER_WORDS)
+        secret = _is_secret(unquote_plus(parameter[1]))
         return f"{parameter[1]}=***" if secret else parameter[0]
 
     return _PARAMETER.sub(masked, text)
+
+
+def _is_secret(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_PARAMETER_WORDS)
+
+
+# libpq's keyword/value form: `keyword = value` pairs apart by spaces, a value single-quoted
+# (with \' and \\ inside) when it holds spaces. An unquoted value runs to the next `keyword=`
+# (a space in it is libpq's error, and would show the rest) and an unterminated quoted one to
+# the end: masking too much is the safer mistake.
+_KEYWORD = r"[A-Za-z_][A-Za-z0-9_]*"
+_DSN_PARAMETER = re.compile(
+    rf"(?:^|(?<=\s))({_KEYWORD})\s*=\s*"
+    rf"('(?:[^'\\]|\\.)*(?:'|$)|.*?(?=\s+{_KEYWORD}\s*=|\s*$))",
+    re.DOTALL,
+)
+
+
+def _without_dsn_secrets(text: str) -> str:
+    """`text` with the value of each `keyword=value` of a libpq keyword/value DSN whose
+    keyword carries a secret (SECRET_PARAMETER_WORDS: `password`, `sslpassword`) as ***."""
+
+    def masked(parameter: re.Match[str]) -> str:
+        return f"{parameter[1]}=***" if _is_secret(parameter[1]) else parameter[0]
+
+    return _DSN_PARAMETER.sub(masked, text)
 
 
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
@@ -669,7 +700,7 @@ def dask_address(text: str) -> str:
     )
     parts = urlsplit(text if "://" in text else f"tcp://{text}")
     # Dask takes none, but a password or token pasted in must not be shown
-    shown = _without_password(_without_secret_parameters(text))
+    shown = _without_secrets(text)
     try:
         parts.port  # noqa: B018  (ValueError if it is not a port)
     except ValueError:

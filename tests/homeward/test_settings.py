@@ -254,6 +254,40 @@ def test_a_password_is_masked_up_to_the_last_at_before_the_host(url: str, shown:
     assert masked_url(url) == shown
 
 
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        (
+            "host=db.council.local user=homeward password=S3cretD dbname=hw",
+            "host=db.council.local user=homeward password=*** dbname=hw",
+        ),
+        # spaces around '=', a quoted value with spaces and escaped quotes, any case
+        ("host=db PASSWORD = 'a b\\' c' port=5432", "host=db PASSWORD=*** port=5432"),
+        ("password='p w' sslpassword=k3y dbname=x", "password=*** sslpassword=*** dbname=x"),
+        # an unterminated quote, or a space libpq would refuse: masked to the next keyword
+        ("host=db password='p w dbname=x", "host=db password=***"),
+        ("host=db password=p w dbname=x", "host=db password=*** dbname=x"),
+        # what a URL's query masks and no more: passfile names a file
+        ("host=db passfile=/etc/pgpass user=u", "host=db passfile=/etc/pgpass user=u"),
+        ("host=db password=p@ss:w0rd@x dbname=x", "host=db password=*** dbname=x"),
+    ],
+)
+def test_a_password_in_a_keyword_value_dsn_is_masked(dsn: str, shown: str) -> None:
+    """libpq's `host=... password=...` form is not a URL: it was quoted whole in the error
+    saying so, the password with it."""
+    assert masked_url(dsn) == shown
+
+
+def test_a_keyword_value_dsn_is_refused_without_its_password(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("DATABASE_URL", f"host=db.council.local user=homeward password={SECRET} dbname=hw")
+    assert main(["keys", "list"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert SECRET not in line
+    assert "found 'host=db.council.local user=homeward password=*** dbname=hw'" in line
+
+
 def test_an_unencoded_at_in_the_password_is_refused_saying_so(env: pytest.MonkeyPatch) -> None:
     """SQLAlchemy's own error quoted the rest of the password as a port."""
     message = _refused(env, "DATABASE_URL", f"postgresql+psycopg://homeward:p@{SECRET}@db/x")

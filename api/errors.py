@@ -895,7 +895,8 @@ _MISDIRECTED = (
 )
 _PROXIED = (
     "with HOMEWARD_AUTH=off (no keys: every request acts as admin), a request that came "
-    "through a proxy (it carries X-Forwarded-For, Forwarded or X-Real-IP), code "
+    "through a proxy (it carries a header a proxy adds: X-Forwarded-For, Forwarded, Via, "
+    "X-Real-IP and the like), code "
     "`proxied_with_auth_off`: only this machine's own clients are answered then"
 )
 # api/request_ids.py's: on every answer, errors, 304s and the probes too

@@ -9,10 +9,17 @@ from api.errors import PROBES, problem
 from api.schemas import ProblemCode
 from homeward.settings import Settings
 
-# What a reverse proxy adds to say whom it passes a request on for (nginx's
-# `proxy_set_header`, RFC 7239): a request carrying one did not start on this machine.
-PROXY_HEADERS = {b"x-forwarded-for": "X-Forwarded-For", b"forwarded": "Forwarded",
-                 b"x-real-ip": "X-Real-IP"}  # fmt: skip
+# What a reverse proxy, load balancer or CDN adds to say whom, or what, it passes a request on
+# for (nginx's `proxy_set_header`, RFC 7239's Forwarded, RFC 9110's Via, Apache's mod_proxy,
+# IIS's ARR, Cloudflare, Akamai, Fastly): a request carrying one did not start on this machine.
+# A proxy that adds none cannot be told from a local client: keys must be on behind any proxy.
+_PROXY_HEADER_NAMES = (
+    "X-Forwarded-For", "Forwarded", "X-Real-IP", "Via", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Server", "X-Original-Forwarded-For",
+    "Client-IP", "True-Client-IP", "X-Client-IP", "X-Cluster-Client-IP", "CF-Connecting-IP",
+    "Fastly-Client-IP",
+)  # fmt: skip
+PROXY_HEADERS = {name.lower().encode("latin-1"): name for name in _PROXY_HEADER_NAMES}
 
 
 class HostCheck:

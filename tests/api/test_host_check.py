@@ -60,6 +60,20 @@ def _problem(response: httpx.Response, status: int, code: str) -> str:
         {"X-Forwarded-For": "203.0.113.5"},
         {"Forwarded": "for=203.0.113.5;proto=https"},
         {"X-Real-IP": "203.0.113.5"},
+        # what other proxies, load balancers and CDNs add, each alone (Apache's mod_proxy adds
+        # X-Forwarded-Host and -Server, IIS's ARR and Cloudflare their own client address)
+        {"Via": "1.1 proxy.council.example"},
+        {"X-Forwarded-Host": "homeward.council.example"},
+        {"X-Forwarded-Proto": "https"},
+        {"X-Forwarded-Port": "443"},
+        {"X-Forwarded-Server": "proxy.council.example"},
+        {"X-Original-Forwarded-For": "203.0.113.5"},
+        {"Client-IP": "203.0.113.5"},
+        {"True-Client-IP": "203.0.113.5"},
+        {"X-Client-IP": "203.0.113.5"},
+        {"X-Cluster-Client-IP": "203.0.113.5"},
+        {"CF-Connecting-IP": "203.0.113.5"},
+        {"Fastly-Client-IP": "203.0.113.5"},
     ],
 )
 def test_with_keys_off_a_request_through_a_proxy_is_refused(

@@ -295,6 +295,22 @@ def _money_found(value: float) -> str:
     return f"{value:,}".removesuffix(".0")
 
 
+# Format characters that reorder the text around them (U+202A-U+202E embeddings and overrides,
+# U+2066-U+2069 isolates: "\u202egnp.exe" shows as "exe.png"), refused with the controls. The
+# marks (U+200E, U+200F), joiners and soft hyphens that right-to-left and other scripts use stay.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_one_line(field: str, text: str) -> None:
+    """Raise ConfigValueError if human-readable `text` (a name, a version) holds a control
+    character (a line break, a tab, NUL) or a bidirectional override: a plan writes it in its
+    lines and in CSV cells of its own, where either makes it read as something else."""
+    control = next((c for c in text if unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS), None)
+    if control is not None:
+        found = f"{json.dumps(text[:80])}, holding {json.dumps(control)}"
+        raise ConfigValueError(field, (), "text without control characters", found)
+
+
 def _stored(info: ValidationInfo) -> bool:
     """Whether a config is validated as read back from the database (context STORED)."""
     return isinstance(info.context, Mapping) and bool(info.context.get("stored"))
@@ -846,6 +862,14 @@ class DistrictConfig(_Strict):
         "district), above 0 and at most 3,650; a service left out: only the equity cap, if any",
     )
 
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, name: str, info: ValidationInfo) -> str:
+        """As the config's name: refused when sent, a stored config's read as stored."""
+        if not _stored(info):
+            check_one_line("name", name)
+        return name
+
     @model_validator(mode="after")
     def _capital_given_once(self, info: ValidationInfo) -> DistrictConfig:
         """capital_gbp or capital_by_year_gbp, not both and not neither; each year's label
@@ -1389,11 +1413,8 @@ class PlanningConfig(_Strict):
     def _one_line(cls, text: str, info: ValidationInfo) -> str:
         """A name or version with a control character (a line break, a tab) is refused when
         sent: a plan's summary and CSVs write them in a cell of their own."""
-        control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
-        if control is not None and not _stored(info):
-            field = info.field_name or "name"
-            found = f"{json.dumps(text[:80])}, holding {json.dumps(control)}"
-            raise ConfigValueError(field, (), "text without control characters", found)
+        if not _stored(info):
+            check_one_line(info.field_name or "name", text)
         return text
 
     @model_validator(mode="before")

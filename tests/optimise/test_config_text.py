@@ -83,6 +83,46 @@ def test_a_name_or_version_holding_a_control_character_is_refused(field: str, te
     )
 
 
+# a line break, NUL, and a right-to-left override (U+202E: "\u202egnp.exe" shows as
+# "exe.png"), an isolate (U+2066): each would make a plan's line or cell read as another
+CONTROLS = ["a\nb", "x\x00", "Rugby\u202e ybguR", "\u2066North\u2069"]
+
+
+@pytest.mark.parametrize("text", CONTROLS)
+def test_a_district_name_holding_a_control_character_is_refused(text: str) -> None:
+    """As the config's own name: a plan writes a district's name in its lines and cells."""
+    raw = hand_config()
+    raw["districts"][0]["name"] = text
+    control = next(c for c in text if c in "\n\x00\u202e\u2066")
+    refused = refusal(raw)
+    assert refused == RefusedValue(
+        ("districts", 0, "name"),
+        "text without control characters",
+        f"{json.dumps(text)}, holding {json.dumps(control)}",
+    )
+
+
+@pytest.mark.parametrize("field", ["name", "version"])
+def test_a_bidirectional_override_in_a_name_or_version_is_refused(field: str) -> None:
+    """U+202E is a format character (Cf), not a control (Cc), so it passed the check."""
+    refused = refusal({**hand_config(), field: "plan\u202e2026"})
+    assert refused == RefusedValue(
+        (field,), "text without control characters", '"plan\\u202e2026", holding "\\u202e"'
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Ynys Môn", "Caerdydd – Cardiff", "عربي\u200f", "👩\u200d🔧 team", "Nun\u00adeaton"]
+)
+def test_a_name_in_any_script_is_still_a_name(name: str) -> None:
+    """Only controls are refused: accents, Welsh, right-to-left text and its mark (U+200F), a
+    joiner (U+200D) and a soft hyphen are text."""
+    raw = {**hand_config(), "name": name, "version": name}
+    raw["districts"][0]["name"] = name
+    config = PlanningConfig.model_validate(raw)
+    assert (config.name, config.version, config.districts[0].name) == (name, name, name)
+
+
 def test_a_formula_in_a_name_is_a_name_its_csv_cells_write_as_text() -> None:
     """Only control characters are refused: `=HYPERLINK(...)` is text a CSV writes as text
     (homeward.exports), and a name may start with `-` or `+`."""
@@ -94,6 +134,8 @@ def test_a_formula_in_a_name_is_a_name_its_csv_cells_write_as_text() -> None:
 
 def test_a_config_stored_before_these_checks_still_reads() -> None:
     """Stored and active, it is read as stored (the pipeline then makes no team totals)."""
-    raw = {**_with_team("n" * 300 + "\r=1"), "name": "a\rb", "version": "\t1"}
+    raw = {**_with_team("n" * 300 + "\r=1"), "name": "a\rb", "version": "\t1\u202e"}
+    raw["districts"][0]["name"] = "North\u202e\n"
     config = read_stored(raw)
     assert config.teams[0].id == "n" * 300 + "\r=1" and config.name == "a\rb"
+    assert config.districts[0].name == "North\u202e\n" and config.version == "\t1\u202e"

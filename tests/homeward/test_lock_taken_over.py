@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +21,7 @@ from homeward.recovery import close_interrupted_runs, lock_holder
 from homeward.settings import Settings
 from homeward.storage import make_engine, session_factory, transaction, upgrade
 from models import ForecastRow, LockRow, PlanRow, RunRow
+from tests.homeward.test_unsolved_plans import _store_config, _store_referrals
 from tests.optimise.factory import hand_config
 
 SERVER_B = "4242@server-b#b0b0b0b0"  # another host sharing the database
@@ -47,21 +47,8 @@ def plannable(one_database: sessionmaker[Session]) -> sessionmaker[Session]:
     """Referrals for every service and district of a small config, and that config active."""
     factory = one_database
     body = hand_config()
-    weeks = pd.date_range("2023-01-02", periods=120, freq="W-MON")
-    frame = pd.concat(
-        pd.DataFrame(
-            {
-                "unique_id": f"referrals/{s['id']}/{d['id']}",
-                "ds": weeks,
-                "y": [20.0 + (i % 52) / 4 for i in range(len(weeks))],
-            }
-        )
-        for s in body["services"]
-        for d in body["districts"]
-    )
-    with transaction(factory) as session:
-        repository.store_observations(session, frame, "test", "hash")
-        repository.save_config(session, body, planning.config_hash(body))
+    _store_referrals(factory, body)  # 120 weeks from 2023-01-02, every service and district
+    _store_config(factory, body)
     return factory
 
 

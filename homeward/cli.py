@@ -195,6 +195,13 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "default: forecast the synthetic demo's history, for the demo's districts only",
     )
     p.add_argument(
+        "--history",
+        help="with --demand from `homeward forecast --output`: the long CSV (unique_id, ds, y) "
+        "the forecasts were made from (its --input), read before the forecasts for the winter "
+        "index, a bad winter (pressure_level q90, q975) and each district's normal level, as "
+        "the pipeline reads its stored history",
+    )
+    p.add_argument(
         "--solver",
         choices=("highs", "pulp-highs", "cbc"),
         default="highs",

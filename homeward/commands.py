@@ -741,10 +741,16 @@ def plan_cmd(args: argparse.Namespace) -> int:
     warnings = planning.config_level_warnings(config)
     if args.demand:
         _require_file("--demand", args.demand)
-        read = read_demand_file(Path(args.demand), config)
+        history = _plan_history(args.history) if args.history else None
+        read = read_demand_file(Path(args.demand), config, history)
         demand = read.demand
         warnings += (*read.warnings, planning.NO_RISK_FROM_FILE)  # no low or high year
     else:
+        if args.history:
+            raise ValueError(
+                "--history: expected with --demand (the observations its forecasts were made "
+                "from), found it alone; the demo plan reads the demo's own history"
+            )
         _refuse_beyond_the_demo(config)
         demand, demo_warnings = _demo_demand(config)
         warnings += demo_warnings
@@ -764,6 +770,14 @@ def plan_cmd(args: argparse.Namespace) -> int:
         names = _write_tables(result, folder, body)
         print(f"wrote {len(names)} tables to {folder}: {', '.join(names)}", file=sys.stderr)
     return 0 if result.status.value == "optimal" else 1
+
+
+def _plan_history(path: str) -> pd.DataFrame:
+    """`homeward plan --history`: the observations the forecasts in --demand were made from,
+    validated as `homeward forecast --input` is (gaps allowed: a centred year over a gap is
+    skipped for the nearest whole one)."""
+    _require_file("--history", path)
+    return read_observations_csv(Path(path), source=path, allow_gaps=True)
 
 
 def _refuse_beyond_the_demo(config: PlanningConfig) -> None:

@@ -25,6 +25,7 @@ from homeward.ingest import (
 )
 from homeward.planning import (
     REFERRAL_ID,
+    REFERRALS_PREFIX,
     bad_winter_note,
     pressure_index,
     uncovered_winter,
@@ -53,8 +54,12 @@ def read_demand_csv(path: Path, config: PlanningConfig | None = None) -> pd.Data
     return read_demand_file(path, config).demand
 
 
-def read_demand_file(path: Path, config: PlanningConfig | None = None) -> DemandFile:
+def read_demand_file(
+    path: Path, config: PlanningConfig | None = None, history: pd.DataFrame | None = None
+) -> DemandFile:
     """Parse and validate once; rows are numbered as in the file (header is line 1).
+    `history`: the observations the forecasts were made from (`homeward plan --history`), read
+    for the winter index and normal levels as the pipeline reads its stored history.
 
     Besides the required columns, quantile columns named like `q90` are kept (the planning
     config's `winter.quantile_column` names one), and so are `winter_index` and `normal_cases`
@@ -111,7 +116,7 @@ def read_demand_file(path: Path, config: PlanningConfig | None = None) -> Demand
         }
     ).reset_index(drop=True)
     if pressure is not None and config is not None and config.winter is not None:
-        return _with_pressure(demand, pressure, config.winter, path)
+        return _with_pressure(demand, pressure, config.winter, path, history)
     return DemandFile(demand)
 
 
@@ -158,20 +163,24 @@ def _pressure_forecast(
 
 
 def _with_pressure(
-    demand: pd.DataFrame, forecast: pd.DataFrame, winter: WinterConfig, path: Path
+    demand: pd.DataFrame,
+    forecast: pd.DataFrame,
+    winter: WinterConfig,
+    path: Path,
+    history: pd.DataFrame | None = None,
 ) -> DemandFile:
     """Demand with winter_index and normal_cases from the pressure series' forecast, as the
     pipeline computes them (planning.pressure_index: its forecast mean over the centred annual
-    mean around each month; planning.with_winter_pressure). The file holds no history, so the
-    forecast's first half year takes its first full centred year's mean (a forecast of a year
-    or less: its mean), where the pipeline reads the history before it, and a q90 or q975
-    `pressure_level` plans an average winter, with a warning (a bad winter is measured from
-    history: planning.bad_winter_note); a forecast under 11 months has no year to set it
-    against, and is refused. Nor does it hold the referrals' history, so each district's
-    normal level (`normal_cases`) is the centred annual mean of its forecast alone, where the
-    pipeline reads the history before it: a forecast of a year or less takes its mean in
-    every period, which for growing referrals sets a plan's first winter half a year's
-    growth high."""
+    mean around each month; planning.with_winter_pressure), reading `history` (`--history`)
+    before the forecast as the pipeline reads its stored history. Without the pressure
+    series' history, the forecast's first half year takes its first full centred year's mean
+    (a forecast of a year or less: its mean), and a q90 or q975 `pressure_level` plans an
+    average winter (a bad winter is measured from history: planning.bad_winter_note); without
+    the referrals' history, each district's normal level (`normal_cases`) is the centred
+    annual mean of its forecast alone: a forecast of a year or less takes its mean in every
+    period, which for growing referrals sets a plan's first winter half a year's growth high.
+    Each is a warning on the plan. A forecast under 11 months has no year to set it against,
+    and is refused."""
     ds = forecast["ds"]
     if ds.max() < ds.min() + pd.DateOffset(months=11):
         raise ValidationFailed(
@@ -186,17 +195,31 @@ def _with_pressure(
             ),
             str(path),
         )
-    history = pd.DataFrame({"unique_id": [], "ds": pd.Series(dtype="datetime64[ns]"), "y": []})
-    index = pressure_index(forecast, history, winter.pressure_level, winter.months)
     series = winter.pressure_series
-    warnings = [
-        f"winter.pressure_series {series!r}: a forecasts file holds no history, so the winter "
-        "index of the forecast's first half year is set against its first whole year, and "
-        "each district's normal level against its own forecast's (a growing series reads "
-        "calmer there, a falling one busier, than the pipeline's plan, which reads the history "
-        "before the forecast)"
-    ]
-    if note := bad_winter_note(series, history, winter.pressure_level, winter.months):
+    observed = (
+        history
+        if history is not None
+        else pd.DataFrame({"unique_id": [], "ds": pd.Series(dtype="datetime64[ns]"), "y": []})
+    )
+    pressure = observed[observed["unique_id"] == series]
+    referrals = observed[observed["unique_id"].astype(str).str.startswith(REFERRALS_PREFIX)]
+    index = pressure_index(forecast, pressure, winter.pressure_level, winter.months)
+    warnings = []
+    given = "(`homeward plan --history`: the observations the forecasts were made from)"
+    if pressure.empty:
+        warnings.append(
+            f"winter.pressure_series {series!r}: without its history {given}, the winter index "
+            "of the forecast's first half year is set against the forecast's first whole year "
+            "(a growing series reads calmer there, a falling one busier, than in the pipeline's "
+            "plan, which reads the history before the forecast)"
+        )
+    if referrals.empty:
+        warnings.append(
+            f"normal_cases: without the referrals' history {given}, each district's normal "
+            "winter level is the centred annual mean of its forecast alone (for growing "
+            "referrals a plan's first winter is set up to half a year's growth high)"
+        )
+    if note := bad_winter_note(series, pressure, winter.pressure_level, winter.months):
         warnings.append(note)
     if missing := uncovered_winter(demand, index, winter.months):
         warnings.append(
@@ -204,7 +227,8 @@ def _with_pressure(
             f"{', '.join(missing)}; those months were planned without hospital pressure"
         )
     log.info("winter demand raised by %s's forecast in the file", series)
-    return DemandFile(with_winter_pressure(demand, index), tuple(warnings))
+    normal = with_winter_pressure(demand, index, None if referrals.empty else referrals)
+    return DemandFile(normal, tuple(warnings))
 
 
 # `homeward forecast --output`'s columns, read as demand: the mean is the cases planned for,

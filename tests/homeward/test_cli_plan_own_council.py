@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from homeward import planning
 from homeward.cli import main
 from homeward.demand_csv import read_demand_csv, read_demand_file
 from homeward.errors import ValidationFailed
@@ -186,9 +187,73 @@ def test_a_plan_from_a_forecasts_file_warns_of_what_it_read_without_history(
     assert code == 0, capsys.readouterr().err
     warnings = json.loads(out.read_text())["warnings"]
     assert [w for w in warnings if w.startswith("winter.pressure_level 'q90': a bad winter")]
-    [history] = [w for w in warnings if "a forecasts file holds no history" in w]
+    [history] = [w for w in warnings if "without its history (`homeward plan --history`" in w]
     assert history.startswith("winter.pressure_series 'dtoc_days/rugby'")
+    assert [w for w in warnings if w.startswith("normal_cases: without the referrals' history")]
     assert "as the pipeline would" not in capsys.readouterr().err
+
+
+def _history_file(path: Path, body: dict[str, Any]) -> pd.DataFrame:
+    """Five years of weekly history before _forecast_file's forecasts: 10 referrals a week in
+    every series, and the pressure series at 100 a week, 130 in December, with one December
+    (2022's) 30% higher still: a bad winter."""
+    weeks = pd.date_range("2021-01-04", "2025-12-29", freq="W-MON")
+    ids = [f"referrals/{s['id']}/{d['id']}" for s in body["services"] for d in body["districts"]]
+    level = np.where(weeks.month == 12, 130.0, 100.0)
+    level = np.where((weeks.month == 12) & (weeks.year == 2022), 169.0, level)
+    frames = [pd.DataFrame({"unique_id": uid, "ds": weeks, "y": 10.0}) for uid in ids]
+    frames.append(pd.DataFrame({"unique_id": "dtoc_days/rugby", "ds": weeks, "y": level}))
+    history = pd.concat(frames, ignore_index=True)
+    history.to_csv(path, index=False, date_format="%Y-%m-%d")
+    return history
+
+
+def test_a_plan_from_a_forecasts_file_reads_the_history_it_is_given_as_the_pipeline_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--history` (the forecast's --input): the winter index reads the pressure series'
+    history before the forecast and measures a bad winter from it, as the pipeline's plan
+    does (planning.pressure_index), and nothing is said to be read without history."""
+    winter = {"pressure_series": "dtoc_days/rugby", "pressure_level": "q90", "months": [12]}
+    body = rich_config(horizon_periods=WEEKS, winter=winter)
+    forecasts, observations = tmp_path / "forecasts.csv", tmp_path / "history.csv"
+    _forecast_file(forecasts, body, pressure=True)
+    history = _history_file(observations, body)
+    config = PlanningConfig.model_validate(body)
+    read = read_demand_file(forecasts, config, history)
+    assert not [w for w in read.warnings if "without" in w or "bad winter" in w]
+    rows = pd.read_csv(forecasts, parse_dates=["ds"])
+    pressure = history[history["unique_id"] == "dtoc_days/rugby"]
+    expected = planning.pressure_index(
+        rows[rows["unique_id"] == "dtoc_days/rugby"], pressure, "q90", [12]
+    )
+    december = read.demand["ds"].dt.month == 12
+    # a weekly pressure series' index is its month's mean (planning.with_winter_pressure)
+    by_month = expected.groupby(pd.DatetimeIndex(expected["ds"]).to_period("M"))["index"].mean()
+    months = read.demand.loc[december, "ds"].dt.to_period("M")
+    assert read.demand.loc[december, "winter_index"].to_numpy() == pytest.approx(
+        by_month.reindex(months).to_numpy()
+    )
+    average = planning.pressure_index(
+        rows[rows["unique_id"] == "dtoc_days/rugby"], pressure, "mean", [12]
+    )
+    assert (expected["index"] - average["index"]).max() > 0.05  # 2022's December measured
+    out = tmp_path / "plan.json"
+    args = ["plan", "--config", str(tmp_path / "c.json"), "--demand", str(forecasts)]
+    (tmp_path / "c.json").write_text(json.dumps(body))
+    code = main([*args, "--history", str(observations), "--json", str(out)])
+    assert code == 0, capsys.readouterr().err
+    said = json.loads(out.read_text())["warnings"]
+    assert not [w for w in said if "--history" in w or "a bad winter is measured" in w]
+
+
+def test_history_without_demand_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    observations = tmp_path / "history.csv"
+    _history_file(observations, rich_config())
+    assert main(["plan", "--history", str(observations)]) == 2
+    assert "--history: expected with --demand" in capsys.readouterr().err
 
 
 def test_a_plan_on_the_command_line_warns_of_ot_weights_that_hold_back_assessments(

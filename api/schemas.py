@@ -957,7 +957,10 @@ class PlanShadowPriceRowPublic(_StoredRow):
 
 class PlanBindingRowPublic(_StoredRow):
     """A constraint at its bound. `works_limit` rows are a district's works at its
-    `max_works_per_period` (a bound on the works column: `dual` is its reduced cost)."""
+    `max_works_per_period` (a bound on the works column: `dual` is its reduced cost).
+    `team_hours_used` rows (a team's hours used at the hours it pays for) are bookkeeping,
+    not a limit a planner sets: they bind in every period whose paid hours are all used, and
+    the run's and plan's messages leave them out of their counts of binding limits."""
 
     constraint: str
     index: str

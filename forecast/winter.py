@@ -5,6 +5,7 @@ mean around it (`seasonal_index`, the season alone, for plans)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -158,9 +159,18 @@ def _full_windows(values: pd.Series) -> pd.Series:
     return pd.Series(centred, index=grid)
 
 
-def bad_winter_rise(
+@dataclass(frozen=True)
+class BadWinter:
+    """What one series' history says of a bad winter (`bad_winter`)."""
+
+    rise: float | None  # a bad winter month above its usual factor; None: too few winters
+    fewest: int  # the fewest factors any winter month has: the winters measured from
+    seen: int  # winter months measured from (a 1-in-n month wants about n, or is the worst seen)
+
+
+def bad_winter(
     history: pd.DataFrame, quantile: float, months: Iterable[int] = WINTER_MONTHS
-) -> float | None:
+) -> BadWinter:
     """How far a bad winter month's seasonal factor stands above its calendar month's usual one,
     in one series' history (unique_id, ds, y): the `quantile` (0.9 for a 1-in-10 month) of
     every winter month's factor less the mean factor of its calendar month, pooled over the
@@ -169,31 +179,17 @@ def bad_winter_rise(
     weeks averaged by the month they start in), so neither the series' growth nor the
     uncertainty of its level is read as a bad winter.
 
-    None when a winter month has fewer than MIN_WINTERS such factors (`fewest_winters`; about
-    four years of history are needed), so the history cannot say how bad a winter gets.
+    The rise is None when a winter month has fewer than MIN_WINTERS such factors (about four
+    years of history are needed), so the history cannot say how bad a winter gets.
     """
     factors = _winter_factors(history, months)
-    if _fewest(factors, months) < MIN_WINTERS:
-        return None
-    usual = factors.groupby(pd.DatetimeIndex(factors.index).month).transform("mean")
-    return max(float(np.quantile((factors - usual).to_numpy(), quantile)), 0.0)
-
-
-def fewest_winters(history: pd.DataFrame, months: Iterable[int] = WINTER_MONTHS) -> int:
-    """The fewest seasonal factors any winter month has in one series' history (see
-    `bad_winter_rise`): the winters a bad one is measured from."""
-    return _fewest(_winter_factors(history, months), months)
-
-
-def winter_months_seen(history: pd.DataFrame, months: Iterable[int] = WINTER_MONTHS) -> int:
-    """How many winter months' seasonal factors a bad winter is measured from (see
-    `bad_winter_rise`): a 1-in-n month wants about n of them, or it is the worst seen."""
-    return len(_winter_factors(history, months))
-
-
-def _fewest(factors: pd.Series, months: Iterable[int]) -> int:
-    counts = factors.groupby(pd.DatetimeIndex(factors.index).month).size()
-    return min(int(counts.get(m, 0)) for m in set(months))
+    by_month = factors.groupby(pd.DatetimeIndex(factors.index).month)
+    counts = by_month.size()
+    fewest = min(int(counts.get(m, 0)) for m in set(months))
+    if fewest < MIN_WINTERS:
+        return BadWinter(None, fewest, len(factors))
+    deviations = (factors - by_month.transform("mean")).to_numpy()
+    return BadWinter(max(float(np.quantile(deviations, quantile)), 0.0), fewest, len(factors))
 
 
 def _winter_factors(history: pd.DataFrame, months: Iterable[int]) -> pd.Series:

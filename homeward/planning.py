@@ -27,11 +27,10 @@ from forecast.validate import split_history
 from forecast.winter import (
     MIN_WINTERS,
     WINTER_MONTHS,
-    bad_winter_rise,
+    BadWinter,
+    bad_winter,
     centred_annual_mean,
-    fewest_winters,
     seasonal_index,
-    winter_months_seen,
 )
 from homeward import repository
 from homeward.clock import code_version, utcnow
@@ -826,7 +825,7 @@ def pressure_index(
     factor without its growth, since the referral forecasts it raises carry their own growth.
     For `level` q90 or q975 (a bad winter) each forecast period's index is raised by how far
     the series' seasonal factor rose in its 1-in-10 (1-in-40) winter months above their usual
-    factor (`forecast.winter.bad_winter_rise`), from history; without enough history for that
+    factor (`forecast.winter.bad_winter`), from history; without enough history for that
     (`bad_winter_note` says so) it stays the mean's. (It was the top of the forecast's 80% or
     95% interval over the mean's annual level, which read the forecast's growing uncertainty
     about the series' level as winter: 1.34 in a January a month ahead and 1.71 a year later
@@ -843,15 +842,17 @@ def pressure_index(
     (`forecast.winter_index`), growth and all.
     """
     index = seasonal_index(forecast, history, months).loc[:, ["ds", "index"]]
-    rise = _bad_winter(history, level, months) or 0.0
+    measured = _bad_winter(history, level, months)
+    rise = measured.rise if measured is not None and measured.rise is not None else 0.0
     ahead = pd.to_datetime(index["ds"]) >= pd.to_datetime(forecast["ds"]).min()
     return index.assign(index=index["index"] + np.where(ahead, rise, 0.0))
 
 
-def _bad_winter(history: pd.DataFrame, level: str, months: Iterable[int]) -> float | None:
+def _bad_winter(history: pd.DataFrame, level: str, months: Iterable[int]) -> BadWinter | None:
+    """What `history` says of the bad winter a q90 or q975 `level` plans for; None: `mean`."""
     if level not in PRESSURE_LEVEL_QUANTILE:
-        return 0.0
-    return bad_winter_rise(history, PRESSURE_LEVEL_QUANTILE[level], months)
+        return None
+    return bad_winter(history, PRESSURE_LEVEL_QUANTILE[level], months)
 
 
 def bad_winter_note(
@@ -861,16 +862,18 @@ def bad_winter_note(
     series' history holds too few winters to measure a bad one (`pressure_index`); or that a
     q975 rests on too few winter months to be a 1-in-40 one, so it is about the worst seen;
     else None."""
-    if _bad_winter(history, level, months) is not None:
-        seen = winter_months_seen(history, months)
-        if level != "q975" or seen >= 40:
+    measured = _bad_winter(history, level, months)
+    if measured is None:
+        return None
+    if measured.rise is not None:
+        if level != "q975" or measured.seen >= 40:
             return None
         return (
             f"winter.pressure_level 'q975': a 1-in-40 winter month wants about 40 winter months "
-            f"of history to be measured from, found {seen} in the history of {series_id!r}, so "
-            "it is about the worst month seen, little above q90's 1-in-10"
+            f"of history to be measured from, found {measured.seen} in the history of "
+            f"{series_id!r}, so it is about the worst month seen, little above q90's 1-in-10"
         )
-    found = fewest_winters(history, months)
+    found = measured.fewest
     where = f"in the history of {series_id!r}" if not history.empty else "(no history given)"
     return (
         f"winter.pressure_level {level!r}: a bad winter is measured from how far the pressure "

@@ -10,9 +10,8 @@ import pytest
 
 from forecast.winter import (
     WINTER_MONTHS,
-    bad_winter_rise,
+    bad_winter,
     centred_annual_mean,
-    fewest_winters,
 )
 from homeward import planning
 from optimise.config import PlanningConfig
@@ -197,18 +196,18 @@ def test_a_weekly_bad_winter_is_measured_by_month() -> None:
         .groupby("ds", as_index=False)
         .agg(unique_id=("unique_id", "first"), y=("y", "mean"))
     )
-    weekly_rise = bad_winter_rise(history, 0.9)
+    weekly_rise = bad_winter(history, 0.9).rise
     # weekly noise of 10% would put a 1-in-10 week about 13% up; a month of four such weeks, 6%
     assert weekly_rise is not None and weekly_rise < 0.09
-    assert weekly_rise == pytest.approx(bad_winter_rise(monthly, 0.9), abs=0.03)
+    assert weekly_rise == pytest.approx(bad_winter(monthly, 0.9).rise, abs=0.03)
 
 
 def test_too_few_winters_say_how_bad_one_gets_and_the_plan_says_so() -> None:
     """A winter month needs MIN_WINTERS factors with a whole year around them: four years."""
     history, forecast = _split(_seasonal_trend(), "2026-10-01", 12)
     short = history[history["ds"] >= pd.Timestamp("2023-10-01")]  # three years
-    assert fewest_winters(short) == 2 and bad_winter_rise(short, 0.9) is None
-    assert bad_winter_rise(history[history["ds"] >= pd.Timestamp("2022-10-01")], 0.9) is not None
+    assert bad_winter(short, 0.9).fewest == 2 and bad_winter(short, 0.9).rise is None
+    assert bad_winter(history[history["ds"] >= pd.Timestamp("2022-10-01")], 0.9).rise is not None
     q90 = planning.pressure_index(forecast, short, "q90")["index"]
     mean = planning.pressure_index(forecast, short, "mean")["index"]
     assert q90.to_numpy() == pytest.approx(mean.to_numpy())

@@ -26,9 +26,8 @@ from homeward.ingest import (
 from homeward.planning import (
     REFERRAL_ID,
     REFERRALS_PREFIX,
-    bad_winter_note,
     pressure_index,
-    uncovered_winter,
+    pressure_warnings,
     with_winter_pressure,
 )
 from optimise.config import PlanningConfig, WinterConfig
@@ -219,13 +218,7 @@ def _with_pressure(
             "winter level is the centred annual mean of its forecast alone (for growing "
             "referrals a plan's first winter is set up to half a year's growth high)"
         )
-    if note := bad_winter_note(series, pressure, winter.pressure_level, winter.months):
-        warnings.append(note)
-    if missing := uncovered_winter(demand, index, winter.months):
-        warnings.append(
-            f"winter.pressure_series {series!r}: its forecast does not reach "
-            f"{', '.join(missing)}; those months were planned without hospital pressure"
-        )
+    warnings.extend(pressure_warnings(demand, index, pressure, winter))
     log.info("winter demand raised by %s's forecast in the file", series)
     normal = with_winter_pressure(demand, index, None if referrals.empty else referrals)
     return DemandFile(normal, tuple(warnings))

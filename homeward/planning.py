@@ -793,18 +793,26 @@ def winter_pressure(
         empty = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "index": []})
         return with_winter_pressure(demand, empty, referrals), (warning,)
     index = pressure_index(forecast, history, winter.pressure_level, winter.months)
-    missing = uncovered_winter(demand, index, winter.months)
-    warnings: tuple[str, ...] = (
-        (
+    warnings = pressure_warnings(demand, index, history, winter)
+    return with_winter_pressure(demand, index, referrals), warnings
+
+
+def pressure_warnings(
+    demand: pd.DataFrame, index: pd.DataFrame, history: pd.DataFrame, winter: WinterConfig
+) -> tuple[str, ...]:
+    """What a plan raised by `index` (`pressure_index` of the pressure series' `history`)
+    could not: the winter months of `demand` it does not reach, and a bad winter the history
+    cannot measure (`bad_winter_note`); the pipeline's plans and a forecasts file's alike."""
+    series_id = winter.pressure_series
+    warnings: tuple[str, ...] = ()
+    if missing := uncovered_winter(demand, index, winter.months):
+        warnings += (
             f"winter.pressure_series {series_id!r}: its forecast does not reach "
             f"{', '.join(missing)}; those months were planned without hospital pressure",
         )
-        if missing
-        else ()
-    )
     if note := bad_winter_note(series_id, history, winter.pressure_level, winter.months):
         warnings += (note,)
-    return with_winter_pressure(demand, index, referrals), warnings
+    return warnings
 
 
 # the quantile of a winter month's seasonal factor each `pressure_level` plans for
